@@ -1,0 +1,83 @@
+/**
+ * `npm run bench`: speed figures measured side by side in one run, so machine noise cancels in
+ * the ratios. Writes bench/results/latest.json and prints a summary.
+ *
+ * Build graph (issue: incremental build graph):
+ * - node_e0_ms: fresh `node -e 0` (the floor for any CLI on this Node)
+ * - cached_run_ms: fresh process, fully cached run of the 61-layer DeepSeek-V3 H800 scenario
+ * - cold_run_ms: the same with --no-cache (everything computed)
+ * - edit_to_result_ms: after editing one field of the MoE template, the run that shows the result
+ * Ratios: cached / node -e 0, cold / cached.
+ */
+import { spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
+const BIN = path.join(REPO, "bin", "llmsim.js")
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
+
+const time = (args: ReadonlyArray<string>, cwd: string): number => {
+  const t0 = process.hrtime.bigint()
+  const r = spawnSync(process.execPath, args, { cwd, encoding: "utf8" })
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6
+  if (r.status !== 0) throw new Error(`${args.join(" ")} failed: ${r.stderr}`)
+  return ms
+}
+
+const median = (xs: ReadonlyArray<number>): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+
+export const benchBuildGraph = () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llmsim-bench-"))
+  fs.cpSync(path.join(REPO, "configs"), path.join(dir, "configs"), { recursive: true })
+  const scenario = "configs/scenarios/deepseek_v3_h800.yaml"
+  const run = [BIN, "run", scenario, "--format", "json"]
+  time(run, dir) // warm the store
+  const nodeE0: Array<number> = []
+  const cached: Array<number> = []
+  const cold: Array<number> = []
+  const edit: Array<number> = []
+  const moe = path.join(dir, "configs/models/deepseek-v3/moe_layer_config.yaml")
+  const original = fs.readFileSync(moe, "utf8")
+  for (let i = 0; i < ROUNDS; i++) {
+    nodeE0.push(time(["-e", "0"], dir))
+    cached.push(time(run, dir))
+    cold.push(time([...run, "--no-cache"], dir))
+    // One-field edit: a different moe_intermediate_size each round so the result is always new.
+    fs.writeFileSync(moe, original.replace(/moe_intermediate_size:\s*\d+/, `moe_intermediate_size: ${2048 + 128 * (i + 1)}`))
+    edit.push(time(run, dir))
+  }
+  fs.writeFileSync(moe, original)
+  fs.rmSync(dir, { recursive: true, force: true })
+  const m = { node_e0_ms: median(nodeE0), cached_run_ms: median(cached), cold_run_ms: median(cold), edit_to_result_ms: median(edit) }
+  return {
+    ...m,
+    cached_over_node_e0: m.cached_run_ms / m.node_e0_ms,
+    cold_over_cached: m.cold_run_ms / m.cached_run_ms,
+    edit_over_cached: m.edit_to_result_ms / m.cached_run_ms,
+    rounds: ROUNDS
+  }
+}
+
+const main = async () => {
+  const results: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    build_graph: benchBuildGraph()
+  }
+  for (const extra of fs.readdirSync(path.join(REPO, "bench")).filter((f) => f.endsWith(".bench.ts")).sort()) {
+    const mod = await import(path.join(REPO, "bench", extra))
+    results[extra.replace(/\.bench\.ts$/, "")] = await mod.run()
+  }
+  fs.mkdirSync(path.join(REPO, "bench", "results"), { recursive: true })
+  fs.writeFileSync(path.join(REPO, "bench", "results", "latest.json"), JSON.stringify(results, null, 2) + "\n")
+  process.stdout.write(JSON.stringify(results, null, 2) + "\n")
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main()

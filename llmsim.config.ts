@@ -1,0 +1,7 @@
+import { defineConfig } from "./src/config/project.ts"
+
+export default defineConfig({
+  defaultScenario: "configs/scenarios/deepseek_v3_h800.yaml",
+  runtime: { batch_size: 32, seq_len: 4096, phase: "both" },
+  cacheDir: "cache"
+})

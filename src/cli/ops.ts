@@ -1,0 +1,65 @@
+/**
+ * `llmsim ops`: every fused op of every layer entry, with its shape parameters, FLOPs and bytes.
+ */
+import { Effect, Option } from "effect"
+import { Command, Flag } from "effect/cli"
+import { UsageError } from "../config/errors.ts"
+import { planLayer, planLmHead } from "../module/index.ts"
+import { evaluateOpCost } from "../ops/registry.ts"
+import type { OpSpec } from "../ops/types.ts"
+import { renderTable } from "../report/table.ts"
+import { phasesOf } from "../schema/runtime.ts"
+import { layerContext, withSession } from "../sim/simulate.ts"
+import { runtimeFlags, toRunOptions, type RuntimeFlagValues } from "./flags.ts"
+import { scenarioArg } from "./run.ts"
+import { emit } from "./output.ts"
+
+const shape = (spec: OpSpec) =>
+  Object.entries(spec.params).map(([k, v]) => `${k}=${v}`).join(" ")
+
+export const opsCommand = Command.make(
+  "ops",
+  {
+    scenario: scenarioArg,
+    layer: Flag.String("layer").pipe(Flag.withDescription("Only this layer entry (its type or name, e.g. moe_layer, or lm_head)"), Flag.optional),
+    format: Flag.Literals("format", ["table", "json"]).pipe(Flag.withDefault("table" as const)),
+    out: Flag.String("out").pipe(Flag.optional),
+    ...runtimeFlags
+  },
+  Effect.fn(function*(a) {
+    const text = yield* withSession(toRunOptions(a.scenario, a as RuntimeFlagValues), (s) =>
+      Effect.gen(function*() {
+        const groups: Array<{ phase: string; layer: string; ops: Array<Record<string, unknown>> }> = []
+        const wanted = Option.getOrUndefined(a.layer)
+        for (const phase of phasesOf(s.runtime.phase)) {
+          const ctx = layerContext(s.loaded, s.runtime, phase)
+          const entries: Array<[string, ReadonlyArray<OpSpec>]> = s.loaded.entries.map((e) => [
+            `${e.index}.${e.entry.name ?? e.entry.type}`,
+            planLayer(e.template, ctx)
+          ])
+          if (s.loaded.spec.lm_head) entries.push(["lm_head", planLmHead(s.loaded.spec.lm_head, ctx)])
+          for (const [label, specs] of entries) {
+            if (wanted !== undefined && !label.split(".").includes(wanted) && label !== wanted) continue
+            groups.push({
+              phase,
+              layer: label,
+              ops: specs.map((spec) => {
+                const c = evaluateOpCost(spec)
+                return { op: spec.name, kind: spec.kind, category: spec.category, params: spec.params, flops: c.flops, bytes_read: c.bytes_read, bytes_written: c.bytes_written, comm_bytes: c.comm_bytes, link: c.link ?? null, math_dtype: c.math_dtype ?? null, notes: c.notes }
+              })
+            })
+          }
+        }
+        if (groups.length === 0) return yield* Effect.fail(new UsageError({ message: `no layer entry matches --layer ${wanted}` }))
+        if (a.format === "json") return JSON.stringify({ scenario: s.loaded.spec.name ?? null, runtime: s.runtime, layers: groups }, null, 2) + "\n"
+        return groups.map((g) =>
+          `== ${g.phase} / ${g.layer} ==\n` +
+          renderTable(
+            [{ header: "op", align: "left" }, { header: "category", align: "left" }, { header: "GFLOP" }, { header: "read MB" }, { header: "write MB" }, { header: "link MB" }, { header: "shape", align: "left" }],
+            g.ops.map((o: any) => [o.op, o.category, (o.flops / 1e9).toFixed(4), (o.bytes_read / 1e6).toFixed(3), (o.bytes_written / 1e6).toFixed(3), (o.comm_bytes / 1e6).toFixed(3), shape({ params: o.params } as OpSpec)])
+          )
+        ).join("\n\n") + "\n"
+      }))
+    yield* emit(text, Option.getOrUndefined(a.out))
+  })
+).pipe(Command.withDescription("Inspect every fused op: shapes, FLOPs and bytes"))

@@ -1,0 +1,61 @@
+/**
+ * `llmsim run`: evaluate a scenario and print per-phase layer tables, totals, memory and the
+ * serving summary.
+ */
+import { Effect, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { loadRunSummary, renderExplain, saveRunSummary } from "../graph/explain.ts"
+import { renderRun } from "../report/run.ts"
+import { runSimulation, type RunOutput } from "../sim/simulate.ts"
+import { runtimeFlags, toRunOptions, type RuntimeFlagValues } from "./flags.ts"
+import { emit, writeFileAtomic, writeStderr } from "./output.ts"
+
+export const scenarioArg = Argument.String("scenario").pipe(
+  Argument.withDescription("Scenario YAML (default: llmsim.config.ts defaultScenario)"),
+  Argument.optional
+)
+
+export const outputFlags = {
+  format: Flag.Literals("format", ["table", "json", "csv"]).pipe(Flag.withDescription("Output format"), Flag.withDefault("table" as const)),
+  out: Flag.String("out").pipe(Flag.withDescription("Write the result to FILE instead of stdout"), Flag.optional),
+  trace: Flag.String("trace").pipe(Flag.withDescription("Write the build-graph trace (JSON) to FILE"), Flag.optional),
+  explain: Flag.Boolean("explain").pipe(Flag.withDescription("Print (to stderr) what was computed and why"), Flag.withDefault(false))
+}
+
+export interface OutputFlagValues {
+  readonly format: "table" | "json" | "csv"
+  readonly out: Option.Option<string>
+  readonly trace: Option.Option<string>
+  readonly explain: boolean
+}
+
+/** Trace file, explanation and run summary: shared by every evaluating command. */
+export const afterRun = (command: string, out: RunOutput, f: Pick<OutputFlagValues, "trace" | "explain">) =>
+  Effect.gen(function*() {
+    const scope = `${command}:${out.loaded.file}`
+    if (Option.isSome(f.trace)) {
+      yield* writeFileAtomic(f.trace.value, JSON.stringify({ nodes: out.trace }, null, 2) + "\n")
+    }
+    if (f.explain) {
+      const previous = loadRunSummary(out.cacheDir, scope)
+      yield* writeStderr(renderExplain(out.trace, out.materials, previous))
+    }
+    saveRunSummary(out.cacheDir, scope, out.materials)
+  })
+
+export const runCommand = Command.make(
+  "run",
+  { scenario: scenarioArg, ...outputFlags, ...runtimeFlags },
+  Effect.fn(function*(a) {
+    const out = yield* runSimulation(toRunOptions(a.scenario, a as RuntimeFlagValues))
+    yield* emit(renderRun(out.result, a.format), Option.getOrUndefined(a.out))
+    yield* afterRun("run", out, a)
+  })
+).pipe(
+  Command.withDescription("Evaluate a scenario: per-layer FLOPs, bytes and times, totals, memory, TTFT/TPOT/throughput"),
+  Command.withExamples([
+    { command: "llmsim run", description: "The default scenario (llmsim.config.ts)" },
+    { command: "llmsim run configs/scenarios/deepseek_v3_h800.yaml --batch 8 --seq 4096", description: "Your batch and length" },
+    { command: "llmsim run configs/scenarios/llama_3_1_70b_h100.yaml --phase decode --format json", description: "JSON for dashboards" }
+  ])
+)

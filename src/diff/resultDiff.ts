@@ -1,0 +1,154 @@
+/**
+ * Result differences between two runs, pure: per-phase totals with deltas, per-layer times
+ * matched by `layer_name`, and the regression gate.
+ *
+ * The simulator is deterministic, so exact equality is meaningful: a layer is `unchanged` only
+ * when its time is bit-for-bit equal on both sides.
+ */
+import type { RunResult, SimulationResult } from "../sim/records.ts"
+import type { SinglePhase } from "../schema/runtime.ts"
+
+export interface Metric {
+  readonly a: number | null
+  readonly b: number | null
+  /** b - a. */
+  readonly delta: number | null
+  /** 100 * (b - a) / a; null when a is 0 (and b is not) or either side is missing. */
+  readonly delta_pct: number | null
+}
+
+export const metric = (a: number | null | undefined, b: number | null | undefined): Metric => {
+  const x = a ?? null
+  const y = b ?? null
+  if (x === null || y === null) return { a: x, b: y, delta: null, delta_pct: null }
+  const delta = y - x
+  return { a: x, b: y, delta, delta_pct: delta === 0 ? 0 : x === 0 ? null : (100 * delta) / x }
+}
+
+/** Per-phase totals. `tokens_per_s` is prompt tokens/s in prefill and output tokens/s in decode. */
+export interface PhaseDiff {
+  readonly total_latency_ms: Metric
+  readonly total_flops: Metric
+  readonly total_bytes: Metric
+  readonly total_comm_bytes: Metric
+  readonly peak_memory_bytes: Metric
+  readonly ttft_ms?: Metric
+  readonly tpot_ms?: Metric
+  readonly tokens_per_s: Metric
+}
+
+export const PHASES: ReadonlyArray<SinglePhase> = ["prefill", "decode"]
+
+const phaseDiff = (phase: SinglePhase, a: RunResult, b: RunResult): PhaseDiff => {
+  const pa: SimulationResult | undefined = a.phases[phase]
+  const pb: SimulationResult | undefined = b.phases[phase]
+  const common = {
+    total_latency_ms: metric(pa?.total_latency_ms, pb?.total_latency_ms),
+    total_flops: metric(pa?.total_flops, pb?.total_flops),
+    total_bytes: metric(pa?.total_bytes, pb?.total_bytes),
+    total_comm_bytes: metric(pa?.total_comm_bytes, pb?.total_comm_bytes),
+    peak_memory_bytes: metric(pa?.peak_memory_bytes, pb?.peak_memory_bytes)
+  }
+  // Serving figures exist only for a phase the side evaluated.
+  const s = (r: RunResult, has: boolean, f: (x: RunResult["serving"]) => number | null) => (has ? f(r.serving) : null)
+  return phase === "prefill"
+    ? {
+      ...common,
+      ttft_ms: metric(s(a, !!pa, (x) => x.ttft_ms), s(b, !!pb, (x) => x.ttft_ms)),
+      tokens_per_s: metric(s(a, !!pa, (x) => x.prefill_throughput_tokens_per_s), s(b, !!pb, (x) => x.prefill_throughput_tokens_per_s))
+    }
+    : {
+      ...common,
+      tpot_ms: metric(s(a, !!pa, (x) => x.tpot_ms), s(b, !!pb, (x) => x.tpot_ms)),
+      tokens_per_s: metric(s(a, !!pa, (x) => x.throughput_tokens_per_s), s(b, !!pb, (x) => x.throughput_tokens_per_s))
+    }
+}
+
+/** Totals for every phase either side evaluated. */
+export const diffPhases = (a: RunResult, b: RunResult): Partial<Record<SinglePhase, PhaseDiff>> => {
+  const out: Partial<Record<SinglePhase, PhaseDiff>> = {}
+  for (const phase of PHASES) if (a.phases[phase] || b.phases[phase]) out[phase] = phaseDiff(phase, a, b)
+  return out
+}
+
+export type LayerStatus = "changed" | "unchanged" | "added" | "removed"
+
+export interface LayerDiff {
+  readonly phase: SinglePhase
+  readonly layer_name: string
+  readonly layer_type: string
+  /** Layer latency (dominant_latency_ms) on side A; null when the layer is only on side B. */
+  readonly a_ms: number | null
+  readonly b_ms: number | null
+  readonly delta_ms: number | null
+  readonly delta_pct: number | null
+  readonly status: LayerStatus
+}
+
+const layerIndex = (name: string): number => {
+  const m = /^L(\d+)\./.exec(name)
+  return m ? Number(m[1]) : Number.MAX_SAFE_INTEGER
+}
+
+/** Layers of every phase, matched by name, in layer order (a removed layer before an added one). */
+export const diffLayers = (a: RunResult, b: RunResult): Array<LayerDiff> =>
+  PHASES.flatMap((phase) => {
+    const la = a.phases[phase]?.layers ?? []
+    const lb = b.phases[phase]?.layers ?? []
+    const byName = new Map(lb.map((l) => [l.layer_name, l]))
+    const inA = new Set(la.map((l) => l.layer_name))
+    const rows: Array<LayerDiff> = la.map((x) => {
+      const y = byName.get(x.layer_name)
+      const m = metric(x.dominant_latency_ms, y?.dominant_latency_ms)
+      return {
+        phase,
+        layer_name: x.layer_name,
+        layer_type: y?.layer_type ?? x.layer_type,
+        a_ms: m.a,
+        b_ms: m.b,
+        delta_ms: m.delta,
+        delta_pct: m.delta_pct,
+        status: y === undefined ? "removed" : m.delta === 0 ? "unchanged" : "changed"
+      }
+    })
+    for (const y of lb) {
+      if (inA.has(y.layer_name)) continue
+      rows.push({ phase, layer_name: y.layer_name, layer_type: y.layer_type, a_ms: null, b_ms: y.dominant_latency_ms, delta_ms: null, delta_pct: null, status: "added" })
+    }
+    // Stable sort: equal indexes keep A's rows first.
+    return rows.map((r, i) => ({ r, i })).sort((x, y) => layerIndex(x.r.layer_name) - layerIndex(y.r.layer_name) || x.i - y.i).map((x) => x.r)
+  })
+
+export interface Regression {
+  readonly phase: SinglePhase
+  readonly metric: "total_latency_ms" | "tpot_ms" | "tokens_per_s"
+  readonly a: number
+  readonly b: number
+  /** Signed change relative to A; null when A is 0. */
+  readonly delta_pct: number | null
+  readonly limit_pct: number
+}
+
+/**
+ * Metrics that got worse by more than `limitPct` percent: total latency or TPOT up, tokens/s
+ * down. A metric missing on either side (a phase evaluated on one side only) is not compared.
+ */
+export const findRegressions = (phases: Partial<Record<SinglePhase, PhaseDiff>>, limitPct: number): Array<Regression> => {
+  const out: Array<Regression> = []
+  for (const phase of PHASES) {
+    const p = phases[phase]
+    if (!p) continue
+    const gated: ReadonlyArray<[Regression["metric"], Metric | undefined, 1 | -1]> = [
+      ["total_latency_ms", p.total_latency_ms, 1],
+      ["tpot_ms", p.tpot_ms, 1],
+      ["tokens_per_s", p.tokens_per_s, -1]
+    ]
+    for (const [name, m, sign] of gated) {
+      if (!m || m.a === null || m.b === null) continue
+      // Worse by: the change in the bad direction, in percent of A (infinite from a zero A).
+      const worse = m.delta_pct === null ? (sign * (m.b - m.a) > 0 ? Infinity : 0) : sign * m.delta_pct
+      if (worse > limitPct) out.push({ phase, metric: name, a: m.a, b: m.b, delta_pct: m.delta_pct, limit_pct: limitPct })
+    }
+  }
+  return out
+}

@@ -1,0 +1,119 @@
+/**
+ * Evaluates graph nodes with two cache levels.
+ *
+ * - L1: an in-process map from key to a Deferred, so a key is computed once per process even
+ *   when many nodes share it (58 identical MoE layers, the same op in two layer entries) and
+ *   concurrent requests wait for the first. Failures are never cached: the entry is removed
+ *   and the next request recomputes (a YAML read mid-save must not poison the run).
+ * - L2: the `Store` service (on disk, or none with --no-cache).
+ *
+ * Store writes are buffered and committed by `commit()` after the whole run succeeded, so a
+ * run that fails on bad input writes nothing.
+ */
+import { Deferred, Effect, Exit, Option } from "effect"
+import { digest } from "./canonical.ts"
+import { KEY_FORMAT_VERSION, type GraphNode, type KeyMaterial, type TraceEntry } from "./node.ts"
+import { Store, type StoredEntry } from "./store.ts"
+
+export interface Evaluated<A> {
+  readonly value: A
+  /** Digest of the canonical JSON of `value`. */
+  readonly digest: string
+  readonly key: string
+}
+
+export interface NodeRecord {
+  readonly material: KeyMaterial
+  readonly dep_ids: ReadonlyArray<string>
+}
+
+export interface Evaluator {
+  readonly evaluate: <A, E>(node: GraphNode<A, E>) => Effect.Effect<Evaluated<A>, E>
+  /** Trace entries in completion order, one per node id. */
+  readonly trace: () => ReadonlyArray<TraceEntry>
+  /** Key material and dependency ids per node id (for --explain). */
+  readonly materials: () => ReadonlyMap<string, NodeRecord>
+  /** Write buffered entries to the store. */
+  readonly commit: () => Effect.Effect<void>
+}
+
+/** JSON round trip so a computed value is indistinguishable from a replayed one. */
+const normalize = <A>(value: A): A => JSON.parse(JSON.stringify(value)) as A
+
+export const makeEvaluator = Effect.gen(function*() {
+  const store = yield* Store
+  const l1 = new Map<string, Deferred.Deferred<Evaluated<unknown>, unknown>>()
+  const traceById = new Map<string, TraceEntry>()
+  const materialsById = new Map<string, NodeRecord>()
+  const pending = new Map<string, StoredEntry>()
+
+  const record = (node: GraphNode<any, any>, key: string, status: TraceEntry["status"]) => {
+    if (traceById.has(node.id)) return
+    traceById.set(node.id, {
+      id: node.id,
+      kind: node.kind,
+      name: node.name,
+      ...(node.layer_type === undefined ? {} : { layer_type: node.layer_type }),
+      ...(node.category === undefined ? {} : { category: node.category }),
+      key,
+      status
+    })
+  }
+
+  const run = <A, E>(node: GraphNode<A, E>): Effect.Effect<Evaluated<A>, E> =>
+    Effect.gen(function*() {
+      const deps = yield* Effect.forEach(node.deps, (d) => evaluate(d), { concurrency: "unbounded" })
+      const material: KeyMaterial = {
+        v: KEY_FORMAT_VERSION,
+        kind: node.kind,
+        name: node.name,
+        code: node.code,
+        params: node.params,
+        deps: deps.map((d) => d.digest)
+      }
+      const key = digest(material)
+      materialsById.set(node.id, { material, dep_ids: node.deps.map((d) => d.id) })
+
+      const existing = l1.get(key)
+      if (existing) {
+        const shared = (yield* Deferred.await(existing)) as Evaluated<A>
+        record(node, key, "replayed")
+        return shared
+      }
+      const deferred = Deferred.makeUnsafe<Evaluated<unknown>, unknown>()
+      l1.set(key, deferred)
+
+      const produce = Effect.gen(function*() {
+        const stored = yield* store.get(key)
+        if (Option.isSome(stored)) {
+          record(node, key, "replayed")
+          return { value: stored.value.output as A, digest: stored.value.output_digest, key }
+        }
+        const value = normalize(yield* node.compute(deps.map((d) => d.value)))
+        const out = { value, digest: digest(value), key }
+        pending.set(key, { key, kind: node.kind, id: node.id, output: value, output_digest: out.digest, material })
+        record(node, key, "computed")
+        return out
+      })
+      const exit = yield* Effect.exit(produce)
+      if (Exit.isFailure(exit)) l1.delete(key)
+      Deferred.doneUnsafe(deferred, exit as Exit.Exit<Evaluated<unknown>, unknown>)
+      return yield* exit
+    })
+
+  // The same node object may be reached from several parents; L1 (by key) makes the
+  // repeated visits cheap and the trace keeps the first status per id.
+  const evaluate = run
+
+  const evaluator: Evaluator = {
+    evaluate,
+    trace: () => [...traceById.values()],
+    materials: () => materialsById,
+    commit: () =>
+      Effect.gen(function*() {
+        for (const entry of pending.values()) yield* store.put(entry)
+        pending.clear()
+      })
+  }
+  return evaluator
+})

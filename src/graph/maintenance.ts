@@ -1,0 +1,151 @@
+/**
+ * Store maintenance: listing, statistics and garbage collection.
+ *
+ * GC evicts by last use (entry mtime, refreshed on every hit) and size. Temp files younger than
+ * an hour are left alone: another process may be about to rename them (Turborepo's rule).
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { STORE_LAYOUT } from "./store.ts"
+
+export interface EntryFile {
+  readonly file: string
+  readonly key: string
+  readonly size: number
+  readonly mtimeMs: number
+}
+
+export const listEntryFiles = (cacheDir: string): Array<EntryFile> => {
+  const ac = path.join(cacheDir, STORE_LAYOUT, "ac")
+  const out: Array<EntryFile> = []
+  let shards: Array<string> = []
+  try {
+    shards = fs.readdirSync(ac).sort()
+  } catch {
+    return out
+  }
+  for (const shard of shards) {
+    let names: Array<string> = []
+    try {
+      names = fs.readdirSync(path.join(ac, shard)).sort()
+    } catch {
+      continue
+    }
+    for (const name of names) {
+      if (!name.endsWith(".json")) continue
+      const file = path.join(ac, shard, name)
+      try {
+        const st = fs.statSync(file)
+        out.push({ file, key: name.slice(0, -5), size: st.size, mtimeMs: st.mtimeMs })
+      } catch {
+        // removed meanwhile
+      }
+    }
+  }
+  return out
+}
+
+export interface StoreStats {
+  readonly dir: string
+  readonly entries: number
+  readonly total_bytes: number
+  readonly by_kind: Record<string, { entries: number; bytes: number }>
+  readonly unreadable: number
+  readonly oldest_use: string | null
+  readonly newest_use: string | null
+}
+
+export const storeStats = (cacheDir: string): StoreStats => {
+  const files = listEntryFiles(cacheDir)
+  const by_kind: Record<string, { entries: number; bytes: number }> = {}
+  let unreadable = 0
+  for (const f of files) {
+    let kind = "unreadable"
+    try {
+      kind = String(JSON.parse(fs.readFileSync(f.file, "utf8")).kind ?? "unreadable")
+    } catch {
+      unreadable++
+    }
+    const k = (by_kind[kind] ??= { entries: 0, bytes: 0 })
+    k.entries++
+    k.bytes += f.size
+  }
+  const times = files.map((f) => f.mtimeMs)
+  return {
+    dir: cacheDir,
+    entries: files.length,
+    total_bytes: files.reduce((a, f) => a + f.size, 0),
+    by_kind,
+    unreadable,
+    oldest_use: times.length ? new Date(Math.min(...times)).toISOString() : null,
+    newest_use: times.length ? new Date(Math.max(...times)).toISOString() : null
+  }
+}
+
+const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 }
+const AGE_UNITS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3 }
+
+/** "500MB", "2GiB", "1000" -> bytes; undefined when malformed. */
+export const parseSize = (text: string): number | undefined => {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text)
+  const unit = m ? SIZE_UNITS[m[2].toLowerCase()] : undefined
+  return m && unit !== undefined ? Number(m[1]) * unit : undefined
+}
+
+/** "7d", "12h", "30m", "45s" -> milliseconds; undefined when malformed. */
+export const parseAge = (text: string): number | undefined => {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$/.exec(text)
+  return m ? Number(m[1]) * AGE_UNITS[m[2]] : undefined
+}
+
+export interface GcResult {
+  readonly removed: number
+  readonly removed_bytes: number
+  readonly kept: number
+  readonly kept_bytes: number
+  readonly temp_removed: number
+}
+
+export const collectGarbage = (cacheDir: string, opts: { maxSizeBytes?: number; maxAgeMs?: number; now?: number }): GcResult => {
+  const now = opts.now ?? Date.now()
+  const files = listEntryFiles(cacheDir).sort((a, b) => b.mtimeMs - a.mtimeMs || (a.key < b.key ? -1 : 1))
+  let removed = 0
+  let removedBytes = 0
+  let keptBytes = 0
+  const kept: Array<EntryFile> = []
+  const drop = (f: EntryFile) => {
+    try {
+      fs.rmSync(f.file, { force: true })
+      removed++
+      removedBytes += f.size
+    } catch {
+      // ignore
+    }
+  }
+  for (const f of files) {
+    if (opts.maxAgeMs !== undefined && now - f.mtimeMs > opts.maxAgeMs) drop(f)
+    else if (opts.maxSizeBytes !== undefined && keptBytes + f.size > opts.maxSizeBytes) drop(f)
+    else {
+      kept.push(f)
+      keptBytes += f.size
+    }
+  }
+  let tempRemoved = 0
+  const tmp = path.join(cacheDir, STORE_LAYOUT, "tmp")
+  try {
+    for (const name of fs.readdirSync(tmp)) {
+      const file = path.join(tmp, name)
+      try {
+        if (now - fs.statSync(file).mtimeMs > 3600e3) {
+          fs.rmSync(file, { force: true })
+          tempRemoved++
+        }
+      } catch {
+        // ignore
+      }
+    }
+  } catch {
+    // no tmp folder
+  }
+  return { removed, removed_bytes: removedBytes, kept: kept.length, kept_bytes: keptBytes, temp_removed: tempRemoved }
+}

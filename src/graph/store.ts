@@ -1,0 +1,122 @@
+/**
+ * The on-disk content-addressed result store (L2).
+ *
+ * Layout: `<cache>/v1/ac/<key[0..2]>/<key>.json` holds `{ key, kind, id, output, output_digest,
+ * material }`.
+ * Writes go to `<cache>/v1/tmp/<key>.<pid>.<random>` (flag `wx`) and are renamed into place:
+ * POSIX rename is atomic, so a reader sees the old file, the new file or nothing, and two
+ * processes writing one key write identical bytes (the last rename wins harmlessly).
+ * Every read is validated: JSON shape, the embedded key equals the file's key, and the output's
+ * digest matches. Anything else is a miss; the bad file is removed best-effort.
+ */
+import { Context, Effect, Layer, Option } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { randomBytes } from "node:crypto"
+import { digest } from "./canonical.ts"
+
+export const STORE_LAYOUT = "v1"
+
+export interface StoredEntry {
+  readonly key: string
+  readonly kind: string
+  readonly id: string
+  readonly output: unknown
+  readonly output_digest: string
+  /** What the key was computed from (lets `cache verify` recompute the entry). */
+  readonly material: unknown
+}
+
+export interface StoreShape {
+  /** Where entries live; undefined for the no-op store (`--no-cache`). */
+  readonly dir: string | undefined
+  readonly get: (key: string) => Effect.Effect<Option.Option<StoredEntry>>
+  readonly put: (entry: StoredEntry) => Effect.Effect<void>
+}
+
+export class Store extends Context.Service<Store, StoreShape>()("llmsim/graph/Store") {}
+
+export const entryPath = (dir: string, key: string): string =>
+  path.join(dir, STORE_LAYOUT, "ac", key.slice(0, 2), `${key}.json`)
+
+const isEntry = (value: unknown, key: string): value is StoredEntry => {
+  if (typeof value !== "object" || value === null) return false
+  const e = value as Record<string, unknown>
+  return e.key === key && typeof e.kind === "string" && typeof e.id === "string" &&
+    typeof e.output_digest === "string" && "output" in e
+}
+
+/** Record a hit in the file's mtime, so `cache gc` evicts least-recently-used entries. */
+const touch = (file: string) => {
+  try {
+    const now = new Date()
+    fs.utimesSync(file, now, now)
+  } catch {
+    // read-only cache: fine
+  }
+}
+
+/** Read and validate one entry synchronously; undefined on any problem (a miss). */
+export const readEntry = (dir: string, key: string): StoredEntry | undefined => {
+  const file = entryPath(dir, key)
+  let text: string
+  try {
+    text = fs.readFileSync(file, "utf8")
+  } catch {
+    return undefined
+  }
+  try {
+    const value: unknown = JSON.parse(text)
+    if (isEntry(value, key) && digest(value.output) === value.output_digest) {
+      touch(file)
+      return value
+    }
+  } catch {
+    // fall through: corrupt
+  }
+  try {
+    fs.rmSync(file, { force: true })
+  } catch {
+    // another process may hold or have removed it; a miss either way
+  }
+  return undefined
+}
+
+/** Atomic write: unique temp name on the same filesystem, then rename. */
+export const writeEntry = (dir: string, entry: StoredEntry): void => {
+  const file = entryPath(dir, entry.key)
+  const tmpDir = path.join(dir, STORE_LAYOUT, "tmp")
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  fs.mkdirSync(tmpDir, { recursive: true })
+  const tmp = path.join(tmpDir, `${entry.key}.${process.pid}.${randomBytes(6).toString("hex")}`)
+  fs.writeFileSync(tmp, JSON.stringify(entry), { flag: "wx" })
+  try {
+    fs.renameSync(tmp, file)
+  } catch (e) {
+    fs.rmSync(tmp, { force: true })
+    // Same key means same content: an existing target written by another process is fine.
+    if (!fs.existsSync(file)) throw e
+  }
+}
+
+export const diskStore = (dir: string): StoreShape => ({
+  dir,
+  get: (key) => Effect.sync(() => Option.fromNullishOr(readEntry(dir, key))),
+  put: (entry) =>
+    Effect.sync(() => {
+      try {
+        writeEntry(dir, entry)
+      } catch {
+        // A cache that cannot be written (read-only CI cache, full disk) only costs speed.
+      }
+    })
+})
+
+export const noStore: StoreShape = {
+  dir: undefined,
+  get: () => Effect.succeed(Option.none()),
+  put: () => Effect.void
+}
+
+export const layerDisk = (dir: string) => Layer.succeed(Store, diskStore(dir))
+export const layerNone = Layer.succeed(Store, noStore)

@@ -1,0 +1,73 @@
+/**
+ * HardwareSpec: one accelerator and the links around it.
+ *
+ * Units: TFLOPS are dense (no 2:4 sparsity) tensor-core rates, 1e12 FLOP/s. Every `*_gbps`
+ * field is GIGABYTES per second (1e9 B/s), not gigabits, as in the product spec. Link
+ * bandwidths are per GPU and per direction (unidirectional). `hbm_gb` is decimal GB (1e9 B).
+ */
+import { Schema } from "effect"
+import { Fraction, NonNegative, Positive, PositiveInt } from "./common.ts"
+
+/** Dense tensor-core peak per math format, TFLOPS. Missing formats fall back to `peak_tflops`. */
+export const DtypeTflops = Schema.Struct({
+  fp32: Schema.optionalKey(Positive),
+  tf32: Schema.optionalKey(Positive),
+  bf16: Schema.optionalKey(Positive),
+  fp16: Schema.optionalKey(Positive),
+  fp8: Schema.optionalKey(Positive),
+  int8: Schema.optionalKey(Positive),
+  fp4: Schema.optionalKey(Positive),
+  mxfp4: Schema.optionalKey(Positive),
+  int4: Schema.optionalKey(Positive)
+})
+export type DtypeTflops = typeof DtypeTflops.Type
+
+/**
+ * Efficiency knobs of the timing model. Each is a physically meaningful constant, the same for
+ * every shape; defaults give the "speed of light" roofline (fraction 1, zero latency).
+ */
+export const Efficiency = Schema.Struct({
+  /** Achievable fraction of the dense tensor peak for large GEMMs. */
+  compute: Schema.optionalKey(Fraction),
+  /** Achievable fraction of HBM bandwidth for streaming kernels. */
+  memory: Schema.optionalKey(Fraction),
+  /** Achievable fraction of the scale-up link (NVLink / xGMI) per direction. */
+  interconnect: Schema.optionalKey(Fraction),
+  /** Achievable fraction of the scale-out NIC per direction. */
+  nic: Schema.optionalKey(Fraction),
+  /** Fixed cost of one kernel (launch + prologue/epilogue + tail), microseconds. */
+  kernel_latency_us: Schema.optionalKey(NonNegative),
+  /** Fixed cost of one collective / message on a link, microseconds. */
+  link_latency_us: Schema.optionalKey(NonNegative),
+  /** GEMM output tile rows (M) for wave quantisation; 0 disables quantisation. */
+  tile_m: Schema.optionalKey(NonNegative),
+  /** GEMM output tile columns (N) for wave quantisation. */
+  tile_n: Schema.optionalKey(NonNegative)
+})
+export type Efficiency = typeof Efficiency.Type
+
+export const HardwareSpec = Schema.Struct({
+  name: Schema.String,
+  /** Dense BF16/FP16 tensor peak, TFLOPS (the spec's field). */
+  peak_tflops: Positive,
+  /** HBM bandwidth, GB/s. */
+  memory_bandwidth_gbps: Positive,
+  /** HBM capacity, GB (decimal). */
+  hbm_gb: Positive,
+  /** Scale-up link (NVLink / xGMI) bandwidth per GPU per direction, GB/s. */
+  interconnect_gbps: Positive,
+  /** Independent streams a layer can overlap (compute + communication); 1 disables overlap. */
+  max_concurrency: PositiveInt,
+  /** Fraction of the shorter of (compute, communication) hidden under the longer when overlapped. */
+  overlap_efficiency: Fraction,
+  /** Per-dtype dense tensor peaks, TFLOPS. */
+  tflops: Schema.optionalKey(DtypeTflops),
+  /** Scale-out NIC bandwidth per GPU per direction, GB/s. */
+  nic_gbps: Schema.optionalKey(Positive),
+  /** GPUs that share one scale-up (NVLink) domain. */
+  gpus_per_node: Schema.optionalKey(PositiveInt),
+  /** Streaming multiprocessors (or CUs), for wave quantisation. */
+  sm_count: Schema.optionalKey(PositiveInt),
+  efficiency: Schema.optionalKey(Efficiency)
+})
+export type HardwareSpec = typeof HardwareSpec.Type

@@ -1,0 +1,105 @@
+/**
+ * Layer templates: the YAML a model ships per layer kind (`ffn_layer`, `moe_layer`,
+ * `comm_layer`). Field names follow Hugging Face `config.json` where one exists.
+ */
+import { Schema } from "effect"
+import { NonNegative, NonNegativeInt, Positive, PositiveInt } from "./common.ts"
+
+/** Multi-head / grouped-query attention. `head_dim` defaults to d_model / num_attention_heads. */
+export const GqaAttention = Schema.Struct({
+  type: Schema.Literals(["MHA", "GQA"]),
+  d_model: PositiveInt,
+  num_attention_heads: PositiveInt,
+  /** KV heads; defaults to num_attention_heads (MHA). */
+  num_key_value_heads: Schema.optionalKey(PositiveInt),
+  head_dim: Schema.optionalKey(PositiveInt),
+  /** Tokens a sliding-window layer attends to; absent = full attention. */
+  sliding_window: Schema.optionalKey(PositiveInt),
+  attention_bias: Schema.optionalKey(Schema.Boolean),
+  qk_norm: Schema.optionalKey(Schema.Boolean)
+})
+export type GqaAttention = typeof GqaAttention.Type
+
+/**
+ * Multi-head latent attention (DeepSeek-V2/V3, Kimi-K2). The KV cache stores the compressed
+ * latent (kv_lora_rank) plus the shared RoPE key (qk_rope_head_dim) per token.
+ * `q_lora_rank: 0` means queries are projected directly from d_model (DeepSeek-V2-Lite).
+ */
+export const MlaAttention = Schema.Struct({
+  type: Schema.Literal("MLA"),
+  d_model: PositiveInt,
+  num_attention_heads: PositiveInt,
+  q_lora_rank: NonNegativeInt,
+  kv_lora_rank: PositiveInt,
+  qk_nope_head_dim: PositiveInt,
+  qk_rope_head_dim: PositiveInt,
+  v_head_dim: PositiveInt
+})
+export type MlaAttention = typeof MlaAttention.Type
+
+export const AttnConfig = Schema.Union([GqaAttention, MlaAttention])
+export type AttnConfig = typeof AttnConfig.Type
+
+export const HiddenAct = Schema.Literals(["silu", "swiglu", "gelu", "gelu_tanh", "relu", "geglu"])
+
+/** Dense FFN. Gated (SwiGLU: gate, up, down) unless `gated: false`. */
+export const FfnConfig = Schema.Struct({
+  d_model: PositiveInt,
+  d_ff: PositiveInt,
+  hidden_act: HiddenAct,
+  gated: Schema.optionalKey(Schema.Boolean)
+})
+export type FfnConfig = typeof FfnConfig.Type
+
+/**
+ * Mixture of experts. `num_experts_per_tok` is top-k (not `topk_group`, which is the number of
+ * expert groups a token may route into under group-limited routing).
+ */
+export const MoeConfig = Schema.Struct({
+  d_model: PositiveInt,
+  n_routed_experts: PositiveInt,
+  num_experts_per_tok: PositiveInt,
+  moe_intermediate_size: PositiveInt,
+  n_shared_experts: Schema.optionalKey(NonNegativeInt),
+  /** Intermediate size of one shared expert; defaults to moe_intermediate_size. */
+  shared_expert_intermediate_size: Schema.optionalKey(PositiveInt),
+  n_group: Schema.optionalKey(PositiveInt),
+  topk_group: Schema.optionalKey(PositiveInt),
+  scoring_func: Schema.optionalKey(Schema.Literals(["softmax", "sigmoid"])),
+  hidden_act: Schema.optionalKey(HiddenAct),
+  routed_scaling_factor: Schema.optionalKey(Positive)
+})
+export type MoeConfig = typeof MoeConfig.Type
+
+export const CommPattern = Schema.Literals(["all_reduce", "all_gather", "reduce_scatter", "all_to_all", "p2p"])
+export type CommPattern = typeof CommPattern.Type
+
+/** A standalone communication step (the spec's CommLayerConfig). */
+export const CommConfig = Schema.Struct({
+  /** Payload per GPU, MB (1e6 bytes). */
+  payload_mb: NonNegative,
+  pattern: CommPattern,
+  /** Ranks in the collective; defaults to the scenario's tensor-parallel size. */
+  num_ranks: Schema.optionalKey(PositiveInt),
+  /** Which link carries it; defaults to the NVLink domain when num_ranks fits in a node. */
+  link: Schema.optionalKey(Schema.Literals(["interconnect", "nic"]))
+})
+export type CommConfig = typeof CommConfig.Type
+
+export const FfnLayerTemplate = Schema.Struct({ attn_config: AttnConfig, ffn_config: FfnConfig })
+export type FfnLayerTemplate = typeof FfnLayerTemplate.Type
+export const MoeLayerTemplate = Schema.Struct({ attn_config: AttnConfig, moe_config: MoeConfig })
+export type MoeLayerTemplate = typeof MoeLayerTemplate.Type
+export const CommLayerTemplate = Schema.Struct({ comm_config: CommConfig })
+export type CommLayerTemplate = typeof CommLayerTemplate.Type
+
+export const LayerType = Schema.Literals(["ffn_layer", "moe_layer", "comm_layer"])
+export type LayerType = typeof LayerType.Type
+
+export type LayerTemplate =
+  | { readonly type: "ffn_layer"; readonly config: FfnLayerTemplate }
+  | { readonly type: "moe_layer"; readonly config: MoeLayerTemplate }
+  | { readonly type: "comm_layer"; readonly config: CommLayerTemplate }
+
+export const templateSchemaFor = (type: LayerType) =>
+  type === "ffn_layer" ? FfnLayerTemplate : type === "moe_layer" ? MoeLayerTemplate : CommLayerTemplate

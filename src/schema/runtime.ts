@@ -1,0 +1,37 @@
+/**
+ * RuntimeSpec: the knobs a user turns on the command line.
+ *
+ * - prefill: `batch_size` prompts of `seq_len` tokens each, causal attention.
+ * - decode: one new token for each of `batch_size` sequences whose KV cache holds `seq_len`
+ *   tokens.
+ */
+import { Schema } from "effect"
+import { NonNegative, PositiveInt } from "./common.ts"
+
+export const Phase = Schema.Literals(["prefill", "decode", "both"])
+export type Phase = typeof Phase.Type
+export type SinglePhase = "prefill" | "decode"
+
+export const RuntimeSpec = Schema.Struct({
+  batch_size: PositiveInt,
+  seq_len: PositiveInt,
+  phase: Phase,
+  /** Micro-batches a batch is split into (two-batch overlap, AFD pipelines). */
+  micro_batch: Schema.optionalKey(PositiveInt),
+  /** Override: routed tokens per local expert (else uniform routing is assumed). */
+  tokens_per_expert: Schema.optionalKey(NonNegative)
+})
+export type RuntimeSpec = typeof RuntimeSpec.Type
+
+/** The runtime block a scenario may carry; every field optional. */
+export const RuntimeDefaults = Schema.Struct({
+  batch_size: Schema.optionalKey(PositiveInt),
+  seq_len: Schema.optionalKey(PositiveInt),
+  phase: Schema.optionalKey(Phase),
+  micro_batch: Schema.optionalKey(PositiveInt),
+  tokens_per_expert: Schema.optionalKey(NonNegative)
+})
+export type RuntimeDefaults = typeof RuntimeDefaults.Type
+
+export const phasesOf = (phase: Phase): ReadonlyArray<SinglePhase> =>
+  phase === "both" ? ["prefill", "decode"] : [phase]

@@ -1,0 +1,67 @@
+/**
+ * Scenario: what to simulate. Paths are resolved against the project root (the folder that
+ * holds `llmsim.config.ts`, else the current directory).
+ */
+import { Schema } from "effect"
+import { Dtype } from "./dtype.ts"
+import { PositiveInt } from "./common.ts"
+import { LayerType } from "./layer.ts"
+import { RuntimeDefaults } from "./runtime.ts"
+
+export const LayerEntry = Schema.Struct({
+  type: LayerType,
+  config: Schema.String,
+  /** Consecutive identical layers (DeepSeek-V3: 3 dense then 58 MoE). */
+  repeat: Schema.optionalKey(PositiveInt),
+  /** Optional label used in layer names instead of the type. */
+  name: Schema.optionalKey(Schema.String)
+})
+export type LayerEntry = typeof LayerEntry.Type
+
+/** Final norm + vocabulary projection. */
+export const LmHead = Schema.Struct({
+  vocab_size: PositiveInt,
+  d_model: PositiveInt
+})
+export type LmHead = typeof LmHead.Type
+
+export const Precision = Schema.Struct({
+  /** GEMM weights (attention projections, dense FFN, shared experts). */
+  weights: Dtype,
+  /** Activations between ops and attention math. */
+  activations: Dtype,
+  kv_cache: Dtype,
+  /** Routed expert weights; defaults to `weights` (gpt-oss: mxfp4). */
+  moe_experts: Schema.optionalKey(Dtype),
+  /** LM head and embedding weights; defaults to `activations` (DeepSeek-V3 keeps them BF16). */
+  lm_head: Schema.optionalKey(Dtype)
+})
+export type Precision = typeof Precision.Type
+
+/**
+ * Parallel layout of one model replica. Attention runs tensor-parallel over `tp` GPUs and
+ * data-parallel over `dp` groups; MoE experts are spread over `ep` GPUs (ep <= tp * dp).
+ * `batch_size` is per attention data-parallel group.
+ */
+export const Parallelism = Schema.Struct({
+  tp: Schema.optionalKey(PositiveInt),
+  dp: Schema.optionalKey(PositiveInt),
+  ep: Schema.optionalKey(PositiveInt)
+})
+export type Parallelism = typeof Parallelism.Type
+
+export const ScenarioSpec = Schema.Struct({
+  name: Schema.optionalKey(Schema.String),
+  description: Schema.optionalKey(Schema.String),
+  hardware: Schema.String,
+  layers: Schema.Array(LayerEntry).check(Schema.isMinLength(1)),
+  lm_head: Schema.optionalKey(LmHead),
+  precision: Schema.optionalKey(Precision),
+  parallelism: Schema.optionalKey(Parallelism),
+  runtime: Schema.optionalKey(RuntimeDefaults),
+  /** Deployment model for the playbooks (large EP, AFD); decoded by the playbook module. */
+  deployment: Schema.optionalKey(Schema.Unknown)
+})
+export type ScenarioSpec = typeof ScenarioSpec.Type
+
+export const DEFAULT_PRECISION: Precision = { weights: "bf16", activations: "bf16", kv_cache: "bf16" }

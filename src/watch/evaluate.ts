@@ -1,0 +1,97 @@
+/**
+ * One watch-mode evaluation: reload the project config, load the scenario through a fresh
+ * evaluator whose store is the session's memory store, evaluate every phase, commit.
+ *
+ * A fresh evaluator per evaluation keeps its trace and L1 to this evaluation (so "computed"
+ * means "not found in the session store"); the memory store is what carries results from one
+ * save to the next. Every outcome, good or bad, comes back as a value together with the files
+ * it read, because the files read decide what the watcher listens to next.
+ */
+import { Cause, Effect, Exit, FileSystem } from "effect"
+import * as path from "node:path"
+import { ConfigError, type Issue } from "../config/errors.ts"
+import { displayPath, loadScenario } from "../config/load.ts"
+import { makeEvaluator, type NodeRecord } from "../graph/evaluator.ts"
+import type { TraceEntry } from "../graph/node.ts"
+import { Store, type StoreShape } from "../graph/store.ts"
+import { evaluateScenario, resolveRuntime, type RunOptions } from "../sim/simulate.ts"
+import type { RunResult } from "../sim/records.ts"
+import { layersRecomputed } from "./affected.ts"
+import { reloadProject } from "./project.ts"
+import { tracingFileSystem, type Reads } from "./reads.ts"
+
+export interface WatchTarget {
+  readonly root: string
+  /** Absolute path of the scenario. */
+  readonly scenarioFile: string
+  /** Absolute path of `llmsim.config.ts` (it may not exist). */
+  readonly configFile: string
+  readonly options: RunOptions
+  readonly store: StoreShape
+}
+
+export interface Good {
+  readonly _tag: "Good"
+  readonly result: RunResult
+  readonly computed: number
+  readonly replayed: number
+  readonly layersRecomputed: ReadonlyArray<string>
+  readonly reads: Reads
+}
+
+export interface Bad {
+  readonly _tag: "Bad"
+  readonly issues: ReadonlyArray<Issue>
+  readonly reads: Reads
+}
+
+export type Outcome = Good | Bad
+
+const counts = (trace: ReadonlyArray<TraceEntry>) => {
+  let computed = 0
+  for (const t of trace) if (t.status === "computed") computed++
+  return { computed, replayed: trace.length - computed }
+}
+
+/** A failure as positioned issues; errors without a position point at the scenario. */
+const issuesOf = (cause: Cause.Cause<unknown>, target: WatchTarget): ReadonlyArray<Issue> => {
+  const error = Cause.squash(cause)
+  if (error instanceof ConfigError) return error.issues
+  const file = displayPath(target.root, target.scenarioFile)
+  const message = error instanceof Error ? error.message : String(error)
+  const internal = Cause.hasFails(cause) ? "" : "internal error: "
+  return [{ file, line: 1, col: 1, path: "", message: internal + message }]
+}
+
+const evaluateOnce = (target: WatchTarget, reads: Reads) =>
+  Effect.gen(function*() {
+    const project = yield* reloadProject(target.root, target.configFile, reads)
+    const evaluator = yield* makeEvaluator
+    const loaded = yield* loadScenario(evaluator, target.root, target.scenarioFile)
+    const fsys = yield* FileSystem.FileSystem
+    const text = yield* fsys.readFileString(target.scenarioFile).pipe(Effect.orElseSucceed(() => ""))
+    const runtime = resolveRuntime(project, loaded, target.options.runtime)
+    const result = yield* evaluateScenario(evaluator, loaded, text, runtime, target.options.estimator, target.options.efficiency)
+    yield* evaluator.commit()
+    const trace = evaluator.trace()
+    const materials: ReadonlyMap<string, NodeRecord> = evaluator.materials()
+    return { result, ...counts(trace), layersRecomputed: layersRecomputed(trace, materials) }
+  })
+
+/** Evaluate once; never fails (bad input is a `Bad` outcome), but can be interrupted. */
+export const evaluate = (target: WatchTarget): Effect.Effect<Outcome, never, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const reads: Reads = new Map()
+    const inner = yield* FileSystem.FileSystem
+    const exit = yield* Effect.exit(
+      evaluateOnce(target, reads).pipe(
+        Effect.provideService(Store, target.store),
+        Effect.provideService(FileSystem.FileSystem, tracingFileSystem(inner, reads))
+      )
+    )
+    // The scenario always decides the outcome, even when reading it failed before the trace saw it.
+    if (!reads.has(target.scenarioFile)) reads.set(path.resolve(target.scenarioFile), null)
+    if (Exit.isSuccess(exit)) return { _tag: "Good", ...exit.value, reads } satisfies Good
+    if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
+    return { _tag: "Bad", issues: issuesOf(exit.cause, target), reads } satisfies Bad
+  })

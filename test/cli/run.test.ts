@@ -1,0 +1,106 @@
+/**
+ * `llmsim run` end to end: the JSON contract, the table, CSV, and model-level FLOP totals
+ * derived by hand from the published configs.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import { makeProject, runCli, SHARED } from "../helpers/cli.ts"
+
+const hf = (name: string) => JSON.parse(fs.readFileSync(path.join(SHARED, "reference/hf-configs", `${name}.json`), "utf8"))
+
+describe("llmsim run", () => {
+  const dir = makeProject()
+
+  it("emits the JSON contract for the default DeepSeek-V3 H800 scenario", () => {
+    const r = runCli(["run", "configs/scenarios/deepseek_v3_h800.yaml", "--batch", "8", "--seq", "4096", "--format", "json"], dir)
+    expect(r.status).toBe(0)
+    const j = JSON.parse(r.stdout)
+    for (const k of ["scenario", "hardware", "runtime", "phases", "serving"]) expect(j).toHaveProperty(k)
+    expect(j.runtime).toMatchObject({ batch_size: 8, seq_len: 4096, phase: "both" })
+    for (const phase of ["prefill", "decode"]) {
+      const p = j.phases[phase]
+      for (const k of ["layers", "total_latency_ms", "total_flops", "total_bytes", "peak_memory_bytes", "bottleneck_layer"]) expect(p).toHaveProperty(k)
+      // 3 dense + 58 MoE + the LM head as its own entry
+      expect(p.layers).toHaveLength(62)
+      const names = p.layers.map((l: any) => l.layer_name)
+      expect(new Set(names).size).toBe(62)
+      expect(names[0]).toBe("L0.ffn_layer")
+      expect(names[17]).toBe("L17.moe_layer")
+      expect(names[61]).toBe("L61.lm_head")
+      expect(p.layers.filter((l: any) => l.layer_type === "ffn_layer")).toHaveLength(3)
+      expect(p.layers.filter((l: any) => l.layer_type === "moe_layer")).toHaveLength(58)
+      const l = p.layers[17]
+      for (const k of ["layer_name", "layer_type", "flops", "bytes_read", "bytes_written", "compute_time_ms", "memory_time_ms", "dominant_latency_ms", "estimated_execution_time_ms", "features", "breakdown"]) expect(l).toHaveProperty(k)
+      expect(l.estimated_execution_time_ms).toBe(l.dominant_latency_ms)
+      for (const v of Object.values(l.features)) expect(typeof v).toBe("number")
+      for (const op of l.breakdown) {
+        for (const k of ["op", "category", "flops", "bytes_read", "bytes_written", "compute_time_ms", "memory_time_ms", "dominant_latency_ms"]) expect(op).toHaveProperty(k)
+        expect(["attention_linear", "attention_core", "ffn", "moe_router", "moe_experts", "moe_shared", "comm", "lm_head", "other"]).toContain(op.category)
+        if (op.category !== "comm") expect(op.dominant_latency_ms).toBeGreaterThanOrEqual(Math.max(op.compute_time_ms, op.memory_time_ms))
+      }
+      // Totals are sums over layers.
+      const sum = p.layers.reduce((a: number, x: any) => a + x.dominant_latency_ms, 0)
+      expect(p.total_latency_ms).toBeCloseTo(sum, 9)
+      expect(names).toContain(p.bottleneck_layer)
+    }
+    for (const k of ["ttft_ms", "tpot_ms", "throughput_tokens_per_s", "fits_in_hbm"]) expect(j.serving).toHaveProperty(k)
+    expect(j.serving.ttft_ms).toBeCloseTo(j.phases.prefill.total_latency_ms, 9)
+    expect(j.serving.tpot_ms).toBeCloseTo(j.phases.decode.total_latency_ms, 9)
+    // 8 sequences per DP rank x 16 DP ranks, one token each per decode step.
+    expect(j.serving.throughput_tokens_per_s).toBeCloseTo((8 * 16 * 1000) / j.serving.tpot_ms, 6)
+  })
+
+  it("DeepSeek-V3 decode at batch 1, seq 1 costs 2 x active parameters (73.25 GFLOP)", () => {
+    const c = hf("deepseek-v3")
+    const h = c.hidden_size
+    const heads = c.num_attention_heads
+    const mla = h * c.q_lora_rank + c.q_lora_rank * heads * (c.qk_nope_head_dim + c.qk_rope_head_dim) +
+      h * (c.kv_lora_rank + c.qk_rope_head_dim) + c.kv_lora_rank * heads * (c.qk_nope_head_dim + c.v_head_dim) +
+      heads * c.v_head_dim * h
+    const dense = 3 * h * c.intermediate_size
+    const moe = (c.num_experts_per_tok + c.n_shared_experts) * 3 * h * c.moe_intermediate_size + h * c.n_routed_experts
+    const active = c.num_hidden_layers * mla + c.first_k_dense_replace * dense + (c.num_hidden_layers - c.first_k_dense_replace) * moe + h * c.vocab_size
+    expect(2 * active / 1e9).toBeCloseTo(73.25, 2)
+    const r = runCli(["run", "configs/scenarios/deepseek_v3_h800.yaml", "--batch", "1", "--seq", "1", "--phase", "decode", "--format", "json"], dir)
+    expect(r.status).toBe(0)
+    const total = JSON.parse(r.stdout).phases.decode.total_flops
+    expect(Math.abs(total / (2 * active) - 1)).toBeLessThan(0.005)
+  })
+
+  it("Llama-3.1-70B decode at batch 1, seq 1 costs 139.0 GFLOP", () => {
+    const c = hf("llama-3.1-70b")
+    const h = c.hidden_size
+    const hd = h / c.num_attention_heads
+    const layer = h * h + 2 * h * c.num_key_value_heads * hd + h * h + 3 * h * c.intermediate_size
+    const active = c.num_hidden_layers * layer + h * c.vocab_size
+    expect(2 * active / 1e9).toBeCloseTo(139.0, 1)
+    const r = runCli(["run", "configs/scenarios/llama_3_1_70b_h100.yaml", "--batch", "1", "--seq", "1", "--phase", "decode", "--format", "json"], dir)
+    expect(r.status).toBe(0)
+    const j = JSON.parse(r.stdout)
+    // The scenario runs TP8: each GPU does 1/8 of the model's FLOPs.
+    expect(j.parallelism.tp).toBe(8)
+    const total = j.phases.decode.total_flops * 8
+    expect(Math.abs(total / (2 * active) - 1)).toBeLessThan(0.005)
+  })
+
+  it("prints the table with every section, and CSV with one row per layer and phase", () => {
+    const t = runCli(["run", "configs/scenarios/deepseek_v3_h800.yaml", "--batch", "8", "--seq", "4096"], dir)
+    expect(t.status).toBe(0)
+    for (const s of ["== prefill (per GPU) ==", "== decode (per GPU) ==", "== serving ==", "bottleneck layer:", "peak memory per GPU:", "TTFT ms", "TPOT ms", "compute ms", "memory ms", "dominant ms", "L60.moe_layer", "TOTAL"]) expect(t.stdout).toContain(s)
+    const c = runCli(["run", "configs/scenarios/deepseek_v3_h800.yaml", "--format", "csv"], dir)
+    expect(c.status).toBe(0)
+    const lines = c.stdout.trim().split("\n")
+    expect(lines[0]).toMatch(/^phase,layer_name,layer_type,flops,bytes_read,bytes_written,comm_bytes,compute_time_ms,memory_time_ms/)
+    expect(lines).toHaveLength(1 + 2 * 62)
+  })
+
+  it("writes --out atomically and runs the spec's A100 scenario", () => {
+    const out = path.join(dir, "a100.json")
+    const r = runCli(["run", "configs/scenarios/deepseek_v3_a100.yaml", "--batch", "8", "--seq", "4096", "--format", "json", "--out", out], dir)
+    expect(r.status).toBe(0)
+    expect(r.stdout).toBe("")
+    const j = JSON.parse(fs.readFileSync(out, "utf8"))
+    expect(j.phases.prefill.layers.map((l: any) => l.layer_name)).toEqual(["L0.ffn_layer", "L1.moe_layer"])
+  })
+})

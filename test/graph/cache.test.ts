@@ -1,0 +1,168 @@
+/**
+ * The build graph through the real CLI: replay, narrow invalidation, early cutoff, corrupt
+ * entries, concurrent processes, verify.
+ */
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { beforeAll, describe, expect, it } from "vitest"
+import { digest } from "../../src/graph/canonical.ts"
+import { listEntryFiles } from "../../src/graph/maintenance.ts"
+import { BIN, edit, makeProject, readJson, runCli } from "../helpers/cli.ts"
+
+const SCENARIO = "configs/scenarios/deepseek_v3_h800.yaml"
+const MOE = "configs/models/deepseek-v3/moe_layer_config.yaml"
+
+interface Node { id: string; kind: string; name: string; layer_type?: string; category?: string; key: string; status: string }
+const computed = (trace: { nodes: Array<Node> }, kind?: string) =>
+  trace.nodes.filter((n) => n.status === "computed" && (kind === undefined || n.kind === kind))
+
+describe("build graph through the CLI", () => {
+  let dir: string
+  let n = 0
+  const run = (...extra: Array<string>) => {
+    const trace = path.join(dir, `trace-${n++}.json`)
+    const r = runCli(["run", SCENARIO, "--format", "json", "--trace", trace, ...extra], dir)
+    expect(r.stderr).toBe("")
+    expect(r.status).toBe(0)
+    return { stdout: r.stdout, trace: readJson(trace) as { nodes: Array<Node> } }
+  }
+
+  beforeAll(() => {
+    dir = makeProject()
+  })
+
+  it("replays everything on a second identical run and prints byte-identical output", () => {
+    const first = run()
+    expect(computed(first.trace, "op").length).toBeGreaterThan(0)
+    const second = run()
+    expect(computed(second.trace, "op")).toEqual([])
+    expect(computed(second.trace, "layer")).toEqual([])
+    expect(computed(second.trace, "scenario")).toEqual([])
+    expect(second.stdout).toBe(first.stdout)
+    // Every trace node carries the documented fields.
+    for (const node of second.trace.nodes) {
+      expect(["file", "op", "layer", "scenario"]).toContain(node.kind)
+      expect(node.key).toMatch(/^[0-9a-f]{64}$/)
+      if (node.kind === "op") {
+        expect(node.layer_type).toBeDefined()
+        expect(node.category).toBeDefined()
+      }
+    }
+  })
+
+  it("recomputes only MoE work when num_experts_per_tok changes", () => {
+    run()
+    edit(path.join(dir, MOE), (t) => t.replace(/num_experts_per_tok:\s*8/, "num_experts_per_tok: 6"))
+    const after = run()
+    const ops = computed(after.trace, "op")
+    expect(ops.length).toBeGreaterThan(0)
+    for (const op of ops) {
+      expect(op.layer_type).toBe("moe_layer")
+      expect(op.category).not.toMatch(/^attention_/)
+      expect(["moe_router", "moe_experts", "moe_shared", "comm"]).toContain(op.category)
+    }
+    // Routed experts must be among them; dense layers are untouched.
+    expect(ops.some((o) => o.category === "moe_experts")).toBe(true)
+    const layers = computed(after.trace, "layer")
+    expect(layers.length).toBeGreaterThan(0)
+    for (const l of layers) expect(l.layer_type).toBe("moe_layer")
+    expect(computed(after.trace, "scenario").length).toBeGreaterThan(0)
+    edit(path.join(dir, MOE), (t) => t.replace(/num_experts_per_tok: 6/, "num_experts_per_tok: 8"))
+  })
+
+  it("recomputes no op or layer after a comment or whitespace edit in any YAML", () => {
+    run()
+    const files = [SCENARIO, MOE, "configs/models/deepseek-v3/ffn_layer_config.yaml", "configs/hardware/H800-SXM.yaml"]
+    for (const f of files) edit(path.join(dir, f), (t) => `# a new comment\n${t.replace(/\n/g, "\n\n")}   \n`)
+    const after = run()
+    expect(computed(after.trace, "op")).toEqual([])
+    expect(computed(after.trace, "layer")).toEqual([])
+    // The files themselves were re-decoded: their text changed.
+    expect(computed(after.trace, "file").length).toBe(files.length)
+  })
+
+  it("replays everything when --batch changes and comes back", () => {
+    const base = run("--batch", "4")
+    const other = run("--batch", "5")
+    expect(computed(other.trace, "op").length).toBeGreaterThan(0)
+    const back = run("--batch", "4")
+    expect(back.trace.nodes.filter((x) => x.status === "computed")).toEqual([])
+    expect(back.stdout).toBe(base.stdout)
+  })
+
+  it("survives a truncated or garbled cache file with the same result", () => {
+    const ref = run()
+    const files = listEntryFiles(path.join(dir, "cache"))
+    expect(files.length).toBeGreaterThan(10)
+    // Deterministic "random" picks: a spread of entries, damaged in different ways.
+    const picks = [0, Math.floor(files.length / 3), Math.floor((2 * files.length) / 3), files.length - 1]
+    picks.forEach((i, j) => {
+      const f = files[i].file
+      const text = fs.readFileSync(f, "utf8")
+      fs.writeFileSync(f, j % 2 === 0 ? text.slice(0, Math.floor(text.length / 2)) : text.replace(/[0-9]/g, "#"))
+    })
+    const after = run()
+    expect(after.stdout).toBe(ref.stdout)
+    expect(computed(after.trace).length).toBeGreaterThan(0)
+    const again = run()
+    expect(computed(again.trace, "op")).toEqual([])
+  })
+
+  it("explains why a node was computed", () => {
+    run("--seq", "2048")
+    const r = runCli(["run", SCENARIO, "--seq", "3000", "--explain", "--format", "json"], dir)
+    expect(r.status).toBe(0)
+    expect(r.stderr).toMatch(/^\d+ computed, \d+ replayed/m)
+    expect(r.stderr).toMatch(/seq_len: 2048 -> 3000|seq_len.*2048.*3000/)
+  })
+
+  it("verifies the store and catches a poisoned entry", () => {
+    run()
+    const ok = runCli(["cache", "verify"], dir)
+    expect(ok.status).toBe(0)
+    expect(ok.stdout).toMatch(/0 problems/)
+    // Poison an op entry: change its output and fix up the digest so reads accept it.
+    const files = listEntryFiles(path.join(dir, "cache"))
+    const victim = files.map((f) => ({ f, e: readJson(f.file) })).find((x) => x.e.kind === "op")!
+    victim.e.output.flops = victim.e.output.flops + 1
+    victim.e.output_digest = digest(victim.e.output)
+    fs.writeFileSync(victim.f.file, JSON.stringify(victim.e))
+    const bad = runCli(["cache", "verify"], dir)
+    expect(bad.status).toBe(1)
+    expect(bad.stdout).toContain("MISMATCH")
+    fs.rmSync(victim.f.file)
+  })
+
+  it("lets two processes share one cache folder", async () => {
+    const shared = makeProject()
+    const once = () =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const p = spawn(process.execPath, [BIN, "run", SCENARIO, "--format", "json"], { cwd: shared })
+        let out = ""
+        p.stdout.on("data", (d) => (out += d))
+        p.on("close", (code) => resolve({ code, out }))
+      })
+    const [a, b] = await Promise.all([once(), once()])
+    expect(a.code).toBe(0)
+    expect(b.code).toBe(0)
+    expect(a.out).toBe(b.out)
+    const third = runCli(["run", SCENARIO, "--format", "json"], shared)
+    expect(third.stdout).toBe(a.out)
+    expect(runCli(["cache", "verify"], shared).status).toBe(0)
+  })
+
+  it("reports stats and trims with gc; --no-cache writes nothing", () => {
+    const fresh = makeProject()
+    expect(runCli(["run", SCENARIO, "--no-cache"], fresh).status).toBe(0)
+    expect(fs.existsSync(path.join(fresh, "cache"))).toBe(false)
+    run()
+    const stats = runCli(["cache", "stats", "--json"], dir)
+    expect(stats.status).toBe(0)
+    expect(JSON.parse(stats.stdout).entries).toBeGreaterThan(0)
+    const gc = runCli(["cache", "gc", "--max-size", "0"], dir)
+    expect(gc.status).toBe(0)
+    expect(JSON.parse(runCli(["cache", "stats", "--json"], dir).stdout).entries).toBe(0)
+    expect(runCli(["cache", "gc", "--max-size", "lots"], dir).status).toBe(1)
+  })
+})
