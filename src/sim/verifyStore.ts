@@ -7,6 +7,8 @@
  * same digest. A mismatch means nondeterminism or a poisoned entry. Entries written by another
  * code version are reported as stale, not as mismatches (current keys can never reach them).
  * File entries cannot be recomputed (their source text is not stored); their digests are checked.
+ * Torn or unreadable files are removed and counted as corrupt: a run treats them as misses, so
+ * they cannot produce a wrong answer and are not failures.
  */
 import * as fs from "node:fs"
 import { digest } from "../graph/canonical.ts"
@@ -27,20 +29,27 @@ export interface VerifyReport {
   readonly checked: number
   readonly recomputed: number
   readonly stale: number
+  /** Unreadable files removed (harmless: a run treats them as misses). */
+  readonly corrupt: number
   readonly problems: ReadonlyArray<VerifyProblem>
 }
 
 export const verifyStore = (cacheDir: string): VerifyReport => {
   const entries: Array<StoredEntry> = []
   const problems: Array<VerifyProblem> = []
+  let corrupt = 0
   for (const f of listEntryFiles(cacheDir)) {
+    let e: StoredEntry | undefined
     try {
-      const e = JSON.parse(fs.readFileSync(f.file, "utf8")) as StoredEntry
-      if (e.key !== f.key) problems.push({ key: f.key, id: String(e.id), kind: String(e.kind), problem: "embedded key differs from file name" })
-      else entries.push(e)
+      e = JSON.parse(fs.readFileSync(f.file, "utf8")) as StoredEntry
     } catch {
-      problems.push({ key: f.key, id: "?", kind: "?", problem: "unreadable or not JSON" })
+      e = undefined
     }
+    if (e === undefined || typeof e !== "object" || e === null || digest(e.output ?? null) !== e.output_digest) {
+      corrupt++
+      fs.rmSync(f.file, { force: true })
+    } else if (e.key !== f.key) problems.push({ key: f.key, id: String(e.id), kind: String(e.kind), problem: "embedded key differs from file name" })
+    else entries.push(e)
   }
   const byDigest = new Map<string, unknown>()
   for (const e of entries) if (digest(e.output) === e.output_digest) byDigest.set(e.output_digest, e.output)
@@ -51,10 +60,6 @@ export const verifyStore = (cacheDir: string): VerifyReport => {
     const m = e.material as KeyMaterial | undefined
     if (!m || digest(m) !== e.key) {
       fail("key is not the digest of the stored key material")
-      continue
-    }
-    if (digest(e.output) !== e.output_digest) {
-      fail("output does not match its digest")
       continue
     }
     let again: unknown
@@ -91,5 +96,5 @@ export const verifyStore = (cacheDir: string): VerifyReport => {
     const d = digest(JSON.parse(JSON.stringify(again)))
     if (d !== e.output_digest) fail(`recomputed output differs (stored ${e.output_digest.slice(0, 12)}, now ${d.slice(0, 12)})`)
   }
-  return { checked: entries.length + problems.filter((p) => p.id === "?").length, recomputed, stale, problems }
+  return { checked: entries.length + corrupt + problems.length, recomputed, stale, corrupt, problems }
 }

@@ -30,7 +30,8 @@ export const runCli = (args: ReadonlyArray<string>, cwd: string, env: Record<str
     cwd,
     encoding: "utf8",
     env: { ...process.env, NO_COLOR: "1", ...env },
-    timeout: 120_000
+    timeout: 120_000,
+    maxBuffer: 512 * 1024 * 1024
   })
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }

@@ -1,0 +1,72 @@
+/**
+ * Layer estimators: a template and a context in, op specs and per-GPU memory figures out.
+ *
+ *   ffn_layer:  attn_norm, attention ops, [attn_all_reduce], ffn_norm, ffn, [ffn_all_reduce]
+ *   moe_layer:  attn_norm, attention ops, [attn_all_reduce], ffn_norm, router, [shared_experts],
+ *               [dispatch], experts, [combine], [moe_all_reduce]
+ *   comm_layer: one collective
+ *
+ * Precision: `weights` for attention projections, dense FFN and shared experts; `moe_experts` for
+ * routed experts; `activations` for activations, attention math, norms and the router;
+ * `kv_cache` for the cache. Tokens T = tokensPerStep(ctx) per attention DP group.
+ * See attention.ts, ffn.ts, moe.ts and layout.ts for the per-block semantics.
+ */
+import type { OpSpec } from "../ops/types.ts"
+import { DTYPE_BYTES } from "../schema/dtype.ts"
+import type { AttnConfig, LayerTemplate } from "../schema/layer.ts"
+import { tokensPerStep, type LayerContext } from "./context.ts"
+import { attentionActivationElements, attentionKvBytesPerToken, attentionWeightBytes, planAttention } from "./attention.ts"
+import { commPayloadBytes, planComm } from "./comm.ts"
+import { ffnActivationElements, ffnWeightBytes, planFfn } from "./ffn.ts"
+import { validateLayout } from "./layout.ts"
+import { moeActivationElements, moeWeightBytes, planMoe } from "./moe.ts"
+import { rmsnormOp } from "./spec.ts"
+
+const attentionHalf = (a: AttnConfig, ctx: LayerContext): ReadonlyArray<OpSpec> => [
+  rmsnormOp("attn_norm", "other", tokensPerStep(ctx), a.d_model, ctx.precision.activations),
+  ...planAttention(a, ctx),
+  rmsnormOp("ffn_norm", "other", tokensPerStep(ctx), a.d_model, ctx.precision.activations)
+]
+
+/** Ops of one layer in execution order; throws when the layout cannot run the template. */
+export const planLayer = (template: LayerTemplate, ctx: LayerContext): ReadonlyArray<OpSpec> => {
+  const problem = validateLayout(template, ctx)
+  if (problem !== undefined) throw new Error(`invalid parallel layout for ${template.type}: ${problem}`)
+  switch (template.type) {
+    case "comm_layer":
+      return planComm(template.config.comm_config, ctx)
+    case "ffn_layer":
+      return [...attentionHalf(template.config.attn_config, ctx), ...planFfn(template.config.ffn_config, ctx)]
+    case "moe_layer":
+      return [...attentionHalf(template.config.attn_config, ctx), ...planMoe(template.config.moe_config, ctx)]
+  }
+}
+
+/** Weights resident on one GPU, including the two norm gammas (activations dtype). */
+export const layerWeightBytesPerGpu = (template: LayerTemplate, ctx: LayerContext): number => {
+  if (template.type === "comm_layer") return 0
+  const a = template.config.attn_config
+  const norms = 2 * a.d_model * DTYPE_BYTES[ctx.precision.activations]
+  const mlp = template.type === "ffn_layer" ? ffnWeightBytes(template.config.ffn_config, ctx) : moeWeightBytes(template.config.moe_config, ctx)
+  return attentionWeightBytes(a, ctx) + norms + mlp
+}
+
+export const kvBytesPerTokenPerGpu = (template: LayerTemplate, ctx: LayerContext): number =>
+  template.type === "comm_layer" ? 0 : attentionKvBytesPerToken(template.config.attn_config, ctx)
+
+/**
+ * Peak live activation bytes inside the layer for this step, an upper-bound style estimate:
+ * the residual stream and the block's normalised input (2 * T * d_model), plus every intermediate
+ * of the wider of the two blocks (attention, or FFN / MoE) held at once, all in the activations
+ * dtype (FP8 copies of GEMM inputs are ignored). A comm layer holds its payload.
+ * The KV cache is counted separately (kvBytesPerTokenPerGpu).
+ */
+export const activationBytesPerGpu = (template: LayerTemplate, ctx: LayerContext): number => {
+  if (template.type === "comm_layer") return commPayloadBytes(template.config.comm_config)
+  const a = template.config.attn_config
+  const mlp = template.type === "ffn_layer"
+    ? ffnActivationElements(template.config.ffn_config, ctx)
+    : moeActivationElements(template.config.moe_config, ctx)
+  const elements = 2 * tokensPerStep(ctx) * a.d_model + Math.max(attentionActivationElements(a, ctx), mlp)
+  return elements * DTYPE_BYTES[ctx.precision.activations]
+}

@@ -1,0 +1,79 @@
+/**
+ * Multi-head latent attention (DeepSeek-V2, arXiv 2405.04434, section 2.1; DeepSeek-V3 tech
+ * report arXiv 2412.19437, section 2.1). The cache holds, per token, the compressed latent
+ * c_KV (kv_lora_rank) and the shared RoPE key (qk_rope_head_dim); head counts are per GPU.
+ *
+ * Prefill (non-absorbed): K, V are expanded from the latent by kv_up, attention runs per head
+ * with qk dim = qk_nope + qk_rope and v dim = v_head_dim.
+ * Decode (absorbed, FlashMLA form, deepseek-ai/FlashMLA): W_UK is folded into the query and W_UV
+ * applied after attention, so attention runs directly on the latent cache:
+ * scores use kv_lora_rank + qk_rope per key, the value is the kv_lora_rank latent.
+ * Formulas restated in /work/shared/research/simulators.md section 3.1 (AIC, ISM).
+ *
+ * Op kinds:
+ *  - `mla_absorbed_bmm`: tokens, heads, in_features, out_features, weight_dtype, act_dtype.
+ *    Per-head batched GEMM (q_nope x W_UK, or o_latent x W_UV).
+ *  - `mla_attention_prefill`: batch, seq_len, heads, qk_nope_head_dim, qk_rope_head_dim,
+ *    v_head_dim, kv_lora_rank, act_dtype, kv_dtype.
+ *  - `mla_attention_decode`: batch, kv_len, heads, kv_lora_rank, qk_rope_head_dim, act_dtype,
+ *    kv_dtype.
+ * Softmax FLOPs are not counted (see attention.ts).
+ */
+import { DTYPE_BYTES } from "../schema/dtype.ts"
+import { causalPairs } from "./attention.ts"
+import { gemmCost } from "./gemm.ts"
+import { dtype, num } from "./params.ts"
+import type { OpCost, OpParams } from "./types.ts"
+
+export const mlaAbsorbedBmm = (p: OpParams): OpCost =>
+  gemmCost(
+    { m: num(p, "tokens"), n: num(p, "out_features"), k: num(p, "in_features"), groups: num(p, "heads") },
+    dtype(p, "weight_dtype"),
+    dtype(p, "act_dtype"),
+    "per-head batched GEMM, heads x 2*tokens*in*out; per-head weights read once"
+  )
+
+export const mlaAttentionPrefill = (p: OpParams): OpCost => {
+  const b = num(p, "batch")
+  const s = num(p, "seq_len")
+  const h = num(p, "heads")
+  const dqk = num(p, "qk_nope_head_dim") + num(p, "qk_rope_head_dim")
+  const dv = num(p, "v_head_dim")
+  const latent = num(p, "kv_lora_rank") + num(p, "qk_rope_head_dim")
+  const act = DTYPE_BYTES[dtype(p, "act_dtype")]
+  const kvb = DTYPE_BYTES[dtype(p, "kv_dtype")]
+  const pairs = causalPairs(s)
+  const tokens = b * s
+  return {
+    flops: b * (2 * h * pairs * dqk + 2 * h * pairs * dv),
+    // Q and K (h x (nope+rope) each, the RoPE key broadcast to every head) and V (h x v_head_dim).
+    bytes_read: tokens * h * (2 * dqk + dv) * act,
+    // O, plus the latent cache entries (c_KV and k_rope) of the fresh tokens.
+    bytes_written: tokens * h * dv * act + tokens * latent * kvb,
+    comm_bytes: 0,
+    math_dtype: dtype(p, "act_dtype"),
+    kernels: 1,
+    notes: "non-absorbed causal MLA: 2*h*pairs*(nope+rope) + 2*h*pairs*v; reads Q,K,V once, writes O and latent cache"
+  }
+}
+
+export const mlaAttentionDecode = (p: OpParams): OpCost => {
+  const b = num(p, "batch")
+  const s = num(p, "kv_len")
+  const h = num(p, "heads")
+  const c = num(p, "kv_lora_rank")
+  const latent = c + num(p, "qk_rope_head_dim")
+  const act = DTYPE_BYTES[dtype(p, "act_dtype")]
+  const kvb = DTYPE_BYTES[dtype(p, "kv_dtype")]
+  return {
+    flops: b * (2 * h * s * latent + 2 * h * s * c),
+    // Latent cache of kv_len tokens + absorbed query (h x (kv_lora + rope) per token).
+    bytes_read: b * s * latent * kvb + b * h * latent * act,
+    // Latent output (h x kv_lora per token) + the new token's latent entry.
+    bytes_written: b * h * c * act + b * latent * kvb,
+    comm_bytes: 0,
+    math_dtype: dtype(p, "act_dtype"),
+    kernels: 1,
+    notes: "absorbed MLA decode (FlashMLA): 2*h*S*(kv_lora+rope) + 2*h*S*kv_lora; reads the latent cache once"
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Op kind -> formula. Bump a formula's `version` whenever its output changes for some input
+ * (test/graph/golden.test.ts enforces it); the version is part of every op node's cache key.
+ */
+import { gqaAttentionDecode, gqaAttentionPrefill } from "./attention.ts"
+import { collective, epAllToAll } from "./comm.ts"
+import { ffn } from "./ffn.ts"
+import { linear } from "./gemm.ts"
+import { embedding, rmsnorm } from "./misc.ts"
+import { mlaAbsorbedBmm, mlaAttentionDecode, mlaAttentionPrefill } from "./mla.ts"
+import { moeExperts, moeRouter } from "./moe.ts"
+import type { OpCost, OpFormula, OpSpec } from "./types.ts"
+
+export const OP_FORMULAS: Record<string, OpFormula> = {
+  linear: { version: 1, cost: linear },
+  gqa_attention_prefill: { version: 1, cost: gqaAttentionPrefill },
+  gqa_attention_decode: { version: 1, cost: gqaAttentionDecode },
+  mla_absorbed_bmm: { version: 1, cost: mlaAbsorbedBmm },
+  mla_attention_prefill: { version: 1, cost: mlaAttentionPrefill },
+  mla_attention_decode: { version: 1, cost: mlaAttentionDecode },
+  ffn: { version: 1, cost: ffn },
+  moe_router: { version: 1, cost: moeRouter },
+  moe_experts: { version: 1, cost: moeExperts },
+  collective: { version: 1, cost: collective },
+  ep_all_to_all: { version: 1, cost: epAllToAll },
+  rmsnorm: { version: 1, cost: rmsnorm },
+  embedding: { version: 1, cost: embedding }
+}
+
+/** Cost of one op; an unknown kind is a programming error in a layer estimator. */
+export const evaluateOpCost = (spec: OpSpec): OpCost => {
+  if (!Object.hasOwn(OP_FORMULAS, spec.kind)) throw new Error(`unknown op kind: ${spec.kind} (op ${spec.name})`)
+  return OP_FORMULAS[spec.kind].cost(spec.params)
+}
