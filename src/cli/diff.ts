@@ -1,3 +1,88 @@
-// Placeholder until the revision-diff work lands (replaced wholesale by that change).
-import { Command } from "effect/cli"
-export const diffCommand = Command.make("diff").pipe(Command.withDescription("(in progress)"), Command.unlisted)
+/**
+ * `llmsim diff`: what a config change does to every layer and to the serving profile, between
+ * two git revisions (or two files or folders), with a CI regression gate.
+ */
+import { Effect, FileSystem, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import * as path from "node:path"
+import { UsageError } from "../config/errors.ts"
+import { classifyArgs } from "../diff/args.ts"
+import { runDiff } from "../diff/compare.ts"
+import type { GitError } from "../diff/git.ts"
+import { regressionLines, renderDiff } from "../diff/report.ts"
+import { runtimeFlags, toRunOptions, type RuntimeFlagValues } from "./flags.ts"
+import { emit, writeFileAtomic, writeStderr } from "./output.ts"
+
+const diffFlags = {
+  format: Flag.Literals("format", ["table", "json", "markdown"]).pipe(
+    Flag.withDescription("table (terminal), json, or markdown (a pull request comment)"),
+    Flag.withDefault("table" as const)
+  ),
+  out: Flag.String("out").pipe(Flag.withDescription("Write the diff to FILE instead of stdout"), Flag.optional),
+  trace: Flag.String("trace").pipe(Flag.withDescription("Write the build-graph trace of both sides (ids prefixed a: / b:) to FILE"), Flag.optional),
+  failOnRegression: Flag.Finite("fail-on-regression").pipe(
+    Flag.withDescription("Exit 1 when a phase's total latency or TPOT rises, or its tokens/s drops, by more than PCT percent"),
+    Flag.filter((n) => n >= 0, (n) => `--fail-on-regression must be a percentage >= 0, got ${n}`),
+    Flag.optional
+  ),
+  a: Flag.String("a").pipe(Flag.withDescription("Side A as a path (a scenario file or a config folder) instead of a revision"), Flag.optional),
+  b: Flag.String("b").pipe(Flag.withDescription("Side B as a path (with --a)"), Flag.optional)
+}
+
+const positional = Argument.String("rev-or-scenario").pipe(
+  Argument.withDescription("<revA> [revB] [scenario ...]: revB defaults to the working tree; the second argument is a scenario when it ends in .yaml/.yml or names a file"),
+  Argument.variadic()
+)
+
+/** Which of the first two positionals name an existing file (the revB-or-scenario rule). */
+const existingFiles = (cwd: string, tokens: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const found = new Set<string>()
+    for (const t of tokens.slice(0, 2)) {
+      const info = yield* fs.stat(path.resolve(cwd, t)).pipe(Effect.option)
+      if (Option.isSome(info) && info.value.type === "File") found.add(t)
+    }
+    return found
+  })
+
+export const diffCommand = Command.make(
+  "diff",
+  { args: positional, ...diffFlags, ...runtimeFlags },
+  Effect.fn(function*(f) {
+    const run = toRunOptions(Option.none(), f as RuntimeFlagValues)
+    const parsed = classifyArgs(f.args, Option.getOrUndefined(f.a), Option.getOrUndefined(f.b), yield* existingFiles(run.cwd, f.args))
+    if (parsed instanceof UsageError) return yield* Effect.fail(parsed)
+    const limit = Option.getOrUndefined(f.failOnRegression)
+    const out = yield* runDiff({
+      cwd: run.cwd,
+      target: parsed.target,
+      scenarios: parsed.scenarios,
+      runtime: run.runtime,
+      estimator: run.estimator,
+      efficiency: run.efficiency,
+      ...(run.cacheDir === undefined ? {} : { cacheDir: run.cacheDir }),
+      noCache: run.noCache,
+      limitPct: limit ?? 0
+    }).pipe(Effect.catchTag("GitError", (e: GitError) => Effect.fail(new UsageError({ message: e.message }))))
+    yield* emit(renderDiff(out.diffs, f.format, { gate: limit !== undefined }), Option.getOrUndefined(f.out))
+    if (Option.isSome(f.trace)) {
+      const nodes = out.trace.map((n) => ({ ...n, side: n.id.slice(0, 1) }))
+      yield* writeFileAtomic(f.trace.value, JSON.stringify({ nodes }, null, 2) + "\n")
+    }
+    if (limit !== undefined && out.diffs.some((d) => d.regression)) {
+      yield* writeStderr(regressionLines(out.diffs))
+      yield* Effect.sync(() => {
+        process.exitCode = 1
+      })
+    }
+  })
+).pipe(
+  Command.withDescription("Diff configs and results between two git revisions (or two files or folders), per phase and per layer; gate CI on regressions"),
+  Command.withExamples([
+    { command: "llmsim diff HEAD~1", description: "The default scenario at HEAD~1 against the working tree" },
+    { command: "llmsim diff main HEAD configs/scenarios/deepseek_v3_h800.yaml --format markdown", description: "Two commits, as a pull request comment" },
+    { command: "llmsim diff origin/main HEAD --fail-on-regression 2", description: "CI gate: exit 1 when latency, TPOT or tokens/s worsens by more than 2%" },
+    { command: "llmsim diff --a old/scenario.yaml --b new/scenario.yaml", description: "Two scenario files, no git" }
+  ])
+)

@@ -40,7 +40,7 @@ const git = (cwd: string, args: ReadonlyArray<string>): Effect.Effect<GitOutput,
   ).pipe(
     Effect.mapError((e) =>
       new GitError({
-        message: String(e).includes("ENOENT")
+        message: e.reason._tag === "NotFound"
           ? "git was not found on PATH (llmsim diff <rev> reads configs from git; use --a PATH --b PATH to compare without git)"
           : `git ${args[0]} failed in ${cwd}: ${String(e)}`
       })

@@ -31,6 +31,8 @@ export interface Side {
   readonly qualify: (shown: string) => string
   /** Scenario tokens from the command line resolve against these folders, first hit wins. */
   readonly searchDirs: ReadonlyArray<string>
+  /** The scenario itself, when the side is a scenario file (--a/--b FILE). */
+  readonly scenarioFile?: string
 }
 
 /** `abs` as a `/`-separated path from the repository top; undefined outside the repository. */
@@ -53,13 +55,21 @@ export const revisionFileSystem = (
   where: string,
   spawner: ChildProcessSpawner.ChildProcessSpawner["Service"]
 ): FileSystem.FileSystem => {
+  // A commit's files never change: each is read from git once (the scenario is checked,
+  // loaded, then read again for error positions).
+  const seen = new Map<string, Option.Option<string>>()
   const blob = (repoPath: string) =>
-    readBlob(repo, commit, repoPath).pipe(
-      Effect.provideService(ChildProcessSpawner.ChildProcessSpawner, spawner),
-      // A git failure after the revision resolved reads as a missing file: the loader then
-      // reports the path and the scenario field that referenced it.
-      Effect.orElseSucceed(() => Option.none<string>())
-    )
+    Effect.suspend(() => {
+      const known = seen.get(repoPath)
+      if (known !== undefined) return Effect.succeed(known)
+      return readBlob(repo, commit, repoPath).pipe(
+        Effect.provideService(ChildProcessSpawner.ChildProcessSpawner, spawner),
+        Effect.tap((text) => Effect.sync(() => seen.set(repoPath, text))),
+        // A git failure after the revision resolved (not remembered) reads as a missing file:
+        // the loader then reports the path and the scenario field that referenced it.
+        Effect.orElseSucceed(() => Option.none<string>())
+      )
+    })
   return FileSystem.FileSystem.of({
     ...base,
     readFileString: (p, encoding) => {
@@ -125,16 +135,17 @@ export const folderSide = (name: SideName, given: string, root: string, base: Fi
   searchDirs: [root]
 })
 
-/** A scenario file given with --a/--b: its paths resolve against `root`. */
-export const fileSide = (name: SideName, given: string, root: string, base: FileSystem.FileSystem): Side => ({
+/** A scenario file given with --a/--b (absolute): its paths resolve against `root`. */
+export const fileSide = (name: SideName, file: string, root: string, base: FileSystem.FileSystem): Side => ({
   name,
   rev: null,
   commit: null,
   root,
   fs: base,
-  where: `for ${given}`,
+  where: `for ${file}`,
   qualify: (shown) => shown,
-  searchDirs: []
+  searchDirs: [],
+  scenarioFile: file
 })
 
 /** Point every issue of a config error at this side's copy of the file. */

@@ -1,0 +1,181 @@
+/**
+ * `llmsim diff` orchestration: set up the two sides, load and evaluate each scenario on both
+ * through one evaluator and one store, and diff configs and results.
+ *
+ * Side A is evaluated first, then side B; nodes equal on both sides are computed for A and
+ * replayed for B (the trace's `b:` entries say `replayed`). Store writes are committed only
+ * after every scenario of both sides succeeded, as in `llmsim run`.
+ */
+import { Effect, FileSystem, Layer } from "effect"
+import { ChildProcessSpawner } from "effect/process"
+import * as path from "node:path"
+import { ConfigError, UsageError } from "../config/errors.ts"
+import { displayPath, loadScenario, type LoadedScenario } from "../config/load.ts"
+import { findProjectRoot, loadProject, type Project } from "../config/project.ts"
+import { makeEvaluator, type Evaluator } from "../graph/evaluator.ts"
+import type { TraceEntry } from "../graph/node.ts"
+import { diskStore, noStore, Store } from "../graph/store.ts"
+import type { RunResult } from "../sim/records.ts"
+import { evaluateScenario, resolveCacheDir, resolveRuntime, type RuntimeOverrides } from "../sim/simulate.ts"
+import type { EfficiencyMode } from "../timing/roofline.ts"
+import type { DiffTarget } from "./args.ts"
+import { diffConfigs, type ConfigSet, type TemplateFile } from "./configDiff.ts"
+import { openRepo, resolveCommit } from "./git.ts"
+import { diffLayers, diffPhases, findRegressions } from "./resultDiff.ts"
+import { fileSide, folderSide, qualifyError, revisionSide, workingTreeSide, type Side } from "./side.ts"
+import { prefixedEvaluator as prefixed } from "./sideEvaluator.ts"
+import type { ScenarioDiff, SideInfo } from "./types.ts"
+
+export interface DiffOptions {
+  readonly cwd: string
+  readonly target: DiffTarget
+  readonly scenarios: ReadonlyArray<string>
+  readonly runtime: RuntimeOverrides
+  readonly estimator: string
+  readonly efficiency: EfficiencyMode
+  readonly cacheDir?: string
+  readonly noCache: boolean
+  /** Gate threshold in percent; 0 flags any worsening. */
+  readonly limitPct: number
+}
+
+export interface DiffOutput {
+  readonly diffs: ReadonlyArray<ScenarioDiff>
+  /** Every node of both sides, ids prefixed with `a:` / `b:`. */
+  readonly trace: ReadonlyArray<TraceEntry>
+}
+
+const gitSides = (project: Project, cwd: string, revA: string, revB: string | undefined) =>
+  Effect.gen(function*() {
+    const base = yield* FileSystem.FileSystem
+    const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
+    const repo = yield* openRepo(project.root)
+    const commitA = yield* resolveCommit(repo, revA)
+    const a = revisionSide("a", revA, commitA, repo, project.root, base, spawner, cwd)
+    if (revB === undefined) return [a, workingTreeSide("b", project.root, base, cwd)] as const
+    const commitB = yield* resolveCommit(repo, revB)
+    return [a, revisionSide("b", revB, commitB, repo, project.root, base, spawner, cwd)] as const
+  })
+
+const pathSides = (project: Project, cwd: string, a: string, b: string, scenarios: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const base = yield* FileSystem.FileSystem
+    const kindOf = (flag: string, given: string) =>
+      base.stat(path.resolve(cwd, given)).pipe(
+        Effect.map((s) => s.type),
+        Effect.mapError(() => new UsageError({ message: `--${flag} ${given}: no such file or folder` }))
+      )
+    const [ka, kb] = [yield* kindOf("a", a), yield* kindOf("b", b)]
+    if (ka === "Directory" && kb === "Directory") {
+      return [folderSide("a", a, path.resolve(cwd, a), base), folderSide("b", b, path.resolve(cwd, b), base)] as const
+    }
+    if (ka === "File" && kb === "File") {
+      if (scenarios.length > 0) {
+        return yield* Effect.fail(new UsageError({ message: "scenario arguments apply to --a/--b folders; --a and --b are scenario files here" }))
+      }
+      // A scenario file's paths resolve against the project holding it, else the current one.
+      const rootOf = (file: string) => {
+        const found = findProjectRoot(path.dirname(file))
+        return found.configFile === undefined ? project.root : found.root
+      }
+      const fa = path.resolve(cwd, a)
+      const fb = path.resolve(cwd, b)
+      return [fileSide("a", fa, rootOf(fa), base), fileSide("b", fb, rootOf(fb), base)] as const
+    }
+    return yield* Effect.fail(new UsageError({ message: `--a and --b must both be scenario files or both be config folders (got ${a}, ${b})` }))
+  })
+
+/** The scenario file on a side: the first search folder where it exists on that side. */
+const scenarioFileOn = (side: Side, project: Project, token: string | undefined) =>
+  Effect.gen(function*() {
+    if (side.scenarioFile !== undefined) return side.scenarioFile
+    const given = token ?? project.config.defaultScenario
+    if (given === undefined) {
+      return yield* Effect.fail(new UsageError({ message: "no scenario given and llmsim.config.ts names no defaultScenario" }))
+    }
+    const dirs = token === undefined ? [side.root] : side.searchDirs
+    for (const dir of dirs) {
+      const candidate = path.resolve(dir, given)
+      if (yield* side.fs.exists(candidate).pipe(Effect.orElseSucceed(() => false))) return candidate
+    }
+    return yield* Effect.fail(new UsageError({ message: `scenario not found ${side.where}: ${given}` }))
+  })
+
+const configSet = (loaded: LoadedScenario): ConfigSet => {
+  const shown = (f: string) => displayPath(loaded.root, f)
+  const templates = new Map<string, TemplateFile & { uses: Array<{ index: number; type: string }> }>()
+  for (const e of loaded.entries) {
+    const t = templates.get(e.file) ?? { file: shown(e.file), value: e.template.config, uses: [] }
+    t.uses.push({ index: e.index, type: e.entry.type })
+    templates.set(e.file, t)
+  }
+  return {
+    scenario: { file: shown(loaded.file), value: loaded.spec },
+    hardware: { file: shown(loaded.hardwareFile), value: loaded.hardware },
+    templates: [...templates.values()]
+  }
+}
+
+interface Evaluated {
+  readonly loaded: LoadedScenario
+  readonly result: RunResult
+}
+
+const evaluateSide = (side: Side, evaluator: Evaluator, project: Project, token: string | undefined, o: DiffOptions) =>
+  Effect.gen(function*() {
+    const file = yield* scenarioFileOn(side, project, token)
+    const loaded = yield* loadScenario(evaluator, side.root, file).pipe(Effect.provideService(FileSystem.FileSystem, side.fs))
+    const text = yield* side.fs.readFileString(file).pipe(Effect.orElseSucceed(() => ""))
+    const runtime = resolveRuntime(project, loaded, o.runtime)
+    const result = yield* evaluateScenario(evaluator, loaded, text, runtime, o.estimator, o.efficiency)
+    const out: Evaluated = { loaded, result }
+    return out
+  }).pipe(Effect.catchTag("ConfigError", (e: ConfigError) => Effect.fail(qualifyError(side, e))))
+
+const sideInfo = (side: Side, e: Evaluated): SideInfo => {
+  const shown = displayPath(e.loaded.root, e.loaded.file)
+  return {
+    rev: side.rev,
+    commit: side.commit,
+    scenario: side.commit === null ? side.qualify(shown) : shown,
+    hardware: e.result.hardware,
+    runtime: e.result.runtime
+  }
+}
+
+export const runDiff = (o: DiffOptions) =>
+  Effect.gen(function*() {
+    const project = yield* Effect.promise(() => loadProject(o.cwd))
+    if (project instanceof ConfigError) return yield* Effect.fail(project)
+    const [sideA, sideB] = o.target.kind === "git"
+      ? yield* gitSides(project, o.cwd, o.target.revA, o.target.revB)
+      : yield* pathSides(project, o.cwd, o.target.a, o.target.b, o.scenarios)
+    const tokens: ReadonlyArray<string | undefined> = o.scenarios.length === 0 ? [undefined] : o.scenarios
+    const cacheDir = o.noCache ? undefined : resolveCacheDir(project, o.cacheDir)
+    const storeLayer = Layer.succeed(Store, cacheDir === undefined ? noStore : diskStore(cacheDir))
+    return yield* Effect.gen(function*() {
+      const evaluator = yield* makeEvaluator
+      const diffs: Array<ScenarioDiff> = []
+      for (const [i, token] of tokens.entries()) {
+        // With several scenarios, node ids also carry the scenario's position.
+        const tag = tokens.length > 1 ? `${i}:` : ""
+        const a = yield* evaluateSide(sideA, prefixed(evaluator, `a:${tag}`), project, token, o)
+        const b = yield* evaluateSide(sideB, prefixed(evaluator, `b:${tag}`), project, token, o)
+        const phases = diffPhases(a.result, b.result)
+        const regressions = findRegressions(phases, o.limitPct)
+        diffs.push({
+          a: sideInfo(sideA, a),
+          b: sideInfo(sideB, b),
+          config_changes: diffConfigs(configSet(a.loaded), configSet(b.loaded)),
+          phases,
+          layers: diffLayers(a.result, b.result),
+          regression: regressions.length > 0,
+          limit_pct: o.limitPct,
+          regressions
+        })
+      }
+      yield* evaluator.commit()
+      const out: DiffOutput = { diffs, trace: evaluator.trace() }
+      return out
+    }).pipe(Effect.provide(storeLayer))
+  })
