@@ -21,7 +21,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
 
 const time = (args: ReadonlyArray<string>, cwd: string): number => {
   const t0 = process.hrtime.bigint()
-  const r = spawnSync(process.execPath, args, { cwd, encoding: "utf8" })
+  const r = spawnSync(process.execPath, args, { cwd, encoding: "utf8", maxBuffer: 512 * 1024 * 1024 })
   const ms = Number(process.hrtime.bigint() - t0) / 1e6
   if (r.status !== 0) throw new Error(`${args.join(" ")} failed: ${r.stderr}`)
   return ms

@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process"
 import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import path from "node:path"
+import module from "node:module"
 
 const [major, minor] = process.versions.node.split(".").map(Number)
 const modern = major > 22 || (major === 22 && minor >= 19)
@@ -21,5 +22,7 @@ if (!modern && !process.env.LLMSIM_REEXEC) {
   })
   process.exit(r.status ?? 1)
 } else {
+  // Reuse V8 code (and stripped TypeScript) across runs: start-up dominates a cached run.
+  module.enableCompileCache?.()
   await import("../src/cli/main.ts")
 }

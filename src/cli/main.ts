@@ -2,7 +2,8 @@
  * The llmsim command line. Typed errors a user can fix (bad config, bad flag value) print one
  * line each, `file:line:col field: expected ...`, and exit 1; nothing is written.
  */
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect } from "effect"
 import { Command } from "effect/cli"
 import { cacheCommand } from "./cache.ts"
