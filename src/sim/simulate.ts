@@ -50,8 +50,9 @@ export interface RunOutput {
 
 export const DEFAULT_RUNTIME = { batch_size: 1, seq_len: 1024, phase: "both" as Phase }
 
+/** `--cache-dir` is relative to the current directory (a flag); `cacheDir` in the config to the project root. */
 export const resolveCacheDir = (project: Project, flag: string | undefined): string =>
-  path.resolve(project.root, flag ?? project.config.cacheDir ?? "cache")
+  flag !== undefined ? path.resolve(flag) : path.resolve(project.root, project.config.cacheDir ?? "cache")
 
 export const resolveScenarioPath = (project: Project, cwd: string, arg: string | undefined) =>
   Effect.gen(function*() {
