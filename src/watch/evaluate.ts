@@ -8,7 +8,6 @@
  * it read, because the files read decide what the watcher listens to next.
  */
 import { Cause, Effect, Exit, FileSystem } from "effect"
-import * as path from "node:path"
 import { ConfigError, type Issue } from "../config/errors.ts"
 import { displayPath, loadScenario } from "../config/load.ts"
 import { makeEvaluator, type NodeRecord } from "../graph/evaluator.ts"
@@ -89,8 +88,6 @@ export const evaluate = (target: WatchTarget): Effect.Effect<Outcome, never, Fil
         Effect.provideService(FileSystem.FileSystem, tracingFileSystem(inner, reads))
       )
     )
-    // The scenario always decides the outcome, even when reading it failed before the trace saw it.
-    if (!reads.has(target.scenarioFile)) reads.set(path.resolve(target.scenarioFile), null)
     if (Exit.isSuccess(exit)) return { _tag: "Good", ...exit.value, reads } satisfies Good
     if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
     return { _tag: "Bad", issues: issuesOf(exit.cause, target), reads } satisfies Bad

@@ -1,0 +1,98 @@
+/**
+ * A watch session: resolve the project and scenario once, then evaluate on every relevant save
+ * until interrupted (Ctrl-C) or until the watcher itself breaks down.
+ *
+ * Per evaluation: evaluate (through the session's memory store), move the watchers to the
+ * folders of the files it read, print, then re-read those files: a save that landed between
+ * the read and the watcher being ready would otherwise be missed.
+ */
+import { Clock, Effect, FileSystem, Queue, type Scope } from "effect"
+import * as path from "node:path"
+import type { ConfigError, UsageError } from "../config/errors.ts"
+import { displayPath } from "../config/load.ts"
+import { CONFIG_FILE, findProjectRoot } from "../config/project.ts"
+import { diskStore, noStore } from "../graph/store.ts"
+import type { RunResult } from "../sim/records.ts"
+import { resolveCacheDir, resolveScenarioPath, type RunOptions } from "../sim/simulate.ts"
+import { triggers, watchSetOf, type WatchSet } from "./affected.ts"
+import { compare } from "./delta.ts"
+import type { WatcherError } from "./errors.ts"
+import { evaluate, type WatchTarget } from "./evaluate.ts"
+import { memoryStore } from "./memoryStore.ts"
+import { reloadProject } from "./project.ts"
+import { changedSince } from "./reads.ts"
+import type { Reporter } from "./reporter.ts"
+import { schedule, type Batch } from "./schedule.ts"
+import { makeFolderWatch } from "./watcher.ts"
+
+/** Quiet window after the last save before evaluating (vitest's WATCHER_DEBOUNCE). */
+export const QUIET_MS = 100
+
+export interface WatchOptions {
+  readonly run: RunOptions
+  readonly reporter: Reporter
+  readonly quietMs?: number
+}
+
+const isInside = (dir: string) => (file: string) => file === dir || file.startsWith(dir + path.sep)
+
+/**
+ * Never succeeds: it ends by interruption, or fails with a `WatcherError`. Bad input at start-up
+ * that leaves nothing to watch (no scenario, an unloadable llmsim.config.ts) fails at once.
+ */
+export const watchSession = (o: WatchOptions): Effect.Effect<never, WatcherError | ConfigError | UsageError, FileSystem.FileSystem | Scope.Scope> =>
+  Effect.gen(function*() {
+    const { root } = findProjectRoot(o.run.cwd)
+    const configFile = path.join(root, CONFIG_FILE)
+    const project = yield* reloadProject(root, configFile, new Map())
+    const scenarioFile = yield* resolveScenarioPath(project, o.run.cwd, o.run.scenario)
+    // The store folder is fixed for the session; llmsim.config.ts edits change runtime defaults.
+    const cacheDir = o.run.noCache ? undefined : resolveCacheDir(project, o.run.cacheDir)
+    const store = memoryStore(cacheDir === undefined ? noStore : diskStore(cacheDir))
+    const fsys = yield* FileSystem.FileSystem
+    const target: WatchTarget = { root, scenarioFile, configFile, options: o.run, store }
+    const always = [scenarioFile, configFile]
+
+    const folders = yield* makeFolderWatch({
+      ignore: cacheDir === undefined ? () => false : isInside(cacheDir),
+      onWarning: (message) => void process.stderr.write(`warning: ${message}\n`)
+    })
+    let watching: WatchSet = watchSetOf([], always)
+    let lastGood: { result: RunResult; folders: ReadonlySet<string> } | undefined
+
+    const run = (batch: Batch) =>
+      Effect.gen(function*() {
+        const outcome = yield* Effect.provideService(evaluate(target), FileSystem.FileSystem, fsys)
+        const next = watchSetOf(outcome.reads.keys(), always, outcome._tag === "Bad" ? lastGood?.folders : [])
+        yield* folders.sync(next.folders)
+        const now = yield* Clock.currentTimeMillis
+        // One synchronous step: the state and what is printed change together, never half.
+        yield* Effect.sync(() => {
+          watching = next
+          const activity = { time: new Date(now).toISOString(), changedFiles: batch.files.map((f) => displayPath(root, f)) }
+          const shown = { files: next.files.size, folders: next.folders.size }
+          if (outcome._tag === "Good") {
+            const comparison = compare(outcome.result, lastGood?.result)
+            lastGood = { result: outcome.result, folders: next.folders }
+            o.reporter.result(comparison, {
+              ...activity,
+              computed: outcome.computed,
+              replayed: outcome.replayed,
+              layersRecomputed: outcome.layersRecomputed,
+              elapsedMs: now - batch.since,
+              rssBytes: process.memoryUsage.rss()
+            }, shown)
+          } else {
+            o.reporter.error(outcome.issues, activity, shown)
+          }
+        })
+        for (const file of changedSince(outcome.reads)) yield* folders.offer({ kind: "change", path: file })
+      })
+
+    return yield* schedule({
+      take: Queue.take(folders.events),
+      relevant: (event) => triggers(watching, event),
+      run,
+      quietMs: o.quietMs ?? QUIET_MS
+    })
+  })
