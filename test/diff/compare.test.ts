@@ -53,7 +53,8 @@ describe("llmsim diff between two commits (moe_intermediate_size 2048 -> 3072)",
   it("names both revisions and their commits", () => {
     expect(diff.a).toMatchObject({ rev: "HEAD~1", commit: git(dir, "rev-parse", "HEAD~1"), scenario: SCENARIO, hardware: "H800-SXM" })
     expect(diff.b).toMatchObject({ rev: "HEAD", commit: git(dir, "rev-parse", "HEAD"), scenario: SCENARIO })
-    expect(diff.a.runtime).toEqual({ batch_size: 32, seq_len: 4096, phase: "both" })
+    // The shipped scenario's runtime block: batch_size 8, seq_len 4096, phase both.
+    expect(diff.a.runtime).toEqual({ batch_size: 8, seq_len: 4096, phase: "both" })
   })
 
   it("shows the single config change, from the decoded YAML", () => {
@@ -234,8 +235,8 @@ describe("llmsim diff against the working tree", () => {
     // decoder layers' times are not asserted here.)
     expect(d.layers[61]).toMatchObject({ layer_name: "L61.lm_head", delta_ms: 0, status: "unchanged" })
     for (const l of d.layers) expect(l.status).toBe(l.delta_ms === 0 ? "unchanged" : "changed")
-    // KV cache memory: 61 layers x (512 + 64) latent values x (2 - 1) bytes x 32 x 4096 tokens less.
-    expect(d.phases.decode.peak_memory_bytes.delta).toBe(-61 * 576 * 32 * 4096)
+    // KV cache memory: 61 layers x (512 + 64) latent values x (2 - 1) bytes x 8 x 4096 tokens less (batch_size 8 per DP rank).
+    expect(d.phases.decode.peak_memory_bytes.delta).toBe(-61 * 576 * 8 * 4096)
   })
 
   it("reads the second argument as a scenario when it ends in .yaml or names a file", () => {

@@ -21,7 +21,7 @@ describe("llmsim diff formats", () => {
     expect(r.stderr).toBe("")
     expect(r.status).toBe(0)
     const lines = r.stdout.split("\n")
-    expect(lines[0]).toMatch(new RegExp(`^A  HEAD~1 \\([0-9a-f]{12}\\)  ${SCENARIO}  H800-SXM  batch_size=32 seq_len=4096 phase=decode$`))
+    expect(lines[0]).toMatch(new RegExp(`^A  HEAD~1 \\([0-9a-f]{12}\\)  ${SCENARIO}  H800-SXM  batch_size=8 seq_len=4096 phase=decode$`))
     expect(lines[1]).toMatch(/^B  HEAD \([0-9a-f]{12}\)  /)
     expect(r.stdout).toContain("== config changes (1) ==")
     expect(r.stdout).toMatch(new RegExp(`${MOE.replace(/\./g, "\\.")}\\s+moe_config\\.moe_intermediate_size\\s+2048\\s+3072`))
