@@ -23,6 +23,12 @@ export interface LayerContext {
   readonly gpus_per_node: number
   /** Override of routed tokens per local expert. */
   readonly tokens_per_expert?: number
+  /**
+   * Redundant routed-expert replicas spread over the EP group (DeepSeek's EPLB: 32 redundant
+   * experts in both its EP32 prefill and EP144 decode units, deepseek_inference_overview.yaml).
+   * Each GPU then holds (n_routed_experts + redundant_experts) / ep expert slots. Absent = 0.
+   */
+  readonly redundant_experts?: number
 }
 
 /** Tokens one attention data-parallel group processes in this step. */

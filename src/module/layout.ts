@@ -5,7 +5,8 @@
  *   rank of a group processes all of the group's tokens.
  * - GQA KV heads per GPU = max(1, kv_heads / tp): replicated when there are fewer KV heads than
  *   ranks (vLLM QKVParallelLinear does the same).
- * - MoE: experts spread over ep GPUs (ep | G); each expert's intermediate is split over
+ * - MoE: experts spread over ep GPUs (ep | G), with ctx.redundant_experts extra replicas
+ *   ((n_routed_experts + redundant) / ep slots per GPU); each expert's intermediate is split over
  *   moe_tp = G / ep GPUs (SGLang's moe_tp_size = tp_size / ep_size, generalised to dp).
  * - Links: a group of n ranks stays on the scale-up link (NVLink) when n <= gpus_per_node,
  *   else it is charged to the NIC.
@@ -26,7 +27,8 @@ export const kvHeadsPerGpu = (kvHeads: number, ctx: LayerContext): number => Mat
 
 const divides = (a: number, b: number): boolean => b % a === 0
 
-const attnProblem = (attn: AttnConfig, ctx: LayerContext): string | undefined => {
+/** A human message when attention cannot be split over ctx.parallel.tp, else undefined. */
+export const attentionLayoutProblem = (attn: AttnConfig, ctx: LayerContext): string | undefined => {
   const tp = ctx.parallel.tp
   if (!divides(tp, attn.num_attention_heads)) return `num_attention_heads ${attn.num_attention_heads} is not divisible by tp ${tp}`
   if (attn.type !== "MLA") {
@@ -43,7 +45,7 @@ export const validateLayout = (template: LayerTemplate, ctx: LayerContext): stri
   const { tp, dp, ep } = ctx.parallel
   if (template.type === "comm_layer") return undefined
   const attn = template.config.attn_config
-  const problem = attnProblem(attn, ctx)
+  const problem = attentionLayoutProblem(attn, ctx)
   if (problem) return problem
   if (template.type === "ffn_layer") {
     const f = template.config.ffn_config
@@ -54,7 +56,11 @@ export const validateLayout = (template: LayerTemplate, ctx: LayerContext): stri
   const m = template.config.moe_config
   if (m.d_model !== attn.d_model) return `moe_config.d_model ${m.d_model} differs from attn_config.d_model ${attn.d_model}`
   if (!divides(ep, tp * dp)) return `ep ${ep} does not divide tp*dp = ${tp * dp} GPUs`
-  if (!divides(ep, m.n_routed_experts)) return `n_routed_experts ${m.n_routed_experts} is not divisible by ep ${ep}`
+  const redundant = ctx.redundant_experts ?? 0
+  if (redundant === 0 && !divides(ep, m.n_routed_experts)) return `n_routed_experts ${m.n_routed_experts} is not divisible by ep ${ep}`
+  if (redundant > 0 && !divides(ep, m.n_routed_experts + redundant)) {
+    return `n_routed_experts ${m.n_routed_experts} + redundant_experts ${redundant} = ${m.n_routed_experts + redundant} expert slots are not divisible by ep ${ep}`
+  }
   const mtp = moeTp(ctx)
   if (!divides(mtp, m.moe_intermediate_size)) {
     return `moe_intermediate_size ${m.moe_intermediate_size} is not divisible by the expert tensor-parallel size tp*dp/ep = ${mtp}`

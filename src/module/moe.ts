@@ -1,6 +1,6 @@
 /**
- * MoE block estimator. Layout (see layout.ts): E_local = n_routed_experts / ep experts per GPU,
- * each with moe_intermediate_size / moe_tp columns, moe_tp = tp * dp / ep.
+ * MoE block estimator. Layout (see layout.ts): E_local = (n_routed_experts + redundant_experts) / ep
+ * expert slots per GPU, each with moe_intermediate_size / moe_tp columns, moe_tp = tp * dp / ep.
  *
  * Ops in order:
  *  - router: T tokens x d_model x E on every GPU, activations dtype (moe.ts in src/ops).
@@ -30,12 +30,20 @@ import { collectiveOp, op } from "./spec.ts"
 export const sharedIntermediate = (m: MoeConfig): number =>
   (m.n_shared_experts ?? 0) * (m.shared_expert_intermediate_size ?? m.moe_intermediate_size)
 
+/**
+ * Expert slots in the EP group: routed experts plus redundant replicas (ctx.redundant_experts).
+ * With replicas, uniform routing spreads a token's top_k choices over the slots, so the
+ * `moe_experts` op sees n_experts = slots: E_local = slots / ep, touched slots =
+ * E_local * (1 - (1 - top_k/slots)^tokens); the routed pairs per GPU stay tokens * top_k / ep.
+ */
+export const expertSlots = (m: MoeConfig, ctx: LayerContext): number => m.n_routed_experts + (ctx.redundant_experts ?? 0)
+
 /** The params of the `moe_experts` op: exactly what its formula reads. */
 export const expertParams = (m: MoeConfig, ctx: LayerContext): OpParams => {
   const base = {
     d_model: m.d_model,
     intermediate: m.moe_intermediate_size / moeTp(ctx),
-    n_experts: m.n_routed_experts,
+    n_experts: expertSlots(m, ctx),
     ep: ctx.parallel.ep,
     weight_dtype: ctx.precision.moe_experts,
     act_dtype: ctx.precision.activations
@@ -82,14 +90,21 @@ export const planMoe = (m: MoeConfig, ctx: LayerContext): ReadonlyArray<OpSpec> 
   return ops
 }
 
-/** Local routed experts (all of them, `moe_experts` dtype) + router (activations) + shared experts (`weights`). */
-export const moeWeightBytes = (m: MoeConfig, ctx: LayerContext): number => {
-  const local = m.n_routed_experts / ctx.parallel.ep
-  const routed = local * 3 * m.d_model * (m.moe_intermediate_size / moeTp(ctx)) * DTYPE_BYTES[ctx.precision.moe_experts]
-  const router = m.n_routed_experts * m.d_model * DTYPE_BYTES[ctx.precision.activations]
-  const shared = 3 * m.d_model * (sharedIntermediate(m) / ctx.parallel.tp) * DTYPE_BYTES[ctx.precision.weights]
-  return routed + router + shared
-}
+/** Local routed expert slots (all of them, redundant replicas included), `moe_experts` dtype. */
+export const routedExpertWeightBytes = (m: MoeConfig, ctx: LayerContext): number =>
+  (expertSlots(m, ctx) / ctx.parallel.ep) * 3 * m.d_model * (m.moe_intermediate_size / moeTp(ctx)) * DTYPE_BYTES[ctx.precision.moe_experts]
+
+/** Router (gate) weights, activations dtype, full on every GPU. */
+export const routerWeightBytes = (m: MoeConfig, ctx: LayerContext): number =>
+  m.n_routed_experts * m.d_model * DTYPE_BYTES[ctx.precision.activations]
+
+/** Shared experts, `weights` dtype, split by tp. */
+export const sharedExpertWeightBytes = (m: MoeConfig, ctx: LayerContext): number =>
+  3 * m.d_model * (sharedIntermediate(m) / ctx.parallel.tp) * DTYPE_BYTES[ctx.precision.weights]
+
+/** Local routed experts + router + shared experts. */
+export const moeWeightBytes = (m: MoeConfig, ctx: LayerContext): number =>
+  routedExpertWeightBytes(m, ctx) + routerWeightBytes(m, ctx) + sharedExpertWeightBytes(m, ctx)
 
 /**
  * Elements live at the MoE block's widest point: router scores, shared-expert intermediates and

@@ -39,9 +39,12 @@ export const Efficiency = Schema.Struct({
   kernel_latency_us: Schema.optionalKey(NonNegative),
   /** Fixed cost of one collective / message on a link, microseconds. */
   link_latency_us: Schema.optionalKey(NonNegative),
-  /** GEMM output tile rows (M) for wave quantisation; 0 disables quantisation. */
+  /**
+   * GEMM output tile rows (M) for wave quantisation (src/timing/waves.ts); with tile_n it also
+   * times GEMMs as a main loop then a serial epilogue store. 0 disables both.
+   */
   tile_m: Schema.optionalKey(NonNegative),
-  /** GEMM output tile columns (N) for wave quantisation. */
+  /** GEMM output tile columns (N), as tile_m. */
   tile_n: Schema.optionalKey(NonNegative)
 })
 export type Efficiency = typeof Efficiency.Type

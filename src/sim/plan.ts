@@ -32,7 +32,7 @@ import { composeLayer, rollUp, type Composition, type Instance, type LayerMemory
 import type { LayerSummary, OpExecution, SimulationResult } from "./records.ts"
 
 /** Version of the timing + composition code (part of op, layer and scenario node keys). */
-export const TIMING_CODE_VERSION = 1
+export const TIMING_CODE_VERSION = 2
 export const COMPOSE_CODE_VERSION = 1
 
 const flatten = (prefix: string, obj: unknown, out: Record<string, number>) => {

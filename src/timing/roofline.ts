@@ -1,19 +1,37 @@
 /**
- * Roofline timing of one fused op.
+ * Timing of one fused op: a roofline with the few corrections a GPU engineer applies to it.
  *
- *   compute_ms = flops / (peak[math dtype] * compute efficiency)          (tensor-core bound)
- *   memory_ms  = (bytes_read + bytes_written) / (HBM GB/s * memory efficiency)
- *   comm_ms    = comm_bytes / (link GB/s * link efficiency) + messages * link latency
- *   dominant   = max(compute_ms, memory_ms) + kernels * kernel latency   (compute ops)
- *              = comm_ms                                                (communication ops)
+ * Compute ops (everything that is not communication):
  *
- * Link time is never HBM time. With no `efficiency` block in the hardware file every factor is
- * 1 and every latency 0: the "speed of light" roofline. `mode: "none"` forces that even when the
- * file has constants (`--efficiency none`).
+ *   compute_ms  = spent FLOPs / (peak[math dtype] * compute)         spent >= useful: waves.ts
+ *   memory_ms   = (bytes_read + bytes_written) / (HBM GB/s * memory)
+ *   dominant    = max(compute_ms, memory_ms) + kernels * kernel_latency          (untiled ops)
+ *               = max(compute_ms, read_ms) + write_ms + kernels * kernel_latency (tiled GEMMs)
+ *
+ * where read_ms and write_ms split memory_ms by bytes read and written. A tiled GEMM (an op with
+ * GEMM shapes when the hardware gives a tile) streams its operands while the tensor cores work
+ * (the main loop hides one under the other, hence the max), then stores each output tile in the
+ * epilogue after its K loop, so output traffic does not hide under tensor-core time. `compute`
+ * and `memory` are the achievable fractions of the dense tensor peak and of HBM bandwidth;
+ * `kernel_latency_us` is the fixed cost of one kernel (launch, prologue, pipeline fill and
+ * drain, tail).
+ *
+ * Communication ops (comm_bytes > 0 or a link):
+ *
+ *   comm_ms = comm_bytes / (link GB/s * link fraction) + messages * link_latency
+ *
+ * on NVLink (`interconnect`) or the scale-out NIC (`nic`); never as HBM time.
+ *
+ * With no `efficiency` block every fraction is 1, every latency 0 and tiling is off: the
+ * peak-only "speed of light" roofline, max(compute, memory). `mode: "none"` forces that even
+ * when the file has constants (`--efficiency none`).
  */
 import type { Dtype } from "../schema/dtype.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
 import type { OpCost } from "../ops/types.ts"
+import { quantisedGemmFlops, tilingEnabled } from "./waves.ts"
+
+export { quantisedGemmFlops } from "./waves.ts"
 
 /** The slice of a HardwareSpec that op timing reads (its cache-key parameters). */
 export interface TimingHardware {
@@ -80,42 +98,37 @@ export interface OpTiming {
   readonly bound: Bound
 }
 
-/**
- * Wave quantisation: a GEMM is cut into tile_m x tile_n output tiles that run in waves of
- * `sm_count` tiles; a partial last wave and partial edge tiles still cost full tiles. Returns
- * the FLOPs the tensor cores actually spend (>= useful FLOPs). Disabled when tiles are 0.
- */
-export const quantisedGemmFlops = (cost: OpCost, hw: TimingHardware): number => {
-  if (!cost.gemms || cost.gemms.length === 0 || hw.tile_m <= 0 || hw.tile_n <= 0 || hw.sm_count <= 0) return cost.flops
-  let spent = 0
-  let useful = 0
-  for (const g of cost.gemms) {
-    const tiles = Math.ceil(g.m / hw.tile_m) * Math.ceil(g.n / hw.tile_n) * g.groups
-    const waves = Math.ceil(tiles / hw.sm_count)
-    spent += waves * hw.sm_count * hw.tile_m * hw.tile_n * 2 * g.k
-    useful += 2 * g.m * g.n * g.k * g.groups
-  }
-  // Scale the op's FLOPs (which may include small elementwise work) by the GEMM waste factor.
-  return useful > 0 ? cost.flops * (spent / useful) : cost.flops
+/** True for ops that move bytes over a link rather than through tensor cores and HBM. */
+export const isCommunication = (cost: OpCost): boolean => cost.comm_bytes > 0 || cost.link !== undefined
+
+/** Time of a communication op on its link, ms. */
+export const linkTimeMs = (cost: OpCost, hw: TimingHardware): number => {
+  const nic = cost.link === "nic"
+  const gbps = nic ? hw.nic_gbps * hw.nic_efficiency : hw.interconnect_gbps * hw.interconnect_efficiency
+  return (cost.comm_bytes / (gbps * 1e9)) * 1e3 + ((cost.messages ?? 1) * hw.link_latency_us) / 1e3
 }
 
+/** True when the op is timed as a tiled GEMM (main loop, then a serial epilogue store). */
+export const isTiledGemm = (cost: OpCost, hw: TimingHardware): boolean =>
+  cost.gemms !== undefined && cost.gemms.length > 0 && tilingEnabled(hw)
+
 export const timeOp = (cost: OpCost, hw: TimingHardware): OpTiming => {
-  if (cost.comm_bytes > 0 || cost.link !== undefined) {
-    const nic = cost.link === "nic"
-    const gbps = (nic ? hw.nic_gbps : hw.interconnect_gbps) * (nic ? hw.nic_efficiency : hw.interconnect_efficiency)
-    const comm = (cost.comm_bytes / (gbps * 1e9)) * 1e3 + ((cost.messages ?? 1) * hw.link_latency_us) / 1e3
+  if (isCommunication(cost)) {
+    const comm = linkTimeMs(cost, hw)
     return { compute_time_ms: 0, memory_time_ms: 0, comm_time_ms: comm, dominant_latency_ms: comm, bound: "comm" }
   }
   const peak = hw.tflops[cost.math_dtype ?? "bf16"] ?? hw.tflops.bf16
-  const flops = quantisedGemmFlops(cost, hw)
-  const compute = cost.flops === 0 ? 0 : (flops / (peak * 1e12 * hw.compute_efficiency)) * 1e3
-  const memory = ((cost.bytes_read + cost.bytes_written) / (hw.memory_bandwidth_gbps * 1e9 * hw.memory_efficiency)) * 1e3
-  const dominant = Math.max(compute, memory) + (cost.kernels * hw.kernel_latency_us) / 1e3
+  const compute = cost.flops === 0 ? 0 : (quantisedGemmFlops(cost, hw) / (peak * 1e12 * hw.compute_efficiency)) * 1e3
+  const bytesPerMs = hw.memory_bandwidth_gbps * 1e9 * hw.memory_efficiency * 1e-3
+  const read = cost.bytes_read / bytesPerMs
+  const write = cost.bytes_written / bytesPerMs
+  const memory = read + write
+  const body = isTiledGemm(cost, hw) ? Math.max(compute, read) + write : Math.max(compute, memory)
   return {
     compute_time_ms: compute,
     memory_time_ms: memory,
     comm_time_ms: 0,
-    dominant_latency_ms: dominant,
+    dominant_latency_ms: body + (cost.kernels * hw.kernel_latency_us) / 1e3,
     bound: compute >= memory ? "compute" : "memory"
   }
 }

@@ -1,0 +1,56 @@
+/**
+ * Hand-written text of docs/validation.md: how predictions are made and what is assumed. The
+ * command embeds it so the whole document is regenerated (and checked) in one piece.
+ */
+
+export const INTRO = [
+  "llmsim predicts every published measurement in the reference folder that its op formulas and timing model can",
+  "express, and shows the error openly. For each row: the predicted value, the measured value and the absolute",
+  "percentage error APE = |predicted / measured - 1| x 100; per dataset the median and p90 APE (linear",
+  "interpolation between order statistics). Rows llmsim cannot model are counted with the reason. The test suite",
+  "regenerates this page and fails if it differs from the committed copy, and fails if the acceptance bounds break."
+].join("\n")
+
+export const TIMING_MODEL = [
+  "Timing model (src/timing/roofline.ts, src/timing/waves.ts), per fused op, constants from the hardware file's",
+  "`efficiency:` block, the same for every shape:",
+  "",
+  "```",
+  "spent FLOPs = waves * sm_count * tile_m * tile_n * 2 * k        per GEMM (tiled ops; waves.ts)",
+  "waves       = ceil(ceil(m / tile_m) * ceil(n / tile_n) * groups / sm_count)",
+  "compute_ms  = spent FLOPs / (peak TFLOPS of the math dtype * compute)",
+  "read_ms     = bytes read / (HBM GB/s * memory);  write_ms = bytes written / (HBM GB/s * memory)",
+  "GEMM        = max(compute_ms, read_ms) + write_ms + kernels * kernel_latency_us   (epilogue store after the K loop)",
+  "other ops   = max(compute_ms, read_ms + write_ms) + kernels * kernel_latency_us",
+  "link ops    = link bytes / (link GB/s * interconnect | nic) + messages * link_latency_us",
+  "```",
+  "",
+  "Without an `efficiency:` block (or with `--efficiency none`) every fraction is 1, every latency 0 and tiling is",
+  "off: the peak-only roofline max(compute, memory), for speed-of-light questions."
+].join("\n")
+
+export const GENERAL_ASSUMPTIONS = [
+  "- Kernel rows are predicted from their shapes alone with the op formulas the simulator uses (`linear`, grouped",
+  "  GEMMs, `mla_attention_decode`, `gqa_attention_prefill`, `ep_all_to_all`, `collective`); nothing is fitted per",
+  "  row or per shape.",
+  "- The H800-SXM GEMM constants (compute, memory, kernel latency, tile) were fitted by `llmsim calibrate` on the 18",
+  "  rows of the DeepGEMM dense table shown first below, so that table is an in-sample check; the grouped table, the",
+  "  community rows, FlashMLA, FlashAttention-3, DeepEP, MAMF, NCCL and the DeepSeek system figures are out of",
+  "  sample. H100-SXM memory and kernel latency were fitted on the 12 H100 community rows (DeepGEMM issue #136); its",
+  "  compute fraction and tile come from the H800 fit (the same GH100 die). Link fractions and latencies are",
+  "  published figures (sources in each hardware file). H200-SXM constants are the H800 fit (same die) or published",
+  "  derates, as its file says. B200, H20, MI300X and the A100 file have no constants and are predicted at peak, so",
+  "  their rows show how far the peak-only roofline is off. H20 is not given the GH100 constants: its 296 FP8",
+  "  TFLOPS are a chip-level cap (78 SMs at Hopper's per-SM rate would give about 1,170), so a wave of tiles does not",
+  "  take sm_count tiles' worth of chip time there, and tiny-N GEMMs come out several times too slow under the tile",
+  "  model.",
+  "- Measured kernel times come from TFLOPS where a row gives them (t = FLOPs / TFLOPS under the source's FLOP",
+  "  convention), else from the row's time. Community measurements are single runs on unstated clocks and drivers.",
+  "- Hardware named without a form factor (\"H100\") is taken as SXM when its measured bandwidth exceeds the PCIe",
+  "  card's 2.0 TB/s HBM; PCIe cards and parts without a hardware file are not modelled.",
+  "- Attention kernels are charged for their tensor-core products only; softmax (exponentials on the special",
+  "  function units) is not timed, so compute-bound attention is predicted faster than measured. The attention ops",
+  "  declare no GEMM shapes, so the tile model does not apply to them.",
+  "- Training kernels (kgrouped_wgrad rows on H200) are timed as inference GEMMs of the same shape; they run at about",
+  "  half the GEMM rate, which the rows show."
+].join("\n")

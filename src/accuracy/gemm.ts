@@ -1,0 +1,132 @@
+/**
+ * GEMM kernel measurements (DeepGEMM tables, community per-shape timings, any CSV with the same
+ * columns) and their predictions through llmsim's own op formulas and timing model.
+ *
+ * A measurement is `groups` independent (m x k) * (k x n) products (groups = 1 for a dense GEMM;
+ * m is per group). Its time is the row's `time_us`, or, where the row gives TFLOPS (every
+ * DeepGEMM README row, and more precise than the community's integer microseconds), the time
+ * those TFLOPS imply under DeepGEMM's own definition (tests/test_core.py):
+ *
+ *   t = 2 * groups * m * n * k / TFLOPS
+ *
+ * Prediction: the op cost from src/ops (a dense row is a `linear` op with tokens = m,
+ * in_features = k, out_features = n; a grouped row is the same GEMM with `groups` weight sets,
+ * gemmCost), with FP8 weights and inputs at 1 byte and a BF16 output at 2 bytes, exactly the
+ * bytes DeepGEMM's GB/s counts; BF16 rows use BF16 throughout. Then timeOp on the hardware.
+ */
+import { gemmCost } from "../ops/gemm.ts"
+import { evaluateOpCost } from "../ops/registry.ts"
+import type { OpCost } from "../ops/types.ts"
+import type { Dtype } from "../schema/dtype.ts"
+import { timeOp, type TimingHardware } from "../timing/roofline.ts"
+import { numberField, type CsvRecord, type CsvTable } from "./csv.ts"
+
+export const GEMM_KINDS = ["dense_fp8", "dense_bf16", "grouped_contiguous", "grouped_masked", "kgrouped_wgrad"] as const
+export type GemmKind = (typeof GEMM_KINDS)[number]
+
+export interface GemmMeasurement {
+  /** 1-based line in the source file. */
+  readonly line: number
+  readonly kind: GemmKind
+  readonly groups: number
+  readonly m: number
+  readonly n: number
+  readonly k: number
+  /** The row's hardware text, as written in the file (mapped to a hardware file elsewhere). */
+  readonly hardware: string
+  readonly measured_us: number
+  readonly measured_from: "tflops" | "time_us"
+  /** A short label of the kernel variant or source, when the file gives one. */
+  readonly variant: string
+}
+
+export interface Skipped {
+  readonly line: number
+  readonly reason: string
+}
+
+export const gemmLabel = (g: Pick<GemmMeasurement, "groups" | "m" | "n" | "k">): string =>
+  g.groups > 1 ? `${g.groups} x ${g.m}x${g.n}x${g.k}` : `${g.m}x${g.n}x${g.k}`
+
+export const usefulFlops = (g: Pick<GemmMeasurement, "groups" | "m" | "n" | "k">): number => 2 * g.groups * g.m * g.n * g.k
+
+const weightDtype = (kind: GemmKind): Dtype => (kind === "dense_bf16" ? "bf16" : "fp8")
+
+/** The op cost llmsim's formulas give one measured GEMM. */
+export const gemmOpCost = (g: Pick<GemmMeasurement, "kind" | "groups" | "m" | "n" | "k">): OpCost => {
+  const w = weightDtype(g.kind)
+  if (g.groups === 1 && (g.kind === "dense_fp8" || g.kind === "dense_bf16")) {
+    return evaluateOpCost({
+      kind: "linear",
+      name: "gemm",
+      category: "other",
+      params: { tokens: g.m, in_features: g.k, out_features: g.n, weight_dtype: w, act_dtype: "bf16" }
+    })
+  }
+  return gemmCost({ m: g.m, n: g.n, k: g.k, groups: g.groups }, w, "bf16", "grouped GEMM")
+}
+
+/** Predicted kernel time, microseconds. */
+export const predictGemmUs = (cost: OpCost, hw: TimingHardware): number => timeOp(cost, hw).dominant_latency_ms * 1e3
+
+/** Kind of a row: the `kind` column when present, else grouped when the file has m_per_group. */
+const kindOf = (r: CsvRecord, table: CsvTable): GemmKind | string => {
+  const k = r.values.kind
+  if (k !== undefined && k !== "") return k
+  return table.columns.includes("m_per_group") ? "grouped_contiguous" : "dense_fp8"
+}
+
+/**
+ * Rows of a GEMM table. Columns (the reference files' names): `m` or `m_per_group`, `n`, `k`,
+ * `num_groups` (default 1), `tflops` and/or `time_us`, optional `kind` (one of GEMM_KINDS,
+ * default dense_fp8, or grouped_contiguous for a file with m_per_group), `hardware`, `variant`.
+ * `where` keeps rows whose columns equal the given values.
+ */
+export const gemmMeasurements = (
+  table: CsvTable,
+  where: ReadonlyArray<readonly [string, string]> = []
+): { readonly rows: ReadonlyArray<GemmMeasurement>; readonly skipped: ReadonlyArray<Skipped> } => {
+  const rows: Array<GemmMeasurement> = []
+  const skipped: Array<Skipped> = []
+  for (const r of table.rows) {
+    if (!where.every(([c, v]) => r.values[c] === v)) continue
+    const kind = kindOf(r, table)
+    if (!(GEMM_KINDS as ReadonlyArray<string>).includes(kind)) {
+      skipped.push({ line: r.line, reason: `kind ${kind} is not a GEMM llmsim models` })
+      continue
+    }
+    const m = numberField(r, "m") ?? numberField(r, "m_per_group")
+    const n = numberField(r, "n")
+    const k = numberField(r, "k")
+    const groups = numberField(r, "num_groups") ?? 1
+    if (m === undefined || n === undefined || k === undefined || m <= 0 || n <= 0 || k <= 0 || groups <= 0) {
+      skipped.push({ line: r.line, reason: "shape (m, n, k) incomplete" })
+      continue
+    }
+    const shape = { groups, m, n, k }
+    const tflops = numberField(r, "tflops")
+    const time = numberField(r, "time_us")
+    let measured_us: number
+    let measured_from: "tflops" | "time_us"
+    if (tflops !== undefined && tflops > 0) {
+      measured_us = (usefulFlops(shape) / (tflops * 1e12)) * 1e6
+      measured_from = "tflops"
+    } else if (time !== undefined && time > 0) {
+      measured_us = time
+      measured_from = "time_us"
+    } else {
+      skipped.push({ line: r.line, reason: "neither tflops nor time_us given" })
+      continue
+    }
+    rows.push({
+      line: r.line,
+      kind: kind as GemmKind,
+      ...shape,
+      hardware: r.values.hardware ?? "",
+      measured_us,
+      measured_from,
+      variant: r.values.variant ?? r.values.version_note ?? ""
+    })
+  }
+  return { rows, skipped }
+}

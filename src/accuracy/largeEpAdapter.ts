@@ -1,0 +1,58 @@
+/**
+ * The large-EP deployment model (src/playbooks, `llmsim large-ep evaluate`) as step functions for
+ * the system-level checks: a scenario with a `deployment:` block in, decode and prefill step
+ * latencies out. Resolution errors (a deployment the playbook rejects) are returned as text.
+ */
+import { Schema } from "effect"
+import type { LoadedScenario } from "../config/load.ts"
+import { resolveLargeEp, type ScenarioBase } from "../playbooks/deployment.ts"
+import { largeEpDecode, largeEpPhase, type PlaybookInput } from "../playbooks/largeEp.ts"
+import { modelOf } from "../playbooks/model.ts"
+import { DeploymentSpec } from "../schema/deployment.ts"
+import { analyticEstimator } from "../timing/estimator.ts"
+import { timingHardware, type EfficiencyMode } from "../timing/roofline.ts"
+
+export interface SystemStep {
+  readonly step_ms: number
+  readonly peak_memory_bytes: number
+}
+
+export interface LargeEpSystem {
+  readonly decode: (batchPerGpu: number, kvLen: number) => SystemStep
+  readonly prefill: (promptsPerGpu: number, promptTokens: number) => SystemStep
+  /** Deployment facts shown in the report's assumptions. */
+  readonly summary: string
+}
+
+/** Resolve a scenario's deployment block with the playbook's own rules; a string on failure. */
+export const largeEpSystem = (loaded: LoadedScenario, mode: EfficiencyMode): LargeEpSystem | string => {
+  const exit = Schema.decodeUnknownExit(DeploymentSpec)(loaded.spec.deployment ?? {}, { onExcessProperty: "error" })
+  if (exit._tag !== "Success") return `deployment block does not decode: ${String(exit.cause)}`
+  const model = modelOf(loaded)
+  const input: PlaybookInput = { model, hardware: loaded.hardware, timing: timingHardware(loaded.hardware, mode), estimator: analyticEstimator }
+  const base: ScenarioBase = {
+    deployment: exit.value,
+    ...(loaded.spec.parallelism === undefined ? {} : { parallelism: loaded.spec.parallelism }),
+    ...(loaded.spec.runtime?.micro_batch === undefined ? {} : { micro_batch: loaded.spec.runtime.micro_batch }),
+    precision: model.precision
+  }
+  const r = resolveLargeEp(model, loaded.hardware, base, {})
+  if (!r.ok) return `deployment rejected: ${r.problem.message}`
+  const d = r.value
+  const imbalance = typeof d.load_imbalance === "object" ? "measured expert loads" : String(d.load_imbalance)
+  return {
+    decode: (batch, kvLen) => {
+      const p = largeEpDecode(input, d, { batch_size: batch, kv_len: kvLen })
+      return { step_ms: p.tpot_ms, peak_memory_bytes: p.memory_per_gpu_bytes }
+    },
+    prefill: (prompts, tokens) => {
+      const p = largeEpPhase(input, d, { phase: "prefill", batch_size: prompts, seq_len: tokens })
+      return { step_ms: p.step_ms, peak_memory_bytes: p.memory_per_gpu_bytes }
+    },
+    summary:
+      `${d.gpus} GPUs (${d.nodes} nodes), attention tp ${d.tp} x dp ${d.dp}, ep ${d.ep}, ${d.redundant_experts} redundant experts, ` +
+      `${d.dispatch_dtype} dispatch / ${d.combine_dtype} combine, ${d.two_batch_overlap ? "two-batch overlap" : "no overlap"} (${d.micro_batches} micro-batches), ` +
+      `load imbalance ${imbalance}, all-to-all kernels ${d.kernel_mode.prefill} (prefill) / ${d.kernel_mode.decode} (decode), ` +
+      `all-to-all latency ${d.a2a_latency_us.high_throughput} / ${d.a2a_latency_us.low_latency} us, ${d.comm_sms} SMs for communication`
+  }
+}

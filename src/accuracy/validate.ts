@@ -1,0 +1,224 @@
+/**
+ * `llmsim validate`: predict every reference measurement llmsim can model and compare.
+ *
+ * Pure core (buildReport: file texts and hardware in, report out) and an Effect shell
+ * (loadValidationInputs: finds the reference folder, reads the files, decodes the hardware files
+ * and the DeepSeek-V3 scenario through the project's loaders).
+ */
+import { Effect, FileSystem, Layer } from "effect"
+import * as path from "node:path"
+import { ConfigError } from "../config/errors.ts"
+import { displayPath, loadScenario, type LoadedScenario } from "../config/load.ts"
+import { decodeYamlText } from "../config/yamlFile.ts"
+import { makeEvaluator } from "../graph/evaluator.ts"
+import { layerNone } from "../graph/store.ts"
+import { HardwareSpec } from "../schema/hardware.ts"
+import { DEFAULT_PRECISION } from "../schema/scenario.ts"
+import type { EfficiencyMode } from "../timing/roofline.ts"
+import { parseCsv } from "./csv.ts"
+import { attentionKernels, ATTENTION_FILE } from "./datasets/attention.ts"
+import { deepEpNormal, DEEPEP_FILE } from "./datasets/deepep.ts"
+import { COMMUNITY_FILE, deepgemmCommunity, deepgemmDense, deepgemmGrouped, DENSE_FILE, GROUPED_FILE } from "./datasets/deepgemm.ts"
+import { deepseekProduction, OVERVIEW_FILE, type DeepSeekInputs } from "./datasets/deepseek.ts"
+import { largeEpSystem } from "./largeEpAdapter.ts"
+import { flashMla, FLASHMLA_FILE } from "./datasets/flashmla.ts"
+import { mamf, MAMF_FILE } from "./datasets/mamf.ts"
+import { ncclAllReduce, NCCL_FILE } from "./datasets/nccl.ts"
+import type { ModelUnderTest } from "./deployment.ts"
+import { ReferenceDataError } from "./errors.ts"
+import type { HardwareSet } from "./hardware.ts"
+import type { DatasetReport } from "./report.ts"
+
+export const REFERENCE_FILES = [DENSE_FILE, GROUPED_FILE, COMMUNITY_FILE, FLASHMLA_FILE, ATTENTION_FILE, DEEPEP_FILE, MAMF_FILE, NCCL_FILE, OVERVIEW_FILE] as const
+
+/** The scenario whose model the core roll-up of the system-level checks runs (relative to the project root). */
+export const DEEPSEEK_SCENARIO = "configs/scenarios/deepseek_v3_h800.yaml"
+/** DeepSeek's decode and prefill units for the large-EP deployment model (src/playbooks). */
+export const DEEPSEEK_DECODE_UNIT = "configs/scenarios/deepseek_v3_h800_decode_ep144.yaml"
+export const DEEPSEEK_PREFILL_UNIT = "configs/scenarios/deepseek_v3_h800_prefill_ep32.yaml"
+
+export interface AcceptanceCheck {
+  readonly name: string
+  readonly requirement: string
+  readonly value: string
+  readonly pass: boolean
+}
+
+export interface HardwareConstants {
+  readonly hardware: string
+  readonly efficiency: Readonly<Record<string, number>>
+}
+
+export interface ValidationReport {
+  readonly efficiency: EfficiencyMode
+  readonly datasets: ReadonlyArray<DatasetReport>
+  readonly acceptance: ReadonlyArray<AcceptanceCheck>
+  readonly hardware: ReadonlyArray<HardwareConstants>
+}
+
+export interface DeepSeekScenarios {
+  readonly model: ModelUnderTest
+  readonly hardwareName: string
+  readonly scenario: string
+  /** DeepSeek's units with `deployment:` blocks, when the project ships them. */
+  readonly units?: { readonly decode: LoadedScenario; readonly prefill: LoadedScenario }
+}
+
+export interface ValidationInputs {
+  readonly files: Readonly<Record<string, string>>
+  readonly hardware: HardwareSet
+  readonly deepseek: DeepSeekScenarios
+}
+
+/** Acceptance bounds of issue 7 (checked by the test suite and by the command's exit status). */
+export const DENSE_MEDIAN_BOUND = 10
+export const DENSE_P90_BOUND = 25
+export const DECODE_BOUND = 20
+
+const acceptance = (datasets: ReadonlyArray<DatasetReport>): Array<AcceptanceCheck> => {
+  const dense = datasets.find((d) => d.id === "deepgemm-dense-h800")
+  const decode = datasets.find((d) => d.id === "deepseek-production")?.rows.find((r) => r.case.startsWith("decode"))
+  const out: Array<AcceptanceCheck> = []
+  if (dense) {
+    out.push({
+      name: "DeepGEMM dense FP8 GEMMs on H800, latest published table",
+      requirement: `median <= ${DENSE_MEDIAN_BOUND}%, p90 <= ${DENSE_P90_BOUND}% (${dense.summary.rows} rows)`,
+      value: `median ${dense.summary.median_ape.toFixed(1)}%, p90 ${dense.summary.p90_ape.toFixed(1)}%`,
+      pass: dense.summary.rows > 0 && dense.summary.median_ape <= DENSE_MEDIAN_BOUND && dense.summary.p90_ape <= DENSE_P90_BOUND
+    })
+  }
+  if (decode) {
+    out.push({
+      name: "DeepSeek production decode, output tokens/s per node",
+      requirement: `within ${DECODE_BOUND}% of ${Math.round(decode.measured)}`,
+      value: `${Math.round(decode.predicted)} (${decode.ape.toFixed(1)}%)`,
+      pass: decode.ape <= DECODE_BOUND
+    })
+  }
+  return out
+}
+
+export const buildReport = (inputs: ValidationInputs, mode: EfficiencyMode): ValidationReport => {
+  const csv = (name: string) => parseCsv(inputs.files[name])
+  const hw = inputs.hardware
+  const ds = inputs.deepseek
+  const dsHardware = hw.get(ds.hardwareName)
+  const datasets: Array<DatasetReport> = [
+    deepgemmDense(csv(DENSE_FILE), hw, mode),
+    deepgemmGrouped(csv(GROUPED_FILE), hw, mode),
+    deepgemmCommunity(csv(COMMUNITY_FILE), hw, mode),
+    flashMla(inputs.files[FLASHMLA_FILE], hw, mode),
+    attentionKernels(csv(ATTENTION_FILE), hw, mode),
+    deepEpNormal(csv(DEEPEP_FILE), hw, mode),
+    mamf(csv(MAMF_FILE), hw, mode),
+    ncclAllReduce(csv(NCCL_FILE), hw, mode),
+    ...(dsHardware === undefined ? [] : [deepseekProduction(deepseekInputs(inputs.files[OVERVIEW_FILE], ds, dsHardware, mode))])
+  ]
+  const used = [...new Set(datasets.flatMap((d) => d.rows.map((r) => r.hardware)))].sort()
+  return {
+    efficiency: mode,
+    datasets,
+    acceptance: acceptance(datasets),
+    hardware: used.map((name) => ({ hardware: name, efficiency: mode === "none" ? {} : { ...(hw.get(name)?.efficiency ?? {}) } }))
+  }
+}
+
+/** The system checks' inputs: the large-EP deployment model on DeepSeek's units when it resolves. */
+const deepseekInputs = (text: string, ds: DeepSeekScenarios, hardware: HardwareSpec, mode: EfficiencyMode): DeepSeekInputs => {
+  const base = { text, hardware, hardwareName: ds.hardwareName, mode, core: { model: ds.model, scenario: ds.scenario } }
+  if (ds.units === undefined) return { ...base, deploymentMissing: `${DEEPSEEK_DECODE_UNIT} or ${DEEPSEEK_PREFILL_UNIT} is not in the project` }
+  const decode = largeEpSystem(ds.units.decode, mode)
+  const prefill = largeEpSystem(ds.units.prefill, mode)
+  if (typeof decode === "string") return { ...base, deploymentMissing: `${DEEPSEEK_DECODE_UNIT}: ${decode}` }
+  if (typeof prefill === "string") return { ...base, deploymentMissing: `${DEEPSEEK_PREFILL_UNIT}: ${prefill}` }
+  const label = "large-EP deployment model (src/playbooks, as `llmsim large-ep evaluate`)"
+  const runtime = ds.units.prefill.spec.runtime ?? {}
+  return {
+    ...base,
+    deployment: {
+      decode: { label, scenario: DEEPSEEK_DECODE_UNIT, summary: decode.summary, decode: decode.decode, prefill: decode.prefill },
+      prefill: {
+        label,
+        scenario: DEEPSEEK_PREFILL_UNIT,
+        summary: prefill.summary,
+        decode: prefill.decode,
+        prefill: prefill.prefill,
+        shape: { prompts: runtime.batch_size ?? 1, tokens: runtime.seq_len ?? 4096, source: "the scenario's runtime; its comments give the reasoning" }
+      }
+    }
+  }
+}
+
+/** `--reference DIR`, else `<project root>/../shared/reference`. */
+export const referenceDir = (root: string, flag: string | undefined, cwd: string): string =>
+  flag === undefined ? path.resolve(root, "..", "shared", "reference") : path.resolve(cwd, flag)
+
+const readFile = (dir: string, name: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    return yield* fs.readFileString(path.join(dir, name)).pipe(
+      Effect.mapError(() => new ReferenceDataError({ message: `reference file missing or unreadable: ${path.join(dir, name)}` }))
+    )
+  })
+
+/** Every hardware file in `<root>/configs/hardware`, by base name. */
+export const loadHardwareDir = (root: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const dir = path.join(root, "configs", "hardware")
+    const names = (yield* fs.readDirectory(dir).pipe(Effect.orElseSucceed(() => [] as Array<string>))).filter((n) => n.endsWith(".yaml")).sort()
+    const out = new Map<string, HardwareSpec>()
+    for (const n of names) {
+      const file = path.join(dir, n)
+      const text = yield* fs.readFileString(file).pipe(Effect.orElseSucceed(() => ""))
+      const decoded = decodeYamlText(HardwareSpec, text, displayPath(root, file))
+      if (decoded instanceof ConfigError) return yield* Effect.fail(decoded)
+      out.set(n.replace(/\.yaml$/, ""), decoded)
+    }
+    return out as HardwareSet
+  })
+
+/** The DeepSeek-V3 model of the shipped scenario (layers, LM head, precision, hardware file), and DeepSeek's units. */
+export const loadDeepSeek = (root: string) =>
+  Effect.gen(function*() {
+    const evaluator = yield* makeEvaluator
+    const fs = yield* FileSystem.FileSystem
+    const loaded = yield* loadScenario(evaluator, root, path.join(root, DEEPSEEK_SCENARIO))
+    const present = (f: string) => fs.exists(path.join(root, f)).pipe(Effect.orElseSucceed(() => false))
+    const units = (yield* present(DEEPSEEK_DECODE_UNIT)) && (yield* present(DEEPSEEK_PREFILL_UNIT))
+      ? {
+          decode: yield* loadScenario(evaluator, root, path.join(root, DEEPSEEK_DECODE_UNIT)),
+          prefill: yield* loadScenario(evaluator, root, path.join(root, DEEPSEEK_PREFILL_UNIT))
+        }
+      : undefined
+    const p = { ...DEFAULT_PRECISION, ...loaded.spec.precision }
+    const model: ModelUnderTest = {
+      layers: loaded.entries.map((e) => ({ template: e.template, repeat: e.entry.repeat ?? 1 })),
+      ...(loaded.spec.lm_head === undefined ? {} : { lm_head: loaded.spec.lm_head }),
+      precision: { ...p, moe_experts: p.moe_experts ?? p.weights, lm_head: p.lm_head ?? p.activations }
+    }
+    const out: DeepSeekScenarios = {
+      model,
+      hardwareName: path.basename(loaded.hardwareFile).replace(/\.yaml$/, ""),
+      scenario: DEEPSEEK_SCENARIO,
+      ...(units === undefined ? {} : { units })
+    }
+    return out
+  }).pipe(Effect.provide(layerNone))
+
+export const loadValidationInputs = (root: string, referenceFolder: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const exists = yield* fs.exists(referenceFolder).pipe(Effect.orElseSucceed(() => false))
+    if (!exists) {
+      return yield* Effect.fail(new ReferenceDataError({
+        message: `reference folder not found: ${referenceFolder} (pass --reference DIR; the default is <project root>/../shared/reference)`
+      }))
+    }
+    const files: Record<string, string> = {}
+    for (const name of REFERENCE_FILES) files[name] = yield* readFile(referenceFolder, name)
+    const hardware = yield* loadHardwareDir(root)
+    const deepseek = yield* loadDeepSeek(root)
+    const inputs: ValidationInputs = { files, hardware, deepseek }
+    return inputs
+  })

@@ -1,0 +1,324 @@
+/**
+ * Large expert parallelism (DeepSeek's production layout: DP attention on every GPU, routed
+ * experts spread over the EP group, DeepEP all-to-all, two-batch overlap). Pure functions of the
+ * model, the hardware timing and a resolved deployment.
+ *
+ * Per layer and micro-batch (batch_size / micro_batches sequences per attention DP rank), the
+ * layer estimator's ops (src/module planLayer under the deployment's layout, redundant expert
+ * slots included) are timed with the core roofline and split into the attention stage (norms,
+ * attention, router), the FFN stage (shared + routed experts, or the dense FFN), and TP
+ * collectives (before / after the FFN stage). The estimator's own dispatch / combine ops are
+ * replaced by the deployment's all-to-all (alltoall.ts): bytes per token from top-k, d_model and
+ * the dispatch / combine dtype, split between NVLink and the NIC by the kernel mode, each link
+ * timed by the roofline's link model (bytes / (GB/s x efficiency) + link latency), the two links
+ * running concurrently, plus a fixed latency per call:
+ *     call ms = max(NVLink ms, NIC ms) + a2a latency
+ * Load imbalance (imbalance.ts) multiplies the hottest GPU's routed tokens (expert GEMMs) and
+ * its all-to-all bytes. Layers then compose serially or with two-batch overlap (overlap.ts), and
+ * the LM head (full batch, after the last layer) is added:
+ *     step = sum over layer instances of layer ms + LM head ms
+ * TTFT = the prefill step of batch_size prompts of seq_len tokens; TPOT = the decode step at KV
+ * length seq_len. Decode tokens/s of the unit = batch_size x dp / TPOT; per GPU / gpus; per node
+ * = per GPU x gpus_per_node.
+ */
+import type { LayerContext } from "../module/context.ts"
+import { tokensPerStep } from "../module/context.ts"
+import { planLayer } from "../module/layer.ts"
+import { planLmHead } from "../module/lmHead.ts"
+import { collectiveOp } from "../module/spec.ts"
+import type { OpSpec } from "../ops/types.ts"
+import type { KernelMode, LinkDtype } from "../schema/deployment.ts"
+import { DTYPE_BYTES } from "../schema/dtype.ts"
+import type { HardwareSpec } from "../schema/hardware.ts"
+import type { MoeConfig } from "../schema/layer.ts"
+import type { SinglePhase } from "../schema/runtime.ts"
+import type { Estimator } from "../timing/estimator.ts"
+import type { TimingHardware } from "../timing/roofline.ts"
+import { a2aBytesPerToken, deepepLowLatencyBufferBytes, deepepNormalBufferBytes } from "./alltoall.ts"
+import { largeEpContext, type LargeEpDeployment } from "./deployment.ts"
+import { imbalanceFactor } from "./imbalance.ts"
+import { activationBytes, addParts, kvBytesPerSequence, largestFitting, totalBytes, weightParts, type MemoryParts } from "./memory.ts"
+import { instanceNames, moeConfigs, type PlaybookModel } from "./model.ts"
+import { ATTENTION_STAGE, FFN_STAGE, smSlowdown, sumMs, timeSpec, timeSpecs } from "./opTimes.ts"
+import { boundOf, serialLayer, tboLayer, type LargeEpBound } from "./overlap.ts"
+
+/** What the playbooks need besides the deployment: the model and how to time ops on the hardware. */
+export interface PlaybookInput {
+  readonly model: PlaybookModel
+  readonly hardware: HardwareSpec
+  readonly timing: TimingHardware
+  readonly estimator: Estimator
+}
+
+export interface PhaseRun {
+  readonly phase: SinglePhase
+  /** Sequences per attention DP rank (per GPU when tp = 1), all micro-batches together. */
+  readonly batch_size: number
+  /** Prompt length (prefill) or KV length (decode), tokens. */
+  readonly seq_len: number
+  /** Override of routed tokens per local expert slot (disables the imbalance factor on experts). */
+  readonly tokens_per_expert?: number
+}
+
+export interface A2aCall {
+  readonly nvlink_bytes: number
+  readonly nic_bytes: number
+  readonly nvlink_ms: number
+  readonly nic_ms: number
+  readonly latency_ms: number
+  readonly time_ms: number
+}
+
+/** One dispatch or combine call of `tokens` tokens sent by one GPU. */
+export const a2aCall = (
+  mode: KernelMode,
+  m: MoeConfig,
+  d: Pick<LargeEpDeployment, "ep" | "gpus_per_node" | "a2a_latency_us">,
+  dtype: LinkDtype,
+  tokens: number,
+  hw: TimingHardware,
+  estimator: Estimator
+): A2aCall => {
+  const perToken = a2aBytesPerToken(mode, { experts: m.n_routed_experts, top_k: m.num_experts_per_tok, d_model: m.d_model, ep: d.ep, gpus_per_node: d.gpus_per_node }, dtype)
+  const nvlink = perToken.nvlink_bytes * tokens
+  const nic = perToken.nic_bytes * tokens
+  const linkMs = (name: string, bytes: number, link: "interconnect" | "nic") =>
+    bytes > 0 ? timeSpec(collectiveOp(name, "p2p", bytes, 1, link), hw, estimator).timing.dominant_latency_ms : 0
+  const nvlinkMs = linkMs("a2a_nvlink", nvlink, "interconnect")
+  const nicMs = linkMs("a2a_nic", nic, "nic")
+  const latency = d.a2a_latency_us[mode] / 1e3
+  return { nvlink_bytes: nvlink, nic_bytes: nic, nvlink_ms: nvlinkMs, nic_ms: nicMs, latency_ms: latency, time_ms: Math.max(nvlinkMs, nicMs) + latency }
+}
+
+export interface LargeEpLayer {
+  readonly layer_name: string
+  readonly layer_type: string
+  /** Busy time per step (all micro-batches) of the attention stage, ms. */
+  readonly attention_ms: number
+  /** ... of the FFN / MoE stage (shared + routed experts, or the dense FFN), ms. */
+  readonly ffn_ms: number
+  /** ... of communication (dispatch + combine + TP collectives), ms. */
+  readonly comm_ms: number
+  readonly dispatch_ms: number
+  readonly combine_ms: number
+  readonly tp_comm_ms: number
+  /** The layer's time in the step after overlap, ms. */
+  readonly layer_ms: number
+  /** Communication left on the critical path: layer_ms - attention_ms - ffn_ms, ms. */
+  readonly exposed_comm_ms: number
+  readonly bound: LargeEpBound | "lm_head"
+  /** Bytes this GPU sends per step on each link (dispatch + combine; the hottest GPU). */
+  readonly nvlink_bytes: number
+  readonly nic_bytes: number
+  /** max/mean expert load applied to this layer (1 for dense layers). */
+  readonly load_imbalance: number
+}
+
+export interface LargeEpPhase {
+  readonly phase: SinglePhase
+  readonly kernel_mode: KernelMode
+  readonly batch_size: number
+  readonly micro_batch_size: number
+  readonly seq_len: number
+  readonly step_ms: number
+  readonly lm_head_ms: number
+  readonly layers: ReadonlyArray<LargeEpLayer>
+  /** Time charged to each binding term over the step (overlap.ts). */
+  readonly bound_ms: Readonly<Record<LargeEpBound, number>>
+  readonly bottleneck: LargeEpBound
+  readonly bottleneck_layer: string
+  readonly memory_parts_bytes: MemoryParts
+  readonly memory_per_gpu_bytes: number
+  readonly fits_in_hbm: boolean
+  readonly max_batch_per_gpu: number
+}
+
+type EntryResult = Omit<LargeEpLayer, "layer_name"> & { readonly charged: Readonly<Record<LargeEpBound, number>> }
+
+const scaleTokens = (spec: OpSpec, factor: number): OpSpec =>
+  factor === 1 || spec.kind !== "moe_experts" || typeof spec.params.tokens !== "number"
+    ? spec
+    : { ...spec, params: { ...spec.params, tokens: spec.params.tokens * factor } }
+
+/** Expected max/mean expert load of one micro-batch step under `ctx`. */
+export const stepImbalance = (d: LargeEpDeployment, m: MoeConfig, ctx: LayerContext): number => {
+  const copies = ctx.tokens_per_expert !== undefined
+    ? ctx.tokens_per_expert * ((m.n_routed_experts + d.redundant_experts) / d.ep)
+    : (tokensPerStep(ctx) * d.dp * m.num_experts_per_tok) / d.ep
+  return imbalanceFactor(d.load_imbalance, copies, d.ep, d.redundant_experts)
+}
+
+const entryTimes = (input: PlaybookInput, d: LargeEpDeployment, entry: PlaybookModel["entries"][number], ctx: LayerContext, mode: KernelMode): EntryResult => {
+  const { timing: hw, estimator } = input
+  const t = entry.template
+  const m = t.type === "moe_layer" ? t.config.moe_config : undefined
+  const factor = m && d.ep > 1 ? stepImbalance(d, m, ctx) : 1
+  const expertFactor = ctx.tokens_per_expert === undefined ? factor : 1
+  const slowdown = d.two_batch_overlap && mode === "high_throughput" ? smSlowdown(input.hardware.sm_count ?? 0, d.comm_sms) : 1
+  const specs = planLayer(t, ctx)
+  const boundary = specs.findIndex((s) => FFN_STAGE.has(s.category) || s.category === "moe_router")
+  let a = 0
+  let f = 0
+  let pre = 0
+  let post = 0
+  specs.forEach((s, i) => {
+    if (s.kind === "ep_all_to_all") return
+    const timed = timeSpec(scaleTokens(s, expertFactor), hw, estimator, s.category === "comm" ? 1 : slowdown)
+    const ms = timed.timing.dominant_latency_ms
+    if (timed.timing.bound === "comm") {
+      if (boundary >= 0 && i > boundary) post += ms
+      else pre += ms
+    } else if (FFN_STAGE.has(s.category)) f += ms
+    else if (ATTENTION_STAGE.has(s.category)) a += ms
+    else throw new Error(`op ${s.name}: category ${s.category} has no stage`)
+  })
+  const tokens = (tokensPerStep(ctx) / d.tp) * factor
+  const none: A2aCall = { nvlink_bytes: 0, nic_bytes: 0, nvlink_ms: 0, nic_ms: 0, latency_ms: 0, time_ms: 0 }
+  const disp = m && d.ep > 1 ? a2aCall(mode, m, d, d.dispatch_dtype, tokens, hw, estimator) : none
+  const comb = m && d.ep > 1 ? a2aCall(mode, m, d, d.combine_dtype, tokens, hw, estimator) : none
+  const terms = { a, d: pre + disp.time_ms, f, c: comb.time_ms + post }
+  const mb = d.micro_batches
+  const composed = d.two_batch_overlap ? tboLayer(terms) : serialLayer(terms, mb)
+  return {
+    layer_type: t.type,
+    attention_ms: mb * a,
+    ffn_ms: mb * f,
+    comm_ms: mb * (terms.d + terms.c),
+    dispatch_ms: mb * disp.time_ms,
+    combine_ms: mb * comb.time_ms,
+    tp_comm_ms: mb * (pre + post),
+    layer_ms: composed.layer_ms,
+    exposed_comm_ms: Math.max(0, composed.layer_ms - mb * (a + f)),
+    bound: composed.bound,
+    nvlink_bytes: mb * (disp.nvlink_bytes + comb.nvlink_bytes),
+    nic_bytes: mb * (disp.nic_bytes + comb.nic_bytes),
+    load_imbalance: factor,
+    charged: composed.charged
+  }
+}
+
+/** Communication buffers of the deployment's all-to-all kernels for one GPU. */
+export const commBufferBytes = (model: PlaybookModel, d: LargeEpDeployment, mode: KernelMode, microCtx: LayerContext): number => {
+  const moes = moeConfigs(model)
+  if (moes.length === 0 || d.ep <= 1) return 0
+  return Math.max(...moes.map((m) => mode === "low_latency"
+    ? deepepLowLatencyBufferBytes(tokensPerStep(microCtx) / d.tp, m.d_model, m.n_routed_experts + d.redundant_experts)
+    : deepepNormalBufferBytes(m.d_model * Math.max(DTYPE_BYTES[d.dispatch_dtype], DTYPE_BYTES[d.combine_dtype]), d.ep, d.gpus_per_node, d.comm_sms)))
+}
+
+/** Memory parts of one GPU at `batch` sequences per attention DP rank. */
+export const largeEpMemory = (model: PlaybookModel, d: LargeEpDeployment, phase: SinglePhase, batch: number, seqLen: number): MemoryParts => {
+  const full = largeEpContext(model, d, phase, batch, seqLen)
+  const micro = largeEpContext(model, d, phase, batch / d.micro_batches, seqLen)
+  return addParts(weightParts(model, full), {
+    kv_cache_bytes: batch * kvBytesPerSequence(model, full),
+    activation_bytes: activationBytes(model, micro, d.two_batch_overlap ? 2 : 1, batch),
+    comm_buffer_bytes: commBufferBytes(model, d, d.kernel_mode[phase], micro)
+  })
+}
+
+export const capacityBytes = (hw: HardwareSpec, reserved: number): number => hw.hbm_gb * 1e9 - reserved
+
+/** Largest batch per attention DP rank whose memory fits in HBM (0 if none). */
+export const largeEpMaxBatch = (model: PlaybookModel, hw: HardwareSpec, d: LargeEpDeployment, phase: SinglePhase, seqLen: number): number =>
+  largestFitting((b) => totalBytes(largeEpMemory(model, d, phase, b, seqLen)) <= capacityBytes(hw, d.reserved_bytes))
+
+export type LargeEpStep = Pick<LargeEpPhase, "phase" | "kernel_mode" | "batch_size" | "micro_batch_size" | "seq_len" | "step_ms" | "lm_head_ms" | "layers" | "bound_ms" | "bottleneck" | "bottleneck_layer">
+
+/** The step time of one phase (a prefill or a decode step), per layer, without memory. */
+export const largeEpStep = (input: PlaybookInput, d: LargeEpDeployment, run: PhaseRun): LargeEpStep => {
+  const { model } = input
+  const mode = d.kernel_mode[run.phase]
+  const micro = run.batch_size / d.micro_batches
+  const ctx = largeEpContext(model, d, run.phase, micro, run.seq_len, run.tokens_per_expert)
+  const perEntry = model.entries.map((e) => entryTimes(input, d, e, ctx, mode))
+  const charged: Record<LargeEpBound, number> = { attention: 0, ffn: 0, comm: 0 }
+  const layers: Array<LargeEpLayer> = instanceNames(model).map(({ entry, name }) => {
+    const { charged: c, ...rest } = perEntry[entry]
+    for (const k of ["attention", "ffn", "comm"] as const) charged[k] += c[k]
+    return { layer_name: name, ...rest }
+  })
+  let lmHeadMs = 0
+  if (model.lm_head) {
+    const full = largeEpContext(model, d, run.phase, run.batch_size, run.seq_len)
+    const ops = timeSpecs(planLmHead(model.lm_head, full), input.timing, input.estimator)
+    lmHeadMs = sumMs(ops)
+    const comm = sumMs(ops.filter((o) => o.timing.bound === "comm"))
+    layers.push({
+      layer_name: `L${layers.length}.lm_head`,
+      layer_type: "lm_head",
+      attention_ms: 0,
+      ffn_ms: 0,
+      comm_ms: comm,
+      dispatch_ms: 0,
+      combine_ms: 0,
+      tp_comm_ms: comm,
+      layer_ms: lmHeadMs,
+      exposed_comm_ms: comm,
+      bound: "lm_head",
+      nvlink_bytes: ops.filter((o) => o.cost.link === "interconnect").reduce((s, o) => s + o.cost.comm_bytes, 0),
+      nic_bytes: ops.filter((o) => o.cost.link === "nic").reduce((s, o) => s + o.cost.comm_bytes, 0),
+      load_imbalance: 1
+    })
+  }
+  const slowest = layers.reduce((best, l) => (l.layer_ms > best.layer_ms ? l : best), layers[0])
+  return {
+    phase: run.phase,
+    kernel_mode: mode,
+    batch_size: run.batch_size,
+    micro_batch_size: micro,
+    seq_len: run.seq_len,
+    step_ms: layers.reduce((s, l) => s + l.layer_ms, 0),
+    lm_head_ms: lmHeadMs,
+    layers,
+    bound_ms: charged,
+    bottleneck: boundOf(charged, ["attention", "ffn", "comm"]) as LargeEpBound,
+    bottleneck_layer: slowest.layer_name
+  }
+}
+
+/** One phase (a prefill or a decode step) of a large-EP deployment: step time, memory, fit. */
+export const largeEpPhase = (input: PlaybookInput, d: LargeEpDeployment, run: PhaseRun): LargeEpPhase => {
+  const step = largeEpStep(input, d, run)
+  const parts = largeEpMemory(input.model, d, run.phase, run.batch_size, run.seq_len)
+  const total = totalBytes(parts)
+  return {
+    ...step,
+    memory_parts_bytes: parts,
+    memory_per_gpu_bytes: total,
+    fits_in_hbm: total <= capacityBytes(input.hardware, d.reserved_bytes),
+    max_batch_per_gpu: largeEpMaxBatch(input.model, input.hardware, d, run.phase, run.seq_len)
+  }
+}
+
+export interface LargeEpDecode extends LargeEpPhase {
+  readonly tpot_ms: number
+  /** Output tokens/s of one sequence: 1000 / TPOT. */
+  readonly tokens_per_s_per_request: number
+  readonly tokens_per_s: number
+  readonly tokens_per_s_per_gpu: number
+  readonly tokens_per_s_per_node: number
+}
+
+/**
+ * The decode step of a large-EP unit at `batch_size` sequences per attention DP rank and KV
+ * length `kv_len`: TPOT and output tokens/s per request, GPU and node, memory and fit. This is
+ * the entry point for checks against DeepSeek's published decode figures (EP144, average KV
+ * length 4,989, 20-22 tokens/s per request, ~14.8k output tokens/s per node).
+ */
+export const largeEpDecode = (input: PlaybookInput, d: LargeEpDeployment, run: { readonly batch_size: number; readonly kv_len: number; readonly tokens_per_expert?: number }): LargeEpDecode => {
+  const p = largeEpPhase(input, d, { phase: "decode", batch_size: run.batch_size, seq_len: run.kv_len, ...(run.tokens_per_expert === undefined ? {} : { tokens_per_expert: run.tokens_per_expert }) })
+  const tokens = (run.batch_size * d.dp * 1e3) / p.step_ms
+  const perGpu = tokens / d.gpus
+  return { ...p, tpot_ms: p.step_ms, tokens_per_s_per_request: 1e3 / p.step_ms, tokens_per_s: tokens, tokens_per_s_per_gpu: perGpu, tokens_per_s_per_node: perGpu * d.gpus_per_node }
+}
+
+/**
+ * The largest batch per attention DP rank (<= the HBM limit) whose decode TPOT is at most
+ * `tpotMs`; 0 when even batch 1 misses it or nothing fits. TPOT grows with the batch.
+ */
+export const largeEpBatchForTpot = (input: PlaybookInput, d: LargeEpDeployment, kvLen: number, tpotMs: number): number => {
+  const cap = largeEpMaxBatch(input.model, input.hardware, d, "decode", kvLen)
+  const meets = (b: number) => b <= cap && largeEpStep(input, d, { phase: "decode", batch_size: b, seq_len: kvLen }).step_ms <= tpotMs
+  return cap === 0 ? 0 : largestFitting(meets, cap)
+}

@@ -1,0 +1,325 @@
+/**
+ * Running a playbook on a scenario: load it through the build graph (withSession), decode its
+ * `deployment` block with positioned errors, resolve the deployment with the command-line
+ * overrides, evaluate the core per-layer result (through the graph, so it is cached), and attach
+ * the playbook's `serving` model (pure, src/playbooks/*).
+ *
+ * `large-ep evaluate`: the core result is evaluated under the deployment's layout (attention tp x
+ * dp, EP size, redundant expert slots); with several `--ep` values it prints one comparison over
+ * EP sizes instead. `afd simulate`: the core result is the scenario under its own `parallelism`
+ * (a colocated reference); with several `--instances` values it compares AFD shapes.
+ */
+import { Effect, Schema } from "effect"
+import { ConfigError, UsageError } from "../config/errors.ts"
+import { displayPath, scenarioFieldError } from "../config/load.ts"
+import { decodeParsed, parseYaml } from "../config/yamlFile.ts"
+import { DeploymentSpec, type LoadImbalance } from "../schema/deployment.ts"
+import { phasesOf, type SinglePhase } from "../schema/runtime.ts"
+import { servingSummary } from "../sim/compose.ts"
+import { scenarioNode } from "../sim/plan.ts"
+import type { RunResult, ServingSummary, SimulationResult } from "../sim/records.ts"
+import { evaluateScenario, withSession, type RunOptions, type RunOutput, type Session } from "../sim/simulate.ts"
+import { ESTIMATORS } from "../timing/estimator.ts"
+import { timingHardware } from "../timing/roofline.ts"
+import {
+  largeEpContext,
+  resolveAfd,
+  resolveLargeEp,
+  type AfdOverrides,
+  type AfdPlan,
+  type LargeEpDeployment,
+  type LargeEpOverrides,
+  type Problem,
+  type Resolved,
+  type ScenarioBase
+} from "./deployment.ts"
+import { largeEpBatchForTpot, largeEpMaxBatch, type PlaybookInput } from "./largeEp.ts"
+import { afdBatchForTpot, afdMaxBatch } from "./afd.ts"
+import { modelOf } from "./model.ts"
+import { afdServing, largeEpServing, type AfdServing, type LargeEpServing } from "./serving.ts"
+
+/** How the batch is chosen: the runtime's, the HBM limit, or the largest meeting a TPOT target. */
+export type BatchPolicy = { readonly kind: "runtime" } | { readonly kind: "max" } | { readonly kind: "tpot"; readonly tpot_slo_ms: number }
+
+export interface PlaybookRuntime {
+  readonly batch_size: number
+  readonly seq_len: number
+  readonly phase: string
+  readonly tokens_per_expert?: number
+  readonly batch_policy: string
+}
+
+export interface LargeEpResult extends Omit<RunResult, "serving" | "runtime"> {
+  readonly playbook: "large-ep"
+  readonly runtime: PlaybookRuntime
+  readonly deployment: LargeEpDeployment
+  /** The core roll-up's serving summary under the same layout (no deployment model). */
+  readonly core_serving: ServingSummary
+  readonly serving: LargeEpServing
+}
+
+export interface EpSweepRow {
+  readonly ep: number
+  readonly deployment: LargeEpDeployment
+  readonly experts_per_gpu: number
+  readonly serving: LargeEpServing
+}
+
+export interface LargeEpSweep {
+  readonly playbook: "large-ep"
+  readonly scenario: string
+  readonly hardware: string
+  readonly estimator: string
+  readonly runtime: PlaybookRuntime
+  readonly ep_sweep: ReadonlyArray<EpSweepRow>
+}
+
+export interface AfdResult extends Omit<RunResult, "serving" | "runtime"> {
+  readonly playbook: "afd"
+  readonly runtime: PlaybookRuntime
+  readonly deployment: AfdPlan
+  /** The core serving summary of the scenario under its own (colocated) parallelism. */
+  readonly core_serving: ServingSummary
+  readonly serving: AfdServing
+}
+
+export interface AfdSweep {
+  readonly playbook: "afd"
+  readonly scenario: string
+  readonly hardware: string
+  readonly estimator: string
+  readonly runtime: PlaybookRuntime
+  readonly instance_sweep: ReadonlyArray<{ readonly instances: string; readonly deployment: AfdPlan; readonly serving: AfdServing }>
+}
+
+export interface PlaybookOutput<A> {
+  readonly result: A
+  readonly run: RunOutput
+}
+
+/** Decode `deployment` with file:line:col positions (the scenario schema keeps it opaque). */
+export const decodeDeployment = (s: Session): Effect.Effect<DeploymentSpec | undefined, ConfigError> =>
+  Effect.gen(function*() {
+    const raw = s.loaded.spec.deployment
+    if (raw === undefined) return undefined
+    const shown = displayPath(s.loaded.root, s.loaded.file)
+    const parsed = parseYaml(s.text, shown)
+    if (parsed instanceof ConfigError) return yield* Effect.fail(parsed)
+    const decoded = decodeParsed(Schema.Struct({ deployment: DeploymentSpec }), { ...parsed, value: { deployment: raw } }, shown)
+    if (decoded instanceof ConfigError) return yield* Effect.fail(decoded)
+    return decoded.deployment
+  })
+
+const problemError = (s: Session, p: Problem): ConfigError | UsageError =>
+  p.flag !== undefined ? new UsageError({ message: `${p.flag}: ${p.message}` }) : scenarioFieldError(s.loaded.root, s.loaded.file, s.text, p.path, p.message)
+
+const unwrap = <A>(s: Session, r: Resolved<A>): Effect.Effect<A, ConfigError | UsageError> =>
+  r.ok ? Effect.succeed(r.value) : Effect.fail(problemError(s, r.problem))
+
+const playbookInput = (s: Session, options: RunOptions) =>
+  Effect.gen(function*() {
+    const estimator = ESTIMATORS[options.estimator]
+    if (!estimator) return yield* Effect.fail(new UsageError({ message: `unknown estimator "${options.estimator}" (expected: ${Object.keys(ESTIMATORS).join(", ")})` }))
+    const model = modelOf(s.loaded)
+    const input: PlaybookInput = { model, hardware: s.loaded.hardware, timing: timingHardware(s.loaded.hardware, options.efficiency), estimator }
+    const base: ScenarioBase = {
+      ...(s.loaded.spec.parallelism === undefined ? {} : { parallelism: s.loaded.spec.parallelism }),
+      ...(s.loaded.spec.runtime?.micro_batch === undefined ? {} : { micro_batch: s.loaded.spec.runtime.micro_batch }),
+      precision: model.precision
+    }
+    const deployment = yield* decodeDeployment(s)
+    return { input, base: deployment === undefined ? base : { ...base, deployment } }
+  })
+
+/**
+ * The playbook result and the session's trace for `afterRun` (--trace, --explain). A sweep has no
+ * single core result: its `run.result` is left undefined (`afterRun` reads only the trace fields).
+ */
+const runOutput = <A>(s: Session, result: A, core: RunResult | undefined): PlaybookOutput<A> => ({
+  result,
+  run: {
+    result: core as RunResult,
+    loaded: s.loaded,
+    project: s.project,
+    trace: s.evaluator.trace(),
+    materials: s.evaluator.materials(),
+    cacheDir: s.cacheDir
+  }
+})
+
+/** The core per-layer result under a large-EP deployment's layout, through the build graph. */
+const coreUnderDeployment = (s: Session, input: PlaybookInput, d: LargeEpDeployment, runtime: { batch_size: number; seq_len: number; phase: string; tokens_per_expert?: number }, estimatorId: string) =>
+  Effect.gen(function*() {
+    const hw = s.loaded.hardware
+    const estimator = ESTIMATORS[estimatorId]
+    const composition = { overlap_efficiency: hw.overlap_efficiency, max_concurrency: hw.max_concurrency, micro_batch: d.micro_batches }
+    const phases: { prefill?: SimulationResult; decode?: SimulationResult } = {}
+    for (const phase of phasesOf(runtime.phase as "prefill" | "decode" | "both")) {
+      const ctx = largeEpContext(input.model, d, phase, runtime.batch_size, runtime.seq_len, runtime.tokens_per_expert)
+      const node = scenarioNode({ scenario: s.loaded, phase, ctx, timing: input.timing, estimator, composition })
+      phases[phase] = (yield* s.evaluator.evaluate(node)).value
+    }
+    const layout = { tp: d.tp, dp: d.dp, ep: d.ep }
+    const result: RunResult = {
+      scenario: displayPath(s.loaded.root, s.loaded.file),
+      hardware: hw.name,
+      runtime: { batch_size: runtime.batch_size, seq_len: runtime.seq_len, phase: runtime.phase, micro_batch: d.micro_batches, ...(runtime.tokens_per_expert === undefined ? {} : { tokens_per_expert: runtime.tokens_per_expert }) },
+      parallelism: layout,
+      estimator: estimator.id,
+      phases,
+      serving: servingSummary(phases, runtime, layout, hw.hbm_gb)
+    }
+    return result
+  })
+
+const phasesList = (phase: string): ReadonlyArray<SinglePhase> => phasesOf(phase as "prefill" | "decode" | "both")
+
+/** The batch per attention DP rank a policy picks (errors when nothing qualifies). */
+const chooseBatch = (
+  policy: BatchPolicy,
+  runtimeBatch: number,
+  phases: ReadonlyArray<SinglePhase>,
+  maxBatch: (phase: SinglePhase) => number,
+  forTpot: () => number
+): Effect.Effect<number, UsageError> => {
+  if (policy.kind === "runtime") return Effect.succeed(runtimeBatch)
+  if (policy.kind === "max") {
+    const b = Math.min(...phases.map(maxBatch))
+    return b >= 1 ? Effect.succeed(b) : Effect.fail(new UsageError({ message: "--max-batch: the deployment does not fit in HBM even at batch 1" }))
+  }
+  if (!phases.includes("decode")) return Effect.fail(new UsageError({ message: "--tpot-slo-ms needs the decode phase (--phase decode or both)" }))
+  const b = forTpot()
+  return b >= 1 ? Effect.succeed(b) : Effect.fail(new UsageError({ message: `--tpot-slo-ms ${policy.tpot_slo_ms}: no batch that fits in HBM decodes within ${policy.tpot_slo_ms} ms` }))
+}
+
+const policyText = (p: BatchPolicy): string => (p.kind === "runtime" ? "runtime" : p.kind === "max" ? "max (HBM limit)" : `tpot_slo_ms ${p.tpot_slo_ms}`)
+
+export interface LargeEpOptions {
+  readonly run: RunOptions
+  /** `--ep` values: none or one evaluates, two or more compare. */
+  readonly eps: ReadonlyArray<number>
+  readonly overrides: Omit<LargeEpOverrides, "ep">
+  readonly batch: BatchPolicy
+}
+
+export const runLargeEp = (o: LargeEpOptions) =>
+  withSession(o.run, (s) =>
+    Effect.gen(function*() {
+      const { input, base } = yield* playbookInput(s, o.run)
+      const phases = phasesList(s.runtime.phase)
+      const micro = o.run.runtime.micro_batch
+      const overrides = (ep: number | undefined): LargeEpOverrides => ({
+        ...o.overrides,
+        ...(ep === undefined ? {} : { ep }),
+        ...(micro === undefined ? {} : { micro_batches: micro })
+      })
+      const evaluateAt = (d: LargeEpDeployment) =>
+        Effect.gen(function*() {
+          const batch = yield* chooseBatch(
+            o.batch,
+            s.runtime.batch_size,
+            phases,
+            (phase) => largeEpMaxBatch(input.model, input.hardware, d, phase, s.runtime.seq_len),
+            () => largeEpBatchForTpot(input, d, s.runtime.seq_len, o.batch.kind === "tpot" ? o.batch.tpot_slo_ms : 0)
+          )
+          const run = { phases, batch_size: batch, seq_len: s.runtime.seq_len, ...(s.runtime.tokens_per_expert === undefined ? {} : { tokens_per_expert: s.runtime.tokens_per_expert }) }
+          return { batch, serving: largeEpServing(input, d, run) }
+        })
+      const runtimeOf = (batch: number): PlaybookRuntime => ({
+        batch_size: batch,
+        seq_len: s.runtime.seq_len,
+        phase: s.runtime.phase,
+        ...(s.runtime.tokens_per_expert === undefined ? {} : { tokens_per_expert: s.runtime.tokens_per_expert }),
+        batch_policy: policyText(o.batch)
+      })
+      if (o.eps.length >= 2) {
+        const rows: Array<EpSweepRow> = []
+        for (const ep of o.eps) {
+          const d = yield* unwrap(s, resolveLargeEp(input.model, input.hardware, base, overrides(ep)))
+          const { serving } = yield* evaluateAt(d)
+          const experts = input.model.entries.find((e) => e.template.type === "moe_layer")
+          const slots = experts && experts.template.type === "moe_layer" ? (experts.template.config.moe_config.n_routed_experts + d.redundant_experts) / d.ep : 0
+          rows.push({ ep, deployment: d, experts_per_gpu: slots, serving })
+        }
+        const sweep: LargeEpSweep = {
+          playbook: "large-ep",
+          scenario: displayPath(s.loaded.root, s.loaded.file),
+          hardware: s.loaded.hardware.name,
+          estimator: input.estimator.id,
+          runtime: runtimeOf(s.runtime.batch_size),
+          ep_sweep: rows
+        }
+        return runOutput(s, sweep, undefined)
+      }
+      const d = yield* unwrap(s, resolveLargeEp(input.model, input.hardware, base, overrides(o.eps[0])))
+      const { batch, serving } = yield* evaluateAt(d)
+      const runtime = { batch_size: batch, seq_len: s.runtime.seq_len, phase: s.runtime.phase, ...(s.runtime.tokens_per_expert === undefined ? {} : { tokens_per_expert: s.runtime.tokens_per_expert }) }
+      const core = yield* coreUnderDeployment(s, input, d, runtime, o.run.estimator)
+      const { serving: coreServing, runtime: _coreRuntime, ...rest } = core
+      const result: LargeEpResult = { ...rest, playbook: "large-ep", runtime: runtimeOf(batch), deployment: d, core_serving: coreServing, serving }
+      return runOutput(s, result, core)
+    }))
+
+export interface AfdOptions {
+  readonly run: RunOptions
+  /** `--instances` values (`3A2F`): none or one evaluates, two or more compare. */
+  readonly instances: ReadonlyArray<{ readonly attention: number; readonly ffn: number }>
+  readonly regime?: AfdOverrides["regime"]
+  readonly load_imbalance?: LoadImbalance
+  readonly batch: BatchPolicy
+}
+
+export const runAfd = (o: AfdOptions) =>
+  withSession(o.run, (s) =>
+    Effect.gen(function*() {
+      const { input, base } = yield* playbookInput(s, o.run)
+      const phases = phasesList(s.runtime.phase)
+      const overrides = (inst: { attention: number; ffn: number } | undefined): AfdOverrides => ({
+        ...(inst === undefined ? {} : { attention_instances: inst.attention, ffn_instances: inst.ffn }),
+        ...(o.run.runtime.micro_batch === undefined ? {} : { micro_batches: o.run.runtime.micro_batch }),
+        ...(o.regime === undefined ? {} : { regime: o.regime }),
+        ...(o.load_imbalance === undefined ? {} : { load_imbalance: o.load_imbalance })
+      })
+      const evaluateAt = (plan: AfdPlan) =>
+        Effect.gen(function*() {
+          const batch = yield* chooseBatch(
+            o.batch,
+            s.runtime.batch_size,
+            phases,
+            (phase) => afdMaxBatch(input, plan, phase, s.runtime.seq_len),
+            () => afdBatchForTpot(input, plan, s.runtime.seq_len, o.batch.kind === "tpot" ? o.batch.tpot_slo_ms : 0)
+          )
+          const run = { phases, batch_size: batch, seq_len: s.runtime.seq_len, ...(s.runtime.tokens_per_expert === undefined ? {} : { tokens_per_expert: s.runtime.tokens_per_expert }) }
+          return { batch, serving: afdServing(input, plan, run) }
+        })
+      const runtimeOf = (batch: number): PlaybookRuntime => ({
+        batch_size: batch,
+        seq_len: s.runtime.seq_len,
+        phase: s.runtime.phase,
+        ...(s.runtime.tokens_per_expert === undefined ? {} : { tokens_per_expert: s.runtime.tokens_per_expert }),
+        batch_policy: policyText(o.batch)
+      })
+      if (o.instances.length >= 2) {
+        const rows: Array<{ instances: string; deployment: AfdPlan; serving: AfdServing }> = []
+        for (const inst of o.instances) {
+          const plan = yield* unwrap(s, resolveAfd(input.model, input.hardware, base, overrides(inst)))
+          const { serving } = yield* evaluateAt(plan)
+          rows.push({ instances: serving.instances, deployment: plan, serving })
+        }
+        const sweep: AfdSweep = {
+          playbook: "afd",
+          scenario: displayPath(s.loaded.root, s.loaded.file),
+          hardware: s.loaded.hardware.name,
+          estimator: input.estimator.id,
+          runtime: runtimeOf(s.runtime.batch_size),
+          instance_sweep: rows
+        }
+        return runOutput(s, sweep, undefined)
+      }
+      const plan = yield* unwrap(s, resolveAfd(input.model, input.hardware, base, overrides(o.instances[0])))
+      const { batch, serving } = yield* evaluateAt(plan)
+      const core = yield* evaluateScenario(s.evaluator, s.loaded, s.text, { ...s.runtime, batch_size: batch }, o.run.estimator, o.run.efficiency)
+      const { serving: coreServing, runtime: _coreRuntime, ...rest } = core
+      const result: AfdResult = { ...rest, playbook: "afd", runtime: runtimeOf(batch), deployment: plan, core_serving: coreServing, serving }
+      return runOutput(s, result, core)
+    }))

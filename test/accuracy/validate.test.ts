@@ -1,0 +1,142 @@
+/**
+ * `llmsim validate` on the reference files: the acceptance bounds of the timing model (a formula
+ * or constant change that breaks accuracy fails here), the report's shape, and the committed
+ * docs/validation.md being exactly what the command generates.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { beforeAll, describe, expect, it } from "vitest"
+import { makeProject, REPO, runCli, SHARED } from "../helpers/cli.ts"
+
+const REFERENCE = path.join(SHARED, "reference")
+
+describe("llmsim validate", () => {
+  let report: any
+  let status: number | null
+  beforeAll(() => {
+    const r = runCli(["validate", "--format", "json", "--reference", REFERENCE], REPO)
+    status = r.status
+    if (r.status !== 0) throw new Error(`validate failed: ${r.stderr}`)
+    report = JSON.parse(r.stdout)
+  })
+
+  const dataset = (id: string) => report.datasets.find((d: any) => d.id === id)
+
+  it("exits 0 with every acceptance check passing", () => {
+    expect(status).toBe(0)
+    expect(report.acceptance.length).toBe(2)
+    for (const a of report.acceptance) expect(a.pass, `${a.name}: ${a.value}`).toBe(true)
+  })
+
+  it("DeepGEMM dense FP8 on H800 (latest table): median <= 10 %, p90 <= 25 % over all 18 rows", () => {
+    const d = dataset("deepgemm-dense-h800")
+    expect(d.summary.rows).toBe(18)
+    expect(d.summary.median_ape).toBeLessThanOrEqual(10)
+    expect(d.summary.p90_ape).toBeLessThanOrEqual(25)
+    for (const r of d.rows) expect(r.hardware).toBe("H800-SXM")
+  })
+
+  it("DeepSeek production decode: output tokens/s per node within 20 % of 14.8k", () => {
+    const decode = dataset("deepseek-production").rows.find((r: any) => r.case.startsWith("decode"))
+    expect(decode.measured).toBe(14800)
+    expect(Math.abs(decode.predicted / 14800 - 1)).toBeLessThanOrEqual(0.2)
+    expect(decode.case).toContain("EP144")
+    expect(decode.case).toContain("88 sequences per GPU")
+    expect(dataset("deepseek-production").notes[0]).toMatch(/^Decode model: large-EP deployment model/)
+    expect(dataset("deepseek-production").notes.join(" ")).toContain("fits")
+  })
+
+  it("covers every dataset the issue lists, each row with predicted, measured and APE", () => {
+    const ids = report.datasets.map((d: any) => d.id)
+    for (const id of ["deepgemm-dense-h800", "deepgemm-grouped-h800", "deepgemm-community", "flashmla", "attention-fa3", "deepep-normal", "deepseek-production"]) {
+      expect(ids).toContain(id)
+      expect(dataset(id).summary.rows, id).toBeGreaterThan(0)
+    }
+    for (const d of report.datasets) {
+      for (const r of d.rows) {
+        expect(Number.isFinite(r.predicted) && r.predicted > 0, `${d.id} ${r.case}`).toBe(true)
+        expect(r.ape).toBeCloseTo(Math.abs(r.predicted / r.measured - 1) * 100, 9)
+        expect(r.source).toMatch(/^[a-z_0-9]+\.(csv|yaml):\d+$/)
+      }
+    }
+    const community = dataset("deepgemm-community")
+    expect(new Set(community.rows.map((r: any) => r.hardware))).toEqual(new Set(["H800-SXM", "H100-SXM", "H20", "H200-SXM"]))
+  })
+
+  it("counts the rows it cannot model, with the reason", () => {
+    const dense = dataset("deepgemm-dense-h800")
+    expect(dense.skipped).toEqual([{ reason: "superseded README version (is_latest_published = no)", count: 36 }])
+    expect(dataset("attention-fa3").skipped.map((s: any) => s.reason).join(" ")).toContain("non-causal")
+  })
+
+  it("peak-only timing (--efficiency none) is far off on the same rows", () => {
+    const r = runCli(["validate", "--format", "json", "--efficiency", "none", "--reference", REFERENCE], REPO)
+    expect(r.status).toBe(0)
+    const none = JSON.parse(r.stdout)
+    const dense = none.datasets.find((d: any) => d.id === "deepgemm-dense-h800")
+    expect(dense.summary.median_ape).toBeGreaterThan(25)
+    expect(none.hardware.every((h: any) => Object.keys(h.efficiency).length === 0)).toBe(true)
+  })
+
+  it("prints a table by default, with the summary and acceptance lines", () => {
+    const r = runCli(["validate", "--reference", REFERENCE], REPO)
+    expect(r.status).toBe(0)
+    expect(r.stdout).toContain("== summary ==")
+    expect(r.stdout).toMatch(/^PASS {2}DeepGEMM dense FP8 GEMMs on H800/m)
+    expect(r.stdout).toMatch(/^[\x20-\x7e\n]*$/)
+  })
+})
+
+describe("docs/validation.md", () => {
+  it("is exactly what `llmsim validate --format markdown` generates (regenerate it after a model change)", () => {
+    const r = runCli(["validate", "--format", "markdown"], REPO)
+    expect(r.status, r.stderr).toBe(0)
+    const committed = fs.readFileSync(path.join(REPO, "docs", "validation.md"), "utf8")
+    expect(committed === r.stdout, "docs/validation.md is stale: run `npx llmsim validate --format markdown --out docs/validation.md`").toBe(true)
+  })
+
+  it("is deterministic ASCII with no absolute paths", () => {
+    const text = fs.readFileSync(path.join(REPO, "docs", "validation.md"), "utf8")
+    expect(text).toMatch(/^[\x20-\x7e\n]*$/)
+    expect(text).not.toContain(REPO)
+    expect(text).not.toContain(SHARED)
+  })
+})
+
+describe("llmsim validate errors", () => {
+  it("says where it looked when the reference folder is missing", () => {
+    const dir = makeProject()
+    const r = runCli(["validate"], dir)
+    expect(r.status).toBe(1)
+    expect(r.stdout).toBe("")
+    expect(r.stderr).toMatch(/^error: reference folder not found: .*shared[/\\]reference \(pass --reference DIR/m)
+  })
+
+  it("names a missing reference file", () => {
+    const dir = makeProject()
+    const ref = path.join(dir, "ref")
+    fs.mkdirSync(ref)
+    fs.copyFileSync(path.join(REFERENCE, "deepgemm_dense_h800.csv"), path.join(ref, "deepgemm_dense_h800.csv"))
+    const r = runCli(["validate", "--reference", ref], dir)
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/reference file missing or unreadable: .*deepgemm_grouped_contiguous_h800\.csv/)
+  })
+
+  it("falls back to the core roll-up, and says so, when DeepSeek's unit scenarios are absent", () => {
+    const dir = makeProject()
+    fs.rmSync(path.join(dir, "configs", "scenarios", "deepseek_v3_h800_decode_ep144.yaml"), { force: true })
+    const r = runCli(["validate", "--reference", REFERENCE, "--format", "json"], dir)
+    const ds = JSON.parse(r.stdout).datasets.find((d: any) => d.id === "deepseek-production")
+    expect(ds.notes.join(" ")).toContain("The large-EP deployment model is not used")
+    expect(ds.notes[0]).toMatch(/^Decode model: core simulator, serial roll-up/)
+    expect(ds.rows.length).toBe(2)
+  })
+
+  it("runs on a project copy with the reference folder given", () => {
+    const dir = makeProject()
+    const out = path.join(dir, "v.md")
+    const r = runCli(["validate", "--reference", REFERENCE, "--format", "markdown", "--out", out], dir)
+    expect(r.status, r.stderr).toBe(0)
+    expect(fs.readFileSync(out, "utf8")).toBe(fs.readFileSync(path.join(REPO, "docs", "validation.md"), "utf8"))
+  })
+})

@@ -1,0 +1,188 @@
+/**
+ * `llmsim large-ep evaluate` and `llmsim afd simulate` end to end, checked as a new user would:
+ * the shipped DeepSeek scenarios, the JSON contract, the EP sweep, AFD instance counts, and
+ * positioned errors. Times depend on the hardware file's efficiency constants, so the checks
+ * here are identities and hand-worked byte counts, not fixed times.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import { edit, makeProject, runCli } from "../helpers/cli.ts"
+
+const EP144 = "configs/scenarios/deepseek_v3_h800_decode_ep144.yaml"
+const EP32 = "configs/scenarios/deepseek_v3_h800_prefill_ep32.yaml"
+const AFD = "configs/scenarios/deepseek_v3_h800_afd.yaml"
+const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0)
+
+describe("llmsim large-ep evaluate", () => {
+  const dir = makeProject()
+
+  it("DeepSeek's EP144 decode unit fits in HBM and reports TPOT and tokens/s per GPU (JSON contract)", () => {
+    const r = runCli(["large-ep", "evaluate", EP144, "--format", "json"], dir)
+    expect(r.stderr).toBe("")
+    expect(r.status).toBe(0)
+    const j = JSON.parse(r.stdout)
+    // the core result is kept, under the deployment's layout
+    expect(j.parallelism).toEqual({ tp: 1, dp: 144, ep: 144 })
+    expect(j.phases.decode.layers).toHaveLength(62)
+    expect(j.core_serving).toHaveProperty("tpot_ms")
+    expect(j.deployment).toMatchObject({ nodes: 18, gpus: 144, ep: 144, redundant_experts: 32, dispatch_dtype: "fp8", combine_dtype: "bf16", two_batch_overlap: true })
+    const s = j.serving
+    for (const k of ["ttft_ms", "tpot_ms", "throughput_tokens_per_s_per_gpu", "memory_per_gpu_bytes", "memory_parts_bytes", "hbm_bytes_per_gpu", "fits_in_hbm", "max_batch_per_gpu", "bottleneck"]) expect(s).toHaveProperty(k)
+    expect(s.fits_in_hbm).toBe(true)
+    expect(s.ttft_ms).toBeNull()
+    expect(s.tpot_ms).toBeGreaterThan(0)
+    // 88 sequences per GPU (tp 1) per TPOT; a node is 8 GPUs
+    expect(s.throughput_tokens_per_s_per_gpu).toBeCloseTo((88 * 1000) / s.tpot_ms, 6)
+    expect(s.throughput_tokens_per_s_per_node).toBeCloseTo(8 * s.throughput_tokens_per_s_per_gpu, 6)
+    expect(s.tokens_per_s_per_request).toBeCloseTo(1000 / s.tpot_ms, 9)
+    // memory parts: 2 expert slots x 44,040,192 B x 58; 88 x 350,587,008 B of KV
+    expect(s.memory_parts_bytes.routed_expert_weights_bytes).toBe(5_108_662_272)
+    expect(s.memory_parts_bytes.kv_cache_bytes).toBe(30_851_656_704)
+    expect(sum(s.memory_parts_bytes)).toBe(s.memory_per_gpu_bytes)
+    expect(s.memory_per_gpu_bytes).toBeLessThanOrEqual(s.hbm_bytes_per_gpu)
+    expect(s.max_batch_per_gpu).toBeGreaterThanOrEqual(88)
+    // per layer: attention, FFN and communication times and the binding term
+    expect(s.layers).toHaveLength(62)
+    for (const l of s.layers) for (const k of ["attention_ms", "ffn_ms", "comm_ms", "layer_ms", "bound"]) expect(l).toHaveProperty(k)
+    const moe = s.layers[10]
+    expect(moe.layer_name).toBe("L10.moe_layer")
+    expect(["attention", "ffn", "comm"]).toContain(moe.bound)
+    expect(moe.comm_ms).toBeCloseTo(moe.dispatch_ms + moe.combine_ms + moe.tp_comm_ms, 9)
+    // sampling imbalance >= 1 scales the hottest GPU's bytes: 88 x 8 x 7168 x 17/18 x 3 x factor on the NIC
+    expect(moe.nic_bytes).toBeCloseTo(((88 * 8 * 7168 * 136 * 3) / 144) * moe.load_imbalance, 3)
+    expect(s.tpot_ms).toBeCloseTo(s.layers.reduce((a: number, l: any) => a + l.layer_ms, 0), 9)
+  })
+
+  it("prints a readable table by default", () => {
+    const r = runCli(["large-ep", "evaluate", EP144], dir)
+    expect(r.status).toBe(0)
+    for (const s of ["deployment  18 node(s) x 8 GPUs: 144 GPUs", "EP144, 32 redundant experts", "== decode step per GPU: low_latency all-to-all", "attention ms", "ffn ms", "comm ms", "exposed comm ms", "NIC MB", "== memory per GPU (decode): fits", "routed expert weights", "KV cache", "communication buffers", "== serving ==", "TPOT ms", "decode tokens/s per GPU", "decode tokens/s per node", "fits in HBM"]) {
+      expect(r.stdout).toContain(s)
+    }
+  })
+
+  it("--ep 8,16,32,64,144,256 prints one comparison; expert bytes per GPU fall as EP grows", () => {
+    const t = runCli(["large-ep", "evaluate", EP144, "--ep", "8,16,32,64,144,256"], dir)
+    expect(t.status).toBe(0)
+    for (const s of ["EP8 ", "EP16 ", "EP32 ", "EP64 ", "EP144 ", "EP256 ", "TPOT ms", "tokens/s/GPU", "expert GB/GPU", "max batch/GPU"]) expect(t.stdout).toContain(s)
+    const j = JSON.parse(runCli(["large-ep", "evaluate", EP144, "--ep", "8,16,32,64,144,256", "--format", "json"], dir).stdout)
+    const rows = j.ep_sweep
+    expect(rows.map((x: any) => x.ep)).toEqual([8, 16, 32, 64, 144, 256])
+    expect(rows.map((x: any) => x.experts_per_gpu)).toEqual([36, 18, 9, 5, 2, 2])
+    const experts = rows.map((x: any) => x.serving.memory_parts_bytes.routed_expert_weights_bytes)
+    for (let i = 1; i < experts.length; i++) expect(experts[i]).toBeLessThanOrEqual(experts[i - 1])
+    // EP8: 36 experts x 44,040,192 x 58 = 91.96 GB alone exceeds 80 GB
+    expect(rows[0].serving.fits_in_hbm).toBe(false)
+    expect(rows[0].serving.max_batch_per_gpu).toBe(0)
+    expect(rows[4].serving.fits_in_hbm).toBe(true)
+    for (const x of rows) expect(x.serving.tpot_ms).toBeGreaterThan(0)
+  })
+
+  it("--tpot-slo-ms picks the largest batch that meets the target", () => {
+    const loose = JSON.parse(runCli(["large-ep", "evaluate", EP144, "--tpot-slo-ms", "1000", "--format", "json"], dir).stdout)
+    // a loose target is capped by HBM
+    expect(loose.serving.batch_size).toBe(loose.serving.max_batch_per_gpu)
+    const target = loose.serving.tpot_ms * 0.8
+    const j = JSON.parse(runCli(["large-ep", "evaluate", EP144, "--tpot-slo-ms", String(target), "--format", "json"], dir).stdout)
+    expect(j.runtime.batch_policy).toBe(`tpot_slo_ms ${target}`)
+    expect(j.serving.tpot_ms).toBeLessThanOrEqual(target)
+    expect(j.serving.batch_size).toBeLessThan(loose.serving.batch_size)
+    const max = JSON.parse(runCli(["large-ep", "evaluate", EP144, "--max-batch", "--format", "json"], dir).stdout)
+    expect(max.serving.batch_size).toBe(max.serving.max_batch_per_gpu)
+  })
+
+  it("DeepSeek's EP32 prefill unit reports TTFT and prefill tokens/s with 9 experts per GPU", () => {
+    const r = runCli(["large-ep", "evaluate", EP32, "--format", "json"], dir)
+    expect(r.status).toBe(0)
+    const s = JSON.parse(r.stdout).serving
+    expect(s.ttft_ms).toBeGreaterThan(0)
+    expect(s.tpot_ms).toBeNull()
+    expect(s.throughput_kind).toBe("prefill_input")
+    // 2 prompts x 4096 tokens per GPU per TTFT
+    expect(s.throughput_tokens_per_s_per_gpu).toBeCloseTo((2 * 4096 * 1000) / s.ttft_ms, 6)
+    // 288 / 32 = 9 slots x 44,040,192 B x 58 = 22,988,980,224 B
+    expect(s.memory_parts_bytes.routed_expert_weights_bytes).toBe(22_988_980_224)
+    expect(s.phases.prefill.kernel_mode).toBe("high_throughput")
+    expect(s.fits_in_hbm).toBe(true)
+  })
+
+  it("flags override the deployment block", () => {
+    const j = JSON.parse(runCli(["large-ep", "evaluate", EP144, "--no-tbo", "--micro-batch", "1", "--combine-dtype", "fp8", "--load-imbalance", "1.2", "--format", "json"], dir).stdout)
+    expect(j.deployment).toMatchObject({ two_batch_overlap: false, micro_batches: 1, combine_dtype: "fp8", load_imbalance: 1.2 })
+    expect(j.serving.layers[10].load_imbalance).toBe(1.2)
+  })
+})
+
+describe("llmsim afd simulate", () => {
+  const dir = makeProject()
+
+  it("reports the pipeline regime, A and F times and the transfers per layer", () => {
+    const r = runCli(["afd", "simulate", AFD, "--format", "json"], dir)
+    expect(r.stderr).toBe("")
+    expect(r.status).toBe(0)
+    const j = JSON.parse(r.stdout)
+    expect(j.phases.decode.layers).toHaveLength(62)
+    expect(j.deployment).toMatchObject({ attention: { instances: 3, gpus: 24 }, ffn: { instances: 2, gpus: 16 }, micro_batches: 3 })
+    const s = j.serving
+    expect(s.instances).toBe("3A2F")
+    expect(["three_stage", "conservative", "serial"]).toContain(s.pipeline_regime)
+    for (const k of ["ttft_ms", "tpot_ms", "throughput_tokens_per_s_per_gpu", "memory_per_gpu_bytes", "memory_parts_bytes", "hbm_bytes_per_gpu", "fits_in_hbm", "max_batch_per_gpu", "bottleneck"]) expect(s).toHaveProperty(k)
+    const moe = s.layers[3]
+    for (const k of ["attention_ms", "ffn_ms", "a2f_ms", "f2a_ms", "comm_ms", "bound", "regime", "cycle_ms", "a2f_bytes_per_attention_gpu", "a2f_bytes_per_ffn_gpu"]) expect(moe).toHaveProperty(k)
+    // 3A2F: an FFN GPU receives 24/16 = 1.5 x an attention GPU's sends (x the sampling imbalance)
+    expect(moe.a2f_bytes_per_ffn_gpu).toBeCloseTo(1.5 * moe.a2f_bytes_per_attention_gpu * moe.load_imbalance, 3)
+    expect(s.throughput_tokens_per_s_per_gpu).toBeCloseTo((96 * 24 * 1000) / s.tpot_ms / 40, 6)
+    expect(s.memory_by_role.attention_gpu.routed_expert_weights_bytes).toBe(0)
+    expect(s.memory_by_role.ffn_gpu.routed_expert_weights_bytes).toBe(40_869_298_176)
+    const t = runCli(["afd", "simulate", AFD], dir)
+    for (const x of ["pipeline regime", "A ms/mb", "A->F ms/mb", "F ms/mb", "F->A ms/mb", "A->F MB/A-GPU", "memory per attention GPU", "memory per FFN GPU", "3A2F (24 attention + 16 FFN GPUs)"]) expect(t.stdout).toContain(x)
+  })
+
+  it("--instances 2A2F,3A2F compares AFD shapes", () => {
+    const t = runCli(["afd", "simulate", AFD, "--instances", "2A2F,3A2F"], dir)
+    expect(t.status).toBe(0)
+    expect(t.stdout).toMatch(/^2A2F\s+16\s+16/m)
+    expect(t.stdout).toMatch(/^3A2F\s+24\s+16/m)
+    const one = JSON.parse(runCli(["afd", "simulate", AFD, "--instances", "2A2F", "--format", "json"], dir).stdout)
+    expect(one.serving.instances).toBe("2A2F")
+    expect(one.serving.gpus).toBe(32)
+  })
+})
+
+describe("bad input", () => {
+  const dir = makeProject()
+
+  it("a bad deployment field: file:line:col, field path, expectation, exit 1, nothing written", () => {
+    const file = path.join(dir, EP144)
+    const original = fs.readFileSync(file, "utf8")
+    edit(file, (t) => t.replace("  redundant_experts: 32 ", "  redundant_experts: 30 "))
+    const out = path.join(dir, "out.json")
+    const r = runCli(["large-ep", "evaluate", EP144, "--out", out], dir)
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/^error: configs\/scenarios\/deepseek_v3_h800_decode_ep144\.yaml:\d+:\d+ deployment\.redundant_experts: n_routed_experts 256 \+ redundant_experts 30 = 286 expert slots are not divisible by ep 144/)
+    expect(fs.existsSync(out)).toBe(false)
+    edit(file, (t) => t.replace("  dispatch_dtype: fp8 ", "  dispatch_dtype: fp6 ").replace("  redundant_experts: 30 ", "  redundant_experts: 32 "))
+    const d = runCli(["large-ep", "evaluate", EP144], dir)
+    expect(d.status).toBe(1)
+    expect(d.stderr).toMatch(/deepseek_v3_h800_decode_ep144\.yaml:\d+:\d+ deployment\.dispatch_dtype: Expected "fp8" \| "bf16" \| "fp16" \| "fp32"/)
+    fs.writeFileSync(file, original)
+  })
+
+  it("bad flag values name the flag", () => {
+    const cases: Array<[Array<string>, RegExp]> = [
+      [["large-ep", "evaluate", EP144, "--ep", "8,x"], /--ep: expected positive integers/],
+      [["large-ep", "evaluate", EP144, "--ep", "12"], /--ep: an EP group that spans nodes fills them: ep 12/],
+      [["large-ep", "evaluate", EP144, "--load-imbalance", "0.5"], /--load-imbalance: expected a number >= 1 or "sampling"/],
+      [["large-ep", "evaluate", EP144, "--micro-batch", "3"], /--micro-batch: two-batch overlap runs exactly 2 micro-batches, got 3/],
+      [["large-ep", "evaluate", EP144, "--batch", "4", "--max-batch"], /--max-batch and --batch both choose the batch/],
+      [["afd", "simulate", AFD, "--instances", "3B2F"], /--instances: expected <attention>A<ffn>F counts/],
+      [["afd", "simulate", AFD, "--instances", "3A3F"], /--instances: .*not divisible by the 24 FFN GPUs/]
+    ]
+    for (const [args, re] of cases) {
+      const r = runCli(args, dir)
+      expect(r.status, args.join(" ")).toBe(1)
+      expect(r.stderr).toMatch(re)
+    }
+  })
+})
