@@ -17,7 +17,7 @@ import { ConfigError } from "./errors.ts"
 import { decodeYamlText, locate, parseYaml } from "./yamlFile.ts"
 
 /** Bump when a config schema or its defaults change meaning (invalidates file nodes). */
-export const SCHEMA_VERSION = "schema-1"
+export const SCHEMA_VERSION = "schema-2"
 
 export interface LoadedEntry {
   readonly index: number

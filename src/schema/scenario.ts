@@ -7,6 +7,7 @@ import { Dtype } from "./dtype.ts"
 import { PositiveInt } from "./common.ts"
 import { LayerType } from "./layer.ts"
 import { RuntimeDefaults } from "./runtime.ts"
+import { DeploymentSpec } from "./deployment.ts"
 
 export const LayerEntry = Schema.Struct({
   type: LayerType,
@@ -59,8 +60,11 @@ export const ScenarioSpec = Schema.Struct({
   precision: Schema.optionalKey(Precision),
   parallelism: Schema.optionalKey(Parallelism),
   runtime: Schema.optionalKey(RuntimeDefaults),
-  /** Deployment model for the playbooks (large EP, AFD); decoded by the playbook module. */
-  deployment: Schema.optionalKey(Schema.Unknown)
+  /**
+   * Deployment model for the playbooks (large EP, AFD). Without a `parallelism` block, the core
+   * `run` takes its layout from here too (attention tp/dp, ep, redundant experts).
+   */
+  deployment: Schema.optionalKey(DeploymentSpec)
 })
 export type ScenarioSpec = typeof ScenarioSpec.Type
 

@@ -67,10 +67,26 @@ export const resolveScenarioPath = (project: Project, cwd: string, arg: string |
     return yield* Effect.fail(new UsageError({ message: `scenario file not found: ${given}` }))
   })
 
+/**
+ * The parallel layout: the scenario's `parallelism` block, else the large-EP part of its
+ * `deployment` block (GPUs = nodes x gpus_per_node, attention tp x dp over them, ep over them),
+ * else one GPU.
+ */
 export const layoutOf = (loaded: LoadedScenario) => {
-  const p = loaded.spec.parallelism ?? {}
-  return { tp: p.tp ?? 1, dp: p.dp ?? 1, ep: p.ep ?? 1 }
+  const p = loaded.spec.parallelism
+  const d = loaded.spec.deployment
+  if (p === undefined && d !== undefined && (d.attention !== undefined || d.ep !== undefined || d.nodes !== undefined)) {
+    const gpus = d.nodes !== undefined ? d.nodes * (d.gpus_per_node ?? loaded.hardware.gpus_per_node ?? 8) : undefined
+    const tp = d.attention?.tp ?? 1
+    const dp = d.attention?.dp ?? (gpus !== undefined ? Math.max(1, Math.floor(gpus / tp)) : 1)
+    return { tp, dp, ep: d.ep ?? tp * dp }
+  }
+  return { tp: p?.tp ?? 1, dp: p?.dp ?? 1, ep: p?.ep ?? 1 }
 }
+
+/** Redundant expert replicas, from the deployment block when it sets the layout. */
+const redundantExperts = (loaded: LoadedScenario): number =>
+  loaded.spec.parallelism === undefined ? loaded.spec.deployment?.redundant_experts ?? 0 : 0
 
 /** The defaulted context layer estimators see for one phase. */
 export const layerContext = (loaded: LoadedScenario, runtime: RuntimeOverrides & { batch_size: number; seq_len: number }, phase: SinglePhase): LayerContext => {
@@ -85,7 +101,8 @@ export const layerContext = (loaded: LoadedScenario, runtime: RuntimeOverrides &
       lm_head: precision.lm_head ?? precision.activations
     },
     parallel: layoutOf(loaded),
-    gpus_per_node: loaded.hardware.gpus_per_node ?? 8,
+    gpus_per_node: loaded.spec.deployment?.gpus_per_node ?? loaded.hardware.gpus_per_node ?? 8,
+    ...(redundantExperts(loaded) > 0 ? { redundant_experts: redundantExperts(loaded) } : {}),
     ...(runtime.tokens_per_expert === undefined ? {} : { tokens_per_expert: runtime.tokens_per_expert })
   }
 }

@@ -103,4 +103,30 @@ describe("llmsim run", () => {
     const j = JSON.parse(fs.readFileSync(out, "utf8"))
     expect(j.phases.prefill.layers.map((l: any) => l.layer_name)).toEqual(["L0.ffn_layer", "L1.moe_layer"])
   })
+
+  it("takes the layout of a scenario without `parallelism` from its deployment block", () => {
+    const r = runCli(["run", "configs/scenarios/deepseek_v3_h800_decode_ep144.yaml", "--format", "json"], dir)
+    expect(r.status).toBe(0)
+    const j = JSON.parse(r.stdout)
+    // deployment: 18 nodes x 8 GPUs, attention tp 1 x dp 144, ep 144, 32 redundant experts.
+    expect(j.parallelism).toEqual({ tp: 1, dp: 144, ep: 144 })
+    expect(j.serving.gpus).toBe(144)
+    const moe = j.phases.decode.layers.find((l: any) => l.layer_type === "moe_layer")
+    // (256 + 32) / 144 = 2 expert slots x 3 x 7168 x 2048 FP8 bytes, + router (256 x 7168 BF16)
+    // + one shared expert (3 x 7168 x 2048 FP8 bytes), + the replicated MLA projections in FP8
+    // (7168*1536 + 1536*128*192 + 7168*576 + 512*128*256 + 128*128*7168 = 187,105,280)
+    // + BF16 RMSNorm weights (input and post-attention 7168 each, q_a 1536, kv_a 512).
+    const mla = 7168 * 1536 + 1536 * 128 * 192 + 7168 * 576 + 512 * 128 * 256 + 128 * 128 * 7168
+    const norms = (7168 + 7168 + 1536 + 512) * 2
+    expect(moe.weight_bytes).toBe(2 * 3 * 7168 * 2048 + 256 * 7168 * 2 + 3 * 7168 * 2048 + mla + norms)
+  })
+
+  it("reports a bad deployment field with its position", () => {
+    const bad = makeProject()
+    const f = path.join(bad, "configs/scenarios/deepseek_v3_h800_decode_ep144.yaml")
+    fs.writeFileSync(f, fs.readFileSync(f, "utf8").replace(/^  ep: 144/m, "  ep: many"))
+    const r = runCli(["run", "configs/scenarios/deepseek_v3_h800_decode_ep144.yaml"], bad)
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/deepseek_v3_h800_decode_ep144\.yaml:\d+:\d+ deployment\.ep: Expected/)
+  })
 })
