@@ -36,7 +36,7 @@ import {
 import { largeEpBatchForTpot, largeEpMaxBatch, type PlaybookInput } from "./largeEp.ts"
 import { afdBatchForTpot, afdMaxBatch } from "./afd.ts"
 import { modelOf } from "./model.ts"
-import { afdServing, largeEpServing, type AfdServing, type LargeEpServing } from "./serving.ts"
+import { afdServing, largeEpServing, type AfdServing, type LargeEpServing, type ServingRun } from "./serving.ts"
 
 /** How the batch is chosen: the runtime's, the HBM limit, or the largest meeting a TPOT target. */
 export type BatchPolicy = { readonly kind: "runtime" } | { readonly kind: "max" } | { readonly kind: "tpot"; readonly tpot_slo_ms: number }
@@ -194,6 +194,38 @@ const chooseBatch = (
 
 const policyText = (p: BatchPolicy): string => (p.kind === "runtime" ? "runtime" : p.kind === "max" ? "max (HBM limit)" : `tpot_slo_ms ${p.tpot_slo_ms}`)
 
+/** How a playbook model sizes and serves a batch for one deployment `D`. */
+interface ServingModel<D, S> {
+  readonly maxBatch: (d: D, phase: SinglePhase) => number
+  readonly batchForTpot: (d: D, tpotMs: number) => number
+  readonly serve: (d: D, run: ServingRun) => S
+}
+
+/** What both playbooks share: pick the batch under the policy, serve it, describe the runtime. */
+const batchRunner = (s: Session, policy: BatchPolicy) => {
+  const phases = phasesList(s.runtime.phase)
+  const tokensPerExpert = s.runtime.tokens_per_expert === undefined ? {} : { tokens_per_expert: s.runtime.tokens_per_expert }
+  const evaluateAt = <D, S>(d: D, model: ServingModel<D, S>) =>
+    Effect.gen(function*() {
+      const batch = yield* chooseBatch(
+        policy,
+        s.runtime.batch_size,
+        phases,
+        (phase) => model.maxBatch(d, phase),
+        () => model.batchForTpot(d, policy.kind === "tpot" ? policy.tpot_slo_ms : 0)
+      )
+      return { batch, serving: model.serve(d, { phases, batch_size: batch, seq_len: s.runtime.seq_len, ...tokensPerExpert }) }
+    })
+  const runtimeOf = (batch: number): PlaybookRuntime => ({
+    batch_size: batch,
+    seq_len: s.runtime.seq_len,
+    phase: s.runtime.phase,
+    ...tokensPerExpert,
+    batch_policy: policyText(policy)
+  })
+  return { evaluateAt, runtimeOf, tokensPerExpert }
+}
+
 export interface LargeEpOptions {
   readonly run: RunOptions
   /** `--ep` values: none or one evaluates, two or more compare. */
@@ -206,32 +238,19 @@ export const runLargeEp = (o: LargeEpOptions) =>
   withSession(o.run, (s) =>
     Effect.gen(function*() {
       const { input, base } = yield* playbookInput(s, o.run)
-      const phases = phasesList(s.runtime.phase)
       const micro = o.run.runtime.micro_batch
       const overrides = (ep: number | undefined): LargeEpOverrides => ({
         ...o.overrides,
         ...(ep === undefined ? {} : { ep }),
         ...(micro === undefined ? {} : { micro_batches: micro })
       })
-      const evaluateAt = (d: LargeEpDeployment) =>
-        Effect.gen(function*() {
-          const batch = yield* chooseBatch(
-            o.batch,
-            s.runtime.batch_size,
-            phases,
-            (phase) => largeEpMaxBatch(input.model, input.hardware, d, phase, s.runtime.seq_len),
-            () => largeEpBatchForTpot(input, d, s.runtime.seq_len, o.batch.kind === "tpot" ? o.batch.tpot_slo_ms : 0)
-          )
-          const run = { phases, batch_size: batch, seq_len: s.runtime.seq_len, ...(s.runtime.tokens_per_expert === undefined ? {} : { tokens_per_expert: s.runtime.tokens_per_expert }) }
-          return { batch, serving: largeEpServing(input, d, run) }
-        })
-      const runtimeOf = (batch: number): PlaybookRuntime => ({
-        batch_size: batch,
-        seq_len: s.runtime.seq_len,
-        phase: s.runtime.phase,
-        ...(s.runtime.tokens_per_expert === undefined ? {} : { tokens_per_expert: s.runtime.tokens_per_expert }),
-        batch_policy: policyText(o.batch)
-      })
+      const { evaluateAt: serveAt, runtimeOf, tokensPerExpert } = batchRunner(s, o.batch)
+      const model: ServingModel<LargeEpDeployment, LargeEpServing> = {
+        maxBatch: (d, phase) => largeEpMaxBatch(input.model, input.hardware, d, phase, s.runtime.seq_len),
+        batchForTpot: (d, tpot) => largeEpBatchForTpot(input, d, s.runtime.seq_len, tpot),
+        serve: (d, run) => largeEpServing(input, d, run)
+      }
+      const evaluateAt = (d: LargeEpDeployment) => serveAt(d, model)
       if (o.eps.length >= 2) {
         const rows: Array<EpSweepRow> = []
         for (const ep of o.eps) {
@@ -253,7 +272,7 @@ export const runLargeEp = (o: LargeEpOptions) =>
       }
       const d = yield* unwrap(s, resolveLargeEp(input.model, input.hardware, base, overrides(o.eps[0])))
       const { batch, serving } = yield* evaluateAt(d)
-      const runtime = { batch_size: batch, seq_len: s.runtime.seq_len, phase: s.runtime.phase, ...(s.runtime.tokens_per_expert === undefined ? {} : { tokens_per_expert: s.runtime.tokens_per_expert }) }
+      const runtime = { batch_size: batch, seq_len: s.runtime.seq_len, phase: s.runtime.phase, ...tokensPerExpert }
       const core = yield* coreUnderDeployment(s, input, d, runtime, o.run.estimator)
       const { serving: coreServing, runtime: _coreRuntime, ...rest } = core
       const result: LargeEpResult = { ...rest, playbook: "large-ep", runtime: runtimeOf(batch), deployment: d, core_serving: coreServing, serving }
@@ -273,32 +292,19 @@ export const runAfd = (o: AfdOptions) =>
   withSession(o.run, (s) =>
     Effect.gen(function*() {
       const { input, base } = yield* playbookInput(s, o.run)
-      const phases = phasesList(s.runtime.phase)
       const overrides = (inst: { attention: number; ffn: number } | undefined): AfdOverrides => ({
         ...(inst === undefined ? {} : { attention_instances: inst.attention, ffn_instances: inst.ffn }),
         ...(o.run.runtime.micro_batch === undefined ? {} : { micro_batches: o.run.runtime.micro_batch }),
         ...(o.regime === undefined ? {} : { regime: o.regime }),
         ...(o.load_imbalance === undefined ? {} : { load_imbalance: o.load_imbalance })
       })
-      const evaluateAt = (plan: AfdPlan) =>
-        Effect.gen(function*() {
-          const batch = yield* chooseBatch(
-            o.batch,
-            s.runtime.batch_size,
-            phases,
-            (phase) => afdMaxBatch(input, plan, phase, s.runtime.seq_len),
-            () => afdBatchForTpot(input, plan, s.runtime.seq_len, o.batch.kind === "tpot" ? o.batch.tpot_slo_ms : 0)
-          )
-          const run = { phases, batch_size: batch, seq_len: s.runtime.seq_len, ...(s.runtime.tokens_per_expert === undefined ? {} : { tokens_per_expert: s.runtime.tokens_per_expert }) }
-          return { batch, serving: afdServing(input, plan, run) }
-        })
-      const runtimeOf = (batch: number): PlaybookRuntime => ({
-        batch_size: batch,
-        seq_len: s.runtime.seq_len,
-        phase: s.runtime.phase,
-        ...(s.runtime.tokens_per_expert === undefined ? {} : { tokens_per_expert: s.runtime.tokens_per_expert }),
-        batch_policy: policyText(o.batch)
-      })
+      const { evaluateAt: serveAt, runtimeOf } = batchRunner(s, o.batch)
+      const model: ServingModel<AfdPlan, AfdServing> = {
+        maxBatch: (plan, phase) => afdMaxBatch(input, plan, phase, s.runtime.seq_len),
+        batchForTpot: (plan, tpot) => afdBatchForTpot(input, plan, s.runtime.seq_len, tpot),
+        serve: (plan, run) => afdServing(input, plan, run)
+      }
+      const evaluateAt = (plan: AfdPlan) => serveAt(plan, model)
       if (o.instances.length >= 2) {
         const rows: Array<{ instances: string; deployment: AfdPlan; serving: AfdServing }> = []
         for (const inst of o.instances) {
