@@ -4,25 +4,11 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { afterEach, describe, expect, it } from "vitest"
-import { edit, makeProject, runCli } from "../helpers/cli.ts"
-import { stopAll, WatchProcess } from "./watchProcess.ts"
+import { describe, expect, it } from "vitest"
+import { edit, runCli } from "../helpers/cli.ts"
+import { HARDWARE, MOE, SCENARIO, useProjects, WatchProcess } from "./watchProcess.ts"
 
-const SCENARIO = "configs/scenarios/deepseek_v3_h800.yaml"
-const MOE = "configs/models/deepseek-v3/moe_layer_config.yaml"
-const HARDWARE = "configs/hardware/H800-SXM.yaml"
-
-const dirs: Array<string> = []
-const project = () => {
-  const dir = makeProject()
-  dirs.push(dir)
-  return dir
-}
-
-afterEach(async () => {
-  await stopAll()
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true })
-})
+const project = useProjects()
 
 /** Set moe_intermediate_size, a field only the routed and shared expert GEMMs read. */
 const expertSize = (n: number) => (t: string) => t.replace(/moe_intermediate_size:\s*\d+/, `moe_intermediate_size: ${n}`)

@@ -5,25 +5,11 @@
 import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { afterEach, describe, expect, it } from "vitest"
-import { BIN, edit, makeProject, runCli } from "../helpers/cli.ts"
-import { stopAll, WatchProcess } from "./watchProcess.ts"
+import { describe, expect, it } from "vitest"
+import { BIN, edit, runCli } from "../helpers/cli.ts"
+import { HARDWARE, MOE, SCENARIO, useProjects, WatchProcess } from "./watchProcess.ts"
 
-const SCENARIO = "configs/scenarios/deepseek_v3_h800.yaml"
-const MOE = "configs/models/deepseek-v3/moe_layer_config.yaml"
-const HARDWARE = "configs/hardware/H800-SXM.yaml"
-
-const dirs: Array<string> = []
-const project = () => {
-  const dir = makeProject()
-  dirs.push(dir)
-  return dir
-}
-
-afterEach(async () => {
-  await stopAll()
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true })
-})
+const project = useProjects()
 
 const isRunning = (pid: number): boolean => {
   try {

@@ -4,7 +4,9 @@
  * only makes the suite slower, never flaky. Every process started is tracked so `stopAll` can
  * clean up in afterEach.
  */
-import { startCli } from "../helpers/cli.ts"
+import * as fs from "node:fs"
+import { afterEach } from "vitest"
+import { makeProject, startCli } from "../helpers/cli.ts"
 
 export const WAIT_MS = 30_000
 
@@ -106,4 +108,25 @@ export class WatchProcess {
 
 export const stopAll = async () => {
   await Promise.all([...running].map((p) => p.stop("SIGKILL")))
+}
+
+export const SCENARIO = "configs/scenarios/deepseek_v3_h800.yaml"
+export const MOE = "configs/models/deepseek-v3/moe_layer_config.yaml"
+export const HARDWARE = "configs/hardware/H800-SXM.yaml"
+
+/**
+ * Temp projects for one test file: `project()` makes one; after each test every watch process
+ * is stopped and every project removed.
+ */
+export const useProjects = (): (() => string) => {
+  const dirs: Array<string> = []
+  afterEach(async () => {
+    await stopAll()
+    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true })
+  })
+  return () => {
+    const dir = makeProject()
+    dirs.push(dir)
+    return dir
+  }
 }
