@@ -36,6 +36,8 @@ export interface LoadedScenario {
   readonly entries: ReadonlyArray<LoadedEntry>
   /** Every file read (absolute paths), for watch mode. */
   readonly files: ReadonlyArray<string>
+  /** The scenario file's text as read (for positioned errors found after decoding). */
+  readonly text: string
 }
 
 export const displayPath = (root: string, file: string): string => {
@@ -122,7 +124,7 @@ export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: s
         return { index, entry, template: { type: entry.type, config: template } as LayerTemplate, file }
       }))
     const files = [...new Set([scenarioFile, hardwareFile, ...entries.map((e) => e.file)])]
-    const loaded: LoadedScenario = { root, file: scenarioFile, spec, hardware, hardwareFile, entries, files }
+    const loaded: LoadedScenario = { root, file: scenarioFile, spec, hardware, hardwareFile, entries, files, text }
     return loaded
   })
 

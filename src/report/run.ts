@@ -19,12 +19,11 @@ const phaseTable = (r: SimulationResult): string => {
     fixed(l.dominant_latency_ms, 4),
     l.bound
   ])
-  const bytes = r.layers.reduce((a, l) => a + l.bytes_read + l.bytes_written, 0)
   rows.push([
     "TOTAL",
     "",
     giga(r.total_flops),
-    mega(bytes),
+    mega(r.total_bytes),
     mega(r.total_comm_bytes),
     fixed(r.layers.reduce((a, l) => a + l.compute_time_ms, 0), 4),
     fixed(r.layers.reduce((a, l) => a + l.memory_time_ms, 0), 4),

@@ -2,7 +2,7 @@
  * One simulation run: load the project and scenario, resolve the runtime, build the graph for
  * each phase, evaluate it through the store, and roll the phases into a serving summary.
  */
-import { Effect, FileSystem, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { ConfigError, UsageError } from "../config/errors.ts"
@@ -195,10 +195,8 @@ export const withSession = <A, E, R>(options: RunOptions, f: (s: Session) => Eff
     return yield* Effect.gen(function*() {
       const evaluator = yield* makeEvaluator
       const loaded = yield* loadScenario(evaluator, project.root, scenarioFile)
-      const fsys = yield* FileSystem.FileSystem
-      const text = yield* fsys.readFileString(scenarioFile).pipe(Effect.orElseSucceed(() => ""))
       const runtime = resolveRuntime(project, loaded, options.runtime)
-      const a = yield* f({ project, loaded, text, runtime, evaluator, cacheDir })
+      const a = yield* f({ project, loaded, text: loaded.text, runtime, evaluator, cacheDir })
       yield* evaluator.commit()
       return a
     }).pipe(Effect.provide(storeLayer))
