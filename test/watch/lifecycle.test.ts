@@ -111,9 +111,12 @@ const hasScript = spawnSync("script", ["--version"]).status === 0
 
 describe.skipIf(!hasScript)("llmsim watch on a terminal", () => {
   const onTerminal = (dir: string, extra: ReadonlyArray<string>, env: Record<string, string | undefined>) => {
-    const command = [process.execPath, BIN, "watch", SCENARIO, "--phase", "decode", ...extra].join(" ")
+    // `script` runs the command with `$SHELL -c` (/bin/sh when SHELL is unset, as in CI). dash
+    // does not exec a lone command, so the shell would stay in the terminal's foreground group,
+    // die of the ^C itself, and `script` would report 130. `exec` makes llmsim the only process.
+    const command = ["exec", process.execPath, BIN, "watch", SCENARIO, "--phase", "decode", ...extra].join(" ")
     // -e: exit with the child's status; the pty turns a written ^C into SIGINT for the child.
-    const child = spawn("script", ["-qfec", command, "/dev/null"], { cwd: dir, env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["pipe", "pipe", "pipe"] })
+    const child = spawn("script", ["-qfec", command, "/dev/null"], { cwd: dir, env: { ...process.env, SHELL: "/bin/sh", NO_COLOR: "1", ...env }, stdio: ["pipe", "pipe", "pipe"] })
     return { child, w: new WatchProcess([], dir, child as unknown as ConstructorParameters<typeof WatchProcess>[2]) }
   }
 
