@@ -3,12 +3,11 @@
  * the system-level checks: a scenario with a `deployment:` block in, decode and prefill step
  * latencies out. Resolution errors (a deployment the playbook rejects) are returned as text.
  */
-import { Schema } from "effect"
 import type { LoadedScenario } from "../config/load.ts"
-import { resolveLargeEp, type ScenarioBase } from "../playbooks/deployment.ts"
+import type { ScenarioBase } from "../kernel/layout.ts"
+import { modelOf } from "../kernel/model.ts"
+import { resolveLargeEp } from "../playbooks/deployment.ts"
 import { largeEpDecode, largeEpPhase, type PlaybookInput } from "../playbooks/largeEp.ts"
-import { modelOf } from "../playbooks/model.ts"
-import { DeploymentSpec } from "../schema/deployment.ts"
 import { analyticEstimator } from "../timing/estimator.ts"
 import { timingHardware, type EfficiencyMode } from "../timing/roofline.ts"
 
@@ -24,14 +23,12 @@ export interface LargeEpSystem {
   readonly summary: string
 }
 
-/** Resolve a scenario's deployment block with the playbook's own rules; a string on failure. */
+/** Resolve a scenario's deployment block (decoded strictly with the scenario) with the playbook's rules; a string on failure. */
 export const largeEpSystem = (loaded: LoadedScenario, mode: EfficiencyMode): LargeEpSystem | string => {
-  const exit = Schema.decodeUnknownExit(DeploymentSpec)(loaded.spec.deployment ?? {}, { onExcessProperty: "error" })
-  if (exit._tag !== "Success") return `deployment block does not decode: ${String(exit.cause)}`
   const model = modelOf(loaded)
   const input: PlaybookInput = { model, hardware: loaded.hardware, timing: timingHardware(loaded.hardware, mode), estimator: analyticEstimator }
   const base: ScenarioBase = {
-    deployment: exit.value,
+    deployment: loaded.spec.deployment ?? {},
     ...(loaded.spec.parallelism === undefined ? {} : { parallelism: loaded.spec.parallelism }),
     ...(loaded.spec.runtime?.micro_batch === undefined ? {} : { micro_batch: loaded.spec.runtime.micro_batch }),
     precision: model.precision

@@ -24,7 +24,7 @@ import { largeEpSystem } from "./largeEpAdapter.ts"
 import { flashMla, FLASHMLA_FILE } from "./datasets/flashmla.ts"
 import { mamf, MAMF_FILE } from "./datasets/mamf.ts"
 import { ncclAllReduce, NCCL_FILE } from "./datasets/nccl.ts"
-import type { ModelUnderTest } from "./deployment.ts"
+import { modelOf, type Model } from "../kernel/model.ts"
 import { ReferenceDataError } from "./errors.ts"
 import type { HardwareSet } from "./hardware.ts"
 import type { DatasetReport } from "./report.ts"
@@ -57,7 +57,7 @@ export interface ValidationReport {
 }
 
 export interface DeepSeekScenarios {
-  readonly model: ModelUnderTest
+  readonly model: Model
   readonly hardwareName: string
   readonly scenario: string
   /** DeepSeek's units with `deployment:` blocks, when the project ships them. */
@@ -191,12 +191,7 @@ export const loadDeepSeek = (root: string) =>
           prefill: yield* loadScenario(evaluator, root, path.join(root, DEEPSEEK_PREFILL_UNIT))
         }
       : undefined
-    const p = { ...DEFAULT_PRECISION, ...loaded.spec.precision }
-    const model: ModelUnderTest = {
-      layers: loaded.entries.map((e) => ({ template: e.template, repeat: e.entry.repeat ?? 1 })),
-      ...(loaded.spec.lm_head === undefined ? {} : { lm_head: loaded.spec.lm_head }),
-      precision: { ...p, moe_experts: p.moe_experts ?? p.weights, lm_head: p.lm_head ?? p.activations }
-    }
+    const model = modelOf(loaded)
     const out: DeepSeekScenarios = {
       model,
       hardwareName: path.basename(loaded.hardwareFile).replace(/\.yaml$/, ""),

@@ -32,7 +32,7 @@ export const opsCommand = Command.make(
         const groups: Array<{ phase: string; layer: string; ops: Array<Record<string, unknown>> }> = []
         const wanted = Option.getOrUndefined(a.layer)
         for (const phase of phasesOf(s.runtime.phase)) {
-          const ctx = layerContext(s.loaded, s.runtime, phase)
+          const ctx = yield* layerContext(s.loaded, s.runtime, phase)
           const entries: Array<[string, ReadonlyArray<OpSpec>]> = s.loaded.entries.map((e) => [
             `${e.index}.${e.entry.name ?? e.entry.type}`,
             planLayer(e.template, ctx)

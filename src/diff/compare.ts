@@ -15,7 +15,7 @@ import { findProjectRoot, loadProject, type Project } from "../config/project.ts
 import { makeEvaluator, type Evaluator } from "../graph/evaluator.ts"
 import type { TraceEntry } from "../graph/node.ts"
 import { diskStore, noStore, Store } from "../graph/store.ts"
-import type { RunResult } from "../sim/records.ts"
+import type { RunResult } from "../kernel/records.ts"
 import { evaluateScenario, resolveCacheDir, resolveRuntime, type RuntimeOverrides } from "../sim/simulate.ts"
 import type { EfficiencyMode } from "../timing/roofline.ts"
 import type { DiffTarget } from "./args.ts"

@@ -5,7 +5,7 @@
  * The simulator is deterministic, so exact equality is meaningful: a layer is `unchanged` only
  * when its time is bit-for-bit equal on both sides.
  */
-import type { RunResult, SimulationResult } from "../sim/records.ts"
+import type { RunResult, SimulationResult } from "../kernel/records.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
 
 export interface Metric {

@@ -1,7 +1,7 @@
 /**
  * The diff result (the JSON contract of `llmsim diff --format json`, one object per scenario).
  */
-import type { RunResult } from "../sim/records.ts"
+import type { RunResult } from "../kernel/records.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
 import type { ConfigChange } from "./configDiff.ts"
 import type { LayerDiff, PhaseDiff, Regression } from "./resultDiff.ts"

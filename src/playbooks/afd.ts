@@ -29,6 +29,7 @@
  * and f2a receives); FFN GPU = expert slots, shared experts, dense FFNs, one micro-batch's FFN
  * activations and the transfer buffers of every micro-batch in flight.
  */
+import { largestSatisfying } from "../kernel/search.ts"
 import { attentionActivationElements, planAttention } from "../module/attention.ts"
 import type { LayerContext } from "../module/context.ts"
 import { tokensPerStep } from "../module/context.ts"
@@ -41,14 +42,14 @@ import type { OpSpec } from "../ops/types.ts"
 import type { AfdLink, LinkDtype } from "../schema/deployment.ts"
 import { DTYPE_BYTES } from "../schema/dtype.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
-import { afdLayerTime, afdStepMs, type AfdBound, type AfdStages, type ResolvedRegime } from "./afdPipeline.ts"
+import { afdLayerTime, afdStepMs, type AfdBound, type AfdStages, type ResolvedRegime } from "../kernel/afdPipeline.ts"
 import { distinctGpusPerToken } from "./alltoall.ts"
 import { afdAttentionContext, afdFfnContext, type AfdPlan } from "./deployment.ts"
 import { imbalanceFactor } from "./imbalance.ts"
 import { capacityBytes, type PhaseRun, type PlaybookInput } from "./largeEp.ts"
-import { addParts, kvBytesPerSequence, largestFitting, totalBytes, weightParts, type MemoryParts } from "./memory.ts"
-import { instanceNames, type ModelEntry } from "./model.ts"
-import { sumMs, timeSpec, timeSpecs } from "./opTimes.ts"
+import { addParts, kvBytesPerSequence, totalBytes, weightParts, type MemoryParts } from "./memory.ts"
+import { instanceNames, type ModelEntry } from "../kernel/model.ts"
+import { sumMs, timeSpec, timeSpecs } from "../kernel/opTiming.ts"
 
 export interface AfdLayer {
   readonly layer_name: string
@@ -106,7 +107,7 @@ interface Transfer {
 }
 
 const transfer = (input: PlaybookInput, plan: AfdPlan, link: AfdLink, aBytes: number, fBytes: number, name: string): Transfer => {
-  const t = (bytes: number) => (bytes > 0 ? timeSpec(collectiveOp(name, "p2p", bytes, 1, link), input.timing, input.estimator).timing.dominant_latency_ms : 0)
+  const t = (bytes: number) => (bytes > 0 ? timeSpec(collectiveOp(name, "p2p", bytes, 1, link), input.timing, input.estimator).dominant_latency_ms : 0)
   const ms = Math.max(t(aBytes), t(fBytes)) + (aBytes > 0 || fBytes > 0 ? plan.transfer_latency_us / 1e3 : 0)
   return { a_bytes: aBytes, f_bytes: fBytes, ms }
 }
@@ -220,7 +221,7 @@ const fitsBoth = (input: PlaybookInput, plan: AfdPlan, phase: SinglePhase, batch
 }
 
 export const afdMaxBatch = (input: PlaybookInput, plan: AfdPlan, phase: SinglePhase, seqLen: number): number =>
-  largestFitting((b) => fitsBoth(input, plan, phase, b, seqLen))
+  largestSatisfying((b) => fitsBoth(input, plan, phase, b, seqLen))
 
 export type AfdStep = Pick<AfdPhase, "phase" | "batch_size" | "micro_batch_size" | "seq_len" | "step_ms" | "lm_head_ms" | "fill_ms" | "layers" | "pipeline_regime" | "bound_ms" | "bottleneck" | "bottleneck_layer">
 
@@ -323,5 +324,5 @@ export const afdPhase = (input: PlaybookInput, plan: AfdPlan, run: PhaseRun): Af
 export const afdBatchForTpot = (input: PlaybookInput, plan: AfdPlan, kvLen: number, tpotMs: number): number => {
   const cap = afdMaxBatch(input, plan, "decode", kvLen)
   const meets = (b: number) => b <= cap && afdStep(input, plan, { phase: "decode", batch_size: b, seq_len: kvLen }).step_ms <= tpotMs
-  return cap === 0 ? 0 : largestFitting(meets, cap)
+  return cap === 0 ? 0 : largestSatisfying(meets, cap)
 }

@@ -6,10 +6,8 @@
  *
  * Precedence per field: flag > deployment block > scenario `parallelism` / `runtime` > default.
  *
- * Large EP defaults: gpus_per_node from the hardware file (else 8); attention tp from
- * `deployment.attention.tp`, else `parallelism.tp`, else 1; dp = nodes * gpus_per_node / tp
- * when `nodes` is given, else `parallelism.dp`; ep = every GPU when a deployment block sets the
- * layout, else `parallelism.ep`; no redundant experts; dispatch FP8 when the weights are FP8
+ * Large EP defaults: the layout (gpus per node, attention tp x dp, ep, redundant experts, and
+ * `--ep N` resizing) follows the one layout rule of src/kernel/layout.ts; dispatch FP8 when the weights are FP8
  * (DeepSeek dispatches FP8 and combines BF16, deepseek_inference_overview.yaml) else the
  * activations dtype; combine in the activations dtype; kernels high_throughput for prefill and
  * low_latency for decode (SGLang's choice, simulators.md 3.3); two-batch overlap on when the
@@ -18,18 +16,15 @@
  * (low_latency), InferSim/shallowsim's static a2a latencies 0.05 ms prefill and 0.005 ms
  * decode (simulators.md "SHS"); 20 communication SMs for high_throughput kernels (DeepEP
  * Buffer.num_sms default); nothing reserved.
- *
- * `--ep N` resizes the unit to N GPUs: DP attention over N / tp ranks on ceil(N / gpus_per_node)
- * nodes, and the redundant experts rounded up to the next count that fills every GPU's slots
- * evenly ((n_routed + redundant) divisible by N; DeepSeek's 32 gives 288 = 2 x 144 = 9 x 32).
  */
 import { attentionLayoutProblem, validateLayout } from "../module/layout.ts"
 import type { LayerContext } from "../module/context.ts"
-import type { AfdDeployment, AfdLink, AfdRegime, DeploymentSpec, KernelMode, LinkDtype, LoadImbalance } from "../schema/deployment.ts"
+import type { AfdDeployment, AfdLink, AfdRegime, KernelMode, LinkDtype, LoadImbalance } from "../schema/deployment.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
-import type { Parallelism, Precision } from "../schema/scenario.ts"
+import type { Precision } from "../schema/scenario.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
-import { moeConfigs, type PlaybookModel } from "./model.ts"
+import { contextFor, fail, ok, resolveLayout, type Layout, type Problem, type Resolved, type ScenarioBase } from "../kernel/layout.ts"
+import { moeConfigs, type Model } from "../kernel/model.ts"
 
 export const DEFAULT_A2A_LATENCY_US = { high_throughput: 50, low_latency: 5 } as const
 export const DEFAULT_COMM_SMS = 20
@@ -38,14 +33,7 @@ export const DEFAULT_AFD_MICRO_BATCHES = 3
 /** AFD transfers are point-to-point like low-latency dispatch: the same static latency (5 us). */
 export const DEFAULT_AFD_TRANSFER_LATENCY_US = DEFAULT_A2A_LATENCY_US.low_latency
 
-export interface LargeEpDeployment {
-  readonly gpus_per_node: number
-  readonly nodes: number
-  readonly gpus: number
-  readonly tp: number
-  readonly dp: number
-  readonly ep: number
-  readonly redundant_experts: number
+export interface LargeEpDeployment extends Layout {
   readonly dispatch_dtype: LinkDtype
   readonly combine_dtype: LinkDtype
   readonly two_batch_overlap: boolean
@@ -89,26 +77,6 @@ export interface AfdOverrides {
   readonly load_imbalance?: LoadImbalance
 }
 
-/** Where a bad value came from: a flag, or a field path in the scenario file. */
-export interface Problem {
-  readonly flag?: string
-  readonly path: ReadonlyArray<PropertyKey>
-  readonly message: string
-}
-
-export type Resolved<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly problem: Problem }
-
-const ok = <A>(value: A): Resolved<A> => ({ ok: true, value })
-const fail = (problem: Problem): Resolved<never> => ({ ok: false, problem })
-
-export interface ScenarioBase {
-  readonly deployment?: DeploymentSpec
-  readonly parallelism?: Parallelism
-  /** `runtime.micro_batch` of the scenario file. */
-  readonly micro_batch?: number
-  readonly precision: Required<Precision>
-}
-
 const LINK_DTYPES: ReadonlyArray<string> = ["fp8", "bf16", "fp16", "fp32"]
 const asLinkDtype = (d: string): LinkDtype => (LINK_DTYPES.includes(d) ? d as LinkDtype : "bf16")
 
@@ -116,30 +84,7 @@ const asLinkDtype = (d: string): LinkDtype => (LINK_DTYPES.includes(d) ? d as Li
 export const defaultDispatchDtype = (p: Required<Precision>): LinkDtype => (p.weights === "fp8" ? "fp8" : asLinkDtype(p.activations))
 export const defaultCombineDtype = (p: Required<Precision>): LinkDtype => asLinkDtype(p.activations)
 
-/** Smallest redundant count >= `redundant` with (experts + redundant) divisible by ep. */
-export const roundRedundant = (experts: number, redundant: number, ep: number): number =>
-  Math.ceil((experts + redundant) / ep) * ep - experts
-
-/** The layer context of a large-EP deployment for one phase and batch (per attention DP rank). */
-export const largeEpContext = (
-  model: PlaybookModel,
-  d: Pick<LargeEpDeployment, "tp" | "dp" | "ep" | "redundant_experts" | "gpus_per_node">,
-  phase: SinglePhase,
-  batch: number,
-  seqLen: number,
-  tokensPerExpert?: number
-): LayerContext => ({
-  phase,
-  batch_size: batch,
-  seq_len: seqLen,
-  precision: model.precision,
-  parallel: { tp: d.tp, dp: d.dp, ep: d.ep },
-  gpus_per_node: d.gpus_per_node,
-  ...(d.redundant_experts > 0 ? { redundant_experts: d.redundant_experts } : {}),
-  ...(tokensPerExpert === undefined ? {} : { tokens_per_expert: tokensPerExpert })
-})
-
-const checkExpertLoads = (model: PlaybookModel, li: LoadImbalance, where: Problem): Problem | undefined => {
+const checkExpertLoads = (model: Model, li: LoadImbalance, where: Problem): Problem | undefined => {
   if (typeof li !== "object") return undefined
   for (const m of moeConfigs(model)) {
     if (li.expert_loads.length !== m.n_routed_experts) {
@@ -149,57 +94,14 @@ const checkExpertLoads = (model: PlaybookModel, li: LoadImbalance, where: Proble
   return undefined
 }
 
-export const resolveLargeEp = (model: PlaybookModel, hw: HardwareSpec, base: ScenarioBase, o: LargeEpOverrides): Resolved<LargeEpDeployment> => {
+export const resolveLargeEp = (model: Model, hw: HardwareSpec, base: ScenarioBase, o: LargeEpOverrides): Resolved<LargeEpDeployment> => {
   const spec = base.deployment ?? {}
-  const hasBlock = base.deployment !== undefined
-  const par = base.parallelism ?? {}
-  const dep = (...p: Array<PropertyKey>): Array<PropertyKey> => (hasBlock ? ["deployment", ...p] : ["deployment"])
-  const gpn = spec.gpus_per_node ?? hw.gpus_per_node ?? 8
-  const tp = spec.attention?.tp ?? par.tp ?? 1
-  const tpWhere: Problem = spec.attention?.tp !== undefined ? { path: dep("attention", "tp"), message: "" } : { path: par.tp !== undefined ? ["parallelism", "tp"] : dep("attention"), message: "" }
-  const experts = moeConfigs(model).map((m) => m.n_routed_experts)
-  const maxExperts = Math.max(0, ...experts)
-
-  let gpus: number
-  let dp: number
-  let ep: number
-  let redundant: number
-  let epWhere: Problem
-  let redundantWhere: Problem
-  if (o.ep !== undefined) {
-    epWhere = { flag: "--ep", path: [], message: "" }
-    if (o.ep % tp !== 0) return fail({ ...epWhere, message: `ep ${o.ep} is not a multiple of the attention tp ${tp} (the unit is resized to ep GPUs with DP attention over ep / tp ranks)` })
-    gpus = o.ep
-    dp = o.ep / tp
-    ep = o.ep
-    redundant = o.redundant_experts ?? (maxExperts > 0 ? roundRedundant(maxExperts, spec.redundant_experts ?? 0, ep) : 0)
-    redundantWhere = o.redundant_experts !== undefined ? { flag: "--redundant-experts", path: [], message: "" } : epWhere
-  } else {
-    if (spec.nodes !== undefined) {
-      gpus = spec.nodes * gpn
-      if (spec.attention?.dp !== undefined && spec.attention.dp * tp !== gpus) {
-        return fail({ path: dep("attention"), message: `tp ${tp} x dp ${spec.attention.dp} = ${tp * spec.attention.dp} GPUs, but nodes ${spec.nodes} x gpus_per_node ${gpn} = ${gpus}` })
-      }
-      if (gpus % tp !== 0) return fail({ ...tpWhere, message: `tp ${tp} does not divide the ${gpus} GPUs of ${spec.nodes} nodes` })
-      dp = gpus / tp
-    } else {
-      dp = spec.attention?.dp ?? par.dp ?? 1
-      gpus = tp * dp
-    }
-    ep = spec.ep ?? (hasBlock && (spec.nodes !== undefined || spec.attention !== undefined) ? gpus : par.ep ?? 1)
-    epWhere = spec.ep !== undefined ? { path: dep("ep"), message: "" } : { path: par.ep !== undefined && !hasBlock ? ["parallelism", "ep"] : dep(), message: "" }
-    redundant = o.redundant_experts ?? spec.redundant_experts ?? 0
-    redundantWhere = o.redundant_experts !== undefined
-      ? { flag: "--redundant-experts", path: [], message: "" }
-      : spec.redundant_experts !== undefined ? { path: dep("redundant_experts"), message: "" } : epWhere
-  }
-  if (gpus % ep !== 0) return fail({ ...epWhere, message: `ep ${ep} does not divide the ${gpus} GPUs (attention tp ${tp} x dp ${dp})` })
+  const dep = (...p: Array<PropertyKey>): Array<PropertyKey> => (base.deployment !== undefined ? ["deployment", ...p] : ["deployment"])
+  const resolved = resolveLayout(model, hw, base, o)
+  if (!resolved.ok) return resolved
+  const { layout, tpWhere, epWhere } = resolved.value
+  const { gpus_per_node: gpn, ep } = layout
   if (ep > gpn && ep % gpn !== 0) return fail({ ...epWhere, message: `an EP group that spans nodes fills them: ep ${ep} is not a multiple of gpus_per_node ${gpn}` })
-  for (const e of experts) {
-    if ((e + redundant) % ep !== 0) {
-      return fail({ ...redundantWhere, message: `n_routed_experts ${e} + redundant_experts ${redundant} = ${e + redundant} expert slots are not divisible by ep ${ep}` })
-    }
-  }
 
   const concurrency = hw.max_concurrency >= 2
   const mExplicit = o.micro_batches ?? spec.micro_batches ?? base.micro_batch
@@ -223,13 +125,7 @@ export const resolveLargeEp = (model: PlaybookModel, hw: HardwareSpec, base: Sce
   if (hw.sm_count !== undefined && commSms >= hw.sm_count) return fail({ path: dep("comm_sms"), message: `comm_sms ${commSms} leaves no SM of the ${hw.sm_count} for compute` })
 
   const d: LargeEpDeployment = {
-    gpus_per_node: gpn,
-    nodes: Math.ceil(gpus / gpn),
-    gpus,
-    tp,
-    dp,
-    ep,
-    redundant_experts: redundant,
+    ...layout,
     dispatch_dtype: o.dispatch_dtype ?? spec.dispatch_dtype ?? defaultDispatchDtype(base.precision),
     combine_dtype: o.combine_dtype ?? spec.combine_dtype ?? defaultCombineDtype(base.precision),
     two_batch_overlap: tbo,
@@ -248,7 +144,7 @@ export const resolveLargeEp = (model: PlaybookModel, hw: HardwareSpec, base: Sce
   }
   // The module's own checks (heads divisible by tp, expert intermediate by the expert TP size).
   for (const e of model.entries) {
-    const problem = validateLayout(e.template, largeEpContext(model, d, "decode", 1, 1))
+    const problem = validateLayout(e.template, contextFor(model, d, "decode", 1, 1))
     if (problem !== undefined) return fail({ ...(o.ep !== undefined ? epWhere : tpWhere), message: `layers.${e.index} (${e.label}): ${problem}` })
   }
   return ok(d)
@@ -263,7 +159,7 @@ export const parseInstances = (text: string): { attention: number; ffn: number }
   return a >= 1 && f >= 1 ? { attention: a, ffn: f } : undefined
 }
 
-export const resolveAfd = (model: PlaybookModel, hw: HardwareSpec, base: ScenarioBase, o: AfdOverrides): Resolved<AfdPlan> => {
+export const resolveAfd = (model: Model, hw: HardwareSpec, base: ScenarioBase, o: AfdOverrides): Resolved<AfdPlan> => {
   const spec = base.deployment ?? {}
   const afd: AfdDeployment = spec.afd ?? {}
   const hasAfd = spec.afd !== undefined
@@ -319,32 +215,13 @@ export const resolveAfd = (model: PlaybookModel, hw: HardwareSpec, base: Scenari
   return ok(plan)
 }
 
-const afdBaseContext = (model: PlaybookModel, plan: AfdPlan): LayerContext => ({
-  phase: "decode",
-  batch_size: 1,
-  seq_len: 1,
-  precision: model.precision,
-  parallel: { tp: 1, dp: 1, ep: 1 },
-  gpus_per_node: plan.gpus_per_node
-})
-
 /**
  * FFN-side context: expert parallel over every FFN GPU (tp 1, dp = ep = FFN GPUs), the
  * `tokensPerGpu` tokens of one micro-batch per FFN GPU (phase decode: one token per "sequence").
  */
-export const afdFfnContext = (model: PlaybookModel, plan: AfdPlan, tokensPerGpu: number, tokensPerExpert?: number): LayerContext => ({
-  ...afdBaseContext(model, plan),
-  batch_size: tokensPerGpu,
-  parallel: { tp: 1, dp: plan.ffn.gpus, ep: plan.ffn.ep },
-  ...(plan.ffn.redundant_experts > 0 ? { redundant_experts: plan.ffn.redundant_experts } : {}),
-  ...(tokensPerExpert === undefined ? {} : { tokens_per_expert: tokensPerExpert })
-})
+export const afdFfnContext = (model: Model, plan: AfdPlan, tokensPerGpu: number, tokensPerExpert?: number): LayerContext =>
+  contextFor(model, { tp: 1, dp: plan.ffn.gpus, ep: plan.ffn.ep, redundant_experts: plan.ffn.redundant_experts, gpus_per_node: plan.gpus_per_node }, "decode", tokensPerGpu, 1, tokensPerExpert)
 
 /** Attention-side context: tp inside an instance, data parallel over the rest. */
-export const afdAttentionContext = (model: PlaybookModel, plan: AfdPlan, phase: SinglePhase, batch: number, seqLen: number): LayerContext => ({
-  ...afdBaseContext(model, plan),
-  phase,
-  batch_size: batch,
-  seq_len: seqLen,
-  parallel: { tp: plan.attention.tp, dp: plan.attention.dp, ep: 1 }
-})
+export const afdAttentionContext = (model: Model, plan: AfdPlan, phase: SinglePhase, batch: number, seqLen: number): LayerContext =>
+  contextFor(model, { tp: plan.attention.tp, dp: plan.attention.dp, ep: 1, redundant_experts: 0, gpus_per_node: plan.gpus_per_node }, phase, batch, seqLen)

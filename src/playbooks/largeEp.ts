@@ -21,6 +21,7 @@
  * length seq_len. Decode tokens/s of the unit = batch_size x dp / TPOT; per GPU / gpus; per node
  * = per GPU x gpus_per_node.
  */
+import { largestSatisfying } from "../kernel/search.ts"
 import type { LayerContext } from "../module/context.ts"
 import { tokensPerStep } from "../module/context.ts"
 import { planLayer } from "../module/layer.ts"
@@ -35,16 +36,17 @@ import type { SinglePhase } from "../schema/runtime.ts"
 import type { Estimator } from "../timing/estimator.ts"
 import type { TimingHardware } from "../timing/roofline.ts"
 import { a2aBytesPerToken, deepepLowLatencyBufferBytes, deepepNormalBufferBytes } from "./alltoall.ts"
-import { largeEpContext, type LargeEpDeployment } from "./deployment.ts"
+import type { LargeEpDeployment } from "./deployment.ts"
+import { contextFor } from "../kernel/layout.ts"
 import { imbalanceFactor } from "./imbalance.ts"
-import { activationBytes, addParts, kvBytesPerSequence, largestFitting, totalBytes, weightParts, type MemoryParts } from "./memory.ts"
-import { instanceNames, moeConfigs, type PlaybookModel } from "./model.ts"
-import { ATTENTION_STAGE, FFN_STAGE, smSlowdown, sumMs, timeSpec, timeSpecs } from "./opTimes.ts"
-import { boundOf, serialLayer, tboLayer, type LargeEpBound } from "./overlap.ts"
+import { activationBytes, addParts, kvBytesPerSequence, totalBytes, weightParts, type MemoryParts } from "./memory.ts"
+import { instanceNames, moeConfigs, type Model } from "../kernel/model.ts"
+import { ATTENTION_STAGE, FFN_STAGE, smSlowdown, sumMs, timeSpec, timeSpecs } from "../kernel/opTiming.ts"
+import { boundOf, serialLayer, tboLayer, type LargeEpBound } from "../kernel/twoBatchOverlap.ts"
 
 /** What the playbooks need besides the deployment: the model and how to time ops on the hardware. */
 export interface PlaybookInput {
-  readonly model: PlaybookModel
+  readonly model: Model
   readonly hardware: HardwareSpec
   readonly timing: TimingHardware
   readonly estimator: Estimator
@@ -83,7 +85,7 @@ export const a2aCall = (
   const nvlink = perToken.nvlink_bytes * tokens
   const nic = perToken.nic_bytes * tokens
   const linkMs = (name: string, bytes: number, link: "interconnect" | "nic") =>
-    bytes > 0 ? timeSpec(collectiveOp(name, "p2p", bytes, 1, link), hw, estimator).timing.dominant_latency_ms : 0
+    bytes > 0 ? timeSpec(collectiveOp(name, "p2p", bytes, 1, link), hw, estimator).dominant_latency_ms : 0
   const nvlinkMs = linkMs("a2a_nvlink", nvlink, "interconnect")
   const nicMs = linkMs("a2a_nic", nic, "nic")
   const latency = d.a2a_latency_us[mode] / 1e3
@@ -148,7 +150,7 @@ export const stepImbalance = (d: LargeEpDeployment, m: MoeConfig, ctx: LayerCont
   return imbalanceFactor(d.load_imbalance, copies, d.ep, d.redundant_experts)
 }
 
-const entryTimes = (input: PlaybookInput, d: LargeEpDeployment, entry: PlaybookModel["entries"][number], ctx: LayerContext, mode: KernelMode): EntryResult => {
+const entryTimes = (input: PlaybookInput, d: LargeEpDeployment, entry: Model["entries"][number], ctx: LayerContext, mode: KernelMode): EntryResult => {
   const { timing: hw, estimator } = input
   const t = entry.template
   const m = t.type === "moe_layer" ? t.config.moe_config : undefined
@@ -164,8 +166,8 @@ const entryTimes = (input: PlaybookInput, d: LargeEpDeployment, entry: PlaybookM
   specs.forEach((s, i) => {
     if (s.kind === "ep_all_to_all") return
     const timed = timeSpec(scaleTokens(s, expertFactor), hw, estimator, s.category === "comm" ? 1 : slowdown)
-    const ms = timed.timing.dominant_latency_ms
-    if (timed.timing.bound === "comm") {
+    const ms = timed.dominant_latency_ms
+    if (timed.bound === "comm") {
       if (boundary >= 0 && i > boundary) post += ms
       else pre += ms
     } else if (FFN_STAGE.has(s.category)) f += ms
@@ -198,7 +200,7 @@ const entryTimes = (input: PlaybookInput, d: LargeEpDeployment, entry: PlaybookM
 }
 
 /** Communication buffers of the deployment's all-to-all kernels for one GPU. */
-export const commBufferBytes = (model: PlaybookModel, d: LargeEpDeployment, mode: KernelMode, microCtx: LayerContext): number => {
+export const commBufferBytes = (model: Model, d: LargeEpDeployment, mode: KernelMode, microCtx: LayerContext): number => {
   const moes = moeConfigs(model)
   if (moes.length === 0 || d.ep <= 1) return 0
   return Math.max(...moes.map((m) => mode === "low_latency"
@@ -207,9 +209,9 @@ export const commBufferBytes = (model: PlaybookModel, d: LargeEpDeployment, mode
 }
 
 /** Memory parts of one GPU at `batch` sequences per attention DP rank. */
-export const largeEpMemory = (model: PlaybookModel, d: LargeEpDeployment, phase: SinglePhase, batch: number, seqLen: number): MemoryParts => {
-  const full = largeEpContext(model, d, phase, batch, seqLen)
-  const micro = largeEpContext(model, d, phase, batch / d.micro_batches, seqLen)
+export const largeEpMemory = (model: Model, d: LargeEpDeployment, phase: SinglePhase, batch: number, seqLen: number): MemoryParts => {
+  const full = contextFor(model, d, phase, batch, seqLen)
+  const micro = contextFor(model, d, phase, batch / d.micro_batches, seqLen)
   return addParts(weightParts(model, full), {
     kv_cache_bytes: batch * kvBytesPerSequence(model, full),
     activation_bytes: activationBytes(model, micro, d.two_batch_overlap ? 2 : 1, batch),
@@ -220,8 +222,8 @@ export const largeEpMemory = (model: PlaybookModel, d: LargeEpDeployment, phase:
 export const capacityBytes = (hw: HardwareSpec, reserved: number): number => hw.hbm_gb * 1e9 - reserved
 
 /** Largest batch per attention DP rank whose memory fits in HBM (0 if none). */
-export const largeEpMaxBatch = (model: PlaybookModel, hw: HardwareSpec, d: LargeEpDeployment, phase: SinglePhase, seqLen: number): number =>
-  largestFitting((b) => totalBytes(largeEpMemory(model, d, phase, b, seqLen)) <= capacityBytes(hw, d.reserved_bytes))
+export const largeEpMaxBatch = (model: Model, hw: HardwareSpec, d: LargeEpDeployment, phase: SinglePhase, seqLen: number): number =>
+  largestSatisfying((b) => totalBytes(largeEpMemory(model, d, phase, b, seqLen)) <= capacityBytes(hw, d.reserved_bytes))
 
 export type LargeEpStep = Pick<LargeEpPhase, "phase" | "kernel_mode" | "batch_size" | "micro_batch_size" | "seq_len" | "step_ms" | "lm_head_ms" | "layers" | "bound_ms" | "bottleneck" | "bottleneck_layer">
 
@@ -230,7 +232,7 @@ export const largeEpStep = (input: PlaybookInput, d: LargeEpDeployment, run: Pha
   const { model } = input
   const mode = d.kernel_mode[run.phase]
   const micro = run.batch_size / d.micro_batches
-  const ctx = largeEpContext(model, d, run.phase, micro, run.seq_len, run.tokens_per_expert)
+  const ctx = contextFor(model, d, run.phase, micro, run.seq_len, run.tokens_per_expert)
   const perEntry = model.entries.map((e) => entryTimes(input, d, e, ctx, mode))
   const charged: Record<LargeEpBound, number> = { attention: 0, ffn: 0, comm: 0 }
   const layers: Array<LargeEpLayer> = instanceNames(model).map(({ entry, name }) => {
@@ -240,10 +242,10 @@ export const largeEpStep = (input: PlaybookInput, d: LargeEpDeployment, run: Pha
   })
   let lmHeadMs = 0
   if (model.lm_head) {
-    const full = largeEpContext(model, d, run.phase, run.batch_size, run.seq_len)
+    const full = contextFor(model, d, run.phase, run.batch_size, run.seq_len)
     const ops = timeSpecs(planLmHead(model.lm_head, full), input.timing, input.estimator)
     lmHeadMs = sumMs(ops)
-    const comm = sumMs(ops.filter((o) => o.timing.bound === "comm"))
+    const comm = sumMs(ops.filter((o) => o.bound === "comm"))
     layers.push({
       layer_name: `L${layers.length}.lm_head`,
       layer_type: "lm_head",
@@ -256,8 +258,8 @@ export const largeEpStep = (input: PlaybookInput, d: LargeEpDeployment, run: Pha
       layer_ms: lmHeadMs,
       exposed_comm_ms: comm,
       bound: "lm_head",
-      nvlink_bytes: ops.filter((o) => o.cost.link === "interconnect").reduce((s, o) => s + o.cost.comm_bytes, 0),
-      nic_bytes: ops.filter((o) => o.cost.link === "nic").reduce((s, o) => s + o.cost.comm_bytes, 0),
+      nvlink_bytes: ops.filter((o) => o.link === "interconnect").reduce((s, o) => s + o.comm_bytes, 0),
+      nic_bytes: ops.filter((o) => o.link === "nic").reduce((s, o) => s + o.comm_bytes, 0),
       load_imbalance: 1
     })
   }
@@ -320,5 +322,5 @@ export const largeEpDecode = (input: PlaybookInput, d: LargeEpDeployment, run: {
 export const largeEpBatchForTpot = (input: PlaybookInput, d: LargeEpDeployment, kvLen: number, tpotMs: number): number => {
   const cap = largeEpMaxBatch(input.model, input.hardware, d, "decode", kvLen)
   const meets = (b: number) => b <= cap && largeEpStep(input, d, { phase: "decode", batch_size: b, seq_len: kvLen }).step_ms <= tpotMs
-  return cap === 0 ? 0 : largestFitting(meets, cap)
+  return cap === 0 ? 0 : largestSatisfying(meets, cap)
 }

@@ -10,8 +10,7 @@
  * two-batch overlap), or the batch's FP32 logits if larger (as the core roll-up counts them).
  * Communication buffers come from the playbook (DeepEP or AFD transfer buffers).
  *
- * Capacity = hbm_gb x 1e9 - reserved. The largest batch is found by doubling then bisection on
- * the (monotone in batch) total.
+ * Capacity = hbm_gb x 1e9 - reserved. The largest batch that fits: src/kernel/search.ts.
  */
 import { activationBytesPerGpu, kvBytesPerTokenPerGpu } from "../module/layer.ts"
 import { attentionWeightBytes } from "../module/attention.ts"
@@ -20,7 +19,7 @@ import { ffnWeightBytes } from "../module/ffn.ts"
 import { lmHeadWeightBytesPerGpu } from "../module/lmHead.ts"
 import { routedExpertWeightBytes, routerWeightBytes, sharedExpertWeightBytes } from "../module/moe.ts"
 import { DTYPE_BYTES } from "../schema/dtype.ts"
-import type { PlaybookModel } from "./model.ts"
+import type { Model } from "../kernel/model.ts"
 
 export interface MemoryParts {
   readonly attention_weights_bytes: number
@@ -68,7 +67,7 @@ export interface Holds {
 export const HOLDS_ALL: Holds = { attention: true, ffn: true, router: true, lm_head: true }
 
 /** Weight parts of one GPU under `ctx` (its parallel layout and precision). */
-export const weightParts = (model: PlaybookModel, ctx: LayerContext, holds: Holds = HOLDS_ALL): MemoryParts => {
+export const weightParts = (model: Model, ctx: LayerContext, holds: Holds = HOLDS_ALL): MemoryParts => {
   let parts = ZERO_PARTS
   for (const e of model.entries) {
     const t = e.template
@@ -99,32 +98,13 @@ export const weightParts = (model: PlaybookModel, ctx: LayerContext, holds: Hold
 }
 
 /** KV-cache bytes per sequence of `ctx.seq_len` tokens on one GPU (every layer). */
-export const kvBytesPerSequence = (model: PlaybookModel, ctx: LayerContext): number =>
+export const kvBytesPerSequence = (model: Model, ctx: LayerContext): number =>
   ctx.seq_len * model.entries.reduce((a, e) => a + e.repeat * kvBytesPerTokenPerGpu(e.template, ctx), 0)
 
 /** Live activations of the widest layer under `ctx` (the micro-batch), times `inFlight`, or the FP32 logits of `logitsRows` rows. */
-export const activationBytes = (model: PlaybookModel, ctx: LayerContext, inFlight: number, logitsRows: number): number => {
+export const activationBytes = (model: Model, ctx: LayerContext, inFlight: number, logitsRows: number): number => {
   const layer = Math.max(0, ...model.entries.map((e) => activationBytesPerGpu(e.template, ctx)))
   // FP32 logits of the batch, as the core roll-up counts the LM head's activations (src/sim/plan.ts).
   const logits = model.lm_head ? logitsRows * model.lm_head.vocab_size * 4 : 0
   return Math.max(layer * inFlight, logits)
-}
-
-/** Largest integer batch b >= 1 with fits(b), or 0 when even b = 1 does not fit. `fits` must be monotone. */
-export const largestFitting = (fits: (b: number) => boolean, cap = 1 << 24): number => {
-  if (!fits(1)) return 0
-  let lo = 1
-  let hi = 2
-  while (hi <= cap && fits(hi)) {
-    lo = hi
-    hi *= 2
-  }
-  // hi fails, or lies past the cap (treated as failing).
-  hi = Math.min(hi, cap + 1)
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2)
-    if (fits(mid)) lo = mid
-    else hi = mid
-  }
-  return lo
 }

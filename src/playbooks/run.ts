@@ -1,7 +1,7 @@
 /**
- * Running a playbook on a scenario: load it through the build graph (withSession), decode its
- * `deployment` block with positioned errors, resolve the deployment with the command-line
- * overrides, evaluate the core per-layer result (through the graph, so it is cached), and attach
+ * Running a playbook on a scenario: load it through the build graph (withSession; the scenario
+ * schema decodes its `deployment` block strictly, with positions), resolve the deployment with the
+ * command-line overrides, evaluate the core per-layer result (through the graph, so it is cached), and attach
  * the playbook's `serving` model (pure, src/playbooks/*).
  *
  * `large-ep evaluate`: the core result is evaluated under the deployment's layout (attention tp x
@@ -9,33 +9,23 @@
  * EP sizes instead. `afd simulate`: the core result is the scenario under its own `parallelism`
  * (a colocated reference); with several `--instances` values it compares AFD shapes.
  */
-import { Effect, Schema } from "effect"
+import { Effect } from "effect"
 import { ConfigError, UsageError } from "../config/errors.ts"
 import { displayPath, scenarioFieldError } from "../config/load.ts"
-import { decodeParsed, parseYaml } from "../config/yamlFile.ts"
-import { DeploymentSpec, type LoadImbalance } from "../schema/deployment.ts"
+import { contextFor, type Problem, type Resolved, type ScenarioBase } from "../kernel/layout.ts"
+import { modelOf } from "../kernel/model.ts"
+import { servingSummary } from "../kernel/step.ts"
+import { coreStrategy } from "../kernel/strategies.ts"
+import type { LoadImbalance } from "../schema/deployment.ts"
 import { phasesOf, type SinglePhase } from "../schema/runtime.ts"
-import { servingSummary } from "../sim/compose.ts"
 import { scenarioNode } from "../sim/plan.ts"
-import type { RunResult, ServingSummary, SimulationResult } from "../sim/records.ts"
+import type { RunResult, ServingSummary, SimulationResult } from "../kernel/records.ts"
 import { evaluateScenario, withSession, type RunOptions, type RunOutput, type Session } from "../sim/simulate.ts"
 import { ESTIMATORS } from "../timing/estimator.ts"
 import { timingHardware } from "../timing/roofline.ts"
-import {
-  largeEpContext,
-  resolveAfd,
-  resolveLargeEp,
-  type AfdOverrides,
-  type AfdPlan,
-  type LargeEpDeployment,
-  type LargeEpOverrides,
-  type Problem,
-  type Resolved,
-  type ScenarioBase
-} from "./deployment.ts"
+import { resolveAfd, resolveLargeEp, type AfdOverrides, type AfdPlan, type LargeEpDeployment, type LargeEpOverrides } from "./deployment.ts"
 import { largeEpBatchForTpot, largeEpMaxBatch, type PlaybookInput } from "./largeEp.ts"
 import { afdBatchForTpot, afdMaxBatch } from "./afd.ts"
-import { modelOf } from "./model.ts"
 import { afdServing, largeEpServing, type AfdServing, type LargeEpServing, type ServingRun } from "./serving.ts"
 
 /** How the batch is chosen: the runtime's, the HBM limit, or the largest meeting a TPOT target. */
@@ -97,19 +87,6 @@ export interface PlaybookOutput<A> {
   readonly run: RunOutput
 }
 
-/** Decode `deployment` with file:line:col positions (the scenario schema keeps it opaque). */
-export const decodeDeployment = (s: Session): Effect.Effect<DeploymentSpec | undefined, ConfigError> =>
-  Effect.gen(function*() {
-    const raw = s.loaded.spec.deployment
-    if (raw === undefined) return undefined
-    const shown = displayPath(s.loaded.root, s.loaded.file)
-    const parsed = parseYaml(s.text, shown)
-    if (parsed instanceof ConfigError) return yield* Effect.fail(parsed)
-    const decoded = decodeParsed(Schema.Struct({ deployment: DeploymentSpec }), { ...parsed, value: { deployment: raw } }, shown)
-    if (decoded instanceof ConfigError) return yield* Effect.fail(decoded)
-    return decoded.deployment
-  })
-
 const problemError = (s: Session, p: Problem): ConfigError | UsageError =>
   p.flag !== undefined ? new UsageError({ message: `${p.flag}: ${p.message}` }) : scenarioFieldError(s.loaded.root, s.loaded.file, s.text, p.path, p.message)
 
@@ -123,12 +100,12 @@ const playbookInput = (s: Session, options: RunOptions) =>
     const model = modelOf(s.loaded)
     const input: PlaybookInput = { model, hardware: s.loaded.hardware, timing: timingHardware(s.loaded.hardware, options.efficiency), estimator }
     const base: ScenarioBase = {
+      ...(s.loaded.spec.deployment === undefined ? {} : { deployment: s.loaded.spec.deployment }),
       ...(s.loaded.spec.parallelism === undefined ? {} : { parallelism: s.loaded.spec.parallelism }),
       ...(s.loaded.spec.runtime?.micro_batch === undefined ? {} : { micro_batch: s.loaded.spec.runtime.micro_batch }),
       precision: model.precision
     }
-    const deployment = yield* decodeDeployment(s)
-    return { input, base: deployment === undefined ? base : { ...base, deployment } }
+    return { input, base }
   })
 
 /**
@@ -155,8 +132,8 @@ const coreUnderDeployment = (s: Session, input: PlaybookInput, d: LargeEpDeploym
     const composition = { overlap_efficiency: hw.overlap_efficiency, max_concurrency: hw.max_concurrency, micro_batch: d.micro_batches }
     const phases: { prefill?: SimulationResult; decode?: SimulationResult } = {}
     for (const phase of phasesOf(runtime.phase as "prefill" | "decode" | "both")) {
-      const ctx = largeEpContext(input.model, d, phase, runtime.batch_size, runtime.seq_len, runtime.tokens_per_expert)
-      const node = scenarioNode({ scenario: s.loaded, phase, ctx, timing: input.timing, estimator, composition })
+      const ctx = contextFor(input.model, d, phase, runtime.batch_size, runtime.seq_len, runtime.tokens_per_expert)
+      const node = scenarioNode({ model: input.model, phase, ctx, timing: input.timing, estimator, composition })
       phases[phase] = (yield* s.evaluator.evaluate(node)).value
     }
     const layout = { tp: d.tp, dp: d.dp, ep: d.ep }
@@ -166,6 +143,7 @@ const coreUnderDeployment = (s: Session, input: PlaybookInput, d: LargeEpDeploym
       runtime: { batch_size: runtime.batch_size, seq_len: runtime.seq_len, phase: runtime.phase, micro_batch: d.micro_batches, ...(runtime.tokens_per_expert === undefined ? {} : { tokens_per_expert: runtime.tokens_per_expert }) },
       parallelism: layout,
       estimator: estimator.id,
+      strategy: coreStrategy(composition),
       phases,
       serving: servingSummary(phases, runtime, layout, hw.hbm_gb)
     }

@@ -2,7 +2,7 @@
  * The `serving` object the playbooks add to a result: TTFT / TPOT, tokens/s per request, unit,
  * GPU and node, memory per GPU with its parts, fit and the largest batch, the bottleneck, and the
  * per-layer times. Field names carry their units. The keys of the core serving summary
- * (src/sim/records.ts ServingSummary) are all present with the same meaning, computed by the
+ * (src/kernel/records.ts ServingSummary) are all present with the same meaning, computed by the
  * playbook's deployment model.
  *
  *   decode tokens/s (unit)   = batch_size x attention dp ranks / TPOT

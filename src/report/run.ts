@@ -1,7 +1,7 @@
 /**
  * Rendering of a run result as table, JSON or CSV.
  */
-import type { RunResult, SimulationResult } from "../sim/records.ts"
+import type { RunResult, SimulationResult } from "../kernel/records.ts"
 import { fixed, gb, giga, mega, renderTable } from "./table.ts"
 
 export type Format = "table" | "json" | "csv"

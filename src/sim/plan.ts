@@ -10,52 +10,23 @@
  */
 import { Effect } from "effect"
 import type { GraphNode } from "../graph/node.ts"
-import {
-  activationBytesPerGpu,
-  kvBytesPerTokenPerGpu,
-  layerWeightBytesPerGpu,
-  lmHeadWeightBytesPerGpu,
-  planLayer,
-  planLmHead
-} from "../module/index.ts"
 import type { LayerContext } from "../module/context.ts"
-import { tokensPerStep } from "../module/context.ts"
-import { evaluateOpCost, OP_FORMULAS } from "../ops/registry.ts"
+import { OP_FORMULAS } from "../ops/registry.ts"
 import type { OpSpec } from "../ops/types.ts"
-import { DTYPE_BYTES } from "../schema/dtype.ts"
-import type { LayerTemplate } from "../schema/layer.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
 import { ESTIMATORS, type Estimator } from "../timing/estimator.ts"
 import type { TimingHardware } from "../timing/roofline.ts"
-import type { LoadedScenario } from "../config/load.ts"
-import { composeLayer, rollUp, type Composition, type Instance, type LayerMemory } from "./compose.ts"
-import type { LayerSummary, OpExecution, SimulationResult } from "./records.ts"
+import type { Model } from "../kernel/model.ts"
+import { timeSpec } from "../kernel/opTiming.ts"
+import { composeLayer, instancesOf, modelPlans, rollUp, type Composition, type Instance, type LayerMemory, type LayerPlan } from "../kernel/step.ts"
+import type { LayerSummary, OpExecution, SimulationResult } from "../kernel/records.ts"
 
 /** Version of the timing + composition code (part of op, layer and scenario node keys). */
 export const TIMING_CODE_VERSION = 2
 export const COMPOSE_CODE_VERSION = 1
 
-const flatten = (prefix: string, obj: unknown, out: Record<string, number>) => {
-  if (typeof obj === "number") out[prefix] = obj
-  else if (typeof obj === "boolean") out[prefix] = obj ? 1 : 0
-  else if (obj && typeof obj === "object") for (const [k, v] of Object.entries(obj)) flatten(prefix === "" ? k : `${prefix}.${k}`, v, out)
-}
-
-const contextFeatures = (ctx: LayerContext): Record<string, number> => ({
-  tokens: tokensPerStep(ctx),
-  batch_size: ctx.batch_size,
-  seq_len: ctx.seq_len,
-  tp: ctx.parallel.tp,
-  dp: ctx.parallel.dp,
-  ep: ctx.parallel.ep,
-  weight_dtype_bytes: DTYPE_BYTES[ctx.precision.weights],
-  activation_dtype_bytes: DTYPE_BYTES[ctx.precision.activations],
-  kv_cache_dtype_bytes: DTYPE_BYTES[ctx.precision.kv_cache],
-  moe_expert_dtype_bytes: DTYPE_BYTES[ctx.precision.moe_experts]
-})
-
 export interface PlanInput {
-  readonly scenario: LoadedScenario
+  readonly model: Model
   readonly phase: SinglePhase
   readonly ctx: LayerContext
   readonly timing: TimingHardware
@@ -65,28 +36,9 @@ export interface PlanInput {
 
 /** Op node computation: a pure function of its params (also used by `cache verify`). */
 export const computeOp = (params: { spec: OpSpec; hw: TimingHardware; estimator: string }): OpExecution => {
-  const { spec, hw } = params
   const estimator = ESTIMATORS[params.estimator]
   if (!estimator) throw new Error(`unknown estimator ${params.estimator}`)
-  const cost = evaluateOpCost(spec)
-  const t = estimator.time(spec, cost, hw)
-  return {
-    op: spec.name,
-    kind: spec.kind,
-    category: spec.category,
-    flops: cost.flops,
-    bytes_read: cost.bytes_read,
-    bytes_written: cost.bytes_written,
-    comm_bytes: cost.comm_bytes,
-    link: cost.link ?? null,
-    math_dtype: cost.math_dtype ?? null,
-    compute_time_ms: t.compute_time_ms,
-    memory_time_ms: t.memory_time_ms,
-    comm_time_ms: t.comm_time_ms,
-    dominant_latency_ms: t.dominant_latency_ms,
-    bound: t.bound,
-    notes: cost.notes
-  }
+  return timeSpec(params.spec, params.hw, estimator)
 }
 
 export interface LayerParams {
@@ -156,51 +108,22 @@ const layerNode = (
   }
 }
 
-const entryLabel = (e: { entry: { name?: string; type: string } }) => e.entry.name ?? e.entry.type
-
-/** Layer node for one template under a context. */
-export const templateLayerNode = (input: PlanInput, idBase: string, label: string, template: LayerTemplate) => {
-  const { ctx, timing, estimator, composition, phase } = input
-  const specs = planLayer(template, ctx)
-  const ops = specs.map((s) => opNode(`${phase}/${idBase}`, s, template.type, timing, estimator))
-  const memory: LayerMemory = {
-    weight_bytes: layerWeightBytesPerGpu(template, ctx),
-    kv_cache_bytes_per_token: kvBytesPerTokenPerGpu(template, ctx),
-    activation_bytes: activationBytesPerGpu(template, ctx)
-  }
-  const features: Record<string, number> = contextFeatures(ctx)
-  flatten("", template.config, features)
-  return layerNode(`${phase}/${idBase}`, label, template.type, ops, composition, memory, features)
+/** Layer node for one layer plan (its op nodes as deps) under a phase. */
+const planLayerNode = (input: PlanInput, idBase: string, label: string, plan: LayerPlan) => {
+  const { timing, estimator, composition, phase } = input
+  const ops = plan.specs.map((s) => opNode(`${phase}/${idBase}`, s, plan.layer_type, timing, estimator))
+  return layerNode(`${phase}/${idBase}`, label, plan.layer_type, ops, composition, plan.memory, plan.features)
 }
 
 /** The scenario node for one phase: every layer entry expanded by `repeat`, plus the LM head. */
 export const scenarioNode = (input: PlanInput): GraphNode<SimulationResult> => {
-  const { scenario, ctx, timing, estimator, composition, phase } = input
-  const layerNodes: Array<GraphNode<LayerSummary>> = []
-  const instances: Array<Instance> = []
-  let index = 0
-  for (const e of scenario.entries) {
-    const label = entryLabel(e)
-    layerNodes.push(templateLayerNode(input, `${e.index}.${label}`, label, e.template))
-    for (let r = 0; r < (e.entry.repeat ?? 1); r++) {
-      instances.push({ summary: layerNodes.length - 1, layer_name: `L${index}.${label}` })
-      index++
-    }
-  }
-  const lm = scenario.spec.lm_head
-  if (lm) {
-    const specs = planLmHead(lm, ctx)
-    const ops = specs.map((s) => opNode(`${phase}/lm_head`, s, "lm_head", timing, estimator))
-    const memory: LayerMemory = {
-      weight_bytes: lmHeadWeightBytesPerGpu(lm, ctx),
-      kv_cache_bytes_per_token: 0,
-      activation_bytes: ctx.batch_size * lm.vocab_size * 4
-    }
-    const features: Record<string, number> = contextFeatures(ctx)
-    flatten("lm_head", lm, features)
-    layerNodes.push(layerNode(`${phase}/lm_head`, "lm_head", "lm_head", ops, composition, memory, features))
-    instances.push({ summary: layerNodes.length - 1, layer_name: `L${index}.lm_head` })
-  }
+  const { model, ctx, phase } = input
+  const plans = modelPlans(model, ctx)
+  const layerNodes = plans.map((plan, i) => {
+    const e = model.entries[i]
+    return e === undefined ? planLayerNode(input, "lm_head", "lm_head", plan) : planLayerNode(input, `${e.index}.${e.label}`, e.label, plan)
+  })
+  const instances: ReadonlyArray<Instance> = instancesOf(model)
   const params: ScenarioParams = { phase, instances, kv_tokens: ctx.batch_size * ctx.seq_len }
   return {
     id: `scenario:${phase}`,

@@ -13,13 +13,15 @@ import type { TraceEntry } from "../graph/node.ts"
 import { diskStore, noStore, Store } from "../graph/store.ts"
 import type { LayerContext } from "../module/context.ts"
 import { validateLayout } from "../module/index.ts"
-import { DEFAULT_PRECISION } from "../schema/scenario.ts"
+import { contextFor, resolveLayout, type Layout, type ScenarioBase } from "../kernel/layout.ts"
+import { modelOf, type Model } from "../kernel/model.ts"
+import { coreStrategy } from "../kernel/strategies.ts"
 import { phasesOf, type Phase, type SinglePhase } from "../schema/runtime.ts"
 import { ESTIMATORS } from "../timing/estimator.ts"
 import { timingHardware, type EfficiencyMode } from "../timing/roofline.ts"
-import { servingSummary } from "./compose.ts"
+import { servingSummary } from "../kernel/step.ts"
 import { scenarioNode } from "./plan.ts"
-import type { RunResult, SimulationResult } from "./records.ts"
+import type { RunResult, SimulationResult } from "../kernel/records.ts"
 
 export interface RuntimeOverrides {
   readonly batch_size?: number
@@ -67,45 +69,27 @@ export const resolveScenarioPath = (project: Project, cwd: string, arg: string |
     return yield* Effect.fail(new UsageError({ message: `scenario file not found: ${given}` }))
   })
 
-/**
- * The parallel layout: the scenario's `parallelism` block, else the large-EP part of its
- * `deployment` block (GPUs = nodes x gpus_per_node, attention tp x dp over them, ep over them),
- * else one GPU.
- */
-export const layoutOf = (loaded: LoadedScenario) => {
-  const p = loaded.spec.parallelism
-  const d = loaded.spec.deployment
-  if (p === undefined && d !== undefined && (d.attention !== undefined || d.ep !== undefined || d.nodes !== undefined)) {
-    const gpus = d.nodes !== undefined ? d.nodes * (d.gpus_per_node ?? loaded.hardware.gpus_per_node ?? 8) : undefined
-    const tp = d.attention?.tp ?? 1
-    const dp = d.attention?.dp ?? (gpus !== undefined ? Math.max(1, Math.floor(gpus / tp)) : 1)
-    return { tp, dp, ep: d.ep ?? tp * dp }
-  }
-  return { tp: p?.tp ?? 1, dp: p?.dp ?? 1, ep: p?.ep ?? 1 }
-}
+/** The kernel's model of a loaded scenario. */
+export const scenarioModel = (loaded: LoadedScenario): Model => modelOf(loaded)
 
-/** Redundant expert replicas, from the deployment block when it sets the layout. */
-const redundantExperts = (loaded: LoadedScenario): number =>
-  loaded.spec.parallelism === undefined ? loaded.spec.deployment?.redundant_experts ?? 0 : 0
+const baseOf = (loaded: LoadedScenario, model: Model): ScenarioBase => ({
+  ...(loaded.spec.deployment === undefined ? {} : { deployment: loaded.spec.deployment }),
+  ...(loaded.spec.parallelism === undefined ? {} : { parallelism: loaded.spec.parallelism }),
+  ...(loaded.spec.runtime?.micro_batch === undefined ? {} : { micro_batch: loaded.spec.runtime.micro_batch }),
+  precision: model.precision
+})
+
+/** The scenario's layout by the one layout rule (src/kernel/layout.ts), with a positioned error. */
+export const scenarioLayout = (loaded: LoadedScenario): Effect.Effect<Layout, ConfigError> => {
+  const r = resolveLayout(scenarioModel(loaded), loaded.hardware, baseOf(loaded, scenarioModel(loaded)))
+  return r.ok
+    ? Effect.succeed(r.value.layout)
+    : Effect.fail(scenarioFieldError(loaded.root, loaded.file, loaded.text, r.problem.path, r.problem.message))
+}
 
 /** The defaulted context layer estimators see for one phase. */
-export const layerContext = (loaded: LoadedScenario, runtime: RuntimeOverrides & { batch_size: number; seq_len: number }, phase: SinglePhase): LayerContext => {
-  const precision = { ...DEFAULT_PRECISION, ...loaded.spec.precision }
-  return {
-    phase,
-    batch_size: runtime.batch_size,
-    seq_len: runtime.seq_len,
-    precision: {
-      ...precision,
-      moe_experts: precision.moe_experts ?? precision.weights,
-      lm_head: precision.lm_head ?? precision.activations
-    },
-    parallel: layoutOf(loaded),
-    gpus_per_node: loaded.spec.deployment?.gpus_per_node ?? loaded.hardware.gpus_per_node ?? 8,
-    ...(redundantExperts(loaded) > 0 ? { redundant_experts: redundantExperts(loaded) } : {}),
-    ...(runtime.tokens_per_expert === undefined ? {} : { tokens_per_expert: runtime.tokens_per_expert })
-  }
-}
+export const layerContext = (loaded: LoadedScenario, runtime: RuntimeOverrides & { batch_size: number; seq_len: number }, phase: SinglePhase) =>
+  Effect.map(scenarioLayout(loaded), (layout): LayerContext => contextFor(scenarioModel(loaded), layout, phase, runtime.batch_size, runtime.seq_len, runtime.tokens_per_expert))
 
 /** Evaluate a loaded scenario for the given phases with an existing evaluator. */
 export const evaluateScenario = (
@@ -121,7 +105,9 @@ export const evaluateScenario = (
     if (!estimator) return yield* Effect.fail(new UsageError({ message: `unknown estimator "${estimatorId}" (expected: ${Object.keys(ESTIMATORS).join(", ")})` }))
     const spec = loaded.spec
     const hw = loaded.hardware
-    const parallel = layoutOf(loaded)
+    const model = scenarioModel(loaded)
+    const layout = yield* scenarioLayout(loaded)
+    const parallel = { tp: layout.tp, dp: layout.dp, ep: layout.ep }
     const timing = timingHardware(hw, efficiency)
     const composition = {
       overlap_efficiency: hw.overlap_efficiency,
@@ -130,14 +116,14 @@ export const evaluateScenario = (
     }
     const phases: { prefill?: SimulationResult; decode?: SimulationResult } = {}
     for (const phase of phasesOf(runtime.phase) as ReadonlyArray<SinglePhase>) {
-      const ctx = layerContext(loaded, runtime, phase)
+      const ctx = contextFor(model, layout, phase, runtime.batch_size, runtime.seq_len, runtime.tokens_per_expert)
       for (const e of loaded.entries) {
         const problem = validateLayout(e.template, ctx)
         if (problem !== undefined) {
           return yield* Effect.fail(scenarioFieldError(loaded.root, loaded.file, scenarioText, spec.parallelism ? ["parallelism"] : ["layers", e.index, "config"], `${displayPath(loaded.root, e.file)}: ${problem}`))
         }
       }
-      const node = scenarioNode({ scenario: loaded, phase, ctx, timing, estimator, composition })
+      const node = scenarioNode({ model, phase, ctx, timing, estimator, composition })
       phases[phase] = (yield* evaluator.evaluate(node)).value
     }
     const result: RunResult = {
@@ -152,6 +138,7 @@ export const evaluateScenario = (
       },
       parallelism: parallel,
       estimator: estimator.id,
+      strategy: coreStrategy(composition),
       phases,
       serving: servingSummary(phases, runtime, parallel, hw.hbm_gb)
     }

@@ -2,7 +2,7 @@
  * A result compared with the previous good one: per layer (matched by `layer_name`), per phase
  * total and for the serving summary. Pure; both the screen and the JSON events render it.
  */
-import type { LayerExecution, RunResult, ServingSummary, SimulationResult } from "../sim/records.ts"
+import type { LayerExecution, RunResult, ServingSummary, SimulationResult } from "../kernel/records.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
 
 export interface Change {

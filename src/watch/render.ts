@@ -4,7 +4,7 @@
  */
 import { formatIssue, type Issue } from "../config/errors.ts"
 import { fixed, gb, giga, mega, renderTable } from "../report/table.ts"
-import type { SimulationResult } from "../sim/records.ts"
+import type { SimulationResult } from "../kernel/records.ts"
 import { SERVING_FIGURES, type Change, type Comparison, type PhaseComparison, type ServingFigure } from "./delta.ts"
 
 /** What one evaluation did, besides its result. */

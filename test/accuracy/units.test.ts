@@ -5,7 +5,7 @@ import { hardwareFileFor } from "../../src/accuracy/hardware.ts"
 import { nelderMead } from "../../src/accuracy/nelderMead.ts"
 import { ape, quantile, summarise } from "../../src/accuracy/stats.ts"
 import { ascii, fmt } from "../../src/accuracy/text.ts"
-import { largestSatisfying } from "../../src/accuracy/deployment.ts"
+import { largestSatisfying } from "../../src/kernel/search.ts"
 import { concurrencyPerGpu, parseCount, parsePercent, parseRange } from "../../src/accuracy/datasets/deepseek.ts"
 
 describe("csv", () => {

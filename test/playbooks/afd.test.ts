@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest"
 import { afdMemory, afdPhase, afdStep } from "../../src/playbooks/afd.ts"
-import { afdLayerTime } from "../../src/playbooks/afdPipeline.ts"
+import { afdLayerTime } from "../../src/kernel/afdPipeline.ts"
 import { resolveAfd, type AfdPlan } from "../../src/playbooks/deployment.ts"
 import { afdServing } from "../../src/playbooks/serving.ts"
 import { DEEPSEEK, H800, INPUT } from "./fixtures.ts"

@@ -1,6 +1,7 @@
 /** Resolving the `deployment` block, the scenario's layout and flags (src/playbooks/deployment.ts). */
 import { describe, expect, it } from "vitest"
-import { parseInstances, resolveAfd, resolveLargeEp, roundRedundant, type ScenarioBase } from "../../src/playbooks/deployment.ts"
+import { parseInstances, resolveAfd, resolveLargeEp,  } from "../../src/playbooks/deployment.ts"
+import { roundRedundant, type ScenarioBase } from "../../src/kernel/layout.ts"
 import { DEEPSEEK, H800 } from "./fixtures.ts"
 
 const base = (deployment?: ScenarioBase["deployment"], extra: Partial<ScenarioBase> = {}): ScenarioBase => ({

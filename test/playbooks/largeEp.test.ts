@@ -8,11 +8,12 @@ import { tokensPerStep } from "../../src/module/context.ts"
 import { layerWeightBytesPerGpu } from "../../src/module/layer.ts"
 import { lmHeadWeightBytesPerGpu } from "../../src/module/lmHead.ts"
 import { planLayer } from "../../src/module/layer.ts"
-import { largeEpContext, resolveLargeEp, type LargeEpDeployment } from "../../src/playbooks/deployment.ts"
+import { resolveLargeEp, type LargeEpDeployment } from "../../src/playbooks/deployment.ts"
+import { contextFor } from "../../src/kernel/layout.ts"
 import { a2aCall, largeEpBatchForTpot, largeEpDecode, largeEpMaxBatch, largeEpMemory, largeEpStep, capacityBytes } from "../../src/playbooks/largeEp.ts"
 import { kvBytesPerSequence, totalBytes, weightParts } from "../../src/playbooks/memory.ts"
-import { ATTENTION_STAGE, FFN_STAGE, smSlowdown, timeSpec } from "../../src/playbooks/opTimes.ts"
-import { tboLayer } from "../../src/playbooks/overlap.ts"
+import { ATTENTION_STAGE, FFN_STAGE, smSlowdown, timeSpec } from "../../src/kernel/opTiming.ts"
+import { tboLayer } from "../../src/kernel/twoBatchOverlap.ts"
 import type { MoeConfig } from "../../src/schema/layer.ts"
 import { DEEPSEEK, H800, INPUT, MOE } from "./fixtures.ts"
 
@@ -48,12 +49,12 @@ describe("memory per GPU", () => {
   it("KV cache per request at DeepSeek's average 4,989 tokens: 350,587,008 B", () => {
     // MLA latent (512 + 64) * 2 B = 1,152 B per token per layer; 61 layers = 70,272 B per token
     // (ISCA'25 Table 1: 70.272 KB); 4,989 tokens * 70,272 = 350,587,008 B
-    expect(kvBytesPerSequence(DEEPSEEK, largeEpContext(DEEPSEEK, EP144, "decode", 1, 4989))).toBe(350_587_008)
+    expect(kvBytesPerSequence(DEEPSEEK, contextFor(DEEPSEEK, EP144, "decode", 1, 4989))).toBe(350_587_008)
     expect(largeEpMemory(DEEPSEEK, EP144, "decode", 88, 4989).kv_cache_bytes).toBe(88 * 350_587_008)
   })
 
   it("replicated parts: attention 11,413,671,936 B; embedding + LM head 3,706,730,496 B; parts add up to the layer estimators", () => {
-    const ctx = largeEpContext(DEEPSEEK, EP144, "decode", 88, 4989)
+    const ctx = contextFor(DEEPSEEK, EP144, "decode", 88, 4989)
     const w = weightParts(DEEPSEEK, ctx)
     // MLA per layer: 187,105,280 FP8 params + q/kv norm gammas (1536 + 512) * 2 B = 187,109,376 B; * 61
     expect(w.attention_weights_bytes).toBe(11_413_671_936)
@@ -108,12 +109,12 @@ describe("a decode step of DeepSeek's EP144 unit (peak-only H800, balanced exper
   })
 
   it("stages are the estimator's ops; the layer is the TBO formula of their micro-batch times", () => {
-    const ctx = largeEpContext(DEEPSEEK, EP144, "decode", 44, 4989)
+    const ctx = contextFor(DEEPSEEK, EP144, "decode", 44, 4989)
     let a = 0
     let f = 0
     for (const s of planLayer(MOE, ctx)) {
       if (s.category === "comm") continue
-      const ms = timeSpec(s, INPUT.timing, INPUT.estimator).timing.dominant_latency_ms
+      const ms = timeSpec(s, INPUT.timing, INPUT.estimator).dominant_latency_ms
       if (ATTENTION_STAGE.has(s.category)) a += ms
       else if (FFN_STAGE.has(s.category)) f += ms
     }
@@ -163,8 +164,8 @@ describe("prefill with high-throughput kernels", () => {
     expect(smSlowdown(132, 0)).toBe(1)
     // a compute-bound GEMM: 4096 x 2048 x 7168 FP8 = 120.26 GFLOP / 1980 TFLOPS = 0.0607 ms
     const spec = { kind: "linear", name: "g", category: "ffn" as const, params: { tokens: 4096, in_features: 7168, out_features: 2048, weight_dtype: "fp8", act_dtype: "bf16" } }
-    const plain = timeSpec(spec, INPUT.timing, INPUT.estimator).timing
-    const slowed = timeSpec(spec, INPUT.timing, INPUT.estimator, 132 / 112).timing
+    const plain = timeSpec(spec, INPUT.timing, INPUT.estimator)
+    const slowed = timeSpec(spec, INPUT.timing, INPUT.estimator, 132 / 112)
     expect(plain.compute_time_ms).toBeCloseTo((2 * 4096 * 2048 * 7168) / 1980e12 * 1e3, 12)
     expect(slowed.compute_time_ms).toBeCloseTo(plain.compute_time_ms * 132 / 112, 12)
     expect(slowed.memory_time_ms).toBe(plain.memory_time_ms)

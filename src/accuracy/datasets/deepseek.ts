@@ -18,10 +18,13 @@
  * `llmsim run` gives for the layout) is shown beside it. Every assumption is listed in the notes.
  */
 import { parse } from "yaml"
-import type { LayerContext } from "../../module/context.ts"
+import { contextFor } from "../../kernel/layout.ts"
+import type { Model } from "../../kernel/model.ts"
+import { largestSatisfying } from "../../kernel/search.ts"
+import { simulatePhase } from "../../kernel/step.ts"
 import type { HardwareSpec } from "../../schema/hardware.ts"
+import { analyticEstimator } from "../../timing/estimator.ts"
 import { timingHardware, type EfficiencyMode } from "../../timing/roofline.ts"
-import { largestSatisfying, modelStep, type ModelUnderTest } from "../deployment.ts"
 import type { SystemStep } from "../largeEpAdapter.ts"
 import { dataset, row, type DatasetReport, type ValidationRow } from "../report.ts"
 import { fmt } from "../text.ts"
@@ -116,21 +119,15 @@ export const batchAtSpeed = (step: (b: number) => SystemStep, speed: number, max
 
 const nodeRate = (gpn: number, batch: number, stepMs: number): number => (gpn * batch * 1000) / stepMs
 
-const context = (model: ModelUnderTest, phase: "prefill" | "decode", batch: number, seq: number, u: Unit, gpn: number): LayerContext => ({
-  phase,
-  batch_size: batch,
-  seq_len: seq,
-  precision: model.precision,
-  parallel: { tp: 1, dp: u.dp, ep: u.ep },
-  gpus_per_node: gpn,
-  ...(u.redundant > 0 ? { redundant_experts: u.redundant } : {})
-})
-
-/** The core simulator's step at one of DeepSeek's units (serial roll-up unless microBatch >= 2). */
-export const coreStep = (model: ModelUnderTest, hw: HardwareSpec, mode: EfficiencyMode, u: Unit, gpn: number, phase: "prefill" | "decode", microBatch = 1) => {
+/** The core simulator's step at one of DeepSeek's units (serial roll-up unless microBatch >= 2): the pure kernel, as `llmsim run`. */
+export const coreStep = (model: Model, hw: HardwareSpec, mode: EfficiencyMode, u: Unit, gpn: number, phase: "prefill" | "decode", microBatch = 1) => {
   const timing = timingHardware(hw, mode)
   const composition = { overlap_efficiency: hw.overlap_efficiency, max_concurrency: hw.max_concurrency, micro_batch: microBatch }
-  return (batch: number, seq: number): SystemStep => modelStep(model, context(model, phase, batch, seq, u, gpn), timing, composition)
+  const layout = { tp: 1, dp: u.dp, ep: u.ep, redundant_experts: u.redundant, gpus_per_node: gpn }
+  return (batch: number, seq: number): SystemStep => {
+    const r = simulatePhase(model, contextFor(model, layout, phase, batch, seq), timing, analyticEstimator, composition)
+    return { step_ms: r.total_latency_ms, peak_memory_bytes: r.peak_memory_bytes }
+  }
 }
 
 /** A step model of the system checks: who computes it and on which scenario. */
@@ -157,7 +154,7 @@ export interface DeepSeekInputs {
   readonly hardwareName: string
   readonly mode: EfficiencyMode
   /** The model of the shipped DeepSeek-V3 scenario, for the core roll-up. */
-  readonly core: { readonly model: ModelUnderTest; readonly scenario: string }
+  readonly core: { readonly model: Model; readonly scenario: string }
   /** The deployment model for the checked rows; absent: the core roll-up is checked. */
   readonly deployment?: { readonly decode: SystemModel; readonly prefill: SystemModel & { readonly shape: PrefillShape } }
   /** Why no deployment model is used (shown in the notes). */

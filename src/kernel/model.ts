@@ -1,10 +1,10 @@
 /**
- * What the playbooks need of a scenario: its layer stack (templates with repeats), LM head and
- * defaulted precision, independent of any parallel layout.
+ * The model the kernel evaluates: a scenario's layer stack (templates with repeats), LM head and
+ * defaulted precision, independent of any parallel layout. Built once from a loaded scenario;
+ * the core run, the playbooks and the accuracy checks all take this.
  */
-import type { LoadedScenario } from "../config/load.ts"
 import type { LayerTemplate, MoeConfig } from "../schema/layer.ts"
-import { DEFAULT_PRECISION, type LmHead, type Precision } from "../schema/scenario.ts"
+import { DEFAULT_PRECISION, type LayerEntry, type LmHead, type Precision } from "../schema/scenario.ts"
 
 export interface ModelEntry {
   /** Index of the entry in the scenario's `layers` list. */
@@ -15,7 +15,7 @@ export interface ModelEntry {
   readonly repeat: number
 }
 
-export interface PlaybookModel {
+export interface Model {
   readonly entries: ReadonlyArray<ModelEntry>
   readonly lm_head?: LmHead
   readonly precision: Required<Precision>
@@ -26,14 +26,20 @@ export const resolvePrecision = (p: Precision | undefined): Required<Precision> 
   return { ...precision, moe_experts: precision.moe_experts ?? precision.weights, lm_head: precision.lm_head ?? precision.activations }
 }
 
-export const modelOf = (loaded: LoadedScenario): PlaybookModel => ({
+/** What modelOf reads of a loaded scenario (src/config/load.ts LoadedScenario). */
+export interface ScenarioLayers {
+  readonly spec: { readonly lm_head?: LmHead; readonly precision?: Precision }
+  readonly entries: ReadonlyArray<{ readonly index: number; readonly entry: LayerEntry; readonly template: LayerTemplate }>
+}
+
+export const modelOf = (loaded: ScenarioLayers): Model => ({
   entries: loaded.entries.map((e) => ({ index: e.index, label: e.entry.name ?? e.entry.type, template: e.template, repeat: e.entry.repeat ?? 1 })),
   ...(loaded.spec.lm_head ? { lm_head: loaded.spec.lm_head } : {}),
   precision: resolvePrecision(loaded.spec.precision)
 })
 
 /** Layer instance names, `L<i>.<label>`, as `llmsim run` names them. */
-export const instanceNames = (model: PlaybookModel): Array<{ entry: number; name: string }> => {
+export const instanceNames = (model: Model): Array<{ entry: number; name: string }> => {
   const out: Array<{ entry: number; name: string }> = []
   model.entries.forEach((e, i) => {
     for (let r = 0; r < e.repeat; r++) out.push({ entry: i, name: `L${out.length}.${e.label}` })
@@ -41,5 +47,5 @@ export const instanceNames = (model: PlaybookModel): Array<{ entry: number; name
   return out
 }
 
-export const moeConfigs = (model: PlaybookModel): Array<MoeConfig> =>
+export const moeConfigs = (model: Model): Array<MoeConfig> =>
   model.entries.flatMap((e) => (e.template.type === "moe_layer" ? [e.template.config.moe_config] : []))

@@ -1,6 +1,6 @@
-/** Two-batch overlap and serial composition (src/playbooks/overlap.ts), by hand. */
+/** Two-batch overlap and serial composition (src/kernel/twoBatchOverlap.ts), by hand. */
 import { describe, expect, it } from "vitest"
-import { serialLayer, tboLayer } from "../../src/playbooks/overlap.ts"
+import { serialLayer, tboLayer } from "../../src/kernel/twoBatchOverlap.ts"
 
 describe("layer composition", () => {
   it("TBO: max(a,d) + max(f,d) + max(f,c) + max(a,c), charged to the longer side of each stage", () => {

@@ -1,6 +1,6 @@
-/** AFD pipeline regimes (src/playbooks/afdPipeline.ts), by hand. */
+/** AFD pipeline regimes (src/kernel/afdPipeline.ts), by hand. */
 import { describe, expect, it } from "vitest"
-import { afdLayerTime, afdStepMs, cycleMs, resolveRegime, threeStageMinMicroBatches } from "../../src/playbooks/afdPipeline.ts"
+import { afdLayerTime, afdStepMs, cycleMs, resolveRegime, threeStageMinMicroBatches } from "../../src/kernel/afdPipeline.ts"
 
 const S = { attention: 4, a2f: 1, ffn: 3, f2a: 2 }
 

@@ -5,6 +5,7 @@
 import type { Bound } from "../timing/roofline.ts"
 import type { OpCategory } from "../ops/types.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
+import type { StrategyName } from "./strategies.ts"
 
 /** One fused op inside a layer (a `breakdown` row). */
 export interface OpExecution {
@@ -99,6 +100,8 @@ export interface RunResult {
   }
   readonly parallelism: { readonly tp: number; readonly dp: number; readonly ep: number }
   readonly estimator: string
+  /** How ops and layers were composed in time (src/kernel/strategies.ts). */
+  readonly strategy: StrategyName
   readonly phases: { readonly prefill?: SimulationResult; readonly decode?: SimulationResult }
   readonly serving: ServingSummary
 }
