@@ -73,6 +73,8 @@ export interface SimulationResult {
 }
 
 export interface ServingSummary {
+  /** How ops and layers were composed in time (src/kernel/strategies.ts). */
+  readonly strategy: StrategyName
   /** Prefill latency of the batch (first token comes out of prefill's LM head). */
   readonly ttft_ms: number | null
   /** Decode step latency at KV length seq_len. */
@@ -100,8 +102,6 @@ export interface RunResult {
   }
   readonly parallelism: { readonly tp: number; readonly dp: number; readonly ep: number }
   readonly estimator: string
-  /** How ops and layers were composed in time (src/kernel/strategies.ts). */
-  readonly strategy: StrategyName
   readonly phases: { readonly prefill?: SimulationResult; readonly decode?: SimulationResult }
   readonly serving: ServingSummary
 }

@@ -38,7 +38,7 @@ import type { Bound, TimingHardware } from "../timing/roofline.ts"
 import { instanceNames, type Model } from "./model.ts"
 import { timeSpecs } from "./opTiming.ts"
 import type { LayerExecution, LayerSummary, OpExecution, ServingSummary, SimulationResult } from "./records.ts"
-import { hiddenCommMs, type Composition } from "./strategies.ts"
+import { hiddenCommMs, type Composition, type StrategyName } from "./strategies.ts"
 
 export type { Composition } from "./strategies.ts"
 
@@ -211,7 +211,8 @@ export const servingSummary = (
   phases: { prefill?: SimulationResult; decode?: SimulationResult },
   run: { batch_size: number; seq_len: number },
   layout: { tp: number; dp: number },
-  hbm_gb: number
+  hbm_gb: number,
+  strategy: StrategyName
 ): ServingSummary => {
   const gpus = layout.tp * layout.dp
   const sequences = run.batch_size * layout.dp
@@ -221,6 +222,7 @@ export const servingSummary = (
   const peak = Math.max(phases.prefill?.peak_memory_bytes ?? 0, phases.decode?.peak_memory_bytes ?? 0)
   const hbm = hbm_gb * 1e9
   return {
+    strategy,
     ttft_ms: ttft,
     tpot_ms: tpot,
     throughput_tokens_per_s: throughput,

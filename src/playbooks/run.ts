@@ -143,9 +143,8 @@ const coreUnderDeployment = (s: Session, input: PlaybookInput, d: LargeEpDeploym
       runtime: { batch_size: runtime.batch_size, seq_len: runtime.seq_len, phase: runtime.phase, micro_batch: d.micro_batches, ...(runtime.tokens_per_expert === undefined ? {} : { tokens_per_expert: runtime.tokens_per_expert }) },
       parallelism: layout,
       estimator: estimator.id,
-      strategy: coreStrategy(composition),
       phases,
-      serving: servingSummary(phases, runtime, layout, hw.hbm_gb)
+      serving: servingSummary(phases, runtime, layout, hw.hbm_gb, coreStrategy(composition))
     }
     return result
   })

@@ -12,6 +12,7 @@
  * `throughput_*` is the decode figure when decode is evaluated, else the prefill figure
  * (`throughput_kind` says which).
  */
+import type { StrategyName } from "../kernel/strategies.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
 import { afdPhase, type AfdLayer, type AfdPhase } from "./afd.ts"
 import type { AfdPlan, LargeEpDeployment } from "./deployment.ts"
@@ -26,6 +27,8 @@ export interface ServingRun {
 }
 
 interface ServingCore {
+  /** How the deployment model composes a step (src/kernel/strategies.ts). */
+  readonly strategy: StrategyName
   readonly ttft_ms: number | null
   readonly tpot_ms: number | null
   readonly throughput_kind: "decode_output" | "prefill_input"
@@ -80,7 +83,7 @@ interface PhaseLike {
 const core = <P extends PhaseLike>(
   phases: { prefill?: P; decode?: P },
   parts: (p: P) => MemoryParts,
-  unit: { sequences: number; gpus: number; gpus_per_node: number; nodes: number; seq_len: number; batch_size: number; micro_batches: number; hbm: number; reserved: number }
+  unit: { strategy: StrategyName; sequences: number; gpus: number; gpus_per_node: number; nodes: number; seq_len: number; batch_size: number; micro_batches: number; hbm: number; reserved: number }
 ): ServingCore => {
   const list = [phases.prefill, phases.decode].filter((p): p is P => p !== undefined)
   const primary = phases.decode ?? phases.prefill
@@ -93,6 +96,7 @@ const core = <P extends PhaseLike>(
   const decode = tpot !== null ? (unit.sequences * 1e3) / tpot : null
   const main = decode ?? (prefill as number)
   return {
+    strategy: unit.strategy,
     ttft_ms: ttft,
     tpot_ms: tpot,
     throughput_kind: decode !== null ? "decode_output" : "prefill_input",
@@ -130,6 +134,7 @@ export const largeEpServing = (input: PlaybookInput, d: LargeEpDeployment, run: 
   const phases: { prefill?: LargeEpPhase; decode?: LargeEpPhase } = {}
   for (const phase of run.phases) phases[phase] = largeEpPhase(input, d, phaseRun(run, phase))
   const summary = core(phases, (p) => p.memory_parts_bytes, {
+    strategy: d.two_batch_overlap ? "two-batch-overlap" : "serial-micro-batches",
     sequences: run.batch_size * d.dp,
     gpus: d.gpus,
     gpus_per_node: d.gpus_per_node,
@@ -151,6 +156,7 @@ export const afdServing = (input: PlaybookInput, plan: AfdPlan, run: ServingRun)
   const biggerRole = (p: AfdPhase) => (totalBytes(p.memory.attention_gpu) >= totalBytes(p.memory.ffn_gpu) ? p.memory.attention_gpu : p.memory.ffn_gpu)
   const gpus = plan.attention.gpus + plan.ffn.gpus
   const summary = core(phases, biggerRole, {
+    strategy: "afd-pipeline",
     sequences: run.batch_size * plan.attention.dp,
     gpus,
     gpus_per_node: plan.gpus_per_node,

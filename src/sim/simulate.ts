@@ -138,9 +138,8 @@ export const evaluateScenario = (
       },
       parallelism: parallel,
       estimator: estimator.id,
-      strategy: coreStrategy(composition),
       phases,
-      serving: servingSummary(phases, runtime, parallel, hw.hbm_gb)
+      serving: servingSummary(phases, runtime, parallel, hw.hbm_gb, coreStrategy(composition))
     }
     return result
   })
