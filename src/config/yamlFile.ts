@@ -8,7 +8,7 @@
  *   key points at its parent mapping.
  */
 import { Schema, SchemaIssue } from "effect"
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from "yaml"
+import { isMap, LineCounter, parseDocument, type Document } from "yaml"
 import { ConfigError, type Issue } from "./errors.ts"
 
 const PARSE_OPTIONS = { version: "1.2", merge: false, uniqueKeys: true, prettyErrors: false } as const
@@ -92,4 +92,3 @@ export const decodeYamlText = <S extends Schema.Top>(schema: S, text: string, fi
 /** Line:col of a field path in a parsed document (for errors found after decoding). */
 export const locate = (parsed: ParsedYaml, path: ReadonlyArray<PropertyKey>) => positionOf(parsed.doc, parsed.lineCounter, path)
 
-export { isSeq }

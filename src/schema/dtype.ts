@@ -20,8 +20,6 @@ export const DTYPE_BYTES: Record<Dtype, number> = {
   int4: 0.5
 }
 
-export const bytesOf = (dtype: Dtype): number => DTYPE_BYTES[dtype]
-
 /**
  * Tensor-core math format used when a GEMM multiplies weights of `weight` dtype with
  * activations. FP8 weights run FP8 GEMMs (DeepSeek-V3 quantizes activations to FP8 per
