@@ -203,6 +203,14 @@ const batchRunner = (s: Session, policy: BatchPolicy) => {
   return { evaluateAt, runtimeOf, tokensPerExpert }
 }
 
+/** What a sweep result says about its scenario (both playbooks). */
+const sweepHeader = (s: Session, input: PlaybookInput, runtimeOf: (batch: number) => PlaybookRuntime) => ({
+  scenario: displayPath(s.loaded.root, s.loaded.file),
+  hardware: s.loaded.hardware.name,
+  estimator: input.estimator.id,
+  runtime: runtimeOf(s.runtime.batch_size)
+})
+
 export interface LargeEpOptions {
   readonly run: RunOptions
   /** `--ep` values: none or one evaluates, two or more compare. */
@@ -237,14 +245,7 @@ export const runLargeEp = (o: LargeEpOptions) =>
           const slots = experts && experts.template.type === "moe_layer" ? (experts.template.config.moe_config.n_routed_experts + d.redundant_experts) / d.ep : 0
           rows.push({ ep, deployment: d, experts_per_gpu: slots, serving })
         }
-        const sweep: LargeEpSweep = {
-          playbook: "large-ep",
-          scenario: displayPath(s.loaded.root, s.loaded.file),
-          hardware: s.loaded.hardware.name,
-          estimator: input.estimator.id,
-          runtime: runtimeOf(s.runtime.batch_size),
-          ep_sweep: rows
-        }
+        const sweep: LargeEpSweep = { playbook: "large-ep", ...sweepHeader(s, input, runtimeOf), ep_sweep: rows }
         return runOutput(s, sweep, undefined)
       }
       const d = yield* unwrap(s, resolveLargeEp(input.model, input.hardware, base, overrides(o.eps[0])))
@@ -289,14 +290,7 @@ export const runAfd = (o: AfdOptions) =>
           const { serving } = yield* evaluateAt(plan)
           rows.push({ instances: serving.instances, deployment: plan, serving })
         }
-        const sweep: AfdSweep = {
-          playbook: "afd",
-          scenario: displayPath(s.loaded.root, s.loaded.file),
-          hardware: s.loaded.hardware.name,
-          estimator: input.estimator.id,
-          runtime: runtimeOf(s.runtime.batch_size),
-          instance_sweep: rows
-        }
+        const sweep: AfdSweep = { playbook: "afd", ...sweepHeader(s, input, runtimeOf), instance_sweep: rows }
         return runOutput(s, sweep, undefined)
       }
       const plan = yield* unwrap(s, resolveAfd(input.model, input.hardware, base, overrides(o.instances[0])))

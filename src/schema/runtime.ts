@@ -1,5 +1,5 @@
 /**
- * RuntimeSpec: the knobs a user turns on the command line.
+ * The runtime: the knobs a user turns on the command line, in a scenario or in llmsim.config.ts.
  *
  * - prefill: `batch_size` prompts of `seq_len` tokens each, causal attention.
  * - decode: one new token for each of `batch_size` sequences whose KV cache holds `seq_len`
@@ -12,23 +12,19 @@ export const Phase = Schema.Literals(["prefill", "decode", "both"])
 export type Phase = typeof Phase.Type
 export type SinglePhase = "prefill" | "decode"
 
-export const RuntimeSpec = Schema.Struct({
-  batch_size: PositiveInt,
-  seq_len: PositiveInt,
-  phase: Phase,
+/**
+ * The runtime block a scenario may carry; every field optional (the command line, then the
+ * scenario, then llmsim.config.ts, then the defaults fill it).
+ */
+export const RuntimeDefaults = Schema.Struct({
+  /** Sequences per attention data-parallel group. */
+  batch_size: Schema.optionalKey(PositiveInt),
+  /** Prompt length (prefill) or KV-cache length (decode), tokens. */
+  seq_len: Schema.optionalKey(PositiveInt),
+  phase: Schema.optionalKey(Phase),
   /** Micro-batches a batch is split into (two-batch overlap, AFD pipelines). */
   micro_batch: Schema.optionalKey(PositiveInt),
   /** Override: routed tokens per local expert (else uniform routing is assumed). */
-  tokens_per_expert: Schema.optionalKey(NonNegative)
-})
-export type RuntimeSpec = typeof RuntimeSpec.Type
-
-/** The runtime block a scenario may carry; every field optional. */
-export const RuntimeDefaults = Schema.Struct({
-  batch_size: Schema.optionalKey(PositiveInt),
-  seq_len: Schema.optionalKey(PositiveInt),
-  phase: Schema.optionalKey(Phase),
-  micro_batch: Schema.optionalKey(PositiveInt),
   tokens_per_expert: Schema.optionalKey(NonNegative)
 })
 export type RuntimeDefaults = typeof RuntimeDefaults.Type
