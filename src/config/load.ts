@@ -1,8 +1,8 @@
 /**
  * Loading a scenario and every file it references, through `file` nodes of the build graph.
  *
- * A file node's key is the SHA-256 of the file's text plus the schema it decodes with; its
- * output is the decoded value. Editing a comment recomputes the file node but yields the same
+ * A file node's params are the SHA-256 of the file's text and the schema it decodes with (the
+ * text itself is its unstored input); its output is the decoded value. Editing a comment recomputes the file node but yields the same
  * output digest, so nothing downstream changes (early cutoff).
  */
 import { Effect, FileSystem } from "effect"

@@ -3,7 +3,7 @@
  * Turborepo's run summaries do); the next run compares a computed node's material with the
  * previous run's material for the same node id and names what changed.
  *
- * Summaries are one file per scenario, written temp-then-rename, so two processes racing on it
+ * Summaries are one file per command and scenario, written temp-then-rename, so two processes racing on it
  * leave one complete summary (the last one), never a torn file.
  */
 import * as fs from "node:fs"

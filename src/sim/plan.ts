@@ -31,8 +31,9 @@ import type { LoadedScenario } from "../config/load.ts"
 import { composeLayer, rollUp, type Composition, type Instance, type LayerMemory } from "./compose.ts"
 import type { LayerSummary, OpExecution, SimulationResult } from "./records.ts"
 
-/** Version of the timing + composition code (part of op, layer and scenario node keys). */
+/** Version of op timing (timeOp in src/timing/roofline.ts): part of every op node's code. */
 export const TIMING_CODE_VERSION = 2
+/** Version of composeLayer and rollUp (src/sim/compose.ts): part of layer and scenario codes. */
 export const COMPOSE_CODE_VERSION = 1
 
 const flatten = (prefix: string, obj: unknown, out: Record<string, number>) => {
@@ -63,7 +64,7 @@ export interface PlanInput {
   readonly composition: Composition
 }
 
-/** Op node computation: a pure function of its params (also used by `cache verify`). */
+/** Op node computation: a pure function of its params. */
 export const computeOp = (params: { spec: OpSpec; hw: TimingHardware; estimator: string }): OpExecution => {
   const { spec, hw } = params
   const estimator = ESTIMATORS[params.estimator]
