@@ -41,7 +41,7 @@ const verify = Command.make("verify", { cacheDir: cacheDirFlag, json: jsonFlag }
   if (a.json) yield* writeStdout(JSON.stringify(r, null, 2) + "\n")
   else {
     yield* writeStdout([
-      `${r.checked} entries checked, ${r.recomputed} recomputed, ${r.stale} from other code versions, ${r.corrupt} corrupt (removed), ${r.problems.length} problems`,
+      `${r.checked} entries checked, ${r.recomputed} recomputed, ${r.stale} stale (other code or toolchain versions, unknown kinds), ${r.corrupt} corrupt (removed), ${r.problems.length} problems`,
       ...r.problems.map((p) => `MISMATCH ${p.kind} ${p.id} ${p.key.slice(0, 16)}: ${p.problem}`)
     ].join("\n") + "\n")
   }
