@@ -1,2 +1,4 @@
-/** The llmsim version (kept equal to package.json's by a test). */
-export const VERSION = "0.1.0"
+/** The llmsim version: package.json's, so there is one source (it is part of every cache key). */
+import pkg from "../package.json" with { type: "json" }
+
+export const VERSION: string = pkg.version

@@ -8,7 +8,10 @@ import { loadProject } from "../config/project.ts"
 import { ConfigError } from "../config/errors.ts"
 import { collectGarbage, parseAge, parseSize, storeStats } from "../graph/maintenance.ts"
 import { resolveCacheDir } from "../sim/simulate.ts"
-import { verifyStore } from "../sim/verifyStore.ts"
+import { verifyStore } from "../graph/verify.ts"
+// Loaded for their node types: verify recomputes an entry through its kind's registered type.
+import "../config/load.ts"
+import "../sim/plan.ts"
 import { writeStdout } from "./output.ts"
 
 const cacheDirFlag = Flag.String("cache-dir").pipe(Flag.withDescription("Result store folder"), Flag.optional)
@@ -34,11 +37,11 @@ const stats = Command.make("stats", { cacheDir: cacheDirFlag, json: jsonFlag }, 
 })).pipe(Command.withDescription("Entries, bytes and kinds in the result store"))
 
 const verify = Command.make("verify", { cacheDir: cacheDirFlag, json: jsonFlag }, Effect.fn(function*(a) {
-  const r = verifyStore(yield* cacheDirOf(a.cacheDir))
+  const r = yield* verifyStore(yield* cacheDirOf(a.cacheDir))
   if (a.json) yield* writeStdout(JSON.stringify(r, null, 2) + "\n")
   else {
     yield* writeStdout([
-      `${r.checked} entries checked, ${r.recomputed} recomputed, ${r.stale} from other code versions, ${r.corrupt} corrupt (removed), ${r.problems.length} problems`,
+      `${r.checked} entries checked, ${r.recomputed} recomputed, ${r.stale} stale (other code or toolchain versions, unknown kinds), ${r.corrupt} corrupt (removed), ${r.problems.length} problems`,
       ...r.problems.map((p) => `MISMATCH ${p.kind} ${p.id} ${p.key.slice(0, 16)}: ${p.problem}`)
     ].join("\n") + "\n")
   }

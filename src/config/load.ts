@@ -1,15 +1,15 @@
 /**
  * Loading a scenario and every file it references, through `file` nodes of the build graph.
  *
- * A file node's key is the SHA-256 of the file's text plus the schema it decodes with; its
- * output is the decoded value. Editing a comment recomputes the file node but yields the same
+ * A file node's params are the SHA-256 of the file's text and the schema it decodes with (the
+ * text itself is its unstored input); its output is the decoded value. Editing a comment recomputes the file node but yields the same
  * output digest, so nothing downstream changes (early cutoff).
  */
 import { Effect, FileSystem } from "effect"
 import * as path from "node:path"
 import { sha256 } from "../graph/canonical.ts"
 import type { Evaluator } from "../graph/evaluator.ts"
-import type { GraphNode } from "../graph/node.ts"
+import { defineNodeType, type GraphNode } from "../graph/node.ts"
 import { HardwareSpec } from "../schema/hardware.ts"
 import { templateSchemaFor, type LayerTemplate, type LayerType } from "../schema/layer.ts"
 import { ScenarioSpec, type LayerEntry } from "../schema/scenario.ts"
@@ -67,22 +67,34 @@ const precheck = (name: SchemaName, text: string, file: string): ConfigError | u
   return undefined
 }
 
+export interface FileParams {
+  readonly schema: SchemaName
+  readonly text_sha256: string
+}
+
+/** One config file decoded with its schema. Its input is the file's text (not stored; the params
+ *  carry its digest), so `cache verify` checks these entries' digests but cannot recompute them. */
+export const FileNode = defineNodeType<FileParams, unknown, ConfigError, never, { readonly text: string; readonly shown: string }>({
+  kind: "file",
+  code: SCHEMA_VERSION,
+  readsInput: true,
+  compute: (p, _deps, { text, shown }) => {
+    const pre = precheck(p.schema, text, shown)
+    if (pre) return Effect.fail(pre)
+    const decoded = decodeYamlText(schemaFor(p.schema), text, shown)
+    return decoded instanceof ConfigError ? Effect.fail(decoded) : Effect.succeed(decoded)
+  }
+})
+
 export const fileNode = (root: string, file: string, name: SchemaName, text: string): GraphNode<unknown, ConfigError> => {
   const shown = displayPath(root, file)
-  return {
+  return FileNode.make({
     id: `file:${shown}`,
-    kind: "file",
     name: shown,
-    code: SCHEMA_VERSION,
     params: { schema: name, text_sha256: sha256(text) },
     deps: [],
-    compute: () => {
-      const pre = precheck(name, text, shown)
-      if (pre) return Effect.fail(pre)
-      const decoded = decodeYamlText(schemaFor(name), text, shown)
-      return decoded instanceof ConfigError ? Effect.fail(decoded) : Effect.succeed(decoded)
-    }
-  }
+    input: { text, shown }
+  })
 }
 
 const readText = (file: string, shown: string, from?: { file: string; line: number; col: number; path: string }) =>

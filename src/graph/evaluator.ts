@@ -12,8 +12,9 @@
  */
 import { Deferred, Effect, Exit, Option } from "effect"
 import { digest } from "./canonical.ts"
-import { KEY_FORMAT_VERSION, type GraphNode, type KeyMaterial, type TraceEntry } from "./node.ts"
+import { keyMaterial, type GraphNode, type KeyMaterial, type TraceEntry } from "./node.ts"
 import { Store, type StoredEntry } from "./store.ts"
+import { CurrentToolchain } from "./toolchain.ts"
 
 export interface Evaluated<A> {
   readonly value: A
@@ -42,6 +43,7 @@ const normalize = <A>(value: A): A => JSON.parse(JSON.stringify(value)) as A
 
 export const makeEvaluator = Effect.gen(function*() {
   const store = yield* Store
+  const toolchain = yield* CurrentToolchain
   const l1 = new Map<string, Deferred.Deferred<Evaluated<unknown>, unknown>>()
   const traceById = new Map<string, TraceEntry>()
   const materialsById = new Map<string, NodeRecord>()
@@ -49,28 +51,14 @@ export const makeEvaluator = Effect.gen(function*() {
 
   const record = (node: GraphNode<any, any>, key: string, status: TraceEntry["status"]) => {
     if (traceById.has(node.id)) return
-    traceById.set(node.id, {
-      id: node.id,
-      kind: node.kind,
-      name: node.name,
-      ...(node.layer_type === undefined ? {} : { layer_type: node.layer_type }),
-      ...(node.category === undefined ? {} : { category: node.category }),
-      key,
-      status
-    })
+    // Attributes sit between the name and the key, as layer_type/category always did.
+    traceById.set(node.id, { id: node.id, kind: node.type.kind, name: node.name, ...node.attributes, key, status })
   }
 
   const run = <A, E>(node: GraphNode<A, E>): Effect.Effect<Evaluated<A>, E> =>
     Effect.gen(function*() {
       const deps = yield* Effect.forEach(node.deps, (d) => evaluate(d), { concurrency: "unbounded" })
-      const material: KeyMaterial = {
-        v: KEY_FORMAT_VERSION,
-        kind: node.kind,
-        name: node.name,
-        code: node.code,
-        params: node.params,
-        deps: deps.map((d) => d.digest)
-      }
+      const material: KeyMaterial = keyMaterial(node, deps.map((d) => d.digest), toolchain)
       const key = digest(material)
       materialsById.set(node.id, { material, dep_ids: node.deps.map((d) => d.id) })
 
@@ -89,9 +77,9 @@ export const makeEvaluator = Effect.gen(function*() {
           record(node, key, "replayed")
           return { value: stored.value.output as A, digest: stored.value.output_digest, key }
         }
-        const value = normalize(yield* node.compute(deps.map((d) => d.value)))
+        const value = normalize(yield* node.type.compute(node.params, deps.map((d) => d.value), node.input))
         const out = { value, digest: digest(value), key }
-        pending.set(key, { key, kind: node.kind, id: node.id, output: value, output_digest: out.digest, material })
+        pending.set(key, { key, kind: node.type.kind, id: node.id, output: value, output_digest: out.digest, material })
         record(node, key, "computed")
         return out
       })

@@ -3,7 +3,7 @@
  * Turborepo's run summaries do); the next run compares a computed node's material with the
  * previous run's material for the same node id and names what changed.
  *
- * Summaries are one file per scenario, written temp-then-rename, so two processes racing on it
+ * Summaries are one file per command and scenario, written temp-then-rename, so two processes racing on it
  * leave one complete summary (the last one), never a torn file.
  */
 import * as fs from "node:fs"
@@ -63,6 +63,9 @@ export const explainNode = (id: string, current: NodeRecord | undefined, previou
   if (!current) return "no key material recorded"
   if (!prev) return "new node (not in the previous run)"
   const reasons: Array<string> = []
+  if (prev.material.v !== current.material.v) reasons.push(`key format ${prev.material.v} -> ${current.material.v}`)
+  const toolchain = diffPaths(prev.material.toolchain, current.material.toolchain)
+  if (toolchain.length > 0) reasons.push(`toolchain changed: ${toolchain.join("; ")}`)
   if (prev.material.code !== current.material.code) reasons.push(`code version ${prev.material.code} -> ${current.material.code}`)
   const params = diffPaths(prev.material.params, current.material.params)
   if (params.length > 0) reasons.push(`params changed: ${params.join("; ")}`)
@@ -75,7 +78,8 @@ export const explainNode = (id: string, current: NodeRecord | undefined, previou
 export const renderExplain = (trace: ReadonlyArray<TraceEntry>, records: ReadonlyMap<string, NodeRecord>, previous: RunSummary | undefined): string => {
   const computed = trace.filter((t) => t.status === "computed")
   const lines = [`${computed.length} computed, ${trace.length - computed.length} replayed`]
-  for (const kind of ["file", "op", "layer", "scenario"] as const) {
+  // Counts per kind, kinds in the order they first occur (the core knows no kinds).
+  for (const kind of new Set(trace.map((t) => t.kind))) {
     const c = trace.filter((t) => t.kind === kind)
     lines.push(`  ${kind.padEnd(8)} ${c.filter((t) => t.status === "computed").length} computed, ${c.filter((t) => t.status === "replayed").length} replayed`)
   }

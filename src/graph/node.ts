@@ -1,10 +1,16 @@
 /**
- * Build-graph nodes.
+ * Build-graph node types and nodes (domain-free).
+ *
+ * A node TYPE (Skyframe's SkyFunction, a Salsa query) is registered once with `defineNodeType`:
+ * its kind, the version of the code that computes it, and a computation from the node's params
+ * and its dependencies' outputs. A NODE is an instance: type, stable id, name, params, deps, and
+ * free-form `attributes` (shown in traces, never interpreted here and never part of a key).
  *
  * A node's key is SHA-256 over the canonical JSON of its key material:
  *
  *   { v: KEY_FORMAT_VERSION, kind, name, code: <version of the code that computes it>,
- *     params: <its own decoded parameters>, deps: [<output digest of each dependency>] }
+ *     params: <its own decoded parameters>, deps: [<output digest of each dependency>],
+ *     toolchain: <llmsim, Node and dependency versions> }
  *
  * Keying on dependency OUTPUT digests (not their keys) gives early cutoff: a dependency that
  * recomputes to the same value leaves its dependants' keys unchanged (Salsa's backdating,
@@ -12,43 +18,115 @@
  * it is what `--explain` uses to compare a node with its previous run.
  */
 import type { Effect } from "effect"
+import type { Toolchain } from "./toolchain.ts"
 
-export const KEY_FORMAT_VERSION = 1
+/** Bump when the key material's layout or meaning changes (invalidates every entry). */
+export const KEY_FORMAT_VERSION = 2
 
-export type NodeKind = "file" | "op" | "layer" | "scenario"
+export interface NodeType<P = any, A = any, E = any, D = any, I = any> {
+  readonly kind: string
+  /** Version of the code computing this kind (see docs/caching.md); a function of the params
+   *  when it differs per instance (an op's formula version depends on the op kind). */
+  readonly code: string | ((params: P) => string)
+  /** Pure computation from the params, the dependencies' outputs (in `deps` order) and, for
+   *  types that read one, the node's `input`. */
+  readonly compute: (params: P, deps: ReadonlyArray<D>, input: I) => Effect.Effect<A, E>
+  /** True when `compute` reads the node's `input` (a value not stored with the entry, such as
+   *  a file's text, whose digest the params carry): `cache verify` cannot recompute these. */
+  readonly readsInput: boolean
+}
 
 export interface GraphNode<A = unknown, E = never> {
+  readonly type: NodeType<any, A, E, any, any>
+  /** Stable identity across runs (not hashed). */
   readonly id: string
-  readonly kind: NodeKind
   readonly name: string
-  readonly layer_type?: string
-  readonly category?: string
-  /** Version of the code computing this node (see docs/caching.md). */
-  readonly code: string
   /** JSON-able parameters: exactly what `compute` reads besides its dependencies. */
   readonly params: unknown
   readonly deps: ReadonlyArray<GraphNode<any, any>>
-  /** Pure computation from the dependencies' outputs (in `deps` order). */
-  readonly compute: (deps: ReadonlyArray<any>) => Effect.Effect<A, E>
+  /** Free-form labels copied into trace entries (layer_type, category ...). */
+  readonly attributes?: Readonly<Record<string, string>>
+  /** Value `compute` reads that is not part of the key itself (see NodeType.readsInput). */
+  readonly input?: unknown
 }
+
+export interface NodeInit<P, D, I> {
+  readonly id: string
+  readonly name: string
+  readonly params: P
+  readonly deps: ReadonlyArray<GraphNode<D, any>>
+  readonly attributes?: Readonly<Record<string, string>>
+  readonly input?: I
+}
+
+export interface DefinedNodeType<P, A, E, D, I> extends NodeType<P, A, E, D, I> {
+  /** Typed constructor of a node of this type. */
+  readonly make: (init: NodeInit<P, D, I>) => GraphNode<A, E>
+}
+
+/** Trace entry fields the core owns; attributes may not shadow them. */
+const RESERVED = new Set(["id", "kind", "name", "key", "status"])
+
+const registry = new Map<string, NodeType>()
+
+/** Register a node type (once per kind) and return it with its typed constructor. */
+export const defineNodeType = <P, A, E = never, D = never, I = undefined>(spec: {
+  readonly kind: string
+  readonly code: string | ((params: P) => string)
+  readonly compute: (params: P, deps: ReadonlyArray<D>, input: I) => Effect.Effect<A, E>
+  readonly readsInput?: boolean
+}): DefinedNodeType<P, A, E, D, I> => {
+  if (registry.has(spec.kind)) throw new Error(`node type "${spec.kind}" is defined twice`)
+  const type: NodeType<P, A, E, D, I> = { kind: spec.kind, code: spec.code, compute: spec.compute, readsInput: spec.readsInput ?? false }
+  registry.set(spec.kind, type)
+  const make = (init: NodeInit<P, D, I>): GraphNode<A, E> => {
+    for (const k of Object.keys(init.attributes ?? {})) {
+      if (RESERVED.has(k)) throw new Error(`node ${init.id}: attribute "${k}" would shadow a trace field`)
+    }
+    return { type, ...init }
+  }
+  return { ...type, make }
+}
+
+/** The registered type of a kind (undefined when no loaded module defines it). */
+export const nodeTypeOf = (kind: string): NodeType | undefined => registry.get(kind)
+
+/** Kinds registered so far, in registration order. */
+export const registeredKinds = (): ReadonlyArray<string> => [...registry.keys()]
+
+/** The code version of a node of `type` with `params`. */
+export const codeOf = (type: NodeType, params: unknown): string =>
+  typeof type.code === "string" ? type.code : type.code(params)
 
 export interface KeyMaterial {
   readonly v: number
-  readonly kind: NodeKind
+  readonly kind: string
   readonly name: string
   readonly code: string
   readonly params: unknown
   readonly deps: ReadonlyArray<string>
+  readonly toolchain: Toolchain
 }
+
+/** Key material of a node whose dependencies produced outputs with `depDigests`. */
+export const keyMaterial = (node: GraphNode<any, any>, depDigests: ReadonlyArray<string>, toolchain: Toolchain): KeyMaterial => ({
+  v: KEY_FORMAT_VERSION,
+  kind: node.type.kind,
+  name: node.name,
+  code: codeOf(node.type, node.params),
+  params: node.params,
+  deps: depDigests,
+  toolchain
+})
 
 export type NodeStatus = "computed" | "replayed"
 
+/** One node of a trace: the core fields plus the node's attributes, spread flat. */
 export interface TraceEntry {
   readonly id: string
-  readonly kind: NodeKind
+  readonly kind: string
   readonly name: string
-  readonly layer_type?: string
-  readonly category?: string
   readonly key: string
   readonly status: NodeStatus
+  readonly [attribute: string]: string
 }

@@ -118,5 +118,5 @@ export const noStore: StoreShape = {
   put: () => Effect.void
 }
 
-export const layerDisk = (dir: string) => Layer.succeed(Store, diskStore(dir))
+/** No cache at all (in-process evaluations such as `accuracy validate`). */
 export const layerNone = Layer.succeed(Store, noStore)

@@ -9,7 +9,7 @@
  * identical keys and are computed once.
  */
 import { Effect } from "effect"
-import type { GraphNode } from "../graph/node.ts"
+import { defineNodeType, type GraphNode } from "../graph/node.ts"
 import type { LayerContext } from "../module/context.ts"
 import { OP_FORMULAS } from "../ops/registry.ts"
 import type { OpSpec } from "../ops/types.ts"
@@ -21,8 +21,9 @@ import { timeSpec } from "../kernel/opTiming.ts"
 import { composeLayer, instancesOf, modelPlans, rollUp, type Composition, type Instance, type LayerMemory, type LayerPlan } from "../kernel/step.ts"
 import type { LayerSummary, OpExecution, SimulationResult } from "../kernel/records.ts"
 
-/** Version of the timing + composition code (part of op, layer and scenario node keys). */
+/** Version of op timing (timeOp in src/timing/roofline.ts, timeSpec in src/kernel/opTiming.ts): part of every op node's code. */
 export const TIMING_CODE_VERSION = 2
+/** Version of composeLayer and rollUp (src/kernel/step.ts, strategies.ts): part of layer and scenario codes. */
 export const COMPOSE_CODE_VERSION = 1
 
 export interface PlanInput {
@@ -34,7 +35,7 @@ export interface PlanInput {
   readonly composition: Composition
 }
 
-/** Op node computation: a pure function of its params (also used by `cache verify`). */
+/** Op node computation: a pure function of its params. */
 export const computeOp = (params: { spec: OpSpec; hw: TimingHardware; estimator: string }): OpExecution => {
   const estimator = ESTIMATORS[params.estimator]
   if (!estimator) throw new Error(`unknown estimator ${params.estimator}`)
@@ -65,26 +66,48 @@ export const opCodeVersion = (kind: string, estimator: Estimator): string =>
 export const LAYER_CODE = `compose-v${COMPOSE_CODE_VERSION}`
 export const SCENARIO_CODE = `rollup-v${COMPOSE_CODE_VERSION}`
 
+export type OpNodeParams = Parameters<typeof computeOp>[0]
+
+/** One fused op's cost and times. Its code version names the op's formula, so bumping one
+ *  formula invalidates only that op kind. */
+export const OpNode = defineNodeType<OpNodeParams, OpExecution>({
+  kind: "op",
+  code: (p) => {
+    const estimator = ESTIMATORS[p.estimator]
+    if (!estimator) throw new Error(`unknown estimator ${p.estimator}`)
+    return opCodeVersion(p.spec.kind, estimator)
+  },
+  compute: (p) => Effect.sync(() => computeOp(p))
+})
+
+/** One layer: its ops' rows composed (deps: the op nodes). */
+export const LayerNode = defineNodeType<LayerParams, LayerSummary, never, OpExecution>({
+  kind: "layer",
+  code: LAYER_CODE,
+  compute: (p, rows) => Effect.sync(() => computeLayer(p, rows))
+})
+
+/** One phase: layer summaries expanded into instances and totalled (deps: the layer nodes). */
+export const ScenarioNode = defineNodeType<ScenarioParams, SimulationResult, never, LayerSummary>({
+  kind: "scenario",
+  code: SCENARIO_CODE,
+  compute: (p, summaries) => Effect.sync(() => computeScenario(p, summaries))
+})
+
 export const opNode = (
   idPrefix: string,
   spec: OpSpec,
   layer_type: string,
   timing: TimingHardware,
   estimator: Estimator
-): GraphNode<OpExecution> => {
-  const params = { spec, hw: timing, estimator: estimator.id }
-  return {
+): GraphNode<OpExecution> =>
+  OpNode.make({
     id: `op:${idPrefix}/${spec.name}`,
-    kind: "op",
     name: `${spec.kind}:${spec.name}`,
-    layer_type,
-    category: spec.category,
-    code: opCodeVersion(spec.kind, estimator),
-    params,
+    params: { spec, hw: timing, estimator: estimator.id },
     deps: [],
-    compute: () => Effect.sync(() => computeOp(params))
-  }
-}
+    attributes: { layer_type, category: spec.category }
+  })
 
 const layerNode = (
   id: string,
@@ -94,19 +117,14 @@ const layerNode = (
   composition: Composition,
   memory: LayerMemory,
   features: Record<string, number>
-): GraphNode<LayerSummary> => {
-  const params: LayerParams = { layer_type, composition, memory, features }
-  return {
+): GraphNode<LayerSummary> =>
+  LayerNode.make({
     id: `layer:${id}`,
-    kind: "layer",
     name,
-    layer_type,
-    code: LAYER_CODE,
-    params,
+    params: { layer_type, composition, memory, features },
     deps: ops,
-    compute: (rows: ReadonlyArray<OpExecution>) => Effect.sync(() => computeLayer(params, rows))
-  }
-}
+    attributes: { layer_type }
+  })
 
 /** Layer node for one layer plan (its op nodes as deps) under a phase. */
 const planLayerNode = (input: PlanInput, idBase: string, label: string, plan: LayerPlan) => {
@@ -125,13 +143,5 @@ export const scenarioNode = (input: PlanInput): GraphNode<SimulationResult> => {
   })
   const instances: ReadonlyArray<Instance> = instancesOf(model)
   const params: ScenarioParams = { phase, instances, kv_tokens: ctx.batch_size * ctx.seq_len }
-  return {
-    id: `scenario:${phase}`,
-    kind: "scenario",
-    name: phase,
-    code: SCENARIO_CODE,
-    params,
-    deps: layerNodes,
-    compute: (summaries: ReadonlyArray<LayerSummary>) => Effect.sync(() => computeScenario(params, summaries))
-  }
+  return ScenarioNode.make({ id: `scenario:${phase}`, name: phase, params, deps: layerNodes })
 }
