@@ -68,3 +68,39 @@ export const coreStrategy = (c: Composition): "serial" | "overlapped" =>
 /** Communication time hidden by the `overlapped` strategy (0 when serial). */
 export const hiddenCommMs = (c: Composition, computeMs: number, commMs: number): number =>
   coreStrategy(c) === "overlapped" ? c.overlap_efficiency * Math.min(computeMs, commMs) : 0
+
+/**
+ * What `--strategy NAME` asks for (on `llmsim run`; `large-ep evaluate` takes the two large-EP
+ * names too): the core roll-up at a micro-batch count, or a deployment model. Asking `run` for a
+ * deployment model's strategy gives exactly what that playbook gives (the same kernel call), so
+ * `run --strategy two-batch-overlap` and `large-ep evaluate` agree on the same scenario.
+ */
+export type StrategyPlan =
+  | { readonly model: "core"; readonly micro_batch?: number }
+  | { readonly model: "large-ep"; readonly two_batch_overlap: boolean }
+  | { readonly model: "afd" }
+
+export const planStrategy = (
+  requested: StrategyName | undefined,
+  microBatch: number | undefined,
+  maxConcurrency: number
+): { readonly ok: true; readonly plan: StrategyPlan } | { readonly ok: false; readonly message: string } => {
+  const core = (m: number | undefined) => ({ ok: true as const, plan: { model: "core" as const, ...(m === undefined ? {} : { micro_batch: m }) } })
+  switch (requested) {
+    case undefined:
+      return core(microBatch)
+    case "serial":
+      return microBatch !== undefined && microBatch >= 2 && maxConcurrency >= 2
+        ? { ok: false, message: `serial runs without overlap, but --micro-batch ${microBatch} on hardware with two streams overlaps (use --strategy overlapped, or drop --micro-batch)` }
+        : core(microBatch)
+    case "overlapped":
+      if (maxConcurrency < 2) return { ok: false, message: `overlapped needs hardware with max_concurrency >= 2 (this hardware has ${maxConcurrency})` }
+      if (microBatch !== undefined && microBatch < 2) return { ok: false, message: `overlapped needs --micro-batch >= 2, got ${microBatch}` }
+      return core(microBatch ?? 2)
+    case "two-batch-overlap":
+    case "serial-micro-batches":
+      return { ok: true, plan: { model: "large-ep", two_batch_overlap: requested === "two-batch-overlap" } }
+    case "afd-pipeline":
+      return { ok: true, plan: { model: "afd" } }
+  }
+}
