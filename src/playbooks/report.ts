@@ -2,7 +2,8 @@
  * Rendering of playbook results: readable tables (default), JSON (the core result plus the
  * playbook's `deployment` and `serving`), and CSV (one row per phase and layer, or per sweep row).
  */
-import { fixed, gb, mega, renderTable } from "../report/table.ts"
+import { fixed, gb, mega } from "../report/format.ts"
+import { renderTable } from "../report/table.ts"
 import type { AfdLayer, AfdPhase } from "./afd.ts"
 import type { AfdPlan, LargeEpDeployment } from "./deployment.ts"
 import type { LargeEpLayer, LargeEpPhase } from "./largeEp.ts"
