@@ -60,3 +60,6 @@ export const renderMarkdownTable = <R = ReadonlyArray<string>>(
 
 /** Headers only, every column left-aligned: for tables of text. */
 export const leftColumns = (...headers: ReadonlyArray<string>): Array<Column> => headers.map((header) => ({ header, align: "left" }))
+
+/** The two columns of a figure list: label left, value right. */
+export const METRIC_VALUE: ReadonlyArray<Column> = [{ header: "metric", align: "left" }, { header: "value" }]
