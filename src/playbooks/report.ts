@@ -113,27 +113,41 @@ const largeEpLayerTable = (p: LargeEpPhase): string =>
 
 const boundLine = (b: Readonly<Record<string, number>>): string => Object.entries(b).map(([k, v]) => `${k} ${fixed(v, 3)} ms`).join(", ")
 
-export const renderLargeEpTable = (r: LargeEpResult): string => {
-  const out: Array<string> = []
-  out.push(`scenario    ${r.scenario}`)
-  out.push(`hardware    ${r.hardware}   playbook large-ep   estimator ${r.estimator}`)
-  out.push(...deploymentLines(r.deployment))
-  out.push(runtimeLine(r.runtime))
+/** Scenario, hardware and the playbook. */
+const headerLines = (r: { scenario: string; hardware: string; estimator: string }, what: string): Array<string> => [
+  `scenario    ${r.scenario}`,
+  `hardware    ${r.hardware}   playbook ${what}   estimator ${r.estimator}`
+]
+
+/**
+ * A playbook result's screen: header, deployment and runtime, one section per evaluated phase,
+ * then the serving table.
+ */
+const playbookScreen = <P>(
+  r: { scenario: string; hardware: string; estimator: string; runtime: PlaybookRuntime },
+  what: string,
+  deployment: ReadonlyArray<string>,
+  phases: { readonly prefill?: P; readonly decode?: P },
+  section: (phase: "prefill" | "decode", p: P) => ReadonlyArray<string>,
+  serving: ReadonlyArray<ReadonlyArray<string>>
+): string => {
+  const out = [...headerLines(r, what), ...deployment, runtimeLine(r.runtime)]
   for (const phase of ["prefill", "decode"] as const) {
-    const p = r.serving.phases[phase]
-    if (!p) continue
-    out.push("")
-    out.push(`== ${phase} step per GPU: ${p.kernel_mode} all-to-all, ${r.deployment.micro_batches} micro-batch(es) of ${fixed(p.micro_batch_size, 2)} sequences ==`)
-    out.push(largeEpLayerTable(p))
-    out.push(`step ${fixed(p.step_ms, 3)} ms (LM head ${fixed(p.lm_head_ms, 3)} ms); time by binding term: ${boundLine(p.bound_ms)} -> bottleneck ${p.bottleneck}; slowest layer ${p.bottleneck_layer}`)
-    out.push("")
-    out.push(memoryTable(p.memory_parts_bytes, { ...r.serving, fits_in_hbm: p.fits_in_hbm, max_batch_per_gpu: p.max_batch_per_gpu }, `== memory per GPU (${phase}): ${p.fits_in_hbm ? "fits" : "DOES NOT FIT"}; max batch per GPU ${p.max_batch_per_gpu} ==`))
+    const p = phases[phase]
+    if (p) out.push("", ...section(phase, p))
   }
-  out.push("")
-  out.push("== serving ==")
-  out.push(renderTable(METRIC_VALUE, servingRows(r.serving)))
+  out.push("", "== serving ==", renderTable(METRIC_VALUE, serving))
   return out.join("\n") + "\n"
 }
+
+export const renderLargeEpTable = (r: LargeEpResult): string =>
+  playbookScreen(r, "large-ep", deploymentLines(r.deployment), r.serving.phases, (phase, p) => [
+    `== ${phase} step per GPU: ${p.kernel_mode} all-to-all, ${r.deployment.micro_batches} micro-batch(es) of ${fixed(p.micro_batch_size, 2)} sequences ==`,
+    largeEpLayerTable(p),
+    `step ${fixed(p.step_ms, 3)} ms (LM head ${fixed(p.lm_head_ms, 3)} ms); time by binding term: ${boundLine(p.bound_ms)} -> bottleneck ${p.bottleneck}; slowest layer ${p.bottleneck_layer}`,
+    "",
+    memoryTable(p.memory_parts_bytes, { ...r.serving, fits_in_hbm: p.fits_in_hbm, max_batch_per_gpu: p.max_batch_per_gpu }, `== memory per GPU (${phase}): ${p.fits_in_hbm ? "fits" : "DOES NOT FIT"}; max batch per GPU ${p.max_batch_per_gpu} ==`)
+  ], servingRows(r.serving))
 
 type Swept = { readonly serving: LargeEpServing | AfdServing }
 
@@ -154,8 +168,7 @@ const sweepFitColumns = <R extends Swept>(perGpu: string): Array<Column<R>> => [
 
 const sweepTable = <R>(r: { scenario: string; hardware: string; estimator: string; runtime: PlaybookRuntime }, what: string, notes: ReadonlyArray<string>, columns: ReadonlyArray<Column<R>>, rows: ReadonlyArray<R>): string =>
   [
-    `scenario    ${r.scenario}`,
-    `hardware    ${r.hardware}   playbook ${what}   estimator ${r.estimator}`,
+    ...headerLines(r, what),
     runtimeLine(r.runtime),
     ...notes,
     "",
@@ -210,35 +223,25 @@ const afdLayerTable = (p: AfdPhase): string =>
     }
   ])
 
-export const renderAfdTable = (r: AfdResult): string => {
-  const out: Array<string> = []
-  out.push(`scenario    ${r.scenario}`)
-  out.push(`hardware    ${r.hardware}   playbook afd   estimator ${r.estimator}`)
-  out.push(...afdDeploymentLines(r.deployment))
-  out.push(runtimeLine(r.runtime))
-  for (const phase of ["prefill", "decode"] as const) {
-    const p = r.serving.phases[phase]
-    if (!p) continue
-    out.push("")
-    out.push(`== ${phase}: pipeline regime ${p.pipeline_regime}, ${r.deployment.micro_batches} micro-batch(es) of ${fixed(p.micro_batch_size, 2)} sequences per attention rank (mb = one micro-batch; * = fell back) ==`)
-    out.push(afdLayerTable(p))
-    out.push(`step ${fixed(p.step_ms, 3)} ms = layers + pipeline fill ${fixed(p.fill_ms, 3)} ms + LM head ${fixed(p.lm_head_ms, 3)} ms; ` +
-      `time by binding term: ${boundLine(p.bound_ms)} -> bottleneck ${p.bottleneck}`)
-    out.push("")
-    out.push(memoryTable(p.memory.attention_gpu, { ...r.serving, fits_in_hbm: p.fits_in_hbm, max_batch_per_gpu: p.max_batch_per_gpu }, `== memory per attention GPU (${phase}) ==`))
-    out.push("")
-    out.push(memoryTable(p.memory.ffn_gpu, { ...r.serving, fits_in_hbm: p.fits_in_hbm, max_batch_per_gpu: p.max_batch_per_gpu }, `== memory per FFN GPU (${phase}) ==`))
-    out.push(`${p.fits_in_hbm ? "both roles fit" : "DOES NOT FIT"} in HBM; max batch per attention GPU ${p.max_batch_per_gpu}`)
-  }
-  out.push("")
-  out.push("== serving ==")
-  out.push(renderTable(METRIC_VALUE, [
+export const renderAfdTable = (r: AfdResult): string =>
+  playbookScreen(r, "afd", afdDeploymentLines(r.deployment), r.serving.phases, (phase, p) => {
+    const fit = { ...r.serving, fits_in_hbm: p.fits_in_hbm, max_batch_per_gpu: p.max_batch_per_gpu }
+    return [
+      `== ${phase}: pipeline regime ${p.pipeline_regime}, ${r.deployment.micro_batches} micro-batch(es) of ${fixed(p.micro_batch_size, 2)} sequences per attention rank (mb = one micro-batch; * = fell back) ==`,
+      afdLayerTable(p),
+      `step ${fixed(p.step_ms, 3)} ms = layers + pipeline fill ${fixed(p.fill_ms, 3)} ms + LM head ${fixed(p.lm_head_ms, 3)} ms; ` +
+      `time by binding term: ${boundLine(p.bound_ms)} -> bottleneck ${p.bottleneck}`,
+      "",
+      memoryTable(p.memory.attention_gpu, fit, `== memory per attention GPU (${phase}) ==`),
+      "",
+      memoryTable(p.memory.ffn_gpu, fit, `== memory per FFN GPU (${phase}) ==`),
+      `${p.fits_in_hbm ? "both roles fit" : "DOES NOT FIT"} in HBM; max batch per attention GPU ${p.max_batch_per_gpu}`
+    ]
+  }, [
     ["instances", `${r.serving.instances} (${r.serving.attention_gpus} attention + ${r.serving.ffn_gpus} FFN GPUs)`],
     ["pipeline regime", r.serving.pipeline_regime],
     ...servingRows(r.serving)
-  ]))
-  return out.join("\n") + "\n"
-}
+  ])
 
 type AfdSweepRow = AfdSweep["instance_sweep"][number]
 
