@@ -104,35 +104,6 @@ const regressionText = (r: Regression): string => {
 export const regressionLines = (diffs: ReadonlyArray<ScenarioDiff>): string =>
   diffs.flatMap((d) => d.regressions.map((r) => `regression: ${d.b.scenario}: ${regressionText(r)}\n`)).join("")
 
-const tableOne = (d: ScenarioDiff, o: RenderOptions): string => {
-  const out: Array<string> = []
-  out.push(`A  ${sideText(d.a)}`)
-  out.push(`B  ${sideText(d.b)}`)
-  out.push("")
-  out.push(`== config changes (${d.config_changes.length}) ==`)
-  out.push(d.config_changes.length === 0
-    ? "no config changes"
-    : renderTable(changeColumns(false), d.config_changes))
-  for (const phase of PHASES) {
-    const p = d.phases[phase]
-    if (!p) continue
-    const layers = d.layers.filter((l) => l.phase === phase)
-    out.push("")
-    out.push(`== ${phase} (per GPU) ==`)
-    out.push(renderTable(METRIC_COLUMNS, metricRows(p)))
-    out.push("")
-    out.push(`== ${phase} layers: ${countStatuses(layers)} ==`)
-    out.push(renderTable(LAYER_COLUMNS, layers))
-  }
-  if (o.gate) {
-    out.push("")
-    out.push(d.regressions.length === 0
-      ? `regression gate (limit ${d.limit_pct}%): pass`
-      : [`regression gate (limit ${d.limit_pct}%): FAIL`, ...d.regressions.map((r) => `  ${regressionText(r)}`)].join("\n"))
-  }
-  return out.join("\n") + "\n"
-}
-
 const mdSide = (s: SideInfo): Array<string> => [
   s.rev === null ? "-" : s.commit === null ? s.rev : `${code(s.rev)} (${code(s.commit.slice(0, 12))})`,
   code(s.scenario),
@@ -140,44 +111,70 @@ const mdSide = (s: SideInfo): Array<string> => [
   `batch ${s.runtime.batch_size}, seq ${s.runtime.seq_len}, ${s.runtime.phase}`
 ]
 
-const markdownOne = (d: ScenarioDiff, o: RenderOptions): string => {
-  const out: Array<string> = []
-  out.push(`### llmsim diff: ${code(d.b.scenario)}`)
-  out.push("")
-  out.push(renderMarkdownTable(leftColumns("", "revision", "scenario", "hardware", "runtime"), [["A", ...mdSide(d.a)], ["B", ...mdSide(d.b)]]))
-  out.push("")
-  out.push(`**Config changes (${d.config_changes.length})**`)
-  out.push("")
-  out.push(d.config_changes.length === 0
-    ? "No config changes."
-    : renderMarkdownTable(changeColumns(true), d.config_changes))
+/** How the terminal and the markdown write each part of a scenario's diff. */
+interface Style {
+  readonly sides: (d: ScenarioDiff) => Array<string>
+  readonly configTitle: (n: number) => Array<string>
+  readonly noConfigChanges: string
+  readonly changeColumns: ReadonlyArray<Column<ConfigChange>>
+  readonly table: <R>(columns: ReadonlyArray<Column<R>>, rows: ReadonlyArray<R>) => string
+  readonly phaseTitle: (phase: string) => Array<string>
+  /** The layer table's title, and what closes it. */
+  readonly layersTitle: (phase: string, counts: string) => Array<string>
+  readonly layersEnd: Array<string>
+  readonly gate: (d: ScenarioDiff) => string
+}
+
+const TERMINAL: Style = {
+  sides: (d) => [`A  ${sideText(d.a)}`, `B  ${sideText(d.b)}`],
+  configTitle: (n) => [`== config changes (${n}) ==`],
+  noConfigChanges: "no config changes",
+  changeColumns: changeColumns(false),
+  table: renderTable,
+  phaseTitle: (phase) => [`== ${phase} (per GPU) ==`],
+  layersTitle: (phase, counts) => [`== ${phase} layers: ${counts} ==`],
+  layersEnd: [],
+  gate: (d) => d.regressions.length === 0
+    ? `regression gate (limit ${d.limit_pct}%): pass`
+    : [`regression gate (limit ${d.limit_pct}%): FAIL`, ...d.regressions.map((r) => `  ${regressionText(r)}`)].join("\n")
+}
+
+const MARKDOWN: Style = {
+  sides: (d) => [
+    `### llmsim diff: ${code(d.b.scenario)}`,
+    "",
+    renderMarkdownTable(leftColumns("", "revision", "scenario", "hardware", "runtime"), [["A", ...mdSide(d.a)], ["B", ...mdSide(d.b)]])
+  ],
+  configTitle: (n) => [`**Config changes (${n})**`, ""],
+  noConfigChanges: "No config changes.",
+  changeColumns: changeColumns(true),
+  table: (columns, rows) => renderMarkdownTable(columns, rows),
+  phaseTitle: (phase) => [`**${phase}** (per GPU)`, ""],
+  layersTitle: (phase, counts) => [`<details><summary>${phase} layers: ${counts}</summary>`, ""],
+  layersEnd: ["", "</details>"],
+  gate: (d) => d.regressions.length === 0
+    ? `**Regression gate (limit ${d.limit_pct}%): passed**`
+    : [`**Regression gate (limit ${d.limit_pct}%): FAILED**`, "", ...d.regressions.map((r) => `- ${regressionText(r)}`)].join("\n")
+}
+
+/** One scenario: sides, config changes, per phase the totals and the layers, the gate verdict. */
+const renderOne = (d: ScenarioDiff, o: RenderOptions, st: Style): string => {
+  const out = [...st.sides(d), "", ...st.configTitle(d.config_changes.length)]
+  out.push(d.config_changes.length === 0 ? st.noConfigChanges : st.table(st.changeColumns, d.config_changes))
   for (const phase of PHASES) {
     const p = d.phases[phase]
     if (!p) continue
     const layers = d.layers.filter((l) => l.phase === phase)
-    out.push("")
-    out.push(`**${phase}** (per GPU)`)
-    out.push("")
-    out.push(renderMarkdownTable(METRIC_COLUMNS, metricRows(p)))
-    out.push("")
-    out.push(`<details><summary>${phase} layers: ${countStatuses(layers)}</summary>`)
-    out.push("")
-    out.push(renderMarkdownTable(LAYER_COLUMNS, layers))
-    out.push("")
-    out.push("</details>")
+    out.push("", ...st.phaseTitle(phase), st.table(METRIC_COLUMNS, metricRows(p)))
+    out.push("", ...st.layersTitle(phase, countStatuses(layers)), st.table(LAYER_COLUMNS, layers), ...st.layersEnd)
   }
-  if (o.gate) {
-    out.push("")
-    out.push(d.regressions.length === 0
-      ? `**Regression gate (limit ${d.limit_pct}%): passed**`
-      : [`**Regression gate (limit ${d.limit_pct}%): FAILED**`, "", ...d.regressions.map((r) => `- ${regressionText(r)}`)].join("\n"))
-  }
+  if (o.gate) out.push("", st.gate(d))
   return out.join("\n") + "\n"
 }
 
 /** JSON: the object for one scenario, an array for several. */
 export const renderDiff = (diffs: ReadonlyArray<ScenarioDiff>, format: DiffFormat, o: RenderOptions): string => {
   if (format === "json") return JSON.stringify(diffs.length === 1 ? diffJson(diffs[0]) : diffs.map(diffJson), null, 2) + "\n"
-  const one = format === "markdown" ? markdownOne : tableOne
-  return diffs.map((d) => one(d, o)).join("\n")
+  const style = format === "markdown" ? MARKDOWN : TERMINAL
+  return diffs.map((d) => renderOne(d, o, style)).join("\n")
 }
