@@ -63,3 +63,6 @@ export const leftColumns = (...headers: ReadonlyArray<string>): Array<Column> =>
 
 /** The two columns of a figure list: label left, value right. */
 export const METRIC_VALUE: ReadonlyArray<Column> = [{ header: "metric", align: "left" }, { header: "value" }]
+
+// The formats most table cells use, importable with the table (as before report/format.ts).
+export { fixed, gb, giga, mega } from "./format.ts"
