@@ -2,19 +2,33 @@
  * Rendering a validation report: a terminal table, JSON, or the markdown of docs/validation.md.
  * Deterministic: no clock, no absolute paths, fixed number formats; ASCII only.
  */
-import { renderTable, type Column } from "../report/table.ts"
+import { ascii, percent as pct, significant as fmt } from "../report/format.ts"
+import { leftColumns, renderMarkdownTable, renderTable, type Column } from "../report/table.ts"
 import { GENERAL_ASSUMPTIONS, INTRO, TIMING_MODEL } from "./assumptions.ts"
-import type { DatasetReport } from "./report.ts"
-import { ascii, fmt, pct } from "./text.ts"
+import type { DatasetReport, ValidationRow } from "./report.ts"
 import type { ValidationReport } from "./validate.ts"
 
 const EFFICIENCY_KEYS = ["compute", "memory", "kernel_latency_us", "tile_m", "tile_n", "interconnect", "nic", "link_latency_us"] as const
 
 export const renderJson = (r: ValidationReport): string => JSON.stringify(r, null, 2) + "\n"
 
-const cols = (left: ReadonlyArray<string>, right: ReadonlyArray<string>): Array<Column> => [
-  ...left.map((header) => ({ header, align: "left" as const })),
-  ...right.map((header) => ({ header, align: "right" as const }))
+/** A compared row: what, where, the prediction, the measurement and the error. */
+const ROW_COLUMNS: ReadonlyArray<Column<ValidationRow>> = [
+  { header: "case", align: "left", format: (x) => x.case },
+  { header: "hardware", align: "left", format: (x) => x.hardware },
+  { header: "unit", align: "left", format: (x) => x.unit },
+  { header: "predicted", format: (x) => fmt(x.predicted) },
+  { header: "measured", format: (x) => fmt(x.measured) },
+  { header: "APE", format: (x) => pct(x.ape) }
+]
+
+/** A dataset's error summary, named by `name`. */
+const summaryColumns = (name: (d: DatasetReport) => string): ReadonlyArray<Column<DatasetReport>> => [
+  { header: "dataset", align: "left", format: name },
+  { header: "rows", format: (d) => String(d.summary.rows) },
+  { header: "median APE", format: (d) => pct(d.summary.median_ape) },
+  { header: "p90 APE", format: (d) => pct(d.summary.p90_ape) },
+  { header: "max APE", format: (d) => pct(d.summary.max_ape) }
 ]
 
 const summaryLine = (d: Pick<DatasetReport, "summary">): string =>
@@ -24,38 +38,30 @@ export const renderText = (r: ValidationReport): string => {
   const out: Array<string> = []
   for (const d of r.datasets) {
     out.push(`== ${d.title} (${d.file}) ==`)
-    out.push(renderTable(
-      cols(["case", "hardware", "unit"], ["predicted", "measured", "APE"]),
-      d.rows.map((x) => [x.case, x.hardware, x.unit, fmt(x.predicted), fmt(x.measured), pct(x.ape)])
-    ).trimEnd())
+    out.push(renderTable(ROW_COLUMNS, d.rows))
     out.push(summaryLine(d))
     for (const h of d.by_hardware) out.push(`  ${h.hardware}: ${summaryLine({ summary: h.summary })}`)
     for (const s of d.skipped) out.push(`not modelled (${s.count}): ${s.reason}`)
     out.push("")
   }
   out.push("== summary ==")
-  out.push(renderTable(
-    cols(["dataset"], ["rows", "median APE", "p90 APE", "max APE"]),
-    r.datasets.map((d) => [d.id, String(d.summary.rows), pct(d.summary.median_ape), pct(d.summary.p90_ape), pct(d.summary.max_ape)])
-  ).trimEnd())
+  out.push(renderTable(summaryColumns((d) => d.id), r.datasets))
   out.push("")
   for (const a of r.acceptance) out.push(`${a.pass ? "PASS" : "FAIL"}  ${a.name}: ${a.value} (required: ${a.requirement})`)
   if (r.efficiency === "none") out.push("(--efficiency none: peak-only roofline, every efficiency constant ignored)")
   return ascii(out.join("\n")) + "\n"
 }
 
-const cell = (s: string): string => ascii(s).replace(/\|/g, "\\|")
-
-const mdTable = (head: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>, align?: ReadonlyArray<"l" | "r">): string => {
-  const sep = head.map((_, i) => ((align?.[i] ?? "l") === "r" ? "---:" : "---"))
-  return [head, sep, ...rows].map((cells) => `| ${cells.map(cell).join(" | ")} |`).join("\n")
-}
+/** Markdown tables here put blanks around the alignment marks (`| --- | ---: |`). */
+const mdTable = <R>(columns: ReadonlyArray<Column<R>>, rows: ReadonlyArray<R>): string => renderMarkdownTable(columns, rows, { rule: "spaced" })
 
 const hardwareTable = (r: ValidationReport): string =>
-  mdTable(
-    ["hardware file", ...EFFICIENCY_KEYS],
-    r.hardware.map((h) => [`configs/hardware/${h.hardware}.yaml`, ...EFFICIENCY_KEYS.map((k) => (h.efficiency[k] === undefined ? "-" : String(h.efficiency[k])))]),
-    ["l", ...EFFICIENCY_KEYS.map(() => "r" as const)]
+  mdTable<ValidationReport["hardware"][number]>(
+    [
+      { header: "hardware file", align: "left", format: (h) => `configs/hardware/${h.hardware}.yaml` },
+      ...EFFICIENCY_KEYS.map((k) => ({ header: k, format: (h: ValidationReport["hardware"][number]) => (h.efficiency[k] === undefined ? "-" : String(h.efficiency[k])) }))
+    ],
+    r.hardware
   )
 
 const datasetSection = (d: DatasetReport): string => {
@@ -67,11 +73,11 @@ const datasetSection = (d: DatasetReport): string => {
     `**${summaryLine(d)}**`,
     ...(d.by_hardware.length > 0 ? ["", `By hardware: ${d.by_hardware.map((h) => `${h.hardware} ${summaryLine({ summary: h.summary })}`).join("; ")}.`] : []),
     "",
-    mdTable(
-      ["case", "hardware", "unit", "predicted", "measured", "APE", "source", "note"],
-      d.rows.map((x) => [x.case, x.hardware, x.unit, fmt(x.predicted), fmt(x.measured), pct(x.ape), x.source, x.note]),
-      ["l", "l", "l", "r", "r", "r", "l", "l"]
-    )
+    mdTable([
+      ...ROW_COLUMNS,
+      { header: "source", align: "left", format: (x) => x.source },
+      { header: "note", align: "left", format: (x) => x.note }
+    ], d.rows)
   ]
   if (d.skipped.length > 0) {
     parts.push("", "Not modelled:", "", ...d.skipped.map((s) => `- ${s.reason} (${s.count} ${s.count === 1 ? "row" : "rows"})`))
@@ -90,15 +96,11 @@ export const renderMarkdown = (r: ValidationReport): string => {
     "",
     "## Summary",
     "",
-    mdTable(
-      ["dataset", "rows", "median APE", "p90 APE", "max APE"],
-      r.datasets.map((d) => [d.title, String(d.summary.rows), pct(d.summary.median_ape), pct(d.summary.p90_ape), pct(d.summary.max_ape)]),
-      ["l", "r", "r", "r", "r"]
-    ),
+    mdTable(summaryColumns((d) => d.title), r.datasets),
     "",
     "## Acceptance",
     "",
-    mdTable(["check", "requirement", "value", "result"], r.acceptance.map((a) => [a.name, a.requirement, a.value, a.pass ? "pass" : "FAIL"])),
+    mdTable(leftColumns("check", "requirement", "value", "result"), r.acceptance.map((a) => [a.name, a.requirement, a.value, a.pass ? "pass" : "FAIL"])),
     "",
     "## Timing model and constants",
     "",

@@ -2,11 +2,25 @@
  * The text report of `llmsim calibrate`: per-row times before and after, the tile candidates,
  * the error summaries and the fitted `efficiency:` block. ASCII only.
  */
-import { renderTable } from "../report/table.ts"
+import { ascii, percent as pct, significant as fmt } from "../report/format.ts"
+import { renderTable, type Column } from "../report/table.ts"
 import type { CalibrationResult } from "./calibrate.ts"
 import type { ErrorSummary } from "./stats.ts"
 import { gemmLabel } from "./gemm.ts"
-import { ascii, fmt, pct } from "./text.ts"
+
+type RowFit = CalibrationResult["rows"][number]
+const apeOf = (us: number, x: RowFit) => pct(Math.abs(us / x.row.measured_us - 1) * 100)
+
+/** Each measured row: the time and error before and after the fit. */
+const ROW_COLUMNS: ReadonlyArray<Column<RowFit>> = [
+  { header: "shape", align: "left", format: (x) => gemmLabel(x.row) },
+  { header: "kind", align: "left", format: (x) => x.row.kind },
+  { header: "measured", unit: "us", format: (x) => fmt(x.row.measured_us) },
+  { header: "before", unit: "us", format: (x) => fmt(x.before_us) },
+  { header: "before APE", format: (x) => apeOf(x.before_us, x) },
+  { header: "after", unit: "us", format: (x) => fmt(x.after_us) },
+  { header: "after APE", format: (x) => apeOf(x.after_us, x) }
+]
 
 const summaryText = (s: CalibrationResult["before_summary"]) => `median ${pct(s.median_ape)}, p90 ${pct(s.p90_ape)}, max ${pct(s.max_ape)}`
 
@@ -18,18 +32,7 @@ export const renderCalibration = (
   loo?: ErrorSummary
 ): string => {
   const lines = [header, ""]
-  lines.push(renderTable(
-    [{ header: "shape", align: "left" }, { header: "kind", align: "left" }, { header: "measured us" }, { header: "before us" }, { header: "before APE" }, { header: "after us" }, { header: "after APE" }],
-    r.rows.map((x) => [
-      gemmLabel(x.row),
-      x.row.kind,
-      fmt(x.row.measured_us),
-      fmt(x.before_us),
-      pct(Math.abs(x.before_us / x.row.measured_us - 1) * 100),
-      fmt(x.after_us),
-      pct(Math.abs(x.after_us / x.row.measured_us - 1) * 100)
-    ])
-  ))
+  lines.push(renderTable(ROW_COLUMNS, r.rows))
   if (r.tiles.length > 0) {
     lines.push("", "tile candidates (log-time loss with their best continuous constants):")
     for (const t of r.tiles) lines.push(`  ${t.tile_m}x${t.tile_n}  ${t.loss.toFixed(4)}`)

@@ -6,6 +6,7 @@ import { Command, Flag } from "effect/cli"
 import { UsageError } from "../config/errors.ts"
 import { loadProject } from "../config/project.ts"
 import { ConfigError } from "../config/errors.ts"
+import { mega } from "../report/format.ts"
 import { collectGarbage, parseAge, parseSize, storeStats } from "../graph/maintenance.ts"
 import { resolveCacheDir } from "../sim/simulate.ts"
 import { verifyStore } from "../graph/verify.ts"
@@ -27,10 +28,10 @@ const cacheDirOf = (flag: Option.Option<string>) =>
 const stats = Command.make("stats", { cacheDir: cacheDirFlag, json: jsonFlag }, Effect.fn(function*(a) {
   const s = storeStats(yield* cacheDirOf(a.cacheDir))
   if (a.json) return yield* writeStdout(JSON.stringify(s, null, 2) + "\n")
-  const kinds = Object.entries(s.by_kind).sort().map(([k, v]) => `  ${k.padEnd(10)} ${String(v.entries).padStart(7)} entries  ${(v.bytes / 1e6).toFixed(3)} MB`)
+  const kinds = Object.entries(s.by_kind).sort().map(([k, v]) => `  ${k.padEnd(10)} ${String(v.entries).padStart(7)} entries  ${mega(v.bytes)} MB`)
   yield* writeStdout([
     `store ${s.dir}`,
-    `${s.entries} entries, ${(s.total_bytes / 1e6).toFixed(3)} MB${s.unreadable ? `, ${s.unreadable} unreadable` : ""}`,
+    `${s.entries} entries, ${mega(s.total_bytes)} MB${s.unreadable ? `, ${s.unreadable} unreadable` : ""}`,
     ...kinds,
     `last used: oldest ${s.oldest_use ?? "-"}, newest ${s.newest_use ?? "-"}`
   ].join("\n") + "\n")
@@ -61,7 +62,7 @@ const gc = Command.make("gc", {
   if (Option.isSome(a.maxAge) && maxAgeMs === undefined) return yield* Effect.fail(new UsageError({ message: `--max-age: expected an age like 7d, 12h or 30m, got "${a.maxAge.value}"` }))
   if (maxSizeBytes === undefined && maxAgeMs === undefined) return yield* Effect.fail(new UsageError({ message: "cache gc needs --max-size and/or --max-age" }))
   const r = collectGarbage(yield* cacheDirOf(a.cacheDir), { ...(maxSizeBytes === undefined ? {} : { maxSizeBytes }), ...(maxAgeMs === undefined ? {} : { maxAgeMs }) })
-  yield* writeStdout(`removed ${r.removed} entries (${(r.removed_bytes / 1e6).toFixed(3)} MB), kept ${r.kept} (${(r.kept_bytes / 1e6).toFixed(3)} MB), ${r.temp_removed} stale temp files\n`)
+  yield* writeStdout(`removed ${r.removed} entries (${mega(r.removed_bytes)} MB), kept ${r.kept} (${mega(r.kept_bytes)} MB), ${r.temp_removed} stale temp files\n`)
 })).pipe(Command.withDescription("Evict entries by last use and total size"))
 
 export const cacheCommand = Command.make("cache").pipe(

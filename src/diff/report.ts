@@ -2,10 +2,12 @@
  * Rendering a diff as a terminal table, JSON, or GitHub-flavoured markdown (for a pull
  * request comment). Pure: text in, text out.
  */
-import { renderTable } from "../report/table.ts"
+import type { Delta } from "../report/delta.ts"
+import { signedFixed } from "../report/format.ts"
+import { leftColumns, renderMarkdownTable, renderTable, type Column } from "../report/table.ts"
 import type { ConfigChange } from "./configDiff.ts"
-import { PHASES, type LayerDiff, type Metric, type PhaseDiff, type Regression } from "./resultDiff.ts"
-import type { ScenarioDiff, SideInfo } from "./types.ts"
+import { PHASES, type LayerDiff, type PhaseDiff, type Regression } from "./resultDiff.ts"
+import { diffJson, type ScenarioDiff, type SideInfo } from "./types.ts"
 
 export type DiffFormat = "table" | "json" | "markdown"
 
@@ -15,37 +17,50 @@ export interface RenderOptions {
 }
 
 type Fmt = (x: number) => string
+const ms: Fmt = (x) => x.toFixed(4)
+const rate: Fmt = (x) => x.toFixed(1)
+const giga: Fmt = (x) => (x / 1e9).toFixed(3)
 
 const METRICS: ReadonlyArray<readonly [keyof PhaseDiff, string, Fmt]> = [
-  ["total_latency_ms", "latency ms", (x) => x.toFixed(4)],
-  ["ttft_ms", "TTFT ms", (x) => x.toFixed(4)],
-  ["tpot_ms", "TPOT ms", (x) => x.toFixed(4)],
-  ["tokens_per_s", "tokens/s (replica)", (x) => x.toFixed(1)],
-  ["total_flops", "GFLOP", (x) => (x / 1e9).toFixed(3)],
-  ["total_bytes", "HBM GB", (x) => (x / 1e9).toFixed(3)],
-  ["total_comm_bytes", "link GB", (x) => (x / 1e9).toFixed(3)],
-  ["peak_memory_bytes", "peak memory GB", (x) => (x / 1e9).toFixed(3)]
+  ["total_latency_ms", "latency ms", ms],
+  ["ttft_ms", "TTFT ms", ms],
+  ["tpot_ms", "TPOT ms", ms],
+  ["tokens_per_s", "tokens/s (replica)", rate],
+  ["total_flops", "GFLOP", giga],
+  ["total_bytes", "HBM GB", giga],
+  ["total_comm_bytes", "link GB", giga],
+  ["peak_memory_bytes", "peak memory GB", giga]
 ]
 
-const signed = (x: number, f: Fmt): string => (x > 0 ? `+${f(x)}` : x < 0 ? `-${f(-x)}` : f(0))
-const pct = (x: number | null): string => (x === null ? "-" : `${signed(x, (v) => v.toFixed(2))}%`)
+const pct = (x: number | null): string => (x === null ? "-" : `${signedFixed(x, (v) => v.toFixed(2))}%`)
 const num = (x: number | null, f: Fmt): string => (x === null ? "-" : f(x))
 
-const metricRows = (p: PhaseDiff): Array<Array<string>> =>
+/** A, B, B - A and the percentage of one figure, in the figure's format. */
+const deltaColumns = <R>(of: (r: R) => Delta, f: (r: R) => Fmt, unit?: string): Array<Column<R>> => [
+  { header: "A", unit, format: (r) => num(of(r).before, f(r)) },
+  { header: "B", unit, format: (r) => num(of(r).after, f(r)) },
+  { header: "delta", unit, format: (r) => signedFixed(of(r).abs, f(r)) },
+  { header: "delta %", format: (r) => pct(of(r).pct) }
+]
+
+interface MetricRow { readonly label: string; readonly f: Fmt; readonly m: Delta }
+
+const metricRows = (p: PhaseDiff): Array<MetricRow> =>
   METRICS.flatMap(([key, label, f]) => {
-    const m = p[key] as Metric | undefined
-    return m ? [[label, num(m.a, f), num(m.b, f), m.delta === null ? "-" : signed(m.delta, f), pct(m.delta_pct)]] : []
+    const m = p[key]
+    return m ? [{ label, f, m }] : []
   })
 
-const layerRows = (rows: ReadonlyArray<LayerDiff>): Array<Array<string>> =>
-  rows.map((l) => [
-    l.layer_name,
-    num(l.a_ms, (x) => x.toFixed(4)),
-    num(l.b_ms, (x) => x.toFixed(4)),
-    l.delta_ms === null ? "-" : signed(l.delta_ms, (x) => x.toFixed(4)),
-    pct(l.delta_pct),
-    l.status
-  ])
+const METRIC_COLUMNS: ReadonlyArray<Column<MetricRow>> = [
+  { header: "metric", align: "left", format: (r) => r.label },
+  ...deltaColumns<MetricRow>((r) => r.m, (r) => r.f)
+]
+
+const LAYER_COLUMNS: ReadonlyArray<Column<LayerDiff>> = [
+  { header: "layer", align: "left", format: (l) => l.layer_name },
+  ...deltaColumns<LayerDiff>((l) => l.latency, () => ms, "ms"),
+  { header: "status", align: "left", format: (l) => l.status }
+]
 
 const valueText = (v: unknown, change: ConfigChange, side: "a" | "b"): string => {
   const absent = (side === "a" && change.change === "added") || (side === "b" && change.change === "removed")
@@ -55,8 +70,15 @@ const valueText = (v: unknown, change: ConfigChange, side: "a" | "b"): string =>
   return text.length > 60 ? `${text.slice(0, 57)}...` : text
 }
 
-const changeRows = (changes: ReadonlyArray<ConfigChange>): Array<Array<string>> =>
-  changes.map((c) => [c.file, c.path === "" ? "(file)" : c.path, valueText(c.a, c, "a"), valueText(c.b, c, "b")])
+const code = (s: string): string => `\`${s}\``
+
+/** File and field in code spans for markdown. */
+const changeColumns = (md: boolean): ReadonlyArray<Column<ConfigChange>> => [
+  { header: "file", align: "left", format: (c) => (md ? code(c.file) : c.file) },
+  { header: "field", align: "left", format: (c) => { const f = c.path === "" ? "(file)" : c.path; return md ? code(f) : f } },
+  { header: "A", align: "left", format: (c) => valueText(c.a, c, "a") },
+  { header: "B", align: "left", format: (c) => valueText(c.b, c, "b") }
+]
 
 const countStatuses = (rows: ReadonlyArray<LayerDiff>): string => {
   const order = ["changed", "unchanged", "added", "removed"] as const
@@ -74,54 +96,13 @@ const sideText = (s: SideInfo): string => {
 }
 
 const regressionText = (r: Regression): string => {
-  const f = r.metric === "tokens_per_s" ? (x: number) => x.toFixed(1) : (x: number) => x.toFixed(4)
+  const f = r.metric === "tokens_per_s" ? rate : ms
   return `${r.phase} ${r.metric} ${f(r.a)} -> ${f(r.b)} (${pct(r.delta_pct)}, limit ${r.limit_pct}%)`
 }
 
 /** One line per regression, for stderr when the gate fails. */
 export const regressionLines = (diffs: ReadonlyArray<ScenarioDiff>): string =>
   diffs.flatMap((d) => d.regressions.map((r) => `regression: ${d.b.scenario}: ${regressionText(r)}\n`)).join("")
-
-const tableOne = (d: ScenarioDiff, o: RenderOptions): string => {
-  const out: Array<string> = []
-  out.push(`A  ${sideText(d.a)}`)
-  out.push(`B  ${sideText(d.b)}`)
-  out.push("")
-  out.push(`== config changes (${d.config_changes.length}) ==`)
-  out.push(d.config_changes.length === 0
-    ? "no config changes"
-    : renderTable([{ header: "file", align: "left" }, { header: "field", align: "left" }, { header: "A", align: "left" }, { header: "B", align: "left" }], changeRows(d.config_changes)))
-  for (const phase of PHASES) {
-    const p = d.phases[phase]
-    if (!p) continue
-    const layers = d.layers.filter((l) => l.phase === phase)
-    out.push("")
-    out.push(`== ${phase} (per GPU) ==`)
-    out.push(renderTable([{ header: "metric", align: "left" }, { header: "A" }, { header: "B" }, { header: "delta" }, { header: "delta %" }], metricRows(p)))
-    out.push("")
-    out.push(`== ${phase} layers: ${countStatuses(layers)} ==`)
-    out.push(renderTable(
-      [{ header: "layer", align: "left" }, { header: "A ms" }, { header: "B ms" }, { header: "delta ms" }, { header: "delta %" }, { header: "status", align: "left" }],
-      layerRows(layers)
-    ))
-  }
-  if (o.gate) {
-    out.push("")
-    out.push(d.regressions.length === 0
-      ? `regression gate (limit ${d.limit_pct}%): pass`
-      : [`regression gate (limit ${d.limit_pct}%): FAIL`, ...d.regressions.map((r) => `  ${regressionText(r)}`)].join("\n"))
-  }
-  return out.join("\n") + "\n"
-}
-
-const cell = (s: string): string => s.replace(/\|/g, "\\|").replace(/\n/g, " ")
-const mdTable = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>, right: ReadonlyArray<boolean>): string =>
-  [
-    `| ${headers.map(cell).join(" | ")} |`,
-    `|${right.map((r) => (r ? "---:" : "---")).join("|")}|`,
-    ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`)
-  ].join("\n")
-const code = (s: string): string => `\`${s}\``
 
 const mdSide = (s: SideInfo): Array<string> => [
   s.rev === null ? "-" : s.commit === null ? s.rev : `${code(s.rev)} (${code(s.commit.slice(0, 12))})`,
@@ -130,44 +111,70 @@ const mdSide = (s: SideInfo): Array<string> => [
   `batch ${s.runtime.batch_size}, seq ${s.runtime.seq_len}, ${s.runtime.phase}`
 ]
 
-const markdownOne = (d: ScenarioDiff, o: RenderOptions): string => {
-  const out: Array<string> = []
-  out.push(`### llmsim diff: ${code(d.b.scenario)}`)
-  out.push("")
-  out.push(mdTable(["", "revision", "scenario", "hardware", "runtime"], [["A", ...mdSide(d.a)], ["B", ...mdSide(d.b)]], [false, false, false, false, false]))
-  out.push("")
-  out.push(`**Config changes (${d.config_changes.length})**`)
-  out.push("")
-  out.push(d.config_changes.length === 0
-    ? "No config changes."
-    : mdTable(["file", "field", "A", "B"], changeRows(d.config_changes).map(([f, p, a, b]) => [code(f), code(p), a, b]), [false, false, false, false]))
+/** How the terminal and the markdown write each part of a scenario's diff. */
+interface Style {
+  readonly sides: (d: ScenarioDiff) => Array<string>
+  readonly configTitle: (n: number) => Array<string>
+  readonly noConfigChanges: string
+  readonly changeColumns: ReadonlyArray<Column<ConfigChange>>
+  readonly table: <R>(columns: ReadonlyArray<Column<R>>, rows: ReadonlyArray<R>) => string
+  readonly phaseTitle: (phase: string) => Array<string>
+  /** The layer table's title, and what closes it. */
+  readonly layersTitle: (phase: string, counts: string) => Array<string>
+  readonly layersEnd: Array<string>
+  readonly gate: (d: ScenarioDiff) => string
+}
+
+const TERMINAL: Style = {
+  sides: (d) => [`A  ${sideText(d.a)}`, `B  ${sideText(d.b)}`],
+  configTitle: (n) => [`== config changes (${n}) ==`],
+  noConfigChanges: "no config changes",
+  changeColumns: changeColumns(false),
+  table: renderTable,
+  phaseTitle: (phase) => [`== ${phase} (per GPU) ==`],
+  layersTitle: (phase, counts) => [`== ${phase} layers: ${counts} ==`],
+  layersEnd: [],
+  gate: (d) => d.regressions.length === 0
+    ? `regression gate (limit ${d.limit_pct}%): pass`
+    : [`regression gate (limit ${d.limit_pct}%): FAIL`, ...d.regressions.map((r) => `  ${regressionText(r)}`)].join("\n")
+}
+
+const MARKDOWN: Style = {
+  sides: (d) => [
+    `### llmsim diff: ${code(d.b.scenario)}`,
+    "",
+    renderMarkdownTable(leftColumns("", "revision", "scenario", "hardware", "runtime"), [["A", ...mdSide(d.a)], ["B", ...mdSide(d.b)]])
+  ],
+  configTitle: (n) => [`**Config changes (${n})**`, ""],
+  noConfigChanges: "No config changes.",
+  changeColumns: changeColumns(true),
+  table: (columns, rows) => renderMarkdownTable(columns, rows),
+  phaseTitle: (phase) => [`**${phase}** (per GPU)`, ""],
+  layersTitle: (phase, counts) => [`<details><summary>${phase} layers: ${counts}</summary>`, ""],
+  layersEnd: ["", "</details>"],
+  gate: (d) => d.regressions.length === 0
+    ? `**Regression gate (limit ${d.limit_pct}%): passed**`
+    : [`**Regression gate (limit ${d.limit_pct}%): FAILED**`, "", ...d.regressions.map((r) => `- ${regressionText(r)}`)].join("\n")
+}
+
+/** One scenario: sides, config changes, per phase the totals and the layers, the gate verdict. */
+const renderOne = (d: ScenarioDiff, o: RenderOptions, st: Style): string => {
+  const out = [...st.sides(d), "", ...st.configTitle(d.config_changes.length)]
+  out.push(d.config_changes.length === 0 ? st.noConfigChanges : st.table(st.changeColumns, d.config_changes))
   for (const phase of PHASES) {
     const p = d.phases[phase]
     if (!p) continue
     const layers = d.layers.filter((l) => l.phase === phase)
-    out.push("")
-    out.push(`**${phase}** (per GPU)`)
-    out.push("")
-    out.push(mdTable(["metric", "A", "B", "delta", "delta %"], metricRows(p), [false, true, true, true, true]))
-    out.push("")
-    out.push(`<details><summary>${phase} layers: ${countStatuses(layers)}</summary>`)
-    out.push("")
-    out.push(mdTable(["layer", "A ms", "B ms", "delta ms", "delta %", "status"], layerRows(layers), [false, true, true, true, true, false]))
-    out.push("")
-    out.push("</details>")
+    out.push("", ...st.phaseTitle(phase), st.table(METRIC_COLUMNS, metricRows(p)))
+    out.push("", ...st.layersTitle(phase, countStatuses(layers)), st.table(LAYER_COLUMNS, layers), ...st.layersEnd)
   }
-  if (o.gate) {
-    out.push("")
-    out.push(d.regressions.length === 0
-      ? `**Regression gate (limit ${d.limit_pct}%): passed**`
-      : [`**Regression gate (limit ${d.limit_pct}%): FAILED**`, "", ...d.regressions.map((r) => `- ${regressionText(r)}`)].join("\n"))
-  }
+  if (o.gate) out.push("", st.gate(d))
   return out.join("\n") + "\n"
 }
 
 /** JSON: the object for one scenario, an array for several. */
 export const renderDiff = (diffs: ReadonlyArray<ScenarioDiff>, format: DiffFormat, o: RenderOptions): string => {
-  if (format === "json") return JSON.stringify(diffs.length === 1 ? diffs[0] : diffs, null, 2) + "\n"
-  const one = format === "markdown" ? markdownOne : tableOne
-  return diffs.map((d) => one(d, o)).join("\n")
+  if (format === "json") return JSON.stringify(diffs.length === 1 ? diffJson(diffs[0]) : diffs.map(diffJson), null, 2) + "\n"
+  const style = format === "markdown" ? MARKDOWN : TERMINAL
+  return diffs.map((d) => renderOne(d, o, style)).join("\n")
 }

@@ -4,37 +4,24 @@
  *
  * The simulator is deterministic, so exact equality is meaningful: a layer is `unchanged` only
  * when its time is bit-for-bit equal on both sides.
+ *
+ * Every figure is a `Delta` from side A (before) to side B (after), with the zero and missing
+ * baseline rule of src/report/delta.ts; the JSON contract names them in src/diff/types.ts.
  */
+import { delta as metric, type Delta } from "../report/delta.ts"
 import type { RunResult, SimulationResult } from "../kernel/records.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
 
-export interface Metric {
-  readonly a: number | null
-  readonly b: number | null
-  /** b - a. */
-  readonly delta: number | null
-  /** 100 * (b - a) / a; null when a is 0 (and b is not) or either side is missing. */
-  readonly delta_pct: number | null
-}
-
-export const metric = (a: number | null | undefined, b: number | null | undefined): Metric => {
-  const x = a ?? null
-  const y = b ?? null
-  if (x === null || y === null) return { a: x, b: y, delta: null, delta_pct: null }
-  const delta = y - x
-  return { a: x, b: y, delta, delta_pct: delta === 0 ? 0 : x === 0 ? null : (100 * delta) / x }
-}
-
 /** Per-phase totals. `tokens_per_s` is prompt tokens/s in prefill and output tokens/s in decode. */
 export interface PhaseDiff {
-  readonly total_latency_ms: Metric
-  readonly total_flops: Metric
-  readonly total_bytes: Metric
-  readonly total_comm_bytes: Metric
-  readonly peak_memory_bytes: Metric
-  readonly ttft_ms?: Metric
-  readonly tpot_ms?: Metric
-  readonly tokens_per_s: Metric
+  readonly total_latency_ms: Delta
+  readonly total_flops: Delta
+  readonly total_bytes: Delta
+  readonly total_comm_bytes: Delta
+  readonly peak_memory_bytes: Delta
+  readonly ttft_ms?: Delta
+  readonly tpot_ms?: Delta
+  readonly tokens_per_s: Delta
 }
 
 export const PHASES: ReadonlyArray<SinglePhase> = ["prefill", "decode"]
@@ -77,11 +64,8 @@ export interface LayerDiff {
   readonly phase: SinglePhase
   readonly layer_name: string
   readonly layer_type: string
-  /** Layer latency (dominant_latency_ms) on side A; null when the layer is only on side B. */
-  readonly a_ms: number | null
-  readonly b_ms: number | null
-  readonly delta_ms: number | null
-  readonly delta_pct: number | null
+  /** Layer latency (dominant_latency_ms) from A to B; a side is null when the layer is only on the other. */
+  readonly latency: Delta
   readonly status: LayerStatus
 }
 
@@ -99,21 +83,18 @@ export const diffLayers = (a: RunResult, b: RunResult): Array<LayerDiff> =>
     const inA = new Set(la.map((l) => l.layer_name))
     const rows: Array<LayerDiff> = la.map((x) => {
       const y = byName.get(x.layer_name)
-      const m = metric(x.dominant_latency_ms, y?.dominant_latency_ms)
+      const latency = metric(x.dominant_latency_ms, y?.dominant_latency_ms)
       return {
         phase,
         layer_name: x.layer_name,
         layer_type: y?.layer_type ?? x.layer_type,
-        a_ms: m.a,
-        b_ms: m.b,
-        delta_ms: m.delta,
-        delta_pct: m.delta_pct,
-        status: y === undefined ? "removed" : m.delta === 0 ? "unchanged" : "changed"
+        latency,
+        status: y === undefined ? "removed" : latency.abs === 0 ? "unchanged" : "changed"
       }
     })
     for (const y of lb) {
       if (inA.has(y.layer_name)) continue
-      rows.push({ phase, layer_name: y.layer_name, layer_type: y.layer_type, a_ms: null, b_ms: y.dominant_latency_ms, delta_ms: null, delta_pct: null, status: "added" })
+      rows.push({ phase, layer_name: y.layer_name, layer_type: y.layer_type, latency: metric(null, y.dominant_latency_ms), status: "added" })
     }
     // Stable sort: equal indexes keep A's rows first.
     return rows.map((r, i) => ({ r, i })).sort((x, y) => layerIndex(x.r.layer_name) - layerIndex(y.r.layer_name) || x.i - y.i).map((x) => x.r)
@@ -138,16 +119,16 @@ export const findRegressions = (phases: Partial<Record<SinglePhase, PhaseDiff>>,
   for (const phase of PHASES) {
     const p = phases[phase]
     if (!p) continue
-    const gated: ReadonlyArray<[Regression["metric"], Metric | undefined, 1 | -1]> = [
+    const gated: ReadonlyArray<[Regression["metric"], Delta | undefined, 1 | -1]> = [
       ["total_latency_ms", p.total_latency_ms, 1],
       ["tpot_ms", p.tpot_ms, 1],
       ["tokens_per_s", p.tokens_per_s, -1]
     ]
     for (const [name, m, sign] of gated) {
-      if (!m || m.a === null || m.b === null) continue
+      if (!m || m.before === null || m.after === null) continue
       // Worse by: the change in the bad direction, in percent of A (infinite from a zero A).
-      const worse = m.delta_pct === null ? (sign * (m.b - m.a) > 0 ? Infinity : 0) : sign * m.delta_pct
-      if (worse > limitPct) out.push({ phase, metric: name, a: m.a, b: m.b, delta_pct: m.delta_pct, limit_pct: limitPct })
+      const worse = m.pct === null ? (sign * (m.after - m.before) > 0 ? Infinity : 0) : sign * m.pct
+      if (worse > limitPct) out.push({ phase, metric: name, a: m.before, b: m.after, delta_pct: m.pct, limit_pct: limitPct })
     }
   }
   return out

@@ -1,6 +1,9 @@
 /**
- * The diff result (the JSON contract of `llmsim diff --format json`, one object per scenario).
+ * The diff result, and its JSON contract (`llmsim diff --format json`, one object per
+ * scenario): each figure's `Delta` is written as { a, b, delta, delta_pct } and a layer's
+ * latency as flat a_ms / b_ms / delta_ms / delta_pct fields.
  */
+import type { Delta } from "../report/delta.ts"
 import type { RunResult } from "../kernel/records.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
 import type { ConfigChange } from "./configDiff.ts"
@@ -29,3 +32,38 @@ export interface ScenarioDiff {
   readonly limit_pct: number
   readonly regressions: ReadonlyArray<Regression>
 }
+
+/** A figure in the JSON: A, B, B - A, and 100 * (B - A) / A (the rule of src/report/delta.ts). */
+export interface MetricJson {
+  readonly a: number | null
+  readonly b: number | null
+  readonly delta: number | null
+  readonly delta_pct: number | null
+}
+
+const metricJson = (d: Delta): MetricJson => ({ a: d.before, b: d.after, delta: d.abs, delta_pct: d.pct })
+
+const layerJson = (l: LayerDiff) => ({
+  phase: l.phase,
+  layer_name: l.layer_name,
+  layer_type: l.layer_type,
+  a_ms: l.latency.before,
+  b_ms: l.latency.after,
+  delta_ms: l.latency.abs,
+  delta_pct: l.latency.pct,
+  status: l.status
+})
+
+/** The JSON object of one scenario's diff (keys in contract order). */
+export const diffJson = (d: ScenarioDiff) => ({
+  a: d.a,
+  b: d.b,
+  config_changes: d.config_changes,
+  phases: Object.fromEntries(Object.entries(d.phases).map(([phase, p]) =>
+    [phase, Object.fromEntries(Object.entries(p).map(([k, m]) => [k, metricJson(m as Delta)]))]
+  )),
+  layers: d.layers.map(layerJson),
+  regression: d.regression,
+  limit_pct: d.limit_pct,
+  regressions: d.regressions
+})

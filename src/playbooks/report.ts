@@ -2,12 +2,13 @@
  * Rendering of playbook results: readable tables (default), JSON (the core result plus the
  * playbook's `deployment` and `serving`), and CSV (one row per phase and layer, or per sweep row).
  */
-import { fixed, gb, mega, renderTable } from "../report/table.ts"
+import { fixed, gb, mega } from "../report/format.ts"
+import { METRIC_VALUE, renderTable, type Column } from "../report/table.ts"
 import type { AfdLayer, AfdPhase } from "./afd.ts"
 import type { AfdPlan, LargeEpDeployment } from "./deployment.ts"
 import type { LargeEpLayer, LargeEpPhase } from "./largeEp.ts"
 import { totalBytes, type MemoryParts } from "./memory.ts"
-import type { AfdResult, AfdSweep, LargeEpResult, LargeEpSweep, PlaybookRuntime } from "./run.ts"
+import type { AfdResult, AfdSweep, EpSweepRow, LargeEpResult, LargeEpSweep, PlaybookRuntime } from "./run.ts"
 import type { AfdServing, LargeEpServing } from "./serving.ts"
 
 export type Format = "table" | "json" | "csv"
@@ -69,75 +70,124 @@ const servingRows = (s: LargeEpServing | AfdServing): Array<Array<string>> => [
   ["bottleneck", `${s.bottleneck} (slowest layer ${s.bottleneck_layer})`]
 ]
 
-const largeEpLayerTable = (p: LargeEpPhase): string => {
-  const sum = (f: (l: LargeEpLayer) => number) => p.layers.reduce((a, l) => a + f(l), 0)
-  const row = (l: LargeEpLayer) => [
-    l.layer_name, l.layer_type, fixed(l.attention_ms, 4), fixed(l.ffn_ms, 4), fixed(l.dispatch_ms, 4), fixed(l.combine_ms, 4), fixed(l.tp_comm_ms, 4),
-    fixed(l.comm_ms, 4), fixed(l.exposed_comm_ms, 4), fixed(l.layer_ms, 4), l.bound, mega(l.nvlink_bytes), mega(l.nic_bytes), fixed(l.load_imbalance, 3)
-  ]
-  return renderTable(
-    [
-      { header: "layer", align: "left" }, { header: "type", align: "left" }, { header: "attention ms" }, { header: "ffn ms" }, { header: "dispatch ms" },
-      { header: "combine ms" }, { header: "tp comm ms" }, { header: "comm ms" }, { header: "exposed comm ms" }, { header: "layer ms" },
-      { header: "bound", align: "left" }, { header: "NVLink MB" }, { header: "NIC MB" }, { header: "imbalance" }
-    ],
-    [
-      ...p.layers.map(row),
-      ["TOTAL", "", fixed(sum((l) => l.attention_ms), 4), fixed(sum((l) => l.ffn_ms), 4), fixed(sum((l) => l.dispatch_ms), 4), fixed(sum((l) => l.combine_ms), 4),
-        fixed(sum((l) => l.tp_comm_ms), 4), fixed(sum((l) => l.comm_ms), 4), fixed(sum((l) => l.exposed_comm_ms), 4), fixed(p.step_ms, 4), "",
-        mega(sum((l) => l.nvlink_bytes)), mega(sum((l) => l.nic_bytes)), ""]
-    ]
-  )
-}
+/** A numeric column of a layer table, blank where the row lacks the figure (the TOTAL row). */
+const num = <L>(header: string, unit: string | undefined, get: (l: L) => number | undefined, f: (x: number) => string): Column<L> =>
+  ({ header, unit, format: (l) => { const x = get(l); return x === undefined ? "" : f(x) } })
+const ms4 = (x: number) => fixed(x, 4)
+const NAME_COLUMNS = <L extends { layer_name?: string; layer_type?: string }>(): Array<Column<L>> => [
+  { header: "layer", align: "left", format: (l) => l.layer_name ?? "" },
+  { header: "type", align: "left", format: (l) => l.layer_type ?? "" }
+]
+const BOUND_COLUMN = <L extends { bound?: string }>(): Column<L> => ({ header: "bound", align: "left", format: (l) => l.bound ?? "" })
+
+/** The TOTAL row: figures summed over the layers (the others left blank). */
+const totalRow = <L extends object>(layers: ReadonlyArray<L>, keys: ReadonlyArray<keyof L & string>): Partial<L> =>
+  Object.fromEntries(keys.map((k) => [k, layers.reduce((a, l) => a + (l[k] as number), 0)])) as Partial<L>
+
+type EpLine = Partial<LargeEpLayer>
+const LARGE_EP_LAYER_COLUMNS: ReadonlyArray<Column<EpLine>> = [
+  ...NAME_COLUMNS<EpLine>(),
+  num("attention", "ms", (l) => l.attention_ms, ms4),
+  num("ffn", "ms", (l) => l.ffn_ms, ms4),
+  num("dispatch", "ms", (l) => l.dispatch_ms, ms4),
+  num("combine", "ms", (l) => l.combine_ms, ms4),
+  num("tp comm", "ms", (l) => l.tp_comm_ms, ms4),
+  num("comm", "ms", (l) => l.comm_ms, ms4),
+  num("exposed comm", "ms", (l) => l.exposed_comm_ms, ms4),
+  num("layer", "ms", (l) => l.layer_ms, ms4),
+  BOUND_COLUMN<EpLine>(),
+  num("NVLink", "MB", (l) => l.nvlink_bytes, mega),
+  num("NIC", "MB", (l) => l.nic_bytes, mega),
+  num("imbalance", undefined, (l) => l.load_imbalance, (x) => fixed(x, 3))
+]
+
+const largeEpLayerTable = (p: LargeEpPhase): string =>
+  renderTable(LARGE_EP_LAYER_COLUMNS, [
+    ...p.layers,
+    {
+      ...totalRow(p.layers, ["attention_ms", "ffn_ms", "dispatch_ms", "combine_ms", "tp_comm_ms", "comm_ms", "exposed_comm_ms", "nvlink_bytes", "nic_bytes"]),
+      layer_name: "TOTAL",
+      layer_ms: p.step_ms
+    }
+  ])
 
 const boundLine = (b: Readonly<Record<string, number>>): string => Object.entries(b).map(([k, v]) => `${k} ${fixed(v, 3)} ms`).join(", ")
 
-export const renderLargeEpTable = (r: LargeEpResult): string => {
-  const out: Array<string> = []
-  out.push(`scenario    ${r.scenario}`)
-  out.push(`hardware    ${r.hardware}   playbook large-ep   estimator ${r.estimator}`)
-  out.push(...deploymentLines(r.deployment))
-  out.push(runtimeLine(r.runtime))
+/** Scenario, hardware and the playbook. */
+const headerLines = (r: { scenario: string; hardware: string; estimator: string }, what: string): Array<string> => [
+  `scenario    ${r.scenario}`,
+  `hardware    ${r.hardware}   playbook ${what}   estimator ${r.estimator}`
+]
+
+/**
+ * A playbook result's screen: header, deployment and runtime, one section per evaluated phase,
+ * then the serving table.
+ */
+const playbookScreen = <P>(
+  r: { scenario: string; hardware: string; estimator: string; runtime: PlaybookRuntime },
+  what: string,
+  deployment: ReadonlyArray<string>,
+  phases: { readonly prefill?: P; readonly decode?: P },
+  section: (phase: "prefill" | "decode", p: P) => ReadonlyArray<string>,
+  serving: ReadonlyArray<ReadonlyArray<string>>
+): string => {
+  const out = [...headerLines(r, what), ...deployment, runtimeLine(r.runtime)]
   for (const phase of ["prefill", "decode"] as const) {
-    const p = r.serving.phases[phase]
-    if (!p) continue
-    out.push("")
-    out.push(`== ${phase} step per GPU: ${p.kernel_mode} all-to-all, ${r.deployment.micro_batches} micro-batch(es) of ${fixed(p.micro_batch_size, 2)} sequences ==`)
-    out.push(largeEpLayerTable(p))
-    out.push(`step ${fixed(p.step_ms, 3)} ms (LM head ${fixed(p.lm_head_ms, 3)} ms); time by binding term: ${boundLine(p.bound_ms)} -> bottleneck ${p.bottleneck}; slowest layer ${p.bottleneck_layer}`)
-    out.push("")
-    out.push(memoryTable(p.memory_parts_bytes, { ...r.serving, fits_in_hbm: p.fits_in_hbm, max_batch_per_gpu: p.max_batch_per_gpu }, `== memory per GPU (${phase}): ${p.fits_in_hbm ? "fits" : "DOES NOT FIT"}; max batch per GPU ${p.max_batch_per_gpu} ==`))
+    const p = phases[phase]
+    if (p) out.push("", ...section(phase, p))
   }
-  out.push("")
-  out.push("== serving ==")
-  out.push(renderTable([{ header: "metric", align: "left" }, { header: "value" }], servingRows(r.serving)))
+  out.push("", "== serving ==", renderTable(METRIC_VALUE, serving))
   return out.join("\n") + "\n"
 }
 
+export const renderLargeEpTable = (r: LargeEpResult): string =>
+  playbookScreen(r, "large-ep", deploymentLines(r.deployment), r.serving.phases, (phase, p) => [
+    `== ${phase} step per GPU: ${p.kernel_mode} all-to-all, ${r.deployment.micro_batches} micro-batch(es) of ${fixed(p.micro_batch_size, 2)} sequences ==`,
+    largeEpLayerTable(p),
+    `step ${fixed(p.step_ms, 3)} ms (LM head ${fixed(p.lm_head_ms, 3)} ms); time by binding term: ${boundLine(p.bound_ms)} -> bottleneck ${p.bottleneck}; slowest layer ${p.bottleneck_layer}`,
+    "",
+    memoryTable(p.memory_parts_bytes, { ...r.serving, fits_in_hbm: p.fits_in_hbm, max_batch_per_gpu: p.max_batch_per_gpu }, `== memory per GPU (${phase}): ${p.fits_in_hbm ? "fits" : "DOES NOT FIT"}; max batch per GPU ${p.max_batch_per_gpu} ==`)
+  ], servingRows(r.serving))
+
+type Swept = { readonly serving: LargeEpServing | AfdServing }
+
+/** Latency and rates of a sweep row: TPOT for a decode sweep, TTFT for prefill. */
+const sweepRateColumns = <R extends Swept>(decode: boolean): Array<Column<R>> => [
+  { header: decode ? "TPOT ms" : "TTFT ms", format: (x) => fixed(decode ? x.serving.tpot_ms : x.serving.ttft_ms, 3) },
+  { header: "tokens/s/GPU", format: (x) => fixed(x.serving.throughput_tokens_per_s_per_gpu, 1) },
+  { header: "tokens/s/node", format: (x) => fixed(x.serving.throughput_tokens_per_s_per_node, 1) }
+]
+
+/** Memory, fit and bottleneck of a sweep row; `perGpu` names the GPU the batch is counted on. */
+const sweepFitColumns = <R extends Swept>(perGpu: string): Array<Column<R>> => [
+  { header: "memory GB/GPU", format: (x) => gb(x.serving.memory_per_gpu_bytes) },
+  { header: "fits", format: (x) => (x.serving.fits_in_hbm ? "yes" : "no") },
+  { header: `max batch/${perGpu}`, format: (x) => String(x.serving.max_batch_per_gpu) },
+  { header: "bottleneck", align: "left", format: (x) => x.serving.bottleneck }
+]
+
+const sweepTable = <R>(r: { scenario: string; hardware: string; estimator: string; runtime: PlaybookRuntime }, what: string, notes: ReadonlyArray<string>, columns: ReadonlyArray<Column<R>>, rows: ReadonlyArray<R>): string =>
+  [
+    ...headerLines(r, what),
+    runtimeLine(r.runtime),
+    ...notes,
+    "",
+    renderTable(columns, rows)
+  ].join("\n") + "\n"
+
 export const renderLargeEpSweepTable = (r: LargeEpSweep): string => {
   const decode = r.ep_sweep[0]?.serving.throughput_kind === "decode_output"
-  const rows = r.ep_sweep.map((x) => {
-    const s = x.serving
-    return [
-      `EP${x.ep}`, String(x.deployment.nodes), String(x.deployment.gpus), String(x.deployment.redundant_experts), fixed(x.experts_per_gpu, 2), String(s.batch_size),
-      fixed(decode ? s.tpot_ms : s.ttft_ms, 3), fixed(s.throughput_tokens_per_s_per_gpu, 1), fixed(s.throughput_tokens_per_s_per_node, 1),
-      gb(s.memory_parts_bytes.routed_expert_weights_bytes), gb(s.memory_per_gpu_bytes), s.fits_in_hbm ? "yes" : "no", String(s.max_batch_per_gpu), s.bottleneck
-    ]
-  })
-  return [
-    `scenario    ${r.scenario}`,
-    `hardware    ${r.hardware}   playbook large-ep (EP sweep)   estimator ${r.estimator}`,
-    runtimeLine(r.runtime),
-    "",
-    renderTable(
-      [
-        { header: "EP", align: "left" }, { header: "nodes" }, { header: "GPUs" }, { header: "redundant" }, { header: "experts/GPU" }, { header: "batch/GPU" },
-        { header: decode ? "TPOT ms" : "TTFT ms" }, { header: "tokens/s/GPU" }, { header: "tokens/s/node" }, { header: "expert GB/GPU" },
-        { header: "memory GB/GPU" }, { header: "fits" }, { header: "max batch/GPU" }, { header: "bottleneck", align: "left" }
-      ],
-      rows
-    )
-  ].join("\n") + "\n"
+  return sweepTable<EpSweepRow>(r, "large-ep (EP sweep)", [], [
+    { header: "EP", align: "left", format: (x) => `EP${x.ep}` },
+    { header: "nodes", format: (x) => String(x.deployment.nodes) },
+    { header: "GPUs", format: (x) => String(x.deployment.gpus) },
+    { header: "redundant", format: (x) => String(x.deployment.redundant_experts) },
+    { header: "experts/GPU", format: (x) => fixed(x.experts_per_gpu, 2) },
+    { header: "batch/GPU", format: (x) => String(x.serving.batch_size) },
+    ...sweepRateColumns<EpSweepRow>(decode),
+    { header: "expert GB/GPU", format: (x) => gb(x.serving.memory_parts_bytes.routed_expert_weights_bytes) },
+    ...sweepFitColumns<EpSweepRow>("GPU")
+  ], r.ep_sweep)
 }
 
 const afdDeploymentLines = (d: AfdPlan): Array<string> => [
@@ -147,84 +197,74 @@ const afdDeploymentLines = (d: AfdPlan): Array<string> => [
   `load imbalance ${imbalanceText(d.load_imbalance)}`
 ]
 
-const afdLayerTable = (p: AfdPhase): string => {
-  const sum = (f: (l: AfdLayer) => number) => p.layers.reduce((a, l) => a + f(l), 0)
-  const row = (l: AfdLayer) => [
-    l.layer_name, l.layer_type, l.regime + (l.regime_fell_back ? "*" : ""), fixed(l.stage_ms.attention, 4), fixed(l.stage_ms.a2f, 4), fixed(l.stage_ms.ffn, 4),
-    fixed(l.stage_ms.f2a, 4), fixed(l.cycle_ms, 4), fixed(l.layer_ms, 4), l.bound, mega(l.a2f_bytes_per_attention_gpu), mega(l.f2a_bytes_per_attention_gpu),
-    mega(l.a2f_bytes_per_ffn_gpu), mega(l.f2a_bytes_per_ffn_gpu)
-  ]
-  return renderTable(
-    [
-      { header: "layer", align: "left" }, { header: "type", align: "left" }, { header: "regime", align: "left" }, { header: "A ms/mb" }, { header: "A->F ms/mb" },
-      { header: "F ms/mb" }, { header: "F->A ms/mb" }, { header: "cycle ms" }, { header: "layer ms" }, { header: "bound", align: "left" },
-      { header: "A->F MB/A-GPU" }, { header: "F->A MB/A-GPU" }, { header: "A->F MB/F-GPU" }, { header: "F->A MB/F-GPU" }
-    ],
-    [
-      ...p.layers.map(row),
-      ["TOTAL", "", "", "", "", "", "", "", fixed(sum((l) => l.layer_ms), 4), "", mega(sum((l) => l.a2f_bytes_per_attention_gpu)),
-        mega(sum((l) => l.f2a_bytes_per_attention_gpu)), mega(sum((l) => l.a2f_bytes_per_ffn_gpu)), mega(sum((l) => l.f2a_bytes_per_ffn_gpu))]
-    ]
-  )
-}
+type AfdLine = Partial<AfdLayer>
+const AFD_LAYER_COLUMNS: ReadonlyArray<Column<AfdLine>> = [
+  ...NAME_COLUMNS<AfdLine>(),
+  { header: "regime", align: "left", format: (l) => (l.regime === undefined ? "" : l.regime + (l.regime_fell_back ? "*" : "")) },
+  num("A", "ms/mb", (l) => l.stage_ms?.attention, ms4),
+  num("A->F", "ms/mb", (l) => l.stage_ms?.a2f, ms4),
+  num("F", "ms/mb", (l) => l.stage_ms?.ffn, ms4),
+  num("F->A", "ms/mb", (l) => l.stage_ms?.f2a, ms4),
+  num("cycle", "ms", (l) => l.cycle_ms, ms4),
+  num("layer", "ms", (l) => l.layer_ms, ms4),
+  BOUND_COLUMN<AfdLine>(),
+  num("A->F", "MB/A-GPU", (l) => l.a2f_bytes_per_attention_gpu, mega),
+  num("F->A", "MB/A-GPU", (l) => l.f2a_bytes_per_attention_gpu, mega),
+  num("A->F", "MB/F-GPU", (l) => l.a2f_bytes_per_ffn_gpu, mega),
+  num("F->A", "MB/F-GPU", (l) => l.f2a_bytes_per_ffn_gpu, mega)
+]
 
-export const renderAfdTable = (r: AfdResult): string => {
-  const out: Array<string> = []
-  out.push(`scenario    ${r.scenario}`)
-  out.push(`hardware    ${r.hardware}   playbook afd   estimator ${r.estimator}`)
-  out.push(...afdDeploymentLines(r.deployment))
-  out.push(runtimeLine(r.runtime))
-  for (const phase of ["prefill", "decode"] as const) {
-    const p = r.serving.phases[phase]
-    if (!p) continue
-    out.push("")
-    out.push(`== ${phase}: pipeline regime ${p.pipeline_regime}, ${r.deployment.micro_batches} micro-batch(es) of ${fixed(p.micro_batch_size, 2)} sequences per attention rank (mb = one micro-batch; * = fell back) ==`)
-    out.push(afdLayerTable(p))
-    out.push(`step ${fixed(p.step_ms, 3)} ms = layers + pipeline fill ${fixed(p.fill_ms, 3)} ms + LM head ${fixed(p.lm_head_ms, 3)} ms; ` +
-      `time by binding term: ${boundLine(p.bound_ms)} -> bottleneck ${p.bottleneck}`)
-    out.push("")
-    out.push(memoryTable(p.memory.attention_gpu, { ...r.serving, fits_in_hbm: p.fits_in_hbm, max_batch_per_gpu: p.max_batch_per_gpu }, `== memory per attention GPU (${phase}) ==`))
-    out.push("")
-    out.push(memoryTable(p.memory.ffn_gpu, { ...r.serving, fits_in_hbm: p.fits_in_hbm, max_batch_per_gpu: p.max_batch_per_gpu }, `== memory per FFN GPU (${phase}) ==`))
-    out.push(`${p.fits_in_hbm ? "both roles fit" : "DOES NOT FIT"} in HBM; max batch per attention GPU ${p.max_batch_per_gpu}`)
-  }
-  out.push("")
-  out.push("== serving ==")
-  out.push(renderTable([{ header: "metric", align: "left" }, { header: "value" }], [
+const afdLayerTable = (p: AfdPhase): string =>
+  renderTable(AFD_LAYER_COLUMNS, [
+    ...p.layers,
+    {
+      ...totalRow(p.layers, ["layer_ms", "a2f_bytes_per_attention_gpu", "f2a_bytes_per_attention_gpu", "a2f_bytes_per_ffn_gpu", "f2a_bytes_per_ffn_gpu"]),
+      layer_name: "TOTAL"
+    }
+  ])
+
+export const renderAfdTable = (r: AfdResult): string =>
+  playbookScreen(r, "afd", afdDeploymentLines(r.deployment), r.serving.phases, (phase, p) => {
+    const fit = { ...r.serving, fits_in_hbm: p.fits_in_hbm, max_batch_per_gpu: p.max_batch_per_gpu }
+    return [
+      `== ${phase}: pipeline regime ${p.pipeline_regime}, ${r.deployment.micro_batches} micro-batch(es) of ${fixed(p.micro_batch_size, 2)} sequences per attention rank (mb = one micro-batch; * = fell back) ==`,
+      afdLayerTable(p),
+      `step ${fixed(p.step_ms, 3)} ms = layers + pipeline fill ${fixed(p.fill_ms, 3)} ms + LM head ${fixed(p.lm_head_ms, 3)} ms; ` +
+      `time by binding term: ${boundLine(p.bound_ms)} -> bottleneck ${p.bottleneck}`,
+      "",
+      memoryTable(p.memory.attention_gpu, fit, `== memory per attention GPU (${phase}) ==`),
+      "",
+      memoryTable(p.memory.ffn_gpu, fit, `== memory per FFN GPU (${phase}) ==`),
+      `${p.fits_in_hbm ? "both roles fit" : "DOES NOT FIT"} in HBM; max batch per attention GPU ${p.max_batch_per_gpu}`
+    ]
+  }, [
     ["instances", `${r.serving.instances} (${r.serving.attention_gpus} attention + ${r.serving.ffn_gpus} FFN GPUs)`],
     ["pipeline regime", r.serving.pipeline_regime],
     ...servingRows(r.serving)
-  ]))
-  return out.join("\n") + "\n"
+  ])
+
+type AfdSweepRow = AfdSweep["instance_sweep"][number]
+
+/** One micro-batch through the first MoE layer (else the first layer) of the decode (else prefill) step. */
+const sweptMoe = (x: AfdSweepRow): AfdLayer => {
+  const p = (x.serving.phases.decode ?? x.serving.phases.prefill)!
+  return p.layers.find((l) => l.layer_type === "moe_layer") ?? p.layers[0]
 }
 
 export const renderAfdSweepTable = (r: AfdSweep): string => {
   const decode = r.instance_sweep[0]?.serving.throughput_kind === "decode_output"
-  const rows = r.instance_sweep.map((x) => {
-    const s = x.serving
-    const p = (s.phases.decode ?? s.phases.prefill)!
-    const moe = p.layers.find((l) => l.layer_type === "moe_layer") ?? p.layers[0]
-    return [
-      x.instances, String(s.attention_gpus), String(s.ffn_gpus), String(s.batch_size), s.pipeline_regime, fixed(moe.stage_ms.attention, 4), fixed(moe.stage_ms.ffn, 4),
-      fixed(moe.stage_ms.a2f + moe.stage_ms.f2a, 4), fixed(decode ? s.tpot_ms : s.ttft_ms, 3), fixed(s.throughput_tokens_per_s_per_gpu, 1),
-      fixed(s.throughput_tokens_per_s_per_node, 1), gb(s.memory_per_gpu_bytes), s.fits_in_hbm ? "yes" : "no", String(s.max_batch_per_gpu), s.bottleneck
-    ]
-  })
-  return [
-    `scenario    ${r.scenario}`,
-    `hardware    ${r.hardware}   playbook afd (instance sweep)   estimator ${r.estimator}`,
-    runtimeLine(r.runtime),
-    "(A, F and transfer ms: one micro-batch through one MoE layer)",
-    "",
-    renderTable(
-      [
-        { header: "instances", align: "left" }, { header: "A GPUs" }, { header: "F GPUs" }, { header: "batch/A-GPU" }, { header: "regime", align: "left" },
-        { header: "A ms" }, { header: "F ms" }, { header: "transfer ms" }, { header: decode ? "TPOT ms" : "TTFT ms" }, { header: "tokens/s/GPU" },
-        { header: "tokens/s/node" }, { header: "memory GB/GPU" }, { header: "fits" }, { header: "max batch/A-GPU" }, { header: "bottleneck", align: "left" }
-      ],
-      rows
-    )
-  ].join("\n") + "\n"
+  return sweepTable<AfdSweepRow>(r, "afd (instance sweep)", ["(A, F and transfer ms: one micro-batch through one MoE layer)"], [
+    { header: "instances", align: "left", format: (x) => x.instances },
+    { header: "A GPUs", format: (x) => String(x.serving.attention_gpus) },
+    { header: "F GPUs", format: (x) => String(x.serving.ffn_gpus) },
+    { header: "batch/A-GPU", format: (x) => String(x.serving.batch_size) },
+    { header: "regime", align: "left", format: (x) => x.serving.pipeline_regime },
+    { header: "A ms", format: (x) => fixed(sweptMoe(x).stage_ms.attention, 4) },
+    { header: "F ms", format: (x) => fixed(sweptMoe(x).stage_ms.ffn, 4) },
+    { header: "transfer ms", format: (x) => { const m = sweptMoe(x); return fixed(m.stage_ms.a2f + m.stage_ms.f2a, 4) } },
+    ...sweepRateColumns<AfdSweepRow>(decode),
+    ...sweepFitColumns<AfdSweepRow>("A-GPU")
+  ], r.instance_sweep)
 }
 
 const csv = (columns: ReadonlyArray<string>, rows: ReadonlyArray<object>): string =>

@@ -1,93 +1,18 @@
 /**
- * Rendering of a run result as table, JSON or CSV.
+ * The run screen: a result as table, JSON or CSV. `llmsim run` prints it; watch prints the same
+ * header, phase sections and serving table with change columns (`changes` options), so the two
+ * screens cannot drift apart.
  */
-import type { RunResult, SimulationResult } from "../kernel/records.ts"
-import { fixed, gb, giga, mega, renderTable } from "./table.ts"
+import type { LayerExecution, RunResult, ServingSummary, SimulationResult } from "../kernel/records.ts"
+import type { SinglePhase } from "../schema/runtime.ts"
+import type { Delta } from "./delta.ts"
+import { fixed, gb, giga, mega, signedCompact } from "./format.ts"
+import { renderTable, type Column } from "./table.ts"
 
 export type Format = "table" | "json" | "csv"
 
-const phaseTable = (r: SimulationResult): string => {
-  const rows = r.layers.map((l) => [
-    l.layer_name,
-    l.layer_type,
-    giga(l.flops),
-    mega(l.bytes_read + l.bytes_written),
-    mega(l.comm_bytes),
-    fixed(l.compute_time_ms, 4),
-    fixed(l.memory_time_ms, 4),
-    fixed(l.comm_time_ms, 4),
-    fixed(l.dominant_latency_ms, 4),
-    l.bound
-  ])
-  rows.push([
-    "TOTAL",
-    "",
-    giga(r.total_flops),
-    mega(r.total_bytes),
-    mega(r.total_comm_bytes),
-    fixed(r.layers.reduce((a, l) => a + l.compute_time_ms, 0), 4),
-    fixed(r.layers.reduce((a, l) => a + l.memory_time_ms, 0), 4),
-    fixed(r.layers.reduce((a, l) => a + l.comm_time_ms, 0), 4),
-    fixed(r.total_latency_ms, 4),
-    ""
-  ])
-  return renderTable(
-    [
-      { header: "layer", align: "left" },
-      { header: "type", align: "left" },
-      { header: "GFLOP" },
-      { header: "HBM MB" },
-      { header: "link MB" },
-      { header: "compute ms" },
-      { header: "memory ms" },
-      { header: "comm ms" },
-      { header: "dominant ms" },
-      { header: "bound", align: "left" }
-    ],
-    rows
-  )
-}
-
-export const renderRunTable = (res: RunResult): string => {
-  const out: Array<string> = []
-  const p = res.parallelism
-  out.push(`scenario  ${res.scenario}`)
-  out.push(`hardware  ${res.hardware}   layout tp=${p.tp} dp=${p.dp} ep=${p.ep} (${res.serving.gpus} GPUs)   estimator ${res.estimator}`)
-  out.push(`runtime   batch_size=${res.runtime.batch_size} seq_len=${res.runtime.seq_len} phase=${res.runtime.phase}` +
-    (res.runtime.micro_batch ? ` micro_batch=${res.runtime.micro_batch}` : ""))
-  for (const phase of ["prefill", "decode"] as const) {
-    const r = res.phases[phase]
-    if (!r) continue
-    out.push("")
-    out.push(`== ${phase} (per GPU) ==`)
-    out.push(phaseTable(r))
-    const bottleneck = r.layers.find((l) => l.layer_name === r.bottleneck_layer)
-    out.push(`bottleneck layer: ${r.bottleneck_layer} (${fixed(bottleneck?.dominant_latency_ms, 4)} ms, ${bottleneck?.bound}-bound)`)
-    out.push(`peak memory per GPU: ${gb(r.peak_memory_bytes)} GB = weights ${gb(r.memory.weights_bytes)} + KV cache ${gb(r.memory.kv_cache_bytes)} + activations ${gb(r.memory.activation_bytes)}; HBM ${gb(res.serving.hbm_bytes_per_gpu)} GB -> ${r.peak_memory_bytes <= res.serving.hbm_bytes_per_gpu ? "fits" : "DOES NOT FIT"}`)
-  }
-  const s = res.serving
-  out.push("")
-  out.push("== serving ==")
-  out.push(renderTable(
-    [{ header: "metric", align: "left" }, { header: "value" }],
-    [
-      ["TTFT ms", fixed(s.ttft_ms, 3)],
-      ["TPOT ms", fixed(s.tpot_ms, 3)],
-      ["decode tokens/s (replica)", fixed(s.throughput_tokens_per_s, 1)],
-      ["decode tokens/s per GPU", fixed(s.throughput_tokens_per_s_per_gpu, 1)],
-      ["prefill tokens/s (replica)", fixed(s.prefill_throughput_tokens_per_s, 1)],
-      ["peak memory per GPU GB", gb(s.peak_memory_bytes)],
-      ["HBM per GPU GB", gb(s.hbm_bytes_per_gpu)],
-      ["fits in HBM", s.fits_in_hbm ? "yes" : "no"]
-    ]
-  ))
-  return out.join("\n") + "\n"
-}
-
-const CSV_COLUMNS = [
-  "phase",
-  "layer_name",
-  "layer_type",
+/** The per-layer figures the table and the CSV show, in CSV order. */
+export const LAYER_FIGURES = [
   "flops",
   "bytes_read",
   "bytes_written",
@@ -95,10 +20,208 @@ const CSV_COLUMNS = [
   "compute_time_ms",
   "memory_time_ms",
   "comm_time_ms",
-  "dominant_latency_ms",
-  "estimated_execution_time_ms",
-  "bound"
-] as const
+  "dominant_latency_ms"
+] as const satisfies ReadonlyArray<keyof LayerExecution>
+
+/** Changes since a previous result, per layer (in the result's order), for the whole phase and its peak memory. */
+export interface PhaseChanges {
+  /** `*` changed, `+` new, ` ` same; `latency` undefined leaves the change cells empty. */
+  readonly layers: ReadonlyArray<{ readonly mark: string; readonly latency: Delta | undefined }>
+  readonly total_latency_ms: Delta
+  readonly peak_memory_bytes: Delta
+  /** Layers of the previous result that are gone. */
+  readonly removed: ReadonlyArray<string>
+}
+
+export interface PhaseOptions {
+  /**
+   * Adds a change mark column and latency change columns (watch). The screen stays as narrow as
+   * the run table: the compute / memory / comm breakdown columns and the memory breakdown give
+   * way to the changes.
+   */
+  readonly changes?: PhaseChanges
+}
+
+/** One row of a phase table: a layer or the TOTAL. */
+interface LayerLine {
+  readonly mark: string
+  readonly name: string
+  readonly type: string
+  readonly flops: number
+  readonly bytes: number
+  readonly comm_bytes: number
+  readonly compute_ms: number
+  readonly memory_ms: number
+  readonly comm_ms: number
+  readonly dominant_ms: number
+  readonly latency: Delta | undefined
+  readonly bound: string
+}
+
+type LineColumn = Column<LayerLine>
+const ms4 = (x: number) => fixed(x, 4)
+const MARK: LineColumn = { header: " ", align: "left", format: (l) => l.mark }
+const HEAD: ReadonlyArray<LineColumn> = [
+  { header: "layer", align: "left", format: (l) => l.name },
+  { header: "type", align: "left", format: (l) => l.type },
+  { header: "GFLOP", format: (l) => giga(l.flops) },
+  { header: "HBM", unit: "MB", format: (l) => mega(l.bytes) },
+  { header: "link", unit: "MB", format: (l) => mega(l.comm_bytes) }
+]
+const BREAKDOWN: ReadonlyArray<LineColumn> = [
+  { header: "compute", unit: "ms", format: (l) => ms4(l.compute_ms) },
+  { header: "memory", unit: "ms", format: (l) => ms4(l.memory_ms) },
+  { header: "comm", unit: "ms", format: (l) => ms4(l.comm_ms) }
+]
+const DOMINANT: LineColumn = { header: "dominant", unit: "ms", format: (l) => ms4(l.dominant_ms) }
+const CHANGE: ReadonlyArray<LineColumn> = [
+  { header: "delta", unit: "ms", format: (l) => signedCompact(l.latency?.abs, 4) },
+  { header: "delta %", format: (l) => signedCompact(l.latency?.pct, 2, "%") }
+]
+const BOUND: LineColumn = { header: "bound", align: "left", format: (l) => l.bound }
+
+const sum = (r: SimulationResult, f: (l: LayerExecution) => number) => r.layers.reduce((a, l) => a + f(l), 0)
+
+/** The layer table of one phase, with its TOTAL row. */
+export const renderPhaseTable = (r: SimulationResult, o: PhaseOptions = {}): string => {
+  const c = o.changes
+  const lines: Array<LayerLine> = r.layers.map((l, i) => ({
+    mark: c?.layers[i].mark ?? "",
+    name: l.layer_name,
+    type: l.layer_type,
+    flops: l.flops,
+    bytes: l.bytes_read + l.bytes_written,
+    comm_bytes: l.comm_bytes,
+    compute_ms: l.compute_time_ms,
+    memory_ms: l.memory_time_ms,
+    comm_ms: l.comm_time_ms,
+    dominant_ms: l.dominant_latency_ms,
+    latency: c?.layers[i].latency,
+    bound: l.bound
+  }))
+  lines.push({
+    mark: c?.total_latency_ms.abs ? "*" : " ",
+    name: "TOTAL",
+    type: "",
+    flops: r.total_flops,
+    bytes: r.total_bytes,
+    comm_bytes: r.total_comm_bytes,
+    compute_ms: sum(r, (l) => l.compute_time_ms),
+    memory_ms: sum(r, (l) => l.memory_time_ms),
+    comm_ms: sum(r, (l) => l.comm_time_ms),
+    dominant_ms: r.total_latency_ms,
+    latency: c?.total_latency_ms,
+    bound: ""
+  })
+  const columns = c ? [MARK, ...HEAD, DOMINANT, ...CHANGE, BOUND] : [...HEAD, ...BREAKDOWN, DOMINANT, BOUND]
+  return renderTable(columns, lines)
+}
+
+/** A phase section: title, layer table, bottleneck and peak memory against HBM. */
+export const renderPhase = (phase: SinglePhase, r: SimulationResult, hbm: number, o: PhaseOptions = {}): Array<string> => {
+  const bottleneck = r.layers.find((l) => l.layer_name === r.bottleneck_layer)
+  const peak = r.peak_memory_bytes
+  const change = o.changes?.peak_memory_bytes.abs
+  const detail = o.changes
+    ? (change ? ` (${signedCompact(change / 1e9, 2)} GB)` : "")
+    : ` = weights ${gb(r.memory.weights_bytes)} + KV cache ${gb(r.memory.kv_cache_bytes)} + activations ${gb(r.memory.activation_bytes)}`
+  const out = [
+    `== ${phase} (per GPU) ==`,
+    renderPhaseTable(r, o),
+    `bottleneck layer: ${r.bottleneck_layer} (${fixed(bottleneck?.dominant_latency_ms, 4)} ms, ${bottleneck?.bound}-bound)`,
+    `peak memory per GPU: ${gb(peak)} GB${detail}; HBM ${gb(hbm)} GB -> ${peak <= hbm ? "fits" : "DOES NOT FIT"}`
+  ]
+  const removed = o.changes?.removed ?? []
+  if (removed.length > 0) out.push(`removed since the previous result: ${removed.join(", ")}`)
+  return out
+}
+
+/** The serving figures with a change (watch compares them), in table order. */
+export const SERVING_FIGURES = [
+  "ttft_ms",
+  "tpot_ms",
+  "throughput_tokens_per_s",
+  "throughput_tokens_per_s_per_gpu",
+  "prefill_throughput_tokens_per_s",
+  "peak_memory_bytes"
+] as const satisfies ReadonlyArray<keyof ServingSummary>
+
+export type ServingFigure = typeof SERVING_FIGURES[number]
+
+/** Label and decimals of each figure; peak memory is shown in GB (`digits` of the GB value). */
+const SERVING_ROWS: Readonly<Record<ServingFigure, readonly [string, number]>> = {
+  ttft_ms: ["TTFT ms", 3],
+  tpot_ms: ["TPOT ms", 3],
+  throughput_tokens_per_s: ["decode tokens/s (replica)", 1],
+  throughput_tokens_per_s_per_gpu: ["decode tokens/s per GPU", 1],
+  prefill_throughput_tokens_per_s: ["prefill tokens/s (replica)", 1],
+  peak_memory_bytes: ["peak memory per GPU GB", 2]
+}
+
+interface ServingLine {
+  readonly label: string
+  readonly value: string
+  readonly change?: { readonly abs: number | null; readonly pct: number | null; readonly digits: number }
+  readonly mark: string
+}
+
+export interface ServingOptions {
+  /** Adds a change mark column and change columns (watch); the HBM size row, which a save cannot move alone, is left out. */
+  readonly changes?: Readonly<Record<ServingFigure, Delta>>
+}
+
+export const renderServingTable = (s: ServingSummary, o: ServingOptions = {}): string => {
+  const c = o.changes
+  const lines: Array<ServingLine> = SERVING_FIGURES.map((k) => {
+    const [label, digits] = SERVING_ROWS[k]
+    const x = s[k]
+    const value = k === "peak_memory_bytes" ? (x === null ? "-" : gb(x)) : fixed(x, digits)
+    const d = c?.[k]
+    const abs = d?.abs ?? null
+    return {
+      label,
+      value,
+      mark: abs ? "*" : " ",
+      change: { abs: k === "peak_memory_bytes" && abs !== null ? abs / 1e9 : abs, pct: d?.pct ?? null, digits }
+    }
+  })
+  if (!c) lines.push({ label: "HBM per GPU GB", value: gb(s.hbm_bytes_per_gpu), mark: " " })
+  lines.push({ label: "fits in HBM", value: s.fits_in_hbm ? "yes" : "no", mark: " " })
+  const columns: Array<Column<ServingLine>> = [
+    { header: "metric", align: "left", format: (l) => l.label },
+    { header: "value", format: (l) => l.value }
+  ]
+  if (!c) return renderTable(columns, lines)
+  return renderTable([
+    { header: " ", align: "left", format: (l) => l.mark },
+    ...columns,
+    { header: "delta", format: (l) => (l.change ? signedCompact(l.change.abs, l.change.digits) : "") },
+    { header: "delta %", format: (l) => (l.change ? signedCompact(l.change.pct, 2, "%") : "") }
+  ], lines)
+}
+
+/** Scenario, hardware and layout, runtime. */
+export const runHeader = (res: RunResult): Array<string> => {
+  const p = res.parallelism
+  return [
+    `scenario  ${res.scenario}`,
+    `hardware  ${res.hardware}   layout tp=${p.tp} dp=${p.dp} ep=${p.ep} (${res.serving.gpus} GPUs)   estimator ${res.estimator}`,
+    `runtime   batch_size=${res.runtime.batch_size} seq_len=${res.runtime.seq_len} phase=${res.runtime.phase}` +
+    (res.runtime.micro_batch ? ` micro_batch=${res.runtime.micro_batch}` : "")
+  ]
+}
+
+export const renderRunTable = (res: RunResult): string => {
+  const out = runHeader(res)
+  for (const phase of ["prefill", "decode"] as const) {
+    const r = res.phases[phase]
+    if (r) out.push("", ...renderPhase(phase, r, res.serving.hbm_bytes_per_gpu))
+  }
+  out.push("", "== serving ==", renderServingTable(res.serving))
+  return out.join("\n") + "\n"
+}
+
+const CSV_COLUMNS = ["phase", "layer_name", "layer_type", ...LAYER_FIGURES, "estimated_execution_time_ms", "bound"] as const
 
 export const renderRunCsv = (res: RunResult): string => {
   const lines: Array<string> = [CSV_COLUMNS.join(",")]

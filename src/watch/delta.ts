@@ -1,32 +1,19 @@
 /**
  * A result compared with the previous good one: per layer (matched by `layer_name`), per phase
- * total and for the serving summary. Pure; both the screen and the JSON events render it.
+ * total and for the serving summary, each a `Delta` (src/report/delta.ts: the rule for a zero or
+ * missing baseline). Pure; both the screen and the JSON events render it.
  */
-import type { LayerExecution, RunResult, ServingSummary, SimulationResult } from "../kernel/records.ts"
+import { delta, type Delta } from "../report/delta.ts"
+import { LAYER_FIGURES, SERVING_FIGURES, type ServingFigure } from "../report/run.ts"
+import type { LayerExecution, RunResult, SimulationResult } from "../kernel/records.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
-
-export interface Change {
-  readonly now: number | null
-  /** Undefined on the first result of a session, or for a layer or phase that is new. */
-  readonly before: number | null | undefined
-  /** now - before; undefined when either side is missing. */
-  readonly delta: number | undefined
-  /** Relative change in percent; undefined when before is missing or 0. */
-  readonly percent: number | undefined
-}
-
-export const change = (now: number | null, before: number | null | undefined): Change => {
-  const comparable = now !== null && before !== null && before !== undefined
-  const delta = comparable ? now - before : undefined
-  return { now, before, delta, percent: comparable && before !== 0 ? (100 * (delta as number)) / before : undefined }
-}
 
 /** `same`: equal to the previous result (or no previous result); `changed`: any figure moved. */
 export type RowStatus = "same" | "changed" | "new"
 
 export interface LayerRow {
   readonly layer: LayerExecution
-  readonly latency: Change
+  readonly latency: Delta
   readonly status: RowStatus
 }
 
@@ -36,41 +23,23 @@ export interface PhaseComparison {
   readonly rows: ReadonlyArray<LayerRow>
   /** Layer names in the previous result that are gone. */
   readonly removed: ReadonlyArray<string>
-  readonly total_latency_ms: Change
-  readonly total_flops: Change
-  readonly total_bytes: Change
-  readonly total_comm_bytes: Change
-  readonly peak_memory_bytes: Change
+  readonly total_latency_ms: Delta
+  readonly total_flops: Delta
+  readonly total_bytes: Delta
+  readonly total_comm_bytes: Delta
+  readonly peak_memory_bytes: Delta
 }
-
-export const SERVING_FIGURES = [
-  "ttft_ms",
-  "tpot_ms",
-  "throughput_tokens_per_s",
-  "throughput_tokens_per_s_per_gpu",
-  "prefill_throughput_tokens_per_s",
-  "peak_memory_bytes"
-] as const satisfies ReadonlyArray<keyof ServingSummary>
-
-export type ServingFigure = typeof SERVING_FIGURES[number]
 
 export interface Comparison {
   readonly result: RunResult
   readonly first: boolean
   readonly phases: ReadonlyArray<PhaseComparison>
-  readonly serving: Readonly<Record<ServingFigure, Change>>
+  readonly serving: Readonly<Record<ServingFigure, Delta>>
 }
 
 /** The figures a layer row is compared on (what the table shows, and what feeds them). */
-const LAYER_FIGURES = [
-  "flops",
-  "bytes_read",
-  "bytes_written",
-  "comm_bytes",
-  "compute_time_ms",
-  "memory_time_ms",
-  "comm_time_ms",
-  "dominant_latency_ms",
+const COMPARED = [
+  ...LAYER_FIGURES,
   "weight_bytes",
   "kv_cache_bytes_per_token",
   "activation_bytes"
@@ -80,8 +49,8 @@ const comparePhase = (phase: SinglePhase, now: SimulationResult, before: Simulat
   const previous = new Map((before?.layers ?? []).map((l) => [l.layer_name, l]))
   const rows = now.layers.map((layer): LayerRow => {
     const old = previous.get(layer.layer_name)
-    const status: RowStatus = first ? "same" : old === undefined ? "new" : LAYER_FIGURES.some((k) => layer[k] !== old[k]) ? "changed" : "same"
-    return { layer, latency: change(layer.dominant_latency_ms, old?.dominant_latency_ms), status }
+    const status: RowStatus = first ? "same" : old === undefined ? "new" : COMPARED.some((k) => layer[k] !== old[k]) ? "changed" : "same"
+    return { layer, latency: delta(old?.dominant_latency_ms, layer.dominant_latency_ms), status }
   })
   const current = new Set(now.layers.map((l) => l.layer_name))
   return {
@@ -89,11 +58,11 @@ const comparePhase = (phase: SinglePhase, now: SimulationResult, before: Simulat
     result: now,
     rows,
     removed: [...previous.keys()].filter((n) => !current.has(n)),
-    total_latency_ms: change(now.total_latency_ms, before?.total_latency_ms),
-    total_flops: change(now.total_flops, before?.total_flops),
-    total_bytes: change(now.total_bytes, before?.total_bytes),
-    total_comm_bytes: change(now.total_comm_bytes, before?.total_comm_bytes),
-    peak_memory_bytes: change(now.peak_memory_bytes, before?.peak_memory_bytes)
+    total_latency_ms: delta(before?.total_latency_ms, now.total_latency_ms),
+    total_flops: delta(before?.total_flops, now.total_flops),
+    total_bytes: delta(before?.total_bytes, now.total_bytes),
+    total_comm_bytes: delta(before?.total_comm_bytes, now.total_comm_bytes),
+    peak_memory_bytes: delta(before?.peak_memory_bytes, now.peak_memory_bytes)
   }
 }
 
@@ -104,7 +73,7 @@ export const compare = (now: RunResult, before: RunResult | undefined): Comparis
     if (r !== undefined) phases.push(comparePhase(phase, r, before?.phases[phase], before === undefined))
   }
   const serving = Object.fromEntries(
-    SERVING_FIGURES.map((k) => [k, change(now.serving[k], before?.serving[k])])
-  ) as Record<ServingFigure, Change>
+    SERVING_FIGURES.map((k) => [k, delta(before?.serving[k], now.serving[k])])
+  ) as Record<ServingFigure, Delta>
   return { result: now, first: before === undefined, phases, serving }
 }
