@@ -4,22 +4,20 @@
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { UsageError } from "../config/errors.ts"
-import { loadProject } from "../config/project.ts"
-import { ConfigError } from "../config/errors.ts"
+import { appLayer } from "../app/services.ts"
 import { collectGarbage, parseAge, parseSize, storeStats } from "../graph/maintenance.ts"
-import { resolveCacheDir } from "../sim/simulate.ts"
+import { Store } from "../graph/store.ts"
 import { verifyStore } from "../sim/verifyStore.ts"
 import { writeStdout } from "./output.ts"
 
 const cacheDirFlag = Flag.String("cache-dir").pipe(Flag.withDescription("Result store folder"), Flag.optional)
 const jsonFlag = Flag.Boolean("json").pipe(Flag.withDescription("Machine-readable output"), Flag.withDefault(false))
 
+/** The store folder, resolved by the app's Store layer like every other command's. */
 const cacheDirOf = (flag: Option.Option<string>) =>
-  Effect.gen(function*() {
-    const project = yield* Effect.promise(() => loadProject(process.cwd()))
-    if (project instanceof ConfigError) return yield* Effect.fail(project)
-    return resolveCacheDir(project, Option.getOrUndefined(flag))
-  })
+  Effect.map(Store, (store) => store.dir!).pipe(
+    Effect.provide(appLayer({ cwd: process.cwd(), ...(Option.isSome(flag) ? { cacheDir: flag.value } : {}), noCache: false }))
+  )
 
 const stats = Command.make("stats", { cacheDir: cacheDirFlag, json: jsonFlag }, Effect.fn(function*(a) {
   const s = storeStats(yield* cacheDirOf(a.cacheDir))

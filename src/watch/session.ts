@@ -6,14 +6,15 @@
  * folders of the files it read, print, then re-read those files: a save that landed between
  * the read and the watcher being ready would otherwise be missed.
  */
-import { Clock, Effect, FileSystem, Queue, type Scope } from "effect"
+import { Clock, Effect, FileSystem, Layer, Queue, type Scope } from "effect"
 import * as path from "node:path"
+import { Project, storeLayer } from "../app/services.ts"
+import { resolveScenarioPath, type RunOptions } from "../app/session.ts"
 import type { ConfigError, UsageError } from "../config/errors.ts"
 import { displayPath } from "../config/load.ts"
 import { CONFIG_FILE, findProjectRoot } from "../config/project.ts"
-import { diskStore, noStore } from "../graph/store.ts"
+import { Store } from "../graph/store.ts"
 import type { RunResult } from "../sim/records.ts"
-import { resolveCacheDir, resolveScenarioPath, type RunOptions } from "../sim/simulate.ts"
 import { triggers, watchSetOf, type WatchSet } from "./affected.ts"
 import { compare } from "./delta.ts"
 import type { WatcherError } from "./errors.ts"
@@ -43,14 +44,16 @@ const isInside = (dir: string) => (file: string) => file === dir || file.startsW
 export const watchSession = (o: WatchOptions): Effect.Effect<never, WatcherError | ConfigError | UsageError, FileSystem.FileSystem | Scope.Scope> =>
   Effect.gen(function*() {
     const { root } = findProjectRoot(o.run.cwd)
+    // Watched even while it does not exist: creating it changes the runtime defaults.
     const configFile = path.join(root, CONFIG_FILE)
-    const project = yield* reloadProject(root, configFile, new Map())
-    const scenarioFile = yield* resolveScenarioPath(project, o.run.cwd, o.run.scenario)
+    const project = yield* reloadProject({ cwd: path.resolve(o.run.cwd), root, configFile: undefined, config: {} }, configFile, new Map())
+    const scenarioFile = yield* resolveScenarioPath(project, o.run.scenario)
     // The store folder is fixed for the session; llmsim.config.ts edits change runtime defaults.
-    const cacheDir = o.run.noCache ? undefined : resolveCacheDir(project, o.run.cacheDir)
-    const store = memoryStore(cacheDir === undefined ? noStore : diskStore(cacheDir))
+    const disk = yield* Effect.provide(Store.useSync((s) => s), storeLayer(o.run).pipe(Layer.provide(Layer.succeed(Project, project))))
+    const cacheDir = disk.dir
+    const store = memoryStore(disk)
     const fsys = yield* FileSystem.FileSystem
-    const target: WatchTarget = { root, scenarioFile, configFile, options: o.run, store }
+    const target: WatchTarget = { project, scenarioFile, configFile, options: o.run, store }
     const always = [scenarioFile, configFile]
 
     const folders = yield* makeFolderWatch({
