@@ -14,7 +14,7 @@ export interface RuntimeOverrides {
   readonly tokens_per_expert?: number
 }
 
-export const DEFAULT_RUNTIME = { batch_size: 1, seq_len: 1024, phase: "both" as Phase }
+const DEFAULT_RUNTIME = { batch_size: 1, seq_len: 1024, phase: "both" as Phase }
 
 export const resolveRuntime = (project: ProjectShape, loaded: LoadedScenario, o: RuntimeOverrides) => {
   const s = loaded.spec.runtime ?? {}

@@ -33,7 +33,7 @@ export interface StoreOptions {
 }
 
 /** `--cache-dir` (a flag: from the current directory), else `cacheDir` in the config (from the root), else `<root>/cache`. */
-export const resolveCacheDir = (project: ProjectShape, flag: string | undefined): string =>
+const resolveCacheDir = (project: ProjectShape, flag: string | undefined): string =>
   flag !== undefined ? resolvePath("flag", flag, project) : resolvePath("file", project.config.cacheDir ?? "cache", project)
 
 export const storeLayer = (o: StoreOptions): Layer.Layer<Store, never, Project> =>

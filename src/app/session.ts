@@ -78,7 +78,7 @@ export const openSession = (scenarioFile: string, overrides: RuntimeOverrides) =
   })
 
 /** Resolve the scenario path, then open the session on it. */
-export const loadSession = (scenario: string | undefined, overrides: RuntimeOverrides) =>
+const loadSession = (scenario: string | undefined, overrides: RuntimeOverrides) =>
   Effect.gen(function*() {
     const file = yield* resolveScenarioPath(yield* Project, scenario)
     return yield* openSession(file, overrides)

@@ -39,7 +39,7 @@ const toUsage = (e: { readonly message: string }) => new UsageError({ message: e
 /** Validate and calibrate read configs and never write the store. */
 const withProject = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, appLayer({ cwd: process.cwd(), noCache: true }))
 
-export const validateCommand = Command.make("validate", {
+const validateCommand = Command.make("validate", {
   reference: Flag.String("reference").pipe(
     Flag.withDescription("Reference data folder (default: <project root>/../shared/reference)"),
     Flag.optional
@@ -92,7 +92,7 @@ const readText = (file: string, what: string) =>
     return yield* fsys.readFileString(file).pipe(Effect.mapError(() => new UsageError({ message: `${what} not found or unreadable: ${file}` })))
   })
 
-export const calibrateCommand = Command.make("calibrate", {
+const calibrateCommand = Command.make("calibrate", {
   hardware: Argument.String("hardware").pipe(Argument.withDescription("Hardware YAML whose constants to fit (configs/hardware/*.yaml)")),
   data: Flag.String("data").pipe(Flag.withDescription(
     "CSV of measured GEMM kernels with the reference files' columns: m (or m_per_group), n, k, optional num_groups, " +

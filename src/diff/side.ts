@@ -37,7 +37,7 @@ export interface Side {
 }
 
 /** `abs` as a `/`-separated path from the repository top; undefined outside the repository. */
-export const repoPathOf = (repo: GitRepo, root: string, abs: string): string | undefined => {
+const repoPathOf = (repo: GitRepo, root: string, abs: string): string | undefined => {
   const rel = path.relative(root, abs)
   if (path.isAbsolute(rel)) return undefined
   const p = path.posix.normalize(repo.prefix + rel.split(path.sep).join("/"))
@@ -48,7 +48,7 @@ const notFound = (method: string, p: string, where: string) =>
   PlatformError.systemError({ _tag: "NotFound", module: "FileSystem", method, pathOrDescriptor: p, description: `no such file ${where}` })
 
 /** A FileSystem whose reads under the repository come from `commit`. */
-export const revisionFileSystem = (
+const revisionFileSystem = (
   base: FileSystem.FileSystem,
   repo: GitRepo,
   root: string,

@@ -27,7 +27,7 @@ import { schedule, type Batch } from "./schedule.ts"
 import { makeFolderWatch } from "./watcher.ts"
 
 /** Quiet window after the last save before evaluating (vitest's WATCHER_DEBOUNCE). */
-export const QUIET_MS = 100
+const QUIET_MS = 100
 
 export interface WatchOptions {
   readonly run: RunOptions
