@@ -12,7 +12,7 @@ import { Context, Layer } from "effect"
 import type { ConfigError } from "../config/errors.ts"
 import { loadProject, type ProjectShape } from "../config/project.ts"
 import { makeEvaluator, type Evaluator as GraphEvaluator } from "../graph/evaluator.ts"
-import { diskStore, noStore, Store } from "../graph/store.ts"
+import { diskStore, noStore, Store, type StoreShape } from "../graph/store.ts"
 import { resolvePath } from "./paths.ts"
 
 export class Project extends Context.Service<Project, ProjectShape>()("llmsim/app/Project") {
@@ -36,8 +36,10 @@ export interface StoreOptions {
 const resolveCacheDir = (project: ProjectShape, flag: string | undefined): string =>
   flag !== undefined ? resolvePath("flag", flag, project) : resolvePath("file", project.config.cacheDir ?? "cache", project)
 
-export const storeLayer = (o: StoreOptions): Layer.Layer<Store, never, Project> =>
-  Layer.effect(Store, Project.useSync((project) => (o.noCache ? noStore : diskStore(resolveCacheDir(project, o.cacheDir)))))
+/** The disk store at the resolved folder, or none with --no-cache. */
+export const storeFor = (project: ProjectShape, o: StoreOptions): StoreShape => (o.noCache ? noStore : diskStore(resolveCacheDir(project, o.cacheDir)))
+
+const storeLayer = (o: StoreOptions): Layer.Layer<Store, never, Project> => Layer.effect(Store, Project.useSync((project) => storeFor(project, o)))
 
 export interface AppOptions extends StoreOptions {
   readonly cwd: string

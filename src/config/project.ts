@@ -53,8 +53,9 @@ export interface ProjectShape {
   readonly config: ProjectConfig
 }
 
-const configError = (file: string, message: string) =>
-  new ConfigError({ issues: [{ file, line: 1, col: 1, path: "default", message }] })
+/** `at`: "default" when the module loaded but its default export is not a valid config. */
+const configError = (file: string, at: "" | "default", message: string) =>
+  new ConfigError({ issues: [{ file, line: 1, col: 1, path: at, message }] })
 
 /**
  * Import and validate `llmsim.config.ts` (Node strips its types). `version` is appended to the
@@ -66,10 +67,10 @@ export const importProjectConfig = (configFile: string, version?: string): Effec
     const url = pathToFileURL(configFile).href + (version === undefined ? "" : `?v=${version}`)
     const mod = yield* Effect.tryPromise({
       try: () => import(url),
-      catch: (e) => configError(configFile, `cannot load: ${String(e)}`)
+      catch: (e) => configError(configFile, "", `cannot load: ${String(e)}`)
     })
     return yield* Schema.decodeUnknownEffect(ProjectConfig)(mod.default ?? {}, { errors: "all", onExcessProperty: "error" }).pipe(
-      Effect.mapError((e) => configError(configFile, `invalid project config: ${e.message}`))
+      Effect.mapError((e) => configError(configFile, "default", `invalid project config: ${e.message}`))
     )
   })
 

@@ -6,21 +6,19 @@
  * folders of the files it read, print, then re-read those files: a save that landed between
  * the read and the watcher being ready would otherwise be missed.
  */
-import { Clock, Effect, FileSystem, Layer, Queue, type Scope } from "effect"
+import { Clock, Effect, FileSystem, Queue, type Scope } from "effect"
 import * as path from "node:path"
-import { Project, storeLayer } from "../app/services.ts"
+import { storeFor } from "../app/services.ts"
 import { resolveScenarioPath, type RunOptions } from "../app/session.ts"
 import type { ConfigError, UsageError } from "../config/errors.ts"
 import { displayPath } from "../config/load.ts"
-import { CONFIG_FILE, findProjectRoot } from "../config/project.ts"
-import { Store } from "../graph/store.ts"
+import { CONFIG_FILE, loadProject } from "../config/project.ts"
 import type { RunResult } from "../sim/records.ts"
 import { triggers, watchSetOf, type WatchSet } from "./affected.ts"
 import { compare } from "./delta.ts"
 import type { WatcherError } from "./errors.ts"
 import { evaluate, type WatchTarget } from "./evaluate.ts"
 import { memoryStore } from "./memoryStore.ts"
-import { reloadProject } from "./project.ts"
 import { changedSince } from "./reads.ts"
 import type { Reporter } from "./reporter.ts"
 import { schedule, type Batch } from "./schedule.ts"
@@ -43,13 +41,13 @@ const isInside = (dir: string) => (file: string) => file === dir || file.startsW
  */
 export const watchSession = (o: WatchOptions): Effect.Effect<never, WatcherError | ConfigError | UsageError, FileSystem.FileSystem | Scope.Scope> =>
   Effect.gen(function*() {
-    const { root } = findProjectRoot(o.run.cwd)
+    const project = yield* loadProject(o.run.cwd)
+    const { root } = project
     // Watched even while it does not exist: creating it changes the runtime defaults.
-    const configFile = path.join(root, CONFIG_FILE)
-    const project = yield* reloadProject({ cwd: path.resolve(o.run.cwd), root, configFile: undefined, config: {} }, configFile, new Map())
+    const configFile = project.configFile ?? path.join(root, CONFIG_FILE)
     const scenarioFile = yield* resolveScenarioPath(project, o.run.scenario)
     // The store folder is fixed for the session; llmsim.config.ts edits change runtime defaults.
-    const disk = yield* Effect.provide(Store.useSync((s) => s), storeLayer(o.run).pipe(Layer.provide(Layer.succeed(Project, project))))
+    const disk = storeFor(project, o.run)
     const cacheDir = disk.dir
     const store = memoryStore(disk)
     const fsys = yield* FileSystem.FileSystem
