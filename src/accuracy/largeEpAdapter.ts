@@ -4,10 +4,10 @@
  * latencies out. Resolution errors (a deployment the playbook rejects) are returned as text.
  */
 import type { LoadedScenario } from "../config/load.ts"
-import type { ScenarioBase } from "../kernel/layout.ts"
 import { modelOf } from "../kernel/model.ts"
 import { resolveLargeEp } from "../playbooks/deployment.ts"
 import { largeEpDecode, largeEpPhase, type PlaybookInput } from "../playbooks/largeEp.ts"
+import { scenarioBase } from "../sim/simulate.ts"
 import { analyticEstimator } from "../timing/estimator.ts"
 import { timingHardware, type EfficiencyMode } from "../timing/roofline.ts"
 
@@ -27,13 +27,7 @@ export interface LargeEpSystem {
 export const largeEpSystem = (loaded: LoadedScenario, mode: EfficiencyMode): LargeEpSystem | string => {
   const model = modelOf(loaded)
   const input: PlaybookInput = { model, hardware: loaded.hardware, timing: timingHardware(loaded.hardware, mode), estimator: analyticEstimator }
-  const base: ScenarioBase = {
-    deployment: loaded.spec.deployment ?? {},
-    ...(loaded.spec.parallelism === undefined ? {} : { parallelism: loaded.spec.parallelism }),
-    ...(loaded.spec.runtime?.micro_batch === undefined ? {} : { micro_batch: loaded.spec.runtime.micro_batch }),
-    precision: model.precision
-  }
-  const r = resolveLargeEp(model, loaded.hardware, base, {})
+  const r = resolveLargeEp(model, loaded.hardware, scenarioBase(loaded, model), {})
   if (!r.ok) return `deployment rejected: ${r.problem.message}`
   const d = r.value
   const imbalance = typeof d.load_imbalance === "object" ? "measured expert loads" : String(d.load_imbalance)

@@ -5,13 +5,14 @@
  * (loadValidationInputs: finds the reference folder, reads the files, decodes the hardware files
  * and the DeepSeek-V3 scenario through the project's loaders).
  */
-import { Effect, FileSystem, Layer } from "effect"
+import { Effect, FileSystem } from "effect"
 import * as path from "node:path"
+import { resolvePath } from "../app/paths.ts"
+import { Evaluator, Project } from "../app/services.ts"
 import { ConfigError } from "../config/errors.ts"
 import { displayPath, loadScenario, type LoadedScenario } from "../config/load.ts"
+import type { ProjectShape } from "../config/project.ts"
 import { decodeYamlText } from "../config/yamlFile.ts"
-import { makeEvaluator } from "../graph/evaluator.ts"
-import { layerNone } from "../graph/store.ts"
 import { HardwareSpec } from "../schema/hardware.ts"
 import { DEFAULT_PRECISION } from "../schema/scenario.ts"
 import type { EfficiencyMode } from "../timing/roofline.ts"
@@ -149,9 +150,9 @@ const deepseekInputs = (text: string, ds: DeepSeekScenarios, hardware: HardwareS
   }
 }
 
-/** `--reference DIR`, else `<project root>/../shared/reference`. */
-export const referenceDir = (root: string, flag: string | undefined, cwd: string): string =>
-  flag === undefined ? path.resolve(root, "..", "shared", "reference") : path.resolve(cwd, flag)
+/** `--reference DIR` (a flag: from the current directory), else `<project root>/../shared/reference`. */
+export const referenceDir = (project: ProjectShape, flag: string | undefined): string =>
+  flag === undefined ? path.resolve(project.root, "..", "shared", "reference") : resolvePath("flag", flag, project)
 
 const readFile = (dir: string, name: string) =>
   Effect.gen(function*() {
@@ -162,7 +163,7 @@ const readFile = (dir: string, name: string) =>
   })
 
 /** Every hardware file in `<root>/configs/hardware`, by base name. */
-export const loadHardwareDir = (root: string) =>
+const loadHardwareDir = (root: string) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const dir = path.join(root, "configs", "hardware")
@@ -179,9 +180,9 @@ export const loadHardwareDir = (root: string) =>
   })
 
 /** The DeepSeek-V3 model of the shipped scenario (layers, LM head, precision, hardware file), and DeepSeek's units. */
-export const loadDeepSeek = (root: string) =>
+const loadDeepSeek = (root: string) =>
   Effect.gen(function*() {
-    const evaluator = yield* makeEvaluator
+    const evaluator = yield* Evaluator
     const fs = yield* FileSystem.FileSystem
     const loaded = yield* loadScenario(evaluator, root, path.join(root, DEEPSEEK_SCENARIO))
     const present = (f: string) => fs.exists(path.join(root, f)).pipe(Effect.orElseSucceed(() => false))
@@ -199,10 +200,12 @@ export const loadDeepSeek = (root: string) =>
       ...(units === undefined ? {} : { units })
     }
     return out
-  }).pipe(Effect.provide(layerNone))
+  })
 
-export const loadValidationInputs = (root: string, referenceFolder: string) =>
+/** The reference files, the project's hardware files and its DeepSeek-V3 scenario (through the Evaluator service). */
+export const loadValidationInputs = (referenceFolder: string) =>
   Effect.gen(function*() {
+    const { root } = yield* Project
     const fs = yield* FileSystem.FileSystem
     const exists = yield* fs.exists(referenceFolder).pipe(Effect.orElseSucceed(() => false))
     if (!exists) {

@@ -10,13 +10,13 @@
  * (least squares on log time) and prints the fitted `efficiency:` block with the error before
  * and after.
  */
-import { Effect, FileSystem, Option } from "effect"
+import { Effect, FileSystem, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import * as fs from "node:fs"
 import * as path from "node:path"
+import { firstExisting, pathCandidates, resolvePath } from "../app/paths.ts"
+import { appLayer, Project } from "../app/services.ts"
 import { ConfigError, UsageError } from "../config/errors.ts"
 import { displayPath } from "../config/load.ts"
-import { findProjectRoot } from "../config/project.ts"
 import { decodeYamlText } from "../config/yamlFile.ts"
 import { calibrate, DEFAULT_TILES, efficiencyBlock, FITTABLE, leaveOneOut, type Fittable } from "../accuracy/calibrate.ts"
 import { renderCalibration } from "../accuracy/renderCalibration.ts"
@@ -25,6 +25,7 @@ import { gemmMeasurements } from "../accuracy/gemm.ts"
 import { renderJson, renderMarkdown, renderText } from "../accuracy/render.ts"
 import { buildReport, loadValidationInputs, referenceDir } from "../accuracy/validate.ts"
 import { HardwareSpec } from "../schema/hardware.ts"
+import { documented, parsedWith } from "./flags.ts"
 import { emit } from "./output.ts"
 
 const efficiencyFlag = Flag.Literals("efficiency", ["hardware", "none"]).pipe(
@@ -35,7 +36,10 @@ const outFlag = Flag.String("out").pipe(Flag.withDescription("Write to FILE inst
 
 const toUsage = (e: { readonly message: string }) => new UsageError({ message: e.message })
 
-export const validateCommand = Command.make("validate", {
+/** Validate and calibrate read configs and never write the store. */
+const withProject = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, appLayer({ cwd: process.cwd(), noCache: true }))
+
+const validateCommand = Command.make("validate", {
   reference: Flag.String("reference").pipe(
     Flag.withDescription("Reference data folder (default: <project root>/../shared/reference)"),
     Flag.optional
@@ -44,10 +48,8 @@ export const validateCommand = Command.make("validate", {
   out: outFlag,
   efficiency: efficiencyFlag
 }, Effect.fn(function*(a) {
-  const cwd = process.cwd()
-  const root = findProjectRoot(cwd).root
-  const dir = referenceDir(root, Option.getOrUndefined(a.reference), cwd)
-  const inputs = yield* loadValidationInputs(root, dir).pipe(Effect.catchTag("ReferenceDataError", (e) => Effect.fail(toUsage(e))))
+  const dir = referenceDir(yield* Project, Option.getOrUndefined(a.reference))
+  const inputs = yield* loadValidationInputs(dir).pipe(Effect.catchTag("ReferenceDataError", (e) => Effect.fail(toUsage(e))))
   const report = buildReport(inputs, a.efficiency)
   const text = a.format === "json" ? renderJson(report) : a.format === "markdown" ? renderMarkdown(report) : renderText(report)
   yield* emit(text, Option.getOrUndefined(a.out))
@@ -55,38 +57,34 @@ export const validateCommand = Command.make("validate", {
   if (a.efficiency === "hardware" && failed.length > 0) {
     return yield* Effect.fail(new UsageError({ message: `accuracy acceptance failed: ${failed.map((c) => `${c.name}: ${c.value} (required ${c.requirement})`).join("; ")}` }))
   }
-})).pipe(
-  Command.withDescription("Compare predictions with published kernel and system measurements (median / p90 error per dataset)"),
-  Command.withExamples([
-    { command: "llmsim validate", description: "Every dataset, as a table" },
-    { command: "llmsim validate --format markdown --out docs/validation.md", description: "Regenerate the committed report" },
-    { command: "llmsim validate --efficiency none", description: "How far the peak-only roofline is off" }
-  ])
-)
+}, withProject)).pipe(documented("Compare predictions with published kernel and system measurements (median / p90 error per dataset)", [
+  ["llmsim validate", "Every dataset, as a table"],
+  ["llmsim validate --format markdown --out docs/validation.md", "Regenerate the committed report"],
+  ["llmsim validate --efficiency none", "How far the peak-only roofline is off"]
+]))
 
-const parseWhere = (items: ReadonlyArray<string>) =>
-  Effect.forEach(items, (w) => {
-    const i = w.indexOf("=")
-    return i <= 0 ? Effect.fail(new UsageError({ message: `--where: expected COLUMN=VALUE, got "${w}"` })) : Effect.succeed([w.slice(0, i), w.slice(i + 1)] as const)
-  })
+const parseWhere = (w: string): Result.Result<readonly [string, string], string> => {
+  const i = w.indexOf("=")
+  return i <= 0 ? Result.fail(`expected COLUMN=VALUE, got "${w}"`) : Result.succeed([w.slice(0, i), w.slice(i + 1)] as const)
+}
 
-const parseFit = (s: string) =>
-  Effect.gen(function*() {
-    const names = s.split(",").map((x) => x.trim()).filter((x) => x !== "")
-    const bad = names.filter((n) => !(FITTABLE as ReadonlyArray<string>).includes(n))
-    if (names.length === 0 || bad.length > 0) {
-      return yield* Effect.fail(new UsageError({ message: `--fit: expected a comma list of ${FITTABLE.join(", ")}, got "${s}"` }))
-    }
-    return names as Array<Fittable>
-  })
+const parseFit = (s: string): Result.Result<ReadonlyArray<Fittable>, string> => {
+  const names = s.split(",").map((x) => x.trim()).filter((x) => x !== "")
+  const bad = names.filter((n) => !(FITTABLE as ReadonlyArray<string>).includes(n))
+  return names.length === 0 || bad.length > 0
+    ? Result.fail(`expected a comma list of ${FITTABLE.join(", ")}, got "${s}"`)
+    : Result.succeed(names as Array<Fittable>)
+}
 
-const parseTiles = (s: string) =>
-  Effect.forEach(s.split(","), (t) => {
+const parseTiles = (s: string): Result.Result<ReadonlyArray<readonly [number, number]>, string> => {
+  const tiles: Array<readonly [number, number]> = []
+  for (const t of s.split(",")) {
     const m = /^\s*(\d+)x(\d+)\s*$/.exec(t)
-    return m && Number(m[1]) > 0 && Number(m[2]) > 0
-      ? Effect.succeed([Number(m[1]), Number(m[2])] as const)
-      : Effect.fail(new UsageError({ message: `--tiles: expected a comma list like 64x128,128x128, got "${s}"` }))
-  })
+    if (!m || Number(m[1]) <= 0 || Number(m[2]) <= 0) return Result.fail(`expected a comma list like 64x128,128x128, got "${s}"`)
+    tiles.push([Number(m[1]), Number(m[2])])
+  }
+  return Result.succeed(tiles)
+}
 
 const readText = (file: string, what: string) =>
   Effect.gen(function*() {
@@ -94,33 +92,42 @@ const readText = (file: string, what: string) =>
     return yield* fsys.readFileString(file).pipe(Effect.mapError(() => new UsageError({ message: `${what} not found or unreadable: ${file}` })))
   })
 
-export const calibrateCommand = Command.make("calibrate", {
+const calibrateCommand = Command.make("calibrate", {
   hardware: Argument.String("hardware").pipe(Argument.withDescription("Hardware YAML whose constants to fit (configs/hardware/*.yaml)")),
   data: Flag.String("data").pipe(Flag.withDescription(
     "CSV of measured GEMM kernels with the reference files' columns: m (or m_per_group), n, k, optional num_groups, " +
     "tflops and/or time_us, optional kind (dense_fp8 | dense_bf16 | grouped_contiguous | grouped_masked | kgrouped_wgrad); # comment lines allowed"
   )),
-  where: Flag.String("where").pipe(Flag.withDescription("Keep rows whose COLUMN equals VALUE (COLUMN=VALUE, repeatable, all must hold)"), Flag.atLeast(0)),
-  fit: Flag.String("fit").pipe(Flag.withDescription(`Constants to fit, comma separated (default all: ${FITTABLE.join(",")})`), Flag.withDefault(FITTABLE.join(","))),
+  where: Flag.String("where").pipe(
+    Flag.withDescription("Keep rows whose COLUMN equals VALUE (COLUMN=VALUE, repeatable, all must hold)"),
+    parsedWith("where", parseWhere),
+    Flag.atLeast(0)
+  ),
+  fit: Flag.String("fit").pipe(
+    Flag.withDescription(`Constants to fit, comma separated (default all: ${FITTABLE.join(",")})`),
+    parsedWith("fit", parseFit),
+    Flag.withDefault(FITTABLE)
+  ),
   tiles: Flag.String("tiles").pipe(
     Flag.withDescription(`Candidate tiles when fitting the tile (default ${DEFAULT_TILES.map(([m, n]) => `${m}x${n}`).join(",")})`),
-    Flag.optional
+    parsedWith("tiles", parseTiles),
+    Flag.withDefault(DEFAULT_TILES)
   ),
   loo: Flag.Boolean("loo").pipe(Flag.withDescription("Also report the leave-one-out error (refit without each row, predict it)"), Flag.withDefault(false)),
   format: Flag.Literals("format", ["table", "json"]).pipe(Flag.withDescription("Output format"), Flag.withDefault("table" as const)),
   out: outFlag
 }, Effect.fn(function*(a) {
-  const cwd = process.cwd()
-  const root = findProjectRoot(cwd).root
-  const hwFile = fs.existsSync(path.resolve(cwd, a.hardware)) ? path.resolve(cwd, a.hardware) : path.resolve(root, a.hardware)
+  const project = yield* Project
+  const { root } = project
+  // An argument; when it exists nowhere, the message names the project-root candidate.
+  const candidates = pathCandidates("argument", a.hardware, project)
+  const hwFile = (yield* firstExisting(candidates)) ?? candidates[candidates.length - 1]!
   const hwText = yield* readText(hwFile, "hardware file")
   const hw = decodeYamlText(HardwareSpec, hwText, displayPath(root, hwFile))
   if (hw instanceof ConfigError) return yield* Effect.fail(hw)
-  const dataFile = path.resolve(cwd, a.data)
+  const dataFile = resolvePath("flag", a.data, project)
   const table = parseCsv(yield* readText(dataFile, "--data file"))
-  const where = yield* parseWhere(a.where)
-  const fit = yield* parseFit(a.fit)
-  const tiles = Option.isSome(a.tiles) ? yield* parseTiles(a.tiles.value) : DEFAULT_TILES
+  const { where, fit, tiles } = a
   const { rows, skipped } = gemmMeasurements(table, where)
   if (rows.length === 0) {
     return yield* Effect.fail(new UsageError({ message: `--data ${a.data}: no usable GEMM rows${where.length > 0 ? " after --where" : ""} (columns m or m_per_group, n, k, and tflops or time_us)` }))
@@ -139,18 +146,15 @@ export const calibrateCommand = Command.make("calibrate", {
   }
   const header = `calibrate ${displayPath(root, hwFile)}: ${provenance}; fit ${fit.join(", ")} by least squares on log time`
   yield* emit(renderCalibration(result, header, block, skipped.map((s) => `line ${s.line}: ${s.reason}`), loo), Option.getOrUndefined(a.out))
-})).pipe(
-  Command.withDescription("Fit a hardware file's GEMM timing constants to measured kernel timings and print the efficiency block"),
-  Command.withExamples([
-    {
-      command: "llmsim calibrate configs/hardware/H800-SXM.yaml --data ../shared/reference/deepgemm_dense_h800.csv --where is_latest_published=yes",
-      description: "Refit the shipped H800 constants"
-    },
-    {
-      command: "llmsim calibrate configs/hardware/H100-SXM.yaml --data ../shared/reference/deepgemm_community_measurements.csv --where hardware=H100 --fit memory,kernel_latency_us",
-      description: "Fit only what memory-bound rows can identify"
-    }
-  ])
-)
+}, withProject)).pipe(documented("Fit a hardware file's GEMM timing constants to measured kernel timings and print the efficiency block", [
+  [
+    "llmsim calibrate configs/hardware/H800-SXM.yaml --data ../shared/reference/deepgemm_dense_h800.csv --where is_latest_published=yes",
+    "Refit the shipped H800 constants"
+  ],
+  [
+    "llmsim calibrate configs/hardware/H100-SXM.yaml --data ../shared/reference/deepgemm_community_measurements.csv --where hardware=H100 --fit memory,kernel_latency_us",
+    "Fit only what memory-bound rows can identify"
+  ]
+]))
 
 export const accuracyCommands = [validateCommand, calibrateCommand] as const

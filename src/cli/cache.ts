@@ -4,12 +4,11 @@
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { UsageError } from "../config/errors.ts"
-import { loadProject } from "../config/project.ts"
-import { ConfigError } from "../config/errors.ts"
-import { mega } from "../report/format.ts"
+import { appLayer } from "../app/services.ts"
 import { collectGarbage, parseAge, parseSize, storeStats } from "../graph/maintenance.ts"
-import { resolveCacheDir } from "../sim/simulate.ts"
+import { Store } from "../graph/store.ts"
 import { verifyStore } from "../graph/verify.ts"
+import { mega } from "../report/format.ts"
 // Loaded for their node types: verify recomputes an entry through its kind's registered type.
 import "../config/load.ts"
 import "../sim/plan.ts"
@@ -18,12 +17,11 @@ import { writeStdout } from "./output.ts"
 const cacheDirFlag = Flag.String("cache-dir").pipe(Flag.withDescription("Result store folder"), Flag.optional)
 const jsonFlag = Flag.Boolean("json").pipe(Flag.withDescription("Machine-readable output"), Flag.withDefault(false))
 
+/** The store folder, resolved by the app's Store layer like every other command's. */
 const cacheDirOf = (flag: Option.Option<string>) =>
-  Effect.gen(function*() {
-    const project = yield* Effect.promise(() => loadProject(process.cwd()))
-    if (project instanceof ConfigError) return yield* Effect.fail(project)
-    return resolveCacheDir(project, Option.getOrUndefined(flag))
-  })
+  Effect.map(Store, (store) => store.dir!).pipe(
+    Effect.provide(appLayer({ cwd: process.cwd(), ...(Option.isSome(flag) ? { cacheDir: flag.value } : {}), noCache: false }))
+  )
 
 const stats = Command.make("stats", { cacheDir: cacheDirFlag, json: jsonFlag }, Effect.fn(function*(a) {
   const s = storeStats(yield* cacheDirOf(a.cacheDir))

@@ -4,14 +4,16 @@
  */
 import { Effect, FileSystem, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import * as path from "node:path"
+import { pathCandidates } from "../app/paths.ts"
+import { appLayer, Project } from "../app/services.ts"
 import { UsageError } from "../config/errors.ts"
+import type { ProjectShape } from "../config/project.ts"
 import { classifyArgs } from "../diff/args.ts"
-import { runDiff } from "../diff/compare.ts"
+import { diffWith } from "../diff/compare.ts"
 import type { GitError } from "../diff/git.ts"
 import { regressionLines, renderDiff } from "../diff/report.ts"
-import { runtimeFlags, toRunOptions, type RuntimeFlagValues } from "./flags.ts"
-import { emit, writeFileAtomic, writeStderr } from "./output.ts"
+import { documented, runtimeFlags, toRunOptions } from "./flags.ts"
+import { emit, exitCode, writeFileAtomic, writeStderr } from "./output.ts"
 
 const diffFlags = {
   format: Flag.Literals("format", ["table", "json", "markdown"]).pipe(
@@ -34,14 +36,16 @@ const positional = Argument.String("rev-or-scenario").pipe(
   Argument.variadic()
 )
 
-/** Which of the first two positionals name an existing file (the revB-or-scenario rule). */
-const existingFiles = (cwd: string, tokens: ReadonlyArray<string>) =>
+/** Which of the first two positionals name an existing file, found as a scenario argument would be (the revB-or-scenario rule). */
+const existingFiles = (project: ProjectShape, tokens: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const found = new Set<string>()
     for (const t of tokens.slice(0, 2)) {
-      const info = yield* fs.stat(path.resolve(cwd, t)).pipe(Effect.option)
-      if (Option.isSome(info) && info.value.type === "File") found.add(t)
+      for (const candidate of pathCandidates("argument", t, project)) {
+        const info = yield* fs.stat(candidate).pipe(Effect.option)
+        if (Option.isSome(info) && info.value.type === "File") found.add(t)
+      }
     }
     return found
   })
@@ -50,19 +54,17 @@ export const diffCommand = Command.make(
   "diff",
   { args: positional, ...diffFlags, ...runtimeFlags },
   Effect.fn(function*(f) {
-    const run = toRunOptions(Option.none(), f as RuntimeFlagValues)
-    const parsed = classifyArgs(f.args, Option.getOrUndefined(f.a), Option.getOrUndefined(f.b), yield* existingFiles(run.cwd, f.args))
+    const run = toRunOptions(Option.none(), f)
+    const project = yield* Project
+    const parsed = classifyArgs(f.args, Option.getOrUndefined(f.a), Option.getOrUndefined(f.b), yield* existingFiles(project, f.args))
     if (parsed instanceof UsageError) return yield* Effect.fail(parsed)
     const limit = Option.getOrUndefined(f.failOnRegression)
-    const out = yield* runDiff({
-      cwd: run.cwd,
+    const out = yield* diffWith({
       target: parsed.target,
       scenarios: parsed.scenarios,
       runtime: run.runtime,
       estimator: run.estimator,
       efficiency: run.efficiency,
-      ...(run.cacheDir === undefined ? {} : { cacheDir: run.cacheDir }),
-      noCache: run.noCache,
       limitPct: limit ?? 0
     }).pipe(Effect.catchTag("GitError", (e: GitError) => Effect.fail(new UsageError({ message: e.message }))))
     yield* emit(renderDiff(out.diffs, f.format, { gate: limit !== undefined }), Option.getOrUndefined(f.out))
@@ -72,17 +74,12 @@ export const diffCommand = Command.make(
     }
     if (limit !== undefined && out.diffs.some((d) => d.regression)) {
       yield* writeStderr(regressionLines(out.diffs))
-      yield* Effect.sync(() => {
-        process.exitCode = 1
-      })
+      yield* exitCode(1)
     }
-  })
-).pipe(
-  Command.withDescription("Diff configs and results between two git revisions (or two files or folders), per phase and per layer; gate CI on regressions"),
-  Command.withExamples([
-    { command: "llmsim diff HEAD~1", description: "The default scenario at HEAD~1 against the working tree" },
-    { command: "llmsim diff main HEAD configs/scenarios/deepseek_v3_h800.yaml --format markdown", description: "Two commits, as a pull request comment" },
-    { command: "llmsim diff origin/main HEAD --fail-on-regression 2", description: "CI gate: exit 1 when latency, TPOT or tokens/s worsens by more than 2%" },
-    { command: "llmsim diff --a old/scenario.yaml --b new/scenario.yaml", description: "Two scenario files, no git" }
-  ])
-)
+  }, (effect, f) => Effect.provide(effect, appLayer(toRunOptions(Option.none(), f))))
+).pipe(documented("Diff configs and results between two git revisions (or two files or folders), per phase and per layer; gate CI on regressions", [
+  ["llmsim diff HEAD~1", "The default scenario at HEAD~1 against the working tree"],
+  ["llmsim diff main HEAD configs/scenarios/deepseek_v3_h800.yaml --format markdown", "Two commits, as a pull request comment"],
+  ["llmsim diff origin/main HEAD --fail-on-regression 2", "CI gate: exit 1 when latency, TPOT or tokens/s worsens by more than 2%"],
+  ["llmsim diff --a old/scenario.yaml --b new/scenario.yaml", "Two scenario files, no git"]
+]))

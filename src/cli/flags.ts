@@ -1,12 +1,35 @@
 /**
- * Flags shared by every command that evaluates a scenario.
+ * Flags shared by every command that evaluates a scenario, and how a flag's text becomes a typed,
+ * validated value at parse time: a bad value stops the command before anything runs, with a
+ * message that names the flag (`--ep: expected positive integers ...`).
  */
-import { Option } from "effect"
-import { Flag } from "effect/cli"
+import { Effect, Option, Result } from "effect"
+import { CliError, Command, Flag } from "effect/cli"
+import type { RunOptions } from "../app/session.ts"
 import { Phase } from "../schema/runtime.ts"
-import type { RunOptions } from "../sim/simulate.ts"
 
-const positiveInt = (name: string, description: string) =>
+/** Turn a flag's value into `B` with `parse`; a failure (its reason) is reported as `--name: reason`. */
+export const parsedWith = <A, B>(name: string, parse: (a: A) => Result.Result<B, string>) => (self: Flag.Flag<A>): Flag.Flag<B> =>
+  Flag.mapEffect(self, (a) => {
+    const r = parse(a)
+    return Result.isSuccess(r) ? Effect.succeed(r.success) : Effect.fail(new CliError.ValidationError({ message: `--${name}: ${r.failure}` }))
+  })
+
+/** A comma-separated list flag, each item parsed by `item` (undefined: not one of `expected`). */
+export const listFlag = <A>(name: string, item: (s: string) => A | undefined, expected: string) =>
+  Flag.String(name).pipe(parsedWith(name, (text: string) => {
+    const out: Array<A> = []
+    for (const p of text.split(",").map((s) => s.trim())) {
+      const x = item(p)
+      if (x === undefined) return Result.fail(`expected ${expected}, got "${p}" in "${text}"`)
+      out.push(x)
+    }
+    return Result.succeed(out as ReadonlyArray<A>)
+  }))
+
+export const positiveInteger = (s: string): number | undefined => (/^\d+$/.test(s) && Number(s) >= 1 ? Number(s) : undefined)
+
+const positiveIntFlag = (name: string, description: string) =>
   Flag.Int(name).pipe(
     Flag.withDescription(description),
     Flag.filter((n) => n >= 1, (n) => `--${name} must be an integer >= 1, got ${n}`),
@@ -14,10 +37,10 @@ const positiveInt = (name: string, description: string) =>
   )
 
 export const runtimeFlags = {
-  batch: positiveInt("batch", "Sequences per attention data-parallel group (RuntimeSpec.batch_size)"),
-  seq: positiveInt("seq", "Prompt length (prefill) or KV-cache length (decode), tokens"),
+  batch: positiveIntFlag("batch", "Sequences per attention data-parallel group (RuntimeSpec.batch_size)"),
+  seq: positiveIntFlag("seq", "Prompt length (prefill) or KV-cache length (decode), tokens"),
   phase: Flag.Literals("phase", Phase.literals).pipe(Flag.withDescription("prefill, decode or both (default both)"), Flag.optional),
-  microBatch: positiveInt("micro-batch", "Micro-batches per step (enables compute/communication overlap)"),
+  microBatch: positiveIntFlag("micro-batch", "Micro-batches per step (enables compute/communication overlap)"),
   tokensPerExpert: Flag.Finite("tokens-per-expert").pipe(
     Flag.withDescription("Override routed tokens per local expert (else uniform routing)"),
     Flag.filter((n) => n >= 0, (n) => `--tokens-per-expert must be >= 0, got ${n}`),
@@ -32,32 +55,31 @@ export const runtimeFlags = {
   cache: Flag.Boolean("cache").pipe(Flag.withDescription("Use the on-disk result store (--no-cache disables it)"), Flag.withDefault(true))
 }
 
-export type RuntimeFlagValues = {
-  readonly batch: Option.Option<number>
-  readonly seq: Option.Option<number>
-  readonly phase: Option.Option<Phase>
-  readonly microBatch: Option.Option<number>
-  readonly tokensPerExpert: Option.Option<number>
-  readonly estimator: string
-  readonly efficiency: "hardware" | "none"
-  readonly cacheDir: Option.Option<string>
-  readonly cache: boolean
-}
+type RuntimeFlagValues = Command.Command.Config.Infer<typeof runtimeFlags>
 
 export const toRunOptions = (scenario: Option.Option<string>, f: RuntimeFlagValues): RunOptions => {
-  const runtime: Record<string, unknown> = {}
-  if (Option.isSome(f.batch)) runtime.batch_size = f.batch.value
-  if (Option.isSome(f.seq)) runtime.seq_len = f.seq.value
-  if (Option.isSome(f.phase)) runtime.phase = f.phase.value
-  if (Option.isSome(f.microBatch)) runtime.micro_batch = f.microBatch.value
-  if (Option.isSome(f.tokensPerExpert)) runtime.tokens_per_expert = f.tokensPerExpert.value
+  const some = <K extends string, A>(key: K, o: Option.Option<A>) => (Option.isSome(o) ? { [key]: o.value } as { [k in K]: A } : {})
   return {
     cwd: process.cwd(),
-    ...(Option.isSome(scenario) ? { scenario: scenario.value } : {}),
-    runtime,
+    ...some("scenario", scenario),
+    runtime: {
+      ...some("batch_size", f.batch),
+      ...some("seq_len", f.seq),
+      ...some("phase", f.phase),
+      ...some("micro_batch", f.microBatch),
+      ...some("tokens_per_expert", f.tokensPerExpert)
+    },
     estimator: f.estimator,
     efficiency: f.efficiency,
-    ...(Option.isSome(f.cacheDir) ? { cacheDir: f.cacheDir.value } : {}),
+    ...some("cacheDir", f.cacheDir),
     noCache: !f.cache
   }
 }
+
+/** Description and examples (`[command, what it shows]`) of a command, for --help. */
+export const documented = (description: string, examples: ReadonlyArray<readonly [string, string]>) =>
+  <const Name extends string, Input, ContextInput, E, R>(self: Command.Command<Name, Input, ContextInput, E, R>) =>
+    self.pipe(
+      Command.withDescription(description),
+      Command.withExamples(examples.map(([command, what]) => ({ command, description: what })))
+    )

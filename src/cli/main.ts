@@ -15,7 +15,7 @@ import { diffCommand } from "./diff.ts"
 import { accuracyCommands } from "./accuracy.ts"
 import { VERSION } from "../version.ts"
 
-export const root = Command.make("llmsim").pipe(
+const root = Command.make("llmsim").pipe(
   Command.withDescription("Plan LLM serving: latency, throughput and memory of a model on hardware with a parallel layout"),
   Command.withSubcommands([runCommand, opsCommand, ...playbookCommands, watchCommand, diffCommand, ...accuracyCommands, cacheCommand])
 )

@@ -9,8 +9,9 @@ import { evaluateOpCost } from "../ops/registry.ts"
 import type { OpSpec } from "../ops/types.ts"
 import { renderTable } from "../report/table.ts"
 import { phasesOf } from "../schema/runtime.ts"
-import { layerContext, withSession } from "../sim/simulate.ts"
-import { runtimeFlags, toRunOptions, type RuntimeFlagValues } from "./flags.ts"
+import { withSession } from "../app/session.ts"
+import { layerContext } from "../sim/simulate.ts"
+import { runtimeFlags, toRunOptions } from "./flags.ts"
 import { scenarioArg } from "./run.ts"
 import { emit } from "./output.ts"
 
@@ -27,7 +28,7 @@ export const opsCommand = Command.make(
     ...runtimeFlags
   },
   Effect.fn(function*(a) {
-    const text = yield* withSession(toRunOptions(a.scenario, a as RuntimeFlagValues), (s) =>
+    const text = yield* withSession(toRunOptions(a.scenario, a), (s) =>
       Effect.gen(function*() {
         const groups: Array<{ phase: string; layer: string; ops: Array<Record<string, unknown>> }> = []
         const wanted = Option.getOrUndefined(a.layer)

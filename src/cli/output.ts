@@ -22,5 +22,11 @@ export const writeFileAtomic = (file: string, text: string) =>
     catch: (e) => new UsageError({ message: `cannot write ${file}: ${String(e)}` })
   })
 
+/** Exit with `code` once the command's effects are done (a finding, not an error to print). */
+export const exitCode = (code: number) =>
+  Effect.sync(() => {
+    process.exitCode = code
+  })
+
 /** Result text to --out FILE or stdout. */
 export const emit = (text: string, out: string | undefined) => (out === undefined ? writeStdout(text) : writeFileAtomic(out, text))

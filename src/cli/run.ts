@@ -6,8 +6,8 @@ import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { loadRunSummary, renderExplain, saveRunSummary } from "../graph/explain.ts"
 import { renderRun } from "../report/run.ts"
-import { runSimulation, type RunOutput } from "../sim/simulate.ts"
-import { runtimeFlags, toRunOptions, type RuntimeFlagValues } from "./flags.ts"
+import { runSimulation, type RunOutput } from "../app/session.ts"
+import { documented, runtimeFlags, toRunOptions } from "./flags.ts"
 import { emit, writeFileAtomic, writeStderr } from "./output.ts"
 
 export const scenarioArg = Argument.String("scenario").pipe(
@@ -22,16 +22,13 @@ export const outputFlags = {
   explain: Flag.Boolean("explain").pipe(Flag.withDescription("Print (to stderr) what was computed and why"), Flag.withDefault(false))
 }
 
-export interface OutputFlagValues {
-  readonly format: "table" | "json" | "csv"
-  readonly out: Option.Option<string>
-  readonly trace: Option.Option<string>
-  readonly explain: boolean
-}
-
-/** Trace file, explanation and run summary: shared by every evaluating command. */
-export const afterRun = (command: string, out: RunOutput, f: Pick<OutputFlagValues, "trace" | "explain">) =>
+/**
+ * The rendered result to --out or stdout, then the trace file, explanation and run summary:
+ * how every evaluating command ends.
+ */
+export const finishRun = (command: string, text: string, out: RunOutput, f: Command.Command.Config.Infer<typeof outputFlags>) =>
   Effect.gen(function*() {
+    yield* emit(text, Option.getOrUndefined(f.out))
     const scope = `${command}:${out.loaded.file}`
     if (Option.isSome(f.trace)) {
       yield* writeFileAtomic(f.trace.value, JSON.stringify({ nodes: out.trace }, null, 2) + "\n")
@@ -47,15 +44,11 @@ export const runCommand = Command.make(
   "run",
   { scenario: scenarioArg, ...outputFlags, ...runtimeFlags },
   Effect.fn(function*(a) {
-    const out = yield* runSimulation(toRunOptions(a.scenario, a as RuntimeFlagValues))
-    yield* emit(renderRun(out.result, a.format), Option.getOrUndefined(a.out))
-    yield* afterRun("run", out, a)
+    const out = yield* runSimulation(toRunOptions(a.scenario, a))
+    yield* finishRun("run", renderRun(out.result, a.format), out, a)
   })
-).pipe(
-  Command.withDescription("Evaluate a scenario: per-layer FLOPs, bytes and times, totals, memory, TTFT/TPOT/throughput"),
-  Command.withExamples([
-    { command: "llmsim run", description: "The default scenario (llmsim.config.ts)" },
-    { command: "llmsim run configs/scenarios/deepseek_v3_h800.yaml --batch 8 --seq 4096", description: "Your batch and length" },
-    { command: "llmsim run configs/scenarios/llama_3_1_70b_h100.yaml --phase decode --format json", description: "JSON for dashboards" }
-  ])
-)
+).pipe(documented("Evaluate a scenario: per-layer FLOPs, bytes and times, totals, memory, TTFT/TPOT/throughput", [
+  ["llmsim run", "The default scenario (llmsim.config.ts)"],
+  ["llmsim run configs/scenarios/deepseek_v3_h800.yaml --batch 8 --seq 4096", "Your batch and length"],
+  ["llmsim run configs/scenarios/llama_3_1_70b_h100.yaml --phase decode --format json", "JSON for dashboards"]
+]))

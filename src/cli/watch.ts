@@ -7,7 +7,8 @@ import { Effect, Exit } from "effect"
 import { Command, Flag } from "effect/cli"
 import { makeReporter } from "../watch/reporter.ts"
 import { watchSession } from "../watch/session.ts"
-import { runtimeFlags, toRunOptions, type RuntimeFlagValues } from "./flags.ts"
+import { documented, runtimeFlags, toRunOptions } from "./flags.ts"
+import { exitCode } from "./output.ts"
 import { scenarioArg } from "./run.ts"
 
 const watchFlags = {
@@ -49,20 +50,13 @@ export const watchCommand = Command.make(
     const reporter = makeReporter(a.reporter, a.clear)
     yield* Effect.scoped(Effect.gen(function*() {
       yield* exitZeroOnSignal
-      return yield* watchSession({ run: toRunOptions(a.scenario, a as RuntimeFlagValues), reporter })
+      return yield* watchSession({ run: toRunOptions(a.scenario, a), reporter })
     })).pipe(
-      Effect.catchTag("WatcherError", (e) =>
-        Effect.sync(() => {
-          reporter.fatal(e)
-          process.exitCode = 1
-        }))
+      Effect.catchTag("WatcherError", (e) => Effect.andThen(Effect.sync(() => reporter.fatal(e)), exitCode(1)))
     )
   })
-).pipe(
-  Command.withDescription("Re-evaluate a scenario on every save and show what changed (Ctrl-C to quit)"),
-  Command.withExamples([
-    { command: "llmsim watch", description: "The default scenario (llmsim.config.ts)" },
-    { command: "llmsim watch configs/scenarios/deepseek_v3_h800.yaml --batch 8 --seq 4096", description: "Your batch and length" },
-    { command: "llmsim watch --reporter json", description: "One JSON event per line, for tools" }
-  ])
-)
+).pipe(documented("Re-evaluate a scenario on every save and show what changed (Ctrl-C to quit)", [
+  ["llmsim watch", "The default scenario (llmsim.config.ts)"],
+  ["llmsim watch configs/scenarios/deepseek_v3_h800.yaml --batch 8 --seq 4096", "Your batch and length"],
+  ["llmsim watch --reporter json", "One JSON event per line, for tools"]
+]))

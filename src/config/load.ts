@@ -7,6 +7,7 @@
  */
 import { Effect, FileSystem } from "effect"
 import * as path from "node:path"
+import { resolvePath } from "../app/paths.ts"
 import { sha256 } from "../graph/canonical.ts"
 import type { Evaluator } from "../graph/evaluator.ts"
 import { defineNodeType, type GraphNode } from "../graph/node.ts"
@@ -34,8 +35,6 @@ export interface LoadedScenario {
   readonly hardware: HardwareSpec
   readonly hardwareFile: string
   readonly entries: ReadonlyArray<LoadedEntry>
-  /** Every file read (absolute paths), for watch mode. */
-  readonly files: ReadonlyArray<string>
   /** The scenario file's text as read (for positioned errors found after decoding). */
   readonly text: string
 }
@@ -111,8 +110,8 @@ const readText = (file: string, shown: string, from?: { file: string; line: numb
     )
   })
 
-/** Resolve a path written inside a scenario: relative to the project root. */
-export const resolveConfigPath = (root: string, p: string): string => (path.isAbsolute(p) ? p : path.join(root, p))
+/** Resolve a path written inside a scenario: relative to the project root (src/app/paths.ts). */
+export const resolveConfigPath = (root: string, p: string): string => resolvePath("file", p, { root })
 
 export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: string) =>
   Effect.gen(function*() {
@@ -135,8 +134,7 @@ export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: s
         const template = (yield* evaluator.evaluate(fileNode(root, file, entry.type, t))).value
         return { index, entry, template: { type: entry.type, config: template } as LayerTemplate, file }
       }))
-    const files = [...new Set([scenarioFile, hardwareFile, ...entries.map((e) => e.file)])]
-    const loaded: LoadedScenario = { root, file: scenarioFile, spec, hardware, hardwareFile, entries, files, text }
+    const loaded: LoadedScenario = { root, file: scenarioFile, spec, hardware, hardwareFile, entries, text }
     return loaded
   })
 

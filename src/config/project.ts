@@ -2,10 +2,10 @@
  * The typed project config (`llmsim.config.ts`) and how the project root is found.
  *
  * The project root is the nearest folder, from the current directory upwards, holding
- * `llmsim.config.ts`; without one it is the current directory. Scenario paths inside YAML
- * resolve against it.
+ * `llmsim.config.ts`; without one it is the current directory. Paths written in the config or
+ * in a scenario resolve against it (see src/app/paths.ts for the whole rule).
  */
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
@@ -45,28 +45,39 @@ export const findProjectRoot = (cwd: string): { root: string; configFile: string
   }
 }
 
-export interface Project {
+export interface ProjectShape {
+  /** Where the command was started: paths typed on the command line resolve against it. */
+  readonly cwd: string
   readonly root: string
   readonly configFile: string | undefined
   readonly config: ProjectConfig
 }
 
-/** Load and validate `llmsim.config.ts` (imported as a module: Node strips its types). */
-export const loadProject = async (cwd: string): Promise<Project | ConfigError> => {
-  const { root, configFile } = findProjectRoot(cwd)
-  if (configFile === undefined) return { root, configFile, config: {} }
-  let raw: unknown
-  try {
-    const mod = await import(pathToFileURL(configFile).href)
-    raw = mod.default ?? {}
-  } catch (e) {
-    return new ConfigError({ issues: [{ file: configFile, line: 1, col: 1, path: "", message: `cannot load: ${String(e)}` }] })
-  }
-  const exit = Schema.decodeUnknownExit(ProjectConfig)(raw, { errors: "all", onExcessProperty: "error" })
-  if (exit._tag === "Failure") {
-    return new ConfigError({
-      issues: [{ file: configFile, line: 1, col: 1, path: "default", message: `invalid project config: ${String(exit.cause)}` }]
+/** `at`: "default" when the module loaded but its default export is not a valid config. */
+const configError = (file: string, at: "" | "default", message: string) =>
+  new ConfigError({ issues: [{ file, line: 1, col: 1, path: at, message }] })
+
+/**
+ * Import and validate `llmsim.config.ts` (Node strips its types). `version` is appended to the
+ * module URL: Node caches a module by URL for the life of the process, so watch mode passes a
+ * digest of the text to see a saved file's new content.
+ */
+export const importProjectConfig = (configFile: string, version?: string): Effect.Effect<ProjectConfig, ConfigError> =>
+  Effect.gen(function*() {
+    const url = pathToFileURL(configFile).href + (version === undefined ? "" : `?v=${version}`)
+    const mod = yield* Effect.tryPromise({
+      try: () => import(url),
+      catch: (e) => configError(configFile, "", `cannot load: ${String(e)}`)
     })
-  }
-  return { root, configFile, config: exit.value }
-}
+    return yield* Schema.decodeUnknownEffect(ProjectConfig)(mod.default ?? {}, { errors: "all", onExcessProperty: "error" }).pipe(
+      Effect.mapError((e) => configError(configFile, "default", `invalid project config: ${e.message}`))
+    )
+  })
+
+/** The project around `cwd`: its root and its validated config (empty without a config file). */
+export const loadProject = (cwd: string): Effect.Effect<ProjectShape, ConfigError> =>
+  Effect.gen(function*() {
+    const { root, configFile } = findProjectRoot(cwd)
+    const config = configFile === undefined ? {} : yield* importProjectConfig(configFile)
+    return { cwd: path.resolve(cwd), root, configFile, config }
+  })

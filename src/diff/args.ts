@@ -21,9 +21,9 @@ export interface DiffArgs {
   readonly scenarios: ReadonlyArray<string>
 }
 
-export const USAGE = "llmsim diff <revA> [revB] [scenario ...]  or  llmsim diff --a PATH --b PATH [scenario ...]"
+const USAGE = "llmsim diff <revA> [revB] [scenario ...]  or  llmsim diff --a PATH --b PATH [scenario ...]"
 
-export const looksLikeScenario = (token: string, existingFiles: ReadonlySet<string>): boolean =>
+const looksLikeScenario = (token: string, existingFiles: ReadonlySet<string>): boolean =>
   /\.ya?ml$/i.test(token) || existingFiles.has(token)
 
 /**

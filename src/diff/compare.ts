@@ -6,17 +6,19 @@
  * replayed for B (the trace's `b:` entries say `replayed`). Store writes are committed only
  * after every scenario of both sides succeeded, as in `llmsim run`.
  */
-import { Effect, FileSystem, Layer } from "effect"
+import { Effect, FileSystem } from "effect"
 import { ChildProcessSpawner } from "effect/process"
 import * as path from "node:path"
+import { firstExisting, pathCandidates, resolvePath } from "../app/paths.ts"
+import { resolveRuntime, type RuntimeOverrides } from "../app/runtime.ts"
+import { appLayer, Evaluator, Project } from "../app/services.ts"
 import { ConfigError, UsageError } from "../config/errors.ts"
 import { displayPath, loadScenario, type LoadedScenario } from "../config/load.ts"
-import { findProjectRoot, loadProject, type Project } from "../config/project.ts"
-import { makeEvaluator, type Evaluator } from "../graph/evaluator.ts"
+import { findProjectRoot, type ProjectShape } from "../config/project.ts"
+import type { Evaluator as GraphEvaluator } from "../graph/evaluator.ts"
 import type { TraceEntry } from "../graph/node.ts"
-import { diskStore, noStore, Store } from "../graph/store.ts"
 import type { RunResult } from "../kernel/records.ts"
-import { evaluateScenario, resolveCacheDir, resolveRuntime, type RuntimeOverrides } from "../sim/simulate.ts"
+import { evaluateScenario } from "../sim/simulate.ts"
 import type { EfficiencyMode } from "../timing/roofline.ts"
 import type { DiffTarget } from "./args.ts"
 import { diffConfigs, type ConfigSet, type TemplateFile } from "./configDiff.ts"
@@ -39,35 +41,40 @@ export interface DiffOptions {
   readonly limitPct: number
 }
 
+/** What to diff, without how to build the services. */
+export type DiffRequest = Omit<DiffOptions, "cwd" | "cacheDir" | "noCache">
+
 export interface DiffOutput {
   readonly diffs: ReadonlyArray<ScenarioDiff>
   /** Every node of both sides, ids prefixed with `a:` / `b:`. */
   readonly trace: ReadonlyArray<TraceEntry>
 }
 
-const gitSides = (project: Project, cwd: string, revA: string, revB: string | undefined) =>
+const gitSides = (project: ProjectShape, revA: string, revB: string | undefined) =>
   Effect.gen(function*() {
     const base = yield* FileSystem.FileSystem
     const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
     const repo = yield* openRepo(project.root)
     const commitA = yield* resolveCommit(repo, revA)
-    const a = revisionSide("a", revA, commitA, repo, project.root, base, spawner, cwd)
-    if (revB === undefined) return [a, workingTreeSide("b", project.root, base, cwd)] as const
+    const a = revisionSide("a", revA, commitA, repo, project, base, spawner)
+    if (revB === undefined) return [a, workingTreeSide("b", project, base)] as const
     const commitB = yield* resolveCommit(repo, revB)
-    return [a, revisionSide("b", revB, commitB, repo, project.root, base, spawner, cwd)] as const
+    return [a, revisionSide("b", revB, commitB, repo, project, base, spawner)] as const
   })
 
-const pathSides = (project: Project, cwd: string, a: string, b: string, scenarios: ReadonlyArray<string>) =>
+const pathSides = (project: ProjectShape, a: string, b: string, scenarios: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const base = yield* FileSystem.FileSystem
-    const kindOf = (flag: string, given: string) =>
-      base.stat(path.resolve(cwd, given)).pipe(
+    // --a and --b are flags: relative to the current directory.
+    const [pa, pb] = [resolvePath("flag", a, project), resolvePath("flag", b, project)]
+    const kindOf = (flag: string, given: string, abs: string) =>
+      base.stat(abs).pipe(
         Effect.map((s) => s.type),
         Effect.mapError(() => new UsageError({ message: `--${flag} ${given}: no such file or folder` }))
       )
-    const [ka, kb] = [yield* kindOf("a", a), yield* kindOf("b", b)]
+    const [ka, kb] = [yield* kindOf("a", a, pa), yield* kindOf("b", b, pb)]
     if (ka === "Directory" && kb === "Directory") {
-      return [folderSide("a", a, path.resolve(cwd, a), base), folderSide("b", b, path.resolve(cwd, b), base)] as const
+      return [folderSide("a", a, pa, base), folderSide("b", b, pb, base)] as const
     }
     if (ka === "File" && kb === "File") {
       if (scenarios.length > 0) {
@@ -78,26 +85,21 @@ const pathSides = (project: Project, cwd: string, a: string, b: string, scenario
         const found = findProjectRoot(path.dirname(file))
         return found.configFile === undefined ? project.root : found.root
       }
-      const fa = path.resolve(cwd, a)
-      const fb = path.resolve(cwd, b)
-      return [fileSide("a", fa, rootOf(fa), base), fileSide("b", fb, rootOf(fb), base)] as const
+      return [fileSide("a", pa, rootOf(pa), base), fileSide("b", pb, rootOf(pb), base)] as const
     }
     return yield* Effect.fail(new UsageError({ message: `--a and --b must both be scenario files or both be config folders (got ${a}, ${b})` }))
   })
 
-/** The scenario file on a side: the first search folder where it exists on that side. */
-const scenarioFileOn = (side: Side, project: Project, token: string | undefined) =>
+/** The scenario file on a side: a token by the path rule for arguments, else the default scenario at the side's root. */
+const scenarioFileOn = (side: Side, project: ProjectShape, token: string | undefined) =>
   Effect.gen(function*() {
     if (side.scenarioFile !== undefined) return side.scenarioFile
     const given = token ?? project.config.defaultScenario
     if (given === undefined) {
       return yield* Effect.fail(new UsageError({ message: "no scenario given and llmsim.config.ts names no defaultScenario" }))
     }
-    const dirs = token === undefined ? [side.root] : side.searchDirs
-    for (const dir of dirs) {
-      const candidate = path.resolve(dir, given)
-      if (yield* side.fs.exists(candidate).pipe(Effect.orElseSucceed(() => false))) return candidate
-    }
+    const found = yield* firstExisting(pathCandidates(token === undefined ? "file" : "argument", given, side.paths), side.fs)
+    if (found !== undefined) return found
     return yield* Effect.fail(new UsageError({ message: `scenario not found ${side.where}: ${given}` }))
   })
 
@@ -121,13 +123,13 @@ interface Evaluated {
   readonly result: RunResult
 }
 
-const evaluateSide = (side: Side, evaluator: Evaluator, project: Project, token: string | undefined, o: DiffOptions) =>
+/** One side's scenario, loaded once through the shared evaluator from the side's FileSystem. */
+const evaluateSide = (side: Side, evaluator: GraphEvaluator, project: ProjectShape, token: string | undefined, o: DiffRequest) =>
   Effect.gen(function*() {
     const file = yield* scenarioFileOn(side, project, token)
     const loaded = yield* loadScenario(evaluator, side.root, file).pipe(Effect.provideService(FileSystem.FileSystem, side.fs))
-    const text = yield* side.fs.readFileString(file).pipe(Effect.orElseSucceed(() => ""))
     const runtime = resolveRuntime(project, loaded, o.runtime)
-    const result = yield* evaluateScenario(evaluator, loaded, text, runtime, o.estimator, o.efficiency)
+    const result = yield* evaluateScenario(evaluator, loaded, loaded.text, runtime, o.estimator, o.efficiency)
     const out: Evaluated = { loaded, result }
     return out
   }).pipe(Effect.catchTag("ConfigError", (e: ConfigError) => Effect.fail(qualifyError(side, e))))
@@ -143,39 +145,38 @@ const sideInfo = (side: Side, e: Evaluated): SideInfo => {
   }
 }
 
-export const runDiff = (o: DiffOptions) =>
+/** The diff as a function of the app's services: both sides through the one Evaluator. */
+export const diffWith = (o: DiffRequest) =>
   Effect.gen(function*() {
-    const project = yield* Effect.promise(() => loadProject(o.cwd))
-    if (project instanceof ConfigError) return yield* Effect.fail(project)
+    const project = yield* Project
+    const evaluator = yield* Evaluator
     const [sideA, sideB] = o.target.kind === "git"
-      ? yield* gitSides(project, o.cwd, o.target.revA, o.target.revB)
-      : yield* pathSides(project, o.cwd, o.target.a, o.target.b, o.scenarios)
+      ? yield* gitSides(project, o.target.revA, o.target.revB)
+      : yield* pathSides(project, o.target.a, o.target.b, o.scenarios)
     const tokens: ReadonlyArray<string | undefined> = o.scenarios.length === 0 ? [undefined] : o.scenarios
-    const cacheDir = o.noCache ? undefined : resolveCacheDir(project, o.cacheDir)
-    const storeLayer = Layer.succeed(Store, cacheDir === undefined ? noStore : diskStore(cacheDir))
-    return yield* Effect.gen(function*() {
-      const evaluator = yield* makeEvaluator
-      const diffs: Array<ScenarioDiff> = []
-      for (const [i, token] of tokens.entries()) {
-        // With several scenarios, node ids also carry the scenario's position.
-        const tag = tokens.length > 1 ? `${i}:` : ""
-        const a = yield* evaluateSide(sideA, prefixed(evaluator, `a:${tag}`), project, token, o)
-        const b = yield* evaluateSide(sideB, prefixed(evaluator, `b:${tag}`), project, token, o)
-        const phases = diffPhases(a.result, b.result)
-        const regressions = findRegressions(phases, o.limitPct)
-        diffs.push({
-          a: sideInfo(sideA, a),
-          b: sideInfo(sideB, b),
-          config_changes: diffConfigs(configSet(a.loaded), configSet(b.loaded)),
-          phases,
-          layers: diffLayers(a.result, b.result),
-          regression: regressions.length > 0,
-          limit_pct: o.limitPct,
-          regressions
-        })
-      }
-      yield* evaluator.commit()
-      const out: DiffOutput = { diffs, trace: evaluator.trace() }
-      return out
-    }).pipe(Effect.provide(storeLayer))
+    const diffs: Array<ScenarioDiff> = []
+    for (const [i, token] of tokens.entries()) {
+      // With several scenarios, node ids also carry the scenario's position.
+      const tag = tokens.length > 1 ? `${i}:` : ""
+      const a = yield* evaluateSide(sideA, prefixed(evaluator, `a:${tag}`), project, token, o)
+      const b = yield* evaluateSide(sideB, prefixed(evaluator, `b:${tag}`), project, token, o)
+      const phases = diffPhases(a.result, b.result)
+      const regressions = findRegressions(phases, o.limitPct)
+      diffs.push({
+        a: sideInfo(sideA, a),
+        b: sideInfo(sideB, b),
+        config_changes: diffConfigs(configSet(a.loaded), configSet(b.loaded)),
+        phases,
+        layers: diffLayers(a.result, b.result),
+        regression: regressions.length > 0,
+        limit_pct: o.limitPct,
+        regressions
+      })
+    }
+    yield* evaluator.commit()
+    const out: DiffOutput = { diffs, trace: evaluator.trace() }
+    return out
   })
+
+/** `llmsim diff` with its own services (cwd, --cache-dir, --no-cache): the entry point tests call. */
+export const runDiff = (o: DiffOptions) => diffWith(o).pipe(Effect.provide(appLayer(o)))

@@ -11,6 +11,7 @@
 import { Effect, FileSystem, Option, PlatformError } from "effect"
 import { ChildProcessSpawner } from "effect/process"
 import * as path from "node:path"
+import type { PathBase } from "../app/paths.ts"
 import { ConfigError } from "../config/errors.ts"
 import { readBlob, type GitRepo } from "./git.ts"
 
@@ -29,14 +30,14 @@ export interface Side {
   readonly where: string
   /** A file as shown in messages from this side (`HEAD~1:configs/x.yaml`). */
   readonly qualify: (shown: string) => string
-  /** Scenario tokens from the command line resolve against these folders, first hit wins. */
-  readonly searchDirs: ReadonlyArray<string>
+  /** Where scenario tokens from the command line resolve (src/app/paths.ts, "argument"). */
+  readonly paths: PathBase
   /** The scenario itself, when the side is a scenario file (--a/--b FILE). */
   readonly scenarioFile?: string
 }
 
 /** `abs` as a `/`-separated path from the repository top; undefined outside the repository. */
-export const repoPathOf = (repo: GitRepo, root: string, abs: string): string | undefined => {
+const repoPathOf = (repo: GitRepo, root: string, abs: string): string | undefined => {
   const rel = path.relative(root, abs)
   if (path.isAbsolute(rel)) return undefined
   const p = path.posix.normalize(repo.prefix + rel.split(path.sep).join("/"))
@@ -47,7 +48,7 @@ const notFound = (method: string, p: string, where: string) =>
   PlatformError.systemError({ _tag: "NotFound", module: "FileSystem", method, pathOrDescriptor: p, description: `no such file ${where}` })
 
 /** A FileSystem whose reads under the repository come from `commit`. */
-export const revisionFileSystem = (
+const revisionFileSystem = (
   base: FileSystem.FileSystem,
   repo: GitRepo,
   root: string,
@@ -94,10 +95,9 @@ export const revisionSide = (
   rev: string,
   commit: string,
   repo: GitRepo,
-  root: string,
+  { cwd, root }: { readonly cwd: string; readonly root: string },
   base: FileSystem.FileSystem,
-  spawner: ChildProcessSpawner.ChildProcessSpawner["Service"],
-  cwd: string
+  spawner: ChildProcessSpawner.ChildProcessSpawner["Service"]
 ): Side => {
   const where = `at ${rev}`
   return {
@@ -108,11 +108,11 @@ export const revisionSide = (
     fs: revisionFileSystem(base, repo, root, commit, where, spawner),
     where,
     qualify: (shown) => `${rev}:${shown}`,
-    searchDirs: [cwd, root]
+    paths: { cwd, root }
   }
 }
 
-export const workingTreeSide = (name: SideName, root: string, base: FileSystem.FileSystem, cwd: string): Side => ({
+export const workingTreeSide = (name: SideName, { cwd, root }: { readonly cwd: string; readonly root: string }, base: FileSystem.FileSystem): Side => ({
   name,
   rev: "working tree",
   commit: null,
@@ -120,10 +120,10 @@ export const workingTreeSide = (name: SideName, root: string, base: FileSystem.F
   fs: base,
   where: "in the working tree",
   qualify: (shown) => shown,
-  searchDirs: [cwd, root]
+  paths: { cwd, root }
 })
 
-/** A config folder given with --a/--b: it is the project root of its side. */
+/** A config folder given with --a/--b: it is the project root of its side, and scenario tokens resolve only there. */
 export const folderSide = (name: SideName, given: string, root: string, base: FileSystem.FileSystem): Side => ({
   name,
   rev: null,
@@ -132,7 +132,7 @@ export const folderSide = (name: SideName, given: string, root: string, base: Fi
   fs: base,
   where: `in ${given}`,
   qualify: (shown) => (path.isAbsolute(shown) ? shown : path.join(given, shown)),
-  searchDirs: [root]
+  paths: { root }
 })
 
 /** A scenario file given with --a/--b (absolute): its paths resolve against `root`. */
@@ -144,7 +144,7 @@ export const fileSide = (name: SideName, file: string, root: string, base: FileS
   fs: base,
   where: `for ${file}`,
   qualify: (shown) => shown,
-  searchDirs: [],
+  paths: { root },
   scenarioFile: file
 })
 

@@ -12,7 +12,7 @@
 import { Effect } from "effect"
 import { ConfigError, UsageError } from "../config/errors.ts"
 import { displayPath, scenarioFieldError } from "../config/load.ts"
-import { contextFor, type Problem, type Resolved, type ScenarioBase } from "../kernel/layout.ts"
+import { contextFor, type Problem, type Resolved } from "../kernel/layout.ts"
 import { modelOf } from "../kernel/model.ts"
 import { servingSummary } from "../kernel/step.ts"
 import { coreStrategy } from "../kernel/strategies.ts"
@@ -20,7 +20,8 @@ import type { LoadImbalance } from "../schema/deployment.ts"
 import { phasesOf, type SinglePhase } from "../schema/runtime.ts"
 import { scenarioNode } from "../sim/plan.ts"
 import type { RunResult, ServingSummary, SimulationResult } from "../kernel/records.ts"
-import { evaluateScenario, withSession, type RunOptions, type RunOutput, type Session } from "../sim/simulate.ts"
+import { withSession, type RunOptions, type RunOutput, type Session } from "../app/session.ts"
+import { evaluateScenario, scenarioBase } from "../sim/simulate.ts"
 import { ESTIMATORS } from "../timing/estimator.ts"
 import { timingHardware } from "../timing/roofline.ts"
 import { resolveAfd, resolveLargeEp, type AfdOverrides, type AfdPlan, type LargeEpDeployment, type LargeEpOverrides } from "./deployment.ts"
@@ -99,13 +100,7 @@ const playbookInput = (s: Session, options: RunOptions) =>
     if (!estimator) return yield* Effect.fail(new UsageError({ message: `unknown estimator "${options.estimator}" (expected: ${Object.keys(ESTIMATORS).join(", ")})` }))
     const model = modelOf(s.loaded)
     const input: PlaybookInput = { model, hardware: s.loaded.hardware, timing: timingHardware(s.loaded.hardware, options.efficiency), estimator }
-    const base: ScenarioBase = {
-      ...(s.loaded.spec.deployment === undefined ? {} : { deployment: s.loaded.spec.deployment }),
-      ...(s.loaded.spec.parallelism === undefined ? {} : { parallelism: s.loaded.spec.parallelism }),
-      ...(s.loaded.spec.runtime?.micro_batch === undefined ? {} : { micro_batch: s.loaded.spec.runtime.micro_batch }),
-      precision: model.precision
-    }
-    return { input, base }
+    return { input, base: scenarioBase(s.loaded, model) }
   })
 
 /**

@@ -1,78 +1,30 @@
 /**
- * One simulation run: load the project and scenario, resolve the runtime, build the graph for
- * each phase, evaluate it through the store, and roll the phases into a serving summary.
+ * One scenario evaluation: build the graph for each phase of a loaded scenario, evaluate it
+ * through an evaluator, and roll the phases into a serving summary. Loading the project and the
+ * scenario, and committing the store, is the session's job (src/app/session.ts).
  */
-import { Effect, Layer } from "effect"
-import * as fs from "node:fs"
-import * as path from "node:path"
+import { Effect } from "effect"
+import type { RuntimeOverrides } from "../app/runtime.ts"
 import { ConfigError, UsageError } from "../config/errors.ts"
-import { displayPath, loadScenario, scenarioFieldError, type LoadedScenario } from "../config/load.ts"
-import { loadProject, type Project } from "../config/project.ts"
-import { makeEvaluator, type Evaluator, type NodeRecord } from "../graph/evaluator.ts"
-import type { TraceEntry } from "../graph/node.ts"
-import { diskStore, noStore, Store } from "../graph/store.ts"
+import { displayPath, scenarioFieldError, type LoadedScenario } from "../config/load.ts"
+import type { Evaluator } from "../graph/evaluator.ts"
 import type { LayerContext } from "../module/context.ts"
 import { validateLayout } from "../module/index.ts"
 import { contextFor, resolveLayout, type Layout, type ScenarioBase } from "../kernel/layout.ts"
 import { modelOf, type Model } from "../kernel/model.ts"
 import { coreStrategy } from "../kernel/strategies.ts"
-import { phasesOf, type Phase, type SinglePhase } from "../schema/runtime.ts"
+import { phasesOf, type SinglePhase } from "../schema/runtime.ts"
 import { ESTIMATORS } from "../timing/estimator.ts"
 import { timingHardware, type EfficiencyMode } from "../timing/roofline.ts"
 import { servingSummary } from "../kernel/step.ts"
 import { scenarioNode } from "./plan.ts"
 import type { RunResult, SimulationResult } from "../kernel/records.ts"
 
-export interface RuntimeOverrides {
-  readonly batch_size?: number
-  readonly seq_len?: number
-  readonly phase?: Phase
-  readonly micro_batch?: number
-  readonly tokens_per_expert?: number
-}
-
-export interface RunOptions {
-  readonly cwd: string
-  readonly scenario?: string
-  readonly runtime: RuntimeOverrides
-  readonly estimator: string
-  readonly efficiency: EfficiencyMode
-  readonly cacheDir?: string
-  readonly noCache: boolean
-}
-
-export interface RunOutput {
-  readonly result: RunResult
-  readonly loaded: LoadedScenario
-  readonly project: Project
-  readonly trace: ReadonlyArray<TraceEntry>
-  readonly materials: ReadonlyMap<string, NodeRecord>
-  readonly cacheDir: string | undefined
-}
-
-export const DEFAULT_RUNTIME = { batch_size: 1, seq_len: 1024, phase: "both" as Phase }
-
-/** `--cache-dir` is relative to the current directory (a flag); `cacheDir` in the config to the project root. */
-export const resolveCacheDir = (project: Project, flag: string | undefined): string =>
-  flag !== undefined ? path.resolve(flag) : path.resolve(project.root, project.config.cacheDir ?? "cache")
-
-export const resolveScenarioPath = (project: Project, cwd: string, arg: string | undefined) =>
-  Effect.gen(function*() {
-    const given = arg ?? project.config.defaultScenario
-    if (given === undefined) {
-      return yield* Effect.fail(new UsageError({ message: "no scenario given and llmsim.config.ts names no defaultScenario" }))
-    }
-    const fromCwd = path.resolve(cwd, given)
-    if (arg !== undefined && fs.existsSync(fromCwd)) return fromCwd
-    const fromRoot = path.resolve(project.root, given)
-    if (fs.existsSync(fromRoot)) return fromRoot
-    return yield* Effect.fail(new UsageError({ message: `scenario file not found: ${given}` }))
-  })
-
 /** The kernel's model of a loaded scenario. */
 export const scenarioModel = (loaded: LoadedScenario): Model => modelOf(loaded)
 
-const baseOf = (loaded: LoadedScenario, model: Model): ScenarioBase => ({
+/** What the layout rule and the playbooks read of a scenario besides its model. */
+export const scenarioBase = (loaded: LoadedScenario, model: Model): ScenarioBase => ({
   ...(loaded.spec.deployment === undefined ? {} : { deployment: loaded.spec.deployment }),
   ...(loaded.spec.parallelism === undefined ? {} : { parallelism: loaded.spec.parallelism }),
   ...(loaded.spec.runtime?.micro_batch === undefined ? {} : { micro_batch: loaded.spec.runtime.micro_batch }),
@@ -81,7 +33,7 @@ const baseOf = (loaded: LoadedScenario, model: Model): ScenarioBase => ({
 
 /** The scenario's layout by the one layout rule (src/kernel/layout.ts), with a positioned error. */
 export const scenarioLayout = (loaded: LoadedScenario): Effect.Effect<Layout, ConfigError> => {
-  const r = resolveLayout(scenarioModel(loaded), loaded.hardware, baseOf(loaded, scenarioModel(loaded)))
+  const r = resolveLayout(scenarioModel(loaded), loaded.hardware, scenarioBase(loaded, scenarioModel(loaded)))
   return r.ok
     ? Effect.succeed(r.value.layout)
     : Effect.fail(scenarioFieldError(loaded.root, loaded.file, loaded.text, r.problem.path, r.problem.message))
@@ -143,63 +95,3 @@ export const evaluateScenario = (
     }
     return result
   })
-
-export const resolveRuntime = (project: Project, loaded: LoadedScenario, o: RuntimeOverrides) => {
-  const s = loaded.spec.runtime ?? {}
-  const pr = project.config.runtime ?? {}
-  const pick = <K extends keyof RuntimeOverrides>(k: K) => o[k] ?? (s as RuntimeOverrides)[k] ?? (pr as RuntimeOverrides)[k]
-  return {
-    batch_size: pick("batch_size") ?? DEFAULT_RUNTIME.batch_size,
-    seq_len: pick("seq_len") ?? DEFAULT_RUNTIME.seq_len,
-    phase: pick("phase") ?? DEFAULT_RUNTIME.phase,
-    ...(pick("micro_batch") === undefined ? {} : { micro_batch: pick("micro_batch") }),
-    ...(pick("tokens_per_expert") === undefined ? {} : { tokens_per_expert: pick("tokens_per_expert") })
-  }
-}
-
-export interface Session {
-  readonly project: Project
-  readonly loaded: LoadedScenario
-  /** The scenario file's text (for positioned errors after decoding). */
-  readonly text: string
-  readonly runtime: ReturnType<typeof resolveRuntime>
-  readonly evaluator: Evaluator
-  readonly cacheDir: string | undefined
-}
-
-/**
- * Load the project and scenario through one evaluator and store, run `f`, then commit the
- * store writes (only when `f` succeeded).
- */
-export const withSession = <A, E, R>(options: RunOptions, f: (s: Session) => Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    const project = yield* Effect.promise(() => loadProject(options.cwd))
-    if (project instanceof ConfigError) return yield* Effect.fail(project)
-    const scenarioFile = yield* resolveScenarioPath(project, options.cwd, options.scenario)
-    const cacheDir = options.noCache ? undefined : resolveCacheDir(project, options.cacheDir)
-    const storeLayer = Layer.succeed(Store, cacheDir === undefined ? noStore : diskStore(cacheDir))
-    return yield* Effect.gen(function*() {
-      const evaluator = yield* makeEvaluator
-      const loaded = yield* loadScenario(evaluator, project.root, scenarioFile)
-      const runtime = resolveRuntime(project, loaded, options.runtime)
-      const a = yield* f({ project, loaded, text: loaded.text, runtime, evaluator, cacheDir })
-      yield* evaluator.commit()
-      return a
-    }).pipe(Effect.provide(storeLayer))
-  })
-
-/** Load, evaluate and commit: the whole `llmsim run`. */
-export const runSimulation = (options: RunOptions) =>
-  withSession(options, (s) =>
-    Effect.gen(function*() {
-      const result = yield* evaluateScenario(s.evaluator, s.loaded, s.text, s.runtime, options.estimator, options.efficiency)
-      const out: RunOutput = {
-        result,
-        loaded: s.loaded,
-        project: s.project,
-        trace: s.evaluator.trace(),
-        materials: s.evaluator.materials(),
-        cacheDir: s.cacheDir
-      }
-      return out
-    }))

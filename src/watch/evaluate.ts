@@ -1,6 +1,7 @@
 /**
- * One watch-mode evaluation: reload the project config, load the scenario through a fresh
- * evaluator whose store is the session's memory store, evaluate every phase, commit.
+ * One watch-mode evaluation: reload the project config, open a session (src/app/session.ts) on
+ * the scenario through a fresh evaluator whose store is the session's memory store, evaluate
+ * every phase, commit.
  *
  * A fresh evaluator per evaluation keeps its trace and L1 to this evaluation (so "computed"
  * means "not found in the session store"); the memory store is what carries results from one
@@ -8,19 +9,23 @@
  * it read, because the files read decide what the watcher listens to next.
  */
 import { Cause, Effect, Exit, FileSystem } from "effect"
+import { Evaluator, Project } from "../app/services.ts"
+import { openSession, type RunOptions } from "../app/session.ts"
 import { ConfigError, type Issue } from "../config/errors.ts"
-import { displayPath, loadScenario } from "../config/load.ts"
-import { makeEvaluator, type NodeRecord } from "../graph/evaluator.ts"
+import { displayPath } from "../config/load.ts"
+import type { ProjectShape } from "../config/project.ts"
+import type { NodeRecord } from "../graph/evaluator.ts"
 import type { TraceEntry } from "../graph/node.ts"
 import { Store, type StoreShape } from "../graph/store.ts"
-import { evaluateScenario, resolveRuntime, type RunOptions } from "../sim/simulate.ts"
+import { evaluateScenario } from "../sim/simulate.ts"
 import type { RunResult } from "../kernel/records.ts"
 import { layersRecomputed } from "./affected.ts"
 import { reloadProject } from "./project.ts"
 import { tracingFileSystem, type Reads } from "./reads.ts"
 
 export interface WatchTarget {
-  readonly root: string
+  /** The project as loaded at start-up: its config is reloaded on every evaluation. */
+  readonly project: ProjectShape
   /** Absolute path of the scenario. */
   readonly scenarioFile: string
   /** Absolute path of `llmsim.config.ts` (it may not exist). */
@@ -56,7 +61,7 @@ const counts = (trace: ReadonlyArray<TraceEntry>) => {
 const issuesOf = (cause: Cause.Cause<unknown>, target: WatchTarget): ReadonlyArray<Issue> => {
   const error = Cause.squash(cause)
   if (error instanceof ConfigError) return error.issues
-  const file = displayPath(target.root, target.scenarioFile)
+  const file = displayPath(target.project.root, target.scenarioFile)
   const message = error instanceof Error ? error.message : String(error)
   const internal = Cause.hasFails(cause) ? "" : "internal error: "
   return [{ file, line: 1, col: 1, path: "", message: internal + message }]
@@ -64,18 +69,14 @@ const issuesOf = (cause: Cause.Cause<unknown>, target: WatchTarget): ReadonlyArr
 
 const evaluateOnce = (target: WatchTarget, reads: Reads) =>
   Effect.gen(function*() {
-    const project = yield* reloadProject(target.root, target.configFile, reads)
-    const evaluator = yield* makeEvaluator
-    const loaded = yield* loadScenario(evaluator, target.root, target.scenarioFile)
-    const fsys = yield* FileSystem.FileSystem
-    const text = yield* fsys.readFileString(target.scenarioFile).pipe(Effect.orElseSucceed(() => ""))
-    const runtime = resolveRuntime(project, loaded, target.options.runtime)
-    const result = yield* evaluateScenario(evaluator, loaded, text, runtime, target.options.estimator, target.options.efficiency)
-    yield* evaluator.commit()
-    const trace = evaluator.trace()
-    const materials: ReadonlyMap<string, NodeRecord> = evaluator.materials()
+    const project = yield* reloadProject(target.project, target.configFile, reads)
+    const s = yield* openSession(target.scenarioFile, target.options.runtime).pipe(Effect.provideService(Project, project))
+    const result = yield* evaluateScenario(s.evaluator, s.loaded, s.text, s.runtime, target.options.estimator, target.options.efficiency)
+    yield* s.evaluator.commit()
+    const trace = s.evaluator.trace()
+    const materials: ReadonlyMap<string, NodeRecord> = s.evaluator.materials()
     return { result, ...counts(trace), layersRecomputed: layersRecomputed(trace, materials) }
-  })
+  }).pipe(Effect.provide(Evaluator.layer))
 
 /** Evaluate once; never fails (bad input is a `Bad` outcome), but can be interrupted. */
 export const evaluate = (target: WatchTarget): Effect.Effect<Outcome, never, FileSystem.FileSystem> =>

@@ -8,25 +8,24 @@
  */
 import { Clock, Effect, FileSystem, Queue, type Scope } from "effect"
 import * as path from "node:path"
+import { storeFor } from "../app/services.ts"
+import { resolveScenarioPath, type RunOptions } from "../app/session.ts"
 import type { ConfigError, UsageError } from "../config/errors.ts"
 import { displayPath } from "../config/load.ts"
-import { CONFIG_FILE, findProjectRoot } from "../config/project.ts"
-import { diskStore, noStore } from "../graph/store.ts"
+import { CONFIG_FILE, loadProject } from "../config/project.ts"
 import type { RunResult } from "../kernel/records.ts"
-import { resolveCacheDir, resolveScenarioPath, type RunOptions } from "../sim/simulate.ts"
 import { triggers, watchSetOf, type WatchSet } from "./affected.ts"
 import { compare } from "./delta.ts"
 import type { WatcherError } from "./errors.ts"
 import { evaluate, type WatchTarget } from "./evaluate.ts"
 import { memoryStore } from "./memoryStore.ts"
-import { reloadProject } from "./project.ts"
 import { changedSince } from "./reads.ts"
 import type { Reporter } from "./reporter.ts"
 import { schedule, type Batch } from "./schedule.ts"
 import { makeFolderWatch } from "./watcher.ts"
 
 /** Quiet window after the last save before evaluating (vitest's WATCHER_DEBOUNCE). */
-export const QUIET_MS = 100
+const QUIET_MS = 100
 
 export interface WatchOptions {
   readonly run: RunOptions
@@ -42,15 +41,17 @@ const isInside = (dir: string) => (file: string) => file === dir || file.startsW
  */
 export const watchSession = (o: WatchOptions): Effect.Effect<never, WatcherError | ConfigError | UsageError, FileSystem.FileSystem | Scope.Scope> =>
   Effect.gen(function*() {
-    const { root } = findProjectRoot(o.run.cwd)
-    const configFile = path.join(root, CONFIG_FILE)
-    const project = yield* reloadProject(root, configFile, new Map())
-    const scenarioFile = yield* resolveScenarioPath(project, o.run.cwd, o.run.scenario)
+    const project = yield* loadProject(o.run.cwd)
+    const { root } = project
+    // Watched even while it does not exist: creating it changes the runtime defaults.
+    const configFile = project.configFile ?? path.join(root, CONFIG_FILE)
+    const scenarioFile = yield* resolveScenarioPath(project, o.run.scenario)
     // The store folder is fixed for the session; llmsim.config.ts edits change runtime defaults.
-    const cacheDir = o.run.noCache ? undefined : resolveCacheDir(project, o.run.cacheDir)
-    const store = memoryStore(cacheDir === undefined ? noStore : diskStore(cacheDir))
+    const disk = storeFor(project, o.run)
+    const cacheDir = disk.dir
+    const store = memoryStore(disk)
     const fsys = yield* FileSystem.FileSystem
-    const target: WatchTarget = { root, scenarioFile, configFile, options: o.run, store }
+    const target: WatchTarget = { project, scenarioFile, configFile, options: o.run, store }
     const always = [scenarioFile, configFile]
 
     const folders = yield* makeFolderWatch({

@@ -17,7 +17,7 @@ import { defineNodeType, KEY_FORMAT_VERSION, nodeTypeOf, registeredKinds, type K
 import { noStore, Store, writeEntry } from "../../src/graph/store.ts"
 import { CurrentToolchain, TOOLCHAIN_PACKAGES, toolchainFingerprint, type Toolchain } from "../../src/graph/toolchain.ts"
 import { verifyStore } from "../../src/graph/verify.ts"
-import { runSimulation } from "../../src/sim/simulate.ts"
+import { runSimulation } from "../../src/app/session.ts"
 import { VERSION } from "../../src/version.ts"
 import { REPO } from "../helpers/cli.ts"
 

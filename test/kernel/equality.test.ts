@@ -14,7 +14,8 @@ import { modelOf } from "../../src/kernel/model.ts"
 import { servingSummary, simulatePhase } from "../../src/kernel/step.ts"
 import { coreStrategy } from "../../src/kernel/strategies.ts"
 import { phasesOf, type SinglePhase } from "../../src/schema/runtime.ts"
-import { runSimulation } from "../../src/sim/simulate.ts"
+import { runSimulation } from "../../src/app/session.ts"
+import { scenarioBase } from "../../src/sim/simulate.ts"
 import { analyticEstimator } from "../../src/timing/estimator.ts"
 import { timingHardware } from "../../src/timing/roofline.ts"
 
@@ -32,11 +33,7 @@ const run = (scenario: string, runtime: Record<string, number | string> = {}) =>
 const kernelOf = (out: Awaited<ReturnType<typeof run>>) => {
   const loaded = out.loaded
   const model = modelOf(loaded)
-  const resolved = resolveLayout(model, loaded.hardware, {
-    ...(loaded.spec.deployment === undefined ? {} : { deployment: loaded.spec.deployment }),
-    ...(loaded.spec.parallelism === undefined ? {} : { parallelism: loaded.spec.parallelism }),
-    precision: model.precision
-  })
+  const resolved = resolveLayout(model, loaded.hardware, scenarioBase(loaded, model))
   if (!resolved.ok) throw new Error(resolved.problem.message)
   const layout = resolved.value.layout
   const rt = out.result.runtime

@@ -1,0 +1,50 @@
+/**
+ * The application's services, each built once per command by `appLayer`:
+ *
+ * - `Project`: the project root, its llmsim.config.ts and the directory the command started in;
+ * - `Store` (src/graph/store.ts): the disk store at the resolved cache folder, or none with
+ *   `--no-cache`;
+ * - `Evaluator`: the build-graph evaluator (src/graph/evaluator.ts) over that store.
+ *
+ * Commands are functions of these services; src/cli only parses flags and provides the layer.
+ */
+import { Context, Layer } from "effect"
+import type { ConfigError } from "../config/errors.ts"
+import { loadProject, type ProjectShape } from "../config/project.ts"
+import { makeEvaluator, type Evaluator as GraphEvaluator } from "../graph/evaluator.ts"
+import { diskStore, noStore, Store, type StoreShape } from "../graph/store.ts"
+import { resolvePath } from "./paths.ts"
+
+export class Project extends Context.Service<Project, ProjectShape>()("llmsim/app/Project") {
+  /** The project around `cwd`; an unloadable llmsim.config.ts fails with a ConfigError. */
+  static readonly layer = (cwd: string): Layer.Layer<Project, ConfigError> => Layer.effect(Project, loadProject(cwd))
+}
+
+export class Evaluator extends Context.Service<Evaluator, GraphEvaluator>()("llmsim/app/Evaluator") {
+  /** A fresh evaluator (its own L1 and trace) over the `Store` in context. */
+  static readonly layer: Layer.Layer<Evaluator, never, Store> = Layer.effect(Evaluator, makeEvaluator)
+}
+
+export interface StoreOptions {
+  /** `--cache-dir` as typed. */
+  readonly cacheDir?: string
+  /** `--no-cache`. */
+  readonly noCache: boolean
+}
+
+/** `--cache-dir` (a flag: from the current directory), else `cacheDir` in the config (from the root), else `<root>/cache`. */
+const resolveCacheDir = (project: ProjectShape, flag: string | undefined): string =>
+  flag !== undefined ? resolvePath("flag", flag, project) : resolvePath("file", project.config.cacheDir ?? "cache", project)
+
+/** The disk store at the resolved folder, or none with --no-cache. */
+export const storeFor = (project: ProjectShape, o: StoreOptions): StoreShape => (o.noCache ? noStore : diskStore(resolveCacheDir(project, o.cacheDir)))
+
+const storeLayer = (o: StoreOptions): Layer.Layer<Store, never, Project> => Layer.effect(Store, Project.useSync((project) => storeFor(project, o)))
+
+export interface AppOptions extends StoreOptions {
+  readonly cwd: string
+}
+
+/** Project, Store and Evaluator for one command. */
+export const appLayer = (o: AppOptions): Layer.Layer<Project | Store | Evaluator, ConfigError> =>
+  Evaluator.layer.pipe(Layer.provideMerge(storeLayer(o)), Layer.provideMerge(Project.layer(o.cwd)))

@@ -1,0 +1,109 @@
+/**
+ * A session: one scenario loaded once through the command's evaluator, with its runtime
+ * resolved. Every evaluating command (run, ops, large-ep, afd, watch) opens one here; store
+ * writes are committed only after the command's work succeeded, so bad input writes nothing.
+ */
+import { Effect } from "effect"
+import { UsageError } from "../config/errors.ts"
+import { loadScenario, type LoadedScenario } from "../config/load.ts"
+import type { ProjectShape } from "../config/project.ts"
+import type { Evaluator as GraphEvaluator, NodeRecord } from "../graph/evaluator.ts"
+import type { TraceEntry } from "../graph/node.ts"
+import { Store } from "../graph/store.ts"
+import type { RunResult } from "../kernel/records.ts"
+import { evaluateScenario } from "../sim/simulate.ts"
+import type { EfficiencyMode } from "../timing/roofline.ts"
+import { firstExisting, pathCandidates } from "./paths.ts"
+import { resolveRuntime, type ResolvedRuntime, type RuntimeOverrides } from "./runtime.ts"
+import { appLayer, Evaluator, Project } from "./services.ts"
+
+export interface RunOptions {
+  readonly cwd: string
+  readonly scenario?: string
+  readonly runtime: RuntimeOverrides
+  readonly estimator: string
+  readonly efficiency: EfficiencyMode
+  readonly cacheDir?: string
+  readonly noCache: boolean
+}
+
+export interface Session {
+  readonly project: ProjectShape
+  readonly loaded: LoadedScenario
+  /** The scenario file's text, as read for loading (for positioned errors after decoding). */
+  readonly text: string
+  readonly runtime: ResolvedRuntime
+  readonly evaluator: GraphEvaluator
+  /** The store folder; undefined with --no-cache. */
+  readonly cacheDir: string | undefined
+}
+
+export interface RunOutput {
+  readonly result: RunResult
+  readonly loaded: LoadedScenario
+  readonly project: ProjectShape
+  readonly trace: ReadonlyArray<TraceEntry>
+  readonly materials: ReadonlyMap<string, NodeRecord>
+  readonly cacheDir: string | undefined
+}
+
+/** The scenario named as an argument (current directory, then project root), else the config's defaultScenario (project root). */
+export const resolveScenarioPath = (project: ProjectShape, arg: string | undefined) =>
+  Effect.gen(function*() {
+    const given = arg ?? project.config.defaultScenario
+    if (given === undefined) {
+      return yield* Effect.fail(new UsageError({ message: "no scenario given and llmsim.config.ts names no defaultScenario" }))
+    }
+    const found = yield* firstExisting(pathCandidates(arg === undefined ? "file" : "argument", given, project))
+    if (found !== undefined) return found
+    return yield* Effect.fail(new UsageError({ message: `scenario file not found: ${given}` }))
+  })
+
+/** Load `scenarioFile` (absolute) once through the Evaluator service and resolve the runtime. */
+export const openSession = (scenarioFile: string, overrides: RuntimeOverrides) =>
+  Effect.gen(function*() {
+    const project = yield* Project
+    const evaluator = yield* Evaluator
+    const store = yield* Store
+    const loaded = yield* loadScenario(evaluator, project.root, scenarioFile)
+    const session: Session = {
+      project,
+      loaded,
+      text: loaded.text,
+      runtime: resolveRuntime(project, loaded, overrides),
+      evaluator,
+      cacheDir: store.dir
+    }
+    return session
+  })
+
+/** Resolve the scenario path, then open the session on it. */
+const loadSession = (scenario: string | undefined, overrides: RuntimeOverrides) =>
+  Effect.gen(function*() {
+    const file = yield* resolveScenarioPath(yield* Project, scenario)
+    return yield* openSession(file, overrides)
+  })
+
+/**
+ * Build the services for `options`, open the session, run `f`, then commit the store writes
+ * (only when `f` succeeded).
+ */
+export const withSession = <A, E, R>(options: RunOptions, f: (s: Session) => Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const s = yield* loadSession(options.scenario, options.runtime)
+    const a = yield* f(s)
+    yield* s.evaluator.commit()
+    return a
+  }).pipe(Effect.provide(appLayer(options)))
+
+/** Load, evaluate and commit: the whole `llmsim run`. */
+export const runSimulation = (options: RunOptions) =>
+  withSession(options, (s) =>
+    Effect.map(evaluateScenario(s.evaluator, s.loaded, s.text, s.runtime, options.estimator, options.efficiency), (result): RunOutput => ({
+      result,
+      loaded: s.loaded,
+      project: s.project,
+      trace: s.evaluator.trace(),
+      materials: s.evaluator.materials(),
+      cacheDir: s.cacheDir
+    })))
