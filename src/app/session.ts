@@ -11,6 +11,7 @@ import type { Evaluator as GraphEvaluator, NodeRecord } from "../graph/evaluator
 import type { TraceEntry } from "../graph/node.ts"
 import { Store } from "../graph/store.ts"
 import type { RunResult } from "../kernel/records.ts"
+import type { StrategyName } from "../kernel/strategies.ts"
 import { evaluateScenario } from "../sim/simulate.ts"
 import type { EfficiencyMode } from "../timing/roofline.ts"
 import { firstExisting, pathCandidates } from "./paths.ts"
@@ -25,6 +26,8 @@ export interface RunOptions {
   readonly efficiency: EfficiencyMode
   readonly cacheDir?: string
   readonly noCache: boolean
+  /** `--strategy`: how ops and layers compose in time (src/kernel/strategies.ts); default from the runtime. */
+  readonly strategy?: StrategyName
 }
 
 export interface Session {
@@ -99,7 +102,7 @@ export const withSession = <A, E, R>(options: RunOptions, f: (s: Session) => Eff
 /** Load, evaluate and commit: the whole `llmsim run`. */
 export const runSimulation = (options: RunOptions) =>
   withSession(options, (s) =>
-    Effect.map(evaluateScenario(s.evaluator, s.loaded, s.text, s.runtime, options.estimator, options.efficiency), (result): RunOutput => ({
+    Effect.map(evaluateScenario(s.evaluator, s.loaded, s.text, s.runtime, options.estimator, options.efficiency, options.strategy), (result): RunOutput => ({
       result,
       loaded: s.loaded,
       project: s.project,

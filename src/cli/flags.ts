@@ -6,6 +6,7 @@
 import { Effect, Option, Result } from "effect"
 import { CliError, Command, Flag } from "effect/cli"
 import type { RunOptions } from "../app/session.ts"
+import { STRATEGIES, type StrategyName } from "../kernel/strategies.ts"
 import { Phase } from "../schema/runtime.ts"
 
 /** Turn a flag's value into `B` with `parse`; a failure (its reason) is reported as `--name: reason`. */
@@ -29,6 +30,14 @@ export const listFlag = <A>(name: string, item: (s: string) => A | undefined, ex
 
 export const positiveInteger = (s: string): number | undefined => (/^\d+$/.test(s) && Number(s) >= 1 ? Number(s) : undefined)
 
+/** `--strategy`: how ops and layers compose in time; every name of src/kernel/strategies.ts. */
+export const strategyFlag = Flag.Literals("strategy", Object.keys(STRATEGIES) as ReadonlyArray<StrategyName>).pipe(
+  Flag.withDescription(
+    "serial | overlapped (core roll-up; overlapped = --micro-batch >= 2 on two streams) | two-batch-overlap | serial-micro-batches (the large-EP deployment model, as large-ep evaluate) | afd-pipeline (as afd simulate)"
+  ),
+  Flag.optional
+)
+
 const positiveIntFlag = (name: string, description: string) =>
   Flag.Int(name).pipe(
     Flag.withDescription(description),
@@ -37,7 +46,7 @@ const positiveIntFlag = (name: string, description: string) =>
   )
 
 export const runtimeFlags = {
-  batch: positiveIntFlag("batch", "Sequences per attention data-parallel group (RuntimeSpec.batch_size)"),
+  batch: positiveIntFlag("batch", "Sequences per attention data-parallel group (runtime.batch_size)"),
   seq: positiveIntFlag("seq", "Prompt length (prefill) or KV-cache length (decode), tokens"),
   phase: Flag.Literals("phase", Phase.literals).pipe(Flag.withDescription("prefill, decode or both (default both)"), Flag.optional),
   microBatch: positiveIntFlag("micro-batch", "Micro-batches per step (enables compute/communication overlap)"),

@@ -10,7 +10,8 @@ import { parseInstances } from "../playbooks/deployment.ts"
 import { renderAfd, renderAfdSweep, renderLargeEp, renderLargeEpSweep } from "../playbooks/report.ts"
 import { runAfd, runLargeEp, type BatchPolicy } from "../playbooks/run.ts"
 import type { LoadImbalance } from "../schema/deployment.ts"
-import { documented, listFlag, parsedWith, positiveInteger, runtimeFlags, toRunOptions } from "./flags.ts"
+import type { StrategyName } from "../kernel/strategies.ts"
+import { documented, listFlag, parsedWith, positiveInteger, runtimeFlags, strategyFlag, toRunOptions } from "./flags.ts"
 import { finishRun, outputFlags, scenarioArg } from "./run.ts"
 
 const LINK_DTYPES = ["fp8", "bf16", "fp16", "fp32"] as const
@@ -42,6 +43,18 @@ const batchPolicy = (a: { tpotSloMs: Option.Option<number>; maxBatch: boolean; b
   return Effect.succeed(a.maxBatch ? { kind: "max" } : { kind: "runtime" })
 }
 
+/** `--tbo` / `--no-tbo`, or the same choice as `--strategy` (the names `run` takes too). */
+const tboOf = (tbo: Option.Option<boolean>, strategy: Option.Option<StrategyName>): Effect.Effect<boolean | undefined, UsageError> => {
+  if (Option.isNone(strategy)) return Effect.succeed(Option.getOrUndefined(tbo))
+  const s = strategy.value
+  if (s !== "two-batch-overlap" && s !== "serial-micro-batches") {
+    return Effect.fail(new UsageError({ message: `--strategy ${s}: large-ep evaluate composes with two-batch-overlap or serial-micro-batches (${s} is ${s === "afd-pipeline" ? "afd simulate's" : "the core roll-up's: llmsim run"})` }))
+  }
+  const want = s === "two-batch-overlap"
+  if (Option.isSome(tbo) && tbo.value !== want) return Effect.fail(new UsageError({ message: `--strategy ${s} and --${tbo.value ? "" : "no-"}tbo disagree: give one` }))
+  return Effect.succeed(want)
+}
+
 const largeEpEvaluate = Command.make(
   "evaluate",
   {
@@ -61,16 +74,18 @@ const largeEpEvaluate = Command.make(
     dispatchDtype: Flag.Literals("dispatch-dtype", LINK_DTYPES).pipe(Flag.withDescription("Dispatch format on the wire"), Flag.optional),
     combineDtype: Flag.Literals("combine-dtype", LINK_DTYPES).pipe(Flag.withDescription("Combine format on the wire"), Flag.optional),
     tbo: Flag.Boolean("tbo").pipe(Flag.withDescription("Two-batch overlap (--no-tbo turns it off)"), Flag.optional),
+    strategy: strategyFlag,
     kernelMode: Flag.Literals("kernel-mode", ["high_throughput", "low_latency"]).pipe(Flag.withDescription("All-to-all kernels for every phase (default: high_throughput prefill, low_latency decode)"), Flag.optional),
     loadImbalance: loadImbalanceFlag
   },
   Effect.fn(function*(a) {
     const policy = yield* batchPolicy(a)
+    const tbo = yield* tboOf(a.tbo, a.strategy)
     const overrides = {
       ...(Option.isSome(a.redundantExperts) ? { redundant_experts: a.redundantExperts.value } : {}),
       ...(Option.isSome(a.dispatchDtype) ? { dispatch_dtype: a.dispatchDtype.value } : {}),
       ...(Option.isSome(a.combineDtype) ? { combine_dtype: a.combineDtype.value } : {}),
-      ...(Option.isSome(a.tbo) ? { two_batch_overlap: a.tbo.value } : {}),
+      ...(tbo === undefined ? {} : { two_batch_overlap: tbo }),
       ...(Option.isSome(a.kernelMode) ? { kernel_mode: a.kernelMode.value } : {}),
       ...(Option.isSome(a.loadImbalance) ? { load_imbalance: a.loadImbalance.value } : {})
     }

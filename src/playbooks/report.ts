@@ -53,6 +53,7 @@ const memoryTable = (parts: MemoryParts, s: { hbm_bytes_per_gpu: number; reserve
 }
 
 const servingRows = (s: LargeEpServing | AfdServing): Array<Array<string>> => [
+  ["strategy", s.strategy],
   ["TTFT ms", fixed(s.ttft_ms, 3)],
   ["TPOT ms", fixed(s.tpot_ms, 3)],
   ["tokens/s per request", fixed(s.tokens_per_s_per_request, 2)],

@@ -185,6 +185,7 @@ export const renderServingTable = (s: ServingSummary, o: ServingOptions = {}): s
       change: { abs: k === "peak_memory_bytes" && abs !== null ? abs / 1e9 : abs, pct: d?.pct ?? null, digits }
     }
   })
+  lines.unshift({ label: "strategy", value: s.strategy, mark: " " })
   if (!c) lines.push({ label: "HBM per GPU GB", value: gb(s.hbm_bytes_per_gpu), mark: " " })
   lines.push({ label: "fits in HBM", value: s.fits_in_hbm ? "yes" : "no", mark: " " })
   const columns: Array<Column<ServingLine>> = [

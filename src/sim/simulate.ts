@@ -12,7 +12,7 @@ import type { LayerContext } from "../module/context.ts"
 import { validateLayout } from "../module/index.ts"
 import { contextFor, resolveLayout, type Layout, type ScenarioBase } from "../kernel/layout.ts"
 import { modelOf, type Model } from "../kernel/model.ts"
-import { coreStrategy } from "../kernel/strategies.ts"
+import { coreStrategy, planStrategy, type StrategyName } from "../kernel/strategies.ts"
 import { phasesOf, type SinglePhase } from "../schema/runtime.ts"
 import { ESTIMATORS } from "../timing/estimator.ts"
 import { timingHardware, type EfficiencyMode } from "../timing/roofline.ts"
@@ -50,13 +50,20 @@ export const evaluateScenario = (
   scenarioText: string,
   runtime: Required<Omit<RuntimeOverrides, "micro_batch" | "tokens_per_expert">> & RuntimeOverrides,
   estimatorId: string,
-  efficiency: EfficiencyMode
+  efficiency: EfficiencyMode,
+  strategy?: StrategyName
 ) =>
   Effect.gen(function*() {
     const estimator = ESTIMATORS[estimatorId]
     if (!estimator) return yield* Effect.fail(new UsageError({ message: `unknown estimator "${estimatorId}" (expected: ${Object.keys(ESTIMATORS).join(", ")})` }))
     const spec = loaded.spec
     const hw = loaded.hardware
+    // The core roll-up runs the serial and overlapped strategies; a deployment model's strategy
+    // is the playbooks' (the CLI routes `run --strategy two-batch-overlap` there).
+    const planned = planStrategy(strategy, runtime.micro_batch, hw.max_concurrency)
+    if (!planned.ok) return yield* Effect.fail(new UsageError({ message: `--strategy ${strategy}: ${planned.message}` }))
+    if (planned.plan.model !== "core") return yield* Effect.fail(new UsageError({ message: `--strategy ${strategy} is the ${planned.plan.model} deployment model's, not the core roll-up's` }))
+    const microBatch = planned.plan.micro_batch
     const model = scenarioModel(loaded)
     const layout = yield* scenarioLayout(loaded)
     const parallel = { tp: layout.tp, dp: layout.dp, ep: layout.ep }
@@ -64,7 +71,7 @@ export const evaluateScenario = (
     const composition = {
       overlap_efficiency: hw.overlap_efficiency,
       max_concurrency: hw.max_concurrency,
-      micro_batch: runtime.micro_batch ?? 1
+      micro_batch: microBatch ?? 1
     }
     const phases: { prefill?: SimulationResult; decode?: SimulationResult } = {}
     for (const phase of phasesOf(runtime.phase) as ReadonlyArray<SinglePhase>) {
@@ -85,7 +92,7 @@ export const evaluateScenario = (
         batch_size: runtime.batch_size,
         seq_len: runtime.seq_len,
         phase: runtime.phase,
-        ...(runtime.micro_batch === undefined ? {} : { micro_batch: runtime.micro_batch }),
+        ...(microBatch === undefined ? {} : { micro_batch: microBatch }),
         ...(runtime.tokens_per_expert === undefined ? {} : { tokens_per_expert: runtime.tokens_per_expert })
       },
       parallelism: parallel,
