@@ -149,9 +149,12 @@ const deepseekInputs = (text: string, ds: DeepSeekScenarios, hardware: HardwareS
   }
 }
 
-/** `--reference DIR`, else `<project root>/../shared/reference`. */
+/** The reference data shipped in the repository (data/reference/README.md names each file's source). */
+export const DEFAULT_REFERENCE = "data/reference"
+
+/** `--reference DIR`, else `<project root>/data/reference`. */
 export const referenceDir = (root: string, flag: string | undefined, cwd: string): string =>
-  flag === undefined ? path.resolve(root, "..", "shared", "reference") : path.resolve(cwd, flag)
+  flag === undefined ? path.resolve(root, DEFAULT_REFERENCE) : path.resolve(cwd, flag)
 
 const readFile = (dir: string, name: string) =>
   Effect.gen(function*() {
@@ -212,7 +215,7 @@ export const loadValidationInputs = (root: string, referenceFolder: string) =>
     const exists = yield* fs.exists(referenceFolder).pipe(Effect.orElseSucceed(() => false))
     if (!exists) {
       return yield* Effect.fail(new ReferenceDataError({
-        message: `reference folder not found: ${referenceFolder} (pass --reference DIR; the default is <project root>/../shared/reference)`
+        message: `reference folder not found: ${referenceFolder} (pass --reference DIR; the default is <project root>/data/reference)`
       }))
     }
     const files: Record<string, string> = {}

@@ -37,7 +37,7 @@ const toUsage = (e: { readonly message: string }) => new UsageError({ message: e
 
 export const validateCommand = Command.make("validate", {
   reference: Flag.String("reference").pipe(
-    Flag.withDescription("Reference data folder (default: <project root>/../shared/reference)"),
+    Flag.withDescription("Reference data folder (default: <project root>/data/reference)"),
     Flag.optional
   ),
   format: Flag.Literals("format", ["table", "json", "markdown"]).pipe(Flag.withDescription("Output format"), Flag.withDefault("table" as const)),
@@ -143,11 +143,11 @@ export const calibrateCommand = Command.make("calibrate", {
   Command.withDescription("Fit a hardware file's GEMM timing constants to measured kernel timings and print the efficiency block"),
   Command.withExamples([
     {
-      command: "llmsim calibrate configs/hardware/H800-SXM.yaml --data ../shared/reference/deepgemm_dense_h800.csv --where is_latest_published=yes",
+      command: "llmsim calibrate configs/hardware/H800-SXM.yaml --data data/reference/deepgemm_dense_h800.csv --where is_latest_published=yes",
       description: "Refit the shipped H800 constants"
     },
     {
-      command: "llmsim calibrate configs/hardware/H100-SXM.yaml --data ../shared/reference/deepgemm_community_measurements.csv --where hardware=H100 --fit memory,kernel_latency_us",
+      command: "llmsim calibrate configs/hardware/H100-SXM.yaml --data data/reference/deepgemm_community_measurements.csv --where hardware=H100 --fit memory,kernel_latency_us",
       description: "Fit only what memory-bound rows can identify"
     }
   ])

@@ -6,9 +6,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { parse } from "yaml"
-import { makeProject, REPO, runCli, SHARED } from "../helpers/cli.ts"
-
-const REF = path.join(SHARED, "reference")
+import { makeProject, REFERENCE as REF, REPO, runCli } from "../helpers/cli.ts"
 
 const shipped = (name: string) => parse(fs.readFileSync(path.join(REPO, "configs", "hardware", `${name}.yaml`), "utf8")).efficiency
 

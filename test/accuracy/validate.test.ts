@@ -6,9 +6,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
-import { makeProject, REPO, runCli, SHARED } from "../helpers/cli.ts"
-
-const REFERENCE = path.join(SHARED, "reference")
+import { makeProject, REFERENCE, REPO, runCli } from "../helpers/cli.ts"
 
 describe("llmsim validate", () => {
   let report: any
@@ -99,7 +97,7 @@ describe("docs/validation.md", () => {
     const text = fs.readFileSync(path.join(REPO, "docs", "validation.md"), "utf8")
     expect(text).toMatch(/^[\x20-\x7e\n]*$/)
     expect(text).not.toContain(REPO)
-    expect(text).not.toContain(SHARED)
+    expect(text).not.toContain(REFERENCE)
   })
 })
 
@@ -109,7 +107,7 @@ describe("llmsim validate errors", () => {
     const r = runCli(["validate"], dir)
     expect(r.status).toBe(1)
     expect(r.stdout).toBe("")
-    expect(r.stderr).toMatch(/^error: reference folder not found: .*shared[/\\]reference \(pass --reference DIR/m)
+    expect(r.stderr).toMatch(/^error: reference folder not found: .*data[/\\]reference \(pass --reference DIR/m)
   })
 
   it("names a missing reference file", () => {

@@ -5,9 +5,9 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { makeProject, runCli, SHARED } from "../helpers/cli.ts"
+import { makeProject, REFERENCE, runCli } from "../helpers/cli.ts"
 
-const hf = (name: string) => JSON.parse(fs.readFileSync(path.join(SHARED, "reference/hf-configs", `${name}.json`), "utf8"))
+const hf = (name: string) => JSON.parse(fs.readFileSync(path.join(REFERENCE, "hf-configs", `${name}.json`), "utf8"))
 
 describe("llmsim run", () => {
   const dir = makeProject()

@@ -10,7 +10,8 @@ import { fileURLToPath } from "node:url"
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
 export const BIN = path.join(REPO, "bin", "llmsim.js")
-export const SHARED = path.resolve(REPO, "..", "shared")
+/** The reference data shipped in the repository (data/reference/README.md). */
+export const REFERENCE = path.join(REPO, "data", "reference")
 
 /** A temp folder with `configs/` copied from the repository. */
 export const makeProject = (prefix = "llmsim-test-"): string => {
