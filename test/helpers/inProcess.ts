@@ -1,0 +1,132 @@
+/**
+ * The library entry points the CLI commands call, run in the test process (no `llmsim` spawn,
+ * which costs about a second each). Every in-process test goes through this one module, so a
+ * move of the entry points (a composition root) is re-pointed here only. Each call is provided
+ * with the Node platform services, exactly as bin/llmsim.js does; rendering uses the same
+ * functions the commands print with.
+ */
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { Effect } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { calibrate, efficiencyBlock, leaveOneOut, type Fittable } from "../../src/accuracy/calibrate.ts"
+import { parseCsv } from "../../src/accuracy/csv.ts"
+import { gemmMeasurements } from "../../src/accuracy/gemm.ts"
+import { renderJson, renderMarkdown, renderText } from "../../src/accuracy/render.ts"
+import { buildReport, loadValidationInputs, referenceDir } from "../../src/accuracy/validate.ts"
+import { DEFAULT_TILES } from "../../src/accuracy/calibrate.ts"
+import { decodeYamlText } from "../../src/config/yamlFile.ts"
+import { ConfigError } from "../../src/config/errors.ts"
+import { runDiff, type DiffOptions } from "../../src/diff/compare.ts"
+import { renderDiff } from "../../src/diff/report.ts"
+import { loadRunSummary, renderExplain, saveRunSummary } from "../../src/graph/explain.ts"
+import { collectGarbage, storeStats } from "../../src/graph/maintenance.ts"
+import { renderAfd, renderAfdSweep, renderLargeEp, renderLargeEpSweep } from "../../src/playbooks/report.ts"
+import { runAfd, runLargeEp, type AfdOptions, type LargeEpOptions } from "../../src/playbooks/run.ts"
+import { renderRun } from "../../src/report/run.ts"
+import { HardwareSpec } from "../../src/schema/hardware.ts"
+import { resolveCacheDir, runSimulation, type RunOptions, type RunOutput, type RuntimeOverrides } from "../../src/sim/simulate.ts"
+import { loadProject } from "../../src/config/project.ts"
+import { verifyStore } from "../../src/sim/verifyStore.ts"
+import type { EfficiencyMode } from "../../src/timing/roofline.ts"
+
+type Format = "table" | "json" | "csv"
+
+/** Run an effect with the Node services (file system, path) the CLI provides. */
+export const runEffect = <A, E>(effect: Effect.Effect<A, E, any>): Promise<A> =>
+  Effect.runPromise(effect.pipe(Effect.provide(NodeServices.layer)) as Effect.Effect<A, E>)
+
+/** Run an effect that must fail and return its typed error (the CLI prints `error: ${message}`, exit 1). */
+export const failureOf = async <E>(effect: Effect.Effect<unknown, E, any>): Promise<E> => runEffect(Effect.flip(effect))
+
+/** RunOptions as the CLI builds them from its flags' defaults (analytic, hardware efficiency, store on). */
+export const runOptions = (cwd: string, scenario?: string, over: Partial<Omit<RunOptions, "cwd" | "scenario">> & { runtime?: RuntimeOverrides } = {}): RunOptions => ({
+  cwd,
+  ...(scenario === undefined ? {} : { scenario }),
+  runtime: {},
+  estimator: "analytic",
+  efficiency: "hardware",
+  noCache: false,
+  ...over
+})
+
+export interface InProcessRun {
+  readonly out: RunOutput
+  /** What `llmsim run --format F` prints. */
+  readonly text: (format: Format) => string
+  /** The `--trace FILE` document, as read back from JSON. */
+  readonly trace: { nodes: Array<any> }
+  /** What `--explain` prints to stderr (always computed). */
+  readonly explain: string
+}
+
+/** `llmsim run`: evaluate, then save the run summary for the next `--explain` as the command does. */
+export const runInProcess = async (options: RunOptions): Promise<InProcessRun> => {
+  const out = await runEffect(runSimulation(options))
+  const scope = `run:${out.loaded.file}`
+  const explain = renderExplain(out.trace, out.materials, loadRunSummary(out.cacheDir, scope))
+  saveRunSummary(out.cacheDir, scope, out.materials)
+  return { out, text: (f) => renderRun(out.result, f), trace: JSON.parse(JSON.stringify({ nodes: out.trace })), explain }
+}
+
+/** The failing `llmsim run`'s typed error. */
+export const runFailure = (options: RunOptions) => failureOf(runSimulation(options))
+
+/** `llmsim large-ep evaluate`: the result and what `--format F` prints. */
+export const largeEpInProcess = async (o: LargeEpOptions) => {
+  const out = await runEffect(runLargeEp(o))
+  const r = out.result
+  const text = (f: Format) => ("ep_sweep" in r ? renderLargeEpSweep(r, f) : renderLargeEp(r, f))
+  return { result: r, text, json: JSON.parse(text("json")) }
+}
+
+export const largeEpFailure = (o: LargeEpOptions) => failureOf(runLargeEp(o))
+
+/** `llmsim afd simulate`: the result and what `--format F` prints. */
+export const afdInProcess = async (o: AfdOptions) => {
+  const out = await runEffect(runAfd(o))
+  const r = out.result
+  const text = (f: Format) => ("instance_sweep" in r ? renderAfdSweep(r, f) : renderAfd(r, f))
+  return { result: r, text, json: JSON.parse(text("json")) }
+}
+
+/** `llmsim diff`: the diffs and what `--format F` prints (`gate` as with --fail-on-regression). */
+export const diffInProcess = async (o: DiffOptions, gate = false) => {
+  const out = await runEffect(runDiff(o))
+  return { ...out, text: (f: "table" | "json" | "markdown") => renderDiff(out.diffs, f, { gate }) }
+}
+
+export const diffFailure = (o: DiffOptions) => failureOf(runDiff(o))
+
+/** `llmsim validate` in project `root`: the report and its three renderings. */
+export const validateInProcess = async (root: string, reference: string | undefined, mode: EfficiencyMode = "hardware") => {
+  const inputs = await runEffect(loadValidationInputs(root, referenceDir(root, reference, root)))
+  const report = buildReport(inputs, mode)
+  return { report, json: JSON.parse(renderJson(report)), markdown: renderMarkdown(report), table: renderText(report) }
+}
+
+export const validateFailure = (root: string, reference: string | undefined) => failureOf(loadValidationInputs(root, referenceDir(root, reference, root)))
+
+/** `llmsim calibrate HW --data CSV --where ... --fit ...`: the fit and the printed efficiency block. */
+export const calibrateInProcess = (root: string, hardwareFile: string, dataFile: string, where: ReadonlyArray<readonly [string, string]>, fit: ReadonlyArray<Fittable>, loo = false) => {
+  const hw = decodeYamlText(HardwareSpec, fs.readFileSync(path.resolve(root, hardwareFile), "utf8"), hardwareFile)
+  if (hw instanceof ConfigError) throw new Error(hw.message)
+  const { rows } = gemmMeasurements(parseCsv(fs.readFileSync(dataFile, "utf8")), where)
+  const result = calibrate(hw, rows, fit, DEFAULT_TILES)
+  const filter = where.length > 0 ? ` where ${where.map(([c, v]) => `${c}=${v}`).join(", ")}` : ""
+  const provenance = `${rows.length} rows of ${path.basename(dataFile)}${filter}`
+  return { rows, result, provenance, yaml: efficiencyBlock(hw, result, provenance), loo: loo ? leaveOneOut(hw, rows, fit, DEFAULT_TILES) : undefined }
+}
+
+/** `llmsim cache stats | verify | gc` on the store of the project in `cwd`. */
+export const cacheInProcess = async (cwd: string) => {
+  const project = await loadProject(cwd)
+  if (project instanceof ConfigError) throw new Error(project.message)
+  const dir = resolveCacheDir(project, undefined)
+  return {
+    dir,
+    stats: () => storeStats(dir),
+    verify: () => verifyStore(dir),
+    gc: (opts: { maxSizeBytes?: number; maxAgeMs?: number }) => collectGarbage(dir, opts)
+  }
+}
