@@ -16,8 +16,9 @@ import { renderJson, renderMarkdown, renderText } from "../../src/accuracy/rende
 import { buildReport, loadValidationInputs, referenceDir } from "../../src/accuracy/validate.ts"
 import { DEFAULT_TILES } from "../../src/accuracy/calibrate.ts"
 import { decodeYamlText } from "../../src/config/yamlFile.ts"
-import { ConfigError } from "../../src/config/errors.ts"
-import { runDiff, type DiffOptions } from "../../src/diff/compare.ts"
+import { ConfigError, UsageError } from "../../src/config/errors.ts"
+import { classifyArgs } from "../../src/diff/args.ts"
+import { runDiff } from "../../src/diff/compare.ts"
 import { renderDiff } from "../../src/diff/report.ts"
 import { loadRunSummary, renderExplain, saveRunSummary } from "../../src/graph/explain.ts"
 import { collectGarbage, storeStats } from "../../src/graph/maintenance.ts"
@@ -90,13 +91,49 @@ export const afdInProcess = async (o: AfdOptions) => {
   return { result: r, text, json: JSON.parse(text("json")) }
 }
 
-/** `llmsim diff`: the diffs and what `--format F` prints (`gate` as with --fail-on-regression). */
-export const diffInProcess = async (o: DiffOptions, gate = false) => {
-  const out = await runEffect(runDiff(o))
-  return { ...out, text: (f: "table" | "json" | "markdown") => renderDiff(out.diffs, f, { gate }) }
+export interface DiffFlags {
+  readonly a?: string
+  readonly b?: string
+  readonly runtime?: RuntimeOverrides
+  readonly noCache?: boolean
+  readonly failOnRegression?: number
 }
 
-export const diffFailure = (o: DiffOptions) => failureOf(runDiff(o))
+/** `llmsim diff ARGS...` in `cwd`: the positionals read as the command reads them, then runDiff. */
+const diffEffect = (cwd: string, args: ReadonlyArray<string>, f: DiffFlags) => {
+  // The command's revB-or-scenario rule needs to know which of the first two tokens are files.
+  const files = new Set(args.slice(0, 2).filter((t) => fs.statSync(path.resolve(cwd, t), { throwIfNoEntry: false })?.isFile() === true))
+  const parsed = classifyArgs(args, f.a, f.b, files)
+  if (parsed instanceof UsageError) return Effect.fail(parsed)
+  return runDiff({
+    cwd,
+    target: parsed.target,
+    scenarios: parsed.scenarios,
+    runtime: f.runtime ?? {},
+    estimator: "analytic",
+    efficiency: "hardware",
+    noCache: f.noCache ?? false,
+    limitPct: f.failOnRegression ?? 0
+  })
+}
+
+/**
+ * `llmsim diff`: the diffs, what `--format F` prints (with the gate's fields when
+ * `failOnRegression` is given) and the `--trace FILE` document (each node with its side).
+ */
+export const diffInProcess = async (cwd: string, args: ReadonlyArray<string>, f: DiffFlags = {}) => {
+  const out = await runEffect(diffEffect(cwd, args, f))
+  const gate = f.failOnRegression !== undefined
+  return {
+    diffs: out.diffs,
+    text: (format: "table" | "json" | "markdown") => renderDiff(out.diffs, format, { gate }),
+    json: JSON.parse(renderDiff(out.diffs, "json", { gate })),
+    trace: { nodes: out.trace.map((n) => ({ ...n, side: n.id.slice(0, 1) })) } as { nodes: Array<any> }
+  }
+}
+
+/** The failing `llmsim diff`'s typed error (the CLI prints `error: ${message}`, exit 1). */
+export const diffFailure = (cwd: string, args: ReadonlyArray<string>, f: DiffFlags = {}) => failureOf(diffEffect(cwd, args, f))
 
 /** `llmsim validate` in project `root`: the report and its three renderings. */
 export const validateInProcess = async (root: string, reference: string | undefined, mode: EfficiencyMode = "hardware") => {
