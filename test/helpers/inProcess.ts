@@ -6,7 +6,8 @@
  * functions the commands print with.
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Effect } from "effect"
+import { Console, Effect } from "effect"
+import { Command } from "effect/cli"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { calibrate, efficiencyBlock, leaveOneOut, type Fittable } from "../../src/accuracy/calibrate.ts"
@@ -166,4 +167,19 @@ export const cacheInProcess = async (cwd: string) => {
     verify: () => verifyStore(dir),
     gc: (opts: { maxSizeBytes?: number; maxAgeMs?: number }) => collectGarbage(dir, opts)
   }
+}
+
+/**
+ * Parse ARGS with one of the CLI's commands (e.g. runCommand of src/cli/run.ts) in process and
+ * return the flag errors the CLI reports (and exits 1 on); empty when the arguments parse. Only
+ * for arguments that fail to parse: valid ones would run the command's handler.
+ */
+export const flagErrors = async (command: Command.Command<any, any, any, any, any>, args: ReadonlyArray<string>): Promise<Array<string>> => {
+  // The parser prints the command's help on a bad value: keep it out of the test output.
+  const silent = new Proxy({}, { get: () => () => {} }) as Console.Console
+  const parse = Command.runWith(command, { version: "test", renderErrors: false })(args).pipe(Effect.provideService(Console.Console, silent))
+  const outcome = await runEffect(Effect.result(parse))
+  if (outcome._tag === "Success") return []
+  const e = outcome.failure as { errors?: ReadonlyArray<{ message: string }>; message?: string }
+  return e.errors !== undefined ? e.errors.map((x) => x.message) : [String(e.message)]
 }
