@@ -9,7 +9,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { edit, makeProject, runCli } from "../helpers/cli.ts"
 import { runCommand } from "../../src/cli/run.ts"
-import { flagErrors, runFailure, runOptions } from "../helpers/inProcess.ts"
+import { commandErrors, runFailure, runOptions } from "../helpers/inProcess.ts"
 
 const SCENARIO = "configs/scenarios/deepseek_v3_h800.yaml"
 
@@ -125,7 +125,7 @@ describe("bad CLI values", () => {
     [["--format", "xml"], /format/]
   ])("%j is rejected by the run command's parser, naming the flag", async (args, pattern) => {
     const out = path.join(dir, "out.txt")
-    const errors = await flagErrors(runCommand, [SCENARIO, ...args, "--out", out])
+    const errors = await commandErrors(runCommand, [SCENARIO, ...args, "--out", out])
     expect(errors.length).toBeGreaterThan(0)
     expect(errors.join("\n")).toMatch(pattern)
     expect(fs.existsSync(out)).toBe(false)

@@ -170,11 +170,12 @@ export const cacheInProcess = async (cwd: string) => {
 }
 
 /**
- * Parse ARGS with one of the CLI's commands (e.g. runCommand of src/cli/run.ts) in process and
- * return the flag errors the CLI reports (and exits 1 on); empty when the arguments parse. Only
- * for arguments that fail to parse: valid ones would run the command's handler.
+ * Run one of the CLI's commands (e.g. runCommand of src/cli/run.ts) on ARGS in process, in this
+ * process's working directory, and return the errors the CLI would report (and exit 1 on): bad
+ * flag values from its parser, or the handler's typed error. Empty when it succeeds. Only for
+ * arguments that fail: a success would print to this process's stdout.
  */
-export const flagErrors = async (command: Command.Command<any, any, any, any, any>, args: ReadonlyArray<string>): Promise<Array<string>> => {
+export const commandErrors = async (command: Command.Command<any, any, any, any, any>, args: ReadonlyArray<string>): Promise<Array<string>> => {
   // The parser prints the command's help on a bad value: keep it out of the test output.
   const silent = new Proxy({}, { get: () => () => {} }) as Console.Console
   const parse = Command.runWith(command, { version: "test", renderErrors: false })(args).pipe(Effect.provideService(Console.Console, silent))
