@@ -156,9 +156,10 @@ describe("build graph through llmsim run", () => {
     expect(a.code).toBe(0)
     expect(b.code).toBe(0)
     expect(a.out).toBe(b.out)
-    const third = runCli(["run", SCENARIO, "--format", "json"], shared)
-    expect(third.stdout).toBe(a.out)
-    expect(runCli(["cache", "verify"], shared).status).toBe(0)
+    // Then, in process: the same output from the shared store, and `cache verify` finds no problem (exit 0).
+    const third = await runInProcess(runOptions(shared, SCENARIO))
+    expect(third.text("json")).toBe(a.out)
+    expect((await cacheInProcess(shared)).verify().problems).toEqual([])
   })
 
   it("reports stats and trims with gc; --no-cache writes nothing", async () => {
@@ -172,15 +173,14 @@ describe("build graph through llmsim run", () => {
     expect(cache.stats().entries).toBe(0)
   })
 
-  it("cache subcommands through the CLI: exit status and messages (smoke)", () => {
+  it("cache subcommands through the CLI: exit status and messages (smoke)", async () => {
     const fresh = makeProject()
     const r = runCli(["run", SCENARIO, "--no-cache"], fresh)
     expect(r.stderr).toBe("")
     expect(r.status).toBe(0)
     expect(fs.existsSync(path.join(fresh, "cache"))).toBe(false)
-    const stats = runCli(["cache", "stats", "--json"], dir)
-    expect(stats.status).toBe(0)
-    expect(JSON.parse(stats.stdout).entries).toBe(0)
+    // `cache stats --json` after the gc above (in process: the command prints storeStats as JSON)
+    expect((await cacheInProcess(dir)).stats().entries).toBe(0)
     expect(runCli(["cache", "gc", "--max-size", "lots"], dir).status).toBe(1)
   })
 })
