@@ -6,7 +6,9 @@
  * functions the commands print with.
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Console, Effect } from "effect"
+import { Console, Effect, Exit, Fiber } from "effect"
+import { EventEmitter } from "node:events"
+import { PassThrough } from "node:stream"
 import { Command } from "effect/cli"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -31,6 +33,9 @@ import { resolveCacheDir, runSimulation, type RunOptions, type RunOutput, type R
 import { loadProject } from "../../src/config/project.ts"
 import { verifyStore } from "../../src/sim/verifyStore.ts"
 import type { EfficiencyMode } from "../../src/timing/roofline.ts"
+import { errorEvent, fatalEvent, jsonLine, resultEvent } from "../../src/watch/render.ts"
+import type { Reporter } from "../../src/watch/reporter.ts"
+import { watchSession } from "../../src/watch/session.ts"
 
 type Format = "table" | "json" | "csv"
 
@@ -183,4 +188,46 @@ export const commandErrors = async (command: Command.Command<any, any, any, any,
   if (outcome._tag === "Success") return []
   const e = outcome.failure as { errors?: ReadonlyArray<{ message: string }>; message?: string }
   return e.errors !== undefined ? e.errors.map((x) => x.message) : [String(e.message)]
+}
+
+/**
+ * `llmsim watch --reporter json` as a session in this process, shaped like the spawned child
+ * test/watch/watchProcess.ts reads: its stdout carries the JSON reporter's lines (the same
+ * event renderers), `kill()` interrupts the session (closing its watchers) and emits "exit".
+ * A session that fails at start-up (nothing to watch) prints `error: MESSAGE` and exits 1, as the
+ * CLI does. For what is watched and what each save does; signals and terminals need a process.
+ */
+export const watchInProcess = (run: RunOptions) => {
+  const stdout = new PassThrough()
+  const stderr = new PassThrough()
+  const out = (line: string) => void stdout.write(line)
+  const reporter: Reporter = {
+    result: (c, a) => out(jsonLine(resultEvent(c, a))),
+    error: (issues, a) => out(jsonLine(errorEvent(issues, a))),
+    fatal: (e) => out(jsonLine(fatalEvent(e)))
+  }
+  const child = Object.assign(new EventEmitter(), {
+    stdout,
+    stderr,
+    exitCode: null as number | null,
+    signalCode: null as NodeJS.Signals | null,
+    kill: (signal: NodeJS.Signals = "SIGTERM") => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.signalCode = signal
+        Effect.runFork(Fiber.interrupt(fiber))
+      }
+      return true
+    }
+  })
+  const fiber = Effect.runFork(Effect.scoped(watchSession({ run, reporter })).pipe(Effect.provide(NodeServices.layer)))
+  fiber.addObserver((exit) => {
+    if (Exit.isFailure(exit) && child.signalCode === null) {
+      const e = exit.cause.reasons.find((r) => r._tag === "Fail") as { error?: { message?: string } } | undefined
+      stderr.write(`error: ${e?.error?.message ?? "watch session failed"}\n`)
+      child.exitCode = 1
+    }
+    // Let the streams deliver what was written before the exit is seen.
+    setImmediate(() => child.emit("exit", child.exitCode, child.signalCode))
+  })
+  return child
 }
