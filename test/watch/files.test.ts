@@ -8,14 +8,12 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { edit } from "../helpers/cli.ts"
-import { runInProcess, runOptions, watchInProcess } from "../helpers/inProcess.ts"
-import { HARDWARE, MOE, SCENARIO, useProjects, WatchProcess } from "./watchProcess.ts"
+import { runInProcess, runOptions } from "../helpers/inProcess.ts"
+import { HARDWARE, MOE, SCENARIO, useProjects, watchSessionInProcess } from "./watchProcess.ts"
 
 const project = useProjects()
 
-/** `llmsim watch SCENARIO --reporter json [--phase P] [--no-cache]` in `dir`, as a session in this process. */
-const watch = (dir: string, runtime: { phase?: "decode" } = { phase: "decode" }, noCache = false) =>
-  new WatchProcess([], dir, watchInProcess(runOptions(dir, SCENARIO, { runtime, noCache })) as unknown as ConstructorParameters<typeof WatchProcess>[2])
+const watch = watchSessionInProcess
 
 /** Set moe_intermediate_size, a field only the routed and shared expert GEMMs read. */
 const expertSize = (n: number) => (t: string) => t.replace(/moe_intermediate_size:\s*\d+/, `moe_intermediate_size: ${n}`)
