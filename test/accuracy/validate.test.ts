@@ -11,11 +11,16 @@ import { beforeAll, describe, expect, it } from "vitest"
 import { makeProject, REFERENCE, REPO, runCli } from "../helpers/cli.ts"
 import { validateFailure, validateInProcess } from "../helpers/inProcess.ts"
 
+/** The repository's report at the default reference folder (the same for several checks below). */
+let repoReport: ReturnType<typeof validateInProcess> | undefined
+const repositoryReport = () => (repoReport ??= validateInProcess(REPO, undefined))
+
 describe("llmsim validate", () => {
   let report: any
   beforeAll(async () => {
-    // `llmsim validate --format json --reference data/reference`
-    report = (await validateInProcess(REPO, REFERENCE)).json
+    // `llmsim validate --format json` (the default folder is data/reference)
+    expect(path.resolve(REPO, "data", "reference")).toBe(REFERENCE)
+    report = (await repositoryReport()).json
   })
 
   const dataset = (id: string) => report.datasets.find((d: any) => d.id === id)
@@ -87,7 +92,7 @@ describe("llmsim validate", () => {
 
 describe("docs/validation.md", () => {
   it("is exactly what `llmsim validate --format markdown` generates (regenerate it after a model change)", async () => {
-    const r = { stdout: (await validateInProcess(REPO, undefined)).markdown }
+    const r = { stdout: (await repositoryReport()).markdown }
     const committed = fs.readFileSync(path.join(REPO, "docs", "validation.md"), "utf8")
     expect(committed === r.stdout, "docs/validation.md is stale: run `npx llmsim validate --format markdown --out docs/validation.md`").toBe(true)
   })

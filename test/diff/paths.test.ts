@@ -7,8 +7,8 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
-import { edit, makeProject, runCli } from "../helpers/cli.ts"
-import { diffInProcess } from "../helpers/inProcess.ts"
+import { edit, makeProject } from "../helpers/cli.ts"
+import { diffFailure, diffInProcess } from "../helpers/inProcess.ts"
 import { commitAll, makeRepo, MOE, SCENARIO } from "./repo.ts"
 
 describe("llmsim diff --a/--b without git", () => {
@@ -49,10 +49,10 @@ describe("llmsim diff --a/--b without git", () => {
     expect(d.a.hardware).toBe("H800-SXM")
     expect(d.b.hardware).toBe("H100-SXM")
     expect(d.config_changes[0].path).toBe("hardware")
-    // Scenario arguments make no sense with two files (real CLI: exit 1, the message).
-    const bad = runCli(["diff", "--a", path.join(a, SCENARIO), "--b", path.join(b, SCENARIO), SCENARIO], a)
-    expect(bad.status).toBe(1)
-    expect(bad.stderr).toContain("scenario arguments apply to --a/--b folders")
+    // Scenario arguments make no sense with two files (a usage error: exit 1).
+    const bad = await diffFailure(a, [SCENARIO], { a: path.join(a, SCENARIO), b: path.join(b, SCENARIO) })
+    expect(bad._tag).toBe("UsageError")
+    expect(`error: ${bad.message}`).toContain("scenario arguments apply to --a/--b folders")
   })
 })
 

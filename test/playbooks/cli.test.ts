@@ -13,9 +13,9 @@ import { parseInstances } from "../../src/playbooks/deployment.ts"
 import type { BatchPolicy } from "../../src/playbooks/run.ts"
 import type { RuntimeOverrides } from "../../src/sim/simulate.ts"
 import { edit, makeProject, runCli } from "../helpers/cli.ts"
-import { afdInProcess, largeEpFailure, largeEpInProcess, failureOf, runOptions } from "../helpers/inProcess.ts"
+import { afdInProcess, commandErrors, failureOf, largeEpFailure, largeEpInProcess, runOptions } from "../helpers/inProcess.ts"
 import { runAfd } from "../../src/playbooks/run.ts"
-import { batchPolicy, parseLoadImbalance } from "../../src/cli/playbooks.ts"
+import { batchPolicy, parseLoadImbalance, playbookCommands } from "../../src/cli/playbooks.ts"
 import { Option } from "effect"
 
 const EP144 = "configs/scenarios/deepseek_v3_h800_decode_ep144.yaml"
@@ -195,15 +195,17 @@ describe("bad input", () => {
     fs.writeFileSync(file, original)
   })
 
-  it("bad flag values name the flag (parsed by the CLI: real CLI)", () => {
-    const cases: Array<[Array<string>, RegExp]> = [
-      [["large-ep", "evaluate", EP144, "--ep", "8,x"], /--ep: expected positive integers/],
-      [["afd", "simulate", AFD, "--instances", "3B2F"], /--instances: expected <attention>A<ffn>F counts/]
+  it("bad flag values name the flag (the commands' own parsing, in process)", async () => {
+    // llmsim large-ep evaluate EP144 --ep 8,x; llmsim afd simulate AFD --instances 3B2F (both fail before reading a file)
+    const [afdCommand, largeEpCommand] = playbookCommands
+    const cases: Array<[typeof afdCommand, Array<string>, RegExp]> = [
+      [largeEpCommand, ["evaluate", EP144, "--ep", "8,x"], /--ep: expected positive integers/],
+      [afdCommand, ["simulate", AFD, "--instances", "3B2F"], /--instances: expected <attention>A<ffn>F counts/]
     ]
-    for (const [args, re] of cases) {
-      const r = runCli(args, dir)
-      expect(r.status, args.join(" ")).toBe(1)
-      expect(r.stderr).toMatch(re)
+    for (const [command, args, re] of cases) {
+      const errors = await commandErrors(command, args)
+      expect(errors.length, args.join(" ")).toBe(1)
+      expect(errors[0]).toMatch(re)
     }
   })
 
