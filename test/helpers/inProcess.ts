@@ -3,23 +3,25 @@
  * which costs about a second each). Every in-process test goes through this one module, so a
  * move of the entry points (a composition root) is re-pointed here only. Each call is provided
  * with the Node platform services, exactly as bin/llmsim.js does; rendering uses the same
- * functions the commands print with.
+ * functions the commands print with. Entry points used: runSimulation, runLargeEp, runAfd,
+ * runDiff (+ classifyArgs), loadValidationInputs + buildReport, calibrate, the store maintenance
+ * functions, watchSession, and the CLI's Command values (commandErrors).
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Console, Effect, Exit, Fiber } from "effect"
-import { EventEmitter } from "node:events"
-import { PassThrough } from "node:stream"
 import { Command } from "effect/cli"
+import { EventEmitter } from "node:events"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { calibrate, efficiencyBlock, leaveOneOut, type Fittable } from "../../src/accuracy/calibrate.ts"
+import { PassThrough } from "node:stream"
+import { calibrate, DEFAULT_TILES, efficiencyBlock, leaveOneOut, type Fittable } from "../../src/accuracy/calibrate.ts"
 import { parseCsv } from "../../src/accuracy/csv.ts"
 import { gemmMeasurements } from "../../src/accuracy/gemm.ts"
 import { renderJson, renderMarkdown, renderText } from "../../src/accuracy/render.ts"
 import { buildReport, loadValidationInputs, referenceDir } from "../../src/accuracy/validate.ts"
-import { DEFAULT_TILES } from "../../src/accuracy/calibrate.ts"
-import { decodeYamlText } from "../../src/config/yamlFile.ts"
 import { ConfigError, UsageError } from "../../src/config/errors.ts"
+import { loadProject } from "../../src/config/project.ts"
+import { decodeYamlText } from "../../src/config/yamlFile.ts"
 import { classifyArgs } from "../../src/diff/args.ts"
 import { runDiff } from "../../src/diff/compare.ts"
 import { renderDiff } from "../../src/diff/report.ts"
@@ -30,7 +32,6 @@ import { runAfd, runLargeEp, type AfdOptions, type LargeEpOptions } from "../../
 import { renderRun } from "../../src/report/run.ts"
 import { HardwareSpec } from "../../src/schema/hardware.ts"
 import { resolveCacheDir, runSimulation, type RunOptions, type RunOutput, type RuntimeOverrides } from "../../src/sim/simulate.ts"
-import { loadProject } from "../../src/config/project.ts"
 import { verifyStore } from "../../src/sim/verifyStore.ts"
 import type { EfficiencyMode } from "../../src/timing/roofline.ts"
 import { errorEvent, fatalEvent, jsonLine, resultEvent } from "../../src/watch/render.ts"
