@@ -8,9 +8,8 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { parse } from "yaml"
-import { calibrateCommand } from "../../src/cli/accuracy.ts"
 import { makeProject, REFERENCE as REF, REPO, runCli } from "../helpers/cli.ts"
-import { calibrateInProcess, commandErrors } from "../helpers/inProcess.ts"
+import { calibrateCommand, calibrateInProcess, commandErrors } from "../helpers/inProcess.ts"
 
 const shipped = (name: string) => parse(fs.readFileSync(path.join(REPO, "configs", "hardware", `${name}.yaml`), "utf8")).efficiency
 

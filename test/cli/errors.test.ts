@@ -8,8 +8,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { edit, makeProject, runCli } from "../helpers/cli.ts"
-import { runCommand } from "../../src/cli/run.ts"
-import { commandErrors, runFailure, runOptions } from "../helpers/inProcess.ts"
+import { commandErrors, runCommand, runFailure, runOptions } from "../helpers/inProcess.ts"
 
 const SCENARIO = "configs/scenarios/deepseek_v3_h800.yaml"
 

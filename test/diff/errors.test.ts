@@ -8,8 +8,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
 import { edit, makeProject, runCli } from "../helpers/cli.ts"
-import { diffCommand } from "../../src/cli/diff.ts"
-import { commandErrors, diffFailure, type DiffFlags } from "../helpers/inProcess.ts"
+import { commandErrors, diffCommand, diffFailure, type DiffFlags } from "../helpers/inProcess.ts"
 import { commitAll, makeRepo, SCENARIO } from "./repo.ts"
 
 const expectError = (r: { status: number | null; stdout: string; stderr: string }, text: string) => {

@@ -40,6 +40,15 @@ import { watchSession } from "../../src/watch/session.ts"
 
 type Format = "table" | "json" | "csv"
 
+// The CLI's command values and flag parsers the tests hand to commandErrors or call directly.
+export { calibrateCommand } from "../../src/cli/accuracy.ts"
+export { cacheCommand } from "../../src/cli/cache.ts"
+export { diffCommand } from "../../src/cli/diff.ts"
+export { batchPolicy, parseLoadImbalance, playbookCommands } from "../../src/cli/playbooks.ts"
+export { runCommand } from "../../src/cli/run.ts"
+export type { BatchPolicy } from "../../src/playbooks/run.ts"
+export type { RuntimeOverrides } from "../../src/sim/simulate.ts"
+
 /** Run an effect with the Node services (file system, path) the CLI provides. */
 export const runEffect = <A, E>(effect: Effect.Effect<A, E, any>): Promise<A> =>
   Effect.runPromise(effect.pipe(Effect.provide(NodeServices.layer)) as Effect.Effect<A, E>)
@@ -89,6 +98,8 @@ export const largeEpInProcess = async (o: LargeEpOptions) => {
 }
 
 export const largeEpFailure = (o: LargeEpOptions) => failureOf(runLargeEp(o))
+
+export const afdFailure = (o: AfdOptions) => failureOf(runAfd(o))
 
 /** `llmsim afd simulate`: the result and what `--format F` prints. */
 export const afdInProcess = async (o: AfdOptions) => {

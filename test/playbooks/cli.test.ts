@@ -10,12 +10,11 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { parseInstances } from "../../src/playbooks/deployment.ts"
-import type { BatchPolicy } from "../../src/playbooks/run.ts"
-import type { RuntimeOverrides } from "../../src/sim/simulate.ts"
 import { edit, makeProject, runCli } from "../helpers/cli.ts"
-import { afdInProcess, commandErrors, failureOf, largeEpFailure, largeEpInProcess, runOptions } from "../helpers/inProcess.ts"
-import { runAfd } from "../../src/playbooks/run.ts"
-import { batchPolicy, parseLoadImbalance, playbookCommands } from "../../src/cli/playbooks.ts"
+import {
+  afdFailure, afdInProcess, batchPolicy, commandErrors, failureOf, largeEpFailure, largeEpInProcess, parseLoadImbalance, playbookCommands, runOptions,
+  type BatchPolicy, type RuntimeOverrides
+} from "../helpers/inProcess.ts"
 import { Option } from "effect"
 
 const EP144 = "configs/scenarios/deepseek_v3_h800_decode_ep144.yaml"
@@ -223,7 +222,7 @@ describe("bad input", () => {
     expect(ep.message).toMatch(/--ep: an EP group that spans nodes fills them: ep 12/)
     const micro = await largeEpFailure(largeEpOptions(dir, EP144, { runtime: { micro_batch: 3 } }))
     expect(micro.message).toMatch(/--micro-batch: two-batch overlap runs exactly 2 micro-batches, got 3/)
-    const inst = await failureOf(runAfd(afdOptions(dir, AFD, ["3A3F"])))
+    const inst = await afdFailure(afdOptions(dir, AFD, ["3A3F"]))
     expect(inst.message).toMatch(/--instances: .*not divisible by the 24 FFN GPUs/)
     for (const e of [ep, micro, inst]) expect(["UsageError", "ConfigError"]).toContain(e._tag)
   })
