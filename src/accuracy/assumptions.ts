@@ -8,7 +8,9 @@ export const INTRO = [
   "express, and shows the error openly. For each row: the predicted value, the measured value and the absolute",
   "percentage error APE = |predicted / measured - 1| x 100; per dataset the median and p90 APE (linear",
   "interpolation between order statistics). Rows llmsim cannot model are counted with the reason. The test suite",
-  "regenerates this page and fails if it differs from the committed copy, and fails if the acceptance bounds break."
+  "regenerates this page and fails if it differs from the committed copy, and fails if the acceptance bounds break.",
+  "The reference folder is `data/reference/` in the repository (`--reference DIR` overrides it); its README names",
+  "each file's source."
 ].join("\n")
 
 export const TIMING_MODEL = [

@@ -150,9 +150,12 @@ const deepseekInputs = (text: string, ds: DeepSeekScenarios, hardware: HardwareS
   }
 }
 
-/** `--reference DIR` (a flag: from the current directory), else `<project root>/../shared/reference`. */
+/** The reference data shipped in the repository (data/reference/README.md names each file's source). */
+export const DEFAULT_REFERENCE = "data/reference"
+
+/** `--reference DIR` (a flag: from the current directory), else `<project root>/data/reference`. */
 export const referenceDir = (project: ProjectShape, flag: string | undefined): string =>
-  flag === undefined ? path.resolve(project.root, "..", "shared", "reference") : resolvePath("flag", flag, project)
+  flag === undefined ? path.resolve(project.root, DEFAULT_REFERENCE) : resolvePath("flag", flag, project)
 
 const readFile = (dir: string, name: string) =>
   Effect.gen(function*() {
@@ -210,7 +213,7 @@ export const loadValidationInputs = (referenceFolder: string) =>
     const exists = yield* fs.exists(referenceFolder).pipe(Effect.orElseSucceed(() => false))
     if (!exists) {
       return yield* Effect.fail(new ReferenceDataError({
-        message: `reference folder not found: ${referenceFolder} (pass --reference DIR; the default is <project root>/../shared/reference)`
+        message: `reference folder not found: ${referenceFolder} (pass --reference DIR; the default is <project root>/data/reference)`
       }))
     }
     const files: Record<string, string> = {}

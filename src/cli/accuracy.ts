@@ -41,7 +41,7 @@ const withProject = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(
 
 const validateCommand = Command.make("validate", {
   reference: Flag.String("reference").pipe(
-    Flag.withDescription("Reference data folder (default: <project root>/../shared/reference)"),
+    Flag.withDescription("Reference data folder (default: <project root>/data/reference)"),
     Flag.optional
   ),
   format: Flag.Literals("format", ["table", "json", "markdown"]).pipe(Flag.withDescription("Output format"), Flag.withDefault("table" as const)),
@@ -148,11 +148,11 @@ const calibrateCommand = Command.make("calibrate", {
   yield* emit(renderCalibration(result, header, block, skipped.map((s) => `line ${s.line}: ${s.reason}`), loo), Option.getOrUndefined(a.out))
 }, withProject)).pipe(documented("Fit a hardware file's GEMM timing constants to measured kernel timings and print the efficiency block", [
   [
-    "llmsim calibrate configs/hardware/H800-SXM.yaml --data ../shared/reference/deepgemm_dense_h800.csv --where is_latest_published=yes",
+    "llmsim calibrate configs/hardware/H800-SXM.yaml --data data/reference/deepgemm_dense_h800.csv --where is_latest_published=yes",
     "Refit the shipped H800 constants"
   ],
   [
-    "llmsim calibrate configs/hardware/H100-SXM.yaml --data ../shared/reference/deepgemm_community_measurements.csv --where hardware=H100 --fit memory,kernel_latency_us",
+    "llmsim calibrate configs/hardware/H100-SXM.yaml --data data/reference/deepgemm_community_measurements.csv --where hardware=H100 --fit memory,kernel_latency_us",
     "Fit only what memory-bound rows can identify"
   ]
 ]))

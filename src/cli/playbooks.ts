@@ -36,7 +36,7 @@ const loadImbalanceFlag = Flag.String("load-imbalance").pipe(
   Flag.optional
 )
 
-const batchPolicy = (a: { tpotSloMs: Option.Option<number>; maxBatch: boolean; batch: Option.Option<number> }): Effect.Effect<BatchPolicy, UsageError> => {
+export const batchPolicy = (a: { tpotSloMs: Option.Option<number>; maxBatch: boolean; batch: Option.Option<number> }): Effect.Effect<BatchPolicy, UsageError> => {
   const chosen = [Option.isSome(a.tpotSloMs) && "--tpot-slo-ms", a.maxBatch && "--max-batch", Option.isSome(a.batch) && "--batch"].filter((x): x is string => typeof x === "string")
   if (chosen.length > 1) return Effect.fail(new UsageError({ message: `${chosen.join(" and ")} both choose the batch: give one` }))
   if (Option.isSome(a.tpotSloMs)) return Effect.succeed({ kind: "tpot", tpot_slo_ms: a.tpotSloMs.value })

@@ -1,21 +1,22 @@
 /**
  * `llmsim calibrate`: the shipped H800 and H100 constants are exactly what the documented
  * commands fit (so the YAML never drifts from its stated provenance), and bad input is named.
+ * The H800 command runs on the real CLI; the other fits call the calibration in process
+ * (test/helpers/inProcess.ts), and bad input goes through the command in process.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { parse } from "yaml"
-import { makeProject, REPO, runCli, SHARED } from "../helpers/cli.ts"
-
-const REF = path.join(SHARED, "reference")
+import { makeProject, REFERENCE as REF, REPO, runCli } from "../helpers/cli.ts"
+import { calibrateCommand, calibrateInProcess, commandErrors } from "../helpers/inProcess.ts"
 
 const shipped = (name: string) => parse(fs.readFileSync(path.join(REPO, "configs", "hardware", `${name}.yaml`), "utf8")).efficiency
 
 const fittedBlock = (stdout: string) => parse(stdout.slice(stdout.indexOf("efficiency:"))).efficiency
 
 describe("llmsim calibrate", () => {
-  it("reproduces the shipped H800-SXM constants from the latest DeepGEMM dense table", () => {
+  it("reproduces the shipped H800-SXM constants from the latest DeepGEMM dense table (real CLI)", () => {
     const r = runCli(["calibrate", "configs/hardware/H800-SXM.yaml", "--data", path.join(REF, "deepgemm_dense_h800.csv"), "--where", "is_latest_published=yes", "--loo"], REPO)
     expect(r.status, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/^leave-one-out: median [\d.]+%, p90 [\d.]+%/m)
@@ -26,14 +27,12 @@ describe("llmsim calibrate", () => {
   })
 
   it("reproduces the shipped H100-SXM memory and kernel latency from the H100 community rows", () => {
-    const r = runCli([
-      "calibrate", "configs/hardware/H100-SXM.yaml", "--data", path.join(REF, "deepgemm_community_measurements.csv"),
-      "--where", "hardware=H100", "--fit", "memory,kernel_latency_us"
-    ], REPO)
-    expect(r.status, r.stderr).toBe(0)
-    expect(r.stdout).toContain("12 rows of deepgemm_community_measurements.csv where hardware=H100")
-    expect(fittedBlock(r.stdout)).toEqual(shipped("H100-SXM"))
-    expect(r.stdout).toMatch(/compute: 0\.815 +# kept from the hardware file/)
+    // llmsim calibrate configs/hardware/H100-SXM.yaml --data .../deepgemm_community_measurements.csv --where hardware=H100 --fit memory,kernel_latency_us
+    const c = calibrateInProcess(REPO, "configs/hardware/H100-SXM.yaml", path.join(REF, "deepgemm_community_measurements.csv"), [["hardware", "H100"]], ["memory", "kernel_latency_us"])
+    expect(c.rows).toHaveLength(12)
+    expect(c.provenance).toContain("12 rows of deepgemm_community_measurements.csv where hardware=H100")
+    expect(fittedBlock(c.yaml)).toEqual(shipped("H100-SXM"))
+    expect(c.yaml).toMatch(/compute: 0\.815 +# kept from the hardware file/)
   })
 
   it("fits a speed-of-light file from a user CSV and reports a large improvement (json)", () => {
@@ -43,28 +42,27 @@ describe("llmsim calibrate", () => {
     const hw = path.join(dir, "configs", "hardware", "H800-SXM.yaml")
     const text = fs.readFileSync(hw, "utf8")
     fs.writeFileSync(hw, text.slice(0, text.indexOf("# Timing constants")))
-    const r = runCli(["calibrate", "configs/hardware/H800-SXM.yaml", "--data", "mine.csv", "--where", "is_latest_published=yes", "--fit", "compute,memory,kernel_latency_us", "--format", "json"], dir)
-    expect(r.status, r.stderr).toBe(0)
-    const j = JSON.parse(r.stdout)
+    // llmsim calibrate configs/hardware/H800-SXM.yaml --data mine.csv --where is_latest_published=yes --fit compute,memory,kernel_latency_us --format json
+    const c = calibrateInProcess(dir, "configs/hardware/H800-SXM.yaml", csv, [["is_latest_published", "yes"]], ["compute", "memory", "kernel_latency_us"])
+    const j = { ...c.result, yaml: c.yaml }
     expect(j.before_summary.median_ape).toBeGreaterThan(25)
     expect(j.after_summary.median_ape).toBeLessThan(j.before_summary.median_ape)
     expect(j.after.tile_m).toBe(0)
     expect(j.yaml).toMatch(/^efficiency:\n/)
   })
 
-  it("rejects no usable rows, an unknown constant and a bad --where", () => {
+  it("rejects no usable rows, an unknown constant and a bad --where", async () => {
     const data = path.join(REF, "deepgemm_dense_h800.csv")
+    // One through the real CLI (exit 1, message on stderr); the rest through the command in process (cwd: the repository).
     const none = runCli(["calibrate", "configs/hardware/H800-SXM.yaml", "--data", data, "--where", "is_latest_published=maybe"], REPO)
     expect(none.status).toBe(1)
     expect(none.stderr).toMatch(/no usable GEMM rows after --where/)
-    const fit = runCli(["calibrate", "configs/hardware/H800-SXM.yaml", "--data", data, "--fit", "compute,speed"], REPO)
-    expect(fit.status).toBe(1)
-    expect(fit.stderr).toMatch(/--fit: expected a comma list of compute, memory, kernel_latency_us, tile/)
-    const where = runCli(["calibrate", "configs/hardware/H800-SXM.yaml", "--data", data, "--where", "oops"], REPO)
-    expect(where.status).toBe(1)
-    expect(where.stderr).toMatch(/--where: expected COLUMN=VALUE/)
-    const missing = runCli(["calibrate", "configs/hardware/H800-SXM.yaml", "--data", "nope.csv"], REPO)
-    expect(missing.status).toBe(1)
-    expect(missing.stderr).toMatch(/--data file not found or unreadable/)
+    expect(process.cwd()).toBe(REPO)
+    const fit = await commandErrors(calibrateCommand, ["configs/hardware/H800-SXM.yaml", "--data", data, "--fit", "compute,speed"])
+    expect(fit.join("\n")).toMatch(/--fit: expected a comma list of compute, memory, kernel_latency_us, tile/)
+    const where = await commandErrors(calibrateCommand, ["configs/hardware/H800-SXM.yaml", "--data", data, "--where", "oops"])
+    expect(where.join("\n")).toMatch(/--where: expected COLUMN=VALUE/)
+    const missing = await commandErrors(calibrateCommand, ["configs/hardware/H800-SXM.yaml", "--data", "nope.csv"])
+    expect(missing.join("\n")).toMatch(/--data file not found or unreadable/)
   })
 })

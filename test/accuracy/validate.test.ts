@@ -1,29 +1,33 @@
 /**
  * `llmsim validate` on the reference files: the acceptance bounds of the timing model (a formula
  * or constant change that breaks accuracy fails here), the report's shape, and the committed
- * docs/validation.md being exactly what the command generates.
+ * docs/validation.md being exactly what the command generates. The report comes from the
+ * command's entry point in process (test/helpers/inProcess.ts), rendered by the command's own
+ * renderers; the real CLI checks the default table, the exit status and the missing-folder error.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
-import { makeProject, REPO, runCli, SHARED } from "../helpers/cli.ts"
+import { makeProject, REFERENCE, REPO, runCli } from "../helpers/cli.ts"
+import { validateFailure, validateInProcess } from "../helpers/inProcess.ts"
 
-const REFERENCE = path.join(SHARED, "reference")
+/** The repository's report at the default reference folder (the same for several checks below). */
+let repoReport: ReturnType<typeof validateInProcess> | undefined
+const repositoryReport = () => (repoReport ??= validateInProcess(REPO, undefined))
 
 describe("llmsim validate", () => {
   let report: any
-  let status: number | null
-  beforeAll(() => {
-    const r = runCli(["validate", "--format", "json", "--reference", REFERENCE], REPO)
-    status = r.status
-    if (r.status !== 0) throw new Error(`validate failed: ${r.stderr}`)
-    report = JSON.parse(r.stdout)
+  beforeAll(async () => {
+    // `llmsim validate --format json` (the default folder is data/reference)
+    expect(path.resolve(REPO, "data", "reference")).toBe(REFERENCE)
+    report = (await repositoryReport()).json
   })
 
   const dataset = (id: string) => report.datasets.find((d: any) => d.id === id)
 
   it("exits 0 with every acceptance check passing", () => {
-    expect(status).toBe(0)
+    // The command exits 1 exactly when an acceptance check fails.
+    expect(report.acceptance.filter((a: any) => !a.pass)).toEqual([])
     expect(report.acceptance.length).toBe(2)
     for (const a of report.acceptance) expect(a.pass, `${a.name}: ${a.value}`).toBe(true)
   })
@@ -69,17 +73,16 @@ describe("llmsim validate", () => {
     expect(dataset("attention-fa3").skipped.map((s: any) => s.reason).join(" ")).toContain("non-causal")
   })
 
-  it("peak-only timing (--efficiency none) is far off on the same rows", () => {
-    const r = runCli(["validate", "--format", "json", "--efficiency", "none", "--reference", REFERENCE], REPO)
-    expect(r.status).toBe(0)
-    const none = JSON.parse(r.stdout)
+  it("peak-only timing (--efficiency none) is far off on the same rows", async () => {
+    // With --efficiency none the command does not gate, so it exits 0.
+    const none = (await validateInProcess(REPO, REFERENCE, "none")).json
     const dense = none.datasets.find((d: any) => d.id === "deepgemm-dense-h800")
     expect(dense.summary.median_ape).toBeGreaterThan(25)
     expect(none.hardware.every((h: any) => Object.keys(h.efficiency).length === 0)).toBe(true)
   })
 
-  it("prints a table by default, with the summary and acceptance lines", () => {
-    const r = runCli(["validate", "--reference", REFERENCE], REPO)
+  it("prints a table by default, with the summary and acceptance lines (real CLI, default reference folder)", () => {
+    const r = runCli(["validate"], REPO)
     expect(r.status).toBe(0)
     expect(r.stdout).toContain("== summary ==")
     expect(r.stdout).toMatch(/^PASS {2}DeepGEMM dense FP8 GEMMs on H800/m)
@@ -88,9 +91,8 @@ describe("llmsim validate", () => {
 })
 
 describe("docs/validation.md", () => {
-  it("is exactly what `llmsim validate --format markdown` generates (regenerate it after a model change)", () => {
-    const r = runCli(["validate", "--format", "markdown"], REPO)
-    expect(r.status, r.stderr).toBe(0)
+  it("is exactly what `llmsim validate --format markdown` generates (regenerate it after a model change)", async () => {
+    const r = { stdout: (await repositoryReport()).markdown }
     const committed = fs.readFileSync(path.join(REPO, "docs", "validation.md"), "utf8")
     expect(committed === r.stdout, "docs/validation.md is stale: run `npx llmsim validate --format markdown --out docs/validation.md`").toBe(true)
   })
@@ -99,7 +101,7 @@ describe("docs/validation.md", () => {
     const text = fs.readFileSync(path.join(REPO, "docs", "validation.md"), "utf8")
     expect(text).toMatch(/^[\x20-\x7e\n]*$/)
     expect(text).not.toContain(REPO)
-    expect(text).not.toContain(SHARED)
+    expect(text).not.toContain(REFERENCE)
   })
 })
 
@@ -109,34 +111,30 @@ describe("llmsim validate errors", () => {
     const r = runCli(["validate"], dir)
     expect(r.status).toBe(1)
     expect(r.stdout).toBe("")
-    expect(r.stderr).toMatch(/^error: reference folder not found: .*shared[/\\]reference \(pass --reference DIR/m)
+    expect(r.stderr).toMatch(/^error: reference folder not found: .*data[/\\]reference \(pass --reference DIR/m)
   })
 
-  it("names a missing reference file", () => {
+  it("names a missing reference file", async () => {
     const dir = makeProject()
     const ref = path.join(dir, "ref")
     fs.mkdirSync(ref)
     fs.copyFileSync(path.join(REFERENCE, "deepgemm_dense_h800.csv"), path.join(ref, "deepgemm_dense_h800.csv"))
-    const r = runCli(["validate", "--reference", ref], dir)
-    expect(r.status).toBe(1)
-    expect(r.stderr).toMatch(/reference file missing or unreadable: .*deepgemm_grouped_contiguous_h800\.csv/)
+    const e = await validateFailure(dir, ref)
+    expect(e._tag).toBe("ReferenceDataError")
+    expect(`error: ${e.message}`).toMatch(/reference file missing or unreadable: .*deepgemm_grouped_contiguous_h800\.csv/)
   })
 
-  it("falls back to the core roll-up, and says so, when DeepSeek's unit scenarios are absent", () => {
+  it("falls back to the core roll-up, and says so, when DeepSeek's unit scenarios are absent", async () => {
     const dir = makeProject()
     fs.rmSync(path.join(dir, "configs", "scenarios", "deepseek_v3_h800_decode_ep144.yaml"), { force: true })
-    const r = runCli(["validate", "--reference", REFERENCE, "--format", "json"], dir)
-    const ds = JSON.parse(r.stdout).datasets.find((d: any) => d.id === "deepseek-production")
+    const ds = (await validateInProcess(dir, REFERENCE)).json.datasets.find((d: any) => d.id === "deepseek-production")
     expect(ds.notes.join(" ")).toContain("The large-EP deployment model is not used")
     expect(ds.notes[0]).toMatch(/^Decode model: core simulator, serial roll-up/)
     expect(ds.rows.length).toBe(2)
   })
 
-  it("runs on a project copy with the reference folder given", () => {
+  it("runs on a project copy with the reference folder given", async () => {
     const dir = makeProject()
-    const out = path.join(dir, "v.md")
-    const r = runCli(["validate", "--reference", REFERENCE, "--format", "markdown", "--out", out], dir)
-    expect(r.status, r.stderr).toBe(0)
-    expect(fs.readFileSync(out, "utf8")).toBe(fs.readFileSync(path.join(REPO, "docs", "validation.md"), "utf8"))
+    expect((await validateInProcess(dir, REFERENCE)).markdown).toBe(fs.readFileSync(path.join(REPO, "docs", "validation.md"), "utf8"))
   })
 })

@@ -1,21 +1,25 @@
 /**
  * `llmsim run` end to end: the JSON contract, the table, CSV, and model-level FLOP totals
- * derived by hand from the published configs.
+ * derived by hand from the published configs. Outputs come from the command's entry point in
+ * process (test/helpers/inProcess.ts), printed by the command's renderer; --out and the exit
+ * status are checked on the real CLI.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { makeProject, runCli, SHARED } from "../helpers/cli.ts"
+import { makeProject, REFERENCE, runCli } from "../helpers/cli.ts"
+import { runFailure, runInProcess, runOptions } from "../helpers/inProcess.ts"
 
-const hf = (name: string) => JSON.parse(fs.readFileSync(path.join(SHARED, "reference/hf-configs", `${name}.json`), "utf8"))
+const hf = (name: string) => JSON.parse(fs.readFileSync(path.join(REFERENCE, "hf-configs", `${name}.json`), "utf8"))
 
 describe("llmsim run", () => {
   const dir = makeProject()
+  /** What `llmsim run SCENARIO [--batch B --seq S --phase P] --format F` prints, in process. */
+  const print = async (scenario: string, format: "table" | "json" | "csv", runtime: Record<string, unknown> = {}) =>
+    (await runInProcess(runOptions(dir, scenario, { runtime }))).text(format)
 
-  it("emits the JSON contract for the default DeepSeek-V3 H800 scenario", () => {
-    const r = runCli(["run", "configs/scenarios/deepseek_v3_h800.yaml", "--batch", "8", "--seq", "4096", "--format", "json"], dir)
-    expect(r.status).toBe(0)
-    const j = JSON.parse(r.stdout)
+  it("emits the JSON contract for the default DeepSeek-V3 H800 scenario", async () => {
+    const j = JSON.parse(await print("configs/scenarios/deepseek_v3_h800.yaml", "json", { batch_size: 8, seq_len: 4096 }))
     for (const k of ["scenario", "hardware", "runtime", "phases", "serving"]) expect(j).toHaveProperty(k)
     expect(j.runtime).toMatchObject({ batch_size: 8, seq_len: 4096, phase: "both" })
     for (const phase of ["prefill", "decode"]) {
@@ -51,7 +55,7 @@ describe("llmsim run", () => {
     expect(j.serving.throughput_tokens_per_s).toBeCloseTo((8 * 16 * 1000) / j.serving.tpot_ms, 6)
   })
 
-  it("DeepSeek-V3 decode at batch 1, seq 1 costs 2 x active parameters (73.25 GFLOP)", () => {
+  it("DeepSeek-V3 decode at batch 1, seq 1 costs 2 x active parameters (73.25 GFLOP)", async () => {
     const c = hf("deepseek-v3")
     const h = c.hidden_size
     const heads = c.num_attention_heads
@@ -62,40 +66,34 @@ describe("llmsim run", () => {
     const moe = (c.num_experts_per_tok + c.n_shared_experts) * 3 * h * c.moe_intermediate_size + h * c.n_routed_experts
     const active = c.num_hidden_layers * mla + c.first_k_dense_replace * dense + (c.num_hidden_layers - c.first_k_dense_replace) * moe + h * c.vocab_size
     expect(2 * active / 1e9).toBeCloseTo(73.25, 2)
-    const r = runCli(["run", "configs/scenarios/deepseek_v3_h800.yaml", "--batch", "1", "--seq", "1", "--phase", "decode", "--format", "json"], dir)
-    expect(r.status).toBe(0)
-    const total = JSON.parse(r.stdout).phases.decode.total_flops
+    const total = JSON.parse(await print("configs/scenarios/deepseek_v3_h800.yaml", "json", { batch_size: 1, seq_len: 1, phase: "decode" })).phases.decode.total_flops
     expect(Math.abs(total / (2 * active) - 1)).toBeLessThan(0.005)
   })
 
-  it("Llama-3.1-70B decode at batch 1, seq 1 costs 139.0 GFLOP", () => {
+  it("Llama-3.1-70B decode at batch 1, seq 1 costs 139.0 GFLOP", async () => {
     const c = hf("llama-3.1-70b")
     const h = c.hidden_size
     const hd = h / c.num_attention_heads
     const layer = h * h + 2 * h * c.num_key_value_heads * hd + h * h + 3 * h * c.intermediate_size
     const active = c.num_hidden_layers * layer + h * c.vocab_size
     expect(2 * active / 1e9).toBeCloseTo(139.0, 1)
-    const r = runCli(["run", "configs/scenarios/llama_3_1_70b_h100.yaml", "--batch", "1", "--seq", "1", "--phase", "decode", "--format", "json"], dir)
-    expect(r.status).toBe(0)
-    const j = JSON.parse(r.stdout)
+    const j = JSON.parse(await print("configs/scenarios/llama_3_1_70b_h100.yaml", "json", { batch_size: 1, seq_len: 1, phase: "decode" }))
     // The scenario runs TP8: each GPU does 1/8 of the model's FLOPs.
     expect(j.parallelism.tp).toBe(8)
     const total = j.phases.decode.total_flops * 8
     expect(Math.abs(total / (2 * active) - 1)).toBeLessThan(0.005)
   })
 
-  it("prints the table with every section, and CSV with one row per layer and phase", () => {
-    const t = runCli(["run", "configs/scenarios/deepseek_v3_h800.yaml", "--batch", "8", "--seq", "4096"], dir)
-    expect(t.status).toBe(0)
+  it("prints the table with every section, and CSV with one row per layer and phase", async () => {
+    const t = { stdout: await print("configs/scenarios/deepseek_v3_h800.yaml", "table", { batch_size: 8, seq_len: 4096 }) }
     for (const s of ["== prefill (per GPU) ==", "== decode (per GPU) ==", "== serving ==", "bottleneck layer:", "peak memory per GPU:", "TTFT ms", "TPOT ms", "compute ms", "memory ms", "dominant ms", "L60.moe_layer", "TOTAL"]) expect(t.stdout).toContain(s)
-    const c = runCli(["run", "configs/scenarios/deepseek_v3_h800.yaml", "--format", "csv"], dir)
-    expect(c.status).toBe(0)
+    const c = { stdout: await print("configs/scenarios/deepseek_v3_h800.yaml", "csv") }
     const lines = c.stdout.trim().split("\n")
     expect(lines[0]).toMatch(/^phase,layer_name,layer_type,flops,bytes_read,bytes_written,comm_bytes,compute_time_ms,memory_time_ms/)
     expect(lines).toHaveLength(1 + 2 * 62)
   })
 
-  it("writes --out atomically and runs the spec's A100 scenario", () => {
+  it("writes --out atomically and runs the spec's A100 scenario (real CLI)", () => {
     const out = path.join(dir, "a100.json")
     const r = runCli(["run", "configs/scenarios/deepseek_v3_a100.yaml", "--batch", "8", "--seq", "4096", "--format", "json", "--out", out], dir)
     expect(r.status).toBe(0)
@@ -104,10 +102,8 @@ describe("llmsim run", () => {
     expect(j.phases.prefill.layers.map((l: any) => l.layer_name)).toEqual(["L0.ffn_layer", "L1.moe_layer"])
   })
 
-  it("takes the layout of a scenario without `parallelism` from its deployment block", () => {
-    const r = runCli(["run", "configs/scenarios/deepseek_v3_h800_decode_ep144.yaml", "--format", "json"], dir)
-    expect(r.status).toBe(0)
-    const j = JSON.parse(r.stdout)
+  it("takes the layout of a scenario without `parallelism` from its deployment block", async () => {
+    const j = JSON.parse(await print("configs/scenarios/deepseek_v3_h800_decode_ep144.yaml", "json"))
     // deployment: 18 nodes x 8 GPUs, attention tp 1 x dp 144, ep 144, 32 redundant experts.
     expect(j.parallelism).toEqual({ tp: 1, dp: 144, ep: 144 })
     expect(j.serving.gpus).toBe(144)
@@ -121,12 +117,12 @@ describe("llmsim run", () => {
     expect(moe.weight_bytes).toBe(2 * 3 * 7168 * 2048 + 256 * 7168 * 2 + 3 * 7168 * 2048 + mla + norms)
   })
 
-  it("reports a bad deployment field with its position", () => {
+  it("reports a bad deployment field with its position", async () => {
     const bad = makeProject()
     const f = path.join(bad, "configs/scenarios/deepseek_v3_h800_decode_ep144.yaml")
     fs.writeFileSync(f, fs.readFileSync(f, "utf8").replace(/^  ep: 144/m, "  ep: many"))
-    const r = runCli(["run", "configs/scenarios/deepseek_v3_h800_decode_ep144.yaml"], bad)
-    expect(r.status).toBe(1)
-    expect(r.stderr).toMatch(/deepseek_v3_h800_decode_ep144\.yaml:\d+:\d+ deployment\.ep: Expected/)
+    const e = await runFailure(runOptions(bad, "configs/scenarios/deepseek_v3_h800_decode_ep144.yaml"))
+    expect(e._tag).toBe("ConfigError") // exit 1
+    expect(`error: ${e.message}`).toMatch(/deepseek_v3_h800_decode_ep144\.yaml:\d+:\d+ deployment\.ep: Expected/)
   })
 })

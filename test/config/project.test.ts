@@ -1,14 +1,17 @@
 /**
  * Project root and llmsim.config.ts: scenario paths resolve against the folder holding the
- * config file, from any subfolder; defaultScenario, runtime and cacheDir are honoured.
+ * config file, from any subfolder; defaultScenario, runtime and cacheDir are honoured. `llmsim
+ * run`'s entry point runs in process (test/helpers/inProcess.ts), except where the current
+ * directory of a real process is the point (a relative --cache-dir).
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { makeProject, runCli } from "../helpers/cli.ts"
+import { runFailure, runInProcess, runOptions } from "../helpers/inProcess.ts"
 
 describe("project config", () => {
-  it("runs the default scenario from a subfolder with the config's runtime and cache folder", () => {
+  it("runs the default scenario from a subfolder with the config's runtime and cache folder", async () => {
     const dir = makeProject()
     fs.writeFileSync(path.join(dir, "llmsim.config.ts"), [
       "export default {",
@@ -20,10 +23,8 @@ describe("project config", () => {
     ].join("\n"))
     const sub = path.join(dir, "notes", "deep")
     fs.mkdirSync(sub, { recursive: true })
-    const r = runCli(["run", "--format", "json"], sub)
-    expect(r.stderr).toBe("")
-    expect(r.status).toBe(0)
-    const j = JSON.parse(r.stdout)
+    // llmsim run --format json, in `sub`
+    const j = JSON.parse((await runInProcess(runOptions(sub))).text("json"))
     expect(j.scenario).toBe("configs/scenarios/deepseek_v3_a100.yaml")
     expect(j.runtime).toMatchObject({ batch_size: 3, seq_len: 100, phase: "decode" })
     expect(Object.keys(j.phases)).toEqual(["decode"])
@@ -36,11 +37,11 @@ describe("project config", () => {
     expect(fs.existsSync(path.join(sub, "elsewhere", "v1", "ac"))).toBe(true)
   })
 
-  it("rejects an invalid project config with its file name", () => {
+  it("rejects an invalid project config with its file name", async () => {
     const dir = makeProject()
     fs.writeFileSync(path.join(dir, "llmsim.config.ts"), 'export default { defaultScenario: 7, colour: "blue" }\n')
-    const r = runCli(["run", "configs/scenarios/deepseek_v3_a100.yaml"], dir)
-    expect(r.status).toBe(1)
-    expect(r.stderr).toMatch(/llmsim\.config\.ts:1:1 .*invalid project config/)
+    const e = await runFailure(runOptions(dir, "configs/scenarios/deepseek_v3_a100.yaml"))
+    expect(e._tag).toBe("ConfigError") // exit 1
+    expect(`error: ${e.message}`).toMatch(/llmsim\.config\.ts:1:1 .*invalid project config/)
   })
 })

@@ -1,53 +1,43 @@
 /**
- * `llmsim diff` between git revisions, through the real CLI on a real git repository holding
- * the shipped configs: the acceptance scenario (a larger MoE expert), the regression gate, a
- * revision against itself, the working tree, and several scenarios at once.
+ * `llmsim diff` between git revisions, on a real git repository holding the shipped configs:
+ * the acceptance scenario (a larger MoE expert), the regression gate, a revision against itself,
+ * the working tree, and several scenarios at once. The command's entry point runs in process
+ * (test/helpers/inProcess.ts: the same JSON the command prints); the gate's exit status and
+ * stderr are checked on the real CLI.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
-import { edit, readJson, runCli } from "../helpers/cli.ts"
-import { commitAll, DENSE, git, makeRepo, MOE, scratch, SCENARIO } from "./repo.ts"
+import { edit, runCli } from "../helpers/cli.ts"
+import { diffFailure, diffInProcess, runInProcess, runOptions } from "../helpers/inProcess.ts"
+import { commitAll, DENSE, git, makeRepo, MOE, SCENARIO } from "./repo.ts"
 
 interface TraceNode { id: string; kind: string; layer_type?: string; status: string; side: string; name: string }
 
 const LLAMA = "configs/scenarios/llama_3_1_70b_h100.yaml"
 
-/**
- * `llmsim run --format json` on the working tree: an independent oracle for each side. Written
- * with --out: the JSON (every op of every layer) is larger than a spawnSync pipe buffer.
- */
-const runJson = (dir: string, ...flags: Array<string>) => {
-  const file = path.join(scratch(), "run.json")
-  const r = runCli(["run", SCENARIO, "--format", "json", "--out", file, ...flags], dir)
-  expect(r.stderr).toBe("")
-  expect(r.status).toBe(0)
-  return readJson(file)
-}
+/** `llmsim run --format json` on the working tree: an independent oracle for each side. */
+const runJson = async (dir: string, noCache = false) => JSON.parse((await runInProcess(runOptions(dir, SCENARIO, { noCache }))).text("json"))
 
 const sum = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0)
 
 describe("llmsim diff between two commits (moe_intermediate_size 2048 -> 3072)", () => {
   let dir: string
-  let out: string
   let runA: any
   let runB: any
   let diff: any
   let trace: { nodes: Array<TraceNode> }
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = makeRepo()
-    out = scratch()
     // This run also fills the store with side A's nodes, so the diff's trace shows what B adds.
-    runA = runJson(dir)
+    runA = await runJson(dir)
     edit(path.join(dir, MOE), (t) => t.replace(/moe_intermediate_size: 2048/, "moe_intermediate_size: 3072"))
     commitAll(dir, "larger experts")
-    runB = runJson(dir, "--no-cache")
-    const r = runCli(["diff", "HEAD~1", "HEAD", SCENARIO, "--format", "json", "--trace", path.join(out, "t.json")], dir)
-    expect(r.stderr).toBe("")
-    expect(r.status).toBe(0)
-    diff = JSON.parse(r.stdout)
-    trace = readJson(path.join(out, "t.json"))
+    runB = await runJson(dir, true)
+    const r = await diffInProcess(dir, ["HEAD~1", "HEAD", SCENARIO])
+    diff = r.json
+    trace = r.trace
   })
 
   it("names both revisions and their commits", () => {
@@ -153,7 +143,7 @@ describe("llmsim diff between two commits (moe_intermediate_size 2048 -> 3072)",
     for (const n of b.filter((x) => x.kind === "layer" && x.layer_type !== "moe_layer")) expect(n.status).toBe("replayed")
   })
 
-  it("--fail-on-regression 1 exits 1 and names what regressed; 50 exits 0", () => {
+  it("--fail-on-regression 1 exits 1 and names what regressed; 50 exits 0", async () => {
     const fail = runCli(["diff", "HEAD~1", "HEAD", SCENARIO, "--fail-on-regression", "1", "--format", "json"], dir)
     expect(fail.status).toBe(1)
     const j = JSON.parse(fail.stdout)
@@ -166,16 +156,16 @@ describe("llmsim diff between two commits (moe_intermediate_size 2048 -> 3072)",
     for (const r of j.regressions) expect(fail.stderr).toContain(`regression: ${SCENARIO}: ${r.phase} ${r.metric} `)
     // +50% on the expert size is at most +50% on any phase (expert work is linear in it and is
     // not all of the work), so latency and TPOT rise, and tokens/s fall, by less than 50%.
-    const pass = runCli(["diff", "HEAD~1", "HEAD", SCENARIO, "--fail-on-regression", "50", "--format", "json"], dir)
-    expect(pass.stderr).toBe("")
-    expect(pass.status).toBe(0)
-    expect(JSON.parse(pass.stdout).regression).toBe(false)
+    // In process: no regression is what makes the command exit 0 with nothing on stderr.
+    const pass = await diffInProcess(dir, ["HEAD~1", "HEAD", SCENARIO], { failOnRegression: 50 })
+    expect(pass.diffs.some((d) => d.regression)).toBe(false)
+    expect(pass.json.regression).toBe(false)
   })
 
-  it("does not gate an improvement: HEAD vs HEAD~1 passes at 0%", () => {
-    const r = runCli(["diff", "HEAD", "HEAD~1", SCENARIO, "--fail-on-regression", "0", "--format", "json"], dir)
-    expect(r.status).toBe(0)
-    const j = JSON.parse(r.stdout)
+  it("does not gate an improvement: HEAD vs HEAD~1 passes at 0%", async () => {
+    const r = await diffInProcess(dir, ["HEAD", "HEAD~1", SCENARIO], { failOnRegression: 0 })
+    expect(r.diffs.some((d) => d.regression)).toBe(false) // exit 0
+    const j = r.json
     expect(j.regression).toBe(false)
     expect(j.config_changes).toEqual([{ file: MOE, path: "moe_config.moe_intermediate_size", a: 3072, b: 2048, change: "changed" }])
     expect(j.phases.decode.tpot_ms.delta).toBe(-diff.phases.decode.tpot_ms.delta)
@@ -183,13 +173,11 @@ describe("llmsim diff between two commits (moe_intermediate_size 2048 -> 3072)",
 })
 
 describe("llmsim diff of a revision against itself", () => {
-  it("reports no change and computes nothing new", () => {
+  it("reports no change and computes nothing new", async () => {
     const dir = makeRepo()
-    const out = scratch()
-    const first = runCli(["diff", "HEAD", "HEAD", "--format", "json", "--trace", path.join(out, "1.json"), "--fail-on-regression", "0"], dir)
-    expect(first.stderr).toBe("")
-    expect(first.status).toBe(0)
-    const d = JSON.parse(first.stdout)
+    const first = await diffInProcess(dir, ["HEAD", "HEAD"], { failOnRegression: 0 })
+    expect(first.diffs.some((x) => x.regression)).toBe(false) // exit 0
+    const d = first.json
     expect(d.a.scenario).toBe(SCENARIO) // defaultScenario of llmsim.config.ts
     expect(d.config_changes).toEqual([])
     expect(d.regression).toBe(false)
@@ -200,17 +188,16 @@ describe("llmsim diff of a revision against itself", () => {
       for (const m of Object.values(p)) expect(m).toMatchObject({ delta: 0, delta_pct: 0 })
     }
     // First run, empty store: side A computes, side B replays every node of it.
-    const t1 = readJson(path.join(out, "1.json")).nodes as Array<TraceNode>
+    const t1 = first.trace.nodes as Array<TraceNode>
     const a = t1.filter((n) => n.side === "a")
     const b = t1.filter((n) => n.side === "b")
     expect(a.some((n) => n.status === "computed")).toBe(true)
     expect(b.map((n) => n.id.slice(2)).sort()).toEqual(a.map((n) => n.id.slice(2)).sort())
     expect(b.filter((n) => n.status === "computed")).toEqual([])
     // A second identical diff replays everything.
-    const second = runCli(["diff", "HEAD", "HEAD", "--format", "json", "--trace", path.join(out, "2.json")], dir)
-    expect(second.status).toBe(0)
-    expect(readJson(path.join(out, "2.json")).nodes.filter((n: TraceNode) => n.status === "computed")).toEqual([])
-    expect(JSON.parse(second.stdout).layers).toEqual(d.layers)
+    const second = await diffInProcess(dir, ["HEAD", "HEAD"])
+    expect(second.trace.nodes.filter((n: TraceNode) => n.status === "computed")).toEqual([])
+    expect(second.json.layers).toEqual(d.layers)
   })
 })
 
@@ -222,11 +209,8 @@ describe("llmsim diff against the working tree", () => {
     edit(path.join(dir, SCENARIO), (t) => t.replace(/kv_cache: bf16/, "kv_cache: fp8"))
   })
 
-  it("defaults revB to the working tree and the scenario to defaultScenario", () => {
-    const r = runCli(["diff", "HEAD", "--format", "json", "--phase", "decode"], dir)
-    expect(r.stderr).toBe("")
-    expect(r.status).toBe(0)
-    const d = JSON.parse(r.stdout)
+  it("defaults revB to the working tree and the scenario to defaultScenario", async () => {
+    const d = (await diffInProcess(dir, ["HEAD"], { runtime: { phase: "decode" } })).json
     expect(d.b).toMatchObject({ rev: "working tree", commit: null, scenario: SCENARIO })
     expect(d.config_changes).toEqual([{ file: SCENARIO, path: "precision.kv_cache", a: "bf16", b: "fp8", change: "changed" }])
     expect(Object.keys(d.phases)).toEqual(["decode"])
@@ -239,38 +223,31 @@ describe("llmsim diff against the working tree", () => {
     expect(d.phases.decode.peak_memory_bytes.delta).toBe(-61 * 576 * 8 * 4096)
   })
 
-  it("reads the second argument as a scenario when it ends in .yaml or names a file", () => {
-    const r = runCli(["diff", "HEAD", SCENARIO, "--format", "json", "--phase", "decode"], dir)
-    expect(r.status).toBe(0)
-    expect(JSON.parse(r.stdout).b.rev).toBe("working tree")
+  it("reads the second argument as a scenario when it ends in .yaml or names a file", async () => {
+    const r = await diffInProcess(dir, ["HEAD", SCENARIO], { runtime: { phase: "decode" } })
+    expect(r.json.b.rev).toBe("working tree")
     // An existing file without a .yaml suffix is a scenario too (here: untracked, so absent at HEAD).
     fs.copyFileSync(path.join(dir, SCENARIO), path.join(dir, "scenario-copy"))
-    const c = runCli(["diff", "HEAD", "scenario-copy", "--format", "json", "--phase", "decode"], dir)
-    expect(c.stderr).toContain("scenario not found at HEAD: scenario-copy")
-    expect(c.status).toBe(1)
+    const c = await diffFailure(dir, ["HEAD", "scenario-copy"], { runtime: { phase: "decode" } })
+    expect(c.message).toContain("scenario not found at HEAD: scenario-copy")
   })
 
-  it("diffs several scenarios in one run, each through the same store", () => {
-    const out = scratch()
-    const r = runCli(["diff", "HEAD", SCENARIO, LLAMA, "--format", "json", "--phase", "decode", "--trace", path.join(out, "t.json")], dir)
-    expect(r.stderr).toBe("")
-    expect(r.status).toBe(0)
-    const [ds, llama] = JSON.parse(r.stdout)
+  it("diffs several scenarios in one run, each through the same store", async () => {
+    const r = await diffInProcess(dir, ["HEAD", SCENARIO, LLAMA], { runtime: { phase: "decode" } })
+    const [ds, llama] = r.json
     expect(ds.config_changes.length).toBe(1)
     expect(llama.b.scenario).toBe(LLAMA)
     expect(llama.config_changes).toEqual([])
     for (const l of llama.layers) expect(l.status).toBe("unchanged")
-    const ids = readJson(path.join(out, "t.json")).nodes.map((n: TraceNode) => n.id)
+    const ids = r.trace.nodes.map((n: TraceNode) => n.id)
     expect(ids.some((i: string) => i.startsWith("a:0:"))).toBe(true)
     expect(ids.some((i: string) => i.startsWith("b:1:"))).toBe(true)
   })
 
-  it("leaves a dense-only edit out of the MoE layers", () => {
+  it("leaves a dense-only edit out of the MoE layers", async () => {
     const other = makeRepo()
     edit(path.join(other, DENSE), (t) => t.replace(/d_ff: 18432/, "d_ff: 18944"))
-    const r = runCli(["diff", "HEAD", "--format", "json", "--phase", "prefill"], other)
-    expect(r.status).toBe(0)
-    const d = JSON.parse(r.stdout)
+    const d = (await diffInProcess(other, ["HEAD"], { runtime: { phase: "prefill" } })).json
     expect(d.config_changes).toEqual([{ file: DENSE, path: "ffn_config.d_ff", a: 18432, b: 18944, change: "changed" }])
     const changed = d.layers.filter((l: any) => l.status === "changed").map((l: any) => l.layer_name)
     expect(changed).toEqual(["L0.ffn_layer", "L1.ffn_layer", "L2.ffn_layer"])
@@ -278,7 +255,7 @@ describe("llmsim diff against the working tree", () => {
 })
 
 describe("llmsim diff in a project below the repository top", () => {
-  it("reads each file at its path inside the repository, from any folder of the project", () => {
+  it("reads each file at its path inside the repository, from any folder of the project", async () => {
     // The repository top holds `proj/`, the project (configs and llmsim.config.ts).
     const top = makeRepo()
     const proj = path.join(top, "proj")
@@ -290,15 +267,11 @@ describe("llmsim diff in a project below the repository top", () => {
     // From a folder inside the project: the scenario token resolves against the current
     // folder, then the project root.
     const cwd = path.join(proj, "configs", "scenarios")
-    const r = runCli(["diff", "HEAD~1", "HEAD", "deepseek_v3_h800.yaml", "--format", "json", "--phase", "decode"], cwd)
-    expect(r.stderr).toBe("")
-    expect(r.status).toBe(0)
-    const d = JSON.parse(r.stdout)
+    const d = (await diffInProcess(cwd, ["HEAD~1", "HEAD", "deepseek_v3_h800.yaml"], { runtime: { phase: "decode" } })).json
     expect(d.a.scenario).toBe(SCENARIO)
     expect(d.config_changes).toEqual([{ file: MOE, path: "moe_config.n_shared_experts", a: 1, b: 2, change: "changed" }])
     // Before the move, proj/ did not exist.
-    const before = runCli(["diff", "HEAD~2", "HEAD"], proj)
-    expect(before.status).toBe(1)
-    expect(before.stderr).toContain(`error: scenario not found at HEAD~2: ${SCENARIO}`)
+    const before = await diffFailure(proj, ["HEAD~2", "HEAD"])
+    expect(`error: ${before.message}`).toContain(`error: scenario not found at HEAD~2: ${SCENARIO}`)
   })
 })

@@ -1,11 +1,14 @@
 /**
  * `llmsim diff --a PATH --b PATH`: two config folders or two scenario files, no git, and how
- * files are paired when a scenario points at another hardware or template file.
+ * files are paired when a scenario points at another hardware or template file. The diffs come
+ * from the command's entry point in process (test/helpers/inProcess.ts: the JSON the command
+ * prints); one usage error goes through the real CLI.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
-import { edit, makeProject, runCli } from "../helpers/cli.ts"
+import { edit, makeProject } from "../helpers/cli.ts"
+import { diffFailure, diffInProcess } from "../helpers/inProcess.ts"
 import { commitAll, makeRepo, MOE, SCENARIO } from "./repo.ts"
 
 describe("llmsim diff --a/--b without git", () => {
@@ -18,11 +21,8 @@ describe("llmsim diff --a/--b without git", () => {
     edit(path.join(b, SCENARIO), (t) => t.replace("configs/hardware/H800-SXM.yaml", "configs/hardware/H100-SXM.yaml"))
   })
 
-  it("compares two config folders and lists the hardware fields that differ", () => {
-    const r = runCli(["diff", "--a", a, "--b", b, SCENARIO, "--format", "json", "--phase", "decode"], a)
-    expect(r.stderr).toBe("")
-    expect(r.status).toBe(0)
-    const d = JSON.parse(r.stdout)
+  it("compares two config folders and lists the hardware fields that differ", async () => {
+    const d = (await diffInProcess(a, [SCENARIO], { a, b, runtime: { phase: "decode" } })).json
     expect(d.a).toMatchObject({ rev: null, commit: null, scenario: path.join(a, SCENARIO), hardware: "H800-SXM" })
     expect(d.b).toMatchObject({ rev: null, scenario: path.join(b, SCENARIO), hardware: "H100-SXM" })
     expect(d.config_changes[0]).toEqual({
@@ -42,50 +42,42 @@ describe("llmsim diff --a/--b without git", () => {
     expect(hw.map((c: any) => c.path)).not.toContain("memory_bandwidth_gbps")
   })
 
-  it("compares two scenario files, each resolved in its own project", () => {
+  it("compares two scenario files, each resolved in its own project", async () => {
     fs.writeFileSync(path.join(a, "llmsim.config.ts"), "export default {}\n")
     fs.writeFileSync(path.join(b, "llmsim.config.ts"), "export default {}\n")
-    const r = runCli(["diff", "--a", path.join(a, SCENARIO), "--b", path.join(b, SCENARIO), "--format", "json", "--phase", "decode", "--no-cache"], a)
-    expect(r.stderr).toBe("")
-    expect(r.status).toBe(0)
-    const d = JSON.parse(r.stdout)
+    const d = (await diffInProcess(a, [], { a: path.join(a, SCENARIO), b: path.join(b, SCENARIO), runtime: { phase: "decode" }, noCache: true })).json
     expect(d.a.hardware).toBe("H800-SXM")
     expect(d.b.hardware).toBe("H100-SXM")
     expect(d.config_changes[0].path).toBe("hardware")
-    // Scenario arguments make no sense with two files.
-    const bad = runCli(["diff", "--a", path.join(a, SCENARIO), "--b", path.join(b, SCENARIO), SCENARIO], a)
-    expect(bad.status).toBe(1)
-    expect(bad.stderr).toContain("scenario arguments apply to --a/--b folders")
+    // Scenario arguments make no sense with two files (a usage error: exit 1).
+    const bad = await diffFailure(a, [SCENARIO], { a: path.join(a, SCENARIO), b: path.join(b, SCENARIO) })
+    expect(bad._tag).toBe("UsageError")
+    expect(`error: ${bad.message}`).toContain("scenario arguments apply to --a/--b folders")
   })
 })
 
 describe("llmsim diff pairs a template swapped for a new file", () => {
-  it("diffs the old template against the new one used by the same layer entry", () => {
+  it("diffs the old template against the new one used by the same layer entry", async () => {
     const dir = makeRepo()
     const v2 = "configs/models/deepseek-v3/moe_v2.yaml"
     fs.writeFileSync(path.join(dir, v2), fs.readFileSync(path.join(dir, MOE), "utf8").replace(/num_experts_per_tok: 8/, "num_experts_per_tok: 6"))
     edit(path.join(dir, SCENARIO), (t) => t.replace(MOE, v2))
     commitAll(dir, "moe v2")
-    const r = runCli(["diff", "HEAD~1", "HEAD", "--format", "json", "--phase", "decode"], dir)
-    expect(r.stderr).toBe("")
-    expect(r.status).toBe(0)
-    expect(JSON.parse(r.stdout).config_changes).toEqual([
+    const r = await diffInProcess(dir, ["HEAD~1", "HEAD"], { runtime: { phase: "decode" } })
+    expect(r.json.config_changes).toEqual([
       { file: SCENARIO, path: "layers.1.config", a: MOE, b: v2, change: "changed" },
       { file: `${MOE} -> ${v2}`, path: "moe_config.num_experts_per_tok", a: 8, b: 6, change: "changed" }
     ])
   })
 
-  it("reports a template used on one side only as a whole-file change", () => {
+  it("reports a template used on one side only as a whole-file change", async () => {
     const dir = makeRepo()
     // Side B adds a second dense entry from a new file: 2 dense layers, then 1 from the new file.
     const dense2 = "configs/models/deepseek-v3/ffn_wide.yaml"
     fs.writeFileSync(path.join(dir, dense2), fs.readFileSync(path.join(dir, "configs/models/deepseek-v3/ffn_layer_config.yaml"), "utf8").replace(/d_ff: 18432/, "d_ff: 20480"))
     edit(path.join(dir, SCENARIO), (t) =>
       t.replace(/repeat: 3 /, `repeat: 2 \n  - type: ffn_layer\n    config: ${dense2}\n    name: wide_ffn\n   `))
-    const r = runCli(["diff", "HEAD", "--format", "json", "--phase", "prefill"], dir)
-    expect(r.stderr).toBe("")
-    expect(r.status).toBe(0)
-    const d = JSON.parse(r.stdout)
+    const d = (await diffInProcess(dir, ["HEAD"], { runtime: { phase: "prefill" } })).json
     const added = d.config_changes.find((c: any) => c.file === dense2)
     expect(added).toMatchObject({ path: "", a: null, change: "added" })
     expect(added.b.ffn_config.d_ff).toBe(20480)

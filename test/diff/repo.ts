@@ -3,9 +3,9 @@
  */
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { makeProject } from "../helpers/cli.ts"
+import { tempDir } from "../helpers/temp.ts"
 
 export const SCENARIO = "configs/scenarios/deepseek_v3_h800.yaml"
 export const MOE = "configs/models/deepseek-v3/moe_layer_config.yaml"
@@ -37,4 +37,4 @@ export const commitAll = (dir: string, message: string): string => {
 }
 
 /** A temp folder outside the repository for traces and outputs. */
-export const scratch = (): string => fs.mkdtempSync(path.join(os.tmpdir(), "llmsim-diff-out-"))
+export const scratch = (): string => tempDir("llmsim-diff-out-")

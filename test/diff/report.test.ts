@@ -1,11 +1,13 @@
 /**
- * `llmsim diff` output formats through the real CLI: the terminal table and the markdown for a
- * pull request comment, on a real git repository.
+ * `llmsim diff` output formats: the terminal table and the markdown for a pull request comment,
+ * on a real git repository. The markdown with a failing gate goes through the real CLI (--out,
+ * exit status, stderr); the rest renders the entry point's result in process.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
 import { edit, runCli } from "../helpers/cli.ts"
+import { diffInProcess } from "../helpers/inProcess.ts"
 import { commitAll, makeRepo, MOE, scratch, SCENARIO } from "./repo.ts"
 
 describe("llmsim diff formats", () => {
@@ -16,10 +18,8 @@ describe("llmsim diff formats", () => {
     commitAll(dir, "larger experts")
   })
 
-  it("prints a terminal table: sides, config changes, totals, layers", () => {
-    const r = runCli(["diff", "HEAD~1", "HEAD", "--phase", "decode"], dir)
-    expect(r.stderr).toBe("")
-    expect(r.status).toBe(0)
+  it("prints a terminal table: sides, config changes, totals, layers", async () => {
+    const r = { stdout: (await diffInProcess(dir, ["HEAD~1", "HEAD"], { runtime: { phase: "decode" } })).text("table") }
     const lines = r.stdout.split("\n")
     expect(lines[0]).toMatch(new RegExp(`^A  HEAD~1 \\([0-9a-f]{12}\\)  ${SCENARIO}  H800-SXM  batch_size=8 seq_len=4096 phase=decode$`))
     expect(lines[1]).toMatch(/^B  HEAD \([0-9a-f]{12}\)  /)
@@ -55,9 +55,9 @@ describe("llmsim diff formats", () => {
     expect(/^[\x00-\x7f]*$/.test(md)).toBe(true)
   })
 
-  it("says the gate passed", () => {
-    const r = runCli(["diff", "HEAD~1", "HEAD", "--format", "markdown", "--fail-on-regression", "50"], dir)
-    expect(r.status).toBe(0)
-    expect(r.stdout).toContain("**Regression gate (limit 50%): passed**")
+  it("says the gate passed", async () => {
+    const r = await diffInProcess(dir, ["HEAD~1", "HEAD"], { failOnRegression: 50 })
+    expect(r.diffs.some((d) => d.regression)).toBe(false) // exit 0
+    expect(r.text("markdown")).toContain("**Regression gate (limit 50%): passed**")
   })
 })

@@ -1,12 +1,12 @@
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { digest } from "../../src/graph/canonical.ts"
 import { entryPath, readEntry, writeEntry } from "../../src/graph/store.ts"
 import { collectGarbage, parseAge, parseSize } from "../../src/graph/maintenance.ts"
+import { tempDir } from "../helpers/temp.ts"
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "llmsim-store-"))
+const tmp = () => tempDir("llmsim-store-")
 const entry = (key: string, output: unknown) => ({ key, kind: "op", id: "op:x", output, output_digest: digest(output), material: {} })
 
 describe("disk store", () => {

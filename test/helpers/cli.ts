@@ -4,17 +4,31 @@
  */
 import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { tempDir } from "./temp.ts"
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
 export const BIN = path.join(REPO, "bin", "llmsim.js")
-export const SHARED = path.resolve(REPO, "..", "shared")
 
-/** A temp folder with `configs/` copied from the repository. */
+/**
+ * The Node that runs the CLI: this one when it strips types (>= 22.19), else the Node pinned in
+ * devDependencies. bin/llmsim.js would re-exec the pinned Node itself; starting it directly saves
+ * a process per spawn (the terminal test in test/watch/lifecycle.test.ts still starts the CLI
+ * through this process's Node, so the re-exec path stays covered).
+ */
+const modern = (v: string) => {
+  const [major, minor] = v.split(".").map(Number)
+  return major > 22 || (major === 22 && minor >= 19)
+}
+const PINNED = path.join(REPO, "node_modules", "node", "bin", "node")
+export const NODE = modern(process.versions.node) || !fs.existsSync(PINNED) ? process.execPath : PINNED
+/** The reference data shipped in the repository (data/reference/README.md). */
+export const REFERENCE = path.join(REPO, "data", "reference")
+
+/** A temp folder with `configs/` copied from the repository (removed after the test file). */
 export const makeProject = (prefix = "llmsim-test-"): string => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+  const dir = tempDir(prefix)
   fs.cpSync(path.join(REPO, "configs"), path.join(dir, "configs"), { recursive: true })
   return dir
 }
@@ -26,7 +40,7 @@ export interface CliResult {
 }
 
 export const runCli = (args: ReadonlyArray<string>, cwd: string, env: Record<string, string> = {}): CliResult => {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
+  const r = spawnSync(NODE, [BIN, ...args], {
     cwd,
     encoding: "utf8",
     env: { ...process.env, NO_COLOR: "1", ...env },
@@ -38,7 +52,7 @@ export const runCli = (args: ReadonlyArray<string>, cwd: string, env: Record<str
 
 /** Start the CLI without waiting (watch mode). */
 export const startCli = (args: ReadonlyArray<string>, cwd: string) =>
-  spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] })
+  spawn(NODE, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] })
 
 export const readJson = (file: string): any => JSON.parse(fs.readFileSync(file, "utf8"))
 

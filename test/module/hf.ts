@@ -1,6 +1,6 @@
 /**
  * Test fixtures: layer templates built in code from the published Hugging Face configs in
- * /work/shared/reference/hf-configs (key names mapped to src/schema/layer.ts), and a context
+ * data/reference/hf-configs (key names mapped to src/schema/layer.ts), and a context
  * builder. Not a test file itself.
  */
 import * as fs from "node:fs"
@@ -9,7 +9,7 @@ import type { Precision } from "../../src/schema/scenario.ts"
 import type { LayerTemplate } from "../../src/schema/layer.ts"
 
 export const readHf = (name: string): Record<string, any> =>
-  JSON.parse(fs.readFileSync(new URL(`../../../shared/reference/hf-configs/${name}.json`, import.meta.url), "utf8"))
+  JSON.parse(fs.readFileSync(new URL(`../../data/reference/hf-configs/${name}.json`, import.meta.url), "utf8"))
 
 /** DeepSeek-V3 (and R1, Kimi-K2 share the layout): first_k_dense_replace dense layers, then MoE. */
 export const deepseekLike = (name: string) => {

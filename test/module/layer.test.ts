@@ -78,7 +78,7 @@ describe("weights per GPU", () => {
     const total = ds.nDense * layerWeightBytesPerGpu(ds.dense, ctx) + ds.nMoe * layerWeightBytesPerGpu(ds.moe, ctx) + lmHeadWeightBytesPerGpu(ds.lm, ctx)
     // params: 61 * 187,105,280 (MLA) + 3 * 396,361,728 (dense FFN)
     //   + 58 * (256 * 44,040,192 routed + 44,040,192 shared + 7168*256 router = 11,320,164,352)
-    //   + 2 * 926,679,040 (embedding + LM head) = 671,025,397,760 (hf-configs README: 671.0B)
+    //   + 2 * 926,679,040 (embedding + LM head) = 671,025,397,760 (data/reference/README.md: 671.0B)
     // norms: 61 * (2*7168 + 1536 + 512) + 7168 final = 1,006,592
     expect(total).toBe(2 * (671_025_397_760 + 1_006_592))
   })

@@ -2,26 +2,53 @@
  * `llmsim large-ep evaluate` and `llmsim afd simulate` end to end, checked as a new user would:
  * the shipped DeepSeek scenarios, the JSON contract, the EP sweep, AFD instance counts, and
  * positioned errors. Times depend on the hardware file's efficiency constants, so the checks
- * here are identities and hand-worked byte counts, not fixed times.
+ * here are identities and hand-worked byte counts, not fixed times. The commands' entry points
+ * run in process (test/helpers/inProcess.ts) and print through the same renderers; flag parsing,
+ * exit status and the error stream are checked on the real CLI.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
+import { parseInstances } from "../../src/playbooks/deployment.ts"
 import { edit, makeProject, runCli } from "../helpers/cli.ts"
+import {
+  afdFailure, afdInProcess, batchPolicy, commandErrors, failureOf, largeEpFailure, largeEpInProcess, playbookCommands, runOptions,
+  type BatchPolicy, type RuntimeOverrides
+} from "../helpers/inProcess.ts"
+import { Option } from "effect"
 
 const EP144 = "configs/scenarios/deepseek_v3_h800_decode_ep144.yaml"
 const EP32 = "configs/scenarios/deepseek_v3_h800_prefill_ep32.yaml"
 const AFD = "configs/scenarios/deepseek_v3_h800_afd.yaml"
 const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0)
 
+interface Flags {
+  readonly eps?: ReadonlyArray<number>
+  readonly overrides?: Record<string, unknown>
+  readonly batch?: BatchPolicy
+  readonly runtime?: RuntimeOverrides
+}
+/** `llmsim large-ep evaluate SCENARIO` with the given flags, in process. */
+const largeEpOptions = (dir: string, scenario: string, f: Flags = {}) => ({
+  run: runOptions(dir, scenario, { runtime: f.runtime ?? {} }),
+  eps: f.eps ?? [],
+  overrides: f.overrides ?? {},
+  batch: f.batch ?? { kind: "runtime" as const }
+})
+const largeEp = (dir: string, scenario: string, f: Flags = {}) => largeEpInProcess(largeEpOptions(dir, scenario, f))
+/** `llmsim afd simulate SCENARIO [--instances a,b]`, in process. */
+const afdOptions = (dir: string, scenario: string, instances: ReadonlyArray<string> = []) => ({
+  run: runOptions(dir, scenario),
+  instances: instances.map((i) => parseInstances(i)!),
+  batch: { kind: "runtime" as const }
+})
+const afd = (dir: string, scenario: string, instances: ReadonlyArray<string> = []) => afdInProcess(afdOptions(dir, scenario, instances))
+
 describe("llmsim large-ep evaluate", () => {
   const dir = makeProject()
 
-  it("DeepSeek's EP144 decode unit fits in HBM and reports TPOT and tokens/s per GPU (JSON contract)", () => {
-    const r = runCli(["large-ep", "evaluate", EP144, "--format", "json"], dir)
-    expect(r.stderr).toBe("")
-    expect(r.status).toBe(0)
-    const j = JSON.parse(r.stdout)
+  it("DeepSeek's EP144 decode unit fits in HBM and reports TPOT and tokens/s per GPU (JSON contract)", async () => {
+    const j = (await largeEp(dir, EP144)).json
     // the core result is kept, under the deployment's layout
     expect(j.parallelism).toEqual({ tp: 1, dp: 144, ep: 144 })
     expect(j.phases.decode.layers).toHaveLength(62)
@@ -54,19 +81,19 @@ describe("llmsim large-ep evaluate", () => {
     expect(s.tpot_ms).toBeCloseTo(s.layers.reduce((a: number, l: any) => a + l.layer_ms, 0), 9)
   })
 
-  it("prints a readable table by default", () => {
+  it("prints a readable table by default (real CLI)", () => {
     const r = runCli(["large-ep", "evaluate", EP144], dir)
+    expect(r.stderr).toBe("")
     expect(r.status).toBe(0)
     for (const s of ["deployment  18 node(s) x 8 GPUs: 144 GPUs", "EP144, 32 redundant experts", "== decode step per GPU: low_latency all-to-all", "attention ms", "ffn ms", "comm ms", "exposed comm ms", "NIC MB", "== memory per GPU (decode): fits", "routed expert weights", "KV cache", "communication buffers", "== serving ==", "TPOT ms", "decode tokens/s per GPU", "decode tokens/s per node", "fits in HBM"]) {
       expect(r.stdout).toContain(s)
     }
   })
 
-  it("--ep 8,16,32,64,144,256 prints one comparison; expert bytes per GPU fall as EP grows", () => {
-    const t = runCli(["large-ep", "evaluate", EP144, "--ep", "8,16,32,64,144,256"], dir)
-    expect(t.status).toBe(0)
-    for (const s of ["EP8 ", "EP16 ", "EP32 ", "EP64 ", "EP144 ", "EP256 ", "TPOT ms", "tokens/s/GPU", "expert GB/GPU", "max batch/GPU"]) expect(t.stdout).toContain(s)
-    const j = JSON.parse(runCli(["large-ep", "evaluate", EP144, "--ep", "8,16,32,64,144,256", "--format", "json"], dir).stdout)
+  it("--ep 8,16,32,64,144,256 prints one comparison; expert bytes per GPU fall as EP grows", async () => {
+    const t = await largeEp(dir, EP144, { eps: [8, 16, 32, 64, 144, 256] })
+    for (const s of ["EP8 ", "EP16 ", "EP32 ", "EP64 ", "EP144 ", "EP256 ", "TPOT ms", "tokens/s/GPU", "expert GB/GPU", "max batch/GPU"]) expect(t.text("table")).toContain(s)
+    const j = t.json
     const rows = j.ep_sweep
     expect(rows.map((x: any) => x.ep)).toEqual([8, 16, 32, 64, 144, 256])
     expect(rows.map((x: any) => x.experts_per_gpu)).toEqual([36, 18, 9, 5, 2, 2])
@@ -79,23 +106,21 @@ describe("llmsim large-ep evaluate", () => {
     for (const x of rows) expect(x.serving.tpot_ms).toBeGreaterThan(0)
   })
 
-  it("--tpot-slo-ms picks the largest batch that meets the target", () => {
-    const loose = JSON.parse(runCli(["large-ep", "evaluate", EP144, "--tpot-slo-ms", "1000", "--format", "json"], dir).stdout)
+  it("--tpot-slo-ms picks the largest batch that meets the target", async () => {
+    const loose = (await largeEp(dir, EP144, { batch: { kind: "tpot", tpot_slo_ms: 1000 } })).json
     // a loose target is capped by HBM
     expect(loose.serving.batch_size).toBe(loose.serving.max_batch_per_gpu)
     const target = loose.serving.tpot_ms * 0.8
-    const j = JSON.parse(runCli(["large-ep", "evaluate", EP144, "--tpot-slo-ms", String(target), "--format", "json"], dir).stdout)
+    const j = (await largeEp(dir, EP144, { batch: { kind: "tpot", tpot_slo_ms: target } })).json
     expect(j.runtime.batch_policy).toBe(`tpot_slo_ms ${target}`)
     expect(j.serving.tpot_ms).toBeLessThanOrEqual(target)
     expect(j.serving.batch_size).toBeLessThan(loose.serving.batch_size)
-    const max = JSON.parse(runCli(["large-ep", "evaluate", EP144, "--max-batch", "--format", "json"], dir).stdout)
+    const max = (await largeEp(dir, EP144, { batch: { kind: "max" } })).json
     expect(max.serving.batch_size).toBe(max.serving.max_batch_per_gpu)
   })
 
-  it("DeepSeek's EP32 prefill unit reports TTFT and prefill tokens/s with 9 experts per GPU", () => {
-    const r = runCli(["large-ep", "evaluate", EP32, "--format", "json"], dir)
-    expect(r.status).toBe(0)
-    const s = JSON.parse(r.stdout).serving
+  it("DeepSeek's EP32 prefill unit reports TTFT and prefill tokens/s with 9 experts per GPU", async () => {
+    const s = (await largeEp(dir, EP32)).json.serving
     expect(s.ttft_ms).toBeGreaterThan(0)
     expect(s.tpot_ms).toBeNull()
     expect(s.throughput_kind).toBe("prefill_input")
@@ -107,8 +132,9 @@ describe("llmsim large-ep evaluate", () => {
     expect(s.fits_in_hbm).toBe(true)
   })
 
-  it("flags override the deployment block", () => {
-    const j = JSON.parse(runCli(["large-ep", "evaluate", EP144, "--no-tbo", "--micro-batch", "1", "--combine-dtype", "fp8", "--load-imbalance", "1.2", "--format", "json"], dir).stdout)
+  it("flags override the deployment block", async () => {
+    // --no-tbo --micro-batch 1 --combine-dtype fp8 --load-imbalance 1.2
+    const j = (await largeEp(dir, EP144, { overrides: { two_batch_overlap: false, combine_dtype: "fp8", load_imbalance: 1.2 }, runtime: { micro_batch: 1 } })).json
     expect(j.deployment).toMatchObject({ two_batch_overlap: false, micro_batches: 1, combine_dtype: "fp8", load_imbalance: 1.2 })
     expect(j.serving.layers[10].load_imbalance).toBe(1.2)
   })
@@ -117,11 +143,9 @@ describe("llmsim large-ep evaluate", () => {
 describe("llmsim afd simulate", () => {
   const dir = makeProject()
 
-  it("reports the pipeline regime, A and F times and the transfers per layer", () => {
-    const r = runCli(["afd", "simulate", AFD, "--format", "json"], dir)
-    expect(r.stderr).toBe("")
-    expect(r.status).toBe(0)
-    const j = JSON.parse(r.stdout)
+  it("reports the pipeline regime, A and F times and the transfers per layer", async () => {
+    const r = await afd(dir, AFD)
+    const j = r.json
     expect(j.phases.decode.layers).toHaveLength(62)
     expect(j.deployment).toMatchObject({ attention: { instances: 3, gpus: 24 }, ffn: { instances: 2, gpus: 16 }, micro_batches: 3 })
     const s = j.serving
@@ -135,16 +159,17 @@ describe("llmsim afd simulate", () => {
     expect(s.throughput_tokens_per_s_per_gpu).toBeCloseTo((96 * 24 * 1000) / s.tpot_ms / 40, 6)
     expect(s.memory_by_role.attention_gpu.routed_expert_weights_bytes).toBe(0)
     expect(s.memory_by_role.ffn_gpu.routed_expert_weights_bytes).toBe(40_869_298_176)
-    const t = runCli(["afd", "simulate", AFD], dir)
-    for (const x of ["pipeline regime", "A ms/mb", "A->F ms/mb", "F ms/mb", "F->A ms/mb", "A->F MB/A-GPU", "memory per attention GPU", "memory per FFN GPU", "3A2F (24 attention + 16 FFN GPUs)"]) expect(t.stdout).toContain(x)
+    const t = r.text("table")
+    for (const x of ["pipeline regime", "A ms/mb", "A->F ms/mb", "F ms/mb", "F->A ms/mb", "A->F MB/A-GPU", "memory per attention GPU", "memory per FFN GPU", "3A2F (24 attention + 16 FFN GPUs)"]) expect(t).toContain(x)
   })
 
-  it("--instances 2A2F,3A2F compares AFD shapes", () => {
+  it("--instances 2A2F,3A2F compares AFD shapes (real CLI)", async () => {
     const t = runCli(["afd", "simulate", AFD, "--instances", "2A2F,3A2F"], dir)
+    expect(t.stderr).toBe("")
     expect(t.status).toBe(0)
     expect(t.stdout).toMatch(/^2A2F\s+16\s+16/m)
     expect(t.stdout).toMatch(/^3A2F\s+24\s+16/m)
-    const one = JSON.parse(runCli(["afd", "simulate", AFD, "--instances", "2A2F", "--format", "json"], dir).stdout)
+    const one = (await afd(dir, AFD, ["2A2F"])).json
     expect(one.serving.instances).toBe("2A2F")
     expect(one.serving.gpus).toBe(32)
   })
@@ -153,7 +178,7 @@ describe("llmsim afd simulate", () => {
 describe("bad input", () => {
   const dir = makeProject()
 
-  it("a bad deployment field: file:line:col, field path, expectation, exit 1, nothing written", () => {
+  it("a bad deployment field: file:line:col, field path, expectation, exit 1, nothing written", async () => {
     const file = path.join(dir, EP144)
     const original = fs.readFileSync(file, "utf8")
     edit(file, (t) => t.replace("  redundant_experts: 32 ", "  redundant_experts: 30 "))
@@ -163,26 +188,43 @@ describe("bad input", () => {
     expect(r.stderr).toMatch(/^error: configs\/scenarios\/deepseek_v3_h800_decode_ep144\.yaml:\d+:\d+ deployment\.redundant_experts: n_routed_experts 256 \+ redundant_experts 30 = 286 expert slots are not divisible by ep 144/)
     expect(fs.existsSync(out)).toBe(false)
     edit(file, (t) => t.replace("  dispatch_dtype: fp8 ", "  dispatch_dtype: fp6 ").replace("  redundant_experts: 30 ", "  redundant_experts: 32 "))
-    const d = runCli(["large-ep", "evaluate", EP144], dir)
-    expect(d.status).toBe(1)
-    expect(d.stderr).toMatch(/deepseek_v3_h800_decode_ep144\.yaml:\d+:\d+ deployment\.dispatch_dtype: Expected "fp8" \| "bf16" \| "fp16" \| "fp32"/)
+    const d = await largeEpFailure(largeEpOptions(dir, EP144))
+    expect(d._tag).toBe("ConfigError")
+    expect(d.message).toMatch(/deepseek_v3_h800_decode_ep144\.yaml:\d+:\d+ deployment\.dispatch_dtype: Expected "fp8" \| "bf16" \| "fp16" \| "fp32"/)
     fs.writeFileSync(file, original)
   })
 
-  it("bad flag values name the flag", () => {
-    const cases: Array<[Array<string>, RegExp]> = [
-      [["large-ep", "evaluate", EP144, "--ep", "8,x"], /--ep: expected positive integers/],
-      [["large-ep", "evaluate", EP144, "--ep", "12"], /--ep: an EP group that spans nodes fills them: ep 12/],
-      [["large-ep", "evaluate", EP144, "--load-imbalance", "0.5"], /--load-imbalance: expected a number >= 1 or "sampling"/],
-      [["large-ep", "evaluate", EP144, "--micro-batch", "3"], /--micro-batch: two-batch overlap runs exactly 2 micro-batches, got 3/],
-      [["large-ep", "evaluate", EP144, "--batch", "4", "--max-batch"], /--max-batch and --batch both choose the batch/],
-      [["afd", "simulate", AFD, "--instances", "3B2F"], /--instances: expected <attention>A<ffn>F counts/],
-      [["afd", "simulate", AFD, "--instances", "3A3F"], /--instances: .*not divisible by the 24 FFN GPUs/]
+  it("bad flag values name the flag (the commands' own parsing, in process)", async () => {
+    // llmsim large-ep evaluate EP144 --ep 8,x; llmsim afd simulate AFD --instances 3B2F (both fail before reading a file)
+    const [afdCommand, largeEpCommand] = playbookCommands
+    const cases: Array<[typeof afdCommand, Array<string>, RegExp]> = [
+      [largeEpCommand, ["evaluate", EP144, "--ep", "8,x"], /--ep: expected positive integers/],
+      [afdCommand, ["simulate", AFD, "--instances", "3B2F"], /--instances: expected <attention>A<ffn>F counts/]
     ]
-    for (const [args, re] of cases) {
-      const r = runCli(args, dir)
-      expect(r.status, args.join(" ")).toBe(1)
-      expect(r.stderr).toMatch(re)
+    for (const [command, args, re] of cases) {
+      const errors = await commandErrors(command, args)
+      expect(errors.length, args.join(" ")).toBe(1)
+      expect(errors[0]).toMatch(re)
     }
+  })
+
+  it("bad batch flags name the flag (the CLI's parsers)", async () => {
+    // --load-imbalance 0.5; --batch 4 --max-batch
+    const [, largeEpCommand] = playbookCommands
+    const li = await commandErrors(largeEpCommand, ["evaluate", EP144, "--load-imbalance", "0.5"])
+    expect(li.join("\n")).toMatch(/--load-imbalance: expected a number >= 1 or "sampling"/)
+    const both = await failureOf(batchPolicy({ tpotSloMs: Option.none(), maxBatch: true, batch: Option.some(4) }))
+    expect(both.message).toMatch(/--max-batch and --batch both choose the batch/)
+  })
+
+  it("bad flag values the deployment model rejects name the flag", async () => {
+    // --ep 12, --micro-batch 3 (large-ep); --instances 3A3F (afd)
+    const ep = await largeEpFailure(largeEpOptions(dir, EP144, { eps: [12] }))
+    expect(ep.message).toMatch(/--ep: an EP group that spans nodes fills them: ep 12/)
+    const micro = await largeEpFailure(largeEpOptions(dir, EP144, { runtime: { micro_batch: 3 } }))
+    expect(micro.message).toMatch(/--micro-batch: two-batch overlap runs exactly 2 micro-batches, got 3/)
+    const inst = await afdFailure(afdOptions(dir, AFD, ["3A3F"]))
+    expect(inst.message).toMatch(/--instances: .*not divisible by the 24 FFN GPUs/)
+    for (const e of [ep, micro, inst]) expect(["UsageError", "ConfigError"]).toContain(e._tag)
   })
 })

@@ -1,14 +1,19 @@
 /**
  * What is watched: editors' rename-replace saves, files a scenario starts or stops referencing,
- * a referenced file that does not exist yet, llmsim.config.ts, and never the result store.
+ * a referenced file that does not exist yet, llmsim.config.ts, and never the result store. The
+ * watch session runs in this process (test/helpers/inProcess.ts) with the JSON reporter's events;
+ * test/watch/lifecycle.test.ts and acceptance.test.ts drive the real `llmsim watch` process.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { edit, runCli } from "../helpers/cli.ts"
-import { HARDWARE, MOE, SCENARIO, useProjects, WatchProcess } from "./watchProcess.ts"
+import { edit } from "../helpers/cli.ts"
+import { runInProcess, runOptions } from "../helpers/inProcess.ts"
+import { HARDWARE, MOE, SCENARIO, useProjects, watchSessionInProcess } from "./watchProcess.ts"
 
 const project = useProjects()
+
+const watch = watchSessionInProcess
 
 /** Set moe_intermediate_size, a field only the routed and shared expert GEMMs read. */
 const expertSize = (n: number) => (t: string) => t.replace(/moe_intermediate_size:\s*\d+/, `moe_intermediate_size: ${n}`)
@@ -17,7 +22,7 @@ describe("llmsim watch: files", () => {
   it("sees rename-replace saves (temp file renamed over, and a backup-then-write save)", async () => {
     const dir = project()
     const moe = path.join(dir, MOE)
-    const w = new WatchProcess([SCENARIO, "--reporter", "json", "--phase", "decode"], dir)
+    const w = watch(dir)
     await w.expectNext("result")
 
     // The way VS Code, JetBrains and `sed -i` save: write a temp file, rename it over the original.
@@ -51,7 +56,7 @@ describe("llmsim watch: files", () => {
     const copy = "configs/models/tuning/moe_variant.yaml"
     fs.mkdirSync(path.join(dir, path.dirname(copy)))
     fs.copyFileSync(moe, path.join(dir, copy))
-    const w = new WatchProcess([SCENARIO, "--reporter", "json", "--phase", "decode"], dir)
+    const w = watch(dir)
     await w.expectNext("result")
 
     edit(scenario, (t) => t.replace(MOE, copy))
@@ -76,7 +81,7 @@ describe("llmsim watch: files", () => {
   it("reports a referenced file that does not exist, and runs once it is created", async () => {
     const dir = project()
     const scenario = path.join(dir, SCENARIO)
-    const w = new WatchProcess([SCENARIO, "--reporter", "json", "--phase", "decode"], dir)
+    const w = watch(dir)
     await w.expectNext("result")
 
     const missing = "configs/models/not-yet/moe.yaml"
@@ -106,7 +111,7 @@ describe("llmsim watch: files", () => {
     edit(scenario, (t) => t.replace(/^runtime:\n(  .*\n)+/m, ""))
     const config = path.join(dir, "llmsim.config.ts")
     fs.writeFileSync(config, `export default { runtime: { batch_size: 4, seq_len: 1024, phase: "decode" } }\n`)
-    const w = new WatchProcess([SCENARIO, "--reporter", "json"], dir)
+    const w = watch(dir, {})
     const first = await w.expectNext("result")
     expect(Object.keys(first.phases)).toEqual(["decode"])
 
@@ -129,11 +134,12 @@ describe("llmsim watch: files", () => {
 
   it("ignores writes to the result store, such as another llmsim run sharing it", async () => {
     const dir = project()
-    const w = new WatchProcess([SCENARIO, "--reporter", "json", "--phase", "decode"], dir)
+    const w = watch(dir)
     await w.expectNext("result")
-    // A different batch size writes new entries into ./cache, inside the watched project root.
-    const other = runCli(["run", SCENARIO, "--batch", "3", "--format", "json"], dir)
-    expect(other.status).toBe(0)
+    // A different batch size writes new entries into ./cache, inside the watched project root
+    // (`llmsim run SCENARIO --batch 3`, in this process: the watcher sees the same file writes).
+    const other = await runInProcess(runOptions(dir, SCENARIO, { runtime: { batch_size: 3 } }))
+    expect(other.out.cacheDir).toBe(path.join(dir, "cache"))
     expect(fs.readdirSync(path.join(dir, "cache")).length).toBeGreaterThan(0)
     edit(path.join(dir, HARDWARE), (t) => t.replace(/memory_bandwidth_gbps:\s*\d+/, "memory_bandwidth_gbps: 3000"))
     const next = await w.expectNext("result")
@@ -142,7 +148,7 @@ describe("llmsim watch: files", () => {
 
   it("keeps results in memory with --no-cache and writes no store", async () => {
     const dir = project()
-    const w = new WatchProcess([SCENARIO, "--reporter", "json", "--phase", "decode", "--no-cache"], dir)
+    const w = watch(dir, { phase: "decode" }, true)
     const first = await w.expectNext("result")
     expect(first.computed).toBeGreaterThan(0)
     edit(path.join(dir, MOE), expertSize(1536))

@@ -1,13 +1,14 @@
 /**
  * The screen, bursts of saves, start-up failures and stopping: Ctrl-C and SIGTERM exit 0 and
- * leave no process behind.
+ * leave no process behind. The burst and broken-start checks are the session's behaviour and
+ * run it in this process (watchSessionInProcess); the rest drive the real `llmsim watch`.
  */
 import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { BIN, edit, runCli } from "../helpers/cli.ts"
-import { HARDWARE, MOE, SCENARIO, useProjects, WatchProcess } from "./watchProcess.ts"
+import { HARDWARE, MOE, SCENARIO, useProjects, WatchProcess, watchSessionInProcess } from "./watchProcess.ts"
 
 const project = useProjects()
 
@@ -50,7 +51,7 @@ describe("llmsim watch: screen and lifecycle", () => {
 
   it("answers a burst of saves with results only", async () => {
     const dir = project()
-    const w = new WatchProcess([SCENARIO, "--phase", "decode", "--reporter", "json"], dir)
+    const w = watchSessionInProcess(dir)
     await w.expectNext("result")
     const moe = path.join(dir, MOE)
     // Five saves back to back: one quiet window usually collects them all; a run in flight when
@@ -94,7 +95,7 @@ describe("llmsim watch: screen and lifecycle", () => {
     const scenario = path.join(dir, SCENARIO)
     const good = fs.readFileSync(scenario, "utf8")
     fs.writeFileSync(scenario, good.replace(/repeat: 58/, "repeat: -1"))
-    const w = new WatchProcess([SCENARIO, "--reporter", "json", "--phase", "decode"], dir)
+    const w = watchSessionInProcess(dir)
     const err = await w.expectNext("error")
     expect(err.file).toBe(SCENARIO)
     expect(err.path).toBe("layers.1.repeat")

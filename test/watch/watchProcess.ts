@@ -7,6 +7,7 @@
 import * as fs from "node:fs"
 import { afterEach } from "vitest"
 import { makeProject, startCli } from "../helpers/cli.ts"
+import { runOptions, watchInProcess } from "../helpers/inProcess.ts"
 
 export const WAIT_MS = 30_000
 
@@ -111,6 +112,13 @@ export const stopAll = async () => {
 }
 
 export const SCENARIO = "configs/scenarios/deepseek_v3_h800.yaml"
+
+/**
+ * `llmsim watch SCENARIO --reporter json [--phase P] [--no-cache]` in `dir` as a session in this
+ * process (test/helpers/inProcess.ts), read through the same WatchProcess interface.
+ */
+export const watchSessionInProcess = (dir: string, runtime: { phase?: "decode" } = { phase: "decode" }, noCache = false) =>
+  new WatchProcess([], dir, watchInProcess(runOptions(dir, SCENARIO, { runtime, noCache })) as unknown as ReturnType<typeof startCli>)
 export const MOE = "configs/models/deepseek-v3/moe_layer_config.yaml"
 export const HARDWARE = "configs/hardware/H800-SXM.yaml"
 
