@@ -1,7 +1,7 @@
 /**
  * Expert-parallel all-to-all (MoE dispatch and combine) as DeepEP runs it: bytes per token on
  * each link, the share of tokens that leave the node, and DeepEP's communication buffers.
- * Pure functions on numbers. Restated peer models: /work/shared/research/simulators.md 3.3.
+ * Pure functions on numbers. Restated peer models: the peer-simulator survey (simulators.md) 3.3.
  *
  * Placement: experts spread uniformly over `ep` GPUs of `gpus_per_node` GPUs each, so over
  * N = ep / gpus_per_node nodes; a token picks top_k distinct experts of E uniformly.
