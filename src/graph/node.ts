@@ -36,27 +36,22 @@ export interface NodeType<P = any, A = any, E = any, D = any, I = any> {
   readonly readsInput: boolean
 }
 
-export interface GraphNode<A = unknown, E = never> {
-  readonly type: NodeType<any, A, E, any, any>
+/** What a node type's `make` takes: a node without its type. */
+export interface NodeInit<P, D, I> {
   /** Stable identity across runs (not hashed). */
   readonly id: string
   readonly name: string
   /** JSON-able parameters: exactly what `compute` reads besides its dependencies. */
-  readonly params: unknown
-  readonly deps: ReadonlyArray<GraphNode<any, any>>
+  readonly params: P
+  readonly deps: ReadonlyArray<GraphNode<D, any>>
   /** Free-form labels copied into trace entries (layer_type, category ...). */
   readonly attributes?: Readonly<Record<string, string>>
   /** Value `compute` reads that is not part of the key itself (see NodeType.readsInput). */
-  readonly input?: unknown
+  readonly input?: I
 }
 
-export interface NodeInit<P, D, I> {
-  readonly id: string
-  readonly name: string
-  readonly params: P
-  readonly deps: ReadonlyArray<GraphNode<D, any>>
-  readonly attributes?: Readonly<Record<string, string>>
-  readonly input?: I
+export interface GraphNode<A = unknown, E = never> extends NodeInit<unknown, any, unknown> {
+  readonly type: NodeType<any, A, E, any, any>
 }
 
 export interface DefinedNodeType<P, A, E, D, I> extends NodeType<P, A, E, D, I> {
