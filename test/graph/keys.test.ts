@@ -3,10 +3,10 @@
  * node types are looked up by kind, and `cache verify` recomputes through the registry and calls
  * entries of unknown kinds or other code versions stale.
  */
+import { tempDir } from "../helpers/temp.ts"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect } from "effect"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { digest } from "../../src/graph/canonical.ts"
@@ -107,7 +107,7 @@ describe("generic graph core", () => {
 
 describe("cache verify (generic)", () => {
   it("recomputes through the registry, and calls unknown kinds, old code and other toolchains stale", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llmsim-verify-"))
+    const dir = tempDir("llmsim-verify-")
     const toolchain = toolchainFingerprint()
     await simulate(toolchain, dir)
     const entries = listEntryFiles(dir).length
