@@ -13,12 +13,13 @@ import type { Evaluator } from "../graph/evaluator.ts"
 import { defineNodeType, type GraphNode } from "../graph/node.ts"
 import { HardwareSpec } from "../schema/hardware.ts"
 import { templateSchemaFor, type LayerTemplate, type LayerType } from "../schema/layer.ts"
-import { ScenarioSpec, type LayerEntry } from "../schema/scenario.ts"
-import { ConfigError } from "./errors.ts"
+import { ScenarioSpec, type LayerEntry, type ScenarioFileSpec } from "../schema/scenario.ts"
+import { ConfigError, formatIssue, type Issue } from "./errors.ts"
+import { positionIssues, validateScenario } from "./validate.ts"
 import { decodeYamlText, locate, parseYaml } from "./yamlFile.ts"
 
 /** Bump when a config schema or its defaults change meaning (invalidates file nodes). */
-export const SCHEMA_VERSION = "schema-2"
+export const SCHEMA_VERSION = "schema-3"
 
 export interface LoadedEntry {
   readonly index: number
@@ -37,7 +38,13 @@ export interface LoadedScenario {
   readonly entries: ReadonlyArray<LoadedEntry>
   /** The scenario file's text as read (for positioned errors found after decoding). */
   readonly text: string
+  /** Positioned findings that do not stop the run (a missing lm_head); print with warningLines. */
+  readonly warnings: ReadonlyArray<Issue>
 }
+
+/** The scenario's warnings as stderr lines, one each: the CLI prints them once per load. */
+export const warningLines = (loaded: Pick<LoadedScenario, "warnings">): Array<string> =>
+  loaded.warnings.map((w) => `Warning: ${formatIssue(w)}`)
 
 export const displayPath = (root: string, file: string): string => {
   const rel = path.relative(root, file)
@@ -117,7 +124,11 @@ export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: s
   Effect.gen(function*() {
     const shown = displayPath(root, scenarioFile)
     const text = yield* readText(scenarioFile, shown)
-    const spec = (yield* evaluator.evaluate(fileNode(root, scenarioFile, "scenario", text))).value as ScenarioSpec
+    const fileSpec = (yield* evaluator.evaluate(fileNode(root, scenarioFile, "scenario", text))).value as ScenarioFileSpec
+    // `lm_head: none` is an explicit "no LM head": absent from here on.
+    const { lm_head, ...rest } = fileSpec
+    const spec: ScenarioSpec = lm_head === undefined || lm_head === "none" ? rest : { ...rest, lm_head }
+    const texts = new Map<string, string>([[scenarioFile, text]])
     // Positions of references inside the scenario, computed only when a referenced file fails.
     const refPos = (p: ReadonlyArray<PropertyKey>) => {
       const parsed = parseYaml(text, shown)
@@ -127,14 +138,20 @@ export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: s
     const hardwareFile = resolveConfigPath(root, spec.hardware)
     const hwText = yield* readText(hardwareFile, displayPath(root, hardwareFile), refPos(["hardware"]))
     const hardware = (yield* evaluator.evaluate(fileNode(root, hardwareFile, "hardware", hwText))).value as HardwareSpec
+    texts.set(hardwareFile, hwText)
     const entries = yield* Effect.forEach(spec.layers, (entry, index) =>
       Effect.gen(function*() {
         const file = resolveConfigPath(root, entry.config)
         const t = yield* readText(file, displayPath(root, file), refPos(["layers", index, "config"]))
         const template = (yield* evaluator.evaluate(fileNode(root, file, entry.type, t))).value
+        texts.set(file, t)
         return { index, entry, template: { type: entry.type, config: template } as LayerTemplate, file }
       }))
-    const loaded: LoadedScenario = { root, file: scenarioFile, spec, hardware, hardwareFile, entries, text }
+    // Cross-field rules (src/config/validate.ts), positioned in whichever file holds the field.
+    const checked = validateScenario({ scenarioFile, spec: fileSpec, hardwareFile, hardware, entries })
+    const position = (issues: typeof checked.errors) => positionIssues(issues, (f) => texts.get(f), (f) => displayPath(root, f))
+    if (checked.errors.length > 0) return yield* Effect.fail(new ConfigError({ issues: position(checked.errors) }))
+    const loaded: LoadedScenario = { root, file: scenarioFile, spec, hardware, hardwareFile, entries, text, warnings: position(checked.warnings) }
     return loaded
   })
 

@@ -1,16 +1,30 @@
 /**
  * Shared numeric schemas. Every number in a config must be finite (YAML `.inf` and `.nan`
- * would otherwise hash and print as null) and, unless said otherwise, non-negative.
+ * would otherwise hash and print as null) and either 0 or a normal double: a denormal such as
+ * 5e-324 is "positive" yet overflows to Infinity the moment it divides anything. A quantity a
+ * formula divides by (a bandwidth, a TFLOPS rate, an efficiency fraction) is strictly positive,
+ * so no time can come out as x / 0. Integers are safe integers (Schema.Int), hence finite.
  */
 import { Schema } from "effect"
 
+/** The smallest positive normal double (Number.MIN_VALUE is the smallest denormal). */
+export const MIN_NORMAL = 2.2250738585072014e-308
+
+const isNormalOrZero = Schema.makeFilter<number>(
+  (n) => n === 0 || Math.abs(n) >= MIN_NORMAL || `Expected 0 or a number of magnitude >= ${MIN_NORMAL} (not a denormal), got ${n}`
+)
+
+/** A finite number that is 0 or a normal double. */
+export const FiniteNumber = Schema.Finite.check(isNormalOrZero)
 /** A finite number >= 0. */
-export const NonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
-/** A finite number > 0. */
-export const Positive = Schema.Finite.check(Schema.isGreaterThan(0))
+export const NonNegative = FiniteNumber.check(Schema.isGreaterThanOrEqualTo(0))
+/** A finite number > 0 (so never a denormal): safe to divide by. */
+export const Positive = FiniteNumber.check(Schema.isGreaterThan(0))
 /** An integer >= 0. */
 export const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 /** An integer >= 1. */
 export const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
-/** A fraction in [0, 1]. */
-export const Fraction = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThanOrEqualTo(1))
+/** A fraction in [0, 1] (a multiplier, never a divisor). */
+export const Fraction = FiniteNumber.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThanOrEqualTo(1))
+/** A fraction in (0, 1]: an achievable share of a peak rate, which times divide by. */
+export const PositiveFraction = FiniteNumber.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1))

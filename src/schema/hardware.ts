@@ -6,7 +6,7 @@
  * bandwidths are per GPU and per direction (unidirectional). `hbm_gb` is decimal GB (1e9 B).
  */
 import { Schema } from "effect"
-import { Fraction, NonNegative, Positive, PositiveInt } from "./common.ts"
+import { Fraction, NonNegative, NonNegativeInt, Positive, PositiveFraction, PositiveInt } from "./common.ts"
 
 /** Dense tensor-core peak per math format, TFLOPS. Missing formats fall back to `peak_tflops`. */
 export const DtypeTflops = Schema.Struct({
@@ -24,17 +24,18 @@ export type DtypeTflops = typeof DtypeTflops.Type
 
 /**
  * Efficiency knobs of the timing model. Each is a physically meaningful constant, the same for
- * every shape; defaults give the "speed of light" roofline (fraction 1, zero latency).
+ * every shape; defaults give the "speed of light" roofline (fraction 1, zero latency). The four
+ * fractions divide a peak rate, so they are in (0, 1]: 0 would make every time x / 0.
  */
 export const Efficiency = Schema.Struct({
   /** Achievable fraction of the dense tensor peak for large GEMMs. */
-  compute: Schema.optionalKey(Fraction),
+  compute: Schema.optionalKey(PositiveFraction),
   /** Achievable fraction of HBM bandwidth for streaming kernels. */
-  memory: Schema.optionalKey(Fraction),
+  memory: Schema.optionalKey(PositiveFraction),
   /** Achievable fraction of the scale-up link (NVLink / xGMI) per direction. */
-  interconnect: Schema.optionalKey(Fraction),
+  interconnect: Schema.optionalKey(PositiveFraction),
   /** Achievable fraction of the scale-out NIC per direction. */
-  nic: Schema.optionalKey(Fraction),
+  nic: Schema.optionalKey(PositiveFraction),
   /** Fixed cost of one kernel (launch + prologue/epilogue + tail), microseconds. */
   kernel_latency_us: Schema.optionalKey(NonNegative),
   /** Fixed cost of one collective / message on a link, microseconds. */
@@ -43,9 +44,9 @@ export const Efficiency = Schema.Struct({
    * GEMM output tile rows (M) for wave quantisation (src/timing/waves.ts); with tile_n it also
    * times GEMMs as a main loop then a serial epilogue store. 0 disables both.
    */
-  tile_m: Schema.optionalKey(NonNegative),
+  tile_m: Schema.optionalKey(NonNegativeInt),
   /** GEMM output tile columns (N), as tile_m. */
-  tile_n: Schema.optionalKey(NonNegative)
+  tile_n: Schema.optionalKey(NonNegativeInt)
 })
 export type Efficiency = typeof Efficiency.Type
 

@@ -56,7 +56,11 @@ export const ScenarioSpec = Schema.Struct({
   description: Schema.optionalKey(Schema.String),
   hardware: Schema.String,
   layers: Schema.Array(LayerEntry).check(Schema.isMinLength(1)),
-  lm_head: Schema.optionalKey(LmHead),
+  /**
+   * The embedding and LM head; `none` models a stack without them (a warning is printed when
+   * the key is simply missing, since that silently drops their weights and time).
+   */
+  lm_head: Schema.optionalKey(Schema.Union([LmHead, Schema.Literal("none")])),
   precision: Schema.optionalKey(Precision),
   parallelism: Schema.optionalKey(Parallelism),
   runtime: Schema.optionalKey(RuntimeDefaults),
@@ -66,6 +70,9 @@ export const ScenarioSpec = Schema.Struct({
    */
   deployment: Schema.optionalKey(DeploymentSpec)
 })
-export type ScenarioSpec = typeof ScenarioSpec.Type
+/** A scenario as decoded from its file (`lm_head` may be the literal `none`). */
+export type ScenarioFileSpec = typeof ScenarioSpec.Type
+/** A loaded scenario: `lm_head: none` is resolved to an absent LM head (src/config/load.ts). */
+export type ScenarioSpec = Omit<ScenarioFileSpec, "lm_head"> & { readonly lm_head?: LmHead }
 
 export const DEFAULT_PRECISION: Precision = { weights: "bf16", activations: "bf16", kv_cache: "bf16" }
