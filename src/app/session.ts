@@ -15,7 +15,7 @@ import type { StrategyName } from "../kernel/strategies.ts"
 import { evaluateScenario } from "../sim/simulate.ts"
 import type { EfficiencyMode } from "../timing/roofline.ts"
 import { firstExisting, pathCandidates } from "./paths.ts"
-import { resolveRuntime, type ResolvedRuntime, type RuntimeOverrides } from "./runtime.ts"
+import { checkedRuntime, type ResolvedRuntime, type RuntimeOverrides } from "./runtime.ts"
 import { appLayer, Evaluator, Project } from "./services.ts"
 
 export interface RunOptions {
@@ -73,7 +73,7 @@ export const openSession = (scenarioFile: string, overrides: RuntimeOverrides) =
       project,
       loaded,
       text: loaded.text,
-      runtime: resolveRuntime(project, loaded, overrides),
+      runtime: yield* checkedRuntime(project, loaded, overrides),
       evaluator,
       cacheDir: store.dir
     }

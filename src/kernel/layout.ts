@@ -99,6 +99,10 @@ export const resolveLayout = (model: Model, hw: HardwareSpec, base: ScenarioBase
   if (o.ep !== undefined) {
     epWhere = { flag: "--ep", path: [], message: "" }
     if (o.ep % tp !== 0) return fail({ ...epWhere, message: `ep ${o.ep} is not a multiple of the attention tp ${tp} (the unit is resized to ep GPUs with DP attention over ep / tp ranks)` })
+    // A unit inside one node tiles it (one that spans nodes fills them: src/playbooks/deployment.ts).
+    if (o.ep < gpn && gpn % o.ep !== 0) {
+      return fail({ ...epWhere, message: `ep ${o.ep} does not divide the ${gpn} GPUs of a node (an EP group inside one node is a divisor of gpus_per_node ${gpn})` })
+    }
     gpus = o.ep
     dp = o.ep / tp
     ep = o.ep
@@ -127,6 +131,13 @@ export const resolveLayout = (model: Model, hw: HardwareSpec, base: ScenarioBase
   for (const e of experts) {
     if ((e + redundant) % ep !== 0) {
       return fail({ ...redundantWhere, message: `n_routed_experts ${e} + redundant_experts ${redundant} = ${e + redundant} expert slots are not divisible by ep ${ep}` })
+    }
+  }
+  // A collective over more ranks than the unit has would be timed over GPUs that do not exist.
+  for (const e of model.entries) {
+    const ranks = e.template.type === "comm_layer" ? e.template.config.comm_config.num_ranks : undefined
+    if (ranks !== undefined && ranks > gpus) {
+      return fail({ ...(o.ep !== undefined ? epWhere : { path: ["layers", e.index, "config"] }), message: `layers.${e.index} (${e.label}): comm_config.num_ranks ${ranks} is more than the ${gpus} GPUs of the unit (attention tp ${tp} x dp ${dp})` })
     }
   }
   const layout: Layout = { gpus_per_node: gpn, nodes: Math.ceil(gpus / gpn), gpus, tp, dp, ep, redundant_experts: redundant }

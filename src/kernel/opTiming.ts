@@ -35,10 +35,28 @@ const slowed = (t: OpTiming, factor: number): OpTiming => {
   }
 }
 
+/**
+ * A kernel invariant broke: a computed time is not a finite number >= 0. Configs are validated
+ * at decode and load, so this is a defect in llmsim, never a user error; it is thrown (the CLI
+ * reports it as an internal error) rather than summed, since Infinity prints as null and a
+ * JSON null sums as 0.
+ */
+export class KernelInvariantError extends Error {
+  override readonly name = "KernelInvariantError"
+}
+
+/** `value`, checked to be a finite time >= 0 ms; `where` names the op or layer, `field` the field. */
+export const checkedMs = (where: string, field: string, value: number): number => {
+  if (Number.isFinite(value) && value >= 0) return value
+  throw new KernelInvariantError(`${where}: ${field} is ${value}, expected a finite time >= 0 ms`)
+}
+
 /** Cost and time of one op; `computeSlowdown` >= 1 stretches compute time (SMs lent to communication). */
 export const timeSpec = (spec: OpSpec, hw: TimingHardware, estimator: Estimator, computeSlowdown = 1): OpExecution => {
   const cost = evaluateOpCost(spec)
   const t = slowed(estimator.time(spec, cost, hw), computeSlowdown)
+  const where = `op ${spec.name} (${spec.kind})`
+  for (const field of ["compute_time_ms", "memory_time_ms", "comm_time_ms", "dominant_latency_ms"] as const) checkedMs(where, field, t[field])
   return {
     op: spec.name,
     kind: spec.kind,

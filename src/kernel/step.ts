@@ -36,7 +36,7 @@ import type { SinglePhase } from "../schema/runtime.ts"
 import type { Estimator } from "../timing/estimator.ts"
 import type { Bound, TimingHardware } from "../timing/roofline.ts"
 import { instanceNames, type Model } from "./model.ts"
-import { timeSpecs } from "./opTiming.ts"
+import { checkedMs, timeSpecs } from "./opTiming.ts"
 import type { LayerExecution, LayerSummary, OpExecution, ServingSummary, SimulationResult } from "./records.ts"
 import { hiddenCommMs, type Composition, type StrategyName } from "./strategies.ts"
 
@@ -59,8 +59,9 @@ export const composeLayer = (
 ): LayerSummary => {
   const comm = sum(ops.filter((o) => o.bound === "comm").map((o) => o.dominant_latency_ms))
   const computeSide = sum(ops.filter((o) => o.bound !== "comm").map((o) => o.dominant_latency_ms))
-  const hidden = hiddenCommMs(composition, computeSide, comm)
-  const latency = computeSide + comm - hidden
+  const where = `layer ${layer_type}`
+  const hidden = checkedMs(where, "hidden comm_time_ms", hiddenCommMs(composition, checkedMs(where, "compute side ms", computeSide), checkedMs(where, "comm_time_ms", comm)))
+  const latency = checkedMs(where, "dominant_latency_ms", computeSide + comm - hidden)
   const byBound = (b: Bound) => sum(ops.filter((o) => o.bound === b).map((o) => o.dominant_latency_ms))
   const shares: Array<[Bound, number]> = [["compute", byBound("compute")], ["memory", byBound("memory")], ["comm", comm - hidden]]
   const bound = shares.reduce((best, cur) => (cur[1] > best[1] ? cur : best))[0]
@@ -180,6 +181,7 @@ export const rollUp = (
   instances: ReadonlyArray<Instance>,
   kvTokens: number
 ): SimulationResult => {
+  for (const s of summaries) checkedMs(`layer ${s.layer_type}`, "dominant_latency_ms", s.dominant_latency_ms)
   const layers: Array<LayerExecution> = instances.map((i) => ({ layer_name: i.layer_name, ...summaries[i.summary] }))
   let bottleneck = layers[0]
   for (const l of layers) if (l.dominant_latency_ms > bottleneck.dominant_latency_ms) bottleneck = l
@@ -189,7 +191,7 @@ export const rollUp = (
   return {
     phase,
     layers,
-    total_latency_ms: sum(layers.map((l) => l.dominant_latency_ms)),
+    total_latency_ms: checkedMs(`${phase} step`, "total_latency_ms", sum(layers.map((l) => l.dominant_latency_ms))),
     total_flops: sum(layers.map((l) => l.flops)),
     total_bytes: sum(layers.map((l) => l.bytes_read + l.bytes_written)),
     total_comm_bytes: sum(layers.map((l) => l.comm_bytes)),

@@ -9,13 +9,20 @@ import { Schema } from "effect"
 
 /** The smallest positive normal double (Number.MIN_VALUE is the smallest denormal). */
 export const MIN_NORMAL = 2.2250738585072014e-308
+/**
+ * Largest magnitude a config number may have. No quantity in a config (GB, GB/s, TFLOPS, MB,
+ * tokens, microseconds) comes near it, and products of such numbers stay far from overflow
+ * (payload_mb 1e308 times 1e6 bytes per MB would be Infinity).
+ */
+export const MAX_MAGNITUDE = 1e15
 
 const isNormalOrZero = Schema.makeFilter<number>(
   (n) => n === 0 || Math.abs(n) >= MIN_NORMAL || `Expected 0 or a number of magnitude >= ${MIN_NORMAL} (not a denormal), got ${n}`
 )
+const isNotHuge = Schema.makeFilter<number>((n) => Math.abs(n) <= MAX_MAGNITUDE || `Expected a number of magnitude <= ${MAX_MAGNITUDE}, got ${n}`)
 
-/** A finite number that is 0 or a normal double. */
-export const FiniteNumber = Schema.Finite.check(isNormalOrZero)
+/** A finite number that is 0 or a normal double, at most MAX_MAGNITUDE in magnitude. */
+export const FiniteNumber = Schema.Finite.check(isNormalOrZero, isNotHuge)
 /** A finite number >= 0. */
 export const NonNegative = FiniteNumber.check(Schema.isGreaterThanOrEqualTo(0))
 /** A finite number > 0 (so never a denormal): safe to divide by. */
