@@ -16,10 +16,11 @@ export const MIN_NORMAL = 2.2250738585072014e-308
  */
 export const MAX_MAGNITUDE = 1e15
 
+// Both pass a non-finite value: Schema.Finite reports it once.
 const isNormalOrZero = Schema.makeFilter<number>(
-  (n) => n === 0 || Math.abs(n) >= MIN_NORMAL || `Expected 0 or a number of magnitude >= ${MIN_NORMAL} (not a denormal), got ${n}`
+  (n) => !Number.isFinite(n) || n === 0 || Math.abs(n) >= MIN_NORMAL || `Expected 0 or a number of magnitude >= ${MIN_NORMAL} (not a denormal), got ${n}`
 )
-const isNotHuge = Schema.makeFilter<number>((n) => Math.abs(n) <= MAX_MAGNITUDE || `Expected a number of magnitude <= ${MAX_MAGNITUDE}, got ${n}`)
+const isNotHuge = Schema.makeFilter<number>((n) => !Number.isFinite(n) || Math.abs(n) <= MAX_MAGNITUDE || `Expected a number of magnitude <= ${MAX_MAGNITUDE}, got ${n}`)
 
 /** A finite number that is 0 or a normal double, at most MAX_MAGNITUDE in magnitude. */
 export const FiniteNumber = Schema.Finite.check(isNormalOrZero, isNotHuge)
