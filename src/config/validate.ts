@@ -150,6 +150,15 @@ export const validateScenario = (v: ValidationInput): Validation => {
       errors.push(scenario(["lm_head", "d_model"], `Expected the layers' d_model ${dModel}, got ${lm.d_model}`))
     }
   }
+  // Measured expert loads: one per routed expert of every MoE layer, and some traffic at all.
+  const li = v.spec.deployment?.load_imbalance
+  if (typeof li === "object") {
+    const where = ["deployment", "load_imbalance", "expert_loads"]
+    const experts = [...new Set(v.entries.flatMap((e) => (e.template.type === "moe_layer" ? [e.template.config.moe_config.n_routed_experts] : [])))]
+    if (experts.length === 0) errors.push(scenario(where, "Expected no expert_loads: the model has no MoE layer"))
+    else if (experts.some((n) => n !== li.expert_loads.length)) errors.push(scenario(where, `Expected one load per routed expert (${experts.join(" / ")}), got ${li.expert_loads.length}`))
+    else if (li.expert_loads.every((x) => x === 0)) errors.push(scenario(where, "Expected at least one expert load > 0 (all zero would read as perfect balance)"))
+  }
   if (v.spec.lm_head === undefined) {
     warnings.push(scenario(["lm_head"], "no lm_head: the embedding and LM head (weights, time, logits) are left out; write `lm_head: none` if that is meant"))
   }

@@ -157,6 +157,16 @@ describe("scenario rules", () => {
     expect(validateScenario(scenario({ lm: "none" }))).toEqual({ errors: [], warnings: [] })
   })
 
+  it("measured expert loads: one per routed expert, some > 0, and only for a MoE model", () => {
+    const moeEntry = { index: 0, entry: { type: "moe_layer" as const, config: "m.yaml" }, template: { type: "moe_layer" as const, config: { attn_config: gqa(), moe_config: moe() } }, file: "/p/m.yaml" }
+    const withLoads = (expert_loads: Array<number>, entries: ValidationInput["entries"] = [moeEntry]) =>
+      validateScenario({ ...scenario(), spec: { ...scenario().spec, deployment: { load_imbalance: { expert_loads } } }, entries }).errors.map((e) => e.message)
+    expect(withLoads([1, 2, 3, 4, 5, 6, 7, 8])).toEqual([])
+    expect(withLoads([1, 2, 3])).toEqual(["Expected one load per routed expert (8), got 3"])
+    expect(withLoads([0, 0, 0, 0, 0, 0, 0, 0])).toEqual(["Expected at least one expert load > 0 (all zero would read as perfect balance)"])
+    expect(withLoads([1], scenario().entries)).toEqual(["Expected no expert_loads: the model has no MoE layer"])
+  })
+
   it("a template used by several entries is reported once, in its own file", () => {
     const bad: LayerTemplate = { type: "ffn_layer", config: { attn_config: gqa({ num_key_value_heads: 7 }), ffn_config: { d_model: 8192, d_ff: 28672, hidden_act: "silu" } } }
     const entry = (index: number) => ({ index, entry: { type: "ffn_layer" as const, config: "a.yaml" }, template: bad, file: "/p/a.yaml" })
