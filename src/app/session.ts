@@ -5,7 +5,7 @@
  */
 import { Effect } from "effect"
 import { UsageError } from "../config/errors.ts"
-import { loadScenario, type LoadedScenario } from "../config/load.ts"
+import { loadScenario, warningLines, type LoadedScenario } from "../config/load.ts"
 import type { ProjectShape } from "../config/project.ts"
 import type { Evaluator as GraphEvaluator, NodeRecord } from "../graph/evaluator.ts"
 import type { TraceEntry } from "../graph/node.ts"
@@ -69,6 +69,8 @@ export const openSession = (scenarioFile: string, overrides: RuntimeOverrides) =
     const evaluator = yield* Evaluator
     const store = yield* Store
     const loaded = yield* loadScenario(evaluator, project.root, scenarioFile)
+    // Findings that do not stop the run (a missing lm_head), once per session, on stderr.
+    for (const line of warningLines(loaded)) yield* Effect.sync(() => void process.stderr.write(`${line}\n`))
     const session: Session = {
       project,
       loaded,

@@ -44,7 +44,7 @@ export interface LoadedScenario {
 
 /** The scenario's warnings as stderr lines, one each: the CLI prints them once per load. */
 export const warningLines = (loaded: Pick<LoadedScenario, "warnings">): Array<string> =>
-  loaded.warnings.map((w) => `Warning: ${formatIssue(w)}`)
+  loaded.warnings.map((w) => `warning: ${formatIssue(w)}`)
 
 export const displayPath = (root: string, file: string): string => {
   const rel = path.relative(root, file)

@@ -48,3 +48,14 @@ describe("refused instead of a wrong number", () => {
     expectRefused(runCli(["run", LLAMA, "--no-cache", "--micro-batch", "32"], dir), "--micro-batch: micro_batch 32 is more than the batch of 16 sequences (the scenario's runtime.batch_size)")
   })
 })
+
+describe("warned, not refused", () => {
+  it("a scenario without lm_head runs (exit 0) and says once on stderr what is left out", () => {
+    const dir = makeProject()
+    edit(dir, "configs/scenarios/deepseek_v3_a100.yaml", /^lm_head: none\n/m, "")
+    const r = runCli(["run", "configs/scenarios/deepseek_v3_a100.yaml", "--no-cache", "--format", "json"], dir)
+    expect(r.status).toBe(0)
+    expect(JSON.parse(r.stdout).phases.decode.layers).toHaveLength(2)
+    expect(r.stderr).toMatch(/^warning: configs\/scenarios\/deepseek_v3_a100\.yaml:\d+:\d+ lm_head: no lm_head: the embedding and LM head \(weights, time, logits\) are left out; write `lm_head: none` if that is meant\n$/)
+  })
+})
