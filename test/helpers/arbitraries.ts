@@ -229,6 +229,15 @@ export const seededPerm = (seed: number) => (keys: Array<string>): Array<string>
   return out
 }
 
+/** mulberry32: a small seeded generator in [0, 1), for corpora and kill points that replay. */
+export const seededRandom = (seed: number) => () => {
+  seed = (seed + 0x6d2b79f5) >>> 0
+  let t = seed
+  t = Math.imul(t ^ (t >>> 15), t | 1)
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+}
+
 export type Breakage = "wrong-type" | "negative" | "missing" | "unknown-key"
 
 /** A project with one field broken, and where the error must point. */

@@ -19,6 +19,7 @@ import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { runSimulation } from "../../src/app/session.ts"
 import type { RunResult } from "../../src/kernel/records.ts"
+import { seededRandom } from "../helpers/arbitraries.ts"
 import { makeProject, startCli } from "../helpers/cli.ts"
 import { runEffect, runOptions, watchInProcess } from "../helpers/inProcess.ts"
 import { stopAll, WatchProcess, type WatchEvent } from "./watchProcess.ts"
@@ -32,15 +33,6 @@ afterEach(async () => {
   await stopAll()
 })
 
-/** mulberry32: a small seeded generator, so the corpus is the same on every run. */
-const rng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) >>> 0
-  let t = seed
-  t = Math.imul(t ^ (t >>> 15), t | 1)
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-
 /** One step of the corpus: the saves written back to back to one file (usually one). */
 interface Step {
   readonly kind: string
@@ -52,7 +44,7 @@ const keyLines = (text: string) =>
   text.split("\n").map((l, i) => [l, i] as const).filter(([l]) => /^\s*[a-z_]+:/.test(l)).map(([, i]) => i)
 
 const corpus = (good: Record<string, string>, seed: number): Array<Step> => {
-  const r = rng(seed)
+  const r = seededRandom(seed)
   const int = (n: number) => Math.floor(r() * n)
   const mutations: Array<[string, (t: string) => Buffer]> = [
     ["truncated", (t) => Buffer.from(t.slice(0, int(t.length)))],
