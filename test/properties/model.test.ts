@@ -78,8 +78,10 @@ describe("random valid configs", () => {
     if (r.phases.prefill !== undefined) expect(r.serving.ttft_ms).toBeGreaterThan(0)
   })
 
-  test.prop([projectArb, fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 4096 })], { numRuns: 12, seed: SEED })(
-    "FLOPs and bytes are non-decreasing in batch and in seq, per phase and per layer",
+  // Growth spread over scales (a few tokens to several thousand) so steps cross any threshold.
+  const growth = (max: number) => fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max }))
+  test.prop([projectArb, growth(64), growth(4096)], { numRuns: 30, seed: SEED })(
+    "FLOPs and bytes are non-decreasing in batch and in seq, per phase, layer and op",
     async (p, dBatch, dSeq) => {
       const dir = projectDir(p)
       const base = await run(dir, { runtime: { batch_size: p.batch, seq_len: p.seq, phase: "both" } })
@@ -98,6 +100,14 @@ describe("random valid configs", () => {
             expect(lb.flops, `${phase} ${la.layer_name} flops`).toBeGreaterThanOrEqual(la.flops)
             expect(lb.bytes_read, `${phase} ${la.layer_name} bytes_read`).toBeGreaterThanOrEqual(la.bytes_read)
             expect(lb.bytes_written, `${phase} ${la.layer_name} bytes_written`).toBeGreaterThanOrEqual(la.bytes_written)
+            expect(lb.breakdown.map((o) => o.op)).toEqual(la.breakdown.map((o) => o.op))
+            la.breakdown.forEach((oa, j) => {
+              const ob = lb.breakdown[j]
+              const at = `${phase} ${la.layer_name}.${oa.op}`
+              expect(ob.flops, `${at} flops`).toBeGreaterThanOrEqual(oa.flops)
+              expect(ob.bytes_read + ob.bytes_written, `${at} bytes`).toBeGreaterThanOrEqual(oa.bytes_read + oa.bytes_written)
+              expect(ob.comm_bytes, `${at} comm_bytes`).toBeGreaterThanOrEqual(oa.comm_bytes)
+            })
           })
         }
       }
