@@ -53,9 +53,9 @@ const efficiency = fc.record({
   nic: decimal(0.3, 1),
   kernel_latency_us: decimal(0, 10),
   link_latency_us: decimal(0, 10),
-  tile_m: fc.constantFrom(0, 64, 128),
-  tile_n: fc.constantFrom(0, 64, 128, 256)
-}).map(compact)
+  // Wave quantisation is on (both tiles > 0) or off (both 0): src/config/validate.ts.
+  tiles: fc.constantFrom([0, 0], [64, 128], [128, 128], [128, 256])
+}).map(({ tiles, ...e }) => compact({ ...e, tile_m: tiles[0], tile_n: tiles[1] }))
 
 export const hardwareArb = fc.record({
   name: fc.constantFrom("GPU-A", "GPU-B", "accel"),
@@ -70,7 +70,12 @@ export const hardwareArb = fc.record({
   gpus_per_node: fc.constant(8),
   sm_count: maybe(fc.integer({ min: 16, max: 200 })),
   efficiency: maybe(efficiency)
-}).map(compact)
+}).map((h) => {
+  // Tiles need an SM count to quantise waves over (src/config/validate.ts).
+  const e = h.efficiency as Obj | undefined
+  const tiled = e !== undefined && (e.tile_m as number) > 0
+  return compact({ ...h, sm_count: tiled ? h.sm_count ?? 132 : h.sm_count })
+})
 
 /**
  * Attention with `heads` query heads. Heads, KV heads and tp are all powers of two and the
@@ -91,7 +96,11 @@ const attnArb = (dModelHeads: { heads: number; headDim: number }) =>
       qk_nope_head_dim: fc.constantFrom(64, 128),
       qk_rope_head_dim: fc.constantFrom(32, 64),
       v_head_dim: fc.constantFrom(64, 128)
-    }).map((a) => ({ ...a, d_model: dModelHeads.heads * dModelHeads.headDim, num_attention_heads: dModelHeads.heads }))
+    }).map((a) => {
+      // Latent ranks at most d_model (src/config/validate.ts): a compression, not an expansion.
+      const d = dModelHeads.heads * dModelHeads.headDim
+      return { ...a, q_lora_rank: Math.min(a.q_lora_rank, d), kv_lora_rank: Math.min(a.kv_lora_rank, d), d_model: d, num_attention_heads: dModelHeads.heads }
+    })
   )
 
 const ffnArb = (dModel: number) =>
