@@ -10,6 +10,7 @@ import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
 import { edit, runCli } from "../helpers/cli.ts"
 import { diffFailure, diffInProcess, runInProcess, runOptions } from "../helpers/inProcess.ts"
+import { unfitLines } from "../../src/diff/report.ts"
 import { commitAll, DENSE, git, makeRepo, MOE, SCENARIO } from "./repo.ts"
 
 interface TraceNode { id: string; kind: string; layer_type?: string; status: string; side: string; name: string }
@@ -170,6 +171,12 @@ describe("llmsim diff between two commits (moe_intermediate_size 2048 -> 3072)",
     expect(names).toContain("decode tpot_ms")
     expect(names).toContain("decode tokens_per_s")
     expect(names).toContain("decode total_latency_ms")
+    // `--require-fit` (exit 2 when B does not fit) names each phase of B that does not fit.
+    const decodeB = runA.phases.decode.peak_memory_bytes + (16 + 1) * 3 * 7168 * 1024 * 1 * 58
+    const unfit = unfitLines(r.diffs).trimEnd().split("\n")
+    expect(unfit[0]).toMatch(/^does not fit: \S+: prefill \d+\.\d{3} GB per GPU > 80\.000 GB HBM \(--require-fit\)$/)
+    expect(unfit[1]).toBe(`does not fit: ${SCENARIO}: decode ${(decodeB / 1e9).toFixed(3)} GB per GPU > 80.000 GB HBM (--require-fit)`)
+    expect(unfitLines((await diffInProcess(dir, ["HEAD", "HEAD~1", SCENARIO])).diffs)).toBe("")
   })
 
   it("fails the gate when B stops fitting in HBM, whatever the limit (real CLI: exit 1, stderr names the scenario)", () => {
