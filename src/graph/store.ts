@@ -91,7 +91,17 @@ export const writeEntry = (dir: string, entry: StoredEntry): void => {
   fs.mkdirSync(path.dirname(file), { recursive: true })
   fs.mkdirSync(tmpDir, { recursive: true })
   const tmp = path.join(tmpDir, `${entry.key}.${process.pid}.${randomBytes(6).toString("hex")}`)
-  fs.writeFileSync(tmp, JSON.stringify(entry), { flag: "wx" })
+  try {
+    fs.writeFileSync(tmp, JSON.stringify(entry), { flag: "wx" })
+  } catch (e) {
+    // A full disk can leave a partial temp file: do not leave it for gc (the write's error is the one to report).
+    try {
+      fs.rmSync(tmp, { force: true })
+    } catch {
+      // gc removes temp files older than an hour
+    }
+    throw e
+  }
   try {
     fs.renameSync(tmp, file)
   } catch (e) {
