@@ -1,26 +1,34 @@
 /**
  * `llmsim cache stats | verify | gc`: inspect, check and trim the result store.
+ *
+ * Each first checks that the folder is a store: a mistyped --cache-dir is an error, not an
+ * empty store that passes `verify` vacuously. Each reports what it did, including what it could
+ * not do (a removal refused by a read-only store is an error, exit 1).
  */
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { UsageError } from "../config/errors.ts"
 import { appLayer } from "../app/services.ts"
-import { collectGarbage, parseAge, parseSize, storeStats } from "../graph/maintenance.ts"
+import { collectGarbage, parseAge, parseSize, storeProblem, storeStats } from "../graph/maintenance.ts"
 import { Store } from "../graph/store.ts"
 import { verifyStore } from "../graph/verify.ts"
 import { mega } from "../report/format.ts"
 // Loaded for their node types: verify recomputes an entry through its kind's registered type.
 import "../config/load.ts"
 import "../sim/plan.ts"
-import { writeStdout } from "./output.ts"
+import { exitCode, writeStderr, writeStdout } from "./output.ts"
 
 const cacheDirFlag = Flag.String("cache-dir").pipe(Flag.withDescription("Result store folder"), Flag.optional)
 const jsonFlag = Flag.Boolean("json").pipe(Flag.withDescription("Machine-readable output"), Flag.withDefault(false))
 
-/** The store folder, resolved by the app's Store layer like every other command's. */
+/** The store folder, resolved by the app's Store layer like every other command's; it must be a store. */
 const cacheDirOf = (flag: Option.Option<string>) =>
   Effect.map(Store, (store) => store.dir!).pipe(
-    Effect.provide(appLayer({ cwd: process.cwd(), ...(Option.isSome(flag) ? { cacheDir: flag.value } : {}), noCache: false }))
+    Effect.provide(appLayer({ cwd: process.cwd(), ...(Option.isSome(flag) ? { cacheDir: flag.value } : {}), noCache: false })),
+    Effect.flatMap((dir) => {
+      const problem = storeProblem(dir)
+      return problem === undefined ? Effect.succeed(dir) : Effect.fail(new UsageError({ message: problem }))
+    })
   )
 
 const stats = Command.make("stats", { cacheDir: cacheDirFlag, json: jsonFlag }, Effect.fn(function*(a) {
@@ -35,19 +43,29 @@ const stats = Command.make("stats", { cacheDir: cacheDirFlag, json: jsonFlag }, 
   ].join("\n") + "\n")
 })).pipe(Command.withDescription("Entries, bytes and kinds in the result store"))
 
-const verify = Command.make("verify", { cacheDir: cacheDirFlag, json: jsonFlag }, Effect.fn(function*(a) {
-  const r = yield* verifyStore(yield* cacheDirOf(a.cacheDir))
+const verify = Command.make("verify", {
+  cacheDir: cacheDirFlag,
+  json: jsonFlag,
+  repair: Flag.Boolean("repair").pipe(Flag.withDescription("Remove mismatching (poisoned) and corrupt entries; the next run recomputes them"), Flag.withDefault(false))
+}, Effect.fn(function*(a) {
+  const dir = yield* cacheDirOf(a.cacheDir)
+  const r = yield* verifyStore(dir, { repair: a.repair })
+  const mismatches = r.problems.length
   if (a.json) yield* writeStdout(JSON.stringify(r, null, 2) + "\n")
   else {
     yield* writeStdout([
-      `${r.checked} entries checked, ${r.recomputed} recomputed, ${r.stale} stale (other code or toolchain versions, unknown kinds), ${r.corrupt} corrupt (removed), ${r.problems.length} problems`,
-      ...r.problems.map((p) => `MISMATCH ${p.kind} ${p.id} ${p.key.slice(0, 16)}: ${p.problem}`)
+      `${r.checked} entries checked, ${r.recomputed} recomputed, ${r.stale} stale (other code or toolchain versions, unknown kinds), ${r.corrupt} corrupt (${r.corrupt_removed === r.corrupt ? "removed" : `${r.corrupt_removed} removed`}), ${mismatches} problems`,
+      ...r.problems.map((p) => `MISMATCH ${p.kind} ${p.id} ${p.key.slice(0, 16)}: ${p.problem}`),
+      ...(a.repair ? [`repair: removed ${r.removed} mismatching and ${r.corrupt_removed} corrupt entries`] : [])
     ].join("\n") + "\n")
   }
-  if (r.problems.length > 0) {
-    return yield* Effect.fail(new UsageError({ message: `cache verify found ${r.problems.length} mismatching entries (nondeterminism or a poisoned entry); delete them or the store` }))
+  if (r.not_removed > 0) {
+    return yield* Effect.fail(new UsageError({ message: `cache verify could not remove ${r.not_removed} bad entries from ${dir} (${r.not_removed_reason}); they are still in the store` }))
   }
-})).pipe(Command.withDescription("Recompute stored entries and report mismatches (exit 1 on any)"))
+  if (mismatches > 0 && !a.repair) {
+    return yield* Effect.fail(new UsageError({ message: `cache verify found ${mismatches} mismatching entries (nondeterminism or a poisoned entry) that runs would serve; run \`llmsim cache verify --repair\` to remove them` }))
+  }
+})).pipe(Command.withDescription("Recompute stored entries and report mismatches (exit 1 on any); --repair removes them"))
 
 const gc = Command.make("gc", {
   cacheDir: cacheDirFlag,
@@ -59,8 +77,14 @@ const gc = Command.make("gc", {
   if (Option.isSome(a.maxSize) && maxSizeBytes === undefined) return yield* Effect.fail(new UsageError({ message: `--max-size: expected a size like 500MB or 2GiB, got "${a.maxSize.value}"` }))
   if (Option.isSome(a.maxAge) && maxAgeMs === undefined) return yield* Effect.fail(new UsageError({ message: `--max-age: expected an age like 7d, 12h or 30m, got "${a.maxAge.value}"` }))
   if (maxSizeBytes === undefined && maxAgeMs === undefined) return yield* Effect.fail(new UsageError({ message: "cache gc needs --max-size and/or --max-age" }))
-  const r = collectGarbage(yield* cacheDirOf(a.cacheDir), { ...(maxSizeBytes === undefined ? {} : { maxSizeBytes }), ...(maxAgeMs === undefined ? {} : { maxAgeMs }) })
-  yield* writeStdout(`removed ${r.removed} entries (${mega(r.removed_bytes)} MB), kept ${r.kept} (${mega(r.kept_bytes)} MB), ${r.temp_removed} stale temp files\n`)
+  const dir = yield* cacheDirOf(a.cacheDir)
+  const r = collectGarbage(dir, { ...(maxSizeBytes === undefined ? {} : { maxSizeBytes }), ...(maxAgeMs === undefined ? {} : { maxAgeMs }) })
+  const failed = r.failed > 0 ? ` (${r.failed} of them could not be removed)` : ""
+  yield* writeStdout(`removed ${r.removed} entries (${mega(r.removed_bytes)} MB), kept ${r.kept}${failed} (${mega(r.kept_bytes)} MB), ${r.temp_removed} stale temp files\n`)
+  if (r.failed > 0) {
+    yield* writeStderr(`error: cache gc could not remove ${r.failed} entries from ${dir} (${r.failed_reason}); they are counted as kept\n`)
+    yield* exitCode(1)
+  }
 })).pipe(Command.withDescription("Evict entries by last use and total size"))
 
 export const cacheCommand = Command.make("cache").pipe(

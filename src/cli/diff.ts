@@ -11,7 +11,7 @@ import type { ProjectShape } from "../config/project.ts"
 import { classifyArgs } from "../diff/args.ts"
 import { diffWith } from "../diff/compare.ts"
 import type { GitError } from "../diff/git.ts"
-import { regressionLines, renderDiff } from "../diff/report.ts"
+import { regressionLines, renderDiff, unfitLines } from "../diff/report.ts"
 import { documented, runtimeFlags, toRunOptions } from "./flags.ts"
 import { emit, exitCode, writeFileAtomic, writeStderr } from "./output.ts"
 
@@ -26,6 +26,10 @@ const diffFlags = {
     Flag.withDescription("Exit 1 when a phase's total latency or TPOT rises, or its tokens/s drops, by more than PCT percent"),
     Flag.filter((n) => n >= 0, (n) => `--fail-on-regression must be a percentage >= 0, got ${n}`),
     Flag.optional
+  ),
+  requireFit: Flag.Boolean("require-fit").pipe(
+    Flag.withDescription("Exit 2 when side B does not fit in HBM in some phase (a gate failure, exit 1, comes first)"),
+    Flag.withDefault(false)
   ),
   a: Flag.String("a").pipe(Flag.withDescription("Side A as a path (a scenario file or a config folder) instead of a revision"), Flag.optional),
   b: Flag.String("b").pipe(Flag.withDescription("Side B as a path (with --a)"), Flag.optional)
@@ -74,12 +78,17 @@ export const diffCommand = Command.make(
     }
     if (limit !== undefined && out.diffs.some((d) => d.regression)) {
       yield* writeStderr(regressionLines(out.diffs))
-      yield* exitCode(1)
+      return yield* exitCode(1)
+    }
+    const unfit = unfitLines(out.diffs)
+    if (f.requireFit && unfit !== "") {
+      yield* writeStderr(unfit)
+      yield* exitCode(2)
     }
   }, (effect, f) => Effect.provide(effect, appLayer(toRunOptions(Option.none(), f))))
 ).pipe(documented("Diff configs and results between two git revisions (or two files or folders), per phase and per layer; gate CI on regressions", [
   ["llmsim diff HEAD~1", "The default scenario at HEAD~1 against the working tree"],
   ["llmsim diff main HEAD configs/scenarios/deepseek_v3_h800.yaml --format markdown", "Two commits, as a pull request comment"],
-  ["llmsim diff origin/main HEAD --fail-on-regression 2", "CI gate: exit 1 when latency, TPOT or tokens/s worsens by more than 2%"],
+  ["llmsim diff origin/main HEAD --fail-on-regression 2", "CI gate: exit 1 when latency, TPOT or tokens/s worsens by more than 2%, or B stops fitting in HBM"],
   ["llmsim diff --a old/scenario.yaml --b new/scenario.yaml", "Two scenario files, no git"]
 ]))

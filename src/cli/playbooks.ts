@@ -91,7 +91,7 @@ const largeEpEvaluate = Command.make(
     }
     const out = yield* runLargeEp({ run: toRunOptions(a.scenario, a), eps: a.ep, overrides, batch: policy })
     const r = out.result
-    yield* finishRun("large-ep", "ep_sweep" in r ? renderLargeEpSweep(r, a.format) : renderLargeEp(r, a.format), out.run, a)
+    yield* finishRun("large-ep", "ep_sweep" in r ? renderLargeEpSweep(r, a.format) : renderLargeEp(r, a.format), out.run, a, r)
   })
 ).pipe(documented("Large expert parallelism: DeepEP all-to-all over NVLink and NIC, two-batch overlap, memory per GPU, TTFT/TPOT and tokens/s per GPU and node", [
   ["llmsim large-ep evaluate configs/scenarios/deepseek_v3_h800_decode_ep144.yaml", "DeepSeek's EP144 decode unit"],
@@ -122,7 +122,7 @@ const afdSimulate = Command.make(
       batch: yield* batchPolicy(a)
     })
     const r = out.result
-    yield* finishRun("afd", "instance_sweep" in r ? renderAfdSweep(r, a.format) : renderAfd(r, a.format), out.run, a)
+    yield* finishRun("afd", "instance_sweep" in r ? renderAfdSweep(r, a.format) : renderAfd(r, a.format), out.run, a, r)
   })
 ).pipe(documented("Attention-FFN disaggregation: attention and FFN instances, A->F / F->A transfers, pipeline regime, memory per role, TPOT and tokens/s", [
   ["llmsim afd simulate configs/scenarios/deepseek_v3_h800_afd.yaml", "DeepSeek-V3 on H800 with attention-FFN disaggregation"],

@@ -10,7 +10,10 @@ import { runSimulation, type RunOutput } from "../app/session.ts"
 import { renderAfd, renderAfdSweep, renderLargeEp, renderLargeEpSweep } from "../playbooks/report.ts"
 import { runAfd, runLargeEp } from "../playbooks/run.ts"
 import { documented, runtimeFlags, strategyFlag, toRunOptions } from "./flags.ts"
-import { emit, writeFileAtomic, writeStderr } from "./output.ts"
+import type { RunResult } from "../kernel/records.ts"
+import type { AfdResult, AfdSweep, LargeEpResult, LargeEpSweep } from "../playbooks/run.ts"
+import { unfitSummary } from "../report/fit.ts"
+import { emit, exitCode, writeFileAtomic, writeStderr } from "./output.ts"
 
 export const scenarioArg = Argument.String("scenario").pipe(
   Argument.withDescription("Scenario YAML (default: llmsim.config.ts defaultScenario)"),
@@ -21,14 +24,36 @@ export const outputFlags = {
   format: Flag.Literals("format", ["table", "json", "csv"]).pipe(Flag.withDescription("Output format"), Flag.withDefault("table" as const)),
   out: Flag.String("out").pipe(Flag.withDescription("Write the result to FILE instead of stdout"), Flag.optional),
   trace: Flag.String("trace").pipe(Flag.withDescription("Write the build-graph trace (JSON) to FILE"), Flag.optional),
-  explain: Flag.Boolean("explain").pipe(Flag.withDescription("Print (to stderr) what was computed and why"), Flag.withDefault(false))
+  explain: Flag.Boolean("explain").pipe(Flag.withDescription("Print (to stderr) what was computed and why"), Flag.withDefault(false)),
+  requireFit: Flag.Boolean("require-fit").pipe(
+    Flag.withDescription("Exit 2 (after printing the result) when the configuration does not fit in HBM"),
+    Flag.withDefault(false)
+  )
+}
+
+/** The exit status of a result that does not fit in HBM under --require-fit (a finding, not an error). */
+export const NOT_FIT_EXIT = 2
+
+export type EvaluatedResult = RunResult | LargeEpResult | LargeEpSweep | AfdResult | AfdSweep
+
+/** What does not fit in HBM, for --require-fit's line on stderr; undefined when everything fits (every row of a sweep). */
+export const unfitOf = (r: EvaluatedResult): string | undefined => {
+  const rows = "ep_sweep" in r
+    ? r.ep_sweep.map((x) => ({ label: `EP${x.ep}`, fits: x.serving.fits_in_hbm }))
+    : "instance_sweep" in r
+    ? r.instance_sweep.map((x) => ({ label: x.instances, fits: x.serving.fits_in_hbm }))
+    : undefined
+  if (rows === undefined) return unfitSummary((r as RunResult | LargeEpResult | AfdResult).serving)
+  const unfit = rows.filter((x) => !x.fits).map((x) => x.label)
+  return unfit.length === 0 ? undefined : `${unfit.join(", ")} of the sweep`
 }
 
 /**
  * The rendered result to --out or stdout, then the trace file, explanation and run summary:
- * how every evaluating command ends.
+ * how every evaluating command ends. With --require-fit, a result that does not fit in HBM then
+ * exits 2, after everything was written, with one line on stderr.
  */
-export const finishRun = (command: string, text: string, out: RunOutput, f: Command.Command.Config.Infer<typeof outputFlags>) =>
+export const finishRun = (command: string, text: string, out: RunOutput, f: Command.Command.Config.Infer<typeof outputFlags>, result: EvaluatedResult) =>
   Effect.gen(function*() {
     yield* emit(text, Option.getOrUndefined(f.out))
     const scope = `${command}:${out.loaded.file}`
@@ -40,6 +65,11 @@ export const finishRun = (command: string, text: string, out: RunOutput, f: Comm
       yield* writeStderr(renderExplain(out.trace, out.materials, previous))
     }
     saveRunSummary(out.cacheDir, scope, out.materials)
+    const unfit = unfitOf(result)
+    if (f.requireFit && unfit !== undefined) {
+      yield* writeStderr(`does not fit: ${result.scenario}: ${unfit} (--require-fit)\n`)
+      yield* exitCode(NOT_FIT_EXIT)
+    }
   })
 
 export const runCommand = Command.make(
@@ -52,19 +82,20 @@ export const runCommand = Command.make(
     if (strategy === "two-batch-overlap" || strategy === "serial-micro-batches") {
       const out = yield* runLargeEp({ run: options, eps: [], overrides: { two_batch_overlap: strategy === "two-batch-overlap" }, batch: { kind: "runtime" } })
       const r = out.result
-      return yield* finishRun("run", "ep_sweep" in r ? renderLargeEpSweep(r, a.format) : renderLargeEp(r, a.format), out.run, a)
+      return yield* finishRun("run", "ep_sweep" in r ? renderLargeEpSweep(r, a.format) : renderLargeEp(r, a.format), out.run, a, r)
     }
     if (strategy === "afd-pipeline") {
       const out = yield* runAfd({ run: options, instances: [], batch: { kind: "runtime" } })
       const r = out.result
-      return yield* finishRun("run", "instance_sweep" in r ? renderAfdSweep(r, a.format) : renderAfd(r, a.format), out.run, a)
+      return yield* finishRun("run", "instance_sweep" in r ? renderAfdSweep(r, a.format) : renderAfd(r, a.format), out.run, a, r)
     }
     const out = yield* runSimulation({ ...options, ...(strategy === undefined ? {} : { strategy }) })
-    yield* finishRun("run", renderRun(out.result, a.format), out, a)
+    yield* finishRun("run", renderRun(out.result, a.format), out, a, out.result)
   })
 ).pipe(documented("Evaluate a scenario: per-layer FLOPs, bytes and times, totals, memory, TTFT/TPOT/throughput", [
   ["llmsim run", "The default scenario (llmsim.config.ts)"],
   ["llmsim run configs/scenarios/deepseek_v3_h800.yaml --batch 8 --seq 4096", "Your batch and length"],
   ["llmsim run configs/scenarios/llama_3_1_70b_h100.yaml --phase decode --format json", "JSON for dashboards"],
-  ["llmsim run --strategy two-batch-overlap", "The large-EP deployment model's answer (as large-ep evaluate)"]
+  ["llmsim run --strategy two-batch-overlap", "The large-EP deployment model's answer (as large-ep evaluate)"],
+  ["llmsim run --batch 512 --require-fit", "Exit 2 when the batch does not fit in HBM (the result is still printed)"]
 ]))

@@ -6,7 +6,7 @@ import type { Delta } from "../report/delta.ts"
 import { signedFixed } from "../report/format.ts"
 import { leftColumns, renderMarkdownTable, renderTable, type Column } from "../report/table.ts"
 import type { ConfigChange } from "./configDiff.ts"
-import { PHASES, type LayerDiff, type PhaseDiff, type Regression } from "./resultDiff.ts"
+import { PHASES, type FitPair, type LayerDiff, type PhaseDiff, type PhaseMetric, type Regression } from "./resultDiff.ts"
 import { diffJson, type ScenarioDiff, type SideInfo } from "./types.ts"
 
 export type DiffFormat = "table" | "json" | "markdown"
@@ -21,7 +21,7 @@ const ms: Fmt = (x) => x.toFixed(4)
 const rate: Fmt = (x) => x.toFixed(1)
 const giga: Fmt = (x) => (x / 1e9).toFixed(3)
 
-const METRICS: ReadonlyArray<readonly [keyof PhaseDiff, string, Fmt]> = [
+const METRICS: ReadonlyArray<readonly [PhaseMetric, string, Fmt]> = [
   ["total_latency_ms", "latency ms", ms],
   ["ttft_ms", "TTFT ms", ms],
   ["tpot_ms", "TPOT ms", ms],
@@ -29,7 +29,8 @@ const METRICS: ReadonlyArray<readonly [keyof PhaseDiff, string, Fmt]> = [
   ["total_flops", "GFLOP", giga],
   ["total_bytes", "HBM GB", giga],
   ["total_comm_bytes", "link GB", giga],
-  ["peak_memory_bytes", "peak memory GB", giga]
+  ["peak_memory_bytes", "peak memory GB", giga],
+  ["hbm_bytes_per_gpu", "HBM capacity GB", giga]
 ]
 
 const pct = (x: number | null): string => (x === null ? "-" : `${signedFixed(x, (v) => v.toFixed(2))}%`)
@@ -43,17 +44,34 @@ const deltaColumns = <R>(of: (r: R) => Delta, f: (r: R) => Fmt, unit?: string): 
   { header: "delta %", format: (r) => pct(of(r).pct) }
 ]
 
-interface MetricRow { readonly label: string; readonly f: Fmt; readonly m: Delta }
+/** A row of a phase table, its cells already in text: a figure's change, or the fit of each side. */
+interface MetricRow { readonly label: string; readonly a: string; readonly b: string; readonly delta: string; readonly pct: string }
 
-const metricRows = (p: PhaseDiff): Array<MetricRow> =>
-  METRICS.flatMap(([key, label, f]) => {
+const yesNo = (x: boolean | null): string => (x === null ? "-" : x ? "yes" : "no")
+
+/** The fit row: yes/no per side, and in the delta column what changed (a side that stopped fitting is the news). */
+const fitRow = (f: FitPair): MetricRow => ({
+  label: "fits in HBM",
+  a: yesNo(f.a),
+  b: yesNo(f.b),
+  delta: f.a === true && f.b === false ? "NO LONGER FITS" : f.a === false && f.b === true ? "now fits" : "-",
+  pct: "-"
+})
+
+const metricRows = (p: PhaseDiff): Array<MetricRow> => [
+  ...METRICS.flatMap(([key, label, f]) => {
     const m = p[key]
-    return m ? [{ label, f, m }] : []
-  })
+    return m ? [{ label, a: num(m.before, f), b: num(m.after, f), delta: signedFixed(m.abs, f), pct: pct(m.pct) }] : []
+  }),
+  fitRow(p.fits_in_hbm)
+]
 
 const METRIC_COLUMNS: ReadonlyArray<Column<MetricRow>> = [
   { header: "metric", align: "left", format: (r) => r.label },
-  ...deltaColumns<MetricRow>((r) => r.m, (r) => r.f)
+  { header: "A", format: (r) => r.a },
+  { header: "B", format: (r) => r.b },
+  { header: "delta", format: (r) => r.delta },
+  { header: "delta %", format: (r) => r.pct }
 ]
 
 const LAYER_COLUMNS: ReadonlyArray<Column<LayerDiff>> = [
@@ -96,6 +114,9 @@ const sideText = (s: SideInfo): string => {
 }
 
 const regressionText = (r: Regression): string => {
+  if (r.metric === "fits_in_hbm") {
+    return `${r.phase} no longer fits in HBM: peak memory per GPU ${giga(r.a)} -> ${giga(r.b)} GB > HBM ${giga(r.hbm_bytes_per_gpu ?? 0)} GB`
+  }
   const f = r.metric === "tokens_per_s" ? rate : ms
   return `${r.phase} ${r.metric} ${f(r.a)} -> ${f(r.b)} (${pct(r.delta_pct)}, limit ${r.limit_pct}%)`
 }
@@ -103,6 +124,16 @@ const regressionText = (r: Regression): string => {
 /** One line per regression, for stderr when the gate fails. */
 export const regressionLines = (diffs: ReadonlyArray<ScenarioDiff>): string =>
   diffs.flatMap((d) => d.regressions.map((r) => `regression: ${d.b.scenario}: ${regressionText(r)}\n`)).join("")
+
+/** One line per scenario and phase where side B does not fit in HBM, for stderr under --require-fit. */
+export const unfitLines = (diffs: ReadonlyArray<ScenarioDiff>): string =>
+  diffs.flatMap((d) =>
+    PHASES.flatMap((phase) => {
+      const p = d.phases[phase]
+      if (!p || p.fits_in_hbm.b !== false) return []
+      return [`does not fit: ${d.b.scenario}: ${phase} ${giga(p.peak_memory_bytes.after ?? 0)} GB per GPU > ${giga(p.hbm_bytes_per_gpu.after ?? 0)} GB HBM (--require-fit)\n`]
+    })
+  ).join("")
 
 const mdSide = (s: SideInfo): Array<string> => [
   s.rev === null ? "-" : s.commit === null ? s.rev : `${code(s.rev)} (${code(s.commit.slice(0, 12))})`,

@@ -12,6 +12,12 @@ import { delta as metric, type Delta } from "../report/delta.ts"
 import type { RunResult, SimulationResult } from "../kernel/records.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
 
+/** Whether each side's phase fits in HBM; null for a side that did not evaluate the phase. */
+export interface FitPair {
+  readonly a: boolean | null
+  readonly b: boolean | null
+}
+
 /** Per-phase totals. `tokens_per_s` is prompt tokens/s in prefill and output tokens/s in decode. */
 export interface PhaseDiff {
   readonly total_latency_ms: Delta
@@ -19,10 +25,17 @@ export interface PhaseDiff {
   readonly total_bytes: Delta
   readonly total_comm_bytes: Delta
   readonly peak_memory_bytes: Delta
+  /** HBM capacity per GPU of each side's hardware. */
+  readonly hbm_bytes_per_gpu: Delta
+  /** The phase's peak memory per GPU within that HBM (the rule of `llmsim run`). */
+  readonly fits_in_hbm: FitPair
   readonly ttft_ms?: Delta
   readonly tpot_ms?: Delta
   readonly tokens_per_s: Delta
 }
+
+/** The figures of a PhaseDiff that are changes of a number (all but the fit pair). */
+export type PhaseMetric = Exclude<keyof PhaseDiff, "fits_in_hbm">
 
 export const PHASES: ReadonlyArray<SinglePhase> = ["prefill", "decode"]
 
@@ -34,7 +47,12 @@ const phaseDiff = (phase: SinglePhase, a: RunResult, b: RunResult): PhaseDiff =>
     total_flops: metric(pa?.total_flops, pb?.total_flops),
     total_bytes: metric(pa?.total_bytes, pb?.total_bytes),
     total_comm_bytes: metric(pa?.total_comm_bytes, pb?.total_comm_bytes),
-    peak_memory_bytes: metric(pa?.peak_memory_bytes, pb?.peak_memory_bytes)
+    peak_memory_bytes: metric(pa?.peak_memory_bytes, pb?.peak_memory_bytes),
+    hbm_bytes_per_gpu: metric(pa ? a.serving.hbm_bytes_per_gpu : null, pb ? b.serving.hbm_bytes_per_gpu : null),
+    fits_in_hbm: {
+      a: pa ? pa.peak_memory_bytes <= a.serving.hbm_bytes_per_gpu : null,
+      b: pb ? pb.peak_memory_bytes <= b.serving.hbm_bytes_per_gpu : null
+    }
   }
   // Serving figures exist only for a phase the side evaluated.
   const s = (r: RunResult, has: boolean, f: (x: RunResult["serving"]) => number | null) => (has ? f(r.serving) : null)
@@ -102,23 +120,32 @@ export const diffLayers = (a: RunResult, b: RunResult): Array<LayerDiff> =>
 
 export interface Regression {
   readonly phase: SinglePhase
-  readonly metric: "total_latency_ms" | "tpot_ms" | "tokens_per_s"
+  /** `fits_in_hbm`: A fit in HBM and B does not; `a` and `b` are then the peak memory bytes per GPU. */
+  readonly metric: "total_latency_ms" | "tpot_ms" | "tokens_per_s" | "fits_in_hbm"
   readonly a: number
   readonly b: number
   /** Signed change relative to A; null when A is 0. */
   readonly delta_pct: number | null
   readonly limit_pct: number
+  /** B's HBM per GPU, for `fits_in_hbm`. */
+  readonly hbm_bytes_per_gpu?: number
 }
 
 /**
  * Metrics that got worse by more than `limitPct` percent: total latency or TPOT up, tokens/s
- * down. A metric missing on either side (a phase evaluated on one side only) is not compared.
+ * down; and a phase that fit in HBM on A and does not on B, whatever the limit (a revision that
+ * cannot run is worse than any slowdown, and its times are not achievable). A metric missing on
+ * either side (a phase evaluated on one side only) is not compared.
  */
 export const findRegressions = (phases: Partial<Record<SinglePhase, PhaseDiff>>, limitPct: number): Array<Regression> => {
   const out: Array<Regression> = []
   for (const phase of PHASES) {
     const p = phases[phase]
     if (!p) continue
+    const mem = p.peak_memory_bytes
+    if (p.fits_in_hbm.a === true && p.fits_in_hbm.b === false && mem.before !== null && mem.after !== null && p.hbm_bytes_per_gpu.after !== null) {
+      out.push({ phase, metric: "fits_in_hbm", a: mem.before, b: mem.after, delta_pct: mem.pct, limit_pct: limitPct, hbm_bytes_per_gpu: p.hbm_bytes_per_gpu.after })
+    }
     const gated: ReadonlyArray<[Regression["metric"], Delta | undefined, 1 | -1]> = [
       ["total_latency_ms", p.total_latency_ms, 1],
       ["tpot_ms", p.tpot_ms, 1],

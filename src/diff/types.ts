@@ -1,6 +1,7 @@
 /**
  * The diff result, and its JSON contract (`llmsim diff --format json`, one object per
- * scenario): each figure's `Delta` is written as { a, b, delta, delta_pct } and a layer's
+ * scenario): each figure's `Delta` is written as { a, b, delta, delta_pct }, a phase's
+ * `fits_in_hbm` as { a, b } (booleans, null for a side without the phase) and a layer's
  * latency as flat a_ms / b_ms / delta_ms / delta_pct fields.
  */
 import type { Delta } from "../report/delta.ts"
@@ -60,7 +61,7 @@ export const diffJson = (d: ScenarioDiff) => ({
   b: d.b,
   config_changes: d.config_changes,
   phases: Object.fromEntries(Object.entries(d.phases).map(([phase, p]) =>
-    [phase, Object.fromEntries(Object.entries(p).map(([k, m]) => [k, metricJson(m as Delta)]))]
+    [phase, Object.fromEntries(Object.entries(p).map(([k, m]) => [k, k === "fits_in_hbm" ? m : metricJson(m as Delta)]))]
   )),
   layers: d.layers.map(layerJson),
   regression: d.regression,

@@ -3,10 +3,27 @@
  *
  * GC evicts by last use (entry mtime, refreshed on every hit) and size. Temp files younger than
  * an hour are left alone: another process may be about to rename them (Turborepo's rule).
+ * GC reports what it did, not what it meant to do: an entry it could not remove (a read-only
+ * store) is counted as kept, and the reason is returned.
+ * The maintenance commands first check that the folder is a store (`storeProblem`): a mistyped
+ * folder must not pass as an empty, healthy store.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { STORE_LAYOUT } from "./store.ts"
+import { errorReason, STORE_LAYOUT } from "./store.ts"
+
+/**
+ * Why `cacheDir` is not a store to inspect, or undefined when it is one: it must be a folder
+ * holding the layout folder (`v1/`), which the first stored result creates.
+ */
+export const storeProblem = (cacheDir: string): string | undefined => {
+  const st = fs.statSync(cacheDir, { throwIfNoEntry: false })
+  if (st === undefined) return `cache folder ${cacheDir} does not exist`
+  if (!st.isDirectory()) return `cache folder ${cacheDir} is not a folder`
+  const layout = fs.statSync(path.join(cacheDir, STORE_LAYOUT), { throwIfNoEntry: false })
+  if (layout === undefined || !layout.isDirectory()) return `${cacheDir} is not an llmsim store (no ${STORE_LAYOUT}/ folder in it)`
+  return undefined
+}
 
 export interface EntryFile {
   readonly file: string
@@ -101,8 +118,12 @@ export const parseAge = (text: string): number | undefined => {
 export interface GcResult {
   readonly removed: number
   readonly removed_bytes: number
+  /** Entries left in the store: the ones gc chose to keep plus the ones it failed to remove. */
   readonly kept: number
   readonly kept_bytes: number
+  /** Of `kept`: entries gc meant to remove but could not (read-only store), and the first reason. */
+  readonly failed: number
+  readonly failed_reason: string | null
   readonly temp_removed: number
 }
 
@@ -111,23 +132,33 @@ export const collectGarbage = (cacheDir: string, opts: { maxSizeBytes?: number; 
   const files = listEntryFiles(cacheDir).sort((a, b) => b.mtimeMs - a.mtimeMs || (a.key < b.key ? -1 : 1))
   let removed = 0
   let removedBytes = 0
+  // The size budget counts only what gc chose to keep; failed removals are reported apart.
+  let chosenBytes = 0
+  let kept = 0
   let keptBytes = 0
-  const kept: Array<EntryFile> = []
+  let failed = 0
+  let failedReason: string | null = null
+  const keep = (f: EntryFile) => {
+    kept++
+    keptBytes += f.size
+  }
   const drop = (f: EntryFile) => {
     try {
       fs.rmSync(f.file, { force: true })
       removed++
       removedBytes += f.size
-    } catch {
-      // ignore
+    } catch (e) {
+      failed++
+      failedReason ??= errorReason(e)
+      keep(f)
     }
   }
   for (const f of files) {
     if (opts.maxAgeMs !== undefined && now - f.mtimeMs > opts.maxAgeMs) drop(f)
-    else if (opts.maxSizeBytes !== undefined && keptBytes + f.size > opts.maxSizeBytes) drop(f)
+    else if (opts.maxSizeBytes !== undefined && chosenBytes + f.size > opts.maxSizeBytes) drop(f)
     else {
-      kept.push(f)
-      keptBytes += f.size
+      chosenBytes += f.size
+      keep(f)
     }
   }
   let tempRemoved = 0
@@ -147,5 +178,5 @@ export const collectGarbage = (cacheDir: string, opts: { maxSizeBytes?: number; 
   } catch {
     // no tmp folder
   }
-  return { removed, removed_bytes: removedBytes, kept: kept.length, kept_bytes: keptBytes, temp_removed: tempRemoved }
+  return { removed, removed_bytes: removedBytes, kept, kept_bytes: keptBytes, failed, failed_reason: failedReason, temp_removed: tempRemoved }
 }

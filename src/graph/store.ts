@@ -8,6 +8,8 @@
  * processes writing one key write identical bytes (the last rename wins harmlessly).
  * Every read is validated: JSON shape, the embedded key equals the file's key, and the output's
  * digest matches. Anything else is a miss; the bad file is removed best-effort.
+ * A store that cannot be written (read-only, full, a path under a regular file) still gives
+ * correct results, only slower: the first failed write of the process says so on stderr, once.
  */
 import { Context, Effect, Layer, Option } from "effect"
 import * as fs from "node:fs"
@@ -89,7 +91,17 @@ export const writeEntry = (dir: string, entry: StoredEntry): void => {
   fs.mkdirSync(path.dirname(file), { recursive: true })
   fs.mkdirSync(tmpDir, { recursive: true })
   const tmp = path.join(tmpDir, `${entry.key}.${process.pid}.${randomBytes(6).toString("hex")}`)
-  fs.writeFileSync(tmp, JSON.stringify(entry), { flag: "wx" })
+  try {
+    fs.writeFileSync(tmp, JSON.stringify(entry), { flag: "wx" })
+  } catch (e) {
+    // A full disk can leave a partial temp file: do not leave it for gc (the write's error is the one to report).
+    try {
+      fs.rmSync(tmp, { force: true })
+    } catch {
+      // gc removes temp files older than an hour
+    }
+    throw e
+  }
   try {
     fs.renameSync(tmp, file)
   } catch (e) {
@@ -99,18 +111,40 @@ export const writeEntry = (dir: string, entry: StoredEntry): void => {
   }
 }
 
-export const diskStore = (dir: string): StoreShape => ({
+/** `ENOSPC: no space left on device`: an fs error's code and description, without the path. */
+export const errorReason = (e: unknown): string => {
+  const text = e instanceof Error ? e.message : String(e)
+  return text.split(",")[0].trim() || "unknown error"
+}
+
+/** Whether this process has already said that a store cannot be written (one warning per process). */
+let warnedUnwritable = false
+
+/** The warning for a failed write; a parameter of `diskStore` so tests can capture it. */
+export type StoreWarn = (line: string) => void
+const warnStderr: StoreWarn = (line) => void process.stderr.write(line)
+
+export const diskStore = (dir: string, warn: StoreWarn = warnStderr): StoreShape => ({
   dir,
   get: (key) => Effect.sync(() => Option.fromNullishOr(readEntry(dir, key))),
   put: (entry) =>
     Effect.sync(() => {
       try {
         writeEntry(dir, entry)
-      } catch {
-        // A cache that cannot be written (read-only CI cache, full disk) only costs speed.
+      } catch (e) {
+        // A cache that cannot be written (read-only CI cache, full disk) only costs speed, but
+        // the user should know that nothing is being stored.
+        if (warnedUnwritable) return
+        warnedUnwritable = true
+        warn(`warning: cache ${dir} is not writable (${errorReason(e)}): results are not stored\n`)
       }
     })
 })
+
+/** Forget that the warning was given (tests that check it in one process). */
+export const resetStoreWarning = (): void => {
+  warnedUnwritable = false
+}
 
 export const noStore: StoreShape = {
   dir: undefined,

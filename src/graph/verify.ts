@@ -12,13 +12,16 @@
  * (file nodes: the text) cannot be recomputed; their digests are checked.
  * Torn or unreadable files are removed and counted as corrupt: a run treats them as misses, so
  * they cannot produce a wrong answer and are not failures.
+ * A mismatching entry, by contrast, passes a run's read checks and would be served: with
+ * `repair` it is removed too (the next run recomputes it). A removal that fails (a read-only
+ * store) is counted, never hidden.
  */
 import { Effect, Exit } from "effect"
 import * as fs from "node:fs"
 import { canonicalJson, digest } from "./canonical.ts"
 import { listEntryFiles } from "./maintenance.ts"
 import { codeOf, KEY_FORMAT_VERSION, nodeTypeOf, type KeyMaterial } from "./node.ts"
-import type { StoredEntry } from "./store.ts"
+import { errorReason, type StoredEntry } from "./store.ts"
 import { CurrentToolchain } from "./toolchain.ts"
 
 export interface VerifyProblem {
@@ -32,19 +35,45 @@ export interface VerifyReport {
   readonly checked: number
   readonly recomputed: number
   readonly stale: number
-  /** Unreadable files removed (harmless: a run treats them as misses). */
+  /** Unreadable files found, and how many were removed (harmless either way: a run treats them as misses). */
   readonly corrupt: number
+  readonly corrupt_removed: number
   readonly problems: ReadonlyArray<VerifyProblem>
+  /** With `repair`: mismatching entries removed (0 without it). */
+  readonly removed: number
+  /** Bad entries (corrupt, or mismatching with `repair`) whose removal failed, and the first reason. */
+  readonly not_removed: number
+  readonly not_removed_reason: string | null
 }
 
-export const verifyStore = (cacheDir: string): Effect.Effect<VerifyReport> =>
+export interface VerifyOptions {
+  /** Remove mismatching entries as well as corrupt ones (`cache verify --repair`). */
+  readonly repair?: boolean
+}
+
+export const verifyStore = (cacheDir: string, o: VerifyOptions = {}): Effect.Effect<VerifyReport> =>
   Effect.gen(function*() {
     const toolchain = canonicalJson(yield* CurrentToolchain)
     const entries: Array<StoredEntry> = []
     const problems: Array<VerifyProblem> = []
+    const fileOf = new Map<string, string>()
     let corrupt = 0
+    let corruptRemoved = 0
     let misnamed = 0
+    let notRemoved = 0
+    let notRemovedReason: string | null = null
+    const remove = (file: string): boolean => {
+      try {
+        fs.rmSync(file, { force: true })
+        return true
+      } catch (e) {
+        notRemoved++
+        notRemovedReason ??= errorReason(e)
+        return false
+      }
+    }
     for (const f of listEntryFiles(cacheDir)) {
+      fileOf.set(f.key, f.file)
       let e: StoredEntry | undefined
       try {
         e = JSON.parse(fs.readFileSync(f.file, "utf8")) as StoredEntry
@@ -53,9 +82,11 @@ export const verifyStore = (cacheDir: string): Effect.Effect<VerifyReport> =>
       }
       if (e === undefined || typeof e !== "object" || e === null || digest(e.output ?? null) !== e.output_digest) {
         corrupt++
-        fs.rmSync(f.file, { force: true })
-      } else if (e.key !== f.key) problems.push({ key: f.key, id: String(e.id), kind: String(e.kind), problem: "embedded key differs from file name" })
-      else entries.push(e)
+        if (remove(f.file)) corruptRemoved++
+      } else if (e.key !== f.key) {
+        misnamed++
+        problems.push({ key: f.key, id: String(e.id), kind: String(e.kind), problem: "embedded key differs from file name" })
+      } else entries.push(e)
     }
     const byDigest = new Map<string, unknown>()
     for (const e of entries) byDigest.set(e.output_digest, e.output)
@@ -97,5 +128,22 @@ export const verifyStore = (cacheDir: string): Effect.Effect<VerifyReport> =>
       const d = digest(JSON.parse(JSON.stringify(exit.value)))
       if (d !== e.output_digest) fail(`recomputed output differs (stored ${e.output_digest.slice(0, 12)}, now ${d.slice(0, 12)})`)
     }
-    return { checked: entries.length + corrupt + misnamed, recomputed, stale, corrupt, problems }
+    let removed = 0
+    if (o.repair) {
+      for (const p of problems) {
+        const file = fileOf.get(p.key)
+        if (file !== undefined && remove(file)) removed++
+      }
+    }
+    return {
+      checked: entries.length + corrupt + misnamed,
+      recomputed,
+      stale,
+      corrupt,
+      corrupt_removed: corruptRemoved,
+      problems,
+      removed,
+      not_removed: notRemoved,
+      not_removed_reason: notRemovedReason
+    }
   })

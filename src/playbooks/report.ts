@@ -2,6 +2,7 @@
  * Rendering of playbook results: readable tables (default), JSON (the core result plus the
  * playbook's `deployment` and `serving`), and CSV (one row per phase and layer, or per sweep row).
  */
+import { markUnfit, unfitVerdict } from "../report/fit.ts"
 import { fixed, gb, mega } from "../report/format.ts"
 import { METRIC_VALUE, renderTable, type Column } from "../report/table.ts"
 import type { AfdLayer, AfdPhase } from "./afd.ts"
@@ -52,16 +53,19 @@ const memoryTable = (parts: MemoryParts, s: { hbm_bytes_per_gpu: number; reserve
   ].join("\n")
 }
 
-const servingRows = (s: LargeEpServing | AfdServing): Array<Array<string>> => [
+const servingRows = (s: LargeEpServing | AfdServing): Array<Array<string>> => {
+  // Times and rates of a deployment that does not fit are not achievable: say so beside them.
+  const v = (x: number | null, digits: number) => markUnfit(fixed(x, digits), s.fits_in_hbm)
+  return [
   ["strategy", s.strategy],
-  ["TTFT ms", fixed(s.ttft_ms, 3)],
-  ["TPOT ms", fixed(s.tpot_ms, 3)],
-  ["tokens/s per request", fixed(s.tokens_per_s_per_request, 2)],
-  [`${s.throughput_kind === "decode_output" ? "decode" : "prefill"} tokens/s (unit)`, fixed(s.throughput_tokens_per_s, 1)],
-  [`${s.throughput_kind === "decode_output" ? "decode" : "prefill"} tokens/s per GPU`, fixed(s.throughput_tokens_per_s_per_gpu, 1)],
-  [`${s.throughput_kind === "decode_output" ? "decode" : "prefill"} tokens/s per node`, fixed(s.throughput_tokens_per_s_per_node, 1)],
+  ["TTFT ms", v(s.ttft_ms, 3)],
+  ["TPOT ms", v(s.tpot_ms, 3)],
+  ["tokens/s per request", v(s.tokens_per_s_per_request, 2)],
+  [`${s.throughput_kind === "decode_output" ? "decode" : "prefill"} tokens/s (unit)`, v(s.throughput_tokens_per_s, 1)],
+  [`${s.throughput_kind === "decode_output" ? "decode" : "prefill"} tokens/s per GPU`, v(s.throughput_tokens_per_s_per_gpu, 1)],
+  [`${s.throughput_kind === "decode_output" ? "decode" : "prefill"} tokens/s per node`, v(s.throughput_tokens_per_s_per_node, 1)],
   ...(s.throughput_kind === "decode_output" && s.prefill_tokens_per_s_per_gpu !== null
-    ? [["prefill tokens/s per GPU", fixed(s.prefill_tokens_per_s_per_gpu, 1)], ["prefill tokens/s per node", fixed(s.prefill_tokens_per_s_per_node, 1)]]
+    ? [["prefill tokens/s per GPU", v(s.prefill_tokens_per_s_per_gpu, 1)], ["prefill tokens/s per node", v(s.prefill_tokens_per_s_per_node, 1)]]
     : []),
   ["GPUs / nodes", `${s.gpus} / ${s.nodes}`],
   ["memory per GPU GB", gb(s.memory_per_gpu_bytes)],
@@ -69,7 +73,25 @@ const servingRows = (s: LargeEpServing | AfdServing): Array<Array<string>> => [
   ["fits in HBM", s.fits_in_hbm ? "yes" : "no"],
   ["max batch per GPU", String(s.max_batch_per_gpu)],
   ["bottleneck", `${s.bottleneck} (slowest layer ${s.bottleneck_layer})`]
-]
+  ]
+}
+
+/** The verdict line of a deployment that does not fit (undefined when it fits): its largest memory per GPU by part. */
+export const playbookVerdict = (s: LargeEpServing | AfdServing): string | undefined => {
+  if (s.fits_in_hbm) return undefined
+  const p = s.memory_parts_bytes
+  const weights = p.attention_weights_bytes + p.dense_ffn_weights_bytes + p.routed_expert_weights_bytes + p.shared_expert_weights_bytes +
+    p.router_weights_bytes + p.norm_weights_bytes + p.embedding_lm_head_weights_bytes
+  // AFD: the role with more memory per GPU (the rule serving.ts picks the parts by).
+  const where = s.playbook === "afd" ? (totalBytes(s.memory_by_role.attention_gpu) >= totalBytes(s.memory_by_role.ffn_gpu) ? "attention GPU" : "FFN GPU") : ""
+  return unfitVerdict({
+    per_gpu_bytes: s.memory_per_gpu_bytes,
+    hbm_bytes: s.hbm_bytes_per_gpu,
+    reserved_bytes: s.reserved_bytes,
+    where,
+    parts: [["weights", weights], ["KV cache", p.kv_cache_bytes], ["activations", p.activation_bytes], ["communication buffers", p.comm_buffer_bytes]]
+  })
+}
 
 /** A numeric column of a layer table, blank where the row lacks the figure (the TOTAL row). */
 const num = <L>(header: string, unit: string | undefined, get: (l: L) => number | undefined, f: (x: number) => string): Column<L> =>
@@ -130,9 +152,10 @@ const playbookScreen = <P>(
   deployment: ReadonlyArray<string>,
   phases: { readonly prefill?: P; readonly decode?: P },
   section: (phase: "prefill" | "decode", p: P) => ReadonlyArray<string>,
-  serving: ReadonlyArray<ReadonlyArray<string>>
+  serving: ReadonlyArray<ReadonlyArray<string>>,
+  verdict: string | undefined
 ): string => {
-  const out = [...headerLines(r, what), ...deployment, runtimeLine(r.runtime)]
+  const out = [...headerLines(r, what), ...deployment, runtimeLine(r.runtime), ...(verdict === undefined ? [] : [verdict])]
   for (const phase of ["prefill", "decode"] as const) {
     const p = phases[phase]
     if (p) out.push("", ...section(phase, p))
@@ -148,16 +171,25 @@ export const renderLargeEpTable = (r: LargeEpResult): string =>
     `step ${fixed(p.step_ms, 3)} ms (LM head ${fixed(p.lm_head_ms, 3)} ms); time by binding term: ${boundLine(p.bound_ms)} -> bottleneck ${p.bottleneck}; slowest layer ${p.bottleneck_layer}`,
     "",
     memoryTable(p.memory_parts_bytes, { ...r.serving, fits_in_hbm: p.fits_in_hbm, max_batch_per_gpu: p.max_batch_per_gpu }, `== memory per GPU (${phase}): ${p.fits_in_hbm ? "fits" : "DOES NOT FIT"}; max batch per GPU ${p.max_batch_per_gpu} ==`)
-  ], servingRows(r.serving))
+  ], servingRows(r.serving), playbookVerdict(r.serving))
 
 type Swept = { readonly serving: LargeEpServing | AfdServing }
 
+/** A sweep row's figure, starred when the row does not fit in HBM (the note under the table says why). */
+const swept = (x: Swept, text: string): string => (x.serving.fits_in_hbm || text === "-" ? text : `${text}*`)
+
 /** Latency and rates of a sweep row: TPOT for a decode sweep, TTFT for prefill. */
 const sweepRateColumns = <R extends Swept>(decode: boolean): Array<Column<R>> => [
-  { header: decode ? "TPOT ms" : "TTFT ms", format: (x) => fixed(decode ? x.serving.tpot_ms : x.serving.ttft_ms, 3) },
-  { header: "tokens/s/GPU", format: (x) => fixed(x.serving.throughput_tokens_per_s_per_gpu, 1) },
-  { header: "tokens/s/node", format: (x) => fixed(x.serving.throughput_tokens_per_s_per_node, 1) }
+  { header: decode ? "TPOT ms" : "TTFT ms", format: (x) => swept(x, fixed(decode ? x.serving.tpot_ms : x.serving.ttft_ms, 3)) },
+  { header: "tokens/s/GPU", format: (x) => swept(x, fixed(x.serving.throughput_tokens_per_s_per_gpu, 1)) },
+  { header: "tokens/s/node", format: (x) => swept(x, fixed(x.serving.throughput_tokens_per_s_per_node, 1)) }
 ]
+
+/** The note under a sweep with rows that do not fit, naming them. */
+const sweepFitNote = <R extends Swept>(rows: ReadonlyArray<R>, label: (x: R) => string): Array<string> => {
+  const unfit = rows.filter((x) => !x.serving.fits_in_hbm).map(label)
+  return unfit.length === 0 ? [] : [`* does not fit in HBM (${unfit.join(", ")}): their TTFT, TPOT and tokens/s are not achievable`]
+}
 
 /** Memory, fit and bottleneck of a sweep row; `perGpu` names the GPU the batch is counted on. */
 const sweepFitColumns = <R extends Swept>(perGpu: string): Array<Column<R>> => [
@@ -167,13 +199,14 @@ const sweepFitColumns = <R extends Swept>(perGpu: string): Array<Column<R>> => [
   { header: "bottleneck", align: "left", format: (x) => x.serving.bottleneck }
 ]
 
-const sweepTable = <R>(r: { scenario: string; hardware: string; estimator: string; runtime: PlaybookRuntime }, what: string, notes: ReadonlyArray<string>, columns: ReadonlyArray<Column<R>>, rows: ReadonlyArray<R>): string =>
+const sweepTable = <R>(r: { scenario: string; hardware: string; estimator: string; runtime: PlaybookRuntime }, what: string, notes: ReadonlyArray<string>, columns: ReadonlyArray<Column<R>>, rows: ReadonlyArray<R>, after: ReadonlyArray<string> = []): string =>
   [
     ...headerLines(r, what),
     runtimeLine(r.runtime),
     ...notes,
     "",
-    renderTable(columns, rows)
+    renderTable(columns, rows),
+    ...after
   ].join("\n") + "\n"
 
 export const renderLargeEpSweepTable = (r: LargeEpSweep): string => {
@@ -188,7 +221,7 @@ export const renderLargeEpSweepTable = (r: LargeEpSweep): string => {
     ...sweepRateColumns<EpSweepRow>(decode),
     { header: "expert GB/GPU", format: (x) => gb(x.serving.memory_parts_bytes.routed_expert_weights_bytes) },
     ...sweepFitColumns<EpSweepRow>("GPU")
-  ], r.ep_sweep)
+  ], r.ep_sweep, sweepFitNote(r.ep_sweep, (x) => `EP${x.ep}`))
 }
 
 const afdDeploymentLines = (d: AfdPlan): Array<string> => [
@@ -242,7 +275,7 @@ export const renderAfdTable = (r: AfdResult): string =>
     ["instances", `${r.serving.instances} (${r.serving.attention_gpus} attention + ${r.serving.ffn_gpus} FFN GPUs)`],
     ["pipeline regime", r.serving.pipeline_regime],
     ...servingRows(r.serving)
-  ])
+  ], playbookVerdict(r.serving))
 
 type AfdSweepRow = AfdSweep["instance_sweep"][number]
 
@@ -265,7 +298,7 @@ export const renderAfdSweepTable = (r: AfdSweep): string => {
     { header: "transfer ms", format: (x) => { const m = sweptMoe(x); return fixed(m.stage_ms.a2f + m.stage_ms.f2a, 4) } },
     ...sweepRateColumns<AfdSweepRow>(decode),
     ...sweepFitColumns<AfdSweepRow>("A-GPU")
-  ], r.instance_sweep)
+  ], r.instance_sweep, sweepFitNote(r.instance_sweep, (x) => x.instances))
 }
 
 const csv = (columns: ReadonlyArray<string>, rows: ReadonlyArray<object>): string =>

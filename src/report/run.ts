@@ -6,6 +6,7 @@
 import type { LayerExecution, RunResult, ServingSummary, SimulationResult } from "../kernel/records.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
 import type { Delta } from "./delta.ts"
+import { markUnfit, unfitVerdict } from "./fit.ts"
 import { fixed, gb, giga, mega, signedCompact } from "./format.ts"
 import { renderTable, type Column } from "./table.ts"
 
@@ -175,7 +176,8 @@ export const renderServingTable = (s: ServingSummary, o: ServingOptions = {}): s
   const lines: Array<ServingLine> = SERVING_FIGURES.map((k) => {
     const [label, digits] = SERVING_ROWS[k]
     const x = s[k]
-    const value = k === "peak_memory_bytes" ? (x === null ? "-" : gb(x)) : fixed(x, digits)
+    // Times and rates of a configuration that does not fit are not achievable: say so beside them.
+    const value = k === "peak_memory_bytes" ? (x === null ? "-" : gb(x)) : markUnfit(fixed(x, digits), s.fits_in_hbm)
     const d = c?.[k]
     const abs = d?.abs ?? null
     return {
@@ -212,8 +214,25 @@ export const runHeader = (res: RunResult): Array<string> => {
   ]
 }
 
+/** The verdict line of a result that does not fit in HBM (undefined when it fits): the peak phase and its parts. */
+export const runVerdict = (res: RunResult): string | undefined => {
+  if (res.serving.fits_in_hbm) return undefined
+  const phases = (["prefill", "decode"] as const).flatMap((phase) => (res.phases[phase] ? [{ phase, r: res.phases[phase] }] : []))
+  const peak = phases.reduce((a, b) => (b.r.peak_memory_bytes > a.r.peak_memory_bytes ? b : a))
+  const m = peak.r.memory
+  return unfitVerdict({
+    per_gpu_bytes: res.serving.peak_memory_bytes,
+    hbm_bytes: res.serving.hbm_bytes_per_gpu,
+    reserved_bytes: 0,
+    where: phases.length > 1 ? peak.phase : "",
+    parts: [["weights", m.weights_bytes], ["KV cache", m.kv_cache_bytes], ["activations", m.activation_bytes]]
+  })
+}
+
 export const renderRunTable = (res: RunResult): string => {
   const out = runHeader(res)
+  const verdict = runVerdict(res)
+  if (verdict !== undefined) out.push(verdict)
   for (const phase of ["prefill", "decode"] as const) {
     const r = res.phases[phase]
     if (r) out.push("", ...renderPhase(phase, r, res.serving.hbm_bytes_per_gpu))

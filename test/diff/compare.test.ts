@@ -10,6 +10,7 @@ import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
 import { edit, runCli } from "../helpers/cli.ts"
 import { diffFailure, diffInProcess, runInProcess, runOptions } from "../helpers/inProcess.ts"
+import { unfitLines } from "../../src/diff/report.ts"
 import { commitAll, DENSE, git, makeRepo, MOE, SCENARIO } from "./repo.ts"
 
 interface TraceNode { id: string; kind: string; layer_type?: string; status: string; side: string; name: string }
@@ -143,23 +144,57 @@ describe("llmsim diff between two commits (moe_intermediate_size 2048 -> 3072)",
     for (const n of b.filter((x) => x.kind === "layer" && x.layer_type !== "moe_layer")) expect(n.status).toBe("replayed")
   })
 
-  it("--fail-on-regression 1 exits 1 and names what regressed; 50 exits 0", async () => {
-    const fail = runCli(["diff", "HEAD~1", "HEAD", SCENARIO, "--fail-on-regression", "1", "--format", "json"], dir)
-    expect(fail.status).toBe(1)
-    const j = JSON.parse(fail.stdout)
-    expect(j.regression).toBe(true)
+  it("shows memory per GPU and fits in HBM per side: the larger experts no longer fit on H800", () => {
+    // Side A: the shipped scenario, which fits (run's own verdict). Side B adds 21.7 GB of expert
+    // weights per GPU (the test above), so decode needs A's peak + 21.7 GB: 62.25 + 21.71 = 83.96
+    // GB > 80 GB; prefill, at 75.29 GB on A, needs at least as much more.
+    const weights = (16 + 1) * 3 * 7168 * 1024 * 1 * 58
+    expect(runA.serving.fits_in_hbm).toBe(true)
+    expect(runA.serving.hbm_bytes_per_gpu).toBe(80e9)
+    for (const phase of ["prefill", "decode"] as const) {
+      const p = diff.phases[phase]
+      expect(p.fits_in_hbm).toEqual({ a: true, b: false })
+      expect(p.hbm_bytes_per_gpu).toEqual({ a: 80e9, b: 80e9, delta: 0, delta_pct: 0 })
+      expect(p.peak_memory_bytes.a).toBe(runA.phases[phase].peak_memory_bytes)
+      expect(p.peak_memory_bytes.b).toBeGreaterThanOrEqual(runA.phases[phase].peak_memory_bytes + weights)
+      expect(p.peak_memory_bytes.b).toBeGreaterThan(80e9)
+    }
+    expect(diff.phases.decode.peak_memory_bytes.b).toBe(runA.phases.decode.peak_memory_bytes + weights)
+  })
+
+  it("--fail-on-regression 1 names each metric that worsened by more than 1%", async () => {
+    const r = await diffInProcess(dir, ["HEAD~1", "HEAD", SCENARIO], { failOnRegression: 1 })
+    const j = r.json
+    expect(j.regression).toBe(true) // exit 1
     expect(j.limit_pct).toBe(1)
-    const names = j.regressions.map((r: any) => `${r.phase} ${r.metric}`)
+    const names = j.regressions.map((x: any) => `${x.phase} ${x.metric}`)
     expect(names).toContain("decode tpot_ms")
     expect(names).toContain("decode tokens_per_s")
     expect(names).toContain("decode total_latency_ms")
-    for (const r of j.regressions) expect(fail.stderr).toContain(`regression: ${SCENARIO}: ${r.phase} ${r.metric} `)
+    // `--require-fit` (exit 2 when B does not fit) names each phase of B that does not fit.
+    const decodeB = runA.phases.decode.peak_memory_bytes + (16 + 1) * 3 * 7168 * 1024 * 1 * 58
+    const unfit = unfitLines(r.diffs).trimEnd().split("\n")
+    expect(unfit[0]).toMatch(/^does not fit: \S+: prefill \d+\.\d{3} GB per GPU > 80\.000 GB HBM \(--require-fit\)$/)
+    expect(unfit[1]).toBe(`does not fit: ${SCENARIO}: decode ${(decodeB / 1e9).toFixed(3)} GB per GPU > 80.000 GB HBM (--require-fit)`)
+    expect(unfitLines((await diffInProcess(dir, ["HEAD", "HEAD~1", SCENARIO])).diffs)).toBe("")
+  })
+
+  it("fails the gate when B stops fitting in HBM, whatever the limit (real CLI: exit 1, stderr names the scenario)", () => {
     // +50% on the expert size is at most +50% on any phase (expert work is linear in it and is
-    // not all of the work), so latency and TPOT rise, and tokens/s fall, by less than 50%.
-    // In process: no regression is what makes the command exit 0 with nothing on stderr.
-    const pass = await diffInProcess(dir, ["HEAD~1", "HEAD", SCENARIO], { failOnRegression: 50 })
-    expect(pass.diffs.some((d) => d.regression)).toBe(false)
-    expect(pass.json.regression).toBe(false)
+    // not all of the work), so latency and TPOT rise, and tokens/s fall, by less than 50%: at a
+    // 50% limit only the lost fit fails the gate.
+    const r = runCli(["diff", "HEAD~1", "HEAD", SCENARIO, "--fail-on-regression", "50", "--format", "json"], dir)
+    expect(r.status).toBe(1)
+    const j = JSON.parse(r.stdout)
+    expect(j.regression).toBe(true)
+    expect(j.regressions.map((x: any) => `${x.phase} ${x.metric}`)).toEqual(["prefill fits_in_hbm", "decode fits_in_hbm"])
+    const gb = (x: number) => (x / 1e9).toFixed(3)
+    const decodeA = runA.phases.decode.peak_memory_bytes
+    const decodeB = decodeA + (16 + 1) * 3 * 7168 * 1024 * 1 * 58
+    const lines = r.stderr.trimEnd().split("\n")
+    expect(lines).toHaveLength(2)
+    expect(lines[0]).toMatch(new RegExp(`^regression: ${SCENARIO}: prefill no longer fits in HBM: peak memory per GPU \\d+\\.\\d{3} -> \\d+\\.\\d{3} GB > HBM 80\\.000 GB$`))
+    expect(lines[1]).toBe(`regression: ${SCENARIO}: decode no longer fits in HBM: peak memory per GPU ${gb(decodeA)} -> ${gb(decodeB)} GB > HBM 80.000 GB`)
   })
 
   it("does not gate an improvement: HEAD vs HEAD~1 passes at 0%", async () => {
@@ -185,7 +220,9 @@ describe("llmsim diff of a revision against itself", () => {
     expect(d.layers.length).toBe(2 * 62)
     for (const l of d.layers) expect(l).toMatchObject({ delta_ms: 0, delta_pct: 0, status: "unchanged" })
     for (const p of Object.values(d.phases) as Array<Record<string, any>>) {
-      for (const m of Object.values(p)) expect(m).toMatchObject({ delta: 0, delta_pct: 0 })
+      const { fits_in_hbm, ...figures } = p
+      expect(fits_in_hbm).toEqual({ a: true, b: true })
+      for (const m of Object.values(figures)) expect(m).toMatchObject({ delta: 0, delta_pct: 0 })
     }
     // First run, empty store: side A computes, side B replays every node of it.
     const t1 = first.trace.nodes as Array<TraceNode>

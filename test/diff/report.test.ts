@@ -52,12 +52,19 @@ describe("llmsim diff formats", () => {
     expect(md).toMatch(/\| L61\.lm_head \| \d+\.\d{4} \| \d+\.\d{4} \| 0\.0000 \| 0\.00% \| unchanged \|/)
     expect(md).toContain("**Regression gate (limit 1%): FAILED**")
     expect(md).toMatch(/^- decode tpot_ms \d+\.\d{4} -> \d+\.\d{4} \(\+\d+\.\d{2}%, limit 1%\)$/m)
+    expect(md).toMatch(/^- decode no longer fits in HBM: peak memory per GPU \d+\.\d{3} -> \d+\.\d{3} GB > HBM 80\.000 GB$/m)
+    expect(md).toContain("| fits in HBM | yes | no | NO LONGER FITS | - |")
     expect(/^[\x00-\x7f]*$/.test(md)).toBe(true)
   })
 
-  it("says the gate passed", async () => {
-    const r = await diffInProcess(dir, ["HEAD~1", "HEAD"], { failOnRegression: 50 })
+  it("says the gate passed, and that B fits again", async () => {
+    // Back from the larger experts (which do not fit on H800) to the shipped ones: faster, and fits.
+    const r = await diffInProcess(dir, ["HEAD", "HEAD~1"], { failOnRegression: 50 })
     expect(r.diffs.some((d) => d.regression)).toBe(false) // exit 0
-    expect(r.text("markdown")).toContain("**Regression gate (limit 50%): passed**")
+    const md = r.text("markdown")
+    expect(md).toContain("**Regression gate (limit 50%): passed**")
+    expect(md).toContain("| fits in HBM | no | yes | now fits | - |")
+    expect(md).toContain("| HBM capacity GB | 80.000 | 80.000 | 0.000 | 0.00% |")
+    expect(r.text("table")).toMatch(/^fits in HBM\s+no\s+yes\s+now fits\s+-$/m)
   })
 })
