@@ -247,7 +247,7 @@ export const seededRandom = (seed: number) => () => {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296
 }
 
-export type Breakage = "wrong-type" | "negative" | "missing" | "unknown-key"
+export type Breakage = "wrong-type" | "negative" | "missing" | "unknown-key" | "cross-field"
 
 /** A project with one field broken, and where the error must point. */
 export interface BrokenProject {
@@ -288,12 +288,32 @@ const at = (o: unknown, p: ReadonlyArray<string>): any => p.reduce((x: any, k) =
 /** A valid project with one field broken. */
 export const brokenArb: fc.Arbitrary<BrokenProject> = fc.record({
   project: projectArb,
-  kind: fc.constantFrom<Breakage>("wrong-type", "negative", "missing", "unknown-key"),
+  kind: fc.constantFrom<Breakage>("wrong-type", "negative", "missing", "unknown-key", "cross-field"),
   pick: fc.nat(),
   negative: fc.constantFrom(-1, -64, -0.5),
   junk: fc.constantFrom("abc", "12x", "true", "[1, 2]")
 }).map(({ project, kind, pick, negative, junk }) => {
   const files = Object.keys(project.files).filter((f) => kindOf(f) !== undefined)
+  // Cross-field: each field valid alone, the pair not (src/config/validate.ts); layer templates only.
+  const templates = files.filter((f) => (project.files[f] as Obj).attn_config !== undefined)
+  if (kind === "cross-field" && templates.length > 0) {
+    const file = templates[pick % templates.length]
+    const content = clone(project.files[file]) as Obj
+    const moe = content.moe_config as Obj | undefined
+    const attn = content.attn_config as Obj
+    let fieldPath: string
+    if (moe !== undefined && pick % 2 === 0) {
+      moe.num_experts_per_tok = (moe.n_routed_experts as number) + 1 // more experts per token than exist
+      fieldPath = "moe_config.num_experts_per_tok"
+    } else if (attn.type === "GQA") {
+      attn.num_key_value_heads = (attn.num_attention_heads as number) * 2 // more KV heads than query heads
+      fieldPath = "attn_config.num_key_value_heads"
+    } else {
+      attn.kv_lora_rank = (attn.d_model as number) * 2 // a latent wider than the model
+      fieldPath = "attn_config.kv_lora_rank"
+    }
+    return { project: { ...project, files: { ...project.files, [file]: content } }, file, path: fieldPath, kind }
+  }
   const file = files[pick % files.length]
   const content = clone(project.files[file])
   const t = TARGETS[kindOf(file)!]
