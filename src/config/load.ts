@@ -15,6 +15,7 @@ import { HardwareSpec } from "../schema/hardware.ts"
 import { templateSchemaFor, type LayerTemplate, type LayerType } from "../schema/layer.ts"
 import { ScenarioSpec, type LayerEntry } from "../schema/scenario.ts"
 import { ConfigError } from "./errors.ts"
+import { formatBytes, MAX_READ_BYTES, refusalOf } from "./safeRead.ts"
 import { decodeYamlText, locate, parseYaml } from "./yamlFile.ts"
 
 /** Bump when a config schema or its defaults change meaning (invalidates file nodes). */
@@ -96,18 +97,30 @@ export const fileNode = (root: string, file: string, name: SchemaName, text: str
   })
 }
 
+/**
+ * A config file's text. The FileSystem the CLI provides reads only regular files of bounded
+ * size (src/config/safeRead.ts); its refusals are named here, and the size limit is checked
+ * again on the text, since `diff` serves revisions from git rather than from disk.
+ */
 const readText = (file: string, shown: string, from?: { file: string; line: number; col: number; path: string }) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
-    return yield* fs.readFileString(file).pipe(
-      Effect.mapError(() =>
-        new ConfigError({
-          issues: [from
-            ? { ...from, message: `file not found: ${shown}` }
-            : { file: shown, line: 1, col: 1, path: "", message: "file not found or unreadable" }]
-        })
-      )
+    const fail = (why: string) =>
+      new ConfigError({
+        issues: [from ? { ...from, message: `${shown}: ${why}` } : { file: shown, line: 1, col: 1, path: "", message: why }]
+      })
+    const text = yield* fs.readFileString(file).pipe(
+      Effect.mapError((e) => {
+        const refused = refusalOf(e)
+        if (refused !== undefined) return fail(`cannot read: ${refused}`)
+        return from
+          ? new ConfigError({ issues: [{ ...from, message: `file not found: ${shown}` }] })
+          : fail("file not found or unreadable")
+      })
     )
+    const bytes = Buffer.byteLength(text)
+    if (bytes > MAX_READ_BYTES) return yield* Effect.fail(fail(`cannot read: ${formatBytes(bytes)}, over the ${formatBytes(MAX_READ_BYTES)} limit for input files`))
+    return text
   })
 
 /** Resolve a path written inside a scenario: relative to the project root (src/app/paths.ts). */
