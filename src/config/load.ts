@@ -123,6 +123,28 @@ const readText = (file: string, shown: string, from?: { file: string; line: numb
     return text
   })
 
+/**
+ * Most decoder layers a scenario may expand to (`repeat` summed): 50x the deepest released model.
+ * Results are per layer, so 10,000 layers already make a 280 MB JSON report; far more would
+ * exceed what JSON.stringify can build (a crash at 130,000).
+ */
+export const MAX_LAYERS = 10_000
+
+const layerCountError = (root: string, scenarioFile: string, text: string, spec: ScenarioSpec): ConfigError | undefined => {
+  let total = 0
+  for (const [i, entry] of spec.layers.entries()) {
+    const repeat = entry.repeat ?? 1
+    if (repeat > MAX_LAYERS) {
+      return scenarioFieldError(root, scenarioFile, text, ["layers", i, "repeat"], `Expected at most ${MAX_LAYERS} (llmsim's layer limit), got ${repeat}`)
+    }
+    total += repeat
+    if (total > MAX_LAYERS) {
+      return scenarioFieldError(root, scenarioFile, text, ["layers"], `Expected at most ${MAX_LAYERS} layers in all (llmsim's layer limit), got ${spec.layers.reduce((n, e) => n + (e.repeat ?? 1), 0)}`)
+    }
+  }
+  return undefined
+}
+
 /** Resolve a path written inside a scenario: relative to the project root (src/app/paths.ts). */
 export const resolveConfigPath = (root: string, p: string): string => resolvePath("file", p, { root })
 
@@ -131,6 +153,8 @@ export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: s
     const shown = displayPath(root, scenarioFile)
     const text = yield* readText(scenarioFile, shown)
     const spec = (yield* evaluator.evaluate(fileNode(root, scenarioFile, "scenario", text))).value as ScenarioSpec
+    const tooMany = layerCountError(root, scenarioFile, text, spec)
+    if (tooMany) return yield* Effect.fail(tooMany)
     // Positions of references inside the scenario, computed only when a referenced file fails.
     const refPos = (p: ReadonlyArray<PropertyKey>) => {
       const parsed = parseYaml(text, shown)
