@@ -23,6 +23,30 @@ const PARSE_OPTIONS = { version: "1.2", merge: false, uniqueKeys: true, prettyEr
 export const MAX_YAML_NODES = 10_000
 export const MAX_FLOW_DEPTH = 64
 export const MAX_ALIAS_COUNT = 100
+/**
+ * Largest magnitude of any number in a config. Units scale values up (payload_mb * 1e6, TFLOPS *
+ * 1e12) and formulas multiply several together, so a value like 1e308 overflows to Infinity,
+ * which has no canonical JSON (src/graph/canonical.ts) and no meaning; 1e15 is far above any real
+ * size, rate or count and keeps every product finite.
+ */
+export const MAX_CONFIG_MAGNITUDE = 1e15
+
+/** Path of the first number beyond MAX_CONFIG_MAGNITUDE (or not finite) in a decoded value. */
+const outOfRange = (value: unknown, path: Array<PropertyKey> = []): { path: Array<PropertyKey>; value: number } | undefined => {
+  if (typeof value === "number") return Number.isFinite(value) && Math.abs(value) <= MAX_CONFIG_MAGNITUDE ? undefined : { path, value }
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const hit = outOfRange(v, [...path, i])
+      if (hit) return hit
+    }
+  } else if (value !== null && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      const hit = outOfRange(v, [...path, k])
+      if (hit) return hit
+    }
+  }
+  return undefined
+}
 
 /** A key shown in a message: a plain name, else a placeholder (never a line of someone's file). */
 const shownKey = (k: PropertyKey): string => {
@@ -129,7 +153,14 @@ export const decodeParsed = <S extends Schema.Top>(
   file: string
 ): S["Type"] | ConfigError => {
   const exit = Schema.decodeUnknownExit(schema as any)(parsed.value, { errors: "all", onExcessProperty: "error" })
-  if (exit._tag === "Success") return exit.value as S["Type"]
+  if (exit._tag === "Success") {
+    const hit = outOfRange(exit.value)
+    if (hit === undefined) return exit.value as S["Type"]
+    const pos = positionOf(parsed.doc, parsed.lineCounter, hit.path)
+    return new ConfigError({
+      issues: [{ file, ...pos, path: pathText(hit.path), message: `Expected a number of magnitude at most 1e15 (llmsim's input limit), got ${hit.value}` }]
+    })
+  }
   const failure = (exit.cause as any).reasons?.find((r: any) => r._tag === "Fail")?.error
   const issue = failure?.issue
   if (!issue) return new ConfigError({ issues: [{ file, line: 1, col: 1, path: "", message: String(exit.cause) }] })
