@@ -113,6 +113,7 @@ const readText = (file: string, shown: string, from?: { file: string; line: numb
       Effect.mapError((e) => {
         const refused = refusalOf(e)
         if (refused !== undefined) return fail(`cannot read: ${refused}`)
+        if ((e as { reason?: { _tag?: string } }).reason?._tag === "PermissionDenied") return fail("cannot read: permission denied")
         return from
           ? new ConfigError({ issues: [{ ...from, message: `file not found: ${shown}` }] })
           : fail("file not found or unreadable")
