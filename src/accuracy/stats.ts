@@ -29,7 +29,7 @@ export const summarise = (apes: ReadonlyArray<number>): ErrorSummary => ({
   rows: apes.length,
   median_ape: quantile(apes, 0.5),
   p90_ape: quantile(apes, 0.9),
-  max_ape: apes.length === 0 ? Number.NaN : Math.max(...apes)
+  max_ape: apes.length === 0 ? Number.NaN : apes.reduce((a, b) => Math.max(a, b), -Infinity)
 })
 
 /** Sum of squared log errors: the calibration objective. */

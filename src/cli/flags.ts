@@ -52,7 +52,8 @@ export const runtimeFlags = {
   microBatch: positiveIntFlag("micro-batch", "Micro-batches per step (enables compute/communication overlap)"),
   tokensPerExpert: Flag.Finite("tokens-per-expert").pipe(
     Flag.withDescription("Override routed tokens per local expert (else uniform routing)"),
-    Flag.filter((n) => n >= 0, (n) => `--tokens-per-expert must be >= 0, got ${n}`),
+    // The upper bound keeps every FLOP and byte count derived from it finite (as config numbers).
+    Flag.filter((n) => n >= 0 && n <= 1e15, (n) => `--tokens-per-expert must be between 0 and 1e15, got ${n}`),
     Flag.optional
   ),
   estimator: Flag.Literals("estimator", ["analytic"]).pipe(Flag.withDescription("Latency estimator"), Flag.withDefault("analytic" as const)),

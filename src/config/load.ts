@@ -16,6 +16,7 @@ import { templateSchemaFor, type LayerTemplate, type LayerType } from "../schema
 import { ScenarioSpec, type LayerEntry, type ScenarioFileSpec } from "../schema/scenario.ts"
 import { ConfigError, formatIssue, type Issue } from "./errors.ts"
 import { positionIssues, validateScenario } from "./validate.ts"
+import { formatBytes, MAX_READ_BYTES, refusalOf } from "./safeRead.ts"
 import { decodeYamlText, locate, parseYaml } from "./yamlFile.ts"
 
 /** Bump when a config schema or its defaults change meaning (invalidates file nodes). */
@@ -103,19 +104,54 @@ export const fileNode = (root: string, file: string, name: SchemaName, text: str
   })
 }
 
+/**
+ * A config file's text. The FileSystem the CLI provides reads only regular files of bounded
+ * size (src/config/safeRead.ts); its refusals are named here, and the size limit is checked
+ * again on the text, since `diff` serves revisions from git rather than from disk.
+ */
 const readText = (file: string, shown: string, from?: { file: string; line: number; col: number; path: string }) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
-    return yield* fs.readFileString(file).pipe(
-      Effect.mapError(() =>
-        new ConfigError({
-          issues: [from
-            ? { ...from, message: `file not found: ${shown}` }
-            : { file: shown, line: 1, col: 1, path: "", message: "file not found or unreadable" }]
-        })
-      )
+    const fail = (why: string) =>
+      new ConfigError({
+        issues: [from ? { ...from, message: `${shown}: ${why}` } : { file: shown, line: 1, col: 1, path: "", message: why }]
+      })
+    const text = yield* fs.readFileString(file).pipe(
+      Effect.mapError((e) => {
+        const refused = refusalOf(e)
+        if (refused !== undefined) return fail(`cannot read: ${refused}`)
+        if ((e as { reason?: { _tag?: string } }).reason?._tag === "PermissionDenied") return fail("cannot read: permission denied")
+        return from
+          ? new ConfigError({ issues: [{ ...from, message: `file not found: ${shown}` }] })
+          : fail("file not found or unreadable")
+      })
     )
+    const bytes = Buffer.byteLength(text)
+    if (bytes > MAX_READ_BYTES) return yield* Effect.fail(fail(`cannot read: ${formatBytes(bytes)}, over the ${formatBytes(MAX_READ_BYTES)} limit for input files`))
+    return text
   })
+
+/**
+ * Most decoder layers a scenario may expand to (`repeat` summed): 50x the deepest released model.
+ * Results are per layer, so 10,000 layers already make a 280 MB JSON report; far more would
+ * exceed what JSON.stringify can build (a crash at 130,000).
+ */
+export const MAX_LAYERS = 10_000
+
+const layerCountError = (root: string, scenarioFile: string, text: string, spec: ScenarioSpec): ConfigError | undefined => {
+  let total = 0
+  for (const [i, entry] of spec.layers.entries()) {
+    const repeat = entry.repeat ?? 1
+    if (repeat > MAX_LAYERS) {
+      return scenarioFieldError(root, scenarioFile, text, ["layers", i, "repeat"], `Expected at most ${MAX_LAYERS} (llmsim's layer limit), got ${repeat}`)
+    }
+    total += repeat
+    if (total > MAX_LAYERS) {
+      return scenarioFieldError(root, scenarioFile, text, ["layers"], `Expected at most ${MAX_LAYERS} layers in all (llmsim's layer limit), got ${spec.layers.reduce((n, e) => n + (e.repeat ?? 1), 0)}`)
+    }
+  }
+  return undefined
+}
 
 /** Resolve a path written inside a scenario: relative to the project root (src/app/paths.ts). */
 export const resolveConfigPath = (root: string, p: string): string => resolvePath("file", p, { root })
@@ -128,6 +164,8 @@ export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: s
     // `lm_head: none` is an explicit "no LM head": absent from here on.
     const { lm_head, ...rest } = fileSpec
     const spec: ScenarioSpec = lm_head === undefined || lm_head === "none" ? rest : { ...rest, lm_head }
+    const tooMany = layerCountError(root, scenarioFile, text, spec)
+    if (tooMany) return yield* Effect.fail(tooMany)
     const texts = new Map<string, string>([[scenarioFile, text]])
     // Positions of references inside the scenario, computed only when a referenced file fails.
     const refPos = (p: ReadonlyArray<PropertyKey>) => {

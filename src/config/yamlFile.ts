@@ -6,14 +6,49 @@
  * - YAML 1.2 core schema is pinned (no `yes` -> true, no octal `017`), merge keys off.
  * - Schema issues carry a path; we map it back to the YAML node to get line:col. A missing
  *   key points at its parent mapping.
+ * - Hostile input: parsing cost grows with nodes (quadratically for keys of one mapping, as
+ *   `uniqueKeys` compares each new key with every earlier one), so nodes and flow nesting are
+ *   counted with the cheap lexer first and the file refused past a limit; aliases that expand
+ *   too far (billion laughs) are refused by `yaml`'s `maxAliasCount` and reported, not thrown.
+ * - A file that is not a config at all (`/etc/shadow`, a binary) is reported as such, never by
+ *   echoing its lines as unknown keys.
  */
 import { Schema, SchemaIssue } from "effect"
-import { isMap, LineCounter, parseDocument, type Document } from "yaml"
+import { CST, isMap, isScalar, Lexer, LineCounter, parseDocument, type Document } from "yaml"
 import { ConfigError, type Issue } from "./errors.ts"
 
 const PARSE_OPTIONS = { version: "1.2", merge: false, uniqueKeys: true, prettyErrors: false } as const
 
-const pathText = (path: ReadonlyArray<PropertyKey>): string => path.map(String).join(".")
+/** Config files hold a few hundred nodes; the limits are far above any real one. */
+export const MAX_YAML_NODES = 10_000
+export const MAX_FLOW_DEPTH = 64
+export const MAX_ALIAS_COUNT = 100
+
+/** A key shown in a message: a plain name, else a placeholder (never a line of someone's file). */
+const shownKey = (k: PropertyKey): string => {
+  const t = String(k)
+  return /^[A-Za-z0-9_-]{1,64}$/.test(t) ? t : "<unknown key>"
+}
+
+const pathText = (path: ReadonlyArray<PropertyKey>): string => path.map(shownKey).join(".")
+
+const NODE_TOKENS = new Set(["scalar", "single-quoted-scalar", "double-quoted-scalar", "block-scalar", "alias", "flow-map-start", "flow-seq-start"])
+
+/** Refuse text with too many nodes or too deep flow nesting, lexing no further than the limit. */
+const checkSize = (text: string): string | undefined => {
+  let nodes = 0
+  let depth = 0
+  for (const token of new Lexer().lex(text)) {
+    const type = CST.tokenType(token)
+    if (type !== null && NODE_TOKENS.has(type) && ++nodes > MAX_YAML_NODES) {
+      return `more than ${MAX_YAML_NODES} YAML nodes (llmsim's limit; a config file has a few hundred)`
+    }
+    if (type === "flow-map-start" || type === "flow-seq-start") {
+      if (++depth > MAX_FLOW_DEPTH) return `[ ] / { } nested more than ${MAX_FLOW_DEPTH} deep (llmsim's limit)`
+    } else if (type === "flow-map-end" || type === "flow-seq-end") depth = Math.max(0, depth - 1)
+  }
+  return undefined
+}
 
 /** Position of the deepest YAML node that exists along `path`. */
 const positionOf = (doc: Document, lc: LineCounter, path: ReadonlyArray<PropertyKey>): { line: number; col: number } => {
@@ -47,10 +82,19 @@ export interface ParsedYaml {
   readonly value: unknown
 }
 
-/** Parse YAML text; syntax errors become a ConfigError with positions. */
+/** Parse YAML text; syntax errors and limits become a ConfigError with positions. */
 export const parseYaml = (text: string, file: string): ParsedYaml | ConfigError => {
+  const whole = (message: string) => new ConfigError({ issues: [{ file, line: 1, col: 1, path: "", message }] })
+  const tooBig = checkSize(text)
+  if (tooBig !== undefined) return whole(tooBig)
   const lineCounter = new LineCounter()
-  const doc = parseDocument(text, { ...PARSE_OPTIONS, lineCounter })
+  let doc: Document
+  try {
+    doc = parseDocument(text, { ...PARSE_OPTIONS, lineCounter })
+  } catch (e) {
+    // Within the limits above this is not expected; still a positioned error, not a crash.
+    return whole(`cannot parse as YAML (${e instanceof RangeError ? "nested too deep" : "parser failure"})`)
+  }
   if (doc.errors.length > 0) {
     return new ConfigError({
       issues: doc.errors.map((e): Issue => {
@@ -59,7 +103,23 @@ export const parseYaml = (text: string, file: string): ParsedYaml | ConfigError 
       })
     })
   }
-  return { doc, lineCounter, value: doc.toJS({ maxAliasCount: 100 }) }
+  try {
+    return { doc, lineCounter, value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) }
+  } catch (e) {
+    // `yaml` throws a ReferenceError when aliases expand past maxAliasCount (billion laughs).
+    if (e instanceof ReferenceError && /alias/i.test(e.message)) {
+      return whole(`YAML aliases expand too far (more than ${MAX_ALIAS_COUNT} times their size; llmsim's limit against alias bombs)`)
+    }
+    return whole(`cannot parse as YAML (${e instanceof RangeError ? "nested too deep" : "parser failure"})`)
+  }
+}
+
+/** True when none of the document's top-level keys is a field the schema knows (the issues say
+ *  every one is excess): the file is not this kind of config, whatever its lines hold. */
+const notAConfig = (doc: Document, excessTopKeys: ReadonlySet<string>): boolean => {
+  const top = doc.contents
+  if (!isMap(top) || top.items.length === 0) return false
+  return top.items.every((pair) => isScalar(pair.key) && excessTopKeys.has(String(pair.key.value)))
 }
 
 /** Decode a parsed document with a schema: strict (unknown keys are errors), all issues reported. */
@@ -69,14 +129,23 @@ export const decodeParsed = <S extends Schema.Top>(
   file: string
 ): S["Type"] | ConfigError => {
   const exit = Schema.decodeUnknownExit(schema as any)(parsed.value, { errors: "all", onExcessProperty: "error" })
+  // Every number's range (finite, not denormal, at most 1e15) is the schemas' (src/schema/common.ts).
   if (exit._tag === "Success") return exit.value as S["Type"]
   const failure = (exit.cause as any).reasons?.find((r: any) => r._tag === "Fail")?.error
   const issue = failure?.issue
   if (!issue) return new ConfigError({ issues: [{ file, line: 1, col: 1, path: "", message: String(exit.cause) }] })
   const formatted = SchemaIssue.makeFormatterStandardSchemaV1()(issue).issues
+  const keyOf = (p: any) => (typeof p === "object" && p !== null && "key" in p ? p.key : p)
+  const excessTop = new Set(formatted.filter((i) => (i.path ?? []).length === 1 && /excess property/.test(i.message)).map((i) => String(keyOf(i.path![0]))))
+  if (notAConfig(parsed.doc, excessTop)) {
+    return new ConfigError({
+      issues: [{ file, line: 1, col: 1, path: "", message: "not a llmsim config file: none of its top-level keys is a known field (see configs/README.md)" }]
+    })
+  }
   const issues = formatted.map((i): Issue => {
-    const rawPath = (i.path ?? []).map((p: any) => (typeof p === "object" && p !== null && "key" in p ? p.key : p)) as Array<PropertyKey>
-    const hinted = unionHint(parsed.doc, rawPath, i.message)
+    const rawPath = (i.path ?? []).map(keyOf) as Array<PropertyKey>
+    const message = rawPath.length === 0 && i.message === "Expected object" ? "Expected a mapping of fields (a llmsim config file)" : i.message
+    const hinted = unionHint(parsed.doc, rawPath, message)
     const pos = positionOf(parsed.doc, parsed.lineCounter, hinted.path)
     return { file, line: pos.line, col: pos.col, path: pathText(hinted.path), message: hinted.message }
   })

@@ -8,9 +8,32 @@
 import canonicalize from "canonicalize"
 import { createHash } from "node:crypto"
 
-/** Canonical JSON text of a value; throws on non-finite numbers and lone surrogates. */
+/** Where the first non-finite number sits in `value` (`params.spec.bytes`), for the defect report. */
+const nonFinitePath = (value: unknown, path: string): string | undefined => {
+  if (typeof value === "number") return Number.isFinite(value) ? undefined : `${path || "(the value)"} is ${value}`
+  if (value === null || typeof value !== "object") return undefined
+  for (const [k, v] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
+    const hit = nonFinitePath(v, path === "" ? String(k) : `${path}.${k}`)
+    if (hit !== undefined) return hit
+  }
+  return undefined
+}
+
+/**
+ * Canonical JSON text of a value; throws on non-finite numbers and lone surrogates. Config
+ * numbers are range-checked at decode (src/config/yamlFile.ts), so a non-finite number here is
+ * a defect: the error names where it sits (the CLI reports it as an internal error).
+ */
 export const canonicalJson = (value: unknown): string => {
-  const text = canonicalize(value)
+  let text: string | undefined
+  try {
+    text = canonicalize(value)
+  } catch (e) {
+    const where = nonFinitePath(value, "")
+    const name = (value as { name?: unknown } | null)?.name
+    if (where === undefined) throw e
+    throw new Error(`a computed value is not finite: ${where}${typeof name === "string" ? ` (node ${name})` : ""}`)
+  }
   if (text === undefined) throw new Error("value has no JSON form")
   return text
 }

@@ -94,8 +94,8 @@ export const storeStats = (cacheDir: string): StoreStats => {
     total_bytes: files.reduce((a, f) => a + f.size, 0),
     by_kind,
     unreadable,
-    oldest_use: times.length ? new Date(Math.min(...times)).toISOString() : null,
-    newest_use: times.length ? new Date(Math.max(...times)).toISOString() : null
+    oldest_use: times.length ? new Date(times.reduce((a, b) => Math.min(a, b))).toISOString() : null,
+    newest_use: times.length ? new Date(times.reduce((a, b) => Math.max(a, b))).toISOString() : null
   }
 }
 

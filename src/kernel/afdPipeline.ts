@@ -81,4 +81,4 @@ export const afdLayerTime = (requested: AfdRegime, microBatches: number, s: AfdS
 
 /** Step time of a stack of layers (each listed once per instance). */
 export const afdStepMs = (layers: ReadonlyArray<AfdLayerTime>): number =>
-  layers.reduce((a, l) => a + l.layer_ms, 0) + Math.max(0, ...layers.map((l) => l.fill_ms))
+  layers.reduce((a, l) => a + l.layer_ms, 0) + layers.reduce((m, l) => Math.max(m, l.fill_ms), 0)

@@ -88,7 +88,7 @@ export const resolveLayout = (model: Model, hw: HardwareSpec, base: ScenarioBase
     ? { path: dep("attention", "tp"), message: "" }
     : { path: par.tp !== undefined ? ["parallelism", "tp"] : dep("attention"), message: "" }
   const experts = moeConfigs(model).map((m) => m.n_routed_experts)
-  const maxExperts = Math.max(0, ...experts)
+  const maxExperts = experts.reduce((m, e) => Math.max(m, e), 0)
 
   let gpus: number
   let dp: number

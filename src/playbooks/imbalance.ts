@@ -60,7 +60,7 @@ export const eplbImbalance = (loads: ReadonlyArray<number>, redundant: number, e
     for (let r = 0; r < count[e]; r++) replicas.push(l / count[e])
   })
   const gpu = balancedPacking(replicas, ep)
-  return Math.max(...gpu) / (total / ep)
+  return gpu.reduce((a, b) => Math.max(a, b), -Infinity) / (total / ep)
 }
 
 /** The factor for one EP step with `meanCopiesPerGpu` routed copies per GPU. */

@@ -203,9 +203,9 @@ const entryTimes = (input: PlaybookInput, d: LargeEpDeployment, entry: Model["en
 export const commBufferBytes = (model: Model, d: LargeEpDeployment, mode: KernelMode, microCtx: LayerContext): number => {
   const moes = moeConfigs(model)
   if (moes.length === 0 || d.ep <= 1) return 0
-  return Math.max(...moes.map((m) => mode === "low_latency"
+  return moes.map((m) => mode === "low_latency"
     ? deepepLowLatencyBufferBytes(tokensPerStep(microCtx) / d.tp, m.d_model, m.n_routed_experts + d.redundant_experts)
-    : deepepNormalBufferBytes(m.d_model * Math.max(DTYPE_BYTES[d.dispatch_dtype], DTYPE_BYTES[d.combine_dtype]), d.ep, d.gpus_per_node, d.comm_sms)))
+    : deepepNormalBufferBytes(m.d_model * Math.max(DTYPE_BYTES[d.dispatch_dtype], DTYPE_BYTES[d.combine_dtype]), d.ep, d.gpus_per_node, d.comm_sms)).reduce((a, b) => Math.max(a, b), -Infinity)
 }
 
 /** Memory parts of one GPU at `batch` sequences per attention DP rank. */

@@ -103,7 +103,7 @@ export const kvBytesPerSequence = (model: Model, ctx: LayerContext): number =>
 
 /** Live activations of the widest layer under `ctx` (the micro-batch), times `inFlight`, or the FP32 logits of `logitsRows` rows. */
 export const activationBytes = (model: Model, ctx: LayerContext, inFlight: number, logitsRows: number): number => {
-  const layer = Math.max(0, ...model.entries.map((e) => activationBytesPerGpu(e.template, ctx)))
+  const layer = model.entries.reduce((a, e) => Math.max(a, activationBytesPerGpu(e.template, ctx)), 0)
   // FP32 logits of the batch, as the core roll-up counts the LM head's activations (src/kernel/step.ts lmHeadPlan).
   const logits = model.lm_head ? logitsRows * model.lm_head.vocab_size * 4 : 0
   return Math.max(layer * inFlight, logits)

@@ -156,7 +156,7 @@ const chooseBatch = (
 ): Effect.Effect<number, UsageError> => {
   if (policy.kind === "runtime") return Effect.succeed(runtimeBatch)
   if (policy.kind === "max") {
-    const b = Math.min(...phases.map(maxBatch))
+    const b = phases.map(maxBatch).reduce((a, b) => Math.min(a, b), Infinity)
     return b >= 1 ? Effect.succeed(b) : Effect.fail(new UsageError({ message: "--max-batch: the deployment does not fit in HBM even at batch 1" }))
   }
   if (!phases.includes("decode")) return Effect.fail(new UsageError({ message: "--tpot-slo-ms needs the decode phase (--phase decode or both)" }))

@@ -117,7 +117,7 @@ const core = <P extends PhaseLike>(
     hbm_bytes_per_gpu: unit.hbm,
     reserved_bytes: unit.reserved,
     fits_in_hbm: list.every((p) => p.fits_in_hbm),
-    max_batch_per_gpu: Math.min(...list.map((p) => p.max_batch_per_gpu)),
+    max_batch_per_gpu: list.reduce((a, p) => Math.min(a, p.max_batch_per_gpu), Infinity),
     bottleneck: primary.bottleneck,
     bottleneck_layer: primary.bottleneck_layer
   }

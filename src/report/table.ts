@@ -25,7 +25,7 @@ const cellsOf = <R>(columns: ReadonlyArray<Column<R>>, row: R): Array<string> =>
 export const renderTable = <R = ReadonlyArray<string>>(columns: ReadonlyArray<Column<R>>, rows: ReadonlyArray<R>): string => {
   const head = columns.map(headerText)
   const body = rows.map((r) => cellsOf(columns, r))
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((cells) => cells[i].length)))
+  const widths = head.map((h, i) => body.reduce((w, cells) => Math.max(w, cells[i].length), h.length))
   const line = (cells: ReadonlyArray<string>) =>
     cells
       .map((cell, i) => (columns[i].align === "left" ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))

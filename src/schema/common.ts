@@ -20,7 +20,7 @@ export const MAX_MAGNITUDE = 1e15
 const isNormalOrZero = Schema.makeFilter<number>(
   (n) => !Number.isFinite(n) || n === 0 || Math.abs(n) >= MIN_NORMAL || `Expected 0 or a number of magnitude >= ${MIN_NORMAL} (not a denormal), got ${n}`
 )
-const isNotHuge = Schema.makeFilter<number>((n) => !Number.isFinite(n) || Math.abs(n) <= MAX_MAGNITUDE || `Expected a number of magnitude <= ${MAX_MAGNITUDE}, got ${n}`)
+const isNotHuge = Schema.makeFilter<number>((n) => !Number.isFinite(n) || Math.abs(n) <= MAX_MAGNITUDE || `Expected a number of magnitude at most 1e15 (llmsim's input limit), got ${n}`)
 
 /** A finite number that is 0 or a normal double, at most MAX_MAGNITUDE in magnitude. */
 export const FiniteNumber = Schema.Finite.check(isNormalOrZero, isNotHuge)

@@ -76,6 +76,6 @@ describe("hardware file", () => {
 describe("comm layer", () => {
   it("payload_mb 1e308 is refused before it can overflow to Infinity bytes", () => {
     const issues = issuesOf(decodeYamlText(CommLayerTemplate, "comm_config:\n  payload_mb: 1e308\n  pattern: all_reduce\n", "c.yaml"))
-    expect(issues).toEqual(["2:15 comm_config.payload_mb: Expected a number of magnitude <= 1000000000000000, got 1e+308"])
+    expect(issues).toEqual(["2:15 comm_config.payload_mb: Expected a number of magnitude at most 1e15 (llmsim's input limit), got 1e+308"])
   })
 })
