@@ -4,11 +4,18 @@
  * The project root is the nearest folder, from the current directory upwards, holding
  * `llmsim.config.ts`; without one it is the current directory. Paths written in the config or
  * in a scenario resolve against it (see src/app/paths.ts for the whole rule).
+ *
+ * `llmsim.config.ts` is user code. It is imported in a worker thread with a time limit, so an
+ * endless loop or a never-settling top-level await in it ends in a positioned error instead of
+ * hanging `run` or `watch`; its default export comes back structured-cloned (a config is plain
+ * data). A worker per load also gives every load fresh modules, which watch mode needs after a
+ * save.
  */
 import { Effect, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
+import { Worker } from "node:worker_threads"
 import { PositiveInt } from "../schema/common.ts"
 import { Phase } from "../schema/runtime.ts"
 import { ConfigError } from "./errors.ts"
@@ -25,7 +32,12 @@ export const ProjectConfig = Schema.Struct({
     })
   ),
   /** Result store folder (relative to the project root); `--cache-dir` overrides it. */
-  cacheDir: Schema.optionalKey(Schema.String)
+  cacheDir: Schema.optionalKey(Schema.String),
+  /**
+   * Folders outside the project root that paths in configs may name (relative to the project
+   * root, or absolute). README "Paths".
+   */
+  allowPaths: Schema.optionalKey(Schema.Array(Schema.String))
 })
 export type ProjectConfig = typeof ProjectConfig.Type
 
@@ -57,19 +69,80 @@ export interface ProjectShape {
 const configError = (file: string, at: "" | "default", message: string) =>
   new ConfigError({ issues: [{ file, line: 1, col: 1, path: at, message }] })
 
-/**
- * Import and validate `llmsim.config.ts` (Node strips its types). `version` is appended to the
- * module URL: Node caches a module by URL for the life of the process, so watch mode passes a
- * digest of the text to see a saved file's new content.
- */
-export const importProjectConfig = (configFile: string, version?: string): Effect.Effect<ProjectConfig, ConfigError> =>
-  Effect.gen(function*() {
-    const url = pathToFileURL(configFile).href + (version === undefined ? "" : `?v=${version}`)
-    const mod = yield* Effect.tryPromise({
-      try: () => import(url),
-      catch: (e) => configError(configFile, "", `cannot load: ${String(e)}`)
+/** How long `llmsim.config.ts` may take to load. */
+export const CONFIG_LOAD_TIMEOUT_MS = 5_000
+
+type WorkerReply = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string; readonly stack: string }
+
+// Plain JS run by the worker (eval: CommonJS, where import() is still available). A value
+// that cannot be cloned (a function in the config) is reported like a throw.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads")
+const fail = (e) => parentPort.postMessage({ ok: false, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? String(e.stack) : "" })
+import(workerData.url).then((m) => {
+  try { parentPort.postMessage({ ok: true, value: m.default === undefined ? {} : m.default }) } catch (e) { fail(e) }
+}, fail)
+`
+
+/** line:col of the innermost stack frame in `url`, else 1:1. */
+const positionIn = (stack: string, url: string): { line: number; col: number } => {
+  const at = stack.indexOf(url + ":")
+  if (at < 0) return { line: 1, col: 1 }
+  const m = /^:(\d+):(\d+)/.exec(stack.slice(at + url.length))
+  return m === null ? { line: 1, col: 1 } : { line: Number(m[1]), col: Number(m[2]) }
+}
+
+/** The default export of `configFile`, loaded in a worker that is stopped after `timeoutMs`. */
+const loadInWorker = (configFile: string, timeoutMs: number): Effect.Effect<unknown, ConfigError> =>
+  Effect.callback<unknown, ConfigError>((resume) => {
+    const url = pathToFileURL(configFile).href
+    const fail = (line: number, col: number, message: string) =>
+      resume(Effect.fail(new ConfigError({ issues: [{ file: configFile, line, col, path: "", message }] })))
+    // The worker must not keep the CLI alive or see its stdin; its own console output stays.
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { url }, stdin: false })
+    let done = false
+    const finish = () => {
+      done = true
+      clearTimeout(timer)
+      void worker.terminate()
+    }
+    const timer = setTimeout(() => {
+      if (done) return
+      finish()
+      fail(1, 1, `cannot load: did not finish within ${timeoutMs / 1000} s (an endless loop or a wait that never ends?)`)
+    }, timeoutMs)
+    worker.once("message", (reply: WorkerReply) => {
+      if (done) return
+      finish()
+      if (reply.ok) return resume(Effect.succeed(reply.value))
+      const { line, col } = positionIn(reply.stack, url)
+      fail(line, col, `cannot load: ${reply.message}`)
     })
-    return yield* Schema.decodeUnknownEffect(ProjectConfig)(mod.default ?? {}, { errors: "all", onExcessProperty: "error" }).pipe(
+    worker.once("error", (e) => {
+      if (done) return
+      finish()
+      const { line, col } = positionIn(String(e.stack ?? ""), url)
+      fail(line, col, `cannot load: ${e.message}`)
+    })
+    worker.once("exit", (code) => {
+      if (done) return
+      finish()
+      fail(1, 1, `cannot load: it ended the loading thread (exit ${code}) before exporting a config`)
+    })
+    // Interrupted (SIGINT, watch shutting down): stop the worker.
+    return Effect.sync(() => {
+      if (!done) finish()
+    })
+  })
+
+/**
+ * Load and validate `llmsim.config.ts` (Node strips its types) in a worker thread with a time
+ * limit; every call sees the file as it is now.
+ */
+export const importProjectConfig = (configFile: string, timeoutMs = CONFIG_LOAD_TIMEOUT_MS): Effect.Effect<ProjectConfig, ConfigError> =>
+  Effect.gen(function*() {
+    const value = yield* loadInWorker(configFile, timeoutMs)
+    return yield* Schema.decodeUnknownEffect(ProjectConfig)(value, { errors: "all", onExcessProperty: "error" }).pipe(
       Effect.mapError((e) => configError(configFile, "default", `invalid project config: ${e.message}`))
     )
   })
