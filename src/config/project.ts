@@ -16,6 +16,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import { Worker } from "node:worker_threads"
+import { isInside, setAllowedPaths } from "../app/paths.ts"
 import { PositiveInt } from "../schema/common.ts"
 import { Phase } from "../schema/runtime.ts"
 import { ConfigError } from "./errors.ts"
@@ -147,10 +148,53 @@ export const importProjectConfig = (configFile: string, timeoutMs = CONFIG_LOAD_
     )
   })
 
+/** line:col of the first `field:` (quoted or not) in the config's text, else 1:1. */
+const fieldPosition = (configFile: string, field: string): { line: number; col: number } => {
+  let text: string
+  try {
+    text = fs.readFileSync(configFile, "utf8")
+  } catch {
+    return { line: 1, col: 1 }
+  }
+  const m = new RegExp(`["']?\\b${field}\\b["']?\\s*:`).exec(text)
+  if (m === null) return { line: 1, col: 1 }
+  const before = text.slice(0, m.index).split("\n")
+  return { line: before.length, col: before[before.length - 1]!.length + 1 }
+}
+
+/**
+ * `defaultScenario` and `cacheDir` are paths written in a file: inside the root or an allowed
+ * folder (README "Paths"). Registers `allowPaths` for the scenario loader.
+ */
+const checkPaths = (root: string, configFile: string, config: ProjectConfig): Effect.Effect<void, ConfigError> => {
+  const allow = (config.allowPaths ?? []).map((a) => path.resolve(root, a))
+  setAllowedPaths(root, config.allowPaths ?? [])
+  for (const field of ["defaultScenario", "cacheDir"] as const) {
+    const given = config[field]
+    if (given === undefined) continue
+    const abs = path.resolve(root, given)
+    if (![root, ...allow].some((dir) => isInside(abs, dir))) {
+      return Effect.fail(new ConfigError({
+        issues: [{
+          file: configFile,
+          ...fieldPosition(configFile, field),
+          path: field,
+          message: `${given} is outside the project root ${root} (paths in configs stay inside the project; list a folder in allowPaths to allow it)`
+        }]
+      }))
+    }
+  }
+  return Effect.void
+}
+
 /** The project around `cwd`: its root and its validated config (empty without a config file). */
 export const loadProject = (cwd: string): Effect.Effect<ProjectShape, ConfigError> =>
   Effect.gen(function*() {
     const { root, configFile } = findProjectRoot(cwd)
     const config = configFile === undefined ? {} : yield* importProjectConfig(configFile)
+    if (configFile !== undefined) yield* checkPaths(root, configFile, config)
     return { cwd: path.resolve(cwd), root, configFile, config }
   })
+
+/** `loadProject`'s checks for a config loaded again (watch). */
+export const checkProjectPaths = checkPaths

@@ -9,7 +9,7 @@
  */
 import { Effect } from "effect"
 import type { ConfigError } from "../config/errors.ts"
-import { importProjectConfig, type ProjectShape } from "../config/project.ts"
+import { checkProjectPaths, importProjectConfig, type ProjectShape } from "../config/project.ts"
 import type { Reads } from "./reads.ts"
 import { currentDigest } from "./reads.ts"
 
@@ -23,6 +23,7 @@ export const reloadProject = (project: ProjectShape, configFile: string, reads: 
     if (digest === null) return { ...project, configFile: undefined, config: {} }
     if (last !== undefined && last.file === configFile && last.digest === digest) return { ...project, configFile, config: last.config }
     const config = yield* importProjectConfig(configFile)
+    yield* checkProjectPaths(project.root, configFile, config)
     last = { file: configFile, digest, config }
     return { ...project, configFile, config }
   })
