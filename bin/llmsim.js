@@ -51,17 +51,13 @@ if (!modern && !process.env.LLMSIM_REEXEC) {
   // effect's NodeRuntime.runMain interrupts the main fiber on SIGINT and SIGTERM and exits 130
   // for any interruption; remember which signal came so SIGTERM ends with 143 (128 + 15).
   let signal
-  // Only a listener while the runtime has one too: before main.ts starts (and after it ends) the
-  // default action must stay, or the signal would be swallowed.
+  // Before main.ts has started the runtime (and after it ended) this is the only listener:
+  // there is nothing to clean up, so exit with the same 128 + n at once.
   for (const sig of ["SIGINT", "SIGTERM"]) {
-    const note = () => {
+    process.prependListener(sig, () => {
       signal = sig
-      if (process.listenerCount(sig) === 1) {
-        process.removeListener(sig, note)
-        process.kill(process.pid, sig)
-      }
-    }
-    process.prependListener(sig, note)
+      if (process.listenerCount(sig) === 1) process.exit(128 + os.constants.signals[sig])
+    })
   }
   process.on("exit", (code) => {
     if (code === 130 && signal !== undefined) process.exitCode = 128 + os.constants.signals[signal]
