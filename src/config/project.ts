@@ -42,8 +42,8 @@ export const ProjectConfig = Schema.Struct({
 })
 export type ProjectConfig = typeof ProjectConfig.Type
 
-/** Identity with a type: gives editors completion and type errors in llmsim.config.ts. */
-export const defineConfig = (config: ProjectConfig): ProjectConfig => config
+/** Identity with a type (src/config/define.ts, which the config loader substitutes for this module). */
+export { defineConfig } from "./define.ts"
 
 export const CONFIG_FILE = "llmsim.config.ts"
 
@@ -76,9 +76,18 @@ export const CONFIG_LOAD_TIMEOUT_MS = 5_000
 type WorkerReply = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string; readonly stack: string }
 
 // Plain JS run by the worker (eval: CommonJS, where import() is still available). A value
-// that cannot be cloned (a function in the config) is reported like a throw.
+// that cannot be cloned (a function in the config) is reported like a throw. A config that
+// imports `defineConfig` from this module gets src/config/define.ts instead (a resolve hook),
+// so the worker does not load effect and the schemas.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads")
+const { registerHooks } = require("node:module")
+registerHooks?.({
+  resolve(specifier, context, next) {
+    const r = next(specifier, context)
+    return r.url === workerData.heavy ? { ...r, url: workerData.light } : r
+  }
+})
 const fail = (e) => parentPort.postMessage({ ok: false, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? String(e.stack) : "" })
 import(workerData.url).then((m) => {
   try { parentPort.postMessage({ ok: true, value: m.default === undefined ? {} : m.default }) } catch (e) { fail(e) }
@@ -100,7 +109,7 @@ const loadInWorker = (configFile: string, timeoutMs: number): Effect.Effect<unkn
     const fail = (line: number, col: number, message: string) =>
       resume(Effect.fail(new ConfigError({ issues: [{ file: configFile, line, col, path: "", message }] })))
     // The worker must not keep the CLI alive or see its stdin; its own console output stays.
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { url }, stdin: false })
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { url, heavy: import.meta.url, light: new URL("./define.ts", import.meta.url).href }, stdin: false })
     let done = false
     const finish = () => {
       done = true
