@@ -64,5 +64,9 @@ if (!modern && !process.env.LLMSIM_REEXEC) {
   })
   // Reuse V8 code (and stripped TypeScript) across runs: start-up dominates a cached run.
   module.enableCompileCache?.()
+  // llmsim.config.ts loads in a worker thread (src/config/configWorker.ts): start it now so it
+  // runs while the CLI's own modules load.
+  const { preloadProjectConfig } = await import("../src/config/configWorker.ts")
+  preloadProjectConfig(process.cwd())
   await import("../src/cli/main.ts")
 }

@@ -14,8 +14,7 @@
 import { Effect, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { pathToFileURL } from "node:url"
-import { Worker } from "node:worker_threads"
+import { CONFIG_LOAD_TIMEOUT_MS, findProjectRoot, startConfigLoad, takePreloaded } from "./configWorker.ts"
 import { isInside, setAllowedPaths } from "../app/paths.ts"
 import { PositiveInt } from "../schema/common.ts"
 import { Phase } from "../schema/runtime.ts"
@@ -45,18 +44,7 @@ export type ProjectConfig = typeof ProjectConfig.Type
 /** Identity with a type (src/config/define.ts, which the config loader substitutes for this module). */
 export { defineConfig } from "./define.ts"
 
-export const CONFIG_FILE = "llmsim.config.ts"
-
-export const findProjectRoot = (cwd: string): { root: string; configFile: string | undefined } => {
-  let dir = path.resolve(cwd)
-  for (;;) {
-    const candidate = path.join(dir, CONFIG_FILE)
-    if (fs.existsSync(candidate)) return { root: dir, configFile: candidate }
-    const parent = path.dirname(dir)
-    if (parent === dir) return { root: path.resolve(cwd), configFile: undefined }
-    dir = parent
-  }
-}
+export { CONFIG_FILE, findProjectRoot } from "./configWorker.ts"
 
 export interface ProjectShape {
   /** Where the command was started: paths typed on the command line resolve against it. */
@@ -70,88 +58,26 @@ export interface ProjectShape {
 const configError = (file: string, at: "" | "default", message: string) =>
   new ConfigError({ issues: [{ file, line: 1, col: 1, path: at, message }] })
 
-/** How long `llmsim.config.ts` may take to load. */
-export const CONFIG_LOAD_TIMEOUT_MS = 5_000
+export { CONFIG_LOAD_TIMEOUT_MS } from "./configWorker.ts"
 
-type WorkerReply = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string; readonly stack: string }
-
-// Plain JS run by the worker (eval: CommonJS, where import() is still available). A value
-// that cannot be cloned (a function in the config) is reported like a throw. A config that
-// imports `defineConfig` from this module gets src/config/define.ts instead (a resolve hook),
-// so the worker does not load effect and the schemas.
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require("node:worker_threads")
-const { registerHooks } = require("node:module")
-registerHooks?.({
-  resolve(specifier, context, next) {
-    const r = next(specifier, context)
-    return r.url === workerData.heavy ? { ...r, url: workerData.light } : r
-  }
-})
-const fail = (e) => parentPort.postMessage({ ok: false, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? String(e.stack) : "" })
-import(workerData.url).then((m) => {
-  try { parentPort.postMessage({ ok: true, value: m.default === undefined ? {} : m.default }) } catch (e) { fail(e) }
-}, fail)
-`
-
-/** line:col of the innermost stack frame in `url`, else 1:1. */
-const positionIn = (stack: string, url: string): { line: number; col: number } => {
-  const at = stack.indexOf(url + ":")
-  if (at < 0) return { line: 1, col: 1 }
-  const m = /^:(\d+):(\d+)/.exec(stack.slice(at + url.length))
-  return m === null ? { line: 1, col: 1 } : { line: Number(m[1]), col: Number(m[2]) }
-}
-
-/** The default export of `configFile`, loaded in a worker that is stopped after `timeoutMs`. */
-const loadInWorker = (configFile: string, timeoutMs: number): Effect.Effect<unknown, ConfigError> =>
+/** The default export of `configFile`, loaded in a worker (src/config/configWorker.ts). */
+const loadInWorker = (configFile: string, timeoutMs: number, fresh: boolean): Effect.Effect<unknown, ConfigError> =>
   Effect.callback<unknown, ConfigError>((resume) => {
-    const url = pathToFileURL(configFile).href
-    const fail = (line: number, col: number, message: string) =>
-      resume(Effect.fail(new ConfigError({ issues: [{ file: configFile, line, col, path: "", message }] })))
-    // The worker must not keep the CLI alive or see its stdin; its own console output stays.
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { url, heavy: import.meta.url, light: new URL("./define.ts", import.meta.url).href }, stdin: false })
-    let done = false
-    const finish = () => {
-      done = true
-      clearTimeout(timer)
-      void worker.terminate()
-    }
-    const timer = setTimeout(() => {
-      if (done) return
-      finish()
-      fail(1, 1, `cannot load: did not finish within ${timeoutMs / 1000} s (an endless loop or a wait that never ends?)`)
-    }, timeoutMs)
-    worker.once("message", (reply: WorkerReply) => {
-      if (done) return
-      finish()
-      if (reply.ok) return resume(Effect.succeed(reply.value))
-      const { line, col } = positionIn(reply.stack, url)
-      fail(line, col, `cannot load: ${reply.message}`)
-    })
-    worker.once("error", (e) => {
-      if (done) return
-      finish()
-      const { line, col } = positionIn(String(e.stack ?? ""), url)
-      fail(line, col, `cannot load: ${e.message}`)
-    })
-    worker.once("exit", (code) => {
-      if (done) return
-      finish()
-      fail(1, 1, `cannot load: it ended the loading thread (exit ${code}) before exporting a config`)
-    })
+    const load = (fresh ? undefined : takePreloaded(configFile)) ?? startConfigLoad(configFile, timeoutMs)
+    void load.outcome.then((o) =>
+      resume(o.ok ? Effect.succeed(o.value) : Effect.fail(new ConfigError({ issues: [{ file: configFile, line: o.line, col: o.col, path: "", message: o.message }] })))
+    )
     // Interrupted (SIGINT, watch shutting down): stop the worker.
-    return Effect.sync(() => {
-      if (!done) finish()
-    })
+    return Effect.sync(load.cancel)
   })
 
 /**
  * Load and validate `llmsim.config.ts` (Node strips its types) in a worker thread with a time
  * limit; every call sees the file as it is now.
  */
-export const importProjectConfig = (configFile: string, timeoutMs = CONFIG_LOAD_TIMEOUT_MS): Effect.Effect<ProjectConfig, ConfigError> =>
+export const importProjectConfig = (configFile: string, timeoutMs = CONFIG_LOAD_TIMEOUT_MS, fresh = true): Effect.Effect<ProjectConfig, ConfigError> =>
   Effect.gen(function*() {
-    const value = yield* loadInWorker(configFile, timeoutMs)
+    const value = yield* loadInWorker(configFile, timeoutMs, fresh)
     return yield* Schema.decodeUnknownEffect(ProjectConfig)(value, { errors: "all", onExcessProperty: "error" }).pipe(
       Effect.mapError((e) => configError(configFile, "default", `invalid project config: ${e.message}`))
     )
@@ -200,7 +126,8 @@ const checkPaths = (root: string, configFile: string, config: ProjectConfig): Ef
 export const loadProject = (cwd: string): Effect.Effect<ProjectShape, ConfigError> =>
   Effect.gen(function*() {
     const { root, configFile } = findProjectRoot(cwd)
-    const config = configFile === undefined ? {} : yield* importProjectConfig(configFile)
+    // The first load may use the one bin/llmsim.js started early.
+    const config = configFile === undefined ? {} : yield* importProjectConfig(configFile, CONFIG_LOAD_TIMEOUT_MS, false)
     if (configFile !== undefined) yield* checkPaths(root, configFile, config)
     return { cwd: path.resolve(cwd), root, configFile, config }
   })
