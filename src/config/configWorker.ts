@@ -9,6 +9,7 @@
  * first load while the CLI's own modules load, so a run does not wait for it.
  */
 import * as fs from "node:fs"
+import module from "node:module"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import { Worker } from "node:worker_threads"
@@ -25,17 +26,23 @@ export type ConfigOutcome =
 
 type WorkerReply = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string; readonly stack: string }
 
-// Plain JS run by the worker (eval: CommonJS, where import() is still available). A value
-// that cannot be cloned (a function in the config) is reported like a throw. A config that
-// imports `defineConfig` from src/config/project.ts gets src/config/define.ts instead (a
-// resolve hook), so the worker does not load effect and the schemas.
+// The worker's program, an ES module from a data: URL (an eval'd string would be taken for
+// TypeScript and load the type stripper, most of a worker's start-up). A value that cannot be
+// cloned (a function in the config) is reported like a throw. Hooks: the config's own source
+// comes stripped from this thread (where the stripper is loaded already), and a config that
+// imports `defineConfig` from src/config/project.ts gets a JavaScript identity instead, so the
+// worker loads neither effect nor TypeScript support (other .ts imports still work: the worker
+// strips those itself).
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require("node:worker_threads")
-const { registerHooks } = require("node:module")
+import { parentPort, workerData } from "node:worker_threads"
+import { registerHooks } from "node:module"
 registerHooks?.({
   resolve(specifier, context, next) {
     const r = next(specifier, context)
     return r.url === workerData.heavy ? { ...r, url: workerData.light } : r
+  },
+  load(url, context, next) {
+    return url === workerData.url && workerData.js !== null ? { format: "module", source: workerData.js, shortCircuit: true } : next(url, context)
   }
 })
 const fail = (e) => parentPort.postMessage({ ok: false, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? String(e.stack) : "" })
@@ -43,6 +50,30 @@ import(workerData.url).then((m) => {
   try { parentPort.postMessage({ ok: true, value: m.default === undefined ? {} : m.default }) } catch (e) { fail(e) }
 }, fail)
 `
+const WORKER_URL = new URL("data:text/javascript," + encodeURIComponent(WORKER_SOURCE))
+
+/** src/config/define.ts as JavaScript. */
+const LIGHT = "data:text/javascript," + encodeURIComponent("export const defineConfig = (config) => config")
+
+/**
+ * The config's source with its types stripped here, or null to let the worker strip it.
+ * `stripTypeScriptTypes` is experimental in Node 24 and warns on each call; that warning is
+ * not for the user. Positions are kept (types become spaces), so errors still point right.
+ */
+const strippedSource = (configFile: string): string | null => {
+  const strip = (module as { stripTypeScriptTypes?: (code: string) => string }).stripTypeScriptTypes
+  if (strip === undefined) return null
+  const emitWarning = process.emitWarning
+  try {
+    process.emitWarning = () => {}
+    return strip(fs.readFileSync(configFile, "utf8"))
+  } catch {
+    // Unreadable or not valid TypeScript: the worker's own load reports it.
+    return null
+  } finally {
+    process.emitWarning = emitWarning
+  }
+}
 
 /** line:col of the innermost stack frame in `url`, else 1:1. */
 const positionIn = (stack: string, url: string): { line: number; col: number } => {
@@ -65,12 +96,10 @@ export const startConfigLoad = (configFile: string, timeoutMs = CONFIG_LOAD_TIME
   const outcome = new Promise<ConfigOutcome>((resolve) => {
     // Unref'd: a load nobody waits for (a command that never reads the config) must not keep
     // the process alive; one that is awaited is kept alive by the runtime.
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { url, heavy: new URL("./project.ts", import.meta.url).href, light: new URL("./define.ts", import.meta.url).href },
+    const worker = new Worker(WORKER_URL, {
+      workerData: { url, js: strippedSource(configFile), heavy: new URL("./project.ts", import.meta.url).href, light: LIGHT },
       stdin: false,
-      // The worker source is CommonJS: a parent started with --input-type=module must not pass it on.
-      execArgv: process.execArgv.filter((a) => !a.startsWith("--input-type"))
+      execArgv: []
     })
     worker.unref()
     let done = false
