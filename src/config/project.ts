@@ -5,17 +5,17 @@
  * `llmsim.config.ts`; without one it is the current directory. Paths written in the config or
  * in a scenario resolve against it (see src/app/paths.ts for the whole rule).
  *
- * `llmsim.config.ts` is user code. It is imported in a worker thread with a time limit, so an
- * endless loop or a never-settling top-level await in it ends in a positioned error instead of
- * hanging `run` or `watch`; its default export comes back structured-cloned (a config is plain
- * data). A worker per load also gives every load fresh modules, which watch mode needs after a
- * save.
+ * `llmsim.config.ts` is user code. It is imported in a worker thread with a time limit
+ * (src/config/configWorker.ts), so an endless loop or a never-settling top-level await in it
+ * ends in a positioned error instead of hanging `run` or `watch`; its default export comes back
+ * structured-cloned (a config is plain data). A worker per load also gives every load fresh
+ * modules, which watch mode needs after a save.
  */
 import { Effect, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { CONFIG_LOAD_TIMEOUT_MS, findProjectRoot, startConfigLoad, takePreloaded } from "./configWorker.ts"
-import { isInside, setAllowedPaths } from "../app/paths.ts"
+import { allowedFolders, isInside, setAllowedPaths } from "../app/paths.ts"
 import { PositiveInt } from "../schema/common.ts"
 import { Phase } from "../schema/runtime.ts"
 import { ConfigError } from "./errors.ts"
@@ -102,13 +102,13 @@ const fieldPosition = (configFile: string, field: string): { line: number; col: 
  * folder (README "Paths"). Registers `allowPaths` for the scenario loader.
  */
 const checkPaths = (root: string, configFile: string, config: ProjectConfig): Effect.Effect<void, ConfigError> => {
-  const allow = (config.allowPaths ?? []).map((a) => path.resolve(root, a))
   setAllowedPaths(root, config.allowPaths ?? [])
+  const allowed = allowedFolders(root)
   for (const field of ["defaultScenario", "cacheDir"] as const) {
     const given = config[field]
     if (given === undefined) continue
     const abs = path.resolve(root, given)
-    if (![root, ...allow].some((dir) => isInside(abs, dir))) {
+    if (!allowed.some((dir) => isInside(abs, dir))) {
       return Effect.fail(new ConfigError({
         issues: [{
           file: configFile,
