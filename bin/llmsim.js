@@ -1,12 +1,18 @@
 #!/usr/bin/env node
 // llmsim runs its TypeScript sources directly on Node >= 22.19 (type stripping). When started
 // by an older system `node`, re-run on the Node pinned in devDependencies.
-import { spawnSync } from "node:child_process"
+//
+// Signals (README "Signals"): the CLI exits 128 + n when SIGINT (130), SIGTERM (143) or SIGHUP
+// (129) stops it after cleaning up. The re-exec wrapper forwards those signals to its child and
+// ends the way the child ended: the same status, or the same signal raised on itself.
+import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import path from "node:path"
 import module from "node:module"
+import os from "node:os"
 
+const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"]
 const [major, minor] = process.versions.node.split(".").map(Number)
 const modern = major > 22 || (major === 22 && minor >= 19)
 if (!modern && !process.env.LLMSIM_REEXEC) {
@@ -16,13 +22,51 @@ if (!modern && !process.env.LLMSIM_REEXEC) {
     process.stderr.write(`llmsim needs Node >= 22.19 (found ${process.versions.node}); run npm ci\n`)
     process.exit(1)
   }
-  const r = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+  // spawn, not spawnSync: the parent must stay responsive to forward signals while it waits.
+  const child = spawn(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: "inherit",
     env: { ...process.env, LLMSIM_REEXEC: "1" }
   })
-  process.exit(r.status ?? 1)
+  // A terminal's Ctrl-C reaches the whole process group (child included); forwarding again is
+  // harmless, as the child's handler only interrupts once.
+  const forward = (sig) => () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(sig)
+  }
+  for (const sig of FORWARDED) process.on(sig, forward(sig))
+  child.on("error", (e) => {
+    process.stderr.write(`error: cannot start ${pinned}: ${e.message}\n`)
+    process.exit(1)
+  })
+  child.on("exit", (code, signal) => {
+    if (signal !== null) {
+      // Die of the same signal (the shell then sees 128 + n); the fallback covers a signal whose
+      // default action does not end the process.
+      for (const sig of FORWARDED) process.removeAllListeners(sig)
+      process.kill(process.pid, signal)
+      process.exit(128 + (os.constants.signals[signal] ?? 0))
+    }
+    process.exit(code ?? 1)
+  })
 } else {
+  // effect's NodeRuntime.runMain interrupts the main fiber on SIGINT and SIGTERM and exits 130
+  // for any interruption; remember which signal came so SIGTERM ends with 143 (128 + 15).
+  let signal
+  // Before main.ts has started the runtime (and after it ended) this is the only listener:
+  // there is nothing to clean up, so exit with the same 128 + n at once.
+  for (const sig of ["SIGINT", "SIGTERM"]) {
+    process.prependListener(sig, () => {
+      signal = sig
+      if (process.listenerCount(sig) === 1) process.exit(128 + os.constants.signals[sig])
+    })
+  }
+  process.on("exit", (code) => {
+    if (code === 130 && signal !== undefined) process.exitCode = 128 + os.constants.signals[signal]
+  })
   // Reuse V8 code (and stripped TypeScript) across runs: start-up dominates a cached run.
   module.enableCompileCache?.()
+  // llmsim.config.ts loads in a worker thread (src/config/configWorker.ts): start it now so it
+  // runs while the CLI's own modules load.
+  const { preloadProjectConfig } = await import("../src/config/configWorker.ts")
+  preloadProjectConfig(process.cwd())
   await import("../src/cli/main.ts")
 }

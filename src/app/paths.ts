@@ -10,9 +10,15 @@
  *   `llmsim run configs/scenarios/x.yaml` works from any subfolder of the project.
  *
  * Absolute paths are taken as they are.
+ *
+ * A path written in a file must name something inside the project root, or inside a folder
+ * listed in `allowPaths` of llmsim.config.ts (README "Paths"): a scenario cannot make the CLI
+ * read (and echo in an error) any file on the machine. The test is lexical, on the resolved
+ * path (`..` segments collapsed); flag values and arguments are the user's own and not limited.
  */
 import { Effect, FileSystem } from "effect"
 import * as path from "node:path"
+import { ConfigError, type Issue } from "../config/errors.ts"
 
 export type PathOrigin = "flag" | "file" | "argument"
 
@@ -43,3 +49,35 @@ export const firstExisting = (candidates: ReadonlyArray<string>, fs?: FileSystem
     }
     return undefined
   })
+
+/** Whether `abs` is `dir` or lies below it. */
+export const isInside = (abs: string, dir: string): boolean => {
+  const rel = path.relative(dir, abs)
+  return rel === "" || (!path.isAbsolute(rel) && rel !== ".." && !rel.startsWith(".." + path.sep))
+}
+
+// Folders allowed beyond each project root, registered when the project config loads
+// (src/config/project.ts). Keyed by root: a diff's folder side (another root) gets none.
+const allowedByRoot = new Map<string, ReadonlyArray<string>>()
+
+/** Record `allowPaths` of the project at `root` (relative entries resolve against `root`). */
+export const setAllowedPaths = (root: string, allow: ReadonlyArray<string>): void => {
+  allowedByRoot.set(path.resolve(root), allow.map((a) => path.resolve(root, a)))
+}
+
+/** The folders a path written in a file under `root` may name: the root, then `allowPaths`. */
+export const allowedFolders = (root: string): ReadonlyArray<string> => [path.resolve(root), ...(allowedByRoot.get(path.resolve(root)) ?? [])]
+
+/**
+ * Fail unless `abs` (a path written at `at`) lies inside the project root or an allowed folder.
+ * The message names the field and says how to allow a folder.
+ */
+export const requireInsideProject = (abs: string, given: string, root: string, at: Omit<Issue, "message">): Effect.Effect<void, ConfigError> =>
+  allowedFolders(root).some((dir) => isInside(abs, dir))
+    ? Effect.void
+    : Effect.fail(new ConfigError({
+      issues: [{
+        ...at,
+        message: `${given} is outside the project root ${path.resolve(root)} (paths in configs stay inside the project; list a folder in allowPaths of llmsim.config.ts to allow it)`
+      }]
+    }))

@@ -7,7 +7,7 @@
  */
 import { Effect, FileSystem } from "effect"
 import * as path from "node:path"
-import { resolvePath } from "../app/paths.ts"
+import { requireInsideProject, resolvePath } from "../app/paths.ts"
 import { sha256 } from "../graph/canonical.ts"
 import type { Evaluator } from "../graph/evaluator.ts"
 import { defineNodeType, type GraphNode } from "../graph/node.ts"
@@ -174,12 +174,14 @@ export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: s
       return { file: shown, ...pos, path: p.join(".") }
     }
     const hardwareFile = resolveConfigPath(root, spec.hardware)
+    yield* requireInsideProject(hardwareFile, spec.hardware, root, refPos(["hardware"]))
     const hwText = yield* readText(hardwareFile, displayPath(root, hardwareFile), refPos(["hardware"]))
     const hardware = (yield* evaluator.evaluate(fileNode(root, hardwareFile, "hardware", hwText))).value as HardwareSpec
     texts.set(hardwareFile, hwText)
     const entries = yield* Effect.forEach(spec.layers, (entry, index) =>
       Effect.gen(function*() {
         const file = resolveConfigPath(root, entry.config)
+        yield* requireInsideProject(file, entry.config, root, refPos(["layers", index, "config"]))
         const t = yield* readText(file, displayPath(root, file), refPos(["layers", index, "config"]))
         const template = (yield* evaluator.evaluate(fileNode(root, file, entry.type, t))).value
         texts.set(file, t)

@@ -4,11 +4,18 @@
  * The project root is the nearest folder, from the current directory upwards, holding
  * `llmsim.config.ts`; without one it is the current directory. Paths written in the config or
  * in a scenario resolve against it (see src/app/paths.ts for the whole rule).
+ *
+ * `llmsim.config.ts` is user code. It is imported in a worker thread with a time limit
+ * (src/config/configWorker.ts), so an endless loop or a never-settling top-level await in it
+ * ends in a positioned error instead of hanging `run` or `watch`; its default export comes back
+ * structured-cloned (a config is plain data). A worker per load also gives every load fresh
+ * modules, which watch mode needs after a save.
  */
 import { Effect, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { pathToFileURL } from "node:url"
+import { CONFIG_LOAD_TIMEOUT_MS, findProjectRoot, startConfigLoad, takePreloaded } from "./configWorker.ts"
+import { allowedFolders, isInside, setAllowedPaths } from "../app/paths.ts"
 import { PositiveInt } from "../schema/common.ts"
 import { Phase } from "../schema/runtime.ts"
 import { ConfigError } from "./errors.ts"
@@ -25,25 +32,19 @@ export const ProjectConfig = Schema.Struct({
     })
   ),
   /** Result store folder (relative to the project root); `--cache-dir` overrides it. */
-  cacheDir: Schema.optionalKey(Schema.String)
+  cacheDir: Schema.optionalKey(Schema.String),
+  /**
+   * Folders outside the project root that paths in configs may name (relative to the project
+   * root, or absolute). README "Paths".
+   */
+  allowPaths: Schema.optionalKey(Schema.Array(Schema.String))
 })
 export type ProjectConfig = typeof ProjectConfig.Type
 
-/** Identity with a type: gives editors completion and type errors in llmsim.config.ts. */
-export const defineConfig = (config: ProjectConfig): ProjectConfig => config
+/** Identity with a type (src/config/define.ts, which the config loader substitutes for this module). */
+export { defineConfig } from "./define.ts"
 
-export const CONFIG_FILE = "llmsim.config.ts"
-
-export const findProjectRoot = (cwd: string): { root: string; configFile: string | undefined } => {
-  let dir = path.resolve(cwd)
-  for (;;) {
-    const candidate = path.join(dir, CONFIG_FILE)
-    if (fs.existsSync(candidate)) return { root: dir, configFile: candidate }
-    const parent = path.dirname(dir)
-    if (parent === dir) return { root: path.resolve(cwd), configFile: undefined }
-    dir = parent
-  }
-}
+export { CONFIG_FILE, findProjectRoot } from "./configWorker.ts"
 
 export interface ProjectShape {
   /** Where the command was started: paths typed on the command line resolve against it. */
@@ -57,27 +58,79 @@ export interface ProjectShape {
 const configError = (file: string, at: "" | "default", message: string) =>
   new ConfigError({ issues: [{ file, line: 1, col: 1, path: at, message }] })
 
+export { CONFIG_LOAD_TIMEOUT_MS } from "./configWorker.ts"
+
+/** The default export of `configFile`, loaded in a worker (src/config/configWorker.ts). */
+const loadInWorker = (configFile: string, timeoutMs: number, fresh: boolean): Effect.Effect<unknown, ConfigError> =>
+  Effect.callback<unknown, ConfigError>((resume) => {
+    const load = (fresh ? undefined : takePreloaded(configFile)) ?? startConfigLoad(configFile, timeoutMs)
+    void load.outcome.then((o) =>
+      resume(o.ok ? Effect.succeed(o.value) : Effect.fail(new ConfigError({ issues: [{ file: configFile, line: o.line, col: o.col, path: "", message: o.message }] })))
+    )
+    // Interrupted (SIGINT, watch shutting down): stop the worker.
+    return Effect.sync(load.cancel)
+  })
+
 /**
- * Import and validate `llmsim.config.ts` (Node strips its types). `version` is appended to the
- * module URL: Node caches a module by URL for the life of the process, so watch mode passes a
- * digest of the text to see a saved file's new content.
+ * Load and validate `llmsim.config.ts` (Node strips its types) in a worker thread with a time
+ * limit; every call sees the file as it is now.
  */
-export const importProjectConfig = (configFile: string, version?: string): Effect.Effect<ProjectConfig, ConfigError> =>
+export const importProjectConfig = (configFile: string, timeoutMs = CONFIG_LOAD_TIMEOUT_MS, fresh = true): Effect.Effect<ProjectConfig, ConfigError> =>
   Effect.gen(function*() {
-    const url = pathToFileURL(configFile).href + (version === undefined ? "" : `?v=${version}`)
-    const mod = yield* Effect.tryPromise({
-      try: () => import(url),
-      catch: (e) => configError(configFile, "", `cannot load: ${String(e)}`)
-    })
-    return yield* Schema.decodeUnknownEffect(ProjectConfig)(mod.default ?? {}, { errors: "all", onExcessProperty: "error" }).pipe(
+    const value = yield* loadInWorker(configFile, timeoutMs, fresh)
+    return yield* Schema.decodeUnknownEffect(ProjectConfig)(value, { errors: "all", onExcessProperty: "error" }).pipe(
       Effect.mapError((e) => configError(configFile, "default", `invalid project config: ${e.message}`))
     )
   })
+
+/** line:col of the first `field:` (quoted or not) in the config's text, else 1:1. */
+const fieldPosition = (configFile: string, field: string): { line: number; col: number } => {
+  let text: string
+  try {
+    text = fs.readFileSync(configFile, "utf8")
+  } catch {
+    return { line: 1, col: 1 }
+  }
+  const m = new RegExp(`["']?\\b${field}\\b["']?\\s*:`).exec(text)
+  if (m === null) return { line: 1, col: 1 }
+  const before = text.slice(0, m.index).split("\n")
+  return { line: before.length, col: before[before.length - 1]!.length + 1 }
+}
+
+/**
+ * `defaultScenario` and `cacheDir` are paths written in a file: inside the root or an allowed
+ * folder (README "Paths"). Registers `allowPaths` for the scenario loader.
+ */
+const checkPaths = (root: string, configFile: string, config: ProjectConfig): Effect.Effect<void, ConfigError> => {
+  setAllowedPaths(root, config.allowPaths ?? [])
+  const allowed = allowedFolders(root)
+  for (const field of ["defaultScenario", "cacheDir"] as const) {
+    const given = config[field]
+    if (given === undefined) continue
+    const abs = path.resolve(root, given)
+    if (!allowed.some((dir) => isInside(abs, dir))) {
+      return Effect.fail(new ConfigError({
+        issues: [{
+          file: configFile,
+          ...fieldPosition(configFile, field),
+          path: field,
+          message: `${given} is outside the project root ${root} (paths in configs stay inside the project; list a folder in allowPaths to allow it)`
+        }]
+      }))
+    }
+  }
+  return Effect.void
+}
 
 /** The project around `cwd`: its root and its validated config (empty without a config file). */
 export const loadProject = (cwd: string): Effect.Effect<ProjectShape, ConfigError> =>
   Effect.gen(function*() {
     const { root, configFile } = findProjectRoot(cwd)
-    const config = configFile === undefined ? {} : yield* importProjectConfig(configFile)
+    // The first load may use the one bin/llmsim.js started early.
+    const config = configFile === undefined ? {} : yield* importProjectConfig(configFile, CONFIG_LOAD_TIMEOUT_MS, false)
+    if (configFile !== undefined) yield* checkPaths(root, configFile, config)
     return { cwd: path.resolve(cwd), root, configFile, config }
   })
+
+/** `loadProject`'s checks for a config loaded again (watch). */
+export const checkProjectPaths = checkPaths

@@ -4,9 +4,10 @@
  * A side is a project root plus a FileSystem. At a git revision the FileSystem answers reads
  * under the repository from `git cat-file` at that commit, so the unchanged scenario loader
  * (which reads through the FileSystem service) resolves every referenced path exactly as it
- * would on disk, with no checkout or temp folder to clean up. Paths outside the repository are
- * not versioned and read from disk. Only reads are redirected: the loader never writes, lists
- * or stats.
+ * would on disk, with no checkout or temp folder to clean up. Every read at a revision comes
+ * from that revision: a path outside the repository (an absolute path in an allowed folder) has
+ * no version there and reads as missing, never from the live disk (docs/diff.md). Only reads
+ * are redirected: the loader never writes, lists or stats.
  */
 import { Effect, FileSystem, Option, PlatformError } from "effect"
 import { ChildProcessSpawner } from "effect/process"
@@ -73,9 +74,9 @@ const revisionFileSystem = (
     })
   return FileSystem.FileSystem.of({
     ...base,
-    readFileString: (p, encoding) => {
+    readFileString: (p) => {
       const repoPath = repoPathOf(repo, root, path.resolve(p))
-      if (repoPath === undefined) return base.readFileString(p, encoding)
+      if (repoPath === undefined) return Effect.fail(notFound("readFileString", p, `${where}: outside the repository`))
       return blob(repoPath).pipe(
         Effect.flatMap(Option.match({
           onNone: () => Effect.fail(notFound("readFileString", p, where)),
@@ -85,7 +86,7 @@ const revisionFileSystem = (
     },
     exists: (p) => {
       const repoPath = repoPathOf(repo, root, path.resolve(p))
-      return repoPath === undefined ? base.exists(p) : Effect.map(blob(repoPath), Option.isSome)
+      return repoPath === undefined ? Effect.succeed(false) : Effect.map(blob(repoPath), Option.isSome)
     }
   })
 }

@@ -8,7 +8,12 @@
  * - L2: the `Store` service (on disk, or none with --no-cache).
  *
  * Store writes are buffered and committed by `commit()` after the whole run succeeded, so a
- * run that fails on bad input writes nothing.
+ * run that fails on bad input (or is interrupted) writes nothing.
+ *
+ * Interruptible: a node's compute, normalize and digest are synchronous, and a signal's handler
+ * (which interrupts the main fiber) runs only when the event loop turns. The evaluator yields
+ * after each of those steps and every YIELD_EVERY_NODES visits, so SIGINT/SIGTERM stop a long
+ * run within one such step (the largest: normalizing a scenario result with many instances).
  */
 import { Deferred, Effect, Exit, Option } from "effect"
 import { digest } from "./canonical.ts"
@@ -38,6 +43,9 @@ export interface Evaluator {
   readonly commit: () => Effect.Effect<void>
 }
 
+/** Visits between yields: a visit is microseconds, a yield one event-loop turn. */
+const YIELD_EVERY_NODES = 256
+
 /** JSON round trip so a computed value is indistinguishable from a replayed one. */
 const normalize = <A>(value: A): A => JSON.parse(JSON.stringify(value)) as A
 
@@ -48,6 +56,8 @@ export const makeEvaluator = Effect.gen(function*() {
   const traceById = new Map<string, TraceEntry>()
   const materialsById = new Map<string, NodeRecord>()
   const pending = new Map<string, StoredEntry>()
+  let visits = 0
+  const maybeYield = Effect.suspend(() => (++visits % YIELD_EVERY_NODES === 0 ? Effect.yieldNow : Effect.void))
 
   const record = (node: GraphNode<any, any>, key: string, status: TraceEntry["status"]) => {
     if (traceById.has(node.id)) return
@@ -57,6 +67,7 @@ export const makeEvaluator = Effect.gen(function*() {
 
   const run = <A, E>(node: GraphNode<A, E>): Effect.Effect<Evaluated<A>, E> =>
     Effect.gen(function*() {
+      yield* maybeYield
       const deps = yield* Effect.forEach(node.deps, (d) => evaluate(d), { concurrency: "unbounded" })
       const material: KeyMaterial = keyMaterial(node, deps.map((d) => d.digest), toolchain)
       const key = digest(material)
@@ -77,8 +88,12 @@ export const makeEvaluator = Effect.gen(function*() {
           record(node, key, "replayed")
           return { value: stored.value.output as A, digest: stored.value.output_digest, key }
         }
-        const value = normalize(yield* node.type.compute(node.params, deps.map((d) => d.value), node.input))
+        const computed = yield* node.type.compute(node.params, deps.map((d) => d.value), node.input)
+        yield* Effect.yieldNow
+        const value = normalize(computed)
+        yield* Effect.yieldNow
         const out = { value, digest: digest(value), key }
+        yield* Effect.yieldNow
         pending.set(key, { key, kind: node.type.kind, id: node.id, output: value, output_digest: out.digest, material })
         record(node, key, "computed")
         return out

@@ -2,12 +2,16 @@
  * Project root and llmsim.config.ts: scenario paths resolve against the folder holding the
  * config file, from any subfolder; defaultScenario, runtime and cacheDir are honoured. `llmsim
  * run`'s entry point runs in process (test/helpers/inProcess.ts), except where the current
- * directory of a real process is the point (a relative --cache-dir).
+ * directory of a real process is the point (a relative --cache-dir) or a hang is (a config
+ * that never finishes loading).
+ *
+ * Paths in configs stay inside the project root or an allowPaths folder (README "Paths").
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { makeProject, runCli } from "../helpers/cli.ts"
+import { tempDir } from "../helpers/temp.ts"
 import { runFailure, runInProcess, runOptions } from "../helpers/inProcess.ts"
 
 describe("project config", () => {
@@ -43,5 +47,60 @@ describe("project config", () => {
     const e = await runFailure(runOptions(dir, "configs/scenarios/deepseek_v3_a100.yaml"))
     expect(e._tag).toBe("ConfigError") // exit 1
     expect(`error: ${e.message}`).toMatch(/llmsim\.config\.ts:1:1 .*invalid project config/)
+  })
+
+  it("a config that never finishes loading is an error after the load limit, not a hang", () => {
+    const dir = makeProject()
+    fs.writeFileSync(path.join(dir, "llmsim.config.ts"), "// saved mid-edit\nwhile (true) {}\nexport default {}\n")
+    const started = Date.now()
+    const r = runCli(["run", "configs/scenarios/deepseek_v3_a100.yaml", "--batch", "2", "--seq", "16", "--no-cache"], dir)
+    const ms = Date.now() - started
+    expect(r.status).toBe(1)
+    expect(r.stdout).toBe("")
+    expect(r.stderr).toBe(`error: ${path.join(dir, "llmsim.config.ts")}:1:1: cannot load: did not finish within 5 s (an endless loop or a wait that never ends?)\n`)
+    // The 5 s limit plus start-up; a hang would run into runCli's 120 s timeout.
+    expect(ms).toBeGreaterThanOrEqual(5_000)
+    expect(ms).toBeLessThan(20_000)
+  }, 30_000)
+
+  it("a throw in the config is reported at its line and column", async () => {
+    const dir = makeProject()
+    const file = path.join(dir, "llmsim.config.ts")
+    fs.writeFileSync(file, "const x = 1\nif (x) throw new Error(\"half-saved\")\nexport default {}\n")
+    const e = await runFailure(runOptions(dir, "configs/scenarios/deepseek_v3_a100.yaml"))
+    expect(e._tag).toBe("ConfigError")
+    // Line 2 from the error's stack frame in the file (the column is V8's, at `new Error`).
+    expect(e.message).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:2:\\d+: cannot load: half-saved$`))
+  })
+
+  it("refuses a scenario path outside the project, naming the field; allowPaths admits a folder", async () => {
+    const dir = makeProject()
+    const outside = tempDir("llmsim-outside-")
+    fs.copyFileSync(path.join(dir, "configs/hardware/NV-A100.yaml"), path.join(outside, "gpu.yaml"))
+    const scenario = path.join(dir, "configs/scenarios/deepseek_v3_a100.yaml")
+    // Column 11: the value after `hardware: `.
+    const text = fs.readFileSync(scenario, "utf8")
+    const line = text.split("\n").findIndex((l) => l.startsWith("hardware:")) + 1
+    fs.writeFileSync(scenario, text.replace("configs/hardware/NV-A100.yaml", path.join(outside, "gpu.yaml")))
+    const e = await runFailure(runOptions(dir, "configs/scenarios/deepseek_v3_a100.yaml"))
+    expect(e._tag).toBe("ConfigError")
+    expect(e.message).toBe(
+      `configs/scenarios/deepseek_v3_a100.yaml:${line}:11 hardware: ${path.join(outside, "gpu.yaml")} is outside the project root ${dir} ` +
+        "(paths in configs stay inside the project; list a folder in allowPaths of llmsim.config.ts to allow it)"
+    )
+    fs.writeFileSync(path.join(dir, "llmsim.config.ts"), `export default { allowPaths: [${JSON.stringify(outside)}] }\n`)
+    const ok = await runInProcess(runOptions(dir, "configs/scenarios/deepseek_v3_a100.yaml", { runtime: { batch_size: 2, seq_len: 16 } }))
+    expect(JSON.parse(ok.text("json")).hardware).toBeDefined()
+  })
+
+  it("refuses cacheDir outside the project at its line in llmsim.config.ts", async () => {
+    const dir = makeProject()
+    fs.writeFileSync(path.join(dir, "llmsim.config.ts"), 'export default {\n  cacheDir: "../elsewhere"\n}\n')
+    const e = await runFailure(runOptions(dir, "configs/scenarios/deepseek_v3_a100.yaml"))
+    expect(e._tag).toBe("ConfigError")
+    expect(e.message).toBe(
+      `${path.join(dir, "llmsim.config.ts")}:2:3 cacheDir: ../elsewhere is outside the project root ${dir} ` +
+        "(paths in configs stay inside the project; list a folder in allowPaths to allow it)"
+    )
   })
 })

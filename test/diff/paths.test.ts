@@ -3,12 +3,16 @@
  * files are paired when a scenario points at another hardware or template file. The diffs come
  * from the command's entry point in process (test/helpers/inProcess.ts: the JSON the command
  * prints); one usage error goes through the real CLI.
+ *
+ * At a git revision every path is read from that revision: an absolute path outside the
+ * repository (allowed by allowPaths) is missing there, never read from the live disk.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
 import { edit, makeProject } from "../helpers/cli.ts"
 import { diffFailure, diffInProcess } from "../helpers/inProcess.ts"
+import { tempDir } from "../helpers/temp.ts"
 import { commitAll, makeRepo, MOE, SCENARIO } from "./repo.ts"
 
 describe("llmsim diff --a/--b without git", () => {
@@ -88,5 +92,33 @@ describe("llmsim diff pairs a template swapped for a new file", () => {
       expect.objectContaining({ layer_name: "L2.ffn_layer", status: "removed", b_ms: null, delta_ms: null }),
       expect.objectContaining({ layer_name: "L2.wide_ffn", status: "added", a_ms: null, delta_pct: null })
     ])
+  })
+})
+
+describe("llmsim diff at a revision: paths outside the repository", () => {
+  it("refuses an absolute hardware path at the revision instead of reading the live file", async () => {
+    const dir = makeRepo()
+    const outside = tempDir("llmsim-shared-hw-")
+    const hw = path.join(outside, "H800.yaml")
+    fs.copyFileSync(path.join(dir, "configs/hardware/H800-SXM.yaml"), hw)
+    fs.writeFileSync(path.join(dir, "llmsim.config.ts"), `export default { defaultScenario: "${SCENARIO}", allowPaths: [${JSON.stringify(outside)}] }\n`)
+    const text = fs.readFileSync(path.join(dir, SCENARIO), "utf8")
+    const line = text.split("\n").findIndex((l) => l.startsWith("hardware:")) + 1
+    edit(path.join(dir, SCENARIO), (t) => t.replace("configs/hardware/H800-SXM.yaml", hw))
+    commitAll(dir, "hardware from a shared folder")
+    // The file exists on disk and the working tree side reads it; HEAD has no version of it.
+    const e = await diffFailure(dir, ["HEAD"], { runtime: { phase: "decode" } })
+    expect(e._tag).toBe("ConfigError")
+    expect(e.message).toBe(`HEAD:${SCENARIO}:${line}:11 hardware: file not found: ${hw}`)
+  })
+
+  it("refuses a path outside the project on either side, naming the field", async () => {
+    const dir = makeRepo()
+    const text = fs.readFileSync(path.join(dir, SCENARIO), "utf8")
+    const line = text.split("\n").findIndex((l) => l.startsWith("hardware:")) + 1
+    edit(path.join(dir, SCENARIO), (t) => t.replace("configs/hardware/H800-SXM.yaml", "../../etc/passwd"))
+    const e = await diffFailure(dir, ["HEAD"], { runtime: { phase: "decode" } })
+    expect(e._tag).toBe("ConfigError")
+    expect(e.message).toMatch(new RegExp(`^${SCENARIO}:${line}:11 hardware: \\.\\./\\.\\./etc/passwd is outside the project root `))
   })
 })

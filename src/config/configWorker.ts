@@ -1,0 +1,154 @@
+/**
+ * Loading `llmsim.config.ts` in a worker thread, without effect (bin/llmsim.js imports this
+ * module before the CLI to start the load early).
+ *
+ * The config is user code: in a worker with a time limit, an endless loop or a never-settling
+ * top-level await ends in an error instead of hanging `run` or `watch`, and a worker per load
+ * gives fresh modules (watch sees a saved file's new content). The default export comes back
+ * structured-cloned (a config is plain data). Starting a worker costs tens of ms; bin starts the
+ * first load while the CLI's own modules load, so a run does not wait for it.
+ */
+import * as fs from "node:fs"
+import module from "node:module"
+import * as path from "node:path"
+import { pathToFileURL } from "node:url"
+import { Worker } from "node:worker_threads"
+
+/** How long `llmsim.config.ts` may take to load. */
+export const CONFIG_LOAD_TIMEOUT_MS = 5_000
+
+export const CONFIG_FILE = "llmsim.config.ts"
+
+/** The result of a load: the default export, or an error at a line and column of the file. */
+export type ConfigOutcome =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly line: number; readonly col: number; readonly message: string }
+
+type WorkerReply = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string; readonly stack: string }
+
+// The worker's program, an ES module from a data: URL (an eval'd string would be taken for
+// TypeScript and load the type stripper, most of a worker's start-up). A value that cannot be
+// cloned (a function in the config) is reported like a throw. Hooks: the config's own source
+// comes stripped from this thread (where the stripper is loaded already), and a config that
+// imports `defineConfig` from src/config/project.ts gets a JavaScript identity instead, so the
+// worker loads neither effect nor TypeScript support (other .ts imports still work: the worker
+// strips those itself).
+const WORKER_SOURCE = `
+import { parentPort, workerData } from "node:worker_threads"
+import { registerHooks } from "node:module"
+registerHooks?.({
+  resolve(specifier, context, next) {
+    const r = next(specifier, context)
+    return r.url === workerData.heavy ? { ...r, url: workerData.light } : r
+  },
+  load(url, context, next) {
+    return url === workerData.url && workerData.js !== null ? { format: "module", source: workerData.js, shortCircuit: true } : next(url, context)
+  }
+})
+const fail = (e) => parentPort.postMessage({ ok: false, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? String(e.stack) : "" })
+import(workerData.url).then((m) => {
+  try { parentPort.postMessage({ ok: true, value: m.default === undefined ? {} : m.default }) } catch (e) { fail(e) }
+}, fail)
+`
+const WORKER_URL = new URL("data:text/javascript," + encodeURIComponent(WORKER_SOURCE))
+
+/** src/config/define.ts as JavaScript. */
+const LIGHT = "data:text/javascript," + encodeURIComponent("export const defineConfig = (config) => config")
+
+/**
+ * The config's source with its types stripped here, or null to let the worker strip it.
+ * `stripTypeScriptTypes` is experimental in Node 24 and warns on each call; that warning is
+ * not for the user. Positions are kept (types become spaces), so errors still point right.
+ */
+const strippedSource = (configFile: string): string | null => {
+  const strip = (module as { stripTypeScriptTypes?: (code: string) => string }).stripTypeScriptTypes
+  if (strip === undefined) return null
+  const emitWarning = process.emitWarning
+  try {
+    process.emitWarning = () => {}
+    return strip(fs.readFileSync(configFile, "utf8"))
+  } catch {
+    // Unreadable or not valid TypeScript: the worker's own load reports it.
+    return null
+  } finally {
+    process.emitWarning = emitWarning
+  }
+}
+
+/** line:col of the innermost stack frame in `url`, else 1:1. */
+const positionIn = (stack: string, url: string): { line: number; col: number } => {
+  const at = stack.indexOf(url + ":")
+  if (at < 0) return { line: 1, col: 1 }
+  const m = /^:(\d+):(\d+)/.exec(stack.slice(at + url.length))
+  return m === null ? { line: 1, col: 1 } : { line: Number(m[1]), col: Number(m[2]) }
+}
+
+export interface ConfigLoad {
+  readonly outcome: Promise<ConfigOutcome>
+  /** Stop the worker (the caller was interrupted); the outcome then never settles. */
+  readonly cancel: () => void
+}
+
+/** Start loading `configFile` in a new worker, stopped after `timeoutMs`. */
+export const startConfigLoad = (configFile: string, timeoutMs = CONFIG_LOAD_TIMEOUT_MS): ConfigLoad => {
+  const url = pathToFileURL(configFile).href
+  let cancel = () => {}
+  const outcome = new Promise<ConfigOutcome>((resolve) => {
+    // Unref'd: a load nobody waits for (a command that never reads the config) must not keep
+    // the process alive; one that is awaited is kept alive by the runtime.
+    const worker = new Worker(WORKER_URL, {
+      workerData: { url, js: strippedSource(configFile), heavy: new URL("./project.ts", import.meta.url).href, light: LIGHT },
+      stdin: false,
+      execArgv: []
+    })
+    worker.unref()
+    let done = false
+    const finish = (o?: ConfigOutcome) => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      void worker.terminate()
+      if (o !== undefined) resolve(o)
+    }
+    cancel = () => finish()
+    const timer = setTimeout(() => finish({
+      ok: false, line: 1, col: 1,
+      message: `cannot load: did not finish within ${timeoutMs / 1000} s (an endless loop or a wait that never ends?)`
+    }), timeoutMs)
+    timer.unref()
+    worker.once("message", (reply: WorkerReply) => {
+      if (reply.ok) return finish({ ok: true, value: reply.value })
+      finish({ ok: false, ...positionIn(reply.stack, url), message: `cannot load: ${reply.message}` })
+    })
+    worker.once("error", (e) => finish({ ok: false, ...positionIn(String(e.stack ?? ""), url), message: `cannot load: ${e.message}` }))
+    worker.once("exit", (code) => finish({ ok: false, line: 1, col: 1, message: `cannot load: it ended the loading thread (exit ${code}) before exporting a config` }))
+  })
+  return { outcome, cancel: () => cancel() }
+}
+
+export const findProjectRoot = (cwd: string): { root: string; configFile: string | undefined } => {
+  let dir = path.resolve(cwd)
+  for (;;) {
+    const candidate = path.join(dir, CONFIG_FILE)
+    if (fs.existsSync(candidate)) return { root: dir, configFile: candidate }
+    const parent = path.dirname(dir)
+    if (parent === dir) return { root: path.resolve(cwd), configFile: undefined }
+    dir = parent
+  }
+}
+
+let early: { readonly configFile: string; readonly load: ConfigLoad } | undefined
+
+/** Start loading the project config around `cwd` now (bin/llmsim.js, before the CLI loads). */
+export const preloadProjectConfig = (cwd: string): void => {
+  const { configFile } = findProjectRoot(cwd)
+  if (configFile !== undefined) early = { configFile, load: startConfigLoad(configFile) }
+}
+
+/** The early load of `configFile`, once (later loads, as watch's reloads, start their own). */
+export const takePreloaded = (configFile: string): ConfigLoad | undefined => {
+  if (early === undefined || early.configFile !== configFile) return undefined
+  const load = early.load
+  early = undefined
+  return load
+}
