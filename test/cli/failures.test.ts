@@ -61,10 +61,12 @@ describe("stdout closed early", () => {
 })
 
 describe("internal errors", () => {
-  // A project config whose getter throws reaches the CLI as a defect, not a typed error.
+  // Numbers each valid alone (bandwidth 1e-300 GB/s at efficiency 1e-300) whose quotient
+  // overflows: the kernel's finite-time invariant stops it as a defect, never a number.
   const defective = () => {
     const dir = makeProject()
-    fs.writeFileSync(path.join(dir, "llmsim.config.ts"), 'export default { get defaults() { throw new Error("boom in a getter") } }\n')
+    edit(path.join(dir, "configs/hardware/H800-SXM.yaml"), (t) =>
+      t.replace(/^memory_bandwidth_gbps: *[0-9.]+/m, "memory_bandwidth_gbps: 1e-300").replace(/^( {2}memory: *)[0-9.]+/m, "$11e-300"))
     return dir
   }
 
@@ -72,15 +74,15 @@ describe("internal errors", () => {
     const r = cli(["run", SCENARIO, "--no-cache"], defective())
     expect(r.status).toBe(70)
     expect(r.stdout).toBe("")
-    expect(r.stderr).toMatch(/^internal error: boom in a getter \(please report it on the llmsim issue tracker, with the command and its --verbose output\)\n$/)
+    expect(r.stderr).toMatch(/^internal error: op attn_norm \(rmsnorm\): memory_time_ms is Infinity, expected a finite time >= 0 ms \(please report it on the llmsim issue tracker, with the command and its --verbose output\)\n$/)
   })
 
   it("--verbose adds the stack trace", () => {
     const r = cli(["run", SCENARIO, "--no-cache", "--verbose"], defective())
     expect(r.status).toBe(70)
     expect(r.stdout).toBe("")
-    expect(r.stderr).toMatch(/^internal error: boom in a getter /)
-    expect(r.stderr).toMatch(/\n\s+at get defaults/)
+    expect(r.stderr).toMatch(/internal error: op attn_norm \(rmsnorm\): memory_time_ms is Infinity/)
+    expect(r.stderr).toMatch(/\n\s+at checkedMs /)
   })
 })
 
@@ -114,6 +116,8 @@ describe("hostile config input", () => {
     const dir = makeProject()
     const f = path.join(dir, SCENARIO)
     edit(f, (t) => t.replace("configs/hardware/H800-SXM.yaml", "/dev/zero"))
+    // /dev is outside the project: allow it, so the read itself is what refuses the device.
+    fs.writeFileSync(path.join(dir, "llmsim.config.ts"), 'export default { allowPaths: ["/dev"] }\n')
     const r = cli(["run", SCENARIO, "--no-cache"], dir)
     expectOneLineError(r, new RegExp(`^error: ${SCENARIO.replace(/\./g, "\\.")}:${lineOf(f, /^hardware:/)}:\\d+ hardware: /dev/zero: cannot read: not a regular file \\(a character device\\)$`))
   })
