@@ -15,7 +15,11 @@ import { pathToFileURL } from "node:url"
 import { Worker } from "node:worker_threads"
 
 /** How long `llmsim.config.ts` may take to load. */
-export const CONFIG_LOAD_TIMEOUT_MS = 5_000
+/**
+ * How long llmsim.config.ts may take to load: 5 s, or LLMSIM_CONFIG_TIMEOUT_MS (a config that
+ * fetches or computes a lot at import; tests shorten it).
+ */
+export const CONFIG_LOAD_TIMEOUT_MS = ((ms: number) => (Number.isFinite(ms) && ms > 0 ? ms : 5_000))(Number(process.env.LLMSIM_CONFIG_TIMEOUT_MS))
 
 export const CONFIG_FILE = "llmsim.config.ts"
 

@@ -53,13 +53,14 @@ describe("project config", () => {
     const dir = makeProject()
     fs.writeFileSync(path.join(dir, "llmsim.config.ts"), "// saved mid-edit\nwhile (true) {}\nexport default {}\n")
     const started = Date.now()
-    const r = runCli(["run", "configs/scenarios/deepseek_v3_a100.yaml", "--batch", "2", "--seq", "16", "--no-cache"], dir)
+    // The limit is 5 s; LLMSIM_CONFIG_TIMEOUT_MS shortens it to keep the suite fast.
+    const r = runCli(["run", "configs/scenarios/deepseek_v3_a100.yaml", "--batch", "2", "--seq", "16", "--no-cache"], dir, { LLMSIM_CONFIG_TIMEOUT_MS: "1000" })
     const ms = Date.now() - started
     expect(r.status).toBe(1)
     expect(r.stdout).toBe("")
-    expect(r.stderr).toBe(`error: ${path.join(dir, "llmsim.config.ts")}:1:1: cannot load: did not finish within 5 s (an endless loop or a wait that never ends?)\n`)
-    // The 5 s limit plus start-up; a hang would run into runCli's 120 s timeout.
-    expect(ms).toBeGreaterThanOrEqual(5_000)
+    expect(r.stderr).toBe(`error: ${path.join(dir, "llmsim.config.ts")}:1:1: cannot load: did not finish within 1 s (an endless loop or a wait that never ends?)\n`)
+    // The 1 s limit plus start-up; a hang would run into runCli's 120 s timeout.
+    expect(ms).toBeGreaterThanOrEqual(1_000)
     expect(ms).toBeLessThan(20_000)
   }, 30_000)
 
