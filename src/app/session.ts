@@ -69,8 +69,6 @@ export const openSession = (scenarioFile: string, overrides: RuntimeOverrides) =
     const evaluator = yield* Evaluator
     const store = yield* Store
     const loaded = yield* loadScenario(evaluator, project.root, scenarioFile)
-    // Findings that do not stop the run (a missing lm_head), once per session, on stderr.
-    for (const line of warningLines(loaded)) yield* Effect.sync(() => void process.stderr.write(`${line}\n`))
     const session: Session = {
       project,
       loaded,
@@ -96,6 +94,9 @@ const loadSession = (scenario: string | undefined, overrides: RuntimeOverrides) 
 export const withSession = <A, E, R>(options: RunOptions, f: (s: Session) => Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
     const s = yield* loadSession(options.scenario, options.runtime)
+    // Findings that do not stop the command (a missing lm_head), once, on stderr; watch, which
+    // opens a session per save, does not repeat them on every save.
+    for (const line of warningLines(s.loaded)) yield* Effect.sync(() => void process.stderr.write(`${line}\n`))
     const a = yield* f(s)
     yield* s.evaluator.commit()
     return a

@@ -10,7 +10,7 @@ import { Effect, FileSystem } from "effect"
 import { ChildProcessSpawner } from "effect/process"
 import * as path from "node:path"
 import { firstExisting, pathCandidates, resolvePath } from "../app/paths.ts"
-import { resolveRuntime, type RuntimeOverrides } from "../app/runtime.ts"
+import { checkedRuntime, type RuntimeOverrides } from "../app/runtime.ts"
 import { appLayer, Evaluator, Project } from "../app/services.ts"
 import { ConfigError, UsageError } from "../config/errors.ts"
 import { displayPath, loadScenario, type LoadedScenario } from "../config/load.ts"
@@ -128,7 +128,7 @@ const evaluateSide = (side: Side, evaluator: GraphEvaluator, project: ProjectSha
   Effect.gen(function*() {
     const file = yield* scenarioFileOn(side, project, token)
     const loaded = yield* loadScenario(evaluator, side.root, file).pipe(Effect.provideService(FileSystem.FileSystem, side.fs))
-    const runtime = resolveRuntime(project, loaded, o.runtime)
+    const runtime = yield* checkedRuntime(project, loaded, o.runtime)
     const result = yield* evaluateScenario(evaluator, loaded, loaded.text, runtime, o.estimator, o.efficiency)
     const out: Evaluated = { loaded, result }
     return out
