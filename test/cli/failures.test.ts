@@ -96,6 +96,14 @@ describe("hostile config input", () => {
     expect(r.stderr).not.toMatch(/SECRETHASH|daemon/)
   })
 
+  it("a config file over the 4 MiB input limit is refused before it is parsed (a 50 MB YAML took 36 s and 2.8 GB)", () => {
+    const dir = makeProject()
+    const text = fs.readFileSync(path.join(dir, SCENARIO), "utf8") + `# ${"x".repeat(98)}\n`.repeat(50_000)
+    fs.writeFileSync(path.join(dir, "big.yaml"), text)
+    const r = cli(["run", "big.yaml", "--no-cache"], dir)
+    expectOneLineError(r, /^error: big\.yaml:1:1: cannot read: 4\.\d MiB, over the 4\.0 MiB limit for input files$/)
+  })
+
   it("a YAML alias bomb is refused quickly", () => {
     const dir = makeProject()
     const lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
