@@ -33,8 +33,6 @@ export interface RunOptions {
 export interface Session {
   readonly project: ProjectShape
   readonly loaded: LoadedScenario
-  /** The scenario file's text, as read for loading (for positioned errors after decoding). */
-  readonly text: string
   readonly runtime: ResolvedRuntime
   readonly evaluator: GraphEvaluator
   /** The store folder; undefined with --no-cache. */
@@ -72,7 +70,6 @@ export const openSession = (scenarioFile: string, overrides: RuntimeOverrides) =
     const session: Session = {
       project,
       loaded,
-      text: loaded.text,
       runtime: yield* checkedRuntime(project, loaded, overrides),
       evaluator,
       cacheDir: store.dir
@@ -105,7 +102,7 @@ export const withSession = <A, E, R>(options: RunOptions, f: (s: Session) => Eff
 /** Load, evaluate and commit: the whole `llmsim run`. */
 export const runSimulation = (options: RunOptions) =>
   withSession(options, (s) =>
-    Effect.map(evaluateScenario(s.evaluator, s.loaded, s.text, s.runtime, options.estimator, options.efficiency, options.strategy), (result): RunOutput => ({
+    Effect.map(evaluateScenario(s.evaluator, s.loaded, s.runtime, options.estimator, options.efficiency, options.strategy), (result): RunOutput => ({
       result,
       loaded: s.loaded,
       project: s.project,

@@ -4,7 +4,8 @@
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { UsageError } from "../config/errors.ts"
-import { planLayer, planLmHead } from "../module/index.ts"
+import { modelOf } from "../kernel/model.ts"
+import { modelPlans } from "../kernel/step.ts"
 import { evaluateOpCost } from "../ops/registry.ts"
 import type { OpSpec } from "../ops/types.ts"
 import { renderTable } from "../report/table.ts"
@@ -32,13 +33,14 @@ export const opsCommand = Command.make(
       Effect.gen(function*() {
         const groups: Array<{ phase: string; layer: string; ops: Array<Record<string, unknown>> }> = []
         const wanted = Option.getOrUndefined(a.layer)
+        const model = modelOf(s.loaded)
         for (const phase of phasesOf(s.runtime.phase)) {
-          const ctx = yield* layerContext(s.loaded, s.runtime, phase)
-          const entries: Array<[string, ReadonlyArray<OpSpec>]> = s.loaded.entries.map((e) => [
-            `${e.index}.${e.entry.name ?? e.entry.type}`,
-            planLayer(e.template, ctx)
-          ])
-          if (s.loaded.spec.lm_head) entries.push(["lm_head", planLmHead(s.loaded.spec.lm_head, ctx)])
+          const ctx = yield* layerContext(s.loaded, model, s.runtime, phase)
+          // The kernel's layer plans: one per entry (labelled `<index>.<label>`), then the LM head.
+          const entries = modelPlans(model, ctx).map((plan, i): [string, ReadonlyArray<OpSpec>] => {
+            const e = model.entries[i]
+            return [e === undefined ? "lm_head" : `${e.index}.${e.label}`, plan.specs]
+          })
           for (const [label, specs] of entries) {
             if (wanted !== undefined && !label.split(".").includes(wanted) && label !== wanted) continue
             groups.push({

@@ -129,7 +129,7 @@ const evaluateSide = (side: Side, evaluator: GraphEvaluator, project: ProjectSha
     const file = yield* scenarioFileOn(side, project, token)
     const loaded = yield* loadScenario(evaluator, side.root, file).pipe(Effect.provideService(FileSystem.FileSystem, side.fs))
     const runtime = yield* checkedRuntime(project, loaded, o.runtime)
-    const result = yield* evaluateScenario(evaluator, loaded, loaded.text, runtime, o.estimator, o.efficiency)
+    const result = yield* evaluateScenario(evaluator, loaded, runtime, o.estimator, o.efficiency)
     const out: Evaluated = { loaded, result }
     return out
   }).pipe(Effect.catchTag("ConfigError", (e: ConfigError) => Effect.fail(qualifyError(side, e))))

@@ -89,7 +89,7 @@ export interface PlaybookOutput<A> {
 }
 
 const problemError = (s: Session, p: Problem): ConfigError | UsageError =>
-  p.flag !== undefined ? new UsageError({ message: `${p.flag}: ${p.message}` }) : scenarioFieldError(s.loaded.root, s.loaded.file, s.text, p.path, p.message)
+  p.flag !== undefined ? new UsageError({ message: `${p.flag}: ${p.message}` }) : scenarioFieldError(s.loaded.root, s.loaded.file, s.loaded.text, p.path, p.message)
 
 const unwrap = <A>(s: Session, r: Resolved<A>): Effect.Effect<A, ConfigError | UsageError> =>
   r.ok ? Effect.succeed(r.value) : Effect.fail(problemError(s, r.problem))
@@ -290,7 +290,7 @@ export const runAfd = (o: AfdOptions) =>
       }
       const plan = yield* unwrap(s, resolveAfd(input.model, input.hardware, base, overrides(o.instances[0])))
       const { batch, serving } = yield* evaluateAt(plan)
-      const core = yield* evaluateScenario(s.evaluator, s.loaded, s.text, { ...s.runtime, batch_size: batch }, o.run.estimator, o.run.efficiency)
+      const core = yield* evaluateScenario(s.evaluator, s.loaded, { ...s.runtime, batch_size: batch }, o.run.estimator, o.run.efficiency)
       const { serving: coreServing, runtime: _coreRuntime, ...rest } = core
       const result: AfdResult = { ...rest, playbook: "afd", runtime: runtimeOf(batch), deployment: plan, core_serving: coreServing, serving }
       return runOutput(s, result, core)

@@ -20,9 +20,6 @@ import { servingSummary } from "../kernel/step.ts"
 import { scenarioNode } from "./plan.ts"
 import type { RunResult, SimulationResult } from "../kernel/records.ts"
 
-/** The kernel's model of a loaded scenario. */
-export const scenarioModel = (loaded: LoadedScenario): Model => modelOf(loaded)
-
 /** What the layout rule and the playbooks read of a scenario besides its model. */
 export const scenarioBase = (loaded: LoadedScenario, model: Model): ScenarioBase => ({
   ...(loaded.spec.deployment === undefined ? {} : { deployment: loaded.spec.deployment }),
@@ -32,22 +29,21 @@ export const scenarioBase = (loaded: LoadedScenario, model: Model): ScenarioBase
 })
 
 /** The scenario's layout by the one layout rule (src/kernel/layout.ts), with a positioned error. */
-export const scenarioLayout = (loaded: LoadedScenario): Effect.Effect<Layout, ConfigError> => {
-  const r = resolveLayout(scenarioModel(loaded), loaded.hardware, scenarioBase(loaded, scenarioModel(loaded)))
+export const scenarioLayout = (loaded: LoadedScenario, model: Model): Effect.Effect<Layout, ConfigError> => {
+  const r = resolveLayout(model, loaded.hardware, scenarioBase(loaded, model))
   return r.ok
     ? Effect.succeed(r.value.layout)
     : Effect.fail(scenarioFieldError(loaded.root, loaded.file, loaded.text, r.problem.path, r.problem.message))
 }
 
 /** The defaulted context layer estimators see for one phase. */
-export const layerContext = (loaded: LoadedScenario, runtime: RuntimeOverrides & { batch_size: number; seq_len: number }, phase: SinglePhase) =>
-  Effect.map(scenarioLayout(loaded), (layout): LayerContext => contextFor(scenarioModel(loaded), layout, phase, runtime.batch_size, runtime.seq_len, runtime.tokens_per_expert))
+export const layerContext = (loaded: LoadedScenario, model: Model, runtime: RuntimeOverrides & { batch_size: number; seq_len: number }, phase: SinglePhase) =>
+  Effect.map(scenarioLayout(loaded, model), (layout): LayerContext => contextFor(model, layout, phase, runtime.batch_size, runtime.seq_len, runtime.tokens_per_expert))
 
 /** Evaluate a loaded scenario for the given phases with an existing evaluator. */
 export const evaluateScenario = (
   evaluator: Evaluator,
   loaded: LoadedScenario,
-  scenarioText: string,
   runtime: Required<Omit<RuntimeOverrides, "micro_batch" | "tokens_per_expert">> & RuntimeOverrides,
   estimatorId: string,
   efficiency: EfficiencyMode,
@@ -64,8 +60,8 @@ export const evaluateScenario = (
     if (!planned.ok) return yield* Effect.fail(new UsageError({ message: `--strategy ${strategy}: ${planned.message}` }))
     if (planned.plan.model !== "core") return yield* Effect.fail(new UsageError({ message: `--strategy ${strategy} is the ${planned.plan.model} deployment model's, not the core roll-up's` }))
     const microBatch = planned.plan.micro_batch
-    const model = scenarioModel(loaded)
-    const layout = yield* scenarioLayout(loaded)
+    const model = modelOf(loaded)
+    const layout = yield* scenarioLayout(loaded, model)
     const parallel = { tp: layout.tp, dp: layout.dp, ep: layout.ep }
     const timing = timingHardware(hw, efficiency)
     const composition = {
@@ -79,7 +75,7 @@ export const evaluateScenario = (
       for (const e of loaded.entries) {
         const problem = validateLayout(e.template, ctx)
         if (problem !== undefined) {
-          return yield* Effect.fail(scenarioFieldError(loaded.root, loaded.file, scenarioText, spec.parallelism ? ["parallelism"] : ["layers", e.index, "config"], `${displayPath(loaded.root, e.file)}: ${problem}`))
+          return yield* Effect.fail(scenarioFieldError(loaded.root, loaded.file, loaded.text, spec.parallelism ? ["parallelism"] : ["layers", e.index, "config"], `${displayPath(loaded.root, e.file)}: ${problem}`))
         }
       }
       const node = scenarioNode({ model, phase, ctx, timing, estimator, composition })

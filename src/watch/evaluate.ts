@@ -71,7 +71,7 @@ const evaluateOnce = (target: WatchTarget, reads: Reads) =>
   Effect.gen(function*() {
     const project = yield* reloadProject(target.project, target.configFile, reads)
     const s = yield* openSession(target.scenarioFile, target.options.runtime).pipe(Effect.provideService(Project, project))
-    const result = yield* evaluateScenario(s.evaluator, s.loaded, s.text, s.runtime, target.options.estimator, target.options.efficiency)
+    const result = yield* evaluateScenario(s.evaluator, s.loaded, s.runtime, target.options.estimator, target.options.efficiency)
     yield* s.evaluator.commit()
     const trace = s.evaluator.trace()
     const materials: ReadonlyMap<string, NodeRecord> = s.evaluator.materials()
