@@ -17,7 +17,7 @@
 import { gemmCost } from "../ops/gemm.ts"
 import { evaluateOpCost } from "../ops/registry.ts"
 import type { OpCost } from "../ops/types.ts"
-import type { Dtype } from "../schema/dtype.ts"
+import type { Dtype } from "../schema/dtypes.ts"
 import { timeOp, type TimingHardware } from "../timing/roofline.ts"
 import { numberField, type CsvRecord, type CsvTable } from "./csv.ts"
 

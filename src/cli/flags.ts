@@ -45,9 +45,25 @@ const positiveIntFlag = (name: string, description: string) =>
     Flag.optional
   )
 
+/**
+ * One runtime value; a list or a range (`1,2,4`, `1..512:x2`) is what `llmsim sweep` takes, and
+ * the error says so rather than only "expected an integer".
+ */
+const singleValueFlag = (name: string, description: string) =>
+  Flag.String(name).pipe(
+    Flag.withDescription(description),
+    parsedWith(name, (text: string) => {
+      const t = text.trim()
+      if (/[,]|\.\./.test(t)) return Result.fail(`takes one value, got "${t}"; to compare several, use llmsim sweep --${name} ${t}`)
+      const n = positiveInteger(t)
+      return n === undefined ? Result.fail(`expected an integer >= 1, got "${t}"`) : Result.succeed(n)
+    }),
+    Flag.optional
+  )
+
 export const runtimeFlags = {
-  batch: positiveIntFlag("batch", "Sequences per attention data-parallel group (runtime.batch_size)"),
-  seq: positiveIntFlag("seq", "Prompt length (prefill) or KV-cache length (decode), tokens"),
+  batch: singleValueFlag("batch", "Sequences per attention data-parallel group (runtime.batch_size); lists and ranges: llmsim sweep"),
+  seq: singleValueFlag("seq", "Prompt length (prefill) or KV-cache length (decode), tokens; lists and ranges: llmsim sweep"),
   phase: Flag.Literals("phase", Phase.literals).pipe(Flag.withDescription("prefill, decode or both (default both)"), Flag.optional),
   microBatch: positiveIntFlag("micro-batch", "Micro-batches per step (enables compute/communication overlap)"),
   tokensPerExpert: Flag.Finite("tokens-per-expert").pipe(

@@ -15,6 +15,7 @@ import { opsCommand } from "./ops.ts"
 import { runCommand } from "./run.ts"
 import { playbookCommands } from "./playbooks.ts"
 import { watchCommand } from "./watch.ts"
+import { sweepCommand } from "./sweep.ts"
 import { diffCommand } from "./diff.ts"
 import { accuracyCommands } from "./accuracy.ts"
 import { guardReads } from "../config/safeRead.ts"
@@ -23,7 +24,7 @@ import { VERSION } from "../version.ts"
 
 const root = Command.make("llmsim").pipe(
   Command.withDescription("Plan LLM serving: latency, throughput and memory of a model on hardware with a parallel layout"),
-  Command.withSubcommands([runCommand, opsCommand, ...playbookCommands, watchCommand, diffCommand, ...accuracyCommands, cacheCommand]),
+  Command.withSubcommands([runCommand, opsCommand, sweepCommand, ...playbookCommands, watchCommand, diffCommand, ...accuracyCommands, cacheCommand]),
   Command.withGlobalFlags([Verbose])
 )
 

@@ -20,7 +20,7 @@ import { formatBytes, MAX_READ_BYTES, refusalOf } from "./safeRead.ts"
 import { decodeYamlText, locate, parseYaml } from "./yamlFile.ts"
 
 /** Bump when a config schema or its defaults change meaning (invalidates file nodes). */
-export const SCHEMA_VERSION = "schema-3"
+export const SCHEMA_VERSION = "schema-4"
 
 export interface LoadedEntry {
   readonly index: number
@@ -193,6 +193,13 @@ export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: s
     if (checked.errors.length > 0) return yield* Effect.fail(new ConfigError({ issues: position(checked.errors) }))
     const loaded: LoadedScenario = { root, file: scenarioFile, spec, hardware, hardwareFile, entries, text, warnings: position(checked.warnings) }
     return loaded
+  })
+
+/** A hardware file on its own (a sweep's hardware axis), read and decoded as a scenario's. */
+export const loadHardwareFile = (evaluator: Evaluator, root: string, file: string) =>
+  Effect.gen(function*() {
+    const text = yield* readText(file, displayPath(root, file))
+    return (yield* evaluator.evaluate(fileNode(root, file, "hardware", text))).value as HardwareSpec
   })
 
 /** An error about a decoded scenario field, positioned in the scenario file. */

@@ -1,7 +1,8 @@
 /**
  * Store maintenance: listing, statistics and garbage collection.
  *
- * GC evicts by last use (entry mtime, refreshed on every hit) and size. Temp files younger than
+ * GC evicts by last use (entry mtime, refreshed on every hit) and size; sweep point packs count
+ * as entries (a pack's mtime is refreshed when a sweep loads it). Temp files younger than
  * an hour are left alone: another process may be about to rename them (Turborepo's rule).
  * GC reports what it did, not what it meant to do: an entry it could not remove (a read-only
  * store) is counted as kept, and the reason is returned.
@@ -62,6 +63,43 @@ export const listEntryFiles = (cacheDir: string): Array<EntryFile> => {
   return out
 }
 
+/**
+ * The sweep's point packs, `v1/sweep/<family>/<digest>.jsonl` (src/sweep/pointCache.ts): listed
+ * like entries (key `sweep/<family>/<digest>`) so `cache gc` evicts them by last use and size.
+ */
+export const listPackFiles = (cacheDir: string): Array<EntryFile> => {
+  const root = path.join(cacheDir, STORE_LAYOUT, "sweep")
+  const out: Array<EntryFile> = []
+  let families: Array<string> = []
+  try {
+    families = fs.readdirSync(root).sort()
+  } catch {
+    return out
+  }
+  for (const family of families) {
+    let names: Array<string> = []
+    try {
+      names = fs.readdirSync(path.join(root, family)).sort()
+    } catch {
+      continue
+    }
+    for (const name of names) {
+      if (!name.endsWith(".jsonl")) continue
+      const file = path.join(root, family, name)
+      try {
+        const st = fs.statSync(file)
+        out.push({ file, key: `sweep/${family}/${name.slice(0, -6)}`, size: st.size, mtimeMs: st.mtimeMs })
+      } catch {
+        // removed meanwhile
+      }
+    }
+  }
+  return out
+}
+
+/** The kind `cache stats` counts sweep point packs under. */
+export const PACK_KIND = "sweep-point-pack"
+
 export interface StoreStats {
   readonly dir: string
   readonly entries: number
@@ -87,6 +125,9 @@ export const storeStats = (cacheDir: string): StoreStats => {
     k.entries++
     k.bytes += f.size
   }
+  const packs = listPackFiles(cacheDir)
+  if (packs.length > 0) by_kind[PACK_KIND] = { entries: packs.length, bytes: packs.reduce((a, f) => a + f.size, 0) }
+  files.push(...packs)
   const times = files.map((f) => f.mtimeMs)
   return {
     dir: cacheDir,
@@ -129,7 +170,7 @@ export interface GcResult {
 
 export const collectGarbage = (cacheDir: string, opts: { maxSizeBytes?: number; maxAgeMs?: number; now?: number }): GcResult => {
   const now = opts.now ?? Date.now()
-  const files = listEntryFiles(cacheDir).sort((a, b) => b.mtimeMs - a.mtimeMs || (a.key < b.key ? -1 : 1))
+  const files = [...listEntryFiles(cacheDir), ...listPackFiles(cacheDir)].sort((a, b) => b.mtimeMs - a.mtimeMs || (a.key < b.key ? -1 : 1))
   let removed = 0
   let removedBytes = 0
   // The size budget counts only what gc chose to keep; failed removals are reported apart.

@@ -17,7 +17,8 @@ import * as path from "node:path"
 import { randomBytes } from "node:crypto"
 import { digest } from "./canonical.ts"
 
-export const STORE_LAYOUT = "v1"
+export { STORE_LAYOUT } from "./storeLayout.ts"
+import { STORE_LAYOUT } from "./storeLayout.ts"
 
 export interface StoredEntry {
   readonly key: string

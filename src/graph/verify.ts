@@ -10,6 +10,7 @@
  * toolchain, of a kind no loaded module registers, of another code version, or whose
  * dependencies' outputs are no longer stored. Entries of types that read an unstored input
  * (file nodes: the text) cannot be recomputed; their digests are checked.
+ * Sweep point packs: their content digest (their name) is checked; their points are not recomputed.
  * Torn or unreadable files are removed and counted as corrupt: a run treats them as misses, so
  * they cannot produce a wrong answer and are not failures.
  * A mismatching entry, by contrast, passes a run's read checks and would be served: with
@@ -19,7 +20,9 @@
 import { Effect, Exit } from "effect"
 import * as fs from "node:fs"
 import { canonicalJson, digest } from "./canonical.ts"
-import { listEntryFiles } from "./maintenance.ts"
+import { createHash } from "node:crypto"
+import * as path from "node:path"
+import { listEntryFiles, listPackFiles } from "./maintenance.ts"
 import { codeOf, KEY_FORMAT_VERSION, nodeTypeOf, type KeyMaterial } from "./node.ts"
 import { errorReason, type StoredEntry } from "./store.ts"
 import { CurrentToolchain } from "./toolchain.ts"
@@ -88,6 +91,23 @@ export const verifyStore = (cacheDir: string, o: VerifyOptions = {}): Effect.Eff
         problems.push({ key: f.key, id: String(e.id), kind: String(e.kind), problem: "embedded key differs from file name" })
       } else entries.push(e)
     }
+    // Sweep point packs are named by the SHA-256 of their content: one that does not match was
+    // torn or damaged (a sweep treats it as a miss and removes it). Their points are not
+    // recomputed: a point's inputs (the scenario) are not stored with it.
+    let packs = 0
+    for (const f of listPackFiles(cacheDir)) {
+      let ok = false
+      try {
+        ok = createHash("sha256").update(fs.readFileSync(f.file)).digest("hex") === path.basename(f.file, ".jsonl")
+      } catch {
+        ok = false
+      }
+      if (ok) packs++
+      else {
+        corrupt++
+        if (remove(f.file)) corruptRemoved++
+      }
+    }
     const byDigest = new Map<string, unknown>()
     for (const e of entries) byDigest.set(e.output_digest, e.output)
     let recomputed = 0
@@ -136,7 +156,7 @@ export const verifyStore = (cacheDir: string, o: VerifyOptions = {}): Effect.Eff
       }
     }
     return {
-      checked: entries.length + corrupt + misnamed,
+      checked: entries.length + packs + corrupt + misnamed,
       recomputed,
       stale,
       corrupt,

@@ -4,7 +4,8 @@
  * the core run, the playbooks and the accuracy checks all take this.
  */
 import type { LayerTemplate, MoeConfig } from "../schema/layer.ts"
-import { DEFAULT_PRECISION, type LayerEntry, type LmHead, type Precision } from "../schema/scenario.ts"
+import { DEFAULT_PRECISION } from "../schema/dtypes.ts"
+import type { LayerEntry, LmHead, Precision } from "../schema/scenario.ts"
 
 export interface ModelEntry {
   /** Index of the entry in the scenario's `layers` list. */

@@ -29,7 +29,7 @@ import {
   planLmHead
 } from "../module/index.ts"
 import type { OpSpec } from "../ops/types.ts"
-import { DTYPE_BYTES } from "../schema/dtype.ts"
+import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import type { LayerTemplate } from "../schema/layer.ts"
 import type { LmHead } from "../schema/scenario.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
@@ -199,6 +199,33 @@ export const rollUp = (
     memory: { weights_bytes, kv_cache_bytes, activation_bytes },
     bottleneck_layer: bottleneck.layer_name
   }
+}
+
+/**
+ * The memory rollUp reports for `model` under `ctx` (weights + KV of batch x seq_len tokens +
+ * the widest live activations), from the layer estimators' byte counts alone: no op is planned
+ * or timed, so a batch search can ask for it at every candidate batch. Summed over the same
+ * instances in the same order as rollUp, so the numbers are identical (test/kernel/step.test.ts).
+ */
+export const phaseMemory = (model: Model, ctx: LayerContext): SimulationResult["memory"] => {
+  let weights = 0
+  let kvPerToken = 0
+  let act = 0
+  for (const e of model.entries) {
+    const w = layerWeightBytesPerGpu(e.template, ctx)
+    const kv = kvBytesPerTokenPerGpu(e.template, ctx)
+    const a = activationBytesPerGpu(e.template, ctx)
+    for (let r = 0; r < e.repeat; r++) {
+      weights += w
+      kvPerToken += kv
+    }
+    act = Math.max(act, a)
+  }
+  if (model.lm_head) {
+    weights += lmHeadWeightBytesPerGpu(model.lm_head, ctx)
+    act = Math.max(act, ctx.batch_size * model.lm_head.vocab_size * 4)
+  }
+  return { weights_bytes: weights, kv_cache_bytes: ctx.batch_size * ctx.seq_len * kvPerToken, activation_bytes: act }
 }
 
 /** Time every op of a plan and compose the layer. */

@@ -13,7 +13,7 @@
  * tp > 1: ring all-reduce of T * d_model activations after o_proj.
  */
 import type { OpSpec } from "../ops/types.ts"
-import { DTYPE_BYTES } from "../schema/dtype.ts"
+import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import type { AttnConfig, GqaAttention, MlaAttention } from "../schema/layer.ts"
 import { tokensPerStep, type LayerContext } from "./context.ts"
 import { kvHeadsPerGpu, linkFor, qHeadsPerGpu } from "./layout.ts"

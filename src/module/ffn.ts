@@ -4,7 +4,7 @@
  * row-parallel down projection, Shoeybi et al. arXiv 1909.08053).
  */
 import type { OpSpec } from "../ops/types.ts"
-import { DTYPE_BYTES } from "../schema/dtype.ts"
+import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import type { FfnConfig } from "../schema/layer.ts"
 import { tokensPerStep, type LayerContext } from "./context.ts"
 import { linkFor } from "./layout.ts"

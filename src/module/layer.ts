@@ -12,7 +12,7 @@
  * See attention.ts, ffn.ts, moe.ts and layout.ts for the per-block semantics.
  */
 import type { OpSpec } from "../ops/types.ts"
-import { DTYPE_BYTES } from "../schema/dtype.ts"
+import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import type { AttnConfig, LayerTemplate } from "../schema/layer.ts"
 import { tokensPerStep, type LayerContext } from "./context.ts"
 import { attentionActivationElements, attentionKvBytesPerToken, attentionWeightBytes, planAttention } from "./attention.ts"

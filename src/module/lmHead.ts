@@ -9,7 +9,7 @@
  *    (batch * vocab, activations dtype) assembles the full vocabulary for sampling.
  */
 import type { OpSpec } from "../ops/types.ts"
-import { DTYPE_BYTES } from "../schema/dtype.ts"
+import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import type { LmHead } from "../schema/scenario.ts"
 import { tokensPerStep, type LayerContext } from "./context.ts"
 import { linkFor } from "./layout.ts"

@@ -21,7 +21,7 @@
  */
 import { expertLoad } from "../ops/moe.ts"
 import type { OpParams, OpSpec } from "../ops/types.ts"
-import { DTYPE_BYTES, type Dtype } from "../schema/dtype.ts"
+import { DTYPE_BYTES, type Dtype } from "../schema/dtypes.ts"
 import type { MoeConfig } from "../schema/layer.ts"
 import { tokensPerStep, type LayerContext } from "./context.ts"
 import { linkFor, moeTp } from "./layout.ts"

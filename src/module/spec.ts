@@ -1,7 +1,7 @@
 /** Small builders for op specs, so every estimator spells params the same way. */
 import type { Link, OpCategory, OpParams, OpSpec } from "../ops/types.ts"
 import type { CommPattern } from "../schema/layer.ts"
-import type { Dtype } from "../schema/dtype.ts"
+import type { Dtype } from "../schema/dtypes.ts"
 
 export const op = (kind: string, name: string, category: OpCategory, params: OpParams): OpSpec => ({ kind, name, category, params })
 

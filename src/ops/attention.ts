@@ -14,7 +14,7 @@
  *    kv_dtype. One query token per sequence over a cache of kv_len tokens (min(kv_len, window)
  *    for a sliding window); reads the cache and writes the new token's entry.
  */
-import { DTYPE_BYTES } from "../schema/dtype.ts"
+import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import { dtype, num } from "./params.ts"
 import type { OpCost, OpParams } from "./types.ts"
 

@@ -22,7 +22,7 @@
  *  - `collective`: pattern, payload_bytes, ranks (absent for p2p), link.
  *  - `ep_all_to_all`: tokens, top_k, d_model, dtype, ep, peers, link.
  */
-import { DTYPE_BYTES } from "../schema/dtype.ts"
+import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import { dtype, num, str } from "./params.ts"
 import type { Link, OpCost, OpParams } from "./types.ts"
 

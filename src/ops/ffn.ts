@@ -16,7 +16,7 @@
  * Op kind `ffn`: tokens, d_model, intermediate (per GPU), gated, weight_dtype, act_dtype.
  * Used for dense FFNs and for shared experts (intermediate = n_shared * size / tp).
  */
-import { DTYPE_BYTES, type Dtype } from "../schema/dtype.ts"
+import { DTYPE_BYTES, type Dtype } from "../schema/dtypes.ts"
 import { gemmInputBytes, mathDtype } from "./gemm.ts"
 import { bool, dtype, num } from "./params.ts"
 import type { GemmShape, OpCost, OpParams } from "./types.ts"

@@ -14,7 +14,7 @@
  *
  * Op kind `linear`: one projection y[tokens, out] = x[tokens, in] * W[in, out].
  */
-import { DTYPE_BYTES, gemmMathDtype, type Dtype } from "../schema/dtype.ts"
+import { DTYPE_BYTES, gemmMathDtype, type Dtype } from "../schema/dtypes.ts"
 import { dtype, num } from "./params.ts"
 import type { GemmShape, OpCost, OpParams } from "./types.ts"
 

@@ -9,7 +9,7 @@
  *    reads tokens rows of d_model in the table dtype, writes them in the activations dtype.
  * The LM head is a `linear` op (gemm.ts) with the lm_head weight dtype.
  */
-import { DTYPE_BYTES } from "../schema/dtype.ts"
+import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import { dtype, num } from "./params.ts"
 import type { OpCost, OpParams } from "./types.ts"
 

@@ -19,7 +19,7 @@
  *    kv_dtype.
  * Softmax FLOPs are not counted (see attention.ts).
  */
-import { DTYPE_BYTES } from "../schema/dtype.ts"
+import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import { causalPairs } from "./attention.ts"
 import { gemmCost } from "./gemm.ts"
 import { dtype, num } from "./params.ts"

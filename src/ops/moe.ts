@@ -18,7 +18,7 @@
  *    either tokens + top_k (uniform routing) or tokens_per_expert (override). SwiGLU experts:
  *    gate_up grouped GEMM (n = 2I), SiLU*mul, down grouped GEMM.
  */
-import { DTYPE_BYTES } from "../schema/dtype.ts"
+import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import { ffnBlockCost } from "./ffn.ts"
 import { gemmTotals } from "./gemm.ts"
 import { dtype, num } from "./params.ts"

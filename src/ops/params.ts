@@ -2,7 +2,7 @@
  * Typed readers for an op's scalar params. A missing or mistyped param is a programming error
  * in a layer estimator (specs are built in code, never decoded from user input), so it throws.
  */
-import { DTYPE_BYTES, type Dtype } from "../schema/dtype.ts"
+import { DTYPE_BYTES, type Dtype } from "../schema/dtypes.ts"
 import type { OpParams } from "./types.ts"
 
 export const num = (p: OpParams, key: string): number => {

@@ -3,7 +3,7 @@
  * `params` (exactly the slice of config it reads, nothing more, so cache keys stay narrow)
  * into an `OpCost`. Formulas are pure functions on numbers.
  */
-import type { Dtype } from "../schema/dtype.ts"
+import type { Dtype } from "../schema/dtypes.ts"
 
 export const OP_CATEGORIES = [
   "attention_linear",

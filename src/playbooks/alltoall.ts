@@ -27,7 +27,7 @@
  * Combine sends the same copies back (one per copy in low_latency, one per remote node in
  * high_throughput) in the combine dtype. Link time is never HBM time.
  */
-import { DTYPE_BYTES } from "../schema/dtype.ts"
+import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import type { KernelMode, LinkDtype } from "../schema/deployment.ts"
 
 /**

@@ -21,7 +21,7 @@
  * length seq_len. Decode tokens/s of the unit = batch_size x dp / TPOT; per GPU / gpus; per node
  * = per GPU x gpus_per_node.
  */
-import { largestSatisfying } from "../kernel/search.ts"
+import { largestSatisfying, largestWithinCapacity } from "../kernel/search.ts"
 import type { LayerContext } from "../module/context.ts"
 import { tokensPerStep } from "../module/context.ts"
 import { planLayer } from "../module/layer.ts"
@@ -29,7 +29,7 @@ import { planLmHead } from "../module/lmHead.ts"
 import { collectiveOp } from "../module/spec.ts"
 import type { OpSpec } from "../ops/types.ts"
 import type { KernelMode, LinkDtype } from "../schema/deployment.ts"
-import { DTYPE_BYTES } from "../schema/dtype.ts"
+import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
 import type { MoeConfig } from "../schema/layer.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
@@ -208,11 +208,24 @@ export const commBufferBytes = (model: Model, d: LargeEpDeployment, mode: Kernel
     : deepepNormalBufferBytes(m.d_model * Math.max(DTYPE_BYTES[d.dispatch_dtype], DTYPE_BYTES[d.combine_dtype]), d.ep, d.gpus_per_node, d.comm_sms)).reduce((a, b) => Math.max(a, b), -Infinity)
 }
 
+/**
+ * Weights do not depend on the batch, the sequence or the phase: computed once per model and
+ * deployment object (a batch search or a sweep asks for the same deployment many times).
+ */
+const weightMemo = new WeakMap<Model, WeakMap<LargeEpDeployment, MemoryParts>>()
+const weightsOf = (model: Model, d: LargeEpDeployment, ctx: LayerContext): MemoryParts => {
+  let byDeployment = weightMemo.get(model)
+  if (!byDeployment) weightMemo.set(model, byDeployment = new WeakMap())
+  let parts = byDeployment.get(d)
+  if (!parts) byDeployment.set(d, parts = weightParts(model, ctx))
+  return parts
+}
+
 /** Memory parts of one GPU at `batch` sequences per attention DP rank. */
 export const largeEpMemory = (model: Model, d: LargeEpDeployment, phase: SinglePhase, batch: number, seqLen: number): MemoryParts => {
   const full = contextFor(model, d, phase, batch, seqLen)
   const micro = contextFor(model, d, phase, batch / d.micro_batches, seqLen)
-  return addParts(weightParts(model, full), {
+  return addParts(weightsOf(model, d, full), {
     kv_cache_bytes: batch * kvBytesPerSequence(model, full),
     activation_bytes: activationBytes(model, micro, d.two_batch_overlap ? 2 : 1, batch),
     comm_buffer_bytes: commBufferBytes(model, d, d.kernel_mode[phase], micro)
@@ -223,28 +236,57 @@ export const capacityBytes = (hw: HardwareSpec, reserved: number): number => hw.
 
 /** Largest batch per attention DP rank whose memory fits in HBM (0 if none). */
 export const largeEpMaxBatch = (model: Model, hw: HardwareSpec, d: LargeEpDeployment, phase: SinglePhase, seqLen: number): number =>
-  largestSatisfying((b) => totalBytes(largeEpMemory(model, d, phase, b, seqLen)) <= capacityBytes(hw, d.reserved_bytes))
+  largestWithinCapacity((b) => totalBytes(largeEpMemory(model, d, phase, b, seqLen)), capacityBytes(hw, d.reserved_bytes))
 
 export type LargeEpStep = Pick<LargeEpPhase, "phase" | "kernel_mode" | "batch_size" | "micro_batch_size" | "seq_len" | "step_ms" | "lm_head_ms" | "layers" | "bound_ms" | "bottleneck" | "bottleneck_layer">
 
-/** The step time of one phase (a prefill or a decode step), per layer, without memory. */
-export const largeEpStep = (input: PlaybookInput, d: LargeEpDeployment, run: PhaseRun): LargeEpStep => {
+/** What a step is rolled up from: each entry's times once (not per instance), and the LM head's ops. */
+const stepParts = (input: PlaybookInput, d: LargeEpDeployment, run: PhaseRun) => {
   const { model } = input
   const mode = d.kernel_mode[run.phase]
   const micro = run.batch_size / d.micro_batches
   const ctx = contextFor(model, d, run.phase, micro, run.seq_len, run.tokens_per_expert)
   const perEntry = model.entries.map((e) => entryTimes(input, d, e, ctx, mode))
+  const lmOps = model.lm_head ? timeSpecs(planLmHead(model.lm_head, contextFor(model, d, run.phase, run.batch_size, run.seq_len)), input.timing, input.estimator) : []
+  return { mode, micro, perEntry, lmOps, lmHeadMs: sumMs(lmOps) }
+}
+
+/** Step totals without per-instance rows (a sweep point): the same sums, in the same order, as largeEpStep. */
+export interface LargeEpStepTotals {
+  readonly step_ms: number
+  readonly lm_head_ms: number
+  readonly bound_ms: Readonly<Record<LargeEpBound, number>>
+  readonly bottleneck: LargeEpBound
+}
+
+export const largeEpStepTotals = (input: PlaybookInput, d: LargeEpDeployment, run: PhaseRun): LargeEpStepTotals => {
+  const { perEntry, lmHeadMs } = stepParts(input, d, run)
+  const charged: Record<LargeEpBound, number> = { attention: 0, ffn: 0, comm: 0 }
+  let step = 0
+  input.model.entries.forEach((e, i) => {
+    const r = perEntry[i]
+    for (let k = 0; k < e.repeat; k++) {
+      step += r.layer_ms
+      charged.attention += r.charged.attention
+      charged.ffn += r.charged.ffn
+      charged.comm += r.charged.comm
+    }
+  })
+  if (input.model.lm_head) step += lmHeadMs
+  return { step_ms: step, lm_head_ms: lmHeadMs, bound_ms: charged, bottleneck: boundOf(charged, ["attention", "ffn", "comm"]) as LargeEpBound }
+}
+
+/** The step time of one phase (a prefill or a decode step), per layer, without memory. */
+export const largeEpStep = (input: PlaybookInput, d: LargeEpDeployment, run: PhaseRun): LargeEpStep => {
+  const { model } = input
+  const { mode, micro, perEntry, lmOps: ops, lmHeadMs } = stepParts(input, d, run)
   const charged: Record<LargeEpBound, number> = { attention: 0, ffn: 0, comm: 0 }
   const layers: Array<LargeEpLayer> = instanceNames(model).map(({ entry, name }) => {
     const { charged: c, ...rest } = perEntry[entry]
     for (const k of ["attention", "ffn", "comm"] as const) charged[k] += c[k]
     return { layer_name: name, ...rest }
   })
-  let lmHeadMs = 0
   if (model.lm_head) {
-    const full = contextFor(model, d, run.phase, run.batch_size, run.seq_len)
-    const ops = timeSpecs(planLmHead(model.lm_head, full), input.timing, input.estimator)
-    lmHeadMs = sumMs(ops)
     const comm = sumMs(ops.filter((o) => o.bound === "comm"))
     layers.push({
       layer_name: `L${layers.length}.lm_head`,
@@ -321,6 +363,6 @@ export const largeEpDecode = (input: PlaybookInput, d: LargeEpDeployment, run: {
  */
 export const largeEpBatchForTpot = (input: PlaybookInput, d: LargeEpDeployment, kvLen: number, tpotMs: number): number => {
   const cap = largeEpMaxBatch(input.model, input.hardware, d, "decode", kvLen)
-  const meets = (b: number) => b <= cap && largeEpStep(input, d, { phase: "decode", batch_size: b, seq_len: kvLen }).step_ms <= tpotMs
+  const meets = (b: number) => b <= cap && largeEpStepTotals(input, d, { phase: "decode", batch_size: b, seq_len: kvLen }).step_ms <= tpotMs
   return cap === 0 ? 0 : largestSatisfying(meets, cap)
 }

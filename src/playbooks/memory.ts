@@ -18,7 +18,7 @@ import type { LayerContext } from "../module/context.ts"
 import { ffnWeightBytes } from "../module/ffn.ts"
 import { lmHeadWeightBytesPerGpu } from "../module/lmHead.ts"
 import { routedExpertWeightBytes, routerWeightBytes, sharedExpertWeightBytes } from "../module/moe.ts"
-import { DTYPE_BYTES } from "../schema/dtype.ts"
+import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import type { Model } from "../kernel/model.ts"
 
 export interface MemoryParts {

@@ -1,33 +1,10 @@
 /**
- * Numeric formats and their storage size. Sizes are bytes per element; fp4 formats carry
- * a shared scale per block, which we fold into an effective size (MXFP4: 32 x 4-bit values
- * plus one 8-bit E8M0 scale = 4.25 bits/element, OCP Microscaling spec v1.0 section 5.2).
+ * The dtype schema; the names, sizes and GEMM math rule are plain data in src/schema/dtypes.ts.
  */
 import { Schema } from "effect"
+import { DTYPES } from "./dtypes.ts"
 
-export const Dtype = Schema.Literals(["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "mxfp4", "fp4", "int4"])
+export { DTYPE_BYTES, DTYPES, gemmMathDtype } from "./dtypes.ts"
+
+export const Dtype = Schema.Literals(DTYPES)
 export type Dtype = typeof Dtype.Type
-
-export const DTYPE_BYTES: Record<Dtype, number> = {
-  fp32: 4,
-  tf32: 4,
-  bf16: 2,
-  fp16: 2,
-  fp8: 1,
-  int8: 1,
-  mxfp4: 4.25 / 8,
-  fp4: 0.5,
-  int4: 0.5
-}
-
-/**
- * Tensor-core math format used when a GEMM multiplies weights of `weight` dtype with
- * activations. FP8 weights run FP8 GEMMs (DeepSeek-V3 quantizes activations to FP8 per
- * 1x128 tile, tech report section 3.3); 4-bit weights are dequantized to the activation
- * dtype on Hopper-class parts unless the hardware lists a native fp4 rate.
- */
-export const gemmMathDtype = (weight: Dtype, activation: Dtype, hasRate: (d: Dtype) => boolean): Dtype => {
-  if (weight === "fp8" || weight === "int8") return hasRate(weight) ? weight : activation
-  if (weight === "fp4" || weight === "mxfp4" || weight === "int4") return hasRate(weight) ? weight : activation
-  return weight
-}

@@ -72,6 +72,12 @@ export const HardwareSpec = Schema.Struct({
   gpus_per_node: Schema.optionalKey(PositiveInt),
   /** Streaming multiprocessors (or CUs), for wave quantisation. */
   sm_count: Schema.optionalKey(PositiveInt),
-  efficiency: Schema.optionalKey(Efficiency)
+  efficiency: Schema.optionalKey(Efficiency),
+  /**
+   * What one GPU-hour of this hardware costs you, USD: user-set (your contract, cloud list
+   * price or amortised capex + power); `llmsim sweep` prices tokens with it. Shipped files
+   * carry a public on-demand list price with its source and date.
+   */
+  price_per_gpu_hour_usd: Schema.optionalKey(Positive)
 })
 export type HardwareSpec = typeof HardwareSpec.Type

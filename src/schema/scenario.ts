@@ -8,6 +8,7 @@ import { PositiveInt } from "./common.ts"
 import { LayerType } from "./layer.ts"
 import { RuntimeDefaults } from "./runtime.ts"
 import { DeploymentSpec } from "./deployment.ts"
+import { SweepSpec } from "./sweep.ts"
 
 export const LayerEntry = Schema.Struct({
   type: LayerType,
@@ -68,11 +69,13 @@ export const ScenarioSpec = Schema.Struct({
    * Deployment model for the playbooks (large EP, AFD). Without a `parallelism` block, the core
    * `run` takes its layout from here too (attention tp/dp, ep, redundant experts).
    */
-  deployment: Schema.optionalKey(DeploymentSpec)
+  deployment: Schema.optionalKey(DeploymentSpec),
+  /** What `llmsim sweep` varies, constrains and ranks (src/schema/sweep.ts); other commands ignore it. */
+  sweep: Schema.optionalKey(SweepSpec)
 })
 /** A scenario as decoded from its file (`lm_head` may be the literal `none`). */
 export type ScenarioFileSpec = typeof ScenarioSpec.Type
 /** A loaded scenario: `lm_head: none` is resolved to an absent LM head (src/config/load.ts). */
 export type ScenarioSpec = Omit<ScenarioFileSpec, "lm_head"> & { readonly lm_head?: LmHead }
 
-export const DEFAULT_PRECISION: Precision = { weights: "bf16", activations: "bf16", kv_cache: "bf16" }
+export { DEFAULT_PRECISION } from "./dtypes.ts"

@@ -26,7 +26,7 @@
  * peak-only "speed of light" roofline, max(compute, memory). `mode: "none"` forces that even
  * when the file has constants (`--efficiency none`).
  */
-import type { Dtype } from "../schema/dtype.ts"
+import type { Dtype } from "../schema/dtypes.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
 import type { OpCost } from "../ops/types.ts"
 import { quantisedGemmFlops, tilingEnabled } from "./waves.ts"

@@ -32,6 +32,8 @@ import { runAfd, runLargeEp, type AfdOptions, type LargeEpOptions } from "../../
 import { renderRun } from "../../src/report/run.ts"
 import { HardwareSpec } from "../../src/schema/hardware.ts"
 import { runSimulation, type RunOptions, type RunOutput } from "../../src/app/session.ts"
+import { runSweepCommand, type SweepOptions } from "../../src/sweep/run.ts"
+import { mergeShards } from "../../src/sweep/merge.ts"
 import type { RuntimeOverrides } from "../../src/app/runtime.ts"
 import { appLayer, Project } from "../../src/app/services.ts"
 import { Store } from "../../src/graph/store.ts"
@@ -58,6 +60,12 @@ export const runEffect = <A, E>(effect: Effect.Effect<A, E, any>): Promise<A> =>
 
 /** Run an effect that must fail and return its typed error (the CLI prints `error: ${message}`, exit 1). */
 export const failureOf = async <E>(effect: Effect.Effect<unknown, E, any>): Promise<E> => runEffect(Effect.flip(effect))
+
+/** `llmsim sweep` in this process: the SweepResult the command renders. */
+export const sweepInProcess = (o: SweepOptions) => runEffect(runSweepCommand(o))
+export const sweepFailure = (o: SweepOptions) => failureOf(runSweepCommand(o))
+/** `llmsim sweep merge FILES`. */
+export const mergeInProcess = (files: ReadonlyArray<string>, cwd: string) => runEffect(mergeShards(files, cwd))
 
 /** RunOptions as the CLI builds them from its flags' defaults (analytic, hardware efficiency, store on). */
 export const runOptions = (cwd: string, scenario?: string, over: Partial<Omit<RunOptions, "cwd" | "scenario">> & { runtime?: RuntimeOverrides } = {}): RunOptions => ({

@@ -11,7 +11,7 @@
  * row's own TFLOPS x time under the same convention.
  */
 import { evaluateOpCost } from "../../ops/registry.ts"
-import type { Dtype } from "../../schema/dtype.ts"
+import type { Dtype } from "../../schema/dtypes.ts"
 import { timeOp, timingHardware, type EfficiencyMode } from "../../timing/roofline.ts"
 import { numberField, type CsvTable } from "../csv.ts"
 import { hardwareFileFor, type HardwareSet } from "../hardware.ts"

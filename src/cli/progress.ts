@@ -1,0 +1,30 @@
+/**
+ * The sweep's progress bar on stderr, with ETA: cli-progress (a small, well-kept terminal
+ * progress library: ETA, throttled redraws, no dependencies beyond string width helpers), used
+ * only when stderr is a terminal so pipes and CI logs stay clean.
+ */
+import cliProgress from "cli-progress"
+
+export const progressBar = () => {
+  const bar = new cliProgress.SingleBar({
+    stream: process.stderr,
+    format: "sweep [{bar}] {percentage}% {value}/{total} points, ETA {eta_formatted}",
+    fps: 10,
+    hideCursor: false,
+    clearOnComplete: true,
+    etaBuffer: 50
+  }, cliProgress.Presets.legacy)
+  let started = false
+  return {
+    update: (done: number, total: number) => {
+      if (!started) {
+        bar.start(total, 0)
+        started = true
+      }
+      bar.update(done)
+    },
+    stop: () => {
+      if (started) bar.stop()
+    }
+  }
+}

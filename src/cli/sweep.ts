@@ -1,0 +1,139 @@
+/**
+ * `llmsim sweep`: search layouts and runtimes for what to deploy (src/sweep), and
+ * `llmsim sweep merge`: one answer from the JSON Lines of several shards.
+ */
+import { Effect, Option, Result } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { UsageError } from "../config/errors.ts"
+import { renderSweepJson, renderSweepTable } from "../report/sweep.ts"
+import { AXES, AXIS_KINDS, parseAxis, type AxisName } from "../sweep/axes.ts"
+import { OBJECTIVES, type Objective } from "../sweep/judge.ts"
+import { mergeShards } from "../sweep/merge.ts"
+import { flagName, runSweepCommand } from "../sweep/run.ts"
+import { parseShard } from "../sweep/space.ts"
+import { progressBar } from "./progress.ts"
+import { documented, parsedWith, positiveInteger, runtimeFlags, strategyFlag, toRunOptions } from "./flags.ts"
+import { emit } from "./output.ts"
+import { scenarioArg } from "./run.ts"
+
+// Checked when the flags are parsed, before anything is loaded; the text is kept and parsed again
+// with the scenario's `sweep:` block (src/sweep/run.ts).
+const axisFlags = Object.fromEntries(AXES.map((a) => [a, Flag.String(flagName(a)).pipe(
+  Flag.withDescription(`Sweep axis ${a}: ${AXIS_KINDS[a].expected}; a list (a,b,c)${AXIS_KINDS[a].numeric ? " or a range (1..512:x2, 1024..8192:+1024)" : ""}`),
+  parsedWith(flagName(a), (t: string) => {
+    const r = parseAxis(a, t)
+    return r.ok ? Result.succeed(t) : Result.fail(r.message)
+  }),
+  Flag.optional
+)])) as Record<AxisName, Flag.Flag<Option.Option<string>>>
+
+const positive = (name: string, what: string) =>
+  Flag.Finite(name).pipe(Flag.withDescription(what), Flag.filter((n) => n > 0, (n) => `--${name} must be > 0, got ${n}`), Flag.optional)
+
+const sweepFlags = {
+  ...axisFlags,
+  maxTtftMs: positive("max-ttft-ms", "Constraint: TTFT at most this many ms"),
+  maxTpotMs: positive("max-tpot-ms", "Constraint: TPOT at most this many ms"),
+  minTokensPerUser: positive("min-tokens-per-s-per-user", "Constraint: at least this many output tokens/s per user (1000 / TPOT)"),
+  maxGpus: Flag.Int("max-gpus").pipe(Flag.withDescription("Constraint: at most this many GPUs"), Flag.filter((n) => n >= 1, (n) => `--max-gpus must be >= 1, got ${n}`), Flag.optional),
+  objective: Flag.Literals("objective", Object.keys(OBJECTIVES) as ReadonlyArray<Objective>).pipe(Flag.withDescription("What the best point maximises (throughput) or minimises (cost)"), Flag.optional),
+  price: positive("price-per-gpu-hour", "USD per GPU-hour for every hardware of the sweep (else each hardware file's price_per_gpu_hour_usd)"),
+  points: Flag.String("points").pipe(Flag.withDescription("Stream every point to FILE: .csv, else JSON Lines (what sweep merge reads)"), Flag.optional),
+  workers: Flag.Int("workers").pipe(Flag.withDescription("Worker threads evaluating points (default 1)"), Flag.filter((n) => n >= 1 && n <= 64, (n) => `--workers must be 1 to 64, got ${n}`), Flag.withDefault(1)),
+  shard: Flag.String("shard").pipe(
+    Flag.withDescription("Evaluate shard k of n (k/n, from 1): contiguous slices of the points, for CI matrices; merge with sweep merge"),
+    parsedWith("shard", (t: string) => {
+      const s = parseShard(t)
+      return s === undefined ? Result.fail(`expected k/n with 1 <= k <= n, got "${t}"`) : Result.succeed(s)
+    }),
+    Flag.optional
+  ),
+  format: Flag.Literals("format", ["table", "json"]).pipe(Flag.withDescription("Output format of the answer"), Flag.withDefault("table" as const)),
+  out: Flag.String("out").pipe(Flag.withDescription("Write the answer to FILE instead of stdout"), Flag.optional),
+  phase: runtimeFlags.phase,
+  estimator: runtimeFlags.estimator,
+  efficiency: runtimeFlags.efficiency,
+  cacheDir: runtimeFlags.cacheDir,
+  cache: runtimeFlags.cache,
+  strategy: strategyFlag,
+  progress: Flag.Boolean("progress").pipe(Flag.withDescription("Progress bar on stderr (default: when stderr is a terminal)"), Flag.optional)
+}
+
+const mergeCommand = Command.make(
+  "merge",
+  {
+    files: Argument.String("files").pipe(Argument.withDescription("JSON Lines files written by sweep --shard k/n --points FILE"), Argument.variadic({ min: 1 })),
+    format: sweepFlags.format,
+    out: sweepFlags.out
+  },
+  Effect.fn(function*(a) {
+    const result = yield* mergeShards(a.files.map(String), process.cwd())
+    yield* emit(a.format === "json" ? renderSweepJson(result) : renderSweepTable(result), Option.getOrUndefined(a.out))
+  })
+).pipe(documented("Merge the JSON Lines of a sharded sweep into the answer one machine would give", [
+  ["llmsim sweep merge shard-1.jsonl shard-2.jsonl", "Frontier and best points over both shards"]
+]))
+
+export const sweepCommand = Command.make(
+  "sweep",
+  { scenario: scenarioArg, ...sweepFlags },
+  Effect.fn(function*(a) {
+    const axes: Partial<Record<AxisName, string>> = {}
+    for (const ax of AXES) {
+      const v = (a as unknown as Record<AxisName, Option.Option<string>>)[ax]
+      if (Option.isSome(v)) axes[ax] = v.value
+    }
+    const opt = <A>(o: Option.Option<A>) => Option.getOrUndefined(o)
+    const run = toRunOptions(a.scenario, {
+      batch: Option.none(),
+      seq: Option.none(),
+      phase: a.phase,
+      microBatch: Option.none(),
+      tokensPerExpert: Option.none(),
+      estimator: a.estimator,
+      efficiency: a.efficiency,
+      cacheDir: a.cacheDir,
+      cache: a.cache
+    })
+    const showBar = opt(a.progress) ?? (process.stderr.isTTY === true)
+    const bar = showBar ? progressBar() : undefined
+    let stop = false
+    const onSignal = () => void (stop = true)
+    const result = yield* Effect.acquireUseRelease(
+      Effect.sync(() => process.once("SIGINT", onSignal)),
+      () =>
+        runSweepCommand({
+          run,
+          axes,
+          constraints: {
+            ...(Option.isSome(a.maxTtftMs) ? { ttft_ms_max: a.maxTtftMs.value } : {}),
+            ...(Option.isSome(a.maxTpotMs) ? { tpot_ms_max: a.maxTpotMs.value } : {}),
+            ...(Option.isSome(a.minTokensPerUser) ? { tokens_per_s_per_user_min: a.minTokensPerUser.value } : {}),
+            ...(Option.isSome(a.maxGpus) ? { gpus_max: a.maxGpus.value } : {})
+          },
+          ...(Option.isSome(a.objective) ? { objective: a.objective.value } : {}),
+          ...(Option.isSome(a.strategy) ? { strategy: a.strategy.value } : {}),
+          ...(Option.isSome(a.price) ? { price_per_gpu_hour_usd: a.price.value } : {}),
+          ...(Option.isSome(a.points) ? { points_file: a.points.value } : {}),
+          ...(Option.isSome(a.shard) ? { shard: a.shard.value } : {}),
+          workers: a.workers,
+          ...(bar === undefined ? {} : { onProgress: bar.update }),
+          stopped: () => stop
+        }),
+      () => Effect.sync(() => {
+        process.removeListener("SIGINT", onSignal)
+        bar?.stop()
+      })
+    )
+    if (stop) return yield* Effect.fail(new UsageError({ message: "sweep interrupted: nothing was written" }))
+    yield* emit(a.format === "json" ? renderSweepJson(result) : renderSweepTable(result), opt(a.out))
+  })
+).pipe(
+  Command.withSubcommands([mergeCommand]),
+  documented("Search runtimes and layouts: the Pareto frontier and the best point per objective under HBM and latency constraints", [
+    ["llmsim sweep --strategy two-batch-overlap --ep 16,32,64,128 --batch 1..512:x2 --phase decode --max-tpot-ms 50", "Which EP and batch maximise tokens/s per GPU within 50 ms TPOT"],
+    ["llmsim sweep configs/scenarios/llama_3_1_70b_h100.yaml --hardware configs/hardware/H100-SXM.yaml,configs/hardware/H200-SXM.yaml --batch 1..256:x2 --min-tokens-per-s-per-user 30 --objective cost_per_1m_output_tokens_usd", "Cheapest hardware at 30 tokens/s per user"],
+    ["llmsim sweep --batch 1..512:x2 --points points.csv", "Every point to a CSV file"],
+    ["llmsim sweep --batch 1..512:x2 --shard 1/4 --points s1.jsonl", "One of four CI shards; llmsim sweep merge s*.jsonl"]
+  ])
+)

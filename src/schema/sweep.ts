@@ -1,0 +1,46 @@
+/**
+ * The `sweep:` block of a scenario: a sweep as a reviewable, diffable config. Every key means
+ * what the `llmsim sweep` flag of the same name means (docs/sweep.md); a flag given on the
+ * command line replaces the block's value for that key. An axis is the flag's text
+ * (`"1..512:x2"`, `"2A2F,3A2F"`), a single value, or a YAML list.
+ */
+import { Schema } from "effect"
+import { Positive, PositiveInt } from "./common.ts"
+
+const AxisText = Schema.Union([Schema.String, Schema.Number, Schema.Array(Schema.Union([Schema.String, Schema.Number]))])
+const axis = Schema.optionalKey(AxisText)
+
+export const SweepAxes = Schema.Struct({
+  hardware: axis,
+  weights: axis,
+  kv_cache: axis,
+  moe_experts: axis,
+  instances: axis,
+  tp: axis,
+  dp: axis,
+  ep: axis,
+  redundant_experts: axis,
+  tbo: axis,
+  micro_batches: axis,
+  seq: axis,
+  output: axis,
+  batch: axis
+})
+export type SweepAxes = typeof SweepAxes.Type
+
+export const SweepConstraints = Schema.Struct({
+  max_ttft_ms: Schema.optionalKey(Positive),
+  max_tpot_ms: Schema.optionalKey(Positive),
+  min_tokens_per_s_per_user: Schema.optionalKey(Positive),
+  max_gpus: Schema.optionalKey(PositiveInt)
+})
+
+export const SweepSpec = Schema.Struct({
+  axes: Schema.optionalKey(SweepAxes),
+  constraints: Schema.optionalKey(SweepConstraints),
+  objective: Schema.optionalKey(Schema.Literals(["tokens_per_s_per_gpu", "tokens_per_s_per_user", "cost_per_1m_output_tokens_usd", "cost_per_1m_input_tokens_usd"])),
+  strategy: Schema.optionalKey(Schema.Literals(["serial", "overlapped", "two-batch-overlap", "serial-micro-batches", "afd-pipeline"])),
+  /** USD per GPU-hour for every hardware of the sweep (else each hardware file's own price). */
+  price_per_gpu_hour_usd: Schema.optionalKey(Positive)
+})
+export type SweepSpec = typeof SweepSpec.Type

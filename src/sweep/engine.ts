@@ -1,0 +1,136 @@
+/**
+ * The sweep loop: the points of an index range in chunks (src/sweep/chunk.ts), in this thread or
+ * spread over worker threads (`workers` > 1, src/sweep/worker.ts), folded back in index order:
+ * lines to the row writer, computed points to the cache pack, counts, and the chunks' frontier
+ * and best rows into one tracker. Memory is constant in the number of points: a few chunks in
+ * flight, the frontier, and one best row per objective.
+ */
+import { Worker } from "node:worker_threads"
+import { chunkProcessor, type ChunkResult, type SweepJob } from "./chunk.ts"
+import { Tracker } from "./frontier.ts"
+import { OBJECTIVES, type Objective, type Row } from "./judge.ts"
+import type { PointCache } from "./pointCache.ts"
+import type { RowWriter } from "./rows.ts"
+import { neighbours } from "./space.ts"
+
+export type { SweepJob } from "./chunk.ts"
+
+export interface SweepStats {
+  points: number
+  computed: number
+  replayed: number
+  invalid: number
+  feasible: number
+  /** Points failing each constraint kind (a point can fail several). */
+  readonly rejected: Record<string, number>
+  /** Wall time of the point loop (excludes start-up and loading), ms. */
+  elapsed_ms: number
+}
+
+export interface NeighbourReport {
+  readonly axis: string
+  readonly value: number | string
+  readonly feasible: boolean
+  readonly rejected_by: string
+  readonly value_of_objective: number | null
+}
+
+export interface SweepOutcome {
+  readonly stats: SweepStats
+  readonly frontier: ReadonlyArray<Row>
+  readonly best: Partial<Record<Objective, Row>>
+  readonly neighbours: Partial<Record<Objective, ReadonlyArray<NeighbourReport>>>
+}
+
+export interface SweepRunOptions {
+  readonly from: number
+  readonly to: number
+  readonly cache: PointCache
+  readonly writer?: RowWriter
+  readonly workers: number
+  readonly onProgress?: (done: number) => void
+  /** Checked between chunks: true stops the sweep (SIGINT). */
+  readonly stopped?: () => boolean
+}
+
+export class SweepStopped extends Error {}
+
+/** Points per chunk: large enough that a worker message is cheap beside its work, small enough to keep memory flat. */
+export const CHUNK = 2048
+
+export const runSweep = async (job: SweepJob, o: SweepRunOptions): Promise<SweepOutcome> => {
+  const started = performance.now()
+  const local = chunkProcessor(job, o.cache.get)
+  const tracker = new Tracker()
+  const stats: SweepStats = { points: o.to - o.from, computed: 0, replayed: 0, invalid: 0, feasible: 0, rejected: {}, elapsed_ms: 0 }
+  let done = 0
+  const fold = (c: ChunkResult) => {
+    if (c.text.length > 0) o.writer?.write(c.text)
+    if (c.pack.length > 0) o.cache.addLines(c.pack)
+    stats.computed += c.computed
+    stats.replayed += c.replayed
+    stats.invalid += c.invalid
+    stats.feasible += c.feasible
+    for (const [k, n] of Object.entries(c.rejected)) stats.rejected[k] = (stats.rejected[k] ?? 0) + n
+    for (const r of c.candidates) tracker.add(r)
+    done += c.to - c.from
+    o.onProgress?.(done)
+  }
+  const chunks: Array<[number, number]> = []
+  for (let from = o.from; from < o.to; from += CHUNK) chunks.push([from, Math.min(o.to, from + CHUNK)])
+
+  if (o.workers <= 1 || chunks.length <= 1) {
+    for (const [from, to] of chunks) {
+      if (o.stopped?.()) throw new SweepStopped()
+      fold(local.run(from, to))
+      // Let the event loop turn (a signal, the progress bar's timer).
+      await new Promise((r) => setImmediate(r))
+    }
+  } else {
+    const pool = Array.from({ length: Math.min(o.workers, chunks.length) }, () =>
+      new Worker(new URL("./worker.ts", import.meta.url), { workerData: { job, packs: o.cache.packFiles } }))
+    const waiting = new Map<number, { resolve: (c: ChunkResult) => void; reject: (e: Error) => void }>()
+    for (const w of pool) {
+      w.on("message", (c: ChunkResult) => {
+        const p = waiting.get(c.from)
+        waiting.delete(c.from)
+        p?.resolve(c)
+      })
+      w.on("error", (e) => {
+        for (const p of waiting.values()) p.reject(e instanceof Error ? e : new Error(String(e)))
+        waiting.clear()
+      })
+    }
+    const send = (w: Worker, [from, to]: [number, number]) =>
+      new Promise<ChunkResult>((resolve, reject) => {
+        waiting.set(from, { resolve, reject })
+        w.postMessage({ from, to })
+      })
+    try {
+      // Two chunks in flight per worker; results folded in index order.
+      const inFlight: Array<Promise<ChunkResult>> = []
+      let next = 0
+      while (next < chunks.length && inFlight.length < 2 * pool.length) inFlight.push(send(pool[next % pool.length], chunks[next++]))
+      while (inFlight.length > 0) {
+        if (o.stopped?.()) throw new SweepStopped()
+        fold(await inFlight.shift()!)
+        if (next < chunks.length) inFlight.push(send(pool[next % pool.length], chunks[next++]))
+      }
+    } finally {
+      await Promise.all(pool.map((w) => w.terminate()))
+    }
+  }
+  stats.elapsed_ms = performance.now() - started
+
+  // The best point per objective and why each of its neighbours (one step on one axis) lost.
+  const around: Partial<Record<Objective, Array<NeighbourReport>>> = {}
+  for (const ob of Object.keys(OBJECTIVES) as Array<Objective>) {
+    const best = tracker.best[ob]
+    if (!best) continue
+    around[ob] = neighbours(job.space, best.index).map((n) => {
+      const row = local.judged(n.index)
+      return { axis: n.axis, value: n.value, feasible: row.feasible, rejected_by: row.rejected_by, value_of_objective: row[ob] }
+    })
+  }
+  return { stats, frontier: tracker.points(), best: tracker.best, neighbours: around }
+}

@@ -1,0 +1,41 @@
+/**
+ * The Pareto frontier of feasible points over tokens/s per GPU (the operator's throughput) and
+ * tokens/s per user (the user's speed), both maximised, and the best point per objective. Both
+ * are kept incrementally as rows stream past, so a sweep holds only the frontier and one row
+ * per objective, never its points; the frontier of a union is the frontier of the parts'
+ * frontiers, which is what makes `sweep merge` of shards equal the unsharded sweep.
+ *
+ * a dominates b  <=>  a.gpu >= b.gpu and a.user >= b.user, and a is strictly higher on one.
+ * Points equal on both are all kept (none dominates another). Output order: tokens/s per user
+ * ascending, then index.
+ */
+import { better, OBJECTIVES, type Objective, type Row } from "./judge.ts"
+
+const x = (r: Row) => r.tokens_per_s_per_gpu!
+const y = (r: Row) => r.tokens_per_s_per_user!
+
+export const dominates = (a: Row, b: Row): boolean => x(a) >= x(b) && y(a) >= y(b) && (x(a) > x(b) || y(a) > y(b))
+
+export const onFrontier = (r: Row): boolean => r.feasible && r.tokens_per_s_per_gpu !== null && r.tokens_per_s_per_user !== null
+
+export class Tracker {
+  private frontier: Array<Row> = []
+  readonly best: Partial<Record<Objective, Row>> = {}
+
+  add(r: Row): void {
+    if (!r.feasible) return
+    for (const o of Object.keys(OBJECTIVES) as Array<Objective>) {
+      const cur = this.best[o]
+      if (r[o] !== null && (cur === undefined || better(r, cur, o))) this.best[o] = r
+    }
+    if (!onFrontier(r)) return
+    // A row folded in twice (a chunk's frontier row that is also its best) counts once.
+    for (const q of this.frontier) if (q.index === r.index || dominates(q, r)) return
+    this.frontier = this.frontier.filter((q) => !dominates(r, q))
+    this.frontier.push(r)
+  }
+
+  points(): Array<Row> {
+    return [...this.frontier].sort((a, b) => y(a) - y(b) || a.index - b.index)
+  }
+}

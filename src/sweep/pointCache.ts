@@ -1,0 +1,178 @@
+/**
+ * Sweep points in the result store: the sweep's graph nodes.
+ *
+ * A point is a node whose key is SHA-256 over its family digest and its resolved coordinates.
+ * The family digest covers everything a point is computed from besides its coordinates: the
+ * model (templates, repeats, LM head, precision), the scenario's layout and deployment blocks,
+ * every hardware spec of the sweep, the estimator and efficiency mode, the point model and
+ * strategy, the phases and default lengths, the code versions (this module's SWEEP_CODE_VERSION,
+ * the kernel's timing and compose versions, every op formula's version) and the toolchain
+ * fingerprint, exactly as a graph node's key material (docs/caching.md). Constraints and prices
+ * are not inputs (rows are judged after replay).
+ *
+ * Storage: a point is a few hundred bytes and a sweep has up to millions, so points are stored
+ * in packs, not one file each: `<cache>/v1/sweep/<family>/<pack digest>.jsonl`, one line per
+ * point, `<key>\t<result JSON>`. A sweep loads its family's packs into a key -> line map, replays
+ * the points it finds and streams the ones it computes into a new pack (a temp file, renamed
+ * into place only when the sweep finished: an interrupted or failed sweep stores nothing). Packs
+ * are immutable and named by their content; `cache gc` evicts them by age like entries.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { createHash, randomBytes } from "node:crypto"
+import { STORE_LAYOUT } from "../graph/storeLayout.ts"
+
+/** Bump when point evaluation (src/sweep/point.ts) changes its output for some input. */
+export const SWEEP_CODE_VERSION = 1
+
+export const packFolder = (cacheDir: string, family: string): string => path.join(cacheDir, STORE_LAYOUT, "sweep", family)
+
+export const pointKey = (family: string, coordinates: string): string =>
+  createHash("sha256").update(family).update("\n").update(coordinates).digest("hex")
+
+export interface PointCache {
+  readonly get: (key: string) => string | undefined
+  /** Record computed points: `key\tresult JSON\n` lines. */
+  readonly addLines: (text: string) => void
+  /** Store the computed points as one pack (none if nothing was computed). */
+  readonly commit: () => void
+  /** Drop what was computed (a failed or interrupted sweep). */
+  readonly abort: () => void
+  /** The family's pack files (worker threads read them themselves). */
+  readonly packFiles: ReadonlyArray<string>
+  readonly enabled: boolean
+}
+
+/** The pack files of a family folder, in name order (none when the folder does not exist). */
+const packFilesOf = (folder: string): Array<string> => {
+  try {
+    return fs.readdirSync(folder).filter((n) => n.endsWith(".jsonl")).sort().map((n) => path.join(folder, n))
+  } catch {
+    return []
+  }
+}
+
+/** Every `key\tjson` line of `files`; a pack whose content does not match its name (damaged) is skipped and removed. */
+export const readPacks = (files: ReadonlyArray<string>): Map<string, string> => {
+  const out = new Map<string, string>()
+  for (const file of files) {
+    let text: string
+    try {
+      text = fs.readFileSync(file, "utf8")
+    } catch {
+      continue
+    }
+    if (createHash("sha256").update(text).digest("hex") !== path.basename(file, ".jsonl")) {
+      try {
+        fs.rmSync(file, { force: true })
+      } catch {
+        // read-only: a miss either way
+      }
+      continue
+    }
+    let start = 0
+    while (start < text.length) {
+      let end = text.indexOf("\n", start)
+      if (end < 0) end = text.length
+      const tab = text.indexOf("\t", start)
+      if (tab === start + 64) out.set(text.slice(start, tab), text.slice(tab + 1, end))
+      start = end + 1
+    }
+  }
+  return out
+}
+
+const touch = (files: ReadonlyArray<string>) => {
+  const now = new Date()
+  for (const f of files) {
+    try {
+      fs.utimesSync(f, now, now)
+    } catch {
+      // read-only cache: fine
+    }
+  }
+}
+
+const BUFFER_BYTES = 1 << 20
+
+export const openPointCache = (cacheDir: string | undefined, family: string): PointCache => {
+  if (cacheDir === undefined) {
+    return { get: () => undefined, addLines: () => {}, commit: () => {}, abort: () => {}, packFiles: [], enabled: false }
+  }
+  const folder = packFolder(cacheDir, family)
+  const packFiles = packFilesOf(folder)
+  const index = readPacks(packFiles)
+  // A pack's mtime records its last use, so `cache gc` evicts the least recently used.
+  touch(packFiles)
+  let fd: number | undefined
+  let tmp: string | undefined
+  let chunks: Array<string> = []
+  let buffered = 0
+  let written = 0
+  const hash = createHash("sha256")
+  let unwritable = false
+  const flush = () => {
+    if (chunks.length === 0 || unwritable) return
+    const text = chunks.join("")
+    chunks = []
+    buffered = 0
+    try {
+      if (fd === undefined) {
+        const tmpDir = path.join(cacheDir, STORE_LAYOUT, "tmp")
+        fs.mkdirSync(tmpDir, { recursive: true })
+        tmp = path.join(tmpDir, `sweep.${process.pid}.${randomBytes(6).toString("hex")}`)
+        fd = fs.openSync(tmp, "wx")
+      }
+      fs.writeSync(fd, text)
+      hash.update(text)
+      written += text.length
+    } catch (e) {
+      unwritable = true
+      process.stderr.write(`warning: cache ${cacheDir} is not writable (${e instanceof Error ? e.message.split(",")[0] : String(e)}): sweep points are not stored\n`)
+    }
+  }
+  const close = () => {
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd)
+      } catch {
+        // already closed
+      }
+      fd = undefined
+    }
+  }
+  return {
+    get: (key) => index.get(key),
+    addLines: (text) => {
+      chunks.push(text)
+      buffered += text.length
+      if (buffered >= BUFFER_BYTES) flush()
+    },
+    commit: () => {
+      flush()
+      close()
+      if (tmp === undefined || written === 0 || unwritable) return abortTmp(tmp)
+      try {
+        fs.mkdirSync(folder, { recursive: true })
+        fs.renameSync(tmp, path.join(folder, `${hash.digest("hex")}.jsonl`))
+      } catch {
+        abortTmp(tmp)
+      }
+    },
+    abort: () => {
+      close()
+      abortTmp(tmp)
+    },
+    packFiles,
+    enabled: true
+  }
+}
+
+const abortTmp = (tmp: string | undefined) => {
+  if (tmp === undefined) return
+  try {
+    fs.rmSync(tmp, { force: true })
+  } catch {
+    // gc removes old temp files
+  }
+}

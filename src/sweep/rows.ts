@@ -1,0 +1,84 @@
+/**
+ * A sweep's rows on disk: every point as CSV or JSON Lines, streamed (constant memory), with a
+ * fixed column set (names carry units). A JSON Lines file starts with one header line
+ * `{"llmsim_sweep": {...}}` naming the sweep (space digest, constraints, shard, points) so
+ * `llmsim sweep merge` can check that its inputs are shards of one sweep.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { randomBytes } from "node:crypto"
+import type { AxisName } from "./axes.ts"
+import { EXTRA_AXES, type Row } from "./judge.ts"
+
+/** Columns after the swept extra axes, in order. */
+export const RESULT_COLUMNS = [
+  "hardware", "model", "strategy", "batch", "seq", "output", "tp", "dp", "ep", "gpus",
+  "ttft_ms", "tpot_ms", "tokens_per_s_per_gpu", "tokens_per_s_per_user", "prefill_tokens_per_s_per_gpu",
+  "memory_per_gpu_bytes", "weights_bytes", "kv_cache_bytes", "activation_bytes", "comm_buffer_bytes", "capacity_bytes",
+  "fits_in_hbm", "max_batch", "bottleneck", "price_per_gpu_hour_usd", "cost_per_1m_output_tokens_usd", "cost_per_1m_input_tokens_usd",
+  "feasible", "rejected_by", "invalid"
+] as const
+
+export const columnsFor = (swept: ReadonlyArray<AxisName>): Array<string> => ["index", ...EXTRA_AXES.filter((a) => swept.includes(a)), ...RESULT_COLUMNS]
+
+const csvCell = (v: unknown): string => {
+  if (v === null || v === undefined) return ""
+  const s = String(v)
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+}
+
+export type RowFormat = "csv" | "jsonl"
+
+/** The format a points file's name asks for (`.csv`, else JSON Lines). */
+export const formatOf = (file: string): RowFormat => (file.toLowerCase().endsWith(".csv") ? "csv" : "jsonl")
+
+const jsonValue = (v: unknown): string => (typeof v === "number" ? (Number.isFinite(v) ? String(v) : "null") : v === undefined ? "null" : JSON.stringify(v))
+
+/**
+ * One row as a line of `format`, fields in `columns` order: CSV cells, or a JSON object written
+ * field by field (the same text JSON.stringify gives for these keys, without building a copy:
+ * a sweep writes a million of them).
+ */
+export const rowLine = (r: Row, format: RowFormat, columns: ReadonlyArray<string>): string => {
+  const rec = r as unknown as Record<string, unknown>
+  if (format === "csv") return columns.map((c) => csvCell(rec[c])).join(",") + "\n"
+  let out = "{"
+  for (let i = 0; i < columns.length; i++) out += `${i === 0 ? "" : ","}"${columns[i]}":${jsonValue(rec[columns[i]])}`
+  return out + "}\n"
+}
+
+export interface RowWriter {
+  readonly format: RowFormat
+  readonly columns: ReadonlyArray<string>
+  /** Append formatted lines (rowLine). */
+  readonly write: (text: string) => void
+  /** Flush and move the file into place. */
+  readonly close: () => void
+  /** Remove the partial file (a failed or interrupted sweep leaves nothing half-written). */
+  readonly abort: () => void
+}
+
+/** Stream rows to `file` (written to a temp file beside it, renamed into place by close). */
+export const openRowWriter = (file: string, columns: ReadonlyArray<string>, header: unknown): RowWriter => {
+  const format = formatOf(file)
+  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`)
+  const fd = fs.openSync(tmp, "wx")
+  fs.writeSync(fd, format === "csv" ? columns.join(",") + "\n" : JSON.stringify({ llmsim_sweep: header }) + "\n")
+  return {
+    format,
+    columns,
+    write: (text) => void fs.writeSync(fd, text),
+    close: () => {
+      fs.closeSync(fd)
+      fs.renameSync(tmp, file)
+    },
+    abort: () => {
+      try {
+        fs.closeSync(fd)
+      } catch {
+        // closed
+      }
+      fs.rmSync(tmp, { force: true })
+    }
+  }
+}

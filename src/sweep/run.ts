@@ -1,0 +1,220 @@
+/**
+ * `llmsim sweep` as a function of the app services: open the scenario's session, build the point
+ * space from the flags and the scenario's `sweep:` block (a flag replaces the block's key), load
+ * every hardware file of the sweep, then run the loop (src/sweep/engine.ts) over this shard's
+ * points with the point cache of the session's store. Rows stream to `--points`; the cache pack
+ * and the points file are moved into place only when the whole sweep succeeded.
+ */
+import { Effect } from "effect"
+import * as path from "node:path"
+import { ConfigError, UsageError } from "../config/errors.ts"
+import { displayPath, loadHardwareFile, scenarioFieldError } from "../config/load.ts"
+import { digest } from "../graph/canonical.ts"
+import { CurrentToolchain } from "../graph/toolchain.ts"
+import { modelOf } from "../kernel/model.ts"
+import type { StrategyName } from "../kernel/strategies.ts"
+import { OP_FORMULAS } from "../ops/registry.ts"
+import { phasesOf, type SinglePhase } from "../schema/runtime.ts"
+import type { HardwareSpec } from "../schema/hardware.ts"
+import type { SweepSpec } from "../schema/sweep.ts"
+import { COMPOSE_CODE_VERSION, TIMING_CODE_VERSION } from "../sim/plan.ts"
+import { scenarioBase } from "../sim/simulate.ts"
+import { ESTIMATORS } from "../timing/estimator.ts"
+import { resolvePath } from "../app/paths.ts"
+import { withSession, type RunOptions, type Session } from "../app/session.ts"
+import { AXES, parseAxis, type AxisName, type AxisValue } from "./axes.ts"
+import { runSweep, SweepStopped, type SweepOutcome } from "./engine.ts"
+import type { Constraints, Objective } from "./judge.ts"
+import type { PointModel, SweepBase } from "./point.ts"
+import { openPointCache, SWEEP_CODE_VERSION } from "./pointCache.ts"
+import { columnsFor, openRowWriter, type RowWriter } from "./rows.ts"
+import { makeSpace, shardRange, type Shard, type Space } from "./space.ts"
+
+export interface SweepOptions {
+  readonly run: RunOptions
+  /** Axis texts from the command line (they replace the scenario's `sweep.axes` keys). */
+  readonly axes: Partial<Record<AxisName, string>>
+  readonly constraints: Constraints
+  readonly objective?: Objective
+  readonly strategy?: StrategyName
+  readonly price_per_gpu_hour_usd?: number
+  readonly points_file?: string
+  readonly workers: number
+  readonly shard?: Shard
+  readonly onProgress?: (done: number, total: number) => void
+  readonly stopped?: () => boolean
+}
+
+export interface SweepHeader {
+  readonly version: 1
+  readonly scenario: string
+  readonly model: PointModel
+  readonly axes: Readonly<Partial<Record<AxisName, ReadonlyArray<AxisValue>>>>
+  readonly constraints: Constraints
+  readonly objective: Objective
+  readonly phases: ReadonlyArray<SinglePhase>
+  /** Digest of everything above and the point family: shards of one sweep share it. */
+  readonly sweep_digest: string
+  readonly total_points: number
+  readonly shard: string | null
+  readonly first_index: number
+  readonly end_index: number
+}
+
+export interface SweepResult {
+  readonly header: SweepHeader
+  readonly outcome: SweepOutcome
+  readonly points_file: string | null
+  /** `sweep merge`: how many shard files the answer came from (computed / replayed counts are the shards' own). */
+  readonly merged_from?: number
+}
+
+const CONSTRAINT_KEYS: Readonly<Record<keyof NonNullable<SweepSpec["constraints"]>, keyof Constraints>> = {
+  max_ttft_ms: "ttft_ms_max",
+  max_tpot_ms: "tpot_ms_max",
+  min_tokens_per_s_per_user: "tokens_per_s_per_user_min",
+  max_gpus: "gpus_max"
+}
+
+/** The point model a sweep's strategy and axes ask for. */
+export const pointModelOf = (strategy: StrategyName | undefined, axes: ReadonlyArray<AxisName>): PointModel =>
+  axes.includes("instances") || strategy === "afd-pipeline"
+    ? "afd"
+    : axes.includes("tbo") || strategy === "two-batch-overlap" || strategy === "serial-micro-batches" ? "large-ep" : "core"
+
+const parsedAxes = (s: Session, o: SweepOptions) =>
+  Effect.gen(function*() {
+    const block = s.loaded.spec.sweep?.axes ?? {}
+    const values: Partial<Record<AxisName, ReadonlyArray<AxisValue>>> = {}
+    for (const a of AXES) {
+      const flag = o.axes[a]
+      if (flag !== undefined) {
+        const r = parseAxis(a, flag)
+        if (!r.ok) return yield* Effect.fail(new UsageError({ message: `--${flagName(a)}: ${r.message}` }))
+        values[a] = r.value
+      } else if (block[a] !== undefined) {
+        const raw = block[a]!
+        const r = parseAxis(a, typeof raw === "number" ? String(raw) : raw)
+        if (!r.ok) return yield* Effect.fail(scenarioFieldError(s.loaded.root, s.loaded.file, s.loaded.text, ["sweep", "axes", a], r.message))
+        values[a] = r.value
+      }
+    }
+    return values
+  })
+
+/** The command-line flag of an axis. */
+export const flagName = (a: AxisName): string => (a === "micro_batches" ? "micro-batch" : a.replace(/_/g, "-"))
+
+export const runSweepCommand = (o: SweepOptions) =>
+  withSession(o.run, (s) =>
+    Effect.gen(function*() {
+      const block: SweepSpec = s.loaded.spec.sweep ?? {}
+      const values = yield* parsedAxes(s, o)
+      const space: Space = makeSpace(values)
+      if (space.size > 1e9) return yield* Effect.fail(new UsageError({ message: `the sweep has ${space.size.toExponential(2)} points; at most 1e9 (narrow an axis or use --shard)` }))
+      const strategy = o.strategy ?? block.strategy
+      const model = modelOf(s.loaded)
+      const pointModel = pointModelOf(strategy, space.axes.map((a) => a.name))
+      const estimator = ESTIMATORS[o.run.estimator]
+      if (!estimator) return yield* Effect.fail(new UsageError({ message: `unknown estimator "${o.run.estimator}" (expected: ${Object.keys(ESTIMATORS).join(", ")})` }))
+
+      // Every hardware of the sweep, by its axis value (the scenario's own under its display path).
+      const scenarioHw = displayPath(s.loaded.root, s.loaded.hardwareFile)
+      const hardware: Record<string, HardwareSpec> = { [scenarioHw]: s.loaded.hardware }
+      for (const v of values.hardware ?? []) {
+        const given = String(v)
+        const file = resolvePath(o.axes.hardware !== undefined ? "flag" : "file", given, { cwd: o.run.cwd, root: s.loaded.root })
+        hardware[given] = yield* loadHardwareFile(s.evaluator, s.loaded.root, file).pipe(
+          Effect.mapError((e) => (e instanceof ConfigError && o.axes.hardware !== undefined ? new UsageError({ message: `--hardware: ${e.issues[0]?.message ?? "cannot load"} (${given})` }) : e))
+        )
+      }
+      const phases = phasesOf(s.runtime.phase) as ReadonlyArray<SinglePhase>
+      const explicitMoe = s.loaded.spec.precision?.moe_experts
+      const base: SweepBase = {
+        model,
+        base: scenarioBase(s.loaded, model),
+        ...(explicitMoe === undefined ? {} : { explicit_moe_experts: explicitMoe }),
+        hardware,
+        scenario_hardware: scenarioHw,
+        estimator_id: estimator.id,
+        efficiency: o.run.efficiency,
+        point_model: pointModel,
+        ...(strategy === undefined ? {} : { strategy }),
+        phases,
+        defaults: {
+          batch: s.runtime.batch_size,
+          seq: s.runtime.seq_len,
+          output: 0,
+          ...(s.runtime.micro_batch === undefined ? {} : { micro_batches: s.runtime.micro_batch })
+        }
+      }
+      if (strategy === "overlapped" && pointModel === "core" && Object.values(hardware).some((h) => h.max_concurrency < 2)) {
+        return yield* Effect.fail(new UsageError({ message: "--strategy overlapped needs hardware with max_concurrency >= 2" }))
+      }
+      const constraints: Constraints = { ...Object.fromEntries(Object.entries(block.constraints ?? {}).map(([k, v]) => [CONSTRAINT_KEYS[k as keyof typeof CONSTRAINT_KEYS], v])), ...o.constraints }
+      const price = o.price_per_gpu_hour_usd ?? block.price_per_gpu_hour_usd
+      const prices = Object.fromEntries(Object.entries(hardware).map(([k, h]) => [k, price ?? h.price_per_gpu_hour_usd ?? null]))
+      const objective: Objective = o.objective ?? block.objective ?? "tokens_per_s_per_gpu"
+      const toolchain = yield* CurrentToolchain
+      const family = digest({
+        kind: "sweep-point",
+        code: { sweep: SWEEP_CODE_VERSION, timing: TIMING_CODE_VERSION, compose: COMPOSE_CODE_VERSION, ops: Object.fromEntries(Object.entries(OP_FORMULAS).map(([k, f]) => [k, f.version])), estimator: `${estimator.id}-v${estimator.version}` },
+        toolchain,
+        base
+      })
+      const range = shardRange(space.size, o.shard)
+      const headerCore = {
+        version: 1 as const,
+        scenario: displayPath(s.loaded.root, s.loaded.file),
+        model: pointModel,
+        axes: Object.fromEntries(space.axes.map((a) => [a.name, a.values])),
+        constraints,
+        objective,
+        phases
+      }
+      const header: SweepHeader = {
+        ...headerCore,
+        sweep_digest: digest({ ...headerCore, family, prices }),
+        total_points: space.size,
+        shard: o.shard === undefined ? null : `${o.shard.k}/${o.shard.n}`,
+        first_index: range.from,
+        end_index: range.to
+      }
+      const cache = openPointCache(s.cacheDir, family)
+      const pointsFile = o.points_file === undefined ? undefined : path.resolve(o.run.cwd, o.points_file)
+      let writer: RowWriter | undefined
+      if (pointsFile !== undefined) {
+        writer = yield* Effect.try({
+          try: () => openRowWriter(pointsFile, columnsFor(space.axes.map((a) => a.name)), header),
+          catch: (e) => new UsageError({ message: `--points: cannot write ${o.points_file}: ${e instanceof Error ? e.message.split(",")[0] : String(e)}` })
+        })
+      }
+      const outcome = yield* Effect.tryPromise({
+        try: () =>
+          runSweep({ base, space, family, constraints, prices, cached: cache.enabled, ...(writer === undefined ? {} : { output: { format: writer.format, columns: writer.columns } }) }, {
+            from: range.from,
+            to: range.to,
+            cache,
+            ...(writer === undefined ? {} : { writer }),
+            workers: o.workers,
+            onProgress: (done) => o.onProgress?.(done, range.to - range.from),
+            ...(o.stopped === undefined ? {} : { stopped: o.stopped })
+          }),
+        catch: (e) => e
+      }).pipe(
+        Effect.onExit((exit) =>
+          Effect.sync(() => {
+            if (exit._tag === "Success") {
+              writer?.close()
+              cache.commit()
+            } else {
+              writer?.abort()
+              cache.abort()
+            }
+          })
+        ),
+        Effect.catch((e) => e instanceof SweepStopped ? Effect.interrupt : Effect.die(e))
+      )
+      const result: SweepResult = { header, outcome, points_file: o.points_file ?? null }
+      return result
+    }))

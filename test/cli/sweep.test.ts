@@ -1,0 +1,40 @@
+/** `llmsim sweep` and `sweep merge` as a user runs them (two processes each; the rest is in test/sweep). */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { makeProject, runCli } from "../helpers/cli.ts"
+
+let dir: string
+beforeAll(() => {
+  dir = makeProject("llmsim-sweep-cli-")
+})
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
+
+describe("llmsim sweep (CLI)", () => {
+  it("answers with the frontier and the best point, streams every point, and shards merge back", () => {
+    const args = ["sweep", "configs/scenarios/llama_3_1_70b_h100.yaml", "--batch", "1..64:x2", "--seq", "1024,4096", "--phase", "decode", "--max-tpot-ms", "30"]
+    const r = runCli([...args, "--points", "all.csv"], dir)
+    const frontier = (text: string) => text.slice(text.indexOf("Pareto frontier"))
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stderr).toBe("")
+    expect(r.stdout).toMatch(/^sweep configs\/scenarios\/llama_3_1_70b_h100\.yaml: 14 points \(core model, decode\)\n/)
+    expect(r.stdout).toMatch(/Pareto frontier \(tokens\/s per GPU against tokens\/s per user\)/)
+    expect(r.stdout).toMatch(/tokens\/s per GPU: [\d.]+ at seq=\d+ batch=\d+ \(8 GPUs/)
+    expect(fs.readFileSync(path.join(dir, "all.csv"), "utf8").trimEnd().split("\n")).toHaveLength(15)
+    for (const k of [1, 2]) expect(runCli([...args, "--shard", `${k}/2`, "--points", `s${k}.jsonl`], dir).status).toBe(0)
+    const m = runCli(["sweep", "merge", "s1.jsonl", "s2.jsonl"], dir)
+    expect(m.status, m.stderr).toBe(0)
+    expect(m.stdout).toMatch(/merged from 2 shard files/)
+    expect(frontier(m.stdout)).toBe(frontier(r.stdout))
+  })
+
+  it("run with a list points to sweep; a bad axis is one line naming the flag", () => {
+    const r = runCli(["run", "--batch", "1,2,4"], dir)
+    expect(r.status).toBe(1)
+    expect(r.stderr.split("\n")[0]).toBe('error: --batch: takes one value, got "1,2,4"; to compare several, use llmsim sweep --batch 1,2,4')
+    const s = runCli(["sweep", "--batch", "4..1"], dir)
+    expect(s.status).toBe(1)
+    expect(s.stderr.split("\n")[0]).toBe("error: --batch: range 4..1 runs backwards (4 > 1)")
+    expect(s.stdout).toBe("")
+  })
+})
