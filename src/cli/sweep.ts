@@ -37,6 +37,7 @@ const sweepFlags = {
   minTokensPerUser: positive("min-tokens-per-s-per-user", "Constraint: at least this many output tokens/s per user (1000 / TPOT)"),
   maxGpus: Flag.Int("max-gpus").pipe(Flag.withDescription("Constraint: at most this many GPUs"), Flag.filter((n) => n >= 1, (n) => `--max-gpus must be >= 1, got ${n}`), Flag.optional),
   objective: Flag.Literals("objective", Object.keys(OBJECTIVES) as ReadonlyArray<Objective>).pipe(Flag.withDescription("What the best point maximises (throughput) or minimises (cost)"), Flag.optional),
+  by: Flag.Literals("by", AXES).pipe(Flag.withDescription("Also print the best point per value of this axis (default: hardware, when several are swept)"), Flag.optional),
   price: positive("price-per-gpu-hour", "USD per GPU-hour for every hardware of the sweep (else each hardware file's price_per_gpu_hour_usd)"),
   points: Flag.String("points").pipe(Flag.withDescription("Stream every point to FILE: .csv, else JSON Lines (what sweep merge reads)"), Flag.optional),
   workers: Flag.Int("workers").pipe(Flag.withDescription("Worker threads evaluating points (default 1)"), Flag.filter((n) => n >= 1 && n <= 64, (n) => `--workers must be 1 to 64, got ${n}`), Flag.withDefault(1)),
@@ -112,6 +113,7 @@ export const sweepCommand = Command.make(
             ...(Option.isSome(a.maxGpus) ? { gpus_max: a.maxGpus.value } : {})
           },
           ...(Option.isSome(a.objective) ? { objective: a.objective.value } : {}),
+          ...(Option.isSome(a.by) ? { by: a.by.value } : {}),
           ...(Option.isSome(a.strategy) ? { strategy: a.strategy.value } : {}),
           ...(Option.isSome(a.price) ? { price_per_gpu_hour_usd: a.price.value } : {}),
           ...(Option.isSome(a.points) ? { points_file: a.points.value } : {}),

@@ -51,6 +51,7 @@ export const renderSweepTable = (r: SweepResult): string => {
   lines.push(`constraints: ${constraintText(h.constraints)}`)
   lines.push(`feasible: ${int(o.stats.feasible)} of ${int(o.stats.points)}${rejected.length > 0 ? `; failing: ${rejected.join(", ")}` : ""}${o.stats.invalid > 0 ? `; invalid layouts ${int(o.stats.invalid)}` : ""}`)
   if (r.points_file !== null) lines.push(`every point: ${r.points_file}`)
+  for (const hw of h.uncalibrated_hardware ?? []) lines.push(`note: ${hw} has no efficiency constants: its times are peak-only (speed of light), optimistic beside calibrated hardware`)
   lines.push("")
   if (o.frontier.length === 0) {
     lines.push("Pareto frontier: no feasible point with a decode phase")
@@ -61,10 +62,11 @@ export const renderSweepTable = (r: SweepResult): string => {
       { header: "GPUs", format: (x) => String(x.gpus ?? "-") },
       { header: "tok/s/GPU", format: (x) => f(x.tokens_per_s_per_gpu, 1) },
       { header: "tok/s/user", format: (x) => f(x.tokens_per_s_per_user, 1) },
-      { header: "TTFT", unit: "ms", format: (x) => f(x.ttft_ms, 1) },
+      ...(h.phases.includes("prefill") ? [{ header: "TTFT", unit: "ms", format: (x: Row) => f(x.ttft_ms, 1) }] : []),
       { header: "TPOT", unit: "ms", format: (x) => f(x.tpot_ms, 2) },
       { header: "mem", unit: "GB", format: (x) => gbText(x.memory_per_gpu_bytes) },
-      { header: "USD/1M out", format: (x) => f(x.cost_per_1m_output_tokens_usd, 3) }
+      // Cost only where there is a price (a hardware file's price_per_gpu_hour_usd or the flag).
+      ...(o.frontier.some((x) => x.cost_per_1m_output_tokens_usd !== null) ? [{ header: "USD/1M out", format: (x: Row) => f(x.cost_per_1m_output_tokens_usd, 3) }] : [])
     ]
     lines.push(renderTable(cols, o.frontier).trimEnd())
   }
@@ -77,13 +79,36 @@ export const renderSweepTable = (r: SweepResult): string => {
       lines.push(`  ${OBJECTIVE_TEXT[ob]}: no feasible point${ob.startsWith("cost") ? " with a price (price_per_gpu_hour_usd)" : ""}`)
       continue
     }
-    const value = ob.startsWith("cost") ? b[ob]!.toFixed(3) : b[ob]!.toFixed(1)
-    lines.push(`  ${OBJECTIVE_TEXT[ob]}: ${value} at ${whereText(b, axes) || "the scenario's point"} (${b.gpus} GPU${b.gpus === 1 ? "" : "s"}, TTFT ${f(b.ttft_ms, 1)} ms, TPOT ${f(b.tpot_ms, 2)} ms, ${gbText(b.memory_per_gpu_bytes)} of ${gbText(b.capacity_bytes)} GB: weights ${gbText(b.weights_bytes)}, KV ${gbText(b.kv_cache_bytes)}, activations ${gbText(b.activation_bytes)}, buffers ${gbText(b.comm_buffer_bytes)}; max batch ${b.max_batch})`)
+    lines.push(`  ${OBJECTIVE_TEXT[ob]}: ${objectiveText(b, ob)} at ${whereText(b, axes) || "the scenario's point"} (${pointFacts(b)})`)
     const ns = o.neighbours[ob] ?? []
     if (ns.length > 0) lines.push(`    neighbours: ${ns.map(neighbourText).join("; ")}`)
+  }
+  if (h.group_by !== null && h.group_by !== undefined) {
+    lines.push("")
+    lines.push(`Best per ${h.group_by.axis} (${OBJECTIVE_TEXT[h.group_by.objective]}):`)
+    const values = h.axes[h.group_by.axis as AxisName] ?? []
+    for (const v of values) {
+      const b = o.best_by.find((x) => String((x as unknown as Record<string, unknown>)[h.group_by!.axis]) === String(v))
+      const rest = axes.filter((a) => a !== h.group_by!.axis)
+      lines.push(b === undefined
+        ? `  ${v}: no feasible point`
+        : `  ${v}: ${objectiveText(b, h.group_by.objective)} at ${whereText(b, rest) || "the scenario's point"} (${pointFacts(b)})`)
+    }
   }
   return lines.join("\n") + "\n"
 }
 
+const objectiveText = (b: Row, ob: Objective): string => (ob.startsWith("cost") ? `${b[ob]!.toFixed(3)} USD` : b[ob]!.toFixed(1))
+
+/** What a reader needs to trust a point: GPUs, latencies, memory against HBM with its parts, the largest batch. */
+const pointFacts = (b: Row): string => {
+  const parts = [`${b.gpus} GPU${b.gpus === 1 ? "" : "s"}`]
+  if (b.ttft_ms !== null) parts.push(`TTFT ${f(b.ttft_ms, 1)} ms`)
+  if (b.tpot_ms !== null) parts.push(`TPOT ${f(b.tpot_ms, 2)} ms`)
+  parts.push(`${gbText(b.memory_per_gpu_bytes)} of ${gbText(b.capacity_bytes)} GB: weights ${gbText(b.weights_bytes)}, KV ${gbText(b.kv_cache_bytes)}, activations ${gbText(b.activation_bytes)}, buffers ${gbText(b.comm_buffer_bytes)}`)
+  parts.push(`max batch ${b.max_batch}`)
+  return parts.join(", ")
+}
+
 export const renderSweepJson = (r: SweepResult): string =>
-  JSON.stringify({ sweep: r.header, stats: r.outcome.stats, points_file: r.points_file, frontier: r.outcome.frontier, best: r.outcome.best, neighbours: r.outcome.neighbours }, null, 2) + "\n"
+  JSON.stringify({ sweep: r.header, stats: r.outcome.stats, points_file: r.points_file, frontier: r.outcome.frontier, best: r.outcome.best, best_by: r.outcome.best_by, neighbours: r.outcome.neighbours }, null, 2) + "\n"

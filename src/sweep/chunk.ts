@@ -6,7 +6,7 @@
  * rows, cache packs and answers.
  */
 import { AXES } from "./axes.ts"
-import { Tracker } from "./frontier.ts"
+import { Tracker, type GroupBy } from "./frontier.ts"
 import { judge, type Constraints, type Row } from "./judge.ts"
 import { pointEvaluator, type PointResult, type SweepBase } from "./point.ts"
 import { pointKey } from "./pointCache.ts"
@@ -27,6 +27,8 @@ export interface SweepJob {
   readonly output?: { readonly format: RowFormat; readonly columns: ReadonlyArray<string> }
   /** Whether points are looked up and stored (false with --no-cache: no keys are hashed). */
   readonly cached: boolean
+  /** Also keep the best point per value of an axis. */
+  readonly group_by?: GroupBy
 }
 
 export interface ChunkResult {
@@ -71,7 +73,7 @@ export const chunkProcessor = (job: SweepJob, lookup: (key: string) => string | 
     return judge(index, c, r, job.constraints, priceOf(r.hardware))
   }
   const run = (from: number, to: number): ChunkResult => {
-    const tracker = new Tracker()
+    const tracker = new Tracker(job.group_by)
     const out: Array<string> = []
     const pack: Array<string> = []
     const rejected: Record<string, number> = {}
@@ -101,6 +103,7 @@ export const chunkProcessor = (job: SweepJob, lookup: (key: string) => string | 
     const candidates = new Map<number, Row>()
     for (const r of tracker.points()) candidates.set(r.index, r)
     for (const r of Object.values(tracker.best)) if (r) candidates.set(r.index, r)
+    for (const r of tracker.bestBy.values()) candidates.set(r.index, r)
     return { from, to, text: out.join(""), pack: pack.join(""), computed, replayed, invalid, feasible, rejected, candidates: [...candidates.values()] }
   }
   return { run, judged }

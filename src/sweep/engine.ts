@@ -39,6 +39,8 @@ export interface SweepOutcome {
   readonly stats: SweepStats
   readonly frontier: ReadonlyArray<Row>
   readonly best: Partial<Record<Objective, Row>>
+  /** With a group-by axis: the best row of its objective per value of the axis, in axis order (none for a value with no feasible point). */
+  readonly best_by: ReadonlyArray<Row>
   readonly neighbours: Partial<Record<Objective, ReadonlyArray<NeighbourReport>>>
 }
 
@@ -55,13 +57,23 @@ export interface SweepRunOptions {
 
 export class SweepStopped extends Error {}
 
+/** The group-by rows in the order of the axis's values. */
+export const groupRows = (job: Pick<SweepJob, "group_by" | "space">, tracker: Tracker): Array<Row> => {
+  if (job.group_by === undefined) return []
+  const axis = job.space.axes.find((a) => a.name === job.group_by!.axis)
+  return (axis?.values ?? []).flatMap((v) => {
+    const r = tracker.bestBy.get(String(v))
+    return r === undefined ? [] : [r]
+  })
+}
+
 /** Points per chunk: large enough that a worker message is cheap beside its work, small enough to keep memory flat. */
 export const CHUNK = 2048
 
 export const runSweep = async (job: SweepJob, o: SweepRunOptions): Promise<SweepOutcome> => {
   const started = performance.now()
   const local = chunkProcessor(job, o.cache.get)
-  const tracker = new Tracker()
+  const tracker = new Tracker(job.group_by)
   const stats: SweepStats = { points: o.to - o.from, computed: 0, replayed: 0, invalid: 0, feasible: 0, rejected: {}, elapsed_ms: 0 }
   let done = 0
   const fold = (c: ChunkResult) => {
@@ -132,5 +144,5 @@ export const runSweep = async (job: SweepJob, o: SweepRunOptions): Promise<Sweep
       return { axis: n.axis, value: n.value, feasible: row.feasible, rejected_by: row.rejected_by, value_of_objective: row[ob] }
     })
   }
-  return { stats, frontier: tracker.points(), best: tracker.best, neighbours: around }
+  return { stats, frontier: tracker.points(), best: tracker.best, best_by: groupRows(job, tracker), neighbours: around }
 }

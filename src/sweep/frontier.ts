@@ -18,15 +18,34 @@ export const dominates = (a: Row, b: Row): boolean => x(a) >= x(b) && y(a) >= y(
 
 export const onFrontier = (r: Row): boolean => r.feasible && r.tokens_per_s_per_gpu !== null && r.tokens_per_s_per_user !== null
 
+/** Best per value of one axis (`--by hardware`): which hardware wins, and by how much. */
+export interface GroupBy {
+  readonly axis: string
+  readonly objective: Objective
+}
+
 export class Tracker {
   private frontier: Array<Row> = []
   readonly best: Partial<Record<Objective, Row>> = {}
+  /** With a GroupBy: the best row of its objective per value of its axis. */
+  readonly bestBy = new Map<string, Row>()
+
+  private readonly groupBy: GroupBy | undefined
+
+  constructor(groupBy?: GroupBy) {
+    this.groupBy = groupBy
+  }
 
   add(r: Row): void {
     if (!r.feasible) return
     for (const o of Object.keys(OBJECTIVES) as Array<Objective>) {
       const cur = this.best[o]
       if (r[o] !== null && (cur === undefined || better(r, cur, o))) this.best[o] = r
+    }
+    if (this.groupBy !== undefined && r[this.groupBy.objective] !== null) {
+      const g = String((r as unknown as Record<string, unknown>)[this.groupBy.axis])
+      const cur = this.bestBy.get(g)
+      if (cur === undefined || better(r, cur, this.groupBy.objective)) this.bestBy.set(g, r)
     }
     if (!onFrontier(r)) return
     // A row folded in twice (a chunk's frontier row that is also its best) counts once.

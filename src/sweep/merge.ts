@@ -9,7 +9,7 @@ import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { UsageError } from "../config/errors.ts"
-import type { NeighbourReport, SweepStats } from "./engine.ts"
+import { groupRows, type NeighbourReport, type SweepStats } from "./engine.ts"
 import { Tracker } from "./frontier.ts"
 import { OBJECTIVES, type Objective, type Row } from "./judge.ts"
 import type { SweepHeader, SweepResult } from "./run.ts"
@@ -43,7 +43,7 @@ export const mergeShards = (files: ReadonlyArray<string>, cwd: string) =>
     try: (): SweepResult => {
       let header: SweepHeader | undefined
       const covered: Array<[number, number, string]> = []
-      const tracker = new Tracker()
+      let tracker: Tracker | undefined
       const stats: SweepStats = { points: 0, computed: 0, replayed: 0, invalid: 0, feasible: 0, rejected: {}, elapsed_ms: 0 }
       const seen = (file: string) => path.relative(cwd, path.resolve(cwd, file)) || file
       for (const file of files) {
@@ -65,6 +65,7 @@ export const mergeShards = (files: ReadonlyArray<string>, cwd: string) =>
               throw new MergeError(`${seen(file)}: a shard of another sweep (axes, constraints, scenario or code differ from ${seen(files[0])})`)
             }
             header ??= hv
+            tracker ??= new Tracker(hv.group_by ?? undefined)
             h = hv
             covered.push([hv.first_index, hv.end_index, seen(file)])
             return
@@ -80,10 +81,11 @@ export const mergeShards = (files: ReadonlyArray<string>, cwd: string) =>
             const kind = reason.slice(0, reason.indexOf(":"))
             stats.rejected[kind] = (stats.rejected[kind] ?? 0) + 1
           }
-          tracker.add(row)
+          tracker!.add(row)
         })
       }
       const h = header!
+      const t = tracker!
       covered.sort((a, b) => a[0] - b[0])
       let next = 0
       for (const [from, to, file] of covered) {
@@ -98,7 +100,7 @@ export const mergeShards = (files: ReadonlyArray<string>, cwd: string) =>
       const space = makeSpace(h.axes)
       const wanted = new Map<number, Array<{ ob: Objective; axis: string; value: number | string }>>()
       for (const ob of Object.keys(OBJECTIVES) as Array<Objective>) {
-        const b = tracker.best[ob]
+        const b = t.best[ob]
         if (!b) continue
         for (const n of neighbours(space, b.index)) {
           const list = wanted.get(n.index) ?? []
@@ -118,7 +120,7 @@ export const mergeShards = (files: ReadonlyArray<string>, cwd: string) =>
       }
       const around: Partial<Record<Objective, Array<NeighbourReport>>> = {}
       for (const ob of Object.keys(OBJECTIVES) as Array<Objective>) {
-        const b = tracker.best[ob]
+        const b = t.best[ob]
         if (!b) continue
         around[ob] = neighbours(space, b.index).map((n) => {
           const r = found.get(n.index)!
@@ -127,7 +129,7 @@ export const mergeShards = (files: ReadonlyArray<string>, cwd: string) =>
       }
       return {
         header: { ...h, shard: null, first_index: 0, end_index: h.total_points },
-        outcome: { stats, frontier: tracker.points(), best: tracker.best, neighbours: around },
+        outcome: { stats, frontier: t.points(), best: t.best, best_by: groupRows({ space, ...(h.group_by ? { group_by: h.group_by } : {}) }, t), neighbours: around },
         points_file: null,
         merged_from: files.length
       }

@@ -190,12 +190,14 @@ export const pointEvaluator = (sb: SweepBase, estimator: Estimator) => {
     const output = num(c, "output") ?? sb.defaults.output
     const e = resolve(c)
     const hardware = str(c, "hardware") ?? sb.scenario_hardware
-    const empty = {
-      hardware, batch, seq, output, invalid: null, ttft_ms: null, tpot_ms: null, tokens_per_s_per_gpu: null, tokens_per_s_per_user: null,
-      prefill_tokens_per_s_per_gpu: null, memory_per_gpu_bytes: null, weights_bytes: null, kv_cache_bytes: null, activation_bytes: null,
-      comm_buffer_bytes: null, capacity_bytes: null, fits_in_hbm: false, max_batch: null, bottleneck: null
+    if (e.invalid !== undefined) {
+      return {
+        model: sb.point_model, strategy: null, hardware, batch, seq, output, tp: null, dp: null, ep: null, gpus: null, invalid: e.invalid,
+        ttft_ms: null, tpot_ms: null, tokens_per_s_per_gpu: null, tokens_per_s_per_user: null, prefill_tokens_per_s_per_gpu: null,
+        memory_per_gpu_bytes: null, weights_bytes: null, kv_cache_bytes: null, activation_bytes: null, comm_buffer_bytes: null,
+        capacity_bytes: null, fits_in_hbm: false, max_batch: null, bottleneck: null
+      }
     }
-    if (e.invalid !== undefined) return { model: sb.point_model, strategy: null, tp: null, dp: null, ep: null, gpus: null, ...empty, invalid: e.invalid }
     const kvMean = decodeKvLength(seq, output)
     const kvFull = seq + output
     const lengthOf = (phase: SinglePhase) => (phase === "prefill" ? seq : kvMean)
@@ -281,7 +283,11 @@ export const pointEvaluator = (sb: SweepBase, estimator: Estimator) => {
       dp: layout.dp,
       ep: layout.ep,
       gpus: layout.gpus,
-      ...empty,
+      hardware,
+      batch,
+      seq,
+      output,
+      invalid: null,
       ttft_ms: ttft,
       tpot_ms: tpot,
       // The same expressions as each model's own serving summary (src/kernel/step.ts servingSummary,

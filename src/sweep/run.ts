@@ -24,6 +24,7 @@ import { resolvePath } from "../app/paths.ts"
 import { withSession, type RunOptions, type Session } from "../app/session.ts"
 import { AXES, parseAxis, type AxisName, type AxisValue } from "./axes.ts"
 import { runSweep, SweepStopped, type SweepOutcome } from "./engine.ts"
+import type { GroupBy } from "./frontier.ts"
 import type { Constraints, Objective } from "./judge.ts"
 import type { PointModel, SweepBase } from "./point.ts"
 import { openPointCache, SWEEP_CODE_VERSION } from "./pointCache.ts"
@@ -36,6 +37,8 @@ export interface SweepOptions {
   readonly axes: Partial<Record<AxisName, string>>
   readonly constraints: Constraints
   readonly objective?: Objective
+  /** Best point per value of this axis (default: hardware, when swept). */
+  readonly by?: AxisName
   readonly strategy?: StrategyName
   readonly price_per_gpu_hour_usd?: number
   readonly points_file?: string
@@ -52,7 +55,10 @@ export interface SweepHeader {
   readonly axes: Readonly<Partial<Record<AxisName, ReadonlyArray<AxisValue>>>>
   readonly constraints: Constraints
   readonly objective: Objective
+  readonly group_by: GroupBy | null
   readonly phases: ReadonlyArray<SinglePhase>
+  /** Hardware of the sweep whose files have no efficiency constants (peak-only times). */
+  readonly uncalibrated_hardware: ReadonlyArray<string>
   /** Digest of everything above and the point family: shards of one sweep share it. */
   readonly sweep_digest: string
   readonly total_points: number
@@ -155,6 +161,9 @@ export const runSweepCommand = (o: SweepOptions) =>
       const price = o.price_per_gpu_hour_usd ?? block.price_per_gpu_hour_usd
       const prices = Object.fromEntries(Object.entries(hardware).map(([k, h]) => [k, price ?? h.price_per_gpu_hour_usd ?? null]))
       const objective: Objective = o.objective ?? block.objective ?? "tokens_per_s_per_gpu"
+      const byAxis = o.by ?? (values.hardware !== undefined && values.hardware.length > 1 ? "hardware" : undefined)
+      if (byAxis !== undefined && values[byAxis] === undefined) return yield* Effect.fail(new UsageError({ message: `--by ${byAxis}: not an axis of this sweep (swept: ${space.axes.map((a) => a.name).join(", ") || "none"})` }))
+      const groupBy: GroupBy | undefined = byAxis === undefined ? undefined : { axis: byAxis, objective }
       const toolchain = yield* CurrentToolchain
       const family = digest({
         kind: "sweep-point",
@@ -170,7 +179,9 @@ export const runSweepCommand = (o: SweepOptions) =>
         axes: Object.fromEntries(space.axes.map((a) => [a.name, a.values])),
         constraints,
         objective,
-        phases
+        group_by: groupBy ?? null,
+        phases,
+        uncalibrated_hardware: o.run.efficiency === "none" ? [] : (values.hardware ?? [scenarioHw]).map(String).filter((k) => hardware[k].efficiency === undefined)
       }
       const header: SweepHeader = {
         ...headerCore,
@@ -191,7 +202,7 @@ export const runSweepCommand = (o: SweepOptions) =>
       }
       const outcome = yield* Effect.tryPromise({
         try: () =>
-          runSweep({ base, space, family, constraints, prices, cached: cache.enabled, ...(writer === undefined ? {} : { output: { format: writer.format, columns: writer.columns } }) }, {
+          runSweep({ base, space, family, constraints, prices, cached: cache.enabled, ...(groupBy === undefined ? {} : { group_by: groupBy }), ...(writer === undefined ? {} : { output: { format: writer.format, columns: writer.columns } }) }, {
             from: range.from,
             to: range.to,
             cache,

@@ -110,6 +110,17 @@ describe("sweep: memory and constraints worked by hand", () => {
     expect(f.outcome.best.tokens_per_s_per_gpu!.cost_per_1m_output_tokens_usd).toBeCloseTo(2 * b.cost_per_1m_output_tokens_usd!, 12)
   })
 
+  it("a hardware axis prints the best point per hardware, and names hardware without efficiency constants", async () => {
+    const hws = "configs/hardware/test-141.yaml,configs/hardware/test-1000.yaml"
+    const r = await sweepInProcess(options("llama-141", { axes: { hardware: hws, batch: "1..32:x2" } }, "hardware"))
+    expect(r.header.group_by).toEqual({ axis: "hardware", objective: "tokens_per_s_per_gpu" })
+    // 141 GB holds at most 12 sequences (above): batch 8; 1000 GB holds all 32.
+    expect(r.outcome.best_by.map((b) => [b.hardware, b.batch])).toEqual([["configs/hardware/test-141.yaml", 8], ["configs/hardware/test-1000.yaml", 32]])
+    expect(r.header.uncalibrated_hardware).toEqual(["configs/hardware/test-141.yaml", "configs/hardware/test-1000.yaml"])
+    const e = await sweepFailure(options("llama-141", { axes: { batch: "1,2" }, by: "ep" }))
+    expect((e as { message: string }).message).toBe("--by ep: not an axis of this sweep (swept: batch)")
+  })
+
   it("the scenario's sweep block sets axes and constraints; a bad axis there is positioned", async () => {
     const r = await sweepInProcess(options("llama-block"))
     expect(r.header.axes).toEqual({ batch: [1, 2, 4, 8, 16] })
