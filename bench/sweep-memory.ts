@@ -1,7 +1,9 @@
 /**
  * A 1,048,576-point sweep streamed to CSV in this process, sampling resident memory at 10% and
  * 100% of the points (bench/sweep.bench.ts runs it in a child process so its own memory does not
- * count). Usage: node bench/sweep-memory.ts PROJECT_DIR. Prints JSON.
+ * count). With --expose-gc it also records the live heap after a full collection at each sample:
+ * what the sweep holds, apart from what V8 keeps committed. Usage:
+ * node --expose-gc bench/sweep-memory.ts PROJECT_DIR. Prints JSON.
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect } from "effect"
@@ -21,8 +23,16 @@ const result = await Effect.runPromise(runSweepCommand({
   workers: 1,
   onProgress: (done, total) => {
     const pct = Math.round((done / total) * 100)
-    if (pct >= 10 && samples.rss_mb_at_10_percent === undefined) samples.rss_mb_at_10_percent = process.memoryUsage().rss / 1e6
-    if (done === total) samples.rss_mb_at_100_percent = process.memoryUsage().rss / 1e6
+    for (const at of [10, 50, 100]) {
+      if (pct >= at && samples[`rss_mb_at_${at}_percent`] === undefined) {
+        // Live heap after a full collection (run with --expose-gc), beside the resident size.
+        const gc = (globalThis as { gc?: () => void }).gc
+        gc?.()
+        const m = process.memoryUsage()
+        samples[`rss_mb_at_${at}_percent`] = m.rss / 1e6
+        if (gc) samples[`live_heap_mb_at_${at}_percent`] = m.heapUsed / 1e6
+      }
+    }
   }
 }).pipe(Effect.provide(NodeServices.layer)))
 const size = fs.statSync(out).size
@@ -31,7 +41,6 @@ process.stdout.write(JSON.stringify({
   points: result.outcome.stats.points,
   points_per_s: Math.round((result.outcome.stats.points / result.outcome.stats.elapsed_ms) * 1e3),
   csv_bytes: size,
-  rss_mb_at_10_percent: Math.round(samples.rss_mb_at_10_percent),
-  rss_mb_at_100_percent: Math.round(samples.rss_mb_at_100_percent),
+  ...Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Math.round(v)])),
   frontier_points: result.outcome.frontier.length
 }) + "\n")

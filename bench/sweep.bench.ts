@@ -5,8 +5,11 @@
  *   (10) x sequence length (32) = 10,240 points, every point streamed to a CSV file, no cache, one
  *   thread. Points / the point loop's wall time (`stats.elapsed_ms`: excludes process start-up and
  *   loading), median over rounds.
- * - workers_1_points_per_s / workers_2_points_per_s: the same sweep at 4x the sequence values
- *   (40,960 points), one thread and two worker threads, measured alternately in the same rounds.
+ * - points_per_s_40k: the same sweep at 4x the sequence values (40,960 points), one thread: the
+ *   10K figure includes the JIT warm-up of the first few thousand points, this one less so.
+ * - workers_1_points_per_s / workers_2_points_per_s: EP (32) x batch 1..1024 (1,024) x sequence
+ *   length (8) = 262,144 points, one thread and two worker threads, alternately in the same rounds
+ *   (a worker's start-up, ~0.2 s to load the kernel and warm it, is paid back on large sweeps).
  * - memory: a 1,048,576-point sweep (batch 1..1024 in steps of 1) streamed to CSV, run in a child
  *   process (bench/sweep-memory.ts) that samples its resident memory at 10% and 100% of the points.
  * BENCH_SWEEP_ROUNDS (default 3) and BENCH_SWEEP_MEMORY_POINTS=0 (skip the million) override.
@@ -38,23 +41,29 @@ export const run = () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llmsim-bench-sweep-"))
   fs.cpSync(path.join(REPO, "configs"), path.join(dir, "configs"), { recursive: true })
   const small: Array<number> = []
+  const mid: Array<number> = []
   const w1: Array<number> = []
   const w2: Array<number> = []
   let points10k = 0
   let points40k = 0
+  let pointsLarge = 0
+  const large = ["--seq", "1024..29696:+4096", "--batch", "1..1024"]
   for (let i = 0; i < ROUNDS; i++) {
     const a = pointsPerSecond(dir, ["--seq", "1024..32768:+1024"])
     small.push(a.per_s)
     points10k = a.points
-    const b = pointsPerSecond(dir, ["--seq", "256..32768:+256", "--workers", "1"])
-    w1.push(b.per_s)
+    const b = pointsPerSecond(dir, ["--seq", "256..32768:+256"])
+    mid.push(b.per_s)
     points40k = b.points
-    w2.push(pointsPerSecond(dir, ["--seq", "256..32768:+256", "--workers", "2"]).per_s)
+    const c = pointsPerSecond(dir, [...large, "--workers", "1"])
+    w1.push(c.per_s)
+    pointsLarge = c.points
+    w2.push(pointsPerSecond(dir, [...large, "--workers", "2"]).per_s)
   }
   const memoryPoints = Number(process.env.BENCH_SWEEP_MEMORY_POINTS ?? 1)
   let memory: unknown = "skipped (BENCH_SWEEP_MEMORY_POINTS=0)"
   if (memoryPoints !== 0) {
-    const r = spawnSync(process.execPath, [path.join(REPO, "bench", "sweep-memory.ts"), dir], { cwd: dir, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 })
+    const r = spawnSync(process.execPath, ["--expose-gc", path.join(REPO, "bench", "sweep-memory.ts"), dir], { cwd: dir, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 })
     if (r.status !== 0) throw new Error(`sweep memory run failed: ${r.stderr}`)
     memory = JSON.parse(r.stdout)
   }
@@ -63,6 +72,8 @@ export const run = () => {
     points_10k: points10k,
     points_per_s_10k: Math.round(median(small)),
     points_40k: points40k,
+    points_per_s_40k: Math.round(median(mid)),
+    points_workers: pointsLarge,
     workers_1_points_per_s: Math.round(median(w1)),
     workers_2_points_per_s: Math.round(median(w2)),
     workers_2_over_1: Math.round((median(w2) / median(w1)) * 100) / 100,

@@ -28,18 +28,35 @@ const attentionHalf = (a: AttnConfig, ctx: LayerContext): ReadonlyArray<OpSpec> 
   rmsnormOp("ffn_norm", "other", tokensPerStep(ctx), a.d_model, ctx.precision.activations)
 ]
 
-/** Ops of one layer in execution order; throws when the layout cannot run the template. */
-export const planLayer = (template: LayerTemplate, ctx: LayerContext): ReadonlyArray<OpSpec> => {
-  const problem = validateLayout(template, ctx)
-  if (problem !== undefined) throw new Error(`invalid parallel layout for ${template.type}: ${problem}`)
+/**
+ * A decoder layer's ops come in two halves, in execution order: the attention half (norm,
+ * attention, the FFN norm) and the MLP half (dense FFN, or router, experts and their
+ * communication); a comm layer is all MLP half. The attention half reads only the phase, batch,
+ * sequence length, tp and precision of `ctx`; the MLP half only the step's tokens, the parallel
+ * layout, redundant experts, tokens per expert and precision: a sweep shares each half across
+ * the points that agree on those (src/playbooks/largeEp.ts). Neither checks the layout.
+ */
+export const planAttentionHalf = (template: LayerTemplate, ctx: LayerContext): ReadonlyArray<OpSpec> =>
+  template.type === "comm_layer" ? [] : attentionHalf(template.config.attn_config, ctx)
+
+export const planMlpHalf = (template: LayerTemplate, ctx: LayerContext): ReadonlyArray<OpSpec> => {
   switch (template.type) {
     case "comm_layer":
       return planComm(template.config.comm_config, ctx)
     case "ffn_layer":
-      return [...attentionHalf(template.config.attn_config, ctx), ...planFfn(template.config.ffn_config, ctx)]
+      return planFfn(template.config.ffn_config, ctx)
     case "moe_layer":
-      return [...attentionHalf(template.config.attn_config, ctx), ...planMoe(template.config.moe_config, ctx)]
+      return planMoe(template.config.moe_config, ctx)
   }
+}
+
+/** Ops of one layer in execution order; throws when the layout cannot run the template. */
+export const planLayer = (template: LayerTemplate, ctx: LayerContext): ReadonlyArray<OpSpec> => {
+  const problem = validateLayout(template, ctx)
+  if (problem !== undefined) throw new Error(`invalid parallel layout for ${template.type}: ${problem}`)
+  const attention = planAttentionHalf(template, ctx)
+  const mlp = planMlpHalf(template, ctx)
+  return attention.length === 0 ? mlp : [...attention, ...mlp]
 }
 
 /** Weights resident on one GPU, including the two norm gammas (activations dtype). */

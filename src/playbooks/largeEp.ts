@@ -24,7 +24,8 @@
 import { largestSatisfying, largestWithinCapacity } from "../kernel/search.ts"
 import type { LayerContext } from "../module/context.ts"
 import { tokensPerStep } from "../module/context.ts"
-import { planLayer } from "../module/layer.ts"
+import { planAttentionHalf, planMlpHalf } from "../module/layer.ts"
+import { validateLayout } from "../module/layout.ts"
 import { planLmHead } from "../module/lmHead.ts"
 import { collectiveOp } from "../module/spec.ts"
 import type { OpSpec } from "../ops/types.ts"
@@ -50,6 +51,8 @@ export interface PlaybookInput {
   readonly hardware: HardwareSpec
   readonly timing: TimingHardware
   readonly estimator: Estimator
+  /** Share timed layer halves between steps (a sweep's many points); off for one evaluation. */
+  readonly shareOps?: boolean
 }
 
 export interface PhaseRun {
@@ -150,6 +153,54 @@ export const stepImbalance = (d: LargeEpDeployment, m: MoeConfig, ctx: LayerCont
   return imbalanceFactor(d.load_imbalance, copies, d.ep, d.redundant_experts)
 }
 
+/** Where an op's time goes in the stage terms of a layer: 0 attention, 1 FFN, 2 communication before the FFN stage, 3 after it. */
+type Stage = 0 | 1 | 2 | 3
+/** The timed ops of one half of a layer, in order: [stage, dominant ms] each. */
+type StagedOps = ReadonlyArray<readonly [Stage, number]>
+
+/**
+ * Time the ops of one half and put each in its stage term. Communication before the first FFN
+ * stage or router op of the layer is `pre`, after it `post`: the attention half has neither, so
+ * its collectives are all `pre`, and the MLP half's split is its own.
+ */
+const stagedOps = (specs: ReadonlyArray<OpSpec>, input: PlaybookInput, expertFactor: number, slowdown: number, mlpHalf: boolean): StagedOps => {
+  const boundary = mlpHalf ? specs.findIndex((s) => FFN_STAGE.has(s.category) || s.category === "moe_router") : -1
+  const out: Array<readonly [Stage, number]> = []
+  specs.forEach((s, i) => {
+    if (s.kind === "ep_all_to_all") return
+    const timed = timeSpec(scaleTokens(s, expertFactor), input.timing, input.estimator, s.category === "comm" ? 1 : slowdown)
+    const ms = timed.dominant_latency_ms
+    if (timed.bound === "comm") out.push([boundary >= 0 && i > boundary ? 3 : 2, ms])
+    else if (FFN_STAGE.has(s.category)) out.push([1, ms])
+    else if (ATTENTION_STAGE.has(s.category)) out.push([0, ms])
+    else throw new Error(`op ${s.name}: category ${s.category} has no stage`)
+  })
+  return out
+}
+
+/**
+ * Staged ops shared between steps that agree on everything a half reads (src/module/layer.ts
+ * planAttentionHalf / planMlpHalf): a sweep over EP, batch and length re-plans and re-times only
+ * what changed (attention does not depend on EP, the experts not on the sequence length in
+ * decode). Keyed per timing hardware, estimator and template object; a hit is the same list the
+ * half would compute, so every sum below is the same to the last bit (test/sweep/sweep.test.ts
+ * compares shared and unshared steps). Bounded: a map is dropped when it reaches MEMO_LIMIT.
+ */
+const MEMO_LIMIT = 50_000
+const stageMemo = new WeakMap<TimingHardware, Map<string, WeakMap<object, Map<string, StagedOps>>>>()
+const memoFor = (input: PlaybookInput, template: object): Map<string, StagedOps> => {
+  let byEstimator = stageMemo.get(input.timing)
+  if (!byEstimator) stageMemo.set(input.timing, byEstimator = new Map())
+  const est = `${input.estimator.id}@${input.estimator.version}`
+  let byTemplate = byEstimator.get(est)
+  if (!byTemplate) byEstimator.set(est, byTemplate = new WeakMap())
+  let memo = byTemplate.get(template)
+  if (!memo || memo.size >= MEMO_LIMIT) byTemplate.set(template, memo = new Map())
+  return memo
+}
+
+const precisionKey = (p: LayerContext["precision"]) => `${p.weights}/${p.activations}/${p.kv_cache}/${p.moe_experts}/${p.lm_head}`
+
 const entryTimes = (input: PlaybookInput, d: LargeEpDeployment, entry: Model["entries"][number], ctx: LayerContext, mode: KernelMode): EntryResult => {
   const { timing: hw, estimator } = input
   const t = entry.template
@@ -157,23 +208,34 @@ const entryTimes = (input: PlaybookInput, d: LargeEpDeployment, entry: Model["en
   const factor = m && d.ep > 1 ? stepImbalance(d, m, ctx) : 1
   const expertFactor = ctx.tokens_per_expert === undefined ? factor : 1
   const slowdown = d.two_batch_overlap && mode === "high_throughput" ? smSlowdown(input.hardware.sm_count ?? 0, d.comm_sms) : 1
-  const specs = planLayer(t, ctx)
-  const boundary = specs.findIndex((s) => FFN_STAGE.has(s.category) || s.category === "moe_router")
-  let a = 0
-  let f = 0
-  let pre = 0
-  let post = 0
-  specs.forEach((s, i) => {
-    if (s.kind === "ep_all_to_all") return
-    const timed = timeSpec(scaleTokens(s, expertFactor), hw, estimator, s.category === "comm" ? 1 : slowdown)
-    const ms = timed.dominant_latency_ms
-    if (timed.bound === "comm") {
-      if (boundary >= 0 && i > boundary) post += ms
-      else pre += ms
-    } else if (FFN_STAGE.has(s.category)) f += ms
-    else if (ATTENTION_STAGE.has(s.category)) a += ms
-    else throw new Error(`op ${s.name}: category ${s.category} has no stage`)
-  })
+  let attention: StagedOps
+  let mlp: StagedOps
+  if (input.shareOps === true) {
+    const memo = memoFor(input, t)
+    const p = precisionKey(ctx.precision)
+    const aKey = `a|${ctx.phase}|${ctx.batch_size}|${ctx.seq_len}|${ctx.parallel.tp}|${p}|${slowdown}`
+    const mKey = `m|${ctx.phase}|${tokensPerStep(ctx)}|${ctx.parallel.tp}|${ctx.parallel.dp}|${ctx.parallel.ep}|${ctx.redundant_experts ?? 0}|${ctx.gpus_per_node}|${ctx.tokens_per_expert ?? ""}|${p}|${slowdown}|${expertFactor}`
+    let a = memo.get(aKey)
+    let b = memo.get(mKey)
+    if (a === undefined || b === undefined) {
+      const problem = validateLayout(t, ctx)
+      if (problem !== undefined) throw new Error(`invalid parallel layout for ${t.type}: ${problem}`)
+    }
+    if (a === undefined) memo.set(aKey, a = stagedOps(planAttentionHalf(t, ctx), input, expertFactor, slowdown, false))
+    if (b === undefined) memo.set(mKey, b = stagedOps(planMlpHalf(t, ctx), input, expertFactor, slowdown, true))
+    attention = a
+    mlp = b
+  } else {
+    const problem = validateLayout(t, ctx)
+    if (problem !== undefined) throw new Error(`invalid parallel layout for ${t.type}: ${problem}`)
+    attention = stagedOps(planAttentionHalf(t, ctx), input, expertFactor, slowdown, false)
+    mlp = stagedOps(planMlpHalf(t, ctx), input, expertFactor, slowdown, true)
+  }
+  // The sums in op order, as one pass over the layer's ops would make them.
+  const sums = [0, 0, 0, 0]
+  for (const [stage, ms] of attention) sums[stage] += ms
+  for (const [stage, ms] of mlp) sums[stage] += ms
+  const [a, f, pre, post] = sums
   const tokens = (tokensPerStep(ctx) / d.tp) * factor
   const none: A2aCall = { nvlink_bytes: 0, nic_bytes: 0, nvlink_ms: 0, nic_ms: 0, latency_ms: 0, time_ms: 0 }
   const disp = m && d.ep > 1 ? a2aCall(mode, m, d, d.dispatch_dtype, tokens, hw, estimator) : none

@@ -67,8 +67,8 @@ export const groupRows = (job: Pick<SweepJob, "group_by" | "space">, tracker: Tr
   })
 }
 
-/** Points per chunk: large enough that a worker message is cheap beside its work, small enough to keep memory flat. */
-export const CHUNK = 2048
+/** Points per chunk: large enough that a worker message is cheap beside its work, small enough that a chunk's rows do not outlive young-generation collections. */
+export const CHUNK = 1024
 
 export const runSweep = async (job: SweepJob, o: SweepRunOptions): Promise<SweepOutcome> => {
   const started = performance.now()
@@ -88,18 +88,19 @@ export const runSweep = async (job: SweepJob, o: SweepRunOptions): Promise<Sweep
     done += c.to - c.from
     o.onProgress?.(done)
   }
-  const chunks: Array<[number, number]> = []
-  for (let from = o.from; from < o.to; from += CHUNK) chunks.push([from, Math.min(o.to, from + CHUNK)])
+  const chunkCount = Math.ceil((o.to - o.from) / CHUNK)
+  const chunk = (i: number): [number, number] => [o.from + i * CHUNK, Math.min(o.to, o.from + (i + 1) * CHUNK)]
 
-  if (o.workers <= 1 || chunks.length <= 1) {
-    for (const [from, to] of chunks) {
+  if (o.workers <= 1 || chunkCount <= 1) {
+    for (let i = 0; i < chunkCount; i++) {
+      const [from, to] = chunk(i)
       if (o.stopped?.()) throw new SweepStopped()
       fold(local.run(from, to))
       // Let the event loop turn (a signal, the progress bar's timer).
       await new Promise((r) => setImmediate(r))
     }
   } else {
-    const pool = Array.from({ length: Math.min(o.workers, chunks.length) }, () =>
+    const pool = Array.from({ length: Math.min(o.workers, chunkCount) }, () =>
       new Worker(new URL("./worker.ts", import.meta.url), { workerData: { job, packs: o.cache.packFiles } }))
     const waiting = new Map<number, { resolve: (c: ChunkResult) => void; reject: (e: Error) => void }>()
     for (const w of pool) {
@@ -122,11 +123,11 @@ export const runSweep = async (job: SweepJob, o: SweepRunOptions): Promise<Sweep
       // Two chunks in flight per worker; results folded in index order.
       const inFlight: Array<Promise<ChunkResult>> = []
       let next = 0
-      while (next < chunks.length && inFlight.length < 2 * pool.length) inFlight.push(send(pool[next % pool.length], chunks[next++]))
+      while (next < chunkCount && inFlight.length < 2 * pool.length) inFlight.push(send(pool[next % pool.length], chunk(next++)))
       while (inFlight.length > 0) {
         if (o.stopped?.()) throw new SweepStopped()
         fold(await inFlight.shift()!)
-        if (next < chunks.length) inFlight.push(send(pool[next % pool.length], chunks[next++]))
+        if (next < chunkCount) inFlight.push(send(pool[next % pool.length], chunk(next++)))
       }
     } finally {
       await Promise.all(pool.map((w) => w.terminate()))

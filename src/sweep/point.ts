@@ -141,7 +141,7 @@ export const pointEvaluator = (sb: SweepBase, estimator: Estimator) => {
     const dp = num(c, "dp")
     const micro = num(c, "micro_batches") ?? sb.defaults.micro_batches
     const base: ScenarioBase = withLayoutAxes({ ...sb.base, precision, ...(micro === undefined ? {} : { micro_batch: micro }) }, tp, dp)
-    const input: PlaybookInput = { model, hardware: hw, timing: timingOf(hwName, hw), estimator }
+    const input: PlaybookInput = { model, hardware: hw, timing: timingOf(hwName, hw), estimator, shareOps: true }
     const entry = (extra: Partial<LayoutEntry>): LayoutEntry => ({ model, hw, input, maxBatch: new Map(), ...extra })
     const ep = num(c, "ep")
     const redundant = num(c, "redundant_experts")
