@@ -1,7 +1,7 @@
 /**
  * The sweep's progress bar on stderr, with ETA: cli-progress (a small, well-kept terminal
  * progress library: ETA, throttled redraws, no dependencies beyond string width helpers), used
- * only when stderr is a terminal so pipes and CI logs stay clean.
+ * when stderr is a terminal (or with --progress) so pipes and CI logs stay clean by default.
  */
 import cliProgress from "cli-progress"
 
@@ -12,6 +12,9 @@ export const progressBar = () => {
     fps: 10,
     hideCursor: false,
     clearOnComplete: true,
+    // --progress on a pipe (a CI log): a line every few seconds instead of redraws.
+    noTTYOutput: true,
+    notTTYSchedule: 5000,
     etaBuffer: 50
   }, cliProgress.Presets.legacy)
   let started = false

@@ -4,7 +4,6 @@
  */
 import { Effect, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { UsageError } from "../config/errors.ts"
 import { renderSweepJson, renderSweepTable } from "../report/sweep.ts"
 import { AXES, AXIS_KINDS, parseAxis, type AxisName } from "../sweep/axes.ts"
 import { OBJECTIVES, type Objective } from "../sweep/judge.ts"
@@ -98,6 +97,8 @@ export const sweepCommand = Command.make(
     })
     const showBar = opt(a.progress) ?? (process.stderr.isTTY === true)
     const bar = showBar ? progressBar() : undefined
+    // Ctrl-C: the loop stops at the next chunk (the runtime also interrupts the command, which
+    // removes the partial points file and cache pack; exit 130).
     let stop = false
     const onSignal = () => void (stop = true)
     const result = yield* Effect.acquireUseRelease(
@@ -127,7 +128,6 @@ export const sweepCommand = Command.make(
         bar?.stop()
       })
     )
-    if (stop) return yield* Effect.fail(new UsageError({ message: "sweep interrupted: nothing was written" }))
     yield* emit(a.format === "json" ? renderSweepJson(result) : renderSweepTable(result), opt(a.out))
   })
 ).pipe(

@@ -3,6 +3,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeProject, runCli } from "../helpers/cli.ts"
+import { runOptions, sweepInProcess } from "../helpers/inProcess.ts"
 
 let dir: string
 beforeAll(() => {
@@ -11,7 +12,7 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
 
 describe("llmsim sweep (CLI)", () => {
-  it("answers with the frontier and the best point, streams every point, and shards merge back", () => {
+  it("answers with the frontier and the best point, streams every point, and shards merge back", async () => {
     const args = ["sweep", "configs/scenarios/llama_3_1_70b_h100.yaml", "--batch", "1..64:x2", "--seq", "1024,4096", "--phase", "decode", "--max-tpot-ms", "30"]
     const r = runCli([...args, "--points", "all.csv"], dir)
     const frontier = (text: string) => text.slice(text.indexOf("Pareto frontier"))
@@ -21,7 +22,17 @@ describe("llmsim sweep (CLI)", () => {
     expect(r.stdout).toMatch(/Pareto frontier \(tokens\/s per GPU against tokens\/s per user\)/)
     expect(r.stdout).toMatch(/tokens\/s per GPU: [\d.]+ at seq=\d+ batch=\d+ \(8 GPUs/)
     expect(fs.readFileSync(path.join(dir, "all.csv"), "utf8").trimEnd().split("\n")).toHaveLength(15)
-    for (const k of [1, 2]) expect(runCli([...args, "--shard", `${k}/2`, "--points", `s${k}.jsonl`], dir).status).toBe(0)
+    // The shards in process (test/sweep covers them); the merge as a user runs it.
+    for (const k of [1, 2]) {
+      await sweepInProcess({
+        run: runOptions(dir, "configs/scenarios/llama_3_1_70b_h100.yaml", { runtime: { phase: "decode" } }),
+        axes: { batch: "1..64:x2", seq: "1024,4096" },
+        constraints: { tpot_ms_max: 30 },
+        shard: { k, n: 2 },
+        points_file: path.join(dir, `s${k}.jsonl`),
+        workers: 1
+      })
+    }
     const m = runCli(["sweep", "merge", "s1.jsonl", "s2.jsonl"], dir)
     expect(m.status, m.stderr).toBe(0)
     expect(m.stdout).toMatch(/merged from 2 shard files/)
