@@ -33,28 +33,28 @@ export interface EntryFile {
   readonly mtimeMs: number
 }
 
-export const listEntryFiles = (cacheDir: string): Array<EntryFile> => {
-  const ac = path.join(cacheDir, STORE_LAYOUT, "ac")
+/** Files ending in `suffix` one folder below `root` (`root/<folder>/<name>`), in name order, keyed by `key`. */
+const filesTwoDeep = (root: string, suffix: string, key: (folder: string, stem: string) => string): Array<EntryFile> => {
   const out: Array<EntryFile> = []
-  let shards: Array<string> = []
+  let folders: Array<string> = []
   try {
-    shards = fs.readdirSync(ac).sort()
+    folders = fs.readdirSync(root).sort()
   } catch {
     return out
   }
-  for (const shard of shards) {
+  for (const folder of folders) {
     let names: Array<string> = []
     try {
-      names = fs.readdirSync(path.join(ac, shard)).sort()
+      names = fs.readdirSync(path.join(root, folder)).sort()
     } catch {
       continue
     }
     for (const name of names) {
-      if (!name.endsWith(".json")) continue
-      const file = path.join(ac, shard, name)
+      if (!name.endsWith(suffix)) continue
+      const file = path.join(root, folder, name)
       try {
         const st = fs.statSync(file)
-        out.push({ file, key: name.slice(0, -5), size: st.size, mtimeMs: st.mtimeMs })
+        out.push({ file, key: key(folder, name.slice(0, -suffix.length)), size: st.size, mtimeMs: st.mtimeMs })
       } catch {
         // removed meanwhile
       }
@@ -63,39 +63,16 @@ export const listEntryFiles = (cacheDir: string): Array<EntryFile> => {
   return out
 }
 
+/** Every stored entry, `v1/ac/<key[0..2]>/<key>.json`. */
+export const listEntryFiles = (cacheDir: string): Array<EntryFile> =>
+  filesTwoDeep(path.join(cacheDir, STORE_LAYOUT, "ac"), ".json", (_shard, stem) => stem)
+
 /**
  * The sweep's point packs, `v1/sweep/<family>/<digest>.jsonl` (src/sweep/pointCache.ts): listed
  * like entries (key `sweep/<family>/<digest>`) so `cache gc` evicts them by last use and size.
  */
-export const listPackFiles = (cacheDir: string): Array<EntryFile> => {
-  const root = path.join(cacheDir, STORE_LAYOUT, "sweep")
-  const out: Array<EntryFile> = []
-  let families: Array<string> = []
-  try {
-    families = fs.readdirSync(root).sort()
-  } catch {
-    return out
-  }
-  for (const family of families) {
-    let names: Array<string> = []
-    try {
-      names = fs.readdirSync(path.join(root, family)).sort()
-    } catch {
-      continue
-    }
-    for (const name of names) {
-      if (!name.endsWith(".jsonl")) continue
-      const file = path.join(root, family, name)
-      try {
-        const st = fs.statSync(file)
-        out.push({ file, key: `sweep/${family}/${name.slice(0, -6)}`, size: st.size, mtimeMs: st.mtimeMs })
-      } catch {
-        // removed meanwhile
-      }
-    }
-  }
-  return out
-}
+export const listPackFiles = (cacheDir: string): Array<EntryFile> =>
+  filesTwoDeep(path.join(cacheDir, STORE_LAYOUT, "sweep"), ".jsonl", (family, stem) => `sweep/${family}/${stem}`)
 
 /** The kind `cache stats` counts sweep point packs under. */
 export const PACK_KIND = "sweep-point-pack"
