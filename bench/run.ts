@@ -64,19 +64,26 @@ export const benchBuildGraph = () => {
   }
 }
 
+/**
+ * BENCH_ONLY=name[,name] runs only those benches (`build_graph`, or a bench/<name>.bench.ts) and
+ * updates their keys in latest.json, keeping the others' last figures (each bench records its date).
+ */
 const main = async () => {
-  const results: Record<string, unknown> = {
-    date: new Date().toISOString(),
-    node: process.version,
-    cpus: os.cpus().length,
-    build_graph: benchBuildGraph()
-  }
+  const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim())
+  const wanted = (name: string) => only === undefined || only.includes(name)
+  const file = path.join(REPO, "bench", "results", "latest.json")
+  const previous: Record<string, unknown> = only !== undefined && fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : {}
+  const results: Record<string, unknown> = { ...previous, date: new Date().toISOString(), node: process.version, cpus: os.cpus().length }
+  const stamp = (r: object) => ({ ...r, measured: new Date().toISOString() })
+  if (wanted("build_graph")) results.build_graph = stamp(benchBuildGraph())
   for (const extra of fs.readdirSync(path.join(REPO, "bench")).filter((f) => f.endsWith(".bench.ts")).sort()) {
+    const name = extra.replace(/\.bench\.ts$/, "")
+    if (!wanted(name)) continue
     const mod = await import(path.join(REPO, "bench", extra))
-    results[extra.replace(/\.bench\.ts$/, "")] = await mod.run()
+    results[name] = stamp(await mod.run())
   }
   fs.mkdirSync(path.join(REPO, "bench", "results"), { recursive: true })
-  fs.writeFileSync(path.join(REPO, "bench", "results", "latest.json"), JSON.stringify(results, null, 2) + "\n")
+  fs.writeFileSync(file, JSON.stringify(results, null, 2) + "\n")
   process.stdout.write(JSON.stringify(results, null, 2) + "\n")
 }
 

@@ -187,8 +187,8 @@ describe("sweep: the build graph, shards and workers", () => {
 })
 
 describe("sweep: a point is what the single-point commands say", () => {
-  it("core points equal llmsim run; large-EP points equal large-ep evaluate", async () => {
-    const { runInProcess, largeEpInProcess } = await import("../helpers/inProcess.ts")
+  it("core points equal llmsim run; large-EP points equal large-ep evaluate; AFD points equal afd simulate", async () => {
+    const { runInProcess, largeEpInProcess, afdInProcess } = await import("../helpers/inProcess.ts")
     const scenario = "configs/scenarios/deepseek_v3_h800.yaml"
     const run = await runInProcess(runOptions(dir, scenario, { noCache: true, runtime: { batch_size: 4, seq_len: 2048 } }))
     const core = await sweepInProcess({ run: runOptions(dir, scenario, { noCache: true }), axes: { batch: "4", seq: "2048" }, constraints: {}, workers: 1 })
@@ -201,5 +201,12 @@ describe("sweep: a point is what the single-point commands say", () => {
     const q = le.outcome.best.tokens_per_s_per_gpu!
     const t = (ep.result as { serving: { tpot_ms: number; throughput_tokens_per_s_per_gpu: number; memory_per_gpu_bytes: number; max_batch_per_gpu: number; gpus: number } }).serving
     expect([q.tpot_ms, q.tokens_per_s_per_gpu, q.memory_per_gpu_bytes, q.max_batch, q.gpus, q.strategy]).toEqual([t.tpot_ms, t.throughput_tokens_per_s_per_gpu, t.memory_per_gpu_bytes, t.max_batch_per_gpu, t.gpus, "two-batch-overlap"])
+
+    const afdScenario = "configs/scenarios/deepseek_v3_h800_afd.yaml"
+    const afd = await afdInProcess({ run: runOptions(dir, afdScenario, { noCache: true, runtime: { batch_size: 32, phase: "decode" } }), instances: [{ attention: 3, ffn: 2 }], batch: { kind: "runtime" } })
+    const ap = await sweepInProcess({ run: runOptions(dir, afdScenario, { noCache: true, runtime: { phase: "decode" } }), axes: { instances: "3A2F", batch: "32" }, constraints: {}, workers: 1 })
+    const x = ap.outcome.best.tokens_per_s_per_gpu!
+    const y = (afd.result as { serving: { tpot_ms: number; throughput_tokens_per_s_per_gpu: number; memory_per_gpu_bytes: number; max_batch_per_gpu: number; gpus: number } }).serving
+    expect([x.tpot_ms, x.tokens_per_s_per_gpu, x.memory_per_gpu_bytes, x.max_batch, x.gpus, x.strategy]).toEqual([y.tpot_ms, y.throughput_tokens_per_s_per_gpu, y.memory_per_gpu_bytes, y.max_batch_per_gpu, y.gpus, "afd-pipeline"])
   })
 })
