@@ -50,6 +50,7 @@ export const renderSweepTable = (r: SweepResult): string => {
   const rejected = Object.entries(o.stats.rejected).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${int(n)}`)
   lines.push(`constraints: ${constraintText(h.constraints)}`)
   lines.push(`feasible: ${int(o.stats.feasible)} of ${int(o.stats.points)}${rejected.length > 0 ? `; failing: ${rejected.join(", ")}` : ""}${o.stats.invalid > 0 ? `; invalid layouts ${int(o.stats.invalid)}` : ""}`)
+  if (o.stats.first_invalid !== null) lines.push(`invalid layout, first: ${whereText(o.stats.first_invalid, axes)}: ${o.stats.first_invalid.invalid}`)
   if (r.points_file !== null) lines.push(`every point: ${r.points_file}`)
   for (const hw of h.uncalibrated_hardware ?? []) lines.push(`note: ${hw} has no efficiency constants: its times are peak-only (speed of light), optimistic beside calibrated hardware`)
   lines.push("")

@@ -44,6 +44,8 @@ export interface ChunkResult {
   readonly rejected: Readonly<Record<string, number>>
   /** The chunk's frontier and best rows: the global answer is the same fold over every chunk's. */
   readonly candidates: ReadonlyArray<Row>
+  /** The chunk's first invalid point, to show what made layouts invalid. */
+  readonly first_invalid: Row | null
 }
 
 /** The coordinates that identify a point in the cache: every axis, defaults resolved. */
@@ -81,6 +83,7 @@ export const chunkProcessor = (job: SweepJob, lookup: (key: string) => string | 
     let replayed = 0
     let invalid = 0
     let feasible = 0
+    let firstInvalid: Row | null = null
     for (let i = from; i < to; i++) {
       const c = pointAt(job.space, i)
       const { r, key, fresh } = resultOf(c)
@@ -89,7 +92,10 @@ export const chunkProcessor = (job: SweepJob, lookup: (key: string) => string | 
         if (key !== undefined) pack.push(`${key}\t${JSON.stringify(r)}\n`)
       } else replayed++
       const row = judge(i, c, r, job.constraints, priceOf(r.hardware))
-      if (r.invalid !== null) invalid++
+      if (r.invalid !== null) {
+        invalid++
+        firstInvalid ??= row
+      }
       if (row.feasible) feasible++
       else if (r.invalid === null) {
         for (const reason of row.rejected_by.split("; ")) {
@@ -104,7 +110,7 @@ export const chunkProcessor = (job: SweepJob, lookup: (key: string) => string | 
     for (const r of tracker.points()) candidates.set(r.index, r)
     for (const r of Object.values(tracker.best)) if (r) candidates.set(r.index, r)
     for (const r of tracker.bestBy.values()) candidates.set(r.index, r)
-    return { from, to, text: out.join(""), pack: pack.join(""), computed, replayed, invalid, feasible, rejected, candidates: [...candidates.values()] }
+    return { from, to, text: out.join(""), pack: pack.join(""), computed, replayed, invalid, feasible, rejected, candidates: [...candidates.values()], first_invalid: firstInvalid }
   }
   return { run, judged }
 }

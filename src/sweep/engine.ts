@@ -25,6 +25,8 @@ export interface SweepStats {
   readonly rejected: Record<string, number>
   /** Wall time of the point loop (excludes start-up and loading), ms. */
   elapsed_ms: number
+  /** The first invalid point (lowest index), if any: what made a layout impossible. */
+  first_invalid: Row | null
 }
 
 export interface NeighbourReport {
@@ -74,7 +76,7 @@ export const runSweep = async (job: SweepJob, o: SweepRunOptions): Promise<Sweep
   const started = performance.now()
   const local = chunkProcessor(job, o.cache.get)
   const tracker = new Tracker(job.group_by)
-  const stats: SweepStats = { points: o.to - o.from, computed: 0, replayed: 0, invalid: 0, feasible: 0, rejected: {}, elapsed_ms: 0 }
+  const stats: SweepStats = { points: o.to - o.from, computed: 0, replayed: 0, invalid: 0, feasible: 0, rejected: {}, elapsed_ms: 0, first_invalid: null }
   let done = 0
   const fold = (c: ChunkResult) => {
     if (c.text.length > 0) o.writer?.write(c.text)
@@ -85,6 +87,7 @@ export const runSweep = async (job: SweepJob, o: SweepRunOptions): Promise<Sweep
     stats.feasible += c.feasible
     for (const [k, n] of Object.entries(c.rejected)) stats.rejected[k] = (stats.rejected[k] ?? 0) + n
     for (const r of c.candidates) tracker.add(r)
+    if (c.first_invalid !== null && (stats.first_invalid === null || c.first_invalid.index < stats.first_invalid.index)) stats.first_invalid = c.first_invalid
     done += c.to - c.from
     o.onProgress?.(done)
   }

@@ -44,7 +44,7 @@ export const mergeShards = (files: ReadonlyArray<string>, cwd: string) =>
       let header: SweepHeader | undefined
       const covered: Array<[number, number, string]> = []
       let tracker: Tracker | undefined
-      const stats: SweepStats = { points: 0, computed: 0, replayed: 0, invalid: 0, feasible: 0, rejected: {}, elapsed_ms: 0 }
+      const stats: SweepStats = { points: 0, computed: 0, replayed: 0, invalid: 0, feasible: 0, rejected: {}, elapsed_ms: 0, first_invalid: null }
       const seen = (file: string) => path.relative(cwd, path.resolve(cwd, file)) || file
       for (const file of files) {
         const abs = path.resolve(cwd, file)
@@ -75,7 +75,10 @@ export const mergeShards = (files: ReadonlyArray<string>, cwd: string) =>
             throw new MergeError(`${seen(file)}:${n}:1: row index ${String(row.index)} is outside the shard's points ${h!.first_index} to ${h!.end_index - 1}`)
           }
           stats.points++
-          if (row.invalid !== null) stats.invalid++
+          if (row.invalid !== null) {
+            stats.invalid++
+            if (stats.first_invalid === null || row.index < stats.first_invalid.index) stats.first_invalid = row
+          }
           if (row.feasible) stats.feasible++
           else if (row.invalid === null) for (const reason of row.rejected_by.split("; ")) {
             const kind = reason.slice(0, reason.indexOf(":"))

@@ -192,7 +192,8 @@ export const pointEvaluator = (sb: SweepBase, estimator: Estimator) => {
     const hardware = str(c, "hardware") ?? sb.scenario_hardware
     if (e.invalid !== undefined) {
       return {
-        model: sb.point_model, strategy: null, hardware, batch, seq, output, tp: null, dp: null, ep: null, gpus: null, invalid: e.invalid,
+        // The swept layout values stay in the row, so it says which layout was impossible.
+        model: sb.point_model, strategy: null, hardware, batch, seq, output, tp: num(c, "tp") ?? null, dp: num(c, "dp") ?? null, ep: num(c, "ep") ?? null, gpus: null, invalid: e.invalid,
         ttft_ms: null, tpot_ms: null, tokens_per_s_per_gpu: null, tokens_per_s_per_user: null, prefill_tokens_per_s_per_gpu: null,
         memory_per_gpu_bytes: null, weights_bytes: null, kv_cache_bytes: null, activation_bytes: null, comm_buffer_bytes: null,
         capacity_bytes: null, fits_in_hbm: false, max_batch: null, bottleneck: null

@@ -117,7 +117,7 @@ export const runSweepCommand = (o: SweepOptions) =>
       const block: SweepSpec = s.loaded.spec.sweep ?? {}
       const values = yield* parsedAxes(s, o)
       const space: Space = makeSpace(values)
-      if (space.size > 1e9) return yield* Effect.fail(new UsageError({ message: `the sweep has ${space.size.toExponential(2)} points; at most 1e9 (narrow an axis or use --shard)` }))
+      if (space.size > 1e9) return yield* Effect.fail(new UsageError({ message: `the sweep has ${space.size.toExponential(2)} points; at most 1e9 (a typo in a range? narrow an axis)` }))
       const strategy = o.strategy ?? block.strategy
       const model = modelOf(s.loaded)
       const pointModel = pointModelOf(strategy, space.axes.map((a) => a.name))
