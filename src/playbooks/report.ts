@@ -173,7 +173,7 @@ export const renderLargeEpTable = (r: LargeEpResult): string =>
     memoryTable(p.memory_parts_bytes, { ...r.serving, fits_in_hbm: p.fits_in_hbm, max_batch_per_gpu: p.max_batch_per_gpu }, `== memory per GPU (${phase}): ${p.fits_in_hbm ? "fits" : "DOES NOT FIT"}; max batch per GPU ${p.max_batch_per_gpu} ==`)
   ], servingRows(r.serving), playbookVerdict(r.serving))
 
-type Swept = { readonly serving: LargeEpServing | AfdServing }
+type Swept = { readonly serving: LargeEpServing | AfdServing; readonly rejected?: string }
 
 /** A sweep row's figure, starred when the row does not fit in HBM (the note under the table says why). */
 const swept = (x: Swept, text: string): string => (x.serving.fits_in_hbm || text === "-" ? text : `${text}*`)
@@ -188,7 +188,11 @@ const sweepRateColumns = <R extends Swept>(decode: boolean): Array<Column<R>> =>
 /** The note under a sweep with rows that do not fit, naming them. */
 const sweepFitNote = <R extends Swept>(rows: ReadonlyArray<R>, label: (x: R) => string): Array<string> => {
   const unfit = rows.filter((x) => !x.serving.fits_in_hbm).map(label)
-  return unfit.length === 0 ? [] : [`* does not fit in HBM (${unfit.join(", ")}): their TTFT, TPOT and tokens/s are not achievable`]
+  return [
+    ...(unfit.length === 0 ? [] : [`* does not fit in HBM (${unfit.join(", ")}): their TTFT, TPOT and tokens/s are not achievable`]),
+    // A row the batch policy rejected is shown at batch 1, so its figures say by how much it misses.
+    ...rows.filter((x) => x.rejected !== undefined).map((x) => `${label(x)} rejected, shown at batch 1: ${x.rejected}`)
+  ]
 }
 
 /** Memory, fit and bottleneck of a sweep row; `perGpu` names the GPU the batch is counted on. */

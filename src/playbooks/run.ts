@@ -54,6 +54,8 @@ export interface EpSweepRow {
   readonly deployment: LargeEpDeployment
   readonly experts_per_gpu: number
   readonly serving: LargeEpServing
+  /** Why the batch policy found no batch for this row (it is shown at batch 1); absent when it did. */
+  readonly rejected?: string
 }
 
 export interface LargeEpSweep {
@@ -80,7 +82,7 @@ export interface AfdSweep {
   readonly hardware: string
   readonly estimator: string
   readonly runtime: PlaybookRuntime
-  readonly instance_sweep: ReadonlyArray<{ readonly instances: string; readonly deployment: AfdPlan; readonly serving: AfdServing }>
+  readonly instance_sweep: ReadonlyArray<{ readonly instances: string; readonly deployment: AfdPlan; readonly serving: AfdServing; readonly rejected?: string }>
 }
 
 export interface PlaybookOutput<A> {
@@ -188,6 +190,18 @@ const batchRunner = (s: Session, policy: BatchPolicy) => {
       )
       return { batch, serving: model.serve(d, { phases, batch_size: batch, seq_len: s.runtime.seq_len, ...tokensPerExpert }) }
     })
+  /**
+   * One row of a comparison: a row whose policy finds no batch (nothing fits, or no batch meets
+   * the TPOT target) is not an error for the whole comparison but a rejected row with the
+   * reason, shown at batch 1 so its figures say by how much it misses.
+   */
+  const rowAt = <D, S>(d: D, model: ServingModel<D, S>) =>
+    Effect.catch(Effect.map(evaluateAt(d, model), (x) => ({ ...x, rejected: undefined as string | undefined })), (e: UsageError) =>
+      Effect.succeed({
+        batch: 1,
+        serving: model.serve(d, { phases, batch_size: 1, seq_len: s.runtime.seq_len, ...tokensPerExpert }),
+        rejected: e.message
+      }))
   const runtimeOf = (batch: number): PlaybookRuntime => ({
     batch_size: batch,
     seq_len: s.runtime.seq_len,
@@ -195,7 +209,7 @@ const batchRunner = (s: Session, policy: BatchPolicy) => {
     ...tokensPerExpert,
     batch_policy: policyText(policy)
   })
-  return { evaluateAt, runtimeOf, tokensPerExpert }
+  return { evaluateAt, rowAt, runtimeOf, tokensPerExpert }
 }
 
 /** What a sweep result says about its scenario (both playbooks). */
@@ -224,7 +238,7 @@ export const runLargeEp = (o: LargeEpOptions) =>
         ...(ep === undefined ? {} : { ep }),
         ...(micro === undefined ? {} : { micro_batches: micro })
       })
-      const { evaluateAt: serveAt, runtimeOf, tokensPerExpert } = batchRunner(s, o.batch)
+      const { evaluateAt: serveAt, rowAt, runtimeOf, tokensPerExpert } = batchRunner(s, o.batch)
       const model: ServingModel<LargeEpDeployment, LargeEpServing> = {
         maxBatch: (d, phase) => largeEpMaxBatch(input.model, input.hardware, d, phase, s.runtime.seq_len),
         batchForTpot: (d, tpot) => largeEpBatchForTpot(input, d, s.runtime.seq_len, tpot),
@@ -235,10 +249,10 @@ export const runLargeEp = (o: LargeEpOptions) =>
         const rows: Array<EpSweepRow> = []
         for (const ep of o.eps) {
           const d = yield* unwrap(s, resolveLargeEp(input.model, input.hardware, base, overrides(ep)))
-          const { serving } = yield* evaluateAt(d)
+          const { serving, rejected } = yield* rowAt(d, model)
           const experts = input.model.entries.find((e) => e.template.type === "moe_layer")
           const slots = experts && experts.template.type === "moe_layer" ? (experts.template.config.moe_config.n_routed_experts + d.redundant_experts) / d.ep : 0
-          rows.push({ ep, deployment: d, experts_per_gpu: slots, serving })
+          rows.push({ ep, deployment: d, experts_per_gpu: slots, serving, ...(rejected === undefined ? {} : { rejected }) })
         }
         const sweep: LargeEpSweep = { playbook: "large-ep", ...sweepHeader(s, input, runtimeOf), ep_sweep: rows }
         return runOutput(s, sweep, undefined)
@@ -271,7 +285,7 @@ export const runAfd = (o: AfdOptions) =>
         ...(o.regime === undefined ? {} : { regime: o.regime }),
         ...(o.load_imbalance === undefined ? {} : { load_imbalance: o.load_imbalance })
       })
-      const { evaluateAt: serveAt, runtimeOf } = batchRunner(s, o.batch)
+      const { evaluateAt: serveAt, rowAt, runtimeOf } = batchRunner(s, o.batch)
       const model: ServingModel<AfdPlan, AfdServing> = {
         maxBatch: (plan, phase) => afdMaxBatch(input, plan, phase, s.runtime.seq_len),
         batchForTpot: (plan, tpot) => afdBatchForTpot(input, plan, s.runtime.seq_len, tpot),
@@ -279,11 +293,11 @@ export const runAfd = (o: AfdOptions) =>
       }
       const evaluateAt = (plan: AfdPlan) => serveAt(plan, model)
       if (o.instances.length >= 2) {
-        const rows: Array<{ instances: string; deployment: AfdPlan; serving: AfdServing }> = []
+        const rows: Array<{ instances: string; deployment: AfdPlan; serving: AfdServing; rejected?: string }> = []
         for (const inst of o.instances) {
           const plan = yield* unwrap(s, resolveAfd(input.model, input.hardware, base, overrides(inst)))
-          const { serving } = yield* evaluateAt(plan)
-          rows.push({ instances: serving.instances, deployment: plan, serving })
+          const { serving, rejected } = yield* rowAt(plan, model)
+          rows.push({ instances: serving.instances, deployment: plan, serving, ...(rejected === undefined ? {} : { rejected }) })
         }
         const sweep: AfdSweep = { playbook: "afd", ...sweepHeader(s, input, runtimeOf), instance_sweep: rows }
         return runOutput(s, sweep, undefined)

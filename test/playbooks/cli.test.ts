@@ -47,6 +47,16 @@ const afd = (dir: string, scenario: string, instances: ReadonlyArray<string> = [
 describe("llmsim large-ep evaluate", () => {
   const dir = makeProject()
 
+  it("an EP value the batch policy cannot serve is a rejected row with its reason, not an error for the comparison", async () => {
+    const r = await largeEp(dir, EP144, { eps: [8, 144], batch: { kind: "max" } })
+    const rows = r.json.ep_sweep
+    expect(rows[0]).toMatchObject({ ep: 8, rejected: "--max-batch: the deployment does not fit in HBM even at batch 1" })
+    expect(rows[0].serving).toMatchObject({ batch_size: 1, fits_in_hbm: false })
+    expect(rows[1].rejected).toBeUndefined()
+    expect(rows[1].serving.batch_size).toBe(rows[1].serving.max_batch_per_gpu)
+    expect(r.text("table")).toMatch(/^EP8 rejected, shown at batch 1: --max-batch: the deployment does not fit in HBM even at batch 1$/m)
+  })
+
   it("DeepSeek's EP144 decode unit fits in HBM and reports TPOT and tokens/s per GPU (JSON contract)", async () => {
     const j = (await largeEp(dir, EP144)).json
     // the core result is kept, under the deployment's layout
