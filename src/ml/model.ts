@@ -1,0 +1,270 @@
+/**
+ * A learned latency correction: training, grouped cross-validation and the model file. Pure
+ * (rows in, a model value or its JSON text out); reading and writing files is src/app's job.
+ *
+ * Target. Each head predicts r = ln(measured_us / analytic_us), the log of what the analytic
+ * roofline misses, not the latency itself: the roofline already scales with the shape, so the
+ * correction varies slowly across shapes and a tree fitted on some shapes transfers to others.
+ * A prediction multiplies the op's analytic times by exp(r).
+ *
+ * Regressor. A random forest of CART regression trees (mljs `ml-random-forest`, which trains
+ * `ml-cart` trees): in process, no native code or install script, a seeded generator (identical
+ * data and seed give the identical forest), and trees serialise to plain JSON, so the model file
+ * is reproducible bit for bit. Trees cannot extrapolate; the envelope check (estimator.ts) keeps
+ * them inside the ranges they were trained on.
+ *
+ * Cross-validation. k-fold grouped by shape family (heads.ts familyOf): families sorted by key
+ * are dealt to folds round-robin, every row of a family in one fold; each fold is predicted by a
+ * forest trained on the other folds. The file records the error per head beside the analytic
+ * error on the same rows.
+ */
+import { RandomForestRegression } from "ml-random-forest"
+import { ape, summarise, type ErrorSummary } from "../accuracy/stats.ts"
+import { FEATURE_SCHEMA_VERSION, type FeatureRow } from "./features.ts"
+import { familyOf, headById, HEADS, modelInputs, rawFeatures, type Head } from "./heads.ts"
+
+export const MODEL_FORMAT = "llmsim-ml-model"
+export const MODEL_FORMAT_VERSION = 1
+/** The regressor library (package.json pins it; test/ml checks this matches the installed one). */
+export const LIBRARY = { name: "ml-random-forest", version: "2.1.0" } as const
+
+export interface TrainingRow {
+  readonly features: FeatureRow
+  readonly measured_us: number
+}
+
+export interface Hyperparameters {
+  readonly seed: number
+  readonly trees: number
+  /** ml-cart: a node with fewer samples is a leaf. */
+  readonly min_samples_split: number
+  readonly max_depth: number
+  readonly folds: number
+}
+
+export const DEFAULT_HYPERPARAMETERS: Hyperparameters = { seed: 20260101, trees: 64, min_samples_split: 3, max_depth: 8, folds: 5 }
+
+export interface CrossValidation {
+  readonly folds: number
+  readonly families: number
+  readonly ml: ErrorSummary
+  readonly analytic: ErrorSummary
+}
+
+export interface HeadModel {
+  readonly head: string
+  readonly kinds: ReadonlyArray<string>
+  readonly features: ReadonlyArray<string>
+  /** Per feature, [min, max] of the training rows (raw values, before log2). */
+  readonly envelope: Readonly<Record<string, readonly [number, number]>>
+  readonly rows: number
+  readonly hardware: ReadonlyArray<string>
+  readonly cross_validation: CrossValidation | null
+  /** The forest as ml-random-forest's toJSON() gives it. */
+  readonly forest: unknown
+}
+
+export interface ModelFile {
+  readonly format: typeof MODEL_FORMAT
+  readonly format_version: number
+  readonly feature_schema_version: number
+  readonly target: string
+  readonly library: { readonly name: string; readonly version: string }
+  readonly hyperparameters: Hyperparameters
+  readonly training_data: { readonly sha256: string; readonly rows: number; readonly description: string }
+  readonly heads: ReadonlyArray<HeadModel>
+}
+
+const TARGET = "ln(measured_us / analytic_us) per op; time = analytic times * exp(prediction)"
+
+/** Inputs and targets of the rows a head reads (rows lacking one of its features are left out). */
+const headData = (h: Head, rows: ReadonlyArray<TrainingRow>) => {
+  const out: Array<{ index: number; row: TrainingRow; raw: ReadonlyArray<number>; x: Array<number>; y: number; family: string }> = []
+  for (const [index, row] of rows.entries()) {
+    if (!h.kinds.includes(row.features.kind) || !(row.measured_us > 0) || !((row.features.analytic_us ?? 0) > 0)) continue
+    const raw = rawFeatures(h, row.features)
+    if (typeof raw === "string") continue
+    out.push({ index, row, raw, x: modelInputs(h, raw), y: Math.log(row.measured_us / (row.features.analytic_us as number)), family: familyOf(h, row.features) })
+  }
+  return out
+}
+
+const fitForest = (x: ReadonlyArray<ReadonlyArray<number>>, y: ReadonlyArray<number>, hp: Hyperparameters): RandomForestRegression => {
+  const forest = new RandomForestRegression({
+    seed: hp.seed,
+    nEstimators: hp.trees,
+    maxFeatures: 1.0,
+    replacement: false,
+    useSampleBagging: true,
+    noOOB: true,
+    treeOptions: { gainFunction: "regression", minNumSamples: hp.min_samples_split, maxDepth: hp.max_depth }
+  } as never)
+  forest.train(x.map((r) => [...r]), [...y])
+  return forest
+}
+
+/** Fold of each family: sorted keys dealt round-robin. */
+export const foldsOf = (families: ReadonlyArray<string>, k: number): Map<string, number> => {
+  const keys = [...new Set(families)].sort()
+  return new Map(keys.map((f, i) => [f, i % k]))
+}
+
+/** Held-out predictions (ln correction) of every row, grouped k-fold; undefined with fewer than 2 families. */
+export const crossValidatedCorrections = (
+  x: ReadonlyArray<ReadonlyArray<number>>,
+  y: ReadonlyArray<number>,
+  families: ReadonlyArray<string>,
+  hp: Hyperparameters
+): { readonly folds: number; readonly predicted: ReadonlyArray<number> } | undefined => {
+  const distinct = new Set(families).size
+  if (distinct < 2) return undefined
+  const k = Math.min(hp.folds, distinct)
+  const fold = foldsOf(families, k)
+  const predicted = new Array<number>(y.length).fill(0)
+  for (let f = 0; f < k; f++) {
+    const train = families.map((fam, i) => [fold.get(fam) !== f, i] as const).filter(([t]) => t).map(([, i]) => i)
+    const test = families.map((fam, i) => [fold.get(fam) === f, i] as const).filter(([t]) => t).map(([, i]) => i)
+    const forest = fitForest(train.map((i) => x[i]), train.map((i) => y[i]), hp)
+    const p = forest.predict(test.map((i) => [...x[i]]))
+    test.forEach((i, j) => {
+      predicted[i] = p[j]
+    })
+  }
+  return { folds: k, predicted }
+}
+
+/**
+ * Held-out predicted time (us) of every row, each head cross-validated on its own rows (grouped
+ * k-fold as trainHead does); undefined for a row no head reads or a head with one family.
+ */
+export const crossValidatedTimes = (rows: ReadonlyArray<TrainingRow>, hp: Hyperparameters = DEFAULT_HYPERPARAMETERS): Array<number | undefined> => {
+  const out = new Array<number | undefined>(rows.length).fill(undefined)
+  for (const h of HEADS) {
+    const data = headData(h, rows)
+    const cv = crossValidatedCorrections(data.map((d) => d.x), data.map((d) => d.y), data.map((d) => d.family), hp)
+    if (cv === undefined) continue
+    data.forEach((d, i) => {
+      out[d.index] = (d.row.features.analytic_us as number) * Math.exp(cv.predicted[i])
+    })
+  }
+  return out
+}
+
+const envelopeOf = (h: Head, raws: ReadonlyArray<ReadonlyArray<number>>): Record<string, readonly [number, number]> =>
+  Object.fromEntries(h.features.map((f, i) => {
+    const vs = raws.map((r) => r[i])
+    return [f.name, [Math.min(...vs), Math.max(...vs)] as const]
+  }))
+
+export const trainHead = (h: Head, rows: ReadonlyArray<TrainingRow>, hp: Hyperparameters): HeadModel | undefined => {
+  const data = headData(h, rows)
+  if (data.length === 0) return undefined
+  const x = data.map((d) => d.x)
+  const y = data.map((d) => d.y)
+  const cv = crossValidatedCorrections(x, y, data.map((d) => d.family), hp)
+  const forest = fitForest(x, y, hp)
+  return {
+    head: h.id,
+    kinds: h.kinds,
+    features: h.features.map((f) => (f.log2 ? `log2 ${f.name}` : f.name)),
+    envelope: envelopeOf(h, data.map((d) => d.raw)),
+    rows: data.length,
+    hardware: [...new Set(data.map((d) => d.row.features.hardware))].sort(),
+    cross_validation: cv === undefined
+      ? null
+      : {
+          folds: cv.folds,
+          families: new Set(data.map((d) => d.family)).size,
+          ml: summarise(data.map((d, i) => ape((d.row.features.analytic_us as number) * Math.exp(cv.predicted[i]), d.row.measured_us))),
+          analytic: summarise(data.map((d) => ape(d.row.features.analytic_us as number, d.row.measured_us)))
+        },
+    forest: forest.toJSON()
+  }
+}
+
+/** Train every head that has rows. `sha256` and `description` name the training data. */
+export const trainModel = (
+  rows: ReadonlyArray<TrainingRow>,
+  data: { readonly sha256: string; readonly description: string },
+  hp: Hyperparameters = DEFAULT_HYPERPARAMETERS
+): ModelFile => ({
+  format: MODEL_FORMAT,
+  format_version: MODEL_FORMAT_VERSION,
+  feature_schema_version: FEATURE_SCHEMA_VERSION,
+  target: TARGET,
+  library: LIBRARY,
+  hyperparameters: hp,
+  training_data: { sha256: data.sha256, rows: rows.length, description: data.description },
+  heads: HEADS.flatMap((h) => {
+    const m = trainHead(h, rows, hp)
+    return m === undefined ? [] : [m]
+  })
+})
+
+/**
+ * The model file's text: fixed field order, the metadata indented for reading, each forest on
+ * one line (indenting the trees would multiply the file's size), a final newline. Same model,
+ * same bytes.
+ */
+export const modelText = (m: ModelFile): string => {
+  const forests = m.heads.map((h) => JSON.stringify(h.forest))
+  const text = JSON.stringify({ ...m, heads: m.heads.map((h, i) => ({ ...h, forest: `@forest${i}@` })) }, null, 2)
+  return text.replace(/"@forest(\d+)@"/g, (_, i: string) => forests[Number(i)]) + "\n"
+}
+
+/** A head of a decoded model, ready to predict. */
+export interface LoadedHead {
+  readonly head: Head
+  readonly model: HeadModel
+  readonly forest: RandomForestRegression
+}
+
+export interface LoadedModel {
+  readonly file: ModelFile
+  readonly heads: ReadonlyArray<LoadedHead>
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
+
+/** Decode a model file's text, or say what is wrong with it (one line). */
+export const decodeModel = (text: string): LoadedModel | string => {
+  let doc: unknown
+  try {
+    doc = JSON.parse(text)
+  } catch (e) {
+    return `not JSON (${e instanceof Error ? e.message : String(e)})`
+  }
+  if (!isRecord(doc) || doc.format !== MODEL_FORMAT) return `not an llmsim model file (expected "format": "${MODEL_FORMAT}")`
+  if (doc.format_version !== MODEL_FORMAT_VERSION) return `format_version ${String(doc.format_version)}, this llmsim reads ${MODEL_FORMAT_VERSION}`
+  if (doc.feature_schema_version !== FEATURE_SCHEMA_VERSION) {
+    return `trained on feature schema ${String(doc.feature_schema_version)}, this llmsim computes schema ${FEATURE_SCHEMA_VERSION}: retrain it`
+  }
+  const lib = isRecord(doc.library) ? doc.library : {}
+  // The model's digest keys its op nodes; the library's prediction code is not in that digest,
+  // so a model only runs on the library version it was trained with (LIBRARY follows package.json).
+  if (lib.name !== LIBRARY.name || lib.version !== LIBRARY.version) {
+    return `trained with ${String(lib.name)} ${String(lib.version)}, this llmsim predicts with ${LIBRARY.name} ${LIBRARY.version}: retrain it`
+  }
+  if (!Array.isArray(doc.heads)) return "heads is missing"
+  const heads: Array<LoadedHead> = []
+  for (const [i, m] of doc.heads.entries()) {
+    if (!isRecord(m) || typeof m.head !== "string") return `heads[${i}]: no head id`
+    const head = headById(m.head)
+    if (head === undefined) return `heads[${i}]: unknown head "${m.head}" (this llmsim has ${HEADS.map((h) => h.id).join(", ")})`
+    const env = m.envelope
+    if (!isRecord(env) || head.features.some((f) => !Array.isArray(env[f.name]) || (env[f.name] as Array<unknown>).length !== 2)) {
+      return `heads[${i}] (${m.head}): envelope does not list every feature of the head`
+    }
+    let forest: RandomForestRegression
+    try {
+      forest = RandomForestRegression.load(m.forest as never)
+      // A forest that loads but cannot predict (truncated trees) fails here, not mid-run.
+      const probe = forest.predict([head.features.map(() => 1)])
+      if (!Number.isFinite(probe[0])) return `heads[${i}] (${m.head}): forest predicts a non-finite value`
+    } catch (e) {
+      return `heads[${i}] (${m.head}): forest does not load (${e instanceof Error ? e.message : String(e)})`
+    }
+    heads.push({ head, model: m as unknown as HeadModel, forest })
+  }
+  return { file: doc as unknown as ModelFile, heads }
+}
