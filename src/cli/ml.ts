@@ -32,6 +32,13 @@ export const trainingSummary = (m: ModelFile, out: string): string =>
     })
   ].join("\n") + "\n"
 
+/** What the shipped model's file says it was trained on. */
+export const REFERENCE_DESCRIPTION = "data/reference kernel datasets (llmsim features --reference)"
+
+/** Train on aligned rows; the data digest is the SHA-256 of their aligned CSV as llmsim writes it. */
+export const trainOn = (rows: ReadonlyArray<AlignedRow>, description: string, seed: number = DEFAULT_HYPERPARAMETERS.seed): ModelFile =>
+  trainModel(rows, { sha256: sha256(alignedCsv(rows)), description }, { ...DEFAULT_HYPERPARAMETERS, seed })
+
 const train = Command.make("train", {
   data: Flag.String("data").pipe(Flag.withDescription("Aligned CSV (llmsim features --align) to train on"), Flag.optional),
   reference: Flag.Boolean("reference").pipe(Flag.withDescription("Train on the reference data (data/reference), as the shipped models are"), Flag.withDefault(false)),
@@ -53,9 +60,9 @@ const train = Command.make("train", {
     description = `aligned CSV ${dataFlag.split(/[\\/]/).pop()}`
   } else {
     rows = yield* referenceRows(referenceDir(project, undefined))
-    description = "data/reference kernel datasets (llmsim features --reference)"
+    description = REFERENCE_DESCRIPTION
   }
-  const model = trainModel(rows, { sha256: sha256(alignedCsv(rows)), description }, { ...DEFAULT_HYPERPARAMETERS, seed: a.seed })
+  const model = trainOn(rows, description, a.seed)
   if (model.heads.length === 0) return yield* Effect.fail(new MeasurementError({ message: `${dataFlag ?? "reference data"}: no row is of an op kind a head learns (linear, grouped_gemm, mla_attention_decode, gqa_attention_prefill)` }))
   yield* writeFileAtomic(a.out, modelText(model))
   yield* writeStdout(trainingSummary(model, a.out))

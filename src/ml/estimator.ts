@@ -16,7 +16,7 @@ import type { Estimator } from "../timing/estimator.ts"
 import { isCommunication, timeOp, type OpTiming, type TimingHardware } from "../timing/roofline.ts"
 import { NO_PLACE, opFeatureRow } from "./features.ts"
 import { modelInputs, rawFeatures } from "./heads.ts"
-import type { LoadedModel } from "./model.ts"
+import { shrink, type LoadedModel } from "./model.ts"
 
 export const ML_ESTIMATOR_ID = "ml"
 /** Part of every ML op node's code version: bump when the correction's application changes. */
@@ -50,7 +50,10 @@ export const mlEstimator = (model: LoadedModel, digest: string): Estimator => ({
         return fallback(t, `${f.name} = ${fmt(v)} is outside the training envelope [${fmt(lo)}, ${fmt(hi)}]`)
       }
     }
-    const factor = Math.exp(loaded.forest.predict([modelInputs(loaded.head, raw)])[0])
+    const base = loaded.head.baseline(row)
+    if (base === undefined || !(base > 0) || !(t.dominant_latency_ms > 0)) return fallback(t, "no baseline time for this op")
+    const r = shrink(loaded.forest.predict([modelInputs(loaded.head, raw)])[0], model.file.noise_floor_ln)
+    const factor = (base * Math.exp(r)) / (t.dominant_latency_ms * 1e3)
     return {
       compute_time_ms: t.compute_time_ms * factor,
       memory_time_ms: t.memory_time_ms * factor,

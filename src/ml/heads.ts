@@ -29,6 +29,12 @@ export interface Head {
   readonly shape: ReadonlyArray<HeadFeature>
   /** Every input: the shape, features derived from it, then COMMON. */
   readonly features: ReadonlyArray<HeadFeature>
+  /**
+   * The time the correction multiplies, us: the analytic time, or a head's refinement of it that
+   * charges a known structural cost the roofline leaves out (whole tiles), so the learned
+   * correction stays near constant across shapes instead of having to extrapolate.
+   */
+  readonly baseline: (row: FeatureRow) => number | undefined
 }
 
 const column = (name: keyof FeatureRow & string, log2 = true): HeadFeature => ({
@@ -86,23 +92,38 @@ const gemmWaveFill: HeadFeature = {
 
 const COMMON: ReadonlyArray<HeadFeature> = [
   column("flops"),
-  column("bytes_read"),
-  column("bytes_written"),
   column("arithmetic_intensity_flops_per_byte"),
-  column("analytic_compute_us"),
-  column("analytic_memory_us"),
   column("analytic_us"),
   column("hw_peak_tflops", false),
   column("hw_memory_bandwidth_gbps", false),
-  column("hw_sm_count", false)
+  column("hw_sm_count", false),
+  column("hw_kernel_latency_us", false)
 ]
 
-const head = (id: string, kinds: ReadonlyArray<string>, shape: ReadonlyArray<HeadFeature>, derived: ReadonlyArray<HeadFeature> = []): Head =>
-  ({ id, kinds, shape, features: [...shape, ...derived, ...COMMON] })
+const analyticUs = (row: FeatureRow): number | undefined => row.analytic_us ?? undefined
+
+/**
+ * The analytic time with the compute part charged for whole query tiles:
+ * max(compute / fill, memory) + the fixed per-kernel time (analytic - max(compute, memory)).
+ */
+const tilePaddedUs = (row: FeatureRow): number | undefined => {
+  const fill = mlaTileFill.value(row)
+  const [c, m, t] = [row.analytic_compute_us, row.analytic_memory_us, row.analytic_us]
+  if (fill === undefined || c === null || m === null || t === null) return undefined
+  return Math.max(c / fill, m) + (t - Math.max(c, m))
+}
+
+const head = (
+  id: string,
+  kinds: ReadonlyArray<string>,
+  shape: ReadonlyArray<HeadFeature>,
+  derived: ReadonlyArray<HeadFeature> = [],
+  baseline: (row: FeatureRow) => number | undefined = analyticUs
+): Head => ({ id, kinds, shape, features: [...shape, ...derived, ...COMMON], baseline })
 
 export const HEADS: ReadonlyArray<Head> = [
   head("gemm", ["linear", "grouped_gemm"], [column("gemm_m"), column("gemm_n"), column("gemm_k"), column("gemm_groups")], [gemmWaveFill]),
-  head("mla_attention_decode", ["mla_attention_decode"], [param("batch"), param("kv_len"), param("heads")], [mlaTileFill]),
+  head("mla_attention_decode", ["mla_attention_decode"], [param("batch"), param("kv_len"), param("heads")], [mlaTileFill], tilePaddedUs),
   head("gqa_attention_prefill", ["gqa_attention_prefill"], [param("batch"), param("seq_len"), param("q_heads"), param("kv_heads"), param("head_dim")])
 ]
 

@@ -2,10 +2,11 @@
  * A learned latency correction: training, grouped cross-validation and the model file. Pure
  * (rows in, a model value or its JSON text out); reading and writing files is src/app's job.
  *
- * Target. Each head predicts r = ln(measured_us / analytic_us), the log of what the analytic
+ * Target. Each head predicts r = ln(measured_us / baseline_us), the log of what the analytic
  * roofline misses, not the latency itself: the roofline already scales with the shape, so the
  * correction varies slowly across shapes and a tree fitted on some shapes transfers to others.
- * A prediction multiplies the op's analytic times by exp(r).
+ * The baseline is the analytic time, or a head's tile-aware refinement of it (heads.ts). A
+ * prediction scales the op's analytic times by baseline * exp(r) / analytic.
  *
  * Regressor. A random forest of CART regression trees (mljs `ml-random-forest`, which trains
  * `ml-cart` trees): in process, no native code or install script, a seeded generator (identical
@@ -13,15 +14,19 @@
  * is reproducible bit for bit. Trees cannot extrapolate; the envelope check (estimator.ts) keeps
  * them inside the ranges they were trained on.
  *
+ * Noise floor. Predicted corrections are soft-thresholded at the training data's own
+ * measurement scatter (noiseFloorOf, shrink), so where the roofline is already within noise (the
+ * calibrated H800 and H100 GEMMs) the model leaves it alone instead of adding tree noise.
+ *
  * Cross-validation. k-fold grouped by shape family (heads.ts familyOf): families sorted by key
  * are dealt to folds round-robin, every row of a family in one fold; each fold is predicted by a
  * forest trained on the other folds. The file records the error per head beside the analytic
  * error on the same rows.
  */
 import { RandomForestRegression } from "ml-random-forest"
-import { ape, summarise, type ErrorSummary } from "../accuracy/stats.ts"
+import { ape, quantile, summarise, type ErrorSummary } from "../accuracy/stats.ts"
 import { FEATURE_SCHEMA_VERSION, type FeatureRow } from "./features.ts"
-import { familyOf, headById, HEADS, modelInputs, rawFeatures, type Head } from "./heads.ts"
+import { familyOf, headById, headForKind, HEADS, modelInputs, rawFeatures, type Head } from "./heads.ts"
 
 export const MODEL_FORMAT = "llmsim-ml-model"
 export const MODEL_FORMAT_VERSION = 1
@@ -40,9 +45,41 @@ export interface Hyperparameters {
   readonly min_samples_split: number
   readonly max_depth: number
   readonly folds: number
+  /** Which quantile of the same-shape scatter is the noise floor (see noiseFloorOf). */
+  readonly noise_floor_quantile: number
 }
 
-export const DEFAULT_HYPERPARAMETERS: Hyperparameters = { seed: 20260101, trees: 64, min_samples_split: 3, max_depth: 8, folds: 5 }
+export const DEFAULT_HYPERPARAMETERS: Hyperparameters = { seed: 20260101, trees: 32, min_samples_split: 3, max_depth: 8, folds: 5, noise_floor_quantile: 0.75 }
+
+/**
+ * The measurement noise floor of training rows, ln units: the `q` quantile of |ln(measured) -
+ * mean ln(measured) of its shape family| over the families measured more than once (the same
+ * kernel call timed by two sources, two harness versions, varlen or not). 0 when no shape was
+ * measured twice. On data/reference: 61 rows in 22 such families, q = 0.75 gives 0.055 (5.7%).
+ */
+export const noiseFloorOf = (rows: ReadonlyArray<TrainingRow>, q: number): number => {
+  const families = new Map<string, Array<number>>()
+  for (const r of rows) {
+    const h = headForKind(r.features.kind)
+    if (h === undefined || !(r.measured_us > 0)) continue
+    const key = familyOf(h, r.features)
+    families.set(key, [...(families.get(key) ?? []), Math.log(r.measured_us)])
+  }
+  const deviations: Array<number> = []
+  for (const logs of families.values()) {
+    if (logs.length < 2) continue
+    const mean = logs.reduce((a, b) => a + b, 0) / logs.length
+    for (const l of logs) deviations.push(Math.abs(l - mean))
+  }
+  return deviations.length === 0 ? 0 : quantile(deviations, q)
+}
+
+/**
+ * Soft threshold of a predicted ln correction at the noise floor: a correction smaller than the
+ * scatter of repeated measurements is not distinguishable from noise, so the analytic time is
+ * kept; a larger one is shrunk by the floor (lasso-style shrinkage toward the analytic model).
+ */
+export const shrink = (r: number, floor: number): number => Math.sign(r) * Math.max(0, Math.abs(r) - floor)
 
 export interface CrossValidation {
   readonly folds: number
@@ -71,20 +108,23 @@ export interface ModelFile {
   readonly target: string
   readonly library: { readonly name: string; readonly version: string }
   readonly hyperparameters: Hyperparameters
+  /** noiseFloorOf the training rows: predicted corrections are soft-thresholded at it. */
+  readonly noise_floor_ln: number
   readonly training_data: { readonly sha256: string; readonly rows: number; readonly description: string }
   readonly heads: ReadonlyArray<HeadModel>
 }
 
-const TARGET = "ln(measured_us / analytic_us) per op; time = analytic times * exp(prediction)"
+const TARGET = "ln(measured_us / baseline_us) per op (baseline: the head's analytic time, src/ml/heads.ts); time = baseline * exp(prediction)"
 
 /** Inputs and targets of the rows a head reads (rows lacking one of its features are left out). */
 const headData = (h: Head, rows: ReadonlyArray<TrainingRow>) => {
-  const out: Array<{ index: number; row: TrainingRow; raw: ReadonlyArray<number>; x: Array<number>; y: number; family: string }> = []
+  const out: Array<{ index: number; row: TrainingRow; raw: ReadonlyArray<number>; base: number; x: Array<number>; y: number; family: string }> = []
   for (const [index, row] of rows.entries()) {
-    if (!h.kinds.includes(row.features.kind) || !(row.measured_us > 0) || !((row.features.analytic_us ?? 0) > 0)) continue
+    const base = h.baseline(row.features)
+    if (!h.kinds.includes(row.features.kind) || !(row.measured_us > 0) || base === undefined || !(base > 0)) continue
     const raw = rawFeatures(h, row.features)
     if (typeof raw === "string") continue
-    out.push({ index, row, raw, x: modelInputs(h, raw), y: Math.log(row.measured_us / (row.features.analytic_us as number)), family: familyOf(h, row.features) })
+    out.push({ index, row, raw, base, x: modelInputs(h, raw), y: Math.log(row.measured_us / base), family: familyOf(h, row.features) })
   }
   return out
 }
@@ -114,7 +154,8 @@ export const crossValidatedCorrections = (
   x: ReadonlyArray<ReadonlyArray<number>>,
   y: ReadonlyArray<number>,
   families: ReadonlyArray<string>,
-  hp: Hyperparameters
+  hp: Hyperparameters,
+  noiseFloor: number
 ): { readonly folds: number; readonly predicted: ReadonlyArray<number> } | undefined => {
   const distinct = new Set(families).size
   if (distinct < 2) return undefined
@@ -125,7 +166,7 @@ export const crossValidatedCorrections = (
     const train = families.map((fam, i) => [fold.get(fam) !== f, i] as const).filter(([t]) => t).map(([, i]) => i)
     const test = families.map((fam, i) => [fold.get(fam) === f, i] as const).filter(([t]) => t).map(([, i]) => i)
     const forest = fitForest(train.map((i) => x[i]), train.map((i) => y[i]), hp)
-    const p = forest.predict(test.map((i) => [...x[i]]))
+    const p = forest.predict(test.map((i) => [...x[i]])).map((r) => shrink(r, noiseFloor))
     test.forEach((i, j) => {
       predicted[i] = p[j]
     })
@@ -139,12 +180,13 @@ export const crossValidatedCorrections = (
  */
 export const crossValidatedTimes = (rows: ReadonlyArray<TrainingRow>, hp: Hyperparameters = DEFAULT_HYPERPARAMETERS): Array<number | undefined> => {
   const out = new Array<number | undefined>(rows.length).fill(undefined)
+  const floor = noiseFloorOf(rows, hp.noise_floor_quantile)
   for (const h of HEADS) {
     const data = headData(h, rows)
-    const cv = crossValidatedCorrections(data.map((d) => d.x), data.map((d) => d.y), data.map((d) => d.family), hp)
+    const cv = crossValidatedCorrections(data.map((d) => d.x), data.map((d) => d.y), data.map((d) => d.family), hp, floor)
     if (cv === undefined) continue
     data.forEach((d, i) => {
-      out[d.index] = (d.row.features.analytic_us as number) * Math.exp(cv.predicted[i])
+      out[d.index] = d.base * Math.exp(cv.predicted[i])
     })
   }
   return out
@@ -156,12 +198,12 @@ const envelopeOf = (h: Head, raws: ReadonlyArray<ReadonlyArray<number>>): Record
     return [f.name, [Math.min(...vs), Math.max(...vs)] as const]
   }))
 
-export const trainHead = (h: Head, rows: ReadonlyArray<TrainingRow>, hp: Hyperparameters): HeadModel | undefined => {
+export const trainHead = (h: Head, rows: ReadonlyArray<TrainingRow>, hp: Hyperparameters, noiseFloor: number): HeadModel | undefined => {
   const data = headData(h, rows)
   if (data.length === 0) return undefined
   const x = data.map((d) => d.x)
   const y = data.map((d) => d.y)
-  const cv = crossValidatedCorrections(x, y, data.map((d) => d.family), hp)
+  const cv = crossValidatedCorrections(x, y, data.map((d) => d.family), hp, noiseFloor)
   const forest = fitForest(x, y, hp)
   return {
     head: h.id,
@@ -175,7 +217,7 @@ export const trainHead = (h: Head, rows: ReadonlyArray<TrainingRow>, hp: Hyperpa
       : {
           folds: cv.folds,
           families: new Set(data.map((d) => d.family)).size,
-          ml: summarise(data.map((d, i) => ape((d.row.features.analytic_us as number) * Math.exp(cv.predicted[i]), d.row.measured_us))),
+          ml: summarise(data.map((d, i) => ape(d.base * Math.exp(cv.predicted[i]), d.row.measured_us))),
           analytic: summarise(data.map((d) => ape(d.row.features.analytic_us as number, d.row.measured_us)))
         },
     forest: forest.toJSON()
@@ -187,19 +229,23 @@ export const trainModel = (
   rows: ReadonlyArray<TrainingRow>,
   data: { readonly sha256: string; readonly description: string },
   hp: Hyperparameters = DEFAULT_HYPERPARAMETERS
-): ModelFile => ({
-  format: MODEL_FORMAT,
-  format_version: MODEL_FORMAT_VERSION,
-  feature_schema_version: FEATURE_SCHEMA_VERSION,
-  target: TARGET,
-  library: LIBRARY,
-  hyperparameters: hp,
-  training_data: { sha256: data.sha256, rows: rows.length, description: data.description },
-  heads: HEADS.flatMap((h) => {
-    const m = trainHead(h, rows, hp)
-    return m === undefined ? [] : [m]
-  })
-})
+): ModelFile => {
+  const floor = noiseFloorOf(rows, hp.noise_floor_quantile)
+  return {
+    format: MODEL_FORMAT,
+    format_version: MODEL_FORMAT_VERSION,
+    feature_schema_version: FEATURE_SCHEMA_VERSION,
+    target: TARGET,
+    library: LIBRARY,
+    hyperparameters: hp,
+    noise_floor_ln: floor,
+    training_data: { sha256: data.sha256, rows: rows.length, description: data.description },
+    heads: HEADS.flatMap((h) => {
+      const m = trainHead(h, rows, hp, floor)
+      return m === undefined ? [] : [m]
+    })
+  }
+}
 
 /**
  * The model file's text: fixed field order, the metadata indented for reading, each forest on

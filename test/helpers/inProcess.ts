@@ -164,9 +164,9 @@ const validationInputs = (root: string, reference: string | undefined) =>
     return yield* loadValidationInputs(referenceDir(project, reference))
   }).pipe(Effect.provide(appLayer({ cwd: root, noCache: true })))
 
-export const validateInProcess = async (root: string, reference: string | undefined, mode: EfficiencyMode = "hardware") => {
+export const validateInProcess = async (root: string, reference: string | undefined, mode: EfficiencyMode = "hardware", estimator: "analytic" | "ml" = "analytic") => {
   const inputs = await runEffect(validationInputs(root, reference))
-  const report = buildReport(inputs, mode)
+  const report = buildReport(inputs, mode, estimator)
   return { report, json: JSON.parse(renderJson(report)), markdown: renderMarkdown(report), table: renderText(report) }
 }
 

@@ -17,7 +17,7 @@ import { makeProject } from "../helpers/cli.ts"
 import { runEffect, runFailure, runInProcess, runOptions } from "../helpers/inProcess.ts"
 
 const SCENARIO = "configs/scenarios/llama_3_1_70b_h100.yaml"
-const HP = { seed: 1, trees: 8, min_samples_split: 3, max_depth: 4, folds: 3 }
+const HP = { seed: 1, trees: 8, min_samples_split: 3, max_depth: 4, folds: 3, noise_floor_quantile: 0.75 }
 
 const opsOf = (r: Awaited<ReturnType<typeof runInProcess>>, phase: "prefill" | "decode"): Array<OpExecution> =>
   r.out.result.phases[phase]!.layers.flatMap((l) => l.breakdown)

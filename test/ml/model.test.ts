@@ -6,7 +6,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { decodeModel, foldsOf, LIBRARY, modelText, trainModel, type TrainingRow } from "../../src/ml/model.ts"
+import { decodeModel, foldsOf, LIBRARY, modelText, noiseFloorOf, shrink, trainModel, type TrainingRow } from "../../src/ml/model.ts"
 import { mlEstimator } from "../../src/ml/estimator.ts"
 import { NO_PLACE, opFeatureRow } from "../../src/ml/features.ts"
 import { timeSpec } from "../../src/kernel/opTiming.ts"
@@ -22,7 +22,7 @@ const rows: Array<TrainingRow> = TOKENS.map((t) => {
   return { features, measured_us: 2 * (features.analytic_us as number) }
 })
 const DATA = { sha256: "0".repeat(64), description: "synthetic" }
-const SMALL = { seed: 7, trees: 8, min_samples_split: 3, max_depth: 4, folds: 4 }
+const SMALL = { seed: 7, trees: 8, min_samples_split: 3, max_depth: 4, folds: 4, noise_floor_quantile: 0.75 }
 
 describe("trainModel", () => {
   const model = trainModel(rows, DATA, SMALL)
@@ -47,6 +47,14 @@ describe("trainModel", () => {
   it("records the installed library version (package.json pins the one the model file names)", () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO, "node_modules", LIBRARY.name, "package.json"), "utf8"))
     expect(pkg.version).toBe(LIBRARY.version)
+  })
+
+  it("noise floor: the q-quantile of same-shape scatter in ln units; corrections soft-thresholded at it", () => {
+    // One shape measured at 10 us and 10 e^0.2 us: each 0.1 from the family's mean log; a shape measured once adds nothing.
+    const twice = [10, 10 * Math.exp(0.2)].map((m) => ({ ...rows[0], measured_us: m }))
+    expect(noiseFloorOf([...twice, rows[1]], 0.75)).toBeCloseTo(0.1, 12)
+    expect(noiseFloorOf(rows, 0.75)).toBe(0)
+    expect([shrink(0.3, 0.1), shrink(-0.3, 0.1), shrink(0.05, 0.1)]).toEqual([0.19999999999999998, -0.19999999999999998, 0])
   })
 
   it("folds: sorted families dealt round-robin, a family never split", () => {
