@@ -6,7 +6,7 @@
 import { Effect, FileSystem } from "effect"
 import { createHash } from "node:crypto"
 import { UsageError } from "../config/errors.ts"
-import { ModelFileError } from "../ml/errors.ts"
+import { ModelFileError } from "./mlErrors.ts"
 import { ML_ESTIMATOR_ID, mlEstimator } from "../ml/estimator.ts"
 import { decodeModel, type LoadedModel } from "../ml/model.ts"
 import { ESTIMATORS, registerEstimator, type Estimator } from "../timing/estimator.ts"
