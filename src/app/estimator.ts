@@ -10,12 +10,15 @@ import { ModelFileError } from "./mlErrors.ts"
 import { ML_ESTIMATOR_ID, mlEstimator } from "../ml/estimator.ts"
 import { decodeModel, type LoadedModel } from "../ml/model.ts"
 import { ESTIMATORS, registerEstimator, type Estimator } from "../timing/estimator.ts"
+import type { EfficiencyMode } from "../timing/roofline.ts"
 import { resolvePath } from "./paths.ts"
 
 export interface EstimatorChoice {
   readonly estimator: string
   /** `--model`: the ML estimator's model file (a flag value: relative to `cwd`). */
   readonly model?: string
+  /** The analytic times the ML correction multiplies must be the ones it was trained on. */
+  readonly efficiency?: EfficiencyMode
 }
 
 export const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex")
@@ -39,6 +42,9 @@ export const estimatorOf = (choice: EstimatorChoice, at: { readonly cwd?: string
   Effect.gen(function*() {
     if (choice.estimator === ML_ESTIMATOR_ID) {
       if (choice.model === undefined) return yield* Effect.fail(new UsageError({ message: "--estimator ml needs --model FILE (a model file from llmsim ml train, e.g. models/reference.json)" }))
+      if (choice.efficiency === "none") {
+        return yield* Effect.fail(new UsageError({ message: "--estimator ml corrects the analytic times with the hardware files' constants (what it was trained on); drop --efficiency none" }))
+      }
       const { model, digest } = yield* loadModelFile(resolvePath("flag", choice.model, at))
       const estimator = mlEstimator(model, digest)
       registerEstimator(estimator)

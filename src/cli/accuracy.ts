@@ -59,8 +59,8 @@ const validateCommand = Command.make("validate", {
   const inputs = yield* loadValidationInputs(dir).pipe(Effect.catchTag("ReferenceDataError", (e) => Effect.fail(toUsage(e))))
   const model = Option.getOrUndefined(a.model)
   // The cross-validation retrains from the reference data; a named model file is still checked.
-  if (model !== undefined) yield* estimatorOf({ estimator: a.estimator, model }, { cwd: process.cwd(), root: project.root })
-  if (a.estimator === "ml" && a.efficiency === "none") return yield* Effect.fail(new UsageError({ message: "--estimator ml corrects the analytic times with the hardware files' constants; drop --efficiency none" }))
+  if (a.estimator === "ml" && a.efficiency === "none") return yield* Effect.fail(new UsageError({ message: "--estimator ml corrects the analytic times with the hardware files' constants (what it was trained on); drop --efficiency none" }))
+  if (model !== undefined) yield* estimatorOf({ estimator: a.estimator, model, efficiency: a.efficiency }, { cwd: process.cwd(), root: project.root })
   const report = buildReport(inputs, a.efficiency, a.estimator)
   const text = a.format === "json" ? renderJson(report) : a.format === "markdown" ? renderMarkdown(report) : renderText(report)
   yield* emit(text, Option.getOrUndefined(a.out))

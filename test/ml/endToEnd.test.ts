@@ -80,7 +80,7 @@ describe("features -> align -> train -> run --estimator ml", async () => {
     // ... while every file node (config decoding) replays with its key unchanged.
     expect(keys(swapped, "file")).toEqual(keys(first, "file"))
     expect(swapped.trace.nodes.filter((n) => n.kind === "file").every((n) => n.status === "replayed")).toBe(true)
-    expect(swapped.explain).toMatch(/^\d+ computed, \d+ replayed/m)
+    expect(swapped.explain).toMatch(/params changed: model: "[0-9a-f]{64}" -> "[0-9a-f]{64}"/)
   })
 
   it("a missing or corrupt model file, or ml without --model, is one clear error", async () => {
@@ -91,5 +91,7 @@ describe("features -> align -> train -> run --estimator ml", async () => {
     expect(corrupt.message).toMatch(/^.*bad\.json: not JSON/)
     const none = await runFailure(at({ noCache: true, estimator: "ml" }))
     expect(none.message).toBe("--estimator ml needs --model FILE (a model file from llmsim ml train, e.g. models/reference.json)")
+    const peak = await runFailure(at({ noCache: true, estimator: "ml", model: "a.json", efficiency: "none" }))
+    expect(peak.message).toMatch(/^--estimator ml corrects the analytic times .*drop --efficiency none$/)
   })
 })
