@@ -8,7 +8,8 @@ import { createHash } from "node:crypto"
 import { UsageError } from "../config/errors.ts"
 import { ModelFileError } from "./mlErrors.ts"
 import { ML_ESTIMATOR_ID, mlEstimator } from "../ml/estimator.ts"
-import { decodeModel, type LoadedModel } from "../ml/model.ts"
+import { decodeMetadata, decodeModel, withPredictors, type LoadedModel } from "../ml/model.ts"
+import { ONNX_PACKAGE, onnxRuntimeEntry, openOnnxSession } from "./onnxRuntime.ts"
 import { ESTIMATORS, registerEstimator, type Estimator } from "../timing/estimator.ts"
 import type { EfficiencyMode } from "../timing/roofline.ts"
 import { resolvePath } from "./paths.ts"
@@ -21,19 +22,56 @@ export interface EstimatorChoice {
   readonly efficiency?: EfficiencyMode
 }
 
-export const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex")
+export const sha256 = (data: string | Uint8Array): string => createHash("sha256").update(data).digest("hex")
 
 /** Read and decode a model file; every failure is one ModelFileError line naming the file. */
 export const loadModelFile = (file: string) =>
   Effect.gen(function*() {
+    if (file.endsWith(".onnx")) return yield* loadOnnxModel(file)
     const fs = yield* FileSystem.FileSystem
     const text = yield* fs.readFileString(file).pipe(Effect.mapError(() => new ModelFileError({ message: `model file not found or unreadable: ${file}` })))
-    if (file.endsWith(".onnx")) {
-      return yield* Effect.fail(new ModelFileError({ message: `${file}: ONNX models are not supported by this build (docs/ml-estimator.md "Models trained elsewhere"); train an in-process model with llmsim ml train` }))
-    }
     const model = decodeModel(text)
     if (typeof model === "string") return yield* Effect.fail(new ModelFileError({ message: `${file}: ${model}` }))
     const loaded: { readonly model: LoadedModel; readonly digest: string } = { model, digest: sha256(text) }
+    return loaded
+  })
+
+/** The metadata sidecar of an ONNX model: `<file>.json`, the model file format without forests. */
+export const sidecarOf = (onnxFile: string): string => `${onnxFile}.json`
+
+/**
+ * An ONNX model and its sidecar (one head: the op family the model was trained for). The digest
+ * covers both files' bytes. Needs the optional onnxruntime-node (src/app/onnxRuntime.ts).
+ */
+const loadOnnxModel = (file: string) =>
+  Effect.gen(function*() {
+    const fail = (message: string) => Effect.fail(new ModelFileError({ message }))
+    const fs = yield* FileSystem.FileSystem
+    const bytes = yield* fs.readFile(file).pipe(Effect.mapError(() => new ModelFileError({ message: `model file not found or unreadable: ${file}` })))
+    const sidecar = sidecarOf(file)
+    const text = yield* fs.readFileString(sidecar).pipe(
+      Effect.mapError(() => new ModelFileError({ message: `${file}: its metadata sidecar ${sidecar} is missing or unreadable (llmsim ml matrix --sidecar writes it)` }))
+    )
+    const meta = decodeMetadata(text)
+    if (typeof meta === "string") return yield* fail(`${sidecar}: ${meta}`)
+    if (meta.heads.length !== 1) return yield* fail(`${sidecar}: an ONNX model times one op family; the sidecar lists ${meta.heads.length} heads`)
+    const entry = onnxRuntimeEntry()
+    if (entry === undefined) {
+      return yield* fail(`${file}: ONNX models need the optional package ${ONNX_PACKAGE}: npm install ${ONNX_PACKAGE} --onnxruntime-node-install=skip (docs/ml-estimator.md)`)
+    }
+    const session = yield* Effect.promise(() => openOnnxSession(entry, file))
+    if (typeof session === "string") return yield* fail(`${file}: ${session}`)
+    const model = withPredictors(meta, () => (inputs) => {
+      const out = session.predict(inputs)
+      // A failure mid-run is a broken runtime, not bad input (the model answered the load probe).
+      if (typeof out === "string") throw new Error(`ONNX model ${file}: ${out}`)
+      return out
+    })
+    if (typeof model === "string") {
+      session.close()
+      return yield* fail(`${file}: ${model}`)
+    }
+    const loaded: { readonly model: LoadedModel; readonly digest: string } = { model, digest: sha256(`${sha256(bytes)} ${sha256(text)}`) }
     return loaded
   })
 

@@ -52,7 +52,7 @@ export const mlEstimator = (model: LoadedModel, digest: string): Estimator => ({
     }
     const base = loaded.head.baseline(row)
     if (base === undefined || !(base > 0) || !(t.dominant_latency_ms > 0)) return fallback(t, "no baseline time for this op")
-    const r = shrink(loaded.forest.predict([modelInputs(loaded.head, raw)])[0], model.file.noise_floor_ln)
+    const r = shrink(loaded.predict([modelInputs(loaded.head, raw)])[0], model.file.noise_floor_ln)
     const factor = (base * Math.exp(r)) / (t.dominant_latency_ms * 1e3)
     return {
       compute_time_ms: t.compute_time_ms * factor,

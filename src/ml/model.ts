@@ -198,6 +198,23 @@ const envelopeOf = (h: Head, raws: ReadonlyArray<ReadonlyArray<number>>): Record
     return [f.name, [Math.min(...vs), Math.max(...vs)] as const]
   }))
 
+/** The regressor's input names of a head, in order (`log2 gemm_m`, ..., `hw_sm_count`). */
+export const inputNames = (h: Head): Array<string> => h.features.map((f) => (f.log2 ? `log2 ${f.name}` : f.name))
+
+/** A head's design matrix: model inputs, target ln(measured / baseline), shape family, row index. */
+export const headMatrix = (h: Head, rows: ReadonlyArray<TrainingRow>) =>
+  headData(h, rows).map((d) => ({ index: d.index, x: d.x, y: d.y, family: d.family }))
+
+/** Everything of a head's model but the regressor and its error: inputs, envelope, rows, hardware. */
+const headMeta = (h: Head, data: ReturnType<typeof headData>) => ({
+  head: h.id,
+  kinds: h.kinds,
+  features: inputNames(h),
+  envelope: envelopeOf(h, data.map((d) => d.raw)),
+  rows: data.length,
+  hardware: [...new Set(data.map((d) => d.row.features.hardware))].sort()
+})
+
 export const trainHead = (h: Head, rows: ReadonlyArray<TrainingRow>, hp: Hyperparameters, noiseFloor: number): HeadModel | undefined => {
   const data = headData(h, rows)
   if (data.length === 0) return undefined
@@ -206,12 +223,7 @@ export const trainHead = (h: Head, rows: ReadonlyArray<TrainingRow>, hp: Hyperpa
   const cv = crossValidatedCorrections(x, y, data.map((d) => d.family), hp, noiseFloor)
   const forest = fitForest(x, y, hp)
   return {
-    head: h.id,
-    kinds: h.kinds,
-    features: h.features.map((f) => (f.log2 ? `log2 ${f.name}` : f.name)),
-    envelope: envelopeOf(h, data.map((d) => d.raw)),
-    rows: data.length,
-    hardware: [...new Set(data.map((d) => d.row.features.hardware))].sort(),
+    ...headMeta(h, data),
     cross_validation: cv === undefined
       ? null
       : {
@@ -221,6 +233,32 @@ export const trainHead = (h: Head, rows: ReadonlyArray<TrainingRow>, hp: Hyperpa
           analytic: summarise(data.map((d) => ape(d.row.features.analytic_us as number, d.row.measured_us)))
         },
     forest: forest.toJSON()
+  }
+}
+
+/**
+ * The metadata sidecar of a model trained elsewhere for head `h` (exported to ONNX): the model
+ * file's fields for that one head, without a forest; the exporter fills in `library` and, if it
+ * computed it, `cross_validation` (docs/ml-estimator.md has the recipe).
+ */
+export const sidecarModel = (
+  h: Head,
+  rows: ReadonlyArray<TrainingRow>,
+  data: { readonly sha256: string; readonly description: string },
+  hp: Hyperparameters = DEFAULT_HYPERPARAMETERS
+): ModelFile | undefined => {
+  const d = headData(h, rows)
+  if (d.length === 0) return undefined
+  return {
+    format: MODEL_FORMAT,
+    format_version: MODEL_FORMAT_VERSION,
+    feature_schema_version: FEATURE_SCHEMA_VERSION,
+    target: TARGET,
+    library: { name: "unknown (set by the exporter)", version: "" },
+    hyperparameters: hp,
+    noise_floor_ln: noiseFloorOf(rows, hp.noise_floor_quantile),
+    training_data: { sha256: data.sha256, rows: d.length, description: data.description },
+    heads: [{ ...headMeta(h, d), cross_validation: null, forest: null }]
   }
 }
 
@@ -258,11 +296,14 @@ export const modelText = (m: ModelFile): string => {
   return text.replace(/"@forest(\d+)@"/g, (_, i: string) => forests[Number(i)]) + "\n"
 }
 
+/** A head's regressor: model inputs (modelInputs rows) in, predicted ln corrections out. */
+export type Predict = (inputs: ReadonlyArray<ReadonlyArray<number>>) => ReadonlyArray<number>
+
 /** A head of a decoded model, ready to predict. */
 export interface LoadedHead {
   readonly head: Head
   readonly model: HeadModel
-  readonly forest: RandomForestRegression
+  readonly predict: Predict
 }
 
 export interface LoadedModel {
@@ -270,10 +311,16 @@ export interface LoadedModel {
   readonly heads: ReadonlyArray<LoadedHead>
 }
 
+/** A model file's checked metadata: every head known, with an envelope for each of its features. */
+export interface ModelMetadata {
+  readonly file: ModelFile
+  readonly heads: ReadonlyArray<{ readonly head: Head; readonly model: HeadModel }>
+}
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
 
-/** Decode a model file's text, or say what is wrong with it (one line). */
-export const decodeModel = (text: string): LoadedModel | string => {
+/** Decode and check a model file's or an ONNX sidecar's metadata, or say what is wrong (one line). */
+export const decodeMetadata = (text: string): ModelMetadata | string => {
   let doc: unknown
   try {
     doc = JSON.parse(text)
@@ -285,32 +332,60 @@ export const decodeModel = (text: string): LoadedModel | string => {
   if (doc.feature_schema_version !== FEATURE_SCHEMA_VERSION) {
     return `trained on feature schema ${String(doc.feature_schema_version)}, this llmsim computes schema ${FEATURE_SCHEMA_VERSION}: retrain it`
   }
-  const lib = isRecord(doc.library) ? doc.library : {}
-  // The model's digest keys its op nodes; the library's prediction code is not in that digest,
-  // so a model only runs on the library version it was trained with (LIBRARY follows package.json).
-  if (lib.name !== LIBRARY.name || lib.version !== LIBRARY.version) {
-    return `trained with ${String(lib.name)} ${String(lib.version)}, this llmsim predicts with ${LIBRARY.name} ${LIBRARY.version}: retrain it`
-  }
+  if (typeof doc.noise_floor_ln !== "number" || !(doc.noise_floor_ln >= 0)) return "noise_floor_ln is missing or negative"
   if (!Array.isArray(doc.heads)) return "heads is missing"
-  const heads: Array<LoadedHead> = []
+  const heads: Array<{ head: Head; model: HeadModel }> = []
   for (const [i, m] of doc.heads.entries()) {
     if (!isRecord(m) || typeof m.head !== "string") return `heads[${i}]: no head id`
     const head = headById(m.head)
     if (head === undefined) return `heads[${i}]: unknown head "${m.head}" (this llmsim has ${HEADS.map((h) => h.id).join(", ")})`
     const env = m.envelope
-    if (!isRecord(env) || head.features.some((f) => !Array.isArray(env[f.name]) || (env[f.name] as Array<unknown>).length !== 2)) {
-      return `heads[${i}] (${m.head}): envelope does not list every feature of the head`
-    }
-    let forest: RandomForestRegression
-    try {
-      forest = RandomForestRegression.load(m.forest as never)
-      // A forest that loads but cannot predict (truncated trees) fails here, not mid-run.
-      const probe = forest.predict([head.features.map(() => 1)])
-      if (!Number.isFinite(probe[0])) return `heads[${i}] (${m.head}): forest predicts a non-finite value`
-    } catch (e) {
-      return `heads[${i}] (${m.head}): forest does not load (${e instanceof Error ? e.message : String(e)})`
-    }
-    heads.push({ head, model: m as unknown as HeadModel, forest })
+    const bad = head.features.find((f) => {
+      const b = isRecord(env) ? env[f.name] : undefined
+      return !Array.isArray(b) || b.length !== 2 || typeof b[0] !== "number" || typeof b[1] !== "number"
+    })
+    if (bad !== undefined) return `heads[${i}] (${m.head}): envelope has no [min, max] for feature ${bad.name}`
+    heads.push({ head, model: m as unknown as HeadModel })
   }
   return { file: doc as unknown as ModelFile, heads }
+}
+
+/**
+ * Attach a regressor to each head, checked once on a probe row (a regressor that loads but
+ * cannot predict fails here, with the head named, not in the middle of a run).
+ */
+export const withPredictors = (meta: ModelMetadata, predictorOf: (model: HeadModel, head: Head) => Predict | string): LoadedModel | string => {
+  const heads: Array<LoadedHead> = []
+  for (const [i, { head, model }] of meta.heads.entries()) {
+    let predict: Predict | string
+    try {
+      predict = predictorOf(model, head)
+      if (typeof predict !== "string") {
+        const probe = predict([head.features.map(() => 1)])
+        if (probe.length !== 1 || !Number.isFinite(probe[0])) predict = "predicts no finite value for a probe row"
+      }
+    } catch (e) {
+      predict = `does not load (${e instanceof Error ? e.message : String(e)})`
+    }
+    if (typeof predict === "string") return `heads[${i}] (${head.id}): ${predict}`
+    heads.push({ head, model, predict })
+  }
+  return { file: meta.file, heads }
+}
+
+/** Decode an in-process model file (its heads carry ml-random-forest forests), or say what is wrong (one line). */
+export const decodeModel = (text: string): LoadedModel | string => {
+  const meta = decodeMetadata(text)
+  if (typeof meta === "string") return meta
+  const lib = meta.file.library ?? { name: undefined, version: undefined }
+  // The model's digest keys its op nodes; the library's prediction code is not in that digest,
+  // so a model only runs on the library version it was trained with (LIBRARY follows package.json).
+  if (lib.name !== LIBRARY.name || lib.version !== LIBRARY.version) {
+    return `trained with ${String(lib.name)} ${String(lib.version)}, this llmsim predicts with ${LIBRARY.name} ${LIBRARY.version}: retrain it`
+  }
+  return withPredictors(meta, (model) => {
+    if (!isRecord(model.forest)) return "no forest (an ONNX sidecar? pass the .onnx file to --model)"
+    const forest = RandomForestRegression.load(model.forest as never)
+    return (x) => forest.predict(x.map((r) => [...r]))
+  })
 }

@@ -4,7 +4,7 @@ import { parseCsv } from "../../src/accuracy/csv.ts"
 import { alignedCsv, alignMeasurements, readAligned } from "../../src/ml/align.ts"
 import { NO_PLACE, opFeatureRow } from "../../src/ml/features.ts"
 import { evaluateOpCost } from "../../src/ops/registry.ts"
-import { linearSpec, PEAK_HW } from "./features.test.ts"
+import { linearSpec, PEAK_HW } from "./fixtures.ts"
 
 const rows = [16, 64].map((t) => opFeatureRow(NO_PLACE, linearSpec(t), evaluateOpCost(linearSpec(t)), "H800-SXM", PEAK_HW))
 

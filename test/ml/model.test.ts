@@ -14,7 +14,7 @@ import { evaluateOpCost } from "../../src/ops/registry.ts"
 import { analyticEstimator } from "../../src/timing/estimator.ts"
 import { collectiveOp } from "../../src/module/spec.ts"
 import { REPO } from "../helpers/cli.ts"
-import { linearSpec, PEAK_HW } from "./features.test.ts"
+import { linearSpec, PEAK_HW } from "./fixtures.ts"
 
 const TOKENS = [16, 32, 48, 64, 96, 128, 192, 256]
 const rows: Array<TrainingRow> = TOKENS.map((t) => {
@@ -68,7 +68,7 @@ describe("trainModel", () => {
     expect(decodeModel("{\"format\":\"other\"}")).toBe("not an llmsim model file (expected \"format\": \"llmsim-ml-model\")")
     expect(decodeModel(text.replace("\"feature_schema_version\": 1", "\"feature_schema_version\": 99"))).toMatch(/feature schema 99.*retrain it/)
     expect(decodeModel(text.replace(`"version": "${LIBRARY.version}"`, "\"version\": \"0.0.1\""))).toMatch(/trained with ml-random-forest 0\.0\.1/)
-    expect(decodeModel(text.replace("\"estimators\":[", "\"estimators\":[null,"))).toMatch(/^heads\[0\] \(gemm\): forest does not load/)
+    expect(decodeModel(text.replace("\"estimators\":[", "\"estimators\":[null,"))).toMatch(/^heads\[0\] \(gemm\): does not load \(/)
   })
 })
 
