@@ -377,6 +377,8 @@ export const withPredictors = (meta: ModelMetadata, predictorOf: (model: HeadMod
 export const decodeModel = (text: string): LoadedModel | string => {
   const meta = decodeMetadata(text)
   if (typeof meta === "string") return meta
+  const bare = meta.heads.findIndex((h) => !isRecord(h.model.forest))
+  if (bare >= 0) return `heads[${bare}] (${meta.heads[bare].head.id}): no forest (an ONNX sidecar? pass the .onnx file to --model)`
   const lib = meta.file.library ?? { name: undefined, version: undefined }
   // The model's digest keys its op nodes; the library's prediction code is not in that digest,
   // so a model only runs on the library version it was trained with (LIBRARY follows package.json).
@@ -384,7 +386,6 @@ export const decodeModel = (text: string): LoadedModel | string => {
     return `trained with ${String(lib.name)} ${String(lib.version)}, this llmsim predicts with ${LIBRARY.name} ${LIBRARY.version}: retrain it`
   }
   return withPredictors(meta, (model) => {
-    if (!isRecord(model.forest)) return "no forest (an ONNX sidecar? pass the .onnx file to --model)"
     const forest = RandomForestRegression.load(model.forest as never)
     return (x) => forest.predict(x.map((r) => [...r]))
   })

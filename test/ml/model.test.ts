@@ -6,7 +6,8 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { decodeModel, foldsOf, LIBRARY, modelText, noiseFloorOf, shrink, trainModel, type TrainingRow } from "../../src/ml/model.ts"
+import { decodeModel, foldsOf, headMatrix, inputNames, LIBRARY, modelText, noiseFloorOf, shrink, sidecarModel, trainModel, type TrainingRow } from "../../src/ml/model.ts"
+import { headById } from "../../src/ml/heads.ts"
 import { mlEstimator } from "../../src/ml/estimator.ts"
 import { NO_PLACE, opFeatureRow } from "../../src/ml/features.ts"
 import { timeSpec } from "../../src/kernel/opTiming.ts"
@@ -55,6 +56,20 @@ describe("trainModel", () => {
     expect(noiseFloorOf([...twice, rows[1]], 0.75)).toBeCloseTo(0.1, 12)
     expect(noiseFloorOf(rows, 0.75)).toBe(0)
     expect([shrink(0.3, 0.1), shrink(-0.3, 0.1), shrink(0.05, 0.1)]).toEqual([0.19999999999999998, -0.19999999999999998, 0])
+  })
+
+  it("design matrix and ONNX sidecar of a head (llmsim ml matrix): inputs in log2 where the head says, target ln 2", () => {
+    const gemm = headById("gemm")!
+    const m = headMatrix(gemm, rows)
+    expect(m.length).toBe(8)
+    // tokens 16: log2 m = 4, n = 512 -> 9, k = 256 -> 8, one group -> 0.
+    expect(m[0].x.slice(0, 4)).toEqual([4, 9, 8, 0])
+    expect(m.every((r) => Math.abs(r.y - Math.LN2) < 1e-12)).toBe(true)
+    expect(new Set(m.map((r) => r.family)).size).toBe(8)
+    const side = sidecarModel(gemm, rows, DATA)!
+    expect(side.heads.map((h) => [h.head, h.forest, h.cross_validation, h.envelope.gemm_m])).toEqual([["gemm", null, null, [16, 256]]])
+    expect(inputNames(gemm).slice(0, 5)).toEqual(["log2 gemm_m", "log2 gemm_n", "log2 gemm_k", "log2 gemm_groups", "cta_wave_fill"])
+    expect(decodeModel(modelText(side))).toBe("heads[0] (gemm): no forest (an ONNX sidecar? pass the .onnx file to --model)")
   })
 
   it("folds: sorted families dealt round-robin, a family never split", () => {
