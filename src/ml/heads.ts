@@ -7,8 +7,9 @@
  *   mla_attention_decode   FlashMLA-style absorbed MLA decoding: batch, kv_len, heads
  *   gqa_attention_prefill  FlashAttention-style causal prefill: batch, seq_len, q_heads, kv_heads, head_dim
  *
- * Every head also reads the op's cost (FLOPs, bytes, arithmetic intensity), its analytic times
- * and the hardware's specs, so one model covers several GPUs and says so in its envelope. Size
+ * Every head also reads a derived tile or wave fill, the op's FLOPs, arithmetic intensity and
+ * analytic time, and the hardware's peak, bandwidth, SM count and kernel latency (COMMON), so one
+ * model covers several GPUs and says so in its envelope. Size
  * features enter in log2 (kernel time scales multiplicatively with them; a tree splits the same
  * either way, but the envelope and any future linear head read better in log space).
  */

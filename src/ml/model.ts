@@ -22,6 +22,9 @@
  * are dealt to folds round-robin, every row of a family in one fold; each fold is predicted by a
  * forest trained on the other folds. The file records the error per head beside the analytic
  * error on the same rows.
+ *
+ * Models trained elsewhere (ONNX) reuse the file format as a sidecar without forests
+ * (sidecarModel); decodeMetadata reads both, and each head gets its regressor from withPredictors.
  */
 import { RandomForestRegression } from "ml-random-forest"
 import { ape, quantile, summarise, type ErrorSummary } from "../accuracy/stats.ts"

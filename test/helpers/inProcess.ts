@@ -5,7 +5,7 @@
  * with the Node platform services, exactly as bin/llmsim.js does; rendering uses the same
  * functions the commands print with. Entry points used: runSimulation, runLargeEp, runAfd,
  * runDiff (+ classifyArgs), loadValidationInputs + buildReport, calibrate, the store maintenance
- * functions, watchSession, and the CLI's Command values (commandErrors).
+ * functions, watchSession, and the CLI's Command values (commandErrors, commandInProcess).
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Console, Effect, Exit, Fiber } from "effect"
@@ -49,6 +49,8 @@ export { cacheCommand } from "../../src/cli/cache.ts"
 export { diffCommand } from "../../src/cli/diff.ts"
 export { batchPolicy, playbookCommands } from "../../src/cli/playbooks.ts"
 export { runCommand } from "../../src/cli/run.ts"
+export { mlCommand } from "../../src/cli/ml.ts"
+export { opsCommand } from "../../src/cli/ops.ts"
 export type { BatchPolicy } from "../../src/playbooks/run.ts"
 export type { RuntimeOverrides } from "../../src/app/runtime.ts"
 
@@ -200,6 +202,26 @@ export const cacheInProcess = async (cwd: string) => {
  * flag values from its parser, or the handler's typed error. Empty when it succeeds. Only for
  * arguments that fail: a success would print to this process's stdout.
  */
+/**
+ * Run a CLI command value in process on `args` (as its subcommand path and flags, without the
+ * program name) and return what it wrote to stdout; flag paths are best absolute (the command
+ * resolves them from this process's current directory).
+ */
+export const commandInProcess = async (command: Command.Command<any, any, any, any, any>, args: ReadonlyArray<string>): Promise<string> => {
+  const chunks: Array<string> = []
+  const write = process.stdout.write
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    chunks.push(String(chunk))
+    return true
+  }) as typeof process.stdout.write
+  try {
+    await runEffect(Command.runWith(command, { version: "test" })(args))
+  } finally {
+    process.stdout.write = write
+  }
+  return chunks.join("")
+}
+
 export const commandErrors = async (command: Command.Command<any, any, any, any, any>, args: ReadonlyArray<string>): Promise<Array<string>> => {
   // The parser prints the command's help on a bad value: keep it out of the test output.
   const silent = new Proxy({}, { get: () => () => {} }) as Console.Console
