@@ -36,6 +36,9 @@ export const loadModelFile = (file: string) =>
     return loaded
   })
 
+/** ONNX sessions open in this process, by model file path. */
+const onnxSessions = new Map<string, { readonly digest: string; readonly model: LoadedModel; readonly close: () => void }>()
+
 /** The metadata sidecar of an ONNX model: `<file>.json`, the model file format without forests. */
 export const sidecarOf = (onnxFile: string): string => `${onnxFile}.json`
 
@@ -52,6 +55,13 @@ const loadOnnxModel = (file: string) =>
     const text = yield* fs.readFileString(sidecar).pipe(
       Effect.mapError(() => new ModelFileError({ message: `${file}: its metadata sidecar ${sidecar} is missing or unreadable (llmsim ml matrix --sidecar writes it)` }))
     )
+    const digest = sha256(`${sha256(bytes)} ${sha256(text)}`)
+    // watch loads the model on every save: an unchanged model keeps its session, a changed one
+    // replaces it (the old worker is closed), so sessions do not pile up.
+    const open = onnxSessions.get(file)
+    if (open?.digest === digest) return { model: open.model, digest }
+    open?.close()
+    onnxSessions.delete(file)
     const meta = decodeMetadata(text)
     if (typeof meta === "string") return yield* fail(`${sidecar}: ${meta}`)
     if (meta.heads.length !== 1) return yield* fail(`${sidecar}: an ONNX model times one op family; the sidecar lists ${meta.heads.length} heads`)
@@ -71,7 +81,8 @@ const loadOnnxModel = (file: string) =>
       session.close()
       return yield* fail(`${file}: ${model}`)
     }
-    const loaded: { readonly model: LoadedModel; readonly digest: string } = { model, digest: sha256(`${sha256(bytes)} ${sha256(text)}`) }
+    onnxSessions.set(file, { digest, model, close: session.close })
+    const loaded: { readonly model: LoadedModel; readonly digest: string } = { model, digest }
     return loaded
   })
 

@@ -56,5 +56,7 @@ describe("ONNX model files", () => {
     expect(m.dominant_latency_ms / a.dominant_latency_ms).toBeCloseTo(1.5, 6)
     expect(m.estimator).toBe("ml")
     expect(timeSpec(linearSpec(512), PEAK_HW, ml).estimator_note).toBe("gemm_m = 512 is outside the training envelope [16, 256]")
+    // Loaded again unchanged (watch, on every save): the same session, not another worker.
+    expect((await runEffect(loadModelFile(file))).model).toBe(model)
   })
 })
