@@ -66,6 +66,11 @@ describe("features -> align -> train -> run --estimator ml", async () => {
     expect(prefillGemm.estimator).toBe("analytic-fallback")
     expect(prefillGemm.estimator_note).toMatch(/^gemm_m = 65536 is outside the training envelope \[8, 32\]$/)
     expect(ml.out.result.phases.decode!.total_latency_ms).toBeGreaterThan(analytic.out.result.phases.decode!.total_latency_ms)
+    // The run screen says how much the model covered (distinct ops per phase and layer type); analytic says nothing.
+    const covered = new Set(["prefill", "decode"].flatMap((p) => opsOf(ml, p as "prefill").filter((o) => o.estimator === "ml").map((o) => `${p} ${o.op}`)))
+    const all = new Set(["prefill", "decode"].flatMap((p) => opsOf(ml, p as "prefill").map((o) => `${p} ${o.op}`)))
+    expect(ml.text("table")).toContain(`\n          ${covered.size} of ${all.size} ops timed by the model, ${all.size - covered.size} by the analytic fallback`)
+    expect(analytic.text("table")).not.toContain("ops timed by the model")
   })
 
   it("swapping the model re-keys every op node and nothing else upstream: file nodes replay (--explain)", async () => {
