@@ -44,14 +44,14 @@ export interface OpNodeParams {
   readonly model?: string
 }
 
-const estimatorOf = (p: OpNodeParams): Estimator => {
+const nodeEstimator = (p: OpNodeParams): Estimator => {
   const estimator = estimatorFor(p.estimator, p.model)
   if (!estimator) throw new Error(`unknown estimator ${p.estimator}${p.model === undefined ? "" : ` (model ${p.model} not loaded)`}`)
   return estimator
 }
 
 /** Op node computation: a pure function of its params. */
-export const computeOp = (params: OpNodeParams): OpExecution => timeSpec(params.spec, params.hw, estimatorOf(params))
+export const computeOp = (params: OpNodeParams): OpExecution => timeSpec(params.spec, params.hw, nodeEstimator(params))
 
 export interface LayerParams {
   readonly layer_type: string
@@ -81,7 +81,7 @@ export const SCENARIO_CODE = `rollup-v${COMPOSE_CODE_VERSION}`
  *  formula invalidates only that op kind. */
 export const OpNode = defineNodeType<OpNodeParams, OpExecution>({
   kind: "op",
-  code: (p) => opCodeVersion(p.spec.kind, estimatorOf(p)),
+  code: (p) => opCodeVersion(p.spec.kind, nodeEstimator(p)),
   compute: (p) => Effect.sync(() => computeOp(p))
 })
 
