@@ -16,7 +16,7 @@
  */
 import { gemmCost } from "../ops/gemm.ts"
 import { evaluateOpCost } from "../ops/registry.ts"
-import type { OpCost } from "../ops/types.ts"
+import type { OpCost, OpSpec } from "../ops/types.ts"
 import type { Dtype } from "../schema/dtypes.ts"
 import { timeOp, type TimingHardware } from "../timing/roofline.ts"
 import { numberField, type CsvRecord, type CsvTable } from "./csv.ts"
@@ -52,19 +52,25 @@ export const usefulFlops = (g: Pick<GemmMeasurement, "groups" | "m" | "n" | "k">
 
 const weightDtype = (kind: GemmKind): Dtype => (kind === "dense_bf16" ? "bf16" : "fp8")
 
-/** The op cost llmsim's formulas give one measured GEMM. */
-export const gemmOpCost = (g: Pick<GemmMeasurement, "kind" | "groups" | "m" | "n" | "k">): OpCost => {
+const isDense = (g: Pick<GemmMeasurement, "kind" | "groups">): boolean => g.groups === 1 && (g.kind === "dense_fp8" || g.kind === "dense_bf16")
+
+/**
+ * The op of one measured GEMM: a `linear` op spec for a dense row; for a grouped row, the
+ * measurement kind `grouped_gemm` (no scenario op is a bare grouped GEMM: moe_experts fuses two
+ * with the activation), whose params name the shape for the ML features (src/ml).
+ */
+export const gemmOp = (g: Pick<GemmMeasurement, "kind" | "groups" | "m" | "n" | "k">): OpSpec => {
   const w = weightDtype(g.kind)
-  if (g.groups === 1 && (g.kind === "dense_fp8" || g.kind === "dense_bf16")) {
-    return evaluateOpCost({
-      kind: "linear",
-      name: "gemm",
-      category: "other",
-      params: { tokens: g.m, in_features: g.k, out_features: g.n, weight_dtype: w, act_dtype: "bf16" }
-    })
-  }
-  return gemmCost({ m: g.m, n: g.n, k: g.k, groups: g.groups }, w, "bf16", "grouped GEMM")
+  return isDense(g)
+    ? { kind: "linear", name: "gemm", category: "other", params: { tokens: g.m, in_features: g.k, out_features: g.n, weight_dtype: w, act_dtype: "bf16" } }
+    : { kind: "grouped_gemm", name: "grouped_gemm", category: "moe_experts", params: { m: g.m, n: g.n, k: g.k, groups: g.groups, weight_dtype: w, act_dtype: "bf16" } }
 }
+
+/** The op cost llmsim's formulas give one measured GEMM. */
+export const gemmOpCost = (g: Pick<GemmMeasurement, "kind" | "groups" | "m" | "n" | "k">): OpCost =>
+  isDense(g)
+    ? evaluateOpCost(gemmOp(g))
+    : gemmCost({ m: g.m, n: g.n, k: g.k, groups: g.groups }, weightDtype(g.kind), "bf16", "grouped GEMM")
 
 /** Predicted kernel time, microseconds. */
 export const predictGemmUs = (cost: OpCost, hw: TimingHardware): number => timeOp(cost, hw).dominant_latency_ms * 1e3

@@ -29,6 +29,7 @@ import { modelOf, type Model } from "../kernel/model.ts"
 import { ReferenceDataError } from "./errors.ts"
 import type { HardwareSet } from "./hardware.ts"
 import type { DatasetReport } from "./report.ts"
+import { mlValidation, type MlValidation } from "./mlValidation.ts"
 
 export const REFERENCE_FILES = [DENSE_FILE, GROUPED_FILE, COMMUNITY_FILE, FLASHMLA_FILE, ATTENTION_FILE, DEEPEP_FILE, MAMF_FILE, NCCL_FILE, OVERVIEW_FILE] as const
 
@@ -55,6 +56,8 @@ export interface ValidationReport {
   readonly datasets: ReadonlyArray<DatasetReport>
   readonly acceptance: ReadonlyArray<AcceptanceCheck>
   readonly hardware: ReadonlyArray<HardwareConstants>
+  /** With `--estimator ml`: the ML estimator's cross-validated error beside the analytic one. */
+  readonly ml?: MlValidation
 }
 
 export interface DeepSeekScenarios {
@@ -99,7 +102,7 @@ const acceptance = (datasets: ReadonlyArray<DatasetReport>): Array<AcceptanceChe
   return out
 }
 
-export const buildReport = (inputs: ValidationInputs, mode: EfficiencyMode): ValidationReport => {
+export const buildReport = (inputs: ValidationInputs, mode: EfficiencyMode, estimator: "analytic" | "ml" = "analytic"): ValidationReport => {
   const csv = (name: string) => parseCsv(inputs.files[name])
   const hw = inputs.hardware
   const ds = inputs.deepseek
@@ -120,7 +123,8 @@ export const buildReport = (inputs: ValidationInputs, mode: EfficiencyMode): Val
     efficiency: mode,
     datasets,
     acceptance: acceptance(datasets),
-    hardware: used.map((name) => ({ hardware: name, efficiency: mode === "none" ? {} : { ...(hw.get(name)?.efficiency ?? {}) } }))
+    hardware: used.map((name) => ({ hardware: name, efficiency: mode === "none" ? {} : { ...(hw.get(name)?.efficiency ?? {}) } })),
+    ...(estimator === "ml" ? { ml: mlValidation(inputs.files, hw) } : {})
   }
 }
 

@@ -14,6 +14,7 @@ import type { RunResult } from "../kernel/records.ts"
 import type { StrategyName } from "../kernel/strategies.ts"
 import { evaluateScenario } from "../sim/simulate.ts"
 import type { EfficiencyMode } from "../timing/roofline.ts"
+import { estimatorOf } from "./estimator.ts"
 import { firstExisting, pathCandidates } from "./paths.ts"
 import { checkedRuntime, type ResolvedRuntime, type RuntimeOverrides } from "./runtime.ts"
 import { appLayer, Evaluator, Project } from "./services.ts"
@@ -23,6 +24,8 @@ export interface RunOptions {
   readonly scenario?: string
   readonly runtime: RuntimeOverrides
   readonly estimator: string
+  /** `--model`: the ML estimator's model file (`--estimator ml`). */
+  readonly model?: string
   readonly efficiency: EfficiencyMode
   readonly cacheDir?: string
   readonly noCache: boolean
@@ -102,11 +105,16 @@ export const withSession = <A, E, R>(options: RunOptions, f: (s: Session) => Eff
 /** Load, evaluate and commit: the whole `llmsim run`. */
 export const runSimulation = (options: RunOptions) =>
   withSession(options, (s) =>
-    Effect.map(evaluateScenario(s.evaluator, s.loaded, s.runtime, options.estimator, options.efficiency, options.strategy), (result): RunOutput => ({
-      result,
-      loaded: s.loaded,
-      project: s.project,
-      trace: s.evaluator.trace(),
-      materials: s.evaluator.materials(),
-      cacheDir: s.cacheDir
-    })))
+    Effect.gen(function*() {
+      const estimator = yield* estimatorOf(options, { cwd: options.cwd, root: s.project.root })
+      const result = yield* evaluateScenario(s.evaluator, s.loaded, s.runtime, estimator, options.efficiency, options.strategy)
+      const out: RunOutput = {
+        result,
+        loaded: s.loaded,
+        project: s.project,
+        trace: s.evaluator.trace(),
+        materials: s.evaluator.materials(),
+        cacheDir: s.cacheDir
+      }
+      return out
+    }))

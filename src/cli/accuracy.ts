@@ -25,6 +25,7 @@ import { gemmMeasurements } from "../accuracy/gemm.ts"
 import { renderJson, renderMarkdown, renderText } from "../accuracy/render.ts"
 import { buildReport, loadValidationInputs, referenceDir } from "../accuracy/validate.ts"
 import { HardwareSpec } from "../schema/hardware.ts"
+import { estimatorOf } from "../app/estimator.ts"
 import { documented, parsedWith } from "./flags.ts"
 import { emit } from "./output.ts"
 
@@ -46,11 +47,21 @@ const validateCommand = Command.make("validate", {
   ),
   format: Flag.Literals("format", ["table", "json", "markdown"]).pipe(Flag.withDescription("Output format"), Flag.withDefault("table" as const)),
   out: outFlag,
-  efficiency: efficiencyFlag
+  efficiency: efficiencyFlag,
+  estimator: Flag.Literals("estimator", ["analytic", "ml"]).pipe(
+    Flag.withDescription("ml: also the ML estimator's k-fold cross-validated error per kernel dataset (grouped by shape family), beside the analytic error"),
+    Flag.withDefault("analytic" as const)
+  ),
+  model: Flag.String("model").pipe(Flag.withDescription("With --estimator ml: also check that this model file loads (the cross-validation retrains from the reference data)"), Flag.optional)
 }, Effect.fn(function*(a) {
-  const dir = referenceDir(yield* Project, Option.getOrUndefined(a.reference))
+  const project = yield* Project
+  const dir = referenceDir(project, Option.getOrUndefined(a.reference))
   const inputs = yield* loadValidationInputs(dir).pipe(Effect.catchTag("ReferenceDataError", (e) => Effect.fail(toUsage(e))))
-  const report = buildReport(inputs, a.efficiency)
+  const model = Option.getOrUndefined(a.model)
+  // The cross-validation retrains from the reference data; a named model file is still checked.
+  if (a.estimator === "ml" && a.efficiency === "none") return yield* Effect.fail(new UsageError({ message: "--estimator ml corrects the analytic times with the hardware files' constants (what it was trained on); drop --efficiency none" }))
+  if (model !== undefined) yield* estimatorOf({ estimator: a.estimator, model, efficiency: a.efficiency }, { cwd: process.cwd(), root: project.root })
+  const report = buildReport(inputs, a.efficiency, a.estimator)
   const text = a.format === "json" ? renderJson(report) : a.format === "markdown" ? renderMarkdown(report) : renderText(report)
   yield* emit(text, Option.getOrUndefined(a.out))
   const failed = report.acceptance.filter((c) => !c.pass)
@@ -60,7 +71,8 @@ const validateCommand = Command.make("validate", {
 }, withProject)).pipe(documented("Compare predictions with published kernel and system measurements (median / p90 error per dataset)", [
   ["llmsim validate", "Every dataset, as a table"],
   ["llmsim validate --format markdown --out docs/validation.md", "Regenerate the committed report"],
-  ["llmsim validate --efficiency none", "How far the peak-only roofline is off"]
+  ["llmsim validate --efficiency none", "How far the peak-only roofline is off"],
+  ["llmsim validate --estimator ml", "The ML estimator's cross-validated error beside the analytic one"]
 ]))
 
 const parseWhere = (w: string): Result.Result<readonly [string, string], string> => {

@@ -64,10 +64,12 @@ export const diffCommand = Command.make(
     if (parsed instanceof UsageError) return yield* Effect.fail(parsed)
     const limit = Option.getOrUndefined(f.failOnRegression)
     const out = yield* diffWith({
+      cwd: run.cwd,
       target: parsed.target,
       scenarios: parsed.scenarios,
       runtime: run.runtime,
       estimator: run.estimator,
+      ...(run.model === undefined ? {} : { model: run.model }),
       efficiency: run.efficiency,
       limitPct: limit ?? 0
     }).pipe(Effect.catchTag("GitError", (e: GitError) => Effect.fail(new UsageError({ message: e.message }))))

@@ -71,6 +71,8 @@ export const handleFailure = (cause: Cause.Cause<unknown>): Effect.Effect<void> 
       case "GitError":
       case "WatcherError":
       case "ReferenceDataError":
+      case "ModelFileError":
+      case "MeasurementError":
         return userError(String(e.message))
     }
     if (CliError.isCliError(e)) {

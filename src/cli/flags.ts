@@ -72,7 +72,11 @@ export const runtimeFlags = {
     Flag.filter((n) => n >= 0 && n <= 1e15, (n) => `--tokens-per-expert must be between 0 and 1e15, got ${n}`),
     Flag.optional
   ),
-  estimator: Flag.Literals("estimator", ["analytic"]).pipe(Flag.withDescription("Latency estimator"), Flag.withDefault("analytic" as const)),
+  estimator: Flag.Literals("estimator", ["analytic", "ml"]).pipe(
+    Flag.withDescription("analytic: the roofline; ml: the roofline corrected by --model where the model covers the op (docs/ml-estimator.md)"),
+    Flag.withDefault("analytic" as const)
+  ),
+  model: Flag.String("model").pipe(Flag.withDescription("Model file for --estimator ml (from llmsim ml train, e.g. models/reference.json)"), Flag.optional),
   efficiency: Flag.Literals("efficiency", ["hardware", "none"]).pipe(
     Flag.withDescription("hardware: use the efficiency constants in the hardware file; none: peak-only roofline (speed of light)"),
     Flag.withDefault("hardware" as const)
@@ -96,6 +100,7 @@ export const toRunOptions = (scenario: Option.Option<string>, f: RuntimeFlagValu
       ...some("tokens_per_expert", f.tokensPerExpert)
     },
     estimator: f.estimator,
+    ...some("model", f.model),
     efficiency: f.efficiency,
     ...some("cacheDir", f.cacheDir),
     noCache: !f.cache

@@ -52,6 +52,7 @@ const sweepFlags = {
   out: Flag.String("out").pipe(Flag.withDescription("Write the answer to FILE instead of stdout"), Flag.optional),
   phase: runtimeFlags.phase,
   estimator: runtimeFlags.estimator,
+  model: runtimeFlags.model,
   efficiency: runtimeFlags.efficiency,
   cacheDir: runtimeFlags.cacheDir,
   cache: runtimeFlags.cache,
@@ -91,6 +92,7 @@ export const sweepCommand = Command.make(
       microBatch: Option.none(),
       tokensPerExpert: Option.none(),
       estimator: a.estimator,
+      model: a.model,
       efficiency: a.efficiency,
       cacheDir: a.cacheDir,
       cache: a.cache

@@ -27,6 +27,8 @@ import { diffLayers, diffPhases, findRegressions } from "./resultDiff.ts"
 import { fileSide, folderSide, qualifyError, revisionSide, workingTreeSide, type Side } from "./side.ts"
 import { prefixedEvaluator as prefixed } from "./sideEvaluator.ts"
 import type { ScenarioDiff, SideInfo } from "./types.ts"
+import { estimatorOf } from "../app/estimator.ts"
+import type { Estimator } from "../timing/estimator.ts"
 
 export interface DiffOptions {
   readonly cwd: string
@@ -34,6 +36,8 @@ export interface DiffOptions {
   readonly scenarios: ReadonlyArray<string>
   readonly runtime: RuntimeOverrides
   readonly estimator: string
+  /** `--model`: the ML estimator's model file, read from the working tree (both sides use it). */
+  readonly model?: string
   readonly efficiency: EfficiencyMode
   readonly cacheDir?: string
   readonly noCache: boolean
@@ -42,7 +46,7 @@ export interface DiffOptions {
 }
 
 /** What to diff, without how to build the services. */
-export type DiffRequest = Omit<DiffOptions, "cwd" | "cacheDir" | "noCache">
+export type DiffRequest = Omit<DiffOptions, "cacheDir" | "noCache">
 
 export interface DiffOutput {
   readonly diffs: ReadonlyArray<ScenarioDiff>
@@ -124,12 +128,12 @@ interface Evaluated {
 }
 
 /** One side's scenario, loaded once through the shared evaluator from the side's FileSystem. */
-const evaluateSide = (side: Side, evaluator: GraphEvaluator, project: ProjectShape, token: string | undefined, o: DiffRequest) =>
+const evaluateSide = (side: Side, evaluator: GraphEvaluator, project: ProjectShape, token: string | undefined, o: DiffRequest, estimator: Estimator) =>
   Effect.gen(function*() {
     const file = yield* scenarioFileOn(side, project, token)
     const loaded = yield* loadScenario(evaluator, side.root, file).pipe(Effect.provideService(FileSystem.FileSystem, side.fs))
     const runtime = yield* checkedRuntime(project, loaded, o.runtime)
-    const result = yield* evaluateScenario(evaluator, loaded, runtime, o.estimator, o.efficiency)
+    const result = yield* evaluateScenario(evaluator, loaded, runtime, estimator, o.efficiency)
     const out: Evaluated = { loaded, result }
     return out
   }).pipe(Effect.catchTag("ConfigError", (e: ConfigError) => Effect.fail(qualifyError(side, e))))
@@ -150,6 +154,7 @@ export const diffWith = (o: DiffRequest) =>
   Effect.gen(function*() {
     const project = yield* Project
     const evaluator = yield* Evaluator
+    const estimator = yield* estimatorOf(o, { cwd: o.cwd, root: project.root })
     const [sideA, sideB] = o.target.kind === "git"
       ? yield* gitSides(project, o.target.revA, o.target.revB)
       : yield* pathSides(project, o.target.a, o.target.b, o.scenarios)
@@ -158,8 +163,8 @@ export const diffWith = (o: DiffRequest) =>
     for (const [i, token] of tokens.entries()) {
       // With several scenarios, node ids also carry the scenario's position.
       const tag = tokens.length > 1 ? `${i}:` : ""
-      const a = yield* evaluateSide(sideA, prefixed(evaluator, `a:${tag}`), project, token, o)
-      const b = yield* evaluateSide(sideB, prefixed(evaluator, `b:${tag}`), project, token, o)
+      const a = yield* evaluateSide(sideA, prefixed(evaluator, `a:${tag}`), project, token, o, estimator)
+      const b = yield* evaluateSide(sideB, prefixed(evaluator, `b:${tag}`), project, token, o, estimator)
       const phases = diffPhases(a.result, b.result)
       const regressions = findRegressions(phases, o.limitPct)
       diffs.push({

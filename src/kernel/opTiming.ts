@@ -72,7 +72,8 @@ export const timeSpec = (spec: OpSpec, hw: TimingHardware, estimator: Estimator,
     comm_time_ms: t.comm_time_ms,
     dominant_latency_ms: t.dominant_latency_ms,
     bound: t.bound,
-    notes: cost.notes
+    notes: cost.notes,
+    ...(t.estimate === undefined ? {} : { estimator: t.estimate.estimator, estimator_note: t.estimate.note })
   }
 }
 

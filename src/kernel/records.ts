@@ -24,6 +24,10 @@ export interface OpExecution {
   readonly dominant_latency_ms: number
   readonly bound: Bound
   readonly notes: string
+  /** Under a learned estimator only: `ml` (its model timed the op) or `analytic-fallback`. */
+  readonly estimator?: "ml" | "analytic-fallback"
+  /** The correction factor applied, or why the analytic times were kept. */
+  readonly estimator_note?: string
 }
 
 /** A layer template evaluated once (shared by all identical instances). */

@@ -191,7 +191,7 @@ const stageMemo = new WeakMap<TimingHardware, Map<string, WeakMap<object, Map<st
 const memoFor = (input: PlaybookInput, template: object): Map<string, StagedOps> => {
   let byEstimator = stageMemo.get(input.timing)
   if (!byEstimator) stageMemo.set(input.timing, byEstimator = new Map())
-  const est = `${input.estimator.id}@${input.estimator.version}`
+  const est = `${input.estimator.id}@${input.estimator.version}@${input.estimator.model ?? ""}`
   let byTemplate = byEstimator.get(est)
   if (!byTemplate) byEstimator.set(est, byTemplate = new WeakMap())
   let memo = byTemplate.get(template)

@@ -22,7 +22,7 @@ import { scenarioNode } from "../sim/plan.ts"
 import type { RunResult, ServingSummary, SimulationResult } from "../kernel/records.ts"
 import { withSession, type RunOptions, type RunOutput, type Session } from "../app/session.ts"
 import { evaluateScenario, scenarioBase } from "../sim/simulate.ts"
-import { ESTIMATORS } from "../timing/estimator.ts"
+import { estimatorOf } from "../app/estimator.ts"
 import { timingHardware } from "../timing/roofline.ts"
 import { resolveAfd, resolveLargeEp, type AfdOverrides, type AfdPlan, type LargeEpDeployment, type LargeEpOverrides } from "./deployment.ts"
 import { largeEpBatchForTpot, largeEpMaxBatch, type PlaybookInput } from "./largeEp.ts"
@@ -98,8 +98,7 @@ const unwrap = <A>(s: Session, r: Resolved<A>): Effect.Effect<A, ConfigError | U
 
 const playbookInput = (s: Session, options: RunOptions) =>
   Effect.gen(function*() {
-    const estimator = ESTIMATORS[options.estimator]
-    if (!estimator) return yield* Effect.fail(new UsageError({ message: `unknown estimator "${options.estimator}" (expected: ${Object.keys(ESTIMATORS).join(", ")})` }))
+    const estimator = yield* estimatorOf(options, { cwd: options.cwd, root: s.project.root })
     const model = modelOf(s.loaded)
     const input: PlaybookInput = { model, hardware: s.loaded.hardware, timing: timingHardware(s.loaded.hardware, options.efficiency), estimator }
     return { input, base: scenarioBase(s.loaded, model) }
@@ -122,10 +121,10 @@ const runOutput = <A>(s: Session, result: A, core: RunResult | undefined): Playb
 })
 
 /** The core per-layer result under a large-EP deployment's layout, through the build graph. */
-const coreUnderDeployment = (s: Session, input: PlaybookInput, d: LargeEpDeployment, runtime: { batch_size: number; seq_len: number; phase: string; tokens_per_expert?: number }, estimatorId: string) =>
+const coreUnderDeployment = (s: Session, input: PlaybookInput, d: LargeEpDeployment, runtime: { batch_size: number; seq_len: number; phase: string; tokens_per_expert?: number }) =>
   Effect.gen(function*() {
     const hw = s.loaded.hardware
-    const estimator = ESTIMATORS[estimatorId]
+    const estimator = input.estimator
     const composition = { overlap_efficiency: hw.overlap_efficiency, max_concurrency: hw.max_concurrency, micro_batch: d.micro_batches }
     const phases: { prefill?: SimulationResult; decode?: SimulationResult } = {}
     for (const phase of phasesOf(runtime.phase as "prefill" | "decode" | "both")) {
@@ -260,7 +259,7 @@ export const runLargeEp = (o: LargeEpOptions) =>
       const d = yield* unwrap(s, resolveLargeEp(input.model, input.hardware, base, overrides(o.eps[0])))
       const { batch, serving } = yield* evaluateAt(d)
       const runtime = { batch_size: batch, seq_len: s.runtime.seq_len, phase: s.runtime.phase, ...tokensPerExpert }
-      const core = yield* coreUnderDeployment(s, input, d, runtime, o.run.estimator)
+      const core = yield* coreUnderDeployment(s, input, d, runtime)
       const { serving: coreServing, runtime: _coreRuntime, ...rest } = core
       const result: LargeEpResult = { ...rest, playbook: "large-ep", runtime: runtimeOf(batch), deployment: d, core_serving: coreServing, serving }
       return runOutput(s, result, core)
@@ -304,7 +303,7 @@ export const runAfd = (o: AfdOptions) =>
       }
       const plan = yield* unwrap(s, resolveAfd(input.model, input.hardware, base, overrides(o.instances[0])))
       const { batch, serving } = yield* evaluateAt(plan)
-      const core = yield* evaluateScenario(s.evaluator, s.loaded, { ...s.runtime, batch_size: batch }, o.run.estimator, o.run.efficiency)
+      const core = yield* evaluateScenario(s.evaluator, s.loaded, { ...s.runtime, batch_size: batch }, input.estimator, o.run.efficiency)
       const { serving: coreServing, runtime: _coreRuntime, ...rest } = core
       const result: AfdResult = { ...rest, playbook: "afd", runtime: runtimeOf(batch), deployment: plan, core_serving: coreServing, serving }
       return runOutput(s, result, core)

@@ -203,12 +203,28 @@ export const renderServingTable = (s: ServingSummary, o: ServingOptions = {}): s
   ], lines)
 }
 
-/** Scenario, hardware and layout, runtime. */
+/**
+ * Under a learned estimator: how many of the distinct ops (per phase and layer type) its model
+ * timed and how many fell back to the analytic times; undefined for the analytic estimator.
+ */
+export const estimatorCoverage = (res: RunResult): string | undefined => {
+  const seen = new Map<string, string>()
+  for (const [phase, r] of Object.entries(res.phases)) {
+    for (const l of r?.layers ?? []) for (const o of l.breakdown) if (o.estimator !== undefined) seen.set(`${phase} ${l.layer_type} ${o.op}`, o.estimator)
+  }
+  if (seen.size === 0) return undefined
+  const ml = [...seen.values()].filter((e) => e === "ml").length
+  return `          ${ml} of ${seen.size} ops timed by the model, ${seen.size - ml} by the analytic fallback (reasons: --format json, breakdown[].estimator_note)`
+}
+
+/** Scenario, hardware and layout, runtime; a learned estimator's coverage. */
 export const runHeader = (res: RunResult): Array<string> => {
   const p = res.parallelism
+  const coverage = estimatorCoverage(res)
   return [
     `scenario  ${res.scenario}`,
     `hardware  ${res.hardware}   layout tp=${p.tp} dp=${p.dp} ep=${p.ep} (${res.serving.gpus} GPUs)   estimator ${res.estimator}`,
+    ...(coverage === undefined ? [] : [coverage]),
     `runtime   batch_size=${res.runtime.batch_size} seq_len=${res.runtime.seq_len} phase=${res.runtime.phase}` +
     (res.runtime.micro_batch ? ` micro_batch=${res.runtime.micro_batch}` : "")
   ]

@@ -14,7 +14,7 @@ import type { LayerContext } from "../module/context.ts"
 import { OP_FORMULAS } from "../ops/registry.ts"
 import type { OpSpec } from "../ops/types.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
-import { ESTIMATORS, type Estimator } from "../timing/estimator.ts"
+import { estimatorFor, type Estimator } from "../timing/estimator.ts"
 import type { TimingHardware } from "../timing/roofline.ts"
 import type { Model } from "../kernel/model.ts"
 import { timeSpec } from "../kernel/opTiming.ts"
@@ -35,12 +35,23 @@ export interface PlanInput {
   readonly composition: Composition
 }
 
-/** Op node computation: a pure function of its params. */
-export const computeOp = (params: { spec: OpSpec; hw: TimingHardware; estimator: string }): OpExecution => {
-  const estimator = ESTIMATORS[params.estimator]
-  if (!estimator) throw new Error(`unknown estimator ${params.estimator}`)
-  return timeSpec(params.spec, params.hw, estimator)
+/** An op node's params: the spec, the timing slice of the hardware, the estimator id and, for a
+ *  learned estimator only, its model file's digest (so swapping the model re-keys timing nodes). */
+export interface OpNodeParams {
+  readonly spec: OpSpec
+  readonly hw: TimingHardware
+  readonly estimator: string
+  readonly model?: string
 }
+
+const nodeEstimator = (p: OpNodeParams): Estimator => {
+  const estimator = estimatorFor(p.estimator, p.model)
+  if (!estimator) throw new Error(`unknown estimator ${p.estimator}${p.model === undefined ? "" : ` (model ${p.model} not loaded)`}`)
+  return estimator
+}
+
+/** Op node computation: a pure function of its params. */
+export const computeOp = (params: OpNodeParams): OpExecution => timeSpec(params.spec, params.hw, nodeEstimator(params))
 
 export interface LayerParams {
   readonly layer_type: string
@@ -66,17 +77,11 @@ export const opCodeVersion = (kind: string, estimator: Estimator): string =>
 export const LAYER_CODE = `compose-v${COMPOSE_CODE_VERSION}`
 export const SCENARIO_CODE = `rollup-v${COMPOSE_CODE_VERSION}`
 
-export type OpNodeParams = Parameters<typeof computeOp>[0]
-
 /** One fused op's cost and times. Its code version names the op's formula, so bumping one
  *  formula invalidates only that op kind. */
 export const OpNode = defineNodeType<OpNodeParams, OpExecution>({
   kind: "op",
-  code: (p) => {
-    const estimator = ESTIMATORS[p.estimator]
-    if (!estimator) throw new Error(`unknown estimator ${p.estimator}`)
-    return opCodeVersion(p.spec.kind, estimator)
-  },
+  code: (p) => opCodeVersion(p.spec.kind, nodeEstimator(p)),
   compute: (p) => Effect.sync(() => computeOp(p))
 })
 
@@ -104,7 +109,7 @@ export const opNode = (
   OpNode.make({
     id: `op:${idPrefix}/${spec.name}`,
     name: `${spec.kind}:${spec.name}`,
-    params: { spec, hw: timing, estimator: estimator.id },
+    params: { spec, hw: timing, estimator: estimator.id, ...(estimator.model === undefined ? {} : { model: estimator.model }) },
     deps: [],
     attributes: { layer_type, category: spec.category }
   })

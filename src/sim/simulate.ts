@@ -14,7 +14,7 @@ import { contextFor, resolveLayout, type Layout, type ScenarioBase } from "../ke
 import { modelOf, type Model } from "../kernel/model.ts"
 import { coreStrategy, planStrategy, type StrategyName } from "../kernel/strategies.ts"
 import { phasesOf, type SinglePhase } from "../schema/runtime.ts"
-import { ESTIMATORS } from "../timing/estimator.ts"
+import type { Estimator } from "../timing/estimator.ts"
 import { timingHardware, type EfficiencyMode } from "../timing/roofline.ts"
 import { servingSummary } from "../kernel/step.ts"
 import { scenarioNode } from "./plan.ts"
@@ -45,13 +45,11 @@ export const evaluateScenario = (
   evaluator: Evaluator,
   loaded: LoadedScenario,
   runtime: Required<Omit<RuntimeOverrides, "micro_batch" | "tokens_per_expert">> & RuntimeOverrides,
-  estimatorId: string,
+  estimator: Estimator,
   efficiency: EfficiencyMode,
   strategy?: StrategyName
 ) =>
   Effect.gen(function*() {
-    const estimator = ESTIMATORS[estimatorId]
-    if (!estimator) return yield* Effect.fail(new UsageError({ message: `unknown estimator "${estimatorId}" (expected: ${Object.keys(ESTIMATORS).join(", ")})` }))
     const spec = loaded.spec
     const hw = loaded.hardware
     // The core roll-up runs the serial and overlapped strategies; a deployment model's strategy

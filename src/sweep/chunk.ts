@@ -12,7 +12,7 @@ import { pointEvaluator, type PointResult, type SweepBase } from "./point.ts"
 import { pointKey } from "./pointCache.ts"
 import { rowLine, type RowFormat } from "./rows.ts"
 import { pointAt, type Coordinates, type Space } from "./space.ts"
-import { ESTIMATORS } from "../timing/estimator.ts"
+import type { Estimator } from "../timing/estimator.ts"
 
 /** What every chunk of one sweep shares (plain data: it crosses to worker threads). */
 export interface SweepJob {
@@ -58,9 +58,9 @@ export const coordinateKey = (base: SweepBase, c: Coordinates): string => {
   return s
 }
 
-/** A chunk processor over one job, with its own evaluator memo; `lookup` reads the point cache. */
-export const chunkProcessor = (job: SweepJob, lookup: (key: string) => string | undefined) => {
-  const evaluate = pointEvaluator(job.base, ESTIMATORS[job.base.estimator_id])
+/** A chunk processor over one job and estimator, with its own evaluator memo; `lookup` reads the point cache. */
+export const chunkProcessor = (job: SweepJob, estimator: Estimator, lookup: (key: string) => string | undefined) => {
+  const evaluate = pointEvaluator(job.base, estimator)
   const priceOf = (hw: string) => job.prices[hw] ?? null
   /** A point's result: replayed, else evaluated; `fresh` says which. */
   const resultOf = (c: Coordinates): { r: PointResult; key?: string; fresh: boolean } => {

@@ -12,6 +12,7 @@ import { OBJECTIVES, type Objective, type Row } from "./judge.ts"
 import type { PointCache } from "./pointCache.ts"
 import type { RowWriter } from "./rows.ts"
 import { neighbours } from "./space.ts"
+import type { Estimator } from "../timing/estimator.ts"
 
 export type { SweepJob } from "./chunk.ts"
 
@@ -72,9 +73,9 @@ export const groupRows = (job: Pick<SweepJob, "group_by" | "space">, tracker: Tr
 /** Points per chunk: large enough that a worker message is cheap beside its work, small enough that a chunk's rows do not outlive young-generation collections. */
 export const CHUNK = 1024
 
-export const runSweep = async (job: SweepJob, o: SweepRunOptions): Promise<SweepOutcome> => {
+export const runSweep = async (job: SweepJob, estimator: Estimator, o: SweepRunOptions): Promise<SweepOutcome> => {
   const started = performance.now()
-  const local = chunkProcessor(job, o.cache.get)
+  const local = chunkProcessor(job, estimator, o.cache.get)
   const tracker = new Tracker(job.group_by)
   const stats: SweepStats = { points: o.to - o.from, computed: 0, replayed: 0, invalid: 0, feasible: 0, rejected: {}, elapsed_ms: 0, first_invalid: null }
   let done = 0

@@ -49,6 +49,8 @@ export interface SweepBase {
   readonly hardware: Readonly<Record<string, HardwareSpec>>
   readonly scenario_hardware: string
   readonly estimator_id: string
+  /** `--estimator ml`: the model file (absolute) and its digest; worker threads load it themselves. */
+  readonly estimator_model?: { readonly file: string; readonly digest: string }
   readonly efficiency: EfficiencyMode
   readonly point_model: PointModel
   /** Core roll-up only: the requested strategy (serial / overlapped), as `run --strategy`. */

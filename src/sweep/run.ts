@@ -19,7 +19,7 @@ import type { HardwareSpec } from "../schema/hardware.ts"
 import type { SweepSpec } from "../schema/sweep.ts"
 import { COMPOSE_CODE_VERSION, TIMING_CODE_VERSION } from "../sim/plan.ts"
 import { scenarioBase } from "../sim/simulate.ts"
-import { ESTIMATORS } from "../timing/estimator.ts"
+import { estimatorOf } from "../app/estimator.ts"
 import { resolvePath } from "../app/paths.ts"
 import { withSession, type RunOptions, type Session } from "../app/session.ts"
 import { AXES, parseAxis, type AxisName, type AxisValue } from "./axes.ts"
@@ -121,8 +121,12 @@ export const runSweepCommand = (o: SweepOptions) =>
       const strategy = o.strategy ?? block.strategy
       const model = modelOf(s.loaded)
       const pointModel = pointModelOf(strategy, space.axes.map((a) => a.name))
-      const estimator = ESTIMATORS[o.run.estimator]
-      if (!estimator) return yield* Effect.fail(new UsageError({ message: `unknown estimator "${o.run.estimator}" (expected: ${Object.keys(ESTIMATORS).join(", ")})` }))
+      const estimator = yield* estimatorOf({ estimator: o.run.estimator, ...(o.run.model === undefined ? {} : { model: o.run.model }), efficiency: o.run.efficiency }, { cwd: o.run.cwd, root: s.project.root })
+      const modelFile = o.run.model === undefined ? undefined : resolvePath("flag", o.run.model, { cwd: o.run.cwd, root: s.project.root })
+      // Worker threads rebuild the estimator from its file; an ONNX session lives in this process only.
+      if (modelFile !== undefined && modelFile.endsWith(".onnx") && o.workers > 1) {
+        return yield* Effect.fail(new UsageError({ message: "--workers: an ONNX model runs in one thread (use --workers 1, or a model file from llmsim ml train)" }))
+      }
 
       // Every hardware of the sweep, by its axis value (the scenario's own under its display path).
       const scenarioHw = displayPath(s.loaded.root, s.loaded.hardwareFile)
@@ -143,6 +147,7 @@ export const runSweepCommand = (o: SweepOptions) =>
         hardware,
         scenario_hardware: scenarioHw,
         estimator_id: estimator.id,
+        ...(modelFile === undefined || estimator.model === undefined ? {} : { estimator_model: { file: modelFile, digest: estimator.model } }),
         efficiency: o.run.efficiency,
         point_model: pointModel,
         ...(strategy === undefined ? {} : { strategy }),
@@ -167,7 +172,7 @@ export const runSweepCommand = (o: SweepOptions) =>
       const toolchain = yield* CurrentToolchain
       const family = digest({
         kind: "sweep-point",
-        code: { sweep: SWEEP_CODE_VERSION, timing: TIMING_CODE_VERSION, compose: COMPOSE_CODE_VERSION, ops: Object.fromEntries(Object.entries(OP_FORMULAS).map(([k, f]) => [k, f.version])), estimator: `${estimator.id}-v${estimator.version}` },
+        code: { sweep: SWEEP_CODE_VERSION, timing: TIMING_CODE_VERSION, compose: COMPOSE_CODE_VERSION, ops: Object.fromEntries(Object.entries(OP_FORMULAS).map(([k, f]) => [k, f.version])), estimator: `${estimator.id}-v${estimator.version}`, model: estimator.model ?? null },
         toolchain,
         base
       })
@@ -202,7 +207,7 @@ export const runSweepCommand = (o: SweepOptions) =>
       }
       const outcome = yield* Effect.tryPromise({
         try: () =>
-          runSweep({ base, space, family, constraints, prices, cached: cache.enabled, ...(groupBy === undefined ? {} : { group_by: groupBy }), ...(writer === undefined ? {} : { output: { format: writer.format, columns: writer.columns } }) }, {
+          runSweep({ base, space, family, constraints, prices, cached: cache.enabled, ...(groupBy === undefined ? {} : { group_by: groupBy }), ...(writer === undefined ? {} : { output: { format: writer.format, columns: writer.columns } }) }, estimator, {
             from: range.from,
             to: range.to,
             cache,

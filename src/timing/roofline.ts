@@ -96,6 +96,15 @@ export interface OpTiming {
   readonly comm_time_ms: number
   readonly dominant_latency_ms: number
   readonly bound: Bound
+  /** Set by a learned estimator only: whether its model timed the op, or why it did not. */
+  readonly estimate?: EstimateNote
+}
+
+/** Which model timed an op under a learned estimator (the analytic one leaves it unset). */
+export interface EstimateNote {
+  readonly estimator: "ml" | "analytic-fallback"
+  /** The correction applied (ml) or why the analytic times were kept (fallback). */
+  readonly note: string
 }
 
 /** True for ops that move bytes over a link rather than through tensor cores and HBM. */

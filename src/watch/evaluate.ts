@@ -10,6 +10,7 @@
  */
 import { Cause, Effect, Exit, FileSystem } from "effect"
 import { Evaluator, Project } from "../app/services.ts"
+import { estimatorOf } from "../app/estimator.ts"
 import { openSession, type RunOptions } from "../app/session.ts"
 import { ConfigError, type Issue } from "../config/errors.ts"
 import { displayPath } from "../config/load.ts"
@@ -71,7 +72,8 @@ const evaluateOnce = (target: WatchTarget, reads: Reads) =>
   Effect.gen(function*() {
     const project = yield* reloadProject(target.project, target.configFile, reads)
     const s = yield* openSession(target.scenarioFile, target.options.runtime).pipe(Effect.provideService(Project, project))
-    const result = yield* evaluateScenario(s.evaluator, s.loaded, s.runtime, target.options.estimator, target.options.efficiency)
+    const estimator = yield* estimatorOf(target.options, { cwd: target.options.cwd, root: project.root })
+    const result = yield* evaluateScenario(s.evaluator, s.loaded, s.runtime, estimator, target.options.efficiency)
     yield* s.evaluator.commit()
     const trace = s.evaluator.trace()
     const materials: ReadonlyMap<string, NodeRecord> = s.evaluator.materials()

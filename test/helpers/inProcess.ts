@@ -5,7 +5,7 @@
  * with the Node platform services, exactly as bin/llmsim.js does; rendering uses the same
  * functions the commands print with. Entry points used: runSimulation, runLargeEp, runAfd,
  * runDiff (+ classifyArgs), loadValidationInputs + buildReport, calibrate, the store maintenance
- * functions, watchSession, and the CLI's Command values (commandErrors).
+ * functions, watchSession, and the CLI's Command values (commandErrors, commandInProcess).
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Console, Effect, Exit, Fiber } from "effect"
@@ -51,6 +51,8 @@ export { cacheCommand } from "../../src/cli/cache.ts"
 export { diffCommand } from "../../src/cli/diff.ts"
 export { batchPolicy, playbookCommands } from "../../src/cli/playbooks.ts"
 export { runCommand } from "../../src/cli/run.ts"
+export { mlCommand } from "../../src/cli/ml.ts"
+export { opsCommand } from "../../src/cli/ops.ts"
 export type { BatchPolicy } from "../../src/playbooks/run.ts"
 export type { RuntimeOverrides } from "../../src/app/runtime.ts"
 
@@ -172,9 +174,9 @@ const validationInputs = (root: string, reference: string | undefined) =>
     return yield* loadValidationInputs(referenceDir(project, reference))
   }).pipe(Effect.provide(appLayer({ cwd: root, noCache: true })))
 
-export const validateInProcess = async (root: string, reference: string | undefined, mode: EfficiencyMode = "hardware") => {
+export const validateInProcess = async (root: string, reference: string | undefined, mode: EfficiencyMode = "hardware", estimator: "analytic" | "ml" = "analytic") => {
   const inputs = await runEffect(validationInputs(root, reference))
-  const report = buildReport(inputs, mode)
+  const report = buildReport(inputs, mode, estimator)
   return { report, json: JSON.parse(renderJson(report)), markdown: renderMarkdown(report), table: renderText(report) }
 }
 
@@ -208,6 +210,26 @@ export const cacheInProcess = async (cwd: string) => {
  * flag values from its parser, or the handler's typed error. Empty when it succeeds. Only for
  * arguments that fail: a success would print to this process's stdout.
  */
+/**
+ * Run a CLI command value in process on `args` (as its subcommand path and flags, without the
+ * program name) and return what it wrote to stdout; flag paths are best absolute (the command
+ * resolves them from this process's current directory).
+ */
+export const commandInProcess = async (command: Command.Command<any, any, any, any, any>, args: ReadonlyArray<string>): Promise<string> => {
+  const chunks: Array<string> = []
+  const write = process.stdout.write
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    chunks.push(String(chunk))
+    return true
+  }) as typeof process.stdout.write
+  try {
+    await runEffect(Command.runWith(command, { version: "test" })(args))
+  } finally {
+    process.stdout.write = write
+  }
+  return chunks.join("")
+}
+
 export const commandErrors = async (command: Command.Command<any, any, any, any, any>, args: ReadonlyArray<string>): Promise<Array<string>> => {
   // The parser prints the command's help on a bad value: keep it out of the test output.
   const silent = new Proxy({}, { get: () => () => {} }) as Console.Console

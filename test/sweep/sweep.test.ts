@@ -12,7 +12,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { makeProject } from "../helpers/cli.ts"
+import { makeProject, REPO } from "../helpers/cli.ts"
 import { mergeInProcess, runEffect, runOptions, sweepFailure, sweepInProcess } from "../helpers/inProcess.ts"
 import { collectGarbage, listPackFiles, storeStats } from "../../src/graph/maintenance.ts"
 import { verifyStore } from "../../src/graph/verify.ts"
@@ -187,6 +187,23 @@ describe("sweep: the build graph, shards and workers", () => {
 })
 
 describe("sweep: a point is what the single-point commands say", () => {
+  it("--estimator ml: points equal large-ep evaluate with the same model, in one thread or two", async () => {
+    const { largeEpInProcess } = await import("../helpers/inProcess.ts")
+    const scenario = "configs/scenarios/deepseek_v3_h800.yaml"
+    const ml = { estimator: "ml", model: path.join(REPO, "models", "reference.json"), noCache: true }
+    const ep = await largeEpInProcess({ run: runOptions(dir, scenario, { ...ml, runtime: { batch_size: 64, seq_len: 4096, phase: "decode" } }), eps: [64], overrides: { two_batch_overlap: true }, batch: { kind: "runtime" } })
+    const over = { run: runOptions(dir, scenario, { ...ml, runtime: { phase: "decode" } }), axes: { ep: "64", batch: "64", seq: "4096" }, constraints: {}, strategy: "two-batch-overlap" as const }
+    const one = await sweepInProcess({ ...over, workers: 1 })
+    const t = (ep.result as { serving: { tpot_ms: number } }).serving
+    expect(one.outcome.best.tokens_per_s_per_gpu!.tpot_ms).toBe(t.tpot_ms)
+    const analytic = await sweepInProcess({ ...over, run: runOptions(dir, scenario, { noCache: true, runtime: { phase: "decode" } }), workers: 1 })
+    expect(analytic.outcome.best.tokens_per_s_per_gpu!.tpot_ms).not.toBe(t.tpot_ms)
+    const grid = { ...over, axes: { ep: "32,64", batch: "1..1100", seq: "4096" } }
+    const w1 = await sweepInProcess({ ...grid, workers: 1 })
+    const w2 = await sweepInProcess({ ...grid, workers: 2 })
+    expect(w2.outcome.frontier).toEqual(w1.outcome.frontier)
+  })
+
   it("core points equal llmsim run; large-EP points equal large-ep evaluate; AFD points equal afd simulate", async () => {
     const { runInProcess, largeEpInProcess, afdInProcess } = await import("../helpers/inProcess.ts")
     const scenario = "configs/scenarios/deepseek_v3_h800.yaml"

@@ -11,6 +11,7 @@
  * row's own TFLOPS x time under the same convention.
  */
 import { evaluateOpCost } from "../../ops/registry.ts"
+import type { OpSpec } from "../../ops/types.ts"
 import type { Dtype } from "../../schema/dtypes.ts"
 import { timeOp, timingHardware, type EfficiencyMode } from "../../timing/roofline.ts"
 import { numberField, type CsvTable } from "../csv.ts"
@@ -35,8 +36,19 @@ const dtypeOf = (s: string): Dtype | undefined => {
   return undefined
 }
 
-export const attentionKernels = (table: CsvTable, hardware: HardwareSet, mode: EfficiencyMode): DatasetReport => {
-  const rows: Array<ValidationRow> = []
+/** One modelled FlashAttention-3 row: its op, hardware file and measured kernel time. */
+export interface Fa3Measurement {
+  readonly spec: OpSpec
+  readonly hardware: string
+  readonly measured_us: number
+  readonly label: string
+  readonly source: string
+  readonly note: string
+}
+
+/** The rows llmsim models (causal forward passes of the released kernel on a known GPU), and why the others are not. */
+export const fa3Measurements = (table: CsvTable, hardware: HardwareSet): { readonly rows: ReadonlyArray<Fa3Measurement>; readonly skipped: ReadonlyArray<string> } => {
+  const rows: Array<Fa3Measurement> = []
   const skipped: Array<string> = []
   for (const r of table.rows) {
     const v = r.values
@@ -53,8 +65,7 @@ export const attentionKernels = (table: CsvTable, hardware: HardwareSet, mode: E
       continue
     }
     const name = hardwareFileFor(v.hardware)
-    const hw = name === undefined ? undefined : hardware.get(name)
-    if (name === undefined || hw === undefined) {
+    if (name === undefined || hardware.get(name) === undefined) {
       skipped.push(`no hardware file for "${ascii(v.hardware)}"`)
       continue
     }
@@ -79,22 +90,34 @@ export const attentionKernels = (table: CsvTable, hardware: HardwareSet, mode: E
       skipped.push("neither time nor TFLOPS given")
       continue
     }
-    const cost = evaluateOpCost({
-      kind: "gqa_attention_prefill",
-      name: "attention",
-      category: "attention_core",
-      params: { batch, seq_len: seqlen, q_heads: heads, kv_heads: heads, head_dim: headDim, window: 0, act_dtype: dt, kv_dtype: dt }
-    })
-    rows.push(row({
-      case: `${dt} causal b=${batch} S=${seqlen} h=${heads} d=${headDim}`,
+    rows.push({
+      spec: {
+        kind: "gqa_attention_prefill",
+        name: "attention",
+        category: "attention_core",
+        params: { batch, seq_len: seqlen, q_heads: heads, kv_heads: heads, head_dim: headDim, window: 0, act_dtype: dt, kv_dtype: dt }
+      },
       hardware: name,
-      unit: "us",
-      predicted: timeOp(cost, timingHardware(hw, mode)).dominant_latency_ms * 1e3,
-      measured: measuredUs,
+      measured_us: measuredUs,
+      label: `${dt} causal b=${batch} S=${seqlen} h=${heads} d=${headDim}`,
       source: `${ATTENTION_FILE}:${r.line}`,
       note: ascii(`${v.source.split(" (")[0]}${timeMs === undefined ? ", from TFLOPS" : ""}${v.nheads === "" ? ", nheads from TFLOPS x time" : ""}`).slice(0, 90)
-    }))
+    })
   }
+  return { rows, skipped }
+}
+
+export const attentionKernels = (table: CsvTable, hardware: HardwareSet, mode: EfficiencyMode): DatasetReport => {
+  const { rows: measured, skipped } = fa3Measurements(table, hardware)
+  const rows: Array<ValidationRow> = measured.map((m) => row({
+    case: m.label,
+    hardware: m.hardware,
+    unit: "us",
+    predicted: timeOp(evaluateOpCost(m.spec), timingHardware(hardware.get(m.hardware)!, mode)).dominant_latency_ms * 1e3,
+    measured: m.measured_us,
+    source: m.source,
+    note: m.note
+  }))
   return dataset({
     id: "attention-fa3",
     title: "FlashAttention-3 forward, causal (FA3 paper on H100 SXM5, community runs on H20)",

@@ -16,6 +16,9 @@ export const DENSE_FILE = "deepgemm_dense_h800.csv"
 export const GROUPED_FILE = "deepgemm_grouped_contiguous_h800.csv"
 export const COMMUNITY_FILE = "deepgemm_community_measurements.csv"
 
+/** README tables keep every published version; only the last one's rows are compared. */
+export const LATEST_PUBLISHED: ReadonlyArray<readonly [string, string]> = [["is_latest_published", "yes"]]
+
 const METHOD =
   "Each row is a GEMM: a `linear` op (tokens = M, in_features = K, out_features = N) or, for grouped rows, " +
   "the same GEMM with `num_groups` weight sets; FP8 inputs at 1 B and a BF16 output at 2 B (DeepGEMM's own byte " +
@@ -60,7 +63,7 @@ const readmeTable = (
   hardware: HardwareSet,
   mode: EfficiencyMode
 ): DatasetReport => {
-  const latest = gemmMeasurements(table, [["is_latest_published", "yes"]])
+  const latest = gemmMeasurements(table, LATEST_PUBLISHED)
   const superseded = table.rows.filter((r) => r.values.is_latest_published !== "yes").length
   const skipped: Array<string> = [
     ...Array.from({ length: superseded }, () => "superseded README version (is_latest_published = no)"),
@@ -78,7 +81,7 @@ export const deepgemmDense = (table: CsvTable, hardware: HardwareSet, mode: Effi
   const d = readmeTable("deepgemm-dense-h800", "DeepGEMM dense FP8 GEMM, H800 (last published README table)", DENSE_FILE, table, hardware, mode)
   const hw = hardware.get("H800-SXM")
   if (mode === "none" || hw === undefined) return d
-  const rows = gemmMeasurements(table, [["is_latest_published", "yes"]]).rows
+  const rows = gemmMeasurements(table, LATEST_PUBLISHED).rows
   const loo = leaveOneOut(hw, rows, ["compute", "memory", "kernel_latency_us", "tile"])
   return {
     ...d,

@@ -11,6 +11,7 @@
  */
 import { parse } from "yaml"
 import { evaluateOpCost } from "../../ops/registry.ts"
+import type { OpSpec } from "../../ops/types.ts"
 import { timeOp, timingHardware, type EfficiencyMode } from "../../timing/roofline.ts"
 import { hardwareFileFor, type HardwareSet } from "../hardware.ts"
 import { dataset, row, type DatasetReport, type ValidationRow } from "../report.ts"
@@ -29,16 +30,17 @@ export interface MlaDecodeCase {
   readonly h_q: number
 }
 
+/** The op of one FlashMLA call: s_q query tokens as h_q * s_q heads. */
+export const mlaDecodeSpec = (c: MlaDecodeCase): OpSpec => ({
+  kind: "mla_attention_decode",
+  name: "flash_mla",
+  category: "attention_core",
+  params: { batch: c.b, kv_len: c.s_k, heads: c.h_q * c.s_q, kv_lora_rank: D_V, qk_rope_head_dim: D_K - D_V, act_dtype: "bf16", kv_dtype: "bf16" }
+})
+
 /** Predicted kernel time of one FlashMLA call, microseconds. */
-export const mlaDecodeUs = (c: MlaDecodeCase, timing: ReturnType<typeof timingHardware>): number => {
-  const cost = evaluateOpCost({
-    kind: "mla_attention_decode",
-    name: "flash_mla",
-    category: "attention_core",
-    params: { batch: c.b, kv_len: c.s_k, heads: c.h_q * c.s_q, kv_lora_rank: D_V, qk_rope_head_dim: D_K - D_V, act_dtype: "bf16", kv_dtype: "bf16" }
-  })
-  return timeOp(cost, timing).dominant_latency_ms * 1e3
-}
+export const mlaDecodeUs = (c: MlaDecodeCase, timing: ReturnType<typeof timingHardware>): number =>
+  timeOp(evaluateOpCost(mlaDecodeSpec(c)), timing).dominant_latency_ms * 1e3
 
 /** FlashMLA's FLOPs: 2 h_q s_q s_k (d_k + d_v) per sequence. */
 export const flashMlaFlops = (c: MlaDecodeCase): number => c.b * 2 * c.h_q * c.s_q * c.s_k * (D_K + D_V)
@@ -73,16 +75,33 @@ const lineOf = (text: string, needle: string, from = 0): number => {
   return i < 0 ? 1 : text.slice(0, i).split("\n").length
 }
 
-export const flashMla = (text: string, hardware: HardwareSet, mode: EfficiencyMode): DatasetReport => {
+/** One modelled FlashMLA figure: the case, its hardware file, the measured time and, for a README rate, the rate. */
+export interface MlaMeasurement {
+  readonly case: MlaDecodeCase
+  readonly hardware: string
+  readonly label: string
+  /** Kernel time; for a README rate, the time that rate implies under FlashMLA's own FLOP or byte count. */
+  readonly measured_us: number
+  readonly rate?: { readonly unit: "GB/s" | "TFLOPS"; readonly measured: number }
+  readonly source: string
+  readonly note: string
+}
+
+/** The README's latest dense statement and the community runs on GPUs with a hardware file, and why the rest are left out. */
+export const flashMlaMeasurements = (text: string, hardware: HardwareSet): { readonly rows: ReadonlyArray<MlaMeasurement>; readonly skipped: ReadonlyArray<string> } => {
   const doc = parse(text) as {
     readme_statements?: ReadonlyArray<Statement>
     community_measurements?: ReadonlyArray<{ source: string; hardware: string; rows: ReadonlyArray<ReadonlyArray<number | boolean>> }>
   }
-  const rows: Array<ValidationRow> = []
+  const rows: Array<MlaMeasurement> = []
   const skipped: Array<string> = []
   const statements = doc.readme_statements ?? []
   const dense = statements.filter((s) => s.memory_bound_gbps !== undefined || s.compute_bound_tflops !== undefined)
   const latest = dense[dense.length - 1]
+  const known = (label: string): string | undefined => {
+    const name = hardwareFileFor(label)
+    return name === undefined || hardware.get(name) === undefined ? undefined : name
+  }
   for (const s of statements) {
     if (s.statements !== undefined) {
       for (let i = 0; i < s.statements.length; i++) skipped.push("sparse (DSA) decoding, sparse prefill or B200 kernels: not modelled")
@@ -92,59 +111,77 @@ export const flashMla = (text: string, hardware: HardwareSet, mode: EfficiencyMo
       skipped.push("superseded README statement")
       continue
     }
-    const name = hardwareFileFor(s.hardware ?? "")
-    const hw = name === undefined ? undefined : hardware.get(name)
-    if (name === undefined || hw === undefined) {
+    const name = known(s.hardware ?? "")
+    if (name === undefined) {
       skipped.push(`no hardware file for "${ascii(s.hardware ?? "")}"`)
       continue
     }
-    const timing = timingHardware(hw, mode)
     const line = lineOf(text, `commit: ${s.commit}`)
     // FlashMLA's README "up to" figures: achieved bandwidth on a memory-bound case, achieved
     // TFLOPS on a compute-bound one (both cases assumed, see README_*_CASE).
-    const readmeRow = (regime: string, c: typeof README_MEMORY_CASE, unit: string, measured: number, achieved: (us: number) => number) =>
-      rows.push(row({
-        case: `README ${regime}, ${caseLabel(c)} (assumed)`,
+    const readme = (regime: string, c: MlaDecodeCase, unit: "GB/s" | "TFLOPS", measured: number, measured_us: number) =>
+      rows.push({
+        case: c,
         hardware: name,
-        unit,
-        predicted: achieved(mlaDecodeUs(c, timing)),
-        measured,
+        label: `README ${regime}, ${caseLabel(c)} (assumed)`,
+        measured_us,
+        rate: { unit, measured },
         source: `${FLASHMLA_FILE}:${line}`,
         note: `"up to" figure, version ${ascii(s.version ?? "")}`
-      }))
+      })
     if (s.memory_bound_gbps !== undefined) {
-      readmeRow("memory-bound", README_MEMORY_CASE, "GB/s", s.memory_bound_gbps, (us) => flashMlaBytes(README_MEMORY_CASE) / (us * 1e-6) / 1e9)
+      readme("memory-bound", README_MEMORY_CASE, "GB/s", s.memory_bound_gbps, (flashMlaBytes(README_MEMORY_CASE) / (s.memory_bound_gbps * 1e9)) * 1e6)
     }
     if (s.compute_bound_tflops !== undefined) {
-      readmeRow("compute-bound", README_COMPUTE_CASE, "TFLOPS", s.compute_bound_tflops, (us) => flashMlaFlops(README_COMPUTE_CASE) / (us * 1e-6) / 1e12)
+      readme("compute-bound", README_COMPUTE_CASE, "TFLOPS", s.compute_bound_tflops, (flashMlaFlops(README_COMPUTE_CASE) / (s.compute_bound_tflops * 1e12)) * 1e6)
     }
   }
   let from = 0
   for (const group of doc.community_measurements ?? []) {
     from = text.indexOf(`source: ${group.source}`, from)
-    const name = hardwareFileFor(group.hardware)
-    const hw = name === undefined ? undefined : hardware.get(name)
-    if (name === undefined || hw === undefined) {
+    const name = known(group.hardware)
+    if (name === undefined) {
       for (let i = 0; i < group.rows.length; i++) skipped.push(`no hardware file for "${ascii(group.hardware)}"`)
       continue
     }
-    const timing = timingHardware(hw, mode)
     const formFactor = /not stated/i.test(group.hardware) ? "; SXM assumed (GB/s above PCIe HBM)" : ""
     for (const r of group.rows) {
       const [b, s_q, s_k, h_q, varlen, time_ms] = r as [number, number, number, number, boolean, number]
       const c = { b, s_q, s_k, h_q }
       const needle = `[${r.map((v) => String(v)).join(", ")}]`
-      rows.push(row({
-        case: `${caseLabel(c)}${varlen ? " varlen" : ""}`,
+      rows.push({
+        case: c,
         hardware: name,
-        unit: "us",
-        predicted: mlaDecodeUs(c, timing),
-        measured: time_ms * 1e3,
+        label: `${caseLabel(c)}${varlen ? " varlen" : ""}`,
+        measured_us: time_ms * 1e3,
         source: `${FLASHMLA_FILE}:${lineOf(text, needle, Math.max(0, from))}`,
         note: `test_flash_mla.py run${varlen ? ", variable lengths (mean s_k modelled)" : ""}${formFactor}`
-      }))
+      })
     }
   }
+  return { rows, skipped }
+}
+
+export const flashMla = (text: string, hardware: HardwareSet, mode: EfficiencyMode): DatasetReport => {
+  const { rows: measured, skipped } = flashMlaMeasurements(text, hardware)
+  const rows: Array<ValidationRow> = measured.map((m) => {
+    const us = mlaDecodeUs(m.case, timingHardware(hardware.get(m.hardware)!, mode))
+    // README rates are compared as rates: FlashMLA's byte or FLOP count over the predicted time.
+    const predicted = m.rate === undefined
+      ? us
+      : m.rate.unit === "GB/s"
+      ? flashMlaBytes(m.case) / (us * 1e-6) / 1e9
+      : flashMlaFlops(m.case) / (us * 1e-6) / 1e12
+    return row({
+      case: m.label,
+      hardware: m.hardware,
+      unit: m.rate?.unit ?? "us",
+      predicted,
+      measured: m.rate?.measured ?? m.measured_us,
+      source: m.source,
+      note: m.note
+    })
+  })
   const notes = [
     "H20 rows are predicted at peak (H20.yaml has no timing constants). Their measured times are flat for h_q * s_q = 16 to 64 query rows (601 to 614 us) and double at 80 (1,168 us): consistent with 64-row query tiles that make decoding compute-bound on H20's 148 BF16 TFLOPS. The mla_attention_decode op declares no GEMM shapes, so the tile model cannot charge that padding."
   ]

@@ -1,0 +1,155 @@
+/**
+ * Heads of a learned estimator: one regressor per op family, each reading its own feature list
+ * from a feature row (features.ts). A registry, so training, the envelope check and prediction
+ * never switch on op kinds.
+ *
+ *   gemm                   linear ops and grouped GEMM measurements: the first GEMM's m, n, k, groups
+ *   mla_attention_decode   FlashMLA-style absorbed MLA decoding: batch, kv_len, heads
+ *   gqa_attention_prefill  FlashAttention-style causal prefill: batch, seq_len, q_heads, kv_heads, head_dim
+ *
+ * Every head also reads a derived tile or wave fill, the op's FLOPs, arithmetic intensity and
+ * analytic time, and the hardware's peak, bandwidth, SM count and kernel latency (COMMON), so one
+ * model covers several GPUs and says so in its envelope. Size
+ * features enter in log2 (kernel time scales multiplicatively with them; a tree splits the same
+ * either way, but the envelope and any future linear head read better in log space).
+ */
+import { parseShape, type FeatureRow } from "./features.ts"
+
+export interface HeadFeature {
+  readonly name: string
+  /** The raw value (before log2), or undefined when the row lacks it. */
+  readonly value: (row: FeatureRow) => number | undefined
+  readonly log2: boolean
+}
+
+export interface Head {
+  readonly id: string
+  /** Op kinds (feature rows' `kind`) this head times. */
+  readonly kinds: ReadonlyArray<string>
+  /** The op's shape: what makes two measurements the same case (shape family, for grouped folds). */
+  readonly shape: ReadonlyArray<HeadFeature>
+  /** Every input: the shape, features derived from it, then COMMON. */
+  readonly features: ReadonlyArray<HeadFeature>
+  /**
+   * The time the correction multiplies, us: the analytic time, or a head's refinement of it that
+   * charges a known structural cost the roofline leaves out (whole tiles), so the learned
+   * correction stays near constant across shapes instead of having to extrapolate.
+   */
+  readonly baseline: (row: FeatureRow) => number | undefined
+}
+
+const column = (name: keyof FeatureRow & string, log2 = true): HeadFeature => ({
+  name,
+  log2,
+  value: (r) => {
+    const v = r[name]
+    return typeof v === "number" ? v : undefined
+  }
+})
+
+const param = (name: string): HeadFeature => ({
+  name,
+  log2: true,
+  value: (r) => {
+    const v = parseShape(r.shape)[name]
+    return typeof v === "number" ? v : undefined
+  }
+})
+
+/**
+ * Fill of the last tile when `rows` are cut into `tile`-row tiles: rows / (ceil(rows / tile) * tile).
+ * The roofline charges useful work only; a kernel pays for whole tiles, which is where much of
+ * what it misses comes from on small shapes.
+ */
+export const tileFill = (rows: number, tile: number): number => rows / (Math.ceil(rows / tile) * tile)
+
+/**
+ * FlashMLA decoding runs the h_q * s_q query rows of a sequence in 64-row tiles (the kernel's
+ * block_size_m of 64, deepseek-ai/FlashMLA csrc; flashmla.yaml's H20 runs are flat from 16 to 64
+ * rows and double at 80), so a decode op's query rows fill their tile by heads / 64-padded heads.
+ */
+const MLA_QUERY_TILE = 64
+/** DeepGEMM's usual 128 x 128 output block (deepseek-ai/DeepGEMM README): CTAs = m-tiles * n-tiles * groups. */
+const GEMM_BLOCK = 128
+
+const mlaTileFill: HeadFeature = {
+  name: "query_tile_fill",
+  log2: false,
+  value: (r) => {
+    const h = parseShape(r.shape).heads
+    return typeof h === "number" && h > 0 ? tileFill(h, MLA_QUERY_TILE) : undefined
+  }
+}
+
+const gemmWaveFill: HeadFeature = {
+  name: "cta_wave_fill",
+  log2: false,
+  value: (r) => {
+    if (r.gemm_m === null || r.gemm_n === null || r.gemm_groups === null || r.hw_sm_count === null || r.hw_sm_count <= 0) return undefined
+    const ctas = Math.ceil(r.gemm_m / GEMM_BLOCK) * Math.ceil(r.gemm_n / GEMM_BLOCK) * r.gemm_groups
+    return tileFill(ctas, r.hw_sm_count)
+  }
+}
+
+const COMMON: ReadonlyArray<HeadFeature> = [
+  column("flops"),
+  column("arithmetic_intensity_flops_per_byte"),
+  column("analytic_us"),
+  column("hw_peak_tflops", false),
+  column("hw_memory_bandwidth_gbps", false),
+  column("hw_sm_count", false),
+  column("hw_kernel_latency_us", false)
+]
+
+const analyticUs = (row: FeatureRow): number | undefined => row.analytic_us ?? undefined
+
+/**
+ * The analytic time with the compute part charged for whole query tiles:
+ * max(compute / fill, memory) + the fixed per-kernel time (analytic - max(compute, memory)).
+ */
+const tilePaddedUs = (row: FeatureRow): number | undefined => {
+  const fill = mlaTileFill.value(row)
+  const [c, m, t] = [row.analytic_compute_us, row.analytic_memory_us, row.analytic_us]
+  if (fill === undefined || c === null || m === null || t === null) return undefined
+  return Math.max(c / fill, m) + (t - Math.max(c, m))
+}
+
+const head = (
+  id: string,
+  kinds: ReadonlyArray<string>,
+  shape: ReadonlyArray<HeadFeature>,
+  derived: ReadonlyArray<HeadFeature> = [],
+  baseline: (row: FeatureRow) => number | undefined = analyticUs
+): Head => ({ id, kinds, shape, features: [...shape, ...derived, ...COMMON], baseline })
+
+export const HEADS: ReadonlyArray<Head> = [
+  head("gemm", ["linear", "grouped_gemm"], [column("gemm_m"), column("gemm_n"), column("gemm_k"), column("gemm_groups")], [gemmWaveFill]),
+  head("mla_attention_decode", ["mla_attention_decode"], [param("batch"), param("kv_len"), param("heads")], [mlaTileFill], tilePaddedUs),
+  head("gqa_attention_prefill", ["gqa_attention_prefill"], [param("batch"), param("seq_len"), param("q_heads"), param("kv_heads"), param("head_dim")])
+]
+
+/**
+ * A row's shape family: head, hardware, math dtype and shape values. Rows of one family are the
+ * same kernel call measured again (another source, a variant, varlen): cross-validation holds
+ * them out together so a near-duplicate never scores a held-out row.
+ */
+export const familyOf = (h: Head, row: FeatureRow): string =>
+  [h.id, row.hardware, row.math_dtype, ...h.shape.map((f) => `${f.name}=${f.value(row) ?? ""}`)].join(" ")
+
+export const headForKind = (kind: string): Head | undefined => HEADS.find((h) => h.kinds.includes(kind))
+
+export const headById = (id: string): Head | undefined => HEADS.find((h) => h.id === id)
+
+/** The head's raw feature values of a row (envelope space), or the name of the first missing one. */
+export const rawFeatures = (head: Head, row: FeatureRow): ReadonlyArray<number> | string => {
+  const out: Array<number> = []
+  for (const f of head.features) {
+    const v = f.value(row)
+    if (v === undefined || !Number.isFinite(v) || (f.log2 && v <= 0)) return f.name
+    out.push(v)
+  }
+  return out
+}
+
+/** Raw values as the regressor's inputs (log2 where the feature says so). */
+export const modelInputs = (head: Head, raw: ReadonlyArray<number>): Array<number> => raw.map((v, i) => (head.features[i].log2 ? Math.log2(v) : v))
