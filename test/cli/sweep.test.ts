@@ -3,7 +3,8 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeProject, runCli } from "../helpers/cli.ts"
-import { runOptions, sweepInProcess } from "../helpers/inProcess.ts"
+import { commandErrors, runCommand, runOptions, sweepInProcess } from "../helpers/inProcess.ts"
+import { sweepCommand } from "../../src/cli/sweep.ts"
 
 let dir: string
 beforeAll(() => {
@@ -39,13 +40,9 @@ describe("llmsim sweep (CLI)", () => {
     expect(frontier(m.stdout)).toBe(frontier(r.stdout))
   })
 
-  it("run with a list points to sweep; a bad axis is one line naming the flag", () => {
-    const r = runCli(["run", "--batch", "1,2,4"], dir)
-    expect(r.status).toBe(1)
-    expect(r.stderr.split("\n")[0]).toBe('error: --batch: takes one value, got "1,2,4"; to compare several, use llmsim sweep --batch 1,2,4')
-    const s = runCli(["sweep", "--batch", "4..1"], dir)
-    expect(s.status).toBe(1)
-    expect(s.stderr.split("\n")[0]).toBe("error: --batch: range 4..1 runs backwards (4 > 1)")
-    expect(s.stdout).toBe("")
+  it("run with a list points to sweep; a bad axis names the flag (parsed before anything runs)", async () => {
+    expect(await commandErrors(runCommand, ["--batch", "1,2,4"])).toEqual(['--batch: takes one value, got "1,2,4"; to compare several, use llmsim sweep --batch 1,2,4'])
+    expect(await commandErrors(sweepCommand, ["--batch", "4..1"])).toEqual(["--batch: range 4..1 runs backwards (4 > 1)"])
+    expect(await commandErrors(sweepCommand, ["--shard", "3/2"])).toEqual(['--shard: expected k/n with 1 <= k <= n, got "3/2"'])
   })
 })
