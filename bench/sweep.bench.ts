@@ -23,7 +23,7 @@ import { fileURLToPath } from "node:url"
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const BIN = path.join(REPO, "bin", "llmsim.js")
 const ROUNDS = Number(process.env.BENCH_SWEEP_ROUNDS ?? 3)
-export const SWEEP_ARGS = ["sweep", "configs/scenarios/deepseek_v3_h800.yaml", "--strategy", "two-batch-overlap", "--phase", "decode", "--ep", "8..256:+8", "--batch", "1..512:x2"]
+export const SWEEP_ARGS = ["sweep", "configs/scenarios/deepseek_v3_h800.yaml", "--strategy", "two-batch-overlap", "--phase", "decode", "--ep", "8..256:+8"]
 
 const median = (xs: ReadonlyArray<number>): number => {
   const s = [...xs].sort((a, b) => a - b)
@@ -49,10 +49,10 @@ export const run = () => {
   let pointsLarge = 0
   const large = ["--seq", "1024..29696:+4096", "--batch", "1..1024"]
   for (let i = 0; i < ROUNDS; i++) {
-    const a = pointsPerSecond(dir, ["--seq", "1024..32768:+1024"])
+    const a = pointsPerSecond(dir, ["--batch", "1..512:x2", "--seq", "1024..32768:+1024"])
     small.push(a.per_s)
     points10k = a.points
-    const b = pointsPerSecond(dir, ["--seq", "256..32768:+256"])
+    const b = pointsPerSecond(dir, ["--batch", "1..512:x2", "--seq", "256..32768:+256"])
     mid.push(b.per_s)
     points40k = b.points
     const c = pointsPerSecond(dir, [...large, "--workers", "1"])

@@ -199,7 +199,12 @@ const memoFor = (input: PlaybookInput, template: object): Map<string, StagedOps>
   return memo
 }
 
-const precisionKey = (p: LayerContext["precision"]) => `${p.weights}/${p.activations}/${p.kv_cache}/${p.moe_experts}/${p.lm_head}`
+const precisionKeys = new WeakMap<object, string>()
+const precisionKey = (p: LayerContext["precision"]): string => {
+  let k = precisionKeys.get(p)
+  if (k === undefined) precisionKeys.set(p, k = `${p.weights}/${p.activations}/${p.kv_cache}/${p.moe_experts}/${p.lm_head}`)
+  return k
+}
 
 const entryTimes = (input: PlaybookInput, d: LargeEpDeployment, entry: Model["entries"][number], ctx: LayerContext, mode: KernelMode): EntryResult => {
   const { timing: hw, estimator } = input
@@ -309,8 +314,18 @@ const stepParts = (input: PlaybookInput, d: LargeEpDeployment, run: PhaseRun) =>
   const micro = run.batch_size / d.micro_batches
   const ctx = contextFor(model, d, run.phase, micro, run.seq_len, run.tokens_per_expert)
   const perEntry = model.entries.map((e) => entryTimes(input, d, e, ctx, mode))
-  const lmOps = model.lm_head ? timeSpecs(planLmHead(model.lm_head, contextFor(model, d, run.phase, run.batch_size, run.seq_len)), input.timing, input.estimator) : []
-  return { mode, micro, perEntry, lmOps, lmHeadMs: sumMs(lmOps) }
+  const lm = model.lm_head
+  const lmOps = () => (lm ? timeSpecs(planLmHead(lm, contextFor(model, d, run.phase, run.batch_size, run.seq_len)), input.timing, input.estimator) : [])
+  // The LM head reads the full batch, its length and tp: shared between points like a layer half.
+  const lmHeadMs = () => {
+    if (!lm || input.shareOps !== true) return sumMs(lmOps())
+    const memo = memoFor(input, lm)
+    const key = `lm|${run.phase}|${run.batch_size}|${run.seq_len}|${d.tp}|${precisionKey(model.precision)}`
+    let ms = memo.get(key)
+    if (ms === undefined) memo.set(key, ms = [[0, sumMs(lmOps())]])
+    return ms[0][1]
+  }
+  return { mode, micro, perEntry, lmOps, lmHeadMs }
 }
 
 /** Step totals without per-instance rows (a sweep point): the same sums, in the same order, as largeEpStep. */
@@ -322,7 +337,9 @@ export interface LargeEpStepTotals {
 }
 
 export const largeEpStepTotals = (input: PlaybookInput, d: LargeEpDeployment, run: PhaseRun): LargeEpStepTotals => {
-  const { perEntry, lmHeadMs } = stepParts(input, d, run)
+  const parts = stepParts(input, d, run)
+  const perEntry = parts.perEntry
+  const lmHeadMs = parts.lmHeadMs()
   const charged: Record<LargeEpBound, number> = { attention: 0, ffn: 0, comm: 0 }
   let step = 0
   input.model.entries.forEach((e, i) => {
@@ -341,7 +358,10 @@ export const largeEpStepTotals = (input: PlaybookInput, d: LargeEpDeployment, ru
 /** The step time of one phase (a prefill or a decode step), per layer, without memory. */
 export const largeEpStep = (input: PlaybookInput, d: LargeEpDeployment, run: PhaseRun): LargeEpStep => {
   const { model } = input
-  const { mode, micro, perEntry, lmOps: ops, lmHeadMs } = stepParts(input, d, run)
+  const parts = stepParts(input, d, run)
+  const { mode, micro, perEntry } = parts
+  const ops = parts.lmOps()
+  const lmHeadMs = sumMs(ops)
   const charged: Record<LargeEpBound, number> = { attention: 0, ffn: 0, comm: 0 }
   const layers: Array<LargeEpLayer> = instanceNames(model).map(({ entry, name }) => {
     const { charged: c, ...rest } = perEntry[entry]

@@ -73,6 +73,9 @@ export const groupRows = (job: Pick<SweepJob, "group_by" | "space">, tracker: Tr
 /** Points per chunk: large enough that a worker message is cheap beside its work, small enough that a chunk's rows do not outlive young-generation collections. */
 export const CHUNK = 1024
 
+/** Most chunks a worker sweep keeps in flight (their rows wait to be written in order). */
+const MAX_IN_FLIGHT = 64
+
 export const runSweep = async (job: SweepJob, estimator: Estimator, o: SweepRunOptions): Promise<SweepOutcome> => {
   const started = performance.now()
   const local = chunkProcessor(job, estimator, o.cache.get)
@@ -124,14 +127,23 @@ export const runSweep = async (job: SweepJob, estimator: Estimator, o: SweepRunO
         w.postMessage({ from, to })
       })
     try {
-      // Two chunks in flight per worker; results folded in index order.
+      // Which worker runs a chunk: points that differ only in their lengths and batch (the inner
+      // axes) share layer halves (PlaybookInput.shareOps), so a run of chunks with the same layout
+      // goes to one worker and its memo; runs alternate between workers. Results are folded in
+      // index order, so at most `window` chunks are in flight (memory stays bounded); when runs
+      // are too long for that window, or too few to spread, chunks simply alternate.
+      const inner = job.space.axes.filter((a) => a.name === "seq" || a.name === "output" || a.name === "batch").reduce((n, a) => n * a.values.length, 1)
+      const run = Math.max(1, Math.ceil(inner / CHUNK))
+      const byRun = run * pool.length <= MAX_IN_FLIGHT && chunkCount >= 2 * run * pool.length
+      const window = byRun ? Math.min(MAX_IN_FLIGHT, run * pool.length + pool.length) : 2 * pool.length
+      const workerOf = (i: number) => pool[(byRun ? Math.floor(i / run) : i) % pool.length]
       const inFlight: Array<Promise<ChunkResult>> = []
       let next = 0
-      while (next < chunkCount && inFlight.length < 2 * pool.length) inFlight.push(send(pool[next % pool.length], chunk(next++)))
+      while (next < chunkCount && inFlight.length < window) inFlight.push(send(workerOf(next), chunk(next++)))
       while (inFlight.length > 0) {
         if (o.stopped?.()) throw new SweepStopped()
         fold(await inFlight.shift()!)
-        if (next < chunkCount) inFlight.push(send(pool[next % pool.length], chunk(next++)))
+        if (next < chunkCount) inFlight.push(send(workerOf(next), chunk(next++)))
       }
     } finally {
       await Promise.all(pool.map((w) => w.terminate()))

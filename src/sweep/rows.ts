@@ -22,6 +22,7 @@ export const RESULT_COLUMNS = [
 export const columnsFor = (swept: ReadonlyArray<AxisName>): Array<string> => ["index", ...EXTRA_AXES.filter((a) => swept.includes(a)), ...RESULT_COLUMNS]
 
 const csvCell = (v: unknown): string => {
+  if (typeof v === "number" || typeof v === "boolean") return String(v)
   if (v === null || v === undefined) return ""
   const s = String(v)
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
