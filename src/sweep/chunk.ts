@@ -42,8 +42,6 @@ export interface ChunkResult {
   readonly invalid: number
   readonly feasible: number
   readonly rejected: Readonly<Record<string, number>>
-  /** The chunk's frontier and best rows: the global answer is the same fold over every chunk's. */
-  readonly candidates: ReadonlyArray<Row>
   /** The chunk's first invalid point, to show what made layouts invalid. */
   readonly first_invalid: Row | null
 }
@@ -58,9 +56,22 @@ export const coordinateKey = (base: SweepBase, c: Coordinates): string => {
   return s
 }
 
-/** A chunk processor over one job and estimator, with its own evaluator memo; `lookup` reads the point cache. */
+/**
+ * A chunk processor over one job and estimator, with its own evaluator memo; `lookup` reads the
+ * point cache. Its tracker keeps the frontier and best rows of every chunk it ran: `candidates`
+ * hands them over once at the end (the frontier of a union is the frontier of its parts), so
+ * chunk results carry no rows besides their text.
+ */
 export const chunkProcessor = (job: SweepJob, estimator: Estimator, lookup: (key: string) => string | undefined) => {
   const evaluate = pointEvaluator(job.base, estimator)
+  const tracker = new Tracker(job.group_by)
+  const candidates = (): Array<Row> => {
+    const out = new Map<number, Row>()
+    for (const r of tracker.points()) out.set(r.index, r)
+    for (const r of Object.values(tracker.best)) if (r) out.set(r.index, r)
+    for (const r of tracker.bestBy.values()) out.set(r.index, r)
+    return [...out.values()]
+  }
   const priceOf = (hw: string) => job.prices[hw] ?? null
   /** A point's result: replayed, else evaluated; `fresh` says which. */
   const resultOf = (c: Coordinates): { r: PointResult; key?: string; fresh: boolean } => {
@@ -75,7 +86,6 @@ export const chunkProcessor = (job: SweepJob, estimator: Estimator, lookup: (key
     return judge(index, c, r, job.constraints, priceOf(r.hardware))
   }
   const run = (from: number, to: number): ChunkResult => {
-    const tracker = new Tracker(job.group_by)
     const out: Array<string> = []
     const pack: Array<string> = []
     const rejected: Record<string, number> = {}
@@ -106,11 +116,7 @@ export const chunkProcessor = (job: SweepJob, estimator: Estimator, lookup: (key
       tracker.add(row)
       if (job.output) out.push(rowLine(row, job.output.format, job.output.columns))
     }
-    const candidates = new Map<number, Row>()
-    for (const r of tracker.points()) candidates.set(r.index, r)
-    for (const r of Object.values(tracker.best)) if (r) candidates.set(r.index, r)
-    for (const r of tracker.bestBy.values()) candidates.set(r.index, r)
-    return { from, to, text: out.join(""), pack: pack.join(""), computed, replayed, invalid, feasible, rejected, candidates: [...candidates.values()], first_invalid: firstInvalid }
+    return { from, to, text: out.join(""), pack: pack.join(""), computed, replayed, invalid, feasible, rejected, first_invalid: firstInvalid }
   }
-  return { run, judged }
+  return { run, judged, candidates }
 }

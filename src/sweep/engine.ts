@@ -1,8 +1,8 @@
 /**
  * The sweep loop: the points of an index range in chunks (src/sweep/chunk.ts), in this thread or
  * spread over worker threads (`workers` > 1, src/sweep/worker.ts), folded back in index order:
- * lines to the row writer, computed points to the cache pack, counts, and the chunks' frontier
- * and best rows into one tracker. Memory is constant in the number of points: a few chunks in
+ * lines to the row writer, computed points to the cache pack, counts; each thread keeps the
+ * frontier and best rows of the chunks it ran, folded into one tracker at the end. Memory is constant in the number of points: a few chunks in
  * flight, the frontier, and one best row per objective.
  */
 import { Worker } from "node:worker_threads"
@@ -90,7 +90,6 @@ export const runSweep = async (job: SweepJob, estimator: Estimator, o: SweepRunO
     stats.invalid += c.invalid
     stats.feasible += c.feasible
     for (const [k, n] of Object.entries(c.rejected)) stats.rejected[k] = (stats.rejected[k] ?? 0) + n
-    for (const r of c.candidates) tracker.add(r)
     if (c.first_invalid !== null && (stats.first_invalid === null || c.first_invalid.index < stats.first_invalid.index)) stats.first_invalid = c.first_invalid
     done += c.to - c.from
     o.onProgress?.(done)
@@ -106,12 +105,15 @@ export const runSweep = async (job: SweepJob, estimator: Estimator, o: SweepRunO
       // Let the event loop turn (a signal, the progress bar's timer).
       await new Promise((r) => setImmediate(r))
     }
+    for (const r of local.candidates()) tracker.add(r)
   } else {
     const pool = Array.from({ length: Math.min(o.workers, chunkCount) }, () =>
       new Worker(new URL("./worker.ts", import.meta.url), { workerData: { job, packs: o.cache.packFiles } }))
     const waiting = new Map<number, { resolve: (c: ChunkResult) => void; reject: (e: Error) => void }>()
+    let candidatesWanted: { resolve: (rows: ReadonlyArray<Row>) => void; reject: (e: Error) => void } | undefined
     for (const w of pool) {
-      w.on("message", (c: ChunkResult) => {
+      w.on("message", (c: ChunkResult | { candidates: ReadonlyArray<Row> }) => {
+        if ("candidates" in c) return candidatesWanted?.resolve(c.candidates)
         const p = waiting.get(c.from)
         waiting.delete(c.from)
         p?.resolve(c)
@@ -119,6 +121,7 @@ export const runSweep = async (job: SweepJob, estimator: Estimator, o: SweepRunO
       w.on("error", (e) => {
         for (const p of waiting.values()) p.reject(e instanceof Error ? e : new Error(String(e)))
         waiting.clear()
+        candidatesWanted?.reject(e instanceof Error ? e : new Error(String(e)))
       })
     }
     const send = (w: Worker, [from, to]: [number, number]) =>
@@ -144,6 +147,14 @@ export const runSweep = async (job: SweepJob, estimator: Estimator, o: SweepRunO
         if (o.stopped?.()) throw new SweepStopped()
         fold(await inFlight.shift()!)
         if (next < chunkCount) inFlight.push(send(workerOf(next), chunk(next++)))
+      }
+      // Each worker's frontier and best rows, once.
+      for (const w of pool) {
+        const rows = await new Promise<ReadonlyArray<Row>>((resolve, reject) => {
+          candidatesWanted = { resolve, reject }
+          w.postMessage({ candidates: true })
+        })
+        for (const r of rows) tracker.add(r)
       }
     } finally {
       await Promise.all(pool.map((w) => w.terminate()))

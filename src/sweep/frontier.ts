@@ -48,10 +48,29 @@ export class Tracker {
       if (cur === undefined || better(r, cur, this.groupBy.objective)) this.bestBy.set(g, r)
     }
     if (!onFrontier(r)) return
+    // The frontier is kept sorted by tokens/s per GPU, descending; a non-dominated set then has
+    // tokens/s per user ascending along it (equal only between equal points). So whether r is
+    // dominated is one comparison with the last point at least as fast per GPU (found by
+    // bisection), and the points r dominates are one contiguous run: O(log F) plus the run,
+    // where a scan of the whole frontier per row made a million-row merge quadratic.
+    const f = this.frontier
+    const rx = x(r)
+    const ry = y(r)
+    let lo = 0
+    let hi = f.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (x(f[mid]) >= rx) lo = mid + 1
+      else hi = mid
+    }
+    if (lo > 0 && dominates(f[lo - 1], r)) return
     // A row folded in twice (a chunk's frontier row that is also its best) counts once.
-    for (const q of this.frontier) if (q.index === r.index || dominates(q, r)) return
-    this.frontier = this.frontier.filter((q) => !dominates(r, q))
-    this.frontier.push(r)
+    for (let k = lo - 1; k >= 0 && x(f[k]) === rx && y(f[k]) === ry; k--) if (f[k].index === r.index) return
+    let start = lo
+    while (start > 0 && x(f[start - 1]) === rx && y(f[start - 1]) < ry) start--
+    let end = lo
+    while (end < f.length && y(f[end]) <= ry) end++
+    f.splice(start, end - start, r)
   }
 
   points(): Array<Row> {

@@ -25,6 +25,6 @@ const estimatorOfJob = (): Estimator => {
 const index = readPacks(packs)
 const processor = chunkProcessor(job, estimatorOfJob(), (key) => index.get(key))
 
-parentPort!.on("message", (m: { from: number; to: number }) => {
-  parentPort!.postMessage(processor.run(m.from, m.to))
+parentPort!.on("message", (m: { from: number; to: number } | { candidates: true }) => {
+  parentPort!.postMessage("candidates" in m ? { candidates: processor.candidates() } : processor.run(m.from, m.to))
 })
