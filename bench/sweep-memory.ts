@@ -31,6 +31,8 @@ const result = await Effect.runPromise(runSweepCommand({
         const m = process.memoryUsage()
         samples[`rss_mb_at_${at}_percent`] = m.rss / 1e6
         if (gc) samples[`live_heap_mb_at_${at}_percent`] = m.heapUsed / 1e6
+        samples[`heap_total_mb_at_${at}_percent`] = m.heapTotal / 1e6
+        samples[`external_mb_at_${at}_percent`] = m.external / 1e6
       }
     }
   }

@@ -155,8 +155,14 @@ export const stepImbalance = (d: LargeEpDeployment, m: MoeConfig, ctx: LayerCont
 
 /** Where an op's time goes in the stage terms of a layer: 0 attention, 1 FFN, 2 communication before the FFN stage, 3 after it. */
 type Stage = 0 | 1 | 2 | 3
-/** The timed ops of one half of a layer, in order: [stage, dominant ms] each. */
-type StagedOps = ReadonlyArray<readonly [Stage, number]>
+/**
+ * The timed ops of one half of a layer, in order: each op's stage and dominant ms. Typed arrays:
+ * a sweep keeps up to MEMO_LIMIT of these, and an array of pairs took ~1 KB each.
+ */
+interface StagedOps {
+  readonly stages: Uint8Array
+  readonly ms: Float64Array
+}
 
 /**
  * Time the ops of one half and put each in its stage term. Communication before the first FFN
@@ -165,17 +171,22 @@ type StagedOps = ReadonlyArray<readonly [Stage, number]>
  */
 const stagedOps = (specs: ReadonlyArray<OpSpec>, input: PlaybookInput, expertFactor: number, slowdown: number, mlpHalf: boolean): StagedOps => {
   const boundary = mlpHalf ? specs.findIndex((s) => FFN_STAGE.has(s.category) || s.category === "moe_router") : -1
-  const out: Array<readonly [Stage, number]> = []
+  const stages: Array<Stage> = []
+  const times: Array<number> = []
+  const push = (stage: Stage, ms: number) => {
+    stages.push(stage)
+    times.push(ms)
+  }
   specs.forEach((s, i) => {
     if (s.kind === "ep_all_to_all") return
     const timed = timeSpec(scaleTokens(s, expertFactor), input.timing, input.estimator, s.category === "comm" ? 1 : slowdown)
     const ms = timed.dominant_latency_ms
-    if (timed.bound === "comm") out.push([boundary >= 0 && i > boundary ? 3 : 2, ms])
-    else if (FFN_STAGE.has(s.category)) out.push([1, ms])
-    else if (ATTENTION_STAGE.has(s.category)) out.push([0, ms])
+    if (timed.bound === "comm") push(boundary >= 0 && i > boundary ? 3 : 2, ms)
+    else if (FFN_STAGE.has(s.category)) push(1, ms)
+    else if (ATTENTION_STAGE.has(s.category)) push(0, ms)
     else throw new Error(`op ${s.name}: category ${s.category} has no stage`)
   })
-  return out
+  return { stages: Uint8Array.from(stages), ms: Float64Array.from(times) }
 }
 
 /**
@@ -238,8 +249,8 @@ const entryTimes = (input: PlaybookInput, d: LargeEpDeployment, entry: Model["en
   }
   // The sums in op order, as one pass over the layer's ops would make them.
   const sums = [0, 0, 0, 0]
-  for (const [stage, ms] of attention) sums[stage] += ms
-  for (const [stage, ms] of mlp) sums[stage] += ms
+  for (let i = 0; i < attention.ms.length; i++) sums[attention.stages[i]] += attention.ms[i]
+  for (let i = 0; i < mlp.ms.length; i++) sums[mlp.stages[i]] += mlp.ms[i]
   const [a, f, pre, post] = sums
   const tokens = (tokensPerStep(ctx) / d.tp) * factor
   const none: A2aCall = { nvlink_bytes: 0, nic_bytes: 0, nvlink_ms: 0, nic_ms: 0, latency_ms: 0, time_ms: 0 }
@@ -322,8 +333,8 @@ const stepParts = (input: PlaybookInput, d: LargeEpDeployment, run: PhaseRun) =>
     const memo = memoFor(input, lm)
     const key = `lm|${run.phase}|${run.batch_size}|${run.seq_len}|${d.tp}|${precisionKey(model.precision)}`
     let ms = memo.get(key)
-    if (ms === undefined) memo.set(key, ms = [[0, sumMs(lmOps())]])
-    return ms[0][1]
+    if (ms === undefined) memo.set(key, ms = { stages: Uint8Array.of(0), ms: Float64Array.of(sumMs(lmOps())) })
+    return ms.ms[0]
   }
   return { mode, micro, perEntry, lmOps, lmHeadMs }
 }

@@ -34,7 +34,12 @@ export interface SweepJob {
 export interface ChunkResult {
   readonly from: number
   readonly to: number
-  readonly text: string
+  /**
+   * The rows' lines, in pieces of at most TEXT_PIECE_ROWS rows: strings past ~128 KB live in V8's
+   * large-object space until a full collection, so one string per chunk made the resident size
+   * of a long sweep creep up although its live heap was flat.
+   */
+  readonly text: ReadonlyArray<string>
   /** `key\tresult` lines of the points computed here, for the cache pack. */
   readonly pack: string
   readonly computed: number
@@ -45,6 +50,8 @@ export interface ChunkResult {
   /** The chunk's first invalid point, to show what made layouts invalid. */
   readonly first_invalid: Row | null
 }
+
+const TEXT_PIECE_ROWS = 128
 
 /** The coordinates that identify a point in the cache: every axis, defaults resolved. */
 export const coordinateKey = (base: SweepBase, c: Coordinates): string => {
@@ -116,7 +123,9 @@ export const chunkProcessor = (job: SweepJob, estimator: Estimator, lookup: (key
       tracker.add(row)
       if (job.output) out.push(rowLine(row, job.output.format, job.output.columns))
     }
-    return { from, to, text: out.join(""), pack: pack.join(""), computed, replayed, invalid, feasible, rejected, first_invalid: firstInvalid }
+    const text: Array<string> = []
+    for (let k = 0; k < out.length; k += TEXT_PIECE_ROWS) text.push(out.slice(k, k + TEXT_PIECE_ROWS).join(""))
+    return { from, to, text, pack: pack.join(""), computed, replayed, invalid, feasible, rejected, first_invalid: firstInvalid }
   }
   return { run, judged, candidates }
 }

@@ -83,7 +83,7 @@ export const runSweep = async (job: SweepJob, estimator: Estimator, o: SweepRunO
   const stats: SweepStats = { points: o.to - o.from, computed: 0, replayed: 0, invalid: 0, feasible: 0, rejected: {}, elapsed_ms: 0, first_invalid: null }
   let done = 0
   const fold = (c: ChunkResult) => {
-    if (c.text.length > 0) o.writer?.write(c.text)
+    for (const piece of c.text) o.writer?.write(piece)
     if (c.pack.length > 0) o.cache.addLines(c.pack)
     stats.computed += c.computed
     stats.replayed += c.replayed
