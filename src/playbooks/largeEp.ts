@@ -197,7 +197,7 @@ const stagedOps = (specs: ReadonlyArray<OpSpec>, input: PlaybookInput, expertFac
  * half would compute, so every sum below is the same to the last bit (test/sweep/sweep.test.ts
  * compares shared and unshared steps). Bounded: a map is dropped when it reaches MEMO_LIMIT.
  */
-const MEMO_LIMIT = 50_000
+const MEMO_LIMIT = 250_000
 const stageMemo = new WeakMap<TimingHardware, Map<string, WeakMap<object, Map<string, StagedOps>>>>()
 const memoFor = (input: PlaybookInput, template: object): Map<string, StagedOps> => {
   let byEstimator = stageMemo.get(input.timing)
