@@ -217,6 +217,30 @@ const precisionKey = (p: LayerContext["precision"]): string => {
   return k
 }
 
+/**
+ * Dispatch and combine of one micro-batch step. They read the mode, the MoE config, the
+ * deployment and the tokens sent; a sweep shares them between points that agree (every length
+ * of one batch and layout), as the layer halves above.
+ */
+const a2aMemo = new WeakMap<TimingHardware, WeakMap<LargeEpDeployment, WeakMap<MoeConfig, Map<string, readonly [A2aCall, A2aCall]>>>>()
+const a2aPair = (input: PlaybookInput, mode: KernelMode, m: MoeConfig, d: LargeEpDeployment, tokens: number): readonly [A2aCall, A2aCall] => {
+  const pair = (): readonly [A2aCall, A2aCall] => [
+    a2aCall(mode, m, d, d.dispatch_dtype, tokens, input.timing, input.estimator),
+    a2aCall(mode, m, d, d.combine_dtype, tokens, input.timing, input.estimator)
+  ]
+  if (input.shareOps !== true) return pair()
+  let byD = a2aMemo.get(input.timing)
+  if (!byD) a2aMemo.set(input.timing, byD = new WeakMap())
+  let byM = byD.get(d)
+  if (!byM) byD.set(d, byM = new WeakMap())
+  let memo = byM.get(m)
+  if (!memo || memo.size >= MEMO_LIMIT) byM.set(m, memo = new Map())
+  const key = `${mode}|${tokens}|${input.estimator.id}@${input.estimator.version}@${input.estimator.model ?? ""}`
+  let hit = memo.get(key)
+  if (!hit) memo.set(key, hit = pair())
+  return hit
+}
+
 const entryTimes = (input: PlaybookInput, d: LargeEpDeployment, entry: Model["entries"][number], ctx: LayerContext, mode: KernelMode): EntryResult => {
   const { timing: hw, estimator } = input
   const t = entry.template
@@ -254,8 +278,7 @@ const entryTimes = (input: PlaybookInput, d: LargeEpDeployment, entry: Model["en
   const [a, f, pre, post] = sums
   const tokens = (tokensPerStep(ctx) / d.tp) * factor
   const none: A2aCall = { nvlink_bytes: 0, nic_bytes: 0, nvlink_ms: 0, nic_ms: 0, latency_ms: 0, time_ms: 0 }
-  const disp = m && d.ep > 1 ? a2aCall(mode, m, d, d.dispatch_dtype, tokens, hw, estimator) : none
-  const comb = m && d.ep > 1 ? a2aCall(mode, m, d, d.combine_dtype, tokens, hw, estimator) : none
+  const [disp, comb] = m && d.ep > 1 ? a2aPair(input, mode, m, d, tokens) : [none, none]
   const terms = { a, d: pre + disp.time_ms, f, c: comb.time_ms + post }
   const mb = d.micro_batches
   const composed = d.two_batch_overlap ? tboLayer(terms) : serialLayer(terms, mb)
