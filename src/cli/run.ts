@@ -72,9 +72,15 @@ export const finishRun = (command: string, text: string, out: RunOutput, f: Comm
     }
   })
 
+/** `--layers`: the run screen's layer listing (src/report/run.ts LayerListing). */
+export const layersFlag = Flag.Literals("layers", ["grouped", "all"]).pipe(
+  Flag.withDescription("grouped: identical consecutive layers as one row with a count (L3-L60 moe_layer x58); all: one row per layer"),
+  Flag.withDefault("grouped" as const)
+)
+
 export const runCommand = Command.make(
   "run",
-  { scenario: scenarioArg, ...outputFlags, ...runtimeFlags, strategy: strategyFlag },
+  { scenario: scenarioArg, ...outputFlags, ...runtimeFlags, strategy: strategyFlag, layers: layersFlag },
   Effect.fn(function*(a) {
     const options = toRunOptions(a.scenario, a)
     const strategy = Option.getOrUndefined(a.strategy)
@@ -90,12 +96,13 @@ export const runCommand = Command.make(
       return yield* finishRun("run", "instance_sweep" in r ? renderAfdSweep(r, a.format) : renderAfd(r, a.format), out.run, a, r)
     }
     const out = yield* runSimulation({ ...options, ...(strategy === undefined ? {} : { strategy }) })
-    yield* finishRun("run", renderRun(out.result, a.format), out, a, out.result)
+    yield* finishRun("run", renderRun(out.result, a.format, { layers: a.layers }), out, a, out.result)
   })
 ).pipe(documented("Evaluate a scenario: per-layer FLOPs, bytes and times, totals, memory, TTFT/TPOT/throughput", [
   ["llmsim run", "The default scenario (llmsim.config.ts)"],
   ["llmsim run configs/scenarios/deepseek_v3_h800.yaml --batch 8 --seq 4096", "Your batch and length"],
   ["llmsim run configs/scenarios/llama_3_1_70b_h100.yaml --phase decode --format json", "JSON for dashboards"],
+  ["llmsim run --layers all", "Every layer on its own row"],
   ["llmsim run --strategy two-batch-overlap", "The large-EP deployment model's answer (as large-ep evaluate)"],
   ["llmsim run --batch 512 --require-fit", "Exit 2 when the batch does not fit in HBM (the result is still printed)"]
 ]))

@@ -9,6 +9,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { makeProject, REFERENCE, runCli } from "../helpers/cli.ts"
 import { runFailure, runInProcess, runOptions } from "../helpers/inProcess.ts"
+import { renderRun } from "../../src/report/run.ts"
 
 const hf = (name: string) => JSON.parse(fs.readFileSync(path.join(REFERENCE, "hf-configs", `${name}.json`), "utf8"))
 
@@ -86,7 +87,15 @@ describe("llmsim run", () => {
 
   it("prints the table with every section, and CSV with one row per layer and phase", async () => {
     const t = { stdout: await print("configs/scenarios/deepseek_v3_h800.yaml", "table", { batch_size: 8, seq_len: 4096 }) }
-    for (const s of ["== prefill (per GPU) ==", "== decode (per GPU) ==", "== serving ==", "bottleneck layer:", "peak memory per GPU:", "TTFT ms", "TPOT ms", "compute ms", "memory ms", "dominant ms", "L60.moe_layer", "TOTAL"]) expect(t.stdout).toContain(s)
+    for (const s of ["== prefill (per GPU) ==", "== decode (per GPU) ==", "== serving ==", "bottleneck layer:", "peak memory per GPU:", "TTFT ms", "TPOT ms", "compute ms", "memory ms", "dominant ms", "TOTAL"]) expect(t.stdout).toContain(s)
+    // The default screen: DeepSeek-V3's 3 dense and 58 MoE layers as one row each, in about 40 lines.
+    expect(t.stdout).toMatch(/^L0-L2 +ffn_layer +x3 /m)
+    expect(t.stdout).toMatch(/^L3-L60 +moe_layer +x58 /m)
+    expect(t.stdout).toMatch(/^L61 +lm_head +x1 /m)
+    expect(t.stdout).not.toContain("L60.moe_layer")
+    expect(t.stdout.trimEnd().split("\n").length).toBeLessThanOrEqual(40)
+    const all = await runInProcess(runOptions(dir, "configs/scenarios/deepseek_v3_h800.yaml", { runtime: { batch_size: 8, seq_len: 4096 } }))
+    expect(renderRun(all.out.result, "table", { layers: "all" })).toMatch(/^L60\.moe_layer +moe_layer /m)
     const c = { stdout: await print("configs/scenarios/deepseek_v3_h800.yaml", "csv") }
     const lines = c.stdout.trim().split("\n")
     expect(lines[0]).toMatch(/^phase,layer_name,layer_type,flops,bytes_read,bytes_written,comm_bytes,compute_time_ms,memory_time_ms/)
