@@ -210,13 +210,13 @@ export const paretoSpec = (title: string, points: ReadonlyArray<ParetoPoint>): C
   height: 400,
   data: { values: points },
   layer: [
-    { mark: { type: "line", color: "#bbb", interpolate: "step-after" }, encoding: { x: { field: "tokens_per_s_per_user", type: "quantitative" }, y: { field: "tokens_per_s_per_gpu", type: "quantitative" } } },
+    { mark: { type: "line", color: "#bbb", interpolate: "step-before" }, encoding: { x: { field: "tokens_per_s_per_user", type: "quantitative" }, y: { field: "tokens_per_s_per_gpu", type: "quantitative" } } },
     {
       mark: { type: "point", filled: true, size: 80 },
       encoding: {
         x: { field: "tokens_per_s_per_user", type: "quantitative", title: "tokens/s per user" },
         y: { field: "tokens_per_s_per_gpu", type: "quantitative", title: "tokens/s per GPU" },
-        color: { field: "cost_per_1m_output_tokens_usd", type: "quantitative", title: "USD per 1M output tokens", scale: { scheme: "viridis" } },
+        color: { field: "cost_per_1m_output_tokens_usd", type: "quantitative", title: "USD per 1M output tokens", scale: { scheme: "viridis" }, legend: { titleLimit: 400 } },
         tooltip: [
           { field: "where" },
           { field: "tokens_per_s_per_user", type: "quantitative", format: ".6~g" },
