@@ -16,6 +16,15 @@ const PHASES = ["prefill", "decode"] as const
 const WIDTH = 640
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 
+/** What every chart starts with: the schema, its title and size, and its rows (none for layered data). */
+const frame = (title: string, height: number, values?: ReadonlyArray<unknown>) => ({
+  $schema: SCHEMA,
+  title,
+  width: WIDTH,
+  height,
+  ...(values === undefined ? {} : { data: { values } })
+})
+
 /** One roofline point: a fused op of a run of identical layers (ops with FLOPs and HBM bytes). */
 export interface RooflinePoint {
   readonly phase: string
@@ -96,10 +105,7 @@ export const rooflineSpec = (res: RunResult, hw: TimingHardware): ChartSpec => {
   const x = { field: "intensity_flop_per_byte", type: "quantitative", title: "arithmetic intensity (FLOP per byte)", scale: { type: "log", domain: [xMin, xMax] } }
   const y = { type: "quantitative", title: "attained TFLOP/s", scale: { type: "log", domain: [yMin, yMax], clamp: true } }
   return {
-    $schema: SCHEMA,
-    title: `Roofline: every fused op on ${res.hardware} (achievable roofs)`,
-    width: WIDTH,
-    height: 400,
+    ...frame(`Roofline: every fused op on ${res.hardware} (achievable roofs)`, 400),
     layer: [
       {
         data: { values: roofs },
@@ -141,11 +147,7 @@ export const layerBarsSpec = (phase: string, r: SimulationResult): ChartSpec => 
     }))
   )
   return {
-    $schema: SCHEMA,
-    title: `${phase}: compute, memory and communication time per layer (per GPU)`,
-    width: WIDTH,
-    height: 220,
-    data: { values },
+    ...frame(`${phase}: compute, memory and communication time per layer (per GPU)`, 220, values),
     mark: "bar",
     encoding: {
       x: { field: "layer_index", type: "ordinal", title: "layer", axis: { labelAngle: 0, values: r.layers.map((_, i) => i).filter((i) => i % 5 === 0) } },
@@ -170,10 +172,7 @@ export const memorySpec = (res: RunResult): ChartSpec => {
   })
   const hbm = res.serving.hbm_bytes_per_gpu / 1e9
   return {
-    $schema: SCHEMA,
-    title: `Memory per GPU against HBM (${hbm.toFixed(2)} GB)`,
-    width: WIDTH,
-    height: 40 * PHASES.length + 20,
+    ...frame(`Memory per GPU against HBM (${hbm.toFixed(2)} GB)`, 40 * PHASES.length + 20),
     layer: [
       {
         data: { values },
@@ -204,11 +203,7 @@ export interface ParetoPoint {
 }
 
 export const paretoSpec = (title: string, points: ReadonlyArray<ParetoPoint>): ChartSpec => ({
-  $schema: SCHEMA,
-  title,
-  width: WIDTH,
-  height: 400,
-  data: { values: points },
+  ...frame(title, 400, points),
   layer: [
     { mark: { type: "line", color: "#bbb", interpolate: "step-before" }, encoding: { x: { field: "tokens_per_s_per_user", type: "quantitative" }, y: { field: "tokens_per_s_per_gpu", type: "quantitative" } } },
     {
@@ -237,11 +232,7 @@ export interface DiffBar {
 }
 
 export const diffBarsSpec = (title: string, bars: ReadonlyArray<DiffBar>): ChartSpec => ({
-  $schema: SCHEMA,
-  title,
-  width: WIDTH,
-  height: 220,
-  data: { values: bars },
+  ...frame(title, 220, bars),
   mark: "bar",
   encoding: {
     x: { field: "layer_index", type: "ordinal", title: "layer", axis: { labelAngle: 0, labelOverlap: "greedy" } },
