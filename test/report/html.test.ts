@@ -12,7 +12,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import type { Browser } from "playwright-core"
+import type { Browser, Page } from "playwright-core"
 import { makeProject, runCli } from "../helpers/cli.ts"
 import { commandErrors, diffInProcess, type InProcessRun, runInProcess, runOptions, sweepInProcess } from "../helpers/inProcess.ts"
 import { renderDiffVisual, renderRunHtml, renderSweepVisual } from "../../src/report/html.ts"
@@ -94,11 +94,17 @@ const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(Math.
 
 describe(HAVE ? "HTML report in headless chromium" : `HTML report in headless chromium (skipped: ${INSTALL})`, () => {
   let browser: Browser | undefined
+  // One tab for every page: a new tab costs more than the page itself.
+  let tab: Page
+  let errors: Array<string> = []
 
   beforeAll(async () => {
     if (!HAVE) return
     const { chromium } = await import("playwright-core")
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] })
+    tab = await browser.newPage()
+    tab.on("console", (m) => void (m.type() === "error" && errors.push(m.text())))
+    tab.on("pageerror", (e) => void errors.push(e.message))
   })
   afterAll(async () => {
     await browser?.close()
@@ -108,10 +114,8 @@ describe(HAVE ? "HTML report in headless chromium" : `HTML report in headless ch
   const open = async (html: string, name: string) => {
     const file = path.join(dir, name)
     fs.writeFileSync(file, html)
-    const page = await browser!.newPage()
-    const errors: Array<string> = []
-    page.on("console", (m) => void (m.type() === "error" && errors.push(m.text())))
-    page.on("pageerror", (e) => void errors.push(e.message))
+    const page = tab
+    errors = []
     await page.goto(`file://${file}`)
     const charts = await page.$$eval("figure[data-chart]", (fs) => fs.map((f) => ({ id: f.getAttribute("data-chart"), svg: f.querySelectorAll("svg").length, marks: f.querySelectorAll("svg [role=graphics-symbol]").length })))
     const labels = (chart: string, role: string) =>
@@ -138,7 +142,6 @@ describe(HAVE ? "HTML report in headless chromium" : `HTML report in headless ch
     expect(seen.sort()).toEqual(fusedOps().sort())
     // 62 layers x 3 parts per phase in the stacked bars.
     expect((await p.labels("layers-prefill", "bar")).length).toBe(3 * json.phases.prefill.layers.length)
-    await p.page.close()
   })
 
   test("sweep page: the Pareto chart's points are the sweep's frontier", async () => {
@@ -160,7 +163,6 @@ describe(HAVE ? "HTML report in headless chromium" : `HTML report in headless ch
       expect(close(pt[0], sort(frontier)[i]![0])).toBe(true)
       expect(close(pt[1], sort(frontier)[i]![1])).toBe(true)
     })
-    await p.page.close()
   })
 
   test("diff page: one before / after bar per layer and side", async () => {
@@ -172,6 +174,5 @@ describe(HAVE ? "HTML report in headless chromium" : `HTML report in headless ch
       const sides = rows.filter((l: any) => l.a_ms !== null).length + rows.filter((l: any) => l.b_ms !== null).length
       expect((await p.labels(`diff-1-${phase}`, "bar")).length).toBe(sides)
     }
-    await p.page.close()
   })
 })
