@@ -46,7 +46,13 @@ const fusedOps = (): Array<string> => {
   return out
 }
 
+/** Started before the evaluation so that the two overlap; awaited by the browser tests. */
+let launching: Promise<Browser> | undefined
+
 beforeAll(async () => {
+  launching = HAVE
+    ? import("playwright-core").then(({ chromium }) => chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] }))
+    : undefined
   run = await runInProcess(runOptions(dir, DEFAULT, { noCache: true }))
   json = JSON.parse(run.text("json"))
   page = await renderRunHtml(run.out.result, timingHardware(run.out.loaded.hardware, "hardware"))
@@ -99,9 +105,8 @@ describe(HAVE ? "HTML report in headless chromium" : `HTML report in headless ch
   let errors: Array<string> = []
 
   beforeAll(async () => {
-    if (!HAVE) return
-    const { chromium } = await import("playwright-core")
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] })
+    if (launching === undefined) return
+    browser = await launching
     tab = await browser.newPage()
     tab.on("console", (m) => void (m.type() === "error" && errors.push(m.text())))
     tab.on("pageerror", (e) => void errors.push(e.message))
