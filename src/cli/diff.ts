@@ -14,10 +14,11 @@ import type { GitError } from "../diff/git.ts"
 import { regressionLines, renderDiff, unfitLines } from "../diff/report.ts"
 import { documented, runtimeFlags, toRunOptions } from "./flags.ts"
 import { emit, exitCode, writeFileAtomic, writeStderr } from "./output.ts"
+import { renderDiffVisual } from "../report/html.ts"
 
 const diffFlags = {
-  format: Flag.Literals("format", ["table", "json", "markdown"]).pipe(
-    Flag.withDescription("table (terminal), json, or markdown (a pull request comment)"),
+  format: Flag.Literals("format", ["table", "json", "markdown", "html", "svg"]).pipe(
+    Flag.withDescription("table (terminal), json, markdown (a pull request comment), html (a page with per-layer before / after bars) or svg (the first of those charts)"),
     Flag.withDefault("table" as const)
   ),
   out: Flag.String("out").pipe(Flag.withDescription("Write the diff to FILE instead of stdout"), Flag.optional),
@@ -73,7 +74,14 @@ export const diffCommand = Command.make(
       efficiency: run.efficiency,
       limitPct: limit ?? 0
     }).pipe(Effect.catchTag("GitError", (e: GitError) => Effect.fail(new UsageError({ message: e.message }))))
-    yield* emit(renderDiff(out.diffs, f.format, { gate: limit !== undefined }), Option.getOrUndefined(f.out))
+    const gate = limit !== undefined
+    const text = f.format === "html" || f.format === "svg"
+      ? yield* Effect.tryPromise({
+        try: () => renderDiffVisual(out.diffs, f.format as "html" | "svg", gate),
+        catch: (e) => new UsageError({ message: `--format ${f.format}: ${e instanceof Error ? e.message : String(e)}` })
+      })
+      : renderDiff(out.diffs, f.format, { gate })
+    yield* emit(text, Option.getOrUndefined(f.out))
     if (Option.isSome(f.trace)) {
       const nodes = out.trace.map((n) => ({ ...n, side: n.id.slice(0, 1) }))
       yield* writeFileAtomic(f.trace.value, JSON.stringify({ nodes }, null, 2) + "\n")

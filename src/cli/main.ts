@@ -13,6 +13,7 @@ import { CliOutput, Command } from "effect/cli"
 import { cacheCommand } from "./cache.ts"
 import { opsCommand } from "./ops.ts"
 import { runCommand } from "./run.ts"
+import { reportCommand } from "./report.ts"
 import { playbookCommands } from "./playbooks.ts"
 import { watchCommand } from "./watch.ts"
 import { sweepCommand } from "./sweep.ts"
@@ -26,7 +27,7 @@ import { VERSION } from "../version.ts"
 
 const root = Command.make("llmsim").pipe(
   Command.withDescription("Plan LLM serving: latency, throughput and memory of a model on hardware with a parallel layout"),
-  Command.withSubcommands([runCommand, opsCommand, sweepCommand, ...playbookCommands, watchCommand, diffCommand, ...accuracyCommands, featuresCommand, mlCommand, cacheCommand]),
+  Command.withSubcommands([runCommand, reportCommand, opsCommand, sweepCommand, ...playbookCommands, watchCommand, diffCommand, ...accuracyCommands, featuresCommand, mlCommand, cacheCommand]),
   Command.withGlobalFlags([Verbose])
 )
 

@@ -14,6 +14,11 @@ import type { RunResult } from "../kernel/records.ts"
 import type { AfdResult, AfdSweep, LargeEpResult, LargeEpSweep } from "../playbooks/run.ts"
 import { unfitSummary } from "../report/fit.ts"
 import { emit, exitCode, writeFileAtomic, writeStderr } from "./output.ts"
+import { renderRunVisual, RUN_CHART_IDS } from "../report/html.ts"
+import { timingHardware } from "../timing/roofline.ts"
+import { UsageError } from "../config/errors.ts"
+import type { RunOptions } from "../app/session.ts"
+import type { StrategyName } from "../kernel/strategies.ts"
 
 export const scenarioArg = Argument.String("scenario").pipe(
   Argument.withDescription("Scenario YAML (default: llmsim.config.ts defaultScenario)"),
@@ -53,7 +58,7 @@ export const unfitOf = (r: EvaluatedResult): string | undefined => {
  * how every evaluating command ends. With --require-fit, a result that does not fit in HBM then
  * exits 2, after everything was written, with one line on stderr.
  */
-export const finishRun = (command: string, text: string, out: RunOutput, f: Command.Command.Config.Infer<typeof outputFlags>, result: EvaluatedResult) =>
+export const finishRun = (command: string, text: string, out: RunOutput, f: Omit<Command.Command.Config.Infer<typeof outputFlags>, "format">, result: EvaluatedResult) =>
   Effect.gen(function*() {
     yield* emit(text, Option.getOrUndefined(f.out))
     const scope = `${command}:${out.loaded.file}`
@@ -72,30 +77,74 @@ export const finishRun = (command: string, text: string, out: RunOutput, f: Comm
     }
   })
 
+/** `--layers`: the run screen's layer listing (src/report/run.ts LayerListing). */
+export const layersFlag = Flag.Literals("layers", ["grouped", "all"]).pipe(
+  Flag.withDescription("grouped: identical consecutive layers as one row with a count (L3-L60 moe_layer x58); all: one row per layer"),
+  Flag.withDefault("grouped" as const)
+)
+
+/** `--format` of `run`: the table, JSON and CSV, and the HTML report or one chart as SVG (`llmsim report`). */
+export const runFormatFlag = Flag.Literals("format", ["table", "json", "csv", "html", "svg"]).pipe(
+  Flag.withDescription("Output format: table, json, csv; html (the report page, as llmsim report) or svg (one chart, --chart)"),
+  Flag.withDefault("table" as const)
+)
+
+/** `--chart`: the chart `--format svg` draws. */
+export const chartFlag = Flag.Literals("chart", RUN_CHART_IDS).pipe(
+  Flag.withDescription("The chart --format svg writes: roofline, layers-prefill, layers-decode or memory"),
+  Flag.withDefault("roofline" as const)
+)
+
+/** A run as the HTML report or one SVG chart: `llmsim report` and `run --format html|svg`. */
+export const reportRun = (
+  options: RunOptions,
+  strategy: StrategyName | undefined,
+  format: "html" | "svg",
+  chart: typeof RUN_CHART_IDS[number],
+  f: Omit<Command.Command.Config.Infer<typeof outputFlags>, "format">
+) =>
+  Effect.gen(function*() {
+    const out = yield* runSimulation({ ...options, ...(strategy === undefined ? {} : { strategy }) })
+    if (out.result.phases[chart === "layers-prefill" ? "prefill" : "decode"] === undefined && chart.startsWith("layers-")) {
+      return yield* Effect.fail(new UsageError({ message: `--chart ${chart}: the run has no ${chart.slice(7)} phase (--phase)` }))
+    }
+    const hw = timingHardware(out.loaded.hardware, options.efficiency)
+    const text = yield* Effect.promise(() => renderRunVisual(out.result, hw, format, chart))
+    yield* finishRun("report", text, out, f, out.result)
+  })
+
 export const runCommand = Command.make(
   "run",
-  { scenario: scenarioArg, ...outputFlags, ...runtimeFlags, strategy: strategyFlag },
+  { scenario: scenarioArg, ...outputFlags, format: runFormatFlag, chart: chartFlag, ...runtimeFlags, strategy: strategyFlag, layers: layersFlag },
   Effect.fn(function*(a) {
     const options = toRunOptions(a.scenario, a)
     const strategy = Option.getOrUndefined(a.strategy)
+    if (a.format === "html" || a.format === "svg") {
+      if (strategy === "two-batch-overlap" || strategy === "serial-micro-batches" || strategy === "afd-pipeline") {
+        return yield* Effect.fail(new UsageError({ message: `--format ${a.format}: the report covers the core strategies (serial, overlapped), not --strategy ${strategy}` }))
+      }
+      return yield* reportRun(options, strategy, a.format, a.chart, a)
+    }
+    const format = a.format
     // A deployment model's strategy is answered by that playbook, so `run` and the playbook agree.
     if (strategy === "two-batch-overlap" || strategy === "serial-micro-batches") {
       const out = yield* runLargeEp({ run: options, eps: [], overrides: { two_batch_overlap: strategy === "two-batch-overlap" }, batch: { kind: "runtime" } })
       const r = out.result
-      return yield* finishRun("run", "ep_sweep" in r ? renderLargeEpSweep(r, a.format) : renderLargeEp(r, a.format), out.run, a, r)
+      return yield* finishRun("run", "ep_sweep" in r ? renderLargeEpSweep(r, format) : renderLargeEp(r, format), out.run, a, r)
     }
     if (strategy === "afd-pipeline") {
       const out = yield* runAfd({ run: options, instances: [], batch: { kind: "runtime" } })
       const r = out.result
-      return yield* finishRun("run", "instance_sweep" in r ? renderAfdSweep(r, a.format) : renderAfd(r, a.format), out.run, a, r)
+      return yield* finishRun("run", "instance_sweep" in r ? renderAfdSweep(r, format) : renderAfd(r, format), out.run, a, r)
     }
     const out = yield* runSimulation({ ...options, ...(strategy === undefined ? {} : { strategy }) })
-    yield* finishRun("run", renderRun(out.result, a.format), out, a, out.result)
+    yield* finishRun("run", renderRun(out.result, format, { layers: a.layers }), out, a, out.result)
   })
 ).pipe(documented("Evaluate a scenario: per-layer FLOPs, bytes and times, totals, memory, TTFT/TPOT/throughput", [
   ["llmsim run", "The default scenario (llmsim.config.ts)"],
   ["llmsim run configs/scenarios/deepseek_v3_h800.yaml --batch 8 --seq 4096", "Your batch and length"],
   ["llmsim run configs/scenarios/llama_3_1_70b_h100.yaml --phase decode --format json", "JSON for dashboards"],
+  ["llmsim run --layers all", "Every layer on its own row"],
   ["llmsim run --strategy two-batch-overlap", "The large-EP deployment model's answer (as large-ep evaluate)"],
   ["llmsim run --batch 512 --require-fit", "Exit 2 when the batch does not fit in HBM (the result is still printed)"]
 ]))

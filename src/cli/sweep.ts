@@ -5,6 +5,8 @@
 import { Effect, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { renderSweepJson, renderSweepTable } from "../report/sweep.ts"
+import { renderSweepVisual } from "../report/html.ts"
+import type { SweepResult } from "../sweep/run.ts"
 import { AXES, AXIS_KINDS, parseAxis, type AxisName } from "../sweep/axes.ts"
 import { OBJECTIVES, type Objective } from "../sweep/judge.ts"
 import { mergeShards } from "../sweep/merge.ts"
@@ -48,7 +50,10 @@ const sweepFlags = {
     }),
     Flag.optional
   ),
-  format: Flag.Literals("format", ["table", "json"]).pipe(Flag.withDescription("Output format of the answer"), Flag.withDefault("table" as const)),
+  format: Flag.Literals("format", ["table", "json", "html", "svg"]).pipe(
+    Flag.withDescription("Output format of the answer: table, json, html (a page with the Pareto frontier chart) or svg (that chart)"),
+    Flag.withDefault("table" as const)
+  ),
   out: Flag.String("out").pipe(Flag.withDescription("Write the answer to FILE instead of stdout"), Flag.optional),
   phase: runtimeFlags.phase,
   estimator: runtimeFlags.estimator,
@@ -60,6 +65,12 @@ const sweepFlags = {
   progress: Flag.Boolean("progress").pipe(Flag.withDescription("Progress bar on stderr (default: when stderr is a terminal)"), Flag.optional)
 }
 
+/** The answer in `format`; html and svg draw the frontier (Vega, loaded only then). */
+const renderSweepAs = (result: SweepResult, format: "table" | "json" | "html" | "svg") =>
+  format === "html" || format === "svg"
+    ? Effect.promise(() => renderSweepVisual(result, format))
+    : Effect.succeed(format === "json" ? renderSweepJson(result) : renderSweepTable(result))
+
 const mergeCommand = Command.make(
   "merge",
   {
@@ -69,7 +80,7 @@ const mergeCommand = Command.make(
   },
   Effect.fn(function*(a) {
     const result = yield* mergeShards(a.files.map(String), process.cwd())
-    yield* emit(a.format === "json" ? renderSweepJson(result) : renderSweepTable(result), Option.getOrUndefined(a.out))
+    yield* emit(yield* renderSweepAs(result, a.format), Option.getOrUndefined(a.out))
   })
 ).pipe(documented("Merge the JSON Lines of a sharded sweep into the answer one machine would give", [
   ["llmsim sweep merge shard-1.jsonl shard-2.jsonl", "Frontier and best points over both shards"]
@@ -130,7 +141,7 @@ export const sweepCommand = Command.make(
         bar?.stop()
       })
     )
-    yield* emit(a.format === "json" ? renderSweepJson(result) : renderSweepTable(result), opt(a.out))
+    yield* emit(yield* renderSweepAs(result, a.format), opt(a.out))
   })
 ).pipe(
   Command.withSubcommands([mergeCommand]),

@@ -1,7 +1,7 @@
 /**
  * Number and text formats shared by every report: fixed decimals, unit scalings, significant
- * digits, percentages and signed changes. Pure and deterministic (no locale, no exponent except
- * where a change is too small to show), ASCII only.
+ * digits, percentages and signed changes. Pure and deterministic (no locale, no exponent),
+ * ASCII only.
  */
 
 /** Fixed decimals, no exponent, `-` for null, undefined or a non-finite value. */
@@ -28,14 +28,15 @@ export const percent = (x: number, digits = 1): string => (Number.isFinite(x) ? 
 
 /**
  * A signed change in a table of values that mostly did not move (watch's screen): `0` for no
- * change, `+`/`-` and `digits` decimals otherwise; a change too small for `digits` decimals keeps
- * 2 significant digits (`-3.1e-6`) so that it does not read as zero; empty for a missing change.
+ * change, `+`/`-` and `digits` decimals otherwise; a change too small for `digits` decimals reads
+ * `-<0.0001` (fixed notation, yet not zero); empty for a missing change.
  */
 export const signedCompact = (x: number | null | undefined, digits: number, unit = ""): string => {
   if (x === null || x === undefined) return ""
   if (x === 0) return "0"
-  const text = Math.abs(x) >= 10 ** -digits ? x.toFixed(digits) : x.toExponential(1)
-  return `${x > 0 ? "+" : ""}${text}${unit}`
+  const sign = x > 0 ? "+" : "-"
+  const text = Math.abs(x) >= 10 ** -digits ? Math.abs(x).toFixed(digits) : `<${(10 ** -digits).toFixed(digits)}`
+  return `${sign}${text}${unit}`
 }
 
 /**

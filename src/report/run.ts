@@ -8,6 +8,7 @@ import type { SinglePhase } from "../schema/runtime.ts"
 import type { Delta } from "./delta.ts"
 import { markUnfit, unfitVerdict } from "./fit.ts"
 import { fixed, gb, giga, mega, signedCompact } from "./format.ts"
+import { groupLayers, partShareLine } from "./phaseSummary.ts"
 import { renderTable, type Column } from "./table.ts"
 
 export type Format = "table" | "json" | "csv"
@@ -41,7 +42,12 @@ export interface PhaseOptions {
    * way to the changes.
    */
   readonly changes?: PhaseChanges
+  /** `grouped`: identical consecutive layers as one row with a count (`L3-L60 moe_layer x58`); `all` (default): a row per layer. */
+  readonly layers?: LayerListing
 }
+
+/** How a phase table lists layers: every layer, or runs of identical layers as one row. */
+export type LayerListing = "all" | "grouped"
 
 /** One row of a phase table: a layer or the TOTAL. */
 interface LayerLine {
@@ -57,6 +63,8 @@ interface LayerLine {
   readonly dominant_ms: number
   readonly latency: Delta | undefined
   readonly bound: string
+  /** Layers the row stands for (grouped listing). */
+  readonly count: number
 }
 
 type LineColumn = Column<LayerLine>
@@ -80,15 +88,19 @@ const CHANGE: ReadonlyArray<LineColumn> = [
   { header: "delta %", format: (l) => signedCompact(l.latency?.pct, 2, "%") }
 ]
 const BOUND: LineColumn = { header: "bound", align: "left", format: (l) => l.bound }
+const COUNT: LineColumn = { header: "count", format: (l) => (l.name === "TOTAL" ? "" : `x${l.count}`) }
 
 const sum = (r: SimulationResult, f: (l: LayerExecution) => number) => r.layers.reduce((a, l) => a + f(l), 0)
 
 /** The layer table of one phase, with its TOTAL row. */
 export const renderPhaseTable = (r: SimulationResult, o: PhaseOptions = {}): string => {
   const c = o.changes
-  const lines: Array<LayerLine> = r.layers.map((l, i) => ({
+  const grouped = o.layers === "grouped" && c === undefined
+  const rows = grouped ? groupLayers(r.layers) : r.layers.map((layer) => ({ label: layer.layer_name, count: 1, layer }))
+  const lines: Array<LayerLine> = rows.map(({ label, count, layer: l }, i) => ({
     mark: c?.layers[i].mark ?? "",
-    name: l.layer_name,
+    name: label,
+    count,
     type: l.layer_type,
     flops: l.flops,
     bytes: l.bytes_read + l.bytes_written,
@@ -112,9 +124,11 @@ export const renderPhaseTable = (r: SimulationResult, o: PhaseOptions = {}): str
     comm_ms: sum(r, (l) => l.comm_time_ms),
     dominant_ms: r.total_latency_ms,
     latency: c?.total_latency_ms,
-    bound: ""
+    bound: "",
+    count: r.layers.length
   })
-  const columns = c ? [MARK, ...HEAD, DOMINANT, ...CHANGE, BOUND] : [...HEAD, ...BREAKDOWN, DOMINANT, BOUND]
+  const head = grouped ? [HEAD[0], HEAD[1], COUNT, ...HEAD.slice(2)] : HEAD
+  const columns = c ? [MARK, ...head, DOMINANT, ...CHANGE, BOUND] : [...head, ...BREAKDOWN, DOMINANT, BOUND]
   return renderTable(columns, lines)
 }
 
@@ -128,6 +142,7 @@ export const renderPhase = (phase: SinglePhase, r: SimulationResult, hbm: number
     : ` = weights ${gb(r.memory.weights_bytes)} + KV cache ${gb(r.memory.kv_cache_bytes)} + activations ${gb(r.memory.activation_bytes)}`
   const out = [
     `== ${phase} (per GPU) ==`,
+    ...(o.layers === "grouped" && o.changes === undefined ? [partShareLine(r)] : []),
     renderPhaseTable(r, o),
     `bottleneck layer: ${r.bottleneck_layer} (${fixed(bottleneck?.dominant_latency_ms, 4)} ms, ${bottleneck?.bound}-bound)`,
     `peak memory per GPU: ${gb(peak)} GB${detail}; HBM ${gb(hbm)} GB -> ${peak <= hbm ? "fits" : "DOES NOT FIT"}`
@@ -217,13 +232,16 @@ export const estimatorCoverage = (res: RunResult): string | undefined => {
   return `          ${ml} of ${seen.size} ops timed by the model, ${seen.size - ml} by the analytic fallback (reasons: --format json, breakdown[].estimator_note)`
 }
 
+/** `1 GPU`, `16 GPUs`. */
+export const gpus = (n: number): string => `${n} GPU${n === 1 ? "" : "s"}`
+
 /** Scenario, hardware and layout, runtime; a learned estimator's coverage. */
 export const runHeader = (res: RunResult): Array<string> => {
   const p = res.parallelism
   const coverage = estimatorCoverage(res)
   return [
     `scenario  ${res.scenario}`,
-    `hardware  ${res.hardware}   layout tp=${p.tp} dp=${p.dp} ep=${p.ep} (${res.serving.gpus} GPUs)   estimator ${res.estimator}`,
+    `hardware  ${res.hardware}   layout tp=${p.tp} dp=${p.dp} ep=${p.ep} (${gpus(res.serving.gpus)})   estimator ${res.estimator}`,
     ...(coverage === undefined ? [] : [coverage]),
     `runtime   batch_size=${res.runtime.batch_size} seq_len=${res.runtime.seq_len} phase=${res.runtime.phase}` +
     (res.runtime.micro_batch ? ` micro_batch=${res.runtime.micro_batch}` : "")
@@ -245,13 +263,40 @@ export const runVerdict = (res: RunResult): string | undefined => {
   })
 }
 
-export const renderRunTable = (res: RunResult): string => {
+/**
+ * The one line to read first: fits or not (the unfit verdict names the parts), TTFT and TPOT,
+ * and each phase's bottleneck layer with what bounds it.
+ */
+export const runSummaryVerdict = (res: RunResult): string => {
+  const s = res.serving
+  const unfit = runVerdict(res)
+  const fit = unfit ?? `verdict: fits in HBM (${gb(s.peak_memory_bytes)} of ${gb(s.hbm_bytes_per_gpu)} GB per GPU)`
+  // The unfit verdict already says its times are not achievable.
+  const times = unfit !== undefined ? [] : [
+    ...(s.ttft_ms === null ? [] : [`TTFT ${fixed(s.ttft_ms, 3)} ms`]),
+    ...(s.tpot_ms === null ? [] : [`TPOT ${fixed(s.tpot_ms, 3)} ms`])
+  ]
+  const bottlenecks = (["prefill", "decode"] as const).flatMap((phase) => {
+    const r = res.phases[phase]
+    const b = r?.layers.find((l) => l.layer_name === r.bottleneck_layer)
+    return b ? [`${phase} ${b.bound}-bound (${b.layer_name})`] : []
+  })
+  return [fit, ...(times.length > 0 ? [times.join(", ")] : []), ...(bottlenecks.length > 0 ? [`bottleneck: ${bottlenecks.join(", ")}`] : [])]
+    .join("; ")
+}
+
+export interface RunTableOptions {
+  /** Default `grouped`: identical consecutive layers as one row; `all` lists every layer. */
+  readonly layers?: LayerListing
+}
+
+export const renderRunTable = (res: RunResult, o: RunTableOptions = {}): string => {
+  const layers = o.layers ?? "grouped"
   const out = runHeader(res)
-  const verdict = runVerdict(res)
-  if (verdict !== undefined) out.push(verdict)
+  out.push(runSummaryVerdict(res))
   for (const phase of ["prefill", "decode"] as const) {
     const r = res.phases[phase]
-    if (r) out.push("", ...renderPhase(phase, r, res.serving.hbm_bytes_per_gpu))
+    if (r) out.push("", ...renderPhase(phase, r, res.serving.hbm_bytes_per_gpu, { layers }))
   }
   out.push("", "== serving ==", renderServingTable(res.serving))
   return out.join("\n") + "\n"
@@ -272,5 +317,5 @@ export const renderRunCsv = (res: RunResult): string => {
 
 export const renderRunJson = (res: RunResult): string => JSON.stringify(res, null, 2) + "\n"
 
-export const renderRun = (res: RunResult, format: Format): string =>
-  format === "json" ? renderRunJson(res) : format === "csv" ? renderRunCsv(res) : renderRunTable(res)
+export const renderRun = (res: RunResult, format: Format, o: RunTableOptions = {}): string =>
+  format === "json" ? renderRunJson(res) : format === "csv" ? renderRunCsv(res) : renderRunTable(res, o)

@@ -23,6 +23,7 @@ import type { RunResult } from "../kernel/records.ts"
 import { layersRecomputed } from "./affected.ts"
 import { reloadProject } from "./project.ts"
 import { tracingFileSystem, type Reads } from "./reads.ts"
+import type { HardwareSpec } from "../schema/hardware.ts"
 
 export interface WatchTarget {
   /** The project as loaded at start-up: its config is reloaded on every evaluation. */
@@ -38,6 +39,8 @@ export interface WatchTarget {
 export interface Good {
   readonly _tag: "Good"
   readonly result: RunResult
+  /** The scenario's hardware as read for this result (the live HTML report draws its roofs). */
+  readonly hardware: HardwareSpec
   readonly computed: number
   readonly replayed: number
   readonly layersRecomputed: ReadonlyArray<string>
@@ -77,7 +80,7 @@ const evaluateOnce = (target: WatchTarget, reads: Reads) =>
     yield* s.evaluator.commit()
     const trace = s.evaluator.trace()
     const materials: ReadonlyMap<string, NodeRecord> = s.evaluator.materials()
-    return { result, ...counts(trace), layersRecomputed: layersRecomputed(trace, materials) }
+    return { result, hardware: s.loaded.hardware, ...counts(trace), layersRecomputed: layersRecomputed(trace, materials) }
   }).pipe(Effect.provide(Evaluator.layer))
 
 /** Evaluate once; never fails (bad input is a `Bad` outcome), but can be interrupted. */

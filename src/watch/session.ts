@@ -14,6 +14,7 @@ import type { ConfigError, UsageError } from "../config/errors.ts"
 import { displayPath } from "../config/load.ts"
 import { CONFIG_FILE, loadProject } from "../config/project.ts"
 import type { RunResult } from "../kernel/records.ts"
+import type { HardwareSpec } from "../schema/hardware.ts"
 import { triggers, watchSetOf, type WatchSet } from "./affected.ts"
 import { compare } from "./delta.ts"
 import type { WatcherError } from "./errors.ts"
@@ -31,6 +32,8 @@ export interface WatchOptions {
   readonly run: RunOptions
   readonly reporter: Reporter
   readonly quietMs?: number
+  /** Called with every good result after the reporter (watch --html renders and serves it). */
+  readonly onResult?: (result: RunResult, hardware: HardwareSpec) => void
 }
 
 const isInside = (dir: string) => (file: string) => file === dir || file.startsWith(dir + path.sep)
@@ -83,6 +86,7 @@ export const watchSession = (o: WatchOptions): Effect.Effect<never, WatcherError
               elapsedMs: now - batch.since,
               rssBytes: process.memoryUsage.rss()
             }, shown)
+            o.onResult?.(outcome.result, outcome.hardware)
           } else {
             o.reporter.error(outcome.issues, activity, shown)
           }

@@ -9,6 +9,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { makeProject, REFERENCE, runCli } from "../helpers/cli.ts"
 import { runFailure, runInProcess, runOptions } from "../helpers/inProcess.ts"
+import { renderRun } from "../../src/report/run.ts"
 
 const hf = (name: string) => JSON.parse(fs.readFileSync(path.join(REFERENCE, "hf-configs", `${name}.json`), "utf8"))
 
@@ -86,7 +87,29 @@ describe("llmsim run", () => {
 
   it("prints the table with every section, and CSV with one row per layer and phase", async () => {
     const t = { stdout: await print("configs/scenarios/deepseek_v3_h800.yaml", "table", { batch_size: 8, seq_len: 4096 }) }
-    for (const s of ["== prefill (per GPU) ==", "== decode (per GPU) ==", "== serving ==", "bottleneck layer:", "peak memory per GPU:", "TTFT ms", "TPOT ms", "compute ms", "memory ms", "dominant ms", "L60.moe_layer", "TOTAL"]) expect(t.stdout).toContain(s)
+    for (const s of ["== prefill (per GPU) ==", "== decode (per GPU) ==", "== serving ==", "bottleneck layer:", "peak memory per GPU:", "TTFT ms", "TPOT ms", "compute ms", "memory ms", "dominant ms", "TOTAL"]) expect(t.stdout).toContain(s)
+    // The default screen: DeepSeek-V3's 3 dense and 58 MoE layers as one row each, in about 40 lines.
+    expect(t.stdout).toMatch(/^L0-L2 +ffn_layer +x3 /m)
+    expect(t.stdout).toMatch(/^L3-L60 +moe_layer +x58 /m)
+    expect(t.stdout).toMatch(/^L61 +lm_head +x1 /m)
+    expect(t.stdout).not.toContain("L60.moe_layer")
+    expect(t.stdout.trimEnd().split("\n").length).toBeLessThanOrEqual(40)
+    // Every figure of the default screen is the JSON's, at the table's precision.
+    const j = JSON.parse(await print("configs/scenarios/deepseek_v3_h800.yaml", "json", { batch_size: 8, seq_len: 4096 }))
+    const moe = j.phases.prefill.layers.slice(3, 61)
+    expect(new Set(moe.map((l: any) => l.dominant_latency_ms)).size).toBe(1)
+    const row = t.stdout.split("\n").find((l) => l.startsWith("L3-L60"))!.split(/ +/)
+    expect(row.slice(3, 11)).toEqual([
+      (moe[0].flops / 1e9).toFixed(3), ((moe[0].bytes_read + moe[0].bytes_written) / 1e6).toFixed(3), (moe[0].comm_bytes / 1e6).toFixed(3),
+      moe[0].compute_time_ms.toFixed(4), moe[0].memory_time_ms.toFixed(4), moe[0].comm_time_ms.toFixed(4), moe[0].dominant_latency_ms.toFixed(4), "comm"
+    ])
+    expect(t.stdout.split("\n")[3]).toBe(
+      `verdict: fits in HBM (${(j.serving.peak_memory_bytes / 1e9).toFixed(2)} of ${(j.serving.hbm_bytes_per_gpu / 1e9).toFixed(2)} GB per GPU); ` +
+      `TTFT ${j.serving.ttft_ms.toFixed(3)} ms, TPOT ${j.serving.tpot_ms.toFixed(3)} ms; ` +
+      `bottleneck: prefill comm-bound (${j.phases.prefill.bottleneck_layer}), decode memory-bound (${j.phases.decode.bottleneck_layer})`
+    )
+    const all = await runInProcess(runOptions(dir, "configs/scenarios/deepseek_v3_h800.yaml", { runtime: { batch_size: 8, seq_len: 4096 } }))
+    expect(renderRun(all.out.result, "table", { layers: "all" })).toMatch(/^L60\.moe_layer +moe_layer /m)
     const c = { stdout: await print("configs/scenarios/deepseek_v3_h800.yaml", "csv") }
     const lines = c.stdout.trim().split("\n")
     expect(lines[0]).toMatch(/^phase,layer_name,layer_type,flops,bytes_read,bytes_written,comm_bytes,compute_time_ms,memory_time_ms/)

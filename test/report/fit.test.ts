@@ -48,7 +48,7 @@ describe("llmsim run on a batch that does not fit", () => {
     expect(r.stderr).toBe("")
     const lines = r.stdout.split("\n")
     // Scenario, hardware, runtime, then the verdict.
-    expect(lines[3]).toMatch(/^verdict: DOES NOT FIT in HBM: (\d+\.\d\d) GB per GPU > 80\.00 GB \(weights 17\.64, KV cache 85\.90, activations \d+\.\d\d\); its TTFT, TPOT and tokens\/s are not achievable$/)
+    expect(lines[3]).toMatch(/^verdict: DOES NOT FIT in HBM: (\d+\.\d\d) GB per GPU > 80\.00 GB \(weights 17\.64, KV cache 85\.90, activations \d+\.\d\d\); its TTFT, TPOT and tokens\/s are not achievable; bottleneck: decode \w+-bound \(L\d+\.\w+\)$/)
     const total = Number(/(\d+\.\d\d) GB per GPU/.exec(lines[3])![1])
     expect(total).toBeGreaterThanOrEqual(17.64 + 85.9)
     expect(r.stdout).toMatch(/^TPOT ms\s+\d+\.\d{3} \(does not fit\)$/m)
@@ -69,10 +69,11 @@ describe("llmsim run on a batch that does not fit", () => {
     expect(r.stderr).toBe(`does not fit: ${LLAMA}: ${gb} GB per GPU > 80.00 GB HBM (--require-fit)\n`)
   })
 
-  it("a fitting run has no verdict line, nothing marked, and passes --require-fit", async () => {
+  it("a fitting run has a fits verdict, nothing marked, and passes --require-fit", async () => {
     const r = await runInProcess(runOptions(dir, LLAMA, { runtime: { phase: "decode" }, noCache: true }))
     const text = r.text("table")
-    expect(text).not.toContain("verdict")
+    expect(text.split("\n")[3]).toMatch(/^verdict: fits in HBM \(\d+\.\d\d of 80\.00 GB per GPU\); TPOT \d+\.\d{3} ms; bottleneck: decode /)
+    expect(text).not.toContain("DOES NOT FIT")
     expect(text).not.toContain(NOT_ACHIEVABLE)
     expect(unfitOf(r.out.result)).toBeUndefined()
   })

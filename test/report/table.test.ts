@@ -51,7 +51,7 @@ describe("formats", () => {
 
   it("signed changes: compact (watch) and in the column's format (diff)", () => {
     expect([signedCompact(1.23456, 4), signedCompact(-0.000003, 4), signedCompact(0, 4), signedCompact(null, 4), signedCompact(2.5, 2, "%")])
-      .toEqual(["+1.2346", "-3.0e-6", "0", "", "+2.50%"])
+      .toEqual(["+1.2346", "-<0.0001", "0", "", "+2.50%"])
     const f = (x: number) => x.toFixed(2)
     expect([signedFixed(1, f), signedFixed(-1, f), signedFixed(0, f), signedFixed(null, f)]).toEqual(["+1.00", "-1.00", "0.00", "-"])
   })

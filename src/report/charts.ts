@@ -1,0 +1,244 @@
+/**
+ * The report's charts as Vega-Lite specs (plain data, pure): the roofline of every fused op
+ * against the device's roofs, per-layer stacked compute / memory / communication time, memory
+ * per GPU against HBM, a sweep's Pareto frontier and a diff's per-layer before / after bars.
+ * Data rows carry their unit in every field name, as the JSON does; src/report/svg.ts renders
+ * a spec to SVG.
+ */
+import type { RunResult, SimulationResult } from "../kernel/records.ts"
+import type { TimingHardware } from "../timing/roofline.ts"
+import { groupLayers } from "./phaseSummary.ts"
+
+/** A Vega-Lite spec (the library's own types are large and only needed by the renderer). */
+export type ChartSpec = Readonly<Record<string, unknown>>
+
+const PHASES = ["prefill", "decode"] as const
+const WIDTH = 640
+const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
+
+/** What every chart starts with: the schema, its title and size, and its rows (none for layered data). */
+const frame = (title: string, height: number, values?: ReadonlyArray<unknown>) => ({
+  $schema: SCHEMA,
+  title,
+  width: WIDTH,
+  height,
+  ...(values === undefined ? {} : { data: { values } })
+})
+
+/** One roofline point: a fused op of a run of identical layers (ops with FLOPs and HBM bytes). */
+export interface RooflinePoint {
+  readonly phase: string
+  readonly layers: string
+  readonly op: string
+  readonly math_dtype: string
+  readonly intensity_flop_per_byte: number
+  readonly attained_tflops: number
+  readonly bound: string
+}
+
+/**
+ * Every fused op that does math on HBM bytes, once per run of identical layers (the 58 MoE
+ * layers' experts are one point); communication ops (no FLOPs) are in the layer bars instead.
+ */
+export const rooflinePoints = (res: RunResult): Array<RooflinePoint> =>
+  PHASES.flatMap((phase) => {
+    const r = res.phases[phase]
+    if (r === undefined) return []
+    return groupLayers(r.layers).flatMap((g) =>
+      g.layer.breakdown
+        .filter((o) => o.flops > 0 && o.bytes_read + o.bytes_written > 0 && o.dominant_latency_ms > 0)
+        .map((o) => ({
+          phase,
+          layers: `${g.label} ${g.layer.layer_type}`,
+          op: o.op,
+          math_dtype: o.math_dtype ?? "bf16",
+          intensity_flop_per_byte: o.flops / (o.bytes_read + o.bytes_written),
+          attained_tflops: o.flops / (o.dominant_latency_ms * 1e9),
+          bound: o.bound
+        }))
+    )
+  })
+
+/** A roof as line points: `roof` names it, `y` in TFLOP/s at intensity `x` in FLOP per byte. */
+interface RoofPoint {
+  readonly roof: string
+  readonly intensity_flop_per_byte: number
+  readonly tflops: number
+}
+
+const pow10Floor = (x: number) => 10 ** Math.floor(Math.log10(x))
+const pow10Ceil = (x: number) => 10 ** Math.ceil(Math.log10(x))
+
+/**
+ * The achievable roofs the times were computed with (peak x efficiency): per math dtype the
+ * compute ceiling meeting the HBM slope, and the NVLink and NIC slopes (FLOP per link byte).
+ */
+export const roofLines = (hw: TimingHardware, dtypes: ReadonlyArray<string>, xMin: number, xMax: number): Array<RoofPoint> => {
+  const hbm = (hw.memory_bandwidth_gbps * hw.memory_efficiency) / 1e3
+  const out: Array<RoofPoint> = []
+  for (const d of dtypes) {
+    const peak = (hw.tflops[d] ?? hw.tflops.bf16) * hw.compute_efficiency
+    const ridge = peak / hbm
+    const roof = `${d} compute + HBM`
+    const xs = [xMin, ...(ridge > xMin && ridge < xMax ? [ridge] : []), xMax]
+    for (const x of xs) out.push({ roof, intensity_flop_per_byte: x, tflops: Math.min(peak, hbm * x) })
+  }
+  const links: ReadonlyArray<readonly [string, number]> = [
+    ["NVLink", (hw.interconnect_gbps * hw.interconnect_efficiency) / 1e3],
+    ["NIC", (hw.nic_gbps * hw.nic_efficiency) / 1e3]
+  ]
+  for (const [name, slope] of links) {
+    for (const x of [xMin, xMax]) out.push({ roof: `${name} link`, intensity_flop_per_byte: x, tflops: slope * x })
+  }
+  return out
+}
+
+export const rooflineSpec = (res: RunResult, hw: TimingHardware): ChartSpec => {
+  const points = rooflinePoints(res)
+  const xs = points.map((p) => p.intensity_flop_per_byte)
+  const xMin = pow10Floor(Math.min(...xs, 1))
+  const xMax = pow10Ceil(Math.max(...xs, 1e4))
+  const dtypes = [...new Set(points.map((p) => p.math_dtype))].sort()
+  const roofs = roofLines(hw, dtypes, xMin, xMax)
+  const yMin = pow10Floor(Math.min(...points.map((p) => p.attained_tflops), 1))
+  const yMax = pow10Ceil(Math.max(...roofs.filter((r) => !r.roof.endsWith("link")).map((r) => r.tflops)))
+  const x = { field: "intensity_flop_per_byte", type: "quantitative", title: "arithmetic intensity (FLOP per byte)", scale: { type: "log", domain: [xMin, xMax] } }
+  const y = { type: "quantitative", title: "attained TFLOP/s", scale: { type: "log", domain: [yMin, yMax], clamp: true } }
+  return {
+    ...frame(`Roofline: every fused op on ${res.hardware} (achievable roofs)`, 400),
+    layer: [
+      {
+        data: { values: roofs },
+        mark: { type: "line", clip: true, strokeDash: [4, 2] },
+        encoding: { x, y: { ...y, field: "tflops" }, color: { field: "roof", type: "nominal", title: "roof", scale: { scheme: "greys" } } }
+      },
+      {
+        data: { values: points },
+        mark: { type: "point", filled: true, size: 60 },
+        encoding: {
+          x,
+          y: { ...y, field: "attained_tflops" },
+          shape: { field: "phase", type: "nominal", title: "phase" },
+          fill: { field: "math_dtype", type: "nominal", title: "math dtype" },
+          tooltip: [
+            { field: "phase" },
+            { field: "layers" },
+            { field: "op" },
+            { field: "math_dtype" },
+            { field: "intensity_flop_per_byte", type: "quantitative", format: ".6~g" },
+            { field: "attained_tflops", type: "quantitative", format: ".4~g" },
+            { field: "bound" }
+          ]
+        }
+      }
+    ],
+    resolve: { scale: { color: "independent" } }
+  }
+}
+
+/** Per layer, compute, memory and communication time as stacked bars (one chart per phase). */
+export const layerBarsSpec = (phase: string, r: SimulationResult): ChartSpec => {
+  const values = r.layers.flatMap((l, i) =>
+    ([["compute", l.compute_time_ms], ["memory", l.memory_time_ms], ["communication", l.comm_time_ms]] as const).map(([part, ms]) => ({
+      layer_index: i,
+      layer_name: l.layer_name,
+      part,
+      time_ms: ms
+    }))
+  )
+  return {
+    ...frame(`${phase}: compute, memory and communication time per layer (per GPU)`, 220, values),
+    mark: "bar",
+    encoding: {
+      x: { field: "layer_index", type: "ordinal", title: "layer", axis: { labelAngle: 0, values: r.layers.map((_, i) => i).filter((i) => i % 5 === 0) } },
+      y: { field: "time_ms", type: "quantitative", title: "time (ms)", stack: "zero" },
+      color: { field: "part", type: "nominal", title: "time", sort: ["compute", "memory", "communication"] },
+      order: { field: "part", sort: "ascending" },
+      tooltip: [{ field: "layer_name" }, { field: "part" }, { field: "time_ms", type: "quantitative", format: ".4f" }]
+    }
+  }
+}
+
+/** Memory per GPU by part and phase against the HBM capacity (a rule). */
+export const memorySpec = (res: RunResult): ChartSpec => {
+  const values = PHASES.flatMap((phase) => {
+    const m = res.phases[phase]?.memory
+    if (m === undefined) return []
+    return ([["weights", m.weights_bytes], ["KV cache", m.kv_cache_bytes], ["activations", m.activation_bytes]] as const).map(([part, b]) => ({
+      phase,
+      part,
+      memory_gb: b / 1e9
+    }))
+  })
+  const hbm = res.serving.hbm_bytes_per_gpu / 1e9
+  return {
+    ...frame(`Memory per GPU against HBM (${hbm.toFixed(2)} GB)`, 40 * PHASES.length + 20),
+    layer: [
+      {
+        data: { values },
+        mark: "bar",
+        encoding: {
+          y: { field: "phase", type: "nominal", title: null, sort: [...PHASES] },
+          x: { field: "memory_gb", type: "quantitative", title: "GB per GPU", stack: "zero" },
+          color: { field: "part", type: "nominal", title: "memory", sort: ["weights", "KV cache", "activations"] },
+          order: { field: "part", sort: "descending" },
+          tooltip: [{ field: "phase" }, { field: "part" }, { field: "memory_gb", type: "quantitative", format: ".2f" }]
+        }
+      },
+      {
+        data: { values: [{ hbm_gb: hbm }] },
+        mark: { type: "rule", color: "#d62728", strokeWidth: 2 },
+        encoding: { x: { field: "hbm_gb", type: "quantitative" }, tooltip: [{ field: "hbm_gb", type: "quantitative", format: ".2f" }] }
+      }
+    ]
+  }
+}
+
+/** One point of a sweep's Pareto frontier (tokens/s per GPU against tokens/s per user). */
+export interface ParetoPoint {
+  readonly tokens_per_s_per_user: number
+  readonly tokens_per_s_per_gpu: number
+  readonly cost_per_1m_output_tokens_usd: number | null
+  readonly where: string
+}
+
+export const paretoSpec = (title: string, points: ReadonlyArray<ParetoPoint>): ChartSpec => ({
+  ...frame(title, 400, points),
+  layer: [
+    { mark: { type: "line", color: "#bbb", interpolate: "step-before" }, encoding: { x: { field: "tokens_per_s_per_user", type: "quantitative" }, y: { field: "tokens_per_s_per_gpu", type: "quantitative" } } },
+    {
+      mark: { type: "point", filled: true, size: 80 },
+      encoding: {
+        x: { field: "tokens_per_s_per_user", type: "quantitative", title: "tokens/s per user" },
+        y: { field: "tokens_per_s_per_gpu", type: "quantitative", title: "tokens/s per GPU" },
+        color: { field: "cost_per_1m_output_tokens_usd", type: "quantitative", title: "USD per 1M output tokens", scale: { scheme: "viridis" }, legend: { titleLimit: 400 } },
+        tooltip: [
+          { field: "where" },
+          { field: "tokens_per_s_per_user", type: "quantitative", format: ".6~g" },
+          { field: "tokens_per_s_per_gpu", type: "quantitative", format: ".6~g" },
+          { field: "cost_per_1m_output_tokens_usd", type: "quantitative", format: ".4f" }
+        ]
+      }
+    }
+  ]
+})
+
+/** One bar of a diff: a layer's latency on one side. */
+export interface DiffBar {
+  readonly layer_index: number
+  readonly layer_name: string
+  readonly side: string
+  readonly latency_ms: number
+}
+
+export const diffBarsSpec = (title: string, bars: ReadonlyArray<DiffBar>): ChartSpec => ({
+  ...frame(title, 220, bars),
+  mark: "bar",
+  encoding: {
+    x: { field: "layer_index", type: "ordinal", title: "layer", axis: { labelAngle: 0, labelOverlap: "greedy" } },
+    xOffset: { field: "side", type: "nominal", sort: ["before", "after"] },
+    y: { field: "latency_ms", type: "quantitative", title: "dominant latency (ms)" },
+    color: { field: "side", type: "nominal", title: "side", sort: ["before", "after"] },
+    tooltip: [{ field: "layer_name" }, { field: "side" }, { field: "latency_ms", type: "quantitative", format: ".4f" }]
+  }
+})

@@ -1,0 +1,149 @@
+/**
+ * The HTML report: one self-contained file (inline SVG and CSS, no script, no external URL),
+ * byte-identical for the same result, that opens offline. A run shows the verdict and serving
+ * summary, the roofline of every fused op, per-layer stacked time and memory per GPU against
+ * HBM; a sweep its Pareto frontier; a diff its per-layer before / after bars.
+ */
+import type { RunResult } from "../kernel/records.ts"
+import type { TimingHardware } from "../timing/roofline.ts"
+import type { AxisName } from "../sweep/axes.ts"
+import type { SweepResult } from "../sweep/run.ts"
+import type { ScenarioDiff } from "../diff/types.ts"
+import { renderDiff } from "../diff/report.ts"
+import { type ChartSpec, type DiffBar, diffBarsSpec, layerBarsSpec, memorySpec, type ParetoPoint, paretoSpec, rooflineSpec } from "./charts.ts"
+import { renderSweepTable, whereText } from "./sweep.ts"
+import { partShareLine } from "./phaseSummary.ts"
+import { renderServingTable, runHeader, runSummaryVerdict } from "./run.ts"
+import { renderSvg } from "./svg.ts"
+
+export const escapeHtml = (s: string): string =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
+
+/** A section of the page: a heading, then preformatted text and / or charts. */
+export interface Section {
+  readonly heading: string
+  readonly text?: string
+  /** Chart id (the `data-chart` attribute tests and readers select by) and its SVG. */
+  readonly charts?: ReadonlyArray<{ readonly id: string; readonly svg: string }>
+}
+
+const STYLE = [
+  "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:900px;color:#222}",
+  "h1{font-size:1.4em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}",
+  "pre{background:#f6f8fa;padding:1em;overflow-x:auto;font-size:12px}",
+  "figure{margin:1em 0}svg{max-width:100%;height:auto}"
+].join("\n")
+
+export const htmlPage = (title: string, sections: ReadonlyArray<Section>): string => {
+  const body = sections.map((s) => [
+    `<section>`,
+    `<h2>${escapeHtml(s.heading)}</h2>`,
+    ...(s.text === undefined ? [] : [`<pre>${escapeHtml(s.text)}</pre>`]),
+    ...(s.charts ?? []).map((c) => `<figure data-chart="${escapeHtml(c.id)}">\n${c.svg}\n</figure>`),
+    `</section>`
+  ].join("\n"))
+  return [
+    "<!DOCTYPE html>",
+    `<html lang="en">`,
+    `<head>`,
+    `<meta charset="utf-8">`,
+    `<meta name="viewport" content="width=device-width, initial-scale=1">`,
+    `<title>${escapeHtml(title)}</title>`,
+    `<style>\n${STYLE}\n</style>`,
+    `</head>`,
+    `<body>`,
+    `<h1>${escapeHtml(title)}</h1>`,
+    ...body,
+    `</body>`,
+    `</html>`,
+    ""
+  ].join("\n")
+}
+
+/** Charts rendered in order (Vega views are not shared), each with its own id prefix. */
+export const renderCharts = async (charts: ReadonlyArray<{ readonly id: string; readonly spec: ChartSpec }>) => {
+  const out: Array<{ id: string; svg: string }> = []
+  for (const c of charts) out.push({ id: c.id, svg: await renderSvg(c.spec, c.id) })
+  return out
+}
+
+/** The named charts of a run, in page order (`llmsim report`, `run --format html|svg`). */
+export const runCharts = (res: RunResult, hw: TimingHardware): Array<{ id: string; spec: ChartSpec }> => [
+  { id: "roofline", spec: rooflineSpec(res, hw) },
+  ...(["prefill", "decode"] as const).flatMap((phase) => {
+    const r = res.phases[phase]
+    return r === undefined ? [] : [{ id: `layers-${phase}`, spec: layerBarsSpec(phase, r) }]
+  }),
+  { id: "memory", spec: memorySpec(res) }
+]
+
+export const renderRunHtml = async (res: RunResult, hw: TimingHardware): Promise<string> => {
+  const charts = await renderCharts(runCharts(res, hw))
+  const pick = (prefix: string) => charts.filter((c) => c.id.startsWith(prefix))
+  const shares = (["prefill", "decode"] as const).flatMap((p) => {
+    const r = res.phases[p]
+    return r === undefined ? [] : [`${p}: ${partShareLine(r)}`]
+  })
+  return htmlPage(`llmsim report: ${res.scenario}`, [
+    { heading: "Summary", text: [...runHeader(res), runSummaryVerdict(res), ...shares, "", renderServingTable(res.serving)].join("\n") },
+    { heading: "Roofline", charts: pick("roofline") },
+    { heading: "Time per layer", charts: pick("layers-") },
+    { heading: "Memory per GPU", charts: pick("memory") }
+  ])
+}
+
+/** What `--format html|svg` writes for a run: the page, or one chart (`--chart`, default the roofline) as SVG. */
+export const renderRunVisual = async (res: RunResult, hw: TimingHardware, format: "html" | "svg", chart = "roofline"): Promise<string> => {
+  if (format === "html") return renderRunHtml(res, hw)
+  const c = runCharts(res, hw).find((x) => x.id === chart)
+  if (c === undefined) throw new Error(`no chart ${chart}`)
+  return (await renderSvg(c.spec, c.id)) + "\n"
+}
+
+/** The chart names `--chart` takes (a phase's layer chart only when the phase ran). */
+export const RUN_CHART_IDS = ["roofline", "layers-prefill", "layers-decode", "memory"] as const
+
+/** A sweep's page: its answer as text and the Pareto frontier (cost as colour); or the frontier chart as SVG. */
+export const renderSweepVisual = async (r: SweepResult, format: "html" | "svg"): Promise<string> => {
+  const axes = Object.keys(r.header.axes) as Array<AxisName>
+  const points: Array<ParetoPoint> = r.outcome.frontier.flatMap((row) =>
+    row.tokens_per_s_per_gpu === null || row.tokens_per_s_per_user === null ? [] : [{
+      tokens_per_s_per_user: row.tokens_per_s_per_user,
+      tokens_per_s_per_gpu: row.tokens_per_s_per_gpu,
+      cost_per_1m_output_tokens_usd: row.cost_per_1m_output_tokens_usd,
+      where: whereText(row, axes)
+    }]
+  )
+  const spec = paretoSpec(`Pareto frontier of ${r.header.scenario}: ${points.length} points (colour: USD per 1M output tokens)`, points)
+  const [chart] = await renderCharts([{ id: "pareto", spec }])
+  if (format === "svg") return chart!.svg + "\n"
+  return htmlPage(`llmsim sweep: ${r.header.scenario}`, [
+    { heading: "Pareto frontier", charts: [chart!] },
+    // Without the elapsed time (the one line that differs between two runs of the same sweep).
+    { heading: "Answer", text: renderSweepTable(r).trimEnd().split("\n").filter((l) => !l.startsWith("point nodes:")).join("\n") }
+  ])
+}
+
+/** The per-layer before / after bars of one phase of a diff (layers on one side only get one bar). */
+export const diffBars = (d: ScenarioDiff, phase: string): Array<DiffBar> =>
+  d.layers.filter((l) => l.phase === phase).flatMap((l, i) =>
+    ([["before", l.latency.before], ["after", l.latency.after]] as const).flatMap(([side, ms]) =>
+      ms === null ? [] : [{ layer_index: Number(/^L(\d+)\./.exec(l.layer_name)?.[1] ?? i), layer_name: l.layer_name, side, latency_ms: ms }]
+    )
+  )
+
+/** A diff's page: per scenario its table and the per-layer before / after bars per phase; svg: the first of those charts. */
+export const renderDiffVisual = async (diffs: ReadonlyArray<ScenarioDiff>, format: "html" | "svg", gate: boolean): Promise<string> => {
+  const sections: Array<Section> = []
+  for (const [k, d] of diffs.entries()) {
+    const phases = (["prefill", "decode"] as const).filter((p) => d.layers.some((l) => l.phase === p))
+    const charts = await renderCharts(phases.map((p) => ({
+      id: `diff-${k + 1}-${p}`,
+      spec: diffBarsSpec(`${d.b.scenario}, ${p}: dominant latency per layer, before (A) and after (B)`, diffBars(d, p))
+    })))
+    if (format === "svg" && charts.length > 0) return charts[0]!.svg + "\n"
+    sections.push({ heading: d.b.scenario, text: renderDiff([d], "table", { gate }).trimEnd(), charts })
+  }
+  if (format === "svg") throw new Error("the diff has no layers to draw")
+  return htmlPage("llmsim diff", sections)
+}
