@@ -4,15 +4,10 @@
  */
 import { Effect, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { renderSweepJson, renderSweepTable } from "../report/sweep.ts"
-import { renderSweepVisual } from "../report/html.ts"
 import type { SweepResult } from "../sweep/run.ts"
-import { AXES, AXIS_KINDS, parseAxis, type AxisName } from "../sweep/axes.ts"
+import { AXES, AXIS_KINDS, flagName, parseAxis, type AxisName } from "../sweep/axes.ts"
 import { OBJECTIVES, type Objective } from "../sweep/judge.ts"
-import { mergeShards } from "../sweep/merge.ts"
-import { flagName, runSweepCommand } from "../sweep/run.ts"
 import { parseShard } from "../sweep/space.ts"
-import { progressBar } from "./progress.ts"
 import { documented, parsedWith, positiveInteger, runtimeFlags, strategyFlag, toRunOptions } from "./flags.ts"
 import { emit } from "./output.ts"
 import { scenarioArg } from "./run.ts"
@@ -65,11 +60,17 @@ const sweepFlags = {
   progress: Flag.Boolean("progress").pipe(Flag.withDescription("Progress bar on stderr (default: when stderr is a terminal)"), Flag.optional)
 }
 
+// The sweep engine, its renderers and the progress bar load when a sweep runs, not on every
+// llmsim start (they were ~50 ms of each command's start-up).
+const engine = () => import("../sweep/run.ts")
+
 /** The answer in `format`; html and svg draw the frontier (Vega, loaded only then). */
 const renderSweepAs = (result: SweepResult, format: "table" | "json" | "html" | "svg") =>
-  format === "html" || format === "svg"
-    ? Effect.promise(() => renderSweepVisual(result, format))
-    : Effect.succeed(format === "json" ? renderSweepJson(result) : renderSweepTable(result))
+  Effect.promise(async () => {
+    if (format === "html" || format === "svg") return (await import("../report/html.ts")).renderSweepVisual(result, format)
+    const r = await import("../report/sweep.ts")
+    return format === "json" ? r.renderSweepJson(result) : r.renderSweepTable(result)
+  })
 
 const mergeCommand = Command.make(
   "merge",
@@ -79,6 +80,7 @@ const mergeCommand = Command.make(
     out: sweepFlags.out
   },
   Effect.fn(function*(a) {
+    const { mergeShards } = yield* Effect.promise(() => import("../sweep/merge.ts"))
     const result = yield* mergeShards(a.files.map(String), process.cwd())
     yield* emit(yield* renderSweepAs(result, a.format), Option.getOrUndefined(a.out))
   })
@@ -109,7 +111,8 @@ export const sweepCommand = Command.make(
       cache: a.cache
     })
     const showBar = opt(a.progress) ?? (process.stderr.isTTY === true)
-    const bar = showBar ? progressBar() : undefined
+    const bar = showBar ? (yield* Effect.promise(() => import("./progress.ts"))).progressBar() : undefined
+    const { runSweepCommand } = yield* Effect.promise(engine)
     // Ctrl-C: the loop stops at the next chunk (the runtime also interrupts the command, which
     // removes the partial points file and cache pack; exit 130).
     let stop = false

@@ -28,6 +28,9 @@ export const AXES = [
   "batch"
 ] as const
 export type AxisName = typeof AXES[number]
+
+/** The command-line flag of an axis (`micro_batches` is `--micro-batch`, as on run). */
+export const flagName = (a: AxisName): string => (a === "micro_batches" ? "micro-batch" : a.replace(/_/g, "-"))
 export type AxisValue = number | string
 
 interface AxisKind {

@@ -22,7 +22,7 @@ import { scenarioBase } from "../sim/simulate.ts"
 import { estimatorOf } from "../app/estimator.ts"
 import { resolvePath } from "../app/paths.ts"
 import { withSession, type RunOptions, type Session } from "../app/session.ts"
-import { AXES, parseAxis, type AxisName, type AxisValue } from "./axes.ts"
+import { AXES, flagName, parseAxis, type AxisName, type AxisValue } from "./axes.ts"
 import { runSweep, SweepStopped, type SweepOutcome } from "./engine.ts"
 import type { GroupBy } from "./frontier.ts"
 import type { Constraints, Objective } from "./judge.ts"
@@ -108,8 +108,6 @@ const parsedAxes = (s: Session, o: SweepOptions) =>
     return values
   })
 
-/** The command-line flag of an axis. */
-export const flagName = (a: AxisName): string => (a === "micro_batches" ? "micro-batch" : a.replace(/_/g, "-"))
 
 export const runSweepCommand = (o: SweepOptions) =>
   withSession(o.run, (s) =>
