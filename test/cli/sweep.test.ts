@@ -2,7 +2,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { makeProject, runCli } from "../helpers/cli.ts"
+import { makeProject, runCli, startCli } from "../helpers/cli.ts"
 import { commandErrors, runCommand, runOptions, sweepInProcess } from "../helpers/inProcess.ts"
 import { sweepCommand } from "../../src/cli/sweep.ts"
 
@@ -38,6 +38,24 @@ describe("llmsim sweep (CLI)", () => {
     expect(m.status, m.stderr).toBe(0)
     expect(m.stdout).toMatch(/merged from 2 shard files/)
     expect(frontier(m.stdout)).toBe(frontier(r.stdout))
+  })
+
+  it("Ctrl-C mid-sweep exits 130 and leaves neither the points file nor a cache pack", async () => {
+    const out = path.join(dir, "interrupted")
+    fs.mkdirSync(out)
+    const child = startCli(["sweep", "configs/scenarios/deepseek_v3_h800.yaml", "--strategy", "two-batch-overlap", "--phase", "decode",
+      "--ep", "8..256:+8", "--batch", "1..1024", "--seq", "1024..32768:+1024", "--points", "interrupted/points.csv", "--cache-dir", "interrupted/cache"], dir)
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+    // Interrupt once rows are streaming (the temp file beside points.csv exists).
+    const deadline = Date.now() + 60_000
+    while (!fs.readdirSync(out).some((f) => f.startsWith(".points.csv.")) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
+    child.kill("SIGINT")
+    expect(await exited).toBe(130)
+    expect(fs.readdirSync(out).filter((f) => f !== "cache")).toEqual([])
+    const packs = fs.existsSync(path.join(out, "cache", "v1", "sweep")) ? fs.readdirSync(path.join(out, "cache", "v1", "sweep")) : []
+    expect(packs).toEqual([])
+    const tmp = path.join(out, "cache", "v1", "tmp")
+    expect(fs.existsSync(tmp) ? fs.readdirSync(tmp) : []).toEqual([])
   })
 
   it("run with a list points to sweep; a bad axis names the flag (parsed before anything runs)", async () => {

@@ -168,6 +168,12 @@ describe("sweep: the build graph, shards and workers", () => {
     expect(merged.outcome.stats).toMatchObject({ points: 48, feasible: whole.outcome.stats.feasible, rejected: whole.outcome.stats.rejected })
     const missing = await mergeInProcess(files.slice(0, 2), dir).then(() => undefined, (e) => e)
     expect(String(missing?.message)).toMatch(/points 32 to 47 of 48 are in none of the files \(a shard is missing\)/)
+    const twice = await mergeInProcess([files[0], files[0], files[1], files[2]], dir).then(() => undefined, (e) => e)
+    expect(String(twice?.message)).toMatch(/shard-1\.jsonl: its points overlap another file's \(the same shard twice\?\)/)
+    const other = path.join(dir, "other-3.jsonl")
+    await sweepInProcess(options("llama-141", { ...over, constraints: { tpot_ms_max: 41 }, shard: { k: 3, n: 3 }, points_file: other }))
+    const mixed = await mergeInProcess([files[0], files[1], other], dir).then(() => undefined, (e) => e)
+    expect(String(mixed?.message)).toMatch(/other-3\.jsonl: a shard of another sweep/)
   })
 
   it("worker threads give the same rows and answer as one thread", async () => {
