@@ -10,7 +10,7 @@ import { Effect, FileSystem } from "effect"
 import { ChildProcessSpawner } from "effect/process"
 import * as path from "node:path"
 import { firstExisting, pathCandidates, resolvePath } from "../app/paths.ts"
-import { checkedRuntime, type RuntimeOverrides } from "../app/runtime.ts"
+import { checkedRuntime } from "../app/runtime.ts"
 import { appLayer, Evaluator, Project } from "../app/services.ts"
 import { ConfigError, UsageError } from "../config/errors.ts"
 import { displayPath, loadScenario, type LoadedScenario } from "../config/load.ts"
@@ -19,7 +19,6 @@ import type { Evaluator as GraphEvaluator } from "../graph/evaluator.ts"
 import type { TraceEntry } from "../graph/node.ts"
 import type { RunResult } from "../kernel/records.ts"
 import { evaluateScenario } from "../sim/simulate.ts"
-import type { EfficiencyMode } from "../timing/roofline.ts"
 import type { DiffTarget } from "./args.ts"
 import { diffConfigs, type ConfigSet, type TemplateFile } from "./configDiff.ts"
 import { openRepo, resolveCommit } from "./git.ts"
@@ -28,19 +27,16 @@ import { fileSide, folderSide, qualifyError, revisionSide, workingTreeSide, type
 import { prefixedEvaluator as prefixed } from "./sideEvaluator.ts"
 import type { ScenarioDiff, SideInfo } from "./types.ts"
 import { estimatorOf } from "../app/estimator.ts"
+import type { RunOptions } from "../app/session.ts"
 import type { Estimator } from "../timing/estimator.ts"
 
-export interface DiffOptions {
-  readonly cwd: string
+/**
+ * A run's evaluation options (src/app/session.ts) and what a diff adds. `model` (the ML
+ * estimator's file) is read from the working tree: both sides use it.
+ */
+export interface DiffOptions extends Pick<RunOptions, "cwd" | "runtime" | "estimator" | "model" | "efficiency" | "cacheDir" | "noCache"> {
   readonly target: DiffTarget
   readonly scenarios: ReadonlyArray<string>
-  readonly runtime: RuntimeOverrides
-  readonly estimator: string
-  /** `--model`: the ML estimator's model file, read from the working tree (both sides use it). */
-  readonly model?: string
-  readonly efficiency: EfficiencyMode
-  readonly cacheDir?: string
-  readonly noCache: boolean
   /** Gate threshold in percent; 0 flags any worsening. */
   readonly limitPct: number
 }

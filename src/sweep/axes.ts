@@ -29,6 +29,10 @@ export const AXES = [
 ] as const
 export type AxisName = typeof AXES[number]
 
+/** The innermost axes: a point's lengths and batch. The others fix its layout (what points share, src/sweep/point.ts). */
+export const LENGTH_AXES: ReadonlyArray<AxisName> = ["seq", "output", "batch"]
+export const LAYOUT_AXES: ReadonlyArray<AxisName> = AXES.filter((a) => !LENGTH_AXES.includes(a))
+
 /** The command-line flag of an axis (`micro_batches` is `--micro-batch`, as on run). */
 export const flagName = (a: AxisName): string => (a === "micro_batches" ? "micro-batch" : a.replace(/_/g, "-"))
 export type AxisValue = number | string
@@ -63,6 +67,7 @@ export const AXIS_KINDS: Readonly<Record<AxisName, AxisKind>> = {
 
 /** The most values one axis may have, and the most points a sweep may have (a typo such as 1..1e9 is caught before it runs). */
 export const MAX_AXIS_VALUES = 1_000_000
+/** (The limit's error message in src/sweep/run.ts writes it as 1e9.) */
 export const MAX_POINTS = 1e9
 
 export type Parsed<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly message: string }

@@ -6,6 +6,7 @@
  * flight, the frontier, and one best row per objective.
  */
 import { Worker } from "node:worker_threads"
+import { LENGTH_AXES } from "./axes.ts"
 import { chunkProcessor, type ChunkResult, type SweepJob } from "./chunk.ts"
 import { Tracker } from "./frontier.ts"
 import { OBJECTIVES, type Objective, type Row } from "./judge.ts"
@@ -135,7 +136,7 @@ export const runSweep = async (job: SweepJob, estimator: Estimator, o: SweepRunO
       // goes to one worker and its memo; runs alternate between workers. Results are folded in
       // index order, so at most `window` chunks are in flight (memory stays bounded); when runs
       // are too long for that window, or too few to spread, chunks simply alternate.
-      const inner = job.space.axes.filter((a) => a.name === "seq" || a.name === "output" || a.name === "batch").reduce((n, a) => n * a.values.length, 1)
+      const inner = job.space.axes.filter((a) => LENGTH_AXES.includes(a.name)).reduce((n, a) => n * a.values.length, 1)
       const run = Math.max(1, Math.ceil(inner / CHUNK))
       const byRun = run * pool.length <= MAX_IN_FLIGHT && chunkCount >= 2 * run * pool.length
       const window = byRun ? Math.min(MAX_IN_FLIGHT, run * pool.length + pool.length) : 2 * pool.length

@@ -19,10 +19,10 @@ export interface Constraints {
 }
 
 /** Axis values a row carries besides those a PointResult already names (hardware, batch, seq, output, tp, dp, ep). */
-export const EXTRA_AXES: ReadonlyArray<AxisName> = ["weights", "kv_cache", "moe_experts", "instances", "redundant_experts", "tbo", "micro_batches"]
+export const EXTRA_AXES = ["weights", "kv_cache", "moe_experts", "instances", "redundant_experts", "tbo", "micro_batches"] as const satisfies ReadonlyArray<AxisName>
 
 /** A judged point, flat: its index, the swept extra axes' values, its result, price, cost and verdict. */
-export interface Row extends PointResult, Readonly<Partial<Record<"weights" | "kv_cache" | "moe_experts" | "instances" | "redundant_experts" | "tbo" | "micro_batches", AxisValue>>> {
+export interface Row extends PointResult, Readonly<Partial<Record<typeof EXTRA_AXES[number], AxisValue>>> {
   /** The point's index in the whole sweep (stable across shards). */
   readonly index: number
   readonly price_per_gpu_hour_usd: number | null

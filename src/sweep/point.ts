@@ -34,7 +34,7 @@ import type { HardwareSpec } from "../schema/hardware.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
 import type { Estimator } from "../timing/estimator.ts"
 import { timingHardware, type EfficiencyMode, type TimingHardware } from "../timing/roofline.ts"
-import type { AxisName } from "./axes.ts"
+import { LAYOUT_AXES, type AxisName } from "./axes.ts"
 import type { Coordinates } from "./space.ts"
 
 export type PointModel = "core" | "large-ep" | "afd"
@@ -122,8 +122,11 @@ export const pointEvaluator = (sb: SweepBase, estimator: Estimator) => {
     return t
   }
 
-  const layoutKey = (c: Coordinates) =>
-    `${c.hardware ?? ""}|${c.weights ?? ""}|${c.kv_cache ?? ""}|${c.moe_experts ?? ""}|${c.instances ?? ""}|${c.tp ?? ""}|${c.dp ?? ""}|${c.ep ?? ""}|${c.redundant_experts ?? ""}|${c.tbo ?? ""}|${c.micro_batches ?? ""}`
+  const layoutKey = (c: Coordinates) => {
+    let key = ""
+    for (const a of LAYOUT_AXES) key += `${c[a] ?? ""}|`
+    return key
+  }
 
   const resolve = (c: Coordinates): LayoutEntry => {
     const key = layoutKey(c)

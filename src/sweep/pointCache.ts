@@ -38,7 +38,7 @@ export interface PointCache {
   readonly commit: () => void
   /** Drop what was computed (a failed or interrupted sweep). */
   readonly abort: () => void
-  /** The family's pack files (worker threads read them themselves). */
+  /** The family's pack files, checked (worker threads read them themselves, without hashing them again). */
   readonly packFiles: ReadonlyArray<string>
   readonly enabled: boolean
 }
@@ -52,9 +52,14 @@ const packFilesOf = (folder: string): Array<string> => {
   }
 }
 
-/** Every `key\tjson` line of `files`; a pack whose content does not match its name (damaged) is skipped and removed. */
-export const readPacks = (files: ReadonlyArray<string>): Map<string, string> => {
+/**
+ * Every `key\tjson` line of `files`, and the files that were read. A pack whose content does not
+ * match its name (damaged) is skipped and removed; `verified` packs (the main thread checked them
+ * for its worker threads) are not hashed again.
+ */
+export const readPacks = (files: ReadonlyArray<string>, verified = false): { readonly index: Map<string, string>; readonly good: Array<string> } => {
   const out = new Map<string, string>()
+  const good: Array<string> = []
   for (const file of files) {
     let text: string
     try {
@@ -62,7 +67,7 @@ export const readPacks = (files: ReadonlyArray<string>): Map<string, string> => 
     } catch {
       continue
     }
-    if (createHash("sha256").update(text).digest("hex") !== path.basename(file, ".jsonl")) {
+    if (!verified && createHash("sha256").update(text).digest("hex") !== path.basename(file, ".jsonl")) {
       try {
         fs.rmSync(file, { force: true })
       } catch {
@@ -70,6 +75,7 @@ export const readPacks = (files: ReadonlyArray<string>): Map<string, string> => 
       }
       continue
     }
+    good.push(file)
     let start = 0
     while (start < text.length) {
       let end = text.indexOf("\n", start)
@@ -79,7 +85,7 @@ export const readPacks = (files: ReadonlyArray<string>): Map<string, string> => 
       start = end + 1
     }
   }
-  return out
+  return { index: out, good }
 }
 
 const touch = (files: ReadonlyArray<string>) => {
@@ -100,8 +106,7 @@ export const openPointCache = (cacheDir: string | undefined, family: string): Po
     return { get: () => undefined, addLines: () => {}, commit: () => {}, abort: () => {}, packFiles: [], enabled: false }
   }
   const folder = packFolder(cacheDir, family)
-  const packFiles = packFilesOf(folder)
-  const index = readPacks(packFiles)
+  const { index, good: packFiles } = readPacks(packFilesOf(folder))
   // A pack's mtime records its last use, so `cache gc` evicts the least recently used.
   touch(packFiles)
   let fd: number | undefined

@@ -22,7 +22,7 @@ import { scenarioBase } from "../sim/simulate.ts"
 import { estimatorOf } from "../app/estimator.ts"
 import { resolvePath } from "../app/paths.ts"
 import { withSession, type RunOptions, type Session } from "../app/session.ts"
-import { AXES, flagName, parseAxis, type AxisName, type AxisValue } from "./axes.ts"
+import { AXES, flagName, MAX_POINTS, parseAxis, type AxisName, type AxisValue } from "./axes.ts"
 import { runSweep, SweepStopped, type SweepOutcome } from "./engine.ts"
 import type { GroupBy } from "./frontier.ts"
 import type { Constraints, Objective } from "./judge.ts"
@@ -115,7 +115,7 @@ export const runSweepCommand = (o: SweepOptions) =>
       const block: SweepSpec = s.loaded.spec.sweep ?? {}
       const values = yield* parsedAxes(s, o)
       const space: Space = makeSpace(values)
-      if (space.size > 1e9) return yield* Effect.fail(new UsageError({ message: `the sweep has ${space.size.toExponential(2)} points; at most 1e9 (a typo in a range? narrow an axis)` }))
+      if (space.size > MAX_POINTS) return yield* Effect.fail(new UsageError({ message: `the sweep has ${space.size.toExponential(2)} points; at most 1e9 (a typo in a range? narrow an axis)` }))
       const strategy = o.strategy ?? block.strategy
       const model = modelOf(s.loaded)
       const pointModel = pointModelOf(strategy, space.axes.map((a) => a.name))

@@ -22,7 +22,7 @@ const estimatorOfJob = (): Estimator => {
   return mlEstimator(model, m.digest)
 }
 
-const index = readPacks(packs)
+const { index } = readPacks(packs, true)
 const processor = chunkProcessor(job, estimatorOfJob(), (key) => index.get(key))
 
 parentPort!.on("message", (m: { from: number; to: number } | { candidates: true }) => {
