@@ -72,12 +72,12 @@ export const allowedFolders = (root: string): ReadonlyArray<string> => [path.res
  * Fail unless `abs` (a path written at `at`) lies inside the project root or an allowed folder.
  * The message names the field and says how to allow a folder.
  */
-export const requireInsideProject = (abs: string, given: string, root: string, at: Omit<Issue, "message">): Effect.Effect<void, ConfigError> =>
+export const requireInsideProject = (abs: string, given: string, root: string, at: () => Omit<Issue, "message">): Effect.Effect<void, ConfigError> =>
   allowedFolders(root).some((dir) => isInside(abs, dir))
     ? Effect.void
     : Effect.fail(new ConfigError({
       issues: [{
-        ...at,
+        ...at(),
         message: `${given} is outside the project root ${path.resolve(root)} (paths in configs stay inside the project; list a folder in allowPaths of llmsim.config.ts to allow it)`
       }]
     }))

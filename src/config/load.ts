@@ -109,20 +109,20 @@ export const fileNode = (root: string, file: string, name: SchemaName, text: str
  * size (src/config/safeRead.ts); its refusals are named here, and the size limit is checked
  * again on the text, since `diff` serves revisions from git rather than from disk.
  */
-const readText = (file: string, shown: string, from?: { file: string; line: number; col: number; path: string }) =>
+const readText = (file: string, shown: string, at?: () => { file: string; line: number; col: number; path: string }) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const fail = (why: string) =>
       new ConfigError({
-        issues: [from ? { ...from, message: `${shown}: ${why}` } : { file: shown, line: 1, col: 1, path: "", message: why }]
+        issues: [at ? { ...at(), message: `${shown}: ${why}` } : { file: shown, line: 1, col: 1, path: "", message: why }]
       })
     const text = yield* fs.readFileString(file).pipe(
       Effect.mapError((e) => {
         const refused = refusalOf(e)
         if (refused !== undefined) return fail(`cannot read: ${refused}`)
         if ((e as { reason?: { _tag?: string } }).reason?._tag === "PermissionDenied") return fail("cannot read: permission denied")
-        return from
-          ? new ConfigError({ issues: [{ ...from, message: `file not found: ${shown}` }] })
+        return at
+          ? new ConfigError({ issues: [{ ...at(), message: `file not found: ${shown}` }] })
           : fail("file not found or unreadable")
       })
     )
@@ -167,10 +167,12 @@ export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: s
     const tooMany = layerCountError(root, scenarioFile, text, spec)
     if (tooMany) return yield* Effect.fail(tooMany)
     const texts = new Map<string, string>([[scenarioFile, text]])
-    // Positions of references inside the scenario, computed only when a referenced file fails.
-    const refPos = (p: ReadonlyArray<PropertyKey>) => {
-      const parsed = parseYaml(text, shown)
-      const pos = parsed instanceof ConfigError ? { line: 1, col: 1 } : locate(parsed, p)
+    // Positions of references inside the scenario: thunks, run only when a referenced file fails
+    // (an eager position re-parsed the scenario once per layer entry: quadratic in entries).
+    let parsedOnce: ReturnType<typeof parseYaml> | undefined
+    const refPos = (p: ReadonlyArray<PropertyKey>) => () => {
+      parsedOnce ??= parseYaml(text, shown)
+      const pos = parsedOnce instanceof ConfigError ? { line: 1, col: 1 } : locate(parsedOnce, p)
       return { file: shown, ...pos, path: p.join(".") }
     }
     const hardwareFile = resolveConfigPath(root, spec.hardware)
