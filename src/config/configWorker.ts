@@ -36,7 +36,7 @@ type WorkerReply = { readonly ok: true; readonly value: unknown; readonly inputs
 // TypeScript and load the type stripper, most of a worker's start-up). A value that cannot be
 // cloned (a function in the config) is reported like a throw. Hooks: the config's own source
 // comes stripped from this thread (where the stripper is loaded already), and a config that
-// imports `defineConfig` from src/config/project.ts gets a JavaScript identity instead, so the
+// imports `defineConfig` (src/config/define.ts or project.ts) gets a JavaScript identity instead, so the
 // worker loads neither effect nor TypeScript support (other .ts imports still work: the worker
 // strips those itself).
 // Every other file the config imports is hashed as it loads: a command record
@@ -51,7 +51,7 @@ const inputs = []
 registerHooks?.({
   resolve(specifier, context, next) {
     const r = next(specifier, context)
-    return r.url === workerData.heavy ? { ...r, url: workerData.light } : r
+    return workerData.heavy.includes(r.url) ? { ...r, url: workerData.light } : r
   },
   load(url, context, next) {
     if (url === workerData.url && workerData.js !== null) return { format: "module", source: workerData.js, shortCircuit: true }
@@ -70,10 +70,12 @@ import(workerData.url).then((m) => {
 const WORKER_URL = new URL("data:text/javascript," + encodeURIComponent(WORKER_SOURCE))
 
 /**
- * src/config/project.ts, which a config may import `defineConfig` from: the source file, also
- * when this module runs from the bundle (dist/), whose chunks sit one folder below the root.
+ * The modules a config imports `defineConfig` from (src/config/define.ts, or project.ts in older
+ * configs): their source files, also when this module runs from the bundle (dist/, one folder
+ * below the root). Both become LIGHT, so the worker strips no TypeScript but the config itself.
  */
-const HEAVY = (import.meta.url.endsWith(".ts") ? new URL("./project.ts", import.meta.url) : new URL("../src/config/project.ts", import.meta.url)).href
+const HERE = import.meta.url.endsWith(".ts") ? new URL("./", import.meta.url) : new URL("../src/config/", import.meta.url)
+const HEAVY = [new URL("project.ts", HERE).href, new URL("define.ts", HERE).href]
 
 /** src/config/define.ts as JavaScript. */
 const LIGHT = "data:text/javascript," + encodeURIComponent("export const defineConfig = (config) => config")
