@@ -5,20 +5,21 @@
  * Why: between two saves almost every node is unchanged, and replaying it from memory skips a
  * disk read and a JSON parse per node. Why bounded: every edit makes new keys and old keys are
  * rarely asked for again, so an unbounded map would grow with every save. Why bounded by size
- * rather than count: entries differ by three orders of magnitude (an op result is about 1 KB of
- * JSON, a 61-layer scenario result about 500 KB), so a count bound lets memory swing with the
- * mix. Least recently used entries go first: a `Map` keeps insertion order, and a hit re-inserts
+ * rather than count: entries differ by two orders of magnitude (an op result is about 1 KB of
+ * JSON, a layer result tens of KB), so a count bound lets memory swing with the mix. Least recently used entries go first: a `Map` keeps insertion order, and a hit re-inserts
  * the key at the end.
  */
 import { Effect, Option } from "effect"
 import type { StoredEntry, StoreShape } from "../graph/store.ts"
 
 /**
- * JSON bytes kept: the 61-layer DeepSeek-V3 scenario needs about 1.2 MB per evaluation of both
- * phases (its two scenario results dominate), so the last 20 or so distinct evaluations replay
- * from memory (undo, redo, comment-only saves).
+ * JSON bytes kept: 4 MB, the nodes of the last few dozen distinct evaluations of the 61-layer
+ * DeepSeek-V3 scenario (undo, redo and comment-only saves replay from memory). Scenario roll-ups
+ * are not stored (src/sim/plan.ts), so an evaluation adds only its changed ops and layers. Live
+ * objects take 2-4x their JSON size: this bounds the store to ~15 MB of heap (the watch bench's
+ * RSS stays flat; 24 MB let the heap grow past 200 MB).
  */
-export const DEFAULT_MEMORY_BYTES = 24 * 1024 * 1024
+export const DEFAULT_MEMORY_BYTES = 4 * 1024 * 1024
 
 /**
  * Length of a value's JSON text, counted without building it: sizing a 500 KB scenario result

@@ -21,8 +21,12 @@ export interface ResultActivity extends Activity {
   readonly layersRecomputed: ReadonlyArray<string>
   /** Save to result, ms: from the first event of the batch to the end of the evaluation. */
   readonly elapsedMs: number
+  /** The evaluation alone, ms: from its start to its result. */
+  readonly evaluationMs: number
   /** Resident set size of the watch process after the evaluation, bytes. */
   readonly rssBytes: number
+  /** V8 heap in use after the evaluation (live objects plus garbage not yet collected), bytes. */
+  readonly heapUsedBytes: number
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -53,7 +57,9 @@ export const resultEvent = (c: Comparison, a: ResultActivity) => ({
   serving: c.result.serving,
   serving_delta: Object.fromEntries(SERVING_FIGURES.map((k) => [k, c.serving[k].abs])),
   elapsed_ms: a.elapsedMs,
-  rss_bytes: a.rssBytes
+  evaluation_ms: a.evaluationMs,
+  rss_bytes: a.rssBytes,
+  heap_used_bytes: a.heapUsedBytes
 })
 
 export const errorEvent = (issues: ReadonlyArray<Issue>, a: Activity) => {

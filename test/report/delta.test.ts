@@ -36,7 +36,7 @@ describe("watch uses the same rule", () => {
     phases: { decode: { phase: "decode", layers: [{ ...layer, dominant_latency_ms: latency }], total_latency_ms: latency, total_flops: 1, total_bytes: 0, total_comm_bytes: 0, peak_memory_bytes: 1, bottleneck_layer: "L0.x" } },
     serving: { ttft_ms: null, tpot_ms: latency, throughput_tokens_per_s: 0, throughput_tokens_per_s_per_gpu: 0, prefill_throughput_tokens_per_s: null, gpus: 1, peak_memory_bytes: 1, hbm_bytes_per_gpu: 2, fits_in_hbm: true }
   })
-  const activity = { time: "2026-01-01T00:00:00.000Z", changedFiles: [], computed: 0, replayed: 0, layersRecomputed: [], elapsedMs: 0, rssBytes: 0 }
+  const activity = { time: "2026-01-01T00:00:00.000Z", changedFiles: [], computed: 0, replayed: 0, layersRecomputed: [], elapsedMs: 0, evaluationMs: 0, rssBytes: 0, heapUsedBytes: 0 }
 
   it("0 -> 0 is 0%, 0 -> 5 has no percentage", () => {
     const same = compare(result(0), result(0))
