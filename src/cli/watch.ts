@@ -6,10 +6,8 @@
 import { Effect, Exit } from "effect"
 import { Command, Flag } from "effect/cli"
 import { makeReporter } from "../watch/reporter.ts"
-import { watchSession } from "../watch/session.ts"
 import { documented, runtimeFlags, toRunOptions } from "./flags.ts"
 import { exitCode, writeStderr } from "./output.ts"
-import { liveReport } from "../watch/liveReport.ts"
 import { renderRunHtml } from "../report/html.ts"
 import { timingHardware, type EfficiencyMode } from "../timing/roofline.ts"
 import type { RunResult } from "../kernel/records.ts"
@@ -63,6 +61,9 @@ const exitZeroOnSignal = Effect.acquireRelease(
  */
 const liveHtml = (port: number, efficiency: EfficiencyMode) =>
   Effect.gen(function*() {
+    // Loaded here, not at start-up: a static `node:http` import makes Node load its HTTP
+    // client (undici, TLS) on every llmsim start, ~50 ms of a run.
+    const { liveReport } = yield* Effect.promise(() => import("../watch/liveReport.ts"))
     const live = yield* liveReport(port)
     yield* writeStderr(`report: ${live.url} (updates on every save)\n`)
     let latest = 0
@@ -84,6 +85,8 @@ export const watchCommand = Command.make(
     yield* Effect.scoped(Effect.gen(function*() {
       yield* exitZeroOnSignal
       const onResult = a.html ? yield* liveHtml(a.port, run.efficiency) : undefined
+      // The session (chokidar and its file watchers) loads when a watch starts, not with every command.
+      const { watchSession } = yield* Effect.promise(() => import("../watch/session.ts"))
       return yield* watchSession({ run, reporter, ...(onResult === undefined ? {} : { onResult }) })
     })).pipe(
       Effect.catchTag("WatcherError", (e) => Effect.andThen(Effect.sync(() => reporter.fatal(e)), exitCode(1)))

@@ -162,26 +162,46 @@ export const recordDirFor = (args, cwd, root) => {
 /** `<cache>/v1/commands/<key[0..2]>/<key>.json`, sharded like the node entries. */
 export const recordPath = (cacheDir, key) => path.join(cacheDir, COMMANDS_FOLDER, key.slice(0, 2), `${key}.json`)
 
-/** A record's text: its checksum line, then the JSON. */
+/**
+ * A record's text: a checksum line (SHA-256 of the rest), a line with the key and the inputs,
+ * then the outputs. A replay checks the inputs (a few hundred bytes) before it hashes and parses
+ * the outputs (hundreds of KB for JSON results), so a miss costs little.
+ */
 export const recordText = (record) => {
-  const body = JSON.stringify(record)
-  return `${sha256(body)}\n${body}`
+  const rest = `${JSON.stringify({ v: record.v, key: record.key, inputs: record.inputs })}\n${JSON.stringify({ stdout: record.stdout, stderr: record.stderr, files: record.files })}`
+  return `${sha256(rest)}\n${rest}`
 }
 
-/** The record in `text`, or undefined when its checksum or shape is wrong. */
-export const parseRecord = (text, key) => {
-  const nl = text.indexOf("\n")
-  if (nl !== 64) return undefined
-  const body = text.slice(65)
-  if (sha256(body) !== text.slice(0, 64)) return undefined
+/** The key and inputs of a record's text (not yet checksummed), or undefined. */
+const headOf = (text, key) => {
+  const a = text.indexOf("\n")
+  const b = a < 0 ? -1 : text.indexOf("\n", a + 1)
+  if (a !== 64 || b < 0) return undefined
   try {
-    const r = JSON.parse(body)
-    const ok = r !== null && typeof r === "object" && r.v === COMMAND_FORMAT && (key === undefined || r.key === key) &&
-      Array.isArray(r.inputs) && typeof r.stdout === "string" && typeof r.stderr === "string" && Array.isArray(r.files)
-    return ok ? r : undefined
+    const head = JSON.parse(text.slice(a + 1, b))
+    const ok = head !== null && typeof head === "object" && head.v === COMMAND_FORMAT && (key === undefined || head.key === key) && Array.isArray(head.inputs)
+    return ok ? { head, body: b + 1 } : undefined
   } catch {
     return undefined
   }
+}
+
+/** The outputs once the checksum over everything after the first line matches, else undefined. */
+const outputsOf = (text, at) => {
+  if (sha256(text.slice(65)) !== text.slice(0, 64)) return undefined
+  try {
+    const o = JSON.parse(text.slice(at))
+    return o !== null && typeof o === "object" && typeof o.stdout === "string" && typeof o.stderr === "string" && Array.isArray(o.files) ? o : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The whole record in `text`, or undefined when its checksum or shape is wrong. */
+export const parseRecord = (text, key) => {
+  const h = headOf(text, key)
+  const o = h === undefined ? undefined : outputsOf(text, h.body)
+  return o === undefined ? undefined : { ...h.head, ...o }
 }
 
 /** The state of a path as a record keeps it: the SHA-256 of a file's bytes, "dir", or null (absent). */
@@ -230,9 +250,11 @@ export const tryReplay = ({ args, cwd, env, node, stdout, stderr }) => {
     } catch {
       return false
     }
-    const record = parseRecord(text, key)
+    const h = headOf(text, key)
+    if (h === undefined) return false
+    for (const [p, state] of h.head.inputs) if (pathState(p) !== state) return false
+    const record = outputsOf(text, h.body)
     if (record === undefined) return false
-    for (const [p, state] of record.inputs) if (pathState(p) !== state) return false
     for (const [p, content] of record.files) if (!writeAtomic(p, content)) return false
     try {
       const now = new Date()

@@ -26,7 +26,8 @@
  * Models trained elsewhere (ONNX) reuse the file format as a sidecar without forests
  * (sidecarModel); decodeMetadata reads both, and each head gets its regressor from withPredictors.
  */
-import { RandomForestRegression } from "ml-random-forest"
+import { createRequire } from "node:module"
+import type { RandomForestRegression as Forest } from "ml-random-forest"
 import { ape, quantile, summarise, type ErrorSummary } from "../accuracy/stats.ts"
 import { FEATURE_SCHEMA_VERSION, type FeatureRow } from "./features.ts"
 import { familyOf, headById, headForKind, HEADS, modelInputs, rawFeatures, type Head } from "./heads.ts"
@@ -132,8 +133,16 @@ const headData = (h: Head, rows: ReadonlyArray<TrainingRow>) => {
   return out
 }
 
-const fitForest = (x: ReadonlyArray<ReadonlyArray<number>>, y: ReadonlyArray<number>, hp: Hyperparameters): RandomForestRegression => {
-  const forest = new RandomForestRegression({
+/**
+ * ml-random-forest (CommonJS, with ml-cart and ml-matrix) is required on first use: a static
+ * import evaluated it on every llmsim start, though only `--estimator ml` and `ml train` use it.
+ */
+let forestClass: typeof Forest | undefined
+const RandomForestRegression = (): typeof Forest =>
+  (forestClass ??= (createRequire(import.meta.url)("ml-random-forest") as { RandomForestRegression: typeof Forest }).RandomForestRegression)
+
+const fitForest = (x: ReadonlyArray<ReadonlyArray<number>>, y: ReadonlyArray<number>, hp: Hyperparameters): Forest => {
+  const forest = new (RandomForestRegression())({
     seed: hp.seed,
     nEstimators: hp.trees,
     maxFeatures: 1.0,
@@ -389,7 +398,7 @@ export const decodeModel = (text: string): LoadedModel | string => {
     return `trained with ${String(lib.name)} ${String(lib.version)}, this llmsim predicts with ${LIBRARY.name} ${LIBRARY.version}: retrain it`
   }
   return withPredictors(meta, (model) => {
-    const forest = RandomForestRegression.load(model.forest as never)
+    const forest = RandomForestRegression().load(model.forest as never)
     return (x) => forest.predict(x.map((r) => [...r]))
   })
 }

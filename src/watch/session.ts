@@ -15,12 +15,12 @@ import { displayPath } from "../config/load.ts"
 import { CONFIG_FILE, loadProject } from "../config/project.ts"
 import type { RunResult } from "../kernel/records.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
-import { triggers, watchSetOf, type FileEvent, type WatchSet } from "./affected.ts"
+import { triggers, watchSetOf, type WatchSet } from "./affected.ts"
 import { compare } from "./delta.ts"
 import type { WatcherError } from "./errors.ts"
 import { evaluate, type WatchTarget } from "./evaluate.ts"
 import { memoryStore } from "./memoryStore.ts"
-import { changedSince, currentDigest } from "./reads.ts"
+import { changedSince } from "./reads.ts"
 import type { Reporter } from "./reporter.ts"
 import { schedule, type Batch } from "./schedule.ts"
 import { makeFolderWatch } from "./watcher.ts"
@@ -67,15 +67,6 @@ export const watchSession = (o: WatchOptions): Effect.Effect<never, WatcherError
       onWarning: (message) => void process.stderr.write(`warning: ${message}\n`)
     })
     let watching: WatchSet = watchSetOf([], always)
-    // What the last evaluation read: an event for a file whose text is still what it read (the
-    // second event of a truncate-then-write save, a touch) starts nothing. A save that lands
-    // while an evaluation runs is caught after it (changedSince below).
-    let lastReads: ReadonlyMap<string, string | null> = new Map()
-    const contentChanged = (event: FileEvent): boolean => {
-      if (event.kind !== "change" && event.kind !== "add") return true
-      const file = path.resolve(event.path)
-      return !lastReads.has(file) || lastReads.get(file) !== currentDigest(file)
-    }
     let lastGood: { result: RunResult; folders: ReadonlySet<string> } | undefined
 
     const run = (batch: Batch) =>
@@ -98,7 +89,6 @@ export const watchSession = (o: WatchOptions): Effect.Effect<never, WatcherError
         // One synchronous step: the state and what is printed change together, never half.
         yield* Effect.sync(() => {
           watching = next
-          lastReads = outcome.reads
           const activity = { time: new Date(now).toISOString(), changedFiles: batch.files.map((f) => displayPath(root, f)) }
           const shown = { files: next.files.size, folders: next.folders.size }
           if (outcome._tag === "Good") {
@@ -127,7 +117,7 @@ export const watchSession = (o: WatchOptions): Effect.Effect<never, WatcherError
     return yield* schedule({
       take: Queue.take(folders.events),
       poll: Queue.poll(folders.events),
-      relevant: (event) => triggers(watching, event) && contentChanged(event),
+      relevant: (event) => triggers(watching, event),
       run
     })
   })
