@@ -19,9 +19,13 @@
  */
 import { Effect, FileSystem } from "effect"
 import * as path from "node:path"
+import { fileURLToPath } from "node:url"
 import { ConfigError, type Issue } from "../config/errors.ts"
 
 export type PathOrigin = "flag" | "file" | "argument"
+
+/** The llmsim installation (this repository's root): its shipped configs/ and sources. */
+export const INSTALL_ROOT = fileURLToPath(new URL("../../", import.meta.url))
 
 /** Where relative paths can start: `cwd` is absent where none applies (a config folder side of a diff). */
 export interface PathBase {
