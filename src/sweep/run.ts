@@ -8,7 +8,7 @@
 import { Effect } from "effect"
 import * as path from "node:path"
 import { ConfigError, UsageError } from "../config/errors.ts"
-import { displayPath, loadHardwareFile, scenarioFieldError } from "../config/load.ts"
+import { displayPath, loadHardwareFile, scenarioFieldError, scenarioPathCandidates } from "../config/load.ts"
 import { digest } from "../graph/canonical.ts"
 import { CurrentToolchain } from "../graph/toolchain.ts"
 import { modelOf } from "../kernel/model.ts"
@@ -20,7 +20,7 @@ import type { SweepSpec } from "../schema/sweep.ts"
 import { COMPOSE_CODE_VERSION, TIMING_CODE_VERSION } from "../sim/plan.ts"
 import { scenarioBase } from "../sim/simulate.ts"
 import { estimatorOf } from "../app/estimator.ts"
-import { resolvePath } from "../app/paths.ts"
+import { firstExisting, resolvePath } from "../app/paths.ts"
 import { withSession, type RunOptions, type Session } from "../app/session.ts"
 import { AXES, flagName, MAX_POINTS, parseAxis, type AxisName, type AxisValue } from "./axes.ts"
 import { runSweep, SweepStopped, type SweepOutcome } from "./engine.ts"
@@ -131,7 +131,11 @@ export const runSweepCommand = (o: SweepOptions) =>
       const hardware: Record<string, HardwareSpec> = { [scenarioHw]: s.loaded.hardware }
       for (const v of values.hardware ?? []) {
         const given = String(v)
-        const file = resolvePath(o.axes.hardware !== undefined ? "flag" : "file", given, { cwd: o.run.cwd, root: s.loaded.root })
+        // A flag value from the current directory; a value of the scenario's sweep block as any
+        // path in the scenario (its folder, then the project root).
+        const file = o.axes.hardware !== undefined
+          ? resolvePath("flag", given, { cwd: o.run.cwd, root: s.loaded.root })
+          : (yield* firstExisting(scenarioPathCandidates(s.loaded.root, s.loaded.file, given).inside)) ?? resolvePath("file", given, { root: s.loaded.root })
         hardware[given] = yield* loadHardwareFile(s.evaluator, s.loaded.root, file).pipe(
           Effect.mapError((e) => (e instanceof ConfigError && o.axes.hardware !== undefined ? new UsageError({ message: `--hardware: ${e.issues[0]?.message ?? "cannot load"} (${given})` }) : e))
         )
