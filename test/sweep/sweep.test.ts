@@ -56,6 +56,10 @@ ${extra}`)
     hardware: [beside.yaml]
     batch: "32"
 `)
+  scenario("llama-outsidehw", "test-141", `sweep:
+  axes:
+    hardware: [../../../elsewhere.yaml]
+`)
   scenario("llama-badblock", "test-141", `sweep:
   axes:
     batch: "8..1"
@@ -136,6 +140,8 @@ describe("sweep: memory and constraints worked by hand", () => {
     const hw = await sweepInProcess(options("llama-blockhw"))
     expect(hw.header.axes.hardware).toEqual(["beside.yaml"])
     expect(hw.outcome.best.tokens_per_s_per_gpu?.hardware).toBe("beside.yaml")
+    const outside = await sweepFailure(options("llama-outsidehw"))
+    expect((outside as { message: string }).message).toMatch(/^configs\/scenarios\/llama-outsidehw\.yaml:13:\d+ sweep\.axes\.hardware: \.\.\/\.\.\/\.\.\/elsewhere\.yaml is outside the project root /)
     const e = await sweepFailure(options("llama-badblock"))
     expect(String((e as { message: string }).message)).toMatch(/^configs\/scenarios\/llama-badblock\.yaml:13:\d+ sweep\.axes\.batch: range 8\.\.1 runs backwards/)
   })
