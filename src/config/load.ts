@@ -101,10 +101,9 @@ export const FileNode = defineNodeType<FileParams, unknown, ConfigError, never, 
   code: SCHEMA_VERSION,
   readsInput: true,
   compute: (p, _deps, { text, shown }) => {
-    const pre = precheck(p.schema, text, shown)
-    if (pre) return Effect.fail(pre)
     const decoded = decodeYamlText(schemaFor(p.schema), text, shown)
-    return decoded instanceof ConfigError ? Effect.fail(decoded) : Effect.succeed(decoded)
+    // Only a failed decode can hold an unknown attention type: its clearer message replaces the union's.
+    return decoded instanceof ConfigError ? Effect.fail(precheck(p.schema, text, shown) ?? decoded) : Effect.succeed(decoded)
   }
 })
 
