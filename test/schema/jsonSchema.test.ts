@@ -4,9 +4,11 @@
  * a standard validator (ajv, draft 2020-12); on a corpus of broken and valid configs the
  * generated schema and the Effect decoder give the same verdict, both ways.
  */
+import fc from "fast-check"
 import { Ajv2020 } from "ajv/dist/2020.js"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { ConfigError } from "../../src/config/errors.ts"
 import { decodeParsed, parseYaml } from "../../src/config/yamlFile.ts"
@@ -22,17 +24,20 @@ const ajv = new Ajv2020({ strict: true, strictNumbers: true, allErrors: true })
 const validators = new Map(CONFIG_KINDS.map((k) => [k.name, ajv.compile(JSON.parse(fs.readFileSync(path.join(SCHEMA_DIR, k.file), "utf8")))]))
 const kindOf = (name: string) => CONFIG_KINDS.find((k) => k.name === name)!
 
-/** Both verdicts on one YAML text: the decoder's and the JSON Schema's. */
+/** Both verdicts on one value: the decoder's and the JSON Schema's. */
+const verdictsOf = (kind: string, value: unknown) => {
+  const exit = Schema.decodeUnknownExit(kindOf(kind).schema as Schema.Decoder<unknown>)(value, { errors: "all", onExcessProperty: "error" })
+  const validate = validators.get(kind)!
+  const valid = validate(value)
+  return { decoder: exit._tag === "Success" ? "ok" : String(exit.cause).split("\n")[0]!, jsonSchema: valid ? "ok" : ajv.errorsText(validate.errors) }
+}
+
+/** Both verdicts on one YAML text: the decoder's (with its positioned message) and the JSON Schema's. */
 const verdicts = (kind: string, text: string, file: string) => {
   const parsed = parseYaml(text, file)
   if (parsed instanceof ConfigError) throw new Error(`${file}: not YAML: ${parsed.message}`)
   const decoded = decodeParsed(kindOf(kind).schema, parsed, file)
-  const validate = validators.get(kind)!
-  const valid = validate(parsed.value)
-  return {
-    decoder: decoded instanceof ConfigError ? decoded.message : "ok",
-    jsonSchema: valid ? "ok" : ajv.errorsText(validate.errors)
-  }
+  return { ...verdictsOf(kind, parsed.value), decoder: decoded instanceof ConfigError ? decoded.message : "ok" }
 }
 
 describe("schema/ files", () => {
@@ -82,5 +87,55 @@ describe("corpus: the JSON Schema rejects what the decoder rejects, and accepts 
       expect(v.decoder, "decoder").not.toBe("ok")
       expect(v.jsonSchema, "JSON Schema").not.toBe("ok")
     }
+  })
+})
+
+describe("random edits of valid configs: the same verdict both ways", () => {
+  // Seeds: every shipped config and every ok- file of the corpus, as decoded values.
+  const seeds = [
+    ...shippedConfigs().map((c) => ({ kind: c.schema as string, value: (parseYaml(c.text, c.file) as { value: unknown }).value })),
+    ...CONFIG_KINDS.flatMap((k) =>
+      fs.readdirSync(path.join(CORPUS, k.name)).filter((f) => f.startsWith("ok-")).map((f) => ({
+        kind: k.name,
+        value: (parseYaml(fs.readFileSync(path.join(CORPUS, k.name, f), "utf8"), f) as { value: unknown }).value
+      }))
+    )
+  ]
+  /** Every path to a value inside `v` (mappings and lists), the root included. */
+  const pathsOf = (v: unknown, at: Array<string | number> = []): Array<Array<string | number>> =>
+    v !== null && typeof v === "object"
+      ? [at, ...(Array.isArray(v) ? v.map((x, i) => pathsOf(x, [...at, i])) : Object.entries(v).map(([k, x]) => pathsOf(x, [...at, k]))).flat()]
+      : [at]
+  const edgeNumbers = [0, -0, 1, -1, 0.5, 1.5, 2, 7, 64, 1e15, 1e15 + 2, -1e15, 1e16, 5e-324, 2.2250738585072014e-308, 2 ** 53, Infinity, -Infinity, NaN]
+  const words = ["GQA", "MLA", "MHA", "bf16", "fp8", "silu", "none", "sampling", "all_reduce", "nic", "decode", "ffn_layer", "moe_layer", "x.yaml", ""]
+  const leaf = fc.oneof(fc.constantFrom(...edgeNumbers), fc.double(), fc.integer(), fc.constantFrom(...words), fc.boolean(), fc.constant(null), fc.constant([]), fc.constant({}), fc.array(fc.integer({ min: -2, max: 9 }), { maxLength: 3 }))
+  const keys = fc.constantFrom("type", "d_model", "repeat", "tp", "config", "hidden_size", "extra", "batch", "hbm_gb", "attn_config")
+  const edit = fc.record({ seed: fc.nat(), at: fc.nat(), op: fc.constantFrom("set", "delete", "add"), key: keys, value: leaf })
+
+  it("the decoder and ajv agree on every edited config (fixed seed)", () => {
+    fc.assert(
+      fc.property(fc.array(edit, { minLength: 1, maxLength: 3 }), (edits) => {
+        const seed = seeds[edits[0]!.seed % seeds.length]!
+        const value = structuredClone(seed.value) as Record<string, unknown>
+        let root: unknown = value
+        for (const e of edits) {
+          const paths = pathsOf(root)
+          const p = paths[e.at % paths.length]!
+          if (p.length === 0) {
+            if (e.op === "set") root = e.value
+            else if (root !== null && typeof root === "object" && !Array.isArray(root)) (root as Record<string, unknown>)[e.key] = e.value
+            continue
+          }
+          const parent = p.slice(0, -1).reduce<any>((v, k) => v[k], root)
+          const k = p[p.length - 1]!
+          if (e.op === "set") parent[k] = e.value
+          else if (e.op === "delete") Array.isArray(parent) ? parent.splice(k as number, 1) : delete parent[k]
+          else if (!Array.isArray(parent) && parent !== null && typeof parent === "object" && typeof parent[k] === "object" && parent[k] !== null && !Array.isArray(parent[k])) parent[k][e.key] = e.value
+        }
+        const v = verdictsOf(seed.kind, root)
+        expect({ kind: seed.kind, decoder: v.decoder === "ok", jsonSchema: v.jsonSchema === "ok", why: v.decoder === "ok" ? v.jsonSchema : v.decoder }).toMatchObject({ decoder: v.jsonSchema === "ok" })
+      }),
+      { numRuns: 2000, seed: 16 }
+    )
   })
 })
