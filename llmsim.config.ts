@@ -1,4 +1,5 @@
-import { defineConfig } from "./src/config/project.ts"
+// defineConfig from its dependency-free module: importing the config loads nothing else.
+import { defineConfig } from "./src/config/define.ts"
 
 export default defineConfig({
   defaultScenario: "configs/scenarios/deepseek_v3_h800.yaml",

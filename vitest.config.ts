@@ -5,6 +5,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     // Removes every temp folder a test file made (test/helpers/temp.ts), also when a test fails.
     setupFiles: ["test/helpers/cleanup.ts"],
+    // Rebuilds dist/ when stale: CLI tests spawn bin/llmsim.js, which runs the bundle.
+    globalSetup: ["test/helpers/bundle.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // CLI tests spawn processes; two cores in CI.

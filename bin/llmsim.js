@@ -6,7 +6,7 @@
 // (129) stops it after cleaning up. The re-exec wrapper forwards those signals to its child and
 // ends the way the child ended: the same status, or the same signal raised on itself.
 import { spawn } from "node:child_process"
-import { existsSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import path from "node:path"
 import module from "node:module"
@@ -15,8 +15,24 @@ import os from "node:os"
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"]
 const [major, minor] = process.versions.node.split(".").map(Number)
 const modern = major > 22 || (major === 22 && minor >= 19)
-if (!modern && !process.env.LLMSIM_REEXEC) {
-  const here = path.dirname(fileURLToPath(import.meta.url))
+const here = path.dirname(fileURLToPath(import.meta.url))
+
+// The command node (src/launch/command.js, built-ins only): a command whose every input is as
+// recorded is replayed here, before effect or any TypeScript loads. Any doubt falls through.
+const { bundleId, tryReplay } = await import("../src/launch/command.js")
+/** The Node that would evaluate: this one, or the pinned one a re-exec would start. */
+const evaluatingNode = () => {
+  if (modern || process.env.LLMSIM_REEXEC) return process.versions.node
+  try {
+    return JSON.parse(readFileSync(path.join(here, "..", "node_modules", "node", "package.json"), "utf8")).version
+  } catch {
+    return undefined
+  }
+}
+const node = evaluatingNode()
+if (node !== undefined && tryReplay({ args: process.argv.slice(2), cwd: process.cwd(), env: process.env, node, stdout: process.stdout, stderr: process.stderr })) {
+  process.exitCode = 0
+} else if (!modern && !process.env.LLMSIM_REEXEC) {
   const pinned = path.join(here, "..", "node_modules", "node", "bin", "node")
   if (!existsSync(pinned)) {
     process.stderr.write(`llmsim needs Node >= 22.19 (found ${process.versions.node}); run npm ci\n`)
@@ -64,9 +80,13 @@ if (!modern && !process.env.LLMSIM_REEXEC) {
   })
   // Reuse V8 code (and stripped TypeScript) across runs: start-up dominates a cached run.
   module.enableCompileCache?.()
+  // The bundle npm ci built (tools/build.js), else the TypeScript sources (LLMSIM_FROM_SOURCE=1,
+  // or no dist/). Stack traces (--verbose) map back to the sources through its source maps.
+  const bundled = bundleId() !== undefined
+  if (bundled && (process.argv.includes("--verbose") || process.env.LLMSIM_VERBOSE)) process.setSourceMapsEnabled(true)
   // llmsim.config.ts loads in a worker thread (src/config/configWorker.ts): start it now so it
   // runs while the CLI's own modules load.
-  const { preloadProjectConfig } = await import("../src/config/configWorker.ts")
+  const { preloadProjectConfig } = await import(bundled ? "../dist/config-worker.js" : "../src/config/configWorker.ts")
   preloadProjectConfig(process.cwd())
-  await import("../src/cli/main.ts")
+  await import(bundled ? "../dist/llmsim.js" : "../src/cli/main.ts")
 }

@@ -18,14 +18,24 @@
  * path (`..` segments collapsed); flag values and arguments are the user's own and not limited.
  */
 import { Effect, FileSystem } from "effect"
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { ConfigError, type Issue } from "../config/errors.ts"
 
 export type PathOrigin = "flag" | "file" | "argument"
 
-/** The llmsim installation (this repository's root): its shipped configs/ and sources. */
-export const INSTALL_ROOT = fileURLToPath(new URL("../../", import.meta.url))
+/**
+ * The llmsim installation (this repository's root): its shipped configs/ and sources. Found
+ * upwards from this module, which is src/app/ when run from sources and dist/ when bundled.
+ */
+export const installRoot = (): string => {
+  const start = path.dirname(fileURLToPath(import.meta.url))
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "package.json")) && fs.existsSync(path.join(dir, "configs"))) return dir
+    if (path.dirname(dir) === dir) return path.resolve(start, "..", "..")
+  }
+}
 
 /** Where relative paths can start: `cwd` is absent where none applies (a config folder side of a diff). */
 export interface PathBase {
@@ -80,12 +90,12 @@ export const allowedFolders = (root: string): ReadonlyArray<string> => [path.res
  * Fail unless `abs` (a path written at `at`) lies inside the project root or an allowed folder.
  * The message names the field and says how to allow a folder.
  */
-export const requireInsideProject = (abs: string, given: string, root: string, at: Omit<Issue, "message">): Effect.Effect<void, ConfigError> =>
+export const requireInsideProject = (abs: string, given: string, root: string, at: () => Omit<Issue, "message">): Effect.Effect<void, ConfigError> =>
   allowedFolders(root).some((dir) => isInside(abs, dir))
     ? Effect.void
     : Effect.fail(new ConfigError({
       issues: [{
-        ...at,
+        ...at(),
         message: `${given} is outside the project root ${path.resolve(root)} (paths in configs stay inside the project; list a folder in allowPaths of llmsim.config.ts to allow it)`
       }]
     }))

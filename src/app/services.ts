@@ -8,6 +8,7 @@
  *
  * Commands are functions of these services; src/cli only parses flags and provides the layer.
  */
+import { noteStoreDir } from "../launch/recording.ts"
 import { Context, Layer } from "effect"
 import type { ConfigError } from "../config/errors.ts"
 import { loadProject, type ProjectShape } from "../config/project.ts"
@@ -37,7 +38,12 @@ const resolveCacheDir = (project: ProjectShape, flag: string | undefined): strin
   flag !== undefined ? resolvePath("flag", flag, project) : resolvePath("file", project.config.cacheDir ?? "cache", project)
 
 /** The disk store at the resolved folder, or none with --no-cache. */
-export const storeFor = (project: ProjectShape, o: StoreOptions): StoreShape => (o.noCache ? noStore : diskStore(resolveCacheDir(project, o.cacheDir)))
+export const storeFor = (project: ProjectShape, o: StoreOptions): StoreShape => {
+  if (o.noCache) return noStore
+  const dir = resolveCacheDir(project, o.cacheDir)
+  noteStoreDir(dir) // a command record is kept only in the store the launcher looks in
+  return diskStore(dir)
+}
 
 const storeLayer = (o: StoreOptions): Layer.Layer<Store, never, Project> => Layer.effect(Store, Project.useSync((project) => storeFor(project, o)))
 

@@ -27,6 +27,7 @@ import { initCommand } from "./init.ts"
 import { guardReads } from "../config/safeRead.ts"
 import { EXIT_INTERNAL, handleFailure, internalErrorLine, presenter, Verbose, verbose } from "./failure.ts"
 import { VERSION } from "../version.ts"
+import { startRecording } from "../launch/recording.ts"
 
 const root = Command.make("llmsim").pipe(
   Command.withDescription("Plan LLM serving: latency, throughput and memory of a model on hardware with a parallel layout"),
@@ -61,6 +62,9 @@ const onStray = (e: unknown) => {
 }
 process.on("uncaughtException", onStray)
 process.on("unhandledRejection", onStray)
+
+// A replayable command is recorded for bin/llmsim.js to replay (src/launch/command.js).
+startRecording(process.argv.slice(2), process.cwd())
 
 NodeRuntime.runMain(program as Effect.Effect<void, unknown>, { disableErrorReporting: true })
 

@@ -12,6 +12,7 @@ import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { UsageError } from "../config/errors.ts"
+import { noteOutput } from "../launch/recording.ts"
 
 export const writeStdout = (text: string) => Effect.sync(() => void process.stdout.write(text))
 export const writeStderr = (text: string) => Effect.sync(() => void process.stderr.write(text))
@@ -57,6 +58,7 @@ export const writeFileAtomic = (file: string, text: string): Effect.Effect<void,
         // The umask may have cleared bits of an existing file's mode: set them exactly.
         if (mode !== undefined) fs.chmodSync(tmp, mode)
         fs.renameSync(tmp, target)
+        noteOutput(abs, text)
       } finally {
         fs.rmSync(tmp, { force: true })
       }

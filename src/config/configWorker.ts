@@ -8,11 +8,13 @@
  * structured-cloned (a config is plain data). Starting a worker costs tens of ms; bin starts the
  * first load while the CLI's own modules load, so a run does not wait for it.
  */
+import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import module from "node:module"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import { Worker } from "node:worker_threads"
+import { CONFIG_FILE, findProjectRoot } from "../launch/command.js"
 
 /** How long `llmsim.config.ts` may take to load. */
 /**
@@ -21,40 +23,59 @@ import { Worker } from "node:worker_threads"
  */
 export const CONFIG_LOAD_TIMEOUT_MS = ((ms: number) => (Number.isFinite(ms) && ms > 0 ? ms : 5_000))(Number(process.env.LLMSIM_CONFIG_TIMEOUT_MS))
 
-export const CONFIG_FILE = "llmsim.config.ts"
+export { CONFIG_FILE }
 
 /** The result of a load: the default export, or an error at a line and column of the file. */
 export type ConfigOutcome =
-  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: true; readonly value: unknown; readonly inputs: ReadonlyArray<readonly [string, string]> }
   | { readonly ok: false; readonly line: number; readonly col: number; readonly message: string }
 
-type WorkerReply = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string; readonly stack: string }
+type WorkerReply = { readonly ok: true; readonly value: unknown; readonly inputs: ReadonlyArray<readonly [string, string]> } | { readonly ok: false; readonly message: string; readonly stack: string }
 
 // The worker's program, an ES module from a data: URL (an eval'd string would be taken for
 // TypeScript and load the type stripper, most of a worker's start-up). A value that cannot be
 // cloned (a function in the config) is reported like a throw. Hooks: the config's own source
 // comes stripped from this thread (where the stripper is loaded already), and a config that
-// imports `defineConfig` from src/config/project.ts gets a JavaScript identity instead, so the
+// imports `defineConfig` (src/config/define.ts or project.ts) gets a JavaScript identity instead, so the
 // worker loads neither effect nor TypeScript support (other .ts imports still work: the worker
 // strips those itself).
+// Every other file the config imports is hashed as it loads: a command record
+// (src/launch/command.js) lists it as an input.
 const WORKER_SOURCE = `
 import { parentPort, workerData } from "node:worker_threads"
 import { registerHooks } from "node:module"
+import { readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { createHash } from "node:crypto"
+const inputs = []
 registerHooks?.({
   resolve(specifier, context, next) {
     const r = next(specifier, context)
-    return r.url === workerData.heavy ? { ...r, url: workerData.light } : r
+    return workerData.heavy.includes(r.url) ? { ...r, url: workerData.light } : r
   },
   load(url, context, next) {
-    return url === workerData.url && workerData.js !== null ? { format: "module", source: workerData.js, shortCircuit: true } : next(url, context)
+    if (url === workerData.url && workerData.js !== null) return { format: "module", source: workerData.js, shortCircuit: true }
+    if (url.startsWith("file:")) {
+      const file = fileURLToPath(url)
+      try { inputs.push([file, createHash("sha256").update(readFileSync(file)).digest("hex")]) } catch { inputs.push([file, "unreadable"]) }
+    }
+    return next(url, context)
   }
 })
 const fail = (e) => parentPort.postMessage({ ok: false, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? String(e.stack) : "" })
 import(workerData.url).then((m) => {
-  try { parentPort.postMessage({ ok: true, value: m.default === undefined ? {} : m.default }) } catch (e) { fail(e) }
+  try { parentPort.postMessage({ ok: true, value: m.default === undefined ? {} : m.default, inputs }) } catch (e) { fail(e) }
 }, fail)
 `
 const WORKER_URL = new URL("data:text/javascript," + encodeURIComponent(WORKER_SOURCE))
+
+/**
+ * The modules a config imports `defineConfig` from (src/config/define.ts, or project.ts in older
+ * configs): their source files, also when this module runs from the bundle (dist/, one folder
+ * below the root). Both become LIGHT, so the worker strips no TypeScript but the config itself.
+ */
+const HERE = import.meta.url.endsWith(".ts") ? new URL("./", import.meta.url) : new URL("../src/config/", import.meta.url)
+const HEAVY = [new URL("project.ts", HERE).href, new URL("define.ts", HERE).href]
 
 /** src/config/define.ts as JavaScript. */
 const LIGHT = "data:text/javascript," + encodeURIComponent("export const defineConfig = (config) => config")
@@ -64,13 +85,13 @@ const LIGHT = "data:text/javascript," + encodeURIComponent("export const defineC
  * `stripTypeScriptTypes` is experimental in Node 24 and warns on each call; that warning is
  * not for the user. Positions are kept (types become spaces), so errors still point right.
  */
-const strippedSource = (configFile: string): string | null => {
+const strippedSource = (configFile: string, bytes: Buffer | undefined): string | null => {
   const strip = (module as { stripTypeScriptTypes?: (code: string) => string }).stripTypeScriptTypes
-  if (strip === undefined) return null
+  if (strip === undefined || bytes === undefined) return null
   const emitWarning = process.emitWarning
   try {
     process.emitWarning = () => {}
-    return strip(fs.readFileSync(configFile, "utf8"))
+    return strip(bytes.toString("utf8"))
   } catch {
     // Unreadable or not valid TypeScript: the worker's own load reports it.
     return null
@@ -96,12 +117,20 @@ export interface ConfigLoad {
 /** Start loading `configFile` in a new worker, stopped after `timeoutMs`. */
 export const startConfigLoad = (configFile: string, timeoutMs = CONFIG_LOAD_TIMEOUT_MS): ConfigLoad => {
   const url = pathToFileURL(configFile).href
+  let bytes: Buffer | undefined
+  try {
+    bytes = fs.readFileSync(configFile)
+  } catch {
+    // the worker's own load reports it
+  }
+  // The config's own bytes as this thread read them (the worker gets them stripped).
+  const own: readonly [string, string] = [configFile, bytes === undefined ? "unreadable" : createHash("sha256").update(bytes).digest("hex")]
   let cancel = () => {}
   const outcome = new Promise<ConfigOutcome>((resolve) => {
     // Unref'd: a load nobody waits for (a command that never reads the config) must not keep
     // the process alive; one that is awaited is kept alive by the runtime.
     const worker = new Worker(WORKER_URL, {
-      workerData: { url, js: strippedSource(configFile), heavy: new URL("./project.ts", import.meta.url).href, light: LIGHT },
+      workerData: { url, js: strippedSource(configFile, bytes), heavy: HEAVY, light: LIGHT },
       stdin: false,
       execArgv: []
     })
@@ -121,7 +150,7 @@ export const startConfigLoad = (configFile: string, timeoutMs = CONFIG_LOAD_TIME
     }), timeoutMs)
     timer.unref()
     worker.once("message", (reply: WorkerReply) => {
-      if (reply.ok) return finish({ ok: true, value: reply.value })
+      if (reply.ok) return finish({ ok: true, value: reply.value, inputs: [own, ...reply.inputs] })
       finish({ ok: false, ...positionIn(reply.stack, url), message: `cannot load: ${reply.message}` })
     })
     worker.once("error", (e) => finish({ ok: false, ...positionIn(String(e.stack ?? ""), url), message: `cannot load: ${e.message}` }))
@@ -130,16 +159,8 @@ export const startConfigLoad = (configFile: string, timeoutMs = CONFIG_LOAD_TIME
   return { outcome, cancel: () => cancel() }
 }
 
-export const findProjectRoot = (cwd: string): { root: string; configFile: string | undefined } => {
-  let dir = path.resolve(cwd)
-  for (;;) {
-    const candidate = path.join(dir, CONFIG_FILE)
-    if (fs.existsSync(candidate)) return { root: dir, configFile: candidate }
-    const parent = path.dirname(dir)
-    if (parent === dir) return { root: path.resolve(cwd), configFile: undefined }
-    dir = parent
-  }
-}
+/** The project-root search (one definition, shared with bin/llmsim.js's replay). */
+export { findProjectRoot }
 
 let early: { readonly configFile: string; readonly load: ConfigLoad } | undefined
 

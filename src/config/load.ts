@@ -129,7 +129,7 @@ export const fileNode = (root: string, file: string, name: SchemaName, text: str
 const readText = (
   file: string | ReadonlyArray<string>,
   shown: (f: string) => string,
-  from?: { file: string; line: number; col: number; path: string },
+  at?: () => { file: string; line: number; col: number; path: string },
   /** Run when no candidate exists, before "file not found" (a refusal to report instead). */
   whenMissing?: Effect.Effect<void, ConfigError>
 ) =>
@@ -138,7 +138,7 @@ const readText = (
     const candidates = typeof file === "string" ? [file] : file
     const fail = (f: string, why: string) =>
       new ConfigError({
-        issues: [from ? { ...from, message: `${shown(f)}: ${why}` } : { file: shown(f), line: 1, col: 1, path: "", message: why }]
+        issues: [at ? { ...at(), message: `${shown(f)}: ${why}` } : { file: shown(f), line: 1, col: 1, path: "", message: why }]
       })
     for (const f of candidates) {
       const text = yield* fs.readFileString(f).pipe(
@@ -158,8 +158,8 @@ const readText = (
     if (whenMissing !== undefined) yield* whenMissing
     const last = candidates[candidates.length - 1]!
     const looked = candidates.length > 1 ? ` (looked in ${candidates.map(shown).join(", ")})` : ""
-    return yield* Effect.fail(from
-      ? new ConfigError({ issues: [{ ...from, message: `file not found: ${shown(last)}${looked}` }] })
+    return yield* Effect.fail(at
+      ? new ConfigError({ issues: [{ ...at(), message: `file not found: ${shown(last)}${looked}` }] })
       : fail(last, "file not found or unreadable"))
   })
 
@@ -212,10 +212,12 @@ export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: s
     const tooMany = layerCountError(root, scenarioFile, text, spec)
     if (tooMany) return yield* Effect.fail(tooMany)
     const texts = new Map<string, string>([[scenarioFile, text]])
-    // Positions of references inside the scenario, computed only when a referenced file fails.
-    const refPos = (p: ReadonlyArray<PropertyKey>) => {
-      const parsed = parseYaml(text, shown)
-      const pos = parsed instanceof ConfigError ? { line: 1, col: 1 } : locate(parsed, p)
+    // Positions of references inside the scenario: thunks, run only when a referenced file fails
+    // (an eager position re-parsed the scenario once per layer entry: quadratic in entries).
+    let parsedOnce: ReturnType<typeof parseYaml> | undefined
+    const refPos = (p: ReadonlyArray<PropertyKey>) => () => {
+      parsedOnce ??= parseYaml(text, shown)
+      const pos = parsedOnce instanceof ConfigError ? { line: 1, col: 1 } : locate(parsedOnce, p)
       return { file: shown, ...pos, path: p.join(".") }
     }
     // A path written in the scenario: read from the first place it exists.

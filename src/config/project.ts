@@ -19,6 +19,7 @@ import { allowedFolders, isInside, setAllowedPaths } from "../app/paths.ts"
 import { PositiveInt } from "../schema/common.ts"
 import { Phase } from "../schema/runtime.ts"
 import { ConfigError } from "./errors.ts"
+import { noteInput } from "../launch/recording.ts"
 
 export const ProjectConfig = Schema.Struct({
   /** Scenario `llmsim run` uses when none is given (relative to the project root). */
@@ -64,9 +65,10 @@ export { CONFIG_LOAD_TIMEOUT_MS } from "./configWorker.ts"
 const loadInWorker = (configFile: string, timeoutMs: number, fresh: boolean): Effect.Effect<unknown, ConfigError> =>
   Effect.callback<unknown, ConfigError>((resume) => {
     const load = (fresh ? undefined : takePreloaded(configFile)) ?? startConfigLoad(configFile, timeoutMs)
-    void load.outcome.then((o) =>
+    void load.outcome.then((o) => {
+      if (o.ok) for (const [file, state] of o.inputs) noteInput(file, state)
       resume(o.ok ? Effect.succeed(o.value) : Effect.fail(new ConfigError({ issues: [{ file: configFile, line: o.line, col: o.col, path: "", message: o.message }] })))
-    )
+    })
     // Interrupted (SIGINT, watch shutting down): stop the worker.
     return Effect.sync(load.cancel)
   })
@@ -125,7 +127,8 @@ const checkPaths = (root: string, configFile: string, config: ProjectConfig): Ef
 /** The project around `cwd`: its root and its validated config (empty without a config file). */
 export const loadProject = (cwd: string): Effect.Effect<ProjectShape, ConfigError> =>
   Effect.gen(function*() {
-    const { root, configFile } = findProjectRoot(cwd)
+    // Every path looked at is an input of a recorded command: a config added on the way up moves the root.
+    const { root, configFile } = findProjectRoot(cwd, (file, present) => noteInput(file, present ? undefined : null))
     // The first load may use the one bin/llmsim.js started early.
     const config = configFile === undefined ? {} : yield* importProjectConfig(configFile, CONFIG_LOAD_TIMEOUT_MS, false)
     if (configFile !== undefined) yield* checkPaths(root, configFile, config)

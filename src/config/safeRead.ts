@@ -9,6 +9,7 @@
  */
 import { Effect, FileSystem, PlatformError } from "effect"
 import * as fs from "node:fs"
+import { noteBytes, noteInput, taint } from "../launch/recording.ts"
 
 /** Largest file any command reads: config files are a few KB, reference tables tens of KB. */
 export const MAX_READ_BYTES = 4 * 1024 * 1024
@@ -62,6 +63,7 @@ export const readRegularFile = (file: string, limit = MAX_READ_BYTES, encoding =
       n += got
       if (n === buf.length) return { refused: `over the ${formatBytes(limit)} limit for input files` }
     }
+    noteBytes(file, buf.subarray(0, n))
     return { text: new TextDecoder(encoding).decode(buf.subarray(0, n)) }
   } catch (error) {
     return { error }
@@ -70,15 +72,36 @@ export const readRegularFile = (file: string, limit = MAX_READ_BYTES, encoding =
   }
 }
 
-/** `base` with `readFileString` guarded; an open failure is left to `base` (same error shapes). */
-export const guardReads = (base: FileSystem.FileSystem): FileSystem.FileSystem =>
-  FileSystem.FileSystem.of({
+/** FileSystem calls a command recording (src/launch/recording.ts) accounts for; any other taints it. */
+const RECORDED = new Set(["readFileString", "readFile", "exists", "stat"])
+
+/**
+ * `base` with `readFileString` guarded; an open failure is left to `base` (same error shapes).
+ * Reads and probes are noted for a command recording; calls it cannot account for taint it.
+ */
+export const guardReads = (base: FileSystem.FileSystem): FileSystem.FileSystem => {
+  const tainting: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(base)) {
+    if (typeof value === "function" && !RECORDED.has(name)) {
+      tainting[name] = (...args: Array<unknown>) => {
+        taint()
+        return (value as (...a: Array<unknown>) => unknown)(...args)
+      }
+    }
+  }
+  return FileSystem.FileSystem.of({
     ...base,
+    ...tainting,
     readFileString: (p, encoding) =>
       Effect.suspend(() => {
         const r = readRegularFile(p, MAX_READ_BYTES, encoding ?? "utf-8")
         if ("text" in r) return Effect.succeed(r.text)
+        noteInput(p)
         if ("refused" in r) return Effect.fail(refuse(p, r.refused))
         return base.readFileString(p, encoding)
-      })
-  })
+      }),
+    readFile: (p) => base.readFile(p).pipe(Effect.tap((bytes) => Effect.sync(() => noteBytes(p, bytes))), Effect.tapError(() => Effect.sync(() => noteInput(p)))),
+    exists: (p) => Effect.sync(() => noteInput(p)).pipe(Effect.andThen(base.exists(p))),
+    stat: (p) => Effect.sync(() => noteInput(p)).pipe(Effect.andThen(base.stat(p)))
+  } as FileSystem.FileSystem)
+}

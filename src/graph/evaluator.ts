@@ -82,7 +82,16 @@ export const makeEvaluator = Effect.gen(function*() {
       const deferred = Deferred.makeUnsafe<Evaluated<unknown>, unknown>()
       l1.set(key, deferred)
 
-      const produce = Effect.gen(function*() {
+      // An unstored node (NodeType.stored) is computed from its dependencies every time; its
+      // output is used as computed (no JSON round trip: it is built from replayed values) and
+      // digested only when a dependant asks.
+      const transient = Effect.gen(function*() {
+        const value = yield* node.type.compute(node.params, deps.map((d) => d.value), node.input)
+        record(node, key, "derived")
+        let cached: string | undefined
+        return { value, key, get digest() { return (cached ??= digest(value)) } } as Evaluated<A>
+      })
+      const produce = !node.type.stored ? transient : Effect.gen(function*() {
         const stored = yield* store.get(key)
         if (Option.isSome(stored)) {
           record(node, key, "replayed")

@@ -77,11 +77,14 @@ export const explainNode = (id: string, current: NodeRecord | undefined, previou
 
 export const renderExplain = (trace: ReadonlyArray<TraceEntry>, records: ReadonlyMap<string, NodeRecord>, previous: RunSummary | undefined): string => {
   const computed = trace.filter((t) => t.status === "computed")
-  const lines = [`${computed.length} computed, ${trace.length - computed.length} replayed`]
+  const replayed = trace.filter((t) => t.status === "replayed").length
+  const derivedAll = trace.length - computed.length - replayed
+  const lines = [`${computed.length} computed, ${replayed} replayed${derivedAll > 0 ? `, ${derivedAll} derived (not stored)` : ""}`]
   // Counts per kind, kinds in the order they first occur (the core knows no kinds).
   for (const kind of new Set(trace.map((t) => t.kind))) {
     const c = trace.filter((t) => t.kind === kind)
-    lines.push(`  ${kind.padEnd(8)} ${c.filter((t) => t.status === "computed").length} computed, ${c.filter((t) => t.status === "replayed").length} replayed`)
+    const derived = c.filter((t) => t.status === "derived").length
+    lines.push(`  ${kind.padEnd(8)} ${c.filter((t) => t.status === "computed").length} computed, ${c.filter((t) => t.status === "replayed").length} replayed${derived > 0 ? `, ${derived} derived (not stored)` : ""}`)
   }
   for (const t of computed) lines.push(`computed ${t.id}: ${explainNode(t.id, records.get(t.id), previous)}`)
   return lines.join("\n") + "\n"

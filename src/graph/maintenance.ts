@@ -11,7 +11,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { errorReason, STORE_LAYOUT } from "./store.ts"
+import { entryKind, errorReason, STORE_LAYOUT } from "./store.ts"
 
 /**
  * Why `cacheDir` is not a store to inspect, or undefined when it is one: it must be a folder
@@ -74,6 +74,16 @@ export const listEntryFiles = (cacheDir: string): Array<EntryFile> =>
 export const listPackFiles = (cacheDir: string): Array<EntryFile> =>
   filesTwoDeep(path.join(cacheDir, STORE_LAYOUT, "sweep"), ".jsonl", (family, stem) => `sweep/${family}/${stem}`)
 
+/**
+ * Command records, `v1/commands/<key[0..2]>/<key>.json` (src/launch/command.js): whole commands
+ * bin/llmsim.js replays; evicted by last use like entries (a replay refreshes the mtime).
+ */
+export const listCommandFiles = (cacheDir: string): Array<EntryFile> =>
+  filesTwoDeep(path.join(cacheDir, STORE_LAYOUT, "commands"), ".json", (_shard, stem) => `commands/${stem}`)
+
+/** The kind `cache stats` counts command records under. */
+export const COMMAND_KIND = "command"
+
 /** The kind `cache stats` counts sweep point packs under. */
 export const PACK_KIND = "sweep-point-pack"
 
@@ -92,10 +102,15 @@ export const storeStats = (cacheDir: string): StoreStats => {
   const by_kind: Record<string, { entries: number; bytes: number }> = {}
   let unreadable = 0
   for (const f of files) {
-    let kind = "unreadable"
+    // The header line names the kind: stats reads 160 bytes per entry, not the entry.
+    let kind: string | undefined
     try {
-      kind = String(JSON.parse(fs.readFileSync(f.file, "utf8")).kind ?? "unreadable")
+      kind = entryKind(f.file)
     } catch {
+      kind = undefined
+    }
+    if (kind === undefined) {
+      kind = "unreadable"
       unreadable++
     }
     const k = (by_kind[kind] ??= { entries: 0, bytes: 0 })
@@ -105,6 +120,9 @@ export const storeStats = (cacheDir: string): StoreStats => {
   const packs = listPackFiles(cacheDir)
   if (packs.length > 0) by_kind[PACK_KIND] = { entries: packs.length, bytes: packs.reduce((a, f) => a + f.size, 0) }
   files.push(...packs)
+  const commands = listCommandFiles(cacheDir)
+  if (commands.length > 0) by_kind[COMMAND_KIND] = { entries: commands.length, bytes: commands.reduce((a, f) => a + f.size, 0) }
+  files.push(...commands)
   const times = files.map((f) => f.mtimeMs)
   return {
     dir: cacheDir,
@@ -147,7 +165,7 @@ export interface GcResult {
 
 export const collectGarbage = (cacheDir: string, opts: { maxSizeBytes?: number; maxAgeMs?: number; now?: number }): GcResult => {
   const now = opts.now ?? Date.now()
-  const files = [...listEntryFiles(cacheDir), ...listPackFiles(cacheDir)].sort((a, b) => b.mtimeMs - a.mtimeMs || (a.key < b.key ? -1 : 1))
+  const files = [...listEntryFiles(cacheDir), ...listPackFiles(cacheDir), ...listCommandFiles(cacheDir)].sort((a, b) => b.mtimeMs - a.mtimeMs || (a.key < b.key ? -1 : 1))
   let removed = 0
   let removedBytes = 0
   // The size budget counts only what gc chose to keep; failed removals are reported apart.

@@ -34,6 +34,13 @@ export interface NodeType<P = any, A = any, E = any, D = any, I = any> {
   /** True when `compute` reads the node's `input` (a value not stored with the entry, such as
    *  a file's text, whose digest the params carry): `cache verify` cannot recompute these. */
   readonly readsInput: boolean
+  /**
+   * False for a cheap root whose output is a re-arrangement of its dependencies' (a scenario
+   * roll-up: O(layers) sums over layer summaries): computed from them on every evaluation, never
+   * written to or read from the store, and its output digest is computed only if asked for.
+   * Storing it repeated every layer's breakdown per instance (91% of a store, 500 KB per run).
+   */
+  readonly stored: boolean
 }
 
 /** What a node type's `make` takes: a node without its type. */
@@ -70,9 +77,10 @@ export const defineNodeType = <P, A, E = never, D = never, I = undefined>(spec: 
   readonly code: string | ((params: P) => string)
   readonly compute: (params: P, deps: ReadonlyArray<D>, input: I) => Effect.Effect<A, E>
   readonly readsInput?: boolean
+  readonly stored?: boolean
 }): DefinedNodeType<P, A, E, D, I> => {
   if (registry.has(spec.kind)) throw new Error(`node type "${spec.kind}" is defined twice`)
-  const type: NodeType<P, A, E, D, I> = { kind: spec.kind, code: spec.code, compute: spec.compute, readsInput: spec.readsInput ?? false }
+  const type: NodeType<P, A, E, D, I> = { kind: spec.kind, code: spec.code, compute: spec.compute, readsInput: spec.readsInput ?? false, stored: spec.stored ?? true }
   registry.set(spec.kind, type)
   const make = (init: NodeInit<P, D, I>): GraphNode<A, E> => {
     for (const k of Object.keys(init.attributes ?? {})) {
@@ -114,7 +122,8 @@ export const keyMaterial = (node: GraphNode<any, any>, depDigests: ReadonlyArray
   toolchain
 })
 
-export type NodeStatus = "computed" | "replayed"
+/** `derived`: an unstored node (NodeType.stored false), recomputed from its dependencies every time. */
+export type NodeStatus = "computed" | "replayed" | "derived"
 
 /** One node of a trace: the core fields plus the node's attributes, spread flat. */
 export interface TraceEntry {

@@ -1,21 +1,23 @@
 /**
  * The on-disk content-addressed result store (L2).
  *
- * Layout: `<cache>/v1/ac/<key[0..2]>/<key>.json` holds `{ key, kind, id, output, output_digest,
- * material }`.
+ * Layout: `<cache>/v1/ac/<key[0..2]>/<key>.json` holds a header line `<sha256> <kind>` (the SHA-256
+ * of the rest, hex; the kind lets `cache stats` read a line, not the entry) and then the JSON
+ * `{ key, kind, id, output, output_digest, material }`.
  * Writes go to `<cache>/v1/tmp/<key>.<pid>.<random>` (flag `wx`) and are renamed into place:
  * POSIX rename is atomic, so a reader sees the old file, the new file or nothing, and two
  * processes writing one key write identical bytes (the last rename wins harmlessly).
- * Every read is validated: JSON shape, the embedded key equals the file's key, and the output's
- * digest matches. Anything else is a miss; the bad file is removed best-effort.
+ * Every read is validated: the checksum of the whole entry (one native SHA-256 pass; recomputing
+ * the output's canonical digest on every read cost more than the rest of a cached run), the
+ * JSON shape and the embedded key equal to the file's key. Anything else is a miss; the bad
+ * file is removed best-effort. `cache verify` also re-canonicalises outputs against their digests.
  * A store that cannot be written (read-only, full, a path under a regular file) still gives
  * correct results, only slower: the first failed write of the process says so on stderr, once.
  */
 import { Context, Effect, Layer, Option } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { randomBytes } from "node:crypto"
-import { digest } from "./canonical.ts"
+import { createHash, randomBytes } from "node:crypto"
 
 export { STORE_LAYOUT } from "./storeLayout.ts"
 import { STORE_LAYOUT } from "./storeLayout.ts"
@@ -59,6 +61,36 @@ const touch = (file: string) => {
   }
 }
 
+/** The text of an entry file: the header line, then the JSON. */
+export const entryText = (entry: StoredEntry): string => {
+  const body = JSON.stringify(entry)
+  return `${sha256Hex(body)} ${entry.kind}\n${body}`
+}
+
+/** The JSON value of an entry file's text, or undefined when its checksum does not match. */
+export const parseEntryText = (text: string): unknown => {
+  const nl = text.indexOf("\n")
+  if (nl < 66 || text.charCodeAt(64) !== 32) return undefined
+  const body = text.slice(nl + 1)
+  return sha256Hex(body) === text.slice(0, 64) ? JSON.parse(body) : undefined
+}
+
+/** The kind an entry file's header names, reading only its first bytes; undefined when it has none. */
+export const entryKind = (file: string): string | undefined => {
+  const fd = fs.openSync(file, "r")
+  try {
+    const buf = Buffer.alloc(160)
+    const n = fs.readSync(fd, buf, 0, buf.length, 0)
+    const head = buf.subarray(0, n).toString("utf8")
+    const nl = head.indexOf("\n")
+    return nl > 65 && /^[0-9a-f]{64} $/.test(head.slice(0, 65)) ? head.slice(65, nl) : undefined
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+const sha256Hex = (text: string): string => createHash("sha256").update(text).digest("hex")
+
 /** Read and validate one entry synchronously; undefined on any problem (a miss). */
 export const readEntry = (dir: string, key: string): StoredEntry | undefined => {
   const file = entryPath(dir, key)
@@ -69,8 +101,8 @@ export const readEntry = (dir: string, key: string): StoredEntry | undefined => 
     return undefined
   }
   try {
-    const value: unknown = JSON.parse(text)
-    if (isEntry(value, key) && digest(value.output) === value.output_digest) {
+    const value = parseEntryText(text)
+    if (isEntry(value, key)) {
       touch(file)
       return value
     }
@@ -93,7 +125,7 @@ export const writeEntry = (dir: string, entry: StoredEntry): void => {
   fs.mkdirSync(tmpDir, { recursive: true })
   const tmp = path.join(tmpDir, `${entry.key}.${process.pid}.${randomBytes(6).toString("hex")}`)
   try {
-    fs.writeFileSync(tmp, JSON.stringify(entry), { flag: "wx" })
+    fs.writeFileSync(tmp, entryText(entry), { flag: "wx" })
   } catch (e) {
     // A full disk can leave a partial temp file: do not leave it for gc (the write's error is the one to report).
     try {

@@ -22,9 +22,10 @@ import * as fs from "node:fs"
 import { canonicalJson, digest } from "./canonical.ts"
 import { createHash } from "node:crypto"
 import * as path from "node:path"
-import { listEntryFiles, listPackFiles } from "./maintenance.ts"
+import { listCommandFiles, listEntryFiles, listPackFiles } from "./maintenance.ts"
+import { parseRecord } from "../launch/command.js"
 import { codeOf, KEY_FORMAT_VERSION, nodeTypeOf, type KeyMaterial } from "./node.ts"
-import { errorReason, type StoredEntry } from "./store.ts"
+import { errorReason, parseEntryText, type StoredEntry } from "./store.ts"
 import { CurrentToolchain } from "./toolchain.ts"
 
 export interface VerifyProblem {
@@ -57,7 +58,11 @@ export interface VerifyOptions {
 export const verifyStore = (cacheDir: string, o: VerifyOptions = {}): Effect.Effect<VerifyReport> =>
   Effect.gen(function*() {
     const toolchain = canonicalJson(yield* CurrentToolchain)
-    const entries: Array<StoredEntry> = []
+    // Two streaming passes, so memory is bounded by the entries' metadata, not their outputs:
+    // the first checks each file and notes where every output digest lives; the second
+    // recomputes entries one at a time, reading dependencies' outputs back by digest.
+    const checkedEntries: Array<{ readonly key: string; readonly file: string }> = []
+    const fileByDigest = new Map<string, string>()
     const problems: Array<VerifyProblem> = []
     const fileOf = new Map<string, string>()
     let corrupt = 0
@@ -75,21 +80,29 @@ export const verifyStore = (cacheDir: string, o: VerifyOptions = {}): Effect.Eff
         return false
       }
     }
-    for (const f of listEntryFiles(cacheDir)) {
-      fileOf.set(f.key, f.file)
-      let e: StoredEntry | undefined
+    const read = (file: string): StoredEntry | undefined => {
       try {
-        e = JSON.parse(fs.readFileSync(f.file, "utf8")) as StoredEntry
+        const e = parseEntryText(fs.readFileSync(file, "utf8"))
+        return typeof e === "object" && e !== null ? (e as StoredEntry) : undefined
       } catch {
-        e = undefined
+        return undefined
       }
-      if (e === undefined || typeof e !== "object" || e === null || digest(e.output ?? null) !== e.output_digest) {
+    }
+    let visited = 0
+    for (const f of listEntryFiles(cacheDir)) {
+      if (++visited % 256 === 0) yield* Effect.yieldNow
+      fileOf.set(f.key, f.file)
+      const e = read(f.file)
+      if (e === undefined || digest(e.output ?? null) !== e.output_digest) {
         corrupt++
         if (remove(f.file)) corruptRemoved++
       } else if (e.key !== f.key) {
         misnamed++
         problems.push({ key: f.key, id: String(e.id), kind: String(e.kind), problem: "embedded key differs from file name" })
-      } else entries.push(e)
+      } else {
+        checkedEntries.push({ key: f.key, file: f.file })
+        fileByDigest.set(e.output_digest, f.file)
+      }
     }
     // Sweep point packs are named by the SHA-256 of their content: one that does not match was
     // torn or damaged (a sweep treats it as a miss and removes it). Their points are not
@@ -108,11 +121,47 @@ export const verifyStore = (cacheDir: string, o: VerifyOptions = {}): Effect.Eff
         if (remove(f.file)) corruptRemoved++
       }
     }
-    const byDigest = new Map<string, unknown>()
-    for (const e of entries) byDigest.set(e.output_digest, e.output)
+    // Command records (src/launch/command.js) carry their own checksum: one that does not match
+    // would never be replayed; it is removed like a torn entry. Their inputs are re-checked on
+    // every replay, so there is nothing to recompute here.
+    let commands = 0
+    for (const f of listCommandFiles(cacheDir)) {
+      let ok = false
+      try {
+        ok = parseRecord(fs.readFileSync(f.file, "utf8"), path.basename(f.file, ".json")) !== undefined
+      } catch {
+        ok = false
+      }
+      if (ok) commands++
+      else {
+        corrupt++
+        if (remove(f.file)) corruptRemoved++
+      }
+    }
+    // Dependencies' outputs by digest, a bounded map (an op's output is read by its one layer;
+    // shared ops and layers stay in it while their dependants are checked).
+    const DEP_CACHE = 512
+    const depCache = new Map<string, unknown>()
+    const depOutput = (d: string): unknown => {
+      const hit = depCache.get(d)
+      if (hit !== undefined) return hit
+      const file = fileByDigest.get(d)
+      const out = file === undefined ? undefined : read(file)?.output
+      if (out !== undefined) {
+        if (depCache.size >= DEP_CACHE) depCache.delete(depCache.keys().next().value!)
+        depCache.set(d, out)
+      }
+      return out
+    }
     let recomputed = 0
     let stale = 0
-    for (const e of entries) {
+    for (const c of checkedEntries) {
+      if (++visited % 256 === 0) yield* Effect.yieldNow
+      const e = read(c.file)
+      if (e === undefined) {
+        stale++ // removed or replaced since the first pass
+        continue
+      }
       const fail = (problem: string) => problems.push({ key: e.key, id: e.id, kind: e.kind, problem })
       const m = e.material as KeyMaterial | undefined
       if (!m || digest(m) !== e.key) {
@@ -134,7 +183,7 @@ export const verifyStore = (cacheDir: string, o: VerifyOptions = {}): Effect.Eff
         continue
       }
       if (type.readsInput) continue
-      const deps = m.deps.map((d) => byDigest.get(d))
+      const deps = m.deps.map(depOutput)
       if (deps.some((d) => d === undefined)) {
         stale++
         continue
@@ -156,7 +205,7 @@ export const verifyStore = (cacheDir: string, o: VerifyOptions = {}): Effect.Eff
       }
     }
     return {
-      checked: entries.length + packs + corrupt + misnamed,
+      checked: checkedEntries.length + packs + commands + corrupt + misnamed,
       recomputed,
       stale,
       corrupt,

@@ -96,6 +96,8 @@ export const LayerNode = defineNodeType<LayerParams, LayerSummary, never, OpExec
 export const ScenarioNode = defineNodeType<ScenarioParams, SimulationResult, never, LayerSummary>({
   kind: "scenario",
   code: SCENARIO_CODE,
+  // Sums over the layer summaries: cheaper to redo than to store, hash and read back.
+  stored: false,
   compute: (p, summaries) => Effect.sync(() => computeScenario(p, summaries))
 })
 

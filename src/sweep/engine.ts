@@ -15,6 +15,9 @@ import type { RowWriter } from "./rows.ts"
 import { neighbours } from "./space.ts"
 import type { Estimator } from "../timing/estimator.ts"
 
+/** The worker's module: beside this one in the sources, or the bundle's entry (tools/build.js). */
+const WORKER_URL = import.meta.url.endsWith(".ts") ? new URL("./worker.ts", import.meta.url) : new URL("./sweep-worker.js", import.meta.url)
+
 export type { SweepJob } from "./chunk.ts"
 
 export interface SweepStats {
@@ -109,7 +112,7 @@ export const runSweep = async (job: SweepJob, estimator: Estimator, o: SweepRunO
     for (const r of local.candidates()) tracker.add(r)
   } else {
     const pool = Array.from({ length: Math.min(o.workers, chunkCount) }, () =>
-      new Worker(new URL("./worker.ts", import.meta.url), { workerData: { job, packs: o.cache.packFiles } }))
+      new Worker(WORKER_URL, { workerData: { job, packs: o.cache.packFiles } }))
     const waiting = new Map<number, { resolve: (c: ChunkResult) => void; reject: (e: Error) => void }>()
     let candidatesWanted: { resolve: (rows: ReadonlyArray<Row>) => void; reject: (e: Error) => void } | undefined
     for (const w of pool) {

@@ -93,8 +93,10 @@ const blockPath = (loaded: LoadedScenario, given: string) =>
     const found = yield* firstExisting(inside)
     if (found !== undefined) return found
     if (outside.length > 0) {
-      const at = scenarioFieldError(loaded.root, loaded.file, loaded.text, ["sweep", "axes", "hardware"], "").issues[0]!
-      yield* requireInsideProject(outside[0]!, given, loaded.root, { file: at.file, line: at.line, col: at.col, path: at.path })
+      yield* requireInsideProject(outside[0]!, given, loaded.root, () => {
+        const at = scenarioFieldError(loaded.root, loaded.file, loaded.text, ["sweep", "axes", "hardware"], "").issues[0]!
+        return { file: at.file, line: at.line, col: at.col, path: at.path }
+      })
     }
     return inside[inside.length - 1] ?? resolvePath("file", given, { root: loaded.root })
   })

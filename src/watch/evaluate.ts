@@ -45,6 +45,8 @@ export interface Good {
   readonly replayed: number
   readonly layersRecomputed: ReadonlyArray<string>
   readonly reads: Reads
+  /** The evaluation's store writes, run after the result is printed. */
+  readonly commit: Effect.Effect<void>
 }
 
 export interface Bad {
@@ -57,8 +59,12 @@ export type Outcome = Good | Bad
 
 const counts = (trace: ReadonlyArray<TraceEntry>) => {
   let computed = 0
-  for (const t of trace) if (t.status === "computed") computed++
-  return { computed, replayed: trace.length - computed }
+  let replayed = 0
+  for (const t of trace) {
+    if (t.status === "computed") computed++
+    else if (t.status === "replayed") replayed++
+  }
+  return { computed, replayed }
 }
 
 /** A failure as positioned issues; errors without a position point at the scenario. */
@@ -77,10 +83,9 @@ const evaluateOnce = (target: WatchTarget, reads: Reads) =>
     const s = yield* openSession(target.scenarioFile, target.options.runtime).pipe(Effect.provideService(Project, project))
     const estimator = yield* estimatorOf(target.options, { cwd: target.options.cwd, root: project.root })
     const result = yield* evaluateScenario(s.evaluator, s.loaded, s.runtime, estimator, target.options.efficiency)
-    yield* s.evaluator.commit()
     const trace = s.evaluator.trace()
     const materials: ReadonlyMap<string, NodeRecord> = s.evaluator.materials()
-    return { result, hardware: s.loaded.hardware, ...counts(trace), layersRecomputed: layersRecomputed(trace, materials) }
+    return { result, hardware: s.loaded.hardware, ...counts(trace), layersRecomputed: layersRecomputed(trace, materials), commit: s.evaluator.commit() }
   }).pipe(Effect.provide(Evaluator.layer))
 
 /** Evaluate once; never fails (bad input is a `Bad` outcome), but can be interrupted. */

@@ -1,9 +1,13 @@
 /**
- * When to evaluate: once at start, then after each burst of relevant saves has gone quiet for
- * `quietMs` (vitest waits 100 ms, tsc 250 ms), so "save all" or an editor's temp-file dance is
- * one evaluation. The first relevant save of a burst interrupts an evaluation in flight: its
- * answer is about to be out of date, and unchanged nodes replay from memory, so starting over
- * is cheap. Saves answered by an interrupted evaluation are carried into the next one.
+ * When to evaluate: once at start, then at once on every relevant save (leading edge: no quiet
+ * window to wait out). A newer save interrupts the evaluation in flight (its answer is about to
+ * be out of date, and unchanged nodes replay from memory, so starting over is cheap); saves
+ * answered by an interrupted evaluation are carried into the next one, and saves already queued
+ * (an editor's "save all", its temp-file dance) join the same evaluation.
+ *
+ * A half-written file is the price of the leading edge: the first read may catch it. The run
+ * function shows results at once but holds errors back for `settleMs` (session.ts), and a newer
+ * save interrupts that wait, so an error the next read corrects is never shown.
  *
  * Which saves are relevant is the caller's business (`affected.ts`); this module only schedules.
  */
@@ -19,10 +23,11 @@ export interface Batch {
 
 export interface ScheduleOptions<E> {
   readonly take: Effect.Effect<FileEvent, E>
+  /** The next event if one is already queued (never waits). */
+  readonly poll: Effect.Effect<Option.Option<FileEvent>>
   readonly relevant: (event: FileEvent) => boolean
   /** Evaluate and report; interrupted when a newer save arrives. */
   readonly run: (batch: Batch) => Effect.Effect<void>
-  readonly quietMs: number
 }
 
 /** Runs until `take` fails (the watcher broke down) or the fiber is interrupted. */
@@ -46,7 +51,7 @@ export const schedule = <E>(o: ScheduleOptions<E>): Effect.Effect<never, E, Scop
       if (pending.size === 0) since = yield* Clock.currentTimeMillis
       pending.add(event.path)
       for (;;) {
-        const next = yield* Effect.timeoutOption(o.take, o.quietMs)
+        const next = yield* o.poll
         if (Option.isNone(next)) break
         if (o.relevant(next.value)) pending.add(next.value.path)
       }

@@ -25,13 +25,18 @@ import type { Reporter } from "./reporter.ts"
 import { schedule, type Batch } from "./schedule.ts"
 import { makeFolderWatch } from "./watcher.ts"
 
-/** Quiet window after the last save before evaluating (vitest's WATCHER_DEBOUNCE). */
-const QUIET_MS = 100
+/**
+ * How long an error waits before it is shown (schedule.ts): an editor that truncates and then
+ * writes a file, or saves two files in turn, ends within it, and that newer save interrupts the
+ * wait. Results are shown at once.
+ */
+const SETTLE_MS = 150
 
 export interface WatchOptions {
   readonly run: RunOptions
   readonly reporter: Reporter
-  readonly quietMs?: number
+  /** How long an error waits for a newer save before it is shown (default SETTLE_MS). */
+  readonly settleMs?: number
   /** Called with every good result after the reporter (watch --html renders and serves it). */
   readonly onResult?: (result: RunResult, hardware: HardwareSpec) => void
 }
@@ -69,6 +74,16 @@ export const watchSession = (o: WatchOptions): Effect.Effect<never, WatcherError
         const outcome = yield* Effect.provideService(evaluate(target), FileSystem.FileSystem, fsys)
         const next = watchSetOf(outcome.reads.keys(), always, outcome._tag === "Bad" ? lastGood?.folders : [])
         yield* folders.sync(next.folders)
+        // An error may be a half-written file whose rest is a moment away: wait (a newer save
+        // interrupts this fiber) unless a read already changed, and re-evaluate then.
+        if (outcome._tag === "Bad") {
+          const changed = changedSince(outcome.reads)
+          if (changed.length > 0) {
+            for (const file of changed) yield* folders.offer({ kind: "change", path: file })
+            return
+          }
+          yield* Effect.sleep(o.settleMs ?? SETTLE_MS)
+        }
         const now = yield* Clock.currentTimeMillis
         // One synchronous step: the state and what is printed change together, never half.
         yield* Effect.sync(() => {
@@ -91,13 +106,15 @@ export const watchSession = (o: WatchOptions): Effect.Effect<never, WatcherError
             o.reporter.error(outcome.issues, activity, shown)
           }
         })
+        // Store writes after printing: the answer is not kept waiting for the disk.
+        if (outcome._tag === "Good") yield* outcome.commit
         for (const file of changedSince(outcome.reads)) yield* folders.offer({ kind: "change", path: file })
       })
 
     return yield* schedule({
       take: Queue.take(folders.events),
+      poll: Queue.poll(folders.events),
       relevant: (event) => triggers(watching, event),
-      run,
-      quietMs: o.quietMs ?? QUIET_MS
+      run
     })
   })

@@ -3,8 +3,10 @@
  * with nothing committed to the store; started by an older system `node`, bin/llmsim.js forwards SIGTERM to
  * the pinned Node it re-executed, the child is gone and the status is the child's 143.
  *
- * The long evaluation is a 3,000-layer scenario (4 s unloaded, over 10 s on a busy machine); the
- * signal is sent after 2.5 s, past start-up and YAML loading. Stdout staying empty proves the
+ * The long evaluation is a scenario of 1,800 separate layer entries (each entry plans and keys
+ * its own ops: ~5 s unloaded, over 10 s on a busy machine; a `repeat: 10000` layer is too quick
+ * since its instances share one layer node); the signal is sent after 2.5 s, past start-up and
+ * YAML loading. Stdout staying empty proves the
  * run was stopped before it finished (before the evaluator yielded, it finished and exited 0).
  */
 import { spawn, spawnSync } from "node:child_process"
@@ -48,10 +50,11 @@ const interrupt = (node: string, args: ReadonlyArray<string>, cwd: string, sig: 
     })
   })
 
-/** A scenario of `layers` Llama-3.1-70B layers in `dir`. */
+/** A scenario of `layers` Llama-3.1-70B layer entries (one entry each, no repeat) in `dir`. */
 const bigScenario = (dir: string, layers: number): string => {
   const src = fs.readFileSync(path.join(dir, "configs/scenarios/llama_3_1_70b_h100.yaml"), "utf8")
-  const text = src.replace(/repeat: 80 /, `repeat: ${layers}`)
+  const entry = "  - {type: ffn_layer, config: configs/models/llama-3.1-70b/ffn_layer_config.yaml}\n"
+  const text = src.replace(/layers:\n(  .*\n)+/, `layers:\n${entry.repeat(layers)}`)
   expect(text).not.toBe(src)
   fs.writeFileSync(path.join(dir, "big.yaml"), text)
   return "big.yaml"
@@ -92,7 +95,7 @@ const systemNode = (() => {
 describe("signals", () => {
   it.each([["SIGINT", 130], ["SIGTERM", 143]] as const)("%s in the middle of a long evaluation exits %i, prints no result and commits nothing", async (sig, code) => {
     const dir = makeProject()
-    const scenario = bigScenario(dir, 3000)
+    const scenario = bigScenario(dir, 1800)
     const r = await interrupt(NODE, ["run", scenario, "--format", "json", "--cache-dir", "store"], dir, sig, 2500)
     if (process.env.LLMSIM_TEST_TIMING) process.stderr.write(`${sig}: exit ${r.afterSignalMs} ms after the signal\n`)
     expect(r.signal).toBe(null)
@@ -106,7 +109,7 @@ describe("signals", () => {
 
   it.skipIf(systemNode === undefined)("the re-exec wrapper forwards SIGTERM: the child is gone and the status is 143", async () => {
     const dir = makeProject()
-    const scenario = bigScenario(dir, 3000)
+    const scenario = bigScenario(dir, 1800)
     let child = 0
     // Signal the parent once it has started the pinned Node, and the child has had time to start.
     const ready = (pid: number) => {

@@ -10,7 +10,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { digest } from "../../src/graph/canonical.ts"
 import { collectGarbage, listEntryFiles, storeProblem } from "../../src/graph/maintenance.ts"
-import { diskStore, entryPath, resetStoreWarning, writeEntry } from "../../src/graph/store.ts"
+import { diskStore, entryPath, entryText, parseEntryText, resetStoreWarning, writeEntry } from "../../src/graph/store.ts"
 import { Effect } from "effect"
 import { makeProject, readJson, runCli } from "../helpers/cli.ts"
 import { cacheCommand, cacheInProcess, commandErrors, runInProcess, runOptions } from "../helpers/inProcess.ts"
@@ -75,10 +75,10 @@ describe("cache verify --repair", () => {
     await runInProcess(runOptions(dir, LLAMA, { runtime: { phase: "decode" } }))
     // Poison an op entry: change its output and fix up the digest so a run would serve it.
     const files = listEntryFiles(path.join(dir, "cache"))
-    const victim = files.map((f) => ({ f, e: readJson(f.file) })).find((x) => x.e.kind === "op")!
+    const victim = files.map((f) => ({ f, e: parseEntryText(fs.readFileSync(f.file, "utf8")) as any })).find((x) => x.e.kind === "op")!
     victim.e.output.flops = victim.e.output.flops + 1
     victim.e.output_digest = digest(victim.e.output)
-    fs.writeFileSync(victim.f.file, JSON.stringify(victim.e))
+    fs.writeFileSync(victim.f.file, entryText(victim.e))
     // A torn file too, removed by every verify.
     const torn = files.find((f) => f.file !== victim.f.file)!.file
     fs.writeFileSync(torn, "{ torn")

@@ -14,7 +14,7 @@ import { makeEvaluator } from "../../src/graph/evaluator.ts"
 import { renderExplain } from "../../src/graph/explain.ts"
 import { listEntryFiles } from "../../src/graph/maintenance.ts"
 import { defineNodeType, KEY_FORMAT_VERSION, nodeTypeOf, registeredKinds, type KeyMaterial } from "../../src/graph/node.ts"
-import { noStore, Store, writeEntry } from "../../src/graph/store.ts"
+import { entryKind, noStore, Store, writeEntry } from "../../src/graph/store.ts"
 import { CurrentToolchain, TOOLCHAIN_PACKAGES, toolchainFingerprint, type Toolchain } from "../../src/graph/toolchain.ts"
 import { verifyStore } from "../../src/graph/verify.ts"
 import { runSimulation } from "../../src/app/session.ts"
@@ -116,7 +116,7 @@ describe("cache verify (generic)", () => {
     expect(ok.checked).toBe(entries)
     expect(ok.stale).toBe(0)
     // Every entry but the (unrecomputable) file entries is recomputed.
-    const files = listEntryFiles(dir).filter((f) => JSON.parse(fs.readFileSync(f.file, "utf8")).kind === "file").length
+    const files = listEntryFiles(dir).filter((f) => entryKind(f.file) === "file").length
     expect(ok.recomputed).toBe(entries - files)
 
     const put = (material: KeyMaterial, output: unknown) => {

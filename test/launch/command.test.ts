@@ -1,0 +1,163 @@
+/**
+ * The command node (src/launch/command.js): every key input, changed, is a miss; an exact hit
+ * replays stdout, stderr and output files; the real CLI records and replays a run.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import {
+  codeIdentity, commandKey, findProjectRoot, parseRecord, pathState, recordDirFor, recordPath, recordText, replayable, sourceStamp, tryReplay,
+  type CommandRecord, type KeyInputs
+} from "../../src/launch/command.js"
+import { makeProject, runCli } from "../helpers/cli.ts"
+import { tempDir } from "../helpers/temp.ts"
+
+const base: KeyInputs = { code: "bundle:abc", node: "24.21.0", args: ["run", "s.yaml"], cwd: "/p", env: { HOME: "/root" }, stdoutTTY: false, stderrTTY: false }
+
+/** A stream stand-in that keeps what is written. */
+const sink = () => {
+  const chunks: Array<string> = []
+  return { chunks, stream: { isTTY: false, write: (c: string) => (chunks.push(c), true) } as unknown as NodeJS.WriteStream }
+}
+
+describe("command key", () => {
+  it("changes with the code, Node, argv, cwd, terminal kind and the environment that matters", () => {
+    const k = commandKey(base)
+    expect(commandKey({ ...base })).toBe(k)
+    expect(commandKey({ ...base, code: "bundle:abd" })).not.toBe(k)
+    expect(commandKey({ ...base, node: "24.22.0" })).not.toBe(k)
+    expect(commandKey({ ...base, args: ["run", "s.yaml", "--format", "json"] })).not.toBe(k)
+    expect(commandKey({ ...base, cwd: "/q" })).not.toBe(k)
+    expect(commandKey({ ...base, stdoutTTY: true })).not.toBe(k)
+    for (const v of ["LLMSIM_CONFIG_TIMEOUT_MS", "NO_COLOR", "CI", "TZ", "COLUMNS", "LANG"]) {
+      expect(commandKey({ ...base, env: { ...base.env, [v]: "1" } }), v).not.toBe(k)
+    }
+    // Variables no command reads do not split the cache (nor the re-exec marker).
+    expect(commandKey({ ...base, env: { ...base.env, HOME: "/elsewhere", LLMSIM_REEXEC: "1" } })).toBe(k)
+  })
+
+  it("code identity follows the bundle id, and the sources' stamp without a bundle", () => {
+    const dir = tempDir("llmsim-code-")
+    fs.mkdirSync(path.join(dir, "src"), { recursive: true })
+    fs.writeFileSync(path.join(dir, "src", "a.ts"), "export const a = 1\n")
+    fs.writeFileSync(path.join(dir, "package.json"), "{}")
+    const fromSources = codeIdentity(dir, {})
+    expect(fromSources.startsWith("sources:")).toBe(true)
+    fs.writeFileSync(path.join(dir, "src", "a.ts"), "export const a = 22\n") // an edit: size and mtime move
+    expect(codeIdentity(dir, {})).not.toBe(fromSources)
+    fs.mkdirSync(path.join(dir, "dist"))
+    fs.writeFileSync(path.join(dir, "dist", "build.json"), JSON.stringify({ id: "one", sources: sourceStamp(dir) }))
+    expect(codeIdentity(dir, {})).toBe("bundle:one")
+    fs.writeFileSync(path.join(dir, "dist", "build.json"), JSON.stringify({ id: "two" }))
+    expect(codeIdentity(dir, {})).toBe("bundle:two")
+    // LLMSIM_FROM_SOURCE runs (and keys) the sources.
+    expect(codeIdentity(dir, { LLMSIM_FROM_SOURCE: "1" }).startsWith("sources:")).toBe(true)
+  })
+
+  it("replays only commands whose output is a function of their inputs", () => {
+    expect(replayable(["run"])).toBe(true)
+    expect(replayable(["large-ep", "evaluate", "x.yaml"])).toBe(true)
+    for (const args of [["watch"], ["sweep"], ["diff", "HEAD"], ["run", "--no-cache"], ["run", "--explain"], ["run", "--trace", "t.json"], ["run", "--help"], ["cache", "stats"], []]) {
+      expect(replayable(args), args.join(" ")).toBe(false)
+    }
+  })
+
+  it("looks for records in --cache-dir (from cwd) or <root>/cache", () => {
+    expect(recordDirFor(["run"], "/p/sub", "/p")).toBe("/p/cache")
+    expect(recordDirFor(["run", "--cache-dir", "c2"], "/p/sub", "/p")).toBe("/p/sub/c2")
+    expect(recordDirFor(["run", "--cache-dir=/abs"], "/p/sub", "/p")).toBe("/abs")
+  })
+})
+
+describe("replay", () => {
+  /** A project with one input file and a record of a command that read it. */
+  const setup = (extra: Partial<CommandRecord> = {}) => {
+    const dir = tempDir("llmsim-replay-")
+    const input = path.join(dir, "in.yaml")
+    fs.writeFileSync(input, "a: 1\n")
+    const args = ["run", "in.yaml"]
+    const env = {}
+    const key = commandKey({ code: codeIdentity(undefined, env), node: "24.0.0", args, cwd: dir, env, stdoutTTY: false, stderrTTY: false })
+    const record: CommandRecord = { v: 1, key, inputs: [[input, pathState(input)], [path.join(dir, "llmsim.config.ts"), null]], stdout: "result\n", stderr: "warning: w\n", files: [], ...extra }
+    const file = recordPath(path.join(dir, "cache"), key)
+    fs.mkdirSync(path.dirname(file), { recursive: true })
+    fs.writeFileSync(file, recordText(record))
+    const attempt = () => {
+      const out = sink()
+      const err = sink()
+      const hit = tryReplay({ args, cwd: dir, env, node: "24.0.0", stdout: out.stream, stderr: err.stream })
+      return { hit, stdout: out.chunks.join(""), stderr: err.chunks.join("") }
+    }
+    return { dir, input, file, attempt }
+  }
+
+  it("prints the recorded stdout and stderr on an exact hit", () => {
+    const { attempt } = setup()
+    expect(attempt()).toEqual({ hit: true, stdout: "result\n", stderr: "warning: w\n" })
+  })
+
+  it("misses when a file it read changed, even to the same size", () => {
+    const { input, attempt } = setup()
+    fs.writeFileSync(input, "a: 2\n")
+    expect(attempt().hit).toBe(false)
+  })
+
+  it("misses when a file appears where the command found none", () => {
+    const { dir, attempt } = setup()
+    fs.writeFileSync(path.join(dir, "llmsim.config.ts"), "export default {}\n")
+    expect(attempt()).toEqual({ hit: false, stdout: "", stderr: "" })
+  })
+
+  it("rewrites the output files it recorded", () => {
+    const { dir } = setup()
+    const out = path.join(dir, "report.html")
+    const { attempt } = setup({ files: [[out, "<html></html>\n"]] })
+    expect(attempt().hit).toBe(true)
+    // (the second setup made its own folder; its output path is the first one's)
+    expect(fs.readFileSync(out, "utf8")).toBe("<html></html>\n")
+  })
+
+  it("a record whose checksum does not match is never replayed", () => {
+    const { file, attempt } = setup()
+    const text = fs.readFileSync(file, "utf8")
+    fs.writeFileSync(file, text.replace("result", "RESULT"))
+    expect(parseRecord(fs.readFileSync(file, "utf8"))).toBeUndefined()
+    expect(attempt().hit).toBe(false)
+  })
+
+  it("the project-root search reports every path it looked at", () => {
+    const dir = tempDir("llmsim-root-")
+    fs.writeFileSync(path.join(dir, "llmsim.config.ts"), "export default {}\n")
+    fs.mkdirSync(path.join(dir, "a", "b"), { recursive: true })
+    const seen: Array<[string, boolean]> = []
+    expect(findProjectRoot(path.join(dir, "a", "b"), (f, present) => seen.push([f, present])).root).toBe(dir)
+    expect(seen).toEqual([[path.join(dir, "a", "b", "llmsim.config.ts"), false], [path.join(dir, "a", "llmsim.config.ts"), false], [path.join(dir, "llmsim.config.ts"), true]])
+  })
+})
+
+describe("the real CLI records and replays", () => {
+  it("a second identical run is replayed (no store entry is read or written), byte for byte; an edit is a miss", () => {
+    const dir = makeProject()
+    const args = ["run", "configs/scenarios/llama_3_1_70b_h100.yaml", "--format", "json", "--out", "r.json"]
+    const first = runCli(args, dir)
+    expect(first.status).toBe(0)
+    const firstOut = fs.readFileSync(path.join(dir, "r.json"), "utf8")
+    const records = fs.readdirSync(path.join(dir, "cache", "v1", "commands"))
+    expect(records).toHaveLength(1)
+    // Without the node entries, only a replay can answer without writing them again.
+    fs.rmSync(path.join(dir, "cache", "v1", "ac"), { recursive: true })
+    fs.rmSync(path.join(dir, "r.json"))
+    const second = runCli(args, dir)
+    expect(second.status).toBe(0)
+    expect(second.stdout).toBe(first.stdout)
+    expect(fs.readFileSync(path.join(dir, "r.json"), "utf8")).toBe(firstOut)
+    expect(fs.existsSync(path.join(dir, "cache", "v1", "ac"))).toBe(false)
+    // One template edited: the full CLI runs (and stores node entries again).
+    const tpl = path.join(dir, "configs", "models", "llama-3.1-70b", "ffn_layer_config.yaml")
+    fs.writeFileSync(tpl, fs.readFileSync(tpl, "utf8").replace(/d_ff: \d+/, "d_ff: 28000"))
+    const third = runCli(args, dir)
+    expect(third.status).toBe(0)
+    expect(fs.readFileSync(path.join(dir, "r.json"), "utf8")).not.toBe(firstOut)
+    expect(fs.existsSync(path.join(dir, "cache", "v1", "ac"))).toBe(true)
+  })
+})

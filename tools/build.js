@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+/**
+ * Bundle the CLI into dist/ (npm's `prepare`, so `npm ci` builds it; `npm test` rebuilds a
+ * stale one in test/setup/bundle.ts).
+ *
+ * Why a bundle: a run from sources loads ~500 modules (effect alone ~280, plus every TypeScript
+ * file stripped at load); one bundle with lazy chunks loads a few files. esbuild (a well-kept,
+ * dependency-free bundler with a JS API) splits the dynamic imports (sweep engine, charts) into
+ * chunks loaded on demand. Plain JavaScript: prepare may run on an older system Node.
+ *
+ * Outputs: dist/llmsim.js (the CLI), dist/config-worker.js (what bin/llmsim.js preloads),
+ * dist/sweep-worker.js (sweep worker threads), their chunks and source maps (used with
+ * --verbose / LLMSIM_VERBOSE=1), and dist/build.json: { id, sources }, where `id` hashes every
+ * output and the lockfile (the code identity a command record is keyed on,
+ * src/launch/command.js) and `sources` is the stamp of src/ it was built from.
+ */
+import { createHash } from "node:crypto"
+import fs from "node:fs"
+import path from "node:path"
+import { fileURLToPath } from "node:url"
+import { sourceStamp } from "../src/launch/command.js"
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
+const OUT = path.join(ROOT, "dist")
+
+export const build = async () => {
+  const esbuild = await import("esbuild")
+  const sources = sourceStamp(ROOT)
+  fs.rmSync(OUT, { recursive: true, force: true })
+  await esbuild.build({
+    absWorkingDir: ROOT,
+    entryPoints: {
+      "llmsim": "src/cli/main.ts",
+      "config-worker": "src/config/configWorker.ts",
+      "sweep-worker": "src/sweep/worker.ts"
+    },
+    outdir: OUT,
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node22",
+    sourcemap: true,
+    chunkNames: "chunk-[hash]",
+    // Optional or native packages load from node_modules when (and if) a command needs them.
+    external: ["onnxruntime-node", "playwright-core", "fsevents", "canvas"],
+    // CommonJS dependencies bundled into ES modules still call require() for Node built-ins.
+    banner: { js: "import { createRequire as __llmsimRequire } from \"node:module\"; const require = __llmsimRequire(import.meta.url);" },
+    logLevel: "warning"
+  })
+  const h = createHash("sha256")
+  for (const f of fs.readdirSync(OUT).sort()) h.update(f).update("\0").update(fs.readFileSync(path.join(OUT, f)))
+  for (const f of ["package.json", "package-lock.json"]) {
+    try {
+      h.update(f).update("\0").update(fs.readFileSync(path.join(ROOT, f)))
+    } catch {
+      // a package without a lockfile
+    }
+  }
+  fs.writeFileSync(path.join(OUT, "build.json"), JSON.stringify({ id: h.digest("hex"), sources }) + "\n")
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const t0 = Date.now()
+  await build()
+  process.stdout.write(`llmsim: built dist/ in ${Date.now() - t0} ms\n`)
+}
