@@ -84,6 +84,18 @@ describe("llmsim init", () => {
   })
 })
 
+describe("real CLI: list and schema", () => {
+  it("list hardware prints the table; schema --out writes the files", () => {
+    const dir = tempDir("llmsim-cli-")
+    const list = runCli(["list", "hardware"], dir)
+    expect(list.status).toBe(0)
+    expect(rowOf(list.stdout, "H100-SXM")).toMatch(/^H100-SXM\s+989\s+1979\s+80\s/)
+    const schema = runCli(["schema", "--out", "s"], dir)
+    expect(schema.status).toBe(0)
+    expect(fs.readdirSync(path.join(dir, "s")).sort()).toEqual(jsonSchemaFiles().map((f) => f.file).sort())
+  })
+})
+
 describe("llmsim schema", () => {
   it("--out writes every generated file", async () => {
     const dir = path.join(tempDir("llmsim-schema-"), "out")
