@@ -103,7 +103,7 @@ export const editDistance = (a: string, b: string): number => {
 /**
  * The text to add to "Expected no excess property" for `key` where `allowed` are the keys:
  * a Hugging Face alias first, else the closest key within a third of its length (at least 1
- * edit), else the list of known keys.
+ * edit), else the one key it begins or ends (`batch` -> `batch_size`), else the list of known keys.
  */
 export const unknownKeyHint = (key: string, allowed: ReadonlyArray<string>): string => {
   if (allowed.length === 0) return ""
@@ -113,6 +113,9 @@ export const unknownKeyHint = (key: string, allowed: ReadonlyArray<string>): str
   const ranked = allowed.map((k) => ({ k, d: editDistance(lower, k.toLowerCase()) })).sort((x, y) => x.d - y.d)
   const best = ranked[0]!
   if (best.d <= Math.max(1, Math.floor(key.length / 3)) && (ranked[1] === undefined || ranked[1].d > best.d)) return `; did you mean ${best.k}?`
+  // A shortened or lengthened name (`batch` for `batch_size`): the one allowed key it begins or ends.
+  const partial = allowed.filter((k) => key.length >= 2 && (k.startsWith(key) || key.startsWith(k) || k.endsWith(key)))
+  if (partial.length === 1) return `; did you mean ${partial[0]}?`
   return `; known keys here: ${allowed.join(", ")}`
 }
 

@@ -67,5 +67,7 @@ describe("unknown keys", () => {
     expect(unknownKeyHint("hidden_size", ["payload_mb"])).toBe("; known keys here: payload_mb")
     expect(unknownKeyHint("tq", ["tp", "dp", "ep"])).toBe("; did you mean tp?")
     expect(unknownKeyHint("xp", ["tp", "dp", "ep"])).toBe("; known keys here: tp, dp, ep")
+    // A shortened name: the one key it begins.
+    expect(unknownKeyHint("batch", ["batch_size", "seq_len", "phase"])).toBe("; did you mean batch_size?")
   })
 })
