@@ -107,11 +107,11 @@ const configSet = (loaded: LoadedScenario): ConfigSet => {
   const shown = (f: string) => displayPath(loaded.root, f)
   const templates = new Map<string, TemplateFile & { uses: Array<{ index: number; type: string }> }>()
   for (const e of loaded.entries) {
-    // An inline template is named by its place in the scenario.
-    const name = e.at === undefined ? shown(e.file) : `${shown(e.file)}#${e.at.join(".")}`
-    const t = templates.get(name) ?? { file: name, value: e.template.config, uses: [] }
+    // An inline template is part of the scenario's value: its changes show there, once.
+    if (e.at !== undefined) continue
+    const t = templates.get(e.file) ?? { file: shown(e.file), value: e.template.config, uses: [] }
     t.uses.push({ index: e.index, type: e.entry.type })
-    templates.set(name, t)
+    templates.set(e.file, t)
   }
   return {
     scenario: { file: shown(loaded.file), value: loaded.spec },

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest"
 import { appLayer, Evaluator } from "../../src/app/services.ts"
 import { loadScenario } from "../../src/config/load.ts"
 import { makeProject } from "../helpers/cli.ts"
-import { failureOf, runInProcess, runOptions, runEffect } from "../helpers/inProcess.ts"
+import { diffInProcess, failureOf, runInProcess, runOptions, runEffect } from "../helpers/inProcess.ts"
 
 const load = (dir: string, scenarioFile: string) =>
   Effect.gen(function*() {
@@ -59,6 +59,19 @@ describe("inline layer templates", () => {
     expect(r.message).toMatch(/^configs\/scenarios\/llama_inline\.yaml:\d+:\d+ layers\.0\.config\.attn_config\.num_key_value_heads: Expected a divisor of num_attention_heads 64/)
     const type = inlineLlama(dir, (t) => t.replace(/type: GQA/, "type: XQA"))
     expect((await failureOf(load(dir, type))).message).toMatch(/^configs\/scenarios\/llama_inline\.yaml:\d+:\d+ layers\.0\.config\.attn_config\.type: Expected "MHA" \| "GQA" \| "MLA", got "XQA"$/)
+  })
+})
+
+describe("diff of inline templates", () => {
+  it("an inline field change is listed once, under the scenario", async () => {
+    const dir = makeProject()
+    const a = inlineLlama(dir)
+    const b = "configs/scenarios/llama_inline_b.yaml"
+    fs.writeFileSync(path.join(dir, b), fs.readFileSync(path.join(dir, a), "utf8").replace(/d_ff: 28672/, "d_ff: 30000"))
+    const d = await diffInProcess(dir, [], { a, b, noCache: true, runtime: { phase: "decode", batch_size: 1, seq_len: 128 } })
+    const table = d.text("table")
+    expect(table).toMatch(/== config changes \(1\) ==/)
+    expect(table).toMatch(/layers\.0\.config\.ffn_config\.d_ff\s+28672\s+30000/)
   })
 })
 
