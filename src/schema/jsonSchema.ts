@@ -12,13 +12,17 @@
  * whether a referenced file exists, and non-finite numbers (YAML `.inf`/`.nan`, which JSON
  * cannot hold; a validator that admits them as numbers is looser there).
  */
-import { Schema } from "effect"
+import { JsonSchema, Schema } from "effect"
 import { HardwareSpec } from "./hardware.ts"
 import { LayerType, templateSchemaFor } from "./layer.ts"
 import { ScenarioSpec } from "./scenario.ts"
 
-/** The draft every document declares (what Schema.toJsonSchemaDocument targets). */
-export const JSON_SCHEMA_DRAFT = "https://json-schema.org/draft/2020-12/schema"
+/**
+ * The draft every document declares: draft-07, the one yaml-language-server (VS Code's YAML
+ * extension, monaco-yaml) and JetBrains IDEs validate with (yaml-language-server issue #1112:
+ * its 2019-09 / 2020-12 support was reverted). Effect generates 2020-12 and converts.
+ */
+export const JSON_SCHEMA_DRAFT = JsonSchema.META_SCHEMA_URI_DRAFT_07
 
 /** One config kind: the file name under schema/ and the Effect schema it is generated from. */
 export interface ConfigKind {
@@ -35,10 +39,10 @@ export const CONFIG_KINDS: ReadonlyArray<ConfigKind> = [
   ...LayerType.literals.map((t): ConfigKind => ({ name: t, file: `${t}.json`, title: `llmsim layer template (${t})`, schema: templateSchemaFor(t) }))
 ]
 
-/** The JSON Schema document of one config kind (draft 2020-12, unknown keys rejected). */
+/** The JSON Schema document of one config kind (draft-07, unknown keys rejected). */
 export const jsonSchemaOf = (kind: ConfigKind): Record<string, unknown> => {
-  const doc = Schema.toJsonSchemaDocument(kind.schema, { onExcessProperty: "error" })
-  const defs = Object.keys(doc.definitions).length > 0 ? { $defs: doc.definitions } : {}
+  const doc = JsonSchema.toDocumentDraft07(Schema.toJsonSchemaDocument(kind.schema, { onExcessProperty: "error" }))
+  const defs = Object.keys(doc.definitions).length > 0 ? { definitions: doc.definitions } : {}
   return { $schema: JSON_SCHEMA_DRAFT, title: kind.title, ...doc.schema, ...defs }
 }
 

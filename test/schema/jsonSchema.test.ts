@@ -1,11 +1,11 @@
 /**
  * The JSON Schema files of schema/ (src/schema/jsonSchema.ts): committed files equal a fresh
  * generation; every shipped config names its kind's file on its first line and validates with
- * a standard validator (ajv, draft 2020-12); on a corpus of broken and valid configs the
+ * a standard validator (ajv, draft-07, the draft the files declare); on a corpus of broken and valid configs the
  * generated schema and the Effect decoder give the same verdict, both ways.
  */
 import fc from "fast-check"
-import { Ajv2020 } from "ajv/dist/2020.js"
+import { Ajv } from "ajv"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Schema } from "effect"
@@ -20,7 +20,7 @@ const SCHEMA_DIR = path.join(REPO, "schema")
 const CORPUS = path.join(REPO, "test", "fixtures", "config-corpus")
 
 // strictNumbers: NaN and Infinity are not numbers (YAML `.nan`/`.inf` reach the validator as such).
-const ajv = new Ajv2020({ strict: true, strictNumbers: true, allErrors: true })
+const ajv = new Ajv({ strict: true, strictNumbers: true, allErrors: true })
 const validators = new Map(CONFIG_KINDS.map((k) => [k.name, ajv.compile(JSON.parse(fs.readFileSync(path.join(SCHEMA_DIR, k.file), "utf8")))]))
 const kindOf = (name: string) => CONFIG_KINDS.find((k) => k.name === name)!
 
@@ -45,6 +45,34 @@ describe("schema/ files", () => {
     const fresh = jsonSchemaFiles()
     expect(fs.readdirSync(SCHEMA_DIR).sort()).toEqual(fresh.map((f) => f.file).sort())
     for (const f of fresh) expect(fs.readFileSync(path.join(SCHEMA_DIR, f.file), "utf8"), f.file).toBe(f.text)
+  })
+})
+
+/** Keywords whose meaning draft-07 and later drafts share (and that editors implement). */
+const DRAFT_07_KEYWORDS = new Set([
+  "$schema", "title", "description", "type", "properties", "required", "additionalProperties", "items", "minItems", "maxItems",
+  "enum", "const", "anyOf", "oneOf", "allOf", "not", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+  "minLength", "maxLength", "pattern", "$ref", "definitions", "propertyNames"
+])
+
+describe("schema/ files", () => {
+  it("declare draft-07 and use only keywords draft-07 validators (yaml-language-server) implement", () => {
+    const unknown = new Set<string>()
+    const walk = (node: unknown, inProperties: boolean): void => {
+      if (Array.isArray(node)) return node.forEach((n) => walk(n, false))
+      if (node === null || typeof node !== "object") return
+      for (const [k, v] of Object.entries(node)) {
+        if (!inProperties && !DRAFT_07_KEYWORDS.has(k)) unknown.add(k)
+        // Under properties / definitions the keys are field names; their values are schemas again.
+        walk(v, !inProperties && (k === "properties" || k === "definitions"))
+      }
+    }
+    for (const f of jsonSchemaFiles()) {
+      const doc = JSON.parse(f.text)
+      expect(doc.$schema, f.file).toBe("http://json-schema.org/draft-07/schema#")
+      walk(doc, false)
+    }
+    expect([...unknown]).toEqual([])
   })
 })
 
