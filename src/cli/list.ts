@@ -11,7 +11,7 @@ import { installRoot } from "../app/paths.ts"
 import { ConfigError } from "../config/errors.ts"
 import { displayPath } from "../config/load.ts"
 import { findProjectRoot } from "../config/project.ts"
-import { decodeYamlText, parseYaml } from "../config/yamlFile.ts"
+import { decodeParsed, decodeYamlText, parseYaml } from "../config/yamlFile.ts"
 import { renderHardwareList, renderModelList, renderScenarioList, type Listed } from "../report/list.ts"
 import { HardwareSpec } from "../schema/hardware.ts"
 import { LayerType, templateSchemaFor, type LayerTemplate } from "../schema/layer.ts"
@@ -32,20 +32,24 @@ const yamlIn = (dir: string): Array<string> =>
 
 const firstError = (e: ConfigError): string => e.message.split("\n")[0]!
 
-/** Decode `file` with `schema` (read through the FileSystem service: bounded, regular files only). */
-const decodeFile = <S extends Parameters<typeof decodeYamlText>[0]>(schema: S, file: string, shown: string) =>
+/** A config file's text, read through the FileSystem service (bounded, regular files only). */
+const readConfig = (file: string, shown: string) =>
   Effect.gen(function*() {
     const fsys = yield* FileSystem.FileSystem
-    const text = yield* fsys.readFileString(file).pipe(Effect.mapError(() => new ConfigError({ issues: [{ file: shown, line: 1, col: 1, path: "", message: "cannot read" }] })))
-    const decoded = decodeYamlText(schema, text, shown)
+    return yield* fsys.readFileString(file).pipe(Effect.mapError(() => new ConfigError({ issues: [{ file: shown, line: 1, col: 1, path: "", message: "cannot read" }] })))
+  })
+
+/** Decode `file` with `schema`. */
+const decodeFile = <S extends Parameters<typeof decodeYamlText>[0]>(schema: S, file: string, shown: string) =>
+  Effect.gen(function*() {
+    const decoded = decodeYamlText(schema, yield* readConfig(file, shown), shown)
     return decoded instanceof ConfigError ? yield* Effect.fail(decoded) : decoded as S["Type"]
   })
 
-/** A layer template of whichever kind its top-level key names (ffn_config, moe_config, comm_config). */
+/** A layer template of the kind its top-level key names (ffn_config, moe_config, comm_config). */
 const decodeTemplate = (file: string, shown: string) =>
   Effect.gen(function*() {
-    const fsys = yield* FileSystem.FileSystem
-    const text = yield* fsys.readFileString(file).pipe(Effect.mapError(() => new ConfigError({ issues: [{ file: shown, line: 1, col: 1, path: "", message: "cannot read" }] })))
+    const text = yield* readConfig(file, shown)
     const parsed = parseYaml(text, shown)
     if (parsed instanceof ConfigError) return yield* Effect.fail(parsed)
     const top = typeof parsed.value === "object" && parsed.value !== null ? Object.keys(parsed.value) : []
@@ -54,7 +58,7 @@ const decodeTemplate = (file: string, shown: string) =>
       return yield* Effect.fail(new ConfigError({ issues: [{ file: shown, line: 1, col: 1, path: "", message: "not a layer template (expected one of ffn_config, moe_config, comm_config)" }] }))
     }
     const type = kinds[0]!
-    const decoded = decodeYamlText(templateSchemaFor(type), text, shown)
+    const decoded = decodeParsed(templateSchemaFor(type), parsed, shown)
     if (decoded instanceof ConfigError) return yield* Effect.fail(decoded)
     return { type, config: decoded } as LayerTemplate
   })
