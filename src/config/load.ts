@@ -7,7 +7,7 @@
  */
 import { Effect, FileSystem } from "effect"
 import * as path from "node:path"
-import { allowedFolders, isInside, pathCandidates, requireInsideProject, resolvePath } from "../app/paths.ts"
+import { allowedFolders, isInside, pathCandidates, requireInsideProject } from "../app/paths.ts"
 import { sha256 } from "../graph/canonical.ts"
 import type { Evaluator } from "../graph/evaluator.ts"
 import { defineNodeType, type GraphNode } from "../graph/node.ts"
@@ -184,9 +184,6 @@ const layerCountError = (root: string, scenarioFile: string, text: string, spec:
   }
   return undefined
 }
-
-/** Resolve a path written in a project file (llmsim.config.ts): relative to the project root (src/app/paths.ts). */
-export const resolveConfigPath = (root: string, p: string): string => resolvePath("file", p, { root })
 
 /**
  * The places a path written in a scenario may name, in the order tried: the scenario's folder,
