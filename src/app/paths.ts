@@ -3,8 +3,9 @@
  *
  * - typed on the command line as a flag value (`--cache-dir`, `--out`, `--trace`, `--a`/`--b`,
  *   `--data`, `--reference`): relative to the current directory;
- * - written in a file (`defaultScenario` and `cacheDir` in llmsim.config.ts, every path inside a
- *   scenario): relative to the project root;
+ * - written in a file (`defaultScenario` and `cacheDir` in llmsim.config.ts): relative to the
+ *   project root; inside a scenario (hardware, layer templates): the scenario's folder when the
+ *   file exists there, else the project root;
  * - a file named as a command argument (a scenario, diff's scenario tokens, calibrate's hardware
  *   file): the current directory when the file exists there, else the project root, so
  *   `llmsim run configs/scenarios/x.yaml` works from any subfolder of the project.
@@ -17,15 +18,31 @@
  * path (`..` segments collapsed); flag values and arguments are the user's own and not limited.
  */
 import { Effect, FileSystem } from "effect"
+import * as fs from "node:fs"
 import * as path from "node:path"
+import { fileURLToPath } from "node:url"
 import { ConfigError, type Issue } from "../config/errors.ts"
 
 export type PathOrigin = "flag" | "file" | "argument"
+
+/**
+ * The llmsim installation (this repository's root): its shipped configs/ and sources. Found
+ * upwards from this module, which is src/app/ when run from sources and dist/ when bundled.
+ */
+export const installRoot = (): string => {
+  const start = path.dirname(fileURLToPath(import.meta.url))
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "package.json")) && fs.existsSync(path.join(dir, "configs"))) return dir
+    if (path.dirname(dir) === dir) return path.resolve(start, "..", "..")
+  }
+}
 
 /** Where relative paths can start: `cwd` is absent where none applies (a config folder side of a diff). */
 export interface PathBase {
   readonly cwd?: string
   readonly root: string
+  /** The folder of the file the path is written in (a scenario's), tried before the root. */
+  readonly dir?: string
 }
 
 /** The absolute paths `given` may name, in the order to try them (one, except for an argument). */
@@ -33,12 +50,13 @@ export const pathCandidates = (origin: PathOrigin, given: string, at: PathBase):
   if (path.isAbsolute(given)) return [path.normalize(given)]
   const fromCwd = at.cwd === undefined ? [] : [path.resolve(at.cwd, given)]
   const fromRoot = [path.resolve(at.root, given)]
-  const all = origin === "flag" ? (at.cwd === undefined ? fromRoot : fromCwd) : origin === "file" ? fromRoot : [...fromCwd, ...fromRoot]
+  const fromDir = at.dir === undefined ? [] : [path.resolve(at.dir, given)]
+  const all = origin === "flag" ? (at.cwd === undefined ? fromRoot : fromCwd) : origin === "file" ? [...fromDir, ...fromRoot] : [...fromCwd, ...fromRoot]
   return [...new Set(all)]
 }
 
-/** A flag value or a path written in a file: exactly one candidate. */
-export const resolvePath = (origin: "flag" | "file", given: string, at: PathBase): string => pathCandidates(origin, given, at)[0]!
+/** A flag value or a path written in a file without `dir`: exactly one candidate. */
+export const resolvePath = (origin: "flag" | "file", given: string, at: Omit<PathBase, "dir">): string => pathCandidates(origin, given, at)[0]!
 
 /** The first candidate that exists, read through `fs` (a diff side's revision) or the FileSystem service. */
 export const firstExisting = (candidates: ReadonlyArray<string>, fs?: FileSystem.FileSystem) =>

@@ -7,7 +7,7 @@
  */
 import { Effect, FileSystem } from "effect"
 import * as path from "node:path"
-import { requireInsideProject, resolvePath } from "../app/paths.ts"
+import { allowedFolders, isInside, pathCandidates, requireInsideProject } from "../app/paths.ts"
 import { sha256 } from "../graph/canonical.ts"
 import type { Evaluator } from "../graph/evaluator.ts"
 import { defineNodeType, type GraphNode } from "../graph/node.ts"
@@ -17,16 +17,19 @@ import { ScenarioSpec, type LayerEntry, type ScenarioFileSpec } from "../schema/
 import { ConfigError, formatIssue, type Issue } from "./errors.ts"
 import { positionIssues, validateScenario } from "./validate.ts"
 import { formatBytes, MAX_READ_BYTES, refusalOf } from "./safeRead.ts"
-import { decodeYamlText, locate, parseYaml } from "./yamlFile.ts"
+import { decodeYamlText, locate, parseYaml, type ParsedYaml } from "./yamlFile.ts"
 
 /** Bump when a config schema or its defaults change meaning (invalidates file nodes). */
-export const SCHEMA_VERSION = "schema-4"
+export const SCHEMA_VERSION = "schema-5"
 
 export interface LoadedEntry {
   readonly index: number
   readonly entry: LayerEntry
   readonly template: LayerTemplate
+  /** The template's file: the scenario itself for an inline template. */
   readonly file: string
+  /** An inline template's field path inside the scenario (`layers.<i>.config`); absent for a file. */
+  readonly at?: ReadonlyArray<PropertyKey>
 }
 
 export interface LoadedScenario {
@@ -59,17 +62,29 @@ const schemaFor = (name: SchemaName) =>
 
 const ATTN_TYPES = ["MHA", "GQA", "MLA"]
 
-/** Layer templates: report an unknown attention `type` as one clear issue. */
+/** An unknown attention `type` as one clear issue (the union's own message names only one branch). */
+const attnTypeIssue = (parsed: ParsedYaml, attn: unknown, at: ReadonlyArray<PropertyKey>, file: string): ConfigError | undefined => {
+  if (!attn || typeof attn !== "object" || ATTN_TYPES.includes((attn as { type?: unknown }).type as string)) return undefined
+  const p = [...at, "attn_config", "type"]
+  return new ConfigError({
+    issues: [{ file, ...locate(parsed, p), path: p.join("."), message: `Expected "MHA" | "GQA" | "MLA", got ${JSON.stringify((attn as { type?: unknown }).type)}` }]
+  })
+}
+
+/** Layer templates, in a file or inline in a scenario: report an unknown attention `type` as one clear issue. */
 const precheck = (name: SchemaName, text: string, file: string): ConfigError | undefined => {
-  if (name !== "ffn_layer" && name !== "moe_layer") return undefined
+  if (name === "hardware" || name === "comm_layer") return undefined
   const parsed = parseYaml(text, file)
-  if (parsed instanceof ConfigError) return parsed
-  const attn = (parsed.value as any)?.attn_config
-  if (attn && typeof attn === "object" && !ATTN_TYPES.includes(attn.type)) {
-    const pos = locate(parsed, ["attn_config", "type"])
-    return new ConfigError({
-      issues: [{ file, ...pos, path: "attn_config.type", message: `Expected "MHA" | "GQA" | "MLA", got ${JSON.stringify(attn.type)}` }]
-    })
+  if (parsed instanceof ConfigError) return name === "scenario" ? undefined : parsed
+  if (name !== "scenario") return attnTypeIssue(parsed, (parsed.value as any)?.attn_config, [], file)
+  const layers = (parsed.value as any)?.layers
+  if (!Array.isArray(layers)) return undefined
+  for (const [i, l] of layers.entries()) {
+    const config = l?.config
+    if (config && typeof config === "object") {
+      const found = attnTypeIssue(parsed, config.attn_config, ["layers", i, "config"], file)
+      if (found) return found
+    }
   }
   return undefined
 }
@@ -86,10 +101,9 @@ export const FileNode = defineNodeType<FileParams, unknown, ConfigError, never, 
   code: SCHEMA_VERSION,
   readsInput: true,
   compute: (p, _deps, { text, shown }) => {
-    const pre = precheck(p.schema, text, shown)
-    if (pre) return Effect.fail(pre)
     const decoded = decodeYamlText(schemaFor(p.schema), text, shown)
-    return decoded instanceof ConfigError ? Effect.fail(decoded) : Effect.succeed(decoded)
+    // Only a failed decode can hold an unknown attention type: its clearer message replaces the union's.
+    return decoded instanceof ConfigError ? Effect.fail(precheck(p.schema, text, shown) ?? decoded) : Effect.succeed(decoded)
   }
 })
 
@@ -107,28 +121,46 @@ export const fileNode = (root: string, file: string, name: SchemaName, text: str
 /**
  * A config file's text. The FileSystem the CLI provides reads only regular files of bounded
  * size (src/config/safeRead.ts); its refusals are named here, and the size limit is checked
- * again on the text, since `diff` serves revisions from git rather than from disk.
+ * again on the text, since `diff` serves revisions from git rather than from disk. A path written
+ * in a scenario may name several places (its folder, then the project root): the first that
+ * exists is read, and "file not found" lists every place tried. Each is read rather than tested
+ * for existence, so watch records the misses too and notices when one appears.
  */
-const readText = (file: string, shown: string, at?: () => { file: string; line: number; col: number; path: string }) =>
+const readText = (
+  file: string | ReadonlyArray<string>,
+  shown: (f: string) => string,
+  at?: () => { file: string; line: number; col: number; path: string },
+  /** Run when no candidate exists, before "file not found" (a refusal to report instead). */
+  whenMissing?: Effect.Effect<void, ConfigError>
+) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
-    const fail = (why: string) =>
+    const candidates = typeof file === "string" ? [file] : file
+    const fail = (f: string, why: string) =>
       new ConfigError({
-        issues: [at ? { ...at(), message: `${shown}: ${why}` } : { file: shown, line: 1, col: 1, path: "", message: why }]
+        issues: [at ? { ...at(), message: `${shown(f)}: ${why}` } : { file: shown(f), line: 1, col: 1, path: "", message: why }]
       })
-    const text = yield* fs.readFileString(file).pipe(
-      Effect.mapError((e) => {
-        const refused = refusalOf(e)
-        if (refused !== undefined) return fail(`cannot read: ${refused}`)
-        if ((e as { reason?: { _tag?: string } }).reason?._tag === "PermissionDenied") return fail("cannot read: permission denied")
-        return at
-          ? new ConfigError({ issues: [{ ...at(), message: `file not found: ${shown}` }] })
-          : fail("file not found or unreadable")
-      })
-    )
-    const bytes = Buffer.byteLength(text)
-    if (bytes > MAX_READ_BYTES) return yield* Effect.fail(fail(`cannot read: ${formatBytes(bytes)}, over the ${formatBytes(MAX_READ_BYTES)} limit for input files`))
-    return text
+    for (const f of candidates) {
+      const text = yield* fs.readFileString(f).pipe(
+        Effect.map((t): string | undefined => t),
+        Effect.catch((e) => {
+          const refused = refusalOf(e)
+          if (refused !== undefined) return Effect.fail(fail(f, `cannot read: ${refused}`))
+          if ((e as { reason?: { _tag?: string } }).reason?._tag === "PermissionDenied") return Effect.fail(fail(f, "cannot read: permission denied"))
+          return Effect.succeed(undefined)
+        })
+      )
+      if (text === undefined) continue
+      const bytes = Buffer.byteLength(text)
+      if (bytes > MAX_READ_BYTES) return yield* Effect.fail(fail(f, `cannot read: ${formatBytes(bytes)}, over the ${formatBytes(MAX_READ_BYTES)} limit for input files`))
+      return { file: f, text }
+    }
+    if (whenMissing !== undefined) yield* whenMissing
+    const last = candidates[candidates.length - 1]!
+    const looked = candidates.length > 1 ? ` (looked in ${candidates.map(shown).join(", ")})` : ""
+    return yield* Effect.fail(at
+      ? new ConfigError({ issues: [{ ...at(), message: `file not found: ${shown(last)}${looked}` }] })
+      : fail(last, "file not found or unreadable"))
   })
 
 /**
@@ -153,13 +185,23 @@ const layerCountError = (root: string, scenarioFile: string, text: string, spec:
   return undefined
 }
 
-/** Resolve a path written inside a scenario: relative to the project root (src/app/paths.ts). */
-export const resolveConfigPath = (root: string, p: string): string => resolvePath("file", p, { root })
+/**
+ * The places a path written in a scenario may name, in the order tried: the scenario's folder,
+ * then the project root (src/app/paths.ts); split into those inside the project root or
+ * `allowPaths` and those outside (never read).
+ */
+export const scenarioPathCandidates = (root: string, scenarioFile: string, p: string) => {
+  const all = pathCandidates("file", p, { root, dir: path.dirname(scenarioFile) })
+  const allowed = allowedFolders(root)
+  const ok = (c: string) => allowed.some((dir) => isInside(c, dir))
+  return { inside: all.filter(ok), outside: all.filter((c) => !ok(c)) }
+}
 
 export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: string) =>
   Effect.gen(function*() {
     const shown = displayPath(root, scenarioFile)
-    const text = yield* readText(scenarioFile, shown)
+    const show = (f: string) => displayPath(root, f)
+    const { text } = yield* readText(scenarioFile, show)
     const fileSpec = (yield* evaluator.evaluate(fileNode(root, scenarioFile, "scenario", text))).value as ScenarioFileSpec
     // `lm_head: none` is an explicit "no LM head": absent from here on.
     const { lm_head, ...rest } = fileSpec
@@ -175,23 +217,35 @@ export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: s
       const pos = parsedOnce instanceof ConfigError ? { line: 1, col: 1 } : locate(parsedOnce, p)
       return { file: shown, ...pos, path: p.join(".") }
     }
-    const hardwareFile = resolveConfigPath(root, spec.hardware)
-    yield* requireInsideProject(hardwareFile, spec.hardware, root, refPos(["hardware"]))
-    const hwText = yield* readText(hardwareFile, displayPath(root, hardwareFile), refPos(["hardware"]))
-    const hardware = (yield* evaluator.evaluate(fileNode(root, hardwareFile, "hardware", hwText))).value as HardwareSpec
-    texts.set(hardwareFile, hwText)
+    // A path written in the scenario: read from the first place it exists.
+    const readRef = (given: string, at: ReadonlyArray<PropertyKey>) =>
+      Effect.gen(function*() {
+        const { inside, outside } = scenarioPathCandidates(root, scenarioFile, given)
+        // Found nowhere inside: a place outside the project is the one to name.
+        const refused = outside.length > 0 ? requireInsideProject(outside[0]!, given, root, refPos(at)) : undefined
+        if (inside.length === 0) yield* refused!
+        const read = yield* readText(inside, show, refPos(at), refused)
+        texts.set(read.file, read.text)
+        return read
+      })
+    const hw = yield* readRef(spec.hardware, ["hardware"])
+    const hardwareFile = hw.file
+    const hardware = (yield* evaluator.evaluate(fileNode(root, hardwareFile, "hardware", hw.text))).value as HardwareSpec
     const entries = yield* Effect.forEach(spec.layers, (entry, index) =>
       Effect.gen(function*() {
-        const file = resolveConfigPath(root, entry.config)
-        yield* requireInsideProject(file, entry.config, root, refPos(["layers", index, "config"]))
-        const t = yield* readText(file, displayPath(root, file), refPos(["layers", index, "config"]))
-        const template = (yield* evaluator.evaluate(fileNode(root, file, entry.type, t))).value
-        texts.set(file, t)
-        return { index, entry, template: { type: entry.type, config: template } as LayerTemplate, file }
+        if (typeof entry.config !== "string") {
+          // Inline: decoded with the scenario (its errors are already at the scenario's line:col).
+          const loaded: LoadedEntry = { index, entry, template: { type: entry.type, config: entry.config } as LayerTemplate, file: scenarioFile, at: ["layers", index, "config"] }
+          return loaded
+        }
+        const ref = yield* readRef(entry.config, ["layers", index, "config"])
+        const template = (yield* evaluator.evaluate(fileNode(root, ref.file, entry.type, ref.text))).value
+        const loaded: LoadedEntry = { index, entry, template: { type: entry.type, config: template } as LayerTemplate, file: ref.file }
+        return loaded
       }))
     // Cross-field rules (src/config/validate.ts), positioned in whichever file holds the field.
     const checked = validateScenario({ scenarioFile, spec: fileSpec, hardwareFile, hardware, entries })
-    const position = (issues: typeof checked.errors) => positionIssues(issues, (f) => texts.get(f), (f) => displayPath(root, f))
+    const position = (issues: typeof checked.errors) => positionIssues(issues, (f) => texts.get(f), show)
     if (checked.errors.length > 0) return yield* Effect.fail(new ConfigError({ issues: position(checked.errors) }))
     const loaded: LoadedScenario = { root, file: scenarioFile, spec, hardware, hardwareFile, entries, text, warnings: position(checked.warnings) }
     return loaded
@@ -200,7 +254,7 @@ export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: s
 /** A hardware file on its own (a sweep's hardware axis), read and decoded as a scenario's. */
 export const loadHardwareFile = (evaluator: Evaluator, root: string, file: string) =>
   Effect.gen(function*() {
-    const text = yield* readText(file, displayPath(root, file))
+    const { text } = yield* readText(file, (f) => displayPath(root, f))
     return (yield* evaluator.evaluate(fileNode(root, file, "hardware", text))).value as HardwareSpec
   })
 

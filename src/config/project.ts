@@ -11,14 +11,15 @@
  * structured-cloned (a config is plain data). A worker per load also gives every load fresh
  * modules, which watch mode needs after a save.
  */
-import { Effect, Schema } from "effect"
+import { Effect, Schema, SchemaIssue } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { CONFIG_LOAD_TIMEOUT_MS, findProjectRoot, startConfigLoad, takePreloaded } from "./configWorker.ts"
 import { allowedFolders, isInside, setAllowedPaths } from "../app/paths.ts"
 import { PositiveInt } from "../schema/common.ts"
 import { Phase } from "../schema/runtime.ts"
-import { ConfigError } from "./errors.ts"
+import { ConfigError, type Issue } from "./errors.ts"
+import { allowedKeysAt, unknownKeyHint } from "./suggest.ts"
 import { noteInput } from "../launch/recording.ts"
 
 export const ProjectConfig = Schema.Struct({
@@ -81,9 +82,26 @@ export const importProjectConfig = (configFile: string, timeoutMs = CONFIG_LOAD_
   Effect.gen(function*() {
     const value = yield* loadInWorker(configFile, timeoutMs, fresh)
     return yield* Schema.decodeUnknownEffect(ProjectConfig)(value, { errors: "all", onExcessProperty: "error" }).pipe(
-      Effect.mapError((e) => configError(configFile, "default", `invalid project config: ${e.message}`))
+      Effect.mapError((e) => invalidConfig(configFile, value, e.issue))
     )
   })
+
+/**
+ * One issue per problem, at its key's line:col (found in the text) with the field path; an
+ * unknown key gets "did you mean" (src/config/suggest.ts), as in YAML configs.
+ */
+const invalidConfig = (configFile: string, value: unknown, issue: SchemaIssue.Issue): ConfigError => {
+  const keyOf = (p: unknown) => (typeof p === "object" && p !== null && "key" in p ? (p as { key: PropertyKey }).key : p as PropertyKey)
+  const issues = SchemaIssue.makeFormatterStandardSchemaV1()(issue).issues.map((i): Issue => {
+    const at = (i.path ?? []).map(keyOf)
+    const key = at[at.length - 1]
+    const plain = typeof key === "string" && /^[A-Za-z0-9_]{1,64}$/.test(key)
+    const hint = i.message === "Expected no excess property" && plain ? unknownKeyHint(key, allowedKeysAt(ProjectConfig.ast, value, at.slice(0, -1))) : ""
+    const pos = plain ? fieldPosition(configFile, key) : { line: 1, col: 1 }
+    return { file: configFile, ...pos, path: at.length === 0 ? "default" : at.map(String).join("."), message: `invalid project config: ${i.message}${hint}` }
+  })
+  return new ConfigError({ issues })
+}
 
 /** line:col of the first `field:` (quoted or not) in the config's text, else 1:1. */
 const fieldPosition = (configFile: string, field: string): { line: number; col: number } => {

@@ -30,7 +30,8 @@ export interface ValidationInput {
   readonly spec: ScenarioFileSpec
   readonly hardwareFile: string
   readonly hardware: HardwareSpec
-  readonly entries: ReadonlyArray<{ readonly index: number; readonly entry: LayerEntry; readonly template: LayerTemplate; readonly file: string }>
+  /** `at`: an inline template's path inside the scenario file (`file` is then the scenario). */
+  readonly entries: ReadonlyArray<{ readonly index: number; readonly entry: LayerEntry; readonly template: LayerTemplate; readonly file: string; readonly at?: ReadonlyArray<PropertyKey> }>
 }
 
 export interface Validation {
@@ -40,7 +41,7 @@ export interface Validation {
 
 type At = (path: ReadonlyArray<PropertyKey>, message: string) => RuleIssue
 
-const at = (file: string): At => (path, message) => ({ file, path, message })
+const at = (file: string, prefix: ReadonlyArray<PropertyKey> = []): At => (path, message) => ({ file, path: [...prefix, ...path], message })
 
 /** Activations that are gated by definition (gate * up): `gated: false` contradicts them. */
 const GATED_ACTS: ReadonlySet<FfnConfig["hidden_act"]> = new Set(["swiglu", "geglu"])
@@ -131,9 +132,10 @@ export const validateScenario = (v: ValidationInput): Validation => {
   // A template shared by several entries is reported once.
   const seen = new Set<string>()
   for (const e of v.entries) {
-    if (seen.has(e.file)) continue
-    seen.add(e.file)
-    errors.push(...templateRules(e.template, at(e.file)))
+    const key = e.at === undefined ? e.file : `${e.file}#${e.at.join(".")}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    errors.push(...templateRules(e.template, at(e.file, e.at)))
   }
   // Every layer and the LM head work on one hidden size: the first layer's.
   const first = v.entries.find((e) => dModelOf(e.template) !== undefined)
@@ -141,7 +143,7 @@ export const validateScenario = (v: ValidationInput): Validation => {
   if (first !== undefined && dModel !== undefined) {
     for (const e of v.entries) {
       const d = dModelOf(e.template)
-      if (d !== undefined && d !== dModel && e.file !== first.file) {
+      if (d !== undefined && d !== dModel && (e.file !== first.file || e.at !== undefined)) {
         errors.push(scenario(["layers", e.index, "config"], `Expected a template with d_model ${dModel} (layers.${first.index}'s), got d_model ${d}`))
       }
     }

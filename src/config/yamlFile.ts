@@ -16,6 +16,7 @@
 import { Schema, SchemaIssue } from "effect"
 import { CST, isMap, isScalar, Lexer, LineCounter, parseDocument, type Document } from "yaml"
 import { ConfigError, type Issue } from "./errors.ts"
+import { allowedKeysAt, isOtherMemberIssue, unknownKeyHint } from "./suggest.ts"
 
 const PARSE_OPTIONS = { version: "1.2", merge: false, uniqueKeys: true, prettyErrors: false } as const
 
@@ -142,9 +143,16 @@ export const decodeParsed = <S extends Schema.Top>(
       issues: [{ file, line: 1, col: 1, path: "", message: "not a llmsim config file: none of its top-level keys is a known field (see configs/README.md)" }]
     })
   }
-  const issues = formatted.map((i): Issue => {
+  // Issues of union members the value's own literal fields rule out (src/config/suggest.ts).
+  const relevant = formatted.filter((i) => !isOtherMemberIssue(schema.ast, parsed.value, (i.path ?? []).map(keyOf), i.message))
+  const issues = (relevant.length > 0 ? relevant : formatted).map((i): Issue => {
     const rawPath = (i.path ?? []).map(keyOf) as Array<PropertyKey>
-    const message = rawPath.length === 0 && i.message === "Expected object" ? "Expected a mapping of fields (a llmsim config file)" : i.message
+    const base = rawPath.length === 0 && i.message === "Expected object" ? "Expected a mapping of fields (a llmsim config file)" : i.message
+    // An unknown key with a plain name: the key meant (edit distance, Hugging Face names), src/config/suggest.ts.
+    const key = rawPath[rawPath.length - 1]
+    const message = base === "Expected no excess property" && typeof key === "string" && shownKey(key) === key
+      ? base + unknownKeyHint(key, allowedKeysAt(schema.ast, parsed.value, rawPath.slice(0, -1)))
+      : base
     const hinted = unionHint(parsed.doc, rawPath, message)
     const pos = positionOf(parsed.doc, parsed.lineCounter, hinted.path)
     return { file, line: pos.line, col: pos.col, path: pathText(hinted.path), message: hinted.message }

@@ -107,6 +107,8 @@ const configSet = (loaded: LoadedScenario): ConfigSet => {
   const shown = (f: string) => displayPath(loaded.root, f)
   const templates = new Map<string, TemplateFile & { uses: Array<{ index: number; type: string }> }>()
   for (const e of loaded.entries) {
+    // An inline template is part of the scenario's value: its changes show there, once.
+    if (e.at !== undefined) continue
     const t = templates.get(e.file) ?? { file: shown(e.file), value: e.template.config, uses: [] }
     t.uses.push({ index: e.index, type: e.entry.type })
     templates.set(e.file, t)

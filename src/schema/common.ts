@@ -16,11 +16,16 @@ export const MIN_NORMAL = 2.2250738585072014e-308
  */
 export const MAX_MAGNITUDE = 1e15
 
-// Both pass a non-finite value: Schema.Finite reports it once.
+// Both pass a non-finite value: Schema.Finite reports it once. Each carries its exact JSON Schema
+// form, so the generated schema (src/schema/jsonSchema.ts) rejects what the decoder rejects.
 const isNormalOrZero = Schema.makeFilter<number>(
-  (n) => !Number.isFinite(n) || n === 0 || Math.abs(n) >= MIN_NORMAL || `Expected 0 or a number of magnitude >= ${MIN_NORMAL} (not a denormal), got ${n}`
+  (n) => !Number.isFinite(n) || n === 0 || Math.abs(n) >= MIN_NORMAL || `Expected 0 or a number of magnitude >= ${MIN_NORMAL} (not a denormal), got ${n}`,
+  { toJsonSchema: () => ({ not: { exclusiveMinimum: -MIN_NORMAL, exclusiveMaximum: MIN_NORMAL, not: { const: 0 } } }) }
 )
-const isNotHuge = Schema.makeFilter<number>((n) => !Number.isFinite(n) || Math.abs(n) <= MAX_MAGNITUDE || `Expected a number of magnitude at most 1e15 (llmsim's input limit), got ${n}`)
+const isNotHuge = Schema.makeFilter<number>(
+  (n) => !Number.isFinite(n) || Math.abs(n) <= MAX_MAGNITUDE || `Expected a number of magnitude at most 1e15 (llmsim's input limit), got ${n}`,
+  { toJsonSchema: () => ({ minimum: -MAX_MAGNITUDE, maximum: MAX_MAGNITUDE }) }
+)
 
 /** A finite number that is 0 or a normal double, at most MAX_MAGNITUDE in magnitude. */
 export const FiniteNumber = Schema.Finite.check(isNormalOrZero, isNotHuge)

@@ -1,24 +1,38 @@
 /**
- * Scenario: what to simulate. Paths are resolved against the project root (the folder that
- * holds `llmsim.config.ts`, else the current directory).
+ * Scenario: what to simulate. A relative path inside a scenario resolves against the scenario's
+ * own folder first, then the project root (the folder that holds `llmsim.config.ts`, else the
+ * current directory); src/config/load.ts.
  */
 import { Schema } from "effect"
 import { Dtype } from "./dtype.ts"
 import { PositiveInt } from "./common.ts"
-import { LayerType } from "./layer.ts"
+import { LayerType, templateSchemaFor, type LayerTemplate } from "./layer.ts"
 import { RuntimeDefaults } from "./runtime.ts"
 import { DeploymentSpec } from "./deployment.ts"
 import { SweepSpec } from "./sweep.ts"
 
-export const LayerEntry = Schema.Struct({
-  type: LayerType,
-  config: Schema.String,
-  /** Consecutive identical layers (DeepSeek-V3: 3 dense then 58 MoE). */
-  repeat: Schema.optionalKey(PositiveInt),
-  /** Optional label used in layer names instead of the type. */
-  name: Schema.optionalKey(Schema.String)
-})
-export type LayerEntry = typeof LayerEntry.Type
+/**
+ * One entry per layer kind, told apart by `type`: `config` is a template file's path or the
+ * template itself, inline. Built from LayerType, so a new layer kind needs no change here.
+ */
+const layerEntryOf = (type: LayerType) =>
+  Schema.Struct({
+    type: Schema.Literal(type),
+    /** A layer template file (relative to this scenario's folder, else the project root), or the template inline. */
+    config: Schema.Union([Schema.String, templateSchemaFor(type)]),
+    /** Consecutive identical layers (DeepSeek-V3: 3 dense then 58 MoE). */
+    repeat: Schema.optionalKey(PositiveInt),
+    /** Optional label used in layer names instead of the type. */
+    name: Schema.optionalKey(Schema.String)
+  })
+
+export const LayerEntry = Schema.Union(LayerType.literals.map(layerEntryOf))
+export interface LayerEntry {
+  readonly type: LayerType
+  readonly config: string | LayerTemplate["config"]
+  readonly repeat?: number
+  readonly name?: string
+}
 
 /** Final norm + vocabulary projection. */
 export const LmHead = Schema.Struct({

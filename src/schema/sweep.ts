@@ -7,7 +7,8 @@
 import { Schema } from "effect"
 import { Positive, PositiveInt } from "./common.ts"
 
-const AxisText = Schema.Union([Schema.String, Schema.Number, Schema.Array(Schema.Union([Schema.String, Schema.Number]))])
+// Numbers are finite: `.inf` / `.nan` are no axis value (and JSON Schema, which cannot hold them, agrees).
+const AxisText = Schema.Union([Schema.String, Schema.Finite, Schema.Array(Schema.Union([Schema.String, Schema.Finite]))])
 const axis = Schema.optionalKey(AxisText)
 
 export const SweepAxes = Schema.Struct({

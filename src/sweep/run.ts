@@ -8,7 +8,7 @@
 import { Effect } from "effect"
 import * as path from "node:path"
 import { ConfigError, UsageError } from "../config/errors.ts"
-import { displayPath, loadHardwareFile, scenarioFieldError } from "../config/load.ts"
+import { displayPath, loadHardwareFile, scenarioFieldError, scenarioPathCandidates, type LoadedScenario } from "../config/load.ts"
 import { digest } from "../graph/canonical.ts"
 import { CurrentToolchain } from "../graph/toolchain.ts"
 import { modelOf } from "../kernel/model.ts"
@@ -20,7 +20,7 @@ import type { SweepSpec } from "../schema/sweep.ts"
 import { COMPOSE_CODE_VERSION, TIMING_CODE_VERSION } from "../sim/plan.ts"
 import { scenarioBase } from "../sim/simulate.ts"
 import { estimatorOf } from "../app/estimator.ts"
-import { resolvePath } from "../app/paths.ts"
+import { firstExisting, requireInsideProject, resolvePath } from "../app/paths.ts"
 import { withSession, type RunOptions, type Session } from "../app/session.ts"
 import { AXES, flagName, MAX_POINTS, parseAxis, type AxisName, type AxisValue } from "./axes.ts"
 import { runSweep, SweepStopped, type SweepOutcome } from "./engine.ts"
@@ -82,6 +82,25 @@ const CONSTRAINT_KEYS: Readonly<Record<keyof NonNullable<SweepSpec["constraints"
   max_gpus: "gpus_max"
 }
 
+/**
+ * A hardware path of the scenario's sweep block: the first place it exists inside the project
+ * (the scenario's folder, then the project root), as every path in a scenario; a path that
+ * leaves the project is refused at the block's field (README "Paths").
+ */
+const blockPath = (loaded: LoadedScenario, given: string) =>
+  Effect.gen(function*() {
+    const { inside, outside } = scenarioPathCandidates(loaded.root, loaded.file, given)
+    const found = yield* firstExisting(inside)
+    if (found !== undefined) return found
+    if (outside.length > 0) {
+      yield* requireInsideProject(outside[0]!, given, loaded.root, () => {
+        const at = scenarioFieldError(loaded.root, loaded.file, loaded.text, ["sweep", "axes", "hardware"], "").issues[0]!
+        return { file: at.file, line: at.line, col: at.col, path: at.path }
+      })
+    }
+    return inside[inside.length - 1] ?? resolvePath("file", given, { root: loaded.root })
+  })
+
 /** The point model a sweep's strategy and axes ask for. */
 export const pointModelOf = (strategy: StrategyName | undefined, axes: ReadonlyArray<AxisName>): PointModel =>
   axes.includes("instances") || strategy === "afd-pipeline"
@@ -131,7 +150,9 @@ export const runSweepCommand = (o: SweepOptions) =>
       const hardware: Record<string, HardwareSpec> = { [scenarioHw]: s.loaded.hardware }
       for (const v of values.hardware ?? []) {
         const given = String(v)
-        const file = resolvePath(o.axes.hardware !== undefined ? "flag" : "file", given, { cwd: o.run.cwd, root: s.loaded.root })
+        // A flag value from the current directory; a value of the scenario's sweep block as any
+        // path in the scenario (its folder, then the project root).
+        const file = o.axes.hardware !== undefined ? resolvePath("flag", given, { cwd: o.run.cwd, root: s.loaded.root }) : yield* blockPath(s.loaded, given)
         hardware[given] = yield* loadHardwareFile(s.evaluator, s.loaded.root, file).pipe(
           Effect.mapError((e) => (e instanceof ConfigError && o.axes.hardware !== undefined ? new UsageError({ message: `--hardware: ${e.issues[0]?.message ?? "cannot load"} (${given})` }) : e))
         )

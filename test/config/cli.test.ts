@@ -30,7 +30,7 @@ describe("refused instead of a wrong number", () => {
     const dir = makeProject()
     edit(dir, "configs/hardware/H100-SXM.yaml", /^ {2}compute: 0\.815 /m, "  compute: 0     ")
     // "  compute: " is 11 characters: the value starts at column 12 of line 30.
-    expectRefused(runCli(["run", LLAMA, "--no-cache"], dir), "configs/hardware/H100-SXM.yaml:30:12 efficiency.compute: Expected a value greater than 0")
+    expectRefused(runCli(["run", LLAMA, "--no-cache"], dir), "configs/hardware/H100-SXM.yaml:31:12 efficiency.compute: Expected a value greater than 0")
   })
 
   it("7 KV heads for 64 query heads, positioned in the layer template", () => {
@@ -39,7 +39,7 @@ describe("refused instead of a wrong number", () => {
     // "  num_key_value_heads: " is 23 characters: column 24 of line 8.
     expectRefused(
       runCli(["run", LLAMA, "--no-cache"], dir),
-      "configs/models/llama-3.1-70b/ffn_layer_config.yaml:8:24 attn_config.num_key_value_heads: Expected a divisor of num_attention_heads 64 (each KV head serves an equal group of query heads), got 7"
+      "configs/models/llama-3.1-70b/ffn_layer_config.yaml:9:24 attn_config.num_key_value_heads: Expected a divisor of num_attention_heads 64 (each KV head serves an equal group of query heads), got 7"
     )
   })
 
@@ -74,9 +74,9 @@ describe("refused instead of a wrong number: cross-field and layout checks (seve
     expect(r.stdout).toBe("")
     expect(r.stderr).not.toMatch(/\n\s+at /)
     const l = lines(r)
-    expect(l).toContainEqual(expect.stringMatching(/^configs\/models\/deepseek-v3\/moe_layer_config\.yaml:21:24 moe_config\.num_experts_per_tok: Expected at most n_routed_experts 256 experts per token, got 300$/))
-    expect(l).toContainEqual(expect.stringMatching(/^configs\/models\/deepseek-v3\/moe_layer_config\.yaml:25:\d+ moe_config\.topk_group: .*n_group 8.*got 9/))
-    expect(l).toContainEqual("configs/scenarios/deepseek_v3_h800.yaml:30:12 lm_head.d_model: Expected the layers' d_model 7168, got 7000")
+    expect(l).toContainEqual(expect.stringMatching(/^configs\/models\/deepseek-v3\/moe_layer_config\.yaml:22:24 moe_config\.num_experts_per_tok: Expected at most n_routed_experts 256 experts per token, got 300$/))
+    expect(l).toContainEqual(expect.stringMatching(/^configs\/models\/deepseek-v3\/moe_layer_config\.yaml:26:\d+ moe_config\.topk_group: .*n_group 8.*got 9/))
+    expect(l).toContainEqual("configs/scenarios/deepseek_v3_h800.yaml:31:12 lm_head.d_model: Expected the layers' d_model 7168, got 7000")
   })
 
   it("Qwen3-235B: more KV heads than query heads, n_group not dividing the experts", () => {
@@ -87,8 +87,8 @@ describe("refused instead of a wrong number: cross-field and layout checks (seve
     expect(r.status).toBe(1)
     expect(r.stdout).toBe("")
     expect(lines(r)).toEqual([
-      "configs/models/qwen3-235b-a22b/moe_layer_config.yaml:8:24 attn_config.num_key_value_heads: Expected at most num_attention_heads 64 KV heads, got 128",
-      "configs/models/qwen3-235b-a22b/moe_layer_config.yaml:13:12 moe_config.n_group: Expected a divisor of n_routed_experts 128 (experts are split into equal groups), got 7"
+      "configs/models/qwen3-235b-a22b/moe_layer_config.yaml:9:24 attn_config.num_key_value_heads: Expected at most num_attention_heads 64 KV heads, got 128",
+      "configs/models/qwen3-235b-a22b/moe_layer_config.yaml:14:12 moe_config.n_group: Expected a divisor of n_routed_experts 128 (experts are split into equal groups), got 7"
     ])
   })
 
@@ -96,7 +96,7 @@ describe("refused instead of a wrong number: cross-field and layout checks (seve
     const dir = makeProject()
     edit(dir, LLAMA, /^ {2}tp: 8 /m, "  tp: 8\n  ep: 16 ")
     const dense = runCli(["run", LLAMA, "--no-cache"], dir)
-    expectRefused(dense, `${LLAMA}:23:7 parallelism.ep: ep 16 does not divide the 8 GPUs (attention tp 8 x dp 1)`)
+    expectRefused(dense, `${LLAMA}:24:7 parallelism.ep: ep 16 does not divide the 8 GPUs (attention tp 8 x dp 1)`)
     const ep7 = runCli(["large-ep", "evaluate", "configs/scenarios/deepseek_v3_h800_decode_ep144.yaml", "--ep", "7", "--no-cache"], dir)
     expectRefused(ep7, "error: --ep: ep 7 does not divide the 8 GPUs of a node")
     fs.writeFileSync(path.join(dir, "comm.yaml"), "comm_config:\n  payload_mb: 64\n  pattern: all_reduce\n  num_ranks: 64\n")

@@ -46,7 +46,11 @@ describe("project config", () => {
     fs.writeFileSync(path.join(dir, "llmsim.config.ts"), 'export default { defaultScenario: 7, colour: "blue" }\n')
     const e = await runFailure(runOptions(dir, "configs/scenarios/deepseek_v3_a100.yaml"))
     expect(e._tag).toBe("ConfigError") // exit 1
-    expect(`error: ${e.message}`).toMatch(/llmsim\.config\.ts:1:1 .*invalid project config/)
+    // One line per problem at its key, with the field path; an unknown key gets a suggestion.
+    expect(e.message.split("\n").sort()).toEqual([
+      `${path.join(dir, "llmsim.config.ts")}:1:18 defaultScenario: invalid project config: Expected string`,
+      `${path.join(dir, "llmsim.config.ts")}:1:38 colour: invalid project config: Expected no excess property; known keys here: defaultScenario, runtime, cacheDir, allowPaths`
+    ])
   })
 
   it("a config that never finishes loading is an error after the load limit, not a hang", () => {

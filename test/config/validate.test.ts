@@ -214,7 +214,7 @@ describe("loadScenario runs the rules", () => {
     fs.writeFileSync(tpl, fs.readFileSync(tpl, "utf8").replace(/num_experts_per_tok: 2 /, "num_experts_per_tok: 9 "))
     const e = await failureOf(load(dir, "configs/scenarios/mixtral_8x7b_h100.yaml"))
     expect(e).toBeInstanceOf(ConfigError)
-    expect(e.message).toMatch(/^configs\/models\/mixtral-8x7b\/moe_layer_config\.yaml:13:24 moe_config\.num_experts_per_tok: Expected at most n_routed_experts 8 experts per token, got 9$/)
+    expect(e.message).toMatch(/^configs\/models\/mixtral-8x7b\/moe_layer_config\.yaml:14:24 moe_config\.num_experts_per_tok: Expected at most n_routed_experts 8 experts per token, got 9$/)
     const a100 = path.join(dir, "configs", "scenarios", "deepseek_v3_a100.yaml")
     const withNone = fs.readFileSync(a100, "utf8")
     expect(withNone).toContain("lm_head: none\n")

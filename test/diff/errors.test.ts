@@ -52,7 +52,7 @@ describe("llmsim diff errors", () => {
     const r = await errorLine(dir, ["HEAD", "HEAD", "configs/scenarios/broken.yaml"])
     const line = fs.readFileSync(path.join(dir, "configs/scenarios/broken.yaml"), "utf8").split("\n").findIndex((l) => l.includes("moe_v2.yaml")) + 1
     const col = fs.readFileSync(path.join(dir, "configs/scenarios/broken.yaml"), "utf8").split("\n")[line - 1].indexOf("configs/") + 1
-    expectErrorLine(r, `error: HEAD:configs/scenarios/broken.yaml:${line}:${col} layers.1.config: file not found: configs/models/deepseek-v3/moe_v2.yaml`)
+    expectErrorLine(r, `error: HEAD:configs/scenarios/broken.yaml:${line}:${col} layers.1.config: file not found: configs/models/deepseek-v3/moe_v2.yaml (looked in configs/scenarios/configs/models/deepseek-v3/moe_v2.yaml, configs/models/deepseek-v3/moe_v2.yaml)`)
   })
 
   it("qualifies a config error at a revision with the revision", async () => {

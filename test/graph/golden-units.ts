@@ -76,7 +76,7 @@ export const shippedConfigs = once((): Array<{ file: string; schema: SchemaName;
   const schemaOf = new Map<string, SchemaName>()
   for (const f of scenarios) {
     schemaOf.set(f, "scenario")
-    for (const l of (decode("scenario", f) as ScenarioSpec).layers) schemaOf.set(path.join(REPO, l.config), l.type)
+    for (const l of (decode("scenario", f) as ScenarioSpec).layers) if (typeof l.config === "string") schemaOf.set(path.join(REPO, l.config), l.type)
   }
   for (const f of yamlFiles(path.join(CONFIGS, "hardware"))) schemaOf.set(f, "hardware")
   const out = []

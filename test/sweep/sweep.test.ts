@@ -49,6 +49,17 @@ ${extra}`)
   constraints:
     max_tpot_ms: 1000
 `)
+  // A hardware file beside the scenario, named by the block as any path in a scenario.
+  fs.copyFileSync(path.join(dir, "configs/hardware/test-1000.yaml"), path.join(dir, "configs/scenarios/beside.yaml"))
+  scenario("llama-blockhw", "test-141", `sweep:
+  axes:
+    hardware: [beside.yaml]
+    batch: "32"
+`)
+  scenario("llama-outsidehw", "test-141", `sweep:
+  axes:
+    hardware: [../../../elsewhere.yaml]
+`)
   scenario("llama-badblock", "test-141", `sweep:
   axes:
     batch: "8..1"
@@ -125,6 +136,12 @@ describe("sweep: memory and constraints worked by hand", () => {
     const r = await sweepInProcess(options("llama-block"))
     expect(r.header.axes).toEqual({ batch: [1, 2, 4, 8, 16] })
     expect(r.header.constraints).toEqual({ tpot_ms_max: 1000 })
+    // Its hardware paths resolve against the scenario's folder first (beside.yaml: 1000 GB holds batch 32).
+    const hw = await sweepInProcess(options("llama-blockhw"))
+    expect(hw.header.axes.hardware).toEqual(["beside.yaml"])
+    expect(hw.outcome.best.tokens_per_s_per_gpu?.hardware).toBe("beside.yaml")
+    const outside = await sweepFailure(options("llama-outsidehw"))
+    expect((outside as { message: string }).message).toMatch(/^configs\/scenarios\/llama-outsidehw\.yaml:13:\d+ sweep\.axes\.hardware: \.\.\/\.\.\/\.\.\/elsewhere\.yaml is outside the project root /)
     const e = await sweepFailure(options("llama-badblock"))
     expect(String((e as { message: string }).message)).toMatch(/^configs\/scenarios\/llama-badblock\.yaml:13:\d+ sweep\.axes\.batch: range 8\.\.1 runs backwards/)
   })
