@@ -3,6 +3,10 @@ export declare const COMMAND_FORMAT: number
 export declare const CONFIG_FILE: string
 export declare const COMMANDS_FOLDER: string
 export declare const PACKAGE_DIR: string
+/** Environment variables in the key besides LLMSIM_* (docs/caching.md lists them). */
+export declare const KEY_ENV: ReadonlyArray<string>
+/** Subcommands a record may replay. */
+export declare const REPLAYABLE: ReadonlySet<string>
 /** sha256 hex of a file's bytes, "dir", "unreadable", or null when absent. */
 export type PathState = string | null
 export interface CommandRecord {

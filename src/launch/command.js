@@ -26,18 +26,18 @@ export const CONFIG_FILE = "llmsim.config.ts"
 export const COMMANDS_FOLDER = path.join("v1", "commands")
 
 /** Commands whose output is a function of the files they read (no clock, no network, no git). */
-const REPLAYABLE = new Set(["run", "report", "ops", "large-ep", "afd"])
+export const REPLAYABLE = new Set(["run", "report", "ops", "large-ep", "afd"])
 /** Flags that ask for the evaluation itself (traces, explanations, no store) or for the CLI's own screens. */
 const NEVER = new Set(["--no-cache", "--explain", "--trace", "--help", "-h", "--version", "-v", "--wizard", "--completions", "--progress"])
 /**
  * Environment variables that can change what a command prints: llmsim's own (the re-exec marker
  * aside), colour and terminal settings, locale and time zone.
  */
-const ENV_EXACT = ["CI", "NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "LINES", "LANG", "LC_ALL", "LC_NUMERIC", "TZ", "NODE_OPTIONS"]
+export const KEY_ENV = ["CI", "NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "LINES", "LANG", "LC_ALL", "LC_NUMERIC", "TZ", "NODE_OPTIONS"]
 const envOf = (env) => {
   const out = {}
   for (const k of Object.keys(env).sort()) {
-    if ((k.startsWith("LLMSIM_") && k !== "LLMSIM_REEXEC") || ENV_EXACT.includes(k)) out[k] = env[k]
+    if ((k.startsWith("LLMSIM_") && k !== "LLMSIM_REEXEC") || KEY_ENV.includes(k)) out[k] = env[k]
   }
   return out
 }

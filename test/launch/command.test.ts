@@ -6,10 +6,10 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import {
-  codeIdentity, commandKey, findProjectRoot, parseRecord, pathState, recordDirFor, recordPath, recordText, replayable, sourceStamp, tryReplay,
+  codeIdentity, commandKey, KEY_ENV, REPLAYABLE, findProjectRoot, parseRecord, pathState, recordDirFor, recordPath, recordText, replayable, sourceStamp, tryReplay,
   type CommandRecord, type KeyInputs
 } from "../../src/launch/command.js"
-import { makeProject, runCli } from "../helpers/cli.ts"
+import { makeProject, REPO, runCli } from "../helpers/cli.ts"
 import { tempDir } from "../helpers/temp.ts"
 
 const base: KeyInputs = { code: "bundle:abc", node: "24.21.0", args: ["run", "s.yaml"], cwd: "/p", env: { HOME: "/root" }, stdoutTTY: false, stderrTTY: false }
@@ -60,6 +60,13 @@ describe("command key", () => {
     for (const args of [["watch"], ["sweep"], ["diff", "HEAD"], ["run", "--no-cache"], ["run", "--explain"], ["run", "--trace", "t.json"], ["run", "--help"], ["cache", "stats"], []]) {
       expect(replayable(args), args.join(" ")).toBe(false)
     }
+  })
+
+  it("docs/caching.md names every environment variable and command of the key", () => {
+    const doc = fs.readFileSync(path.join(REPO, "docs", "caching.md"), "utf8")
+    const section = doc.slice(doc.indexOf("## The command node"), doc.indexOf("## Trace and explain"))
+    for (const v of KEY_ENV) expect(section, v).toContain(`\`${v}\``)
+    for (const c of REPLAYABLE) expect(section, c).toContain(`\`${c}\``)
   })
 
   it("looks for records in --cache-dir (from cwd) or <root>/cache", () => {
