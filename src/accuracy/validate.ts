@@ -21,6 +21,7 @@ import { attentionKernels, ATTENTION_FILE } from "./datasets/attention.ts"
 import { deepEpNormal, DEEPEP_FILE } from "./datasets/deepep.ts"
 import { COMMUNITY_FILE, deepgemmCommunity, deepgemmDense, deepgemmGrouped, DENSE_FILE, GROUPED_FILE } from "./datasets/deepgemm.ts"
 import { deepseekProduction, OVERVIEW_FILE, type DeepSeekInputs } from "./datasets/deepseek.ts"
+import { deepseekProfile, PROFILE_FILE, profileFigures, profileOverrides } from "./datasets/deepseekProfile.ts"
 import { largeEpSystem } from "./largeEpAdapter.ts"
 import { flashMla, FLASHMLA_FILE } from "./datasets/flashmla.ts"
 import { mamf, MAMF_FILE } from "./datasets/mamf.ts"
@@ -31,7 +32,7 @@ import type { HardwareSet } from "./hardware.ts"
 import type { DatasetReport } from "./report.ts"
 import { mlValidation, type MlValidation } from "./mlValidation.ts"
 
-export const REFERENCE_FILES = [DENSE_FILE, GROUPED_FILE, COMMUNITY_FILE, FLASHMLA_FILE, ATTENTION_FILE, DEEPEP_FILE, MAMF_FILE, NCCL_FILE, OVERVIEW_FILE] as const
+export const REFERENCE_FILES = [DENSE_FILE, GROUPED_FILE, COMMUNITY_FILE, FLASHMLA_FILE, ATTENTION_FILE, DEEPEP_FILE, MAMF_FILE, NCCL_FILE, OVERVIEW_FILE, PROFILE_FILE] as const
 
 /** The scenario whose model the core roll-up of the system-level checks runs (relative to the project root). */
 export const DEEPSEEK_SCENARIO = "configs/scenarios/deepseek_v3_h800.yaml"
@@ -54,7 +55,10 @@ export interface HardwareConstants {
 export interface ValidationReport {
   readonly efficiency: EfficiencyMode
   readonly datasets: ReadonlyArray<DatasetReport>
+  /** Gated: `llmsim validate` exits 1 when one fails. */
   readonly acceptance: ReadonlyArray<AcceptanceCheck>
+  /** Issue 15's targets not met yet: reported with their value, not part of the exit status. */
+  readonly targets: ReadonlyArray<AcceptanceCheck>
   readonly hardware: ReadonlyArray<HardwareConstants>
   /** With `--estimator ml`: the ML estimator's cross-validated error beside the analytic one. */
   readonly ml?: MlValidation
@@ -78,6 +82,29 @@ export interface ValidationInputs {
 export const DENSE_MEDIAN_BOUND = 10
 export const DENSE_P90_BOUND = 25
 export const DECODE_BOUND = 20
+/** Issue 15: DeepSeek-V3 profiled decode and prefill throughput each within 10%. */
+export const PROFILE_BOUND = 10
+
+/** Issue 15's checks; each is gated once it holds (GATED) and reported as a target until then. */
+const issue15Checks = (datasets: ReadonlyArray<DatasetReport>): Array<AcceptanceCheck & { readonly id: string }> => {
+  const out: Array<AcceptanceCheck & { readonly id: string }> = []
+  const profile = datasets.find((d) => d.id === "deepseek-profile")
+  for (const [id, phase, what] of [["profile-decode", "decode", "output"], ["profile-prefill", "prefill", "input"]] as const) {
+    const r = profile?.rows.find((x) => x.case.startsWith(phase))
+    if (r === undefined) continue
+    out.push({
+      id,
+      name: `DeepSeek-V3 profiled ${phase}, ${what} tokens/s per GPU (profile-data settings)`,
+      requirement: `within ${PROFILE_BOUND}% of ${Math.round(r.measured)}`,
+      value: `${Math.round(r.predicted)} (${r.predicted >= r.measured ? "+" : "-"}${r.ape.toFixed(1)}%)`,
+      pass: r.ape <= PROFILE_BOUND
+    })
+  }
+  return out
+}
+
+/** Issue 15 checks gated in the exit status (they hold with the committed model and constants). */
+export const GATED: ReadonlySet<string> = new Set<string>([])
 
 const acceptance = (datasets: ReadonlyArray<DatasetReport>): Array<AcceptanceCheck> => {
   const dense = datasets.find((d) => d.id === "deepgemm-dense-h800")
@@ -99,8 +126,12 @@ const acceptance = (datasets: ReadonlyArray<DatasetReport>): Array<AcceptanceChe
       pass: decode.ape <= DECODE_BOUND
     })
   }
+  for (const { id, ...c } of issue15Checks(datasets)) if (GATED.has(id)) out.push(c)
   return out
 }
+
+const targets = (datasets: ReadonlyArray<DatasetReport>): Array<AcceptanceCheck> =>
+  issue15Checks(datasets).filter((c) => !GATED.has(c.id)).map(({ id: _id, ...c }) => c)
 
 export const buildReport = (inputs: ValidationInputs, mode: EfficiencyMode, estimator: "analytic" | "ml" = "analytic"): ValidationReport => {
   const csv = (name: string) => parseCsv(inputs.files[name])
@@ -116,16 +147,32 @@ export const buildReport = (inputs: ValidationInputs, mode: EfficiencyMode, esti
     deepEpNormal(csv(DEEPEP_FILE), hw, mode),
     mamf(csv(MAMF_FILE), hw, mode),
     ncclAllReduce(csv(NCCL_FILE), hw, mode),
-    ...(dsHardware === undefined ? [] : [deepseekProduction(deepseekInputs(inputs.files[OVERVIEW_FILE], ds, dsHardware, mode))])
+    ...(dsHardware === undefined ? [] : [deepseekProduction(deepseekInputs(inputs.files[OVERVIEW_FILE], ds, dsHardware, mode))]),
+    ...(ds.units === undefined ? [] : [profileDataset(inputs.files[PROFILE_FILE], ds, mode)])
   ]
   const used = [...new Set(datasets.flatMap((d) => d.rows.map((r) => r.hardware)))].sort()
   return {
     efficiency: mode,
     datasets,
     acceptance: acceptance(datasets),
+    targets: targets(datasets),
     hardware: used.map((name) => ({ hardware: name, efficiency: mode === "none" ? {} : { ...(hw.get(name)?.efficiency ?? {}) } })),
     ...(estimator === "ml" ? { ml: mlValidation(inputs.files, hw) } : {})
   }
+}
+
+/** DeepSeek's profiled decode and prefill on the large-EP model of DeepSeek's unit scenarios at the profile's settings. */
+const profileDataset = (text: string, ds: DeepSeekScenarios, mode: EfficiencyMode): DatasetReport => {
+  const units = ds.units!
+  const f = profileFigures(text)
+  return deepseekProfile({
+    text,
+    hardwareName: ds.hardwareName,
+    scenarios: { decode: DEEPSEEK_DECODE_UNIT, prefill: DEEPSEEK_PREFILL_UNIT },
+    // comm_sms: the decode profile states 0 (low-latency kernels, "all-to-all does not occupy GPU SMs"); prefill keeps the deployment's.
+    decode: largeEpSystem(units.decode, mode, profileOverrides(f.decode), f.decode.comm_sms),
+    prefill: largeEpSystem(units.prefill, mode, profileOverrides(f.prefill))
+  })
 }
 
 /** The system checks' inputs: the large-EP deployment model on DeepSeek's units when it resolves. */

@@ -50,9 +50,22 @@ describe("llmsim validate", () => {
     expect(dataset("deepseek-production").notes.join(" ")).toContain("fits")
   })
 
+  it("DeepSeek-V3 profiled decode and prefill: rows at the published settings, each a gated check or a reported target", () => {
+    const d = dataset("deepseek-profile")
+    expect(d.rows.map((r: any) => [r.case, r.unit, r.measured])).toEqual([
+      ["decode EP128, 128 requests per GPU, KV 4096, 2 micro-batches", "output tokens/s per GPU", 2324],
+      ["prefill EP32, 4 x 4096-token prompts per GPU, 2 micro-batches", "input tokens/s per GPU", 7839]
+    ])
+    const checks = [...report.acceptance, ...report.targets].filter((c: any) => c.name.startsWith("DeepSeek-V3 profiled"))
+    expect(checks.map((c: any) => c.requirement)).toEqual(["within 10% of 2324", "within 10% of 7839"])
+    // A gated check holds; a target is listed until it does.
+    for (const c of report.acceptance) expect(c.pass).toBe(true)
+    for (const c of checks) expect(c.pass).toBe(Math.abs(Number(/\(([-+][\d.]+)%\)/.exec(c.value)![1])) <= 10)
+  })
+
   it("covers every dataset the issue lists, each row with predicted, measured and APE", () => {
     const ids = report.datasets.map((d: any) => d.id)
-    for (const id of ["deepgemm-dense-h800", "deepgemm-grouped-h800", "deepgemm-community", "flashmla", "attention-fa3", "deepep-normal", "deepseek-production"]) {
+    for (const id of ["deepgemm-dense-h800", "deepgemm-grouped-h800", "deepgemm-community", "flashmla", "attention-fa3", "deepep-normal", "deepseek-production", "deepseek-profile"]) {
       expect(ids).toContain(id)
       expect(dataset(id).summary.rows, id).toBeGreaterThan(0)
     }
