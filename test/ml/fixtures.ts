@@ -10,6 +10,7 @@ export const PEAK_HW: TimingHardware = {
   compute_efficiency: 1,
   memory_efficiency: 1,
   interconnect_efficiency: 1,
+  exp_per_s: 0,
   nic_efficiency: 1,
   kernel_latency_us: 0,
   link_latency_us: 0,

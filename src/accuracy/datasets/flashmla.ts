@@ -40,7 +40,7 @@ export const mlaDecodeSpec = (c: MlaDecodeCase): OpSpec => ({
 
 /** Predicted kernel time of one FlashMLA call, microseconds. */
 export const mlaDecodeUs = (c: MlaDecodeCase, timing: ReturnType<typeof timingHardware>): number =>
-  timeOp(evaluateOpCost(mlaDecodeSpec(c)), timing).dominant_latency_ms * 1e3
+  timeOp(evaluateOpCost(mlaDecodeSpec(c)), timing, mlaDecodeSpec(c)).dominant_latency_ms * 1e3
 
 /** FlashMLA's FLOPs: 2 h_q s_q s_k (d_k + d_v) per sequence. */
 export const flashMlaFlops = (c: MlaDecodeCase): number => c.b * 2 * c.h_q * c.s_q * c.s_k * (D_K + D_V)
