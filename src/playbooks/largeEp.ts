@@ -77,7 +77,7 @@ export interface A2aCall {
 /** One dispatch or combine call of `tokens` tokens sent by one GPU. */
 export const a2aCall = (
   mode: KernelMode,
-  m: MoeConfig,
+  m: Pick<MoeConfig, "n_routed_experts" | "num_experts_per_tok" | "d_model">,
   d: Pick<LargeEpDeployment, "ep" | "gpus_per_node" | "a2a_latency_us">,
   dtype: LinkDtype,
   tokens: number,

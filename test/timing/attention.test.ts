@@ -32,7 +32,7 @@ describe("softmax exponentials", () => {
     // Window 2: pairs 1 + 2 + 2 + 2 = 7.
     expect(attentionExps(prefill(2))).toBe(112)
     expect(attentionExps(mla(16))).toBe(1600)
-    expect(attentionExps({ kind: "linear", name: "l", category: "attention_linear", params: {} })).toBe(0)
+    expect(attentionExps({ kind: "linear", params: {} })).toBe(0)
   })
 
   it("adds exps / (SMs x 3.9e12 / 132) to compute, not overlapped", () => {
