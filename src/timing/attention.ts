@@ -40,6 +40,11 @@ const n = (spec: AttentionSpec, key: string): number => {
   return typeof v === "number" ? v : 0
 }
 
+const ATTENTION_KINDS: ReadonlySet<string> = new Set(["gqa_attention_prefill", "mla_attention_prefill", "gqa_attention_decode", "mla_attention_decode"])
+
+/** True for the fused attention-core kinds these terms and the attention efficiencies apply to. */
+export const isAttention = (spec: AttentionSpec): boolean => ATTENTION_KINDS.has(spec.kind)
+
 /** Softmax exponentials of an attention op (0 for other ops). */
 export const attentionExps = (spec: AttentionSpec): number => {
   switch (spec.kind) {

@@ -24,7 +24,9 @@
  *
  * Attention ops (given their spec) add the kernel terms of attention.ts to compute_ms: softmax
  * exponentials on the special-function units (exps / exp rate, not overlapped with the tensor
- * cores) and FlashMLA's 64-row query tiles (decode FLOPs x padding).
+ * cores) and FlashMLA's 64-row query tiles (decode FLOPs x padding); their fractions of the
+ * tensor peak and of HBM are `attention_compute` and `attention_memory` (fitted on FlashMLA and
+ * FlashAttention-3 rows by `llmsim calibrate --attention`; the GEMM fractions when not set).
  *
  * With no `efficiency` block every fraction is 1, every latency 0 and tiling is off: the
  * peak-only "speed of light" roofline, max(compute, memory). `mode: "none"` forces that even
@@ -33,7 +35,7 @@
 import type { Dtype } from "../schema/dtypes.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
 import type { OpCost } from "../ops/types.ts"
-import { attentionExps, attentionPadding, EXP_PER_SM_PER_S, type AttentionSpec } from "./attention.ts"
+import { attentionExps, attentionPadding, EXP_PER_SM_PER_S, isAttention, type AttentionSpec } from "./attention.ts"
 import { quantisedGemmFlops, tilingEnabled } from "./waves.ts"
 
 export { quantisedGemmFlops } from "./waves.ts"
@@ -56,6 +58,9 @@ export interface TimingHardware {
   readonly sm_count: number
   /** Softmax exponentials per second (special-function units; 0: not modelled), attention.ts. */
   readonly exp_per_s: number
+  /** Fractions of the tensor peak and of HBM that fused attention kernels reach (attention.ts). */
+  readonly attention_compute_efficiency: number
+  readonly attention_memory_efficiency: number
 }
 
 export type EfficiencyMode = "hardware" | "none"
@@ -92,7 +97,9 @@ export const timingHardware = (hw: HardwareSpec, mode: EfficiencyMode = "hardwar
     tile_m: e.tile_m ?? 0,
     tile_n: e.tile_n ?? 0,
     sm_count: hw.sm_count ?? 0,
-    exp_per_s: mode === "none" ? 0 : (hw.sm_count ?? 0) * EXP_PER_SM_PER_S
+    exp_per_s: mode === "none" ? 0 : (hw.sm_count ?? 0) * EXP_PER_SM_PER_S,
+    attention_compute_efficiency: e.attention_compute ?? e.compute ?? 1,
+    attention_memory_efficiency: e.attention_memory ?? e.memory ?? 1
   }
 }
 
@@ -130,9 +137,11 @@ export const isTiledGemm = (cost: OpCost, hw: TimingHardware): boolean =>
   cost.gemms !== undefined && cost.gemms.length > 0 && tilingEnabled(hw)
 
 /** Compute time of an attention op's exps and padded query tiles (0 and 1 without a spec or an exp rate). */
-const attentionCompute = (spec: AttentionSpec | undefined, hw: TimingHardware): { readonly exp_ms: number; readonly padding: number } => {
-  if (spec === undefined || hw.exp_per_s <= 0) return { exp_ms: 0, padding: 1 }
-  return { exp_ms: (attentionExps(spec) / hw.exp_per_s) * 1e3, padding: attentionPadding(spec) }
+const attentionCompute = (spec: AttentionSpec | undefined, hw: TimingHardware): { readonly exp_ms: number; readonly padding: number; readonly compute: number; readonly memory: number } => {
+  if (spec === undefined || !isAttention(spec)) return { exp_ms: 0, padding: 1, compute: hw.compute_efficiency, memory: hw.memory_efficiency }
+  const e = { compute: hw.attention_compute_efficiency, memory: hw.attention_memory_efficiency }
+  if (hw.exp_per_s <= 0) return { exp_ms: 0, padding: 1, ...e }
+  return { exp_ms: (attentionExps(spec) / hw.exp_per_s) * 1e3, padding: attentionPadding(spec), ...e }
 }
 
 /** Times of one op; `spec` (the op's kind and params) adds the attention kernel terms. */
@@ -143,8 +152,8 @@ export const timeOp = (cost: OpCost, hw: TimingHardware, spec?: AttentionSpec): 
   }
   const peak = hw.tflops[cost.math_dtype ?? "bf16"] ?? hw.tflops.bf16
   const att = attentionCompute(spec, hw)
-  const compute = (cost.flops === 0 ? 0 : ((quantisedGemmFlops(cost, hw) * att.padding) / (peak * 1e12 * hw.compute_efficiency)) * 1e3) + att.exp_ms
-  const bytesPerMs = hw.memory_bandwidth_gbps * 1e9 * hw.memory_efficiency * 1e-3
+  const compute = (cost.flops === 0 ? 0 : ((quantisedGemmFlops(cost, hw) * att.padding) / (peak * 1e12 * att.compute)) * 1e3) + att.exp_ms
+  const bytesPerMs = hw.memory_bandwidth_gbps * 1e9 * att.memory * 1e-3
   const read = cost.bytes_read / bytesPerMs
   const write = cost.bytes_written / bytesPerMs
   const memory = read + write

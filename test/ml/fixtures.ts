@@ -11,6 +11,8 @@ export const PEAK_HW: TimingHardware = {
   memory_efficiency: 1,
   interconnect_efficiency: 1,
   exp_per_s: 0,
+  attention_compute_efficiency: 1,
+  attention_memory_efficiency: 1,
   nic_efficiency: 1,
   kernel_latency_us: 0,
   link_latency_us: 0,
