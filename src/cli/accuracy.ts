@@ -164,7 +164,7 @@ const calibrateCommand = Command.make("calibrate", {
     return yield* Effect.fail(new UsageError({ message: `--data ${a.data}: no usable GEMM rows${where.length > 0 ? " after --where" : ""} (columns m or m_per_group, n, k, and tflops or time_us)` }))
   }
   const continuous = fit.filter((f) => f !== "tile").length
-  if (rows.length <= continuous) {
+  if (rows.length < continuous) {
     return yield* Effect.fail(new UsageError({ message: `--data ${a.data}: ${rows.length} rows cannot determine ${continuous} constants` }))
   }
   const result = calibrate(hw, rows, fit, tiles)
