@@ -120,7 +120,9 @@ const terms = (l: LargeEpLayer | undefined, micro: number): string =>
   l === undefined
     ? "no MoE layer"
     : `one MoE layer: attention ${(l.attention_ms / micro).toFixed(3)} ms, FFN ${(l.ffn_ms / micro).toFixed(3)} ms, dispatch ${(l.dispatch_ms / micro).toFixed(3)} ms, ` +
-      `combine ${(l.combine_ms / micro).toFixed(3)} ms per micro-batch; layer ${l.layer_ms.toFixed(3)} ms (${l.bound}-bound, exposed communication ${l.exposed_comm_ms.toFixed(3)} ms)`
+      `combine ${(l.combine_ms / micro).toFixed(3)} ms per micro-batch (all-to-all per step: NVLink ${l.a2a_nvlink_ms.toFixed(3)} ms, NIC ${l.a2a_nic_ms.toFixed(3)} ms, ` +
+      `call latency ${l.a2a_latency_ms.toFixed(3)} ms; compute x ${l.compute_slowdown.toFixed(3)} for SMs lent to communication); ` +
+      `layer ${l.layer_ms.toFixed(3)} ms (${l.bound}-bound, exposed communication ${l.exposed_comm_ms.toFixed(3)} ms)`
 
 export const deepseekProfile = (x: ProfileInputs): DatasetReport => {
   const f = profileFigures(x.text)
