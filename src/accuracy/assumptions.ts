@@ -46,8 +46,9 @@ export const GENERAL_ASSUMPTIONS = [
   "  published figures (sources in each hardware file). H200-SXM constants are the H800 fit (same die) or published",
   "  derates, as its file says. NV-A100, MI300X and B200 have only a compute fraction, fitted by `llmsim calibrate",
   "  --data mamf_matmul_measured.csv --fit compute` on their MAMF rows (the only GEMM data for them), so their MAMF",
-  "  rows are in sample; their memory, latency and tile are `efficiency: none (no data)`. H20 has no GEMM constants",
-  "  (no data the wave model fits: see its file) and is predicted at peak for GEMMs. H20 is not given the GH100 constants: its 296 FP8",
+  "  rows are in sample; their memory, latency and tile are `efficiency: none (no data)`. H20's compute, memory and",
+  "  kernel latency were fitted on its 24 community rows (in sample; leave-one-out median 11.6%, p90 25.9%), with no",
+  "  tile. H20 is not given the GH100 constants: its 296 FP8",
   "  TFLOPS are a chip-level cap (78 SMs at Hopper's per-SM rate would give about 1,170), so a wave of tiles does not",
   "  take sm_count tiles' worth of chip time there, and tiny-N GEMMs come out several times too slow under the tile",
   "  model.",
@@ -60,7 +61,7 @@ export const GENERAL_ASSUMPTIONS = [
   "  added to the tensor-core time (not overlapped). attention_compute / attention_memory were fitted by",
   "  `llmsim calibrate --attention` on the FlashMLA and FA3 rows of H800-SXM (2 rows, exact), H100-SXM (14) and",
   "  H20 (13), so those two tables are in-sample; their leave-one-out errors are in the hardware files (H100 median",
-  "  5.9%, p90 10.7%; H20 2.2%, 5.1%; H800 none: two rows). Other parts use their GEMM fractions for attention.",
+  "  5.9%, p90 10.7%; H20 1.1%, 4.3%; H800 none: two rows). Other parts use their GEMM fractions for attention.",
   "- Training kernels (kgrouped_wgrad rows on H200) are timed as inference GEMMs of the same shape; they run at about",
   "  half the GEMM rate, which the rows show."
 ].join("\n")
