@@ -164,7 +164,7 @@ export const renderMarkdown = (r: ValidationReport): string => {
     "",
     TIMING_MODEL,
     "",
-    r.efficiency === "none" ? "Constants ignored (`--efficiency none`)." : `${hardwareTable(r)}\n\n"-": not in the file (fraction 1, latency 0, no tiling).`,
+    r.efficiency === "none" ? "Constants ignored (`--efficiency none`)." : `${hardwareTable(r)}\n\n"-": not in the file: efficiency none (no data) for that constant, so the peak is used (fraction 1, latency 0, no tiling; attention fractions fall back to the GEMM ones).`,
     "",
     "## Assumptions",
     "",
