@@ -179,7 +179,7 @@ export const calibrate = (
 export const efficiencyBlock = (hw: HardwareSpec, r: CalibrationResult, provenance: string): string => {
   const e: Efficiency = { ...hw.efficiency, ...r.after }
   const fitted = new Set<string>(r.fit.flatMap((f) => (f === "tile" ? ["tile_m", "tile_n"] : [f])))
-  const order = ["compute", "memory", "kernel_latency_us", "tile_m", "tile_n", "interconnect", "nic", "link_latency_us"] as const
+  const order = ["compute", "memory", "kernel_latency_us", "tile_m", "tile_n", "interconnect", "nic", "link_latency_us", "attention_compute", "attention_memory"] as const
   const lines = ["efficiency:"]
   for (const k of order) {
     const v = e[k]

@@ -79,6 +79,8 @@ export const predictGemmUs = (cost: OpCost, hw: TimingHardware): number => timeO
 const kindOf = (r: CsvRecord, table: CsvTable): GemmKind | string => {
   const k = r.values.kind
   if (k !== undefined && k !== "") return k
+  // The MAMF table (mamf_matmul_measured.csv): torch.matmul in its `dtype` column.
+  if (r.values.dtype !== undefined && table.columns.includes("best_shape_MxNxK")) return r.values.dtype.startsWith("fp8") ? "dense_fp8" : "dense_bf16"
   return table.columns.includes("m_per_group") ? "grouped_contiguous" : "dense_fp8"
 }
 
@@ -86,7 +88,10 @@ const kindOf = (r: CsvRecord, table: CsvTable): GemmKind | string => {
  * Rows of a GEMM table. Columns (the reference files' names): `m` or `m_per_group`, `n`, `k`,
  * `num_groups` (default 1), `tflops` and/or `time_us`, optional `kind` (one of GEMM_KINDS,
  * default dense_fp8, or grouped_contiguous for a file with m_per_group), `hardware`, `variant`.
- * `where` keeps rows whose columns equal the given values.
+ * The MAMF table's columns are read too (best_shape_MxNxK as M x N x K, mamf_tflops, dtype,
+ * accelerator as the hardware), so `llmsim calibrate --data mamf_matmul_measured.csv` fits a
+ * part whose only GEMM data is its best-shape row. `where` keeps rows whose columns equal the
+ * given values.
  */
 export const gemmMeasurements = (
   table: CsvTable,
@@ -101,16 +106,18 @@ export const gemmMeasurements = (
       skipped.push({ line: r.line, reason: `kind ${kind} is not a GEMM llmsim models` })
       continue
     }
-    const m = numberField(r, "m") ?? numberField(r, "m_per_group")
-    const n = numberField(r, "n")
-    const k = numberField(r, "k")
+    const best = (r.values.best_shape_MxNxK ?? "").split("x").map(Number)
+    const mnk = best.length === 3 && best.every((x) => Number.isFinite(x) && x > 0) ? best : undefined
+    const m = numberField(r, "m") ?? numberField(r, "m_per_group") ?? mnk?.[0]
+    const n = numberField(r, "n") ?? mnk?.[1]
+    const k = numberField(r, "k") ?? mnk?.[2]
     const groups = numberField(r, "num_groups") ?? 1
     if (m === undefined || n === undefined || k === undefined || m <= 0 || n <= 0 || k <= 0 || groups <= 0) {
       skipped.push({ line: r.line, reason: "shape (m, n, k) incomplete" })
       continue
     }
     const shape = { groups, m, n, k }
-    const tflops = numberField(r, "tflops")
+    const tflops = numberField(r, "tflops") ?? numberField(r, "mamf_tflops")
     const time = numberField(r, "time_us")
     let measured_us: number
     let measured_from: "tflops" | "time_us"
@@ -128,7 +135,7 @@ export const gemmMeasurements = (
       line: r.line,
       kind: kind as GemmKind,
       ...shape,
-      hardware: r.values.hardware ?? "",
+      hardware: r.values.hardware ?? r.values.accelerator ?? "",
       measured_us,
       measured_from,
       variant: r.values.variant ?? r.values.version_note ?? ""

@@ -5,6 +5,7 @@
 import { ascii, percent as pct, significant as fmt } from "../report/format.ts"
 import { renderTable, type Column } from "../report/table.ts"
 import type { CalibrationResult } from "./calibrate.ts"
+import type { AttentionCalibration } from "./calibrateAttention.ts"
 import type { ErrorSummary } from "./stats.ts"
 import { gemmLabel } from "./gemm.ts"
 
@@ -45,5 +46,37 @@ export const renderCalibration = (
   if (loo !== undefined) lines.push(`leave-one-out: ${summaryText(loo)} (each row predicted by constants fitted without it)`)
   for (const s of skipped) lines.push(`not used: ${s}`)
   lines.push("", block.trimEnd())
+  return ascii(lines.join("\n")) + "\n"
+}
+
+type AttentionRowFit = AttentionCalibration["rows"][number]
+const ATTENTION_COLUMNS: ReadonlyArray<Column<AttentionRowFit>> = [
+  { header: "case", align: "left", format: (x) => x.label },
+  { header: "source", align: "left", format: (x) => x.source },
+  { header: "measured", unit: "us", format: (x) => fmt(x.measured_us) },
+  { header: "before", unit: "us", format: (x) => fmt(x.before_us) },
+  { header: "before APE", format: (x) => pct(Math.abs(x.before_us / x.measured_us - 1) * 100) },
+  { header: "after", unit: "us", format: (x) => fmt(x.after_us) },
+  { header: "after APE", format: (x) => pct(Math.abs(x.after_us / x.measured_us - 1) * 100) },
+  { header: "bound", align: "left", format: (x) => x.bound }
+]
+
+/** The text report of `llmsim calibrate --attention`: rows, errors and the two fitted lines. */
+export const renderAttentionCalibration = (r: AttentionCalibration, header: string): string => {
+  const bounds = (b: string) => r.rows.filter((x) => x.bound === b).length
+  const lines = [
+    header,
+    "",
+    renderTable(ATTENTION_COLUMNS, r.rows),
+    "",
+    `error before: ${summaryText(r.before_summary)}`,
+    `error after:  ${summaryText(r.after_summary)}`,
+    ...(r.leave_one_out === undefined ? [] : [`leave-one-out: ${summaryText(r.leave_one_out)} (each row predicted by constants fitted without it)`]),
+    `rows bound by compute ${bounds("compute")}, by memory ${bounds("memory")} (a fraction no row is bound by is not identified by these rows)`,
+    "",
+    "efficiency:",
+    `  ${`attention_compute: ${r.after.attention_compute}`.padEnd(28)} # fitted: calibrate --attention (rows above)`,
+    `  ${`attention_memory: ${r.after.attention_memory}`.padEnd(28)} # fitted: calibrate --attention (rows above)`
+  ]
   return ascii(lines.join("\n")) + "\n"
 }

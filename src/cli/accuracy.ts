@@ -19,7 +19,10 @@ import { ConfigError, UsageError } from "../config/errors.ts"
 import { displayPath } from "../config/load.ts"
 import { decodeYamlText } from "../config/yamlFile.ts"
 import { calibrate, DEFAULT_TILES, efficiencyBlock, FITTABLE, leaveOneOut, type Fittable } from "../accuracy/calibrate.ts"
-import { renderCalibration } from "../accuracy/renderCalibration.ts"
+import { renderAttentionCalibration, renderCalibration } from "../accuracy/renderCalibration.ts"
+import { attentionRows, calibrateAttention } from "../accuracy/calibrateAttention.ts"
+import { ATTENTION_FILE } from "../accuracy/datasets/attention.ts"
+import { FLASHMLA_FILE } from "../accuracy/datasets/flashmla.ts"
 import { parseCsv } from "../accuracy/csv.ts"
 import { gemmMeasurements } from "../accuracy/gemm.ts"
 import { renderJson, renderMarkdown, renderText } from "../accuracy/render.ts"
@@ -125,6 +128,10 @@ const calibrateCommand = Command.make("calibrate", {
     parsedWith("tiles", parseTiles),
     Flag.withDefault(DEFAULT_TILES)
   ),
+  attention: Flag.Boolean("attention").pipe(
+    Flag.withDescription("Fit attention_compute and attention_memory on the FlashMLA and FlashAttention-3 rows of this hardware; --data names the reference folder"),
+    Flag.withDefault(false)
+  ),
   loo: Flag.Boolean("loo").pipe(Flag.withDescription("Also report the leave-one-out error (refit without each row, predict it)"), Flag.withDefault(false)),
   format: Flag.Literals("format", ["table", "json"]).pipe(Flag.withDescription("Output format"), Flag.withDefault("table" as const)),
   out: outFlag
@@ -138,6 +145,18 @@ const calibrateCommand = Command.make("calibrate", {
   const hw = decodeYamlText(HardwareSpec, hwText, displayPath(root, hwFile))
   if (hw instanceof ConfigError) return yield* Effect.fail(hw)
   const dataFile = resolvePath("flag", a.data, project)
+  if (a.attention) {
+    const files: Record<string, string> = {}
+    for (const f of [FLASHMLA_FILE, ATTENTION_FILE]) files[f] = yield* readText(path.join(dataFile, f), "--data folder file")
+    const name = path.basename(hwFile).replace(/\.ya?ml$/, "")
+    const rows = attentionRows(files, new Map([[name, hw]]), name)
+    if (rows.length < 2) return yield* Effect.fail(new UsageError({ message: `--data ${a.data}: ${rows.length} FlashMLA / FlashAttention-3 rows ran on ${name}; at least 2 are needed to fit 2 constants` }))
+    const r = calibrateAttention(hw, rows, a.loo)
+    const text = a.format === "json"
+      ? JSON.stringify({ hardware: displayPath(root, hwFile), data: a.data, ...r }, null, 2) + "\n"
+      : renderAttentionCalibration(r, `calibrate ${displayPath(root, hwFile)} --attention: ${rows.length} rows of ${FLASHMLA_FILE} and ${ATTENTION_FILE} on ${name}; fit attention_compute, attention_memory by least squares on log time`)
+    return yield* emit(text, Option.getOrUndefined(a.out))
+  }
   const table = parseCsv(yield* readText(dataFile, "--data file"))
   const { where, fit, tiles } = a
   const { rows, skipped } = gemmMeasurements(table, where)
@@ -145,7 +164,7 @@ const calibrateCommand = Command.make("calibrate", {
     return yield* Effect.fail(new UsageError({ message: `--data ${a.data}: no usable GEMM rows${where.length > 0 ? " after --where" : ""} (columns m or m_per_group, n, k, and tflops or time_us)` }))
   }
   const continuous = fit.filter((f) => f !== "tile").length
-  if (rows.length <= continuous) {
+  if (rows.length < continuous) {
     return yield* Effect.fail(new UsageError({ message: `--data ${a.data}: ${rows.length} rows cannot determine ${continuous} constants` }))
   }
   const result = calibrate(hw, rows, fit, tiles)
@@ -166,7 +185,8 @@ const calibrateCommand = Command.make("calibrate", {
   [
     "llmsim calibrate configs/hardware/H100-SXM.yaml --data data/reference/deepgemm_community_measurements.csv --where hardware=H100 --fit memory,kernel_latency_us",
     "Fit only what memory-bound rows can identify"
-  ]
+  ],
+  ["llmsim calibrate configs/hardware/H100-SXM.yaml --attention --data data/reference --loo", "Fit the attention-kernel constants on FlashMLA and FlashAttention-3 rows"]
 ]))
 
 export const accuracyCommands = [validateCommand, calibrateCommand] as const

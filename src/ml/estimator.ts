@@ -35,7 +35,7 @@ export const mlEstimator = (model: LoadedModel, digest: string): Estimator => ({
   version: ML_ESTIMATOR_VERSION,
   model: digest,
   time: (spec: OpSpec, cost: OpCost, hw: TimingHardware): OpTiming => {
-    const t = timeOp(cost, hw)
+    const t = timeOp(cost, hw, spec)
     if (isCommunication(cost)) return fallback(t, "communication op (the model times compute kernels)")
     const loaded = model.heads.find((h) => h.head.kinds.includes(spec.kind))
     if (loaded === undefined) return fallback(t, `op kind ${spec.kind} is not in the model`)

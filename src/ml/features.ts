@@ -90,7 +90,7 @@ export const opFeatureRow = (
   hardware: string,
   hw: TimingHardware
 ): FeatureRow => {
-  const t = timeOp(cost, hw)
+  const t = timeOp(cost, hw, op)
   const bytes = cost.bytes_read + cost.bytes_written
   const g = cost.gemms !== undefined && cost.gemms.length > 0 ? cost.gemms[0] : undefined
   return {

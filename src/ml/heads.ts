@@ -103,17 +103,6 @@ const COMMON: ReadonlyArray<HeadFeature> = [
 
 const analyticUs = (row: FeatureRow): number | undefined => row.analytic_us ?? undefined
 
-/**
- * The analytic time with the compute part charged for whole query tiles:
- * max(compute / fill, memory) + the fixed per-kernel time (analytic - max(compute, memory)).
- */
-const tilePaddedUs = (row: FeatureRow): number | undefined => {
-  const fill = mlaTileFill.value(row)
-  const [c, m, t] = [row.analytic_compute_us, row.analytic_memory_us, row.analytic_us]
-  if (fill === undefined || c === null || m === null || t === null) return undefined
-  return Math.max(c / fill, m) + (t - Math.max(c, m))
-}
-
 const head = (
   id: string,
   kinds: ReadonlyArray<string>,
@@ -124,7 +113,7 @@ const head = (
 
 export const HEADS: ReadonlyArray<Head> = [
   head("gemm", ["linear", "grouped_gemm"], [column("gemm_m"), column("gemm_n"), column("gemm_k"), column("gemm_groups")], [gemmWaveFill]),
-  head("mla_attention_decode", ["mla_attention_decode"], [param("batch"), param("kv_len"), param("heads")], [mlaTileFill], tilePaddedUs),
+  head("mla_attention_decode", ["mla_attention_decode"], [param("batch"), param("kv_len"), param("heads")], [mlaTileFill]),
   head("gqa_attention_prefill", ["gqa_attention_prefill"], [param("batch"), param("seq_len"), param("q_heads"), param("kv_heads"), param("head_dim")])
 ]
 

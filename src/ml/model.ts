@@ -5,7 +5,7 @@
  * Target. Each head predicts r = ln(measured_us / baseline_us), the log of what the analytic
  * roofline misses, not the latency itself: the roofline already scales with the shape, so the
  * correction varies slowly across shapes and a tree fitted on some shapes transfers to others.
- * The baseline is the analytic time, or a head's tile-aware refinement of it (heads.ts). A
+ * The baseline is the analytic time (which charges FlashMLA's whole query tiles, src/timing/attention.ts). A
  * prediction scales the op's analytic times by baseline * exp(r) / analytic.
  *
  * Regressor. A random forest of CART regression trees (mljs `ml-random-forest`, which trains

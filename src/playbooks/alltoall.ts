@@ -65,6 +65,15 @@ export const tokenLeavesNodeShare = (experts: number, topK: number, nodes: numbe
 export const remoteNodesPerToken = (experts: number, topK: number, nodes: number): number =>
   nodes <= 1 ? 0 : (nodes - 1) * (1 - missProbability(experts, experts / nodes, topK))
 
+/**
+ * Expected distinct nodes (the sender's own included) holding at least one of a token's experts:
+ * N (1 - C(E - E/N, k) / C(E, k)). DeepEP's internode test counts its "RDMA" bytes this way
+ * (tests/test_internode.py: rdma_idx = topk_idx // (experts / nodes), de-duplicated per token,
+ * own node kept), so its published bandwidth is logical: wire bytes are remoteNodesPerToken's.
+ */
+export const nodesPerToken = (experts: number, topK: number, nodes: number): number =>
+  nodes * (1 - missProbability(experts, experts / nodes, topK))
+
 /** Expected distinct GPUs of `ep` holding at least one of a token's experts: ep (1 - C(E - E/ep, k)/C(E, k)). */
 export const distinctGpusPerToken = (experts: number, topK: number, ep: number): number =>
   ep * (1 - missProbability(experts, experts / ep, topK))

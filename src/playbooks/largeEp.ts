@@ -77,7 +77,7 @@ export interface A2aCall {
 /** One dispatch or combine call of `tokens` tokens sent by one GPU. */
 export const a2aCall = (
   mode: KernelMode,
-  m: MoeConfig,
+  m: Pick<MoeConfig, "n_routed_experts" | "num_experts_per_tok" | "d_model">,
   d: Pick<LargeEpDeployment, "ep" | "gpus_per_node" | "a2a_latency_us">,
   dtype: LinkDtype,
   tokens: number,
@@ -117,6 +117,12 @@ export interface LargeEpLayer {
   readonly nic_bytes: number
   /** max/mean expert load applied to this layer (1 for dense layers). */
   readonly load_imbalance: number
+  /** The all-to-all split per step (dispatch + combine, all micro-batches): NVLink time, NIC time, per-call latency, ms. Each call takes max(NVLink, NIC) + latency. */
+  readonly a2a_nvlink_ms: number
+  readonly a2a_nic_ms: number
+  readonly a2a_latency_ms: number
+  /** Compute-time multiplier from the SMs the overlapped high-throughput kernels take (sm_count / (sm_count - comm_sms); 1 for low-latency kernels or no overlap). */
+  readonly compute_slowdown: number
 }
 
 export interface LargeEpPhase {
@@ -296,6 +302,10 @@ const entryTimes = (input: PlaybookInput, d: LargeEpDeployment, entry: Model["en
     nvlink_bytes: mb * (disp.nvlink_bytes + comb.nvlink_bytes),
     nic_bytes: mb * (disp.nic_bytes + comb.nic_bytes),
     load_imbalance: factor,
+    a2a_nvlink_ms: mb * (disp.nvlink_ms + comb.nvlink_ms),
+    a2a_nic_ms: mb * (disp.nic_ms + comb.nic_ms),
+    a2a_latency_ms: mb * (disp.latency_ms + comb.latency_ms),
+    compute_slowdown: slowdown,
     charged: composed.charged
   }
 }
@@ -418,7 +428,11 @@ export const largeEpStep = (input: PlaybookInput, d: LargeEpDeployment, run: Pha
       bound: "lm_head",
       nvlink_bytes: ops.filter((o) => o.link === "interconnect").reduce((s, o) => s + o.comm_bytes, 0),
       nic_bytes: ops.filter((o) => o.link === "nic").reduce((s, o) => s + o.comm_bytes, 0),
-      load_imbalance: 1
+      load_imbalance: 1,
+      a2a_nvlink_ms: 0,
+      a2a_nic_ms: 0,
+      a2a_latency_ms: 0,
+      compute_slowdown: 1
     })
   }
   const slowest = layers.reduce((best, l) => (l.layer_ms > best.layer_ms ? l : best), layers[0])

@@ -121,6 +121,10 @@ const LARGE_EP_LAYER_COLUMNS: ReadonlyArray<Column<EpLine>> = [
   BOUND_COLUMN<EpLine>(),
   num("NVLink", "MB", (l) => l.nvlink_bytes, mega),
   num("NIC", "MB", (l) => l.nic_bytes, mega),
+  num("a2a NVLink", "ms", (l) => l.a2a_nvlink_ms, ms4),
+  num("a2a NIC", "ms", (l) => l.a2a_nic_ms, ms4),
+  num("a2a latency", "ms", (l) => l.a2a_latency_ms, ms4),
+  num("SM slowdown", undefined, (l) => l.compute_slowdown, (x) => fixed(x, 3)),
   num("imbalance", undefined, (l) => l.load_imbalance, (x) => fixed(x, 3))
 ]
 
@@ -128,7 +132,7 @@ const largeEpLayerTable = (p: LargeEpPhase): string =>
   renderTable(LARGE_EP_LAYER_COLUMNS, [
     ...p.layers,
     {
-      ...totalRow(p.layers, ["attention_ms", "ffn_ms", "dispatch_ms", "combine_ms", "tp_comm_ms", "comm_ms", "exposed_comm_ms", "nvlink_bytes", "nic_bytes"]),
+      ...totalRow(p.layers, ["attention_ms", "ffn_ms", "dispatch_ms", "combine_ms", "tp_comm_ms", "comm_ms", "exposed_comm_ms", "nvlink_bytes", "nic_bytes", "a2a_nvlink_ms", "a2a_nic_ms", "a2a_latency_ms"]),
       layer_name: "TOTAL",
       layer_ms: p.step_ms
     }
@@ -308,7 +312,7 @@ export const renderAfdSweepTable = (r: AfdSweep): string => {
 const csv = (columns: ReadonlyArray<string>, rows: ReadonlyArray<object>): string =>
   [columns.join(","), ...rows.map((r) => columns.map((c) => String((r as Record<string, unknown>)[c] ?? "")).join(","))].join("\n") + "\n"
 
-const LARGE_EP_CSV = ["phase", "layer_name", "layer_type", "attention_ms", "ffn_ms", "dispatch_ms", "combine_ms", "tp_comm_ms", "comm_ms", "exposed_comm_ms", "layer_ms", "bound", "nvlink_bytes", "nic_bytes", "load_imbalance"]
+const LARGE_EP_CSV = ["phase", "layer_name", "layer_type", "attention_ms", "ffn_ms", "dispatch_ms", "combine_ms", "tp_comm_ms", "comm_ms", "exposed_comm_ms", "layer_ms", "bound", "nvlink_bytes", "nic_bytes", "a2a_nvlink_ms", "a2a_nic_ms", "a2a_latency_ms", "compute_slowdown", "load_imbalance"]
 const AFD_CSV = ["phase", "layer_name", "layer_type", "regime", "attention_ms", "a2f_ms", "ffn_ms", "f2a_ms", "comm_ms", "cycle_ms", "layer_ms", "bound", "a2f_bytes_per_attention_gpu", "f2a_bytes_per_attention_gpu", "a2f_bytes_per_ffn_gpu", "f2a_bytes_per_ffn_gpu"]
 const SWEEP_CSV = ["label", "gpus", "nodes", "batch_size", "ttft_ms", "tpot_ms", "throughput_tokens_per_s_per_gpu", "throughput_tokens_per_s_per_node", "memory_per_gpu_bytes", "fits_in_hbm", "max_batch_per_gpu", "bottleneck"]
 

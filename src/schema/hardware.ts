@@ -46,7 +46,11 @@ export const Efficiency = Schema.Struct({
    */
   tile_m: Schema.optionalKey(NonNegativeInt),
   /** GEMM output tile columns (N), as tile_m. */
-  tile_n: Schema.optionalKey(NonNegativeInt)
+  tile_n: Schema.optionalKey(NonNegativeInt),
+  /** Achievable fraction of the tensor peak in fused attention kernels (FlashMLA, FlashAttention); default `compute`. */
+  attention_compute: Schema.optionalKey(PositiveFraction),
+  /** Achievable fraction of HBM bandwidth in fused attention kernels (KV-cache streaming); default `memory`. */
+  attention_memory: Schema.optionalKey(PositiveFraction)
 })
 export type Efficiency = typeof Efficiency.Type
 

@@ -17,8 +17,8 @@ export interface Estimator {
 
 export const analyticEstimator: Estimator = {
   id: "analytic",
-  version: 1,
-  time: (_spec, cost, hw) => timeOp(cost, hw)
+  version: 2,
+  time: (spec, cost, hw) => timeOp(cost, hw, spec)
 }
 
 export const ESTIMATORS: Readonly<Record<string, Estimator>> = { analytic: analyticEstimator }

@@ -22,13 +22,20 @@
  *
  * on NVLink (`interconnect`) or the scale-out NIC (`nic`); never as HBM time.
  *
+ * Attention ops (given their spec) add the kernel terms of attention.ts to compute_ms: softmax
+ * exponentials on the special-function units (exps / exp rate, not overlapped with the tensor
+ * cores) and FlashMLA's 64-row query tiles (decode FLOPs x padding); their fractions of the
+ * tensor peak and of HBM are `attention_compute` and `attention_memory` (fitted on FlashMLA and
+ * FlashAttention-3 rows by `llmsim calibrate --attention`; the GEMM fractions when not set).
+ *
  * With no `efficiency` block every fraction is 1, every latency 0 and tiling is off: the
  * peak-only "speed of light" roofline, max(compute, memory). `mode: "none"` forces that even
- * when the file has constants (`--efficiency none`).
+ * when the file has constants (`--efficiency none`), and also drops the attention terms.
  */
 import type { Dtype } from "../schema/dtypes.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
 import type { OpCost } from "../ops/types.ts"
+import { attentionExps, attentionPadding, EXP_PER_SM_PER_S, isAttention, type AttentionSpec } from "./attention.ts"
 import { quantisedGemmFlops, tilingEnabled } from "./waves.ts"
 
 export { quantisedGemmFlops } from "./waves.ts"
@@ -49,6 +56,11 @@ export interface TimingHardware {
   readonly tile_m: number
   readonly tile_n: number
   readonly sm_count: number
+  /** Softmax exponentials per second (special-function units; 0: not modelled), attention.ts. */
+  readonly exp_per_s: number
+  /** Fractions of the tensor peak and of HBM that fused attention kernels reach (attention.ts). */
+  readonly attention_compute_efficiency: number
+  readonly attention_memory_efficiency: number
 }
 
 export type EfficiencyMode = "hardware" | "none"
@@ -84,7 +96,10 @@ export const timingHardware = (hw: HardwareSpec, mode: EfficiencyMode = "hardwar
     link_latency_us: e.link_latency_us ?? 0,
     tile_m: e.tile_m ?? 0,
     tile_n: e.tile_n ?? 0,
-    sm_count: hw.sm_count ?? 0
+    sm_count: hw.sm_count ?? 0,
+    exp_per_s: mode === "none" ? 0 : (hw.sm_count ?? 0) * EXP_PER_SM_PER_S,
+    attention_compute_efficiency: e.attention_compute ?? e.compute ?? 1,
+    attention_memory_efficiency: e.attention_memory ?? e.memory ?? 1
   }
 }
 
@@ -121,14 +136,24 @@ export const linkTimeMs = (cost: OpCost, hw: TimingHardware): number => {
 export const isTiledGemm = (cost: OpCost, hw: TimingHardware): boolean =>
   cost.gemms !== undefined && cost.gemms.length > 0 && tilingEnabled(hw)
 
-export const timeOp = (cost: OpCost, hw: TimingHardware): OpTiming => {
+/** Compute time of an attention op's exps and padded query tiles (0 and 1 without a spec or an exp rate). */
+const attentionCompute = (spec: AttentionSpec | undefined, hw: TimingHardware): { readonly exp_ms: number; readonly padding: number; readonly compute: number; readonly memory: number } => {
+  if (spec === undefined || !isAttention(spec)) return { exp_ms: 0, padding: 1, compute: hw.compute_efficiency, memory: hw.memory_efficiency }
+  const e = { compute: hw.attention_compute_efficiency, memory: hw.attention_memory_efficiency }
+  if (hw.exp_per_s <= 0) return { exp_ms: 0, padding: 1, ...e }
+  return { exp_ms: (attentionExps(spec) / hw.exp_per_s) * 1e3, padding: attentionPadding(spec), ...e }
+}
+
+/** Times of one op; `spec` (the op's kind and params) adds the attention kernel terms. */
+export const timeOp = (cost: OpCost, hw: TimingHardware, spec?: AttentionSpec): OpTiming => {
   if (isCommunication(cost)) {
     const comm = linkTimeMs(cost, hw)
     return { compute_time_ms: 0, memory_time_ms: 0, comm_time_ms: comm, dominant_latency_ms: comm, bound: "comm" }
   }
   const peak = hw.tflops[cost.math_dtype ?? "bf16"] ?? hw.tflops.bf16
-  const compute = cost.flops === 0 ? 0 : (quantisedGemmFlops(cost, hw) / (peak * 1e12 * hw.compute_efficiency)) * 1e3
-  const bytesPerMs = hw.memory_bandwidth_gbps * 1e9 * hw.memory_efficiency * 1e-3
+  const att = attentionCompute(spec, hw)
+  const compute = (cost.flops === 0 ? 0 : ((quantisedGemmFlops(cost, hw) * att.padding) / (peak * 1e12 * att.compute)) * 1e3) + att.exp_ms
+  const bytesPerMs = hw.memory_bandwidth_gbps * 1e9 * att.memory * 1e-3
   const read = cost.bytes_read / bytesPerMs
   const write = cost.bytes_written / bytesPerMs
   const memory = read + write

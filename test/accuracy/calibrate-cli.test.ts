@@ -9,7 +9,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { parse } from "yaml"
 import { makeProject, REFERENCE as REF, REPO, runCli } from "../helpers/cli.ts"
-import { calibrateCommand, calibrateInProcess, commandErrors } from "../helpers/inProcess.ts"
+import { calibrateCommand, calibrateInProcess, commandErrors, commandInProcess } from "../helpers/inProcess.ts"
 
 const shipped = (name: string) => parse(fs.readFileSync(path.join(REPO, "configs", "hardware", `${name}.yaml`), "utf8")).efficiency
 
@@ -64,5 +64,17 @@ describe("llmsim calibrate", () => {
     expect(where.join("\n")).toMatch(/--where: expected COLUMN=VALUE/)
     const missing = await commandErrors(calibrateCommand, ["configs/hardware/H800-SXM.yaml", "--data", "nope.csv"])
     expect(missing.join("\n")).toMatch(/--data file not found or unreadable/)
+  })
+
+  it("--attention regenerates the shipped attention constants of H100-SXM (in process, cwd: the repository)", async () => {
+    // llmsim calibrate configs/hardware/H100-SXM.yaml --attention --data data/reference --loo
+    const out = await commandInProcess(calibrateCommand, ["configs/hardware/H100-SXM.yaml", "--attention", "--data", "data/reference", "--loo"])
+    const shipped = (parse(fs.readFileSync(path.join(REPO, "configs", "hardware", "H100-SXM.yaml"), "utf8")) as any).efficiency
+    expect(out).toContain("14 rows of flashmla.yaml and attention_kernels_measured.csv on H100-SXM")
+    expect(out).toContain(`attention_compute: ${shipped.attention_compute} `)
+    expect(out).toContain(`attention_memory: ${shipped.attention_memory} `)
+    expect(out).toMatch(/^leave-one-out: median [\d.]+%/m)
+    const few = await commandErrors(calibrateCommand, ["configs/hardware/B200.yaml", "--attention", "--data", "data/reference"])
+    expect(few.join("\n")).toMatch(/0 FlashMLA \/ FlashAttention-3 rows ran on B200/)
   })
 })

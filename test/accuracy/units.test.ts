@@ -116,3 +116,14 @@ describe("helpers", () => {
     expect(ascii("section \u00a74.1\nnext")).toBe("section ?4.1\nnext")
   })
 })
+
+describe("GEMM rows from the MAMF table", () => {
+  it("reads best_shape_MxNxK, mamf_tflops, dtype and accelerator as a GEMM row", () => {
+    const t = parseCsv("dtype,accelerator,mamf_tflops,theory_tflops,efficiency,best_shape_MxNxK\nbf16,NVIDIA A100 SXM,271.2,312,86.9%,1024x10240x5120\nfp8_e4m3fn,NVIDIA B200 SXM,3433,4500,76.3%,15360x4096x3072\n")
+    const { rows } = gemmMeasurements(t, [["accelerator", "NVIDIA A100 SXM"]])
+    expect(rows.map((r) => [r.kind, r.m, r.n, r.k, r.hardware])).toEqual([["dense_bf16", 1024, 10240, 5120, "NVIDIA A100 SXM"]])
+    // t = 2 M N K / TFLOPS = 2 x 1024 x 10240 x 5120 / 271.2e12 s = 395.9 us.
+    expect(rows[0].measured_us).toBeCloseTo(395.9, 1)
+    expect(gemmMeasurements(t).rows[1].kind).toBe("dense_fp8")
+  })
+})

@@ -10,6 +10,7 @@ import {
   dispatchBytesPerToken,
   distinctGpusPerToken,
   missProbability,
+  nodesPerToken,
   remoteNodesPerToken,
   remotePairShare,
   tokenLeavesNodeShare
@@ -117,5 +118,16 @@ describe("DeepEP buffers", () => {
     expect(deepepNormalBufferBytes(14_336, 32, 8, 20)).toBe(545_423_360)
     // inside one node there is no RDMA buffer
     expect(deepepNormalBufferBytes(14_336, 8, 8, 20)).toBe(377_487_360)
+  })
+})
+
+describe("nodesPerToken (DeepEP's logical RDMA count, own node included)", () => {
+  it("counts distinct nodes holding a token's experts", () => {
+    // 4 experts on 2 nodes (2 each), top-1: always exactly one node.
+    expect(nodesPerToken(4, 1, 2)).toBeCloseTo(1, 12)
+    // top-2: of the 6 expert pairs, 2 sit on one node and 4 span both: (2 x 1 + 4 x 2) / 6 = 5/3.
+    expect(nodesPerToken(4, 2, 2)).toBeCloseTo(5 / 3, 12)
+    // Own node included: one more than the remote count whenever the own node is hit.
+    expect(nodesPerToken(4, 2, 2) - remoteNodesPerToken(4, 2, 2)).toBeCloseTo(5 / 6, 12)
   })
 })

@@ -179,4 +179,19 @@ describe("prefill with high-throughput kernels", () => {
     expect(withSms.step_ms).toBeGreaterThan(without.step_ms)
     expect(withSms.layers.find((l) => l.layer_type === "moe_layer")!.nic_bytes).toBeGreaterThan(0)
   })
+
+  it("names the all-to-all split and the SM slowdown per layer", () => {
+    const run = { phase: "prefill" as const, batch_size: 2, seq_len: 4096 }
+    const moe = largeEpStep(INPUT, EP32, run).layers.find((l) => l.layer_type === "moe_layer")!
+    // 20 of 132 SMs lent to the high-throughput kernels under two-batch overlap.
+    expect(moe.compute_slowdown).toBeCloseTo(132 / 112, 12)
+    // Two micro-batches x (dispatch + combine), 50 us per call.
+    expect(moe.a2a_latency_ms).toBeCloseTo(2 * 2 * 0.05, 12)
+    // Each call is max(NVLink, NIC) + latency: the calls' sum lies between these bounds.
+    const calls = moe.dispatch_ms + moe.combine_ms
+    expect(calls).toBeGreaterThanOrEqual(Math.max(moe.a2a_nvlink_ms, moe.a2a_nic_ms) + moe.a2a_latency_ms - 1e-12)
+    expect(calls).toBeLessThanOrEqual(moe.a2a_nvlink_ms + moe.a2a_nic_ms + moe.a2a_latency_ms + 1e-12)
+    // Low-latency decode kernels take no SMs.
+    expect(largeEpStep(INPUT, EP32, { phase: "decode", batch_size: 8, seq_len: 1024 }).layers.every((l) => l.compute_slowdown === 1)).toBe(true)
+  })
 })

@@ -113,7 +113,7 @@ export const attentionKernels = (table: CsvTable, hardware: HardwareSet, mode: E
     case: m.label,
     hardware: m.hardware,
     unit: "us",
-    predicted: timeOp(evaluateOpCost(m.spec), timingHardware(hardware.get(m.hardware)!, mode)).dominant_latency_ms * 1e3,
+    predicted: timeOp(evaluateOpCost(m.spec), timingHardware(hardware.get(m.hardware)!, mode), m.spec).dominant_latency_ms * 1e3,
     measured: m.measured_us,
     source: m.source,
     note: m.note

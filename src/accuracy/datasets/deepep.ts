@@ -2,13 +2,26 @@
  * DeepEP normal (high-throughput) kernels: dispatch and combine "bottleneck bandwidth" per GPU
  * on the limiting link, by EP size (deepep_normal.csv, current V1 table, H800).
  *
- * Each row is an `ep_all_to_all` op with the test's setting (4,096 tokens per GPU, hidden 7,168,
- * top-8, FP8 dispatch, BF16 combine) on the row's bottleneck link: NVLink with the 7 other GPUs
- * of the node for EP8, the NIC with the ep - 8 GPUs of other nodes beyond one node. Predicted
- * bandwidth = the op's link bytes / its predicted time (link fraction and per-message latency);
- * for messages of this size it is the achievable link rate of the hardware file.
+ * EP8 (one node): an `ep_all_to_all` op with the test's setting (4,096 tokens per GPU, hidden
+ * 7,168, top-8, FP8 dispatch, BF16 combine) over NVLink to the 7 other GPUs; predicted bandwidth
+ * = the op's link bytes / its predicted time (link fraction and per-message latency).
+ *
+ * Beyond one node: the serving model's own call (src/playbooks/largeEp.ts a2aCall, high-throughput
+ * kernels): each token crosses once to every remote node holding one of its experts (NIC), then
+ * is forwarded over NVLink to the GPUs there that hold its experts; the two links run together,
+ *     time = max(NVLink ms, NIC ms) + the per-call latency (the deployment default, 50 us).
+ * DeepEP's test prints "RDMA" GB/s as (token, node) pairs with the sender's own node counted
+ * (tests/test_internode.py: rdma_idx de-duplicated per token, own node kept; nodesPerToken),
+ * so predicted GB/s = those logical bytes / the predicted time. Group-limited routing (the test's
+ * min(nodes, 4) groups) is not modelled: it matters for EP64 only, where both the logical and the
+ * wire node counts fall and their ratio (what a NIC-bound prediction reads) barely moves.
  */
 import { evaluateOpCost } from "../../ops/registry.ts"
+import { DEFAULT_A2A_LATENCY_US } from "../../playbooks/deployment.ts"
+import { epNodes, nodesPerToken } from "../../playbooks/alltoall.ts"
+import { a2aCall } from "../../playbooks/largeEp.ts"
+import { analyticEstimator } from "../../timing/estimator.ts"
+import { DTYPE_BYTES } from "../../schema/dtypes.ts"
 import { timeOp, timingHardware, type EfficiencyMode } from "../../timing/roofline.ts"
 import { numberField, type CsvRecord, type CsvTable } from "../csv.ts"
 import { hardwareFileFor, type HardwareSet } from "../hardware.ts"
@@ -18,12 +31,20 @@ export const DEEPEP_FILE = "deepep_normal.csv"
 
 /** DeepEP's V1 tests ran on H800 nodes of 8 GPUs, one CX7 NIC each (deepep_normal.csv header; EP8 is "Intranode"). */
 const GPUS_PER_NODE = 8
+/** Routed experts in DeepEP's internode test: (256 // ranks) * ranks = 256 for 16, 32 and 64 ranks (tests/test_internode.py). */
+const EXPERTS = 256
 
 /** Predicted GB/s of one dispatch or combine on the bottleneck link. */
 export const deepEpBandwidth = (
   r: { tokens: number; hidden: number; top_k: number; ep: number; dtype: "fp8" | "bf16"; nvlink: boolean },
   timing: ReturnType<typeof timingHardware>
 ): number => {
+  if (!r.nvlink) {
+    const d = { ep: r.ep, gpus_per_node: GPUS_PER_NODE, a2a_latency_us: DEFAULT_A2A_LATENCY_US }
+    const call = a2aCall("high_throughput", { n_routed_experts: EXPERTS, num_experts_per_tok: r.top_k, d_model: r.hidden }, d, r.dtype, r.tokens, timing, analyticEstimator)
+    const logical = r.tokens * nodesPerToken(EXPERTS, r.top_k, epNodes(r.ep, GPUS_PER_NODE)) * r.hidden * DTYPE_BYTES[r.dtype]
+    return logical / (call.time_ms * 1e-3) / 1e9
+  }
   const cost = evaluateOpCost({
     kind: "ep_all_to_all",
     name: "a2a",
@@ -89,10 +110,11 @@ export const deepEpNormal = (table: CsvTable, hardware: HardwareSet, mode: Effic
     title: "DeepEP normal kernels: dispatch / combine bottleneck bandwidth by EP size (H800)",
     file: DEEPEP_FILE,
     method:
-      "Each row (dispatch and combine separately) is an `ep_all_to_all` op with the test's setting on the row's " +
-      "bottleneck link (NVLink to 7 peers for EP8; the NIC to ep - 8 peers beyond a node); predicted bandwidth is the " +
-      "op's link bytes over its predicted time. DeepEP counts (token, node) pairs including the local node's, so " +
-      "internode figures can exceed the 50 GB/s wire rate.",
+      "Each row (dispatch and combine separately) at the test's setting. EP8: an `ep_all_to_all` op over NVLink to 7 " +
+      "peers, predicted GB/s = its link bytes / its time. Beyond a node: the large-EP model's dispatch / combine call " +
+      "(NIC to each remote node holding an expert, NVLink forwarding there, max of the two links + 50 us per call), and " +
+      "predicted GB/s = DeepEP's logical bytes ((token, node) pairs, the sender's own node included, as its test counts " +
+      "them) / that time; hence internode figures above the 50 GB/s wire rate.",
     rows
   }, skipped)
 }

@@ -40,7 +40,7 @@ export const mlaDecodeSpec = (c: MlaDecodeCase): OpSpec => ({
 
 /** Predicted kernel time of one FlashMLA call, microseconds. */
 export const mlaDecodeUs = (c: MlaDecodeCase, timing: ReturnType<typeof timingHardware>): number =>
-  timeOp(evaluateOpCost(mlaDecodeSpec(c)), timing).dominant_latency_ms * 1e3
+  timeOp(evaluateOpCost(mlaDecodeSpec(c)), timing, mlaDecodeSpec(c)).dominant_latency_ms * 1e3
 
 /** FlashMLA's FLOPs: 2 h_q s_q s_k (d_k + d_v) per sequence. */
 export const flashMlaFlops = (c: MlaDecodeCase): number => c.b * 2 * c.h_q * c.s_q * c.s_k * (D_K + D_V)
@@ -183,7 +183,8 @@ export const flashMla = (text: string, hardware: HardwareSet, mode: EfficiencyMo
     })
   })
   const notes = [
-    "H20 rows are predicted at peak (H20.yaml has no timing constants). Their measured times are flat for h_q * s_q = 16 to 64 query rows (601 to 614 us) and double at 80 (1,168 us): consistent with 64-row query tiles that make decoding compute-bound on H20's 148 BF16 TFLOPS. The mla_attention_decode op declares no GEMM shapes, so the tile model cannot charge that padding."
+    "H20 measured times are flat for h_q * s_q = 16 to 64 query rows (601 to 614 us) and double at 80 (1,168 us): FlashMLA's 64-row query tiles, charged by the timing model (src/timing/attention.ts), make decoding compute-bound on H20's 148 BF16 TFLOPS.",
+    "In sample: attention_compute and attention_memory of H800-SXM, H100-SXM and H20 were fitted on these rows and the FA3 rows (`llmsim calibrate <hardware> --attention --data data/reference`); out-of-sample (leave-one-out) errors are in each hardware file."
   ]
   return dataset({
     id: "flashmla",

@@ -1,7 +1,9 @@
 /**
  * Maximum achievable matmul TFLOPS (stas00 ml-engineering MAMF table): torch.matmul at the best
  * shape a brute-force search found, per accelerator and dtype. A different kernel library
- * (cuBLAS / hipBLASLt) than DeepGEMM, so an out-of-sample check of the compute constants.
+ * (cuBLAS / hipBLASLt) than DeepGEMM, so an out-of-sample check of the H100 / H200 compute constants;
+ * for NV-A100, MI300X and B200 these rows are the only GEMM data and their compute fraction was
+ * fitted on them (in sample).
  *
  * Each row is a `linear` op of the row's best shape (M x N x K: tokens M, in K, out N) in BF16,
  * or with FP8 weights and inputs (BF16 output); compared on TFLOPS = 2 M N K / predicted time.
@@ -58,7 +60,9 @@ export const mamf = (table: CsvTable, hardware: HardwareSet, mode: EfficiencyMod
     method:
       "Each row is a `linear` op of the row's best shape (BF16, or FP8 weights and inputs with a BF16 output); " +
       "predicted TFLOPS = 2 M N K / predicted time, against the measured maximum. Accelerators without a hardware " +
-      "file are not modelled; files without an efficiency block predict at peak.",
+      "file are not modelled. In sample for NV-A100, MI300X and B200 (their compute fraction was fitted on these rows: " +
+      "`llmsim calibrate <hardware> --data mamf_matmul_measured.csv --where accelerator=... --fit compute`); out of sample " +
+      "for H100-SXM and H200-SXM.",
     rows
   }, skipped)
 }
