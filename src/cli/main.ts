@@ -21,13 +21,14 @@ import { diffCommand } from "./diff.ts"
 import { accuracyCommands } from "./accuracy.ts"
 import { featuresCommand } from "./features.ts"
 import { mlCommand } from "./ml.ts"
+import { importCommand } from "./importHf.ts"
 import { guardReads } from "../config/safeRead.ts"
 import { EXIT_INTERNAL, handleFailure, internalErrorLine, presenter, Verbose, verbose } from "./failure.ts"
 import { VERSION } from "../version.ts"
 
 const root = Command.make("llmsim").pipe(
   Command.withDescription("Plan LLM serving: latency, throughput and memory of a model on hardware with a parallel layout"),
-  Command.withSubcommands([runCommand, reportCommand, opsCommand, sweepCommand, ...playbookCommands, watchCommand, diffCommand, ...accuracyCommands, featuresCommand, mlCommand, cacheCommand]),
+  Command.withSubcommands([runCommand, reportCommand, opsCommand, sweepCommand, ...playbookCommands, watchCommand, diffCommand, ...accuracyCommands, featuresCommand, mlCommand, cacheCommand, importCommand]),
   Command.withGlobalFlags([Verbose])
 )
 

@@ -57,7 +57,7 @@ type SchemaName = "scenario" | "hardware" | LayerType
 const schemaFor = (name: SchemaName) =>
   name === "scenario" ? ScenarioSpec : name === "hardware" ? HardwareSpec : templateSchemaFor(name)
 
-const ATTN_TYPES = ["MHA", "GQA", "MLA"]
+const ATTN_TYPES = ["MHA", "GQA", "MLA", "linear"]
 
 /** Layer templates: report an unknown attention `type` as one clear issue. */
 const precheck = (name: SchemaName, text: string, file: string): ConfigError | undefined => {
@@ -68,7 +68,7 @@ const precheck = (name: SchemaName, text: string, file: string): ConfigError | u
   if (attn && typeof attn === "object" && !ATTN_TYPES.includes(attn.type)) {
     const pos = locate(parsed, ["attn_config", "type"])
     return new ConfigError({
-      issues: [{ file, ...pos, path: "attn_config.type", message: `Expected "MHA" | "GQA" | "MLA", got ${JSON.stringify(attn.type)}` }]
+      issues: [{ file, ...pos, path: "attn_config.type", message: `Expected "MHA" | "GQA" | "MLA" | "linear", got ${JSON.stringify(attn.type)}` }]
     })
   }
   return undefined
