@@ -36,6 +36,8 @@ export interface ModelDraft {
   readonly d_model: Field
   readonly tied_embeddings: boolean
   readonly precision: PrecisionDraft
+  /** Per-layer precision of a template's entries (scenario `precision` on the layer entry). */
+  readonly layer_precision?: Readonly<Record<string, ReadonlyArray<Field>>>
   /** MTP layers in the checkpoint, not in the layer list (0 = none). */
   readonly mtp_layers: number
   /** Lines for the scenario's header comment. */
@@ -379,6 +381,9 @@ const qwen3Next: Mapper = (c) => {
     family: "qwen3_next",
     templates: [tpl("moe_layer_linear", "moe_layer", "layer_types linear_attention", linear, m), tpl("moe_layer_full", "moe_layer", "layer_types full_attention", full, m)],
     layers: types.map((t) => (t === "full_attention" ? "moe_layer_full" : "moe_layer_linear")),
+    layer_precision: {
+      moe_layer_linear: [f("kv_cache", "fp32", "no key: the recurrent state stays float32 (flash-linear-attention chunk_gated_delta_rule final_state)")]
+    },
     ...lmFields(c),
     precision: precisionOf(c),
     mtp_layers: c.optInt("mtp_num_hidden_layers", 0),

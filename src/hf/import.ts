@@ -137,8 +137,13 @@ const scenarioText = (d: ModelDraft, o: ImportOptions, params: { total: number; 
   const layerLines = groups(d.layers).map((g) => {
     const repeat = g.count > 1 ? `, repeat: ${g.count}` : ""
     const span = g.count > 1 ? `layers ${g.first}-${g.first + g.count - 1}` : `layer ${g.first}`
-    return `  - {type: ${typeOf.get(g.id)}, name: ${g.id}, config: ${o.model_dir}/${g.id}.yaml${repeat}}  # ${span}`
+    const own = d.layer_precision?.[g.id] ?? []
+    const precision = own.length > 0 ? `, precision: {${own.map((x) => `${x.key}: ${x.value}`).join(", ")}}` : ""
+    return `  - {type: ${typeOf.get(g.id)}, name: ${g.id}, config: ${o.model_dir}/${g.id}.yaml${repeat}${precision}}  # ${span}`
   })
+  const layerPrecision = Object.entries(d.layer_precision ?? {}).flatMap(([id, fields]) =>
+    fields.map((x) => `# Per-layer precision of the ${id} entries: ${x.key} ${x.value} (${comment(x.from)}).`)
+  )
   const p = d.precision
   const mtp = d.mtp_layers > 0
     ? [`# MTP: the checkpoint has ${d.mtp_layers} multi-token-prediction layer(s) (config.json num_nextn_predict_layers /`, "# mtp_num_hidden_layers), not in the layer list: they only run under speculative decoding."]
@@ -150,6 +155,7 @@ const scenarioText = (d: ModelDraft, o: ImportOptions, params: { total: number; 
     `# Parameters (llmsim count: embedding and LM head included, norms included, biases not):`,
     `# total ${billions(params.total)}, active ${billions(params.active)} per token (${billions(params.active - params.embedding)} without the input embedding).`,
     ...mtp,
+    ...layerPrecision,
     ...(d.tied_embeddings ? ["# tie_word_embeddings true: llmsim still holds the embedding and LM head as two tables."] : []),
     "# hardware, parallelism and runtime come from the import flags: edit them freely.",
     `name: ${o.name}`,

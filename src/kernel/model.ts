@@ -34,7 +34,13 @@ export interface ScenarioLayers {
 }
 
 export const modelOf = (loaded: ScenarioLayers): Model => ({
-  entries: loaded.entries.map((e) => ({ index: e.index, label: e.entry.name ?? e.entry.type, template: e.template, repeat: e.entry.repeat ?? 1 })),
+  entries: loaded.entries.map((e) => ({
+    index: e.index,
+    label: e.entry.name ?? e.entry.type,
+    // A per-entry precision travels with the template; the layer estimators apply it (src/module/context.ts).
+    template: e.entry.precision === undefined ? e.template : { ...e.template, precision: e.entry.precision },
+    repeat: e.entry.repeat ?? 1
+  })),
   ...(loaded.spec.lm_head ? { lm_head: loaded.spec.lm_head } : {}),
   precision: resolvePrecision(loaded.spec.precision)
 })

@@ -19,7 +19,7 @@
  * (strategies.ts): latency = compute_side + comm - overlap_efficiency * min(compute_side, comm).
  */
 import type { LayerContext } from "../module/context.ts"
-import { tokensPerStep } from "../module/context.ts"
+import { layerContext, tokensPerStep } from "../module/context.ts"
 import {
   activationBytesPerGpu,
   kvBytesPerTokenPerGpu,
@@ -129,7 +129,7 @@ const contextFeatures = (ctx: LayerContext): Record<string, number> => ({
 })
 
 export const layerPlan = (template: LayerTemplate, ctx: LayerContext): LayerPlan => {
-  const features = contextFeatures(ctx)
+  const features = contextFeatures(layerContext(template, ctx))
   flatten("", template.config, features)
   return {
     layer_type: template.type,

@@ -2,6 +2,7 @@
  * What a layer estimator knows about the run: phase, token counts, precision and the
  * parallel layout, already defaulted. Shapes are per GPU unless a name says otherwise.
  */
+import type { LayerTemplate } from "../schema/layer.ts"
 import type { Precision } from "../schema/scenario.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
 
@@ -34,3 +35,7 @@ export interface LayerContext {
 /** Tokens one attention data-parallel group processes in this step. */
 export const tokensPerStep = (ctx: LayerContext): number =>
   ctx.phase === "prefill" ? ctx.batch_size * ctx.seq_len : ctx.batch_size
+
+/** `ctx` with the template's per-layer precision (a scenario entry's `precision`) applied. */
+export const layerContext = (template: LayerTemplate, ctx: LayerContext): LayerContext =>
+  template.precision === undefined ? ctx : { ...ctx, precision: { ...ctx.precision, ...template.precision } }

@@ -8,13 +8,14 @@
  *
  * Precision: `weights` for attention projections, dense FFN and shared experts; `moe_experts` for
  * routed experts; `activations` for activations, attention math, norms and the router;
- * `kv_cache` for the cache. Tokens T = tokensPerStep(ctx) per attention DP group.
+ * `kv_cache` for the cache; a template's per-layer `precision` (a scenario entry's) replaces
+ * these for its layers (context.ts layerContext). Tokens T = tokensPerStep(ctx) per attention DP group.
  * See attention.ts, ffn.ts, moe.ts and layout.ts for the per-block semantics.
  */
 import type { OpSpec } from "../ops/types.ts"
 import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import type { AttnConfig, LayerTemplate } from "../schema/layer.ts"
-import { tokensPerStep, type LayerContext } from "./context.ts"
+import { layerContext, tokensPerStep, type LayerContext } from "./context.ts"
 import { attentionActivationElements, attentionKvBytesPerToken, attentionWeightBytes, planAttention } from "./attention.ts"
 import { commPayloadBytes, planComm } from "./comm.ts"
 import { ffnActivationElements, ffnWeightBytes, planFfn } from "./ffn.ts"
@@ -37,9 +38,10 @@ const attentionHalf = (a: AttnConfig, ctx: LayerContext): ReadonlyArray<OpSpec> 
  * the points that agree on those (src/playbooks/largeEp.ts). Neither checks the layout.
  */
 export const planAttentionHalf = (template: LayerTemplate, ctx: LayerContext): ReadonlyArray<OpSpec> =>
-  template.type === "comm_layer" ? [] : attentionHalf(template.config.attn_config, ctx)
+  template.type === "comm_layer" ? [] : attentionHalf(template.config.attn_config, layerContext(template, ctx))
 
-export const planMlpHalf = (template: LayerTemplate, ctx: LayerContext): ReadonlyArray<OpSpec> => {
+export const planMlpHalf = (template: LayerTemplate, layoutCtx: LayerContext): ReadonlyArray<OpSpec> => {
+  const ctx = layerContext(template, layoutCtx)
   switch (template.type) {
     case "comm_layer":
       return planComm(template.config.comm_config, ctx)
@@ -60,8 +62,9 @@ export const planLayer = (template: LayerTemplate, ctx: LayerContext): ReadonlyA
 }
 
 /** Weights resident on one GPU, including the two norm gammas (activations dtype). */
-export const layerWeightBytesPerGpu = (template: LayerTemplate, ctx: LayerContext): number => {
+export const layerWeightBytesPerGpu = (template: LayerTemplate, layoutCtx: LayerContext): number => {
   if (template.type === "comm_layer") return 0
+  const ctx = layerContext(template, layoutCtx)
   const a = template.config.attn_config
   const norms = 2 * a.d_model * DTYPE_BYTES[ctx.precision.activations]
   const mlp = template.type === "ffn_layer" ? ffnWeightBytes(template.config.ffn_config, ctx) : moeWeightBytes(template.config.moe_config, ctx)
@@ -69,7 +72,7 @@ export const layerWeightBytesPerGpu = (template: LayerTemplate, ctx: LayerContex
 }
 
 export const kvBytesPerTokenPerGpu = (template: LayerTemplate, ctx: LayerContext): number =>
-  template.type === "comm_layer" ? 0 : attentionKvBytesPerToken(template.config.attn_config, ctx)
+  template.type === "comm_layer" ? 0 : attentionKvBytesPerToken(template.config.attn_config, layerContext(template, ctx))
 
 /**
  * Peak live activation bytes inside the layer for this step, an upper-bound style estimate:
@@ -78,8 +81,9 @@ export const kvBytesPerTokenPerGpu = (template: LayerTemplate, ctx: LayerContext
  * dtype (FP8 copies of GEMM inputs are ignored). A comm layer holds its payload.
  * The KV cache is counted separately (kvBytesPerTokenPerGpu).
  */
-export const activationBytesPerGpu = (template: LayerTemplate, ctx: LayerContext): number => {
+export const activationBytesPerGpu = (template: LayerTemplate, layoutCtx: LayerContext): number => {
   if (template.type === "comm_layer") return commPayloadBytes(template.config.comm_config)
+  const ctx = layerContext(template, layoutCtx)
   const a = template.config.attn_config
   const mlp = template.type === "ffn_layer"
     ? ffnActivationElements(template.config.ffn_config, ctx)

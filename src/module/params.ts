@@ -25,7 +25,9 @@ export interface ParamCount {
   readonly active: number
 }
 
-export const templateParams = (t: LayerTemplate): ParamCount => {
+export const templateParams = (withPrecision: LayerTemplate): ParamCount => {
+  // A per-layer precision changes bytes, not parameters.
+  const { precision: _, ...t } = withPrecision
   const total = layerWeightBytesPerGpu(t, ONE_GPU_BF16) / 2
   if (t.type !== "moe_layer") return { total, active: total }
   const m = t.config.moe_config

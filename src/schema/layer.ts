@@ -4,6 +4,7 @@
  */
 import { Schema } from "effect"
 import { NonNegative, NonNegativeInt, Positive, PositiveInt } from "./common.ts"
+import { Dtype } from "./dtype.ts"
 
 /** Multi-head / grouped-query attention. `head_dim` defaults to d_model / num_attention_heads. */
 export const GqaAttention = Schema.Struct({
@@ -140,10 +141,25 @@ export type CommLayerTemplate = typeof CommLayerTemplate.Type
 export const LayerType = Schema.Literals(["ffn_layer", "moe_layer", "comm_layer"])
 export type LayerType = typeof LayerType.Type
 
+/**
+ * Per-layer precision: a scenario layer entry's `precision` replaces these fields of the
+ * scenario's precision for that entry's layers only (e.g. BF16 KV on the full-attention layers
+ * of a model whose other layers keep an FP8 cache, or an FP32 recurrent state on linear-attention
+ * layers).
+ */
+export const LayerPrecision = Schema.Struct({
+  weights: Schema.optionalKey(Dtype),
+  activations: Schema.optionalKey(Dtype),
+  kv_cache: Schema.optionalKey(Dtype),
+  moe_experts: Schema.optionalKey(Dtype)
+})
+export type LayerPrecision = typeof LayerPrecision.Type
+
+/** A decoded template; `precision` is the scenario entry's override (src/kernel/model.ts modelOf). */
 export type LayerTemplate =
-  | { readonly type: "ffn_layer"; readonly config: FfnLayerTemplate }
-  | { readonly type: "moe_layer"; readonly config: MoeLayerTemplate }
-  | { readonly type: "comm_layer"; readonly config: CommLayerTemplate }
+  | { readonly type: "ffn_layer"; readonly config: FfnLayerTemplate; readonly precision?: LayerPrecision }
+  | { readonly type: "moe_layer"; readonly config: MoeLayerTemplate; readonly precision?: LayerPrecision }
+  | { readonly type: "comm_layer"; readonly config: CommLayerTemplate; readonly precision?: LayerPrecision }
 
 export const templateSchemaFor = (type: LayerType) =>
   type === "ffn_layer" ? FfnLayerTemplate : type === "moe_layer" ? MoeLayerTemplate : CommLayerTemplate

@@ -5,7 +5,7 @@
 import { Schema } from "effect"
 import { Dtype } from "./dtype.ts"
 import { PositiveInt } from "./common.ts"
-import { LayerType } from "./layer.ts"
+import { LayerPrecision, LayerType } from "./layer.ts"
 import { RuntimeDefaults } from "./runtime.ts"
 import { DeploymentSpec } from "./deployment.ts"
 import { SweepSpec } from "./sweep.ts"
@@ -16,7 +16,9 @@ export const LayerEntry = Schema.Struct({
   /** Consecutive identical layers (DeepSeek-V3: 3 dense then 58 MoE). */
   repeat: Schema.optionalKey(PositiveInt),
   /** Optional label used in layer names instead of the type. */
-  name: Schema.optionalKey(Schema.String)
+  name: Schema.optionalKey(Schema.String),
+  /** Precision of these layers only, over the scenario's `precision` (src/schema/layer.ts LayerPrecision). */
+  precision: Schema.optionalKey(LayerPrecision)
 })
 export type LayerEntry = typeof LayerEntry.Type
 

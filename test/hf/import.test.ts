@@ -183,6 +183,14 @@ describe("import output", () => {
     expect(r.templates.map((t) => t.path)).toEqual(["configs/models/q/moe_layer_linear.yaml", "configs/models/q/moe_layer_full.yaml"])
   })
 
+  it("Qwen3-Next: 36 gated-DeltaNet layers with an FP32 state (per-layer precision), 12 full-attention layers", () => {
+    const { scenario, layers } = imported("qwen3-next-80b-a3b")
+    const linear = scenario.layers.filter((l: { name: string }) => l.name === "moe_layer_linear")
+    expect(linear.reduce((n: number, l: { repeat?: number }) => n + (l.repeat ?? 1), 0)).toBe(36)
+    expect(linear.every((l: { precision?: unknown }) => JSON.stringify(l.precision) === '{"kv_cache":"fp32"}')).toBe(true)
+    expect(layers.filter((l) => l.template.type === "moe_layer" && l.template.config.attn_config.type === "GQA").length).toBe(12)
+  })
+
   it("gpt-oss keeps its alternation (18 sliding / 18 full entries), sinks and MXFP4 experts", () => {
     const { scenario, r } = imported("gpt-oss-120b")
     expect(scenario.layers.map((l: { name: string }) => l.name).slice(0, 3)).toEqual(["moe_layer_sliding", "moe_layer_full", "moe_layer_sliding"])
