@@ -57,12 +57,19 @@ const hfCommand = Command.make(
     batchSize: intFlag("batch-size", 8, "Sequences per attention DP group"),
     seqLen: intFlag("seq-len", 4096, "Prompt length (prefill) / KV length (decode)"),
     phase: Flag.Literals("phase", ["prefill", "decode", "both"]).pipe(Flag.withDefault("both" as const)),
+    mtpAcceptance: Flag.Finite("mtp-acceptance").pipe(
+      Flag.withDescription("Model the config's MTP layers as speculative decoding with this per-draft acceptance rate (DeepSeek-V3: 0.85-0.9)"),
+      Flag.optional
+    ),
     ignoreKeys: Flag.String("ignore-keys").pipe(Flag.withDescription("Comma list of config.json keys you know do not change the math"), Flag.optional)
   },
   Effect.fn(function*(a) {
     const fsys = yield* FileSystem.FileSystem
     for (const [flag, v] of [["tp", a.tp], ["dp", a.dp], ["ep", a.ep], ["batch-size", a.batchSize], ["seq-len", a.seqLen]] as const) {
       if (v < 1) return yield* new UsageError({ message: `--${flag}: expected a positive integer, got ${v}` })
+    }
+    if (Option.isSome(a.mtpAcceptance) && !(a.mtpAcceptance.value >= 0 && a.mtpAcceptance.value <= 1)) {
+      return yield* new UsageError({ message: `--mtp-acceptance: expected a rate from 0 to 1, got ${a.mtpAcceptance.value}` })
     }
     const stat = yield* fsys.stat(a.config).pipe(Effect.mapError(() => new UsageError({ message: `config not found: ${a.config} (a config.json, or a folder holding one)` })))
     const file = stat.type === "Directory" ? path.join(a.config, "config.json") : a.config
@@ -76,6 +83,7 @@ const hfCommand = Command.make(
     const r = importHf(json, {
       name, model_dir: modelDir.replace(/\/+$/, ""), source: shownSource(file), hardware: a.hardware,
       tp: a.tp, dp: a.dp, ep: a.ep, batch_size: a.batchSize, seq_len: a.seqLen, phase: a.phase,
+      ...Option.match(a.mtpAcceptance, { onNone: () => ({}), onSome: (r) => ({ mtp_acceptance: r }) }),
       ignore_keys: Option.match(a.ignoreKeys, { onNone: () => [], onSome: (s) => s.split(",").map((k) => k.trim()).filter((k) => k !== "") })
     })
     if (!r.ok) return yield* new ConfigError({ issues: issuesOf(file, text, r.problems) })

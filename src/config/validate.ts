@@ -173,6 +173,11 @@ export const validateScenario = (v: ValidationInput): Validation => {
     else if (experts.some((n) => n !== li.expert_loads.length)) errors.push(scenario(where, `Expected one load per routed expert (${experts.join(" / ")}), got ${li.expert_loads.length}`))
     else if (li.expert_loads.every((x) => x === 0)) errors.push(scenario(where, "Expected at least one expert load > 0 (all zero would read as perfect balance)"))
   }
+  // MTP layers cost time in every decode step; without an acceptance rate they buy nothing.
+  const mtp = v.spec.layers.findIndex((l) => l.mtp === true)
+  if (mtp >= 0 && v.spec.runtime?.mtp_acceptance_rate === undefined) {
+    warnings.push(scenario(["layers", mtp, "mtp"], "MTP layers without runtime.mtp_acceptance_rate: decode runs the drafts and verifies them, but counts none accepted (rate 0)"))
+  }
   if (v.spec.lm_head === undefined) {
     warnings.push(scenario(["lm_head"], "no lm_head: the embedding and LM head (weights, time, logits) are left out; write `lm_head: none` if that is meant"))
   }

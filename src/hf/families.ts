@@ -38,8 +38,10 @@ export interface ModelDraft {
   readonly precision: PrecisionDraft
   /** Per-layer precision of a template's entries (scenario `precision` on the layer entry). */
   readonly layer_precision?: Readonly<Record<string, ReadonlyArray<Field>>>
-  /** MTP layers in the checkpoint, not in the layer list (0 = none). */
+  /** MTP layers in the checkpoint, not in the main layer list (0 = none). */
   readonly mtp_layers: number
+  /** The template an MTP layer uses (the family's MTP block is a full decoder layer of this kind). */
+  readonly mtp_template?: string
   /** Lines for the scenario's header comment. */
   readonly notes: ReadonlyArray<string>
 }
@@ -253,6 +255,7 @@ const deepseek = (family: string): Mapper => (c) => {
     ...lmFields(c),
     precision: precisionOf(c),
     mtp_layers: mtp,
+    mtp_template: "moe_layer",
     notes: []
   }
 }
@@ -307,6 +310,7 @@ const glm4Moe: Mapper = (c) => {
     ...lmFields(c),
     precision: precisionOf(c),
     mtp_layers: c.optInt("num_nextn_predict_layers", 0),
+    mtp_template: "moe_layer",
     notes: []
   }
 }
@@ -387,6 +391,7 @@ const qwen3Next: Mapper = (c) => {
     ...lmFields(c),
     precision: precisionOf(c),
     mtp_layers: c.optInt("mtp_num_hidden_layers", 0),
+    mtp_template: "moe_layer_full",
     notes: []
   }
 }

@@ -27,6 +27,8 @@ export interface ImportOptions {
   readonly batch_size: number
   readonly seq_len: number
   readonly phase: "prefill" | "decode" | "both"
+  /** With MTP layers in the config: model them with this per-draft acceptance rate (--mtp-acceptance). */
+  readonly mtp_acceptance?: number
   /** Keys the user vouches do not change the math (--ignore-keys). */
   readonly ignore_keys?: ReadonlyArray<string>
 }
@@ -145,8 +147,12 @@ const scenarioText = (d: ModelDraft, o: ImportOptions, params: { total: number; 
     fields.map((x) => `# Per-layer precision of the ${id} entries: ${x.key} ${x.value} (${comment(x.from)}).`)
   )
   const p = d.precision
-  const mtp = d.mtp_layers > 0
-    ? [`# MTP: the checkpoint has ${d.mtp_layers} multi-token-prediction layer(s) (config.json num_nextn_predict_layers /`, "# mtp_num_hidden_layers), not in the layer list: they only run under speculative decoding."]
+  const withMtp = d.mtp_layers > 0 && d.mtp_template !== undefined && o.mtp_acceptance !== undefined
+  const mtp = d.mtp_layers === 0 ? [] : withMtp
+    ? [`# MTP: ${d.mtp_layers} multi-token-prediction layer(s) (config.json num_nextn_predict_layers / mtp_num_hidden_layers),`, "# modelled as speculative decoding (the `mtp: true` entry; --mtp-acceptance sets runtime.mtp_acceptance_rate)."]
+    : [`# MTP: the checkpoint has ${d.mtp_layers} multi-token-prediction layer(s) (config.json num_nextn_predict_layers /`, "# mtp_num_hidden_layers), left out: re-import with --mtp-acceptance <rate> to model speculative decoding."]
+  const mtpLine = withMtp
+    ? [`  - {type: ${typeOf.get(d.mtp_template!)}, name: mtp, config: ${o.model_dir}/${d.mtp_template}.yaml${d.mtp_layers > 1 ? `, repeat: ${d.mtp_layers}` : ""}, mtp: true}  # MTP layer(s): one draft token each per decode step`]
     : []
   return [
     `# ${o.name}: imported from ${o.source} (model_type ${d.family}) by \`llmsim import hf\`.`,
@@ -163,6 +169,7 @@ const scenarioText = (d: ModelDraft, o: ImportOptions, params: { total: number; 
     `hardware: ${o.hardware}`,
     "layers:",
     ...layerLines,
+    ...mtpLine,
     "lm_head:",
     line("  ", "vocab_size", d.vocab_size.value, comment(d.vocab_size.from)),
     line("  ", "d_model", d.d_model.value, comment(d.d_model.from)),
@@ -180,6 +187,7 @@ const scenarioText = (d: ModelDraft, o: ImportOptions, params: { total: number; 
     line("  ", "batch_size", o.batch_size, "--batch-size (sequences per attention DP group)"),
     line("  ", "seq_len", o.seq_len, "--seq-len (prompt length in prefill, KV length in decode)"),
     line("  ", "phase", o.phase, "--phase"),
+    ...(withMtp ? [line("  ", "mtp_acceptance_rate", o.mtp_acceptance!, "--mtp-acceptance (per draft token)")] : []),
     ""
   ].join("\n")
 }

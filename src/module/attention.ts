@@ -30,7 +30,7 @@ import { indexKeyBytes } from "../ops/dsa.ts"
 import type { OpSpec } from "../ops/types.ts"
 import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import type { AttnConfig, GqaAttention, MlaAttention } from "../schema/layer.ts"
-import { tokensPerStep, type LayerContext } from "./context.ts"
+import { queriesParam, tokensPerStep, type LayerContext } from "./context.ts"
 import { kvHeadsPerGpu, linkFor, qHeadsPerGpu } from "./layout.ts"
 import {
   linearAttentionActivationElements,
@@ -59,12 +59,13 @@ const planGqa = (a: GqaAttention, ctx: LayerContext): Array<OpSpec> => {
   const hd = gqaHeadDim(a)
   // Optional params only when set: specs without them keep their cache keys.
   const extra = { ...(a.attention_chunk_size ? { chunk: a.attention_chunk_size } : {}), ...(a.attention_sinks ? { sinks: true } : {}) }
+  const verify = queriesParam(ctx)
   const core = ctx.phase === "prefill"
     ? op("gqa_attention_prefill", "attention", "attention_core", {
         batch: ctx.batch_size, seq_len: ctx.seq_len, q_heads: qh, kv_heads: kvh, head_dim: hd, window: a.sliding_window ?? 0, act_dtype: act, kv_dtype: kv, ...extra
       })
     : op("gqa_attention_decode", "attention", "attention_core", {
-        batch: ctx.batch_size, kv_len: ctx.seq_len, q_heads: qh, kv_heads: kvh, head_dim: hd, window: a.sliding_window ?? 0, act_dtype: act, kv_dtype: kv, ...extra
+        batch: ctx.batch_size, kv_len: ctx.seq_len, q_heads: qh, kv_heads: kvh, head_dim: hd, window: a.sliding_window ?? 0, act_dtype: act, kv_dtype: kv, ...extra, ...verify
       })
   const gate = a.output_gate ? qh * hd : 0
   const projections = a.q_lora_rank
@@ -96,7 +97,7 @@ const dsaOps = (a: MlaAttention, ctx: LayerContext): Array<OpSpec> => {
     linearOp("index_weights_proj", "attention_linear", t, a.d_model, a.index_n_heads, w, act),
     ctx.phase === "prefill"
       ? op("dsa_indexer_prefill", "dsa_indexer", "attention_core", { batch: ctx.batch_size, seq_len: ctx.seq_len, ...shape })
-      : op("dsa_indexer_decode", "dsa_indexer", "attention_core", { batch: ctx.batch_size, kv_len: ctx.seq_len, ...shape })
+      : op("dsa_indexer_decode", "dsa_indexer", "attention_core", { batch: ctx.batch_size, kv_len: ctx.seq_len, ...shape, ...queriesParam(ctx) })
   ]
 }
 
@@ -142,7 +143,7 @@ const planMla = (a: MlaAttention, ctx: LayerContext): Array<OpSpec> => {
     ...dsaOps(a, ctx),
     bmm("uk_absorb", a.qk_nope_head_dim, a.kv_lora_rank),
     op("mla_attention_decode", "attention", "attention_core", {
-      batch: ctx.batch_size, kv_len: ctx.seq_len, heads: h, kv_lora_rank: a.kv_lora_rank, qk_rope_head_dim: a.qk_rope_head_dim, act_dtype: act, kv_dtype: kv, ...topk
+      batch: ctx.batch_size, kv_len: ctx.seq_len, heads: h, kv_lora_rank: a.kv_lora_rank, qk_rope_head_dim: a.qk_rope_head_dim, act_dtype: act, kv_dtype: kv, ...topk, ...queriesParam(ctx)
     }),
     bmm("uv_absorb", a.kv_lora_rank, a.v_head_dim),
     oProj

@@ -21,9 +21,20 @@ import { commPayloadBytes, planComm } from "./comm.ts"
 import { ffnActivationElements, ffnWeightBytes, planFfn } from "./ffn.ts"
 import { validateLayout } from "./layout.ts"
 import { moeActivationElements, moeWeightBytes, planMoe } from "./moe.ts"
-import { rmsnormOp } from "./spec.ts"
+import { linearOp, rmsnormOp } from "./spec.ts"
 
-const attentionHalf = (a: AttnConfig, ctx: LayerContext): ReadonlyArray<OpSpec> => [
+/**
+ * An MTP layer's input (DeepSeek-V3 tech report section 2.2): the previous depth's hidden state
+ * and the next token's embedding, each RMSNormed, concatenated and projected 2d -> d (eh_proj).
+ */
+const mtpInput = (d: number, ctx: LayerContext): ReadonlyArray<OpSpec> => [
+  rmsnormOp("mtp_hnorm", "other", tokensPerStep(ctx), d, ctx.precision.activations),
+  rmsnormOp("mtp_enorm", "other", tokensPerStep(ctx), d, ctx.precision.activations),
+  linearOp("mtp_eh_proj", "other", tokensPerStep(ctx), 2 * d, d, ctx.precision.weights, ctx.precision.activations)
+]
+
+const attentionHalf = (a: AttnConfig, ctx: LayerContext, mtp: boolean): ReadonlyArray<OpSpec> => [
+  ...(mtp ? mtpInput(a.d_model, ctx) : []),
   rmsnormOp("attn_norm", "other", tokensPerStep(ctx), a.d_model, ctx.precision.activations),
   ...planAttention(a, ctx),
   rmsnormOp("ffn_norm", "other", tokensPerStep(ctx), a.d_model, ctx.precision.activations)
@@ -38,7 +49,7 @@ const attentionHalf = (a: AttnConfig, ctx: LayerContext): ReadonlyArray<OpSpec> 
  * the points that agree on those (src/playbooks/largeEp.ts). Neither checks the layout.
  */
 export const planAttentionHalf = (template: LayerTemplate, ctx: LayerContext): ReadonlyArray<OpSpec> =>
-  template.type === "comm_layer" ? [] : attentionHalf(template.config.attn_config, layerContext(template, ctx))
+  template.type === "comm_layer" ? [] : attentionHalf(template.config.attn_config, layerContext(template, ctx), template.mtp === true)
 
 export const planMlpHalf = (template: LayerTemplate, layoutCtx: LayerContext): ReadonlyArray<OpSpec> => {
   const ctx = layerContext(template, layoutCtx)
@@ -66,7 +77,9 @@ export const layerWeightBytesPerGpu = (template: LayerTemplate, layoutCtx: Layer
   if (template.type === "comm_layer") return 0
   const ctx = layerContext(template, layoutCtx)
   const a = template.config.attn_config
-  const norms = 2 * a.d_model * DTYPE_BYTES[ctx.precision.activations]
+  // An MTP layer adds eh_proj (2d x d) and its two norms (mtpInput).
+  const norms = (template.mtp === true ? 4 : 2) * a.d_model * DTYPE_BYTES[ctx.precision.activations] +
+    (template.mtp === true ? 2 * a.d_model * a.d_model * DTYPE_BYTES[ctx.precision.weights] : 0)
   const mlp = template.type === "ffn_layer" ? ffnWeightBytes(template.config.ffn_config, ctx) : moeWeightBytes(template.config.moe_config, ctx)
   return attentionWeightBytes(a, ctx) + norms + mlp
 }

@@ -17,7 +17,7 @@ import { LINEAR_ATTENTION_CHUNK, linearStateBytes } from "../ops/linearAttention
 import type { OpSpec } from "../ops/types.ts"
 import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import type { LinearAttention } from "../schema/layer.ts"
-import { tokensPerStep, type LayerContext } from "./context.ts"
+import { queriesParam, tokensPerStep, type LayerContext } from "./context.ts"
 import { kvHeadsPerGpu, qHeadsPerGpu } from "./layout.ts"
 import { linearOp, op, rmsnormOp } from "./spec.ts"
 
@@ -49,7 +49,7 @@ export const planLinearAttention = (a: LinearAttention, ctx: LayerContext): Arra
   const { hv } = heads(a, ctx)
   const core = ctx.phase === "prefill"
     ? op("linear_attention_prefill", "linear_attention", "attention_core", { ...shapeParams(a, ctx), batch: ctx.batch_size, seq_len: ctx.seq_len, chunk: LINEAR_ATTENTION_CHUNK })
-    : op("linear_attention_decode", "linear_attention", "attention_core", { ...shapeParams(a, ctx), batch: ctx.batch_size })
+    : op("linear_attention_decode", "linear_attention", "attention_core", { ...shapeParams(a, ctx), batch: ctx.batch_size, ...queriesParam(ctx) })
   return [
     ...projections(a, ctx).map(([name, n]) => linearOp(name, "attention_linear", t, a.d_model, n, w, act)),
     core,

@@ -11,7 +11,7 @@
 import type { OpSpec } from "../ops/types.ts"
 import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import type { LmHead } from "../schema/scenario.ts"
-import { tokensPerStep, type LayerContext } from "./context.ts"
+import { decodeQueriesPerSeq, tokensPerStep, type LayerContext } from "./context.ts"
 import { linkFor } from "./layout.ts"
 import { collectiveOp, linearOp, op, rmsnormOp } from "./spec.ts"
 
@@ -23,12 +23,14 @@ export const planLmHead = (lm: LmHead, ctx: LayerContext): ReadonlyArray<OpSpec>
   const { activations: act, lm_head: w } = ctx.precision
   const ab = DTYPE_BYTES[act]
   const link = linkFor(tp, ctx)
+  // Logits for the last position of each sequence, or for each of the 1 + k verified MTP tokens.
+  const rows = ctx.batch_size * decodeQueriesPerSeq(ctx)
   return [
     op("embedding", "embedding", "lm_head", { tokens: t, d_model: lm.d_model, table_dtype: w, act_dtype: act }),
     ...(tp > 1 ? [collectiveOp("embedding_all_reduce", "all_reduce", t * lm.d_model * ab, tp, link)] : []),
     rmsnormOp("final_norm", "lm_head", t, lm.d_model, act),
-    linearOp("lm_head", "lm_head", ctx.batch_size, lm.d_model, vocabPerGpu(lm, ctx), w, act),
-    ...(tp > 1 ? [collectiveOp("logits_all_gather", "all_gather", ctx.batch_size * lm.vocab_size * ab, tp, link)] : [])
+    linearOp("lm_head", "lm_head", rows, lm.d_model, vocabPerGpu(lm, ctx), w, act),
+    ...(tp > 1 ? [collectiveOp("logits_all_gather", "all_gather", rows * lm.vocab_size * ab, tp, link)] : [])
   ]
 }
 

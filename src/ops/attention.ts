@@ -21,6 +21,10 @@
  *    `AttentionBlock.sinks`): one learned logit per head joins every softmax denominator. It adds
  *    no tensor-core product; counted are its exp and add, 2 FLOPs per (query, head), and the read
  *    of the per-GPU heads' sink logits (activations dtype) once per kernel.
+ *  - `queries` (decode only): query tokens per sequence, verified together against the cache
+ *    (MTP speculative decoding: 1 + draft tokens). Each attends the kv_len cached keys (the few
+ *    draft keys among themselves are not counted); K and V are read once per sequence, Q, O and
+ *    the new KV entries are per query.
  */
 import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import { dtype, num } from "./params.ts"
@@ -57,6 +61,9 @@ export const chunkedDecodeKeys = (kvLen: number, c: number): number => kvLen - M
 
 const optNum = (p: OpParams, key: string): number => (p[key] === undefined ? 0 : num(p, key))
 
+/** Decode query tokens per sequence (`queries`, MTP verification); absent = 1. */
+export const queriesOf = (p: OpParams): number => (p.queries === undefined ? 1 : num(p, "queries"))
+
 /** FLOPs and bytes the sink logits add to a kernel over `queries` query tokens. */
 const sinkCost = (p: OpParams, queries: number, heads: number, act: number): { flops: number; bytes: number } =>
   p.sinks === true ? { flops: 2 * queries * heads, bytes: heads * act } : { flops: 0, bytes: 0 }
@@ -92,16 +99,17 @@ export const gqaAttentionDecode = (p: OpParams): OpCost => {
   const chunk = optNum(p, "chunk")
   const window = num(p, "window")
   const keys = chunk > 0 ? chunkedDecodeKeys(num(p, "kv_len"), chunk) : decodeKeys(num(p, "kv_len"), window)
+  const q = queriesOf(p)
   const h = num(p, "q_heads")
   const kv = num(p, "kv_heads")
   const d = num(p, "head_dim")
   const act = DTYPE_BYTES[dtype(p, "act_dtype")]
   const kvb = DTYPE_BYTES[dtype(p, "kv_dtype")]
-  const sink = sinkCost(p, b, h, act)
+  const sink = sinkCost(p, b * q, h, act)
   return {
-    flops: b * 2 * h * keys * d * 2 + sink.flops,
-    bytes_read: b * keys * 2 * kv * d * kvb + b * h * d * act + sink.bytes,
-    bytes_written: b * h * d * act + b * 2 * kv * d * kvb,
+    flops: b * q * 2 * h * keys * d * 2 + sink.flops,
+    bytes_read: b * keys * 2 * kv * d * kvb + b * q * h * d * act + sink.bytes,
+    bytes_written: b * q * h * d * act + b * q * 2 * kv * d * kvb,
     comm_bytes: 0,
     math_dtype: dtype(p, "act_dtype"),
     kernels: 1,

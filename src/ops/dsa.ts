@@ -17,10 +17,11 @@
  * Op kinds:
  *  - `dsa_indexer_prefill`: batch, seq_len, index_heads, index_head_dim, topk. Causal pairs over
  *    the fresh prompt; writes the new indexer keys.
- *  - `dsa_indexer_decode`: batch, kv_len, index_heads, index_head_dim, topk. One query per
- *    sequence against the kv_len cached indexer keys; writes the new token's key.
+ *  - `dsa_indexer_decode`: batch, kv_len, index_heads, index_head_dim, topk, optional queries
+ *    (per sequence, MTP verification; absent = 1). Each query against the kv_len cached indexer
+ *    keys (read once per sequence); writes the new tokens' keys.
  */
-import { causalPairs, decodeKeys } from "./attention.ts"
+import { causalPairs, decodeKeys, queriesOf } from "./attention.ts"
 import { num } from "./params.ts"
 import type { OpCost, OpParams } from "./types.ts"
 
@@ -60,10 +61,11 @@ export const dsaIndexerDecode = (p: OpParams): OpCost => {
   const h = num(p, "index_heads")
   const d = num(p, "index_head_dim")
   const chosen = decodeKeys(s, num(p, "topk"))
+  const q = queriesOf(p)
   return {
-    flops: b * s * pairFlops(h, d),
-    bytes_read: b * s * indexKeyBytes(d) + b * h * d + b * h * 4 + b * s * 4,
-    bytes_written: b * s * 4 + b * indexKeyBytes(d) + b * chosen * 4,
+    flops: b * q * s * pairFlops(h, d),
+    bytes_read: b * s * indexKeyBytes(d) + b * q * (h * d + h * 4 + s * 4),
+    bytes_written: b * q * (s * 4 + indexKeyBytes(d) + chosen * 4),
     comm_bytes: 0,
     math_dtype: "fp8",
     kernels: 2,

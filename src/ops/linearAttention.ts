@@ -33,9 +33,11 @@
  *  - `linear_attention_prefill`: variant, batch, seq_len, heads, key_heads, key_head_dim,
  *    value_head_dim, conv_kernel_dim, chunk, act_dtype, state_dtype.
  *  - `linear_attention_decode`: variant, batch, heads, key_heads, key_head_dim, value_head_dim,
- *    conv_kernel_dim, act_dtype, state_dtype.
+ *    conv_kernel_dim, act_dtype, state_dtype, optional queries (tokens per sequence, MTP
+ *    verification: stepped through in order, the state read and written once; absent = 1).
  */
 import { DTYPE_BYTES } from "../schema/dtypes.ts"
+import { queriesOf } from "./attention.ts"
 import { dtype, num, str } from "./params.ts"
 import type { OpCost, OpParams } from "./types.ts"
 
@@ -123,13 +125,14 @@ export const linearAttentionPrefill = (p: OpParams): OpCost => {
 export const linearAttentionDecode = (p: OpParams): OpCost => {
   const s = shapeOf(p)
   const b = num(p, "batch")
-  const conv = convCost(s, b)
+  const tokens = b * queriesOf(p)
+  const conv = convCost(s, tokens)
   const io = tokenIo(s)
   const state = b * linearStateBytes(s)
   return {
-    flops: b * s.hv * recurrentFlopsPerHead(s.v, s.dk, s.dv) + conv.flops,
-    bytes_read: b * io.input + state + conv.read,
-    bytes_written: b * io.output + state + conv.written,
+    flops: tokens * s.hv * recurrentFlopsPerHead(s.v, s.dk, s.dv) + conv.flops,
+    bytes_read: tokens * io.input + state + conv.read,
+    bytes_written: tokens * io.output + state + conv.written,
     comm_bytes: 0,
     math_dtype: dtype(p, "act_dtype"),
     kernels: 1 + conv.kernels,

@@ -22,10 +22,12 @@
  * the top-k keys its lightning indexer picked (dsa.ts), min(i, topk) for the i-th prompt token
  * (the pair count of a window of topk, attention.ts causalPairs) and min(kv_len, topk) in
  * decode; absent = dense.
+ * Optional `queries` of the decode kind: query tokens per sequence (MTP verification, as in
+ * attention.ts); the latent cache is read once per sequence.
  * Softmax FLOPs are not counted (see attention.ts).
  */
 import { DTYPE_BYTES } from "../schema/dtypes.ts"
-import { causalPairs, decodeKeys } from "./attention.ts"
+import { causalPairs, decodeKeys, queriesOf } from "./attention.ts"
 import { gemmCost } from "./gemm.ts"
 import { dtype, num } from "./params.ts"
 import type { OpCost, OpParams } from "./types.ts"
@@ -72,12 +74,13 @@ export const mlaAttentionDecode = (p: OpParams): OpCost => {
   const latent = c + num(p, "qk_rope_head_dim")
   const act = DTYPE_BYTES[dtype(p, "act_dtype")]
   const kvb = DTYPE_BYTES[dtype(p, "kv_dtype")]
+  const q = queriesOf(p)
   return {
-    flops: b * (2 * h * s * latent + 2 * h * s * c),
+    flops: b * q * (2 * h * s * latent + 2 * h * s * c),
     // Latent cache of kv_len tokens + absorbed query (h x (kv_lora + rope) per token).
-    bytes_read: b * s * latent * kvb + b * h * latent * act,
+    bytes_read: b * s * latent * kvb + b * q * h * latent * act,
     // Latent output (h x kv_lora per token) + the new token's latent entry.
-    bytes_written: b * h * c * act + b * latent * kvb,
+    bytes_written: b * q * h * c * act + b * q * latent * kvb,
     comm_bytes: 0,
     math_dtype: dtype(p, "act_dtype"),
     kernels: 1,

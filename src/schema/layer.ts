@@ -156,10 +156,16 @@ export const LayerPrecision = Schema.Struct({
 export type LayerPrecision = typeof LayerPrecision.Type
 
 /** A decoded template; `precision` is the scenario entry's override (src/kernel/model.ts modelOf). */
+/** Entry-level facts a template carries once in a model (src/kernel/model.ts modelOf). */
+interface EntryFacts {
+  readonly precision?: LayerPrecision
+  /** An MTP layer (the scenario entry's `mtp: true`). */
+  readonly mtp?: boolean
+}
 export type LayerTemplate =
-  | { readonly type: "ffn_layer"; readonly config: FfnLayerTemplate; readonly precision?: LayerPrecision }
-  | { readonly type: "moe_layer"; readonly config: MoeLayerTemplate; readonly precision?: LayerPrecision }
-  | { readonly type: "comm_layer"; readonly config: CommLayerTemplate; readonly precision?: LayerPrecision }
+  | ({ readonly type: "ffn_layer"; readonly config: FfnLayerTemplate } & EntryFacts)
+  | ({ readonly type: "moe_layer"; readonly config: MoeLayerTemplate } & EntryFacts)
+  | ({ readonly type: "comm_layer"; readonly config: CommLayerTemplate } & EntryFacts)
 
 export const templateSchemaFor = (type: LayerType) =>
   type === "ffn_layer" ? FfnLayerTemplate : type === "moe_layer" ? MoeLayerTemplate : CommLayerTemplate

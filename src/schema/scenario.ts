@@ -17,6 +17,14 @@ export const LayerEntry = Schema.Struct({
   repeat: Schema.optionalKey(PositiveInt),
   /** Optional label used in layer names instead of the type. */
   name: Schema.optionalKey(Schema.String),
+  /**
+   * Multi-token-prediction module (DeepSeek-V3 MTP, GLM-4.5, Qwen3-Next): not part of the main
+   * stack. In decode each of its `repeat` layers proposes one draft token per sequence per step
+   * (run once per draft, one token per sequence), and the main stack and LM head verify 1 + k
+   * tokens per sequence, k = the MTP layers; runtime.mtp_acceptance_rate says how many are kept
+   * (src/module/mtp.ts). In prefill it runs over the prompt like any layer.
+   */
+  mtp: Schema.optionalKey(Schema.Boolean),
   /** Precision of these layers only, over the scenario's `precision` (src/schema/layer.ts LayerPrecision). */
   precision: Schema.optionalKey(LayerPrecision)
 })

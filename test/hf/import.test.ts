@@ -191,6 +191,18 @@ describe("import output", () => {
     expect(layers.filter((l) => l.template.type === "moe_layer" && l.template.config.attn_config.type === "GQA").length).toBe(12)
   })
 
+  it("MTP layers: left out by default; with --mtp-acceptance one `mtp: true` entry and the runtime rate", () => {
+    const plain = importHf(read("deepseek-v3"), opts("d"))
+    const mtp = importHf(read("deepseek-v3"), { ...opts("d"), mtp_acceptance: 0.85 })
+    if (!plain.ok || !mtp.ok) throw new Error("import failed")
+    expect(parse(plain.scenario).layers.some((l: { mtp?: boolean }) => l.mtp)).toBe(false)
+    const s = parse(mtp.scenario)
+    expect(s.layers.at(-1)).toEqual({ type: "moe_layer", name: "mtp", config: "configs/models/d/moe_layer.yaml", mtp: true })
+    expect(s.runtime.mtp_acceptance_rate).toBe(0.85)
+    // Parameter counts are the main model's (the published 671B leaves the MTP module out).
+    expect(mtp.params).toEqual(plain.params)
+  })
+
   it("gpt-oss keeps its alternation (18 sliding / 18 full entries), sinks and MXFP4 experts", () => {
     const { scenario, r } = imported("gpt-oss-120b")
     expect(scenario.layers.map((l: { name: string }) => l.name).slice(0, 3)).toEqual(["moe_layer_sliding", "moe_layer_full", "moe_layer_sliding"])
