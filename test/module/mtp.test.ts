@@ -67,6 +67,8 @@ describe("a scenario with one MTP layer (DeepSeek-V3 shapes)", () => {
     const eh = mtp.find((s) => s.name === "mtp_eh_proj")!.params
     expect([eh.tokens, eh.in_features, eh.out_features]).toEqual([4, 2 * 7168, 7168])
     expect(planLmHead(ds.lm, ctx).find((s) => s.name === "lm_head")!.params.tokens).toBe(8)
+    // the drafts' own head pass: 4 sequences x 1 draft
+    expect(planLmHead(ds.lm, ctx).find((s) => s.name === "mtp_lm_head")!.params.tokens).toBe(4)
   })
 
   it("TPOT = decode step / (1 + a): 30 ms at a = 0.5 -> 20 ms; without MTP entries the step itself", () => {
