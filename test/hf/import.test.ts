@@ -212,6 +212,36 @@ describe("import output", () => {
   })
 })
 
+describe("families without a reference file", () => {
+  it("Qwen1.5-MoE-A2.7B (qwen2_moe: 60 experts top-4 + one shared expert of 5632): 14.3B total, 2.7B active", () => {
+    // Architecture values of https://huggingface.co/Qwen/Qwen1.5-MoE-A2.7B/blob/main/config.json;
+    // totals from its model card ("14.3B parameters in total and 2.7B activated").
+    const json = {
+      model_type: "qwen2_moe", hidden_size: 2048, num_hidden_layers: 24, num_attention_heads: 16, num_key_value_heads: 16, intermediate_size: 5632,
+      moe_intermediate_size: 1408, shared_expert_intermediate_size: 5632, num_experts: 60, num_experts_per_tok: 4, decoder_sparse_step: 1,
+      vocab_size: 151936, hidden_act: "silu", tie_word_embeddings: false, torch_dtype: "bfloat16", use_sliding_window: false, sliding_window: 32768,
+      max_window_layers: 21, norm_topk_prob: false, rms_norm_eps: 1e-6, rope_theta: 1000000.0, max_position_embeddings: 8192
+    }
+    const r = importHf(json, opts("qwen1.5-moe"))
+    if (!r.ok) throw new Error(JSON.stringify(r.problems))
+    expect(Math.abs(r.params.total / 14.3e9 - 1)).toBeLessThan(0.01)
+    expect(Math.abs(r.params.active / 2.7e9 - 1)).toBeLessThan(0.01)
+  })
+
+  it("Mistral-7B (sliding_window 4096 on every layer): 7.24B", () => {
+    // https://huggingface.co/mistralai/Mistral-7B-v0.1/blob/main/config.json; 7.24B (Mistral 7B paper, arXiv 2310.06825).
+    const json = {
+      model_type: "mistral", hidden_size: 4096, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, intermediate_size: 14336,
+      vocab_size: 32000, hidden_act: "silu", sliding_window: 4096, tie_word_embeddings: false, torch_dtype: "bfloat16", rms_norm_eps: 1e-5,
+      rope_theta: 10000.0, max_position_embeddings: 32768
+    }
+    const r = importHf(json, opts("mistral-7b"))
+    if (!r.ok) throw new Error(JSON.stringify(r.problems))
+    expect(Math.abs(r.params.total / 7.24e9 - 1)).toBeLessThan(0.01)
+    expect(r.templates[0].text).toContain("sliding_window: 4096")
+  })
+})
+
 describe("refusals", () => {
   it("an unknown model_type lists the supported ones; never a dense fallback", () => {
     const r = importHf({ model_type: "falcon_h1", hidden_size: 4096 }, opts("x"))
