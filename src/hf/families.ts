@@ -435,6 +435,49 @@ const llama4: Mapper = (c) => {
   return { family: "llama4_text", templates: all.filter((t) => layers.includes(t.id)), layers, ...lmFields(c), precision: precisionOf(c), mtp_layers: 0, notes: [] }
 }
 
+/**
+ * MiniMax-Text-01 / MiniMax-M1 (HF modeling_minimax.py; vLLM minimax_text_01.py): layer_types
+ * (or the original attn_type_list, 0 = lightning, 1 = softmax) mix lightning linear attention
+ * (heads x head_dim for q, k and v, an output gate) with GQA softmax layers; every layer a
+ * softmax top-k MoE without a shared expert.
+ */
+const minimax: Mapper = (c) => {
+  const n = c.int("num_hidden_layers")
+  const list = c.optInts("attn_type_list")
+  const types = c.optStrings("layer_types") ?? list?.map((t) => (t === 0 ? "linear_attention" : t === 1 ? "full_attention" : `attn_type ${t}`))
+  if (types === undefined) c.problem("layer_types", "expected layer_types or attn_type_list (which layers are lightning attention)")
+  const kinds = types ?? []
+  if (kinds.length !== n) c.problem(list ? "attn_type_list" : "layer_types", `expected ${n} entries (num_hidden_layers), got ${kinds.length}`)
+  const bad = kinds.find((t) => t !== "linear_attention" && t !== "full_attention")
+  if (bad !== undefined) c.problem(list ? "attn_type_list" : "layer_types", `expected lightning (0, linear_attention) or softmax (1, full_attention) layers, got ${JSON.stringify(bad)}`)
+  const shared = c.optInt("shared_intermediate_size", 0)
+  if (shared > 0) c.problem("shared_intermediate_size", `expected 0 (a shared expert is not mapped for MiniMax), got ${shared}`)
+  // Residual / norm scales, RoPE width and the lightning block size change no FLOP count here.
+  for (const k of ["postnorm", "rotary_dim", "block_size", "shared_moe_mode", "layernorm_full_attention_alpha", "layernorm_full_attention_beta",
+    "layernorm_linear_attention_alpha", "layernorm_linear_attention_beta", "layernorm_mlp_alpha", "layernorm_mlp_beta"]) c.raw(k)
+  const heads = c.int("num_attention_heads")
+  const headDim = c.int("head_dim")
+  const lightning: Array<Field> = [
+    f("type", "linear", "layer_types linear_attention (attn_type_list 0)"),
+    f("variant", "lightning", "model_type minimax: MiniMaxLightningAttention"),
+    f("d_model", c.int("hidden_size"), "hidden_size"),
+    f("num_attention_heads", heads, "num_attention_heads"),
+    f("num_key_heads", heads, "num_attention_heads (lightning q, k, v have every head)"),
+    f("key_head_dim", headDim, "head_dim"),
+    f("value_head_dim", headDim, "head_dim")
+  ]
+  const m = moe(c, { experts: "num_local_experts", topk: "num_experts_per_tok", size: "intermediate_size", scoring: f("scoring_func", "softmax", "no key: softmax router (modeling_minimax.py)") })
+  return {
+    family: "minimax",
+    templates: [tpl("moe_layer_lightning", "moe_layer", "lightning attention layers", lightning, m), tpl("moe_layer_softmax", "moe_layer", "softmax attention layers", gqa(c), m)],
+    layers: kinds.map((t) => (t === "full_attention" ? "moe_layer_softmax" : "moe_layer_lightning")),
+    ...lmFields(c),
+    precision: precisionOf(c),
+    mtp_layers: 0,
+    notes: []
+  }
+}
+
 /** model_type -> mapper. */
 export const FAMILIES: Readonly<Record<string, Mapper>> = {
   llama: denseGqa("llama", false),
@@ -452,7 +495,10 @@ export const FAMILIES: Readonly<Record<string, Mapper>> = {
   glm4_moe: glm4Moe,
   step3_text: step3,
   qwen3_next: qwen3Next,
-  llama4_text: llama4
+  llama4_text: llama4,
+  minimax,
+  minimax_text_01: minimax,
+  minimax_m1: minimax
 }
 
 /** Multimodal wrappers whose text model sits under text_config. */

@@ -13,7 +13,7 @@
  * the context; kvBytesPerToken reports it spread over the step's seq_len tokens, as a sliding
  * window is (attention.ts), so per-token x tokens is the real cache.
  */
-import { LINEAR_ATTENTION_CHUNK, linearStateBytes } from "../ops/linearAttention.ts"
+import { LIGHTNING_BLOCK, LINEAR_ATTENTION_CHUNK, linearStateBytes } from "../ops/linearAttention.ts"
 import type { OpSpec } from "../ops/types.ts"
 import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import type { LinearAttention } from "../schema/layer.ts"
@@ -48,7 +48,7 @@ export const planLinearAttention = (a: LinearAttention, ctx: LayerContext): Arra
   const { weights: w, activations: act } = ctx.precision
   const { hv } = heads(a, ctx)
   const core = ctx.phase === "prefill"
-    ? op("linear_attention_prefill", "linear_attention", "attention_core", { ...shapeParams(a, ctx), batch: ctx.batch_size, seq_len: ctx.seq_len, chunk: LINEAR_ATTENTION_CHUNK })
+    ? op("linear_attention_prefill", "linear_attention", "attention_core", { ...shapeParams(a, ctx), batch: ctx.batch_size, seq_len: ctx.seq_len, chunk: isDelta(a) ? LINEAR_ATTENTION_CHUNK : LIGHTNING_BLOCK })
     : op("linear_attention_decode", "linear_attention", "attention_core", { ...shapeParams(a, ctx), batch: ctx.batch_size, ...queriesParam(ctx) })
   return [
     ...projections(a, ctx).map(([name, n]) => linearOp(name, "attention_linear", t, a.d_model, n, w, act)),

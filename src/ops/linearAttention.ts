@@ -43,6 +43,8 @@ import type { OpCost, OpParams } from "./types.ts"
 
 /** flash-linear-attention's chunk size for chunk_gated_delta_rule (BT = 64). */
 export const LINEAR_ATTENTION_CHUNK = 64
+/** Lightning attention's block size (HF MiniMaxConfig `block_size` default 256). */
+export const LIGHTNING_BLOCK = 256
 
 type Variant = "gated_deltanet" | "lightning"
 

@@ -43,7 +43,7 @@ const imported = (name: string) => {
  * two reconstructed files). Vendors count active parameters differently; `active_as` says which
  * of llmsim's counts the vendor's figure is compared with: `all` (embedding and LM head
  * included), `no_input_embedding` (OpenAI's stated convention; DeepSeek, Kimi, Step-3 match it),
- * `non_embedding` (neither table; GLM-4.5 and Qwen3-Next match it).
+ * `non_embedding` (neither table; GLM-4.5, Qwen3-Next and MiniMax match it).
  */
 const PUBLISHED: ReadonlyArray<{ name: string; total: number; active: number; active_as: "all" | "no_input_embedding" | "non_embedding" }> = [
   { name: "deepseek-v3", total: 671e9, active: 37e9, active_as: "no_input_embedding" },
@@ -62,7 +62,8 @@ const PUBLISHED: ReadonlyArray<{ name: string; total: number; active: number; ac
   { name: "qwen3-30b-a3b", total: 30.5e9, active: 3.3e9, active_as: "all" },
   { name: "qwen3-32b", total: 32.8e9, active: 32.8e9, active_as: "all" },
   { name: "qwen3-next-80b-a3b", total: 80e9, active: 3e9, active_as: "non_embedding" },
-  { name: "step3", total: 316e9, active: 38e9, active_as: "no_input_embedding" }
+  { name: "step3", total: 316e9, active: 38e9, active_as: "no_input_embedding" },
+  { name: "minimax-text-01", total: 456e9, active: 45.9e9, active_as: "non_embedding" }
 ]
 
 /**

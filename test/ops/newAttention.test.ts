@@ -117,6 +117,15 @@ describe("linear attention with a fixed-size state (Qwen3-Next gated DeltaNet, t
     expect(c.flops).toBe(751_132_672)
   })
 
+  it("lightning prefill: 2 blocks of 256 for 300 tokens", () => {
+    const c = cost("linear_attention_prefill", {
+      variant: "lightning", heads: 1, key_heads: 1, key_head_dim: 128, value_head_dim: 128, conv_kernel_dim: 0, act_dtype: "bf16", state_dtype: "bf16", batch: 1, seq_len: 300, chunk: 256
+    })
+    // per block 2*256^2*128 + 2*256^2*128 = 33,554,432; 4*256*128*128 = 16,777,216; 128*128 = 16,384
+    // = 50,348,032; x 2 blocks
+    expect(c.flops).toBe(100_696_064)
+  })
+
   it("lightning decode: 5*dk*dv per head, no conv", () => {
     const c = cost("linear_attention_decode", {
       variant: "lightning", heads: 64, key_heads: 64, key_head_dim: 128, value_head_dim: 128, conv_kernel_dim: 0, act_dtype: "bf16", state_dtype: "bf16", batch: 1
