@@ -149,6 +149,16 @@ const lmFields = (c: ConfigReader) => ({
 
 const range = (n: number): Array<number> => Array.from({ length: n }, (_, i) => i)
 
+/**
+ * Recent transformers versions write `layer_types` into every config; for the families whose
+ * layers all use full attention it must say so (a sliding or chunked entry would change the math).
+ */
+const allFullAttention = (c: ConfigReader): void => {
+  const types = c.optStrings("layer_types")
+  const other = types?.find((t) => t !== "full_attention")
+  if (other !== undefined) c.problem("layer_types", `expected only full_attention layers for this model_type, got ${JSON.stringify(other)}`)
+}
+
 const tpl = (id: string, type: TemplateDraft["type"], about: string, attn: ReadonlyArray<Field>, mlp: ReadonlyArray<Field>): TemplateDraft => ({ id, type, about, attn, mlp })
 
 // ---------------------------------------------------------------------------------------------
@@ -156,6 +166,7 @@ const tpl = (id: string, type: TemplateDraft["type"], about: string, attn: Reado
 
 /** Llama 3.x, Mistral, Qwen2/2.5, Qwen3 dense (HF modeling_llama.py, modeling_qwen2.py, modeling_qwen3.py). */
 const denseGqa = (family: string, qkNorm: boolean): Mapper => (c) => {
+  allFullAttention(c)
   if (c.optBool("use_sliding_window", false)) c.problem("use_sliding_window", "expected false: Qwen sliding-window layers (max_window_layers) are not mapped")
   c.raw("max_window_layers")
   const window = family === "mistral" ? c.optInt("sliding_window", 0) : (c.raw("sliding_window"), 0)
@@ -178,6 +189,7 @@ const denseGqa = (family: string, qkNorm: boolean): Mapper => (c) => {
 
 /** Qwen2-MoE / Qwen3-MoE (HF modeling_qwen3_moe.py: MoE where (i+1) % decoder_sparse_step == 0 and i not in mlp_only_layers). */
 const qwenMoe = (family: string, qkNorm: boolean): Mapper => (c) => {
+  allFullAttention(c)
   if (c.optBool("use_sliding_window", false)) c.problem("use_sliding_window", "expected false: Qwen sliding-window layers (max_window_layers) are not mapped")
   c.raw("max_window_layers")
   c.raw("sliding_window")
@@ -203,6 +215,7 @@ const qwenMoe = (family: string, qkNorm: boolean): Mapper => (c) => {
 
 /** Mixtral (HF modeling_mixtral.py): every layer MoE, softmax top-k, no shared expert. */
 const mixtral: Mapper = (c) => {
+  allFullAttention(c)
   const window = c.optInt("sliding_window", 0)
   const attn = gqa(c, { extra: window > 0 ? [f("sliding_window", window, "sliding_window")] : [] })
   const n = c.int("num_hidden_layers")
@@ -216,6 +229,7 @@ const mixtral: Mapper = (c) => {
  * moe_layer_freq; V3.2 adds the DSA indexer (index_* keys).
  */
 const deepseek = (family: string): Mapper => (c) => {
+  allFullAttention(c)
   const freq = c.optInt("moe_layer_freq", 1)
   if (freq !== 1) c.problem("moe_layer_freq", `expected 1 (every layer after first_k_dense_replace is MoE), got ${freq}`)
   c.raw("num_key_value_heads") // = num_attention_heads in MLA configs; MLA has one latent cache
@@ -291,6 +305,7 @@ const gptOss: Mapper = (c) => {
 
 /** GLM-4.5 (HF modeling_glm4_moe.py): GQA + QK-norm, first_k_dense_replace dense, sigmoid MoE with shared experts. */
 const glm4Moe: Mapper = (c) => {
+  allFullAttention(c)
   c.raw("partial_rotary_factor") // RoPE on half the head dims: no FLOP change
   const attn = gqa(c, c.optBool("use_qk_norm", false) ? { qkNorm: f("qk_norm", true, "use_qk_norm") } : {})
   const n = c.int("num_hidden_layers")
@@ -321,6 +336,7 @@ const glm4Moe: Mapper = (c) => {
  * moe_layers_enum with one shared expert of share_expert_dim, dense elsewhere.
  */
 const step3: Mapper = (c) => {
+  allFullAttention(c)
   const n = c.int("num_hidden_layers")
   const moeLayers = new Set(c.optInts("moe_layers_enum") ?? range(n))
   c.raw("norm_expert_weight") // renormalising the top-k weights: no FLOP change
@@ -407,8 +423,13 @@ const llama4: Mapper = (c) => {
   const step = c.optInt("interleave_moe_layer_step", 1)
   const moeLayers = new Set(c.optInts("moe_layers") ?? range(n).filter((i) => step > 0 && (i + 1) % step === 0))
   const interval = c.optInt("no_rope_layer_interval", 4)
-  const rope = c.optInts("no_rope_layers") ?? range(n).map((i) => ((i + 1) % interval !== 0 ? 1 : 0))
-  if (rope.length !== n) c.problem("no_rope_layers", `expected ${n} entries (num_hidden_layers), got ${rope.length}`)
+  // layer_types (newer transformers) names the chunked layers directly; else no_rope_layers (1 = RoPE, chunked).
+  const types = c.optStrings("layer_types")
+  const bad = types?.find((t) => t !== "chunked_attention" && t !== "full_attention")
+  if (bad !== undefined) c.problem("layer_types", `expected chunked_attention or full_attention, got ${JSON.stringify(bad)}`)
+  const rope = types?.map((t) => (t === "chunked_attention" ? 1 : 0)) ?? c.optInts("no_rope_layers") ?? range(n).map((i) => ((i + 1) % interval !== 0 ? 1 : 0))
+  if (types !== undefined) c.raw("no_rope_layers")
+  if (rope.length !== n) c.problem(types !== undefined ? "layer_types" : "no_rope_layers", `expected ${n} entries (num_hidden_layers), got ${rope.length}`)
   const chunk = c.optInt("attention_chunk_size", 0)
   c.raw("use_qk_norm") // an L2 norm without weights on RoPE layers: no parameters, few FLOPs
   c.raw("attn_temperature_tuning")
@@ -513,6 +534,6 @@ export const IGNORABLE_KEYS: ReadonlySet<string> = new Set([
   "initializer_range", "rms_norm_eps", "layer_norm_eps", "rope_theta", "rope_scaling", "rope_parameters", "max_position_embeddings",
   "max_position_embedding", "max_seq_len", "initial_context_length", "use_cache", "attention_dropout", "hidden_dropout",
   "norm_topk_prob", "topk_method", "router_aux_loss_coef", "output_router_logits", "aux_loss_alpha", "seq_aux", "swiglu_limit",
-  "pretraining_tp", "ep_size", "auto_map", "router_jitter_noise",
+  "pretraining_tp", "ep_size", "auto_map", "router_jitter_noise", "for_llm_compressor",
   "text_config", "vision_config", "image_token_index", "projector_hidden_act", "boi_token_index", "eoi_token_index"
 ])

@@ -271,6 +271,21 @@ describe("refusals", () => {
     expect(!ds.ok && ds.problems[0]).toEqual({ key: "moe_layer_freq", message: "expected 1 (every layer after first_k_dense_replace is MoE), got 2" })
   })
 
+  it("layer_types (written by recent transformers) must be all full_attention for full-attention families", () => {
+    const ok = importHf({ ...(read("qwen3-32b") as object), layer_types: Array(64).fill("full_attention") }, opts("x"))
+    expect(ok.ok).toBe(true)
+    const bad = importHf({ ...(read("qwen3-32b") as object), layer_types: [...Array(63).fill("full_attention"), "sliding_attention"] }, opts("x"))
+    expect(!bad.ok && bad.problems[0]).toEqual({ key: "layer_types", message: "expected only full_attention layers for this model_type, got \"sliding_attention\"" })
+  })
+
+  it("Llama-4 with layer_types gives the same import as the no_rope_layers default", () => {
+    const base = read("llama-4-maverick") as { text_config: Record<string, unknown> }
+    const types = Array.from({ length: 48 }, (_, i) => ((i + 1) % 4 === 0 ? "full_attention" : "chunked_attention"))
+    const a = importHf(base, opts("l4"))
+    const b = importHf({ ...base, text_config: { ...base.text_config, layer_types: types } }, opts("l4"))
+    expect(a.ok && b.ok && b.scenario === a.scenario).toBe(true)
+  })
+
   it("a missing required key is named with its path inside text_config", () => {
     const step = read("step3") as { text_config: Record<string, unknown> }
     const { share_q_dim: _, ...text } = step.text_config
