@@ -16,6 +16,7 @@ export interface RuntimeOverrides {
   readonly phase?: Phase
   readonly micro_batch?: number
   readonly tokens_per_expert?: number
+  readonly mtp_acceptance_rate?: number
 }
 
 const DEFAULT_RUNTIME = { batch_size: 1, seq_len: 1024, phase: "both" as Phase }
@@ -29,7 +30,8 @@ export const resolveRuntime = (project: ProjectShape, loaded: LoadedScenario, o:
     seq_len: pick("seq_len") ?? DEFAULT_RUNTIME.seq_len,
     phase: pick("phase") ?? DEFAULT_RUNTIME.phase,
     ...(pick("micro_batch") === undefined ? {} : { micro_batch: pick("micro_batch") }),
-    ...(pick("tokens_per_expert") === undefined ? {} : { tokens_per_expert: pick("tokens_per_expert") })
+    ...(pick("tokens_per_expert") === undefined ? {} : { tokens_per_expert: pick("tokens_per_expert") }),
+    ...(pick("mtp_acceptance_rate") === undefined ? {} : { mtp_acceptance_rate: pick("mtp_acceptance_rate") })
   }
 }
 

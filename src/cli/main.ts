@@ -24,6 +24,7 @@ import { mlCommand } from "./ml.ts"
 import { schemaCommand } from "./schema.ts"
 import { listCommand } from "./list.ts"
 import { initCommand } from "./init.ts"
+import { importCommand } from "./importHf.ts"
 import { guardReads } from "../config/safeRead.ts"
 import { EXIT_INTERNAL, handleFailure, internalErrorLine, presenter, Verbose, verbose } from "./failure.ts"
 import { VERSION } from "../version.ts"
@@ -31,7 +32,7 @@ import { startRecording } from "../launch/recording.ts"
 
 const root = Command.make("llmsim").pipe(
   Command.withDescription("Plan LLM serving: latency, throughput and memory of a model on hardware with a parallel layout"),
-  Command.withSubcommands([runCommand, reportCommand, opsCommand, sweepCommand, ...playbookCommands, watchCommand, diffCommand, ...accuracyCommands, featuresCommand, mlCommand, cacheCommand, schemaCommand, listCommand, initCommand]),
+  Command.withSubcommands([runCommand, reportCommand, opsCommand, sweepCommand, ...playbookCommands, watchCommand, diffCommand, ...accuracyCommands, featuresCommand, mlCommand, cacheCommand, schemaCommand, listCommand, initCommand, importCommand]),
   Command.withGlobalFlags([Verbose])
 )
 

@@ -60,14 +60,14 @@ type SchemaName = "scenario" | "hardware" | LayerType
 const schemaFor = (name: SchemaName) =>
   name === "scenario" ? ScenarioSpec : name === "hardware" ? HardwareSpec : templateSchemaFor(name)
 
-const ATTN_TYPES = ["MHA", "GQA", "MLA"]
+const ATTN_TYPES = ["MHA", "GQA", "MLA", "linear"]
 
 /** An unknown attention `type` as one clear issue (the union's own message names only one branch). */
 const attnTypeIssue = (parsed: ParsedYaml, attn: unknown, at: ReadonlyArray<PropertyKey>, file: string): ConfigError | undefined => {
   if (!attn || typeof attn !== "object" || ATTN_TYPES.includes((attn as { type?: unknown }).type as string)) return undefined
   const p = [...at, "attn_config", "type"]
   return new ConfigError({
-    issues: [{ file, ...locate(parsed, p), path: p.join("."), message: `Expected "MHA" | "GQA" | "MLA", got ${JSON.stringify((attn as { type?: unknown }).type)}` }]
+    issues: [{ file, ...locate(parsed, p), path: p.join("."), message: `Expected ${ATTN_TYPES.map((t) => JSON.stringify(t)).join(" | ")}, got ${JSON.stringify((attn as { type?: unknown }).type)}` }]
   })
 }
 

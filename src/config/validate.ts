@@ -53,7 +53,21 @@ export const attentionRules = (a: AttnConfig, issue: At): Array<RuleIssue> => {
   if (a.type === "MLA") {
     if (a.kv_lora_rank > a.d_model) out.push(issue(p("kv_lora_rank"), `Expected kv_lora_rank <= d_model ${a.d_model} (a low-rank compression of the hidden state), got ${a.kv_lora_rank}`))
     if (a.q_lora_rank > a.d_model) out.push(issue(p("q_lora_rank"), `Expected q_lora_rank <= d_model ${a.d_model} (0 = queries projected directly), got ${a.q_lora_rank}`))
+    const dsa = [a.index_n_heads, a.index_head_dim, a.index_topk]
+    if (dsa.some((v) => v !== undefined) && dsa.some((v) => v === undefined)) {
+      const missing = ["index_n_heads", "index_head_dim", "index_topk"].filter((_, i) => dsa[i] === undefined)
+      out.push(issue(p(missing[0]), `Expected index_n_heads, index_head_dim and index_topk together (DeepSeek sparse attention), missing ${missing.join(", ")}`))
+    }
     return out
+  }
+  if (a.type === "linear") {
+    if (a.num_attention_heads % a.num_key_heads !== 0) {
+      out.push(issue(p("num_key_heads"), `Expected a divisor of num_attention_heads ${a.num_attention_heads} (q and k heads are repeated to the value heads), got ${a.num_key_heads}`))
+    }
+    return out
+  }
+  if (a.sliding_window !== undefined && a.attention_chunk_size !== undefined) {
+    out.push(issue(p("attention_chunk_size"), "Expected either sliding_window or attention_chunk_size, not both (a layer is windowed or chunked)"))
   }
   const heads = a.num_attention_heads
   const kv = a.num_key_value_heads
@@ -160,6 +174,11 @@ export const validateScenario = (v: ValidationInput): Validation => {
     if (experts.length === 0) errors.push(scenario(where, "Expected no expert_loads: the model has no MoE layer"))
     else if (experts.some((n) => n !== li.expert_loads.length)) errors.push(scenario(where, `Expected one load per routed expert (${experts.join(" / ")}), got ${li.expert_loads.length}`))
     else if (li.expert_loads.every((x) => x === 0)) errors.push(scenario(where, "Expected at least one expert load > 0 (all zero would read as perfect balance)"))
+  }
+  // MTP layers cost time in every decode step; without an acceptance rate they buy nothing.
+  const mtp = v.spec.layers.findIndex((l) => l.mtp === true)
+  if (mtp >= 0 && v.spec.runtime?.mtp_acceptance_rate === undefined) {
+    warnings.push(scenario(["layers", mtp, "mtp"], "MTP layers without runtime.mtp_acceptance_rate: decode runs the drafts and verifies them, but counts none accepted (rate 0)"))
   }
   if (v.spec.lm_head === undefined) {
     warnings.push(scenario(["lm_head"], "no lm_head: the embedding and LM head (weights, time, logits) are left out; write `lm_head: none` if that is meant"))

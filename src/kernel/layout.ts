@@ -149,7 +149,7 @@ export type ContextLayout = Pick<Layout, "tp" | "dp" | "ep" | "redundant_experts
 
 /** The one LayerContext builder: a phase and batch of `model` under a layout. */
 export const contextFor = (
-  model: Pick<Model, "precision">,
+  model: Pick<Model, "precision" | "mtp_draft_tokens">,
   layout: ContextLayout,
   phase: SinglePhase,
   batch: number,
@@ -163,5 +163,7 @@ export const contextFor = (
   parallel: { tp: layout.tp, dp: layout.dp, ep: layout.ep },
   gpus_per_node: layout.gpus_per_node,
   ...(layout.redundant_experts > 0 ? { redundant_experts: layout.redundant_experts } : {}),
-  ...(tokensPerExpert === undefined ? {} : { tokens_per_expert: tokensPerExpert })
+  ...(tokensPerExpert === undefined ? {} : { tokens_per_expert: tokensPerExpert }),
+  // MTP: the main stack verifies 1 + k tokens per sequence in each decode step.
+  ...(phase === "decode" && (model.mtp_draft_tokens ?? 0) > 0 ? { decode_tokens_per_seq: 1 + (model.mtp_draft_tokens ?? 0) } : {})
 })

@@ -20,6 +20,8 @@ export interface Model {
   readonly entries: ReadonlyArray<ModelEntry>
   readonly lm_head?: LmHead
   readonly precision: Required<Precision>
+  /** Draft tokens per decode step: the MTP layers (entries with `mtp: true`, times repeat); absent = 0. */
+  readonly mtp_draft_tokens?: number
 }
 
 export const resolvePrecision = (p: Precision | undefined): Required<Precision> => {
@@ -33,11 +35,23 @@ export interface ScenarioLayers {
   readonly entries: ReadonlyArray<{ readonly index: number; readonly entry: LayerEntry; readonly template: LayerTemplate }>
 }
 
-export const modelOf = (loaded: ScenarioLayers): Model => ({
-  entries: loaded.entries.map((e) => ({ index: e.index, label: e.entry.name ?? e.entry.type, template: e.template, repeat: e.entry.repeat ?? 1 })),
-  ...(loaded.spec.lm_head ? { lm_head: loaded.spec.lm_head } : {}),
-  precision: resolvePrecision(loaded.spec.precision)
-})
+export const modelOf = (loaded: ScenarioLayers): Model => {
+  const drafts = loaded.entries.reduce((n, e) => n + (e.entry.mtp === true ? e.entry.repeat ?? 1 : 0), 0)
+  return {
+    entries: loaded.entries.map((e) => ({
+      index: e.index,
+      label: e.entry.name ?? e.entry.type,
+      // Per-entry precision and the MTP flag travel with the template; the layer estimators apply them (src/module/context.ts).
+      template: e.entry.precision === undefined && e.entry.mtp !== true
+        ? e.template
+        : { ...e.template, ...(e.entry.precision === undefined ? {} : { precision: e.entry.precision }), ...(e.entry.mtp === true ? { mtp: true } : {}) },
+      repeat: e.entry.repeat ?? 1
+    })),
+    ...(loaded.spec.lm_head ? { lm_head: loaded.spec.lm_head } : {}),
+    precision: resolvePrecision(loaded.spec.precision),
+    ...(drafts > 0 ? { mtp_draft_tokens: drafts } : {})
+  }
+}
 
 /** Layer instance names, `L<i>.<label>`, as `llmsim run` names them. */
 export const instanceNames = (model: Model): Array<{ entry: number; name: string }> => {

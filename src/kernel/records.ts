@@ -103,6 +103,9 @@ export interface RunResult {
     readonly phase: string
     readonly micro_batch?: number
     readonly tokens_per_expert?: number
+    /** MTP speculative decoding: draft tokens per step (the MTP layers) and their acceptance rate. */
+    readonly mtp_draft_tokens?: number
+    readonly mtp_acceptance_rate?: number
   }
   readonly parallelism: { readonly tp: number; readonly dp: number; readonly ep: number }
   readonly estimator: string

@@ -19,7 +19,8 @@
  * (strategies.ts): latency = compute_side + comm - overlap_efficiency * min(compute_side, comm).
  */
 import type { LayerContext } from "../module/context.ts"
-import { tokensPerStep } from "../module/context.ts"
+import { layerContext, tokensPerStep } from "../module/context.ts"
+import { expectedTokensPerStep } from "../module/mtp.ts"
 import {
   activationBytesPerGpu,
   kvBytesPerTokenPerGpu,
@@ -129,7 +130,7 @@ const contextFeatures = (ctx: LayerContext): Record<string, number> => ({
 })
 
 export const layerPlan = (template: LayerTemplate, ctx: LayerContext): LayerPlan => {
-  const features = contextFeatures(ctx)
+  const features = contextFeatures(layerContext(template, ctx))
   flatten("", template.config, features)
   return {
     layer_type: template.type,
@@ -238,7 +239,8 @@ export const simulatePhase = (model: Model, ctx: LayerContext, timing: TimingHar
 
 export const servingSummary = (
   phases: { prefill?: SimulationResult; decode?: SimulationResult },
-  run: { batch_size: number; seq_len: number },
+  /** With MTP layers, a decode step emits expectedTokensPerStep(drafts, acceptance) tokens per sequence. */
+  run: { batch_size: number; seq_len: number; mtp_draft_tokens?: number; mtp_acceptance_rate?: number },
   layout: { tp: number; dp: number },
   hbm_gb: number,
   strategy: StrategyName
@@ -246,7 +248,9 @@ export const servingSummary = (
   const gpus = layout.tp * layout.dp
   const sequences = run.batch_size * layout.dp
   const ttft = phases.prefill?.total_latency_ms ?? null
-  const tpot = phases.decode?.total_latency_ms ?? null
+  const perStep = run.mtp_draft_tokens === undefined ? 1 : expectedTokensPerStep(run.mtp_draft_tokens, run.mtp_acceptance_rate ?? 0)
+  const step = phases.decode?.total_latency_ms ?? null
+  const tpot = step === null ? null : step / perStep
   const throughput = tpot !== null && tpot > 0 ? (sequences / tpot) * 1e3 : null
   const peak = Math.max(phases.prefill?.peak_memory_bytes ?? 0, phases.decode?.peak_memory_bytes ?? 0)
   const hbm = hbm_gb * 1e9

@@ -8,21 +8,33 @@
  *
  * Precision: `weights` for attention projections, dense FFN and shared experts; `moe_experts` for
  * routed experts; `activations` for activations, attention math, norms and the router;
- * `kv_cache` for the cache. Tokens T = tokensPerStep(ctx) per attention DP group.
+ * `kv_cache` for the cache; a template's per-layer `precision` (a scenario entry's) replaces
+ * these for its layers (context.ts layerContext). Tokens T = tokensPerStep(ctx) per attention DP group.
  * See attention.ts, ffn.ts, moe.ts and layout.ts for the per-block semantics.
  */
 import type { OpSpec } from "../ops/types.ts"
 import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import type { AttnConfig, LayerTemplate } from "../schema/layer.ts"
-import { tokensPerStep, type LayerContext } from "./context.ts"
+import { layerContext, tokensPerStep, type LayerContext } from "./context.ts"
 import { attentionActivationElements, attentionKvBytesPerToken, attentionWeightBytes, planAttention } from "./attention.ts"
 import { commPayloadBytes, planComm } from "./comm.ts"
 import { ffnActivationElements, ffnWeightBytes, planFfn } from "./ffn.ts"
 import { validateLayout } from "./layout.ts"
 import { moeActivationElements, moeWeightBytes, planMoe } from "./moe.ts"
-import { rmsnormOp } from "./spec.ts"
+import { linearOp, rmsnormOp } from "./spec.ts"
 
-const attentionHalf = (a: AttnConfig, ctx: LayerContext): ReadonlyArray<OpSpec> => [
+/**
+ * An MTP layer's input (DeepSeek-V3 tech report section 2.2): the previous depth's hidden state
+ * and the next token's embedding, each RMSNormed, concatenated and projected 2d -> d (eh_proj).
+ */
+const mtpInput = (d: number, ctx: LayerContext): ReadonlyArray<OpSpec> => [
+  rmsnormOp("mtp_hnorm", "other", tokensPerStep(ctx), d, ctx.precision.activations),
+  rmsnormOp("mtp_enorm", "other", tokensPerStep(ctx), d, ctx.precision.activations),
+  linearOp("mtp_eh_proj", "other", tokensPerStep(ctx), 2 * d, d, ctx.precision.weights, ctx.precision.activations)
+]
+
+const attentionHalf = (a: AttnConfig, ctx: LayerContext, mtp: boolean): ReadonlyArray<OpSpec> => [
+  ...(mtp ? mtpInput(a.d_model, ctx) : []),
   rmsnormOp("attn_norm", "other", tokensPerStep(ctx), a.d_model, ctx.precision.activations),
   ...planAttention(a, ctx),
   rmsnormOp("ffn_norm", "other", tokensPerStep(ctx), a.d_model, ctx.precision.activations)
@@ -37,9 +49,10 @@ const attentionHalf = (a: AttnConfig, ctx: LayerContext): ReadonlyArray<OpSpec> 
  * the points that agree on those (src/playbooks/largeEp.ts). Neither checks the layout.
  */
 export const planAttentionHalf = (template: LayerTemplate, ctx: LayerContext): ReadonlyArray<OpSpec> =>
-  template.type === "comm_layer" ? [] : attentionHalf(template.config.attn_config, ctx)
+  template.type === "comm_layer" ? [] : attentionHalf(template.config.attn_config, layerContext(template, ctx), template.mtp === true)
 
-export const planMlpHalf = (template: LayerTemplate, ctx: LayerContext): ReadonlyArray<OpSpec> => {
+export const planMlpHalf = (template: LayerTemplate, layoutCtx: LayerContext): ReadonlyArray<OpSpec> => {
+  const ctx = layerContext(template, layoutCtx)
   switch (template.type) {
     case "comm_layer":
       return planComm(template.config.comm_config, ctx)
@@ -60,16 +73,19 @@ export const planLayer = (template: LayerTemplate, ctx: LayerContext): ReadonlyA
 }
 
 /** Weights resident on one GPU, including the two norm gammas (activations dtype). */
-export const layerWeightBytesPerGpu = (template: LayerTemplate, ctx: LayerContext): number => {
+export const layerWeightBytesPerGpu = (template: LayerTemplate, layoutCtx: LayerContext): number => {
   if (template.type === "comm_layer") return 0
+  const ctx = layerContext(template, layoutCtx)
   const a = template.config.attn_config
-  const norms = 2 * a.d_model * DTYPE_BYTES[ctx.precision.activations]
+  // An MTP layer adds eh_proj (2d x d) and its two norms (mtpInput).
+  const norms = (template.mtp === true ? 4 : 2) * a.d_model * DTYPE_BYTES[ctx.precision.activations] +
+    (template.mtp === true ? 2 * a.d_model * a.d_model * DTYPE_BYTES[ctx.precision.weights] : 0)
   const mlp = template.type === "ffn_layer" ? ffnWeightBytes(template.config.ffn_config, ctx) : moeWeightBytes(template.config.moe_config, ctx)
   return attentionWeightBytes(a, ctx) + norms + mlp
 }
 
 export const kvBytesPerTokenPerGpu = (template: LayerTemplate, ctx: LayerContext): number =>
-  template.type === "comm_layer" ? 0 : attentionKvBytesPerToken(template.config.attn_config, ctx)
+  template.type === "comm_layer" ? 0 : attentionKvBytesPerToken(template.config.attn_config, layerContext(template, ctx))
 
 /**
  * Peak live activation bytes inside the layer for this step, an upper-bound style estimate:
@@ -78,8 +94,9 @@ export const kvBytesPerTokenPerGpu = (template: LayerTemplate, ctx: LayerContext
  * dtype (FP8 copies of GEMM inputs are ignored). A comm layer holds its payload.
  * The KV cache is counted separately (kvBytesPerTokenPerGpu).
  */
-export const activationBytesPerGpu = (template: LayerTemplate, ctx: LayerContext): number => {
+export const activationBytesPerGpu = (template: LayerTemplate, layoutCtx: LayerContext): number => {
   if (template.type === "comm_layer") return commPayloadBytes(template.config.comm_config)
+  const ctx = layerContext(template, layoutCtx)
   const a = template.config.attn_config
   const mlp = template.type === "ffn_layer"
     ? ffnActivationElements(template.config.ffn_config, ctx)

@@ -7,11 +7,14 @@
  *  - LM head GEMM on batch_size tokens only: only the last position of each sequence needs
  *    logits, in prefill and decode alike. When tp > 1 an all-gather of the batch's logits
  *    (batch * vocab, activations dtype) assembles the full vocabulary for sampling.
+ *  - MTP decode (ctx.decode_tokens_per_seq = 1 + k): the head scores the 1 + k verified tokens of
+ *    each sequence, and the shared head also scores each of the k drafts (DeepSeek-V3 section 2.2:
+ *    the MTP modules share the output head): `mtp_lm_head` on batch * k rows, with its all-gather.
  */
 import type { OpSpec } from "../ops/types.ts"
 import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import type { LmHead } from "../schema/scenario.ts"
-import { tokensPerStep, type LayerContext } from "./context.ts"
+import { decodeQueriesPerSeq, tokensPerStep, type LayerContext } from "./context.ts"
 import { linkFor } from "./layout.ts"
 import { collectiveOp, linearOp, op, rmsnormOp } from "./spec.ts"
 
@@ -23,12 +26,17 @@ export const planLmHead = (lm: LmHead, ctx: LayerContext): ReadonlyArray<OpSpec>
   const { activations: act, lm_head: w } = ctx.precision
   const ab = DTYPE_BYTES[act]
   const link = linkFor(tp, ctx)
+  // Logits for the last position of each sequence, or for each of the 1 + k verified MTP tokens.
+  const rows = ctx.batch_size * decodeQueriesPerSeq(ctx)
+  const drafts = ctx.batch_size * (decodeQueriesPerSeq(ctx) - 1)
   return [
     op("embedding", "embedding", "lm_head", { tokens: t, d_model: lm.d_model, table_dtype: w, act_dtype: act }),
     ...(tp > 1 ? [collectiveOp("embedding_all_reduce", "all_reduce", t * lm.d_model * ab, tp, link)] : []),
     rmsnormOp("final_norm", "lm_head", t, lm.d_model, act),
-    linearOp("lm_head", "lm_head", ctx.batch_size, lm.d_model, vocabPerGpu(lm, ctx), w, act),
-    ...(tp > 1 ? [collectiveOp("logits_all_gather", "all_gather", ctx.batch_size * lm.vocab_size * ab, tp, link)] : [])
+    linearOp("lm_head", "lm_head", rows, lm.d_model, vocabPerGpu(lm, ctx), w, act),
+    ...(tp > 1 ? [collectiveOp("logits_all_gather", "all_gather", rows * lm.vocab_size * ab, tp, link)] : []),
+    ...(drafts > 0 ? [linearOp("mtp_lm_head", "lm_head", drafts, lm.d_model, vocabPerGpu(lm, ctx), w, act)] : []),
+    ...(drafts > 0 && tp > 1 ? [collectiveOp("mtp_logits_all_gather", "all_gather", drafts * lm.vocab_size * ab, tp, link)] : [])
   ]
 }
 

@@ -17,13 +17,22 @@
  *    v_head_dim, kv_lora_rank, act_dtype, kv_dtype.
  *  - `mla_attention_decode`: batch, kv_len, heads, kv_lora_rank, qk_rope_head_dim, act_dtype,
  *    kv_dtype.
+ * Optional `topk` of both attention kinds (DeepSeek-V3.2 DSA, arXiv 2512.02556 and
+ * deepseek-ai/DeepSeek-V3.2-Exp inference/model.py `MLA.forward`): each query attends only to
+ * the top-k keys its lightning indexer picked (dsa.ts), min(i, topk) for the i-th prompt token
+ * (the pair count of a window of topk, attention.ts causalPairs) and min(kv_len, topk) in
+ * decode; absent = dense.
+ * Optional `queries` of the decode kind: query tokens per sequence (MTP verification, as in
+ * attention.ts); the latent cache is read once per sequence.
  * Softmax FLOPs are not counted (see attention.ts).
  */
 import { DTYPE_BYTES } from "../schema/dtypes.ts"
-import { causalPairs } from "./attention.ts"
+import { causalPairs, decodeKeys, queriesOf } from "./attention.ts"
 import { gemmCost } from "./gemm.ts"
 import { dtype, num } from "./params.ts"
 import type { OpCost, OpParams } from "./types.ts"
+
+const topkOf = (p: OpParams): number => (p.topk === undefined ? 0 : num(p, "topk"))
 
 export const mlaAbsorbedBmm = (p: OpParams): OpCost =>
   gemmCost(
@@ -42,7 +51,7 @@ export const mlaAttentionPrefill = (p: OpParams): OpCost => {
   const latent = num(p, "kv_lora_rank") + num(p, "qk_rope_head_dim")
   const act = DTYPE_BYTES[dtype(p, "act_dtype")]
   const kvb = DTYPE_BYTES[dtype(p, "kv_dtype")]
-  const pairs = causalPairs(s)
+  const pairs = causalPairs(s, topkOf(p))
   const tokens = b * s
   return {
     flops: b * (2 * h * pairs * dqk + 2 * h * pairs * dv),
@@ -53,27 +62,28 @@ export const mlaAttentionPrefill = (p: OpParams): OpCost => {
     comm_bytes: 0,
     math_dtype: dtype(p, "act_dtype"),
     kernels: 1,
-    notes: "non-absorbed causal MLA: 2*h*pairs*(nope+rope) + 2*h*pairs*v; reads Q,K,V once, writes O and latent cache"
+    notes: `non-absorbed causal MLA: 2*h*pairs*(nope+rope) + 2*h*pairs*v${p.topk === undefined ? "" : ", pairs of the top-k selected keys"}; reads Q,K,V once, writes O and latent cache`
   }
 }
 
 export const mlaAttentionDecode = (p: OpParams): OpCost => {
   const b = num(p, "batch")
-  const s = num(p, "kv_len")
+  const s = decodeKeys(num(p, "kv_len"), topkOf(p))
   const h = num(p, "heads")
   const c = num(p, "kv_lora_rank")
   const latent = c + num(p, "qk_rope_head_dim")
   const act = DTYPE_BYTES[dtype(p, "act_dtype")]
   const kvb = DTYPE_BYTES[dtype(p, "kv_dtype")]
+  const q = queriesOf(p)
   return {
-    flops: b * (2 * h * s * latent + 2 * h * s * c),
+    flops: b * q * (2 * h * s * latent + 2 * h * s * c),
     // Latent cache of kv_len tokens + absorbed query (h x (kv_lora + rope) per token).
-    bytes_read: b * s * latent * kvb + b * h * latent * act,
+    bytes_read: b * s * latent * kvb + b * q * h * latent * act,
     // Latent output (h x kv_lora per token) + the new token's latent entry.
-    bytes_written: b * h * c * act + b * latent * kvb,
+    bytes_written: b * q * h * c * act + b * q * latent * kvb,
     comm_bytes: 0,
     math_dtype: dtype(p, "act_dtype"),
     kernels: 1,
-    notes: "absorbed MLA decode (FlashMLA): 2*h*S*(kv_lora+rope) + 2*h*S*kv_lora; reads the latent cache once"
+    notes: `absorbed MLA decode (FlashMLA): 2*h*S*(kv_lora+rope) + 2*h*S*kv_lora${p.topk === undefined ? "; reads the latent cache once" : ", S = min(kv_len, topk) selected keys; reads those latent rows once"}`
   }
 }

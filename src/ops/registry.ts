@@ -4,7 +4,9 @@
  */
 import { gqaAttentionDecode, gqaAttentionPrefill } from "./attention.ts"
 import { collective, epAllToAll } from "./comm.ts"
+import { dsaIndexerDecode, dsaIndexerPrefill } from "./dsa.ts"
 import { ffn } from "./ffn.ts"
+import { linearAttentionDecode, linearAttentionPrefill } from "./linearAttention.ts"
 import { linear } from "./gemm.ts"
 import { embedding, rmsnorm } from "./misc.ts"
 import { mlaAbsorbedBmm, mlaAttentionDecode, mlaAttentionPrefill } from "./mla.ts"
@@ -13,11 +15,17 @@ import type { OpCost, OpFormula, OpSpec } from "./types.ts"
 
 export const OP_FORMULAS: Record<string, OpFormula> = {
   linear: { version: 1, cost: linear },
-  gqa_attention_prefill: { version: 1, cost: gqaAttentionPrefill },
-  gqa_attention_decode: { version: 1, cost: gqaAttentionDecode },
+  // v2: optional `chunk` (chunked local attention) and `sinks` params; v1 specs cost the same.
+  gqa_attention_prefill: { version: 2, cost: gqaAttentionPrefill },
+  gqa_attention_decode: { version: 2, cost: gqaAttentionDecode },
   mla_absorbed_bmm: { version: 1, cost: mlaAbsorbedBmm },
-  mla_attention_prefill: { version: 1, cost: mlaAttentionPrefill },
-  mla_attention_decode: { version: 1, cost: mlaAttentionDecode },
+  // v2: optional `topk` (DSA selected keys); v1 specs cost the same.
+  mla_attention_prefill: { version: 2, cost: mlaAttentionPrefill },
+  mla_attention_decode: { version: 2, cost: mlaAttentionDecode },
+  dsa_indexer_prefill: { version: 1, cost: dsaIndexerPrefill },
+  dsa_indexer_decode: { version: 1, cost: dsaIndexerDecode },
+  linear_attention_prefill: { version: 1, cost: linearAttentionPrefill },
+  linear_attention_decode: { version: 1, cost: linearAttentionDecode },
   ffn: { version: 1, cost: ffn },
   moe_router: { version: 1, cost: moeRouter },
   moe_experts: { version: 1, cost: moeExperts },

@@ -42,6 +42,8 @@ export const templateFacts = (t: LayerTemplate): string => {
   const a = t.config.attn_config
   const attn = a.type === "MLA"
     ? `MLA d_model ${a.d_model}, ${a.num_attention_heads} heads, kv_lora ${a.kv_lora_rank}`
+    : a.type === "linear"
+    ? `linear (${a.variant}) d_model ${a.d_model}, ${a.num_attention_heads} heads, fixed-size state`
     : `${a.type} d_model ${a.d_model}, ${a.num_attention_heads}/${a.num_key_value_heads ?? a.num_attention_heads} heads${a.sliding_window === undefined ? "" : `, window ${a.sliding_window}`}`
   if (t.type === "ffn_layer") return `${attn}; FFN ${t.config.ffn_config.d_ff}`
   const m = t.config.moe_config

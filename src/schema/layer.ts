@@ -4,6 +4,7 @@
  */
 import { Schema } from "effect"
 import { NonNegative, NonNegativeInt, Positive, PositiveInt } from "./common.ts"
+import { Dtype } from "./dtype.ts"
 
 /** Multi-head / grouped-query attention. `head_dim` defaults to d_model / num_attention_heads. */
 export const GqaAttention = Schema.Struct({
@@ -15,6 +16,20 @@ export const GqaAttention = Schema.Struct({
   head_dim: Schema.optionalKey(PositiveInt),
   /** Tokens a sliding-window layer attends to; absent = full attention. */
   sliding_window: Schema.optionalKey(PositiveInt),
+  /**
+   * Chunked local attention (Llama-4 `attention_chunk_size`): a token attends only to the tokens
+   * of its own chunk of this many positions; absent = no chunking.
+   */
+  attention_chunk_size: Schema.optionalKey(PositiveInt),
+  /**
+   * Low-rank query (Step-3 multi-matrix factorization attention, `share_q_dim`): queries are
+   * projected d_model -> q_lora_rank, normalised, then up to heads x head_dim. Absent = direct.
+   */
+  q_lora_rank: Schema.optionalKey(PositiveInt),
+  /** One learned softmax sink logit per head (gpt-oss `sinks`); absent = none. */
+  attention_sinks: Schema.optionalKey(Schema.Boolean),
+  /** Sigmoid output gate from a doubled q_proj (Qwen3-Next gated attention); absent = none. */
+  output_gate: Schema.optionalKey(Schema.Boolean),
   attention_bias: Schema.optionalKey(Schema.Boolean),
   qk_norm: Schema.optionalKey(Schema.Boolean)
 })
@@ -33,11 +48,41 @@ export const MlaAttention = Schema.Struct({
   kv_lora_rank: PositiveInt,
   qk_nope_head_dim: PositiveInt,
   qk_rope_head_dim: PositiveInt,
-  v_head_dim: PositiveInt
+  v_head_dim: PositiveInt,
+  /**
+   * DeepSeek Sparse Attention (DeepSeek-V3.2 `index_n_heads`, `index_head_dim`, `index_topk`):
+   * a lightning indexer scores every cached token and the MLA core attends to the top
+   * `index_topk` only. All three present or all absent.
+   */
+  index_n_heads: Schema.optionalKey(PositiveInt),
+  index_head_dim: Schema.optionalKey(PositiveInt),
+  index_topk: Schema.optionalKey(PositiveInt)
 })
 export type MlaAttention = typeof MlaAttention.Type
 
-export const AttnConfig = Schema.Union([GqaAttention, MlaAttention])
+/**
+ * Linear attention with a fixed-size recurrent state instead of a growing KV cache.
+ * `gated_deltanet` (Qwen3-Next `linear_*` keys; Yang et al., Gated Delta Networks, arXiv
+ * 2412.06464): fused q/k/v/z and beta/alpha projections, a depthwise causal conv1d over q, k, v,
+ * the gated delta rule, a gated RMSNorm and o_proj. `lightning` (MiniMax-01/M1, arXiv
+ * 2501.08313): q/k/v and an output gate, decayed linear attention, no conv.
+ * `num_attention_heads` are the value heads (the ones split by tp); q and k have
+ * `num_key_heads` heads, repeated to the value heads.
+ */
+export const LinearAttention = Schema.Struct({
+  type: Schema.Literal("linear"),
+  variant: Schema.Literals(["gated_deltanet", "lightning"]),
+  d_model: PositiveInt,
+  num_attention_heads: PositiveInt,
+  num_key_heads: PositiveInt,
+  key_head_dim: PositiveInt,
+  value_head_dim: PositiveInt,
+  /** Depthwise causal conv1d width over q, k, v (gated_deltanet: linear_conv_kernel_dim); 0 = none. */
+  conv_kernel_dim: Schema.optionalKey(NonNegativeInt)
+})
+export type LinearAttention = typeof LinearAttention.Type
+
+export const AttnConfig = Schema.Union([GqaAttention, MlaAttention, LinearAttention])
 export type AttnConfig = typeof AttnConfig.Type
 
 export const HiddenAct = Schema.Literals(["silu", "swiglu", "gelu", "gelu_tanh", "relu", "geglu"])
@@ -96,10 +141,31 @@ export type CommLayerTemplate = typeof CommLayerTemplate.Type
 export const LayerType = Schema.Literals(["ffn_layer", "moe_layer", "comm_layer"])
 export type LayerType = typeof LayerType.Type
 
+/**
+ * Per-layer precision: a scenario layer entry's `precision` replaces these fields of the
+ * scenario's precision for that entry's layers only (e.g. BF16 KV on the full-attention layers
+ * of a model whose other layers keep an FP8 cache, or an FP32 recurrent state on linear-attention
+ * layers).
+ */
+export const LayerPrecision = Schema.Struct({
+  weights: Schema.optionalKey(Dtype),
+  activations: Schema.optionalKey(Dtype),
+  kv_cache: Schema.optionalKey(Dtype),
+  moe_experts: Schema.optionalKey(Dtype)
+})
+export type LayerPrecision = typeof LayerPrecision.Type
+
+/** A decoded template; `precision` is the scenario entry's override (src/kernel/model.ts modelOf). */
+/** Entry-level facts a template carries once in a model (src/kernel/model.ts modelOf). */
+interface EntryFacts {
+  readonly precision?: LayerPrecision
+  /** An MTP layer (the scenario entry's `mtp: true`). */
+  readonly mtp?: boolean
+}
 export type LayerTemplate =
-  | { readonly type: "ffn_layer"; readonly config: FfnLayerTemplate }
-  | { readonly type: "moe_layer"; readonly config: MoeLayerTemplate }
-  | { readonly type: "comm_layer"; readonly config: CommLayerTemplate }
+  | ({ readonly type: "ffn_layer"; readonly config: FfnLayerTemplate } & EntryFacts)
+  | ({ readonly type: "moe_layer"; readonly config: MoeLayerTemplate } & EntryFacts)
+  | ({ readonly type: "comm_layer"; readonly config: CommLayerTemplate } & EntryFacts)
 
 export const templateSchemaFor = (type: LayerType) =>
   type === "ffn_layer" ? FfnLayerTemplate : type === "moe_layer" ? MoeLayerTemplate : CommLayerTemplate

@@ -6,7 +6,7 @@
  *   tokens.
  */
 import { Schema } from "effect"
-import { NonNegative, PositiveInt } from "./common.ts"
+import { Fraction, NonNegative, PositiveInt } from "./common.ts"
 
 export const Phase = Schema.Literals(["prefill", "decode", "both"])
 export type Phase = typeof Phase.Type
@@ -25,7 +25,13 @@ export const RuntimeDefaults = Schema.Struct({
   /** Micro-batches a batch is split into (two-batch overlap, AFD pipelines). */
   micro_batch: Schema.optionalKey(PositiveInt),
   /** Override: routed tokens per local expert (else uniform routing is assumed). */
-  tokens_per_expert: Schema.optionalKey(NonNegative)
+  tokens_per_expert: Schema.optionalKey(NonNegative),
+  /**
+   * With MTP layers in the scenario (layer entries with `mtp: true`): the chance that each draft
+   * token is accepted, independently (DeepSeek-V3 tech report arXiv 2412.19437 section 5.4.3:
+   * 85-90% for its one MTP token). Decode then emits 1 + a + ... + a^k tokens per step.
+   */
+  mtp_acceptance_rate: Schema.optionalKey(Fraction)
 })
 export type RuntimeDefaults = typeof RuntimeDefaults.Type
 

@@ -6,7 +6,7 @@
 import { Schema } from "effect"
 import { Dtype } from "./dtype.ts"
 import { PositiveInt } from "./common.ts"
-import { LayerType, templateSchemaFor, type LayerTemplate } from "./layer.ts"
+import { LayerPrecision, LayerType, templateSchemaFor, type LayerTemplate } from "./layer.ts"
 import { RuntimeDefaults } from "./runtime.ts"
 import { DeploymentSpec } from "./deployment.ts"
 import { SweepSpec } from "./sweep.ts"
@@ -23,7 +23,17 @@ const layerEntryOf = (type: LayerType) =>
     /** Consecutive identical layers (DeepSeek-V3: 3 dense then 58 MoE). */
     repeat: Schema.optionalKey(PositiveInt),
     /** Optional label used in layer names instead of the type. */
-    name: Schema.optionalKey(Schema.String)
+    name: Schema.optionalKey(Schema.String),
+    /**
+     * Multi-token-prediction module (DeepSeek-V3 MTP, GLM-4.5, Qwen3-Next): not part of the main
+     * stack. In decode each of its `repeat` layers proposes one draft token per sequence per step
+     * (run once per draft, one token per sequence), and the main stack and LM head verify 1 + k
+     * tokens per sequence, k = the MTP layers; runtime.mtp_acceptance_rate says how many are kept
+     * (src/module/mtp.ts). In prefill it runs over the prompt like any layer.
+     */
+    mtp: Schema.optionalKey(Schema.Boolean),
+    /** Precision of these layers only, over the scenario's `precision` (src/schema/layer.ts LayerPrecision). */
+    precision: Schema.optionalKey(LayerPrecision)
   })
 
 export const LayerEntry = Schema.Union(LayerType.literals.map(layerEntryOf))
@@ -32,6 +42,8 @@ export interface LayerEntry {
   readonly config: string | LayerTemplate["config"]
   readonly repeat?: number
   readonly name?: string
+  readonly mtp?: boolean
+  readonly precision?: LayerPrecision
 }
 
 /** Final norm + vocabulary projection. */

@@ -44,7 +44,7 @@ export const layerContext = (loaded: LoadedScenario, model: Model, runtime: Runt
 export const evaluateScenario = (
   evaluator: Evaluator,
   loaded: LoadedScenario,
-  runtime: Required<Omit<RuntimeOverrides, "micro_batch" | "tokens_per_expert">> & RuntimeOverrides,
+  runtime: Required<Omit<RuntimeOverrides, "micro_batch" | "tokens_per_expert" | "mtp_acceptance_rate">> & RuntimeOverrides,
   estimator: Estimator,
   efficiency: EfficiencyMode,
   strategy?: StrategyName
@@ -87,12 +87,16 @@ export const evaluateScenario = (
         seq_len: runtime.seq_len,
         phase: runtime.phase,
         ...(microBatch === undefined ? {} : { micro_batch: microBatch }),
-        ...(runtime.tokens_per_expert === undefined ? {} : { tokens_per_expert: runtime.tokens_per_expert })
+        ...(runtime.tokens_per_expert === undefined ? {} : { tokens_per_expert: runtime.tokens_per_expert }),
+        ...(model.mtp_draft_tokens === undefined ? {} : { mtp_draft_tokens: model.mtp_draft_tokens, mtp_acceptance_rate: runtime.mtp_acceptance_rate ?? 0 })
       },
       parallelism: parallel,
       estimator: estimator.id,
       phases,
-      serving: servingSummary(phases, runtime, parallel, hw.hbm_gb, coreStrategy(composition))
+      serving: servingSummary(phases, {
+        ...runtime,
+        ...(model.mtp_draft_tokens === undefined ? {} : { mtp_draft_tokens: model.mtp_draft_tokens, mtp_acceptance_rate: runtime.mtp_acceptance_rate ?? 0 })
+      }, parallel, hw.hbm_gb, coreStrategy(composition))
     }
     return result
   })

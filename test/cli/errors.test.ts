@@ -82,7 +82,7 @@ describe("config errors", () => {
   it("unknown attention type", async () => {
     await expectConfigError((dir) => {
       edit(path.join(dir, "configs/models/deepseek-v3/ffn_layer_config.yaml"), (t) => t.replace(/type:\s*"?MLA"?/, "type: MLX"))
-    }, /ffn_layer_config\.yaml:\d+:\d+ attn_config\.type: Expected "MHA" \| "GQA" \| "MLA", got "MLX"/)
+    }, /ffn_layer_config\.yaml:\d+:\d+ attn_config\.type: Expected "MHA" \| "GQA" \| "MLA" \| "linear", got "MLX"/)
   })
 
   it("wrong type, unknown key and negative repeat in the scenario", async () => {

@@ -58,7 +58,7 @@ describe("inline layer templates", () => {
     const r = await failureOf(load(dir, rule))
     expect(r.message).toMatch(/^configs\/scenarios\/llama_inline\.yaml:\d+:\d+ layers\.0\.config\.attn_config\.num_key_value_heads: Expected a divisor of num_attention_heads 64/)
     const type = inlineLlama(dir, (t) => t.replace(/type: GQA/, "type: XQA"))
-    expect((await failureOf(load(dir, type))).message).toMatch(/^configs\/scenarios\/llama_inline\.yaml:\d+:\d+ layers\.0\.config\.attn_config\.type: Expected "MHA" \| "GQA" \| "MLA", got "XQA"$/)
+    expect((await failureOf(load(dir, type))).message).toMatch(/^configs\/scenarios\/llama_inline\.yaml:\d+:\d+ layers\.0\.config\.attn_config\.type: Expected "MHA" \| "GQA" \| "MLA" \| "linear", got "XQA"$/)
   })
 })
 

@@ -130,6 +130,29 @@ describe("op spec contract", () => {
     gptOssSliding("gpt-oss-120b"),
     { type: "ffn_layer", config: { attn_config: { type: "GQA", d_model: 1024, num_attention_heads: 8, qk_norm: true }, ffn_config: { d_model: 1024, d_ff: 4096, hidden_act: "gelu", gated: false } } },
     { type: "moe_layer", config: { attn_config: { ...ds.attn, q_lora_rank: 0 }, moe_config: ds.moeConfig } },
+    // DeepSeek-V3.2 DSA; Step-3 low-rank query; Llama-4 chunked + gpt-oss sinks + Qwen3-Next gate.
+    { type: "moe_layer", config: { attn_config: { ...ds.attn, index_n_heads: 64, index_head_dim: 128, index_topk: 2048 }, moe_config: ds.moeConfig } },
+    {
+      type: "ffn_layer",
+      config: {
+        attn_config: { type: "GQA", d_model: 1024, num_attention_heads: 8, num_key_value_heads: 1, head_dim: 128, q_lora_rank: 256, attention_chunk_size: 128, attention_sinks: true, output_gate: true },
+        ffn_config: { d_model: 1024, d_ff: 4096, hidden_act: "silu" }
+      }
+    },
+    {
+      type: "ffn_layer",
+      config: {
+        attn_config: { type: "linear", variant: "gated_deltanet", d_model: 1024, num_attention_heads: 32, num_key_heads: 16, key_head_dim: 128, value_head_dim: 128, conv_kernel_dim: 4 },
+        ffn_config: { d_model: 1024, d_ff: 4096, hidden_act: "silu" }
+      }
+    },
+    {
+      type: "ffn_layer",
+      config: {
+        attn_config: { type: "linear", variant: "lightning", d_model: 1024, num_attention_heads: 8, num_key_heads: 8, key_head_dim: 128, value_head_dim: 128 },
+        ffn_config: { d_model: 1024, d_ff: 4096, hidden_act: "silu" }
+      }
+    },
     { type: "comm_layer", config: { comm_config: { payload_mb: 2, pattern: "p2p" } } },
     { type: "comm_layer", config: { comm_config: { payload_mb: 2, pattern: "all_gather", num_ranks: 16 } } }
   ]
