@@ -88,8 +88,27 @@ const loadSession = (scenario: string | undefined, overrides: RuntimeOverrides) 
   })
 
 /**
+ * Store writes the CLI makes after a command has printed its output (src/cli/main.ts turns this
+ * on and flushes them once the command succeeded): the answer is not kept waiting for the disk.
+ * In-process callers (tests, tools) commit when their session ends, as before.
+ */
+let deferred: Array<Effect.Effect<void>> | undefined
+
+/** From now on, sessions leave their store writes for `flushStoreWrites` (the CLI). */
+export const deferStoreWrites = (): void => {
+  deferred ??= []
+}
+
+/** Run the store writes sessions left (after the command's output; only on success). */
+export const flushStoreWrites: Effect.Effect<void> = Effect.suspend(() => {
+  const writes = deferred ?? []
+  if (deferred !== undefined) deferred = []
+  return Effect.forEach(writes, (w) => w, { discard: true })
+})
+
+/**
  * Build the services for `options`, open the session, run `f`, then commit the store writes
- * (only when `f` succeeded).
+ * (only when `f` succeeded; deferred to after the output under the CLI).
  */
 export const withSession = <A, E, R>(options: RunOptions, f: (s: Session) => Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
@@ -98,7 +117,8 @@ export const withSession = <A, E, R>(options: RunOptions, f: (s: Session) => Eff
     // opens a session per save, does not repeat them on every save.
     for (const line of warningLines(s.loaded)) yield* Effect.sync(() => void process.stderr.write(`${line}\n`))
     const a = yield* f(s)
-    yield* s.evaluator.commit()
+    if (deferred !== undefined) deferred.push(s.evaluator.commit())
+    else yield* s.evaluator.commit()
     return a
   }).pipe(Effect.provide(appLayer(options)))
 

@@ -29,6 +29,7 @@ import { guardReads } from "../config/safeRead.ts"
 import { EXIT_INTERNAL, handleFailure, internalErrorLine, presenter, Verbose, verbose } from "./failure.ts"
 import { VERSION } from "../version.ts"
 import { startRecording } from "../launch/recording.ts"
+import { deferStoreWrites, flushStoreWrites } from "../app/session.ts"
 
 const root = Command.make("llmsim").pipe(
   Command.withDescription("Plan LLM serving: latency, throughput and memory of a model on hardware with a parallel layout"),
@@ -43,7 +44,11 @@ const platform = Layer.effect(FileSystem.FileSystem, Effect.gen(function*() {
   Layer.provideMerge(NodeServices.layer)
 )
 
+// Store writes wait until the command has printed (and succeeded): src/app/session.ts.
+deferStoreWrites()
+
 const program = Command.run(root, { version: VERSION }).pipe(
+  Effect.tap(() => flushStoreWrites),
   Effect.catchCause(handleFailure),
   Effect.provide(CliOutput.layerPresenter(presenter)),
   Effect.provide(platform)

@@ -9,6 +9,9 @@ import {
   codeIdentity, commandKey, KEY_ENV, REPLAYABLE, findProjectRoot, parseRecord, pathState, recordDirFor, recordPath, recordText, replayable, sourceStamp, tryReplay,
   type CommandRecord, type KeyInputs
 } from "../../src/launch/command.js"
+import { Effect } from "effect"
+import { collectGarbage, storeStats } from "../../src/graph/maintenance.ts"
+import { verifyStore } from "../../src/graph/verify.ts"
 import { makeProject, REPO, runCli } from "../helpers/cli.ts"
 import { tempDir } from "../helpers/temp.ts"
 
@@ -166,5 +169,34 @@ describe("the real CLI records and replays", () => {
     expect(third.status).toBe(0)
     expect(fs.readFileSync(path.join(dir, "r.json"), "utf8")).not.toBe(firstOut)
     expect(fs.existsSync(path.join(dir, "cache", "v1", "ac"))).toBe(true)
+  })
+})
+
+describe("command records in store maintenance", () => {
+  /** A store holding one good and one damaged command record. */
+  const store = () => {
+    const cache = tempDir("llmsim-cmdstore-")
+    const good = "a".repeat(64)
+    const bad = "b".repeat(64)
+    for (const key of [good, bad]) {
+      const file = recordPath(cache, key)
+      fs.mkdirSync(path.dirname(file), { recursive: true })
+      const text = recordText({ v: 1, key, inputs: [], stdout: "x\n", stderr: "", files: [] })
+      fs.writeFileSync(file, key === bad ? text.replace("x\\n", "y\\n") : text)
+    }
+    return { cache, good: recordPath(cache, good), bad: recordPath(cache, bad) }
+  }
+
+  it("cache stats counts them, verify removes a damaged one, gc evicts them by last use", async () => {
+    const s = store()
+    expect(storeStats(s.cache).by_kind.command).toEqual({ entries: 2, bytes: fs.statSync(s.good).size + fs.statSync(s.bad).size })
+    const v = await Effect.runPromise(verifyStore(s.cache))
+    expect(v.corrupt).toBe(1)
+    expect(fs.existsSync(s.bad)).toBe(false)
+    expect(fs.existsSync(s.good)).toBe(true)
+    const old = new Date(Date.now() - 3 * 86400e3)
+    fs.utimesSync(s.good, old, old)
+    expect(collectGarbage(s.cache, { maxAgeMs: 86400e3 }).removed).toBe(1)
+    expect(fs.existsSync(s.good)).toBe(false)
   })
 })
