@@ -13,13 +13,14 @@ import { Effect, Option } from "effect"
 import type { StoredEntry, StoreShape } from "../graph/store.ts"
 
 /**
- * JSON bytes kept: 4 MB, the nodes of the last few dozen distinct evaluations of the 61-layer
- * DeepSeek-V3 scenario (undo, redo and comment-only saves replay from memory). Scenario roll-ups
- * are not stored (src/sim/plan.ts), so an evaluation adds only its changed ops and layers. Live
- * objects take 2-4x their JSON size: this bounds the store to ~15 MB of heap (the watch bench's
- * RSS stays flat; 24 MB let the heap grow past 200 MB).
+ * JSON bytes kept: 1 MB, the nodes of the last dozen or so distinct evaluations of the 61-layer
+ * DeepSeek-V3 scenario (about 70 KB of op and layer results each; undo, redo and comment-only
+ * saves replay from memory, older nodes from the disk store). Scenario roll-ups are not stored
+ * (src/sim/plan.ts). Live objects take 2-4x their JSON size; a bigger budget only moved the
+ * watcher's resident memory up as it filled (4 MB: +13% between saves 100 and 1,000; 1 MB: +7%,
+ * bench/watch.bench.ts).
  */
-export const DEFAULT_MEMORY_BYTES = 4 * 1024 * 1024
+export const DEFAULT_MEMORY_BYTES = 1024 * 1024
 
 /**
  * Length of a value's JSON text, counted without building it: sizing a 500 KB scenario result
