@@ -107,37 +107,29 @@ export const verifyStore = (cacheDir: string, o: VerifyOptions = {}): Effect.Eff
     // Sweep point packs are named by the SHA-256 of their content: one that does not match was
     // torn or damaged (a sweep treats it as a miss and removes it). Their points are not
     // recomputed: a point's inputs (the scenario) are not stored with it.
-    let packs = 0
-    for (const f of listPackFiles(cacheDir)) {
-      let ok = false
-      try {
-        ok = createHash("sha256").update(fs.readFileSync(f.file)).digest("hex") === path.basename(f.file, ".jsonl")
-      } catch {
-        ok = false
+    /** Files that carry their own check: count the good ones, remove the bad ones as corrupt. */
+    const selfChecked = (files: ReadonlyArray<{ readonly file: string }>, good: (file: string) => boolean): number => {
+      let n = 0
+      for (const f of files) {
+        let ok = false
+        try {
+          ok = good(f.file)
+        } catch {
+          ok = false
+        }
+        if (ok) n++
+        else {
+          corrupt++
+          if (remove(f.file)) corruptRemoved++
+        }
       }
-      if (ok) packs++
-      else {
-        corrupt++
-        if (remove(f.file)) corruptRemoved++
-      }
+      return n
     }
+    const packs = selfChecked(listPackFiles(cacheDir), (file) => createHash("sha256").update(fs.readFileSync(file)).digest("hex") === path.basename(file, ".jsonl"))
     // Command records (src/launch/command.js) carry their own checksum: one that does not match
     // would never be replayed; it is removed like a torn entry. Their inputs are re-checked on
     // every replay, so there is nothing to recompute here.
-    let commands = 0
-    for (const f of listCommandFiles(cacheDir)) {
-      let ok = false
-      try {
-        ok = parseRecord(fs.readFileSync(f.file, "utf8"), path.basename(f.file, ".json")) !== undefined
-      } catch {
-        ok = false
-      }
-      if (ok) commands++
-      else {
-        corrupt++
-        if (remove(f.file)) corruptRemoved++
-      }
-    }
+    const commands = selfChecked(listCommandFiles(cacheDir), (file) => parseRecord(fs.readFileSync(file, "utf8"), path.basename(file, ".json")) !== undefined)
     // Dependencies' outputs by digest, a bounded map (an op's output is read by its one layer;
     // shared ops and layers stay in it while their dependants are checked).
     const DEP_CACHE = 512
