@@ -151,11 +151,17 @@ export const codeIdentity = (dir = PACKAGE_DIR, env = process.env) => {
 export const commandKey = ({ code, node, args, cwd, env, stdoutTTY, stderrTTY }) =>
   sha256(JSON.stringify({ v: COMMAND_FORMAT, code, node, args, cwd: path.resolve(cwd), env: envOf(env), tty: [Boolean(stdoutTTY), Boolean(stderrTTY)] }))
 
+/** The value of `--flag V` or `--flag=V` in args, or undefined. */
+const flagValue = (args, flag) => {
+  const i = args.findIndex((a) => a === flag || a.startsWith(`${flag}=`))
+  if (i < 0) return undefined
+  return args[i].includes("=") ? args[i].slice(args[i].indexOf("=") + 1) : args[i + 1]
+}
+
 /** Where a command's record is looked up: `--cache-dir` (from cwd) or `<root>/cache`. */
 export const recordDirFor = (args, cwd, root) => {
-  const i = args.findIndex((a) => a === "--cache-dir" || a.startsWith("--cache-dir="))
-  if (i < 0) return path.join(root, "cache")
-  const given = args[i].includes("=") ? args[i].slice(args[i].indexOf("=") + 1) : args[i + 1]
+  if (!args.some((a) => a === "--cache-dir" || a.startsWith("--cache-dir="))) return path.join(root, "cache")
+  const given = flagValue(args, "--cache-dir")
   return given === undefined ? undefined : path.resolve(cwd, given)
 }
 
@@ -255,6 +261,10 @@ export const tryReplay = ({ args, cwd, env, node, stdout, stderr }) => {
     for (const [p, state] of h.head.inputs) if (pathState(p) !== state) return false
     const record = outputsOf(text, h.body)
     if (record === undefined) return false
+    // The only file a replayable command writes is its --out (the key holds argv): a record that
+    // names any other path is not replayed, whatever its checksum says.
+    const out = flagValue(args, "--out")
+    if (record.files.some(([p]) => out === undefined || p !== path.resolve(cwd, out))) return false
     for (const [p, content] of record.files) if (!writeAtomic(p, content)) return false
     try {
       const now = new Date()

@@ -81,14 +81,13 @@ describe("command key", () => {
 
 describe("replay", () => {
   /** A project with one input file and a record of a command that read it. */
-  const setup = (extra: Partial<CommandRecord> = {}) => {
+  const setup = (extra: (dir: string) => Partial<CommandRecord> = () => ({}), args: ReadonlyArray<string> = ["run", "in.yaml"]) => {
     const dir = tempDir("llmsim-replay-")
     const input = path.join(dir, "in.yaml")
     fs.writeFileSync(input, "a: 1\n")
-    const args = ["run", "in.yaml"]
     const env = {}
     const key = commandKey({ code: codeIdentity(undefined, env), node: "24.0.0", args, cwd: dir, env, stdoutTTY: false, stderrTTY: false })
-    const record: CommandRecord = { v: 1, key, inputs: [[input, pathState(input)], [path.join(dir, "llmsim.config.ts"), null]], stdout: "result\n", stderr: "warning: w\n", files: [], ...extra }
+    const record: CommandRecord = { v: 1, key, inputs: [[input, pathState(input)], [path.join(dir, "llmsim.config.ts"), null]], stdout: "result\n", stderr: "warning: w\n", files: [], ...extra(dir) }
     const file = recordPath(path.join(dir, "cache"), key)
     fs.mkdirSync(path.dirname(file), { recursive: true })
     fs.writeFileSync(file, recordText(record))
@@ -118,13 +117,18 @@ describe("replay", () => {
     expect(attempt()).toEqual({ hit: false, stdout: "", stderr: "" })
   })
 
-  it("rewrites the output files it recorded", () => {
-    const { dir } = setup()
-    const out = path.join(dir, "report.html")
-    const { attempt } = setup({ files: [[out, "<html></html>\n"]] })
+  it("rewrites the output file it recorded (its --out)", () => {
+    const { dir, attempt } = setup((d) => ({ files: [[path.join(d, "report.html"), "<html></html>\n"]] }), ["run", "in.yaml", "--out", "report.html"])
     expect(attempt().hit).toBe(true)
-    // (the second setup made its own folder; its output path is the first one's)
-    expect(fs.readFileSync(out, "utf8")).toBe("<html></html>\n")
+    expect(fs.readFileSync(path.join(dir, "report.html"), "utf8")).toBe("<html></html>\n")
+  })
+
+  it("never writes a file the command line did not name, whatever the record says", () => {
+    const { dir, attempt } = setup((d) => ({ files: [[path.join(d, "elsewhere.txt"), "x"]] }), ["run", "in.yaml", "--out", "report.html"])
+    expect(attempt().hit).toBe(false)
+    expect(fs.existsSync(path.join(dir, "elsewhere.txt"))).toBe(false)
+    const noOut = setup((d) => ({ files: [[path.join(d, "report.html"), "x"]] }))
+    expect(noOut.attempt().hit).toBe(false)
   })
 
   it("a record whose checksum does not match is never replayed", () => {
