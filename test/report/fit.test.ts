@@ -92,7 +92,7 @@ describe("playbooks on a batch that does not fit", () => {
   it("large-ep evaluate: verdict with the communication buffers, marked serving figures, JSON numbers kept", async () => {
     const r = await largeEpInProcess({ run: runOptions(dir, EP144, { runtime: { batch_size: 1024 }, noCache: true }), eps: [], overrides: {}, batch: { kind: "runtime" } })
     const text = r.text("table")
-    expect(text.split("\n")[5]).toMatch(/^verdict: DOES NOT FIT in HBM: \d+\.\d\d GB per GPU > \d+\.\d\d GB.* \(weights \d+\.\d\d, KV cache \d+\.\d\d, activations \d+\.\d\d, communication buffers \d+\.\d\d\);/)
+    expect(text.split("\n")[6]).toMatch(/^verdict: DOES NOT FIT in HBM: \d+\.\d\d GB per GPU > \d+\.\d\d GB.* \(weights \d+\.\d\d, KV cache \d+\.\d\d, activations \d+\.\d\d, communication buffers \d+\.\d\d\);/)
     expect(text).toMatch(/^TPOT ms\s+\d+\.\d{3} \(does not fit\)$/m)
     expect(text).toMatch(/^decode tokens\/s per GPU\s+\d+\.\d \(does not fit\)$/m)
     expect(r.json.serving.fits_in_hbm).toBe(false)
