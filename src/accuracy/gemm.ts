@@ -70,7 +70,11 @@ export const gemmOp = (g: Pick<GemmMeasurement, "kind" | "groups" | "m" | "n" | 
 export const gemmOpCost = (g: Pick<GemmMeasurement, "kind" | "groups" | "m" | "n" | "k">): OpCost =>
   isDense(g)
     ? evaluateOpCost(gemmOp(g))
-    : gemmCost({ m: g.m, n: g.n, k: g.k, groups: g.groups }, weightDtype(g.kind), "bf16", "grouped GEMM")
+    : gemmCost({ m: g.m, n: g.n, k: g.k, groups: g.groups, ...layoutOf(g.kind) }, weightDtype(g.kind), "bf16", "grouped GEMM")
+
+/** The grouped layout of a measured kind (exact per-group m: the rows give it, no routing spread). */
+const layoutOf = (kind: GemmKind): { readonly layout?: "contiguous" | "masked" } =>
+  kind === "grouped_contiguous" ? { layout: "contiguous" } : kind === "grouped_masked" ? { layout: "masked" } : {}
 
 /** Predicted kernel time, microseconds. */
 export const predictGemmUs = (cost: OpCost, hw: TimingHardware): number => timeOp(cost, hw).dominant_latency_ms * 1e3

@@ -6,6 +6,7 @@ import type { Bound } from "../timing/roofline.ts"
 import type { OpCategory } from "../ops/types.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
 import type { StrategyName } from "./strategies.ts"
+import type { EfficiencySummary } from "../timing/efficiency.ts"
 
 /** One fused op inside a layer (a `breakdown` row). */
 export interface OpExecution {
@@ -109,6 +110,8 @@ export interface RunResult {
   }
   readonly parallelism: { readonly tp: number; readonly dp: number; readonly ep: number }
   readonly estimator: string
+  /** The hardware file's timing constants, or `none (no data)` for each it lacks (src/timing/efficiency.ts). */
+  readonly efficiency?: EfficiencySummary
   readonly phases: { readonly prefill?: SimulationResult; readonly decode?: SimulationResult }
   readonly serving: ServingSummary
 }

@@ -46,7 +46,9 @@ export const expertParams = (m: MoeConfig, ctx: LayerContext): OpParams => {
     n_experts: expertSlots(m, ctx),
     ep: ctx.parallel.ep,
     weight_dtype: ctx.precision.moe_experts,
-    act_dtype: ctx.precision.activations
+    act_dtype: ctx.precision.activations,
+    // DeepGEMM's layouts: contiguous in prefill (DeepEP normal dispatch), masked in decode (low-latency dispatch).
+    layout: ctx.phase === "decode" ? "masked" : "contiguous"
   }
   return ctx.tokens_per_expert === undefined
     ? { ...base, tokens: tokensPerStep(ctx) * ctx.parallel.dp, top_k: m.num_experts_per_tok }

@@ -16,13 +16,16 @@
  *    inference/model.py `Gate`; we keep it in BF16 for simplicity) + a top-k kernel.
  *  - `moe_experts`: d_model, intermediate (per GPU), n_experts, ep, weight_dtype, act_dtype, and
  *    either tokens + top_k (uniform routing) or tokens_per_expert (override). SwiGLU experts:
- *    gate_up grouped GEMM (n = 2I), SiLU*mul, down grouped GEMM.
+ *    gate_up grouped GEMM (n = 2I), SiLU*mul, down grouped GEMM. Optional `layout`
+ *    (`contiguous`, the default, for prefill; `masked` for decode): the grouped GEMMs' layout,
+ *    whose per-expert padding timing/waves.ts charges; under uniform routing the per-expert
+ *    count is a routed mean (the spread is padded too), under the override it is exact.
  */
 import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import { ffnBlockCost } from "./ffn.ts"
 import { gemmTotals } from "./gemm.ts"
 import { dtype, num } from "./params.ts"
-import type { GemmShape, OpCost, OpParams } from "./types.ts"
+import type { GemmLayout, GemmShape, OpCost, OpParams } from "./types.ts"
 
 /** Expected distinct experts among `local` of `experts` hit by `tokens` tokens choosing top_k each. */
 export const expectedTouchedExperts = (local: number, topK: number, experts: number, tokens: number): number =>
@@ -71,16 +74,18 @@ export const moeExperts = (p: OpParams): OpCost => {
   const d = num(p, "d_model")
   const i = num(p, "intermediate")
   const groups = Math.ceil(load.touched)
+  const layout: GemmLayout = p.layout === "masked" ? "masked" : "contiguous"
+  const routed = p.tokens_per_expert === undefined
   const gemms: ReadonlyArray<GemmShape> = load.pairs > 0 && groups > 0
     ? [
-        { m: load.pairs / groups, n: 2 * i, k: d, groups },
-        { m: load.pairs / groups, n: d, k: i, groups }
+        { m: load.pairs / groups, n: 2 * i, k: d, groups, layout, routed },
+        { m: load.pairs / groups, n: d, k: i, groups, layout, routed }
       ]
     : []
   return ffnBlockCost(
     { rows: load.pairs, d_model: d, intermediate: i, gated: true, weight: dtype(p, "weight_dtype"), activation: dtype(p, "act_dtype"), weight_sets: load.touched },
     gemms,
-    `grouped SwiGLU GEMMs over ${round2(load.pairs)} pairs; weights of ${round2(load.touched)} of ${load.local_experts} local experts read`
+    `${layout} grouped SwiGLU GEMMs over ${round2(load.pairs)} pairs; weights of ${round2(load.touched)} of ${load.local_experts} local experts read`
   )
 }
 

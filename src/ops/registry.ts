@@ -28,7 +28,7 @@ export const OP_FORMULAS: Record<string, OpFormula> = {
   linear_attention_decode: { version: 1, cost: linearAttentionDecode },
   ffn: { version: 1, cost: ffn },
   moe_router: { version: 1, cost: moeRouter },
-  moe_experts: { version: 1, cost: moeExperts },
+  moe_experts: { version: 2, cost: moeExperts },
   collective: { version: 1, cost: collective },
   ep_all_to_all: { version: 1, cost: epAllToAll },
   rmsnorm: { version: 1, cost: rmsnorm },

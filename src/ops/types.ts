@@ -33,11 +33,22 @@ export interface OpSpec {
 }
 
 /** A GEMM's shape, for wave-quantisation aware timing: `groups` x (m x k) * (k x n). */
+/**
+ * How a grouped GEMM lays out its groups' rows (timing/waves.ts): `contiguous` (all groups on
+ * one M axis, each group's rows padded to 128; MoE prefill) or `masked` (a [groups, max_m, k]
+ * buffer, each group's actual rows padded to the block; MoE decode). Absent: a dense GEMM.
+ */
+export type GemmLayout = "contiguous" | "masked"
+
 export interface GemmShape {
+  /** Rows per group (for routed experts, the expected (token, expert) pairs per touched expert). */
   readonly m: number
   readonly n: number
   readonly k: number
   readonly groups: number
+  readonly layout?: GemmLayout
+  /** True when m is the mean of a per-group count that varies (uniform routing): waves.ts pads the spread. */
+  readonly routed?: boolean
 }
 
 export interface OpCost {

@@ -44,6 +44,7 @@ import { activationBytes, addParts, kvBytesPerSequence, totalBytes, weightParts,
 import { instanceNames, moeConfigs, type Model } from "../kernel/model.ts"
 import { ATTENTION_STAGE, FFN_STAGE, smSlowdown, sumMs, timeSpec, timeSpecs } from "../kernel/opTiming.ts"
 import { boundOf, serialLayer, tboLayer, type LargeEpBound } from "../kernel/twoBatchOverlap.ts"
+import type { EfficiencySummary } from "../timing/efficiency.ts"
 
 /** What the playbooks need besides the deployment: the model and how to time ops on the hardware. */
 export interface PlaybookInput {
@@ -51,6 +52,8 @@ export interface PlaybookInput {
   readonly hardware: HardwareSpec
   readonly timing: TimingHardware
   readonly estimator: Estimator
+  /** What the results say about the timing constants (src/timing/efficiency.ts); not read by the timing. */
+  readonly efficiency?: EfficiencySummary
   /** Share timed layer halves between steps (a sweep's many points); off for one evaluation. */
   readonly shareOps?: boolean
 }

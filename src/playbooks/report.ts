@@ -11,6 +11,7 @@ import type { LargeEpLayer, LargeEpPhase } from "./largeEp.ts"
 import { totalBytes, type MemoryParts } from "./memory.ts"
 import type { AfdResult, AfdSweep, EpSweepRow, LargeEpResult, LargeEpSweep, PlaybookRuntime } from "./run.ts"
 import type { AfdServing, LargeEpServing } from "./serving.ts"
+import { efficiencyLine, type EfficiencySummary } from "../timing/efficiency.ts"
 
 export type Format = "table" | "json" | "csv"
 
@@ -141,9 +142,10 @@ const largeEpLayerTable = (p: LargeEpPhase): string =>
 const boundLine = (b: Readonly<Record<string, number>>): string => Object.entries(b).map(([k, v]) => `${k} ${fixed(v, 3)} ms`).join(", ")
 
 /** Scenario, hardware and the playbook. */
-const headerLines = (r: { scenario: string; hardware: string; estimator: string }, what: string): Array<string> => [
+const headerLines = (r: { scenario: string; hardware: string; estimator: string; efficiency?: EfficiencySummary }, what: string): Array<string> => [
   `scenario    ${r.scenario}`,
-  `hardware    ${r.hardware}   playbook ${what}   estimator ${r.estimator}`
+  `hardware    ${r.hardware}   playbook ${what}   estimator ${r.estimator}`,
+  ...(r.efficiency === undefined ? [] : [efficiencyLine(r.efficiency)])
 ]
 
 /**
@@ -151,7 +153,7 @@ const headerLines = (r: { scenario: string; hardware: string; estimator: string 
  * then the serving table.
  */
 const playbookScreen = <P>(
-  r: { scenario: string; hardware: string; estimator: string; runtime: PlaybookRuntime },
+  r: { scenario: string; hardware: string; estimator: string; efficiency?: EfficiencySummary; runtime: PlaybookRuntime },
   what: string,
   deployment: ReadonlyArray<string>,
   phases: { readonly prefill?: P; readonly decode?: P },
@@ -207,7 +209,7 @@ const sweepFitColumns = <R extends Swept>(perGpu: string): Array<Column<R>> => [
   { header: "bottleneck", align: "left", format: (x) => x.serving.bottleneck }
 ]
 
-const sweepTable = <R>(r: { scenario: string; hardware: string; estimator: string; runtime: PlaybookRuntime }, what: string, notes: ReadonlyArray<string>, columns: ReadonlyArray<Column<R>>, rows: ReadonlyArray<R>, after: ReadonlyArray<string> = []): string =>
+const sweepTable = <R>(r: { scenario: string; hardware: string; estimator: string; efficiency?: EfficiencySummary; runtime: PlaybookRuntime }, what: string, notes: ReadonlyArray<string>, columns: ReadonlyArray<Column<R>>, rows: ReadonlyArray<R>, after: ReadonlyArray<string> = []): string =>
   [
     ...headerLines(r, what),
     runtimeLine(r.runtime),

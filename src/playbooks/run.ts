@@ -28,6 +28,7 @@ import { resolveAfd, resolveLargeEp, type AfdOverrides, type AfdPlan, type Large
 import { largeEpBatchForTpot, largeEpMaxBatch, type PlaybookInput } from "./largeEp.ts"
 import { afdBatchForTpot, afdMaxBatch } from "./afd.ts"
 import { afdServing, largeEpServing, type AfdServing, type LargeEpServing, type ServingRun } from "./serving.ts"
+import { efficiencySummary, type EfficiencySummary } from "../timing/efficiency.ts"
 
 /** How the batch is chosen: the runtime's, the HBM limit, or the largest meeting a TPOT target. */
 export type BatchPolicy = { readonly kind: "runtime" } | { readonly kind: "max" } | { readonly kind: "tpot"; readonly tpot_slo_ms: number }
@@ -63,6 +64,7 @@ export interface LargeEpSweep {
   readonly scenario: string
   readonly hardware: string
   readonly estimator: string
+  readonly efficiency?: EfficiencySummary
   readonly runtime: PlaybookRuntime
   readonly ep_sweep: ReadonlyArray<EpSweepRow>
 }
@@ -81,6 +83,7 @@ export interface AfdSweep {
   readonly scenario: string
   readonly hardware: string
   readonly estimator: string
+  readonly efficiency?: EfficiencySummary
   readonly runtime: PlaybookRuntime
   readonly instance_sweep: ReadonlyArray<{ readonly instances: string; readonly deployment: AfdPlan; readonly serving: AfdServing; readonly rejected?: string }>
 }
@@ -100,7 +103,13 @@ const playbookInput = (s: Session, options: RunOptions) =>
   Effect.gen(function*() {
     const estimator = yield* estimatorOf(options, { cwd: options.cwd, root: s.project.root })
     const model = modelOf(s.loaded)
-    const input: PlaybookInput = { model, hardware: s.loaded.hardware, timing: timingHardware(s.loaded.hardware, options.efficiency), estimator }
+    const input: PlaybookInput = {
+      model,
+      hardware: s.loaded.hardware,
+      timing: timingHardware(s.loaded.hardware, options.efficiency),
+      estimator,
+      efficiency: efficiencySummary(s.loaded.hardware, options.efficiency)
+    }
     return { input, base: scenarioBase(s.loaded, model) }
   })
 
@@ -139,6 +148,7 @@ const coreUnderDeployment = (s: Session, input: PlaybookInput, d: LargeEpDeploym
       runtime: { batch_size: runtime.batch_size, seq_len: runtime.seq_len, phase: runtime.phase, micro_batch: d.micro_batches, ...(runtime.tokens_per_expert === undefined ? {} : { tokens_per_expert: runtime.tokens_per_expert }) },
       parallelism: layout,
       estimator: estimator.id,
+      ...(input.efficiency === undefined ? {} : { efficiency: input.efficiency }),
       phases,
       serving: servingSummary(phases, runtime, layout, hw.hbm_gb, coreStrategy(composition))
     }
@@ -216,6 +226,7 @@ const sweepHeader = (s: Session, input: PlaybookInput, runtimeOf: (batch: number
   scenario: displayPath(s.loaded.root, s.loaded.file),
   hardware: s.loaded.hardware.name,
   estimator: input.estimator.id,
+  ...(input.efficiency === undefined ? {} : { efficiency: input.efficiency }),
   runtime: runtimeOf(s.runtime.batch_size)
 })
 

@@ -10,6 +10,7 @@ import { markUnfit, unfitVerdict } from "./fit.ts"
 import { fixed, gb, giga, mega, signedCompact } from "./format.ts"
 import { groupLayers, partShareLine } from "./phaseSummary.ts"
 import { renderTable, type Column } from "./table.ts"
+import { efficiencyLine } from "../timing/efficiency.ts"
 
 export type Format = "table" | "json" | "csv"
 
@@ -243,6 +244,7 @@ export const runHeader = (res: RunResult): Array<string> => {
     `scenario  ${res.scenario}`,
     `hardware  ${res.hardware}   layout tp=${p.tp} dp=${p.dp} ep=${p.ep} (${gpus(res.serving.gpus)})   estimator ${res.estimator}`,
     ...(coverage === undefined ? [] : [coverage]),
+    ...(res.efficiency === undefined ? [] : [efficiencyLine(res.efficiency)]),
     `runtime   batch_size=${res.runtime.batch_size} seq_len=${res.runtime.seq_len} phase=${res.runtime.phase}` +
     (res.runtime.micro_batch ? ` micro_batch=${res.runtime.micro_batch}` : "")
   ]

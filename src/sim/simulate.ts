@@ -19,6 +19,7 @@ import { timingHardware, type EfficiencyMode } from "../timing/roofline.ts"
 import { servingSummary } from "../kernel/step.ts"
 import { scenarioNode } from "./plan.ts"
 import type { RunResult, SimulationResult } from "../kernel/records.ts"
+import { efficiencySummary } from "../timing/efficiency.ts"
 
 /** What the layout rule and the playbooks read of a scenario besides its model. */
 export const scenarioBase = (loaded: LoadedScenario, model: Model): ScenarioBase => ({
@@ -92,6 +93,7 @@ export const evaluateScenario = (
       },
       parallelism: parallel,
       estimator: estimator.id,
+      efficiency: efficiencySummary(hw, efficiency),
       phases,
       serving: servingSummary(phases, {
         ...runtime,

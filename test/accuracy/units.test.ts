@@ -38,7 +38,8 @@ describe("GEMM rows", () => {
     expect(c.flops).toBe(2 * m * n * k)
     const g = gemmOpCost({ kind: "grouped_contiguous", groups: 4, m: 8192, n: 4096, k: 7168 })
     expect(g.bytes_read + g.bytes_written).toBe(4 * (8192 * 7168 + 7168 * 4096 + 2 * 8192 * 4096))
-    expect(g.gemms).toEqual([{ m: 8192, n: 4096, k: 7168, groups: 4 }])
+    expect(g.gemms).toEqual([{ m: 8192, n: 4096, k: 7168, groups: 4, layout: "contiguous" }])
+    expect(gemmOpCost({ kind: "grouped_masked", groups: 2, m: 16, n: 4096, k: 7168 }).gemms).toEqual([{ m: 16, n: 4096, k: 7168, groups: 2, layout: "masked" }])
   })
 
   it("time from TFLOPS (t = 2 g m n k / TFLOPS), else time_us; filters with where; names skipped rows", () => {

@@ -80,8 +80,8 @@ describe("expert parallelism and overrides", () => {
     // 32 * 44,040,192 = 1,409,286,144 + 3200 * 17,408 = 55,705,600
     expect(cost.bytes_read).toBe(1_409_286_144 + 55_705_600)
     expect(cost.gemms).toEqual([
-      { m: 100, n: 4096, k: 7168, groups: 32 },
-      { m: 100, n: 7168, k: 2048, groups: 32 }
+      { m: 100, n: 4096, k: 7168, groups: 32, layout: "masked", routed: false },
+      { m: 100, n: 7168, k: 2048, groups: 32, layout: "masked", routed: false }
     ])
   })
 
@@ -106,5 +106,22 @@ describe("expert parallelism and overrides", () => {
     expect(spec.params.intermediate).toBe(256)
     // 2 * 4 * 7168 * 256 * 3 = 44,040,192
     expect(evaluateOpCost(spec).flops).toBe(44_040_192)
+  })
+})
+
+describe("grouped GEMM layout of the expert GEMMs", () => {
+  it("decode runs masked grouped GEMMs, prefill contiguous ones; uniform routing marks m as a routed mean", () => {
+    const decode = expertsOp(ctxOf({ batch_size: 64 })).cost.gemms ?? []
+    expect(decode.map((g) => g.layout)).toEqual(["masked", "masked"])
+    expect(decode.every((g) => g.routed === true)).toBe(true)
+    const prefill = expertsOp(ctxOf({ phase: "prefill", batch_size: 1, seq_len: 4096 })).cost.gemms ?? []
+    expect(prefill.map((g) => g.layout)).toEqual(["contiguous", "contiguous"])
+    // gate_up n = 2 * 2048, down k = 2048; 4096 tokens * 8 pairs over 256 touched experts = 128 rows each
+    expect(prefill[0]).toMatchObject({ m: 128, n: 4096, k: 7168, groups: 256 })
+  })
+
+  it("a tokens_per_expert override gives exact per-expert rows (no routing spread)", () => {
+    const gemms = expertsOp(ctxOf({ tokens_per_expert: 96 })).cost.gemms ?? []
+    expect(gemms.every((g) => g.routed === false && g.m === 96)).toBe(true)
   })
 })

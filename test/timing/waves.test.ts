@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import type { OpCost } from "../../src/ops/types.ts"
-import { gemmWaves, quantisedGemmFlops, spentGemmFlops, tilingEnabled } from "../../src/timing/waves.ts"
+import { expectedRoutedBlocks, gemmMBlocks, gemmWaves, quantisedGemmFlops, spentGemmFlops, tilingEnabled } from "../../src/timing/waves.ts"
 
 const H800 = { tile_m: 64, tile_n: 128, sm_count: 132 }
 
@@ -54,5 +54,49 @@ describe("wave quantisation", () => {
     expect(quantisedGemmFlops(c, { tile_m: 64, tile_n: 128, sm_count: 0 })).toBe(c.flops)
     const { gemms: _, ...noShapes } = c
     expect(quantisedGemmFlops(noShapes, H800)).toBe(c.flops)
+  })
+})
+
+describe("grouped GEMM layouts (DeepGEMM contiguous and masked)", () => {
+  const oneSm = { tile_m: 64, tile_n: 128, sm_count: 1 }
+
+  it("pads each group's rows to the M block: contiguous on 128 rows, masked on tile_m", () => {
+    // contiguous: 2 x 150 -> 2 * ceil(150 / 128) = 4 blocks of 128 rows; 1 x 300 -> ceil(300 / 128) = 3
+    expect(gemmMBlocks({ m: 150, n: 128, k: 512, groups: 2, layout: "contiguous" }, oneSm)).toBe(4)
+    expect(gemmMBlocks({ m: 300, n: 128, k: 512, groups: 1, layout: "contiguous" }, oneSm)).toBe(3)
+    // masked: 2 x 150 -> 2 * ceil(150 / 64) = 6 blocks of 64 rows; 1 x 300 -> ceil(300 / 64) = 5
+    expect(gemmMBlocks({ m: 150, n: 128, k: 512, groups: 2, layout: "masked" }, oneSm)).toBe(6)
+    expect(gemmMBlocks({ m: 300, n: 128, k: 512, groups: 1, layout: "masked" }, oneSm)).toBe(5)
+    // one SM, one column of tiles: the blocks are the waves; spent = 4 tiles of 128 x 128 x 2k
+    expect(spentGemmFlops({ m: 150, n: 128, k: 512, groups: 2, layout: "contiguous" }, oneSm)).toBe(4 * 128 * 128 * 2 * 512)
+    expect(spentGemmFlops({ m: 150, n: 128, k: 512, groups: 2, layout: "masked" }, oneSm)).toBe(6 * 64 * 128 * 2 * 512)
+  })
+
+  it("runs the contiguous grid on 128-row blocks: the README's 8 x 4096x4096x7168 row on H800", () => {
+    // 8 * (4096 / 128) = 256 m blocks x 32 n tiles = 8192 tiles -> ceil(8192 / 132) = 63 waves (125 on 64-row tiles)
+    expect(gemmWaves({ m: 4096, n: 4096, k: 7168, groups: 8, layout: "contiguous" }, H800)).toBe(63)
+  })
+
+  it("pads the spread of routed expert loads: 1 x 1024 and 2 x 512 differ", () => {
+    // X ~ Poisson(n), n on a block boundary: E[ceil(X / 128)] = n / 128 + P(X > n) (the next
+    // boundary is 4 sd away for n = 1024, 5.7 sd for n = 512). Ramanujan: P(X <= n) = 1/2 +
+    // (2/3) P(X = n), P(X = n) = (1 - 1/(12n)) / sqrt(2 pi n):
+    //   n = 1024: P(X = n) = 0.012467, P(X > n) = 0.49169 -> 8.4917 blocks
+    //   n = 512:  P(X = n) = 0.017631, P(X > n) = 0.48825 -> 4.4882 blocks per group, 8.9765 for two
+    const contiguous = (m: number, groups: number) => ({ m, n: 12800, k: 512, groups, layout: "contiguous" as const, routed: true })
+    expect(gemmMBlocks(contiguous(1024, 1), oneSm)).toBeCloseTo(8.4917, 3)
+    expect(gemmMBlocks(contiguous(512, 2), oneSm)).toBeCloseTo(8.9765, 3)
+    // 100 n tiles on one SM: ceil(849.17) = 850 waves vs ceil(897.65) = 898
+    expect(gemmWaves(contiguous(1024, 1), oneSm)).toBe(850)
+    expect(gemmWaves(contiguous(512, 2), oneSm)).toBe(898)
+    // exact counts (no spread) tie: 8 blocks each
+    expect(gemmMBlocks({ ...contiguous(1024, 1), routed: false }, oneSm)).toBe(8)
+    expect(gemmMBlocks({ ...contiguous(512, 2), routed: false }, oneSm)).toBe(8)
+  })
+
+  it("counts a touched group with few routed rows as one block", () => {
+    // m = 2 on 64-row blocks: every non-empty count is one block, and the empty case counts one too
+    expect(expectedRoutedBlocks(2, 64)).toBeCloseTo(1, 12)
+    expect(expectedRoutedBlocks(0, 64)).toBe(0)
   })
 })
