@@ -47,8 +47,10 @@ if (node !== undefined && tryReplay({ args: process.argv.slice(2), cwd: process.
     process.exit(1)
   }
   // spawn, not spawnSync: the parent must stay responsive to forward signals while it waits.
+  // The IPC channel is how the child learns that this process is gone (SIGKILL cannot be
+  // forwarded): it closes, and the child stops itself (below).
   const child = spawn(pinned, [...WATCH_FLAGS, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: "inherit",
+    stdio: ["inherit", "inherit", "inherit", "ipc"],
     env: { ...process.env, LLMSIM_REEXEC: "1" }
   })
   // A terminal's Ctrl-C reaches the whole process group (child included); forwarding again is
@@ -72,6 +74,12 @@ if (node !== undefined && tryReplay({ args: process.argv.slice(2), cwd: process.
     process.exit(code ?? 1)
   })
 } else {
+  // Re-executed by the wrapper above: when the wrapper dies without forwarding a signal (SIGKILL),
+  // the IPC channel closes; stop as on SIGTERM instead of running on as an orphan.
+  if (process.env.LLMSIM_REEXEC && process.channel) {
+    process.on("disconnect", () => process.kill(process.pid, "SIGTERM"))
+    process.channel.unref()
+  }
   // effect's NodeRuntime.runMain interrupts the main fiber on SIGINT and SIGTERM and exits 130
   // for any interruption; remember which signal came so SIGTERM ends with 143 (128 + 15).
   let signal
