@@ -41,6 +41,10 @@ export const build = async () => {
     platform: "node",
     target: "node22",
     sourcemap: true,
+    // Whitespace and syntax only (identifiers keep their names): about a third less to read and
+    // decode on every start; stack traces map back through the source maps.
+    minifyWhitespace: true,
+    minifySyntax: true,
     chunkNames: "chunk-[hash]",
     // Optional or native packages load from node_modules when (and if) a command needs them.
     external: ["onnxruntime-node", "playwright-core", "fsevents", "canvas"],
