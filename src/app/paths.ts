@@ -18,24 +18,10 @@
  * path (`..` segments collapsed); flag values and arguments are the user's own and not limited.
  */
 import { Effect, FileSystem } from "effect"
-import * as fs from "node:fs"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { ConfigError, type Issue } from "../config/errors.ts"
 
 export type PathOrigin = "flag" | "file" | "argument"
-
-/**
- * The llmsim installation (this repository's root): its shipped configs/ and sources. Found
- * upwards from this module, which is src/app/ when run from sources and dist/ when bundled.
- */
-export const installRoot = (): string => {
-  const start = path.dirname(fileURLToPath(import.meta.url))
-  for (let dir = start; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, "package.json")) && fs.existsSync(path.join(dir, "configs"))) return dir
-    if (path.dirname(dir) === dir) return path.resolve(start, "..", "..")
-  }
-}
 
 /** Where relative paths can start: `cwd` is absent where none applies (a config folder side of a diff). */
 export interface PathBase {

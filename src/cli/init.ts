@@ -10,7 +10,7 @@ import { Effect, Option } from "effect"
 import { Argument, Command } from "effect/cli"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { installRoot } from "../app/paths.ts"
+import { PACKAGE_DIR } from "../launch/command.js"
 import { UsageError } from "../config/errors.ts"
 import { jsonSchemaFiles } from "../schema/jsonSchema.ts"
 import { writeStdout } from "./output.ts"
@@ -19,7 +19,7 @@ export const STARTER_SCENARIO = "configs/scenarios/starter.yaml"
 
 /** llmsim.config.ts importing defineConfig from this installation (a relative path, for editors' types). */
 const configText = (dir: string): string => {
-  const rel = path.relative(dir, path.join(installRoot(), "src", "config", "define.ts")).split(path.sep).join("/")
+  const rel = path.relative(dir, path.join(PACKAGE_DIR, "src", "config", "define.ts")).split(path.sep).join("/")
   return [
     "// The llmsim project config (README \"Project config\"). defineConfig comes from the llmsim",
     "// installation this project was created with; only its types are used.",
@@ -69,9 +69,9 @@ parallelism:
 `
 
 const shippedConfigFiles = (): Array<string> =>
-  (fs.readdirSync(path.join(installRoot(), "configs"), { recursive: true, withFileTypes: true }) as Array<fs.Dirent>)
+  (fs.readdirSync(path.join(PACKAGE_DIR, "configs"), { recursive: true, withFileTypes: true }) as Array<fs.Dirent>)
     .filter((d) => d.isFile())
-    .map((d) => path.relative(installRoot(), path.join(d.parentPath, d.name)))
+    .map((d) => path.relative(PACKAGE_DIR, path.join(d.parentPath, d.name)))
     .sort()
 
 /** Every file `init` writes, relative to the new project's folder, with its text. */
@@ -80,7 +80,7 @@ export const initFiles = (dir: string): Array<{ readonly file: string; readonly 
   { file: ".gitignore", text: "# llmsim's result store (cacheDir in llmsim.config.ts)\ncache/\n" },
   { file: STARTER_SCENARIO, text: STARTER },
   ...jsonSchemaFiles().map((f) => ({ file: path.join("schema", f.file), text: f.text })),
-  ...shippedConfigFiles().map((f) => ({ file: f, text: fs.readFileSync(path.join(installRoot(), f), "utf8") }))
+  ...shippedConfigFiles().map((f) => ({ file: f, text: fs.readFileSync(path.join(PACKAGE_DIR, f), "utf8") }))
 ]
 
 /** Write the project into `dir`; refuses (writing nothing) when any of its files exists. */

@@ -7,7 +7,7 @@ import { Effect, FileSystem } from "effect"
 import { Argument, Command } from "effect/cli"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { installRoot } from "../app/paths.ts"
+import { PACKAGE_DIR } from "../launch/command.js"
 import { ConfigError } from "../config/errors.ts"
 import { displayPath } from "../config/load.ts"
 import { findProjectRoot } from "../config/project.ts"
@@ -24,7 +24,7 @@ export type ListKind = typeof LIST_KINDS[number]
 /** The folder listed: `<root>/configs/<kind>` when the project has one, else the shipped one. */
 export const listFolder = (root: string, kind: ListKind): string => {
   const own = path.join(root, "configs", kind)
-  return fs.existsSync(own) ? own : path.join(installRoot(), "configs", kind)
+  return fs.existsSync(own) ? own : path.join(PACKAGE_DIR, "configs", kind)
 }
 
 const yamlIn = (dir: string): Array<string> =>

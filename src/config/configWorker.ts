@@ -14,7 +14,7 @@ import module from "node:module"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import { Worker } from "node:worker_threads"
-import { CONFIG_FILE, findProjectRoot } from "../launch/command.js"
+import { CONFIG_FILE, findProjectRoot, PACKAGE_DIR } from "../launch/command.js"
 
 /** How long `llmsim.config.ts` may take to load. */
 /**
@@ -71,11 +71,10 @@ const WORKER_URL = new URL("data:text/javascript," + encodeURIComponent(WORKER_S
 
 /**
  * The modules a config imports `defineConfig` from (src/config/define.ts, or project.ts in older
- * configs): their source files, also when this module runs from the bundle (dist/, one folder
- * below the root). Both become LIGHT, so the worker strips no TypeScript but the config itself.
+ * configs): their source files in the installation, also when this module runs from the bundle.
+ * Both become LIGHT, so the worker strips no TypeScript but the config itself.
  */
-const HERE = import.meta.url.endsWith(".ts") ? new URL("./", import.meta.url) : new URL("../src/config/", import.meta.url)
-const HEAVY = [new URL("project.ts", HERE).href, new URL("define.ts", HERE).href]
+const HEAVY = ["project.ts", "define.ts"].map((f) => pathToFileURL(path.join(PACKAGE_DIR, "src", "config", f)).href)
 
 /** src/config/define.ts as JavaScript. */
 const LIGHT = "data:text/javascript," + encodeURIComponent("export const defineConfig = (config) => config")
@@ -85,7 +84,7 @@ const LIGHT = "data:text/javascript," + encodeURIComponent("export const defineC
  * `stripTypeScriptTypes` is experimental in Node 24 and warns on each call; that warning is
  * not for the user. Positions are kept (types become spaces), so errors still point right.
  */
-const strippedSource = (configFile: string, bytes: Buffer | undefined): string | null => {
+const strippedSource = (bytes: Buffer | undefined): string | null => {
   const strip = (module as { stripTypeScriptTypes?: (code: string) => string }).stripTypeScriptTypes
   if (strip === undefined || bytes === undefined) return null
   const emitWarning = process.emitWarning
@@ -130,7 +129,7 @@ export const startConfigLoad = (configFile: string, timeoutMs = CONFIG_LOAD_TIME
     // Unref'd: a load nobody waits for (a command that never reads the config) must not keep
     // the process alive; one that is awaited is kept alive by the runtime.
     const worker = new Worker(WORKER_URL, {
-      workerData: { url, js: strippedSource(configFile, bytes), heavy: HEAVY, light: LIGHT },
+      workerData: { url, js: strippedSource(bytes), heavy: HEAVY, light: LIGHT },
       stdin: false,
       execArgv: []
     })

@@ -217,20 +217,26 @@ export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: s
       const pos = parsedOnce instanceof ConfigError ? { line: 1, col: 1 } : locate(parsedOnce, p)
       return { file: shown, ...pos, path: p.join(".") }
     }
-    // A path written in the scenario: read from the first place it exists.
+    // A path written in the scenario: read from the first place it exists, once per load (a
+    // template named by many entries is read and hashed once).
+    const readPaths = new Map<string, { readonly file: string; readonly text: string }>()
     const readRef = (given: string, at: ReadonlyArray<PropertyKey>) =>
       Effect.gen(function*() {
+        const known = readPaths.get(given)
+        if (known !== undefined) return known
         const { inside, outside } = scenarioPathCandidates(root, scenarioFile, given)
         // Found nowhere inside: a place outside the project is the one to name.
         const refused = outside.length > 0 ? requireInsideProject(outside[0]!, given, root, refPos(at)) : undefined
         if (inside.length === 0) yield* refused!
         const read = yield* readText(inside, show, refPos(at), refused)
         texts.set(read.file, read.text)
+        readPaths.set(given, read)
         return read
       })
     const hw = yield* readRef(spec.hardware, ["hardware"])
     const hardwareFile = hw.file
     const hardware = (yield* evaluator.evaluate(fileNode(root, hardwareFile, "hardware", hw.text))).value as HardwareSpec
+    const fileNodes = new Map<string, GraphNode<unknown, ConfigError>>()
     const entries = yield* Effect.forEach(spec.layers, (entry, index) =>
       Effect.gen(function*() {
         if (typeof entry.config !== "string") {
@@ -239,7 +245,10 @@ export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: s
           return loaded
         }
         const ref = yield* readRef(entry.config, ["layers", index, "config"])
-        const template = (yield* evaluator.evaluate(fileNode(root, ref.file, entry.type, ref.text))).value
+        const nodeKey = `${entry.type}\0${ref.file}`
+        const node = fileNodes.get(nodeKey) ?? fileNode(root, ref.file, entry.type, ref.text)
+        fileNodes.set(nodeKey, node)
+        const template = (yield* evaluator.evaluate(node)).value
         const loaded: LoadedEntry = { index, entry, template: { type: entry.type, config: template } as LayerTemplate, file: ref.file }
         return loaded
       }))

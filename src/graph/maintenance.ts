@@ -87,6 +87,12 @@ export const COMMAND_KIND = "command"
 /** The kind `cache stats` counts sweep point packs under. */
 export const PACK_KIND = "sweep-point-pack"
 
+/** Store files besides node entries, each listing with the kind `cache stats` counts it under. */
+const OTHER_FILES: ReadonlyArray<readonly [string, (cacheDir: string) => Array<EntryFile>]> = [
+  [PACK_KIND, listPackFiles],
+  [COMMAND_KIND, listCommandFiles]
+]
+
 export interface StoreStats {
   readonly dir: string
   readonly entries: number
@@ -117,12 +123,11 @@ export const storeStats = (cacheDir: string): StoreStats => {
     k.entries++
     k.bytes += f.size
   }
-  const packs = listPackFiles(cacheDir)
-  if (packs.length > 0) by_kind[PACK_KIND] = { entries: packs.length, bytes: packs.reduce((a, f) => a + f.size, 0) }
-  files.push(...packs)
-  const commands = listCommandFiles(cacheDir)
-  if (commands.length > 0) by_kind[COMMAND_KIND] = { entries: commands.length, bytes: commands.reduce((a, f) => a + f.size, 0) }
-  files.push(...commands)
+  for (const [kind, list] of OTHER_FILES) {
+    const more = list(cacheDir)
+    if (more.length > 0) by_kind[kind] = { entries: more.length, bytes: more.reduce((a, f) => a + f.size, 0) }
+    files.push(...more)
+  }
   const times = files.map((f) => f.mtimeMs)
   return {
     dir: cacheDir,
@@ -165,7 +170,7 @@ export interface GcResult {
 
 export const collectGarbage = (cacheDir: string, opts: { maxSizeBytes?: number; maxAgeMs?: number; now?: number }): GcResult => {
   const now = opts.now ?? Date.now()
-  const files = [...listEntryFiles(cacheDir), ...listPackFiles(cacheDir), ...listCommandFiles(cacheDir)].sort((a, b) => b.mtimeMs - a.mtimeMs || (a.key < b.key ? -1 : 1))
+  const files = [...listEntryFiles(cacheDir), ...OTHER_FILES.flatMap(([, list]) => list(cacheDir))].sort((a, b) => b.mtimeMs - a.mtimeMs || (a.key < b.key ? -1 : 1))
   let removed = 0
   let removedBytes = 0
   // The size budget counts only what gc chose to keep; failed removals are reported apart.

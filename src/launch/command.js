@@ -5,7 +5,7 @@
  * Plain JavaScript on Node built-ins only: bin/llmsim.js runs this before anything else, on
  * whatever Node started it (the system Node may be older than the one llmsim needs), and a hit
  * must not load effect, the YAML parser or llmsim's TypeScript. The full CLI records through
- * the same functions (src/cli/record.ts), so the key has one definition.
+ * the same functions (src/launch/recording.ts), so the key has one definition.
  *
  * Two levels, as a build system's action cache: the key hashes what is known before running
  * (code identity, Node, argv, cwd, the environment that matters, terminal kind); the record
@@ -22,7 +22,11 @@ import { fileURLToPath } from "node:url"
 /** Bump when the key or the record's shape changes. */
 export const COMMAND_FORMAT = 1
 export const CONFIG_FILE = "llmsim.config.ts"
-/** Records live in the store beside the node entries (`cache gc` / `verify` know them). */
+/**
+ * Records live in the store beside the node entries (`cache gc` / `verify` know them), under the
+ * store layout folder (STORE_LAYOUT, src/graph/storeLayout.ts: a TypeScript file this module
+ * cannot import; test/launch/command.test.ts checks the two agree).
+ */
 export const COMMANDS_FOLDER = path.join("v1", "commands")
 
 /** Commands whose output is a function of the files they read (no clock, no network, no git). */

@@ -11,7 +11,8 @@
 import { createHash, randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { commandKey, codeIdentity, findProjectRoot, pathState, recordDirFor, recordPath, recordText, replayable, type PathState } from "./command.js"
+import { STORE_LAYOUT } from "../graph/storeLayout.ts"
+import { COMMAND_FORMAT, commandKey, codeIdentity, findProjectRoot, pathState, recordDirFor, recordPath, recordText, replayable, type PathState } from "./command.js"
 
 interface Recording {
   readonly key: string
@@ -53,8 +54,6 @@ export const taint = (): void => {
   if (active !== undefined) active.tainted = true
 }
 
-export const recording = (): boolean => active !== undefined
-
 const tee = (stream: NodeJS.WriteStream, into: Array<string>) => {
   const write = stream.write.bind(stream) as (...a: Array<unknown>) => boolean
   stream.write = ((chunk: unknown, ...rest: Array<unknown>) => {
@@ -89,9 +88,9 @@ const writeRecord = (): void => {
   if (r === undefined || r.tainted || r.storeDir !== path.resolve(r.dir)) return
   const file = recordPath(r.dir, r.key)
   const inputs = [...r.inputs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-  const text = recordText({ v: 1, key: r.key, inputs, stdout: r.stdout.join(""), stderr: r.stderr.join(""), files: [...r.files] })
+  const text = recordText({ v: COMMAND_FORMAT, key: r.key, inputs, stdout: r.stdout.join(""), stderr: r.stderr.join(""), files: [...r.files] })
   // Temp file in the store's tmp/ (gc removes strays there), then an atomic rename.
-  const tmp = path.join(r.dir, "v1", "tmp", `${r.key}.${process.pid}.${randomBytes(6).toString("hex")}`)
+  const tmp = path.join(r.dir, STORE_LAYOUT, "tmp", `${r.key}.${process.pid}.${randomBytes(6).toString("hex")}`)
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true })
     fs.mkdirSync(path.dirname(tmp), { recursive: true })

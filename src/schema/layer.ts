@@ -155,8 +155,7 @@ export const LayerPrecision = Schema.Struct({
 })
 export type LayerPrecision = typeof LayerPrecision.Type
 
-/** A decoded template; `precision` is the scenario entry's override (src/kernel/model.ts modelOf). */
-/** Entry-level facts a template carries once in a model (src/kernel/model.ts modelOf). */
+/** Entry-level facts a decoded template carries once in a model: the scenario entry's precision override and MTP mark (src/kernel/model.ts modelOf). */
 interface EntryFacts {
   readonly precision?: LayerPrecision
   /** An MTP layer (the scenario entry's `mtp: true`). */

@@ -93,6 +93,7 @@ export const watchSession = (o: WatchOptions): Effect.Effect<never, WatcherError
           const shown = { files: next.files.size, folders: next.folders.size }
           if (outcome._tag === "Good") {
             const comparison = compare(outcome.result, lastGood?.result)
+            const memory = process.memoryUsage()
             lastGood = { result: outcome.result, folders: next.folders }
             o.reporter.result(comparison, {
               ...activity,
@@ -101,8 +102,8 @@ export const watchSession = (o: WatchOptions): Effect.Effect<never, WatcherError
               layersRecomputed: outcome.layersRecomputed,
               elapsedMs: now - batch.since,
               evaluationMs: now - started,
-              rssBytes: process.memoryUsage.rss(),
-              heapUsedBytes: process.memoryUsage().heapUsed
+              rssBytes: memory.rss,
+              heapUsedBytes: memory.heapUsed
             }, shown)
             o.onResult?.(outcome.result, outcome.hardware)
           } else {

@@ -6,12 +6,13 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import {
-  codeIdentity, commandKey, KEY_ENV, REPLAYABLE, findProjectRoot, parseRecord, pathState, recordDirFor, recordPath, recordText, replayable, sourceStamp, tryReplay,
+  codeIdentity, commandKey, COMMANDS_FOLDER, KEY_ENV, REPLAYABLE, findProjectRoot, parseRecord, pathState, recordDirFor, recordPath, recordText, replayable, sourceStamp, tryReplay,
   type CommandRecord, type KeyInputs
 } from "../../src/launch/command.js"
 import { Effect } from "effect"
 import { collectGarbage, storeStats } from "../../src/graph/maintenance.ts"
 import { verifyStore } from "../../src/graph/verify.ts"
+import { STORE_LAYOUT } from "../../src/graph/storeLayout.ts"
 import { makeProject, REPO, runCli } from "../helpers/cli.ts"
 import { tempDir } from "../helpers/temp.ts"
 
@@ -70,6 +71,10 @@ describe("command key", () => {
     const section = doc.slice(doc.indexOf("## The command node"), doc.indexOf("## Trace and explain"))
     for (const v of KEY_ENV) expect(section, v).toContain(`\`${v}\``)
     for (const c of REPLAYABLE) expect(section, c).toContain(`\`${c}\``)
+  })
+
+  it("keeps records under the store's layout folder (the one `cache gc` and `verify` list)", () => {
+    expect(COMMANDS_FOLDER).toBe(path.join(STORE_LAYOUT, "commands"))
   })
 
   it("looks for records in --cache-dir (from cwd) or <root>/cache", () => {
