@@ -64,6 +64,10 @@ export const GENERAL_ASSUMPTIONS = [
   "  `llmsim calibrate --attention` on the FlashMLA and FA3 rows of H800-SXM (2 rows, exact), H100-SXM (14) and",
   "  H20 (13), so those two tables are in-sample; their leave-one-out errors are in the hardware files (H100 median",
   "  5.9%, p90 10.7%; H20 1.1%, 4.3%; H800 none: two rows). Other parts use their GEMM fractions for attention.",
+  "- Serving (the large-EP deployment model): a two-batch-overlap stage lasts its longer side plus (1 - e) of its",
+  "  shorter side, e the hardware file's overlap_efficiency (docs/playbooks.md). H800's e = 0.642 was fitted by",
+  "  `llmsim calibrate --overlap` on the two DeepSeek-V3 profile rows below, so those are in sample (leave-one-out",
+  "  max 0.1%); the production decode average is out of sample. Other GPUs keep e = 1 (no serving data).",
   "- Training kernels (kgrouped_wgrad rows on H200) are timed as inference GEMMs of the same shape; they run at about",
   "  half the GEMM rate, which the rows show."
 ].join("\n")

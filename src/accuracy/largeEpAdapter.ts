@@ -55,6 +55,7 @@ export const largeEpSystem = (loaded: LoadedScenario, mode: EfficiencyMode, over
       `${d.gpus} GPUs (${d.nodes} nodes), attention tp ${d.tp} x dp ${d.dp}, ep ${d.ep}, ${d.redundant_experts} redundant experts, ` +
       `${d.dispatch_dtype} dispatch / ${d.combine_dtype} combine, ${d.two_batch_overlap ? "two-batch overlap" : "no overlap"} (${d.micro_batches} micro-batches), ` +
       `load imbalance ${imbalance}, all-to-all kernels ${d.kernel_mode.prefill} (prefill) / ${d.kernel_mode.decode} (decode), ` +
-      `all-to-all latency ${d.a2a_latency_us.high_throughput} / ${d.a2a_latency_us.low_latency} us, ${d.comm_sms} SMs for communication`
+      `all-to-all latency ${d.a2a_latency_us.high_throughput} / ${d.a2a_latency_us.low_latency} us, ${d.comm_sms} SMs for communication, ` +
+      `overlap efficiency ${loaded.hardware.overlap_efficiency}`
   }
 }

@@ -6,6 +6,7 @@ import { ascii, percent as pct, significant as fmt } from "../report/format.ts"
 import { renderTable, type Column } from "../report/table.ts"
 import type { CalibrationResult } from "./calibrate.ts"
 import type { AttentionCalibration } from "./calibrateAttention.ts"
+import type { OverlapCalibration } from "./calibrateOverlap.ts"
 import type { ErrorSummary } from "./stats.ts"
 import { gemmLabel } from "./gemm.ts"
 
@@ -77,6 +78,35 @@ export const renderAttentionCalibration = (r: AttentionCalibration, header: stri
     "efficiency:",
     `  ${`attention_compute: ${r.after.attention_compute}`.padEnd(28)} # fitted: calibrate --attention (rows above)`,
     `  ${`attention_memory: ${r.after.attention_memory}`.padEnd(28)} # fitted: calibrate --attention (rows above)`
+  ]
+  return ascii(lines.join("\n")) + "\n"
+}
+
+type OverlapRowFit = OverlapCalibration["rows"][number]
+const overlapApe = (x: OverlapRowFit, v: number) => pct(Math.abs(v / x.measured - 1) * 100)
+const OVERLAP_COLUMNS: ReadonlyArray<Column<OverlapRowFit>> = [
+  { header: "case", align: "left", format: (x) => x.case },
+  { header: "role", align: "left", format: (x) => (x.held_out ? "held out" : "fitted") },
+  { header: "unit", align: "left", format: (x) => x.unit },
+  { header: "measured", format: (x) => fmt(x.measured) },
+  { header: "before", format: (x) => fmt(x.before) },
+  { header: "before APE", format: (x) => overlapApe(x, x.before) },
+  { header: "after", format: (x) => fmt(x.after) },
+  { header: "after APE", format: (x) => overlapApe(x, x.after) }
+]
+
+/** The text report of `llmsim calibrate --overlap`: rows (fitted and held out), errors and the fitted line. */
+export const renderOverlapCalibration = (r: OverlapCalibration, header: string): string => {
+  const lines = [
+    header,
+    "",
+    renderTable(OVERLAP_COLUMNS, r.rows),
+    "",
+    `error before (fitted rows, overlap_efficiency ${r.before}): ${summaryText(r.before_summary)}`,
+    `error after  (fitted rows, overlap_efficiency ${r.after}): ${summaryText(r.after_summary)}`,
+    ...(r.leave_one_out === undefined ? [] : [`leave-one-out: ${summaryText(r.leave_one_out)} (each fitted row predicted by the value fitted on the others)`]),
+    "",
+    `${`overlap_efficiency: ${r.after}`.padEnd(30)} # fitted: calibrate --overlap (rows above)`
   ]
   return ascii(lines.join("\n")) + "\n"
 }

@@ -19,8 +19,9 @@ import { ConfigError, UsageError } from "../config/errors.ts"
 import { displayPath } from "../config/load.ts"
 import { decodeYamlText } from "../config/yamlFile.ts"
 import { calibrate, DEFAULT_TILES, efficiencyBlock, FITTABLE, leaveOneOut, type Fittable } from "../accuracy/calibrate.ts"
-import { renderAttentionCalibration, renderCalibration } from "../accuracy/renderCalibration.ts"
+import { renderAttentionCalibration, renderCalibration, renderOverlapCalibration } from "../accuracy/renderCalibration.ts"
 import { attentionRows, calibrateAttention } from "../accuracy/calibrateAttention.ts"
+import { calibrateOverlap } from "../accuracy/calibrateOverlap.ts"
 import { ATTENTION_FILE } from "../accuracy/datasets/attention.ts"
 import { FLASHMLA_FILE } from "../accuracy/datasets/flashmla.ts"
 import { parseCsv } from "../accuracy/csv.ts"
@@ -132,6 +133,10 @@ const calibrateCommand = Command.make("calibrate", {
     Flag.withDescription("Fit attention_compute and attention_memory on the FlashMLA and FlashAttention-3 rows of this hardware; --data names the reference folder"),
     Flag.withDefault(false)
   ),
+  overlap: Flag.Boolean("overlap").pipe(
+    Flag.withDescription("Fit overlap_efficiency on DeepSeek-V3's profiled decode and prefill throughput (two-batch overlap); --data names the reference folder; the hardware must be the DeepSeek scenarios'"),
+    Flag.withDefault(false)
+  ),
   loo: Flag.Boolean("loo").pipe(Flag.withDescription("Also report the leave-one-out error (refit without each row, predict it)"), Flag.withDefault(false)),
   format: Flag.Literals("format", ["table", "json"]).pipe(Flag.withDescription("Output format"), Flag.withDefault("table" as const)),
   out: outFlag
@@ -145,10 +150,23 @@ const calibrateCommand = Command.make("calibrate", {
   const hw = decodeYamlText(HardwareSpec, hwText, displayPath(root, hwFile))
   if (hw instanceof ConfigError) return yield* Effect.fail(hw)
   const dataFile = resolvePath("flag", a.data, project)
+  const name = path.basename(hwFile).replace(/\.ya?ml$/, "")
+  if (a.attention && a.overlap) return yield* Effect.fail(new UsageError({ message: "--attention and --overlap fit different constants: pass one" }))
+  if (a.overlap) {
+    const inputs = yield* loadValidationInputs(dataFile).pipe(Effect.catchTag("ReferenceDataError", (e) => Effect.fail(toUsage(e))))
+    if (inputs.deepseek.hardwareName !== name) {
+      return yield* Effect.fail(new UsageError({ message: `--overlap: the serving rows ran on ${inputs.deepseek.hardwareName} (the DeepSeek scenarios' hardware), not ${name}` }))
+    }
+    const r = calibrateOverlap(inputs, hw, a.loo)
+    if (typeof r === "string") return yield* Effect.fail(new UsageError({ message: `--overlap: ${r}` }))
+    const text = a.format === "json"
+      ? JSON.stringify({ hardware: displayPath(root, hwFile), data: a.data, ...r }, null, 2) + "\n"
+      : renderOverlapCalibration(r, `calibrate ${displayPath(root, hwFile)} --overlap: DeepSeek-V3 profiled serving on ${name} (deepseek_profile_serving.yaml); fit overlap_efficiency by least squares on log throughput`)
+    return yield* emit(text, Option.getOrUndefined(a.out))
+  }
   if (a.attention) {
     const files: Record<string, string> = {}
     for (const f of [FLASHMLA_FILE, ATTENTION_FILE]) files[f] = yield* readText(path.join(dataFile, f), "--data folder file")
-    const name = path.basename(hwFile).replace(/\.ya?ml$/, "")
     const rows = attentionRows(files, new Map([[name, hw]]), name)
     if (rows.length < 2) return yield* Effect.fail(new UsageError({ message: `--data ${a.data}: ${rows.length} FlashMLA / FlashAttention-3 rows ran on ${name}; at least 2 are needed to fit 2 constants` }))
     const r = calibrateAttention(hw, rows, a.loo)
@@ -186,7 +204,8 @@ const calibrateCommand = Command.make("calibrate", {
     "llmsim calibrate configs/hardware/H100-SXM.yaml --data data/reference/deepgemm_community_measurements.csv --where hardware=H100 --fit memory,kernel_latency_us",
     "Fit only what memory-bound rows can identify"
   ],
-  ["llmsim calibrate configs/hardware/H100-SXM.yaml --attention --data data/reference --loo", "Fit the attention-kernel constants on FlashMLA and FlashAttention-3 rows"]
+  ["llmsim calibrate configs/hardware/H100-SXM.yaml --attention --data data/reference --loo", "Fit the attention-kernel constants on FlashMLA and FlashAttention-3 rows"],
+  ["llmsim calibrate configs/hardware/H800-SXM.yaml --overlap --data data/reference --loo", "Fit overlap_efficiency on DeepSeek-V3's profiled serving throughput"]
 ]))
 
 export const accuracyCommands = [validateCommand, calibrateCommand] as const

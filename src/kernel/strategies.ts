@@ -10,8 +10,9 @@
  *                       other's compute: latency = compute + comm - overlap_efficiency x
  *                       min(compute, comm). The core roll-up with --micro-batch >= 2.
  *   two-batch-overlap   the large-EP deployment model's four-stage TBO (twoBatchOverlap.ts):
- *                       max(a, d) + max(f, d) + max(f, c) + max(a, c) per layer, DeepEP
- *                       all-to-all, communication SMs taken from compute.
+ *                       stages (a, d), (f, d), (f, c), (a, c) per layer, each the longer side
+ *                       plus what overlap_efficiency leaves of the shorter, DeepEP all-to-all,
+ *                       communication SMs taken from compute.
  *   serial-micro-batches  the large-EP model without TBO: m (a + d + f + c) per layer.
  *   afd-pipeline        attention-FFN disaggregation's pipelined micro-batches
  *                       (afdPipeline.ts): three-stage, conservative or serial cycles.
@@ -39,7 +40,7 @@ export const STRATEGIES: Readonly<Record<StrategyName, Strategy>> = {
   },
   "two-batch-overlap": {
     name: "two-batch-overlap",
-    description: "large-EP deployment model: DeepEP all-to-all, four-stage two-batch overlap max(a,d)+max(f,d)+max(f,c)+max(a,c) per layer",
+    description: "large-EP deployment model: DeepEP all-to-all, four-stage two-batch overlap (a,d), (f,d), (f,c), (a,c) per layer, each stage the longer side plus the unhidden part of the shorter (overlap_efficiency)",
     module: "src/kernel/twoBatchOverlap.ts"
   },
   "serial-micro-batches": {
@@ -65,9 +66,16 @@ export interface Composition {
 export const coreStrategy = (c: Composition): "serial" | "overlapped" =>
   c.micro_batch >= 2 && c.max_concurrency >= 2 ? "overlapped" : "serial"
 
+/**
+ * Time hidden when two streams run at once: the hardware's overlap_efficiency times the shorter
+ * of the two (1: the shorter hides completely, max(a, b); 0: none, a + b). The one overlap rule
+ * of the `overlapped` roll-up and of each two-batch-overlap stage (twoBatchOverlap.ts).
+ */
+export const hiddenMs = (overlapEfficiency: number, a: number, b: number): number => overlapEfficiency * Math.min(a, b)
+
 /** Communication time hidden by the `overlapped` strategy (0 when serial). */
 export const hiddenCommMs = (c: Composition, computeMs: number, commMs: number): number =>
-  coreStrategy(c) === "overlapped" ? c.overlap_efficiency * Math.min(computeMs, commMs) : 0
+  coreStrategy(c) === "overlapped" ? hiddenMs(c.overlap_efficiency, computeMs, commMs) : 0
 
 /**
  * What `--strategy NAME` asks for (on `llmsim run`; `large-ep evaluate` takes the two large-EP

@@ -10,16 +10,25 @@
  *  - serial (no overlap): m micro-batches one after another: layer = m (a + d + f + c).
  *  - two-batch overlap (TBO, m = 2): the compute stream alternates between the micro-batches
  *    while the other's communication runs (SGLang TBO, lmsys blog 2025-05-05; DeepSeek's
- *    dual-batch overlap, open-infra-index day-6 overview). One layer passes four stages, each as
- *    long as the longer of its compute and its communication (InferSim's prefill TBO sums
- *    max(compute, comm) over four stages, simulators.md 3.5):
- *        layer = max(a, d) + max(f, d) + max(f, c) + max(a, c)
+ *    dual-batch overlap, open-infra-index day-6 overview). One layer passes four stages
+ *    (InferSim's prefill TBO sums max(compute, comm) over four stages, simulators.md 3.5):
  *    stage 1: attention of micro-batch B || dispatch of A; 2: experts of A || dispatch of B;
  *    3: experts of B || combine of A; 4: attention of A (next layer) || combine of B.
+ *    A stage lasts its longer side plus the part of the shorter side the overlap does not hide
+ *    (the hardware's overlap_efficiency e, the `overlapped` rule of strategies.ts hiddenMs):
+ *        stage(x, y) = x + y - e * min(x, y)        (e = 1: max(x, y))
+ *        layer = stage(a, d) + stage(f, d) + stage(f, c) + stage(a, c)
+ *    Concurrent kernels do not run at their stand-alone speed: the communication kernels
+ *    share HBM, L2 and (normal kernels) SMs with the GEMMs and attention beside them, and a
+ *    stage waits for the slower stream's tail. e < 1 is that loss, fitted per GPU on measured
+ *    serving throughput (`llmsim calibrate --overlap`, src/accuracy/calibrateOverlap.ts).
  *
- * The term that binds: every stage is charged to the side that made it long (its compute kind,
- * or communication); the layer's `bound` is the kind charged the most.
+ * The term that binds: every stage's longer side is charged to its kind (a compute kind, or
+ * communication), and the unhidden part of the shorter side to the shorter's kind; the charges
+ * sum to the layer time, and the layer's `bound` is the kind charged the most.
  */
+import { hiddenMs } from "./strategies.ts"
+
 export type LargeEpBound = "attention" | "ffn" | "comm"
 
 export interface LayerTerms {
@@ -50,12 +59,20 @@ export const serialLayer = (t: LayerTerms, microBatches: number): Composed => {
   return { layer_ms: charged.attention + charged.ffn + charged.comm, charged, bound: boundOf(charged, ORDER) as LargeEpBound }
 }
 
-export const tboLayer = (t: LayerTerms): Composed => {
+/** Two-batch overlap of one layer; `overlapEfficiency` is the hardware's overlap_efficiency (1: full overlap). */
+export const tboLayer = (t: LayerTerms, overlapEfficiency = 1): Composed => {
   const charged: Record<LargeEpBound, number> = { attention: 0, ffn: 0, comm: 0 }
   const stages: ReadonlyArray<[LargeEpBound, number, number]> = [["attention", t.a, t.d], ["ffn", t.f, t.d], ["ffn", t.f, t.c], ["attention", t.a, t.c]]
   for (const [kind, compute, comm] of stages) {
-    if (compute >= comm) charged[kind] += compute
-    else charged.comm += comm
+    // The unhidden part of the shorter side: (1 - e) * min; exactly 0 at e = 1.
+    const exposed = Math.min(compute, comm) - hiddenMs(overlapEfficiency, compute, comm)
+    if (compute >= comm) {
+      charged[kind] += compute
+      if (exposed > 0) charged.comm += exposed
+    } else {
+      charged.comm += comm
+      if (exposed > 0) charged[kind] += exposed
+    }
   }
   return { layer_ms: charged.attention + charged.ffn + charged.comm, charged, bound: boundOf(charged, ORDER) as LargeEpBound }
 }

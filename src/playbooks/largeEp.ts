@@ -290,7 +290,7 @@ const entryTimes = (input: PlaybookInput, d: LargeEpDeployment, entry: Model["en
   const [disp, comb] = m && d.ep > 1 ? a2aPair(input, mode, m, d, tokens) : [none, none]
   const terms = { a, d: pre + disp.time_ms, f, c: comb.time_ms + post }
   const mb = d.micro_batches
-  const composed = d.two_batch_overlap ? tboLayer(terms) : serialLayer(terms, mb)
+  const composed = d.two_batch_overlap ? tboLayer(terms, input.hardware.overlap_efficiency) : serialLayer(terms, mb)
   return {
     layer_type: t.type,
     attention_ms: mb * a,

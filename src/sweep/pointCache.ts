@@ -23,7 +23,7 @@ import { createHash, randomBytes } from "node:crypto"
 import { STORE_LAYOUT } from "../graph/storeLayout.ts"
 
 /** Bump when point evaluation (src/sweep/point.ts) changes its output for some input. */
-export const SWEEP_CODE_VERSION = 1
+export const SWEEP_CODE_VERSION = 2
 
 export const packFolder = (cacheDir: string, family: string): string => path.join(cacheDir, STORE_LAYOUT, "sweep", family)
 

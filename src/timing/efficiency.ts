@@ -1,10 +1,11 @@
 /**
  * What a run says about its timing constants (`efficiency` in run's header and JSON), so a
  * peak-only number is never presented as calibrated. Each constant of the hardware file's
- * `efficiency` block (src/schema/hardware.ts, read by roofline.ts timingHardware) is its value,
- * or `none (no data)` when the file has none (the hardware files say which have no source data):
- * then that term runs at its peak (fraction 1, latency 0, no tiling; attention fractions fall
- * back to the GEMM ones).
+ * `efficiency` block (src/schema/hardware.ts, read by roofline.ts timingHardware), and its
+ * overlap_efficiency (a top-level field: below 1 only when fitted, `calibrate --overlap`), is its
+ * value, or `none (no data)` when the file has none (the hardware files say which have no source
+ * data): then that term runs at its peak (fraction 1, latency 0, no tiling, full overlap;
+ * attention fractions fall back to the GEMM ones).
  *
  *   status = calibrated      every GEMM constant set (compute, memory, kernel_latency_us, tile)
  *          = partial         some of them set
@@ -17,7 +18,7 @@ import type { EfficiencyMode } from "./roofline.ts"
 export const NO_DATA = "none (no data)"
 
 /** What a missing constant means in timing (roofline.ts timingHardware's defaults). */
-const AT_PEAK = "peak rates, zero latency, no tiling; attention takes the GEMM fractions"
+const AT_PEAK = "peak rates, zero latency, no tiling, full overlap; attention takes the GEMM fractions"
 
 export type EfficiencyStatus = "calibrated" | "partial" | "none (no data)" | "off (--efficiency none)"
 
@@ -31,13 +32,16 @@ export interface EfficiencySummary {
 
 /** The constants in report order: GEMM ones (which decide the status), then attention and links. */
 const GEMM_KEYS = ["compute", "memory", "kernel_latency_us", "tile"] as const
-const OTHER_KEYS = ["attention_compute", "attention_memory", "interconnect", "nic", "link_latency_us"] as const
+const OTHER_KEYS = ["attention_compute", "attention_memory", "interconnect", "nic", "link_latency_us", "overlap_efficiency"] as const
 
 export const efficiencySummary = (hw: HardwareSpec, mode: EfficiencyMode): EfficiencySummary => {
   if (mode === "none") return { status: "off (--efficiency none)" }
   const e = (hw.efficiency ?? {}) as Readonly<Record<string, number | undefined>>
   const value = (k: string): EfficiencyValue => {
     if (k === "tile") return e.tile_m !== undefined && e.tile_n !== undefined && e.tile_m > 0 && e.tile_n > 0 ? `${e.tile_m}x${e.tile_n}` : NO_DATA
+    // A top-level field (always present): 1 is the roofline's full overlap, what a file without a
+    // serving measurement states; below 1 it was fitted (calibrate --overlap).
+    if (k === "overlap_efficiency") return hw.overlap_efficiency < 1 ? hw.overlap_efficiency : NO_DATA
     return e[k] ?? NO_DATA
   }
   const constants: Record<string, EfficiencyValue> = {}

@@ -17,7 +17,8 @@ describe("deepseek_profile_serving.yaml", () => {
     const f = profileFigures(text)
     expect(f.hardware).toBe("H800-SXM")
     expect(f.decode).toMatchObject({ ep: 128, nodes: 16, batch_per_gpu: 128, kv_len: 4096, micro_batches: 2, comm_sms: 0, tokens_per_s_per_gpu: 2324 })
-    expect(f.prefill).toMatchObject({ ep: 32, nodes: 4, prompt_len: 4096, tokens_per_gpu: 16384, micro_batches: 2, tokens_per_s_per_gpu: 7839 })
+    // comm_sms 24: the profile's prefill figure (108 SMs compute, 24 communicate).
+    expect(f.prefill).toMatchObject({ ep: 32, nodes: 4, prompt_len: 4096, tokens_per_gpu: 16384, micro_batches: 2, comm_sms: 24, tokens_per_s_per_gpu: 7839 })
     // Balanced routing, no replicas, two micro-batches overlapped.
     expect(profileOverrides(f.decode)).toEqual({ ep: 128, redundant_experts: 0, load_imbalance: 1, micro_batches: 2, two_batch_overlap: true })
     expect(text.split("\n")[f.decode.line - 1]).toContain("output_tokens_per_s_per_gpu: 2324")

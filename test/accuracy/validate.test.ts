@@ -36,7 +36,9 @@ describe("llmsim validate", () => {
       "DeepEP normal dispatch / combine bandwidth",
       "DeepGEMM community GEMMs on H100-SXM",
       "DeepGEMM community GEMMs on H20",
-      "DeepGEMM community GEMMs on H800-SXM"
+      "DeepGEMM community GEMMs on H800-SXM",
+      "DeepSeek-V3 profiled decode, output tokens/s per GPU (profile-data settings)",
+      "DeepSeek-V3 profiled prefill, input tokens/s per GPU (profile-data settings)"
     ])
     for (const a of report.acceptance) expect(a.pass, `${a.name}: ${a.value}`).toBe(true)
   })
@@ -66,7 +68,8 @@ describe("llmsim validate", () => {
       ["prefill EP32, 4 x 4096-token prompts per GPU, 2 micro-batches", "input tokens/s per GPU", 7839]
     ])
     const checks = [...report.acceptance, ...report.targets].filter((c: any) => c.name.startsWith("DeepSeek-V3 profiled"))
-    expect(checks.map((c: any) => c.requirement)).toEqual(["within 10% of 2324", "within 10% of 7839"])
+    // In sample: H800's overlap_efficiency is fitted on these two rows (calibrate --overlap).
+    expect(checks.map((c: any) => c.requirement)).toEqual(["within 10% of 2324 (in sample)", "within 10% of 7839 (in sample)"])
     // A gated check holds; a target is listed until it does.
     for (const c of report.acceptance) expect(c.pass).toBe(true)
     for (const c of checks) expect(c.pass).toBe(Math.abs(Number(/\(([-+][\d.]+)%\)/.exec(c.value)![1])) <= 10)

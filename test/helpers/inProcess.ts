@@ -168,7 +168,7 @@ export const diffFailure = (cwd: string, args: ReadonlyArray<string>, f: DiffFla
 
 /** `llmsim validate` in project `root`: the report and its three renderings. */
 /** validate's inputs as the command loads them: the project at `root`, its reference folder. */
-const validationInputs = (root: string, reference: string | undefined) =>
+export const validationInputs = (root: string, reference: string | undefined) =>
   Effect.gen(function*() {
     const project = yield* Project
     return yield* loadValidationInputs(referenceDir(project, reference))

@@ -53,3 +53,14 @@ describe("efficiency: what run says about the timing constants", () => {
     expect(efficiencyLine(s)).toContain("peak-only")
   })
 })
+
+describe("efficiency: overlap_efficiency", () => {
+  it("below 1 (fitted) is listed with its value; 1 (full overlap, the roofline default) is none (no data)", () => {
+    const fitted = efficiencySummary({ ...base, overlap_efficiency: 0.642, efficiency: { compute: 0.8, memory: 0.5, kernel_latency_us: 2, tile_m: 64, tile_n: 128 } }, "hardware")
+    expect(fitted.constants?.overlap_efficiency).toBe(0.642)
+    expect(efficiencyLine(fitted)).toContain("overlap_efficiency 0.642")
+    const full = efficiencySummary({ ...base, efficiency: { compute: 0.8 } }, "hardware")
+    expect(full.constants?.overlap_efficiency).toBe(NO_DATA)
+    expect(efficiencyLine(full)).toMatch(/none \(no data\): .*overlap_efficiency \(.*full overlap/)
+  })
+})

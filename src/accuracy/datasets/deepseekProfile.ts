@@ -7,7 +7,8 @@
  *  - decode: EP128 (16 nodes of 8 H800), attention DP128 (TP1), 128 requests per GPU in two
  *    micro-batches of 64, every request at KV length 4,096, DeepEP low-latency all-to-all;
  *  - prefill: EP32 (4 nodes), DP32, 16,384 tokens per GPU per step = 4 prompts of 4,096 tokens,
- *    two micro-batches with the attention load balanced (2 prompts each), DeepEP normal kernels.
+ *    two micro-batches with the attention load balanced (2 prompts each), DeepEP normal kernels
+ *    on 24 of the 132 SMs (the profile's figure: 108 SMs compute, 24 communicate).
  * Both: "absolutely balanced MoE routing" (load imbalance 1) and no redundant experts (the
  * profile's README names none; with balanced routing a replica adds weights, not tokens).
  * Model, precision and kernels are those of DeepSeek's unit scenarios (the production units'
@@ -34,7 +35,7 @@ export interface ProfilePoint {
 export interface ProfileFigures {
   readonly hardware: string
   readonly decode: ProfilePoint & { readonly batch_per_gpu: number; readonly kv_len: number; readonly comm_sms: number; readonly tokens_per_s_per_gpu: number; readonly dispatch_ms_per_layer: number }
-  readonly prefill: ProfilePoint & { readonly prompt_len: number; readonly tokens_per_gpu: number; readonly tokens_per_s_per_gpu: number }
+  readonly prefill: ProfilePoint & { readonly prompt_len: number; readonly tokens_per_gpu: number; readonly comm_sms: number; readonly tokens_per_s_per_gpu: number }
 }
 
 const lineOf = (text: string, section: string, key: string): number => {
@@ -92,6 +93,7 @@ export const profileFigures = (text: string): ProfileFigures => {
       micro_batches: need("prefill", "micro_batches"),
       prompt_len: need("prefill", "prompt_length"),
       tokens_per_gpu: need("prefill", "tokens_per_gpu_per_step"),
+      comm_sms: need("prefill", "comm_sms"),
       tokens_per_s_per_gpu: need("prefill", "input_tokens_per_s_per_gpu"),
       line: lineOf(text, "prefill", "input_tokens_per_s_per_gpu")
     }
@@ -165,7 +167,9 @@ export const deepseekProfile = (x: ProfileInputs): DatasetReport => {
   notes.push(
     "Operating point from the published settings (profile-data README): EP and node count from `layout`, requests or tokens per GPU, " +
     "prompt / KV length and micro-batches as stated; balanced routing (load imbalance 1), no redundant experts; nothing solved to fit. " +
-    "Throughputs are the LMSYS blog's reading of DeepSeek's traces, not a DeepSeek benchmark; MTP is not modelled."
+    "Throughputs are the LMSYS blog's reading of DeepSeek's traces, not a DeepSeek benchmark; MTP is not modelled.",
+    "In sample: the hardware file's overlap_efficiency was fitted on these two rows; " +
+    "`llmsim calibrate configs/hardware/H800-SXM.yaml --overlap --data data/reference --loo` refits it and reports the leave-one-out error and the production decode average as a held-out row."
   )
   return {
     ...dataset({
