@@ -68,6 +68,11 @@ export const GENERAL_ASSUMPTIONS = [
   "  shorter side, e the hardware file's overlap_efficiency (docs/playbooks.md). H800's e = 0.642 was fitted by",
   "  `llmsim calibrate --overlap` on the two DeepSeek-V3 profile rows below, so those are in sample (leave-one-out",
   "  max 0.1%); the production decode average is out of sample. Other GPUs keep e = 1 (no serving data).",
-  "- Training kernels (kgrouped_wgrad rows on H200) are timed as inference GEMMs of the same shape; they run at about",
-  "  half the GEMM rate, which the rows show."
+  "- Training kernels (kgrouped_wgrad rows on H200: DeepGEMM's k-grouped FP8 weight-gradient GEMM at the measured",
+  "  commit) are timed as that kernel: FP8 A and B with 1x128 scales on both, an FP32 D read and written, one kernel",
+  "  per group, and the 1D1D promotion's extra FMUL per accumulator per 128-K block on the CUDA cores at the H100/H200",
+  "  datasheet FP32 rate (67 TFLOPS), not overlapped with the tensor cores. The tensor-core fraction is the inference",
+  "  GEMM fit's (H800, borrowed: no H200 inference rows); nothing is fitted on these rows. They still come out about",
+  "  27% fast: the rest of the kernel's slowdown (an epilogue that waits for its D tile, a 10-18% regression against",
+  "  the same kernel's earlier release per the issue) is not modelled."
 ].join("\n")

@@ -12,9 +12,12 @@
  * Prediction: the op cost from src/ops (a dense row is a `linear` op with tokens = m,
  * in_features = k, out_features = n; a grouped row is the same GEMM with `groups` weight sets,
  * gemmCost), with FP8 weights and inputs at 1 byte and a BF16 output at 2 bytes, exactly the
- * bytes DeepGEMM's GB/s counts; BF16 rows use BF16 throughout. Then timeOp on the hardware.
+ * bytes DeepGEMM's GB/s counts; BF16 rows use BF16 throughout. A kgrouped_wgrad row (training
+ * weight gradient, K = the groups' average) is the kernel it measures: FP8 A and B with 1x128
+ * scales on both, an FP32 D read and written, the 1D1D promotion's extra FMUL per accumulator per
+ * 128-K block, one kernel per group (wgradGemmCost). Then timeOp on the hardware.
  */
-import { gemmCost } from "../ops/gemm.ts"
+import { gemmCost, wgradGemmCost } from "../ops/gemm.ts"
 import { evaluateOpCost } from "../ops/registry.ts"
 import type { OpCost, OpSpec } from "../ops/types.ts"
 import type { Dtype } from "../schema/dtypes.ts"
@@ -68,9 +71,23 @@ export const gemmOp = (g: Pick<GemmMeasurement, "kind" | "groups" | "m" | "n" | 
 
 /** The op cost llmsim's formulas give one measured GEMM. */
 export const gemmOpCost = (g: Pick<GemmMeasurement, "kind" | "groups" | "m" | "n" | "k">): OpCost =>
-  isDense(g)
-    ? evaluateOpCost(gemmOp(g))
-    : gemmCost({ m: g.m, n: g.n, k: g.k, groups: g.groups, ...layoutOf(g.kind) }, weightDtype(g.kind), "bf16", "grouped GEMM")
+  g.kind === "kgrouped_wgrad"
+    ? kGroupedWgradCost(g)
+    : isDense(g)
+      ? evaluateOpCost(gemmOp(g))
+      : gemmCost({ m: g.m, n: g.n, k: g.k, groups: g.groups, ...layoutOf(g.kind) }, weightDtype(g.kind), "bf16", "grouped GEMM")
+
+/**
+ * The measured k-grouped weight-gradient kernel (DeepGEMM @ 78d8362, the commit of issue #107's
+ * rows): k_grouped_wgrad_gemm_fp8_fp8_fp32_nt loops over the groups and launches one
+ * wgrad_gemm_fp8_fp8_fp32_nt kernel per group (jit_kernels/wgrad_gemm.py), each its own grid of
+ * tiles; the test sums the kernels' times. So: groups kernels, each group's waves on its own.
+ */
+const kGroupedWgradCost = (g: Pick<GemmMeasurement, "groups" | "m" | "n" | "k">): OpCost => ({
+  ...wgradGemmCost({ m: g.m, n: g.n, k: g.k, groups: g.groups }, "k-grouped FP8 weight-gradient GEMM, FP32 accumulate, one kernel per group"),
+  kernels: g.groups,
+  gemms: Array.from({ length: g.groups }, () => ({ m: g.m, n: g.n, k: g.k, groups: 1 }))
+})
 
 /** The grouped layout of a measured kind (exact per-group m: the rows give it, no routing spread). */
 const layoutOf = (kind: GemmKind): { readonly layout?: "contiguous" | "masked" } =>

@@ -67,3 +67,38 @@ export const linear = (p: OpParams): OpCost =>
     dtype(p, "act_dtype"),
     "GEMM 2*m*n*k; weights read once, input read once, output written in the activations dtype"
   )
+
+/** K depth of one block-scale group of DeepGEMM's FP8 kernels (per-128-channel scales). */
+export const SCALE_BLOCK_K = 128
+
+/**
+ * Weight-gradient GEMM (training): D[m, n] += A[m, k] * B[n, k]^T per group, FP8 A and B with
+ * 1x128 FP32 scales on both (1D1D), accumulated into an FP32 D (deepseek-ai/DeepGEMM @ 78d8362,
+ * deep_gemm/jit_kernels/wgrad_gemm.py and include/deep_gemm/fp8_wgrad_gemm.cuh: each output
+ * tile TMA-loads D, adds the tile's sum and TMA-stores D). Per group, with b = ceil(k / 128):
+ *
+ *   FLOPs         = 2 * m * n * k
+ *   bytes_read    = (m + n) * k * 1  +  (m + n) * b * 4  +  m * n * 4     FP8 A, B; scales; D
+ *   bytes_written = m * n * 4                                            D
+ *   cuda_core_ops = m * n * b
+ *
+ * The promotion scales every accumulator by scale_a[row] * scale_b[col] per K block: an FMUL
+ * and an FFMA per accumulator, where the 1D2D inference kernel hoists the scale product per row
+ * and issues only the FFMA; the extra FMUL is cuda_core_ops (src/timing/cudaCores.ts). (DeepGEMM's
+ * printed GB/s counts D as 2 B per element, tests/test_core.py; the kernel moves 8.)
+ */
+export const wgradGemmCost = (g: GemmShape, notes: string): OpCost => {
+  const blocks = Math.ceil(g.k / SCALE_BLOCK_K)
+  const d = g.m * g.n * g.groups * DTYPE_BYTES.fp32
+  return {
+    flops: 2 * g.m * g.n * g.k * g.groups,
+    bytes_read: (g.m + g.n) * g.groups * (g.k * DTYPE_BYTES.fp8 + blocks * DTYPE_BYTES.fp32) + d,
+    bytes_written: d,
+    comm_bytes: 0,
+    math_dtype: "fp8",
+    kernels: 1,
+    gemms: [g],
+    cuda_core_ops: g.m * g.n * blocks * g.groups,
+    notes
+  }
+}

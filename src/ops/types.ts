@@ -68,6 +68,12 @@ export interface OpCost {
   readonly kernels: number
   /** GEMM shapes, when the op is GEMM-like. */
   readonly gemms?: ReadonlyArray<GemmShape>
+  /**
+   * FP32 CUDA-core instructions a tiled GEMM issues between its tensor-core steps (not overlapped
+   * with them) beyond those the hardware's fitted compute fraction covers; timed by
+   * src/timing/cudaCores.ts. Absent: none (every inference GEMM).
+   */
+  readonly cuda_core_ops?: number
   /** One line on how the numbers were counted. */
   readonly notes: string
 }

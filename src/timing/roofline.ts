@@ -28,6 +28,9 @@
  * tensor peak and of HBM are `attention_compute` and `attention_memory` (fitted on FlashMLA and
  * FlashAttention-3 rows by `llmsim calibrate --attention`; the GEMM fractions when not set).
  *
+ * A GEMM's serial CUDA-core instructions (cost.cuda_core_ops: block-scale promotion beyond the
+ * fitted fraction's) add to compute_ms at the FP32 rate (cudaCores.ts).
+ *
  * With no `efficiency` block every fraction is 1, every latency 0 and tiling is off: the
  * peak-only "speed of light" roofline, max(compute, memory). `mode: "none"` forces that even
  * when the file has constants (`--efficiency none`), and also drops the attention terms.
@@ -36,6 +39,7 @@ import type { Dtype } from "../schema/dtypes.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
 import type { OpCost } from "../ops/types.ts"
 import { attentionExps, attentionPadding, EXP_PER_SM_PER_S, isAttention, type AttentionSpec } from "./attention.ts"
+import { cudaCoreMs } from "./cudaCores.ts"
 import { quantisedGemmFlops, tilingEnabled } from "./waves.ts"
 
 export { quantisedGemmFlops } from "./waves.ts"
@@ -152,7 +156,7 @@ export const timeOp = (cost: OpCost, hw: TimingHardware, spec?: AttentionSpec): 
   }
   const peak = hw.tflops[cost.math_dtype ?? "bf16"] ?? hw.tflops.bf16
   const att = attentionCompute(spec, hw)
-  const compute = (cost.flops === 0 ? 0 : ((quantisedGemmFlops(cost, hw) * att.padding) / (peak * 1e12 * att.compute)) * 1e3) + att.exp_ms
+  const compute = (cost.flops === 0 ? 0 : ((quantisedGemmFlops(cost, hw) * att.padding) / (peak * 1e12 * att.compute)) * 1e3) + att.exp_ms + cudaCoreMs(cost, hw)
   const bytesPerMs = hw.memory_bandwidth_gbps * 1e9 * att.memory * 1e-3
   const read = cost.bytes_read / bytesPerMs
   const write = cost.bytes_written / bytesPerMs

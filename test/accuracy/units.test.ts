@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { parseCsv, splitCsvLine } from "../../src/accuracy/csv.ts"
-import { gemmMeasurements, gemmOpCost } from "../../src/accuracy/gemm.ts"
+import { gemmMeasurements, gemmOpCost, predictGemmUs } from "../../src/accuracy/gemm.ts"
+import { timingHardware } from "../../src/timing/roofline.ts"
 import { hardwareFileFor } from "../../src/accuracy/hardware.ts"
 import { nelderMead } from "../../src/accuracy/nelderMead.ts"
 import { ape, quantile, summarise } from "../../src/accuracy/stats.ts"
@@ -40,6 +41,28 @@ describe("GEMM rows", () => {
     expect(g.bytes_read + g.bytes_written).toBe(4 * (8192 * 7168 + 7168 * 4096 + 2 * 8192 * 4096))
     expect(g.gemms).toEqual([{ m: 8192, n: 4096, k: 7168, groups: 4, layout: "contiguous" }])
     expect(gemmOpCost({ kind: "grouped_masked", groups: 2, m: 16, n: 4096, k: 7168 }).gemms).toEqual([{ m: 16, n: 4096, k: 7168, groups: 2, layout: "masked" }])
+  })
+
+  it("kgrouped_wgrad: DeepGEMM's wgrad kernel, FP32 D read and written, one kernel per group", () => {
+    // Issue #107 row 1: 4 groups, m = 7168, n = 4096, average k = 4096 (32 scale blocks)
+    const c = gemmOpCost({ kind: "kgrouped_wgrad", groups: 4, m: 7168, n: 4096, k: 4096 })
+    // FP8 A + B: (7168 + 4096) * 4096 * 4 = 184,549,376; scales (7168 + 4096) * 32 * 4 B * 4 = 5,767,168;
+    // FP32 D: 7168 * 4096 * 4 B * 4 = 469,762,048, read once and written once
+    expect(c.bytes_read).toBe(184_549_376 + 5_767_168 + 469_762_048)
+    expect(c.bytes_written).toBe(469_762_048)
+    // one extra FMUL per accumulator per block: 7168 * 4096 * 32 * 4 = 3,758,096,384
+    expect(c.cuda_core_ops).toBe(3_758_096_384)
+    expect(c.kernels).toBe(4)
+    expect(c.gemms).toEqual(Array.from({ length: 4 }, () => ({ m: 7168, n: 4096, k: 4096, groups: 1 })))
+    // H200-SXM constants (compute 0.815 of 1979 TFLOPS, memory 0.8 of 4.8 TB/s, 3 us, 64 x 128 tiles, 132 SMs):
+    // each group 112 x 32 = 3,584 tiles = 28 waves (27.15 rounded up), spent / useful = 28 * 132 / 3584 = 1.03125;
+    // tensor 2 * 7168 * 4096 * 4096 * 4 * 1.03125 / 1612.885e12 = 615.13 us (above the 171.90 us of reads);
+    // FMULs 3,758,096,384 / 33.5e12 = 112.18 us; D write 469,762,048 / 3.84e12 = 122.33 us; 4 launches 12 us
+    const t = timingHardware({
+      name: "h200", peak_tflops: 989, tflops: { bf16: 989, fp8: 1979 }, memory_bandwidth_gbps: 4800, hbm_gb: 141, interconnect_gbps: 450,
+      max_concurrency: 2, overlap_efficiency: 1, sm_count: 132, efficiency: { compute: 0.815, memory: 0.8, kernel_latency_us: 3, tile_m: 64, tile_n: 128 }
+    })
+    expect(predictGemmUs(c, t)).toBeCloseTo(615.13 + 112.18 + 122.33 + 12, 0)
   })
 
   it("time from TFLOPS (t = 2 g m n k / TFLOPS), else time_us; filters with where; names skipped rows", () => {

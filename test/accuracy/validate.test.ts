@@ -121,18 +121,18 @@ describe("llmsim validate --estimator ml", () => {
     expect(ml.targets.map((t: any) => [t.name, t.pass])).toEqual([
       ["FlashMLA decoding", true],
       ["FlashAttention-3 prefill", true],
-      ["DeepGEMM community GEMMs on H20", false],
+      ["DeepGEMM community GEMMs on H20", true],
       ["DeepGEMM community GEMMs on H200", true],
-      ["No kernel dataset worse than analytic", false]
+      ["No kernel dataset worse than analytic", true]
     ])
-    // Issue 15 fitted H20's GEMM constants (analytic H20 median 61.5% -> 10.1%): the learned
-    // correction of that better baseline sits just above issue 14's 10% (10.3%), and on the dense
-    // H800 table 0.1 pp above the analytic median. Both misses stay under 0.5 pp.
+    // Issue 15 fitted H20's GEMM constants (analytic H20 median 61.5% -> 10.1%); the H200 wgrad
+    // rows' kernel model (analytic 43.7% -> 27.2%) changed the GEMM model's training features,
+    // and its correction now sits at 9.6% on H20 (was 10.3%) and level with the analytic median on
+    // the dense H800 table (was 0.1 pp above): margins of a few tenths, so they stay pinned here.
     const h20 = ml.datasets.find((d: any) => d.id === "deepgemm-community").by_hardware.find((h: any) => h.hardware === "H20")
-    expect(h20.ml.median_ape).toBeLessThan(10.5)
+    expect(h20.ml.median_ape).toBeLessThan(10)
     const worse = ml.datasets.filter((d: any) => d.ml.median_ape > d.analytic.median_ape + 0.05)
-    expect(worse.map((d: any) => d.id)).toEqual(["deepgemm-dense-h800"])
-    for (const d of worse) expect(d.ml.median_ape - d.analytic.median_ape).toBeLessThan(0.5)
+    expect(worse.map((d: any) => d.id)).toEqual([])
     // The analytic column is the roofline on the same rows: FA3's 6 rows match the table above.
     const fa3 = ml.datasets.find((d: any) => d.id === "attention-fa3")
     expect(fa3.analytic.median_ape).toBeCloseTo((await repositoryReport()).json.datasets.find((d: any) => d.id === "attention-fa3").summary.median_ape, 9)

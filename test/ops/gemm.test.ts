@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { evaluateOpCost } from "../../src/ops/registry.ts"
-import { mathDtype } from "../../src/ops/gemm.ts"
+import { mathDtype, wgradGemmCost } from "../../src/ops/gemm.ts"
 
 const linear = (weight: string, tokens = 4) =>
   evaluateOpCost({
@@ -78,5 +78,21 @@ describe("ffn op (dense gated FFN, Llama-3.1-70B d 8192, d_ff 28672 / tp 8 = 358
     })
     // 2 * 1 * 1024 * 4096 * 2 = 16,777,216
     expect(c.flops).toBe(16_777_216)
+  })
+})
+
+describe("weight-gradient GEMM (FP8 1D1D, FP32 accumulate)", () => {
+  it("counts FP8 A and B, their 1x128 FP32 scales, an FP32 D read and written, one FMUL per accumulator per K block", () => {
+    // 2 groups of 256 x 128 over k = 300: ceil(300 / 128) = 3 scale blocks
+    const c = wgradGemmCost({ m: 256, n: 128, k: 300, groups: 2 }, "t")
+    // 2 * 256 * 128 * 300 * 2 = 39,321,600
+    expect(c.flops).toBe(39_321_600)
+    // A + B: (256 + 128) * 300 * 2 = 230,400; scales: (256 + 128) * 3 * 4 * 2 = 9,216; D: 256 * 128 * 4 * 2 = 262,144
+    expect(c.bytes_read).toBe(230_400 + 9_216 + 262_144)
+    expect(c.bytes_written).toBe(262_144)
+    // 256 * 128 accumulators * 3 blocks * 2 groups = 196,608
+    expect(c.cuda_core_ops).toBe(196_608)
+    expect(c.math_dtype).toBe("fp8")
+    expect(c.gemms).toEqual([{ m: 256, n: 128, k: 300, groups: 2 }])
   })
 })

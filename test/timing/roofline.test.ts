@@ -116,3 +116,23 @@ describe("shipped constants", () => {
     expect(tflops(4096)).toBeGreaterThan(1200)
   })
 })
+
+describe("timeOp, serial CUDA-core instructions (cudaCores.ts)", () => {
+  // 100 SMs at 67e12 / 2 / 132 instructions per SM per s: 2.5378...e13 per s for the part
+  const rate = (100 * 67e12) / 2 / 132
+  const gemm: OpCost = { flops: 2 * 6400 * 1280 * 1024, bytes_read: 0, bytes_written: 0, comm_bytes: 0, math_dtype: "fp8", kernels: 0, gemms: [{ m: 6400, n: 1280, k: 1024, groups: 1 }], notes: "t" }
+
+  it("adds cuda_core_ops / FP32 rate to the tensor time of a tiled GEMM", () => {
+    const hw = { ...timingHardware(withEff), kernel_latency_us: 0 }
+    // 6400 x 1280 on 64 x 128 tiles: 100 x 10 = 1000 tiles = 10 full waves of 100 SMs (no waste)
+    const tensor = ((2 * 6400 * 1280 * 1024) / (2000e12 * 0.8)) * 1e3
+    const ops = 1e9
+    const t = timeOp({ ...gemm, cuda_core_ops: ops }, hw)
+    expect(t.compute_time_ms).toBeCloseTo(tensor + (ops / rate) * 1e3, 12)
+    expect(t.dominant_latency_ms - timeOp(gemm, hw).dominant_latency_ms).toBeCloseTo((ops / rate) * 1e3, 12)
+  })
+
+  it("is not counted on the peak-only roofline (no tiles)", () => {
+    expect(timeOp({ ...gemm, cuda_core_ops: 1e9 }, timingHardware(base)).compute_time_ms).toBeCloseTo(timeOp(gemm, timingHardware(base)).compute_time_ms, 15)
+  })
+})

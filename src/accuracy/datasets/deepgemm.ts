@@ -111,7 +111,11 @@ export const deepgemmCommunity = (table: CsvTable, hardware: HardwareSet, mode: 
     id: "deepgemm-community",
     title: "DeepGEMM per-shape community measurements (H800, H100, H20, H200)",
     file: COMMUNITY_FILE,
-    method: METHOD + " grouped_masked rows use the expected M per group; kgrouped_wgrad rows (training weight gradients) use the average K.",
+    method: METHOD + " grouped_masked rows use the expected M per group. kgrouped_wgrad rows (training weight gradients, K = the " +
+      "groups' average) are DeepGEMM's FP32-accumulating wgrad kernel instead: FP8 A and B plus their 1x128 FP32 scales read, " +
+      "the FP32 D read and written (8 B per output element; the test's printed GB/s counts 2), one kernel per group, and one " +
+      "FMUL per accumulator per 128-K block beyond the inference kernel's promotion, on the CUDA cores at 67 TFLOPS FP32 " +
+      "(H100/H200 datasheets), not overlapped with the tensor cores.",
     rows
   }, skipped)
 }
