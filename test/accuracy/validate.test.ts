@@ -31,6 +31,7 @@ describe("llmsim validate", () => {
     expect(report.acceptance.map((a: any) => a.name)).toEqual([
       "DeepGEMM dense FP8 GEMMs on H800, latest published table",
       "DeepSeek production decode, output tokens/s per node",
+      "DeepGEMM dense FP8 on H800, leave-one-out of the H800 GEMM fit",
       "FlashMLA decoding",
       "FlashAttention-3 prefill",
       "DeepEP normal dispatch / combine bandwidth",
