@@ -7,8 +7,9 @@
  *   L(c) = sum over rows of (log t_pred(row; c) - log t_meas(row))^2
  *
  * over the constants named in `fit`: `compute` and `memory` (fractions, searched through a
- * logistic map so they stay in (0, 1)), `kernel_latency_us` (searched as x^2 so it stays >= 0)
- * and `tile` (tile_m x tile_n, discrete: every candidate tile is tried and the best kept).
+ * logistic map so they stay in (0, 1)), `kernel_latency_us` and `sm_load_gbps` (searched as x^2
+ * so they stay >= 0) and `tile` (tile_m x tile_n, discrete: every candidate tile is tried and
+ * the best kept; meaningless under `tile_choice: waves`, where each GEMM picks its block).
  * Constants not fitted keep the file's values. The continuous constants are found with
  * Nelder-Mead from a few fixed starts (deterministic), and the printed values are rounded
  * (fractions to 3 decimals, latency to 0.01 us); errors "after" are those of the rounded values.
@@ -19,7 +20,7 @@ import { gemmOpCost, predictGemmUs, type GemmMeasurement } from "./gemm.ts"
 import { nelderMead } from "./nelderMead.ts"
 import { ape, logSquaredError, summarise, type ErrorSummary } from "./stats.ts"
 
-export const FITTABLE = ["compute", "memory", "kernel_latency_us", "tile"] as const
+export const FITTABLE = ["compute", "memory", "kernel_latency_us", "sm_load_gbps", "tile"] as const
 export type Fittable = (typeof FITTABLE)[number]
 
 /**
@@ -35,6 +36,7 @@ export interface Constants {
   readonly compute: number
   readonly memory: number
   readonly kernel_latency_us: number
+  readonly sm_load_gbps: number
   readonly tile_m: number
   readonly tile_n: number
 }
@@ -70,6 +72,7 @@ export const constantsOf = (hw: HardwareSpec): Constants => {
     compute: e.compute ?? 1,
     memory: e.memory ?? 1,
     kernel_latency_us: e.kernel_latency_us ?? 0,
+    sm_load_gbps: e.sm_load_gbps ?? 0,
     tile_m: e.tile_m ?? 0,
     tile_n: e.tile_n ?? 0
   }
@@ -77,7 +80,15 @@ export const constantsOf = (hw: HardwareSpec): Constants => {
 
 export const withConstants = (hw: HardwareSpec, c: Constants): HardwareSpec => ({
   ...hw,
-  efficiency: { ...hw.efficiency, compute: c.compute, memory: c.memory, kernel_latency_us: c.kernel_latency_us, tile_m: c.tile_m, tile_n: c.tile_n }
+  efficiency: {
+    ...hw.efficiency,
+    compute: c.compute,
+    memory: c.memory,
+    kernel_latency_us: c.kernel_latency_us,
+    ...(c.sm_load_gbps > 0 ? { sm_load_gbps: c.sm_load_gbps } : {}),
+    // A file without a tile (tile_choice: waves) keeps none.
+    ...(c.tile_m > 0 || c.tile_n > 0 ? { tile_m: c.tile_m, tile_n: c.tile_n } : {})
+  }
 })
 
 interface Prepared {
@@ -105,23 +116,27 @@ const round = (x: number, digits: number): number => Number(x.toFixed(digits))
 
 /** Best continuous constants for a fixed tile, from fixed starts. */
 const fitContinuous = (hw: HardwareSpec, prepared: ReadonlyArray<Prepared>, start: Constants, fit: ReadonlyArray<Fittable>): Constants => {
-  const names = (["compute", "memory", "kernel_latency_us"] as const).filter((n) => fit.includes(n))
+  const names = (["compute", "memory", "kernel_latency_us", "sm_load_gbps"] as const).filter((n) => fit.includes(n))
+  const positive = (n: (typeof names)[number]): boolean => n === "kernel_latency_us" || n === "sm_load_gbps"
   if (names.length === 0) return start
   const decode = (x: ReadonlyArray<number>): Constants => {
     const c: { -readonly [K in keyof Constants]: number } = { ...start }
     names.forEach((n, i) => {
-      c[n] = n === "kernel_latency_us" ? x[i] * x[i] : logistic(x[i])
+      c[n] = positive(n) ? x[i] * x[i] : logistic(x[i])
     })
     return c
   }
-  const encode = (c: Constants): Array<number> => names.map((n) => (n === "kernel_latency_us" ? Math.sqrt(c[n]) : logit(c[n])))
+  const encode = (c: Constants): Array<number> => names.map((n) => (positive(n) ? Math.sqrt(c[n]) : logit(c[n])))
   const f = (x: ReadonlyArray<number>) => lossOf(hw, prepared, decode(x))
   // Starts: the file's values, then a typical Hopper point (80 % compute, 85 % HBM, 2 us) and a
   // pessimistic one (60 %, 70 %, 5 us), so a speed-of-light file does not trap the search at 1.
+  // sm_load_gbps starts at the file's value, else 64 GB/s (about 36 B per clock at Hopper's
+  // 1.755 GHz boost), so a file without it does not start from an infinite load time.
+  const load = start.sm_load_gbps > 0 ? start.sm_load_gbps : 64
   const starts: Array<Constants> = [
-    start,
-    { ...start, compute: 0.8, memory: 0.85, kernel_latency_us: 2 },
-    { ...start, compute: 0.6, memory: 0.7, kernel_latency_us: 5 }
+    { ...start, sm_load_gbps: fit.includes("sm_load_gbps") ? load : start.sm_load_gbps },
+    { ...start, compute: 0.8, memory: 0.85, kernel_latency_us: 2, sm_load_gbps: fit.includes("sm_load_gbps") ? load : start.sm_load_gbps },
+    { ...start, compute: 0.6, memory: 0.7, kernel_latency_us: 5, sm_load_gbps: fit.includes("sm_load_gbps") ? 2 * load : start.sm_load_gbps }
   ]
   let best: { x: ReadonlyArray<number>; value: number } | undefined
   for (const s of starts) {
@@ -135,7 +150,8 @@ const fitContinuous = (hw: HardwareSpec, prepared: ReadonlyArray<Prepared>, star
     ...c,
     compute: round(c.compute, 3),
     memory: round(c.memory, 3),
-    kernel_latency_us: round(c.kernel_latency_us, 2)
+    kernel_latency_us: round(c.kernel_latency_us, 2),
+    sm_load_gbps: round(c.sm_load_gbps, 1)
   }
 }
 
@@ -147,7 +163,9 @@ export const calibrate = (
 ): CalibrationResult => {
   const prepared = rows.map((row) => ({ row, cost: gemmOpCost(row) }))
   const before = constantsOf(hw)
-  const candidates: ReadonlyArray<readonly [number, number]> = fit.includes("tile") ? tiles : [[before.tile_m, before.tile_n]]
+  // Under tile_choice: waves each GEMM picks its own block: there is no tile to fit.
+  const fitTile = fit.includes("tile") && hw.efficiency?.tile_choice !== "waves"
+  const candidates: ReadonlyArray<readonly [number, number]> = fitTile ? tiles : [[before.tile_m, before.tile_n]]
   const scores: Array<TileScore> = []
   let after: Constants | undefined
   let afterLoss = Number.POSITIVE_INFINITY
@@ -170,8 +188,8 @@ export const calibrate = (
     before_loss: lossOf(hw, prepared, before),
     after_loss: afterLoss,
     rows: rows.map((row, i) => ({ row, before_us: beforePred[i], after_us: afterPred[i] })),
-    tiles: fit.includes("tile") ? scores : [],
-    fit
+    tiles: fitTile ? scores : [],
+    fit: fitTile ? fit : fit.filter((f) => f !== "tile")
   }
 }
 
@@ -179,11 +197,12 @@ export const calibrate = (
 export const efficiencyBlock = (hw: HardwareSpec, r: CalibrationResult, provenance: string): string => {
   const e: Efficiency = { ...hw.efficiency, ...r.after }
   const fitted = new Set<string>(r.fit.flatMap((f) => (f === "tile" ? ["tile_m", "tile_n"] : [f])))
-  const order = ["compute", "memory", "kernel_latency_us", "tile_m", "tile_n", "interconnect", "nic", "link_latency_us", "attention_compute", "attention_memory"] as const
+  const order = ["compute", "memory", "kernel_latency_us", "sm_load_gbps", "tile_m", "tile_n", "tile_choice", "interconnect", "nic", "link_latency_us", "attention_compute", "attention_memory"] as const
   const lines = ["efficiency:"]
   for (const k of order) {
     const v = e[k]
-    if (v === undefined) continue
+    // 0 is off for these (no load lane; no fixed tile under tile_choice: waves): not written.
+    if (v === undefined || ((k === "sm_load_gbps" || k === "tile_m" || k === "tile_n") && v === 0)) continue
     const note = fitted.has(k) ? `fitted: ${provenance}` : "kept from the hardware file"
     lines.push(`  ${`${k}: ${v}`.padEnd(28)} # ${note}`)
   }

@@ -9,7 +9,7 @@ import type { DatasetReport, ValidationRow } from "./report.ts"
 import type { ValidationReport } from "./validate.ts"
 import type { MlValidation } from "./mlValidation.ts"
 
-const EFFICIENCY_KEYS = ["compute", "memory", "kernel_latency_us", "tile_m", "tile_n", "interconnect", "nic", "link_latency_us", "attention_compute", "attention_memory"] as const
+const EFFICIENCY_KEYS = ["compute", "memory", "kernel_latency_us", "tile_m", "tile_n", "tile_choice", "sm_load_gbps", "interconnect", "nic", "link_latency_us", "attention_compute", "attention_memory"] as const
 
 export const renderJson = (r: ValidationReport): string => JSON.stringify(r, null, 2) + "\n"
 

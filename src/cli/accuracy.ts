@@ -193,7 +193,7 @@ const calibrateCommand = Command.make("calibrate", {
   if (a.format === "json") {
     return yield* emit(JSON.stringify({ hardware: displayPath(root, hwFile), data: path.basename(dataFile), where, ...result, ...(loo === undefined ? {} : { leave_one_out: loo }), yaml: block }, null, 2) + "\n", Option.getOrUndefined(a.out))
   }
-  const header = `calibrate ${displayPath(root, hwFile)}: ${provenance}; fit ${fit.join(", ")} by least squares on log time`
+  const header = `calibrate ${displayPath(root, hwFile)}: ${provenance}; fit ${result.fit.join(", ")} by least squares on log time`
   yield* emit(renderCalibration(result, header, block, skipped.map((s) => `line ${s.line}: ${s.reason}`), loo), Option.getOrUndefined(a.out))
 }, withProject)).pipe(documented("Fit a hardware file's GEMM timing constants to measured kernel timings and print the efficiency block", [
   [

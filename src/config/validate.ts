@@ -129,7 +129,7 @@ export const hardwareRules = (hw: HardwareSpec, issue: At): Array<RuleIssue> => 
   const n = e.tile_n ?? 0
   if ((m > 0) !== (n > 0)) {
     out.push(issue(["efficiency", m > 0 ? "tile_n" : "tile_m"], `Expected tile_m and tile_n both > 0 (wave quantisation on) or both 0 (off), got tile_m ${m}, tile_n ${n}`))
-  } else if (m > 0 && hw.sm_count === undefined) {
+  } else if ((m > 0 || e.tile_choice === "waves") && hw.sm_count === undefined) {
     out.push(issue(["efficiency", "tile_m"], "Expected sm_count in the hardware file: GEMM tiles are scheduled in waves over the SMs (without it tiling is off)"))
   }
   return out

@@ -47,6 +47,13 @@ export const Efficiency = Schema.Struct({
   tile_m: Schema.optionalKey(NonNegativeInt),
   /** GEMM output tile columns (N), as tile_m. */
   tile_n: Schema.optionalKey(NonNegativeInt),
+  /**
+   * How each GEMM's block is picked (src/timing/waves.ts): `fixed` (default) uses tile_m x tile_n,
+   * `waves` DeepGEMM's per-shape choice (fewest waves, then the fullest last wave).
+   */
+  tile_choice: Schema.optionalKey(Schema.Literals(["fixed", "waves"])),
+  /** Rate one SM's operand loads fill its shared memory from L2, GB/s (src/timing/roofline.ts); 0 or absent: not modelled. */
+  sm_load_gbps: Schema.optionalKey(NonNegative),
   /** Achievable fraction of the tensor peak in fused attention kernels (FlashMLA, FlashAttention); default `compute`. */
   attention_compute: Schema.optionalKey(PositiveFraction),
   /** Achievable fraction of HBM bandwidth in fused attention kernels (KV-cache streaming); default `memory`. */

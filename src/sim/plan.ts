@@ -22,7 +22,7 @@ import { composeLayer, instancesOf, modelPlans, rollUp, type Composition, type I
 import type { LayerSummary, OpExecution, SimulationResult } from "../kernel/records.ts"
 
 /** Version of op timing (timeOp in src/timing/roofline.ts, timeSpec in src/kernel/opTiming.ts): part of every op node's code. */
-export const TIMING_CODE_VERSION = 2
+export const TIMING_CODE_VERSION = 3
 /** Version of composeLayer and rollUp (src/kernel/step.ts, strategies.ts): part of layer and scenario codes. */
 export const COMPOSE_CODE_VERSION = 1
 

@@ -7,7 +7,8 @@
  * data): then that term runs at its peak (fraction 1, latency 0, no tiling, full overlap;
  * attention fractions fall back to the GEMM ones).
  *
- *   status = calibrated      every GEMM constant set (compute, memory, kernel_latency_us, tile)
+ *   status = calibrated      every GEMM constant set (compute, memory, kernel_latency_us, tile:
+ *                            a fixed tile_m x tile_n or tile_choice waves)
  *          = partial         some of them set
  *          = none (no data)  none of them: the peak-only roofline
  *          = off             --efficiency none: constants ignored on purpose
@@ -32,12 +33,13 @@ export interface EfficiencySummary {
 
 /** The constants in report order: GEMM ones (which decide the status), then attention and links. */
 const GEMM_KEYS = ["compute", "memory", "kernel_latency_us", "tile"] as const
-const OTHER_KEYS = ["attention_compute", "attention_memory", "interconnect", "nic", "link_latency_us", "overlap_efficiency"] as const
+const OTHER_KEYS = ["sm_load_gbps", "attention_compute", "attention_memory", "interconnect", "nic", "link_latency_us", "overlap_efficiency"] as const
 
 export const efficiencySummary = (hw: HardwareSpec, mode: EfficiencyMode): EfficiencySummary => {
   if (mode === "none") return { status: "off (--efficiency none)" }
   const e = (hw.efficiency ?? {}) as Readonly<Record<string, number | undefined>>
   const value = (k: string): EfficiencyValue => {
+    if (k === "tile" && hw.efficiency?.tile_choice === "waves") return "per GEMM (fewest waves)"
     if (k === "tile") return e.tile_m !== undefined && e.tile_n !== undefined && e.tile_m > 0 && e.tile_n > 0 ? `${e.tile_m}x${e.tile_n}` : NO_DATA
     // A top-level field (always present): 1 is the roofline's full overlap, what a file without a
     // serving measurement states; below 1 it was fitted (calibrate --overlap).

@@ -6,15 +6,26 @@
  *   compute_ms  = spent FLOPs / (peak[math dtype] * compute)         spent >= useful: waves.ts
  *   memory_ms   = (bytes_read + bytes_written) / (HBM GB/s * memory)
  *   dominant    = max(compute_ms, memory_ms) + kernels * kernel_latency          (untiled ops)
- *               = max(compute_ms, read_ms) + write_ms + kernels * kernel_latency (tiled GEMMs)
+ *               = max(max(compute_ms, read_ms) + write_ms, load_ms) + kernels * kernel_latency
+ *                                                                                 (tiled GEMMs)
+ *   load_ms     = operand bytes one SM loads into shared memory / sm_load_gbps     (waves.ts)
  *
  * where read_ms and write_ms split memory_ms by bytes read and written. A tiled GEMM (an op with
- * GEMM shapes when the hardware gives a tile) streams its operands while the tensor cores work
+ * GEMM shapes when tiling is on: a fixed tile or tile_choice waves) streams its operands while the tensor cores work
  * (the main loop hides one under the other, hence the max), then stores each output tile in the
- * epilogue after its K loop, so output traffic does not hide under tensor-core time. `compute`
+ * epilogue after its K loop, so output traffic does not hide under tensor-core time. The
+ * operand loads (load_ms) are a third lane that the epilogue does not stall: DeepGEMM's TMA
+ * producer warp keeps filling the next tile's pipeline stages while the math warps store
+ * (deepseek-ai/DeepGEMM @ 989c9e3694638dd02aa36b4d8cb42339305caa85, fp8_gemm.cuh: separate
+ * producer and math warpgroups, the scheduler's next block fetched by the producer). `compute`
  * and `memory` are the achievable fractions of the dense tensor peak and of HBM bandwidth;
  * `kernel_latency_us` is the fixed cost of one kernel (launch, prologue, pipeline fill and
- * drain, tail).
+ * drain, tail). `sm_load_gbps` is the rate at which one SM's TMA loads fill its shared memory
+ * from L2 (0: not modelled): every SM streams the A and B slabs of each of its tiles, however
+ * often they hit in L2, so a thin block (64 x 16 on a 64-row GEMM, reloading all of A for 16
+ * columns of B) runs at that rate rather than at HBM's. The rate is not published; it is fitted
+ * (calibrate.ts) on DeepGEMM's dense H800 table, where 64 x 2112 x 7168 on 132 blocks of 64 x 16
+ * moves about 8 TB/s of operands into the SMs while reading only 1.7 TB/s from HBM.
  *
  * Communication ops (comm_bytes > 0 or a link):
  *
@@ -40,7 +51,8 @@ import type { HardwareSpec } from "../schema/hardware.ts"
 import type { OpCost } from "../ops/types.ts"
 import { attentionExps, attentionPadding, EXP_PER_SM_PER_S, isAttention, type AttentionSpec } from "./attention.ts"
 import { cudaCoreMs } from "./cudaCores.ts"
-import { quantisedGemmFlops, tilingEnabled } from "./waves.ts"
+import { DTYPE_BYTES } from "../schema/dtypes.ts"
+import { operandLoadPerSm, quantisedGemmFlops, tilingEnabled, type TileChoice } from "./waves.ts"
 
 export { quantisedGemmFlops } from "./waves.ts"
 
@@ -59,7 +71,10 @@ export interface TimingHardware {
   readonly link_latency_us: number
   readonly tile_m: number
   readonly tile_n: number
+  readonly tile_choice: TileChoice
   readonly sm_count: number
+  /** Shared-memory fill rate of one SM's operand loads, GB/s (0: not modelled). */
+  readonly sm_load_gbps: number
   /** Softmax exponentials per second (special-function units; 0: not modelled), attention.ts. */
   readonly exp_per_s: number
   /** Fractions of the tensor peak and of HBM that fused attention kernels reach (attention.ts). */
@@ -100,7 +115,9 @@ export const timingHardware = (hw: HardwareSpec, mode: EfficiencyMode = "hardwar
     link_latency_us: e.link_latency_us ?? 0,
     tile_m: e.tile_m ?? 0,
     tile_n: e.tile_n ?? 0,
+    tile_choice: e.tile_choice ?? "fixed",
     sm_count: hw.sm_count ?? 0,
+    sm_load_gbps: e.sm_load_gbps ?? 0,
     exp_per_s: mode === "none" ? 0 : (hw.sm_count ?? 0) * EXP_PER_SM_PER_S,
     attention_compute_efficiency: e.attention_compute ?? e.compute ?? 1,
     attention_memory_efficiency: e.attention_memory ?? e.memory ?? 1
@@ -148,6 +165,10 @@ const attentionCompute = (spec: AttentionSpec | undefined, hw: TimingHardware): 
   return { exp_ms: (attentionExps(spec) / hw.exp_per_s) * 1e3, padding: attentionPadding(spec), ...e }
 }
 
+/** Time one SM spends filling shared memory with its tiles' operands, ms (0 when not modelled). */
+const loadMs = (cost: OpCost, hw: TimingHardware): number =>
+  hw.sm_load_gbps > 0 ? ((operandLoadPerSm(cost, hw) * DTYPE_BYTES[cost.math_dtype ?? "bf16"]) / (hw.sm_load_gbps * 1e9)) * 1e3 : 0
+
 /** Times of one op; `spec` (the op's kind and params) adds the attention kernel terms. */
 export const timeOp = (cost: OpCost, hw: TimingHardware, spec?: AttentionSpec): OpTiming => {
   if (isCommunication(cost)) {
@@ -161,7 +182,7 @@ export const timeOp = (cost: OpCost, hw: TimingHardware, spec?: AttentionSpec): 
   const read = cost.bytes_read / bytesPerMs
   const write = cost.bytes_written / bytesPerMs
   const memory = read + write
-  const body = isTiledGemm(cost, hw) ? Math.max(compute, read) + write : Math.max(compute, memory)
+  const body = isTiledGemm(cost, hw) ? Math.max(Math.max(compute, read) + write, loadMs(cost, hw)) : Math.max(compute, memory)
   return {
     compute_time_ms: compute,
     memory_time_ms: memory,

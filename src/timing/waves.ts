@@ -31,22 +31,43 @@
  * group are E[max(1, ceil(X / block))], X ~ Poisson(m): the spread of expert loads pads more
  * than the mean does (m = 512 on 64-row blocks: 8.49 blocks, not 8), and a touched group holds
  * at least one block.
+ *
+ * Block choice. With `tile_choice: fixed` (the default) every GEMM runs on the tile_m x tile_n
+ * tile. With `tile_choice: waves` each GEMM gets the block DeepGEMM's JIT picks for its shape
+ * (deepseek-ai/DeepGEMM @ 989c9e3694638dd02aa36b4d8cb42339305caa85,
+ * deep_gemm/jit_kernels/gemm.py get_best_configs), because the kernel that ran is the one whose
+ * tiles are counted: BLOCK_M in {64, 128, 256} (128 only for the contiguous layout), BLOCK_N in
+ * 16..128 step 8 and 144, 160 (BLOCK_N <= 128 when BLOCK_M is 256); the fewest waves win, then
+ * the fullest last wave, then on a tie the smaller block on a shared side, else the wider N.
+ * So 64 x 2112 runs 132 blocks of 64 x 16 (one full wave) where a fixed 64 x 128 tile uses 17 SMs.
  */
 import type { GemmShape, OpCost } from "../ops/types.ts"
+
+/** fixed: every GEMM on the hardware's tile_m x tile_n; waves: DeepGEMM's per-shape block (header). */
+export type TileChoice = "fixed" | "waves"
 
 export interface TileGrid {
   readonly tile_m: number
   readonly tile_n: number
   readonly sm_count: number
+  readonly tile_choice?: TileChoice
 }
 
-export const tilingEnabled = (t: TileGrid): boolean => t.tile_m > 0 && t.tile_n > 0 && t.sm_count > 0
+/** Tiling is on with an SM count and either a fixed tile or the per-shape choice. */
+export const tilingEnabled = (t: TileGrid): boolean => t.sm_count > 0 && (t.tile_choice === "waves" || (t.tile_m > 0 && t.tile_n > 0))
 
 /** M block of DeepGEMM's contiguous grouped layout (each group's segment is padded to it). */
 export const CONTIGUOUS_BLOCK_M = 128
 
-/** Rows of one M block: 128 for the contiguous layout, the hardware tile otherwise. */
-export const blockM = (g: GemmShape, t: TileGrid): number => (g.layout === "contiguous" ? CONTIGUOUS_BLOCK_M : t.tile_m)
+/** One GEMM block (output tile) on an SM: rows m, columns n. */
+export interface Block {
+  readonly m: number
+  readonly n: number
+}
+
+/** DeepGEMM's candidate blocks (get_best_configs @ 989c9e3, see header). */
+const CHOICE_BLOCK_M: ReadonlyArray<number> = [64, 128, 256]
+const CHOICE_BLOCK_N: ReadonlyArray<number> = [...Array.from({ length: 15 }, (_, i) => 16 + 8 * i), 144, 160]
 
 /** ln(j!), exact sum below 256, Stirling's series above (error < 1e-10 there). */
 const logFactorial = (j: number): number => {
@@ -90,19 +111,82 @@ const poissonBlocks = (mean: number, block: number): number => {
   return sum
 }
 
-/** M blocks of one GEMM over all its groups (per-group padding for grouped layouts). */
-export const gemmMBlocks = (g: GemmShape, t: TileGrid): number => {
-  const bm = blockM(g, t)
+/** M blocks of `bm` rows over all the GEMM's groups (per-group padding for grouped layouts). */
+const mBlocksOf = (g: GemmShape, bm: number): number => {
   if (g.layout === undefined) return Math.ceil(g.m / bm) * g.groups
   return (g.routed === true ? expectedRoutedBlocks(g.m, bm) : Math.ceil(g.m / bm)) * g.groups
 }
 
+/** DeepGEMM's pick among its candidate blocks (header): fewest waves, fullest last wave, ties. */
+const chooseBlock = (g: GemmShape, sms: number): Block => {
+  const ms = g.layout === "contiguous" ? [CONTIGUOUS_BLOCK_M] : CHOICE_BLOCK_M
+  let best: { readonly block: Block; readonly waves: number; readonly last: number } | undefined
+  for (const m of ms) {
+    for (const n of CHOICE_BLOCK_N) {
+      if (m > 128 && n > 128) continue
+      const tiles = mBlocksOf(g, m) * Math.ceil(g.n / n)
+      const waves = Math.ceil(tiles / sms)
+      const rest = tiles % sms
+      const last = rest === 0 ? sms : rest
+      let better = best === undefined || waves < best.waves
+      if (best !== undefined && waves === best.waves) {
+        const b = best.block
+        better = last > best.last ||
+          (last === best.last && ((m === b.m && n < b.n) || (n === b.n && m < b.m) || (m !== b.m && n > b.n)))
+      }
+      if (better) best = { block: { m, n }, waves, last }
+    }
+  }
+  return best!.block
+}
+
+const blockMemo = new Map<string, Block>()
+
+/** The block one GEMM runs on: the fixed tile (M 128 for the contiguous layout) or DeepGEMM's choice. */
+export const gemmBlock = (g: GemmShape, t: TileGrid): Block => {
+  if (t.tile_choice !== "waves") return { m: g.layout === "contiguous" ? CONTIGUOUS_BLOCK_M : t.tile_m, n: t.tile_n }
+  const key = `${g.m}/${g.n}/${g.groups}/${g.layout ?? ""}/${g.routed === true}/${t.sm_count}`
+  const hit = blockMemo.get(key)
+  if (hit !== undefined) return hit
+  const b = chooseBlock(g, t.sm_count)
+  // A sweep visits a bounded set of shapes; the cap only guards against unbounded growth.
+  if (blockMemo.size > 4096) blockMemo.clear()
+  blockMemo.set(key, b)
+  return b
+}
+
+/** Rows of one M block: 128 for the contiguous layout, else the fixed tile or the chosen block. */
+export const blockM = (g: GemmShape, t: TileGrid): number => gemmBlock(g, t).m
+
+/** M blocks of one GEMM over all its groups (per-group padding for grouped layouts). */
+export const gemmMBlocks = (g: GemmShape, t: TileGrid): number => mBlocksOf(g, blockM(g, t))
+
 /** Waves one GEMM (all its groups) takes on the SMs. */
 export const gemmWaves = (g: GemmShape, t: TileGrid): number =>
-  Math.ceil((gemmMBlocks(g, t) * Math.ceil(g.n / t.tile_n)) / t.sm_count)
+  Math.ceil((gemmMBlocks(g, t) * Math.ceil(g.n / gemmBlock(g, t).n)) / t.sm_count)
 
 /** FLOP-times the tensor cores spend on one GEMM, whole waves of whole tiles. */
-export const spentGemmFlops = (g: GemmShape, t: TileGrid): number => gemmWaves(g, t) * t.sm_count * blockM(g, t) * t.tile_n * 2 * g.k
+export const spentGemmFlops = (g: GemmShape, t: TileGrid): number => {
+  const b = gemmBlock(g, t)
+  return gemmWaves(g, t) * t.sm_count * b.m * b.n * 2 * g.k
+}
+
+/**
+ * Operand elements one SM loads into shared memory for the GEMMs of an op: each of its tiles
+ * (at most `waves` per SM) streams a (block m x k) slab of A and a (k x block n) slab of B.
+ * TMA multicast (one L2 read feeding two SMs of a cluster) does not lower this: each SM still
+ * receives its own copy (DeepGEMM @ 989c9e3 fp8_gemm.cuh tma_copy<kNumTMAMulticast>).
+ */
+export const operandLoadPerSm = (cost: OpCost, t: TileGrid): number => {
+  if (!cost.gemms || !tilingEnabled(t)) return 0
+  let elements = 0
+  for (const g of cost.gemms) {
+    if (g.m <= 0 || g.n <= 0 || g.k <= 0 || g.groups <= 0) continue
+    const b = gemmBlock(g, t)
+    elements += gemmWaves(g, t) * (b.m + b.n) * g.k
+  }
+  return elements
+}
 
 /**
  * The FLOPs an op's tensor cores actually spend (>= its useful FLOPs). The op's FLOPs (which may

@@ -59,7 +59,7 @@ describe("llmsim calibrate", () => {
     expect(none.stderr).toMatch(/no usable GEMM rows after --where/)
     expect(process.cwd()).toBe(REPO)
     const fit = await commandErrors(calibrateCommand, ["configs/hardware/H800-SXM.yaml", "--data", data, "--fit", "compute,speed"])
-    expect(fit.join("\n")).toMatch(/--fit: expected a comma list of compute, memory, kernel_latency_us, tile/)
+    expect(fit.join("\n")).toMatch(/--fit: expected a comma list of compute, memory, kernel_latency_us, sm_load_gbps, tile/)
     const where = await commandErrors(calibrateCommand, ["configs/hardware/H800-SXM.yaml", "--data", data, "--where", "oops"])
     expect(where.join("\n")).toMatch(/--where: expected COLUMN=VALUE/)
     const missing = await commandErrors(calibrateCommand, ["configs/hardware/H800-SXM.yaml", "--data", "nope.csv"])

@@ -17,7 +17,7 @@ const hw: HardwareSpec = {
   efficiency: { nic: 0.8 }
 }
 
-const truth = { compute: 0.7, memory: 0.85, kernel_latency_us: 2.5, tile_m: 64, tile_n: 128 }
+const truth = { compute: 0.7, memory: 0.85, kernel_latency_us: 2.5, sm_load_gbps: 0, tile_m: 64, tile_n: 128 }
 
 /** Rows whose times are exactly what the model predicts with `truth`. */
 const synthetic = (): Array<GemmMeasurement> => {

@@ -104,8 +104,8 @@ describe("llmsim run", () => {
       moe[0].compute_time_ms.toFixed(4), moe[0].memory_time_ms.toFixed(4), moe[0].comm_time_ms.toFixed(4), moe[0].dominant_latency_ms.toFixed(4), "comm"
     ])
     // The H800 file's fitted constants (configs/hardware/H800-SXM.yaml), before the runtime line.
-    expect(t.stdout.split("\n")[2]).toMatch(/^efficiency calibrated: compute 0\.815, memory 0\.762, kernel_latency_us 0\.87, tile 64x128, attention_compute 0\.724, attention_memory 0\.897/)
-    expect(j.efficiency).toMatchObject({ status: "calibrated", constants: { compute: 0.815, tile: "64x128" } })
+    expect(t.stdout.split("\n")[2]).toMatch(/^efficiency calibrated: compute 0\.835, memory 0\.787, kernel_latency_us 1\.17, tile per GEMM \(fewest waves\), sm_load_gbps 69\.6, attention_compute 0\.724, attention_memory 0\.897/)
+    expect(j.efficiency).toMatchObject({ status: "calibrated", constants: { compute: 0.835, tile: "per GEMM (fewest waves)" } })
     expect(t.stdout.split("\n")[4]).toBe(
       `verdict: fits in HBM (${(j.serving.peak_memory_bytes / 1e9).toFixed(2)} of ${(j.serving.hbm_bytes_per_gpu / 1e9).toFixed(2)} GB per GPU); ` +
       `TTFT ${j.serving.ttft_ms.toFixed(3)} ms, TPOT ${j.serving.tpot_ms.toFixed(3)} ms; ` +

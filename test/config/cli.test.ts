@@ -29,8 +29,8 @@ describe("refused instead of a wrong number", () => {
   it("Llama-3.1-70B TP8 with efficiency.compute 0 (was 2,725 decode tokens/s per GPU instead of 160)", () => {
     const dir = makeProject()
     edit(dir, "configs/hardware/H100-SXM.yaml", /^ {2}compute: 0\.815 /m, "  compute: 0     ")
-    // "  compute: " is 11 characters: the value starts at column 12 of line 30.
-    expectRefused(runCli(["run", LLAMA, "--no-cache"], dir), "configs/hardware/H100-SXM.yaml:31:12 efficiency.compute: Expected a value greater than 0")
+    // "  compute: " is 11 characters: the value starts at column 12 of line 35.
+    expectRefused(runCli(["run", LLAMA, "--no-cache"], dir), "configs/hardware/H100-SXM.yaml:35:12 efficiency.compute: Expected a value greater than 0")
   })
 
   it("7 KV heads for 64 query heads, positioned in the layer template", () => {

@@ -18,6 +18,8 @@ export const PEAK_HW: TimingHardware = {
   link_latency_us: 0,
   tile_m: 0,
   tile_n: 0,
+  tile_choice: "fixed",
+  sm_load_gbps: 0,
   sm_count: 100
 }
 

@@ -22,7 +22,7 @@ const HW: TimingHardware = {
   tflops: { bf16: 100, fp16: 100, fp8: 200, fp32: 100, tf32: 100, int8: 200, fp4: 100, mxfp4: 100, int4: 100 },
   memory_bandwidth_gbps: 1000, interconnect_gbps: 100, nic_gbps: 50,
   compute_efficiency: 1, memory_efficiency: 1, interconnect_efficiency: 1, nic_efficiency: 1,
-  kernel_latency_us: 0, link_latency_us: 0, tile_m: 0, tile_n: 0, sm_count: 10, exp_per_s: 10 * EXP_PER_SM_PER_S,
+  kernel_latency_us: 0, link_latency_us: 0, tile_m: 0, tile_n: 0, tile_choice: "fixed", sm_count: 10, sm_load_gbps: 0, exp_per_s: 10 * EXP_PER_SM_PER_S,
   attention_compute_efficiency: 1, attention_memory_efficiency: 1
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import type { OpCost } from "../../src/ops/types.ts"
-import { expectedRoutedBlocks, gemmMBlocks, gemmWaves, quantisedGemmFlops, spentGemmFlops, tilingEnabled } from "../../src/timing/waves.ts"
+import { expectedRoutedBlocks, gemmBlock, gemmMBlocks, gemmWaves, operandLoadPerSm, quantisedGemmFlops, spentGemmFlops, tilingEnabled } from "../../src/timing/waves.ts"
 
 const H800 = { tile_m: 64, tile_n: 128, sm_count: 132 }
 
@@ -98,5 +98,49 @@ describe("grouped GEMM layouts (DeepGEMM contiguous and masked)", () => {
     // m = 2 on 64-row blocks: every non-empty count is one block, and the empty case counts one too
     expect(expectedRoutedBlocks(2, 64)).toBeCloseTo(1, 12)
     expect(expectedRoutedBlocks(0, 64)).toBe(0)
+  })
+})
+
+describe("DeepGEMM's per-shape block (tile_choice: waves)", () => {
+  const chosen = { tile_m: 0, tile_n: 0, sm_count: 132, tile_choice: "waves" as const }
+
+  it("turns tiling on without a fixed tile", () => {
+    expect(tilingEnabled(chosen)).toBe(true)
+    expect(tilingEnabled({ ...chosen, sm_count: 0 })).toBe(false)
+  })
+
+  it("64 x 2112: 2112 / 16 = 132 blocks of 64 x 16, one full wave (a 64 x 128 tile would use 17 SMs)", () => {
+    const g = { m: 64, n: 2112, k: 7168, groups: 1 }
+    expect(gemmBlock(g, chosen)).toEqual({ m: 64, n: 16 })
+    expect(gemmWaves(g, chosen)).toBe(1)
+    // no padding and no idle SM: spent = useful
+    expect(spentGemmFlops(g, chosen)).toBe(2 * 64 * 2112 * 7168)
+  })
+
+  it("4096 x 2112: 256 x 88, 3 waves with 120 blocks in the last", () => {
+    // Two waves (<= 264 blocks) would need 16 x ceil(2112 / n) <= 264, n >= 132 (over 128 on 256 rows), or
+    // 32 x ceil(2112 / n) <= 264, n >= 264 (over 160). In three waves the last is fullest at 384 blocks:
+    // 16 x 24 (n = 88); 32 x 12 would need n >= 176; 96 gives 16 x 22 = 352 (last 88).
+    const g = { m: 4096, n: 2112, k: 7168, groups: 1 }
+    expect(gemmBlock(g, chosen)).toEqual({ m: 256, n: 88 })
+    expect(gemmWaves(g, chosen)).toBe(3)
+  })
+
+  it("contiguous grouped GEMMs keep 128-row blocks and take the N block with the fewest waves", () => {
+    // 4 x 8192 rows: 256 M blocks; N 160 -> 26 blocks, 6656 / 132 -> 51 waves; 144 -> 29, 57; 128 -> 32, 63
+    const g = { m: 8192, n: 4096, k: 7168, groups: 4, layout: "contiguous" as const }
+    expect(gemmBlock(g, chosen)).toEqual({ m: 128, n: 160 })
+    expect(gemmWaves(g, chosen)).toBe(51)
+  })
+
+  it("a fixed tile ignores the shape", () => {
+    expect(gemmBlock({ m: 64, n: 2112, k: 7168, groups: 1 }, H800)).toEqual({ m: 64, n: 128 })
+  })
+
+  it("operand elements one SM loads: waves x (block m + block n) x k", () => {
+    expect(operandLoadPerSm(gemmOp(64, 2112, 7168), chosen)).toBe(1 * (64 + 16) * 7168)
+    expect(operandLoadPerSm(gemmOp(4096, 2112, 7168), chosen)).toBe(3 * (256 + 88) * 7168)
+    // fixed 64 x 128 tile on 4096 x 2112: 9 waves
+    expect(operandLoadPerSm(gemmOp(4096, 2112, 7168), H800)).toBe(9 * (64 + 128) * 7168)
   })
 })
