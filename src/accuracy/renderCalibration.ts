@@ -62,7 +62,17 @@ const ATTENTION_COLUMNS: ReadonlyArray<Column<AttentionRowFit>> = [
   { header: "bound", align: "left", format: (x) => x.bound }
 ]
 
-/** The text report of `llmsim calibrate --attention`: rows, errors and the two fitted lines. */
+/**
+ * One fitted attention fraction, or, when no row is bound by its roof, a commented line: the
+ * search leaves such a fraction wherever it stopped, so it is not a fitted value to copy (the
+ * file should leave it unset: attention then takes the GEMM fraction).
+ */
+const fractionLine = (name: string, value: number, boundRows: number, roof: string): string =>
+  boundRows > 0
+    ? `  ${`${name}: ${value}`.padEnd(28)} # fitted: calibrate --attention (rows above)`
+    : `  # ${name}: not identified (no row is ${roof}-bound): leave it unset`
+
+/** The text report of `llmsim calibrate --attention`: rows, errors and the fitted lines. */
 export const renderAttentionCalibration = (r: AttentionCalibration, header: string): string => {
   const bounds = (b: string) => r.rows.filter((x) => x.bound === b).length
   const lines = [
@@ -76,8 +86,8 @@ export const renderAttentionCalibration = (r: AttentionCalibration, header: stri
     `rows bound by compute ${bounds("compute")}, by memory ${bounds("memory")} (a fraction no row is bound by is not identified by these rows)`,
     "",
     "efficiency:",
-    `  ${`attention_compute: ${r.after.attention_compute}`.padEnd(28)} # fitted: calibrate --attention (rows above)`,
-    `  ${`attention_memory: ${r.after.attention_memory}`.padEnd(28)} # fitted: calibrate --attention (rows above)`
+    fractionLine("attention_compute", r.after.attention_compute, bounds("compute"), "compute"),
+    fractionLine("attention_memory", r.after.attention_memory, bounds("memory"), "memory")
   ]
   return ascii(lines.join("\n")) + "\n"
 }
