@@ -56,6 +56,8 @@ const rowsAt = (inputs: ValidationInputs, hw: HardwareSpec, e: number): { readon
 const profileAt = (inputs: ValidationInputs, hw: HardwareSpec, e: number): ReadonlyArray<ValidationRow> =>
   systemDatasetsOn(inputs, withOverlap(hw, e), { production: false }).profile?.rows ?? []
 
+const PROFILE_ROWS_MISSING = "the project ships no DeepSeek decode / prefill units (configs/scenarios/deepseek_v3_h800_*_ep*.yaml)"
+
 const GOLDEN = (Math.sqrt(5) - 1) / 2
 
 /** Minimise f on [lo, hi] (unimodal) by golden-section search to `tol`. */
@@ -89,17 +91,17 @@ const fit = (inputs: ValidationInputs, hw: HardwareSpec, keep: ReadonlyArray<num
   const loss = (e: number) => logSquaredError(profileAt(inputs, hw, e).filter((_, i) => keep.includes(i)))
   const best = goldenSection(loss, 0, 1)
   // The search brackets the optimum inside (0, 1); an end point is kept when it is better.
-  const candidates = [Number(best.toFixed(3)), 0, 1]
-  return candidates.reduce((x, y) => (loss(y) < loss(x) ? y : x))
+  const scored = [Number(best.toFixed(3)), 0, 1].map((e) => ({ e, loss: loss(e) }))
+  return scored.reduce((x, y) => (y.loss < x.loss ? y : x)).e
 }
 
 /** Fit overlap_efficiency of `hw` (the DeepSeek scenarios' hardware) on the profile's rows. */
 export const calibrateOverlap = (inputs: ValidationInputs, hw: HardwareSpec, loo = false): OverlapCalibration | string => {
-  const n = profileAt(inputs, hw, hw.overlap_efficiency).length
+  const before = rowsAt(inputs, hw, hw.overlap_efficiency)
+  const n = before.fitted.length
   if (n === 0) return `no profiled serving rows: ${PROFILE_ROWS_MISSING}`
   const all = Array.from({ length: n }, (_, i) => i)
   const after = fit(inputs, hw, all)
-  const before = rowsAt(inputs, hw, hw.overlap_efficiency)
   const fitted = rowsAt(inputs, hw, after)
   const row = (b: ValidationRow, a: ValidationRow, held: boolean): OverlapRow => ({
     case: a.case, source: a.source, unit: a.unit, measured: a.measured, before: b.predicted, after: a.predicted, held_out: held
@@ -126,5 +128,3 @@ export const calibrateOverlap = (inputs: ValidationInputs, hw: HardwareSpec, loo
       : {})
   }
 }
-
-const PROFILE_ROWS_MISSING = "the project ships no DeepSeek decode / prefill units (configs/scenarios/deepseek_v3_h800_*_ep*.yaml)"

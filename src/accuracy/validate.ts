@@ -242,7 +242,8 @@ const onHardware = (ds: DeepSeekScenarios, hardware: HardwareSpec): DeepSeekScen
 /**
  * The system-level rows as `buildReport` computes them, with `hardware` as the DeepSeek
  * scenarios' hardware (`llmsim calibrate --overlap` tries candidate overlap_efficiency values):
- * the profile's decode and prefill, and the production averages (undefined without DeepSeek's units).
+ * the profile's decode and prefill (absent without DeepSeek's units), and the production averages
+ * (skipped with `production: false`, the fit's inner loop).
  */
 export const systemDatasetsOn = (
   inputs: ValidationInputs,
