@@ -12,6 +12,7 @@ import path from "node:path"
 import module from "node:module"
 import os from "node:os"
 
+/** @type {ReadonlyArray<NodeJS.Signals>} */
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"]
 const [major, minor] = process.versions.node.split(".").map(Number)
 const modern = major > 22 || (major === 22 && minor >= 19)
@@ -56,6 +57,7 @@ if (node !== undefined && !process.env.LLMSIM_REEXEC && tryReplay({ args: proces
   })
   // A terminal's Ctrl-C reaches the whole process group (child included); forwarding again is
   // harmless, as the child's handler only interrupts once.
+  /** @param {NodeJS.Signals} sig */
   const forward = (sig) => () => {
     if (child.exitCode === null && child.signalCode === null) child.kill(sig)
   }
@@ -83,10 +85,11 @@ if (node !== undefined && !process.env.LLMSIM_REEXEC && tryReplay({ args: proces
   }
   // effect's NodeRuntime.runMain interrupts the main fiber on SIGINT and SIGTERM and exits 130
   // for any interruption; remember which signal came so SIGTERM ends with 143 (128 + 15).
+  /** @type {"SIGINT" | "SIGTERM" | undefined} */
   let signal
   // Before main.ts has started the runtime (and after it ended) this is the only listener:
   // there is nothing to clean up, so exit with the same 128 + n at once.
-  for (const sig of ["SIGINT", "SIGTERM"]) {
+  for (const sig of /** @type {const} */ (["SIGINT", "SIGTERM"])) {
     process.prependListener(sig, () => {
       signal = sig
       if (process.listenerCount(sig) === 1) process.exit(128 + os.constants.signals[sig])

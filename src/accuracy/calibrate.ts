@@ -18,7 +18,7 @@ import type { Efficiency, HardwareSpec } from "../schema/hardware.ts"
 import { timingHardware } from "../timing/roofline.ts"
 import { gemmOpCost, predictGemmUs, type GemmMeasurement } from "./gemm.ts"
 import { nelderMead } from "./nelderMead.ts"
-import { ape, logSquaredError, summarise, type ErrorSummary } from "./stats.ts"
+import { ape, logSquaredError, summarise, type ErrorSummary } from "../reference/stats.ts"
 
 export const FITTABLE = ["compute", "memory", "kernel_latency_us", "sm_load_gbps", "tile"] as const
 export type Fittable = (typeof FITTABLE)[number]

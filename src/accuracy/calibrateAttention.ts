@@ -14,12 +14,12 @@ import { evaluateOpCost } from "../ops/registry.ts"
 import type { OpSpec } from "../ops/types.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
 import { timeOp, timingHardware } from "../timing/roofline.ts"
-import { parseCsv } from "./csv.ts"
+import { parseCsv } from "../reference/csv.ts"
 import { ATTENTION_FILE, fa3Measurements } from "./datasets/attention.ts"
 import { flashMlaMeasurements, FLASHMLA_FILE, mlaDecodeSpec } from "./datasets/flashmla.ts"
-import type { HardwareSet } from "./hardware.ts"
+import type { HardwareSet } from "../reference/hardware.ts"
 import { nelderMead } from "./nelderMead.ts"
-import { ape, logSquaredError, summarise, type ErrorSummary } from "./stats.ts"
+import { ape, logSquaredError, summarise, type ErrorSummary } from "../reference/stats.ts"
 
 export interface AttentionRow {
   readonly label: string

@@ -18,7 +18,7 @@
  */
 import type { HardwareSpec } from "../schema/hardware.ts"
 import type { ValidationRow } from "./report.ts"
-import { ape, logSquaredError, summarise, type ErrorSummary } from "./stats.ts"
+import { ape, logSquaredError, summarise, type ErrorSummary } from "../reference/stats.ts"
 import { systemDatasetsOn, type ValidationInputs } from "./validate.ts"
 
 export interface OverlapRow {

@@ -22,7 +22,7 @@ import { evaluateOpCost } from "../ops/registry.ts"
 import type { OpCost, OpSpec } from "../ops/types.ts"
 import type { Dtype } from "../schema/dtypes.ts"
 import { timeOp, type TimingHardware } from "../timing/roofline.ts"
-import { numberField, type CsvRecord, type CsvTable } from "./csv.ts"
+import { numberField, type CsvRecord, type CsvTable } from "../reference/csv.ts"
 
 export const GEMM_KINDS = ["dense_fp8", "dense_bf16", "grouped_contiguous", "grouped_masked", "kgrouped_wgrad"] as const
 export type GemmKind = (typeof GEMM_KINDS)[number]

@@ -1,12 +1,12 @@
 /**
- * The large-EP deployment model (src/playbooks, `llmsim large-ep evaluate`) as step functions for
+ * The large-EP deployment model (src/deploy, `llmsim large-ep evaluate`) as step functions for
  * the system-level checks: a scenario with a `deployment:` block in, decode and prefill step
  * latencies out. Resolution errors (a deployment the playbook rejects) are returned as text.
  */
 import type { LoadedScenario } from "../config/load.ts"
 import { modelOf } from "../kernel/model.ts"
-import { resolveLargeEp, type LargeEpDeployment, type LargeEpOverrides } from "../playbooks/deployment.ts"
-import { largeEpDecode, largeEpPhase, type LargeEpLayer, type PlaybookInput } from "../playbooks/largeEp.ts"
+import { resolveLargeEp, type LargeEpDeployment, type LargeEpOverrides } from "../deploy/deployment.ts"
+import { largeEpDecode, largeEpPhase, type LargeEpLayer, type PlaybookInput } from "../deploy/largeEp.ts"
 import { scenarioBase } from "../sim/simulate.ts"
 import { analyticEstimator } from "../timing/estimator.ts"
 import { timingHardware, type EfficiencyMode } from "../timing/roofline.ts"

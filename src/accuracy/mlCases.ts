@@ -14,12 +14,12 @@ import type { OpCost, OpSpec } from "../ops/types.ts"
 import { timingHardware } from "../timing/roofline.ts"
 import { NO_PLACE, opFeatureRow } from "../ml/features.ts"
 import type { TrainingRow } from "../ml/model.ts"
-import { parseCsv } from "./csv.ts"
+import { parseCsv } from "../reference/csv.ts"
 import { fa3Measurements, ATTENTION_FILE } from "./datasets/attention.ts"
 import { COMMUNITY_FILE, DENSE_FILE, GROUPED_FILE, LATEST_PUBLISHED } from "./datasets/deepgemm.ts"
 import { flashMlaMeasurements, FLASHMLA_FILE, mlaDecodeSpec } from "./datasets/flashmla.ts"
 import { gemmMeasurements, gemmOp, gemmOpCost, gemmLabel } from "./gemm.ts"
-import { hardwareFileFor, type HardwareSet } from "./hardware.ts"
+import { hardwareFileFor, type HardwareSet } from "../reference/hardware.ts"
 
 export interface ReferenceCase {
   /** The validate dataset id the row belongs to. */

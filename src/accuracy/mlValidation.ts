@@ -12,8 +12,8 @@
  */
 import { crossValidatedTimes, DEFAULT_HYPERPARAMETERS } from "../ml/model.ts"
 import { referenceCases, ML_DATASETS } from "./mlCases.ts"
-import type { HardwareSet } from "./hardware.ts"
-import { ape, summarise, type ErrorSummary } from "./stats.ts"
+import type { HardwareSet } from "../reference/hardware.ts"
+import { ape, summarise, type ErrorSummary } from "../reference/stats.ts"
 import { pct } from "./text.ts"
 
 export interface MlErrors {

@@ -3,8 +3,8 @@
  * predicted and measured value and the absolute percentage error, the median / p90 summary,
  * and the rows left out with why.
  */
-import type { ErrorSummary } from "./stats.ts"
-import { ape, summarise } from "./stats.ts"
+import type { ErrorSummary } from "../reference/stats.ts"
+import { ape, summarise } from "../reference/stats.ts"
 
 export interface ValidationRow {
   /** What was measured, in a few words (shape, configuration). */

@@ -1,5 +1,5 @@
 /**
  * Text helpers for accuracy reports and datasets: ASCII only, fixed number formats. They live
- * in src/report/format.ts with every other report format; these are the names accuracy uses.
+ * in src/base/format.ts with every other report format; these are the names accuracy uses.
  */
-export { ascii, percent as pct, significant as fmt } from "../report/format.ts"
+export { ascii, percent as pct, significant as fmt } from "../base/format.ts"

@@ -7,7 +7,7 @@
  */
 import { Effect, FileSystem } from "effect"
 import * as path from "node:path"
-import { resolvePath } from "../app/paths.ts"
+import { resolvePath } from "../config/paths.ts"
 import { Evaluator, Project } from "../app/services.ts"
 import { ConfigError } from "../config/errors.ts"
 import { displayPath, loadScenario, type LoadedScenario } from "../config/load.ts"
@@ -16,13 +16,13 @@ import { decodeYamlText } from "../config/yamlFile.ts"
 import { HardwareSpec } from "../schema/hardware.ts"
 import { DEFAULT_PRECISION } from "../schema/scenario.ts"
 import type { EfficiencyMode } from "../timing/roofline.ts"
-import { parseCsv } from "./csv.ts"
+import { parseCsv } from "../reference/csv.ts"
 import { attentionKernels, ATTENTION_FILE } from "./datasets/attention.ts"
 import { deepEpNormal, DEEPEP_FILE } from "./datasets/deepep.ts"
 import { COMMUNITY_FILE, deepgemmCommunity, deepgemmDense, deepgemmGrouped, DENSE_FILE, GROUPED_FILE, LATEST_PUBLISHED } from "./datasets/deepgemm.ts"
 import { FITTABLE, leaveOneOut } from "./calibrate.ts"
 import { gemmMeasurements } from "./gemm.ts"
-import type { ErrorSummary } from "./stats.ts"
+import type { ErrorSummary } from "../reference/stats.ts"
 import { deepseekProduction, OVERVIEW_FILE, type DeepSeekInputs } from "./datasets/deepseek.ts"
 import { deepseekProfile, PROFILE_FILE, profileFigures, profileOverrides } from "./datasets/deepseekProfile.ts"
 import { largeEpSystem } from "./largeEpAdapter.ts"
@@ -31,7 +31,7 @@ import { mamf, MAMF_FILE } from "./datasets/mamf.ts"
 import { ncclAllReduce, NCCL_FILE } from "./datasets/nccl.ts"
 import { modelOf, type Model } from "../kernel/model.ts"
 import { ReferenceDataError } from "./errors.ts"
-import type { HardwareSet } from "./hardware.ts"
+import type { HardwareSet } from "../reference/hardware.ts"
 import type { DatasetReport } from "./report.ts"
 import { mlValidation, type MlValidation } from "./mlValidation.ts"
 
@@ -39,7 +39,7 @@ export const REFERENCE_FILES = [DENSE_FILE, GROUPED_FILE, COMMUNITY_FILE, FLASHM
 
 /** The scenario whose model the core roll-up of the system-level checks runs (relative to the project root). */
 export const DEEPSEEK_SCENARIO = "configs/scenarios/deepseek_v3_h800.yaml"
-/** DeepSeek's decode and prefill units for the large-EP deployment model (src/playbooks). */
+/** DeepSeek's decode and prefill units for the large-EP deployment model (src/deploy). */
 export const DEEPSEEK_DECODE_UNIT = "configs/scenarios/deepseek_v3_h800_decode_ep144.yaml"
 export const DEEPSEEK_PREFILL_UNIT = "configs/scenarios/deepseek_v3_h800_prefill_ep32.yaml"
 
@@ -265,7 +265,7 @@ const deepseekInputs = (text: string, ds: DeepSeekScenarios, hardware: HardwareS
   const prefill = largeEpSystem(ds.units.prefill, mode)
   if (typeof decode === "string") return { ...base, deploymentMissing: `${DEEPSEEK_DECODE_UNIT}: ${decode}` }
   if (typeof prefill === "string") return { ...base, deploymentMissing: `${DEEPSEEK_PREFILL_UNIT}: ${prefill}` }
-  const label = "large-EP deployment model (src/playbooks, as `llmsim large-ep evaluate`)"
+  const label = "large-EP deployment model (src/deploy, as `llmsim large-ep evaluate`)"
   const runtime = ds.units.prefill.spec.runtime ?? {}
   return {
     ...base,

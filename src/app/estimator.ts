@@ -4,7 +4,6 @@
  * registered so its op nodes (keyed by the file's SHA-256) find it.
  */
 import { Effect, FileSystem } from "effect"
-import { createHash } from "node:crypto"
 import { UsageError } from "../config/errors.ts"
 import { ModelFileError } from "./mlErrors.ts"
 import { ML_ESTIMATOR_ID, mlEstimator } from "../ml/estimator.ts"
@@ -12,7 +11,8 @@ import { decodeMetadata, decodeModel, withPredictors, type LoadedModel } from ".
 import { ONNX_PACKAGE, onnxRuntimeEntry, openOnnxSession } from "./onnxRuntime.ts"
 import { ESTIMATORS, registerEstimator, type Estimator } from "../timing/estimator.ts"
 import type { EfficiencyMode } from "../timing/roofline.ts"
-import { resolvePath } from "./paths.ts"
+import { resolvePath } from "../config/paths.ts"
+import { sha256 } from "../base/sha256.js"
 
 export interface EstimatorChoice {
   readonly estimator: string
@@ -22,7 +22,6 @@ export interface EstimatorChoice {
   readonly efficiency?: EfficiencyMode
 }
 
-export const sha256 = (data: string | Uint8Array): string => createHash("sha256").update(data).digest("hex")
 
 /** Read and decode a model file; every failure is one ModelFileError line naming the file. */
 export const loadModelFile = (file: string) =>

@@ -14,7 +14,7 @@ import type { ConfigError } from "../config/errors.ts"
 import { loadProject, type ProjectShape } from "../config/project.ts"
 import { makeEvaluator, type Evaluator as GraphEvaluator } from "../graph/evaluator.ts"
 import { diskStore, noStore, Store, type StoreShape } from "../graph/store.ts"
-import { resolvePath } from "./paths.ts"
+import { cacheDirOf } from "../base/project.js"
 
 export class Project extends Context.Service<Project, ProjectShape>()("llmsim/app/Project") {
   /** The project around `cwd`; an unloadable llmsim.config.ts fails with a ConfigError. */
@@ -33,14 +33,11 @@ export interface StoreOptions {
   readonly noCache: boolean
 }
 
-/** `--cache-dir` (a flag: from the current directory), else `cacheDir` in the config (from the root), else `<root>/cache`. */
-const resolveCacheDir = (project: ProjectShape, flag: string | undefined): string =>
-  flag !== undefined ? resolvePath("flag", flag, project) : resolvePath("file", project.config.cacheDir ?? "cache", project)
 
 /** The disk store at the resolved folder, or none with --no-cache. */
 export const storeFor = (project: ProjectShape, o: StoreOptions): StoreShape => {
   if (o.noCache) return noStore
-  const dir = resolveCacheDir(project, o.cacheDir)
+  const dir = cacheDirOf({ flag: o.cacheDir, configured: project.config.cacheDir, cwd: project.cwd, root: project.root })
   noteStoreDir(dir) // a command record is kept only in the store the launcher looks in
   return diskStore(dir)
 }

@@ -15,8 +15,8 @@ import type { StrategyName } from "../kernel/strategies.ts"
 import { evaluateScenario } from "../sim/simulate.ts"
 import type { EfficiencyMode } from "../timing/roofline.ts"
 import { estimatorOf } from "./estimator.ts"
-import { firstExisting, pathCandidates } from "./paths.ts"
-import { checkedRuntime, type ResolvedRuntime, type RuntimeOverrides } from "./runtime.ts"
+import { firstExisting, pathCandidates } from "../config/paths.ts"
+import { checkedRuntime, type ResolvedRuntime, type RuntimeOverrides } from "../config/runtime.ts"
 import { appLayer, Evaluator, Project } from "./services.ts"
 
 export interface RunOptions {

@@ -12,7 +12,7 @@ import { appLayer } from "../app/services.ts"
 import { collectGarbage, parseAge, parseSize, storeProblem, storeStats } from "../graph/maintenance.ts"
 import { Store } from "../graph/store.ts"
 import { verifyStore } from "../graph/verify.ts"
-import { mega } from "../report/format.ts"
+import { mega } from "../base/format.ts"
 // Loaded for their node types: verify recomputes an entry through its kind's registered type.
 import "../config/load.ts"
 import "../sim/plan.ts"

@@ -7,10 +7,10 @@
  */
 import { Effect, FileSystem, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { resolvePath } from "../app/paths.ts"
+import { resolvePath } from "../config/paths.ts"
 import { appLayer, Project } from "../app/services.ts"
 import { openSession, withSession } from "../app/session.ts"
-import { parseCsv } from "../accuracy/csv.ts"
+import { parseCsv } from "../reference/csv.ts"
 import { referenceCases } from "../accuracy/mlCases.ts"
 import { loadValidationInputs, referenceDir } from "../accuracy/validate.ts"
 import { alignedCsv, alignMeasurements, type AlignedRow } from "../ml/align.ts"

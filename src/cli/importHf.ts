@@ -10,7 +10,7 @@ import * as path from "node:path"
 import { ConfigError, UsageError, type Issue } from "../config/errors.ts"
 import { importHf, type ImportProblem } from "../hf/import.ts"
 import { writeFileAtomic, writeStdout } from "./output.ts"
-import { findProjectRoot } from "../launch/command.js"
+import { findProjectRoot } from "../base/project.js"
 
 /** Where a problem's key sits in the JSON text (its last path segment, after a text_config key). */
 const positionOf = (text: string, key: string): { line: number; col: number } => {

@@ -10,32 +10,12 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect, FileSystem, Layer } from "effect"
 import { CliOutput, Command } from "effect/cli"
-import { cacheCommand } from "./cache.ts"
-import { opsCommand } from "./ops.ts"
-import { runCommand } from "./run.ts"
-import { reportCommand } from "./report.ts"
-import { playbookCommands } from "./playbooks.ts"
-import { watchCommand } from "./watch.ts"
-import { sweepCommand } from "./sweep.ts"
-import { diffCommand } from "./diff.ts"
-import { accuracyCommands } from "./accuracy.ts"
-import { featuresCommand } from "./features.ts"
-import { mlCommand } from "./ml.ts"
-import { schemaCommand } from "./schema.ts"
-import { listCommand } from "./list.ts"
-import { initCommand } from "./init.ts"
-import { importCommand } from "./importHf.ts"
+import { COMMAND_TREE } from "./commands.ts"
 import { guardReads } from "../config/safeRead.ts"
-import { EXIT_INTERNAL, handleFailure, internalErrorLine, presenter, Verbose, verbose } from "./failure.ts"
+import { EXIT_INTERNAL, handleFailure, internalErrorLine, presenter, verbose } from "./failure.ts"
 import { VERSION } from "../version.ts"
 import { startRecording } from "../launch/recording.ts"
 import { deferStoreWrites, flushStoreWrites } from "../app/session.ts"
-
-const root = Command.make("llmsim").pipe(
-  Command.withDescription("Plan LLM serving: latency, throughput and memory of a model on hardware with a parallel layout"),
-  Command.withSubcommands([runCommand, reportCommand, opsCommand, sweepCommand, ...playbookCommands, watchCommand, diffCommand, ...accuracyCommands, featuresCommand, mlCommand, cacheCommand, schemaCommand, listCommand, initCommand, importCommand]),
-  Command.withGlobalFlags([Verbose])
-)
 
 // Reads are bounded and regular-file only (src/config/safeRead.ts), for every command.
 const platform = Layer.effect(FileSystem.FileSystem, Effect.gen(function*() {
@@ -47,7 +27,7 @@ const platform = Layer.effect(FileSystem.FileSystem, Effect.gen(function*() {
 // Store writes wait until the command has printed (and succeeded): src/app/session.ts.
 deferStoreWrites()
 
-const program = Command.run(root, { version: VERSION }).pipe(
+const program = Command.run(COMMAND_TREE, { version: VERSION }).pipe(
   Effect.tap(() => flushStoreWrites),
   Effect.catchCause(handleFailure),
   Effect.provide(CliOutput.layerPresenter(presenter)),

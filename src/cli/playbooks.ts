@@ -1,13 +1,13 @@
 /**
  * `llmsim large-ep evaluate` and `llmsim afd simulate`: the serving playbooks. Each evaluates the
- * scenario's core per-layer result and adds a deployment model (src/playbooks): the scenario's
+ * scenario's core per-layer result and adds a deployment model (src/deploy): the scenario's
  * `deployment` block, with these flags overriding it.
  */
 import { Effect, Option, Result } from "effect"
 import { Command, Flag } from "effect/cli"
 import { UsageError } from "../config/errors.ts"
-import { parseInstances } from "../playbooks/deployment.ts"
-import { renderAfd, renderAfdSweep, renderLargeEp, renderLargeEpSweep } from "../playbooks/report.ts"
+import { parseInstances } from "../deploy/deployment.ts"
+import { renderAfd, renderAfdSweep, renderLargeEp, renderLargeEpSweep } from "../report/playbooks.ts"
 import { runAfd, runLargeEp, type BatchPolicy } from "../playbooks/run.ts"
 import type { LoadImbalance } from "../schema/deployment.ts"
 import type { StrategyName } from "../kernel/strategies.ts"

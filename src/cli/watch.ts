@@ -5,7 +5,7 @@
  */
 import { Effect, Exit } from "effect"
 import { Command, Flag } from "effect/cli"
-import { makeReporter } from "../watch/reporter.ts"
+import { makeReporter } from "../report/watchReporter.ts"
 import { documented, runtimeFlags, toRunOptions } from "./flags.ts"
 import { exitCode, writeStderr } from "./output.ts"
 import { renderRunHtml } from "../report/html.ts"

@@ -8,13 +8,13 @@
  * structured-cloned (a config is plain data). Starting a worker costs tens of ms; bin starts the
  * first load while the CLI's own modules load, so a run does not wait for it.
  */
-import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import module from "node:module"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import { Worker } from "node:worker_threads"
-import { CONFIG_FILE, findProjectRoot, PACKAGE_DIR } from "../launch/command.js"
+import { CONFIG_FILE, findProjectRoot, PACKAGE_DIR } from "../base/project.js"
+import { sha256 } from "../base/sha256.js"
 
 /** How long `llmsim.config.ts` may take to load. */
 /**
@@ -123,7 +123,7 @@ export const startConfigLoad = (configFile: string, timeoutMs = CONFIG_LOAD_TIME
     // the worker's own load reports it
   }
   // The config's own bytes as this thread read them (the worker gets them stripped).
-  const own: readonly [string, string] = [configFile, bytes === undefined ? "unreadable" : createHash("sha256").update(bytes).digest("hex")]
+  const own: readonly [string, string] = [configFile, bytes === undefined ? "unreadable" : sha256(bytes)]
   let cancel = () => {}
   const outcome = new Promise<ConfigOutcome>((resolve) => {
     // Unref'd: a load nobody waits for (a command that never reads the config) must not keep

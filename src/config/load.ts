@@ -7,8 +7,8 @@
  */
 import { Effect, FileSystem } from "effect"
 import * as path from "node:path"
-import { allowedFolders, isInside, pathCandidates, requireInsideProject } from "../app/paths.ts"
-import { sha256 } from "../graph/canonical.ts"
+import { allowedFolders, isInside, pathCandidates, requireInsideProject } from "./paths.ts"
+import { sha256 } from "../base/sha256.js"
 import type { Evaluator } from "../graph/evaluator.ts"
 import { defineNodeType, type GraphNode } from "../graph/node.ts"
 import { HardwareSpec } from "../schema/hardware.ts"
@@ -187,7 +187,7 @@ const layerCountError = (root: string, scenarioFile: string, text: string, spec:
 
 /**
  * The places a path written in a scenario may name, in the order tried: the scenario's folder,
- * then the project root (src/app/paths.ts); split into those inside the project root or
+ * then the project root (src/config/paths.ts); split into those inside the project root or
  * `allowPaths` and those outside (never read).
  */
 export const scenarioPathCandidates = (root: string, scenarioFile: string, p: string) => {

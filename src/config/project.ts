@@ -3,7 +3,7 @@
  *
  * The project root is the nearest folder, from the current directory upwards, holding
  * `llmsim.config.ts`; without one it is the current directory. Paths written in the config or
- * in a scenario resolve against it (see src/app/paths.ts for the whole rule).
+ * in a scenario resolve against it (see src/config/paths.ts for the whole rule).
  *
  * `llmsim.config.ts` is user code. It is imported in a worker thread with a time limit
  * (src/config/configWorker.ts), so an endless loop or a never-settling top-level await in it
@@ -15,7 +15,7 @@ import { Effect, Schema, SchemaIssue } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { CONFIG_LOAD_TIMEOUT_MS, findProjectRoot, startConfigLoad, takePreloaded } from "./configWorker.ts"
-import { allowedFolders, isInside, setAllowedPaths } from "../app/paths.ts"
+import { allowedFolders, isInside, setAllowedPaths } from "./paths.ts"
 import { PositiveInt } from "../schema/common.ts"
 import { Phase } from "../schema/runtime.ts"
 import { ConfigError, type Issue } from "./errors.ts"

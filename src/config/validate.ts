@@ -9,7 +9,7 @@
  * (file is the absolute path, path is the field path inside that file); `positionIssues` maps
  * them to file:line:col through the YAML positions (src/config/yamlFile.ts locate). Layout- and
  * flag-dependent checks (ep, micro-batch, comm ranks against the GPUs) live where the layout and
- * runtime are resolved (src/kernel/layout.ts, src/app/runtime.ts).
+ * runtime are resolved (src/kernel/layout.ts, src/config/runtime.ts).
  */
 import type { HardwareSpec } from "../schema/hardware.ts"
 import type { AttnConfig, FfnConfig, LayerTemplate, MoeConfig } from "../schema/layer.ts"

@@ -6,9 +6,9 @@
  * when its time is bit-for-bit equal on both sides.
  *
  * Every figure is a `Delta` from side A (before) to side B (after), with the zero and missing
- * baseline rule of src/report/delta.ts; the JSON contract names them in src/diff/types.ts.
+ * baseline rule of src/kernel/delta.ts; the JSON contract names them in src/diff/types.ts.
  */
-import { delta as metric, type Delta } from "../report/delta.ts"
+import { delta as metric, type Delta } from "../kernel/delta.ts"
 import type { RunResult, SimulationResult } from "../kernel/records.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
 

@@ -12,7 +12,7 @@
 import { Effect, FileSystem, Option, PlatformError } from "effect"
 import { ChildProcessSpawner } from "effect/process"
 import * as path from "node:path"
-import type { PathBase } from "../app/paths.ts"
+import type { PathBase } from "../config/paths.ts"
 import { ConfigError } from "../config/errors.ts"
 import { readBlob, type GitRepo } from "./git.ts"
 
@@ -31,7 +31,7 @@ export interface Side {
   readonly where: string
   /** A file as shown in messages from this side (`HEAD~1:configs/x.yaml`). */
   readonly qualify: (shown: string) => string
-  /** Where scenario tokens from the command line resolve (src/app/paths.ts, "argument"). */
+  /** Where scenario tokens from the command line resolve (src/config/paths.ts, "argument"). */
   readonly paths: PathBase
   /** The scenario itself, when the side is a scenario file (--a/--b FILE). */
   readonly scenarioFile?: string

@@ -4,7 +4,7 @@
  * `fits_in_hbm` as { a, b } (booleans, null for a side without the phase) and a layer's
  * latency as flat a_ms / b_ms / delta_ms / delta_pct fields.
  */
-import type { Delta } from "../report/delta.ts"
+import type { Delta } from "../kernel/delta.ts"
 import type { RunResult } from "../kernel/records.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
 import type { ConfigChange } from "./configDiff.ts"
@@ -34,7 +34,7 @@ export interface ScenarioDiff {
   readonly regressions: ReadonlyArray<Regression>
 }
 
-/** A figure in the JSON: A, B, B - A, and 100 * (B - A) / A (the rule of src/report/delta.ts). */
+/** A figure in the JSON: A, B, B - A, and 100 * (B - A) / A (the rule of src/kernel/delta.ts). */
 export interface MetricJson {
   readonly a: number | null
   readonly b: number | null

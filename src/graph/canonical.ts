@@ -6,7 +6,7 @@
  * `JSON.stringify` would silently turn into `null` and so collide distinct inputs.
  */
 import canonicalize from "canonicalize"
-import { createHash } from "node:crypto"
+import { sha256 } from "../base/sha256.js"
 
 /** Where the first non-finite number sits in `value` (`params.spec.bytes`), for the defect report. */
 const nonFinitePath = (value: unknown, path: string): string | undefined => {
@@ -38,7 +38,6 @@ export const canonicalJson = (value: unknown): string => {
   return text
 }
 
-export const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex")
 
 /** Digest of a value's canonical JSON. */
 export const digest = (value: unknown): string => sha256(canonicalJson(value))

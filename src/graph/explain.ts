@@ -8,16 +8,17 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { randomBytes } from "node:crypto"
-import { canonicalJson, sha256 } from "./canonical.ts"
+import { writeAtomic } from "../base/atomicFile.js"
+import { canonicalJson } from "./canonical.ts"
+import { sha256 } from "../base/sha256.js"
 import type { NodeRecord } from "./evaluator.ts"
 import type { TraceEntry } from "./node.ts"
-import { STORE_LAYOUT } from "./store.ts"
+import { storeFolder } from "../base/storeLayout.js"
 
 export type RunSummary = Readonly<Record<string, NodeRecord>>
 
 const summaryPath = (cacheDir: string, scope: string) =>
-  path.join(cacheDir, STORE_LAYOUT, "runs", `${sha256(scope).slice(0, 24)}.json`)
+  path.join(storeFolder(cacheDir, "runs"), `${sha256(scope).slice(0, 24)}.json`)
 
 export const loadRunSummary = (cacheDir: string | undefined, scope: string): RunSummary | undefined => {
   if (cacheDir === undefined) return undefined
@@ -32,11 +33,7 @@ export const loadRunSummary = (cacheDir: string | undefined, scope: string): Run
 export const saveRunSummary = (cacheDir: string | undefined, scope: string, records: ReadonlyMap<string, NodeRecord>): void => {
   if (cacheDir === undefined) return
   try {
-    const file = summaryPath(cacheDir, scope)
-    fs.mkdirSync(path.dirname(file), { recursive: true })
-    const tmp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`
-    fs.writeFileSync(tmp, JSON.stringify(Object.fromEntries(records)), { flag: "wx" })
-    fs.renameSync(tmp, file)
+    writeAtomic(summaryPath(cacheDir, scope), JSON.stringify(Object.fromEntries(records)), { tmpDir: storeFolder(cacheDir, "tmp") })
   } catch {
     // A summary that cannot be written only loses the next run's explanations.
   }

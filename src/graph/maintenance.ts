@@ -11,7 +11,8 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { entryKind, errorReason, STORE_LAYOUT } from "./store.ts"
+import { STORE_LAYOUT, storeFolder } from "../base/storeLayout.js"
+import { entryKind, errorReason } from "./store.ts"
 
 /**
  * Why `cacheDir` is not a store to inspect, or undefined when it is one: it must be a folder
@@ -65,21 +66,21 @@ const filesTwoDeep = (root: string, suffix: string, key: (folder: string, stem: 
 
 /** Every stored entry, `v1/ac/<key[0..2]>/<key>.json`. */
 export const listEntryFiles = (cacheDir: string): Array<EntryFile> =>
-  filesTwoDeep(path.join(cacheDir, STORE_LAYOUT, "ac"), ".json", (_shard, stem) => stem)
+  filesTwoDeep(storeFolder(cacheDir, "entries"), ".json", (_shard, stem) => stem)
 
 /**
  * The sweep's point packs, `v1/sweep/<family>/<digest>.jsonl` (src/sweep/pointCache.ts): listed
  * like entries (key `sweep/<family>/<digest>`) so `cache gc` evicts them by last use and size.
  */
 export const listPackFiles = (cacheDir: string): Array<EntryFile> =>
-  filesTwoDeep(path.join(cacheDir, STORE_LAYOUT, "sweep"), ".jsonl", (family, stem) => `sweep/${family}/${stem}`)
+  filesTwoDeep(storeFolder(cacheDir, "packs"), ".jsonl", (family, stem) => `sweep/${family}/${stem}`)
 
 /**
  * Command records, `v1/commands/<key[0..2]>/<key>.json` (src/launch/command.js): whole commands
  * bin/llmsim.js replays; evicted by last use like entries (a replay refreshes the mtime).
  */
 export const listCommandFiles = (cacheDir: string): Array<EntryFile> =>
-  filesTwoDeep(path.join(cacheDir, STORE_LAYOUT, "commands"), ".json", (_shard, stem) => `commands/${stem}`)
+  filesTwoDeep(storeFolder(cacheDir, "commands"), ".json", (_shard, stem) => `commands/${stem}`)
 
 /** The kind `cache stats` counts command records under. */
 export const COMMAND_KIND = "command"
@@ -203,7 +204,7 @@ export const collectGarbage = (cacheDir: string, opts: { maxSizeBytes?: number; 
     }
   }
   let tempRemoved = 0
-  const tmp = path.join(cacheDir, STORE_LAYOUT, "tmp")
+  const tmp = storeFolder(cacheDir, "tmp")
   try {
     for (const name of fs.readdirSync(tmp)) {
       const file = path.join(tmp, name)

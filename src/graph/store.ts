@@ -17,10 +17,9 @@
 import { Context, Effect, Layer, Option } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { createHash, randomBytes } from "node:crypto"
-
-export { STORE_LAYOUT } from "./storeLayout.ts"
-import { STORE_LAYOUT } from "./storeLayout.ts"
+import { openAtomic } from "../base/atomicFile.js"
+import { sha256 } from "../base/sha256.js"
+import { shardedFile, storeFolder } from "../base/storeLayout.js"
 
 export interface StoredEntry {
   readonly key: string
@@ -41,8 +40,7 @@ export interface StoreShape {
 
 export class Store extends Context.Service<Store, StoreShape>()("llmsim/graph/Store") {}
 
-export const entryPath = (dir: string, key: string): string =>
-  path.join(dir, STORE_LAYOUT, "ac", key.slice(0, 2), `${key}.json`)
+export const entryPath = (dir: string, key: string): string => shardedFile(dir, "entries", key)
 
 const isEntry = (value: unknown, key: string): value is StoredEntry => {
   if (typeof value !== "object" || value === null) return false
@@ -64,7 +62,7 @@ const touch = (file: string) => {
 /** The text of an entry file: the header line, then the JSON. */
 export const entryText = (entry: StoredEntry): string => {
   const body = JSON.stringify(entry)
-  return `${sha256Hex(body)} ${entry.kind}\n${body}`
+  return `${sha256(body)} ${entry.kind}\n${body}`
 }
 
 /** The JSON value of an entry file's text, or undefined when its checksum does not match. */
@@ -72,7 +70,7 @@ export const parseEntryText = (text: string): unknown => {
   const nl = text.indexOf("\n")
   if (nl < 66 || text.charCodeAt(64) !== 32) return undefined
   const body = text.slice(nl + 1)
-  return sha256Hex(body) === text.slice(0, 64) ? JSON.parse(body) : undefined
+  return sha256(body) === text.slice(0, 64) ? JSON.parse(body) : undefined
 }
 
 /** The kind an entry file's header names, reading only its first bytes; undefined when it has none. */
@@ -88,8 +86,6 @@ export const entryKind = (file: string): string | undefined => {
     fs.closeSync(fd)
   }
 }
-
-const sha256Hex = (text: string): string => createHash("sha256").update(text).digest("hex")
 
 /** Read and validate one entry synchronously; undefined on any problem (a miss). */
 export const readEntry = (dir: string, key: string): StoredEntry | undefined => {
@@ -117,31 +113,21 @@ export const readEntry = (dir: string, key: string): StoredEntry | undefined => 
   return undefined
 }
 
-/** Atomic write: unique temp name on the same filesystem, then rename. */
+/**
+ * Write an entry atomically (src/base/atomicFile.js) through the store's `tmp/` folder, which
+ * `cache gc` sweeps. Same key means same content: an entry another process renamed into place
+ * first is as good as this one.
+ */
 export const writeEntry = (dir: string, entry: StoredEntry): void => {
-  const file = entryPath(dir, entry.key)
-  const tmpDir = path.join(dir, STORE_LAYOUT, "tmp")
-  fs.mkdirSync(path.dirname(file), { recursive: true })
-  fs.mkdirSync(tmpDir, { recursive: true })
-  const tmp = path.join(tmpDir, `${entry.key}.${process.pid}.${randomBytes(6).toString("hex")}`)
+  const w = openAtomic(undefined, { tmpDir: storeFolder(dir, "tmp"), contentAddressed: true })
   try {
-    fs.writeFileSync(tmp, entryText(entry), { flag: "wx" })
+    w.write(entryText(entry))
   } catch (e) {
     // A full disk can leave a partial temp file: do not leave it for gc (the write's error is the one to report).
-    try {
-      fs.rmSync(tmp, { force: true })
-    } catch {
-      // gc removes temp files older than an hour
-    }
+    w.abort()
     throw e
   }
-  try {
-    fs.renameSync(tmp, file)
-  } catch (e) {
-    fs.rmSync(tmp, { force: true })
-    // Same key means same content: an existing target written by another process is fine.
-    if (!fs.existsSync(file)) throw e
-  }
+  w.commit(entryPath(dir, entry.key))
 }
 
 /** `ENOSPC: no space left on device`: an fs error's code and description, without the path. */

@@ -20,7 +20,7 @@
 import { Effect, Exit } from "effect"
 import * as fs from "node:fs"
 import { canonicalJson, digest } from "./canonical.ts"
-import { createHash } from "node:crypto"
+import { sha256 } from "../base/sha256.js"
 import * as path from "node:path"
 import { listCommandFiles, listEntryFiles, listPackFiles } from "./maintenance.ts"
 import { parseRecord } from "../launch/command.js"
@@ -125,7 +125,7 @@ export const verifyStore = (cacheDir: string, o: VerifyOptions = {}): Effect.Eff
       }
       return n
     }
-    const packs = selfChecked(listPackFiles(cacheDir), (file) => createHash("sha256").update(fs.readFileSync(file)).digest("hex") === path.basename(file, ".jsonl"))
+    const packs = selfChecked(listPackFiles(cacheDir), (file) => sha256(fs.readFileSync(file)) === path.basename(file, ".jsonl"))
     // Command records (src/launch/command.js) carry their own checksum: one that does not match
     // would never be replayed; it is removed like a torn entry. Their inputs are re-checked on
     // every replay, so there is nothing to recompute here.

@@ -10,7 +10,7 @@
  */
 import type { LayerTemplate } from "../schema/layer.ts"
 import type { LmHead } from "../schema/scenario.ts"
-import { modelParams } from "../module/params.ts"
+import { modelParams } from "../layers/params.ts"
 import { ConfigReader, type Field, type Json } from "./fields.ts"
 import { FAMILIES, IGNORABLE_KEYS, WRAPPERS, type ModelDraft, type TemplateDraft } from "./families.ts"
 

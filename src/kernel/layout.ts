@@ -20,7 +20,7 @@
  * Pure: a problem comes back as a value naming where the bad value came from (a flag, or a
  * field path in the scenario) so the CLI can point at it.
  */
-import type { LayerContext } from "../module/context.ts"
+import type { LayerContext } from "../layers/context.ts"
 import type { DeploymentSpec } from "../schema/deployment.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
 import type { Parallelism, Precision } from "../schema/scenario.ts"
@@ -99,7 +99,7 @@ export const resolveLayout = (model: Model, hw: HardwareSpec, base: ScenarioBase
   if (o.ep !== undefined) {
     epWhere = { flag: "--ep", path: [], message: "" }
     if (o.ep % tp !== 0) return fail({ ...epWhere, message: `ep ${o.ep} is not a multiple of the attention tp ${tp} (the unit is resized to ep GPUs with DP attention over ep / tp ranks)` })
-    // A unit inside one node tiles it (one that spans nodes fills them: src/playbooks/deployment.ts).
+    // A unit inside one node tiles it (one that spans nodes fills them: src/deploy/deployment.ts).
     if (o.ep < gpn && gpn % o.ep !== 0) {
       return fail({ ...epWhere, message: `ep ${o.ep} does not divide the ${gpn} GPUs of a node (an EP group inside one node is a divisor of gpus_per_node ${gpn})` })
     }

@@ -41,7 +41,7 @@ export const modelOf = (loaded: ScenarioLayers): Model => {
     entries: loaded.entries.map((e) => ({
       index: e.index,
       label: e.entry.name ?? e.entry.type,
-      // Per-entry precision and the MTP flag travel with the template; the layer estimators apply them (src/module/context.ts).
+      // Per-entry precision and the MTP flag travel with the template; the layer estimators apply them (src/layers/context.ts).
       template: e.entry.precision === undefined && e.entry.mtp !== true
         ? e.template
         : { ...e.template, ...(e.entry.precision === undefined ? {} : { precision: e.entry.precision }), ...(e.entry.mtp === true ? { mtp: true } : {}) },

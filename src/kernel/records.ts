@@ -115,3 +115,27 @@ export interface RunResult {
   readonly phases: { readonly prefill?: SimulationResult; readonly decode?: SimulationResult }
   readonly serving: ServingSummary
 }
+
+/** The per-layer figures the run table and its CSV show (in CSV order), and watch compares. */
+export const LAYER_FIGURES = [
+  "flops",
+  "bytes_read",
+  "bytes_written",
+  "comm_bytes",
+  "compute_time_ms",
+  "memory_time_ms",
+  "comm_time_ms",
+  "dominant_latency_ms"
+] as const satisfies ReadonlyArray<keyof LayerExecution>
+
+/** The serving figures with a change watch compares, in the run screen's order. */
+export const SERVING_FIGURES = [
+  "ttft_ms",
+  "tpot_ms",
+  "throughput_tokens_per_s",
+  "throughput_tokens_per_s_per_gpu",
+  "prefill_throughput_tokens_per_s",
+  "peak_memory_bytes"
+] as const satisfies ReadonlyArray<keyof ServingSummary>
+
+export type ServingFigure = typeof SERVING_FIGURES[number]

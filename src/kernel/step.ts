@@ -18,9 +18,9 @@
  * depends on the op before it, so it adds serially, unless the `overlapped` strategy applies
  * (strategies.ts): latency = compute_side + comm - overlap_efficiency * min(compute_side, comm).
  */
-import type { LayerContext } from "../module/context.ts"
-import { layerContext, tokensPerStep } from "../module/context.ts"
-import { expectedTokensPerStep } from "../module/mtp.ts"
+import type { LayerContext } from "../layers/context.ts"
+import { layerContext, tokensPerStep } from "../layers/context.ts"
+import { expectedTokensPerStep } from "../layers/mtp.ts"
 import {
   activationBytesPerGpu,
   kvBytesPerTokenPerGpu,
@@ -28,7 +28,7 @@ import {
   lmHeadWeightBytesPerGpu,
   planLayer,
   planLmHead
-} from "../module/index.ts"
+} from "../layers/index.ts"
 import type { OpSpec } from "../ops/types.ts"
 import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import type { LayerTemplate } from "../schema/layer.ts"

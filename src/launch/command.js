@@ -14,23 +14,42 @@
  * difference, or anything unexpected, falls through to the full CLI. docs/caching.md lists the
  * key's inputs; test/launch/command.test.ts changes each one and expects a miss.
  */
-import { createHash, randomBytes } from "node:crypto"
 import fs from "node:fs"
 import path from "node:path"
-import { fileURLToPath } from "node:url"
+import { writeAtomic } from "../base/atomicFile.js"
+import { REPLAYABLE } from "../base/commands.js"
+import { cacheDirOf, findProjectRoot, PACKAGE_DIR } from "../base/project.js"
+import { sha256, sha256Hasher } from "../base/sha256.js"
+import { shardedFile, STORE_FOLDERS, STORE_LAYOUT } from "../base/storeLayout.js"
+
+/** @typedef {Readonly<Record<string, string | undefined>>} Env */
+/** The state of a path as a record keeps it: the SHA-256 of a file's bytes, "dir", "unreadable", or null when absent. @typedef {string | null} PathState */
+/**
+ * @typedef {object} CommandRecord
+ * @property {number} v
+ * @property {string} key
+ * @property {ReadonlyArray<readonly [string, PathState]>} inputs [absolute path, state] of every file read or probed.
+ * @property {string} stdout
+ * @property {string} stderr
+ * @property {ReadonlyArray<readonly [string, string]>} files [absolute path, text] of every output file written.
+ */
+/**
+ * @typedef {object} KeyInputs
+ * @property {string} code
+ * @property {string} node
+ * @property {ReadonlyArray<string>} args
+ * @property {string} cwd
+ * @property {Env} env
+ * @property {boolean | undefined} stdoutTTY
+ * @property {boolean | undefined} stderrTTY
+ */
 
 /** Bump when the key or the record's shape changes. */
 export const COMMAND_FORMAT = 1
-export const CONFIG_FILE = "llmsim.config.ts"
-/**
- * Records live in the store beside the node entries (`cache gc` / `verify` know them), under the
- * store layout folder (STORE_LAYOUT, src/graph/storeLayout.ts: a TypeScript file this module
- * cannot import; test/launch/command.test.ts checks the two agree).
- */
-export const COMMANDS_FOLDER = path.join("v1", "commands")
+/** Where records live in the store, beside the node entries (`cache gc` / `verify` know them). */
+export const COMMANDS_FOLDER = path.join(STORE_LAYOUT, STORE_FOLDERS.commands)
 
-/** Commands whose output is a function of the files they read (no clock, no network, no git). */
-export const REPLAYABLE = new Set(["run", "report", "ops", "large-ep", "afd"])
+export { REPLAYABLE }
 /** Flags that ask for the evaluation itself (traces, explanations, no store) or for the CLI's own screens. */
 const NEVER = new Set(["--no-cache", "--explain", "--trace", "--help", "-h", "--version", "-v", "--wizard", "--completions", "--progress"])
 /**
@@ -38,7 +57,9 @@ const NEVER = new Set(["--no-cache", "--explain", "--trace", "--help", "-h", "--
  * aside), colour and terminal settings, locale and time zone.
  */
 export const KEY_ENV = ["CI", "NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "LINES", "LANG", "LC_ALL", "LC_NUMERIC", "TZ", "NODE_OPTIONS"]
+/** @param {Env} env */
 const envOf = (env) => {
+  /** @type {Record<string, string | undefined>} */
   const out = {}
   for (const k of Object.keys(env).sort()) {
     if ((k.startsWith("LLMSIM_") && k !== "LLMSIM_REEXEC") || KEY_ENV.includes(k)) out[k] = env[k]
@@ -46,55 +67,25 @@ const envOf = (env) => {
   return out
 }
 
-const sha256 = (data) => createHash("sha256").update(data).digest("hex")
-
-/** The command a record may replay: a known subcommand and none of the flags above. */
+/**
+ * The command a record may replay: a known subcommand and none of the flags above.
+ * @param {ReadonlyArray<string>} args
+ */
 export const replayable = (args) => {
   const sub = args.find((a) => !a.startsWith("-"))
   return sub !== undefined && REPLAYABLE.has(sub) && !args.some((a) => NEVER.has(a.split("=")[0]))
 }
 
 /**
- * The project root: the nearest folder from `cwd` upwards holding llmsim.config.ts, else `cwd`.
- * `probe(file, present)` hears every path looked at (a config added between `cwd` and the root
- * moves the root, so its absence is an input).
- */
-export const findProjectRoot = (cwd, probe = () => {}) => {
-  let dir = path.resolve(cwd)
-  for (;;) {
-    const candidate = path.join(dir, CONFIG_FILE)
-    const present = fs.existsSync(candidate)
-    probe(candidate, present)
-    if (present) return { root: dir, configFile: candidate }
-    const parent = path.dirname(dir)
-    if (parent === dir) return { root: path.resolve(cwd), configFile: undefined }
-    dir = parent
-  }
-}
-
-/** llmsim's own folder: the nearest one above this file with llmsim's package.json (this file runs from src/launch/ and, bundled, from dist/). */
-const packageDir = () => {
-  let dir = path.dirname(fileURLToPath(import.meta.url))
-  for (;;) {
-    try {
-      if (JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")).name === "llmsim") return dir
-    } catch {
-      // not here
-    }
-    const parent = path.dirname(dir)
-    if (parent === dir) return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
-    dir = parent
-  }
-}
-export const PACKAGE_DIR = packageDir()
-
-/**
  * The source tree's stamp: every file under src/ and bin/ (path, size, mtime), package.json and
  * the lockfile. A stat walk, not a content hash: an edit always moves mtime; a touch without an
  * edit only costs a rebuild or a miss.
+ * @param {string} [dir]
+ * @returns {string}
  */
 export const sourceStamp = (dir = PACKAGE_DIR) => {
-  const h = createHash("sha256")
+  const h = sha256Hasher()
+  /** @param {string} d */
   const walk = (d) => {
     let names
     try {
@@ -128,7 +119,12 @@ export const sourceStamp = (dir = PACKAGE_DIR) => {
   return h.digest("hex")
 }
 
-/** The bundle's id (dist/build.json, tools/build.js), or undefined: none, or LLMSIM_FROM_SOURCE set. */
+/**
+ * The bundle's id (dist/build.json, tools/build.js), or undefined: none, or LLMSIM_FROM_SOURCE set.
+ * @param {string} [dir]
+ * @param {Env} [env]
+ * @returns {string | undefined}
+ */
 export const bundleId = (dir = PACKAGE_DIR, env = process.env) => {
   if (env.LLMSIM_FROM_SOURCE) return undefined
   try {
@@ -142,6 +138,8 @@ export const bundleId = (dir = PACKAGE_DIR, env = process.env) => {
 /**
  * What code a miss would run: the bundle bin/llmsim.js starts (its build id hashes every output
  * file and the lockfile), else the sources' stamp.
+ * @param {string} [dir]
+ * @param {Env} [env]
  */
 export const codeIdentity = (dir = PACKAGE_DIR, env = process.env) => {
   const id = bundleId(dir, env)
@@ -151,38 +149,66 @@ export const codeIdentity = (dir = PACKAGE_DIR, env = process.env) => {
 /**
  * The record's key: everything known before the command runs. `node` is the version of the
  * Node that evaluates (the pinned one when bin/llmsim.js re-executes).
+ * @param {KeyInputs} inputs
+ * @returns {string}
  */
 export const commandKey = ({ code, node, args, cwd, env, stdoutTTY, stderrTTY }) =>
   sha256(JSON.stringify({ v: COMMAND_FORMAT, code, node, args, cwd: path.resolve(cwd), env: envOf(env), tty: [Boolean(stdoutTTY), Boolean(stderrTTY)] }))
 
-/** The value of `--flag V` or `--flag=V` in args, or undefined. */
+/**
+ * The value of `--flag V` or `--flag=V` in args, or undefined.
+ * @param {ReadonlyArray<string>} args
+ * @param {string} flag
+ * @returns {string | undefined}
+ */
 const flagValue = (args, flag) => {
   const i = args.findIndex((a) => a === flag || a.startsWith(`${flag}=`))
   if (i < 0) return undefined
-  return args[i].includes("=") ? args[i].slice(args[i].indexOf("=") + 1) : args[i + 1]
+  const a = /** @type {string} */ (args[i])
+  return a.includes("=") ? a.slice(a.indexOf("=") + 1) : args[i + 1]
 }
 
-/** Where a command's record is looked up: `--cache-dir` (from cwd) or `<root>/cache`. */
+/**
+ * Where a command's record is looked up: the store by the CLI's own rule (cacheDirOf), without
+ * llmsim.config.ts's `cacheDir` (evaluating the config is what a replay avoids; a run whose
+ * store is elsewhere keeps no record: src/launch/recording.ts). Undefined for a `--cache-dir`
+ * without a value.
+ * @param {ReadonlyArray<string>} args
+ * @param {string} cwd
+ * @param {string} root
+ * @returns {string | undefined}
+ */
 export const recordDirFor = (args, cwd, root) => {
-  if (!args.some((a) => a === "--cache-dir" || a.startsWith("--cache-dir="))) return path.join(root, "cache")
-  const given = flagValue(args, "--cache-dir")
-  return given === undefined ? undefined : path.resolve(cwd, given)
+  const named = args.some((a) => a === "--cache-dir" || a.startsWith("--cache-dir="))
+  const given = named ? flagValue(args, "--cache-dir") : undefined
+  return named && given === undefined ? undefined : cacheDirOf({ flag: given, cwd, root })
 }
 
-/** `<cache>/v1/commands/<key[0..2]>/<key>.json`, sharded like the node entries. */
-export const recordPath = (cacheDir, key) => path.join(cacheDir, COMMANDS_FOLDER, key.slice(0, 2), `${key}.json`)
+/**
+ * `<cache>/v1/commands/<key[0..2]>/<key>.json`, sharded like the node entries.
+ * @param {string} cacheDir
+ * @param {string} key
+ */
+export const recordPath = (cacheDir, key) => shardedFile(cacheDir, "commands", key)
 
 /**
  * A record's text: a checksum line (SHA-256 of the rest), a line with the key and the inputs,
  * then the outputs. A replay checks the inputs (a few hundred bytes) before it hashes and parses
  * the outputs (hundreds of KB for JSON results), so a miss costs little.
+ * @param {CommandRecord} record
+ * @returns {string}
  */
 export const recordText = (record) => {
   const rest = `${JSON.stringify({ v: record.v, key: record.key, inputs: record.inputs })}\n${JSON.stringify({ stdout: record.stdout, stderr: record.stderr, files: record.files })}`
   return `${sha256(rest)}\n${rest}`
 }
 
-/** The key and inputs of a record's text (not yet checksummed), or undefined. */
+/**
+ * The key and inputs of a record's text (not yet checksummed), or undefined.
+ * @param {string} text
+ * @param {string | undefined} key
+ * @returns {{ head: Pick<CommandRecord, "v" | "key" | "inputs">, body: number } | undefined}
+ */
 const headOf = (text, key) => {
   const a = text.indexOf("\n")
   const b = a < 0 ? -1 : text.indexOf("\n", a + 1)
@@ -196,7 +222,12 @@ const headOf = (text, key) => {
   }
 }
 
-/** The outputs once the checksum over everything after the first line matches, else undefined. */
+/**
+ * The outputs once the checksum over everything after the first line matches, else undefined.
+ * @param {string} text
+ * @param {number} at
+ * @returns {Pick<CommandRecord, "stdout" | "stderr" | "files"> | undefined}
+ */
 const outputsOf = (text, at) => {
   if (sha256(text.slice(65)) !== text.slice(0, 64)) return undefined
   try {
@@ -207,44 +238,40 @@ const outputsOf = (text, at) => {
   }
 }
 
-/** The whole record in `text`, or undefined when its checksum or shape is wrong. */
+/**
+ * The whole record in `text`, or undefined when its checksum or shape is wrong.
+ * @param {string} text
+ * @param {string} [key]
+ * @returns {CommandRecord | undefined}
+ */
 export const parseRecord = (text, key) => {
   const h = headOf(text, key)
-  const o = h === undefined ? undefined : outputsOf(text, h.body)
+  if (h === undefined) return undefined
+  const o = outputsOf(text, h.body)
   return o === undefined ? undefined : { ...h.head, ...o }
 }
 
-/** The state of a path as a record keeps it: the SHA-256 of a file's bytes, "dir", or null (absent). */
+/**
+ * The state of a path as a record keeps it (PathState).
+ * @param {string} file
+ * @returns {PathState}
+ */
 export const pathState = (file) => {
   try {
     return sha256(fs.readFileSync(file))
   } catch (e) {
-    if (e && e.code === "EISDIR") return "dir"
-    if (e && (e.code === "ENOENT" || e.code === "ENOTDIR")) return null
+    const code = /** @type {NodeJS.ErrnoException} */ (e).code
+    if (code === "EISDIR") return "dir"
+    if (code === "ENOENT" || code === "ENOTDIR") return null
     return "unreadable"
   }
-}
-
-/** Write `text` to `file` through a temp file and a rename, keeping an existing file's mode. */
-const writeAtomic = (file, text) => {
-  const st = fs.lstatSync(file, { throwIfNoEntry: false })
-  // Anything but a missing or regular file (a symlink, a device): the full CLI's rules apply.
-  if (st !== undefined && !st.isFile()) return false
-  fs.mkdirSync(path.dirname(file), { recursive: true })
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`)
-  try {
-    fs.writeFileSync(tmp, text, { flag: "wx", ...(st === undefined ? {} : { mode: st.mode & 0o7777 }) })
-    if (st !== undefined) fs.chmodSync(tmp, st.mode & 0o7777)
-    fs.renameSync(tmp, file)
-  } finally {
-    fs.rmSync(tmp, { force: true })
-  }
-  return true
 }
 
 /**
  * Replay the record for this command if every input is as recorded: writes its files, prints
  * its stdout and stderr and returns true. False (nothing written) on any doubt.
+ * @param {{ args: ReadonlyArray<string>, cwd: string, env: Env, node: string, stdout: NodeJS.WriteStream, stderr: NodeJS.WriteStream }} o
+ * @returns {boolean}
  */
 export const tryReplay = ({ args, cwd, env, node, stdout, stderr }) => {
   try {
@@ -269,7 +296,8 @@ export const tryReplay = ({ args, cwd, env, node, stdout, stderr }) => {
     // names any other path is not replayed, whatever its checksum says.
     const out = flagValue(args, "--out")
     if (record.files.some(([p]) => out === undefined || p !== path.resolve(cwd, out))) return false
-    for (const [p, content] of record.files) if (!writeAtomic(p, content)) return false
+    // The CLI's writer and rules: a target it would refuse (a FIFO, a directory) falls through to the CLI, which says why.
+    for (const [p, content] of record.files) writeAtomic(p, content)
     try {
       const now = new Date()
       fs.utimesSync(file, now, now) // last use, for `cache gc`

@@ -8,11 +8,12 @@
  * taints it, and a tainted or failed run leaves no record: a replay is only ever of a run that
  * was fully seen. No effect import: the config worker's helpers use it.
  */
-import { createHash, randomBytes } from "node:crypto"
-import * as fs from "node:fs"
 import * as path from "node:path"
-import { STORE_LAYOUT } from "../graph/storeLayout.ts"
-import { COMMAND_FORMAT, commandKey, codeIdentity, findProjectRoot, pathState, recordDirFor, recordPath, recordText, replayable, type PathState } from "./command.js"
+import { writeAtomic } from "../base/atomicFile.js"
+import { findProjectRoot } from "../base/project.js"
+import { sha256 } from "../base/sha256.js"
+import { storeFolder } from "../base/storeLayout.js"
+import { COMMAND_FORMAT, commandKey, codeIdentity, pathState, recordDirFor, recordPath, recordText, replayable, type PathState } from "./command.js"
 
 interface Recording {
   readonly key: string
@@ -36,7 +37,7 @@ export const noteInput = (file: string, state?: PathState): void => {
 
 /** The bytes a reader got, digested as `pathState` digests the file. */
 export const noteBytes = (file: string, bytes: Uint8Array): void => {
-  if (active !== undefined) noteInput(file, createHash("sha256").update(bytes).digest("hex"))
+  if (active !== undefined) noteInput(file, sha256(bytes))
 }
 
 /** An output file the command wrote, with its text. */
@@ -89,19 +90,10 @@ const writeRecord = (): void => {
   const file = recordPath(r.dir, r.key)
   const inputs = [...r.inputs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
   const text = recordText({ v: COMMAND_FORMAT, key: r.key, inputs, stdout: r.stdout.join(""), stderr: r.stderr.join(""), files: [...r.files] })
-  // Temp file in the store's tmp/ (gc removes strays there), then an atomic rename.
-  const tmp = path.join(r.dir, STORE_LAYOUT, "tmp", `${r.key}.${process.pid}.${randomBytes(6).toString("hex")}`)
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true })
-    fs.mkdirSync(path.dirname(tmp), { recursive: true })
-    fs.writeFileSync(tmp, text, { flag: "wx" })
-    fs.renameSync(tmp, file)
+    // Through the store's tmp/ (gc removes strays there), then an atomic rename.
+    writeAtomic(file, text, { tmpDir: storeFolder(r.dir, "tmp") })
   } catch {
-    try {
-      fs.rmSync(tmp, { force: true })
-    } catch {
-      // gc removes temp files older than an hour
-    }
     // read-only or full store: the next run evaluates again
   }
 }

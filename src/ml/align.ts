@@ -15,8 +15,8 @@
  * Aligned CSV: the feature columns (features.ts), then `measured_us` and `source` (file:line of
  * the measurement).
  */
-import type { CsvTable } from "../accuracy/csv.ts"
-import { hardwareFileFor } from "../accuracy/hardware.ts"
+import type { CsvTable } from "../reference/csv.ts"
+import { hardwareFileFor } from "../reference/hardware.ts"
 import { FEATURE_COLUMNS, featureRowOf, featuresCsv, parseShape, type FeatureRow } from "./features.ts"
 import type { TrainingRow } from "./model.ts"
 

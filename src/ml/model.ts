@@ -28,7 +28,7 @@
  */
 import { createRequire } from "node:module"
 import type { RandomForestRegression as Forest } from "ml-random-forest"
-import { ape, quantile, summarise, type ErrorSummary } from "../accuracy/stats.ts"
+import { ape, quantile, summarise, type ErrorSummary } from "../reference/stats.ts"
 import { FEATURE_SCHEMA_VERSION, type FeatureRow } from "./features.ts"
 import { familyOf, headById, headForKind, HEADS, modelInputs, rawFeatures, type Head } from "./heads.ts"
 

@@ -2,7 +2,7 @@
  * Running a playbook on a scenario: load it through the build graph (withSession; the scenario
  * schema decodes its `deployment` block strictly, with positions), resolve the deployment with the
  * command-line overrides, evaluate the core per-layer result (through the graph, so it is cached), and attach
- * the playbook's `serving` model (pure, src/playbooks/*).
+ * the playbook's `serving` model (pure, src/deploy/*).
  *
  * `large-ep evaluate`: the core result is evaluated under the deployment's layout (attention tp x
  * dp, EP size, redundant expert slots); with several `--ep` values it prints one comparison over
@@ -24,10 +24,10 @@ import { withSession, type RunOptions, type RunOutput, type Session } from "../a
 import { evaluateScenario, scenarioBase } from "../sim/simulate.ts"
 import { estimatorOf } from "../app/estimator.ts"
 import { timingHardware } from "../timing/roofline.ts"
-import { resolveAfd, resolveLargeEp, type AfdOverrides, type AfdPlan, type LargeEpDeployment, type LargeEpOverrides } from "./deployment.ts"
-import { largeEpBatchForTpot, largeEpMaxBatch, type PlaybookInput } from "./largeEp.ts"
-import { afdBatchForTpot, afdMaxBatch } from "./afd.ts"
-import { afdServing, largeEpServing, type AfdServing, type LargeEpServing, type ServingRun } from "./serving.ts"
+import { resolveAfd, resolveLargeEp, type AfdOverrides, type AfdPlan, type LargeEpDeployment, type LargeEpOverrides } from "../deploy/deployment.ts"
+import { largeEpBatchForTpot, largeEpMaxBatch, type PlaybookInput } from "../deploy/largeEp.ts"
+import { afdBatchForTpot, afdMaxBatch } from "../deploy/afd.ts"
+import { afdServing, largeEpServing, type AfdServing, type LargeEpServing, type ServingRun } from "../deploy/serving.ts"
 import { efficiencySummary, type EfficiencySummary } from "../timing/efficiency.ts"
 
 /** How the batch is chosen: the runtime's, the HBM limit, or the largest meeting a TPOT target. */

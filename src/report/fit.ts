@@ -6,7 +6,7 @@
  * explore; the tables say it in a verdict line near the top and next to each serving figure,
  * so nobody reads a TPOT as if it would run. Pure text helpers.
  */
-import { gb } from "./format.ts"
+import { gb } from "../base/format.ts"
 
 /** Appended to a serving figure that a non-fitting configuration cannot achieve. */
 export const NOT_ACHIEVABLE = "(does not fit)"

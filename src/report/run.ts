@@ -3,28 +3,16 @@
  * header, phase sections and serving table with change columns (`changes` options), so the two
  * screens cannot drift apart.
  */
-import type { LayerExecution, RunResult, ServingSummary, SimulationResult } from "../kernel/records.ts"
+import { LAYER_FIGURES, SERVING_FIGURES, type LayerExecution, type RunResult, type ServingFigure, type ServingSummary, type SimulationResult } from "../kernel/records.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
-import type { Delta } from "./delta.ts"
+import type { Delta } from "../kernel/delta.ts"
 import { markUnfit, unfitVerdict } from "./fit.ts"
-import { fixed, gb, giga, mega, signedCompact } from "./format.ts"
+import { fixed, gb, giga, mega, signedCompact } from "../base/format.ts"
 import { groupLayers, partShareLine } from "./phaseSummary.ts"
 import { renderTable, type Column } from "./table.ts"
 import { efficiencyLine } from "../timing/efficiency.ts"
 
 export type Format = "table" | "json" | "csv"
-
-/** The per-layer figures the table and the CSV show, in CSV order. */
-export const LAYER_FIGURES = [
-  "flops",
-  "bytes_read",
-  "bytes_written",
-  "comm_bytes",
-  "compute_time_ms",
-  "memory_time_ms",
-  "comm_time_ms",
-  "dominant_latency_ms"
-] as const satisfies ReadonlyArray<keyof LayerExecution>
 
 /** Changes since a previous result, per layer (in the result's order), for the whole phase and its peak memory. */
 export interface PhaseChanges {
@@ -152,18 +140,6 @@ export const renderPhase = (phase: SinglePhase, r: SimulationResult, hbm: number
   if (removed.length > 0) out.push(`removed since the previous result: ${removed.join(", ")}`)
   return out
 }
-
-/** The serving figures with a change (watch compares them), in table order. */
-export const SERVING_FIGURES = [
-  "ttft_ms",
-  "tpot_ms",
-  "throughput_tokens_per_s",
-  "throughput_tokens_per_s_per_gpu",
-  "prefill_throughput_tokens_per_s",
-  "peak_memory_bytes"
-] as const satisfies ReadonlyArray<keyof ServingSummary>
-
-export type ServingFigure = typeof SERVING_FIGURES[number]
 
 /** Label and decimals of each figure; peak memory is shown in GB (`digits` of the GB value). */
 const SERVING_ROWS: Readonly<Record<ServingFigure, readonly [string, number]>> = {

@@ -65,4 +65,4 @@ export const leftColumns = (...headers: ReadonlyArray<string>): Array<Column> =>
 export const METRIC_VALUE: ReadonlyArray<Column> = [{ header: "metric", align: "left" }, { header: "value" }]
 
 // The formats most table cells use, importable with the table (as before report/format.ts).
-export { fixed, gb, giga, mega } from "./format.ts"
+export { fixed, gb, giga, mega } from "../base/format.ts"

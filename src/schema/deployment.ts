@@ -1,7 +1,7 @@
 /**
  * DeploymentSpec: the `deployment` block of a scenario, read by the serving playbooks
  * (`llmsim large-ep evaluate`, `llmsim afd simulate`). Every field is optional; defaults are
- * applied in src/playbooks/deployment.ts and command-line flags override them. Units are in the
+ * applied in src/deploy/deployment.ts and command-line flags override them. Units are in the
  * field names (GB, us); link dtypes are storage formats (fp8 = 1 byte per element).
  *
  * Large expert parallelism (DeepSeek's units, deepseek_inference_overview.yaml: prefill EP32 on
@@ -46,7 +46,7 @@ export const KernelModes = Schema.Struct({
  * Expected max/mean load over the EP GPUs:
  *  - a number >= 1: declared factor;
  *  - `sampling`: expected maximum of uniform routing over the GPUs (computed per step from the
- *    tokens routed, src/playbooks/imbalance.ts);
+ *    tokens routed, src/deploy/imbalance.ts);
  *  - `{expert_loads: [...]}`: measured tokens (or shares) per logical expert, placed with
  *    DeepSeek's EPLB global policy onto the expert slots.
  */

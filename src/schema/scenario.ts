@@ -29,7 +29,7 @@ const layerEntryOf = (type: LayerType) =>
      * stack. In decode each of its `repeat` layers proposes one draft token per sequence per step
      * (run once per draft, one token per sequence), and the main stack and LM head verify 1 + k
      * tokens per sequence, k = the MTP layers; runtime.mtp_acceptance_rate says how many are kept
-     * (src/module/mtp.ts). In prefill it runs over the prompt like any layer.
+     * (src/layers/mtp.ts). In prefill it runs over the prompt like any layer.
      */
     mtp: Schema.optionalKey(Schema.Boolean),
     /** Precision of these layers only, over the scenario's `precision` (src/schema/layer.ts LayerPrecision). */

@@ -11,7 +11,7 @@ import { layerFeatureRow, opFeatureRow, type FeatureRow } from "../ml/features.t
 import { evaluateOpCost } from "../ops/registry.ts"
 import { phasesOf } from "../schema/runtime.ts"
 import { timingHardware, type EfficiencyMode } from "../timing/roofline.ts"
-import type { RuntimeOverrides } from "../app/runtime.ts"
+import type { RuntimeOverrides } from "../config/runtime.ts"
 import { layerContext } from "./simulate.ts"
 import * as path from "node:path"
 

@@ -10,7 +10,7 @@
  */
 import { Effect } from "effect"
 import { defineNodeType, type GraphNode } from "../graph/node.ts"
-import type { LayerContext } from "../module/context.ts"
+import type { LayerContext } from "../layers/context.ts"
 import { OP_FORMULAS } from "../ops/registry.ts"
 import type { OpSpec } from "../ops/types.ts"
 import type { SinglePhase } from "../schema/runtime.ts"

@@ -4,12 +4,12 @@
  * scenario, and committing the store, is the session's job (src/app/session.ts).
  */
 import { Effect } from "effect"
-import type { RuntimeOverrides } from "../app/runtime.ts"
+import type { RuntimeOverrides } from "../config/runtime.ts"
 import { ConfigError, UsageError } from "../config/errors.ts"
 import { displayPath, scenarioFieldError, type LoadedScenario } from "../config/load.ts"
 import type { Evaluator } from "../graph/evaluator.ts"
-import type { LayerContext } from "../module/context.ts"
-import { validateLayout } from "../module/index.ts"
+import type { LayerContext } from "../layers/context.ts"
+import { validateLayout } from "../layers/index.ts"
 import { contextFor, resolveLayout, type Layout, type ScenarioBase } from "../kernel/layout.ts"
 import { modelOf, type Model } from "../kernel/model.ts"
 import { coreStrategy, planStrategy, type StrategyName } from "../kernel/strategies.ts"

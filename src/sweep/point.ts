@@ -24,11 +24,11 @@ import type { Model } from "../kernel/model.ts"
 import { largestWithinCapacity } from "../kernel/search.ts"
 import { phaseMemory, simulatePhase } from "../kernel/step.ts"
 import { coreStrategy, type Composition, type StrategyName } from "../kernel/strategies.ts"
-import { validateLayout } from "../module/index.ts"
-import { afdPhase } from "../playbooks/afd.ts"
-import { parseInstances, resolveAfd, resolveLargeEp, type AfdPlan, type LargeEpDeployment } from "../playbooks/deployment.ts"
-import { capacityBytes, largeEpMaxBatch, largeEpMemory, largeEpStepTotals, type PlaybookInput } from "../playbooks/largeEp.ts"
-import { totalBytes, type MemoryParts } from "../playbooks/memory.ts"
+import { validateLayout } from "../layers/index.ts"
+import { afdPhase } from "../deploy/afd.ts"
+import { parseInstances, resolveAfd, resolveLargeEp, type AfdPlan, type LargeEpDeployment } from "../deploy/deployment.ts"
+import { capacityBytes, largeEpMaxBatch, largeEpMemory, largeEpStepTotals, type PlaybookInput } from "../deploy/largeEp.ts"
+import { totalBytes, type MemoryParts } from "../deploy/memory.ts"
 import type { Dtype } from "../schema/dtypes.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
@@ -297,7 +297,7 @@ export const pointEvaluator = (sb: SweepBase, estimator: Estimator) => {
       ttft_ms: ttft,
       tpot_ms: tpot,
       // The same expressions as each model's own serving summary (src/kernel/step.ts servingSummary,
-      // src/playbooks/serving.ts), so a point equals the single-point command to the last bit.
+      // src/deploy/serving.ts), so a point equals the single-point command to the last bit.
       tokens_per_s_per_gpu: tpot !== null && tpot > 0 ? (e.layout !== undefined ? ((sequences / tpot) * 1e3) / layout.gpus : (sequences * 1e3) / tpot / layout.gpus) : null,
       tokens_per_s_per_user: tpot !== null && tpot > 0 ? 1e3 / tpot : null,
       prefill_tokens_per_s_per_gpu: ttft !== null && ttft > 0 ? (e.layout !== undefined ? (((sequences * seq) / ttft) * 1e3) / layout.gpus : (sequences * seq * 1e3) / ttft / layout.gpus) : null,

@@ -19,16 +19,16 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { createHash, randomBytes } from "node:crypto"
-import { STORE_LAYOUT } from "../graph/storeLayout.ts"
+import { openAtomic, type AtomicFile } from "../base/atomicFile.js"
+import { sha256, sha256Hasher } from "../base/sha256.js"
+import { storeFolder } from "../base/storeLayout.js"
 
 /** Bump when point evaluation (src/sweep/point.ts) changes its output for some input. */
 export const SWEEP_CODE_VERSION = 2
 
-export const packFolder = (cacheDir: string, family: string): string => path.join(cacheDir, STORE_LAYOUT, "sweep", family)
+export const packFolder = (cacheDir: string, family: string): string => path.join(storeFolder(cacheDir, "packs"), family)
 
-export const pointKey = (family: string, coordinates: string): string =>
-  createHash("sha256").update(family).update("\n").update(coordinates).digest("hex")
+export const pointKey = (family: string, coordinates: string): string => sha256(`${family}\n${coordinates}`)
 
 export interface PointCache {
   readonly get: (key: string) => string | undefined
@@ -67,7 +67,7 @@ export const readPacks = (files: ReadonlyArray<string>, verified = false): { rea
     } catch {
       continue
     }
-    if (!verified && createHash("sha256").update(text).digest("hex") !== path.basename(file, ".jsonl")) {
+    if (!verified && sha256(text) !== path.basename(file, ".jsonl")) {
       try {
         fs.rmSync(file, { force: true })
       } catch {
@@ -109,12 +109,11 @@ export const openPointCache = (cacheDir: string | undefined, family: string): Po
   const { index, good: packFiles } = readPacks(packFilesOf(folder))
   // A pack's mtime records its last use, so `cache gc` evicts the least recently used.
   touch(packFiles)
-  let fd: number | undefined
-  let tmp: string | undefined
+  let pack: AtomicFile | undefined
   let chunks: Array<string> = []
   let buffered = 0
   let written = 0
-  const hash = createHash("sha256")
+  const hash = sha256Hasher()
   let unwritable = false
   const flush = () => {
     if (chunks.length === 0 || unwritable) return
@@ -122,28 +121,14 @@ export const openPointCache = (cacheDir: string | undefined, family: string): Po
     chunks = []
     buffered = 0
     try {
-      if (fd === undefined) {
-        const tmpDir = path.join(cacheDir, STORE_LAYOUT, "tmp")
-        fs.mkdirSync(tmpDir, { recursive: true })
-        tmp = path.join(tmpDir, `sweep.${process.pid}.${randomBytes(6).toString("hex")}`)
-        fd = fs.openSync(tmp, "wx")
-      }
-      fs.writeSync(fd, text)
+      // The pack is named by its content, known once the sweep ends: a temp file in the store's tmp/ until then.
+      pack ??= openAtomic(undefined, { tmpDir: storeFolder(cacheDir, "tmp"), contentAddressed: true })
+      pack.write(text)
       hash.update(text)
       written += text.length
     } catch (e) {
       unwritable = true
       process.stderr.write(`warning: cache ${cacheDir} is not writable (${e instanceof Error ? e.message.split(",")[0] : String(e)}): sweep points are not stored\n`)
-    }
-  }
-  const close = () => {
-    if (fd !== undefined) {
-      try {
-        fs.closeSync(fd)
-      } catch {
-        // already closed
-      }
-      fd = undefined
     }
   }
   return {
@@ -155,29 +140,16 @@ export const openPointCache = (cacheDir: string | undefined, family: string): Po
     },
     commit: () => {
       flush()
-      close()
-      if (tmp === undefined || written === 0 || unwritable) return abortTmp(tmp)
+      if (pack === undefined) return
+      if (written === 0 || unwritable) return pack.abort()
       try {
-        fs.mkdirSync(folder, { recursive: true })
-        fs.renameSync(tmp, path.join(folder, `${hash.digest("hex")}.jsonl`))
+        pack.commit(path.join(folder, `${hash.digest("hex")}.jsonl`))
       } catch {
-        abortTmp(tmp)
+        // A pack that cannot be stored only costs the next sweep its replay.
       }
     },
-    abort: () => {
-      close()
-      abortTmp(tmp)
-    },
+    abort: () => pack?.abort(),
     packFiles,
     enabled: true
-  }
-}
-
-const abortTmp = (tmp: string | undefined) => {
-  if (tmp === undefined) return
-  try {
-    fs.rmSync(tmp, { force: true })
-  } catch {
-    // gc removes old temp files
   }
 }

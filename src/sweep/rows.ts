@@ -4,9 +4,7 @@
  * `{"llmsim_sweep": {...}}` naming the sweep (space digest, constraints, shard, points) so
  * `llmsim sweep merge` can check that its inputs are shards of one sweep.
  */
-import * as fs from "node:fs"
-import * as path from "node:path"
-import { randomBytes } from "node:crypto"
+import { openAtomic } from "../base/atomicFile.js"
 import type { AxisName } from "./axes.ts"
 import { EXTRA_AXES, type Row } from "./judge.ts"
 
@@ -59,27 +57,19 @@ export interface RowWriter {
   readonly abort: () => void
 }
 
-/** Stream rows to `file` (written to a temp file beside it, renamed into place by close). */
+/**
+ * Stream rows to `file` through the one writer (src/base/atomicFile.js): a temp file renamed
+ * into place by close, so an interrupted sweep leaves nothing half-written; a symlink is written
+ * through and a FIFO or directory refused, as --out.
+ */
 export const openRowWriter = (file: string, columns: ReadonlyArray<string>, header: unknown): RowWriter => {
   const format = formatOf(file)
-  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`)
-  const fd = fs.openSync(tmp, "wx")
-  fs.writeSync(fd, format === "csv" ? columns.join(",") + "\n" : JSON.stringify({ llmsim_sweep: header }) + "\n")
-  return {
-    format,
-    columns,
-    write: (text) => void fs.writeSync(fd, text),
-    close: () => {
-      fs.closeSync(fd)
-      fs.renameSync(tmp, file)
-    },
-    abort: () => {
-      try {
-        fs.closeSync(fd)
-      } catch {
-        // closed
-      }
-      fs.rmSync(tmp, { force: true })
-    }
+  const w = openAtomic(file)
+  try {
+    w.write(format === "csv" ? columns.join(",") + "\n" : JSON.stringify({ llmsim_sweep: header }) + "\n")
+  } catch (e) {
+    w.abort()
+    throw e
   }
+  return { format, columns, write: (text) => w.write(text), close: () => void w.commit(), abort: w.abort }
 }

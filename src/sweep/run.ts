@@ -20,7 +20,7 @@ import type { SweepSpec } from "../schema/sweep.ts"
 import { COMPOSE_CODE_VERSION, TIMING_CODE_VERSION } from "../sim/plan.ts"
 import { scenarioBase } from "../sim/simulate.ts"
 import { estimatorOf } from "../app/estimator.ts"
-import { firstExisting, requireInsideProject, resolvePath } from "../app/paths.ts"
+import { firstExisting, requireInsideProject, resolvePath } from "../config/paths.ts"
 import { withSession, type RunOptions, type Session } from "../app/session.ts"
 import { AXES, flagName, MAX_POINTS, parseAxis, type AxisName, type AxisValue } from "./axes.ts"
 import { runSweep, SweepStopped, type SweepOutcome } from "./engine.ts"
@@ -29,6 +29,7 @@ import type { Constraints, Objective } from "./judge.ts"
 import type { PointModel, SweepBase } from "./point.ts"
 import { openPointCache, SWEEP_CODE_VERSION } from "./pointCache.ts"
 import { columnsFor, openRowWriter, type RowWriter } from "./rows.ts"
+import { writeFailure } from "../base/atomicFile.js"
 import { makeSpace, shardRange, type Shard, type Space } from "./space.ts"
 
 export interface SweepOptions {
@@ -221,7 +222,7 @@ export const runSweepCommand = (o: SweepOptions) =>
       if (pointsFile !== undefined) {
         writer = yield* Effect.try({
           try: () => openRowWriter(pointsFile, columnsFor(space.axes.map((a) => a.name)), header),
-          catch: (e) => new UsageError({ message: `--points: cannot write ${o.points_file}: ${e instanceof Error ? e.message.split(",")[0] : String(e)}` })
+          catch: (e) => new UsageError({ message: `--points: cannot write ${o.points_file}: ${writeFailure(e)}` })
         })
       }
       const outcome = yield* Effect.tryPromise({

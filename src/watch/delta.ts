@@ -1,11 +1,10 @@
 /**
  * A result compared with the previous good one: per layer (matched by `layer_name`), per phase
- * total and for the serving summary, each a `Delta` (src/report/delta.ts: the rule for a zero or
+ * total and for the serving summary, each a `Delta` (src/kernel/delta.ts: the rule for a zero or
  * missing baseline). Pure; both the screen and the JSON events render it.
  */
-import { delta, type Delta } from "../report/delta.ts"
-import { LAYER_FIGURES, SERVING_FIGURES, type ServingFigure } from "../report/run.ts"
-import type { LayerExecution, RunResult, SimulationResult } from "../kernel/records.ts"
+import { delta, type Delta } from "../kernel/delta.ts"
+import { LAYER_FIGURES, SERVING_FIGURES, type LayerExecution, type RunResult, type ServingFigure, type SimulationResult } from "../kernel/records.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
 
 /** `same`: equal to the previous result (or no previous result); `changed`: any figure moved. */

@@ -10,7 +10,7 @@
 import { Effect, FileSystem } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { sha256 } from "../graph/canonical.ts"
+import { sha256 } from "../base/sha256.js"
 
 export type Reads = Map<string, string | null>
 

@@ -1,13 +1,33 @@
 /**
- * Where watch-mode output goes. `json`: one object per line on stdout, nothing else there.
- * `table`: the screen, redrawn from the top when it may be cleared (a terminal, outside CI, no
- * --no-clear, as Vite decides), else appended so the history stays readable; a bad save keeps
- * the last good result on screen and marks it stale.
+ * What a watch session tells its screen (the contract between the use case and src/report): a
+ * result with what the evaluation did, a bad save, a watcher failure. The screens themselves
+ * (a table, JSON lines) are in src/report/watch.ts and src/report/watchReporter.ts.
  */
 import type { Issue } from "../config/errors.ts"
 import type { Comparison } from "./delta.ts"
 import type { WatcherError } from "./errors.ts"
-import { errorEvent, fatalEvent, jsonLine, renderError, renderFooter, renderResult, renderStaleBanner, resultEvent, type Activity, type ResultActivity } from "./render.ts"
+
+/** What one evaluation did, besides its result. */
+export interface Activity {
+  /** Wall-clock time of the result (ISO 8601). */
+  readonly time: string
+  /** Display paths (relative to the project root) of the saves this evaluation answers. */
+  readonly changedFiles: ReadonlyArray<string>
+}
+
+export interface ResultActivity extends Activity {
+  readonly computed: number
+  readonly replayed: number
+  readonly layersRecomputed: ReadonlyArray<string>
+  /** Save to result, ms: from the first event of the batch to the end of the evaluation. */
+  readonly elapsedMs: number
+  /** The evaluation alone, ms: from its start to its result. */
+  readonly evaluationMs: number
+  /** Resident set size of the watch process after the evaluation, bytes. */
+  readonly rssBytes: number
+  /** V8 heap in use after the evaluation (live objects plus garbage not yet collected), bytes. */
+  readonly heapUsedBytes: number
+}
 
 export type ReporterName = "table" | "json"
 
@@ -22,42 +42,3 @@ export interface Reporter {
   readonly fatal: (e: WatcherError) => void
 }
 
-/** Erase the screen and the scrollback, cursor home (what Vite and tsc --watch send). */
-const CLEAR = "\x1b[2J\x1b[3J\x1b[H"
-
-export const canClearScreen = (wanted: boolean): boolean =>
-  wanted && process.stdout.isTTY === true && !process.env.CI
-
-const out = (text: string) => void process.stdout.write(text)
-const err = (text: string) => void process.stderr.write(text)
-
-const fatalText = (e: WatcherError) => `error: watcher failed (${e.code}): ${e.message}\nhint: ${e.hint}\n`
-
-export const jsonReporter: Reporter = {
-  result: (c, a) => out(jsonLine(resultEvent(c, a))),
-  error: (issues, a) => out(jsonLine(errorEvent(issues, a))),
-  fatal: (e) => {
-    out(jsonLine(fatalEvent(e)))
-    err(fatalText(e))
-  }
-}
-
-export const tableReporter = (clear: boolean): Reporter => {
-  let lastGood: { screen: string; time: string } | undefined
-  return {
-    result: (c, a, w) => {
-      const screen = renderResult(c, a)
-      lastGood = { screen, time: a.time }
-      out((clear ? CLEAR : "\n") + screen + renderFooter(w.files, w.folders))
-    },
-    error: (issues, a, w) => {
-      const block = renderError(issues, a, lastGood?.time)
-      const stale = lastGood ? renderStaleBanner(lastGood.time) + lastGood.screen + "\n" : ""
-      out(clear ? CLEAR + stale + block + renderFooter(w.files, w.folders) : "\n" + block)
-    },
-    fatal: (e) => err(fatalText(e))
-  }
-}
-
-export const makeReporter = (name: ReporterName, clear: boolean): Reporter =>
-  name === "json" ? jsonReporter : tableReporter(canClearScreen(clear))

@@ -1,5 +1,5 @@
 /**
- * The runtime check of src/app/runtime.ts (checkedRuntime, run by every session): more
+ * The runtime check of src/config/runtime.ts (checkedRuntime, run by every session): more
  * micro-batches than sequences is refused, naming the flag or the scenario field it came from.
  * In process; the flag case is also run through the CLI in cli.test.ts.
  */

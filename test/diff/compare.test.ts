@@ -10,7 +10,7 @@ import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
 import { edit, runCli } from "../helpers/cli.ts"
 import { diffFailure, diffInProcess, runInProcess, runOptions } from "../helpers/inProcess.ts"
-import { unfitLines } from "../../src/diff/report.ts"
+import { unfitLines } from "../../src/report/diff.ts"
 import { commitAll, DENSE, git, makeRepo, MOE, SCENARIO } from "./repo.ts"
 
 interface TraceNode { id: string; kind: string; layer_type?: string; status: string; side: string; name: string }

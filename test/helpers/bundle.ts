@@ -5,7 +5,8 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { PACKAGE_DIR, sourceStamp } from "../../src/launch/command.js"
+import { PACKAGE_DIR } from "../../src/base/project.js"
+import { sourceStamp } from "../../src/launch/command.js"
 import { build } from "../../tools/build.js"
 
 export default async function setup() {

@@ -9,10 +9,10 @@ import { Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { parse } from "yaml"
 import { importHf, SUPPORTED_MODEL_TYPES, type ImportOptions } from "../../src/hf/import.ts"
-import { modelParams, planLayer, planLmHead } from "../../src/module/index.ts"
+import { modelParams, planLayer, planLmHead } from "../../src/layers/index.ts"
 import { evaluateOpCost } from "../../src/ops/registry.ts"
 import { templateSchemaFor, type LayerTemplate, type LayerType } from "../../src/schema/layer.ts"
-import { BF16, ctxOf } from "../module/hf.ts"
+import { BF16, ctxOf } from "../layers/hf.ts"
 
 const DIR = new URL("../../data/reference/hf-configs/", import.meta.url)
 const read = (name: string): unknown => JSON.parse(fs.readFileSync(new URL(`${name}.json`, DIR), "utf8"))

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest"
 import { KernelInvariantError, timeSpec } from "../../src/kernel/opTiming.ts"
 import type { OpExecution } from "../../src/kernel/records.ts"
 import { composeLayer, rollUp } from "../../src/kernel/step.ts"
-import { linearOp } from "../../src/module/spec.ts"
+import { linearOp } from "../../src/layers/spec.ts"
 import type { Estimator } from "../../src/timing/estimator.ts"
 import { timingHardware } from "../../src/timing/roofline.ts"
 

@@ -3,7 +3,7 @@ import { contextFor } from "../../src/kernel/layout.ts"
 import { phaseMemory, simulatePhase } from "../../src/kernel/step.ts"
 import { analyticEstimator } from "../../src/timing/estimator.ts"
 import { timingHardware } from "../../src/timing/roofline.ts"
-import { DEEPSEEK, DENSE, H800 } from "../playbooks/fixtures.ts"
+import { DEEPSEEK, DENSE, H800 } from "../deploy/fixtures.ts"
 
 describe("phaseMemory", () => {
   it("is the memory rollUp reports, to the byte, without planning or timing an op", () => {

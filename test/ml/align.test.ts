@@ -1,6 +1,6 @@
 /** Joining measurements to feature rows: matches, and every reason a row is not matched. */
 import { describe, expect, it } from "vitest"
-import { parseCsv } from "../../src/accuracy/csv.ts"
+import { parseCsv } from "../../src/reference/csv.ts"
 import { alignedCsv, alignMeasurements, readAligned } from "../../src/ml/align.ts"
 import { NO_PLACE, opFeatureRow } from "../../src/ml/features.ts"
 import { evaluateOpCost } from "../../src/ops/registry.ts"

@@ -3,7 +3,7 @@
  * of 100 TFLOPS and 1,000 GB/s, and the CSV round trip.
  */
 import { describe, expect, it } from "vitest"
-import { parseCsv } from "../../src/accuracy/csv.ts"
+import { parseCsv } from "../../src/reference/csv.ts"
 import { evaluateOpCost } from "../../src/ops/registry.ts"
 import { FEATURE_COLUMNS, featureRowOf, featuresCsv, featuresJsonl, NO_PLACE, opFeatureRow, parseShape } from "../../src/ml/features.ts"
 import { linearSpec, PEAK_HW } from "./fixtures.ts"

@@ -13,7 +13,7 @@ import { NO_PLACE, opFeatureRow } from "../../src/ml/features.ts"
 import { timeSpec } from "../../src/kernel/opTiming.ts"
 import { evaluateOpCost } from "../../src/ops/registry.ts"
 import { analyticEstimator } from "../../src/timing/estimator.ts"
-import { collectiveOp } from "../../src/module/spec.ts"
+import { collectiveOp } from "../../src/layers/spec.ts"
 import { REPO } from "../helpers/cli.ts"
 import { linearSpec, PEAK_HW } from "./fixtures.ts"
 

@@ -12,7 +12,7 @@ import { referenceRows } from "../../src/cli/features.ts"
 import { REFERENCE_DESCRIPTION, trainOn } from "../../src/cli/ml.ts"
 import { alignedCsv } from "../../src/ml/align.ts"
 import { decodeModel, modelText } from "../../src/ml/model.ts"
-import { sha256 } from "../../src/app/estimator.ts"
+import { sha256 } from "../../src/base/sha256.js"
 import { REFERENCE, REPO } from "../helpers/cli.ts"
 import { runEffect } from "../helpers/inProcess.ts"
 

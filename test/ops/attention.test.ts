@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest"
-import { planLayer } from "../../src/module/index.ts"
+import { planLayer } from "../../src/layers/index.ts"
 import { causalPairs, decodeKeys } from "../../src/ops/attention.ts"
 import { evaluateOpCost } from "../../src/ops/registry.ts"
 import type { OpSpec } from "../../src/ops/types.ts"
 import type { LayerTemplate } from "../../src/schema/layer.ts"
-import type { LayerContext } from "../../src/module/context.ts"
-import { BF16, ctxOf, gptOssSliding, llamaLike } from "../module/hf.ts"
+import type { LayerContext } from "../../src/layers/context.ts"
+import { BF16, ctxOf, gptOssSliding, llamaLike } from "../layers/hf.ts"
 
 const core = (t: LayerTemplate, ctx: LayerContext): OpSpec => {
   const spec = planLayer(t, ctx).find((s) => s.category === "attention_core")

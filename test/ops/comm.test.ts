@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest"
-import { planLayer } from "../../src/module/index.ts"
+import { planLayer } from "../../src/layers/index.ts"
 import { evaluateOpCost } from "../../src/ops/registry.ts"
 import type { OpSpec } from "../../src/ops/types.ts"
 import type { LayerTemplate } from "../../src/schema/layer.ts"
-import { BF16, ctxOf, deepseekLike, llamaLike } from "../module/hf.ts"
+import { BF16, ctxOf, deepseekLike, llamaLike } from "../layers/hf.ts"
 
 const ds = deepseekLike("deepseek-v3")
 const byName = (specs: ReadonlyArray<OpSpec>) => Object.fromEntries(specs.map((s) => [s.name, evaluateOpCost(s)]))

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest"
-import { planLayer } from "../../src/module/index.ts"
+import { planLayer } from "../../src/layers/index.ts"
 import { evaluateOpCost } from "../../src/ops/registry.ts"
-import type { LayerContext } from "../../src/module/context.ts"
-import { ctxOf, deepseekLike, FP8 } from "../module/hf.ts"
+import type { LayerContext } from "../../src/layers/context.ts"
+import { ctxOf, deepseekLike, FP8 } from "../layers/hf.ts"
 
 // DeepSeek-V3: 128 heads, kv_lora_rank 512, qk_rope 64 (latent 576), qk_nope 128, v 128, q_lora 1536.
 const ds = deepseekLike("deepseek-v3")

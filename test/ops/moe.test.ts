@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest"
-import { planLayer } from "../../src/module/index.ts"
+import { planLayer } from "../../src/layers/index.ts"
 import { expectedTouchedExperts } from "../../src/ops/moe.ts"
 import { evaluateOpCost } from "../../src/ops/registry.ts"
-import type { LayerContext } from "../../src/module/context.ts"
-import { ctxOf, deepseekLike } from "../module/hf.ts"
+import type { LayerContext } from "../../src/layers/context.ts"
+import { ctxOf, deepseekLike } from "../layers/hf.ts"
 
 // DeepSeek-V3: E = 256 routed experts, top-8, expert d 7168 x I 2048, FP8 experts.
 const ds = deepseekLike("deepseek-v3")

@@ -9,7 +9,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { parseInstances } from "../../src/playbooks/deployment.ts"
+import { parseInstances } from "../../src/deploy/deployment.ts"
 import { edit, makeProject, runCli } from "../helpers/cli.ts"
 import {
   afdFailure, afdInProcess, batchPolicy, commandErrors, failureOf, largeEpFailure, largeEpInProcess, playbookCommands, runOptions,

@@ -10,7 +10,7 @@
  * 512 x 4096 x 40,960 B = 85.90 GB of KV cache: over the 80 GB of HBM before any activation.
  */
 import { describe, expect, it } from "vitest"
-import { parseInstances } from "../../src/playbooks/deployment.ts"
+import { parseInstances } from "../../src/deploy/deployment.ts"
 import { markUnfit, NOT_ACHIEVABLE, unfitSummary, unfitVerdict } from "../../src/report/fit.ts"
 import { unfitOf } from "../../src/cli/run.ts"
 import { makeProject, runCli } from "../helpers/cli.ts"

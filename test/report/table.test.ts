@@ -3,7 +3,7 @@
  * terminal table and as markdown, and the number formats.
  */
 import { describe, expect, it } from "vitest"
-import { percent, significant, signedCompact, signedFixed } from "../../src/report/format.ts"
+import { percent, significant, signedCompact, signedFixed } from "../../src/base/format.ts"
 import { leftColumns, renderMarkdownTable, renderTable, type Column } from "../../src/report/table.ts"
 
 interface Row { readonly name: string; readonly ms: number }

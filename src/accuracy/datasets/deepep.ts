@@ -6,7 +6,7 @@
  * 7,168, top-8, FP8 dispatch, BF16 combine) over NVLink to the 7 other GPUs; predicted bandwidth
  * = the op's link bytes / its predicted time (link fraction and per-message latency).
  *
- * Beyond one node: the serving model's own call (src/playbooks/largeEp.ts a2aCall, high-throughput
+ * Beyond one node: the serving model's own call (src/deploy/largeEp.ts a2aCall, high-throughput
  * kernels): each token crosses once to every remote node holding one of its experts (NIC), then
  * is forwarded over NVLink to the GPUs there that hold its experts; the two links run together,
  *     time = max(NVLink ms, NIC ms) + the per-call latency (the deployment default, 50 us).
@@ -17,14 +17,14 @@
  * wire node counts fall and their ratio (what a NIC-bound prediction reads) barely moves.
  */
 import { evaluateOpCost } from "../../ops/registry.ts"
-import { DEFAULT_A2A_LATENCY_US } from "../../playbooks/deployment.ts"
-import { epNodes, nodesPerToken } from "../../playbooks/alltoall.ts"
-import { a2aCall } from "../../playbooks/largeEp.ts"
+import { DEFAULT_A2A_LATENCY_US } from "../../deploy/deployment.ts"
+import { epNodes, nodesPerToken } from "../../deploy/alltoall.ts"
+import { a2aCall } from "../../deploy/largeEp.ts"
 import { analyticEstimator } from "../../timing/estimator.ts"
 import { DTYPE_BYTES } from "../../schema/dtypes.ts"
 import { timeOp, timingHardware, type EfficiencyMode } from "../../timing/roofline.ts"
-import { numberField, type CsvRecord, type CsvTable } from "../csv.ts"
-import { hardwareFileFor, type HardwareSet } from "../hardware.ts"
+import { numberField, type CsvRecord, type CsvTable } from "../../reference/csv.ts"
+import { hardwareFileFor, type HardwareSet } from "../../reference/hardware.ts"
 import { dataset, row, type DatasetReport, type ValidationRow } from "../report.ts"
 
 export const DEEPEP_FILE = "deepep_normal.csv"

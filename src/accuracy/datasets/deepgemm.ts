@@ -6,9 +6,9 @@
  */
 import { timingHardware, type EfficiencyMode } from "../../timing/roofline.ts"
 import { leaveOneOut } from "../calibrate.ts"
-import type { CsvTable } from "../csv.ts"
+import type { CsvTable } from "../../reference/csv.ts"
 import { gemmLabel, gemmMeasurements, gemmOpCost, predictGemmUs, type GemmMeasurement } from "../gemm.ts"
-import { hardwareFileFor, type HardwareSet } from "../hardware.ts"
+import { hardwareFileFor, type HardwareSet } from "../../reference/hardware.ts"
 import { dataset, row, type DatasetReport, type ValidationRow } from "../report.ts"
 import { ascii, pct } from "../text.ts"
 

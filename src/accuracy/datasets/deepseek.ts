@@ -13,7 +13,7 @@
  * prefix-cache hits (56.3 % of input tokens). Hits cost no prefill compute, so node input
  * tokens/s = computed tokens/s / (1 - hit rate).
  *
- * The deployment model (the large-EP playbook, src/playbooks, on its DeepSeek unit scenarios)
+ * The deployment model (the large-EP playbook, src/deploy, on its DeepSeek unit scenarios)
  * gives the checked rows when it is present; the core simulator's serial roll-up (the numbers
  * `llmsim run` gives for the layout) is shown beside it. Every assumption is listed in the notes.
  */

@@ -19,7 +19,7 @@
  *   input tokens/s per GPU  = 16,384 x 1000 / prefill step ms
  */
 import { parse } from "yaml"
-import type { LargeEpLayer } from "../../playbooks/largeEp.ts"
+import type { LargeEpLayer } from "../../deploy/largeEp.ts"
 import type { LargeEpSystem, SystemStep } from "../largeEpAdapter.ts"
 import { dataset, row, type DatasetReport, type ValidationRow } from "../report.ts"
 
@@ -177,7 +177,7 @@ export const deepseekProfile = (x: ProfileInputs): DatasetReport => {
       title: "DeepSeek-V3 profiled serving on H800 (profile-data settings, system level)",
       file: PROFILE_FILE,
       method:
-        "Whole-model decode and prefill steps of the large-EP deployment model (src/playbooks) at the profile's published settings: " +
+        "Whole-model decode and prefill steps of the large-EP deployment model (src/deploy) at the profile's published settings: " +
         "throughput per GPU = tokens per GPU per step / step time.",
       rows
     }, skipped),

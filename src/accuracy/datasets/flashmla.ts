@@ -13,7 +13,7 @@ import { parse } from "yaml"
 import { evaluateOpCost } from "../../ops/registry.ts"
 import type { OpSpec } from "../../ops/types.ts"
 import { timeOp, timingHardware, type EfficiencyMode } from "../../timing/roofline.ts"
-import { hardwareFileFor, type HardwareSet } from "../hardware.ts"
+import { hardwareFileFor, type HardwareSet } from "../../reference/hardware.ts"
 import { dataset, row, type DatasetReport, type ValidationRow } from "../report.ts"
 import { ascii } from "../text.ts"
 

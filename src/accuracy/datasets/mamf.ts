@@ -10,8 +10,8 @@
  */
 import { evaluateOpCost } from "../../ops/registry.ts"
 import { timeOp, timingHardware, type EfficiencyMode } from "../../timing/roofline.ts"
-import { numberField, type CsvTable } from "../csv.ts"
-import { hardwareFileFor, type HardwareSet } from "../hardware.ts"
+import { numberField, type CsvTable } from "../../reference/csv.ts"
+import { hardwareFileFor, type HardwareSet } from "../../reference/hardware.ts"
 import { dataset, row, type DatasetReport, type ValidationRow } from "../report.ts"
 import { ascii } from "../text.ts"
 

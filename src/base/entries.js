@@ -1,0 +1,30 @@
+/**
+ * The program's entry points, each with its TypeScript source and its bundle: one table read by
+ * tools/build.js (what esbuild bundles), bin/llmsim.js (what it starts) and the sweep engine
+ * (the module its worker threads run). A module runs from its bundle when dist/ was built
+ * (tools/build.js), else from its source (LLMSIM_FROM_SOURCE=1, or no dist/).
+ */
+import path from "node:path"
+import { pathToFileURL } from "node:url"
+import { PACKAGE_DIR } from "./project.js"
+
+/** @typedef {{ readonly name: string, readonly source: string, readonly bundle: string }} Entry */
+
+export const ENTRIES = /** @type {const} */ ({
+  /** The CLI (src/cli/main.ts). */
+  cli: { name: "llmsim", source: "src/cli/main.ts", bundle: "dist/llmsim.js" },
+  /** llmsim.config.ts's loader, preloaded by bin/llmsim.js while the CLI loads. */
+  configWorker: { name: "config-worker", source: "src/config/configWorker.ts", bundle: "dist/config-worker.js" },
+  /** A sweep worker thread. */
+  sweepWorker: { name: "sweep-worker", source: "src/sweep/worker.ts", bundle: "dist/sweep-worker.js" },
+  /** The programmatic API (package.json `exports`). */
+  api: { name: "index", source: "src/index.ts", bundle: "dist/index.js" }
+})
+
+/**
+ * The file:// URL of an entry, from the bundle or from the sources.
+ * @param {Entry} entry
+ * @param {boolean} bundled
+ * @returns {URL}
+ */
+export const entryUrl = (entry, bundled) => pathToFileURL(path.join(PACKAGE_DIR, bundled ? entry.bundle : entry.source))

@@ -1,0 +1,36 @@
+/**
+ * Where things live in the result store (docs/caching.md, "The store"): one layout folder, then
+ * one folder per kind of file. Plain JavaScript: the launcher (src/launch/command.js) finds
+ * command records with it before anything else loads; the graph, the sweep and `cache gc`
+ * read the same names.
+ *
+ *   <cache>/v1/ac/<key[0..2]>/<key>.json          node entries (src/graph/store.ts)
+ *   <cache>/v1/commands/<key[0..2]>/<key>.json    command records (src/launch/command.js)
+ *   <cache>/v1/sweep/<family>/<digest>.jsonl      sweep point packs (src/sweep/pointCache.ts)
+ *   <cache>/v1/runs/<scope digest>.json           the last run's node records (--explain)
+ *   <cache>/v1/tmp/                               temp files before their rename
+ */
+import path from "node:path"
+
+/** The store's layout version, the first folder under the cache; bump when any layout below changes. */
+export const STORE_LAYOUT = "v1"
+
+/** The folder of each kind of file, under the layout folder. */
+export const STORE_FOLDERS = /** @type {const} */ ({ entries: "ac", commands: "commands", packs: "sweep", runs: "runs", tmp: "tmp" })
+
+/**
+ * A folder of the store at `cacheDir`.
+ * @param {string} cacheDir
+ * @param {keyof typeof STORE_FOLDERS} kind
+ * @returns {string}
+ */
+export const storeFolder = (cacheDir, kind) => path.join(cacheDir, STORE_LAYOUT, STORE_FOLDERS[kind])
+
+/**
+ * A file named by a hex key, sharded by its first two digits (`ac`, `commands`).
+ * @param {string} cacheDir
+ * @param {"entries" | "commands"} kind
+ * @param {string} key
+ * @returns {string}
+ */
+export const shardedFile = (cacheDir, kind, key) => path.join(storeFolder(cacheDir, kind), key.slice(0, 2), `${key}.json`)
