@@ -7,6 +7,7 @@ import { Effect, Option, Result } from "effect"
 import { Command, Flag } from "effect/cli"
 import { UsageError } from "../config/errors.ts"
 import { parseInstances } from "../deploy/deployment.ts"
+import { DEPLOYMENT_MODELS, deploymentModelFor } from "../deploy/registry.ts"
 import { renderAfd, renderAfdSweep, renderLargeEp, renderLargeEpSweep } from "../report/playbooks.ts"
 import { runAfd, runLargeEp, type BatchPolicy } from "../playbooks/run.ts"
 import type { LoadImbalance } from "../schema/deployment.ts"
@@ -47,8 +48,9 @@ export const batchPolicy = (a: { tpotSloMs: Option.Option<number>; maxBatch: boo
 const tboOf = (tbo: Option.Option<boolean>, strategy: Option.Option<StrategyName>): Effect.Effect<boolean | undefined, UsageError> => {
   if (Option.isNone(strategy)) return Effect.succeed(Option.getOrUndefined(tbo))
   const s = strategy.value
-  if (s !== "two-batch-overlap" && s !== "serial-micro-batches") {
-    return Effect.fail(new UsageError({ message: `--strategy ${s}: large-ep evaluate composes with two-batch-overlap or serial-micro-batches (${s} is ${s === "afd-pipeline" ? "afd simulate's" : "the core roll-up's: llmsim run"})` }))
+  const model = deploymentModelFor(s)
+  if (model !== "large-ep") {
+    return Effect.fail(new UsageError({ message: `--strategy ${s}: large-ep evaluate composes with ${DEPLOYMENT_MODELS["large-ep"].strategies.join(" or ")} (${s} is ${model === "afd" ? "afd simulate's" : "the core roll-up's: llmsim run"})` }))
   }
   const want = s === "two-batch-overlap"
   if (Option.isSome(tbo) && tbo.value !== want) return Effect.fail(new UsageError({ message: `--strategy ${s} and --${tbo.value ? "" : "no-"}tbo disagree: give one` }))

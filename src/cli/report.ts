@@ -4,6 +4,7 @@
  */
 import { Command, Flag } from "effect/cli"
 import { Effect, Option } from "effect"
+import { isCoreStrategy } from "../deploy/registry.ts"
 import { chartFlag, outputFlags, reportRun, scenarioArg } from "./run.ts"
 import { documented, runtimeFlags, strategyFlag, toRunOptions } from "./flags.ts"
 import { UsageError } from "../config/errors.ts"
@@ -22,7 +23,7 @@ export const reportCommand = Command.make(
   },
   Effect.fn(function*(a) {
     const strategy = Option.getOrUndefined(a.strategy)
-    if (strategy === "two-batch-overlap" || strategy === "serial-micro-batches" || strategy === "afd-pipeline") {
+    if (!isCoreStrategy(strategy)) {
       return yield* Effect.fail(new UsageError({ message: `--strategy ${strategy}: the report covers the core strategies (serial, overlapped)` }))
     }
     yield* reportRun(toRunOptions(a.scenario, a), strategy, a.format, a.chart, a)

@@ -17,6 +17,7 @@ import { emit, exitCode, writeFileAtomic, writeStderr } from "./output.ts"
 import { renderRunVisual, RUN_CHART_IDS } from "../report/html.ts"
 import { timingHardware } from "../timing/roofline.ts"
 import { UsageError } from "../config/errors.ts"
+import { deploymentModelFor, isCoreStrategy } from "../deploy/registry.ts"
 import type { RunOptions } from "../app/session.ts"
 import type { StrategyName } from "../kernel/strategies.ts"
 
@@ -120,19 +121,20 @@ export const runCommand = Command.make(
     const options = toRunOptions(a.scenario, a)
     const strategy = Option.getOrUndefined(a.strategy)
     if (a.format === "html" || a.format === "svg") {
-      if (strategy === "two-batch-overlap" || strategy === "serial-micro-batches" || strategy === "afd-pipeline") {
+      if (!isCoreStrategy(strategy)) {
         return yield* Effect.fail(new UsageError({ message: `--format ${a.format}: the report covers the core strategies (serial, overlapped), not --strategy ${strategy}` }))
       }
       return yield* reportRun(options, strategy, a.format, a.chart, a)
     }
     const format = a.format
     // A deployment model's strategy is answered by that playbook, so `run` and the playbook agree.
-    if (strategy === "two-batch-overlap" || strategy === "serial-micro-batches") {
+    const model = deploymentModelFor(strategy)
+    if (model === "large-ep") {
       const out = yield* runLargeEp({ run: options, eps: [], overrides: { two_batch_overlap: strategy === "two-batch-overlap" }, batch: { kind: "runtime" } })
       const r = out.result
       return yield* finishRun("run", "ep_sweep" in r ? renderLargeEpSweep(r, format) : renderLargeEp(r, format), out.run, a, r)
     }
-    if (strategy === "afd-pipeline") {
+    if (model === "afd") {
       const out = yield* runAfd({ run: options, instances: [], batch: { kind: "runtime" } })
       const r = out.result
       return yield* finishRun("run", "instance_sweep" in r ? renderAfdSweep(r, format) : renderAfd(r, format), out.run, a, r)

@@ -49,6 +49,11 @@ export const ZERO_PARTS: MemoryParts = {
 
 export const totalBytes = (p: MemoryParts): number => Object.values(p).reduce((a: number, b: number) => a + b, 0)
 
+/** Every weight part, summed (in the parts' order). */
+export const weightBytes = (p: MemoryParts): number =>
+  p.attention_weights_bytes + p.dense_ffn_weights_bytes + p.routed_expert_weights_bytes + p.shared_expert_weights_bytes +
+  p.router_weights_bytes + p.norm_weights_bytes + p.embedding_lm_head_weights_bytes
+
 export const addParts = (a: MemoryParts, b: Partial<MemoryParts>): MemoryParts => {
   const out: Record<string, number> = { ...a }
   for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + (v ?? 0)

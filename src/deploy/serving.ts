@@ -3,15 +3,12 @@
  * GPU and node, memory per GPU with its parts, fit and the largest batch, the bottleneck, and the
  * per-layer times. Field names carry their units. The keys of the core serving summary
  * (src/kernel/records.ts ServingSummary) are all present with the same meaning, computed by the
- * playbook's deployment model.
- *
- *   decode tokens/s (unit)   = batch_size x attention dp ranks / TPOT
- *   prefill tokens/s (unit)  = batch_size x attention dp ranks x seq_len / TTFT
- *   per GPU                  = unit / GPUs of the unit (attention + FFN GPUs in AFD)
- *   per node                 = per GPU x gpus_per_node
- * `throughput_*` is the decode figure when decode is evaluated, else the prefill figure
+ * playbook's deployment model; the rates are the one serving arithmetic (src/kernel/serving.ts)
+ * over the unit's sequences (batch_size x attention dp ranks) and GPUs (attention + FFN GPUs in
+ * AFD). `throughput_*` is the decode figure when decode is evaluated, else the prefill figure
  * (`throughput_kind` says which).
  */
+import { servingRates } from "../kernel/serving.ts"
 import type { StrategyName } from "../kernel/strategies.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
 import { afdPhase, type AfdLayer, type AfdPhase } from "./afd.ts"
@@ -91,22 +88,20 @@ const core = <P extends PhaseLike>(
   const biggest = list.reduce((a, b) => (b.memory_per_gpu_bytes > a.memory_per_gpu_bytes ? b : a))
   const ttft = phases.prefill?.step_ms ?? null
   const tpot = phases.decode?.step_ms ?? null
-  const perGpu = (unitRate: number) => unitRate / unit.gpus
-  const prefill = ttft !== null ? (unit.sequences * unit.seq_len * 1e3) / ttft : null
-  const decode = tpot !== null ? (unit.sequences * 1e3) / tpot : null
-  const main = decode ?? (prefill as number)
+  const rates = servingRates(unit, unit.seq_len, ttft, tpot)
+  const decode = rates.decode_tokens_per_s !== null
   return {
     strategy: unit.strategy,
     ttft_ms: ttft,
     tpot_ms: tpot,
-    throughput_kind: decode !== null ? "decode_output" : "prefill_input",
-    throughput_tokens_per_s: main,
-    throughput_tokens_per_s_per_gpu: perGpu(main),
-    throughput_tokens_per_s_per_node: perGpu(main) * unit.gpus_per_node,
-    tokens_per_s_per_request: tpot !== null ? 1e3 / tpot : null,
-    prefill_throughput_tokens_per_s: prefill,
-    prefill_tokens_per_s_per_gpu: prefill === null ? null : perGpu(prefill),
-    prefill_tokens_per_s_per_node: prefill === null ? null : perGpu(prefill) * unit.gpus_per_node,
+    throughput_kind: decode ? "decode_output" : "prefill_input",
+    throughput_tokens_per_s: (decode ? rates.decode_tokens_per_s : rates.prefill_tokens_per_s)!,
+    throughput_tokens_per_s_per_gpu: (decode ? rates.decode_tokens_per_s_per_gpu : rates.prefill_tokens_per_s_per_gpu)!,
+    throughput_tokens_per_s_per_node: (decode ? rates.decode_tokens_per_s_per_node : rates.prefill_tokens_per_s_per_node)!,
+    tokens_per_s_per_request: rates.tokens_per_s_per_user,
+    prefill_throughput_tokens_per_s: rates.prefill_tokens_per_s,
+    prefill_tokens_per_s_per_gpu: rates.prefill_tokens_per_s_per_gpu,
+    prefill_tokens_per_s_per_node: rates.prefill_tokens_per_s_per_node,
     gpus: unit.gpus,
     nodes: unit.nodes,
     batch_size: unit.batch_size,

@@ -7,7 +7,7 @@
  *   compose    composeLayer: ops -> layer, under the core strategies (strategies.ts)
  *   roll up    rollUp: layer summaries expanded over the layer instances (repeat), totals,
  *              memory and the bottleneck
- *   serve      servingSummary: phases -> TTFT, TPOT, tokens/s, fit
+ * and serving.ts turns the phases into TTFT, TPOT, tokens/s and fit (servingSummary).
  * `simulatePhase` runs the whole chain in one call (the accuracy checks use it); the build graph
  * (src/sim/plan.ts) runs the same functions as cached nodes, so `llmsim run` equals it exactly
  * (test/kernel/equality.test.ts).
@@ -20,7 +20,6 @@
  */
 import type { LayerContext } from "../layers/context.ts"
 import { layerContext, tokensPerStep } from "../layers/context.ts"
-import { expectedTokensPerStep } from "../layers/mtp.ts"
 import {
   activationBytesPerGpu,
   kvBytesPerTokenPerGpu,
@@ -38,8 +37,8 @@ import type { Estimator } from "../timing/estimator.ts"
 import type { Bound, TimingHardware } from "../timing/roofline.ts"
 import { instanceNames, type Model } from "./model.ts"
 import { checkedMs, timeSpecs } from "./opTiming.ts"
-import type { LayerExecution, LayerSummary, OpExecution, ServingSummary, SimulationResult } from "./records.ts"
-import { hiddenCommMs, type Composition, type StrategyName } from "./strategies.ts"
+import type { LayerExecution, LayerSummary, OpExecution, SimulationResult } from "./records.ts"
+import { hiddenCommMs, type Composition } from "./strategies.ts"
 
 export type { Composition } from "./strategies.ts"
 
@@ -236,34 +235,3 @@ export const composePlan = (plan: LayerPlan, timing: TimingHardware, estimator: 
 /** One phase of a model, start to finish, without the build graph: the pure kernel. */
 export const simulatePhase = (model: Model, ctx: LayerContext, timing: TimingHardware, estimator: Estimator, composition: Composition): SimulationResult =>
   rollUp(ctx.phase, modelPlans(model, ctx).map((p) => composePlan(p, timing, estimator, composition)), instancesOf(model), ctx.batch_size * ctx.seq_len)
-
-export const servingSummary = (
-  phases: { prefill?: SimulationResult; decode?: SimulationResult },
-  /** With MTP layers, a decode step emits expectedTokensPerStep(drafts, acceptance) tokens per sequence. */
-  run: { batch_size: number; seq_len: number; mtp_draft_tokens?: number; mtp_acceptance_rate?: number },
-  layout: { tp: number; dp: number },
-  hbm_gb: number,
-  strategy: StrategyName
-): ServingSummary => {
-  const gpus = layout.tp * layout.dp
-  const sequences = run.batch_size * layout.dp
-  const ttft = phases.prefill?.total_latency_ms ?? null
-  const perStep = run.mtp_draft_tokens === undefined ? 1 : expectedTokensPerStep(run.mtp_draft_tokens, run.mtp_acceptance_rate ?? 0)
-  const step = phases.decode?.total_latency_ms ?? null
-  const tpot = step === null ? null : step / perStep
-  const throughput = tpot !== null && tpot > 0 ? (sequences / tpot) * 1e3 : null
-  const peak = Math.max(phases.prefill?.peak_memory_bytes ?? 0, phases.decode?.peak_memory_bytes ?? 0)
-  const hbm = hbm_gb * 1e9
-  return {
-    strategy,
-    ttft_ms: ttft,
-    tpot_ms: tpot,
-    throughput_tokens_per_s: throughput,
-    throughput_tokens_per_s_per_gpu: throughput === null ? null : throughput / gpus,
-    prefill_throughput_tokens_per_s: ttft !== null && ttft > 0 ? ((sequences * run.seq_len) / ttft) * 1e3 : null,
-    gpus,
-    peak_memory_bytes: peak,
-    hbm_bytes_per_gpu: hbm,
-    fits_in_hbm: peak <= hbm
-  }
-}

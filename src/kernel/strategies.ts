@@ -77,23 +77,19 @@ export const hiddenMs = (overlapEfficiency: number, a: number, b: number): numbe
 export const hiddenCommMs = (c: Composition, computeMs: number, commMs: number): number =>
   coreStrategy(c) === "overlapped" ? hiddenMs(c.overlap_efficiency, computeMs, commMs) : 0
 
-/**
- * What `--strategy NAME` asks for (on `llmsim run`; `large-ep evaluate` takes the two large-EP
- * names too): the core roll-up at a micro-batch count, or a deployment model. Asking `run` for a
- * deployment model's strategy gives exactly what that playbook gives (the same kernel call), so
- * `run --strategy two-batch-overlap` and `large-ep evaluate` agree on the same scenario.
- */
-export type StrategyPlan =
-  | { readonly model: "core"; readonly micro_batch?: number }
-  | { readonly model: "large-ep"; readonly two_batch_overlap: boolean }
-  | { readonly model: "afd" }
+/** The strategies of the core roll-up (the others belong to a deployment model: src/deploy/registry.ts). */
+export type CoreStrategyName = "serial" | "overlapped"
 
-export const planStrategy = (
-  requested: StrategyName | undefined,
+/**
+ * The micro-batch count the core roll-up runs a requested strategy at (undefined: the runtime's),
+ * or why the request contradicts the hardware or `--micro-batch`.
+ */
+export const planCore = (
+  requested: CoreStrategyName | undefined,
   microBatch: number | undefined,
   maxConcurrency: number
-): { readonly ok: true; readonly plan: StrategyPlan } | { readonly ok: false; readonly message: string } => {
-  const core = (m: number | undefined) => ({ ok: true as const, plan: { model: "core" as const, ...(m === undefined ? {} : { micro_batch: m }) } })
+): { readonly ok: true; readonly micro_batch?: number } | { readonly ok: false; readonly message: string } => {
+  const core = (m: number | undefined) => ({ ok: true as const, ...(m === undefined ? {} : { micro_batch: m }) })
   switch (requested) {
     case undefined:
       return core(microBatch)
@@ -105,10 +101,5 @@ export const planStrategy = (
       if (maxConcurrency < 2) return { ok: false, message: `overlapped needs hardware with max_concurrency >= 2 (this hardware has ${maxConcurrency})` }
       if (microBatch !== undefined && microBatch < 2) return { ok: false, message: `overlapped needs --micro-batch >= 2, got ${microBatch}` }
       return core(microBatch ?? 2)
-    case "two-batch-overlap":
-    case "serial-micro-batches":
-      return { ok: true, plan: { model: "large-ep", two_batch_overlap: requested === "two-batch-overlap" } }
-    case "afd-pipeline":
-      return { ok: true, plan: { model: "afd" } }
   }
 }

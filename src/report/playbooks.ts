@@ -8,7 +8,7 @@ import { METRIC_VALUE, renderTable, type Column } from "./table.ts"
 import type { AfdLayer, AfdPhase } from "../deploy/afd.ts"
 import type { AfdPlan, LargeEpDeployment } from "../deploy/deployment.ts"
 import type { LargeEpLayer, LargeEpPhase } from "../deploy/largeEp.ts"
-import { totalBytes, type MemoryParts } from "../deploy/memory.ts"
+import { weightBytes, totalBytes, type MemoryParts } from "../deploy/memory.ts"
 import type { AfdResult, AfdSweep, EpSweepRow, LargeEpResult, LargeEpSweep, PlaybookRuntime } from "../playbooks/run.ts"
 import type { AfdServing, LargeEpServing } from "../deploy/serving.ts"
 import { efficiencyLine, type EfficiencySummary } from "../timing/efficiency.ts"
@@ -81,8 +81,7 @@ const servingRows = (s: LargeEpServing | AfdServing): Array<Array<string>> => {
 export const playbookVerdict = (s: LargeEpServing | AfdServing): string | undefined => {
   if (s.fits_in_hbm) return undefined
   const p = s.memory_parts_bytes
-  const weights = p.attention_weights_bytes + p.dense_ffn_weights_bytes + p.routed_expert_weights_bytes + p.shared_expert_weights_bytes +
-    p.router_weights_bytes + p.norm_weights_bytes + p.embedding_lm_head_weights_bytes
+  const weights = weightBytes(p)
   // AFD: the role with more memory per GPU (the rule serving.ts picks the parts by).
   const where = s.playbook === "afd" ? (totalBytes(s.memory_by_role.attention_gpu) >= totalBytes(s.memory_by_role.ffn_gpu) ? "attention GPU" : "FFN GPU") : ""
   return unfitVerdict({

@@ -12,11 +12,12 @@ import type { LayerContext } from "../layers/context.ts"
 import { validateLayout } from "../layers/index.ts"
 import { contextFor, resolveLayout, type Layout, type ScenarioBase } from "../kernel/layout.ts"
 import { modelOf, type Model } from "../kernel/model.ts"
-import { coreStrategy, planStrategy, type StrategyName } from "../kernel/strategies.ts"
+import { coreStrategy, planCore, type StrategyName } from "../kernel/strategies.ts"
+import { deploymentModelFor, isCoreStrategy } from "../deploy/registry.ts"
 import { phasesOf, type SinglePhase } from "../schema/runtime.ts"
 import type { Estimator } from "../timing/estimator.ts"
 import { timingHardware, type EfficiencyMode } from "../timing/roofline.ts"
-import { servingSummary } from "../kernel/step.ts"
+import { servingSummary } from "../kernel/serving.ts"
 import { scenarioNode } from "./plan.ts"
 import type { RunResult, SimulationResult } from "../kernel/records.ts"
 import { efficiencySummary } from "../timing/efficiency.ts"
@@ -55,10 +56,10 @@ export const evaluateScenario = (
     const hw = loaded.hardware
     // The core roll-up runs the serial and overlapped strategies; a deployment model's strategy
     // is the playbooks' (the CLI routes `run --strategy two-batch-overlap` there).
-    const planned = planStrategy(strategy, runtime.micro_batch, hw.max_concurrency)
+    if (!isCoreStrategy(strategy)) return yield* Effect.fail(new UsageError({ message: `--strategy ${strategy} is the ${deploymentModelFor(strategy)} deployment model's, not the core roll-up's` }))
+    const planned = planCore(strategy, runtime.micro_batch, hw.max_concurrency)
     if (!planned.ok) return yield* Effect.fail(new UsageError({ message: `--strategy ${strategy}: ${planned.message}` }))
-    if (planned.plan.model !== "core") return yield* Effect.fail(new UsageError({ message: `--strategy ${strategy} is the ${planned.plan.model} deployment model's, not the core roll-up's` }))
-    const microBatch = planned.plan.micro_batch
+    const microBatch = planned.micro_batch
     const model = modelOf(loaded)
     const layout = yield* scenarioLayout(loaded, model)
     const parallel = { tp: layout.tp, dp: layout.dp, ep: layout.ep }

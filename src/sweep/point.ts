@@ -1,34 +1,26 @@
 /**
  * One sweep point, evaluated: pure, on the one model kernel.
  *
- * A point is the scenario with some axes set (src/sweep/axes.ts). It is evaluated by the model
- * its strategy names, exactly as the single-point commands evaluate it:
- *   core      the kernel roll-up (simulatePhase), layout by the one layout rule with the
- *             point's tp / dp / ep / redundant experts: as `llmsim run`
- *   large-ep  the large-EP deployment model (largeEpStepTotals, largeEpMemory): as
- *             `large-ep evaluate` / `run --strategy two-batch-overlap`
- *   afd       the AFD deployment model (afdPhase): as `afd simulate`
+ * A point is the scenario with some axes set (src/sweep/axes.ts). It is evaluated by the
+ * deployment model its strategy and axes name (src/deploy/registry.ts), exactly as the
+ * single-point commands evaluate it: core as `llmsim run`, large-ep as `large-ep evaluate` /
+ * `run --strategy two-batch-overlap`, afd as `afd simulate`.
  * Serving terms: TTFT = the prefill step of `batch` prompts of `seq` tokens; TPOT = the decode
  * step at the mean KV length over the generation, seq + floor(output / 2) (seq itself when
  * output is 0, as `run`); memory holds the KV of seq + output tokens per sequence (the end of the
- * generation), so a point fits only if its longest context fits.
- *   tokens/s per GPU  = batch x dp x 1000 / TPOT / GPUs (decode output), prefill likewise
- *   tokens/s per user = 1000 / TPOT
- * The largest batch that fits (`max_batch`) is found at the point's layout and lengths by
- * largestWithinCapacity on the same memory function (src/kernel/search.ts).
+ * generation), so a point fits only if its longest context fits. Tokens/s come from the one
+ * serving arithmetic (src/kernel/serving.ts): per GPU = batch x dp x 1000 / TPOT / GPUs (decode
+ * output), prefill likewise; per user = 1000 / TPOT.
+ * The largest batch that fits (`max_batch`) is the model's, at the point's layout and lengths.
  * A point whose layout cannot exist (ep does not divide the GPUs, heads not divisible by tp) is
  * `invalid` with the reason, never skipped silently.
  */
-import { contextFor, resolveLayout, type Layout, type ScenarioBase } from "../kernel/layout.ts"
+import type { ScenarioBase } from "../kernel/layout.ts"
 import type { Model } from "../kernel/model.ts"
-import { largestWithinCapacity } from "../kernel/search.ts"
-import { phaseMemory, simulatePhase } from "../kernel/step.ts"
-import { coreStrategy, type Composition, type StrategyName } from "../kernel/strategies.ts"
-import { validateLayout } from "../layers/index.ts"
-import { afdPhase } from "../deploy/afd.ts"
-import { parseInstances, resolveAfd, resolveLargeEp, type AfdPlan, type LargeEpDeployment } from "../deploy/deployment.ts"
-import { capacityBytes, largeEpMaxBatch, largeEpMemory, largeEpStepTotals, type PlaybookInput } from "../deploy/largeEp.ts"
-import { totalBytes, type MemoryParts } from "../deploy/memory.ts"
+import type { StrategyName } from "../kernel/strategies.ts"
+import { parseInstances } from "../deploy/deployment.ts"
+import type { PlaybookInput } from "../deploy/largeEp.ts"
+import { DEPLOYMENT_MODELS, type Deployment, type DeploymentMemory, type DeploymentModelName } from "../deploy/registry.ts"
 import type { Dtype } from "../schema/dtypes.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
@@ -37,7 +29,7 @@ import { timingHardware, type EfficiencyMode, type TimingHardware } from "../tim
 import { LAYOUT_AXES, type AxisName } from "./axes.ts"
 import type { Coordinates } from "./space.ts"
 
-export type PointModel = "core" | "large-ep" | "afd"
+export type PointModel = DeploymentModelName
 
 /** Everything a point is evaluated from besides its coordinates (plain data: it crosses to worker threads). */
 export interface SweepBase {
@@ -101,13 +93,7 @@ const str = (c: Coordinates, axis: AxisName): string | undefined => (typeof c[ax
 /** Layout-level facts shared by every point with the same layout axes: computed once per sweep. */
 interface LayoutEntry {
   readonly invalid?: string
-  readonly model: Model
-  readonly hw: HardwareSpec
-  readonly input: PlaybookInput
-  readonly layout?: Layout
-  readonly deployment?: LargeEpDeployment
-  readonly afd?: AfdPlan
-  readonly composition?: Composition
+  readonly deployment?: Deployment
   /** Largest batch per (phase, KV length), filled lazily. */
   readonly maxBatch: Map<string, number>
 }
@@ -116,6 +102,7 @@ interface LayoutEntry {
 export const pointEvaluator = (sb: SweepBase, estimator: Estimator) => {
   const timings = new Map<string, TimingHardware>()
   const layouts = new Map<string, LayoutEntry>()
+  const dm = DEPLOYMENT_MODELS[sb.point_model]
   const timingOf = (name: string, hw: HardwareSpec) => {
     let t = timings.get(name)
     if (!t) timings.set(name, t = timingHardware(hw, sb.efficiency))
@@ -142,51 +129,25 @@ export const pointEvaluator = (sb: SweepBase, estimator: Estimator) => {
       moe_experts: (str(c, "moe_experts") ?? (c.weights !== undefined ? sb.explicit_moe_experts ?? weights : sb.model.precision.moe_experts)) as Dtype
     }
     const model: Model = { ...sb.model, precision }
-    const tp = num(c, "tp")
-    const dp = num(c, "dp")
     const micro = num(c, "micro_batches") ?? sb.defaults.micro_batches
-    const base: ScenarioBase = withLayoutAxes({ ...sb.base, precision, ...(micro === undefined ? {} : { micro_batch: micro }) }, tp, dp)
+    const base: ScenarioBase = withLayoutAxes({ ...sb.base, precision, ...(micro === undefined ? {} : { micro_batch: micro }) }, num(c, "tp"), num(c, "dp"))
     const input: PlaybookInput = { model, hardware: hw, timing: timingOf(hwName, hw), estimator, shareOps: true }
-    const entry = (extra: Partial<LayoutEntry>): LayoutEntry => ({ model, hw, input, maxBatch: new Map(), ...extra })
     const ep = num(c, "ep")
     const redundant = num(c, "redundant_experts")
-    let out: LayoutEntry
-    if (sb.point_model === "core") {
-      const r = resolveLayout(model, hw, base, { ...(ep === undefined ? {} : { ep }), ...(redundant === undefined ? {} : { redundant_experts: redundant }) })
-      if (!r.ok) out = entry({ invalid: r.problem.message })
-      else {
-        const layout = r.value.layout
-        const ctx = contextFor(model, layout, "decode", 1, 1)
-        const problem = model.entries.map((e) => validateLayout(e.template, ctx)).find((p) => p !== undefined)
-        const composition: Composition = { overlap_efficiency: hw.overlap_efficiency, max_concurrency: hw.max_concurrency, micro_batch: micro ?? (sb.strategy === "overlapped" ? 2 : 1) }
-        out = problem !== undefined ? entry({ invalid: problem }) : entry({ layout, composition })
-      }
-    } else if (sb.point_model === "large-ep") {
-      const tbo = str(c, "tbo")
-      const r = resolveLargeEp(model, hw, base, {
-        ...(ep === undefined ? {} : { ep }),
-        ...(redundant === undefined ? {} : { redundant_experts: redundant }),
-        ...(tbo === undefined ? (sb.strategy === "two-batch-overlap" || sb.strategy === "serial-micro-batches" ? { two_batch_overlap: sb.strategy === "two-batch-overlap" } : {}) : { two_batch_overlap: tbo === "on" }),
-        ...(micro === undefined ? {} : { micro_batches: micro })
-      })
-      out = r.ok ? entry({ deployment: r.value }) : entry({ invalid: r.problem.message })
-    } else {
-      const inst = str(c, "instances")
-      const parsed = inst === undefined ? undefined : parseInstances(inst)
-      const r = resolveAfd(model, hw, base, {
-        ...(parsed === undefined ? {} : { attention_instances: parsed.attention, ffn_instances: parsed.ffn }),
-        ...(micro === undefined ? {} : { micro_batches: micro })
-      })
-      out = r.ok ? entry({ afd: r.value }) : entry({ invalid: r.problem.message })
-    }
+    const tbo = str(c, "tbo")
+    const inst = str(c, "instances")
+    const instances = inst === undefined ? undefined : parseInstances(inst)
+    const r = dm.deploy(input, base, {
+      ...(ep === undefined ? {} : { ep }),
+      ...(redundant === undefined ? {} : { redundant_experts: redundant }),
+      ...(micro === undefined ? {} : { micro_batches: micro }),
+      ...(sb.strategy === undefined ? {} : { strategy: sb.strategy }),
+      ...(tbo === undefined ? {} : { two_batch_overlap: tbo === "on" }),
+      ...(instances === undefined ? {} : { instances })
+    })
+    const out: LayoutEntry = r.ok ? { deployment: r.value, maxBatch: new Map() } : { invalid: r.problem.message, maxBatch: new Map() }
     layouts.set(key, out)
     return out
-  }
-
-  const memo = (e: LayoutEntry, key: string, f: () => number): number => {
-    let v = e.maxBatch.get(key)
-    if (v === undefined) e.maxBatch.set(key, v = f())
-    return v
   }
 
   return (c: Coordinates): PointResult => {
@@ -195,10 +156,11 @@ export const pointEvaluator = (sb: SweepBase, estimator: Estimator) => {
     const output = num(c, "output") ?? sb.defaults.output
     const e = resolve(c)
     const hardware = str(c, "hardware") ?? sb.scenario_hardware
-    if (e.invalid !== undefined) {
+    const d = e.deployment
+    if (d === undefined) {
       return {
         // The swept layout values stay in the row, so it says which layout was impossible.
-        model: sb.point_model, strategy: null, hardware, batch, seq, output, tp: num(c, "tp") ?? null, dp: num(c, "dp") ?? null, ep: num(c, "ep") ?? null, gpus: null, invalid: e.invalid,
+        model: sb.point_model, strategy: null, hardware, batch, seq, output, tp: num(c, "tp") ?? null, dp: num(c, "dp") ?? null, ep: num(c, "ep") ?? null, gpus: null, invalid: e.invalid ?? null,
         ttft_ms: null, tpot_ms: null, tokens_per_s_per_gpu: null, tokens_per_s_per_user: null, prefill_tokens_per_s_per_gpu: null,
         memory_per_gpu_bytes: null, weights_bytes: null, kv_cache_bytes: null, activation_bytes: null, comm_buffer_bytes: null,
         capacity_bytes: null, fits_in_hbm: false, max_batch: null, bottleneck: null
@@ -208,87 +170,32 @@ export const pointEvaluator = (sb: SweepBase, estimator: Estimator) => {
     const kvFull = seq + output
     const lengthOf = (phase: SinglePhase) => (phase === "prefill" ? seq : kvMean)
     const memoryLength = (phase: SinglePhase) => (phase === "prefill" ? seq : kvFull)
-    let step: Partial<Record<SinglePhase, number>> = {}
-    let parts: MemoryParts | { weights_bytes: number; kv_cache_bytes: number; activation_bytes: number; comm_buffer_bytes: number } | undefined
-    let peak = -1
+    const step: Partial<Record<SinglePhase, number>> = {}
+    let memory: DeploymentMemory | undefined
     let maxBatch = Infinity
     let bottleneck = ""
-    let layout: { tp: number; dp: number; ep: number; gpus: number }
-    let strategy: StrategyName
-    let capacity: number
-    if (e.layout !== undefined) {
-      const l = e.layout
-      layout = { tp: l.tp, dp: l.dp, ep: l.ep, gpus: l.tp * l.dp }
-      strategy = coreStrategy(e.composition!)
-      capacity = e.hw.hbm_gb * 1e9
-      const memAt = (phase: SinglePhase, b: number) => {
-        const m = phaseMemory(e.model, contextFor(e.model, l, phase, b, memoryLength(phase)))
-        return { weights_bytes: m.weights_bytes, kv_cache_bytes: m.kv_cache_bytes, activation_bytes: m.activation_bytes, comm_buffer_bytes: 0 }
-      }
-      for (const phase of sb.phases) {
-        const r = simulatePhase(e.model, contextFor(e.model, l, phase, batch, lengthOf(phase)), e.input.timing, e.input.estimator, e.composition!)
-        step[phase] = r.total_latency_ms
-        if (phase === "decode" || bottleneck === "") bottleneck = r.bottleneck_layer
-        const m = memAt(phase, batch)
-        const total = m.weights_bytes + m.kv_cache_bytes + m.activation_bytes
-        if (total > peak) {
-          peak = total
-          parts = m
-        }
-        const mb = memo(e, `${phase}|${memoryLength(phase)}`, () => largestWithinCapacity((b) => { const x = memAt(phase, b); return x.weights_bytes + x.kv_cache_bytes + x.activation_bytes }, capacity))
-        maxBatch = Math.min(maxBatch, mb)
-      }
-    } else if (e.deployment !== undefined) {
-      const d = e.deployment
-      layout = { tp: d.tp, dp: d.dp, ep: d.ep, gpus: d.gpus }
-      strategy = d.two_batch_overlap ? "two-batch-overlap" : "serial-micro-batches"
-      capacity = capacityBytes(e.hw, d.reserved_bytes)
-      for (const phase of sb.phases) {
-        const t = largeEpStepTotals(e.input, d, { phase, batch_size: batch, seq_len: lengthOf(phase) })
-        step[phase] = t.step_ms
-        if (phase === "decode" || bottleneck === "") bottleneck = t.bottleneck
-        const m = largeEpMemory(e.model, d, phase, batch, memoryLength(phase))
-        const total = totalBytes(m)
-        if (total > peak) {
-          peak = total
-          parts = m
-        }
-        maxBatch = Math.min(maxBatch, memo(e, `${phase}|${memoryLength(phase)}`, () => largeEpMaxBatch(e.model, e.hw, d, phase, memoryLength(phase))))
-      }
-    } else {
-      const plan = e.afd!
-      layout = { tp: plan.attention.tp, dp: plan.attention.dp, ep: plan.ffn.ep, gpus: plan.attention.gpus + plan.ffn.gpus }
-      strategy = "afd-pipeline"
-      capacity = capacityBytes(e.hw, plan.reserved_bytes)
-      for (const phase of sb.phases) {
-        const p = afdPhase(e.input, plan, { phase, batch_size: batch, seq_len: lengthOf(phase) })
-        step[phase] = p.step_ms
-        if (phase === "decode" || bottleneck === "") bottleneck = p.bottleneck
-        // Memory at the full context, on the role that holds more.
-        const full = memoryLength(phase) === lengthOf(phase) ? p : afdPhase(e.input, plan, { phase, batch_size: batch, seq_len: memoryLength(phase) })
-        const role = totalBytes(full.memory.attention_gpu) >= totalBytes(full.memory.ffn_gpu) ? full.memory.attention_gpu : full.memory.ffn_gpu
-        const total = totalBytes(role)
-        if (total > peak) {
-          peak = total
-          parts = role
-        }
-        maxBatch = Math.min(maxBatch, full.max_batch_per_gpu)
-      }
+    for (const phase of sb.phases) {
+      const t = d.step({ phase, batch_size: batch, seq_len: lengthOf(phase) })
+      step[phase] = t.step_ms
+      if (phase === "decode" || bottleneck === "") bottleneck = t.bottleneck
+      const m = d.memory(phase, batch, memoryLength(phase))
+      if (memory === undefined || m.total_bytes > memory.total_bytes) memory = m
+      const memoKey = `${phase}|${memoryLength(phase)}`
+      let mb = e.maxBatch.get(memoKey)
+      if (mb === undefined) e.maxBatch.set(memoKey, mb = d.maxBatch(phase, memoryLength(phase)))
+      maxBatch = Math.min(maxBatch, mb)
     }
-    const sequences = batch * layout.dp
     const ttft = step.prefill ?? null
     const tpot = step.decode ?? null
-    const p = parts!
-    const weights = "attention_weights_bytes" in p
-      ? p.attention_weights_bytes + p.dense_ffn_weights_bytes + p.routed_expert_weights_bytes + p.shared_expert_weights_bytes + p.router_weights_bytes + p.norm_weights_bytes + p.embedding_lm_head_weights_bytes
-      : p.weights_bytes
+    const rates = d.rates(batch, seq, ttft, tpot)
+    const m = memory!
     return {
       model: sb.point_model,
-      strategy,
-      tp: layout.tp,
-      dp: layout.dp,
-      ep: layout.ep,
-      gpus: layout.gpus,
+      strategy: d.strategy,
+      tp: d.unit.tp,
+      dp: d.unit.dp,
+      ep: d.unit.ep,
+      gpus: d.unit.gpus,
       hardware,
       batch,
       seq,
@@ -296,18 +203,16 @@ export const pointEvaluator = (sb: SweepBase, estimator: Estimator) => {
       invalid: null,
       ttft_ms: ttft,
       tpot_ms: tpot,
-      // The same expressions as each model's own serving summary (src/kernel/step.ts servingSummary,
-      // src/deploy/serving.ts), so a point equals the single-point command to the last bit.
-      tokens_per_s_per_gpu: tpot !== null && tpot > 0 ? (e.layout !== undefined ? ((sequences / tpot) * 1e3) / layout.gpus : (sequences * 1e3) / tpot / layout.gpus) : null,
-      tokens_per_s_per_user: tpot !== null && tpot > 0 ? 1e3 / tpot : null,
-      prefill_tokens_per_s_per_gpu: ttft !== null && ttft > 0 ? (e.layout !== undefined ? (((sequences * seq) / ttft) * 1e3) / layout.gpus : (sequences * seq * 1e3) / ttft / layout.gpus) : null,
-      memory_per_gpu_bytes: peak,
-      weights_bytes: weights,
-      kv_cache_bytes: p.kv_cache_bytes,
-      activation_bytes: p.activation_bytes,
-      comm_buffer_bytes: p.comm_buffer_bytes,
-      capacity_bytes: capacity,
-      fits_in_hbm: peak <= capacity,
+      tokens_per_s_per_gpu: rates.decode_tokens_per_s_per_gpu,
+      tokens_per_s_per_user: rates.tokens_per_s_per_user,
+      prefill_tokens_per_s_per_gpu: rates.prefill_tokens_per_s_per_gpu,
+      memory_per_gpu_bytes: m.total_bytes,
+      weights_bytes: m.weights_bytes,
+      kv_cache_bytes: m.kv_cache_bytes,
+      activation_bytes: m.activation_bytes,
+      comm_buffer_bytes: m.comm_buffer_bytes,
+      capacity_bytes: d.capacity_bytes,
+      fits_in_hbm: m.total_bytes <= d.capacity_bytes,
       max_batch: maxBatch === Infinity ? 0 : maxBatch,
       bottleneck
     }

@@ -30,6 +30,7 @@ import type { PointModel, SweepBase } from "./point.ts"
 import { openPointCache, SWEEP_CODE_VERSION } from "./pointCache.ts"
 import { columnsFor, openRowWriter, type RowWriter } from "./rows.ts"
 import { writeFailure } from "../base/atomicFile.js"
+import { deploymentModelFor } from "../deploy/registry.ts"
 import { makeSpace, shardRange, type Shard, type Space } from "./space.ts"
 
 export interface SweepOptions {
@@ -102,11 +103,6 @@ const blockPath = (loaded: LoadedScenario, given: string) =>
     return inside[inside.length - 1] ?? resolvePath("file", given, { root: loaded.root })
   })
 
-/** The point model a sweep's strategy and axes ask for. */
-export const pointModelOf = (strategy: StrategyName | undefined, axes: ReadonlyArray<AxisName>): PointModel =>
-  axes.includes("instances") || strategy === "afd-pipeline"
-    ? "afd"
-    : axes.includes("tbo") || strategy === "two-batch-overlap" || strategy === "serial-micro-batches" ? "large-ep" : "core"
 
 const parsedAxes = (s: Session, o: SweepOptions) =>
   Effect.gen(function*() {
@@ -138,7 +134,7 @@ export const runSweepCommand = (o: SweepOptions) =>
       if (space.size > MAX_POINTS) return yield* Effect.fail(new UsageError({ message: `the sweep has ${space.size.toExponential(2)} points; at most 1e9 (a typo in a range? narrow an axis)` }))
       const strategy = o.strategy ?? block.strategy
       const model = modelOf(s.loaded)
-      const pointModel = pointModelOf(strategy, space.axes.map((a) => a.name))
+      const pointModel = deploymentModelFor(strategy, space.axes.map((a) => a.name))
       const estimator = yield* estimatorOf({ estimator: o.run.estimator, ...(o.run.model === undefined ? {} : { model: o.run.model }), efficiency: o.run.efficiency }, { cwd: o.run.cwd, root: s.project.root })
       const modelFile = o.run.model === undefined ? undefined : resolvePath("flag", o.run.model, { cwd: o.run.cwd, root: s.project.root })
       // Worker threads rebuild the estimator from its file; an ONNX session lives in this process only.

@@ -1,6 +1,6 @@
 /** Strategy selection for `--strategy` (src/kernel/strategies.ts), case by case. */
 import { describe, expect, it } from "vitest"
-import { coreStrategy, hiddenCommMs, planStrategy, STRATEGIES } from "../../src/kernel/strategies.ts"
+import { coreStrategy, hiddenCommMs, planCore, STRATEGIES } from "../../src/kernel/strategies.ts"
 
 describe("strategies", () => {
   it("every strategy is listed with a description and its module", () => {
@@ -20,23 +20,20 @@ describe("strategies", () => {
     expect(hiddenCommMs({ overlap_efficiency: 0.8, max_concurrency: 2, micro_batch: 1 }, 3, 5)).toBe(0)
   })
 
-  it("maps --strategy onto the core roll-up or a deployment model", () => {
-    expect(planStrategy(undefined, undefined, 2)).toEqual({ ok: true, plan: { model: "core" } })
-    expect(planStrategy("overlapped", undefined, 2)).toEqual({ ok: true, plan: { model: "core", micro_batch: 2 } })
-    expect(planStrategy("overlapped", 4, 2)).toEqual({ ok: true, plan: { model: "core", micro_batch: 4 } })
-    expect(planStrategy("serial", undefined, 2)).toEqual({ ok: true, plan: { model: "core" } })
-    expect(planStrategy("two-batch-overlap", undefined, 2)).toEqual({ ok: true, plan: { model: "large-ep", two_batch_overlap: true } })
-    expect(planStrategy("serial-micro-batches", undefined, 2)).toEqual({ ok: true, plan: { model: "large-ep", two_batch_overlap: false } })
-    expect(planStrategy("afd-pipeline", undefined, 2)).toEqual({ ok: true, plan: { model: "afd" } })
+  it("runs the core strategies at the micro-batch count they need", () => {
+    expect(planCore(undefined, undefined, 2)).toEqual({ ok: true })
+    expect(planCore("overlapped", undefined, 2)).toEqual({ ok: true, micro_batch: 2 })
+    expect(planCore("overlapped", 4, 2)).toEqual({ ok: true, micro_batch: 4 })
+    expect(planCore("serial", undefined, 2)).toEqual({ ok: true })
   })
 
   it("refuses contradictions with a reason", () => {
-    const a = planStrategy("overlapped", undefined, 1)
+    const a = planCore("overlapped", undefined, 1)
     expect(a.ok).toBe(false)
     if (!a.ok) expect(a.message).toContain("max_concurrency >= 2")
-    const b = planStrategy("overlapped", 1, 2)
+    const b = planCore("overlapped", 1, 2)
     expect(b.ok).toBe(false)
-    const c = planStrategy("serial", 2, 2)
+    const c = planCore("serial", 2, 2)
     expect(c.ok).toBe(false)
     if (!c.ok) expect(c.message).toContain("--strategy overlapped")
   })

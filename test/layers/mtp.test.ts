@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest"
 import { contextFor } from "../../src/kernel/layout.ts"
 import { modelOf } from "../../src/kernel/model.ts"
-import { servingSummary } from "../../src/kernel/step.ts"
+import { servingSummary } from "../../src/kernel/serving.ts"
 import type { SimulationResult } from "../../src/kernel/records.ts"
 import { planLayer, planLmHead } from "../../src/layers/index.ts"
 import { expectedTokensPerStep } from "../../src/layers/mtp.ts"
