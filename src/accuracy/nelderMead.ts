@@ -41,7 +41,7 @@ export const nelderMead = (f: (x: ReadonlyArray<number>) => number, x0: Readonly
   let it = 0
   for (; it < maxIterations; it++) {
     // Order best to worst (stable on ties: keeps the earlier point first).
-    const order = vals.map((v, i) => i).sort((a, b) => vals[a] - vals[b] || a - b)
+    const order = vals.map((_, i) => i).sort((a, b) => vals[a] - vals[b] || a - b)
     pts = order.map((i) => pts[i])
     vals = order.map((i) => vals[i])
     if (Math.abs(vals[n] - vals[0]) < tolerance) break

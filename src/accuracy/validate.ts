@@ -14,7 +14,6 @@ import { displayPath, loadScenario, type LoadedScenario } from "../config/load.t
 import type { ProjectShape } from "../config/project.ts"
 import { decodeYamlText } from "../config/yamlFile.ts"
 import { HardwareSpec } from "../schema/hardware.ts"
-import { DEFAULT_PRECISION } from "../schema/scenario.ts"
 import type { EfficiencyMode } from "../timing/roofline.ts"
 import { parseCsv } from "../reference/csv.ts"
 import { attentionKernels, ATTENTION_FILE } from "./datasets/attention.ts"

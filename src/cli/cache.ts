@@ -13,9 +13,7 @@ import { collectGarbage, parseAge, parseSize, storeProblem, storeStats } from ".
 import { Store } from "../graph/store.ts"
 import { verifyStore } from "../graph/verify.ts"
 import { mega } from "../base/format.ts"
-// Loaded for their node types: verify recomputes an entry through its kind's registered type.
-import "../config/load.ts"
-import "../sim/plan.ts"
+import { NODE_TYPES } from "../app/nodeTypes.ts"
 import { exitCode, writeStderr, writeStdout } from "./output.ts"
 
 const cacheDirFlag = Flag.String("cache-dir").pipe(Flag.withDescription("Result store folder"), Flag.optional)
@@ -49,7 +47,7 @@ const verify = Command.make("verify", {
   repair: Flag.Boolean("repair").pipe(Flag.withDescription("Remove mismatching (poisoned) and corrupt entries; the next run recomputes them"), Flag.withDefault(false))
 }, Effect.fn(function*(a) {
   const dir = yield* cacheDirOf(a.cacheDir)
-  const r = yield* verifyStore(dir, { repair: a.repair })
+  const r = yield* verifyStore(dir, NODE_TYPES, { repair: a.repair })
   const mismatches = r.problems.length
   if (a.json) yield* writeStdout(JSON.stringify(r, null, 2) + "\n")
   else {

@@ -8,7 +8,7 @@ import type { SweepResult } from "../sweep/run.ts"
 import { AXES, AXIS_KINDS, flagName, parseAxis, type AxisName } from "../sweep/axes.ts"
 import { OBJECTIVES, type Objective } from "../sweep/judge.ts"
 import { parseShard } from "../sweep/space.ts"
-import { documented, parsedWith, positiveInteger, runtimeFlags, strategyFlag, toRunOptions } from "./flags.ts"
+import { documented, parsedWith, runtimeFlags, strategyFlag, toRunOptions } from "./flags.ts"
 import { emit } from "./output.ts"
 import { scenarioArg } from "./run.ts"
 

@@ -56,10 +56,6 @@ export interface ProjectShape {
   readonly config: ProjectConfig
 }
 
-/** `at`: "default" when the module loaded but its default export is not a valid config. */
-const configError = (file: string, at: "" | "default", message: string) =>
-  new ConfigError({ issues: [{ file, line: 1, col: 1, path: at, message }] })
-
 export { CONFIG_LOAD_TIMEOUT_MS } from "./configWorker.ts"
 
 /** The default export of `configFile`, loaded in a worker (src/config/configWorker.ts). */

@@ -1,6 +1,6 @@
 /**
  * Attention-FFN disaggregation (MegaScale-Infer arXiv 2504.02263; StepFun Step-3 arXiv
- * 2507.19427; AIC's AFD model, simulators.md 3.4). Attention instances hold the attention
+ * 2507.19427; AIC's AFD model, ai-dynamo/aiconfigurator src/aiconfigurator/sdk/inference_session.py). Attention instances hold the attention
  * weights, the router, the embeddings / LM head and the KV cache; FFN instances hold the experts
  * (expert parallel over every FFN GPU, redundant slots allowed), the shared experts and the dense
  * FFNs (replicated: each FFN GPU runs them on 1 / (FFN GPUs) of the tokens). Every layer sends

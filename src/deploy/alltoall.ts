@@ -1,7 +1,8 @@
 /**
  * Expert-parallel all-to-all (MoE dispatch and combine) as DeepEP runs it: bytes per token on
  * each link, the share of tokens that leave the node, and DeepEP's communication buffers.
- * Pure functions on numbers. Restated peer models: the peer-simulator survey (simulators.md) 3.3.
+ * Pure functions on numbers. Peer models: InferSim (alibaba/InferSim comm/comm.py) and shallowsim
+ * (Yingzi2021/shallowsim) charge the same bytes per token over NVLink or the NIC.
  *
  * Placement: experts spread uniformly over `ep` GPUs of `gpus_per_node` GPUs each, so over
  * N = ep / gpus_per_node nodes; a token picks top_k distinct experts of E uniformly.
@@ -22,7 +23,7 @@
  *    (each of the g - 1 GPUs other than the arrival GPU of a node receives a copy when it holds
  *    at least one of the token's experts). The hypergeometric C(E - m, k) / C(E, k) is the
  *    chance that none of the k experts is among m given ones; AIC uses the same form for its
- *    AFD send probability (simulators.md 3.4). Group-limited routing (DeepSeek's topk_group)
+ *    AFD send probability (ai-dynamo/aiconfigurator aic-core/.../sdk/operations/afd_transfer.py). Group-limited routing (DeepSeek's topk_group)
  *    is not modelled: it can only lower the remote-node count.
  * Combine sends the same copies back (one per copy in low_latency, one per remote node in
  * high_throughput) in the combine dtype. Link time is never HBM time.

@@ -10,11 +10,12 @@
  * `--ep N` resizing) follows the one layout rule of src/kernel/layout.ts; dispatch FP8 when the weights are FP8
  * (DeepSeek dispatches FP8 and combines BF16, deepseek_inference_overview.yaml) else the
  * activations dtype; combine in the activations dtype; kernels high_throughput for prefill and
- * low_latency for decode (SGLang's choice, simulators.md 3.3); two-batch overlap on when the
+ * low_latency for decode (SGLang's choice, lmsys blog 2025-05-05 "Deploying DeepSeek with PD
+ * Disaggregation and Large-scale Expert Parallelism"); two-batch overlap on when the
  * hardware runs two streams (max_concurrency >= 2) and the EP group is > 1 GPU; perfectly
  * balanced experts (factor 1); all-to-all call latency 50 us (high_throughput) and 5 us
- * (low_latency), InferSim/shallowsim's static a2a latencies 0.05 ms prefill and 0.005 ms
- * decode (simulators.md "SHS"); 20 communication SMs for high_throughput kernels (DeepEP
+ * (low_latency), shallowsim's static a2a latencies 0.05 ms prefill and 0.005 ms decode
+ * (Yingzi2021/shallowsim, "Notes/DeepSeek architecture & analytical model.md"); 20 communication SMs for high_throughput kernels (DeepEP
  * Buffer.num_sms default); nothing reserved.
  */
 import { attentionLayoutProblem, validateLayout } from "../layers/layout.ts"

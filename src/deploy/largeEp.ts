@@ -251,7 +251,6 @@ const a2aPair = (input: PlaybookInput, mode: KernelMode, m: MoeConfig, d: LargeE
 }
 
 const entryTimes = (input: PlaybookInput, d: LargeEpDeployment, entry: Model["entries"][number], ctx: LayerContext, mode: KernelMode): EntryResult => {
-  const { timing: hw, estimator } = input
   const t = entry.template
   const m = t.type === "moe_layer" ? t.config.moe_config : undefined
   const factor = m && d.ep > 1 ? stepImbalance(d, m, ctx) : 1

@@ -1,9 +1,11 @@
 /**
  * Build-graph node types and nodes (domain-free).
  *
- * A node TYPE (Skyframe's SkyFunction, a Salsa query) is registered once with `defineNodeType`:
+ * A node TYPE (Skyframe's SkyFunction, a Salsa query) is defined once with `defineNodeType`:
  * its kind, the version of the code that computes it, and a computation from the node's params
- * and its dependencies' outputs. A NODE is an instance: type, stable id, name, params, deps, and
+ * and its dependencies' outputs. Tools that work on every kind (`cache verify`) take the list of
+ * types explicitly (src/app/nodeTypes.ts lists the domain's), never from modules loaded for
+ * their side effects. A NODE is an instance: type, stable id, name, params, deps, and
  * free-form `attributes` (shown in traces, never interpreted here and never part of a key).
  *
  * A node's key is SHA-256 over the canonical JSON of its key material:
@@ -30,7 +32,8 @@ export interface NodeType<P = any, A = any, E = any, D = any, I = any> {
   readonly code: string | ((params: P) => string)
   /** Pure computation from the params, the dependencies' outputs (in `deps` order) and, for
    *  types that read one, the node's `input`. */
-  readonly compute: (params: P, deps: ReadonlyArray<D>, input: I) => Effect.Effect<A, E>
+  // A method (bivariant parameters), so a type with typed deps fits a list of every type.
+  compute(params: P, deps: ReadonlyArray<D>, input: I): Effect.Effect<A, E>
   /** True when `compute` reads the node's `input` (a value not stored with the entry, such as
    *  a file's text, whose digest the params carry): `cache verify` cannot recompute these. */
   readonly readsInput: boolean
@@ -69,9 +72,7 @@ export interface DefinedNodeType<P, A, E, D, I> extends NodeType<P, A, E, D, I> 
 /** Trace entry fields the core owns; attributes may not shadow them. */
 const RESERVED = new Set(["id", "kind", "name", "key", "status"])
 
-const registry = new Map<string, NodeType>()
-
-/** Register a node type (once per kind) and return it with its typed constructor. */
+/** Define a node type and return it with its typed constructor. */
 export const defineNodeType = <P, A, E = never, D = never, I = undefined>(spec: {
   readonly kind: string
   readonly code: string | ((params: P) => string)
@@ -79,9 +80,7 @@ export const defineNodeType = <P, A, E = never, D = never, I = undefined>(spec: 
   readonly readsInput?: boolean
   readonly stored?: boolean
 }): DefinedNodeType<P, A, E, D, I> => {
-  if (registry.has(spec.kind)) throw new Error(`node type "${spec.kind}" is defined twice`)
   const type: NodeType<P, A, E, D, I> = { kind: spec.kind, code: spec.code, compute: spec.compute, readsInput: spec.readsInput ?? false, stored: spec.stored ?? true }
-  registry.set(spec.kind, type)
   const make = (init: NodeInit<P, D, I>): GraphNode<A, E> => {
     for (const k of Object.keys(init.attributes ?? {})) {
       if (RESERVED.has(k)) throw new Error(`node ${init.id}: attribute "${k}" would shadow a trace field`)
@@ -91,11 +90,15 @@ export const defineNodeType = <P, A, E = never, D = never, I = undefined>(spec: 
   return { ...type, make }
 }
 
-/** The registered type of a kind (undefined when no loaded module defines it). */
-export const nodeTypeOf = (kind: string): NodeType | undefined => registry.get(kind)
-
-/** Kinds registered so far, in registration order. */
-export const registeredKinds = (): ReadonlyArray<string> => [...registry.keys()]
+/** Node types by kind; two types of one kind are a defect. */
+export const nodeTypesByKind = (types: ReadonlyArray<NodeType>): ReadonlyMap<string, NodeType> => {
+  const out = new Map<string, NodeType>()
+  for (const t of types) {
+    if (out.has(t.kind)) throw new Error(`node type "${t.kind}" is defined twice`)
+    out.set(t.kind, t)
+  }
+  return out
+}
 
 /** The code version of a node of `type` with `params`. */
 export const codeOf = (type: NodeType, params: unknown): string =>

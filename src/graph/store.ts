@@ -16,7 +16,6 @@
  */
 import { Context, Effect, Layer, Option } from "effect"
 import * as fs from "node:fs"
-import * as path from "node:path"
 import { openAtomic } from "../base/atomicFile.js"
 import { sha256 } from "../base/sha256.js"
 import { shardedFile, storeFolder } from "../base/storeLayout.js"

@@ -24,7 +24,7 @@ import { sha256 } from "../base/sha256.js"
 import * as path from "node:path"
 import { listCommandFiles, listEntryFiles, listPackFiles } from "./maintenance.ts"
 import { parseRecord } from "../launch/command.js"
-import { codeOf, KEY_FORMAT_VERSION, nodeTypeOf, type KeyMaterial } from "./node.ts"
+import { codeOf, KEY_FORMAT_VERSION, nodeTypesByKind, type KeyMaterial, type NodeType } from "./node.ts"
 import { errorReason, parseEntryText, type StoredEntry } from "./store.ts"
 import { CurrentToolchain } from "./toolchain.ts"
 
@@ -55,8 +55,10 @@ export interface VerifyOptions {
   readonly repair?: boolean
 }
 
-export const verifyStore = (cacheDir: string, o: VerifyOptions = {}): Effect.Effect<VerifyReport> =>
+/** Check every entry of the store at `cacheDir`, recomputing those of the given node `types`. */
+export const verifyStore = (cacheDir: string, types: ReadonlyArray<NodeType>, o: VerifyOptions = {}): Effect.Effect<VerifyReport> =>
   Effect.gen(function*() {
+    const typeOf = nodeTypesByKind(types)
     const toolchain = canonicalJson(yield* CurrentToolchain)
     // Two streaming passes, so memory is bounded by the entries' metadata, not their outputs:
     // the first checks each file and notes where every output digest lives; the second
@@ -160,7 +162,7 @@ export const verifyStore = (cacheDir: string, o: VerifyOptions = {}): Effect.Eff
         fail("key is not the digest of the stored key material")
         continue
       }
-      const type = nodeTypeOf(m.kind)
+      const type = typeOf.get(m.kind)
       let currentCode: string | undefined
       try {
         currentCode = type === undefined ? undefined : codeOf(type, m.params)

@@ -1,6 +1,6 @@
 /**
  * Attention-FFN disaggregation pipeline (AIC's model, ai-dynamo/aiconfigurator
- * `inference_session.py`, restated in the peer-simulator survey (simulators.md) 3.4; MegaScale-Infer's
+ * src/aiconfigurator/sdk/inference_session.py; MegaScale-Infer's
  * ping-pong pipeline, arXiv 2504.02263). Per layer and micro-batch: t_a attention on the
  * attention GPUs, t_a2f the hidden-state transfer, t_f the experts on the FFN GPUs, t_f2a the
  * transfer back. With m micro-batches in flight each stage runs m times per layer:

@@ -8,7 +8,8 @@
  * kernels. DeepEP's high-throughput kernels run on `comm_sms` of the GPU's SMs while the other
  * micro-batch computes (Buffer.num_sms = 20 by default, deepseek-ai/DeepEP deep_ep/buffer.py),
  * so the tensor-core rate left to compute is (sm_count - comm_sms) / sm_count of the peak
- * (InferSim scales effective FLOPS the same way in prefill, simulators.md "SHS"). The compute
+ * (shallowsim scales effective FLOPS the same way in prefill: Yingzi2021/shallowsim, "Notes/DeepSeek
+ * architecture & analytical model.md"). The compute
  * time grows by sm_count / (sm_count - comm_sms); memory time is left alone (HBM bandwidth is
  * not partitioned by SM); dominant = max(compute, memory) + the op's fixed kernel latency as
  * before. Low-latency kernels receive through hooks and occupy no SMs (DeepEP README).

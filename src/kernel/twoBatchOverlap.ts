@@ -11,7 +11,7 @@
  *  - two-batch overlap (TBO, m = 2): the compute stream alternates between the micro-batches
  *    while the other's communication runs (SGLang TBO, lmsys blog 2025-05-05; DeepSeek's
  *    dual-batch overlap, open-infra-index day-6 overview). One layer passes four stages
- *    (InferSim's prefill TBO sums max(compute, comm) over four stages, simulators.md 3.5):
+ *    (InferSim's prefill TBO sums max(compute, comm) over four stages, alibaba/InferSim models/model.py):
  *    stage 1: attention of micro-batch B || dispatch of A; 2: experts of A || dispatch of B;
  *    3: experts of B || combine of A; 4: attention of A (next layer) || combine of B.
  *    A stage lasts its longer side plus the part of the shorter side the overlap does not hide

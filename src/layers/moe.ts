@@ -7,8 +7,8 @@
  *  - shared_experts (n_shared_experts > 0): one `ffn` of n_shared * shared size / tp on the T
  *    tokens of the DP group, `weights` dtype (ISM and SHS model shared experts the same way).
  *  - dispatch (ep > 1): each GPU sends its T / tp tokens' top-k copies, FP8 when `weights` is
- *    fp8 (DeepSeek dispatches in FP8, combines in BF16: DeepSeek-V3 tech report section 3.3 and
- *    simulators.md 3.3), else in the activations dtype. When ep > gpus_per_node the traffic is
+ *    fp8 (DeepSeek dispatches in FP8, combines in BF16: DeepSeek-V3 tech report, arXiv 2412.19437,
+ *    section 3.3), else in the activations dtype. When ep > gpus_per_node the traffic is
  *    split: (ep - gpus_per_node) / ep of the pairs go to other nodes on the NIC, (gpus_per_node
  *    - 1) / ep stay on NVLink.
  *  - experts: grouped SwiGLU GEMMs in the `moe_experts` dtype over T * dp * k / ep pairs

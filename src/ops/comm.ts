@@ -11,7 +11,8 @@
  *   p2p              payload
  * One collective call is one message (it pays the link latency once).
  *
- * Expert-parallel dispatch/combine (DeepEP-style all-to-all, simulators.md section 3.3):
+ * Expert-parallel dispatch/combine (DeepEP-style all-to-all, deepseek-ai/DeepEP; as InferSim
+ * models it, alibaba/InferSim comm/comm.py):
  * a GPU sends each of its tokens' top_k (token, expert) copies of d_model elements; the copies
  * for experts on `peers` of the ep ranks leave the GPU:
  *   bytes = tokens * top_k * d_model * dtype_bytes * peers / ep

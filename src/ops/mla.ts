@@ -8,7 +8,8 @@
  * Decode (absorbed, FlashMLA form, deepseek-ai/FlashMLA): W_UK is folded into the query and W_UV
  * applied after attention, so attention runs directly on the latent cache:
  * scores use kv_lora_rank + qk_rope per key, the value is the kv_lora_rank latent.
- * Formulas restated in the peer-simulator survey (simulators.md) section 3.1 (AIC, ISM).
+ * The same forms as AIC's MLA model (ai-dynamo/aiconfigurator
+ * aic-core/rust/aiconfigurator-core/src/perf_database/mla.rs) and InferSim's (alibaba/InferSim flops/flops.py).
  *
  * Op kinds:
  *  - `mla_absorbed_bmm`: tokens, heads, in_features, out_features, weight_dtype, act_dtype.

@@ -1,6 +1,7 @@
 /**
  * Mixture-of-experts compute: router and routed-expert grouped GEMMs (shared experts are a plain
- * `ffn` op). Restated peer formulas: the peer-simulator survey (simulators.md) section 3.2.
+ * `ffn` op). Peer formulas: AIC's MoE speed-of-light model (ai-dynamo/aiconfigurator
+ * aic-core/rust/aiconfigurator-core/src/operators/moe.rs) and InferSim's (alibaba/InferSim layers/moe.py).
  *
  * Routing is uniform unless a tokens-per-expert override is given. On a GPU holding
  * E_local = n_experts / ep experts, with `tokens` tokens routed over the EP group, each

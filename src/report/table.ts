@@ -9,7 +9,7 @@
 export interface Column<R = ReadonlyArray<string>> {
   readonly header: string
   /** Shown after the header, space separated (`compute` + `ms` -> `compute ms`). */
-  readonly unit?: string
+  readonly unit?: string | undefined
   /** Right (the default, for numbers) or left (text). */
   readonly align?: "left" | "right"
   /** The column's cell for a row; without it a row is an array of cells, taken by position. */

@@ -78,7 +78,8 @@ export const AfdTransfer = Schema.Struct({
 })
 
 /**
- * Pipeline regimes of AIC's AFD model (simulators.md 3.4): `three_stage` (attention, transfer
+ * Pipeline regimes of AIC's AFD model (ai-dynamo/aiconfigurator
+ * src/aiconfigurator/sdk/inference_session.py, AFDInferenceSession): `three_stage` (attention, transfer
  * and FFN overlap; needs enough micro-batches in flight, else falls back to `conservative`),
  * `conservative`, `serial`; `auto` picks three_stage when enough micro-batches are in flight.
  */

@@ -12,7 +12,7 @@ import { digest } from "../../src/graph/canonical.ts"
 import { collectGarbage, listEntryFiles, storeProblem } from "../../src/graph/maintenance.ts"
 import { diskStore, entryPath, entryText, parseEntryText, resetStoreWarning, writeEntry } from "../../src/graph/store.ts"
 import { Effect } from "effect"
-import { makeProject, readJson, runCli } from "../helpers/cli.ts"
+import { makeProject, runCli } from "../helpers/cli.ts"
 import { cacheCommand, cacheInProcess, commandErrors, runInProcess, runOptions } from "../helpers/inProcess.ts"
 import { tempDir } from "../helpers/temp.ts"
 

@@ -10,7 +10,7 @@ import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
 import { digest } from "../../src/graph/canonical.ts"
 import { listEntryFiles } from "../../src/graph/maintenance.ts"
-import { BIN, edit, makeProject, NODE, readJson, runCli } from "../helpers/cli.ts"
+import { BIN, edit, makeProject, NODE, runCli } from "../helpers/cli.ts"
 import { entryText, parseEntryText } from "../../src/graph/store.ts"
 import { cacheCommand, cacheInProcess, commandErrors, runInProcess, runOptions } from "../helpers/inProcess.ts"
 

@@ -7,7 +7,8 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { FileNode } from "../../src/config/load.ts"
-import { keyMaterial, registeredKinds } from "../../src/graph/node.ts"
+import { keyMaterial } from "../../src/graph/node.ts"
+import { NODE_TYPES } from "../../src/app/nodeTypes.ts"
 import { toolchainFingerprint } from "../../src/graph/toolchain.ts"
 import "../../src/sim/plan.ts"
 import { REPO } from "../helpers/cli.ts"
@@ -38,9 +39,8 @@ describe("docs/caching.md key-input tables", () => {
     expect(firstColumn("## Key material").sort()).toEqual(fields.sort())
   })
 
-  it("lists exactly the registered node kinds", () => {
-    // Test files define their own kinds (test-*); with isolate: false they share this registry.
-    expect(firstColumn("### Per node kind").sort()).toEqual([...registeredKinds()].filter((k) => !k.startsWith("test-")).sort())
+  it("lists exactly the node kinds of the graph (src/app/nodeTypes.ts)", () => {
+    expect(firstColumn("### Per node kind").sort()).toEqual(NODE_TYPES.map((t) => t.kind).sort())
   })
 
   it("lists exactly the toolchain fingerprint components", () => {

@@ -17,6 +17,7 @@ import { entryPath, readEntry } from "../../src/graph/store.ts"
 import { seededRandom } from "../helpers/arbitraries.ts"
 import { BIN, makeProject, NODE } from "../helpers/cli.ts"
 import { verifyStore } from "../../src/graph/verify.ts"
+import { NODE_TYPES } from "../../src/app/nodeTypes.ts"
 import { runEffect, runInProcess, runOptions } from "../helpers/inProcess.ts"
 import { tempDir } from "../helpers/temp.ts"
 
@@ -91,7 +92,7 @@ describe("two writers on one store, killed at random points", () => {
       expect(readEntry(store, key), `bad entry ${f}`).toBeDefined()
       expect(entryPath(store, key)).toBe(f)
     }
-    const verified = await runEffect(verifyStore(store))
+    const verified = await runEffect(verifyStore(store, NODE_TYPES))
     expect(verified.corrupt).toBe(0)
     expect(verified.problems).toEqual([])
 

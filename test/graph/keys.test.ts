@@ -13,10 +13,11 @@ import { digest } from "../../src/graph/canonical.ts"
 import { makeEvaluator } from "../../src/graph/evaluator.ts"
 import { renderExplain } from "../../src/graph/explain.ts"
 import { listEntryFiles } from "../../src/graph/maintenance.ts"
-import { defineNodeType, KEY_FORMAT_VERSION, nodeTypeOf, registeredKinds, type KeyMaterial } from "../../src/graph/node.ts"
+import { defineNodeType, KEY_FORMAT_VERSION, nodeTypesByKind, type KeyMaterial } from "../../src/graph/node.ts"
 import { entryKind, noStore, Store, writeEntry } from "../../src/graph/store.ts"
 import { CurrentToolchain, TOOLCHAIN_PACKAGES, toolchainFingerprint, type Toolchain } from "../../src/graph/toolchain.ts"
 import { verifyStore } from "../../src/graph/verify.ts"
+import { NODE_TYPES } from "../../src/app/nodeTypes.ts"
 import { runSimulation } from "../../src/app/session.ts"
 import { VERSION } from "../../src/version.ts"
 import { REPO } from "../helpers/cli.ts"
@@ -66,17 +67,18 @@ describe("toolchain fingerprint", () => {
 })
 
 describe("generic graph core", () => {
-  it("registers the domain node types by kind", async () => {
-    await simulate(toolchainFingerprint())
-    expect(registeredKinds()).toEqual(expect.arrayContaining(["file", "op", "layer", "scenario"]))
-    expect(nodeTypeOf("op")?.readsInput).toBe(false)
-    expect(nodeTypeOf("file")?.readsInput).toBe(true)
-    expect(nodeTypeOf("no-such-kind")).toBeUndefined()
+  it("indexes the domain's node types by kind", () => {
+    const byKind = nodeTypesByKind(NODE_TYPES)
+    expect([...byKind.keys()]).toEqual(["file", "op", "layer", "scenario"])
+    expect(byKind.get("op")?.readsInput).toBe(false)
+    expect(byKind.get("file")?.readsInput).toBe(true)
+    expect(byKind.get("no-such-kind")).toBeUndefined()
   })
 
   it("rejects a kind defined twice and attributes that would shadow trace fields", () => {
     const T = defineNodeType<{ n: number }, number>({ kind: "test-square", code: "sq-v1", compute: (p) => Effect.succeed(p.n * p.n) })
-    expect(() => defineNodeType({ kind: "test-square", code: "x", compute: () => Effect.succeed(0) })).toThrow(/defined twice/)
+    const U = defineNodeType({ kind: "test-square", code: "x", compute: () => Effect.succeed(0) })
+    expect(() => nodeTypesByKind([T, U])).toThrow(/defined twice/)
     expect(() => T.make({ id: "a", name: "a", params: { n: 1 }, deps: [], attributes: { key: "x" } })).toThrow(/shadow/)
   })
 
@@ -111,7 +113,7 @@ describe("cache verify (generic)", () => {
     const toolchain = toolchainFingerprint()
     await simulate(toolchain, dir)
     const entries = listEntryFiles(dir).length
-    const ok = await Effect.runPromise(verifyStore(dir))
+    const ok = await Effect.runPromise(verifyStore(dir, NODE_TYPES))
     expect(ok.problems).toEqual([])
     expect(ok.checked).toBe(entries)
     expect(ok.stale).toBe(0)
@@ -127,13 +129,13 @@ describe("cache verify (generic)", () => {
     put({ ...base, kind: "retired-kind", code: "v1" }, 1)
     put({ ...base, kind: "layer", code: "compose-v0" }, 2)
     put({ ...base, kind: "scenario", code: "rollup-v1", v: KEY_FORMAT_VERSION - 1 }, 3)
-    const after = await Effect.runPromise(verifyStore(dir))
+    const after = await Effect.runPromise(verifyStore(dir, NODE_TYPES))
     expect(after.problems).toEqual([])
     expect(after.stale).toBe(3)
     expect(after.checked).toBe(entries + 3)
 
     // Under another toolchain every entry is stale: none is recomputed, none mismatches.
-    const other = await Effect.runPromise(verifyStore(dir).pipe(Effect.provideService(CurrentToolchain, { ...toolchain, yaml: "0.0.0" })))
+    const other = await Effect.runPromise(verifyStore(dir, NODE_TYPES).pipe(Effect.provideService(CurrentToolchain, { ...toolchain, yaml: "0.0.0" })))
     expect(other).toMatchObject({ recomputed: 0, stale: entries + 3, problems: [] })
   })
 })

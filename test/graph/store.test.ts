@@ -45,7 +45,7 @@ describe("disk store", () => {
     // aa used 10 days ago, bb 1 hour ago, cc now
     fs.utimesSync(entryPath(dir, keys[0]), new Date(now - 10 * 86400e3), new Date(now - 10 * 86400e3))
     fs.utimesSync(entryPath(dir, keys[1]), new Date(now - 3600e3), new Date(now - 3600e3))
-    const byAge = collectGarbage(dir, { maxAgeMs: parseAge("7d"), now })
+    const byAge = collectGarbage(dir, { maxAgeMs: parseAge("7d")!, now })
     expect(byAge.removed).toBe(1)
     expect(fs.existsSync(entryPath(dir, keys[0]))).toBe(false)
     const size = fs.statSync(entryPath(dir, keys[2])).size

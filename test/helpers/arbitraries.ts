@@ -38,7 +38,6 @@ export interface GenProject {
 export const SCENARIO = "scenario.yaml"
 export const HARDWARE = "hw/gpu.yaml"
 
-const pow2 = (lo: number, hi: number) => fc.integer({ min: lo, max: hi }).map((e) => 2 ** e)
 /** A decimal with `digits` places in [lo, hi] (what a person would type; never a denormal). */
 const decimal = (lo: number, hi: number, digits = 2) =>
   fc.integer({ min: Math.round(lo * 10 ** digits), max: Math.round(hi * 10 ** digits) }).map((n) => n / 10 ** digits)

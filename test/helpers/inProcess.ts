@@ -38,6 +38,7 @@ import type { RuntimeOverrides } from "../../src/config/runtime.ts"
 import { appLayer, Project } from "../../src/app/services.ts"
 import { Store } from "../../src/graph/store.ts"
 import { verifyStore } from "../../src/graph/verify.ts"
+import { NODE_TYPES } from "../../src/app/nodeTypes.ts"
 import type { EfficiencyMode } from "../../src/timing/roofline.ts"
 import { errorEvent, fatalEvent, jsonLine, resultEvent } from "../../src/report/watch.ts"
 import type { Reporter } from "../../src/watch/reporter.ts"
@@ -199,7 +200,7 @@ export const cacheInProcess = async (cwd: string) => {
   return {
     dir,
     stats: () => storeStats(dir),
-    verify: () => runEffect(verifyStore(dir)),
+    verify: () => runEffect(verifyStore(dir, NODE_TYPES)),
     gc: (opts: { maxSizeBytes?: number; maxAgeMs?: number }) => collectGarbage(dir, opts)
   }
 }

@@ -19,7 +19,7 @@ const model = (...templates: Array<LayerTemplate>): Model => ({
   entries: templates.map((template, index) => ({ index, label: template.type, template, repeat: 1 })),
   precision: resolvePrecision(undefined)
 })
-const base = (parallelism: ScenarioBase["parallelism"]): ScenarioBase => ({ parallelism, precision: resolvePrecision(undefined) })
+const base = (parallelism: ScenarioBase["parallelism"] | undefined): ScenarioBase => ({ ...(parallelism === undefined ? {} : { parallelism }), precision: resolvePrecision(undefined) })
 
 describe("resolveLayout refuses", () => {
   it("--ep 7 on 8-GPU nodes (a unit inside a node divides it); --ep 4 and 8 are fine", () => {

@@ -12,6 +12,7 @@ import {
 import { Effect } from "effect"
 import { collectGarbage, listCommandFiles, storeStats } from "../../src/graph/maintenance.ts"
 import { verifyStore } from "../../src/graph/verify.ts"
+import { NODE_TYPES } from "../../src/app/nodeTypes.ts"
 import { makeProject, REPO, runCli } from "../helpers/cli.ts"
 import { tempDir } from "../helpers/temp.ts"
 
@@ -193,7 +194,7 @@ describe("command records in store maintenance", () => {
   it("cache stats counts them, verify removes a damaged one, gc evicts them by last use", async () => {
     const s = store()
     expect(storeStats(s.cache).by_kind.command).toEqual({ entries: 2, bytes: fs.statSync(s.good).size + fs.statSync(s.bad).size })
-    const v = await Effect.runPromise(verifyStore(s.cache))
+    const v = await Effect.runPromise(verifyStore(s.cache, NODE_TYPES))
     expect(v.corrupt).toBe(1)
     expect(fs.existsSync(s.bad)).toBe(false)
     expect(fs.existsSync(s.good)).toBe(true)

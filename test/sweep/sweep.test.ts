@@ -16,6 +16,7 @@ import { makeProject, REPO } from "../helpers/cli.ts"
 import { mergeInProcess, runEffect, runOptions, sweepFailure, sweepInProcess } from "../helpers/inProcess.ts"
 import { collectGarbage, listPackFiles, storeStats } from "../../src/graph/maintenance.ts"
 import { verifyStore } from "../../src/graph/verify.ts"
+import { NODE_TYPES } from "../../src/app/nodeTypes.ts"
 import type { SweepOptions } from "../../src/sweep/run.ts"
 
 const W = 80 * (301_989_888 + 1_409_286_144 + 32_768)
@@ -163,7 +164,7 @@ describe("sweep: the build graph, shards and workers", () => {
     expect(storeStats(store).by_kind["sweep-point-pack"]).toMatchObject({ entries: 2 })
     const [pack] = listPackFiles(store)
     fs.appendFileSync(pack.file, "torn")
-    const report = await runEffect(verifyStore(store))
+    const report = await runEffect(verifyStore(store, NODE_TYPES))
     expect(report).toMatchObject({ corrupt: 1, corrupt_removed: 1 })
     const rerun = await sweepInProcess(cached("1..12"))
     // The torn pack is a miss: its points (the first sweep's 16 or the extension's 8) are computed again.
