@@ -16,7 +16,7 @@ import { referenceDir } from "../accuracy/validate.ts"
 import { alignedCsv, readAligned, type AlignedRow } from "../ml/align.ts"
 import { MeasurementError } from "../app/mlErrors.ts"
 import { DEFAULT_HYPERPARAMETERS, headMatrix, inputNames, modelText, sidecarModel, trainModel, type ModelFile } from "../ml/model.ts"
-import { csvField } from "../ml/features.ts"
+import { csvRecord } from "../base/csv.js"
 import { HEADS, type Head } from "../ml/heads.ts"
 import { pct } from "../accuracy/text.ts"
 import { referenceRows } from "./features.ts"
@@ -66,8 +66,7 @@ const dataFlags = {
 /** A head's design matrix as CSV: its inputs (log2 where the head says), the target, the shape family for grouped folds. */
 export const matrixCsv = (h: Head, rows: ReadonlyArray<AlignedRow>): string => {
   const columns = [...inputNames(h).map((n) => n.replace(" ", "_")), "target_ln", "family", "source"]
-  const lines = headMatrix(h, rows).map((m) => [...m.x, m.y, m.family, rows[m.index].source].map(csvField).join(","))
-  return [columns.join(","), ...lines].join("\n") + "\n"
+  return csvRecord(columns) + headMatrix(h, rows).map((m) => csvRecord([...m.x, m.y, m.family, rows[m.index].source])).join("")
 }
 
 const matrix = Command.make("matrix", {

@@ -9,6 +9,7 @@
  * which op kinds a scenario has. Times are the analytic roofline's (src/timing/roofline.ts) on
  * the same hardware slice the simulator times the op with.
  */
+import { csvTable } from "../base/csv.js"
 import type { OpCost, OpParams } from "../ops/types.ts"
 import { timeOp, type TimingHardware } from "../timing/roofline.ts"
 
@@ -161,15 +162,10 @@ export const layerFeatureRow = (place: RowPlace, layerType: string, ops: Readonl
 }
 
 /** A CSV field: quoted when it holds a comma, a quote or a space-free-breaking character (RFC 4180). */
-export const csvField = (v: string | number | null): string => {
-  if (v === null) return ""
-  const s = String(v)
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, "\"\"")}"` : s
-}
 
 /** Rows as CSV: a `#` line naming the schema version, the header, one line per row. */
 export const featuresCsv = (rows: ReadonlyArray<Record<string, string | number | null>>, columns: ReadonlyArray<string> = FEATURE_COLUMNS): string =>
-  [`# llmsim features, schema ${FEATURE_SCHEMA_VERSION} (docs/ml-estimator.md)`, columns.join(","), ...rows.map((r) => columns.map((c) => csvField(r[c] ?? null)).join(","))].join("\n") + "\n"
+  `# llmsim features, schema ${FEATURE_SCHEMA_VERSION} (docs/ml-estimator.md)\n` + csvTable(columns, rows)
 
 /** Rows as JSON Lines, fields in column order. */
 export const featuresJsonl = (rows: ReadonlyArray<Record<string, string | number | null>>, columns: ReadonlyArray<string> = FEATURE_COLUMNS): string =>

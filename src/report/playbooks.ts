@@ -8,7 +8,8 @@ import { METRIC_VALUE, renderTable, type Column } from "./table.ts"
 import type { AfdLayer, AfdPhase } from "../deploy/afd.ts"
 import type { AfdPlan, LargeEpDeployment } from "../deploy/deployment.ts"
 import type { LargeEpLayer, LargeEpPhase } from "../deploy/largeEp.ts"
-import { weightBytes, totalBytes, type MemoryParts } from "../deploy/memory.ts"
+import { csvTable } from "../base/csv.js"
+import { totalBytes, weightBytes, type MemoryParts } from "../deploy/memory.ts"
 import type { AfdResult, AfdSweep, EpSweepRow, LargeEpResult, LargeEpSweep, PlaybookRuntime } from "../playbooks/run.ts"
 import type { AfdServing, LargeEpServing } from "../deploy/serving.ts"
 import { efficiencyLine, type EfficiencySummary } from "../timing/efficiency.ts"
@@ -310,8 +311,6 @@ export const renderAfdSweepTable = (r: AfdSweep): string => {
   ], r.instance_sweep, sweepFitNote(r.instance_sweep, (x) => x.instances))
 }
 
-const csv = (columns: ReadonlyArray<string>, rows: ReadonlyArray<object>): string =>
-  [columns.join(","), ...rows.map((r) => columns.map((c) => String((r as Record<string, unknown>)[c] ?? "")).join(","))].join("\n") + "\n"
 
 const LARGE_EP_CSV = ["phase", "layer_name", "layer_type", "attention_ms", "ffn_ms", "dispatch_ms", "combine_ms", "tp_comm_ms", "comm_ms", "exposed_comm_ms", "layer_ms", "bound", "nvlink_bytes", "nic_bytes", "a2a_nvlink_ms", "a2a_nic_ms", "a2a_latency_ms", "compute_slowdown", "load_imbalance"]
 const AFD_CSV = ["phase", "layer_name", "layer_type", "regime", "attention_ms", "a2f_ms", "ffn_ms", "f2a_ms", "comm_ms", "cycle_ms", "layer_ms", "bound", "a2f_bytes_per_attention_gpu", "f2a_bytes_per_attention_gpu", "a2f_bytes_per_ffn_gpu", "f2a_bytes_per_ffn_gpu"]
@@ -321,13 +320,13 @@ const layerRows = <L extends object>(phases: { prefill?: { layers: ReadonlyArray
   (["prefill", "decode"] as const).flatMap((phase) => (phases[phase]?.layers ?? []).map((l) => ({ phase, ...l })))
 
 export const renderLargeEp = (r: LargeEpResult, f: Format): string =>
-  f === "json" ? json(r) : f === "csv" ? csv(LARGE_EP_CSV, layerRows(r.serving.phases)) : renderLargeEpTable(r)
+  f === "json" ? json(r) : f === "csv" ? csvTable(LARGE_EP_CSV, layerRows(r.serving.phases)) : renderLargeEpTable(r)
 
 export const renderLargeEpSweep = (r: LargeEpSweep, f: Format): string =>
-  f === "json" ? json(r) : f === "csv" ? csv(SWEEP_CSV, r.ep_sweep.map((x) => ({ label: `EP${x.ep}`, ...x.serving }))) : renderLargeEpSweepTable(r)
+  f === "json" ? json(r) : f === "csv" ? csvTable(SWEEP_CSV, r.ep_sweep.map((x) => ({ label: `EP${x.ep}`, ...x.serving }))) : renderLargeEpSweepTable(r)
 
 export const renderAfd = (r: AfdResult, f: Format): string =>
-  f === "json" ? json(r) : f === "csv" ? csv(AFD_CSV, layerRows(r.serving.phases)) : renderAfdTable(r)
+  f === "json" ? json(r) : f === "csv" ? csvTable(AFD_CSV, layerRows(r.serving.phases)) : renderAfdTable(r)
 
 export const renderAfdSweep = (r: AfdSweep, f: Format): string =>
-  f === "json" ? json(r) : f === "csv" ? csv(SWEEP_CSV, r.instance_sweep.map((x) => ({ label: x.instances, ...x.serving }))) : renderAfdSweepTable(r)
+  f === "json" ? json(r) : f === "csv" ? csvTable(SWEEP_CSV, r.instance_sweep.map((x) => ({ label: x.instances, ...x.serving }))) : renderAfdSweepTable(r)

@@ -7,6 +7,7 @@ import { LAYER_FIGURES, SERVING_FIGURES, type LayerExecution, type RunResult, ty
 import type { SinglePhase } from "../schema/runtime.ts"
 import type { Delta } from "../kernel/delta.ts"
 import { markUnfit, unfitVerdict } from "./fit.ts"
+import { csvTable } from "../base/csv.js"
 import { fixed, gb, giga, mega, signedCompact } from "../base/format.ts"
 import { groupLayers, partShareLine } from "./phaseSummary.ts"
 import { renderTable, type Column } from "./table.ts"
@@ -282,16 +283,8 @@ export const renderRunTable = (res: RunResult, o: RunTableOptions = {}): string 
 
 const CSV_COLUMNS = ["phase", "layer_name", "layer_type", ...LAYER_FIGURES, "estimated_execution_time_ms", "bound"] as const
 
-export const renderRunCsv = (res: RunResult): string => {
-  const lines: Array<string> = [CSV_COLUMNS.join(",")]
-  for (const phase of ["prefill", "decode"] as const) {
-    for (const l of res.phases[phase]?.layers ?? []) {
-      const rec = { ...l, phase } as unknown as Record<string, unknown>
-      lines.push(CSV_COLUMNS.map((c) => String(rec[c])).join(","))
-    }
-  }
-  return lines.join("\n") + "\n"
-}
+export const renderRunCsv = (res: RunResult): string =>
+  csvTable(CSV_COLUMNS, (["prefill", "decode"] as const).flatMap((phase) => (res.phases[phase]?.layers ?? []).map((l) => ({ ...l, phase }))))
 
 export const renderRunJson = (res: RunResult): string => JSON.stringify(res, null, 2) + "\n"
 

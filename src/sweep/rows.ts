@@ -5,6 +5,7 @@
  * `llmsim sweep merge` can check that its inputs are shards of one sweep.
  */
 import { openAtomic } from "../base/atomicFile.js"
+import { csvRecord } from "../base/csv.js"
 import type { AxisName } from "./axes.ts"
 import { EXTRA_AXES, type Row } from "./judge.ts"
 
@@ -18,13 +19,6 @@ export const RESULT_COLUMNS = [
 ] as const
 
 export const columnsFor = (swept: ReadonlyArray<AxisName>): Array<string> => ["index", ...EXTRA_AXES.filter((a) => swept.includes(a)), ...RESULT_COLUMNS]
-
-const csvCell = (v: unknown): string => {
-  if (typeof v === "number" || typeof v === "boolean") return String(v)
-  if (v === null || v === undefined) return ""
-  const s = String(v)
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
-}
 
 export type RowFormat = "csv" | "jsonl"
 
@@ -40,7 +34,7 @@ const jsonValue = (v: unknown): string => (typeof v === "number" ? (Number.isFin
  */
 export const rowLine = (r: Row, format: RowFormat, columns: ReadonlyArray<string>): string => {
   const rec = r as unknown as Record<string, unknown>
-  if (format === "csv") return columns.map((c) => csvCell(rec[c])).join(",") + "\n"
+  if (format === "csv") return csvRecord(columns.map((c) => rec[c]))
   let out = "{"
   for (let i = 0; i < columns.length; i++) out += `${i === 0 ? "" : ","}"${columns[i]}":${jsonValue(rec[columns[i]])}`
   return out + "}\n"
@@ -66,7 +60,7 @@ export const openRowWriter = (file: string, columns: ReadonlyArray<string>, head
   const format = formatOf(file)
   const w = openAtomic(file)
   try {
-    w.write(format === "csv" ? columns.join(",") + "\n" : JSON.stringify({ llmsim_sweep: header }) + "\n")
+    w.write(format === "csv" ? csvRecord(columns) : JSON.stringify({ llmsim_sweep: header }) + "\n")
   } catch (e) {
     w.abort()
     throw e
