@@ -5,7 +5,8 @@
  */
 import { Effect } from "effect"
 import { UsageError } from "../config/errors.ts"
-import { loadScenario, warningLines, type LoadedScenario } from "../config/load.ts"
+import { displayPath, loadScenario, warningLines, type LoadedScenario } from "../config/load.ts"
+import { counted, progress } from "../debug.ts"
 import type { ProjectShape } from "../config/project.ts"
 import type { Evaluator as GraphEvaluator, NodeRecord } from "../graph/evaluator.ts"
 import type { TraceEntry } from "../graph/node.ts"
@@ -70,6 +71,7 @@ export const openSession = (scenarioFile: string, overrides: RuntimeOverrides) =
     const evaluator = yield* Evaluator
     const store = yield* Store
     const loaded = yield* loadScenario(evaluator, project.root, scenarioFile)
+    progress(() => `loaded ${displayPath(project.root, scenarioFile)}: ${counted(loaded.entries.length, "layer entry", "layer entries")}`)
     const session: Session = {
       project,
       loaded,

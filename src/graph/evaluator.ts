@@ -20,6 +20,7 @@ import { digest } from "./canonical.ts"
 import { keyMaterial, type GraphNode, type KeyMaterial, type TraceEntry } from "./node.ts"
 import { Store, type StoredEntry } from "./store.ts"
 import { CurrentToolchain } from "./toolchain.ts"
+import { counted, progress } from "../debug.ts"
 
 export interface Evaluated<A> {
   readonly value: A
@@ -123,7 +124,10 @@ export const makeEvaluator = Effect.gen(function*() {
     materials: () => materialsById,
     commit: () =>
       Effect.gen(function*() {
+        const writing = store.dir !== undefined && pending.size > 0
+        if (writing) progress(() => `store: writing ${counted(pending.size, "entry", "entries")}`)
         for (const entry of pending.values()) yield* store.put(entry)
+        if (writing) progress(() => "store: written")
         pending.clear()
       })
   }

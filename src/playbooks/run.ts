@@ -29,6 +29,7 @@ import { largeEpBatchForTpot, largeEpMaxBatch, type PlaybookInput } from "../dep
 import { afdBatchForTpot, afdMaxBatch } from "../deploy/afd.ts"
 import { afdServing, largeEpServing, type AfdServing, type LargeEpServing, type ServingRun } from "../deploy/serving.ts"
 import { efficiencySummary, type EfficiencySummary } from "../timing/efficiency.ts"
+import { counted, progress } from "../debug.ts"
 
 /** How the batch is chosen: the runtime's, the HBM limit, or the largest meeting a TPOT target. */
 export type BatchPolicy = { readonly kind: "runtime" } | { readonly kind: "max" } | { readonly kind: "tpot"; readonly tpot_slo_ms: number }
@@ -138,7 +139,10 @@ const coreUnderDeployment = (s: Session, input: PlaybookInput, d: LargeEpDeploym
     const phases: { prefill?: SimulationResult; decode?: SimulationResult } = {}
     for (const phase of phasesOf(runtime.phase as "prefill" | "decode" | "both")) {
       const ctx = contextFor(input.model, d, phase, runtime.batch_size, runtime.seq_len, runtime.tokens_per_expert)
+      progress(() => `${phase}: planning ${counted(s.loaded.entries.length, "layer entry", "layer entries")}`)
       const node = scenarioNode({ model: input.model, phase, ctx, timing: input.timing, estimator, composition })
+      progress(() => `${phase}: evaluating ${counted(node.deps.length, "layer node", "layer nodes")}`)
+      // "<phase>: evaluated" comes from the scenario node's roll-up (src/sim/plan.ts).
       phases[phase] = (yield* s.evaluator.evaluate(node)).value
     }
     const layout = { tp: d.tp, dp: d.dp, ep: d.ep }

@@ -20,6 +20,7 @@ import type { Model } from "../kernel/model.ts"
 import { timeSpec } from "../kernel/opTiming.ts"
 import { composeLayer, instancesOf, modelPlans, rollUp, type Composition, type Instance, type LayerMemory, type LayerPlan } from "../kernel/step.ts"
 import type { LayerSummary, OpExecution, SimulationResult } from "../kernel/records.ts"
+import { progress } from "../debug.ts"
 
 /** Version of op timing (timeOp in src/timing/roofline.ts, timeSpec in src/kernel/opTiming.ts): part of every op node's code. */
 export const TIMING_CODE_VERSION = 3
@@ -98,7 +99,13 @@ export const ScenarioNode = defineNodeType<ScenarioParams, SimulationResult, nev
   code: SCENARIO_CODE,
   // Sums over the layer summaries: cheaper to redo than to store, hash and read back.
   stored: false,
-  compute: (p, summaries) => Effect.sync(() => computeScenario(p, summaries))
+  compute: (p, summaries) =>
+    Effect.sync(() => {
+      const result = computeScenario(p, summaries)
+      // In the same step as the roll-up, the phase's last: a run stopped before it never says so.
+      progress(() => `${p.phase}: evaluated`)
+      return result
+    })
 })
 
 export const opNode = (

@@ -128,6 +128,26 @@ describe("llmsim run", () => {
     expect(j.phases.prefill.layers.map((l: any) => l.layer_name)).toEqual(["L0.ffn_layer", "L1.moe_layer"])
   })
 
+  it("LLMSIM_DEBUG=progress prints one line per milestone on stderr, and a replay prints none (real CLI)", () => {
+    const args = ["run", "configs/scenarios/llama_3_1_70b_h100.yaml", "--format", "json", "--cache-dir", "progress-store"]
+    const env = { LLMSIM_DEBUG: "progress" }
+    const first = runCli(args, dir, env)
+    expect(first.status, first.stderr).toBe(0)
+    const entries = first.stderr.match(/store: writing (\d+) entries/)?.[1]
+    expect(first.stderr.split("\n").filter(Boolean)).toEqual([
+      "loaded configs/scenarios/llama_3_1_70b_h100.yaml: 1 layer entry",
+      ...["prefill", "decode"].flatMap((p) => [`${p}: planning 1 layer entry`, `${p}: evaluating 2 layer nodes`, `${p}: evaluated`]),
+      `store: writing ${entries} entries`,
+      "store: written"
+    ].map((l) => `llmsim progress: ${l}`))
+    expect(Number(entries)).toBeGreaterThan(0)
+    // The same command again is replayed from its record: the same result, no evaluation, no milestone.
+    const second = runCli(args, dir, env)
+    expect(second.status).toBe(0)
+    expect(second.stdout).toBe(first.stdout)
+    expect(second.stderr).toBe("")
+  })
+
   it("takes the layout of a scenario without `parallelism` from its deployment block", async () => {
     const j = JSON.parse(await print("configs/scenarios/deepseek_v3_h800_decode_ep144.yaml", "json"))
     // deployment: 18 nodes x 8 GPUs, attention tp 1 x dp 144, ep 144, 32 redundant experts.

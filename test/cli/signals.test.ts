@@ -4,10 +4,14 @@
  * the pinned Node it re-executed, the child is gone and the status is the child's 143.
  *
  * The long evaluation is a scenario of 1,800 separate layer entries (each entry plans and keys
- * its own ops: ~5 s unloaded, over 10 s on a busy machine; a `repeat: 10000` layer is too quick
- * since its instances share one layer node); the signal is sent after 2.5 s, past start-up and
- * YAML loading. Stdout staying empty proves the
- * run was stopped before it finished (before the evaluator yielded, it finished and exited 0).
+ * its own ops: seconds of evaluation; a `repeat: 10000` layer is too quick since its instances
+ * share one layer node). The signal is sent at a state, not after a delay: the child runs with
+ * LLMSIM_DEBUG=progress (src/debug.ts) and is signalled when it reports that the first phase's
+ * evaluation has started, so all 1,800 entries of both phases are still to evaluate whatever
+ * the machine's speed or load. Held afterwards: stdout is empty (the result is printed only
+ * after the evaluation) and the last milestone is still that "evaluating" one: the stop came
+ * before that phase's evaluation finished. How soon, in milliseconds, is not held: the
+ * evaluation step in progress can take seconds on a loaded machine (LLMSIM_TEST_TIMING=1 prints it).
  */
 import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
@@ -20,33 +24,41 @@ interface Ended {
   readonly signal: NodeJS.Signals | null
   readonly stdout: string
   readonly stderr: string
+  /** Whether the signal was sent (the milestone came before the run ended). */
+  readonly signalled: boolean
   /** From the signal to the exit. */
   readonly afterSignalMs: number
 }
 
-/** Start `node bin/llmsim.js args`, send `sig` after `delayMs` (or once `ready` says so), wait for the end. */
-const interrupt = (node: string, args: ReadonlyArray<string>, cwd: string, sig: NodeJS.Signals, delayMs: number, ready?: (pid: number) => boolean) =>
+const PROGRESS = "llmsim progress: "
+/** The first phase's evaluation has started (src/sim/simulate.ts): every layer entry is still to evaluate. */
+const EVALUATING = /^llmsim progress: (prefill|decode): evaluating /m
+
+/** The `LLMSIM_DEBUG=progress` milestones in `stderr`, without their prefix. */
+const milestones = (stderr: string): Array<string> =>
+  stderr.split("\n").filter((l) => l.startsWith(PROGRESS)).map((l) => l.slice(PROGRESS.length))
+
+/**
+ * Start `node bin/llmsim.js args` with LLMSIM_DEBUG=progress, send `sig` as soon as stderr shows
+ * the EVALUATING milestone (`onSignal` hears the pid just before), and wait for the end.
+ */
+const interrupt = (node: string, args: ReadonlyArray<string>, cwd: string, sig: NodeJS.Signals, onSignal?: (pid: number) => void) =>
   new Promise<Ended>((resolve) => {
-    const child = spawn(node, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(node, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: "1", LLMSIM_DEBUG: "progress" }, stdio: ["ignore", "pipe", "pipe"] })
     let stdout = ""
     let stderr = ""
-    child.stdout.on("data", (d) => (stdout += d))
-    child.stderr.on("data", (d) => (stderr += d))
-    let sentAt = 0
-    const send = () => {
-      sentAt = Date.now()
-      child.kill(sig)
-    }
-    const started = Date.now()
-    const poll = setInterval(() => {
-      if (Date.now() - started >= delayMs && (ready === undefined || ready(child.pid!) || Date.now() - started > 20_000)) {
-        clearInterval(poll)
-        send()
+    let sentAt: number | undefined
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d))
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d
+      if (sentAt === undefined && EVALUATING.test(stderr)) {
+        onSignal?.(child.pid!)
+        sentAt = Date.now()
+        child.kill(sig)
       }
-    }, 25)
+    })
     child.on("close", (status, signal) => {
-      clearInterval(poll)
-      resolve({ status, signal, stdout, stderr, afterSignalMs: Date.now() - sentAt })
+      resolve({ status, signal, stdout, stderr, signalled: sentAt !== undefined, afterSignalMs: sentAt === undefined ? 0 : Date.now() - sentAt })
     })
   })
 
@@ -96,31 +108,31 @@ describe("signals", () => {
   it.each([["SIGINT", 130], ["SIGTERM", 143]] as const)("%s in the middle of a long evaluation exits %i, prints no result and commits nothing", async (sig, code) => {
     const dir = makeProject()
     const scenario = bigScenario(dir, 1800)
-    const r = await interrupt(NODE, ["run", scenario, "--format", "json", "--cache-dir", "store"], dir, sig, 2500)
+    const r = await interrupt(NODE, ["run", scenario, "--format", "json", "--cache-dir", "store"], dir, sig)
     if (process.env.LLMSIM_TEST_TIMING) process.stderr.write(`${sig}: exit ${r.afterSignalMs} ms after the signal\n`)
+    expect(r.signalled, r.stderr).toBe(true)
     expect(r.signal).toBe(null)
     expect(r.status).toBe(code)
     expect(r.stdout).toBe("")
-    expect(r.stderr).not.toMatch(/at |Error/)
-    // Within one evaluation step (about a second unloaded; generous for a busy machine).
-    expect(r.afterSignalMs).toBeLessThan(10_000)
+    expect(milestones(r.stderr).at(-1)).toMatch(/^prefill: evaluating 1801 layer nodes$/)
+    expect(r.stderr.split("\n").filter((l) => !l.startsWith(PROGRESS)).join("\n")).not.toMatch(/at |Error/)
     expect(filesUnder(path.join(dir, "store"))).toEqual([])
   }, 60_000)
 
   it.skipIf(systemNode === undefined)("the re-exec wrapper forwards SIGTERM: the child is gone and the status is 143", async () => {
     const dir = makeProject()
     const scenario = bigScenario(dir, 1800)
+    // The milestone comes from the pinned Node the wrapper started: it is running, mid-evaluation.
     let child = 0
-    // Signal the parent once it has started the pinned Node, and the child has had time to start.
-    const ready = (pid: number) => {
+    const r = await interrupt(systemNode!, ["run", scenario, "--no-cache", "--format", "json"], dir, "SIGTERM", (pid) => {
       child = childrenOf(pid)[0] ?? 0
-      return child !== 0
-    }
-    const r = await interrupt(systemNode!, ["run", scenario, "--no-cache", "--format", "json"], dir, "SIGTERM", 1500, ready)
+    })
+    expect(r.signalled, r.stderr).toBe(true)
     expect(child).not.toBe(0)
     expect(r.signal).toBe(null)
     expect(r.status).toBe(143)
     expect(r.stdout).toBe("")
+    expect(milestones(r.stderr).at(-1)).toMatch(/^prefill: evaluating /)
     expect(alive(child)).toBe(false)
   }, 60_000)
 })

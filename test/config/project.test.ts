@@ -63,9 +63,10 @@ describe("project config", () => {
     expect(r.status).toBe(1)
     expect(r.stdout).toBe("")
     expect(r.stderr).toBe(`error: ${path.join(dir, "llmsim.config.ts")}:1:1: cannot load: did not finish within 1 s (an endless loop or a wait that never ends?)\n`)
-    // The 1 s limit plus start-up; a hang would run into runCli's 120 s timeout.
+    // The CLI waited out the 1 s limit (a timer never fires early) and then stopped on its own:
+    // the status and message above are the limit's; a hang would end in runCli's 120 s timeout
+    // with status null. No upper bound on the time: start-up on a loaded machine has none.
     expect(ms).toBeGreaterThanOrEqual(1_000)
-    expect(ms).toBeLessThan(20_000)
   }, 30_000)
 
   it("a throw in the config is reported at its line and column", async () => {

@@ -7,6 +7,7 @@ import * as http from "node:http"
 import { describe, expect, it } from "vitest"
 import { liveReport } from "../../src/watch/liveReport.ts"
 import { runEffect } from "../helpers/inProcess.ts"
+import { WAIT_MS } from "./watchProcess.ts"
 
 const get = (url: string) => fetch(url).then(async (r) => ({ status: r.status, type: r.headers.get("content-type"), text: await r.text() }))
 
@@ -23,10 +24,20 @@ describe("watch --html live report", () => {
     const stream = await new Promise<http.IncomingMessage>((resolve) => http.get(`${live.url}events`, resolve))
     expect(stream.headers["content-type"]).toBe("text/event-stream")
     stream.setEncoding("utf8")
-    stream.on("data", (chunk: string) => events.push(chunk))
+    // Wait for the second publish's event to arrive, not for a fixed time.
+    const second = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "data: 2" event within ${WAIT_MS} ms; got ${JSON.stringify(events.join(""))}`)), WAIT_MS)
+      stream.on("data", (chunk: string) => {
+        events.push(chunk)
+        if (events.join("").includes("data: 2\n\n")) {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    })
     live.publish("<!DOCTYPE html>\n<html><body><p>first</p></body></html>\n")
     live.publish("<!DOCTYPE html>\n<html><body><p>second</p></body></html>\n")
-    await new Promise((r) => setTimeout(r, 100))
+    await second
     expect(events.join("")).toContain("data: 1\n\ndata: 2\n\n")
     const page = await get(live.url)
     expect(page.type).toBe("text/html; charset=utf-8")
