@@ -6,7 +6,7 @@
 import { Effect } from "effect"
 import { UsageError } from "../config/errors.ts"
 import { displayPath, loadScenario, warningLines, type LoadedScenario } from "../config/load.ts"
-import { counted, progress } from "../debug.ts"
+import { counted, progress } from "../base/debug.ts"
 import type { ProjectShape } from "../config/project.ts"
 import type { Evaluator as GraphEvaluator, NodeRecord } from "../graph/evaluator.ts"
 import type { TraceEntry } from "../graph/node.ts"

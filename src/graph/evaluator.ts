@@ -20,7 +20,7 @@ import { digest } from "./canonical.ts"
 import { keyMaterial, type GraphNode, type KeyMaterial, type TraceEntry } from "./node.ts"
 import { Store, type StoredEntry } from "./store.ts"
 import { CurrentToolchain } from "./toolchain.ts"
-import { counted, progress } from "../debug.ts"
+import { counted, progress } from "../base/debug.ts"
 
 export interface Evaluated<A> {
   readonly value: A

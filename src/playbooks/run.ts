@@ -29,7 +29,7 @@ import { largeEpBatchForTpot, largeEpMaxBatch, type PlaybookInput } from "../dep
 import { afdBatchForTpot, afdMaxBatch } from "../deploy/afd.ts"
 import { afdServing, largeEpServing, type AfdServing, type LargeEpServing, type ServingRun } from "../deploy/serving.ts"
 import { efficiencySummary, type EfficiencySummary } from "../timing/efficiency.ts"
-import { counted, progress } from "../debug.ts"
+import { counted, progress } from "../base/debug.ts"
 
 /** How the batch is chosen: the runtime's, the HBM limit, or the largest meeting a TPOT target. */
 export type BatchPolicy = { readonly kind: "runtime" } | { readonly kind: "max" } | { readonly kind: "tpot"; readonly tpot_slo_ms: number }

@@ -20,7 +20,7 @@ import type { Model } from "../kernel/model.ts"
 import { timeSpec } from "../kernel/opTiming.ts"
 import { composeLayer, instancesOf, modelPlans, rollUp, type Composition, type Instance, type LayerMemory, type LayerPlan } from "../kernel/step.ts"
 import type { LayerSummary, OpExecution, SimulationResult } from "../kernel/records.ts"
-import { progress } from "../debug.ts"
+import { progress } from "../base/debug.ts"
 
 /** Version of op timing (timeOp in src/timing/roofline.ts, timeSpec in src/kernel/opTiming.ts): part of every op node's code. */
 export const TIMING_CODE_VERSION = 3

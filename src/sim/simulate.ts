@@ -21,7 +21,7 @@ import { servingSummary } from "../kernel/serving.ts"
 import { scenarioNode } from "./plan.ts"
 import type { RunResult, SimulationResult } from "../kernel/records.ts"
 import { efficiencySummary } from "../timing/efficiency.ts"
-import { counted, progress } from "../debug.ts"
+import { counted, progress } from "../base/debug.ts"
 
 /** What the layout rule and the playbooks read of a scenario besides its model. */
 export const scenarioBase = (loaded: LoadedScenario, model: Model): ScenarioBase => ({

@@ -6,7 +6,7 @@
  * The long evaluation is a scenario of 1,800 separate layer entries (each entry plans and keys
  * its own ops: seconds of evaluation; a `repeat: 10000` layer is too quick since its instances
  * share one layer node). The signal is sent at a state, not after a delay: the child runs with
- * LLMSIM_DEBUG=progress (src/debug.ts) and is signalled when it reports that the first phase's
+ * LLMSIM_DEBUG=progress (src/base/debug.ts) and is signalled when it reports that the first phase's
  * evaluation has started, so all 1,800 entries of both phases are still to evaluate whatever
  * the machine's speed or load. Held afterwards: stdout is empty (the result is printed only
  * after the evaluation) and the last milestone is still that "evaluating" one: the stop came
