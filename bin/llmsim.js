@@ -21,6 +21,7 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 // The command node (src/launch/command.js, built-ins only): a command whose every input is as
 // recorded is replayed here, before effect or any TypeScript loads. Any doubt falls through.
 const { bundleId, tryReplay } = await import("../src/launch/command.js")
+const { ENTRIES, entryUrl } = await import("../src/base/entries.js")
 /** The Node that would evaluate: this one, or the pinned one a re-exec would start. */
 const evaluatingNode = () => {
   if (modern || process.env.LLMSIM_REEXEC) return process.versions.node
@@ -106,7 +107,7 @@ if (node !== undefined && !process.env.LLMSIM_REEXEC && tryReplay({ args: proces
   if (bundled && (process.argv.includes("--verbose") || process.env.LLMSIM_VERBOSE)) process.setSourceMapsEnabled(true)
   // llmsim.config.ts loads in a worker thread (src/config/configWorker.ts): start it now so it
   // runs while the CLI's own modules load.
-  const { preloadProjectConfig } = await import(bundled ? "../dist/config-worker.js" : "../src/config/configWorker.ts")
+  const { preloadProjectConfig } = await import(entryUrl(ENTRIES.configWorker, bundled).href)
   preloadProjectConfig(process.cwd())
-  await import(bundled ? "../dist/llmsim.js" : "../src/cli/main.ts")
+  await import(entryUrl(ENTRIES.cli, bundled).href)
 }

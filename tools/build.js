@@ -8,16 +8,20 @@
  * dependency-free bundler with a JS API) splits the dynamic imports (sweep engine, charts) into
  * chunks loaded on demand. Plain JavaScript: prepare may run on an older system Node.
  *
- * Outputs: dist/llmsim.js (the CLI), dist/config-worker.js (what bin/llmsim.js preloads),
- * dist/sweep-worker.js (sweep worker threads), their chunks and source maps (used with
- * --verbose / LLMSIM_VERBOSE=1), and dist/build.json: { id, sources }, where `id` hashes every
- * output and the lockfile (the code identity a command record is keyed on,
- * src/launch/command.js) and `sources` is the stamp of src/ it was built from.
+ * Outputs: one bundle per entry of src/base/entries.js (the CLI, the llmsim.config.ts loader
+ * bin/llmsim.js preloads, the sweep worker thread, the programmatic API), their chunks and
+ * source maps (used with --verbose / LLMSIM_VERBOSE=1); dist/types/, the API's declarations
+ * (tsconfig.build.json: TypeScript's own declaration emit), which package.json `exports` names;
+ * and dist/build.json: { id, sources }, where `id` hashes every bundle output and the lockfile
+ * (the code identity a command record is keyed on, src/launch/command.js) and `sources` is the
+ * stamp of src/ it was built from.
  */
-import { createHash } from "node:crypto"
+import { spawnSync } from "node:child_process"
 import fs from "node:fs"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
+import { ENTRIES } from "../src/base/entries.js"
+import { sha256Hasher } from "../src/base/sha256.js"
 import { sourceStamp } from "../src/launch/command.js"
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
@@ -27,33 +31,34 @@ export const build = async () => {
   const esbuild = await import("esbuild")
   const sources = sourceStamp(ROOT)
   fs.rmSync(OUT, { recursive: true, force: true })
-  await esbuild.build({
+  const common = {
     absWorkingDir: ROOT,
-    entryPoints: {
-      "llmsim": "src/cli/main.ts",
-      "config-worker": "src/config/configWorker.ts",
-      "sweep-worker": "src/sweep/worker.ts"
-    },
     outdir: OUT,
     bundle: true,
     splitting: true,
-    format: "esm",
-    platform: "node",
+    format: /** @type {const} */ ("esm"),
+    platform: /** @type {const} */ ("node"),
     target: "node22",
     sourcemap: true,
     // Whitespace and syntax only (identifiers keep their names): about a third less to read and
     // decode on every start; stack traces map back through the source maps.
     minifyWhitespace: true,
     minifySyntax: true,
-    chunkNames: "chunk-[hash]",
     // Optional or native packages load from node_modules when (and if) a command needs them.
     external: ["onnxruntime-node", "playwright-core", "fsevents", "canvas"],
     // CommonJS dependencies bundled into ES modules still call require() for Node built-ins.
     banner: { js: "import { createRequire as __llmsimRequire } from \"node:module\"; const require = __llmsimRequire(import.meta.url);" },
-    logLevel: "warning"
-  })
-  const h = createHash("sha256")
+    logLevel: /** @type {const} */ ("warning")
+  }
+  // The API builds apart: sharing chunks with it would split the CLI's start-up over more files.
+  const { api, ...program } = ENTRIES
+  await esbuild.build({ ...common, entryPoints: Object.fromEntries(Object.values(program).map((e) => [e.name, e.source])), chunkNames: "chunk-[hash]" })
+  await esbuild.build({ ...common, entryPoints: { [api.name]: api.source }, chunkNames: "api-chunk-[hash]" })
+  const h = sha256Hasher()
   for (const f of fs.readdirSync(OUT).sort()) h.update(f).update("\0").update(fs.readFileSync(path.join(OUT, f)))
+  // After the id: the declarations are types only, never run.
+  const tsc = spawnSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", path.join(ROOT, "tsconfig.build.json")], { cwd: ROOT, encoding: "utf8" })
+  if (tsc.status !== 0) throw new Error(`declarations of the API (tsconfig.build.json) failed:\n${tsc.stdout}${tsc.stderr}`)
   for (const f of ["package.json", "package-lock.json"]) {
     try {
       h.update(f).update("\0").update(fs.readFileSync(path.join(ROOT, f)))

@@ -6,6 +6,7 @@
  * flight, the frontier, and one best row per objective.
  */
 import { Worker } from "node:worker_threads"
+import { ENTRIES, entryUrl } from "../base/entries.js"
 import { LENGTH_AXES } from "./axes.ts"
 import { chunkProcessor, type ChunkResult, type SweepJob } from "./chunk.ts"
 import { Tracker } from "./frontier.ts"
@@ -15,8 +16,8 @@ import type { RowWriter } from "./rows.ts"
 import { neighbours } from "./space.ts"
 import type { Estimator } from "../timing/estimator.ts"
 
-/** The worker's module: beside this one in the sources, or the bundle's entry (tools/build.js). */
-const WORKER_URL = import.meta.url.endsWith(".ts") ? new URL("./worker.ts", import.meta.url) : new URL("./sweep-worker.js", import.meta.url)
+/** The worker's module (src/base/entries.js): its source when this module runs from the sources, else its bundle. */
+const WORKER_URL = entryUrl(ENTRIES.sweepWorker, !import.meta.url.endsWith(".ts"))
 
 export type { SweepJob } from "./chunk.ts"
 
