@@ -13,7 +13,7 @@ import { CliOutput, Command } from "effect/cli"
 import { COMMAND_TREE } from "./commands.ts"
 import { guardReads } from "../config/safeRead.ts"
 import { EXIT_INTERNAL, handleFailure, internalErrorLine, presenter, verbose } from "./failure.ts"
-import { VERSION } from "../version.ts"
+import { VERSION } from "../base/version.ts"
 import { startRecording } from "../launch/recording.ts"
 import { deferStoreWrites, flushStoreWrites } from "../app/session.ts"
 

@@ -3,7 +3,7 @@
  * change a cached result. It is part of every key, so upgrading any of them misses the cache
  * instead of replaying results the new toolchain would not produce.
  *
- *   llmsim        the package version (src/version.ts, read from package.json)
+ *   llmsim        the package version (src/base/version.ts, read from package.json)
  *   node          the JS engine evaluates every formula (Math.* results are implementation-defined)
  *   effect        Schema decoding of every config file (defaults, transformations)
  *   yaml          parsing of every config file
@@ -16,7 +16,7 @@ import { Context } from "effect"
 import * as fs from "node:fs"
 import { createRequire } from "node:module"
 import * as path from "node:path"
-import { VERSION } from "../version.ts"
+import { VERSION } from "../base/version.ts"
 
 export interface Toolchain {
   readonly llmsim: string

@@ -19,7 +19,7 @@ import { CurrentToolchain, TOOLCHAIN_PACKAGES, toolchainFingerprint, type Toolch
 import { verifyStore } from "../../src/graph/verify.ts"
 import { NODE_TYPES } from "../../src/app/nodeTypes.ts"
 import { runSimulation } from "../../src/app/session.ts"
-import { VERSION } from "../../src/version.ts"
+import { VERSION } from "../../src/base/version.ts"
 import { REPO } from "../helpers/cli.ts"
 
 const SCENARIO = "configs/scenarios/deepseek_v3_h800.yaml"
