@@ -17,9 +17,10 @@ const tierRules = TIERS.flatMap((tier, i) => {
   if (above.length > 0) {
     rules.push({
       name: `floor-${tier.folders.join("-").replace(".ts", "")}`,
-      comment: i === 0
-        ? `${tier.folders.join(", ")} imports from no other folder of src/: everything builds on it`
-        : `${tier.folders.join(", ")} import${tier.folders.length === 1 ? "s" : ""} only from ${i === 1 ? "floor 0" : `floors 0-${i - 1}`}: a floor builds on what is below it, never on what is built on it`,
+      comment:
+        i === 0
+          ? `${tier.folders.join(", ")} imports from no other folder of src/: everything builds on it`
+          : `${tier.folders.join(", ")} import${tier.folders.length === 1 ? "s" : ""} only from ${i === 1 ? "floor 0" : `floors 0-${i - 1}`}: a floor builds on what is below it, never on what is built on it`,
       severity: "error",
       from: { path: anyOf(tier.folders) },
       to: { path: anyOf(above) }

@@ -80,7 +80,10 @@ const main = async () => {
   const results: Record<string, unknown> = { ...previous, date: new Date().toISOString(), node: process.version, cpus: os.cpus().length }
   const stamp = (r: object) => ({ ...r, measured: new Date().toISOString() })
   if (wanted("build_graph")) results.build_graph = stamp(benchBuildGraph())
-  for (const extra of fs.readdirSync(path.join(REPO, "bench")).filter((f) => f.endsWith(".bench.ts")).sort()) {
+  for (const extra of fs
+    .readdirSync(path.join(REPO, "bench"))
+    .filter((f) => f.endsWith(".bench.ts"))
+    .sort()) {
     const name = extra.replace(/\.bench\.ts$/, "")
     if (!wanted(name)) continue
     const mod = await import(path.join(REPO, "bench", extra))

@@ -30,7 +30,12 @@ const median = (xs: ReadonlyArray<number>): number => {
 const measure = (args: ReadonlyArray<string>, cwd: string): { ms: number; rss_mb: number } => {
   const rssFile = path.join(cwd, `.rss-${process.pid}`)
   const t0 = process.hrtime.bigint()
-  const r = spawnSync(process.execPath, ["--import", PROBE, BIN, ...args], { cwd, encoding: "utf8", maxBuffer: 1 << 30, env: { ...process.env, BENCH_RSS_FILE: rssFile } })
+  const r = spawnSync(process.execPath, ["--import", PROBE, BIN, ...args], {
+    cwd,
+    encoding: "utf8",
+    maxBuffer: 1 << 30,
+    env: { ...process.env, BENCH_RSS_FILE: rssFile }
+  })
   const ms = Number(process.hrtime.bigint() - t0) / 1e6
   if (r.status !== 0) throw new Error(`llmsim ${args.join(" ")} failed: ${r.stderr}`)
   const rss_mb = Math.round(Number(fs.readFileSync(rssFile, "utf8")) / 1024)
@@ -48,9 +53,10 @@ const nodeE0 = (cwd: string) => {
 const scenarioText = (o: { repeat?: number; entries?: number }): string => {
   const src = fs.readFileSync(path.join(REPO, "configs/scenarios/llama_3_1_70b_h100.yaml"), "utf8")
   const tpl = "configs/models/llama-3.1-70b/ffn_layer_config.yaml"
-  const layers = o.entries !== undefined
-    ? Array.from({ length: o.entries }, (_, i) => `  - {type: ffn_layer, name: l${i}, config: ${tpl}}\n`).join("")
-    : `  - {type: ffn_layer, config: ${tpl}, repeat: ${o.repeat}}\n`
+  const layers =
+    o.entries !== undefined
+      ? Array.from({ length: o.entries }, (_, i) => `  - {type: ffn_layer, name: l${i}, config: ${tpl}}\n`).join("")
+      : `  - {type: ffn_layer, config: ${tpl}, repeat: ${o.repeat}}\n`
   return src.replace(/layers:\n(  .*\n)+/, `layers:\n${layers}`)
 }
 
@@ -85,7 +91,10 @@ export const run_ = async () => {
       rows.e500.push(measure(["run", "entries500.yaml", "--no-cache"], dir))
       rows.e1000.push(measure(["run", "entries1000.yaml", "--no-cache"], dir))
     }
-    const summary = (xs: ReadonlyArray<{ ms: number; rss_mb: number }>) => ({ ms: Math.round(median(xs.map((x) => x.ms))), peak_rss_mb: Math.max(...xs.map((x) => x.rss_mb)) })
+    const summary = (xs: ReadonlyArray<{ ms: number; rss_mb: number }>) => ({
+      ms: Math.round(median(xs.map((x) => x.ms))),
+      peak_rss_mb: Math.max(...xs.map((x) => x.rss_mb))
+    })
 
     // The store after STORE_RUNS distinct runs (two at a time; they share one store safely).
     const batches = Array.from({ length: STORE_RUNS }, (_, i) => i + 1)

@@ -31,7 +31,11 @@ const median = (xs: ReadonlyArray<number>): number => {
 }
 
 const pointsPerSecond = (dir: string, extra: ReadonlyArray<string>): { points: number; per_s: number } => {
-  const r = spawnSync(process.execPath, [BIN, ...SWEEP_ARGS, ...extra, "--no-cache", "--format", "json", "--points", path.join(dir, "points.csv")], { cwd: dir, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 })
+  const r = spawnSync(process.execPath, [BIN, ...SWEEP_ARGS, ...extra, "--no-cache", "--format", "json", "--points", path.join(dir, "points.csv")], {
+    cwd: dir,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024
+  })
   if (r.status !== 0) throw new Error(`sweep failed: ${r.stderr}`)
   const out = JSON.parse(r.stdout)
   return { points: out.stats.points, per_s: (out.stats.points / out.stats.elapsed_ms) * 1e3 }
@@ -63,7 +67,11 @@ export const run = () => {
   const memoryPoints = Number(process.env.BENCH_SWEEP_MEMORY_POINTS ?? 1)
   let memory: unknown = "skipped (BENCH_SWEEP_MEMORY_POINTS=0)"
   if (memoryPoints !== 0) {
-    const r = spawnSync(process.execPath, ["--expose-gc", path.join(REPO, "bench", "sweep-memory.ts"), dir], { cwd: dir, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 })
+    const r = spawnSync(process.execPath, ["--expose-gc", path.join(REPO, "bench", "sweep-memory.ts"), dir], {
+      cwd: dir,
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024
+    })
     if (r.status !== 0) throw new Error(`sweep memory run failed: ${r.stderr}`)
     memory = JSON.parse(r.stdout)
   }

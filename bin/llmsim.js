@@ -41,7 +41,11 @@ const node = evaluatingNode()
  */
 const WATCH_FLAGS = process.argv.slice(2).find((a) => !a.startsWith("-")) === "watch" ? ["--max-semi-space-size=4", "--max-old-space-size=512"] : []
 // A re-executed child skips the replay: its parent has just tried the same key.
-if (node !== undefined && !process.env.LLMSIM_REEXEC && tryReplay({ args: process.argv.slice(2), cwd: process.cwd(), env: process.env, node, stdout: process.stdout, stderr: process.stderr })) {
+if (
+  node !== undefined &&
+  !process.env.LLMSIM_REEXEC &&
+  tryReplay({ args: process.argv.slice(2), cwd: process.cwd(), env: process.env, node, stdout: process.stdout, stderr: process.stderr })
+) {
   process.exitCode = 0
 } else if ((!modern || WATCH_FLAGS.length > 0) && !process.env.LLMSIM_REEXEC) {
   const pinned = modern ? process.execPath : path.join(here, "..", "node_modules", "node", "bin", "node")

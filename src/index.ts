@@ -101,17 +101,20 @@ export interface Scenario {
 
 /** Load and check a scenario (path, or llmsim.config.ts's `defaultScenario` when undefined) without evaluating it. */
 export const loadScenario = (scenario?: string, o: Options = {}): Promise<Scenario> =>
-  run(withSession(runOptions(scenario, o), (s) =>
-    Effect.succeed({
-      root: s.loaded.root,
-      file: s.loaded.file,
-      hardwareFile: s.loaded.hardwareFile,
-      spec: s.loaded.spec,
-      hardware: s.loaded.hardware,
-      entries: s.loaded.entries,
-      runtime: s.runtime,
-      warnings: s.loaded.warnings
-    })))
+  run(
+    withSession(runOptions(scenario, o), (s) =>
+      Effect.succeed({
+        root: s.loaded.root,
+        file: s.loaded.file,
+        hardwareFile: s.loaded.hardwareFile,
+        spec: s.loaded.spec,
+        hardware: s.loaded.hardware,
+        entries: s.loaded.entries,
+        runtime: s.runtime,
+        warnings: s.loaded.warnings
+      })
+    )
+  )
 
 /**
  * `llmsim run`: a scenario (path, or llmsim.config.ts's `defaultScenario` when undefined) per
@@ -132,19 +135,21 @@ export const largeEp = (
     readonly batch?: BatchPolicy
   } = {}
 ): Promise<LargeEpResult | LargeEpSweep> =>
-  run(Effect.map(
-    runLargeEp({
-      run: runOptions(scenario, o),
-      eps: o.ep ?? [],
-      overrides: {
-        ...(o.redundantExperts === undefined ? {} : { redundant_experts: o.redundantExperts }),
-        ...(o.twoBatchOverlap === undefined ? {} : { two_batch_overlap: o.twoBatchOverlap }),
-        ...(o.loadImbalance === undefined ? {} : { load_imbalance: o.loadImbalance })
-      },
-      batch: o.batch ?? { kind: "runtime" }
-    }),
-    (out) => out.result
-  ))
+  run(
+    Effect.map(
+      runLargeEp({
+        run: runOptions(scenario, o),
+        eps: o.ep ?? [],
+        overrides: {
+          ...(o.redundantExperts === undefined ? {} : { redundant_experts: o.redundantExperts }),
+          ...(o.twoBatchOverlap === undefined ? {} : { two_batch_overlap: o.twoBatchOverlap }),
+          ...(o.loadImbalance === undefined ? {} : { load_imbalance: o.loadImbalance })
+        },
+        batch: o.batch ?? { kind: "runtime" }
+      }),
+      (out) => out.result
+    )
+  )
 
 /** `llmsim afd simulate`: one attention/FFN split (a result) or several (`instances` with two or more: a comparison). */
 export const afd = (
@@ -170,13 +175,15 @@ export const sweep = (
     readonly workers?: number
   } = {}
 ): Promise<SweepResult> =>
-  run(runSweepCommand({
-    run: runOptions(scenario, o),
-    axes: o.axes ?? {},
-    constraints: o.constraints ?? {},
-    ...(o.objective === undefined ? {} : { objective: o.objective }),
-    ...(o.strategy === undefined ? {} : { strategy: o.strategy }),
-    ...(o.pricePerGpuHourUsd === undefined ? {} : { price_per_gpu_hour_usd: o.pricePerGpuHourUsd }),
-    ...(o.pointsFile === undefined ? {} : { points_file: o.pointsFile }),
-    workers: o.workers ?? 1
-  }))
+  run(
+    runSweepCommand({
+      run: runOptions(scenario, o),
+      axes: o.axes ?? {},
+      constraints: o.constraints ?? {},
+      ...(o.objective === undefined ? {} : { objective: o.objective }),
+      ...(o.strategy === undefined ? {} : { strategy: o.strategy }),
+      ...(o.pricePerGpuHourUsd === undefined ? {} : { price_per_gpu_hour_usd: o.pricePerGpuHourUsd }),
+      ...(o.pointsFile === undefined ? {} : { points_file: o.pointsFile }),
+      workers: o.workers ?? 1
+    })
+  )

@@ -22,13 +22,16 @@ beforeAll(() => {
 
 const node = (file: string) => spawnSync(NODE, [file], { cwd: dir, encoding: "utf8", timeout: 120_000 })
 
-describe("import \"llmsim\" from a user's project", () => {
+describe('import "llmsim" from a user\'s project', () => {
   it("simulates a scenario exactly as `llmsim run --format json` prints it", () => {
-    fs.writeFileSync(path.join(dir, "run.mjs"), [
-      "import { simulate } from \"llmsim\"",
-      `const r = await simulate(${JSON.stringify(SCENARIO)}, { runtime: { batch_size: 4, phase: "decode" }, noCache: true })`,
-      "process.stdout.write(JSON.stringify(r, null, 2) + \"\\n\")"
-    ].join("\n"))
+    fs.writeFileSync(
+      path.join(dir, "run.mjs"),
+      [
+        'import { simulate } from "llmsim"',
+        `const r = await simulate(${JSON.stringify(SCENARIO)}, { runtime: { batch_size: 4, phase: "decode" }, noCache: true })`,
+        'process.stdout.write(JSON.stringify(r, null, 2) + "\\n")'
+      ].join("\n")
+    )
     const api = node("run.mjs")
     expect(api.stderr).toBe("")
     expect(api.status).toBe(0)
@@ -39,13 +42,16 @@ describe("import \"llmsim\" from a user's project", () => {
 
   it("loads a scenario, and rejects a bad one with a ConfigError naming the file, line and field", () => {
     fs.writeFileSync(path.join(dir, "bad.yaml"), fs.readFileSync(path.join(dir, SCENARIO), "utf8").replace(/batch_size: \d+/, "batch_size: -3"))
-    fs.writeFileSync(path.join(dir, "load.mjs"), [
-      "import { loadScenario, ConfigError } from \"llmsim\"",
-      `const s = await loadScenario(${JSON.stringify(SCENARIO)})`,
-      "const out = { hardware: s.hardware.name, entries: s.entries.length, batch: s.runtime.batch_size }",
-      "try { await loadScenario(\"bad.yaml\") } catch (e) { out.error = e instanceof ConfigError ? e.issues[0] : String(e) }",
-      "process.stdout.write(JSON.stringify(out))"
-    ].join("\n"))
+    fs.writeFileSync(
+      path.join(dir, "load.mjs"),
+      [
+        'import { loadScenario, ConfigError } from "llmsim"',
+        `const s = await loadScenario(${JSON.stringify(SCENARIO)})`,
+        "const out = { hardware: s.hardware.name, entries: s.entries.length, batch: s.runtime.batch_size }",
+        'try { await loadScenario("bad.yaml") } catch (e) { out.error = e instanceof ConfigError ? e.issues[0] : String(e) }',
+        "process.stdout.write(JSON.stringify(out))"
+      ].join("\n")
+    )
     const r = node("load.mjs")
     expect(r.status, r.stderr).toBe(0)
     const out = JSON.parse(r.stdout)
@@ -58,26 +64,36 @@ describe("import \"llmsim\" from a user's project", () => {
 
   it("type-checks README's example and a correct use of the declarations, and refuses a wrong one", () => {
     fs.mkdirSync(path.join(dir, "src"), { recursive: true })
-    fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({
-      compilerOptions: {
-        target: "es2023", module: "nodenext", moduleResolution: "nodenext", strict: true, noEmit: true,
-        skipLibCheck: true, types: ["node"], typeRoots: [path.join(REPO, "node_modules", "@types")]
-      },
-      include: ["src"]
-    }))
+    fs.writeFileSync(
+      path.join(dir, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "es2023",
+          module: "nodenext",
+          moduleResolution: "nodenext",
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: ["node"],
+          typeRoots: [path.join(REPO, "node_modules", "@types")]
+        },
+        include: ["src"]
+      })
+    )
     const good = [
-      "import { simulate, sweep, type RunResult, type SweepResult } from \"llmsim\"",
-      "const r: RunResult = await simulate(\"s.yaml\", { runtime: { batch_size: 8 } })",
+      'import { simulate, sweep, type RunResult, type SweepResult } from "llmsim"',
+      'const r: RunResult = await simulate("s.yaml", { runtime: { batch_size: 8 } })',
       "const tpot: number | null = r.serving.tpot_ms",
-      "const s: SweepResult = await sweep(\"s.yaml\", { axes: { batch: \"1..64:x2\" } })",
+      'const s: SweepResult = await sweep("s.yaml", { axes: { batch: "1..64:x2" } })',
       "console.log(tpot, s.header.total_points)"
     ].join("\n")
     fs.writeFileSync(path.join(dir, "src", "use.ts"), good)
-    const tsc = () => spawnSync(NODE, [path.join(REPO, "node_modules", "typescript", "bin", "tsc"), "-p", dir], { cwd: dir, encoding: "utf8", timeout: 120_000 })
+    const tsc = () =>
+      spawnSync(NODE, [path.join(REPO, "node_modules", "typescript", "bin", "tsc"), "-p", dir], { cwd: dir, encoding: "utf8", timeout: 120_000 })
     // README's example, as written there.
     const readme = fs.readFileSync(path.join(REPO, "README.md"), "utf8")
     const example = /## Programmatic use[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1]
-    expect(example).toContain("from \"llmsim\"")
+    expect(example).toContain('from "llmsim"')
     fs.writeFileSync(path.join(dir, "src", "readme.ts"), example!)
     const ok = tsc()
     expect(ok.stdout + ok.stderr).toBe("")

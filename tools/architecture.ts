@@ -70,7 +70,23 @@ export const floors = async (): Promise<Floors> => {
     "```"
   ]
   const rules = RULES.forbidden.map((r) => `- \`${r.name}\`: ${r.comment}.`)
-  const block = [BEGIN, "", "Floors, from the ground up (`tools/floors.cjs`):", "", ...TIERS.map((t, i) => `${i}. ${t.folders.map((f) => `\`${f}\``).join(", ")}: ${t.why}`), "", "Rules (`.dependency-cruiser.cjs`, checked by `npm run lint` and `test/architecture.test.ts`):", "", ...rules, "", "Imports between folders, as dependency-cruiser finds them (an arrow points from the importer down to what it imports):", "", ...graph, "", END].join("\n")
+  const block = [
+    BEGIN,
+    "",
+    "Floors, from the ground up (`tools/floors.cjs`):",
+    "",
+    ...TIERS.map((t, i) => `${i}. ${t.folders.map((f) => `\`${f}\``).join(", ")}: ${t.why}`),
+    "",
+    "Rules (`.dependency-cruiser.cjs`, checked by `npm run lint` and `test/architecture.test.ts`):",
+    "",
+    ...rules,
+    "",
+    "Imports between folders, as dependency-cruiser finds them (an arrow points from the importer down to what it imports):",
+    "",
+    ...graph,
+    "",
+    END
+  ].join("\n")
   return { violations, block }
 }
 

@@ -47,7 +47,7 @@ export const build = async () => {
     // Optional or native packages load from node_modules when (and if) a command needs them.
     external: ["onnxruntime-node", "playwright-core", "fsevents", "canvas"],
     // CommonJS dependencies bundled into ES modules still call require() for Node built-ins.
-    banner: { js: "import { createRequire as __llmsimRequire } from \"node:module\"; const require = __llmsimRequire(import.meta.url);" },
+    banner: { js: 'import { createRequire as __llmsimRequire } from "node:module"; const require = __llmsimRequire(import.meta.url);' },
     logLevel: /** @type {const} */ ("warning")
   }
   // The API builds apart: sharing chunks with it would split the CLI's start-up over more files.
@@ -55,13 +55,21 @@ export const build = async () => {
   await esbuild.build({ ...common, entryPoints: Object.fromEntries(Object.values(program).map((e) => [e.name, e.source])), chunkNames: "chunk-[hash]" })
   await esbuild.build({ ...common, entryPoints: { [api.name]: api.source }, chunkNames: "api-chunk-[hash]" })
   const h = sha256Hasher()
-  for (const f of fs.readdirSync(OUT).sort()) h.update(f).update("\0").update(fs.readFileSync(path.join(OUT, f)))
+  for (const f of fs.readdirSync(OUT).sort())
+    h.update(f)
+      .update("\0")
+      .update(fs.readFileSync(path.join(OUT, f)))
   // After the id: the declarations are types only, never run.
-  const tsc = spawnSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", path.join(ROOT, "tsconfig.build.json")], { cwd: ROOT, encoding: "utf8" })
+  const tsc = spawnSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", path.join(ROOT, "tsconfig.build.json")], {
+    cwd: ROOT,
+    encoding: "utf8"
+  })
   if (tsc.status !== 0) throw new Error(`declarations of the API (tsconfig.build.json) failed:\n${tsc.stdout}${tsc.stderr}`)
   for (const f of ["package.json", "package-lock.json"]) {
     try {
-      h.update(f).update("\0").update(fs.readFileSync(path.join(ROOT, f)))
+      h.update(f)
+        .update("\0")
+        .update(fs.readFileSync(path.join(ROOT, f)))
     } catch {
       // a package without a lockfile
     }

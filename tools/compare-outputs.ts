@@ -123,8 +123,7 @@ const parseArgs = (argv: ReadonlyArray<string>): Options => {
 // ---------------------------------------------------------------------------------------------
 // Git: materialise a revision
 
-const git = (args: ReadonlyArray<string>): string =>
-  execFileSync("git", ["-C", REPO, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim()
+const git = (args: ReadonlyArray<string>): string => execFileSync("git", ["-C", REPO, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim()
 
 const resolveCommit = (rev: string): string => {
   try {
@@ -203,9 +202,28 @@ const commandList = (sides: ReadonlyArray<Side>): ReadonlyArray<Command> => {
   // that neither side ships is skipped.
   const has = (file: string) => names.includes(file)
   const sweeps: ReadonlyArray<readonly [string, string, ReadonlyArray<string>]> = [
-    ["large-ep-tbo", "deepseek_v3_h800_decode_ep144.yaml", ["--strategy", "two-batch-overlap", "--phase", "decode", "--ep", "32,144", "--batch", "16,64", "--tbo", "on,off", "--redundant-experts", "0,32"]],
+    [
+      "large-ep-tbo",
+      "deepseek_v3_h800_decode_ep144.yaml",
+      ["--strategy", "two-batch-overlap", "--phase", "decode", "--ep", "32,144", "--batch", "16,64", "--tbo", "on,off", "--redundant-experts", "0,32"]
+    ],
     ["afd-instances", "deepseek_v3_h800_afd.yaml", ["--instances", "2A2F,3A2F", "--batch", "32,128"]],
-    ["hardware-cost", "llama_3_1_70b_h100.yaml", ["--hardware", `${hw("H100-SXM")},${hw("H200-SXM")}`, "--tp", "4,8", "--batch", "1,64", "--phase", "decode", "--objective", "cost_per_1m_output_tokens_usd"]],
+    [
+      "hardware-cost",
+      "llama_3_1_70b_h100.yaml",
+      [
+        "--hardware",
+        `${hw("H100-SXM")},${hw("H200-SXM")}`,
+        "--tp",
+        "4,8",
+        "--batch",
+        "1,64",
+        "--phase",
+        "decode",
+        "--objective",
+        "cost_per_1m_output_tokens_usd"
+      ]
+    ],
     ["kv-output-slo", "qwen3_235b_h100.yaml", ["--kv-cache", "fp8,bf16", "--output", "0,512", "--batch", "8,32", "--max-tpot-ms", "50"]],
     ["micro-batch", "mixtral_8x7b_h100.yaml", ["--micro-batch", "1,2", "--batch", "16,64"]],
     ["dtypes-layout", "kimi_k2_h200.yaml", ["--weights", "fp8,bf16", "--moe-experts", "fp8,fp4", "--dp", "8,16", "--ep", "8,16", "--batch", "16"]]
@@ -214,7 +232,28 @@ const commandList = (sides: ReadonlyArray<Side>): ReadonlyArray<Command> => {
     if (has(file)) add(`sweep.json.${id}`, "json", ["sweep", scenario(file), ...axes, "--format", "json", "--no-cache"], { maskTiming: true })
   }
   if (has("deepseek_v3_h800.yaml")) {
-    add("sweep.html.pareto", "html", ["sweep", scenario("deepseek_v3_h800.yaml"), "--phase", "decode", "--ep", "16,32", "--batch", "1..256:x2", "--price-per-gpu-hour", "2.5", "--format", "html", "--no-cache", "--out", "{OUT}"], { writesFile: true })
+    add(
+      "sweep.html.pareto",
+      "html",
+      [
+        "sweep",
+        scenario("deepseek_v3_h800.yaml"),
+        "--phase",
+        "decode",
+        "--ep",
+        "16,32",
+        "--batch",
+        "1..256:x2",
+        "--price-per-gpu-hour",
+        "2.5",
+        "--format",
+        "html",
+        "--no-cache",
+        "--out",
+        "{OUT}"
+      ],
+      { writesFile: true }
+    )
   }
 
   // validate reads data/reference and never uses the result store.
@@ -409,18 +448,24 @@ const main = async (): Promise<number> => {
   }
   const base = side("base", options.base)
   const head = side("head", options.head)
-  const describe = (s: Side) => `${s.label}: ${s.rev}${s.commit === null ? ` (${REPO}, HEAD ${git(["rev-parse", "--short", "HEAD"])} + edits)` : ` (${s.commit.slice(0, 12)})`}`
+  const describe = (s: Side) =>
+    `${s.label}: ${s.rev}${s.commit === null ? ` (${REPO}, HEAD ${git(["rev-parse", "--short", "HEAD"])} + edits)` : ` (${s.commit.slice(0, 12)})`}`
   process.stdout.write(`${describe(base)}\n${describe(head)}\n`)
   for (const s of [base, head]) {
     if (!fs.existsSync(path.join(s.root, "bin", "llmsim.js"))) fail(`${s.rev} has no bin/llmsim.js`)
-    if (s.root !== REPO && readOrNull(path.join(s.root, "package-lock.json"))?.equals(readOrNull(path.join(REPO, "package-lock.json")) ?? Buffer.alloc(0)) !== true) {
+    if (
+      s.root !== REPO &&
+      readOrNull(path.join(s.root, "package-lock.json"))?.equals(readOrNull(path.join(REPO, "package-lock.json")) ?? Buffer.alloc(0)) !== true
+    ) {
       process.stdout.write(`note: ${s.rev}'s package-lock.json differs from this checkout's; it runs on this checkout's node_modules\n`)
     }
   }
 
   const all = commandList([base, head])
   const commands = options.only === undefined ? all : all.filter((c) => (options.only as RegExp).test(c.id))
-  process.stdout.write(`${commands.length} commands per side (${commands.filter((c) => c.kind !== "table").length} JSON/HTML, ${commands.filter((c) => c.kind === "table").length} tables), ${options.jobs} at a time\n\n`)
+  process.stdout.write(
+    `${commands.length} commands per side (${commands.filter((c) => c.kind !== "table").length} JSON/HTML, ${commands.filter((c) => c.kind === "table").length} tables), ${options.jobs} at a time\n\n`
+  )
 
   // base then head of each command, so a pair finishes close together and lines print in order.
   const env = childEnv()
@@ -454,8 +499,10 @@ const main = async (): Promise<number> => {
   const seconds = (performance.now() - started) / 1e3
   const jsonHtml = commands.filter((c) => c.kind !== "table").length
   const tables = commands.length - jsonHtml
-  process.stdout.write(`\nsummary: ${commands.length} commands per side in ${seconds.toFixed(1)} s (${(runMs / 1e3).toFixed(1)} s of CLI time); ` +
-    `JSON/HTML: ${jsonHtml - failures.length} same, ${failures.length} differ; tables: ${tables - tableDiffs.length} same, ${tableDiffs.length} differ (informational)\n`)
+  process.stdout.write(
+    `\nsummary: ${commands.length} commands per side in ${seconds.toFixed(1)} s (${(runMs / 1e3).toFixed(1)} s of CLI time); ` +
+      `JSON/HTML: ${jsonHtml - failures.length} same, ${failures.length} differ; tables: ${tables - tableDiffs.length} same, ${tableDiffs.length} differ (informational)\n`
+  )
   if (keep !== undefined) process.stdout.write(`outputs kept in ${keep}/base and ${keep}/head\n`)
   if (failures.length === 0) {
     process.stdout.write(tableDiffs.length === 0 ? "all same\n" : "all JSON/HTML same\n")

@@ -59,7 +59,7 @@ export const GENERAL_ASSUMPTIONS = [
   "  model.",
   "- Measured kernel times come from TFLOPS where a row gives them (t = FLOPs / TFLOPS under the source's FLOP",
   "  convention), else from the row's time. Community measurements are single runs on unstated clocks and drivers.",
-  "- Hardware named without a form factor (\"H100\") is taken as SXM when its measured bandwidth exceeds the PCIe",
+  '- Hardware named without a form factor ("H100") is taken as SXM when its measured bandwidth exceeds the PCIe',
   "  card's 2.0 TB/s HBM; PCIe cards and parts without a hardware file are not modelled.",
   "- Attention kernels: softmax exponentials run on the special-function units at FA3's 3.9 TFLOPS for H100 SXM5",
   "  (arXiv 2407.08608) per 132 SMs, scaled by each part's SM count (assumed for every part: no per-part figure),",

@@ -29,7 +29,13 @@ export type Fittable = (typeof FITTABLE)[number]
  * the 128 x 128 / 128 x 256 tiles of CUTLASS's default SM90 configurations.
  */
 export const DEFAULT_TILES: ReadonlyArray<readonly [number, number]> = [
-  [64, 64], [64, 128], [64, 256], [128, 64], [128, 128], [128, 160], [128, 256]
+  [64, 64],
+  [64, 128],
+  [64, 256],
+  [128, 64],
+  [128, 128],
+  [128, 160],
+  [128, 256]
 ]
 
 export interface Constants {
@@ -197,7 +203,20 @@ export const calibrate = (
 export const efficiencyBlock = (hw: HardwareSpec, r: CalibrationResult, provenance: string): string => {
   const e: Efficiency = { ...hw.efficiency, ...r.after }
   const fitted = new Set<string>(r.fit.flatMap((f) => (f === "tile" ? ["tile_m", "tile_n"] : [f])))
-  const order = ["compute", "memory", "kernel_latency_us", "sm_load_gbps", "tile_m", "tile_n", "tile_choice", "interconnect", "nic", "link_latency_us", "attention_compute", "attention_memory"] as const
+  const order = [
+    "compute",
+    "memory",
+    "kernel_latency_us",
+    "sm_load_gbps",
+    "tile_m",
+    "tile_n",
+    "tile_choice",
+    "interconnect",
+    "nic",
+    "link_latency_us",
+    "attention_compute",
+    "attention_memory"
+  ] as const
   const lines = ["efficiency:"]
   for (const k of order) {
     const v = e[k]
@@ -219,7 +238,14 @@ export const leaveOneOut = (
   fit: ReadonlyArray<Fittable>,
   tiles: ReadonlyArray<readonly [number, number]> = DEFAULT_TILES
 ): ErrorSummary =>
-  summarise(rows.map((held, i) => {
-    const c = calibrate(hw, rows.filter((_, j) => j !== i), fit, tiles).after
-    return ape(predictGemmUs(gemmOpCost(held), timingHardware(withConstants(hw, c))), held.measured_us)
-  }))
+  summarise(
+    rows.map((held, i) => {
+      const c = calibrate(
+        hw,
+        rows.filter((_, j) => j !== i),
+        fit,
+        tiles
+      ).after
+      return ape(predictGemmUs(gemmOpCost(held), timingHardware(withConstants(hw, c))), held.measured_us)
+    })
+  )

@@ -44,8 +44,12 @@ export interface AttentionCalibration {
 
 /** The FlashMLA and FA3 rows of the reference files that ran on hardware file `name`. */
 export const attentionRows = (files: Readonly<Record<string, string>>, hardware: HardwareSet, name: string): Array<AttentionRow> => [
-  ...flashMlaMeasurements(files[FLASHMLA_FILE], hardware).rows.filter((m) => m.hardware === name).map((m) => ({ label: `FlashMLA ${m.label}`, source: m.source, spec: mlaDecodeSpec(m.case), measured_us: m.measured_us })),
-  ...fa3Measurements(parseCsv(files[ATTENTION_FILE]), hardware).rows.filter((m) => m.hardware === name).map((m) => ({ label: `FA3 ${m.label}`, source: m.source, spec: m.spec, measured_us: m.measured_us }))
+  ...flashMlaMeasurements(files[FLASHMLA_FILE], hardware)
+    .rows.filter((m) => m.hardware === name)
+    .map((m) => ({ label: `FlashMLA ${m.label}`, source: m.source, spec: mlaDecodeSpec(m.case), measured_us: m.measured_us })),
+  ...fa3Measurements(parseCsv(files[ATTENTION_FILE]), hardware)
+    .rows.filter((m) => m.hardware === name)
+    .map((m) => ({ label: `FA3 ${m.label}`, source: m.source, spec: m.spec, measured_us: m.measured_us }))
 ]
 
 export const attentionConstantsOf = (hw: HardwareSpec): AttentionConstants => {
@@ -65,11 +69,16 @@ const logit = (p: number): number => {
 
 const fit = (hw: HardwareSpec, rows: ReadonlyArray<AttentionRow>): AttentionConstants => {
   const decode = (x: ReadonlyArray<number>): AttentionConstants => ({ attention_compute: logistic(x[0]), attention_memory: logistic(x[1]) })
-  const loss = (x: ReadonlyArray<number>) => logSquaredError(rows.map((r) => ({ predicted: predictUs(hw, r, decode(x)).dominant_latency_ms, measured: r.measured_us / 1e3 })))
+  const loss = (x: ReadonlyArray<number>) =>
+    logSquaredError(rows.map((r) => ({ predicted: predictUs(hw, r, decode(x)).dominant_latency_ms, measured: r.measured_us / 1e3 })))
   const start = attentionConstantsOf(hw)
   let best: { x: ReadonlyArray<number>; value: number } | undefined
   // The file's values, then a typical Hopper point and a pessimistic one (as calibrate.ts).
-  for (const s of [[start.attention_compute, start.attention_memory], [0.8, 0.85], [0.6, 0.7]]) {
+  for (const s of [
+    [start.attention_compute, start.attention_memory],
+    [0.8, 0.85],
+    [0.6, 0.7]
+  ]) {
     const r = nelderMead(loss, s.map(logit), { step: 0.5 })
     const r2 = nelderMead(loss, r.x, { step: 0.1 })
     if (best === undefined || r2.value < best.value) best = r2
@@ -93,7 +102,23 @@ export const calibrateAttention = (hw: HardwareSpec, rows: ReadonlyArray<Attenti
     before_summary: summarise(timed.map((r) => ape(r.before_us, r.measured_us))),
     after_summary: summarise(timed.map((r) => ape(r.after_us, r.measured_us))),
     ...(loo && rows.length > 2
-      ? { leave_one_out: summarise(rows.map((held, i) => ape(predictUs(hw, held, fit(hw, rows.filter((_, j) => j !== i))).dominant_latency_ms * 1e3, held.measured_us))) }
+      ? {
+          leave_one_out: summarise(
+            rows.map((held, i) =>
+              ape(
+                predictUs(
+                  hw,
+                  held,
+                  fit(
+                    hw,
+                    rows.filter((_, j) => j !== i)
+                  )
+                ).dominant_latency_ms * 1e3,
+                held.measured_us
+              )
+            )
+          )
+        }
       : {})
   }
 }

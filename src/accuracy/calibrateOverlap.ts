@@ -44,7 +44,11 @@ export interface OverlapCalibration {
 const withOverlap = (hw: HardwareSpec, e: number): HardwareSpec => ({ ...hw, overlap_efficiency: e })
 
 /** The fitted rows (the profile's) and the held-out production decode at one overlap_efficiency. */
-const rowsAt = (inputs: ValidationInputs, hw: HardwareSpec, e: number): { readonly fitted: ReadonlyArray<ValidationRow>; readonly held: ReadonlyArray<ValidationRow> } => {
+const rowsAt = (
+  inputs: ValidationInputs,
+  hw: HardwareSpec,
+  e: number
+): { readonly fitted: ReadonlyArray<ValidationRow>; readonly held: ReadonlyArray<ValidationRow> } => {
   const d = systemDatasetsOn(inputs, withOverlap(hw, e))
   return {
     fitted: d.profile?.rows ?? [],
@@ -104,12 +108,15 @@ export const calibrateOverlap = (inputs: ValidationInputs, hw: HardwareSpec, loo
   const after = fit(inputs, hw, all)
   const fitted = rowsAt(inputs, hw, after)
   const row = (b: ValidationRow, a: ValidationRow, held: boolean): OverlapRow => ({
-    case: a.case, source: a.source, unit: a.unit, measured: a.measured, before: b.predicted, after: a.predicted, held_out: held
+    case: a.case,
+    source: a.source,
+    unit: a.unit,
+    measured: a.measured,
+    before: b.predicted,
+    after: a.predicted,
+    held_out: held
   })
-  const rows = [
-    ...fitted.fitted.map((a, i) => row(before.fitted[i], a, false)),
-    ...fitted.held.map((a, i) => row(before.held[i], a, true))
-  ]
+  const rows = [...fitted.fitted.map((a, i) => row(before.fitted[i], a, false)), ...fitted.held.map((a, i) => row(before.held[i], a, true))]
   const inFit = rows.filter((r) => !r.held_out)
   return {
     before: hw.overlap_efficiency,
@@ -119,11 +126,17 @@ export const calibrateOverlap = (inputs: ValidationInputs, hw: HardwareSpec, loo
     after_summary: summarise(inFit.map((r) => ape(r.after, r.measured))),
     ...(loo && n >= 2
       ? {
-          leave_one_out: summarise(all.map((i) => {
-            const e = fit(inputs, hw, all.filter((j) => j !== i))
-            const r = profileAt(inputs, hw, e)[i]
-            return ape(r.predicted, r.measured)
-          }))
+          leave_one_out: summarise(
+            all.map((i) => {
+              const e = fit(
+                inputs,
+                hw,
+                all.filter((j) => j !== i)
+              )
+              const r = profileAt(inputs, hw, e)[i]
+              return ape(r.predicted, r.measured)
+            })
+          )
         }
       : {})
   }

@@ -5,4 +5,3 @@ import { Schema } from "effect"
 export class ReferenceDataError extends Schema.TaggedError<ReferenceDataError>()("ReferenceDataError", {
   message: Schema.String
 }) {}
-

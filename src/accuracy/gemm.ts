@@ -66,7 +66,12 @@ export const gemmOp = (g: Pick<GemmMeasurement, "kind" | "groups" | "m" | "n" | 
   const w = weightDtype(g.kind)
   return isDense(g)
     ? { kind: "linear", name: "gemm", category: "other", params: { tokens: g.m, in_features: g.k, out_features: g.n, weight_dtype: w, act_dtype: "bf16" } }
-    : { kind: "grouped_gemm", name: "grouped_gemm", category: "moe_experts", params: { m: g.m, n: g.n, k: g.k, groups: g.groups, weight_dtype: w, act_dtype: "bf16" } }
+    : {
+        kind: "grouped_gemm",
+        name: "grouped_gemm",
+        category: "moe_experts",
+        params: { m: g.m, n: g.n, k: g.k, groups: g.groups, weight_dtype: w, act_dtype: "bf16" }
+      }
 }
 
 /** The op cost llmsim's formulas give one measured GEMM. */

@@ -52,15 +52,13 @@ export const groupSkipped = (reasons: ReadonlyArray<string>): Array<SkippedGroup
   return [...counts.entries()].map(([reason, count]) => ({ reason, count }))
 }
 
-export const dataset = (
-  d: Omit<DatasetReport, "summary" | "skipped" | "by_hardware">,
-  skippedReasons: ReadonlyArray<string>
-): DatasetReport => {
+export const dataset = (d: Omit<DatasetReport, "summary" | "skipped" | "by_hardware">, skippedReasons: ReadonlyArray<string>): DatasetReport => {
   const names = [...new Set(d.rows.map((r) => r.hardware))].sort()
   return {
     ...d,
     summary: summarise(d.rows.map((r) => r.ape)),
-    by_hardware: names.length < 2 ? [] : names.map((hardware) => ({ hardware, summary: summarise(d.rows.filter((r) => r.hardware === hardware).map((r) => r.ape)) })),
+    by_hardware:
+      names.length < 2 ? [] : names.map((hardware) => ({ hardware, summary: summarise(d.rows.filter((r) => r.hardware === hardware).map((r) => r.ape)) })),
     skipped: groupSkipped(skippedReasons)
   }
 }

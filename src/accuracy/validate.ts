@@ -34,7 +34,18 @@ import type { HardwareSet } from "../reference/hardware.ts"
 import type { DatasetReport } from "./report.ts"
 import { mlValidation, type MlValidation } from "./mlValidation.ts"
 
-export const REFERENCE_FILES = [DENSE_FILE, GROUPED_FILE, COMMUNITY_FILE, FLASHMLA_FILE, ATTENTION_FILE, DEEPEP_FILE, MAMF_FILE, NCCL_FILE, OVERVIEW_FILE, PROFILE_FILE] as const
+export const REFERENCE_FILES = [
+  DENSE_FILE,
+  GROUPED_FILE,
+  COMMUNITY_FILE,
+  FLASHMLA_FILE,
+  ATTENTION_FILE,
+  DEEPEP_FILE,
+  MAMF_FILE,
+  NCCL_FILE,
+  OVERVIEW_FILE,
+  PROFILE_FILE
+] as const
 
 /** The scenario whose model the core roll-up of the system-level checks runs (relative to the project root). */
 export const DEEPSEEK_SCENARIO = "configs/scenarios/deepseek_v3_h800.yaml"
@@ -110,7 +121,13 @@ const issue15Checks = (datasets: ReadonlyArray<DatasetReport>, denseLoo?: ErrorS
   const median = (id: string, checkId: string, name: string, bound: number, sample = "") => {
     const d = datasets.find((x) => x.id === id)
     if (d === undefined || d.summary.rows === 0) return
-    out.push({ id: checkId, name, requirement: `median <= ${bound}% (${d.summary.rows} rows${sample})`, value: `median ${d.summary.median_ape.toFixed(1)}%`, pass: d.summary.median_ape <= bound })
+    out.push({
+      id: checkId,
+      name,
+      requirement: `median <= ${bound}% (${d.summary.rows} rows${sample})`,
+      value: `median ${d.summary.median_ape.toFixed(1)}%`,
+      pass: d.summary.median_ape <= bound
+    })
   }
   // In sample: the hardware files' attention constants were fitted on these rows (calibrate --attention).
   median("flashmla", "flashmla-median", "FlashMLA decoding", FLASHMLA_BOUND, "; in sample")
@@ -128,7 +145,10 @@ const issue15Checks = (datasets: ReadonlyArray<DatasetReport>, denseLoo?: ErrorS
     })
   }
   const profile = datasets.find((d) => d.id === "deepseek-profile")
-  for (const [id, phase, what] of [["profile-decode", "decode", "output"], ["profile-prefill", "prefill", "input"]] as const) {
+  for (const [id, phase, what] of [
+    ["profile-decode", "decode", "output"],
+    ["profile-prefill", "prefill", "input"]
+  ] as const) {
     const r = profile?.rows.find((x) => x.case.startsWith(phase))
     if (r === undefined) continue
     out.push({
@@ -145,7 +165,15 @@ const issue15Checks = (datasets: ReadonlyArray<DatasetReport>, denseLoo?: ErrorS
 
 /** Issue 15 checks gated in the exit status (they hold with the committed model and constants). */
 export const GATED: ReadonlySet<string> = new Set<string>([
-  "flashmla-median", "fa3-median", "deepep-median", "community-H100-SXM", "community-H800-SXM", "community-H20", "profile-decode", "profile-prefill", "dense-loo"
+  "flashmla-median",
+  "fa3-median",
+  "deepep-median",
+  "community-H100-SXM",
+  "community-H800-SXM",
+  "community-H20",
+  "profile-decode",
+  "profile-prefill",
+  "dense-loo"
 ])
 
 const acceptance = (datasets: ReadonlyArray<DatasetReport>, denseLoo?: ErrorSummary): Array<AcceptanceCheck> => {
@@ -173,7 +201,9 @@ const acceptance = (datasets: ReadonlyArray<DatasetReport>, denseLoo?: ErrorSumm
 }
 
 const targets = (datasets: ReadonlyArray<DatasetReport>, denseLoo?: ErrorSummary): Array<AcceptanceCheck> =>
-  issue15Checks(datasets, denseLoo).filter((c) => !GATED.has(c.id)).map(({ id: _id, ...c }) => c)
+  issue15Checks(datasets, denseLoo)
+    .filter((c) => !GATED.has(c.id))
+    .map(({ id: _id, ...c }) => c)
 
 /**
  * The H800 GEMM fit's leave-one-out error on the rows it is fitted on: compute, memory and kernel
@@ -290,16 +320,16 @@ export const referenceDir = (project: ProjectShape, flag: string | undefined): s
   flag === undefined ? path.resolve(project.root, DEFAULT_REFERENCE) : resolvePath("flag", flag, project)
 
 const readFile = (dir: string, name: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
-    return yield* fs.readFileString(path.join(dir, name)).pipe(
-      Effect.mapError(() => new ReferenceDataError({ message: `reference file missing or unreadable: ${path.join(dir, name)}` }))
-    )
+    return yield* fs
+      .readFileString(path.join(dir, name))
+      .pipe(Effect.mapError(() => new ReferenceDataError({ message: `reference file missing or unreadable: ${path.join(dir, name)}` })))
   })
 
 /** Every hardware file in `<root>/configs/hardware`, by base name. */
 const loadHardwareDir = (root: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const dir = path.join(root, "configs", "hardware")
     const names = (yield* fs.readDirectory(dir).pipe(Effect.orElseSucceed(() => [] as Array<string>))).filter((n) => n.endsWith(".yaml")).sort()
@@ -316,17 +346,18 @@ const loadHardwareDir = (root: string) =>
 
 /** The DeepSeek-V3 model of the shipped scenario (layers, LM head, precision, hardware file), and DeepSeek's units. */
 const loadDeepSeek = (root: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const evaluator = yield* Evaluator
     const fs = yield* FileSystem.FileSystem
     const loaded = yield* loadScenario(evaluator, root, path.join(root, DEEPSEEK_SCENARIO))
     const present = (f: string) => fs.exists(path.join(root, f)).pipe(Effect.orElseSucceed(() => false))
-    const units = (yield* present(DEEPSEEK_DECODE_UNIT)) && (yield* present(DEEPSEEK_PREFILL_UNIT))
-      ? {
-          decode: yield* loadScenario(evaluator, root, path.join(root, DEEPSEEK_DECODE_UNIT)),
-          prefill: yield* loadScenario(evaluator, root, path.join(root, DEEPSEEK_PREFILL_UNIT))
-        }
-      : undefined
+    const units =
+      (yield* present(DEEPSEEK_DECODE_UNIT)) && (yield* present(DEEPSEEK_PREFILL_UNIT))
+        ? {
+            decode: yield* loadScenario(evaluator, root, path.join(root, DEEPSEEK_DECODE_UNIT)),
+            prefill: yield* loadScenario(evaluator, root, path.join(root, DEEPSEEK_PREFILL_UNIT))
+          }
+        : undefined
     const model = modelOf(loaded)
     const out: DeepSeekScenarios = {
       model,
@@ -339,14 +370,16 @@ const loadDeepSeek = (root: string) =>
 
 /** The reference files, the project's hardware files and its DeepSeek-V3 scenario (through the Evaluator service). */
 export const loadValidationInputs = (referenceFolder: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const { root } = yield* Project
     const fs = yield* FileSystem.FileSystem
     const exists = yield* fs.exists(referenceFolder).pipe(Effect.orElseSucceed(() => false))
     if (!exists) {
-      return yield* Effect.fail(new ReferenceDataError({
-        message: `reference folder not found: ${referenceFolder} (pass --reference DIR; the default is <project root>/data/reference)`
-      }))
+      return yield* Effect.fail(
+        new ReferenceDataError({
+          message: `reference folder not found: ${referenceFolder} (pass --reference DIR; the default is <project root>/data/reference)`
+        })
+      )
     }
     const files: Record<string, string> = {}
     for (const name of REFERENCE_FILES) files[name] = yield* readFile(referenceFolder, name)

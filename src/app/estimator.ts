@@ -22,10 +22,9 @@ export interface EstimatorChoice {
   readonly efficiency?: EfficiencyMode
 }
 
-
 /** Read and decode a model file; every failure is one ModelFileError line naming the file. */
 export const loadModelFile = (file: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     if (file.endsWith(".onnx")) return yield* loadOnnxModel(file)
     const fs = yield* FileSystem.FileSystem
     const text = yield* fs.readFileString(file).pipe(Effect.mapError(() => new ModelFileError({ message: `model file not found or unreadable: ${file}` })))
@@ -46,14 +45,18 @@ export const sidecarOf = (onnxFile: string): string => `${onnxFile}.json`
  * covers both files' bytes. Needs the optional onnxruntime-node (src/app/onnxRuntime.ts).
  */
 const loadOnnxModel = (file: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const fail = (message: string) => Effect.fail(new ModelFileError({ message }))
     const fs = yield* FileSystem.FileSystem
     const bytes = yield* fs.readFile(file).pipe(Effect.mapError(() => new ModelFileError({ message: `model file not found or unreadable: ${file}` })))
     const sidecar = sidecarOf(file)
-    const text = yield* fs.readFileString(sidecar).pipe(
-      Effect.mapError(() => new ModelFileError({ message: `${file}: its metadata sidecar ${sidecar} is missing or unreadable (llmsim ml matrix --sidecar writes it)` }))
-    )
+    const text = yield* fs
+      .readFileString(sidecar)
+      .pipe(
+        Effect.mapError(
+          () => new ModelFileError({ message: `${file}: its metadata sidecar ${sidecar} is missing or unreadable (llmsim ml matrix --sidecar writes it)` })
+        )
+      )
     const digest = sha256(`${sha256(bytes)} ${sha256(text)}`)
     // watch loads the model on every save: an unchanged model keeps its session, a changed one
     // replaces it (the old worker is closed), so sessions do not pile up.
@@ -66,7 +69,9 @@ const loadOnnxModel = (file: string) =>
     if (meta.heads.length !== 1) return yield* fail(`${sidecar}: an ONNX model times one op family; the sidecar lists ${meta.heads.length} heads`)
     const entry = onnxRuntimeEntry()
     if (entry === undefined) {
-      return yield* fail(`${file}: ONNX models need the optional package ${ONNX_PACKAGE}: npm install ${ONNX_PACKAGE} --onnxruntime-node-install=skip (docs/ml-estimator.md)`)
+      return yield* fail(
+        `${file}: ONNX models need the optional package ${ONNX_PACKAGE}: npm install ${ONNX_PACKAGE} --onnxruntime-node-install=skip (docs/ml-estimator.md)`
+      )
     }
     const session = yield* Effect.promise(() => openOnnxSession(entry, file))
     if (typeof session === "string") return yield* fail(`${file}: ${session}`)
@@ -87,21 +92,31 @@ const loadOnnxModel = (file: string) =>
 
 /** The estimator of `choice`; paths are resolved from `cwd` with the project `root` as the fallback base. */
 export const estimatorOf = (choice: EstimatorChoice, at: { readonly cwd?: string; readonly root: string }) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     if (choice.estimator === ML_ESTIMATOR_ID) {
-      if (choice.model === undefined) return yield* Effect.fail(new UsageError({ message: "--estimator ml needs --model FILE (a model file from llmsim ml train, e.g. models/reference.json)" }))
+      if (choice.model === undefined)
+        return yield* Effect.fail(
+          new UsageError({ message: "--estimator ml needs --model FILE (a model file from llmsim ml train, e.g. models/reference.json)" })
+        )
       if (choice.efficiency === "none") {
-        return yield* Effect.fail(new UsageError({ message: "--estimator ml corrects the analytic times with the hardware files' constants (what it was trained on); drop --efficiency none" }))
+        return yield* Effect.fail(
+          new UsageError({
+            message: "--estimator ml corrects the analytic times with the hardware files' constants (what it was trained on); drop --efficiency none"
+          })
+        )
       }
       const { model, digest } = yield* loadModelFile(resolvePath("flag", choice.model, at))
       const estimator = mlEstimator(model, digest)
       registerEstimator(estimator)
       return estimator
     }
-    if (choice.model !== undefined) return yield* Effect.fail(new UsageError({ message: `--model is read by --estimator ml only (got --estimator ${choice.estimator})` }))
+    if (choice.model !== undefined)
+      return yield* Effect.fail(new UsageError({ message: `--model is read by --estimator ml only (got --estimator ${choice.estimator})` }))
     const estimator: Estimator | undefined = Object.hasOwn(ESTIMATORS, choice.estimator) ? ESTIMATORS[choice.estimator] : undefined
     if (estimator === undefined) {
-      return yield* Effect.fail(new UsageError({ message: `unknown estimator "${choice.estimator}" (expected: ${[...Object.keys(ESTIMATORS), ML_ESTIMATOR_ID].join(", ")})` }))
+      return yield* Effect.fail(
+        new UsageError({ message: `unknown estimator "${choice.estimator}" (expected: ${[...Object.keys(ESTIMATORS), ML_ESTIMATOR_ID].join(", ")})` })
+      )
     }
     return estimator
   })

@@ -33,7 +33,6 @@ export interface StoreOptions {
   readonly noCache: boolean
 }
 
-
 /** The disk store at the resolved folder, or none with --no-cache. */
 export const storeFor = (project: ProjectShape, o: StoreOptions): StoreShape => {
   if (o.noCache) return noStore
@@ -42,7 +41,11 @@ export const storeFor = (project: ProjectShape, o: StoreOptions): StoreShape => 
   return diskStore(dir)
 }
 
-const storeLayer = (o: StoreOptions): Layer.Layer<Store, never, Project> => Layer.effect(Store, Project.useSync((project) => storeFor(project, o)))
+const storeLayer = (o: StoreOptions): Layer.Layer<Store, never, Project> =>
+  Layer.effect(
+    Store,
+    Project.useSync((project) => storeFor(project, o))
+  )
 
 export interface AppOptions extends StoreOptions {
   readonly cwd: string

@@ -54,7 +54,7 @@ export interface RunOutput {
 
 /** The scenario named as an argument (current directory, then project root), else the config's defaultScenario (project root). */
 export const resolveScenarioPath = (project: ProjectShape, arg: string | undefined) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const given = arg ?? project.config.defaultScenario
     if (given === undefined) {
       return yield* Effect.fail(new UsageError({ message: "no scenario given and llmsim.config.ts names no defaultScenario" }))
@@ -66,7 +66,7 @@ export const resolveScenarioPath = (project: ProjectShape, arg: string | undefin
 
 /** Load `scenarioFile` (absolute) once through the Evaluator service and resolve the runtime. */
 export const openSession = (scenarioFile: string, overrides: RuntimeOverrides) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const project = yield* Project
     const evaluator = yield* Evaluator
     const store = yield* Store
@@ -84,7 +84,7 @@ export const openSession = (scenarioFile: string, overrides: RuntimeOverrides) =
 
 /** Resolve the scenario path, then open the session on it. */
 const loadSession = (scenario: string | undefined, overrides: RuntimeOverrides) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const file = yield* resolveScenarioPath(yield* Project, scenario)
     return yield* openSession(file, overrides)
   })
@@ -113,7 +113,7 @@ export const flushStoreWrites: Effect.Effect<void> = Effect.suspend(() => {
  * (only when `f` succeeded; deferred to after the output under the CLI).
  */
 export const withSession = <A, E, R>(options: RunOptions, f: (s: Session) => Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const s = yield* loadSession(options.scenario, options.runtime)
     // Findings that do not stop the command (a missing lm_head), once, on stderr; watch, which
     // opens a session per save, does not repeat them on every save.
@@ -127,7 +127,7 @@ export const withSession = <A, E, R>(options: RunOptions, f: (s: Session) => Eff
 /** Load, evaluate and commit: the whole `llmsim run`. */
 export const runSimulation = (options: RunOptions) =>
   withSession(options, (s) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const estimator = yield* estimatorOf(options, { cwd: options.cwd, root: s.project.root })
       const result = yield* evaluateScenario(s.evaluator, s.loaded, s.runtime, estimator, options.efficiency, options.strategy)
       const out: RunOutput = {
@@ -139,4 +139,5 @@ export const runSimulation = (options: RunOptions) =>
         cacheDir: s.cacheDir
       }
       return out
-    }))
+    })
+  )

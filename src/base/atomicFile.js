@@ -36,8 +36,17 @@ export class WriteTargetError extends Error {
 
 /** @param {fs.Stats} st */
 const kindOf = (st) =>
-  st.isDirectory() ? "a directory" : st.isCharacterDevice() ? "a character device" : st.isBlockDevice() ? "a block device"
-  : st.isFIFO() ? "a FIFO" : st.isSocket() ? "a socket" : "not a regular file"
+  st.isDirectory()
+    ? "a directory"
+    : st.isCharacterDevice()
+      ? "a character device"
+      : st.isBlockDevice()
+        ? "a block device"
+        : st.isFIFO()
+          ? "a FIFO"
+          : st.isSocket()
+            ? "a socket"
+            : "not a regular file"
 
 /**
  * Where a write to `file` lands and the mode to keep: `file` itself, or a symlink's final
@@ -175,5 +184,5 @@ export const writeAtomic = (file, data, o = {}) => {
 export const writeFailure = (e) => {
   if (e instanceof WriteTargetError) return e.message
   const err = /** @type {NodeJS.ErrnoException} */ (e)
-  return typeof err?.code === "string" ? (err.message ?? err.code).split(",")[0] ?? err.code : String(e)
+  return typeof err?.code === "string" ? ((err.message ?? err.code).split(",")[0] ?? err.code) : String(e)
 }

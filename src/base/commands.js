@@ -31,4 +31,8 @@ export const COMMANDS = /** @type {const} */ ({
 })
 
 /** The subcommands a record may replay. */
-export const REPLAYABLE = new Set(Object.entries(COMMANDS).filter(([, c]) => c.replayable).map(([name]) => name))
+export const REPLAYABLE = new Set(
+  Object.entries(COMMANDS)
+    .filter(([, c]) => c.replayable)
+    .map(([name]) => name)
+)

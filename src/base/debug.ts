@@ -9,7 +9,12 @@
  */
 import { writeSync } from "node:fs"
 
-const topics = new Set((process.env.LLMSIM_DEBUG ?? "").split(",").map((t) => t.trim()).filter((t) => t !== ""))
+const topics = new Set(
+  (process.env.LLMSIM_DEBUG ?? "")
+    .split(",")
+    .map((t) => t.trim())
+    .filter((t) => t !== "")
+)
 
 /** Whether `LLMSIM_DEBUG` names `progress`. */
 const progressOn: boolean = topics.has("progress")

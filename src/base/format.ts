@@ -5,8 +5,7 @@
  */
 
 /** Fixed decimals, no exponent, `-` for null, undefined or a non-finite value. */
-export const fixed = (x: number | null | undefined, digits = 3): string =>
-  x === null || x === undefined || !Number.isFinite(x) ? "-" : x.toFixed(digits)
+export const fixed = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined || !Number.isFinite(x) ? "-" : x.toFixed(digits))
 
 /** Units of 1e9 (GFLOP) with 3 decimals. */
 export const giga = (x: number): string => (x / 1e9).toFixed(3)
@@ -43,8 +42,7 @@ export const signedCompact = (x: number | null | undefined, digits: number, unit
  * A signed change in the column's own format (diff's tables): `+f(x)`, `-f(|x|)`, or `f(0)`
  * unsigned; `-` for a missing change.
  */
-export const signedFixed = (x: number | null, f: (x: number) => string): string =>
-  x === null ? "-" : x > 0 ? `+${f(x)}` : x < 0 ? `-${f(-x)}` : f(0)
+export const signedFixed = (x: number | null, f: (x: number) => string): string => (x === null ? "-" : x > 0 ? `+${f(x)}` : x < 0 ? `-${f(-x)}` : f(0))
 
 /** Replace anything outside printable ASCII (reference notes may hold section signs, dashes). */
 export const ascii = (s: string): string => s.replace(/[^\x20-\x7e\n]/g, "?")

@@ -44,40 +44,53 @@ const toUsage = (e: { readonly message: string }) => new UsageError({ message: e
 /** Validate and calibrate read configs and never write the store. */
 const withProject = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, appLayer({ cwd: process.cwd(), noCache: true }))
 
-const validateCommand = Command.make("validate", {
-  reference: Flag.String("reference").pipe(
-    Flag.withDescription("Reference data folder (default: <project root>/data/reference)"),
-    Flag.optional
-  ),
-  format: Flag.Literals("format", ["table", "json", "markdown"]).pipe(Flag.withDescription("Output format"), Flag.withDefault("table" as const)),
-  out: outFlag,
-  efficiency: efficiencyFlag,
-  estimator: Flag.Literals("estimator", ["analytic", "ml"]).pipe(
-    Flag.withDescription("ml: also the ML estimator's k-fold cross-validated error per kernel dataset (grouped by shape family), beside the analytic error"),
-    Flag.withDefault("analytic" as const)
-  ),
-  model: Flag.String("model").pipe(Flag.withDescription("With --estimator ml: also check that this model file loads (the cross-validation retrains from the reference data)"), Flag.optional)
-}, Effect.fn(function*(a) {
-  const project = yield* Project
-  const dir = referenceDir(project, Option.getOrUndefined(a.reference))
-  const inputs = yield* loadValidationInputs(dir).pipe(Effect.catchTag("ReferenceDataError", (e) => Effect.fail(toUsage(e))))
-  const model = Option.getOrUndefined(a.model)
-  // The cross-validation retrains from the reference data; a named model file is still checked.
-  if (a.estimator === "ml" && a.efficiency === "none") return yield* Effect.fail(new UsageError({ message: "--estimator ml corrects the analytic times with the hardware files' constants (what it was trained on); drop --efficiency none" }))
-  if (model !== undefined) yield* estimatorOf({ estimator: a.estimator, model, efficiency: a.efficiency }, { cwd: process.cwd(), root: project.root })
-  const report = buildReport(inputs, a.efficiency, a.estimator)
-  const text = a.format === "json" ? renderJson(report) : a.format === "markdown" ? renderMarkdown(report) : renderText(report)
-  yield* emit(text, Option.getOrUndefined(a.out))
-  const failed = report.acceptance.filter((c) => !c.pass)
-  if (a.efficiency === "hardware" && failed.length > 0) {
-    return yield* Effect.fail(new UsageError({ message: `accuracy acceptance failed: ${failed.map((c) => `${c.name}: ${c.value} (required ${c.requirement})`).join("; ")}` }))
-  }
-}, withProject)).pipe(documented("Compare predictions with published kernel and system measurements (median / p90 error per dataset)", [
-  ["llmsim validate", "Every dataset, as a table"],
-  ["llmsim validate --format markdown --out docs/validation.md", "Regenerate the committed report"],
-  ["llmsim validate --efficiency none", "How far the peak-only roofline is off"],
-  ["llmsim validate --estimator ml", "The ML estimator's cross-validated error beside the analytic one"]
-]))
+const validateCommand = Command.make(
+  "validate",
+  {
+    reference: Flag.String("reference").pipe(Flag.withDescription("Reference data folder (default: <project root>/data/reference)"), Flag.optional),
+    format: Flag.Literals("format", ["table", "json", "markdown"]).pipe(Flag.withDescription("Output format"), Flag.withDefault("table" as const)),
+    out: outFlag,
+    efficiency: efficiencyFlag,
+    estimator: Flag.Literals("estimator", ["analytic", "ml"]).pipe(
+      Flag.withDescription("ml: also the ML estimator's k-fold cross-validated error per kernel dataset (grouped by shape family), beside the analytic error"),
+      Flag.withDefault("analytic" as const)
+    ),
+    model: Flag.String("model").pipe(
+      Flag.withDescription("With --estimator ml: also check that this model file loads (the cross-validation retrains from the reference data)"),
+      Flag.optional
+    )
+  },
+  Effect.fn(function* (a) {
+    const project = yield* Project
+    const dir = referenceDir(project, Option.getOrUndefined(a.reference))
+    const inputs = yield* loadValidationInputs(dir).pipe(Effect.catchTag("ReferenceDataError", (e) => Effect.fail(toUsage(e))))
+    const model = Option.getOrUndefined(a.model)
+    // The cross-validation retrains from the reference data; a named model file is still checked.
+    if (a.estimator === "ml" && a.efficiency === "none")
+      return yield* Effect.fail(
+        new UsageError({
+          message: "--estimator ml corrects the analytic times with the hardware files' constants (what it was trained on); drop --efficiency none"
+        })
+      )
+    if (model !== undefined) yield* estimatorOf({ estimator: a.estimator, model, efficiency: a.efficiency }, { cwd: process.cwd(), root: project.root })
+    const report = buildReport(inputs, a.efficiency, a.estimator)
+    const text = a.format === "json" ? renderJson(report) : a.format === "markdown" ? renderMarkdown(report) : renderText(report)
+    yield* emit(text, Option.getOrUndefined(a.out))
+    const failed = report.acceptance.filter((c) => !c.pass)
+    if (a.efficiency === "hardware" && failed.length > 0) {
+      return yield* Effect.fail(
+        new UsageError({ message: `accuracy acceptance failed: ${failed.map((c) => `${c.name}: ${c.value} (required ${c.requirement})`).join("; ")}` })
+      )
+    }
+  }, withProject)
+).pipe(
+  documented("Compare predictions with published kernel and system measurements (median / p90 error per dataset)", [
+    ["llmsim validate", "Every dataset, as a table"],
+    ["llmsim validate --format markdown --out docs/validation.md", "Regenerate the committed report"],
+    ["llmsim validate --efficiency none", "How far the peak-only roofline is off"],
+    ["llmsim validate --estimator ml", "The ML estimator's cross-validated error beside the analytic one"]
+  ])
+)
 
 const parseWhere = (w: string): Result.Result<readonly [string, string], string> => {
   const i = w.indexOf("=")
@@ -85,7 +98,10 @@ const parseWhere = (w: string): Result.Result<readonly [string, string], string>
 }
 
 const parseFit = (s: string): Result.Result<ReadonlyArray<Fittable>, string> => {
-  const names = s.split(",").map((x) => x.trim()).filter((x) => x !== "")
+  const names = s
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x !== "")
   const bad = names.filter((n) => !(FITTABLE as ReadonlyArray<string>).includes(n))
   return names.length === 0 || bad.length > 0
     ? Result.fail(`expected a comma list of ${FITTABLE.join(", ")}, got "${s}"`)
@@ -103,109 +119,169 @@ const parseTiles = (s: string): Result.Result<ReadonlyArray<readonly [number, nu
 }
 
 const readText = (file: string, what: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const fsys = yield* FileSystem.FileSystem
     return yield* fsys.readFileString(file).pipe(Effect.mapError(() => new UsageError({ message: `${what} not found or unreadable: ${file}` })))
   })
 
-const calibrateCommand = Command.make("calibrate", {
-  hardware: Argument.String("hardware").pipe(Argument.withDescription("Hardware YAML whose constants to fit (configs/hardware/*.yaml)")),
-  data: Flag.String("data").pipe(Flag.withDescription(
-    "CSV of measured GEMM kernels with the reference files' columns: m (or m_per_group), n, k, optional num_groups, " +
-    "tflops and/or time_us, optional kind (dense_fp8 | dense_bf16 | grouped_contiguous | grouped_masked | kgrouped_wgrad); # comment lines allowed"
-  )),
-  where: Flag.String("where").pipe(
-    Flag.withDescription("Keep rows whose COLUMN equals VALUE (COLUMN=VALUE, repeatable, all must hold)"),
-    parsedWith("where", parseWhere),
-    Flag.atLeast(0)
-  ),
-  fit: Flag.String("fit").pipe(
-    Flag.withDescription(`Constants to fit, comma separated (default all: ${FITTABLE.join(",")})`),
-    parsedWith("fit", parseFit),
-    Flag.withDefault(FITTABLE)
-  ),
-  tiles: Flag.String("tiles").pipe(
-    Flag.withDescription(`Candidate tiles when fitting the tile (default ${DEFAULT_TILES.map(([m, n]) => `${m}x${n}`).join(",")})`),
-    parsedWith("tiles", parseTiles),
-    Flag.withDefault(DEFAULT_TILES)
-  ),
-  attention: Flag.Boolean("attention").pipe(
-    Flag.withDescription("Fit attention_compute and attention_memory on the FlashMLA and FlashAttention-3 rows of this hardware; --data names the reference folder"),
-    Flag.withDefault(false)
-  ),
-  overlap: Flag.Boolean("overlap").pipe(
-    Flag.withDescription("Fit overlap_efficiency on DeepSeek-V3's profiled decode and prefill throughput (two-batch overlap); --data names the reference folder; the hardware must be the DeepSeek scenarios'"),
-    Flag.withDefault(false)
-  ),
-  loo: Flag.Boolean("loo").pipe(Flag.withDescription("Also report the leave-one-out error (refit without each row, predict it)"), Flag.withDefault(false)),
-  format: Flag.Literals("format", ["table", "json"]).pipe(Flag.withDescription("Output format"), Flag.withDefault("table" as const)),
-  out: outFlag
-}, Effect.fn(function*(a) {
-  const project = yield* Project
-  const { root } = project
-  // An argument; when it exists nowhere, the message names the project-root candidate.
-  const candidates = pathCandidates("argument", a.hardware, project)
-  const hwFile = (yield* firstExisting(candidates)) ?? candidates[candidates.length - 1]!
-  const hwText = yield* readText(hwFile, "hardware file")
-  const hw = decodeYamlText(HardwareSpec, hwText, displayPath(root, hwFile))
-  if (hw instanceof ConfigError) return yield* Effect.fail(hw)
-  const dataFile = resolvePath("flag", a.data, project)
-  const name = path.basename(hwFile).replace(/\.ya?ml$/, "")
-  if (a.attention && a.overlap) return yield* Effect.fail(new UsageError({ message: "--attention and --overlap fit different constants: pass one" }))
-  if (a.overlap) {
-    const inputs = yield* loadValidationInputs(dataFile).pipe(Effect.catchTag("ReferenceDataError", (e) => Effect.fail(toUsage(e))))
-    if (inputs.deepseek.hardwareName !== name) {
-      return yield* Effect.fail(new UsageError({ message: `--overlap: the serving rows ran on ${inputs.deepseek.hardwareName} (the DeepSeek scenarios' hardware), not ${name}` }))
+const calibrateCommand = Command.make(
+  "calibrate",
+  {
+    hardware: Argument.String("hardware").pipe(Argument.withDescription("Hardware YAML whose constants to fit (configs/hardware/*.yaml)")),
+    data: Flag.String("data").pipe(
+      Flag.withDescription(
+        "CSV of measured GEMM kernels with the reference files' columns: m (or m_per_group), n, k, optional num_groups, " +
+          "tflops and/or time_us, optional kind (dense_fp8 | dense_bf16 | grouped_contiguous | grouped_masked | kgrouped_wgrad); # comment lines allowed"
+      )
+    ),
+    where: Flag.String("where").pipe(
+      Flag.withDescription("Keep rows whose COLUMN equals VALUE (COLUMN=VALUE, repeatable, all must hold)"),
+      parsedWith("where", parseWhere),
+      Flag.atLeast(0)
+    ),
+    fit: Flag.String("fit").pipe(
+      Flag.withDescription(`Constants to fit, comma separated (default all: ${FITTABLE.join(",")})`),
+      parsedWith("fit", parseFit),
+      Flag.withDefault(FITTABLE)
+    ),
+    tiles: Flag.String("tiles").pipe(
+      Flag.withDescription(`Candidate tiles when fitting the tile (default ${DEFAULT_TILES.map(([m, n]) => `${m}x${n}`).join(",")})`),
+      parsedWith("tiles", parseTiles),
+      Flag.withDefault(DEFAULT_TILES)
+    ),
+    attention: Flag.Boolean("attention").pipe(
+      Flag.withDescription(
+        "Fit attention_compute and attention_memory on the FlashMLA and FlashAttention-3 rows of this hardware; --data names the reference folder"
+      ),
+      Flag.withDefault(false)
+    ),
+    overlap: Flag.Boolean("overlap").pipe(
+      Flag.withDescription(
+        "Fit overlap_efficiency on DeepSeek-V3's profiled decode and prefill throughput (two-batch overlap); --data names the reference folder; the hardware must be the DeepSeek scenarios'"
+      ),
+      Flag.withDefault(false)
+    ),
+    loo: Flag.Boolean("loo").pipe(Flag.withDescription("Also report the leave-one-out error (refit without each row, predict it)"), Flag.withDefault(false)),
+    format: Flag.Literals("format", ["table", "json"]).pipe(Flag.withDescription("Output format"), Flag.withDefault("table" as const)),
+    out: outFlag
+  },
+  Effect.fn(function* (a) {
+    const project = yield* Project
+    const { root } = project
+    // An argument; when it exists nowhere, the message names the project-root candidate.
+    const candidates = pathCandidates("argument", a.hardware, project)
+    const hwFile = (yield* firstExisting(candidates)) ?? candidates[candidates.length - 1]!
+    const hwText = yield* readText(hwFile, "hardware file")
+    const hw = decodeYamlText(HardwareSpec, hwText, displayPath(root, hwFile))
+    if (hw instanceof ConfigError) return yield* Effect.fail(hw)
+    const dataFile = resolvePath("flag", a.data, project)
+    const name = path.basename(hwFile).replace(/\.ya?ml$/, "")
+    if (a.attention && a.overlap) return yield* Effect.fail(new UsageError({ message: "--attention and --overlap fit different constants: pass one" }))
+    if (a.overlap) {
+      const inputs = yield* loadValidationInputs(dataFile).pipe(Effect.catchTag("ReferenceDataError", (e) => Effect.fail(toUsage(e))))
+      if (inputs.deepseek.hardwareName !== name) {
+        return yield* Effect.fail(
+          new UsageError({ message: `--overlap: the serving rows ran on ${inputs.deepseek.hardwareName} (the DeepSeek scenarios' hardware), not ${name}` })
+        )
+      }
+      const r = calibrateOverlap(inputs, hw, a.loo)
+      if (typeof r === "string") return yield* Effect.fail(new UsageError({ message: `--overlap: ${r}` }))
+      const text =
+        a.format === "json"
+          ? JSON.stringify({ hardware: displayPath(root, hwFile), data: a.data, ...r }, null, 2) + "\n"
+          : renderOverlapCalibration(
+              r,
+              `calibrate ${displayPath(root, hwFile)} --overlap: DeepSeek-V3 profiled serving on ${name} (deepseek_profile_serving.yaml); fit overlap_efficiency by least squares on log throughput`
+            )
+      return yield* emit(text, Option.getOrUndefined(a.out))
     }
-    const r = calibrateOverlap(inputs, hw, a.loo)
-    if (typeof r === "string") return yield* Effect.fail(new UsageError({ message: `--overlap: ${r}` }))
-    const text = a.format === "json"
-      ? JSON.stringify({ hardware: displayPath(root, hwFile), data: a.data, ...r }, null, 2) + "\n"
-      : renderOverlapCalibration(r, `calibrate ${displayPath(root, hwFile)} --overlap: DeepSeek-V3 profiled serving on ${name} (deepseek_profile_serving.yaml); fit overlap_efficiency by least squares on log throughput`)
-    return yield* emit(text, Option.getOrUndefined(a.out))
-  }
-  if (a.attention) {
-    const files: Record<string, string> = {}
-    for (const f of [FLASHMLA_FILE, ATTENTION_FILE]) files[f] = yield* readText(path.join(dataFile, f), "--data folder file")
-    const rows = attentionRows(files, new Map([[name, hw]]), name)
-    if (rows.length < 2) return yield* Effect.fail(new UsageError({ message: `--data ${a.data}: ${rows.length} FlashMLA / FlashAttention-3 rows ran on ${name}; at least 2 are needed to fit 2 constants` }))
-    const r = calibrateAttention(hw, rows, a.loo)
-    const text = a.format === "json"
-      ? JSON.stringify({ hardware: displayPath(root, hwFile), data: a.data, ...r }, null, 2) + "\n"
-      : renderAttentionCalibration(r, `calibrate ${displayPath(root, hwFile)} --attention: ${rows.length} rows of ${FLASHMLA_FILE} and ${ATTENTION_FILE} on ${name}; fit attention_compute, attention_memory by least squares on log time`)
-    return yield* emit(text, Option.getOrUndefined(a.out))
-  }
-  const table = parseCsv(yield* readText(dataFile, "--data file"))
-  const { where, fit, tiles } = a
-  const { rows, skipped } = gemmMeasurements(table, where)
-  if (rows.length === 0) {
-    return yield* Effect.fail(new UsageError({ message: `--data ${a.data}: no usable GEMM rows${where.length > 0 ? " after --where" : ""} (columns m or m_per_group, n, k, and tflops or time_us)` }))
-  }
-  const continuous = fit.filter((f) => f !== "tile").length
-  if (rows.length < continuous) {
-    return yield* Effect.fail(new UsageError({ message: `--data ${a.data}: ${rows.length} rows cannot determine ${continuous} constants` }))
-  }
-  const result = calibrate(hw, rows, fit, tiles)
-  const loo = a.loo && rows.length > continuous + 1 ? leaveOneOut(hw, rows, fit, tiles) : undefined
-  const filter = where.length > 0 ? ` where ${where.map(([c, v]) => `${c}=${v}`).join(", ")}` : ""
-  const provenance = `${rows.length} rows of ${path.basename(dataFile)}${filter}`
-  const block = efficiencyBlock(hw, result, provenance)
-  if (a.format === "json") {
-    return yield* emit(JSON.stringify({ hardware: displayPath(root, hwFile), data: path.basename(dataFile), where, ...result, ...(loo === undefined ? {} : { leave_one_out: loo }), yaml: block }, null, 2) + "\n", Option.getOrUndefined(a.out))
-  }
-  const header = `calibrate ${displayPath(root, hwFile)}: ${provenance}; fit ${result.fit.join(", ")} by least squares on log time`
-  yield* emit(renderCalibration(result, header, block, skipped.map((s) => `line ${s.line}: ${s.reason}`), loo), Option.getOrUndefined(a.out))
-}, withProject)).pipe(documented("Fit a hardware file's GEMM timing constants to measured kernel timings and print the efficiency block", [
-  [
-    "llmsim calibrate configs/hardware/H800-SXM.yaml --data data/reference/deepgemm_dense_h800.csv --where is_latest_published=yes",
-    "Refit the shipped H800 constants"
-  ],
-  [
-    "llmsim calibrate configs/hardware/H100-SXM.yaml --data data/reference/deepgemm_community_measurements.csv --where hardware=H100 --fit memory,kernel_latency_us",
-    "Fit only what memory-bound rows can identify"
-  ],
-  ["llmsim calibrate configs/hardware/H100-SXM.yaml --attention --data data/reference --loo", "Fit the attention-kernel constants on FlashMLA and FlashAttention-3 rows"],
-  ["llmsim calibrate configs/hardware/H800-SXM.yaml --overlap --data data/reference --loo", "Fit overlap_efficiency on DeepSeek-V3's profiled serving throughput"]
-]))
+    if (a.attention) {
+      const files: Record<string, string> = {}
+      for (const f of [FLASHMLA_FILE, ATTENTION_FILE]) files[f] = yield* readText(path.join(dataFile, f), "--data folder file")
+      const rows = attentionRows(files, new Map([[name, hw]]), name)
+      if (rows.length < 2)
+        return yield* Effect.fail(
+          new UsageError({
+            message: `--data ${a.data}: ${rows.length} FlashMLA / FlashAttention-3 rows ran on ${name}; at least 2 are needed to fit 2 constants`
+          })
+        )
+      const r = calibrateAttention(hw, rows, a.loo)
+      const text =
+        a.format === "json"
+          ? JSON.stringify({ hardware: displayPath(root, hwFile), data: a.data, ...r }, null, 2) + "\n"
+          : renderAttentionCalibration(
+              r,
+              `calibrate ${displayPath(root, hwFile)} --attention: ${rows.length} rows of ${FLASHMLA_FILE} and ${ATTENTION_FILE} on ${name}; fit attention_compute, attention_memory by least squares on log time`
+            )
+      return yield* emit(text, Option.getOrUndefined(a.out))
+    }
+    const table = parseCsv(yield* readText(dataFile, "--data file"))
+    const { where, fit, tiles } = a
+    const { rows, skipped } = gemmMeasurements(table, where)
+    if (rows.length === 0) {
+      return yield* Effect.fail(
+        new UsageError({
+          message: `--data ${a.data}: no usable GEMM rows${where.length > 0 ? " after --where" : ""} (columns m or m_per_group, n, k, and tflops or time_us)`
+        })
+      )
+    }
+    const continuous = fit.filter((f) => f !== "tile").length
+    if (rows.length < continuous) {
+      return yield* Effect.fail(new UsageError({ message: `--data ${a.data}: ${rows.length} rows cannot determine ${continuous} constants` }))
+    }
+    const result = calibrate(hw, rows, fit, tiles)
+    const loo = a.loo && rows.length > continuous + 1 ? leaveOneOut(hw, rows, fit, tiles) : undefined
+    const filter = where.length > 0 ? ` where ${where.map(([c, v]) => `${c}=${v}`).join(", ")}` : ""
+    const provenance = `${rows.length} rows of ${path.basename(dataFile)}${filter}`
+    const block = efficiencyBlock(hw, result, provenance)
+    if (a.format === "json") {
+      return yield* emit(
+        JSON.stringify(
+          {
+            hardware: displayPath(root, hwFile),
+            data: path.basename(dataFile),
+            where,
+            ...result,
+            ...(loo === undefined ? {} : { leave_one_out: loo }),
+            yaml: block
+          },
+          null,
+          2
+        ) + "\n",
+        Option.getOrUndefined(a.out)
+      )
+    }
+    const header = `calibrate ${displayPath(root, hwFile)}: ${provenance}; fit ${result.fit.join(", ")} by least squares on log time`
+    yield* emit(
+      renderCalibration(
+        result,
+        header,
+        block,
+        skipped.map((s) => `line ${s.line}: ${s.reason}`),
+        loo
+      ),
+      Option.getOrUndefined(a.out)
+    )
+  }, withProject)
+).pipe(
+  documented("Fit a hardware file's GEMM timing constants to measured kernel timings and print the efficiency block", [
+    [
+      "llmsim calibrate configs/hardware/H800-SXM.yaml --data data/reference/deepgemm_dense_h800.csv --where is_latest_published=yes",
+      "Refit the shipped H800 constants"
+    ],
+    [
+      "llmsim calibrate configs/hardware/H100-SXM.yaml --data data/reference/deepgemm_community_measurements.csv --where hardware=H100 --fit memory,kernel_latency_us",
+      "Fit only what memory-bound rows can identify"
+    ],
+    [
+      "llmsim calibrate configs/hardware/H100-SXM.yaml --attention --data data/reference --loo",
+      "Fit the attention-kernel constants on FlashMLA and FlashAttention-3 rows"
+    ],
+    [
+      "llmsim calibrate configs/hardware/H800-SXM.yaml --overlap --data data/reference --loo",
+      "Fit overlap_efficiency on DeepSeek-V3's profiled serving throughput"
+    ]
+  ])
+)
 
 export const accuracyCommands = [validateCommand, calibrateCommand] as const

@@ -29,61 +29,95 @@ const cacheDirOf = (flag: Option.Option<string>) =>
     })
   )
 
-const stats = Command.make("stats", { cacheDir: cacheDirFlag, json: jsonFlag }, Effect.fn(function*(a) {
-  const s = storeStats(yield* cacheDirOf(a.cacheDir))
-  if (a.json) return yield* writeStdout(JSON.stringify(s, null, 2) + "\n")
-  const kinds = Object.entries(s.by_kind).sort().map(([k, v]) => `  ${k.padEnd(10)} ${String(v.entries).padStart(7)} entries  ${mega(v.bytes)} MB`)
-  yield* writeStdout([
-    `store ${s.dir}`,
-    `${s.entries} entries, ${mega(s.total_bytes)} MB${s.unreadable ? `, ${s.unreadable} unreadable` : ""}`,
-    ...kinds,
-    `last used: oldest ${s.oldest_use ?? "-"}, newest ${s.newest_use ?? "-"}`
-  ].join("\n") + "\n")
-})).pipe(Command.withDescription("Entries, bytes and kinds in the result store"))
+const stats = Command.make(
+  "stats",
+  { cacheDir: cacheDirFlag, json: jsonFlag },
+  Effect.fn(function* (a) {
+    const s = storeStats(yield* cacheDirOf(a.cacheDir))
+    if (a.json) return yield* writeStdout(JSON.stringify(s, null, 2) + "\n")
+    const kinds = Object.entries(s.by_kind)
+      .sort()
+      .map(([k, v]) => `  ${k.padEnd(10)} ${String(v.entries).padStart(7)} entries  ${mega(v.bytes)} MB`)
+    yield* writeStdout(
+      [
+        `store ${s.dir}`,
+        `${s.entries} entries, ${mega(s.total_bytes)} MB${s.unreadable ? `, ${s.unreadable} unreadable` : ""}`,
+        ...kinds,
+        `last used: oldest ${s.oldest_use ?? "-"}, newest ${s.newest_use ?? "-"}`
+      ].join("\n") + "\n"
+    )
+  })
+).pipe(Command.withDescription("Entries, bytes and kinds in the result store"))
 
-const verify = Command.make("verify", {
-  cacheDir: cacheDirFlag,
-  json: jsonFlag,
-  repair: Flag.Boolean("repair").pipe(Flag.withDescription("Remove mismatching (poisoned) and corrupt entries; the next run recomputes them"), Flag.withDefault(false))
-}, Effect.fn(function*(a) {
-  const dir = yield* cacheDirOf(a.cacheDir)
-  const r = yield* verifyStore(dir, NODE_TYPES, { repair: a.repair })
-  const mismatches = r.problems.length
-  if (a.json) yield* writeStdout(JSON.stringify(r, null, 2) + "\n")
-  else {
-    yield* writeStdout([
-      `${r.checked} entries checked, ${r.recomputed} recomputed, ${r.stale} stale (other code or toolchain versions, unknown kinds), ${r.corrupt} corrupt (${r.corrupt_removed === r.corrupt ? "removed" : `${r.corrupt_removed} removed`}), ${mismatches} problems`,
-      ...r.problems.map((p) => `MISMATCH ${p.kind} ${p.id} ${p.key.slice(0, 16)}: ${p.problem}`),
-      ...(a.repair ? [`repair: removed ${r.removed} mismatching and ${r.corrupt_removed} corrupt entries`] : [])
-    ].join("\n") + "\n")
-  }
-  if (r.not_removed > 0) {
-    return yield* Effect.fail(new UsageError({ message: `cache verify could not remove ${r.not_removed} bad entries from ${dir} (${r.not_removed_reason}); they are still in the store` }))
-  }
-  if (mismatches > 0 && !a.repair) {
-    return yield* Effect.fail(new UsageError({ message: `cache verify found ${mismatches} mismatching entries (nondeterminism or a poisoned entry) that runs would serve; run \`llmsim cache verify --repair\` to remove them` }))
-  }
-})).pipe(Command.withDescription("Recompute stored entries and report mismatches (exit 1 on any); --repair removes them"))
+const verify = Command.make(
+  "verify",
+  {
+    cacheDir: cacheDirFlag,
+    json: jsonFlag,
+    repair: Flag.Boolean("repair").pipe(
+      Flag.withDescription("Remove mismatching (poisoned) and corrupt entries; the next run recomputes them"),
+      Flag.withDefault(false)
+    )
+  },
+  Effect.fn(function* (a) {
+    const dir = yield* cacheDirOf(a.cacheDir)
+    const r = yield* verifyStore(dir, NODE_TYPES, { repair: a.repair })
+    const mismatches = r.problems.length
+    if (a.json) yield* writeStdout(JSON.stringify(r, null, 2) + "\n")
+    else {
+      yield* writeStdout(
+        [
+          `${r.checked} entries checked, ${r.recomputed} recomputed, ${r.stale} stale (other code or toolchain versions, unknown kinds), ${r.corrupt} corrupt (${r.corrupt_removed === r.corrupt ? "removed" : `${r.corrupt_removed} removed`}), ${mismatches} problems`,
+          ...r.problems.map((p) => `MISMATCH ${p.kind} ${p.id} ${p.key.slice(0, 16)}: ${p.problem}`),
+          ...(a.repair ? [`repair: removed ${r.removed} mismatching and ${r.corrupt_removed} corrupt entries`] : [])
+        ].join("\n") + "\n"
+      )
+    }
+    if (r.not_removed > 0) {
+      return yield* Effect.fail(
+        new UsageError({
+          message: `cache verify could not remove ${r.not_removed} bad entries from ${dir} (${r.not_removed_reason}); they are still in the store`
+        })
+      )
+    }
+    if (mismatches > 0 && !a.repair) {
+      return yield* Effect.fail(
+        new UsageError({
+          message: `cache verify found ${mismatches} mismatching entries (nondeterminism or a poisoned entry) that runs would serve; run \`llmsim cache verify --repair\` to remove them`
+        })
+      )
+    }
+  })
+).pipe(Command.withDescription("Recompute stored entries and report mismatches (exit 1 on any); --repair removes them"))
 
-const gc = Command.make("gc", {
-  cacheDir: cacheDirFlag,
-  maxSize: Flag.String("max-size").pipe(Flag.withDescription("Keep at most this much, most recently used first (e.g. 500MB, 2GiB)"), Flag.optional),
-  maxAge: Flag.String("max-age").pipe(Flag.withDescription("Remove entries unused for longer (e.g. 7d, 12h)"), Flag.optional)
-}, Effect.fn(function*(a) {
-  const maxSizeBytes = Option.isSome(a.maxSize) ? parseSize(a.maxSize.value) : undefined
-  const maxAgeMs = Option.isSome(a.maxAge) ? parseAge(a.maxAge.value) : undefined
-  if (Option.isSome(a.maxSize) && maxSizeBytes === undefined) return yield* Effect.fail(new UsageError({ message: `--max-size: expected a size like 500MB or 2GiB, got "${a.maxSize.value}"` }))
-  if (Option.isSome(a.maxAge) && maxAgeMs === undefined) return yield* Effect.fail(new UsageError({ message: `--max-age: expected an age like 7d, 12h or 30m, got "${a.maxAge.value}"` }))
-  if (maxSizeBytes === undefined && maxAgeMs === undefined) return yield* Effect.fail(new UsageError({ message: "cache gc needs --max-size and/or --max-age" }))
-  const dir = yield* cacheDirOf(a.cacheDir)
-  const r = collectGarbage(dir, { ...(maxSizeBytes === undefined ? {} : { maxSizeBytes }), ...(maxAgeMs === undefined ? {} : { maxAgeMs }) })
-  const failed = r.failed > 0 ? ` (${r.failed} of them could not be removed)` : ""
-  yield* writeStdout(`removed ${r.removed} entries (${mega(r.removed_bytes)} MB), kept ${r.kept}${failed} (${mega(r.kept_bytes)} MB), ${r.temp_removed} stale temp files\n`)
-  if (r.failed > 0) {
-    yield* writeStderr(`error: cache gc could not remove ${r.failed} entries from ${dir} (${r.failed_reason}); they are counted as kept\n`)
-    yield* exitCode(1)
-  }
-})).pipe(Command.withDescription("Evict entries by last use and total size"))
+const gc = Command.make(
+  "gc",
+  {
+    cacheDir: cacheDirFlag,
+    maxSize: Flag.String("max-size").pipe(Flag.withDescription("Keep at most this much, most recently used first (e.g. 500MB, 2GiB)"), Flag.optional),
+    maxAge: Flag.String("max-age").pipe(Flag.withDescription("Remove entries unused for longer (e.g. 7d, 12h)"), Flag.optional)
+  },
+  Effect.fn(function* (a) {
+    const maxSizeBytes = Option.isSome(a.maxSize) ? parseSize(a.maxSize.value) : undefined
+    const maxAgeMs = Option.isSome(a.maxAge) ? parseAge(a.maxAge.value) : undefined
+    if (Option.isSome(a.maxSize) && maxSizeBytes === undefined)
+      return yield* Effect.fail(new UsageError({ message: `--max-size: expected a size like 500MB or 2GiB, got "${a.maxSize.value}"` }))
+    if (Option.isSome(a.maxAge) && maxAgeMs === undefined)
+      return yield* Effect.fail(new UsageError({ message: `--max-age: expected an age like 7d, 12h or 30m, got "${a.maxAge.value}"` }))
+    if (maxSizeBytes === undefined && maxAgeMs === undefined)
+      return yield* Effect.fail(new UsageError({ message: "cache gc needs --max-size and/or --max-age" }))
+    const dir = yield* cacheDirOf(a.cacheDir)
+    const r = collectGarbage(dir, { ...(maxSizeBytes === undefined ? {} : { maxSizeBytes }), ...(maxAgeMs === undefined ? {} : { maxAgeMs }) })
+    const failed = r.failed > 0 ? ` (${r.failed} of them could not be removed)` : ""
+    yield* writeStdout(
+      `removed ${r.removed} entries (${mega(r.removed_bytes)} MB), kept ${r.kept}${failed} (${mega(r.kept_bytes)} MB), ${r.temp_removed} stale temp files\n`
+    )
+    if (r.failed > 0) {
+      yield* writeStderr(`error: cache gc could not remove ${r.failed} entries from ${dir} (${r.failed_reason}); they are counted as kept\n`)
+      yield* exitCode(1)
+    }
+  })
+).pipe(Command.withDescription("Evict entries by last use and total size"))
 
 export const cacheCommand = Command.make("cache").pipe(
   Command.withDescription("Inspect, verify and trim the result store"),

@@ -21,7 +21,23 @@ import { schemaCommand } from "./schema.ts"
 import { sweepCommand } from "./sweep.ts"
 import { watchCommand } from "./watch.ts"
 
-export const SUBCOMMANDS = [runCommand, reportCommand, opsCommand, sweepCommand, ...playbookCommands, watchCommand, diffCommand, ...accuracyCommands, featuresCommand, mlCommand, cacheCommand, schemaCommand, listCommand, initCommand, importCommand] as const
+export const SUBCOMMANDS = [
+  runCommand,
+  reportCommand,
+  opsCommand,
+  sweepCommand,
+  ...playbookCommands,
+  watchCommand,
+  diffCommand,
+  ...accuracyCommands,
+  featuresCommand,
+  mlCommand,
+  cacheCommand,
+  schemaCommand,
+  listCommand,
+  initCommand,
+  importCommand
+] as const
 
 export const COMMAND_TREE = Command.make("llmsim").pipe(
   Command.withDescription("Plan LLM serving: latency, throughput and memory of a model on hardware with a parallel layout"),

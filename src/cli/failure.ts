@@ -26,8 +26,7 @@ export const verbose = (): boolean => process.env.LLMSIM_VERBOSE === "1" || argv
 
 /** One line per error, then where to look; help text only when asked for (never on a bad value,
  *  so `--batch x > out.json` leaves out.json empty). */
-export const usageHint = (commandPath: ReadonlyArray<string>, usage: string): string =>
-  `usage: ${usage}; ${commandPath.join(" ")} --help for all flags`
+export const usageHint = (commandPath: ReadonlyArray<string>, usage: string): string => `usage: ${usage}; ${commandPath.join(" ")} --help for all flags`
 
 export const presenter: CliOutput.Presenter = {
   present: (event) => {
@@ -87,4 +86,3 @@ export const handleFailure = (cause: Cause.Cause<unknown>): Effect.Effect<void> 
   }
   return reportInternal(cause)
 }
-

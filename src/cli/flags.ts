@@ -10,23 +10,27 @@ import { STRATEGIES, type StrategyName } from "../kernel/strategies.ts"
 import { Phase } from "../schema/runtime.ts"
 
 /** Turn a flag's value into `B` with `parse`; a failure (its reason) is reported as `--name: reason`. */
-export const parsedWith = <A, B>(name: string, parse: (a: A) => Result.Result<B, string>) => (self: Flag.Flag<A>): Flag.Flag<B> =>
-  Flag.mapEffect(self, (a) => {
-    const r = parse(a)
-    return Result.isSuccess(r) ? Effect.succeed(r.success) : Effect.fail(new CliError.ValidationError({ message: `--${name}: ${r.failure}` }))
-  })
+export const parsedWith =
+  <A, B>(name: string, parse: (a: A) => Result.Result<B, string>) =>
+  (self: Flag.Flag<A>): Flag.Flag<B> =>
+    Flag.mapEffect(self, (a) => {
+      const r = parse(a)
+      return Result.isSuccess(r) ? Effect.succeed(r.success) : Effect.fail(new CliError.ValidationError({ message: `--${name}: ${r.failure}` }))
+    })
 
 /** A comma-separated list flag, each item parsed by `item` (undefined: not one of `expected`). */
 export const listFlag = <A>(name: string, item: (s: string) => A | undefined, expected: string) =>
-  Flag.String(name).pipe(parsedWith(name, (text: string) => {
-    const out: Array<A> = []
-    for (const p of text.split(",").map((s) => s.trim())) {
-      const x = item(p)
-      if (x === undefined) return Result.fail(`expected ${expected}, got "${p}" in "${text}"`)
-      out.push(x)
-    }
-    return Result.succeed(out as ReadonlyArray<A>)
-  }))
+  Flag.String(name).pipe(
+    parsedWith(name, (text: string) => {
+      const out: Array<A> = []
+      for (const p of text.split(",").map((s) => s.trim())) {
+        const x = item(p)
+        if (x === undefined) return Result.fail(`expected ${expected}, got "${p}" in "${text}"`)
+        out.push(x)
+      }
+      return Result.succeed(out as ReadonlyArray<A>)
+    })
+  )
 
 export const positiveInteger = (s: string): number | undefined => (/^\d+$/.test(s) && Number(s) >= 1 ? Number(s) : undefined)
 
@@ -41,7 +45,10 @@ export const strategyFlag = Flag.Literals("strategy", Object.keys(STRATEGIES) as
 const positiveIntFlag = (name: string, description: string) =>
   Flag.Int(name).pipe(
     Flag.withDescription(description),
-    Flag.filter((n) => n >= 1, (n) => `--${name} must be an integer >= 1, got ${n}`),
+    Flag.filter(
+      (n) => n >= 1,
+      (n) => `--${name} must be an integer >= 1, got ${n}`
+    ),
     Flag.optional
   )
 
@@ -69,7 +76,10 @@ export const runtimeFlags = {
   tokensPerExpert: Flag.Finite("tokens-per-expert").pipe(
     Flag.withDescription("Override routed tokens per local expert (else uniform routing)"),
     // The upper bound keeps every FLOP and byte count derived from it finite (as config numbers).
-    Flag.filter((n) => n >= 0 && n <= 1e15, (n) => `--tokens-per-expert must be between 0 and 1e15, got ${n}`),
+    Flag.filter(
+      (n) => n >= 0 && n <= 1e15,
+      (n) => `--tokens-per-expert must be between 0 and 1e15, got ${n}`
+    ),
     Flag.optional
   ),
   estimator: Flag.Literals("estimator", ["analytic", "ml"]).pipe(
@@ -88,7 +98,7 @@ export const runtimeFlags = {
 type RuntimeFlagValues = Command.Command.Config.Infer<typeof runtimeFlags>
 
 export const toRunOptions = (scenario: Option.Option<string>, f: RuntimeFlagValues): RunOptions => {
-  const some = <K extends string, A>(key: K, o: Option.Option<A>) => (Option.isSome(o) ? { [key]: o.value } as { [k in K]: A } : {})
+  const some = <K extends string, A>(key: K, o: Option.Option<A>) => (Option.isSome(o) ? ({ [key]: o.value } as { [k in K]: A }) : {})
   return {
     cwd: process.cwd(),
     ...some("scenario", scenario),
@@ -108,9 +118,7 @@ export const toRunOptions = (scenario: Option.Option<string>, f: RuntimeFlagValu
 }
 
 /** Description and examples (`[command, what it shows]`) of a command, for --help. */
-export const documented = (description: string, examples: ReadonlyArray<readonly [string, string]>) =>
+export const documented =
+  (description: string, examples: ReadonlyArray<readonly [string, string]>) =>
   <const Name extends string, Input, ContextInput, E, R>(self: Command.Command<Name, Input, ContextInput, E, R>) =>
-    self.pipe(
-      Command.withDescription(description),
-      Command.withExamples(examples.map(([command, what]) => ({ command, description: what })))
-    )
+    self.pipe(Command.withDescription(description), Command.withExamples(examples.map(([command, what]) => ({ command, description: what }))))

@@ -31,7 +31,9 @@ const jsonError = (file: string, text: string, e: unknown): ConfigError => {
   const pos = /position (\d+)/.exec(message)
   const offset = pos ? Number(pos[1]) : 0
   const before = text.slice(0, offset).split("\n")
-  return new ConfigError({ issues: [{ file, line: before.length, col: before[before.length - 1].length + 1, path: "", message: `not valid JSON: ${message}` }] })
+  return new ConfigError({
+    issues: [{ file, line: before.length, col: before[before.length - 1].length + 1, path: "", message: `not valid JSON: ${message}` }]
+  })
 }
 
 /** The config's path for comments: project-relative, else its file name (no machine paths). */
@@ -40,7 +42,11 @@ const shownSource = (file: string): string => {
   return rel.startsWith("..") || path.isAbsolute(rel) ? path.basename(file) : rel
 }
 
-const slug = (s: string): string => s.toLowerCase().replace(/[^a-z0-9.]+/g, "-").replace(/^-+|-+$/g, "")
+const slug = (s: string): string =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9.]+/g, "-")
+    .replace(/^-+|-+$/g, "")
 
 const intFlag = (name: string, dflt: number, what: string) => Flag.Int(name).pipe(Flag.withDescription(what), Flag.withDefault(dflt))
 
@@ -64,19 +70,32 @@ const hfCommand = Command.make(
     ),
     ignoreKeys: Flag.String("ignore-keys").pipe(Flag.withDescription("Comma list of config.json keys you know do not change the math"), Flag.optional)
   },
-  Effect.fn(function*(a) {
+  Effect.fn(function* (a) {
     const fsys = yield* FileSystem.FileSystem
-    for (const [flag, v] of [["tp", a.tp], ["dp", a.dp], ["ep", a.ep], ["batch-size", a.batchSize], ["seq-len", a.seqLen]] as const) {
+    for (const [flag, v] of [
+      ["tp", a.tp],
+      ["dp", a.dp],
+      ["ep", a.ep],
+      ["batch-size", a.batchSize],
+      ["seq-len", a.seqLen]
+    ] as const) {
       if (v < 1) return yield* new UsageError({ message: `--${flag}: expected a positive integer, got ${v}` })
     }
     if (Option.isSome(a.mtpAcceptance) && !(a.mtpAcceptance.value >= 0 && a.mtpAcceptance.value <= 1)) {
       return yield* new UsageError({ message: `--mtp-acceptance: expected a rate from 0 to 1, got ${a.mtpAcceptance.value}` })
     }
-    const stat = yield* fsys.stat(a.config).pipe(Effect.mapError(() => new UsageError({ message: `config not found: ${a.config} (a config.json, or a folder holding one)` })))
+    const stat = yield* fsys
+      .stat(a.config)
+      .pipe(Effect.mapError(() => new UsageError({ message: `config not found: ${a.config} (a config.json, or a folder holding one)` })))
     const file = stat.type === "Directory" ? path.join(a.config, "config.json") : a.config
     const text = yield* fsys.readFileString(file).pipe(Effect.mapError(() => new UsageError({ message: `config not found or unreadable: ${file}` })))
     const json = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: (e) => jsonError(file, text, e) })
-    const stem = stat.type === "Directory" ? path.basename(path.resolve(a.config)) : path.basename(file, ".json") === "config" ? path.basename(path.dirname(path.resolve(file))) : path.basename(file, ".json")
+    const stem =
+      stat.type === "Directory"
+        ? path.basename(path.resolve(a.config))
+        : path.basename(file, ".json") === "config"
+          ? path.basename(path.dirname(path.resolve(file)))
+          : path.basename(file, ".json")
     const name = Option.getOrElse(a.name, () => slug(stem))
     if (name === "" || name.includes("/")) return yield* new UsageError({ message: `--name: expected a file-name-safe model name, got "${name}"` })
     const modelDir = Option.getOrElse(a.out, () => `configs/models/${name}`)
@@ -86,30 +105,48 @@ const hfCommand = Command.make(
     const rel = (dir: string) => path.relative(path.resolve(dir), schemaDir).split(path.sep).join("/")
     const r = importHf(json, {
       schema_dir: { templates: rel(modelDir), scenario: rel(path.dirname(scenarioFile)) },
-      name, model_dir: modelDir.replace(/\/+$/, ""), source: shownSource(file), hardware: a.hardware,
-      tp: a.tp, dp: a.dp, ep: a.ep, batch_size: a.batchSize, seq_len: a.seqLen, phase: a.phase,
+      name,
+      model_dir: modelDir.replace(/\/+$/, ""),
+      source: shownSource(file),
+      hardware: a.hardware,
+      tp: a.tp,
+      dp: a.dp,
+      ep: a.ep,
+      batch_size: a.batchSize,
+      seq_len: a.seqLen,
+      phase: a.phase,
       ...Option.match(a.mtpAcceptance, { onNone: () => ({}), onSome: (r) => ({ mtp_acceptance: r }) }),
-      ignore_keys: Option.match(a.ignoreKeys, { onNone: () => [], onSome: (s) => s.split(",").map((k) => k.trim()).filter((k) => k !== "") })
+      ignore_keys: Option.match(a.ignoreKeys, {
+        onNone: () => [],
+        onSome: (s) =>
+          s
+            .split(",")
+            .map((k) => k.trim())
+            .filter((k) => k !== "")
+      })
     })
     if (!r.ok) return yield* new ConfigError({ issues: issuesOf(file, text, r.problems) })
     for (const t of r.templates) {
-      yield* fsys.makeDirectory(path.dirname(t.path), { recursive: true }).pipe(Effect.mapError(() => new UsageError({ message: `cannot create ${path.dirname(t.path)}` })))
+      yield* fsys
+        .makeDirectory(path.dirname(t.path), { recursive: true })
+        .pipe(Effect.mapError(() => new UsageError({ message: `cannot create ${path.dirname(t.path)}` })))
       yield* writeFileAtomic(t.path, t.text)
     }
-    yield* fsys.makeDirectory(path.dirname(scenarioFile), { recursive: true }).pipe(Effect.mapError(() => new UsageError({ message: `cannot create ${path.dirname(scenarioFile)}` })))
+    yield* fsys
+      .makeDirectory(path.dirname(scenarioFile), { recursive: true })
+      .pipe(Effect.mapError(() => new UsageError({ message: `cannot create ${path.dirname(scenarioFile)}` })))
     yield* writeFileAtomic(scenarioFile, r.scenario)
     const b = (n: number) => `${(n / 1e9).toFixed(2)}B`
-    yield* writeStdout([
-      `imported ${file} (${r.draft.family}): ${r.draft.layers.length} layers, total ${b(r.params.total)}, active ${b(r.params.active)} parameters`,
-      ...r.templates.map((t) => `  wrote ${t.path}`),
-      `  wrote ${scenarioFile}`,
-      `next: npx llmsim run ${scenarioFile}`,
-      ""
-    ].join("\n"))
+    yield* writeStdout(
+      [
+        `imported ${file} (${r.draft.family}): ${r.draft.layers.length} layers, total ${b(r.params.total)}, active ${b(r.params.active)} parameters`,
+        ...r.templates.map((t) => `  wrote ${t.path}`),
+        `  wrote ${scenarioFile}`,
+        `next: npx llmsim run ${scenarioFile}`,
+        ""
+      ].join("\n")
+    )
   })
 ).pipe(Command.withDescription("Import a Hugging Face config.json: layer templates and a starter scenario"))
 
-export const importCommand = Command.make("import").pipe(
-  Command.withDescription("Import a model from another format"),
-  Command.withSubcommands([hfCommand])
-)
+export const importCommand = Command.make("import").pipe(Command.withDescription("Import a model from another format"), Command.withSubcommands([hfCommand]))

@@ -19,16 +19,19 @@ export const STARTER_SCENARIO = "configs/scenarios/starter.yaml"
 
 /** llmsim.config.ts importing defineConfig from this installation (a relative path, for editors' types). */
 const configText = (dir: string): string => {
-  const rel = path.relative(dir, path.join(PACKAGE_DIR, "src", "config", "define.ts")).split(path.sep).join("/")
+  const rel = path
+    .relative(dir, path.join(PACKAGE_DIR, "src", "config", "define.ts"))
+    .split(path.sep)
+    .join("/")
   return [
-    "// The llmsim project config (README \"Project config\"). defineConfig comes from the llmsim",
+    '// The llmsim project config (README "Project config"). defineConfig comes from the llmsim',
     "// installation this project was created with; only its types are used.",
     `import { defineConfig } from "${rel.startsWith(".") ? rel : `./${rel}`}"`,
     "",
     "export default defineConfig({",
     `  defaultScenario: "${STARTER_SCENARIO}",`,
-    "  runtime: { batch_size: 16, seq_len: 4096, phase: \"both\" },",
-    "  cacheDir: \"cache\"",
+    '  runtime: { batch_size: 16, seq_len: 4096, phase: "both" },',
+    '  cacheDir: "cache"',
     "})",
     ""
   ].join("\n")
@@ -85,12 +88,14 @@ export const initFiles = (dir: string): Array<{ readonly file: string; readonly 
 
 /** Write the project into `dir`; refuses (writing nothing) when any of its files exists. */
 export const initProject = (dir: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const files = initFiles(dir)
     const existing = files.filter((f) => fs.existsSync(path.join(dir, f.file))).map((f) => f.file)
     if (existing.length > 0) {
       const shown = existing.length > 5 ? [...existing.slice(0, 5), `and ${existing.length - 5} more`] : existing
-      return yield* Effect.fail(new UsageError({ message: `llmsim init: ${dir} already has ${shown.join(", ")}; nothing written (init never overwrites: choose an empty folder)` }))
+      return yield* Effect.fail(
+        new UsageError({ message: `llmsim init: ${dir} already has ${shown.join(", ")}; nothing written (init never overwrites: choose an empty folder)` })
+      )
     }
     yield* Effect.try({
       try: () => {
@@ -108,8 +113,13 @@ export const initProject = (dir: string) =>
 
 export const initCommand = Command.make(
   "init",
-  { dir: Argument.String("dir").pipe(Argument.withDescription("Folder for the new project (created if missing; default: the current directory)"), Argument.optional) },
-  Effect.fn(function*(a) {
+  {
+    dir: Argument.String("dir").pipe(
+      Argument.withDescription("Folder for the new project (created if missing; default: the current directory)"),
+      Argument.optional
+    )
+  },
+  Effect.fn(function* (a) {
     const dir = Option.getOrElse(a.dir, () => ".")
     const written = yield* initProject(path.resolve(dir))
     const configs = written.filter((f) => f.startsWith("configs" + path.sep)).length

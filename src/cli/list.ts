@@ -19,7 +19,7 @@ import { ScenarioSpec, type ScenarioFileSpec } from "../schema/scenario.ts"
 import { writeStdout } from "./output.ts"
 
 export const LIST_KINDS = ["hardware", "models", "scenarios"] as const
-export type ListKind = typeof LIST_KINDS[number]
+export type ListKind = (typeof LIST_KINDS)[number]
 
 /** The folder listed: `<root>/configs/<kind>` when the project has one, else the shipped one. */
 export const listFolder = (root: string, kind: ListKind): string => {
@@ -28,34 +28,45 @@ export const listFolder = (root: string, kind: ListKind): string => {
 }
 
 const yamlIn = (dir: string): Array<string> =>
-  fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort() : []
+  fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort()
+    : []
 
 const firstError = (e: ConfigError): string => e.message.split("\n")[0]!
 
 /** A config file's text, read through the FileSystem service (bounded, regular files only). */
 const readConfig = (file: string, shown: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const fsys = yield* FileSystem.FileSystem
-    return yield* fsys.readFileString(file).pipe(Effect.mapError(() => new ConfigError({ issues: [{ file: shown, line: 1, col: 1, path: "", message: "cannot read" }] })))
+    return yield* fsys
+      .readFileString(file)
+      .pipe(Effect.mapError(() => new ConfigError({ issues: [{ file: shown, line: 1, col: 1, path: "", message: "cannot read" }] })))
   })
 
 /** Decode `file` with `schema`. */
 const decodeFile = <S extends Parameters<typeof decodeYamlText>[0]>(schema: S, file: string, shown: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const decoded = decodeYamlText(schema, yield* readConfig(file, shown), shown)
-    return decoded instanceof ConfigError ? yield* Effect.fail(decoded) : decoded as S["Type"]
+    return decoded instanceof ConfigError ? yield* Effect.fail(decoded) : (decoded as S["Type"])
   })
 
 /** A layer template of the kind its top-level key names (ffn_config, moe_config, comm_config). */
 const decodeTemplate = (file: string, shown: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const text = yield* readConfig(file, shown)
     const parsed = parseYaml(text, shown)
     if (parsed instanceof ConfigError) return yield* Effect.fail(parsed)
     const top = typeof parsed.value === "object" && parsed.value !== null ? Object.keys(parsed.value) : []
     const kinds = LayerType.literals.filter((t) => top.some((k) => k !== "attn_config" && Object.keys(templateSchemaFor(t).fields).includes(k)))
     if (kinds.length !== 1) {
-      return yield* Effect.fail(new ConfigError({ issues: [{ file: shown, line: 1, col: 1, path: "", message: "not a layer template (expected one of ffn_config, moe_config, comm_config)" }] }))
+      return yield* Effect.fail(
+        new ConfigError({
+          issues: [{ file: shown, line: 1, col: 1, path: "", message: "not a layer template (expected one of ffn_config, moe_config, comm_config)" }]
+        })
+      )
     }
     const type = kinds[0]!
     const decoded = decodeParsed(templateSchemaFor(type), parsed, shown)
@@ -71,33 +82,54 @@ const listed = <A>(name: string, file: string, e: Effect.Effect<A, ConfigError, 
 
 /** The listing of one kind for the project at `root`, as printed. */
 export const listText = (root: string, kind: ListKind) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const dir = listFolder(root, kind)
     const shown = (f: string) => displayPath(root, f)
     const stem = (f: string) => f.replace(/\.ya?ml$/, "")
     if (kind === "hardware") {
-      return renderHardwareList(yield* Effect.forEach(yamlIn(dir), (f) => listed(stem(f), shown(path.join(dir, f)), decodeFile(HardwareSpec, path.join(dir, f), shown(path.join(dir, f))))))
+      return renderHardwareList(
+        yield* Effect.forEach(yamlIn(dir), (f) =>
+          listed(stem(f), shown(path.join(dir, f)), decodeFile(HardwareSpec, path.join(dir, f), shown(path.join(dir, f))))
+        )
+      )
     }
     if (kind === "scenarios") {
-      return renderScenarioList(yield* Effect.forEach(yamlIn(dir), (f) => {
-        const file = path.join(dir, f)
-        return listed(stem(f), shown(file), decodeFile(ScenarioSpec, file, shown(file)).pipe(
-          Effect.map((spec: ScenarioFileSpec) => ({ spec, hardware: stem(path.basename(spec.hardware)) }))
-        ))
-      }))
+      return renderScenarioList(
+        yield* Effect.forEach(yamlIn(dir), (f) => {
+          const file = path.join(dir, f)
+          return listed(
+            stem(f),
+            shown(file),
+            decodeFile(ScenarioSpec, file, shown(file)).pipe(Effect.map((spec: ScenarioFileSpec) => ({ spec, hardware: stem(path.basename(spec.hardware)) })))
+          )
+        })
+      )
     }
-    const models = fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort() : []
-    return renderModelList(yield* Effect.forEach(models, (m) => {
-      const folder = path.join(dir, m)
-      return listed(m, shown(folder), Effect.forEach(yamlIn(folder), (f) =>
-        decodeTemplate(path.join(folder, f), shown(path.join(folder, f))).pipe(Effect.map((template) => ({ file: f, template })))))
-    }))
+    const models = fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir, { withFileTypes: true })
+          .filter((d) => d.isDirectory())
+          .map((d) => d.name)
+          .sort()
+      : []
+    return renderModelList(
+      yield* Effect.forEach(models, (m) => {
+        const folder = path.join(dir, m)
+        return listed(
+          m,
+          shown(folder),
+          Effect.forEach(yamlIn(folder), (f) =>
+            decodeTemplate(path.join(folder, f), shown(path.join(folder, f))).pipe(Effect.map((template) => ({ file: f, template })))
+          )
+        )
+      })
+    )
   })
 
 export const listCommand = Command.make(
   "list",
   { kind: Argument.Literals("kind", LIST_KINDS).pipe(Argument.withDescription("hardware | models | scenarios")) },
-  Effect.fn(function*(a) {
+  Effect.fn(function* (a) {
     const { root } = findProjectRoot(process.cwd())
     yield* writeStdout(yield* listText(root, a.kind))
   })

@@ -18,11 +18,12 @@ import { startRecording } from "../launch/recording.ts"
 import { deferStoreWrites, flushStoreWrites } from "../app/session.ts"
 
 // Reads are bounded and regular-file only (src/config/safeRead.ts), for every command.
-const platform = Layer.effect(FileSystem.FileSystem, Effect.gen(function*() {
-  return guardReads(yield* FileSystem.FileSystem)
-})).pipe(
-  Layer.provideMerge(NodeServices.layer)
-)
+const platform = Layer.effect(
+  FileSystem.FileSystem,
+  Effect.gen(function* () {
+    return guardReads(yield* FileSystem.FileSystem)
+  })
+).pipe(Layer.provideMerge(NodeServices.layer))
 
 // Store writes wait until the command has printed (and succeeded): src/app/session.ts.
 deferStoreWrites()
@@ -53,4 +54,3 @@ process.on("unhandledRejection", onStray)
 startRecording(process.argv.slice(2), process.cwd())
 
 NodeRuntime.runMain(program as Effect.Effect<void, unknown>, { disableErrorReporting: true })
-

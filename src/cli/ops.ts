@@ -22,7 +22,9 @@ import { timeSpec } from "../kernel/opTiming.ts"
 import { timingHardware } from "../timing/roofline.ts"
 
 const shape = (spec: OpSpec) =>
-  Object.entries(spec.params).map(([k, v]) => `${k}=${v}`).join(" ")
+  Object.entries(spec.params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ")
 
 export const opsCommand = Command.make(
   "ops",
@@ -33,10 +35,10 @@ export const opsCommand = Command.make(
     out: Flag.String("out").pipe(Flag.optional),
     ...runtimeFlags
   },
-  Effect.fn(function*(a) {
+  Effect.fn(function* (a) {
     const options = toRunOptions(a.scenario, a)
     const text = yield* withSession(options, (s) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const groups: Array<{ phase: string; layer: string; ops: Array<Record<string, unknown>> }> = []
         const wanted = Option.getOrUndefined(a.layer)
         const model = modelOf(s.loaded)
@@ -62,39 +64,58 @@ export const opsCommand = Command.make(
               layer: label,
               ops: specs.map((spec) => {
                 const c = evaluateOpCost(spec)
-                return { op: spec.name, kind: spec.kind, category: spec.category, params: spec.params, flops: c.flops, bytes_read: c.bytes_read, bytes_written: c.bytes_written, comm_bytes: c.comm_bytes, link: c.link ?? null, math_dtype: c.math_dtype ?? null, notes: c.notes, ...timed(spec) }
+                return {
+                  op: spec.name,
+                  kind: spec.kind,
+                  category: spec.category,
+                  params: spec.params,
+                  flops: c.flops,
+                  bytes_read: c.bytes_read,
+                  bytes_written: c.bytes_written,
+                  comm_bytes: c.comm_bytes,
+                  link: c.link ?? null,
+                  math_dtype: c.math_dtype ?? null,
+                  notes: c.notes,
+                  ...timed(spec)
+                }
               })
             })
           }
         }
         if (groups.length === 0) return yield* Effect.fail(new UsageError({ message: `no layer entry matches --layer ${wanted}` }))
         if (a.format === "json") return JSON.stringify({ scenario: s.loaded.spec.name ?? null, runtime: s.runtime, layers: groups }, null, 2) + "\n"
-        return groups.map((g) =>
-          `== ${g.phase} / ${g.layer} ==\n` +
-          renderTable(
-            [
-              { header: "op", align: "left" },
-              { header: "category", align: "left" },
-              { header: "GFLOP" },
-              { header: "read MB" },
-              { header: "write MB" },
-              { header: "link MB" },
-              ...(learned === undefined ? [] : [{ header: "time us" }, { header: "estimator", align: "left" as const }]),
-              { header: "shape", align: "left" }
-            ],
-            g.ops.map((o: any) => [
-              o.op,
-              o.category,
-              (o.flops / 1e9).toFixed(4),
-              (o.bytes_read / 1e6).toFixed(3),
-              (o.bytes_written / 1e6).toFixed(3),
-              (o.comm_bytes / 1e6).toFixed(3),
-              ...(learned === undefined ? [] : [o.time_us.toFixed(2), o.estimator_note === "" ? o.estimator : `${o.estimator}: ${o.estimator_note}`]),
-              shape({ params: o.params } as OpSpec)
-            ])
-          )
-        ).join("\n\n") + "\n"
-      }))
+        return (
+          groups
+            .map(
+              (g) =>
+                `== ${g.phase} / ${g.layer} ==\n` +
+                renderTable(
+                  [
+                    { header: "op", align: "left" },
+                    { header: "category", align: "left" },
+                    { header: "GFLOP" },
+                    { header: "read MB" },
+                    { header: "write MB" },
+                    { header: "link MB" },
+                    ...(learned === undefined ? [] : [{ header: "time us" }, { header: "estimator", align: "left" as const }]),
+                    { header: "shape", align: "left" }
+                  ],
+                  g.ops.map((o: any) => [
+                    o.op,
+                    o.category,
+                    (o.flops / 1e9).toFixed(4),
+                    (o.bytes_read / 1e6).toFixed(3),
+                    (o.bytes_written / 1e6).toFixed(3),
+                    (o.comm_bytes / 1e6).toFixed(3),
+                    ...(learned === undefined ? [] : [o.time_us.toFixed(2), o.estimator_note === "" ? o.estimator : `${o.estimator}: ${o.estimator_note}`]),
+                    shape({ params: o.params } as OpSpec)
+                  ])
+                )
+            )
+            .join("\n\n") + "\n"
+        )
+      })
+    )
     yield* emit(text, Option.getOrUndefined(a.out))
   })
 ).pipe(Command.withDescription("Inspect every fused op: shapes, FLOPs and bytes"))

@@ -22,7 +22,9 @@ export const writeFileAtomic = (file: string, text: string): Effect.Effect<void,
       noteOutput(path.resolve(file), text)
     },
     catch: (e) =>
-      new UsageError({ message: `cannot write ${file}: ${writeFailure(e)}${e instanceof WriteTargetError && e.notRegular ? " (--out and --trace write regular files only)" : ""}` })
+      new UsageError({
+        message: `cannot write ${file}: ${writeFailure(e)}${e instanceof WriteTargetError && e.notRegular ? " (--out and --trace write regular files only)" : ""}`
+      })
   })
 
 /** Exit with `code` once the command's effects are done (a finding, not an error to print). */

@@ -20,7 +20,10 @@ const LINK_DTYPES = ["fp8", "bf16", "fp16", "fp32"] as const
 const batchFlags = {
   tpotSloMs: Flag.Finite("tpot-slo-ms").pipe(
     Flag.withDescription("Pick the largest batch per GPU that fits in HBM and decodes within this TPOT (ms)"),
-    Flag.filter((n) => n > 0, (n) => `--tpot-slo-ms must be > 0, got ${n}`),
+    Flag.filter(
+      (n) => n > 0,
+      (n) => `--tpot-slo-ms must be > 0, got ${n}`
+    ),
     Flag.optional
   ),
   maxBatch: Flag.Boolean("max-batch").pipe(Flag.withDescription("Evaluate at the largest batch per GPU that fits in HBM"), Flag.withDefault(false))
@@ -37,8 +40,14 @@ const loadImbalanceFlag = Flag.String("load-imbalance").pipe(
   Flag.optional
 )
 
-export const batchPolicy = (a: { tpotSloMs: Option.Option<number>; maxBatch: boolean; batch: Option.Option<number> }): Effect.Effect<BatchPolicy, UsageError> => {
-  const chosen = [Option.isSome(a.tpotSloMs) && "--tpot-slo-ms", a.maxBatch && "--max-batch", Option.isSome(a.batch) && "--batch"].filter((x): x is string => typeof x === "string")
+export const batchPolicy = (a: {
+  tpotSloMs: Option.Option<number>
+  maxBatch: boolean
+  batch: Option.Option<number>
+}): Effect.Effect<BatchPolicy, UsageError> => {
+  const chosen = [Option.isSome(a.tpotSloMs) && "--tpot-slo-ms", a.maxBatch && "--max-batch", Option.isSome(a.batch) && "--batch"].filter(
+    (x): x is string => typeof x === "string"
+  )
   if (chosen.length > 1) return Effect.fail(new UsageError({ message: `${chosen.join(" and ")} both choose the batch: give one` }))
   if (Option.isSome(a.tpotSloMs)) return Effect.succeed({ kind: "tpot", tpot_slo_ms: a.tpotSloMs.value })
   return Effect.succeed(a.maxBatch ? { kind: "max" } : { kind: "runtime" })
@@ -50,10 +59,15 @@ const tboOf = (tbo: Option.Option<boolean>, strategy: Option.Option<StrategyName
   const s = strategy.value
   const model = deploymentModelFor(s)
   if (model !== "large-ep") {
-    return Effect.fail(new UsageError({ message: `--strategy ${s}: large-ep evaluate composes with ${DEPLOYMENT_MODELS["large-ep"].strategies.join(" or ")} (${s} is ${model === "afd" ? "afd simulate's" : "the core roll-up's: llmsim run"})` }))
+    return Effect.fail(
+      new UsageError({
+        message: `--strategy ${s}: large-ep evaluate composes with ${DEPLOYMENT_MODELS["large-ep"].strategies.join(" or ")} (${s} is ${model === "afd" ? "afd simulate's" : "the core roll-up's: llmsim run"})`
+      })
+    )
   }
   const want = s === "two-batch-overlap"
-  if (Option.isSome(tbo) && tbo.value !== want) return Effect.fail(new UsageError({ message: `--strategy ${s} and --${tbo.value ? "" : "no-"}tbo disagree: give one` }))
+  if (Option.isSome(tbo) && tbo.value !== want)
+    return Effect.fail(new UsageError({ message: `--strategy ${s} and --${tbo.value ? "" : "no-"}tbo disagree: give one` }))
   return Effect.succeed(want)
 }
 
@@ -70,17 +84,23 @@ const largeEpEvaluate = Command.make(
     ),
     redundantExperts: Flag.Int("redundant-experts").pipe(
       Flag.withDescription("Redundant expert replicas over the EP group"),
-      Flag.filter((n) => n >= 0, (n) => `--redundant-experts must be >= 0, got ${n}`),
+      Flag.filter(
+        (n) => n >= 0,
+        (n) => `--redundant-experts must be >= 0, got ${n}`
+      ),
       Flag.optional
     ),
     dispatchDtype: Flag.Literals("dispatch-dtype", LINK_DTYPES).pipe(Flag.withDescription("Dispatch format on the wire"), Flag.optional),
     combineDtype: Flag.Literals("combine-dtype", LINK_DTYPES).pipe(Flag.withDescription("Combine format on the wire"), Flag.optional),
     tbo: Flag.Boolean("tbo").pipe(Flag.withDescription("Two-batch overlap (--no-tbo turns it off)"), Flag.optional),
     strategy: strategyFlag,
-    kernelMode: Flag.Literals("kernel-mode", ["high_throughput", "low_latency"]).pipe(Flag.withDescription("All-to-all kernels for every phase (default: high_throughput prefill, low_latency decode)"), Flag.optional),
+    kernelMode: Flag.Literals("kernel-mode", ["high_throughput", "low_latency"]).pipe(
+      Flag.withDescription("All-to-all kernels for every phase (default: high_throughput prefill, low_latency decode)"),
+      Flag.optional
+    ),
     loadImbalance: loadImbalanceFlag
   },
-  Effect.fn(function*(a) {
+  Effect.fn(function* (a) {
     const policy = yield* batchPolicy(a)
     const tbo = yield* tboOf(a.tbo, a.strategy)
     const overrides = {
@@ -95,11 +115,13 @@ const largeEpEvaluate = Command.make(
     const r = out.result
     yield* finishRun("large-ep", "ep_sweep" in r ? renderLargeEpSweep(r, a.format) : renderLargeEp(r, a.format), out.run, a, r)
   })
-).pipe(documented("Large expert parallelism: DeepEP all-to-all over NVLink and NIC, two-batch overlap, memory per GPU, TTFT/TPOT and tokens/s per GPU and node", [
-  ["llmsim large-ep evaluate configs/scenarios/deepseek_v3_h800_decode_ep144.yaml", "DeepSeek's EP144 decode unit"],
-  ["llmsim large-ep evaluate configs/scenarios/deepseek_v3_h800_decode_ep144.yaml --ep 8,16,32,64,144,256", "Compare EP sizes"],
-  ["llmsim large-ep evaluate configs/scenarios/deepseek_v3_h800_decode_ep144.yaml --tpot-slo-ms 50", "Largest batch within a TPOT target"]
-]))
+).pipe(
+  documented("Large expert parallelism: DeepEP all-to-all over NVLink and NIC, two-batch overlap, memory per GPU, TTFT/TPOT and tokens/s per GPU and node", [
+    ["llmsim large-ep evaluate configs/scenarios/deepseek_v3_h800_decode_ep144.yaml", "DeepSeek's EP144 decode unit"],
+    ["llmsim large-ep evaluate configs/scenarios/deepseek_v3_h800_decode_ep144.yaml --ep 8,16,32,64,144,256", "Compare EP sizes"],
+    ["llmsim large-ep evaluate configs/scenarios/deepseek_v3_h800_decode_ep144.yaml --tpot-slo-ms 50", "Largest batch within a TPOT target"]
+  ])
+)
 
 const afdSimulate = Command.make(
   "simulate",
@@ -112,10 +134,13 @@ const afdSimulate = Command.make(
       Flag.withDescription("Attention and FFN instance counts, e.g. 3A2F; several (2A2F,3A2F) print one comparison"),
       Flag.withDefault([])
     ),
-    regime: Flag.Literals("regime", ["auto", "three_stage", "conservative", "serial"]).pipe(Flag.withDescription("Pipeline regime (auto: three_stage when enough micro-batches are in flight)"), Flag.optional),
+    regime: Flag.Literals("regime", ["auto", "three_stage", "conservative", "serial"]).pipe(
+      Flag.withDescription("Pipeline regime (auto: three_stage when enough micro-batches are in flight)"),
+      Flag.optional
+    ),
     loadImbalance: loadImbalanceFlag
   },
-  Effect.fn(function*(a) {
+  Effect.fn(function* (a) {
     const out = yield* runAfd({
       run: toRunOptions(a.scenario, a),
       instances: a.instances,
@@ -126,18 +151,14 @@ const afdSimulate = Command.make(
     const r = out.result
     yield* finishRun("afd", "instance_sweep" in r ? renderAfdSweep(r, a.format) : renderAfd(r, a.format), out.run, a, r)
   })
-).pipe(documented("Attention-FFN disaggregation: attention and FFN instances, A->F / F->A transfers, pipeline regime, memory per role, TPOT and tokens/s", [
-  ["llmsim afd simulate configs/scenarios/deepseek_v3_h800_afd.yaml", "DeepSeek-V3 on H800 with attention-FFN disaggregation"],
-  ["llmsim afd simulate configs/scenarios/deepseek_v3_h800_afd.yaml --instances 2A2F,3A2F,4A2F", "Compare instance ratios"]
-]))
+).pipe(
+  documented("Attention-FFN disaggregation: attention and FFN instances, A->F / F->A transfers, pipeline regime, memory per role, TPOT and tokens/s", [
+    ["llmsim afd simulate configs/scenarios/deepseek_v3_h800_afd.yaml", "DeepSeek-V3 on H800 with attention-FFN disaggregation"],
+    ["llmsim afd simulate configs/scenarios/deepseek_v3_h800_afd.yaml --instances 2A2F,3A2F,4A2F", "Compare instance ratios"]
+  ])
+)
 
 export const playbookCommands = [
-  Command.make("afd").pipe(
-    Command.withDescription("Attention-FFN disaggregation playbook"),
-    Command.withSubcommands([afdSimulate])
-  ),
-  Command.make("large-ep").pipe(
-    Command.withDescription("Large expert-parallelism playbook"),
-    Command.withSubcommands([largeEpEvaluate])
-  )
+  Command.make("afd").pipe(Command.withDescription("Attention-FFN disaggregation playbook"), Command.withSubcommands([afdSimulate])),
+  Command.make("large-ep").pipe(Command.withDescription("Large expert-parallelism playbook"), Command.withSubcommands([largeEpEvaluate]))
 ]

@@ -6,17 +6,20 @@
 import cliProgress from "cli-progress"
 
 export const progressBar = () => {
-  const bar = new cliProgress.SingleBar({
-    stream: process.stderr,
-    format: "sweep [{bar}] {percentage}% {value}/{total} points, ETA {eta_formatted}",
-    fps: 10,
-    hideCursor: false,
-    clearOnComplete: true,
-    // --progress on a pipe (a CI log): a line every few seconds instead of redraws.
-    noTTYOutput: true,
-    notTTYSchedule: 5000,
-    etaBuffer: 50
-  }, cliProgress.Presets.legacy)
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: "sweep [{bar}] {percentage}% {value}/{total} points, ETA {eta_formatted}",
+      fps: 10,
+      hideCursor: false,
+      clearOnComplete: true,
+      // --progress on a pipe (a CI log): a line every few seconds instead of redraws.
+      noTTYOutput: true,
+      notTTYSchedule: 5000,
+      etaBuffer: 50
+    },
+    cliProgress.Presets.legacy
+  )
   let started = false
   return {
     update: (done: number, total: number) => {

@@ -44,11 +44,12 @@ export type EvaluatedResult = RunResult | LargeEpResult | LargeEpSweep | AfdResu
 
 /** What does not fit in HBM, for --require-fit's line on stderr; undefined when everything fits (every row of a sweep). */
 export const unfitOf = (r: EvaluatedResult): string | undefined => {
-  const rows = "ep_sweep" in r
-    ? r.ep_sweep.map((x) => ({ label: `EP${x.ep}`, fits: x.serving.fits_in_hbm }))
-    : "instance_sweep" in r
-    ? r.instance_sweep.map((x) => ({ label: x.instances, fits: x.serving.fits_in_hbm }))
-    : undefined
+  const rows =
+    "ep_sweep" in r
+      ? r.ep_sweep.map((x) => ({ label: `EP${x.ep}`, fits: x.serving.fits_in_hbm }))
+      : "instance_sweep" in r
+        ? r.instance_sweep.map((x) => ({ label: x.instances, fits: x.serving.fits_in_hbm }))
+        : undefined
   if (rows === undefined) return unfitSummary((r as RunResult | LargeEpResult | AfdResult).serving)
   const unfit = rows.filter((x) => !x.fits).map((x) => x.label)
   return unfit.length === 0 ? undefined : `${unfit.join(", ")} of the sweep`
@@ -59,8 +60,14 @@ export const unfitOf = (r: EvaluatedResult): string | undefined => {
  * how every evaluating command ends. With --require-fit, a result that does not fit in HBM then
  * exits 2, after everything was written, with one line on stderr.
  */
-export const finishRun = (command: string, text: string, out: RunOutput, f: Omit<Command.Command.Config.Infer<typeof outputFlags>, "format">, result: EvaluatedResult) =>
-  Effect.gen(function*() {
+export const finishRun = (
+  command: string,
+  text: string,
+  out: RunOutput,
+  f: Omit<Command.Command.Config.Infer<typeof outputFlags>, "format">,
+  result: EvaluatedResult
+) =>
+  Effect.gen(function* () {
     yield* emit(text, Option.getOrUndefined(f.out))
     const scope = `${command}:${out.loaded.file}`
     if (Option.isSome(f.trace)) {
@@ -101,10 +108,10 @@ export const reportRun = (
   options: RunOptions,
   strategy: StrategyName | undefined,
   format: "html" | "svg",
-  chart: typeof RUN_CHART_IDS[number],
+  chart: (typeof RUN_CHART_IDS)[number],
   f: Omit<Command.Command.Config.Infer<typeof outputFlags>, "format">
 ) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const out = yield* runSimulation({ ...options, ...(strategy === undefined ? {} : { strategy }) })
     if (out.result.phases[chart === "layers-prefill" ? "prefill" : "decode"] === undefined && chart.startsWith("layers-")) {
       return yield* Effect.fail(new UsageError({ message: `--chart ${chart}: the run has no ${chart.slice(7)} phase (--phase)` }))
@@ -117,12 +124,14 @@ export const reportRun = (
 export const runCommand = Command.make(
   "run",
   { scenario: scenarioArg, ...outputFlags, format: runFormatFlag, chart: chartFlag, ...runtimeFlags, strategy: strategyFlag, layers: layersFlag },
-  Effect.fn(function*(a) {
+  Effect.fn(function* (a) {
     const options = toRunOptions(a.scenario, a)
     const strategy = Option.getOrUndefined(a.strategy)
     if (a.format === "html" || a.format === "svg") {
       if (!isCoreStrategy(strategy)) {
-        return yield* Effect.fail(new UsageError({ message: `--format ${a.format}: the report covers the core strategies (serial, overlapped), not --strategy ${strategy}` }))
+        return yield* Effect.fail(
+          new UsageError({ message: `--format ${a.format}: the report covers the core strategies (serial, overlapped), not --strategy ${strategy}` })
+        )
       }
       return yield* reportRun(options, strategy, a.format, a.chart, a)
     }
@@ -142,11 +151,13 @@ export const runCommand = Command.make(
     const out = yield* runSimulation({ ...options, ...(strategy === undefined ? {} : { strategy }) })
     yield* finishRun("run", renderRun(out.result, format, { layers: a.layers }), out, a, out.result)
   })
-).pipe(documented("Evaluate a scenario: per-layer FLOPs, bytes and times, totals, memory, TTFT/TPOT/throughput", [
-  ["llmsim run", "The default scenario (llmsim.config.ts)"],
-  ["llmsim run configs/scenarios/deepseek_v3_h800.yaml --batch 8 --seq 4096", "Your batch and length"],
-  ["llmsim run configs/scenarios/llama_3_1_70b_h100.yaml --phase decode --format json", "JSON for dashboards"],
-  ["llmsim run --layers all", "Every layer on its own row"],
-  ["llmsim run --strategy two-batch-overlap", "The large-EP deployment model's answer (as large-ep evaluate)"],
-  ["llmsim run --batch 512 --require-fit", "Exit 2 when the batch does not fit in HBM (the result is still printed)"]
-]))
+).pipe(
+  documented("Evaluate a scenario: per-layer FLOPs, bytes and times, totals, memory, TTFT/TPOT/throughput", [
+    ["llmsim run", "The default scenario (llmsim.config.ts)"],
+    ["llmsim run configs/scenarios/deepseek_v3_h800.yaml --batch 8 --seq 4096", "Your batch and length"],
+    ["llmsim run configs/scenarios/llama_3_1_70b_h100.yaml --phase decode --format json", "JSON for dashboards"],
+    ["llmsim run --layers all", "Every layer on its own row"],
+    ["llmsim run --strategy two-batch-overlap", "The large-EP deployment model's answer (as large-ep evaluate)"],
+    ["llmsim run --batch 512 --require-fit", "Exit 2 when the batch does not fit in HBM (the result is still printed)"]
+  ])
+)

@@ -12,7 +12,7 @@ import { writeFileAtomic, writeStdout } from "./output.ts"
 
 /** Write every schema document under `dir`; the files written, in order. */
 export const writeSchemas = (dir: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const written: Array<string> = []
     for (const f of jsonSchemaFiles()) {
       const file = path.join(dir, f.file)
@@ -25,9 +25,12 @@ export const writeSchemas = (dir: string) =>
 export const schemaCommand = Command.make(
   "schema",
   {
-    out: Flag.String("out").pipe(Flag.withDescription("Folder to write the JSON Schema files to (relative to the current directory)"), Flag.withDefault("schema"))
+    out: Flag.String("out").pipe(
+      Flag.withDescription("Folder to write the JSON Schema files to (relative to the current directory)"),
+      Flag.withDefault("schema")
+    )
   },
-  Effect.fn(function*(a) {
+  Effect.fn(function* (a) {
     const written = yield* writeSchemas(a.out)
     yield* writeStdout(written.map((f) => `wrote ${f}\n`).join(""))
   })

@@ -14,29 +14,63 @@ import { scenarioArg } from "./run.ts"
 
 // Checked when the flags are parsed, before anything is loaded; the text is kept and parsed again
 // with the scenario's `sweep:` block (src/sweep/run.ts).
-const axisFlags = Object.fromEntries(AXES.map((a) => [a, Flag.String(flagName(a)).pipe(
-  Flag.withDescription(`Sweep axis ${a}: ${AXIS_KINDS[a].expected}; a list (a,b,c)${AXIS_KINDS[a].numeric ? " or a range (1..512:x2, 1024..8192:+1024)" : ""}`),
-  parsedWith(flagName(a), (t: string) => {
-    const r = parseAxis(a, t)
-    return r.ok ? Result.succeed(t) : Result.fail(r.message)
-  }),
-  Flag.optional
-)])) as Record<AxisName, Flag.Flag<Option.Option<string>>>
+const axisFlags = Object.fromEntries(
+  AXES.map((a) => [
+    a,
+    Flag.String(flagName(a)).pipe(
+      Flag.withDescription(
+        `Sweep axis ${a}: ${AXIS_KINDS[a].expected}; a list (a,b,c)${AXIS_KINDS[a].numeric ? " or a range (1..512:x2, 1024..8192:+1024)" : ""}`
+      ),
+      parsedWith(flagName(a), (t: string) => {
+        const r = parseAxis(a, t)
+        return r.ok ? Result.succeed(t) : Result.fail(r.message)
+      }),
+      Flag.optional
+    )
+  ])
+) as Record<AxisName, Flag.Flag<Option.Option<string>>>
 
 const positive = (name: string, what: string) =>
-  Flag.Finite(name).pipe(Flag.withDescription(what), Flag.filter((n) => n > 0, (n) => `--${name} must be > 0, got ${n}`), Flag.optional)
+  Flag.Finite(name).pipe(
+    Flag.withDescription(what),
+    Flag.filter(
+      (n) => n > 0,
+      (n) => `--${name} must be > 0, got ${n}`
+    ),
+    Flag.optional
+  )
 
 const sweepFlags = {
   ...axisFlags,
   maxTtftMs: positive("max-ttft-ms", "Constraint: TTFT at most this many ms"),
   maxTpotMs: positive("max-tpot-ms", "Constraint: TPOT at most this many ms"),
   minTokensPerUser: positive("min-tokens-per-s-per-user", "Constraint: at least this many output tokens/s per user (1000 / TPOT)"),
-  maxGpus: Flag.Int("max-gpus").pipe(Flag.withDescription("Constraint: at most this many GPUs"), Flag.filter((n) => n >= 1, (n) => `--max-gpus must be >= 1, got ${n}`), Flag.optional),
-  objective: Flag.Literals("objective", Object.keys(OBJECTIVES) as ReadonlyArray<Objective>).pipe(Flag.withDescription("What the best point maximises (throughput) or minimises (cost)"), Flag.optional),
-  by: Flag.Literals("by", AXES).pipe(Flag.withDescription("Also print the best point per value of this axis (default: hardware, when several are swept)"), Flag.optional),
+  maxGpus: Flag.Int("max-gpus").pipe(
+    Flag.withDescription("Constraint: at most this many GPUs"),
+    Flag.filter(
+      (n) => n >= 1,
+      (n) => `--max-gpus must be >= 1, got ${n}`
+    ),
+    Flag.optional
+  ),
+  objective: Flag.Literals("objective", Object.keys(OBJECTIVES) as ReadonlyArray<Objective>).pipe(
+    Flag.withDescription("What the best point maximises (throughput) or minimises (cost)"),
+    Flag.optional
+  ),
+  by: Flag.Literals("by", AXES).pipe(
+    Flag.withDescription("Also print the best point per value of this axis (default: hardware, when several are swept)"),
+    Flag.optional
+  ),
   price: positive("price-per-gpu-hour", "USD per GPU-hour for every hardware of the sweep (else each hardware file's price_per_gpu_hour_usd)"),
   points: Flag.String("points").pipe(Flag.withDescription("Stream every point to FILE: .csv, else JSON Lines (what sweep merge reads)"), Flag.optional),
-  workers: Flag.Int("workers").pipe(Flag.withDescription("Worker threads evaluating points (default 1)"), Flag.filter((n) => n >= 1 && n <= 64, (n) => `--workers must be 1 to 64, got ${n}`), Flag.withDefault(1)),
+  workers: Flag.Int("workers").pipe(
+    Flag.withDescription("Worker threads evaluating points (default 1)"),
+    Flag.filter(
+      (n) => n >= 1 && n <= 64,
+      (n) => `--workers must be 1 to 64, got ${n}`
+    ),
+    Flag.withDefault(1)
+  ),
   shard: Flag.String("shard").pipe(
     Flag.withDescription("Evaluate shard k of n (k/n, from 1): contiguous slices of the points, for CI matrices; merge with sweep merge"),
     parsedWith("shard", (t: string) => {
@@ -75,23 +109,28 @@ const renderSweepAs = (result: SweepResult, format: "table" | "json" | "html" | 
 const mergeCommand = Command.make(
   "merge",
   {
-    files: Argument.String("files").pipe(Argument.withDescription("JSON Lines files written by sweep --shard k/n --points FILE"), Argument.variadic({ min: 1 })),
+    files: Argument.String("files").pipe(
+      Argument.withDescription("JSON Lines files written by sweep --shard k/n --points FILE"),
+      Argument.variadic({ min: 1 })
+    ),
     format: sweepFlags.format,
     out: sweepFlags.out
   },
-  Effect.fn(function*(a) {
+  Effect.fn(function* (a) {
     const { mergeShards } = yield* Effect.promise(() => import("../sweep/merge.ts"))
     const result = yield* mergeShards(a.files.map(String), process.cwd())
     yield* emit(yield* renderSweepAs(result, a.format), Option.getOrUndefined(a.out))
   })
-).pipe(documented("Merge the JSON Lines of a sharded sweep into the answer one machine would give", [
-  ["llmsim sweep merge shard-1.jsonl shard-2.jsonl", "Frontier and best points over both shards"]
-]))
+).pipe(
+  documented("Merge the JSON Lines of a sharded sweep into the answer one machine would give", [
+    ["llmsim sweep merge shard-1.jsonl shard-2.jsonl", "Frontier and best points over both shards"]
+  ])
+)
 
 export const sweepCommand = Command.make(
   "sweep",
   { scenario: scenarioArg, ...sweepFlags },
-  Effect.fn(function*(a) {
+  Effect.fn(function* (a) {
     const axes: Partial<Record<AxisName, string>> = {}
     for (const ax of AXES) {
       const v = (a as unknown as Record<AxisName, Option.Option<string>>)[ax]
@@ -110,7 +149,7 @@ export const sweepCommand = Command.make(
       cacheDir: a.cacheDir,
       cache: a.cache
     })
-    const showBar = opt(a.progress) ?? (process.stderr.isTTY === true)
+    const showBar = opt(a.progress) ?? process.stderr.isTTY === true
     const bar = showBar ? (yield* Effect.promise(() => import("./progress.ts"))).progressBar() : undefined
     const { runSweepCommand } = yield* Effect.promise(engine)
     // Ctrl-C: the loop stops at the next chunk (the runtime also interrupts the command, which
@@ -139,18 +178,25 @@ export const sweepCommand = Command.make(
           ...(bar === undefined ? {} : { onProgress: bar.update }),
           stopped: () => stop
         }),
-      () => Effect.sync(() => {
-        process.removeListener("SIGINT", onSignal)
-        bar?.stop()
-      })
+      () =>
+        Effect.sync(() => {
+          process.removeListener("SIGINT", onSignal)
+          bar?.stop()
+        })
     )
     yield* emit(yield* renderSweepAs(result, a.format), opt(a.out))
   })
 ).pipe(
   Command.withSubcommands([mergeCommand]),
   documented("Search runtimes and layouts: the Pareto frontier and the best point per objective under HBM and latency constraints", [
-    ["llmsim sweep --strategy two-batch-overlap --ep 16,32,64,128 --batch 1..512:x2 --phase decode --max-tpot-ms 50", "Which EP and batch maximise tokens/s per GPU within 50 ms TPOT"],
-    ["llmsim sweep configs/scenarios/llama_3_1_70b_h100.yaml --hardware configs/hardware/H100-SXM.yaml,configs/hardware/H200-SXM.yaml --batch 1..256:x2 --min-tokens-per-s-per-user 30 --objective cost_per_1m_output_tokens_usd", "Cheapest hardware at 30 tokens/s per user"],
+    [
+      "llmsim sweep --strategy two-batch-overlap --ep 16,32,64,128 --batch 1..512:x2 --phase decode --max-tpot-ms 50",
+      "Which EP and batch maximise tokens/s per GPU within 50 ms TPOT"
+    ],
+    [
+      "llmsim sweep configs/scenarios/llama_3_1_70b_h100.yaml --hardware configs/hardware/H100-SXM.yaml,configs/hardware/H200-SXM.yaml --batch 1..256:x2 --min-tokens-per-s-per-user 30 --objective cost_per_1m_output_tokens_usd",
+      "Cheapest hardware at 30 tokens/s per user"
+    ],
     ["llmsim sweep --batch 1..512:x2 --points points.csv", "Every point to a CSV file"],
     ["llmsim sweep --batch 1..512:x2 --shard 1/4 --points s1.jsonl", "One of four CI shards; llmsim sweep merge s*.jsonl"]
   ])

@@ -25,7 +25,10 @@ const watchFlags = {
   ),
   port: Flag.Int("port").pipe(
     Flag.withDescription("Port of --html (default: a free one)"),
-    Flag.filter((n) => n >= 0 && n <= 65535, (n) => `--port must be 0 to 65535, got ${n}`),
+    Flag.filter(
+      (n) => n >= 0 && n <= 65535,
+      (n) => `--port must be 0 to 65535, got ${n}`
+    ),
     Flag.withDefault(0)
   ),
   clear: Flag.Boolean("clear").pipe(
@@ -60,7 +63,7 @@ const exitZeroOnSignal = Effect.acquireRelease(
  * the watch loop) and publish it unless a newer result was rendered first.
  */
 const liveHtml = (port: number, efficiency: EfficiencyMode) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     // Loaded here, not at start-up: a static `node:http` import makes Node load its HTTP
     // client (undici, TLS) on every llmsim start, ~50 ms of a run.
     const { liveReport } = yield* Effect.promise(() => import("../watch/liveReport.ts"))
@@ -79,22 +82,31 @@ const liveHtml = (port: number, efficiency: EfficiencyMode) =>
 export const watchCommand = Command.make(
   "watch",
   { scenario: scenarioArg, ...watchFlags, ...runtimeFlags },
-  Effect.fn(function*(a) {
+  Effect.fn(function* (a) {
     const reporter = makeReporter(a.reporter, a.clear)
     const run = toRunOptions(a.scenario, a)
-    yield* Effect.scoped(Effect.gen(function*() {
-      yield* exitZeroOnSignal
-      const onResult = a.html ? yield* liveHtml(a.port, run.efficiency) : undefined
-      // The session (chokidar and its file watchers) loads when a watch starts, not with every command.
-      const { watchSession } = yield* Effect.promise(() => import("../watch/session.ts"))
-      return yield* watchSession({ run, reporter, ...(onResult === undefined ? {} : { onResult }) })
-    })).pipe(
-      Effect.catchTag("WatcherError", (e) => Effect.andThen(Effect.sync(() => reporter.fatal(e)), exitCode(1)))
+    yield* Effect.scoped(
+      Effect.gen(function* () {
+        yield* exitZeroOnSignal
+        const onResult = a.html ? yield* liveHtml(a.port, run.efficiency) : undefined
+        // The session (chokidar and its file watchers) loads when a watch starts, not with every command.
+        const { watchSession } = yield* Effect.promise(() => import("../watch/session.ts"))
+        return yield* watchSession({ run, reporter, ...(onResult === undefined ? {} : { onResult }) })
+      })
+    ).pipe(
+      Effect.catchTag("WatcherError", (e) =>
+        Effect.andThen(
+          Effect.sync(() => reporter.fatal(e)),
+          exitCode(1)
+        )
+      )
     )
   })
-).pipe(documented("Re-evaluate a scenario on every save and show what changed (Ctrl-C to quit)", [
-  ["llmsim watch", "The default scenario (llmsim.config.ts)"],
-  ["llmsim watch configs/scenarios/deepseek_v3_h800.yaml --batch 8 --seq 4096", "Your batch and length"],
-  ["llmsim watch --reporter json", "One JSON event per line, for tools"],
-  ["llmsim watch --html --port 8750", "The HTML report at http://127.0.0.1:8750/, reloaded on every save"]
-]))
+).pipe(
+  documented("Re-evaluate a scenario on every save and show what changed (Ctrl-C to quit)", [
+    ["llmsim watch", "The default scenario (llmsim.config.ts)"],
+    ["llmsim watch configs/scenarios/deepseek_v3_h800.yaml --batch 8 --seq 4096", "Your batch and length"],
+    ["llmsim watch --reporter json", "One JSON event per line, for tools"],
+    ["llmsim watch --html --port 8750", "The HTML report at http://127.0.0.1:8750/, reloaded on every save"]
+  ])
+)

@@ -30,7 +30,9 @@ export type ConfigOutcome =
   | { readonly ok: true; readonly value: unknown; readonly inputs: ReadonlyArray<readonly [string, string]> }
   | { readonly ok: false; readonly line: number; readonly col: number; readonly message: string }
 
-type WorkerReply = { readonly ok: true; readonly value: unknown; readonly inputs: ReadonlyArray<readonly [string, string]> } | { readonly ok: false; readonly message: string; readonly stack: string }
+type WorkerReply =
+  | { readonly ok: true; readonly value: unknown; readonly inputs: ReadonlyArray<readonly [string, string]> }
+  | { readonly ok: false; readonly message: string; readonly stack: string }
 
 // The worker's program, an ES module from a data: URL (an eval'd string would be taken for
 // TypeScript and load the type stripper, most of a worker's start-up). A value that cannot be
@@ -143,17 +145,25 @@ export const startConfigLoad = (configFile: string, timeoutMs = CONFIG_LOAD_TIME
       if (o !== undefined) resolve(o)
     }
     cancel = () => finish()
-    const timer = setTimeout(() => finish({
-      ok: false, line: 1, col: 1,
-      message: `cannot load: did not finish within ${timeoutMs / 1000} s (an endless loop or a wait that never ends?)`
-    }), timeoutMs)
+    const timer = setTimeout(
+      () =>
+        finish({
+          ok: false,
+          line: 1,
+          col: 1,
+          message: `cannot load: did not finish within ${timeoutMs / 1000} s (an endless loop or a wait that never ends?)`
+        }),
+      timeoutMs
+    )
     timer.unref()
     worker.once("message", (reply: WorkerReply) => {
       if (reply.ok) return finish({ ok: true, value: reply.value, inputs: [own, ...reply.inputs] })
       finish({ ok: false, ...positionIn(reply.stack, url), message: `cannot load: ${reply.message}` })
     })
     worker.once("error", (e) => finish({ ok: false, ...positionIn(String(e.stack ?? ""), url), message: `cannot load: ${e.message}` }))
-    worker.once("exit", (code) => finish({ ok: false, line: 1, col: 1, message: `cannot load: it ended the loading thread (exit ${code}) before exporting a config` }))
+    worker.once("exit", (code) =>
+      finish({ ok: false, line: 1, col: 1, message: `cannot load: it ended the loading thread (exit ${code}) before exporting a config` })
+    )
   })
   return { outcome, cancel: () => cancel() }
 }

@@ -15,8 +15,7 @@ export const Issue = Schema.Struct({
 })
 export type Issue = typeof Issue.Type
 
-export const formatIssue = (i: Issue): string =>
-  `${i.file}:${i.line}:${i.col}${i.path === "" ? "" : ` ${i.path}`}: ${i.message}`
+export const formatIssue = (i: Issue): string => `${i.file}:${i.line}:${i.col}${i.path === "" ? "" : ` ${i.path}`}: ${i.message}`
 
 export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError", {
   issues: Schema.Array(Issue)

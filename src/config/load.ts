@@ -47,8 +47,7 @@ export interface LoadedScenario {
 }
 
 /** The scenario's warnings as stderr lines, one each: the CLI prints them once per load. */
-export const warningLines = (loaded: Pick<LoadedScenario, "warnings">): Array<string> =>
-  loaded.warnings.map((w) => `warning: ${formatIssue(w)}`)
+export const warningLines = (loaded: Pick<LoadedScenario, "warnings">): Array<string> => loaded.warnings.map((w) => `warning: ${formatIssue(w)}`)
 
 export const displayPath = (root: string, file: string): string => {
   const rel = path.relative(root, file)
@@ -57,8 +56,7 @@ export const displayPath = (root: string, file: string): string => {
 
 type SchemaName = "scenario" | "hardware" | LayerType
 
-const schemaFor = (name: SchemaName) =>
-  name === "scenario" ? ScenarioSpec : name === "hardware" ? HardwareSpec : templateSchemaFor(name)
+const schemaFor = (name: SchemaName) => (name === "scenario" ? ScenarioSpec : name === "hardware" ? HardwareSpec : templateSchemaFor(name))
 
 const ATTN_TYPES = ["MHA", "GQA", "MLA", "linear"]
 
@@ -67,7 +65,14 @@ const attnTypeIssue = (parsed: ParsedYaml, attn: unknown, at: ReadonlyArray<Prop
   if (!attn || typeof attn !== "object" || ATTN_TYPES.includes((attn as { type?: unknown }).type as string)) return undefined
   const p = [...at, "attn_config", "type"]
   return new ConfigError({
-    issues: [{ file, ...locate(parsed, p), path: p.join("."), message: `Expected ${ATTN_TYPES.map((t) => JSON.stringify(t)).join(" | ")}, got ${JSON.stringify((attn as { type?: unknown }).type)}` }]
+    issues: [
+      {
+        file,
+        ...locate(parsed, p),
+        path: p.join("."),
+        message: `Expected ${ATTN_TYPES.map((t) => JSON.stringify(t)).join(" | ")}, got ${JSON.stringify((attn as { type?: unknown }).type)}`
+      }
+    ]
   })
 }
 
@@ -133,7 +138,7 @@ const readText = (
   /** Run when no candidate exists, before "file not found" (a refusal to report instead). */
   whenMissing?: Effect.Effect<void, ConfigError>
 ) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const candidates = typeof file === "string" ? [file] : file
     const fail = (f: string, why: string) =>
@@ -152,15 +157,16 @@ const readText = (
       )
       if (text === undefined) continue
       const bytes = Buffer.byteLength(text)
-      if (bytes > MAX_READ_BYTES) return yield* Effect.fail(fail(f, `cannot read: ${formatBytes(bytes)}, over the ${formatBytes(MAX_READ_BYTES)} limit for input files`))
+      if (bytes > MAX_READ_BYTES)
+        return yield* Effect.fail(fail(f, `cannot read: ${formatBytes(bytes)}, over the ${formatBytes(MAX_READ_BYTES)} limit for input files`))
       return { file: f, text }
     }
     if (whenMissing !== undefined) yield* whenMissing
     const last = candidates[candidates.length - 1]!
     const looked = candidates.length > 1 ? ` (looked in ${candidates.map(shown).join(", ")})` : ""
-    return yield* Effect.fail(at
-      ? new ConfigError({ issues: [{ ...at(), message: `file not found: ${shown(last)}${looked}` }] })
-      : fail(last, "file not found or unreadable"))
+    return yield* Effect.fail(
+      at ? new ConfigError({ issues: [{ ...at(), message: `file not found: ${shown(last)}${looked}` }] }) : fail(last, "file not found or unreadable")
+    )
   })
 
 /**
@@ -179,7 +185,13 @@ const layerCountError = (root: string, scenarioFile: string, text: string, spec:
     }
     total += repeat
     if (total > MAX_LAYERS) {
-      return scenarioFieldError(root, scenarioFile, text, ["layers"], `Expected at most ${MAX_LAYERS} layers in all (llmsim's layer limit), got ${spec.layers.reduce((n, e) => n + (e.repeat ?? 1), 0)}`)
+      return scenarioFieldError(
+        root,
+        scenarioFile,
+        text,
+        ["layers"],
+        `Expected at most ${MAX_LAYERS} layers in all (llmsim's layer limit), got ${spec.layers.reduce((n, e) => n + (e.repeat ?? 1), 0)}`
+      )
     }
   }
   return undefined
@@ -198,7 +210,7 @@ export const scenarioPathCandidates = (root: string, scenarioFile: string, p: st
 }
 
 export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const shown = displayPath(root, scenarioFile)
     const show = (f: string) => displayPath(root, f)
     const { text } = yield* readText(scenarioFile, show)
@@ -221,7 +233,7 @@ export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: s
     // template named by many entries is read and hashed once).
     const readPaths = new Map<string, { readonly file: string; readonly text: string }>()
     const readRef = (given: string, at: ReadonlyArray<PropertyKey>) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const known = readPaths.get(given)
         if (known !== undefined) return known
         const { inside, outside } = scenarioPathCandidates(root, scenarioFile, given)
@@ -238,10 +250,16 @@ export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: s
     const hardware = (yield* evaluator.evaluate(fileNode(root, hardwareFile, "hardware", hw.text))).value as HardwareSpec
     const fileNodes = new Map<string, GraphNode<unknown, ConfigError>>()
     const entries = yield* Effect.forEach(spec.layers, (entry, index) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         if (typeof entry.config !== "string") {
           // Inline: decoded with the scenario (its errors are already at the scenario's line:col).
-          const loaded: LoadedEntry = { index, entry, template: { type: entry.type, config: entry.config } as LayerTemplate, file: scenarioFile, at: ["layers", index, "config"] }
+          const loaded: LoadedEntry = {
+            index,
+            entry,
+            template: { type: entry.type, config: entry.config } as LayerTemplate,
+            file: scenarioFile,
+            at: ["layers", index, "config"]
+          }
           return loaded
         }
         const ref = yield* readRef(entry.config, ["layers", index, "config"])
@@ -251,7 +269,8 @@ export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: s
         const template = (yield* evaluator.evaluate(node)).value
         const loaded: LoadedEntry = { index, entry, template: { type: entry.type, config: template } as LayerTemplate, file: ref.file }
         return loaded
-      }))
+      })
+    )
     // Cross-field rules (src/config/validate.ts), positioned in whichever file holds the field.
     const checked = validateScenario({ scenarioFile, spec: fileSpec, hardwareFile, hardware, entries })
     const position = (issues: typeof checked.errors) => positionIssues(issues, (f) => texts.get(f), show)
@@ -262,7 +281,7 @@ export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: s
 
 /** A hardware file on its own (a sweep's hardware axis), read and decoded as a scenario's. */
 export const loadHardwareFile = (evaluator: Evaluator, root: string, file: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const { text } = yield* readText(file, (f) => displayPath(root, f))
     return (yield* evaluator.evaluate(fileNode(root, file, "hardware", text))).value as HardwareSpec
   })

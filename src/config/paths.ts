@@ -46,7 +46,7 @@ export const resolvePath = (origin: "flag" | "file", given: string, at: Omit<Pat
 
 /** The first candidate that exists, read through `fs` (a diff side's revision) or the FileSystem service. */
 export const firstExisting = (candidates: ReadonlyArray<string>, fs?: FileSystem.FileSystem) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const files = fs ?? (yield* FileSystem.FileSystem)
     for (const c of candidates) {
       if (yield* files.exists(c).pipe(Effect.orElseSucceed(() => false))) return c
@@ -66,7 +66,10 @@ const allowedByRoot = new Map<string, ReadonlyArray<string>>()
 
 /** Record `allowPaths` of the project at `root` (relative entries resolve against `root`). */
 export const setAllowedPaths = (root: string, allow: ReadonlyArray<string>): void => {
-  allowedByRoot.set(path.resolve(root), allow.map((a) => path.resolve(root, a)))
+  allowedByRoot.set(
+    path.resolve(root),
+    allow.map((a) => path.resolve(root, a))
+  )
 }
 
 /** The folders a path written in a file under `root` may name: the root, then `allowPaths`. */
@@ -79,9 +82,13 @@ export const allowedFolders = (root: string): ReadonlyArray<string> => [path.res
 export const requireInsideProject = (abs: string, given: string, root: string, at: () => Omit<Issue, "message">): Effect.Effect<void, ConfigError> =>
   allowedFolders(root).some((dir) => isInside(abs, dir))
     ? Effect.void
-    : Effect.fail(new ConfigError({
-      issues: [{
-        ...at(),
-        message: `${given} is outside the project root ${path.resolve(root)} (paths in configs stay inside the project; list a folder in allowPaths of llmsim.config.ts to allow it)`
-      }]
-    }))
+    : Effect.fail(
+        new ConfigError({
+          issues: [
+            {
+              ...at(),
+              message: `${given} is outside the project root ${path.resolve(root)} (paths in configs stay inside the project; list a folder in allowPaths of llmsim.config.ts to allow it)`
+            }
+          ]
+        })
+      )

@@ -64,7 +64,11 @@ const loadInWorker = (configFile: string, timeoutMs: number, fresh: boolean): Ef
     const load = (fresh ? undefined : takePreloaded(configFile)) ?? startConfigLoad(configFile, timeoutMs)
     void load.outcome.then((o) => {
       if (o.ok) for (const [file, state] of o.inputs) noteInput(file, state)
-      resume(o.ok ? Effect.succeed(o.value) : Effect.fail(new ConfigError({ issues: [{ file: configFile, line: o.line, col: o.col, path: "", message: o.message }] })))
+      resume(
+        o.ok
+          ? Effect.succeed(o.value)
+          : Effect.fail(new ConfigError({ issues: [{ file: configFile, line: o.line, col: o.col, path: "", message: o.message }] }))
+      )
     })
     // Interrupted (SIGINT, watch shutting down): stop the worker.
     return Effect.sync(load.cancel)
@@ -75,7 +79,7 @@ const loadInWorker = (configFile: string, timeoutMs: number, fresh: boolean): Ef
  * limit; every call sees the file as it is now.
  */
 export const importProjectConfig = (configFile: string, timeoutMs = CONFIG_LOAD_TIMEOUT_MS, fresh = true): Effect.Effect<ProjectConfig, ConfigError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const value = yield* loadInWorker(configFile, timeoutMs, fresh)
     return yield* Schema.decodeUnknownEffect(ProjectConfig)(value, { errors: "all", onExcessProperty: "error" }).pipe(
       Effect.mapError((e) => invalidConfig(configFile, value, e.issue))
@@ -87,7 +91,7 @@ export const importProjectConfig = (configFile: string, timeoutMs = CONFIG_LOAD_
  * unknown key gets "did you mean" (src/config/suggest.ts), as in YAML configs.
  */
 const invalidConfig = (configFile: string, value: unknown, issue: SchemaIssue.Issue): ConfigError => {
-  const keyOf = (p: unknown) => (typeof p === "object" && p !== null && "key" in p ? (p as { key: PropertyKey }).key : p as PropertyKey)
+  const keyOf = (p: unknown) => (typeof p === "object" && p !== null && "key" in p ? (p as { key: PropertyKey }).key : (p as PropertyKey))
   const issues = SchemaIssue.makeFormatterStandardSchemaV1()(issue).issues.map((i): Issue => {
     const at = (i.path ?? []).map(keyOf)
     const key = at[at.length - 1]
@@ -125,14 +129,18 @@ const checkPaths = (root: string, configFile: string, config: ProjectConfig): Ef
     if (given === undefined) continue
     const abs = path.resolve(root, given)
     if (!allowed.some((dir) => isInside(abs, dir))) {
-      return Effect.fail(new ConfigError({
-        issues: [{
-          file: configFile,
-          ...fieldPosition(configFile, field),
-          path: field,
-          message: `${given} is outside the project root ${root} (paths in configs stay inside the project; list a folder in allowPaths to allow it)`
-        }]
-      }))
+      return Effect.fail(
+        new ConfigError({
+          issues: [
+            {
+              file: configFile,
+              ...fieldPosition(configFile, field),
+              path: field,
+              message: `${given} is outside the project root ${root} (paths in configs stay inside the project; list a folder in allowPaths to allow it)`
+            }
+          ]
+        })
+      )
     }
   }
   return Effect.void
@@ -140,7 +148,7 @@ const checkPaths = (root: string, configFile: string, config: ProjectConfig): Ef
 
 /** The project around `cwd`: its root and its validated config (empty without a config file). */
 export const loadProject = (cwd: string): Effect.Effect<ProjectShape, ConfigError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     // Every path looked at is an input of a recorded command: a config added on the way up moves the root.
     const { root, configFile } = findProjectRoot(cwd, (file, present) => noteInput(file, present ? undefined : null))
     // The first load may use the one bin/llmsim.js started early.

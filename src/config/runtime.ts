@@ -39,8 +39,13 @@ export type ResolvedRuntime = ReturnType<typeof resolveRuntime>
 
 /** Where the batch size came from, in words (for a message about the micro-batch). */
 const batchSource = (project: ProjectShape, loaded: LoadedScenario, o: RuntimeOverrides): string =>
-  o.batch_size !== undefined ? "--batch" : loaded.spec.runtime?.batch_size !== undefined ? "the scenario's runtime.batch_size"
-  : project.config.runtime?.batch_size !== undefined ? "llmsim.config.ts runtime.batch_size" : "the default batch"
+  o.batch_size !== undefined
+    ? "--batch"
+    : loaded.spec.runtime?.batch_size !== undefined
+      ? "the scenario's runtime.batch_size"
+      : project.config.runtime?.batch_size !== undefined
+        ? "llmsim.config.ts runtime.batch_size"
+        : "the default batch"
 
 /**
  * The runtime, or an error when it cannot run: a micro-batch holds at least one sequence, so
@@ -55,7 +60,11 @@ export const runtimeError = (project: ProjectShape, loaded: LoadedScenario, o: R
 }
 
 /** resolveRuntime, failing with runtimeError's error. */
-export const checkedRuntime = (project: ProjectShape, loaded: LoadedScenario, o: RuntimeOverrides): Effect.Effect<ResolvedRuntime, ConfigError | UsageError> => {
+export const checkedRuntime = (
+  project: ProjectShape,
+  loaded: LoadedScenario,
+  o: RuntimeOverrides
+): Effect.Effect<ResolvedRuntime, ConfigError | UsageError> => {
   const r = resolveRuntime(project, loaded, o)
   const e = runtimeError(project, loaded, o, r)
   return e === undefined ? Effect.succeed(r) : Effect.fail(e)

@@ -19,20 +19,31 @@ export const formatBytes = (n: number): string =>
 
 /** What a non-regular file is, for the message. */
 const kindOf = (s: fs.Stats): string =>
-  s.isDirectory() ? "a directory" : s.isFIFO() ? "a FIFO" : s.isCharacterDevice() ? "a character device" :
-  s.isBlockDevice() ? "a block device" : s.isSocket() ? "a socket" : "not a regular file"
+  s.isDirectory()
+    ? "a directory"
+    : s.isFIFO()
+      ? "a FIFO"
+      : s.isCharacterDevice()
+        ? "a character device"
+        : s.isBlockDevice()
+          ? "a block device"
+          : s.isSocket()
+            ? "a socket"
+            : "not a regular file"
 
 /** Marks our refusals so the loader can show the reason (anything else reads as "not found"). */
 export const REFUSED = "llmsim-refused: "
 
 const refuse = (p: string, description: string) =>
-  new PlatformError.PlatformError(new PlatformError.SystemError({
-    _tag: "InvalidData",
-    module: "FileSystem",
-    method: "readFileString",
-    pathOrDescriptor: p,
-    description: `${REFUSED}${description}`
-  }))
+  new PlatformError.PlatformError(
+    new PlatformError.SystemError({
+      _tag: "InvalidData",
+      module: "FileSystem",
+      method: "readFileString",
+      pathOrDescriptor: p,
+      description: `${REFUSED}${description}`
+    })
+  )
 
 /** The reason text of a refusal, undefined for other read errors. */
 export const refusalOf = (e: unknown): string | undefined => {
@@ -100,7 +111,11 @@ export const guardReads = (base: FileSystem.FileSystem): FileSystem.FileSystem =
         if ("refused" in r) return Effect.fail(refuse(p, r.refused))
         return base.readFileString(p, encoding)
       }),
-    readFile: (p) => base.readFile(p).pipe(Effect.tap((bytes) => Effect.sync(() => noteBytes(p, bytes))), Effect.tapError(() => Effect.sync(() => noteInput(p)))),
+    readFile: (p) =>
+      base.readFile(p).pipe(
+        Effect.tap((bytes) => Effect.sync(() => noteBytes(p, bytes))),
+        Effect.tapError(() => Effect.sync(() => noteInput(p)))
+      ),
     exists: (p) => Effect.sync(() => noteInput(p)).pipe(Effect.andThen(base.exists(p))),
     stat: (p) => Effect.sync(() => noteInput(p)).pipe(Effect.andThen(base.stat(p)))
   } as FileSystem.FileSystem)

@@ -82,8 +82,10 @@ const nodesAt = (ast: SchemaAST.AST, value: unknown, path: ReadonlyArray<Propert
 
 /** Keys a mapping at `path` (the unknown key's parent) may hold, in schema order. */
 export const allowedKeysAt = (ast: SchemaAST.AST, value: unknown, path: ReadonlyArray<PropertyKey>): Array<string> => {
-  const parent = (path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k], value))
-  const keys = nodesAt(ast, value, path).flatMap((a) => objectsFor(a, parent)).flatMap((o) => o.propertySignatures.map((p) => String(p.name)))
+  const parent = path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k], value)
+  const keys = nodesAt(ast, value, path)
+    .flatMap((a) => objectsFor(a, parent))
+    .flatMap((o) => o.propertySignatures.map((p) => String(p.name)))
   return [...new Set(keys)]
 }
 
@@ -129,7 +131,7 @@ export const isOtherMemberIssue = (ast: SchemaAST.AST, value: unknown, path: Rea
   if (path.length === 0) return false
   const key = path[path.length - 1]!
   if (message === "Expected no excess property") return allowedKeysAt(ast, value, path.slice(0, -1)).includes(String(key))
-  if (!message.startsWith("Expected \"")) return false
+  if (!message.startsWith('Expected "')) return false
   const here = path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k], value)
   return nodesAt(ast, value, path).some((a) => literalsOf(a)?.includes(here) === true)
 }

@@ -124,11 +124,7 @@ const notAConfig = (doc: Document, excessTopKeys: ReadonlySet<string>): boolean 
 }
 
 /** Decode a parsed document with a schema: strict (unknown keys are errors), all issues reported. */
-export const decodeParsed = <S extends Schema.Top>(
-  schema: S,
-  parsed: ParsedYaml,
-  file: string
-): S["Type"] | ConfigError => {
+export const decodeParsed = <S extends Schema.Top>(schema: S, parsed: ParsedYaml, file: string): S["Type"] | ConfigError => {
   const exit = Schema.decodeUnknownExit(schema as any)(parsed.value, { errors: "all", onExcessProperty: "error" })
   // Every number's range (finite, not denormal, at most 1e15) is the schemas' (src/schema/common.ts).
   if (exit._tag === "Success") return exit.value as S["Type"]
@@ -150,9 +146,10 @@ export const decodeParsed = <S extends Schema.Top>(
     const base = rawPath.length === 0 && i.message === "Expected object" ? "Expected a mapping of fields (a llmsim config file)" : i.message
     // An unknown key with a plain name: the key meant (edit distance, Hugging Face names), src/config/suggest.ts.
     const key = rawPath[rawPath.length - 1]
-    const message = base === "Expected no excess property" && typeof key === "string" && shownKey(key) === key
-      ? base + unknownKeyHint(key, allowedKeysAt(schema.ast, parsed.value, rawPath.slice(0, -1)))
-      : base
+    const message =
+      base === "Expected no excess property" && typeof key === "string" && shownKey(key) === key
+        ? base + unknownKeyHint(key, allowedKeysAt(schema.ast, parsed.value, rawPath.slice(0, -1)))
+        : base
     const hinted = unionHint(parsed.doc, rawPath, message)
     const pos = positionOf(parsed.doc, parsed.lineCounter, hinted.path)
     return { file, line: pos.line, col: pos.col, path: pathText(hinted.path), message: hinted.message }
@@ -168,4 +165,3 @@ export const decodeYamlText = <S extends Schema.Top>(schema: S, text: string, fi
 
 /** Line:col of a field path in a parsed document (for errors found after decoding). */
 export const locate = (parsed: ParsedYaml, path: ReadonlyArray<PropertyKey>) => positionOf(parsed.doc, parsed.lineCounter, path)
-

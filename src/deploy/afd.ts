@@ -142,7 +142,11 @@ export const ffnSideSpecs = (e: ModelEntry, ctxF: LayerContext, factor: number):
   if (t.type !== "moe_layer") return []
   return planMoe(t.config.moe_config, ctxF)
     .filter((s) => s.category === "moe_shared" || s.category === "moe_experts")
-    .map((s) => (s.category === "moe_experts" && typeof s.params.tokens === "number" && factor !== 1 ? { ...s, params: { ...s.params, tokens: s.params.tokens * factor } } : s))
+    .map((s) =>
+      s.category === "moe_experts" && typeof s.params.tokens === "number" && factor !== 1
+        ? { ...s, params: { ...s.params, tokens: s.params.tokens * factor } }
+        : s
+    )
 }
 
 interface EntryAfd {
@@ -158,7 +162,14 @@ const entryAfd = (input: PlaybookInput, plan: AfdPlan, e: ModelEntry, ctxA: Laye
   const t = e.template
   const m = t.type === "moe_layer" ? t.config.moe_config : undefined
   const factor = m
-    ? imbalanceFactor(plan.load_imbalance, tokensPerExpert !== undefined ? tokensPerExpert * ((m.n_routed_experts + plan.ffn.redundant_experts) / plan.ffn.ep) : (total * m.num_experts_per_tok) / plan.ffn.ep, plan.ffn.ep, plan.ffn.redundant_experts)
+    ? imbalanceFactor(
+        plan.load_imbalance,
+        tokensPerExpert !== undefined
+          ? tokensPerExpert * ((m.n_routed_experts + plan.ffn.redundant_experts) / plan.ffn.ep)
+          : (total * m.num_experts_per_tok) / plan.ffn.ep,
+        plan.ffn.ep,
+        plan.ffn.redundant_experts
+      )
     : 1
   const attention = sumMs(timeSpecs(attentionSideSpecs(e, ctxA), input.timing, input.estimator))
   const ffn = sumMs(timeSpecs(ffnSideSpecs(e, ctxF, tokensPerExpert === undefined ? factor : 1), input.timing, input.estimator))
@@ -176,7 +187,13 @@ const entryAfd = (input: PlaybookInput, plan: AfdPlan, e: ModelEntry, ctxA: Laye
 }
 
 /** Per-GPU memory of both roles at `batch` sequences per attention DP rank. */
-export const afdMemory = (input: PlaybookInput, plan: AfdPlan, phase: SinglePhase, batch: number, seqLen: number): { attention_gpu: MemoryParts; ffn_gpu: MemoryParts } => {
+export const afdMemory = (
+  input: PlaybookInput,
+  plan: AfdPlan,
+  phase: SinglePhase,
+  batch: number,
+  seqLen: number
+): { attention_gpu: MemoryParts; ffn_gpu: MemoryParts } => {
   const { model } = input
   const m = plan.micro_batches
   const full = afdAttentionContext(model, plan, phase, batch, seqLen)
@@ -223,7 +240,21 @@ const fitsBoth = (input: PlaybookInput, plan: AfdPlan, phase: SinglePhase, batch
 export const afdMaxBatch = (input: PlaybookInput, plan: AfdPlan, phase: SinglePhase, seqLen: number): number =>
   largestSatisfying((b) => fitsBoth(input, plan, phase, b, seqLen))
 
-export type AfdStep = Pick<AfdPhase, "phase" | "batch_size" | "micro_batch_size" | "seq_len" | "step_ms" | "lm_head_ms" | "fill_ms" | "layers" | "pipeline_regime" | "bound_ms" | "bottleneck" | "bottleneck_layer">
+export type AfdStep = Pick<
+  AfdPhase,
+  | "phase"
+  | "batch_size"
+  | "micro_batch_size"
+  | "seq_len"
+  | "step_ms"
+  | "lm_head_ms"
+  | "fill_ms"
+  | "layers"
+  | "pipeline_regime"
+  | "bound_ms"
+  | "bottleneck"
+  | "bottleneck_layer"
+>
 
 /** The step time of one phase through the AFD pipeline, per layer, without memory. */
 export const afdStep = (input: PlaybookInput, plan: AfdPlan, run: PhaseRun): AfdStep => {

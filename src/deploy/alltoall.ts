@@ -72,12 +72,10 @@ export const remoteNodesPerToken = (experts: number, topK: number, nodes: number
  * (tests/test_internode.py: rdma_idx = topk_idx // (experts / nodes), de-duplicated per token,
  * own node kept), so its published bandwidth is logical: wire bytes are remoteNodesPerToken's.
  */
-export const nodesPerToken = (experts: number, topK: number, nodes: number): number =>
-  nodes * (1 - missProbability(experts, experts / nodes, topK))
+export const nodesPerToken = (experts: number, topK: number, nodes: number): number => nodes * (1 - missProbability(experts, experts / nodes, topK))
 
 /** Expected distinct GPUs of `ep` holding at least one of a token's experts: ep (1 - C(E - E/ep, k)/C(E, k)). */
-export const distinctGpusPerToken = (experts: number, topK: number, ep: number): number =>
-  ep * (1 - missProbability(experts, experts / ep, topK))
+export const distinctGpusPerToken = (experts: number, topK: number, ep: number): number => ep * (1 - missProbability(experts, experts / ep, topK))
 
 /** Bytes of one token's top_k copies: top_k * d_model * dtype bytes (what dispatch moves per token). */
 export const dispatchBytesPerToken = (topK: number, dModel: number, dtype: LinkDtype): number => topK * dModel * DTYPE_BYTES[dtype]

@@ -49,7 +49,13 @@ export interface LargeEpDeployment extends Layout {
 export interface AfdPlan {
   readonly gpus_per_node: number
   readonly attention: { readonly instances: number; readonly gpus_per_instance: number; readonly tp: number; readonly gpus: number; readonly dp: number }
-  readonly ffn: { readonly instances: number; readonly gpus_per_instance: number; readonly gpus: number; readonly ep: number; readonly redundant_experts: number }
+  readonly ffn: {
+    readonly instances: number
+    readonly gpus_per_instance: number
+    readonly gpus: number
+    readonly ep: number
+    readonly redundant_experts: number
+  }
   readonly micro_batches: number
   readonly a2f: { readonly link: AfdLink; readonly dtype: LinkDtype }
   readonly f2a: { readonly link: AfdLink; readonly dtype: LinkDtype }
@@ -79,7 +85,7 @@ export interface AfdOverrides {
 }
 
 const LINK_DTYPES: ReadonlyArray<string> = ["fp8", "bf16", "fp16", "fp32"]
-const asLinkDtype = (d: string): LinkDtype => (LINK_DTYPES.includes(d) ? d as LinkDtype : "bf16")
+const asLinkDtype = (d: string): LinkDtype => (LINK_DTYPES.includes(d) ? (d as LinkDtype) : "bf16")
 
 /** Default dispatch dtype: FP8 when the GEMM weights are FP8 (as src/layers/moe.ts), else the activations dtype. */
 export const defaultDispatchDtype = (p: Required<Precision>): LinkDtype => (p.weights === "fp8" ? "fp8" : asLinkDtype(p.activations))
@@ -102,7 +108,8 @@ export const resolveLargeEp = (model: Model, hw: HardwareSpec, base: ScenarioBas
   if (!resolved.ok) return resolved
   const { layout, tpWhere, epWhere } = resolved.value
   const { gpus_per_node: gpn, ep } = layout
-  if (ep > gpn && ep % gpn !== 0) return fail({ ...epWhere, message: `an EP group that spans nodes fills them: ep ${ep} is not a multiple of gpus_per_node ${gpn}` })
+  if (ep > gpn && ep % gpn !== 0)
+    return fail({ ...epWhere, message: `an EP group that spans nodes fills them: ep ${ep} is not a multiple of gpus_per_node ${gpn}` })
 
   const concurrency = hw.max_concurrency >= 2
   const mExplicit = o.micro_batches ?? spec.micro_batches ?? base.micro_batch
@@ -110,20 +117,28 @@ export const resolveLargeEp = (model: Model, hw: HardwareSpec, base: ScenarioBas
   const tbo = tboExplicit ?? (mExplicit === undefined ? ep > 1 && concurrency : mExplicit === 2 && concurrency)
   const micro = mExplicit ?? (tbo ? 2 : 1)
   if (tbo && micro !== 2) {
-    const where: Problem = o.micro_batches !== undefined
-      ? { flag: "--micro-batch", path: [], message: "" }
-      : spec.micro_batches !== undefined ? { path: dep("micro_batches"), message: "" } : { path: ["runtime", "micro_batch"], message: "" }
+    const where: Problem =
+      o.micro_batches !== undefined
+        ? { flag: "--micro-batch", path: [], message: "" }
+        : spec.micro_batches !== undefined
+          ? { path: dep("micro_batches"), message: "" }
+          : { path: ["runtime", "micro_batch"], message: "" }
     return fail({ ...where, message: `two-batch overlap runs exactly 2 micro-batches, got ${micro} (turn it off with two_batch_overlap: false or --no-tbo)` })
   }
   if (tbo && !concurrency && tboExplicit !== undefined) {
-    return fail({ ...(o.two_batch_overlap !== undefined ? { flag: "--tbo", path: [] } : { path: dep("two_batch_overlap") }), message: `hardware ${hw.name} has max_concurrency ${hw.max_concurrency}: no second stream to overlap on` })
+    return fail({
+      ...(o.two_batch_overlap !== undefined ? { flag: "--tbo", path: [] } : { path: dep("two_batch_overlap") }),
+      message: `hardware ${hw.name} has max_concurrency ${hw.max_concurrency}: no second stream to overlap on`
+    })
   }
   const loadImbalance = o.load_imbalance ?? spec.load_imbalance ?? 1
-  const liWhere: Problem = o.load_imbalance !== undefined ? { flag: "--load-imbalance", path: [], message: "" } : { path: dep("load_imbalance", "expert_loads"), message: "" }
+  const liWhere: Problem =
+    o.load_imbalance !== undefined ? { flag: "--load-imbalance", path: [], message: "" } : { path: dep("load_imbalance", "expert_loads"), message: "" }
   const liProblem = checkExpertLoads(model, loadImbalance, liWhere)
   if (liProblem) return fail(liProblem)
   const commSms = spec.comm_sms ?? DEFAULT_COMM_SMS
-  if (hw.sm_count !== undefined && commSms >= hw.sm_count) return fail({ path: dep("comm_sms"), message: `comm_sms ${commSms} leaves no SM of the ${hw.sm_count} for compute` })
+  if (hw.sm_count !== undefined && commSms >= hw.sm_count)
+    return fail({ path: dep("comm_sms"), message: `comm_sms ${commSms} leaves no SM of the ${hw.sm_count} for compute` })
 
   const d: LargeEpDeployment = {
     ...layout,
@@ -164,8 +179,7 @@ export const resolveAfd = (model: Model, hw: HardwareSpec, base: ScenarioBase, o
   const spec = base.deployment ?? {}
   const afd: AfdDeployment = spec.afd ?? {}
   const hasAfd = spec.afd !== undefined
-  const at = (...p: Array<PropertyKey>): Array<PropertyKey> =>
-    hasAfd ? ["deployment", "afd", ...p] : base.deployment !== undefined ? ["deployment"] : []
+  const at = (...p: Array<PropertyKey>): Array<PropertyKey> => (hasAfd ? ["deployment", "afd", ...p] : base.deployment !== undefined ? ["deployment"] : [])
   const gpn = spec.gpus_per_node ?? hw.gpus_per_node ?? 8
   const aInst = o.attention_instances ?? afd.attention?.instances ?? 1
   const aGpi = afd.attention?.gpus_per_instance ?? gpn
@@ -178,20 +192,35 @@ export const resolveAfd = (model: Model, hw: HardwareSpec, base: ScenarioBase, o
   const instWhere: Problem = o.ffn_instances !== undefined ? { flag: "--instances", path: [], message: "" } : { path: at("ffn"), message: "" }
   for (const e of moeConfigs(model).map((m) => m.n_routed_experts)) {
     if ((e + redundant) % fGpus !== 0) {
-      return fail({ ...instWhere, message: `n_routed_experts ${e} + redundant_experts ${redundant} = ${e + redundant} expert slots are not divisible by the ${fGpus} FFN GPUs (${fInst} instances x ${fGpi})` })
+      return fail({
+        ...instWhere,
+        message: `n_routed_experts ${e} + redundant_experts ${redundant} = ${e + redundant} expert slots are not divisible by the ${fGpus} FFN GPUs (${fInst} instances x ${fGpi})`
+      })
     }
   }
   const micro = o.micro_batches ?? afd.micro_batches ?? base.micro_batch ?? DEFAULT_AFD_MICRO_BATCHES
   const a2fLink = afd.a2f?.link ?? "nic"
   const f2aLink = afd.f2a?.link ?? "nic"
   const aGpus = aInst * aGpi
-  for (const [dir, link] of [["a2f", a2fLink], ["f2a", f2aLink]] as const) {
+  for (const [dir, link] of [
+    ["a2f", a2fLink],
+    ["f2a", f2aLink]
+  ] as const) {
     if (link === "interconnect" && aGpus + fGpus > gpn) {
-      return fail({ path: at(dir, "link"), message: `interconnect (scale-up) links reach ${gpn} GPUs, but the ${aGpus} attention + ${fGpus} FFN GPUs span ${Math.ceil((aGpus + fGpus) / gpn)} nodes; use nic` })
+      return fail({
+        path: at(dir, "link"),
+        message: `interconnect (scale-up) links reach ${gpn} GPUs, but the ${aGpus} attention + ${fGpus} FFN GPUs span ${Math.ceil((aGpus + fGpus) / gpn)} nodes; use nic`
+      })
     }
   }
   const loadImbalance = o.load_imbalance ?? spec.load_imbalance ?? 1
-  const liProblem = checkExpertLoads(model, loadImbalance, o.load_imbalance !== undefined ? { flag: "--load-imbalance", path: [], message: "" } : { path: ["deployment", "load_imbalance", "expert_loads"], message: "" })
+  const liProblem = checkExpertLoads(
+    model,
+    loadImbalance,
+    o.load_imbalance !== undefined
+      ? { flag: "--load-imbalance", path: [], message: "" }
+      : { path: ["deployment", "load_imbalance", "expert_loads"], message: "" }
+  )
   if (liProblem) return fail(liProblem)
   const plan: AfdPlan = {
     gpus_per_node: gpn,
@@ -221,7 +250,14 @@ export const resolveAfd = (model: Model, hw: HardwareSpec, base: ScenarioBase, o
  * `tokensPerGpu` tokens of one micro-batch per FFN GPU (phase decode: one token per "sequence").
  */
 export const afdFfnContext = (model: Model, plan: AfdPlan, tokensPerGpu: number, tokensPerExpert?: number): LayerContext =>
-  contextFor(model, { tp: 1, dp: plan.ffn.gpus, ep: plan.ffn.ep, redundant_experts: plan.ffn.redundant_experts, gpus_per_node: plan.gpus_per_node }, "decode", tokensPerGpu, 1, tokensPerExpert)
+  contextFor(
+    model,
+    { tp: 1, dp: plan.ffn.gpus, ep: plan.ffn.ep, redundant_experts: plan.ffn.redundant_experts, gpus_per_node: plan.gpus_per_node },
+    "decode",
+    tokensPerGpu,
+    1,
+    tokensPerExpert
+  )
 
 /** Attention-side context: tp inside an instance, data parallel over the rest. */
 export const afdAttentionContext = (model: Model, plan: AfdPlan, phase: SinglePhase, batch: number, seqLen: number): LayerContext =>

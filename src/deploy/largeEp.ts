@@ -87,7 +87,11 @@ export const a2aCall = (
   hw: TimingHardware,
   estimator: Estimator
 ): A2aCall => {
-  const perToken = a2aBytesPerToken(mode, { experts: m.n_routed_experts, top_k: m.num_experts_per_tok, d_model: m.d_model, ep: d.ep, gpus_per_node: d.gpus_per_node }, dtype)
+  const perToken = a2aBytesPerToken(
+    mode,
+    { experts: m.n_routed_experts, top_k: m.num_experts_per_tok, d_model: m.d_model, ep: d.ep, gpus_per_node: d.gpus_per_node },
+    dtype
+  )
   const nvlink = perToken.nvlink_bytes * tokens
   const nic = perToken.nic_bytes * tokens
   const linkMs = (name: string, bytes: number, link: "interconnect" | "nic") =>
@@ -156,9 +160,10 @@ const scaleTokens = (spec: OpSpec, factor: number): OpSpec =>
 
 /** Expected max/mean expert load of one micro-batch step under `ctx`. */
 export const stepImbalance = (d: LargeEpDeployment, m: MoeConfig, ctx: LayerContext): number => {
-  const copies = ctx.tokens_per_expert !== undefined
-    ? ctx.tokens_per_expert * ((m.n_routed_experts + d.redundant_experts) / d.ep)
-    : (tokensPerStep(ctx) * d.dp * m.num_experts_per_tok) / d.ep
+  const copies =
+    ctx.tokens_per_expert !== undefined
+      ? ctx.tokens_per_expert * ((m.n_routed_experts + d.redundant_experts) / d.ep)
+      : (tokensPerStep(ctx) * d.dp * m.num_experts_per_tok) / d.ep
   return imbalanceFactor(d.load_imbalance, copies, d.ep, d.redundant_experts)
 }
 
@@ -210,19 +215,19 @@ const MEMO_LIMIT = 250_000
 const stageMemo = new WeakMap<TimingHardware, Map<string, WeakMap<object, Map<string, StagedOps>>>>()
 const memoFor = (input: PlaybookInput, template: object): Map<string, StagedOps> => {
   let byEstimator = stageMemo.get(input.timing)
-  if (!byEstimator) stageMemo.set(input.timing, byEstimator = new Map())
+  if (!byEstimator) stageMemo.set(input.timing, (byEstimator = new Map()))
   const est = `${input.estimator.id}@${input.estimator.version}@${input.estimator.model ?? ""}`
   let byTemplate = byEstimator.get(est)
-  if (!byTemplate) byEstimator.set(est, byTemplate = new WeakMap())
+  if (!byTemplate) byEstimator.set(est, (byTemplate = new WeakMap()))
   let memo = byTemplate.get(template)
-  if (!memo || memo.size >= MEMO_LIMIT) byTemplate.set(template, memo = new Map())
+  if (!memo || memo.size >= MEMO_LIMIT) byTemplate.set(template, (memo = new Map()))
   return memo
 }
 
 const precisionKeys = new WeakMap<object, string>()
 const precisionKey = (p: LayerContext["precision"]): string => {
   let k = precisionKeys.get(p)
-  if (k === undefined) precisionKeys.set(p, k = `${p.weights}/${p.activations}/${p.kv_cache}/${p.moe_experts}/${p.lm_head}`)
+  if (k === undefined) precisionKeys.set(p, (k = `${p.weights}/${p.activations}/${p.kv_cache}/${p.moe_experts}/${p.lm_head}`))
   return k
 }
 
@@ -239,14 +244,14 @@ const a2aPair = (input: PlaybookInput, mode: KernelMode, m: MoeConfig, d: LargeE
   ]
   if (input.shareOps !== true) return pair()
   let byD = a2aMemo.get(input.timing)
-  if (!byD) a2aMemo.set(input.timing, byD = new WeakMap())
+  if (!byD) a2aMemo.set(input.timing, (byD = new WeakMap()))
   let byM = byD.get(d)
-  if (!byM) byD.set(d, byM = new WeakMap())
+  if (!byM) byD.set(d, (byM = new WeakMap()))
   let memo = byM.get(m)
-  if (!memo || memo.size >= MEMO_LIMIT) byM.set(m, memo = new Map())
+  if (!memo || memo.size >= MEMO_LIMIT) byM.set(m, (memo = new Map()))
   const key = `${mode}|${tokens}|${input.estimator.id}@${input.estimator.version}@${input.estimator.model ?? ""}`
   let hit = memo.get(key)
-  if (!hit) memo.set(key, hit = pair())
+  if (!hit) memo.set(key, (hit = pair()))
   return hit
 }
 
@@ -269,8 +274,8 @@ const entryTimes = (input: PlaybookInput, d: LargeEpDeployment, entry: Model["en
       const problem = validateLayout(t, ctx)
       if (problem !== undefined) throw new Error(`invalid parallel layout for ${t.type}: ${problem}`)
     }
-    if (a === undefined) memo.set(aKey, a = stagedOps(planAttentionHalf(t, ctx), input, expertFactor, slowdown, false))
-    if (b === undefined) memo.set(mKey, b = stagedOps(planMlpHalf(t, ctx), input, expertFactor, slowdown, true))
+    if (a === undefined) memo.set(aKey, (a = stagedOps(planAttentionHalf(t, ctx), input, expertFactor, slowdown, false)))
+    if (b === undefined) memo.set(mKey, (b = stagedOps(planMlpHalf(t, ctx), input, expertFactor, slowdown, true)))
     attention = a
     mlp = b
   } else {
@@ -316,9 +321,13 @@ const entryTimes = (input: PlaybookInput, d: LargeEpDeployment, entry: Model["en
 export const commBufferBytes = (model: Model, d: LargeEpDeployment, mode: KernelMode, microCtx: LayerContext): number => {
   const moes = moeConfigs(model)
   if (moes.length === 0 || d.ep <= 1) return 0
-  return moes.map((m) => mode === "low_latency"
-    ? deepepLowLatencyBufferBytes(tokensPerStep(microCtx) / d.tp, m.d_model, m.n_routed_experts + d.redundant_experts)
-    : deepepNormalBufferBytes(m.d_model * Math.max(DTYPE_BYTES[d.dispatch_dtype], DTYPE_BYTES[d.combine_dtype]), d.ep, d.gpus_per_node, d.comm_sms)).reduce((a, b) => Math.max(a, b), -Infinity)
+  return moes
+    .map((m) =>
+      mode === "low_latency"
+        ? deepepLowLatencyBufferBytes(tokensPerStep(microCtx) / d.tp, m.d_model, m.n_routed_experts + d.redundant_experts)
+        : deepepNormalBufferBytes(m.d_model * Math.max(DTYPE_BYTES[d.dispatch_dtype], DTYPE_BYTES[d.combine_dtype]), d.ep, d.gpus_per_node, d.comm_sms)
+    )
+    .reduce((a, b) => Math.max(a, b), -Infinity)
 }
 
 /**
@@ -328,9 +337,9 @@ export const commBufferBytes = (model: Model, d: LargeEpDeployment, mode: Kernel
 const weightMemo = new WeakMap<Model, WeakMap<LargeEpDeployment, MemoryParts>>()
 const weightsOf = (model: Model, d: LargeEpDeployment, ctx: LayerContext): MemoryParts => {
   let byDeployment = weightMemo.get(model)
-  if (!byDeployment) weightMemo.set(model, byDeployment = new WeakMap())
+  if (!byDeployment) weightMemo.set(model, (byDeployment = new WeakMap()))
   let parts = byDeployment.get(d)
-  if (!parts) byDeployment.set(d, parts = weightParts(model, ctx))
+  if (!parts) byDeployment.set(d, (parts = weightParts(model, ctx)))
   return parts
 }
 
@@ -351,7 +360,10 @@ export const capacityBytes = (hw: HardwareSpec, reserved: number): number => hw.
 export const largeEpMaxBatch = (model: Model, hw: HardwareSpec, d: LargeEpDeployment, phase: SinglePhase, seqLen: number): number =>
   largestWithinCapacity((b) => totalBytes(largeEpMemory(model, d, phase, b, seqLen)), capacityBytes(hw, d.reserved_bytes))
 
-export type LargeEpStep = Pick<LargeEpPhase, "phase" | "kernel_mode" | "batch_size" | "micro_batch_size" | "seq_len" | "step_ms" | "lm_head_ms" | "layers" | "bound_ms" | "bottleneck" | "bottleneck_layer">
+export type LargeEpStep = Pick<
+  LargeEpPhase,
+  "phase" | "kernel_mode" | "batch_size" | "micro_batch_size" | "seq_len" | "step_ms" | "lm_head_ms" | "layers" | "bound_ms" | "bottleneck" | "bottleneck_layer"
+>
 
 /** What a step is rolled up from: each entry's times once (not per instance), and the LM head's ops. */
 const stepParts = (input: PlaybookInput, d: LargeEpDeployment, run: PhaseRun) => {
@@ -368,7 +380,7 @@ const stepParts = (input: PlaybookInput, d: LargeEpDeployment, run: PhaseRun) =>
     const memo = memoFor(input, lm)
     const key = `lm|${run.phase}|${run.batch_size}|${run.seq_len}|${d.tp}|${precisionKey(model.precision)}`
     let ms = memo.get(key)
-    if (ms === undefined) memo.set(key, ms = { stages: Uint8Array.of(0), ms: Float64Array.of(sumMs(lmOps())) })
+    if (ms === undefined) memo.set(key, (ms = { stages: Uint8Array.of(0), ms: Float64Array.of(sumMs(lmOps())) }))
     return ms.ms[0]
   }
   return { mode, micro, perEntry, lmOps, lmHeadMs }
@@ -482,11 +494,27 @@ export interface LargeEpDecode extends LargeEpPhase {
  * the entry point for checks against DeepSeek's published decode figures (EP144, average KV
  * length 4,989, 20-22 tokens/s per request, ~14.8k output tokens/s per node).
  */
-export const largeEpDecode = (input: PlaybookInput, d: LargeEpDeployment, run: { readonly batch_size: number; readonly kv_len: number; readonly tokens_per_expert?: number }): LargeEpDecode => {
-  const p = largeEpPhase(input, d, { phase: "decode", batch_size: run.batch_size, seq_len: run.kv_len, ...(run.tokens_per_expert === undefined ? {} : { tokens_per_expert: run.tokens_per_expert }) })
+export const largeEpDecode = (
+  input: PlaybookInput,
+  d: LargeEpDeployment,
+  run: { readonly batch_size: number; readonly kv_len: number; readonly tokens_per_expert?: number }
+): LargeEpDecode => {
+  const p = largeEpPhase(input, d, {
+    phase: "decode",
+    batch_size: run.batch_size,
+    seq_len: run.kv_len,
+    ...(run.tokens_per_expert === undefined ? {} : { tokens_per_expert: run.tokens_per_expert })
+  })
   const tokens = (run.batch_size * d.dp * 1e3) / p.step_ms
   const perGpu = tokens / d.gpus
-  return { ...p, tpot_ms: p.step_ms, tokens_per_s_per_request: 1e3 / p.step_ms, tokens_per_s: tokens, tokens_per_s_per_gpu: perGpu, tokens_per_s_per_node: perGpu * d.gpus_per_node }
+  return {
+    ...p,
+    tpot_ms: p.step_ms,
+    tokens_per_s_per_request: 1e3 / p.step_ms,
+    tokens_per_s: tokens,
+    tokens_per_s_per_gpu: perGpu,
+    tokens_per_s_per_node: perGpu * d.gpus_per_node
+  }
 }
 
 /**

@@ -51,8 +51,13 @@ export const totalBytes = (p: MemoryParts): number => Object.values(p).reduce((a
 
 /** Every weight part, summed (in the parts' order). */
 export const weightBytes = (p: MemoryParts): number =>
-  p.attention_weights_bytes + p.dense_ffn_weights_bytes + p.routed_expert_weights_bytes + p.shared_expert_weights_bytes +
-  p.router_weights_bytes + p.norm_weights_bytes + p.embedding_lm_head_weights_bytes
+  p.attention_weights_bytes +
+  p.dense_ffn_weights_bytes +
+  p.routed_expert_weights_bytes +
+  p.shared_expert_weights_bytes +
+  p.router_weights_bytes +
+  p.norm_weights_bytes +
+  p.embedding_lm_head_weights_bytes
 
 export const addParts = (a: MemoryParts, b: Partial<MemoryParts>): MemoryParts => {
   const out: Record<string, number> = { ...a }

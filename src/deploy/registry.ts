@@ -91,7 +91,8 @@ export interface DeploymentModel {
 
 const withRates = (d: Omit<Deployment, "rates">): Deployment => ({
   ...d,
-  rates: (batch, seqLen, ttft, tpot) => servingRates({ sequences: batch * d.unit.dp, gpus: d.unit.gpus, gpus_per_node: d.unit.gpus_per_node }, seqLen, ttft, tpot)
+  rates: (batch, seqLen, ttft, tpot) =>
+    servingRates({ sequences: batch * d.unit.dp, gpus: d.unit.gpus, gpus_per_node: d.unit.gpus_per_node }, seqLen, ttft, tpot)
 })
 
 /** Memory parts of a deployment model (MemoryParts, memory.ts) as the parts a point reports. */
@@ -109,7 +110,10 @@ const core: DeploymentModel = {
   axes: [],
   deploy: (input, base, o) => {
     const { model, hardware: hw } = input
-    const r = resolveLayout(model, hw, base, { ...(o.ep === undefined ? {} : { ep: o.ep }), ...(o.redundant_experts === undefined ? {} : { redundant_experts: o.redundant_experts }) })
+    const r = resolveLayout(model, hw, base, {
+      ...(o.ep === undefined ? {} : { ep: o.ep }),
+      ...(o.redundant_experts === undefined ? {} : { redundant_experts: o.redundant_experts })
+    })
     if (!r.ok) return r
     const layout: Layout = r.value.layout
     const probe = contextFor(model, layout, "decode", 1, 1)
@@ -117,24 +121,36 @@ const core: DeploymentModel = {
       const problem = validateLayout(e.template, probe)
       if (problem !== undefined) return fail({ ...r.value.tpWhere, message: problem })
     }
-    const composition: Composition = { overlap_efficiency: hw.overlap_efficiency, max_concurrency: hw.max_concurrency, micro_batch: o.micro_batches ?? (o.strategy === "overlapped" ? 2 : 1) }
+    const composition: Composition = {
+      overlap_efficiency: hw.overlap_efficiency,
+      max_concurrency: hw.max_concurrency,
+      micro_batch: o.micro_batches ?? (o.strategy === "overlapped" ? 2 : 1)
+    }
     const capacity = hw.hbm_gb * 1e9
     const memory = (phase: SinglePhase, batch: number, seqLen: number): DeploymentMemory => {
       const m = phaseMemory(model, contextFor(model, layout, phase, batch, seqLen))
       return { ...m, comm_buffer_bytes: 0, total_bytes: m.weights_bytes + m.kv_cache_bytes + m.activation_bytes }
     }
-    return ok(withRates({
-      model: "core",
-      strategy: coreStrategy(composition),
-      unit: { tp: layout.tp, dp: layout.dp, ep: layout.ep, gpus: layout.tp * layout.dp, gpus_per_node: layout.gpus_per_node },
-      capacity_bytes: capacity,
-      step: (run) => {
-        const res = simulatePhase(model, contextFor(model, layout, run.phase, run.batch_size, run.seq_len, run.tokens_per_expert), input.timing, input.estimator, composition)
-        return { step_ms: res.total_latency_ms, bottleneck: res.bottleneck_layer }
-      },
-      memory,
-      maxBatch: (phase, seqLen) => largestWithinCapacity((b) => memory(phase, b, seqLen).total_bytes, capacity)
-    }))
+    return ok(
+      withRates({
+        model: "core",
+        strategy: coreStrategy(composition),
+        unit: { tp: layout.tp, dp: layout.dp, ep: layout.ep, gpus: layout.tp * layout.dp, gpus_per_node: layout.gpus_per_node },
+        capacity_bytes: capacity,
+        step: (run) => {
+          const res = simulatePhase(
+            model,
+            contextFor(model, layout, run.phase, run.batch_size, run.seq_len, run.tokens_per_expert),
+            input.timing,
+            input.estimator,
+            composition
+          )
+          return { step_ms: res.total_latency_ms, bottleneck: res.bottleneck_layer }
+        },
+        memory,
+        maxBatch: (phase, seqLen) => largestWithinCapacity((b) => memory(phase, b, seqLen).total_bytes, capacity)
+      })
+    )
   }
 }
 
@@ -152,18 +168,20 @@ const largeEp: DeploymentModel = {
     })
     if (!r.ok) return r
     const d: LargeEpDeployment = r.value
-    return ok(withRates({
-      model: "large-ep",
-      strategy: d.two_batch_overlap ? "two-batch-overlap" : "serial-micro-batches",
-      unit: { tp: d.tp, dp: d.dp, ep: d.ep, gpus: d.gpus, gpus_per_node: d.gpus_per_node },
-      capacity_bytes: capacityBytes(input.hardware, d.reserved_bytes),
-      step: (run) => {
-        const t = largeEpStepTotals(input, d, run)
-        return { step_ms: t.step_ms, bottleneck: t.bottleneck }
-      },
-      memory: (phase, batch, seqLen) => fromParts(largeEpMemory(input.model, d, phase, batch, seqLen)),
-      maxBatch: (phase, seqLen) => largeEpMaxBatch(input.model, input.hardware, d, phase, seqLen)
-    }))
+    return ok(
+      withRates({
+        model: "large-ep",
+        strategy: d.two_batch_overlap ? "two-batch-overlap" : "serial-micro-batches",
+        unit: { tp: d.tp, dp: d.dp, ep: d.ep, gpus: d.gpus, gpus_per_node: d.gpus_per_node },
+        capacity_bytes: capacityBytes(input.hardware, d.reserved_bytes),
+        step: (run) => {
+          const t = largeEpStepTotals(input, d, run)
+          return { step_ms: t.step_ms, bottleneck: t.bottleneck }
+        },
+        memory: (phase, batch, seqLen) => fromParts(largeEpMemory(input.model, d, phase, batch, seqLen)),
+        maxBatch: (phase, seqLen) => largeEpMaxBatch(input.model, input.hardware, d, phase, seqLen)
+      })
+    )
   }
 }
 
@@ -178,22 +196,24 @@ const afd: DeploymentModel = {
     })
     if (!r.ok) return r
     const plan: AfdPlan = r.value
-    return ok(withRates({
-      model: "afd",
-      strategy: "afd-pipeline",
-      unit: { tp: plan.attention.tp, dp: plan.attention.dp, ep: plan.ffn.ep, gpus: plan.attention.gpus + plan.ffn.gpus, gpus_per_node: plan.gpus_per_node },
-      capacity_bytes: capacityBytes(input.hardware, plan.reserved_bytes),
-      step: (run) => {
-        const t = afdStep(input, plan, run)
-        return { step_ms: t.step_ms, bottleneck: t.bottleneck }
-      },
-      // The role that holds more (attention on a tie).
-      memory: (phase, batch, seqLen) => {
-        const m = afdMemory(input, plan, phase, batch, seqLen)
-        return fromParts(totalBytes(m.attention_gpu) >= totalBytes(m.ffn_gpu) ? m.attention_gpu : m.ffn_gpu)
-      },
-      maxBatch: (phase, seqLen) => afdMaxBatch(input, plan, phase, seqLen)
-    }))
+    return ok(
+      withRates({
+        model: "afd",
+        strategy: "afd-pipeline",
+        unit: { tp: plan.attention.tp, dp: plan.attention.dp, ep: plan.ffn.ep, gpus: plan.attention.gpus + plan.ffn.gpus, gpus_per_node: plan.gpus_per_node },
+        capacity_bytes: capacityBytes(input.hardware, plan.reserved_bytes),
+        step: (run) => {
+          const t = afdStep(input, plan, run)
+          return { step_ms: t.step_ms, bottleneck: t.bottleneck }
+        },
+        // The role that holds more (attention on a tie).
+        memory: (phase, batch, seqLen) => {
+          const m = afdMemory(input, plan, phase, batch, seqLen)
+          return fromParts(totalBytes(m.attention_gpu) >= totalBytes(m.ffn_gpu) ? m.attention_gpu : m.ffn_gpu)
+        },
+        maxBatch: (phase, seqLen) => afdMaxBatch(input, plan, phase, seqLen)
+      })
+    )
   }
 }
 

@@ -80,7 +80,18 @@ interface PhaseLike {
 const core = <P extends PhaseLike>(
   phases: { prefill?: P; decode?: P },
   parts: (p: P) => MemoryParts,
-  unit: { strategy: StrategyName; sequences: number; gpus: number; gpus_per_node: number; nodes: number; seq_len: number; batch_size: number; micro_batches: number; hbm: number; reserved: number }
+  unit: {
+    strategy: StrategyName
+    sequences: number
+    gpus: number
+    gpus_per_node: number
+    nodes: number
+    seq_len: number
+    batch_size: number
+    micro_batches: number
+    hbm: number
+    reserved: number
+  }
 ): ServingCore => {
   const list = [phases.prefill, phases.decode].filter((p): p is P => p !== undefined)
   const primary = phases.decode ?? phases.prefill
@@ -163,7 +174,9 @@ export const afdServing = (input: PlaybookInput, plan: AfdPlan, run: ServingRun)
     reserved: plan.reserved_bytes
   })
   const primary = (phases.decode ?? phases.prefill)!
-  const memPhase = [phases.prefill, phases.decode].filter((p): p is AfdPhase => p !== undefined).reduce((a, b) => (b.memory_per_gpu_bytes > a.memory_per_gpu_bytes ? b : a))
+  const memPhase = [phases.prefill, phases.decode]
+    .filter((p): p is AfdPhase => p !== undefined)
+    .reduce((a, b) => (b.memory_per_gpu_bytes > a.memory_per_gpu_bytes ? b : a))
   return {
     playbook: "afd",
     ...summary,

@@ -23,8 +23,7 @@ export interface DiffArgs {
 
 const USAGE = "llmsim diff <revA> [revB] [scenario ...]  or  llmsim diff --a PATH --b PATH [scenario ...]"
 
-const looksLikeScenario = (token: string, existingFiles: ReadonlySet<string>): boolean =>
-  /\.ya?ml$/i.test(token) || existingFiles.has(token)
+const looksLikeScenario = (token: string, existingFiles: ReadonlySet<string>): boolean => /\.ya?ml$/i.test(token) || existingFiles.has(token)
 
 /**
  * `existingFiles`: which of the first two positionals name an existing file (the caller

@@ -51,7 +51,7 @@ export interface DiffOutput {
 }
 
 const gitSides = (project: ProjectShape, revA: string, revB: string | undefined) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const base = yield* FileSystem.FileSystem
     const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
     const repo = yield* openRepo(project.root)
@@ -63,7 +63,7 @@ const gitSides = (project: ProjectShape, revA: string, revB: string | undefined)
   })
 
 const pathSides = (project: ProjectShape, a: string, b: string, scenarios: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const base = yield* FileSystem.FileSystem
     // --a and --b are flags: relative to the current directory.
     const [pa, pb] = [resolvePath("flag", a, project), resolvePath("flag", b, project)]
@@ -92,7 +92,7 @@ const pathSides = (project: ProjectShape, a: string, b: string, scenarios: Reado
 
 /** The scenario file on a side: a token by the path rule for arguments, else the default scenario at the side's root. */
 const scenarioFileOn = (side: Side, project: ProjectShape, token: string | undefined) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     if (side.scenarioFile !== undefined) return side.scenarioFile
     const given = token ?? project.config.defaultScenario
     if (given === undefined) {
@@ -127,7 +127,7 @@ interface Evaluated {
 
 /** One side's scenario, loaded once through the shared evaluator from the side's FileSystem. */
 const evaluateSide = (side: Side, evaluator: GraphEvaluator, project: ProjectShape, token: string | undefined, o: DiffRequest, estimator: Estimator) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const file = yield* scenarioFileOn(side, project, token)
     const loaded = yield* loadScenario(evaluator, side.root, file).pipe(Effect.provideService(FileSystem.FileSystem, side.fs))
     const runtime = yield* checkedRuntime(project, loaded, o.runtime)
@@ -149,13 +149,12 @@ const sideInfo = (side: Side, e: Evaluated): SideInfo => {
 
 /** The diff as a function of the app's services: both sides through the one Evaluator. */
 export const diffWith = (o: DiffRequest) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const project = yield* Project
     const evaluator = yield* Evaluator
     const estimator = yield* estimatorOf(o, { cwd: o.cwd, root: project.root })
-    const [sideA, sideB] = o.target.kind === "git"
-      ? yield* gitSides(project, o.target.revA, o.target.revB)
-      : yield* pathSides(project, o.target.a, o.target.b, o.scenarios)
+    const [sideA, sideB] =
+      o.target.kind === "git" ? yield* gitSides(project, o.target.revA, o.target.revB) : yield* pathSides(project, o.target.a, o.target.b, o.scenarios)
     const tokens: ReadonlyArray<string | undefined> = o.scenarios.length === 0 ? [undefined] : o.scenarios
     const diffs: Array<ScenarioDiff> = []
     for (const [i, token] of tokens.entries()) {

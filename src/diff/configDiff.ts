@@ -53,8 +53,8 @@ export const diffValues = (a: unknown, b: unknown, prefix = ""): Array<Omit<Conf
       !(k in b)
         ? [{ path: join(prefix, k), a: a[k], b: null, change: "removed" as const }]
         : !(k in a)
-        ? [{ path: join(prefix, k), a: null, b: b[k], change: "added" as const }]
-        : diffValues(a[k], b[k], join(prefix, k))
+          ? [{ path: join(prefix, k), a: null, b: b[k], change: "added" as const }]
+          : diffValues(a[k], b[k], join(prefix, k))
     )
   }
   if (Array.isArray(a) && Array.isArray(b)) {
@@ -79,8 +79,8 @@ export const pairTemplates = (a: ReadonlyArray<TemplateFile>, b: ReadonlyArray<T
   const paired = new Set(pairs.flatMap(([, y]) => (y ? [y.file] : [])))
   for (const t of b) {
     if (paired.has(t.file)) continue
-    const partner = onlyA.find(([x, y]) =>
-      y === undefined && x !== undefined && x.uses.some((u) => t.uses.some((v) => v.index === u.index && v.type === u.type))
+    const partner = onlyA.find(
+      ([x, y]) => y === undefined && x !== undefined && x.uses.some((u) => t.uses.some((v) => v.index === u.index && v.type === u.type))
     )
     if (partner) partner[1] = t
     else pairs.push([undefined, t])

@@ -27,7 +27,7 @@ const firstLine = (text: string): string => text.trim().split("\n")[0] ?? ""
 /** Run `git args` in `cwd`; a non-zero exit is a value (callers decide what it means). */
 const git = (cwd: string, args: ReadonlyArray<string>): Effect.Effect<GitOutput, GitError, ChildProcessSpawner.ChildProcessSpawner> =>
   Effect.scoped(
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
       const handle = yield* spawner.spawn(ChildProcess.make("git", args, { cwd }))
       // Both pipes are drained concurrently: a child blocked on a full stderr pipe never exits.
@@ -38,12 +38,14 @@ const git = (cwd: string, args: ReadonlyArray<string>): Effect.Effect<GitOutput,
       return { stdout, stderr, code: Number(code) }
     })
   ).pipe(
-    Effect.mapError((e) =>
-      new GitError({
-        message: e.reason._tag === "NotFound"
-          ? "git was not found on PATH (llmsim diff <rev> reads configs from git; use --a PATH --b PATH to compare without git)"
-          : `git ${args[0]} failed in ${cwd}: ${String(e)}`
-      })
+    Effect.mapError(
+      (e) =>
+        new GitError({
+          message:
+            e.reason._tag === "NotFound"
+              ? "git was not found on PATH (llmsim diff <rev> reads configs from git; use --a PATH --b PATH to compare without git)"
+              : `git ${args[0]} failed in ${cwd}: ${String(e)}`
+        })
     )
   )
 
@@ -56,7 +58,7 @@ export interface GitRepo {
 }
 
 export const openRepo = (dir: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const r = yield* git(dir, ["rev-parse", "--show-prefix"])
     if (r.code !== 0) {
       return yield* Effect.fail(
@@ -73,7 +75,7 @@ export const openRepo = (dir: string) =>
 
 /** The full commit id a revision names (`HEAD~1`, a branch, a tag, a short id). */
 export const resolveCommit = (repo: GitRepo, rev: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const r = yield* git(repo.cwd, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${rev}^{commit}`])
     const sha = r.stdout.trim()
     if (r.code !== 0 || sha === "") {
@@ -88,7 +90,7 @@ export const resolveCommit = (repo: GitRepo, rev: string) =>
  * textconv filter, unlike `git show`.
  */
 export const readBlob = (repo: GitRepo, commit: string, repoPath: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const r = yield* git(repo.cwd, ["cat-file", "blob", `${commit}:${repoPath}`])
     return r.code === 0 ? Option.some(r.stdout) : Option.none<string>()
   })

@@ -58,15 +58,27 @@ const phaseDiff = (phase: SinglePhase, a: RunResult, b: RunResult): PhaseDiff =>
   const s = (r: RunResult, has: boolean, f: (x: RunResult["serving"]) => number | null) => (has ? f(r.serving) : null)
   return phase === "prefill"
     ? {
-      ...common,
-      ttft_ms: metric(s(a, !!pa, (x) => x.ttft_ms), s(b, !!pb, (x) => x.ttft_ms)),
-      tokens_per_s: metric(s(a, !!pa, (x) => x.prefill_throughput_tokens_per_s), s(b, !!pb, (x) => x.prefill_throughput_tokens_per_s))
-    }
+        ...common,
+        ttft_ms: metric(
+          s(a, !!pa, (x) => x.ttft_ms),
+          s(b, !!pb, (x) => x.ttft_ms)
+        ),
+        tokens_per_s: metric(
+          s(a, !!pa, (x) => x.prefill_throughput_tokens_per_s),
+          s(b, !!pb, (x) => x.prefill_throughput_tokens_per_s)
+        )
+      }
     : {
-      ...common,
-      tpot_ms: metric(s(a, !!pa, (x) => x.tpot_ms), s(b, !!pb, (x) => x.tpot_ms)),
-      tokens_per_s: metric(s(a, !!pa, (x) => x.throughput_tokens_per_s), s(b, !!pb, (x) => x.throughput_tokens_per_s))
-    }
+        ...common,
+        tpot_ms: metric(
+          s(a, !!pa, (x) => x.tpot_ms),
+          s(b, !!pb, (x) => x.tpot_ms)
+        ),
+        tokens_per_s: metric(
+          s(a, !!pa, (x) => x.throughput_tokens_per_s),
+          s(b, !!pb, (x) => x.throughput_tokens_per_s)
+        )
+      }
 }
 
 /** Totals for every phase either side evaluated. */
@@ -115,7 +127,10 @@ export const diffLayers = (a: RunResult, b: RunResult): Array<LayerDiff> =>
       rows.push({ phase, layer_name: y.layer_name, layer_type: y.layer_type, latency: metric(null, y.dominant_latency_ms), status: "added" })
     }
     // Stable sort: equal indexes keep A's rows first.
-    return rows.map((r, i) => ({ r, i })).sort((x, y) => layerIndex(x.r.layer_name) - layerIndex(y.r.layer_name) || x.i - y.i).map((x) => x.r)
+    return rows
+      .map((r, i) => ({ r, i }))
+      .sort((x, y) => layerIndex(x.r.layer_name) - layerIndex(y.r.layer_name) || x.i - y.i)
+      .map((x) => x.r)
   })
 
 export interface Regression {
@@ -144,7 +159,15 @@ export const findRegressions = (phases: Partial<Record<SinglePhase, PhaseDiff>>,
     if (!p) continue
     const mem = p.peak_memory_bytes
     if (p.fits_in_hbm.a === true && p.fits_in_hbm.b === false && mem.before !== null && mem.after !== null && p.hbm_bytes_per_gpu.after !== null) {
-      out.push({ phase, metric: "fits_in_hbm", a: mem.before, b: mem.after, delta_pct: mem.pct, limit_pct: limitPct, hbm_bytes_per_gpu: p.hbm_bytes_per_gpu.after })
+      out.push({
+        phase,
+        metric: "fits_in_hbm",
+        a: mem.before,
+        b: mem.after,
+        delta_pct: mem.pct,
+        limit_pct: limitPct,
+        hbm_bytes_per_gpu: p.hbm_bytes_per_gpu.after
+      })
     }
     const gated: ReadonlyArray<[Regression["metric"], Delta | undefined, 1 | -1]> = [
       ["total_latency_ms", p.total_latency_ms, 1],

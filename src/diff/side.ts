@@ -78,10 +78,12 @@ const revisionFileSystem = (
       const repoPath = repoPathOf(repo, root, path.resolve(p))
       if (repoPath === undefined) return Effect.fail(notFound("readFileString", p, `${where}: outside the repository`))
       return blob(repoPath).pipe(
-        Effect.flatMap(Option.match({
-          onNone: () => Effect.fail(notFound("readFileString", p, where)),
-          onSome: (text) => Effect.succeed(text)
-        }))
+        Effect.flatMap(
+          Option.match({
+            onNone: () => Effect.fail(notFound("readFileString", p, where)),
+            onSome: (text) => Effect.succeed(text)
+          })
+        )
       )
     },
     exists: (p) => {

@@ -10,11 +10,7 @@ import type { Effect } from "effect"
 import type { Evaluated, Evaluator } from "../graph/evaluator.ts"
 import type { GraphNode } from "../graph/node.ts"
 
-const prefixNode = <A, E>(
-  node: GraphNode<A, E>,
-  prefix: string,
-  seen: WeakMap<GraphNode<any, any>, GraphNode<any, any>>
-): GraphNode<A, E> => {
+const prefixNode = <A, E>(node: GraphNode<A, E>, prefix: string, seen: WeakMap<GraphNode<any, any>, GraphNode<any, any>>): GraphNode<A, E> => {
   const known = seen.get(node)
   if (known) return known as GraphNode<A, E>
   const copy: GraphNode<A, E> = { ...node, id: `${prefix}${node.id}`, deps: node.deps.map((d) => prefixNode(d, prefix, seen)) }

@@ -60,9 +60,12 @@ export const diffJson = (d: ScenarioDiff) => ({
   a: d.a,
   b: d.b,
   config_changes: d.config_changes,
-  phases: Object.fromEntries(Object.entries(d.phases).map(([phase, p]) =>
-    [phase, Object.fromEntries(Object.entries(p).map(([k, m]) => [k, k === "fits_in_hbm" ? m : metricJson(m as Delta)]))]
-  )),
+  phases: Object.fromEntries(
+    Object.entries(d.phases).map(([phase, p]) => [
+      phase,
+      Object.fromEntries(Object.entries(p).map(([k, m]) => [k, k === "fits_in_hbm" ? m : metricJson(m as Delta)]))
+    ])
+  ),
   layers: d.layers.map(layerJson),
   regression: d.regression,
   limit_pct: d.limit_pct,

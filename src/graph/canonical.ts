@@ -38,6 +38,5 @@ export const canonicalJson = (value: unknown): string => {
   return text
 }
 
-
 /** Digest of a value's canonical JSON. */
 export const digest = (value: unknown): string => sha256(canonicalJson(value))

@@ -50,7 +50,7 @@ const YIELD_EVERY_NODES = 256
 /** JSON round trip so a computed value is indistinguishable from a replayed one. */
 const normalize = <A>(value: A): A => JSON.parse(JSON.stringify(value)) as A
 
-export const makeEvaluator = Effect.gen(function*() {
+export const makeEvaluator = Effect.gen(function* () {
   const store = yield* Store
   const toolchain = yield* CurrentToolchain
   const l1 = new Map<string, Deferred.Deferred<Evaluated<unknown>, unknown>>()
@@ -67,10 +67,14 @@ export const makeEvaluator = Effect.gen(function*() {
   }
 
   const run = <A, E>(node: GraphNode<A, E>): Effect.Effect<Evaluated<A>, E> =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       yield* maybeYield
       const deps = yield* Effect.forEach(node.deps, (d) => evaluate(d), { concurrency: "unbounded" })
-      const material: KeyMaterial = keyMaterial(node, deps.map((d) => d.digest), toolchain)
+      const material: KeyMaterial = keyMaterial(
+        node,
+        deps.map((d) => d.digest),
+        toolchain
+      )
       const key = digest(material)
       materialsById.set(node.id, { material, dep_ids: node.deps.map((d) => d.id) })
 
@@ -86,28 +90,44 @@ export const makeEvaluator = Effect.gen(function*() {
       // An unstored node (NodeType.stored) is computed from its dependencies every time; its
       // output is used as computed (no JSON round trip: it is built from replayed values) and
       // digested only when a dependant asks.
-      const transient = Effect.gen(function*() {
-        const value = yield* node.type.compute(node.params, deps.map((d) => d.value), node.input)
+      const transient = Effect.gen(function* () {
+        const value = yield* node.type.compute(
+          node.params,
+          deps.map((d) => d.value),
+          node.input
+        )
         record(node, key, "derived")
         let cached: string | undefined
-        return { value, key, get digest() { return (cached ??= digest(value)) } } as Evaluated<A>
+        return {
+          value,
+          key,
+          get digest() {
+            return (cached ??= digest(value))
+          }
+        } as Evaluated<A>
       })
-      const produce = !node.type.stored ? transient : Effect.gen(function*() {
-        const stored = yield* store.get(key)
-        if (Option.isSome(stored)) {
-          record(node, key, "replayed")
-          return { value: stored.value.output as A, digest: stored.value.output_digest, key }
-        }
-        const computed = yield* node.type.compute(node.params, deps.map((d) => d.value), node.input)
-        yield* Effect.yieldNow
-        const value = normalize(computed)
-        yield* Effect.yieldNow
-        const out = { value, digest: digest(value), key }
-        yield* Effect.yieldNow
-        pending.set(key, { key, kind: node.type.kind, id: node.id, output: value, output_digest: out.digest, material })
-        record(node, key, "computed")
-        return out
-      })
+      const produce = !node.type.stored
+        ? transient
+        : Effect.gen(function* () {
+            const stored = yield* store.get(key)
+            if (Option.isSome(stored)) {
+              record(node, key, "replayed")
+              return { value: stored.value.output as A, digest: stored.value.output_digest, key }
+            }
+            const computed = yield* node.type.compute(
+              node.params,
+              deps.map((d) => d.value),
+              node.input
+            )
+            yield* Effect.yieldNow
+            const value = normalize(computed)
+            yield* Effect.yieldNow
+            const out = { value, digest: digest(value), key }
+            yield* Effect.yieldNow
+            pending.set(key, { key, kind: node.type.kind, id: node.id, output: value, output_digest: out.digest, material })
+            record(node, key, "computed")
+            return out
+          })
       const exit = yield* Effect.exit(produce)
       if (Exit.isFailure(exit)) l1.delete(key)
       Deferred.doneUnsafe(deferred, exit as Exit.Exit<Evaluated<unknown>, unknown>)
@@ -123,7 +143,7 @@ export const makeEvaluator = Effect.gen(function*() {
     trace: () => [...traceById.values()],
     materials: () => materialsById,
     commit: () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const writing = store.dir !== undefined && pending.size > 0
         if (writing) progress(() => `store: writing ${counted(pending.size, "entry", "entries")}`)
         for (const entry of pending.values()) yield* store.put(entry)

@@ -17,8 +17,7 @@ import { storeFolder } from "../base/storeLayout.js"
 
 export type RunSummary = Readonly<Record<string, NodeRecord>>
 
-const summaryPath = (cacheDir: string, scope: string) =>
-  path.join(storeFolder(cacheDir, "runs"), `${sha256(scope).slice(0, 24)}.json`)
+const summaryPath = (cacheDir: string, scope: string) => path.join(storeFolder(cacheDir, "runs"), `${sha256(scope).slice(0, 24)}.json`)
 
 export const loadRunSummary = (cacheDir: string | undefined, scope: string): RunSummary | undefined => {
   if (cacheDir === undefined) return undefined
@@ -67,7 +66,8 @@ export const explainNode = (id: string, current: NodeRecord | undefined, previou
   const params = diffPaths(prev.material.params, current.material.params)
   if (params.length > 0) reasons.push(`params changed: ${params.join("; ")}`)
   const changedDeps = current.dep_ids.filter((d, i) => prev.dep_ids[i] !== d || prev.material.deps[i] !== current.material.deps[i])
-  if (changedDeps.length > 0) reasons.push(`dependency output changed: ${changedDeps.slice(0, 6).join(", ")}${changedDeps.length > 6 ? `, +${changedDeps.length - 6} more` : ""}`)
+  if (changedDeps.length > 0)
+    reasons.push(`dependency output changed: ${changedDeps.slice(0, 6).join(", ")}${changedDeps.length > 6 ? `, +${changedDeps.length - 6} more` : ""}`)
   if (reasons.length === 0) return "same inputs as the previous run; the stored entry was missing or unreadable (evicted, corrupt or --no-cache)"
   return reasons.join(" | ")
 }
@@ -81,7 +81,9 @@ export const renderExplain = (trace: ReadonlyArray<TraceEntry>, records: Readonl
   for (const kind of new Set(trace.map((t) => t.kind))) {
     const c = trace.filter((t) => t.kind === kind)
     const derived = c.filter((t) => t.status === "derived").length
-    lines.push(`  ${kind.padEnd(8)} ${c.filter((t) => t.status === "computed").length} computed, ${c.filter((t) => t.status === "replayed").length} replayed${derived > 0 ? `, ${derived} derived (not stored)` : ""}`)
+    lines.push(
+      `  ${kind.padEnd(8)} ${c.filter((t) => t.status === "computed").length} computed, ${c.filter((t) => t.status === "replayed").length} replayed${derived > 0 ? `, ${derived} derived (not stored)` : ""}`
+    )
   }
   for (const t of computed) lines.push(`computed ${t.id}: ${explainNode(t.id, records.get(t.id), previous)}`)
   return lines.join("\n") + "\n"

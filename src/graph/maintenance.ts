@@ -65,8 +65,7 @@ const filesTwoDeep = (root: string, suffix: string, key: (folder: string, stem: 
 }
 
 /** Every stored entry, `v1/ac/<key[0..2]>/<key>.json`. */
-export const listEntryFiles = (cacheDir: string): Array<EntryFile> =>
-  filesTwoDeep(storeFolder(cacheDir, "entries"), ".json", (_shard, stem) => stem)
+export const listEntryFiles = (cacheDir: string): Array<EntryFile> => filesTwoDeep(storeFolder(cacheDir, "entries"), ".json", (_shard, stem) => stem)
 
 /**
  * The sweep's point packs, `v1/sweep/<family>/<digest>.jsonl` (src/sweep/pointCache.ts): listed
@@ -171,7 +170,9 @@ export interface GcResult {
 
 export const collectGarbage = (cacheDir: string, opts: { maxSizeBytes?: number; maxAgeMs?: number; now?: number }): GcResult => {
   const now = opts.now ?? Date.now()
-  const files = [...listEntryFiles(cacheDir), ...OTHER_FILES.flatMap(([, list]) => list(cacheDir))].sort((a, b) => b.mtimeMs - a.mtimeMs || (a.key < b.key ? -1 : 1))
+  const files = [...listEntryFiles(cacheDir), ...OTHER_FILES.flatMap(([, list]) => list(cacheDir))].sort(
+    (a, b) => b.mtimeMs - a.mtimeMs || (a.key < b.key ? -1 : 1)
+  )
   let removed = 0
   let removedBytes = 0
   // The size budget counts only what gc chose to keep; failed removals are reported apart.

@@ -80,7 +80,13 @@ export const defineNodeType = <P, A, E = never, D = never, I = undefined>(spec: 
   readonly readsInput?: boolean
   readonly stored?: boolean
 }): DefinedNodeType<P, A, E, D, I> => {
-  const type: NodeType<P, A, E, D, I> = { kind: spec.kind, code: spec.code, compute: spec.compute, readsInput: spec.readsInput ?? false, stored: spec.stored ?? true }
+  const type: NodeType<P, A, E, D, I> = {
+    kind: spec.kind,
+    code: spec.code,
+    compute: spec.compute,
+    readsInput: spec.readsInput ?? false,
+    stored: spec.stored ?? true
+  }
   const make = (init: NodeInit<P, D, I>): GraphNode<A, E> => {
     for (const k of Object.keys(init.attributes ?? {})) {
       if (RESERVED.has(k)) throw new Error(`node ${init.id}: attribute "${k}" would shadow a trace field`)
@@ -101,8 +107,7 @@ export const nodeTypesByKind = (types: ReadonlyArray<NodeType>): ReadonlyMap<str
 }
 
 /** The code version of a node of `type` with `params`. */
-export const codeOf = (type: NodeType, params: unknown): string =>
-  typeof type.code === "string" ? type.code : type.code(params)
+export const codeOf = (type: NodeType, params: unknown): string => (typeof type.code === "string" ? type.code : type.code(params))
 
 export interface KeyMaterial {
   readonly v: number

@@ -44,8 +44,7 @@ export const entryPath = (dir: string, key: string): string => shardedFile(dir, 
 const isEntry = (value: unknown, key: string): value is StoredEntry => {
   if (typeof value !== "object" || value === null) return false
   const e = value as Record<string, unknown>
-  return e.key === key && typeof e.kind === "string" && typeof e.id === "string" &&
-    typeof e.output_digest === "string" && "output" in e
+  return e.key === key && typeof e.kind === "string" && typeof e.id === "string" && typeof e.output_digest === "string" && "output" in e
 }
 
 /** Record a hit in the file's mtime, so `cache gc` evicts least-recently-used entries. */

@@ -57,7 +57,7 @@ export interface VerifyOptions {
 
 /** Check every entry of the store at `cacheDir`, recomputing those of the given node `types`. */
 export const verifyStore = (cacheDir: string, types: ReadonlyArray<NodeType>, o: VerifyOptions = {}): Effect.Effect<VerifyReport> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const typeOf = nodeTypesByKind(types)
     const toolchain = canonicalJson(yield* CurrentToolchain)
     // Two streaming passes, so memory is bounded by the entries' metadata, not their outputs:
@@ -169,10 +169,7 @@ export const verifyStore = (cacheDir: string, types: ReadonlyArray<NodeType>, o:
       } catch {
         currentCode = undefined // params the current code cannot even version (an unknown estimator)
       }
-      if (
-        type === undefined || currentCode !== m.code || m.v !== KEY_FORMAT_VERSION ||
-        m.toolchain === undefined || canonicalJson(m.toolchain) !== toolchain
-      ) {
+      if (type === undefined || currentCode !== m.code || m.v !== KEY_FORMAT_VERSION || m.toolchain === undefined || canonicalJson(m.toolchain) !== toolchain) {
         stale++
         continue
       }

@@ -135,7 +135,11 @@ const precisionOf = (c: ConfigReader): PrecisionDraft => {
   const method = typeof q === "object" ? (q as Record<string, unknown>).quant_method : undefined
   if (method === "fp8") return { weights: f("weights", "fp8", "quantization_config quant_method fp8"), lm_head }
   if (method === "mxfp4") {
-    return { weights: f("weights", base, "quantization_config modules_to_not_convert (attention, router)"), moe_experts: f("moe_experts", "mxfp4", "quantization_config quant_method mxfp4"), lm_head }
+    return {
+      weights: f("weights", base, "quantization_config modules_to_not_convert (attention, router)"),
+      moe_experts: f("moe_experts", "mxfp4", "quantization_config quant_method mxfp4"),
+      lm_head
+    }
   }
   c.problem("quantization_config", `expected quant_method fp8 or mxfp4 (the formats the importer maps), got ${JSON.stringify(method)}`)
   return { weights: f("weights", base, baseFrom), lm_head }
@@ -159,59 +163,83 @@ const allFullAttention = (c: ConfigReader): void => {
   if (other !== undefined) c.problem("layer_types", `expected only full_attention layers for this model_type, got ${JSON.stringify(other)}`)
 }
 
-const tpl = (id: string, type: TemplateDraft["type"], about: string, attn: ReadonlyArray<Field>, mlp: ReadonlyArray<Field>): TemplateDraft => ({ id, type, about, attn, mlp })
+const tpl = (id: string, type: TemplateDraft["type"], about: string, attn: ReadonlyArray<Field>, mlp: ReadonlyArray<Field>): TemplateDraft => ({
+  id,
+  type,
+  about,
+  attn,
+  mlp
+})
 
 // ---------------------------------------------------------------------------------------------
 // Families
 
 /** Llama 3.x, Mistral, Qwen2/2.5, Qwen3 dense (HF modeling_llama.py, modeling_qwen2.py, modeling_qwen3.py). */
-const denseGqa = (family: string, qkNorm: boolean): Mapper => (c) => {
-  allFullAttention(c)
-  if (c.optBool("use_sliding_window", false)) c.problem("use_sliding_window", "expected false: Qwen sliding-window layers (max_window_layers) are not mapped")
-  c.raw("max_window_layers")
-  const window = family === "mistral" ? c.optInt("sliding_window", 0) : (c.raw("sliding_window"), 0)
-  if (c.optBool("mlp_bias", false)) c.raw("mlp_bias") // a bias adds no GEMM work
-  const attn = gqa(c, {
-    ...(qkNorm ? { qkNorm: f("qk_norm", true, "no key: Qwen3 always applies q_norm / k_norm") } : {}),
-    extra: window > 0 ? [f("sliding_window", window, "sliding_window")] : []
-  })
-  const n = c.int("num_hidden_layers")
-  return {
-    family,
-    templates: [tpl("ffn_layer", "ffn_layer", `all ${n} layers (num_hidden_layers)`, attn, dense(c))],
-    layers: range(n).map(() => "ffn_layer"),
-    ...lmFields(c),
-    precision: precisionOf(c),
-    mtp_layers: 0,
-    notes: []
+const denseGqa =
+  (family: string, qkNorm: boolean): Mapper =>
+  (c) => {
+    allFullAttention(c)
+    if (c.optBool("use_sliding_window", false)) c.problem("use_sliding_window", "expected false: Qwen sliding-window layers (max_window_layers) are not mapped")
+    c.raw("max_window_layers")
+    const window = family === "mistral" ? c.optInt("sliding_window", 0) : (c.raw("sliding_window"), 0)
+    if (c.optBool("mlp_bias", false)) c.raw("mlp_bias") // a bias adds no GEMM work
+    const attn = gqa(c, {
+      ...(qkNorm ? { qkNorm: f("qk_norm", true, "no key: Qwen3 always applies q_norm / k_norm") } : {}),
+      extra: window > 0 ? [f("sliding_window", window, "sliding_window")] : []
+    })
+    const n = c.int("num_hidden_layers")
+    return {
+      family,
+      templates: [tpl("ffn_layer", "ffn_layer", `all ${n} layers (num_hidden_layers)`, attn, dense(c))],
+      layers: range(n).map(() => "ffn_layer"),
+      ...lmFields(c),
+      precision: precisionOf(c),
+      mtp_layers: 0,
+      notes: []
+    }
   }
-}
 
 /** Qwen2-MoE / Qwen3-MoE (HF modeling_qwen3_moe.py: MoE where (i+1) % decoder_sparse_step == 0 and i not in mlp_only_layers). */
-const qwenMoe = (family: string, qkNorm: boolean): Mapper => (c) => {
-  allFullAttention(c)
-  if (c.optBool("use_sliding_window", false)) c.problem("use_sliding_window", "expected false: Qwen sliding-window layers (max_window_layers) are not mapped")
-  c.raw("max_window_layers")
-  c.raw("sliding_window")
-  const n = c.int("num_hidden_layers")
-  const step = c.optInt("decoder_sparse_step", 1)
-  const dense = new Set(c.optInts("mlp_only_layers") ?? [])
-  const sharedSize = c.optInt("shared_expert_intermediate_size", 0)
-  const attn = gqa(c, qkNorm ? { qkNorm: f("qk_norm", true, "no key: Qwen3 always applies q_norm / k_norm") } : {})
-  const moeFields = moe(c, {
-    experts: "num_experts",
-    topk: "num_experts_per_tok",
-    size: "moe_intermediate_size",
-    ...(sharedSize > 0 ? { shared: { count: f("n_shared_experts", 1, "shared_expert_intermediate_size > 0: one gated shared expert"), size: f("shared_expert_intermediate_size", sharedSize, "shared_expert_intermediate_size") } } : {}),
-    scoring: f("scoring_func", "softmax", "no key: Qwen MoE routes by softmax")
-  })
-  const isMoe = (i: number) => step > 0 && (i + 1) % step === 0 && !dense.has(i)
-  const layers = range(n).map((i) => (isMoe(i) ? "moe_layer" : "ffn_layer"))
-  const templates = [tpl("moe_layer", "moe_layer", "MoE layers ((i+1) % decoder_sparse_step == 0, not in mlp_only_layers)", attn, moeFields)]
-  if (layers.includes("ffn_layer")) templates.unshift(tpl("ffn_layer", "ffn_layer", "dense layers (mlp_only_layers / decoder_sparse_step)", attn, [f("d_model", c.int("hidden_size"), "hidden_size"), f("d_ff", c.int("intermediate_size"), "intermediate_size"), act(c)]))
-  else c.raw("intermediate_size")
-  return { family, templates, layers, ...lmFields(c), precision: precisionOf(c), mtp_layers: 0, notes: [] }
-}
+const qwenMoe =
+  (family: string, qkNorm: boolean): Mapper =>
+  (c) => {
+    allFullAttention(c)
+    if (c.optBool("use_sliding_window", false)) c.problem("use_sliding_window", "expected false: Qwen sliding-window layers (max_window_layers) are not mapped")
+    c.raw("max_window_layers")
+    c.raw("sliding_window")
+    const n = c.int("num_hidden_layers")
+    const step = c.optInt("decoder_sparse_step", 1)
+    const dense = new Set(c.optInts("mlp_only_layers") ?? [])
+    const sharedSize = c.optInt("shared_expert_intermediate_size", 0)
+    const attn = gqa(c, qkNorm ? { qkNorm: f("qk_norm", true, "no key: Qwen3 always applies q_norm / k_norm") } : {})
+    const moeFields = moe(c, {
+      experts: "num_experts",
+      topk: "num_experts_per_tok",
+      size: "moe_intermediate_size",
+      ...(sharedSize > 0
+        ? {
+            shared: {
+              count: f("n_shared_experts", 1, "shared_expert_intermediate_size > 0: one gated shared expert"),
+              size: f("shared_expert_intermediate_size", sharedSize, "shared_expert_intermediate_size")
+            }
+          }
+        : {}),
+      scoring: f("scoring_func", "softmax", "no key: Qwen MoE routes by softmax")
+    })
+    const isMoe = (i: number) => step > 0 && (i + 1) % step === 0 && !dense.has(i)
+    const layers = range(n).map((i) => (isMoe(i) ? "moe_layer" : "ffn_layer"))
+    const templates = [tpl("moe_layer", "moe_layer", "MoE layers ((i+1) % decoder_sparse_step == 0, not in mlp_only_layers)", attn, moeFields)]
+    if (layers.includes("ffn_layer"))
+      templates.unshift(
+        tpl("ffn_layer", "ffn_layer", "dense layers (mlp_only_layers / decoder_sparse_step)", attn, [
+          f("d_model", c.int("hidden_size"), "hidden_size"),
+          f("d_ff", c.int("intermediate_size"), "intermediate_size"),
+          act(c)
+        ])
+      )
+    else c.raw("intermediate_size")
+    return { family, templates, layers, ...lmFields(c), precision: precisionOf(c), mtp_layers: 0, notes: [] }
+  }
 
 /** Mixtral (HF modeling_mixtral.py): every layer MoE, softmax top-k, no shared expert. */
 const mixtral: Mapper = (c) => {
@@ -219,8 +247,21 @@ const mixtral: Mapper = (c) => {
   const window = c.optInt("sliding_window", 0)
   const attn = gqa(c, { extra: window > 0 ? [f("sliding_window", window, "sliding_window")] : [] })
   const n = c.int("num_hidden_layers")
-  const m = moe(c, { experts: "num_local_experts", topk: "num_experts_per_tok", size: "intermediate_size", scoring: f("scoring_func", "softmax", "no key: Mixtral routes by softmax") })
-  return { family: "mixtral", templates: [tpl("moe_layer", "moe_layer", `all ${n} layers`, attn, m)], layers: range(n).map(() => "moe_layer"), ...lmFields(c), precision: precisionOf(c), mtp_layers: 0, notes: [] }
+  const m = moe(c, {
+    experts: "num_local_experts",
+    topk: "num_experts_per_tok",
+    size: "intermediate_size",
+    scoring: f("scoring_func", "softmax", "no key: Mixtral routes by softmax")
+  })
+  return {
+    family: "mixtral",
+    templates: [tpl("moe_layer", "moe_layer", `all ${n} layers`, attn, m)],
+    layers: range(n).map(() => "moe_layer"),
+    ...lmFields(c),
+    precision: precisionOf(c),
+    mtp_layers: 0,
+    notes: []
+  }
 }
 
 /**
@@ -228,51 +269,57 @@ const mixtral: Mapper = (c) => {
  * modeling_deepseek_v3.py): MLA, first_k_dense_replace dense layers then MoE every
  * moe_layer_freq; V3.2 adds the DSA indexer (index_* keys).
  */
-const deepseek = (family: string): Mapper => (c) => {
-  allFullAttention(c)
-  const freq = c.optInt("moe_layer_freq", 1)
-  if (freq !== 1) c.problem("moe_layer_freq", `expected 1 (every layer after first_k_dense_replace is MoE), got ${freq}`)
-  c.raw("num_key_value_heads") // = num_attention_heads in MLA configs; MLA has one latent cache
-  const qLora = c.optInt("q_lora_rank", 0)
-  const attn: Array<Field> = [
-    f("type", "MLA", "model_type " + family + ": multi-head latent attention"),
-    f("d_model", c.int("hidden_size"), "hidden_size"),
-    f("num_attention_heads", c.int("num_attention_heads"), "num_attention_heads"),
-    f("q_lora_rank", qLora, c.has("q_lora_rank") ? "q_lora_rank" : "q_lora_rank null: queries projected directly"),
-    f("kv_lora_rank", c.int("kv_lora_rank"), "kv_lora_rank"),
-    f("qk_nope_head_dim", c.int("qk_nope_head_dim"), "qk_nope_head_dim"),
-    f("qk_rope_head_dim", c.int("qk_rope_head_dim"), "qk_rope_head_dim"),
-    f("v_head_dim", c.int("v_head_dim"), "v_head_dim")
-  ]
-  const dsa = ["index_n_heads", "index_head_dim", "index_topk"].filter((k) => c.has(k))
-  if (family === "deepseek_v32" && dsa.length < 3) c.problem("index_topk", "expected index_n_heads, index_head_dim and index_topk (DeepSeek-V3.2 sparse attention)")
-  for (const k of dsa) attn.push(f(k, c.int(k), k))
-  c.optBool("attention_bias", false)
-  const scoring = c.optString("scoring_func") ?? "softmax"
-  if (scoring !== "softmax" && scoring !== "sigmoid") c.problem("scoring_func", `expected softmax or sigmoid, got ${JSON.stringify(scoring)}`)
-  const shared = c.optInt("n_shared_experts", 0)
-  const m = moe(c, {
-    experts: "n_routed_experts",
-    topk: "num_experts_per_tok",
-    size: "moe_intermediate_size",
-    shared: { count: f("n_shared_experts", shared, "n_shared_experts") },
-    scoring: f("scoring_func", scoring, c.has("scoring_func") ? "scoring_func" : "no key: softmax (DeepSeek-V2)")
-  })
-  const n = c.int("num_hidden_layers")
-  const k = c.optInt("first_k_dense_replace", 0)
-  const mtp = c.optInt("num_nextn_predict_layers", 0)
-  const templates = [tpl("ffn_layer", "ffn_layer", `layers 0..${k - 1} (first_k_dense_replace ${k})`, attn, dense(c)), tpl("moe_layer", "moe_layer", `layers ${k}..${n - 1}`, attn, m)]
-  return {
-    family,
-    templates: k > 0 ? templates : [templates[1]],
-    layers: range(n).map((i) => (i < k ? "ffn_layer" : "moe_layer")),
-    ...lmFields(c),
-    precision: precisionOf(c),
-    mtp_layers: mtp,
-    mtp_template: "moe_layer",
-    notes: []
+const deepseek =
+  (family: string): Mapper =>
+  (c) => {
+    allFullAttention(c)
+    const freq = c.optInt("moe_layer_freq", 1)
+    if (freq !== 1) c.problem("moe_layer_freq", `expected 1 (every layer after first_k_dense_replace is MoE), got ${freq}`)
+    c.raw("num_key_value_heads") // = num_attention_heads in MLA configs; MLA has one latent cache
+    const qLora = c.optInt("q_lora_rank", 0)
+    const attn: Array<Field> = [
+      f("type", "MLA", "model_type " + family + ": multi-head latent attention"),
+      f("d_model", c.int("hidden_size"), "hidden_size"),
+      f("num_attention_heads", c.int("num_attention_heads"), "num_attention_heads"),
+      f("q_lora_rank", qLora, c.has("q_lora_rank") ? "q_lora_rank" : "q_lora_rank null: queries projected directly"),
+      f("kv_lora_rank", c.int("kv_lora_rank"), "kv_lora_rank"),
+      f("qk_nope_head_dim", c.int("qk_nope_head_dim"), "qk_nope_head_dim"),
+      f("qk_rope_head_dim", c.int("qk_rope_head_dim"), "qk_rope_head_dim"),
+      f("v_head_dim", c.int("v_head_dim"), "v_head_dim")
+    ]
+    const dsa = ["index_n_heads", "index_head_dim", "index_topk"].filter((k) => c.has(k))
+    if (family === "deepseek_v32" && dsa.length < 3)
+      c.problem("index_topk", "expected index_n_heads, index_head_dim and index_topk (DeepSeek-V3.2 sparse attention)")
+    for (const k of dsa) attn.push(f(k, c.int(k), k))
+    c.optBool("attention_bias", false)
+    const scoring = c.optString("scoring_func") ?? "softmax"
+    if (scoring !== "softmax" && scoring !== "sigmoid") c.problem("scoring_func", `expected softmax or sigmoid, got ${JSON.stringify(scoring)}`)
+    const shared = c.optInt("n_shared_experts", 0)
+    const m = moe(c, {
+      experts: "n_routed_experts",
+      topk: "num_experts_per_tok",
+      size: "moe_intermediate_size",
+      shared: { count: f("n_shared_experts", shared, "n_shared_experts") },
+      scoring: f("scoring_func", scoring, c.has("scoring_func") ? "scoring_func" : "no key: softmax (DeepSeek-V2)")
+    })
+    const n = c.int("num_hidden_layers")
+    const k = c.optInt("first_k_dense_replace", 0)
+    const mtp = c.optInt("num_nextn_predict_layers", 0)
+    const templates = [
+      tpl("ffn_layer", "ffn_layer", `layers 0..${k - 1} (first_k_dense_replace ${k})`, attn, dense(c)),
+      tpl("moe_layer", "moe_layer", `layers ${k}..${n - 1}`, attn, m)
+    ]
+    return {
+      family,
+      templates: k > 0 ? templates : [templates[1]],
+      layers: range(n).map((i) => (i < k ? "ffn_layer" : "moe_layer")),
+      ...lmFields(c),
+      precision: precisionOf(c),
+      mtp_layers: mtp,
+      mtp_template: "moe_layer",
+      notes: []
+    }
   }
-}
 
 /**
  * gpt-oss (HF modeling_gpt_oss.py; openai/gpt-oss gpt_oss/torch/model.py): layer_types
@@ -287,14 +334,23 @@ const gptOss: Mapper = (c) => {
   if (bad !== undefined) c.problem("layer_types", `expected sliding_attention or full_attention, got ${JSON.stringify(bad)}`)
   const window = c.int("sliding_window")
   const topk = c.int("num_experts_per_tok")
-  if (c.has("experts_per_token") && c.raw("experts_per_token") !== topk) c.problem("experts_per_token", `expected num_experts_per_tok ${topk}, got ${JSON.stringify(c.raw("experts_per_token"))}`)
+  if (c.has("experts_per_token") && c.raw("experts_per_token") !== topk)
+    c.problem("experts_per_token", `expected num_experts_per_tok ${topk}, got ${JSON.stringify(c.raw("experts_per_token"))}`)
   const sinks = f("attention_sinks", true, "no key: gpt-oss has a learned sink per head (model.py AttentionBlock.sinks)")
-  const m = moe(c, { experts: "num_local_experts", topk: "num_experts_per_tok", size: "intermediate_size", scoring: f("scoring_func", "softmax", "no key: softmax over the top-k logits (model.py MLPBlock)") })
+  const m = moe(c, {
+    experts: "num_local_experts",
+    topk: "num_experts_per_tok",
+    size: "intermediate_size",
+    scoring: f("scoring_func", "softmax", "no key: softmax over the top-k logits (model.py MLPBlock)")
+  })
   const sliding = gqa(c, { extra: [f("sliding_window", window, "sliding_window (layer_types sliding_attention)"), sinks] })
   const full = gqa(c, { extra: [sinks] })
   return {
     family: "gpt_oss",
-    templates: [tpl("moe_layer_sliding", "moe_layer", "layer_types sliding_attention", sliding, m), tpl("moe_layer_full", "moe_layer", "layer_types full_attention", full, m)],
+    templates: [
+      tpl("moe_layer_sliding", "moe_layer", "layer_types sliding_attention", sliding, m),
+      tpl("moe_layer_full", "moe_layer", "layer_types full_attention", full, m)
+    ],
     layers: types.map((t) => (t === "sliding_attention" ? "moe_layer_sliding" : "moe_layer_full")),
     ...lmFields(c),
     precision: precisionOf(c),
@@ -317,7 +373,10 @@ const glm4Moe: Mapper = (c) => {
     shared: { count: f("n_shared_experts", c.optInt("n_shared_experts", 0), "n_shared_experts") },
     scoring: f("scoring_func", "sigmoid", "no key: sigmoid with e_score_correction_bias (modeling_glm4_moe.py Glm4MoeTopkRouter)")
   })
-  const templates = [tpl("ffn_layer", "ffn_layer", `layers 0..${k - 1} (first_k_dense_replace ${k})`, attn, dense(c)), tpl("moe_layer", "moe_layer", `layers ${k}..${n - 1}`, attn, m)]
+  const templates = [
+    tpl("ffn_layer", "ffn_layer", `layers 0..${k - 1} (first_k_dense_replace ${k})`, attn, dense(c)),
+    tpl("moe_layer", "moe_layer", `layers ${k}..${n - 1}`, attn, m)
+  ]
   return {
     family: "glm4_moe",
     templates: k > 0 ? templates : [templates[1]],
@@ -345,14 +404,24 @@ const step3: Mapper = (c) => {
     experts: "moe_num_experts",
     topk: "moe_top_k",
     size: "moe_intermediate_size",
-    shared: { count: f("n_shared_experts", 1, "share_expert_dim present: one shared expert"), size: f("shared_expert_intermediate_size", c.int("share_expert_dim"), "share_expert_dim") },
+    shared: {
+      count: f("n_shared_experts", 1, "share_expert_dim present: one shared expert"),
+      size: f("shared_expert_intermediate_size", c.int("share_expert_dim"), "share_expert_dim")
+    },
     scoring: f("scoring_func", "softmax", "no key: softmax router (vLLM step3_text.py)"),
     hiddenAct: f("hidden_act", "silu", "no key: SwiGLU experts (vLLM step3_text.py)")
   })
-  const dense: Array<Field> = [f("d_model", c.int("hidden_size"), "hidden_size"), f("d_ff", c.int("intermediate_size"), "intermediate_size"), f("hidden_act", "silu", "no key: SwiGLU MLP (vLLM step3_text.py)")]
+  const dense: Array<Field> = [
+    f("d_model", c.int("hidden_size"), "hidden_size"),
+    f("d_ff", c.int("intermediate_size"), "intermediate_size"),
+    f("hidden_act", "silu", "no key: SwiGLU MLP (vLLM step3_text.py)")
+  ]
   return {
     family: "step3_text",
-    templates: [tpl("ffn_layer", "ffn_layer", "layers not in moe_layers_enum", attn, dense), tpl("moe_layer", "moe_layer", "layers in moe_layers_enum", attn, m)],
+    templates: [
+      tpl("ffn_layer", "ffn_layer", "layers not in moe_layers_enum", attn, dense),
+      tpl("moe_layer", "moe_layer", "layers in moe_layers_enum", attn, m)
+    ],
     layers: range(n).map((i) => (moeLayers.has(i) ? "moe_layer" : "ffn_layer")),
     ...lmFields(c),
     precision: precisionOf(c),
@@ -375,10 +444,14 @@ const qwen3Next: Mapper = (c) => {
   if (bad !== undefined) c.problem("layer_types", `expected full_attention or linear_attention, got ${JSON.stringify(bad)}`)
   const step = c.optInt("decoder_sparse_step", 1)
   const mlpOnly = c.optInts("mlp_only_layers") ?? []
-  if (step !== 1 || mlpOnly.length > 0) c.problem(mlpOnly.length > 0 ? "mlp_only_layers" : "decoder_sparse_step", "expected every layer MoE (decoder_sparse_step 1, mlp_only_layers [])")
+  if (step !== 1 || mlpOnly.length > 0)
+    c.problem(mlpOnly.length > 0 ? "mlp_only_layers" : "decoder_sparse_step", "expected every layer MoE (decoder_sparse_step 1, mlp_only_layers [])")
   c.raw("intermediate_size") // unused when every layer is MoE
   c.raw("partial_rotary_factor")
-  const full = gqa(c, { extra: [f("output_gate", true, "no key: gated attention, q_proj emits a sigmoid gate (modeling_qwen3_next.py)")], qkNorm: f("qk_norm", true, "no key: q_norm / k_norm") })
+  const full = gqa(c, {
+    extra: [f("output_gate", true, "no key: gated attention, q_proj emits a sigmoid gate (modeling_qwen3_next.py)")],
+    qkNorm: f("qk_norm", true, "no key: q_norm / k_norm")
+  })
   const linear: Array<Field> = [
     f("type", "linear", "layer_types linear_attention"),
     f("variant", "gated_deltanet", "model_type qwen3_next: Qwen3NextGatedDeltaNet"),
@@ -394,12 +467,22 @@ const qwen3Next: Mapper = (c) => {
     experts: "num_experts",
     topk: "num_experts_per_tok",
     size: "moe_intermediate_size",
-    ...(sharedSize > 0 ? { shared: { count: f("n_shared_experts", 1, "shared_expert_intermediate_size > 0: one gated shared expert"), size: f("shared_expert_intermediate_size", sharedSize, "shared_expert_intermediate_size") } } : {}),
+    ...(sharedSize > 0
+      ? {
+          shared: {
+            count: f("n_shared_experts", 1, "shared_expert_intermediate_size > 0: one gated shared expert"),
+            size: f("shared_expert_intermediate_size", sharedSize, "shared_expert_intermediate_size")
+          }
+        }
+      : {}),
     scoring: f("scoring_func", "softmax", "no key: softmax router")
   })
   return {
     family: "qwen3_next",
-    templates: [tpl("moe_layer_linear", "moe_layer", "layer_types linear_attention", linear, m), tpl("moe_layer_full", "moe_layer", "layer_types full_attention", full, m)],
+    templates: [
+      tpl("moe_layer_linear", "moe_layer", "layer_types linear_attention", linear, m),
+      tpl("moe_layer_full", "moe_layer", "layer_types full_attention", full, m)
+    ],
     layers: types.map((t) => (t === "full_attention" ? "moe_layer_full" : "moe_layer_linear")),
     layer_precision: {
       moe_layer_linear: [f("kv_cache", "fp32", "no key: the recurrent state stays float32 (flash-linear-attention chunk_gated_delta_rule final_state)")]
@@ -453,7 +536,15 @@ const llama4: Mapper = (c) => {
     tpl("moe_layer_chunked", "moe_layer", "MoE (moe_layers), chunked attention", chunked, m),
     tpl("moe_layer_global", "moe_layer", "MoE, full attention (NoPE)", global, m)
   ]
-  return { family: "llama4_text", templates: all.filter((t) => layers.includes(t.id)), layers, ...lmFields(c), precision: precisionOf(c), mtp_layers: 0, notes: [] }
+  return {
+    family: "llama4_text",
+    templates: all.filter((t) => layers.includes(t.id)),
+    layers,
+    ...lmFields(c),
+    precision: precisionOf(c),
+    mtp_layers: 0,
+    notes: []
+  }
 }
 
 /**
@@ -470,12 +561,27 @@ const minimax: Mapper = (c) => {
   const kinds = types ?? []
   if (kinds.length !== n) c.problem(list ? "attn_type_list" : "layer_types", `expected ${n} entries (num_hidden_layers), got ${kinds.length}`)
   const bad = kinds.find((t) => t !== "linear_attention" && t !== "full_attention")
-  if (bad !== undefined) c.problem(list ? "attn_type_list" : "layer_types", `expected lightning (0, linear_attention) or softmax (1, full_attention) layers, got ${JSON.stringify(bad)}`)
+  if (bad !== undefined)
+    c.problem(
+      list ? "attn_type_list" : "layer_types",
+      `expected lightning (0, linear_attention) or softmax (1, full_attention) layers, got ${JSON.stringify(bad)}`
+    )
   const shared = c.optInt("shared_intermediate_size", 0)
   if (shared > 0) c.problem("shared_intermediate_size", `expected 0 (a shared expert is not mapped for MiniMax), got ${shared}`)
   // Residual / norm scales, RoPE width and the lightning block size change no FLOP count here.
-  for (const k of ["postnorm", "rotary_dim", "block_size", "shared_moe_mode", "layernorm_full_attention_alpha", "layernorm_full_attention_beta",
-    "layernorm_linear_attention_alpha", "layernorm_linear_attention_beta", "layernorm_mlp_alpha", "layernorm_mlp_beta"]) c.raw(k)
+  for (const k of [
+    "postnorm",
+    "rotary_dim",
+    "block_size",
+    "shared_moe_mode",
+    "layernorm_full_attention_alpha",
+    "layernorm_full_attention_beta",
+    "layernorm_linear_attention_alpha",
+    "layernorm_linear_attention_beta",
+    "layernorm_mlp_alpha",
+    "layernorm_mlp_beta"
+  ])
+    c.raw(k)
   const heads = c.int("num_attention_heads")
   const headDim = c.int("head_dim")
   const lightning: Array<Field> = [
@@ -487,10 +593,18 @@ const minimax: Mapper = (c) => {
     f("key_head_dim", headDim, "head_dim"),
     f("value_head_dim", headDim, "head_dim")
   ]
-  const m = moe(c, { experts: "num_local_experts", topk: "num_experts_per_tok", size: "intermediate_size", scoring: f("scoring_func", "softmax", "no key: softmax router (modeling_minimax.py)") })
+  const m = moe(c, {
+    experts: "num_local_experts",
+    topk: "num_experts_per_tok",
+    size: "intermediate_size",
+    scoring: f("scoring_func", "softmax", "no key: softmax router (modeling_minimax.py)")
+  })
   return {
     family: "minimax",
-    templates: [tpl("moe_layer_lightning", "moe_layer", "lightning attention layers", lightning, m), tpl("moe_layer_softmax", "moe_layer", "softmax attention layers", gqa(c), m)],
+    templates: [
+      tpl("moe_layer_lightning", "moe_layer", "lightning attention layers", lightning, m),
+      tpl("moe_layer_softmax", "moe_layer", "softmax attention layers", gqa(c), m)
+    ],
     layers: kinds.map((t) => (t === "full_attention" ? "moe_layer_softmax" : "moe_layer_lightning")),
     ...lmFields(c),
     precision: precisionOf(c),
@@ -530,10 +644,43 @@ export const WRAPPERS: Readonly<Record<string, string>> = { step3_vl: "step3_tex
  * RoPE, norms' epsilon, token ids, training-only settings, routing details with no cost).
  */
 export const IGNORABLE_KEYS: ReadonlySet<string> = new Set([
-  "architectures", "model_type", "transformers_version", "torch_dtype", "dtype", "bos_token_id", "eos_token_id", "pad_token_id",
-  "initializer_range", "rms_norm_eps", "layer_norm_eps", "rope_theta", "rope_scaling", "rope_parameters", "max_position_embeddings",
-  "max_position_embedding", "max_seq_len", "initial_context_length", "use_cache", "attention_dropout", "hidden_dropout",
-  "norm_topk_prob", "topk_method", "router_aux_loss_coef", "output_router_logits", "aux_loss_alpha", "seq_aux", "swiglu_limit",
-  "pretraining_tp", "ep_size", "auto_map", "router_jitter_noise", "for_llm_compressor",
-  "text_config", "vision_config", "image_token_index", "projector_hidden_act", "boi_token_index", "eoi_token_index"
+  "architectures",
+  "model_type",
+  "transformers_version",
+  "torch_dtype",
+  "dtype",
+  "bos_token_id",
+  "eos_token_id",
+  "pad_token_id",
+  "initializer_range",
+  "rms_norm_eps",
+  "layer_norm_eps",
+  "rope_theta",
+  "rope_scaling",
+  "rope_parameters",
+  "max_position_embeddings",
+  "max_position_embedding",
+  "max_seq_len",
+  "initial_context_length",
+  "use_cache",
+  "attention_dropout",
+  "hidden_dropout",
+  "norm_topk_prob",
+  "topk_method",
+  "router_aux_loss_coef",
+  "output_router_logits",
+  "aux_loss_alpha",
+  "seq_aux",
+  "swiglu_limit",
+  "pretraining_tp",
+  "ep_size",
+  "auto_map",
+  "router_jitter_noise",
+  "for_llm_compressor",
+  "text_config",
+  "vision_config",
+  "image_token_index",
+  "projector_hidden_act",
+  "boi_token_index",
+  "eoi_token_index"
 ])

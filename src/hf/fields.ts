@@ -35,7 +35,10 @@ export class ConfigReader {
   }
 
   private fail(key: string, expected: string, got: unknown): undefined {
-    this.problems.push({ key: `${this.prefix}${key}`, message: `expected ${expected}, got ${got === undefined ? "nothing (the key is missing)" : JSON.stringify(got)}` })
+    this.problems.push({
+      key: `${this.prefix}${key}`,
+      message: `expected ${expected}, got ${got === undefined ? "nothing (the key is missing)" : JSON.stringify(got)}`
+    })
     return undefined
   }
 
@@ -111,7 +114,9 @@ export class ConfigReader {
 
   /** Keys present in the config that nothing read, minus the ones known not to change the math. */
   unread(ignorable: ReadonlySet<string>): Array<string> {
-    return Object.keys(this.json).filter((k) => !this.used.has(k) && !ignorable.has(k) && !k.startsWith("_")).sort()
+    return Object.keys(this.json)
+      .filter((k) => !this.used.has(k) && !ignorable.has(k) && !k.startsWith("_"))
+      .sort()
   }
 }
 

@@ -49,7 +49,13 @@ export interface ImportProblem {
 }
 
 export type ImportResult =
-  | { readonly ok: true; readonly draft: ModelDraft; readonly templates: ReadonlyArray<{ readonly path: string; readonly text: string }>; readonly scenario: string; readonly params: { total: number; active: number; embedding: number } }
+  | {
+      readonly ok: true
+      readonly draft: ModelDraft
+      readonly templates: ReadonlyArray<{ readonly path: string; readonly text: string }>
+      readonly scenario: string
+      readonly params: { total: number; active: number; embedding: number }
+    }
   | { readonly ok: false; readonly problems: ReadonlyArray<ImportProblem> }
 
 export const SUPPORTED_MODEL_TYPES: ReadonlyArray<string> = [...Object.keys(FAMILIES), ...Object.keys(WRAPPERS)].sort()
@@ -66,15 +72,24 @@ export const draftOf = (json: unknown, ignore: ReadonlyArray<string> = []): { dr
   const wrapped = WRAPPERS[outer]
   if (wrapped !== undefined) {
     const text = c.raw("text_config")
-    if (!isObject(text)) return { problems: [{ key: "text_config", message: `expected the text model's config object (model_type ${outer} wraps ${wrapped})` }] }
+    if (!isObject(text))
+      return { problems: [{ key: "text_config", message: `expected the text model's config object (model_type ${outer} wraps ${wrapped})` }] }
     c = new ConfigReader(text, "text_config.")
     const inner = c.optString("model_type")
-    if (inner !== undefined && inner !== wrapped) return { problems: [{ key: "text_config.model_type", message: `expected ${wrapped}, got ${JSON.stringify(inner)}` }] }
+    if (inner !== undefined && inner !== wrapped)
+      return { problems: [{ key: "text_config.model_type", message: `expected ${wrapped}, got ${JSON.stringify(inner)}` }] }
     type = wrapped
   }
   const mapper = FAMILIES[type]
   if (mapper === undefined) {
-    return { problems: [{ key: "model_type", message: `expected one of ${SUPPORTED_MODEL_TYPES.join(", ")}, got ${JSON.stringify(type)} (no mapping: llmsim never falls back to a dense model)` }] }
+    return {
+      problems: [
+        {
+          key: "model_type",
+          message: `expected one of ${SUPPORTED_MODEL_TYPES.join(", ")}, got ${JSON.stringify(type)} (no mapping: llmsim never falls back to a dense model)`
+        }
+      ]
+    }
   }
   const draft = mapper(c)
   const ignorable = new Set([...IGNORABLE_KEYS, ...ignore])
@@ -117,7 +132,7 @@ const templateText = (t: TemplateDraft, d: ModelDraft, o: ImportOptions, count: 
     ...schemaLine(o.schema_dir?.templates, t.type),
     `# ${o.name} ${t.id}: ${t.about}; ${count} of ${d.layers.length} layers.`,
     `# Imported from ${o.source} (model_type ${d.family}) by \`llmsim import hf\`.`,
-    "# Each comment names the config.json key a value came from (\"no key\": the family's fixed",
+    '# Each comment names the config.json key a value came from ("no key": the family\'s fixed',
     "# architecture, with its source).",
     "attn_config:",
     ...fieldLines(t.attn),
@@ -158,11 +173,22 @@ const scenarioText = (d: ModelDraft, o: ImportOptions, params: { total: number; 
   )
   const p = d.precision
   const withMtp = d.mtp_layers > 0 && d.mtp_template !== undefined && o.mtp_acceptance !== undefined
-  const mtp = d.mtp_layers === 0 ? [] : withMtp
-    ? [`# MTP: ${d.mtp_layers} multi-token-prediction layer(s) (config.json num_nextn_predict_layers / mtp_num_hidden_layers),`, "# modelled as speculative decoding (the `mtp: true` entry; --mtp-acceptance sets runtime.mtp_acceptance_rate)."]
-    : [`# MTP: the checkpoint has ${d.mtp_layers} multi-token-prediction layer(s) (config.json num_nextn_predict_layers /`, "# mtp_num_hidden_layers), left out: re-import with --mtp-acceptance <rate> to model speculative decoding."]
+  const mtp =
+    d.mtp_layers === 0
+      ? []
+      : withMtp
+        ? [
+            `# MTP: ${d.mtp_layers} multi-token-prediction layer(s) (config.json num_nextn_predict_layers / mtp_num_hidden_layers),`,
+            "# modelled as speculative decoding (the `mtp: true` entry; --mtp-acceptance sets runtime.mtp_acceptance_rate)."
+          ]
+        : [
+            `# MTP: the checkpoint has ${d.mtp_layers} multi-token-prediction layer(s) (config.json num_nextn_predict_layers /`,
+            "# mtp_num_hidden_layers), left out: re-import with --mtp-acceptance <rate> to model speculative decoding."
+          ]
   const mtpLine = withMtp
-    ? [`  - {type: ${typeOf.get(d.mtp_template!)}, name: mtp, config: ${o.model_dir}/${d.mtp_template}.yaml${d.mtp_layers > 1 ? `, repeat: ${d.mtp_layers}` : ""}, mtp: true}  # MTP layer(s): one draft token each per decode step`]
+    ? [
+        `  - {type: ${typeOf.get(d.mtp_template!)}, name: mtp, config: ${o.model_dir}/${d.mtp_template}.yaml${d.mtp_layers > 1 ? `, repeat: ${d.mtp_layers}` : ""}, mtp: true}  # MTP layer(s): one draft token each per decode step`
+      ]
     : []
   return [
     ...schemaLine(o.schema_dir?.scenario, "scenario"),
@@ -213,7 +239,8 @@ const provenance = (json: unknown): Array<string> => {
   if (src === undefined) return []
   const repo = typeof src.hf_repo === "string" ? src.hf_repo.split(" ")[0] : ""
   const out = /^[\w.-]+\/[\w.-]+$/.test(repo) ? [`# Hugging Face repository: https://huggingface.co/${repo}`] : []
-  if (typeof src.status === "string" && src.status.startsWith("RECONSTRUCTED")) out.push("# The config is RECONSTRUCTED, not verbatim: its _source object says from what.")
+  if (typeof src.status === "string" && src.status.startsWith("RECONSTRUCTED"))
+    out.push("# The config is RECONSTRUCTED, not verbatim: its _source object says from what.")
   return out
 }
 
@@ -226,6 +253,9 @@ export const importHf = (json: unknown, o: ImportOptions): ImportResult => {
   const templates = d.templates.map((t) => ({ path: `${o.model_dir}/${t.id}.yaml`, text: templateText(t, d, o, counts.get(t.id) ?? 0) }))
   const byId = new Map(d.templates.map((t) => [t.id, templateOf(t)]))
   const lm: LmHead = { vocab_size: Number(d.vocab_size.value), d_model: Number(d.d_model.value) }
-  const params = modelParams(groups(d.layers).map((g) => ({ template: byId.get(g.id)!, repeat: g.count })), lm)
+  const params = modelParams(
+    groups(d.layers).map((g) => ({ template: byId.get(g.id)!, repeat: g.count })),
+    lm
+  )
   return { ok: true, draft: d, templates, scenario: scenarioText(d, o, params, provenance(json)), params }
 }

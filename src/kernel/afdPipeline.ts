@@ -52,13 +52,13 @@ export const cycleMs = (regime: ResolvedRegime, s: AfdStages): number =>
   regime === "three_stage"
     ? Math.max(s.attention, s.ffn, s.a2f + s.f2a)
     : regime === "conservative"
-    ? Math.max(s.attention + s.a2f, s.ffn + s.f2a)
-    : serialMs(s)
+      ? Math.max(s.attention + s.a2f, s.ffn + s.f2a)
+      : serialMs(s)
 
 export const afdBound = (regime: ResolvedRegime, s: AfdStages): AfdBound => {
   const transfer = s.a2f + s.f2a
   if (regime === "conservative") {
-    return s.attention + s.a2f >= s.ffn + s.f2a ? (s.attention >= s.a2f ? "attention" : "transfer") : (s.ffn >= s.f2a ? "ffn" : "transfer")
+    return s.attention + s.a2f >= s.ffn + s.f2a ? (s.attention >= s.a2f ? "attention" : "transfer") : s.ffn >= s.f2a ? "ffn" : "transfer"
   }
   if (s.attention >= s.ffn && s.attention >= transfer) return "attention"
   return s.ffn >= transfer ? "ffn" : "transfer"

@@ -74,8 +74,7 @@ export interface LayoutOverrides {
 }
 
 /** Smallest redundant count >= `redundant` with (experts + redundant) divisible by ep. */
-export const roundRedundant = (experts: number, redundant: number, ep: number): number =>
-  Math.ceil((experts + redundant) / ep) * ep - experts
+export const roundRedundant = (experts: number, redundant: number, ep: number): number => Math.ceil((experts + redundant) / ep) * ep - experts
 
 export const resolveLayout = (model: Model, hw: HardwareSpec, base: ScenarioBase, o: LayoutOverrides = {}): Resolved<LayoutResolution> => {
   const spec = base.deployment ?? {}
@@ -84,9 +83,10 @@ export const resolveLayout = (model: Model, hw: HardwareSpec, base: ScenarioBase
   const dep = (...p: Array<PropertyKey>): Array<PropertyKey> => (hasBlock ? ["deployment", ...p] : ["deployment"])
   const gpn = spec.gpus_per_node ?? hw.gpus_per_node ?? 8
   const tp = spec.attention?.tp ?? par.tp ?? 1
-  const tpWhere: Problem = spec.attention?.tp !== undefined
-    ? { path: dep("attention", "tp"), message: "" }
-    : { path: par.tp !== undefined ? ["parallelism", "tp"] : dep("attention"), message: "" }
+  const tpWhere: Problem =
+    spec.attention?.tp !== undefined
+      ? { path: dep("attention", "tp"), message: "" }
+      : { path: par.tp !== undefined ? ["parallelism", "tp"] : dep("attention"), message: "" }
   const experts = moeConfigs(model).map((m) => m.n_routed_experts)
   const maxExperts = experts.reduce((m, e) => Math.max(m, e), 0)
 
@@ -98,10 +98,17 @@ export const resolveLayout = (model: Model, hw: HardwareSpec, base: ScenarioBase
   let redundantWhere: Problem
   if (o.ep !== undefined) {
     epWhere = { flag: "--ep", path: [], message: "" }
-    if (o.ep % tp !== 0) return fail({ ...epWhere, message: `ep ${o.ep} is not a multiple of the attention tp ${tp} (the unit is resized to ep GPUs with DP attention over ep / tp ranks)` })
+    if (o.ep % tp !== 0)
+      return fail({
+        ...epWhere,
+        message: `ep ${o.ep} is not a multiple of the attention tp ${tp} (the unit is resized to ep GPUs with DP attention over ep / tp ranks)`
+      })
     // A unit inside one node tiles it (one that spans nodes fills them: src/deploy/deployment.ts).
     if (o.ep < gpn && gpn % o.ep !== 0) {
-      return fail({ ...epWhere, message: `ep ${o.ep} does not divide the ${gpn} GPUs of a node (an EP group inside one node is a divisor of gpus_per_node ${gpn})` })
+      return fail({
+        ...epWhere,
+        message: `ep ${o.ep} does not divide the ${gpn} GPUs of a node (an EP group inside one node is a divisor of gpus_per_node ${gpn})`
+      })
     }
     gpus = o.ep
     dp = o.ep / tp
@@ -112,7 +119,10 @@ export const resolveLayout = (model: Model, hw: HardwareSpec, base: ScenarioBase
     if (spec.nodes !== undefined) {
       gpus = spec.nodes * gpn
       if (spec.attention?.dp !== undefined && spec.attention.dp * tp !== gpus) {
-        return fail({ path: dep("attention"), message: `tp ${tp} x dp ${spec.attention.dp} = ${tp * spec.attention.dp} GPUs, but nodes ${spec.nodes} x gpus_per_node ${gpn} = ${gpus}` })
+        return fail({
+          path: dep("attention"),
+          message: `tp ${tp} x dp ${spec.attention.dp} = ${tp * spec.attention.dp} GPUs, but nodes ${spec.nodes} x gpus_per_node ${gpn} = ${gpus}`
+        })
       }
       if (gpus % tp !== 0) return fail({ ...tpWhere, message: `tp ${tp} does not divide the ${gpus} GPUs of ${spec.nodes} nodes` })
       dp = gpus / tp
@@ -120,24 +130,34 @@ export const resolveLayout = (model: Model, hw: HardwareSpec, base: ScenarioBase
       dp = spec.attention?.dp ?? par.dp ?? 1
       gpus = tp * dp
     }
-    ep = spec.ep ?? (hasBlock && (spec.nodes !== undefined || spec.attention !== undefined) ? gpus : par.ep ?? 1)
-    epWhere = spec.ep !== undefined ? { path: dep("ep"), message: "" } : { path: par.ep !== undefined && !hasBlock ? ["parallelism", "ep"] : dep(), message: "" }
+    ep = spec.ep ?? (hasBlock && (spec.nodes !== undefined || spec.attention !== undefined) ? gpus : (par.ep ?? 1))
+    epWhere =
+      spec.ep !== undefined ? { path: dep("ep"), message: "" } : { path: par.ep !== undefined && !hasBlock ? ["parallelism", "ep"] : dep(), message: "" }
     redundant = o.redundant_experts ?? spec.redundant_experts ?? 0
-    redundantWhere = o.redundant_experts !== undefined
-      ? { flag: "--redundant-experts", path: [], message: "" }
-      : spec.redundant_experts !== undefined ? { path: dep("redundant_experts"), message: "" } : epWhere
+    redundantWhere =
+      o.redundant_experts !== undefined
+        ? { flag: "--redundant-experts", path: [], message: "" }
+        : spec.redundant_experts !== undefined
+          ? { path: dep("redundant_experts"), message: "" }
+          : epWhere
   }
   if (gpus % ep !== 0) return fail({ ...epWhere, message: `ep ${ep} does not divide the ${gpus} GPUs (attention tp ${tp} x dp ${dp})` })
   for (const e of experts) {
     if ((e + redundant) % ep !== 0) {
-      return fail({ ...redundantWhere, message: `n_routed_experts ${e} + redundant_experts ${redundant} = ${e + redundant} expert slots are not divisible by ep ${ep}` })
+      return fail({
+        ...redundantWhere,
+        message: `n_routed_experts ${e} + redundant_experts ${redundant} = ${e + redundant} expert slots are not divisible by ep ${ep}`
+      })
     }
   }
   // A collective over more ranks than the unit has would be timed over GPUs that do not exist.
   for (const e of model.entries) {
     const ranks = e.template.type === "comm_layer" ? e.template.config.comm_config.num_ranks : undefined
     if (ranks !== undefined && ranks > gpus) {
-      return fail({ ...(o.ep !== undefined ? epWhere : { path: ["layers", e.index, "config"] }), message: `layers.${e.index} (${e.label}): comm_config.num_ranks ${ranks} is more than the ${gpus} GPUs of the unit (attention tp ${tp} x dp ${dp})` })
+      return fail({
+        ...(o.ep !== undefined ? epWhere : { path: ["layers", e.index, "config"] }),
+        message: `layers.${e.index} (${e.label}): comm_config.num_ranks ${ranks} is more than the ${gpus} GPUs of the unit (attention tp ${tp} x dp ${dp})`
+      })
     }
   }
   const layout: Layout = { gpus_per_node: gpn, nodes: Math.ceil(gpus / gpn), gpus, tp, dp, ep, redundant_experts: redundant }

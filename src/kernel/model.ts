@@ -36,15 +36,16 @@ export interface ScenarioLayers {
 }
 
 export const modelOf = (loaded: ScenarioLayers): Model => {
-  const drafts = loaded.entries.reduce((n, e) => n + (e.entry.mtp === true ? e.entry.repeat ?? 1 : 0), 0)
+  const drafts = loaded.entries.reduce((n, e) => n + (e.entry.mtp === true ? (e.entry.repeat ?? 1) : 0), 0)
   return {
     entries: loaded.entries.map((e) => ({
       index: e.index,
       label: e.entry.name ?? e.entry.type,
       // Per-entry precision and the MTP flag travel with the template; the layer estimators apply them (src/layers/context.ts).
-      template: e.entry.precision === undefined && e.entry.mtp !== true
-        ? e.template
-        : { ...e.template, ...(e.entry.precision === undefined ? {} : { precision: e.entry.precision }), ...(e.entry.mtp === true ? { mtp: true } : {}) },
+      template:
+        e.entry.precision === undefined && e.entry.mtp !== true
+          ? e.template
+          : { ...e.template, ...(e.entry.precision === undefined ? {} : { precision: e.entry.precision }), ...(e.entry.mtp === true ? { mtp: true } : {}) },
       repeat: e.entry.repeat ?? 1
     })),
     ...(loaded.spec.lm_head ? { lm_head: loaded.spec.lm_head } : {}),

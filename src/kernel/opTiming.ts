@@ -21,8 +21,7 @@ import type { OpTiming, TimingHardware } from "../timing/roofline.ts"
 import type { OpExecution } from "./records.ts"
 
 /** compute-time multiplier when `commSms` of `smCount` SMs run communication kernels. */
-export const smSlowdown = (smCount: number, commSms: number): number =>
-  commSms <= 0 || smCount <= 0 ? 1 : smCount / Math.max(1, smCount - commSms)
+export const smSlowdown = (smCount: number, commSms: number): number => (commSms <= 0 || smCount <= 0 ? 1 : smCount / Math.max(1, smCount - commSms))
 
 const slowed = (t: OpTiming, factor: number): OpTiming => {
   if (factor === 1 || t.bound === "comm") return t

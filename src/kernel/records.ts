@@ -138,4 +138,4 @@ export const SERVING_FIGURES = [
   "peak_memory_bytes"
 ] as const satisfies ReadonlyArray<keyof ServingSummary>
 
-export type ServingFigure = typeof SERVING_FIGURES[number]
+export type ServingFigure = (typeof SERVING_FIGURES)[number]

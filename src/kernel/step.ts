@@ -20,14 +20,7 @@
  */
 import type { LayerContext } from "../layers/context.ts"
 import { layerContext, tokensPerStep } from "../layers/context.ts"
-import {
-  activationBytesPerGpu,
-  kvBytesPerTokenPerGpu,
-  layerWeightBytesPerGpu,
-  lmHeadWeightBytesPerGpu,
-  planLayer,
-  planLmHead
-} from "../layers/index.ts"
+import { activationBytesPerGpu, kvBytesPerTokenPerGpu, layerWeightBytesPerGpu, lmHeadWeightBytesPerGpu, planLayer, planLmHead } from "../layers/index.ts"
 import type { OpSpec } from "../ops/types.ts"
 import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import type { LayerTemplate } from "../schema/layer.ts"
@@ -60,10 +53,18 @@ export const composeLayer = (
   const comm = sum(ops.filter((o) => o.bound === "comm").map((o) => o.dominant_latency_ms))
   const computeSide = sum(ops.filter((o) => o.bound !== "comm").map((o) => o.dominant_latency_ms))
   const where = `layer ${layer_type}`
-  const hidden = checkedMs(where, "hidden comm_time_ms", hiddenCommMs(composition, checkedMs(where, "compute side ms", computeSide), checkedMs(where, "comm_time_ms", comm)))
+  const hidden = checkedMs(
+    where,
+    "hidden comm_time_ms",
+    hiddenCommMs(composition, checkedMs(where, "compute side ms", computeSide), checkedMs(where, "comm_time_ms", comm))
+  )
   const latency = checkedMs(where, "dominant_latency_ms", computeSide + comm - hidden)
   const byBound = (b: Bound) => sum(ops.filter((o) => o.bound === b).map((o) => o.dominant_latency_ms))
-  const shares: Array<[Bound, number]> = [["compute", byBound("compute")], ["memory", byBound("memory")], ["comm", comm - hidden]]
+  const shares: Array<[Bound, number]> = [
+    ["compute", byBound("compute")],
+    ["memory", byBound("memory")],
+    ["comm", comm - hidden]
+  ]
   const bound = shares.reduce((best, cur) => (cur[1] > best[1] ? cur : best))[0]
   const flops = sum(ops.map((o) => o.flops))
   const bytes_read = sum(ops.map((o) => o.bytes_read))
@@ -175,12 +176,7 @@ export const instancesOf = (model: Model): Array<Instance> => {
 }
 
 /** Expand layer summaries into per-instance records and total them. */
-export const rollUp = (
-  phase: SinglePhase,
-  summaries: ReadonlyArray<LayerSummary>,
-  instances: ReadonlyArray<Instance>,
-  kvTokens: number
-): SimulationResult => {
+export const rollUp = (phase: SinglePhase, summaries: ReadonlyArray<LayerSummary>, instances: ReadonlyArray<Instance>, kvTokens: number): SimulationResult => {
   for (const s of summaries) checkedMs(`layer ${s.layer_type}`, "dominant_latency_ms", s.dominant_latency_ms)
   const layers: Array<LayerExecution> = instances.map((i) => ({ layer_name: i.layer_name, ...summaries[i.summary] }))
   let bottleneck = layers[0]
@@ -234,4 +230,9 @@ export const composePlan = (plan: LayerPlan, timing: TimingHardware, estimator: 
 
 /** One phase of a model, start to finish, without the build graph: the pure kernel. */
 export const simulatePhase = (model: Model, ctx: LayerContext, timing: TimingHardware, estimator: Estimator, composition: Composition): SimulationResult =>
-  rollUp(ctx.phase, modelPlans(model, ctx).map((p) => composePlan(p, timing, estimator, composition)), instancesOf(model), ctx.batch_size * ctx.seq_len)
+  rollUp(
+    ctx.phase,
+    modelPlans(model, ctx).map((p) => composePlan(p, timing, estimator, composition)),
+    instancesOf(model),
+    ctx.batch_size * ctx.seq_len
+  )

@@ -40,7 +40,8 @@ export const STRATEGIES: Readonly<Record<StrategyName, Strategy>> = {
   },
   "two-batch-overlap": {
     name: "two-batch-overlap",
-    description: "large-EP deployment model: DeepEP all-to-all, four-stage two-batch overlap (a,d), (f,d), (f,c), (a,c) per layer, each stage the longer side plus the unhidden part of the shorter (overlap_efficiency)",
+    description:
+      "large-EP deployment model: DeepEP all-to-all, four-stage two-batch overlap (a,d), (f,d), (f,c), (a,c) per layer, each stage the longer side plus the unhidden part of the shorter (overlap_efficiency)",
     module: "src/kernel/twoBatchOverlap.ts"
   },
   "serial-micro-batches": {
@@ -63,8 +64,7 @@ export interface Composition {
 }
 
 /** The core roll-up's strategy under a composition: overlapped only with >= 2 micro-batches on >= 2 streams. */
-export const coreStrategy = (c: Composition): "serial" | "overlapped" =>
-  c.micro_batch >= 2 && c.max_concurrency >= 2 ? "overlapped" : "serial"
+export const coreStrategy = (c: Composition): "serial" | "overlapped" => (c.micro_batch >= 2 && c.max_concurrency >= 2 ? "overlapped" : "serial")
 
 /**
  * Time hidden when two streams run at once: the hardware's overlap_efficiency times the shorter
@@ -95,7 +95,10 @@ export const planCore = (
       return core(microBatch)
     case "serial":
       return microBatch !== undefined && microBatch >= 2 && maxConcurrency >= 2
-        ? { ok: false, message: `serial runs without overlap, but --micro-batch ${microBatch} on hardware with two streams overlaps (use --strategy overlapped, or drop --micro-batch)` }
+        ? {
+            ok: false,
+            message: `serial runs without overlap, but --micro-batch ${microBatch} on hardware with two streams overlaps (use --strategy overlapped, or drop --micro-batch)`
+          }
         : core(microBatch)
     case "overlapped":
       if (maxConcurrency < 2) return { ok: false, message: `overlapped needs hardware with max_concurrency >= 2 (this hardware has ${maxConcurrency})` }

@@ -62,7 +62,12 @@ export const serialLayer = (t: LayerTerms, microBatches: number): Composed => {
 /** Two-batch overlap of one layer; `overlapEfficiency` is the hardware's overlap_efficiency (1: full overlap). */
 export const tboLayer = (t: LayerTerms, overlapEfficiency = 1): Composed => {
   const charged: Record<LargeEpBound, number> = { attention: 0, ffn: 0, comm: 0 }
-  const stages: ReadonlyArray<[LargeEpBound, number, number]> = [["attention", t.a, t.d], ["ffn", t.f, t.d], ["ffn", t.f, t.c], ["attention", t.a, t.c]]
+  const stages: ReadonlyArray<[LargeEpBound, number, number]> = [
+    ["attention", t.a, t.d],
+    ["ffn", t.f, t.d],
+    ["ffn", t.f, t.c],
+    ["attention", t.a, t.c]
+  ]
   for (const [kind, compute, comm] of stages) {
     // The unhidden part of the shorter side: (1 - e) * min; exactly 0 at e = 1.
     const exposed = Math.min(compute, comm) - hiddenMs(overlapEfficiency, compute, comm)

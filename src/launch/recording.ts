@@ -70,8 +70,13 @@ export const startRecording = (args: ReadonlyArray<string>, cwd: string): void =
   const dir = recordDirFor(args, cwd, root)
   if (dir === undefined) return
   const key = commandKey({
-    code: codeIdentity(), node: process.versions.node, args, cwd, env: process.env,
-    stdoutTTY: process.stdout.isTTY, stderrTTY: process.stderr.isTTY
+    code: codeIdentity(),
+    node: process.versions.node,
+    args,
+    cwd,
+    env: process.env,
+    stdoutTTY: process.stdout.isTTY,
+    stderrTTY: process.stderr.isTTY
   })
   active = { key, dir, inputs: new Map(), files: new Map(), stdout: [], stderr: [], storeDir: undefined, tainted: false }
   tee(process.stdout, active.stdout)

@@ -32,12 +32,7 @@ import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import type { AttnConfig, GqaAttention, MlaAttention } from "../schema/layer.ts"
 import { queriesParam, tokensPerStep, type LayerContext } from "./context.ts"
 import { kvHeadsPerGpu, linkFor, qHeadsPerGpu } from "./layout.ts"
-import {
-  linearAttentionActivationElements,
-  linearAttentionKvBytesPerToken,
-  linearAttentionWeightBytes,
-  planLinearAttention
-} from "./linearAttention.ts"
+import { linearAttentionActivationElements, linearAttentionKvBytesPerToken, linearAttentionWeightBytes, planLinearAttention } from "./linearAttention.ts"
 import { collectiveOp, linearOp, op, rmsnormOp } from "./spec.ts"
 
 export const gqaHeadDim = (a: GqaAttention): number => a.head_dim ?? a.d_model / a.num_attention_heads
@@ -60,13 +55,31 @@ const planGqa = (a: GqaAttention, ctx: LayerContext): Array<OpSpec> => {
   // Optional params only when set: specs without them keep their cache keys.
   const extra = { ...(a.attention_chunk_size ? { chunk: a.attention_chunk_size } : {}), ...(a.attention_sinks ? { sinks: true } : {}) }
   const verify = queriesParam(ctx)
-  const core = ctx.phase === "prefill"
-    ? op("gqa_attention_prefill", "attention", "attention_core", {
-        batch: ctx.batch_size, seq_len: ctx.seq_len, q_heads: qh, kv_heads: kvh, head_dim: hd, window: a.sliding_window ?? 0, act_dtype: act, kv_dtype: kv, ...extra
-      })
-    : op("gqa_attention_decode", "attention", "attention_core", {
-        batch: ctx.batch_size, kv_len: ctx.seq_len, q_heads: qh, kv_heads: kvh, head_dim: hd, window: a.sliding_window ?? 0, act_dtype: act, kv_dtype: kv, ...extra, ...verify
-      })
+  const core =
+    ctx.phase === "prefill"
+      ? op("gqa_attention_prefill", "attention", "attention_core", {
+          batch: ctx.batch_size,
+          seq_len: ctx.seq_len,
+          q_heads: qh,
+          kv_heads: kvh,
+          head_dim: hd,
+          window: a.sliding_window ?? 0,
+          act_dtype: act,
+          kv_dtype: kv,
+          ...extra
+        })
+      : op("gqa_attention_decode", "attention", "attention_core", {
+          batch: ctx.batch_size,
+          kv_len: ctx.seq_len,
+          q_heads: qh,
+          kv_heads: kvh,
+          head_dim: hd,
+          window: a.sliding_window ?? 0,
+          act_dtype: act,
+          kv_dtype: kv,
+          ...extra,
+          ...verify
+        })
   const gate = a.output_gate ? qh * hd : 0
   const projections = a.q_lora_rank
     ? [
@@ -109,17 +122,15 @@ const planMla = (a: MlaAttention, ctx: LayerContext): Array<OpSpec> => {
   const h = qHeadsPerGpu(a, ctx)
   const dqk = a.qk_nope_head_dim + a.qk_rope_head_dim
   const latent = a.kv_lora_rank + a.qk_rope_head_dim
-  const query = a.q_lora_rank > 0
-    ? [
-        linearOp("q_down_proj", "attention_linear", t, a.d_model, a.q_lora_rank, w, act),
-        rmsnormOp("q_norm", "other", t, a.q_lora_rank, act),
-        linearOp("q_up_proj", "attention_linear", t, a.q_lora_rank, h * dqk, w, act)
-      ]
-    : [linearOp("q_proj", "attention_linear", t, a.d_model, h * dqk, w, act)]
-  const kvDown = [
-    linearOp("kv_down_proj", "attention_linear", t, a.d_model, latent, w, act),
-    rmsnormOp("kv_norm", "other", t, a.kv_lora_rank, act)
-  ]
+  const query =
+    a.q_lora_rank > 0
+      ? [
+          linearOp("q_down_proj", "attention_linear", t, a.d_model, a.q_lora_rank, w, act),
+          rmsnormOp("q_norm", "other", t, a.q_lora_rank, act),
+          linearOp("q_up_proj", "attention_linear", t, a.q_lora_rank, h * dqk, w, act)
+        ]
+      : [linearOp("q_proj", "attention_linear", t, a.d_model, h * dqk, w, act)]
+  const kvDown = [linearOp("kv_down_proj", "attention_linear", t, a.d_model, latent, w, act), rmsnormOp("kv_norm", "other", t, a.kv_lora_rank, act)]
   const oProj = linearOp("o_proj", "attention_linear", t, h * a.v_head_dim, a.d_model, w, act)
   const topk: Record<string, number> = a.index_topk === undefined ? {} : { topk: a.index_topk }
   if (ctx.phase === "prefill") {
@@ -129,8 +140,16 @@ const planMla = (a: MlaAttention, ctx: LayerContext): Array<OpSpec> => {
       ...dsaOps(a, ctx),
       linearOp("kv_up_proj", "attention_linear", t, a.kv_lora_rank, h * (a.qk_nope_head_dim + a.v_head_dim), w, act),
       op("mla_attention_prefill", "attention", "attention_core", {
-        batch: ctx.batch_size, seq_len: ctx.seq_len, heads: h, qk_nope_head_dim: a.qk_nope_head_dim, qk_rope_head_dim: a.qk_rope_head_dim,
-        v_head_dim: a.v_head_dim, kv_lora_rank: a.kv_lora_rank, act_dtype: act, kv_dtype: kv, ...topk
+        batch: ctx.batch_size,
+        seq_len: ctx.seq_len,
+        heads: h,
+        qk_nope_head_dim: a.qk_nope_head_dim,
+        qk_rope_head_dim: a.qk_rope_head_dim,
+        v_head_dim: a.v_head_dim,
+        kv_lora_rank: a.kv_lora_rank,
+        act_dtype: act,
+        kv_dtype: kv,
+        ...topk
       }),
       oProj
     ]
@@ -143,7 +162,15 @@ const planMla = (a: MlaAttention, ctx: LayerContext): Array<OpSpec> => {
     ...dsaOps(a, ctx),
     bmm("uk_absorb", a.qk_nope_head_dim, a.kv_lora_rank),
     op("mla_attention_decode", "attention", "attention_core", {
-      batch: ctx.batch_size, kv_len: ctx.seq_len, heads: h, kv_lora_rank: a.kv_lora_rank, qk_rope_head_dim: a.qk_rope_head_dim, act_dtype: act, kv_dtype: kv, ...topk, ...queriesParam(ctx)
+      batch: ctx.batch_size,
+      kv_len: ctx.seq_len,
+      heads: h,
+      kv_lora_rank: a.kv_lora_rank,
+      qk_rope_head_dim: a.qk_rope_head_dim,
+      act_dtype: act,
+      kv_dtype: kv,
+      ...topk,
+      ...queriesParam(ctx)
     }),
     bmm("uv_absorb", a.kv_lora_rank, a.v_head_dim),
     oProj

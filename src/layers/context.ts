@@ -42,7 +42,7 @@ export const tokensPerStep = (ctx: LayerContext): number =>
   ctx.phase === "prefill" ? ctx.batch_size * ctx.seq_len : ctx.batch_size * (ctx.decode_tokens_per_seq ?? 1)
 
 /** Query tokens per sequence in a decode step (1, or 1 + MTP drafts being verified). */
-export const decodeQueriesPerSeq = (ctx: LayerContext): number => (ctx.phase === "decode" ? ctx.decode_tokens_per_seq ?? 1 : 1)
+export const decodeQueriesPerSeq = (ctx: LayerContext): number => (ctx.phase === "decode" ? (ctx.decode_tokens_per_seq ?? 1) : 1)
 
 /** A decode attention op's `queries` param when MTP verification feeds more than one token per sequence. */
 export const queriesParam = (ctx: LayerContext): Record<string, number> => {

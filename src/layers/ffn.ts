@@ -17,7 +17,12 @@ export const planFfn = (f: FfnConfig, ctx: LayerContext): ReadonlyArray<OpSpec> 
   const tp = ctx.parallel.tp
   const ops: Array<OpSpec> = [
     op("ffn", "ffn", "ffn", {
-      tokens: t, d_model: f.d_model, intermediate: f.d_ff / tp, gated: isGated(f), weight_dtype: ctx.precision.weights, act_dtype: ctx.precision.activations
+      tokens: t,
+      d_model: f.d_model,
+      intermediate: f.d_ff / tp,
+      gated: isGated(f),
+      weight_dtype: ctx.precision.weights,
+      act_dtype: ctx.precision.activations
     })
   ]
   if (tp > 1) ops.push(collectiveOp("ffn_all_reduce", "all_reduce", t * f.d_model * DTYPE_BYTES[ctx.precision.activations], tp, linkFor(tp, ctx)))

@@ -78,7 +78,8 @@ export const layerWeightBytesPerGpu = (template: LayerTemplate, layoutCtx: Layer
   const ctx = layerContext(template, layoutCtx)
   const a = template.config.attn_config
   // An MTP layer adds eh_proj (2d x d) and its two norms (mtpInput).
-  const norms = (template.mtp === true ? 4 : 2) * a.d_model * DTYPE_BYTES[ctx.precision.activations] +
+  const norms =
+    (template.mtp === true ? 4 : 2) * a.d_model * DTYPE_BYTES[ctx.precision.activations] +
     (template.mtp === true ? 2 * a.d_model * a.d_model * DTYPE_BYTES[ctx.precision.weights] : 0)
   const mlp = template.type === "ffn_layer" ? ffnWeightBytes(template.config.ffn_config, ctx) : moeWeightBytes(template.config.moe_config, ctx)
   return attentionWeightBytes(a, ctx) + norms + mlp
@@ -98,9 +99,7 @@ export const activationBytesPerGpu = (template: LayerTemplate, layoutCtx: LayerC
   if (template.type === "comm_layer") return commPayloadBytes(template.config.comm_config)
   const ctx = layerContext(template, layoutCtx)
   const a = template.config.attn_config
-  const mlp = template.type === "ffn_layer"
-    ? ffnActivationElements(template.config.ffn_config, ctx)
-    : moeActivationElements(template.config.moe_config, ctx)
+  const mlp = template.type === "ffn_layer" ? ffnActivationElements(template.config.ffn_config, ctx) : moeActivationElements(template.config.moe_config, ctx)
   const elements = 2 * tokensPerStep(ctx) * a.d_model + Math.max(attentionActivationElements(a, ctx), mlp)
   return elements * DTYPE_BYTES[ctx.precision.activations]
 }

@@ -32,7 +32,7 @@ export const attentionLayoutProblem = (attn: AttnConfig, ctx: LayerContext): str
   const tp = ctx.parallel.tp
   if (!divides(tp, attn.num_attention_heads)) return `num_attention_heads ${attn.num_attention_heads} is not divisible by tp ${tp}`
   if (attn.type !== "MLA") {
-    const kv = attn.type === "linear" ? attn.num_key_heads : attn.num_key_value_heads ?? attn.num_attention_heads
+    const kv = attn.type === "linear" ? attn.num_key_heads : (attn.num_key_value_heads ?? attn.num_attention_heads)
     if (kv >= tp ? !divides(tp, kv) : !divides(kv, tp)) {
       return `num_key_value_heads ${kv} and tp ${tp}: one must divide the other (KV heads are split, or replicated when fewer than tp)`
     }

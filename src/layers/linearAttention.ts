@@ -32,14 +32,28 @@ const projections = (a: LinearAttention, ctx: LayerContext): ReadonlyArray<reado
   const { hv, hk } = heads(a, ctx)
   const qk = 2 * hk * a.key_head_dim
   const v = hv * a.value_head_dim
-  return isDelta(a) ? [["in_proj_qkvz", qk + 2 * v], ["in_proj_ba", 2 * hv]] : [["qkv_proj", qk + v], ["output_gate", v]]
+  return isDelta(a)
+    ? [
+        ["in_proj_qkvz", qk + 2 * v],
+        ["in_proj_ba", 2 * hv]
+      ]
+    : [
+        ["qkv_proj", qk + v],
+        ["output_gate", v]
+      ]
 }
 
 const shapeParams = (a: LinearAttention, ctx: LayerContext) => {
   const { hv, hk } = heads(a, ctx)
   return {
-    variant: a.variant, heads: hv, key_heads: hk, key_head_dim: a.key_head_dim, value_head_dim: a.value_head_dim, conv_kernel_dim: convOf(a),
-    act_dtype: ctx.precision.activations, state_dtype: ctx.precision.kv_cache
+    variant: a.variant,
+    heads: hv,
+    key_heads: hk,
+    key_head_dim: a.key_head_dim,
+    value_head_dim: a.value_head_dim,
+    conv_kernel_dim: convOf(a),
+    act_dtype: ctx.precision.activations,
+    state_dtype: ctx.precision.kv_cache
   }
 }
 
@@ -47,9 +61,15 @@ export const planLinearAttention = (a: LinearAttention, ctx: LayerContext): Arra
   const t = tokensPerStep(ctx)
   const { weights: w, activations: act } = ctx.precision
   const { hv } = heads(a, ctx)
-  const core = ctx.phase === "prefill"
-    ? op("linear_attention_prefill", "linear_attention", "attention_core", { ...shapeParams(a, ctx), batch: ctx.batch_size, seq_len: ctx.seq_len, chunk: isDelta(a) ? LINEAR_ATTENTION_CHUNK : LIGHTNING_BLOCK })
-    : op("linear_attention_decode", "linear_attention", "attention_core", { ...shapeParams(a, ctx), batch: ctx.batch_size, ...queriesParam(ctx) })
+  const core =
+    ctx.phase === "prefill"
+      ? op("linear_attention_prefill", "linear_attention", "attention_core", {
+          ...shapeParams(a, ctx),
+          batch: ctx.batch_size,
+          seq_len: ctx.seq_len,
+          chunk: isDelta(a) ? LINEAR_ATTENTION_CHUNK : LIGHTNING_BLOCK
+        })
+      : op("linear_attention_decode", "linear_attention", "attention_core", { ...shapeParams(a, ctx), batch: ctx.batch_size, ...queriesParam(ctx) })
   return [
     ...projections(a, ctx).map(([name, n]) => linearOp(name, "attention_linear", t, a.d_model, n, w, act)),
     core,
@@ -73,8 +93,14 @@ export const linearAttentionWeightBytes = (a: LinearAttention, ctx: LayerContext
 export const linearAttentionKvBytesPerToken = (a: LinearAttention, ctx: LayerContext): number => {
   const p = shapeParams(a, ctx)
   const state = linearStateBytes({
-    v: a.variant, hv: p.heads, hk: p.key_heads, dk: a.key_head_dim, dv: a.value_head_dim, conv: p.conv_kernel_dim,
-    act: DTYPE_BYTES[ctx.precision.activations], state: DTYPE_BYTES[ctx.precision.kv_cache]
+    v: a.variant,
+    hv: p.heads,
+    hk: p.key_heads,
+    dk: a.key_head_dim,
+    dv: a.value_head_dim,
+    conv: p.conv_kernel_dim,
+    act: DTYPE_BYTES[ctx.precision.activations],
+    state: DTYPE_BYTES[ctx.precision.kv_cache]
   })
   return state / ctx.seq_len
 }

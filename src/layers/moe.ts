@@ -27,8 +27,7 @@ import { tokensPerStep, type LayerContext } from "./context.ts"
 import { linkFor, moeTp } from "./layout.ts"
 import { collectiveOp, op } from "./spec.ts"
 
-export const sharedIntermediate = (m: MoeConfig): number =>
-  (m.n_shared_experts ?? 0) * (m.shared_expert_intermediate_size ?? m.moe_intermediate_size)
+export const sharedIntermediate = (m: MoeConfig): number => (m.n_shared_experts ?? 0) * (m.shared_expert_intermediate_size ?? m.moe_intermediate_size)
 
 /**
  * Expert slots in the EP group: routed experts plus redundant replicas (ctx.redundant_experts).
@@ -76,9 +75,16 @@ export const planMoe = (m: MoeConfig, ctx: LayerContext): ReadonlyArray<OpSpec> 
   ]
   const shared = sharedIntermediate(m)
   if (shared > 0) {
-    ops.push(op("ffn", "shared_experts", "moe_shared", {
-      tokens: t, d_model: m.d_model, intermediate: shared / ctx.parallel.tp, gated: true, weight_dtype: w, act_dtype: act
-    }))
+    ops.push(
+      op("ffn", "shared_experts", "moe_shared", {
+        tokens: t,
+        d_model: m.d_model,
+        intermediate: shared / ctx.parallel.tp,
+        gated: true,
+        weight_dtype: w,
+        act_dtype: act
+      })
+    )
   }
   const ep = ctx.parallel.ep
   if (ep > 1) ops.push(...allToAll("dispatch", m, ctx, w === "fp8" ? "fp8" : act))
@@ -97,8 +103,7 @@ export const routedExpertWeightBytes = (m: MoeConfig, ctx: LayerContext): number
   (expertSlots(m, ctx) / ctx.parallel.ep) * 3 * m.d_model * (m.moe_intermediate_size / moeTp(ctx)) * DTYPE_BYTES[ctx.precision.moe_experts]
 
 /** Router (gate) weights, activations dtype, full on every GPU. */
-export const routerWeightBytes = (m: MoeConfig, ctx: LayerContext): number =>
-  m.n_routed_experts * m.d_model * DTYPE_BYTES[ctx.precision.activations]
+export const routerWeightBytes = (m: MoeConfig, ctx: LayerContext): number => m.n_routed_experts * m.d_model * DTYPE_BYTES[ctx.precision.activations]
 
 /** Shared experts, `weights` dtype, split by tp. */
 export const sharedExpertWeightBytes = (m: MoeConfig, ctx: LayerContext): number =>

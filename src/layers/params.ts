@@ -44,10 +44,13 @@ export const lmHeadParams = (lm: LmHead): { embedding: number; head: number } =>
 
 /** Layers (template x repeat) plus embedding and LM head. */
 export const modelParams = (layers: ReadonlyArray<{ template: LayerTemplate; repeat: number }>, lm: LmHead | undefined): ParamCount & { embedding: number } => {
-  const sum = layers.reduce((acc, l) => {
-    const p = templateParams(l.template)
-    return { total: acc.total + p.total * l.repeat, active: acc.active + p.active * l.repeat }
-  }, { total: 0, active: 0 })
+  const sum = layers.reduce(
+    (acc, l) => {
+      const p = templateParams(l.template)
+      return { total: acc.total + p.total * l.repeat, active: acc.active + p.active * l.repeat }
+    },
+    { total: 0, active: 0 }
+  )
   const lmp = lm ? lmHeadParams(lm) : { embedding: 0, head: 0 }
   return { total: sum.total + lmp.embedding + lmp.head, active: sum.active + lmp.embedding + lmp.head, embedding: lmp.embedding }
 }

@@ -5,15 +5,8 @@ import type { Dtype } from "../schema/dtypes.ts"
 
 export const op = (kind: string, name: string, category: OpCategory, params: OpParams): OpSpec => ({ kind, name, category, params })
 
-export const linearOp = (
-  name: string,
-  category: OpCategory,
-  tokens: number,
-  inFeatures: number,
-  outFeatures: number,
-  weight: Dtype,
-  act: Dtype
-): OpSpec => op("linear", name, category, { tokens, in_features: inFeatures, out_features: outFeatures, weight_dtype: weight, act_dtype: act })
+export const linearOp = (name: string, category: OpCategory, tokens: number, inFeatures: number, outFeatures: number, weight: Dtype, act: Dtype): OpSpec =>
+  op("linear", name, category, { tokens, in_features: inFeatures, out_features: outFeatures, weight_dtype: weight, act_dtype: act })
 
 export const rmsnormOp = (name: string, category: OpCategory, tokens: number, hidden: number, act: Dtype): OpSpec =>
   op("rmsnorm", name, category, { tokens, hidden, act_dtype: act })

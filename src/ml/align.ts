@@ -43,8 +43,7 @@ const shapeValue = (row: FeatureRow, column: string): number | string | undefine
   return g === undefined ? undefined : (row[g] ?? undefined)
 }
 
-const sameValue = (a: number | string | undefined, text: string): boolean =>
-  a !== undefined && (typeof a === "number" ? Number(text) === a : a === text)
+const sameValue = (a: number | string | undefined, text: string): boolean => a !== undefined && (typeof a === "number" ? Number(text) === a : a === text)
 
 /** Join each measurement row to a feature row; `file` names the measurement file in sources and reasons. */
 export const alignMeasurements = (
@@ -74,7 +73,10 @@ export const alignMeasurements = (
     }
     const onHw = ofKind.filter((o) => o.hardware === hardware)
     if (onHw.length === 0) {
-      unmatched.push({ line: r.line, reason: `no ${v.kind} op on hardware ${hardware} (the features are for ${[...new Set(ofKind.map((o) => o.hardware))].join(", ")})` })
+      unmatched.push({
+        line: r.line,
+        reason: `no ${v.kind} op on hardware ${hardware} (the features are for ${[...new Set(ofKind.map((o) => o.hardware))].join(", ")})`
+      })
       continue
     }
     const given = shapeColumns.filter((c) => v[c] !== "")
@@ -95,7 +97,10 @@ export const alignMeasurements = (
 
 /** The aligned CSV text of training rows. */
 export const alignedCsv = (rows: ReadonlyArray<AlignedRow>): string =>
-  featuresCsv(rows.map((r) => ({ ...r.features, measured_us: r.measured_us, source: r.source })), ALIGNED_COLUMNS)
+  featuresCsv(
+    rows.map((r) => ({ ...r.features, measured_us: r.measured_us, source: r.source })),
+    ALIGNED_COLUMNS
+  )
 
 /** Training rows of an aligned CSV, or the first problem as `file:line: ...`. */
 export const readAligned = (table: CsvTable, file: string): ReadonlyArray<AlignedRow> | string => {

@@ -52,9 +52,24 @@ export const FEATURE_COLUMNS = [
 export type FeatureColumn = (typeof FEATURE_COLUMNS)[number]
 
 /** Text columns; every other column is a number (an empty CSV field when not applicable: gemm_* of a non-GEMM op). */
-export const TEXT_COLUMNS: ReadonlySet<FeatureColumn> = new Set(["level", "scenario", "phase", "layer", "op", "kind", "category", "hardware", "math_dtype", "shape"])
+export const TEXT_COLUMNS: ReadonlySet<FeatureColumn> = new Set([
+  "level",
+  "scenario",
+  "phase",
+  "layer",
+  "op",
+  "kind",
+  "category",
+  "hardware",
+  "math_dtype",
+  "shape"
+])
 
-export type FeatureRow = { readonly [C in FeatureColumn]: C extends "level" | "scenario" | "phase" | "layer" | "op" | "kind" | "category" | "hardware" | "math_dtype" | "shape" ? string : number | null }
+export type FeatureRow = {
+  readonly [C in FeatureColumn]: C extends "level" | "scenario" | "phase" | "layer" | "op" | "kind" | "category" | "hardware" | "math_dtype" | "shape"
+    ? string
+    : number | null
+}
 
 /** Where a row sits: the scenario, phase, runtime point and layer it comes from (empty / null for a measurement). */
 export interface RowPlace {
@@ -69,7 +84,10 @@ export interface RowPlace {
 export const NO_PLACE: RowPlace = { scenario: "", phase: "", batch_size: null, seq_len: null, layer: "" }
 
 /** `name=value` pairs of an op's params, in the spec's order, space separated. */
-export const shapeText = (params: OpParams): string => Object.entries(params).map(([k, v]) => `${k}=${v}`).join(" ")
+export const shapeText = (params: OpParams): string =>
+  Object.entries(params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ")
 
 /** The params of a `shape` text, numbers where they parse as numbers. */
 export const parseShape = (text: string): Record<string, number | string> => {
@@ -124,8 +142,10 @@ export const opFeatureRow = (
   }
 }
 
-const sum = (rows: ReadonlyArray<FeatureRow>, c: "flops" | "bytes_read" | "bytes_written" | "comm_bytes" | "analytic_compute_us" | "analytic_memory_us" | "analytic_comm_us" | "analytic_us"): number =>
-  rows.reduce((a, r) => a + (r[c] ?? 0), 0)
+const sum = (
+  rows: ReadonlyArray<FeatureRow>,
+  c: "flops" | "bytes_read" | "bytes_written" | "comm_bytes" | "analytic_compute_us" | "analytic_memory_us" | "analytic_comm_us" | "analytic_us"
+): number => rows.reduce((a, r) => a + (r[c] ?? 0), 0)
 
 /** A layer's row: its ops' totals (times summed serially, as one stream runs them), kind = the layer type. */
 export const layerFeatureRow = (place: RowPlace, layerType: string, ops: ReadonlyArray<FeatureRow>, hardware: string, hw: TimingHardware): FeatureRow => {

@@ -151,7 +151,10 @@ const fitForest = (x: ReadonlyArray<ReadonlyArray<number>>, y: ReadonlyArray<num
     noOOB: true,
     treeOptions: { gainFunction: "regression", minNumSamples: hp.min_samples_split, maxDepth: hp.max_depth }
   } as never)
-  forest.train(x.map((r) => [...r]), [...y])
+  forest.train(
+    x.map((r) => [...r]),
+    [...y]
+  )
   return forest
 }
 
@@ -175,9 +178,19 @@ export const crossValidatedCorrections = (
   const fold = foldsOf(families, k)
   const predicted = new Array<number>(y.length).fill(0)
   for (let f = 0; f < k; f++) {
-    const train = families.map((fam, i) => [fold.get(fam) !== f, i] as const).filter(([t]) => t).map(([, i]) => i)
-    const test = families.map((fam, i) => [fold.get(fam) === f, i] as const).filter(([t]) => t).map(([, i]) => i)
-    const forest = fitForest(train.map((i) => x[i]), train.map((i) => y[i]), hp)
+    const train = families
+      .map((fam, i) => [fold.get(fam) !== f, i] as const)
+      .filter(([t]) => t)
+      .map(([, i]) => i)
+    const test = families
+      .map((fam, i) => [fold.get(fam) === f, i] as const)
+      .filter(([t]) => t)
+      .map(([, i]) => i)
+    const forest = fitForest(
+      train.map((i) => x[i]),
+      train.map((i) => y[i]),
+      hp
+    )
     const p = forest.predict(test.map((i) => [...x[i]])).map((r) => shrink(r, noiseFloor))
     test.forEach((i, j) => {
       predicted[i] = p[j]
@@ -195,7 +208,13 @@ export const crossValidatedTimes = (rows: ReadonlyArray<TrainingRow>, hp: Hyperp
   const floor = noiseFloorOf(rows, hp.noise_floor_quantile)
   for (const h of HEADS) {
     const data = headData(h, rows)
-    const cv = crossValidatedCorrections(data.map((d) => d.x), data.map((d) => d.y), data.map((d) => d.family), hp, floor)
+    const cv = crossValidatedCorrections(
+      data.map((d) => d.x),
+      data.map((d) => d.y),
+      data.map((d) => d.family),
+      hp,
+      floor
+    )
     if (cv === undefined) continue
     data.forEach((d, i) => {
       out[d.index] = d.base * Math.exp(cv.predicted[i])
@@ -205,24 +224,28 @@ export const crossValidatedTimes = (rows: ReadonlyArray<TrainingRow>, hp: Hyperp
 }
 
 const envelopeOf = (h: Head, raws: ReadonlyArray<ReadonlyArray<number>>): Record<string, readonly [number, number]> =>
-  Object.fromEntries(h.features.map((f, i) => {
-    const vs = raws.map((r) => r[i])
-    return [f.name, [Math.min(...vs), Math.max(...vs)] as const]
-  }))
+  Object.fromEntries(
+    h.features.map((f, i) => {
+      const vs = raws.map((r) => r[i])
+      return [f.name, [Math.min(...vs), Math.max(...vs)] as const]
+    })
+  )
 
 /** The regressor's input names of a head, in order (`log2 gemm_m`, ..., `hw_sm_count`). */
 export const inputNames = (h: Head): Array<string> => h.features.map((f) => (f.log2 ? `log2 ${f.name}` : f.name))
 
 /** A head's design matrix: model inputs, target ln(measured / baseline), shape family, row index. */
-export const headMatrix = (h: Head, rows: ReadonlyArray<TrainingRow>) =>
-  headData(h, rows).map((d) => ({ index: d.index, x: d.x, y: d.y, family: d.family }))
+export const headMatrix = (h: Head, rows: ReadonlyArray<TrainingRow>) => headData(h, rows).map((d) => ({ index: d.index, x: d.x, y: d.y, family: d.family }))
 
 /** Everything of a head's model but the regressor and its error: inputs, envelope, rows, hardware. */
 const headMeta = (h: Head, data: ReturnType<typeof headData>) => ({
   head: h.id,
   kinds: h.kinds,
   features: inputNames(h),
-  envelope: envelopeOf(h, data.map((d) => d.raw)),
+  envelope: envelopeOf(
+    h,
+    data.map((d) => d.raw)
+  ),
   rows: data.length,
   hardware: [...new Set(data.map((d) => d.row.features.hardware))].sort()
 })
@@ -232,18 +255,25 @@ export const trainHead = (h: Head, rows: ReadonlyArray<TrainingRow>, hp: Hyperpa
   if (data.length === 0) return undefined
   const x = data.map((d) => d.x)
   const y = data.map((d) => d.y)
-  const cv = crossValidatedCorrections(x, y, data.map((d) => d.family), hp, noiseFloor)
+  const cv = crossValidatedCorrections(
+    x,
+    y,
+    data.map((d) => d.family),
+    hp,
+    noiseFloor
+  )
   const forest = fitForest(x, y, hp)
   return {
     ...headMeta(h, data),
-    cross_validation: cv === undefined
-      ? null
-      : {
-          folds: cv.folds,
-          families: new Set(data.map((d) => d.family)).size,
-          ml: summarise(data.map((d, i) => ape(d.base * Math.exp(cv.predicted[i]), d.row.measured_us))),
-          analytic: summarise(data.map((d) => ape(d.row.features.analytic_us as number, d.row.measured_us)))
-        },
+    cross_validation:
+      cv === undefined
+        ? null
+        : {
+            folds: cv.folds,
+            families: new Set(data.map((d) => d.family)).size,
+            ml: summarise(data.map((d, i) => ape(d.base * Math.exp(cv.predicted[i]), d.row.measured_us))),
+            analytic: summarise(data.map((d) => ape(d.row.features.analytic_us as number, d.row.measured_us)))
+          },
     forest: forest.toJSON()
   }
 }

@@ -89,8 +89,7 @@ const shapeOf = (p: OpParams): LinearShape => ({
 const convChannels = (s: LinearShape): number => 2 * s.hk * s.dk + s.hv * s.dv
 
 /** Per-sequence state bytes: the recurrent matrices and the conv window. */
-export const linearStateBytes = (s: LinearShape): number =>
-  s.hv * s.dk * s.dv * s.state + (s.conv > 0 ? (s.conv - 1) * convChannels(s) * s.act : 0)
+export const linearStateBytes = (s: LinearShape): number => s.hv * s.dk * s.dv * s.state + (s.conv > 0 ? (s.conv - 1) * convChannels(s) * s.act : 0)
 
 /** Per-token bytes of the kernel's inputs (q, k, v, plus g and beta for the delta rule) and output. */
 const tokenIo = (s: LinearShape) => ({

@@ -77,14 +77,23 @@ export const moeExperts = (p: OpParams): OpCost => {
   const groups = Math.ceil(load.touched)
   const layout: GemmLayout = p.layout === "masked" ? "masked" : "contiguous"
   const routed = p.tokens_per_expert === undefined
-  const gemms: ReadonlyArray<GemmShape> = load.pairs > 0 && groups > 0
-    ? [
-        { m: load.pairs / groups, n: 2 * i, k: d, groups, layout, routed },
-        { m: load.pairs / groups, n: d, k: i, groups, layout, routed }
-      ]
-    : []
+  const gemms: ReadonlyArray<GemmShape> =
+    load.pairs > 0 && groups > 0
+      ? [
+          { m: load.pairs / groups, n: 2 * i, k: d, groups, layout, routed },
+          { m: load.pairs / groups, n: d, k: i, groups, layout, routed }
+        ]
+      : []
   return ffnBlockCost(
-    { rows: load.pairs, d_model: d, intermediate: i, gated: true, weight: dtype(p, "weight_dtype"), activation: dtype(p, "act_dtype"), weight_sets: load.touched },
+    {
+      rows: load.pairs,
+      d_model: d,
+      intermediate: i,
+      gated: true,
+      weight: dtype(p, "weight_dtype"),
+      activation: dtype(p, "act_dtype"),
+      weight_sets: load.touched
+    },
     gemms,
     `${layout} grouped SwiGLU GEMMs over ${round2(load.pairs)} pairs; weights of ${round2(load.touched)} of ${load.local_experts} local experts read`
   )

@@ -95,13 +95,15 @@ export interface PlaybookOutput<A> {
 }
 
 const problemError = (s: Session, p: Problem): ConfigError | UsageError =>
-  p.flag !== undefined ? new UsageError({ message: `${p.flag}: ${p.message}` }) : scenarioFieldError(s.loaded.root, s.loaded.file, s.loaded.text, p.path, p.message)
+  p.flag !== undefined
+    ? new UsageError({ message: `${p.flag}: ${p.message}` })
+    : scenarioFieldError(s.loaded.root, s.loaded.file, s.loaded.text, p.path, p.message)
 
 const unwrap = <A>(s: Session, r: Resolved<A>): Effect.Effect<A, ConfigError | UsageError> =>
   r.ok ? Effect.succeed(r.value) : Effect.fail(problemError(s, r.problem))
 
 const playbookInput = (s: Session, options: RunOptions) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const estimator = yield* estimatorOf(options, { cwd: options.cwd, root: s.project.root })
     const model = modelOf(s.loaded)
     const input: PlaybookInput = {
@@ -131,8 +133,13 @@ const runOutput = <A>(s: Session, result: A, core: RunResult | undefined): Playb
 })
 
 /** The core per-layer result under a large-EP deployment's layout, through the build graph. */
-const coreUnderDeployment = (s: Session, input: PlaybookInput, d: LargeEpDeployment, runtime: { batch_size: number; seq_len: number; phase: string; tokens_per_expert?: number }) =>
-  Effect.gen(function*() {
+const coreUnderDeployment = (
+  s: Session,
+  input: PlaybookInput,
+  d: LargeEpDeployment,
+  runtime: { batch_size: number; seq_len: number; phase: string; tokens_per_expert?: number }
+) =>
+  Effect.gen(function* () {
     const hw = s.loaded.hardware
     const estimator = input.estimator
     const composition = { overlap_efficiency: hw.overlap_efficiency, max_concurrency: hw.max_concurrency, micro_batch: d.micro_batches }
@@ -149,7 +156,13 @@ const coreUnderDeployment = (s: Session, input: PlaybookInput, d: LargeEpDeploym
     const result: RunResult = {
       scenario: displayPath(s.loaded.root, s.loaded.file),
       hardware: hw.name,
-      runtime: { batch_size: runtime.batch_size, seq_len: runtime.seq_len, phase: runtime.phase, micro_batch: d.micro_batches, ...(runtime.tokens_per_expert === undefined ? {} : { tokens_per_expert: runtime.tokens_per_expert }) },
+      runtime: {
+        batch_size: runtime.batch_size,
+        seq_len: runtime.seq_len,
+        phase: runtime.phase,
+        micro_batch: d.micro_batches,
+        ...(runtime.tokens_per_expert === undefined ? {} : { tokens_per_expert: runtime.tokens_per_expert })
+      },
       parallelism: layout,
       estimator: estimator.id,
       ...(input.efficiency === undefined ? {} : { efficiency: input.efficiency }),
@@ -176,7 +189,9 @@ const chooseBatch = (
   }
   if (!phases.includes("decode")) return Effect.fail(new UsageError({ message: "--tpot-slo-ms needs the decode phase (--phase decode or both)" }))
   const b = forTpot()
-  return b >= 1 ? Effect.succeed(b) : Effect.fail(new UsageError({ message: `--tpot-slo-ms ${policy.tpot_slo_ms}: no batch that fits in HBM decodes within ${policy.tpot_slo_ms} ms` }))
+  return b >= 1
+    ? Effect.succeed(b)
+    : Effect.fail(new UsageError({ message: `--tpot-slo-ms ${policy.tpot_slo_ms}: no batch that fits in HBM decodes within ${policy.tpot_slo_ms} ms` }))
 }
 
 const policyText = (p: BatchPolicy): string => (p.kind === "runtime" ? "runtime" : p.kind === "max" ? "max (HBM limit)" : `tpot_slo_ms ${p.tpot_slo_ms}`)
@@ -193,7 +208,7 @@ const batchRunner = (s: Session, policy: BatchPolicy) => {
   const phases = phasesList(s.runtime.phase)
   const tokensPerExpert = s.runtime.tokens_per_expert === undefined ? {} : { tokens_per_expert: s.runtime.tokens_per_expert }
   const evaluateAt = <D, S>(d: D, model: ServingModel<D, S>) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const batch = yield* chooseBatch(
         policy,
         s.runtime.batch_size,
@@ -209,12 +224,15 @@ const batchRunner = (s: Session, policy: BatchPolicy) => {
    * reason, shown at batch 1 so its figures say by how much it misses.
    */
   const rowAt = <D, S>(d: D, model: ServingModel<D, S>) =>
-    Effect.catch(Effect.map(evaluateAt(d, model), (x) => ({ ...x, rejected: undefined as string | undefined })), (e: UsageError) =>
-      Effect.succeed({
-        batch: 1,
-        serving: model.serve(d, { phases, batch_size: 1, seq_len: s.runtime.seq_len, ...tokensPerExpert }),
-        rejected: e.message
-      }))
+    Effect.catch(
+      Effect.map(evaluateAt(d, model), (x) => ({ ...x, rejected: undefined as string | undefined })),
+      (e: UsageError) =>
+        Effect.succeed({
+          batch: 1,
+          serving: model.serve(d, { phases, batch_size: 1, seq_len: s.runtime.seq_len, ...tokensPerExpert }),
+          rejected: e.message
+        })
+    )
   const runtimeOf = (batch: number): PlaybookRuntime => ({
     batch_size: batch,
     seq_len: s.runtime.seq_len,
@@ -244,7 +262,7 @@ export interface LargeEpOptions {
 
 export const runLargeEp = (o: LargeEpOptions) =>
   withSession(o.run, (s) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { input, base } = yield* playbookInput(s, o.run)
       const micro = o.run.runtime.micro_batch
       const overrides = (ep: number | undefined): LargeEpOverrides => ({
@@ -265,7 +283,8 @@ export const runLargeEp = (o: LargeEpOptions) =>
           const d = yield* unwrap(s, resolveLargeEp(input.model, input.hardware, base, overrides(ep)))
           const { serving, rejected } = yield* rowAt(d, model)
           const experts = input.model.entries.find((e) => e.template.type === "moe_layer")
-          const slots = experts && experts.template.type === "moe_layer" ? (experts.template.config.moe_config.n_routed_experts + d.redundant_experts) / d.ep : 0
+          const slots =
+            experts && experts.template.type === "moe_layer" ? (experts.template.config.moe_config.n_routed_experts + d.redundant_experts) / d.ep : 0
           rows.push({ ep, deployment: d, experts_per_gpu: slots, serving, ...(rejected === undefined ? {} : { rejected }) })
         }
         const sweep: LargeEpSweep = { playbook: "large-ep", ...sweepHeader(s, input, runtimeOf), ep_sweep: rows }
@@ -278,7 +297,8 @@ export const runLargeEp = (o: LargeEpOptions) =>
       const { serving: coreServing, runtime: _coreRuntime, ...rest } = core
       const result: LargeEpResult = { ...rest, playbook: "large-ep", runtime: runtimeOf(batch), deployment: d, core_serving: coreServing, serving }
       return runOutput(s, result, core)
-    }))
+    })
+  )
 
 export interface AfdOptions {
   readonly run: RunOptions
@@ -291,7 +311,7 @@ export interface AfdOptions {
 
 export const runAfd = (o: AfdOptions) =>
   withSession(o.run, (s) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { input, base } = yield* playbookInput(s, o.run)
       const overrides = (inst: { attention: number; ffn: number } | undefined): AfdOverrides => ({
         ...(inst === undefined ? {} : { attention_instances: inst.attention, ffn_instances: inst.ffn }),
@@ -322,4 +342,5 @@ export const runAfd = (o: AfdOptions) =>
       const { serving: coreServing, runtime: _coreRuntime, ...rest } = core
       const result: AfdResult = { ...rest, playbook: "afd", runtime: runtimeOf(batch), deployment: plan, core_serving: coreServing, serving }
       return runOutput(s, result, core)
-    }))
+    })
+  )

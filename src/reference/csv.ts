@@ -23,12 +23,12 @@ export const splitCsvLine = (line: string): Array<string> => {
   for (let i = 0; i < line.length; i++) {
     const c = line[i]
     if (quoted) {
-      if (c === "\"" && line[i + 1] === "\"") {
-        field += "\""
+      if (c === '"' && line[i + 1] === '"') {
+        field += '"'
         i++
-      } else if (c === "\"") quoted = false
+      } else if (c === '"') quoted = false
       else field += c
-    } else if (c === "\"") quoted = true
+    } else if (c === '"') quoted = true
     else if (c === ",") {
       out.push(field)
       field = ""

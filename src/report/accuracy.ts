@@ -9,7 +9,20 @@ import type { DatasetReport, ValidationRow } from "../accuracy/report.ts"
 import type { ValidationReport } from "../accuracy/validate.ts"
 import type { MlValidation } from "../accuracy/mlValidation.ts"
 
-const EFFICIENCY_KEYS = ["compute", "memory", "kernel_latency_us", "tile_m", "tile_n", "tile_choice", "sm_load_gbps", "interconnect", "nic", "link_latency_us", "attention_compute", "attention_memory"] as const
+const EFFICIENCY_KEYS = [
+  "compute",
+  "memory",
+  "kernel_latency_us",
+  "tile_m",
+  "tile_n",
+  "tile_choice",
+  "sm_load_gbps",
+  "interconnect",
+  "nic",
+  "link_latency_us",
+  "attention_compute",
+  "attention_memory"
+] as const
 
 export const renderJson = (r: ValidationReport): string => JSON.stringify(r, null, 2) + "\n"
 
@@ -39,13 +52,21 @@ const summaryLine = (d: Pick<DatasetReport, "summary">): string =>
 const mlRows = (ml: MlValidation): Array<ReadonlyArray<string>> =>
   ml.datasets.flatMap((d) => [
     [d.id, "all", String(d.ml.rows), pct(d.analytic.median_ape), pct(d.ml.median_ape), pct(d.analytic.p90_ape), pct(d.ml.p90_ape)],
-    ...d.by_hardware.map((h) => [d.id, h.hardware, String(h.ml.rows), pct(h.analytic.median_ape), pct(h.ml.median_ape), pct(h.analytic.p90_ape), pct(h.ml.p90_ape)])
+    ...d.by_hardware.map((h) => [
+      d.id,
+      h.hardware,
+      String(h.ml.rows),
+      pct(h.analytic.median_ape),
+      pct(h.ml.median_ape),
+      pct(h.analytic.p90_ape),
+      pct(h.ml.p90_ape)
+    ])
   ])
 
 const ML_HEADERS = ["dataset", "hardware", "rows", "analytic median", "ML median", "analytic p90", "ML p90"] as const
 
 const mlColumns = (): ReadonlyArray<Column<ReadonlyArray<string>>> =>
-  ML_HEADERS.map((header, i) => ({ header, align: i < 2 ? "left" as const : "right" as const, format: (r: ReadonlyArray<string>) => r[i] }))
+  ML_HEADERS.map((header, i) => ({ header, align: i < 2 ? ("left" as const) : ("right" as const), format: (r: ReadonlyArray<string>) => r[i] }))
 
 const mlText = (ml: MlValidation): Array<string> => [
   "",
@@ -67,7 +88,12 @@ export const renderText = (r: ValidationReport): string => {
     out.push("")
   }
   out.push("== summary ==")
-  out.push(renderTable(summaryColumns((d) => d.id), r.datasets))
+  out.push(
+    renderTable(
+      summaryColumns((d) => d.id),
+      r.datasets
+    )
+  )
   out.push("")
   for (const a of r.acceptance) out.push(`${a.pass ? "PASS" : "FAIL"}  ${a.name}: ${a.value} (required: ${a.requirement})`)
   for (const a of r.targets) out.push(`${a.pass ? "MET " : "MISS"}  ${a.name}: ${a.value} (target, not gated yet: ${a.requirement})`)
@@ -83,7 +109,10 @@ const hardwareTable = (r: ValidationReport): string =>
   mdTable<ValidationReport["hardware"][number]>(
     [
       { header: "hardware file", align: "left", format: (h) => `configs/hardware/${h.hardware}.yaml` },
-      ...EFFICIENCY_KEYS.map((k) => ({ header: k, format: (h: ValidationReport["hardware"][number]) => (h.efficiency[k] === undefined ? "-" : String(h.efficiency[k])) }))
+      ...EFFICIENCY_KEYS.map((k) => ({
+        header: k,
+        format: (h: ValidationReport["hardware"][number]) => (h.efficiency[k] === undefined ? "-" : String(h.efficiency[k]))
+      }))
     ],
     r.hardware
   )
@@ -97,11 +126,7 @@ const datasetSection = (d: DatasetReport): string => {
     `**${summaryLine(d)}**`,
     ...(d.by_hardware.length > 0 ? ["", `By hardware: ${d.by_hardware.map((h) => `${h.hardware} ${summaryLine({ summary: h.summary })}`).join("; ")}.`] : []),
     "",
-    mdTable([
-      ...ROW_COLUMNS,
-      { header: "source", align: "left", format: (x) => x.source },
-      { header: "note", align: "left", format: (x) => x.note }
-    ], d.rows)
+    mdTable([...ROW_COLUMNS, { header: "source", align: "left", format: (x) => x.source }, { header: "note", align: "left", format: (x) => x.note }], d.rows)
   ]
   if (d.skipped.length > 0) {
     parts.push("", "Not modelled:", "", ...d.skipped.map((s) => `- ${s.reason} (${s.count} ${s.count === 1 ? "row" : "rows"})`))
@@ -113,25 +138,30 @@ const datasetSection = (d: DatasetReport): string => {
 /** `dataset hardware (ML x% vs analytic y%)` where a hardware's ML median is the higher one. */
 const worseByHardware = (ml: MlValidation): Array<string> =>
   ml.datasets.flatMap((d) =>
-    d.by_hardware.filter((h) => h.ml.median_ape > h.analytic.median_ape).map((h) => `${d.id} ${h.hardware} (ML ${pct(h.ml.median_ape)} vs analytic ${pct(h.analytic.median_ape)})`)
+    d.by_hardware
+      .filter((h) => h.ml.median_ape > h.analytic.median_ape)
+      .map((h) => `${d.id} ${h.hardware} (ML ${pct(h.ml.median_ape)} vs analytic ${pct(h.analytic.median_ape)})`)
   )
 
 const mlMarkdown = (ml: MlValidation): Array<string> => [
   "## ML estimator beside the analytic model (cross-validated)",
   "",
   `${ml.method} The analytic column is the roofline on the same rows and the same kernel-time basis. ` +
-  "How the model is built and used: docs/ml-estimator.md.",
+    "How the model is built and used: docs/ml-estimator.md.",
   "",
   mdTable(mlColumns(), mlRows(ml)),
   "",
   "Read with care: the data are small (rows above); the MLA tile baseline and the noise-floor shrinkage were chosen with " +
-  "these numbers in view, so they flatter kernels like these; the dense H800 analytic column is in sample (its constants " +
-  "were fitted on those rows) while the ML column is held out." +
-  (worseByHardware(ml).length === 0 ? "" : ` Per hardware, the ML median is above the analytic one on ${worseByHardware(ml).join("; ")}.`),
+    "these numbers in view, so they flatter kernels like these; the dense H800 analytic column is in sample (its constants " +
+    "were fitted on those rows) while the ML column is held out." +
+    (worseByHardware(ml).length === 0 ? "" : ` Per hardware, the ML median is above the analytic one on ${worseByHardware(ml).join("; ")}.`),
   "",
   "Targets for the learned correction (issue 14; reported, not part of the exit status):",
   "",
-  mdTable(leftColumns("target", "requirement", "value", "result"), ml.targets.map((t) => [t.name, t.requirement, t.value, t.pass ? "met" : "MISSED"])),
+  mdTable(
+    leftColumns("target", "requirement", "value", "result"),
+    ml.targets.map((t) => [t.name, t.requirement, t.value, t.pass ? "met" : "MISSED"])
+  ),
   ""
 ]
 
@@ -147,24 +177,37 @@ export const renderMarkdown = (r: ValidationReport): string => {
     "",
     "## Summary",
     "",
-    mdTable(summaryColumns((d) => d.title), r.datasets),
+    mdTable(
+      summaryColumns((d) => d.title),
+      r.datasets
+    ),
     "",
     "## Acceptance",
     "",
-    mdTable(leftColumns("check", "requirement", "value", "result"), r.acceptance.map((a) => [a.name, a.requirement, a.value, a.pass ? "pass" : "FAIL"])),
+    mdTable(
+      leftColumns("check", "requirement", "value", "result"),
+      r.acceptance.map((a) => [a.name, a.requirement, a.value, a.pass ? "pass" : "FAIL"])
+    ),
     "",
-    ...(r.targets.length === 0 ? [] : [
-      "Targets of issue 15 that do not hold yet (reported, not part of the exit status; each is gated once it holds):",
-      "",
-      mdTable(leftColumns("target", "requirement", "value", "result"), r.targets.map((a) => [a.name, a.requirement, a.value, a.pass ? "met" : "MISSED"])),
-      ""
-    ]),
+    ...(r.targets.length === 0
+      ? []
+      : [
+          "Targets of issue 15 that do not hold yet (reported, not part of the exit status; each is gated once it holds):",
+          "",
+          mdTable(
+            leftColumns("target", "requirement", "value", "result"),
+            r.targets.map((a) => [a.name, a.requirement, a.value, a.pass ? "met" : "MISSED"])
+          ),
+          ""
+        ]),
     ...(r.ml === undefined ? [] : mlMarkdown(r.ml)),
     "## Timing model and constants",
     "",
     TIMING_MODEL,
     "",
-    r.efficiency === "none" ? "Constants ignored (`--efficiency none`)." : `${hardwareTable(r)}\n\n"-": not in the file: efficiency none (no data) for that constant, so the peak is used (fraction 1, latency 0, no tiling; attention fractions fall back to the GEMM ones).`,
+    r.efficiency === "none"
+      ? "Constants ignored (`--efficiency none`)."
+      : `${hardwareTable(r)}\n\n"-": not in the file: efficiency none (no data) for that constant, so the peak is used (fraction 1, latency 0, no tiling; attention fractions fall back to the GEMM ones).`,
     "",
     "## Assumptions",
     "",

@@ -26,13 +26,7 @@ const ROW_COLUMNS: ReadonlyArray<Column<RowFit>> = [
 
 const summaryText = (s: CalibrationResult["before_summary"]) => `median ${pct(s.median_ape)}, p90 ${pct(s.p90_ape)}, max ${pct(s.max_ape)}`
 
-export const renderCalibration = (
-  r: CalibrationResult,
-  header: string,
-  block: string,
-  skipped: ReadonlyArray<string>,
-  loo?: ErrorSummary
-): string => {
+export const renderCalibration = (r: CalibrationResult, header: string, block: string, skipped: ReadonlyArray<string>, loo?: ErrorSummary): string => {
   const lines = [header, ""]
   lines.push(renderTable(ROW_COLUMNS, r.rows))
   if (r.tiles.length > 0) {

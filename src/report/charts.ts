@@ -102,7 +102,12 @@ export const rooflineSpec = (res: RunResult, hw: TimingHardware): ChartSpec => {
   const roofs = roofLines(hw, dtypes, xMin, xMax)
   const yMin = pow10Floor(Math.min(...points.map((p) => p.attained_tflops), 1))
   const yMax = pow10Ceil(Math.max(...roofs.filter((r) => !r.roof.endsWith("link")).map((r) => r.tflops)))
-  const x = { field: "intensity_flop_per_byte", type: "quantitative", title: "arithmetic intensity (FLOP per byte)", scale: { type: "log", domain: [xMin, xMax] } }
+  const x = {
+    field: "intensity_flop_per_byte",
+    type: "quantitative",
+    title: "arithmetic intensity (FLOP per byte)",
+    scale: { type: "log", domain: [xMin, xMax] }
+  }
   const y = { type: "quantitative", title: "attained TFLOP/s", scale: { type: "log", domain: [yMin, yMax], clamp: true } }
   return {
     ...frame(`Roofline: every fused op on ${res.hardware} (achievable roofs)`, 400),
@@ -139,7 +144,13 @@ export const rooflineSpec = (res: RunResult, hw: TimingHardware): ChartSpec => {
 /** Per layer, compute, memory and communication time as stacked bars (one chart per phase). */
 export const layerBarsSpec = (phase: string, r: SimulationResult): ChartSpec => {
   const values = r.layers.flatMap((l, i) =>
-    ([["compute", l.compute_time_ms], ["memory", l.memory_time_ms], ["communication", l.comm_time_ms]] as const).map(([part, ms]) => ({
+    (
+      [
+        ["compute", l.compute_time_ms],
+        ["memory", l.memory_time_ms],
+        ["communication", l.comm_time_ms]
+      ] as const
+    ).map(([part, ms]) => ({
       layer_index: i,
       layer_name: l.layer_name,
       part,
@@ -164,7 +175,13 @@ export const memorySpec = (res: RunResult): ChartSpec => {
   const values = PHASES.flatMap((phase) => {
     const m = res.phases[phase]?.memory
     if (m === undefined) return []
-    return ([["weights", m.weights_bytes], ["KV cache", m.kv_cache_bytes], ["activations", m.activation_bytes]] as const).map(([part, b]) => ({
+    return (
+      [
+        ["weights", m.weights_bytes],
+        ["KV cache", m.kv_cache_bytes],
+        ["activations", m.activation_bytes]
+      ] as const
+    ).map(([part, b]) => ({
       phase,
       part,
       memory_gb: b / 1e9
@@ -205,13 +222,22 @@ export interface ParetoPoint {
 export const paretoSpec = (title: string, points: ReadonlyArray<ParetoPoint>): ChartSpec => ({
   ...frame(title, 400, points),
   layer: [
-    { mark: { type: "line", color: "#bbb", interpolate: "step-before" }, encoding: { x: { field: "tokens_per_s_per_user", type: "quantitative" }, y: { field: "tokens_per_s_per_gpu", type: "quantitative" } } },
+    {
+      mark: { type: "line", color: "#bbb", interpolate: "step-before" },
+      encoding: { x: { field: "tokens_per_s_per_user", type: "quantitative" }, y: { field: "tokens_per_s_per_gpu", type: "quantitative" } }
+    },
     {
       mark: { type: "point", filled: true, size: 80 },
       encoding: {
         x: { field: "tokens_per_s_per_user", type: "quantitative", title: "tokens/s per user" },
         y: { field: "tokens_per_s_per_gpu", type: "quantitative", title: "tokens/s per GPU" },
-        color: { field: "cost_per_1m_output_tokens_usd", type: "quantitative", title: "USD per 1M output tokens", scale: { scheme: "viridis" }, legend: { titleLimit: 400 } },
+        color: {
+          field: "cost_per_1m_output_tokens_usd",
+          type: "quantitative",
+          title: "USD per 1M output tokens",
+          scale: { scheme: "viridis" },
+          legend: { titleLimit: 400 }
+        },
         tooltip: [
           { field: "where" },
           { field: "tokens_per_s_per_user", type: "quantitative", format: ".6~g" },

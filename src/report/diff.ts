@@ -45,7 +45,13 @@ const deltaColumns = <R>(of: (r: R) => Delta, f: (r: R) => Fmt, unit?: string): 
 ]
 
 /** A row of a phase table, its cells already in text: a figure's change, or the fit of each side. */
-interface MetricRow { readonly label: string; readonly a: string; readonly b: string; readonly delta: string; readonly pct: string }
+interface MetricRow {
+  readonly label: string
+  readonly a: string
+  readonly b: string
+  readonly delta: string
+  readonly pct: string
+}
 
 const yesNo = (x: boolean | null): string => (x === null ? "-" : x ? "yes" : "no")
 
@@ -76,7 +82,11 @@ const METRIC_COLUMNS: ReadonlyArray<Column<MetricRow>> = [
 
 const LAYER_COLUMNS: ReadonlyArray<Column<LayerDiff>> = [
   { header: "layer", align: "left", format: (l) => l.layer_name },
-  ...deltaColumns<LayerDiff>((l) => l.latency, () => ms, "ms"),
+  ...deltaColumns<LayerDiff>(
+    (l) => l.latency,
+    () => ms,
+    "ms"
+  ),
   { header: "status", align: "left", format: (l) => l.status }
 ]
 
@@ -93,24 +103,36 @@ const code = (s: string): string => `\`${s}\``
 /** File and field in code spans for markdown. */
 const changeColumns = (md: boolean): ReadonlyArray<Column<ConfigChange>> => [
   { header: "file", align: "left", format: (c) => (md ? code(c.file) : c.file) },
-  { header: "field", align: "left", format: (c) => { const f = c.path === "" ? "(file)" : c.path; return md ? code(f) : f } },
+  {
+    header: "field",
+    align: "left",
+    format: (c) => {
+      const f = c.path === "" ? "(file)" : c.path
+      return md ? code(f) : f
+    }
+  },
   { header: "A", align: "left", format: (c) => valueText(c.a, c, "a") },
   { header: "B", align: "left", format: (c) => valueText(c.b, c, "b") }
 ]
 
 const countStatuses = (rows: ReadonlyArray<LayerDiff>): string => {
   const order = ["changed", "unchanged", "added", "removed"] as const
-  return order.map((s) => [s, rows.filter((r) => r.status === s).length] as const)
-    .filter(([, n]) => n > 0)
-    .map(([s, n]) => `${n} ${s}`)
-    .join(", ") || "no layers"
+  return (
+    order
+      .map((s) => [s, rows.filter((r) => r.status === s).length] as const)
+      .filter(([, n]) => n > 0)
+      .map(([s, n]) => `${n} ${s}`)
+      .join(", ") || "no layers"
+  )
 }
 
 const sideText = (s: SideInfo): string => {
   const rev = s.rev === null ? "" : s.commit === null ? `${s.rev}  ` : `${s.rev} (${s.commit.slice(0, 12)})  `
   const r = s.runtime
-  return `${rev}${s.scenario}  ${s.hardware}  batch_size=${r.batch_size} seq_len=${r.seq_len} phase=${r.phase}` +
+  return (
+    `${rev}${s.scenario}  ${s.hardware}  batch_size=${r.batch_size} seq_len=${r.seq_len} phase=${r.phase}` +
     (r.micro_batch === undefined ? "" : ` micro_batch=${r.micro_batch}`)
+  )
 }
 
 const regressionText = (r: Regression): string => {
@@ -127,13 +149,17 @@ export const regressionLines = (diffs: ReadonlyArray<ScenarioDiff>): string =>
 
 /** One line per scenario and phase where side B does not fit in HBM, for stderr under --require-fit. */
 export const unfitLines = (diffs: ReadonlyArray<ScenarioDiff>): string =>
-  diffs.flatMap((d) =>
-    PHASES.flatMap((phase) => {
-      const p = d.phases[phase]
-      if (!p || p.fits_in_hbm.b !== false) return []
-      return [`does not fit: ${d.b.scenario}: ${phase} ${giga(p.peak_memory_bytes.after ?? 0)} GB per GPU > ${giga(p.hbm_bytes_per_gpu.after ?? 0)} GB HBM (--require-fit)\n`]
-    })
-  ).join("")
+  diffs
+    .flatMap((d) =>
+      PHASES.flatMap((phase) => {
+        const p = d.phases[phase]
+        if (!p || p.fits_in_hbm.b !== false) return []
+        return [
+          `does not fit: ${d.b.scenario}: ${phase} ${giga(p.peak_memory_bytes.after ?? 0)} GB per GPU > ${giga(p.hbm_bytes_per_gpu.after ?? 0)} GB HBM (--require-fit)\n`
+        ]
+      })
+    )
+    .join("")
 
 const mdSide = (s: SideInfo): Array<string> => [
   s.rev === null ? "-" : s.commit === null ? s.rev : `${code(s.rev)} (${code(s.commit.slice(0, 12))})`,
@@ -165,16 +191,20 @@ const TERMINAL: Style = {
   phaseTitle: (phase) => [`== ${phase} (per GPU) ==`],
   layersTitle: (phase, counts) => [`== ${phase} layers: ${counts} ==`],
   layersEnd: [],
-  gate: (d) => d.regressions.length === 0
-    ? `regression gate (limit ${d.limit_pct}%): pass`
-    : [`regression gate (limit ${d.limit_pct}%): FAIL`, ...d.regressions.map((r) => `  ${regressionText(r)}`)].join("\n")
+  gate: (d) =>
+    d.regressions.length === 0
+      ? `regression gate (limit ${d.limit_pct}%): pass`
+      : [`regression gate (limit ${d.limit_pct}%): FAIL`, ...d.regressions.map((r) => `  ${regressionText(r)}`)].join("\n")
 }
 
 const MARKDOWN: Style = {
   sides: (d) => [
     `### llmsim diff: ${code(d.b.scenario)}`,
     "",
-    renderMarkdownTable(leftColumns("", "revision", "scenario", "hardware", "runtime"), [["A", ...mdSide(d.a)], ["B", ...mdSide(d.b)]])
+    renderMarkdownTable(leftColumns("", "revision", "scenario", "hardware", "runtime"), [
+      ["A", ...mdSide(d.a)],
+      ["B", ...mdSide(d.b)]
+    ])
   ],
   configTitle: (n) => [`**Config changes (${n})**`, ""],
   noConfigChanges: "No config changes.",
@@ -183,9 +213,10 @@ const MARKDOWN: Style = {
   phaseTitle: (phase) => [`**${phase}** (per GPU)`, ""],
   layersTitle: (phase, counts) => [`<details><summary>${phase} layers: ${counts}</summary>`, ""],
   layersEnd: ["", "</details>"],
-  gate: (d) => d.regressions.length === 0
-    ? `**Regression gate (limit ${d.limit_pct}%): passed**`
-    : [`**Regression gate (limit ${d.limit_pct}%): FAILED**`, "", ...d.regressions.map((r) => `- ${regressionText(r)}`)].join("\n")
+  gate: (d) =>
+    d.regressions.length === 0
+      ? `**Regression gate (limit ${d.limit_pct}%): passed**`
+      : [`**Regression gate (limit ${d.limit_pct}%): FAILED**`, "", ...d.regressions.map((r) => `- ${regressionText(r)}`)].join("\n")
 }
 
 /** One scenario: sides, config changes, per phase the totals and the layers, the gate verdict. */

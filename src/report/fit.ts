@@ -34,8 +34,10 @@ export const unfitVerdict = (f: UnfitFacts): string => {
   const usable = f.hbm_bytes - f.reserved_bytes
   const capacity = f.reserved_bytes > 0 ? `${gb(usable)} GB usable of ${gb(f.hbm_bytes)} GB HBM` : `${gb(f.hbm_bytes)} GB`
   const parts = f.parts.map(([label, bytes]) => `${label} ${gb(bytes)}`).join(", ")
-  return `verdict: DOES NOT FIT in HBM: ${gb(f.per_gpu_bytes)} GB per GPU > ${capacity} (${f.where === "" ? "" : `${f.where}: `}${parts}); ` +
+  return (
+    `verdict: DOES NOT FIT in HBM: ${gb(f.per_gpu_bytes)} GB per GPU > ${capacity} (${f.where === "" ? "" : `${f.where}: `}${parts}); ` +
     "its TTFT, TPOT and tokens/s are not achievable"
+  )
 }
 
 /** The memory figures of a serving summary (`llmsim run`'s or a playbook's) that decide its fit. */

@@ -16,8 +16,7 @@ import { partShareLine } from "./phaseSummary.ts"
 import { renderServingTable, runHeader, runSummaryVerdict } from "./run.ts"
 import { renderSvg } from "./svg.ts"
 
-export const escapeHtml = (s: string): string =>
-  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
+export const escapeHtml = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
 
 /** A section of the page: a heading, then preformatted text and / or charts. */
 export interface Section {
@@ -35,13 +34,15 @@ const STYLE = [
 ].join("\n")
 
 export const htmlPage = (title: string, sections: ReadonlyArray<Section>): string => {
-  const body = sections.map((s) => [
-    `<section>`,
-    `<h2>${escapeHtml(s.heading)}</h2>`,
-    ...(s.text === undefined ? [] : [`<pre>${escapeHtml(s.text)}</pre>`]),
-    ...(s.charts ?? []).map((c) => `<figure data-chart="${escapeHtml(c.id)}">\n${c.svg}\n</figure>`),
-    `</section>`
-  ].join("\n"))
+  const body = sections.map((s) =>
+    [
+      `<section>`,
+      `<h2>${escapeHtml(s.heading)}</h2>`,
+      ...(s.text === undefined ? [] : [`<pre>${escapeHtml(s.text)}</pre>`]),
+      ...(s.charts ?? []).map((c) => `<figure data-chart="${escapeHtml(c.id)}">\n${c.svg}\n</figure>`),
+      `</section>`
+    ].join("\n")
+  )
   return [
     "<!DOCTYPE html>",
     `<html lang="en">`,
@@ -107,12 +108,16 @@ export const RUN_CHART_IDS = ["roofline", "layers-prefill", "layers-decode", "me
 export const renderSweepVisual = async (r: SweepResult, format: "html" | "svg"): Promise<string> => {
   const axes = Object.keys(r.header.axes) as Array<AxisName>
   const points: Array<ParetoPoint> = r.outcome.frontier.flatMap((row) =>
-    row.tokens_per_s_per_gpu === null || row.tokens_per_s_per_user === null ? [] : [{
-      tokens_per_s_per_user: row.tokens_per_s_per_user,
-      tokens_per_s_per_gpu: row.tokens_per_s_per_gpu,
-      cost_per_1m_output_tokens_usd: row.cost_per_1m_output_tokens_usd,
-      where: whereText(row, axes)
-    }]
+    row.tokens_per_s_per_gpu === null || row.tokens_per_s_per_user === null
+      ? []
+      : [
+          {
+            tokens_per_s_per_user: row.tokens_per_s_per_user,
+            tokens_per_s_per_gpu: row.tokens_per_s_per_gpu,
+            cost_per_1m_output_tokens_usd: row.cost_per_1m_output_tokens_usd,
+            where: whereText(row, axes)
+          }
+        ]
   )
   const spec = paretoSpec(`Pareto frontier of ${r.header.scenario}: ${points.length} points (colour: USD per 1M output tokens)`, points)
   const [chart] = await renderCharts([{ id: "pareto", spec }])
@@ -120,27 +125,43 @@ export const renderSweepVisual = async (r: SweepResult, format: "html" | "svg"):
   return htmlPage(`llmsim sweep: ${r.header.scenario}`, [
     { heading: "Pareto frontier", charts: [chart!] },
     // Without the elapsed time (the one line that differs between two runs of the same sweep).
-    { heading: "Answer", text: renderSweepTable(r).trimEnd().split("\n").filter((l) => !l.startsWith("point nodes:")).join("\n") }
+    {
+      heading: "Answer",
+      text: renderSweepTable(r)
+        .trimEnd()
+        .split("\n")
+        .filter((l) => !l.startsWith("point nodes:"))
+        .join("\n")
+    }
   ])
 }
 
 /** The per-layer before / after bars of one phase of a diff (layers on one side only get one bar). */
 export const diffBars = (d: ScenarioDiff, phase: string): Array<DiffBar> =>
-  d.layers.filter((l) => l.phase === phase).flatMap((l, i) =>
-    ([["before", l.latency.before], ["after", l.latency.after]] as const).flatMap(([side, ms]) =>
-      ms === null ? [] : [{ layer_index: Number(/^L(\d+)\./.exec(l.layer_name)?.[1] ?? i), layer_name: l.layer_name, side, latency_ms: ms }]
+  d.layers
+    .filter((l) => l.phase === phase)
+    .flatMap((l, i) =>
+      (
+        [
+          ["before", l.latency.before],
+          ["after", l.latency.after]
+        ] as const
+      ).flatMap(([side, ms]) =>
+        ms === null ? [] : [{ layer_index: Number(/^L(\d+)\./.exec(l.layer_name)?.[1] ?? i), layer_name: l.layer_name, side, latency_ms: ms }]
+      )
     )
-  )
 
 /** A diff's page: per scenario its table and the per-layer before / after bars per phase; svg: the first of those charts. */
 export const renderDiffVisual = async (diffs: ReadonlyArray<ScenarioDiff>, format: "html" | "svg", gate: boolean): Promise<string> => {
   const sections: Array<Section> = []
   for (const [k, d] of diffs.entries()) {
     const phases = (["prefill", "decode"] as const).filter((p) => d.layers.some((l) => l.phase === p))
-    const charts = await renderCharts(phases.map((p) => ({
-      id: `diff-${k + 1}-${p}`,
-      spec: diffBarsSpec(`${d.b.scenario}, ${p}: dominant latency per layer, before (A) and after (B)`, diffBars(d, p))
-    })))
+    const charts = await renderCharts(
+      phases.map((p) => ({
+        id: `diff-${k + 1}-${p}`,
+        spec: diffBarsSpec(`${d.b.scenario}, ${p}: dominant latency per layer, before (A) and after (B)`, diffBars(d, p))
+      }))
+    )
     if (format === "svg" && charts.length > 0) return charts[0]!.svg + "\n"
     sections.push({ heading: d.b.scenario, text: renderDiff([d], "table", { gate }).trimEnd(), charts })
   }

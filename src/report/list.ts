@@ -26,25 +26,32 @@ export const renderHardwareList = (rows: ReadonlyArray<Listed<HardwareSpec>>): s
       { header: "USD/GPU-h" },
       { header: "file", align: "left" }
     ],
-    rows.map((r) => [r.name, ...("error" in r ? errorRow(6, r.error) : [
-      num(r.ok.tflops?.bf16 ?? r.ok.peak_tflops),
-      num(r.ok.tflops?.fp8),
-      num(r.ok.hbm_gb),
-      num(r.ok.memory_bandwidth_gbps),
-      num(r.ok.interconnect_gbps),
-      r.ok.price_per_gpu_hour_usd === undefined ? "-" : r.ok.price_per_gpu_hour_usd.toFixed(2)
-    ]), r.file])
+    rows.map((r) => [
+      r.name,
+      ...("error" in r
+        ? errorRow(6, r.error)
+        : [
+            num(r.ok.tflops?.bf16 ?? r.ok.peak_tflops),
+            num(r.ok.tflops?.fp8),
+            num(r.ok.hbm_gb),
+            num(r.ok.memory_bandwidth_gbps),
+            num(r.ok.interconnect_gbps),
+            r.ok.price_per_gpu_hour_usd === undefined ? "-" : r.ok.price_per_gpu_hour_usd.toFixed(2)
+          ]),
+      r.file
+    ])
   ) + "\n"
 
 /** One template's shape in a few words: attention, then the dense FFN or the experts. */
 export const templateFacts = (t: LayerTemplate): string => {
   if (t.type === "comm_layer") return `${t.config.comm_config.pattern} ${num(t.config.comm_config.payload_mb)} MB`
   const a = t.config.attn_config
-  const attn = a.type === "MLA"
-    ? `MLA d_model ${a.d_model}, ${a.num_attention_heads} heads, kv_lora ${a.kv_lora_rank}`
-    : a.type === "linear"
-    ? `linear (${a.variant}) d_model ${a.d_model}, ${a.num_attention_heads} heads, fixed-size state`
-    : `${a.type} d_model ${a.d_model}, ${a.num_attention_heads}/${a.num_key_value_heads ?? a.num_attention_heads} heads${a.sliding_window === undefined ? "" : `, window ${a.sliding_window}`}`
+  const attn =
+    a.type === "MLA"
+      ? `MLA d_model ${a.d_model}, ${a.num_attention_heads} heads, kv_lora ${a.kv_lora_rank}`
+      : a.type === "linear"
+        ? `linear (${a.variant}) d_model ${a.d_model}, ${a.num_attention_heads} heads, fixed-size state`
+        : `${a.type} d_model ${a.d_model}, ${a.num_attention_heads}/${a.num_key_value_heads ?? a.num_attention_heads} heads${a.sliding_window === undefined ? "" : `, window ${a.sliding_window}`}`
   if (t.type === "ffn_layer") return `${attn}; FFN ${t.config.ffn_config.d_ff}`
   const m = t.config.moe_config
   const shared = (m.n_shared_experts ?? 0) > 0 ? ` +${m.n_shared_experts} shared` : ""
@@ -54,13 +61,16 @@ export const templateFacts = (t: LayerTemplate): string => {
 /** A model folder: its templates, each `file: facts`. */
 export const renderModelList = (rows: ReadonlyArray<Listed<ReadonlyArray<{ readonly file: string; readonly template: LayerTemplate }>>>): string =>
   renderTable(
-    [{ header: "model", align: "left" }, { header: "layer templates", align: "left" }],
+    [
+      { header: "model", align: "left" },
+      { header: "layer templates", align: "left" }
+    ],
     rows.map((r) => [r.name, "error" in r ? `invalid: ${r.error}` : r.ok.map((t) => `${t.file} (${t.template.type}: ${templateFacts(t.template)})`).join("; ")])
   ) + "\n"
 
 /** Where a scenario's layers come from: the template folders (a path's folder name) or `inline`. */
 const modelOf = (s: ScenarioFileSpec): string =>
-  [...new Set(s.layers.map((l) => (typeof l.config === "string" ? l.config.split("/").slice(-2, -1)[0] ?? l.config : "inline")))].join(", ")
+  [...new Set(s.layers.map((l) => (typeof l.config === "string" ? (l.config.split("/").slice(-2, -1)[0] ?? l.config) : "inline")))].join(", ")
 
 const parallelismOf = (s: ScenarioFileSpec): string => {
   const p = s.parallelism
@@ -82,10 +92,11 @@ export const renderScenarioList = (rows: ReadonlyArray<Listed<{ readonly spec: S
       { header: "parallelism", align: "left" },
       { header: "file", align: "left" }
     ],
-    rows.map((r) => [r.name, ...("error" in r ? errorRow(4, r.error) : [
-      modelOf(r.ok.spec),
-      String(r.ok.spec.layers.reduce((n, l) => n + (l.repeat ?? 1), 0)),
-      r.ok.hardware,
-      parallelismOf(r.ok.spec)
-    ]), r.file])
+    rows.map((r) => [
+      r.name,
+      ...("error" in r
+        ? errorRow(4, r.error)
+        : [modelOf(r.ok.spec), String(r.ok.spec.layers.reduce((n, l) => n + (l.repeat ?? 1), 0)), r.ok.hardware, parallelismOf(r.ok.spec)]),
+      r.file
+    ])
   ) + "\n"

@@ -48,7 +48,7 @@ export const groupLayers = (layers: ReadonlyArray<LayerExecution>): Array<LayerG
 }
 
 export const PARTS = ["attention", "FFN/MoE", "communication", "LM head", "other"] as const
-export type Part = typeof PARTS[number]
+export type Part = (typeof PARTS)[number]
 
 const PART_OF: Readonly<Record<OpCategory, Part>> = {
   attention_linear: "attention",

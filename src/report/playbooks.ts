@@ -19,7 +19,11 @@ export type Format = "table" | "json" | "csv"
 const json = (x: unknown): string => JSON.stringify(x, null, 2) + "\n"
 
 const imbalanceText = (li: LargeEpDeployment["load_imbalance"]): string =>
-  typeof li === "number" ? `max/mean ${li}` : li === "sampling" ? "sampling (uniform routing)" : `EPLB placement of ${li.expert_loads.length} measured expert loads`
+  typeof li === "number"
+    ? `max/mean ${li}`
+    : li === "sampling"
+      ? "sampling (uniform routing)"
+      : `EPLB placement of ${li.expert_loads.length} measured expert loads`
 
 const runtimeLine = (r: PlaybookRuntime): string =>
   `runtime     batch ${r.batch_size} per attention DP rank (policy: ${r.batch_policy}), seq_len ${r.seq_len}, phase ${r.phase}` +
@@ -28,10 +32,14 @@ const runtimeLine = (r: PlaybookRuntime): string =>
 const deploymentLines = (d: LargeEpDeployment): Array<string> => [
   `deployment  ${d.nodes} node(s) x ${d.gpus_per_node} GPUs: ${d.gpus} GPUs; attention tp ${d.tp} x dp ${d.dp}; EP${d.ep}, ${d.redundant_experts} redundant experts`,
   `            dispatch ${d.dispatch_dtype}, combine ${d.combine_dtype}; kernels prefill ${d.kernel_mode.prefill}, decode ${d.kernel_mode.decode}; ` +
-  `two-batch overlap ${d.two_batch_overlap ? "on" : "off"}, ${d.micro_batches} micro-batch(es); load imbalance ${imbalanceText(d.load_imbalance)}`
+    `two-batch overlap ${d.two_batch_overlap ? "on" : "off"}, ${d.micro_batches} micro-batch(es); load imbalance ${imbalanceText(d.load_imbalance)}`
 ]
 
-const memoryTable = (parts: MemoryParts, s: { hbm_bytes_per_gpu: number; reserved_bytes: number; fits_in_hbm: boolean; max_batch_per_gpu: number }, title: string): string => {
+const memoryTable = (
+  parts: MemoryParts,
+  s: { hbm_bytes_per_gpu: number; reserved_bytes: number; fits_in_hbm: boolean; max_batch_per_gpu: number },
+  title: string
+): string => {
   const rows: Array<[string, number]> = [
     ["attention weights", parts.attention_weights_bytes],
     ["dense FFN weights", parts.dense_ffn_weights_bytes],
@@ -46,12 +54,10 @@ const memoryTable = (parts: MemoryParts, s: { hbm_bytes_per_gpu: number; reserve
   ]
   return [
     title,
-    renderTable([{ header: "part", align: "left" }, { header: "GB" }], [
-      ...rows.map(([k, v]) => [k, gb(v)]),
-      ["TOTAL", gb(totalBytes(parts))],
-      ["HBM", gb(s.hbm_bytes_per_gpu)],
-      ["reserved", gb(s.reserved_bytes)]
-    ])
+    renderTable(
+      [{ header: "part", align: "left" }, { header: "GB" }],
+      [...rows.map(([k, v]) => [k, gb(v)]), ["TOTAL", gb(totalBytes(parts))], ["HBM", gb(s.hbm_bytes_per_gpu)], ["reserved", gb(s.reserved_bytes)]]
+    )
   ].join("\n")
 }
 
@@ -59,22 +65,25 @@ const servingRows = (s: LargeEpServing | AfdServing): Array<Array<string>> => {
   // Times and rates of a deployment that does not fit are not achievable: say so beside them.
   const v = (x: number | null, digits: number) => markUnfit(fixed(x, digits), s.fits_in_hbm)
   return [
-  ["strategy", s.strategy],
-  ["TTFT ms", v(s.ttft_ms, 3)],
-  ["TPOT ms", v(s.tpot_ms, 3)],
-  ["tokens/s per request", v(s.tokens_per_s_per_request, 2)],
-  [`${s.throughput_kind === "decode_output" ? "decode" : "prefill"} tokens/s (unit)`, v(s.throughput_tokens_per_s, 1)],
-  [`${s.throughput_kind === "decode_output" ? "decode" : "prefill"} tokens/s per GPU`, v(s.throughput_tokens_per_s_per_gpu, 1)],
-  [`${s.throughput_kind === "decode_output" ? "decode" : "prefill"} tokens/s per node`, v(s.throughput_tokens_per_s_per_node, 1)],
-  ...(s.throughput_kind === "decode_output" && s.prefill_tokens_per_s_per_gpu !== null
-    ? [["prefill tokens/s per GPU", v(s.prefill_tokens_per_s_per_gpu, 1)], ["prefill tokens/s per node", v(s.prefill_tokens_per_s_per_node, 1)]]
-    : []),
-  ["GPUs / nodes", `${s.gpus} / ${s.nodes}`],
-  ["memory per GPU GB", gb(s.memory_per_gpu_bytes)],
-  ["HBM per GPU GB", gb(s.hbm_bytes_per_gpu)],
-  ["fits in HBM", s.fits_in_hbm ? "yes" : "no"],
-  ["max batch per GPU", String(s.max_batch_per_gpu)],
-  ["bottleneck", `${s.bottleneck} (slowest layer ${s.bottleneck_layer})`]
+    ["strategy", s.strategy],
+    ["TTFT ms", v(s.ttft_ms, 3)],
+    ["TPOT ms", v(s.tpot_ms, 3)],
+    ["tokens/s per request", v(s.tokens_per_s_per_request, 2)],
+    [`${s.throughput_kind === "decode_output" ? "decode" : "prefill"} tokens/s (unit)`, v(s.throughput_tokens_per_s, 1)],
+    [`${s.throughput_kind === "decode_output" ? "decode" : "prefill"} tokens/s per GPU`, v(s.throughput_tokens_per_s_per_gpu, 1)],
+    [`${s.throughput_kind === "decode_output" ? "decode" : "prefill"} tokens/s per node`, v(s.throughput_tokens_per_s_per_node, 1)],
+    ...(s.throughput_kind === "decode_output" && s.prefill_tokens_per_s_per_gpu !== null
+      ? [
+          ["prefill tokens/s per GPU", v(s.prefill_tokens_per_s_per_gpu, 1)],
+          ["prefill tokens/s per node", v(s.prefill_tokens_per_s_per_node, 1)]
+        ]
+      : []),
+    ["GPUs / nodes", `${s.gpus} / ${s.nodes}`],
+    ["memory per GPU GB", gb(s.memory_per_gpu_bytes)],
+    ["HBM per GPU GB", gb(s.hbm_bytes_per_gpu)],
+    ["fits in HBM", s.fits_in_hbm ? "yes" : "no"],
+    ["max batch per GPU", String(s.max_batch_per_gpu)],
+    ["bottleneck", `${s.bottleneck} (slowest layer ${s.bottleneck_layer})`]
   ]
 }
 
@@ -90,13 +99,24 @@ export const playbookVerdict = (s: LargeEpServing | AfdServing): string | undefi
     hbm_bytes: s.hbm_bytes_per_gpu,
     reserved_bytes: s.reserved_bytes,
     where,
-    parts: [["weights", weights], ["KV cache", p.kv_cache_bytes], ["activations", p.activation_bytes], ["communication buffers", p.comm_buffer_bytes]]
+    parts: [
+      ["weights", weights],
+      ["KV cache", p.kv_cache_bytes],
+      ["activations", p.activation_bytes],
+      ["communication buffers", p.comm_buffer_bytes]
+    ]
   })
 }
 
 /** A numeric column of a layer table, blank where the row lacks the figure (the TOTAL row). */
-const num = <L>(header: string, unit: string | undefined, get: (l: L) => number | undefined, f: (x: number) => string): Column<L> =>
-  ({ header, unit, format: (l) => { const x = get(l); return x === undefined ? "" : f(x) } })
+const num = <L>(header: string, unit: string | undefined, get: (l: L) => number | undefined, f: (x: number) => string): Column<L> => ({
+  header,
+  unit,
+  format: (l) => {
+    const x = get(l)
+    return x === undefined ? "" : f(x)
+  }
+})
 const ms4 = (x: number) => fixed(x, 4)
 const NAME_COLUMNS = <L extends { layer_name?: string; layer_type?: string }>(): Array<Column<L>> => [
   { header: "layer", align: "left", format: (l) => l.layer_name ?? "" },
@@ -125,21 +145,47 @@ const LARGE_EP_LAYER_COLUMNS: ReadonlyArray<Column<EpLine>> = [
   num("a2a NVLink", "ms", (l) => l.a2a_nvlink_ms, ms4),
   num("a2a NIC", "ms", (l) => l.a2a_nic_ms, ms4),
   num("a2a latency", "ms", (l) => l.a2a_latency_ms, ms4),
-  num("SM slowdown", undefined, (l) => l.compute_slowdown, (x) => fixed(x, 3)),
-  num("imbalance", undefined, (l) => l.load_imbalance, (x) => fixed(x, 3))
+  num(
+    "SM slowdown",
+    undefined,
+    (l) => l.compute_slowdown,
+    (x) => fixed(x, 3)
+  ),
+  num(
+    "imbalance",
+    undefined,
+    (l) => l.load_imbalance,
+    (x) => fixed(x, 3)
+  )
 ]
 
 const largeEpLayerTable = (p: LargeEpPhase): string =>
   renderTable(LARGE_EP_LAYER_COLUMNS, [
     ...p.layers,
     {
-      ...totalRow(p.layers, ["attention_ms", "ffn_ms", "dispatch_ms", "combine_ms", "tp_comm_ms", "comm_ms", "exposed_comm_ms", "nvlink_bytes", "nic_bytes", "a2a_nvlink_ms", "a2a_nic_ms", "a2a_latency_ms"]),
+      ...totalRow(p.layers, [
+        "attention_ms",
+        "ffn_ms",
+        "dispatch_ms",
+        "combine_ms",
+        "tp_comm_ms",
+        "comm_ms",
+        "exposed_comm_ms",
+        "nvlink_bytes",
+        "nic_bytes",
+        "a2a_nvlink_ms",
+        "a2a_nic_ms",
+        "a2a_latency_ms"
+      ]),
       layer_name: "TOTAL",
       layer_ms: p.step_ms
     }
   ])
 
-const boundLine = (b: Readonly<Record<string, number>>): string => Object.entries(b).map(([k, v]) => `${k} ${fixed(v, 3)} ms`).join(", ")
+const boundLine = (b: Readonly<Record<string, number>>): string =>
+  Object.entries(b)
+    .map(([k, v]) => `${k} ${fixed(v, 3)} ms`)
+    .join(", ")
 
 /** Scenario, hardware and the playbook. */
 const headerLines = (r: { scenario: string; hardware: string; estimator: string; efficiency?: EfficiencySummary }, what: string): Array<string> => [
@@ -171,13 +217,25 @@ const playbookScreen = <P>(
 }
 
 export const renderLargeEpTable = (r: LargeEpResult): string =>
-  playbookScreen(r, "large-ep", deploymentLines(r.deployment), r.serving.phases, (phase, p) => [
-    `== ${phase} step per GPU: ${p.kernel_mode} all-to-all, ${r.deployment.micro_batches} micro-batch(es) of ${fixed(p.micro_batch_size, 2)} sequences ==`,
-    largeEpLayerTable(p),
-    `step ${fixed(p.step_ms, 3)} ms (LM head ${fixed(p.lm_head_ms, 3)} ms); time by binding term: ${boundLine(p.bound_ms)} -> bottleneck ${p.bottleneck}; slowest layer ${p.bottleneck_layer}`,
-    "",
-    memoryTable(p.memory_parts_bytes, { ...r.serving, fits_in_hbm: p.fits_in_hbm, max_batch_per_gpu: p.max_batch_per_gpu }, `== memory per GPU (${phase}): ${p.fits_in_hbm ? "fits" : "DOES NOT FIT"}; max batch per GPU ${p.max_batch_per_gpu} ==`)
-  ], servingRows(r.serving), playbookVerdict(r.serving))
+  playbookScreen(
+    r,
+    "large-ep",
+    deploymentLines(r.deployment),
+    r.serving.phases,
+    (phase, p) => [
+      `== ${phase} step per GPU: ${p.kernel_mode} all-to-all, ${r.deployment.micro_batches} micro-batch(es) of ${fixed(p.micro_batch_size, 2)} sequences ==`,
+      largeEpLayerTable(p),
+      `step ${fixed(p.step_ms, 3)} ms (LM head ${fixed(p.lm_head_ms, 3)} ms); time by binding term: ${boundLine(p.bound_ms)} -> bottleneck ${p.bottleneck}; slowest layer ${p.bottleneck_layer}`,
+      "",
+      memoryTable(
+        p.memory_parts_bytes,
+        { ...r.serving, fits_in_hbm: p.fits_in_hbm, max_batch_per_gpu: p.max_batch_per_gpu },
+        `== memory per GPU (${phase}): ${p.fits_in_hbm ? "fits" : "DOES NOT FIT"}; max batch per GPU ${p.max_batch_per_gpu} ==`
+      )
+    ],
+    servingRows(r.serving),
+    playbookVerdict(r.serving)
+  )
 
 type Swept = { readonly serving: LargeEpServing | AfdServing; readonly rejected?: string }
 
@@ -209,36 +267,42 @@ const sweepFitColumns = <R extends Swept>(perGpu: string): Array<Column<R>> => [
   { header: "bottleneck", align: "left", format: (x) => x.serving.bottleneck }
 ]
 
-const sweepTable = <R>(r: { scenario: string; hardware: string; estimator: string; efficiency?: EfficiencySummary; runtime: PlaybookRuntime }, what: string, notes: ReadonlyArray<string>, columns: ReadonlyArray<Column<R>>, rows: ReadonlyArray<R>, after: ReadonlyArray<string> = []): string =>
-  [
-    ...headerLines(r, what),
-    runtimeLine(r.runtime),
-    ...notes,
-    "",
-    renderTable(columns, rows),
-    ...after
-  ].join("\n") + "\n"
+const sweepTable = <R>(
+  r: { scenario: string; hardware: string; estimator: string; efficiency?: EfficiencySummary; runtime: PlaybookRuntime },
+  what: string,
+  notes: ReadonlyArray<string>,
+  columns: ReadonlyArray<Column<R>>,
+  rows: ReadonlyArray<R>,
+  after: ReadonlyArray<string> = []
+): string => [...headerLines(r, what), runtimeLine(r.runtime), ...notes, "", renderTable(columns, rows), ...after].join("\n") + "\n"
 
 export const renderLargeEpSweepTable = (r: LargeEpSweep): string => {
   const decode = r.ep_sweep[0]?.serving.throughput_kind === "decode_output"
-  return sweepTable<EpSweepRow>(r, "large-ep (EP sweep)", [], [
-    { header: "EP", align: "left", format: (x) => `EP${x.ep}` },
-    { header: "nodes", format: (x) => String(x.deployment.nodes) },
-    { header: "GPUs", format: (x) => String(x.deployment.gpus) },
-    { header: "redundant", format: (x) => String(x.deployment.redundant_experts) },
-    { header: "experts/GPU", format: (x) => fixed(x.experts_per_gpu, 2) },
-    { header: "batch/GPU", format: (x) => String(x.serving.batch_size) },
-    ...sweepRateColumns<EpSweepRow>(decode),
-    { header: "expert GB/GPU", format: (x) => gb(x.serving.memory_parts_bytes.routed_expert_weights_bytes) },
-    ...sweepFitColumns<EpSweepRow>("GPU")
-  ], r.ep_sweep, sweepFitNote(r.ep_sweep, (x) => `EP${x.ep}`))
+  return sweepTable<EpSweepRow>(
+    r,
+    "large-ep (EP sweep)",
+    [],
+    [
+      { header: "EP", align: "left", format: (x) => `EP${x.ep}` },
+      { header: "nodes", format: (x) => String(x.deployment.nodes) },
+      { header: "GPUs", format: (x) => String(x.deployment.gpus) },
+      { header: "redundant", format: (x) => String(x.deployment.redundant_experts) },
+      { header: "experts/GPU", format: (x) => fixed(x.experts_per_gpu, 2) },
+      { header: "batch/GPU", format: (x) => String(x.serving.batch_size) },
+      ...sweepRateColumns<EpSweepRow>(decode),
+      { header: "expert GB/GPU", format: (x) => gb(x.serving.memory_parts_bytes.routed_expert_weights_bytes) },
+      ...sweepFitColumns<EpSweepRow>("GPU")
+    ],
+    r.ep_sweep,
+    sweepFitNote(r.ep_sweep, (x) => `EP${x.ep}`)
+  )
 }
 
 const afdDeploymentLines = (d: AfdPlan): Array<string> => [
   `deployment  ${d.attention.instances}A${d.ffn.instances}F: attention ${d.attention.instances} x ${d.attention.gpus_per_instance} GPUs (tp ${d.attention.tp}, dp ${d.attention.dp}), ` +
-  `FFN ${d.ffn.instances} x ${d.ffn.gpus_per_instance} GPUs (EP${d.ffn.ep}, ${d.ffn.redundant_experts} redundant experts)`,
+    `FFN ${d.ffn.instances} x ${d.ffn.gpus_per_instance} GPUs (EP${d.ffn.ep}, ${d.ffn.redundant_experts} redundant experts)`,
   `            ${d.micro_batches} micro-batch(es); A->F ${d.a2f.dtype} over ${d.a2f.link}, F->A ${d.f2a.dtype} over ${d.f2a.link}; regime requested ${d.regime}; ` +
-  `load imbalance ${imbalanceText(d.load_imbalance)}`
+    `load imbalance ${imbalanceText(d.load_imbalance)}`
 ]
 
 type AfdLine = Partial<AfdLayer>
@@ -268,24 +332,32 @@ const afdLayerTable = (p: AfdPhase): string =>
   ])
 
 export const renderAfdTable = (r: AfdResult): string =>
-  playbookScreen(r, "afd", afdDeploymentLines(r.deployment), r.serving.phases, (phase, p) => {
-    const fit = { ...r.serving, fits_in_hbm: p.fits_in_hbm, max_batch_per_gpu: p.max_batch_per_gpu }
-    return [
-      `== ${phase}: pipeline regime ${p.pipeline_regime}, ${r.deployment.micro_batches} micro-batch(es) of ${fixed(p.micro_batch_size, 2)} sequences per attention rank (mb = one micro-batch; * = fell back) ==`,
-      afdLayerTable(p),
-      `step ${fixed(p.step_ms, 3)} ms = layers + pipeline fill ${fixed(p.fill_ms, 3)} ms + LM head ${fixed(p.lm_head_ms, 3)} ms; ` +
-      `time by binding term: ${boundLine(p.bound_ms)} -> bottleneck ${p.bottleneck}`,
-      "",
-      memoryTable(p.memory.attention_gpu, fit, `== memory per attention GPU (${phase}) ==`),
-      "",
-      memoryTable(p.memory.ffn_gpu, fit, `== memory per FFN GPU (${phase}) ==`),
-      `${p.fits_in_hbm ? "both roles fit" : "DOES NOT FIT"} in HBM; max batch per attention GPU ${p.max_batch_per_gpu}`
-    ]
-  }, [
-    ["instances", `${r.serving.instances} (${r.serving.attention_gpus} attention + ${r.serving.ffn_gpus} FFN GPUs)`],
-    ["pipeline regime", r.serving.pipeline_regime],
-    ...servingRows(r.serving)
-  ], playbookVerdict(r.serving))
+  playbookScreen(
+    r,
+    "afd",
+    afdDeploymentLines(r.deployment),
+    r.serving.phases,
+    (phase, p) => {
+      const fit = { ...r.serving, fits_in_hbm: p.fits_in_hbm, max_batch_per_gpu: p.max_batch_per_gpu }
+      return [
+        `== ${phase}: pipeline regime ${p.pipeline_regime}, ${r.deployment.micro_batches} micro-batch(es) of ${fixed(p.micro_batch_size, 2)} sequences per attention rank (mb = one micro-batch; * = fell back) ==`,
+        afdLayerTable(p),
+        `step ${fixed(p.step_ms, 3)} ms = layers + pipeline fill ${fixed(p.fill_ms, 3)} ms + LM head ${fixed(p.lm_head_ms, 3)} ms; ` +
+          `time by binding term: ${boundLine(p.bound_ms)} -> bottleneck ${p.bottleneck}`,
+        "",
+        memoryTable(p.memory.attention_gpu, fit, `== memory per attention GPU (${phase}) ==`),
+        "",
+        memoryTable(p.memory.ffn_gpu, fit, `== memory per FFN GPU (${phase}) ==`),
+        `${p.fits_in_hbm ? "both roles fit" : "DOES NOT FIT"} in HBM; max batch per attention GPU ${p.max_batch_per_gpu}`
+      ]
+    },
+    [
+      ["instances", `${r.serving.instances} (${r.serving.attention_gpus} attention + ${r.serving.ffn_gpus} FFN GPUs)`],
+      ["pipeline regime", r.serving.pipeline_regime],
+      ...servingRows(r.serving)
+    ],
+    playbookVerdict(r.serving)
+  )
 
 type AfdSweepRow = AfdSweep["instance_sweep"][number]
 
@@ -297,24 +369,86 @@ const sweptMoe = (x: AfdSweepRow): AfdLayer => {
 
 export const renderAfdSweepTable = (r: AfdSweep): string => {
   const decode = r.instance_sweep[0]?.serving.throughput_kind === "decode_output"
-  return sweepTable<AfdSweepRow>(r, "afd (instance sweep)", ["(A, F and transfer ms: one micro-batch through one MoE layer)"], [
-    { header: "instances", align: "left", format: (x) => x.instances },
-    { header: "A GPUs", format: (x) => String(x.serving.attention_gpus) },
-    { header: "F GPUs", format: (x) => String(x.serving.ffn_gpus) },
-    { header: "batch/A-GPU", format: (x) => String(x.serving.batch_size) },
-    { header: "regime", align: "left", format: (x) => x.serving.pipeline_regime },
-    { header: "A ms", format: (x) => fixed(sweptMoe(x).stage_ms.attention, 4) },
-    { header: "F ms", format: (x) => fixed(sweptMoe(x).stage_ms.ffn, 4) },
-    { header: "transfer ms", format: (x) => { const m = sweptMoe(x); return fixed(m.stage_ms.a2f + m.stage_ms.f2a, 4) } },
-    ...sweepRateColumns<AfdSweepRow>(decode),
-    ...sweepFitColumns<AfdSweepRow>("A-GPU")
-  ], r.instance_sweep, sweepFitNote(r.instance_sweep, (x) => x.instances))
+  return sweepTable<AfdSweepRow>(
+    r,
+    "afd (instance sweep)",
+    ["(A, F and transfer ms: one micro-batch through one MoE layer)"],
+    [
+      { header: "instances", align: "left", format: (x) => x.instances },
+      { header: "A GPUs", format: (x) => String(x.serving.attention_gpus) },
+      { header: "F GPUs", format: (x) => String(x.serving.ffn_gpus) },
+      { header: "batch/A-GPU", format: (x) => String(x.serving.batch_size) },
+      { header: "regime", align: "left", format: (x) => x.serving.pipeline_regime },
+      { header: "A ms", format: (x) => fixed(sweptMoe(x).stage_ms.attention, 4) },
+      { header: "F ms", format: (x) => fixed(sweptMoe(x).stage_ms.ffn, 4) },
+      {
+        header: "transfer ms",
+        format: (x) => {
+          const m = sweptMoe(x)
+          return fixed(m.stage_ms.a2f + m.stage_ms.f2a, 4)
+        }
+      },
+      ...sweepRateColumns<AfdSweepRow>(decode),
+      ...sweepFitColumns<AfdSweepRow>("A-GPU")
+    ],
+    r.instance_sweep,
+    sweepFitNote(r.instance_sweep, (x) => x.instances)
+  )
 }
 
-
-const LARGE_EP_CSV = ["phase", "layer_name", "layer_type", "attention_ms", "ffn_ms", "dispatch_ms", "combine_ms", "tp_comm_ms", "comm_ms", "exposed_comm_ms", "layer_ms", "bound", "nvlink_bytes", "nic_bytes", "a2a_nvlink_ms", "a2a_nic_ms", "a2a_latency_ms", "compute_slowdown", "load_imbalance"]
-const AFD_CSV = ["phase", "layer_name", "layer_type", "regime", "attention_ms", "a2f_ms", "ffn_ms", "f2a_ms", "comm_ms", "cycle_ms", "layer_ms", "bound", "a2f_bytes_per_attention_gpu", "f2a_bytes_per_attention_gpu", "a2f_bytes_per_ffn_gpu", "f2a_bytes_per_ffn_gpu"]
-const SWEEP_CSV = ["label", "gpus", "nodes", "batch_size", "ttft_ms", "tpot_ms", "throughput_tokens_per_s_per_gpu", "throughput_tokens_per_s_per_node", "memory_per_gpu_bytes", "fits_in_hbm", "max_batch_per_gpu", "bottleneck"]
+const LARGE_EP_CSV = [
+  "phase",
+  "layer_name",
+  "layer_type",
+  "attention_ms",
+  "ffn_ms",
+  "dispatch_ms",
+  "combine_ms",
+  "tp_comm_ms",
+  "comm_ms",
+  "exposed_comm_ms",
+  "layer_ms",
+  "bound",
+  "nvlink_bytes",
+  "nic_bytes",
+  "a2a_nvlink_ms",
+  "a2a_nic_ms",
+  "a2a_latency_ms",
+  "compute_slowdown",
+  "load_imbalance"
+]
+const AFD_CSV = [
+  "phase",
+  "layer_name",
+  "layer_type",
+  "regime",
+  "attention_ms",
+  "a2f_ms",
+  "ffn_ms",
+  "f2a_ms",
+  "comm_ms",
+  "cycle_ms",
+  "layer_ms",
+  "bound",
+  "a2f_bytes_per_attention_gpu",
+  "f2a_bytes_per_attention_gpu",
+  "a2f_bytes_per_ffn_gpu",
+  "f2a_bytes_per_ffn_gpu"
+]
+const SWEEP_CSV = [
+  "label",
+  "gpus",
+  "nodes",
+  "batch_size",
+  "ttft_ms",
+  "tpot_ms",
+  "throughput_tokens_per_s_per_gpu",
+  "throughput_tokens_per_s_per_node",
+  "memory_per_gpu_bytes",
+  "fits_in_hbm",
+  "max_batch_per_gpu",
+  "bottleneck"
+]
 
 const layerRows = <L extends object>(phases: { prefill?: { layers: ReadonlyArray<L> }; decode?: { layers: ReadonlyArray<L> } }) =>
   (["prefill", "decode"] as const).flatMap((phase) => (phases[phase]?.layers ?? []).map((l) => ({ phase, ...l })))
@@ -323,10 +457,24 @@ export const renderLargeEp = (r: LargeEpResult, f: Format): string =>
   f === "json" ? json(r) : f === "csv" ? csvTable(LARGE_EP_CSV, layerRows(r.serving.phases)) : renderLargeEpTable(r)
 
 export const renderLargeEpSweep = (r: LargeEpSweep, f: Format): string =>
-  f === "json" ? json(r) : f === "csv" ? csvTable(SWEEP_CSV, r.ep_sweep.map((x) => ({ label: `EP${x.ep}`, ...x.serving }))) : renderLargeEpSweepTable(r)
+  f === "json"
+    ? json(r)
+    : f === "csv"
+      ? csvTable(
+          SWEEP_CSV,
+          r.ep_sweep.map((x) => ({ label: `EP${x.ep}`, ...x.serving }))
+        )
+      : renderLargeEpSweepTable(r)
 
 export const renderAfd = (r: AfdResult, f: Format): string =>
   f === "json" ? json(r) : f === "csv" ? csvTable(AFD_CSV, layerRows(r.serving.phases)) : renderAfdTable(r)
 
 export const renderAfdSweep = (r: AfdSweep, f: Format): string =>
-  f === "json" ? json(r) : f === "csv" ? csvTable(SWEEP_CSV, r.instance_sweep.map((x) => ({ label: x.instances, ...x.serving }))) : renderAfdSweepTable(r)
+  f === "json"
+    ? json(r)
+    : f === "csv"
+      ? csvTable(
+          SWEEP_CSV,
+          r.instance_sweep.map((x) => ({ label: x.instances, ...x.serving }))
+        )
+      : renderAfdSweepTable(r)

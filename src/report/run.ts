@@ -3,7 +3,15 @@
  * header, phase sections and serving table with change columns (`changes` options), so the two
  * screens cannot drift apart.
  */
-import { LAYER_FIGURES, SERVING_FIGURES, type LayerExecution, type RunResult, type ServingFigure, type ServingSummary, type SimulationResult } from "../kernel/records.ts"
+import {
+  LAYER_FIGURES,
+  SERVING_FIGURES,
+  type LayerExecution,
+  type RunResult,
+  type ServingFigure,
+  type ServingSummary,
+  type SimulationResult
+} from "../kernel/records.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
 import type { Delta } from "../kernel/delta.ts"
 import { markUnfit, unfitVerdict } from "./fit.ts"
@@ -128,7 +136,9 @@ export const renderPhase = (phase: SinglePhase, r: SimulationResult, hbm: number
   const peak = r.peak_memory_bytes
   const change = o.changes?.peak_memory_bytes.abs
   const detail = o.changes
-    ? (change ? ` (${signedCompact(change / 1e9, 2)} GB)` : "")
+    ? change
+      ? ` (${signedCompact(change / 1e9, 2)} GB)`
+      : ""
     : ` = weights ${gb(r.memory.weights_bytes)} + KV cache ${gb(r.memory.kv_cache_bytes)} + activations ${gb(r.memory.activation_bytes)}`
   const out = [
     `== ${phase} (per GPU) ==`,
@@ -188,12 +198,15 @@ export const renderServingTable = (s: ServingSummary, o: ServingOptions = {}): s
     { header: "value", format: (l) => l.value }
   ]
   if (!c) return renderTable(columns, lines)
-  return renderTable([
-    { header: " ", align: "left", format: (l) => l.mark },
-    ...columns,
-    { header: "delta", format: (l) => (l.change ? signedCompact(l.change.abs, l.change.digits) : "") },
-    { header: "delta %", format: (l) => (l.change ? signedCompact(l.change.pct, 2, "%") : "") }
-  ], lines)
+  return renderTable(
+    [
+      { header: " ", align: "left", format: (l) => l.mark },
+      ...columns,
+      { header: "delta", format: (l) => (l.change ? signedCompact(l.change.abs, l.change.digits) : "") },
+      { header: "delta %", format: (l) => (l.change ? signedCompact(l.change.pct, 2, "%") : "") }
+    ],
+    lines
+  )
 }
 
 /**
@@ -223,7 +236,7 @@ export const runHeader = (res: RunResult): Array<string> => {
     ...(coverage === undefined ? [] : [coverage]),
     ...(res.efficiency === undefined ? [] : [efficiencyLine(res.efficiency)]),
     `runtime   batch_size=${res.runtime.batch_size} seq_len=${res.runtime.seq_len} phase=${res.runtime.phase}` +
-    (res.runtime.micro_batch ? ` micro_batch=${res.runtime.micro_batch}` : "")
+      (res.runtime.micro_batch ? ` micro_batch=${res.runtime.micro_batch}` : "")
   ]
 }
 
@@ -238,7 +251,11 @@ export const runVerdict = (res: RunResult): string | undefined => {
     hbm_bytes: res.serving.hbm_bytes_per_gpu,
     reserved_bytes: 0,
     where: phases.length > 1 ? peak.phase : "",
-    parts: [["weights", m.weights_bytes], ["KV cache", m.kv_cache_bytes], ["activations", m.activation_bytes]]
+    parts: [
+      ["weights", m.weights_bytes],
+      ["KV cache", m.kv_cache_bytes],
+      ["activations", m.activation_bytes]
+    ]
   })
 }
 
@@ -251,17 +268,16 @@ export const runSummaryVerdict = (res: RunResult): string => {
   const unfit = runVerdict(res)
   const fit = unfit ?? `verdict: fits in HBM (${gb(s.peak_memory_bytes)} of ${gb(s.hbm_bytes_per_gpu)} GB per GPU)`
   // The unfit verdict already says its times are not achievable.
-  const times = unfit !== undefined ? [] : [
-    ...(s.ttft_ms === null ? [] : [`TTFT ${fixed(s.ttft_ms, 3)} ms`]),
-    ...(s.tpot_ms === null ? [] : [`TPOT ${fixed(s.tpot_ms, 3)} ms`])
-  ]
+  const times =
+    unfit !== undefined
+      ? []
+      : [...(s.ttft_ms === null ? [] : [`TTFT ${fixed(s.ttft_ms, 3)} ms`]), ...(s.tpot_ms === null ? [] : [`TPOT ${fixed(s.tpot_ms, 3)} ms`])]
   const bottlenecks = (["prefill", "decode"] as const).flatMap((phase) => {
     const r = res.phases[phase]
     const b = r?.layers.find((l) => l.layer_name === r.bottleneck_layer)
     return b ? [`${phase} ${b.bound}-bound (${b.layer_name})`] : []
   })
-  return [fit, ...(times.length > 0 ? [times.join(", ")] : []), ...(bottlenecks.length > 0 ? [`bottleneck: ${bottlenecks.join(", ")}`] : [])]
-    .join("; ")
+  return [fit, ...(times.length > 0 ? [times.join(", ")] : []), ...(bottlenecks.length > 0 ? [`bottleneck: ${bottlenecks.join(", ")}`] : [])].join("; ")
 }
 
 export interface RunTableOptions {
@@ -284,7 +300,10 @@ export const renderRunTable = (res: RunResult, o: RunTableOptions = {}): string 
 const CSV_COLUMNS = ["phase", "layer_name", "layer_type", ...LAYER_FIGURES, "estimated_execution_time_ms", "bound"] as const
 
 export const renderRunCsv = (res: RunResult): string =>
-  csvTable(CSV_COLUMNS, (["prefill", "decode"] as const).flatMap((phase) => (res.phases[phase]?.layers ?? []).map((l) => ({ ...l, phase }))))
+  csvTable(
+    CSV_COLUMNS,
+    (["prefill", "decode"] as const).flatMap((phase) => (res.phases[phase]?.layers ?? []).map((l) => ({ ...l, phase })))
+  )
 
 export const renderRunJson = (res: RunResult): string => JSON.stringify(res, null, 2) + "\n"
 

@@ -26,7 +26,10 @@ export const renumberIds = (svg: string, prefix: string): string => {
 
 /** A `<title>` child for every mark item that has an aria-label (points, bars, lines). */
 const hoverTitles = (svg: string): string =>
-  svg.replace(/<(path|rect|line)( aria-label="([^"]*)"[^>]*?)\/>/g, (_, tag: string, attrs: string, label: string) => `<${tag}${attrs}><title>${label}</title></${tag}>`)
+  svg.replace(
+    /<(path|rect|line)( aria-label="([^"]*)"[^>]*?)\/>/g,
+    (_, tag: string, attrs: string, label: string) => `<${tag}${attrs}><title>${label}</title></${tag}>`
+  )
 
 export const renderSvg = async (spec: ChartSpec, idPrefix: string): Promise<string> => {
   const { vega, vl } = await libraries()

@@ -46,20 +46,31 @@ export const renderSweepTable = (r: SweepResult): string => {
   const shard = h.shard === null ? "" : `, shard ${h.shard} (points ${int(h.first_index)} to ${int(h.end_index - 1)})`
   lines.push(`sweep ${h.scenario}: ${int(h.total_points)} point${h.total_points === 1 ? "" : "s"} (${h.model} model, ${h.phases.join(" + ")})${shard}`)
   lines.push(`axes: ${axes.map((a) => `${a} ${h.axes[a]!.length}`).join(", ") || "none"}`)
-  lines.push(r.merged_from !== undefined ? `merged from ${r.merged_from} shard file${r.merged_from === 1 ? "" : "s"}` : `point nodes: ${int(o.stats.computed)} computed, ${int(o.stats.replayed)} replayed from the store (${(o.stats.elapsed_ms / 1e3).toFixed(2)} s)`)
-  const rejected = Object.entries(o.stats.rejected).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${int(n)}`)
+  lines.push(
+    r.merged_from !== undefined
+      ? `merged from ${r.merged_from} shard file${r.merged_from === 1 ? "" : "s"}`
+      : `point nodes: ${int(o.stats.computed)} computed, ${int(o.stats.replayed)} replayed from the store (${(o.stats.elapsed_ms / 1e3).toFixed(2)} s)`
+  )
+  const rejected = Object.entries(o.stats.rejected)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${int(n)}`)
   lines.push(`constraints: ${constraintText(h.constraints)}`)
-  lines.push(`feasible: ${int(o.stats.feasible)} of ${int(o.stats.points)}${rejected.length > 0 ? `; failing: ${rejected.join(", ")}` : ""}${o.stats.invalid > 0 ? `; invalid layouts ${int(o.stats.invalid)}` : ""}`)
+  lines.push(
+    `feasible: ${int(o.stats.feasible)} of ${int(o.stats.points)}${rejected.length > 0 ? `; failing: ${rejected.join(", ")}` : ""}${o.stats.invalid > 0 ? `; invalid layouts ${int(o.stats.invalid)}` : ""}`
+  )
   if (o.stats.first_invalid !== null) lines.push(`invalid layout, first: ${whereText(o.stats.first_invalid, axes)}: ${o.stats.first_invalid.invalid}`)
   if (r.points_file !== null) lines.push(`every point: ${r.points_file}`)
-  for (const hw of h.uncalibrated_hardware ?? []) lines.push(`note: ${hw} has no efficiency constants: its times are peak-only (speed of light), optimistic beside calibrated hardware`)
+  for (const hw of h.uncalibrated_hardware ?? [])
+    lines.push(`note: ${hw} has no efficiency constants: its times are peak-only (speed of light), optimistic beside calibrated hardware`)
   lines.push("")
   if (o.frontier.length === 0) {
     lines.push("Pareto frontier: no feasible point with a decode phase")
   } else {
     lines.push(`Pareto frontier (tokens/s per GPU against tokens/s per user), ${o.frontier.length} point${o.frontier.length === 1 ? "" : "s"}:`)
     const cols: Array<Column<Row>> = [
-      ...axes.map((a): Column<Row> => ({ header: a, align: a === "hardware" || a === "instances" || a === "tbo" ? "left" : "right", format: (x) => axisCell(x, a) })),
+      ...axes.map(
+        (a): Column<Row> => ({ header: a, align: a === "hardware" || a === "instances" || a === "tbo" ? "left" : "right", format: (x) => axisCell(x, a) })
+      ),
       { header: "GPUs", format: (x) => String(x.gpus ?? "-") },
       { header: "tok/s/GPU", format: (x) => f(x.tokens_per_s_per_gpu, 1) },
       { header: "tok/s/user", format: (x) => f(x.tokens_per_s_per_user, 1) },
@@ -67,7 +78,9 @@ export const renderSweepTable = (r: SweepResult): string => {
       { header: "TPOT", unit: "ms", format: (x) => f(x.tpot_ms, 2) },
       { header: "mem", unit: "GB", format: (x) => gbText(x.memory_per_gpu_bytes) },
       // Cost only where there is a price (a hardware file's price_per_gpu_hour_usd or the flag).
-      ...(o.frontier.some((x) => x.cost_per_1m_output_tokens_usd !== null) ? [{ header: "USD/1M out", format: (x: Row) => f(x.cost_per_1m_output_tokens_usd, 3) }] : [])
+      ...(o.frontier.some((x) => x.cost_per_1m_output_tokens_usd !== null)
+        ? [{ header: "USD/1M out", format: (x: Row) => f(x.cost_per_1m_output_tokens_usd, 3) }]
+        : [])
     ]
     lines.push(renderTable(cols, o.frontier).trimEnd())
   }
@@ -91,9 +104,11 @@ export const renderSweepTable = (r: SweepResult): string => {
     for (const v of values) {
       const b = o.best_by.find((x) => String((x as unknown as Record<string, unknown>)[h.group_by!.axis]) === String(v))
       const rest = axes.filter((a) => a !== h.group_by!.axis)
-      lines.push(b === undefined
-        ? `  ${v}: no feasible point`
-        : `  ${v}: ${objectiveText(b, h.group_by.objective)} at ${whereText(b, rest) || "the scenario's point"} (${pointFacts(b)})`)
+      lines.push(
+        b === undefined
+          ? `  ${v}: no feasible point`
+          : `  ${v}: ${objectiveText(b, h.group_by.objective)} at ${whereText(b, rest) || "the scenario's point"} (${pointFacts(b)})`
+      )
     }
   }
   return lines.join("\n") + "\n"
@@ -106,10 +121,24 @@ const pointFacts = (b: Row): string => {
   const parts = [`${b.gpus} GPU${b.gpus === 1 ? "" : "s"}`]
   if (b.ttft_ms !== null) parts.push(`TTFT ${f(b.ttft_ms, 1)} ms`)
   if (b.tpot_ms !== null) parts.push(`TPOT ${f(b.tpot_ms, 2)} ms`)
-  parts.push(`${gbText(b.memory_per_gpu_bytes)} of ${gbText(b.capacity_bytes)} GB: weights ${gbText(b.weights_bytes)}, KV ${gbText(b.kv_cache_bytes)}, activations ${gbText(b.activation_bytes)}, buffers ${gbText(b.comm_buffer_bytes)}`)
+  parts.push(
+    `${gbText(b.memory_per_gpu_bytes)} of ${gbText(b.capacity_bytes)} GB: weights ${gbText(b.weights_bytes)}, KV ${gbText(b.kv_cache_bytes)}, activations ${gbText(b.activation_bytes)}, buffers ${gbText(b.comm_buffer_bytes)}`
+  )
   parts.push(`max batch ${b.max_batch}`)
   return parts.join(", ")
 }
 
 export const renderSweepJson = (r: SweepResult): string =>
-  JSON.stringify({ sweep: r.header, stats: r.outcome.stats, points_file: r.points_file, frontier: r.outcome.frontier, best: r.outcome.best, best_by: r.outcome.best_by, neighbours: r.outcome.neighbours }, null, 2) + "\n"
+  JSON.stringify(
+    {
+      sweep: r.header,
+      stats: r.outcome.stats,
+      points_file: r.points_file,
+      frontier: r.outcome.frontier,
+      best: r.outcome.best,
+      best_by: r.outcome.best_by,
+      neighbours: r.outcome.neighbours
+    },
+    null,
+    2
+  ) + "\n"

@@ -44,18 +44,10 @@ export interface MarkdownOptions {
 const mdCell = (s: string): string => s.replace(/\|/g, "\\|").replace(/\n/g, " ")
 
 /** A markdown table; alignment as in the terminal table (right unless `left`). */
-export const renderMarkdownTable = <R = ReadonlyArray<string>>(
-  columns: ReadonlyArray<Column<R>>,
-  rows: ReadonlyArray<R>,
-  o: MarkdownOptions = {}
-): string => {
+export const renderMarkdownTable = <R = ReadonlyArray<string>>(columns: ReadonlyArray<Column<R>>, rows: ReadonlyArray<R>, o: MarkdownOptions = {}): string => {
   const row = (cells: ReadonlyArray<string>) => `| ${cells.map(mdCell).join(" | ")} |`
   const marks = columns.map((c) => (c.align === "left" ? "---" : "---:"))
-  return [
-    row(columns.map(headerText)),
-    o.rule === "spaced" ? row(marks) : `|${marks.join("|")}|`,
-    ...rows.map((r) => row(cellsOf(columns, r)))
-  ].join("\n")
+  return [row(columns.map(headerText)), o.rule === "spaced" ? row(marks) : `|${marks.join("|")}|`, ...rows.map((r) => row(cellsOf(columns, r)))].join("\n")
 }
 
 /** Headers only, every column left-aligned: for tables of text. */

@@ -103,14 +103,11 @@ export const renderResult = (c: Comparison, a: ResultActivity): string => {
 export const renderError = (issues: ReadonlyArray<Issue>, a: Activity, stale: string | undefined): string => {
   const out = [headerLine(a, `error (${issues.length} issue${issues.length === 1 ? "" : "s"})`)]
   out.push(...issues.map((i) => `error: ${formatIssue(i)}`))
-  out.push(stale === undefined
-    ? "no good result yet; fix the file and save"
-    : `STALE: the result shown is from ${clock(stale)}; fix the file and save`)
+  out.push(stale === undefined ? "no good result yet; fix the file and save" : `STALE: the result shown is from ${clock(stale)}; fix the file and save`)
   return out.join("\n") + "\n"
 }
 
-export const renderStaleBanner = (time: string): string =>
-  `STALE: the last good result (${clock(time)}) is shown; the latest save has errors (below)\n\n`
+export const renderStaleBanner = (time: string): string => `STALE: the last good result (${clock(time)}) is shown; the latest save has errors (below)\n\n`
 
 export const renderFooter = (files: number, folders: number): string =>
   `\nwatching ${files} file${files === 1 ? "" : "s"} in ${folders} folder${folders === 1 ? "" : "s"} (Ctrl-C to quit)\n`

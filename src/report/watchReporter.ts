@@ -11,8 +11,7 @@ import { errorEvent, fatalEvent, jsonLine, renderError, renderFooter, renderResu
 /** Erase the screen and the scrollback, cursor home (what Vite and tsc --watch send). */
 const CLEAR = "\x1b[2J\x1b[3J\x1b[H"
 
-export const canClearScreen = (wanted: boolean): boolean =>
-  wanted && process.stdout.isTTY === true && !process.env.CI
+export const canClearScreen = (wanted: boolean): boolean => wanted && process.stdout.isTTY === true && !process.env.CI
 
 const out = (text: string) => void process.stdout.write(text)
 const err = (text: string) => void process.stderr.write(text)
@@ -45,5 +44,4 @@ export const tableReporter = (clear: boolean): Reporter => {
   }
 }
 
-export const makeReporter = (name: ReporterName, clear: boolean): Reporter =>
-  name === "json" ? jsonReporter : tableReporter(canClearScreen(clear))
+export const makeReporter = (name: ReporterName, clear: boolean): Reporter => (name === "json" ? jsonReporter : tableReporter(canClearScreen(clear)))

@@ -87,18 +87,22 @@ export const AfdRegime = Schema.Literals(["auto", "three_stage", "conservative",
 export type AfdRegime = typeof AfdRegime.Type
 
 export const AfdDeployment = Schema.Struct({
-  attention: Schema.optionalKey(Schema.Struct({
-    instances: Schema.optionalKey(PositiveInt),
-    gpus_per_instance: Schema.optionalKey(PositiveInt),
-    /** Attention tensor parallelism inside an instance; data parallel over the rest. */
-    tp: Schema.optionalKey(PositiveInt)
-  })),
-  ffn: Schema.optionalKey(Schema.Struct({
-    instances: Schema.optionalKey(PositiveInt),
-    gpus_per_instance: Schema.optionalKey(PositiveInt),
-    /** Redundant expert replicas over all FFN GPUs (expert parallel over every FFN GPU). */
-    redundant_experts: Schema.optionalKey(NonNegativeInt)
-  })),
+  attention: Schema.optionalKey(
+    Schema.Struct({
+      instances: Schema.optionalKey(PositiveInt),
+      gpus_per_instance: Schema.optionalKey(PositiveInt),
+      /** Attention tensor parallelism inside an instance; data parallel over the rest. */
+      tp: Schema.optionalKey(PositiveInt)
+    })
+  ),
+  ffn: Schema.optionalKey(
+    Schema.Struct({
+      instances: Schema.optionalKey(PositiveInt),
+      gpus_per_instance: Schema.optionalKey(PositiveInt),
+      /** Redundant expert replicas over all FFN GPUs (expert parallel over every FFN GPU). */
+      redundant_experts: Schema.optionalKey(NonNegativeInt)
+    })
+  ),
   /** Micro-batches in flight (each carries batch_size / micro_batches sequences per rank). */
   micro_batches: Schema.optionalKey(PositiveInt),
   /** Attention -> FFN transfer (hidden states). */

@@ -7,7 +7,7 @@
  */
 
 export const DTYPES = ["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "mxfp4", "fp4", "int4"] as const
-export type Dtype = typeof DTYPES[number]
+export type Dtype = (typeof DTYPES)[number]
 
 export const DTYPE_BYTES: Record<Dtype, number> = {
   fp32: 4,
@@ -34,4 +34,8 @@ export const gemmMathDtype = (weight: Dtype, activation: Dtype, hasRate: (d: Dty
 }
 
 /** The simulator's default precision when a scenario has no `precision` block. */
-export const DEFAULT_PRECISION = { weights: "bf16", activations: "bf16", kv_cache: "bf16" } as const satisfies { weights: Dtype; activations: Dtype; kv_cache: Dtype }
+export const DEFAULT_PRECISION = { weights: "bf16", activations: "bf16", kv_cache: "bf16" } as const satisfies {
+  weights: Dtype
+  activations: Dtype
+  kv_cache: Dtype
+}

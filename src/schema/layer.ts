@@ -166,5 +166,4 @@ export type LayerTemplate =
   | ({ readonly type: "moe_layer"; readonly config: MoeLayerTemplate } & EntryFacts)
   | ({ readonly type: "comm_layer"; readonly config: CommLayerTemplate } & EntryFacts)
 
-export const templateSchemaFor = (type: LayerType) =>
-  type === "ffn_layer" ? FfnLayerTemplate : type === "moe_layer" ? MoeLayerTemplate : CommLayerTemplate
+export const templateSchemaFor = (type: LayerType) => (type === "ffn_layer" ? FfnLayerTemplate : type === "moe_layer" ? MoeLayerTemplate : CommLayerTemplate)

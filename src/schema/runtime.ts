@@ -35,5 +35,4 @@ export const RuntimeDefaults = Schema.Struct({
 })
 export type RuntimeDefaults = typeof RuntimeDefaults.Type
 
-export const phasesOf = (phase: Phase): ReadonlyArray<SinglePhase> =>
-  phase === "both" ? ["prefill", "decode"] : [phase]
+export const phasesOf = (phase: Phase): ReadonlyArray<SinglePhase> => (phase === "both" ? ["prefill", "decode"] : [phase])

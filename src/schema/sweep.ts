@@ -39,7 +39,9 @@ export const SweepConstraints = Schema.Struct({
 export const SweepSpec = Schema.Struct({
   axes: Schema.optionalKey(SweepAxes),
   constraints: Schema.optionalKey(SweepConstraints),
-  objective: Schema.optionalKey(Schema.Literals(["tokens_per_s_per_gpu", "tokens_per_s_per_user", "cost_per_1m_output_tokens_usd", "cost_per_1m_input_tokens_usd"])),
+  objective: Schema.optionalKey(
+    Schema.Literals(["tokens_per_s_per_gpu", "tokens_per_s_per_user", "cost_per_1m_output_tokens_usd", "cost_per_1m_input_tokens_usd"])
+  ),
   strategy: Schema.optionalKey(Schema.Literals(["serial", "overlapped", "two-batch-overlap", "serial-micro-batches", "afd-pipeline"])),
   /** USD per GPU-hour for every hardware of the sweep (else each hardware file's own price). */
   price_per_gpu_hour_usd: Schema.optionalKey(Positive)

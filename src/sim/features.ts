@@ -20,7 +20,7 @@ export const scenarioFeatures = (
   runtime: RuntimeOverrides & { batch_size: number; seq_len: number; phase: "prefill" | "decode" | "both" },
   efficiency: EfficiencyMode
 ) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const model = modelOf(loaded)
     const hw = timingHardware(loaded.hardware, efficiency)
     const hardware = path.basename(loaded.hardwareFile).replace(/\.ya?ml$/, "")
@@ -30,7 +30,13 @@ export const scenarioFeatures = (
       const ctx = yield* layerContext(loaded, model, runtime, phase)
       for (const [i, plan] of modelPlans(model, ctx).entries()) {
         const e = model.entries[i]
-        const place = { scenario, phase, batch_size: runtime.batch_size, seq_len: runtime.seq_len, layer: e === undefined ? "lm_head" : `${e.index}.${e.label}` }
+        const place = {
+          scenario,
+          phase,
+          batch_size: runtime.batch_size,
+          seq_len: runtime.seq_len,
+          layer: e === undefined ? "lm_head" : `${e.index}.${e.label}`
+        }
         const ops = plan.specs.map((spec) => opFeatureRow(place, spec, evaluateOpCost(spec), hardware, hw))
         out.push(...ops, layerFeatureRow(place, plan.layer_type, ops, hardware, hw))
       }

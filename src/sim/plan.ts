@@ -108,13 +108,7 @@ export const ScenarioNode = defineNodeType<ScenarioParams, SimulationResult, nev
     })
 })
 
-export const opNode = (
-  idPrefix: string,
-  spec: OpSpec,
-  layer_type: string,
-  timing: TimingHardware,
-  estimator: Estimator
-): GraphNode<OpExecution> =>
+export const opNode = (idPrefix: string, spec: OpSpec, layer_type: string, timing: TimingHardware, estimator: Estimator): GraphNode<OpExecution> =>
   OpNode.make({
     id: `op:${idPrefix}/${spec.name}`,
     name: `${spec.kind}:${spec.name}`,

@@ -34,14 +34,15 @@ export const scenarioBase = (loaded: LoadedScenario, model: Model): ScenarioBase
 /** The scenario's layout by the one layout rule (src/kernel/layout.ts), with a positioned error. */
 export const scenarioLayout = (loaded: LoadedScenario, model: Model): Effect.Effect<Layout, ConfigError> => {
   const r = resolveLayout(model, loaded.hardware, scenarioBase(loaded, model))
-  return r.ok
-    ? Effect.succeed(r.value.layout)
-    : Effect.fail(scenarioFieldError(loaded.root, loaded.file, loaded.text, r.problem.path, r.problem.message))
+  return r.ok ? Effect.succeed(r.value.layout) : Effect.fail(scenarioFieldError(loaded.root, loaded.file, loaded.text, r.problem.path, r.problem.message))
 }
 
 /** The defaulted context layer estimators see for one phase. */
 export const layerContext = (loaded: LoadedScenario, model: Model, runtime: RuntimeOverrides & { batch_size: number; seq_len: number }, phase: SinglePhase) =>
-  Effect.map(scenarioLayout(loaded, model), (layout): LayerContext => contextFor(model, layout, phase, runtime.batch_size, runtime.seq_len, runtime.tokens_per_expert))
+  Effect.map(
+    scenarioLayout(loaded, model),
+    (layout): LayerContext => contextFor(model, layout, phase, runtime.batch_size, runtime.seq_len, runtime.tokens_per_expert)
+  )
 
 /** Evaluate a loaded scenario for the given phases with an existing evaluator. */
 export const evaluateScenario = (
@@ -52,12 +53,15 @@ export const evaluateScenario = (
   efficiency: EfficiencyMode,
   strategy?: StrategyName
 ) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const spec = loaded.spec
     const hw = loaded.hardware
     // The core roll-up runs the serial and overlapped strategies; a deployment model's strategy
     // is the playbooks' (the CLI routes `run --strategy two-batch-overlap` there).
-    if (!isCoreStrategy(strategy)) return yield* Effect.fail(new UsageError({ message: `--strategy ${strategy} is the ${deploymentModelFor(strategy)} deployment model's, not the core roll-up's` }))
+    if (!isCoreStrategy(strategy))
+      return yield* Effect.fail(
+        new UsageError({ message: `--strategy ${strategy} is the ${deploymentModelFor(strategy)} deployment model's, not the core roll-up's` })
+      )
     const planned = planCore(strategy, runtime.micro_batch, hw.max_concurrency)
     if (!planned.ok) return yield* Effect.fail(new UsageError({ message: `--strategy ${strategy}: ${planned.message}` }))
     const microBatch = planned.micro_batch
@@ -76,7 +80,15 @@ export const evaluateScenario = (
       for (const e of loaded.entries) {
         const problem = validateLayout(e.template, ctx)
         if (problem !== undefined) {
-          return yield* Effect.fail(scenarioFieldError(loaded.root, loaded.file, loaded.text, spec.parallelism ? ["parallelism"] : ["layers", e.index, "config"], `${displayPath(loaded.root, e.file)}: ${problem}`))
+          return yield* Effect.fail(
+            scenarioFieldError(
+              loaded.root,
+              loaded.file,
+              loaded.text,
+              spec.parallelism ? ["parallelism"] : ["layers", e.index, "config"],
+              `${displayPath(loaded.root, e.file)}: ${problem}`
+            )
+          )
         }
       }
       progress(() => `${phase}: planning ${counted(loaded.entries.length, "layer entry", "layer entries")}`)
@@ -100,10 +112,16 @@ export const evaluateScenario = (
       estimator: estimator.id,
       efficiency: efficiencySummary(hw, efficiency),
       phases,
-      serving: servingSummary(phases, {
-        ...runtime,
-        ...(model.mtp_draft_tokens === undefined ? {} : { mtp_draft_tokens: model.mtp_draft_tokens, mtp_acceptance_rate: runtime.mtp_acceptance_rate ?? 0 })
-      }, parallel, hw.hbm_gb, coreStrategy(composition))
+      serving: servingSummary(
+        phases,
+        {
+          ...runtime,
+          ...(model.mtp_draft_tokens === undefined ? {} : { mtp_draft_tokens: model.mtp_draft_tokens, mtp_acceptance_rate: runtime.mtp_acceptance_rate ?? 0 })
+        },
+        parallel,
+        hw.hbm_gb,
+        coreStrategy(composition)
+      )
     }
     return result
   })

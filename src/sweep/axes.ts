@@ -27,7 +27,7 @@ export const AXES = [
   "output",
   "batch"
 ] as const
-export type AxisName = typeof AXES[number]
+export type AxisName = (typeof AXES)[number]
 
 /** The innermost axes: a point's lengths and batch. The others fix its layout (what points share, src/sweep/point.ts). */
 export const LENGTH_AXES: ReadonlyArray<AxisName> = ["seq", "output", "batch"]
@@ -46,7 +46,11 @@ interface AxisKind {
   readonly parse?: (s: string) => string | undefined
 }
 
-const dtype: AxisKind = { expected: `a dtype (${DTYPES.join(", ")})`, numeric: false, parse: (s) => ((DTYPES as ReadonlyArray<string>).includes(s) ? s : undefined) }
+const dtype: AxisKind = {
+  expected: `a dtype (${DTYPES.join(", ")})`,
+  numeric: false,
+  parse: (s) => ((DTYPES as ReadonlyArray<string>).includes(s) ? s : undefined)
+}
 
 export const AXIS_KINDS: Readonly<Record<AxisName, AxisKind>> = {
   hardware: { expected: "a hardware YAML file", numeric: false, parse: (s) => (s.length > 0 ? s : undefined) },
@@ -107,7 +111,8 @@ export const parseAxis = (axis: AxisName, input: string | ReadonlyArray<string |
         continue
       }
       const n = integer(item)
-      if (n === undefined || n < (kind.min ?? 0) || !Number.isSafeInteger(n)) return { ok: false, message: `expected ${kind.expected} or a range such as 1..512:x2, got "${item}"` }
+      if (n === undefined || n < (kind.min ?? 0) || !Number.isSafeInteger(n))
+        return { ok: false, message: `expected ${kind.expected} or a range such as 1..512:x2, got "${item}"` }
       out.push(n)
     } else {
       const v = kind.parse!(item)

@@ -57,7 +57,8 @@ const TEXT_PIECE_ROWS = 128
 export const coordinateKey = (base: SweepBase, c: Coordinates): string => {
   let s = ""
   for (const a of AXES) {
-    const v = a === "batch" ? c.batch ?? base.defaults.batch : a === "seq" ? c.seq ?? base.defaults.seq : a === "output" ? c.output ?? base.defaults.output : c[a]
+    const v =
+      a === "batch" ? (c.batch ?? base.defaults.batch) : a === "seq" ? (c.seq ?? base.defaults.seq) : a === "output" ? (c.output ?? base.defaults.output) : c[a]
     s += v === undefined ? "|" : `${v}|`
   }
   return s

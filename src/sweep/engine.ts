@@ -112,8 +112,7 @@ export const runSweep = async (job: SweepJob, estimator: Estimator, o: SweepRunO
     }
     for (const r of local.candidates()) tracker.add(r)
   } else {
-    const pool = Array.from({ length: Math.min(o.workers, chunkCount) }, () =>
-      new Worker(WORKER_URL, { workerData: { job, packs: o.cache.packFiles } }))
+    const pool = Array.from({ length: Math.min(o.workers, chunkCount) }, () => new Worker(WORKER_URL, { workerData: { job, packs: o.cache.packFiles } }))
     const waiting = new Map<number, { resolve: (c: ChunkResult) => void; reject: (e: Error) => void }>()
     let candidatesWanted: { resolve: (rows: ReadonlyArray<Row>) => void; reject: (e: Error) => void } | undefined
     for (const w of pool) {

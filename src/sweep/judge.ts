@@ -19,10 +19,18 @@ export interface Constraints {
 }
 
 /** Axis values a row carries besides those a PointResult already names (hardware, batch, seq, output, tp, dp, ep). */
-export const EXTRA_AXES = ["weights", "kv_cache", "moe_experts", "instances", "redundant_experts", "tbo", "micro_batches"] as const satisfies ReadonlyArray<AxisName>
+export const EXTRA_AXES = [
+  "weights",
+  "kv_cache",
+  "moe_experts",
+  "instances",
+  "redundant_experts",
+  "tbo",
+  "micro_batches"
+] as const satisfies ReadonlyArray<AxisName>
 
 /** A judged point, flat: its index, the swept extra axes' values, its result, price, cost and verdict. */
-export interface Row extends PointResult, Readonly<Partial<Record<typeof EXTRA_AXES[number], AxisValue>>> {
+export interface Row extends PointResult, Readonly<Partial<Record<(typeof EXTRA_AXES)[number], AxisValue>>> {
   /** The point's index in the whole sweep (stable across shards). */
   readonly index: number
   readonly price_per_gpu_hour_usd: number | null
@@ -40,10 +48,16 @@ export const rejections = (p: PointResult, c: Constraints): Array<string> => {
   if (p.invalid !== null) return [`layout: ${p.invalid}`]
   const out: Array<string> = []
   if (!p.fits_in_hbm) out.push(`hbm: ${gb(p.memory_per_gpu_bytes!)} per GPU > ${gb(p.capacity_bytes!)}`)
-  if (c.ttft_ms_max !== undefined && (p.ttft_ms === null || p.ttft_ms > c.ttft_ms_max)) out.push(p.ttft_ms === null ? "ttft: no prefill phase" : `ttft: ${p.ttft_ms.toFixed(1)} ms > ${c.ttft_ms_max} ms`)
-  if (c.tpot_ms_max !== undefined && (p.tpot_ms === null || p.tpot_ms > c.tpot_ms_max)) out.push(p.tpot_ms === null ? "tpot: no decode phase" : `tpot: ${p.tpot_ms.toFixed(2)} ms > ${c.tpot_ms_max} ms`)
+  if (c.ttft_ms_max !== undefined && (p.ttft_ms === null || p.ttft_ms > c.ttft_ms_max))
+    out.push(p.ttft_ms === null ? "ttft: no prefill phase" : `ttft: ${p.ttft_ms.toFixed(1)} ms > ${c.ttft_ms_max} ms`)
+  if (c.tpot_ms_max !== undefined && (p.tpot_ms === null || p.tpot_ms > c.tpot_ms_max))
+    out.push(p.tpot_ms === null ? "tpot: no decode phase" : `tpot: ${p.tpot_ms.toFixed(2)} ms > ${c.tpot_ms_max} ms`)
   if (c.tokens_per_s_per_user_min !== undefined && (p.tokens_per_s_per_user === null || p.tokens_per_s_per_user < c.tokens_per_s_per_user_min)) {
-    out.push(p.tokens_per_s_per_user === null ? "tokens/s per user: no decode phase" : `tokens/s per user: ${p.tokens_per_s_per_user.toFixed(1)} < ${c.tokens_per_s_per_user_min}`)
+    out.push(
+      p.tokens_per_s_per_user === null
+        ? "tokens/s per user: no decode phase"
+        : `tokens/s per user: ${p.tokens_per_s_per_user.toFixed(1)} < ${c.tokens_per_s_per_user_min}`
+    )
   }
   if (c.gpus_max !== undefined && p.gpus! > c.gpus_max) out.push(`gpus: ${p.gpus} > ${c.gpus_max}`)
   return out

@@ -60,7 +60,8 @@ export const mergeShards = (files: ReadonlyArray<string>, cwd: string) =>
           }
           if (n === 1) {
             const hv = (value as { llmsim_sweep?: SweepHeader }).llmsim_sweep
-            if (hv === undefined || typeof hv.sweep_digest !== "string") throw new MergeError(`${seen(file)}:1:1: no sweep header line (write shards with --points FILE.jsonl; CSV cannot be merged)`)
+            if (hv === undefined || typeof hv.sweep_digest !== "string")
+              throw new MergeError(`${seen(file)}:1:1: no sweep header line (write shards with --points FILE.jsonl; CSV cannot be merged)`)
             if (header !== undefined && hv.sweep_digest !== header.sweep_digest) {
               throw new MergeError(`${seen(file)}: a shard of another sweep (axes, constraints, scenario or code differ from ${seen(files[0])})`)
             }
@@ -80,10 +81,11 @@ export const mergeShards = (files: ReadonlyArray<string>, cwd: string) =>
             if (stats.first_invalid === null || row.index < stats.first_invalid.index) stats.first_invalid = row
           }
           if (row.feasible) stats.feasible++
-          else if (row.invalid === null) for (const reason of row.rejected_by.split("; ")) {
-            const kind = reason.slice(0, reason.indexOf(":"))
-            stats.rejected[kind] = (stats.rejected[kind] ?? 0) + 1
-          }
+          else if (row.invalid === null)
+            for (const reason of row.rejected_by.split("; ")) {
+              const kind = reason.slice(0, reason.indexOf(":"))
+              stats.rejected[kind] = (stats.rejected[kind] ?? 0) + 1
+            }
           tracker!.add(row)
         })
       }
@@ -96,7 +98,8 @@ export const mergeShards = (files: ReadonlyArray<string>, cwd: string) =>
         if (from > next) throw new MergeError(`points ${next} to ${from - 1} of ${h.total_points} are in none of the files (a shard is missing)`)
         next = to
       }
-      if (next < h.total_points) throw new MergeError(`points ${next} to ${h.total_points - 1} of ${h.total_points} are in none of the files (a shard is missing)`)
+      if (next < h.total_points)
+        throw new MergeError(`points ${next} to ${h.total_points - 1} of ${h.total_points} are in none of the files (a shard is missing)`)
       if (stats.points !== h.total_points) throw new MergeError(`the files hold ${stats.points} rows for ${h.total_points} points (a file is truncated?)`)
 
       // Second pass: the best points' neighbours, by index.
@@ -132,10 +135,19 @@ export const mergeShards = (files: ReadonlyArray<string>, cwd: string) =>
       }
       return {
         header: { ...h, shard: null, first_index: 0, end_index: h.total_points },
-        outcome: { stats, frontier: t.points(), best: t.best, best_by: groupRows({ space, ...(h.group_by ? { group_by: h.group_by } : {}) }, t), neighbours: around },
+        outcome: {
+          stats,
+          frontier: t.points(),
+          best: t.best,
+          best_by: groupRows({ space, ...(h.group_by ? { group_by: h.group_by } : {}) }, t),
+          neighbours: around
+        },
         points_file: null,
         merged_from: files.length
       }
     },
-    catch: (e) => (e instanceof MergeError ? new UsageError({ message: `sweep merge: ${e.message}` }) : new UsageError({ message: `sweep merge: ${e instanceof Error ? e.message : String(e)}` }))
+    catch: (e) =>
+      e instanceof MergeError
+        ? new UsageError({ message: `sweep merge: ${e.message}` })
+        : new UsageError({ message: `sweep merge: ${e instanceof Error ? e.message : String(e)}` })
   })

@@ -87,8 +87,8 @@ export interface PointResult {
 /** The mean KV length of a decode step over a generation of `output` tokens after a `seq`-token prompt. */
 export const decodeKvLength = (seq: number, output: number): number => seq + Math.floor(output / 2)
 
-const num = (c: Coordinates, axis: AxisName): number | undefined => (typeof c[axis] === "number" ? c[axis] as number : undefined)
-const str = (c: Coordinates, axis: AxisName): string | undefined => (typeof c[axis] === "string" ? c[axis] as string : undefined)
+const num = (c: Coordinates, axis: AxisName): number | undefined => (typeof c[axis] === "number" ? (c[axis] as number) : undefined)
+const str = (c: Coordinates, axis: AxisName): string | undefined => (typeof c[axis] === "string" ? (c[axis] as string) : undefined)
 
 /** Layout-level facts shared by every point with the same layout axes: computed once per sweep. */
 interface LayoutEntry {
@@ -105,7 +105,7 @@ export const pointEvaluator = (sb: SweepBase, estimator: Estimator) => {
   const dm = DEPLOYMENT_MODELS[sb.point_model]
   const timingOf = (name: string, hw: HardwareSpec) => {
     let t = timings.get(name)
-    if (!t) timings.set(name, t = timingHardware(hw, sb.efficiency))
+    if (!t) timings.set(name, (t = timingHardware(hw, sb.efficiency)))
     return t
   }
 
@@ -126,7 +126,7 @@ export const pointEvaluator = (sb: SweepBase, estimator: Estimator) => {
       ...sb.model.precision,
       weights,
       kv_cache: (str(c, "kv_cache") ?? sb.model.precision.kv_cache) as Dtype,
-      moe_experts: (str(c, "moe_experts") ?? (c.weights !== undefined ? sb.explicit_moe_experts ?? weights : sb.model.precision.moe_experts)) as Dtype
+      moe_experts: (str(c, "moe_experts") ?? (c.weights !== undefined ? (sb.explicit_moe_experts ?? weights) : sb.model.precision.moe_experts)) as Dtype
     }
     const model: Model = { ...sb.model, precision }
     const micro = num(c, "micro_batches") ?? sb.defaults.micro_batches
@@ -160,10 +160,31 @@ export const pointEvaluator = (sb: SweepBase, estimator: Estimator) => {
     if (d === undefined) {
       return {
         // The swept layout values stay in the row, so it says which layout was impossible.
-        model: sb.point_model, strategy: null, hardware, batch, seq, output, tp: num(c, "tp") ?? null, dp: num(c, "dp") ?? null, ep: num(c, "ep") ?? null, gpus: null, invalid: e.invalid ?? null,
-        ttft_ms: null, tpot_ms: null, tokens_per_s_per_gpu: null, tokens_per_s_per_user: null, prefill_tokens_per_s_per_gpu: null,
-        memory_per_gpu_bytes: null, weights_bytes: null, kv_cache_bytes: null, activation_bytes: null, comm_buffer_bytes: null,
-        capacity_bytes: null, fits_in_hbm: false, max_batch: null, bottleneck: null
+        model: sb.point_model,
+        strategy: null,
+        hardware,
+        batch,
+        seq,
+        output,
+        tp: num(c, "tp") ?? null,
+        dp: num(c, "dp") ?? null,
+        ep: num(c, "ep") ?? null,
+        gpus: null,
+        invalid: e.invalid ?? null,
+        ttft_ms: null,
+        tpot_ms: null,
+        tokens_per_s_per_gpu: null,
+        tokens_per_s_per_user: null,
+        prefill_tokens_per_s_per_gpu: null,
+        memory_per_gpu_bytes: null,
+        weights_bytes: null,
+        kv_cache_bytes: null,
+        activation_bytes: null,
+        comm_buffer_bytes: null,
+        capacity_bytes: null,
+        fits_in_hbm: false,
+        max_batch: null,
+        bottleneck: null
       }
     }
     const kvMean = decodeKvLength(seq, output)
@@ -182,7 +203,7 @@ export const pointEvaluator = (sb: SweepBase, estimator: Estimator) => {
       if (memory === undefined || m.total_bytes > memory.total_bytes) memory = m
       const memoKey = `${phase}|${memoryLength(phase)}`
       let mb = e.maxBatch.get(memoKey)
-      if (mb === undefined) e.maxBatch.set(memoKey, mb = d.maxBatch(phase, memoryLength(phase)))
+      if (mb === undefined) e.maxBatch.set(memoKey, (mb = d.maxBatch(phase, memoryLength(phase))))
       maxBatch = Math.min(maxBatch, mb)
     }
     const ttft = step.prefill ?? null
@@ -226,6 +247,9 @@ export const withLayoutAxes = (base: ScenarioBase, tp: number | undefined, dp: n
   if (base.deployment === undefined) return { ...base, parallelism: par }
   const { nodes: _nodes, ...rest } = base.deployment
   // With dp given the unit is tp x dp GPUs (nodes no longer apply); with tp alone the node count still sizes it.
-  const deployment = dp === undefined ? { ...base.deployment, attention: { ...base.deployment.attention, tp: tp! } } : { ...rest, attention: { ...base.deployment.attention, ...(tp === undefined ? {} : { tp }), dp } }
+  const deployment =
+    dp === undefined
+      ? { ...base.deployment, attention: { ...base.deployment.attention, tp: tp! } }
+      : { ...rest, attention: { ...base.deployment.attention, ...(tp === undefined ? {} : { tp }), dp } }
   return { ...base, parallelism: par, deployment }
 }

@@ -46,7 +46,11 @@ export interface PointCache {
 /** The pack files of a family folder, in name order (none when the folder does not exist). */
 const packFilesOf = (folder: string): Array<string> => {
   try {
-    return fs.readdirSync(folder).filter((n) => n.endsWith(".jsonl")).sort().map((n) => path.join(folder, n))
+    return fs
+      .readdirSync(folder)
+      .filter((n) => n.endsWith(".jsonl"))
+      .sort()
+      .map((n) => path.join(folder, n))
   } catch {
     return []
   }
@@ -128,7 +132,9 @@ export const openPointCache = (cacheDir: string | undefined, family: string): Po
       written += text.length
     } catch (e) {
       unwritable = true
-      process.stderr.write(`warning: cache ${cacheDir} is not writable (${e instanceof Error ? e.message.split(",")[0] : String(e)}): sweep points are not stored\n`)
+      process.stderr.write(
+        `warning: cache ${cacheDir} is not writable (${e instanceof Error ? e.message.split(",")[0] : String(e)}): sweep points are not stored\n`
+      )
     }
   }
   return {

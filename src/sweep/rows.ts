@@ -11,11 +11,36 @@ import { EXTRA_AXES, type Row } from "./judge.ts"
 
 /** Columns after the swept extra axes, in order. */
 export const RESULT_COLUMNS = [
-  "hardware", "model", "strategy", "batch", "seq", "output", "tp", "dp", "ep", "gpus",
-  "ttft_ms", "tpot_ms", "tokens_per_s_per_gpu", "tokens_per_s_per_user", "prefill_tokens_per_s_per_gpu",
-  "memory_per_gpu_bytes", "weights_bytes", "kv_cache_bytes", "activation_bytes", "comm_buffer_bytes", "capacity_bytes",
-  "fits_in_hbm", "max_batch", "bottleneck", "price_per_gpu_hour_usd", "cost_per_1m_output_tokens_usd", "cost_per_1m_input_tokens_usd",
-  "feasible", "rejected_by", "invalid"
+  "hardware",
+  "model",
+  "strategy",
+  "batch",
+  "seq",
+  "output",
+  "tp",
+  "dp",
+  "ep",
+  "gpus",
+  "ttft_ms",
+  "tpot_ms",
+  "tokens_per_s_per_gpu",
+  "tokens_per_s_per_user",
+  "prefill_tokens_per_s_per_gpu",
+  "memory_per_gpu_bytes",
+  "weights_bytes",
+  "kv_cache_bytes",
+  "activation_bytes",
+  "comm_buffer_bytes",
+  "capacity_bytes",
+  "fits_in_hbm",
+  "max_batch",
+  "bottleneck",
+  "price_per_gpu_hour_usd",
+  "cost_per_1m_output_tokens_usd",
+  "cost_per_1m_input_tokens_usd",
+  "feasible",
+  "rejected_by",
+  "invalid"
 ] as const
 
 export const columnsFor = (swept: ReadonlyArray<AxisName>): Array<string> => ["index", ...EXTRA_AXES.filter((a) => swept.includes(a)), ...RESULT_COLUMNS]

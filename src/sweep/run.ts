@@ -90,7 +90,7 @@ const CONSTRAINT_KEYS: Readonly<Record<keyof NonNullable<SweepSpec["constraints"
  * leaves the project is refused at the block's field (README "Paths").
  */
 const blockPath = (loaded: LoadedScenario, given: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const { inside, outside } = scenarioPathCandidates(loaded.root, loaded.file, given)
     const found = yield* firstExisting(inside)
     if (found !== undefined) return found
@@ -103,9 +103,8 @@ const blockPath = (loaded: LoadedScenario, given: string) =>
     return inside[inside.length - 1] ?? resolvePath("file", given, { root: loaded.root })
   })
 
-
 const parsedAxes = (s: Session, o: SweepOptions) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const block = s.loaded.spec.sweep?.axes ?? {}
     const values: Partial<Record<AxisName, ReadonlyArray<AxisValue>>> = {}
     for (const a of AXES) {
@@ -124,22 +123,32 @@ const parsedAxes = (s: Session, o: SweepOptions) =>
     return values
   })
 
-
 export const runSweepCommand = (o: SweepOptions) =>
   withSession(o.run, (s) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const block: SweepSpec = s.loaded.spec.sweep ?? {}
       const values = yield* parsedAxes(s, o)
       const space: Space = makeSpace(values)
-      if (space.size > MAX_POINTS) return yield* Effect.fail(new UsageError({ message: `the sweep has ${space.size.toExponential(2)} points; at most 1e9 (a typo in a range? narrow an axis)` }))
+      if (space.size > MAX_POINTS)
+        return yield* Effect.fail(
+          new UsageError({ message: `the sweep has ${space.size.toExponential(2)} points; at most 1e9 (a typo in a range? narrow an axis)` })
+        )
       const strategy = o.strategy ?? block.strategy
       const model = modelOf(s.loaded)
-      const pointModel = deploymentModelFor(strategy, space.axes.map((a) => a.name))
-      const estimator = yield* estimatorOf({ estimator: o.run.estimator, ...(o.run.model === undefined ? {} : { model: o.run.model }), efficiency: o.run.efficiency }, { cwd: o.run.cwd, root: s.project.root })
+      const pointModel = deploymentModelFor(
+        strategy,
+        space.axes.map((a) => a.name)
+      )
+      const estimator = yield* estimatorOf(
+        { estimator: o.run.estimator, ...(o.run.model === undefined ? {} : { model: o.run.model }), efficiency: o.run.efficiency },
+        { cwd: o.run.cwd, root: s.project.root }
+      )
       const modelFile = o.run.model === undefined ? undefined : resolvePath("flag", o.run.model, { cwd: o.run.cwd, root: s.project.root })
       // Worker threads rebuild the estimator from its file; an ONNX session lives in this process only.
       if (modelFile !== undefined && modelFile.endsWith(".onnx") && o.workers > 1) {
-        return yield* Effect.fail(new UsageError({ message: "--workers: an ONNX model runs in one thread (use --workers 1, or a model file from llmsim ml train)" }))
+        return yield* Effect.fail(
+          new UsageError({ message: "--workers: an ONNX model runs in one thread (use --workers 1, or a model file from llmsim ml train)" })
+        )
       }
 
       // Every hardware of the sweep, by its axis value (the scenario's own under its display path).
@@ -151,7 +160,11 @@ export const runSweepCommand = (o: SweepOptions) =>
         // path in the scenario (its folder, then the project root).
         const file = o.axes.hardware !== undefined ? resolvePath("flag", given, { cwd: o.run.cwd, root: s.loaded.root }) : yield* blockPath(s.loaded, given)
         hardware[given] = yield* loadHardwareFile(s.evaluator, s.loaded.root, file).pipe(
-          Effect.mapError((e) => (e instanceof ConfigError && o.axes.hardware !== undefined ? new UsageError({ message: `--hardware: ${e.issues[0]?.message ?? "cannot load"} (${given})` }) : e))
+          Effect.mapError((e) =>
+            e instanceof ConfigError && o.axes.hardware !== undefined
+              ? new UsageError({ message: `--hardware: ${e.issues[0]?.message ?? "cannot load"} (${given})` })
+              : e
+          )
         )
       }
       const phases = phasesOf(s.runtime.phase) as ReadonlyArray<SinglePhase>
@@ -178,17 +191,30 @@ export const runSweepCommand = (o: SweepOptions) =>
       if (strategy === "overlapped" && pointModel === "core" && Object.values(hardware).some((h) => h.max_concurrency < 2)) {
         return yield* Effect.fail(new UsageError({ message: "--strategy overlapped needs hardware with max_concurrency >= 2" }))
       }
-      const constraints: Constraints = { ...Object.fromEntries(Object.entries(block.constraints ?? {}).map(([k, v]) => [CONSTRAINT_KEYS[k as keyof typeof CONSTRAINT_KEYS], v])), ...o.constraints }
+      const constraints: Constraints = {
+        ...Object.fromEntries(Object.entries(block.constraints ?? {}).map(([k, v]) => [CONSTRAINT_KEYS[k as keyof typeof CONSTRAINT_KEYS], v])),
+        ...o.constraints
+      }
       const price = o.price_per_gpu_hour_usd ?? block.price_per_gpu_hour_usd
       const prices = Object.fromEntries(Object.entries(hardware).map(([k, h]) => [k, price ?? h.price_per_gpu_hour_usd ?? null]))
       const objective: Objective = o.objective ?? block.objective ?? "tokens_per_s_per_gpu"
       const byAxis = o.by ?? (values.hardware !== undefined && values.hardware.length > 1 ? "hardware" : undefined)
-      if (byAxis !== undefined && values[byAxis] === undefined) return yield* Effect.fail(new UsageError({ message: `--by ${byAxis}: not an axis of this sweep (swept: ${space.axes.map((a) => a.name).join(", ") || "none"})` }))
+      if (byAxis !== undefined && values[byAxis] === undefined)
+        return yield* Effect.fail(
+          new UsageError({ message: `--by ${byAxis}: not an axis of this sweep (swept: ${space.axes.map((a) => a.name).join(", ") || "none"})` })
+        )
       const groupBy: GroupBy | undefined = byAxis === undefined ? undefined : { axis: byAxis, objective }
       const toolchain = yield* CurrentToolchain
       const family = digest({
         kind: "sweep-point",
-        code: { sweep: SWEEP_CODE_VERSION, timing: TIMING_CODE_VERSION, compose: COMPOSE_CODE_VERSION, ops: Object.fromEntries(Object.entries(OP_FORMULAS).map(([k, f]) => [k, f.version])), estimator: `${estimator.id}-v${estimator.version}`, model: estimator.model ?? null },
+        code: {
+          sweep: SWEEP_CODE_VERSION,
+          timing: TIMING_CODE_VERSION,
+          compose: COMPOSE_CODE_VERSION,
+          ops: Object.fromEntries(Object.entries(OP_FORMULAS).map(([k, f]) => [k, f.version])),
+          estimator: `${estimator.id}-v${estimator.version}`,
+          model: estimator.model ?? null
+        },
         toolchain,
         base
       })
@@ -202,7 +228,8 @@ export const runSweepCommand = (o: SweepOptions) =>
         objective,
         group_by: groupBy ?? null,
         phases,
-        uncalibrated_hardware: o.run.efficiency === "none" ? [] : (values.hardware ?? [scenarioHw]).map(String).filter((k) => hardware[k].efficiency === undefined)
+        uncalibrated_hardware:
+          o.run.efficiency === "none" ? [] : (values.hardware ?? [scenarioHw]).map(String).filter((k) => hardware[k].efficiency === undefined)
       }
       const header: SweepHeader = {
         ...headerCore,
@@ -223,15 +250,28 @@ export const runSweepCommand = (o: SweepOptions) =>
       }
       const outcome = yield* Effect.tryPromise({
         try: () =>
-          runSweep({ base, space, family, constraints, prices, cached: cache.enabled, ...(groupBy === undefined ? {} : { group_by: groupBy }), ...(writer === undefined ? {} : { output: { format: writer.format, columns: writer.columns } }) }, estimator, {
-            from: range.from,
-            to: range.to,
-            cache,
-            ...(writer === undefined ? {} : { writer }),
-            workers: o.workers,
-            onProgress: (done) => o.onProgress?.(done, range.to - range.from),
-            ...(o.stopped === undefined ? {} : { stopped: o.stopped })
-          }),
+          runSweep(
+            {
+              base,
+              space,
+              family,
+              constraints,
+              prices,
+              cached: cache.enabled,
+              ...(groupBy === undefined ? {} : { group_by: groupBy }),
+              ...(writer === undefined ? {} : { output: { format: writer.format, columns: writer.columns } })
+            },
+            estimator,
+            {
+              from: range.from,
+              to: range.to,
+              cache,
+              ...(writer === undefined ? {} : { writer }),
+              workers: o.workers,
+              onProgress: (done) => o.onProgress?.(done, range.to - range.from),
+              ...(o.stopped === undefined ? {} : { stopped: o.stopped })
+            }
+          ),
         catch: (e) => e
       }).pipe(
         Effect.onExit((exit) =>
@@ -245,8 +285,9 @@ export const runSweepCommand = (o: SweepOptions) =>
             }
           })
         ),
-        Effect.catch((e) => e instanceof SweepStopped ? Effect.interrupt : Effect.die(e))
+        Effect.catch((e) => (e instanceof SweepStopped ? Effect.interrupt : Effect.die(e)))
       )
       const result: SweepResult = { header, outcome, points_file: o.points_file ?? null }
       return result
-    }))
+    })
+  )

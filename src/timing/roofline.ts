@@ -95,12 +95,12 @@ export const resolveTflops = (hw: HardwareSpec): Record<string, number> => {
   const listed = (hw.tflops ?? {}) as Record<string, number | undefined>
   const bf16 = listed.bf16 ?? hw.peak_tflops
   const out: Record<string, number> = {}
-  for (const d of MATH_DTYPES) out[d] = listed[d] ?? (d === "fp16" ? listed.bf16 ?? hw.peak_tflops : bf16)
+  for (const d of MATH_DTYPES) out[d] = listed[d] ?? (d === "fp16" ? (listed.bf16 ?? hw.peak_tflops) : bf16)
   return out
 }
 
 export const timingHardware = (hw: HardwareSpec, mode: EfficiencyMode = "hardware"): TimingHardware => {
-  const e = mode === "none" ? {} : hw.efficiency ?? {}
+  const e = mode === "none" ? {} : (hw.efficiency ?? {})
   return {
     tflops: resolveTflops(hw),
     memory_bandwidth_gbps: hw.memory_bandwidth_gbps,
@@ -154,11 +154,13 @@ export const linkTimeMs = (cost: OpCost, hw: TimingHardware): number => {
 }
 
 /** True when the op is timed as a tiled GEMM (main loop, then a serial epilogue store). */
-export const isTiledGemm = (cost: OpCost, hw: TimingHardware): boolean =>
-  cost.gemms !== undefined && cost.gemms.length > 0 && tilingEnabled(hw)
+export const isTiledGemm = (cost: OpCost, hw: TimingHardware): boolean => cost.gemms !== undefined && cost.gemms.length > 0 && tilingEnabled(hw)
 
 /** Compute time of an attention op's exps and padded query tiles (0 and 1 without a spec or an exp rate). */
-const attentionCompute = (spec: AttentionSpec | undefined, hw: TimingHardware): { readonly exp_ms: number; readonly padding: number; readonly compute: number; readonly memory: number } => {
+const attentionCompute = (
+  spec: AttentionSpec | undefined,
+  hw: TimingHardware
+): { readonly exp_ms: number; readonly padding: number; readonly compute: number; readonly memory: number } => {
   if (spec === undefined || !isAttention(spec)) return { exp_ms: 0, padding: 1, compute: hw.compute_efficiency, memory: hw.memory_efficiency }
   const e = { compute: hw.attention_compute_efficiency, memory: hw.attention_memory_efficiency }
   if (hw.exp_per_s <= 0) return { exp_ms: 0, padding: 1, ...e }
@@ -177,7 +179,8 @@ export const timeOp = (cost: OpCost, hw: TimingHardware, spec?: AttentionSpec): 
   }
   const peak = hw.tflops[cost.math_dtype ?? "bf16"] ?? hw.tflops.bf16
   const att = attentionCompute(spec, hw)
-  const compute = (cost.flops === 0 ? 0 : ((quantisedGemmFlops(cost, hw) * att.padding) / (peak * 1e12 * att.compute)) * 1e3) + att.exp_ms + cudaCoreMs(cost, hw)
+  const compute =
+    (cost.flops === 0 ? 0 : ((quantisedGemmFlops(cost, hw) * att.padding) / (peak * 1e12 * att.compute)) * 1e3) + att.exp_ms + cudaCoreMs(cost, hw)
   const bytesPerMs = hw.memory_bandwidth_gbps * 1e9 * att.memory * 1e-3
   const read = cost.bytes_read / bytesPerMs
   const write = cost.bytes_written / bytesPerMs

@@ -131,8 +131,7 @@ const chooseBlock = (g: GemmShape, sms: number): Block => {
       let better = best === undefined || waves < best.waves
       if (best !== undefined && waves === best.waves) {
         const b = best.block
-        better = last > best.last ||
-          (last === best.last && ((m === b.m && n < b.n) || (n === b.n && m < b.m) || (m !== b.m && n > b.n)))
+        better = last > best.last || (last === best.last && ((m === b.m && n < b.n) || (n === b.n && m < b.m) || (m !== b.m && n > b.n)))
       }
       if (better) best = { block: { m, n }, waves, last }
     }
@@ -162,8 +161,7 @@ export const blockM = (g: GemmShape, t: TileGrid): number => gemmBlock(g, t).m
 export const gemmMBlocks = (g: GemmShape, t: TileGrid): number => mBlocksOf(g, blockM(g, t))
 
 /** Waves one GEMM (all its groups) takes on the SMs. */
-export const gemmWaves = (g: GemmShape, t: TileGrid): number =>
-  Math.ceil((gemmMBlocks(g, t) * Math.ceil(g.n / gemmBlock(g, t).n)) / t.sm_count)
+export const gemmWaves = (g: GemmShape, t: TileGrid): number => Math.ceil((gemmMBlocks(g, t) * Math.ceil(g.n / gemmBlock(g, t).n)) / t.sm_count)
 
 /** FLOP-times the tensor cores spend on one GEMM, whole waves of whole tiles. */
 export const spentGemmFlops = (g: GemmShape, t: TileGrid): number => {

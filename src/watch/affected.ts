@@ -30,11 +30,7 @@ export interface WatchSet {
  * without triggering (the last good result's folders, so that a broken save and its fix do not
  * tear watchers down and set them up again).
  */
-export const watchSetOf = (
-  read: Iterable<string>,
-  always: Iterable<string>,
-  keepFolders: Iterable<string> = []
-): WatchSet => {
+export const watchSetOf = (read: Iterable<string>, always: Iterable<string>, keepFolders: Iterable<string> = []): WatchSet => {
   const files = new Set([...always, ...read].map((f) => path.resolve(f)))
   const folders = new Set([...files].map((f) => path.dirname(f)))
   for (const f of keepFolders) folders.add(path.resolve(f))
@@ -65,10 +61,7 @@ export const triggers = (set: WatchSet, e: FileEvent): boolean => {
  * computed in this evaluation under any node id: two entries sharing one template share one key,
  * and only the first of them is traced as computed.
  */
-export const layersRecomputed = (
-  trace: ReadonlyArray<TraceEntry>,
-  materials: ReadonlyMap<string, NodeRecord>
-): ReadonlyArray<string> => {
+export const layersRecomputed = (trace: ReadonlyArray<TraceEntry>, materials: ReadonlyMap<string, NodeRecord>): ReadonlyArray<string> => {
   const keyOf = new Map<string, string>()
   const computedKeys = new Set<string>()
   for (const t of trace) {

@@ -37,12 +37,7 @@ export interface Comparison {
 }
 
 /** The figures a layer row is compared on (what the table shows, and what feeds them). */
-const COMPARED = [
-  ...LAYER_FIGURES,
-  "weight_bytes",
-  "kv_cache_bytes_per_token",
-  "activation_bytes"
-] as const satisfies ReadonlyArray<keyof LayerExecution>
+const COMPARED = [...LAYER_FIGURES, "weight_bytes", "kv_cache_bytes_per_token", "activation_bytes"] as const satisfies ReadonlyArray<keyof LayerExecution>
 
 const comparePhase = (phase: SinglePhase, now: SimulationResult, before: SimulationResult | undefined, first: boolean): PhaseComparison => {
   const previous = new Map((before?.layers ?? []).map((l) => [l.layer_name, l]))
@@ -71,8 +66,6 @@ export const compare = (now: RunResult, before: RunResult | undefined): Comparis
     const r = now.phases[phase]
     if (r !== undefined) phases.push(comparePhase(phase, r, before?.phases[phase], before === undefined))
   }
-  const serving = Object.fromEntries(
-    SERVING_FIGURES.map((k) => [k, delta(before?.serving[k], now.serving[k])])
-  ) as Record<ServingFigure, Delta>
+  const serving = Object.fromEntries(SERVING_FIGURES.map((k) => [k, delta(before?.serving[k], now.serving[k])])) as Record<ServingFigure, Delta>
   return { result: now, first: before === undefined, phases, serving }
 }

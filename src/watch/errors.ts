@@ -13,7 +13,8 @@ export class WatcherError extends Schema.TaggedError<WatcherError>()("WatcherErr
 }) {}
 
 const HINTS: Record<string, string> = {
-  ENOSPC: "the inotify watch limit is reached: raise it with " +
+  ENOSPC:
+    "the inotify watch limit is reached: raise it with " +
     "`echo fs.inotify.max_user_watches=524288 | sudo tee -a /etc/sysctl.conf && sudo sysctl -p`, or stop other watchers",
   EMFILE: "too many open files: raise the limit (`ulimit -n 65536`) or set CHOKIDAR_USEPOLLING=1",
   ENFILE: "the system file table is full: close other programs or raise fs.file-max"
@@ -22,5 +23,4 @@ const HINTS: Record<string, string> = {
 /** Error codes after which a watcher cannot be trusted to see every save. */
 export const isFatalWatchError = (code: string | undefined): boolean => code !== undefined && code in HINTS
 
-export const watcherError = (code: string, message: string): WatcherError =>
-  new WatcherError({ code, message, hint: HINTS[code] ?? "restart llmsim watch" })
+export const watcherError = (code: string, message: string): WatcherError => new WatcherError({ code, message, hint: HINTS[code] ?? "restart llmsim watch" })

@@ -78,7 +78,7 @@ const issuesOf = (cause: Cause.Cause<unknown>, target: WatchTarget): ReadonlyArr
 }
 
 const evaluateOnce = (target: WatchTarget, reads: Reads) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const project = yield* reloadProject(target.project, target.configFile, reads)
     const s = yield* openSession(target.scenarioFile, target.options.runtime).pipe(Effect.provideService(Project, project))
     const estimator = yield* estimatorOf(target.options, { cwd: target.options.cwd, root: project.root })
@@ -90,7 +90,7 @@ const evaluateOnce = (target: WatchTarget, reads: Reads) =>
 
 /** Evaluate once; never fails (bad input is a `Bad` outcome), but can be interrupted. */
 export const evaluate = (target: WatchTarget): Effect.Effect<Outcome, never, FileSystem.FileSystem> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const reads: Reads = new Map()
     const inner = yield* FileSystem.FileSystem
     const exit = yield* Effect.exit(

@@ -14,7 +14,8 @@ export interface LiveReport {
   readonly publish: (html: string) => void
 }
 
-const WAITING = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>llmsim watch</title></head><body><p>Evaluating the scenario...</p></body></html>\n"
+const WAITING =
+  '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>llmsim watch</title></head><body><p>Evaluating the scenario...</p></body></html>\n'
 
 /** Reload on the next event; EventSource reconnects by itself if the server restarts. */
 const LIVE_SCRIPT = `<script>new EventSource("/events").onmessage = () => location.reload()</script>\n`
@@ -46,7 +47,8 @@ export const liveReport = (port: number): Effect.Effect<LiveReport, UsageError, 
         res.end("not found\n")
       })
       server.once("error", (e: NodeJS.ErrnoException) =>
-        resume(Effect.fail(new UsageError({ message: `--html: cannot serve on 127.0.0.1:${port}: ${e.code ?? e.message}` }))))
+        resume(Effect.fail(new UsageError({ message: `--html: cannot serve on 127.0.0.1:${port}: ${e.code ?? e.message}` })))
+      )
       server.listen(port, "127.0.0.1", () => resume(Effect.succeed({ server, state })))
     }),
     ({ server, state }) =>
@@ -55,15 +57,17 @@ export const liveReport = (port: number): Effect.Effect<LiveReport, UsageError, 
         server.close(() => resume(Effect.void))
         server.closeAllConnections()
       })
-  ).pipe(Effect.map(({ server, state }) => {
-    const address = server.address()
-    const actual = typeof address === "object" && address !== null ? address.port : port
-    return {
-      url: `http://127.0.0.1:${actual}/`,
-      publish: (html: string) => {
-        state.page = withLiveScript(html)
-        state.version++
-        for (const c of state.clients) c.write(`data: ${state.version}\n\n`)
+  ).pipe(
+    Effect.map(({ server, state }) => {
+      const address = server.address()
+      const actual = typeof address === "object" && address !== null ? address.port : port
+      return {
+        url: `http://127.0.0.1:${actual}/`,
+        publish: (html: string) => {
+          state.page = withLiveScript(html)
+          state.version++
+          for (const c of state.clients) c.write(`data: ${state.version}\n\n`)
+        }
       }
-    }
-  }))
+    })
+  )

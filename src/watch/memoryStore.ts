@@ -75,10 +75,12 @@ export const memoryStore = (backing: StoreShape, budgetBytes = DEFAULT_MEMORY_BY
           remember(hit.entry, hit.bytes)
           return Effect.succeed(Option.some(hit.entry))
         }
-        return backing.get(key).pipe(
-          Effect.tap((found) => Effect.sync(() => Option.isSome(found) && remember(found.value, jsonBytes(found.value))))
-        )
+        return backing.get(key).pipe(Effect.tap((found) => Effect.sync(() => Option.isSome(found) && remember(found.value, jsonBytes(found.value)))))
       }),
-    put: (entry) => Effect.andThen(Effect.sync(() => remember(entry, jsonBytes(entry))), backing.put(entry))
+    put: (entry) =>
+      Effect.andThen(
+        Effect.sync(() => remember(entry, jsonBytes(entry))),
+        backing.put(entry)
+      )
   }
 }

@@ -17,7 +17,7 @@ let last: { readonly file: string; readonly digest: string; readonly config: Pro
 
 /** The project config as it is on disk now; records the read in `reads`. */
 export const reloadProject = (project: ProjectShape, configFile: string, reads: Reads): Effect.Effect<ProjectShape, ConfigError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const digest = currentDigest(configFile)
     reads.set(configFile, digest)
     if (digest === null) return { ...project, configFile: undefined, config: {} }

@@ -41,4 +41,3 @@ export interface Reporter {
   readonly error: (issues: ReadonlyArray<Issue>, a: Activity, w: Watching) => void
   readonly fatal: (e: WatcherError) => void
 }
-

@@ -32,7 +32,7 @@ export interface ScheduleOptions<E> {
 
 /** Runs until `take` fails (the watcher broke down) or the fiber is interrupted. */
 export const schedule = <E>(o: ScheduleOptions<E>): Effect.Effect<never, E, Scope.Scope> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const handle = yield* FiberHandle.make<void, never>()
     const pending = new Set<string>()
     let since = yield* Clock.currentTimeMillis

@@ -48,7 +48,7 @@ const isInside = (dir: string) => (file: string) => file === dir || file.startsW
  * that leaves nothing to watch (no scenario, an unloadable llmsim.config.ts) fails at once.
  */
 export const watchSession = (o: WatchOptions): Effect.Effect<never, WatcherError | ConfigError | UsageError, FileSystem.FileSystem | Scope.Scope> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const project = yield* loadProject(o.run.cwd)
     const { root } = project
     // Watched even while it does not exist: creating it changes the runtime defaults.
@@ -70,7 +70,7 @@ export const watchSession = (o: WatchOptions): Effect.Effect<never, WatcherError
     let lastGood: { result: RunResult; folders: ReadonlySet<string> } | undefined
 
     const run = (batch: Batch) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const started = yield* Clock.currentTimeMillis
         const outcome = yield* Effect.provideService(evaluate(target), FileSystem.FileSystem, fsys)
         const next = watchSetOf(outcome.reads.keys(), always, outcome._tag === "Bad" ? lastGood?.folders : [])
@@ -95,16 +95,20 @@ export const watchSession = (o: WatchOptions): Effect.Effect<never, WatcherError
             const comparison = compare(outcome.result, lastGood?.result)
             const memory = process.memoryUsage()
             lastGood = { result: outcome.result, folders: next.folders }
-            o.reporter.result(comparison, {
-              ...activity,
-              computed: outcome.computed,
-              replayed: outcome.replayed,
-              layersRecomputed: outcome.layersRecomputed,
-              elapsedMs: now - batch.since,
-              evaluationMs: now - started,
-              rssBytes: memory.rss,
-              heapUsedBytes: memory.heapUsed
-            }, shown)
+            o.reporter.result(
+              comparison,
+              {
+                ...activity,
+                computed: outcome.computed,
+                replayed: outcome.replayed,
+                layersRecomputed: outcome.layersRecomputed,
+                elapsedMs: now - batch.since,
+                evaluationMs: now - started,
+                rssBytes: memory.rss,
+                heapUsedBytes: memory.heapUsed
+              },
+              shown
+            )
             o.onResult?.(outcome.result, outcome.hardware)
           } else {
             o.reporter.error(outcome.issues, activity, shown)

@@ -39,7 +39,7 @@ export interface FolderWatchOptions {
 }
 
 export const makeFolderWatch = (options: FolderWatchOptions): Effect.Effect<FolderWatch, never, Scope.Scope> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const events = yield* Queue.unbounded<FileEvent, WatcherError>()
     const entries = new Map<string, Entry>()
 
@@ -77,7 +77,7 @@ export const makeFolderWatch = (options: FolderWatchOptions): Effect.Effect<Fold
       events,
       offer: (event) => Effect.asVoid(Queue.offer(events, event)),
       sync: (folders) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           for (const folder of [...entries.keys()]) if (!folders.has(folder)) yield* stop(folder)
           for (const folder of folders) if (!entries.has(folder)) entries.set(folder, start(folder))
           yield* Effect.forEach(folders, (folder) => Deferred.await(entries.get(folder)!.ready), { discard: true })

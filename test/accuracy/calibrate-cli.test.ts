@@ -17,7 +17,10 @@ const fittedBlock = (stdout: string) => parse(stdout.slice(stdout.indexOf("effic
 
 describe("llmsim calibrate", () => {
   it("reproduces the shipped H800-SXM constants from the latest DeepGEMM dense table (real CLI)", () => {
-    const r = runCli(["calibrate", "configs/hardware/H800-SXM.yaml", "--data", path.join(REF, "deepgemm_dense_h800.csv"), "--where", "is_latest_published=yes", "--loo"], REPO)
+    const r = runCli(
+      ["calibrate", "configs/hardware/H800-SXM.yaml", "--data", path.join(REF, "deepgemm_dense_h800.csv"), "--where", "is_latest_published=yes", "--loo"],
+      REPO
+    )
     expect(r.status, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/^leave-one-out: median [\d.]+%, p90 [\d.]+%/m)
     expect(r.stdout).toContain("18 rows of deepgemm_dense_h800.csv where is_latest_published=yes")
@@ -28,7 +31,13 @@ describe("llmsim calibrate", () => {
 
   it("reproduces the shipped H100-SXM memory and kernel latency from the H100 community rows", () => {
     // llmsim calibrate configs/hardware/H100-SXM.yaml --data .../deepgemm_community_measurements.csv --where hardware=H100 --fit memory,kernel_latency_us
-    const c = calibrateInProcess(REPO, "configs/hardware/H100-SXM.yaml", path.join(REF, "deepgemm_community_measurements.csv"), [["hardware", "H100"]], ["memory", "kernel_latency_us"])
+    const c = calibrateInProcess(
+      REPO,
+      "configs/hardware/H100-SXM.yaml",
+      path.join(REF, "deepgemm_community_measurements.csv"),
+      [["hardware", "H100"]],
+      ["memory", "kernel_latency_us"]
+    )
     expect(c.rows).toHaveLength(12)
     expect(c.provenance).toContain("12 rows of deepgemm_community_measurements.csv where hardware=H100")
     expect(fittedBlock(c.yaml)).toEqual(shipped("H100-SXM"))

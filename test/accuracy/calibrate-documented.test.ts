@@ -16,20 +16,32 @@ const DIR = path.join(REPO, "configs", "hardware")
 /** The argv of a documented command line: words, double-quoted words kept whole. */
 const argv = (line: string): Array<string> => [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2])
 
-const documented = fs.readdirSync(DIR).filter((f) => f.endsWith(".yaml")).sort().flatMap((file) => {
-  const text = fs.readFileSync(path.join(DIR, file), "utf8")
-  return [...text.matchAll(/^\s*#\s+llmsim calibrate (.+)$/gm)].map((m) => ({ file, args: argv(m[1]).filter((a) => a !== "--loo") }))
-})
+const documented = fs
+  .readdirSync(DIR)
+  .filter((f) => f.endsWith(".yaml"))
+  .sort()
+  .flatMap((file) => {
+    const text = fs.readFileSync(path.join(DIR, file), "utf8")
+    return [...text.matchAll(/^\s*#\s+llmsim calibrate (.+)$/gm)].map((m) => ({ file, args: argv(m[1]).filter((a) => a !== "--loo") }))
+  })
 
 /** `name: value   # fitted...` lines of calibrate's output (the GEMM block, --attention, --overlap). */
-const fittedLines = (out: string): Array<[string, string]> =>
-  [...out.matchAll(/^\s*(\w+): (\S+)\s+# fitted/gm)].map((m) => [m[1], m[2]])
+const fittedLines = (out: string): Array<[string, string]> => [...out.matchAll(/^\s*(\w+): (\S+)\s+# fitted/gm)].map((m) => [m[1], m[2]])
 
 describe("documented calibrate commands", () => {
   it("every hardware file with fitted constants documents its commands", () => {
     // H800 (GEMM, attention, overlap), H100 (GEMM, attention), H20 (GEMM, attention), A100, B200, MI300X.
     expect(documented.map((d) => d.file)).toEqual([
-      "B200.yaml", "H100-SXM.yaml", "H100-SXM.yaml", "H20.yaml", "H20.yaml", "H800-SXM.yaml", "H800-SXM.yaml", "H800-SXM.yaml", "MI300X.yaml", "NV-A100.yaml"
+      "B200.yaml",
+      "H100-SXM.yaml",
+      "H100-SXM.yaml",
+      "H20.yaml",
+      "H20.yaml",
+      "H800-SXM.yaml",
+      "H800-SXM.yaml",
+      "H800-SXM.yaml",
+      "MI300X.yaml",
+      "NV-A100.yaml"
     ])
   })
 

@@ -25,7 +25,13 @@ const synthetic = (): Array<GemmMeasurement> => {
   const rows: Array<GemmMeasurement> = []
   let line = 1
   for (const m of [64, 128, 192, 512, 4096]) {
-    for (const [n, k] of [[2112, 7168], [24576, 1536], [7168, 16384], [4096, 7168], [3000, 2048]]) {
+    for (const [n, k] of [
+      [2112, 7168],
+      [24576, 1536],
+      [7168, 16384],
+      [4096, 7168],
+      [3000, 2048]
+    ]) {
       const shape = { kind: "dense_fp8" as const, groups: 1, m, n, k }
       rows.push({ ...shape, line: line++, hardware: "synthetic", measured_us: predictGemmUs(gemmOpCost(shape), t), measured_from: "time_us", variant: "" })
     }

@@ -13,14 +13,26 @@ import { timeOp, timingHardware } from "../../src/timing/roofline.ts"
 import { REFERENCE } from "../helpers/cli.ts"
 
 const HW: HardwareSpec = {
-  name: "test", peak_tflops: 1000, memory_bandwidth_gbps: 3000, hbm_gb: 80, interconnect_gbps: 200,
-  max_concurrency: 2, overlap_efficiency: 1, sm_count: 132, efficiency: { compute: 0.8, memory: 0.75 }
+  name: "test",
+  peak_tflops: 1000,
+  memory_bandwidth_gbps: 3000,
+  hbm_gb: 80,
+  interconnect_gbps: 200,
+  max_concurrency: 2,
+  overlap_efficiency: 1,
+  sm_count: 132,
+  efficiency: { compute: 0.8, memory: 0.75 }
 }
 
 describe("calibrateAttention", () => {
   it("recovers attention_compute and attention_memory from rows they generated", () => {
     const truth: HardwareSpec = { ...HW, efficiency: { ...HW.efficiency, attention_compute: 0.7, attention_memory: 0.9 } }
-    const cases = [{ b: 128, s_q: 1, s_k: 16384, h_q: 16 }, { b: 64, s_q: 1, s_k: 8192, h_q: 16 }, { b: 128, s_q: 2, s_k: 16384, h_q: 128 }, { b: 64, s_q: 4, s_k: 4096, h_q: 128 }]
+    const cases = [
+      { b: 128, s_q: 1, s_k: 16384, h_q: 16 },
+      { b: 64, s_q: 1, s_k: 8192, h_q: 16 },
+      { b: 128, s_q: 2, s_k: 16384, h_q: 128 },
+      { b: 64, s_q: 4, s_k: 4096, h_q: 128 }
+    ]
     const rows: Array<AttentionRow> = cases.map((c, i) => {
       const spec = mlaDecodeSpec(c)
       return { label: `r${i}`, source: `x:${i}`, spec, measured_us: timeOp(evaluateOpCost(spec), timingHardware(truth), spec).dominant_latency_ms * 1e3 }

@@ -35,12 +35,21 @@ describe("deepseek_profile_serving.yaml", () => {
     const d = deepseekProfile({ text, hardwareName: "H800-SXM", scenarios: { decode: "d.yaml", prefill: "p.yaml" }, decode: system, prefill: system })
     expect(calls).toEqual(["decode 128 4096", "prefill 4 4096"])
     // 128 requests / 64 ms = 2000 tokens/s; 16384 tokens / 2.048 s = 8000 tokens/s.
-    expect(d.rows.map((r) => [r.predicted, r.measured])).toEqual([[2000, 2324], [8000, 7839]])
+    expect(d.rows.map((r) => [r.predicted, r.measured])).toEqual([
+      [2000, 2324],
+      [8000, 7839]
+    ])
     expect(d.rows[0].ape).toBeCloseTo((1 - 2000 / 2324) * 100, 9)
   })
 
   it("reports a rejected deployment as a row not modelled", () => {
-    const d = deepseekProfile({ text, hardwareName: "H800-SXM", scenarios: { decode: "d.yaml", prefill: "p.yaml" }, decode: "deployment rejected: x", prefill: "deployment rejected: y" })
+    const d = deepseekProfile({
+      text,
+      hardwareName: "H800-SXM",
+      scenarios: { decode: "d.yaml", prefill: "p.yaml" },
+      decode: "deployment rejected: x",
+      prefill: "deployment rejected: y"
+    })
     expect(d.rows).toEqual([])
     expect(d.skipped.map((s) => s.reason)).toEqual(["decode: deployment rejected: x", "prefill: deployment rejected: y"])
   })

@@ -17,7 +17,10 @@ describe("csv", () => {
   it("skips # comment lines and keys rows by the header, with 1-based lines", () => {
     const t = parseCsv("# source\nm,n,k,tflops\n64,2112,7168,206\n\n# note\n128,2112,7168,352\n")
     expect(t.columns).toEqual(["m", "n", "k", "tflops"])
-    expect(t.rows.map((r) => [r.line, r.values.m])).toEqual([[3, "64"], [6, "128"]])
+    expect(t.rows.map((r) => [r.line, r.values.m])).toEqual([
+      [3, "64"],
+      [6, "128"]
+    ])
   })
 })
 
@@ -33,7 +36,9 @@ describe("stats", () => {
 
 describe("GEMM rows", () => {
   it("bytes match DeepGEMM's GB/s count: FP8 A and B at 1 B, BF16 D at 2 B", () => {
-    const m = 64, n = 2112, k = 7168
+    const m = 64,
+      n = 2112,
+      k = 7168
     const c = gemmOpCost({ kind: "dense_fp8", groups: 1, m, n, k })
     expect(c.bytes_read + c.bytes_written).toBe(m * k + k * n + 2 * m * n)
     expect(c.flops).toBe(2 * m * n * k)
@@ -59,26 +64,36 @@ describe("GEMM rows", () => {
     // tensor 2 * 7168 * 4096 * 4096 * 4 * 1.03125 / 1612.885e12 = 615.13 us (above the 171.90 us of reads);
     // FMULs 3,758,096,384 / 33.5e12 = 112.18 us; D write 469,762,048 / 3.84e12 = 122.33 us; 4 launches 12 us
     const t = timingHardware({
-      name: "h200", peak_tflops: 989, tflops: { bf16: 989, fp8: 1979 }, memory_bandwidth_gbps: 4800, hbm_gb: 141, interconnect_gbps: 450,
-      max_concurrency: 2, overlap_efficiency: 1, sm_count: 132, efficiency: { compute: 0.815, memory: 0.8, kernel_latency_us: 3, tile_m: 64, tile_n: 128 }
+      name: "h200",
+      peak_tflops: 989,
+      tflops: { bf16: 989, fp8: 1979 },
+      memory_bandwidth_gbps: 4800,
+      hbm_gb: 141,
+      interconnect_gbps: 450,
+      max_concurrency: 2,
+      overlap_efficiency: 1,
+      sm_count: 132,
+      efficiency: { compute: 0.815, memory: 0.8, kernel_latency_us: 3, tile_m: 64, tile_n: 128 }
     })
     expect(predictGemmUs(c, t)).toBeCloseTo(615.13 + 112.18 + 122.33 + 12, 0)
   })
 
   it("time from TFLOPS (t = 2 g m n k / TFLOPS), else time_us; filters with where; names skipped rows", () => {
-    const t = parseCsv([
-      "kind,num_groups,m,n,k,time_us,tflops,hardware",
-      "dense_fp8,,64,2112,7168,,206,H800",
-      "dense_fp8,,64,2112,7168,13,,H100",
-      "grouped_masked,2,16,4096,7168,35,61,H20",
-      "attention,,1,1,1,1,1,H800",
-      "dense_fp8,,,2112,7168,1,,H800"
-    ].join("\n"))
+    const t = parseCsv(
+      [
+        "kind,num_groups,m,n,k,time_us,tflops,hardware",
+        "dense_fp8,,64,2112,7168,,206,H800",
+        "dense_fp8,,64,2112,7168,13,,H100",
+        "grouped_masked,2,16,4096,7168,35,61,H20",
+        "attention,,1,1,1,1,1,H800",
+        "dense_fp8,,,2112,7168,1,,H800"
+      ].join("\n")
+    )
     const all = gemmMeasurements(t)
     expect(all.rows.map((r) => [r.measured_from, Number(r.measured_us.toFixed(4))])).toEqual([
-      ["tflops", Number(((2 * 64 * 2112 * 7168) / 206e12 * 1e6).toFixed(4))],
+      ["tflops", Number((((2 * 64 * 2112 * 7168) / 206e12) * 1e6).toFixed(4))],
       ["time_us", 13],
-      ["tflops", Number(((2 * 2 * 16 * 4096 * 7168) / 61e12 * 1e6).toFixed(4))]
+      ["tflops", Number((((2 * 2 * 16 * 4096 * 7168) / 61e12) * 1e6).toFixed(4))]
     ])
     expect(all.skipped.map((s) => s.line)).toEqual([5, 6])
     expect(gemmMeasurements(t, [["hardware", "H100"]]).rows).toHaveLength(1)
@@ -143,7 +158,9 @@ describe("helpers", () => {
 
 describe("GEMM rows from the MAMF table", () => {
   it("reads best_shape_MxNxK, mamf_tflops, dtype and accelerator as a GEMM row", () => {
-    const t = parseCsv("dtype,accelerator,mamf_tflops,theory_tflops,efficiency,best_shape_MxNxK\nbf16,NVIDIA A100 SXM,271.2,312,86.9%,1024x10240x5120\nfp8_e4m3fn,NVIDIA B200 SXM,3433,4500,76.3%,15360x4096x3072\n")
+    const t = parseCsv(
+      "dtype,accelerator,mamf_tflops,theory_tflops,efficiency,best_shape_MxNxK\nbf16,NVIDIA A100 SXM,271.2,312,86.9%,1024x10240x5120\nfp8_e4m3fn,NVIDIA B200 SXM,3433,4500,76.3%,15360x4096x3072\n"
+    )
     const { rows } = gemmMeasurements(t, [["accelerator", "NVIDIA A100 SXM"]])
     expect(rows.map((r) => [r.kind, r.m, r.n, r.k, r.hardware])).toEqual([["dense_bf16", 1024, 10240, 5120, "NVIDIA A100 SXM"]])
     // t = 2 M N K / TFLOPS = 2 x 1024 x 10240 x 5120 / 271.2e12 s = 395.9 us.

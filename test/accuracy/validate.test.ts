@@ -78,7 +78,16 @@ describe("llmsim validate", () => {
 
   it("covers every dataset the issue lists, each row with predicted, measured and APE", () => {
     const ids = report.datasets.map((d: any) => d.id)
-    for (const id of ["deepgemm-dense-h800", "deepgemm-grouped-h800", "deepgemm-community", "flashmla", "attention-fa3", "deepep-normal", "deepseek-production", "deepseek-profile"]) {
+    for (const id of [
+      "deepgemm-dense-h800",
+      "deepgemm-grouped-h800",
+      "deepgemm-community",
+      "flashmla",
+      "attention-fa3",
+      "deepep-normal",
+      "deepseek-production",
+      "deepseek-profile"
+    ]) {
       expect(ids).toContain(id)
       expect(dataset(id).summary.rows, id).toBeGreaterThan(0)
     }
@@ -96,7 +105,11 @@ describe("llmsim validate", () => {
   it("counts the rows it cannot model, with the reason", () => {
     const dense = dataset("deepgemm-dense-h800")
     expect(dense.skipped).toEqual([{ reason: "superseded README version (is_latest_published = no)", count: 36 }])
-    expect(dataset("attention-fa3").skipped.map((s: any) => s.reason).join(" ")).toContain("non-causal")
+    expect(
+      dataset("attention-fa3")
+        .skipped.map((s: any) => s.reason)
+        .join(" ")
+    ).toContain("non-causal")
   })
 
   it("peak-only timing (--efficiency none) is far off on the same rows", async () => {
@@ -145,7 +158,9 @@ describe("docs/validation.md", () => {
   it("is exactly what `llmsim validate --format markdown` generates (regenerate it after a model change)", async () => {
     const r = { stdout: (await repositoryReport()).markdown }
     const committed = fs.readFileSync(path.join(REPO, "docs", "validation.md"), "utf8")
-    expect(committed === r.stdout, "docs/validation.md is stale: run `npx llmsim validate --estimator ml --format markdown --out docs/validation.md`").toBe(true)
+    expect(committed === r.stdout, "docs/validation.md is stale: run `npx llmsim validate --estimator ml --format markdown --out docs/validation.md`").toBe(
+      true
+    )
   })
 
   it("is deterministic ASCII with no absolute paths", () => {

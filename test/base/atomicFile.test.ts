@@ -36,7 +36,10 @@ describe("writeAtomic", () => {
     const dir = tempDir("llmsim-atomic-")
     execFileSync("mkfifo", [path.join(dir, "pipe")])
     fs.mkdirSync(path.join(dir, "sub"))
-    for (const [name, why] of [["pipe", "a FIFO, not a regular file"], ["sub", "a directory, not a regular file"]] as const) {
+    for (const [name, why] of [
+      ["pipe", "a FIFO, not a regular file"],
+      ["sub", "a directory, not a regular file"]
+    ] as const) {
       const e = thrown(() => writeAtomic(path.join(dir, name), "x"))
       expect(e).toBeInstanceOf(WriteTargetError)
       expect(writeFailure(e)).toBe(why)

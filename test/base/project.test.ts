@@ -11,8 +11,15 @@ describe("findProjectRoot", () => {
     fs.writeFileSync(path.join(dir, "llmsim.config.ts"), "export default {}\n")
     fs.mkdirSync(path.join(dir, "a", "b"), { recursive: true })
     const seen: Array<[string, boolean]> = []
-    expect(findProjectRoot(path.join(dir, "a", "b"), (f, present) => seen.push([f, present]))).toEqual({ root: dir, configFile: path.join(dir, "llmsim.config.ts") })
-    expect(seen).toEqual([[path.join(dir, "a", "b", "llmsim.config.ts"), false], [path.join(dir, "a", "llmsim.config.ts"), false], [path.join(dir, "llmsim.config.ts"), true]])
+    expect(findProjectRoot(path.join(dir, "a", "b"), (f, present) => seen.push([f, present]))).toEqual({
+      root: dir,
+      configFile: path.join(dir, "llmsim.config.ts")
+    })
+    expect(seen).toEqual([
+      [path.join(dir, "a", "b", "llmsim.config.ts"), false],
+      [path.join(dir, "a", "llmsim.config.ts"), false],
+      [path.join(dir, "llmsim.config.ts"), true]
+    ])
   })
 
   it("is the start folder itself when no folder above has a config", () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest"
 import { sha256, sha256Hasher } from "../../src/base/sha256.js"
 
 describe("sha256", () => {
-  it("gives the published digests of \"abc\" and of the empty string", () => {
+  it('gives the published digests of "abc" and of the empty string', () => {
     expect(sha256("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     expect(sha256("")).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
   })

@@ -39,7 +39,10 @@ const expectConfigError = async (damage: (dir: string) => void, pattern: RegExp)
 }
 
 const lineOf = (file: string, needle: RegExp): number =>
-  fs.readFileSync(file, "utf8").split("\n").findIndex((l) => needle.test(l)) + 1
+  fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .findIndex((l) => needle.test(l)) + 1
 
 describe("config errors", () => {
   it("wrong type in a layer template (real CLI)", () => {
@@ -87,7 +90,12 @@ describe("config errors", () => {
 
   it("wrong type, unknown key and negative repeat in the scenario", async () => {
     const stderr = await expectConfigError((dir) => {
-      edit(path.join(dir, SCENARIO), (t) => t.replace(/repeat:\s*58/, "repeat: -58").replace(/seq_len:\s*\d+/, "seq_len: long").replace(/^layers:/m, "colour: blue\nlayers:"))
+      edit(path.join(dir, SCENARIO), (t) =>
+        t
+          .replace(/repeat:\s*58/, "repeat: -58")
+          .replace(/seq_len:\s*\d+/, "seq_len: long")
+          .replace(/^layers:/m, "colour: blue\nlayers:")
+      )
     }, /deepseek_v3_h800\.yaml:\d+:\d+ layers\.1\.repeat: Expected a value greater than or equal to 1/)
     expect(stderr).toMatch(/deepseek_v3_h800\.yaml:\d+:\d+ runtime\.seq_len: Expected/)
     expect(stderr).toMatch(/deepseek_v3_h800\.yaml:\d+:\d+ colour: Expected no excess property/)

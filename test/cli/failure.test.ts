@@ -37,7 +37,10 @@ describe("handleFailure", () => {
   })
 
   it("a parse error already printed by the presenter: nothing more, exit 1; bare help: exit 0", async () => {
-    const withErrors = new CliError.ShowHelp({ commandPath: ["llmsim", "run"], errors: [new CliError.UnrecognizedOption({ option: "--x", suggestions: [], command: ["llmsim", "run"] })] })
+    const withErrors = new CliError.ShowHelp({
+      commandPath: ["llmsim", "run"],
+      errors: [new CliError.UnrecognizedOption({ option: "--x", suggestions: [], command: ["llmsim", "run"] })]
+    })
     expect(await handled(Cause.fail(withErrors))).toEqual({ stderr: "", exitCode: 1 })
     expect(await handled(Cause.fail(new CliError.ShowHelp({ commandPath: ["llmsim"], errors: [] })))).toEqual({ stderr: "", exitCode: undefined })
   })
@@ -45,7 +48,9 @@ describe("handleFailure", () => {
   it("a defect: one internal-error line with how to report it, exit 70, no trace", async () => {
     const r = await handled(Cause.die(new Error("x is undefined\n  more detail")))
     expect(r.exitCode).toBe(EXIT_INTERNAL)
-    expect(r.stderr).toBe("internal error: x is undefined; more detail (please report it on the llmsim issue tracker, with the command and its --verbose output)\n")
+    expect(r.stderr).toBe(
+      "internal error: x is undefined; more detail (please report it on the llmsim issue tracker, with the command and its --verbose output)\n"
+    )
   })
 
   it("an unexpected typed error is a defect too", async () => {

@@ -32,7 +32,10 @@ const expectOneLineError = (r: ReturnType<typeof cli>, pattern: RegExp) => {
 }
 
 const lineOf = (file: string, needle: RegExp): number =>
-  fs.readFileSync(file, "utf8").split("\n").findIndex((l) => needle.test(l)) + 1
+  fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .findIndex((l) => needle.test(l)) + 1
 
 describe("flag errors", () => {
   it("a bad value prints the error and a one-line usage hint on stderr, nothing on stdout", () => {
@@ -66,7 +69,8 @@ describe("internal errors", () => {
   const defective = () => {
     const dir = makeProject()
     edit(path.join(dir, "configs/hardware/H800-SXM.yaml"), (t) =>
-      t.replace(/^memory_bandwidth_gbps: *[0-9.]+/m, "memory_bandwidth_gbps: 1e-300").replace(/^( {2}memory: *)[0-9.]+/m, "$11e-300"))
+      t.replace(/^memory_bandwidth_gbps: *[0-9.]+/m, "memory_bandwidth_gbps: 1e-300").replace(/^( {2}memory: *)[0-9.]+/m, "$11e-300")
+    )
     return dir
   }
 
@@ -74,7 +78,9 @@ describe("internal errors", () => {
     const r = cli(["run", SCENARIO, "--no-cache"], defective())
     expect(r.status).toBe(70)
     expect(r.stdout).toBe("")
-    expect(r.stderr).toMatch(/^internal error: op attn_norm \(rmsnorm\): memory_time_ms is Infinity, expected a finite time >= 0 ms \(please report it on the llmsim issue tracker, with the command and its --verbose output\)\n$/)
+    expect(r.stderr).toMatch(
+      /^internal error: op attn_norm \(rmsnorm\): memory_time_ms is Infinity, expected a finite time >= 0 ms \(please report it on the llmsim issue tracker, with the command and its --verbose output\)\n$/
+    )
   })
 
   it("--verbose adds the stack trace", () => {
@@ -107,7 +113,12 @@ describe("hostile config input", () => {
   it("a YAML alias bomb is refused quickly", () => {
     const dir = makeProject()
     const lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for (let i = 1; i < 10; i++) lines.push(`a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(",")}]`)
+    for (let i = 1; i < 10; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(9)
+          .fill(`*a${i - 1}`)
+          .join(",")}]`
+      )
     fs.writeFileSync(path.join(dir, "bomb.yaml"), `${lines.join("\n")}\nname: *a9\n`)
     const r = cli(["run", "bomb.yaml", "--no-cache"], dir)
     expectOneLineError(r, /^error: bomb\.yaml:1:1: YAML aliases expand too far/)
@@ -127,7 +138,12 @@ describe("hostile config input", () => {
     // /dev is outside the project: allow it, so the read itself is what refuses the device.
     fs.writeFileSync(path.join(dir, "llmsim.config.ts"), 'export default { allowPaths: ["/dev"] }\n')
     const r = cli(["run", SCENARIO, "--no-cache"], dir)
-    expectOneLineError(r, new RegExp(`^error: ${SCENARIO.replace(/\./g, "\\.")}:${lineOf(f, /^hardware:/)}:\\d+ hardware: /dev/zero: cannot read: not a regular file \\(a character device\\)$`))
+    expectOneLineError(
+      r,
+      new RegExp(
+        `^error: ${SCENARIO.replace(/\./g, "\\.")}:${lineOf(f, /^hardware:/)}:\\d+ hardware: /dev/zero: cannot read: not a regular file \\(a character device\\)$`
+      )
+    )
   })
 
   it("repeat: 130000 is a positioned limit error (it overflowed the stack)", () => {
@@ -135,7 +151,10 @@ describe("hostile config input", () => {
     const f = path.join(dir, SCENARIO)
     edit(f, (t) => t.replace(/repeat:\s*58/, "repeat: 130000"))
     const r = cli(["run", SCENARIO, "--no-cache"], dir)
-    expectOneLineError(r, new RegExp(`:${lineOf(f, /repeat: 130000/)}:\\d+ layers\\.1\\.repeat: Expected at most 10000 \\(llmsim's layer limit\\), got 130000$`))
+    expectOneLineError(
+      r,
+      new RegExp(`:${lineOf(f, /repeat: 130000/)}:\\d+ layers\\.1\\.repeat: Expected at most 10000 \\(llmsim's layer limit\\), got 130000$`)
+    )
   })
 
   it("payload_mb: 1e308 in a comm layer is a positioned error (payload bytes overflowed to Infinity)", () => {
@@ -143,6 +162,9 @@ describe("hostile config input", () => {
     fs.writeFileSync(path.join(dir, "configs/comm.yaml"), "comm_config:\n  pattern: all_reduce\n  payload_mb: 1e308\n")
     edit(path.join(dir, SCENARIO), (t) => t.replace(/^lm_head:/m, "  - type: comm_layer\n    config: configs/comm.yaml\nlm_head:"))
     const r = cli(["run", SCENARIO, "--no-cache"], dir)
-    expectOneLineError(r, /^error: configs\/comm\.yaml:3:15 comm_config\.payload_mb: Expected a number of magnitude at most 1e15 \(llmsim's input limit\), got 1e\+308$/)
+    expectOneLineError(
+      r,
+      /^error: configs\/comm\.yaml:3:15 comm_config\.payload_mb: Expected a number of magnitude at most 1e15 \(llmsim's input limit\), got 1e\+308$/
+    )
   })
 })

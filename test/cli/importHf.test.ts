@@ -32,7 +32,9 @@ describe("llmsim import hf (CLI)", () => {
 
   it("an unknown key: one file:line:col line naming it, exit 1, nothing written", () => {
     const dir = makeProject()
-    const text = fs.readFileSync(path.join(REFERENCE, "hf-configs", "mixtral-8x7b.json"), "utf8").replace('"hidden_act"', '"moe_dense_ratio": 2,\n  "hidden_act"')
+    const text = fs
+      .readFileSync(path.join(REFERENCE, "hf-configs", "mixtral-8x7b.json"), "utf8")
+      .replace('"hidden_act"', '"moe_dense_ratio": 2,\n  "hidden_act"')
     fs.writeFileSync(path.join(dir, "mix.json"), text)
     const r = runCli(["import", "hf", "mix.json"], dir)
     expect(r.status).toBe(1)

@@ -16,13 +16,16 @@ describe("llmsim features / ml train / ops / run --estimator ml", () => {
   it("aligns, trains, lists coverage, and rejects a corrupt model in one line", async () => {
     const dir = makeProject("llmsim-ml-cli-")
     // Decode GEMMs of Llama-3.1-70B at TP8 (8,192 hidden, 1,280 = (64 + 2 x 8) x 128 / 8 qkv outputs).
-    fs.writeFileSync(path.join(dir, "measured.csv"), [
-      "kind,hardware,tokens,in_features,out_features,measured_us",
-      "linear,H100-SXM,8,8192,1280,40",
-      "linear,H100-SXM,16,8192,1280,41",
-      "linear,H100-SXM,32,8192,1280,43",
-      "linear,H100-SXM,8,8192,999,1"
-    ].join("\n"))
+    fs.writeFileSync(
+      path.join(dir, "measured.csv"),
+      [
+        "kind,hardware,tokens,in_features,out_features,measured_us",
+        "linear,H100-SXM,8,8192,1280,40",
+        "linear,H100-SXM,16,8192,1280,41",
+        "linear,H100-SXM,32,8192,1280,43",
+        "linear,H100-SXM,8,8192,999,1"
+      ].join("\n")
+    )
     const aligned = runCli(["features", SCENARIO, "--batch", "8,16,32", "--phase", "decode", "--align", "measured.csv", "--out", "aligned.csv"], dir)
     expect(aligned.status, aligned.stderr).toBe(0)
     expect(aligned.stderr).toBe("measured.csv:5: not aligned: no linear op on H100-SXM with tokens=8 in_features=8192 out_features=999\n")
@@ -30,10 +33,25 @@ describe("llmsim features / ml train / ops / run --estimator ml", () => {
     const trained = await commandInProcess(mlCommand, ["train", "--data", path.join(dir, "aligned.csv"), "--out", model])
     expect(trained).toMatch(/^wrote .*mine\.json: 3 rows \(sha256 [0-9a-f]{12}\), ml-random-forest 2\.1\.0, seed 20260101\n {2}gemm: 3 rows on H100-SXM;/)
     const opsOut = path.join(dir, "ops.json")
-    await commandInProcess(opsCommand, [path.join(REPO, SCENARIO), "--batch", "16", "--phase", "decode", "--estimator", "ml", "--model", model, "--format", "json", "--no-cache", "--out", opsOut])
+    await commandInProcess(opsCommand, [
+      path.join(REPO, SCENARIO),
+      "--batch",
+      "16",
+      "--phase",
+      "decode",
+      "--estimator",
+      "ml",
+      "--model",
+      model,
+      "--format",
+      "json",
+      "--no-cache",
+      "--out",
+      opsOut
+    ])
     const qkv = JSON.parse(fs.readFileSync(opsOut, "utf8")).layers[0].ops.find((o: any) => o.op === "qkv_proj")
     expect([qkv.estimator, qkv.time_us > 0]).toEqual(["ml", true])
-    fs.writeFileSync(path.join(dir, "models", "bad.json"), "{\"format\": \"llmsim-ml-model\", \"format_version\": 1")
+    fs.writeFileSync(path.join(dir, "models", "bad.json"), '{"format": "llmsim-ml-model", "format_version": 1')
     const bad = runCli(["run", SCENARIO, "--estimator", "ml", "--model", "models/bad.json"], dir)
     expect([bad.status, bad.stdout]).toEqual([1, ""])
     expect(bad.stderr).toMatch(/^error: .*models\/bad\.json: not JSON \([^\n]*\)\n$/)

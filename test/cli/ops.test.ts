@@ -8,7 +8,10 @@ describe("llmsim ops", () => {
   const dir = makeProject()
 
   it("lists the MoE layer's ops with shapes and exact FLOPs (JSON)", () => {
-    const r = runCli(["ops", "configs/scenarios/deepseek_v3_h800.yaml", "--layer", "moe_layer", "--phase", "decode", "--batch", "1", "--seq", "1", "--format", "json"], dir)
+    const r = runCli(
+      ["ops", "configs/scenarios/deepseek_v3_h800.yaml", "--layer", "moe_layer", "--phase", "decode", "--batch", "1", "--seq", "1", "--format", "json"],
+      dir
+    )
     expect(r.status).toBe(0)
     const j = JSON.parse(r.stdout)
     expect(j.layers).toHaveLength(1)

@@ -32,7 +32,15 @@ describe("llmsim list", () => {
     expect(rowOf(models, "mixtral-8x7b")).toMatch(/moe_layer_config\.yaml \(moe_layer: GQA d_model 4096, 32\/8 heads; MoE 8 experts top-2, 14336 each\)$/)
     expect(rowOf(models, "deepseek-v3")).toMatch(/MLA d_model 7168, 128 heads, kv_lora 512; MoE 256 experts top-8 \+1 shared, 2048 each/)
     const scenarios = await runEffect(listText(REPO, "scenarios"))
-    expect(rowOf(scenarios, "llama_3_1_70b_h100").split(/\s+/)).toEqual(["llama_3_1_70b_h100", "llama-3.1-70b", "80", "H100-SXM", "tp", "8", "configs/scenarios/llama_3_1_70b_h100.yaml"])
+    expect(rowOf(scenarios, "llama_3_1_70b_h100").split(/\s+/)).toEqual([
+      "llama_3_1_70b_h100",
+      "llama-3.1-70b",
+      "80",
+      "H100-SXM",
+      "tp",
+      "8",
+      "configs/scenarios/llama_3_1_70b_h100.yaml"
+    ])
     expect(rowOf(scenarios, "deepseek_v3_h800")).toMatch(/deepseek-v3\s+61\s+H800-SXM\s+tp 1 dp 16 ep 16/)
   })
 
@@ -40,7 +48,9 @@ describe("llmsim list", () => {
     const dir = makeProject()
     fs.writeFileSync(path.join(dir, "configs", "hardware", "Broken.yaml"), "name: x\npeak_tflop: 1\n")
     const text = await runEffect(listText(dir, "hardware"))
-    expect(rowOf(text, "Broken")).toMatch(/^Broken\s+invalid: configs\/hardware\/Broken\.yaml:2:13 peak_tflop: Expected no excess property; did you mean peak_tflops\?\s+configs\/hardware\/Broken\.yaml$/)
+    expect(rowOf(text, "Broken")).toMatch(
+      /^Broken\s+invalid: configs\/hardware\/Broken\.yaml:2:13 peak_tflop: Expected no excess property; did you mean peak_tflops\?\s+configs\/hardware\/Broken\.yaml$/
+    )
     expect(rowOf(text, "H100-SXM")).toMatch(/989/)
   })
 })
@@ -92,7 +102,11 @@ describe("real CLI: list and schema", () => {
     expect(rowOf(list.stdout, "H100-SXM")).toMatch(/^H100-SXM\s+989\s+1979\s+80\s/)
     const schema = runCli(["schema", "--out", "s"], dir)
     expect(schema.status).toBe(0)
-    expect(fs.readdirSync(path.join(dir, "s")).sort()).toEqual(jsonSchemaFiles().map((f) => f.file).sort())
+    expect(fs.readdirSync(path.join(dir, "s")).sort()).toEqual(
+      jsonSchemaFiles()
+        .map((f) => f.file)
+        .sort()
+    )
   })
 })
 

@@ -36,11 +36,25 @@ describe("llmsim run", () => {
       expect(p.layers.filter((l: any) => l.layer_type === "ffn_layer")).toHaveLength(3)
       expect(p.layers.filter((l: any) => l.layer_type === "moe_layer")).toHaveLength(58)
       const l = p.layers[17]
-      for (const k of ["layer_name", "layer_type", "flops", "bytes_read", "bytes_written", "compute_time_ms", "memory_time_ms", "dominant_latency_ms", "estimated_execution_time_ms", "features", "breakdown"]) expect(l).toHaveProperty(k)
+      for (const k of [
+        "layer_name",
+        "layer_type",
+        "flops",
+        "bytes_read",
+        "bytes_written",
+        "compute_time_ms",
+        "memory_time_ms",
+        "dominant_latency_ms",
+        "estimated_execution_time_ms",
+        "features",
+        "breakdown"
+      ])
+        expect(l).toHaveProperty(k)
       expect(l.estimated_execution_time_ms).toBe(l.dominant_latency_ms)
       for (const v of Object.values(l.features)) expect(typeof v).toBe("number")
       for (const op of l.breakdown) {
-        for (const k of ["op", "category", "flops", "bytes_read", "bytes_written", "compute_time_ms", "memory_time_ms", "dominant_latency_ms"]) expect(op).toHaveProperty(k)
+        for (const k of ["op", "category", "flops", "bytes_read", "bytes_written", "compute_time_ms", "memory_time_ms", "dominant_latency_ms"])
+          expect(op).toHaveProperty(k)
         expect(["attention_linear", "attention_core", "ffn", "moe_router", "moe_experts", "moe_shared", "comm", "lm_head", "other"]).toContain(op.category)
         if (op.category !== "comm") expect(op.dominant_latency_ms).toBeGreaterThanOrEqual(Math.max(op.compute_time_ms, op.memory_time_ms))
       }
@@ -60,14 +74,18 @@ describe("llmsim run", () => {
     const c = hf("deepseek-v3")
     const h = c.hidden_size
     const heads = c.num_attention_heads
-    const mla = h * c.q_lora_rank + c.q_lora_rank * heads * (c.qk_nope_head_dim + c.qk_rope_head_dim) +
-      h * (c.kv_lora_rank + c.qk_rope_head_dim) + c.kv_lora_rank * heads * (c.qk_nope_head_dim + c.v_head_dim) +
+    const mla =
+      h * c.q_lora_rank +
+      c.q_lora_rank * heads * (c.qk_nope_head_dim + c.qk_rope_head_dim) +
+      h * (c.kv_lora_rank + c.qk_rope_head_dim) +
+      c.kv_lora_rank * heads * (c.qk_nope_head_dim + c.v_head_dim) +
       heads * c.v_head_dim * h
     const dense = 3 * h * c.intermediate_size
     const moe = (c.num_experts_per_tok + c.n_shared_experts) * 3 * h * c.moe_intermediate_size + h * c.n_routed_experts
     const active = c.num_hidden_layers * mla + c.first_k_dense_replace * dense + (c.num_hidden_layers - c.first_k_dense_replace) * moe + h * c.vocab_size
-    expect(2 * active / 1e9).toBeCloseTo(73.25, 2)
-    const total = JSON.parse(await print("configs/scenarios/deepseek_v3_h800.yaml", "json", { batch_size: 1, seq_len: 1, phase: "decode" })).phases.decode.total_flops
+    expect((2 * active) / 1e9).toBeCloseTo(73.25, 2)
+    const total = JSON.parse(await print("configs/scenarios/deepseek_v3_h800.yaml", "json", { batch_size: 1, seq_len: 1, phase: "decode" })).phases.decode
+      .total_flops
     expect(Math.abs(total / (2 * active) - 1)).toBeLessThan(0.005)
   })
 
@@ -77,7 +95,7 @@ describe("llmsim run", () => {
     const hd = h / c.num_attention_heads
     const layer = h * h + 2 * h * c.num_key_value_heads * hd + h * h + 3 * h * c.intermediate_size
     const active = c.num_hidden_layers * layer + h * c.vocab_size
-    expect(2 * active / 1e9).toBeCloseTo(139.0, 1)
+    expect((2 * active) / 1e9).toBeCloseTo(139.0, 1)
     const j = JSON.parse(await print("configs/scenarios/llama_3_1_70b_h100.yaml", "json", { batch_size: 1, seq_len: 1, phase: "decode" }))
     // The scenario runs TP8: each GPU does 1/8 of the model's FLOPs.
     expect(j.parallelism.tp).toBe(8)
@@ -87,7 +105,20 @@ describe("llmsim run", () => {
 
   it("prints the table with every section, and CSV with one row per layer and phase", async () => {
     const t = { stdout: await print("configs/scenarios/deepseek_v3_h800.yaml", "table", { batch_size: 8, seq_len: 4096 }) }
-    for (const s of ["== prefill (per GPU) ==", "== decode (per GPU) ==", "== serving ==", "bottleneck layer:", "peak memory per GPU:", "TTFT ms", "TPOT ms", "compute ms", "memory ms", "dominant ms", "TOTAL"]) expect(t.stdout).toContain(s)
+    for (const s of [
+      "== prefill (per GPU) ==",
+      "== decode (per GPU) ==",
+      "== serving ==",
+      "bottleneck layer:",
+      "peak memory per GPU:",
+      "TTFT ms",
+      "TPOT ms",
+      "compute ms",
+      "memory ms",
+      "dominant ms",
+      "TOTAL"
+    ])
+      expect(t.stdout).toContain(s)
     // The default screen: DeepSeek-V3's 3 dense and 58 MoE layers as one row each, in about 40 lines.
     expect(t.stdout).toMatch(/^L0-L2 +ffn_layer +x3 /m)
     expect(t.stdout).toMatch(/^L3-L60 +moe_layer +x58 /m)
@@ -98,18 +129,29 @@ describe("llmsim run", () => {
     const j = JSON.parse(await print("configs/scenarios/deepseek_v3_h800.yaml", "json", { batch_size: 8, seq_len: 4096 }))
     const moe = j.phases.prefill.layers.slice(3, 61)
     expect(new Set(moe.map((l: any) => l.dominant_latency_ms)).size).toBe(1)
-    const row = t.stdout.split("\n").find((l) => l.startsWith("L3-L60"))!.split(/ +/)
+    const row = t.stdout
+      .split("\n")
+      .find((l) => l.startsWith("L3-L60"))!
+      .split(/ +/)
     expect(row.slice(3, 11)).toEqual([
-      (moe[0].flops / 1e9).toFixed(3), ((moe[0].bytes_read + moe[0].bytes_written) / 1e6).toFixed(3), (moe[0].comm_bytes / 1e6).toFixed(3),
-      moe[0].compute_time_ms.toFixed(4), moe[0].memory_time_ms.toFixed(4), moe[0].comm_time_ms.toFixed(4), moe[0].dominant_latency_ms.toFixed(4), "comm"
+      (moe[0].flops / 1e9).toFixed(3),
+      ((moe[0].bytes_read + moe[0].bytes_written) / 1e6).toFixed(3),
+      (moe[0].comm_bytes / 1e6).toFixed(3),
+      moe[0].compute_time_ms.toFixed(4),
+      moe[0].memory_time_ms.toFixed(4),
+      moe[0].comm_time_ms.toFixed(4),
+      moe[0].dominant_latency_ms.toFixed(4),
+      "comm"
     ])
     // The H800 file's fitted constants (configs/hardware/H800-SXM.yaml), before the runtime line.
-    expect(t.stdout.split("\n")[2]).toMatch(/^efficiency calibrated: compute 0\.835, memory 0\.787, kernel_latency_us 1\.17, tile per GEMM \(fewest waves\), sm_load_gbps 69\.6, attention_compute 0\.724, attention_memory 0\.897/)
+    expect(t.stdout.split("\n")[2]).toMatch(
+      /^efficiency calibrated: compute 0\.835, memory 0\.787, kernel_latency_us 1\.17, tile per GEMM \(fewest waves\), sm_load_gbps 69\.6, attention_compute 0\.724, attention_memory 0\.897/
+    )
     expect(j.efficiency).toMatchObject({ status: "calibrated", constants: { compute: 0.835, tile: "per GEMM (fewest waves)" } })
     expect(t.stdout.split("\n")[4]).toBe(
       `verdict: fits in HBM (${(j.serving.peak_memory_bytes / 1e9).toFixed(2)} of ${(j.serving.hbm_bytes_per_gpu / 1e9).toFixed(2)} GB per GPU); ` +
-      `TTFT ${j.serving.ttft_ms.toFixed(3)} ms, TPOT ${j.serving.tpot_ms.toFixed(3)} ms; ` +
-      `bottleneck: prefill comm-bound (${j.phases.prefill.bottleneck_layer}), decode memory-bound (${j.phases.decode.bottleneck_layer})`
+        `TTFT ${j.serving.ttft_ms.toFixed(3)} ms, TPOT ${j.serving.tpot_ms.toFixed(3)} ms; ` +
+        `bottleneck: prefill comm-bound (${j.phases.prefill.bottleneck_layer}), decode memory-bound (${j.phases.decode.bottleneck_layer})`
     )
     const all = await runInProcess(runOptions(dir, "configs/scenarios/deepseek_v3_h800.yaml", { runtime: { batch_size: 8, seq_len: 4096 } }))
     expect(renderRun(all.out.result, "table", { layers: "all" })).toMatch(/^L60\.moe_layer +moe_layer /m)
@@ -134,12 +176,14 @@ describe("llmsim run", () => {
     const first = runCli(args, dir, env)
     expect(first.status, first.stderr).toBe(0)
     const entries = first.stderr.match(/store: writing (\d+) entries/)?.[1]
-    expect(first.stderr.split("\n").filter(Boolean)).toEqual([
-      "loaded configs/scenarios/llama_3_1_70b_h100.yaml: 1 layer entry",
-      ...["prefill", "decode"].flatMap((p) => [`${p}: planning 1 layer entry`, `${p}: evaluating 2 layer nodes`, `${p}: evaluated`]),
-      `store: writing ${entries} entries`,
-      "store: written"
-    ].map((l) => `llmsim progress: ${l}`))
+    expect(first.stderr.split("\n").filter(Boolean)).toEqual(
+      [
+        "loaded configs/scenarios/llama_3_1_70b_h100.yaml: 1 layer entry",
+        ...["prefill", "decode"].flatMap((p) => [`${p}: planning 1 layer entry`, `${p}: evaluating 2 layer nodes`, `${p}: evaluated`]),
+        `store: writing ${entries} entries`,
+        "store: written"
+      ].map((l) => `llmsim progress: ${l}`)
+    )
     expect(Number(entries)).toBeGreaterThan(0)
     // The same command again is replayed from its record: the same result, no evaluation, no milestone.
     const second = runCli(args, dir, env)

@@ -36,7 +36,10 @@ const EVALUATING = /^llmsim progress: (prefill|decode): evaluating /m
 
 /** The `LLMSIM_DEBUG=progress` milestones in `stderr`, without their prefix. */
 const milestones = (stderr: string): Array<string> =>
-  stderr.split("\n").filter((l) => l.startsWith(PROGRESS)).map((l) => l.slice(PROGRESS.length))
+  stderr
+    .split("\n")
+    .filter((l) => l.startsWith(PROGRESS))
+    .map((l) => l.slice(PROGRESS.length))
 
 /**
  * Start `node bin/llmsim.js args` with LLMSIM_DEBUG=progress, send `sig` as soon as stderr shows
@@ -105,34 +108,50 @@ const systemNode = (() => {
 })()
 
 describe("signals", () => {
-  it.each([["SIGINT", 130], ["SIGTERM", 143]] as const)("%s in the middle of a long evaluation exits %i, prints no result and commits nothing", async (sig, code) => {
-    const dir = makeProject()
-    const scenario = bigScenario(dir, 1800)
-    const r = await interrupt(NODE, ["run", scenario, "--format", "json", "--cache-dir", "store"], dir, sig)
-    if (process.env.LLMSIM_TEST_TIMING) process.stderr.write(`${sig}: exit ${r.afterSignalMs} ms after the signal\n`)
-    expect(r.signalled, r.stderr).toBe(true)
-    expect(r.signal).toBe(null)
-    expect(r.status).toBe(code)
-    expect(r.stdout).toBe("")
-    expect(milestones(r.stderr).at(-1)).toMatch(/^prefill: evaluating 1801 layer nodes$/)
-    expect(r.stderr.split("\n").filter((l) => !l.startsWith(PROGRESS)).join("\n")).not.toMatch(/at |Error/)
-    expect(filesUnder(path.join(dir, "store"))).toEqual([])
-  }, 60_000)
+  it.each([
+    ["SIGINT", 130],
+    ["SIGTERM", 143]
+  ] as const)(
+    "%s in the middle of a long evaluation exits %i, prints no result and commits nothing",
+    async (sig, code) => {
+      const dir = makeProject()
+      const scenario = bigScenario(dir, 1800)
+      const r = await interrupt(NODE, ["run", scenario, "--format", "json", "--cache-dir", "store"], dir, sig)
+      if (process.env.LLMSIM_TEST_TIMING) process.stderr.write(`${sig}: exit ${r.afterSignalMs} ms after the signal\n`)
+      expect(r.signalled, r.stderr).toBe(true)
+      expect(r.signal).toBe(null)
+      expect(r.status).toBe(code)
+      expect(r.stdout).toBe("")
+      expect(milestones(r.stderr).at(-1)).toMatch(/^prefill: evaluating 1801 layer nodes$/)
+      expect(
+        r.stderr
+          .split("\n")
+          .filter((l) => !l.startsWith(PROGRESS))
+          .join("\n")
+      ).not.toMatch(/at |Error/)
+      expect(filesUnder(path.join(dir, "store"))).toEqual([])
+    },
+    60_000
+  )
 
-  it.skipIf(systemNode === undefined)("the re-exec wrapper forwards SIGTERM: the child is gone and the status is 143", async () => {
-    const dir = makeProject()
-    const scenario = bigScenario(dir, 1800)
-    // The milestone comes from the pinned Node the wrapper started: it is running, mid-evaluation.
-    let child = 0
-    const r = await interrupt(systemNode!, ["run", scenario, "--no-cache", "--format", "json"], dir, "SIGTERM", (pid) => {
-      child = childrenOf(pid)[0] ?? 0
-    })
-    expect(r.signalled, r.stderr).toBe(true)
-    expect(child).not.toBe(0)
-    expect(r.signal).toBe(null)
-    expect(r.status).toBe(143)
-    expect(r.stdout).toBe("")
-    expect(milestones(r.stderr).at(-1)).toMatch(/^prefill: evaluating /)
-    expect(alive(child)).toBe(false)
-  }, 60_000)
+  it.skipIf(systemNode === undefined)(
+    "the re-exec wrapper forwards SIGTERM: the child is gone and the status is 143",
+    async () => {
+      const dir = makeProject()
+      const scenario = bigScenario(dir, 1800)
+      // The milestone comes from the pinned Node the wrapper started: it is running, mid-evaluation.
+      let child = 0
+      const r = await interrupt(systemNode!, ["run", scenario, "--no-cache", "--format", "json"], dir, "SIGTERM", (pid) => {
+        child = childrenOf(pid)[0] ?? 0
+      })
+      expect(r.signalled, r.stderr).toBe(true)
+      expect(child).not.toBe(0)
+      expect(r.signal).toBe(null)
+      expect(r.status).toBe(143)
+      expect(r.stdout).toBe("")
+      expect(milestones(r.stderr).at(-1)).toMatch(/^prefill: evaluating /)
+      expect(alive(child)).toBe(false)
+    },
+    60_000
+  )
 })

@@ -43,8 +43,27 @@ describe("llmsim sweep (CLI)", () => {
   it("Ctrl-C mid-sweep exits 130 and leaves neither the points file nor a cache pack", async () => {
     const out = path.join(dir, "interrupted")
     fs.mkdirSync(out)
-    const child = startCli(["sweep", "configs/scenarios/deepseek_v3_h800.yaml", "--strategy", "two-batch-overlap", "--phase", "decode",
-      "--ep", "8..256:+8", "--batch", "1..1024", "--seq", "1024..32768:+1024", "--points", "interrupted/points.csv", "--cache-dir", "interrupted/cache"], dir)
+    const child = startCli(
+      [
+        "sweep",
+        "configs/scenarios/deepseek_v3_h800.yaml",
+        "--strategy",
+        "two-batch-overlap",
+        "--phase",
+        "decode",
+        "--ep",
+        "8..256:+8",
+        "--batch",
+        "1..1024",
+        "--seq",
+        "1024..32768:+1024",
+        "--points",
+        "interrupted/points.csv",
+        "--cache-dir",
+        "interrupted/cache"
+      ],
+      dir
+    )
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
     // Interrupt once rows are streaming (the temp file beside points.csv exists).
     const deadline = Date.now() + 60_000
@@ -59,7 +78,9 @@ describe("llmsim sweep (CLI)", () => {
   })
 
   it("run with a list points to sweep; a bad axis names the flag (parsed before anything runs)", async () => {
-    expect(await commandErrors(runCommand, ["--batch", "1,2,4"])).toEqual(['--batch: takes one value, got "1,2,4"; to compare several, use llmsim sweep --batch 1,2,4'])
+    expect(await commandErrors(runCommand, ["--batch", "1,2,4"])).toEqual([
+      '--batch: takes one value, got "1,2,4"; to compare several, use llmsim sweep --batch 1,2,4'
+    ])
     expect(await commandErrors(sweepCommand, ["--batch", "4..1"])).toEqual(["--batch: range 4..1 runs backwards (4 > 1)"])
     expect(await commandErrors(sweepCommand, ["--shard", "3/2"])).toEqual(['--shard: expected k/n with 1 <= k <= n, got "3/2"'])
   })

@@ -45,7 +45,10 @@ describe("refused instead of a wrong number", () => {
 
   it("--micro-batch 32 with a batch of 16 names the flag", () => {
     const dir = makeProject()
-    expectRefused(runCli(["run", LLAMA, "--no-cache", "--micro-batch", "32"], dir), "--micro-batch: micro_batch 32 is more than the batch of 16 sequences (the scenario's runtime.batch_size)")
+    expectRefused(
+      runCli(["run", LLAMA, "--no-cache", "--micro-batch", "32"], dir),
+      "--micro-batch: micro_batch 32 is more than the batch of 16 sequences (the scenario's runtime.batch_size)"
+    )
   })
 })
 
@@ -56,13 +59,19 @@ describe("warned, not refused", () => {
     const r = runCli(["run", "configs/scenarios/deepseek_v3_a100.yaml", "--no-cache", "--format", "json"], dir)
     expect(r.status).toBe(0)
     expect(JSON.parse(r.stdout).phases.decode.layers).toHaveLength(2)
-    expect(r.stderr).toMatch(/^warning: configs\/scenarios\/deepseek_v3_a100\.yaml:\d+:\d+ lm_head: no lm_head: the embedding and LM head \(weights, time, logits\) are left out; write `lm_head: none` if that is meant\n$/)
+    expect(r.stderr).toMatch(
+      /^warning: configs\/scenarios\/deepseek_v3_a100\.yaml:\d+:\d+ lm_head: no lm_head: the embedding and LM head \(weights, time, logits\) are left out; write `lm_head: none` if that is meant\n$/
+    )
   })
 })
 
 describe("refused instead of a wrong number: cross-field and layout checks (several per spawn)", () => {
   // A load reports every cross-field issue at once, one positioned line each.
-  const lines = (r: ReturnType<typeof runCli>) => r.stderr.replace(/^error: /, "").trimEnd().split("\n")
+  const lines = (r: ReturnType<typeof runCli>) =>
+    r.stderr
+      .replace(/^error: /, "")
+      .trimEnd()
+      .split("\n")
 
   it("DeepSeek-V3: top-k above the experts, topk_group above n_group, lm_head.d_model unlike the layers'", () => {
     const dir = makeProject()
@@ -74,7 +83,11 @@ describe("refused instead of a wrong number: cross-field and layout checks (seve
     expect(r.stdout).toBe("")
     expect(r.stderr).not.toMatch(/\n\s+at /)
     const l = lines(r)
-    expect(l).toContainEqual(expect.stringMatching(/^configs\/models\/deepseek-v3\/moe_layer_config\.yaml:22:24 moe_config\.num_experts_per_tok: Expected at most n_routed_experts 256 experts per token, got 300$/))
+    expect(l).toContainEqual(
+      expect.stringMatching(
+        /^configs\/models\/deepseek-v3\/moe_layer_config\.yaml:22:24 moe_config\.num_experts_per_tok: Expected at most n_routed_experts 256 experts per token, got 300$/
+      )
+    )
     expect(l).toContainEqual(expect.stringMatching(/^configs\/models\/deepseek-v3\/moe_layer_config\.yaml:26:\d+ moe_config\.topk_group: .*n_group 8.*got 9/))
     expect(l).toContainEqual("configs/scenarios/deepseek_v3_h800.yaml:31:12 lm_head.d_model: Expected the layers' d_model 7168, got 7000")
   })
@@ -100,8 +113,14 @@ describe("refused instead of a wrong number: cross-field and layout checks (seve
     const ep7 = runCli(["large-ep", "evaluate", "configs/scenarios/deepseek_v3_h800_decode_ep144.yaml", "--ep", "7", "--no-cache"], dir)
     expectRefused(ep7, "error: --ep: ep 7 does not divide the 8 GPUs of a node")
     fs.writeFileSync(path.join(dir, "comm.yaml"), "comm_config:\n  payload_mb: 64\n  pattern: all_reduce\n  num_ranks: 64\n")
-    fs.writeFileSync(path.join(dir, "comm_scenario.yaml"), "hardware: configs/hardware/H100-SXM.yaml\nlm_head: none\nlayers:\n  - type: comm_layer\n    config: comm.yaml\nparallelism:\n  tp: 8\n")
+    fs.writeFileSync(
+      path.join(dir, "comm_scenario.yaml"),
+      "hardware: configs/hardware/H100-SXM.yaml\nlm_head: none\nlayers:\n  - type: comm_layer\n    config: comm.yaml\nparallelism:\n  tp: 8\n"
+    )
     const comm = runCli(["run", "comm_scenario.yaml", "--no-cache"], dir)
-    expectRefused(comm, "comm_scenario.yaml:5:13 layers.0.config: layers.0 (comm_layer): comm_config.num_ranks 64 is more than the 8 GPUs of the unit (attention tp 8 x dp 1)")
+    expectRefused(
+      comm,
+      "comm_scenario.yaml:5:13 layers.0.config: layers.0 (comm_layer): comm_config.num_ranks 64 is more than the 8 GPUs of the unit (attention tp 8 x dp 1)"
+    )
   })
 })

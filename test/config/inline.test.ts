@@ -14,7 +14,7 @@ import { makeProject } from "../helpers/cli.ts"
 import { diffInProcess, failureOf, runInProcess, runOptions, runEffect } from "../helpers/inProcess.ts"
 
 const load = (dir: string, scenarioFile: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const evaluator = yield* Evaluator
     return yield* loadScenario(evaluator, dir, path.join(dir, scenarioFile))
   }).pipe(Effect.provide(appLayer({ cwd: dir, noCache: true })))
@@ -25,7 +25,11 @@ const LLAMA_TEMPLATE = "configs/models/llama-3.1-70b/ffn_layer_config.yaml"
 /** The llama scenario with its one template written inline (the file's text, indented). */
 const inlineLlama = (dir: string, edit: (template: string) => string = (t) => t): string => {
   const template = edit(fs.readFileSync(path.join(dir, LLAMA_TEMPLATE), "utf8"))
-  const indented = template.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#")).map((l) => `      ${l}`).join("\n")
+  const indented = template
+    .split("\n")
+    .filter((l) => l.trim() !== "" && !l.startsWith("#"))
+    .map((l) => `      ${l}`)
+    .join("\n")
   const text = fs.readFileSync(path.join(dir, LLAMA), "utf8").replace(`config: ${LLAMA_TEMPLATE}`, `config:\n${indented}`)
   expect(text).not.toContain(LLAMA_TEMPLATE)
   const file = "configs/scenarios/llama_inline.yaml"
@@ -51,14 +55,24 @@ describe("inline layer templates", () => {
     const dir = makeProject()
     const bad = inlineLlama(dir, (t) => t.replace(/d_ff: \d+/, "d_ff: -3"))
     const e = await failureOf(load(dir, bad))
-    const line = fs.readFileSync(path.join(dir, bad), "utf8").split("\n").findIndex((l) => l.includes("d_ff: -3")) + 1
-    expect(e.message).toMatch(new RegExp(`^configs/scenarios/llama_inline\\.yaml:${line}:\\d+ layers\\.0\\.config\\.ffn_config\\.d_ff: Expected a value greater than or equal to 1$`))
+    const line =
+      fs
+        .readFileSync(path.join(dir, bad), "utf8")
+        .split("\n")
+        .findIndex((l) => l.includes("d_ff: -3")) + 1
+    expect(e.message).toMatch(
+      new RegExp(`^configs/scenarios/llama_inline\\.yaml:${line}:\\d+ layers\\.0\\.config\\.ffn_config\\.d_ff: Expected a value greater than or equal to 1$`)
+    )
     // Cross-field rules too (KV heads must divide the query heads), in the scenario.
     const rule = inlineLlama(dir, (t) => t.replace(/num_key_value_heads: 8/, "num_key_value_heads: 7"))
     const r = await failureOf(load(dir, rule))
-    expect(r.message).toMatch(/^configs\/scenarios\/llama_inline\.yaml:\d+:\d+ layers\.0\.config\.attn_config\.num_key_value_heads: Expected a divisor of num_attention_heads 64/)
+    expect(r.message).toMatch(
+      /^configs\/scenarios\/llama_inline\.yaml:\d+:\d+ layers\.0\.config\.attn_config\.num_key_value_heads: Expected a divisor of num_attention_heads 64/
+    )
     const type = inlineLlama(dir, (t) => t.replace(/type: GQA/, "type: XQA"))
-    expect((await failureOf(load(dir, type))).message).toMatch(/^configs\/scenarios\/llama_inline\.yaml:\d+:\d+ layers\.0\.config\.attn_config\.type: Expected "MHA" \| "GQA" \| "MLA" \| "linear", got "XQA"$/)
+    expect((await failureOf(load(dir, type))).message).toMatch(
+      /^configs\/scenarios\/llama_inline\.yaml:\d+:\d+ layers\.0\.config\.attn_config\.type: Expected "MHA" \| "GQA" \| "MLA" \| "linear", got "XQA"$/
+    )
   })
 })
 
@@ -97,6 +111,8 @@ describe("paths inside a scenario", () => {
     fs.writeFileSync(path.join(dir, LLAMA), text)
     const e = await failureOf(load(dir, LLAMA))
     const line = text.split("\n").findIndex((l) => l.includes("models/nope.yaml")) + 1
-    expect(e.message).toBe(`${LLAMA}:${line}:13 layers.0.config: file not found: models/nope.yaml (looked in configs/scenarios/models/nope.yaml, models/nope.yaml)`)
+    expect(e.message).toBe(
+      `${LLAMA}:${line}:13 layers.0.config: file not found: models/nope.yaml (looked in configs/scenarios/models/nope.yaml, models/nope.yaml)`
+    )
   })
 })

@@ -17,14 +17,17 @@ import { runFailure, runInProcess, runOptions } from "../helpers/inProcess.ts"
 describe("project config", () => {
   it("runs the default scenario from a subfolder with the config's runtime and cache folder", async () => {
     const dir = makeProject()
-    fs.writeFileSync(path.join(dir, "llmsim.config.ts"), [
-      "export default {",
-      '  defaultScenario: "configs/scenarios/deepseek_v3_a100.yaml",',
-      '  runtime: { batch_size: 3, seq_len: 100, phase: "decode" },',
-      '  cacheDir: ".store"',
-      "}",
-      ""
-    ].join("\n"))
+    fs.writeFileSync(
+      path.join(dir, "llmsim.config.ts"),
+      [
+        "export default {",
+        '  defaultScenario: "configs/scenarios/deepseek_v3_a100.yaml",',
+        '  runtime: { batch_size: 3, seq_len: 100, phase: "decode" },',
+        '  cacheDir: ".store"',
+        "}",
+        ""
+      ].join("\n")
+    )
     const sub = path.join(dir, "notes", "deep")
     fs.mkdirSync(sub, { recursive: true })
     // llmsim run --format json, in `sub`
@@ -62,7 +65,9 @@ describe("project config", () => {
     const ms = Date.now() - started
     expect(r.status).toBe(1)
     expect(r.stdout).toBe("")
-    expect(r.stderr).toBe(`error: ${path.join(dir, "llmsim.config.ts")}:1:1: cannot load: did not finish within 1 s (an endless loop or a wait that never ends?)\n`)
+    expect(r.stderr).toBe(
+      `error: ${path.join(dir, "llmsim.config.ts")}:1:1: cannot load: did not finish within 1 s (an endless loop or a wait that never ends?)\n`
+    )
     // The CLI waited out the 1 s limit (a timer never fires early) and then stopped on its own:
     // the status and message above are the limit's; a hang would end in runCli's 120 s timeout
     // with status null. No upper bound on the time: start-up on a loaded machine has none.
@@ -72,7 +77,7 @@ describe("project config", () => {
   it("a throw in the config is reported at its line and column", async () => {
     const dir = makeProject()
     const file = path.join(dir, "llmsim.config.ts")
-    fs.writeFileSync(file, "const x = 1\nif (x) throw new Error(\"half-saved\")\nexport default {}\n")
+    fs.writeFileSync(file, 'const x = 1\nif (x) throw new Error("half-saved")\nexport default {}\n')
     const e = await runFailure(runOptions(dir, "configs/scenarios/deepseek_v3_a100.yaml"))
     expect(e._tag).toBe("ConfigError")
     // Line 2 from the error's stack frame in the file (the column is V8's, at `new Error`).

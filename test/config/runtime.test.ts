@@ -25,7 +25,9 @@ describe("micro-batches against the batch", () => {
     fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("batch_size: 16", "batch_size: 2"))
     const field = await runFailure(runOptions(dir, LLAMA, { noCache: true }))
     expect(field).toBeInstanceOf(ConfigError)
-    expect(field.message).toBe(`${LLAMA}:27:16 runtime.micro_batch: Expected at most 2: micro_batch 8 is more than the batch of 2 sequences (the scenario's runtime.batch_size); a micro-batch holds at least one sequence`)
+    expect(field.message).toBe(
+      `${LLAMA}:27:16 runtime.micro_batch: Expected at most 2: micro_batch 8 is more than the batch of 2 sequences (the scenario's runtime.batch_size); a micro-batch holds at least one sequence`
+    )
     // equal is fine: one sequence per micro-batch
     const ok = await runInProcess(runOptions(dir, LLAMA, { noCache: true, runtime: { batch_size: 8, phase: "decode", seq_len: 128 } }))
     expect(ok.out.result.runtime.batch_size).toBe(8)

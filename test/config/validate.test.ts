@@ -30,7 +30,15 @@ const paths = (xs: ReadonlyArray<RuleIssue>) => xs.map((x) => x.path.join("."))
 
 const gqa = (o: Partial<GqaAttention> = {}): GqaAttention => ({ type: "GQA", d_model: 8192, num_attention_heads: 64, num_key_value_heads: 8, ...o })
 const mla = (o: Partial<MlaAttention> = {}): MlaAttention => ({
-  type: "MLA", d_model: 7168, num_attention_heads: 128, q_lora_rank: 1536, kv_lora_rank: 512, qk_nope_head_dim: 128, qk_rope_head_dim: 64, v_head_dim: 128, ...o
+  type: "MLA",
+  d_model: 7168,
+  num_attention_heads: 128,
+  q_lora_rank: 1536,
+  kv_lora_rank: 512,
+  qk_nope_head_dim: 128,
+  qk_rope_head_dim: 64,
+  v_head_dim: 128,
+  ...o
 })
 const moe = (o: Partial<MoeConfig> = {}): MoeConfig => ({ d_model: 8192, n_routed_experts: 8, num_experts_per_tok: 2, moe_intermediate_size: 14336, ...o })
 
@@ -38,7 +46,10 @@ describe("attention rules", () => {
   it("KV heads: at most the query heads, a divisor of them, all of them for MHA", () => {
     expect(attentionRules(gqa(), issue)).toEqual([])
     // 64 heads: 7 does not divide 64; 128 > 64; MHA with 8 of 64.
-    expect(attentionRules(gqa({ num_key_value_heads: 7 }), issue)[0]).toMatchObject({ path: ["attn_config", "num_key_value_heads"], message: expect.stringMatching(/divisor of num_attention_heads 64.*got 7/) })
+    expect(attentionRules(gqa({ num_key_value_heads: 7 }), issue)[0]).toMatchObject({
+      path: ["attn_config", "num_key_value_heads"],
+      message: expect.stringMatching(/divisor of num_attention_heads 64.*got 7/)
+    })
     expect(attentionRules(gqa({ num_key_value_heads: 128 }), issue)[0].message).toMatch(/at most num_attention_heads 64 KV heads, got 128/)
     expect(attentionRules(gqa({ type: "MHA" }), issue)[0].message).toMatch(/Expected 64 \(MHA/)
     expect(attentionRules(gqa({ type: "MHA", num_key_value_heads: 64 }), issue)).toEqual([])
@@ -62,7 +73,10 @@ describe("attention rules", () => {
 describe("MoE rules", () => {
   it("top-k at most the routed experts (9 of 8 is refused, 8 of 8 is fine)", () => {
     expect(moeRules(moe({ num_experts_per_tok: 8 }), issue)).toEqual([])
-    expect(moeRules(moe({ num_experts_per_tok: 9 }), issue)[0]).toMatchObject({ path: ["moe_config", "num_experts_per_tok"], message: expect.stringMatching(/at most n_routed_experts 8 .*got 9/) })
+    expect(moeRules(moe({ num_experts_per_tok: 9 }), issue)[0]).toMatchObject({
+      path: ["moe_config", "num_experts_per_tok"],
+      message: expect.stringMatching(/at most n_routed_experts 8 .*got 9/)
+    })
   })
 
   it("group-limited routing: n_group divides the experts, topk_group <= n_group and needs n_group", () => {
@@ -90,7 +104,10 @@ describe("MoE rules", () => {
 
 describe("template rules", () => {
   it("the FFN and MoE d_model agree with the attention's; a gated activation is not `gated: false`", () => {
-    const ffn = (o: object): LayerTemplate => ({ type: "ffn_layer", config: { attn_config: gqa(), ffn_config: { d_model: 8192, d_ff: 28672, hidden_act: "silu", ...o } } })
+    const ffn = (o: object): LayerTemplate => ({
+      type: "ffn_layer",
+      config: { attn_config: gqa(), ffn_config: { d_model: 8192, d_ff: 28672, hidden_act: "silu", ...o } }
+    })
     expect(templateRules(ffn({}), issue)).toEqual([])
     expect(templateRules(ffn({ gated: false }), issue)).toEqual([]) // silu can be ungated
     expect(paths(templateRules(ffn({ d_model: 4096 }), issue))).toEqual(["ffn_config.d_model"])
@@ -101,7 +118,14 @@ describe("template rules", () => {
 })
 
 const HW: HardwareSpec = {
-  name: "X", peak_tflops: 989, memory_bandwidth_gbps: 3350, hbm_gb: 80, interconnect_gbps: 450, max_concurrency: 2, overlap_efficiency: 1, sm_count: 132
+  name: "X",
+  peak_tflops: 989,
+  memory_bandwidth_gbps: 3350,
+  hbm_gb: 80,
+  interconnect_gbps: 450,
+  max_concurrency: 2,
+  overlap_efficiency: 1,
+  sm_count: 132
 }
 
 describe("hardware rules", () => {
@@ -115,7 +139,10 @@ describe("hardware rules", () => {
   })
 })
 
-const dense = (d: number): LayerTemplate => ({ type: "ffn_layer", config: { attn_config: gqa({ d_model: d }), ffn_config: { d_model: d, d_ff: 28672, hidden_act: "silu" } } })
+const dense = (d: number): LayerTemplate => ({
+  type: "ffn_layer",
+  config: { attn_config: gqa({ d_model: d }), ffn_config: { d_model: d, d_ff: 28672, hidden_act: "silu" } }
+})
 const comm: LayerTemplate = { type: "comm_layer", config: { comm_config: { payload_mb: 1, pattern: "all_reduce" } } }
 
 const scenario = (o: Partial<ValidationInput> & { lm?: ValidationInput["spec"]["lm_head"] | "absent" } = {}): ValidationInput => ({
@@ -146,8 +173,13 @@ describe("scenario rules", () => {
 
   it("every layer template works on the first layer's d_model", () => {
     const base = scenario()
-    const r = validateScenario({ ...base, entries: [...base.entries, { index: 2, entry: { type: "ffn_layer", config: "b.yaml" }, template: dense(4096), file: "/p/b.yaml" }] })
-    expect(r.errors).toEqual([{ file: "/p/s.yaml", path: ["layers", 2, "config"], message: "Expected a template with d_model 8192 (layers.0's), got d_model 4096" }])
+    const r = validateScenario({
+      ...base,
+      entries: [...base.entries, { index: 2, entry: { type: "ffn_layer", config: "b.yaml" }, template: dense(4096), file: "/p/b.yaml" }]
+    })
+    expect(r.errors).toEqual([
+      { file: "/p/s.yaml", path: ["layers", 2, "config"], message: "Expected a template with d_model 8192 (layers.0's), got d_model 4096" }
+    ])
   })
 
   it("a missing lm_head is a warning; `lm_head: none` says it on purpose", () => {
@@ -158,7 +190,12 @@ describe("scenario rules", () => {
   })
 
   it("measured expert loads: one per routed expert, some > 0, and only for a MoE model", () => {
-    const moeEntry = { index: 0, entry: { type: "moe_layer" as const, config: "m.yaml" }, template: { type: "moe_layer" as const, config: { attn_config: gqa(), moe_config: moe() } }, file: "/p/m.yaml" }
+    const moeEntry = {
+      index: 0,
+      entry: { type: "moe_layer" as const, config: "m.yaml" },
+      template: { type: "moe_layer" as const, config: { attn_config: gqa(), moe_config: moe() } },
+      file: "/p/m.yaml"
+    }
     const withLoads = (expert_loads: Array<number>, entries: ValidationInput["entries"] = [moeEntry]) =>
       validateScenario({ ...scenario(), spec: { ...scenario().spec, deployment: { load_imbalance: { expert_loads } } }, entries }).errors.map((e) => e.message)
     expect(withLoads([1, 2, 3, 4, 5, 6, 7, 8])).toEqual([])
@@ -168,7 +205,10 @@ describe("scenario rules", () => {
   })
 
   it("a template used by several entries is reported once, in its own file", () => {
-    const bad: LayerTemplate = { type: "ffn_layer", config: { attn_config: gqa({ num_key_value_heads: 7 }), ffn_config: { d_model: 8192, d_ff: 28672, hidden_act: "silu" } } }
+    const bad: LayerTemplate = {
+      type: "ffn_layer",
+      config: { attn_config: gqa({ num_key_value_heads: 7 }), ffn_config: { d_model: 8192, d_ff: 28672, hidden_act: "silu" } }
+    }
     const entry = (index: number) => ({ index, entry: { type: "ffn_layer" as const, config: "a.yaml" }, template: bad, file: "/p/a.yaml" })
     const r = validateScenario({ ...scenario(), entries: [entry(0), entry(1)] })
     expect(r.errors.map((e) => [e.file, e.path.join(".")])).toEqual([["/p/a.yaml", "attn_config.num_key_value_heads"]])
@@ -179,7 +219,10 @@ describe("positions", () => {
   it("an issue points at its field's value; a missing key at its parent", () => {
     const text = "attn_config:\n  type: GQA\n  num_key_value_heads: 7\n"
     const issues = positionIssues(
-      [{ file: "/p/a.yaml", path: ["attn_config", "num_key_value_heads"], message: "m" }, { file: "/p/a.yaml", path: ["attn_config", "head_dim"], message: "n" }],
+      [
+        { file: "/p/a.yaml", path: ["attn_config", "num_key_value_heads"], message: "m" },
+        { file: "/p/a.yaml", path: ["attn_config", "head_dim"], message: "n" }
+      ],
       () => text,
       (f) => path.basename(f)
     )
@@ -191,7 +234,7 @@ describe("positions", () => {
 })
 
 const load = (dir: string, scenarioFile: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const evaluator = yield* Evaluator
     return yield* loadScenario(evaluator, dir, path.join(dir, scenarioFile))
   }).pipe(Effect.provide(appLayer({ cwd: dir, noCache: true })))
@@ -199,7 +242,10 @@ const load = (dir: string, scenarioFile: string) =>
 describe("loadScenario runs the rules", () => {
   it("every shipped scenario passes without a warning (the spec's two-layer example says lm_head: none)", async () => {
     const dir = path.join(REPO)
-    const scenarios = fs.readdirSync(path.join(REPO, "configs", "scenarios")).filter((f) => f.endsWith(".yaml")).sort()
+    const scenarios = fs
+      .readdirSync(path.join(REPO, "configs", "scenarios"))
+      .filter((f) => f.endsWith(".yaml"))
+      .sort()
     const warned: Array<string> = []
     for (const s of scenarios) {
       const loaded = await runEffect(load(dir, path.join("configs", "scenarios", s)))
@@ -214,13 +260,17 @@ describe("loadScenario runs the rules", () => {
     fs.writeFileSync(tpl, fs.readFileSync(tpl, "utf8").replace(/num_experts_per_tok: 2 /, "num_experts_per_tok: 9 "))
     const e = await failureOf(load(dir, "configs/scenarios/mixtral_8x7b_h100.yaml"))
     expect(e).toBeInstanceOf(ConfigError)
-    expect(e.message).toMatch(/^configs\/models\/mixtral-8x7b\/moe_layer_config\.yaml:14:24 moe_config\.num_experts_per_tok: Expected at most n_routed_experts 8 experts per token, got 9$/)
+    expect(e.message).toMatch(
+      /^configs\/models\/mixtral-8x7b\/moe_layer_config\.yaml:14:24 moe_config\.num_experts_per_tok: Expected at most n_routed_experts 8 experts per token, got 9$/
+    )
     const a100 = path.join(dir, "configs", "scenarios", "deepseek_v3_a100.yaml")
     const withNone = fs.readFileSync(a100, "utf8")
     expect(withNone).toContain("lm_head: none\n")
     fs.writeFileSync(a100, withNone.replace("lm_head: none\n", ""))
     const missing = await runEffect(load(dir, "configs/scenarios/deepseek_v3_a100.yaml"))
-    expect(warningLines(missing)).toEqual([expect.stringMatching(/^warning: configs\/scenarios\/deepseek_v3_a100\.yaml:\d+:\d+ lm_head: no lm_head: the embedding and LM head/)])
+    expect(warningLines(missing)).toEqual([
+      expect.stringMatching(/^warning: configs\/scenarios\/deepseek_v3_a100\.yaml:\d+:\d+ lm_head: no lm_head: the embedding and LM head/)
+    ])
     fs.writeFileSync(a100, withNone)
     const loaded = await runEffect(load(dir, "configs/scenarios/deepseek_v3_a100.yaml"))
     expect(loaded.warnings).toEqual([])

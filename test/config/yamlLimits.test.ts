@@ -41,7 +41,12 @@ const fast = <A>(f: () => A): A => {
 describe("YAML limits", () => {
   it("a billion-laughs alias bomb is refused, fast", () => {
     const lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for (let i = 1; i < 10; i++) lines.push(`a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(",")}]`)
+    for (let i = 1; i < 10; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(9)
+          .fill(`*a${i - 1}`)
+          .join(",")}]`
+      )
     const r = fast(() => parseYaml(`${lines.join("\n")}\n`, "bomb.yaml"))
     expect(messageOf(r)).toBe("bomb.yaml:1:1: YAML aliases expand too far (more than 100 times their size; llmsim's limit against alias bombs)")
   })
@@ -54,9 +59,13 @@ describe("YAML limits", () => {
 
   it("more nodes than the limit are refused before parsing, fast", () => {
     // `k: [1, 1, ...]`: one key scalar, one sequence start, then the items.
-    const atLimit = `k: [${Array(MAX_YAML_NODES - 2).fill("1").join(",")}]\n`
+    const atLimit = `k: [${Array(MAX_YAML_NODES - 2)
+      .fill("1")
+      .join(",")}]\n`
     expect(parseYaml(atLimit, "ok.yaml")).not.toBeInstanceOf(ConfigError)
-    const over = `k: [${Array(MAX_YAML_NODES - 1).fill("1").join(",")}]\n`
+    const over = `k: [${Array(MAX_YAML_NODES - 1)
+      .fill("1")
+      .join(",")}]\n`
     expect(messageOf(fast(() => parseYaml(over, "big.yaml")))).toBe(
       "big.yaml:1:1: more than 10000 YAML nodes (llmsim's limit; a config file has a few hundred)"
     )
@@ -137,7 +146,11 @@ describe("layer limit", () => {
     const dir = makeProject()
     const f = path.join(dir, SCENARIO)
     edit(f, (t) => t.replace(/repeat:\s*58/, `repeat: ${MAX_LAYERS + 1}`))
-    const line = fs.readFileSync(f, "utf8").split("\n").findIndex((l) => l.includes(`repeat: ${MAX_LAYERS + 1}`)) + 1
+    const line =
+      fs
+        .readFileSync(f, "utf8")
+        .split("\n")
+        .findIndex((l) => l.includes(`repeat: ${MAX_LAYERS + 1}`)) + 1
     const e = await runFailure(runOptions(dir, SCENARIO))
     expect(e.message).toBe(`${SCENARIO}:${line}:13 layers.1.repeat: Expected at most 10000 (llmsim's layer limit), got 10001`)
   })

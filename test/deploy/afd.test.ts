@@ -10,7 +10,12 @@ import { afdServing } from "../../src/deploy/serving.ts"
 import { DEEPSEEK, H800, INPUT } from "./fixtures.ts"
 
 const plan = (a: number, f: number): AfdPlan => {
-  const r = resolveAfd(DEEPSEEK, H800, { deployment: { afd: { attention: { instances: a }, ffn: { instances: f }, micro_batches: 3 } }, precision: DEEPSEEK.precision }, {})
+  const r = resolveAfd(
+    DEEPSEEK,
+    H800,
+    { deployment: { afd: { attention: { instances: a }, ffn: { instances: f }, micro_batches: 3 } }, precision: DEEPSEEK.precision },
+    {}
+  )
   if (!r.ok) throw new Error(r.problem.message)
   return r.value
 }
@@ -48,9 +53,9 @@ describe("transfers per layer", () => {
 
   it("transfer time: the slower end of the link, plus the 5 us call latency", () => {
     // 2A2F: both ends carry 1,496,288.28 B over a 50 GB/s NIC = 0.0299258 ms + 0.005 ms
-    expect(moe22.stage_ms.a2f).toBeCloseTo((32 * 6.5232795335 * 7168) / 50e9 * 1e3 + 0.005, 8)
+    expect(moe22.stage_ms.a2f).toBeCloseTo(((32 * 6.5232795335 * 7168) / 50e9) * 1e3 + 0.005, 8)
     // 3A2F: the FFN end receives 1.5x: 0.0448886 ms + 0.005 ms
-    expect(moe32.stage_ms.a2f).toBeCloseTo((1.5 * 32 * 6.5232795335 * 7168) / 50e9 * 1e3 + 0.005, 8)
+    expect(moe32.stage_ms.a2f).toBeCloseTo(((1.5 * 32 * 6.5232795335 * 7168) / 50e9) * 1e3 + 0.005, 8)
   })
 
   it("the step: layers at micro_batches x cycle, one pipeline fill, then the LM head", () => {
@@ -60,7 +65,10 @@ describe("transfers per layer", () => {
     const lm = p32.layers.at(-1)!
     expect(lm.layer_type).toBe("lm_head")
     expect(p32.step_ms).toBeCloseTo(p32.layers.reduce((s, l) => s + l.layer_ms, 0) + p32.fill_ms, 9)
-    expect(p32.fill_ms).toBeCloseTo(Math.max(...p32.layers.slice(0, -1).map((l) => l.stage_ms.attention + l.stage_ms.a2f + l.stage_ms.ffn + l.stage_ms.f2a - l.cycle_ms)), 12)
+    expect(p32.fill_ms).toBeCloseTo(
+      Math.max(...p32.layers.slice(0, -1).map((l) => l.stage_ms.attention + l.stage_ms.a2f + l.stage_ms.ffn + l.stage_ms.f2a - l.cycle_ms)),
+      12
+    )
   })
 })
 
@@ -86,7 +94,12 @@ describe("memory per role", () => {
     // 96 sequences * 24 attention ranks per TPOT, over 40 GPUs
     expect(s.throughput_tokens_per_s_per_gpu).toBeCloseTo((96 * 24 * 1000) / p.step_ms / 40, 9)
     expect(s.instances).toBe("3A2F")
-    expect(s.memory_per_gpu_bytes).toBe(Math.max(Object.values(mem.attention_gpu).reduce((a, b) => a + b, 0), Object.values(mem.ffn_gpu).reduce((a, b) => a + b, 0)))
+    expect(s.memory_per_gpu_bytes).toBe(
+      Math.max(
+        Object.values(mem.attention_gpu).reduce((a, b) => a + b, 0),
+        Object.values(mem.ffn_gpu).reduce((a, b) => a + b, 0)
+      )
+    )
     expect(s.fits_in_hbm).toBe(true)
   })
 })

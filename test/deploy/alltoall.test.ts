@@ -76,7 +76,8 @@ describe("bytes per token on each link", () => {
     expect(b.nvlink_bytes).toBeCloseTo((8 * 7 * 7168) / 144, 9)
     expect(b.nic_bytes + b.nvlink_bytes).toBeCloseTo(57_344 * (143 / 144), 9)
     const op = (peers: number, link: string) =>
-      evaluateOpCost({ kind: "ep_all_to_all", name: "x", category: "comm", params: { tokens: 1, top_k: 8, d_model: 7168, dtype: "fp8", ep: 144, peers, link } }).comm_bytes
+      evaluateOpCost({ kind: "ep_all_to_all", name: "x", category: "comm", params: { tokens: 1, top_k: 8, d_model: 7168, dtype: "fp8", ep: 144, peers, link } })
+        .comm_bytes
     expect(b.nic_bytes).toBeCloseTo(op(136, "nic"), 9)
     expect(b.nvlink_bytes).toBeCloseTo(op(7, "interconnect"), 9)
   })

@@ -1,6 +1,6 @@
 /** Resolving the `deployment` block, the scenario's layout and flags (src/deploy/deployment.ts). */
 import { describe, expect, it } from "vitest"
-import { parseInstances, resolveAfd, resolveLargeEp,  } from "../../src/deploy/deployment.ts"
+import { parseInstances, resolveAfd, resolveLargeEp } from "../../src/deploy/deployment.ts"
 import { roundRedundant, type ScenarioBase } from "../../src/kernel/layout.ts"
 import { DEEPSEEK, H800 } from "./fixtures.ts"
 
@@ -10,7 +10,16 @@ const base = (deployment?: ScenarioBase["deployment"], extra: Partial<ScenarioBa
   ...extra
 })
 
-const EP144 = { nodes: 18, attention: { tp: 1, dp: 144 }, ep: 144, redundant_experts: 32, dispatch_dtype: "fp8", combine_dtype: "bf16", two_batch_overlap: true, micro_batches: 2 } as const
+const EP144 = {
+  nodes: 18,
+  attention: { tp: 1, dp: 144 },
+  ep: 144,
+  redundant_experts: 32,
+  dispatch_dtype: "fp8",
+  combine_dtype: "bf16",
+  two_batch_overlap: true,
+  micro_batches: 2
+} as const
 
 describe("large-EP deployment", () => {
   it("DeepSeek's decode unit: 18 x 8 GPUs, DP144 attention, EP144, 32 redundant experts", () => {
@@ -18,10 +27,22 @@ describe("large-EP deployment", () => {
     expect(r.ok).toBe(true)
     if (!r.ok) return
     expect(r.value).toMatchObject({
-      gpus_per_node: 8, nodes: 18, gpus: 144, tp: 1, dp: 144, ep: 144, redundant_experts: 32,
-      dispatch_dtype: "fp8", combine_dtype: "bf16", two_batch_overlap: true, micro_batches: 2,
-      load_imbalance: 1, kernel_mode: { prefill: "high_throughput", decode: "low_latency" },
-      a2a_latency_us: { high_throughput: 50, low_latency: 5 }, comm_sms: 20, reserved_bytes: 0
+      gpus_per_node: 8,
+      nodes: 18,
+      gpus: 144,
+      tp: 1,
+      dp: 144,
+      ep: 144,
+      redundant_experts: 32,
+      dispatch_dtype: "fp8",
+      combine_dtype: "bf16",
+      two_batch_overlap: true,
+      micro_batches: 2,
+      load_imbalance: 1,
+      kernel_mode: { prefill: "high_throughput", decode: "low_latency" },
+      a2a_latency_us: { high_throughput: 50, low_latency: 5 },
+      comm_sms: 20,
+      reserved_bytes: 0
     })
   })
 
@@ -56,13 +77,28 @@ describe("large-EP deployment", () => {
       const r = resolveLargeEp(DEEPSEEK, H800, base(spec), o)
       return r.ok ? undefined : r.problem
     }
-    expect(bad({ ...EP144, redundant_experts: 33 })).toMatchObject({ path: ["deployment", "redundant_experts"], message: expect.stringMatching(/256 \+ redundant_experts 33 = 289 .* ep 144/) })
-    expect(bad({ ...EP144, attention: { tp: 1, dp: 100 } })).toMatchObject({ path: ["deployment", "attention"], message: expect.stringMatching(/100 GPUs, but nodes 18 x gpus_per_node 8 = 144/) })
+    expect(bad({ ...EP144, redundant_experts: 33 })).toMatchObject({
+      path: ["deployment", "redundant_experts"],
+      message: expect.stringMatching(/256 \+ redundant_experts 33 = 289 .* ep 144/)
+    })
+    expect(bad({ ...EP144, attention: { tp: 1, dp: 100 } })).toMatchObject({
+      path: ["deployment", "attention"],
+      message: expect.stringMatching(/100 GPUs, but nodes 18 x gpus_per_node 8 = 144/)
+    })
     expect(bad({ ...EP144, ep: 100 })).toMatchObject({ path: ["deployment", "ep"], message: expect.stringMatching(/ep 100 does not divide the 144 GPUs/) })
-    expect(bad({ ...EP144, micro_batches: 3 })).toMatchObject({ path: ["deployment", "micro_batches"], message: expect.stringMatching(/exactly 2 micro-batches/) })
+    expect(bad({ ...EP144, micro_batches: 3 })).toMatchObject({
+      path: ["deployment", "micro_batches"],
+      message: expect.stringMatching(/exactly 2 micro-batches/)
+    })
     expect(bad(EP144, { ep: 12 })).toMatchObject({ flag: "--ep", message: expect.stringMatching(/not a multiple of gpus_per_node 8/) })
-    expect(bad({ ...EP144, attention: { tp: 3, dp: 48 } })).toMatchObject({ path: ["deployment", "attention", "tp"], message: expect.stringMatching(/num_attention_heads 128 is not divisible by tp 3/) })
-    expect(bad({ ...EP144, load_imbalance: { expert_loads: [1, 2, 3] } })).toMatchObject({ path: ["deployment", "load_imbalance", "expert_loads"], message: expect.stringMatching(/one load per routed expert \(256\), got 3/) })
+    expect(bad({ ...EP144, attention: { tp: 3, dp: 48 } })).toMatchObject({
+      path: ["deployment", "attention", "tp"],
+      message: expect.stringMatching(/num_attention_heads 128 is not divisible by tp 3/)
+    })
+    expect(bad({ ...EP144, load_imbalance: { expert_loads: [1, 2, 3] } })).toMatchObject({
+      path: ["deployment", "load_imbalance", "expert_loads"],
+      message: expect.stringMatching(/one load per routed expert \(256\), got 3/)
+    })
   })
 })
 
@@ -79,17 +115,27 @@ describe("AFD deployment", () => {
     expect(r.ok && r.value).toMatchObject({
       attention: { instances: 3, gpus_per_instance: 8, tp: 1, gpus: 24, dp: 24 },
       ffn: { instances: 2, gpus_per_instance: 8, gpus: 16, ep: 16, redundant_experts: 0 },
-      micro_batches: 3, a2f: { link: "nic", dtype: "fp8" }, f2a: { link: "nic", dtype: "bf16" }, regime: "auto", transfer_latency_us: 5
+      micro_batches: 3,
+      a2f: { link: "nic", dtype: "fp8" },
+      f2a: { link: "nic", dtype: "bf16" },
+      regime: "auto",
+      transfer_latency_us: 5
     })
   })
 
   it("problems: expert slots over FFN GPUs, NVLink beyond one node", () => {
     const r = resolveAfd(DEEPSEEK, H800, base({ afd: { ffn: { instances: 3 } } }), {})
-    expect(!r.ok && r.problem).toMatchObject({ path: ["deployment", "afd", "ffn"], message: expect.stringMatching(/256 expert slots are not divisible by the 24 FFN GPUs/) })
+    expect(!r.ok && r.problem).toMatchObject({
+      path: ["deployment", "afd", "ffn"],
+      message: expect.stringMatching(/256 expert slots are not divisible by the 24 FFN GPUs/)
+    })
     const f = resolveAfd(DEEPSEEK, H800, base({ afd: {} }), { attention_instances: 1, ffn_instances: 3 })
     expect(!f.ok && f.problem.flag).toBe("--instances")
     const tp = resolveAfd(DEEPSEEK, H800, base({ afd: { attention: { gpus_per_instance: 6, tp: 3 } } }), {})
-    expect(!tp.ok && tp.problem).toMatchObject({ path: ["deployment", "afd", "attention", "tp"], message: expect.stringMatching(/num_attention_heads 128 is not divisible by tp 3/) })
+    expect(!tp.ok && tp.problem).toMatchObject({
+      path: ["deployment", "afd", "attention", "tp"],
+      message: expect.stringMatching(/num_attention_heads 128 is not divisible by tp 3/)
+    })
     const l = resolveAfd(DEEPSEEK, H800, base({ afd: { a2f: { link: "interconnect" } } }), {})
     expect(!l.ok && l.problem).toMatchObject({ path: ["deployment", "afd", "a2f", "link"], message: expect.stringMatching(/span 2 nodes/) })
   })

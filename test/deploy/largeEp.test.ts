@@ -37,12 +37,18 @@ describe("memory per GPU", () => {
 
   it("more EP means fewer expert bytes per GPU", () => {
     // no redundancy: 256 / ep slots * 44,040,192 * 58: EP8 81.7 GB ... EP256 2.55 GB
-    const bytes = [8, 16, 32, 64, 128, 256].map((ep) => largeEpMemory(DEEPSEEK, deployment({ nodes: Math.max(1, ep / 8), ep }), "decode", 1, 1).routed_expert_weights_bytes)
+    const bytes = [8, 16, 32, 64, 128, 256].map(
+      (ep) => largeEpMemory(DEEPSEEK, deployment({ nodes: Math.max(1, ep / 8), ep }), "decode", 1, 1).routed_expert_weights_bytes
+    )
     expect(bytes[0]).toBe(32 * 44_040_192 * 58)
     expect(bytes[5]).toBe(1 * 44_040_192 * 58)
     for (let i = 1; i < bytes.length; i++) expect(bytes[i]).toBeLessThan(bytes[i - 1])
     // the --ep sweep keeps at least 32 redundant experts: 36, 18, 9, 5, 2, 2 slots per GPU (never more with more EP)
-    const swept = [8, 16, 32, 64, 144, 256].map((ep) => largeEpMemory(DEEPSEEK, deployment({ nodes: 18, ep: 144, redundant_experts: 32 }, { ep }), "decode", 1, 1).routed_expert_weights_bytes / (44_040_192 * 58))
+    const swept = [8, 16, 32, 64, 144, 256].map(
+      (ep) =>
+        largeEpMemory(DEEPSEEK, deployment({ nodes: 18, ep: 144, redundant_experts: 32 }, { ep }), "decode", 1, 1).routed_expert_weights_bytes /
+        (44_040_192 * 58)
+    )
     expect(swept).toEqual([36, 18, 9, 5, 2, 2])
   })
 
@@ -60,7 +66,8 @@ describe("memory per GPU", () => {
     expect(w.attention_weights_bytes).toBe(11_413_671_936)
     // 2 * 129,280 * 7,168 * 2 B (embedding + head, BF16) + final norm 7,168 * 2 B
     expect(w.embedding_lm_head_weights_bytes).toBe(3_706_730_496)
-    const fromModule = 3 * layerWeightBytesPerGpu(DEEPSEEK.entries[0].template, ctx) + 58 * layerWeightBytesPerGpu(MOE, ctx) + lmHeadWeightBytesPerGpu(DEEPSEEK.lm_head!, ctx)
+    const fromModule =
+      3 * layerWeightBytesPerGpu(DEEPSEEK.entries[0].template, ctx) + 58 * layerWeightBytesPerGpu(MOE, ctx) + lmHeadWeightBytesPerGpu(DEEPSEEK.lm_head!, ctx)
     expect(totalBytes(w)).toBe(fromModule)
   })
 
@@ -129,7 +136,10 @@ describe("a decode step of DeepSeek's EP144 unit (peak-only H800, balanced exper
     expect(moe.exposed_comm_ms).toBeCloseTo(moe.layer_ms - 2 * a - 2 * f, 12)
     // the step is the sum of its 61 layers and the LM head
     expect(step.layers).toHaveLength(62)
-    expect(step.step_ms).toBeCloseTo(step.layers.reduce((s, l) => s + l.layer_ms, 0), 9)
+    expect(step.step_ms).toBeCloseTo(
+      step.layers.reduce((s, l) => s + l.layer_ms, 0),
+      9
+    )
   })
 
   it("TPOT and tokens/s: batch x dp / TPOT over 144 GPUs; per node x 8", () => {
@@ -164,11 +174,16 @@ describe("prefill with high-throughput kernels", () => {
     expect(smSlowdown(132, 20)).toBeCloseTo(132 / 112, 15)
     expect(smSlowdown(132, 0)).toBe(1)
     // a compute-bound GEMM: 4096 x 2048 x 7168 FP8 = 120.26 GFLOP / 1980 TFLOPS = 0.0607 ms
-    const spec = { kind: "linear", name: "g", category: "ffn" as const, params: { tokens: 4096, in_features: 7168, out_features: 2048, weight_dtype: "fp8", act_dtype: "bf16" } }
+    const spec = {
+      kind: "linear",
+      name: "g",
+      category: "ffn" as const,
+      params: { tokens: 4096, in_features: 7168, out_features: 2048, weight_dtype: "fp8", act_dtype: "bf16" }
+    }
     const plain = timeSpec(spec, INPUT.timing, INPUT.estimator)
     const slowed = timeSpec(spec, INPUT.timing, INPUT.estimator, 132 / 112)
-    expect(plain.compute_time_ms).toBeCloseTo((2 * 4096 * 2048 * 7168) / 1980e12 * 1e3, 12)
-    expect(slowed.compute_time_ms).toBeCloseTo(plain.compute_time_ms * 132 / 112, 12)
+    expect(plain.compute_time_ms).toBeCloseTo(((2 * 4096 * 2048 * 7168) / 1980e12) * 1e3, 12)
+    expect(slowed.compute_time_ms).toBeCloseTo((plain.compute_time_ms * 132) / 112, 12)
     expect(slowed.memory_time_ms).toBe(plain.memory_time_ms)
   })
 

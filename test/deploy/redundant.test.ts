@@ -12,7 +12,12 @@ import { DEEPSEEK, MOE } from "./fixtures.ts"
 
 const M = (MOE.config as { moe_config: MoeConfig }).moe_config
 const ctx = (ep: number, redundant?: number, batch = 64): LayerContext => ({
-  phase: "decode", batch_size: batch, seq_len: 1, precision: DEEPSEEK.precision, parallel: { tp: 1, dp: ep, ep }, gpus_per_node: 8,
+  phase: "decode",
+  batch_size: batch,
+  seq_len: 1,
+  precision: DEEPSEEK.precision,
+  parallel: { tp: 1, dp: ep, ep },
+  gpus_per_node: 8,
   ...(redundant === undefined ? {} : { redundant_experts: redundant })
 })
 

@@ -13,7 +13,14 @@ import { diffFailure, diffInProcess, runInProcess, runOptions } from "../helpers
 import { unfitLines } from "../../src/report/diff.ts"
 import { commitAll, DENSE, git, makeRepo, MOE, SCENARIO } from "./repo.ts"
 
-interface TraceNode { id: string; kind: string; layer_type?: string; status: string; side: string; name: string }
+interface TraceNode {
+  id: string
+  kind: string
+  layer_type?: string
+  status: string
+  side: string
+  name: string
+}
 
 const LLAMA = "configs/scenarios/llama_3_1_70b_h100.yaml"
 
@@ -49,9 +56,7 @@ describe("llmsim diff between two commits (moe_intermediate_size 2048 -> 3072)",
   })
 
   it("shows the single config change, from the decoded YAML", () => {
-    expect(diff.config_changes).toEqual([
-      { file: MOE, path: "moe_config.moe_intermediate_size", a: 2048, b: 3072, change: "changed" }
-    ])
+    expect(diff.config_changes).toEqual([{ file: MOE, path: "moe_config.moe_intermediate_size", a: 2048, b: 3072, change: "changed" }])
   })
 
   it("makes every MoE layer slower and leaves every dense layer and the LM head unchanged", () => {
@@ -193,7 +198,9 @@ describe("llmsim diff between two commits (moe_intermediate_size 2048 -> 3072)",
     const decodeB = decodeA + (16 + 1) * 3 * 7168 * 1024 * 1 * 58
     const lines = r.stderr.trimEnd().split("\n")
     expect(lines).toHaveLength(2)
-    expect(lines[0]).toMatch(new RegExp(`^regression: ${SCENARIO}: prefill no longer fits in HBM: peak memory per GPU \\d+\\.\\d{3} -> \\d+\\.\\d{3} GB > HBM 80\\.000 GB$`))
+    expect(lines[0]).toMatch(
+      new RegExp(`^regression: ${SCENARIO}: prefill no longer fits in HBM: peak memory per GPU \\d+\\.\\d{3} -> \\d+\\.\\d{3} GB > HBM 80\\.000 GB$`)
+    )
     expect(lines[1]).toBe(`regression: ${SCENARIO}: decode no longer fits in HBM: peak memory per GPU ${gb(decodeA)} -> ${gb(decodeB)} GB > HBM 80.000 GB`)
   })
 

@@ -32,7 +32,8 @@ describe("llmsim diff errors", () => {
   beforeAll(() => {
     dir = makeRepo()
     // Second commit: a new scenario whose second layer points at a template that is not there.
-    const text = fs.readFileSync(path.join(dir, SCENARIO), "utf8")
+    const text = fs
+      .readFileSync(path.join(dir, SCENARIO), "utf8")
       .replace("configs/models/deepseek-v3/moe_layer_config.yaml", "configs/models/deepseek-v3/moe_v2.yaml")
     fs.writeFileSync(path.join(dir, "configs/scenarios/broken.yaml"), text)
     commitAll(dir, "a broken scenario")
@@ -44,15 +45,25 @@ describe("llmsim diff errors", () => {
   })
 
   it("names a scenario missing at a revision", async () => {
-    expectErrorLine(await errorLine(dir, ["HEAD~1", "HEAD", "configs/scenarios/broken.yaml"]), "error: scenario not found at HEAD~1: configs/scenarios/broken.yaml")
+    expectErrorLine(
+      await errorLine(dir, ["HEAD~1", "HEAD", "configs/scenarios/broken.yaml"]),
+      "error: scenario not found at HEAD~1: configs/scenarios/broken.yaml"
+    )
   })
 
   it("points at the scenario field whose file is missing at the revision", async () => {
     // `config:` of the second layer entry is line 23, its value at column 13 (as in the shipped file).
     const r = await errorLine(dir, ["HEAD", "HEAD", "configs/scenarios/broken.yaml"])
-    const line = fs.readFileSync(path.join(dir, "configs/scenarios/broken.yaml"), "utf8").split("\n").findIndex((l) => l.includes("moe_v2.yaml")) + 1
+    const line =
+      fs
+        .readFileSync(path.join(dir, "configs/scenarios/broken.yaml"), "utf8")
+        .split("\n")
+        .findIndex((l) => l.includes("moe_v2.yaml")) + 1
     const col = fs.readFileSync(path.join(dir, "configs/scenarios/broken.yaml"), "utf8").split("\n")[line - 1].indexOf("configs/") + 1
-    expectErrorLine(r, `error: HEAD:configs/scenarios/broken.yaml:${line}:${col} layers.1.config: file not found: configs/models/deepseek-v3/moe_v2.yaml (looked in configs/scenarios/configs/models/deepseek-v3/moe_v2.yaml, configs/models/deepseek-v3/moe_v2.yaml)`)
+    expectErrorLine(
+      r,
+      `error: HEAD:configs/scenarios/broken.yaml:${line}:${col} layers.1.config: file not found: configs/models/deepseek-v3/moe_v2.yaml (looked in configs/scenarios/configs/models/deepseek-v3/moe_v2.yaml, configs/models/deepseek-v3/moe_v2.yaml)`
+    )
   })
 
   it("qualifies a config error at a revision with the revision", async () => {

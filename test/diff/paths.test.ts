@@ -30,7 +30,11 @@ describe("llmsim diff --a/--b without git", () => {
     expect(d.a).toMatchObject({ rev: null, commit: null, scenario: path.join(a, SCENARIO), hardware: "H800-SXM" })
     expect(d.b).toMatchObject({ rev: null, scenario: path.join(b, SCENARIO), hardware: "H100-SXM" })
     expect(d.config_changes[0]).toEqual({
-      file: SCENARIO, path: "hardware", a: "configs/hardware/H800-SXM.yaml", b: "configs/hardware/H100-SXM.yaml", change: "changed"
+      file: SCENARIO,
+      path: "hardware",
+      a: "configs/hardware/H800-SXM.yaml",
+      b: "configs/hardware/H100-SXM.yaml",
+      change: "changed"
     })
     const hw = d.config_changes.slice(1)
     // Every other change is a hardware field, paired across the two files.
@@ -40,8 +44,11 @@ describe("llmsim diff --a/--b without git", () => {
     const nvlink = (text: string) => Number(/^interconnect_gbps:\s*([\d.]+)/m.exec(text)![1])
     expect(hw).toContainEqual({ file: hw[0].file, path: "name", a: "H800-SXM", b: "H100-SXM", change: "changed" })
     expect(hw).toContainEqual({
-      file: hw[0].file, path: "interconnect_gbps",
-      a: nvlink(read(a, "configs/hardware/H800-SXM.yaml")), b: nvlink(read(b, "configs/hardware/H100-SXM.yaml")), change: "changed"
+      file: hw[0].file,
+      path: "interconnect_gbps",
+      a: nvlink(read(a, "configs/hardware/H800-SXM.yaml")),
+      b: nvlink(read(b, "configs/hardware/H100-SXM.yaml")),
+      change: "changed"
     })
     expect(hw.map((c: any) => c.path)).not.toContain("memory_bandwidth_gbps")
   })
@@ -78,9 +85,11 @@ describe("llmsim diff pairs a template swapped for a new file", () => {
     const dir = makeRepo()
     // Side B adds a second dense entry from a new file: 2 dense layers, then 1 from the new file.
     const dense2 = "configs/models/deepseek-v3/ffn_wide.yaml"
-    fs.writeFileSync(path.join(dir, dense2), fs.readFileSync(path.join(dir, "configs/models/deepseek-v3/ffn_layer_config.yaml"), "utf8").replace(/d_ff: 18432/, "d_ff: 20480"))
-    edit(path.join(dir, SCENARIO), (t) =>
-      t.replace(/repeat: 3 /, `repeat: 2 \n  - type: ffn_layer\n    config: ${dense2}\n    name: wide_ffn\n   `))
+    fs.writeFileSync(
+      path.join(dir, dense2),
+      fs.readFileSync(path.join(dir, "configs/models/deepseek-v3/ffn_layer_config.yaml"), "utf8").replace(/d_ff: 18432/, "d_ff: 20480")
+    )
+    edit(path.join(dir, SCENARIO), (t) => t.replace(/repeat: 3 /, `repeat: 2 \n  - type: ffn_layer\n    config: ${dense2}\n    name: wide_ffn\n   `))
     const d = (await diffInProcess(dir, ["HEAD"], { runtime: { phase: "prefill" } })).json
     const added = d.config_changes.find((c: any) => c.file === dense2)
     expect(added).toMatchObject({ path: "", a: null, change: "added" })

@@ -87,7 +87,9 @@ describe("cache verify --repair", () => {
     expect(bad.status).toBe(1)
     expect(bad.stdout).toMatch(/, 1 corrupt \(removed\), 1 problems\n/)
     expect(bad.stdout).toContain(`MISMATCH op ${victim.e.id} ${victim.e.key.slice(0, 16)}: recomputed output differs`)
-    expect(bad.stderr).toBe("error: cache verify found 1 mismatching entries (nondeterminism or a poisoned entry) that runs would serve; run `llmsim cache verify --repair` to remove them\n")
+    expect(bad.stderr).toBe(
+      "error: cache verify found 1 mismatching entries (nondeterminism or a poisoned entry) that runs would serve; run `llmsim cache verify --repair` to remove them\n"
+    )
     expect(fs.existsSync(victim.f.file)).toBe(true)
     expect(fs.existsSync(torn)).toBe(false)
 

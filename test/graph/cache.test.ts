@@ -17,9 +17,16 @@ import { cacheCommand, cacheInProcess, commandErrors, runInProcess, runOptions }
 const SCENARIO = "configs/scenarios/deepseek_v3_h800.yaml"
 const MOE = "configs/models/deepseek-v3/moe_layer_config.yaml"
 
-interface Node { id: string; kind: string; name: string; layer_type?: string; category?: string; key: string; status: string }
-const computed = (trace: { nodes: Array<Node> }, kind?: string) =>
-  trace.nodes.filter((n) => n.status === "computed" && (kind === undefined || n.kind === kind))
+interface Node {
+  id: string
+  kind: string
+  name: string
+  layer_type?: string
+  category?: string
+  key: string
+  status: string
+}
+const computed = (trace: { nodes: Array<Node> }, kind?: string) => trace.nodes.filter((n) => n.status === "computed" && (kind === undefined || n.kind === kind))
 
 describe("build graph through llmsim run", () => {
   let dir: string

@@ -29,11 +29,7 @@ const SCENARIOS = ["configs/scenarios/llama_3_1_70b_h100.yaml", "configs/scenari
 const ROUNDS = 3
 
 /** The state of its run at which a writer is killed; undefined: it is left to finish. */
-type KillAt =
-  | { readonly at: "start-up" }
-  | { readonly at: "output" }
-  | { readonly at: "commit"; readonly tempFile: number }
-  | undefined
+type KillAt = { readonly at: "start-up" } | { readonly at: "output" } | { readonly at: "commit"; readonly tempFile: number } | undefined
 
 const describeKill = (k: NonNullable<KillAt>): string => (k.at === "commit" ? `its temp file ${k.tempFile}` : k.at)
 
@@ -76,7 +72,10 @@ const watchTempFiles = (store: string) => {
 
 /** `llmsim run SCENARIO --batch B --cache-dir STORE --format json`, killed with SIGKILL at `killAt` unless it ended first. */
 const writer = (cwd: string, scenario: string, batch: number, store: string, killAt: KillAt, temps: ReturnType<typeof watchTempFiles>): Promise<Ended> => {
-  const child = spawn(NODE, [BIN, "run", scenario, "--batch", String(batch), "--cache-dir", store, "--format", "json"], { cwd, env: { ...process.env, NO_COLOR: "1" } })
+  const child = spawn(NODE, [BIN, "run", scenario, "--batch", String(batch), "--cache-dir", store, "--format", "json"], {
+    cwd,
+    env: { ...process.env, NO_COLOR: "1" }
+  })
   let stdout = ""
   let stderr = ""
   const kill = () => {

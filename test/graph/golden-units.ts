@@ -60,9 +60,10 @@ const CONFIGS = path.join(REPO, "configs")
 type SchemaName = "scenario" | "hardware" | LayerType
 
 const yamlFiles = (dir: string): Array<string> =>
-  fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1)).flatMap((d) =>
-    d.isDirectory() ? yamlFiles(path.join(dir, d.name)) : d.name.endsWith(".yaml") ? [path.join(dir, d.name)] : []
-  )
+  fs
+    .readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => (a.name < b.name ? -1 : 1))
+    .flatMap((d) => (d.isDirectory() ? yamlFiles(path.join(dir, d.name)) : d.name.endsWith(".yaml") ? [path.join(dir, d.name)] : []))
 
 const decode = (schema: SchemaName, file: string): unknown => {
   const shown = path.relative(REPO, file)
@@ -89,13 +90,21 @@ export const shippedConfigs = once((): Array<{ file: string; schema: SchemaName;
   return out
 })
 
-const hardwareSpecs = once(() => shippedConfigs().filter((c) => c.schema === "hardware").map((c) => ({ file: c.file, hw: c.decoded as HardwareSpec })))
+const hardwareSpecs = once(() =>
+  shippedConfigs()
+    .filter((c) => c.schema === "hardware")
+    .map((c) => ({ file: c.file, hw: c.decoded as HardwareSpec }))
+)
 
-const templates = once((): Array<LayerTemplate> => [
-  ...shippedConfigs().filter((c) => c.file.startsWith("configs/models/")).map((c) => ({ type: c.schema, config: c.decoded } as LayerTemplate)),
-  { type: "comm_layer", config: { comm_config: { payload_mb: 16, pattern: "all_reduce", num_ranks: 8 } } } as LayerTemplate,
-  { type: "comm_layer", config: { comm_config: { payload_mb: 4, pattern: "all_to_all", num_ranks: 32, link: "nic" } } } as LayerTemplate
-])
+const templates = once(
+  (): Array<LayerTemplate> => [
+    ...shippedConfigs()
+      .filter((c) => c.file.startsWith("configs/models/"))
+      .map((c) => ({ type: c.schema, config: c.decoded }) as LayerTemplate),
+    { type: "comm_layer", config: { comm_config: { payload_mb: 16, pattern: "all_reduce", num_ranks: 8 } } } as LayerTemplate,
+    { type: "comm_layer", config: { comm_config: { payload_mb: 4, pattern: "all_to_all", num_ranks: 32, link: "nic" } } } as LayerTemplate
+  ]
+)
 
 // ---------------------------------------------------------------------------------------------
 // Op samples: every template under layouts and phases, with every dtype in every precision slot.
@@ -107,7 +116,14 @@ const contexts = once((): Array<LayerContext> => {
   const out: Array<LayerContext> = [
     { phase: "prefill", batch_size: 2, seq_len: 1000, precision, parallel: { tp: 1, dp: 1, ep: 1 }, gpus_per_node: 8 },
     { phase: "decode", batch_size: 16, seq_len: 3000, precision, parallel: { tp: 1, dp: 16, ep: 16 }, gpus_per_node: 8 },
-    { phase: "decode", batch_size: 3, seq_len: 777, precision: { ...precision, weights: "bf16", moe_experts: "mxfp4" }, parallel: { tp: 8, dp: 1, ep: 8 }, gpus_per_node: 8 },
+    {
+      phase: "decode",
+      batch_size: 3,
+      seq_len: 777,
+      precision: { ...precision, weights: "bf16", moe_experts: "mxfp4" },
+      parallel: { tp: 8, dp: 1, ep: 8 },
+      gpus_per_node: 8
+    },
     { phase: "prefill", batch_size: 1, seq_len: 4096, precision, parallel: { tp: 4, dp: 8, ep: 32 }, gpus_per_node: 8, tokens_per_expert: 100 }
   ]
   // Each dtype in each slot once (rotations), in both phases.
@@ -158,26 +174,30 @@ const COMPOSITIONS: ReadonlyArray<Composition> = [
 
 const composeInputs = once(() => {
   const timing = timingSlices().find((t) => t.file.endsWith("H800-SXM.yaml") && t.mode === "hardware")!.timing
-  return sampleLayers().filter((_, i) => i % 3 === 0).map((l, i) => ({
-    layer_type: l.layer_type,
-    rows: l.specs.map((spec) => computeOp({ spec, hw: timing, estimator: "analytic" })),
-    composition: COMPOSITIONS[i % COMPOSITIONS.length],
-    memory: { weight_bytes: 1e6 * (i + 1), kv_cache_bytes_per_token: 100 * i, activation_bytes: 3e5 + i } as LayerMemory,
-    features: { tokens: l.ctx.batch_size, tp: l.ctx.parallel.tp }
-  }))
+  return sampleLayers()
+    .filter((_, i) => i % 3 === 0)
+    .map((l, i) => ({
+      layer_type: l.layer_type,
+      rows: l.specs.map((spec) => computeOp({ spec, hw: timing, estimator: "analytic" })),
+      composition: COMPOSITIONS[i % COMPOSITIONS.length],
+      memory: { weight_bytes: 1e6 * (i + 1), kv_cache_bytes_per_token: 100 * i, activation_bytes: 3e5 + i } as LayerMemory,
+      features: { tokens: l.ctx.batch_size, tp: l.ctx.parallel.tp }
+    }))
 })
 
 // ---------------------------------------------------------------------------------------------
 
-const opUnits: Array<GoldenUnit> = Object.keys(OP_FORMULAS).sort().map((kind) => ({
-  unit: `op:${kind}`,
-  version: OP_FORMULAS[kind].version,
-  bump: `OP_FORMULAS.${kind}.version in src/ops/registry.ts`,
-  sample: () => {
-    const specs = sampleSpecs().filter((s) => s.kind === kind)
-    return { inputs: specs.map((s) => s.params), outputs: specs.map((s) => evaluateOpCost(s)) }
-  }
-}))
+const opUnits: Array<GoldenUnit> = Object.keys(OP_FORMULAS)
+  .sort()
+  .map((kind) => ({
+    unit: `op:${kind}`,
+    version: OP_FORMULAS[kind].version,
+    bump: `OP_FORMULAS.${kind}.version in src/ops/registry.ts`,
+    sample: () => {
+      const specs = sampleSpecs().filter((s) => s.kind === kind)
+      return { inputs: specs.map((s) => s.params), outputs: specs.map((s) => evaluateOpCost(s)) }
+    }
+  }))
 
 const estimatorUnits: Array<GoldenUnit> = Object.values(ESTIMATORS).map((est) => ({
   unit: `estimator:${est.id}`,
@@ -227,7 +247,7 @@ export const GOLDEN_UNITS: ReadonlyArray<GoldenUnit> = [
       const summaries = composeInputs().map((x) => composeLayer(x.layer_type, x.rows, x.composition, x.memory, x.features))
       const groups = [summaries.slice(0, 4), summaries.slice(4, 9), summaries.slice(9)]
       const inputs = groups.map((g, i) => ({
-        phase: i % 2 === 0 ? "decode" as const : "prefill" as const,
+        phase: i % 2 === 0 ? ("decode" as const) : ("prefill" as const),
         summaries: g,
         instances: g.flatMap((_, s) => Array.from({ length: 1 + ((s * 7) % 5) }, (_, r) => ({ summary: s, layer_name: `L${s}.${r}` }))),
         kv_tokens: 1024 * (i + 1)

@@ -54,9 +54,11 @@ describe("golden digests", () => {
     // Samples are built from shipped configs and from upstream units' outputs (op costs feed the
     // timing samples): after an unbumped upstream change, downstream inputs change too.
     if (inputsChanged.length > 0) {
-      problems.push(problems.length > 0
-        ? `sample inputs also changed for ${inputsChanged.join(", ")} (built from the outputs reported above; re-recorded with them)`
-        : `sample inputs changed for ${inputsChanged.join(", ")} (a shipped config or the sample set was edited): re-record with ${RECORD}`)
+      problems.push(
+        problems.length > 0
+          ? `sample inputs also changed for ${inputsChanged.join(", ")} (built from the outputs reported above; re-recorded with them)`
+          : `sample inputs changed for ${inputsChanged.join(", ")} (a shipped config or the sample set was edited): re-record with ${RECORD}`
+      )
     }
     if (update) fs.writeFileSync(GOLDEN, JSON.stringify(next, Object.keys(next).sort().concat(["inputs", "outputs"]), 2) + "\n")
     expect(problems).toEqual([])

@@ -91,11 +91,13 @@ describe("generic graph core", () => {
     })
     const leaves = [1, 2, 3].map((n) => Leaf.make({ id: `leaf:${n}`, name: `n${n}`, params: { n }, deps: [], attributes: { colour: "red" } }))
     const root = Sum.make({ id: "sum", name: "sum", params: {}, deps: leaves })
-    const out = await Effect.runPromise(Effect.gen(function*() {
-      const ev = yield* makeEvaluator
-      const r = yield* ev.evaluate(root)
-      return { value: r.value, trace: ev.trace(), materials: ev.materials() }
-    }).pipe(Effect.provideService(Store, noStore)))
+    const out = await Effect.runPromise(
+      Effect.gen(function* () {
+        const ev = yield* makeEvaluator
+        const r = yield* ev.evaluate(root)
+        return { value: r.value, trace: ev.trace(), materials: ev.materials() }
+      }).pipe(Effect.provideService(Store, noStore))
+    )
     expect(out.value).toBe(6)
     expect(out.trace[0]).toEqual({ id: "leaf:1", kind: "test-leaf", name: "n1", colour: "red", key: out.trace[0].key, status: "computed" })
     expect(Object.keys(out.trace[0])).toEqual(["id", "kind", "name", "colour", "key", "status"])

@@ -45,36 +45,40 @@ const maybe = <A>(a: fc.Arbitrary<A>) => fc.option(a, { nil: undefined })
 /** Drop undefined fields (optional keys the arbitrary left out). */
 const compact = (o: Obj): Obj => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))
 
-const efficiency = fc.record({
-  compute: decimal(0.3, 1),
-  memory: decimal(0.3, 1),
-  interconnect: decimal(0.3, 1),
-  nic: decimal(0.3, 1),
-  kernel_latency_us: decimal(0, 10),
-  link_latency_us: decimal(0, 10),
-  // Wave quantisation is on (both tiles > 0) or off (both 0): src/config/validate.ts.
-  tiles: fc.constantFrom([0, 0], [64, 128], [128, 128], [128, 256])
-}).map(({ tiles, ...e }) => compact({ ...e, tile_m: tiles[0], tile_n: tiles[1] }))
+const efficiency = fc
+  .record({
+    compute: decimal(0.3, 1),
+    memory: decimal(0.3, 1),
+    interconnect: decimal(0.3, 1),
+    nic: decimal(0.3, 1),
+    kernel_latency_us: decimal(0, 10),
+    link_latency_us: decimal(0, 10),
+    // Wave quantisation is on (both tiles > 0) or off (both 0): src/config/validate.ts.
+    tiles: fc.constantFrom([0, 0], [64, 128], [128, 128], [128, 256])
+  })
+  .map(({ tiles, ...e }) => compact({ ...e, tile_m: tiles[0], tile_n: tiles[1] }))
 
-export const hardwareArb = fc.record({
-  name: fc.constantFrom("GPU-A", "GPU-B", "accel"),
-  peak_tflops: decimal(50, 5000, 1),
-  memory_bandwidth_gbps: decimal(500, 10000, 1),
-  hbm_gb: fc.integer({ min: 16, max: 300 }),
-  interconnect_gbps: decimal(25, 1800, 1),
-  max_concurrency: fc.integer({ min: 1, max: 2 }),
-  overlap_efficiency: decimal(0, 1),
-  tflops: maybe(fc.record({ bf16: decimal(50, 5000, 1), fp8: decimal(100, 10000, 1) })),
-  nic_gbps: maybe(decimal(12.5, 100, 1)),
-  gpus_per_node: fc.constant(8),
-  sm_count: maybe(fc.integer({ min: 16, max: 200 })),
-  efficiency: maybe(efficiency)
-}).map((h) => {
-  // Tiles need an SM count to quantise waves over (src/config/validate.ts).
-  const e = h.efficiency as Obj | undefined
-  const tiled = e !== undefined && (e.tile_m as number) > 0
-  return compact({ ...h, sm_count: tiled ? h.sm_count ?? 132 : h.sm_count })
-})
+export const hardwareArb = fc
+  .record({
+    name: fc.constantFrom("GPU-A", "GPU-B", "accel"),
+    peak_tflops: decimal(50, 5000, 1),
+    memory_bandwidth_gbps: decimal(500, 10000, 1),
+    hbm_gb: fc.integer({ min: 16, max: 300 }),
+    interconnect_gbps: decimal(25, 1800, 1),
+    max_concurrency: fc.integer({ min: 1, max: 2 }),
+    overlap_efficiency: decimal(0, 1),
+    tflops: maybe(fc.record({ bf16: decimal(50, 5000, 1), fp8: decimal(100, 10000, 1) })),
+    nic_gbps: maybe(decimal(12.5, 100, 1)),
+    gpus_per_node: fc.constant(8),
+    sm_count: maybe(fc.integer({ min: 16, max: 200 })),
+    efficiency: maybe(efficiency)
+  })
+  .map((h) => {
+    // Tiles need an SM count to quantise waves over (src/config/validate.ts).
+    const e = h.efficiency as Obj | undefined
+    const tiled = e !== undefined && (e.tile_m as number) > 0
+    return compact({ ...h, sm_count: tiled ? (h.sm_count ?? 132) : h.sm_count })
+  })
 
 /**
  * Attention with `heads` query heads. Heads, KV heads and tp are all powers of two and the
@@ -82,116 +86,129 @@ export const hardwareArb = fc.record({
  */
 const attnArb = (dModelHeads: { heads: number; headDim: number }) =>
   fc.oneof(
-    fc.record({
-      type: fc.constant("GQA"),
-      num_key_value_heads: fc.integer({ min: 0, max: Math.log2(dModelHeads.heads) }).map((e) => 2 ** e),
-      attention_bias: maybe(fc.boolean()),
-      sliding_window: maybe(fc.constantFrom(128, 4096))
-    }).map((a) => compact({ ...a, d_model: dModelHeads.heads * dModelHeads.headDim, num_attention_heads: dModelHeads.heads })),
-    fc.record({
-      type: fc.constant("MLA"),
-      q_lora_rank: fc.constantFrom(0, 768, 1536),
-      kv_lora_rank: fc.constantFrom(256, 512),
-      qk_nope_head_dim: fc.constantFrom(64, 128),
-      qk_rope_head_dim: fc.constantFrom(32, 64),
-      v_head_dim: fc.constantFrom(64, 128)
-    }).map((a) => {
-      // Latent ranks at most d_model (src/config/validate.ts): a compression, not an expansion.
-      const d = dModelHeads.heads * dModelHeads.headDim
-      return { ...a, q_lora_rank: Math.min(a.q_lora_rank, d), kv_lora_rank: Math.min(a.kv_lora_rank, d), d_model: d, num_attention_heads: dModelHeads.heads }
-    })
+    fc
+      .record({
+        type: fc.constant("GQA"),
+        num_key_value_heads: fc.integer({ min: 0, max: Math.log2(dModelHeads.heads) }).map((e) => 2 ** e),
+        attention_bias: maybe(fc.boolean()),
+        sliding_window: maybe(fc.constantFrom(128, 4096))
+      })
+      .map((a) => compact({ ...a, d_model: dModelHeads.heads * dModelHeads.headDim, num_attention_heads: dModelHeads.heads })),
+    fc
+      .record({
+        type: fc.constant("MLA"),
+        q_lora_rank: fc.constantFrom(0, 768, 1536),
+        kv_lora_rank: fc.constantFrom(256, 512),
+        qk_nope_head_dim: fc.constantFrom(64, 128),
+        qk_rope_head_dim: fc.constantFrom(32, 64),
+        v_head_dim: fc.constantFrom(64, 128)
+      })
+      .map((a) => {
+        // Latent ranks at most d_model (src/config/validate.ts): a compression, not an expansion.
+        const d = dModelHeads.heads * dModelHeads.headDim
+        return { ...a, q_lora_rank: Math.min(a.q_lora_rank, d), kv_lora_rank: Math.min(a.kv_lora_rank, d), d_model: d, num_attention_heads: dModelHeads.heads }
+      })
   )
 
 const ffnArb = (dModel: number) =>
-  fc.record({
-    d_model: fc.constant(dModel),
-    d_ff: fc.integer({ min: 1, max: 8 }).map((k) => k * dModel),
-    hidden_act: fc.constantFrom("silu", "gelu", "relu"),
-    gated: maybe(fc.boolean())
-  }).map(compact)
+  fc
+    .record({
+      d_model: fc.constant(dModel),
+      d_ff: fc.integer({ min: 1, max: 8 }).map((k) => k * dModel),
+      hidden_act: fc.constantFrom("silu", "gelu", "relu"),
+      gated: maybe(fc.boolean())
+    })
+    .map(compact)
 
 const moeArb = (dModel: number, ep: number) =>
-  fc.record({
-    experts: fc.integer({ min: Math.max(3, Math.log2(ep)), max: 8 }).map((e) => 2 ** e),
-    topkExp: fc.integer({ min: 0, max: 3 }),
-    moe_intermediate_size: fc.constantFrom(256, 512, 1024, 2048),
-    n_shared_experts: maybe(fc.integer({ min: 0, max: 2 })),
-    grouped: fc.boolean(),
-    scoring_func: maybe(fc.constantFrom("softmax", "sigmoid"))
-  }).map((m) =>
-    compact({
-      d_model: dModel,
-      n_routed_experts: m.experts,
-      num_experts_per_tok: 2 ** m.topkExp,
-      moe_intermediate_size: m.moe_intermediate_size,
-      n_shared_experts: m.n_shared_experts,
-      // Group-limited routing: 4 groups (divide every generated expert count), 2 may be used.
-      n_group: m.grouped ? 4 : undefined,
-      topk_group: m.grouped ? 2 : undefined,
-      scoring_func: m.scoring_func
-    }))
+  fc
+    .record({
+      experts: fc.integer({ min: Math.max(3, Math.log2(ep)), max: 8 }).map((e) => 2 ** e),
+      topkExp: fc.integer({ min: 0, max: 3 }),
+      moe_intermediate_size: fc.constantFrom(256, 512, 1024, 2048),
+      n_shared_experts: maybe(fc.integer({ min: 0, max: 2 })),
+      grouped: fc.boolean(),
+      scoring_func: maybe(fc.constantFrom("softmax", "sigmoid"))
+    })
+    .map((m) =>
+      compact({
+        d_model: dModel,
+        n_routed_experts: m.experts,
+        num_experts_per_tok: 2 ** m.topkExp,
+        moe_intermediate_size: m.moe_intermediate_size,
+        n_shared_experts: m.n_shared_experts,
+        // Group-limited routing: 4 groups (divide every generated expert count), 2 may be used.
+        n_group: m.grouped ? 4 : undefined,
+        topk_group: m.grouped ? 2 : undefined,
+        scoring_func: m.scoring_func
+      })
+    )
 
 /** A whole valid project: dense or MoE model, optional comm layer, runtime within bounds. */
-export const projectArb: fc.Arbitrary<GenProject> = fc.record({
-  tpExp: fc.integer({ min: 0, max: 3 }),
-  dp: fc.constantFrom(1, 2),
-  headsExp: fc.integer({ min: 3, max: 7 }),
-  headDim: fc.constantFrom(64, 128),
-  moe: fc.boolean(),
-  comm: fc.boolean(),
-  epExp: fc.integer({ min: 0, max: 4 }),
-  repeat: fc.integer({ min: 1, max: 8 }),
-  batch: fc.integer({ min: 1, max: 64 }),
-  seq: fc.integer({ min: 16, max: 8192 }),
-  phase: fc.constantFrom("prefill", "decode", "both"),
-  vocab: fc.constantFrom(32000, 128256),
-  dtype: fc.constantFrom("bf16", "fp8"),
-  kvDtype: fc.constantFrom("bf16", "fp8")
-}).chain((p) => {
-  const tp = 2 ** p.tpExp
-  const headsExp = Math.max(p.headsExp, p.tpExp)
-  const heads = 2 ** headsExp
-  const dModel = heads * p.headDim
-  // ep divides tp * dp (powers of two), dense models keep ep 1.
-  const ep = p.moe ? Math.min(2 ** p.epExp, tp * p.dp) : 1
-  return fc.record({
-    hardware: hardwareArb,
-    attn: attnArb({ heads, headDim: p.headDim }),
-    ffn: ffnArb(dModel),
-    moeCfg: moeArb(dModel, ep),
-    payload: decimal(0.1, 64),
-    pattern: fc.constantFrom("all_reduce", "all_gather", "reduce_scatter", "all_to_all"),
-    dense: fc.integer({ min: 0, max: 2 })
-  }).map((g): GenProject => {
-    const layers: Array<Obj> = []
-    const files: Record<string, Obj> = { [HARDWARE]: g.hardware }
-    if (p.moe) {
-      files["model/moe.yaml"] = { attn_config: g.attn, moe_config: g.moeCfg }
-      if (g.dense > 0) {
-        files["model/dense.yaml"] = { attn_config: g.attn, ffn_config: g.ffn }
-        layers.push({ type: "ffn_layer", config: "model/dense.yaml", repeat: g.dense })
-      }
-      layers.push({ type: "moe_layer", config: "model/moe.yaml", repeat: p.repeat })
-    } else {
-      files["model/dense.yaml"] = { attn_config: g.attn, ffn_config: g.ffn }
-      layers.push({ type: "ffn_layer", config: "model/dense.yaml", repeat: p.repeat })
-    }
-    if (p.comm) {
-      files["model/comm.yaml"] = { comm_config: { payload_mb: g.payload, pattern: g.pattern, num_ranks: tp } }
-      layers.push({ type: "comm_layer", config: "model/comm.yaml", name: "sync" })
-    }
-    files[SCENARIO] = {
-      name: "generated",
-      hardware: HARDWARE,
-      layers,
-      lm_head: { vocab_size: p.vocab, d_model: dModel },
-      precision: { weights: p.dtype, activations: "bf16", kv_cache: p.kvDtype },
-      parallelism: { tp, dp: p.dp, ep },
-      runtime: { batch_size: p.batch, seq_len: p.seq, phase: p.phase }
-    }
-    return { files, scenario: SCENARIO, tp, batch: p.batch, seq: p.seq }
+export const projectArb: fc.Arbitrary<GenProject> = fc
+  .record({
+    tpExp: fc.integer({ min: 0, max: 3 }),
+    dp: fc.constantFrom(1, 2),
+    headsExp: fc.integer({ min: 3, max: 7 }),
+    headDim: fc.constantFrom(64, 128),
+    moe: fc.boolean(),
+    comm: fc.boolean(),
+    epExp: fc.integer({ min: 0, max: 4 }),
+    repeat: fc.integer({ min: 1, max: 8 }),
+    batch: fc.integer({ min: 1, max: 64 }),
+    seq: fc.integer({ min: 16, max: 8192 }),
+    phase: fc.constantFrom("prefill", "decode", "both"),
+    vocab: fc.constantFrom(32000, 128256),
+    dtype: fc.constantFrom("bf16", "fp8"),
+    kvDtype: fc.constantFrom("bf16", "fp8")
   })
-})
+  .chain((p) => {
+    const tp = 2 ** p.tpExp
+    const headsExp = Math.max(p.headsExp, p.tpExp)
+    const heads = 2 ** headsExp
+    const dModel = heads * p.headDim
+    // ep divides tp * dp (powers of two), dense models keep ep 1.
+    const ep = p.moe ? Math.min(2 ** p.epExp, tp * p.dp) : 1
+    return fc
+      .record({
+        hardware: hardwareArb,
+        attn: attnArb({ heads, headDim: p.headDim }),
+        ffn: ffnArb(dModel),
+        moeCfg: moeArb(dModel, ep),
+        payload: decimal(0.1, 64),
+        pattern: fc.constantFrom("all_reduce", "all_gather", "reduce_scatter", "all_to_all"),
+        dense: fc.integer({ min: 0, max: 2 })
+      })
+      .map((g): GenProject => {
+        const layers: Array<Obj> = []
+        const files: Record<string, Obj> = { [HARDWARE]: g.hardware }
+        if (p.moe) {
+          files["model/moe.yaml"] = { attn_config: g.attn, moe_config: g.moeCfg }
+          if (g.dense > 0) {
+            files["model/dense.yaml"] = { attn_config: g.attn, ffn_config: g.ffn }
+            layers.push({ type: "ffn_layer", config: "model/dense.yaml", repeat: g.dense })
+          }
+          layers.push({ type: "moe_layer", config: "model/moe.yaml", repeat: p.repeat })
+        } else {
+          files["model/dense.yaml"] = { attn_config: g.attn, ffn_config: g.ffn }
+          layers.push({ type: "ffn_layer", config: "model/dense.yaml", repeat: p.repeat })
+        }
+        if (p.comm) {
+          files["model/comm.yaml"] = { comm_config: { payload_mb: g.payload, pattern: g.pattern, num_ranks: tp } }
+          layers.push({ type: "comm_layer", config: "model/comm.yaml", name: "sync" })
+        }
+        files[SCENARIO] = {
+          name: "generated",
+          hardware: HARDWARE,
+          layers,
+          lm_head: { vocab_size: p.vocab, d_model: dModel },
+          precision: { weights: p.dtype, activations: "bf16", kv_cache: p.kvDtype },
+          parallelism: { tp, dp: p.dp, ep },
+          runtime: { batch_size: p.batch, seq_len: p.seq, phase: p.phase }
+        }
+        return { files, scenario: SCENARIO, tp, batch: p.batch, seq: p.seq }
+      })
+  })
 
 const schemaOf = (file: string, content: Obj) => {
   if (file === SCENARIO) return ScenarioSpec
@@ -226,16 +243,18 @@ export const reorderKeys = (v: unknown, perm: (keys: Array<string>) => Array<str
 }
 
 /** A seeded permutation (Fisher-Yates on a small LCG), so key order depends only on `seed`. */
-export const seededPerm = (seed: number) => (keys: Array<string>): Array<string> => {
-  let s = (seed >>> 0) || 1
-  const out = [...keys]
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    const j = s % (i + 1)
-    ;[out[i], out[j]] = [out[j], out[i]]
+export const seededPerm =
+  (seed: number) =>
+  (keys: Array<string>): Array<string> => {
+    let s = seed >>> 0 || 1
+    const out = [...keys]
+    for (let i = out.length - 1; i > 0; i--) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0
+      const j = s % (i + 1)
+      ;[out[i], out[j]] = [out[j], out[i]]
+    }
+    return out
   }
-  return out
-}
 
 /** mulberry32: a small seeded generator in [0, 1), for corpora and kill points that replay. */
 export const seededRandom = (seed: number) => () => {
@@ -264,16 +283,38 @@ const TARGETS: Record<string, { numeric: Array<Array<string>>; required: Array<A
     required: [["peak_tflops"], ["memory_bandwidth_gbps"], ["hbm_gb"], ["interconnect_gbps"], ["name"]]
   },
   scenario: {
-    numeric: [["runtime", "batch_size"], ["runtime", "seq_len"], ["lm_head", "vocab_size"], ["parallelism", "tp"], ["layers", "0", "repeat"]],
+    numeric: [
+      ["runtime", "batch_size"],
+      ["runtime", "seq_len"],
+      ["lm_head", "vocab_size"],
+      ["parallelism", "tp"],
+      ["layers", "0", "repeat"]
+    ],
     required: [["hardware"], ["layers", "0", "config"], ["layers", "0", "type"], ["lm_head", "vocab_size"]]
   },
   dense: {
-    numeric: [["attn_config", "d_model"], ["attn_config", "num_attention_heads"], ["ffn_config", "d_ff"], ["ffn_config", "d_model"]],
-    required: [["ffn_config", "d_ff"], ["attn_config", "num_attention_heads"], ["ffn_config", "hidden_act"]]
+    numeric: [
+      ["attn_config", "d_model"],
+      ["attn_config", "num_attention_heads"],
+      ["ffn_config", "d_ff"],
+      ["ffn_config", "d_model"]
+    ],
+    required: [
+      ["ffn_config", "d_ff"],
+      ["attn_config", "num_attention_heads"],
+      ["ffn_config", "hidden_act"]
+    ]
   },
   moe: {
-    numeric: [["moe_config", "n_routed_experts"], ["moe_config", "moe_intermediate_size"], ["moe_config", "num_experts_per_tok"]],
-    required: [["moe_config", "n_routed_experts"], ["moe_config", "moe_intermediate_size"]]
+    numeric: [
+      ["moe_config", "n_routed_experts"],
+      ["moe_config", "moe_intermediate_size"],
+      ["moe_config", "num_experts_per_tok"]
+    ],
+    required: [
+      ["moe_config", "n_routed_experts"],
+      ["moe_config", "moe_intermediate_size"]
+    ]
   }
 }
 
@@ -285,48 +326,50 @@ const clone = <A>(a: A): A => JSON.parse(JSON.stringify(a))
 const at = (o: unknown, p: ReadonlyArray<string>): any => p.reduce((x: any, k) => x?.[k], o)
 
 /** A valid project with one field broken. */
-export const brokenArb: fc.Arbitrary<BrokenProject> = fc.record({
-  project: projectArb,
-  kind: fc.constantFrom<Breakage>("wrong-type", "negative", "missing", "unknown-key", "cross-field"),
-  pick: fc.nat(),
-  negative: fc.constantFrom(-1, -64, -0.5),
-  junk: fc.constantFrom("abc", "12x", "true", "[1, 2]")
-}).map(({ project, kind, pick, negative, junk }) => {
-  const files = Object.keys(project.files).filter((f) => kindOf(f) !== undefined)
-  // Cross-field: each field valid alone, the pair not (src/config/validate.ts); layer templates only.
-  const templates = files.filter((f) => (project.files[f] as Obj).attn_config !== undefined)
-  if (kind === "cross-field" && templates.length > 0) {
-    const file = templates[pick % templates.length]
-    const content = clone(project.files[file]) as Obj
-    const moe = content.moe_config as Obj | undefined
-    const attn = content.attn_config as Obj
-    let fieldPath: string
-    if (moe !== undefined && pick % 2 === 0) {
-      moe.num_experts_per_tok = (moe.n_routed_experts as number) + 1 // more experts per token than exist
-      fieldPath = "moe_config.num_experts_per_tok"
-    } else if (attn.type === "GQA") {
-      attn.num_key_value_heads = (attn.num_attention_heads as number) * 2 // more KV heads than query heads
-      fieldPath = "attn_config.num_key_value_heads"
-    } else {
-      attn.kv_lora_rank = (attn.d_model as number) * 2 // a latent wider than the model
-      fieldPath = "attn_config.kv_lora_rank"
+export const brokenArb: fc.Arbitrary<BrokenProject> = fc
+  .record({
+    project: projectArb,
+    kind: fc.constantFrom<Breakage>("wrong-type", "negative", "missing", "unknown-key", "cross-field"),
+    pick: fc.nat(),
+    negative: fc.constantFrom(-1, -64, -0.5),
+    junk: fc.constantFrom("abc", "12x", "true", "[1, 2]")
+  })
+  .map(({ project, kind, pick, negative, junk }) => {
+    const files = Object.keys(project.files).filter((f) => kindOf(f) !== undefined)
+    // Cross-field: each field valid alone, the pair not (src/config/validate.ts); layer templates only.
+    const templates = files.filter((f) => (project.files[f] as Obj).attn_config !== undefined)
+    if (kind === "cross-field" && templates.length > 0) {
+      const file = templates[pick % templates.length]
+      const content = clone(project.files[file]) as Obj
+      const moe = content.moe_config as Obj | undefined
+      const attn = content.attn_config as Obj
+      let fieldPath: string
+      if (moe !== undefined && pick % 2 === 0) {
+        moe.num_experts_per_tok = (moe.n_routed_experts as number) + 1 // more experts per token than exist
+        fieldPath = "moe_config.num_experts_per_tok"
+      } else if (attn.type === "GQA") {
+        attn.num_key_value_heads = (attn.num_attention_heads as number) * 2 // more KV heads than query heads
+        fieldPath = "attn_config.num_key_value_heads"
+      } else {
+        attn.kv_lora_rank = (attn.d_model as number) * 2 // a latent wider than the model
+        fieldPath = "attn_config.kv_lora_rank"
+      }
+      return { project: { ...project, files: { ...project.files, [file]: content } }, file, path: fieldPath, kind }
+    }
+    const file = files[pick % files.length]
+    const content = clone(project.files[file])
+    const t = TARGETS[kindOf(file)!]
+    const list = kind === "missing" ? t.required : t.numeric
+    const p = list[Math.floor(pick / files.length) % list.length]
+    const parent = at(content, p.slice(0, -1))
+    const key = p[p.length - 1]
+    let fieldPath = p.join(".")
+    if (kind === "wrong-type") parent[key] = junk === "[1, 2]" ? [1, 2] : junk
+    else if (kind === "negative") parent[key] = negative
+    else if (kind === "missing") delete parent[key]
+    else {
+      parent.bogus_field = 1
+      fieldPath = [...p.slice(0, -1), "bogus_field"].join(".")
     }
     return { project: { ...project, files: { ...project.files, [file]: content } }, file, path: fieldPath, kind }
-  }
-  const file = files[pick % files.length]
-  const content = clone(project.files[file])
-  const t = TARGETS[kindOf(file)!]
-  const list = kind === "missing" ? t.required : t.numeric
-  const p = list[Math.floor(pick / files.length) % list.length]
-  const parent = at(content, p.slice(0, -1))
-  const key = p[p.length - 1]
-  let fieldPath = p.join(".")
-  if (kind === "wrong-type") parent[key] = junk === "[1, 2]" ? [1, 2] : junk
-  else if (kind === "negative") parent[key] = negative
-  else if (kind === "missing") delete parent[key]
-  else {
-    parent.bogus_field = 1
-    fieldPath = [...p.slice(0, -1), "bogus_field"].join(".")
-  }
-  return { project: { ...project, files: { ...project.files, [file]: content } }, file, path: fieldPath, kind }
-})
+  })

@@ -71,7 +71,11 @@ export const sweepFailure = (o: SweepOptions) => failureOf(runSweepCommand(o))
 export const mergeInProcess = (files: ReadonlyArray<string>, cwd: string) => runEffect(mergeShards(files, cwd))
 
 /** RunOptions as the CLI builds them from its flags' defaults (analytic, hardware efficiency, store on). */
-export const runOptions = (cwd: string, scenario?: string, over: Partial<Omit<RunOptions, "cwd" | "scenario">> & { runtime?: RuntimeOverrides } = {}): RunOptions => ({
+export const runOptions = (
+  cwd: string,
+  scenario?: string,
+  over: Partial<Omit<RunOptions, "cwd" | "scenario">> & { runtime?: RuntimeOverrides } = {}
+): RunOptions => ({
   cwd,
   ...(scenario === undefined ? {} : { scenario }),
   runtime: {},
@@ -170,12 +174,17 @@ export const diffFailure = (cwd: string, args: ReadonlyArray<string>, f: DiffFla
 /** `llmsim validate` in project `root`: the report and its three renderings. */
 /** validate's inputs as the command loads them: the project at `root`, its reference folder. */
 export const validationInputs = (root: string, reference: string | undefined) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const project = yield* Project
     return yield* loadValidationInputs(referenceDir(project, reference))
   }).pipe(Effect.provide(appLayer({ cwd: root, noCache: true })))
 
-export const validateInProcess = async (root: string, reference: string | undefined, mode: EfficiencyMode = "hardware", estimator: "analytic" | "ml" = "analytic") => {
+export const validateInProcess = async (
+  root: string,
+  reference: string | undefined,
+  mode: EfficiencyMode = "hardware",
+  estimator: "analytic" | "ml" = "analytic"
+) => {
   const inputs = await runEffect(validationInputs(root, reference))
   const report = buildReport(inputs, mode, estimator)
   return { report, json: JSON.parse(renderJson(report)), markdown: renderMarkdown(report), table: renderText(report) }
@@ -184,7 +193,14 @@ export const validateInProcess = async (root: string, reference: string | undefi
 export const validateFailure = (root: string, reference: string | undefined) => failureOf(validationInputs(root, reference))
 
 /** `llmsim calibrate HW --data CSV --where ... --fit ...`: the fit and the printed efficiency block. */
-export const calibrateInProcess = (root: string, hardwareFile: string, dataFile: string, where: ReadonlyArray<readonly [string, string]>, fit: ReadonlyArray<Fittable>, loo = false) => {
+export const calibrateInProcess = (
+  root: string,
+  hardwareFile: string,
+  dataFile: string,
+  where: ReadonlyArray<readonly [string, string]>,
+  fit: ReadonlyArray<Fittable>,
+  loo = false
+) => {
   const hw = decodeYamlText(HardwareSpec, fs.readFileSync(path.resolve(root, hardwareFile), "utf8"), hardwareFile)
   if (hw instanceof ConfigError) throw new Error(hw.message)
   const { rows } = gemmMeasurements(parseCsv(fs.readFileSync(dataFile, "utf8")), where)

@@ -16,11 +16,23 @@ import { BF16, ctxOf } from "../layers/hf.ts"
 
 const DIR = new URL("../../data/reference/hf-configs/", import.meta.url)
 const read = (name: string): unknown => JSON.parse(fs.readFileSync(new URL(`${name}.json`, DIR), "utf8"))
-const NAMES = fs.readdirSync(DIR).filter((f) => f.endsWith(".json")).map((f) => f.replace(/\.json$/, "")).sort()
+const NAMES = fs
+  .readdirSync(DIR)
+  .filter((f) => f.endsWith(".json"))
+  .map((f) => f.replace(/\.json$/, ""))
+  .sort()
 
 const opts = (name: string): ImportOptions => ({
-  name, model_dir: `configs/models/${name}`, source: `data/reference/hf-configs/${name}.json`, hardware: "configs/hardware/H100-SXM.yaml",
-  tp: 1, dp: 1, ep: 1, batch_size: 8, seq_len: 4096, phase: "both"
+  name,
+  model_dir: `configs/models/${name}`,
+  source: `data/reference/hf-configs/${name}.json`,
+  hardware: "configs/hardware/H100-SXM.yaml",
+  tp: 1,
+  dp: 1,
+  ep: 1,
+  batch_size: 8,
+  seq_len: 4096,
+  phase: "both"
 })
 
 /** The written files decoded back: the scenario's layer entries with their templates. */
@@ -90,7 +102,8 @@ describe("llmsim import hf: every reference config.json", () => {
     it(`${p.name}: total and active parameters within 1% of the published figures (or the listed miss)`, () => {
       const { layers, lm } = imported(p.name)
       const count = modelParams(layers, lm)
-      const active = p.active_as === "all" ? count.active : p.active_as === "no_input_embedding" ? count.active - count.embedding : count.active - 2 * count.embedding
+      const active =
+        p.active_as === "all" ? count.active : p.active_as === "no_input_embedding" ? count.active - count.embedding : count.active - 2 * count.embedding
       const off = OFF[p.name] ?? {}
       const errTotal = Math.abs(count.total / p.total - 1)
       const errActive = Math.abs(active / p.active - 1)
@@ -218,10 +231,28 @@ describe("families without a reference file", () => {
     // Architecture values of https://huggingface.co/Qwen/Qwen1.5-MoE-A2.7B/blob/main/config.json;
     // totals from its model card ("14.3B parameters in total and 2.7B activated").
     const json = {
-      model_type: "qwen2_moe", hidden_size: 2048, num_hidden_layers: 24, num_attention_heads: 16, num_key_value_heads: 16, intermediate_size: 5632,
-      moe_intermediate_size: 1408, shared_expert_intermediate_size: 5632, num_experts: 60, num_experts_per_tok: 4, decoder_sparse_step: 1,
-      vocab_size: 151936, hidden_act: "silu", tie_word_embeddings: false, torch_dtype: "bfloat16", use_sliding_window: false, sliding_window: 32768,
-      max_window_layers: 21, norm_topk_prob: false, rms_norm_eps: 1e-6, rope_theta: 1000000.0, max_position_embeddings: 8192
+      model_type: "qwen2_moe",
+      hidden_size: 2048,
+      num_hidden_layers: 24,
+      num_attention_heads: 16,
+      num_key_value_heads: 16,
+      intermediate_size: 5632,
+      moe_intermediate_size: 1408,
+      shared_expert_intermediate_size: 5632,
+      num_experts: 60,
+      num_experts_per_tok: 4,
+      decoder_sparse_step: 1,
+      vocab_size: 151936,
+      hidden_act: "silu",
+      tie_word_embeddings: false,
+      torch_dtype: "bfloat16",
+      use_sliding_window: false,
+      sliding_window: 32768,
+      max_window_layers: 21,
+      norm_topk_prob: false,
+      rms_norm_eps: 1e-6,
+      rope_theta: 1000000.0,
+      max_position_embeddings: 8192
     }
     const r = importHf(json, opts("qwen1.5-moe"))
     if (!r.ok) throw new Error(JSON.stringify(r.problems))
@@ -232,9 +263,20 @@ describe("families without a reference file", () => {
   it("Mistral-7B (sliding_window 4096 on every layer): 7.24B", () => {
     // https://huggingface.co/mistralai/Mistral-7B-v0.1/blob/main/config.json; 7.24B (Mistral 7B paper, arXiv 2310.06825).
     const json = {
-      model_type: "mistral", hidden_size: 4096, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, intermediate_size: 14336,
-      vocab_size: 32000, hidden_act: "silu", sliding_window: 4096, tie_word_embeddings: false, torch_dtype: "bfloat16", rms_norm_eps: 1e-5,
-      rope_theta: 10000.0, max_position_embeddings: 32768
+      model_type: "mistral",
+      hidden_size: 4096,
+      num_hidden_layers: 32,
+      num_attention_heads: 32,
+      num_key_value_heads: 8,
+      intermediate_size: 14336,
+      vocab_size: 32000,
+      hidden_act: "silu",
+      sliding_window: 4096,
+      tie_word_embeddings: false,
+      torch_dtype: "bfloat16",
+      rms_norm_eps: 1e-5,
+      rope_theta: 10000.0,
+      max_position_embeddings: 32768
     }
     const r = importHf(json, opts("mistral-7b"))
     if (!r.ok) throw new Error(JSON.stringify(r.problems))
@@ -249,8 +291,9 @@ describe("refusals", () => {
     expect(r.ok).toBe(false)
     if (r.ok) return
     expect(r.problems[0].key).toBe("model_type")
-    expect(r.problems[0].message).toContain("got \"falcon_h1\"")
-    for (const t of ["deepseek_v32", "gpt_oss", "qwen3_next", "llama4", "step3_vl", "glm4_moe", "kimi_k2", "mixtral"]) expect(SUPPORTED_MODEL_TYPES).toContain(t)
+    expect(r.problems[0].message).toContain('got "falcon_h1"')
+    for (const t of ["deepseek_v32", "gpt_oss", "qwen3_next", "llama4", "step3_vl", "glm4_moe", "kimi_k2", "mixtral"])
+      expect(SUPPORTED_MODEL_TYPES).toContain(t)
   })
 
   it("an unknown architecture key is refused by name (a DeepSeek config with a new attention key)", () => {
@@ -275,7 +318,10 @@ describe("refusals", () => {
     const ok = importHf({ ...(read("qwen3-32b") as object), layer_types: Array(64).fill("full_attention") }, opts("x"))
     expect(ok.ok).toBe(true)
     const bad = importHf({ ...(read("qwen3-32b") as object), layer_types: [...Array(63).fill("full_attention"), "sliding_attention"] }, opts("x"))
-    expect(!bad.ok && bad.problems[0]).toEqual({ key: "layer_types", message: "expected only full_attention layers for this model_type, got \"sliding_attention\"" })
+    expect(!bad.ok && bad.problems[0]).toEqual({
+      key: "layer_types",
+      message: 'expected only full_attention layers for this model_type, got "sliding_attention"'
+    })
   })
 
   it("Llama-4 with layer_types gives the same import as the no_rope_layers default", () => {

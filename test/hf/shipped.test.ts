@@ -11,11 +11,26 @@ import { REPO } from "../helpers/cli.ts"
 
 const base = { dp: 1, ep: 1, tp: 1, batch_size: 8, seq_len: 4096, phase: "both" as const, hardware: "configs/hardware/H100-SXM.yaml" }
 const SHIPPED: ReadonlyArray<{ ref: string; name: string; scenario: string; o: Partial<ImportOptions> }> = [
-  { ref: "deepseek-v3.2", name: "deepseek-v3.2", scenario: "deepseek_v3_2_h800", o: { hardware: "configs/hardware/H800-SXM.yaml", dp: 16, ep: 16, batch_size: 2, seq_len: 8192, mtp_acceptance: 0.85 } },
+  {
+    ref: "deepseek-v3.2",
+    name: "deepseek-v3.2",
+    scenario: "deepseek_v3_2_h800",
+    o: { hardware: "configs/hardware/H800-SXM.yaml", dp: 16, ep: 16, batch_size: 2, seq_len: 8192, mtp_acceptance: 0.85 }
+  },
   { ref: "qwen3-next-80b-a3b", name: "qwen3-next-80b-a3b", scenario: "qwen3_next_80b_h100", o: { tp: 4, ep: 4, seq_len: 16384 } },
   { ref: "step3", name: "step3", scenario: "step3_h200", o: { hardware: "configs/hardware/H200-SXM.yaml", tp: 8, ep: 8 } },
-  { ref: "llama-4-maverick", name: "llama-4-maverick", scenario: "llama_4_maverick_h200", o: { hardware: "configs/hardware/H200-SXM.yaml", tp: 8, ep: 8, batch_size: 4, seq_len: 16384 } },
-  { ref: "minimax-text-01", name: "minimax-text-01", scenario: "minimax_text_01_h200", o: { hardware: "configs/hardware/H200-SXM.yaml", tp: 8, ep: 8, batch_size: 4, seq_len: 32768 } }
+  {
+    ref: "llama-4-maverick",
+    name: "llama-4-maverick",
+    scenario: "llama_4_maverick_h200",
+    o: { hardware: "configs/hardware/H200-SXM.yaml", tp: 8, ep: 8, batch_size: 4, seq_len: 16384 }
+  },
+  {
+    ref: "minimax-text-01",
+    name: "minimax-text-01",
+    scenario: "minimax_text_01_h200",
+    o: { hardware: "configs/hardware/H200-SXM.yaml", tp: 8, ep: 8, batch_size: 4, seq_len: 32768 }
+  }
 ]
 
 describe("shipped imports = a fresh import", () => {
@@ -23,7 +38,14 @@ describe("shipped imports = a fresh import", () => {
     it(`${s.scenario}.yaml and configs/models/${s.name}/`, () => {
       const source = `data/reference/hf-configs/${s.ref}.json`
       const json = JSON.parse(fs.readFileSync(path.join(REPO, source), "utf8"))
-      const r = importHf(json, { ...base, ...s.o, name: s.name, model_dir: `configs/models/${s.name}`, source, schema_dir: { templates: "../../../schema", scenario: "../../schema" } })
+      const r = importHf(json, {
+        ...base,
+        ...s.o,
+        name: s.name,
+        model_dir: `configs/models/${s.name}`,
+        source,
+        schema_dir: { templates: "../../../schema", scenario: "../../schema" }
+      })
       if (!r.ok) throw new Error(JSON.stringify(r.problems))
       expect(fs.readFileSync(path.join(REPO, "configs/scenarios", `${s.scenario}.yaml`), "utf8")).toBe(r.scenario)
       for (const t of r.templates) expect(fs.readFileSync(path.join(REPO, t.path), "utf8")).toBe(t.text)

@@ -30,13 +30,60 @@ describe("delta", () => {
 })
 
 describe("watch uses the same rule", () => {
-  const layer = { layer_name: "L0.x", layer_type: "x", flops: 1, bytes_read: 0, bytes_written: 0, comm_bytes: 0, compute_time_ms: 0, memory_time_ms: 0, comm_time_ms: 0, dominant_latency_ms: 0, bound: "compute" }
+  const layer = {
+    layer_name: "L0.x",
+    layer_type: "x",
+    flops: 1,
+    bytes_read: 0,
+    bytes_written: 0,
+    comm_bytes: 0,
+    compute_time_ms: 0,
+    memory_time_ms: 0,
+    comm_time_ms: 0,
+    dominant_latency_ms: 0,
+    bound: "compute"
+  }
   const result = (latency: number): any => ({
-    scenario: "s", hardware: "h", estimator: "analytic", parallelism: { tp: 1, dp: 1, ep: 1 }, runtime: { batch_size: 1, seq_len: 1, phase: "decode" },
-    phases: { decode: { phase: "decode", layers: [{ ...layer, dominant_latency_ms: latency }], total_latency_ms: latency, total_flops: 1, total_bytes: 0, total_comm_bytes: 0, peak_memory_bytes: 1, bottleneck_layer: "L0.x" } },
-    serving: { ttft_ms: null, tpot_ms: latency, throughput_tokens_per_s: 0, throughput_tokens_per_s_per_gpu: 0, prefill_throughput_tokens_per_s: null, gpus: 1, peak_memory_bytes: 1, hbm_bytes_per_gpu: 2, fits_in_hbm: true }
+    scenario: "s",
+    hardware: "h",
+    estimator: "analytic",
+    parallelism: { tp: 1, dp: 1, ep: 1 },
+    runtime: { batch_size: 1, seq_len: 1, phase: "decode" },
+    phases: {
+      decode: {
+        phase: "decode",
+        layers: [{ ...layer, dominant_latency_ms: latency }],
+        total_latency_ms: latency,
+        total_flops: 1,
+        total_bytes: 0,
+        total_comm_bytes: 0,
+        peak_memory_bytes: 1,
+        bottleneck_layer: "L0.x"
+      }
+    },
+    serving: {
+      ttft_ms: null,
+      tpot_ms: latency,
+      throughput_tokens_per_s: 0,
+      throughput_tokens_per_s_per_gpu: 0,
+      prefill_throughput_tokens_per_s: null,
+      gpus: 1,
+      peak_memory_bytes: 1,
+      hbm_bytes_per_gpu: 2,
+      fits_in_hbm: true
+    }
   })
-  const activity = { time: "2026-01-01T00:00:00.000Z", changedFiles: [], computed: 0, replayed: 0, layersRecomputed: [], elapsedMs: 0, evaluationMs: 0, rssBytes: 0, heapUsedBytes: 0 }
+  const activity = {
+    time: "2026-01-01T00:00:00.000Z",
+    changedFiles: [],
+    computed: 0,
+    replayed: 0,
+    layersRecomputed: [],
+    elapsedMs: 0,
+    evaluationMs: 0,
+    rssBytes: 0,
+    heapUsedBytes: 0
+  }
 
   it("0 -> 0 is 0%, 0 -> 5 has no percentage", () => {
     const same = compare(result(0), result(0))

@@ -21,7 +21,10 @@ import { analyticEstimator } from "../../src/timing/estimator.ts"
 import { timingHardware } from "../../src/timing/roofline.ts"
 
 const root = path.resolve(import.meta.dirname, "..", "..")
-const scenarios = fs.readdirSync(path.join(root, "configs", "scenarios")).filter((f) => f.endsWith(".yaml")).sort()
+const scenarios = fs
+  .readdirSync(path.join(root, "configs", "scenarios"))
+  .filter((f) => f.endsWith(".yaml"))
+  .sort()
 
 /** The graph's values went through JSON; compare the kernel's the same way. */
 const json = <A>(a: A): A => JSON.parse(JSON.stringify(a))
@@ -42,7 +45,13 @@ const kernelOf = (out: Awaited<ReturnType<typeof run>>) => {
   const composition = { overlap_efficiency: hw.overlap_efficiency, max_concurrency: hw.max_concurrency, micro_batch: rt.micro_batch ?? 1 }
   const phases: Partial<Record<SinglePhase, ReturnType<typeof simulatePhase>>> = {}
   for (const phase of phasesOf(rt.phase as "prefill" | "decode" | "both")) {
-    phases[phase] = simulatePhase(model, contextFor(model, layout, phase, rt.batch_size, rt.seq_len, rt.tokens_per_expert), timingHardware(hw, "hardware"), analyticEstimator, composition)
+    phases[phase] = simulatePhase(
+      model,
+      contextFor(model, layout, phase, rt.batch_size, rt.seq_len, rt.tokens_per_expert),
+      timingHardware(hw, "hardware"),
+      analyticEstimator,
+      composition
+    )
   }
   return { phases, serving: servingSummary(phases, rt, layout, hw.hbm_gb, coreStrategy(composition)) }
 }

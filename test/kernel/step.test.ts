@@ -11,9 +11,16 @@ describe("phaseMemory", () => {
     const composition = { overlap_efficiency: 1, max_concurrency: 2, micro_batch: 1 }
     const models = [DEEPSEEK, { entries: [{ index: 0, label: "ffn_layer", template: DENSE, repeat: 5 }], precision: DEEPSEEK.precision }]
     for (const model of models) {
-      for (const layout of [{ tp: 1, dp: 16, ep: 16, redundant_experts: 0, gpus_per_node: 8 }, { tp: 8, dp: 2, ep: 16, redundant_experts: 16, gpus_per_node: 8 }]) {
+      for (const layout of [
+        { tp: 1, dp: 16, ep: 16, redundant_experts: 0, gpus_per_node: 8 },
+        { tp: 8, dp: 2, ep: 16, redundant_experts: 16, gpus_per_node: 8 }
+      ]) {
         for (const phase of ["prefill", "decode"] as const) {
-          for (const [batch, seq] of [[1, 1024], [8, 4096], [37, 333]]) {
+          for (const [batch, seq] of [
+            [1, 1024],
+            [8, 4096],
+            [37, 333]
+          ]) {
             const ctx = contextFor(model, layout, phase, batch, seq)
             expect(phaseMemory(model, ctx)).toEqual(simulatePhase(model, ctx, timing, analyticEstimator, composition).memory)
           }

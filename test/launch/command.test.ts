@@ -6,8 +6,20 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import {
-  codeIdentity, commandKey, KEY_ENV, REPLAYABLE, parseRecord, pathState, recordDirFor, recordPath, recordText, replayable, sourceStamp, tryReplay,
-  type CommandRecord, type KeyInputs
+  codeIdentity,
+  commandKey,
+  KEY_ENV,
+  REPLAYABLE,
+  parseRecord,
+  pathState,
+  recordDirFor,
+  recordPath,
+  recordText,
+  replayable,
+  sourceStamp,
+  tryReplay,
+  type CommandRecord,
+  type KeyInputs
 } from "../../src/launch/command.js"
 import { Effect } from "effect"
 import { collectGarbage, listCommandFiles, storeStats } from "../../src/graph/maintenance.ts"
@@ -61,7 +73,17 @@ describe("command key", () => {
   it("replays only commands whose output is a function of their inputs", () => {
     expect(replayable(["run"])).toBe(true)
     expect(replayable(["large-ep", "evaluate", "x.yaml"])).toBe(true)
-    for (const args of [["watch"], ["sweep"], ["diff", "HEAD"], ["run", "--no-cache"], ["run", "--explain"], ["run", "--trace", "t.json"], ["run", "--help"], ["cache", "stats"], []]) {
+    for (const args of [
+      ["watch"],
+      ["sweep"],
+      ["diff", "HEAD"],
+      ["run", "--no-cache"],
+      ["run", "--explain"],
+      ["run", "--trace", "t.json"],
+      ["run", "--help"],
+      ["cache", "stats"],
+      []
+    ]) {
       expect(replayable(args), args.join(" ")).toBe(false)
     }
   })
@@ -96,7 +118,18 @@ describe("replay", () => {
     fs.writeFileSync(input, "a: 1\n")
     const env = {}
     const key = commandKey({ code: codeIdentity(undefined, env), node: "24.0.0", args, cwd: dir, env, stdoutTTY: false, stderrTTY: false })
-    const record: CommandRecord = { v: 1, key, inputs: [[input, pathState(input)], [path.join(dir, "llmsim.config.ts"), null]], stdout: "result\n", stderr: "warning: w\n", files: [], ...extra(dir) }
+    const record: CommandRecord = {
+      v: 1,
+      key,
+      inputs: [
+        [input, pathState(input)],
+        [path.join(dir, "llmsim.config.ts"), null]
+      ],
+      stdout: "result\n",
+      stderr: "warning: w\n",
+      files: [],
+      ...extra(dir)
+    }
     const file = recordPath(path.join(dir, "cache"), key)
     fs.mkdirSync(path.dirname(file), { recursive: true })
     fs.writeFileSync(file, recordText(record))

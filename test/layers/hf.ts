@@ -68,10 +68,19 @@ export const gptOssSliding = (name: string): LayerTemplate => {
     type: "moe_layer",
     config: {
       attn_config: {
-        type: "GQA", d_model: c.hidden_size, num_attention_heads: c.num_attention_heads, num_key_value_heads: c.num_key_value_heads,
-        head_dim: c.head_dim, sliding_window: c.sliding_window
+        type: "GQA",
+        d_model: c.hidden_size,
+        num_attention_heads: c.num_attention_heads,
+        num_key_value_heads: c.num_key_value_heads,
+        head_dim: c.head_dim,
+        sliding_window: c.sliding_window
       },
-      moe_config: { d_model: c.hidden_size, n_routed_experts: c.num_local_experts, num_experts_per_tok: c.num_experts_per_tok, moe_intermediate_size: c.intermediate_size }
+      moe_config: {
+        d_model: c.hidden_size,
+        n_routed_experts: c.num_local_experts,
+        num_experts_per_tok: c.num_experts_per_tok,
+        moe_intermediate_size: c.intermediate_size
+      }
     }
   }
 }

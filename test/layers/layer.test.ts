@@ -1,12 +1,5 @@
 import { describe, expect, it } from "vitest"
-import {
-  activationBytesPerGpu,
-  kvBytesPerTokenPerGpu,
-  layerWeightBytesPerGpu,
-  lmHeadWeightBytesPerGpu,
-  planLayer,
-  planLmHead
-} from "../../src/layers/index.ts"
+import { activationBytesPerGpu, kvBytesPerTokenPerGpu, layerWeightBytesPerGpu, lmHeadWeightBytesPerGpu, planLayer, planLmHead } from "../../src/layers/index.ts"
 import type { LayerContext } from "../../src/layers/context.ts"
 import { evaluateOpCost, OP_FORMULAS } from "../../src/ops/registry.ts"
 import type { OpParams, OpSpec } from "../../src/ops/types.ts"
@@ -128,21 +121,46 @@ describe("op spec contract", () => {
     ds.moe,
     llama70.layer,
     gptOssSliding("gpt-oss-120b"),
-    { type: "ffn_layer", config: { attn_config: { type: "GQA", d_model: 1024, num_attention_heads: 8, qk_norm: true }, ffn_config: { d_model: 1024, d_ff: 4096, hidden_act: "gelu", gated: false } } },
+    {
+      type: "ffn_layer",
+      config: {
+        attn_config: { type: "GQA", d_model: 1024, num_attention_heads: 8, qk_norm: true },
+        ffn_config: { d_model: 1024, d_ff: 4096, hidden_act: "gelu", gated: false }
+      }
+    },
     { type: "moe_layer", config: { attn_config: { ...ds.attn, q_lora_rank: 0 }, moe_config: ds.moeConfig } },
     // DeepSeek-V3.2 DSA; Step-3 low-rank query; Llama-4 chunked + gpt-oss sinks + Qwen3-Next gate.
     { type: "moe_layer", config: { attn_config: { ...ds.attn, index_n_heads: 64, index_head_dim: 128, index_topk: 2048 }, moe_config: ds.moeConfig } },
     {
       type: "ffn_layer",
       config: {
-        attn_config: { type: "GQA", d_model: 1024, num_attention_heads: 8, num_key_value_heads: 1, head_dim: 128, q_lora_rank: 256, attention_chunk_size: 128, attention_sinks: true, output_gate: true },
+        attn_config: {
+          type: "GQA",
+          d_model: 1024,
+          num_attention_heads: 8,
+          num_key_value_heads: 1,
+          head_dim: 128,
+          q_lora_rank: 256,
+          attention_chunk_size: 128,
+          attention_sinks: true,
+          output_gate: true
+        },
         ffn_config: { d_model: 1024, d_ff: 4096, hidden_act: "silu" }
       }
     },
     {
       type: "ffn_layer",
       config: {
-        attn_config: { type: "linear", variant: "gated_deltanet", d_model: 1024, num_attention_heads: 32, num_key_heads: 16, key_head_dim: 128, value_head_dim: 128, conv_kernel_dim: 4 },
+        attn_config: {
+          type: "linear",
+          variant: "gated_deltanet",
+          d_model: 1024,
+          num_attention_heads: 32,
+          num_key_heads: 16,
+          key_head_dim: 128,
+          value_head_dim: 128,
+          conv_kernel_dim: 4
+        },
         ffn_config: { d_model: 1024, d_ff: 4096, hidden_act: "silu" }
       }
     },
@@ -217,7 +235,9 @@ describe("op spec contract", () => {
     const other: LayerTemplate = { type: "moe_layer", config: { attn_config: ds.attn, moe_config: { ...ds.moeConfig, num_experts_per_tok: 6 } } }
     for (const ctx of contexts) {
       const attn = (t: LayerTemplate) =>
-        planLayer(t, ctx).filter((s) => s.category === "attention_linear" || s.category === "attention_core").map((s) => [s.name, s.params])
+        planLayer(t, ctx)
+          .filter((s) => s.category === "attention_linear" || s.category === "attention_core")
+          .map((s) => [s.name, s.params])
       expect(attn(other)).toEqual(attn(ds.moe))
       expect(attn(ds.moe).length).toBeGreaterThan(4)
       // ...while the router's params do change.
@@ -228,11 +248,34 @@ describe("op spec contract", () => {
 
   it("ops come in execution order with the pre-attention and pre-FFN norms", () => {
     expect(planLayer(llama70.layer, ctxOf({ parallel: { tp: 2 } })).map((s) => s.name)).toEqual([
-      "attn_norm", "qkv_proj", "attention", "o_proj", "attn_all_reduce", "ffn_norm", "ffn", "ffn_all_reduce"
+      "attn_norm",
+      "qkv_proj",
+      "attention",
+      "o_proj",
+      "attn_all_reduce",
+      "ffn_norm",
+      "ffn",
+      "ffn_all_reduce"
     ])
     expect(planLayer(ds.moe, ctxOf({ parallel: { dp: 16, ep: 16 } })).map((s) => s.name)).toEqual([
-      "attn_norm", "q_down_proj", "q_norm", "q_up_proj", "kv_down_proj", "kv_norm", "uk_absorb", "attention", "uv_absorb", "o_proj",
-      "ffn_norm", "router", "shared_experts", "dispatch_nic", "dispatch_nvlink", "experts", "combine_nic", "combine_nvlink"
+      "attn_norm",
+      "q_down_proj",
+      "q_norm",
+      "q_up_proj",
+      "kv_down_proj",
+      "kv_norm",
+      "uk_absorb",
+      "attention",
+      "uv_absorb",
+      "o_proj",
+      "ffn_norm",
+      "router",
+      "shared_experts",
+      "dispatch_nic",
+      "dispatch_nvlink",
+      "experts",
+      "combine_nic",
+      "combine_nvlink"
     ])
   })
 })

@@ -22,7 +22,10 @@ describe("validateLayout", () => {
   it("KV heads and tp must nest", () => {
     const t: LayerTemplate = {
       type: "ffn_layer",
-      config: { attn_config: { type: "GQA", d_model: 1536, num_attention_heads: 12, num_key_value_heads: 6 }, ffn_config: { d_model: 1536, d_ff: 4096, hidden_act: "silu" } }
+      config: {
+        attn_config: { type: "GQA", d_model: 1536, num_attention_heads: 12, num_key_value_heads: 6 },
+        ffn_config: { d_model: 1536, d_ff: 4096, hidden_act: "silu" }
+      }
     }
     expect(validateLayout(t, ctxOf({ parallel: { tp: 4 } }))).toMatch(/num_key_value_heads 6/)
   })

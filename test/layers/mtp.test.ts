@@ -37,7 +37,16 @@ describe("verifying 1 + k tokens: per-query work, the cache read once", () => {
   })
 
   it("MLA decode, 2 queries per sequence: the latent cache once, the scores per query", () => {
-    const c = cost("mla_attention_decode", { batch: 1, kv_len: 100, heads: 16, kv_lora_rank: 512, qk_rope_head_dim: 64, act_dtype: "bf16", kv_dtype: "bf16", queries: 2 })
+    const c = cost("mla_attention_decode", {
+      batch: 1,
+      kv_len: 100,
+      heads: 16,
+      kv_lora_rank: 512,
+      qk_rope_head_dim: 64,
+      act_dtype: "bf16",
+      kv_dtype: "bf16",
+      queries: 2
+    })
     // 2 * (2*16*100*576 + 2*16*100*512) = 6,963,200
     expect(c.flops).toBe(6_963_200)
     // 100*576*2 + 2*16*576*2 = 115,200 + 36,864

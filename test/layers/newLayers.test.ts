@@ -12,7 +12,16 @@ import { BF16, ctxOf, deepseekLike } from "./hf.ts"
 const linear: LayerTemplate = {
   type: "ffn_layer",
   config: {
-    attn_config: { type: "linear", variant: "gated_deltanet", d_model: 2048, num_attention_heads: 32, num_key_heads: 16, key_head_dim: 128, value_head_dim: 128, conv_kernel_dim: 4 },
+    attn_config: {
+      type: "linear",
+      variant: "gated_deltanet",
+      d_model: 2048,
+      num_attention_heads: 32,
+      num_key_heads: 16,
+      key_head_dim: 128,
+      value_head_dim: 128,
+      conv_kernel_dim: 4
+    },
     ffn_config: { d_model: 2048, d_ff: 5120, hidden_act: "silu" }
   }
 }
@@ -43,7 +52,10 @@ describe("linear attention: a fixed state, not a growing cache", () => {
 describe("chunked local attention keeps one chunk of cache", () => {
   const chunked: LayerTemplate = {
     type: "ffn_layer",
-    config: { attn_config: { type: "GQA", d_model: 5120, num_attention_heads: 40, num_key_value_heads: 8, head_dim: 128, attention_chunk_size: 8192 }, ffn_config: { d_model: 5120, d_ff: 16384, hidden_act: "silu" } }
+    config: {
+      attn_config: { type: "GQA", d_model: 5120, num_attention_heads: 40, num_key_value_heads: 8, head_dim: 128, attention_chunk_size: 8192 },
+      ffn_config: { d_model: 5120, d_ff: 16384, hidden_act: "silu" }
+    }
   }
   it("at 20000 tokens the cache holds the last 3616 (20000 - 2 x 8192) tokens' K and V", () => {
     const ctx = ctxOf({ precision: BF16, seq_len: 20000 })
@@ -55,7 +67,10 @@ describe("chunked local attention keeps one chunk of cache", () => {
 describe("DSA keeps the indexer key beside the MLA latent", () => {
   it("DeepSeek-V3.2: 576 x 2 B latent + 128 FP8 + one FP32 scale = 1,284 B per token per layer", () => {
     const ds = deepseekLike("deepseek-v3")
-    const t: LayerTemplate = { type: "ffn_layer", config: { ...ds.dense.config, attn_config: { ...ds.attn, index_n_heads: 64, index_head_dim: 128, index_topk: 2048 } } as any }
+    const t: LayerTemplate = {
+      type: "ffn_layer",
+      config: { ...ds.dense.config, attn_config: { ...ds.attn, index_n_heads: 64, index_head_dim: 128, index_topk: 2048 } } as any
+    }
     expect(kvBytesPerTokenPerGpu(t, ctxOf({ precision: BF16 }))).toBe(1284)
   })
 })
@@ -63,7 +78,10 @@ describe("DSA keeps the indexer key beside the MLA latent", () => {
 describe("per-layer precision (a scenario entry's precision)", () => {
   const gqa: LayerTemplate = {
     type: "ffn_layer",
-    config: { attn_config: { type: "GQA", d_model: 4096, num_attention_heads: 32, num_key_value_heads: 8 }, ffn_config: { d_model: 4096, d_ff: 14336, hidden_act: "silu" } }
+    config: {
+      attn_config: { type: "GQA", d_model: 4096, num_attention_heads: 32, num_key_value_heads: 8 },
+      ffn_config: { d_model: 4096, d_ff: 14336, hidden_act: "silu" }
+    }
   }
   const model = modelOf({
     spec: { precision: { weights: "bf16", activations: "bf16", kv_cache: "fp8" } },

@@ -22,12 +22,15 @@ describe("alignMeasurements", () => {
   it("matches by kind, hardware and every given shape column; says why the others do not match", () => {
     const r = alignMeasurements(parseCsv(MEASURED), rows, "m.csv")
     if (typeof r === "string") throw new Error(r)
-    expect(r.aligned.map((a) => [a.features.gemm_m, a.measured_us, a.source])).toEqual([[64, 2.5, "m.csv:2"], [16, 1.5, "m.csv:3"]])
+    expect(r.aligned.map((a) => [a.features.gemm_m, a.measured_us, a.source])).toEqual([
+      [64, 2.5, "m.csv:2"],
+      [16, 1.5, "m.csv:3"]
+    ])
     expect(r.unmatched).toEqual([
       { line: 4, reason: "no op of kind rmsnorm in the features" },
       { line: 5, reason: "no linear op on hardware H100-SXM (the features are for H800-SXM)" },
       { line: 6, reason: "no linear op on H800-SXM with tokens=32 in_features=256 out_features=512" },
-      { line: 7, reason: "measured_us is \"-1\", expected a time > 0" }
+      { line: 7, reason: 'measured_us is "-1", expected a time > 0' }
     ])
   })
 
@@ -36,7 +39,9 @@ describe("alignMeasurements", () => {
     expect(typeof gemm !== "string" && gemm.aligned.map((a) => a.features.gemm_m)).toEqual([16])
     const unknown = alignMeasurements(parseCsv("kind,hardware,heads,measured_us\nlinear,H800-SXM,8,3"), rows, "u.csv")
     expect(typeof unknown !== "string" && unknown.unmatched).toEqual([{ line: 2, reason: "heads is not a shape parameter of linear" }])
-    expect(alignMeasurements(parseCsv("kind,tokens\nlinear,16"), rows, "x.csv")).toBe("x.csv: column hardware is missing (a measurement CSV has kind, hardware, shape columns and measured_us)")
+    expect(alignMeasurements(parseCsv("kind,tokens\nlinear,16"), rows, "x.csv")).toBe(
+      "x.csv: column hardware is missing (a measurement CSV has kind, hardware, shape columns and measured_us)"
+    )
   })
 
   it("the aligned CSV reads back to the same training rows; a bad row names file and line", () => {
@@ -44,7 +49,7 @@ describe("alignMeasurements", () => {
     if (typeof r === "string") throw new Error(r)
     const text = alignedCsv(r.aligned)
     expect(readAligned(parseCsv(text), "a.csv")).toEqual(r.aligned)
-    expect(readAligned(parseCsv(text.replace(",2.5,", ",fast,")), "a.csv")).toBe("a.csv:3: measured_us is \"fast\", expected a time > 0")
+    expect(readAligned(parseCsv(text.replace(",2.5,", ",fast,")), "a.csv")).toBe('a.csv:3: measured_us is "fast", expected a time > 0')
     expect(readAligned(parseCsv("kind,measured_us\nlinear,1"), "b.csv")).toMatch(/^b\.csv: column schema_version is missing/)
   })
 })

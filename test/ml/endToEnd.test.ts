@@ -26,10 +26,15 @@ describe("features -> align -> train -> run --estimator ml", async () => {
   const dir = makeProject("llmsim-ml-")
   const rows = await runEffect(collectFeatures({ cwd: dir, scenario: SCENARIO, batches: [8, 16, 32], phase: "decode", efficiency: "hardware" }))
   const gemms = rows.filter((r) => r.level === "op" && r.kind === "linear")
-  const measured = ["kind,hardware,tokens,in_features,out_features,measured_us"].concat(gemms.map((r) => {
-    const p = parseShape(r.shape)
-    return `linear,${r.hardware},${p.tokens},${p.in_features},${p.out_features},${1.5 * (r.analytic_us as number)}`
-  }), ["rmsnorm,H100-SXM,7,,,3"]).join("\n")
+  const measured = ["kind,hardware,tokens,in_features,out_features,measured_us"]
+    .concat(
+      gemms.map((r) => {
+        const p = parseShape(r.shape)
+        return `linear,${r.hardware},${p.tokens},${p.in_features},${p.out_features},${1.5 * (r.analytic_us as number)}`
+      }),
+      ["rmsnorm,H100-SXM,7,,,3"]
+    )
+    .join("\n")
   const joined = alignMeasurements(parseCsv(measured), rows, "measured.csv")
   if (typeof joined === "string") throw new Error(joined)
   const train = (factor: number, file: string) => {
@@ -51,7 +56,9 @@ describe("features -> align -> train -> run --estimator ml", async () => {
     for (const phase of ["prefill", "decode"] as const) {
       const a = opsOf(analytic, phase)
       const m = opsOf(ml, phase)
-      expect(m.map((o) => [o.op, o.flops, o.bytes_read, o.bytes_written, o.comm_bytes])).toEqual(a.map((o) => [o.op, o.flops, o.bytes_read, o.bytes_written, o.comm_bytes]))
+      expect(m.map((o) => [o.op, o.flops, o.bytes_read, o.bytes_written, o.comm_bytes])).toEqual(
+        a.map((o) => [o.op, o.flops, o.bytes_read, o.bytes_written, o.comm_bytes])
+      )
       m.forEach((o, i) => {
         const ratio = o.dominant_latency_ms / a[i].dominant_latency_ms
         if (o.estimator === "ml") expect(ratio).toBeCloseTo(1.5, 9)
@@ -67,7 +74,13 @@ describe("features -> align -> train -> run --estimator ml", async () => {
     expect(prefillGemm.estimator_note).toMatch(/^gemm_m = 65536 is outside the training envelope \[8, 32\]$/)
     expect(ml.out.result.phases.decode!.total_latency_ms).toBeGreaterThan(analytic.out.result.phases.decode!.total_latency_ms)
     // The run screen says how much the model covered (distinct ops per phase and layer type); analytic says nothing.
-    const covered = new Set(["prefill", "decode"].flatMap((p) => opsOf(ml, p as "prefill").filter((o) => o.estimator === "ml").map((o) => `${p} ${o.op}`)))
+    const covered = new Set(
+      ["prefill", "decode"].flatMap((p) =>
+        opsOf(ml, p as "prefill")
+          .filter((o) => o.estimator === "ml")
+          .map((o) => `${p} ${o.op}`)
+      )
+    )
     const all = new Set(["prefill", "decode"].flatMap((p) => opsOf(ml, p as "prefill").map((o) => `${p} ${o.op}`)))
     expect(ml.text("table")).toContain(`\n          ${covered.size} of ${all.size} ops timed by the model, ${all.size - covered.size} by the analytic fallback`)
     expect(analytic.text("table")).not.toContain("ops timed by the model")
@@ -89,7 +102,7 @@ describe("features -> align -> train -> run --estimator ml", async () => {
   })
 
   it("a missing or corrupt model file, or ml without --model, is one clear error", async () => {
-    fs.writeFileSync(path.join(dir, "bad.json"), "{\"format\": \"llmsim-ml-model\"")
+    fs.writeFileSync(path.join(dir, "bad.json"), '{"format": "llmsim-ml-model"')
     const missing = await runFailure(at({ noCache: true, estimator: "ml", model: "nope.json" }))
     expect([missing._tag, missing.message]).toEqual(["ModelFileError", `model file not found or unreadable: ${path.join(dir, "nope.json")}`])
     const corrupt = await runFailure(at({ noCache: true, estimator: "ml", model: "bad.json" }))

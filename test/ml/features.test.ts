@@ -35,7 +35,7 @@ describe("opFeatureRow", () => {
     expect(table.columns).toEqual([...FEATURE_COLUMNS])
     expect(featureRowOf(table.rows[0].values)).toEqual(row)
     expect(Object.keys(JSON.parse(featuresJsonl([row])))).toEqual([...FEATURE_COLUMNS])
-    expect(featureRowOf({ ...table.rows[0].values, flops: "many" })).toBe("flops is \"many\", expected a number")
+    expect(featureRowOf({ ...table.rows[0].values, flops: "many" })).toBe('flops is "many", expected a number')
     expect(featureRowOf({ ...table.rows[0].values, schema_version: "0" })).toMatch(/schema_version is 0/)
   })
 })

@@ -6,7 +6,19 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { decodeModel, foldsOf, headMatrix, inputNames, LIBRARY, modelText, noiseFloorOf, shrink, sidecarModel, trainModel, type TrainingRow } from "../../src/ml/model.ts"
+import {
+  decodeModel,
+  foldsOf,
+  headMatrix,
+  inputNames,
+  LIBRARY,
+  modelText,
+  noiseFloorOf,
+  shrink,
+  sidecarModel,
+  trainModel,
+  type TrainingRow
+} from "../../src/ml/model.ts"
 import { headById } from "../../src/ml/heads.ts"
 import { mlEstimator } from "../../src/ml/estimator.ts"
 import { NO_PLACE, opFeatureRow } from "../../src/ml/features.ts"
@@ -73,17 +85,21 @@ describe("trainModel", () => {
   })
 
   it("folds: sorted families dealt round-robin, a family never split", () => {
-    expect([...foldsOf(["b", "a", "c", "a"], 2)]).toEqual([["a", 0], ["b", 1], ["c", 0]])
+    expect([...foldsOf(["b", "a", "c", "a"], 2)]).toEqual([
+      ["a", 0],
+      ["b", 1],
+      ["c", 0]
+    ])
   })
 
   it("decodeModel: a clear one-line problem for a corrupt or foreign file", () => {
     const text = modelText(model)
     expect(typeof decodeModel(text)).toBe("object")
     expect(decodeModel(text.slice(0, 200))).toMatch(/^not JSON/)
-    expect(decodeModel("{\"format\":\"other\"}")).toBe("not an llmsim model file (expected \"format\": \"llmsim-ml-model\")")
-    expect(decodeModel(text.replace("\"feature_schema_version\": 1", "\"feature_schema_version\": 99"))).toMatch(/feature schema 99.*retrain it/)
-    expect(decodeModel(text.replace(`"version": "${LIBRARY.version}"`, "\"version\": \"0.0.1\""))).toMatch(/trained with ml-random-forest 0\.0\.1/)
-    expect(decodeModel(text.replace("\"estimators\":[", "\"estimators\":[null,"))).toMatch(/^heads\[0\] \(gemm\): does not load \(/)
+    expect(decodeModel('{"format":"other"}')).toBe('not an llmsim model file (expected "format": "llmsim-ml-model")')
+    expect(decodeModel(text.replace('"feature_schema_version": 1', '"feature_schema_version": 99'))).toMatch(/feature schema 99.*retrain it/)
+    expect(decodeModel(text.replace(`"version": "${LIBRARY.version}"`, '"version": "0.0.1"'))).toMatch(/trained with ml-random-forest 0\.0\.1/)
+    expect(decodeModel(text.replace('"estimators":[', '"estimators":[null,'))).toMatch(/^heads\[0\] \(gemm\): does not load \(/)
   })
 })
 

@@ -40,7 +40,9 @@ const modelDir = (sidecar: string | null = modelText(sidecarModel(headById("gemm
 describe("ONNX model files", () => {
   it("need their sidecar, with exactly one head", async () => {
     const bare = modelDir(null)
-    expect((await failureOf(loadModelFile(bare))).message).toBe(`${bare}: its metadata sidecar ${bare}.json is missing or unreadable (llmsim ml matrix --sidecar writes it)`)
+    expect((await failureOf(loadModelFile(bare))).message).toBe(
+      `${bare}: its metadata sidecar ${bare}.json is missing or unreadable (llmsim ml matrix --sidecar writes it)`
+    )
     const two = modelDir(fs.readFileSync(path.join(REPO, "models", "reference.json"), "utf8"))
     expect((await failureOf(loadModelFile(two))).message).toBe(`${two}.json: an ONNX model times one op family; the sidecar lists 3 heads`)
   })

@@ -45,7 +45,11 @@ describe("routed expert weight traffic (decode, tp = dp = ep = 1)", () => {
   })
 
   it("weights follow E_local * (1 - (1 - k/E)^T) * 3*d*I*bytes and stay under E*w and T*k*w", () => {
-    for (const [t, touched] of [[2, 15.75], [16, 101.9621623213895], [64, 222.4424876855104]] as const) {
+    for (const [t, touched] of [
+      [2, 15.75],
+      [16, 101.9621623213895],
+      [64, 222.4424876855104]
+    ] as const) {
       const w = expertWeightBytes(ctxOf({ batch_size: t }), t * 8)
       expect(w / EXPERT_BYTES).toBeCloseTo(touched, 6)
       expect(w).toBeLessThan(256 * EXPERT_BYTES)

@@ -32,7 +32,15 @@ describe("chunked local attention (Llama-4 attention_chunk_size)", () => {
 
   it("prefill FLOPs use the chunked pairs: 4 * h * pairs * head_dim", () => {
     const c = cost("gqa_attention_prefill", {
-      batch: 1, seq_len: 20000, q_heads: 5, kv_heads: 1, head_dim: 128, window: 0, act_dtype: "bf16", kv_dtype: "bf16", chunk: 8192
+      batch: 1,
+      seq_len: 20000,
+      q_heads: 5,
+      kv_heads: 1,
+      head_dim: 128,
+      window: 0,
+      act_dtype: "bf16",
+      kv_dtype: "bf16",
+      chunk: 8192
     })
     // 4 * 5 * 73,656,592 * 128 = 188,560,875,520
     expect(c.flops).toBe(188_560_875_520)
@@ -91,7 +99,16 @@ describe("DeepSeek sparse attention (DeepSeek-V3.2: 64 indexer heads of 128, top
 
 describe("linear attention with a fixed-size state (Qwen3-Next gated DeltaNet, tp 1)", () => {
   // 32 value heads, 16 key heads, dk = dv = 128, conv width 4, fp32 state.
-  const shape = { variant: "gated_deltanet", heads: 32, key_heads: 16, key_head_dim: 128, value_head_dim: 128, conv_kernel_dim: 4, act_dtype: "bf16", state_dtype: "fp32" }
+  const shape = {
+    variant: "gated_deltanet",
+    heads: 32,
+    key_heads: 16,
+    key_head_dim: 128,
+    value_head_dim: 128,
+    conv_kernel_dim: 4,
+    act_dtype: "bf16",
+    state_dtype: "fp32"
+  }
 
   it("decode: 7*dk*dv per head + the conv; reads and writes the whole state once", () => {
     const c = cost("linear_attention_decode", { ...shape, batch: 1 })
@@ -119,7 +136,17 @@ describe("linear attention with a fixed-size state (Qwen3-Next gated DeltaNet, t
 
   it("lightning prefill: 2 blocks of 256 for 300 tokens", () => {
     const c = cost("linear_attention_prefill", {
-      variant: "lightning", heads: 1, key_heads: 1, key_head_dim: 128, value_head_dim: 128, conv_kernel_dim: 0, act_dtype: "bf16", state_dtype: "bf16", batch: 1, seq_len: 300, chunk: 256
+      variant: "lightning",
+      heads: 1,
+      key_heads: 1,
+      key_head_dim: 128,
+      value_head_dim: 128,
+      conv_kernel_dim: 0,
+      act_dtype: "bf16",
+      state_dtype: "bf16",
+      batch: 1,
+      seq_len: 300,
+      chunk: 256
     })
     // per block 2*256^2*128 + 2*256^2*128 = 33,554,432; 4*256*128*128 = 16,777,216; 128*128 = 16,384
     // = 50,348,032; x 2 blocks
@@ -128,7 +155,15 @@ describe("linear attention with a fixed-size state (Qwen3-Next gated DeltaNet, t
 
   it("lightning decode: 5*dk*dv per head, no conv", () => {
     const c = cost("linear_attention_decode", {
-      variant: "lightning", heads: 64, key_heads: 64, key_head_dim: 128, value_head_dim: 128, conv_kernel_dim: 0, act_dtype: "bf16", state_dtype: "bf16", batch: 1
+      variant: "lightning",
+      heads: 64,
+      key_heads: 64,
+      key_head_dim: 128,
+      value_head_dim: 128,
+      conv_kernel_dim: 0,
+      act_dtype: "bf16",
+      state_dtype: "bf16",
+      batch: 1
     })
     // 64 * 5 * 16,384 = 5,242,880
     expect(c.flops).toBe(5_242_880)

@@ -9,9 +9,9 @@ describe("op registry", () => {
 
   it("throws on a missing or mistyped param (a programming error in an estimator)", () => {
     expect(() => evaluateOpCost({ kind: "linear", name: "x", category: "other", params: { tokens: 1 } })).toThrow(/op param/)
-    expect(() =>
-      evaluateOpCost({ kind: "rmsnorm", name: "x", category: "other", params: { tokens: 1, hidden: 2, act_dtype: "bf17" } })
-    ).toThrow(/unknown dtype/)
+    expect(() => evaluateOpCost({ kind: "rmsnorm", name: "x", category: "other", params: { tokens: 1, hidden: 2, act_dtype: "bf17" } })).toThrow(
+      /unknown dtype/
+    )
   })
 
   it("every formula has a positive integer version", () => {

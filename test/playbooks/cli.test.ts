@@ -12,8 +12,17 @@ import { describe, expect, it } from "vitest"
 import { parseInstances } from "../../src/deploy/deployment.ts"
 import { edit, makeProject, runCli } from "../helpers/cli.ts"
 import {
-  afdFailure, afdInProcess, batchPolicy, commandErrors, failureOf, largeEpFailure, largeEpInProcess, playbookCommands, runOptions,
-  type BatchPolicy, type RuntimeOverrides
+  afdFailure,
+  afdInProcess,
+  batchPolicy,
+  commandErrors,
+  failureOf,
+  largeEpFailure,
+  largeEpInProcess,
+  playbookCommands,
+  runOptions,
+  type BatchPolicy,
+  type RuntimeOverrides
 } from "../helpers/inProcess.ts"
 import { Option } from "effect"
 
@@ -63,9 +72,28 @@ describe("llmsim large-ep evaluate", () => {
     expect(j.parallelism).toEqual({ tp: 1, dp: 144, ep: 144 })
     expect(j.phases.decode.layers).toHaveLength(62)
     expect(j.core_serving).toHaveProperty("tpot_ms")
-    expect(j.deployment).toMatchObject({ nodes: 18, gpus: 144, ep: 144, redundant_experts: 32, dispatch_dtype: "fp8", combine_dtype: "bf16", two_batch_overlap: true })
+    expect(j.deployment).toMatchObject({
+      nodes: 18,
+      gpus: 144,
+      ep: 144,
+      redundant_experts: 32,
+      dispatch_dtype: "fp8",
+      combine_dtype: "bf16",
+      two_batch_overlap: true
+    })
     const s = j.serving
-    for (const k of ["ttft_ms", "tpot_ms", "throughput_tokens_per_s_per_gpu", "memory_per_gpu_bytes", "memory_parts_bytes", "hbm_bytes_per_gpu", "fits_in_hbm", "max_batch_per_gpu", "bottleneck"]) expect(s).toHaveProperty(k)
+    for (const k of [
+      "ttft_ms",
+      "tpot_ms",
+      "throughput_tokens_per_s_per_gpu",
+      "memory_per_gpu_bytes",
+      "memory_parts_bytes",
+      "hbm_bytes_per_gpu",
+      "fits_in_hbm",
+      "max_batch_per_gpu",
+      "bottleneck"
+    ])
+      expect(s).toHaveProperty(k)
     expect(s.fits_in_hbm).toBe(true)
     expect(s.ttft_ms).toBeNull()
     expect(s.tpot_ms).toBeGreaterThan(0)
@@ -88,21 +116,43 @@ describe("llmsim large-ep evaluate", () => {
     expect(moe.comm_ms).toBeCloseTo(moe.dispatch_ms + moe.combine_ms + moe.tp_comm_ms, 9)
     // sampling imbalance >= 1 scales the hottest GPU's bytes: 88 x 8 x 7168 x 17/18 x 3 x factor on the NIC
     expect(moe.nic_bytes).toBeCloseTo(((88 * 8 * 7168 * 136 * 3) / 144) * moe.load_imbalance, 3)
-    expect(s.tpot_ms).toBeCloseTo(s.layers.reduce((a: number, l: any) => a + l.layer_ms, 0), 9)
+    expect(s.tpot_ms).toBeCloseTo(
+      s.layers.reduce((a: number, l: any) => a + l.layer_ms, 0),
+      9
+    )
   })
 
   it("prints a readable table by default (real CLI)", () => {
     const r = runCli(["large-ep", "evaluate", EP144], dir)
     expect(r.stderr).toBe("")
     expect(r.status).toBe(0)
-    for (const s of ["deployment  18 node(s) x 8 GPUs: 144 GPUs", "EP144, 32 redundant experts", "== decode step per GPU: low_latency all-to-all", "attention ms", "ffn ms", "comm ms", "exposed comm ms", "NIC MB", "== memory per GPU (decode): fits", "routed expert weights", "KV cache", "communication buffers", "== serving ==", "TPOT ms", "decode tokens/s per GPU", "decode tokens/s per node", "fits in HBM"]) {
+    for (const s of [
+      "deployment  18 node(s) x 8 GPUs: 144 GPUs",
+      "EP144, 32 redundant experts",
+      "== decode step per GPU: low_latency all-to-all",
+      "attention ms",
+      "ffn ms",
+      "comm ms",
+      "exposed comm ms",
+      "NIC MB",
+      "== memory per GPU (decode): fits",
+      "routed expert weights",
+      "KV cache",
+      "communication buffers",
+      "== serving ==",
+      "TPOT ms",
+      "decode tokens/s per GPU",
+      "decode tokens/s per node",
+      "fits in HBM"
+    ]) {
       expect(r.stdout).toContain(s)
     }
   })
 
   it("--ep 8,16,32,64,144,256 prints one comparison; expert bytes per GPU fall as EP grows", async () => {
     const t = await largeEp(dir, EP144, { eps: [8, 16, 32, 64, 144, 256] })
-    for (const s of ["EP8 ", "EP16 ", "EP32 ", "EP64 ", "EP144 ", "EP256 ", "TPOT ms", "tokens/s/GPU", "expert GB/GPU", "max batch/GPU"]) expect(t.text("table")).toContain(s)
+    for (const s of ["EP8 ", "EP16 ", "EP32 ", "EP64 ", "EP144 ", "EP256 ", "TPOT ms", "tokens/s/GPU", "expert GB/GPU", "max batch/GPU"])
+      expect(t.text("table")).toContain(s)
     const j = t.json
     const rows = j.ep_sweep
     expect(rows.map((x: any) => x.ep)).toEqual([8, 16, 32, 64, 144, 256])
@@ -144,7 +194,8 @@ describe("llmsim large-ep evaluate", () => {
 
   it("flags override the deployment block", async () => {
     // --no-tbo --micro-batch 1 --combine-dtype fp8 --load-imbalance 1.2
-    const j = (await largeEp(dir, EP144, { overrides: { two_batch_overlap: false, combine_dtype: "fp8", load_imbalance: 1.2 }, runtime: { micro_batch: 1 } })).json
+    const j = (await largeEp(dir, EP144, { overrides: { two_batch_overlap: false, combine_dtype: "fp8", load_imbalance: 1.2 }, runtime: { micro_batch: 1 } }))
+      .json
     expect(j.deployment).toMatchObject({ two_batch_overlap: false, micro_batches: 1, combine_dtype: "fp8", load_imbalance: 1.2 })
     expect(j.serving.layers[10].load_imbalance).toBe(1.2)
   })
@@ -161,16 +212,50 @@ describe("llmsim afd simulate", () => {
     const s = j.serving
     expect(s.instances).toBe("3A2F")
     expect(["three_stage", "conservative", "serial"]).toContain(s.pipeline_regime)
-    for (const k of ["ttft_ms", "tpot_ms", "throughput_tokens_per_s_per_gpu", "memory_per_gpu_bytes", "memory_parts_bytes", "hbm_bytes_per_gpu", "fits_in_hbm", "max_batch_per_gpu", "bottleneck"]) expect(s).toHaveProperty(k)
+    for (const k of [
+      "ttft_ms",
+      "tpot_ms",
+      "throughput_tokens_per_s_per_gpu",
+      "memory_per_gpu_bytes",
+      "memory_parts_bytes",
+      "hbm_bytes_per_gpu",
+      "fits_in_hbm",
+      "max_batch_per_gpu",
+      "bottleneck"
+    ])
+      expect(s).toHaveProperty(k)
     const moe = s.layers[3]
-    for (const k of ["attention_ms", "ffn_ms", "a2f_ms", "f2a_ms", "comm_ms", "bound", "regime", "cycle_ms", "a2f_bytes_per_attention_gpu", "a2f_bytes_per_ffn_gpu"]) expect(moe).toHaveProperty(k)
+    for (const k of [
+      "attention_ms",
+      "ffn_ms",
+      "a2f_ms",
+      "f2a_ms",
+      "comm_ms",
+      "bound",
+      "regime",
+      "cycle_ms",
+      "a2f_bytes_per_attention_gpu",
+      "a2f_bytes_per_ffn_gpu"
+    ])
+      expect(moe).toHaveProperty(k)
     // 3A2F: an FFN GPU receives 24/16 = 1.5 x an attention GPU's sends (x the sampling imbalance)
     expect(moe.a2f_bytes_per_ffn_gpu).toBeCloseTo(1.5 * moe.a2f_bytes_per_attention_gpu * moe.load_imbalance, 3)
     expect(s.throughput_tokens_per_s_per_gpu).toBeCloseTo((96 * 24 * 1000) / s.tpot_ms / 40, 6)
     expect(s.memory_by_role.attention_gpu.routed_expert_weights_bytes).toBe(0)
     expect(s.memory_by_role.ffn_gpu.routed_expert_weights_bytes).toBe(40_869_298_176)
     const t = r.text("table")
-    for (const x of ["pipeline regime", "A ms/mb", "A->F ms/mb", "F ms/mb", "F->A ms/mb", "A->F MB/A-GPU", "memory per attention GPU", "memory per FFN GPU", "3A2F (24 attention + 16 FFN GPUs)"]) expect(t).toContain(x)
+    for (const x of [
+      "pipeline regime",
+      "A ms/mb",
+      "A->F ms/mb",
+      "F ms/mb",
+      "F->A ms/mb",
+      "A->F MB/A-GPU",
+      "memory per attention GPU",
+      "memory per FFN GPU",
+      "3A2F (24 attention + 16 FFN GPUs)"
+    ])
+      expect(t).toContain(x)
   })
 
   it("--instances 2A2F,3A2F compares AFD shapes (real CLI)", async () => {
@@ -195,7 +280,9 @@ describe("bad input", () => {
     const out = path.join(dir, "out.json")
     const r = runCli(["large-ep", "evaluate", EP144, "--out", out], dir)
     expect(r.status).toBe(1)
-    expect(r.stderr).toMatch(/^error: configs\/scenarios\/deepseek_v3_h800_decode_ep144\.yaml:\d+:\d+ deployment\.redundant_experts: n_routed_experts 256 \+ redundant_experts 30 = 286 expert slots are not divisible by ep 144/)
+    expect(r.stderr).toMatch(
+      /^error: configs\/scenarios\/deepseek_v3_h800_decode_ep144\.yaml:\d+:\d+ deployment\.redundant_experts: n_routed_experts 256 \+ redundant_experts 30 = 286 expert slots are not divisible by ep 144/
+    )
     expect(fs.existsSync(out)).toBe(false)
     edit(file, (t) => t.replace("  dispatch_dtype: fp8 ", "  dispatch_dtype: fp6 ").replace("  redundant_experts: 30 ", "  redundant_experts: 32 "))
     const d = await largeEpFailure(largeEpOptions(dir, EP144))

@@ -30,7 +30,8 @@ const projectDir = (p: GenProject, render?: (o: Record<string, unknown>) => stri
   return dir
 }
 
-const run = async (dir: string, over: Parameters<typeof runOptions>[2] = {}) => (await runInProcess(runOptions(dir, SCENARIO, { noCache: true, ...over }))).out.result
+const run = async (dir: string, over: Parameters<typeof runOptions>[2] = {}) =>
+  (await runInProcess(runOptions(dir, SCENARIO, { noCache: true, ...over }))).out.result
 
 /** Every number reachable in `v`, with its dotted path. */
 const numbers = (v: unknown, at = ""): Array<[string, number]> => {
@@ -129,7 +130,7 @@ describe("random valid configs", () => {
       const cacheDir = tempDir("llmsim-prop-store-")
       const dir = projectDir(p)
       const cold = (await runInProcess(runOptions(dir, SCENARIO, { cacheDir }))).text("json")
-      const warm = (await runInProcess(runOptions(dir, SCENARIO, { cacheDir })))
+      const warm = await runInProcess(runOptions(dir, SCENARIO, { cacheDir }))
       expect(cold).toBe(off)
       expect(warm.text("json")).toBe(off)
       // The warm run computed nothing: every node came from the store or memory.
@@ -166,7 +167,10 @@ describe("random configs with one broken field", () => {
     expect(Exit.isFailure(exit), `${b.kind} ${b.file} ${b.path} was accepted`).toBe(true)
     if (!Exit.isFailure(exit)) return
     const reasons = exit.cause.reasons
-    expect(reasons.map((r) => r._tag), "a defect or interruption instead of a typed error").toEqual(["Fail"])
+    expect(
+      reasons.map((r) => r._tag),
+      "a defect or interruption instead of a typed error"
+    ).toEqual(["Fail"])
     const error = (reasons[0] as { error: unknown }).error
     expect(error).toBeInstanceOf(ConfigError)
     const issues = (error as ConfigError).issues

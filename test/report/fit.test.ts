@@ -23,7 +23,11 @@ const KV_BYTES = 512 * 4096 * 80 * 2 * 1 * 128 * 2
 
 describe("fit verdict text", () => {
   it("writes the verdict with the parts, and the usable capacity under a reservation", () => {
-    const parts = [["weights", 60e9], ["KV cache", 33.1e9], ["activations", 0.3e9]] as const
+    const parts = [
+      ["weights", 60e9],
+      ["KV cache", 33.1e9],
+      ["activations", 0.3e9]
+    ] as const
     expect(unfitVerdict({ per_gpu_bytes: 93.4e9, hbm_bytes: 80e9, reserved_bytes: 0, where: "", parts })).toBe(
       "verdict: DOES NOT FIT in HBM: 93.40 GB per GPU > 80.00 GB (weights 60.00, KV cache 33.10, activations 0.30); its TTFT, TPOT and tokens/s are not achievable"
     )
@@ -48,7 +52,9 @@ describe("llmsim run on a batch that does not fit", () => {
     expect(r.stderr).toBe("")
     const lines = r.stdout.split("\n")
     // Scenario, hardware, efficiency, runtime, then the verdict.
-    expect(lines[4]).toMatch(/^verdict: DOES NOT FIT in HBM: (\d+\.\d\d) GB per GPU > 80\.00 GB \(weights 17\.64, KV cache 85\.90, activations \d+\.\d\d\); its TTFT, TPOT and tokens\/s are not achievable; bottleneck: decode \w+-bound \(L\d+\.\w+\)$/)
+    expect(lines[4]).toMatch(
+      /^verdict: DOES NOT FIT in HBM: (\d+\.\d\d) GB per GPU > 80\.00 GB \(weights 17\.64, KV cache 85\.90, activations \d+\.\d\d\); its TTFT, TPOT and tokens\/s are not achievable; bottleneck: decode \w+-bound \(L\d+\.\w+\)$/
+    )
     const total = Number(/(\d+\.\d\d) GB per GPU/.exec(lines[4])![1])
     expect(total).toBeGreaterThanOrEqual(17.64 + 85.9)
     expect(r.stdout).toMatch(/^TPOT ms\s+\d+\.\d{3} \(does not fit\)$/m)
@@ -81,7 +87,9 @@ describe("llmsim run on a batch that does not fit", () => {
   it("names the peak phase when both phases ran", async () => {
     // Prefill at batch 256 adds its activations to the same 42.95 GB of KV cache (256 x 4096 x 40,960 B).
     const r = await runInProcess(runOptions(dir, LLAMA, { runtime: { batch_size: 256 }, noCache: true }))
-    expect(r.text("table").split("\n")[4]).toMatch(/^verdict: DOES NOT FIT in HBM: \d+\.\d\d GB per GPU > 80\.00 GB \(prefill: weights 17\.64, KV cache 42\.95, activations \d+\.\d\d\);/)
+    expect(r.text("table").split("\n")[4]).toMatch(
+      /^verdict: DOES NOT FIT in HBM: \d+\.\d\d GB per GPU > 80\.00 GB \(prefill: weights 17\.64, KV cache 42\.95, activations \d+\.\d\d\);/
+    )
     expect(unfitOf(r.out.result)).toMatch(/^\d+\.\d\d GB per GPU > 80\.00 GB HBM$/)
   })
 })
@@ -90,9 +98,16 @@ describe("playbooks on a batch that does not fit", () => {
   const dir = makeProject()
 
   it("large-ep evaluate: verdict with the communication buffers, marked serving figures, JSON numbers kept", async () => {
-    const r = await largeEpInProcess({ run: runOptions(dir, EP144, { runtime: { batch_size: 1024 }, noCache: true }), eps: [], overrides: {}, batch: { kind: "runtime" } })
+    const r = await largeEpInProcess({
+      run: runOptions(dir, EP144, { runtime: { batch_size: 1024 }, noCache: true }),
+      eps: [],
+      overrides: {},
+      batch: { kind: "runtime" }
+    })
     const text = r.text("table")
-    expect(text.split("\n")[6]).toMatch(/^verdict: DOES NOT FIT in HBM: \d+\.\d\d GB per GPU > \d+\.\d\d GB.* \(weights \d+\.\d\d, KV cache \d+\.\d\d, activations \d+\.\d\d, communication buffers \d+\.\d\d\);/)
+    expect(text.split("\n")[6]).toMatch(
+      /^verdict: DOES NOT FIT in HBM: \d+\.\d\d GB per GPU > \d+\.\d\d GB.* \(weights \d+\.\d\d, KV cache \d+\.\d\d, activations \d+\.\d\d, communication buffers \d+\.\d\d\);/
+    )
     expect(text).toMatch(/^TPOT ms\s+\d+\.\d{3} \(does not fit\)$/m)
     expect(text).toMatch(/^decode tokens\/s per GPU\s+\d+\.\d \(does not fit\)$/m)
     expect(r.json.serving.fits_in_hbm).toBe(false)
@@ -111,7 +126,11 @@ describe("playbooks on a batch that does not fit", () => {
   })
 
   it("afd simulate: the verdict names the role that does not fit", async () => {
-    const r = await afdInProcess({ run: runOptions(dir, AFD, { runtime: { batch_size: 2048 }, noCache: true }), instances: [parseInstances("3A2F")!], batch: { kind: "runtime" } })
+    const r = await afdInProcess({
+      run: runOptions(dir, AFD, { runtime: { batch_size: 2048 }, noCache: true }),
+      instances: [parseInstances("3A2F")!],
+      batch: { kind: "runtime" }
+    })
     const text = r.text("table")
     expect(text).toMatch(/^verdict: DOES NOT FIT in HBM: \d+\.\d\d GB per GPU > \d+\.\d\d GB.* \(attention GPU: weights/m)
     expect(text).toMatch(/^TPOT ms\s+\d+\.\d{3} \(does not fit\)$/m)

@@ -74,7 +74,9 @@ describe("llmsim report (HTML)", () => {
   })
   it("renumbers SVG ids per chart so that the page does not depend on what rendered before", () => {
     const svg = `<clipPath id="clip7"><rect/></clipPath><g clip-path="url(#clip7)"/><use href="#clip7"/><linearGradient id="g3"/>`
-    expect(renumberIds(svg, "memory")).toBe(`<clipPath id="memory-1"><rect/></clipPath><g clip-path="url(#memory-1)"/><use href="#memory-1"/><linearGradient id="memory-2"/>`)
+    expect(renumberIds(svg, "memory")).toBe(
+      `<clipPath id="memory-1"><rect/></clipPath><g clip-path="url(#memory-1)"/><use href="#memory-1"/><linearGradient id="memory-2"/>`
+    )
   })
 
   it("writes the page with --out (real CLI) and one chart with --format svg", async () => {
@@ -87,8 +89,9 @@ describe("llmsim report (HTML)", () => {
     expect(html).toContain(`<figure data-chart="layers-decode">`)
     expect(html).not.toContain(`data-chart="layers-prefill"`)
     // A chart of a phase that did not run: a usage error (in process; the CLI prints it as `error: ...`, exit 1).
-    expect(await commandErrors(reportCommand, [path.join(dir, DEFAULT), "--phase", "decode", "--format", "svg", "--chart", "layers-prefill", "--no-cache"]))
-      .toEqual(["--chart layers-prefill: the run has no prefill phase (--phase)"])
+    expect(
+      await commandErrors(reportCommand, [path.join(dir, DEFAULT), "--phase", "decode", "--format", "svg", "--chart", "layers-prefill", "--no-cache"])
+    ).toEqual(["--chart layers-prefill: the run has no prefill phase (--phase)"])
   })
 })
 
@@ -122,7 +125,13 @@ describe(HAVE ? "HTML report in headless chromium" : `HTML report in headless ch
     const page = tab
     errors = []
     await page.goto(`file://${file}`)
-    const charts = await page.$$eval("figure[data-chart]", (fs) => fs.map((f) => ({ id: f.getAttribute("data-chart"), svg: f.querySelectorAll("svg").length, marks: f.querySelectorAll("svg [role=graphics-symbol]").length })))
+    const charts = await page.$$eval("figure[data-chart]", (fs) =>
+      fs.map((f) => ({
+        id: f.getAttribute("data-chart"),
+        svg: f.querySelectorAll("svg").length,
+        marks: f.querySelectorAll("svg [role=graphics-symbol]").length
+      }))
+    )
     const labels = (chart: string, role: string) =>
       page.$$eval(`figure[data-chart="${chart}"] svg [aria-roledescription="${role}"]`, (ns) => ns.map((n) => n.getAttribute("aria-label") ?? ""))
     return { page, errors, charts, labels }

@@ -4,13 +4,40 @@ import type { LayerExecution, OpExecution, SimulationResult } from "../../src/ke
 import { groupLayers, partShareLine, partTimes } from "../../src/report/phaseSummary.ts"
 
 const op = (category: OpExecution["category"], ms: number): OpExecution => ({
-  op: category, kind: category, category, flops: 0, bytes_read: 0, bytes_written: 0, comm_bytes: 0, link: null, math_dtype: null,
-  compute_time_ms: 0, memory_time_ms: 0, comm_time_ms: 0, dominant_latency_ms: ms, bound: "memory", notes: ""
+  op: category,
+  kind: category,
+  category,
+  flops: 0,
+  bytes_read: 0,
+  bytes_written: 0,
+  comm_bytes: 0,
+  link: null,
+  math_dtype: null,
+  compute_time_ms: 0,
+  memory_time_ms: 0,
+  comm_time_ms: 0,
+  dominant_latency_ms: ms,
+  bound: "memory",
+  notes: ""
 })
 const layer = (i: number, type: string, ms: number, breakdown: ReadonlyArray<OpExecution>): LayerExecution => ({
-  layer_name: `L${i}.${type}`, layer_type: type, flops: ms, bytes_read: 0, bytes_written: 0, comm_bytes: 0, compute_time_ms: 0,
-  memory_time_ms: 0, comm_time_ms: 0, dominant_latency_ms: ms, estimated_execution_time_ms: ms, bound: "memory", weight_bytes: 0,
-  kv_cache_bytes_per_token: 0, activation_bytes: 0, features: {}, breakdown
+  layer_name: `L${i}.${type}`,
+  layer_type: type,
+  flops: ms,
+  bytes_read: 0,
+  bytes_written: 0,
+  comm_bytes: 0,
+  compute_time_ms: 0,
+  memory_time_ms: 0,
+  comm_time_ms: 0,
+  dominant_latency_ms: ms,
+  estimated_execution_time_ms: ms,
+  bound: "memory",
+  weight_bytes: 0,
+  kv_cache_bytes_per_token: 0,
+  activation_bytes: 0,
+  features: {},
+  breakdown
 })
 
 describe("phase summary", () => {
@@ -24,7 +51,9 @@ describe("phase summary", () => {
   ]
   it("collapses identical consecutive layers into one row with a count", () => {
     expect(groupLayers(layers).map((g) => [g.label, g.count, g.layer.layer_type])).toEqual([
-      ["L0", 1, "ffn_layer"], ["L1-L3", 3, "moe_layer"], ["L4", 1, "lm_head"]
+      ["L0", 1, "ffn_layer"],
+      ["L1-L3", 3, "moe_layer"],
+      ["L4", 1, "lm_head"]
     ])
     // A layer that differs splits the run.
     const split = [layers[1], layer(2, "moe_layer", 5, moe), layers[3]]

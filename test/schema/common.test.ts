@@ -60,7 +60,9 @@ describe("hardware file", () => {
   })
 
   it("a denormal, .inf or 0 bandwidth is refused", () => {
-    const text = HW.replace("memory_bandwidth_gbps: 3350", "memory_bandwidth_gbps: 5e-324").replace("hbm_gb: 80", "hbm_gb: .inf").replace("interconnect_gbps: 450", "interconnect_gbps: 0")
+    const text = HW.replace("memory_bandwidth_gbps: 3350", "memory_bandwidth_gbps: 5e-324")
+      .replace("hbm_gb: 80", "hbm_gb: .inf")
+      .replace("interconnect_gbps: 450", "interconnect_gbps: 0")
     const issues = issuesOf(decodeYamlText(HardwareSpec, text, "hw.yaml"))
     expect(issues).toHaveLength(3)
     expect(issues[0]).toMatch(/^3:24 memory_bandwidth_gbps: Expected 0 or a number of magnitude >= 2\.2250738585072014e-308 \(not a denormal\), got 5e-324$/)

@@ -50,9 +50,32 @@ describe("schema/ files", () => {
 
 /** Keywords whose meaning draft-07 and later drafts share (and that editors implement). */
 const DRAFT_07_KEYWORDS = new Set([
-  "$schema", "title", "description", "type", "properties", "required", "additionalProperties", "items", "minItems", "maxItems",
-  "enum", "const", "anyOf", "oneOf", "allOf", "not", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-  "minLength", "maxLength", "pattern", "$ref", "definitions", "propertyNames"
+  "$schema",
+  "title",
+  "description",
+  "type",
+  "properties",
+  "required",
+  "additionalProperties",
+  "items",
+  "minItems",
+  "maxItems",
+  "enum",
+  "const",
+  "anyOf",
+  "oneOf",
+  "allOf",
+  "not",
+  "minimum",
+  "maximum",
+  "exclusiveMinimum",
+  "exclusiveMaximum",
+  "minLength",
+  "maxLength",
+  "pattern",
+  "$ref",
+  "definitions",
+  "propertyNames"
 ])
 
 describe("schema/ files", () => {
@@ -96,13 +119,20 @@ describe("shipped configs", () => {
 
 describe("corpus: the JSON Schema rejects what the decoder rejects, and accepts what it accepts", () => {
   const cases = CONFIG_KINDS.flatMap((k) =>
-    fs.readdirSync(path.join(CORPUS, k.name)).filter((f) => f.endsWith(".yaml")).sort().map((f) => ({ kind: k.name, file: f }))
+    fs
+      .readdirSync(path.join(CORPUS, k.name))
+      .filter((f) => f.endsWith(".yaml"))
+      .sort()
+      .map((f) => ({ kind: k.name, file: f }))
   )
 
   it("has valid and broken files of every kind", () => {
     for (const k of CONFIG_KINDS) {
       const mine = cases.filter((c) => c.kind === k.name)
-      expect(mine.some((c) => c.file.startsWith("ok-")), k.name).toBe(true)
+      expect(
+        mine.some((c) => c.file.startsWith("ok-")),
+        k.name
+      ).toBe(true)
       expect(mine.filter((c) => c.file.startsWith("bad-")).length, k.name).toBeGreaterThanOrEqual(4)
     }
     expect(cases.every((c) => /^(ok|bad)-/.test(c.file))).toBe(true)
@@ -123,10 +153,13 @@ describe("random edits of valid configs: the same verdict both ways", () => {
   const seeds = [
     ...shippedConfigs().map((c) => ({ kind: c.schema as string, value: (parseYaml(c.text, c.file) as { value: unknown }).value })),
     ...CONFIG_KINDS.flatMap((k) =>
-      fs.readdirSync(path.join(CORPUS, k.name)).filter((f) => f.startsWith("ok-")).map((f) => ({
-        kind: k.name,
-        value: (parseYaml(fs.readFileSync(path.join(CORPUS, k.name, f), "utf8"), f) as { value: unknown }).value
-      }))
+      fs
+        .readdirSync(path.join(CORPUS, k.name))
+        .filter((f) => f.startsWith("ok-"))
+        .map((f) => ({
+          kind: k.name,
+          value: (parseYaml(fs.readFileSync(path.join(CORPUS, k.name, f), "utf8"), f) as { value: unknown }).value
+        }))
     )
   ]
   /** Every path to a value inside `v` (mappings and lists), the root included. */
@@ -136,7 +169,17 @@ describe("random edits of valid configs: the same verdict both ways", () => {
       : [at]
   const edgeNumbers = [0, -0, 1, -1, 0.5, 1.5, 2, 7, 64, 1e15, 1e15 + 2, -1e15, 1e16, 5e-324, 2.2250738585072014e-308, 2 ** 53, Infinity, -Infinity, NaN]
   const words = ["GQA", "MLA", "MHA", "bf16", "fp8", "silu", "none", "sampling", "all_reduce", "nic", "decode", "ffn_layer", "moe_layer", "x.yaml", ""]
-  const leaf = fc.oneof(fc.constantFrom(...edgeNumbers), fc.double(), fc.integer(), fc.constantFrom(...words), fc.boolean(), fc.constant(null), fc.constant([]), fc.constant({}), fc.array(fc.integer({ min: -2, max: 9 }), { maxLength: 3 }))
+  const leaf = fc.oneof(
+    fc.constantFrom(...edgeNumbers),
+    fc.double(),
+    fc.integer(),
+    fc.constantFrom(...words),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constant([]),
+    fc.constant({}),
+    fc.array(fc.integer({ min: -2, max: 9 }), { maxLength: 3 })
+  )
   const keys = fc.constantFrom("type", "d_model", "repeat", "tp", "config", "hidden_size", "extra", "batch", "hbm_gb", "attn_config")
   const edit = fc.record({ seed: fc.nat(), at: fc.nat(), op: fc.constantFrom("set", "delete", "add"), key: keys, value: leaf })
 
@@ -161,10 +204,23 @@ describe("random edits of valid configs: the same verdict both ways", () => {
           const k = p[p.length - 1]!
           if (e.op === "set") parent[k] = e.value
           else if (e.op === "delete") Array.isArray(parent) ? parent.splice(k as number, 1) : delete parent[k]
-          else if (!Array.isArray(parent) && parent !== null && typeof parent === "object" && typeof parent[k] === "object" && parent[k] !== null && !Array.isArray(parent[k])) parent[k][e.key] = e.value
+          else if (
+            !Array.isArray(parent) &&
+            parent !== null &&
+            typeof parent === "object" &&
+            typeof parent[k] === "object" &&
+            parent[k] !== null &&
+            !Array.isArray(parent[k])
+          )
+            parent[k][e.key] = e.value
         }
         const v = verdictsOf(seed.kind, root)
-        expect({ kind: seed.kind, decoder: v.decoder === "ok", jsonSchema: v.jsonSchema === "ok", why: v.decoder === "ok" ? v.jsonSchema : v.decoder }).toMatchObject({ decoder: v.jsonSchema === "ok" })
+        expect({
+          kind: seed.kind,
+          decoder: v.decoder === "ok",
+          jsonSchema: v.jsonSchema === "ok",
+          why: v.decoder === "ok" ? v.jsonSchema : v.decoder
+        }).toMatchObject({ decoder: v.jsonSchema === "ok" })
       }),
       { numRuns: 2000, seed: 16 }
     )

@@ -5,10 +5,32 @@ import { costPer1M, judge, rejections, type Row } from "../../src/sweep/judge.ts
 import type { PointResult } from "../../src/sweep/point.ts"
 
 const point = (over: Partial<PointResult>): PointResult => ({
-  model: "core", strategy: "serial", hardware: "hw.yaml", batch: 1, seq: 1024, output: 0, tp: 1, dp: 1, ep: 1, gpus: 1,
-  invalid: null, ttft_ms: 100, tpot_ms: 20, tokens_per_s_per_gpu: 50, tokens_per_s_per_user: 50, prefill_tokens_per_s_per_gpu: 10000,
-  memory_per_gpu_bytes: 50e9, weights_bytes: 40e9, kv_cache_bytes: 10e9, activation_bytes: 0, comm_buffer_bytes: 0, capacity_bytes: 80e9,
-  fits_in_hbm: true, max_batch: 4, bottleneck: "L0", ...over
+  model: "core",
+  strategy: "serial",
+  hardware: "hw.yaml",
+  batch: 1,
+  seq: 1024,
+  output: 0,
+  tp: 1,
+  dp: 1,
+  ep: 1,
+  gpus: 1,
+  invalid: null,
+  ttft_ms: 100,
+  tpot_ms: 20,
+  tokens_per_s_per_gpu: 50,
+  tokens_per_s_per_user: 50,
+  prefill_tokens_per_s_per_gpu: 10000,
+  memory_per_gpu_bytes: 50e9,
+  weights_bytes: 40e9,
+  kv_cache_bytes: 10e9,
+  activation_bytes: 0,
+  comm_buffer_bytes: 0,
+  capacity_bytes: 80e9,
+  fits_in_hbm: true,
+  max_batch: 4,
+  bottleneck: "L0",
+  ...over
 })
 
 const row = (index: number, x: number, y: number, feasible = true): Row =>
@@ -23,31 +45,43 @@ describe("Pareto frontier", () => {
       for (const r of rows) t.add(r)
       const feasible = rows.filter((r) => r.feasible)
       const dominated = (r: Row) =>
-        feasible.some((q) => q.tokens_per_s_per_gpu! >= r.tokens_per_s_per_gpu! && q.tokens_per_s_per_user! >= r.tokens_per_s_per_user! &&
-          (q.tokens_per_s_per_gpu! > r.tokens_per_s_per_gpu! || q.tokens_per_s_per_user! > r.tokens_per_s_per_user!))
-      const expected = feasible.filter((r) => !dominated(r)).map((r) => r.index).sort((a, b) => a - b)
-      expect(t.points().map((r) => r.index).sort((a, b) => a - b)).toEqual(expected)
+        feasible.some(
+          (q) =>
+            q.tokens_per_s_per_gpu! >= r.tokens_per_s_per_gpu! &&
+            q.tokens_per_s_per_user! >= r.tokens_per_s_per_user! &&
+            (q.tokens_per_s_per_gpu! > r.tokens_per_s_per_gpu! || q.tokens_per_s_per_user! > r.tokens_per_s_per_user!)
+        )
+      const expected = feasible
+        .filter((r) => !dominated(r))
+        .map((r) => r.index)
+        .sort((a, b) => a - b)
+      expect(
+        t
+          .points()
+          .map((r) => r.index)
+          .sort((a, b) => a - b)
+      ).toEqual(expected)
     }
   )
 
-  test.prop([fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 9 })), { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 5 })])(
-    "the frontier of the parts' frontiers is the frontier of the whole (what sweep merge relies on)",
-    (pts, parts) => {
-      const rows = pts.map(([x, y], i) => row(i, x, y))
-      const whole = new Tracker()
-      for (const r of rows) whole.add(r)
-      const merged = new Tracker()
-      const size = Math.ceil(rows.length / parts)
-      for (let p = 0; p < rows.length; p += size) {
-        const part = new Tracker()
-        for (const r of rows.slice(p, p + size)) part.add(r)
-        for (const r of part.points()) merged.add(r)
-        for (const r of Object.values(part.best)) if (r) merged.add(r)
-      }
-      expect(merged.points().map((r) => r.index)).toEqual(whole.points().map((r) => r.index))
-      expect(merged.best.tokens_per_s_per_gpu?.index).toBe(whole.best.tokens_per_s_per_gpu?.index)
+  test.prop([
+    fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 9 })), { minLength: 1, maxLength: 40 }),
+    fc.integer({ min: 1, max: 5 })
+  ])("the frontier of the parts' frontiers is the frontier of the whole (what sweep merge relies on)", (pts, parts) => {
+    const rows = pts.map(([x, y], i) => row(i, x, y))
+    const whole = new Tracker()
+    for (const r of rows) whole.add(r)
+    const merged = new Tracker()
+    const size = Math.ceil(rows.length / parts)
+    for (let p = 0; p < rows.length; p += size) {
+      const part = new Tracker()
+      for (const r of rows.slice(p, p + size)) part.add(r)
+      for (const r of part.points()) merged.add(r)
+      for (const r of Object.values(part.best)) if (r) merged.add(r)
     }
-  )
+    expect(merged.points().map((r) => r.index)).toEqual(whole.points().map((r) => r.index))
+    expect(merged.best.tokens_per_s_per_gpu?.index).toBe(whole.best.tokens_per_s_per_gpu?.index)
+  })
 })
 
 describe("judging a point", () => {

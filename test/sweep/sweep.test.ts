@@ -27,11 +27,16 @@ let dir: string
 beforeAll(() => {
   dir = makeProject("llmsim-sweep-")
   const hw = (name: string, hbm: number, extra = "") =>
-    fs.writeFileSync(path.join(dir, "configs/hardware", `${name}.yaml`), `name: ${name}\npeak_tflops: 1000000\nmemory_bandwidth_gbps: 4000\nhbm_gb: ${hbm}\ninterconnect_gbps: 900\nmax_concurrency: 1\noverlap_efficiency: 0\n${extra}`)
+    fs.writeFileSync(
+      path.join(dir, "configs/hardware", `${name}.yaml`),
+      `name: ${name}\npeak_tflops: 1000000\nmemory_bandwidth_gbps: 4000\nhbm_gb: ${hbm}\ninterconnect_gbps: 900\nmax_concurrency: 1\noverlap_efficiency: 0\n${extra}`
+    )
   hw("test-141", 141, "price_per_gpu_hour_usd: 3.6\n")
   hw("test-1000", 1000)
   const scenario = (name: string, hardware: string, extra = "") =>
-    fs.writeFileSync(path.join(dir, "configs/scenarios", `${name}.yaml`), `hardware: configs/hardware/${hardware}.yaml
+    fs.writeFileSync(
+      path.join(dir, "configs/scenarios", `${name}.yaml`),
+      `hardware: configs/hardware/${hardware}.yaml
 layers:
   - type: ffn_layer
     config: configs/models/llama-3.1-70b/ffn_layer_config.yaml
@@ -41,30 +46,47 @@ runtime:
   batch_size: 1
   seq_len: 1024
   phase: decode
-${extra}`)
+${extra}`
+    )
   scenario("llama-141", "test-141")
   scenario("llama-1000", "test-1000")
-  scenario("llama-block", "test-141", `sweep:
+  scenario(
+    "llama-block",
+    "test-141",
+    `sweep:
   axes:
     batch: "1..16:x2"
   constraints:
     max_tpot_ms: 1000
-`)
+`
+  )
   // A hardware file beside the scenario, named by the block as any path in a scenario.
   fs.copyFileSync(path.join(dir, "configs/hardware/test-1000.yaml"), path.join(dir, "configs/scenarios/beside.yaml"))
-  scenario("llama-blockhw", "test-141", `sweep:
+  scenario(
+    "llama-blockhw",
+    "test-141",
+    `sweep:
   axes:
     hardware: [beside.yaml]
     batch: "32"
-`)
-  scenario("llama-outsidehw", "test-141", `sweep:
+`
+  )
+  scenario(
+    "llama-outsidehw",
+    "test-141",
+    `sweep:
   axes:
     hardware: [../../../elsewhere.yaml]
-`)
-  scenario("llama-badblock", "test-141", `sweep:
+`
+  )
+  scenario(
+    "llama-badblock",
+    "test-141",
+    `sweep:
   axes:
     batch: "8..1"
-`)
+`
+  )
 })
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
 
@@ -97,8 +119,8 @@ describe("sweep: memory and constraints worked by hand", () => {
   it("a TPOT limit picks the batch a hand roofline picks (memory-bound decode: weights once, KV per sequence)", async () => {
     // Speed of light, compute 1e6 TFLOPS: every op is memory-bound, so TPOT ~ (W + b x 8192 x KV_PER_TOKEN) / 4000 GB/s
     // (plus activation traffic, ~1% of a sequence's KV). Limit halfway between batch 6 and 7.
-    const base = W / 4e12 * 1e3
-    const perSeq = (8192 * KV_PER_TOKEN) / 4e12 * 1e3
+    const base = (W / 4e12) * 1e3
+    const perSeq = ((8192 * KV_PER_TOKEN) / 4e12) * 1e3
     const limit = base + 6.5 * perSeq
     const r = await sweepInProcess(options("llama-1000", { axes: { batch: "1..10", seq: "8192" }, constraints: { tpot_ms_max: limit } }))
     const best = r.outcome.best.tokens_per_s_per_gpu!
@@ -127,7 +149,10 @@ describe("sweep: memory and constraints worked by hand", () => {
     const r = await sweepInProcess(options("llama-141", { axes: { hardware: hws, batch: "1..32:x2" } }, "hardware"))
     expect(r.header.group_by).toEqual({ axis: "hardware", objective: "tokens_per_s_per_gpu" })
     // 141 GB holds at most 12 sequences (above): batch 8; 1000 GB holds all 32.
-    expect(r.outcome.best_by.map((b) => [b.hardware, b.batch])).toEqual([["configs/hardware/test-141.yaml", 8], ["configs/hardware/test-1000.yaml", 32]])
+    expect(r.outcome.best_by.map((b) => [b.hardware, b.batch])).toEqual([
+      ["configs/hardware/test-141.yaml", 8],
+      ["configs/hardware/test-1000.yaml", 32]
+    ])
     expect(r.header.uncalibrated_hardware).toEqual(["configs/hardware/test-141.yaml", "configs/hardware/test-1000.yaml"])
     const e = await sweepFailure(options("llama-141", { axes: { batch: "1,2" }, by: "ep" }))
     expect((e as { message: string }).message).toBe("--by ep: not an axis of this sweep (swept: batch)")
@@ -142,9 +167,13 @@ describe("sweep: memory and constraints worked by hand", () => {
     expect(hw.header.axes.hardware).toEqual(["beside.yaml"])
     expect(hw.outcome.best.tokens_per_s_per_gpu?.hardware).toBe("beside.yaml")
     const outside = await sweepFailure(options("llama-outsidehw"))
-    expect((outside as { message: string }).message).toMatch(/^configs\/scenarios\/llama-outsidehw\.yaml:13:\d+ sweep\.axes\.hardware: \.\.\/\.\.\/\.\.\/elsewhere\.yaml is outside the project root /)
+    expect((outside as { message: string }).message).toMatch(
+      /^configs\/scenarios\/llama-outsidehw\.yaml:13:\d+ sweep\.axes\.hardware: \.\.\/\.\.\/\.\.\/elsewhere\.yaml is outside the project root /
+    )
     const e = await sweepFailure(options("llama-badblock"))
-    expect(String((e as { message: string }).message)).toMatch(/^configs\/scenarios\/llama-badblock\.yaml:13:\d+ sweep\.axes\.batch: range 8\.\.1 runs backwards/)
+    expect(String((e as { message: string }).message)).toMatch(
+      /^configs\/scenarios\/llama-badblock\.yaml:13:\d+ sweep\.axes\.batch: range 8\.\.1 runs backwards/
+    )
   })
 })
 
@@ -184,13 +213,22 @@ describe("sweep: the build graph, shards and workers", () => {
     expect(merged.outcome.best).toEqual(whole.outcome.best)
     expect(merged.outcome.neighbours).toEqual(whole.outcome.neighbours)
     expect(merged.outcome.stats).toMatchObject({ points: 48, feasible: whole.outcome.stats.feasible, rejected: whole.outcome.stats.rejected })
-    const missing = await mergeInProcess(files.slice(0, 2), dir).then(() => undefined, (e) => e)
+    const missing = await mergeInProcess(files.slice(0, 2), dir).then(
+      () => undefined,
+      (e) => e
+    )
     expect(String(missing?.message)).toMatch(/points 32 to 47 of 48 are in none of the files \(a shard is missing\)/)
-    const twice = await mergeInProcess([files[0], files[0], files[1], files[2]], dir).then(() => undefined, (e) => e)
+    const twice = await mergeInProcess([files[0], files[0], files[1], files[2]], dir).then(
+      () => undefined,
+      (e) => e
+    )
     expect(String(twice?.message)).toMatch(/shard-1\.jsonl: its points overlap another file's \(the same shard twice\?\)/)
     const other = path.join(dir, "other-3.jsonl")
     await sweepInProcess(options("llama-141", { ...over, constraints: { tpot_ms_max: 41 }, shard: { k: 3, n: 3 }, points_file: other }))
-    const mixed = await mergeInProcess([files[0], files[1], other], dir).then(() => undefined, (e) => e)
+    const mixed = await mergeInProcess([files[0], files[1], other], dir).then(
+      () => undefined,
+      (e) => e
+    )
     expect(String(mixed?.message)).toMatch(/other-3\.jsonl: a shard of another sweep/)
   })
 
@@ -223,8 +261,18 @@ describe("sweep: a point is what the single-point commands say", () => {
     // and attention times are within it, so ML and analytic agree there).
     const scenario = "configs/scenarios/kimi_k2_h200.yaml"
     const ml = { estimator: "ml", model: path.join(REPO, "models", "reference.json"), noCache: true }
-    const ep = await largeEpInProcess({ run: runOptions(dir, scenario, { ...ml, runtime: { batch_size: 64, seq_len: 4096, phase: "decode" } }), eps: [64], overrides: { two_batch_overlap: true }, batch: { kind: "runtime" } })
-    const over = { run: runOptions(dir, scenario, { ...ml, runtime: { phase: "decode" } }), axes: { ep: "64", batch: "64", seq: "4096" }, constraints: {}, strategy: "two-batch-overlap" as const }
+    const ep = await largeEpInProcess({
+      run: runOptions(dir, scenario, { ...ml, runtime: { batch_size: 64, seq_len: 4096, phase: "decode" } }),
+      eps: [64],
+      overrides: { two_batch_overlap: true },
+      batch: { kind: "runtime" }
+    })
+    const over = {
+      run: runOptions(dir, scenario, { ...ml, runtime: { phase: "decode" } }),
+      axes: { ep: "64", batch: "64", seq: "4096" },
+      constraints: {},
+      strategy: "two-batch-overlap" as const
+    }
     const one = await sweepInProcess({ ...over, workers: 1 })
     const t = (ep.result as { serving: { tpot_ms: number } }).serving
     expect(one.outcome.best.tokens_per_s_per_gpu!.tpot_ms).toBe(t.tpot_ms)
@@ -243,19 +291,68 @@ describe("sweep: a point is what the single-point commands say", () => {
     const core = await sweepInProcess({ run: runOptions(dir, scenario, { noCache: true }), axes: { batch: "4", seq: "2048" }, constraints: {}, workers: 1 })
     const p = core.outcome.best.tokens_per_s_per_gpu!
     const s = run.out.result.serving
-    expect([p.ttft_ms, p.tpot_ms, p.tokens_per_s_per_gpu, p.memory_per_gpu_bytes, p.gpus, p.strategy]).toEqual([s.ttft_ms, s.tpot_ms, s.throughput_tokens_per_s_per_gpu, s.peak_memory_bytes, s.gpus, s.strategy])
+    expect([p.ttft_ms, p.tpot_ms, p.tokens_per_s_per_gpu, p.memory_per_gpu_bytes, p.gpus, p.strategy]).toEqual([
+      s.ttft_ms,
+      s.tpot_ms,
+      s.throughput_tokens_per_s_per_gpu,
+      s.peak_memory_bytes,
+      s.gpus,
+      s.strategy
+    ])
 
-    const ep = await largeEpInProcess({ run: runOptions(dir, scenario, { noCache: true, runtime: { batch_size: 32, seq_len: 4096, phase: "decode" } }), eps: [32], overrides: { two_batch_overlap: true }, batch: { kind: "runtime" } })
-    const le = await sweepInProcess({ run: runOptions(dir, scenario, { noCache: true, runtime: { phase: "decode" } }), axes: { ep: "32", batch: "32", seq: "4096" }, constraints: {}, strategy: "two-batch-overlap", workers: 1 })
+    const ep = await largeEpInProcess({
+      run: runOptions(dir, scenario, { noCache: true, runtime: { batch_size: 32, seq_len: 4096, phase: "decode" } }),
+      eps: [32],
+      overrides: { two_batch_overlap: true },
+      batch: { kind: "runtime" }
+    })
+    const le = await sweepInProcess({
+      run: runOptions(dir, scenario, { noCache: true, runtime: { phase: "decode" } }),
+      axes: { ep: "32", batch: "32", seq: "4096" },
+      constraints: {},
+      strategy: "two-batch-overlap",
+      workers: 1
+    })
     const q = le.outcome.best.tokens_per_s_per_gpu!
-    const t = (ep.result as { serving: { tpot_ms: number; throughput_tokens_per_s_per_gpu: number; memory_per_gpu_bytes: number; max_batch_per_gpu: number; gpus: number } }).serving
-    expect([q.tpot_ms, q.tokens_per_s_per_gpu, q.memory_per_gpu_bytes, q.max_batch, q.gpus, q.strategy]).toEqual([t.tpot_ms, t.throughput_tokens_per_s_per_gpu, t.memory_per_gpu_bytes, t.max_batch_per_gpu, t.gpus, "two-batch-overlap"])
+    const t = (
+      ep.result as {
+        serving: { tpot_ms: number; throughput_tokens_per_s_per_gpu: number; memory_per_gpu_bytes: number; max_batch_per_gpu: number; gpus: number }
+      }
+    ).serving
+    expect([q.tpot_ms, q.tokens_per_s_per_gpu, q.memory_per_gpu_bytes, q.max_batch, q.gpus, q.strategy]).toEqual([
+      t.tpot_ms,
+      t.throughput_tokens_per_s_per_gpu,
+      t.memory_per_gpu_bytes,
+      t.max_batch_per_gpu,
+      t.gpus,
+      "two-batch-overlap"
+    ])
 
     const afdScenario = "configs/scenarios/deepseek_v3_h800_afd.yaml"
-    const afd = await afdInProcess({ run: runOptions(dir, afdScenario, { noCache: true, runtime: { batch_size: 32, phase: "decode" } }), instances: [{ attention: 3, ffn: 2 }], batch: { kind: "runtime" } })
-    const ap = await sweepInProcess({ run: runOptions(dir, afdScenario, { noCache: true, runtime: { phase: "decode" } }), axes: { instances: "3A2F", batch: "32" }, constraints: {}, workers: 1 })
+    const afd = await afdInProcess({
+      run: runOptions(dir, afdScenario, { noCache: true, runtime: { batch_size: 32, phase: "decode" } }),
+      instances: [{ attention: 3, ffn: 2 }],
+      batch: { kind: "runtime" }
+    })
+    const ap = await sweepInProcess({
+      run: runOptions(dir, afdScenario, { noCache: true, runtime: { phase: "decode" } }),
+      axes: { instances: "3A2F", batch: "32" },
+      constraints: {},
+      workers: 1
+    })
     const x = ap.outcome.best.tokens_per_s_per_gpu!
-    const y = (afd.result as { serving: { tpot_ms: number; throughput_tokens_per_s_per_gpu: number; memory_per_gpu_bytes: number; max_batch_per_gpu: number; gpus: number } }).serving
-    expect([x.tpot_ms, x.tokens_per_s_per_gpu, x.memory_per_gpu_bytes, x.max_batch, x.gpus, x.strategy]).toEqual([y.tpot_ms, y.throughput_tokens_per_s_per_gpu, y.memory_per_gpu_bytes, y.max_batch_per_gpu, y.gpus, "afd-pipeline"])
+    const y = (
+      afd.result as {
+        serving: { tpot_ms: number; throughput_tokens_per_s_per_gpu: number; memory_per_gpu_bytes: number; max_batch_per_gpu: number; gpus: number }
+      }
+    ).serving
+    expect([x.tpot_ms, x.tokens_per_s_per_gpu, x.memory_per_gpu_bytes, x.max_batch, x.gpus, x.strategy]).toEqual([
+      y.tpot_ms,
+      y.throughput_tokens_per_s_per_gpu,
+      y.memory_per_gpu_bytes,
+      y.max_batch_per_gpu,
+      y.gpus,
+      "afd-pipeline"
+    ])
   })
 })

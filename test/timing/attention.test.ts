@@ -9,21 +9,38 @@ import { attentionExps, attentionPadding, EXP_PER_SM_PER_S } from "../../src/tim
 import { timeOp, type TimingHardware } from "../../src/timing/roofline.ts"
 
 const prefill = (window = 0): OpSpec => ({
-  kind: "gqa_attention_prefill", name: "a", category: "attention_core",
+  kind: "gqa_attention_prefill",
+  name: "a",
+  category: "attention_core",
   params: { batch: 2, seq_len: 4, q_heads: 8, kv_heads: 2, head_dim: 64, window, act_dtype: "bf16", kv_dtype: "bf16" }
 })
 const mla = (heads: number): OpSpec => ({
-  kind: "mla_attention_decode", name: "m", category: "attention_core",
+  kind: "mla_attention_decode",
+  name: "m",
+  category: "attention_core",
   params: { batch: 1, kv_len: 100, heads, kv_lora_rank: 512, qk_rope_head_dim: 64, act_dtype: "bf16", kv_dtype: "bf16" }
 })
 
 // A part with 100 TFLOPS BF16, 1 TB/s, 10 SMs: exp rate 10 x 3.9e12 / 132.
 const HW: TimingHardware = {
   tflops: { bf16: 100, fp16: 100, fp8: 200, fp32: 100, tf32: 100, int8: 200, fp4: 100, mxfp4: 100, int4: 100 },
-  memory_bandwidth_gbps: 1000, interconnect_gbps: 100, nic_gbps: 50,
-  compute_efficiency: 1, memory_efficiency: 1, interconnect_efficiency: 1, nic_efficiency: 1,
-  kernel_latency_us: 0, link_latency_us: 0, tile_m: 0, tile_n: 0, tile_choice: "fixed", sm_count: 10, sm_load_gbps: 0, exp_per_s: 10 * EXP_PER_SM_PER_S,
-  attention_compute_efficiency: 1, attention_memory_efficiency: 1
+  memory_bandwidth_gbps: 1000,
+  interconnect_gbps: 100,
+  nic_gbps: 50,
+  compute_efficiency: 1,
+  memory_efficiency: 1,
+  interconnect_efficiency: 1,
+  nic_efficiency: 1,
+  kernel_latency_us: 0,
+  link_latency_us: 0,
+  tile_m: 0,
+  tile_n: 0,
+  tile_choice: "fixed",
+  sm_count: 10,
+  sm_load_gbps: 0,
+  exp_per_s: 10 * EXP_PER_SM_PER_S,
+  attention_compute_efficiency: 1,
+  attention_memory_efficiency: 1
 }
 
 describe("softmax exponentials", () => {
@@ -40,10 +57,10 @@ describe("softmax exponentials", () => {
     const spec = prefill()
     const cost = evaluateOpCost(spec)
     // FLOPs 2 x (4 x 8 x 10 x 64) = 40,960 at 1e14/s = 4.096e-7 ms; 160 exps at 10 x 3.9e12 / 132 /s.
-    const expMs = (160 / (10 * 3.9e12 / 132)) * 1e3
+    const expMs = (160 / ((10 * 3.9e12) / 132)) * 1e3
     const t = timeOp(cost, HW, spec)
-    expect(t.compute_time_ms).toBeCloseTo(40960 / 1e14 * 1e3 + expMs, 15)
-    expect(timeOp(cost, HW).compute_time_ms).toBeCloseTo(40960 / 1e14 * 1e3, 15)
+    expect(t.compute_time_ms).toBeCloseTo((40960 / 1e14) * 1e3 + expMs, 15)
+    expect(timeOp(cost, HW).compute_time_ms).toBeCloseTo((40960 / 1e14) * 1e3, 15)
     expect(timeOp(cost, { ...HW, exp_per_s: 0 }, spec).compute_time_ms).toBe(timeOp(cost, HW).compute_time_ms)
   })
 })

@@ -40,11 +40,16 @@ describe("efficiency: what run says about the timing constants", () => {
     const s = efficiencySummary({ ...base, efficiency: { compute: 0.8, memory: 0.5, kernel_latency_us: 2, tile_m: 64, tile_n: 128 } }, "hardware")
     expect(s.status).toBe("calibrated")
     expect(s.constants).toMatchObject({ compute: 0.8, memory: 0.5, kernel_latency_us: 2, tile: "64x128", attention_compute: NO_DATA })
-    expect(efficiencyLine(s)).toMatch(/^efficiency calibrated: compute 0\.8, memory 0\.5, kernel_latency_us 2, tile 64x128; none \(no data\): sm_load_gbps, attention_compute/)
+    expect(efficiencyLine(s)).toMatch(
+      /^efficiency calibrated: compute 0\.8, memory 0\.5, kernel_latency_us 2, tile 64x128; none \(no data\): sm_load_gbps, attention_compute/
+    )
   })
 
   it("tile_choice waves is a tile (each GEMM's own block), and sm_load_gbps is listed when set", () => {
-    const s = efficiencySummary({ ...base, efficiency: { compute: 0.8, memory: 0.5, kernel_latency_us: 2, tile_choice: "waves", sm_load_gbps: 70 } }, "hardware")
+    const s = efficiencySummary(
+      { ...base, efficiency: { compute: 0.8, memory: 0.5, kernel_latency_us: 2, tile_choice: "waves", sm_load_gbps: 70 } },
+      "hardware"
+    )
     expect(s.status).toBe("calibrated")
     expect(s.constants).toMatchObject({ tile: "per GEMM (fewest waves)", sm_load_gbps: 70 })
   })
@@ -62,7 +67,10 @@ describe("efficiency: what run says about the timing constants", () => {
 
 describe("efficiency: overlap_efficiency", () => {
   it("below 1 (fitted) is listed with its value; 1 (full overlap, the roofline default) is none (no data)", () => {
-    const fitted = efficiencySummary({ ...base, overlap_efficiency: 0.642, efficiency: { compute: 0.8, memory: 0.5, kernel_latency_us: 2, tile_m: 64, tile_n: 128 } }, "hardware")
+    const fitted = efficiencySummary(
+      { ...base, overlap_efficiency: 0.642, efficiency: { compute: 0.8, memory: 0.5, kernel_latency_us: 2, tile_m: 64, tile_n: 128 } },
+      "hardware"
+    )
     expect(fitted.constants?.overlap_efficiency).toBe(0.642)
     expect(efficiencyLine(fitted)).toContain("overlap_efficiency 0.642")
     const full = efficiencySummary({ ...base, efficiency: { compute: 0.8 } }, "hardware")

@@ -29,7 +29,12 @@ const withEff: HardwareSpec = {
 }
 
 const linear = (tokens: number, inF: number, outF: number, weight = "fp8"): OpCost =>
-  evaluateOpCost({ kind: "linear", name: "x", category: "other", params: { tokens, in_features: inF, out_features: outF, weight_dtype: weight, act_dtype: "bf16" } })
+  evaluateOpCost({
+    kind: "linear",
+    name: "x",
+    category: "other",
+    params: { tokens, in_features: inF, out_features: outF, weight_dtype: weight, act_dtype: "bf16" }
+  })
 
 describe("timeOp, peak-only (no efficiency block or --efficiency none)", () => {
   it("is max(compute, memory) with no latency and no tiling", () => {
@@ -85,7 +90,12 @@ describe("timeOp with efficiency constants", () => {
 
   it("dominant latency is never below max(compute, memory)", () => {
     const hw = timingHardware(hardware("H800-SXM"))
-    for (const [m, n, k] of [[1, 7168, 1536], [64, 2112, 7168], [4096, 32768, 512], [16384, 7168, 18432]]) {
+    for (const [m, n, k] of [
+      [1, 7168, 1536],
+      [64, 2112, 7168],
+      [4096, 32768, 512],
+      [16384, 7168, 18432]
+    ]) {
       const t = timeOp(linear(m, k, n), hw)
       expect(t.dominant_latency_ms).toBeGreaterThanOrEqual(Math.max(t.compute_time_ms, t.memory_time_ms))
     }
@@ -102,10 +112,18 @@ describe("timeOp with the operand-load lane (tile_choice: waves, sm_load_gbps)",
     sm_count: 132,
     efficiency: { compute: 1, memory: 1, kernel_latency_us: 0, tile_choice: "waves", sm_load_gbps: 80 }
   }
-  const m = 64, n = 2112, k = 7168
+  const m = 64,
+    n = 2112,
+    k = 7168
   const cost: OpCost = {
-    flops: 2 * m * n * k, bytes_read: m * k + k * n, bytes_written: 2 * m * n, comm_bytes: 0, kernels: 1,
-    math_dtype: "fp8", gemms: [{ m, n, k, groups: 1 }], notes: ""
+    flops: 2 * m * n * k,
+    bytes_read: m * k + k * n,
+    bytes_written: 2 * m * n,
+    comm_bytes: 0,
+    kernels: 1,
+    math_dtype: "fp8",
+    gemms: [{ m, n, k, groups: 1 }],
+    notes: ""
   }
 
   it("a thin block is bound by one SM's shared-memory fill: max(max(compute, reads) + writes, loads)", () => {
@@ -119,7 +137,7 @@ describe("timeOp with the operand-load lane (tile_choice: waves, sm_load_gbps)",
 
   it("without sm_load_gbps the lane is off: max(compute, reads) + writes", () => {
     const off = { ...lane, efficiency: { ...lane.efficiency, sm_load_gbps: 0 } }
-    expect(timeOp(cost, timingHardware(off)).dominant_latency_ms * 1e3).toBeCloseTo(4.655990 + 0.080697, 5)
+    expect(timeOp(cost, timingHardware(off)).dominant_latency_ms * 1e3).toBeCloseTo(4.65599 + 0.080697, 5)
   })
 
   it("the epilogue does not stall the lane: loads are not added to writes", () => {
@@ -127,8 +145,14 @@ describe("timeOp with the operand-load lane (tile_choice: waves, sm_load_gbps)",
     // compute 3 x 132 x 256 x 88 x 2 x 7168 / 1980e12 = 64.66 us, reads 44,040,192 B / 3350e9 = 13.15 us,
     // writes 17,301,504 B / 3350e9 = 5.165 us: max(64.66 + 5.165, 92.47) = 92.47 us
     const big: OpCost = {
-      flops: 2 * 4096 * n * k, bytes_read: 4096 * k + k * n, bytes_written: 2 * 4096 * n, comm_bytes: 0, kernels: 1,
-      math_dtype: "fp8", gemms: [{ m: 4096, n, k, groups: 1 }], notes: ""
+      flops: 2 * 4096 * n * k,
+      bytes_read: 4096 * k + k * n,
+      bytes_written: 2 * 4096 * n,
+      comm_bytes: 0,
+      kernels: 1,
+      math_dtype: "fp8",
+      gemms: [{ m: 4096, n, k, groups: 1 }],
+      notes: ""
     }
     expect(timeOp(big, timingHardware(lane)).dominant_latency_ms * 1e3).toBeCloseTo(92.4672, 4)
   })
@@ -164,7 +188,16 @@ describe("shipped constants", () => {
 describe("timeOp, serial CUDA-core instructions (cudaCores.ts)", () => {
   // 100 SMs at 67e12 / 2 / 132 instructions per SM per s: 2.5378...e13 per s for the part
   const rate = (100 * 67e12) / 2 / 132
-  const gemm: OpCost = { flops: 2 * 6400 * 1280 * 1024, bytes_read: 0, bytes_written: 0, comm_bytes: 0, math_dtype: "fp8", kernels: 0, gemms: [{ m: 6400, n: 1280, k: 1024, groups: 1 }], notes: "t" }
+  const gemm: OpCost = {
+    flops: 2 * 6400 * 1280 * 1024,
+    bytes_read: 0,
+    bytes_written: 0,
+    comm_bytes: 0,
+    math_dtype: "fp8",
+    kernels: 0,
+    gemms: [{ m: 6400, n: 1280, k: 1024, groups: 1 }],
+    notes: "t"
+  }
 
   it("adds cuda_core_ops / FP32 rate to the tensor time of a tiled GEMM", () => {
     const hw = { ...timingHardware(withEff), kernel_latency_us: 0 }

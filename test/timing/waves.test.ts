@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest"
 import type { OpCost } from "../../src/ops/types.ts"
-import { expectedRoutedBlocks, gemmBlock, gemmMBlocks, gemmWaves, operandLoadPerSm, quantisedGemmFlops, spentGemmFlops, tilingEnabled } from "../../src/timing/waves.ts"
+import {
+  expectedRoutedBlocks,
+  gemmBlock,
+  gemmMBlocks,
+  gemmWaves,
+  operandLoadPerSm,
+  quantisedGemmFlops,
+  spentGemmFlops,
+  tilingEnabled
+} from "../../src/timing/waves.ts"
 
 const H800 = { tile_m: 64, tile_n: 128, sm_count: 132 }
 
@@ -39,7 +48,13 @@ describe("wave quantisation", () => {
   })
 
   it("never charges less than the useful FLOPs, and scales an op's extra FLOPs by the same factor", () => {
-    for (const [m, n, k] of [[1, 1, 1], [63, 127, 5], [4096, 24576, 1536], [8192, 7168, 2048], [100, 3000, 7]]) {
+    for (const [m, n, k] of [
+      [1, 1, 1],
+      [63, 127, 5],
+      [4096, 24576, 1536],
+      [8192, 7168, 2048],
+      [100, 3000, 7]
+    ]) {
       const c = gemmOp(m, n, k)
       expect(quantisedGemmFlops(c, H800)).toBeGreaterThanOrEqual(c.flops)
     }

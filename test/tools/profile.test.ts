@@ -22,9 +22,15 @@ const python = spawnSync("python3", ["--version"]).status === 0
 describe.skipIf(!python)("tools/profile/profile_ops.py (CPU)", () => {
   it("writes a measurement CSV that aligns with the scenario's features, one row per distinct timed shape", async () => {
     const dir = tempDir("llmsim-profile-")
-    const rows = await runEffect(collectFeatures({ cwd: REPO, scenario: "configs/scenarios/llama_3_1_70b_h100.yaml", batches: [4, 8], phase: "decode", efficiency: "hardware" }))
+    const rows = await runEffect(
+      collectFeatures({ cwd: REPO, scenario: "configs/scenarios/llama_3_1_70b_h100.yaml", batches: [4, 8], phase: "decode", efficiency: "hardware" })
+    )
     fs.writeFileSync(path.join(dir, "features.csv"), featuresCsv(rows))
-    const r = spawnSync("python3", [path.join(TOOL, "profile_ops.py"), "--features", "features.csv", "--out", "measured.csv", "--fake-timer", "analytic"], { cwd: dir, encoding: "utf8", env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" } })
+    const r = spawnSync("python3", [path.join(TOOL, "profile_ops.py"), "--features", "features.csv", "--out", "measured.csv", "--fake-timer", "analytic"], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" }
+    })
     expect(r.status, r.stderr).toBe(0)
     const joined = alignMeasurements(parseCsv(fs.readFileSync(path.join(dir, "measured.csv"), "utf8")), rows, "measured.csv")
     if (typeof joined === "string") throw new Error(joined)

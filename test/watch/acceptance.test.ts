@@ -49,7 +49,7 @@ describe("llmsim watch --reporter json", () => {
     edit(path.join(dir, HARDWARE), (t) => t.replace(/memory_bandwidth_gbps:\s*\d+/, "memory_bandwidth_gbps: 3000"))
     const hw = await w.expectNext("result")
     expect(hw.changed_files).toEqual([HARDWARE])
-    expect(hw.layers_recomputed).toEqual(Array.from({ length: layers }, (_, i) => i < 3 ? `L${i}.ffn_layer` : i < 61 ? `L${i}.moe_layer` : "L61.lm_head"))
+    expect(hw.layers_recomputed).toEqual(Array.from({ length: layers }, (_, i) => (i < 3 ? `L${i}.ffn_layer` : i < 61 ? `L${i}.moe_layer` : "L61.lm_head")))
 
     // A comment changes the file but not its decoded value: nothing downstream recomputes.
     edit(path.join(dir, MOE), (t) => t + "# tuning notes\n")

@@ -88,7 +88,11 @@ describe("llmsim watch: files", () => {
     edit(scenario, (t) => t.replace(MOE, missing))
     const err = await w.expectNext("error")
     expect(err.file).toBe(SCENARIO)
-    const line = fs.readFileSync(scenario, "utf8").split("\n").findIndex((l) => l.includes(missing)) + 1
+    const line =
+      fs
+        .readFileSync(scenario, "utf8")
+        .split("\n")
+        .findIndex((l) => l.includes(missing)) + 1
     expect(err.line).toBe(line)
     expect(err.col).toBeGreaterThan(1)
     expect(err.message).toContain(missing)

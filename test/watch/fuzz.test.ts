@@ -41,39 +41,52 @@ interface Step {
 }
 
 const keyLines = (text: string) =>
-  text.split("\n").map((l, i) => [l, i] as const).filter(([l]) => /^\s*[a-z_]+:/.test(l)).map(([, i]) => i)
+  text
+    .split("\n")
+    .map((l, i) => [l, i] as const)
+    .filter(([l]) => /^\s*[a-z_]+:/.test(l))
+    .map(([, i]) => i)
 
 const corpus = (good: Record<string, string>, seed: number): Array<Step> => {
   const r = seededRandom(seed)
   const int = (n: number) => Math.floor(r() * n)
   const mutations: Array<[string, (t: string) => Buffer]> = [
     ["truncated", (t) => Buffer.from(t.slice(0, int(t.length)))],
-    ["byte flips", (t) => {
-      // In the YAML itself, not its comments (the shipped files are mostly comments): bytes of
-      // key lines before any `#`, so a flip can break a key or change a value's number.
-      const b = Buffer.from(t)
-      const starts = t.split("\n").reduce((acc: Array<number>, l) => [...acc, acc[acc.length - 1] + Buffer.byteLength(l) + 1], [0])
-      const lines = t.split("\n")
-      for (let k = 1 + int(3); k > 0; k--) {
-        const i = keyLines(t)[int(keyLines(t).length)]
-        const code = lines[i].split("#")[0].trimEnd()
-        b[starts[i] + int(code.length)] = r() < 0.8 ? 0x20 + int(0x5f) : int(256)
+    [
+      "byte flips",
+      (t) => {
+        // In the YAML itself, not its comments (the shipped files are mostly comments): bytes of
+        // key lines before any `#`, so a flip can break a key or change a value's number.
+        const b = Buffer.from(t)
+        const starts = t.split("\n").reduce((acc: Array<number>, l) => [...acc, acc[acc.length - 1] + Buffer.byteLength(l) + 1], [0])
+        const lines = t.split("\n")
+        for (let k = 1 + int(3); k > 0; k--) {
+          const i = keyLines(t)[int(keyLines(t).length)]
+          const code = lines[i].split("#")[0].trimEnd()
+          b[starts[i] + int(code.length)] = r() < 0.8 ? 0x20 + int(0x5f) : int(256)
+        }
+        return b
       }
-      return b
-    }],
-    ["deleted key", (t) => {
-      const lines = t.split("\n")
-      const keys = keyLines(t)
-      lines.splice(keys[int(keys.length)], 1)
-      return Buffer.from(lines.join("\n"))
-    }],
-    ["wrong indentation", (t) => {
-      const lines = t.split("\n")
-      const keys = keyLines(t)
-      const i = keys[int(keys.length)]
-      lines[i] = /^\s/.test(lines[i]) ? lines[i].trimStart() : " ".repeat(1 + int(3)) + lines[i]
-      return Buffer.from(lines.join("\n"))
-    }],
+    ],
+    [
+      "deleted key",
+      (t) => {
+        const lines = t.split("\n")
+        const keys = keyLines(t)
+        lines.splice(keys[int(keys.length)], 1)
+        return Buffer.from(lines.join("\n"))
+      }
+    ],
+    [
+      "wrong indentation",
+      (t) => {
+        const lines = t.split("\n")
+        const keys = keyLines(t)
+        const i = keys[int(keys.length)]
+        lines[i] = /^\s/.test(lines[i]) ? lines[i].trimStart() : " ".repeat(1 + int(3)) + lines[i]
+        return Buffer.from(lines.join("\n"))
+      }
+    ],
     ["empty", () => Buffer.alloc(0)]
   ]
   const steps: Array<Step> = []
@@ -114,28 +127,38 @@ const issueOf = (e: WatchEvent) => ({ file: e.file, line: e.line, col: e.col, pa
 /** The figures a result event shows, as they would be shown for `r`. */
 const shown = (r: RunResult) => ({
   serving: r.serving,
-  phases: Object.fromEntries(Object.entries(r.phases).map(([k, p]) => [k, {
-    total_latency_ms: p!.total_latency_ms,
-    total_flops: p!.total_flops,
-    total_bytes: p!.total_bytes,
-    total_comm_bytes: p!.total_comm_bytes,
-    peak_memory_bytes: p!.peak_memory_bytes,
-    bottleneck_layer: p!.bottleneck_layer,
-    layers: p!.layers.length
-  }]))
+  phases: Object.fromEntries(
+    Object.entries(r.phases).map(([k, p]) => [
+      k,
+      {
+        total_latency_ms: p!.total_latency_ms,
+        total_flops: p!.total_flops,
+        total_bytes: p!.total_bytes,
+        total_comm_bytes: p!.total_comm_bytes,
+        peak_memory_bytes: p!.peak_memory_bytes,
+        bottleneck_layer: p!.bottleneck_layer,
+        layers: p!.layers.length
+      }
+    ])
+  )
 })
 
 const shownBy = (e: WatchEvent) => ({
   serving: e.serving,
-  phases: Object.fromEntries(Object.entries(e.phases as Record<string, any>).map(([k, p]) => [k, {
-    total_latency_ms: p.total_latency_ms,
-    total_flops: p.total_flops,
-    total_bytes: p.total_bytes,
-    total_comm_bytes: p.total_comm_bytes,
-    peak_memory_bytes: p.peak_memory_bytes,
-    bottleneck_layer: p.bottleneck_layer,
-    layers: p.layers
-  }]))
+  phases: Object.fromEntries(
+    Object.entries(e.phases as Record<string, any>).map(([k, p]) => [
+      k,
+      {
+        total_latency_ms: p.total_latency_ms,
+        total_flops: p.total_flops,
+        total_bytes: p.total_bytes,
+        total_comm_bytes: p.total_comm_bytes,
+        peak_memory_bytes: p.peak_memory_bytes,
+        bottleneck_layer: p.bottleneck_layer,
+        layers: p.layers
+      }
+    ])
+  )
 })
 
 /** Whether event `e` answers the files whose fresh run is `f`: the same error at the same place, or the same figures. */
@@ -212,7 +235,10 @@ describe("llmsim watch under a fuzz corpus of broken saves", () => {
           expect(e.line, label).toBeGreaterThanOrEqual(1)
           expect(e.col, label).toBeGreaterThanOrEqual(1)
           // The error a fresh run of one of this step's saves reports, at the same position.
-          expect(expected.flatMap((x) => ("error" in x ? [x.error] : [])), label).toContainEqual(issueOf(e))
+          expect(
+            expected.flatMap((x) => ("error" in x ? [x.error] : [])),
+            label
+          ).toContainEqual(issueOf(e))
         } else {
           const candidates = expected.flatMap((x) => ("result" in x ? [shown(x.result)] : []))
           expect(candidates, `${label}: a result event for files that do not evaluate`).not.toEqual([])

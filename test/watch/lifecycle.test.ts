@@ -33,7 +33,9 @@ describe("llmsim watch: screen and lifecycle", () => {
     edit(path.join(dir, MOE), (t) => t.replace(/num_experts_per_tok:\s*8/, "num_experts_per_tok: 6"))
     const screen = await w.waitForText("(Ctrl-C to quit)", 2)
     const second = screen.slice(screen.indexOf("(Ctrl-C to quit)") + 1)
-    expect(second).toMatch(new RegExp(`^\\[\\d\\d:\\d\\d:\\d\\d\\] changed: ${MOE.replaceAll(".", "\\.")} \\| \\d+ computed, \\d+ replayed, 58 layers recomputed`, "m"))
+    expect(second).toMatch(
+      new RegExp(`^\\[\\d\\d:\\d\\d:\\d\\d\\] changed: ${MOE.replaceAll(".", "\\.")} \\| \\d+ computed, \\d+ replayed, 58 layers recomputed`, "m")
+    )
     // MoE rows are marked and carry a delta; dense rows are not.
     expect(second).toMatch(/^\*\s+L3\.moe_layer\s+moe_layer\s.*\s-\d+\.\d+\s+-\d+\.\d+%\s+\w+$/m)
     expect(second).toMatch(/^ \s+L0\.ffn_layer\s+ffn_layer\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+memory$/m)
@@ -117,7 +119,11 @@ describe.skipIf(!hasScript)("llmsim watch on a terminal", () => {
     // die of the ^C itself, and `script` would report 130. `exec` makes llmsim the only process.
     const command = ["exec", process.execPath, BIN, "watch", SCENARIO, "--phase", "decode", ...extra].join(" ")
     // -e: exit with the child's status; the pty turns a written ^C into SIGINT for the child.
-    const child = spawn("script", ["-qfec", command, "/dev/null"], { cwd: dir, env: { ...process.env, SHELL: "/bin/sh", NO_COLOR: "1", ...env }, stdio: ["pipe", "pipe", "pipe"] })
+    const child = spawn("script", ["-qfec", command, "/dev/null"], {
+      cwd: dir,
+      env: { ...process.env, SHELL: "/bin/sh", NO_COLOR: "1", ...env },
+      stdio: ["pipe", "pipe", "pipe"]
+    })
     return { child, w: new WatchProcess([], dir, child as unknown as ConstructorParameters<typeof WatchProcess>[2]) }
   }
 

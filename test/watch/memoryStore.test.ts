@@ -33,13 +33,7 @@ const backing = () => {
 
 describe("watch memory store", () => {
   it("measures JSON bytes exactly for the values the graph stores", () => {
-    const values = [
-      { flops: 1.5e12, name: "gemm:q_proj", bound: "memory", link: null, ok: true, rows: [1, 2, { a: "b" }] },
-      [],
-      {},
-      "text",
-      -0.125
-    ]
+    const values = [{ flops: 1.5e12, name: "gemm:q_proj", bound: "memory", link: null, ok: true, rows: [1, 2, { a: "b" }] }, [], {}, "text", -0.125]
     for (const v of values) expect(jsonBytes(v)).toBe(JSON.stringify(v).length)
   })
 

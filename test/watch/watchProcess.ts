@@ -75,13 +75,17 @@ export class WatchProcess {
 
   /** The next JSON event not returned before. */
   next(ms = WAIT_MS): Promise<WatchEvent> {
-    return this.until(() => {
-      const end = this.stdout.indexOf("\n", this.read)
-      if (end < 0) return undefined
-      const line = this.stdout.slice(this.read, end)
-      this.read = end + 1
-      return JSON.parse(line) as WatchEvent
-    }, "event", ms)
+    return this.until(
+      () => {
+        const end = this.stdout.indexOf("\n", this.read)
+        if (end < 0) return undefined
+        const line = this.stdout.slice(this.read, end)
+        this.read = end + 1
+        return JSON.parse(line) as WatchEvent
+      },
+      "event",
+      ms
+    )
   }
 
   /** The next event, which must be of this type. */

@@ -14,8 +14,16 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "llmsim-shots-"))
 const cli = (args: ReadonlyArray<string>) => execFileSync(process.execPath, [path.join(repo, "bin", "llmsim.js"), ...args], { cwd: repo })
 const pages: ReadonlyArray<readonly [string, ReadonlyArray<string>, ReadonlyArray<string>]> = [
   ["run.html", ["report", "--no-cache"], ["roofline", "layers-prefill", "memory"]],
-  ["sweep.html", ["sweep", "--phase", "decode", "--batch", "1..256:x2", "--ep", "16,32", "--price-per-gpu-hour", "2.5", "--no-cache", "--format", "html"], ["pareto"]],
-  ["diff.html", ["diff", "--a", "configs/scenarios/deepseek_v3_h800.yaml", "--b", "configs/scenarios/deepseek_v3_a100.yaml", "--no-cache", "--format", "html"], ["diff-1-decode"]]
+  [
+    "sweep.html",
+    ["sweep", "--phase", "decode", "--batch", "1..256:x2", "--ep", "16,32", "--price-per-gpu-hour", "2.5", "--no-cache", "--format", "html"],
+    ["pareto"]
+  ],
+  [
+    "diff.html",
+    ["diff", "--a", "configs/scenarios/deepseek_v3_h800.yaml", "--b", "configs/scenarios/deepseek_v3_a100.yaml", "--no-cache", "--format", "html"],
+    ["diff-1-decode"]
+  ]
 ]
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--no-sandbox"] })
 try {

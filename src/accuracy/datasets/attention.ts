@@ -47,7 +47,10 @@ export interface Fa3Measurement {
 }
 
 /** The rows llmsim models (causal forward passes of the released kernel on a known GPU), and why the others are not. */
-export const fa3Measurements = (table: CsvTable, hardware: HardwareSet): { readonly rows: ReadonlyArray<Fa3Measurement>; readonly skipped: ReadonlyArray<string> } => {
+export const fa3Measurements = (
+  table: CsvTable,
+  hardware: HardwareSet
+): { readonly rows: ReadonlyArray<Fa3Measurement>; readonly skipped: ReadonlyArray<string> } => {
   const rows: Array<Fa3Measurement> = []
   const skipped: Array<string> = []
   for (const r of table.rows) {
@@ -85,7 +88,8 @@ export const fa3Measurements = (table: CsvTable, hardware: HardwareSet): { reado
       skipped.push("nheads not stated and not recoverable")
       continue
     }
-    const measuredUs = timeMs !== undefined ? timeMs * 1e3 : tflops !== undefined ? (fa3Flops(batch, seqlen, heads, headDim, true) / (tflops * 1e12)) * 1e6 : undefined
+    const measuredUs =
+      timeMs !== undefined ? timeMs * 1e3 : tflops !== undefined ? (fa3Flops(batch, seqlen, heads, headDim, true) / (tflops * 1e12)) * 1e6 : undefined
     if (measuredUs === undefined) {
       skipped.push("neither time nor TFLOPS given")
       continue
@@ -101,7 +105,10 @@ export const fa3Measurements = (table: CsvTable, hardware: HardwareSet): { reado
       measured_us: measuredUs,
       label: `${dt} causal b=${batch} S=${seqlen} h=${heads} d=${headDim}`,
       source: `${ATTENTION_FILE}:${r.line}`,
-      note: ascii(`${v.source.split(" (")[0]}${timeMs === undefined ? ", from TFLOPS" : ""}${v.nheads === "" ? ", nheads from TFLOPS x time" : ""}`).slice(0, 90)
+      note: ascii(`${v.source.split(" (")[0]}${timeMs === undefined ? ", from TFLOPS" : ""}${v.nheads === "" ? ", nheads from TFLOPS x time" : ""}`).slice(
+        0,
+        90
+      )
     })
   }
   return { rows, skipped }
@@ -109,23 +116,28 @@ export const fa3Measurements = (table: CsvTable, hardware: HardwareSet): { reado
 
 export const attentionKernels = (table: CsvTable, hardware: HardwareSet, mode: EfficiencyMode): DatasetReport => {
   const { rows: measured, skipped } = fa3Measurements(table, hardware)
-  const rows: Array<ValidationRow> = measured.map((m) => row({
-    case: m.label,
-    hardware: m.hardware,
-    unit: "us",
-    predicted: timeOp(evaluateOpCost(m.spec), timingHardware(hardware.get(m.hardware)!, mode), m.spec).dominant_latency_ms * 1e3,
-    measured: m.measured_us,
-    source: m.source,
-    note: m.note
-  }))
-  return dataset({
-    id: "attention-fa3",
-    title: "FlashAttention-3 forward, causal (FA3 paper on H100 SXM5, community runs on H20)",
-    file: ATTENTION_FILE,
-    method:
-      "Each row is a `gqa_attention_prefill` op (causal, q_heads = kv_heads = nheads) in the row's dtype; predicted " +
-      "kernel time against the row's time, or the time its TFLOPS imply under the FA3 FLOP convention " +
-      "(4 * S^2 * d * h * batch / 2 for causal). Non-causal, backward and ablation rows are not modelled.",
-    rows
-  }, skipped)
+  const rows: Array<ValidationRow> = measured.map((m) =>
+    row({
+      case: m.label,
+      hardware: m.hardware,
+      unit: "us",
+      predicted: timeOp(evaluateOpCost(m.spec), timingHardware(hardware.get(m.hardware)!, mode), m.spec).dominant_latency_ms * 1e3,
+      measured: m.measured_us,
+      source: m.source,
+      note: m.note
+    })
+  )
+  return dataset(
+    {
+      id: "attention-fa3",
+      title: "FlashAttention-3 forward, causal (FA3 paper on H100 SXM5, community runs on H20)",
+      file: ATTENTION_FILE,
+      method:
+        "Each row is a `gqa_attention_prefill` op (causal, q_heads = kv_heads = nheads) in the row's dtype; predicted " +
+        "kernel time against the row's time, or the time its TFLOPS imply under the FA3 FLOP convention " +
+        "(4 * S^2 * d * h * batch / 2 for causal). Non-causal, backward and ablation rows are not modelled.",
+      rows
+    },
+    skipped
+  )
 }

@@ -41,7 +41,15 @@ export const deepEpBandwidth = (
 ): number => {
   if (!r.nvlink) {
     const d = { ep: r.ep, gpus_per_node: GPUS_PER_NODE, a2a_latency_us: DEFAULT_A2A_LATENCY_US }
-    const call = a2aCall("high_throughput", { n_routed_experts: EXPERTS, num_experts_per_tok: r.top_k, d_model: r.hidden }, d, r.dtype, r.tokens, timing, analyticEstimator)
+    const call = a2aCall(
+      "high_throughput",
+      { n_routed_experts: EXPERTS, num_experts_per_tok: r.top_k, d_model: r.hidden },
+      d,
+      r.dtype,
+      r.tokens,
+      timing,
+      analyticEstimator
+    )
     const logical = r.tokens * nodesPerToken(EXPERTS, r.top_k, epNodes(r.ep, GPUS_PER_NODE)) * r.hidden * DTYPE_BYTES[r.dtype]
     return logical / (call.time_ms * 1e-3) / 1e9
   }
@@ -94,27 +102,32 @@ export const deepEpNormal = (table: CsvTable, hardware: HardwareSet, mode: Effic
       const measured = numberField(r, `${phase}_bottleneck_bw_gbps`) ?? 0
       const nvlink = r.values[`${phase}_bottleneck_link`] === "NVLink"
       const dtype = r.values[`${phase}_dtype`] === "FP8" ? "fp8" : "bf16"
-      rows.push(row({
-        case: `${phase} ${r.values.topology} (${dtype}, ${nvlink ? "NVLink" : "RDMA"})`,
-        hardware: name,
-        unit: "GB/s",
-        predicted: deepEpBandwidth({ tokens, hidden, top_k: topK, ep, dtype, nvlink }, timing),
-        measured,
-        source: `${DEEPEP_FILE}:${r.line}`,
-        note: `${tokens} tokens, hidden ${hidden}, top-${topK}; ${r.values.commit}`
-      }))
+      rows.push(
+        row({
+          case: `${phase} ${r.values.topology} (${dtype}, ${nvlink ? "NVLink" : "RDMA"})`,
+          hardware: name,
+          unit: "GB/s",
+          predicted: deepEpBandwidth({ tokens, hidden, top_k: topK, ep, dtype, nvlink }, timing),
+          measured,
+          source: `${DEEPEP_FILE}:${r.line}`,
+          note: `${tokens} tokens, hidden ${hidden}, top-${topK}; ${r.values.commit}`
+        })
+      )
     }
   }
-  return dataset({
-    id: "deepep-normal",
-    title: "DeepEP normal kernels: dispatch / combine bottleneck bandwidth by EP size (H800)",
-    file: DEEPEP_FILE,
-    method:
-      "Each row (dispatch and combine separately) at the test's setting. EP8: an `ep_all_to_all` op over NVLink to 7 " +
-      "peers, predicted GB/s = its link bytes / its time. Beyond a node: the large-EP model's dispatch / combine call " +
-      "(NIC to each remote node holding an expert, NVLink forwarding there, max of the two links + 50 us per call), and " +
-      "predicted GB/s = DeepEP's logical bytes ((token, node) pairs, the sender's own node included, as its test counts " +
-      "them) / that time; hence internode figures above the 50 GB/s wire rate.",
-    rows
-  }, skipped)
+  return dataset(
+    {
+      id: "deepep-normal",
+      title: "DeepEP normal kernels: dispatch / combine bottleneck bandwidth by EP size (H800)",
+      file: DEEPEP_FILE,
+      method:
+        "Each row (dispatch and combine separately) at the test's setting. EP8: an `ep_all_to_all` op over NVLink to 7 " +
+        "peers, predicted GB/s = its link bytes / its time. Beyond a node: the large-EP model's dispatch / combine call " +
+        "(NIC to each remote node holding an expert, NVLink forwarding there, max of the two links + 50 us per call), and " +
+        "predicted GB/s = DeepEP's logical bytes ((token, node) pairs, the sender's own node included, as its test counts " +
+        "them) / that time; hence internode figures above the 50 GB/s wire rate.",
+      rows
+    },
+    skipped
+  )
 }

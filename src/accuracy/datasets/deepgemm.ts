@@ -42,27 +42,22 @@ const predictRows = (
       skipped.push(`no hardware file for "${ascii(g.hardware)}"`)
       continue
     }
-    out.push(row({
-      case: gemmLabel(g),
-      hardware: name,
-      unit: "us",
-      predicted: predictGemmUs(gemmOpCost(g), timingHardware(hw, mode)),
-      measured: g.measured_us,
-      source: `${file}:${g.line}`,
-      note: note(g)
-    }))
+    out.push(
+      row({
+        case: gemmLabel(g),
+        hardware: name,
+        unit: "us",
+        predicted: predictGemmUs(gemmOpCost(g), timingHardware(hw, mode)),
+        measured: g.measured_us,
+        source: `${file}:${g.line}`,
+        note: note(g)
+      })
+    )
   }
   return out
 }
 
-const readmeTable = (
-  id: string,
-  title: string,
-  file: string,
-  table: CsvTable,
-  hardware: HardwareSet,
-  mode: EfficiencyMode
-): DatasetReport => {
+const readmeTable = (id: string, title: string, file: string, table: CsvTable, hardware: HardwareSet, mode: EfficiencyMode): DatasetReport => {
   const latest = gemmMeasurements(table, LATEST_PUBLISHED)
   const superseded = table.rows.filter((r) => r.values.is_latest_published !== "yes").length
   const skipped: Array<string> = [
@@ -87,8 +82,8 @@ export const deepgemmDense = (table: CsvTable, hardware: HardwareSet, mode: Effi
     ...d,
     notes: [
       `In sample: the shipped H800-SXM constants were fitted on these ${rows.length} rows (llmsim calibrate, one set for all shapes). ` +
-      `Leave-one-out (refit compute, memory, kernel latency and tile on the other ${rows.length - 1} rows, predict the held-out one): ` +
-      `median ${pct(loo.median_ape)}, p90 ${pct(loo.p90_ape)}, max ${pct(loo.max_ape)}.`
+        `Leave-one-out (refit compute, memory, kernel latency and tile on the other ${rows.length - 1} rows, predict the held-out one): ` +
+        `median ${pct(loo.median_ape)}, p90 ${pct(loo.p90_ape)}, max ${pct(loo.max_ape)}.`
     ]
   }
 }
@@ -107,15 +102,20 @@ export const deepgemmCommunity = (table: CsvTable, hardware: HardwareSet, mode: 
     (g) => ascii(`${g.kind}, ${g.variant}${g.measured_from === "time_us" ? ", from time_us" : ""}`).slice(0, 90),
     skipped
   )
-  return dataset({
-    id: "deepgemm-community",
-    title: "DeepGEMM per-shape community measurements (H800, H100, H20, H200)",
-    file: COMMUNITY_FILE,
-    method: METHOD + " grouped_masked rows use the expected M per group. kgrouped_wgrad rows (training weight gradients, K = the " +
-      "groups' average) are DeepGEMM's FP32-accumulating wgrad kernel instead: FP8 A and B plus their 1x128 FP32 scales read, " +
-      "the FP32 D read and written (8 B per output element; the test's printed GB/s counts 2), one kernel per group, and one " +
-      "FMUL per accumulator per 128-K block beyond the inference kernel's promotion, on the CUDA cores at 67 TFLOPS FP32 " +
-      "(H100/H200 datasheets), not overlapped with the tensor cores.",
-    rows
-  }, skipped)
+  return dataset(
+    {
+      id: "deepgemm-community",
+      title: "DeepGEMM per-shape community measurements (H800, H100, H20, H200)",
+      file: COMMUNITY_FILE,
+      method:
+        METHOD +
+        " grouped_masked rows use the expected M per group. kgrouped_wgrad rows (training weight gradients, K = the " +
+        "groups' average) are DeepGEMM's FP32-accumulating wgrad kernel instead: FP8 A and B plus their 1x128 FP32 scales read, " +
+        "the FP32 D read and written (8 B per output element; the test's printed GB/s counts 2), one kernel per group, and one " +
+        "FMUL per accumulator per 128-K block beyond the inference kernel's promotion, on the CUDA cores at 67 TFLOPS FP32 " +
+        "(H100/H200 datasheets), not overlapped with the tensor cores.",
+      rows
+    },
+    skipped
+  )
 }

@@ -177,7 +177,12 @@ export const deepseekProduction = (x: DeepSeekInputs): DatasetReport => {
   const bHi = concurrencyPerGpu(f.decode_tokens_per_s_per_node, gpn, hi)
   const coreDecode = coreStep(x.core.model, x.hardware, x.mode, f.decode, gpn, "decode")
   const corePrefill = coreStep(x.core.model, x.hardware, x.mode, f.prefill, gpn, "prefill")
-  const coreModel: SystemModel = { label: "core simulator, serial roll-up (llmsim run's composition, micro-batch 1)", scenario: x.core.scenario, decode: coreDecode, prefill: corePrefill }
+  const coreModel: SystemModel = {
+    label: "core simulator, serial roll-up (llmsim run's composition, micro-batch 1)",
+    scenario: x.core.scenario,
+    decode: coreDecode,
+    prefill: corePrefill
+  }
   const decodeModel = x.deployment?.decode ?? coreModel
   const prefillModel = x.deployment?.prefill ?? { ...coreModel, shape: CORE_PREFILL }
   const shape = prefillModel.shape
@@ -229,15 +234,18 @@ export const deepseekProduction = (x: DeepSeekInputs): DatasetReport => {
     `DeepSeek's figures are 24-hour averages, not a benchmark at one saturated operating point: the day's ${fmt(f.input_tokens_24h / 1e9, 3)}B input and ${fmt(f.output_tokens_24h / 1e9, 3)}B output tokens over 86,400 s need ${prefillNodes.toFixed(1)} nodes at ${k(f.prefill_tokens_per_s_per_node)} and ${decodeNodes.toFixed(1)} nodes at ${k(f.decode_tokens_per_s_per_node)}, ${(prefillNodes + decodeNodes).toFixed(1)} in all against an average occupancy of ${f.average_nodes} nodes: the per-node figures are daily totals over provisioned nodes, idle capacity included. A model of a saturated unit should predict more, most for bursty prefill.`
   ]
   return {
-    ...dataset({
-      id: "deepseek-production",
-      title: "DeepSeek-V3/R1 production serving on H800 (system level)",
-      file: OVERVIEW_FILE,
-      method:
-        "Whole-model steps at DeepSeek's published decode and prefill units: decode at DeepSeek's load (Little's law), " +
-        "prefill on stated prompt shapes with prefix-cache hits added back. Assumptions in the notes.",
-      rows
-    }, []),
+    ...dataset(
+      {
+        id: "deepseek-production",
+        title: "DeepSeek-V3/R1 production serving on H800 (system level)",
+        file: OVERVIEW_FILE,
+        method:
+          "Whole-model steps at DeepSeek's published decode and prefill units: decode at DeepSeek's load (Little's law), " +
+          "prefill on stated prompt shapes with prefix-cache hits added back. Assumptions in the notes.",
+        rows
+      },
+      []
+    ),
     notes
   }
 }

@@ -34,8 +34,19 @@ export interface ProfilePoint {
 
 export interface ProfileFigures {
   readonly hardware: string
-  readonly decode: ProfilePoint & { readonly batch_per_gpu: number; readonly kv_len: number; readonly comm_sms: number; readonly tokens_per_s_per_gpu: number; readonly dispatch_ms_per_layer: number }
-  readonly prefill: ProfilePoint & { readonly prompt_len: number; readonly tokens_per_gpu: number; readonly comm_sms: number; readonly tokens_per_s_per_gpu: number }
+  readonly decode: ProfilePoint & {
+    readonly batch_per_gpu: number
+    readonly kv_len: number
+    readonly comm_sms: number
+    readonly tokens_per_s_per_gpu: number
+    readonly dispatch_ms_per_layer: number
+  }
+  readonly prefill: ProfilePoint & {
+    readonly prompt_len: number
+    readonly tokens_per_gpu: number
+    readonly comm_sms: number
+    readonly tokens_per_s_per_gpu: number
+  }
 }
 
 const lineOf = (text: string, section: string, key: string): number => {
@@ -101,13 +112,14 @@ export const profileFigures = (text: string): ProfileFigures => {
 }
 
 /** The deployment overrides the profile's settings give (as `llmsim large-ep evaluate` flags). */
-export const profileOverrides = (pt: ProfilePoint) => ({
-  ep: pt.ep,
-  redundant_experts: 0,
-  load_imbalance: 1,
-  micro_batches: pt.micro_batches,
-  two_batch_overlap: pt.micro_batches === 2
-}) as const
+export const profileOverrides = (pt: ProfilePoint) =>
+  ({
+    ep: pt.ep,
+    redundant_experts: 0,
+    load_imbalance: 1,
+    micro_batches: pt.micro_batches,
+    two_batch_overlap: pt.micro_batches === 2
+  }) as const
 
 /** Builds the unit's step functions for a profile point; a string when the deployment is rejected or absent. */
 export interface ProfileInputs {
@@ -134,53 +146,62 @@ export const deepseekProfile = (x: ProfileInputs): DatasetReport => {
   if (typeof x.decode === "string") skipped.push(`decode: ${x.decode}`)
   else {
     const s: SystemStep = x.decode.decode(f.decode.batch_per_gpu, f.decode.kv_len)
-    rows.push(row({
-      case: `decode EP${f.decode.ep}, ${f.decode.batch_per_gpu} requests per GPU, KV ${f.decode.kv_len}, ${f.decode.micro_batches} micro-batches`,
-      hardware: x.hardwareName,
-      unit: "output tokens/s per GPU",
-      predicted: (f.decode.batch_per_gpu * 1000) / s.step_ms,
-      measured: f.decode.tokens_per_s_per_gpu,
-      source: `${PROFILE_FILE}:${f.decode.line}`,
-      note: `step ${s.step_ms.toFixed(2)} ms (measured ${((f.decode.batch_per_gpu * 1000) / f.decode.tokens_per_s_per_gpu).toFixed(2)} ms)`
-    }))
+    rows.push(
+      row({
+        case: `decode EP${f.decode.ep}, ${f.decode.batch_per_gpu} requests per GPU, KV ${f.decode.kv_len}, ${f.decode.micro_batches} micro-batches`,
+        hardware: x.hardwareName,
+        unit: "output tokens/s per GPU",
+        predicted: (f.decode.batch_per_gpu * 1000) / s.step_ms,
+        measured: f.decode.tokens_per_s_per_gpu,
+        source: `${PROFILE_FILE}:${f.decode.line}`,
+        note: `step ${s.step_ms.toFixed(2)} ms (measured ${((f.decode.batch_per_gpu * 1000) / f.decode.tokens_per_s_per_gpu).toFixed(2)} ms)`
+      })
+    )
     const mb = f.decode.micro_batches
     notes.push(
       `Decode: ${x.decode.summary}; on ${x.scenarios.decode} with the profile's EP, batch and balanced routing. ${terms(s.moe_layer, mb)}. ` +
-      `Published dispatch ~${f.decode.dispatch_ms_per_layer} ms per layer (LMSYS blog, both DeepSeek's and SGLang's traces).`
+        `Published dispatch ~${f.decode.dispatch_ms_per_layer} ms per layer (LMSYS blog, both DeepSeek's and SGLang's traces).`
     )
   }
   if (typeof x.prefill === "string") skipped.push(`prefill: ${x.prefill}`)
   else {
     const prompts = f.prefill.tokens_per_gpu / f.prefill.prompt_len
     const s = x.prefill.prefill(prompts, f.prefill.prompt_len)
-    rows.push(row({
-      case: `prefill EP${f.prefill.ep}, ${prompts} x ${f.prefill.prompt_len}-token prompts per GPU, ${f.prefill.micro_batches} micro-batches`,
-      hardware: x.hardwareName,
-      unit: "input tokens/s per GPU",
-      predicted: (f.prefill.tokens_per_gpu * 1000) / s.step_ms,
-      measured: f.prefill.tokens_per_s_per_gpu,
-      source: `${PROFILE_FILE}:${f.prefill.line}`,
-      note: `step ${s.step_ms.toFixed(1)} ms (measured ${((f.prefill.tokens_per_gpu * 1000) / f.prefill.tokens_per_s_per_gpu).toFixed(1)} ms)`
-    }))
-    notes.push(`Prefill: ${x.prefill.summary}; on ${x.scenarios.prefill} with the profile's EP, batch and balanced routing. ${terms(s.moe_layer, f.prefill.micro_batches)}.`)
+    rows.push(
+      row({
+        case: `prefill EP${f.prefill.ep}, ${prompts} x ${f.prefill.prompt_len}-token prompts per GPU, ${f.prefill.micro_batches} micro-batches`,
+        hardware: x.hardwareName,
+        unit: "input tokens/s per GPU",
+        predicted: (f.prefill.tokens_per_gpu * 1000) / s.step_ms,
+        measured: f.prefill.tokens_per_s_per_gpu,
+        source: `${PROFILE_FILE}:${f.prefill.line}`,
+        note: `step ${s.step_ms.toFixed(1)} ms (measured ${((f.prefill.tokens_per_gpu * 1000) / f.prefill.tokens_per_s_per_gpu).toFixed(1)} ms)`
+      })
+    )
+    notes.push(
+      `Prefill: ${x.prefill.summary}; on ${x.scenarios.prefill} with the profile's EP, batch and balanced routing. ${terms(s.moe_layer, f.prefill.micro_batches)}.`
+    )
   }
   notes.push(
     "Operating point from the published settings (profile-data README): EP and node count from `layout`, requests or tokens per GPU, " +
-    "prompt / KV length and micro-batches as stated; balanced routing (load imbalance 1), no redundant experts; nothing solved to fit. " +
-    "Throughputs are the LMSYS blog's reading of DeepSeek's traces, not a DeepSeek benchmark; MTP is not modelled.",
+      "prompt / KV length and micro-batches as stated; balanced routing (load imbalance 1), no redundant experts; nothing solved to fit. " +
+      "Throughputs are the LMSYS blog's reading of DeepSeek's traces, not a DeepSeek benchmark; MTP is not modelled.",
     "In sample: the hardware file's overlap_efficiency was fitted on these two rows; " +
-    "`llmsim calibrate configs/hardware/H800-SXM.yaml --overlap --data data/reference --loo` refits it and reports the leave-one-out error and the production decode average as a held-out row."
+      "`llmsim calibrate configs/hardware/H800-SXM.yaml --overlap --data data/reference --loo` refits it and reports the leave-one-out error and the production decode average as a held-out row."
   )
   return {
-    ...dataset({
-      id: "deepseek-profile",
-      title: "DeepSeek-V3 profiled serving on H800 (profile-data settings, system level)",
-      file: PROFILE_FILE,
-      method:
-        "Whole-model decode and prefill steps of the large-EP deployment model (src/deploy) at the profile's published settings: " +
-        "throughput per GPU = tokens per GPU per step / step time.",
-      rows
-    }, skipped),
+    ...dataset(
+      {
+        id: "deepseek-profile",
+        title: "DeepSeek-V3 profiled serving on H800 (profile-data settings, system level)",
+        file: PROFILE_FILE,
+        method:
+          "Whole-model decode and prefill steps of the large-EP deployment model (src/deploy) at the profile's published settings: " +
+          "throughput per GPU = tokens per GPU per step / step time.",
+        rows
+      },
+      skipped
+    ),
     notes
   }
 }

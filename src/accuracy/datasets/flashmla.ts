@@ -88,7 +88,10 @@ export interface MlaMeasurement {
 }
 
 /** The README's latest dense statement and the community runs on GPUs with a hardware file, and why the rest are left out. */
-export const flashMlaMeasurements = (text: string, hardware: HardwareSet): { readonly rows: ReadonlyArray<MlaMeasurement>; readonly skipped: ReadonlyArray<string> } => {
+export const flashMlaMeasurements = (
+  text: string,
+  hardware: HardwareSet
+): { readonly rows: ReadonlyArray<MlaMeasurement>; readonly skipped: ReadonlyArray<string> } => {
   const doc = parse(text) as {
     readme_statements?: ReadonlyArray<Statement>
     community_measurements?: ReadonlyArray<{ source: string; hardware: string; rows: ReadonlyArray<ReadonlyArray<number | boolean>> }>
@@ -133,7 +136,13 @@ export const flashMlaMeasurements = (text: string, hardware: HardwareSet): { rea
       readme("memory-bound", README_MEMORY_CASE, "GB/s", s.memory_bound_gbps, (flashMlaBytes(README_MEMORY_CASE) / (s.memory_bound_gbps * 1e9)) * 1e6)
     }
     if (s.compute_bound_tflops !== undefined) {
-      readme("compute-bound", README_COMPUTE_CASE, "TFLOPS", s.compute_bound_tflops, (flashMlaFlops(README_COMPUTE_CASE) / (s.compute_bound_tflops * 1e12)) * 1e6)
+      readme(
+        "compute-bound",
+        README_COMPUTE_CASE,
+        "TFLOPS",
+        s.compute_bound_tflops,
+        (flashMlaFlops(README_COMPUTE_CASE) / (s.compute_bound_tflops * 1e12)) * 1e6
+      )
     }
   }
   let from = 0
@@ -167,11 +176,8 @@ export const flashMla = (text: string, hardware: HardwareSet, mode: EfficiencyMo
   const rows: Array<ValidationRow> = measured.map((m) => {
     const us = mlaDecodeUs(m.case, timingHardware(hardware.get(m.hardware)!, mode))
     // README rates are compared as rates: FlashMLA's byte or FLOP count over the predicted time.
-    const predicted = m.rate === undefined
-      ? us
-      : m.rate.unit === "GB/s"
-      ? flashMlaBytes(m.case) / (us * 1e-6) / 1e9
-      : flashMlaFlops(m.case) / (us * 1e-6) / 1e12
+    const predicted =
+      m.rate === undefined ? us : m.rate.unit === "GB/s" ? flashMlaBytes(m.case) / (us * 1e-6) / 1e9 : flashMlaFlops(m.case) / (us * 1e-6) / 1e12
     return row({
       case: m.label,
       hardware: m.hardware,
@@ -186,16 +192,19 @@ export const flashMla = (text: string, hardware: HardwareSet, mode: EfficiencyMo
     "H20 measured times are flat for h_q * s_q = 16 to 64 query rows (601 to 614 us) and double at 80 (1,168 us): FlashMLA's 64-row query tiles, charged by the timing model (src/timing/attention.ts), make decoding compute-bound on H20's 148 BF16 TFLOPS.",
     "In sample: attention_compute and attention_memory of H800-SXM, H100-SXM and H20 were fitted on these rows and the FA3 rows (`llmsim calibrate <hardware> --attention --data data/reference`); out-of-sample (leave-one-out) errors are in each hardware file."
   ]
-  return dataset({
-    id: "flashmla",
-    title: "FlashMLA dense MLA decoding (H800 README figures, H20 and H100 community runs)",
-    file: FLASHMLA_FILE,
-    method:
-      "Each case is an `mla_attention_decode` op (d_k 576, d_v 512, BF16 cache); s_q query tokens are modelled as " +
-      "h_q * s_q heads (same FLOPs and bytes). README rates are compared as rates (FlashMLA's FLOP and byte formulas " +
-      "over the predicted time) on assumed shapes: memory-bound b=128 s_q=1 h_q=16 s_k=16384, compute-bound b=128 " +
-      "s_q=2 h_q=128 s_k=16384 (the README gives none). Community runs are compared on kernel time.",
-    rows,
-    notes
-  }, skipped)
+  return dataset(
+    {
+      id: "flashmla",
+      title: "FlashMLA dense MLA decoding (H800 README figures, H20 and H100 community runs)",
+      file: FLASHMLA_FILE,
+      method:
+        "Each case is an `mla_attention_decode` op (d_k 576, d_v 512, BF16 cache); s_q query tokens are modelled as " +
+        "h_q * s_q heads (same FLOPs and bytes). README rates are compared as rates (FlashMLA's FLOP and byte formulas " +
+        "over the predicted time) on assumed shapes: memory-bound b=128 s_q=1 h_q=16 s_k=16384, compute-bound b=128 " +
+        "s_q=2 h_q=128 s_k=16384 (the README gives none). Community runs are compared on kernel time.",
+      rows,
+      notes
+    },
+    skipped
+  )
 }

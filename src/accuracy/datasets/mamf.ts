@@ -43,26 +43,31 @@ export const mamf = (table: CsvTable, hardware: HardwareSet, mode: EfficiencyMod
       params: { tokens: m, in_features: k, out_features: n, weight_dtype: fp8 ? "fp8" : "bf16", act_dtype: "bf16" }
     })
     const ms = timeOp(cost, timingHardware(hw, mode)).dominant_latency_ms
-    rows.push(row({
-      case: `${fp8 ? "fp8" : "bf16"} ${m}x${n}x${k}`,
-      hardware: name,
-      unit: "TFLOPS",
-      predicted: (2 * m * n * k) / (ms * 1e-3) / 1e12,
-      measured,
-      source: `${MAMF_FILE}:${r.line}`,
-      note: ascii(`${v.accelerator}, torch ${v.torch_version}`).slice(0, 90)
-    }))
+    rows.push(
+      row({
+        case: `${fp8 ? "fp8" : "bf16"} ${m}x${n}x${k}`,
+        hardware: name,
+        unit: "TFLOPS",
+        predicted: (2 * m * n * k) / (ms * 1e-3) / 1e12,
+        measured,
+        source: `${MAMF_FILE}:${r.line}`,
+        note: ascii(`${v.accelerator}, torch ${v.torch_version}`).slice(0, 90)
+      })
+    )
   }
-  return dataset({
-    id: "mamf",
-    title: "Maximum achievable matmul TFLOPS at the best shape (torch.matmul, several accelerators)",
-    file: MAMF_FILE,
-    method:
-      "Each row is a `linear` op of the row's best shape (BF16, or FP8 weights and inputs with a BF16 output); " +
-      "predicted TFLOPS = 2 M N K / predicted time, against the measured maximum. Accelerators without a hardware " +
-      "file are not modelled. In sample for NV-A100, MI300X and B200 (their compute fraction was fitted on these rows: " +
-      "`llmsim calibrate <hardware> --data mamf_matmul_measured.csv --where accelerator=... --fit compute`); out of sample " +
-      "for H100-SXM and H200-SXM.",
-    rows
-  }, skipped)
+  return dataset(
+    {
+      id: "mamf",
+      title: "Maximum achievable matmul TFLOPS at the best shape (torch.matmul, several accelerators)",
+      file: MAMF_FILE,
+      method:
+        "Each row is a `linear` op of the row's best shape (BF16, or FP8 weights and inputs with a BF16 output); " +
+        "predicted TFLOPS = 2 M N K / predicted time, against the measured maximum. Accelerators without a hardware " +
+        "file are not modelled. In sample for NV-A100, MI300X and B200 (their compute fraction was fitted on these rows: " +
+        "`llmsim calibrate <hardware> --data mamf_matmul_measured.csv --where accelerator=... --fit compute`); out of sample " +
+        "for H100-SXM and H200-SXM.",
+      rows
+    },
+    skipped
+  )
 }

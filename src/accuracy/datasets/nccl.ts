@@ -48,25 +48,35 @@ export const ncclAllReduce = (table: CsvTable, hardware: HardwareSet, mode: Effi
       skipped.push("hardware, GPU count, payload or NVLS-off bandwidth missing")
       continue
     }
-    const cost = evaluateOpCost({ kind: "collective", name: "all_reduce", category: "comm", params: { pattern: "all_reduce", payload_bytes: payload, ranks: n, link: "interconnect" } })
+    const cost = evaluateOpCost({
+      kind: "collective",
+      name: "all_reduce",
+      category: "comm",
+      params: { pattern: "all_reduce", payload_bytes: payload, ranks: n, link: "interconnect" }
+    })
     const seconds = timeOp(cost, timingHardware(hw, mode)).dominant_latency_ms * 1e-3
-    rows.push(row({
-      case: `ring all-reduce ${r.values.payload} over ${n} GPUs`,
-      hardware: name,
-      unit: "GB/s",
-      predicted: cost.comm_bytes / seconds / 1e9,
-      measured,
-      source: `${NCCL_FILE}:${r.line}`,
-      note: "busbw with NVLS off"
-    }))
+    rows.push(
+      row({
+        case: `ring all-reduce ${r.values.payload} over ${n} GPUs`,
+        hardware: name,
+        unit: "GB/s",
+        predicted: cost.comm_bytes / seconds / 1e9,
+        measured,
+        source: `${NCCL_FILE}:${r.line}`,
+        note: "busbw with NVLS off"
+      })
+    )
   }
-  return dataset({
-    id: "nccl-allreduce",
-    title: "NCCL ring all-reduce bus bandwidth, one 8x H200 node, NVLink SHARP off",
-    file: NCCL_FILE,
-    method:
-      "Each row is a `collective` all_reduce op (ring: 2 (n - 1) / n x payload per GPU) on NVLink; predicted bus " +
-      "bandwidth = link bytes / predicted time, against NCCL's busbw with NVLS disabled.",
-    rows
-  }, skipped)
+  return dataset(
+    {
+      id: "nccl-allreduce",
+      title: "NCCL ring all-reduce bus bandwidth, one 8x H200 node, NVLink SHARP off",
+      file: NCCL_FILE,
+      method:
+        "Each row is a `collective` all_reduce op (ring: 2 (n - 1) / n x payload per GPU) on NVLink; predicted bus " +
+        "bandwidth = link bytes / predicted time, against NCCL's busbw with NVLS disabled.",
+      rows
+    },
+    skipped
+  )
 }
