@@ -47,13 +47,13 @@ export interface Constants {
   readonly tile_n: number
 }
 
-export interface RowFit {
+interface RowFit {
   readonly row: GemmMeasurement
   readonly before_us: number
   readonly after_us: number
 }
 
-export interface TileScore {
+interface TileScore {
   readonly tile_m: number
   readonly tile_n: number
   readonly loss: number
@@ -72,7 +72,7 @@ export interface CalibrationResult {
   readonly fit: ReadonlyArray<Fittable>
 }
 
-export const constantsOf = (hw: HardwareSpec): Constants => {
+const constantsOf = (hw: HardwareSpec): Constants => {
   const e = hw.efficiency ?? {}
   return {
     compute: e.compute ?? 1,

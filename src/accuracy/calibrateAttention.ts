@@ -28,7 +28,7 @@ export interface AttentionRow {
   readonly measured_us: number
 }
 
-export interface AttentionConstants {
+interface AttentionConstants {
   readonly attention_compute: number
   readonly attention_memory: number
 }
@@ -52,7 +52,7 @@ export const attentionRows = (files: Readonly<Record<string, string>>, hardware:
     .map((m) => ({ label: `FA3 ${m.label}`, source: m.source, spec: m.spec, measured_us: m.measured_us }))
 ]
 
-export const attentionConstantsOf = (hw: HardwareSpec): AttentionConstants => {
+const attentionConstantsOf = (hw: HardwareSpec): AttentionConstants => {
   const t = timingHardware(hw)
   return { attention_compute: t.attention_compute_efficiency, attention_memory: t.attention_memory_efficiency }
 }

@@ -21,7 +21,7 @@ import type { ValidationRow } from "./report.ts"
 import { ape, logSquaredError, summarise, type ErrorSummary } from "../reference/stats.ts"
 import { systemDatasetsOn, type ValidationInputs } from "./validate.ts"
 
-export interface OverlapRow {
+interface OverlapRow {
   readonly case: string
   readonly source: string
   readonly unit: string

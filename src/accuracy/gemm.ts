@@ -24,8 +24,8 @@ import type { Dtype } from "../schema/dtypes.ts"
 import { timeOp, type TimingHardware } from "../timing/roofline.ts"
 import { numberField, type CsvRecord, type CsvTable } from "../reference/csv.ts"
 
-export const GEMM_KINDS = ["dense_fp8", "dense_bf16", "grouped_contiguous", "grouped_masked", "kgrouped_wgrad"] as const
-export type GemmKind = (typeof GEMM_KINDS)[number]
+const GEMM_KINDS = ["dense_fp8", "dense_bf16", "grouped_contiguous", "grouped_masked", "kgrouped_wgrad"] as const
+type GemmKind = (typeof GEMM_KINDS)[number]
 
 export interface GemmMeasurement {
   /** 1-based line in the source file. */
@@ -51,7 +51,7 @@ export interface Skipped {
 export const gemmLabel = (g: Pick<GemmMeasurement, "groups" | "m" | "n" | "k">): string =>
   g.groups > 1 ? `${g.groups} x ${g.m}x${g.n}x${g.k}` : `${g.m}x${g.n}x${g.k}`
 
-export const usefulFlops = (g: Pick<GemmMeasurement, "groups" | "m" | "n" | "k">): number => 2 * g.groups * g.m * g.n * g.k
+const usefulFlops = (g: Pick<GemmMeasurement, "groups" | "m" | "n" | "k">): number => 2 * g.groups * g.m * g.n * g.k
 
 const weightDtype = (kind: GemmKind): Dtype => (kind === "dense_bf16" ? "bf16" : "fp8")
 

@@ -33,8 +33,6 @@ export interface ReferenceCase {
 /** The kernel datasets a learned estimator is trained and cross-validated on, in validate's order. */
 export const ML_DATASETS = ["deepgemm-dense-h800", "deepgemm-grouped-h800", "deepgemm-community", "flashmla", "attention-fa3"] as const
 
-export const ML_REFERENCE_FILES = [DENSE_FILE, GROUPED_FILE, COMMUNITY_FILE, FLASHMLA_FILE, ATTENTION_FILE] as const
-
 /** Every modelled kernel measurement of the reference files as a training row. */
 export const referenceCases = (files: Readonly<Record<string, string>>, hardware: HardwareSet): Array<ReferenceCase> => {
   const out: Array<ReferenceCase> = []

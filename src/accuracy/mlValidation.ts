@@ -16,17 +16,17 @@ import type { HardwareSet } from "../reference/hardware.ts"
 import { ape, summarise, type ErrorSummary } from "../reference/stats.ts"
 import { pct } from "./text.ts"
 
-export interface MlErrors {
+interface MlErrors {
   readonly analytic: ErrorSummary
   readonly ml: ErrorSummary
 }
 
-export interface MlDatasetReport extends MlErrors {
+interface MlDatasetReport extends MlErrors {
   readonly id: string
   readonly by_hardware: ReadonlyArray<MlErrors & { readonly hardware: string }>
 }
 
-export interface MlCheck {
+interface MlCheck {
   readonly name: string
   readonly requirement: string
   readonly value: string
@@ -40,7 +40,7 @@ export interface MlValidation {
   readonly targets: ReadonlyArray<MlCheck>
 }
 
-export const ML_METHOD =
+const ML_METHOD =
   `Random forest correction of the analytic time (src/ml, ml-random-forest, ${DEFAULT_HYPERPARAMETERS.trees} trees, seed ${DEFAULT_HYPERPARAMETERS.seed}), ` +
   `${DEFAULT_HYPERPARAMETERS.folds}-fold cross-validated, folds grouped by shape family (head, hardware, dtype, shape), ` +
   "each head trained on the other folds of all kernel datasets pooled; errors on kernel time."

@@ -22,7 +22,7 @@ export interface ValidationRow {
   readonly note: string
 }
 
-export interface SkippedGroup {
+interface SkippedGroup {
   readonly reason: string
   readonly count: number
 }
@@ -46,7 +46,7 @@ export interface DatasetReport {
 export const row = (r: Omit<ValidationRow, "ape">): ValidationRow => ({ ...r, ape: ape(r.predicted, r.measured) })
 
 /** Count skip reasons, in order of first appearance. */
-export const groupSkipped = (reasons: ReadonlyArray<string>): Array<SkippedGroup> => {
+const groupSkipped = (reasons: ReadonlyArray<string>): Array<SkippedGroup> => {
   const counts = new Map<string, number>()
   for (const r of reasons) counts.set(r, (counts.get(r) ?? 0) + 1)
   return [...counts.entries()].map(([reason, count]) => ({ reason, count }))

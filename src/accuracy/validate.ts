@@ -34,7 +34,7 @@ import type { HardwareSet } from "../reference/hardware.ts"
 import type { DatasetReport } from "./report.ts"
 import { mlValidation, type MlValidation } from "./mlValidation.ts"
 
-export const REFERENCE_FILES = [
+const REFERENCE_FILES = [
   DENSE_FILE,
   GROUPED_FILE,
   COMMUNITY_FILE,
@@ -48,19 +48,19 @@ export const REFERENCE_FILES = [
 ] as const
 
 /** The scenario whose model the core roll-up of the system-level checks runs (relative to the project root). */
-export const DEEPSEEK_SCENARIO = "configs/scenarios/deepseek_v3_h800.yaml"
+const DEEPSEEK_SCENARIO = "configs/scenarios/deepseek_v3_h800.yaml"
 /** DeepSeek's decode and prefill units for the large-EP deployment model (src/deploy). */
-export const DEEPSEEK_DECODE_UNIT = "configs/scenarios/deepseek_v3_h800_decode_ep144.yaml"
-export const DEEPSEEK_PREFILL_UNIT = "configs/scenarios/deepseek_v3_h800_prefill_ep32.yaml"
+const DEEPSEEK_DECODE_UNIT = "configs/scenarios/deepseek_v3_h800_decode_ep144.yaml"
+const DEEPSEEK_PREFILL_UNIT = "configs/scenarios/deepseek_v3_h800_prefill_ep32.yaml"
 
-export interface AcceptanceCheck {
+interface AcceptanceCheck {
   readonly name: string
   readonly requirement: string
   readonly value: string
   readonly pass: boolean
 }
 
-export interface HardwareConstants {
+interface HardwareConstants {
   readonly hardware: string
   readonly efficiency: Readonly<Record<string, number | string>>
 }
@@ -77,7 +77,7 @@ export interface ValidationReport {
   readonly ml?: MlValidation
 }
 
-export interface DeepSeekScenarios {
+interface DeepSeekScenarios {
   readonly model: Model
   readonly hardwareName: string
   readonly scenario: string
@@ -92,19 +92,19 @@ export interface ValidationInputs {
 }
 
 /** Acceptance bounds of issue 7 (checked by the test suite and by the command's exit status). */
-export const DENSE_MEDIAN_BOUND = 10
-export const DENSE_P90_BOUND = 25
-export const DECODE_BOUND = 20
+const DENSE_MEDIAN_BOUND = 10
+const DENSE_P90_BOUND = 25
+const DECODE_BOUND = 20
 /** Issue 15: DeepSeek-V3 profiled decode and prefill throughput each within 10%. */
-export const PROFILE_BOUND = 10
+const PROFILE_BOUND = 10
 /** Issue 15's kernel bounds (median APE, %). */
-export const FLASHMLA_BOUND = 12
-export const FA3_BOUND = 15
-export const COMMUNITY_BOUND = 15
-export const DEEPEP_BOUND = 10
+const FLASHMLA_BOUND = 12
+const FA3_BOUND = 15
+const COMMUNITY_BOUND = 15
+const DEEPEP_BOUND = 10
 /** Issue 15: leave-one-out error of the H800 GEMM fit on DeepGEMM's dense table. */
-export const DENSE_LOO_MEDIAN_BOUND = 5
-export const DENSE_LOO_P90_BOUND = 12
+const DENSE_LOO_MEDIAN_BOUND = 5
+const DENSE_LOO_P90_BOUND = 12
 
 /** Issue 15's checks; each is gated once it holds (GATED) and reported as a target until then. */
 const issue15Checks = (datasets: ReadonlyArray<DatasetReport>, denseLoo?: ErrorSummary): Array<AcceptanceCheck & { readonly id: string }> => {
@@ -164,7 +164,7 @@ const issue15Checks = (datasets: ReadonlyArray<DatasetReport>, denseLoo?: ErrorS
 }
 
 /** Issue 15 checks gated in the exit status (they hold with the committed model and constants). */
-export const GATED: ReadonlySet<string> = new Set<string>([
+const GATED: ReadonlySet<string> = new Set<string>([
   "flashmla-median",
   "fa3-median",
   "deepep-median",
@@ -313,7 +313,7 @@ const deepseekInputs = (text: string, ds: DeepSeekScenarios, hardware: HardwareS
 }
 
 /** The reference data shipped in the repository (data/reference/README.md names each file's source). */
-export const DEFAULT_REFERENCE = "data/reference"
+const DEFAULT_REFERENCE = "data/reference"
 
 /** `--reference DIR` (a flag: from the current directory), else `<project root>/data/reference`. */
 export const referenceDir = (project: ProjectShape, flag: string | undefined): string =>

@@ -54,7 +54,7 @@ const kindOf = (st) =>
  * @param {string} file
  * @returns {{ target: string, mode: number | undefined }}
  */
-export const writeTarget = (file) => {
+const writeTarget = (file) => {
   const abs = path.resolve(file)
   let target = abs
   if (fs.lstatSync(abs, { throwIfNoEntry: false })?.isSymbolicLink()) {

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url"
 export const CONFIG_FILE = "llmsim.config.ts"
 
 /** The store's folder when neither `--cache-dir` nor `cacheDir` in llmsim.config.ts names one: `<root>/cache`. */
-export const DEFAULT_CACHE_DIR = "cache"
+const DEFAULT_CACHE_DIR = "cache"
 
 /**
  * The project root: the nearest folder from `cwd` upwards holding llmsim.config.ts, else `cwd`.

@@ -16,7 +16,7 @@ import path from "node:path"
 export const STORE_LAYOUT = "v1"
 
 /** The folder of each kind of file, under the layout folder. */
-export const STORE_FOLDERS = /** @type {const} */ ({ entries: "ac", commands: "commands", packs: "sweep", runs: "runs", tmp: "tmp" })
+const STORE_FOLDERS = /** @type {const} */ ({ entries: "ac", commands: "commands", packs: "sweep", runs: "runs", tmp: "tmp" })
 
 /**
  * A folder of the store at `cacheDir`.

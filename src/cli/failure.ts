@@ -37,13 +37,13 @@ export const presenter: CliOutput.Presenter = {
   }
 }
 
-export const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, "; ").trim()
+const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, "; ").trim()
 
 /** Where a defect is reported; the trace follows only when asked for. */
 export const internalErrorLine = (message: string): string =>
   `internal error: ${oneLine(message)} (please report it on the llmsim issue tracker, with the command and its --verbose output)\n`
 
-export const reportInternal = (cause: Cause.Cause<unknown>) =>
+const reportInternal = (cause: Cause.Cause<unknown>) =>
   Effect.sync(() => {
     const squashed = Cause.squash(cause)
     process.stderr.write(internalErrorLine(squashed instanceof Error ? squashed.message : String(squashed)))

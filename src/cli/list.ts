@@ -18,11 +18,11 @@ import { LayerType, templateSchemaFor, type LayerTemplate } from "../schema/laye
 import { ScenarioSpec, type ScenarioFileSpec } from "../schema/scenario.ts"
 import { writeStdout } from "./output.ts"
 
-export const LIST_KINDS = ["hardware", "models", "scenarios"] as const
+const LIST_KINDS = ["hardware", "models", "scenarios"] as const
 export type ListKind = (typeof LIST_KINDS)[number]
 
 /** The folder listed: `<root>/configs/<kind>` when the project has one, else the shipped one. */
-export const listFolder = (root: string, kind: ListKind): string => {
+const listFolder = (root: string, kind: ListKind): string => {
   const own = path.join(root, "configs", kind)
   return fs.existsSync(own) ? own : path.join(PACKAGE_DIR, "configs", kind)
 }

@@ -24,7 +24,7 @@ import { documented } from "./flags.ts"
 import { writeFileAtomic, writeStdout } from "./output.ts"
 
 /** One line per head: rows, hardware, cross-validated error beside the analytic error. */
-export const trainingSummary = (m: ModelFile, out: string): string =>
+const trainingSummary = (m: ModelFile, out: string): string =>
   [
     `wrote ${out}: ${m.training_data.rows} rows (sha256 ${m.training_data.sha256.slice(0, 12)}), ${m.library.name} ${m.library.version}, seed ${m.hyperparameters.seed}`,
     ...m.heads.map((h) => {
@@ -73,7 +73,7 @@ const dataFlags = {
 }
 
 /** A head's design matrix as CSV: its inputs (log2 where the head says), the target, the shape family for grouped folds. */
-export const matrixCsv = (h: Head, rows: ReadonlyArray<AlignedRow>): string => {
+const matrixCsv = (h: Head, rows: ReadonlyArray<AlignedRow>): string => {
   const columns = [...inputNames(h).map((n) => n.replace(" ", "_")), "target_ln", "family", "source"]
   return (
     csvRecord(columns) +

@@ -38,7 +38,7 @@ export const outputFlags = {
 }
 
 /** The exit status of a result that does not fit in HBM under --require-fit (a finding, not an error). */
-export const NOT_FIT_EXIT = 2
+const NOT_FIT_EXIT = 2
 
 export type EvaluatedResult = RunResult | LargeEpResult | LargeEpSweep | AfdResult | AfdSweep
 
@@ -86,13 +86,13 @@ export const finishRun = (
   })
 
 /** `--layers`: the run screen's layer listing (src/report/run.ts LayerListing). */
-export const layersFlag = Flag.Literals("layers", ["grouped", "all"]).pipe(
+const layersFlag = Flag.Literals("layers", ["grouped", "all"]).pipe(
   Flag.withDescription("grouped: identical consecutive layers as one row with a count (L3-L60 moe_layer x58); all: one row per layer"),
   Flag.withDefault("grouped" as const)
 )
 
 /** `--format` of `run`: the table, JSON and CSV, and the HTML report or one chart as SVG (`llmsim report`). */
-export const runFormatFlag = Flag.Literals("format", ["table", "json", "csv", "html", "svg"]).pipe(
+const runFormatFlag = Flag.Literals("format", ["table", "json", "csv", "html", "svg"]).pipe(
   Flag.withDescription("Output format: table, json, csv; html (the report page, as llmsim report) or svg (one chart, --chart)"),
   Flag.withDefault("table" as const)
 )

@@ -112,7 +112,7 @@ export const FileNode = defineNodeType<FileParams, unknown, ConfigError, never, 
   }
 })
 
-export const fileNode = (root: string, file: string, name: SchemaName, text: string): GraphNode<unknown, ConfigError> => {
+const fileNode = (root: string, file: string, name: SchemaName, text: string): GraphNode<unknown, ConfigError> => {
   const shown = displayPath(root, file)
   return FileNode.make({
     id: `file:${shown}`,

@@ -44,6 +44,7 @@ export const ProjectConfig = Schema.Struct({
 export type ProjectConfig = typeof ProjectConfig.Type
 
 /** Identity with a type (src/config/define.ts, which the config loader substitutes for this module). */
+/** @public Configs written before define.ts existed import defineConfig from here. */
 export { defineConfig } from "./define.ts"
 
 export { CONFIG_FILE, findProjectRoot } from "./configWorker.ts"
@@ -55,8 +56,6 @@ export interface ProjectShape {
   readonly configFile: string | undefined
   readonly config: ProjectConfig
 }
-
-export { CONFIG_LOAD_TIMEOUT_MS } from "./configWorker.ts"
 
 /** The default export of `configFile`, loaded in a worker (src/config/configWorker.ts). */
 const loadInWorker = (configFile: string, timeoutMs: number, fresh: boolean): Effect.Effect<unknown, ConfigError> =>

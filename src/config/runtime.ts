@@ -21,7 +21,7 @@ export interface RuntimeOverrides {
 
 const DEFAULT_RUNTIME = { batch_size: 1, seq_len: 1024, phase: "both" as Phase }
 
-export const resolveRuntime = (project: ProjectShape, loaded: LoadedScenario, o: RuntimeOverrides) => {
+const resolveRuntime = (project: ProjectShape, loaded: LoadedScenario, o: RuntimeOverrides) => {
   const s = loaded.spec.runtime ?? {}
   const pr = project.config.runtime ?? {}
   const pick = <K extends keyof RuntimeOverrides>(k: K) => o[k] ?? (s as RuntimeOverrides)[k] ?? (pr as RuntimeOverrides)[k]
@@ -51,7 +51,7 @@ const batchSource = (project: ProjectShape, loaded: LoadedScenario, o: RuntimeOv
  * The runtime, or an error when it cannot run: a micro-batch holds at least one sequence, so
  * micro_batch <= batch_size (else the per-micro-batch work is a fraction of a sequence).
  */
-export const runtimeError = (project: ProjectShape, loaded: LoadedScenario, o: RuntimeOverrides, r: ResolvedRuntime): ConfigError | UsageError | undefined => {
+const runtimeError = (project: ProjectShape, loaded: LoadedScenario, o: RuntimeOverrides, r: ResolvedRuntime): ConfigError | UsageError | undefined => {
   if (r.micro_batch === undefined || r.micro_batch <= r.batch_size) return undefined
   const why = `micro_batch ${r.micro_batch} is more than the batch of ${r.batch_size} sequences (${batchSource(project, loaded, o)}); a micro-batch holds at least one sequence`
   if (o.micro_batch !== undefined) return new UsageError({ message: `--micro-batch: ${why}` })

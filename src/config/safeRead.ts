@@ -32,7 +32,7 @@ const kindOf = (s: fs.Stats): string =>
             : "not a regular file"
 
 /** Marks our refusals so the loader can show the reason (anything else reads as "not found"). */
-export const REFUSED = "llmsim-refused: "
+const REFUSED = "llmsim-refused: "
 
 const refuse = (p: string, description: string) =>
   new PlatformError.PlatformError(

@@ -11,7 +11,7 @@ import type { SchemaAST } from "effect"
  * order to try: the first one allowed at the path is suggested (`intermediate_size` is `d_ff`
  * in ffn_config, `moe_intermediate_size` in moe_config, as for Mixtral and gpt-oss).
  */
-export const HF_KEY_ALIASES: Readonly<Record<string, ReadonlyArray<string>>> = {
+const HF_KEY_ALIASES: Readonly<Record<string, ReadonlyArray<string>>> = {
   hidden_size: ["d_model"],
   n_embd: ["d_model"],
   intermediate_size: ["d_ff", "moe_intermediate_size"],

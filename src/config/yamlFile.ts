@@ -23,7 +23,7 @@ const PARSE_OPTIONS = { version: "1.2", merge: false, uniqueKeys: true, prettyEr
 /** Config files hold a few hundred nodes; the limits are far above any real one. */
 export const MAX_YAML_NODES = 10_000
 export const MAX_FLOW_DEPTH = 64
-export const MAX_ALIAS_COUNT = 100
+const MAX_ALIAS_COUNT = 100
 
 /** A key shown in a message: a plain name, else a placeholder (never a line of someone's file). */
 const shownKey = (k: PropertyKey): string => {

@@ -121,7 +121,7 @@ const microTokens = (ctxA: LayerContext, plan: AfdPlan) => {
 }
 
 /** Attention-side op specs of one layer entry under ctxA. */
-export const attentionSideSpecs = (e: ModelEntry, ctxA: LayerContext): ReadonlyArray<OpSpec> => {
+const attentionSideSpecs = (e: ModelEntry, ctxA: LayerContext): ReadonlyArray<OpSpec> => {
   const t = e.template
   if (t.type === "comm_layer") return planComm(t.config.comm_config, ctxA)
   const a = t.config.attn_config
@@ -136,7 +136,7 @@ export const attentionSideSpecs = (e: ModelEntry, ctxA: LayerContext): ReadonlyA
 }
 
 /** FFN-side op specs of one layer entry under ctxF (experts scaled to the hottest GPU). */
-export const ffnSideSpecs = (e: ModelEntry, ctxF: LayerContext, factor: number): ReadonlyArray<OpSpec> => {
+const ffnSideSpecs = (e: ModelEntry, ctxF: LayerContext, factor: number): ReadonlyArray<OpSpec> => {
   const t = e.template
   if (t.type === "ffn_layer") return planFfn(t.config.ffn_config, ctxF).filter((s) => s.category !== "comm")
   if (t.type !== "moe_layer") return []

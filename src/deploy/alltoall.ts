@@ -50,7 +50,7 @@ export const missProbability = (experts: number, held: number, topK: number): nu
 export const epNodes = (ep: number, gpusPerNode: number): number => Math.ceil(ep / gpusPerNode)
 
 /** GPUs of the EP group inside one node: min(gpus_per_node, ep). */
-export const epGpusPerNode = (ep: number, gpusPerNode: number): number => Math.min(gpusPerNode, ep)
+const epGpusPerNode = (ep: number, gpusPerNode: number): number => Math.min(gpusPerNode, ep)
 
 /** Share of (token, expert) copies whose expert sits on another node: (ep - g) / ep = (N - 1) / N. */
 export const remotePairShare = (ep: number, gpusPerNode: number): number => {
@@ -133,8 +133,8 @@ export const deepepLowLatencyBufferBytes = (maxTokensPerRank: number, hidden: nu
  * Token slots of DeepEP's normal-kernel chunked receive queues (deep_ep/buffer.py
  * Buffer.get_dispatch_config, 16 to 64 ranks: Config(num_sms, ., 288, ., 128)).
  */
-export const DEEPEP_NVL_RECV_TOKENS = 288
-export const DEEPEP_RDMA_RECV_TOKENS = 128
+const DEEPEP_NVL_RECV_TOKENS = 288
+const DEEPEP_RDMA_RECV_TOKENS = 128
 /** kNumMaxTopK and kNumMaxScales in csrc/config.hpp get_*_buffer_size_hint. */
 const DEEPEP_MAX_TOPK = 128
 const DEEPEP_MAX_SCALES = 128

@@ -28,11 +28,11 @@ import { contextFor, fail, ok, resolveLayout, type Layout, type Problem, type Re
 import { moeConfigs, type Model } from "../kernel/model.ts"
 
 export const DEFAULT_A2A_LATENCY_US = { high_throughput: 50, low_latency: 5 } as const
-export const DEFAULT_COMM_SMS = 20
+const DEFAULT_COMM_SMS = 20
 /** Smallest micro-batch count for which AIC's three-stage regime can hold when transfers are shorter than compute (2 + ratio < 3). */
-export const DEFAULT_AFD_MICRO_BATCHES = 3
+const DEFAULT_AFD_MICRO_BATCHES = 3
 /** AFD transfers are point-to-point like low-latency dispatch: the same static latency (5 us). */
-export const DEFAULT_AFD_TRANSFER_LATENCY_US = DEFAULT_A2A_LATENCY_US.low_latency
+const DEFAULT_AFD_TRANSFER_LATENCY_US = DEFAULT_A2A_LATENCY_US.low_latency
 
 export interface LargeEpDeployment extends Layout {
   readonly dispatch_dtype: LinkDtype
@@ -88,8 +88,8 @@ const LINK_DTYPES: ReadonlyArray<string> = ["fp8", "bf16", "fp16", "fp32"]
 const asLinkDtype = (d: string): LinkDtype => (LINK_DTYPES.includes(d) ? (d as LinkDtype) : "bf16")
 
 /** Default dispatch dtype: FP8 when the GEMM weights are FP8 (as src/layers/moe.ts), else the activations dtype. */
-export const defaultDispatchDtype = (p: Required<Precision>): LinkDtype => (p.weights === "fp8" ? "fp8" : asLinkDtype(p.activations))
-export const defaultCombineDtype = (p: Required<Precision>): LinkDtype => asLinkDtype(p.activations)
+const defaultDispatchDtype = (p: Required<Precision>): LinkDtype => (p.weights === "fp8" ? "fp8" : asLinkDtype(p.activations))
+const defaultCombineDtype = (p: Required<Precision>): LinkDtype => asLinkDtype(p.activations)
 
 const checkExpertLoads = (model: Model, li: LoadImbalance, where: Problem): Problem | undefined => {
   if (typeof li !== "object") return undefined

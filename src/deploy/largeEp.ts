@@ -159,7 +159,7 @@ const scaleTokens = (spec: OpSpec, factor: number): OpSpec =>
     : { ...spec, params: { ...spec.params, tokens: spec.params.tokens * factor } }
 
 /** Expected max/mean expert load of one micro-batch step under `ctx`. */
-export const stepImbalance = (d: LargeEpDeployment, m: MoeConfig, ctx: LayerContext): number => {
+const stepImbalance = (d: LargeEpDeployment, m: MoeConfig, ctx: LayerContext): number => {
   const copies =
     ctx.tokens_per_expert !== undefined
       ? ctx.tokens_per_expert * ((m.n_routed_experts + d.redundant_experts) / d.ep)
@@ -318,7 +318,7 @@ const entryTimes = (input: PlaybookInput, d: LargeEpDeployment, entry: Model["en
 }
 
 /** Communication buffers of the deployment's all-to-all kernels for one GPU. */
-export const commBufferBytes = (model: Model, d: LargeEpDeployment, mode: KernelMode, microCtx: LayerContext): number => {
+const commBufferBytes = (model: Model, d: LargeEpDeployment, mode: KernelMode, microCtx: LayerContext): number => {
   const moes = moeConfigs(model)
   if (moes.length === 0 || d.ep <= 1) return 0
   return moes

@@ -34,7 +34,7 @@ export interface MemoryParts {
   readonly comm_buffer_bytes: number
 }
 
-export const ZERO_PARTS: MemoryParts = {
+const ZERO_PARTS: MemoryParts = {
   attention_weights_bytes: 0,
   dense_ffn_weights_bytes: 0,
   routed_expert_weights_bytes: 0,
@@ -74,7 +74,7 @@ export interface Holds {
   readonly lm_head: boolean
 }
 
-export const HOLDS_ALL: Holds = { attention: true, ffn: true, router: true, lm_head: true }
+const HOLDS_ALL: Holds = { attention: true, ffn: true, router: true, lm_head: true }
 
 /** Weight parts of one GPU under `ctx` (its parallel layout and precision). */
 export const weightParts = (model: Model, ctx: LayerContext, holds: Holds = HOLDS_ALL): MemoryParts => {

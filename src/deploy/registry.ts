@@ -30,7 +30,7 @@ import { totalBytes, weightBytes, type MemoryParts } from "./memory.ts"
 export type DeploymentModelName = "core" | "large-ep" | "afd"
 
 /** What a command's flags or a sweep point's axes ask of a deployment, besides the scenario. */
-export interface DeploymentOverrides {
+interface DeploymentOverrides {
   readonly ep?: number
   readonly redundant_experts?: number
   readonly micro_batches?: number
@@ -43,7 +43,7 @@ export interface DeploymentOverrides {
 }
 
 /** The GPUs a deployment serves on and how its sequences spread over them. */
-export interface DeploymentUnit {
+interface DeploymentUnit {
   /** Attention tensor parallelism. */
   readonly tp: number
   /** Attention data-parallel ranks: sequences in flight = batch per rank x dp. */

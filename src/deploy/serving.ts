@@ -154,7 +154,7 @@ export const largeEpServing = (input: PlaybookInput, d: LargeEpDeployment, run: 
   return { playbook: "large-ep", ...summary, layers: (phases.decode ?? phases.prefill)!.layers, phases }
 }
 
-export const instancesLabel = (plan: AfdPlan): string => `${plan.attention.instances}A${plan.ffn.instances}F`
+const instancesLabel = (plan: AfdPlan): string => `${plan.attention.instances}A${plan.ffn.instances}F`
 
 export const afdServing = (input: PlaybookInput, plan: AfdPlan, run: ServingRun): AfdServing => {
   const phases: { prefill?: AfdPhase; decode?: AfdPhase } = {}

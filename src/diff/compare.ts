@@ -44,7 +44,7 @@ export interface DiffOptions extends Pick<RunOptions, "cwd" | "runtime" | "estim
 /** What to diff, without how to build the services. */
 export type DiffRequest = Omit<DiffOptions, "cacheDir" | "noCache">
 
-export interface DiffOutput {
+interface DiffOutput {
   readonly diffs: ReadonlyArray<ScenarioDiff>
   /** Every node of both sides, ids prefixed with `a:` / `b:`. */
   readonly trace: ReadonlyArray<TraceEntry>

@@ -10,7 +10,7 @@
  */
 import { canonicalJson } from "../graph/canonical.ts"
 
-export interface ConfigFile {
+interface ConfigFile {
   /** Path as shown (relative to the side's project root). */
   readonly file: string
   readonly value: unknown
@@ -27,7 +27,7 @@ export interface ConfigSet {
   readonly templates: ReadonlyArray<TemplateFile>
 }
 
-export type ChangeKind = "changed" | "added" | "removed"
+type ChangeKind = "changed" | "added" | "removed"
 
 export interface ConfigChange {
   /** The file, or `A -> B` when the paired files have different paths. */
@@ -46,7 +46,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 const join = (prefix: string, key: string | number): string => (prefix === "" ? String(key) : `${prefix}.${key}`)
 
 /** Field-level differences of two decoded values, in A's key order then B's new keys. */
-export const diffValues = (a: unknown, b: unknown, prefix = ""): Array<Omit<ConfigChange, "file">> => {
+const diffValues = (a: unknown, b: unknown, prefix = ""): Array<Omit<ConfigChange, "file">> => {
   if (isRecord(a) && isRecord(b)) {
     const keys = [...Object.keys(a), ...Object.keys(b).filter((k) => !(k in a))]
     return keys.flatMap((k) =>
@@ -72,7 +72,7 @@ export const diffValues = (a: unknown, b: unknown, prefix = ""): Array<Omit<Conf
 type Pair = readonly [ConfigFile | undefined, ConfigFile | undefined]
 
 /** Templates paired by path, then by the layer entry (index and type) using them. */
-export const pairTemplates = (a: ReadonlyArray<TemplateFile>, b: ReadonlyArray<TemplateFile>): Array<Pair> => {
+const pairTemplates = (a: ReadonlyArray<TemplateFile>, b: ReadonlyArray<TemplateFile>): Array<Pair> => {
   const bByFile = new Map(b.map((t) => [t.file, t]))
   const pairs: Array<[TemplateFile | undefined, TemplateFile | undefined]> = a.map((t) => [t, bByFile.get(t.file)])
   const onlyA = pairs.filter(([, y]) => y === undefined)

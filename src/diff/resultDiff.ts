@@ -88,7 +88,7 @@ export const diffPhases = (a: RunResult, b: RunResult): Partial<Record<SinglePha
   return out
 }
 
-export type LayerStatus = "changed" | "unchanged" | "added" | "removed"
+type LayerStatus = "changed" | "unchanged" | "added" | "removed"
 
 export interface LayerDiff {
   readonly phase: SinglePhase

@@ -39,7 +39,7 @@ export const saveRunSummary = (cacheDir: string | undefined, scope: string, reco
 }
 
 /** Field paths where two JSON values differ (at most `limit`). */
-export const diffPaths = (a: unknown, b: unknown, prefix = "", out: Array<string> = [], limit = 8): Array<string> => {
+const diffPaths = (a: unknown, b: unknown, prefix = "", out: Array<string> = [], limit = 8): Array<string> => {
   if (out.length >= limit) return out
   if (typeof a === "object" && a !== null && typeof b === "object" && b !== null && Array.isArray(a) === Array.isArray(b)) {
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()
@@ -54,7 +54,7 @@ export const diffPaths = (a: unknown, b: unknown, prefix = "", out: Array<string
 }
 
 /** One reason line for a computed node. */
-export const explainNode = (id: string, current: NodeRecord | undefined, previous: RunSummary | undefined): string => {
+const explainNode = (id: string, current: NodeRecord | undefined, previous: RunSummary | undefined): string => {
   const prev = previous?.[id]
   if (!current) return "no key material recorded"
   if (!prev) return "new node (not in the previous run)"

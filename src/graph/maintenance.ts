@@ -82,10 +82,10 @@ export const listCommandFiles = (cacheDir: string): Array<EntryFile> =>
   filesTwoDeep(storeFolder(cacheDir, "commands"), ".json", (_shard, stem) => `commands/${stem}`)
 
 /** The kind `cache stats` counts command records under. */
-export const COMMAND_KIND = "command"
+const COMMAND_KIND = "command"
 
 /** The kind `cache stats` counts sweep point packs under. */
-export const PACK_KIND = "sweep-point-pack"
+const PACK_KIND = "sweep-point-pack"
 
 /** Store files besides node entries, each listing with the kind `cache stats` counts it under. */
 const OTHER_FILES: ReadonlyArray<readonly [string, (cacheDir: string) => Array<EntryFile>]> = [

@@ -47,7 +47,7 @@ export interface NodeType<P = any, A = any, E = any, D = any, I = any> {
 }
 
 /** What a node type's `make` takes: a node without its type. */
-export interface NodeInit<P, D, I> {
+interface NodeInit<P, D, I> {
   /** Stable identity across runs (not hashed). */
   readonly id: string
   readonly name: string
@@ -131,7 +131,7 @@ export const keyMaterial = (node: GraphNode<any, any>, depDigests: ReadonlyArray
 })
 
 /** `derived`: an unstored node (NodeType.stored false), recomputed from its dependencies every time. */
-export type NodeStatus = "computed" | "replayed" | "derived"
+type NodeStatus = "computed" | "replayed" | "derived"
 
 /** One node of a trace: the core fields plus the node's attributes, spread flat. */
 export interface TraceEntry {

@@ -14,7 +14,7 @@
  * A store that cannot be written (read-only, full, a path under a regular file) still gives
  * correct results, only slower: the first failed write of the process says so on stderr, once.
  */
-import { Context, Effect, Layer, Option } from "effect"
+import { Context, Effect, Option } from "effect"
 import * as fs from "node:fs"
 import { openAtomic } from "../base/atomicFile.js"
 import { sha256 } from "../base/sha256.js"
@@ -168,6 +168,3 @@ export const noStore: StoreShape = {
   get: () => Effect.succeed(Option.none()),
   put: () => Effect.void
 }
-
-/** No cache at all (in-process evaluations such as `accuracy validate`). */
-export const layerNone = Layer.succeed(Store, noStore)

@@ -32,7 +32,7 @@ export const TOOLCHAIN_PACKAGES = ["effect", "yaml", "canonicalize"] as const
 const require = createRequire(import.meta.url)
 
 /** The installed version of a package as Node would resolve it from here. */
-export const packageVersion = (name: string): string => {
+const packageVersion = (name: string): string => {
   for (const dir of require.resolve.paths(name) ?? []) {
     const file = path.join(dir, name, "package.json")
     if (!fs.existsSync(file)) continue // cheaper than the exception of a failed read

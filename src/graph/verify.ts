@@ -28,7 +28,7 @@ import { codeOf, KEY_FORMAT_VERSION, nodeTypesByKind, type KeyMaterial, type Nod
 import { errorReason, parseEntryText, type StoredEntry } from "./store.ts"
 import { CurrentToolchain } from "./toolchain.ts"
 
-export interface VerifyProblem {
+interface VerifyProblem {
   readonly key: string
   readonly id: string
   readonly kind: string

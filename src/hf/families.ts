@@ -21,7 +21,7 @@ export interface TemplateDraft {
   readonly mlp: ReadonlyArray<Field>
 }
 
-export interface PrecisionDraft {
+interface PrecisionDraft {
   readonly weights: Field
   readonly moe_experts?: Field
   readonly lm_head: Field

@@ -63,7 +63,7 @@ export const SUPPORTED_MODEL_TYPES: ReadonlyArray<string> = [...Object.keys(FAMI
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v)
 
 /** Map a config.json object to a model draft, or the problems that stop it. */
-export const draftOf = (json: unknown, ignore: ReadonlyArray<string> = []): { draft: ModelDraft } | { problems: Array<ImportProblem> } => {
+const draftOf = (json: unknown, ignore: ReadonlyArray<string> = []): { draft: ModelDraft } | { problems: Array<ImportProblem> } => {
   if (!isObject(json)) return { problems: [{ key: "", message: "expected a JSON object (a Hugging Face config.json)" }] }
   let c = new ConfigReader(json)
   const outer = c.optString("model_type")
@@ -120,7 +120,7 @@ const fieldLines = (fields: ReadonlyArray<Field>): Array<string> => fields.map((
 
 const objectOf = (fields: ReadonlyArray<Field>): Record<string, number | string | boolean> => Object.fromEntries(fields.map((x) => [x.key, x.value]))
 
-export const templateOf = (t: TemplateDraft): LayerTemplate => {
+const templateOf = (t: TemplateDraft): LayerTemplate => {
   const attn = objectOf(t.attn) as any
   return t.type === "ffn_layer"
     ? { type: "ffn_layer", config: { attn_config: attn, ffn_config: objectOf(t.mlp) as any } }

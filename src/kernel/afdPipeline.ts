@@ -33,7 +33,7 @@ export interface AfdStages {
 export type AfdBound = "attention" | "ffn" | "transfer"
 export type ResolvedRegime = "three_stage" | "conservative" | "serial"
 
-export const serialMs = (s: AfdStages): number => s.attention + s.a2f + s.ffn + s.f2a
+const serialMs = (s: AfdStages): number => s.attention + s.a2f + s.ffn + s.f2a
 
 /** Micro-batches the three-stage regime needs: 2 + (t_a2f + t_f2a) / max(t_a, t_f). */
 export const threeStageMinMicroBatches = (s: AfdStages): number => {
@@ -55,7 +55,7 @@ export const cycleMs = (regime: ResolvedRegime, s: AfdStages): number =>
       ? Math.max(s.attention + s.a2f, s.ffn + s.f2a)
       : serialMs(s)
 
-export const afdBound = (regime: ResolvedRegime, s: AfdStages): AfdBound => {
+const afdBound = (regime: ResolvedRegime, s: AfdStages): AfdBound => {
   const transfer = s.a2f + s.f2a
   if (regime === "conservative") {
     return s.attention + s.a2f >= s.ffn + s.f2a ? (s.attention >= s.a2f ? "attention" : "transfer") : s.ffn >= s.f2a ? "ffn" : "transfer"

@@ -58,7 +58,7 @@ export interface LayerExecution extends LayerSummary {
   readonly layer_name: string
 }
 
-export interface MemoryBreakdown {
+interface MemoryBreakdown {
   readonly weights_bytes: number
   readonly kv_cache_bytes: number
   readonly activation_bytes: number

@@ -129,7 +129,7 @@ const contextFeatures = (ctx: LayerContext): Record<string, number> => ({
   moe_expert_dtype_bytes: DTYPE_BYTES[ctx.precision.moe_experts]
 })
 
-export const layerPlan = (template: LayerTemplate, ctx: LayerContext): LayerPlan => {
+const layerPlan = (template: LayerTemplate, ctx: LayerContext): LayerPlan => {
   const features = contextFeatures(layerContext(template, ctx))
   flatten("", template.config, features)
   return {
@@ -145,7 +145,7 @@ export const layerPlan = (template: LayerTemplate, ctx: LayerContext): LayerPlan
 }
 
 /** The LM head as a layer; its live activations are the batch's FP32 logits. */
-export const lmHeadPlan = (lm: LmHead, ctx: LayerContext): LayerPlan => {
+const lmHeadPlan = (lm: LmHead, ctx: LayerContext): LayerPlan => {
   const features = contextFeatures(ctx)
   flatten("lm_head", lm, features)
   return {
@@ -225,7 +225,7 @@ export const phaseMemory = (model: Model, ctx: LayerContext): SimulationResult["
 }
 
 /** Time every op of a plan and compose the layer. */
-export const composePlan = (plan: LayerPlan, timing: TimingHardware, estimator: Estimator, composition: Composition): LayerSummary =>
+const composePlan = (plan: LayerPlan, timing: TimingHardware, estimator: Estimator, composition: Composition): LayerSummary =>
   composeLayer(plan.layer_type, timeSpecs(plan.specs, timing, estimator), composition, plan.memory, plan.features)
 
 /** One phase of a model, start to finish, without the build graph: the pure kernel. */

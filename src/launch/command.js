@@ -20,7 +20,7 @@ import { writeAtomic } from "../base/atomicFile.js"
 import { REPLAYABLE } from "../base/commands.js"
 import { cacheDirOf, findProjectRoot, PACKAGE_DIR } from "../base/project.js"
 import { sha256, sha256Hasher } from "../base/sha256.js"
-import { shardedFile, STORE_FOLDERS, STORE_LAYOUT } from "../base/storeLayout.js"
+import { shardedFile } from "../base/storeLayout.js"
 
 /** @typedef {Readonly<Record<string, string | undefined>>} Env */
 /** The state of a path as a record keeps it: the SHA-256 of a file's bytes, "dir", "unreadable", or null when absent. @typedef {string | null} PathState */
@@ -46,8 +46,6 @@ import { shardedFile, STORE_FOLDERS, STORE_LAYOUT } from "../base/storeLayout.js
 
 /** Bump when the key or the record's shape changes. */
 export const COMMAND_FORMAT = 1
-/** Where records live in the store, beside the node entries (`cache gc` / `verify` know them). */
-export const COMMANDS_FOLDER = path.join(STORE_LAYOUT, STORE_FOLDERS.commands)
 
 export { REPLAYABLE }
 /** Flags that ask for the evaluation itself (traces, explanations, no store) or for the CLI's own screens. */

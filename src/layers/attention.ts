@@ -35,7 +35,7 @@ import { kvHeadsPerGpu, linkFor, qHeadsPerGpu } from "./layout.ts"
 import { linearAttentionActivationElements, linearAttentionKvBytesPerToken, linearAttentionWeightBytes, planLinearAttention } from "./linearAttention.ts"
 import { collectiveOp, linearOp, op, rmsnormOp } from "./spec.ts"
 
-export const gqaHeadDim = (a: GqaAttention): number => a.head_dim ?? a.d_model / a.num_attention_heads
+const gqaHeadDim = (a: GqaAttention): number => a.head_dim ?? a.d_model / a.num_attention_heads
 
 const gqaKvHeads = (a: GqaAttention, ctx: LayerContext): number => kvHeadsPerGpu(a.num_key_value_heads ?? a.num_attention_heads, ctx)
 

@@ -2,4 +2,4 @@
 export { activationBytesPerGpu, kvBytesPerTokenPerGpu, layerWeightBytesPerGpu, planLayer } from "./layer.ts"
 export { lmHeadWeightBytesPerGpu, planLmHead } from "./lmHead.ts"
 export { validateLayout } from "./layout.ts"
-export { modelParams, templateParams } from "./params.ts"
+export { modelParams } from "./params.ts"

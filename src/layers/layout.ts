@@ -15,7 +15,7 @@ import type { Link } from "../ops/types.ts"
 import type { AttnConfig, LayerTemplate } from "../schema/layer.ts"
 import type { LayerContext } from "./context.ts"
 
-export const replicaGpus = (ctx: LayerContext): number => ctx.parallel.tp * ctx.parallel.dp
+const replicaGpus = (ctx: LayerContext): number => ctx.parallel.tp * ctx.parallel.dp
 
 export const moeTp = (ctx: LayerContext): number => replicaGpus(ctx) / ctx.parallel.ep
 

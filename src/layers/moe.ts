@@ -27,7 +27,7 @@ import { tokensPerStep, type LayerContext } from "./context.ts"
 import { linkFor, moeTp } from "./layout.ts"
 import { collectiveOp, op } from "./spec.ts"
 
-export const sharedIntermediate = (m: MoeConfig): number => (m.n_shared_experts ?? 0) * (m.shared_expert_intermediate_size ?? m.moe_intermediate_size)
+const sharedIntermediate = (m: MoeConfig): number => (m.n_shared_experts ?? 0) * (m.shared_expert_intermediate_size ?? m.moe_intermediate_size)
 
 /**
  * Expert slots in the EP group: routed experts plus redundant replicas (ctx.redundant_experts).
@@ -35,7 +35,7 @@ export const sharedIntermediate = (m: MoeConfig): number => (m.n_shared_experts 
  * `moe_experts` op sees n_experts = slots: E_local = slots / ep, touched slots =
  * E_local * (1 - (1 - top_k/slots)^tokens); the routed pairs per GPU stay tokens * top_k / ep.
  */
-export const expertSlots = (m: MoeConfig, ctx: LayerContext): number => m.n_routed_experts + (ctx.redundant_experts ?? 0)
+const expertSlots = (m: MoeConfig, ctx: LayerContext): number => m.n_routed_experts + (ctx.redundant_experts ?? 0)
 
 /** The params of the `moe_experts` op: exactly what its formula reads. */
 export const expertParams = (m: MoeConfig, ctx: LayerContext): OpParams => {

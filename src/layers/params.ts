@@ -25,7 +25,7 @@ export interface ParamCount {
   readonly active: number
 }
 
-export const templateParams = (withPrecision: LayerTemplate): ParamCount => {
+const templateParams = (withPrecision: LayerTemplate): ParamCount => {
   // A per-layer precision changes bytes, not parameters.
   const { precision: _, ...t } = withPrecision
   const total = layerWeightBytesPerGpu(t, ONE_GPU_BF16) / 2
@@ -36,7 +36,7 @@ export const templateParams = (withPrecision: LayerTemplate): ParamCount => {
 }
 
 /** Input embedding (vocab x d) and LM head (vocab x d) plus the final norm, each a parameter set. */
-export const lmHeadParams = (lm: LmHead): { embedding: number; head: number } => {
+const lmHeadParams = (lm: LmHead): { embedding: number; head: number } => {
   const both = lmHeadWeightBytesPerGpu(lm, ONE_GPU_BF16) / 2
   const embedding = lm.vocab_size * lm.d_model
   return { embedding, head: both - embedding }

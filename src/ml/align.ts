@@ -20,7 +20,7 @@ import { hardwareFileFor } from "../reference/hardware.ts"
 import { FEATURE_COLUMNS, featureRowOf, featuresCsv, parseShape, type FeatureRow } from "./features.ts"
 import type { TrainingRow } from "./model.ts"
 
-export const ALIGNED_COLUMNS = [...FEATURE_COLUMNS, "measured_us", "source"] as const
+const ALIGNED_COLUMNS = [...FEATURE_COLUMNS, "measured_us", "source"] as const
 
 /** Measurement columns that are not shape parameters. */
 const RESERVED = new Set(["kind", "hardware", "measured_us", "source", "note"])

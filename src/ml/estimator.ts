@@ -20,7 +20,7 @@ import { shrink, type LoadedModel } from "./model.ts"
 
 export const ML_ESTIMATOR_ID = "ml"
 /** Part of every ML op node's code version: bump when the correction's application changes. */
-export const ML_ESTIMATOR_VERSION = 1
+const ML_ESTIMATOR_VERSION = 1
 
 /** Relative slack on the envelope bounds, so a value equal to a bound up to float rounding is inside. */
 const ENVELOPE_SLACK = 1e-9

@@ -49,21 +49,10 @@ export const FEATURE_COLUMNS = [
   "hw_kernel_latency_us"
 ] as const
 
-export type FeatureColumn = (typeof FEATURE_COLUMNS)[number]
+type FeatureColumn = (typeof FEATURE_COLUMNS)[number]
 
 /** Text columns; every other column is a number (an empty CSV field when not applicable: gemm_* of a non-GEMM op). */
-export const TEXT_COLUMNS: ReadonlySet<FeatureColumn> = new Set([
-  "level",
-  "scenario",
-  "phase",
-  "layer",
-  "op",
-  "kind",
-  "category",
-  "hardware",
-  "math_dtype",
-  "shape"
-])
+const TEXT_COLUMNS: ReadonlySet<FeatureColumn> = new Set(["level", "scenario", "phase", "layer", "op", "kind", "category", "hardware", "math_dtype", "shape"])
 
 export type FeatureRow = {
   readonly [C in FeatureColumn]: C extends "level" | "scenario" | "phase" | "layer" | "op" | "kind" | "category" | "hardware" | "math_dtype" | "shape"
@@ -84,7 +73,7 @@ export interface RowPlace {
 export const NO_PLACE: RowPlace = { scenario: "", phase: "", batch_size: null, seq_len: null, layer: "" }
 
 /** `name=value` pairs of an op's params, in the spec's order, space separated. */
-export const shapeText = (params: OpParams): string =>
+const shapeText = (params: OpParams): string =>
   Object.entries(params)
     .map(([k, v]) => `${k}=${v}`)
     .join(" ")

@@ -15,7 +15,7 @@
  */
 import { parseShape, type FeatureRow } from "./features.ts"
 
-export interface HeadFeature {
+interface HeadFeature {
   readonly name: string
   /** The raw value (before log2), or undefined when the row lacks it. */
   readonly value: (row: FeatureRow) => number | undefined
@@ -61,7 +61,7 @@ const param = (name: string): HeadFeature => ({
  * The roofline charges useful work only; a kernel pays for whole tiles, which is where much of
  * what it misses comes from on small shapes.
  */
-export const tileFill = (rows: number, tile: number): number => rows / (Math.ceil(rows / tile) * tile)
+const tileFill = (rows: number, tile: number): number => rows / (Math.ceil(rows / tile) * tile)
 
 /**
  * FlashMLA decoding runs the h_q * s_q query rows of a sequence in 64-row tiles (the kernel's

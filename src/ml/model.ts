@@ -32,8 +32,8 @@ import { ape, quantile, summarise, type ErrorSummary } from "../reference/stats.
 import { FEATURE_SCHEMA_VERSION, type FeatureRow } from "./features.ts"
 import { familyOf, headById, headForKind, HEADS, modelInputs, rawFeatures, type Head } from "./heads.ts"
 
-export const MODEL_FORMAT = "llmsim-ml-model"
-export const MODEL_FORMAT_VERSION = 1
+const MODEL_FORMAT = "llmsim-ml-model"
+const MODEL_FORMAT_VERSION = 1
 /** The regressor library (package.json pins it; test/ml checks this matches the installed one). */
 export const LIBRARY = { name: "ml-random-forest", version: "2.1.0" } as const
 
@@ -85,7 +85,7 @@ export const noiseFloorOf = (rows: ReadonlyArray<TrainingRow>, q: number): numbe
  */
 export const shrink = (r: number, floor: number): number => Math.sign(r) * Math.max(0, Math.abs(r) - floor)
 
-export interface CrossValidation {
+interface CrossValidation {
   readonly folds: number
   readonly families: number
   readonly ml: ErrorSummary
@@ -165,7 +165,7 @@ export const foldsOf = (families: ReadonlyArray<string>, k: number): Map<string,
 }
 
 /** Held-out predictions (ln correction) of every row, grouped k-fold; undefined with fewer than 2 families. */
-export const crossValidatedCorrections = (
+const crossValidatedCorrections = (
   x: ReadonlyArray<ReadonlyArray<number>>,
   y: ReadonlyArray<number>,
   families: ReadonlyArray<string>,
@@ -250,7 +250,7 @@ const headMeta = (h: Head, data: ReturnType<typeof headData>) => ({
   hardware: [...new Set(data.map((d) => d.row.features.hardware))].sort()
 })
 
-export const trainHead = (h: Head, rows: ReadonlyArray<TrainingRow>, hp: Hyperparameters, noiseFloor: number): HeadModel | undefined => {
+const trainHead = (h: Head, rows: ReadonlyArray<TrainingRow>, hp: Hyperparameters, noiseFloor: number): HeadModel | undefined => {
   const data = headData(h, rows)
   if (data.length === 0) return undefined
   const x = data.map((d) => d.x)
@@ -342,7 +342,7 @@ export const modelText = (m: ModelFile): string => {
 export type Predict = (inputs: ReadonlyArray<ReadonlyArray<number>>) => ReadonlyArray<number>
 
 /** A head of a decoded model, ready to predict. */
-export interface LoadedHead {
+interface LoadedHead {
   readonly head: Head
   readonly model: HeadModel
   readonly predict: Predict

@@ -27,10 +27,10 @@ import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import { dtype, num, str } from "./params.ts"
 import type { Link, OpCost, OpParams } from "./types.ts"
 
-export const allReduceBytes = (payload: number, n: number): number => (2 * (n - 1) * payload) / n
-export const allGatherBytes = (payload: number, n: number): number => ((n - 1) * payload) / n
-export const reduceScatterBytes = allGatherBytes
-export const allToAllBytes = allGatherBytes
+const allReduceBytes = (payload: number, n: number): number => (2 * (n - 1) * payload) / n
+const allGatherBytes = (payload: number, n: number): number => ((n - 1) * payload) / n
+const reduceScatterBytes = allGatherBytes
+const allToAllBytes = allGatherBytes
 
 const link = (p: OpParams): Link => {
   const v = str(p, "link")

@@ -26,7 +26,7 @@ import { num } from "./params.ts"
 import type { OpCost, OpParams } from "./types.ts"
 
 /** FP8 values per FP32 scale in the indexer key cache (reference `block_size`). */
-export const INDEX_SCALE_BLOCK = 128
+const INDEX_SCALE_BLOCK = 128
 
 /** Bytes of one token's indexer key: D FP8 values plus one FP32 scale per 128. */
 export const indexKeyBytes = (headDim: number): number => headDim + 4 * Math.ceil(headDim / INDEX_SCALE_BLOCK)

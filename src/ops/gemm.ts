@@ -69,7 +69,7 @@ export const linear = (p: OpParams): OpCost =>
   )
 
 /** K depth of one block-scale group of DeepGEMM's FP8 kernels (per-128-channel scales). */
-export const SCALE_BLOCK_K = 128
+const SCALE_BLOCK_K = 128
 
 /**
  * Weight-gradient GEMM (training): D[m, n] += A[m, k] * B[n, k]^T per group, FP8 A and B with

@@ -55,10 +55,10 @@ const variantOf = (p: OpParams): Variant => {
 }
 
 /** Recurrent-step FLOPs per value head and token (decode). */
-export const recurrentFlopsPerHead = (v: Variant, dk: number, dv: number): number => (v === "gated_deltanet" ? 7 : 5) * dk * dv
+const recurrentFlopsPerHead = (v: Variant, dk: number, dv: number): number => (v === "gated_deltanet" ? 7 : 5) * dk * dv
 
 /** Chunkwise FLOPs per value head and chunk of C tokens (prefill). */
-export const chunkFlopsPerHead = (v: Variant, c: number, dk: number, dv: number): number =>
+const chunkFlopsPerHead = (v: Variant, c: number, dk: number, dv: number): number =>
   v === "gated_deltanet"
     ? 6 * c * c * dk + 4 * c * c * dv + (c * (c - 1) * (c - 2)) / 3 + 6 * c * dk * dv + dk * dv
     : 2 * c * c * dk + 2 * c * c * dv + 4 * c * dk * dv + dk * dv

@@ -13,7 +13,7 @@ import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import { dtype, num } from "./params.ts"
 import type { OpCost, OpParams } from "./types.ts"
 
-export const RMSNORM_FLOPS_PER_ELEMENT = 4
+const RMSNORM_FLOPS_PER_ELEMENT = 4
 
 export const rmsnorm = (p: OpParams): OpCost => {
   const t = num(p, "tokens")

@@ -5,7 +5,7 @@
  */
 import type { Dtype } from "../schema/dtypes.ts"
 
-export const OP_CATEGORIES = ["attention_linear", "attention_core", "ffn", "moe_router", "moe_experts", "moe_shared", "comm", "lm_head", "other"] as const
+const OP_CATEGORIES = ["attention_linear", "attention_core", "ffn", "moe_router", "moe_experts", "moe_shared", "comm", "lm_head", "other"] as const
 export type OpCategory = (typeof OP_CATEGORIES)[number]
 
 export type Link = "interconnect" | "nic"

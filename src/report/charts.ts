@@ -26,7 +26,7 @@ const frame = (title: string, height: number, values?: ReadonlyArray<unknown>) =
 })
 
 /** One roofline point: a fused op of a run of identical layers (ops with FLOPs and HBM bytes). */
-export interface RooflinePoint {
+interface RooflinePoint {
   readonly phase: string
   readonly layers: string
   readonly op: string
@@ -40,7 +40,7 @@ export interface RooflinePoint {
  * Every fused op that does math on HBM bytes, once per run of identical layers (the 58 MoE
  * layers' experts are one point); communication ops (no FLOPs) are in the layer bars instead.
  */
-export const rooflinePoints = (res: RunResult): Array<RooflinePoint> =>
+const rooflinePoints = (res: RunResult): Array<RooflinePoint> =>
   PHASES.flatMap((phase) => {
     const r = res.phases[phase]
     if (r === undefined) return []
@@ -73,7 +73,7 @@ const pow10Ceil = (x: number) => 10 ** Math.ceil(Math.log10(x))
  * The achievable roofs the times were computed with (peak x efficiency): per math dtype the
  * compute ceiling meeting the HBM slope, and the NVLink and NIC slopes (FLOP per link byte).
  */
-export const roofLines = (hw: TimingHardware, dtypes: ReadonlyArray<string>, xMin: number, xMax: number): Array<RoofPoint> => {
+const roofLines = (hw: TimingHardware, dtypes: ReadonlyArray<string>, xMin: number, xMax: number): Array<RoofPoint> => {
   const hbm = (hw.memory_bandwidth_gbps * hw.memory_efficiency) / 1e3
   const out: Array<RoofPoint> = []
   for (const d of dtypes) {

@@ -43,7 +43,7 @@ export const renderHardwareList = (rows: ReadonlyArray<Listed<HardwareSpec>>): s
   ) + "\n"
 
 /** One template's shape in a few words: attention, then the dense FFN or the experts. */
-export const templateFacts = (t: LayerTemplate): string => {
+const templateFacts = (t: LayerTemplate): string => {
   if (t.type === "comm_layer") return `${t.config.comm_config.pattern} ${num(t.config.comm_config.payload_mb)} MB`
   const a = t.config.attn_config
   const attn =

@@ -47,7 +47,7 @@ export const groupLayers = (layers: ReadonlyArray<LayerExecution>): Array<LayerG
   }))
 }
 
-export const PARTS = ["attention", "FFN/MoE", "communication", "LM head", "other"] as const
+const PARTS = ["attention", "FFN/MoE", "communication", "LM head", "other"] as const
 export type Part = (typeof PARTS)[number]
 
 const PART_OF: Readonly<Record<OpCategory, Part>> = {
@@ -62,7 +62,7 @@ const PART_OF: Readonly<Record<OpCategory, Part>> = {
   other: "other"
 }
 
-export const partOf = (o: OpExecution): Part => PART_OF[o.category]
+const partOf = (o: OpExecution): Part => PART_OF[o.category]
 
 /**
  * Op time (each op's dominant latency, summed over every layer) per part, in ms. Under overlap

@@ -88,7 +88,7 @@ const servingRows = (s: LargeEpServing | AfdServing): Array<Array<string>> => {
 }
 
 /** The verdict line of a deployment that does not fit (undefined when it fits): its largest memory per GPU by part. */
-export const playbookVerdict = (s: LargeEpServing | AfdServing): string | undefined => {
+const playbookVerdict = (s: LargeEpServing | AfdServing): string | undefined => {
   if (s.fits_in_hbm) return undefined
   const p = s.memory_parts_bytes
   const weights = weightBytes(p)
@@ -216,7 +216,7 @@ const playbookScreen = <P>(
   return out.join("\n") + "\n"
 }
 
-export const renderLargeEpTable = (r: LargeEpResult): string =>
+const renderLargeEpTable = (r: LargeEpResult): string =>
   playbookScreen(
     r,
     "large-ep",
@@ -276,7 +276,7 @@ const sweepTable = <R>(
   after: ReadonlyArray<string> = []
 ): string => [...headerLines(r, what), runtimeLine(r.runtime), ...notes, "", renderTable(columns, rows), ...after].join("\n") + "\n"
 
-export const renderLargeEpSweepTable = (r: LargeEpSweep): string => {
+const renderLargeEpSweepTable = (r: LargeEpSweep): string => {
   const decode = r.ep_sweep[0]?.serving.throughput_kind === "decode_output"
   return sweepTable<EpSweepRow>(
     r,
@@ -331,7 +331,7 @@ const afdLayerTable = (p: AfdPhase): string =>
     }
   ])
 
-export const renderAfdTable = (r: AfdResult): string =>
+const renderAfdTable = (r: AfdResult): string =>
   playbookScreen(
     r,
     "afd",
@@ -367,7 +367,7 @@ const sweptMoe = (x: AfdSweepRow): AfdLayer => {
   return p.layers.find((l) => l.layer_type === "moe_layer") ?? p.layers[0]
 }
 
-export const renderAfdSweepTable = (r: AfdSweep): string => {
+const renderAfdSweepTable = (r: AfdSweep): string => {
   const decode = r.instance_sweep[0]?.serving.throughput_kind === "decode_output"
   return sweepTable<AfdSweepRow>(
     r,

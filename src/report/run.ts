@@ -45,7 +45,7 @@ export interface PhaseOptions {
 }
 
 /** How a phase table lists layers: every layer, or runs of identical layers as one row. */
-export type LayerListing = "all" | "grouped"
+type LayerListing = "all" | "grouped"
 
 /** One row of a phase table: a layer or the TOTAL. */
 interface LayerLine {
@@ -91,7 +91,7 @@ const COUNT: LineColumn = { header: "count", format: (l) => (l.name === "TOTAL" 
 const sum = (r: SimulationResult, f: (l: LayerExecution) => number) => r.layers.reduce((a, l) => a + f(l), 0)
 
 /** The layer table of one phase, with its TOTAL row. */
-export const renderPhaseTable = (r: SimulationResult, o: PhaseOptions = {}): string => {
+const renderPhaseTable = (r: SimulationResult, o: PhaseOptions = {}): string => {
   const c = o.changes
   const grouped = o.layers === "grouped" && c === undefined
   const rows = grouped ? groupLayers(r.layers) : r.layers.map((layer) => ({ label: layer.layer_name, count: 1, layer }))
@@ -213,7 +213,7 @@ export const renderServingTable = (s: ServingSummary, o: ServingOptions = {}): s
  * Under a learned estimator: how many of the distinct ops (per phase and layer type) its model
  * timed and how many fell back to the analytic times; undefined for the analytic estimator.
  */
-export const estimatorCoverage = (res: RunResult): string | undefined => {
+const estimatorCoverage = (res: RunResult): string | undefined => {
   const seen = new Map<string, string>()
   for (const [phase, r] of Object.entries(res.phases)) {
     for (const l of r?.layers ?? []) for (const o of l.breakdown) if (o.estimator !== undefined) seen.set(`${phase} ${l.layer_type} ${o.op}`, o.estimator)
@@ -224,7 +224,7 @@ export const estimatorCoverage = (res: RunResult): string | undefined => {
 }
 
 /** `1 GPU`, `16 GPUs`. */
-export const gpus = (n: number): string => `${n} GPU${n === 1 ? "" : "s"}`
+const gpus = (n: number): string => `${n} GPU${n === 1 ? "" : "s"}`
 
 /** Scenario, hardware and layout, runtime; a learned estimator's coverage. */
 export const runHeader = (res: RunResult): Array<string> => {
@@ -241,7 +241,7 @@ export const runHeader = (res: RunResult): Array<string> => {
 }
 
 /** The verdict line of a result that does not fit in HBM (undefined when it fits): the peak phase and its parts. */
-export const runVerdict = (res: RunResult): string | undefined => {
+const runVerdict = (res: RunResult): string | undefined => {
   if (res.serving.fits_in_hbm) return undefined
   const phases = (["prefill", "decode"] as const).flatMap((phase) => (res.phases[phase] ? [{ phase, r: res.phases[phase] }] : []))
   const peak = phases.reduce((a, b) => (b.r.peak_memory_bytes > a.r.peak_memory_bytes ? b : a))
@@ -285,7 +285,7 @@ export interface RunTableOptions {
   readonly layers?: LayerListing
 }
 
-export const renderRunTable = (res: RunResult, o: RunTableOptions = {}): string => {
+const renderRunTable = (res: RunResult, o: RunTableOptions = {}): string => {
   const layers = o.layers ?? "grouped"
   const out = runHeader(res)
   out.push(runSummaryVerdict(res))
@@ -299,13 +299,13 @@ export const renderRunTable = (res: RunResult, o: RunTableOptions = {}): string 
 
 const CSV_COLUMNS = ["phase", "layer_name", "layer_type", ...LAYER_FIGURES, "estimated_execution_time_ms", "bound"] as const
 
-export const renderRunCsv = (res: RunResult): string =>
+const renderRunCsv = (res: RunResult): string =>
   csvTable(
     CSV_COLUMNS,
     (["prefill", "decode"] as const).flatMap((phase) => (res.phases[phase]?.layers ?? []).map((l) => ({ ...l, phase })))
   )
 
-export const renderRunJson = (res: RunResult): string => JSON.stringify(res, null, 2) + "\n"
+const renderRunJson = (res: RunResult): string => JSON.stringify(res, null, 2) + "\n"
 
 export const renderRun = (res: RunResult, format: Format, o: RunTableOptions = {}): string =>
   format === "json" ? renderRunJson(res) : format === "csv" ? renderRunCsv(res) : renderRunTable(res, o)

@@ -57,4 +57,3 @@ export const leftColumns = (...headers: ReadonlyArray<string>): Array<Column> =>
 export const METRIC_VALUE: ReadonlyArray<Column> = [{ header: "metric", align: "left" }, { header: "value" }]
 
 // The formats most table cells use, importable with the table (as before report/format.ts).
-export { fixed, gb, giga, mega } from "../base/format.ts"

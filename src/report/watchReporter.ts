@@ -11,14 +11,14 @@ import { errorEvent, fatalEvent, jsonLine, renderError, renderFooter, renderResu
 /** Erase the screen and the scrollback, cursor home (what Vite and tsc --watch send). */
 const CLEAR = "\x1b[2J\x1b[3J\x1b[H"
 
-export const canClearScreen = (wanted: boolean): boolean => wanted && process.stdout.isTTY === true && !process.env.CI
+const canClearScreen = (wanted: boolean): boolean => wanted && process.stdout.isTTY === true && !process.env.CI
 
 const out = (text: string) => void process.stdout.write(text)
 const err = (text: string) => void process.stderr.write(text)
 
 const fatalText = (e: WatcherError) => `error: watcher failed (${e.code}): ${e.message}\nhint: ${e.hint}\n`
 
-export const jsonReporter: Reporter = {
+const jsonReporter: Reporter = {
   result: (c, a) => out(jsonLine(resultEvent(c, a))),
   error: (issues, a) => out(jsonLine(errorEvent(issues, a))),
   fatal: (e) => {
@@ -27,7 +27,7 @@ export const jsonReporter: Reporter = {
   }
 }
 
-export const tableReporter = (clear: boolean): Reporter => {
+const tableReporter = (clear: boolean): Reporter => {
   let lastGood: { screen: string; time: string } | undefined
   return {
     result: (c, a, w) => {

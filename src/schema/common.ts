@@ -28,7 +28,7 @@ const isNotHuge = Schema.makeFilter<number>(
 )
 
 /** A finite number that is 0 or a normal double, at most MAX_MAGNITUDE in magnitude. */
-export const FiniteNumber = Schema.Finite.check(isNormalOrZero, isNotHuge)
+const FiniteNumber = Schema.Finite.check(isNormalOrZero, isNotHuge)
 /** A finite number >= 0. */
 export const NonNegative = FiniteNumber.check(Schema.isGreaterThanOrEqualTo(0))
 /** A finite number > 0 (so never a denormal): safe to divide by. */

@@ -37,7 +37,7 @@ export type LinkDtype = typeof LinkDtype.Type
 export const KernelMode = Schema.Literals(["high_throughput", "low_latency"])
 export type KernelMode = typeof KernelMode.Type
 
-export const KernelModes = Schema.Struct({
+const KernelModes = Schema.Struct({
   prefill: Schema.optionalKey(KernelMode),
   decode: Schema.optionalKey(KernelMode)
 })
@@ -58,12 +58,12 @@ export const LoadImbalance = Schema.Union([
 export type LoadImbalance = typeof LoadImbalance.Type
 
 /** Fixed cost of one all-to-all call per kernel family, microseconds. */
-export const A2aLatency = Schema.Struct({
+const A2aLatency = Schema.Struct({
   high_throughput: Schema.optionalKey(NonNegative),
   low_latency: Schema.optionalKey(NonNegative)
 })
 
-export const AttentionLayout = Schema.Struct({
+const AttentionLayout = Schema.Struct({
   tp: Schema.optionalKey(PositiveInt),
   dp: Schema.optionalKey(PositiveInt)
 })
@@ -72,7 +72,7 @@ export const AfdLink = Schema.Literals(["interconnect", "nic"])
 export type AfdLink = typeof AfdLink.Type
 
 /** One direction of the attention <-> FFN exchange. */
-export const AfdTransfer = Schema.Struct({
+const AfdTransfer = Schema.Struct({
   link: Schema.optionalKey(AfdLink),
   dtype: Schema.optionalKey(LinkDtype)
 })

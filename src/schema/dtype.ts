@@ -4,7 +4,5 @@
 import { Schema } from "effect"
 import { DTYPES } from "./dtypes.ts"
 
-export { DTYPE_BYTES, DTYPES, gemmMathDtype } from "./dtypes.ts"
-
 export const Dtype = Schema.Literals(DTYPES)
 export type Dtype = typeof Dtype.Type

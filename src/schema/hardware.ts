@@ -9,7 +9,7 @@ import { Schema } from "effect"
 import { Fraction, NonNegative, NonNegativeInt, Positive, PositiveFraction, PositiveInt } from "./common.ts"
 
 /** Dense tensor-core peak per math format, TFLOPS. Missing formats fall back to `peak_tflops`. */
-export const DtypeTflops = Schema.Struct({
+const DtypeTflops = Schema.Struct({
   fp32: Schema.optionalKey(Positive),
   tf32: Schema.optionalKey(Positive),
   bf16: Schema.optionalKey(Positive),
@@ -20,7 +20,7 @@ export const DtypeTflops = Schema.Struct({
   mxfp4: Schema.optionalKey(Positive),
   int4: Schema.optionalKey(Positive)
 })
-export type DtypeTflops = typeof DtypeTflops.Type
+type DtypeTflops = typeof DtypeTflops.Type
 
 /**
  * Efficiency knobs of the timing model. Each is a physically meaningful constant, the same for

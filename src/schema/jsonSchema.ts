@@ -22,7 +22,7 @@ import { ScenarioSpec } from "./scenario.ts"
  * extension, monaco-yaml) and JetBrains IDEs validate with (yaml-language-server issue #1112:
  * its 2019-09 / 2020-12 support was reverted). Effect generates 2020-12 and converts.
  */
-export const JSON_SCHEMA_DRAFT = JsonSchema.META_SCHEMA_URI_DRAFT_07
+const JSON_SCHEMA_DRAFT = JsonSchema.META_SCHEMA_URI_DRAFT_07
 
 /** One config kind: the file name under schema/ and the Effect schema it is generated from. */
 export interface ConfigKind {
@@ -40,7 +40,7 @@ export const CONFIG_KINDS: ReadonlyArray<ConfigKind> = [
 ]
 
 /** The JSON Schema document of one config kind (draft-07, unknown keys rejected). */
-export const jsonSchemaOf = (kind: ConfigKind): Record<string, unknown> => {
+const jsonSchemaOf = (kind: ConfigKind): Record<string, unknown> => {
   const doc = JsonSchema.toDocumentDraft07(Schema.toJsonSchemaDocument(kind.schema, { onExcessProperty: "error" }))
   const defs = Object.keys(doc.definitions).length > 0 ? { definitions: doc.definitions } : {}
   return { $schema: JSON_SCHEMA_DRAFT, title: kind.title, ...doc.schema, ...defs }

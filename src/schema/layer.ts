@@ -85,7 +85,7 @@ export type LinearAttention = typeof LinearAttention.Type
 export const AttnConfig = Schema.Union([GqaAttention, MlaAttention, LinearAttention])
 export type AttnConfig = typeof AttnConfig.Type
 
-export const HiddenAct = Schema.Literals(["silu", "swiglu", "gelu", "gelu_tanh", "relu", "geglu"])
+const HiddenAct = Schema.Literals(["silu", "swiglu", "gelu", "gelu_tanh", "relu", "geglu"])
 
 /** Dense FFN. Gated (SwiGLU: gate, up, down) unless `gated: false`. */
 export const FfnConfig = Schema.Struct({

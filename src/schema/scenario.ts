@@ -103,5 +103,3 @@ export const ScenarioSpec = Schema.Struct({
 export type ScenarioFileSpec = typeof ScenarioSpec.Type
 /** A loaded scenario: `lm_head: none` is resolved to an absent LM head (src/config/load.ts). */
 export type ScenarioSpec = Omit<ScenarioFileSpec, "lm_head"> & { readonly lm_head?: LmHead }
-
-export { DEFAULT_PRECISION } from "./dtypes.ts"

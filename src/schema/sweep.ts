@@ -11,7 +11,7 @@ import { Positive, PositiveInt } from "./common.ts"
 const AxisText = Schema.Union([Schema.String, Schema.Finite, Schema.Array(Schema.Union([Schema.String, Schema.Finite]))])
 const axis = Schema.optionalKey(AxisText)
 
-export const SweepAxes = Schema.Struct({
+const SweepAxes = Schema.Struct({
   hardware: axis,
   weights: axis,
   kv_cache: axis,
@@ -27,9 +27,9 @@ export const SweepAxes = Schema.Struct({
   output: axis,
   batch: axis
 })
-export type SweepAxes = typeof SweepAxes.Type
+type SweepAxes = typeof SweepAxes.Type
 
-export const SweepConstraints = Schema.Struct({
+const SweepConstraints = Schema.Struct({
   max_ttft_ms: Schema.optionalKey(Positive),
   max_tpot_ms: Schema.optionalKey(Positive),
   min_tokens_per_s_per_user: Schema.optionalKey(Positive),

@@ -61,8 +61,7 @@ export interface LayerParams {
   readonly features: Record<string, number>
 }
 
-export const computeLayer = (p: LayerParams, rows: ReadonlyArray<OpExecution>): LayerSummary =>
-  composeLayer(p.layer_type, rows, p.composition, p.memory, p.features)
+const computeLayer = (p: LayerParams, rows: ReadonlyArray<OpExecution>): LayerSummary => composeLayer(p.layer_type, rows, p.composition, p.memory, p.features)
 
 export interface ScenarioParams {
   readonly phase: SinglePhase
@@ -70,13 +69,12 @@ export interface ScenarioParams {
   readonly kv_tokens: number
 }
 
-export const computeScenario = (p: ScenarioParams, summaries: ReadonlyArray<LayerSummary>): SimulationResult =>
-  rollUp(p.phase, summaries, p.instances, p.kv_tokens)
+const computeScenario = (p: ScenarioParams, summaries: ReadonlyArray<LayerSummary>): SimulationResult => rollUp(p.phase, summaries, p.instances, p.kv_tokens)
 
-export const opCodeVersion = (kind: string, estimator: Estimator): string =>
+const opCodeVersion = (kind: string, estimator: Estimator): string =>
   `op-${kind}-v${OP_FORMULAS[kind]?.version ?? 0}.timing-v${TIMING_CODE_VERSION}.${estimator.id}-v${estimator.version}`
-export const LAYER_CODE = `compose-v${COMPOSE_CODE_VERSION}`
-export const SCENARIO_CODE = `rollup-v${COMPOSE_CODE_VERSION}`
+const LAYER_CODE = `compose-v${COMPOSE_CODE_VERSION}`
+const SCENARIO_CODE = `rollup-v${COMPOSE_CODE_VERSION}`
 
 /** One fused op's cost and times. Its code version names the op's formula, so bumping one
  *  formula invalidates only that op kind. */
@@ -108,7 +106,7 @@ export const ScenarioNode = defineNodeType<ScenarioParams, SimulationResult, nev
     })
 })
 
-export const opNode = (idPrefix: string, spec: OpSpec, layer_type: string, timing: TimingHardware, estimator: Estimator): GraphNode<OpExecution> =>
+const opNode = (idPrefix: string, spec: OpSpec, layer_type: string, timing: TimingHardware, estimator: Estimator): GraphNode<OpExecution> =>
   OpNode.make({
     id: `op:${idPrefix}/${spec.name}`,
     name: `${spec.kind}:${spec.name}`,

@@ -32,7 +32,7 @@ export const scenarioBase = (loaded: LoadedScenario, model: Model): ScenarioBase
 })
 
 /** The scenario's layout by the one layout rule (src/kernel/layout.ts), with a positioned error. */
-export const scenarioLayout = (loaded: LoadedScenario, model: Model): Effect.Effect<Layout, ConfigError> => {
+const scenarioLayout = (loaded: LoadedScenario, model: Model): Effect.Effect<Layout, ConfigError> => {
   const r = resolveLayout(model, loaded.hardware, scenarioBase(loaded, model))
   return r.ok ? Effect.succeed(r.value.layout) : Effect.fail(scenarioFieldError(loaded.root, loaded.file, loaded.text, r.problem.path, r.problem.message))
 }

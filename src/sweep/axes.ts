@@ -70,7 +70,7 @@ export const AXIS_KINDS: Readonly<Record<AxisName, AxisKind>> = {
 }
 
 /** The most values one axis may have, and the most points a sweep may have (a typo such as 1..1e9 is caught before it runs). */
-export const MAX_AXIS_VALUES = 1_000_000
+const MAX_AXIS_VALUES = 1_000_000
 /** (The limit's error message in src/sweep/run.ts writes it as 1e9.) */
 export const MAX_POINTS = 1e9
 

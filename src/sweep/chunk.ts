@@ -54,7 +54,7 @@ export interface ChunkResult {
 const TEXT_PIECE_ROWS = 128
 
 /** The coordinates that identify a point in the cache: every axis, defaults resolved. */
-export const coordinateKey = (base: SweepBase, c: Coordinates): string => {
+const coordinateKey = (base: SweepBase, c: Coordinates): string => {
   let s = ""
   for (const a of AXES) {
     const v =

@@ -76,7 +76,7 @@ export const groupRows = (job: Pick<SweepJob, "group_by" | "space">, tracker: Tr
 }
 
 /** Points per chunk: large enough that a worker message is cheap beside its work, small enough that a chunk's rows do not outlive young-generation collections. */
-export const CHUNK = 1024
+const CHUNK = 1024
 
 /** Most chunks a worker sweep keeps in flight (their rows wait to be written in order). */
 const MAX_IN_FLIGHT = 64

@@ -14,9 +14,9 @@ import { better, OBJECTIVES, type Objective, type Row } from "./judge.ts"
 const x = (r: Row) => r.tokens_per_s_per_gpu!
 const y = (r: Row) => r.tokens_per_s_per_user!
 
-export const dominates = (a: Row, b: Row): boolean => x(a) >= x(b) && y(a) >= y(b) && (x(a) > x(b) || y(a) > y(b))
+const dominates = (a: Row, b: Row): boolean => x(a) >= x(b) && y(a) >= y(b) && (x(a) > x(b) || y(a) > y(b))
 
-export const onFrontier = (r: Row): boolean => r.feasible && r.tokens_per_s_per_gpu !== null && r.tokens_per_s_per_user !== null
+const onFrontier = (r: Row): boolean => r.feasible && r.tokens_per_s_per_gpu !== null && r.tokens_per_s_per_user !== null
 
 /** Best per value of one axis (`--by hardware`): which hardware wins, and by how much. */
 export interface GroupBy {

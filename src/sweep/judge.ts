@@ -90,7 +90,7 @@ export const OBJECTIVES = {
 } as const
 export type Objective = keyof typeof OBJECTIVES
 
-export const objectiveValue = (r: Row, o: Objective): number | null => r[o]
+const objectiveValue = (r: Row, o: Objective): number | null => r[o]
 
 /** Whether `a` ranks before `b` on `o` (ties: the lower index, so every run and every merge agrees). */
 export const better = (a: Row, b: Row, o: Objective): boolean => {

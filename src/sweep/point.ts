@@ -85,7 +85,7 @@ export interface PointResult {
 }
 
 /** The mean KV length of a decode step over a generation of `output` tokens after a `seq`-token prompt. */
-export const decodeKvLength = (seq: number, output: number): number => seq + Math.floor(output / 2)
+const decodeKvLength = (seq: number, output: number): number => seq + Math.floor(output / 2)
 
 const num = (c: Coordinates, axis: AxisName): number | undefined => (typeof c[axis] === "number" ? (c[axis] as number) : undefined)
 const str = (c: Coordinates, axis: AxisName): string | undefined => (typeof c[axis] === "string" ? (c[axis] as string) : undefined)
@@ -241,7 +241,7 @@ export const pointEvaluator = (sb: SweepBase, estimator: Estimator) => {
 }
 
 /** The scenario base with the tp / dp axes applied (to `parallelism`, and to a deployment block's attention layout). */
-export const withLayoutAxes = (base: ScenarioBase, tp: number | undefined, dp: number | undefined): ScenarioBase => {
+const withLayoutAxes = (base: ScenarioBase, tp: number | undefined, dp: number | undefined): ScenarioBase => {
   if (tp === undefined && dp === undefined) return base
   const par = { ...base.parallelism, ...(tp === undefined ? {} : { tp }), ...(dp === undefined ? {} : { dp }) }
   if (base.deployment === undefined) return { ...base, parallelism: par }

@@ -26,7 +26,7 @@ import { storeFolder } from "../base/storeLayout.js"
 /** Bump when point evaluation (src/sweep/point.ts) changes its output for some input. */
 export const SWEEP_CODE_VERSION = 2
 
-export const packFolder = (cacheDir: string, family: string): string => path.join(storeFolder(cacheDir, "packs"), family)
+const packFolder = (cacheDir: string, family: string): string => path.join(storeFolder(cacheDir, "packs"), family)
 
 export const pointKey = (family: string, coordinates: string): string => sha256(`${family}\n${coordinates}`)
 

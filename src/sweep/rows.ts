@@ -10,7 +10,7 @@ import type { AxisName } from "./axes.ts"
 import { EXTRA_AXES, type Row } from "./judge.ts"
 
 /** Columns after the swept extra axes, in order. */
-export const RESULT_COLUMNS = [
+const RESULT_COLUMNS = [
   "hardware",
   "model",
   "strategy",
@@ -48,7 +48,7 @@ export const columnsFor = (swept: ReadonlyArray<AxisName>): Array<string> => ["i
 export type RowFormat = "csv" | "jsonl"
 
 /** The format a points file's name asks for (`.csv`, else JSON Lines). */
-export const formatOf = (file: string): RowFormat => (file.toLowerCase().endsWith(".csv") ? "csv" : "jsonl")
+const formatOf = (file: string): RowFormat => (file.toLowerCase().endsWith(".csv") ? "csv" : "jsonl")
 
 const jsonValue = (v: unknown): string => (typeof v === "number" ? (Number.isFinite(v) ? String(v) : "null") : v === undefined ? "null" : JSON.stringify(v))
 

@@ -9,7 +9,7 @@
  */
 import { AXES, type AxisName, type AxisValue } from "./axes.ts"
 
-export interface Axis {
+interface Axis {
   readonly name: AxisName
   readonly values: ReadonlyArray<AxisValue>
 }

@@ -30,7 +30,7 @@ import type { OpSpec } from "../ops/types.ts"
 export const EXP_PER_SM_PER_S = 3.9e12 / 132
 
 /** FlashMLA's query tile: 64 rows (h_q x s_q) per tile. */
-export const MLA_DECODE_QUERY_TILE = 64
+const MLA_DECODE_QUERY_TILE = 64
 
 /** What the terms read of an op spec: its kind and params. */
 export type AttentionSpec = Pick<OpSpec, "kind" | "params">

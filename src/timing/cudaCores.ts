@@ -30,7 +30,7 @@ import { tilingEnabled, type TileGrid } from "./waves.ts"
  * FP32 instructions per second per SM: NVIDIA H100 / H200 SXM datasheets, FP32 67 TFLOPS on
  * 132 SMs, an FMA counted as 2 FLOPs (FMUL and FFMA issue at the same rate, one per lane per clock).
  */
-export const FP32_OPS_PER_SM_PER_S = 67e12 / 2 / 132
+const FP32_OPS_PER_SM_PER_S = 67e12 / 2 / 132
 
 /** Time of an op's serial CUDA-core instructions, ms (0 without any or without tiles). */
 export const cudaCoreMs = (cost: Pick<OpCost, "cuda_core_ops">, hw: TileGrid): number => {

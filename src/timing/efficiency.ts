@@ -21,9 +21,9 @@ export const NO_DATA = "none (no data)"
 /** What a missing constant means in timing (roofline.ts timingHardware's defaults). */
 const AT_PEAK = "peak rates, zero latency, no tiling, full overlap; attention takes the GEMM fractions"
 
-export type EfficiencyStatus = "calibrated" | "partial" | "none (no data)" | "off (--efficiency none)"
+type EfficiencyStatus = "calibrated" | "partial" | "none (no data)" | "off (--efficiency none)"
 
-export type EfficiencyValue = number | string
+type EfficiencyValue = number | string
 
 export interface EfficiencySummary {
   readonly status: EfficiencyStatus

@@ -54,8 +54,6 @@ import { cudaCoreMs } from "./cudaCores.ts"
 import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import { operandLoadPerSm, quantisedGemmFlops, tilingEnabled, type TileChoice } from "./waves.ts"
 
-export { quantisedGemmFlops } from "./waves.ts"
-
 /** The slice of a HardwareSpec that op timing reads (its cache-key parameters). */
 export interface TimingHardware {
   /** Dense TFLOPS per math dtype, resolved (missing formats fall back, see resolveTflops). */
@@ -91,7 +89,7 @@ const MATH_DTYPES: ReadonlyArray<Dtype> = ["fp32", "tf32", "bf16", "fp16", "fp8"
  * other formats without a listed rate run at the bf16 rate (no faster tensor path), which is
  * what a part without native FP8/FP4 does after dequantising.
  */
-export const resolveTflops = (hw: HardwareSpec): Record<string, number> => {
+const resolveTflops = (hw: HardwareSpec): Record<string, number> => {
   const listed = (hw.tflops ?? {}) as Record<string, number | undefined>
   const bf16 = listed.bf16 ?? hw.peak_tflops
   const out: Record<string, number> = {}
@@ -137,7 +135,7 @@ export interface OpTiming {
 }
 
 /** Which model timed an op under a learned estimator (the analytic one leaves it unset). */
-export interface EstimateNote {
+interface EstimateNote {
   readonly estimator: "ml" | "analytic-fallback"
   /** The correction applied (ml) or why the analytic times were kept (fallback). */
   readonly note: string
@@ -147,14 +145,14 @@ export interface EstimateNote {
 export const isCommunication = (cost: OpCost): boolean => cost.comm_bytes > 0 || cost.link !== undefined
 
 /** Time of a communication op on its link, ms. */
-export const linkTimeMs = (cost: OpCost, hw: TimingHardware): number => {
+const linkTimeMs = (cost: OpCost, hw: TimingHardware): number => {
   const nic = cost.link === "nic"
   const gbps = nic ? hw.nic_gbps * hw.nic_efficiency : hw.interconnect_gbps * hw.interconnect_efficiency
   return (cost.comm_bytes / (gbps * 1e9)) * 1e3 + ((cost.messages ?? 1) * hw.link_latency_us) / 1e3
 }
 
 /** True when the op is timed as a tiled GEMM (main loop, then a serial epilogue store). */
-export const isTiledGemm = (cost: OpCost, hw: TimingHardware): boolean => cost.gemms !== undefined && cost.gemms.length > 0 && tilingEnabled(hw)
+const isTiledGemm = (cost: OpCost, hw: TimingHardware): boolean => cost.gemms !== undefined && cost.gemms.length > 0 && tilingEnabled(hw)
 
 /** Compute time of an attention op's exps and padded query tiles (0 and 1 without a spec or an exp rate). */
 const attentionCompute = (

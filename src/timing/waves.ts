@@ -57,7 +57,7 @@ export interface TileGrid {
 export const tilingEnabled = (t: TileGrid): boolean => t.sm_count > 0 && (t.tile_choice === "waves" || (t.tile_m > 0 && t.tile_n > 0))
 
 /** M block of DeepGEMM's contiguous grouped layout (each group's segment is padded to it). */
-export const CONTIGUOUS_BLOCK_M = 128
+const CONTIGUOUS_BLOCK_M = 128
 
 /** One GEMM block (output tile) on an SM: rows m, columns n. */
 export interface Block {
@@ -155,7 +155,7 @@ export const gemmBlock = (g: GemmShape, t: TileGrid): Block => {
 }
 
 /** Rows of one M block: 128 for the contiguous layout, else the fixed tile or the chosen block. */
-export const blockM = (g: GemmShape, t: TileGrid): number => gemmBlock(g, t).m
+const blockM = (g: GemmShape, t: TileGrid): number => gemmBlock(g, t).m
 
 /** M blocks of one GEMM over all its groups (per-group padding for grouped layouts). */
 export const gemmMBlocks = (g: GemmShape, t: TileGrid): number => mBlocksOf(g, blockM(g, t))

@@ -8,9 +8,9 @@ import { LAYER_FIGURES, SERVING_FIGURES, type LayerExecution, type RunResult, ty
 import type { SinglePhase } from "../schema/runtime.ts"
 
 /** `same`: equal to the previous result (or no previous result); `changed`: any figure moved. */
-export type RowStatus = "same" | "changed" | "new"
+type RowStatus = "same" | "changed" | "new"
 
-export interface LayerRow {
+interface LayerRow {
   readonly layer: LayerExecution
   readonly latency: Delta
   readonly status: RowStatus

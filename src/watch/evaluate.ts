@@ -36,7 +36,7 @@ export interface WatchTarget {
   readonly store: StoreShape
 }
 
-export interface Good {
+interface Good {
   readonly _tag: "Good"
   readonly result: RunResult
   /** The scenario's hardware as read for this result (the live HTML report draws its roofs). */
@@ -49,7 +49,7 @@ export interface Good {
   readonly commit: Effect.Effect<void>
 }
 
-export interface Bad {
+interface Bad {
   readonly _tag: "Bad"
   readonly issues: ReadonlyArray<Issue>
   readonly reads: Reads

@@ -20,7 +20,7 @@ import type { StoredEntry, StoreShape } from "../graph/store.ts"
  * watcher's resident memory up as it filled (4 MB: +13% between saves 100 and 1,000; 1 MB: +7%,
  * bench/watch.bench.ts).
  */
-export const DEFAULT_MEMORY_BYTES = 1024 * 1024
+const DEFAULT_MEMORY_BYTES = 1024 * 1024
 
 /**
  * Length of a value's JSON text, counted without building it: sizing a 500 KB scenario result

@@ -31,7 +31,7 @@ export interface ResultActivity extends Activity {
 
 export type ReporterName = "table" | "json"
 
-export interface Watching {
+interface Watching {
   readonly files: number
   readonly folders: number
 }

@@ -27,7 +27,7 @@ import { ESTIMATORS } from "../../src/timing/estimator.ts"
 import { timeOp, timingHardware } from "../../src/timing/roofline.ts"
 import { REPO } from "../helpers/cli.ts"
 
-export interface Sample {
+interface Sample {
   readonly inputs: unknown
   readonly outputs: unknown
 }
@@ -138,7 +138,7 @@ const contexts = once((): Array<LayerContext> => {
 })
 
 /** Op specs per sampled layer (lists in planning order), LM heads included. */
-export const sampleLayers = once((): Array<{ ctx: LayerContext; layer_type: string; specs: Array<OpSpec> }> => {
+const sampleLayers = once((): Array<{ ctx: LayerContext; layer_type: string; specs: Array<OpSpec> }> => {
   const out: Array<{ ctx: LayerContext; layer_type: string; specs: Array<OpSpec> }> = []
   for (const ctx of contexts()) {
     for (const t of templates()) {

@@ -36,7 +36,7 @@ export interface GenProject {
 }
 
 export const SCENARIO = "scenario.yaml"
-export const HARDWARE = "hw/gpu.yaml"
+const HARDWARE = "hw/gpu.yaml"
 
 /** A decimal with `digits` places in [lo, hi] (what a person would type; never a denormal). */
 const decimal = (lo: number, hi: number, digits = 2) =>
@@ -58,7 +58,7 @@ const efficiency = fc
   })
   .map(({ tiles, ...e }) => compact({ ...e, tile_m: tiles[0], tile_n: tiles[1] }))
 
-export const hardwareArb = fc
+const hardwareArb = fc
   .record({
     name: fc.constantFrom("GPU-A", "GPU-B", "accel"),
     peak_tflops: decimal(50, 5000, 1),

@@ -8,7 +8,7 @@ import type { LayerContext, ParallelLayout } from "../../src/layers/context.ts"
 import type { Precision } from "../../src/schema/scenario.ts"
 import type { LayerTemplate } from "../../src/schema/layer.ts"
 
-export const readHf = (name: string): Record<string, any> =>
+const readHf = (name: string): Record<string, any> =>
   JSON.parse(fs.readFileSync(new URL(`../../data/reference/hf-configs/${name}.json`, import.meta.url), "utf8"))
 
 /** DeepSeek-V3 (and R1, Kimi-K2 share the layout): first_k_dense_replace dense layers, then MoE. */

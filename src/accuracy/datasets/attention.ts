@@ -25,7 +25,7 @@ export const ATTENTION_FILE = "attention_kernels_measured.csv"
 const FA3_KERNELS = new Set(["FlashAttention-3", "flash_v3", "Flash3", "Fav3"])
 
 /** The benchmarks' FLOP convention (FA3 paper section 4.1). */
-export const fa3Flops = (batch: number, seqlen: number, heads: number, headDim: number, causal: boolean): number =>
+const fa3Flops = (batch: number, seqlen: number, heads: number, headDim: number, causal: boolean): number =>
   (4 * seqlen * seqlen * headDim * heads * batch) / (causal ? 2 : 1)
 
 const dtypeOf = (s: string): Dtype | undefined => {

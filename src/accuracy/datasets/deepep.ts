@@ -35,7 +35,7 @@ const GPUS_PER_NODE = 8
 const EXPERTS = 256
 
 /** Predicted GB/s of one dispatch or combine on the bottleneck link. */
-export const deepEpBandwidth = (
+const deepEpBandwidth = (
   r: { tokens: number; hidden: number; top_k: number; ep: number; dtype: "fp8" | "bf16"; nvlink: boolean },
   timing: ReturnType<typeof timingHardware>
 ): number => {

@@ -62,7 +62,7 @@ interface Unit {
   readonly experts_per_gpu: number
 }
 
-export interface ProductionFigures {
+interface ProductionFigures {
   readonly gpus_per_node: number
   readonly decode: Unit
   readonly prefill: Unit
@@ -83,7 +83,7 @@ const lineOf = (text: string, key: string): number => {
   return i < 0 ? 1 : text.slice(0, i).split("\n").length
 }
 
-export const productionFigures = (text: string): ProductionFigures => {
+const productionFigures = (text: string): ProductionFigures => {
   const day6 = (parse(text) as any).open_infra_index_day6
   const stats = day6.statistics_24h
   const unit = (d: any): Unit => ({
@@ -114,13 +114,13 @@ export const concurrencyPerGpu = (tokensPerSPerNode: number, gpusPerNode: number
   Math.round(tokensPerSPerNode / (gpusPerNode * speed))
 
 /** The largest per-GPU batch with 1 / TPOT >= speed (a planner's use of the same model). */
-export const batchAtSpeed = (step: (b: number) => SystemStep, speed: number, maxBatch = 4096): number =>
+const batchAtSpeed = (step: (b: number) => SystemStep, speed: number, maxBatch = 4096): number =>
   largestSatisfying((b) => 1000 / step(b).step_ms >= speed, maxBatch)
 
 const nodeRate = (gpn: number, batch: number, stepMs: number): number => (gpn * batch * 1000) / stepMs
 
 /** The core simulator's step at one of DeepSeek's units (serial roll-up unless microBatch >= 2): the pure kernel, as `llmsim run`. */
-export const coreStep = (model: Model, hw: HardwareSpec, mode: EfficiencyMode, u: Unit, gpn: number, phase: "prefill" | "decode", microBatch = 1) => {
+const coreStep = (model: Model, hw: HardwareSpec, mode: EfficiencyMode, u: Unit, gpn: number, phase: "prefill" | "decode", microBatch = 1) => {
   const timing = timingHardware(hw, mode)
   const composition = { overlap_efficiency: hw.overlap_efficiency, max_concurrency: hw.max_concurrency, micro_batch: microBatch }
   const layout = { tp: 1, dp: u.dp, ep: u.ep, redundant_experts: u.redundant, gpus_per_node: gpn }
@@ -131,7 +131,7 @@ export const coreStep = (model: Model, hw: HardwareSpec, mode: EfficiencyMode, u
 }
 
 /** A step model of the system checks: who computes it and on which scenario. */
-export interface SystemModel {
+interface SystemModel {
   readonly label: string
   readonly scenario: string
   readonly summary?: string
@@ -140,7 +140,7 @@ export interface SystemModel {
 }
 
 /** Prefill prompts per GPU per step and their length (DeepSeek publishes neither). */
-export interface PrefillShape {
+interface PrefillShape {
   readonly prompts: number
   readonly tokens: number
   /** Where the shape comes from (shown in the notes). */
@@ -162,7 +162,7 @@ export interface DeepSeekInputs {
 }
 
 /** Prefill shape of the core roll-up when no deployment scenario gives one. */
-export const CORE_PREFILL: PrefillShape = { prompts: 2, tokens: 4096, source: "assumed" }
+const CORE_PREFILL: PrefillShape = { prompts: 2, tokens: 4096, source: "assumed" }
 
 const k = (x: number): string => `${(x / 1000).toFixed(1)}k`
 const gb = (x: number): string => `${(x / 1e9).toFixed(1)} GB`

@@ -39,13 +39,13 @@ export const mlaDecodeSpec = (c: MlaDecodeCase): OpSpec => ({
 })
 
 /** Predicted kernel time of one FlashMLA call, microseconds. */
-export const mlaDecodeUs = (c: MlaDecodeCase, timing: ReturnType<typeof timingHardware>): number =>
+const mlaDecodeUs = (c: MlaDecodeCase, timing: ReturnType<typeof timingHardware>): number =>
   timeOp(evaluateOpCost(mlaDecodeSpec(c)), timing, mlaDecodeSpec(c)).dominant_latency_ms * 1e3
 
 /** FlashMLA's FLOPs: 2 h_q s_q s_k (d_k + d_v) per sequence. */
-export const flashMlaFlops = (c: MlaDecodeCase): number => c.b * 2 * c.h_q * c.s_q * c.s_k * (D_K + D_V)
+const flashMlaFlops = (c: MlaDecodeCase): number => c.b * 2 * c.h_q * c.s_q * c.s_k * (D_K + D_V)
 /** FlashMLA's bytes: sizeof(bf16) (h_q s_q d_k + s_k d_k + h_q s_q d_v) per sequence. */
-export const flashMlaBytes = (c: MlaDecodeCase): number => c.b * 2 * (c.h_q * c.s_q * D_K + c.s_k * D_K + c.h_q * c.s_q * D_V)
+const flashMlaBytes = (c: MlaDecodeCase): number => c.b * 2 * (c.h_q * c.s_q * D_K + c.s_k * D_K + c.h_q * c.s_q * D_V)
 
 /**
  * Configurations assumed for the README's "up to" figures (the README gives no shape):
@@ -55,8 +55,8 @@ export const flashMlaBytes = (c: MlaDecodeCase): number => c.b * 2 * (c.h_q * c.
  * FlashMLA's test and of every community row) and a long 16,384-token cache, as "up to"
  * figures are the best of a sweep and a long cache amortises the fixed cost.
  */
-export const README_MEMORY_CASE: MlaDecodeCase = { b: 128, s_q: 1, s_k: 16384, h_q: 16 }
-export const README_COMPUTE_CASE: MlaDecodeCase = { b: 128, s_q: 2, s_k: 16384, h_q: 128 }
+const README_MEMORY_CASE: MlaDecodeCase = { b: 128, s_q: 1, s_k: 16384, h_q: 16 }
+const README_COMPUTE_CASE: MlaDecodeCase = { b: 128, s_q: 2, s_k: 16384, h_q: 128 }
 
 const caseLabel = (c: MlaDecodeCase): string => `b=${c.b} s_q=${c.s_q} s_k=${c.s_k} h_q=${c.h_q}`
 

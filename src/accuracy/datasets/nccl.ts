@@ -16,7 +16,7 @@ export const NCCL_FILE = "nccl_allreduce_busbw.csv"
 
 const BYTES: Record<string, number> = { KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30 }
 
-export const payloadBytes = (s: string): number | undefined => {
+const payloadBytes = (s: string): number | undefined => {
   const m = /^(\d+)(KiB|MiB|GiB)$/.exec(s)
   return m ? Number(m[1]) * BYTES[m[2]] : undefined
 }
