@@ -96,14 +96,13 @@ const sweepFlags = {
 
 // The sweep engine, its renderers and the progress bar load when a sweep runs, not on every
 // llmsim start (they were ~50 ms of each command's start-up).
-const engine = () => import("../sweep/run.ts")
 
 /** The answer in `format`; html and svg draw the frontier (Vega, loaded only then). */
 const renderSweepAs = (result: SweepResult, format: "table" | "json" | "html" | "svg") =>
   Effect.promise(async () => {
     if (format === "html" || format === "svg") return (await import("../report/html.ts")).renderSweepVisual(result, format)
-    const r = await import("../report/sweep.ts")
-    return format === "json" ? r.renderSweepJson(result) : r.renderSweepTable(result)
+    const { renderSweepJson, renderSweepTable } = await import("../report/sweep.ts")
+    return format === "json" ? renderSweepJson(result) : renderSweepTable(result)
   })
 
 const mergeCommand = Command.make(
@@ -151,7 +150,7 @@ export const sweepCommand = Command.make(
     })
     const showBar = opt(a.progress) ?? process.stderr.isTTY === true
     const bar = showBar ? (yield* Effect.promise(() => import("./progress.ts"))).progressBar() : undefined
-    const { runSweepCommand } = yield* Effect.promise(engine)
+    const { runSweepCommand } = yield* Effect.promise(() => import("../sweep/run.ts"))
     // Ctrl-C: the loop stops at the next chunk (the runtime also interrupts the command, which
     // removes the partial points file and cache pack; exit 130).
     let stop = false

@@ -20,7 +20,8 @@
  */
 import type { LayerContext } from "../layers/context.ts"
 import { layerContext, tokensPerStep } from "../layers/context.ts"
-import { activationBytesPerGpu, kvBytesPerTokenPerGpu, layerWeightBytesPerGpu, lmHeadWeightBytesPerGpu, planLayer, planLmHead } from "../layers/index.ts"
+import { activationBytesPerGpu, kvBytesPerTokenPerGpu, layerWeightBytesPerGpu, planLayer } from "../layers/layer.ts"
+import { lmHeadWeightBytesPerGpu, planLmHead } from "../layers/lmHead.ts"
 import type { OpSpec } from "../ops/types.ts"
 import { DTYPE_BYTES } from "../schema/dtypes.ts"
 import type { LayerTemplate } from "../schema/layer.ts"
@@ -32,8 +33,6 @@ import { instanceNames, type Model } from "./model.ts"
 import { checkedMs, timeSpecs } from "./opTiming.ts"
 import type { LayerExecution, LayerSummary, OpExecution, SimulationResult } from "./records.ts"
 import { hiddenCommMs, type Composition } from "./strategies.ts"
-
-export type { Composition } from "./strategies.ts"
 
 export interface LayerMemory {
   readonly weight_bytes: number

@@ -1,0 +1,9 @@
+/**
+ * src/launch: the command node: a recorded command replayed before anything loads (command.js), and
+ * the recording the CLI makes (recording.ts).
+ *
+ * The folder's public surface: every name another folder imports from it, by the file that
+ * defines it (tools/surfaces.ts keeps this true; importers name the file itself).
+ */
+export { parseRecord } from "./command.js"
+export { noteBytes, noteInput, noteOutput, noteStoreDir, startRecording, taint } from "./recording.ts"

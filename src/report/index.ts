@@ -1,0 +1,18 @@
+/**
+ * src/report: every screen: the run screen and its layer table, the playbooks', diff's, accuracy's,
+ * calibration's, watch's and sweep's screens, the HTML report and its charts.
+ *
+ * The folder's public surface: every name another folder imports from it, by the file that
+ * defines it (tools/surfaces.ts keeps this true; importers name the file itself).
+ */
+export { renderJson, renderMarkdown, renderText } from "./accuracy.ts"
+export { renderAttentionCalibration, renderCalibration, renderOverlapCalibration } from "./calibration.ts"
+export { regressionLines, renderDiff, unfitLines } from "./diff.ts"
+export { unfitSummary } from "./fit.ts"
+export { renderDiffVisual, renderRunHtml, renderRunVisual, renderSweepVisual, RUN_CHART_IDS } from "./html.ts"
+export { type Listed, renderHardwareList, renderModelList, renderScenarioList } from "./list.ts"
+export { renderAfd, renderAfdSweep, renderLargeEp, renderLargeEpSweep } from "./playbooks.ts"
+export { renderRun } from "./run.ts"
+export { renderSweepJson, renderSweepTable } from "./sweep.ts"
+export { renderTable } from "./table.ts"
+export { makeReporter } from "./watchReporter.ts"
