@@ -102,8 +102,9 @@ if (node !== undefined && !process.env.LLMSIM_REEXEC && tryReplay({ args: proces
   const bundled = bundleId() !== undefined
   if (bundled && (process.argv.includes("--verbose") || process.env.LLMSIM_VERBOSE)) process.setSourceMapsEnabled(true)
   // llmsim.config.ts loads in a worker thread (src/config/configWorker.ts): start it now so it
-  // runs while the CLI's own modules load.
+  // runs while the CLI's own modules load; the same bytes as a stored load come from the store
+  // (the command's --cache-dir, else <root>/cache; none with --no-cache) without a worker.
   const { preloadProjectConfig } = await import(bundled ? "../dist/config-worker.js" : "../src/config/configWorker.ts")
-  preloadProjectConfig(process.cwd())
+  preloadProjectConfig(process.cwd(), process.argv.slice(2))
   await import(bundled ? "../dist/llmsim.js" : "../src/cli/main.ts")
 }

@@ -22,8 +22,9 @@ import * as fs from "node:fs"
 import { canonicalJson, digest } from "./canonical.ts"
 import { createHash } from "node:crypto"
 import * as path from "node:path"
-import { listCommandFiles, listEntryFiles, listPackFiles } from "./maintenance.ts"
+import { listCommandFiles, listConfigFiles, listEntryFiles, listPackFiles } from "./maintenance.ts"
 import { parseRecord } from "../launch/command.js"
+import { parseConfigEntry } from "../launch/configCache.ts"
 import { codeOf, KEY_FORMAT_VERSION, nodeTypeOf, type KeyMaterial } from "./node.ts"
 import { errorReason, parseEntryText, type StoredEntry } from "./store.ts"
 import { CurrentToolchain } from "./toolchain.ts"
@@ -130,6 +131,8 @@ export const verifyStore = (cacheDir: string, o: VerifyOptions = {}): Effect.Eff
     // would never be replayed; it is removed like a torn entry. Their inputs are re-checked on
     // every replay, so there is nothing to recompute here.
     const commands = selfChecked(listCommandFiles(cacheDir), (file) => parseRecord(fs.readFileSync(file, "utf8"), path.basename(file, ".json")) !== undefined)
+    // Stored project configs (src/launch/configCache.ts) likewise: checksummed, inputs re-checked on every load.
+    const configs = selfChecked(listConfigFiles(cacheDir), (file) => parseConfigEntry(fs.readFileSync(file, "utf8"), path.basename(file, ".json")) !== undefined)
     // Dependencies' outputs by digest, a bounded map (an op's output is read by its one layer;
     // shared ops and layers stay in it while their dependants are checked).
     const DEP_CACHE = 512
@@ -197,7 +200,7 @@ export const verifyStore = (cacheDir: string, o: VerifyOptions = {}): Effect.Eff
       }
     }
     return {
-      checked: checkedEntries.length + packs + commands + corrupt + misnamed,
+      checked: checkedEntries.length + packs + commands + configs + corrupt + misnamed,
       recomputed,
       stale,
       corrupt,

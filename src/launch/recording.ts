@@ -81,27 +81,35 @@ export const startRecording = (args: ReadonlyArray<string>, cwd: string): void =
   })
 }
 
-/** Write the record (best effort: a store that cannot be written only loses the replay). */
-const writeRecord = (): void => {
-  const r = active
-  active = undefined
-  if (r === undefined || r.tainted || r.storeDir !== path.resolve(r.dir)) return
-  const file = recordPath(r.dir, r.key)
-  const inputs = [...r.inputs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-  const text = recordText({ v: COMMAND_FORMAT, key: r.key, inputs, stdout: r.stdout.join(""), stderr: r.stderr.join(""), files: [...r.files] })
-  // Temp file in the store's tmp/ (gc removes strays there), then an atomic rename.
-  const tmp = path.join(r.dir, STORE_LAYOUT, "tmp", `${r.key}.${process.pid}.${randomBytes(6).toString("hex")}`)
+/**
+ * Write `text` to `file` inside the store at `cacheDir`: a temp file in the store's tmp/ (gc
+ * removes strays there), then an atomic rename, so a reader never sees a torn file. Best effort:
+ * false when it could not (read-only or full store); the next run computes again.
+ */
+export const writeStoreFile = (cacheDir: string, file: string, name: string, text: string): boolean => {
+  const tmp = path.join(cacheDir, STORE_LAYOUT, "tmp", `${name}.${process.pid}.${randomBytes(6).toString("hex")}`)
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true })
     fs.mkdirSync(path.dirname(tmp), { recursive: true })
     fs.writeFileSync(tmp, text, { flag: "wx" })
     fs.renameSync(tmp, file)
+    return true
   } catch {
     try {
       fs.rmSync(tmp, { force: true })
     } catch {
       // gc removes temp files older than an hour
     }
-    // read-only or full store: the next run evaluates again
+    return false
   }
+}
+
+/** Write the record (best effort: a store that cannot be written only loses the replay). */
+const writeRecord = (): void => {
+  const r = active
+  active = undefined
+  if (r === undefined || r.tainted || r.storeDir !== path.resolve(r.dir)) return
+  const inputs = [...r.inputs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  const text = recordText({ v: COMMAND_FORMAT, key: r.key, inputs, stdout: r.stdout.join(""), stderr: r.stderr.join(""), files: [...r.files] })
+  writeStoreFile(r.dir, recordPath(r.dir, r.key), r.key, text)
 }
