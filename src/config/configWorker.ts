@@ -12,7 +12,7 @@
  * that load's default export and starts no worker (src/launch/configCache.ts). A config must be
  * a function of the modules it imports: one that reads the environment, the clock or randomness,
  * or imports a Node built-in other than path and url, is loaded every run, and a command that
- * loads it is not recorded for replay.
+ * loads it is not recorded for replay; one that imports a package is loaded every run.
  */
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
@@ -34,8 +34,9 @@ export { CONFIG_FILE }
 /**
  * The result of a load: the default export, or an error at a line and column of the file.
  * `inputs`: the config and every module file it imported, with the SHA-256 of their bytes;
- * `from`: the store or a worker; `impure`: why the load cannot be stored or replayed, if it
- * cannot (it read the environment, say).
+ * `from`: the store or a worker; `impure`: what the config read besides those files (the
+ * environment, say), if anything: such a load is neither stored nor replayed; `notStored`: why
+ * the load is not stored, if it is not (impure, a package import, not plain JSON).
  */
 export type ConfigOutcome =
   | {
@@ -44,11 +45,18 @@ export type ConfigOutcome =
     readonly inputs: ReadonlyArray<readonly [string, string]>
     readonly from: "store" | "worker"
     readonly impure: string | null
+    readonly notStored: string | null
   }
   | { readonly ok: false; readonly line: number; readonly col: number; readonly message: string }
 
 type WorkerReply =
-  | { readonly ok: true; readonly value: unknown; readonly inputs: ReadonlyArray<readonly [string, string]>; readonly impure: string | null }
+  | {
+    readonly ok: true
+    readonly value: unknown
+    readonly inputs: ReadonlyArray<readonly [string, string]>
+    readonly impure: string | null
+    readonly uncached: string | null
+  }
   | { readonly ok: false; readonly message: string; readonly stack: string }
 
 // The worker's program, an ES module from a data: URL (an eval'd string would be taken for
@@ -61,9 +69,12 @@ type WorkerReply =
 // Every other file the config imports is hashed as it loads: a command record
 // (src/launch/command.js) and the stored config (src/launch/configCache.ts) list it as an input.
 // Purity: what the config can see besides those files makes the load `impure` (never stored,
-// never replayed): a Node built-in other than path and url (fs, os, child_process ... and
-// packages that use them), and, from user code (a file: frame on the stack; Node's own loader
-// reads process.env too), process.env, argv, cwd, the clock and Math.random.
+// never replayed): a Node built-in other than path and url (fs, os, child_process ...), and,
+// from user code, process.env, argv, cwd, the clock and Math.random (Node's own loader reads
+// process.env too: an environment read counts when the config's code made it, a clock or cwd
+// read when its code is anywhere on the stack, as path.resolve reads cwd). A package import (a
+// bare or # specifier: its resolution reads package.json files no hook sees) is `uncached`:
+// loaded every run, replayed as before.
 const WORKER_SOURCE = `
 import { parentPort, workerData } from "node:worker_threads"
 import { registerHooks } from "node:module"
@@ -71,8 +82,10 @@ import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { createHash } from "node:crypto"
 const inputs = []
-let impure = typeof registerHooks === "function" ? null : "this Node has no module hooks"
+let impure = null
+let uncached = typeof registerHooks === "function" ? null : "this Node has no module hooks"
 const PURE = new Set(["node:path", "node:path/posix", "node:path/win32", "node:url"])
+const LOCAL = /^(\\.{1,2}\\/|\\/|file:)/
 const note = (url) => {
   const file = fileURLToPath(url)
   try { inputs.push([file, createHash("sha256").update(readFileSync(file)).digest("hex")]) } catch { inputs.push([file, "unreadable"]) }
@@ -82,7 +95,9 @@ registerHooks?.({
     const r = next(specifier, context)
     // The installation's defineConfig: its file is still an input (moved or removed, the load would fail).
     if (workerData.heavy.includes(r.url)) { note(r.url); return { ...r, url: workerData.light } }
-    if (!r.url.startsWith("file:") && !PURE.has(r.url)) impure ??= "it imports " + r.url
+    if (r.url.startsWith("node:")) { if (!PURE.has(r.url)) impure ??= "it imports " + r.url }
+    else if (!r.url.startsWith("file:")) uncached ??= "it imports " + r.url.slice(0, 40)
+    else if (!LOCAL.test(specifier)) uncached ??= "it imports the package " + specifier
     return r
   },
   load(url, context, next) {
@@ -91,19 +106,22 @@ registerHooks?.({
     return next(url, context)
   }
 })
-const fromUser = () => {
+// The stack below this program's own frames: [0] is the code that made the read.
+const callers = () => {
   const limit = Error.stackTraceLimit
   Error.stackTraceLimit = 64
   const stack = String(new Error().stack)
   Error.stackTraceLimit = limit
-  return stack.includes("file://") || !stack.includes("node:")
+  return stack.split("\\n").slice(1).filter((l) => !l.includes("data:text/javascript"))
 }
-const seen = (what) => { if (impure === null && fromUser()) impure = "it reads " + what }
+const user = (line) => line.includes("file://") || !line.includes("node:")
+const seen = (what) => { if (impure === null && callers().some(user)) impure = "it reads " + what }
+const seenDirectly = (what) => { if (impure === null && user(callers()[0] ?? "")) impure = "it reads " + what }
 const env = process.env
 process.env = new Proxy(env, {
-  get: (t, k) => { if (typeof k === "string") seen("process.env"); return Reflect.get(t, k) },
-  has: (t, k) => { seen("process.env"); return Reflect.has(t, k) },
-  ownKeys: (t) => { seen("process.env"); return Reflect.ownKeys(t) }
+  get: (t, k) => { if (typeof k === "string") seenDirectly("process.env"); return Reflect.get(t, k) },
+  has: (t, k) => { seenDirectly("process.env"); return Reflect.has(t, k) },
+  ownKeys: (t) => { seenDirectly("process.env"); return Reflect.ownKeys(t) }
 })
 const watch = (object, name, what) => {
   const f = object[name]
@@ -124,7 +142,7 @@ globalThis.Date = new Proxy(RealDate, {
 })
 const fail = (e) => parentPort.postMessage({ ok: false, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? String(e.stack) : "" })
 import(workerData.url).then((m) => {
-  try { parentPort.postMessage({ ok: true, value: m.default === undefined ? {} : m.default, inputs, impure }) } catch (e) { fail(e) }
+  try { parentPort.postMessage({ ok: true, value: m.default === undefined ? {} : m.default, inputs, impure, uncached }) } catch (e) { fail(e) }
 }, fail)
 `
 const WORKER_URL = new URL("data:text/javascript," + encodeURIComponent(WORKER_SOURCE))
@@ -197,7 +215,7 @@ export const startConfigLoad = (configFile: string, timeoutMs = CONFIG_LOAD_TIME
   const stored = key === undefined || cache === undefined ? undefined : readConfigEntry(cache, key)
   if (stored !== undefined) {
     // Every listed input was just checked against its bytes: they are the states a record notes.
-    const hit: ConfigOutcome = { ok: true, value: stored.value, inputs: [own, ...stored.inputs], from: "store", impure: null }
+    const hit: ConfigOutcome = { ok: true, value: stored.value, inputs: [own, ...stored.inputs], from: "store", impure: null, notStored: null }
     return { outcome: Promise.resolve(hit), cancel: () => {}, commit: () => {} }
   }
   let cancel = () => {}
@@ -227,8 +245,9 @@ export const startConfigLoad = (configFile: string, timeoutMs = CONFIG_LOAD_TIME
     timer.unref()
     worker.once("message", (reply: WorkerReply) => {
       if (!reply.ok) return finish({ ok: false, ...positionIn(reply.stack, url), message: `cannot load: ${reply.message}` })
-      if (reply.impure === null && isPlainJson(reply.value)) loaded = { value: reply.value, inputs: reply.inputs }
-      finish({ ok: true, value: reply.value, inputs: [own, ...reply.inputs], from: "worker", impure: reply.impure })
+      const notStored = reply.impure ?? reply.uncached ?? (isPlainJson(reply.value) ? null : "its export is not plain JSON")
+      if (notStored === null) loaded = { value: reply.value, inputs: reply.inputs }
+      finish({ ok: true, value: reply.value, inputs: [own, ...reply.inputs], from: "worker", impure: reply.impure, notStored })
     })
     worker.once("error", (e) => finish({ ok: false, ...positionIn(String(e.stack ?? ""), url), message: `cannot load: ${e.message}` }))
     worker.once("exit", (code) => finish({ ok: false, line: 1, col: 1, message: `cannot load: it ended the loading thread (exit ${code}) before exporting a config` }))

@@ -6,9 +6,10 @@
  *
  * Two levels, as the command node (src/launch/command.js): the key hashes what is known before
  * loading (the entry format, Node, the config's path and the SHA-256 of its bytes); the entry
- * lists every module file the load imported, transitively (local modules and packages alike),
- * with the SHA-256 of its bytes, and the default export as JSON. A lookup re-hashes each listed
- * file; one difference is a miss. docs/caching.md ("The project config") lists every input.
+ * lists every module file the load imported, transitively, with the SHA-256 of its bytes, and
+ * the default export as JSON. A lookup re-hashes each listed file; one difference is a miss.
+ * Which loads are stored (pure, local imports only, plain JSON) is the worker's call
+ * (src/config/configWorker.ts). docs/caching.md ("The project config") lists every input.
  *
  * No effect import: bin/llmsim.js looks the entry up before the CLI loads.
  */

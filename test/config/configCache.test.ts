@@ -115,10 +115,11 @@ describe("the stored project config", () => {
     expect(entries(p.cache)).toEqual([])
   })
 
-  it("a config that reads the environment, the clock or a Node built-in is evaluated every time", async () => {
+  it("a config that reads the environment, the clock, the working directory or a Node built-in is evaluated every time", async () => {
     for (const [source, reason] of [
       ["export default { cacheDir: process.env.HOME === undefined ? \"cache\" : \"cache\" }\n", "it reads process.env"],
       ["export default { cacheDir: Date.now() > 0 ? \"cache\" : \"x\" }\n", "it reads the clock"],
+      ["import * as path from \"node:path\"\nexport default { cacheDir: path.resolve(\"cache\") }\n", "it reads the working directory"],
       ["import * as os from \"node:os\"\nexport default { cacheDir: os.EOL.length > 0 ? \"cache\" : \"x\" }\n", "it imports node:os"]
     ] as const) {
       const p = project()
@@ -128,11 +129,27 @@ describe("the stored project config", () => {
       expect(await batchOf(p.file, p.cache)).toBeUndefined()
       expect(entries(p.cache)).toEqual([])
     }
-    // path and url are pure; so is a config that merely imports a package-free local module.
+    // path and url are pure, and so is a dynamic import of a local module (Node's loader reads
+    // the environment then, not the config).
     const p = project()
-    fs.writeFileSync(p.file, "import * as path from \"node:path\"\nexport default { cacheDir: path.join(\"cache\") }\n")
+    fs.writeFileSync(p.file, "import * as path from \"node:path\"\nconst { batch } = await import(\"./helper.ts\")\nexport default { cacheDir: path.join(\"cache\"), runtime: { batch_size: batch } }\n")
     const o = await startConfigLoad(p.file, 20_000, p.cache).outcome
-    expect(o.ok && o.impure).toBe(null)
+    expect(o.ok && [o.impure, o.notStored]).toEqual([null, null])
+    expect(await batchOf(p.file, p.cache)).toBe(3)
+    expect(await batchOf(p.file, p.cache, NO_TIME)).toBe(3)
+  })
+
+  it("a config that imports a package is loaded every time, but may be replayed", async () => {
+    const p = project()
+    fs.mkdirSync(path.join(p.dir, "node_modules", "plan-defaults"), { recursive: true })
+    fs.writeFileSync(path.join(p.dir, "node_modules", "plan-defaults", "package.json"), '{"name":"plan-defaults","type":"module","main":"index.js"}\n')
+    fs.writeFileSync(path.join(p.dir, "node_modules", "plan-defaults", "index.js"), "export const batch = 9\n")
+    // Its resolution reads package.json files no module hook sees: not a key input, so not stored.
+    fs.writeFileSync(p.file, 'import { batch } from "plan-defaults"\nexport default { runtime: { batch_size: batch } }\n')
+    const o = await startConfigLoad(p.file, 20_000, p.cache).outcome
+    expect(o.ok && [o.impure, o.notStored]).toEqual([null, "it imports the package plan-defaults"])
+    expect(await batchOf(p.file, p.cache)).toBe(9)
+    expect(entries(p.cache)).toEqual([])
   })
 
   it("the store is the command's: --no-cache has none, --cache-dir names it, else <root>/cache", () => {
