@@ -14,7 +14,6 @@
  * or imports a Node built-in other than path and url, is loaded every run, and a command that
  * loads it is not recorded for replay; one that imports a package is loaded every run.
  */
-import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import module from "node:module"
 import * as path from "node:path"
