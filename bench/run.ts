@@ -2,10 +2,13 @@
  * `npm run bench`: speed figures measured side by side in one run, so machine noise cancels in
  * the ratios. Writes bench/results/latest.json and prints a summary.
  *
- * Build graph (issues: incremental build graph; 13, the command node):
+ * Build graph (issues: incremental build graph; 13, the command node; the config cache), in a
+ * project folder as `llmsim init` makes one: an `llmsim.config.ts` (the repository's own, its
+ * `defineConfig` import pointed at this installation) whose defaultScenario is the 61-layer
+ * DeepSeek-V3 H800 scenario, and a plain `llmsim run` (what `npm start` runs):
  * - node_e0_ms: fresh `node -e 0` (the floor for any CLI on this Node)
- * - cached_run_ms: fresh process, the same `llmsim run` of the 61-layer DeepSeek-V3 H800 scenario
- *   again: bin/llmsim.js replays the recorded command (src/launch/command.js)
+ * - cached_run_ms: fresh process, the same `llmsim run` again: bin/llmsim.js replays the recorded
+ *   command (src/launch/command.js)
  * - cold_run_ms: the same with --no-cache (everything computed, nothing replayed)
  * - edit_to_result_ms: after editing one field of the MoE template, the run that shows the result
  *   (a miss: the bundled CLI loads, unchanged nodes come from the store)
@@ -37,9 +40,17 @@ const median = (xs: ReadonlyArray<number>): number => {
 export const benchBuildGraph = () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llmsim-bench-"))
   fs.cpSync(path.join(REPO, "configs"), path.join(dir, "configs"), { recursive: true })
-  const scenario = "configs/scenarios/deepseek_v3_h800.yaml"
-  // The default output (the run table), as `npm start` prints it.
-  const run = [BIN, "run", scenario]
+  // The repository's llmsim.config.ts, importing defineConfig from this installation by a
+  // relative path as `llmsim init` writes it (src/cli/init.ts).
+  const define = path
+    .relative(dir, path.join(REPO, "src", "config", "define.ts"))
+    .split(path.sep)
+    .join("/")
+  const config = fs.readFileSync(path.join(REPO, "llmsim.config.ts"), "utf8").replace('"./src/config/define.ts"', JSON.stringify(define))
+  if (!config.includes(define)) throw new Error("bench: llmsim.config.ts no longer imports ./src/config/define.ts")
+  fs.writeFileSync(path.join(dir, "llmsim.config.ts"), config)
+  // The default scenario and output (the run table), as `npm start` prints it.
+  const run = [BIN, "run"]
   time(run, dir) // warm the store
   const nodeE0: Array<number> = []
   const cached: Array<number> = []

@@ -110,8 +110,9 @@ if (
   const bundled = bundleId() !== undefined
   if (bundled && (process.argv.includes("--verbose") || process.env.LLMSIM_VERBOSE)) process.setSourceMapsEnabled(true)
   // llmsim.config.ts loads in a worker thread (src/config/configWorker.ts): start it now so it
-  // runs while the CLI's own modules load.
+  // runs while the CLI's own modules load; the same bytes as a stored load come from the store
+  // (the command's --cache-dir, else <root>/cache; none with --no-cache) without a worker.
   const { preloadProjectConfig } = await import(entryUrl(ENTRIES.configWorker, bundled).href)
-  preloadProjectConfig(process.cwd())
+  preloadProjectConfig(process.cwd(), process.argv.slice(2))
   await import(entryUrl(ENTRIES.cli, bundled).href)
 }

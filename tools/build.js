@@ -27,6 +27,39 @@ import { sourceStamp } from "../src/launch/command.js"
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const OUT = path.join(ROOT, "dist")
 
+/**
+ * effect/cli builds an `Intl.Segmenter` as its CliOutput module loads (for the display width of
+ * help screens and tables): V8 then lists ICU's available locales, about 8 ms of every start-up
+ * (a third of `node -e 0`) that `run` never uses. The bundle builds it on first use instead,
+ * keeping the statement's line count so source maps still point right; an effect release that
+ * changes the statement gets a build warning and the eager original.
+ */
+const EAGER_SEGMENTER = /const graphemeSegmenter = \/\*#__PURE__\*\/new Intl\.Segmenter\(([^;]*?)\);/
+/** @type {import("esbuild").Plugin} */
+const lazySegmenter = {
+  name: "lazy-intl-segmenter",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]effect[\\/]dist[\\/]cli[\\/]CliOutput\.js$/ }, (args) => {
+      const text = fs.readFileSync(args.path, "utf8")
+      if (!EAGER_SEGMENTER.test(text)) {
+        return {
+          contents: text,
+          loader: "js",
+          warnings: [
+            { text: "effect/cli CliOutput.js no longer builds graphemeSegmenter as expected: its Intl.Segmenter is eager again (tools/build.js lazySegmenter)" }
+          ]
+        }
+      }
+      const lazy = text.replace(
+        EAGER_SEGMENTER,
+        (_, a) =>
+          `let graphemeSegmenterMade; const graphemeSegmenter = { segment: (text) => (graphemeSegmenterMade ??= new Intl.Segmenter(${a})).segment(text) };`
+      )
+      return { contents: lazy, loader: "js" }
+    })
+  }
+}
+
 export const build = async () => {
   const esbuild = await import("esbuild")
   const sources = sourceStamp(ROOT)
@@ -48,6 +81,7 @@ export const build = async () => {
     external: ["onnxruntime-node", "playwright-core", "fsevents", "canvas"],
     // CommonJS dependencies bundled into ES modules still call require() for Node built-ins.
     banner: { js: 'import { createRequire as __llmsimRequire } from "node:module"; const require = __llmsimRequire(import.meta.url);' },
+    plugins: [lazySegmenter],
     logLevel: /** @type {const} */ ("warning")
   }
   // The API builds apart: sharing chunks with it would split the CLI's start-up over more files.

@@ -6,6 +6,7 @@
  *
  *   <cache>/v1/ac/<key[0..2]>/<key>.json          node entries (src/graph/store.ts)
  *   <cache>/v1/commands/<key[0..2]>/<key>.json    command records (src/launch/command.js)
+ *   <cache>/v1/configs/<key[0..2]>/<key>.json     evaluated llmsim.config.ts (src/launch/configCache.ts)
  *   <cache>/v1/sweep/<family>/<digest>.jsonl      sweep point packs (src/sweep/pointCache.ts)
  *   <cache>/v1/runs/<scope digest>.json           the last run's node records (--explain)
  *   <cache>/v1/tmp/                               temp files before their rename
@@ -16,7 +17,7 @@ import path from "node:path"
 export const STORE_LAYOUT = "v1"
 
 /** The folder of each kind of file, under the layout folder. */
-const STORE_FOLDERS = /** @type {const} */ ({ entries: "ac", commands: "commands", packs: "sweep", runs: "runs", tmp: "tmp" })
+const STORE_FOLDERS = /** @type {const} */ ({ entries: "ac", commands: "commands", configs: "configs", packs: "sweep", runs: "runs", tmp: "tmp" })
 
 /**
  * A folder of the store at `cacheDir`.
@@ -27,9 +28,9 @@ const STORE_FOLDERS = /** @type {const} */ ({ entries: "ac", commands: "commands
 export const storeFolder = (cacheDir, kind) => path.join(cacheDir, STORE_LAYOUT, STORE_FOLDERS[kind])
 
 /**
- * A file named by a hex key, sharded by its first two digits (`ac`, `commands`).
+ * A file named by a hex key, sharded by its first two digits (`ac`, `commands`, `configs`).
  * @param {string} cacheDir
- * @param {"entries" | "commands"} kind
+ * @param {"entries" | "commands" | "configs"} kind
  * @param {string} key
  * @returns {string}
  */

@@ -7,6 +7,12 @@
  * gives fresh modules (watch sees a saved file's new content). The default export comes back
  * structured-cloned (a config is plain data). Starting a worker costs tens of ms; bin starts the
  * first load while the CLI's own modules load, so a run does not wait for it.
+ *
+ * With a store, a load whose config and imported modules have the bytes of a stored load takes
+ * that load's default export and starts no worker (src/launch/configCache.ts). A config must be
+ * a function of the modules it imports: one that reads the environment, the clock or randomness,
+ * or imports a Node built-in other than path and url, is loaded every run, and a command that
+ * loads it is not recorded for replay; one that imports a package is loaded every run.
  */
 import * as fs from "node:fs"
 import module from "node:module"
@@ -14,9 +20,17 @@ import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import { Worker } from "node:worker_threads"
 import { CONFIG_FILE, findProjectRoot, PACKAGE_DIR } from "../base/project.js"
-import { sha256 } from "../base/sha256.js"
+import {
+  bytesDigest,
+  CONFIG_CACHE_FORMAT,
+  configCacheFor,
+  configKey,
+  isPlainJson,
+  readConfigEntry,
+  writeConfigEntry,
+  type ConfigCache
+} from "../launch/configCache.ts"
 
-/** How long `llmsim.config.ts` may take to load. */
 /**
  * How long llmsim.config.ts may take to load: 5 s, or LLMSIM_CONFIG_TIMEOUT_MS (a config that
  * fetches or computes a lot at import; tests shorten it).
@@ -25,13 +39,32 @@ export const CONFIG_LOAD_TIMEOUT_MS = ((ms: number) => (Number.isFinite(ms) && m
 
 export { CONFIG_FILE }
 
-/** The result of a load: the default export, or an error at a line and column of the file. */
+/**
+ * The result of a load: the default export, or an error at a line and column of the file.
+ * `inputs`: the config and every module file it imported, with the SHA-256 of their bytes;
+ * `from`: the store or a worker; `impure`: what the config read besides those files (the
+ * environment, say), if anything: such a load is neither stored nor replayed; `notStored`: why
+ * the load is not stored, if it is not (impure, a package import, not plain JSON).
+ */
 export type ConfigOutcome =
-  | { readonly ok: true; readonly value: unknown; readonly inputs: ReadonlyArray<readonly [string, string]> }
+  | {
+      readonly ok: true
+      readonly value: unknown
+      readonly inputs: ReadonlyArray<readonly [string, string]>
+      readonly from: "store" | "worker"
+      readonly impure: string | null
+      readonly notStored: string | null
+    }
   | { readonly ok: false; readonly line: number; readonly col: number; readonly message: string }
 
 type WorkerReply =
-  | { readonly ok: true; readonly value: unknown; readonly inputs: ReadonlyArray<readonly [string, string]> }
+  | {
+      readonly ok: true
+      readonly value: unknown
+      readonly inputs: ReadonlyArray<readonly [string, string]>
+      readonly impure: string | null
+      readonly uncached: string | null
+    }
   | { readonly ok: false; readonly message: string; readonly stack: string }
 
 // The worker's program, an ES module from a data: URL (an eval'd string would be taken for
@@ -42,31 +75,83 @@ type WorkerReply =
 // worker loads neither effect nor TypeScript support (other .ts imports still work: the worker
 // strips those itself).
 // Every other file the config imports is hashed as it loads: a command record
-// (src/launch/command.js) lists it as an input.
+// (src/launch/command.js) and the stored config (src/launch/configCache.ts) list it as an input.
+// Purity: what the config can see besides those files makes the load `impure` (never stored,
+// never replayed): a Node built-in other than path and url (fs, os, child_process ...), and,
+// from user code, process.env, argv, cwd, the clock and Math.random (Node's own loader reads
+// process.env too: an environment read counts when the config's code made it, a clock or cwd
+// read when its code is anywhere on the stack, as path.resolve reads cwd). A package import (a
+// bare or # specifier: its resolution reads package.json files no hook sees) is `uncached`:
+// loaded every run, replayed as before.
 const WORKER_SOURCE = `
 import { parentPort, workerData } from "node:worker_threads"
 import { registerHooks } from "node:module"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { createHash } from "node:crypto"
+// The one SHA-256 (src/base/sha256.js), imported before the hooks exist, so it is no input of the config.
+import { sha256 } from ${JSON.stringify(pathToFileURL(path.join(PACKAGE_DIR, "src", "base", "sha256.js")).href)}
 const inputs = []
+let impure = null
+let uncached = typeof registerHooks === "function" ? null : "this Node has no module hooks"
+const PURE = new Set(["node:path", "node:path/posix", "node:path/win32", "node:url"])
+const LOCAL = /^(\\.{1,2}\\/|\\/|file:)/
+const note = (url) => {
+  const file = fileURLToPath(url)
+  try { inputs.push([file, sha256(readFileSync(file))]) } catch { inputs.push([file, "unreadable"]) }
+}
 registerHooks?.({
   resolve(specifier, context, next) {
     const r = next(specifier, context)
-    return workerData.heavy.includes(r.url) ? { ...r, url: workerData.light } : r
+    // The installation's defineConfig: its file is still an input (moved or removed, the load would fail).
+    if (workerData.heavy.includes(r.url)) { note(r.url); return { ...r, url: workerData.light } }
+    if (r.url.startsWith("node:")) { if (!PURE.has(r.url)) impure ??= "it imports " + r.url }
+    else if (!r.url.startsWith("file:")) uncached ??= "it imports " + r.url.slice(0, 40)
+    else if (!LOCAL.test(specifier)) uncached ??= "it imports the package " + specifier
+    return r
   },
   load(url, context, next) {
     if (url === workerData.url && workerData.js !== null) return { format: "module", source: workerData.js, shortCircuit: true }
-    if (url.startsWith("file:")) {
-      const file = fileURLToPath(url)
-      try { inputs.push([file, createHash("sha256").update(readFileSync(file)).digest("hex")]) } catch { inputs.push([file, "unreadable"]) }
-    }
+    if (url.startsWith("file:")) note(url)
     return next(url, context)
   }
 })
+// The stack below this program's own frames: [0] is the code that made the read.
+const callers = () => {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 64
+  const stack = String(new Error().stack)
+  Error.stackTraceLimit = limit
+  return stack.split("\\n").slice(1).filter((l) => !l.includes("data:text/javascript"))
+}
+const user = (line) => line.includes("file://") || !line.includes("node:")
+const seen = (what) => { if (impure === null && callers().some(user)) impure = "it reads " + what }
+const seenDirectly = (what) => { if (impure === null && user(callers()[0] ?? "")) impure = "it reads " + what }
+const env = process.env
+process.env = new Proxy(env, {
+  get: (t, k) => { if (typeof k === "string") seenDirectly("process.env"); return Reflect.get(t, k) },
+  has: (t, k) => { seenDirectly("process.env"); return Reflect.has(t, k) },
+  ownKeys: (t) => { seenDirectly("process.env"); return Reflect.ownKeys(t) }
+})
+const watch = (object, name, what) => {
+  const f = object[name]
+  object[name] = new Proxy(f, { apply: (t, self, args) => { seen(what); return Reflect.apply(t, self, args) } })
+}
+watch(process, "cwd", "the working directory")
+watch(process, "hrtime", "the clock")
+watch(Math, "random", "randomness")
+const argv = process.argv
+Object.defineProperty(process, "argv", { get: () => { seen("process.argv"); return argv } })
+const perf = Object.getOwnPropertyDescriptor(globalThis, "performance")
+if (perf?.configurable) Object.defineProperty(globalThis, "performance", { configurable: true, enumerable: perf.enumerable, get: () => { seen("the clock"); return perf.get ? perf.get.call(globalThis) : perf.value } })
+const RealDate = Date
+globalThis.Date = new Proxy(RealDate, {
+  construct: (t, args, target) => { if (args.length === 0) seen("the clock"); return Reflect.construct(t, args, target) },
+  apply: (t, self, args) => { seen("the clock"); return Reflect.apply(t, self, args) },
+  get: (t, k) => { if (k === "now") seen("the clock"); return Reflect.get(t, k) }
+})
 const fail = (e) => parentPort.postMessage({ ok: false, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? String(e.stack) : "" })
 import(workerData.url).then((m) => {
-  try { parentPort.postMessage({ ok: true, value: m.default === undefined ? {} : m.default, inputs }) } catch (e) { fail(e) }
+  try { parentPort.postMessage({ ok: true, value: m.default === undefined ? {} : m.default, inputs, impure, uncached }) } catch (e) { fail(e) }
 }, fail)
 `
 const WORKER_URL = new URL("data:text/javascript," + encodeURIComponent(WORKER_SOURCE))
@@ -113,10 +198,18 @@ export interface ConfigLoad {
   readonly outcome: Promise<ConfigOutcome>
   /** Stop the worker (the caller was interrupted); the outcome then never settles. */
   readonly cancel: () => void
+  /**
+   * The loaded config validated (`cacheDir`: its cacheDir field): store it for the next load of
+   * the same bytes, when it was loaded by a worker, pure and plain JSON. A no-op otherwise.
+   */
+  readonly commit: (cacheDir: unknown) => void
 }
 
-/** Start loading `configFile` in a new worker, stopped after `timeoutMs`. */
-export const startConfigLoad = (configFile: string, timeoutMs = CONFIG_LOAD_TIMEOUT_MS): ConfigLoad => {
+/**
+ * Start loading `configFile`: from the store `cache` when an entry for its bytes and its
+ * imports' bytes is there (no worker), else in a new worker stopped after `timeoutMs`.
+ */
+export const startConfigLoad = (configFile: string, timeoutMs = CONFIG_LOAD_TIMEOUT_MS, cache?: ConfigCache): ConfigLoad => {
   const url = pathToFileURL(configFile).href
   let bytes: Buffer | undefined
   try {
@@ -125,8 +218,17 @@ export const startConfigLoad = (configFile: string, timeoutMs = CONFIG_LOAD_TIME
     // the worker's own load reports it
   }
   // The config's own bytes as this thread read them (the worker gets them stripped).
-  const own: readonly [string, string] = [configFile, bytes === undefined ? "unreadable" : sha256(bytes)]
+  const digest = bytes === undefined ? undefined : bytesDigest(bytes)
+  const own: readonly [string, string] = [configFile, digest ?? "unreadable"]
+  const key = cache === undefined || digest === undefined ? undefined : configKey(configFile, digest)
+  const stored = key === undefined || cache === undefined ? undefined : readConfigEntry(cache, key)
+  if (stored !== undefined) {
+    // Every listed input was just checked against its bytes: they are the states a record notes.
+    const hit: ConfigOutcome = { ok: true, value: stored.value, inputs: [own, ...stored.inputs], from: "store", impure: null, notStored: null }
+    return { outcome: Promise.resolve(hit), cancel: () => {}, commit: () => {} }
+  }
   let cancel = () => {}
+  let loaded: { readonly value: unknown; readonly inputs: ReadonlyArray<readonly [string, string]> } | undefined
   const outcome = new Promise<ConfigOutcome>((resolve) => {
     // Unref'd: a load nobody waits for (a command that never reads the config) must not keep
     // the process alive; one that is awaited is kept alive by the runtime.
@@ -157,15 +259,23 @@ export const startConfigLoad = (configFile: string, timeoutMs = CONFIG_LOAD_TIME
     )
     timer.unref()
     worker.once("message", (reply: WorkerReply) => {
-      if (reply.ok) return finish({ ok: true, value: reply.value, inputs: [own, ...reply.inputs] })
-      finish({ ok: false, ...positionIn(reply.stack, url), message: `cannot load: ${reply.message}` })
+      if (!reply.ok) return finish({ ok: false, ...positionIn(reply.stack, url), message: `cannot load: ${reply.message}` })
+      const notStored = reply.impure ?? reply.uncached ?? (isPlainJson(reply.value) ? null : "its export is not plain JSON")
+      if (notStored === null) loaded = { value: reply.value, inputs: reply.inputs }
+      finish({ ok: true, value: reply.value, inputs: [own, ...reply.inputs], from: "worker", impure: reply.impure, notStored })
     })
     worker.once("error", (e) => finish({ ok: false, ...positionIn(String(e.stack ?? ""), url), message: `cannot load: ${e.message}` }))
     worker.once("exit", (code) =>
       finish({ ok: false, line: 1, col: 1, message: `cannot load: it ended the loading thread (exit ${code}) before exporting a config` })
     )
   })
-  return { outcome, cancel: () => cancel() }
+  const commit = (cacheDir: unknown) => {
+    // The key's bytes are the ones the worker evaluated (it got them stripped; when they could
+    // not be stripped, it read the file itself and lists it among the inputs, checked on lookup).
+    if (cache === undefined || key === undefined || loaded === undefined) return
+    writeConfigEntry(cache, { v: CONFIG_CACHE_FORMAT, key, inputs: loaded.inputs, value: loaded.value }, cacheDir)
+  }
+  return { outcome, cancel: () => cancel(), commit }
 }
 
 /** The project-root search (one definition, shared with bin/llmsim.js's replay). */
@@ -173,10 +283,13 @@ export { findProjectRoot }
 
 let early: { readonly configFile: string; readonly load: ConfigLoad } | undefined
 
-/** Start loading the project config around `cwd` now (bin/llmsim.js, before the CLI loads). */
-export const preloadProjectConfig = (cwd: string): void => {
-  const { configFile } = findProjectRoot(cwd)
-  if (configFile !== undefined) early = { configFile, load: startConfigLoad(configFile) }
+/**
+ * Start loading the project config around `cwd` now (bin/llmsim.js, before the CLI loads), from
+ * the store the command's `args` use (none with `--no-cache`).
+ */
+export const preloadProjectConfig = (cwd: string, args: ReadonlyArray<string> = []): void => {
+  const { root, configFile } = findProjectRoot(cwd)
+  if (configFile !== undefined) early = { configFile, load: startConfigLoad(configFile, CONFIG_LOAD_TIMEOUT_MS, configCacheFor(args, cwd, root)) }
 }
 
 /** The early load of `configFile`, once (later loads, as watch's reloads, start their own). */

@@ -9,7 +9,8 @@
  * (src/config/configWorker.ts), so an endless loop or a never-settling top-level await in it
  * ends in a positioned error instead of hanging `run` or `watch`; its default export comes back
  * structured-cloned (a config is plain data). A worker per load also gives every load fresh
- * modules, which watch mode needs after a save.
+ * modules, which watch mode needs after a save. The CLI's first load is started by bin/llmsim.js
+ * and may come from the store instead (src/launch/configCache.ts: same bytes, no worker).
  */
 import { Effect, Schema, SchemaIssue } from "effect"
 import * as fs from "node:fs"
@@ -20,7 +21,8 @@ import { PositiveInt } from "../schema/common.ts"
 import { Phase } from "../schema/runtime.ts"
 import { ConfigError, type Issue } from "./errors.ts"
 import { allowedKeysAt, unknownKeyHint } from "./suggest.ts"
-import { noteInput } from "../launch/recording.ts"
+import type { ConfigCache } from "../launch/configCache.ts"
+import { noteInput, taint } from "../launch/recording.ts"
 
 export const ProjectConfig = Schema.Struct({
   /** Scenario `llmsim run` uses when none is given (relative to the project root). */
@@ -57,15 +59,27 @@ export interface ProjectShape {
   readonly config: ProjectConfig
 }
 
-/** The default export of `configFile`, loaded in a worker (src/config/configWorker.ts). */
-const loadInWorker = (configFile: string, timeoutMs: number, fresh: boolean): Effect.Effect<unknown, ConfigError> =>
-  Effect.callback<unknown, ConfigError>((resume) => {
-    const load = (fresh ? undefined : takePreloaded(configFile)) ?? startConfigLoad(configFile, timeoutMs)
+/**
+ * The default export of `configFile`, loaded in a worker or taken from the store
+ * (src/config/configWorker.ts), and how to store it once it validated.
+ */
+const loadInWorker = (
+  configFile: string,
+  timeoutMs: number,
+  fresh: boolean,
+  cache: ConfigCache | undefined
+): Effect.Effect<{ readonly value: unknown; readonly commit: (cacheDir: unknown) => void }, ConfigError> =>
+  Effect.callback<{ readonly value: unknown; readonly commit: (cacheDir: unknown) => void }, ConfigError>((resume) => {
+    const load = (fresh ? undefined : takePreloaded(configFile)) ?? startConfigLoad(configFile, timeoutMs, cache)
     void load.outcome.then((o) => {
-      if (o.ok) for (const [file, state] of o.inputs) noteInput(file, state)
+      if (o.ok) {
+        for (const [file, state] of o.inputs) noteInput(file, state)
+        // What the config read besides its files is not in any record: never replay its commands.
+        if (o.impure !== null) taint()
+      }
       resume(
         o.ok
-          ? Effect.succeed(o.value)
+          ? Effect.succeed({ value: o.value, commit: load.commit })
           : Effect.fail(new ConfigError({ issues: [{ file: configFile, line: o.line, col: o.col, path: "", message: o.message }] }))
       )
     })
@@ -75,14 +89,23 @@ const loadInWorker = (configFile: string, timeoutMs: number, fresh: boolean): Ef
 
 /**
  * Load and validate `llmsim.config.ts` (Node strips its types) in a worker thread with a time
- * limit; every call sees the file as it is now.
+ * limit; every call sees the file as it is now. With `cache` (a store folder), a config whose
+ * bytes and imports' bytes were loaded before comes from that store (src/launch/configCache.ts),
+ * and a newly loaded one that validates is stored there.
  */
-export const importProjectConfig = (configFile: string, timeoutMs = CONFIG_LOAD_TIMEOUT_MS, fresh = true): Effect.Effect<ProjectConfig, ConfigError> =>
+export const importProjectConfig = (
+  configFile: string,
+  timeoutMs = CONFIG_LOAD_TIMEOUT_MS,
+  fresh = true,
+  cache?: ConfigCache
+): Effect.Effect<ProjectConfig, ConfigError> =>
   Effect.gen(function* () {
-    const value = yield* loadInWorker(configFile, timeoutMs, fresh)
-    return yield* Schema.decodeUnknownEffect(ProjectConfig)(value, { errors: "all", onExcessProperty: "error" }).pipe(
+    const { value, commit } = yield* loadInWorker(configFile, timeoutMs, fresh, cache)
+    const config = yield* Schema.decodeUnknownEffect(ProjectConfig)(value, { errors: "all", onExcessProperty: "error" }).pipe(
       Effect.mapError((e) => invalidConfig(configFile, value, e.issue))
     )
+    commit(config.cacheDir)
+    return config
   })
 
 /**

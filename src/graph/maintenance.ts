@@ -84,13 +84,24 @@ export const listCommandFiles = (cacheDir: string): Array<EntryFile> =>
 /** The kind `cache stats` counts command records under. */
 const COMMAND_KIND = "command"
 
+/**
+ * Stored project configs, `v1/configs/<key[0..2]>/<key>.json` (src/launch/configCache.ts): the
+ * evaluated llmsim.config.ts by content; evicted by last use like entries (a hit refreshes the mtime).
+ */
+export const listConfigFiles = (cacheDir: string): Array<EntryFile> =>
+  filesTwoDeep(storeFolder(cacheDir, "configs"), ".json", (_shard, stem) => `configs/${stem}`)
+
+/** The kind `cache stats` counts stored project configs under. */
+const CONFIG_KIND = "project-config"
+
 /** The kind `cache stats` counts sweep point packs under. */
 const PACK_KIND = "sweep-point-pack"
 
 /** Store files besides node entries, each listing with the kind `cache stats` counts it under. */
 const OTHER_FILES: ReadonlyArray<readonly [string, (cacheDir: string) => Array<EntryFile>]> = [
   [PACK_KIND, listPackFiles],
-  [COMMAND_KIND, listCommandFiles]
+  [COMMAND_KIND, listCommandFiles],
+  [CONFIG_KIND, listConfigFiles]
 ]
 
 export interface StoreStats {

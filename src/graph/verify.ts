@@ -22,8 +22,9 @@ import * as fs from "node:fs"
 import { canonicalJson, digest } from "./canonical.ts"
 import { sha256 } from "../base/sha256.js"
 import * as path from "node:path"
-import { listCommandFiles, listEntryFiles, listPackFiles } from "./maintenance.ts"
+import { listCommandFiles, listConfigFiles, listEntryFiles, listPackFiles } from "./maintenance.ts"
 import { parseRecord } from "../launch/command.js"
+import { parseConfigEntry } from "../launch/configCache.ts"
 import { codeOf, KEY_FORMAT_VERSION, nodeTypesByKind, type KeyMaterial, type NodeType } from "./node.ts"
 import { errorReason, parseEntryText, type StoredEntry } from "./store.ts"
 import { CurrentToolchain } from "./toolchain.ts"
@@ -132,6 +133,11 @@ export const verifyStore = (cacheDir: string, types: ReadonlyArray<NodeType>, o:
     // would never be replayed; it is removed like a torn entry. Their inputs are re-checked on
     // every replay, so there is nothing to recompute here.
     const commands = selfChecked(listCommandFiles(cacheDir), (file) => parseRecord(fs.readFileSync(file, "utf8"), path.basename(file, ".json")) !== undefined)
+    // Stored project configs (src/launch/configCache.ts) likewise: checksummed, inputs re-checked on every load.
+    const configs = selfChecked(
+      listConfigFiles(cacheDir),
+      (file) => parseConfigEntry(fs.readFileSync(file, "utf8"), path.basename(file, ".json")) !== undefined
+    )
     // Dependencies' outputs by digest, a bounded map (an op's output is read by its one layer;
     // shared ops and layers stay in it while their dependants are checked).
     const DEP_CACHE = 512
@@ -196,7 +202,7 @@ export const verifyStore = (cacheDir: string, types: ReadonlyArray<NodeType>, o:
       }
     }
     return {
-      checked: checkedEntries.length + packs + commands + corrupt + misnamed,
+      checked: checkedEntries.length + packs + commands + configs + corrupt + misnamed,
       recomputed,
       stale,
       corrupt,

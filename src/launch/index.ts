@@ -6,4 +6,15 @@
  * defines it (tools/surfaces.ts keeps this true; importers name the file itself).
  */
 export { parseRecord } from "./command.js"
+export {
+  bytesDigest,
+  CONFIG_CACHE_FORMAT,
+  type ConfigCache,
+  configCacheFor,
+  configKey,
+  isPlainJson,
+  parseConfigEntry,
+  readConfigEntry,
+  writeConfigEntry
+} from "./configCache.ts"
 export { noteBytes, noteInput, noteOutput, noteStoreDir, startRecording, taint } from "./recording.ts"
