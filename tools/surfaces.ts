@@ -13,6 +13,7 @@
  * `(await import("../x/y.ts")).a`: the forms read below. Importing an index.ts is refused (import
  * the file that defines the name), so an index only states the surface.
  */
+import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -148,7 +149,10 @@ const indexText = (folder: string, uses: ReadonlyArray<Use>): string => {
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   if (process.argv.includes("--write")) {
     const uses = crossFolderUses()
-    for (const folder of folders()) writeAtomic(path.join(SRC, folder, INDEX), indexText(folder, uses))
+    const files = folders().map((folder) => path.join(SRC, folder, INDEX))
+    for (const [i, folder] of folders().entries()) writeAtomic(files[i]!, indexText(folder, uses))
+    // In the house format, so `npm run lint` (biome ci) accepts what was written.
+    spawnSync(path.join(REPO, "node_modules", ".bin", "biome"), ["format", "--write", ...files], { cwd: REPO, stdio: "ignore" })
   }
   const problems = surfaceProblems()
   process.stdout.write(problems.length === 0 ? "every index.ts states its folder's surface\n" : `${problems.join("\n")}\n`)

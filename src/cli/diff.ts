@@ -14,6 +14,7 @@ import type { GitError } from "../diff/git.ts"
 import { regressionLines, renderDiff, unfitLines } from "../report/diff.ts"
 import { documented, runtimeFlags, toRunOptions } from "./flags.ts"
 import { emit, exitCode, writeFileAtomic, writeStderr } from "./output.ts"
+import { layersFlag } from "./run.ts"
 import { renderDiffVisual } from "../report/html.ts"
 
 const diffFlags = {
@@ -38,7 +39,8 @@ const diffFlags = {
     Flag.withDefault(false)
   ),
   a: Flag.String("a").pipe(Flag.withDescription("Side A as a path (a scenario file or a config folder) instead of a revision"), Flag.optional),
-  b: Flag.String("b").pipe(Flag.withDescription("Side B as a path (with --a)"), Flag.optional)
+  b: Flag.String("b").pipe(Flag.withDescription("Side B as a path (with --a)"), Flag.optional),
+  layers: layersFlag
 }
 
 const positional = Argument.String("rev-or-scenario").pipe(
@@ -86,10 +88,10 @@ export const diffCommand = Command.make(
       const text =
         f.format === "html" || f.format === "svg"
           ? yield* Effect.tryPromise({
-              try: () => renderDiffVisual(out.diffs, f.format as "html" | "svg", gate),
+              try: () => renderDiffVisual(out.diffs, f.format as "html" | "svg", { gate, layers: f.layers }),
               catch: (e) => new UsageError({ message: `--format ${f.format}: ${e instanceof Error ? e.message : String(e)}` })
             })
-          : renderDiff(out.diffs, f.format, { gate })
+          : renderDiff(out.diffs, f.format, { gate, layers: f.layers })
       yield* emit(text, Option.getOrUndefined(f.out))
       if (Option.isSome(f.trace)) {
         const nodes = out.trace.map((n) => ({ ...n, side: n.id.slice(0, 1) }))

@@ -13,7 +13,7 @@ import { runAfd, runLargeEp, type BatchPolicy } from "../playbooks/run.ts"
 import type { LoadImbalance } from "../schema/deployment.ts"
 import type { StrategyName } from "../kernel/strategies.ts"
 import { documented, listFlag, parsedWith, positiveInteger, runtimeFlags, strategyFlag, toRunOptions } from "./flags.ts"
-import { finishRun, outputFlags, scenarioArg } from "./run.ts"
+import { finishRun, layersFlag, outputFlags, scenarioArg } from "./run.ts"
 
 const LINK_DTYPES = ["fp8", "bf16", "fp16", "fp32"] as const
 
@@ -98,7 +98,8 @@ const largeEpEvaluate = Command.make(
       Flag.withDescription("All-to-all kernels for every phase (default: high_throughput prefill, low_latency decode)"),
       Flag.optional
     ),
-    loadImbalance: loadImbalanceFlag
+    loadImbalance: loadImbalanceFlag,
+    layers: layersFlag
   },
   Effect.fn(function* (a) {
     const policy = yield* batchPolicy(a)
@@ -113,7 +114,7 @@ const largeEpEvaluate = Command.make(
     }
     const out = yield* runLargeEp({ run: toRunOptions(a.scenario, a), eps: a.ep, overrides, batch: policy })
     const r = out.result
-    yield* finishRun("large-ep", "ep_sweep" in r ? renderLargeEpSweep(r, a.format) : renderLargeEp(r, a.format), out.run, a, r)
+    yield* finishRun("large-ep", "ep_sweep" in r ? renderLargeEpSweep(r, a.format) : renderLargeEp(r, a.format, { layers: a.layers }), out.run, a, r)
   })
 ).pipe(
   documented("Large expert parallelism: DeepEP all-to-all over NVLink and NIC, two-batch overlap, memory per GPU, TTFT/TPOT and tokens/s per GPU and node", [
@@ -138,7 +139,8 @@ const afdSimulate = Command.make(
       Flag.withDescription("Pipeline regime (auto: three_stage when enough micro-batches are in flight)"),
       Flag.optional
     ),
-    loadImbalance: loadImbalanceFlag
+    loadImbalance: loadImbalanceFlag,
+    layers: layersFlag
   },
   Effect.fn(function* (a) {
     const out = yield* runAfd({
@@ -149,7 +151,7 @@ const afdSimulate = Command.make(
       batch: yield* batchPolicy(a)
     })
     const r = out.result
-    yield* finishRun("afd", "instance_sweep" in r ? renderAfdSweep(r, a.format) : renderAfd(r, a.format), out.run, a, r)
+    yield* finishRun("afd", "instance_sweep" in r ? renderAfdSweep(r, a.format) : renderAfd(r, a.format, { layers: a.layers }), out.run, a, r)
   })
 ).pipe(
   documented("Attention-FFN disaggregation: attention and FFN instances, A->F / F->A transfers, pipeline regime, memory per role, TPOT and tokens/s", [

@@ -86,7 +86,7 @@ export const finishRun = (
   })
 
 /** `--layers`: the run screen's layer listing (src/report/run.ts LayerListing). */
-const layersFlag = Flag.Literals("layers", ["grouped", "all"]).pipe(
+export const layersFlag = Flag.Literals("layers", ["grouped", "all"]).pipe(
   Flag.withDescription("grouped: identical consecutive layers as one row with a count (L3-L60 moe_layer x58); all: one row per layer"),
   Flag.withDefault("grouped" as const)
 )
@@ -141,12 +141,12 @@ export const runCommand = Command.make(
     if (model === "large-ep") {
       const out = yield* runLargeEp({ run: options, eps: [], overrides: { two_batch_overlap: strategy === "two-batch-overlap" }, batch: { kind: "runtime" } })
       const r = out.result
-      return yield* finishRun("run", "ep_sweep" in r ? renderLargeEpSweep(r, format) : renderLargeEp(r, format), out.run, a, r)
+      return yield* finishRun("run", "ep_sweep" in r ? renderLargeEpSweep(r, format) : renderLargeEp(r, format, { layers: a.layers }), out.run, a, r)
     }
     if (model === "afd") {
       const out = yield* runAfd({ run: options, instances: [], batch: { kind: "runtime" } })
       const r = out.result
-      return yield* finishRun("run", "instance_sweep" in r ? renderAfdSweep(r, format) : renderAfd(r, format), out.run, a, r)
+      return yield* finishRun("run", "instance_sweep" in r ? renderAfdSweep(r, format) : renderAfd(r, format, { layers: a.layers }), out.run, a, r)
     }
     const out = yield* runSimulation({ ...options, ...(strategy === undefined ? {} : { strategy }) })
     yield* finishRun("run", renderRun(out.result, format, { layers: a.layers }), out, a, out.result)

@@ -4,6 +4,7 @@
  */
 import type { Delta } from "../kernel/delta.ts"
 import { signedFixed } from "../base/format.ts"
+import { renderLayerTable, type LayerListing, type LayerTableRow } from "./layerTable.ts"
 import { leftColumns, renderMarkdownTable, renderTable, type Column } from "./table.ts"
 import type { ConfigChange } from "../diff/configDiff.ts"
 import { PHASES, type FitPair, type LayerDiff, type PhaseDiff, type PhaseMetric, type Regression } from "../diff/resultDiff.ts"
@@ -14,6 +15,8 @@ export type DiffFormat = "table" | "json" | "markdown"
 export interface RenderOptions {
   /** Whether --fail-on-regression was given (the gate verdict is shown only then). */
   readonly gate: boolean
+  /** How the layer tables list layers (`--layers`; default grouped). */
+  readonly layers?: LayerListing
 }
 
 type Fmt = (x: number) => string
@@ -80,15 +83,22 @@ const METRIC_COLUMNS: ReadonlyArray<Column<MetricRow>> = [
   { header: "delta %", format: (r) => r.pct }
 ]
 
-const LAYER_COLUMNS: ReadonlyArray<Column<LayerDiff>> = [
-  { header: "layer", align: "left", format: (l) => l.layer_name },
-  ...deltaColumns<LayerDiff>(
-    (l) => l.latency,
+/** A layer's latency on each side, its change and status (after the name; the type too when grouped). */
+const LAYER_COLUMNS: ReadonlyArray<Column<LayerTableRow<LayerDiff>>> = [
+  ...deltaColumns<LayerTableRow<LayerDiff>>(
+    (r) => r.layer.latency,
     () => ms,
     "ms"
   ),
-  { header: "status", align: "left", format: (l) => l.status }
+  { header: "status", align: "left", format: (r) => r.layer.status }
 ]
+
+/** What the layer table shows of a layer: layers whose figures are equal share a grouped row. */
+const layerFigures = (l: LayerDiff): ReadonlyArray<unknown> => [l.latency.before, l.latency.after, l.status]
+
+const layerTable = (layers: ReadonlyArray<LayerDiff>, listing: LayerListing, st: Style): string =>
+  // Listed one per layer, a layer's name says its type; grouped (`L3-L60`), a type column does.
+  renderLayerTable(layers, { figures: layerFigures, columns: LAYER_COLUMNS, typeColumn: listing === "grouped" }, listing, st.table)
 
 const valueText = (v: unknown, change: ConfigChange, side: "a" | "b"): string => {
   const absent = (side === "a" && change.change === "added") || (side === "b" && change.change === "removed")
@@ -228,7 +238,7 @@ const renderOne = (d: ScenarioDiff, o: RenderOptions, st: Style): string => {
     if (!p) continue
     const layers = d.layers.filter((l) => l.phase === phase)
     out.push("", ...st.phaseTitle(phase), st.table(METRIC_COLUMNS, metricRows(p)))
-    out.push("", ...st.layersTitle(phase, countStatuses(layers)), st.table(LAYER_COLUMNS, layers), ...st.layersEnd)
+    out.push("", ...st.layersTitle(phase, countStatuses(layers)), layerTable(layers, o.layers ?? "grouped", st), ...st.layersEnd)
   }
   if (o.gate) out.push("", st.gate(d))
   return out.join("\n") + "\n"

@@ -9,7 +9,7 @@ import type { TimingHardware } from "../timing/roofline.ts"
 import type { AxisName } from "../sweep/axes.ts"
 import type { SweepResult } from "../sweep/run.ts"
 import type { ScenarioDiff } from "../diff/types.ts"
-import { renderDiff } from "./diff.ts"
+import { renderDiff, type RenderOptions } from "./diff.ts"
 import { type ChartSpec, type DiffBar, diffBarsSpec, layerBarsSpec, memorySpec, type ParetoPoint, paretoSpec, rooflineSpec } from "./charts.ts"
 import { renderSweepTable, whereText } from "./sweep.ts"
 import { partShareLine } from "./phaseSummary.ts"
@@ -152,7 +152,7 @@ export const diffBars = (d: ScenarioDiff, phase: string): Array<DiffBar> =>
     )
 
 /** A diff's page: per scenario its table and the per-layer before / after bars per phase; svg: the first of those charts. */
-export const renderDiffVisual = async (diffs: ReadonlyArray<ScenarioDiff>, format: "html" | "svg", gate: boolean): Promise<string> => {
+export const renderDiffVisual = async (diffs: ReadonlyArray<ScenarioDiff>, format: "html" | "svg", o: RenderOptions): Promise<string> => {
   const sections: Array<Section> = []
   for (const [k, d] of diffs.entries()) {
     const phases = (["prefill", "decode"] as const).filter((p) => d.layers.some((l) => l.phase === p))
@@ -163,7 +163,7 @@ export const renderDiffVisual = async (diffs: ReadonlyArray<ScenarioDiff>, forma
       }))
     )
     if (format === "svg" && charts.length > 0) return charts[0]!.svg + "\n"
-    sections.push({ heading: d.b.scenario, text: renderDiff([d], "table", { gate }).trimEnd(), charts })
+    sections.push({ heading: d.b.scenario, text: renderDiff([d], "table", o).trimEnd(), charts })
   }
   if (format === "svg") throw new Error("the diff has no layers to draw")
   return htmlPage("llmsim diff", sections)

@@ -5,47 +5,38 @@
  */
 import type { LayerExecution, OpExecution, SimulationResult } from "../kernel/records.ts"
 import type { OpCategory } from "../ops/types.ts"
+import { groupLayers as groupRuns, type LayerGroup } from "./layerTable.ts"
 
-/** A run of consecutive layers with identical figures (`L3-L60 moe_layer x58`). */
-export interface LayerGroup {
-  /** `L3-L60`, or `L61` for one layer. */
-  readonly label: string
-  readonly count: number
-  /** The first layer of the run; every layer of it has the same figures. */
-  readonly layer: LayerExecution
+/** What the run table shows of a layer (a LayerExecution is one; so is the TOTAL row). */
+export interface PhaseLine {
+  readonly layer_name: string
+  readonly layer_type: string
+  readonly flops: number
+  readonly bytes_read: number
+  readonly bytes_written: number
+  readonly comm_bytes: number
+  readonly compute_time_ms: number
+  readonly memory_time_ms: number
+  readonly comm_time_ms: number
+  readonly dominant_latency_ms: number
+  readonly bound: string
 }
 
-/** The figures that must agree for two layers to share a row (what the table shows of a layer). */
-const sameFigures = (a: LayerExecution, b: LayerExecution): boolean =>
-  a.layer_type === b.layer_type &&
-  a.bound === b.bound &&
-  a.flops === b.flops &&
-  a.bytes_read === b.bytes_read &&
-  a.bytes_written === b.bytes_written &&
-  a.comm_bytes === b.comm_bytes &&
-  a.compute_time_ms === b.compute_time_ms &&
-  a.memory_time_ms === b.memory_time_ms &&
-  a.comm_time_ms === b.comm_time_ms &&
-  a.dominant_latency_ms === b.dominant_latency_ms
+/** The figures the run table shows of a layer: layers whose figures are equal share a grouped row. */
+export const phaseLineFigures = (l: PhaseLine): ReadonlyArray<unknown> => [
+  l.bound,
+  l.flops,
+  l.bytes_read,
+  l.bytes_written,
+  l.comm_bytes,
+  l.compute_time_ms,
+  l.memory_time_ms,
+  l.comm_time_ms,
+  l.dominant_latency_ms
+]
 
-/** The `L<index>` prefix of a layer name (`L17.moe_layer` -> `L17`); the whole name otherwise. */
-const indexOf = (name: string): string => name.match(/^L\d+/)?.[0] ?? name
-
-export const groupLayers = (layers: ReadonlyArray<LayerExecution>): Array<LayerGroup> => {
-  const runs: Array<{ first: LayerExecution; last: LayerExecution; count: number }> = []
-  for (const l of layers) {
-    const run = runs.at(-1)
-    if (run !== undefined && sameFigures(run.first, l)) {
-      run.last = l
-      run.count++
-    } else runs.push({ first: l, last: l, count: 1 })
-  }
-  return runs.map((r) => ({
-    label: r.count === 1 ? indexOf(r.first.layer_name) : `${indexOf(r.first.layer_name)}-${indexOf(r.last.layer_name)}`,
-    count: r.count,
-    layer: r.first
-  }))
-}
+/** Runs of identical consecutive layers (`L3-L60 moe_layer x58`), as the run table groups them. */
+export const groupLayers = (layers: ReadonlyArray<LayerExecution>): Array<LayerGroup<LayerExecution>> => groupRuns(layers, phaseLineFigures)
 
 const PARTS = ["attention", "FFN/MoE", "communication", "LM head", "other"] as const
 export type Part = (typeof PARTS)[number]

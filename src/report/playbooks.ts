@@ -4,6 +4,7 @@
  */
 import { markUnfit, unfitVerdict } from "./fit.ts"
 import { fixed, gb, mega } from "../base/format.ts"
+import { renderLayerTable, type LayerListing, type LayerTableRow } from "./layerTable.ts"
 import { METRIC_VALUE, renderTable, type Column } from "./table.ts"
 import type { AfdLayer, AfdPhase } from "../deploy/afd.ts"
 import type { AfdPlan, LargeEpDeployment } from "../deploy/deployment.ts"
@@ -109,28 +110,23 @@ const playbookVerdict = (s: LargeEpServing | AfdServing): string | undefined => 
 }
 
 /** A numeric column of a layer table, blank where the row lacks the figure (the TOTAL row). */
-const num = <L>(header: string, unit: string | undefined, get: (l: L) => number | undefined, f: (x: number) => string): Column<L> => ({
+const num = <L>(header: string, unit: string | undefined, get: (l: L) => number | undefined, f: (x: number) => string): Column<LayerTableRow<L>> => ({
   header,
   unit,
-  format: (l) => {
-    const x = get(l)
+  format: (r) => {
+    const x = get(r.layer)
     return x === undefined ? "" : f(x)
   }
 })
 const ms4 = (x: number) => fixed(x, 4)
-const NAME_COLUMNS = <L extends { layer_name?: string; layer_type?: string }>(): Array<Column<L>> => [
-  { header: "layer", align: "left", format: (l) => l.layer_name ?? "" },
-  { header: "type", align: "left", format: (l) => l.layer_type ?? "" }
-]
-const BOUND_COLUMN = <L extends { bound?: string }>(): Column<L> => ({ header: "bound", align: "left", format: (l) => l.bound ?? "" })
+const BOUND_COLUMN = <L extends { bound?: string }>(): Column<LayerTableRow<L>> => ({ header: "bound", align: "left", format: (r) => r.layer.bound ?? "" })
 
 /** The TOTAL row: figures summed over the layers (the others left blank). */
 const totalRow = <L extends object>(layers: ReadonlyArray<L>, keys: ReadonlyArray<keyof L & string>): Partial<L> =>
   Object.fromEntries(keys.map((k) => [k, layers.reduce((a, l) => a + (l[k] as number), 0)])) as Partial<L>
 
-type EpLine = Partial<LargeEpLayer>
-const LARGE_EP_LAYER_COLUMNS: ReadonlyArray<Column<EpLine>> = [
-  ...NAME_COLUMNS<EpLine>(),
+type EpLine = Partial<LargeEpLayer> & { readonly layer_name: string; readonly layer_type: string }
+const LARGE_EP_LAYER_COLUMNS: ReadonlyArray<Column<LayerTableRow<EpLine>>> = [
   num("attention", "ms", (l) => l.attention_ms, ms4),
   num("ffn", "ms", (l) => l.ffn_ms, ms4),
   num("dispatch", "ms", (l) => l.dispatch_ms, ms4),
@@ -159,28 +155,54 @@ const LARGE_EP_LAYER_COLUMNS: ReadonlyArray<Column<EpLine>> = [
   )
 ]
 
-const largeEpLayerTable = (p: LargeEpPhase): string =>
-  renderTable(LARGE_EP_LAYER_COLUMNS, [
-    ...p.layers,
+/** What the large-EP layer table shows of a layer: layers whose figures are equal share a grouped row. */
+const largeEpFigures = (l: EpLine): ReadonlyArray<unknown> => [
+  l.attention_ms,
+  l.ffn_ms,
+  l.dispatch_ms,
+  l.combine_ms,
+  l.tp_comm_ms,
+  l.comm_ms,
+  l.exposed_comm_ms,
+  l.layer_ms,
+  l.bound,
+  l.nvlink_bytes,
+  l.nic_bytes,
+  l.a2a_nvlink_ms,
+  l.a2a_nic_ms,
+  l.a2a_latency_ms,
+  l.compute_slowdown,
+  l.load_imbalance
+]
+
+const largeEpLayerTable = (p: LargeEpPhase, listing: LayerListing): string =>
+  renderLayerTable<EpLine>(
+    p.layers,
     {
-      ...totalRow(p.layers, [
-        "attention_ms",
-        "ffn_ms",
-        "dispatch_ms",
-        "combine_ms",
-        "tp_comm_ms",
-        "comm_ms",
-        "exposed_comm_ms",
-        "nvlink_bytes",
-        "nic_bytes",
-        "a2a_nvlink_ms",
-        "a2a_nic_ms",
-        "a2a_latency_ms"
-      ]),
-      layer_name: "TOTAL",
-      layer_ms: p.step_ms
-    }
-  ])
+      figures: largeEpFigures,
+      columns: LARGE_EP_LAYER_COLUMNS,
+      total: {
+        ...totalRow(p.layers, [
+          "attention_ms",
+          "ffn_ms",
+          "dispatch_ms",
+          "combine_ms",
+          "tp_comm_ms",
+          "comm_ms",
+          "exposed_comm_ms",
+          "nvlink_bytes",
+          "nic_bytes",
+          "a2a_nvlink_ms",
+          "a2a_nic_ms",
+          "a2a_latency_ms"
+        ]),
+        layer_name: "TOTAL",
+        layer_type: "",
+        layer_ms: p.step_ms
+      }
+    },
+    listing
+  )
 
 const boundLine = (b: Readonly<Record<string, number>>): string =>
   Object.entries(b)
@@ -216,7 +238,7 @@ const playbookScreen = <P>(
   return out.join("\n") + "\n"
 }
 
-const renderLargeEpTable = (r: LargeEpResult): string =>
+const renderLargeEpTable = (r: LargeEpResult, listing: LayerListing): string =>
   playbookScreen(
     r,
     "large-ep",
@@ -224,7 +246,7 @@ const renderLargeEpTable = (r: LargeEpResult): string =>
     r.serving.phases,
     (phase, p) => [
       `== ${phase} step per GPU: ${p.kernel_mode} all-to-all, ${r.deployment.micro_batches} micro-batch(es) of ${fixed(p.micro_batch_size, 2)} sequences ==`,
-      largeEpLayerTable(p),
+      largeEpLayerTable(p, listing),
       `step ${fixed(p.step_ms, 3)} ms (LM head ${fixed(p.lm_head_ms, 3)} ms); time by binding term: ${boundLine(p.bound_ms)} -> bottleneck ${p.bottleneck}; slowest layer ${p.bottleneck_layer}`,
       "",
       memoryTable(
@@ -305,10 +327,9 @@ const afdDeploymentLines = (d: AfdPlan): Array<string> => [
     `load imbalance ${imbalanceText(d.load_imbalance)}`
 ]
 
-type AfdLine = Partial<AfdLayer>
-const AFD_LAYER_COLUMNS: ReadonlyArray<Column<AfdLine>> = [
-  ...NAME_COLUMNS<AfdLine>(),
-  { header: "regime", align: "left", format: (l) => (l.regime === undefined ? "" : l.regime + (l.regime_fell_back ? "*" : "")) },
+type AfdLine = Partial<AfdLayer> & { readonly layer_name: string; readonly layer_type: string }
+const AFD_LAYER_COLUMNS: ReadonlyArray<Column<LayerTableRow<AfdLine>>> = [
+  { header: "regime", align: "left", format: (r) => (r.layer.regime === undefined ? "" : r.layer.regime + (r.layer.regime_fell_back ? "*" : "")) },
   num("A", "ms/mb", (l) => l.stage_ms?.attention, ms4),
   num("A->F", "ms/mb", (l) => l.stage_ms?.a2f, ms4),
   num("F", "ms/mb", (l) => l.stage_ms?.ffn, ms4),
@@ -322,16 +343,39 @@ const AFD_LAYER_COLUMNS: ReadonlyArray<Column<AfdLine>> = [
   num("F->A", "MB/F-GPU", (l) => l.f2a_bytes_per_ffn_gpu, mega)
 ]
 
-const afdLayerTable = (p: AfdPhase): string =>
-  renderTable(AFD_LAYER_COLUMNS, [
-    ...p.layers,
-    {
-      ...totalRow(p.layers, ["layer_ms", "a2f_bytes_per_attention_gpu", "f2a_bytes_per_attention_gpu", "a2f_bytes_per_ffn_gpu", "f2a_bytes_per_ffn_gpu"]),
-      layer_name: "TOTAL"
-    }
-  ])
+/** What the AFD layer table shows of a layer: layers whose figures are equal share a grouped row. */
+const afdFigures = (l: AfdLine): ReadonlyArray<unknown> => [
+  l.regime,
+  l.regime_fell_back,
+  l.stage_ms?.attention,
+  l.stage_ms?.a2f,
+  l.stage_ms?.ffn,
+  l.stage_ms?.f2a,
+  l.cycle_ms,
+  l.layer_ms,
+  l.bound,
+  l.a2f_bytes_per_attention_gpu,
+  l.f2a_bytes_per_attention_gpu,
+  l.a2f_bytes_per_ffn_gpu,
+  l.f2a_bytes_per_ffn_gpu
+]
 
-const renderAfdTable = (r: AfdResult): string =>
+const afdLayerTable = (p: AfdPhase, listing: LayerListing): string =>
+  renderLayerTable<AfdLine>(
+    p.layers,
+    {
+      figures: afdFigures,
+      columns: AFD_LAYER_COLUMNS,
+      total: {
+        ...totalRow(p.layers, ["layer_ms", "a2f_bytes_per_attention_gpu", "f2a_bytes_per_attention_gpu", "a2f_bytes_per_ffn_gpu", "f2a_bytes_per_ffn_gpu"]),
+        layer_name: "TOTAL",
+        layer_type: ""
+      }
+    },
+    listing
+  )
+
+const renderAfdTable = (r: AfdResult, listing: LayerListing): string =>
   playbookScreen(
     r,
     "afd",
@@ -341,7 +385,7 @@ const renderAfdTable = (r: AfdResult): string =>
       const fit = { ...r.serving, fits_in_hbm: p.fits_in_hbm, max_batch_per_gpu: p.max_batch_per_gpu }
       return [
         `== ${phase}: pipeline regime ${p.pipeline_regime}, ${r.deployment.micro_batches} micro-batch(es) of ${fixed(p.micro_batch_size, 2)} sequences per attention rank (mb = one micro-batch; * = fell back) ==`,
-        afdLayerTable(p),
+        afdLayerTable(p, listing),
         `step ${fixed(p.step_ms, 3)} ms = layers + pipeline fill ${fixed(p.fill_ms, 3)} ms + LM head ${fixed(p.lm_head_ms, 3)} ms; ` +
           `time by binding term: ${boundLine(p.bound_ms)} -> bottleneck ${p.bottleneck}`,
         "",
@@ -453,8 +497,13 @@ const SWEEP_CSV = [
 const layerRows = <L extends object>(phases: { prefill?: { layers: ReadonlyArray<L> }; decode?: { layers: ReadonlyArray<L> } }) =>
   (["prefill", "decode"] as const).flatMap((phase) => (phases[phase]?.layers ?? []).map((l) => ({ phase, ...l })))
 
-export const renderLargeEp = (r: LargeEpResult, f: Format): string =>
-  f === "json" ? json(r) : f === "csv" ? csvTable(LARGE_EP_CSV, layerRows(r.serving.phases)) : renderLargeEpTable(r)
+/** What the screens take besides the result: how the layer tables list layers (`--layers`). */
+export interface PlaybookScreenOptions {
+  readonly layers?: LayerListing
+}
+
+export const renderLargeEp = (r: LargeEpResult, f: Format, o: PlaybookScreenOptions = {}): string =>
+  f === "json" ? json(r) : f === "csv" ? csvTable(LARGE_EP_CSV, layerRows(r.serving.phases)) : renderLargeEpTable(r, o.layers ?? "grouped")
 
 export const renderLargeEpSweep = (r: LargeEpSweep, f: Format): string =>
   f === "json"
@@ -466,8 +515,8 @@ export const renderLargeEpSweep = (r: LargeEpSweep, f: Format): string =>
         )
       : renderLargeEpSweepTable(r)
 
-export const renderAfd = (r: AfdResult, f: Format): string =>
-  f === "json" ? json(r) : f === "csv" ? csvTable(AFD_CSV, layerRows(r.serving.phases)) : renderAfdTable(r)
+export const renderAfd = (r: AfdResult, f: Format, o: PlaybookScreenOptions = {}): string =>
+  f === "json" ? json(r) : f === "csv" ? csvTable(AFD_CSV, layerRows(r.serving.phases)) : renderAfdTable(r, o.layers ?? "grouped")
 
 export const renderAfdSweep = (r: AfdSweep, f: Format): string =>
   f === "json"

@@ -17,7 +17,8 @@ import type { Delta } from "../kernel/delta.ts"
 import { markUnfit, unfitVerdict } from "./fit.ts"
 import { csvTable } from "../base/csv.js"
 import { fixed, gb, giga, mega, signedCompact } from "../base/format.ts"
-import { groupLayers, partShareLine } from "./phaseSummary.ts"
+import { renderLayerTable, type LayerListing, type LayerTableRow } from "./layerTable.ts"
+import { partShareLine, phaseLineFigures, type PhaseLine } from "./phaseSummary.ts"
 import { renderTable, type Column } from "./table.ts"
 import { efficiencyLine } from "../timing/efficiency.ts"
 
@@ -44,90 +45,59 @@ export interface PhaseOptions {
   readonly layers?: LayerListing
 }
 
-/** How a phase table lists layers: every layer, or runs of identical layers as one row. */
-type LayerListing = "all" | "grouped"
-
-/** One row of a phase table: a layer or the TOTAL. */
-interface LayerLine {
-  readonly mark: string
-  readonly name: string
-  readonly type: string
-  readonly flops: number
-  readonly bytes: number
-  readonly comm_bytes: number
-  readonly compute_ms: number
-  readonly memory_ms: number
-  readonly comm_ms: number
-  readonly dominant_ms: number
-  readonly latency: Delta | undefined
-  readonly bound: string
-  /** Layers the row stands for (grouped listing). */
-  readonly count: number
-}
-
-type LineColumn = Column<LayerLine>
+type LineColumn = Column<LayerTableRow<PhaseLine>>
 const ms4 = (x: number) => fixed(x, 4)
-const MARK: LineColumn = { header: " ", align: "left", format: (l) => l.mark }
 const HEAD: ReadonlyArray<LineColumn> = [
-  { header: "layer", align: "left", format: (l) => l.name },
-  { header: "type", align: "left", format: (l) => l.type },
-  { header: "GFLOP", format: (l) => giga(l.flops) },
-  { header: "HBM", unit: "MB", format: (l) => mega(l.bytes) },
-  { header: "link", unit: "MB", format: (l) => mega(l.comm_bytes) }
+  { header: "GFLOP", format: (r) => giga(r.layer.flops) },
+  { header: "HBM", unit: "MB", format: (r) => mega(r.layer.bytes_read + r.layer.bytes_written) },
+  { header: "link", unit: "MB", format: (r) => mega(r.layer.comm_bytes) }
 ]
 const BREAKDOWN: ReadonlyArray<LineColumn> = [
-  { header: "compute", unit: "ms", format: (l) => ms4(l.compute_ms) },
-  { header: "memory", unit: "ms", format: (l) => ms4(l.memory_ms) },
-  { header: "comm", unit: "ms", format: (l) => ms4(l.comm_ms) }
+  { header: "compute", unit: "ms", format: (r) => ms4(r.layer.compute_time_ms) },
+  { header: "memory", unit: "ms", format: (r) => ms4(r.layer.memory_time_ms) },
+  { header: "comm", unit: "ms", format: (r) => ms4(r.layer.comm_time_ms) }
 ]
-const DOMINANT: LineColumn = { header: "dominant", unit: "ms", format: (l) => ms4(l.dominant_ms) }
-const CHANGE: ReadonlyArray<LineColumn> = [
-  { header: "delta", unit: "ms", format: (l) => signedCompact(l.latency?.abs, 4) },
-  { header: "delta %", format: (l) => signedCompact(l.latency?.pct, 2, "%") }
-]
-const BOUND: LineColumn = { header: "bound", align: "left", format: (l) => l.bound }
-const COUNT: LineColumn = { header: "count", format: (l) => (l.name === "TOTAL" ? "" : `x${l.count}`) }
+const DOMINANT: LineColumn = { header: "dominant", unit: "ms", format: (r) => ms4(r.layer.dominant_latency_ms) }
+const BOUND: LineColumn = { header: "bound", align: "left", format: (r) => r.layer.bound }
 
 const sum = (r: SimulationResult, f: (l: LayerExecution) => number) => r.layers.reduce((a, l) => a + f(l), 0)
 
-/** The layer table of one phase, with its TOTAL row. */
+/** The layer table of one phase, with its TOTAL row (src/report/layerTable.ts). */
 const renderPhaseTable = (r: SimulationResult, o: PhaseOptions = {}): string => {
   const c = o.changes
-  const grouped = o.layers === "grouped" && c === undefined
-  const rows = grouped ? groupLayers(r.layers) : r.layers.map((layer) => ({ label: layer.layer_name, count: 1, layer }))
-  const lines: Array<LayerLine> = rows.map(({ label, count, layer: l }, i) => ({
-    mark: c?.layers[i].mark ?? "",
-    name: label,
-    count,
-    type: l.layer_type,
-    flops: l.flops,
-    bytes: l.bytes_read + l.bytes_written,
-    comm_bytes: l.comm_bytes,
-    compute_ms: l.compute_time_ms,
-    memory_ms: l.memory_time_ms,
-    comm_ms: l.comm_time_ms,
-    dominant_ms: l.dominant_latency_ms,
-    latency: c?.layers[i].latency,
-    bound: l.bound
-  }))
-  lines.push({
-    mark: c?.total_latency_ms.abs ? "*" : " ",
-    name: "TOTAL",
-    type: "",
+  const total: PhaseLine = {
+    layer_name: "TOTAL",
+    layer_type: "",
     flops: r.total_flops,
-    bytes: r.total_bytes,
+    bytes_read: r.total_bytes,
+    bytes_written: 0,
     comm_bytes: r.total_comm_bytes,
-    compute_ms: sum(r, (l) => l.compute_time_ms),
-    memory_ms: sum(r, (l) => l.memory_time_ms),
-    comm_ms: sum(r, (l) => l.comm_time_ms),
-    dominant_ms: r.total_latency_ms,
-    latency: c?.total_latency_ms,
-    bound: "",
-    count: r.layers.length
-  })
-  const head = grouped ? [HEAD[0], HEAD[1], COUNT, ...HEAD.slice(2)] : HEAD
-  const columns = c ? [MARK, ...head, DOMINANT, ...CHANGE, BOUND] : [...head, ...BREAKDOWN, DOMINANT, BOUND]
-  return renderTable(columns, lines)
+    compute_time_ms: sum(r, (l) => l.compute_time_ms),
+    memory_time_ms: sum(r, (l) => l.memory_time_ms),
+    comm_time_ms: sum(r, (l) => l.comm_time_ms),
+    dominant_latency_ms: r.total_latency_ms,
+    bound: ""
+  }
+  if (c === undefined)
+    return renderLayerTable<PhaseLine>(r.layers, { figures: phaseLineFigures, columns: [...HEAD, ...BREAKDOWN, DOMINANT, BOUND], total }, o.layers ?? "all")
+  // Watch: a change mark and the latency change of each layer; every layer on its own row.
+  const latency = (row: LayerTableRow<PhaseLine>): Delta | undefined => (row.total ? c.total_latency_ms : c.layers[row.first]?.latency)
+  return renderLayerTable<PhaseLine>(
+    r.layers,
+    {
+      figures: phaseLineFigures,
+      leading: [{ header: " ", align: "left", format: (row) => (row.total ? (c.total_latency_ms.abs ? "*" : " ") : (c.layers[row.first]?.mark ?? "")) }],
+      columns: [
+        ...HEAD,
+        DOMINANT,
+        { header: "delta", unit: "ms", format: (row) => signedCompact(latency(row)?.abs, 4) },
+        { header: "delta %", format: (row) => signedCompact(latency(row)?.pct, 2, "%") },
+        BOUND
+      ],
+      total
+    },
+    "all"
+  )
 }
 
 /** A phase section: title, layer table, bottleneck and peak memory against HBM. */

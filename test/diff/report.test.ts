@@ -18,8 +18,16 @@ describe("llmsim diff formats", () => {
     commitAll(dir, "larger experts")
   })
 
-  it("prints a terminal table: sides, config changes, totals, layers", async () => {
-    const r = { stdout: (await diffInProcess(dir, ["HEAD~1", "HEAD"], { runtime: { phase: "decode" } })).text("table") }
+  it("prints a terminal table: sides, config changes, totals, layers (identical consecutive layers as one row; --layers all: one each)", async () => {
+    const d = await diffInProcess(dir, ["HEAD~1", "HEAD"], { runtime: { phase: "decode" } })
+    const r = { stdout: d.text("table", "all") }
+    const grouped = d.text("table")
+    expect(grouped).toMatch(/^layer\s+type\s+count\s+A ms\s+B ms\s+delta ms\s+delta %\s+status$/m)
+    expect(grouped).toMatch(/^L0-L2\s+ffn_layer\s+x3\s+\d+\.\d{4}\s+\d+\.\d{4}\s+0\.0000\s+0\.00%\s+unchanged$/m)
+    expect(grouped).toMatch(/^L3-L60\s+moe_layer\s+x58\s+\d+\.\d{4}\s+\d+\.\d{4}\s+\+\d+\.\d{4}\s+\+\d+\.\d{2}%\s+changed$/m)
+    expect(grouped).toMatch(/^L61\s+lm_head\s+x1\s+/m)
+    // 3 dense + 58 MoE + the LM head: 3 grouped rows instead of 62.
+    expect(grouped.split("\n").length).toBe(r.stdout.split("\n").length - 59)
     const lines = r.stdout.split("\n")
     expect(lines[0]).toMatch(new RegExp(`^A  HEAD~1 \\([0-9a-f]{12}\\)  ${SCENARIO}  H800-SXM  batch_size=8 seq_len=4096 phase=decode$`))
     expect(lines[1]).toMatch(/^B  HEAD \([0-9a-f]{12}\)  /)
@@ -49,7 +57,7 @@ describe("llmsim diff formats", () => {
     expect(md).toContain("**decode** (per GPU)")
     expect(md).toContain("| metric | A | B | delta | delta % |\n|---|---:|---:|---:|---:|")
     expect(md).toContain("<details><summary>decode layers: 58 changed, 4 unchanged</summary>")
-    expect(md).toMatch(/\| L61\.lm_head \| \d+\.\d{4} \| \d+\.\d{4} \| 0\.0000 \| 0\.00% \| unchanged \|/)
+    expect(md).toMatch(/\| L61 \| lm_head \| x1 \| \d+\.\d{4} \| \d+\.\d{4} \| 0\.0000 \| 0\.00% \| unchanged \|/)
     expect(md).toContain("**Regression gate (limit 1%): FAILED**")
     expect(md).toMatch(/^- decode tpot_ms \d+\.\d{4} -> \d+\.\d{4} \(\+\d+\.\d{2}%, limit 1%\)$/m)
     expect(md).toMatch(/^- decode no longer fits in HBM: peak memory per GPU \d+\.\d{3} -> \d+\.\d{3} GB > HBM 80\.000 GB$/m)

@@ -162,7 +162,7 @@ export const diffInProcess = async (cwd: string, args: ReadonlyArray<string>, f:
   const gate = f.failOnRegression !== undefined
   return {
     diffs: out.diffs,
-    text: (format: "table" | "json" | "markdown") => renderDiff(out.diffs, format, { gate }),
+    text: (format: "table" | "json" | "markdown", layers: "grouped" | "all" = "grouped") => renderDiff(out.diffs, format, { gate, layers }),
     json: JSON.parse(renderDiff(out.diffs, "json", { gate })),
     trace: { nodes: out.trace.map((n) => ({ ...n, side: n.id.slice(0, 1) })) } as { nodes: Array<any> }
   }

@@ -181,7 +181,7 @@ describe(HAVE ? "HTML report in headless chromium" : `HTML report in headless ch
 
   test("diff page: one before / after bar per layer and side", async () => {
     const d = await diffInProcess(dir, [], { a: DEFAULT, b: "configs/scenarios/deepseek_v3_a100.yaml", runtime: { phase: "decode" }, noCache: true })
-    const p = await open(await renderDiffVisual(d.diffs, "html", false), "diff.html")
+    const p = await open(await renderDiffVisual(d.diffs, "html", { gate: false }), "diff.html")
     expect(p.errors).toEqual([])
     for (const phase of ["decode"]) {
       const rows = d.json.layers.filter((l: any) => l.phase === phase)
