@@ -24,7 +24,12 @@ import type { ScenarioSpec } from "../../src/schema/scenario.ts"
 import { composeLayer, rollUp, type LayerMemory } from "../../src/kernel/step.ts"
 import type { Composition } from "../../src/kernel/strategies.ts"
 import { COMPOSE_CODE_VERSION, computeOp, TIMING_CODE_VERSION } from "../../src/sim/plan.ts"
-import { ESTIMATORS } from "../../src/timing/estimator.ts"
+import { analyticEstimator, ESTIMATORS } from "../../src/timing/estimator.ts"
+import { digest } from "../../src/graph/canonical.ts"
+import { pointEvaluator, type SweepBase } from "../../src/sweep/point.ts"
+import { SWEEP_CODE_VERSION } from "../../src/sweep/pointCache.ts"
+import type { Coordinates } from "../../src/sweep/space.ts"
+import { DEEPSEEK, H800 } from "../deploy/fixtures.ts"
 import { timeOp, timingHardware } from "../../src/timing/roofline.ts"
 import { REPO } from "../helpers/cli.ts"
 
@@ -216,6 +221,52 @@ const estimatorUnits: Array<GoldenUnit> = Object.values(ESTIMATORS).map((est) =>
 }))
 
 /**
+ * Sweep points (src/sweep/point.ts through the deployment registry): every point model on the
+ * DeepSeek-V3 fixture with the axes that pick its layout and lengths. The version joins
+ * SWEEP_CODE_VERSION with what a pack's family digest also keys on (timing, composition, op
+ * formulas, the estimator), so a bump of one of those asks for a re-record, not a sweep bump.
+ */
+const sweepUnit = (): GoldenUnit => {
+  const ops = digest(Object.fromEntries(Object.entries(OP_FORMULAS).map(([k, f]) => [k, f.version])))
+  return {
+    unit: "sweep:point",
+    version: `${SWEEP_CODE_VERSION}.timing-v${TIMING_CODE_VERSION}.compose-v${COMPOSE_CODE_VERSION}.ops-${ops.slice(0, 12)}.analytic-v${analyticEstimator.version}`,
+    bump: "SWEEP_CODE_VERSION in src/sweep/pointCache.ts",
+    sample: () => {
+      const base = (point_model: SweepBase["point_model"]): SweepBase => ({
+        model: DEEPSEEK,
+        base: { precision: DEEPSEEK.precision, deployment: { nodes: 4 } },
+        hardware: { "H800-SXM": H800 },
+        scenario_hardware: "H800-SXM",
+        estimator_id: analyticEstimator.id,
+        efficiency: "none",
+        point_model,
+        phases: ["prefill", "decode"],
+        defaults: { batch: 8, seq: 2048, output: 512 }
+      })
+      const cases: ReadonlyArray<{ readonly base: SweepBase; readonly points: ReadonlyArray<Coordinates> }> = [
+        { base: base("core"), points: [{ batch: 1 }, { batch: 64, seq: 4096, output: 0 }, { ep: 16, batch: 32 }, { tp: 2, dp: 16, batch: 4 }, { ep: 7 }] },
+        { base: base("large-ep"), points: [{ batch: 16 }, { ep: 16, tbo: "off", batch: 64 }, { ep: 8, redundant_experts: 8, batch: 128, output: 1024 }] },
+        {
+          base: base("afd"),
+          points: [
+            { instances: "2A2F", batch: 16 },
+            { instances: "3A2F", batch: 64, seq: 8192 }
+          ]
+        }
+      ]
+      return {
+        inputs: cases,
+        outputs: cases.map((c) => {
+          const evaluate = pointEvaluator(c.base, analyticEstimator)
+          return c.points.map((p) => evaluate(p))
+        })
+      }
+    }
+  }
+}
+
+/**
  * The table. The kernel's strategies (src/kernel) add their rows here.
  */
 export const GOLDEN_UNITS: ReadonlyArray<GoldenUnit> = [
@@ -264,5 +315,6 @@ export const GOLDEN_UNITS: ReadonlyArray<GoldenUnit> = [
       const configs = shippedConfigs()
       return { inputs: configs.map((c) => ({ file: c.file, schema: c.schema, text: c.text })), outputs: configs.map((c) => c.decoded) }
     }
-  }
+  },
+  sweepUnit()
 ]
