@@ -7,7 +7,7 @@
  */
 import { Effect, FileSystem } from "effect"
 import * as path from "node:path"
-import { resolvePath } from "../config/paths.ts"
+import { resolvePath, type ProjectPaths } from "../config/paths.ts"
 import { Evaluator, Project } from "../app/services.ts"
 import { ConfigError } from "../config/errors.ts"
 import { displayPath, loadScenario, type LoadedScenario } from "../config/load.ts"
@@ -345,17 +345,18 @@ const loadHardwareDir = (root: string) =>
   })
 
 /** The DeepSeek-V3 model of the shipped scenario (layers, LM head, precision, hardware file), and DeepSeek's units. */
-const loadDeepSeek = (root: string) =>
+const loadDeepSeek = (paths: ProjectPaths) =>
   Effect.gen(function* () {
     const evaluator = yield* Evaluator
     const fs = yield* FileSystem.FileSystem
-    const loaded = yield* loadScenario(evaluator, root, path.join(root, DEEPSEEK_SCENARIO))
+    const root = paths.root
+    const loaded = yield* loadScenario(evaluator, paths, path.join(root, DEEPSEEK_SCENARIO))
     const present = (f: string) => fs.exists(path.join(root, f)).pipe(Effect.orElseSucceed(() => false))
     const units =
       (yield* present(DEEPSEEK_DECODE_UNIT)) && (yield* present(DEEPSEEK_PREFILL_UNIT))
         ? {
-            decode: yield* loadScenario(evaluator, root, path.join(root, DEEPSEEK_DECODE_UNIT)),
-            prefill: yield* loadScenario(evaluator, root, path.join(root, DEEPSEEK_PREFILL_UNIT))
+            decode: yield* loadScenario(evaluator, paths, path.join(root, DEEPSEEK_DECODE_UNIT)),
+            prefill: yield* loadScenario(evaluator, paths, path.join(root, DEEPSEEK_PREFILL_UNIT))
           }
         : undefined
     const model = modelOf(loaded)
@@ -371,7 +372,7 @@ const loadDeepSeek = (root: string) =>
 /** The reference files, the project's hardware files and its DeepSeek-V3 scenario (through the Evaluator service). */
 export const loadValidationInputs = (referenceFolder: string) =>
   Effect.gen(function* () {
-    const { root } = yield* Project
+    const { root, paths } = yield* Project
     const fs = yield* FileSystem.FileSystem
     const exists = yield* fs.exists(referenceFolder).pipe(Effect.orElseSucceed(() => false))
     if (!exists) {
@@ -384,7 +385,7 @@ export const loadValidationInputs = (referenceFolder: string) =>
     const files: Record<string, string> = {}
     for (const name of REFERENCE_FILES) files[name] = yield* readFile(referenceFolder, name)
     const hardware = yield* loadHardwareDir(root)
-    const deepseek = yield* loadDeepSeek(root)
+    const deepseek = yield* loadDeepSeek(paths)
     const inputs: ValidationInputs = { files, hardware, deepseek }
     return inputs
   })

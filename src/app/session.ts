@@ -70,7 +70,7 @@ export const openSession = (scenarioFile: string, overrides: RuntimeOverrides) =
     const project = yield* Project
     const evaluator = yield* Evaluator
     const store = yield* Store
-    const loaded = yield* loadScenario(evaluator, project.root, scenarioFile)
+    const loaded = yield* loadScenario(evaluator, project.paths, scenarioFile)
     progress(() => `loaded ${displayPath(project.root, scenarioFile)}: ${counted(loaded.entries.length, "layer entry", "layer entries")}`)
     const session: Session = {
       project,

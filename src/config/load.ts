@@ -7,7 +7,7 @@
  */
 import { Effect, FileSystem } from "effect"
 import * as path from "node:path"
-import { allowedFolders, isInside, pathCandidates, requireInsideProject } from "./paths.ts"
+import { insideProject, pathCandidates, requireInsideProject, type ProjectPaths } from "./paths.ts"
 import { sha256 } from "../base/sha256.js"
 import type { Evaluator } from "../graph/evaluator.ts"
 import { defineNodeType, type GraphNode } from "../graph/node.ts"
@@ -34,6 +34,8 @@ export interface LoadedEntry {
 
 export interface LoadedScenario {
   readonly root: string
+  /** Where paths written in it may point (the project's root and `allowPaths`). */
+  readonly paths: ProjectPaths
   /** Absolute path of the scenario file. */
   readonly file: string
   readonly spec: ScenarioSpec
@@ -202,15 +204,15 @@ const layerCountError = (root: string, scenarioFile: string, text: string, spec:
  * then the project root (src/config/paths.ts); split into those inside the project root or
  * `allowPaths` and those outside (never read).
  */
-export const scenarioPathCandidates = (root: string, scenarioFile: string, p: string) => {
-  const all = pathCandidates("file", p, { root, dir: path.dirname(scenarioFile) })
-  const allowed = allowedFolders(root)
-  const ok = (c: string) => allowed.some((dir) => isInside(c, dir))
+export const scenarioPathCandidates = (paths: ProjectPaths, scenarioFile: string, p: string) => {
+  const all = pathCandidates("file", p, { root: paths.root, dir: path.dirname(scenarioFile) })
+  const ok = (c: string) => insideProject(c, paths)
   return { inside: all.filter(ok), outside: all.filter((c) => !ok(c)) }
 }
 
-export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: string) =>
+export const loadScenario = (evaluator: Evaluator, paths: ProjectPaths, scenarioFile: string) =>
   Effect.gen(function* () {
+    const root = paths.root
     const shown = displayPath(root, scenarioFile)
     const show = (f: string) => displayPath(root, f)
     const { text } = yield* readText(scenarioFile, show)
@@ -236,9 +238,9 @@ export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: s
       Effect.gen(function* () {
         const known = readPaths.get(given)
         if (known !== undefined) return known
-        const { inside, outside } = scenarioPathCandidates(root, scenarioFile, given)
+        const { inside, outside } = scenarioPathCandidates(paths, scenarioFile, given)
         // Found nowhere inside: a place outside the project is the one to name.
-        const refused = outside.length > 0 ? requireInsideProject(outside[0]!, given, root, refPos(at)) : undefined
+        const refused = outside.length > 0 ? requireInsideProject(outside[0]!, given, paths, refPos(at)) : undefined
         if (inside.length === 0) yield* refused!
         const read = yield* readText(inside, show, refPos(at), refused)
         texts.set(read.file, read.text)
@@ -275,7 +277,7 @@ export const loadScenario = (evaluator: Evaluator, root: string, scenarioFile: s
     const checked = validateScenario({ scenarioFile, spec: fileSpec, hardwareFile, hardware, entries })
     const position = (issues: typeof checked.errors) => positionIssues(issues, (f) => texts.get(f), show)
     if (checked.errors.length > 0) return yield* Effect.fail(new ConfigError({ issues: position(checked.errors) }))
-    const loaded: LoadedScenario = { root, file: scenarioFile, spec, hardware, hardwareFile, entries, text, warnings: position(checked.warnings) }
+    const loaded: LoadedScenario = { root, paths, file: scenarioFile, spec, hardware, hardwareFile, entries, text, warnings: position(checked.warnings) }
     return loaded
   })
 

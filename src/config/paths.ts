@@ -60,34 +60,35 @@ export const isInside = (abs: string, dir: string): boolean => {
   return rel === "" || (!path.isAbsolute(rel) && rel !== ".." && !rel.startsWith(".." + path.sep))
 }
 
-// Folders allowed beyond each project root, registered when the project config loads
-// (src/config/project.ts). Keyed by root: a diff's folder side (another root) gets none.
-const allowedByRoot = new Map<string, ReadonlyArray<string>>()
-
-/** Record `allowPaths` of the project at `root` (relative entries resolve against `root`). */
-export const setAllowedPaths = (root: string, allow: ReadonlyArray<string>): void => {
-  allowedByRoot.set(
-    path.resolve(root),
-    allow.map((a) => path.resolve(root, a))
-  )
+/** Where paths written in a project's files may point: its root, then the folders of `allowPaths`. */
+export interface ProjectPaths {
+  readonly root: string
+  /** Absolute folders, the root first. */
+  readonly allowed: ReadonlyArray<string>
 }
 
-/** The folders a path written in a file under `root` may name: the root, then `allowPaths`. */
-export const allowedFolders = (root: string): ReadonlyArray<string> => [path.resolve(root), ...(allowedByRoot.get(path.resolve(root)) ?? [])]
+/** The paths of the project at `root` with `allowPaths` of its llmsim.config.ts (relative entries resolve against `root`). */
+export const projectPaths = (root: string, allowPaths: ReadonlyArray<string> = []): ProjectPaths => ({
+  root: path.resolve(root),
+  allowed: [path.resolve(root), ...allowPaths.map((a) => path.resolve(root, a))]
+})
+
+/** Whether `abs` lies inside the project root or an allowed folder. */
+export const insideProject = (abs: string, paths: ProjectPaths): boolean => paths.allowed.some((dir) => isInside(abs, dir))
 
 /**
  * Fail unless `abs` (a path written at `at`) lies inside the project root or an allowed folder.
  * The message names the field and says how to allow a folder.
  */
-export const requireInsideProject = (abs: string, given: string, root: string, at: () => Omit<Issue, "message">): Effect.Effect<void, ConfigError> =>
-  allowedFolders(root).some((dir) => isInside(abs, dir))
+export const requireInsideProject = (abs: string, given: string, paths: ProjectPaths, at: () => Omit<Issue, "message">): Effect.Effect<void, ConfigError> =>
+  insideProject(abs, paths)
     ? Effect.void
     : Effect.fail(
         new ConfigError({
           issues: [
             {
               ...at(),
-              message: `${given} is outside the project root ${path.resolve(root)} (paths in configs stay inside the project; list a folder in allowPaths of llmsim.config.ts to allow it)`
+              message: `${given} is outside the project root ${paths.root} (paths in configs stay inside the project; list a folder in allowPaths of llmsim.config.ts to allow it)`
             }
           ]
         })

@@ -16,7 +16,7 @@ import { Effect, Schema, SchemaIssue } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { CONFIG_LOAD_TIMEOUT_MS, findProjectRoot, startConfigLoad, takePreloaded } from "./configWorker.ts"
-import { allowedFolders, isInside, setAllowedPaths } from "./paths.ts"
+import { insideProject, projectPaths, type ProjectPaths } from "./paths.ts"
 import { PositiveInt } from "../schema/common.ts"
 import { Phase } from "../schema/runtime.ts"
 import { ConfigError, type Issue } from "./errors.ts"
@@ -57,6 +57,8 @@ export interface ProjectShape {
   readonly root: string
   readonly configFile: string | undefined
   readonly config: ProjectConfig
+  /** Where paths written in its files may point: the root and `allowPaths` (README "Paths"). */
+  readonly paths: ProjectPaths
 }
 
 /**
@@ -140,17 +142,16 @@ const fieldPosition = (configFile: string, field: string): { line: number; col: 
 }
 
 /**
- * `defaultScenario` and `cacheDir` are paths written in a file: inside the root or an allowed
- * folder (README "Paths"). Registers `allowPaths` for the scenario loader.
+ * The project's paths (its root and `allowPaths`), once `defaultScenario` and `cacheDir`, paths
+ * written in a file, are checked to lie inside them (README "Paths").
  */
-const checkPaths = (root: string, configFile: string, config: ProjectConfig): Effect.Effect<void, ConfigError> => {
-  setAllowedPaths(root, config.allowPaths ?? [])
-  const allowed = allowedFolders(root)
+const checkPaths = (root: string, configFile: string, config: ProjectConfig): Effect.Effect<ProjectPaths, ConfigError> => {
+  const paths = projectPaths(root, config.allowPaths ?? [])
   for (const field of ["defaultScenario", "cacheDir"] as const) {
     const given = config[field]
     if (given === undefined) continue
     const abs = path.resolve(root, given)
-    if (!allowed.some((dir) => isInside(abs, dir))) {
+    if (!insideProject(abs, paths)) {
       return Effect.fail(
         new ConfigError({
           issues: [
@@ -165,7 +166,7 @@ const checkPaths = (root: string, configFile: string, config: ProjectConfig): Ef
       )
     }
   }
-  return Effect.void
+  return Effect.succeed(paths)
 }
 
 /** The project around `cwd`: its root and its validated config (empty without a config file). */
@@ -175,8 +176,8 @@ export const loadProject = (cwd: string): Effect.Effect<ProjectShape, ConfigErro
     const { root, configFile } = findProjectRoot(cwd, (file, present) => noteInput(file, present ? undefined : null))
     // The first load may use the one bin/llmsim.js started early.
     const config = configFile === undefined ? {} : yield* importProjectConfig(configFile, CONFIG_LOAD_TIMEOUT_MS, false)
-    if (configFile !== undefined) yield* checkPaths(root, configFile, config)
-    return { cwd: path.resolve(cwd), root, configFile, config }
+    const paths = configFile === undefined ? projectPaths(root) : yield* checkPaths(root, configFile, config)
+    return { cwd: path.resolve(cwd), root, configFile, config, paths }
   })
 
 /** `loadProject`'s checks for a config loaded again (watch). */

@@ -9,7 +9,7 @@
 import { Effect, FileSystem } from "effect"
 import { ChildProcessSpawner } from "effect/process"
 import * as path from "node:path"
-import { firstExisting, pathCandidates, resolvePath } from "../config/paths.ts"
+import { firstExisting, pathCandidates, projectPaths, resolvePath } from "../config/paths.ts"
 import { checkedRuntime } from "../config/runtime.ts"
 import { appLayer, Evaluator, Project } from "../app/services.ts"
 import { ConfigError, UsageError } from "../config/errors.ts"
@@ -129,7 +129,10 @@ interface Evaluated {
 const evaluateSide = (side: Side, evaluator: GraphEvaluator, project: ProjectShape, token: string | undefined, o: DiffRequest, estimator: Estimator) =>
   Effect.gen(function* () {
     const file = yield* scenarioFileOn(side, project, token)
-    const loaded = yield* loadScenario(evaluator, side.root, file).pipe(Effect.provideService(FileSystem.FileSystem, side.fs))
+    // allowPaths of the project the command runs in hold for a side in its root (a revision of it),
+    // not for a folder side (another project, whose config is not loaded).
+    const paths = path.resolve(side.root) === project.paths.root ? project.paths : projectPaths(side.root)
+    const loaded = yield* loadScenario(evaluator, paths, file).pipe(Effect.provideService(FileSystem.FileSystem, side.fs))
     const runtime = yield* checkedRuntime(project, loaded, o.runtime)
     const result = yield* evaluateScenario(evaluator, loaded, runtime, estimator, o.efficiency)
     const out: Evaluated = { loaded, result }

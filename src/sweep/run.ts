@@ -91,11 +91,11 @@ const CONSTRAINT_KEYS: Readonly<Record<keyof NonNullable<SweepSpec["constraints"
  */
 const blockPath = (loaded: LoadedScenario, given: string) =>
   Effect.gen(function* () {
-    const { inside, outside } = scenarioPathCandidates(loaded.root, loaded.file, given)
+    const { inside, outside } = scenarioPathCandidates(loaded.paths, loaded.file, given)
     const found = yield* firstExisting(inside)
     if (found !== undefined) return found
     if (outside.length > 0) {
-      yield* requireInsideProject(outside[0]!, given, loaded.root, () => {
+      yield* requireInsideProject(outside[0]!, given, loaded.paths, () => {
         const at = scenarioFieldError(loaded.root, loaded.file, loaded.text, ["sweep", "axes", "hardware"], "").issues[0]!
         return { file: at.file, line: at.line, col: at.col, path: at.path }
       })

@@ -4,6 +4,7 @@
  * affected-test logic apart from its rerun scheduling.
  */
 import * as path from "node:path"
+import { isInside } from "../config/paths.ts"
 import type { NodeRecord } from "../graph/evaluator.ts"
 import type { TraceEntry } from "../graph/node.ts"
 import type { ScenarioParams } from "../sim/plan.ts"
@@ -37,8 +38,6 @@ export const watchSetOf = (read: Iterable<string>, always: Iterable<string>, kee
   return { files, folders }
 }
 
-const isInside = (dir: string, file: string) => file.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep)
-
 /**
  * Whether an event can change the next evaluation: a watched file was added, changed or removed,
  * or a folder on the way to one appeared or vanished (`mkdir -p` then write; `rm -r`).
@@ -46,7 +45,7 @@ const isInside = (dir: string, file: string) => file.startsWith(dir.endsWith(pat
 export const triggers = (set: WatchSet, e: FileEvent): boolean => {
   const p = path.resolve(e.path)
   if (e.kind === "addDir" || e.kind === "unlinkDir") {
-    for (const f of set.files) if (isInside(p, f)) return true
+    for (const f of set.files) if (isInside(f, p)) return true
     return false
   }
   return set.files.has(p)

@@ -8,6 +8,7 @@
  */
 import { Clock, Effect, FileSystem, Queue, type Scope } from "effect"
 import * as path from "node:path"
+import { isInside } from "../config/paths.ts"
 import { storeFor } from "../app/services.ts"
 import { resolveScenarioPath, type RunOptions } from "../app/session.ts"
 import type { ConfigError, UsageError } from "../config/errors.ts"
@@ -41,8 +42,6 @@ export interface WatchOptions {
   readonly onResult?: (result: RunResult, hardware: HardwareSpec) => void
 }
 
-const isInside = (dir: string) => (file: string) => file === dir || file.startsWith(dir + path.sep)
-
 /**
  * Never succeeds: it ends by interruption, or fails with a `WatcherError`. Bad input at start-up
  * that leaves nothing to watch (no scenario, an unloadable llmsim.config.ts) fails at once.
@@ -63,7 +62,7 @@ export const watchSession = (o: WatchOptions): Effect.Effect<never, WatcherError
     const always = [scenarioFile, configFile]
 
     const folders = yield* makeFolderWatch({
-      ignore: cacheDir === undefined ? () => false : isInside(cacheDir),
+      ignore: cacheDir === undefined ? () => false : (file: string) => isInside(file, cacheDir),
       onWarning: (message) => void process.stderr.write(`warning: ${message}\n`)
     })
     let watching: WatchSet = watchSetOf([], always)

@@ -10,13 +10,14 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { appLayer, Evaluator } from "../../src/app/services.ts"
 import { loadScenario } from "../../src/config/load.ts"
+import { projectPaths } from "../../src/config/paths.ts"
 import { makeProject } from "../helpers/cli.ts"
 import { diffInProcess, failureOf, runInProcess, runOptions, runEffect } from "../helpers/inProcess.ts"
 
 const load = (dir: string, scenarioFile: string) =>
   Effect.gen(function* () {
     const evaluator = yield* Evaluator
-    return yield* loadScenario(evaluator, dir, path.join(dir, scenarioFile))
+    return yield* loadScenario(evaluator, projectPaths(dir), path.join(dir, scenarioFile))
   }).pipe(Effect.provide(appLayer({ cwd: dir, noCache: true })))
 
 const LLAMA = "configs/scenarios/llama_3_1_70b_h100.yaml"

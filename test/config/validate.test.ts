@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest"
 import { appLayer, Evaluator } from "../../src/app/services.ts"
 import { ConfigError } from "../../src/config/errors.ts"
 import { loadScenario, warningLines } from "../../src/config/load.ts"
+import { projectPaths } from "../../src/config/paths.ts"
 import {
   attentionRules,
   hardwareRules,
@@ -236,7 +237,7 @@ describe("positions", () => {
 const load = (dir: string, scenarioFile: string) =>
   Effect.gen(function* () {
     const evaluator = yield* Evaluator
-    return yield* loadScenario(evaluator, dir, path.join(dir, scenarioFile))
+    return yield* loadScenario(evaluator, projectPaths(dir), path.join(dir, scenarioFile))
   }).pipe(Effect.provide(appLayer({ cwd: dir, noCache: true })))
 
 describe("loadScenario runs the rules", () => {
