@@ -84,6 +84,8 @@ const writeTarget = (file) => {
  * @property {boolean} [contentAddressed] The name is a digest of the content (a store entry, a
  *   pack): a rename that fails while the target exists is a success (another process wrote the
  *   same bytes there).
+ * @property {boolean} [exclusive] Create the file only if nothing is there (`llmsim init`): the
+ *   temp file is linked into place, which fails with EEXIST on anything that appeared meanwhile.
  */
 
 /** @param {string} target */
@@ -136,7 +138,10 @@ export const openAtomic = (file, o = {}) => {
         if (mode !== undefined) fs.chmodSync(tmp, mode)
         fs.mkdirSync(path.dirname(target), { recursive: true })
         try {
-          fs.renameSync(tmp, target)
+          if (o.exclusive) {
+            fs.linkSync(tmp, target)
+            fs.rmSync(tmp, { force: true })
+          } else fs.renameSync(tmp, target)
         } catch (e) {
           if (!o.contentAddressed || !fs.existsSync(target)) throw e
           fs.rmSync(tmp, { force: true })

@@ -10,6 +10,7 @@ import { Effect, Option } from "effect"
 import { Argument, Command } from "effect/cli"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { writeAtomic } from "../base/atomicFile.js"
 import { PACKAGE_DIR } from "../base/project.js"
 import { UsageError } from "../config/errors.ts"
 import { jsonSchemaFiles } from "../schema/jsonSchema.ts"
@@ -100,10 +101,8 @@ export const initProject = (dir: string) =>
     yield* Effect.try({
       try: () => {
         for (const f of files) {
-          const target = path.join(dir, f.file)
-          fs.mkdirSync(path.dirname(target), { recursive: true })
-          // "wx": a file that appeared since the check is never overwritten.
-          fs.writeFileSync(target, f.text, { flag: "wx" })
+          // Exclusive: a file that appeared since the check is never overwritten.
+          writeAtomic(path.join(dir, f.file), f.text, { exclusive: true })
         }
       },
       catch: (e) => new UsageError({ message: `llmsim init: cannot write in ${dir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` })

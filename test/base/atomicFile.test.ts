@@ -89,4 +89,15 @@ describe("openAtomic", () => {
     expect(thrown(() => w.commit(target))).toBeInstanceOf(WriteTargetError)
     expect(fs.readdirSync(path.join(dir, "tmp"))).toEqual([])
   })
+
+  it("exclusive: creates a new file, and never replaces one that is there", () => {
+    const dir = tempDir("llmsim-atomic-")
+    const file = path.join(dir, "llmsim.config.ts")
+    writeAtomic(file, "new", { exclusive: true })
+    expect(fs.readFileSync(file, "utf8")).toBe("new")
+    const e = thrown(() => writeAtomic(file, "other", { exclusive: true })) as NodeJS.ErrnoException
+    expect(e.code).toBe("EEXIST")
+    expect(fs.readFileSync(file, "utf8")).toBe("new")
+    expect(fs.readdirSync(dir)).toEqual(["llmsim.config.ts"])
+  })
 })
