@@ -385,6 +385,41 @@ const firstDifference = (a: Buffer, b: Buffer): [string, string] => {
   return ["(same text, different bytes)", "(same text, different bytes)"]
 }
 
+/**
+ * For two JSON texts that differ: whether only numbers do, how many and by how much at most
+ * (relative to the larger magnitude), so a float rounding change reads as what it is.
+ */
+const numericDrift = (a: Buffer, b: Buffer): string | undefined => {
+  let ja: unknown
+  let jb: unknown
+  try {
+    ja = JSON.parse(a.toString("utf8"))
+    jb = JSON.parse(b.toString("utf8"))
+  } catch {
+    return undefined
+  }
+  let numbers = 0
+  let worst = 0
+  const walk = (x: unknown, y: unknown): boolean => {
+    if (typeof x === "number" && typeof y === "number") {
+      if (x !== y) {
+        numbers++
+        worst = Math.max(worst, Math.abs(x - y) / Math.max(Math.abs(x), Math.abs(y)))
+      }
+      return true
+    }
+    if (Array.isArray(x) && Array.isArray(y)) return x.length === y.length && x.every((v, i) => walk(v, y[i]))
+    if (typeof x === "object" && typeof y === "object" && x !== null && y !== null && !Array.isArray(x) && !Array.isArray(y)) {
+      const kx = Object.keys(x)
+      const ky = Object.keys(y)
+      return kx.length === ky.length && kx.every((k, i) => k === ky[i] && walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k]))
+    }
+    return Object.is(x, y)
+  }
+  if (!walk(ja, jb)) return "JSON: other than numbers differs"
+  return `JSON: only numbers differ: ${numbers}, at most ${worst.toExponential(2)} relative`
+}
+
 interface Verdict {
   readonly same: boolean
   /** What differs: exit, stdout, stderr, file. */
@@ -421,6 +456,8 @@ const compare = (cmd: Command, base: Side, head: Side, ob: Outcome, oh: Outcome)
     parts.push(name)
     const [db, dh] = firstDifference(nb, nh)
     detail.push(`${name} base: ${db}`, `${name} head: ${dh}`)
+    const drift = cmd.kind === "json" ? numericDrift(nb, nh) : undefined
+    if (drift !== undefined) detail.push(drift)
   }
   return { same: parts.length === 0, parts, detail }
 }
