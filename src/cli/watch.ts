@@ -13,6 +13,8 @@ import { timingHardware, type EfficiencyMode } from "../timing/roofline.ts"
 import type { RunResult } from "../kernel/records.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
 import { scenarioArg } from "./run.ts"
+import { formatIssue, type Issue } from "../config/errors.ts"
+import type { Reporter } from "../watch/reporter.ts"
 
 const watchFlags = {
   reporter: Flag.Literals("reporter", ["table", "json"]).pipe(
@@ -70,12 +72,20 @@ const liveHtml = (port: number, efficiency: EfficiencyMode) =>
     const live = yield* liveReport(port)
     yield* writeStderr(`report: ${live.url} (updates on every save)\n`)
     let latest = 0
-    return (result: RunResult, hardware: HardwareSpec) => {
-      const seq = ++latest
-      renderRunHtml(result, timingHardware(hardware, efficiency)).then(
-        (html) => void (seq === latest && live.publish(html)),
-        (e: unknown) => void process.stderr.write(`warning: --html: the report could not be drawn: ${e instanceof Error ? e.message : String(e)}\n`)
-      )
+    return {
+      onResult: (result: RunResult, hardware: HardwareSpec) => {
+        const seq = ++latest
+        renderRunHtml(result, timingHardware(hardware, efficiency)).then(
+          (html) => void (seq === latest && live.publish(html)),
+          (e: unknown) => void process.stderr.write(`warning: --html: the report could not be drawn: ${e instanceof Error ? e.message : String(e)}\n`)
+        )
+      },
+      /** A bad save: the page keeps the last good figures, marked stale with the save's errors. */
+      onError: (issues: ReadonlyArray<Issue>) => {
+        // A page still drawing for an earlier save must not replace the banner.
+        ++latest
+        live.markStale(issues.map(formatIssue))
+      }
     }
   })
 
@@ -83,20 +93,30 @@ export const watchCommand = Command.make(
   "watch",
   { scenario: scenarioArg, ...watchFlags, ...runtimeFlags },
   Effect.fn(function* (a) {
-    const reporter = makeReporter(a.reporter, a.clear)
+    const screen = makeReporter(a.reporter, a.clear)
     const run = toRunOptions(a.scenario, a)
     yield* Effect.scoped(
       Effect.gen(function* () {
         yield* exitZeroOnSignal
-        const onResult = a.html ? yield* liveHtml(a.port, run.efficiency) : undefined
+        const live = a.html ? yield* liveHtml(a.port, run.efficiency) : undefined
+        const reporter: Reporter =
+          live === undefined
+            ? screen
+            : {
+                ...screen,
+                error: (issues, activity, watching) => {
+                  screen.error(issues, activity, watching)
+                  live.onError(issues)
+                }
+              }
         // The session (chokidar and its file watchers) loads when a watch starts, not with every command.
         const { watchSession } = yield* Effect.promise(() => import("../watch/session.ts"))
-        return yield* watchSession({ run, reporter, ...(onResult === undefined ? {} : { onResult }) })
+        return yield* watchSession({ run, reporter, ...(live === undefined ? {} : { onResult: live.onResult }) })
       })
     ).pipe(
       Effect.catchTag("WatcherError", (e) =>
         Effect.andThen(
-          Effect.sync(() => reporter.fatal(e)),
+          Effect.sync(() => screen.fatal(e)),
           exitCode(1)
         )
       )

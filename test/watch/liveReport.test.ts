@@ -1,6 +1,7 @@
 /**
  * watch --html's server: the latest page with its reload script on 127.0.0.1, a server-sent
- * event per published page, a clear error when the port is taken, and nothing left listening.
+ * event per published page, a stale banner after a bad save (cleared by the next good one), a
+ * clear error when the port is taken, and nothing left listening.
  */
 import { Effect, Exit, Scope } from "effect"
 import * as http from "node:http"
@@ -43,6 +44,16 @@ describe("watch --html live report", () => {
     expect(page.type).toBe("text/html; charset=utf-8")
     expect(page.text).toMatch(/<p>second<\/p><script>new EventSource\("\/events"\)[^\n]*<\/script>\n<\/body>/)
     expect((await get(`${live.url}nothing`)).status).toBe(404)
+    // A bad save: the last good page, under a banner saying it is stale and why; the next good save clears it.
+    live.markStale(["configs/x.yaml:3:5 batch_size: Expected a positive integer, got -1 <bad>"])
+    const stale = await get(live.url)
+    expect(stale.text).toMatch(/<body><div role="alert" id="llmsim-stale"[^>]*><strong>STALE<\/strong>: the last save has an error/)
+    expect(stale.text).toContain("configs/x.yaml:3:5 batch_size: Expected a positive integer, got -1 &lt;bad&gt;")
+    expect(stale.text).toContain("<p>second</p>")
+    live.publish("<!DOCTYPE html>\n<html><body><p>third</p></body></html>\n")
+    const fresh = await get(live.url)
+    expect(fresh.text).toContain("<p>third</p>")
+    expect(fresh.text).not.toContain("STALE")
     // A second server on the same port: a usage error naming it.
     const port = Number(new URL(live.url).port)
     const taken = await runEffect(Effect.flip(Effect.scoped(liveReport(port))))
