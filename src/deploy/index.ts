@@ -28,5 +28,6 @@ export {
   type PlaybookInput
 } from "./largeEp.ts"
 export { type MemoryParts, totalBytes, weightBytes } from "./memory.ts"
+export { afdNotes, expertParallelNotes, withNotes } from "./notes.ts"
 export { type Deployment, DEPLOYMENT_MODELS, type DeploymentMemory, deploymentModelFor, type DeploymentModelName, isCoreStrategy } from "./registry.ts"
 export { afdServing, type AfdServing, largeEpServing, type LargeEpServing, type ServingRun } from "./serving.ts"

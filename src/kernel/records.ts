@@ -114,6 +114,8 @@ export interface RunResult {
   readonly efficiency?: EfficiencySummary
   readonly phases: { readonly prefill?: SimulationResult; readonly decode?: SimulationResult }
   readonly serving: ServingSummary
+  /** What the figures take for granted that flatters them (src/deploy/notes.ts); absent when nothing. */
+  readonly notes?: ReadonlyArray<string>
 }
 
 /** The per-layer figures the run table and its CSV show (in CSV order), and watch compares. */

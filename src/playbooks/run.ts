@@ -27,6 +27,7 @@ import { timingHardware } from "../timing/roofline.ts"
 import { resolveAfd, resolveLargeEp, type AfdOverrides, type AfdPlan, type LargeEpDeployment, type LargeEpOverrides } from "../deploy/deployment.ts"
 import { largeEpBatchForTpot, largeEpMaxBatch, type PlaybookInput } from "../deploy/largeEp.ts"
 import { afdBatchForTpot, afdMaxBatch } from "../deploy/afd.ts"
+import { afdNotes, expertParallelNotes, withNotes } from "../deploy/notes.ts"
 import { afdServing, largeEpServing, type AfdServing, type LargeEpServing, type ServingRun } from "../deploy/serving.ts"
 import { efficiencySummary, type EfficiencySummary } from "../timing/efficiency.ts"
 import { counted, progress } from "../base/debug.ts"
@@ -68,6 +69,8 @@ export interface LargeEpSweep {
   readonly efficiency?: EfficiencySummary
   readonly runtime: PlaybookRuntime
   readonly ep_sweep: ReadonlyArray<EpSweepRow>
+  /** What the rows' figures take for granted (src/deploy/notes.ts); absent when nothing. */
+  readonly notes?: ReadonlyArray<string>
 }
 
 export interface AfdResult extends Omit<RunResult, "serving" | "runtime"> {
@@ -87,6 +90,8 @@ export interface AfdSweep {
   readonly efficiency?: EfficiencySummary
   readonly runtime: PlaybookRuntime
   readonly instance_sweep: ReadonlyArray<{ readonly instances: string; readonly deployment: AfdPlan; readonly serving: AfdServing; readonly rejected?: string }>
+  /** What the rows' figures take for granted (src/deploy/notes.ts); absent when nothing. */
+  readonly notes?: ReadonlyArray<string>
 }
 
 export interface PlaybookOutput<A> {
@@ -287,7 +292,8 @@ export const runLargeEp = (o: LargeEpOptions) =>
             experts && experts.template.type === "moe_layer" ? (experts.template.config.moe_config.n_routed_experts + d.redundant_experts) / d.ep : 0
           rows.push({ ep, deployment: d, experts_per_gpu: slots, serving, ...(rejected === undefined ? {} : { rejected }) })
         }
-        const sweep: LargeEpSweep = { playbook: "large-ep", ...sweepHeader(s, input, runtimeOf), ep_sweep: rows }
+        const notes = [...new Set(rows.flatMap((r) => expertParallelNotes(input.model, input.hardware, r.deployment.ep, r.deployment.gpus_per_node)))]
+        const sweep: LargeEpSweep = { playbook: "large-ep", ...sweepHeader(s, input, runtimeOf), ep_sweep: rows, ...withNotes(notes) }
         return runOutput(s, sweep, undefined)
       }
       const d = yield* unwrap(s, resolveLargeEp(input.model, input.hardware, base, overrides(o.eps[0])))
@@ -295,7 +301,15 @@ export const runLargeEp = (o: LargeEpOptions) =>
       const runtime = { batch_size: batch, seq_len: s.runtime.seq_len, phase: s.runtime.phase, ...tokensPerExpert }
       const core = yield* coreUnderDeployment(s, input, d, runtime)
       const { serving: coreServing, runtime: _coreRuntime, ...rest } = core
-      const result: LargeEpResult = { ...rest, playbook: "large-ep", runtime: runtimeOf(batch), deployment: d, core_serving: coreServing, serving }
+      const result: LargeEpResult = {
+        ...rest,
+        playbook: "large-ep",
+        runtime: runtimeOf(batch),
+        deployment: d,
+        core_serving: coreServing,
+        serving,
+        ...withNotes(expertParallelNotes(input.model, input.hardware, d.ep, d.gpus_per_node))
+      }
       return runOutput(s, result, core)
     })
   )
@@ -333,14 +347,31 @@ export const runAfd = (o: AfdOptions) =>
           const { serving, rejected } = yield* rowAt(plan, model)
           rows.push({ instances: serving.instances, deployment: plan, serving, ...(rejected === undefined ? {} : { rejected }) })
         }
-        const sweep: AfdSweep = { playbook: "afd", ...sweepHeader(s, input, runtimeOf), instance_sweep: rows }
+        const notes = [
+          ...new Set(
+            rows.flatMap((r) =>
+              afdNotes(input.model, input.hardware, [r.deployment.a2f.link, r.deployment.f2a.link], r.deployment.ffn.gpus, r.deployment.gpus_per_node)
+            )
+          )
+        ]
+        const sweep: AfdSweep = { playbook: "afd", ...sweepHeader(s, input, runtimeOf), instance_sweep: rows, ...withNotes(notes) }
         return runOutput(s, sweep, undefined)
       }
       const plan = yield* unwrap(s, resolveAfd(input.model, input.hardware, base, overrides(o.instances[0])))
       const { batch, serving } = yield* evaluateAt(plan)
       const core = yield* evaluateScenario(s.evaluator, s.loaded, { ...s.runtime, batch_size: batch }, input.estimator, o.run.efficiency)
       const { serving: coreServing, runtime: _coreRuntime, ...rest } = core
-      const result: AfdResult = { ...rest, playbook: "afd", runtime: runtimeOf(batch), deployment: plan, core_serving: coreServing, serving }
+      // The colocated reference's notes are about its own layout, not the AFD deployment's.
+      const { notes: _colocatedNotes, ...reference } = rest
+      const result: AfdResult = {
+        ...reference,
+        playbook: "afd",
+        runtime: runtimeOf(batch),
+        deployment: plan,
+        core_serving: coreServing,
+        serving,
+        ...withNotes(afdNotes(input.model, input.hardware, [plan.a2f.link, plan.f2a.link], plan.ffn.gpus, plan.gpus_per_node))
+      }
       return runOutput(s, result, core)
     })
   )

@@ -14,6 +14,7 @@ import { totalBytes, weightBytes, type MemoryParts } from "../deploy/memory.ts"
 import type { AfdResult, AfdSweep, EpSweepRow, LargeEpResult, LargeEpSweep, PlaybookRuntime } from "../playbooks/run.ts"
 import type { AfdServing, LargeEpServing } from "../deploy/serving.ts"
 import { efficiencyLine, type EfficiencySummary } from "../timing/efficiency.ts"
+import { noteLines } from "./run.ts"
 
 export type Format = "table" | "json" | "csv"
 
@@ -221,7 +222,7 @@ const headerLines = (r: { scenario: string; hardware: string; estimator: string;
  * then the serving table.
  */
 const playbookScreen = <P>(
-  r: { scenario: string; hardware: string; estimator: string; efficiency?: EfficiencySummary; runtime: PlaybookRuntime },
+  r: { scenario: string; hardware: string; estimator: string; efficiency?: EfficiencySummary; runtime: PlaybookRuntime; notes?: ReadonlyArray<string> },
   what: string,
   deployment: ReadonlyArray<string>,
   phases: { readonly prefill?: P; readonly decode?: P },
@@ -229,7 +230,7 @@ const playbookScreen = <P>(
   serving: ReadonlyArray<ReadonlyArray<string>>,
   verdict: string | undefined
 ): string => {
-  const out = [...headerLines(r, what), ...deployment, runtimeLine(r.runtime), ...(verdict === undefined ? [] : [verdict])]
+  const out = [...headerLines(r, what), ...deployment, runtimeLine(r.runtime), ...noteLines(r.notes), ...(verdict === undefined ? [] : [verdict])]
   for (const phase of ["prefill", "decode"] as const) {
     const p = phases[phase]
     if (p) out.push("", ...section(phase, p))
@@ -290,13 +291,13 @@ const sweepFitColumns = <R extends Swept>(perGpu: string): Array<Column<R>> => [
 ]
 
 const sweepTable = <R>(
-  r: { scenario: string; hardware: string; estimator: string; efficiency?: EfficiencySummary; runtime: PlaybookRuntime },
+  r: { scenario: string; hardware: string; estimator: string; efficiency?: EfficiencySummary; runtime: PlaybookRuntime; notes?: ReadonlyArray<string> },
   what: string,
   notes: ReadonlyArray<string>,
   columns: ReadonlyArray<Column<R>>,
   rows: ReadonlyArray<R>,
   after: ReadonlyArray<string> = []
-): string => [...headerLines(r, what), runtimeLine(r.runtime), ...notes, "", renderTable(columns, rows), ...after].join("\n") + "\n"
+): string => [...headerLines(r, what), runtimeLine(r.runtime), ...noteLines(r.notes), ...notes, "", renderTable(columns, rows), ...after].join("\n") + "\n"
 
 const renderLargeEpSweepTable = (r: LargeEpSweep): string => {
   const decode = r.ep_sweep[0]?.serving.throughput_kind === "decode_output"

@@ -206,9 +206,13 @@ export const runHeader = (res: RunResult): Array<string> => {
     ...(coverage === undefined ? [] : [coverage]),
     ...(res.efficiency === undefined ? [] : [efficiencyLine(res.efficiency)]),
     `runtime   batch_size=${res.runtime.batch_size} seq_len=${res.runtime.seq_len} phase=${res.runtime.phase}` +
-      (res.runtime.micro_batch ? ` micro_batch=${res.runtime.micro_batch}` : "")
+      (res.runtime.micro_batch ? ` micro_batch=${res.runtime.micro_batch}` : ""),
+    ...noteLines(res.notes)
   ]
 }
+
+/** A result's notes (src/deploy/notes.ts), one `note:` line each. */
+export const noteLines = (notes: ReadonlyArray<string> | undefined): Array<string> => (notes ?? []).map((n) => `note: ${n}`)
 
 /** The verdict line of a result that does not fit in HBM (undefined when it fits): the peak phase and its parts. */
 const runVerdict = (res: RunResult): string | undefined => {

@@ -14,6 +14,7 @@ import { contextFor, resolveLayout, type Layout, type ScenarioBase } from "../ke
 import { modelOf, type Model } from "../kernel/model.ts"
 import { coreStrategy, planCore, type StrategyName } from "../kernel/strategies.ts"
 import { deploymentModelFor, isCoreStrategy } from "../deploy/registry.ts"
+import { expertParallelNotes, withNotes } from "../deploy/notes.ts"
 import { phasesOf, type SinglePhase } from "../schema/runtime.ts"
 import type { Estimator } from "../timing/estimator.ts"
 import { timingHardware, type EfficiencyMode } from "../timing/roofline.ts"
@@ -121,7 +122,8 @@ export const evaluateScenario = (
         parallel,
         hw.hbm_gb,
         coreStrategy(composition)
-      )
+      ),
+      ...withNotes(expertParallelNotes(model, hw, layout.ep, layout.gpus_per_node, false))
     }
     return result
   })

@@ -105,7 +105,9 @@ describe("playbooks on a batch that does not fit", () => {
       batch: { kind: "runtime" }
     })
     const text = r.text("table")
-    expect(text.split("\n")[6]).toMatch(
+    // The header, the deployment's note (group-limited routing over 18 nodes), then the verdict.
+    expect(text.split("\n")[6]).toMatch(/^note: topk_group 4 of n_group 8 /)
+    expect(text.split("\n")[7]).toMatch(
       /^verdict: DOES NOT FIT in HBM: \d+\.\d\d GB per GPU > \d+\.\d\d GB.* \(weights \d+\.\d\d, KV cache \d+\.\d\d, activations \d+\.\d\d, communication buffers \d+\.\d\d\);/
     )
     expect(text).toMatch(/^TPOT ms\s+\d+\.\d{3} \(does not fit\)$/m)
