@@ -42,6 +42,8 @@ export type { SweepResult } from "./sweep/run.ts"
 export type { Constraints, Objective } from "./sweep/judge.ts"
 export type { AxisName } from "./sweep/axes.ts"
 export type { ResolvedRuntime, RuntimeOverrides } from "./config/runtime.ts"
+/** The default export of llmsim.config.ts (`llmsim init` writes `satisfies ProjectConfig`). */
+export type { ProjectConfig } from "./config/project.ts"
 export type { LoadedEntry } from "./config/load.ts"
 export type { HardwareSpec } from "./schema/hardware.ts"
 export type { ScenarioSpec } from "./schema/scenario.ts"

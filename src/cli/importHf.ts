@@ -1,29 +1,82 @@
 /**
- * `llmsim import hf <config.json | folder>`: a Hugging Face config.json to layer templates under
+ * `llmsim import hf <config.json | folder>`: a Hugging Face config.json (and the
+ * hf_quant_config.json beside it, NVIDIA ModelOpt checkpoints) to layer templates under
  * configs/models/<name>/ and a starter scenario configs/scenarios/<name>.yaml (the mapping is
  * pure, src/hf/import.ts). A config the importer cannot map exactly is refused with every
- * problem on its own `file:line:col key: ...` line and nothing written.
+ * problem on its own `file:line:col key: ...` line and nothing written. An existing file is
+ * never replaced without `--force` (the shipped templates included): the import checks every
+ * target first, then creates each file exclusively (src/base/atomicFile.js).
  */
 import { Effect, FileSystem, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import * as fs from "node:fs"
 import * as path from "node:path"
+import { writeAtomic, writeFailure } from "../base/atomicFile.js"
 import { ConfigError, UsageError, type Issue } from "../config/errors.ts"
+import { refusalOf } from "../config/safeRead.ts"
 import { importHf, type ImportProblem } from "../hf/import.ts"
+import { noteOutput } from "../launch/recording.ts"
 import { writeFileAtomic, writeStdout } from "./output.ts"
 import { findProjectRoot } from "../base/project.js"
 
-/** Where a problem's key sits in the JSON text (its last path segment, after a text_config key). */
-const positionOf = (text: string, key: string): { line: number; col: number } => {
-  const parts = key.split(".")
-  const scope = parts.length > 1 ? text.indexOf(`"${parts[0]}"`) : 0
-  const at = key === "" ? -1 : text.indexOf(`"${parts[parts.length - 1]}"`, Math.max(0, scope))
-  if (at < 0) return { line: 1, col: 1 }
-  const before = text.slice(0, at).split("\n")
-  return { line: before.length, col: before[before.length - 1].length + 1 }
+/**
+ * Where the key at a dotted path sits in JSON text: the position of the deepest key along the
+ * path (keys may hold dots themselves: `quantized_layers.model.layers.0.mlp`), else 1:1.
+ */
+export const keyPosition = (text: string, key: string): { line: number; col: number } => {
+  type Frame = { readonly kind: "{" | "["; readonly path: string; expectKey: boolean; current: string }
+  const stack: Array<Frame> = []
+  let best = { len: -1, at: -1 }
+  for (let i = 0; i < text.length && key !== ""; i++) {
+    const ch = text[i]
+    const top = stack[stack.length - 1]
+    if (ch === '"') {
+      let j = i + 1
+      while (j < text.length && text[j] !== '"') j += text[j] === "\\" ? 2 : 1
+      if (top?.kind === "{" && top.expectKey) {
+        let name = ""
+        try {
+          name = String(JSON.parse(text.slice(i, j + 1)))
+        } catch {
+          name = text.slice(i + 1, j)
+        }
+        const p = top.path === "" ? name : `${top.path}.${name}`
+        if ((key === p || key.startsWith(`${p}.`)) && p.length > best.len) best = { len: p.length, at: i }
+        top.expectKey = false
+        top.current = p
+      }
+      i = j
+    } else if (ch === "{" || ch === "[") {
+      stack.push({ kind: ch, path: top === undefined ? "" : top.kind === "{" ? top.current : top.path, expectKey: ch === "{", current: "" })
+    } else if (ch === "}" || ch === "]") stack.pop()
+    else if (ch === "," && top?.kind === "{") top.expectKey = true
+  }
+  if (best.at < 0) return { line: 1, col: 1 }
+  const before = text.slice(0, best.at).split("\n")
+  return { line: before.length, col: before[before.length - 1]!.length + 1 }
 }
 
-const issuesOf = (file: string, text: string, problems: ReadonlyArray<ImportProblem>): Array<Issue> =>
-  problems.map((p) => ({ file, ...positionOf(text, p.key), path: p.key, message: p.message }))
+interface Source {
+  readonly file: string
+  readonly text: string
+}
+
+const issuesOf = (config: Source, quant: Source | undefined, problems: ReadonlyArray<ImportProblem>): Array<Issue> =>
+  problems.map((p) => {
+    const at = p.file === "hf_quant_config.json" && quant !== undefined ? quant : config
+    return { file: at.file, ...keyPosition(at.text, p.key), path: p.key, message: p.message }
+  })
+
+/** A file's text through the bounded reader (src/config/safeRead.ts): a refusal (size limit, not a regular file) is named. */
+const readText = (fsys: FileSystem.FileSystem, file: string) =>
+  fsys.readFileString(file).pipe(
+    Effect.mapError((e) => {
+      const refused = refusalOf(e)
+      return refused === undefined
+        ? new UsageError({ message: `config not found or unreadable: ${file}` })
+        : new ConfigError({ issues: [{ file, line: 1, col: 1, path: "", message: `cannot read: ${refused}` }] })
+    })
+  )
 
 /** A JSON syntax error's line:col from V8's "position N" message. */
 const jsonError = (file: string, text: string, e: unknown): ConfigError => {
@@ -48,6 +101,43 @@ const slug = (s: string): string =>
     .replace(/[^a-z0-9.]+/g, "-")
     .replace(/^-+|-+$/g, "")
 
+/** Whether anything is at `file` (a dangling symbolic link counts: writing would follow or replace it). */
+const taken = (file: string): boolean => fs.lstatSync(file, { throwIfNoEntry: false }) !== undefined
+
+/**
+ * Write files that do not exist yet: refused, writing nothing, when any of them exists; each is
+ * linked into place exclusively, so a file that appears meanwhile is not replaced either (the
+ * files this run wrote are then removed again).
+ */
+const writeNew = (outputs: ReadonlyArray<Source>) =>
+  Effect.gen(function* () {
+    const existing = outputs.filter((o) => taken(o.file)).map((o) => o.file)
+    if (existing.length > 0)
+      return yield* new UsageError({
+        message: `import hf: ${existing[0]} exists${existing.length > 1 ? ` (and ${existing.length - 1} more of the files to write)` : ""}; nothing written (pass --force to replace)`
+      })
+    const written: Array<string> = []
+    yield* Effect.try({
+      try: () => {
+        for (const o of outputs) {
+          writeAtomic(o.file, o.text, { exclusive: true })
+          written.push(o.file)
+          noteOutput(path.resolve(o.file), o.text)
+        }
+      },
+      catch: (e) => {
+        for (const w of written) fs.rmSync(w, { force: true })
+        const at = outputs[written.length]?.file ?? ""
+        return new UsageError({
+          message:
+            (e as NodeJS.ErrnoException).code === "EEXIST"
+              ? `import hf: ${at} exists; nothing written (pass --force to replace)`
+              : `cannot write ${at}: ${writeFailure(e)}`
+        })
+      }
+    })
+  })
+
 const intFlag = (name: string, dflt: number, what: string) => Flag.Int(name).pipe(Flag.withDescription(what), Flag.withDefault(dflt))
 
 const hfCommand = Command.make(
@@ -68,7 +158,11 @@ const hfCommand = Command.make(
       Flag.withDescription("Model the config's MTP layers as speculative decoding with this per-draft acceptance rate (DeepSeek-V3: 0.85-0.9)"),
       Flag.optional
     ),
-    ignoreKeys: Flag.String("ignore-keys").pipe(Flag.withDescription("Comma list of config.json keys you know do not change the math"), Flag.optional)
+    ignoreKeys: Flag.String("ignore-keys").pipe(
+      Flag.withDescription("Comma list of config.json (or hf_quant_config.json) keys you know do not change the math; dotted paths inside objects"),
+      Flag.optional
+    ),
+    force: Flag.Boolean("force").pipe(Flag.withDescription("Replace files that exist already (the templates and the scenario)"), Flag.withDefault(false))
   },
   Effect.fn(function* (a) {
     const fsys = yield* FileSystem.FileSystem
@@ -88,8 +182,15 @@ const hfCommand = Command.make(
       .stat(a.config)
       .pipe(Effect.mapError(() => new UsageError({ message: `config not found: ${a.config} (a config.json, or a folder holding one)` })))
     const file = stat.type === "Directory" ? path.join(a.config, "config.json") : a.config
-    const text = yield* fsys.readFileString(file).pipe(Effect.mapError(() => new UsageError({ message: `config not found or unreadable: ${file}` })))
+    const text = yield* readText(fsys, file)
     const json = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: (e) => jsonError(file, text, e) })
+    // A checkpoint folder's hf_quant_config.json (ModelOpt) says how its weights and KV cache are stored.
+    const quantFile = stat.type === "Directory" || path.basename(file) === "config.json" ? path.join(path.dirname(file), "hf_quant_config.json") : undefined
+    const quantText =
+      quantFile !== undefined && (yield* fsys.exists(quantFile).pipe(Effect.orElseSucceed(() => false))) ? yield* readText(fsys, quantFile) : undefined
+    const quant = quantFile !== undefined && quantText !== undefined ? { file: quantFile, text: quantText } : undefined
+    const quantJson =
+      quant === undefined ? undefined : yield* Effect.try({ try: () => JSON.parse(quant.text) as unknown, catch: (e) => jsonError(quant.file, quant.text, e) })
     const stem =
       stat.type === "Directory"
         ? path.basename(path.resolve(a.config))
@@ -116,6 +217,7 @@ const hfCommand = Command.make(
       seq_len: a.seqLen,
       phase: a.phase,
       ...Option.match(a.mtpAcceptance, { onNone: () => ({}), onSome: (r) => ({ mtp_acceptance: r }) }),
+      ...(quantJson === undefined ? {} : { hf_quant_config: quantJson }),
       ignore_keys: Option.match(a.ignoreKeys, {
         onNone: () => [],
         onSome: (s) =>
@@ -125,21 +227,16 @@ const hfCommand = Command.make(
             .filter((k) => k !== "")
       })
     })
-    if (!r.ok) return yield* new ConfigError({ issues: issuesOf(file, text, r.problems) })
-    for (const t of r.templates) {
-      yield* fsys
-        .makeDirectory(path.dirname(t.path), { recursive: true })
-        .pipe(Effect.mapError(() => new UsageError({ message: `cannot create ${path.dirname(t.path)}` })))
-      yield* writeFileAtomic(t.path, t.text)
-    }
-    yield* fsys
-      .makeDirectory(path.dirname(scenarioFile), { recursive: true })
-      .pipe(Effect.mapError(() => new UsageError({ message: `cannot create ${path.dirname(scenarioFile)}` })))
-    yield* writeFileAtomic(scenarioFile, r.scenario)
+    if (!r.ok) return yield* new ConfigError({ issues: issuesOf({ file, text }, quant, r.problems) })
+    const outputs = [...r.templates.map((t) => ({ file: t.path, text: t.text })), { file: scenarioFile, text: r.scenario }]
+    if (a.force) for (const o of outputs) yield* writeFileAtomic(o.file, o.text)
+    else yield* writeNew(outputs)
     const b = (n: number) => `${(n / 1e9).toFixed(2)}B`
+    const p = r.precision
     yield* writeStdout(
       [
         `imported ${file} (${r.draft.family}): ${r.draft.layers.length} layers, total ${b(r.params.total)}, active ${b(r.params.active)} parameters`,
+        `  precision: weights ${p.weights.value}${p.moe_experts ? `, moe_experts ${p.moe_experts.value}` : ""}, kv_cache ${p.kv_cache?.value ?? "bf16"}, lm_head ${p.lm_head.value}${quant === undefined ? "" : ` (${quant.file})`}`,
         ...r.templates.map((t) => `  wrote ${t.path}`),
         `  wrote ${scenarioFile}`,
         `next: npx llmsim run ${scenarioFile}`,

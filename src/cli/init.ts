@@ -1,6 +1,7 @@
 /**
  * `llmsim init [dir]`: a new project in `dir` (default: the current directory) that runs as it
- * is: llmsim.config.ts (defaultScenario, cache folder), a .gitignore for the result store, a copy
+ * is, wherever llmsim is installed and wherever the folder moves: llmsim.config.ts (plain data:
+ * defaultScenario, cache folder; no path into the installation), a .gitignore for the result store, a copy
  * of the shipped configs/ to edit, the JSON Schema files of schema/ (editor validation and
  * completion), and a starter scenario whose one layer template is written inline. Every file
  * carries its `$schema` line where one applies. Nothing is ever overwritten: when any target
@@ -9,6 +10,7 @@
 import { Effect, Option } from "effect"
 import { Argument, Command } from "effect/cli"
 import * as fs from "node:fs"
+import { createRequire } from "node:module"
 import * as path from "node:path"
 import { writeAtomic } from "../base/atomicFile.js"
 import { PACKAGE_DIR } from "../base/project.js"
@@ -18,22 +20,47 @@ import { writeStdout } from "./output.ts"
 
 export const STARTER_SCENARIO = "configs/scenarios/starter.yaml"
 
-/** llmsim.config.ts importing defineConfig from this installation (a relative path, for editors' types). */
+/**
+ * Whether the package name `llmsim` resolves from `dir` (llmsim installed into the project's
+ * node_modules or a parent's, `npm link llmsim`): then the config can name its type.
+ */
+const resolvesLlmsim = (dir: string): boolean => {
+  try {
+    createRequire(path.join(dir, "llmsim.config.ts")).resolve("llmsim/package.json")
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * llmsim.config.ts: plain data, importing nothing at run time, so the project does not depend on
+ * where llmsim was installed (a path into the installation broke when either moved). Where the
+ * package name resolves, a type-only import (erased when the config loads) and `satisfies` give
+ * editors completion and type errors; elsewhere a comment says how to get them.
+ */
 const configText = (dir: string): string => {
-  const rel = path
-    .relative(dir, path.join(PACKAGE_DIR, "src", "config", "define.ts"))
-    .split(path.sep)
-    .join("/")
+  const typed = resolvesLlmsim(dir)
   return [
-    '// The llmsim project config (README "Project config"). defineConfig comes from the llmsim',
-    "// installation this project was created with; only its types are used.",
-    `import { defineConfig } from "${rel.startsWith(".") ? rel : `./${rel}`}"`,
+    '// The llmsim project config (README "Project config"): plain data, read from the default export.',
+    ...(typed
+      ? [
+          "// The type import below is erased when llmsim loads this file (nothing is imported at run time),",
+          "// so the project runs wherever llmsim is installed and wherever this folder moves; it gives",
+          "// editors completion and type errors.",
+          'import type { ProjectConfig } from "llmsim"'
+        ]
+      : [
+          "// It imports nothing, so the project runs wherever llmsim is installed and wherever this folder",
+          "// moves. For completion in an editor, install llmsim here (npm install <path to llmsim>), add",
+          '// `import type { ProjectConfig } from "llmsim"` and write `satisfies ProjectConfig` after the object.'
+        ]),
     "",
-    "export default defineConfig({",
+    "export default {",
     `  defaultScenario: "${STARTER_SCENARIO}",`,
     '  runtime: { batch_size: 16, seq_len: 4096, phase: "both" },',
     '  cacheDir: "cache"',
-    "})",
+    typed ? "} satisfies ProjectConfig" : "}",
     ""
   ].join("\n")
 }

@@ -18,7 +18,7 @@ export {
   warningLines
 } from "./load.ts"
 export { firstExisting, isInside, type PathBase, pathCandidates, projectPaths, type ProjectPaths, requireInsideProject, resolvePath } from "./paths.ts"
-export { checkProjectPaths, CONFIG_FILE, findProjectRoot, importProjectConfig, loadProject, type ProjectShape } from "./project.ts"
+export { checkProjectPaths, CONFIG_FILE, findProjectRoot, importProjectConfig, loadProject, type ProjectConfig, type ProjectShape } from "./project.ts"
 export { checkedRuntime, type ResolvedRuntime, type RuntimeOverrides } from "./runtime.ts"
-export { guardReads } from "./safeRead.ts"
+export { guardReads, refusalOf } from "./safeRead.ts"
 export { decodeParsed, decodeYamlText, parseYaml } from "./yamlFile.ts"

@@ -21,12 +21,6 @@ export interface TemplateDraft {
   readonly mlp: ReadonlyArray<Field>
 }
 
-interface PrecisionDraft {
-  readonly weights: Field
-  readonly moe_experts?: Field
-  readonly lm_head: Field
-}
-
 export interface ModelDraft {
   readonly family: string
   readonly templates: ReadonlyArray<TemplateDraft>
@@ -35,7 +29,6 @@ export interface ModelDraft {
   readonly vocab_size: Field
   readonly d_model: Field
   readonly tied_embeddings: boolean
-  readonly precision: PrecisionDraft
   /** Per-layer precision of a template's entries (scenario `precision` on the layer entry). */
   readonly layer_precision?: Readonly<Record<string, ReadonlyArray<Field>>>
   /** MTP layers in the checkpoint, not in the main layer list (0 = none). */
@@ -79,7 +72,8 @@ const gqa = (c: ConfigReader, o: GqaOptions = {}): Array<Field> => {
     f("num_key_value_heads", kv, c.has(kvKey) ? kvKey : "no key: MHA")
   ]
   if (c.has("head_dim")) out.push(f("head_dim", c.int("head_dim"), "head_dim"))
-  else if (d % heads !== 0) c.problem("head_dim", `expected head_dim when hidden_size ${d} is not a multiple of num_attention_heads ${heads}`)
+  else if (d % heads !== 0 && c.clean("hidden_size", "num_attention_heads"))
+    c.problem("head_dim", `expected head_dim when hidden_size ${d} is not a multiple of num_attention_heads ${heads}`)
   out.push(...(o.extra ?? []))
   if (o.qkNorm) out.push(o.qkNorm)
   if (c.optBool("attention_bias", false)) out.push(f("attention_bias", true, "attention_bias"))
@@ -104,7 +98,7 @@ interface MoeKeys {
 const moe = (c: ConfigReader, k: MoeKeys): Array<Field> => {
   const experts = c.int(k.experts)
   const topk = c.int(k.topk)
-  if (topk > experts) c.problem(k.topk, `expected at most ${k.experts} ${experts}, got ${topk}`)
+  if (topk > experts && c.clean(k.topk, k.experts)) c.problem(k.topk, `expected at most ${k.experts} ${experts}, got ${topk}`)
   const out: Array<Field> = [
     f("d_model", c.int("hidden_size"), "hidden_size"),
     f("n_routed_experts", experts, k.experts),
@@ -124,27 +118,6 @@ const moe = (c: ConfigReader, k: MoeKeys): Array<Field> => {
   return out
 }
 
-/** Weights precision from quantization_config (fp8 blocks, MXFP4 experts) or torch_dtype. */
-const precisionOf = (c: ConfigReader): PrecisionDraft => {
-  const q = c.raw("quantization_config")
-  const dtype = c.optString("torch_dtype") ?? c.optString("dtype")
-  const base = dtype === "float16" ? "fp16" : dtype === "float32" ? "fp32" : "bf16"
-  const baseFrom = dtype === undefined ? "no torch_dtype: bf16" : `torch_dtype ${dtype}`
-  const lm_head = f("lm_head", base, `${baseFrom} (embedding and lm_head are not quantized)`)
-  if (q === undefined || q === null) return { weights: f("weights", base, baseFrom), lm_head }
-  const method = typeof q === "object" ? (q as Record<string, unknown>).quant_method : undefined
-  if (method === "fp8") return { weights: f("weights", "fp8", "quantization_config quant_method fp8"), lm_head }
-  if (method === "mxfp4") {
-    return {
-      weights: f("weights", base, "quantization_config modules_to_not_convert (attention, router)"),
-      moe_experts: f("moe_experts", "mxfp4", "quantization_config quant_method mxfp4"),
-      lm_head
-    }
-  }
-  c.problem("quantization_config", `expected quant_method fp8 or mxfp4 (the formats the importer maps), got ${JSON.stringify(method)}`)
-  return { weights: f("weights", base, baseFrom), lm_head }
-}
-
 const lmFields = (c: ConfigReader) => ({
   vocab_size: f("vocab_size", c.int("vocab_size"), "vocab_size"),
   d_model: f("d_model", c.int("hidden_size"), "hidden_size"),
@@ -158,7 +131,7 @@ const range = (n: number): Array<number> => Array.from({ length: n }, (_, i) => 
  * layers all use full attention it must say so (a sliding or chunked entry would change the math).
  */
 const allFullAttention = (c: ConfigReader): void => {
-  const types = c.optStrings("layer_types")
+  const types = c.optStrings("layer_types", true)
   const other = types?.find((t) => t !== "full_attention")
   if (other !== undefined) c.problem("layer_types", `expected only full_attention layers for this model_type, got ${JSON.stringify(other)}`)
 }
@@ -193,7 +166,6 @@ const denseGqa =
       templates: [tpl("ffn_layer", "ffn_layer", `all ${n} layers (num_hidden_layers)`, attn, dense(c))],
       layers: range(n).map(() => "ffn_layer"),
       ...lmFields(c),
-      precision: precisionOf(c),
       mtp_layers: 0,
       notes: []
     }
@@ -238,7 +210,7 @@ const qwenMoe =
         ])
       )
     else c.raw("intermediate_size")
-    return { family, templates, layers, ...lmFields(c), precision: precisionOf(c), mtp_layers: 0, notes: [] }
+    return { family, templates, layers, ...lmFields(c), mtp_layers: 0, notes: [] }
   }
 
 /** Mixtral (HF modeling_mixtral.py): every layer MoE, softmax top-k, no shared expert. */
@@ -258,7 +230,6 @@ const mixtral: Mapper = (c) => {
     templates: [tpl("moe_layer", "moe_layer", `all ${n} layers`, attn, m)],
     layers: range(n).map(() => "moe_layer"),
     ...lmFields(c),
-    precision: precisionOf(c),
     mtp_layers: 0,
     notes: []
   }
@@ -314,7 +285,6 @@ const deepseek =
       templates: k > 0 ? templates : [templates[1]],
       layers: range(n).map((i) => (i < k ? "ffn_layer" : "moe_layer")),
       ...lmFields(c),
-      precision: precisionOf(c),
       mtp_layers: mtp,
       mtp_template: "moe_layer",
       notes: []
@@ -328,8 +298,8 @@ const deepseek =
  */
 const gptOss: Mapper = (c) => {
   const n = c.int("num_hidden_layers")
-  const types = c.optStrings("layer_types") ?? range(n).map((i) => (i % 2 === 0 ? "sliding_attention" : "full_attention"))
-  if (types.length !== n) c.problem("layer_types", `expected ${n} entries (num_hidden_layers), got ${types.length}`)
+  const types = c.optStrings("layer_types", true) ?? range(n).map((i) => (i % 2 === 0 ? "sliding_attention" : "full_attention"))
+  if (types.length !== n && c.clean("num_hidden_layers")) c.problem("layer_types", `expected ${n} entries (num_hidden_layers), got ${types.length}`)
   const bad = types.find((t) => t !== "sliding_attention" && t !== "full_attention")
   if (bad !== undefined) c.problem("layer_types", `expected sliding_attention or full_attention, got ${JSON.stringify(bad)}`)
   const window = c.int("sliding_window")
@@ -353,7 +323,6 @@ const gptOss: Mapper = (c) => {
     ],
     layers: types.map((t) => (t === "sliding_attention" ? "moe_layer_sliding" : "moe_layer_full")),
     ...lmFields(c),
-    precision: precisionOf(c),
     mtp_layers: 0,
     notes: []
   }
@@ -382,7 +351,6 @@ const glm4Moe: Mapper = (c) => {
     templates: k > 0 ? templates : [templates[1]],
     layers: range(n).map((i) => (i < k ? "ffn_layer" : "moe_layer")),
     ...lmFields(c),
-    precision: precisionOf(c),
     mtp_layers: c.optInt("num_nextn_predict_layers", 0),
     mtp_template: "moe_layer",
     notes: []
@@ -424,7 +392,6 @@ const step3: Mapper = (c) => {
     ],
     layers: range(n).map((i) => (moeLayers.has(i) ? "moe_layer" : "ffn_layer")),
     ...lmFields(c),
-    precision: precisionOf(c),
     mtp_layers: 0,
     notes: []
   }
@@ -438,8 +405,8 @@ const step3: Mapper = (c) => {
 const qwen3Next: Mapper = (c) => {
   const n = c.int("num_hidden_layers")
   const interval = c.optInt("full_attention_interval", 4)
-  const types = c.optStrings("layer_types") ?? range(n).map((i) => ((i + 1) % interval === 0 ? "full_attention" : "linear_attention"))
-  if (types.length !== n) c.problem("layer_types", `expected ${n} entries (num_hidden_layers), got ${types.length}`)
+  const types = c.optStrings("layer_types", true) ?? range(n).map((i) => ((i + 1) % interval === 0 ? "full_attention" : "linear_attention"))
+  if (types.length !== n && c.clean("num_hidden_layers")) c.problem("layer_types", `expected ${n} entries (num_hidden_layers), got ${types.length}`)
   const bad = types.find((t) => t !== "full_attention" && t !== "linear_attention")
   if (bad !== undefined) c.problem("layer_types", `expected full_attention or linear_attention, got ${JSON.stringify(bad)}`)
   const step = c.optInt("decoder_sparse_step", 1)
@@ -488,7 +455,6 @@ const qwen3Next: Mapper = (c) => {
       moe_layer_linear: [f("kv_cache", "fp32", "no key: the recurrent state stays float32 (flash-linear-attention chunk_gated_delta_rule final_state)")]
     },
     ...lmFields(c),
-    precision: precisionOf(c),
     mtp_layers: c.optInt("mtp_num_hidden_layers", 0),
     mtp_template: "moe_layer_full",
     notes: []
@@ -507,12 +473,16 @@ const llama4: Mapper = (c) => {
   const moeLayers = new Set(c.optInts("moe_layers") ?? range(n).filter((i) => step > 0 && (i + 1) % step === 0))
   const interval = c.optInt("no_rope_layer_interval", 4)
   // layer_types (newer transformers) names the chunked layers directly; else no_rope_layers (1 = RoPE, chunked).
-  const types = c.optStrings("layer_types")
+  const types = c.optStrings("layer_types", true)
   const bad = types?.find((t) => t !== "chunked_attention" && t !== "full_attention")
   if (bad !== undefined) c.problem("layer_types", `expected chunked_attention or full_attention, got ${JSON.stringify(bad)}`)
-  const rope = types?.map((t) => (t === "chunked_attention" ? 1 : 0)) ?? c.optInts("no_rope_layers") ?? range(n).map((i) => ((i + 1) % interval !== 0 ? 1 : 0))
+  const rope =
+    types?.map((t) => (t === "chunked_attention" ? 1 : 0)) ??
+    c.optInts("no_rope_layers", { emptyIsDefault: true }) ??
+    range(n).map((i) => ((i + 1) % interval !== 0 ? 1 : 0))
   if (types !== undefined) c.raw("no_rope_layers")
-  if (rope.length !== n) c.problem(types !== undefined ? "layer_types" : "no_rope_layers", `expected ${n} entries (num_hidden_layers), got ${rope.length}`)
+  if (rope.length !== n && c.clean("num_hidden_layers"))
+    c.problem(types !== undefined ? "layer_types" : "no_rope_layers", `expected ${n} entries (num_hidden_layers), got ${rope.length}`)
   const chunk = c.optInt("attention_chunk_size", 0)
   c.raw("use_qk_norm") // an L2 norm without weights on RoPE layers: no parameters, few FLOPs
   c.raw("attn_temperature_tuning")
@@ -541,7 +511,6 @@ const llama4: Mapper = (c) => {
     templates: all.filter((t) => layers.includes(t.id)),
     layers,
     ...lmFields(c),
-    precision: precisionOf(c),
     mtp_layers: 0,
     notes: []
   }
@@ -556,10 +525,11 @@ const llama4: Mapper = (c) => {
 const minimax: Mapper = (c) => {
   const n = c.int("num_hidden_layers")
   const list = c.optInts("attn_type_list")
-  const types = c.optStrings("layer_types") ?? list?.map((t) => (t === 0 ? "linear_attention" : t === 1 ? "full_attention" : `attn_type ${t}`))
+  const types = c.optStrings("layer_types", true) ?? list?.map((t) => (t === 0 ? "linear_attention" : t === 1 ? "full_attention" : `attn_type ${t}`))
   if (types === undefined) c.problem("layer_types", "expected layer_types or attn_type_list (which layers are lightning attention)")
   const kinds = types ?? []
-  if (kinds.length !== n) c.problem(list ? "attn_type_list" : "layer_types", `expected ${n} entries (num_hidden_layers), got ${kinds.length}`)
+  if (kinds.length !== n && c.clean("num_hidden_layers"))
+    c.problem(list ? "attn_type_list" : "layer_types", `expected ${n} entries (num_hidden_layers), got ${kinds.length}`)
   const bad = kinds.find((t) => t !== "linear_attention" && t !== "full_attention")
   if (bad !== undefined)
     c.problem(
@@ -607,7 +577,6 @@ const minimax: Mapper = (c) => {
     ],
     layers: kinds.map((t) => (t === "full_attention" ? "moe_layer_softmax" : "moe_layer_lightning")),
     ...lmFields(c),
-    precision: precisionOf(c),
     mtp_layers: 0,
     notes: []
   }
@@ -621,6 +590,11 @@ export const FAMILIES: Readonly<Record<string, Mapper>> = {
   qwen3: denseGqa("qwen3", true),
   qwen2_moe: qwenMoe("qwen2_moe", false),
   qwen3_moe: qwenMoe("qwen3_moe", true),
+  // Qwen3-VL's text models (HF modeling_qwen3_vl.py / modeling_qwen3_vl_moe.py): the Qwen3 and
+  // Qwen3-MoE decoders (QK-norm); multimodal RoPE sections and the vision deepstack change no
+  // text FLOP count.
+  qwen3_vl_text: denseGqa("qwen3_vl_text", true),
+  qwen3_vl_moe_text: qwenMoe("qwen3_vl_moe_text", true),
   mixtral,
   deepseek_v2: deepseek("deepseek_v2"),
   deepseek_v3: deepseek("deepseek_v3"),
@@ -636,8 +610,74 @@ export const FAMILIES: Readonly<Record<string, Mapper>> = {
   minimax_m1: minimax
 }
 
-/** Multimodal wrappers whose text model sits under text_config. */
-export const WRAPPERS: Readonly<Record<string, string>> = { step3_vl: "step3_text", llama4: "llama4_text" }
+/**
+ * Multimodal wrappers whose text model sits under text_config (the vision tower and projector
+ * are not planned): Step-3, Llama-4 (Llama4ForConditionalGeneration), Kimi-K2.5
+ * (KimiK25ForConditionalGeneration: a kimi_k2 text model), Qwen3-VL and Qwen3-VL-MoE.
+ */
+export const WRAPPERS: Readonly<Record<string, string>> = {
+  step3_vl: "step3_text",
+  llama4: "llama4_text",
+  kimi_k25: "kimi_k2",
+  qwen3_vl: "qwen3_vl_text",
+  qwen3_vl_moe: "qwen3_vl_moe_text"
+}
+
+/**
+ * transformers' PretrainedConfig attributes that every config.json saved by `save_pretrained`
+ * of older versions carries (src/transformers/configuration_utils.py: generation defaults, label
+ * maps, output switches, encoder-decoder flags): none changes a decoder's FLOPs or bytes. A
+ * text_config serialized this way (Kimi-K2.5) lists them all. `pruned_heads` is read by the
+ * importer (a pruned head would change the math).
+ */
+const PRETRAINED_CONFIG_KEYS = [
+  "add_cross_attention",
+  "bad_words_ids",
+  "begin_suppress_tokens",
+  "chunk_size_feed_forward",
+  "cross_attention_hidden_size",
+  "decoder_start_token_id",
+  "diversity_penalty",
+  "do_sample",
+  "early_stopping",
+  "encoder_no_repeat_ngram_size",
+  "exponential_decay_length_penalty",
+  "finetuning_task",
+  "forced_bos_token_id",
+  "forced_eos_token_id",
+  "id2label",
+  "is_decoder",
+  "is_encoder_decoder",
+  "label2id",
+  "length_penalty",
+  "max_length",
+  "min_length",
+  "no_repeat_ngram_size",
+  "num_beam_groups",
+  "num_beams",
+  "num_return_sequences",
+  "output_attentions",
+  "output_hidden_states",
+  "output_scores",
+  "prefix",
+  "problem_type",
+  "remove_invalid_values",
+  "repetition_penalty",
+  "return_dict",
+  "return_dict_in_generate",
+  "sep_token_id",
+  "suppress_tokens",
+  "task_specific_params",
+  "temperature",
+  "tf_legacy_loss",
+  "tie_encoder_decoder",
+  "tokenizer_class",
+  "top_k",
+  "top_p",
+  "torchscript",
+  "typical_p",
+  "use_bfloat16"
+]
 
 /**
  * Keys that do not change FLOPs, bytes or parameter counts as llmsim models them (positions,
@@ -682,5 +722,6 @@ export const IGNORABLE_KEYS: ReadonlySet<string> = new Set([
   "image_token_index",
   "projector_hidden_act",
   "boi_token_index",
-  "eoi_token_index"
+  "eoi_token_index",
+  ...PRETRAINED_CONFIG_KEYS
 ])

@@ -11,8 +11,9 @@
 import type { LayerTemplate } from "../schema/layer.ts"
 import type { LmHead } from "../schema/scenario.ts"
 import { modelParams } from "../layers/params.ts"
-import { ConfigReader, type Field, type Json } from "./fields.ts"
+import { ConfigReader, f, type Field, type Json, type PrecisionDraft, type ReadProblem } from "./fields.ts"
 import { FAMILIES, IGNORABLE_KEYS, WRAPPERS, type ModelDraft, type TemplateDraft } from "./families.ts"
+import { quantPrecision } from "./quant.ts"
 
 export interface ImportOptions {
   readonly name: string
@@ -29,8 +30,13 @@ export interface ImportOptions {
   readonly phase: "prefill" | "decode" | "both"
   /** With MTP layers in the config: model them with this per-draft acceptance rate (--mtp-acceptance). */
   readonly mtp_acceptance?: number
-  /** Keys the user vouches do not change the math (--ignore-keys). */
+  /** Keys the user vouches do not change the math (--ignore-keys; dotted paths inside objects). */
   readonly ignore_keys?: ReadonlyArray<string>
+  /**
+   * The parsed hf_quant_config.json beside config.json (NVIDIA ModelOpt checkpoints), when there
+   * is one: its quantization sets the precision (src/hf/quant.ts).
+   */
+  readonly hf_quant_config?: unknown
   /**
    * The project's schema/ folder relative to the template folder and to the scenario's folder:
    * each file starts with its `# yaml-language-server: $schema=` line (editor validation).
@@ -42,16 +48,15 @@ export interface ImportOptions {
 const schemaLine = (dir: string | undefined, kind: string): ReadonlyArray<string> =>
   dir === undefined ? [] : [`# yaml-language-server: $schema=${dir}/${kind}.json`]
 
-export interface ImportProblem {
-  /** Dotted key path in config.json (`text_config.moe_top_k`), empty for the whole file. */
-  readonly key: string
-  readonly message: string
-}
+/** A problem at a key of config.json, or of hf_quant_config.json when `file` says so. */
+export type ImportProblem = ReadProblem
 
 export type ImportResult =
   | {
       readonly ok: true
       readonly draft: ModelDraft
+      /** The scenario's precision, each dtype with the key it came from. */
+      readonly precision: PrecisionDraft
       readonly templates: ReadonlyArray<{ readonly path: string; readonly text: string }>
       readonly scenario: string
       readonly params: { total: number; active: number; embedding: number }
@@ -62,18 +67,54 @@ export const SUPPORTED_MODEL_TYPES: ReadonlyArray<string> = [...Object.keys(FAMI
 
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v)
 
-/** Map a config.json object to a model draft, or the problems that stop it. */
-const draftOf = (json: unknown, ignore: ReadonlyArray<string> = []): { draft: ModelDraft } | { problems: Array<ImportProblem> } => {
+const isEmpty = (v: unknown): boolean => v === undefined || v === null || (isObject(v) && Object.keys(v).length === 0)
+
+/** The dtype unquantized weights keep: torch_dtype (or dtype), the text model's first, else the wrapper's. */
+const baseDtype = (readers: ReadonlyArray<ConfigReader>): Field => {
+  for (const r of readers) {
+    for (const key of ["torch_dtype", "dtype"]) {
+      const v = r.optString(key)
+      if (v !== undefined) return f("weights", v === "float16" ? "fp16" : v === "float32" ? "fp32" : "bf16", `${r.prefix}${key} ${v}`)
+    }
+  }
+  return f("weights", "bf16", "no torch_dtype: bf16")
+}
+
+/** config.json's quantization_config: the text model's, else the wrapper's (Llama-4 FP8 and Qwen3-VL-FP8 keep it outside text_config). */
+const quantizationConfig = (readers: ReadonlyArray<ConfigReader>, ignore: ReadonlySet<string>): ConfigReader | undefined => {
+  const found = readers
+    .map((r) => ({ r, v: r.raw("quantization_config") }))
+    .filter(({ r, v }) => v !== undefined && v !== null && !ignore.has(`${r.prefix}quantization_config`))
+  if (found.length > 1 && JSON.stringify(found[0]!.v) !== JSON.stringify(found[1]!.v))
+    found[1]!.r.problem(
+      "quantization_config",
+      `expected no quantization_config beside ${found[0]!.r.prefix}quantization_config (two descriptions of one checkpoint)`
+    )
+  const first = found[0]
+  if (first === undefined) return undefined
+  if (!isObject(first.v)) {
+    first.r.problem("quantization_config", `expected an object with quant_method, got ${JSON.stringify(first.v)}`)
+    return undefined
+  }
+  return new ConfigReader(first.v, `${first.r.prefix}quantization_config.`)
+}
+
+/** Map a config.json object to a model draft and its precision, or the problems that stop it. */
+const draftOf = (
+  json: unknown,
+  o: Pick<ImportOptions, "ignore_keys" | "hf_quant_config">
+): { draft: ModelDraft; precision: PrecisionDraft } | { problems: Array<ImportProblem> } => {
   if (!isObject(json)) return { problems: [{ key: "", message: "expected a JSON object (a Hugging Face config.json)" }] }
-  let c = new ConfigReader(json)
-  const outer = c.optString("model_type")
-  if (outer === undefined) return { problems: [{ key: "model_type", message: `expected one of ${SUPPORTED_MODEL_TYPES.join(", ")}, got nothing` }] }
-  let type = outer
-  const wrapped = WRAPPERS[outer]
+  const outer = new ConfigReader(json)
+  let c = outer
+  const given = c.optString("model_type")
+  if (given === undefined) return { problems: [{ key: "model_type", message: `expected one of ${SUPPORTED_MODEL_TYPES.join(", ")}, got nothing` }] }
+  let type = given
+  const wrapped = WRAPPERS[given]
   if (wrapped !== undefined) {
     const text = c.raw("text_config")
     if (!isObject(text))
-      return { problems: [{ key: "text_config", message: `expected the text model's config object (model_type ${outer} wraps ${wrapped})` }] }
+      return { problems: [{ key: "text_config", message: `expected the text model's config object (model_type ${given} wraps ${wrapped})` }] }
     c = new ConfigReader(text, "text_config.")
     const inner = c.optString("model_type")
     if (inner !== undefined && inner !== wrapped)
@@ -92,16 +133,31 @@ const draftOf = (json: unknown, ignore: ReadonlyArray<string> = []): { draft: Mo
     }
   }
   const draft = mapper(c)
+  if (!isEmpty(c.raw("pruned_heads"))) c.problem("pruned_heads", "expected {} (pruned attention heads are not modelled)")
+  const ignore = new Set(o.ignore_keys ?? [])
+  const readers = c === outer ? [c] : [c, outer]
+  const base = baseDtype(readers)
+  const config = quantizationConfig(readers, ignore)
+  const sidecar = o.hf_quant_config === undefined || ignore.has("hf_quant_config.json") ? undefined : o.hf_quant_config
+  const problems: Array<ImportProblem> = [...c.problems, ...(c === outer ? [] : outer.problems)]
+  if (sidecar !== undefined && !isObject(sidecar))
+    problems.push({ key: "", file: "hf_quant_config.json", message: "expected a JSON object (ModelOpt's hf_quant_config.json)" })
+  const q = quantPrecision(draft, {
+    ...(config === undefined ? {} : { config }),
+    ...(isObject(sidecar) ? { sidecar: new ConfigReader(sidecar, "", "hf_quant_config.json") } : {}),
+    ignore,
+    base
+  })
+  problems.push(...q.problems)
   const ignorable = new Set([...IGNORABLE_KEYS, ...ignore])
   const unread = c.unread(ignorable)
-  const problems = [...c.problems]
   if (unread.length > 0) {
     problems.push({
       key: `${c.prefix}${unread[0]}`,
       message: `unknown key${unread.length > 1 ? "s" : ""} ${unread.join(", ")} for model_type ${type}: the ${type} mapping does not read ${unread.length > 1 ? "them" : "it"} and cannot tell whether ${unread.length > 1 ? "they change" : "it changes"} FLOPs or bytes (pass --ignore-keys ${unread.join(",")} if not)`
     })
   }
-  return problems.length > 0 ? { problems } : { draft }
+  return problems.length > 0 ? { problems } : { draft, precision: q.precision }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -109,7 +165,8 @@ const draftOf = (json: unknown, ignore: ReadonlyArray<string> = []): { draft: Mo
 
 const COMMENT_COL = 31
 
-const comment = (from: string): string => (from.startsWith("no key") ? from : `config.json ${from}`)
+/** A field's YAML comment: the config.json key it came from, hf_quant_config.json's key, or why there is none. */
+const comment = (from: string): string => (from.startsWith("no key") || from.startsWith("hf_quant_config.json") ? from : `config.json ${from}`)
 
 const line = (indent: string, key: string, value: string | number | boolean, why: string): string => {
   const head = `${indent}${key}: ${value}`
@@ -120,12 +177,11 @@ const fieldLines = (fields: ReadonlyArray<Field>): Array<string> => fields.map((
 
 const objectOf = (fields: ReadonlyArray<Field>): Record<string, number | string | boolean> => Object.fromEntries(fields.map((x) => [x.key, x.value]))
 
-const templateOf = (t: TemplateDraft): LayerTemplate => {
-  const attn = objectOf(t.attn) as any
-  return t.type === "ffn_layer"
-    ? { type: "ffn_layer", config: { attn_config: attn, ffn_config: objectOf(t.mlp) as any } }
-    : { type: "moe_layer", config: { attn_config: attn, moe_config: objectOf(t.mlp) as any } }
-}
+/** The template as the layer estimators read it (the fields are the schema's by construction: test/hf decodes them). */
+const templateOf = (t: TemplateDraft): LayerTemplate =>
+  (t.type === "ffn_layer"
+    ? { type: "ffn_layer", config: { attn_config: objectOf(t.attn), ffn_config: objectOf(t.mlp) } }
+    : { type: "moe_layer", config: { attn_config: objectOf(t.attn), moe_config: objectOf(t.mlp) } }) as unknown as LayerTemplate
 
 const templateText = (t: TemplateDraft, d: ModelDraft, o: ImportOptions, count: number): string =>
   [
@@ -159,7 +215,13 @@ const groups = (layers: ReadonlyArray<string>): Array<Group> => {
 
 const billions = (n: number): string => `${(n / 1e9).toFixed(2)}B`
 
-const scenarioText = (d: ModelDraft, o: ImportOptions, params: { total: number; active: number; embedding: number }, source: ReadonlyArray<string>): string => {
+const scenarioText = (
+  d: ModelDraft,
+  p: PrecisionDraft,
+  o: ImportOptions,
+  params: { total: number; active: number; embedding: number },
+  source: ReadonlyArray<string>
+): string => {
   const typeOf = new Map(d.templates.map((t) => [t.id, t.type]))
   const layerLines = groups(d.layers).map((g) => {
     const repeat = g.count > 1 ? `, repeat: ${g.count}` : ""
@@ -171,7 +233,6 @@ const scenarioText = (d: ModelDraft, o: ImportOptions, params: { total: number; 
   const layerPrecision = Object.entries(d.layer_precision ?? {}).flatMap(([id, fields]) =>
     fields.map((x) => `# Per-layer precision of the ${id} entries: ${x.key} ${x.value} (${comment(x.from)}).`)
   )
-  const p = d.precision
   const withMtp = d.mtp_layers > 0 && d.mtp_template !== undefined && o.mtp_acceptance !== undefined
   const mtp =
     d.mtp_layers === 0
@@ -214,7 +275,7 @@ const scenarioText = (d: ModelDraft, o: ImportOptions, params: { total: number; 
     line("  ", "weights", p.weights.value, comment(p.weights.from)),
     ...(p.moe_experts ? [line("  ", "moe_experts", p.moe_experts.value, comment(p.moe_experts.from))] : []),
     line("  ", "activations", "bf16", "llmsim default"),
-    line("  ", "kv_cache", "bf16", "llmsim default"),
+    p.kv_cache ? line("  ", "kv_cache", p.kv_cache.value, comment(p.kv_cache.from)) : line("  ", "kv_cache", "bf16", "llmsim default"),
     line("  ", "lm_head", p.lm_head.value, comment(p.lm_head.from)),
     "parallelism:",
     line("  ", "tp", o.tp, "--tp"),
@@ -229,7 +290,6 @@ const scenarioText = (d: ModelDraft, o: ImportOptions, params: { total: number; 
   ].join("\n")
 }
 
-/** The whole import: templates (paths under model_dir) and the scenario text. */
 /**
  * Provenance lines from a reference file's own `_source` object (data/reference/hf-configs):
  * the Hugging Face repository as a URL, and a warning when the file is reconstructed.
@@ -244,8 +304,9 @@ const provenance = (json: unknown): Array<string> => {
   return out
 }
 
+/** The whole import: templates (paths under model_dir), the scenario text and the parameter counts. */
 export const importHf = (json: unknown, o: ImportOptions): ImportResult => {
-  const r = draftOf(json, o.ignore_keys)
+  const r = draftOf(json, o)
   if ("problems" in r) return { ok: false, problems: r.problems }
   const d = r.draft
   const counts = new Map<string, number>()
@@ -257,5 +318,5 @@ export const importHf = (json: unknown, o: ImportOptions): ImportResult => {
     groups(d.layers).map((g) => ({ template: byId.get(g.id)!, repeat: g.count })),
     lm
   )
-  return { ok: true, draft: d, templates, scenario: scenarioText(d, o, params, provenance(json)), params }
+  return { ok: true, draft: d, precision: r.precision, templates, scenario: scenarioText(d, r.precision, o, params, provenance(json)), params }
 }

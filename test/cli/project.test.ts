@@ -74,6 +74,39 @@ describe("llmsim init", () => {
     expect(starter.out.result.phases).toEqual(shipped.out.result.phases)
   })
 
+  it("llmsim.config.ts depends on no installation path: the project moved elsewhere (another depth) still loads and runs", async () => {
+    const dir = path.join(tempDir("llmsim-init-"), "a", "b", "p")
+    await runEffect(initProject(dir))
+    const config = fs.readFileSync(path.join(dir, "llmsim.config.ts"), "utf8")
+    expect(config).not.toContain(REPO)
+    expect(config).not.toMatch(/^import (?!type )/m)
+    expect(config).not.toContain("src/config")
+    const moved = path.join(tempDir("llmsim-init-"), "p")
+    fs.renameSync(dir, moved)
+    const run = await runInProcess(runOptions(moved, undefined, { noCache: true, runtime: { phase: "decode" as const } }))
+    // The config loaded: its defaultScenario and its runtime (batch 16, seq 4096) were used.
+    expect(run.out.project.configFile).toBe(path.join(moved, "llmsim.config.ts"))
+    expect(run.out.loaded.file).toBe(path.join(moved, STARTER_SCENARIO))
+    expect([run.out.result.runtime.batch_size, run.out.result.runtime.seq_len]).toEqual([16, 4096])
+  })
+
+  it("where the package name llmsim resolves, a type-only import and `satisfies` (erased at load: the moved project runs)", async () => {
+    const parent = tempDir("llmsim-init-")
+    fs.mkdirSync(path.join(parent, "node_modules"))
+    fs.symlinkSync(REPO, path.join(parent, "node_modules", "llmsim"), "dir")
+    const dir = path.join(parent, "p")
+    await runEffect(initProject(dir))
+    const config = fs.readFileSync(path.join(dir, "llmsim.config.ts"), "utf8")
+    expect(config).toContain('import type { ProjectConfig } from "llmsim"\n')
+    expect(config).toContain("} satisfies ProjectConfig\n")
+    // Moved away from the node_modules that resolved it: the type import is erased, the config still loads.
+    const moved = path.join(tempDir("llmsim-init-"), "q")
+    fs.renameSync(dir, moved)
+    const run = await runInProcess(runOptions(moved, undefined, { noCache: true, runtime: { phase: "decode" as const } }))
+    expect(run.out.loaded.file).toBe(path.join(moved, STARTER_SCENARIO))
+    expect(run.out.result.runtime.batch_size).toBe(16)
+  })
+
   it("refuses to overwrite: one existing file and nothing is written", async () => {
     const dir = tempDir("llmsim-init-")
     fs.writeFileSync(path.join(dir, ".gitignore"), "mine\n")
