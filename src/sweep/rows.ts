@@ -50,7 +50,9 @@ export type RowFormat = "csv" | "jsonl"
 /** The format a points file's name asks for (`.csv`, else JSON Lines). */
 const formatOf = (file: string): RowFormat => (file.toLowerCase().endsWith(".csv") ? "csv" : "jsonl")
 
-const jsonValue = (v: unknown): string => (typeof v === "number" ? (Number.isFinite(v) ? String(v) : "null") : v === undefined ? "null" : JSON.stringify(v))
+/** A cell as a JSON Lines row writes it (a non-finite number and a missing value as null). */
+export const jsonValue = (v: unknown): string =>
+  typeof v === "number" ? (Number.isFinite(v) ? String(v) : "null") : v === undefined ? "null" : JSON.stringify(v)
 
 /**
  * One row as a line of `format`, fields in `columns` order: CSV cells, or a JSON object written
