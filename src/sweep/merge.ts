@@ -33,7 +33,7 @@ import { EXTRA_AXES, judge, OBJECTIVES, type Objective, type Row } from "./judge
 import { coordinatesOf, pointEvaluator } from "./point.ts"
 import { columnsFor, jsonValue } from "./rows.ts"
 import { prepareSweep, SWEEP_HEADER_VERSION, type PreparedSweep, type SweepHeader, type SweepOptions, type SweepResult } from "./run.ts"
-import { columnOf, decodeLine, HeaderLine, HeaderVersion, isRowLine, type LineIssue, pathText, RowLine } from "./shardFile.ts"
+import { columnOf, decodeLine, HeaderLine, HeaderVersion, type LineIssue, pathText, rowLineFor } from "./shardFile.ts"
 import { type Coordinates, neighbours, parseShard, pointAt, shardRange } from "./space.ts"
 
 /** Each line of `file` (streamed in 1 MiB reads), with its 1-based number, until `f` returns false. */
@@ -101,12 +101,14 @@ const parseJson = (shown: string, n: number, line: string): unknown => {
 
 const issueText = (shown: string, n: number, line: string, issue: LineIssue) => `${place(shown, n, line, issue.path)}: ${issue.message}`
 
+type RowDecoder = ReturnType<typeof rowLineFor>
+
 /** A row line, decoded (keys a sweep does not write are found when the row is compared with its point). */
-const rowOf = (shown: string, n: number, line: string): Row => {
+const rowOf = (rows: RowDecoder, shown: string, n: number, line: string): Row => {
   const value = parseJson(shown, n, line)
-  if (isRowLine(value)) return value
-  const decoded = decodeLine(RowLine, value)
-  return fail("value" in decoded ? `${shown}:${n}:1: not a row of a sweep` : issueText(shown, n, line, decoded))
+  if (rows.is(value)) return value
+  const decoded = decodeLine(rows.schema, value)
+  return fail("value" in decoded ? `${shown}:${n}:1: not a row of this sweep` : issueText(shown, n, line, decoded))
 }
 
 /** Read `file` through `f`; a failure to read it names the file. */
@@ -347,6 +349,7 @@ const mergeRows = (shards: ReadonlyArray<ShardFile>, prepared: PreparedSweep, o:
   checkAgainst(shards, built)
   const { space, base, constraints, prices } = job
   const columns = columnsFor(space.axes.map((a) => a.name))
+  const rows = rowLineFor(EXTRA_AXES.filter((a) => columns.includes(a)))
   const evaluate = pointEvaluator(base, estimator)
   const total = built.total_points
   const seed = o.seed ?? 1
@@ -397,7 +400,7 @@ const mergeRows = (shards: ReadonlyArray<ShardFile>, prepared: PreparedSweep, o:
         blanks.set(s, [...(blanks.get(s) ?? []), next - from])
         return undefined
       }
-      const stored = rowOf(s.shown, n, line)
+      const stored = rowOf(rows, s.shown, n, line)
       if (next >= to) fail(`${place(s.shown, n, line, ["index"])}: a row after the shard's last point ${to - 1} (one row per point, in index order)`)
       if (stored.index !== next) {
         fail(`${place(s.shown, n, line, ["index"])}: ${stored.index}, expected ${next} (one row per point, in index order: a row missing, repeated or moved?)`)
@@ -459,7 +462,7 @@ const mergeRows = (shards: ReadonlyArray<ShardFile>, prepared: PreparedSweep, o:
       if (n === 1 || line.trim() === "") return undefined
       const i = index++
       if (!wanted.has(i)) return undefined
-      const stored = rowOf(s.shown, n, line)
+      const stored = rowOf(rows, s.shown, n, line)
       if (stored.index !== i) fail(`${place(s.shown, n, line, ["index"])}: ${stored.index}, expected ${i} (the file changed while it was merged)`)
       found.set(i, reevaluate({ shard: s, n }, stored))
       return undefined

@@ -7,7 +7,7 @@
  * does not write is an error too.
  */
 import { Result, Schema, type SchemaAST, SchemaIssue } from "effect"
-import type { Row } from "./judge.ts"
+import type { EXTRA_AXES, Row } from "./judge.ts"
 import type { SweepHeader } from "./run.ts"
 
 const Num = Schema.Finite
@@ -121,18 +121,9 @@ export const HeaderLine = Schema.Struct({ llmsim_sweep: Header })
 /** Only the version, read before the strict decode so an older header is named as such. */
 export const HeaderVersion = Schema.Struct({ llmsim_sweep: Schema.Struct({ version: Schema.Unknown }) })
 
-const Extra = Schema.optionalKey(AxisValue)
-
-/** One point's row. */
-export const RowLine = Schema.Struct({
+/** A row's fields besides the extra axes it carries. */
+const ROW_FIELDS = {
   index: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
-  weights: Extra,
-  kv_cache: Extra,
-  moe_experts: Extra,
-  instances: Extra,
-  redundant_experts: Extra,
-  tbo: Extra,
-  micro_batches: Extra,
   hardware: Schema.String,
   model: PointModel,
   strategy: Schema.NullOr(Strategy),
@@ -163,10 +154,36 @@ export const RowLine = Schema.Struct({
   feasible: Schema.Boolean,
   rejected_by: Schema.String,
   invalid: Schema.NullOr(Schema.String)
+}
+
+const Extra = Schema.optionalKey(AxisValue)
+
+/** One point's row, of any sweep (the extra axes a sweep varies are optional). */
+const RowLine = Schema.Struct({
+  ...ROW_FIELDS,
+  weights: Extra,
+  kv_cache: Extra,
+  moe_experts: Extra,
+  instances: Extra,
+  redundant_experts: Extra,
+  tbo: Extra,
+  micro_batches: Extra
 })
 
-/** Whether a parsed line is a row (a guard: the parsed object itself is the row, no copy; decodeLine says what is wrong with one that is not). */
-export const isRowLine = Schema.is(RowLine)
+/**
+ * The rows of a sweep that varies the extra axes `extras`: each of those keys required, the
+ * others absent (and decoding a row of a known sweep skips the optional keys, a third of the
+ * time of a row).
+ */
+export const rowLineFor = (extras: ReadonlyArray<(typeof EXTRA_AXES)[number]>) => {
+  const schema = Schema.Struct({ ...ROW_FIELDS, ...Object.fromEntries(extras.map((a) => [a, AxisValue])) })
+  const is = Schema.is(schema)
+  return {
+    schema,
+    /** Whether a parsed line is such a row (a guard: the parsed object is the row, no copy). */
+    is: (value: unknown): value is Row => is(value)
+  }
+}
 
 // The schemas decode exactly the types the sweep writes (a field added to one must be added to the other).
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
