@@ -26,7 +26,9 @@ import { findProjectRoot } from "../base/project.js"
 import { sha256 } from "../base/sha256.js"
 import { withSession } from "../app/session.ts"
 import { UsageError } from "../config/errors.ts"
+import { insideProject, isInside } from "../config/paths.ts"
 import { canonicalJson } from "../graph/canonical.ts"
+import { parseAxis } from "./axes.ts"
 import { groupRows, type NeighbourReport, type SweepStats } from "./engine.ts"
 import { Tracker } from "./frontier.ts"
 import { EXTRA_AXES, judge, OBJECTIVES, type Objective, type Row } from "./judge.ts"
@@ -246,12 +248,30 @@ const rebuild = (shard: ShardFile, cwd: string) => {
     ...(i.price_per_gpu_hour_usd === null ? {} : { price_per_gpu_hour_usd: i.price_per_gpu_hour_usd }),
     workers: 1
   }
-  return withSession(o.run, (s) => prepareSweep(s, o)).pipe(
-    Effect.mapError(
-      (e) =>
-        new UsageError({
-          message: `sweep merge: ${place(shard.shown, 1, shard.line, ["llmsim_sweep", "scenario"])}: cannot rebuild the shards' sweep in this project (${root}): ${e.message.replace(/\s*\n\s*/g, "; ")}`
-        })
+  // Paths in a header are paths written in a file: the rebuild reads only the project's files
+  // (its root and allowPaths, README "Paths"), whatever a shard names.
+  const hardware = i.axes.hardware === undefined ? undefined : parseAxis("hardware", i.axes.hardware)
+  const named: Array<readonly [ReadonlyArray<string>, string]> = [
+    [["scenario"], path.resolve(root, h.scenario)],
+    ...(o.run.model === undefined ? [] : [[["inputs", "model"], o.run.model] as const]),
+    ...(hardware?.ok === true ? hardware.value.map((v) => [["inputs", "axes", "hardware"], path.resolve(o.run.cwd, String(v))] as const) : [])
+  ]
+  const refused = (at: ReadonlyArray<string>, file: string) =>
+    `sweep merge: ${place(shard.shown, 1, shard.line, ["llmsim_sweep", ...at])}: ${file} is outside the project (${root}): a shard's sweep is rebuilt from the project's files only (allowPaths in llmsim.config.ts adds folders)`
+  // The folder the sweep ran in was inside its project (the project is found from it upwards).
+  if (!isInside(o.run.cwd, root)) return Effect.fail(new UsageError({ message: refused(["inputs", "cwd"], o.run.cwd) }))
+  return withSession(o.run, (s) =>
+    Effect.gen(function* () {
+      for (const [at, file] of named) if (!insideProject(file, s.project.paths)) return yield* Effect.fail(new UsageError({ message: refused(at, file) }))
+      return yield* prepareSweep(s, o)
+    })
+  ).pipe(
+    Effect.mapError((e) =>
+      e instanceof UsageError && e.message.startsWith("sweep merge: ")
+        ? e
+        : new UsageError({
+            message: `sweep merge: ${place(shard.shown, 1, shard.line, ["llmsim_sweep", "scenario"])}: cannot rebuild the shards' sweep in this project (${root}): ${e.message.replace(/\s*\n\s*/g, "; ")}`
+          })
     )
   )
 }

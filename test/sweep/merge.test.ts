@@ -322,6 +322,15 @@ describe("sweep merge: unreadable, incomplete or foreign shards are one position
     expect(await mergeError(loose)).toMatch(
       /^sweep merge: loose-1\.jsonl:1:\d+ llmsim_sweep\.constraints: \{"tpot_ms_max":400\} in the shard, \{"tpot_ms_max":40\} rebuilt from the project \(the header was edited\?\)$/
     )
+    // Paths in a header are paths written in a file: inside the project only.
+    const outside = editHeader("outside-1.jsonl", 1, (h) => void (h.inputs = { ...(h.inputs as Json), axes: { ...AXES, hardware: "../elsewhere.yaml" } }))
+    expect(await mergeError(outside)).toMatch(
+      new RegExp(
+        `^sweep merge: outside-1\\.jsonl:1:\\d+ llmsim_sweep\\.inputs\\.axes\\.hardware: ${path.resolve(dir, "../elsewhere.yaml").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is outside the project \\(`
+      )
+    )
+    const up = editHeader("up-1.jsonl", 1, (h) => void (h.inputs = { ...(h.inputs as Json), cwd: "../.." }))
+    expect(await mergeError(up)).toMatch(/^sweep merge: up-1\.jsonl:1:\d+ llmsim_sweep\.inputs\.cwd: \S+ is outside the project/)
     const moved = editHeader("moved-2.jsonl", 2, (h) => void (h.first_index = 15))
     expect(await mergeError(moved)).toMatch(
       /^sweep merge: moved-2\.jsonl:1:\d+ llmsim_sweep\.first_index: points 15 to 31, but shard 2\/3 of 48 points is 16 to 31/
