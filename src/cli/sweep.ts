@@ -109,15 +109,29 @@ const mergeCommand = Command.make(
   "merge",
   {
     files: Argument.String("files").pipe(
-      Argument.withDescription("JSON Lines files written by sweep --shard k/n --points FILE"),
+      Argument.withDescription(
+        "JSON Lines files written by sweep --shard k/n --points FILE (run in the project the shards ran in: merge rebuilds the sweep from its files)"
+      ),
       Argument.variadic({ min: 1 })
     ),
     format: sweepFlags.format,
-    out: sweepFlags.out
+    out: sweepFlags.out,
+    sample: Flag.Int("sample").pipe(
+      Flag.withDescription("Points re-evaluated at random to check the shards, besides those the answer shows (default: 1024 or 1% of the points)"),
+      Flag.filter(
+        (n) => n >= 0,
+        (n) => `--sample must be >= 0, got ${n}`
+      ),
+      Flag.optional
+    ),
+    seed: Flag.Int("seed").pipe(Flag.withDescription("Seed of the sample (default 1): the same shards and seed check the same points"), Flag.optional)
   },
   Effect.fn(function* (a) {
     const { mergeShards } = yield* Effect.promise(() => import("../sweep/merge.ts"))
-    const result = yield* mergeShards(a.files.map(String), process.cwd())
+    const result = yield* mergeShards(a.files.map(String), process.cwd(), {
+      ...(Option.isSome(a.sample) ? { sample: a.sample.value } : {}),
+      ...(Option.isSome(a.seed) ? { seed: a.seed.value } : {})
+    })
     yield* emit(yield* renderSweepAs(result, a.format), Option.getOrUndefined(a.out))
   })
 ).pipe(

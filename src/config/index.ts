@@ -17,7 +17,17 @@ export {
   scenarioPathCandidates,
   warningLines
 } from "./load.ts"
-export { firstExisting, isInside, type PathBase, pathCandidates, projectPaths, type ProjectPaths, requireInsideProject, resolvePath } from "./paths.ts"
+export {
+  firstExisting,
+  insideProject,
+  isInside,
+  type PathBase,
+  pathCandidates,
+  projectPaths,
+  type ProjectPaths,
+  requireInsideProject,
+  resolvePath
+} from "./paths.ts"
 export { checkProjectPaths, CONFIG_FILE, findProjectRoot, importProjectConfig, loadProject, type ProjectConfig, type ProjectShape } from "./project.ts"
 export { checkedRuntime, type ResolvedRuntime, type RuntimeOverrides } from "./runtime.ts"
 export { guardReads, refusalOf } from "./safeRead.ts"

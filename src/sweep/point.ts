@@ -90,6 +90,14 @@ const decodeKvLength = (seq: number, output: number): number => seq + Math.floor
 const num = (c: Coordinates, axis: AxisName): number | undefined => (typeof c[axis] === "number" ? (c[axis] as number) : undefined)
 const str = (c: Coordinates, axis: AxisName): string | undefined => (typeof c[axis] === "string" ? (c[axis] as string) : undefined)
 
+/** The coordinates a point's row carries whatever its layout: the axes' values, else the sweep's defaults. */
+export const coordinatesOf = (sb: SweepBase, c: Coordinates) => ({
+  hardware: str(c, "hardware") ?? sb.scenario_hardware,
+  batch: num(c, "batch") ?? sb.defaults.batch,
+  seq: num(c, "seq") ?? sb.defaults.seq,
+  output: num(c, "output") ?? sb.defaults.output
+})
+
 /** Layout-level facts shared by every point with the same layout axes: computed once per sweep. */
 interface LayoutEntry {
   readonly invalid?: string
@@ -151,11 +159,8 @@ export const pointEvaluator = (sb: SweepBase, estimator: Estimator) => {
   }
 
   return (c: Coordinates): PointResult => {
-    const batch = num(c, "batch") ?? sb.defaults.batch
-    const seq = num(c, "seq") ?? sb.defaults.seq
-    const output = num(c, "output") ?? sb.defaults.output
+    const { hardware, batch, seq, output } = coordinatesOf(sb, c)
     const e = resolve(c)
-    const hardware = str(c, "hardware") ?? sb.scenario_hardware
     const d = e.deployment
     if (d === undefined) {
       return {

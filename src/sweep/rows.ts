@@ -1,8 +1,9 @@
 /**
  * A sweep's rows on disk: every point as CSV or JSON Lines, streamed (constant memory), with a
  * fixed column set (names carry units). A JSON Lines file starts with one header line
- * `{"llmsim_sweep": {...}}` naming the sweep (space digest, constraints, shard, points) so
- * `llmsim sweep merge` can check that its inputs are shards of one sweep.
+ * `{"llmsim_sweep": {...}}` naming the sweep (src/sweep/run.ts SweepHeader: its inputs, code,
+ * digests, shard and points) so `llmsim sweep merge` can rebuild the sweep and check the shards
+ * against it (src/sweep/merge.ts, the schemas in src/sweep/shardFile.ts).
  */
 import { openAtomic } from "../base/atomicFile.js"
 import { csvRecord } from "../base/csv.js"
@@ -50,7 +51,9 @@ export type RowFormat = "csv" | "jsonl"
 /** The format a points file's name asks for (`.csv`, else JSON Lines). */
 const formatOf = (file: string): RowFormat => (file.toLowerCase().endsWith(".csv") ? "csv" : "jsonl")
 
-const jsonValue = (v: unknown): string => (typeof v === "number" ? (Number.isFinite(v) ? String(v) : "null") : v === undefined ? "null" : JSON.stringify(v))
+/** A cell as a JSON Lines row writes it (a non-finite number and a missing value as null). */
+export const jsonValue = (v: unknown): string =>
+  typeof v === "number" ? (Number.isFinite(v) ? String(v) : "null") : v === undefined ? "null" : JSON.stringify(v)
 
 /**
  * One row as a line of `format`, fields in `columns` order: CSV cells, or a JSON object written

@@ -3,7 +3,8 @@
  * space from the flags and the scenario's `sweep:` block (a flag replaces the block's key), load
  * every hardware file of the sweep, then run the loop (src/sweep/engine.ts) over this shard's
  * points with the point cache of the session's store. Rows stream to `--points`; the cache pack
- * and the points file are moved into place only when the whole sweep succeeded.
+ * and the points file are moved into place only when the whole sweep succeeded. The setup
+ * (prepareSweep) is the one `sweep merge` rebuilds a sharded sweep with, from its header.
  */
 import { Effect } from "effect"
 import * as path from "node:path"
@@ -32,6 +33,10 @@ import { columnsFor, openRowWriter, type RowWriter } from "./rows.ts"
 import { writeFailure } from "../base/atomicFile.js"
 import { deploymentModelFor } from "../deploy/registry.ts"
 import { makeSpace, shardRange, type Shard, type Space } from "./space.ts"
+import type { SweepJob } from "./chunk.ts"
+import type { RuntimeOverrides } from "../config/runtime.ts"
+import type { Estimator } from "../timing/estimator.ts"
+import type { EfficiencyMode } from "../timing/roofline.ts"
 
 export interface SweepOptions {
   readonly run: RunOptions
@@ -50,8 +55,34 @@ export interface SweepOptions {
   readonly stopped?: () => boolean
 }
 
+/** The version of the shard header (`sweep --points FILE.jsonl`'s first line); `sweep merge` reads this one only. */
+export const SWEEP_HEADER_VERSION = 2 as const
+
+/**
+ * What a sweep was built from besides the project's files (the scenario, its hardware, templates
+ * and llmsim.config.ts): the command's own options. `sweep merge` rebuilds the sweep from them
+ * with the same setup (prepareSweep) to re-evaluate the shards' points.
+ */
+export interface SweepInputs {
+  /** The folder the command ran in, relative to the project root ("" at the root): flag paths resolve from it. */
+  readonly cwd: string
+  readonly runtime: RuntimeOverrides
+  readonly estimator: string
+  /** `--model`, relative to the project root. */
+  readonly model: string | null
+  readonly efficiency: EfficiencyMode
+  /** The axis flags' texts (a scenario's `sweep:` block is read again from the scenario). */
+  readonly axes: Readonly<Partial<Record<AxisName, string>>>
+  readonly constraints: Constraints
+  readonly objective: Objective | null
+  readonly by: AxisName | null
+  readonly strategy: StrategyName | null
+  readonly price_per_gpu_hour_usd: number | null
+}
+
 export interface SweepHeader {
-  readonly version: 1
+  readonly version: typeof SWEEP_HEADER_VERSION
+  /** The scenario file, relative to the project root. */
   readonly scenario: string
   readonly model: PointModel
   readonly axes: Readonly<Partial<Record<AxisName, ReadonlyArray<AxisValue>>>>
@@ -61,7 +92,18 @@ export interface SweepHeader {
   readonly phases: ReadonlyArray<SinglePhase>
   /** Hardware of the sweep whose files have no efficiency constants (peak-only times). */
   readonly uncalibrated_hardware: ReadonlyArray<string>
-  /** Digest of everything above and the point family: shards of one sweep share it. */
+  readonly inputs: SweepInputs
+  /** The code that evaluated the points: llmsim and Node versions, and a digest of every code version and the toolchain. */
+  readonly code: { readonly llmsim: string; readonly node: string; readonly digest: string }
+  /** Digests of the sweep's parts, so a sweep that differs can say where: the scenario, each hardware file, the estimator. */
+  readonly parts: {
+    readonly scenario: string
+    readonly hardware: Readonly<Record<string, string>>
+    readonly estimator: string
+  }
+  /** USD per GPU-hour by hardware axis value (null: no price). */
+  readonly prices: Readonly<Record<string, number | null>>
+  /** Digest of the fields above `inputs`, the point family (scenario, hardware, estimator, code, toolchain) and the prices: shards of one sweep share it. */
   readonly sweep_digest: string
   readonly total_points: number
   readonly shard: string | null
@@ -75,6 +117,8 @@ export interface SweepResult {
   readonly points_file: string | null
   /** `sweep merge`: how many shard files the answer came from (computed / replayed counts are the shards' own). */
   readonly merged_from?: number
+  /** `sweep merge`: the points re-evaluated to check the shards (a seeded sample, and the points the answer shows). */
+  readonly checked?: { readonly sampled: number; readonly answer: number; readonly seed: number }
 }
 
 const CONSTRAINT_KEYS: Readonly<Record<keyof NonNullable<SweepSpec["constraints"]>, keyof Constraints>> = {
@@ -82,6 +126,20 @@ const CONSTRAINT_KEYS: Readonly<Record<keyof NonNullable<SweepSpec["constraints"
   max_tpot_ms: "tpot_ms_max",
   min_tokens_per_s_per_user: "tokens_per_s_per_user_min",
   max_gpus: "gpus_max"
+}
+
+const RUNTIME_KEYS = ["batch_size", "seq_len", "phase", "micro_batch", "tokens_per_expert", "mtp_acceptance_rate"] as const satisfies ReadonlyArray<
+  keyof RuntimeOverrides
+>
+
+/**
+ * `o` with its keys in `order` (a header written from options and one rebuilt from a decoded
+ * header then print the same bytes), keys without a value left out.
+ */
+const inOrder = <T extends object>(o: T, order: ReadonlyArray<keyof T>): T => {
+  const out: Partial<T> = {}
+  for (const k of order) if (o[k] !== undefined) out[k] = o[k]
+  return out as T
 }
 
 /**
@@ -123,144 +181,183 @@ const parsedAxes = (s: Session, o: SweepOptions) =>
     return values
   })
 
+/** A sweep as built from its inputs and the project's files: what a run evaluates and what merge re-evaluates against. */
+export interface PreparedSweep {
+  readonly header: SweepHeader
+  /** The job (src/sweep/chunk.ts) without how rows are written and whether the store is used. */
+  readonly job: Omit<SweepJob, "cached" | "output">
+  readonly estimator: Estimator
+  readonly range: { readonly from: number; readonly to: number }
+}
+
+/**
+ * Build the sweep of `o` in session `s`: the point space from the flags and the scenario's
+ * `sweep:` block (a flag replaces the block's key), every hardware file of the sweep, the
+ * estimator, constraints, prices, the point family and the header naming it all. The one
+ * setup: `llmsim sweep` runs what it returns and `sweep merge` rebuilds it from a shard's
+ * header (`inputs`) to re-evaluate the shards' points.
+ */
+export const prepareSweep = (s: Session, o: SweepOptions) =>
+  Effect.gen(function* () {
+    const block: SweepSpec = s.loaded.spec.sweep ?? {}
+    const values = yield* parsedAxes(s, o)
+    const space: Space = makeSpace(values)
+    if (space.size > MAX_POINTS)
+      return yield* Effect.fail(
+        new UsageError({ message: `the sweep has ${space.size.toExponential(2)} points; at most 1e9 (a typo in a range? narrow an axis)` })
+      )
+    const strategy = o.strategy ?? block.strategy
+    const model = modelOf(s.loaded)
+    const pointModel = deploymentModelFor(
+      strategy,
+      space.axes.map((a) => a.name)
+    )
+    const estimator = yield* estimatorOf(
+      { estimator: o.run.estimator, ...(o.run.model === undefined ? {} : { model: o.run.model }), efficiency: o.run.efficiency },
+      { cwd: o.run.cwd, root: s.project.root }
+    )
+    const modelFile = o.run.model === undefined ? undefined : resolvePath("flag", o.run.model, { cwd: o.run.cwd, root: s.project.root })
+    // Worker threads rebuild the estimator from its file; an ONNX session lives in this process only.
+    if (modelFile !== undefined && modelFile.endsWith(".onnx") && o.workers > 1) {
+      return yield* Effect.fail(
+        new UsageError({ message: "--workers: an ONNX model runs in one thread (use --workers 1, or a model file from llmsim ml train)" })
+      )
+    }
+
+    // Every hardware of the sweep, by its axis value (the scenario's own under its display path).
+    const scenarioHw = displayPath(s.loaded.root, s.loaded.hardwareFile)
+    const hardware: Record<string, HardwareSpec> = { [scenarioHw]: s.loaded.hardware }
+    for (const v of values.hardware ?? []) {
+      const given = String(v)
+      // A flag value from the current directory; a value of the scenario's sweep block as any
+      // path in the scenario (its folder, then the project root).
+      const file = o.axes.hardware !== undefined ? resolvePath("flag", given, { cwd: o.run.cwd, root: s.loaded.root }) : yield* blockPath(s.loaded, given)
+      hardware[given] = yield* loadHardwareFile(s.evaluator, s.loaded.root, file).pipe(
+        Effect.mapError((e) =>
+          e instanceof ConfigError && o.axes.hardware !== undefined
+            ? new UsageError({ message: `--hardware: ${e.issues[0]?.message ?? "cannot load"} (${given})` })
+            : e
+        )
+      )
+    }
+    const phases = phasesOf(s.runtime.phase) as ReadonlyArray<SinglePhase>
+    const explicitMoe = s.loaded.spec.precision?.moe_experts
+    const base: SweepBase = {
+      model,
+      base: scenarioBase(s.loaded, model),
+      ...(explicitMoe === undefined ? {} : { explicit_moe_experts: explicitMoe }),
+      hardware,
+      scenario_hardware: scenarioHw,
+      estimator_id: estimator.id,
+      ...(modelFile === undefined || estimator.model === undefined ? {} : { estimator_model: { file: modelFile, digest: estimator.model } }),
+      efficiency: o.run.efficiency,
+      point_model: pointModel,
+      ...(strategy === undefined ? {} : { strategy }),
+      phases,
+      defaults: {
+        batch: s.runtime.batch_size,
+        seq: s.runtime.seq_len,
+        output: 0,
+        ...(s.runtime.micro_batch === undefined ? {} : { micro_batches: s.runtime.micro_batch })
+      }
+    }
+    if (strategy === "overlapped" && pointModel === "core" && Object.values(hardware).some((h) => h.max_concurrency < 2)) {
+      return yield* Effect.fail(new UsageError({ message: "--strategy overlapped needs hardware with max_concurrency >= 2" }))
+    }
+    const constraints = inOrder<Constraints>(
+      {
+        ...Object.fromEntries(Object.entries(block.constraints ?? {}).map(([k, v]) => [CONSTRAINT_KEYS[k as keyof typeof CONSTRAINT_KEYS], v])),
+        ...o.constraints
+      },
+      Object.values(CONSTRAINT_KEYS)
+    )
+    const price = o.price_per_gpu_hour_usd ?? block.price_per_gpu_hour_usd
+    const prices = Object.fromEntries(Object.entries(hardware).map(([k, h]) => [k, price ?? h.price_per_gpu_hour_usd ?? null]))
+    const objective: Objective = o.objective ?? block.objective ?? "tokens_per_s_per_gpu"
+    const byAxis = o.by ?? (values.hardware !== undefined && values.hardware.length > 1 ? "hardware" : undefined)
+    if (byAxis !== undefined && values[byAxis] === undefined)
+      return yield* Effect.fail(
+        new UsageError({ message: `--by ${byAxis}: not an axis of this sweep (swept: ${space.axes.map((a) => a.name).join(", ") || "none"})` })
+      )
+    const groupBy: GroupBy | undefined = byAxis === undefined ? undefined : { axis: byAxis, objective }
+    const toolchain = yield* CurrentToolchain
+    const code = {
+      sweep: SWEEP_CODE_VERSION,
+      timing: TIMING_CODE_VERSION,
+      compose: COMPOSE_CODE_VERSION,
+      ops: Object.fromEntries(Object.entries(OP_FORMULAS).map(([k, f]) => [k, f.version])),
+      estimator: `${estimator.id}-v${estimator.version}`
+    }
+    const family = digest({ kind: "sweep-point", code: { ...code, model: estimator.model ?? null }, toolchain, base })
+    const range = shardRange(space.size, o.shard)
+    const root = s.project.root
+    const headerCore = {
+      version: SWEEP_HEADER_VERSION,
+      scenario: displayPath(root, s.loaded.file),
+      model: pointModel,
+      axes: Object.fromEntries(space.axes.map((a) => [a.name, a.values])),
+      constraints,
+      objective,
+      group_by: groupBy ?? null,
+      phases,
+      uncalibrated_hardware:
+        o.run.efficiency === "none" ? [] : (values.hardware ?? [scenarioHw]).map(String).filter((k) => hardware[k].efficiency === undefined)
+    }
+    const { hardware: _hardware, estimator_id, estimator_model, efficiency, ...scenarioPart } = base
+    const header: SweepHeader = {
+      ...headerCore,
+      inputs: {
+        cwd: path.relative(root, o.run.cwd),
+        runtime: inOrder(o.run.runtime, RUNTIME_KEYS),
+        estimator: o.run.estimator,
+        model: modelFile === undefined ? null : displayPath(root, modelFile),
+        efficiency: o.run.efficiency,
+        axes: inOrder(o.axes, AXES),
+        constraints: inOrder(o.constraints, Object.values(CONSTRAINT_KEYS)),
+        objective: o.objective ?? null,
+        by: o.by ?? null,
+        strategy: o.strategy ?? null,
+        price_per_gpu_hour_usd: o.price_per_gpu_hour_usd ?? null
+      },
+      code: { llmsim: toolchain.llmsim, node: toolchain.node, digest: digest({ code, toolchain }) },
+      parts: {
+        scenario: digest(scenarioPart),
+        hardware: Object.fromEntries(Object.entries(hardware).map(([k, h]) => [k, digest(h)])),
+        estimator: digest({ estimator_id, estimator_model: estimator_model?.digest ?? null, efficiency })
+      },
+      prices,
+      sweep_digest: digest({ ...headerCore, family, prices }),
+      total_points: space.size,
+      shard: o.shard === undefined ? null : `${o.shard.k}/${o.shard.n}`,
+      first_index: range.from,
+      end_index: range.to
+    }
+    const prepared: PreparedSweep = {
+      header,
+      job: { base, space, family, constraints, prices, ...(groupBy === undefined ? {} : { group_by: groupBy }) },
+      estimator,
+      range
+    }
+    return prepared
+  })
+
 export const runSweepCommand = (o: SweepOptions) =>
   withSession(o.run, (s) =>
     Effect.gen(function* () {
-      const block: SweepSpec = s.loaded.spec.sweep ?? {}
-      const values = yield* parsedAxes(s, o)
-      const space: Space = makeSpace(values)
-      if (space.size > MAX_POINTS)
-        return yield* Effect.fail(
-          new UsageError({ message: `the sweep has ${space.size.toExponential(2)} points; at most 1e9 (a typo in a range? narrow an axis)` })
-        )
-      const strategy = o.strategy ?? block.strategy
-      const model = modelOf(s.loaded)
-      const pointModel = deploymentModelFor(
-        strategy,
-        space.axes.map((a) => a.name)
-      )
-      const estimator = yield* estimatorOf(
-        { estimator: o.run.estimator, ...(o.run.model === undefined ? {} : { model: o.run.model }), efficiency: o.run.efficiency },
-        { cwd: o.run.cwd, root: s.project.root }
-      )
-      const modelFile = o.run.model === undefined ? undefined : resolvePath("flag", o.run.model, { cwd: o.run.cwd, root: s.project.root })
-      // Worker threads rebuild the estimator from its file; an ONNX session lives in this process only.
-      if (modelFile !== undefined && modelFile.endsWith(".onnx") && o.workers > 1) {
-        return yield* Effect.fail(
-          new UsageError({ message: "--workers: an ONNX model runs in one thread (use --workers 1, or a model file from llmsim ml train)" })
-        )
-      }
-
-      // Every hardware of the sweep, by its axis value (the scenario's own under its display path).
-      const scenarioHw = displayPath(s.loaded.root, s.loaded.hardwareFile)
-      const hardware: Record<string, HardwareSpec> = { [scenarioHw]: s.loaded.hardware }
-      for (const v of values.hardware ?? []) {
-        const given = String(v)
-        // A flag value from the current directory; a value of the scenario's sweep block as any
-        // path in the scenario (its folder, then the project root).
-        const file = o.axes.hardware !== undefined ? resolvePath("flag", given, { cwd: o.run.cwd, root: s.loaded.root }) : yield* blockPath(s.loaded, given)
-        hardware[given] = yield* loadHardwareFile(s.evaluator, s.loaded.root, file).pipe(
-          Effect.mapError((e) =>
-            e instanceof ConfigError && o.axes.hardware !== undefined
-              ? new UsageError({ message: `--hardware: ${e.issues[0]?.message ?? "cannot load"} (${given})` })
-              : e
-          )
-        )
-      }
-      const phases = phasesOf(s.runtime.phase) as ReadonlyArray<SinglePhase>
-      const explicitMoe = s.loaded.spec.precision?.moe_experts
-      const base: SweepBase = {
-        model,
-        base: scenarioBase(s.loaded, model),
-        ...(explicitMoe === undefined ? {} : { explicit_moe_experts: explicitMoe }),
-        hardware,
-        scenario_hardware: scenarioHw,
-        estimator_id: estimator.id,
-        ...(modelFile === undefined || estimator.model === undefined ? {} : { estimator_model: { file: modelFile, digest: estimator.model } }),
-        efficiency: o.run.efficiency,
-        point_model: pointModel,
-        ...(strategy === undefined ? {} : { strategy }),
-        phases,
-        defaults: {
-          batch: s.runtime.batch_size,
-          seq: s.runtime.seq_len,
-          output: 0,
-          ...(s.runtime.micro_batch === undefined ? {} : { micro_batches: s.runtime.micro_batch })
-        }
-      }
-      if (strategy === "overlapped" && pointModel === "core" && Object.values(hardware).some((h) => h.max_concurrency < 2)) {
-        return yield* Effect.fail(new UsageError({ message: "--strategy overlapped needs hardware with max_concurrency >= 2" }))
-      }
-      const constraints: Constraints = {
-        ...Object.fromEntries(Object.entries(block.constraints ?? {}).map(([k, v]) => [CONSTRAINT_KEYS[k as keyof typeof CONSTRAINT_KEYS], v])),
-        ...o.constraints
-      }
-      const price = o.price_per_gpu_hour_usd ?? block.price_per_gpu_hour_usd
-      const prices = Object.fromEntries(Object.entries(hardware).map(([k, h]) => [k, price ?? h.price_per_gpu_hour_usd ?? null]))
-      const objective: Objective = o.objective ?? block.objective ?? "tokens_per_s_per_gpu"
-      const byAxis = o.by ?? (values.hardware !== undefined && values.hardware.length > 1 ? "hardware" : undefined)
-      if (byAxis !== undefined && values[byAxis] === undefined)
-        return yield* Effect.fail(
-          new UsageError({ message: `--by ${byAxis}: not an axis of this sweep (swept: ${space.axes.map((a) => a.name).join(", ") || "none"})` })
-        )
-      const groupBy: GroupBy | undefined = byAxis === undefined ? undefined : { axis: byAxis, objective }
-      const toolchain = yield* CurrentToolchain
-      const family = digest({
-        kind: "sweep-point",
-        code: {
-          sweep: SWEEP_CODE_VERSION,
-          timing: TIMING_CODE_VERSION,
-          compose: COMPOSE_CODE_VERSION,
-          ops: Object.fromEntries(Object.entries(OP_FORMULAS).map(([k, f]) => [k, f.version])),
-          estimator: `${estimator.id}-v${estimator.version}`,
-          model: estimator.model ?? null
-        },
-        toolchain,
-        base
-      })
-      const range = shardRange(space.size, o.shard)
-      const headerCore = {
-        version: 1 as const,
-        scenario: displayPath(s.loaded.root, s.loaded.file),
-        model: pointModel,
-        axes: Object.fromEntries(space.axes.map((a) => [a.name, a.values])),
-        constraints,
-        objective,
-        group_by: groupBy ?? null,
-        phases,
-        uncalibrated_hardware:
-          o.run.efficiency === "none" ? [] : (values.hardware ?? [scenarioHw]).map(String).filter((k) => hardware[k].efficiency === undefined)
-      }
-      const header: SweepHeader = {
-        ...headerCore,
-        sweep_digest: digest({ ...headerCore, family, prices }),
-        total_points: space.size,
-        shard: o.shard === undefined ? null : `${o.shard.k}/${o.shard.n}`,
-        first_index: range.from,
-        end_index: range.to
-      }
-      const cache = openPointCache(s.cacheDir, family)
+      const { header, job, estimator, range } = yield* prepareSweep(s, o)
+      const cache = openPointCache(s.cacheDir, job.family)
       const pointsFile = o.points_file === undefined ? undefined : path.resolve(o.run.cwd, o.points_file)
       let writer: RowWriter | undefined
       if (pointsFile !== undefined) {
         writer = yield* Effect.try({
-          try: () => openRowWriter(pointsFile, columnsFor(space.axes.map((a) => a.name)), header),
+          try: () => openRowWriter(pointsFile, columnsFor(job.space.axes.map((a) => a.name)), header),
           catch: (e) => new UsageError({ message: `--points: cannot write ${o.points_file}: ${writeFailure(e)}` })
         })
       }
       const outcome = yield* Effect.tryPromise({
         try: () =>
           runSweep(
-            {
-              base,
-              space,
-              family,
-              constraints,
-              prices,
-              cached: cache.enabled,
-              ...(groupBy === undefined ? {} : { group_by: groupBy }),
-              ...(writer === undefined ? {} : { output: { format: writer.format, columns: writer.columns } })
-            },
+            { ...job, cached: cache.enabled, ...(writer === undefined ? {} : { output: { format: writer.format, columns: writer.columns } }) },
             estimator,
             {
               from: range.from,

@@ -38,6 +38,27 @@ describe("llmsim sweep (CLI)", () => {
     expect(m.status, m.stderr).toBe(0)
     expect(m.stdout).toMatch(/merged from 2 shard files/)
     expect(frontier(m.stdout)).toBe(frontier(r.stdout))
+
+    // A shard edited by hand: one line on stderr naming file, line, field, stored and recomputed
+    // values (the recomputed one is the unsharded sweep's, from all.csv), exit 1, nothing on stdout.
+    const csv = fs.readFileSync(path.join(dir, "all.csv"), "utf8").trimEnd().split("\n")
+    const column = csv[0].split(",").indexOf("tokens_per_s_per_gpu")
+    const lines = fs.readFileSync(path.join(dir, "s1.jsonl"), "utf8").trimEnd().split("\n")
+    lines[3] = lines[3].replace(/"tokens_per_s_per_gpu":[^,]+/, '"tokens_per_s_per_gpu":99999')
+    fs.writeFileSync(path.join(dir, "s1-edited.jsonl"), `${lines.join("\n")}\n`)
+    const edited = runCli(["sweep", "merge", "s1-edited.jsonl", "s2.jsonl"], dir)
+    expect(edited.status).toBe(1)
+    expect(edited.stdout).toBe("")
+    expect(edited.stderr).toBe(
+      `error: sweep merge: s1-edited.jsonl:4:${lines[3].indexOf('"tokens_per_s_per_gpu"') + 1} tokens_per_s_per_gpu: stored 99999, recomputed ${csv[3].split(",")[column]} (point 2: the row was edited, or written by other code)\n`
+    )
+    fs.writeFileSync(path.join(dir, "empty.jsonl"), "")
+    const empty = runCli(["sweep", "merge", "empty.jsonl", "s2.jsonl"], dir)
+    expect([empty.status, empty.stdout, empty.stderr]).toEqual([
+      1,
+      "",
+      "error: sweep merge: empty.jsonl:1:1: empty file (expected the JSON Lines of sweep --points FILE.jsonl)\n"
+    ])
   })
 
   it("Ctrl-C mid-sweep exits 130 and leaves neither the points file nor a cache pack", async () => {

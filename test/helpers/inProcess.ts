@@ -33,7 +33,7 @@ import { renderRun } from "../../src/report/run.ts"
 import { HardwareSpec } from "../../src/schema/hardware.ts"
 import { runSimulation, type RunOptions, type RunOutput } from "../../src/app/session.ts"
 import { runSweepCommand, type SweepOptions } from "../../src/sweep/run.ts"
-import { mergeShards } from "../../src/sweep/merge.ts"
+import { mergeShards, type MergeOptions } from "../../src/sweep/merge.ts"
 import type { RuntimeOverrides } from "../../src/config/runtime.ts"
 import { appLayer, Project } from "../../src/app/services.ts"
 import { Store } from "../../src/graph/store.ts"
@@ -68,7 +68,7 @@ export const failureOf = async <E>(effect: Effect.Effect<unknown, E, any>): Prom
 export const sweepInProcess = (o: SweepOptions) => runEffect(runSweepCommand(o))
 export const sweepFailure = (o: SweepOptions) => failureOf(runSweepCommand(o))
 /** `llmsim sweep merge FILES`. */
-export const mergeInProcess = (files: ReadonlyArray<string>, cwd: string) => runEffect(mergeShards(files, cwd))
+export const mergeInProcess = (files: ReadonlyArray<string>, cwd: string, o: MergeOptions = {}) => runEffect(mergeShards(files, cwd, o))
 
 /** RunOptions as the CLI builds them from its flags' defaults (analytic, hardware efficiency, store on). */
 export const runOptions = (

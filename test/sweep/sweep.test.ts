@@ -217,19 +217,19 @@ describe("sweep: the build graph, shards and workers", () => {
       () => undefined,
       (e) => e
     )
-    expect(String(missing?.message)).toMatch(/points 32 to 47 of 48 are in none of the files \(a shard is missing\)/)
+    expect(String(missing?.message)).toMatch(/shard 3\/3 is missing: points 32 to 47 of 48 are in none of the files \(a shard is missing\)/)
     const twice = await mergeInProcess([files[0], files[0], files[1], files[2]], dir).then(
       () => undefined,
       (e) => e
     )
-    expect(String(twice?.message)).toMatch(/shard-1\.jsonl: its points overlap another file's \(the same shard twice\?\)/)
+    expect(String(twice?.message)).toMatch(/shard-1\.jsonl: shard 1\/3, as is shard-1\.jsonl: its points overlap another file's \(the same shard twice\?\)/)
     const other = path.join(dir, "other-3.jsonl")
     await sweepInProcess(options("llama-141", { ...over, constraints: { tpot_ms_max: 41 }, shard: { k: 3, n: 3 }, points_file: other }))
     const mixed = await mergeInProcess([files[0], files[1], other], dir).then(
       () => undefined,
       (e) => e
     )
-    expect(String(mixed?.message)).toMatch(/other-3\.jsonl: a shard of another sweep/)
+    expect(String(mixed?.message)).toMatch(/other-3\.jsonl:1:\d+ llmsim_sweep\.sweep_digest: a shard of another sweep than shard-1\.jsonl \(constraints/)
   })
 
   it("worker threads give the same rows and answer as one thread", async () => {
