@@ -32,6 +32,7 @@ import { HardwareSpec } from "../schema/hardware.ts"
 import { estimatorOf } from "../app/estimator.ts"
 import { documented, parsedWith } from "./flags.ts"
 import { emit } from "./output.ts"
+import { MeasurementError } from "../app/mlErrors.ts"
 
 const efficiencyFlag = Flag.Literals("efficiency", ["hardware", "none"]).pipe(
   Flag.withDescription("hardware: the hardware files' efficiency constants; none: peak-only roofline (speed of light)"),
@@ -217,7 +218,8 @@ const calibrateCommand = Command.make(
     }
     const table = parseCsv(yield* readText(dataFile, "--data file"))
     const { where, fit, tiles } = a
-    const { rows, skipped } = gemmMeasurements(table, where)
+    const { rows, skipped, invalid } = gemmMeasurements(table, where)
+    if (invalid.length > 0) return yield* Effect.fail(new MeasurementError({ message: `${a.data}:${invalid[0]}` }))
     if (rows.length === 0) {
       return yield* Effect.fail(
         new UsageError({

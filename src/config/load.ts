@@ -20,7 +20,7 @@ import { formatBytes, MAX_READ_BYTES, refusalOf } from "./safeRead.ts"
 import { decodeYamlText, locate, parseYaml, type ParsedYaml } from "./yamlFile.ts"
 
 /** Bump when a config schema or its defaults change meaning (invalidates file nodes). */
-export const SCHEMA_VERSION = "schema-5"
+export const SCHEMA_VERSION = "schema-6"
 
 export interface LoadedEntry {
   readonly index: number

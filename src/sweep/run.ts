@@ -16,6 +16,7 @@ import type { StrategyName } from "../kernel/strategies.ts"
 import { OP_FORMULAS } from "../ops/registry.ts"
 import { phasesOf, type SinglePhase } from "../schema/runtime.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
+import { physicalProblem } from "../schema/physical.ts"
 import type { SweepSpec } from "../schema/sweep.ts"
 import { COMPOSE_CODE_VERSION, TIMING_CODE_VERSION } from "../sim/plan.ts"
 import { scenarioBase } from "../sim/simulate.ts"
@@ -195,6 +196,8 @@ export const runSweepCommand = (o: SweepOptions) =>
         ...Object.fromEntries(Object.entries(block.constraints ?? {}).map(([k, v]) => [CONSTRAINT_KEYS[k as keyof typeof CONSTRAINT_KEYS], v])),
         ...o.constraints
       }
+      const badPrice = o.price_per_gpu_hour_usd === undefined ? undefined : physicalProblem("usd_per_gpu_hour", o.price_per_gpu_hour_usd)
+      if (badPrice !== undefined) return yield* Effect.fail(new UsageError({ message: `--price-per-gpu-hour: ${badPrice}` }))
       const price = o.price_per_gpu_hour_usd ?? block.price_per_gpu_hour_usd
       const prices = Object.fromEntries(Object.entries(hardware).map(([k, h]) => [k, price ?? h.price_per_gpu_hour_usd ?? null]))
       const objective: Objective = o.objective ?? block.objective ?? "tokens_per_s_per_gpu"

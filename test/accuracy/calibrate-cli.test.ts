@@ -75,6 +75,24 @@ describe("llmsim calibrate", () => {
     expect(missing.join("\n")).toMatch(/--data file not found or unreadable/)
   })
 
+  it("a measured rate or time outside its physical range is an error at file:line:col, not a row to fit", async () => {
+    const dir = makeProject("llmsim-calibrate-absurd-")
+    const csv = path.join(dir, "absurd.csv")
+    // Line 3's tflops field starts after "dense_fp8,64,7168,2048,".
+    fs.writeFileSync(
+      csv,
+      ["kind,m,n,k,tflops,time_us", "dense_fp8,64,2112,7168,206,", "dense_fp8,64,7168,2048,1e308,", "dense_fp8,64,4096,7168,,1e15"].join("\n")
+    )
+    const tflops = "dense_fp8,64,7168,2048,".length + 1
+    expect(await commandErrors(calibrateCommand, ["configs/hardware/H800-SXM.yaml", "--data", csv, "--fit", "compute"])).toEqual([
+      `${csv}:3:${tflops} tflops: Expected a compute rate between 1e-3 and 1e6 TFLOPS (its physical range), got "1e308"`
+    ])
+    fs.writeFileSync(csv, ["kind,m,n,k,tflops,time_us", "dense_fp8,64,4096,7168,,1e15"].join("\n"))
+    expect(await commandErrors(calibrateCommand, ["configs/hardware/H800-SXM.yaml", "--data", csv, "--fit", "compute"])).toEqual([
+      `${csv}:2:${"dense_fp8,64,4096,7168,,".length + 1} time_us: Expected a kernel time between 1e-3 and 1e9 us (its physical range), got "1e15"`
+    ])
+  })
+
   it("--attention regenerates the shipped attention constants of H100-SXM (in process, cwd: the repository)", async () => {
     // llmsim calibrate configs/hardware/H100-SXM.yaml --attention --data data/reference --loo
     const out = await commandInProcess(calibrateCommand, ["configs/hardware/H100-SXM.yaml", "--attention", "--data", "data/reference", "--loo"])
