@@ -125,6 +125,9 @@ const readText = (file: string, what: string) =>
     return yield* fsys.readFileString(file).pipe(Effect.mapError(() => new UsageError({ message: `${what} not found or unreadable: ${file}` })))
   })
 
+/** A file of the --data folder as the calibration: entry names it (`data/reference/flashmla.yaml`). */
+const dataPath = (folder: string, file: string): string => `${folder.replace(/[\\/]+$/, "")}/${file}`
+
 const calibrateCommand = Command.make(
   "calibrate",
   {
@@ -192,7 +195,8 @@ const calibrateCommand = Command.make(
           ? JSON.stringify({ hardware: displayPath(root, hwFile), data: a.data, ...r }, null, 2) + "\n"
           : renderOverlapCalibration(
               r,
-              `calibrate ${displayPath(root, hwFile)} --overlap: DeepSeek-V3 profiled serving on ${name} (deepseek_profile_serving.yaml); fit overlap_efficiency by least squares on log throughput`
+              `calibrate ${displayPath(root, hwFile)} --overlap: DeepSeek-V3 profiled serving on ${name} (deepseek_profile_serving.yaml); fit overlap_efficiency by least squares on log throughput`,
+              dataPath(a.data, "deepseek_profile_serving.yaml")
             )
       return yield* emit(text, Option.getOrUndefined(a.out))
     }
@@ -212,7 +216,9 @@ const calibrateCommand = Command.make(
           ? JSON.stringify({ hardware: displayPath(root, hwFile), data: a.data, ...r }, null, 2) + "\n"
           : renderAttentionCalibration(
               r,
-              `calibrate ${displayPath(root, hwFile)} --attention: ${rows.length} rows of ${FLASHMLA_FILE} and ${ATTENTION_FILE} on ${name}; fit attention_compute, attention_memory by least squares on log time`
+              `calibrate ${displayPath(root, hwFile)} --attention: ${rows.length} rows of ${FLASHMLA_FILE} and ${ATTENTION_FILE} on ${name}; fit attention_compute, attention_memory by least squares on log time`,
+              // The files whose rows ran on this hardware (each row's source is file:line).
+              `${[...new Set(rows.map((x) => x.source.replace(/:.*$/, "")))].map((f) => dataPath(a.data, f)).join(" + ")} (rows on ${name})`
             )
       return yield* emit(text, Option.getOrUndefined(a.out))
     }
@@ -260,7 +266,8 @@ const calibrateCommand = Command.make(
         header,
         block,
         skipped.map((s) => `line ${s.line}: ${s.reason}`),
-        loo
+        loo,
+        `${a.data}${filter}`
       ),
       Option.getOrUndefined(a.out)
     )

@@ -185,6 +185,7 @@ export const sweepCommand = Command.make(
           ...(Option.isSome(a.by) ? { by: a.by.value } : {}),
           ...(Option.isSome(a.strategy) ? { strategy: a.strategy.value } : {}),
           ...(Option.isSome(a.price) ? { price_per_gpu_hour_usd: a.price.value } : {}),
+          ...(a.requireCalibrated ? { require_calibrated: true } : {}),
           ...(Option.isSome(a.points) ? { points_file: a.points.value } : {}),
           ...(Option.isSome(a.shard) ? { shard: a.shard.value } : {}),
           workers: a.workers,

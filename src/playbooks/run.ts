@@ -29,6 +29,7 @@ import { largeEpBatchForTpot, largeEpMaxBatch, type PlaybookInput } from "../dep
 import { afdBatchForTpot, afdMaxBatch } from "../deploy/afd.ts"
 import { afdServing, largeEpServing, type AfdServing, type LargeEpServing, type ServingRun } from "../deploy/serving.ts"
 import { efficiencySummary, type EfficiencySummary } from "../timing/efficiency.ts"
+import { calibrationSummary, type CalibrationSummary } from "../timing/calibration.ts"
 import { counted, progress } from "../base/debug.ts"
 
 /** How the batch is chosen: the runtime's, the HBM limit, or the largest meeting a TPOT target. */
@@ -66,6 +67,7 @@ export interface LargeEpSweep {
   readonly hardware: string
   readonly estimator: string
   readonly efficiency?: EfficiencySummary
+  readonly calibration?: CalibrationSummary
   readonly runtime: PlaybookRuntime
   readonly ep_sweep: ReadonlyArray<EpSweepRow>
 }
@@ -85,6 +87,7 @@ export interface AfdSweep {
   readonly hardware: string
   readonly estimator: string
   readonly efficiency?: EfficiencySummary
+  readonly calibration?: CalibrationSummary
   readonly runtime: PlaybookRuntime
   readonly instance_sweep: ReadonlyArray<{ readonly instances: string; readonly deployment: AfdPlan; readonly serving: AfdServing; readonly rejected?: string }>
 }
@@ -111,7 +114,8 @@ const playbookInput = (s: Session, options: RunOptions) =>
       hardware: s.loaded.hardware,
       timing: timingHardware(s.loaded.hardware, options.efficiency),
       estimator,
-      efficiency: efficiencySummary(s.loaded.hardware, options.efficiency)
+      efficiency: efficiencySummary(s.loaded.hardware, options.efficiency),
+      calibration: calibrationSummary(s.loaded.hardware, options.efficiency)
     }
     return { input, base: scenarioBase(s.loaded, model) }
   })
@@ -166,6 +170,7 @@ const coreUnderDeployment = (
       parallelism: layout,
       estimator: estimator.id,
       ...(input.efficiency === undefined ? {} : { efficiency: input.efficiency }),
+      ...(input.calibration === undefined ? {} : { calibration: input.calibration }),
       phases,
       serving: servingSummary(phases, runtime, layout, hw.hbm_gb, coreStrategy(composition))
     }
@@ -249,6 +254,7 @@ const sweepHeader = (s: Session, input: PlaybookInput, runtimeOf: (batch: number
   hardware: s.loaded.hardware.name,
   estimator: input.estimator.id,
   ...(input.efficiency === undefined ? {} : { efficiency: input.efficiency }),
+  ...(input.calibration === undefined ? {} : { calibration: input.calibration }),
   runtime: runtimeOf(s.runtime.batch_size)
 })
 

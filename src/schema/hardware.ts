@@ -8,7 +8,7 @@
  * kind's physical range (src/schema/physical.ts), so no time can overflow or come out absurd.
  */
 import { Schema } from "effect"
-import { Fraction, NonNegativeInt, physical, PositiveInt } from "./common.ts"
+import { Fraction, NonNegative, NonNegativeInt, physical, PositiveInt } from "./common.ts"
 
 /** Dense tensor-core peak per math format, TFLOPS. Missing formats fall back to `peak_tflops`. */
 const Tflops = physical("tflops")
@@ -68,6 +68,83 @@ export const Efficiency = Schema.Struct({
 })
 export type Efficiency = typeof Efficiency.Type
 
+/**
+ * The timing constants whose source a hardware file states (`calibration:`, below): the
+ * `efficiency` block's, the GEMM tile as one (tile_m, tile_n, tile_choice), and
+ * overlap_efficiency. The order is the report's (src/timing/efficiency.ts).
+ */
+export const CALIBRATED_CONSTANTS = [
+  "compute",
+  "memory",
+  "kernel_latency_us",
+  "tile",
+  "sm_load_gbps",
+  "attention_compute",
+  "attention_memory",
+  "interconnect",
+  "nic",
+  "link_latency_us",
+  "overlap_efficiency"
+] as const
+export type CalibratedConstant = (typeof CALIBRATED_CONSTANTS)[number]
+
+const Text = Schema.String.check(Schema.isMinLength(1))
+
+/** Absolute % error of the fit: on the rows it was fitted on, and held out (leave-one-out, or rows it never saw) where known. */
+const FitError = Schema.Struct({
+  median_pct: NonNegative,
+  p90_pct: Schema.optionalKey(NonNegative),
+  held_out_median_pct: Schema.optionalKey(NonNegative),
+  held_out_p90_pct: Schema.optionalKey(NonNegative)
+})
+
+/** Fitted on measurements of this hardware: which (files under data/reference, or a published source), how many rows, the error. */
+const Fitted = Schema.Struct({
+  status: Schema.Literal("fitted"),
+  /** The measurements: a file (data/reference/...) with its rows or filter, or a published source. */
+  dataset: Text,
+  rows: PositiveInt,
+  /** The kernel library and version the rows timed (fits on other kernels do not compare like with like). */
+  measured_with: Schema.optionalKey(Text),
+  error: FitError,
+  note: Schema.optionalKey(Text)
+})
+
+/** Taken from another hardware's fit (or another constant of this file): from where, and why it applies. */
+const Borrowed = Schema.Struct({
+  status: Schema.Literal("borrowed"),
+  from: Text,
+  why: Text
+})
+
+/** No measurement behind it: the term runs at the datasheet peak (fraction 1, latency 0, no tile, full overlap). */
+const DatasheetOnly = Schema.Struct({
+  status: Schema.Literal("datasheet only"),
+  why: Schema.optionalKey(Text)
+})
+
+export const ConstantCalibration = Schema.Union([Fitted, Borrowed, DatasheetOnly]).annotate({ identifier: "ConstantCalibration" })
+export type ConstantCalibration = typeof ConstantCalibration.Type
+
+/**
+ * Where each timing constant comes from, so a comparison of hardware can say when it compares
+ * a fit with a datasheet. A constant without an entry is `datasheet only` when the file leaves
+ * it at its peak, else `unstated` (src/timing/calibration.ts).
+ */
+const Calibration = Schema.Struct({
+  compute: Schema.optionalKey(ConstantCalibration),
+  memory: Schema.optionalKey(ConstantCalibration),
+  kernel_latency_us: Schema.optionalKey(ConstantCalibration),
+  tile: Schema.optionalKey(ConstantCalibration),
+  sm_load_gbps: Schema.optionalKey(ConstantCalibration),
+  attention_compute: Schema.optionalKey(ConstantCalibration),
+  attention_memory: Schema.optionalKey(ConstantCalibration),
+  interconnect: Schema.optionalKey(ConstantCalibration),
+  nic: Schema.optionalKey(ConstantCalibration),
+  link_latency_us: Schema.optionalKey(ConstantCalibration),
+  overlap_efficiency: Schema.optionalKey(ConstantCalibration)
+})
+
 export const HardwareSpec = Schema.Struct({
   name: Schema.String,
   /** Dense BF16/FP16 tensor peak, TFLOPS (the spec's field). */
@@ -91,6 +168,8 @@ export const HardwareSpec = Schema.Struct({
   /** Streaming multiprocessors (or CUs), for wave quantisation. */
   sm_count: Schema.optionalKey(PositiveInt),
   efficiency: Schema.optionalKey(Efficiency),
+  /** Where each constant of `efficiency` (and overlap_efficiency) comes from: fitted, borrowed or datasheet only. */
+  calibration: Schema.optionalKey(Calibration),
   /**
    * What one GPU-hour of this hardware costs you, USD: user-set (your contract, cloud list
    * price or amortised capex + power); `llmsim sweep` prices tokens with it. Shipped files

@@ -21,6 +21,7 @@ import { servingSummary } from "../kernel/serving.ts"
 import { scenarioNode } from "./plan.ts"
 import type { RunResult, SimulationResult } from "../kernel/records.ts"
 import { efficiencySummary } from "../timing/efficiency.ts"
+import { calibrationSummary } from "../timing/calibration.ts"
 import { counted, injectedDefect, progress } from "../base/debug.ts"
 
 /** What the layout rule and the playbooks read of a scenario besides its model. */
@@ -112,6 +113,7 @@ export const evaluateScenario = (
       parallelism: parallel,
       estimator: estimator.id,
       efficiency: efficiencySummary(hw, efficiency),
+      calibration: calibrationSummary(hw, efficiency),
       phases,
       serving: servingSummary(
         phases,

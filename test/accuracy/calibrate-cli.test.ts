@@ -27,6 +27,15 @@ describe("llmsim calibrate", () => {
     expect(r.stdout).toMatch(/^error before: median [\d.]+%, p90 [\d.]+%/m)
     expect(r.stdout).toMatch(/^error after: {2}median [\d.]+%, p90 [\d.]+%/m)
     expect(fittedBlock(r.stdout)).toEqual(shipped("H800-SXM"))
+    // The calibration: lines it prints are the file's: 18 rows, in sample and leave-one-out errors.
+    const printed = parse(r.stdout.slice(r.stdout.indexOf("\ncalibration:\n"))).calibration
+    const file = parse(fs.readFileSync(path.join(REPO, "configs", "hardware", "H800-SXM.yaml"), "utf8")).calibration
+    expect(Object.keys(printed)).toEqual(["compute", "memory", "kernel_latency_us", "sm_load_gbps"])
+    for (const k of Object.keys(printed)) {
+      expect(printed[k].rows).toBe(file[k].rows)
+      expect(printed[k].error).toEqual(file[k].error)
+    }
+    expect(printed.compute.error).toEqual({ median_pct: 2.8, p90_pct: 7.9, held_out_median_pct: 3.9, held_out_p90_pct: 11.8 })
   })
 
   it("reproduces the shipped H100-SXM memory and kernel latency from the H100 community rows", () => {
