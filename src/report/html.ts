@@ -136,7 +136,14 @@ export const renderSweepVisual = async (r: SweepResult, format: "html" | "svg"):
           }
         ]
   )
-  const spec = paretoSpec(`Pareto frontier of ${r.header.scenario}: ${points.length} points (colour: USD per 1M output tokens)`, points)
+  const priced = points.filter((p) => p.cost_per_1m_output_tokens_usd !== null).length
+  const colour =
+    priced === points.length
+      ? "colour: USD per 1M output tokens"
+      : priced === 0
+        ? "no hardware has a price: grey"
+        : "colour: USD per 1M output tokens; grey: no price"
+  const spec = paretoSpec(`Pareto frontier of ${r.header.scenario}: ${points.length} point${points.length === 1 ? "" : "s"} (${colour})`, points)
   const [chart] = await renderCharts([{ id: "pareto", spec }])
   if (format === "svg") return chart!.svg + "\n"
   const calibration = r.header.calibration === undefined ? undefined : sweepCalibrationTable(r.header.calibration)
