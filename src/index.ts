@@ -173,6 +173,8 @@ export const sweep = (
     readonly objective?: Objective
     readonly strategy?: StrategyName
     readonly pricePerGpuHourUsd?: number
+    /** Refuse hardware not calibrated throughout, as `--require-calibrated`. */
+    readonly requireCalibrated?: boolean
     readonly pointsFile?: string
     readonly workers?: number
   } = {}
@@ -185,6 +187,7 @@ export const sweep = (
       ...(o.objective === undefined ? {} : { objective: o.objective }),
       ...(o.strategy === undefined ? {} : { strategy: o.strategy }),
       ...(o.pricePerGpuHourUsd === undefined ? {} : { price_per_gpu_hour_usd: o.pricePerGpuHourUsd }),
+      ...(o.requireCalibrated === true ? { require_calibrated: true } : {}),
       ...(o.pointsFile === undefined ? {} : { points_file: o.pointsFile }),
       workers: o.workers ?? 1
     })

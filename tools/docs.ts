@@ -3,7 +3,8 @@
  * first line is a command (`$ llmsim ...`, optionally after `NAME=value` settings and with `\`
  * continuation lines) is run in a fresh project (a copy of configs/ and llmsim.config.ts, an
  * empty result store), and the lines after the command must be what it prints: stdout, or
- * stderr when the command ends in `> /dev/null`. Figures that change from run to run (the
+ * stderr when the command ends in `> /dev/null`; a command that fails shows its stdout and then
+ * its stderr (the error line), as a terminal does. Figures that change from run to run (the
  * seconds a sweep took) are compared as a placeholder.
  *
  *   node_modules/.bin/node tools/docs.ts           check; exit 1 naming each stale block
@@ -92,7 +93,7 @@ const freshProject = (): string => {
   return dir
 }
 
-/** What `llmsim ARGS` prints in a fresh project (stdout, or stderr), trailing blank lines aside. */
+/** What `llmsim ARGS` prints in a fresh project (stdout, or stderr; both when it fails), trailing blank lines aside. */
 export const printed = (args: ReadonlyArray<string>, o: { readonly env?: Readonly<Record<string, string>>; readonly stderr?: boolean } = {}): string => {
   const dir = freshProject()
   try {
@@ -104,7 +105,8 @@ export const printed = (args: ReadonlyArray<string>, o: { readonly env?: Readonl
       maxBuffer: 64 * 1024 * 1024
     })
     if (r.error) throw r.error
-    return (o.stderr ? r.stderr : r.stdout).trimEnd()
+    if (o.stderr) return r.stderr.trimEnd()
+    return (r.status === 0 ? r.stdout : r.stdout + r.stderr).trimEnd()
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
   }

@@ -23,6 +23,7 @@ import type { OpCost, OpSpec } from "../ops/types.ts"
 import type { Dtype } from "../schema/dtypes.ts"
 import { timeOp, type TimingHardware } from "../timing/roofline.ts"
 import { numberField, type CsvRecord, type CsvTable } from "../reference/csv.ts"
+import { physicalProblem, type PhysicalKind } from "../schema/physical.ts"
 
 const GEMM_KINDS = ["dense_fp8", "dense_bf16", "grouped_contiguous", "grouped_masked", "kgrouped_wgrad"] as const
 type GemmKind = (typeof GEMM_KINDS)[number]
@@ -101,6 +102,13 @@ const layoutOf = (kind: GemmKind): { readonly layout?: "contiguous" | "masked" }
 /** Predicted kernel time, microseconds. */
 export const predictGemmUs = (cost: OpCost, hw: TimingHardware): number => timeOp(cost, hw).dominant_latency_ms * 1e3
 
+/** The measured columns of a GEMM table and their physical kinds. */
+const MEASURED_COLUMNS: ReadonlyArray<readonly [string, PhysicalKind]> = [
+  ["tflops", "tflops"],
+  ["mamf_tflops", "tflops"],
+  ["time_us", "kernel_us"]
+]
+
 /** Kind of a row: the `kind` column when present, else grouped when the file has m_per_group. */
 const kindOf = (r: CsvRecord, table: CsvTable): GemmKind | string => {
   const k = r.values.kind
@@ -122,9 +130,15 @@ const kindOf = (r: CsvRecord, table: CsvTable): GemmKind | string => {
 export const gemmMeasurements = (
   table: CsvTable,
   where: ReadonlyArray<readonly [string, string]> = []
-): { readonly rows: ReadonlyArray<GemmMeasurement>; readonly skipped: ReadonlyArray<Skipped> } => {
+): {
+  readonly rows: ReadonlyArray<GemmMeasurement>
+  readonly skipped: ReadonlyArray<Skipped>
+  /** Measured values outside their physical range (src/schema/physical.ts): `line:col column: Expected ...`, first per row. */
+  readonly invalid: ReadonlyArray<string>
+} => {
   const rows: Array<GemmMeasurement> = []
   const skipped: Array<Skipped> = []
+  const invalid: Array<string> = []
   for (const r of table.rows) {
     if (!where.every(([c, v]) => r.values[c] === v)) continue
     const kind = kindOf(r, table)
@@ -143,6 +157,16 @@ export const gemmMeasurements = (
       continue
     }
     const shape = { groups, m, n, k }
+    // A measured rate or time outside its physical range is an error, never a row to fit.
+    const bad = MEASURED_COLUMNS.flatMap(([c, kind]) => {
+      const text = r.values[c]
+      const problem = text === undefined || text === "" ? undefined : physicalProblem(kind, Number(text), false, JSON.stringify(text))
+      return problem === undefined ? [] : [`${r.line}:${r.cols?.[c] ?? 1} ${c}: ${problem}`]
+    })
+    if (bad.length > 0) {
+      invalid.push(bad[0]!)
+      continue
+    }
     const tflops = numberField(r, "tflops") ?? numberField(r, "mamf_tflops")
     const time = numberField(r, "time_us")
     let measured_us: number
@@ -167,5 +191,5 @@ export const gemmMeasurements = (
       variant: r.values.variant ?? r.values.version_note ?? ""
     })
   }
-  return { rows, skipped }
+  return { rows, skipped, invalid }
 }

@@ -1,11 +1,13 @@
 /**
- * Diagnostics on stderr, off by default. `LLMSIM_DEBUG` is a comma-separated list of topics;
- * `progress` (the only one) prints one `llmsim progress: ...` line per milestone of a scenario
- * evaluation: the scenario loaded, each phase planned, evaluating and evaluated, the store writes
- * (README "Signals"). For a person watching a slow run, and for tests that must act at a known
- * point of a real one (test/cli/signals.test.ts signals a run once its evaluation has started,
- * not after a guessed delay). The variable is read once, at start-up: off, a milestone costs one
- * boolean test and builds no string.
+ * Diagnostics on stderr, off by default. `LLMSIM_DEBUG` is a comma-separated list of topics:
+ * `progress` prints one `llmsim progress: ...` line per milestone of a scenario evaluation: the
+ * scenario loaded, each phase planned, evaluating and evaluated, the store writes (README
+ * "Signals"). For a person watching a slow run, and for tests that must act at a known point of a
+ * real one (test/cli/signals.test.ts signals a run once its evaluation has started, not after a
+ * guessed delay). `defect` raises a defect as a scenario's evaluation starts: no input can reach
+ * one (every input error is a typed, positioned error), so this is how a test drives the real
+ * CLI through its internal-error path (test/cli/failures.test.ts). The variable is read once, at
+ * start-up: off, a milestone costs one boolean test and builds no string.
  */
 import { writeSync } from "node:fs"
 
@@ -33,6 +35,14 @@ export const progress = (what: () => string): void => {
   } catch {
     // stderr closed or not writable now
   }
+}
+
+/** Whether `LLMSIM_DEBUG` names `defect`. */
+const defectOn: boolean = topics.has("defect")
+
+/** With `LLMSIM_DEBUG=defect`, a defect here (an Error no input causes); otherwise nothing. */
+export const injectedDefect = (where: string): void => {
+  if (defectOn) throw new Error(`injected defect at ${where} (LLMSIM_DEBUG=defect)`)
 }
 
 /** `1 layer entry`, `2 layer entries`: a count in a milestone line. */

@@ -10,7 +10,7 @@
 export { type AtomicFile, openAtomic, writeAtomic, writeFailure, WriteTargetError } from "./atomicFile.js"
 export { REPLAYABLE } from "./commands.js"
 export { csvRecord, csvTable } from "./csv.js"
-export { counted, progress } from "./debug.ts"
+export { counted, injectedDefect, progress } from "./debug.ts"
 export { ENTRIES, entryUrl } from "./entries.js"
 export { ascii, fixed, gb, giga, mega, percent, signedCompact, signedFixed, significant } from "./format.ts"
 export { cacheDirOf, CONFIG_FILE, findProjectRoot, PACKAGE_DIR } from "./project.js"

@@ -32,6 +32,7 @@ import { HardwareSpec } from "../schema/hardware.ts"
 import { estimatorOf } from "../app/estimator.ts"
 import { documented, parsedWith } from "./flags.ts"
 import { emit } from "./output.ts"
+import { MeasurementError } from "../app/mlErrors.ts"
 
 const efficiencyFlag = Flag.Literals("efficiency", ["hardware", "none"]).pipe(
   Flag.withDescription("hardware: the hardware files' efficiency constants; none: peak-only roofline (speed of light)"),
@@ -124,6 +125,9 @@ const readText = (file: string, what: string) =>
     return yield* fsys.readFileString(file).pipe(Effect.mapError(() => new UsageError({ message: `${what} not found or unreadable: ${file}` })))
   })
 
+/** A file of the --data folder as the calibration: entry names it (`data/reference/flashmla.yaml`). */
+const dataPath = (folder: string, file: string): string => `${folder.replace(/[\\/]+$/, "")}/${file}`
+
 const calibrateCommand = Command.make(
   "calibrate",
   {
@@ -191,7 +195,8 @@ const calibrateCommand = Command.make(
           ? JSON.stringify({ hardware: displayPath(root, hwFile), data: a.data, ...r }, null, 2) + "\n"
           : renderOverlapCalibration(
               r,
-              `calibrate ${displayPath(root, hwFile)} --overlap: DeepSeek-V3 profiled serving on ${name} (deepseek_profile_serving.yaml); fit overlap_efficiency by least squares on log throughput`
+              `calibrate ${displayPath(root, hwFile)} --overlap: DeepSeek-V3 profiled serving on ${name} (deepseek_profile_serving.yaml); fit overlap_efficiency by least squares on log throughput`,
+              dataPath(a.data, "deepseek_profile_serving.yaml")
             )
       return yield* emit(text, Option.getOrUndefined(a.out))
     }
@@ -211,13 +216,16 @@ const calibrateCommand = Command.make(
           ? JSON.stringify({ hardware: displayPath(root, hwFile), data: a.data, ...r }, null, 2) + "\n"
           : renderAttentionCalibration(
               r,
-              `calibrate ${displayPath(root, hwFile)} --attention: ${rows.length} rows of ${FLASHMLA_FILE} and ${ATTENTION_FILE} on ${name}; fit attention_compute, attention_memory by least squares on log time`
+              `calibrate ${displayPath(root, hwFile)} --attention: ${rows.length} rows of ${FLASHMLA_FILE} and ${ATTENTION_FILE} on ${name}; fit attention_compute, attention_memory by least squares on log time`,
+              // The files whose rows ran on this hardware (each row's source is file:line).
+              `${[...new Set(rows.map((x) => x.source.replace(/:.*$/, "")))].map((f) => dataPath(a.data, f)).join(" + ")} (rows on ${name})`
             )
       return yield* emit(text, Option.getOrUndefined(a.out))
     }
     const table = parseCsv(yield* readText(dataFile, "--data file"))
     const { where, fit, tiles } = a
-    const { rows, skipped } = gemmMeasurements(table, where)
+    const { rows, skipped, invalid } = gemmMeasurements(table, where)
+    if (invalid.length > 0) return yield* Effect.fail(new MeasurementError({ message: `${a.data}:${invalid[0]}` }))
     if (rows.length === 0) {
       return yield* Effect.fail(
         new UsageError({
@@ -258,7 +266,8 @@ const calibrateCommand = Command.make(
         header,
         block,
         skipped.map((s) => `line ${s.line}: ${s.reason}`),
-        loo
+        loo,
+        `${a.data}${filter}`
       ),
       Option.getOrUndefined(a.out)
     )

@@ -11,6 +11,7 @@ import { parseShard } from "../sweep/space.ts"
 import { documented, parsedWith, runtimeFlags, strategyFlag, toRunOptions } from "./flags.ts"
 import { emit } from "./output.ts"
 import { scenarioArg } from "./run.ts"
+import { physicalProblem } from "../schema/physical.ts"
 
 // Checked when the flags are parsed, before anything is loaded; the text is kept and parsed again
 // with the scenario's `sweep:` block (src/sweep/run.ts).
@@ -61,7 +62,20 @@ const sweepFlags = {
     Flag.withDescription("Also print the best point per value of this axis (default: hardware, when several are swept)"),
     Flag.optional
   ),
-  price: positive("price-per-gpu-hour", "USD per GPU-hour for every hardware of the sweep (else each hardware file's price_per_gpu_hour_usd)"),
+  price: Flag.Finite("price-per-gpu-hour").pipe(
+    Flag.withDescription("USD per GPU-hour for every hardware of the sweep (else each hardware file's price_per_gpu_hour_usd)"),
+    Flag.filter(
+      (n) => physicalProblem("usd_per_gpu_hour", n) === undefined,
+      (n) => `--price-per-gpu-hour: ${physicalProblem("usd_per_gpu_hour", n)}`
+    ),
+    Flag.optional
+  ),
+  requireCalibrated: Flag.Boolean("require-calibrated").pipe(
+    Flag.withDescription(
+      "Refuse hardware whose timing constants are not all fitted or borrowed (a constant at its datasheet peak, or with no stated source; see its calibration: block)"
+    ),
+    Flag.withDefault(false)
+  ),
   points: Flag.String("points").pipe(Flag.withDescription("Stream every point to FILE: .csv, else JSON Lines (what sweep merge reads)"), Flag.optional),
   workers: Flag.Int("workers").pipe(
     Flag.withDescription("Worker threads evaluating points (default 1)"),
@@ -185,6 +199,7 @@ export const sweepCommand = Command.make(
           ...(Option.isSome(a.by) ? { by: a.by.value } : {}),
           ...(Option.isSome(a.strategy) ? { strategy: a.strategy.value } : {}),
           ...(Option.isSome(a.price) ? { price_per_gpu_hour_usd: a.price.value } : {}),
+          ...(a.requireCalibrated ? { require_calibrated: true } : {}),
           ...(Option.isSome(a.points) ? { points_file: a.points.value } : {}),
           ...(Option.isSome(a.shard) ? { shard: a.shard.value } : {}),
           workers: a.workers,

@@ -15,12 +15,12 @@ import { HardwareSpec } from "../schema/hardware.ts"
 import { templateSchemaFor, type LayerTemplate, type LayerType } from "../schema/layer.ts"
 import { ScenarioSpec, type LayerEntry, type ScenarioFileSpec } from "../schema/scenario.ts"
 import { ConfigError, formatIssue, type Issue } from "./errors.ts"
-import { positionIssues, validateScenario } from "./validate.ts"
+import { hardwareRules, positionIssues, validateScenario } from "./validate.ts"
 import { formatBytes, MAX_READ_BYTES, refusalOf } from "./safeRead.ts"
 import { decodeYamlText, locate, parseYaml, type ParsedYaml } from "./yamlFile.ts"
 
 /** Bump when a config schema or its defaults change meaning (invalidates file nodes). */
-export const SCHEMA_VERSION = "schema-5"
+export const SCHEMA_VERSION = "schema-6"
 
 export interface LoadedEntry {
   readonly index: number
@@ -281,11 +281,15 @@ export const loadScenario = (evaluator: Evaluator, paths: ProjectPaths, scenario
     return loaded
   })
 
-/** A hardware file on its own (a sweep's hardware axis), read and decoded as a scenario's. */
+/** A hardware file on its own (a sweep's hardware axis), read, decoded and checked as a scenario's. */
 export const loadHardwareFile = (evaluator: Evaluator, root: string, file: string) =>
   Effect.gen(function* () {
-    const { text } = yield* readText(file, (f) => displayPath(root, f))
-    return (yield* evaluator.evaluate(fileNode(root, file, "hardware", text))).value as HardwareSpec
+    const show = (f: string) => displayPath(root, f)
+    const { text } = yield* readText(file, show)
+    const hardware = (yield* evaluator.evaluate(fileNode(root, file, "hardware", text))).value as HardwareSpec
+    const errors = hardwareRules(hardware, (p, message) => ({ file, path: p, message }))
+    if (errors.length > 0) return yield* Effect.fail(new ConfigError({ issues: positionIssues(errors, () => text, show) }))
+    return hardware
   })
 
 /** An error about a decoded scenario field, positioned in the scenario file. */

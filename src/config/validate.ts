@@ -11,7 +11,8 @@
  * flag-dependent checks (ep, micro-batch, comm ranks against the GPUs) live where the layout and
  * runtime are resolved (src/kernel/layout.ts, src/config/runtime.ts).
  */
-import type { HardwareSpec } from "../schema/hardware.ts"
+import { CALIBRATED_CONSTANTS, type HardwareSpec } from "../schema/hardware.ts"
+import { datasheetOnlyProblem } from "../timing/calibration.ts"
 import type { AttnConfig, FfnConfig, LayerTemplate, MoeConfig } from "../schema/layer.ts"
 import type { LayerEntry, ScenarioFileSpec } from "../schema/scenario.ts"
 import { ConfigError, type Issue } from "./errors.ts"
@@ -156,7 +157,11 @@ export const templateRules = (t: LayerTemplate, issue: At): Array<RuleIssue> => 
   return out
 }
 
-/** Hardware: knobs that would silently switch a model part off. */
+/**
+ * Hardware: knobs that would silently switch a model part off, and a calibration entry that says
+ * `datasheet only` of a constant the file does not leave at its peak (a fit or a borrowed value
+ * presented as no data at all).
+ */
 export const hardwareRules = (hw: HardwareSpec, issue: At): Array<RuleIssue> => {
   const out: Array<RuleIssue> = []
   const e = hw.efficiency ?? {}
@@ -173,6 +178,10 @@ export const hardwareRules = (hw: HardwareSpec, issue: At): Array<RuleIssue> => 
     out.push(
       issue(["efficiency", "tile_m"], "Expected sm_count in the hardware file: GEMM tiles are scheduled in waves over the SMs (without it tiling is off)")
     )
+  }
+  for (const k of CALIBRATED_CONSTANTS) {
+    const problem = datasheetOnlyProblem(hw, k)
+    if (problem !== undefined) out.push(issue(["calibration", k, "status"], problem))
   }
   return out
 }

@@ -65,16 +65,20 @@ const positionOf = (doc: Document, lc: LineCounter, path: ReadonlyArray<Property
   return { line: 1, col: 1 }
 }
 
-/** A friendlier message for a failed union of tagged structs (e.g. unknown attention `type`). */
+/** The fields that tell the members of a union of structs apart: attention `type`, a calibration entry's `status`. */
+const TAGS = ["type", "status"] as const
+
+/** A friendlier message for a failed union of tagged structs (e.g. unknown attention `type`, calibration `status`). */
 const unionHint = (doc: Document, path: ReadonlyArray<PropertyKey>, message: string): { path: ReadonlyArray<PropertyKey>; message: string } => {
   if (!message.startsWith("Expected {")) return { path, message }
   const node = doc.getIn(path as Array<unknown>, true)
-  if (isMap(node) && node.has("type")) {
-    const types = [...message.matchAll(/"type": ("[^"]+"(?: \| "[^"]+")*)/g)].map((m) => m[1]).join(" | ")
-    const value = node.get("type")
-    return { path: [...path, "type"], message: `Expected ${types || "a known type"}, got ${JSON.stringify(value)}` }
+  const tag = TAGS.find((t) => message.includes(`"${t}": "`))
+  if (tag !== undefined && isMap(node) && node.has(tag)) {
+    const values = [...message.matchAll(new RegExp(`"${tag}": ("[^"]+"(?: \\| "[^"]+")*)`, "g"))].map((m) => m[1]).join(" | ")
+    const value = node.get(tag)
+    return { path: [...path, tag], message: `Expected ${values || `a known ${tag}`}, got ${JSON.stringify(value)}` }
   }
-  return { path, message: "Expected a mapping with a known `type`" }
+  return { path, message: `Expected a mapping with a known \`${tag ?? "type"}\`` }
 }
 
 export interface ParsedYaml {

@@ -45,6 +45,7 @@ import { instanceNames, moeConfigs, type Model } from "../kernel/model.ts"
 import { ATTENTION_STAGE, FFN_STAGE, smSlowdown, sumMs, timeSpec, timeSpecs } from "../kernel/opTiming.ts"
 import { boundOf, serialLayer, tboLayer, type LargeEpBound } from "../kernel/twoBatchOverlap.ts"
 import type { EfficiencySummary } from "../timing/efficiency.ts"
+import type { CalibrationSummary } from "../timing/calibration.ts"
 
 /** What the playbooks need besides the deployment: the model and how to time ops on the hardware. */
 export interface PlaybookInput {
@@ -54,6 +55,8 @@ export interface PlaybookInput {
   readonly estimator: Estimator
   /** What the results say about the timing constants (src/timing/efficiency.ts); not read by the timing. */
   readonly efficiency?: EfficiencySummary
+  /** Where those constants come from (src/timing/calibration.ts); not read by the timing. */
+  readonly calibration?: CalibrationSummary
   /** Share timed layer halves between steps (a sweep's many points); off for one evaluation. */
   readonly shareOps?: boolean
 }

@@ -7,6 +7,7 @@ import type { OpCategory } from "../ops/types.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
 import type { StrategyName } from "./strategies.ts"
 import type { EfficiencySummary } from "../timing/efficiency.ts"
+import type { CalibrationSummary } from "../timing/calibration.ts"
 
 /** One fused op inside a layer (a `breakdown` row). */
 export interface OpExecution {
@@ -112,6 +113,8 @@ export interface RunResult {
   readonly estimator: string
   /** The hardware file's timing constants, or `none (no data)` for each it lacks (src/timing/efficiency.ts). */
   readonly efficiency?: EfficiencySummary
+  /** Where each of those constants comes from: fitted, borrowed or datasheet only (src/timing/calibration.ts). */
+  readonly calibration?: CalibrationSummary
   readonly phases: { readonly prefill?: SimulationResult; readonly decode?: SimulationResult }
   readonly serving: ServingSummary
   /** What the figures take for granted that flatters them (src/deploy/notes.ts); absent when nothing. */

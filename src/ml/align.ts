@@ -14,8 +14,13 @@
  *
  * Aligned CSV: the feature columns (features.ts), then `measured_us` and `source` (file:line of
  * the measurement).
+ *
+ * Every measured time, and the hardware figures an aligned row carries, must lie in its physical
+ * range (src/schema/physical.ts): a measurement of 1e308 us would train a model that predicts
+ * absurd times. Such a value is an error at its `file:line:col`, never a row.
  */
-import type { CsvTable } from "../reference/csv.ts"
+import { fieldAt, type CsvRecord, type CsvTable } from "../reference/csv.ts"
+import { physicalProblem, type PhysicalKind } from "../schema/physical.ts"
 import { hardwareFileFor } from "../reference/hardware.ts"
 import { FEATURE_COLUMNS, featureRowOf, featuresCsv, parseShape, type FeatureRow } from "./features.ts"
 import type { TrainingRow } from "./model.ts"
@@ -45,7 +50,30 @@ const shapeValue = (row: FeatureRow, column: string): number | string | undefine
 
 const sameValue = (a: number | string | undefined, text: string): boolean => a !== undefined && (typeof a === "number" ? Number(text) === a : a === text)
 
-/** Join each measurement row to a feature row; `file` names the measurement file in sources and reasons. */
+/** Columns of a measurement or aligned row that are physical quantities, and their kind. */
+const PHYSICAL_COLUMNS: ReadonlyArray<readonly [string, PhysicalKind]> = [
+  ["measured_us", "kernel_us"],
+  ["hw_peak_tflops", "tflops"],
+  ["hw_memory_bandwidth_gbps", "gbps"],
+  ["hw_kernel_latency_us", "latency_us"]
+]
+
+/** The first physical column of `r` outside its range, as `file:line:col column: Expected ...`; a number column left empty is not checked here. */
+const physicalError = (file: string, r: CsvRecord, columns: ReadonlyArray<readonly [string, PhysicalKind]>): string | undefined => {
+  for (const [c, kind] of columns) {
+    const text = r.values[c]
+    if (text === undefined || (text === "" && c !== "measured_us")) continue
+    const x = text === "" ? Number.NaN : Number(text)
+    const problem = physicalProblem(kind, x, false, JSON.stringify(text))
+    if (problem !== undefined) return `${fieldAt(file, r, c)} ${c}: ${problem}`
+  }
+  return undefined
+}
+
+/**
+ * Join each measurement row to a feature row; `file` names the measurement file in sources and
+ * reasons. A measured time outside its physical range is the answer (the error), not a row.
+ */
 export const alignMeasurements = (
   table: CsvTable,
   features: ReadonlyArray<FeatureRow>,
@@ -60,11 +88,9 @@ export const alignMeasurements = (
   const unmatched: Array<Unmatched> = []
   for (const r of table.rows) {
     const v = r.values
+    const bad = physicalError(file, r, PHYSICAL_COLUMNS.slice(0, 1))
+    if (bad !== undefined) return bad
     const measured = Number(v.measured_us)
-    if (v.measured_us === "" || !Number.isFinite(measured) || measured <= 0) {
-      unmatched.push({ line: r.line, reason: `measured_us is "${v.measured_us}", expected a time > 0` })
-      continue
-    }
     const hardware = hardwareFileFor(v.hardware) ?? v.hardware
     const ofKind = ops.filter((o) => o.kind === v.kind)
     if (ofKind.length === 0) {
@@ -111,8 +137,9 @@ export const readAligned = (table: CsvTable, file: string): ReadonlyArray<Aligne
   for (const r of table.rows) {
     const features = featureRowOf(r.values)
     if (typeof features === "string") return `${file}:${r.line}: ${features}`
+    const bad = physicalError(file, r, PHYSICAL_COLUMNS)
+    if (bad !== undefined) return bad
     const measured = Number(r.values.measured_us)
-    if (!Number.isFinite(measured) || measured <= 0) return `${file}:${r.line}: measured_us is "${r.values.measured_us}", expected a time > 0`
     out.push({ features, measured_us: measured, source: r.values.source ?? `${file}:${r.line}` })
   }
   return out

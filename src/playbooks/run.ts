@@ -30,6 +30,7 @@ import { afdBatchForTpot, afdMaxBatch } from "../deploy/afd.ts"
 import { afdNotes, expertParallelNotes, withNotes } from "../deploy/notes.ts"
 import { afdServing, largeEpServing, type AfdServing, type LargeEpServing, type ServingRun } from "../deploy/serving.ts"
 import { efficiencySummary, type EfficiencySummary } from "../timing/efficiency.ts"
+import { calibrationSummary, type CalibrationSummary } from "../timing/calibration.ts"
 import { counted, progress } from "../base/debug.ts"
 
 /** How the batch is chosen: the runtime's, the HBM limit, or the largest meeting a TPOT target. */
@@ -67,6 +68,7 @@ export interface LargeEpSweep {
   readonly hardware: string
   readonly estimator: string
   readonly efficiency?: EfficiencySummary
+  readonly calibration?: CalibrationSummary
   readonly runtime: PlaybookRuntime
   readonly ep_sweep: ReadonlyArray<EpSweepRow>
   /** What the rows' figures take for granted (src/deploy/notes.ts); absent when nothing. */
@@ -88,6 +90,7 @@ export interface AfdSweep {
   readonly hardware: string
   readonly estimator: string
   readonly efficiency?: EfficiencySummary
+  readonly calibration?: CalibrationSummary
   readonly runtime: PlaybookRuntime
   readonly instance_sweep: ReadonlyArray<{ readonly instances: string; readonly deployment: AfdPlan; readonly serving: AfdServing; readonly rejected?: string }>
   /** What the rows' figures take for granted (src/deploy/notes.ts); absent when nothing. */
@@ -116,7 +119,8 @@ const playbookInput = (s: Session, options: RunOptions) =>
       hardware: s.loaded.hardware,
       timing: timingHardware(s.loaded.hardware, options.efficiency),
       estimator,
-      efficiency: efficiencySummary(s.loaded.hardware, options.efficiency)
+      efficiency: efficiencySummary(s.loaded.hardware, options.efficiency),
+      calibration: calibrationSummary(s.loaded.hardware, options.efficiency)
     }
     return { input, base: scenarioBase(s.loaded, model) }
   })
@@ -171,6 +175,7 @@ const coreUnderDeployment = (
       parallelism: layout,
       estimator: estimator.id,
       ...(input.efficiency === undefined ? {} : { efficiency: input.efficiency }),
+      ...(input.calibration === undefined ? {} : { calibration: input.calibration }),
       phases,
       serving: servingSummary(phases, runtime, layout, hw.hbm_gb, coreStrategy(composition))
     }
@@ -254,6 +259,7 @@ const sweepHeader = (s: Session, input: PlaybookInput, runtimeOf: (batch: number
   hardware: s.loaded.hardware.name,
   estimator: input.estimator.id,
   ...(input.efficiency === undefined ? {} : { efficiency: input.efficiency }),
+  ...(input.calibration === undefined ? {} : { calibration: input.calibration }),
   runtime: runtimeOf(s.runtime.batch_size)
 })
 

@@ -13,13 +13,16 @@ export interface CsvTable {
 export interface CsvRecord {
   readonly line: number
   readonly values: Readonly<Record<string, string>>
+  /** The 1-based character column where each field starts (for `file:line:col` errors); absent for a missing field. */
+  readonly cols?: Readonly<Record<string, number>>
 }
 
-/** Fields of one CSV line. */
-export const splitCsvLine = (line: string): Array<string> => {
+/** Fields of one CSV line; `starts`, when given, receives each field's 0-based start offset. */
+export const splitCsvLine = (line: string, starts?: Array<number>): Array<string> => {
   const out: Array<string> = []
   let field = ""
   let quoted = false
+  starts?.push(0)
   for (let i = 0; i < line.length; i++) {
     const c = line[i]
     if (quoted) {
@@ -32,6 +35,7 @@ export const splitCsvLine = (line: string): Array<string> => {
     else if (c === ",") {
       out.push(field)
       field = ""
+      starts?.push(i + 1)
     } else field += c
   }
   out.push(field)
@@ -45,16 +49,19 @@ export const parseCsv = (text: string): CsvTable => {
   const rows: Array<CsvRecord> = []
   lines.forEach((raw, i) => {
     if (raw.trim() === "" || raw.startsWith("#")) return
-    const fields = splitCsvLine(raw)
+    const starts: Array<number> = []
+    const fields = splitCsvLine(raw, starts)
     if (columns === undefined) {
       columns = fields.map((f) => f.trim())
       return
     }
     const values: Record<string, string> = {}
+    const cols: Record<string, number> = {}
     columns.forEach((c, j) => {
       values[c] = (fields[j] ?? "").trim()
+      if (starts[j] !== undefined) cols[c] = starts[j] + 1
     })
-    rows.push({ line: i + 1, values })
+    rows.push({ line: i + 1, values, cols })
   })
   return { columns: columns ?? [], rows }
 }
@@ -66,3 +73,6 @@ export const numberField = (r: CsvRecord, column: string): number | undefined =>
   const n = Number(v)
   return Number.isFinite(n) ? n : undefined
 }
+
+/** Where a field of a record is: `file:line:col` (col 1 when the field is missing). */
+export const fieldAt = (file: string, r: CsvRecord, column: string): string => `${file}:${r.line}:${r.cols?.[column] ?? 1}`

@@ -24,9 +24,35 @@ const ROW_COLUMNS: ReadonlyArray<Column<RowFit>> = [
   { header: "after APE", format: (x) => apeOf(x.after_us, x) }
 ]
 
+/**
+ * The `calibration:` entries of the constants a fit set (configs/README.md "Calibration"): status
+ * fitted, the data, its rows, the error after the fit and, with --loo, held out. Printed under the
+ * fitted values, to paste beside them.
+ */
+const fittedCalibrationBlock = (
+  names: ReadonlyArray<string>,
+  fit: { readonly dataset: string; readonly rows: number; readonly after: ErrorSummary; readonly loo?: ErrorSummary | undefined }
+): string => {
+  const r1 = (x: number) => Number(x.toFixed(1))
+  const error = [
+    `median_pct: ${r1(fit.after.median_ape)}`,
+    `p90_pct: ${r1(fit.after.p90_ape)}`,
+    ...(fit.loo === undefined ? [] : [`held_out_median_pct: ${r1(fit.loo.median_ape)}`, `held_out_p90_pct: ${r1(fit.loo.p90_ape)}`])
+  ].join(", ")
+  const entry = `{status: fitted, dataset: ${JSON.stringify(fit.dataset)}, rows: ${fit.rows}, error: {${error}}}`
+  return ["calibration:", ...names.map((n) => `  ${n}: ${entry}`)].join("\n") + "\n"
+}
+
 const summaryText = (s: CalibrationResult["before_summary"]) => `median ${pct(s.median_ape)}, p90 ${pct(s.p90_ape)}, max ${pct(s.max_ape)}`
 
-export const renderCalibration = (r: CalibrationResult, header: string, block: string, skipped: ReadonlyArray<string>, loo?: ErrorSummary): string => {
+export const renderCalibration = (
+  r: CalibrationResult,
+  header: string,
+  block: string,
+  skipped: ReadonlyArray<string>,
+  loo?: ErrorSummary,
+  dataset?: string
+): string => {
   const lines = [header, ""]
   lines.push(renderTable(ROW_COLUMNS, r.rows))
   if (r.tiles.length > 0) {
@@ -41,6 +67,10 @@ export const renderCalibration = (r: CalibrationResult, header: string, block: s
   if (loo !== undefined) lines.push(`leave-one-out: ${summaryText(loo)} (each row predicted by constants fitted without it)`)
   for (const s of skipped) lines.push(`not used: ${s}`)
   lines.push("", block.trimEnd())
+  if (dataset !== undefined) {
+    const names = r.fit.map((f) => (f === "tile" ? "tile" : f))
+    lines.push(fittedCalibrationBlock(names, { dataset, rows: r.rows.length, after: r.after_summary, loo }).trimEnd())
+  }
   return ascii(lines.join("\n")) + "\n"
 }
 
@@ -67,7 +97,7 @@ const fractionLine = (name: string, value: number, boundRows: number, roof: stri
     : `  # ${name}: not identified (no row is ${roof}-bound): leave it unset`
 
 /** The text report of `llmsim calibrate --attention`: rows, errors and the fitted lines. */
-export const renderAttentionCalibration = (r: AttentionCalibration, header: string): string => {
+export const renderAttentionCalibration = (r: AttentionCalibration, header: string, dataset?: string): string => {
   const bounds = (b: string) => r.rows.filter((x) => x.bound === b).length
   const lines = [
     header,
@@ -81,7 +111,15 @@ export const renderAttentionCalibration = (r: AttentionCalibration, header: stri
     "",
     "efficiency:",
     fractionLine("attention_compute", r.after.attention_compute, bounds("compute"), "compute"),
-    fractionLine("attention_memory", r.after.attention_memory, bounds("memory"), "memory")
+    fractionLine("attention_memory", r.after.attention_memory, bounds("memory"), "memory"),
+    ...(dataset === undefined
+      ? []
+      : [
+          fittedCalibrationBlock(
+            (["compute", "memory"] as const).filter((b) => bounds(b) > 0).map((b) => `attention_${b}`),
+            { dataset, rows: r.rows.length, after: r.after_summary, loo: r.leave_one_out }
+          ).trimEnd()
+        ])
   ]
   return ascii(lines.join("\n")) + "\n"
 }
@@ -100,7 +138,7 @@ const OVERLAP_COLUMNS: ReadonlyArray<Column<OverlapRowFit>> = [
 ]
 
 /** The text report of `llmsim calibrate --overlap`: rows (fitted and held out), errors and the fitted line. */
-export const renderOverlapCalibration = (r: OverlapCalibration, header: string): string => {
+export const renderOverlapCalibration = (r: OverlapCalibration, header: string, dataset?: string): string => {
   const lines = [
     header,
     "",
@@ -110,7 +148,17 @@ export const renderOverlapCalibration = (r: OverlapCalibration, header: string):
     `error after  (fitted rows, overlap_efficiency ${r.after}): ${summaryText(r.after_summary)}`,
     ...(r.leave_one_out === undefined ? [] : [`leave-one-out: ${summaryText(r.leave_one_out)} (each fitted row predicted by the value fitted on the others)`]),
     "",
-    `${`overlap_efficiency: ${r.after}`.padEnd(30)} # fitted: calibrate --overlap (rows above)`
+    `${`overlap_efficiency: ${r.after}`.padEnd(30)} # fitted: calibrate --overlap (rows above)`,
+    ...(dataset === undefined
+      ? []
+      : [
+          fittedCalibrationBlock(["overlap_efficiency"], {
+            dataset,
+            rows: r.rows.filter((x) => !x.held_out).length,
+            after: r.after_summary,
+            loo: r.leave_one_out
+          }).trimEnd()
+        ])
   ]
   return ascii(lines.join("\n")) + "\n"
 }

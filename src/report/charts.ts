@@ -219,35 +219,79 @@ export interface ParetoPoint {
   readonly where: string
 }
 
-export const paretoSpec = (title: string, points: ReadonlyArray<ParetoPoint>): ChartSpec => ({
-  ...frame(title, 400, points),
-  layer: [
-    {
-      mark: { type: "line", color: "#bbb", interpolate: "step-before" },
-      encoding: { x: { field: "tokens_per_s_per_user", type: "quantitative" }, y: { field: "tokens_per_s_per_gpu", type: "quantitative" } }
-    },
-    {
-      mark: { type: "point", filled: true, size: 80 },
-      encoding: {
-        x: { field: "tokens_per_s_per_user", type: "quantitative", title: "tokens/s per user" },
-        y: { field: "tokens_per_s_per_gpu", type: "quantitative", title: "tokens/s per GPU" },
-        color: {
-          field: "cost_per_1m_output_tokens_usd",
-          type: "quantitative",
-          title: "USD per 1M output tokens",
-          scale: { scheme: "viridis" },
-          legend: { titleLimit: 400 }
-        },
-        tooltip: [
-          { field: "where" },
-          { field: "tokens_per_s_per_user", type: "quantitative", format: ".6~g" },
-          { field: "tokens_per_s_per_gpu", type: "quantitative", format: ".6~g" },
-          { field: "cost_per_1m_output_tokens_usd", type: "quantitative", format: ".4f" }
-        ]
-      }
-    }
+/** The legend entry of points without a price (no colour scale can place them). */
+export const NO_PRICE = "no price (price_per_gpu_hour_usd unset)"
+
+/**
+ * The frontier: every point drawn, whether or not its hardware has a price. A priced point is
+ * coloured by USD per 1M output tokens; a point without a price is grey, under its own legend
+ * entry (a colour scale drops a point whose value is null, and with no priced point at all its
+ * legend reads NaN). A layer is left out when it would have no points.
+ */
+export const paretoSpec = (title: string, points: ReadonlyArray<ParetoPoint>): ChartSpec => {
+  const x = { field: "tokens_per_s_per_user", type: "quantitative", title: "tokens/s per user" }
+  const y = { field: "tokens_per_s_per_gpu", type: "quantitative", title: "tokens/s per GPU" }
+  const where = [
+    { field: "where" },
+    { field: "tokens_per_s_per_user", type: "quantitative", format: ".6~g" },
+    { field: "tokens_per_s_per_gpu", type: "quantitative", format: ".6~g" }
   ]
-})
+  const priced = points.filter((p) => p.cost_per_1m_output_tokens_usd !== null)
+  const unpriced = points.filter((p) => p.cost_per_1m_output_tokens_usd === null)
+  const mark = { type: "point", filled: true, size: 80 }
+  return {
+    ...frame(title, 400),
+    layer: [
+      {
+        data: { values: points },
+        mark: { type: "line", color: "#bbb", interpolate: "step-before" },
+        encoding: { x: { field: x.field, type: x.type }, y: { field: y.field, type: y.type } }
+      },
+      ...(priced.length === 0
+        ? []
+        : [
+            {
+              data: { values: priced },
+              mark,
+              encoding: {
+                x,
+                y,
+                color: {
+                  field: "cost_per_1m_output_tokens_usd",
+                  type: "quantitative",
+                  title: "USD per 1M output tokens",
+                  scale: { scheme: "viridis" },
+                  legend: { titleLimit: 400 }
+                },
+                tooltip: [...where, { field: "cost_per_1m_output_tokens_usd", type: "quantitative", format: ".4f" }]
+              }
+            }
+          ]),
+      ...(unpriced.length === 0
+        ? []
+        : [
+            {
+              data: { values: unpriced.map((p) => ({ ...p, cost_per_1m_output_tokens_usd: NO_PRICE })) },
+              mark,
+              encoding: {
+                x,
+                y,
+                shape: {
+                  datum: NO_PRICE,
+                  type: "nominal",
+                  title: null,
+                  scale: { range: ["circle"] },
+                  legend: { symbolFillColor: "#888", symbolStrokeColor: "#888", labelLimit: 400 }
+                },
+                color: { value: "#888" },
+                tooltip: [...where, { field: "cost_per_1m_output_tokens_usd", title: "USD per 1M output tokens" }]
+              }
+            }
+          ])
+    ],
+    resolve: { scale: { color: "independent", shape: "independent" } }
+  }
+}
 
 /** One bar of a diff: a layer's latency on one side. */
 export interface DiffBar {

@@ -15,6 +15,7 @@ import { renderSweepTable, whereText } from "./sweep.ts"
 import { partShareLine } from "./phaseSummary.ts"
 import { renderServingTable, runHeader, runSummaryVerdict } from "./run.ts"
 import { renderSvg } from "./svg.ts"
+import { runCalibrationTable, sweepCalibrationTable, type TextTable } from "./calibrationStatus.ts"
 
 export const escapeHtml = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
 
@@ -24,13 +25,24 @@ export interface Section {
   readonly text?: string
   /** Chart id (the `data-chart` attribute tests and readers select by) and its SVG. */
   readonly charts?: ReadonlyArray<{ readonly id: string; readonly svg: string }>
+  /** A table (`data-table` names it), after the text. */
+  readonly table?: { readonly id: string; readonly table: TextTable }
 }
+
+const tableHtml = (id: string, t: TextTable): string =>
+  [
+    `<table data-table="${escapeHtml(id)}">`,
+    `<tr>${t.headers.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr>`,
+    ...t.rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>`),
+    `</table>`
+  ].join("\n")
 
 const STYLE = [
   "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:900px;color:#222}",
   "h1{font-size:1.4em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}",
   "pre{background:#f6f8fa;padding:1em;overflow-x:auto;font-size:12px}",
-  "figure{margin:1em 0}svg{max-width:100%;height:auto}"
+  "figure{margin:1em 0}svg{max-width:100%;height:auto}",
+  "table{border-collapse:collapse;font-size:12px}th,td{border-bottom:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}"
 ].join("\n")
 
 export const htmlPage = (title: string, sections: ReadonlyArray<Section>): string => {
@@ -39,6 +51,7 @@ export const htmlPage = (title: string, sections: ReadonlyArray<Section>): strin
       `<section>`,
       `<h2>${escapeHtml(s.heading)}</h2>`,
       ...(s.text === undefined ? [] : [`<pre>${escapeHtml(s.text)}</pre>`]),
+      ...(s.table === undefined ? [] : [tableHtml(s.table.id, s.table.table)]),
       ...(s.charts ?? []).map((c) => `<figure data-chart="${escapeHtml(c.id)}">\n${c.svg}\n</figure>`),
       `</section>`
     ].join("\n")
@@ -85,8 +98,12 @@ export const renderRunHtml = async (res: RunResult, hw: TimingHardware): Promise
     const r = res.phases[p]
     return r === undefined ? [] : [`${p}: ${partShareLine(r)}`]
   })
+  const calibration = res.calibration === undefined ? undefined : runCalibrationTable(res.calibration, res.efficiency)
   return htmlPage(`llmsim report: ${res.scenario}`, [
     { heading: "Summary", text: [...runHeader(res), runSummaryVerdict(res), ...shares, "", renderServingTable(res.serving)].join("\n") },
+    ...(calibration === undefined
+      ? []
+      : [{ heading: `Calibration of ${res.hardware}: ${res.calibration!.status}`, table: { id: "calibration", table: calibration } }]),
     { heading: "Roofline", charts: pick("roofline") },
     { heading: "Time per layer", charts: pick("layers-") },
     { heading: "Memory per GPU", charts: pick("memory") }
@@ -119,9 +136,17 @@ export const renderSweepVisual = async (r: SweepResult, format: "html" | "svg"):
           }
         ]
   )
-  const spec = paretoSpec(`Pareto frontier of ${r.header.scenario}: ${points.length} points (colour: USD per 1M output tokens)`, points)
+  const priced = points.filter((p) => p.cost_per_1m_output_tokens_usd !== null).length
+  const colour =
+    priced === points.length
+      ? "colour: USD per 1M output tokens"
+      : priced === 0
+        ? "no hardware has a price: grey"
+        : "colour: USD per 1M output tokens; grey: no price"
+  const spec = paretoSpec(`Pareto frontier of ${r.header.scenario}: ${points.length} point${points.length === 1 ? "" : "s"} (${colour})`, points)
   const [chart] = await renderCharts([{ id: "pareto", spec }])
   if (format === "svg") return chart!.svg + "\n"
+  const calibration = r.header.calibration === undefined ? undefined : sweepCalibrationTable(r.header.calibration)
   return htmlPage(`llmsim sweep: ${r.header.scenario}`, [
     { heading: "Pareto frontier", charts: [chart!] },
     // Without the elapsed time (the one line that differs between two runs of the same sweep).
@@ -132,7 +157,8 @@ export const renderSweepVisual = async (r: SweepResult, format: "html" | "svg"):
         .split("\n")
         .filter((l) => !l.startsWith("point nodes:"))
         .join("\n")
-    }
+    },
+    ...(calibration === undefined ? [] : [{ heading: "Calibration of the hardware", table: { id: "calibration", table: calibration } }])
   ])
 }
 

@@ -15,6 +15,7 @@ import type { AfdResult, AfdSweep, EpSweepRow, LargeEpResult, LargeEpSweep, Play
 import type { AfdServing, LargeEpServing } from "../deploy/serving.ts"
 import { efficiencyLine, type EfficiencySummary } from "../timing/efficiency.ts"
 import { noteLines } from "./run.ts"
+import { calibrationLine, type CalibrationSummary } from "../timing/calibration.ts"
 
 export type Format = "table" | "json" | "csv"
 
@@ -211,10 +212,14 @@ const boundLine = (b: Readonly<Record<string, number>>): string =>
     .join(", ")
 
 /** Scenario, hardware and the playbook. */
-const headerLines = (r: { scenario: string; hardware: string; estimator: string; efficiency?: EfficiencySummary }, what: string): Array<string> => [
+const headerLines = (
+  r: { scenario: string; hardware: string; estimator: string; efficiency?: EfficiencySummary; calibration?: CalibrationSummary },
+  what: string
+): Array<string> => [
   `scenario    ${r.scenario}`,
   `hardware    ${r.hardware}   playbook ${what}   estimator ${r.estimator}`,
-  ...(r.efficiency === undefined ? [] : [efficiencyLine(r.efficiency)])
+  ...(r.efficiency === undefined ? [] : [efficiencyLine(r.efficiency)]),
+  ...(r.calibration === undefined ? [] : [calibrationLine(r.calibration)])
 ]
 
 /**
@@ -222,7 +227,15 @@ const headerLines = (r: { scenario: string; hardware: string; estimator: string;
  * then the serving table.
  */
 const playbookScreen = <P>(
-  r: { scenario: string; hardware: string; estimator: string; efficiency?: EfficiencySummary; runtime: PlaybookRuntime; notes?: ReadonlyArray<string> },
+  r: {
+    scenario: string
+    hardware: string
+    estimator: string
+    efficiency?: EfficiencySummary
+    calibration?: CalibrationSummary
+    runtime: PlaybookRuntime
+    notes?: ReadonlyArray<string>
+  },
   what: string,
   deployment: ReadonlyArray<string>,
   phases: { readonly prefill?: P; readonly decode?: P },
@@ -291,7 +304,15 @@ const sweepFitColumns = <R extends Swept>(perGpu: string): Array<Column<R>> => [
 ]
 
 const sweepTable = <R>(
-  r: { scenario: string; hardware: string; estimator: string; efficiency?: EfficiencySummary; runtime: PlaybookRuntime; notes?: ReadonlyArray<string> },
+  r: {
+    scenario: string
+    hardware: string
+    estimator: string
+    efficiency?: EfficiencySummary
+    calibration?: CalibrationSummary
+    runtime: PlaybookRuntime
+    notes?: ReadonlyArray<string>
+  },
   what: string,
   notes: ReadonlyArray<string>,
   columns: ReadonlyArray<Column<R>>,

@@ -21,6 +21,7 @@ import { renderLayerTable, type LayerListing, type LayerTableRow } from "./layer
 import { partShareLine, phaseLineFigures, type PhaseLine } from "./phaseSummary.ts"
 import { renderTable, type Column } from "./table.ts"
 import { efficiencyLine } from "../timing/efficiency.ts"
+import { calibrationLine } from "../timing/calibration.ts"
 
 export type Format = "table" | "json" | "csv"
 
@@ -205,6 +206,7 @@ export const runHeader = (res: RunResult): Array<string> => {
     `hardware  ${res.hardware}   layout tp=${p.tp} dp=${p.dp} ep=${p.ep} (${gpus(res.serving.gpus)})   estimator ${res.estimator}`,
     ...(coverage === undefined ? [] : [coverage]),
     ...(res.efficiency === undefined ? [] : [efficiencyLine(res.efficiency)]),
+    ...(res.calibration === undefined ? [] : [calibrationLine(res.calibration)]),
     `runtime   batch_size=${res.runtime.batch_size} seq_len=${res.runtime.seq_len} phase=${res.runtime.phase}` +
       (res.runtime.micro_batch ? ` micro_batch=${res.runtime.micro_batch}` : ""),
     ...noteLines(res.notes)

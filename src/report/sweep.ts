@@ -8,6 +8,7 @@ import type { NeighbourReport } from "../sweep/engine.ts"
 import { OBJECTIVES, type Objective, type Row } from "../sweep/judge.ts"
 import type { SweepResult } from "../sweep/run.ts"
 import { renderTable, type Column } from "./table.ts"
+import { calibrationText } from "../timing/calibration.ts"
 
 const int = (n: number) => n.toLocaleString("en-US")
 const f = (x: number | null, digits: number) => (x === null ? "-" : x.toFixed(digits))
@@ -37,6 +38,32 @@ const constraintText = (c: SweepResult["header"]["constraints"]): string => {
   return parts.join(", ")
 }
 
+/** `configs/hardware/H100-SXM.yaml` -> `H100-SXM`: how the calibration notes name a hardware. */
+const hardwareName = (value: string): string => value.replace(/^.*[\\/]/, "").replace(/\.ya?ml$/, "")
+
+/**
+ * Each hardware's calibration (src/timing/calibration.ts), and where compared hardware differ:
+ * a term at its datasheet peak runs faster than a fitted one, and fits on other kernels differ by
+ * the kernels, so part of such a difference is the files', not the hardware's.
+ */
+const calibrationLines = (h: SweepResult["header"]): Array<string> => {
+  // A shard written before calibration was recorded: what its header says.
+  if (h.calibration === undefined)
+    return (h.uncalibrated_hardware ?? []).map((hw) => `note: ${hw} is not calibrated throughout: some of its times run at the datasheet peak`)
+  const lines = Object.entries(h.calibration).map(([hw, c]) => `calibration ${hw}: ${calibrationText(c)}`)
+  const differences = h.calibration_differences ?? []
+  if (differences.length > 0) {
+    lines.push(
+      "note: calibration differs between the compared hardware, so part of their difference is the files' (a datasheet-only term runs at its peak; fits on other kernels differ by the kernels):"
+    )
+    for (const d of differences) {
+      const by = Object.entries(d.by_hardware).map(([hw, how]) => `${hardwareName(hw)} ${how}`)
+      lines.push(`  ${d.constants.join(", ")}: ${by.join("; ")}`)
+    }
+  }
+  return lines
+}
+
 const neighbourText = (n: NeighbourReport): string => `${n.axis}=${n.value}: ${n.feasible ? "feasible" : n.rejected_by}`
 
 export const renderSweepTable = (r: SweepResult): string => {
@@ -60,8 +87,7 @@ export const renderSweepTable = (r: SweepResult): string => {
   )
   if (o.stats.first_invalid !== null) lines.push(`invalid layout, first: ${whereText(o.stats.first_invalid, axes)}: ${o.stats.first_invalid.invalid}`)
   if (r.points_file !== null) lines.push(`every point: ${r.points_file}`)
-  for (const hw of h.uncalibrated_hardware ?? [])
-    lines.push(`note: ${hw} has no efficiency constants: its times are peak-only (speed of light), optimistic beside calibrated hardware`)
+  lines.push(...calibrationLines(h))
   lines.push("")
   if (o.frontier.length === 0) {
     lines.push("Pareto frontier: no feasible point with a decode phase")

@@ -6,6 +6,7 @@
  * so no time can come out as x / 0. Integers are safe integers (Schema.Int), hence finite.
  */
 import { Schema } from "effect"
+import { isPhysical, PHYSICAL, physicalProblem, type PhysicalKind } from "./physical.ts"
 
 /** The smallest positive normal double (Number.MIN_VALUE is the smallest denormal). */
 export const MIN_NORMAL = 2.2250738585072014e-308
@@ -41,3 +42,32 @@ export const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
 export const Fraction = FiniteNumber.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThanOrEqualTo(1))
 /** A fraction in (0, 1]: an achievable share of a peak rate, which times divide by. */
 export const PositiveFraction = FiniteNumber.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1))
+
+/**
+ * A physical quantity of one kind (src/schema/physical.ts: the one table of ranges): a rate, a
+ * bandwidth, a capacity, an achievable share, a latency, a price. `orZero`: 0 is allowed too and
+ * means off (sm_load_gbps, reserved_gb). One check, so a value breaks it with one message; the
+ * range lies inside the 1e15 limit and, but for a latency's 0, above the denormals, which are
+ * refused as everywhere. Each carries its JSON Schema form, so an editor refuses what the decoder
+ * refuses.
+ */
+export const physical = (kind: PhysicalKind, orZero = false) => {
+  const r = PHYSICAL[kind]
+  const range = { minimum: r.min, maximum: r.max }
+  const denormalsIn = r.min < MIN_NORMAL
+  return Schema.Finite.check(
+    Schema.makeFilter<number>(
+      (n) => {
+        if (!Number.isFinite(n)) return true
+        if (n !== 0 && Math.abs(n) < MIN_NORMAL) return `Expected 0 or a number of magnitude >= ${MIN_NORMAL} (not a denormal), got ${n}`
+        return isPhysical(kind, n, orZero) || physicalProblem(kind, n, orZero)!
+      },
+      {
+        toJsonSchema: () => ({
+          ...(orZero && r.min > 0 ? { anyOf: [{ const: 0 }, range] } : range),
+          ...(denormalsIn ? { not: { exclusiveMinimum: -MIN_NORMAL, exclusiveMaximum: MIN_NORMAL, not: { const: 0 } } } : {})
+        })
+      }
+    )
+  )
+}

@@ -23,7 +23,7 @@
  * Attention-FFN disaggregation (MegaScale-Infer, Step-3) lives under `afd`.
  */
 import { Schema } from "effect"
-import { NonNegative, NonNegativeInt, PositiveInt } from "./common.ts"
+import { NonNegative, NonNegativeInt, physical, PositiveInt } from "./common.ts"
 
 /** Formats a dispatch / combine / AFD transfer may use on the wire. */
 export const LinkDtype = Schema.Literals(["fp8", "bf16", "fp16", "fp32"])
@@ -59,8 +59,8 @@ export type LoadImbalance = typeof LoadImbalance.Type
 
 /** Fixed cost of one all-to-all call per kernel family, microseconds. */
 const A2aLatency = Schema.Struct({
-  high_throughput: Schema.optionalKey(NonNegative),
-  low_latency: Schema.optionalKey(NonNegative)
+  high_throughput: Schema.optionalKey(physical("latency_us")),
+  low_latency: Schema.optionalKey(physical("latency_us"))
 })
 
 const AttentionLayout = Schema.Struct({
@@ -111,7 +111,7 @@ export const AfdDeployment = Schema.Struct({
   f2a: Schema.optionalKey(AfdTransfer),
   regime: Schema.optionalKey(AfdRegime),
   /** Fixed cost of one transfer call, microseconds. */
-  transfer_latency_us: Schema.optionalKey(NonNegative)
+  transfer_latency_us: Schema.optionalKey(physical("latency_us"))
 })
 export type AfdDeployment = typeof AfdDeployment.Type
 
@@ -131,7 +131,7 @@ export const DeploymentSpec = Schema.Struct({
   /** SMs the high-throughput all-to-all kernels occupy while overlapped with compute. */
   comm_sms: Schema.optionalKey(NonNegativeInt),
   /** HBM kept free for the runtime (CUDA context, allocator slack), GB. */
-  reserved_gb: Schema.optionalKey(NonNegative),
+  reserved_gb: Schema.optionalKey(physical("gb", true)),
   afd: Schema.optionalKey(AfdDeployment)
 })
 export type DeploymentSpec = typeof DeploymentSpec.Type

@@ -8,7 +8,7 @@
 export { PositiveInt } from "./common.ts"
 export { type AfdDeployment, type AfdLink, type AfdRegime, type DeploymentSpec, type KernelMode, type LinkDtype, type LoadImbalance } from "./deployment.ts"
 export { DEFAULT_PRECISION, type Dtype, DTYPE_BYTES, DTYPES, gemmMathDtype } from "./dtypes.ts"
-export { type Efficiency, HardwareSpec } from "./hardware.ts"
+export { CALIBRATED_CONSTANTS, type CalibratedConstant, ConstantCalibration, type Efficiency, HardwareSpec } from "./hardware.ts"
 export { jsonSchemaFiles } from "./jsonSchema.ts"
 export {
   type AttnConfig,
@@ -23,6 +23,7 @@ export {
   type MoeConfig,
   templateSchemaFor
 } from "./layer.ts"
+export { type PhysicalKind, physicalProblem } from "./physical.ts"
 export { Phase, phasesOf, type SinglePhase } from "./runtime.ts"
 export { type LayerEntry, type LmHead, type Parallelism, type Precision, type ScenarioFileSpec, ScenarioSpec } from "./scenario.ts"
 export { type SweepSpec } from "./sweep.ts"

@@ -5,7 +5,7 @@
  * (`"1..512:x2"`, `"2A2F,3A2F"`), a single value, or a YAML list.
  */
 import { Schema } from "effect"
-import { Positive, PositiveInt } from "./common.ts"
+import { physical, Positive, PositiveInt } from "./common.ts"
 
 // Numbers are finite: `.inf` / `.nan` are no axis value (and JSON Schema, which cannot hold them, agrees).
 const AxisText = Schema.Union([Schema.String, Schema.Finite, Schema.Array(Schema.Union([Schema.String, Schema.Finite]))])
@@ -44,6 +44,6 @@ export const SweepSpec = Schema.Struct({
   ),
   strategy: Schema.optionalKey(Schema.Literals(["serial", "overlapped", "two-batch-overlap", "serial-micro-batches", "afd-pipeline"])),
   /** USD per GPU-hour for every hardware of the sweep (else each hardware file's own price). */
-  price_per_gpu_hour_usd: Schema.optionalKey(Positive)
+  price_per_gpu_hour_usd: Schema.optionalKey(physical("usd_per_gpu_hour"))
 })
 export type SweepSpec = typeof SweepSpec.Type

@@ -22,7 +22,8 @@ import { servingSummary } from "../kernel/serving.ts"
 import { scenarioNode } from "./plan.ts"
 import type { RunResult, SimulationResult } from "../kernel/records.ts"
 import { efficiencySummary } from "../timing/efficiency.ts"
-import { counted, progress } from "../base/debug.ts"
+import { calibrationSummary } from "../timing/calibration.ts"
+import { counted, injectedDefect, progress } from "../base/debug.ts"
 
 /** What the layout rule and the playbooks read of a scenario besides its model. */
 export const scenarioBase = (loaded: LoadedScenario, model: Model): ScenarioBase => ({
@@ -95,6 +96,7 @@ export const evaluateScenario = (
       progress(() => `${phase}: planning ${counted(loaded.entries.length, "layer entry", "layer entries")}`)
       const node = scenarioNode({ model, phase, ctx, timing, estimator, composition })
       progress(() => `${phase}: evaluating ${counted(node.deps.length, "layer node", "layer nodes")}`)
+      injectedDefect(`${phase}: evaluating`)
       // "<phase>: evaluated" comes from the scenario node's roll-up (src/sim/plan.ts).
       phases[phase] = (yield* evaluator.evaluate(node)).value
     }
@@ -112,6 +114,7 @@ export const evaluateScenario = (
       parallelism: parallel,
       estimator: estimator.id,
       efficiency: efficiencySummary(hw, efficiency),
+      calibration: calibrationSummary(hw, efficiency),
       phases,
       serving: servingSummary(
         phases,

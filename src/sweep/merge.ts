@@ -246,6 +246,7 @@ const rebuild = (shard: ShardFile, cwd: string) => {
     ...(i.by === null ? {} : { by: i.by }),
     ...(i.strategy === null ? {} : { strategy: i.strategy }),
     ...(i.price_per_gpu_hour_usd === null ? {} : { price_per_gpu_hour_usd: i.price_per_gpu_hour_usd }),
+    ...(i.require_calibrated ? { require_calibrated: true } : {}),
     workers: 1
   }
   // Paths in a header are paths written in a file: the rebuild reads only the project's files
@@ -287,6 +288,8 @@ const SHARED = [
   "group_by",
   "phases",
   "uncalibrated_hardware",
+  "calibration",
+  "calibration_differences",
   "parts",
   "prices",
   "total_points"

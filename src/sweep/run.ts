@@ -17,6 +17,7 @@ import type { StrategyName } from "../kernel/strategies.ts"
 import { OP_FORMULAS } from "../ops/registry.ts"
 import { phasesOf, type SinglePhase } from "../schema/runtime.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
+import { physicalProblem } from "../schema/physical.ts"
 import type { SweepSpec } from "../schema/sweep.ts"
 import { COMPOSE_CODE_VERSION, TIMING_CODE_VERSION } from "../sim/plan.ts"
 import { scenarioBase } from "../sim/simulate.ts"
@@ -37,6 +38,14 @@ import type { SweepJob } from "./chunk.ts"
 import type { RuntimeOverrides } from "../config/runtime.ts"
 import type { Estimator } from "../timing/estimator.ts"
 import type { EfficiencyMode } from "../timing/roofline.ts"
+import {
+  calibrationDifferences,
+  calibrationSummary,
+  isCalibrated,
+  unsourcedConstants,
+  type CalibrationDifference,
+  type CalibrationSummary
+} from "../timing/calibration.ts"
 
 export interface SweepOptions {
   readonly run: RunOptions
@@ -48,6 +57,8 @@ export interface SweepOptions {
   readonly by?: AxisName
   readonly strategy?: StrategyName
   readonly price_per_gpu_hour_usd?: number
+  /** Refuse hardware whose calibration is not fitted or borrowed throughout (`--require-calibrated`). */
+  readonly require_calibrated?: boolean
   readonly points_file?: string
   readonly workers: number
   readonly shard?: Shard
@@ -78,6 +89,7 @@ export interface SweepInputs {
   readonly by: AxisName | null
   readonly strategy: StrategyName | null
   readonly price_per_gpu_hour_usd: number | null
+  readonly require_calibrated: boolean
 }
 
 export interface SweepHeader {
@@ -90,7 +102,11 @@ export interface SweepHeader {
   readonly objective: Objective
   readonly group_by: GroupBy | null
   readonly phases: ReadonlyArray<SinglePhase>
-  /** Hardware of the sweep whose files have no efficiency constants (peak-only times). */
+  /**
+   * Hardware of the sweep that is not calibrated throughout: some constant runs at its datasheet
+   * peak or has no stated source (calibration status partial, datasheet only or unstated;
+   * src/timing/calibration.ts). Empty under --efficiency none (every hardware at its peak, on purpose).
+   */
   readonly uncalibrated_hardware: ReadonlyArray<string>
   readonly inputs: SweepInputs
   /** The code that evaluated the points: llmsim and Node versions, and a digest of every code version and the toolchain. */
@@ -109,6 +125,10 @@ export interface SweepHeader {
   readonly shard: string | null
   readonly first_index: number
   readonly end_index: number
+  /** Each hardware's calibration (by its sweep value): status and every constant's source. */
+  readonly calibration: Readonly<Record<string, CalibrationSummary>>
+  /** Constants whose source differs between the compared hardware (fitted, borrowed, datasheet only; fits on other data). */
+  readonly calibration_differences: ReadonlyArray<CalibrationDifference>
 }
 
 export interface SweepResult {
@@ -160,6 +180,12 @@ const blockPath = (loaded: LoadedScenario, given: string) =>
     }
     return inside[inside.length - 1] ?? resolvePath("file", given, { root: loaded.root })
   })
+
+/** A hardware spec as the points see it: its calibration block is provenance, not an input of any time. */
+const withoutCalibration = (h: HardwareSpec): HardwareSpec => {
+  const { calibration: _, ...spec } = h
+  return spec
+}
 
 const parsedAxes = (s: Session, o: SweepOptions) =>
   Effect.gen(function* () {
@@ -233,12 +259,38 @@ export const prepareSweep = (s: Session, o: SweepOptions) =>
       // path in the scenario (its folder, then the project root).
       const file = o.axes.hardware !== undefined ? resolvePath("flag", given, { cwd: o.run.cwd, root: s.loaded.root }) : yield* blockPath(s.loaded, given)
       hardware[given] = yield* loadHardwareFile(s.evaluator, s.loaded.root, file).pipe(
+        // A file that cannot be read is the flag's error; a field error keeps its file:line:col.
         Effect.mapError((e) =>
-          e instanceof ConfigError && o.axes.hardware !== undefined
+          e instanceof ConfigError && o.axes.hardware !== undefined && (e.issues[0]?.path ?? "") === ""
             ? new UsageError({ message: `--hardware: ${e.issues[0]?.message ?? "cannot load"} (${given})` })
             : e
         )
       )
+    }
+    // What each compared hardware's constants rest on (src/timing/calibration.ts).
+    const compared = (values.hardware ?? [scenarioHw]).map(String)
+    const calibration = Object.fromEntries(compared.map((k) => [k, calibrationSummary(hardware[k]!, o.run.efficiency)]))
+    if (o.require_calibrated === true) {
+      if (o.run.efficiency === "none")
+        return yield* Effect.fail(new UsageError({ message: "--require-calibrated: --efficiency none times every hardware at its datasheet peak" }))
+      const refused = compared.filter((k) => !isCalibrated(calibration[k]!))
+      if (refused.length > 0) {
+        const what = refused.map((k) => {
+          const c = calibration[k]!
+          const names = unsourcedConstants(c)
+          const unstated = names.filter((n) => c.constants?.[n].status === "unstated")
+          const datasheet = names.filter((n) => c.constants?.[n].status !== "unstated")
+          return `${k} is ${c.status}: ${[
+            ...(datasheet.length > 0 ? [`${datasheet.join(", ")} datasheet only`] : []),
+            ...(unstated.length > 0 ? [`${unstated.join(", ")} unstated`] : [])
+          ].join("; ")}`
+        })
+        return yield* Effect.fail(
+          new UsageError({
+            message: `--require-calibrated: ${what.join("; ")} (fit them with llmsim calibrate, or state their source in the file's calibration: block)`
+          })
+        )
+      }
     }
     const phases = phasesOf(s.runtime.phase) as ReadonlyArray<SinglePhase>
     const explicitMoe = s.loaded.spec.precision?.moe_experts
@@ -246,7 +298,8 @@ export const prepareSweep = (s: Session, o: SweepOptions) =>
       model,
       base: scenarioBase(s.loaded, model),
       ...(explicitMoe === undefined ? {} : { explicit_moe_experts: explicitMoe }),
-      hardware,
+      // Points time with the specs; where a constant comes from changes no number (and no key).
+      hardware: Object.fromEntries(Object.entries(hardware).map(([k, h]) => [k, withoutCalibration(h)])),
       scenario_hardware: scenarioHw,
       estimator_id: estimator.id,
       ...(modelFile === undefined || estimator.model === undefined ? {} : { estimator_model: { file: modelFile, digest: estimator.model } }),
@@ -271,6 +324,8 @@ export const prepareSweep = (s: Session, o: SweepOptions) =>
       },
       Object.values(CONSTRAINT_KEYS)
     )
+    const badPrice = o.price_per_gpu_hour_usd === undefined ? undefined : physicalProblem("usd_per_gpu_hour", o.price_per_gpu_hour_usd)
+    if (badPrice !== undefined) return yield* Effect.fail(new UsageError({ message: `--price-per-gpu-hour: ${badPrice}` }))
     const price = o.price_per_gpu_hour_usd ?? block.price_per_gpu_hour_usd
     const prices = Object.fromEntries(Object.entries(hardware).map(([k, h]) => [k, price ?? h.price_per_gpu_hour_usd ?? null]))
     const objective: Objective = o.objective ?? block.objective ?? "tokens_per_s_per_gpu"
@@ -300,8 +355,7 @@ export const prepareSweep = (s: Session, o: SweepOptions) =>
       objective,
       group_by: groupBy ?? null,
       phases,
-      uncalibrated_hardware:
-        o.run.efficiency === "none" ? [] : (values.hardware ?? [scenarioHw]).map(String).filter((k) => hardware[k].efficiency === undefined)
+      uncalibrated_hardware: o.run.efficiency === "none" ? [] : compared.filter((k) => !isCalibrated(calibration[k]!))
     }
     const { hardware: _hardware, estimator_id, estimator_model, efficiency, ...scenarioPart } = base
     const header: SweepHeader = {
@@ -317,7 +371,8 @@ export const prepareSweep = (s: Session, o: SweepOptions) =>
         objective: o.objective ?? null,
         by: o.by ?? null,
         strategy: o.strategy ?? null,
-        price_per_gpu_hour_usd: o.price_per_gpu_hour_usd ?? null
+        price_per_gpu_hour_usd: o.price_per_gpu_hour_usd ?? null,
+        require_calibrated: o.require_calibrated === true
       },
       code: { llmsim: toolchain.llmsim, node: toolchain.node, digest: digest({ code, toolchain }) },
       parts: {
@@ -330,7 +385,9 @@ export const prepareSweep = (s: Session, o: SweepOptions) =>
       total_points: space.size,
       shard: o.shard === undefined ? null : `${o.shard.k}/${o.shard.n}`,
       first_index: range.from,
-      end_index: range.to
+      end_index: range.to,
+      calibration,
+      calibration_differences: calibrationDifferences(calibration)
     }
     const prepared: PreparedSweep = {
       header,

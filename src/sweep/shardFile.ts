@@ -9,6 +9,7 @@
 import { Result, Schema, type SchemaAST, SchemaIssue } from "effect"
 import type { EXTRA_AXES, Row } from "./judge.ts"
 import type { SweepHeader } from "./run.ts"
+import { CALIBRATED_CONSTANTS, ConstantCalibration } from "../schema/hardware.ts"
 
 const Num = Schema.Finite
 const NullNum = Schema.NullOr(Num)
@@ -76,7 +77,16 @@ const Inputs = Schema.Struct({
   objective: Schema.NullOr(Objective),
   by: Schema.NullOr(AxisName),
   strategy: Schema.NullOr(Strategy),
-  price_per_gpu_hour_usd: NullNum
+  price_per_gpu_hour_usd: NullNum,
+  require_calibrated: Schema.Boolean
+})
+
+const Constant = Schema.Literals(CALIBRATED_CONSTANTS)
+
+/** src/timing/calibration.ts CalibrationSummary: a hardware's status and each constant's source. */
+const CalibrationSummary = Schema.Struct({
+  status: Schema.Literals(["fitted", "borrowed", "partial", "datasheet only", "unstated", "off (--efficiency none)"]),
+  constants: Schema.optionalKey(Schema.Record(Constant, Schema.Union([ConstantCalibration, Schema.Struct({ status: Schema.Literal("unstated") })])))
 })
 
 const Header = Schema.Struct({
@@ -112,7 +122,9 @@ const Header = Schema.Struct({
   total_points: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
   shard: Schema.NullOr(Schema.String),
   first_index: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
-  end_index: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+  end_index: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
+  calibration: Schema.Record(Schema.String, CalibrationSummary),
+  calibration_differences: Schema.Array(Schema.Struct({ constants: Schema.Array(Constant), by_hardware: Schema.Record(Schema.String, Schema.String) }))
 })
 
 /** The first line of a sweep's JSON Lines. */

@@ -27,6 +27,15 @@ describe("llmsim calibrate", () => {
     expect(r.stdout).toMatch(/^error before: median [\d.]+%, p90 [\d.]+%/m)
     expect(r.stdout).toMatch(/^error after: {2}median [\d.]+%, p90 [\d.]+%/m)
     expect(fittedBlock(r.stdout)).toEqual(shipped("H800-SXM"))
+    // The calibration: lines it prints are the file's: 18 rows, in sample and leave-one-out errors.
+    const printed = parse(r.stdout.slice(r.stdout.indexOf("\ncalibration:\n"))).calibration
+    const file = parse(fs.readFileSync(path.join(REPO, "configs", "hardware", "H800-SXM.yaml"), "utf8")).calibration
+    expect(Object.keys(printed)).toEqual(["compute", "memory", "kernel_latency_us", "sm_load_gbps"])
+    for (const k of Object.keys(printed)) {
+      expect(printed[k].rows).toBe(file[k].rows)
+      expect(printed[k].error).toEqual(file[k].error)
+    }
+    expect(printed.compute.error).toEqual({ median_pct: 2.8, p90_pct: 7.9, held_out_median_pct: 3.9, held_out_p90_pct: 11.8 })
   })
 
   it("reproduces the shipped H100-SXM memory and kernel latency from the H100 community rows", () => {
@@ -73,6 +82,24 @@ describe("llmsim calibrate", () => {
     expect(where.join("\n")).toMatch(/--where: expected COLUMN=VALUE/)
     const missing = await commandErrors(calibrateCommand, ["configs/hardware/H800-SXM.yaml", "--data", "nope.csv"])
     expect(missing.join("\n")).toMatch(/--data file not found or unreadable/)
+  })
+
+  it("a measured rate or time outside its physical range is an error at file:line:col, not a row to fit", async () => {
+    const dir = makeProject("llmsim-calibrate-absurd-")
+    const csv = path.join(dir, "absurd.csv")
+    // Line 3's tflops field starts after "dense_fp8,64,7168,2048,".
+    fs.writeFileSync(
+      csv,
+      ["kind,m,n,k,tflops,time_us", "dense_fp8,64,2112,7168,206,", "dense_fp8,64,7168,2048,1e308,", "dense_fp8,64,4096,7168,,1e15"].join("\n")
+    )
+    const tflops = "dense_fp8,64,7168,2048,".length + 1
+    expect(await commandErrors(calibrateCommand, ["configs/hardware/H800-SXM.yaml", "--data", csv, "--fit", "compute"])).toEqual([
+      `${csv}:3:${tflops} tflops: Expected a compute rate between 1e-3 and 1e6 TFLOPS (its physical range), got "1e308"`
+    ])
+    fs.writeFileSync(csv, ["kind,m,n,k,tflops,time_us", "dense_fp8,64,4096,7168,,1e15"].join("\n"))
+    expect(await commandErrors(calibrateCommand, ["configs/hardware/H800-SXM.yaml", "--data", csv, "--fit", "compute"])).toEqual([
+      `${csv}:2:${"dense_fp8,64,4096,7168,,".length + 1} time_us: Expected a kernel time between 1e-3 and 1e9 us (its physical range), got "1e15"`
+    ])
   })
 
   it("--attention regenerates the shipped attention constants of H100-SXM (in process, cwd: the repository)", async () => {

@@ -2,7 +2,9 @@
  * Every fitted constant of a shipped hardware file regenerates from the calibrate command its
  * comment documents (issue 15: "the shipped hardware files regenerate from one documented
  * calibrate command each"): each `#   llmsim calibrate ...` line of configs/hardware/*.yaml is
- * run in process, and every constant it prints as fitted must equal the file's value.
+ * run in process, and every constant it prints as fitted must equal the file's value, and be
+ * labelled in the file's `calibration:` block as fitted on that data, with the rows and the
+ * in-sample error the command prints (its own `calibration:` lines).
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -10,6 +12,7 @@ import { describe, expect, it } from "vitest"
 import { parse } from "yaml"
 import { REPO } from "../helpers/cli.ts"
 import { calibrateCommand, commandInProcess } from "../helpers/inProcess.ts"
+import { datasetFiles } from "../../src/timing/calibration.ts"
 
 const DIR = path.join(REPO, "configs", "hardware")
 
@@ -48,12 +51,30 @@ describe("documented calibrate commands", () => {
   for (const d of documented) {
     it(`${d.file}: llmsim calibrate ${d.args.join(" ")} prints the file's values`, async () => {
       const out = await commandInProcess(calibrateCommand, d.args)
-      const spec = parse(fs.readFileSync(path.join(DIR, d.file), "utf8")) as { efficiency?: Record<string, unknown>; overlap_efficiency: number }
+      const spec = parse(fs.readFileSync(path.join(DIR, d.file), "utf8")) as {
+        efficiency?: Record<string, unknown>
+        overlap_efficiency: number
+        calibration?: Record<string, { status: string; dataset?: string; rows?: number; error?: Record<string, number> }>
+      }
       const fitted = fittedLines(out)
       expect(fitted.length, out).toBeGreaterThan(0)
       for (const [name, value] of fitted) {
         const shipped = name === "overlap_efficiency" ? spec.overlap_efficiency : spec.efficiency?.[name]
         expect(String(shipped), `${d.file} ${name}`).toBe(value)
+      }
+      // The calibration: lines the command prints, against the file's entries for the same constants.
+      const printed = parse(out.slice(out.indexOf("\ncalibration:\n") + 1)).calibration as Record<
+        string,
+        { dataset: string; rows: number; error: Record<string, number> }
+      >
+      expect(Object.keys(printed).sort()).toEqual(fitted.map(([n]) => n).sort())
+      for (const [name, p] of Object.entries(printed)) {
+        const c = spec.calibration?.[name]
+        expect(c?.status, `${d.file} calibration.${name}`).toBe("fitted")
+        expect(c?.rows, `${d.file} calibration.${name}.rows`).toBe(p.rows)
+        expect(c?.error?.median_pct, `${d.file} calibration.${name}.error.median_pct`).toBe(p.error.median_pct)
+        expect(c?.error?.p90_pct, `${d.file} calibration.${name}.error.p90_pct`).toBe(p.error.p90_pct)
+        expect(datasetFiles(c!.dataset!), `${d.file} calibration.${name}.dataset`).toEqual(expect.arrayContaining(datasetFiles(p.dataset)))
       }
     }, 60_000)
   }

@@ -73,7 +73,7 @@ describe("config errors", () => {
   it("negative value in the hardware file", async () => {
     await expectConfigError((dir) => {
       edit(path.join(dir, "configs/hardware/H800-SXM.yaml"), (t) => t.replace(/memory_bandwidth_gbps:\s*[0-9.]+/, "memory_bandwidth_gbps: -3350"))
-    }, /H800-SXM\.yaml:\d+:\d+ memory_bandwidth_gbps: Expected a value greater than 0/)
+    }, /H800-SXM\.yaml:\d+:\d+ memory_bandwidth_gbps: Expected a bandwidth between 1e-3 and 1e8 GB\/s \(its physical range\), got -3350/)
   })
 
   it("non-finite number", async () => {

@@ -64,31 +64,39 @@ describe("stdout closed early", () => {
 })
 
 describe("internal errors", () => {
-  // Numbers each valid alone (bandwidth 1e-300 GB/s at efficiency 1e-300) whose quotient
-  // overflows: the kernel's finite-time invariant stops it as a defect, never a number.
-  const defective = () => {
-    const dir = makeProject()
-    edit(path.join(dir, "configs/hardware/H800-SXM.yaml"), (t) =>
-      t.replace(/^memory_bandwidth_gbps: *[0-9.]+/m, "memory_bandwidth_gbps: 1e-300").replace(/^( {2}memory: *)[0-9.]+/m, "$11e-300")
-    )
-    return dir
-  }
+  // No input reaches a defect any more (the numbers that once overflowed are refused at their
+  // position, below), so the defect is injected: LLMSIM_DEBUG=defect throws as evaluation starts.
+  const DEFECT = { LLMSIM_DEBUG: "defect" }
 
   it("one `internal error:` line with how to report it, exit 70, no trace", () => {
-    const r = cli(["run", SCENARIO, "--no-cache"], defective())
+    const r = cli(["run", SCENARIO, "--no-cache"], makeProject(), DEFECT)
     expect(r.status).toBe(70)
     expect(r.stdout).toBe("")
-    expect(r.stderr).toMatch(
-      /^internal error: op attn_norm \(rmsnorm\): memory_time_ms is Infinity, expected a finite time >= 0 ms \(please report it on the llmsim issue tracker, with the command and its --verbose output\)\n$/
+    expect(r.stderr).toBe(
+      "internal error: injected defect at prefill: evaluating (LLMSIM_DEBUG=defect) (please report it on the llmsim issue tracker, with the command and its --verbose output)\n"
     )
   })
 
   it("--verbose adds the stack trace", () => {
-    const r = cli(["run", SCENARIO, "--no-cache", "--verbose"], defective())
+    const r = cli(["run", SCENARIO, "--no-cache", "--verbose"], makeProject(), DEFECT)
     expect(r.status).toBe(70)
     expect(r.stdout).toBe("")
-    expect(r.stderr).toMatch(/internal error: op attn_norm \(rmsnorm\): memory_time_ms is Infinity/)
-    expect(r.stderr).toMatch(/\n\s+at checkedMs /)
+    expect(r.stderr).toMatch(/internal error: injected defect at prefill: evaluating/)
+    expect(r.stderr).toMatch(/\n\s+at injectedDefect /)
+  })
+
+  it("a bandwidth of 2.3e-308 GB/s (a normal double that overflowed a time: exit 70) is an input error at its position", () => {
+    const dir = makeProject()
+    const file = path.join(dir, "configs/hardware/H800-SXM.yaml")
+    edit(file, (t) => t.replace(/^memory_bandwidth_gbps: *[0-9.]+/m, "memory_bandwidth_gbps: 2.3e-308"))
+    const r = cli(["run", SCENARIO, "--no-cache"], dir)
+    expect(r.stderr).not.toMatch(/internal error/)
+    expectOneLineError(
+      r,
+      new RegExp(
+        `^error: configs/hardware/H800-SXM\\.yaml:${lineOf(file, /^memory_bandwidth_gbps:/)}:24 memory_bandwidth_gbps: Expected a bandwidth between 1e-3 and 1e8 GB/s \\(its physical range\\), got 2\\.3e-308`
+      )
+    )
   })
 })
 

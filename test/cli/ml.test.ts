@@ -1,7 +1,8 @@
 /**
  * The ML workflow's commands: features --align names the row it cannot match (real CLI), ml
  * train writes a model and ops shows what it covers (command values in process), and a corrupt
- * model file is one line on stderr with exit 1 (real CLI). The numbers are checked in
+ * model file is one line on stderr with exit 1 (real CLI); a measured time of 1e308 us (which
+ * trained a model predicting TPOTs of 1e112 ms) is one positioned line with exit 1 (real CLI). The numbers are checked in
  * test/ml/endToEnd.test.ts.
  */
 import * as fs from "node:fs"
@@ -55,5 +56,20 @@ describe("llmsim features / ml train / ops / run --estimator ml", () => {
     const bad = runCli(["run", SCENARIO, "--estimator", "ml", "--model", "models/bad.json"], dir)
     expect([bad.status, bad.stdout]).toEqual([1, ""])
     expect(bad.stderr).toMatch(/^error: .*models\/bad\.json: not JSON \([^\n]*\)\n$/)
+    // An aligned row measured at 1e308 us: refused at its line and column, no model written.
+    const lines = fs.readFileSync(path.join(dir, "aligned.csv"), "utf8").split("\n")
+    const header = lines.findIndex((l) => l.startsWith("schema_version,"))
+    const col = lines[header]!.split(",").indexOf("measured_us")
+    const row = lines[header + 2]!.split(",")
+    const at = row.slice(0, col).join(",").length + 2
+    row[col] = "1e308"
+    lines[header + 2] = row.join(",")
+    fs.writeFileSync(path.join(dir, "absurd.csv"), lines.join("\n"))
+    const absurd = runCli(["ml", "train", "--data", "absurd.csv", "--out", "models/absurd.json"], dir)
+    expect([absurd.status, absurd.stdout]).toEqual([1, ""])
+    expect(absurd.stderr).toBe(
+      `error: absurd.csv:${header + 3}:${at} measured_us: Expected a kernel time between 1e-3 and 1e9 us (its physical range), got "1e308"\n`
+    )
+    expect(fs.existsSync(path.join(dir, "models", "absurd.json"))).toBe(false)
   })
 })

@@ -124,7 +124,7 @@ describe("llmsim run", () => {
     expect(t.stdout).toMatch(/^L3-L60 +moe_layer +x58 /m)
     expect(t.stdout).toMatch(/^L61 +lm_head +x1 /m)
     expect(t.stdout).not.toContain("L60.moe_layer")
-    expect(t.stdout.trimEnd().split("\n").length).toBeLessThanOrEqual(40)
+    expect(t.stdout.trimEnd().split("\n").length).toBeLessThanOrEqual(41)
     // Every figure of the default screen is the JSON's, at the table's precision.
     const j = JSON.parse(await print("configs/scenarios/deepseek_v3_h800.yaml", "json", { batch_size: 8, seq_len: 4096 }))
     const moe = j.phases.prefill.layers.slice(3, 61)
@@ -148,7 +148,13 @@ describe("llmsim run", () => {
       /^efficiency calibrated: compute 0\.835, memory 0\.787, kernel_latency_us 1\.17, tile per GEMM \(fewest waves\), sm_load_gbps 69\.6, attention_compute 0\.724, attention_memory 0\.897/
     )
     expect(j.efficiency).toMatchObject({ status: "calibrated", constants: { compute: 0.835, tile: "per GEMM (fewest waves)" } })
-    expect(t.stdout.split("\n")[4]).toBe(
+    // Where they come from (the file's calibration: block): every constant fitted on H800 data.
+    expect(t.stdout.split("\n")[3]).toBe(
+      "calibration fitted: every constant (data: deepgemm_dense_h800.csv, flashmla.yaml, deepseek_inference_overview.yaml, deepseek_profile_serving.yaml)"
+    )
+    expect(j.calibration.status).toBe("fitted")
+    expect(j.calibration.constants.compute).toMatchObject({ status: "fitted", rows: 18, error: { median_pct: 2.8 } })
+    expect(t.stdout.split("\n")[5]).toBe(
       `verdict: fits in HBM (${(j.serving.peak_memory_bytes / 1e9).toFixed(2)} of ${(j.serving.hbm_bytes_per_gpu / 1e9).toFixed(2)} GB per GPU); ` +
         `TTFT ${j.serving.ttft_ms.toFixed(3)} ms, TPOT ${j.serving.tpot_ms.toFixed(3)} ms; ` +
         `bottleneck: prefill comm-bound (${j.phases.prefill.bottleneck_layer}), decode memory-bound (${j.phases.decode.bottleneck_layer})`

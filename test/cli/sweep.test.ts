@@ -105,4 +105,26 @@ describe("llmsim sweep (CLI)", () => {
     expect(await commandErrors(sweepCommand, ["--batch", "4..1"])).toEqual(["--batch: range 4..1 runs backwards (4 > 1)"])
     expect(await commandErrors(sweepCommand, ["--shard", "3/2"])).toEqual(['--shard: expected k/n with 1 <= k <= n, got "3/2"'])
   })
+
+  it("--require-calibrated: a hardware with datasheet-only constants is refused in one line, exit 1, nothing on stdout", () => {
+    const r = runCli(
+      [
+        "sweep",
+        "configs/scenarios/llama_3_1_70b_h100.yaml",
+        "--hardware",
+        "configs/hardware/H200-SXM.yaml,configs/hardware/B200.yaml",
+        "--tp",
+        "8",
+        "--phase",
+        "decode",
+        "--require-calibrated"
+      ],
+      dir
+    )
+    expect(r.status).toBe(1)
+    expect(r.stdout).toBe("")
+    expect(r.stderr.trimEnd().split("\n")).toEqual([
+      "error: --require-calibrated: configs/hardware/B200.yaml is partial: memory, kernel_latency_us, tile, sm_load_gbps, attention_memory, interconnect, nic, link_latency_us, overlap_efficiency datasheet only (fit them with llmsim calibrate, or state their source in the file's calibration: block)"
+    ])
+  })
 })

@@ -30,7 +30,10 @@ describe("refused instead of a wrong number", () => {
     const dir = makeProject()
     edit(dir, "configs/hardware/H100-SXM.yaml", /^ {2}compute: 0\.815 /m, "  compute: 0     ")
     // "  compute: " is 11 characters: the value starts at column 12 of line 35.
-    expectRefused(runCli(["run", LLAMA, "--no-cache"], dir), "configs/hardware/H100-SXM.yaml:35:12 efficiency.compute: Expected a value greater than 0")
+    expectRefused(
+      runCli(["run", LLAMA, "--no-cache"], dir),
+      "configs/hardware/H100-SXM.yaml:35:12 efficiency.compute: Expected an achievable fraction of a peak between 1e-3 and 1 (its physical range), got 0"
+    )
   })
 
   it("7 KV heads for 64 query heads, positioned in the layer template", () => {

@@ -80,13 +80,14 @@ describe("YAML limits", () => {
     expect(messageOf(fast(() => parseYaml(nested(100_000), "deep.yaml")))).toBe("deep.yaml:1:1: [ ] / { } nested more than 64 deep (llmsim's limit)")
   })
 
-  it("a number beyond 1e15 is a positioned error (units would overflow it to Infinity)", () => {
+  it("a number beyond its range is a positioned error (units would overflow it to Infinity)", () => {
+    // A capacity's physical range (src/schema/physical.ts) lies inside the 1e15 limit of every number.
     const text = HARDWARE.replace(/hbm_gb:\s*[0-9.]+/, "hbm_gb: 1e16")
     const line = text.split("\n").findIndex((l) => l.startsWith("hbm_gb:")) + 1
     expect(messageOf(decodeYamlText(HardwareSpec, text, "hw.yaml"))).toBe(
-      `hw.yaml:${line}:9 hbm_gb: Expected a number of magnitude at most 1e15 (llmsim's input limit), got 10000000000000000`
+      `hw.yaml:${line}:9 hbm_gb: Expected a memory capacity between 1e-3 and 1e6 GB (its physical range), got 10000000000000000`
     )
-    expect(decodeYamlText(HardwareSpec, HARDWARE.replace(/hbm_gb:\s*[0-9.]+/, "hbm_gb: 1e15"), "hw.yaml")).not.toBeInstanceOf(ConfigError)
+    expect(decodeYamlText(HardwareSpec, HARDWARE.replace(/hbm_gb:\s*[0-9.]+/, "hbm_gb: 1e6"), "hw.yaml")).not.toBeInstanceOf(ConfigError)
   })
 })
 

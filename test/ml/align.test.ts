@@ -14,8 +14,7 @@ const MEASURED = [
   "linear,H800-SXM,,,,1.5", // line 3: no shape given: the first linear op
   "rmsnorm,H800-SXM,64,,,1", // line 4
   "linear,H100-SXM,64,256,512,1", // line 5
-  "linear,H800-SXM,32,256,512,1", // line 6
-  "linear,H800-SXM,64,256,512,-1" // line 7
+  "linear,H800-SXM,32,256,512,1" // line 6
 ].join("\n")
 
 describe("alignMeasurements", () => {
@@ -29,9 +28,19 @@ describe("alignMeasurements", () => {
     expect(r.unmatched).toEqual([
       { line: 4, reason: "no op of kind rmsnorm in the features" },
       { line: 5, reason: "no linear op on hardware H100-SXM (the features are for H800-SXM)" },
-      { line: 6, reason: "no linear op on H800-SXM with tokens=32 in_features=256 out_features=512" },
-      { line: 7, reason: 'measured_us is "-1", expected a time > 0' }
+      { line: 6, reason: "no linear op on H800-SXM with tokens=32 in_features=256 out_features=512" }
     ])
+  })
+
+  it("a measured time outside a kernel's physical range (1 ns to 1,000 s) is an error at file:line:col, not a row", () => {
+    const at = (value: string) => alignMeasurements(parseCsv(`${MEASURED}\nlinear,H800-SXM,64,256,512,${value}`), rows, "m.csv")
+    // Line 7, the measured_us field starting at column 28 ("linear,H800-SXM,64,256,512," is 27 characters).
+    const expected = (got: string) => `m.csv:7:28 measured_us: Expected a kernel time between 1e-3 and 1e9 us (its physical range), got ${got}`
+    expect(at("1e308")).toBe(expected('"1e308"'))
+    expect(at("-1")).toBe(expected('"-1"'))
+    expect(at("5e-324")).toBe(expected('"5e-324"'))
+    expect(at("")).toBe(expected('""'))
+    expect(typeof at("1e9")).not.toBe("string")
   })
 
   it("GEMM columns m, n, k name the first GEMM; an unknown column and a missing column are reported", () => {
@@ -49,7 +58,21 @@ describe("alignMeasurements", () => {
     if (typeof r === "string") throw new Error(r)
     const text = alignedCsv(r.aligned)
     expect(readAligned(parseCsv(text), "a.csv")).toEqual(r.aligned)
-    expect(readAligned(parseCsv(text.replace(",2.5,", ",fast,")), "a.csv")).toBe('a.csv:3: measured_us is "fast", expected a time > 0')
+    const col = (t: string, line: number, needle: string) => t.split("\n")[line - 1]!.indexOf(needle) + 2
+    const fast = text.replace(",2.5,", ",fast,")
+    expect(readAligned(parseCsv(fast), "a.csv")).toBe(
+      `a.csv:3:${col(fast, 3, ",fast,")} measured_us: Expected a kernel time between 1e-3 and 1e9 us (its physical range), got "fast"`
+    )
+    const huge = text.replace(",2.5,", ",1e308,")
+    expect(readAligned(parseCsv(huge), "a.csv")).toBe(
+      `a.csv:3:${col(huge, 3, ",1e308,")} measured_us: Expected a kernel time between 1e-3 and 1e9 us (its physical range), got "1e308"`
+    )
+    // The hardware figures an aligned row carries: a bandwidth of 2.3e-308 GB/s is not a GPU's.
+    const slow = text.replace(/,100,1000,/g, ",100,2.3e-308,")
+    expect(slow).not.toBe(text)
+    expect(readAligned(parseCsv(slow), "a.csv")).toMatch(
+      /^a\.csv:3:\d+ hw_memory_bandwidth_gbps: Expected a bandwidth between 1e-3 and 1e8 GB\/s \(its physical range\), got "2\.3e-308"$/
+    )
     expect(readAligned(parseCsv("kind,measured_us\nlinear,1"), "b.csv")).toMatch(/^b\.csv: column schema_version is missing/)
   })
 })

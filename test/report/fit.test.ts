@@ -51,11 +51,11 @@ describe("llmsim run on a batch that does not fit", () => {
     expect(r.status).toBe(0)
     expect(r.stderr).toBe("")
     const lines = r.stdout.split("\n")
-    // Scenario, hardware, efficiency, runtime, then the verdict.
-    expect(lines[4]).toMatch(
+    // Scenario, hardware, efficiency, calibration, runtime, then the verdict.
+    expect(lines[5]).toMatch(
       /^verdict: DOES NOT FIT in HBM: (\d+\.\d\d) GB per GPU > 80\.00 GB \(weights 17\.64, KV cache 85\.90, activations \d+\.\d\d\); its TTFT, TPOT and tokens\/s are not achievable; bottleneck: decode \w+-bound \(L\d+\.\w+\)$/
     )
-    const total = Number(/(\d+\.\d\d) GB per GPU/.exec(lines[4])![1])
+    const total = Number(/(\d+\.\d\d) GB per GPU/.exec(lines[5])![1])
     expect(total).toBeGreaterThanOrEqual(17.64 + 85.9)
     expect(r.stdout).toMatch(/^TPOT ms\s+\d+\.\d{3} \(does not fit\)$/m)
     expect(r.stdout).toMatch(/^decode tokens\/s per GPU\s+\d+\.\d \(does not fit\)$/m)
@@ -78,7 +78,7 @@ describe("llmsim run on a batch that does not fit", () => {
   it("a fitting run has a fits verdict, nothing marked, and passes --require-fit", async () => {
     const r = await runInProcess(runOptions(dir, LLAMA, { runtime: { phase: "decode" }, noCache: true }))
     const text = r.text("table")
-    expect(text.split("\n")[4]).toMatch(/^verdict: fits in HBM \(\d+\.\d\d of 80\.00 GB per GPU\); TPOT \d+\.\d{3} ms; bottleneck: decode /)
+    expect(text.split("\n")[5]).toMatch(/^verdict: fits in HBM \(\d+\.\d\d of 80\.00 GB per GPU\); TPOT \d+\.\d{3} ms; bottleneck: decode /)
     expect(text).not.toContain("DOES NOT FIT")
     expect(text).not.toContain(NOT_ACHIEVABLE)
     expect(unfitOf(r.out.result)).toBeUndefined()
@@ -87,7 +87,7 @@ describe("llmsim run on a batch that does not fit", () => {
   it("names the peak phase when both phases ran", async () => {
     // Prefill at batch 256 adds its activations to the same 42.95 GB of KV cache (256 x 4096 x 40,960 B).
     const r = await runInProcess(runOptions(dir, LLAMA, { runtime: { batch_size: 256 }, noCache: true }))
-    expect(r.text("table").split("\n")[4]).toMatch(
+    expect(r.text("table").split("\n")[5]).toMatch(
       /^verdict: DOES NOT FIT in HBM: \d+\.\d\d GB per GPU > 80\.00 GB \(prefill: weights 17\.64, KV cache 42\.95, activations \d+\.\d\d\);/
     )
     expect(unfitOf(r.out.result)).toMatch(/^\d+\.\d\d GB per GPU > 80\.00 GB HBM$/)
@@ -105,9 +105,9 @@ describe("playbooks on a batch that does not fit", () => {
       batch: { kind: "runtime" }
     })
     const text = r.text("table")
-    // The header, the deployment's note (group-limited routing over 18 nodes), then the verdict.
-    expect(text.split("\n")[6]).toMatch(/^note: topk_group 4 of n_group 8 /)
-    expect(text.split("\n")[7]).toMatch(
+    // The header (with its calibration line), the runtime, the deployment's note (group-limited routing over 18 nodes), then the verdict.
+    expect(text.split("\n")[7]).toMatch(/^note: topk_group 4 of n_group 8 /)
+    expect(text.split("\n")[8]).toMatch(
       /^verdict: DOES NOT FIT in HBM: \d+\.\d\d GB per GPU > \d+\.\d\d GB.* \(weights \d+\.\d\d, KV cache \d+\.\d\d, activations \d+\.\d\d, communication buffers \d+\.\d\d\);/
     )
     expect(text).toMatch(/^TPOT ms\s+\d+\.\d{3} \(does not fit\)$/m)

@@ -16,6 +16,8 @@ import type { Browser, Page } from "playwright-core"
 import { makeProject, runCli } from "../helpers/cli.ts"
 import { commandErrors, diffInProcess, type InProcessRun, runInProcess, runOptions, sweepInProcess } from "../helpers/inProcess.ts"
 import { renderDiffVisual, renderRunHtml, renderSweepVisual } from "../../src/report/html.ts"
+import { NO_PRICE } from "../../src/report/charts.ts"
+import type { SweepResult } from "../../src/sweep/run.ts"
 import { renumberIds } from "../../src/report/svg.ts"
 import { reportCommand } from "../../src/cli/report.ts"
 import { timingHardware } from "../../src/timing/roofline.ts"
@@ -31,6 +33,15 @@ const dir = makeProject()
 let run: InProcessRun
 let page: string
 let json: any
+/** Sweeps whose hardware has no price (DeepSeek-V3 on H800), and mixed (Llama-3.1-70B on H800, unpriced, and H100, priced). */
+let unpriced: SweepResult
+let mixed: SweepResult
+
+/** The `<figure data-chart="ID">` of a page. */
+const figure = (html: string, id: string) => {
+  const from = html.indexOf(`<figure data-chart="${id}">`)
+  return html.slice(from, html.indexOf("</figure>", from))
+}
 
 /** `phase layer op` of each op with FLOPs and HBM bytes in the first layer of each run of identical layers, from the JSON. */
 const fusedOps = (): Array<string> => {
@@ -56,6 +67,14 @@ beforeAll(async () => {
   run = await runInProcess(runOptions(dir, DEFAULT, { noCache: true }))
   json = JSON.parse(run.text("json"))
   page = await renderRunHtml(run.out.result, timingHardware(run.out.loaded.hardware, "hardware"))
+  const decode = { noCache: true, runtime: { phase: "decode" as const } }
+  unpriced = await sweepInProcess({ run: runOptions(dir, DEFAULT, decode), axes: { batch: "1..128:x2", ep: "32" }, constraints: {}, workers: 1 })
+  mixed = await sweepInProcess({
+    run: runOptions(dir, "configs/scenarios/llama_3_1_70b_h100.yaml", decode),
+    axes: { hardware: "configs/hardware/H800-SXM.yaml,configs/hardware/H100-SXM.yaml", tp: "4,8", batch: "1..256:x2" },
+    constraints: {},
+    workers: 1
+  })
 })
 
 describe("llmsim report (HTML)", () => {
@@ -72,6 +91,44 @@ describe("llmsim report (HTML)", () => {
     const roofline = page.slice(page.indexOf(`data-chart="roofline"`), page.indexOf(`data-chart="layers-prefill"`))
     expect(roofline.match(/aria-roledescription="point"/g)?.length).toBe(expected)
   })
+  it("says where each timing constant comes from: a calibration table on the run page and the sweep page", async () => {
+    const table = page.slice(page.indexOf(`<table data-table="calibration">`), page.indexOf("</table>"))
+    expect(page).toContain("<h2>Calibration of H800-SXM: fitted</h2>")
+    expect(table.match(/<tr>/g)?.length).toBe(1 + 11)
+    expect(table).toContain(
+      "<tr><td>compute</td><td>0.835</td><td>fitted</td><td>18 rows of data/reference/deepgemm_dense_h800.csv where is_latest_published=yes"
+    )
+    const sweep = await renderSweepVisual(mixed, "html")
+    const t = sweep.slice(sweep.indexOf(`<table data-table="calibration">`), sweep.indexOf("</table>"))
+    expect(t).toContain("<tr><th>constant</th><th>configs/hardware/H800-SXM.yaml</th><th>configs/hardware/H100-SXM.yaml</th></tr>")
+    expect(t).toContain("<tr><td>status</td><td>fitted</td><td>borrowed</td></tr>")
+    // The answer's text carries the same lines as the table screen, the differences note included.
+    expect(sweep).toContain("note: calibration differs between the compared hardware")
+  })
+
+  it("the sweep page draws every frontier point, priced or not: no price is grey under its own legend entry, never NaN", async () => {
+    expect(unpriced.outcome.frontier.length).toBeGreaterThan(2)
+    expect(unpriced.outcome.frontier.every((r) => r.cost_per_1m_output_tokens_usd === null)).toBe(true)
+    const html = await renderSweepVisual(unpriced, "html")
+    const chart = figure(html, "pareto")
+    expect(chart.match(/aria-roledescription="point"/g)?.length).toBe(unpriced.outcome.frontier.length)
+    expect(chart).toContain(NO_PRICE)
+    expect(chart).not.toContain("USD per 1M output tokens</text>")
+    expect(html).not.toContain("NaN")
+    expect(html).toContain(`${unpriced.outcome.frontier.length} points (no hardware has a price: grey)`)
+    // Mixed: the H800 points (no price) stay beside the coloured H100 ones.
+    const m = await renderSweepVisual(mixed, "svg")
+    const rows = mixed.outcome.frontier
+    expect(new Set(rows.map((r) => r.hardware)).size).toBe(2)
+    expect(m.match(/aria-roledescription="point"/g)?.length).toBe(rows.length)
+    const grey = [...m.matchAll(/aria-label="([^"]*)"/g)].filter((x) => x[1]!.includes(`USD per 1M output tokens: ${NO_PRICE}`))
+    expect(grey.length).toBe(rows.filter((r) => r.cost_per_1m_output_tokens_usd === null).length)
+    expect(grey.every((x) => x[1]!.includes("hardware=configs/hardware/H800-SXM.yaml"))).toBe(true)
+    expect(m).toContain(NO_PRICE)
+    expect(m).toContain("colour: USD per 1M output tokens; grey: no price")
+    expect(m).not.toContain("NaN")
+  })
+
   it("renumbers SVG ids per chart so that the page does not depend on what rendered before", () => {
     const svg = `<clipPath id="clip7"><rect/></clipPath><g clip-path="url(#clip7)"/><use href="#clip7"/><linearGradient id="g3"/>`
     expect(renumberIds(svg, "memory")).toBe(
@@ -177,6 +234,20 @@ describe(HAVE ? "HTML report in headless chromium" : `HTML report in headless ch
       expect(close(pt[0], sort(frontier)[i]![0])).toBe(true)
       expect(close(pt[1], sort(frontier)[i]![1])).toBe(true)
     })
+  })
+
+  test("sweep pages without a price, or with some: every frontier point drawn, the unpriced ones grey", async () => {
+    for (const sweep of [unpriced, mixed]) {
+      const p = await open(await renderSweepVisual(sweep, "html"), "sweep-prices.html")
+      expect(p.errors).toEqual([])
+      const labels = await p.labels("pareto", "point")
+      expect(labels.length).toBe(sweep.outcome.frontier.length)
+      const colours = await p.page.$$eval(`figure[data-chart="pareto"] svg [aria-roledescription="point"]`, (ns) =>
+        ns.map((n) => `${n.getAttribute("aria-label")?.includes("no price") ? "none" : "priced"} ${n.getAttribute("fill")}`)
+      )
+      for (const c of colours) if (c.startsWith("none")) expect(c).toBe("none #888")
+      expect(colours.filter((c) => c.startsWith("priced")).length).toBe(sweep.outcome.frontier.filter((r) => r.cost_per_1m_output_tokens_usd !== null).length)
+    }
   })
 
   test("diff page: one before / after bar per layer and side", async () => {

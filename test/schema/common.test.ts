@@ -52,10 +52,10 @@ describe("hardware file", () => {
   it("efficiency 0 of compute, memory, interconnect or nic is refused at its position", () => {
     const text = HW.replace("compute: 0.8", "compute: 0").replace("memory: 0.7", "memory: 0\n  interconnect: 0\n  nic: 0")
     expect(issuesOf(decodeYamlText(HardwareSpec, text, "hw.yaml"))).toEqual([
-      "9:12 efficiency.compute: Expected a value greater than 0",
-      "10:11 efficiency.memory: Expected a value greater than 0",
-      "11:17 efficiency.interconnect: Expected a value greater than 0",
-      "12:8 efficiency.nic: Expected a value greater than 0"
+      "9:12 efficiency.compute: Expected an achievable fraction of a peak between 1e-3 and 1 (its physical range), got 0",
+      "10:11 efficiency.memory: Expected an achievable fraction of a peak between 1e-3 and 1 (its physical range), got 0",
+      "11:17 efficiency.interconnect: Expected an achievable fraction of a peak between 1e-3 and 1 (its physical range), got 0",
+      "12:8 efficiency.nic: Expected an achievable fraction of a peak between 1e-3 and 1 (its physical range), got 0"
     ])
   })
 
@@ -67,7 +67,7 @@ describe("hardware file", () => {
     expect(issues).toHaveLength(3)
     expect(issues[0]).toMatch(/^3:24 memory_bandwidth_gbps: Expected 0 or a number of magnitude >= 2\.2250738585072014e-308 \(not a denormal\), got 5e-324$/)
     expect(issues[1]).toBe("4:9 hbm_gb: Expected a finite number")
-    expect(issues[2]).toMatch(/^5:20 interconnect_gbps: Expected a value greater than 0$/)
+    expect(issues[2]).toBe("5:20 interconnect_gbps: Expected a bandwidth between 1e-3 and 1e8 GB/s (its physical range), got 0")
   })
 
   it("GEMM tiles are whole numbers", () => {
