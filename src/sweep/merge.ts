@@ -8,6 +8,7 @@
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { openGuarded, refusalText } from "../base/guardedRead.js"
 import { UsageError } from "../config/errors.ts"
 import { groupRows, type NeighbourReport, type SweepStats } from "./engine.ts"
 import { Tracker } from "./frontier.ts"
@@ -15,9 +16,24 @@ import { OBJECTIVES, type Objective, type Row } from "./judge.ts"
 import type { SweepHeader, SweepResult } from "./run.ts"
 import { makeSpace, neighbours } from "./space.ts"
 
+class MergeError extends Error {}
+
+/**
+ * Open a shard through the one guarded read (src/base/guardedRead.js): a regular file only (a
+ * FIFO is never opened, a device such as /dev/zero never read), opened non-blocking.
+ */
+const openShard = (file: string, shown: string): number => {
+  const o = openGuarded(file, Number.MAX_SAFE_INTEGER)
+  if ("fd" in o) return o.fd
+  if ("refused" in o) throw new MergeError(`${shown}: cannot read: ${refusalText(o.refused)}`)
+  throw new MergeError(
+    o.error.code === "ENOENT" || o.error.code === "ENOTDIR" ? `${shown}: file not found` : `${shown}: cannot read: ${o.error.code ?? o.error.message}`
+  )
+}
+
 /** Each line of `file` (streamed in 1 MiB reads), with its 1-based number. */
-const forEachLine = (file: string, f: (line: string, n: number) => void) => {
-  const fd = fs.openSync(file, "r")
+const forEachLine = (file: string, shown: string, f: (line: string, n: number) => void) => {
+  const fd = openShard(file, shown)
   try {
     const buf = Buffer.alloc(1 << 20)
     let rest = ""
@@ -36,8 +52,6 @@ const forEachLine = (file: string, f: (line: string, n: number) => void) => {
   }
 }
 
-class MergeError extends Error {}
-
 export const mergeShards = (files: ReadonlyArray<string>, cwd: string) =>
   Effect.try({
     try: (): SweepResult => {
@@ -48,9 +62,8 @@ export const mergeShards = (files: ReadonlyArray<string>, cwd: string) =>
       const seen = (file: string) => path.relative(cwd, path.resolve(cwd, file)) || file
       for (const file of files) {
         const abs = path.resolve(cwd, file)
-        if (!fs.existsSync(abs)) throw new MergeError(`${seen(file)}: file not found`)
         let h: SweepHeader | undefined
-        forEachLine(abs, (line, n) => {
+        forEachLine(abs, seen(file), (line, n) => {
           if (line.trim() === "") return
           let value: unknown
           try {
@@ -117,7 +130,7 @@ export const mergeShards = (files: ReadonlyArray<string>, cwd: string) =>
       const found = new Map<number, Row>()
       if (wanted.size > 0) {
         for (const file of files) {
-          forEachLine(path.resolve(cwd, file), (line, n) => {
+          forEachLine(path.resolve(cwd, file), seen(file), (line, n) => {
             if (n === 1 || line.trim() === "") return
             const idx = Number(/"index":(\d+)/.exec(line)?.[1])
             if (wanted.has(idx)) found.set(idx, JSON.parse(line) as Row)

@@ -13,11 +13,9 @@ import { digest } from "../graph/canonical.ts"
 import { CurrentToolchain } from "../graph/toolchain.ts"
 import { modelOf } from "../kernel/model.ts"
 import type { StrategyName } from "../kernel/strategies.ts"
-import { OP_FORMULAS } from "../ops/registry.ts"
 import { phasesOf, type SinglePhase } from "../schema/runtime.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
 import type { SweepSpec } from "../schema/sweep.ts"
-import { COMPOSE_CODE_VERSION, TIMING_CODE_VERSION } from "../sim/plan.ts"
 import { scenarioBase } from "../sim/simulate.ts"
 import { estimatorOf } from "../app/estimator.ts"
 import { firstExisting, requireInsideProject, resolvePath } from "../config/paths.ts"
@@ -27,7 +25,8 @@ import { runSweep, SweepStopped, type SweepOutcome } from "./engine.ts"
 import type { GroupBy } from "./frontier.ts"
 import type { Constraints, Objective } from "./judge.ts"
 import type { PointModel, SweepBase } from "./point.ts"
-import { openPointCache, SWEEP_CODE_VERSION } from "./pointCache.ts"
+import { familyMaterial } from "./family.ts"
+import { openPointCache } from "./pointCache.ts"
 import { columnsFor, openRowWriter, type RowWriter } from "./rows.ts"
 import { writeFailure } from "../base/atomicFile.js"
 import { deploymentModelFor } from "../deploy/registry.ts"
@@ -205,19 +204,9 @@ export const runSweepCommand = (o: SweepOptions) =>
         )
       const groupBy: GroupBy | undefined = byAxis === undefined ? undefined : { axis: byAxis, objective }
       const toolchain = yield* CurrentToolchain
-      const family = digest({
-        kind: "sweep-point",
-        code: {
-          sweep: SWEEP_CODE_VERSION,
-          timing: TIMING_CODE_VERSION,
-          compose: COMPOSE_CODE_VERSION,
-          ops: Object.fromEntries(Object.entries(OP_FORMULAS).map(([k, f]) => [k, f.version])),
-          estimator: `${estimator.id}-v${estimator.version}`,
-          model: estimator.model ?? null
-        },
-        toolchain,
-        base
-      })
+      // What every point of the sweep is computed from besides its coordinates; its packs carry it.
+      const material = familyMaterial(base, estimator, toolchain)
+      const family = digest(material)
       const range = shardRange(space.size, o.shard)
       const headerCore = {
         version: 1 as const,
@@ -239,7 +228,7 @@ export const runSweepCommand = (o: SweepOptions) =>
         first_index: range.from,
         end_index: range.to
       }
-      const cache = openPointCache(s.cacheDir, family)
+      const cache = openPointCache(s.cacheDir, family, material)
       const pointsFile = o.points_file === undefined ? undefined : path.resolve(o.run.cwd, o.points_file)
       let writer: RowWriter | undefined
       if (pointsFile !== undefined) {
