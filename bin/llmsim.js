@@ -40,13 +40,45 @@ const node = evaluatingNode()
  * same save-to-result time (bench/watch.bench.ts). V8 reads both flags only at start-up.
  */
 const WATCH_FLAGS = process.argv.slice(2).find((a) => !a.startsWith("-")) === "watch" ? ["--max-semi-space-size=4", "--max-old-space-size=512"] : []
+/**
+ * A replay ends as the CLI does (src/cli/main.ts): a reader that closed the pipe (`| head -1`)
+ * has all it wanted, so EPIPE ends it quietly with 0; SIGINT, SIGTERM and SIGHUP end it with
+ * 128 + n. The replay's own writes are synchronous, so a signal is handled between them: the
+ * --out file is renamed into place whole or not at all, and no temp file is left behind.
+ * Installed before the replay is tried, removed when it misses (the CLI installs its own).
+ */
+const replayGuards = () => {
+  /** @param {NodeJS.ErrnoException} e */
+  const onStdoutError = (e) => {
+    if (e.code === "EPIPE") process.exit(0)
+    process.stderr.write(`error: cannot write to stdout: ${e.message}\n`)
+    process.exit(1)
+  }
+  /** stderr closed early: nothing more can be said there; stdout decides. */
+  const onStderrError = () => {}
+  /** @type {Array<[NodeJS.Signals, () => void]>} */
+  const onSignals = FORWARDED.map((sig) => [sig, () => process.exit(128 + (os.constants.signals[sig] ?? 0))])
+  process.stdout.on("error", onStdoutError)
+  process.stderr.on("error", onStderrError)
+  for (const [sig, f] of onSignals) process.on(sig, f)
+  return () => {
+    process.stdout.removeListener("error", onStdoutError)
+    process.stderr.removeListener("error", onStderrError)
+    for (const [sig, f] of onSignals) process.removeListener(sig, f)
+  }
+}
+const removeReplayGuards = replayGuards()
 // A re-executed child skips the replay: its parent has just tried the same key.
-if (
+const replayed =
   node !== undefined &&
   !process.env.LLMSIM_REEXEC &&
   tryReplay({ args: process.argv.slice(2), cwd: process.cwd(), env: process.env, node, stdout: process.stdout, stderr: process.stderr })
-) {
+if (!replayed) removeReplayGuards()
+if (replayed) {
   process.exitCode = 0
+  // One more turn of the event loop: a signal that came during the replay (its work is
+  // synchronous) is answered with 128 + n, as the CLI would, instead of being dropped at exit.
+  setImmediate(() => {})
 } else if ((!modern || WATCH_FLAGS.length > 0) && !process.env.LLMSIM_REEXEC) {
   const pinned = modern ? process.execPath : path.join(here, "..", "node_modules", "node", "bin", "node")
   if (!existsSync(pinned)) {
@@ -90,16 +122,27 @@ if (
   }
   // effect's NodeRuntime.runMain interrupts the main fiber on SIGINT and SIGTERM and exits 130
   // for any interruption; remember which signal came so SIGTERM ends with 143 (128 + 15).
-  /** @type {"SIGINT" | "SIGTERM" | undefined} */
+  /** @type {"SIGINT" | "SIGTERM" | "SIGHUP" | undefined} */
   let signal
   // Before main.ts has started the runtime (and after it ended) this is the only listener:
   // there is nothing to clean up, so exit with the same 128 + n at once.
+  /** @type {Partial<Record<NodeJS.Signals, () => void>>} */
+  const ours = {}
   for (const sig of /** @type {const} */ (["SIGINT", "SIGTERM"])) {
-    process.prependListener(sig, () => {
+    ours[sig] = () => {
       signal = sig
       if (process.listenerCount(sig) === 1) process.exit(128 + os.constants.signals[sig])
-    })
+    }
+    process.prependListener(sig, ours[sig])
   }
+  // SIGHUP (the terminal went away) stops a command as SIGTERM does: the runtime interrupts it
+  // and it cleans up (temp files beside --points, the sweep's temp pack), then ends with 129.
+  process.on("SIGHUP", () => {
+    signal = "SIGHUP"
+    const others = process.listeners("SIGTERM").filter((l) => l !== ours.SIGTERM)
+    if (others.length === 0) process.exit(128 + os.constants.signals.SIGHUP)
+    for (const l of others) /** @type {(s: NodeJS.Signals) => void} */ (l)("SIGTERM")
+  })
   process.on("exit", (code) => {
     if (code === 130 && signal !== undefined) process.exitCode = 128 + os.constants.signals[signal]
   })

@@ -15,6 +15,7 @@ import { verifyStore } from "../graph/verify.ts"
 import { mega } from "../base/format.ts"
 import { NODE_TYPES } from "../app/nodeTypes.ts"
 import { exitCode, writeStderr, writeStdout } from "./output.ts"
+import { CONFIG_LOAD_TIMEOUT_MS, startConfigLoad } from "../config/configWorker.ts"
 
 const cacheDirFlag = Flag.String("cache-dir").pipe(Flag.withDescription("Result store folder"), Flag.optional)
 const jsonFlag = Flag.Boolean("json").pipe(Flag.withDescription("Machine-readable output"), Flag.withDefault(false))
@@ -27,6 +28,12 @@ const cacheDirOf = (flag: Option.Option<string>) =>
       const problem = storeProblem(dir)
       return problem === undefined ? Effect.succeed(dir) : Effect.fail(new UsageError({ message: problem }))
     })
+  )
+
+/** A stored project config's file loaded again, without the store (`cache verify`). */
+const reloadConfig = (file: string) =>
+  Effect.promise(() => startConfigLoad(file, CONFIG_LOAD_TIMEOUT_MS, undefined).outcome).pipe(
+    Effect.map((o) => (o.ok ? { value: o.value } : { error: o.message }))
   )
 
 const stats = Command.make(
@@ -55,20 +62,41 @@ const verify = Command.make(
     cacheDir: cacheDirFlag,
     json: jsonFlag,
     repair: Flag.Boolean("repair").pipe(
-      Flag.withDescription("Remove mismatching (poisoned) and corrupt entries; the next run recomputes them"),
+      Flag.withDescription(
+        "Remove mismatching (poisoned) and corrupt entries, forged command records and sweep packs, and the records built from them; the next run recomputes them"
+      ),
       Flag.withDefault(false)
+    ),
+    sample: Flag.Int("sample").pipe(
+      Flag.withDescription(
+        "Run again at most N command records and recompute at most N points per sweep pack, chosen at random (default: all of them; 0: none, checksums only)"
+      ),
+      Flag.filter(
+        (n) => n >= 0,
+        (n) => `--sample must be >= 0, got ${n}`
+      ),
+      Flag.optional
     )
   },
   Effect.fn(function* (a) {
     const dir = yield* cacheDirOf(a.cacheDir)
-    const r = yield* verifyStore(dir, NODE_TYPES, { repair: a.repair })
+    const { reexecutePack } = yield* Effect.promise(() => import("../sweep/verifyPack.ts"))
+    const r = yield* verifyStore(dir, NODE_TYPES, {
+      repair: a.repair,
+      packs: reexecutePack,
+      configs: reloadConfig,
+      ...(Option.isSome(a.sample) ? { sample: a.sample.value } : {})
+    })
     const mismatches = r.problems.length
     if (a.json) yield* writeStdout(JSON.stringify(r, null, 2) + "\n")
     else {
+      const c = r.commands
+      const p = r.packs
       yield* writeStdout(
         [
           `${r.checked} entries checked, ${r.recomputed} recomputed, ${r.stale} stale (other code or toolchain versions, unknown kinds), ${r.corrupt} corrupt (${r.corrupt_removed === r.corrupt ? "removed" : `${r.corrupt_removed} removed`}), ${mismatches} problems`,
-          ...r.problems.map((p) => `MISMATCH ${p.kind} ${p.id} ${p.key.slice(0, 16)}: ${p.problem}`),
+          `re-executed${r.sample === null ? "" : ` (a random sample of at most ${r.sample})`}: ${c.reexecuted} of ${c.total} command records (${c.stale} stale, ${c.dropped} dropped: built from a removed entry), ${p.recomputed} of ${p.points} sweep points in ${p.total} packs (${p.stale} stale packs), ${r.configs.reloaded} of ${r.configs.total} stored project configs (${r.configs.stale} stale)`,
+          ...r.problems.map((q) => `MISMATCH ${q.kind} ${q.id} ${q.key.slice(0, 16)}: ${q.problem}`),
           ...(a.repair ? [`repair: removed ${r.removed} mismatching and ${r.corrupt_removed} corrupt entries`] : [])
         ].join("\n") + "\n"
       )
@@ -83,12 +111,14 @@ const verify = Command.make(
     if (mismatches > 0 && !a.repair) {
       return yield* Effect.fail(
         new UsageError({
-          message: `cache verify found ${mismatches} mismatching entries (nondeterminism or a poisoned entry) that runs would serve; run \`llmsim cache verify --repair\` to remove them`
+          message: `cache verify found ${mismatches} mismatching entries (nondeterminism, or a poisoned entry, command record or sweep pack) that runs would serve; run \`llmsim cache verify --repair\` to remove them`
         })
       )
     }
   })
-).pipe(Command.withDescription("Recompute stored entries and report mismatches (exit 1 on any); --repair removes them"))
+).pipe(
+  Command.withDescription("Recompute stored entries, run command records and sweep packs again, and report mismatches (exit 1 on any); --repair removes them")
+)
 
 const gc = Command.make(
   "gc",

@@ -179,12 +179,16 @@ export const sweepCommand = Command.make(
     const showBar = opt(a.progress) ?? process.stderr.isTTY === true
     const bar = showBar ? (yield* Effect.promise(() => import("./progress.ts"))).progressBar() : undefined
     const { runSweepCommand } = yield* Effect.promise(() => import("../sweep/run.ts"))
-    // Ctrl-C: the loop stops at the next chunk (the runtime also interrupts the command, which
-    // removes the partial points file and cache pack; exit 130).
+    // Ctrl-C, SIGTERM (and SIGHUP, which bin/llmsim.js turns into the same stop): the loop
+    // stops at the next chunk (the runtime also interrupts the command, which removes the
+    // partial points file and cache pack; exit 130, 143 or 129).
     let stop = false
     const onSignal = () => void (stop = true)
     const result = yield* Effect.acquireUseRelease(
-      Effect.sync(() => process.once("SIGINT", onSignal)),
+      Effect.sync(() => {
+        process.once("SIGINT", onSignal)
+        process.once("SIGTERM", onSignal)
+      }),
       () =>
         runSweepCommand({
           run,
@@ -209,6 +213,7 @@ export const sweepCommand = Command.make(
       () =>
         Effect.sync(() => {
           process.removeListener("SIGINT", onSignal)
+          process.removeListener("SIGTERM", onSignal)
           bar?.stop()
         })
     )

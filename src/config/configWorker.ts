@@ -14,11 +14,11 @@
  * or imports a Node built-in other than path and url, is loaded every run, and a command that
  * loads it is not recorded for replay; one that imports a package is loaded every run.
  */
-import * as fs from "node:fs"
 import module from "node:module"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import { Worker } from "node:worker_threads"
+import { MAX_INPUT_BYTES, readGuarded, refusalText } from "../base/guardedRead.js"
 import { CONFIG_FILE, findProjectRoot, PACKAGE_DIR } from "../base/project.js"
 import {
   bytesDigest,
@@ -52,6 +52,8 @@ export type ConfigOutcome =
       readonly value: unknown
       readonly inputs: ReadonlyArray<readonly [string, string]>
       readonly from: "store" | "worker"
+      /** From the store: the entry's file and checksum line (a command record built from it names them). */
+      readonly entry?: readonly [string, string]
       readonly impure: string | null
       readonly notStored: string | null
     }
@@ -86,10 +88,10 @@ type WorkerReply =
 const WORKER_SOURCE = `
 import { parentPort, workerData } from "node:worker_threads"
 import { registerHooks } from "node:module"
-import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-// The one SHA-256 (src/base/sha256.js), imported before the hooks exist, so it is no input of the config.
-import { sha256 } from ${JSON.stringify(pathToFileURL(path.join(PACKAGE_DIR, "src", "base", "sha256.js")).href)}
+// The one guarded read (src/base/guardedRead.js: regular files only, never a blocking open),
+// imported before the hooks exist, so it is no input of the config.
+import { probeState } from ${JSON.stringify(pathToFileURL(path.join(PACKAGE_DIR, "src", "base", "guardedRead.js")).href)}
 const inputs = []
 let impure = null
 let uncached = typeof registerHooks === "function" ? null : "this Node has no module hooks"
@@ -97,7 +99,7 @@ const PURE = new Set(["node:path", "node:path/posix", "node:path/win32", "node:u
 const LOCAL = /^(\\.{1,2}\\/|\\/|file:)/
 const note = (url) => {
   const file = fileURLToPath(url)
-  try { inputs.push([file, sha256(readFileSync(file))]) } catch { inputs.push([file, "unreadable"]) }
+  inputs.push([file, probeState(file) ?? "unreadable"])
 }
 registerHooks?.({
   resolve(specifier, context, next) {
@@ -211,12 +213,17 @@ export interface ConfigLoad {
  */
 export const startConfigLoad = (configFile: string, timeoutMs = CONFIG_LOAD_TIMEOUT_MS, cache?: ConfigCache): ConfigLoad => {
   const url = pathToFileURL(configFile).href
-  let bytes: Buffer | undefined
-  try {
-    bytes = fs.readFileSync(configFile)
-  } catch {
-    // the worker's own load reports it
+  // The guarded read: a FIFO or device named llmsim.config.ts is refused at once, never waited on.
+  const read = readGuarded(configFile, MAX_INPUT_BYTES)
+  if ("refused" in read) {
+    return {
+      outcome: Promise.resolve({ ok: false, line: 1, col: 1, message: `cannot read: ${refusalText(read.refused)}` }),
+      cancel: () => {},
+      commit: () => {}
+    }
   }
+  // An unreadable file: the worker's own load reports it.
+  const bytes: Buffer | undefined = "bytes" in read ? read.bytes : undefined
   // The config's own bytes as this thread read them (the worker gets them stripped).
   const digest = bytes === undefined ? undefined : bytesDigest(bytes)
   const own: readonly [string, string] = [configFile, digest ?? "unreadable"]
@@ -224,7 +231,15 @@ export const startConfigLoad = (configFile: string, timeoutMs = CONFIG_LOAD_TIME
   const stored = key === undefined || cache === undefined ? undefined : readConfigEntry(cache, key)
   if (stored !== undefined) {
     // Every listed input was just checked against its bytes: they are the states a record notes.
-    const hit: ConfigOutcome = { ok: true, value: stored.value, inputs: [own, ...stored.inputs], from: "store", impure: null, notStored: null }
+    const hit: ConfigOutcome = {
+      ok: true,
+      value: stored.value,
+      inputs: [own, ...stored.inputs],
+      from: "store",
+      entry: [stored.file, stored.checksum],
+      impure: null,
+      notStored: null
+    }
     return { outcome: Promise.resolve(hit), cancel: () => {}, commit: () => {} }
   }
   let cancel = () => {}
@@ -273,7 +288,7 @@ export const startConfigLoad = (configFile: string, timeoutMs = CONFIG_LOAD_TIME
     // The key's bytes are the ones the worker evaluated (it got them stripped; when they could
     // not be stripped, it read the file itself and lists it among the inputs, checked on lookup).
     if (cache === undefined || key === undefined || loaded === undefined) return
-    writeConfigEntry(cache, { v: CONFIG_CACHE_FORMAT, key, inputs: loaded.inputs, value: loaded.value }, cacheDir)
+    writeConfigEntry(cache, { v: CONFIG_CACHE_FORMAT, key, file: path.resolve(configFile), inputs: loaded.inputs, value: loaded.value }, cacheDir)
   }
   return { outcome, cancel: () => cancel(), commit }
 }

@@ -22,7 +22,7 @@ import { Phase } from "../schema/runtime.ts"
 import { ConfigError, type Issue } from "./errors.ts"
 import { allowedKeysAt, unknownKeyHint } from "./suggest.ts"
 import type { ConfigCache } from "../launch/configCache.ts"
-import { noteInput, taint } from "../launch/recording.ts"
+import { noteEntry, noteInput, taint } from "../launch/recording.ts"
 
 export const ProjectConfig = Schema.Struct({
   /** Scenario `llmsim run` uses when none is given (relative to the project root). */
@@ -76,6 +76,7 @@ const loadInWorker = (
     void load.outcome.then((o) => {
       if (o.ok) {
         for (const [file, state] of o.inputs) noteInput(file, state)
+        if (o.entry !== undefined) noteEntry(o.entry[0], o.entry[1])
         // What the config read besides its files is not in any record: never replay its commands.
         if (o.impure !== null) taint()
       }

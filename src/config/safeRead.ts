@@ -3,43 +3,29 @@
  *
  * Why at the FileSystem level rather than in the loader: `watch` (records reads) and `diff`
  * (serves revisions from git, disk otherwise) wrap the same service, so a guard here covers
- * every read the loader makes without the loader ever statting a path itself. The file is
- * opened non-blocking and checked on the open descriptor (no stat-then-open race): a FIFO
- * would block `readFile` forever and `/dev/zero` would fill memory without end.
+ * every read the loader makes without the loader ever statting a path itself. Every read and
+ * probe goes through the one guarded read (src/base/guardedRead.js): regular files only, a size
+ * limit, never an open that blocks (a FIFO would block `readFile` forever and `/dev/zero` would
+ * fill memory without end).
  */
 import { Effect, FileSystem, PlatformError } from "effect"
-import * as fs from "node:fs"
+import { formatBytes, MAX_INPUT_BYTES, PROBE_LIMIT, readGuarded, refusalText } from "../base/guardedRead.js"
 import { noteBytes, noteInput, taint } from "../launch/recording.ts"
 
-/** Largest file any command reads: config files are a few KB, reference tables tens of KB. */
-export const MAX_READ_BYTES = 4 * 1024 * 1024
+/** Largest file any command reads as text: config files are a few KB, reference tables tens of KB. */
+export const MAX_READ_BYTES = MAX_INPUT_BYTES
 
-export const formatBytes = (n: number): string =>
-  n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} bytes`
-
-/** What a non-regular file is, for the message. */
-const kindOf = (s: fs.Stats): string =>
-  s.isDirectory()
-    ? "a directory"
-    : s.isFIFO()
-      ? "a FIFO"
-      : s.isCharacterDevice()
-        ? "a character device"
-        : s.isBlockDevice()
-          ? "a block device"
-          : s.isSocket()
-            ? "a socket"
-            : "not a regular file"
+export { formatBytes }
 
 /** Marks our refusals so the loader can show the reason (anything else reads as "not found"). */
 const REFUSED = "llmsim-refused: "
 
-const refuse = (p: string, description: string) =>
+const refuse = (p: string, description: string, method = "readFileString") =>
   new PlatformError.PlatformError(
     new PlatformError.SystemError({
       _tag: "InvalidData",
       module: "FileSystem",
-      method: "readFileString",
+      method,
       pathOrDescriptor: p,
       description: `${REFUSED}${description}`
     })
@@ -53,35 +39,23 @@ export const refusalOf = (e: unknown): string | undefined => {
 
 type Read = { readonly text: string } | { readonly refused: string } | { readonly error: unknown }
 
-/** Read `file` if it is a regular file of at most `limit` bytes (synchronous: small files). */
+/**
+ * Read `file` if it is a regular file of at most `limit` bytes, through the one guarded read
+ * (src/base/guardedRead.js: stat first, a non-blocking open checked again on its descriptor).
+ */
 export const readRegularFile = (file: string, limit = MAX_READ_BYTES, encoding = "utf-8"): Read => {
-  let fd: number
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
-  } catch (error) {
-    return { error }
-  }
-  try {
-    const st = fs.fstatSync(fd)
-    if (!st.isFile()) return { refused: `not a regular file (${kindOf(st)})` }
-    if (st.size > limit) return { refused: `${formatBytes(st.size)}, over the ${formatBytes(limit)} limit for input files` }
-    // Read at most limit + 1 bytes, so a file that grows while read is still bounded.
-    const buf = Buffer.alloc(Math.min(st.size, limit) + 1)
-    let n = 0
-    for (;;) {
-      const got = fs.readSync(fd, buf, n, buf.length - n, null)
-      if (got === 0) break
-      n += got
-      if (n === buf.length) return { refused: `over the ${formatBytes(limit)} limit for input files` }
-    }
-    noteBytes(file, buf.subarray(0, n))
-    return { text: new TextDecoder(encoding).decode(buf.subarray(0, n)) }
-  } catch (error) {
-    return { error }
-  } finally {
-    fs.closeSync(fd)
-  }
+  const r = readGuarded(file, limit)
+  if ("error" in r) return { error: r.error }
+  if ("refused" in r) return { refused: refusalText(r.refused) }
+  noteBytes(file, r.bytes)
+  return { text: new TextDecoder(encoding).decode(r.bytes) }
 }
+
+/**
+ * Largest binary file a command reads (`readFile`: an ONNX model); the guarded read's probe
+ * limit, so a command record can always digest what its command read.
+ */
+const MAX_BINARY_READ_BYTES = PROBE_LIMIT
 
 /** FileSystem calls a command recording (src/launch/recording.ts) accounts for; any other taints it. */
 const RECORDED = new Set(["readFileString", "readFile", "exists", "stat"])
@@ -112,10 +86,16 @@ export const guardReads = (base: FileSystem.FileSystem): FileSystem.FileSystem =
         return base.readFileString(p, encoding)
       }),
     readFile: (p) =>
-      base.readFile(p).pipe(
-        Effect.tap((bytes) => Effect.sync(() => noteBytes(p, bytes))),
-        Effect.tapError(() => Effect.sync(() => noteInput(p)))
-      ),
+      Effect.suspend(() => {
+        const r = readGuarded(p, MAX_BINARY_READ_BYTES)
+        if ("bytes" in r) {
+          noteBytes(p, r.bytes)
+          return Effect.succeed(new Uint8Array(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength))
+        }
+        noteInput(p)
+        if ("refused" in r) return Effect.fail(refuse(p, refusalText(r.refused), "readFile"))
+        return base.readFile(p)
+      }),
     exists: (p) => Effect.sync(() => noteInput(p)).pipe(Effect.andThen(base.exists(p))),
     stat: (p) => Effect.sync(() => noteInput(p)).pipe(Effect.andThen(base.stat(p)))
   } as FileSystem.FileSystem)

@@ -12,4 +12,4 @@ export { collectGarbage, parseAge, parseSize, storeProblem, storeStats } from ".
 export { defineNodeType, type GraphNode, type NodeType, type TraceEntry } from "./node.ts"
 export { diskStore, noStore, Store, type StoredEntry, type StoreShape } from "./store.ts"
 export { CurrentToolchain } from "./toolchain.ts"
-export { verifyStore } from "./verify.ts"
+export { type PackCheck, verifyStore } from "./verify.ts"

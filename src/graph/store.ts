@@ -17,8 +17,10 @@
 import { Context, Effect, Option } from "effect"
 import * as fs from "node:fs"
 import { openAtomic } from "../base/atomicFile.js"
+import { readHeadGuarded, readTextGuarded } from "../base/guardedRead.js"
 import { sha256 } from "../base/sha256.js"
 import { shardedFile, storeFolder } from "../base/storeLayout.js"
+import { noteEntry } from "../launch/recording.ts"
 
 export interface StoredEntry {
   readonly key: string
@@ -73,31 +75,29 @@ export const parseEntryText = (text: string): unknown => {
 
 /** The kind an entry file's header names, reading only its first bytes; undefined when it has none. */
 export const entryKind = (file: string): string | undefined => {
-  const fd = fs.openSync(file, "r")
-  try {
-    const buf = Buffer.alloc(160)
-    const n = fs.readSync(fd, buf, 0, buf.length, 0)
-    const head = buf.subarray(0, n).toString("utf8")
-    const nl = head.indexOf("\n")
-    return nl > 65 && /^[0-9a-f]{64} $/.test(head.slice(0, 65)) ? head.slice(65, nl) : undefined
-  } finally {
-    fs.closeSync(fd)
-  }
+  const head = readHeadGuarded(file, 160)
+  if (head === undefined) return undefined
+  const nl = head.indexOf("\n")
+  return nl > 65 && /^[0-9a-f]{64} $/.test(head.slice(0, 65)) ? head.slice(65, nl) : undefined
 }
 
-/** Read and validate one entry synchronously; undefined on any problem (a miss). */
+/** Largest entry file read: a scenario-node-sized output of a 10,000-layer scenario is tens of MB. */
+const MAX_ENTRY_BYTES = 512 * 1024 * 1024
+
+/**
+ * Read and validate one entry synchronously; undefined on any problem (a miss). Regular files
+ * only, through the guarded read (a FIFO planted in the store is a miss, not a hang). A hit is
+ * noted for a command recording: the record is built from these bytes (src/launch/recording.ts).
+ */
 export const readEntry = (dir: string, key: string): StoredEntry | undefined => {
   const file = entryPath(dir, key)
-  let text: string
-  try {
-    text = fs.readFileSync(file, "utf8")
-  } catch {
-    return undefined
-  }
+  const text = readTextGuarded(file, MAX_ENTRY_BYTES)
+  if (text === undefined) return undefined
   try {
     const value = parseEntryText(text)
     if (isEntry(value, key)) {
       touch(file)
+      noteEntry(file, text.slice(0, 64))
       return value
     }
   } catch {

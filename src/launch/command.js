@@ -17,18 +17,38 @@
 import fs from "node:fs"
 import path from "node:path"
 import { writeAtomic } from "../base/atomicFile.js"
+import { probeState, readHeadGuarded, readTextGuarded } from "../base/guardedRead.js"
 import { REPLAYABLE } from "../base/commands.js"
 import { cacheDirOf, findProjectRoot, PACKAGE_DIR } from "../base/project.js"
 import { sha256, sha256Hasher } from "../base/sha256.js"
-import { shardedFile } from "../base/storeLayout.js"
+import { shardedFile, STORE_LAYOUT } from "../base/storeLayout.js"
 
 /** @typedef {Readonly<Record<string, string | undefined>>} Env */
-/** The state of a path as a record keeps it: the SHA-256 of a file's bytes, "dir", "unreadable", or null when absent. @typedef {string | null} PathState */
+/**
+ * The state of a path as a record keeps it (src/base/guardedRead.js probeState): the SHA-256 of
+ * a file's bytes, "dir", "special" (a FIFO, device or socket), "large", "unreadable", or null
+ * when absent.
+ * @typedef {string | null} PathState
+ */
+/**
+ * What the key hashes, kept in the record so `cache verify` can run the command again.
+ * @typedef {object} RunMaterial
+ * @property {number} v
+ * @property {string} code
+ * @property {string} node
+ * @property {ReadonlyArray<string>} args
+ * @property {string} cwd
+ * @property {Readonly<Record<string, string | undefined>>} env
+ * @property {readonly [boolean, boolean]} tty
+ */
 /**
  * @typedef {object} CommandRecord
  * @property {number} v
  * @property {string} key
+ * @property {RunMaterial} run What the key is the SHA-256 of (commandKey).
  * @property {ReadonlyArray<readonly [string, PathState]>} inputs [absolute path, state] of every file read or probed.
+ * @property {ReadonlyArray<readonly [string, string]>} entries [path under the store folder, checksum line] of every
+ *   store entry the command read (node entries, the stored project config): the record was built from their bytes.
  * @property {string} stdout
  * @property {string} stderr
  * @property {ReadonlyArray<readonly [string, string]>} files [absolute path, text] of every output file written.
@@ -45,7 +65,7 @@ import { shardedFile } from "../base/storeLayout.js"
  */
 
 /** Bump when the key or the record's shape changes. */
-export const COMMAND_FORMAT = 1
+export const COMMAND_FORMAT = 2
 
 export { REPLAYABLE }
 /** Flags that ask for the evaluation itself (traces, explanations, no store) or for the CLI's own screens. */
@@ -145,13 +165,35 @@ export const codeIdentity = (dir = PACKAGE_DIR, env = process.env) => {
 }
 
 /**
- * The record's key: everything known before the command runs. `node` is the version of the
+ * Everything known before the command runs, as the key hashes it. `node` is the version of the
  * Node that evaluates (the pinned one when bin/llmsim.js re-executes).
+ * @param {KeyInputs} inputs
+ * @returns {RunMaterial}
+ */
+export const runMaterial = ({ code, node, args, cwd, env, stdoutTTY, stderrTTY }) => ({
+  v: COMMAND_FORMAT,
+  code,
+  node,
+  args: [...args],
+  cwd: path.resolve(cwd),
+  env: envOf(env),
+  tty: [Boolean(stdoutTTY), Boolean(stderrTTY)]
+})
+
+/**
+ * The key of a run's material: its SHA-256 (a record keeps the material; `cache verify` checks
+ * that the key is its digest before it runs the command again).
+ * @param {RunMaterial} material
+ * @returns {string}
+ */
+export const materialKey = (material) => sha256(JSON.stringify(material))
+
+/**
+ * The record's key: everything known before the command runs.
  * @param {KeyInputs} inputs
  * @returns {string}
  */
-export const commandKey = ({ code, node, args, cwd, env, stdoutTTY, stderrTTY }) =>
-  sha256(JSON.stringify({ v: COMMAND_FORMAT, code, node, args, cwd: path.resolve(cwd), env: envOf(env), tty: [Boolean(stdoutTTY), Boolean(stderrTTY)] }))
+export const commandKey = (inputs) => materialKey(runMaterial(inputs))
 
 /**
  * The value of `--flag V` or `--flag=V` in args, or undefined.
@@ -197,15 +239,40 @@ export const recordPath = (cacheDir, key) => shardedFile(cacheDir, "commands", k
  * @returns {string}
  */
 export const recordText = (record) => {
-  const rest = `${JSON.stringify({ v: record.v, key: record.key, inputs: record.inputs })}\n${JSON.stringify({ stdout: record.stdout, stderr: record.stderr, files: record.files })}`
+  const head = { v: record.v, key: record.key, run: record.run, inputs: record.inputs, entries: record.entries }
+  const rest = `${JSON.stringify(head)}\n${JSON.stringify({ stdout: record.stdout, stderr: record.stderr, files: record.files })}`
   return `${sha256(rest)}\n${rest}`
 }
+
+/** An entry reference: a path under the store folder (`v1/ac/ab/abc....json`, no `..`) and a 64-hex checksum. */
+const ENTRY_PATH = new RegExp(`^${STORE_LAYOUT}/(ac|configs)/[0-9a-f]{2}/[0-9a-f]{64}\\.json$`)
+/** @param {unknown} e */
+const isEntryRef = (e) =>
+  Array.isArray(e) && e.length === 2 && typeof e[0] === "string" && ENTRY_PATH.test(e[0]) && typeof e[1] === "string" && /^[0-9a-f]{64}$/.test(e[1])
+
+/**
+ * The checksum line of a store entry file (node entries: `<sha256> <kind>`; stored configs:
+ * `<sha256>`): the SHA-256 of the rest of the file, which pins its bytes.
+ * @param {string} text
+ * @returns {string | undefined}
+ */
+const entryChecksum = (text) => (/^[0-9a-f]{64}[ \n]/.test(text) ? text.slice(0, 64) : undefined)
+
+/**
+ * Whether every store entry a record was built from still holds the bytes it had (its checksum
+ * line): an entry removed (`cache verify --repair`, `gc`) or replaced by other bytes (a poisoned
+ * entry recomputed) makes the record unusable. Reads 65 bytes per entry.
+ * @param {string} cacheDir
+ * @param {ReadonlyArray<readonly [string, string]>} entries
+ * @returns {boolean}
+ */
+export const entriesCurrent = (cacheDir, entries) => entries.every(([rel, sum]) => entryChecksum(readHeadGuarded(path.join(cacheDir, rel), 65) ?? "") === sum)
 
 /**
  * The key and inputs of a record's text (not yet checksummed), or undefined.
  * @param {string} text
  * @param {string | undefined} key
- * @returns {{ head: Pick<CommandRecord, "v" | "key" | "inputs">, body: number } | undefined}
+ * @returns {{ head: Pick<CommandRecord, "v" | "key" | "run" | "inputs" | "entries">, body: number } | undefined}
  */
 const headOf = (text, key) => {
   const a = text.indexOf("\n")
@@ -213,7 +280,16 @@ const headOf = (text, key) => {
   if (a !== 64 || b < 0) return undefined
   try {
     const head = JSON.parse(text.slice(a + 1, b))
-    const ok = head !== null && typeof head === "object" && head.v === COMMAND_FORMAT && (key === undefined || head.key === key) && Array.isArray(head.inputs)
+    const ok =
+      head !== null &&
+      typeof head === "object" &&
+      head.v === COMMAND_FORMAT &&
+      (key === undefined || head.key === key) &&
+      head.run !== null &&
+      typeof head.run === "object" &&
+      Array.isArray(head.inputs) &&
+      Array.isArray(head.entries) &&
+      head.entries.every(isEntryRef)
     return ok ? { head, body: b + 1 } : undefined
   } catch {
     return undefined
@@ -250,20 +326,15 @@ export const parseRecord = (text, key) => {
 }
 
 /**
- * The state of a path as a record keeps it (PathState).
+ * The state of a path as a record keeps it (PathState), through the one guarded read: a FIFO or
+ * device is never opened, a file never read past the probe limit (src/base/guardedRead.js).
  * @param {string} file
  * @returns {PathState}
  */
-export const pathState = (file) => {
-  try {
-    return sha256(fs.readFileSync(file))
-  } catch (e) {
-    const code = /** @type {NodeJS.ErrnoException} */ (e).code
-    if (code === "EISDIR") return "dir"
-    if (code === "ENOENT" || code === "ENOTDIR") return null
-    return "unreadable"
-  }
-}
+export const pathState = (file) => probeState(file)
+
+/** Largest record a replay reads: a JSON result of a scenario with thousands of layers is tens of MB. */
+const MAX_RECORD_BYTES = 512 * 1024 * 1024
 
 /**
  * Replay the record for this command if every input is as recorded: writes its files, prints
@@ -279,15 +350,13 @@ export const tryReplay = ({ args, cwd, env, node, stdout, stderr }) => {
     if (dir === undefined) return false
     const key = commandKey({ code: codeIdentity(PACKAGE_DIR, env), node, args, cwd, env, stdoutTTY: stdout.isTTY, stderrTTY: stderr.isTTY })
     const file = recordPath(dir, key)
-    let text
-    try {
-      text = fs.readFileSync(file, "utf8")
-    } catch {
-      return false
-    }
+    const text = readTextGuarded(file, MAX_RECORD_BYTES)
+    if (text === undefined) return false
     const h = headOf(text, key)
     if (h === undefined) return false
     for (const [p, state] of h.head.inputs) if (pathState(p) !== state) return false
+    // A record cannot outlive the store entries it was built from (docs/caching.md, "Trust").
+    if (!entriesCurrent(dir, h.head.entries)) return false
     const record = outputsOf(text, h.body)
     if (record === undefined) return false
     // The only file a replayable command writes is its --out (the key holds argv): a record that

@@ -16,6 +16,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { writeAtomic } from "../base/atomicFile.js"
+import { MAX_INPUT_BYTES, readGuarded, readTextGuarded } from "../base/guardedRead.js"
 import { cacheDirOf } from "../base/project.js"
 import { sha256 } from "../base/sha256.js"
 import { shardedFile, STORE_LAYOUT, storeFolder } from "../base/storeLayout.js"
@@ -25,7 +26,7 @@ import { pathState, recordDirFor } from "./command.js"
  * Bump when what a load returns for the same files changes: the entry's layout, the worker's
  * module hooks (the `defineConfig` stand-in, which imports are followed), or what counts as pure.
  */
-export const CONFIG_CACHE_FORMAT = 1
+export const CONFIG_CACHE_FORMAT = 2
 
 /** Where this load's entry is looked up and written. */
 export interface ConfigCache {
@@ -68,6 +69,8 @@ const configEntryPath = (cacheDir: string, key: string): string => shardedFile(c
 export interface ConfigEntry {
   readonly v: number
   readonly key: string
+  /** The config's absolute path (in the key too): `cache verify` loads it again from there. */
+  readonly file: string
   /** [absolute path, state] of every module file the load imported, the config itself aside. */
   readonly inputs: ReadonlyArray<readonly [string, string]>
   /** The config's default export, plain JSON. */
@@ -76,7 +79,7 @@ export interface ConfigEntry {
 
 /** An entry's text: a checksum line (SHA-256 of the rest), then the entry as one JSON line. */
 const configEntryText = (entry: ConfigEntry): string => {
-  const rest = JSON.stringify({ v: entry.v, key: entry.key, inputs: entry.inputs, value: entry.value })
+  const rest = JSON.stringify({ v: entry.v, key: entry.key, file: entry.file, inputs: entry.inputs, value: entry.value })
   return `${sha256(rest)}\n${rest}`
 }
 
@@ -94,23 +97,34 @@ export const parseConfigEntry = (text: string, key?: string): ConfigEntry | unde
   }
   if (typeof e !== "object" || e === null) return undefined
   const o = e as Record<string, unknown>
-  const ok = o.v === CONFIG_CACHE_FORMAT && typeof o.key === "string" && (key === undefined || o.key === key) && isInputs(o.inputs) && "value" in o
-  return ok ? { v: o.v as number, key: o.key as string, inputs: o.inputs as ConfigEntry["inputs"], value: o.value } : undefined
+  const ok =
+    o.v === CONFIG_CACHE_FORMAT &&
+    typeof o.key === "string" &&
+    (key === undefined || o.key === key) &&
+    typeof o.file === "string" &&
+    isInputs(o.inputs) &&
+    "value" in o
+  return ok ? { v: o.v as number, key: o.key as string, file: o.file as string, inputs: o.inputs as ConfigEntry["inputs"], value: o.value } : undefined
+}
+
+/** Largest stored config read (a config's export is a few KB). */
+const MAX_CONFIG_ENTRY_BYTES = 16 * 1024 * 1024
+
+/** A stored config as read: the entry, its file and its checksum line (a command record built from it names them). */
+export interface StoredConfig extends ConfigEntry {
+  readonly file: string
+  readonly checksum: string
 }
 
 /**
  * The stored default export for `key` when every module it imported still has the bytes it had,
  * else undefined (absent, torn, another format, or an import changed: all misses, recomputed
- * and overwritten by the next successful load).
+ * and overwritten by the next successful load). Regular files only, through the guarded read.
  */
-export const readConfigEntry = (cache: ConfigCache, key: string): ConfigEntry | undefined => {
+export const readConfigEntry = (cache: ConfigCache, key: string): StoredConfig | undefined => {
   const file = configEntryPath(cache.dir, key)
-  let text: string
-  try {
-    text = fs.readFileSync(file, "utf8")
-  } catch {
-    return undefined
-  }
+  const text = readTextGuarded(file, MAX_CONFIG_ENTRY_BYTES)
+  if (text === undefined) return undefined
   const entry = parseConfigEntry(text, key)
   if (entry === undefined || entry.inputs.some(([p, state]) => pathState(p) !== state)) return undefined
   try {
@@ -119,7 +133,20 @@ export const readConfigEntry = (cache: ConfigCache, key: string): ConfigEntry | 
   } catch {
     // read-only store: fine
   }
-  return entry
+  return { ...entry, file, checksum: text.slice(0, 64) }
+}
+
+/**
+ * Why no load would use `entry` now (its config's bytes, this Node or an import differ from the
+ * ones it was stored for), or undefined when a load of its config would take it from the store:
+ * the entries `cache verify` loads again and compares.
+ */
+export const configEntryStaleness = (entry: ConfigEntry): string | undefined => {
+  const read = readGuarded(entry.file, MAX_INPUT_BYTES)
+  if (!("bytes" in read)) return "its config is gone or unreadable"
+  if (configKey(entry.file, bytesDigest(read.bytes)) !== entry.key) return "its config's bytes or Node changed"
+  if (entry.inputs.some(([p, state]) => pathState(p) !== state)) return "a module it imports changed"
+  return undefined
 }
 
 /**

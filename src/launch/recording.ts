@@ -13,12 +13,27 @@ import { writeAtomic } from "../base/atomicFile.js"
 import { findProjectRoot } from "../base/project.js"
 import { sha256 } from "../base/sha256.js"
 import { storeFolder } from "../base/storeLayout.js"
-import { COMMAND_FORMAT, commandKey, codeIdentity, pathState, recordDirFor, recordPath, recordText, replayable, type PathState } from "./command.js"
+import {
+  COMMAND_FORMAT,
+  codeIdentity,
+  materialKey,
+  pathState,
+  recordDirFor,
+  recordPath,
+  recordText,
+  replayable,
+  runMaterial,
+  type PathState,
+  type RunMaterial
+} from "./command.js"
 
 interface Recording {
   readonly key: string
+  readonly run: RunMaterial
   readonly dir: string
   readonly inputs: Map<string, PathState>
+  /** Store entries read, by absolute path, with their checksum lines. */
+  readonly entries: Map<string, string>
   readonly files: Map<string, string>
   readonly stdout: Array<string>
   readonly stderr: Array<string>
@@ -38,6 +53,16 @@ export const noteInput = (file: string, state?: PathState): void => {
 /** The bytes a reader got, digested as `pathState` digests the file. */
 export const noteBytes = (file: string, bytes: Uint8Array): void => {
   if (active !== undefined) noteInput(file, sha256(bytes))
+}
+
+/**
+ * A store entry the command read (a node entry replayed, the stored project config), with its
+ * checksum line: the record is built from these bytes, so a replay needs them unchanged.
+ */
+export const noteEntry = (file: string, checksum: string): void => {
+  if (active === undefined) return
+  const abs = path.resolve(file)
+  if (!active.entries.has(abs)) active.entries.set(abs, checksum)
 }
 
 /** An output file the command wrote, with its text. */
@@ -69,7 +94,7 @@ export const startRecording = (args: ReadonlyArray<string>, cwd: string): void =
   const { root } = findProjectRoot(cwd)
   const dir = recordDirFor(args, cwd, root)
   if (dir === undefined) return
-  const key = commandKey({
+  const run = runMaterial({
     code: codeIdentity(),
     node: process.versions.node,
     args,
@@ -78,7 +103,18 @@ export const startRecording = (args: ReadonlyArray<string>, cwd: string): void =
     stdoutTTY: process.stdout.isTTY,
     stderrTTY: process.stderr.isTTY
   })
-  active = { key, dir, inputs: new Map(), files: new Map(), stdout: [], stderr: [], storeDir: undefined, tainted: false }
+  active = {
+    key: materialKey(run),
+    run,
+    dir,
+    inputs: new Map(),
+    entries: new Map(),
+    files: new Map(),
+    stdout: [],
+    stderr: [],
+    storeDir: undefined,
+    tainted: false
+  }
   tee(process.stdout, active.stdout)
   tee(process.stderr, active.stderr)
   // The exit status is known only at the end: keep a record of successful runs only.
@@ -93,8 +129,27 @@ const writeRecord = (): void => {
   active = undefined
   if (r === undefined || r.tainted || r.storeDir !== path.resolve(r.dir)) return
   const file = recordPath(r.dir, r.key)
-  const inputs = [...r.inputs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-  const text = recordText({ v: COMMAND_FORMAT, key: r.key, inputs, stdout: r.stdout.join(""), stderr: r.stderr.join(""), files: [...r.files] })
+  const byPath = (a: readonly [string, unknown], b: readonly [string, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)
+  const inputs = [...r.inputs].sort(byPath)
+  // Entries by their path under the store folder (the launcher finds the store by the same rule).
+  const storeRoot = path.resolve(r.dir)
+  const entries: Array<readonly [string, string]> = []
+  for (const [file, checksum] of r.entries) {
+    const rel = path.relative(storeRoot, file).split(path.sep).join("/")
+    if (rel.startsWith("..") || path.isAbsolute(rel)) return // read from another store: not replayable from this one
+    entries.push([rel, checksum])
+  }
+  entries.sort(byPath)
+  const text = recordText({
+    v: COMMAND_FORMAT,
+    key: r.key,
+    run: r.run,
+    inputs,
+    entries,
+    stdout: r.stdout.join(""),
+    stderr: r.stderr.join(""),
+    files: [...r.files]
+  })
   try {
     // Through the store's tmp/ (gc removes strays there), then an atomic rename.
     writeAtomic(file, text, { tmpDir: storeFolder(r.dir, "tmp") })

@@ -9,7 +9,7 @@ import { AXES } from "./axes.ts"
 import { Tracker, type GroupBy } from "./frontier.ts"
 import { judge, type Constraints, type Row } from "./judge.ts"
 import { pointEvaluator, type PointResult, type SweepBase } from "./point.ts"
-import { pointKey } from "./pointCache.ts"
+import { packLine, pointKey } from "./pointCache.ts"
 import { rowLine, type RowFormat } from "./rows.ts"
 import { pointAt, type Coordinates, type Space } from "./space.ts"
 import type { Estimator } from "../timing/estimator.ts"
@@ -54,7 +54,7 @@ export interface ChunkResult {
 const TEXT_PIECE_ROWS = 128
 
 /** The coordinates that identify a point in the cache: every axis, defaults resolved. */
-const coordinateKey = (base: SweepBase, c: Coordinates): string => {
+export const coordinateKey = (base: SweepBase, c: Coordinates): string => {
   let s = ""
   for (const a of AXES) {
     const v =
@@ -107,7 +107,7 @@ export const chunkProcessor = (job: SweepJob, estimator: Estimator, lookup: (key
       const { r, key, fresh } = resultOf(c)
       if (fresh) {
         computed++
-        if (key !== undefined) pack.push(`${key}\t${JSON.stringify(r)}\n`)
+        if (key !== undefined) pack.push(packLine(key, c, r))
       } else replayed++
       const row = judge(i, c, r, job.constraints, priceOf(r.hardware))
       if (r.invalid !== null) {

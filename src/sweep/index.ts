@@ -11,3 +11,4 @@ export { type Constraints, type Objective, OBJECTIVES, type Row } from "./judge.
 export { mergeShards } from "./merge.ts"
 export { runSweepCommand, type SweepResult } from "./run.ts"
 export { parseShard } from "./space.ts"
+export { reexecutePack } from "./verifyPack.ts"

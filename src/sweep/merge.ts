@@ -24,6 +24,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { findProjectRoot } from "../base/project.js"
 import { sha256 } from "../base/sha256.js"
+import { openGuarded, refusalText } from "../base/guardedRead.js"
 import { withSession } from "../app/session.ts"
 import { UsageError } from "../config/errors.ts"
 import { insideProject, isInside } from "../config/paths.ts"
@@ -38,9 +39,24 @@ import { prepareSweep, SWEEP_HEADER_VERSION, type PreparedSweep, type SweepHeade
 import { columnOf, decodeLine, HeaderLine, HeaderVersion, type LineIssue, pathText, rowLineFor } from "./shardFile.ts"
 import { type Coordinates, neighbours, parseShard, pointAt, shardRange } from "./space.ts"
 
+class MergeError extends Error {}
+
+/**
+ * Open a shard through the one guarded read (src/base/guardedRead.js): a regular file only (a
+ * FIFO is never opened, a device such as /dev/zero never read), opened non-blocking.
+ */
+const openShard = (file: string, shown: string): number => {
+  const o = openGuarded(file, Number.MAX_SAFE_INTEGER)
+  if ("fd" in o) return o.fd
+  if ("refused" in o) throw new MergeError(`${shown}: cannot read: ${refusalText(o.refused)}`)
+  throw new MergeError(
+    o.error.code === "ENOENT" || o.error.code === "ENOTDIR" ? `${shown}: file not found` : `${shown}: cannot read: ${o.error.code ?? o.error.message}`
+  )
+}
+
 /** Each line of `file` (streamed in 1 MiB reads), with its 1-based number, until `f` returns false. */
-const forEachLine = (file: string, f: (line: string, n: number) => boolean | undefined) => {
-  const fd = fs.openSync(file, "r")
+const forEachLine = (file: string, shown: string, f: (line: string, n: number) => boolean | undefined) => {
+  const fd = openShard(file, shown)
   try {
     const buf = Buffer.alloc(1 << 20)
     let rest = ""
@@ -58,8 +74,6 @@ const forEachLine = (file: string, f: (line: string, n: number) => boolean | und
     fs.closeSync(fd)
   }
 }
-
-class MergeError extends Error {}
 
 const fail = (message: string): never => {
   throw new MergeError(message)
@@ -116,7 +130,7 @@ const rowOf = (rows: RowDecoder, shown: string, n: number, line: string): Row =>
 /** Read `file` through `f`; a failure to read it names the file. */
 const readLines = (shown: string, file: string, f: (line: string, n: number) => boolean | undefined) => {
   try {
-    forEachLine(file, f)
+    forEachLine(file, shown, f)
   } catch (e) {
     if (e instanceof MergeError) throw e
     fail(`${shown}: cannot read it (${e instanceof Error ? e.message : String(e)})`)

@@ -11,20 +11,56 @@
  * are not inputs (rows are judged after replay).
  *
  * Storage: a point is a few hundred bytes and a sweep has up to millions, so points are stored
- * in packs, not one file each: `<cache>/v1/sweep/<family>/<pack digest>.jsonl`, one line per
- * point, `<key>\t<result JSON>`. A sweep loads its family's packs into a key -> line map, replays
- * the points it finds and streams the ones it computes into a new pack (a temp file, renamed
- * into place only when the sweep finished: an interrupted or failed sweep stores nothing). Packs
- * are immutable and named by their content; `cache gc` evicts them by age like entries.
+ * in packs, not one file each: `<cache>/v1/sweep/<family>/<pack digest>.jsonl`. A pack's first
+ * line is `{"llmsim_pack": PACK_FORMAT, "family": <the family's material>}` (what its digest,
+ * the folder name, is the digest of), then one line per point, `<key>\t<coordinates
+ * JSON>\t<result JSON>`: a pack carries everything its points were computed from, so `cache
+ * verify` recomputes them (src/sweep/verifyPack.ts) instead of trusting the store to have chosen
+ * its bytes. A sweep loads its family's packs into a key -> result map, replays the points it
+ * finds and streams the ones it computes into a new pack (a temp file, renamed into place only
+ * when the sweep finished: an interrupted or failed sweep stores nothing). Packs are immutable
+ * and named by their content; `cache gc` evicts them by age like entries.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { openAtomic, type AtomicFile } from "../base/atomicFile.js"
+import { readTextGuarded } from "../base/guardedRead.js"
 import { sha256, sha256Hasher } from "../base/sha256.js"
 import { storeFolder } from "../base/storeLayout.js"
+import type { FamilyMaterial } from "./family.ts"
 
 /** Bump when point evaluation (src/sweep/point.ts) changes its output for some input. */
 export const SWEEP_CODE_VERSION = 2
+
+/** Bump when a pack's layout (header line, point lines) changes: part of the family digest, so packs of another layout are never read. */
+export const PACK_FORMAT = 2
+
+/** Largest pack read (a sweep of millions of points writes packs of hundreds of MB). */
+export const MAX_PACK_BYTES = 512 * 1024 * 1024
+
+/** A pack's first line: its layout and its family's material. */
+const packHeader = (material: FamilyMaterial): string => `${JSON.stringify({ llmsim_pack: PACK_FORMAT, family: material })}\n`
+
+/** One computed point as a pack line. */
+export const packLine = (key: string, coordinates: unknown, result: unknown): string => `${key}\t${JSON.stringify(coordinates)}\t${JSON.stringify(result)}\n`
+
+/**
+ * Each point line of a pack's text: `f(key, coordinates JSON, result JSON)`; the header line
+ * and anything malformed are skipped.
+ */
+export const forEachPackLine = (text: string, f: (key: string, coordinates: string, result: string) => void): void => {
+  let start = 0
+  while (start < text.length) {
+    let end = text.indexOf("\n", start)
+    if (end < 0) end = text.length
+    const tab = text.indexOf("\t", start)
+    if (tab === start + 64) {
+      const tab2 = text.indexOf("\t", tab + 1)
+      if (tab2 > tab && tab2 < end) f(text.slice(start, tab), text.slice(tab + 1, tab2), text.slice(tab2 + 1, end))
+    }
+    start = end + 1
+  }
+}
 
 const packFolder = (cacheDir: string, family: string): string => path.join(storeFolder(cacheDir, "packs"), family)
 
@@ -65,12 +101,9 @@ export const readPacks = (files: ReadonlyArray<string>, verified = false): { rea
   const out = new Map<string, string>()
   const good: Array<string> = []
   for (const file of files) {
-    let text: string
-    try {
-      text = fs.readFileSync(file, "utf8")
-    } catch {
-      continue
-    }
+    // Regular files only, through the guarded read (a FIFO in the store is skipped, not waited on).
+    const text = readTextGuarded(file, MAX_PACK_BYTES)
+    if (text === undefined) continue
     if (!verified && sha256(text) !== path.basename(file, ".jsonl")) {
       try {
         fs.rmSync(file, { force: true })
@@ -80,14 +113,7 @@ export const readPacks = (files: ReadonlyArray<string>, verified = false): { rea
       continue
     }
     good.push(file)
-    let start = 0
-    while (start < text.length) {
-      let end = text.indexOf("\n", start)
-      if (end < 0) end = text.length
-      const tab = text.indexOf("\t", start)
-      if (tab === start + 64) out.set(text.slice(start, tab), text.slice(tab + 1, end))
-      start = end + 1
-    }
+    forEachPackLine(text, (key, _coordinates, result) => out.set(key, result))
   }
   return { index: out, good }
 }
@@ -105,7 +131,7 @@ const touch = (files: ReadonlyArray<string>) => {
 
 const BUFFER_BYTES = 1 << 20
 
-export const openPointCache = (cacheDir: string | undefined, family: string): PointCache => {
+export const openPointCache = (cacheDir: string | undefined, family: string, material: FamilyMaterial): PointCache => {
   if (cacheDir === undefined) {
     return { get: () => undefined, addLines: () => {}, commit: () => {}, abort: () => {}, packFiles: [], enabled: false }
   }
@@ -126,7 +152,12 @@ export const openPointCache = (cacheDir: string | undefined, family: string): Po
     buffered = 0
     try {
       // The pack is named by its content, known once the sweep ends: a temp file in the store's tmp/ until then.
-      pack ??= openAtomic(undefined, { tmpDir: storeFolder(cacheDir, "tmp"), contentAddressed: true })
+      if (pack === undefined) {
+        pack = openAtomic(undefined, { tmpDir: storeFolder(cacheDir, "tmp"), contentAddressed: true })
+        const header = packHeader(material)
+        pack.write(header)
+        hash.update(header)
+      }
       pack.write(text)
       hash.update(text)
       written += text.length

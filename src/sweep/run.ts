@@ -14,12 +14,10 @@ import { digest } from "../graph/canonical.ts"
 import { CurrentToolchain } from "../graph/toolchain.ts"
 import { modelOf } from "../kernel/model.ts"
 import type { StrategyName } from "../kernel/strategies.ts"
-import { OP_FORMULAS } from "../ops/registry.ts"
 import { phasesOf, type SinglePhase } from "../schema/runtime.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
 import { physicalProblem } from "../schema/physical.ts"
 import type { SweepSpec } from "../schema/sweep.ts"
-import { COMPOSE_CODE_VERSION, TIMING_CODE_VERSION } from "../sim/plan.ts"
 import { scenarioBase } from "../sim/simulate.ts"
 import { estimatorOf } from "../app/estimator.ts"
 import { firstExisting, requireInsideProject, resolvePath } from "../config/paths.ts"
@@ -29,7 +27,8 @@ import { runSweep, SweepStopped, type SweepOutcome } from "./engine.ts"
 import type { GroupBy } from "./frontier.ts"
 import type { Constraints, Objective } from "./judge.ts"
 import type { PointModel, SweepBase } from "./point.ts"
-import { openPointCache, SWEEP_CODE_VERSION } from "./pointCache.ts"
+import { familyMaterial, type FamilyMaterial } from "./family.ts"
+import { openPointCache } from "./pointCache.ts"
 import { columnsFor, openRowWriter, type RowWriter } from "./rows.ts"
 import { writeFailure } from "../base/atomicFile.js"
 import { deploymentModelFor } from "../deploy/registry.ts"
@@ -211,7 +210,7 @@ const parsedAxes = (s: Session, o: SweepOptions) =>
 export interface PreparedSweep {
   readonly header: SweepHeader
   /** The job (src/sweep/chunk.ts) without how rows are written and whether the store is used. */
-  readonly job: Omit<SweepJob, "cached" | "output">
+  readonly job: Omit<SweepJob, "cached" | "output"> & { readonly material: FamilyMaterial }
   readonly estimator: Estimator
   readonly range: { readonly from: number; readonly to: number }
 }
@@ -336,14 +335,11 @@ export const prepareSweep = (s: Session, o: SweepOptions) =>
       )
     const groupBy: GroupBy | undefined = byAxis === undefined ? undefined : { axis: byAxis, objective }
     const toolchain = yield* CurrentToolchain
-    const code = {
-      sweep: SWEEP_CODE_VERSION,
-      timing: TIMING_CODE_VERSION,
-      compose: COMPOSE_CODE_VERSION,
-      ops: Object.fromEntries(Object.entries(OP_FORMULAS).map(([k, f]) => [k, f.version])),
-      estimator: `${estimator.id}-v${estimator.version}`
-    }
-    const family = digest({ kind: "sweep-point", code: { ...code, model: estimator.model ?? null }, toolchain, base })
+    // What every point of the sweep is computed from besides its coordinates; its packs carry it.
+    const material = familyMaterial(base, estimator, toolchain)
+    const family = digest(material)
+    // The code alone (an ML model file is an input, named by parts.estimator, not code).
+    const { model: _model, ...code } = material.code
     const range = shardRange(space.size, o.shard)
     const root = s.project.root
     const headerCore = {
@@ -391,7 +387,7 @@ export const prepareSweep = (s: Session, o: SweepOptions) =>
     }
     const prepared: PreparedSweep = {
       header,
-      job: { base, space, family, constraints, prices, ...(groupBy === undefined ? {} : { group_by: groupBy }) },
+      job: { base, space, family, material, constraints, prices, ...(groupBy === undefined ? {} : { group_by: groupBy }) },
       estimator,
       range
     }
@@ -401,8 +397,10 @@ export const prepareSweep = (s: Session, o: SweepOptions) =>
 export const runSweepCommand = (o: SweepOptions) =>
   withSession(o.run, (s) =>
     Effect.gen(function* () {
-      const { header, job, estimator, range } = yield* prepareSweep(s, o)
-      const cache = openPointCache(s.cacheDir, job.family)
+      const { header, job: prepared, estimator, range } = yield* prepareSweep(s, o)
+      // The family's material goes into its packs, not to the workers (they hold its base already).
+      const { material, ...job } = prepared
+      const cache = openPointCache(s.cacheDir, job.family, material)
       const pointsFile = o.points_file === undefined ? undefined : path.resolve(o.run.cwd, o.points_file)
       let writer: RowWriter | undefined
       if (pointsFile !== undefined) {

@@ -1,5 +1,5 @@
 /**
- * Signals (README "Signals"): SIGINT / SIGTERM in the middle of a long evaluation exit 130 / 143
+ * Signals (README "Signals"): SIGINT / SIGTERM / SIGHUP in the middle of a long evaluation exit 130 / 143 / 129
  * with nothing committed to the store; started by an older system `node`, bin/llmsim.js forwards SIGTERM to
  * the pinned Node it re-executed, the child is gone and the status is the child's 143.
  *
@@ -13,11 +13,11 @@
  * before that phase's evaluation finished. How soon, in milliseconds, is not held: the
  * evaluation step in progress can take seconds on a loaded machine (LLMSIM_TEST_TIMING=1 prints it).
  */
-import { spawn, spawnSync } from "node:child_process"
+import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { BIN, makeProject, NODE } from "../helpers/cli.ts"
+import { BIN, makeProject, NODE, systemNode } from "../helpers/cli.ts"
 
 interface Ended {
   readonly status: number | null
@@ -95,22 +95,11 @@ const alive = (pid: number): boolean => {
   }
 }
 
-/** The first `node` on PATH outside node_modules, when it is older than 22.19 (so bin re-executes). */
-const systemNode = (() => {
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    const candidate = path.join(dir, "node")
-    if (dir.includes("node_modules") || !fs.existsSync(candidate)) continue
-    const v = spawnSync(candidate, ["-p", "process.versions.node"], { encoding: "utf8" }).stdout.trim()
-    const [major, minor] = v.split(".").map(Number)
-    return major! > 22 || (major === 22 && minor! >= 19) ? undefined : candidate
-  }
-  return undefined
-})()
-
 describe("signals", () => {
   it.each([
     ["SIGINT", 130],
-    ["SIGTERM", 143]
+    ["SIGTERM", 143],
+    ["SIGHUP", 129]
   ] as const)(
     "%s in the middle of a long evaluation exits %i, prints no result and commits nothing",
     async (sig, code) => {

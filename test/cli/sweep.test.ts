@@ -61,8 +61,12 @@ describe("llmsim sweep (CLI)", () => {
     ])
   })
 
-  it("Ctrl-C mid-sweep exits 130 and leaves neither the points file nor a cache pack", async () => {
-    const out = path.join(dir, "interrupted")
+  it.each([
+    ["SIGINT (Ctrl-C)", 130, "SIGINT"],
+    ["SIGTERM", 143, "SIGTERM"],
+    ["SIGHUP", 129, "SIGHUP"]
+  ] as const)("%s mid-sweep exits %i and leaves neither the points file, a temp file beside it, nor a cache pack", async (_name, code, sig) => {
+    const out = path.join(dir, `interrupted-${sig}`)
     fs.mkdirSync(out)
     const child = startCli(
       [
@@ -79,18 +83,22 @@ describe("llmsim sweep (CLI)", () => {
         "--seq",
         "1024..32768:+1024",
         "--points",
-        "interrupted/points.csv",
+        `interrupted-${sig}/points.csv`,
         "--cache-dir",
-        "interrupted/cache"
+        `interrupted-${sig}/cache`
       ],
       dir
     )
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
-    // Interrupt once rows are streaming (the temp file beside points.csv exists).
+    // Interrupt once rows are streaming (the temp file beside points.csv exists) and the cache
+    // pack is being written (its temp file in the store's tmp/ exists).
     const deadline = Date.now() + 60_000
-    while (!fs.readdirSync(out).some((f) => f.startsWith(".points.csv.")) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
-    child.kill("SIGINT")
-    expect(await exited).toBe(130)
+    const tmpFolder = path.join(out, "cache", "v1", "tmp")
+    const streaming = () => fs.readdirSync(out).some((f) => f.startsWith(".points.csv.")) && fs.existsSync(tmpFolder) && fs.readdirSync(tmpFolder).length > 0
+    while (!streaming() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
+    expect(streaming()).toBe(true)
+    child.kill(sig)
+    expect(await exited).toBe(code)
     expect(fs.readdirSync(out).filter((f) => f !== "cache")).toEqual([])
     const packs = fs.existsSync(path.join(out, "cache", "v1", "sweep")) ? fs.readdirSync(path.join(out, "cache", "v1", "sweep")) : []
     expect(packs).toEqual([])

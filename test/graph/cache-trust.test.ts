@@ -12,7 +12,7 @@ import { digest } from "../../src/graph/canonical.ts"
 import { collectGarbage, listEntryFiles, storeProblem } from "../../src/graph/maintenance.ts"
 import { diskStore, entryPath, entryText, parseEntryText, resetStoreWarning, writeEntry } from "../../src/graph/store.ts"
 import { Effect } from "effect"
-import { makeProject, runCli } from "../helpers/cli.ts"
+import { makeProject, runCli, startCli } from "../helpers/cli.ts"
 import { cacheCommand, cacheInProcess, commandErrors, runInProcess, runOptions } from "../helpers/inProcess.ts"
 import { tempDir } from "../helpers/temp.ts"
 
@@ -88,7 +88,7 @@ describe("cache verify --repair", () => {
     expect(bad.stdout).toMatch(/, 1 corrupt \(removed\), 1 problems\n/)
     expect(bad.stdout).toContain(`MISMATCH op ${victim.e.id} ${victim.e.key.slice(0, 16)}: recomputed output differs`)
     expect(bad.stderr).toBe(
-      "error: cache verify found 1 mismatching entries (nondeterminism or a poisoned entry) that runs would serve; run `llmsim cache verify --repair` to remove them\n"
+      "error: cache verify found 1 mismatching entries (nondeterminism, or a poisoned entry, command record or sweep pack) that runs would serve; run `llmsim cache verify --repair` to remove them\n"
     )
     expect(fs.existsSync(victim.f.file)).toBe(true)
     expect(fs.existsSync(torn)).toBe(false)
@@ -122,4 +122,49 @@ describe("cache gc", () => {
     expect(fs.existsSync(entryPath(dir, keys[0]))).toBe(false)
     expect(listEntryFiles(dir).map((f) => f.key)).toEqual([keys[1]])
   })
+})
+
+describe("cache gc and stale temp files", () => {
+  it("counts and removes the temp pack a killed sweep left (once it is an hour old), never a young one (real CLI)", async () => {
+    const dir = makeProject()
+    const child = startCli(
+      [
+        "sweep",
+        "configs/scenarios/deepseek_v3_h800.yaml",
+        "--strategy",
+        "two-batch-overlap",
+        "--phase",
+        "decode",
+        "--ep",
+        "8..256:+8",
+        "--batch",
+        "1..1024",
+        "--seq",
+        "1024..32768:+1024",
+        "--cache-dir",
+        "store"
+      ],
+      dir
+    )
+    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()))
+    // SIGKILL (nothing can clean up) once the pack's temp file is being written.
+    const tmp = path.join(dir, "store", "v1", "tmp")
+    const deadline = Date.now() + 60_000
+    const writing = () => fs.existsSync(tmp) && fs.readdirSync(tmp).length > 0
+    while (!writing() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
+    expect(writing()).toBe(true)
+    child.kill("SIGKILL")
+    await exited
+    const [pack] = fs.readdirSync(tmp)
+    expect(pack).toMatch(/^\.file\.\d+\.[0-9a-f]{12}\.tmp$/)
+    // Young: another process may be about to rename it.
+    expect(runCli(["cache", "gc", "--max-age", "100d", "--cache-dir", "store"], dir).stdout).toMatch(/, 0 stale temp files\n$/)
+    expect(fs.readdirSync(tmp)).toEqual([pack])
+    const old = new Date(Date.now() - 2 * 3600e3)
+    fs.utimesSync(path.join(tmp, pack!), old, old)
+    const gc = runCli(["cache", "gc", "--max-age", "100d", "--cache-dir", "store"], dir)
+    expect(gc.status).toBe(0)
+    expect(gc.stdout).toMatch(/, 1 stale temp files\n$/)
+    expect(fs.readdirSync(tmp)).toEqual([])
+  }, 90_000)
 })

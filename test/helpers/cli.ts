@@ -23,6 +23,17 @@ const modern = (v: string) => {
 }
 const PINNED = path.join(REPO, "node_modules", "node", "bin", "node")
 export const NODE = modern(process.versions.node) || !fs.existsSync(PINNED) ? process.execPath : PINNED
+/** The first `node` on PATH outside node_modules, when it is older than 22.19 (so bin/llmsim.js re-executes), else undefined. */
+export const systemNode: string | undefined = (() => {
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    const candidate = path.join(dir, "node")
+    if (dir.includes("node_modules") || !fs.existsSync(candidate)) continue
+    const v = spawnSync(candidate, ["-p", "process.versions.node"], { encoding: "utf8" }).stdout.trim()
+    const [major, minor] = v.split(".").map(Number)
+    return major! > 22 || (major === 22 && minor! >= 19) ? undefined : candidate
+  }
+  return undefined
+})()
 /** The reference data shipped in the repository (data/reference/README.md). */
 export const REFERENCE = path.join(REPO, "data", "reference")
 
@@ -39,12 +50,14 @@ export interface CliResult {
   readonly stderr: string
 }
 
-export const runCli = (args: ReadonlyArray<string>, cwd: string, env: Record<string, string> = {}): CliResult => {
+/** Run the CLI to its end; `timeoutMs` bounds it (SIGKILL: a hang is a null status). */
+export const runCli = (args: ReadonlyArray<string>, cwd: string, env: Record<string, string> = {}, timeoutMs = 120_000): CliResult => {
   const r = spawnSync(NODE, [BIN, ...args], {
     cwd,
     encoding: "utf8",
     env: { ...process.env, NO_COLOR: "1", ...env },
-    timeout: 120_000,
+    timeout: timeoutMs,
+    killSignal: "SIGKILL",
     maxBuffer: 512 * 1024 * 1024
   })
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }

@@ -2,11 +2,14 @@
  * The command node (src/launch/command.js): every key input, changed, is a miss; an exact hit
  * replays stdout, stderr and output files; the real CLI records and replays a run.
  */
+import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { sha256 } from "../../src/base/sha256.js"
 import { describe, expect, it } from "vitest"
 import {
   codeIdentity,
+  COMMAND_FORMAT,
   commandKey,
   KEY_ENV,
   REPLAYABLE,
@@ -16,6 +19,8 @@ import {
   recordPath,
   recordText,
   replayable,
+  materialKey,
+  runMaterial,
   sourceStamp,
   tryReplay,
   type CommandRecord,
@@ -117,10 +122,13 @@ describe("replay", () => {
     const input = path.join(dir, "in.yaml")
     fs.writeFileSync(input, "a: 1\n")
     const env = {}
-    const key = commandKey({ code: codeIdentity(undefined, env), node: "24.0.0", args, cwd: dir, env, stdoutTTY: false, stderrTTY: false })
+    const run = runMaterial({ code: codeIdentity(undefined, env), node: "24.0.0", args, cwd: dir, env, stdoutTTY: false, stderrTTY: false })
+    const key = materialKey(run)
     const record: CommandRecord = {
-      v: 1,
+      v: COMMAND_FORMAT,
       key,
+      run,
+      entries: [],
       inputs: [
         [input, pathState(input)],
         [path.join(dir, "llmsim.config.ts"), null]
@@ -173,6 +181,31 @@ describe("replay", () => {
     expect(noOut.attempt().hit).toBe(false)
   })
 
+  it("misses when a store entry it was built from changed or is gone (a replay cannot outlive its entries)", () => {
+    const rel = `v1/ac/ab/ab${"0".repeat(62)}.json`
+    const body = '{"key":"x"}'
+    const { dir, attempt } = setup(() => ({ entries: [[rel, sha256(body)]] }))
+    const entry = path.join(dir, "cache", rel)
+    fs.mkdirSync(path.dirname(entry), { recursive: true })
+    fs.writeFileSync(entry, `${sha256(body)} op\n${body}`)
+    expect(attempt().hit).toBe(true)
+    // Recomputed to other bytes (a poisoned entry repaired, then computed again): a miss.
+    const other = '{"key":"y"}'
+    fs.writeFileSync(entry, `${sha256(other)} op\n${other}`)
+    expect(attempt()).toEqual({ hit: false, stdout: "", stderr: "" })
+    // Removed (verify --repair, gc): a miss.
+    fs.rmSync(entry)
+    expect(attempt().hit).toBe(false)
+    // A FIFO in its place is not waited on.
+    execFileSync("mkfifo", [entry])
+    expect(attempt().hit).toBe(false)
+  })
+
+  it("a record naming an entry outside the store layout is not a record", () => {
+    const { file } = setup(() => ({ entries: [["../../etc/passwd", "0".repeat(64)]] }))
+    expect(parseRecord(fs.readFileSync(file, "utf8"))).toBeUndefined()
+  })
+
   it("a record whose checksum does not match is never replayed", () => {
     const { file, attempt } = setup()
     const text = fs.readFileSync(file, "utf8")
@@ -218,7 +251,8 @@ describe("command records in store maintenance", () => {
     for (const key of [good, bad]) {
       const file = recordPath(cache, key)
       fs.mkdirSync(path.dirname(file), { recursive: true })
-      const text = recordText({ v: 1, key, inputs: [], stdout: "x\n", stderr: "", files: [] })
+      const run = runMaterial({ ...base, args: ["run", key] })
+      const text = recordText({ v: COMMAND_FORMAT, key, run, inputs: [], entries: [], stdout: "x\n", stderr: "", files: [] })
       fs.writeFileSync(file, key === bad ? text.replace("x\\n", "y\\n") : text)
     }
     return { cache, good: recordPath(cache, good), bad: recordPath(cache, bad) }
