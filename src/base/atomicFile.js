@@ -71,6 +71,13 @@ const writeTarget = (file) => {
 }
 
 /**
+ * Throw the WriteTargetError a write to `file` would meet, writing nothing: a command checks its
+ * output files before it prints anything, so a refused `--trace` does not follow a printed result.
+ * @param {string} file
+ */
+export const checkWriteTarget = (file) => void writeTarget(file)
+
+/**
  * @typedef {object} AtomicFile
  * @property {(chunk: string | Uint8Array) => void} write Append to the temp file.
  * @property {(file?: string) => string} commit Close and rename into place (at `file`, when the

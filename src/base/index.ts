@@ -7,7 +7,7 @@
  * The folder's public surface: every name another folder imports from it, by the file that
  * defines it (tools/surfaces.ts keeps this true; importers name the file itself).
  */
-export { type AtomicFile, openAtomic, writeAtomic, writeFailure, WriteTargetError } from "./atomicFile.js"
+export { type AtomicFile, checkWriteTarget, openAtomic, writeAtomic, writeFailure } from "./atomicFile.js"
 export { REPLAYABLE } from "./commands.js"
 export { csvRecord, csvTable } from "./csv.js"
 export { counted, injectedDefect, progress } from "./debug.ts"

@@ -13,7 +13,7 @@ import { diffWith } from "../diff/compare.ts"
 import type { GitError } from "../diff/git.ts"
 import { regressionLines, renderDiff, unfitLines } from "../report/diff.ts"
 import { documented, runtimeFlags, toRunOptions } from "./flags.ts"
-import { emit, exitCode, writeFileAtomic, writeStderr } from "./output.ts"
+import { checkOutputs, emit, exitCode, writeFileAtomic, writeStderr } from "./output.ts"
 import { layersFlag } from "./run.ts"
 import { renderDiffVisual } from "../report/html.ts"
 
@@ -92,10 +92,14 @@ export const diffCommand = Command.make(
               catch: (e) => new UsageError({ message: `--format ${f.format}: ${e instanceof Error ? e.message : String(e)}` })
             })
           : renderDiff(out.diffs, f.format, { gate, layers: f.layers })
+      yield* checkOutputs([
+        ["--out", Option.getOrUndefined(f.out)],
+        ["--trace", Option.getOrUndefined(f.trace)]
+      ])
       yield* emit(text, Option.getOrUndefined(f.out))
       if (Option.isSome(f.trace)) {
         const nodes = out.trace.map((n) => ({ ...n, side: n.id.slice(0, 1) }))
-        yield* writeFileAtomic(f.trace.value, JSON.stringify({ nodes }, null, 2) + "\n")
+        yield* writeFileAtomic(f.trace.value, JSON.stringify({ nodes }, null, 2) + "\n", "--trace")
       }
       if (limit !== undefined && out.diffs.some((d) => d.regression)) {
         yield* writeStderr(regressionLines(out.diffs))

@@ -100,7 +100,7 @@ const matrix = Command.make(
       const h = HEADS.find((x) => x.id === a.head)!
       const meta = sidecarModel(h, rows, { sha256: sha256(alignedCsv(rows)), description })
       if (meta === undefined) return yield* Effect.fail(new MeasurementError({ message: `${name}: no row of ${h.kinds.join(" or ")} for the ${h.id} head` }))
-      yield* writeFileAtomic(a.out, matrixCsv(h, rows))
+      yield* writeFileAtomic(a.out, matrixCsv(h, rows), "--out")
       const sidecar = Option.getOrUndefined(a.sidecar)
       if (sidecar !== undefined) yield* writeFileAtomic(sidecar, modelText(meta))
       yield* writeStdout(
@@ -133,7 +133,7 @@ const train = Command.make(
         return yield* Effect.fail(
           new MeasurementError({ message: `${name}: no row is of an op kind a head learns (${HEADS.flatMap((h) => h.kinds).join(", ")})` })
         )
-      yield* writeFileAtomic(a.out, modelText(model))
+      yield* writeFileAtomic(a.out, modelText(model), "--out")
       yield* writeStdout(trainingSummary(model, a.out))
     },
     (effect) => Effect.provide(effect, appLayer({ cwd: process.cwd(), noCache: true }))

@@ -7,25 +7,43 @@
  */
 import { Effect } from "effect"
 import * as path from "node:path"
-import { writeAtomic, writeFailure, WriteTargetError } from "../base/atomicFile.js"
+import { checkWriteTarget, writeAtomic, writeFailure } from "../base/atomicFile.js"
 import { UsageError } from "../config/errors.ts"
 import { noteOutput } from "../launch/recording.ts"
 
 export const writeStdout = (text: string) => Effect.sync(() => void process.stdout.write(text))
 export const writeStderr = (text: string) => Effect.sync(() => void process.stderr.write(text))
 
+/** `--out: cannot write FILE: a FIFO, not a regular file`: the flag that named the file, when a flag did. */
+const cannotWrite = (file: string, e: unknown, flag: string | undefined) =>
+  new UsageError({ message: `${flag === undefined ? "" : `${flag}: `}cannot write ${file}: ${writeFailure(e)}` })
+
 /** Write `text` to `file` through the one writer (src/base/atomicFile.js), noting it for the command record. */
-export const writeFileAtomic = (file: string, text: string): Effect.Effect<void, UsageError> =>
+export const writeFileAtomic = (file: string, text: string, flag?: string): Effect.Effect<void, UsageError> =>
   Effect.try({
     try: () => {
       writeAtomic(file, text)
       noteOutput(path.resolve(file), text)
     },
-    catch: (e) =>
-      new UsageError({
-        message: `cannot write ${file}: ${writeFailure(e)}${e instanceof WriteTargetError && e.notRegular ? " (--out and --trace write regular files only)" : ""}`
-      })
+    catch: (e) => cannotWrite(file, e, flag)
   })
+
+/**
+ * Refuse output files the one writer would refuse (a directory, FIFO, device, dangling link)
+ * before anything is printed or written: `[flag, file]` pairs, a file undefined when not given.
+ */
+export const checkOutputs = (targets: ReadonlyArray<readonly [string, string | undefined]>): Effect.Effect<void, UsageError> =>
+  Effect.forEach(
+    targets,
+    ([flag, file]) =>
+      file === undefined
+        ? Effect.void
+        : Effect.try({
+            try: () => checkWriteTarget(file),
+            catch: (e) => cannotWrite(file, e, flag)
+          }),
+    { discard: true }
+  )
 
 /** Exit with `code` once the command's effects are done (a finding, not an error to print). */
 export const exitCode = (code: number) =>
@@ -34,4 +52,4 @@ export const exitCode = (code: number) =>
   })
 
 /** Result text to --out FILE or stdout. */
-export const emit = (text: string, out: string | undefined) => (out === undefined ? writeStdout(text) : writeFileAtomic(out, text))
+export const emit = (text: string, out: string | undefined) => (out === undefined ? writeStdout(text) : writeFileAtomic(out, text, "--out"))

@@ -13,7 +13,7 @@ import { documented, runtimeFlags, strategyFlag, toRunOptions } from "./flags.ts
 import type { RunResult } from "../kernel/records.ts"
 import type { AfdResult, AfdSweep, LargeEpResult, LargeEpSweep } from "../playbooks/run.ts"
 import { unfitSummary } from "../report/fit.ts"
-import { emit, exitCode, writeFileAtomic, writeStderr } from "./output.ts"
+import { checkOutputs, emit, exitCode, writeFileAtomic, writeStderr } from "./output.ts"
 import { renderRunVisual, RUN_CHART_IDS } from "../report/html.ts"
 import { timingHardware } from "../timing/roofline.ts"
 import { UsageError } from "../config/errors.ts"
@@ -68,10 +68,15 @@ export const finishRun = (
   result: EvaluatedResult
 ) =>
   Effect.gen(function* () {
+    // Both targets first: a --trace that cannot be written must not follow a printed result.
+    yield* checkOutputs([
+      ["--out", Option.getOrUndefined(f.out)],
+      ["--trace", Option.getOrUndefined(f.trace)]
+    ])
     yield* emit(text, Option.getOrUndefined(f.out))
     const scope = `${command}:${out.loaded.file}`
     if (Option.isSome(f.trace)) {
-      yield* writeFileAtomic(f.trace.value, JSON.stringify({ nodes: out.trace }, null, 2) + "\n")
+      yield* writeFileAtomic(f.trace.value, JSON.stringify({ nodes: out.trace }, null, 2) + "\n", "--trace")
     }
     if (f.explain) {
       const previous = loadRunSummary(out.cacheDir, scope)

@@ -203,7 +203,9 @@ const readShards = (files: ReadonlyArray<string>, cwd: string): Array<ShardFile>
   const shards: Array<ShardFile> = []
   for (const given of files) {
     const file = path.resolve(cwd, given)
-    const shown = path.relative(cwd, file) || given
+    // Named from the current folder, or as given when it lies outside it (/dev/zero, not ../../dev/zero).
+    const relative = path.relative(cwd, file)
+    const shown = relative === "" || relative.startsWith("..") ? given : relative
     const { header, line } = readHeader(shown, file)
     const { k, n } = shardOf(shown, header, line)
     const first = shards[0]

@@ -25,7 +25,7 @@ describe("--out / --trace through the real CLI", () => {
     const r = runCli([...RUN, "--out", "/dev/null"], dir)
     expect(r.status).toBe(1)
     expect(r.stdout).toBe("")
-    expect(r.stderr).toBe("error: cannot write /dev/null: a character device, not a regular file (--out and --trace write regular files only)\n")
+    expect(r.stderr).toBe("error: --out: cannot write /dev/null: a character device, not a regular file\n")
     expect(fs.statSync("/dev/null").isCharacterDevice()).toBe(true)
   })
 
@@ -36,9 +36,17 @@ describe("--out / --trace through the real CLI", () => {
     const r = runCli([...RUN, "--out", "pipe"], dir)
     expect(r.status).toBe(1)
     expect(r.stdout).toBe("")
-    expect(r.stderr).toMatch(/^error: cannot write pipe: a FIFO, not a regular file/)
+    expect(r.stderr).toMatch(/^error: --out: cannot write pipe: a FIFO, not a regular file/)
     expect(fs.lstatSync(fifo).isFIFO()).toBe(true)
     expect(fs.readdirSync(dir).sort()).toEqual(["configs", "pipe"])
+  })
+
+  it("refuses --trace onto a directory before printing the result: nothing on stdout, one line naming the flag", () => {
+    const dir = makeProject()
+    fs.mkdirSync(path.join(dir, "traces"))
+    const r = runCli([...RUN, "--trace", "traces"], dir)
+    expect([r.status, r.stdout, r.stderr]).toEqual([1, "", "error: --trace: cannot write traces: a directory, not a regular file\n"])
+    expect(fs.readdirSync(path.join(dir, "traces"))).toEqual([])
   })
 
   it("writes through a symlink (the link stays) and keeps an existing file's mode", () => {
