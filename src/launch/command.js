@@ -14,13 +14,14 @@
  * difference, or anything unexpected, falls through to the full CLI. docs/caching.md lists the
  * key's inputs; test/launch/command.test.ts changes each one and expects a miss.
  */
-import fs from "node:fs"
-import path from "node:path"
 import { writeAtomic } from "../base/atomicFile.js"
 import { REPLAYABLE } from "../base/commands.js"
 import { cacheDirOf, findProjectRoot, PACKAGE_DIR } from "../base/project.js"
 import { sha256, sha256Hasher } from "../base/sha256.js"
 import { shardedFile } from "../base/storeLayout.js"
+// Built-ins without an ES-module facade (bin/llmsim.js says why).
+const fs = process.getBuiltinModule("node:fs")
+const path = process.getBuiltinModule("node:path")
 
 /** @typedef {Readonly<Record<string, string | undefined>>} Env */
 /** The state of a path as a record keeps it: the SHA-256 of a file's bytes, "dir", "unreadable", or null when absent. @typedef {string | null} PathState */
