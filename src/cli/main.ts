@@ -10,8 +10,7 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeStdio from "@effect/platform-node/NodeStdio"
-import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
-import { Effect, FileSystem, Layer, type Path } from "effect"
+import { Context, Effect, FileSystem, Layer, type Path, Terminal } from "effect"
 import { CliOutput, Command } from "effect/cli"
 import { ChildProcessSpawner } from "effect/process"
 import { commandTree, subcommandsFor } from "./commands.ts"
@@ -37,13 +36,36 @@ const spawnOnDemand = Layer.effect(
   })
 )
 
+// The terminal of NodeServices.layer, made on first use: only prompts and the wizard use it, and
+// making it loads node:readline and opens stdin, ~1 ms of every start.
+const terminalOnDemand = Layer.effect(
+  Terminal.Terminal,
+  Effect.gen(function* () {
+    const scope = yield* Effect.scope
+    const terminal = yield* Effect.cached(
+      Effect.promise(() => import("@effect/platform-node/NodeTerminal")).pipe(
+        Effect.flatMap((m) => Layer.buildWithScope(m.layer, scope)),
+        Effect.map(Context.get(Terminal.Terminal))
+      )
+    )
+    return Terminal.make({
+      columns: Effect.flatMap(terminal, (t) => t.columns),
+      rows: Effect.flatMap(terminal, (t) => t.rows),
+      size: Effect.flatMap(terminal, (t) => t.size),
+      readInput: Effect.flatMap(terminal, (t) => t.readInput),
+      readLine: Effect.flatMap(terminal, (t) => t.readLine),
+      display: (text) => Effect.flatMap(terminal, (t) => t.display(text))
+    })
+  })
+)
+
 // Reads are bounded and regular-file only (src/config/safeRead.ts), for every command.
 const platform = Layer.effect(
   FileSystem.FileSystem,
   Effect.gen(function* () {
     return guardReads(yield* FileSystem.FileSystem)
   })
-).pipe(Layer.provideMerge(Layer.provideMerge(spawnOnDemand, Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeStdio.layer, NodeTerminal.layer))))
+).pipe(Layer.provideMerge(Layer.provideMerge(spawnOnDemand, Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeStdio.layer, terminalOnDemand))))
 
 // Store writes wait until the command has printed (and succeeded): src/app/session.ts.
 deferStoreWrites()
