@@ -93,10 +93,9 @@ export const loadBundle = (file, id, args) => {
   const script = new vm.Script(`${WRAPPER}${fs.readFileSync(file, "utf8")}\n})`, { filename: file, lineOffset: -1, cachedData: cached?.data })
   const uses = cached === undefined || script.cachedDataRejected === true ? [] : cached.uses
   if (cacheFile !== undefined && !uses.includes(use)) {
-    // After the command's own exit handlers: its work is done and its output written. Not after
-    // a signal (128 + n): that exit is meant to be quick.
-    process.on("exit", (code) => {
-      if (code >= 128) return
+    // As the process exits, its work done and its output written (~40 ms, once per command and
+    // build); also when a signal ended it: `watch` ends no other way.
+    process.on("exit", () => {
       try {
         writeAtomic(cacheFile, Buffer.concat([Buffer.from(`${FORMAT} ${[...uses, use].join(",")}\n`, "latin1"), script.createCachedData()]))
       } catch {
