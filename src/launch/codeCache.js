@@ -12,11 +12,12 @@
  *
  * The cache lives beside Node's compile cache (module.getCompileCacheDir(): per Node version and
  * V8 flags, so a `watch` child started with other flags keeps its own; none when that cache is
- * disabled), one file per bundle build: a header line naming the commands whose run made it,
- * then V8's data. A run of a command not yet named writes it anew when the process exits: V8's
- * data then holds the functions of the earlier commands (deserialised with their bytecode) and
- * of this one. Anything unexpected (no cache, unreadable, rejected by V8 because Node or the
- * flags changed, not writable) costs only speed: the script compiles as without a cache.
+ * disabled), one file per bundle build and subcommand: each command's run loads the functions
+ * that command used, no more (V8 deserialises a whole cache up front: one cache for every command
+ * a test suite ran, 3.1 MB, started a run slower than `run`'s own, 2.1 MB). The first run of a
+ * command writes its file as the process exits. Anything unexpected (no cache, unreadable,
+ * rejected by V8 because Node or the flags changed, not writable) costs only speed: the script
+ * compiles as without a cache, and the file is written again.
  *
  * With source maps on (--verbose), Node's own CommonJS loader runs the same file: only it maps
  * stack traces back to the sources.
@@ -31,26 +32,37 @@ const module = process.getBuiltinModule("node:module")
 const path = process.getBuiltinModule("node:path")
 const vm = process.getBuiltinModule("node:vm")
 
-/** Bump when the header changes. */
-const FORMAT = "llmsim code cache 1"
+/** A cache file's first line; bump when the layout changes. */
+const FORMAT = "llmsim code cache 2"
 
 /** Node's CommonJS wrapper, on a line of its own (lineOffset -1 keeps the file's line numbers). */
 const WRAPPER = "(function (exports, require, module, __filename, __dirname) {\n"
 
 /**
- * The cache file of a bundle build, or undefined when Node's compile cache is off.
- * @param {string} id the build's id (dist/build.json)
- * @returns {string | undefined}
+ * The subcommand a cache is made for and used by: the command line's, else "-" (--help, --version).
+ * @param {ReadonlyArray<string>} args
  */
-export const codeCacheFile = (id) => {
-  const dir = module.getCompileCacheDir?.()
-  return dir === undefined ? undefined : path.join(dir, `llmsim-${id}.cache`)
+const commandOf = (args) => {
+  const sub = args.find((a) => !a.startsWith("-"))
+  return sub !== undefined && Object.hasOwn(COMMANDS, sub) ? sub : "-"
 }
 
 /**
- * The commands a cache file was made by and V8's data, or undefined.
+ * The cache file of a bundle build for the command line `args`, or undefined when Node's compile
+ * cache is off.
+ * @param {string} id the build's id (dist/build.json)
+ * @param {ReadonlyArray<string>} args
+ * @returns {string | undefined}
+ */
+const codeCacheFile = (id, args) => {
+  const dir = module.getCompileCacheDir?.()
+  return dir === undefined ? undefined : path.join(dir, `llmsim-${id}-${commandOf(args)}.cache`)
+}
+
+/**
+ * V8's data in a cache file, after its header line, or undefined.
  * @param {string | undefined} file
- * @returns {{ uses: ReadonlyArray<string>, data: Buffer } | undefined}
+ * @returns {Buffer | undefined}
  */
 const readCache = (file) => {
   if (file === undefined) return undefined
@@ -60,24 +72,13 @@ const readCache = (file) => {
   } catch {
     return undefined
   }
-  const eol = bytes.indexOf(10)
-  const header = eol < 0 ? "" : bytes.subarray(0, eol).toString("latin1")
-  if (!header.startsWith(`${FORMAT} `)) return undefined
-  return { uses: header.slice(FORMAT.length + 1).split(","), data: bytes.subarray(eol + 1) }
-}
-
-/**
- * What a run does, as a cache's header names it: its subcommand, else "-" (--help, --version).
- * @param {ReadonlyArray<string>} args
- */
-const useOf = (args) => {
-  const sub = args.find((a) => !a.startsWith("-"))
-  return sub !== undefined && Object.hasOwn(COMMANDS, sub) ? sub : "-"
+  const header = Buffer.from(`${FORMAT}\n`, "latin1")
+  return bytes.subarray(0, header.length).equals(header) ? bytes.subarray(header.length) : undefined
 }
 
 /**
  * Run the CommonJS bundle `file` and return its exports, compiled with the code cache of build
- * `id` when there is one. When the cache was not made by a run of this command (`args`), a new
+ * `id` for this command line's subcommand (`args`); without one (or with one V8 rejects), a new
  * one is written as the process exits.
  * @param {string} file
  * @param {string} id
@@ -85,19 +86,17 @@ const useOf = (args) => {
  * @returns {unknown}
  */
 export const loadBundle = (file, id, args) => {
-  const use = useOf(args)
   const require = module.createRequire(file)
   if (process.sourceMapsEnabled) return require(file)
-  const cacheFile = codeCacheFile(id)
-  const cached = readCache(cacheFile)
-  const script = new vm.Script(`${WRAPPER}${fs.readFileSync(file, "utf8")}\n})`, { filename: file, lineOffset: -1, cachedData: cached?.data })
-  const uses = cached === undefined || script.cachedDataRejected === true ? [] : cached.uses
-  if (cacheFile !== undefined && !uses.includes(use)) {
+  const cacheFile = codeCacheFile(id, args)
+  const cachedData = readCache(cacheFile)
+  const script = new vm.Script(`${WRAPPER}${fs.readFileSync(file, "utf8")}\n})`, { filename: file, lineOffset: -1, cachedData })
+  if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
     // As the process exits, its work done and its output written (~40 ms, once per command and
     // build); also when a signal ended it: `watch` ends no other way.
     process.on("exit", () => {
       try {
-        writeAtomic(cacheFile, Buffer.concat([Buffer.from(`${FORMAT} ${[...uses, use].join(",")}\n`, "latin1"), script.createCachedData()]))
+        writeAtomic(cacheFile, Buffer.concat([Buffer.from(`${FORMAT}\n`, "latin1"), script.createCachedData()]))
       } catch {
         // A read-only or full disk: the next run compiles again.
       }
