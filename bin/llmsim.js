@@ -5,12 +5,18 @@
 // Signals (README "Signals"): the CLI exits 128 + n when SIGINT (130), SIGTERM (143) or SIGHUP
 // (129) stops it after cleaning up. The re-exec wrapper forwards those signals to its child and
 // ends the way the child ended: the same status, or the same signal raised on itself.
-import { spawn } from "node:child_process"
-import { existsSync, readFileSync } from "node:fs"
-import { fileURLToPath } from "node:url"
-import path from "node:path"
-import module from "node:module"
-import os from "node:os"
+//
+// Built-ins come through process.getBuiltinModule (Node >= 20.16, 22.3), here and in the
+// launcher's modules (src/launch/*.js, src/base/*.js), not through `import`: an import builds an
+// ES-module facade that reads every export once, and node:fs's lazy ones (promises, ReadStream)
+// then load fs/promises, streams and readline, ~3 ms of every start, a replayed one's included.
+// An older system Node imports what this file needs and re-executes without trying a replay.
+const builtin = process.getBuiltinModule
+const { existsSync, readFileSync } = builtin?.("node:fs") ?? (await import("node:fs"))
+const { fileURLToPath } = builtin?.("node:url") ?? (await import("node:url"))
+const path = builtin?.("node:path") ?? (await import("node:path")).default
+const module = builtin?.("node:module") ?? (await import("node:module")).default
+const os = builtin?.("node:os") ?? (await import("node:os")).default
 
 /** @type {ReadonlyArray<NodeJS.Signals>} */
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"]
@@ -20,8 +26,7 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 
 // The command node (src/launch/command.js, built-ins only): a command whose every input is as
 // recorded is replayed here, before effect or any TypeScript loads. Any doubt falls through.
-const { bundleId, tryReplay } = await import("../src/launch/command.js")
-const { ENTRIES, entryUrl } = await import("../src/base/entries.js")
+const launcher = builtin === undefined ? undefined : await import("../src/launch/command.js")
 /** The Node that would evaluate: this one, or the pinned one a re-exec would start. */
 const evaluatingNode = () => {
   if (modern || process.env.LLMSIM_REEXEC) return process.versions.node
@@ -71,8 +76,9 @@ const removeReplayGuards = replayGuards()
 // A re-executed child skips the replay: its parent has just tried the same key.
 const replayed =
   node !== undefined &&
+  launcher !== undefined &&
   !process.env.LLMSIM_REEXEC &&
-  tryReplay({ args: process.argv.slice(2), cwd: process.cwd(), env: process.env, node, stdout: process.stdout, stderr: process.stderr })
+  launcher.tryReplay({ args: process.argv.slice(2), cwd: process.cwd(), env: process.env, node, stdout: process.stdout, stderr: process.stderr })
 if (!replayed) removeReplayGuards()
 if (replayed) {
   process.exitCode = 0
@@ -86,6 +92,8 @@ if (replayed) {
     process.exit(1)
   }
   // spawn, not spawnSync: the parent must stay responsive to forward signals while it waits.
+  // Imported here: node:child_process takes ~2.5 ms to load, which no other path needs.
+  const { spawn } = await import("node:child_process")
   // The IPC channel is how the child learns that this process is gone (SIGKILL cannot be
   // forwarded): it closes, and the child stops itself (below).
   const child = spawn(pinned, [...WATCH_FLAGS, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
@@ -148,14 +156,20 @@ if (replayed) {
   })
   // Reuse V8 code (and stripped TypeScript) across runs: start-up dominates a cached run.
   module.enableCompileCache?.()
-  // The bundle npm ci built (tools/build.js), else the TypeScript sources (LLMSIM_FROM_SOURCE=1,
-  // or no dist/). Stack traces (--verbose) map back to the sources through its source maps.
-  const bundled = bundleId() !== undefined
-  if (bundled && (process.argv.includes("--verbose") || process.env.LLMSIM_VERBOSE)) process.setSourceMapsEnabled(true)
-  // llmsim.config.ts loads in a worker thread (src/config/configWorker.ts): start it now so it
-  // runs while the CLI's own modules load; the same bytes as a stored load come from the store
-  // (the command's --cache-dir, else <root>/cache; none with --no-cache) without a worker.
-  const { preloadProjectConfig } = await import(entryUrl(ENTRIES.configWorker, bundled).href)
-  preloadProjectConfig(process.cwd(), process.argv.slice(2))
-  await import(entryUrl(ENTRIES.cli, bundled).href)
+  // The bundle npm ci built (tools/build.js), with a code cache of its own (src/launch/codeCache.js),
+  // else the TypeScript sources (LLMSIM_FROM_SOURCE=1, or no dist/). Stack traces (--verbose)
+  // map back to the sources through its source maps.
+  const { bundleId } = await import("../src/launch/command.js")
+  const { ENTRIES, entryUrl } = await import("../src/base/entries.js")
+  const id = bundleId()
+  if (id !== undefined && (process.argv.includes("--verbose") || process.env.LLMSIM_VERBOSE)) process.setSourceMapsEnabled(true)
+  const args = process.argv.slice(2)
+  /** @type {{ start: (cwd: string, args: ReadonlyArray<string>) => Promise<void> }} */
+  const cli =
+    id === undefined
+      ? await import(entryUrl(ENTRIES.cli, false).href)
+      : /** @type {{ start: (cwd: string, args: ReadonlyArray<string>) => Promise<void> }} */ (
+          (await import("../src/launch/codeCache.js")).loadBundle(fileURLToPath(entryUrl(ENTRIES.cli, true)), id, args)
+        )
+  await cli.start(process.cwd(), args)
 }

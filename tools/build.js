@@ -4,17 +4,22 @@
  * stale one in test/setup/bundle.ts).
  *
  * Why a bundle: a run from sources loads ~500 modules (effect alone ~280, plus every TypeScript
- * file stripped at load); one bundle with lazy chunks loads a few files. esbuild (a well-kept,
- * dependency-free bundler with a JS API) splits the dynamic imports (sweep engine, charts) into
- * chunks loaded on demand. Plain JavaScript: prepare may run on an older system Node.
+ * file stripped at load); a bundle loads a few files. esbuild is a well-kept, dependency-free
+ * bundler with a JS API. Plain JavaScript: prepare may run on an older system Node.
  *
- * Outputs: one bundle per entry of src/base/entries.js (the CLI, the llmsim.config.ts loader
- * bin/llmsim.js preloads, the sweep worker thread, the programmatic API), their chunks and
- * source maps (used with --verbose / LLMSIM_VERBOSE=1); dist/types/, the API's declarations
- * (tsconfig.build.json: TypeScript's own declaration emit), which package.json `exports` names;
- * and dist/build.json: { id, sources }, where `id` hashes every bundle output and the lockfile
- * (the code identity a command record is keyed on, src/launch/command.js) and `sources` is the
- * stamp of src/ it was built from.
+ * Outputs:
+ * - dist/llmsim.cjs, the CLI (src/cli/start.ts and everything it loads, its lazily loaded
+ *   commands included) as one CommonJS script: bin/llmsim.js compiles it with a V8 code cache
+ *   made after a run (src/launch/codeCache.js says why that halves its start-up work). A dynamic
+ *   import inside it becomes a lazily evaluated module of the same script.
+ * - dist/chart-libraries.js, which imports Vega and Vega-Lite (1.2 MB, in lazy chunks) for the
+ *   CLI's first chart; dist/sweep-worker.js, a sweep worker thread; and dist/index.js, the
+ *   programmatic API (its sweep engine and charts in lazy chunks): ES modules.
+ * - their source maps (used with --verbose / LLMSIM_VERBOSE=1); dist/types/, the API's
+ *   declarations (tsconfig.build.json: TypeScript's own declaration emit), which package.json
+ *   `exports` names; and dist/build.json: { id, sources }, where `id` hashes every bundle output
+ *   and the lockfile (the code identity a command record is keyed on, src/launch/command.js) and
+ *   `sources` is the stamp of src/ it was built from.
  */
 import { spawnSync } from "node:child_process"
 import fs from "node:fs"
@@ -60,6 +65,15 @@ const lazySegmenter = {
   }
 }
 
+/** The CLI requires the chart libraries' module from its own file (see the header). */
+/** @type {import("esbuild").Plugin} */
+const chartsApart = {
+  name: "charts-apart",
+  setup(b) {
+    b.onResolve({ filter: /[\\/]chartLibraries\.ts$/ }, () => ({ path: `./${path.basename(ENTRIES.charts.bundle)}`, external: true }))
+  }
+}
+
 export const build = async () => {
   const esbuild = await import("esbuild")
   const sources = sourceStamp(ROOT)
@@ -68,8 +82,6 @@ export const build = async () => {
     absWorkingDir: ROOT,
     outdir: OUT,
     bundle: true,
-    splitting: true,
-    format: /** @type {const} */ ("esm"),
     platform: /** @type {const} */ ("node"),
     target: "node22",
     sourcemap: true,
@@ -79,15 +91,33 @@ export const build = async () => {
     minifySyntax: true,
     // Optional or native packages load from node_modules when (and if) a command needs them.
     external: ["onnxruntime-node", "playwright-core", "fsevents", "canvas"],
-    // CommonJS dependencies bundled into ES modules still call require() for Node built-ins.
-    banner: { js: 'import { createRequire as __llmsimRequire } from "node:module"; const require = __llmsimRequire(import.meta.url);' },
     plugins: [lazySegmenter],
     logLevel: /** @type {const} */ ("warning")
   }
-  // The API builds apart: sharing chunks with it would split the CLI's start-up over more files.
-  const { api, ...program } = ENTRIES
-  await esbuild.build({ ...common, entryPoints: Object.fromEntries(Object.values(program).map((e) => [e.name, e.source])), chunkNames: "chunk-[hash]" })
-  await esbuild.build({ ...common, entryPoints: { [api.name]: api.source }, chunkNames: "api-chunk-[hash]" })
+  const esm = {
+    ...common,
+    splitting: true,
+    format: /** @type {const} */ ("esm"),
+    // CommonJS dependencies bundled into ES modules still call require() for Node built-ins.
+    banner: { js: 'import { createRequire as __llmsimRequire } from "node:module"; const require = __llmsimRequire(import.meta.url);' }
+  }
+  const { cli, charts, sweepWorker, api } = ENTRIES
+  await esbuild.build({
+    ...common,
+    entryPoints: { [cli.name]: cli.source },
+    format: "cjs",
+    outExtension: { ".js": ".cjs" },
+    // A script compiled by node:vm cannot import() without an experimental flag: the chart
+    // libraries' module comes through require() (an ES module, loaded synchronously by Node >= 22.12).
+    supported: { "dynamic-import": false },
+    // Strict, as the ES modules it is made of; import.meta.url is this file's URL.
+    define: { "import.meta.url": "__llmsimUrl" },
+    banner: { js: '"use strict";var __llmsimUrl=require("node:url").pathToFileURL(__filename).href;' },
+    plugins: [lazySegmenter, chartsApart]
+  })
+  await esbuild.build({ ...esm, entryPoints: { [charts.name]: charts.source, [sweepWorker.name]: sweepWorker.source }, chunkNames: "chunk-[hash]" })
+  // The API builds apart: it shares no chunk with the worker.
+  await esbuild.build({ ...esm, entryPoints: { [api.name]: api.source }, chunkNames: "api-chunk-[hash]" })
   const h = sha256Hasher()
   for (const f of fs.readdirSync(OUT).sort())
     h.update(f)

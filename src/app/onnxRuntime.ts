@@ -13,7 +13,6 @@
  */
 import { createRequire } from "node:module"
 import { pathToFileURL } from "node:url"
-import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads"
 
 export const ONNX_PACKAGE = "onnxruntime-node"
 
@@ -67,6 +66,8 @@ export interface OnnxSession {
 /** Open `modelPath` in a worker with the installed runtime at `entry`; resolves once the session is ready. */
 export const openOnnxSession = (entry: string, modelPath: string): Promise<OnnxSession | string> =>
   new Promise((resolve) => {
+    // Loaded here: only an ONNX model needs node:worker_threads, not every start of the CLI.
+    const { MessageChannel, receiveMessageOnPort, Worker } = process.getBuiltinModule("node:worker_threads")
     const { port1, port2 } = new MessageChannel()
     const shared = new SharedArrayBuffer(4)
     const flag = new Int32Array(shared)

@@ -17,9 +17,10 @@
  * Plain JavaScript on Node built-ins: the launcher replays a record's `--out` through it before
  * anything else loads.
  */
-import fs from "node:fs"
-import path from "node:path"
-import { randomBytes } from "node:crypto"
+// Built-ins without an ES-module facade (bin/llmsim.js says why).
+const fs = process.getBuiltinModule("node:fs")
+const path = process.getBuiltinModule("node:path")
+const { randomBytes } = process.getBuiltinModule("node:crypto")
 
 /** A target that must not be written: a directory, FIFO, socket, device or dangling link. */
 export class WriteTargetError extends Error {
@@ -34,7 +35,7 @@ export class WriteTargetError extends Error {
   }
 }
 
-/** @param {fs.Stats} st */
+/** @param {import("node:fs").Stats} st */
 const kindOf = (st) =>
   st.isDirectory()
     ? "a directory"

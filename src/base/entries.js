@@ -4,17 +4,18 @@
  * (the module its worker threads run). A module runs from its bundle when dist/ was built
  * (tools/build.js), else from its source (LLMSIM_FROM_SOURCE=1, or no dist/).
  */
-import path from "node:path"
-import { pathToFileURL } from "node:url"
 import { PACKAGE_DIR } from "./project.js"
+// Built-ins without an ES-module facade (bin/llmsim.js says why).
+const path = process.getBuiltinModule("node:path")
+const { pathToFileURL } = process.getBuiltinModule("node:url")
 
 /** @typedef {{ readonly name: string, readonly source: string, readonly bundle: string }} Entry */
 
 export const ENTRIES = /** @type {const} */ ({
-  /** The CLI (src/cli/main.ts). */
-  cli: { name: "llmsim", source: "src/cli/main.ts", bundle: "dist/llmsim.js" },
-  /** llmsim.config.ts's loader, preloaded by bin/llmsim.js while the CLI loads. */
-  configWorker: { name: "config-worker", source: "src/config/configWorker.ts", bundle: "dist/config-worker.js" },
+  /** The CLI (src/cli/start.ts, then main.ts): one CommonJS script (src/launch/codeCache.js says why). */
+  cli: { name: "llmsim", source: "src/cli/start.ts", bundle: "dist/llmsim.cjs" },
+  /** Vega and Vega-Lite, required by the CLI on its first chart (src/report/chartLibraries.ts says why apart). */
+  charts: { name: "chart-libraries", source: "src/report/chartLibraries.ts", bundle: "dist/chart-libraries.js" },
   /** A sweep worker thread. */
   sweepWorker: { name: "sweep-worker", source: "src/sweep/worker.ts", bundle: "dist/sweep-worker.js" },
   /** The programmatic API (package.json `exports`). */

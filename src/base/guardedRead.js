@@ -12,8 +12,9 @@
  * Plain JavaScript on Node built-ins: the launcher (src/launch/command.js) probes a record's
  * inputs with it before anything else loads.
  */
-import fs from "node:fs"
 import { sha256Hasher } from "./sha256.js"
+// Built-ins without an ES-module facade (bin/llmsim.js says why).
+const fs = process.getBuiltinModule("node:fs")
 
 /** Largest input file a command reads as text (config files are a few KB, reference tables tens of KB). */
 export const MAX_INPUT_BYTES = 4 * 1024 * 1024
@@ -36,7 +37,7 @@ export const refusalText = (r) =>
       ? `over the ${formatBytes(r.limit)} limit for input files`
       : `${formatBytes(r.size)}, over the ${formatBytes(r.limit)} limit for input files`
 
-/** @param {fs.Stats} st */
+/** @param {import("node:fs").Stats} st */
 const fileKind = (st) =>
   st.isFile()
     ? "a regular file"

@@ -8,7 +8,7 @@
  * defines it (tools/surfaces.ts keeps this true; importers name the file itself).
  */
 export { type AtomicFile, checkWriteTarget, openAtomic, writeAtomic, writeFailure } from "./atomicFile.js"
-export { REPLAYABLE } from "./commands.js"
+export { COMMANDS, REPLAYABLE } from "./commands.js"
 export { csvRecord, csvTable } from "./csv.js"
 export { counted, injectedDefect, progress } from "./debug.ts"
 export { ENTRIES, entryUrl } from "./entries.js"

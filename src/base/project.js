@@ -4,9 +4,10 @@
  * needs all three before anything else loads, and the CLI uses the same functions, so each
  * rule has one definition.
  */
-import fs from "node:fs"
-import path from "node:path"
-import { fileURLToPath } from "node:url"
+// Built-ins without an ES-module facade (bin/llmsim.js says why).
+const fs = process.getBuiltinModule("node:fs")
+const path = process.getBuiltinModule("node:path")
+const { fileURLToPath } = process.getBuiltinModule("node:url")
 
 export const CONFIG_FILE = "llmsim.config.ts"
 

@@ -3,7 +3,8 @@
  * records (src/launch), sweep packs, model files, the bundle id (tools/build.js). Plain
  * JavaScript on Node built-ins, so the launcher can use it before anything else loads.
  */
-import { createHash } from "node:crypto"
+// Built-ins without an ES-module facade (bin/llmsim.js says why).
+const { createHash } = process.getBuiltinModule("node:crypto")
 
 /**
  * The SHA-256 of `data` (a string is hashed as UTF-8), as 64 lowercase hex digits.

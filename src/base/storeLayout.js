@@ -11,7 +11,8 @@
  *   <cache>/v1/runs/<scope digest>.json           the last run's node records (--explain)
  *   <cache>/v1/tmp/                               temp files before their rename
  */
-import path from "node:path"
+// Built-ins without an ES-module facade (bin/llmsim.js says why).
+const path = process.getBuiltinModule("node:path")
 
 /** The store's layout version, the first folder under the cache; bump when any layout below changes. */
 export const STORE_LAYOUT = "v1"

@@ -6,16 +6,58 @@
  * `internal error:` line; the stack trace only with --verbose or LLMSIM_VERBOSE=1). A reader
  * that closes stdout early (`| head -1`) ends the run quietly with exit 0, as `git log | head`.
  */
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Effect, FileSystem, Layer } from "effect"
+import * as NodeStdio from "@effect/platform-node/NodeStdio"
+import { Context, Effect, FileSystem, Layer, type Path, Terminal } from "effect"
 import { CliOutput, Command } from "effect/cli"
-import { COMMAND_TREE } from "./commands.ts"
+import { ChildProcessSpawner } from "effect/process"
+import { commandTree, subcommandsFor } from "./commands.ts"
 import { guardReads } from "../config/safeRead.ts"
 import { EXIT_INTERNAL, handleFailure, internalErrorLine, presenter, verbose } from "./failure.ts"
 import { VERSION } from "../base/version.ts"
 import { startRecording } from "../launch/recording.ts"
 import { deferStoreWrites, flushStoreWrites } from "../app/session.ts"
+
+// The child-process spawner of NodeServices.layer, loaded on the first spawn: only `diff` starts
+// a process (git), and node:child_process took ~2 ms of every start.
+const spawnOnDemand = Layer.effect(
+  ChildProcessSpawner.ChildProcessSpawner,
+  Effect.gen(function* () {
+    const services = yield* Effect.context<FileSystem.FileSystem | Path.Path>()
+    const spawner = yield* Effect.cached(
+      Effect.promise(() => import("@effect/platform-node/NodeChildProcessSpawner")).pipe(
+        Effect.flatMap((m) => Effect.provide(Effect.service(ChildProcessSpawner.ChildProcessSpawner), m.layer)),
+        Effect.provideContext(services)
+      )
+    )
+    return ChildProcessSpawner.make((command) => Effect.flatMap(spawner, (s) => s.spawn(command)))
+  })
+)
+
+// The terminal of NodeServices.layer, made on first use: only prompts and the wizard use it, and
+// making it loads node:readline and opens stdin, ~1 ms of every start.
+const terminalOnDemand = Layer.effect(
+  Terminal.Terminal,
+  Effect.gen(function* () {
+    const scope = yield* Effect.scope
+    const terminal = yield* Effect.cached(
+      Effect.promise(() => import("@effect/platform-node/NodeTerminal")).pipe(
+        Effect.flatMap((m) => Layer.buildWithScope(m.layer, scope)),
+        Effect.map(Context.get(Terminal.Terminal))
+      )
+    )
+    return Terminal.make({
+      columns: Effect.flatMap(terminal, (t) => t.columns),
+      rows: Effect.flatMap(terminal, (t) => t.rows),
+      size: Effect.flatMap(terminal, (t) => t.size),
+      readInput: Effect.flatMap(terminal, (t) => t.readInput),
+      readLine: Effect.flatMap(terminal, (t) => t.readLine),
+      display: (text) => Effect.flatMap(terminal, (t) => t.display(text))
+    })
+  })
+)
 
 // Reads are bounded and regular-file only (src/config/safeRead.ts), for every command.
 const platform = Layer.effect(
@@ -23,12 +65,13 @@ const platform = Layer.effect(
   Effect.gen(function* () {
     return guardReads(yield* FileSystem.FileSystem)
   })
-).pipe(Layer.provideMerge(NodeServices.layer))
+).pipe(Layer.provideMerge(Layer.provideMerge(spawnOnDemand, Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeStdio.layer, terminalOnDemand))))
 
 // Store writes wait until the command has printed (and succeeded): src/app/session.ts.
 deferStoreWrites()
 
-const program = Command.run(COMMAND_TREE, { version: VERSION }).pipe(
+const program = Effect.promise(() => subcommandsFor(process.argv.slice(2))).pipe(
+  Effect.flatMap((subcommands) => Command.run(commandTree(subcommands), { version: VERSION })),
   Effect.tap(() => flushStoreWrites),
   Effect.catchCause(handleFailure),
   Effect.provide(CliOutput.layerPresenter(presenter)),

@@ -17,7 +17,6 @@
 import module from "node:module"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
-import { Worker } from "node:worker_threads"
 import { MAX_INPUT_BYTES, readGuarded, refusalText } from "../base/guardedRead.js"
 import { CONFIG_FILE, findProjectRoot, PACKAGE_DIR } from "../base/project.js"
 import {
@@ -46,7 +45,7 @@ export { CONFIG_FILE }
  * environment, say), if anything: such a load is neither stored nor replayed; `notStored`: why
  * the load is not stored, if it is not (impure, a package import, not plain JSON).
  */
-export type ConfigOutcome =
+type ConfigOutcome =
   | {
       readonly ok: true
       readonly value: unknown
@@ -247,6 +246,9 @@ export const startConfigLoad = (configFile: string, timeoutMs = CONFIG_LOAD_TIME
   const outcome = new Promise<ConfigOutcome>((resolve) => {
     // Unref'd: a load nobody waits for (a command that never reads the config) must not keep
     // the process alive; one that is awaited is kept alive by the runtime.
+    // node:worker_threads loads here, not with this module: on a stored config (most runs) no
+    // worker starts, and loading it took ~2 ms of every start.
+    const { Worker } = process.getBuiltinModule("node:worker_threads")
     const worker = new Worker(WORKER_URL, {
       workerData: { url, js: strippedSource(bytes), heavy: HEAVY, light: LIGHT },
       stdin: false,

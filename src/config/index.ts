@@ -5,7 +5,7 @@
  * The folder's public surface: every name another folder imports from it, by the file that
  * defines it (tools/surfaces.ts keeps this true; importers name the file itself).
  */
-export { CONFIG_LOAD_TIMEOUT_MS, startConfigLoad } from "./configWorker.ts"
+export { CONFIG_LOAD_TIMEOUT_MS, preloadProjectConfig, startConfigLoad } from "./configWorker.ts"
 export { ConfigError, formatIssue, type Issue, UsageError } from "./errors.ts"
 export {
   displayPath,

@@ -14,14 +14,15 @@
  * difference, or anything unexpected, falls through to the full CLI. docs/caching.md lists the
  * key's inputs; test/launch/command.test.ts changes each one and expects a miss.
  */
-import fs from "node:fs"
-import path from "node:path"
 import { writeAtomic } from "../base/atomicFile.js"
 import { probeState, readHeadGuarded, readTextGuarded } from "../base/guardedRead.js"
 import { REPLAYABLE } from "../base/commands.js"
 import { cacheDirOf, findProjectRoot, PACKAGE_DIR } from "../base/project.js"
 import { sha256, sha256Hasher } from "../base/sha256.js"
 import { shardedFile, STORE_LAYOUT } from "../base/storeLayout.js"
+// Built-ins without an ES-module facade (bin/llmsim.js says why).
+const fs = process.getBuiltinModule("node:fs")
+const path = process.getBuiltinModule("node:path")
 
 /** @typedef {Readonly<Record<string, string | undefined>>} Env */
 /**

@@ -3,15 +3,12 @@
  * it to Vega, Vega's headless view draws it. The SVG is made deterministic and self-describing:
  * Vega numbers clip paths and gradients from a process-wide counter, so ids are renumbered
  * per chart (`<prefix>-1`, ...); each mark's aria-label (its tooltip fields) also becomes a
- * `<title>`, the hover text a static SVG can show. Vega is loaded on first use only, so commands
- * that print tables do not pay for it.
+ * `<title>`, the hover text a static SVG can show. Vega is loaded on first use only
+ * (chartLibraries.ts).
  */
 import type { ChartSpec } from "./charts.ts"
 
-const libraries = async () => {
-  const [vega, vl] = await Promise.all([import("vega"), import("vega-lite")])
-  return { vega, vl }
-}
+const libraries = async () => (await import("./chartLibraries.ts")).chartLibraries()
 
 /** Renumber every `id` (and its `url(#id)` / `href="#id"` uses) in document order. */
 export const renumberIds = (svg: string, prefix: string): string => {
