@@ -250,6 +250,15 @@ const CASES: ReadonlyArray<Case> = [
   },
   {
     from: "issue 24 #1",
+    name: "sweep --points through a dangling symlink is refused; nothing is created where it points",
+    prepare: (dir) => fs.symlinkSync("nowhere.csv", path.join(dir, "dangling.csv")),
+    args: [...SWEEP_SMALL, "--points", "dangling.csv"],
+    exit: 1,
+    error: /^error: --points: cannot write dangling\.csv: a symbolic link whose target does not exist$/,
+    check: (_r, dir) => expect(fs.existsSync(path.join(dir, "nowhere.csv"))).toBe(false)
+  },
+  {
+    from: "issue 24 #1",
     name: "SIGHUP mid-sweep exits 129 and leaves neither the points file, its temp file, nor a cache pack",
     args: ["sweep", "configs/scenarios/deepseek_v3_h800.yaml", "--strategy", "two-batch-overlap", "--phase", "decode"].concat([
       "--ep",
@@ -371,6 +380,17 @@ const CASES: ReadonlyArray<Case> = [
   },
   {
     from: "issue 24 #4",
+    name: "the same FIFO hardware: with --no-cache: the same refusal",
+    prepare: (dir) => {
+      mkfifo(dir, "hw.fifo")
+      editFile(dir, LLAMA, `hardware: ${H100}`, "hardware: hw.fifo")
+    },
+    args: ["run", LLAMA, "--no-cache"],
+    exit: 1,
+    error: /^error: configs\/scenarios\/llama_3_1_70b_h100\.yaml:10:11 hardware: hw\.fifo: cannot read: not a regular file \(a FIFO\)$/
+  },
+  {
+    from: "issue 24 #4",
     name: "run /dev/zero, the store on: refused at once (it grew to 4 GB)",
     args: ["run", "/dev/zero"],
     exit: 1,
@@ -390,6 +410,22 @@ const CASES: ReadonlyArray<Case> = [
     args: ["sweep", "merge", "/dev/zero"],
     exit: 1,
     error: /^error: sweep merge: \/dev\/zero: cannot read: not a regular file \(a character device\)$/
+  },
+
+  {
+    from: "issue 24 #4",
+    name: "sweep merge of a FIFO: refused, not blocked",
+    prepare: (dir) => mkfifo(dir, "shard.jsonl"),
+    args: ["sweep", "merge", "shard.jsonl"],
+    exit: 1,
+    error: /^error: sweep merge: shard\.jsonl: cannot read: not a regular file \(a FIFO\)$/
+  },
+  {
+    from: "issue 24 #4",
+    name: "sweep merge of a directory: refused",
+    args: ["sweep", "merge", "configs"],
+    exit: 1,
+    error: /^error: sweep merge: configs: cannot read: not a regular file \(a directory\)$/
   },
 
   // ---- issue 24 #5: sweep merge trusts no shard
@@ -780,7 +816,7 @@ const CASES: ReadonlyArray<Case> = [
     name: "llmsim.config.ts that never returns (while(true){}) is an error after the load limit",
     prepare: (dir) => write(dir, "llmsim.config.ts", "while (true) {}\nexport default {}\n"),
     args: ["run", LLAMA, "--no-cache"],
-    env: { LLMSIM_CONFIG_TIMEOUT_MS: "1000" },
+    env: { LLMSIM_CONFIG_TIMEOUT_MS: "500" },
     exit: 1,
     error: /llmsim\.config\.ts/
   },
@@ -797,6 +833,15 @@ const CASES: ReadonlyArray<Case> = [
       error: /^error: --out: cannot write \S+: (a FIFO|a directory|a character device), not a regular file$/
     })
   ),
+  {
+    from: "reliability §6",
+    name: "run --out through a dangling symlink is refused",
+    prepare: (dir) => fs.symlinkSync("nowhere.json", path.join(dir, "dangling.json")),
+    args: ["run", LLAMA, "--out", "dangling.json"],
+    exit: 1,
+    error: /^error: --out: cannot write dangling\.json: a symbolic link whose target does not exist$/,
+    check: (_r, dir) => expect(fs.existsSync(path.join(dir, "nowhere.json"))).toBe(false)
+  },
   {
     from: "reliability §6",
     name: "run --trace onto a directory is refused",
