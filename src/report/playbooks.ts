@@ -212,10 +212,18 @@ const boundLine = (b: Readonly<Record<string, number>>): string =>
     .join(", ")
 
 /** Scenario, hardware and the playbook. */
-const headerLines = (
-  r: { scenario: string; hardware: string; estimator: string; efficiency?: EfficiencySummary; calibration?: CalibrationSummary },
-  what: string
-): Array<string> => [
+/** What a playbook screen's head shows: the scenario, hardware and estimator lines, the runtime and notes. */
+interface ScreenHead {
+  readonly scenario: string
+  readonly hardware: string
+  readonly estimator: string
+  readonly efficiency?: EfficiencySummary
+  readonly calibration?: CalibrationSummary
+  readonly runtime: PlaybookRuntime
+  readonly notes?: ReadonlyArray<string>
+}
+
+const headerLines = (r: Omit<ScreenHead, "runtime" | "notes">, what: string): Array<string> => [
   `scenario    ${r.scenario}`,
   `hardware    ${r.hardware}   playbook ${what}   estimator ${r.estimator}`,
   ...(r.efficiency === undefined ? [] : [efficiencyLine(r.efficiency)]),
@@ -227,15 +235,7 @@ const headerLines = (
  * then the serving table.
  */
 const playbookScreen = <P>(
-  r: {
-    scenario: string
-    hardware: string
-    estimator: string
-    efficiency?: EfficiencySummary
-    calibration?: CalibrationSummary
-    runtime: PlaybookRuntime
-    notes?: ReadonlyArray<string>
-  },
+  r: ScreenHead,
   what: string,
   deployment: ReadonlyArray<string>,
   phases: { readonly prefill?: P; readonly decode?: P },
@@ -304,15 +304,7 @@ const sweepFitColumns = <R extends Swept>(perGpu: string): Array<Column<R>> => [
 ]
 
 const sweepTable = <R>(
-  r: {
-    scenario: string
-    hardware: string
-    estimator: string
-    efficiency?: EfficiencySummary
-    calibration?: CalibrationSummary
-    runtime: PlaybookRuntime
-    notes?: ReadonlyArray<string>
-  },
+  r: ScreenHead,
   what: string,
   notes: ReadonlyArray<string>,
   columns: ReadonlyArray<Column<R>>,

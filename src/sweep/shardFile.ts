@@ -9,6 +9,7 @@
 import { Result, Schema, type SchemaAST, SchemaIssue } from "effect"
 import type { EXTRA_AXES, Row } from "./judge.ts"
 import type { SweepHeader } from "./run.ts"
+import { AXES } from "./axes.ts"
 import { CALIBRATED_CONSTANTS, ConstantCalibration } from "../schema/hardware.ts"
 
 const Num = Schema.Finite
@@ -16,23 +17,7 @@ const NullNum = Schema.NullOr(Num)
 const AxisValue = Schema.Union([Schema.String, Num])
 const AxisValues = Schema.optionalKey(Schema.Array(AxisValue))
 const AxisText = Schema.optionalKey(Schema.String)
-const AXIS_NAMES = [
-  "hardware",
-  "weights",
-  "kv_cache",
-  "moe_experts",
-  "instances",
-  "tp",
-  "dp",
-  "ep",
-  "redundant_experts",
-  "tbo",
-  "micro_batches",
-  "seq",
-  "output",
-  "batch"
-] as const
-const AxisName = Schema.Literals(AXIS_NAMES)
+const AxisName = Schema.Literals(AXES)
 const Objective = Schema.Literals(["tokens_per_s_per_gpu", "tokens_per_s_per_user", "cost_per_1m_output_tokens_usd", "cost_per_1m_input_tokens_usd"])
 const Strategy = Schema.Literals(["serial", "overlapped", "two-batch-overlap", "serial-micro-batches", "afd-pipeline"])
 const PointModel = Schema.Literals(["core", "large-ep", "afd"])

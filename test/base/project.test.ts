@@ -30,11 +30,11 @@ describe("findProjectRoot", () => {
 })
 
 describe("cacheDirOf", () => {
-  const at = { cwd: "/work/sub", root: "/work" }
+  const at = { cwd: "/srv/p/sub", root: "/srv/p" }
   it("takes --cache-dir from the current folder, cacheDir from the root, else <root>/cache", () => {
-    expect(cacheDirOf({ ...at, flag: "store", configured: "other" })).toBe("/work/sub/store")
-    expect(cacheDirOf({ ...at, configured: "other" })).toBe("/work/other")
-    expect(cacheDirOf(at)).toBe("/work/cache")
+    expect(cacheDirOf({ ...at, flag: "store", configured: "other" })).toBe("/srv/p/sub/store")
+    expect(cacheDirOf({ ...at, configured: "other" })).toBe("/srv/p/other")
+    expect(cacheDirOf(at)).toBe("/srv/p/cache")
     expect(cacheDirOf({ ...at, flag: "/abs/store" })).toBe("/abs/store")
   })
 })
