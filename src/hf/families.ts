@@ -118,6 +118,19 @@ const moe = (c: ConfigReader, k: MoeKeys): Array<Field> => {
   return out
 }
 
+/** Qwen MoE's one gated shared expert, present when `shared_expert_intermediate_size` > 0 (Qwen2/3-MoE, Qwen3-Next). */
+const qwenSharedExpert = (c: ConfigReader): Pick<MoeKeys, "shared"> => {
+  const size = c.optInt("shared_expert_intermediate_size", 0)
+  return size > 0
+    ? {
+        shared: {
+          count: f("n_shared_experts", 1, "shared_expert_intermediate_size > 0: one gated shared expert"),
+          size: f("shared_expert_intermediate_size", size, "shared_expert_intermediate_size")
+        }
+      }
+    : {}
+}
+
 const lmFields = (c: ConfigReader) => ({
   vocab_size: f("vocab_size", c.int("vocab_size"), "vocab_size"),
   d_model: f("d_model", c.int("hidden_size"), "hidden_size"),
@@ -182,20 +195,12 @@ const qwenMoe =
     const n = c.int("num_hidden_layers")
     const step = c.optInt("decoder_sparse_step", 1)
     const dense = new Set(c.optInts("mlp_only_layers") ?? [])
-    const sharedSize = c.optInt("shared_expert_intermediate_size", 0)
     const attn = gqa(c, qkNorm ? { qkNorm: f("qk_norm", true, "no key: Qwen3 always applies q_norm / k_norm") } : {})
     const moeFields = moe(c, {
       experts: "num_experts",
       topk: "num_experts_per_tok",
       size: "moe_intermediate_size",
-      ...(sharedSize > 0
-        ? {
-            shared: {
-              count: f("n_shared_experts", 1, "shared_expert_intermediate_size > 0: one gated shared expert"),
-              size: f("shared_expert_intermediate_size", sharedSize, "shared_expert_intermediate_size")
-            }
-          }
-        : {}),
+      ...qwenSharedExpert(c),
       scoring: f("scoring_func", "softmax", "no key: Qwen MoE routes by softmax")
     })
     const isMoe = (i: number) => step > 0 && (i + 1) % step === 0 && !dense.has(i)
@@ -429,19 +434,11 @@ const qwen3Next: Mapper = (c) => {
     f("value_head_dim", c.int("linear_value_head_dim"), "linear_value_head_dim"),
     f("conv_kernel_dim", c.int("linear_conv_kernel_dim"), "linear_conv_kernel_dim")
   ]
-  const sharedSize = c.optInt("shared_expert_intermediate_size", 0)
   const m = moe(c, {
     experts: "num_experts",
     topk: "num_experts_per_tok",
     size: "moe_intermediate_size",
-    ...(sharedSize > 0
-      ? {
-          shared: {
-            count: f("n_shared_experts", 1, "shared_expert_intermediate_size > 0: one gated shared expert"),
-            size: f("shared_expert_intermediate_size", sharedSize, "shared_expert_intermediate_size")
-          }
-        }
-      : {}),
+    ...qwenSharedExpert(c),
     scoring: f("scoring_func", "softmax", "no key: softmax router")
   })
   return {

@@ -8,19 +8,19 @@ import type { OpCategory } from "../ops/types.ts"
 import { groupLayers as groupRuns, type LayerGroup } from "./layerTable.ts"
 
 /** What the run table shows of a layer (a LayerExecution is one; so is the TOTAL row). */
-export interface PhaseLine {
-  readonly layer_name: string
-  readonly layer_type: string
-  readonly flops: number
-  readonly bytes_read: number
-  readonly bytes_written: number
-  readonly comm_bytes: number
-  readonly compute_time_ms: number
-  readonly memory_time_ms: number
-  readonly comm_time_ms: number
-  readonly dominant_latency_ms: number
-  readonly bound: string
-}
+export type PhaseLine = Pick<
+  LayerExecution,
+  | "layer_name"
+  | "layer_type"
+  | "flops"
+  | "bytes_read"
+  | "bytes_written"
+  | "comm_bytes"
+  | "compute_time_ms"
+  | "memory_time_ms"
+  | "comm_time_ms"
+  | "dominant_latency_ms"
+> & { readonly bound: string }
 
 /** The figures the run table shows of a layer: layers whose figures are equal share a grouped row. */
 export const phaseLineFigures = (l: PhaseLine): ReadonlyArray<unknown> => [
