@@ -14,6 +14,7 @@ const TIERS = [
   { folders: ["reference"], why: "reading published reference data (CSV, stats, hardware lookup)" },
   { folders: ["ml", "hf"], why: "the ML estimator and the Hugging Face import, both pure" },
   { folders: ["deploy"], why: "the deployment models (large EP, AFD) and their registry" },
+  { folders: ["serve"], why: "serving a request stream: workloads, engine models, mixed steps, the discrete-event core, metrics" },
   { folders: ["launch"], why: "the command node: replaying a recorded command before anything loads" },
   { folders: ["graph"], why: "the domain-free build graph and its store" },
   { folders: ["config"], why: "reading files with positions, paths, the project and the runtime" },
@@ -25,6 +26,6 @@ const TIERS = [
 ]
 
 /** Folders whose code is plain functions on numbers: no Effect, no file system. */
-const PURE = ["ops", "timing", "layers", "kernel", "reference", "ml", "hf", "deploy"]
+const PURE = ["ops", "timing", "layers", "kernel", "reference", "ml", "hf", "deploy", "serve"]
 
 module.exports = { TIERS, PURE }
