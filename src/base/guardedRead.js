@@ -206,3 +206,43 @@ export const probeState = (file) => {
     fs.closeSync(o.fd)
   }
 }
+
+/**
+ * The lines of `file` (UTF-8, without their `\n` or `\r\n`), read 1 MiB at a time so memory stays
+ * flat however long the file is (a million-request trace), if it is a regular file of at most
+ * `limit` bytes. The generator closes the file when it ends or is returned early.
+ * @param {string} file
+ * @param {number} limit
+ * @returns {{ readonly lines: Generator<string, void, undefined> } | { readonly refused: Refusal } | { readonly error: NodeJS.ErrnoException }}
+ */
+export const linesGuarded = (file, limit) => {
+  const o = openGuarded(file, limit)
+  if (!("fd" in o)) return o
+  const fd = o.fd
+  function* lines() {
+    const buf = Buffer.alloc(1 << 20)
+    const decoder = new TextDecoder("utf-8")
+    let rest = ""
+    let total = 0
+    try {
+      for (;;) {
+        const got = fs.readSync(fd, buf, 0, buf.length, null)
+        if (got === 0) break
+        total += got
+        if (total > limit) throw Object.assign(new Error(refusalText({ size: undefined, limit })), { code: "EFBIG" })
+        const text = rest + decoder.decode(buf.subarray(0, got), { stream: true })
+        let start = 0
+        for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
+          yield text.slice(start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl)
+          start = nl + 1
+        }
+        rest = text.slice(start)
+      }
+      rest += decoder.decode()
+      if (rest !== "") yield rest.endsWith("\r") ? rest.slice(0, -1) : rest
+    } finally {
+      fs.closeSync(fd)
+    }
+  }
+  return { lines: lines() }
+}

@@ -9,6 +9,7 @@ import { PositiveInt } from "./common.ts"
 import { LayerPrecision, LayerType, templateSchemaFor, type LayerTemplate } from "./layer.ts"
 import { RuntimeDefaults } from "./runtime.ts"
 import { DeploymentSpec } from "./deployment.ts"
+import { EngineSpec } from "./engine.ts"
 import { SweepSpec } from "./sweep.ts"
 
 /**
@@ -96,6 +97,8 @@ export const ScenarioSpec = Schema.Struct({
    * `run` takes its layout from here too (attention tp/dp, ep, redundant experts).
    */
   deployment: Schema.optionalKey(DeploymentSpec),
+  /** The serving engine `llmsim bench` runs the model on, and settings overriding its defaults (src/schema/engine.ts). */
+  engine: Schema.optionalKey(EngineSpec),
   /** What `llmsim sweep` varies, constrains and ranks (src/schema/sweep.ts); other commands ignore it. */
   sweep: Schema.optionalKey(SweepSpec)
 })
