@@ -30,7 +30,13 @@ const SHIPPED: ReadonlyArray<{ ref: string; name: string; scenario: string; o: P
     name: "minimax-text-01",
     scenario: "minimax_text_01_h200",
     o: { hardware: "configs/hardware/H200-SXM.yaml", tp: 8, ep: 8, batch_size: 4, seq_len: 32768 }
-  }
+  },
+  // Models of the serving reference rows (data/reference/trtllm_perf_overview.csv, serving_benchmarks.csv).
+  { ref: "llama-3.1-8b", name: "llama-3.1-8b", scenario: "llama_3_1_8b_h100", o: {} },
+  { ref: "llama-3.1-405b", name: "llama-3.1-405b", scenario: "llama_3_1_405b_h200", o: { hardware: "configs/hardware/H200-SXM.yaml", tp: 8 } },
+  { ref: "qwen3-30b-a3b", name: "qwen3-30b-a3b", scenario: "qwen3_30b_a3b_h100", o: {} },
+  { ref: "gpt-oss-20b", name: "gpt-oss-20b", scenario: "gpt_oss_20b_h100", o: {} },
+  { ref: "mixtral-8x22b", name: "mixtral-8x22b", scenario: "mixtral_8x22b_h100", o: { tp: 8, ep: 8 } }
 ]
 
 describe("shipped imports = a fresh import", () => {
