@@ -1,44 +1,80 @@
 /**
- * The engine models, one per engine, in one registry: each engine's defaults (read from its own
- * source at a named release: docs/bench.md lists every value with its file), its memory rule, and
- * the scheduler policies engine.ts names. A scenario's `engine:` block and the bench flags
- * override any setting.
+ * The engine models, one per engine, in one registry: each engine's defaults and memory rule as its
+ * own source sets them (engineDefaults.ts holds every value with its file and symbol at a named
+ * release; docs/bench-engines.md explains them), and the scheduler policies engine.ts names. A
+ * scenario's `engine:` block and the bench flags override any setting.
  *
- * Host time per step (host_step_ms, host_per_seq_ms) is the one fitted part: see
- * src/accuracy/datasets/serving.ts for the rows it was fitted on and the held-out error.
+ *   vllm     v0.16.0 `vllm serve`: one token budget, chunked prefill, mixed steps, on-demand blocks
+ *            with preemption by recompute, async scheduling (host work overlaps the GPU's).
+ *   sglang   v0.5.6 `sglang.launch_server`: prefill and decode batches apart, admission by the
+ *            new-token ratio with retraction, the overlap scheduler, page size 1.
+ *   trtllm   TensorRT-LLM's LLM API / trtllm-serve (PyTorch backend): GUARANTEED_NO_EVICT (each
+ *            request's blocks to completion reserved on admission), no chunking, mixed steps, the
+ *            overlap scheduler.
+ *
+ * Host time per step (host_step_ms, host_per_seq_ms) is not an engine default: it is fitted on
+ * published serving measurements (src/accuracy/datasets/serving.ts names the rows, the fit and
+ * the held-out error); an engine without serving measurements runs at 0 and says so.
  */
 import type { EngineSettings } from "./engine.ts"
+import {
+  SGLANG_DEFAULTS,
+  sglangCudaGraphBatchSizes,
+  sglangMaxRunningRequests,
+  sglangMemoryDefaults,
+  sglangNewTokenRatio,
+  TRTLLM_DEFAULTS,
+  trtllmCudaGraphBatchSizes,
+  VLLM_DEFAULTS,
+  vllmCudaGraphCaptureSizes,
+  vllmSchedulerLimits
+} from "./engineDefaults.ts"
 import { kvTokensOf, type KvBudget, type MemoryInputs } from "./memory.ts"
+
+/** What an engine's defaults depend on. */
+export interface EngineContext {
+  /** The datasheet's HBM, GB (device memory as CUDA reports it is this many GiB: memory.ts). */
+  readonly hbm_gb: number
+  readonly tp: number
+  /** Attention data-parallel ranks. */
+  readonly dp: number
+  /** Longest prompt + output the engine accepts, tokens. */
+  readonly max_model_len: number
+}
+
+/** Host-time constants fitted for an engine, with where they come from. */
+export interface HostFit {
+  readonly host_step_ms: number
+  readonly host_per_seq_ms: number
+  /** The fit's rows and held-out error, in one line. */
+  readonly source: string
+}
 
 export interface EngineModel {
   readonly name: string
   readonly version: string
-  /** Where the defaults were read. */
-  readonly source: string
-  /** The engine's flag for each overridable setting (for messages and `export`). */
+  /** The engine's flag for each overridable setting (messages, docs, `export`). */
   readonly flags: Readonly<Partial<Record<keyof EngineSettings, string>>>
-  readonly defaults: (device: { readonly hbm_gb: number }, layout: { readonly tp: number }) => EngineSettings
+  readonly defaults: (c: EngineContext) => EngineSettings
+  /** The decode batches the engine captures as CUDA graphs when the largest is `maxBs` (its own list). */
+  readonly cudaGraphSizes: (maxBs: number) => ReadonlyArray<number>
   readonly kvBudget: (m: MemoryInputs, s: EngineSettings) => KvBudget
+  /** Settings that follow from the KV budget (SGLang's max_running_requests); identity elsewhere. */
+  readonly afterBudget: (s: EngineSettings, kvTokensPerRank: number, c: EngineContext, userSet: ReadonlySet<keyof EngineSettings>) => EngineSettings
 }
-
-const GiB = 2 ** 30
 
 const budget = (m: MemoryInputs, s: EngineSettings, kv: number, rule: string, terms: KvBudget["terms"]): KvBudget => {
   const kv_bytes = Math.max(0, kv)
   return { kv_bytes, kv_tokens: kvTokensOf(kv_bytes, m.kv_bytes_per_token, s.block_size), rule, terms }
 }
 
-/** vLLM's CUDA-graph capture sizes: 1, 2, 4, then every 8 up to the largest (vllm/config/compilation.py). */
-const vllmGraphSizes = (max: number): Array<number> => {
-  const out = [1, 2, 4]
-  for (let b = 8; b <= max; b += 8) out.push(b)
-  return out.filter((b) => b <= max)
-}
+const gpuMiB = (hbmGb: number): number => hbmGb * 1024
+
+const H100_CLASS = (hbmGb: number) => ({ totalMemoryBytes: hbmGb * 2 ** 30, name: "" })
 
 const VLLM: EngineModel = {
   name: "vllm",
-  version: "v0.11.0",
-  source: "https://github.com/vllm-project/vllm/tree/v0.11.0",
+  version: VLLM_DEFAULTS.release,
   flags: {
     max_running: "--max-num-seqs",
     max_step_tokens: "--max-num-batched-tokens",
@@ -47,109 +83,127 @@ const VLLM: EngineModel = {
     chunked_prefill: "--enable-chunked-prefill",
     prefix_caching: "--enable-prefix-caching"
   },
-  defaults: () => ({
-    engine: "vllm",
-    version: "v0.11.0",
-    max_running: 1024,
-    max_step_tokens: 8192,
-    chunked_prefill: true,
-    mixed_steps: true,
-    memory_fraction: 0.9,
-    block_size: 16,
-    cuda_graph_sizes: vllmGraphSizes(512),
-    overlap_scheduler: false,
-    host_step_ms: 0,
-    host_per_seq_ms: 0,
-    admission: "on-demand",
-    prefix_caching: true
-  }),
+  defaults: (c) => {
+    const limits = vllmSchedulerLimits({ gpu: H100_CLASS(c.hbm_gb), usage: "openai_api_server", maxModelLen: c.max_model_len })
+    return {
+      engine: "vllm",
+      version: VLLM_DEFAULTS.release,
+      max_running: limits.maxNumSeqs,
+      max_step_tokens: limits.maxNumBatchedTokens,
+      chunked_prefill: VLLM_DEFAULTS.enableChunkedPrefill.value,
+      mixed_steps: true,
+      memory_fraction: VLLM_DEFAULTS.gpuMemoryUtilization.value,
+      block_size: VLLM_DEFAULTS.blockSize.value,
+      cuda_graph_sizes: vllmCudaGraphCaptureSizes({ maxNumSeqs: limits.maxNumSeqs, maxNumBatchedTokens: limits.maxNumBatchedTokens }),
+      overlap_scheduler: VLLM_DEFAULTS.asyncScheduling.value,
+      host_step_ms: 0,
+      host_per_seq_ms: 0,
+      admission: "on-demand",
+      prefix_caching: VLLM_DEFAULTS.enablePrefixCaching.value
+    }
+  },
+  cudaGraphSizes: (maxBs) => vllmCudaGraphCaptureSizes({ maxNumSeqs: maxBs, maxNumBatchedTokens: maxBs, maxCudagraphCaptureSize: maxBs }),
   kvBudget: (m, s) => {
-    const requested = m.device_bytes * s.memory_fraction
-    return budget(m, s, requested - m.weights_bytes - m.activation_bytes, "gpu_memory_utilization x device memory - weights - peak activations", [
+    const requested = Math.ceil(m.device_bytes * s.memory_fraction)
+    return budget(m, s, requested - m.weights_bytes - m.activation_bytes, "gpu_memory_utilization x device memory - weights - peak activations of the profile run", [
       { label: `device memory x gpu_memory_utilization ${s.memory_fraction}`, bytes: requested },
       { label: "weights", bytes: -m.weights_bytes },
       { label: `activations of a ${s.max_step_tokens}-token step`, bytes: -m.activation_bytes }
     ])
-  }
+  },
+  afterBudget: (s) => s
 }
 
 const SGLANG: EngineModel = {
   name: "sglang",
-  version: "v0.5.3",
-  source: "https://github.com/sgl-project/sglang/tree/v0.5.3",
+  version: SGLANG_DEFAULTS.release,
   flags: {
     max_running: "--max-running-requests",
     max_step_tokens: "--chunked-prefill-size",
     memory_fraction: "--mem-fraction-static",
     block_size: "--page-size",
-    prefix_caching: "--disable-radix-cache"
+    prefix_caching: "--disable-radix-cache (off)",
+    overlap_scheduler: "--disable-overlap-schedule (off)"
   },
-  defaults: (device, layout) => ({
-    engine: "sglang",
-    version: "v0.5.3",
-    max_running: 4096,
-    max_step_tokens: device.hbm_gb >= 80 ? 8192 : 4096,
-    chunked_prefill: true,
-    mixed_steps: false,
-    memory_fraction: layout.tp >= 8 ? 0.85 : 0.88,
-    block_size: 1,
-    cuda_graph_sizes: vllmGraphSizes(layout.tp >= 8 ? 256 : 160),
-    overlap_scheduler: true,
-    host_step_ms: 0,
-    host_per_seq_ms: 0,
-    admission: "estimated",
-    new_token_ratio: { init: 0.7, min: 0.1, decay: 0.001 },
-    prefix_caching: true
-  }),
+  defaults: (c) => {
+    const mem = sglangMemoryDefaults({ gpuMemMiB: gpuMiB(c.hbm_gb), tpSize: c.tp, dpSize: c.dp, enableDpAttention: c.dp > 1 })
+    return {
+      engine: "sglang",
+      version: SGLANG_DEFAULTS.release,
+      // Settled by afterBudget from the KV pool (TpModelWorker's rule).
+      max_running: 4096,
+      max_step_tokens: mem.chunkedPrefillSize,
+      chunked_prefill: true,
+      mixed_steps: SGLANG_DEFAULTS.enableMixedChunk.value,
+      memory_fraction: mem.memFractionStatic,
+      block_size: SGLANG_DEFAULTS.pageSize.value,
+      cuda_graph_sizes: sglangCudaGraphBatchSizes(mem.cudaGraphMaxBs),
+      overlap_scheduler: !SGLANG_DEFAULTS.disableOverlapSchedule.value,
+      host_step_ms: 0,
+      host_per_seq_ms: 0,
+      admission: "estimated",
+      new_token_ratio: sglangNewTokenRatio(mem.scheduleConservativeness),
+      prefix_caching: !SGLANG_DEFAULTS.disableRadixCache.value
+    }
+  },
+  cudaGraphSizes: (maxBs) => sglangCudaGraphBatchSizes(maxBs),
   kvBudget: (m, s) => {
-    const static_ = m.device_bytes * s.memory_fraction
-    return budget(m, s, static_ - m.weights_bytes, "mem_fraction_static x device memory - weights", [
-      { label: `device memory x mem_fraction_static ${s.memory_fraction}`, bytes: static_ },
-      { label: "weights", bytes: -m.weights_bytes }
+    // profile_max_num_token: rest = free after load - free before load x (1 - fraction); before load the whole device is free.
+    const kept = m.device_bytes * (1 - s.memory_fraction)
+    return budget(m, s, m.device_bytes - m.weights_bytes - kept, "device memory x mem_fraction_static - weights", [
+      { label: "device memory", bytes: m.device_bytes },
+      { label: "weights", bytes: -m.weights_bytes },
+      { label: `kept for activations and CUDA graphs (1 - mem_fraction_static ${s.memory_fraction})`, bytes: -kept }
     ])
-  }
+  },
+  afterBudget: (s, kvTokens, c, userSet) =>
+    userSet.has("max_running")
+      ? s
+      : { ...s, max_running: Math.max(1, sglangMaxRunningRequests({ maxTotalNumTokens: kvTokens, contextLen: c.max_model_len })) }
 }
 
 const TRTLLM: EngineModel = {
   name: "trtllm",
-  version: "v1.0.0",
-  source: "https://github.com/NVIDIA/TensorRT-LLM/tree/v1.0.0",
+  version: TRTLLM_DEFAULTS.release,
   flags: {
     max_running: "max_batch_size",
     max_step_tokens: "max_num_tokens",
     memory_fraction: "kv_cache_config.free_gpu_memory_fraction",
     block_size: "kv_cache_config.tokens_per_block",
-    chunked_prefill: "enable_chunked_prefill"
+    chunked_prefill: "enable_chunked_prefill",
+    overlap_scheduler: "disable_overlap_scheduler (off)"
   },
   defaults: () => ({
     engine: "trtllm",
-    version: "v1.0.0",
-    max_running: 2048,
-    max_step_tokens: 8192,
-    chunked_prefill: false,
+    version: TRTLLM_DEFAULTS.release,
+    max_running: TRTLLM_DEFAULTS.maxBatchSize.value,
+    max_step_tokens: TRTLLM_DEFAULTS.maxNumTokens.value,
+    chunked_prefill: TRTLLM_DEFAULTS.enableChunkedPrefill.value,
     mixed_steps: true,
-    memory_fraction: 0.9,
-    block_size: 32,
-    cuda_graph_sizes: [1, 2, 4, ...vllmGraphSizes(128).slice(3)],
-    overlap_scheduler: true,
+    memory_fraction: TRTLLM_DEFAULTS.freeGpuMemoryFraction.value,
+    block_size: TRTLLM_DEFAULTS.tokensPerBlock.value,
+    cuda_graph_sizes: trtllmCudaGraphBatchSizes(0, TRTLLM_DEFAULTS.cudaGraphEnablePadding.value),
+    overlap_scheduler: !TRTLLM_DEFAULTS.disableOverlapScheduler.value,
     host_step_ms: 0,
     host_per_seq_ms: 0,
     admission: "reserve-full",
     prefix_caching: false
   }),
+  // trtllm-bench and the published configurations turn padding on (TRTLLM_BENCH_DEFAULTS.cudaGraphPadding).
+  cudaGraphSizes: (maxBs) => trtllmCudaGraphBatchSizes(maxBs, true),
   kvBudget: (m, s) => {
+    // KvCacheCreator._cal_max_memory: the fraction of what the warm-up (weights, a max_num_tokens forward) left free.
     const free = m.device_bytes - m.weights_bytes - m.activation_bytes
-    return budget(m, s, free * s.memory_fraction, "free_gpu_memory_fraction x (device memory - weights - peak activations)", [
+    return budget(m, s, free * s.memory_fraction, "free_gpu_memory_fraction x (device memory - weights - peak activations of the warm-up)", [
       { label: "device memory", bytes: m.device_bytes },
       { label: "weights", bytes: -m.weights_bytes },
       { label: `activations of a ${s.max_step_tokens}-token step`, bytes: -m.activation_bytes },
-      { label: `x free_gpu_memory_fraction ${s.memory_fraction}`, bytes: -(1 - s.memory_fraction) * free }
+      { label: `left free (1 - free_gpu_memory_fraction ${s.memory_fraction})`, bytes: -(1 - s.memory_fraction) * free }
     ])
-  }
+  },
+  afterBudget: (s) => s
 }
 
 export const ENGINES: Readonly<Record<string, EngineModel>> = { vllm: VLLM, sglang: SGLANG, trtllm: TRTLLM }
 
 export const ENGINE_NAMES = Object.keys(ENGINES)
-
-void GiB

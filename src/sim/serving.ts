@@ -11,16 +11,20 @@ import { contextFor, resolveLayout, type Layout } from "../kernel/layout.ts"
 import { modelOf, type Model } from "../kernel/model.ts"
 import { phaseMemory } from "../kernel/step.ts"
 import type { Composition } from "../kernel/strategies.ts"
+import type { EngineSpec } from "../schema/engine.ts"
 import type { EngineSettings } from "../serve/engine.ts"
-import { ENGINE_NAMES, ENGINES, type EngineModel } from "../serve/engines.ts"
+import { ENGINE_NAMES, ENGINES, type EngineContext, type EngineModel } from "../serve/engines.ts"
 import { deviceMemoryBytes, type KvBudget, type MemoryInputs } from "../serve/memory.ts"
 import { StepCost } from "../serve/stepCost.ts"
 import type { Estimator } from "../timing/estimator.ts"
 import { timingHardware, type EfficiencyMode } from "../timing/roofline.ts"
 import { scenarioBase } from "./simulate.ts"
 
-/** Settings a user may override (the scenario's `engine:` block and the bench flags). */
-export type EngineOverrides = Partial<Omit<EngineSettings, "engine" | "version">>
+/** Settings a user may override: the scenario's `engine:` block, then the bench flags (same names). */
+export type EngineOverrides = Omit<EngineSpec, "name">
+
+/** Without a `max_model_len`, the engine accepts any length its KV cache holds. */
+const UNBOUNDED_CONTEXT = 1 << 30
 
 export interface ServingInstance {
   readonly model: Model
@@ -31,36 +35,58 @@ export interface ServingInstance {
   readonly kv: KvBudget
   readonly pricer: StepCost
   readonly hardware: string
+  /** Longest prompt + output accepted, tokens (undefined: no limit but the KV cache). */
+  readonly max_model_len: number | undefined
+}
+
+/** Overrides on top of the engine's defaults; `cuda_graph_max_bs` picks the engine's own capture list up to it (0: none). */
+const applied = (engine: EngineModel, d: EngineSettings, o: EngineOverrides): { settings: EngineSettings; userSet: Set<keyof EngineSettings> } => {
+  const { max_model_len: _, cuda_graph_max_bs, ...rest } = o
+  const settings: EngineSettings = { ...d, ...rest }
+  const userSet = new Set(Object.keys(rest) as Array<keyof EngineSettings>)
+  if (cuda_graph_max_bs === undefined) return { settings, userSet }
+  const sizes = cuda_graph_max_bs === 0 ? [] : engine.cudaGraphSizes(cuda_graph_max_bs)
+  userSet.add("cuda_graph_sizes")
+  return { settings: { ...settings, cuda_graph_sizes: sizes }, userSet }
 }
 
 export const servingInstance = (
   loaded: LoadedScenario,
-  engineName: string,
-  overrides: EngineOverrides,
+  engineName: string | undefined,
+  flags: EngineOverrides,
   estimator: Estimator,
   efficiency: EfficiencyMode,
   /** A typical request's prompt + output, tokens: sliding-window and linear-attention state is per sequence, so bytes per token depend on it. */
   typicalContext: number
 ): Effect.Effect<ServingInstance, ConfigError | UsageError> =>
   Effect.gen(function* () {
-    const engine = ENGINES[engineName]
-    if (engine === undefined) return yield* Effect.fail(new UsageError({ message: `--engine ${engineName}: expected one of ${ENGINE_NAMES.join(", ")}` }))
+    const block = loaded.spec.engine ?? {}
+    const name = engineName ?? block.name ?? "vllm"
+    const engine = ENGINES[name]
+    if (engine === undefined) return yield* Effect.fail(new UsageError({ message: `--engine ${name}: expected one of ${ENGINE_NAMES.join(", ")}` }))
     const model = modelOf(loaded)
     const r = resolveLayout(model, loaded.hardware, scenarioBase(loaded, model))
     if (!r.ok) return yield* Effect.fail(scenarioFieldError(loaded.root, loaded.file, loaded.text, r.problem.path, r.problem.message))
     const layout = r.value.layout
     const hw = loaded.hardware
-    const settings: EngineSettings = { ...engine.defaults(hw, layout), ...overrides }
+    const { name: _, ...blockOverrides } = block
+    const overrides: EngineOverrides = { ...blockOverrides, ...flags }
+    const maxModelLen = overrides.max_model_len
+    const ctx: EngineContext = { hbm_gb: hw.hbm_gb, tp: layout.tp, dp: layout.dp, max_model_len: maxModelLen ?? UNBOUNDED_CONTEXT }
+    const first = applied(engine, engine.defaults(ctx), overrides)
     // Bytes per GPU: weights and KV per token do not depend on the batch; activations are the largest step's.
-    const step = phaseMemory(model, contextFor(model, layout, "prefill", 1, settings.max_step_tokens))
-    const perToken = phaseMemory(model, contextFor(model, layout, "decode", 1, typicalContext)).kv_cache_bytes / typicalContext
+    const step = phaseMemory(model, contextFor(model, layout, "prefill", 1, first.settings.max_step_tokens))
+    const context = Math.max(1, typicalContext)
+    const perToken = phaseMemory(model, contextFor(model, layout, "decode", 1, context)).kv_cache_bytes / context
     const memory: MemoryInputs = {
       device_bytes: deviceMemoryBytes(hw.hbm_gb),
       weights_bytes: step.weights_bytes,
       activation_bytes: step.activation_bytes,
       kv_bytes_per_token: perToken
     }
+    const kv = engine.kvBudget(memory, first.settings)
+    const settings = engine.afterBudget(first.settings, kv.kv_tokens, ctx, first.userSet)
     const composition: Composition = { overlap_efficiency: hw.overlap_efficiency, max_concurrency: hw.max_concurrency, micro_batch: 1 }
     const pricer = new StepCost({ model, layout, timing: timingHardware(hw, efficiency), estimator, composition })
-    return { model, layout, engine, settings, memory, kv: engine.kvBudget(memory, settings), pricer, hardware: hw.name }
+    return { model, layout, engine, settings, memory, kv, pricer, hardware: hw.name, max_model_len: maxModelLen }
   })
