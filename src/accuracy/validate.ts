@@ -10,7 +10,9 @@ import * as path from "node:path"
 import { resolvePath, type ProjectPaths } from "../config/paths.ts"
 import { Evaluator, Project } from "../app/services.ts"
 import { ConfigError } from "../config/errors.ts"
-import { displayPath, loadScenario, type LoadedScenario } from "../config/load.ts"
+import { displayPath, loadHardwareFile, loadScenario, type LoadedScenario } from "../config/load.ts"
+import { SERVING_FILE, servingCases } from "./datasets/serving.ts"
+import { caseScenario, servingValidation, simulateCase, type ServingRun, type ServingValidation } from "./serving.ts"
 import type { ProjectShape } from "../config/project.ts"
 import { decodeYamlText } from "../config/yamlFile.ts"
 import { HardwareSpec } from "../schema/hardware.ts"
@@ -75,6 +77,8 @@ export interface ValidationReport {
   readonly hardware: ReadonlyArray<HardwareConstants>
   /** With `--estimator ml`: the ML estimator's cross-validated error beside the analytic one. */
   readonly ml?: MlValidation
+  /** With `--serving`: the serving dataset (src/accuracy/serving.ts). */
+  readonly serving?: ServingValidation
 }
 
 interface DeepSeekScenarios {
@@ -388,4 +392,24 @@ export const loadValidationInputs = (referenceFolder: string) =>
     const deepseek = yield* loadDeepSeek(paths)
     const inputs: ValidationInputs = { files, hardware, deepseek }
     return inputs
+  })
+
+/**
+ * `validate --serving`: every row of the serving dataset simulated (src/accuracy/serving.ts), the
+ * host time fitted, held out by model. About a minute: each row is a full max-load benchmark.
+ */
+export const servingCheck = (referenceFolder: string, onRow?: (done: number, total: number) => void) =>
+  Effect.gen(function* () {
+    const { root, paths } = yield* Project
+    const evaluator = yield* Evaluator
+    const text = yield* readFile(referenceFolder, SERVING_FILE)
+    const cases = servingCases(text)
+    const runs: Array<ServingRun> = []
+    for (const c of cases) {
+      const base = yield* loadScenario(evaluator, paths, path.join(root, c.scenario))
+      const hw = yield* loadHardwareFile(evaluator, root, path.join(root, c.hardware_config))
+      runs.push(simulateCase(caseScenario(base, hw, c), c))
+      onRow?.(runs.length, cases.length)
+    }
+    return servingValidation(runs)
   })

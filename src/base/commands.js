@@ -12,6 +12,8 @@ export const COMMANDS = /** @type {const} */ ({
   ops: { replayable: true },
   "large-ep": { replayable: true },
   afd: { replayable: true },
+  // A function of its files; a run with --requests, a trace or a progress bar taints its record (src/cli/bench.ts).
+  bench: { replayable: true },
   // Streams --points, uses worker threads and has its own point cache (src/sweep/pointCache.ts).
   sweep: { replayable: false },
   // Long-running: it answers file saves.

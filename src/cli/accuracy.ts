@@ -27,7 +27,8 @@ import { FLASHMLA_FILE } from "../accuracy/datasets/flashmla.ts"
 import { parseCsv } from "../reference/csv.ts"
 import { gemmMeasurements } from "../accuracy/gemm.ts"
 import { renderJson, renderMarkdown, renderText } from "../report/accuracy.ts"
-import { buildReport, loadValidationInputs, referenceDir } from "../accuracy/validate.ts"
+import { buildReport, loadValidationInputs, referenceDir, servingCheck } from "../accuracy/validate.ts"
+import { renderServingMarkdown, renderServingText } from "../report/servingValidation.ts"
 import { HardwareSpec } from "../schema/hardware.ts"
 import { estimatorOf } from "../app/estimator.ts"
 import { documented, parsedWith } from "./flags.ts"
@@ -59,6 +60,10 @@ const validateCommand = Command.make(
     model: Flag.String("model").pipe(
       Flag.withDescription("With --estimator ml: also check that this model file loads (the cross-validation retrains from the reference data)"),
       Flag.optional
+    ),
+    serving: Flag.Boolean("serving").pipe(
+      Flag.withDescription("Also the serving dataset: every TensorRT-LLM max-load row simulated by llmsim bench, host time fitted and held out by model (about a minute)"),
+      Flag.withDefault(false)
     )
   },
   Effect.fn(function* (a) {
@@ -75,7 +80,13 @@ const validateCommand = Command.make(
       )
     if (model !== undefined) yield* estimatorOf({ estimator: a.estimator, model, efficiency: a.efficiency }, { cwd: process.cwd(), root: project.root })
     const report = buildReport(inputs, a.efficiency, a.estimator)
-    const text = a.format === "json" ? renderJson(report) : a.format === "markdown" ? renderMarkdown(report) : renderText(report)
+    const serving = a.serving ? yield* servingCheck(dir).pipe(Effect.catchTag("ReferenceDataError", (e) => Effect.fail(toUsage(e)))) : undefined
+    const text =
+      a.format === "json"
+        ? renderJson(serving === undefined ? report : { ...report, serving })
+        : a.format === "markdown"
+          ? renderMarkdown(report) + (serving === undefined ? "" : `\n${renderServingMarkdown(serving)}`)
+          : renderText(report) + (serving === undefined ? "" : `\n${renderServingText(serving)}`)
     yield* emit(text, Option.getOrUndefined(a.out))
     const failed = report.acceptance.filter((c) => !c.pass)
     if (a.efficiency === "hardware" && failed.length > 0) {
@@ -89,7 +100,8 @@ const validateCommand = Command.make(
     ["llmsim validate", "Every dataset, as a table"],
     ["llmsim validate --format markdown --out docs/validation.md", "Regenerate the committed report"],
     ["llmsim validate --efficiency none", "How far the peak-only roofline is off"],
-    ["llmsim validate --estimator ml", "The ML estimator's cross-validated error beside the analytic one"]
+    ["llmsim validate --estimator ml", "The ML estimator's cross-validated error beside the analytic one"],
+    ["llmsim validate --serving", "Also served throughput: TensorRT-LLM's max-load rows through llmsim bench"]
   ])
 )
 

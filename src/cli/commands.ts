@@ -20,6 +20,7 @@ const MODULES = [
   { names: ["run"], load: async () => [(await import("./run.ts")).runCommand] as const },
   { names: ["report"], load: async () => [(await import("./report.ts")).reportCommand] as const },
   { names: ["ops"], load: async () => [(await import("./ops.ts")).opsCommand] as const },
+  { names: ["bench"], load: async () => [(await import("./bench.ts")).benchCommand] as const },
   { names: ["sweep"], load: async () => [(await import("./sweep.ts")).sweepCommand] as const },
   { names: ["afd", "large-ep"], load: async () => (await import("./playbooks.ts")).playbookCommands },
   { names: ["watch"], load: async () => [(await import("./watch.ts")).watchCommand] as const },

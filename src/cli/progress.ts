@@ -5,11 +5,11 @@
  */
 import cliProgress from "cli-progress"
 
-export const progressBar = () => {
+export const progressBar = (command = "sweep", unit = "points") => {
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: "sweep [{bar}] {percentage}% {value}/{total} points, ETA {eta_formatted}",
+      format: `${command} [{bar}] {percentage}% {value}/{total} ${unit}, ETA {eta_formatted}`,
       fps: 10,
       hideCursor: false,
       clearOnComplete: true,

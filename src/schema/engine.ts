@@ -30,10 +30,9 @@ export const EngineSpec = Schema.Struct({
   prefix_caching: Schema.optionalKey(Schema.Boolean),
   /** Largest decode batch captured as a CUDA graph (0: no graphs). */
   cuda_graph_max_bs: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
-  overlap_scheduler: Schema.optionalKey(Schema.Boolean),
-  /** Host time of a step, ms. */
+  /** Host time a step waits for, ms (default: the engine's fitted value). */
   host_step_ms: Schema.optionalKey(NonNegative),
-  /** Host time per scheduled sequence, ms. */
+  /** Host time a step waits for per scheduled sequence, ms. */
   host_per_seq_ms: Schema.optionalKey(NonNegative)
 })
 export type EngineSpec = typeof EngineSpec.Type

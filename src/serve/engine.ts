@@ -33,12 +33,16 @@ export interface EngineSettings {
   readonly block_size: number
   /** Decode-only steps run a CUDA graph padded up to the next of these batch sizes (empty: no graphs). */
   readonly cuda_graph_sizes: ReadonlyArray<number>
-  /** The host prepares the next step while the GPU runs this one, so host time hides behind GPU time. */
-  readonly overlap_scheduler: boolean
-  /** Host time of a step (scheduling, input preparation, sampling, detokenization), ms. */
+  /**
+   * Host time the GPU waits for in each step (scheduling, input preparation, sampling,
+   * detokenization: what the engine's overlap or async scheduler does not hide), ms. Fitted on
+   * published serving measurements (engines.ts HOST_TIME says from which rows, or that it is borrowed).
+   */
   readonly host_step_ms: number
-  /** Host time per scheduled sequence, ms. */
+  /** Exposed host time per scheduled sequence, ms. */
   readonly host_per_seq_ms: number
+  /** Where the host-time constants come from, in one line. */
+  readonly host_source: string
   readonly admission: Admission
   /** SGLang's estimate of the remaining output a running request will still take, as a fraction (init, min, decay per step). */
   readonly new_token_ratio?: { readonly init: number; readonly min: number; readonly decay: number }
@@ -52,8 +56,5 @@ export const paddedBatch = (sizes: ReadonlyArray<number>, decodes: number): numb
   return decodes
 }
 
-/** Wall time of a step: GPU time plus host time, or the larger of the two when the host works ahead. */
-export const stepWallMs = (s: EngineSettings, gpuMs: number, sequences: number): number => {
-  const host = s.host_step_ms + s.host_per_seq_ms * sequences
-  return s.overlap_scheduler ? Math.max(gpuMs, host) : gpuMs + host
-}
+/** Wall time of a step: GPU time plus the host time it waits for. */
+export const stepWallMs = (s: EngineSettings, gpuMs: number, sequences: number): number => gpuMs + s.host_step_ms + s.host_per_seq_ms * sequences

@@ -43,7 +43,7 @@ export interface ServeInput {
   /** Uniform [0, 1) draws for the MTP acceptances. */
   readonly random: () => number
   /** Prompt tokens the prefix cache holds for a request being admitted (0 without prefix caching). */
-  readonly prefixHit?: (req: ServeRequest, blockSize: number) => number
+  readonly prefixHit?: (req: ServeRequest, blockSize: number, rank: number) => number
   readonly onOutcome: (o: RequestOutcome) => void
   /** Called every `progressEvery` finished requests. */
   readonly onProgress?: (finished: number) => void
@@ -85,7 +85,7 @@ export const serve = (input: ServeInput): ServeRun => {
   const prefixHit = input.prefixHit
   const ranks = Array.from(
     { length: input.ranks },
-    () => new Rank(s, input.kvTokensPerRank, q, prefixHit === undefined ? () => 0 : (l) => Math.min(prefixHit(l.req, s.block_size), l.prompt - 1))
+    (_, i) => new Rank(s, input.kvTokensPerRank, q, prefixHit === undefined ? () => 0 : (l) => Math.min(prefixHit(l.req, s.block_size, i), l.prompt - 1))
   )
   const it = input.requests[Symbol.iterator]()
   const limit = input.maxConcurrency ?? Number.POSITIVE_INFINITY

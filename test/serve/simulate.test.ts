@@ -24,9 +24,9 @@ const settings = (o: Partial<EngineSettings> = {}): EngineSettings => ({
   memory_fraction: 0.9,
   block_size: 1,
   cuda_graph_sizes: [],
-  overlap_scheduler: false,
   host_step_ms: 0,
   host_per_seq_ms: 0,
+  host_source: "test",
   admission: "on-demand",
   prefix_caching: false,
   ...o
@@ -66,13 +66,10 @@ describe("serve: saturated fixed-length workloads", () => {
     })
   }
 
-  it("host time adds to the GPU's, or hides behind it with the overlap scheduler", () => {
-    const serial = runWith(settings({ host_step_ms: 1, host_per_seq_ms: 0.25 }), fixed(4, 8, 5))
+  it("host time adds to the GPU's, per step and per sequence", () => {
+    const { run } = runWith(settings({ host_step_ms: 1, host_per_seq_ms: 0.25 }), fixed(4, 8, 5))
     // Each step runs 4 sequences: 1 + 4 x 0.25 = 2 ms of host time: 12 + 4 x 4 = 28 ms.
-    expect(serial.run.duration_ms).toBe(28)
-    const overlapped = runWith(settings({ host_step_ms: 1, host_per_seq_ms: 0.5, overlap_scheduler: true }), fixed(4, 8, 5))
-    // Host 3 ms per step: hidden behind the 10 ms prefill, longer than a 2 ms decode: 10 + 4 x 3 = 22 ms.
-    expect(overlapped.run.duration_ms).toBe(22)
+    expect(run.duration_ms).toBe(28)
   })
 
   it("a step's token budget splits a long prompt into chunks (chunked prefill)", () => {

@@ -1,0 +1,261 @@
+/**
+ * `llmsim bench [scenario]`: a simulated `vllm bench serve` against an engine model. The workload
+ * flags are vLLM's (--dataset-name, --random-input-len, --request-rate, --burstiness,
+ * --max-concurrency, --goodput, --percentile-metrics, --metric-percentiles, --seed, ...), the
+ * summary is vLLM's block, and `--format json` writes vLLM's result keys, so
+ * `llmsim bench --compare measured.json` lines them up with a real `--save-result` file.
+ * Engine settings have engine-neutral names (the scenario's `engine:` block uses the same); the
+ * vLLM names are aliases.
+ */
+import { Effect, Option, Result } from "effect"
+import { Command, Flag } from "effect/cli"
+import { openAtomic } from "../base/atomicFile.js"
+import { readGuarded, refusalText } from "../base/guardedRead.js"
+import { UsageError } from "../config/errors.ts"
+import { taint } from "../launch/recording.ts"
+import { runBench, type BenchOptions } from "../playbooks/bench.ts"
+import { renderBenchJson, renderBenchTable } from "../report/bench.ts"
+import { compareResults, type Comparison } from "../serve/compare.ts"
+import { parseGoodput, parseMetricPercentiles, parsePercentileMetrics, type PercentileMetric } from "../serve/metrics.ts"
+import type { RequestOutcome } from "../serve/types.ts"
+import type { WorkloadSpec } from "../serve/workload.ts"
+import type { EngineOverrides } from "../sim/serving.ts"
+import { documented, parsedWith, runtimeFlags, toRunOptions } from "./flags.ts"
+import { checkOutputs, emit } from "./output.ts"
+import { scenarioArg } from "./run.ts"
+
+const opt = Option.getOrUndefined
+
+const positiveInt = (name: string, description: string) =>
+  Flag.Int(name).pipe(
+    Flag.withDescription(description),
+    Flag.filter(
+      (n) => n >= 1,
+      (n) => `--${name} must be an integer >= 1, got ${n}`
+    ),
+    Flag.optional
+  )
+
+const nonNegativeInt = (name: string, description: string) =>
+  Flag.Int(name).pipe(
+    Flag.withDescription(description),
+    Flag.filter(
+      (n) => n >= 0,
+      (n) => `--${name} must be an integer >= 0, got ${n}`
+    ),
+    Flag.optional
+  )
+
+const finiteIn = (name: string, description: string, ok: (x: number) => boolean, expected: string) =>
+  Flag.Finite(name).pipe(
+    Flag.withDescription(description),
+    Flag.filter(ok, (x) => `--${name} must be ${expected}, got ${x}`),
+    Flag.optional
+  )
+
+/** vLLM's --request-rate: requests per second, or inf (every request at time 0). */
+const requestRate = Flag.String("request-rate").pipe(
+  Flag.withDescription("Requests per second (Poisson arrivals, or Gamma with --burstiness); inf: every request at once, the offline max-load run (default inf)"),
+  parsedWith("request-rate", (t: string) => {
+    const s = t.trim().toLowerCase()
+    if (s === "inf" || s === "infinity") return Result.succeed(Number.POSITIVE_INFINITY)
+    const x = Number(s)
+    return Number.isFinite(x) && x > 0 && s !== "" ? Result.succeed(x) : Result.fail(`expected a rate > 0 in requests/s or inf, got "${t}"`)
+  }),
+  Flag.optional
+)
+
+const listOf = <A>(name: string, parse: (t: string) => A | string) =>
+  Flag.String(name).pipe(
+    parsedWith(name, (t: string) => {
+      const r = parse(t)
+      return typeof r === "string" ? Result.fail(r) : Result.succeed(r)
+    })
+  )
+
+const benchFlags = {
+  engine: Flag.Literals("engine", ["vllm", "sglang", "trtllm"]).pipe(
+    Flag.withDescription("Engine model (default: the scenario's engine.name, else vllm); docs/bench.md lists each engine's defaults"),
+    Flag.optional
+  ),
+  datasetName: Flag.Literals("dataset-name", ["random", "sharegpt", "trace"]).pipe(
+    Flag.withDescription("random: lengths from --random-*; sharegpt: lognormal lengths from --sharegpt-lengths; trace: replay --dataset-path"),
+    Flag.withDefault("random" as const)
+  ),
+  datasetPath: Flag.String("dataset-path").pipe(
+    Flag.withDescription("Trace to replay: JSON Lines as the Mooncake traces (timestamp ms, input_length, output_length, hash_ids) or CSV with a header"),
+    Flag.optional
+  ),
+  inputLen: nonNegativeInt("random-input-len", "Prompt tokens of the random dataset (default 1024)"),
+  outputLen: positiveInt("random-output-len", "Output tokens of the random dataset (default 128)"),
+  rangeRatio: finiteIn("random-range-ratio", "Lengths uniform in [L(1-r), L(1+r)] (default 0)", (x) => x >= 0 && x < 1, "in [0, 1)"),
+  prefixLen: nonNegativeInt("random-prefix-len", "Tokens of one prefix every random prompt starts with (default 0)"),
+  sharegptLengths: Flag.String("sharegpt-lengths").pipe(
+    Flag.withDescription("sharegpt: IN_MEAN,IN_MEDIAN,OUT_MEAN,OUT_MEDIAN tokens of the dataset after vLLM's filter (not shipped: measure them)"),
+    parsedWith("sharegpt-lengths", (t: string) => {
+      const xs = t.split(",").map((s) => Number(s.trim()))
+      return xs.length === 4 && xs.every((x) => Number.isFinite(x) && x > 0)
+        ? Result.succeed({ input: { mean: xs[0], median: xs[1] }, output: { mean: xs[2], median: xs[3] } })
+        : Result.fail(`expected four positive numbers IN_MEAN,IN_MEDIAN,OUT_MEAN,OUT_MEDIAN, got "${t}"`)
+    }),
+    Flag.optional
+  ),
+  numPrompts: positiveInt("num-prompts", "Requests to send (default 1000; a trace: its first N lines)"),
+  requestRate,
+  burstiness: finiteIn("burstiness", "Gamma shape of the arrival gaps: 1 Poisson, < 1 burstier, > 1 more even (default 1)", (x) => x > 0, "> 0"),
+  maxConcurrency: positiveInt("max-concurrency", "At most this many requests in flight (the client waits for a free slot)"),
+  goodput: Flag.String("goodput").pipe(
+    Flag.withDescription('SLOs a good request meets, ms: "ttft:500 tpot:50 e2el:20000" (any of the three)'),
+    parsedWith("goodput", (t: string) => {
+      const r = parseGoodput(t.split(/[\s,]+/).filter((s) => s !== ""))
+      return typeof r === "string" ? Result.fail(r) : Result.succeed(r)
+    }),
+    Flag.optional
+  ),
+  percentileMetrics: listOf<ReadonlyArray<PercentileMetric>>("percentile-metrics", parsePercentileMetrics).pipe(
+    Flag.withDescription("Metrics to report percentiles of: ttft,tpot,itl,e2el (default all four)"),
+    Flag.optional
+  ),
+  metricPercentiles: listOf<ReadonlyArray<number>>("metric-percentiles", parseMetricPercentiles).pipe(
+    Flag.withDescription("Percentiles to report (default 90,99)"),
+    Flag.optional
+  ),
+  seed: Flag.Int("seed").pipe(Flag.withDescription("Seed of the lengths, arrivals and MTP acceptances (default 0)"), Flag.optional),
+  prefixHitRate: finiteIn("prefix-hit-rate", "Fraction of every prompt that repeats one shared prefix (prefix caching)", (x) => x >= 0 && x <= 1, "in [0, 1]"),
+  mtpAcceptance: finiteIn(
+    "mtp-acceptance",
+    "MTP: chance each draft token is accepted, drawn per step and sequence (default runtime.mtp_acceptance_rate)",
+    (x) => x >= 0 && x <= 1,
+    "in [0, 1]"
+  ),
+  maxRunning: positiveInt("max-running", "Most sequences running per rank (vLLM --max-num-seqs, SGLang --max-running-requests, TensorRT-LLM max_batch_size)").pipe(
+    Flag.withAlias("max-num-seqs")
+  ),
+  maxStepTokens: positiveInt("max-step-tokens", "Token budget of a step (vLLM --max-num-batched-tokens, SGLang --chunked-prefill-size, TensorRT-LLM max_num_tokens)").pipe(
+    Flag.withAlias("max-num-batched-tokens")
+  ),
+  memoryFraction: finiteIn(
+    "memory-fraction",
+    "The engine's memory fraction (vLLM --gpu-memory-utilization, SGLang --mem-fraction-static, TensorRT-LLM free_gpu_memory_fraction)",
+    (x) => x > 0 && x <= 1,
+    "in (0, 1]"
+  ).pipe(Flag.withAlias("gpu-memory-utilization")),
+  maxModelLen: positiveInt("max-model-len", "Longest prompt + output accepted, tokens (default: the scenario's engine.max_model_len)"),
+  chunkedPrefill: Flag.Boolean("chunked-prefill").pipe(Flag.withDescription("Split long prompts over steps (--no-chunked-prefill: whole prompts)"), Flag.optional),
+  cudaGraphMaxBs: nonNegativeInt("cuda-graph-max-bs", "Largest decode batch run as a CUDA graph (0: none)"),
+  hostStepMs: finiteIn("host-step-ms", "Host time of a step, ms (default: the engine's fitted value)", (x) => x >= 0, ">= 0"),
+  hostPerSeqMs: finiteIn("host-per-seq-ms", "Host time per scheduled sequence, ms", (x) => x >= 0, ">= 0"),
+  requests: Flag.String("requests").pipe(Flag.withDescription("Stream every request's outcome to FILE (JSON Lines)"), Flag.optional),
+  compare: Flag.String("compare").pipe(
+    Flag.withDescription("A measured result (vllm bench serve --save-result, sglang.bench_serving output): each field predicted vs measured"),
+    Flag.optional
+  ),
+  format: Flag.Literals("format", ["table", "json"]).pipe(Flag.withDescription("Output format"), Flag.withDefault("table" as const)),
+  out: Flag.String("out").pipe(Flag.withDescription("Write the result to FILE instead of stdout"), Flag.optional),
+  progress: Flag.Boolean("progress").pipe(Flag.withDescription("Progress bar on stderr (default: when stderr is a terminal)"), Flag.optional)
+}
+
+/** Read and parse --compare's file before anything runs. */
+const readMeasured = (file: string) =>
+  Effect.gen(function* () {
+    const r = readGuarded(file, 64 * 2 ** 20)
+    if (!("bytes" in r))
+      return yield* Effect.fail(new UsageError({ message: `--compare: cannot read ${file}: ${"refused" in r ? refusalText(r.refused) : (r.error.code ?? r.error.message)}` }))
+    const text = r.bytes.toString("utf8")
+    // sglang.bench_serving appends one JSON object per line: the last one is the latest run.
+    const last = text.trim().split("\n").at(-1) ?? ""
+    try {
+      return JSON.parse(text.trim().startsWith("{") && !text.trim().includes("\n{") ? text : last) as unknown
+    } catch (e) {
+      return yield* Effect.fail(new UsageError({ message: `--compare: ${file} is not JSON: ${e instanceof Error ? e.message : String(e)}` }))
+    }
+  })
+
+export const benchCommand = Command.make(
+  "bench",
+  { scenario: scenarioArg, ...benchFlags, estimator: runtimeFlags.estimator, model: runtimeFlags.model, efficiency: runtimeFlags.efficiency, cacheDir: runtimeFlags.cacheDir, cache: runtimeFlags.cache },
+  Effect.fn(function* (a) {
+    const run = toRunOptions(a.scenario, {
+      batch: Option.none(),
+      seq: Option.none(),
+      phase: Option.none(),
+      microBatch: Option.none(),
+      tokensPerExpert: Option.none(),
+      estimator: a.estimator,
+      model: a.model,
+      efficiency: a.efficiency,
+      cacheDir: a.cacheDir,
+      cache: a.cache
+    })
+    yield* checkOutputs([
+      ["--out", opt(a.out)],
+      ["--requests", opt(a.requests)]
+    ])
+    const measured = Option.isSome(a.compare) ? yield* readMeasured(a.compare.value) : undefined
+    const some = <K extends string, V>(k: K, v: Option.Option<V>) => (Option.isSome(v) ? ({ [k]: v.value } as { [key in K]: V }) : {})
+    const workload: WorkloadSpec = {
+      dataset: a.datasetName,
+      ...some("num_prompts", a.numPrompts),
+      ...some("request_rate", a.requestRate),
+      ...some("burstiness", a.burstiness),
+      ...some("seed", a.seed),
+      ...(a.datasetName === "random" ? { ...some("input_len", a.inputLen), ...some("range_ratio", a.rangeRatio), ...some("prefix_len", a.prefixLen) } : {}),
+      ...some("output_len", a.outputLen),
+      ...some("prefix_hit_rate", a.prefixHitRate),
+      ...some("sharegpt", a.sharegptLengths)
+    }
+    const engineFlags: EngineOverrides = {
+      ...some("max_running", a.maxRunning),
+      ...some("max_step_tokens", a.maxStepTokens),
+      ...some("memory_fraction", a.memoryFraction),
+      ...some("max_model_len", a.maxModelLen),
+      ...some("chunked_prefill", a.chunkedPrefill),
+      ...some("cuda_graph_max_bs", a.cudaGraphMaxBs),
+      ...some("host_step_ms", a.hostStepMs),
+      ...some("host_per_seq_ms", a.hostPerSeqMs)
+    }
+    const showBar = opt(a.progress) ?? process.stderr.isTTY === true
+    const bar = showBar ? (yield* Effect.promise(() => import("./progress.ts"))).progressBar("bench", "requests") : undefined
+    // A run whose outputs a record cannot hold (a streamed --requests file, a trace read line by line, a bar on stderr) is never replayed.
+    if (Option.isSome(a.requests) || a.datasetName === "trace" || bar !== undefined) taint()
+    const requestsFile = opt(a.requests)
+    const writer = requestsFile === undefined ? undefined : openAtomic(requestsFile)
+    const options: BenchOptions = {
+      run,
+      ...some("engine", a.engine),
+      engineFlags,
+      workload,
+      ...some("tracePath", a.datasetPath),
+      ...some("maxConcurrency", a.maxConcurrency),
+      ...some("goodput", a.goodput),
+      percentileMetrics: opt(a.percentileMetrics) ?? ["ttft", "tpot", "itl", "e2el"],
+      metricPercentiles: opt(a.metricPercentiles) ?? [90, 99],
+      ...some("mtpAcceptance", a.mtpAcceptance),
+      ...(writer === undefined ? {} : { onOutcome: (o: RequestOutcome) => writer.write(`${JSON.stringify(o)}\n`) }),
+      ...(bar === undefined ? {} : { onProgress: (done: number, total: number) => (done % 256 === 0 || done === total ? bar.update(done, total) : undefined) })
+    }
+    const out = yield* runBench(options).pipe(
+      Effect.ensuring(Effect.sync(() => bar?.stop())),
+      Effect.onError(() => Effect.sync(() => writer?.abort()))
+    )
+    if (writer !== undefined) yield* Effect.try({ try: () => writer.commit(), catch: (e) => new UsageError({ message: `--requests: cannot write ${requestsFile}: ${String(e)}` }) })
+    let comparison: Comparison | undefined
+    if (measured !== undefined) {
+      const c = compareResults(out.bench.result as unknown as Record<string, unknown>, measured)
+      if (!c.ok) return yield* Effect.fail(new UsageError({ message: `--compare: ${c.message}` }))
+      comparison = c.comparison
+    }
+    yield* emit(a.format === "json" ? renderBenchJson(out, comparison) : renderBenchTable(out, comparison), opt(a.out))
+  })
+).pipe(
+  documented("Serve a request stream on an engine model: vllm bench serve's metrics (TTFT, TPOT, ITL, E2E, throughput, goodput) simulated", [
+    ["llmsim bench", "The default scenario on vLLM, 1000 random 1024/128 requests at max load"],
+    [
+      "llmsim bench configs/scenarios/llama_3_1_70b_h100.yaml --engine trtllm --random-input-len 1000 --random-output-len 1000 --num-prompts 3000",
+      "TensorRT-LLM at max load, as trtllm-bench runs it"
+    ],
+    ["llmsim bench --request-rate 4 --goodput 'ttft:2000 tpot:50'", "Poisson arrivals at 4 req/s, goodput under SLOs"],
+    ["llmsim bench --dataset-name trace --dataset-path data/traces/mooncake_sample.jsonl", "Replay a Mooncake trace with prefix caching"],
+    ["llmsim bench --format json --out predicted.json --compare measured.json", "Predicted against a vllm bench serve --save-result file"]
+  ])
+)

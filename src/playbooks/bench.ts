@@ -1,0 +1,302 @@
+/**
+ * `llmsim bench`: a simulated `vllm bench serve` of a scenario on an engine model. Loads the
+ * scenario (withSession), makes it an engine instance (src/sim/serving.ts: layout, engine
+ * settings, KV budget, step pricer), checks the workload against it, then runs the requests
+ * through the discrete-event core (src/serve/benchmark.ts).
+ *
+ * Workloads: generated (`random`, `sharegpt`; src/serve/workload.ts) or a trace replayed from a
+ * CSV or JSON Lines file (src/serve/trace.ts). A trace is read twice, a line at a time: once to
+ * check every line (a bad line stops the command before anything runs, with file:line:col and
+ * the field) and to learn its lengths, once to feed the simulation, so memory stays flat however
+ * long it is.
+ *
+ * Checked before the run, each a one-line error: a request longer than the engine's
+ * max_model_len, one that cannot fit the KV cache of one rank whole (the engine could never
+ * finish it), a prompt longer than the step budget without chunked prefill, an empty KV budget.
+ */
+import { Effect } from "effect"
+import * as path from "node:path"
+import { linesGuarded, refusalText } from "../base/guardedRead.js"
+import { estimatorOf } from "../app/estimator.ts"
+import { withSession, type RunOptions } from "../app/session.ts"
+import { ConfigError, UsageError } from "../config/errors.ts"
+import { displayPath } from "../config/load.ts"
+import { runBenchmark, type BenchmarkRun } from "../serve/benchmark.ts"
+import type { EngineSettings } from "../serve/engine.ts"
+import type { KvBudget, MemoryInputs } from "../serve/memory.ts"
+import type { GoodputSlo, PercentileMetric } from "../serve/metrics.ts"
+import { StuckError } from "../serve/simulate.ts"
+import { readTrace, type TraceFormat } from "../serve/trace.ts"
+import type { RequestOutcome, ServeRequest } from "../serve/types.ts"
+import { HASH_BLOCK_TOKENS, randomLengthBounds, requests, SHAREGPT_FILTER, validateWorkload, type WorkloadSpec } from "../serve/workload.ts"
+import { servingInstance, type EngineOverrides } from "../sim/serving.ts"
+
+/** Largest trace file read, bytes: it is streamed, so only time bounds it. */
+const MAX_TRACE_BYTES = 64 * 2 ** 30
+
+export interface BenchOptions {
+  readonly run: RunOptions
+  /** --engine (default: the scenario's engine block, else vllm). */
+  readonly engine?: string
+  /** Engine settings from flags (over the scenario's engine block). */
+  readonly engineFlags: EngineOverrides
+  readonly workload: WorkloadSpec
+  /** --dataset-path of a trace workload. */
+  readonly tracePath?: string
+  readonly maxConcurrency?: number
+  readonly goodput?: GoodputSlo
+  readonly percentileMetrics: ReadonlyArray<PercentileMetric>
+  readonly metricPercentiles: ReadonlyArray<number>
+  /** --mtp-acceptance (default: the scenario's runtime.mtp_acceptance_rate, else 0). */
+  readonly mtpAcceptance?: number
+  readonly onOutcome?: (o: RequestOutcome) => void
+  readonly onProgress?: (finished: number, total: number) => void
+}
+
+/** The layout and engine facts a bench result states. */
+export interface BenchSetup {
+  readonly scenario: string
+  readonly hardware: string
+  readonly engine: EngineSettings
+  readonly layout: { readonly tp: number; readonly dp: number; readonly ep: number; readonly gpus: number }
+  readonly memory: MemoryInputs
+  readonly kv_cache: KvBudget
+  readonly max_model_len: number | null
+  readonly estimator: string
+  /** Grid points of the step pricer planned and timed by the kernel. */
+  readonly priced_step_points: number
+}
+
+export interface BenchOutput {
+  readonly setup: BenchSetup
+  readonly workload: {
+    readonly dataset: string
+    readonly num_prompts: number
+    readonly request_rate: number
+    readonly burstiness: number
+    readonly max_concurrency: number | null
+    readonly seed: number
+    readonly mtp_acceptance: number
+  }
+  readonly bench: BenchmarkRun
+}
+
+interface TraceFacts {
+  readonly count: number
+  readonly meanContext: number
+}
+
+const traceFormat = (file: string): TraceFormat => (/\.csv$/i.test(file) ? "csv" : "jsonl")
+
+const openLines = (file: string) => {
+  const r = linesGuarded(file, MAX_TRACE_BYTES)
+  if ("lines" in r) return Effect.succeed(r.lines)
+  return Effect.fail(
+    new UsageError({ message: `--dataset-path: cannot read ${file}: ${"refused" in r ? refusalText(r.refused) : (r.error.code ?? r.error.message)}` })
+  )
+}
+
+/** Every line checked (the first bad one is the error), with the count and the mean prompt + output. */
+const checkTrace = (file: string, shown: string, maxContext: number | undefined, limit: number | undefined) =>
+  Effect.gen(function* () {
+    const lines = yield* openLines(file)
+    let count = 0
+    let total = 0
+    for (const item of readTrace(lines, { format: traceFormat(file), ...(maxContext === undefined ? {} : { max_context: maxContext }) })) {
+      if (item.kind === "problem") {
+        lines.return(undefined)
+        const p = item.problem
+        return yield* Effect.fail(
+          new ConfigError({ issues: [{ file: shown, line: p.line, col: p.column, path: p.field, message: `${p.message}${maxContext === undefined ? "" : ""}` }] })
+        )
+      }
+      count++
+      total += item.request.input_len + item.request.output_len
+      if (limit !== undefined && count >= limit) {
+        lines.return(undefined)
+        break
+      }
+    }
+    if (count === 0) return yield* Effect.fail(new ConfigError({ issues: [{ file: shown, line: 1, col: 1, path: "", message: "the trace has no requests" }] }))
+    const facts: TraceFacts = { count, meanContext: total / count }
+    return facts
+  })
+
+/** The trace's requests, streamed (already checked: a problem now means the file changed under us). */
+function* traceRequests(file: string, shown: string, limit: number): Generator<ServeRequest> {
+  const r = linesGuarded(file, MAX_TRACE_BYTES)
+  if (!("lines" in r)) throw new TraceChanged(`${shown}: the trace could not be read again`)
+  let n = 0
+  for (const item of readTrace(r.lines, { format: traceFormat(file) })) {
+    if (item.kind === "problem") throw new TraceChanged(`${shown}:${item.problem.line}:${item.problem.column}: ${item.problem.message} (the file changed during the run)`)
+    yield item.request
+    if (++n >= limit) {
+      r.lines.return(undefined)
+      return
+    }
+  }
+}
+
+class TraceChanged extends Error {
+  readonly _tag = "TraceChanged"
+}
+
+export const runBench = (o: BenchOptions) =>
+  withSession(o.run, (s) =>
+    Effect.gen(function* () {
+      const estimator = yield* estimatorOf(o.run, { cwd: o.run.cwd, root: s.project.root })
+      const w = o.workload
+      let trace: TraceFacts | undefined
+      let shownTrace = ""
+      let tracePath = ""
+      const maxModelLen = o.engineFlags.max_model_len ?? s.loaded.spec.engine?.max_model_len
+      if (w.dataset === "trace") {
+        if (o.tracePath === undefined) return yield* Effect.fail(new UsageError({ message: "--dataset-name trace needs --dataset-path FILE (CSV or JSON Lines)" }))
+        tracePath = path.resolve(o.run.cwd, o.tracePath)
+        shownTrace = o.tracePath
+        trace = yield* checkTrace(tracePath, shownTrace, maxModelLen, w.num_prompts)
+      }
+      const checked = w.dataset === "trace" ? undefined : validateWorkload(w)
+      if (checked !== undefined && !checked.ok) {
+        const p = checked.problems[0]
+        return yield* Effect.fail(new UsageError({ message: `--${flagOf(p.field)}: ${p.message}` }))
+      }
+      const workload = checked?.ok === true ? checked.workload : undefined
+      const typical = trace !== undefined ? trace.meanContext : typicalContext(w)
+      const inst = yield* servingInstance(s.loaded, o.engine, o.engineFlags, estimator, o.run.efficiency, typical)
+      const st = inst.settings
+      const scenario = displayPath(s.project.root, s.loaded.file)
+      if (inst.kv.kv_tokens <= 0) {
+        return yield* Effect.fail(
+          new UsageError({
+            message: `${scenario}: no memory is left for the KV cache on ${inst.hardware} (${inst.kv.rule}: weights ${gib(inst.memory.weights_bytes)} GiB per GPU of ${gib(inst.memory.device_bytes)} GiB)`
+          })
+        )
+      }
+      // The longest request of a generated workload, checked once; a trace's lines were checked above.
+      if (workload !== undefined) {
+        const longest = longestRequest(w)
+        const where = w.dataset === "random" ? "--random-input-len + --random-output-len" : "the sharegpt filter's max_total_len"
+        if (maxModelLen !== undefined && longest.total > maxModelLen)
+          return yield* Effect.fail(new UsageError({ message: `${where}: a request of up to ${longest.total} tokens is longer than max_model_len ${maxModelLen}` }))
+        if (longest.total > inst.kv.kv_tokens)
+          return yield* Effect.fail(
+            new UsageError({
+              message: `${where}: a request of up to ${longest.total} tokens does not fit the KV cache of one rank (${inst.kv.kv_tokens} tokens by ${inst.engine.name}'s rule: ${inst.kv.rule})`
+            })
+          )
+        if (!st.chunked_prefill && longest.input > st.max_step_tokens)
+          return yield* Effect.fail(
+            new UsageError({
+              message: `--random-input-len: a prompt of up to ${longest.input} tokens exceeds the step budget ${st.max_step_tokens} without chunked prefill (raise --max-step-tokens or pass --chunked-prefill)`
+            })
+          )
+      }
+      const num = trace !== undefined ? trace.count : (workload?.num_prompts ?? 0)
+      const reqs: Iterable<ServeRequest> =
+        trace !== undefined
+          ? {
+              [Symbol.iterator]: () =>
+                checkedTrace(traceRequests(tracePath, shownTrace, trace.count), inst.kv.kv_tokens, st, shownTrace)[Symbol.iterator]()
+            }
+          : { [Symbol.iterator]: () => requests(workload!)[Symbol.iterator]() }
+      const acceptance = o.mtpAcceptance ?? s.runtime.mtp_acceptance_rate ?? 0
+      const seed = w.seed ?? 0
+      const bench = yield* Effect.try({
+        try: () =>
+          runBenchmark({
+            settings: st,
+            kv: inst.kv,
+            pricer: inst.pricer,
+            ranks: inst.layout.dp,
+            gpus: inst.layout.gpus,
+            requests: reqs,
+            ...(o.maxConcurrency === undefined ? {} : { maxConcurrency: o.maxConcurrency }),
+            acceptance: inst.model.mtp_draft_tokens === undefined ? 0 : acceptance,
+            seed,
+            hashBlockTokens: w.hash_block_tokens ?? HASH_BLOCK_TOKENS,
+            ...(o.goodput === undefined ? {} : { goodput: o.goodput }),
+            percentileMetrics: o.percentileMetrics,
+            metricPercentiles: o.metricPercentiles,
+            ...(o.onOutcome === undefined ? {} : { onOutcome: o.onOutcome }),
+            ...(o.onProgress === undefined ? {} : { onProgress: (done: number) => o.onProgress?.(done, num) })
+          }),
+        catch: (e) =>
+          e instanceof StuckError || e instanceof TraceChanged || e instanceof TooLong
+            ? new UsageError({ message: e.message })
+            : new UsageError({ message: `bench: ${e instanceof Error ? e.message : String(e)}` })
+      })
+      const out: BenchOutput = {
+        setup: {
+          scenario,
+          hardware: inst.hardware,
+          engine: st,
+          layout: { tp: inst.layout.tp, dp: inst.layout.dp, ep: inst.layout.ep, gpus: inst.layout.gpus },
+          memory: inst.memory,
+          kv_cache: inst.kv,
+          max_model_len: maxModelLen ?? null,
+          estimator: estimator.id,
+          priced_step_points: inst.pricer.pricedPoints
+        },
+        workload: {
+          dataset: w.dataset,
+          num_prompts: num,
+          request_rate: trace !== undefined ? Number.NaN : (workload?.request_rate ?? Number.POSITIVE_INFINITY),
+          burstiness: workload?.burstiness ?? 1,
+          max_concurrency: o.maxConcurrency ?? null,
+          seed,
+          mtp_acceptance: inst.model.mtp_draft_tokens === undefined ? 0 : acceptance
+        },
+        bench
+      }
+      return out
+    })
+  )
+
+class TooLong extends Error {
+  readonly _tag = "TooLong"
+}
+
+/** A trace request the engine can never finish (longer than one rank's KV cache, or a prompt over the budget without chunking) stops the run with its position. */
+function* checkedTrace(reqs: Iterable<ServeRequest>, kvTokens: number, s: EngineSettings, shown: string): Generator<ServeRequest> {
+  for (const r of reqs) {
+    if (r.input_len + r.output_len > kvTokens)
+      throw new TooLong(
+        `${shown}: request ${r.id} (line ${r.id + 1} of the requests) needs ${r.input_len + r.output_len} tokens, more than the KV cache of one rank (${kvTokens} tokens)`
+      )
+    if (!s.chunked_prefill && r.input_len > s.max_step_tokens)
+      throw new TooLong(`${shown}: request ${r.id}: a ${r.input_len}-token prompt exceeds the step budget ${s.max_step_tokens} without chunked prefill`)
+    yield r
+  }
+}
+
+const gib = (b: number) => (b / 2 ** 30).toFixed(1)
+
+/** The flag a workload field came from. */
+const flagOf = (field: string): string =>
+  ({
+    num_prompts: "num-prompts",
+    request_rate: "request-rate",
+    burstiness: "burstiness",
+    seed: "seed",
+    input_len: "random-input-len",
+    output_len: "random-output-len",
+    range_ratio: "random-range-ratio",
+    prefix_len: "random-prefix-len",
+    prefix_hit_rate: "prefix-hit-rate",
+    dataset: "dataset-name",
+    sharegpt: "dataset-name"
+  })[field] ?? field
+
+const typicalContext = (w: WorkloadSpec): number =>
+  w.dataset === "random" ? (w.input_len ?? 1024) + (w.prefix_len ?? 0) + (w.output_len ?? 128) : (w.sharegpt_filter ?? SHAREGPT_FILTER).max_total_len / 2
+
+const longestRequest = (w: WorkloadSpec): { input: number; total: number } => {
+  if (w.dataset === "random") {
+    const b = randomLengthBounds(w.input_len ?? 1024, w.output_len ?? 128, w.range_ratio ?? 0)
+    const input = (w.prefix_len ?? 0) + b.input[1]
+    return { input, total: input + b.output[1] }
+  }
+  const f = w.sharegpt_filter ?? SHAREGPT_FILTER
+  return { input: f.max_prompt_len, total: f.max_total_len }
+}

@@ -1,0 +1,65 @@
+/**
+ * `llmsim validate --serving`: the serving dataset's table (every row: measured output tokens/s
+ * per GPU, the held-out and in-sample predictions, the step answer beside them) and its summary,
+ * as text or markdown.
+ */
+import type { ServingSummary, ServingValidation } from "../accuracy/serving.ts"
+
+const signed = (x: number): string => `${x >= 0 ? "+" : ""}${x.toFixed(1)}%`
+const n0 = (x: number): string => x.toFixed(0)
+const sum = (s: ServingSummary): string => `median ${s.median_abs_error_pct.toFixed(1)}%, max ${s.max_abs_error_pct.toFixed(1)}% (${s.rows} rows)`
+
+const summaryLines = (v: ServingValidation): Array<string> => [
+  `host time fitted on ${v.fitted_rows} rows: ${v.fit.host_step_ms.toFixed(3)} ms per step + ${v.fit.host_per_seq_ms.toFixed(5)} ms per sequence (shipped as trtllm's HOST_TIME)`,
+  `held out (leave one model out): dense ${sum(v.held_out.dense)}; MoE ${sum(v.held_out.moe)}`,
+  `in sample (fitted on every row):  dense ${sum(v.in_sample.dense)}; MoE ${sum(v.in_sample.moe)}`,
+  `step answer (decode step at the largest batch the HBM holds, prefill not charged): dense ${sum(v.step_answer.dense)}; MoE ${sum(v.step_answer.moe)}`,
+  ...v.excluded.map((e) => `not fitted on (still listed): ${e}`)
+]
+
+const COLUMNS = ["line", "model", "hardware", "layout", "ISL/OSL", "max batch", "measured", "held out", "error", "in sample", "error", "step answer", "error"] as const
+
+const cells = (v: ServingValidation): Array<Array<string>> =>
+  v.rows.map((r) => [
+    String(r.line),
+    `${r.model}${r.excluded === undefined ? "" : " *"}`,
+    r.hardware,
+    r.layout,
+    `${r.isl}/${r.osl}`,
+    String(r.max_batch),
+    n0(r.measured),
+    n0(r.held_out),
+    signed(r.held_out_error_pct),
+    n0(r.in_sample),
+    signed(r.in_sample_error_pct),
+    n0(r.step_answer),
+    signed(r.step_answer_error_pct)
+  ])
+
+export const renderServingText = (v: ServingValidation): string => {
+  const rows = [COLUMNS as unknown as Array<string>, ...cells(v)]
+  const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => r[i].length)))
+  const lines = rows.map((r) => r.map((c, i) => (i <= 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  "))
+  return [
+    "Serving: TensorRT-LLM max-load output tokens/s per GPU (trtllm_perf_overview.csv), llmsim bench --engine trtllm",
+    ...summaryLines(v),
+    "",
+    ...lines,
+    "* not in the fit (see above)",
+    ""
+  ].join("\n")
+}
+
+export const renderServingMarkdown = (v: ServingValidation): string =>
+  [
+    "## Serving: TensorRT-LLM max-load throughput",
+    "",
+    ...summaryLines(v).map((l) => `- ${l}`),
+    "",
+    `| ${COLUMNS.join(" | ")} |`,
+    `| ${COLUMNS.map((_, i) => (i <= 3 ? "---" : "---:")).join(" | ")} |`,
+    ...cells(v).map((c) => `| ${c.join(" | ")} |`),
+    "",
+    "\\* not in the fit (see above)",
+    ""
+  ].join("\n")
