@@ -910,6 +910,82 @@ const CASES: ReadonlyArray<Case> = [
     args: ["diff", "no-such-rev", "HEAD", LLAMA],
     exit: 1,
     error: /^error: unknown revision: no-such-rev/
+  },
+
+  // ---- issue 25: llmsim bench's bad workloads, each a positioned line before anything runs
+  {
+    from: "issue 25",
+    name: "a trace with a negative length is refused at its line and column",
+    prepare: (dir) =>
+      write(dir, "t.jsonl", '{"timestamp": 0, "input_length": 100, "output_length": 10}\n{"timestamp": 5, "input_length": -3, "output_length": 10}\n'),
+    args: ["bench", LLAMA, "--dataset-name", "trace", "--dataset-path", "t.jsonl"],
+    exit: 1,
+    error: /^error: t\.jsonl:2:34 input_length: input_length must be at least 1 token, got -3$/
+  },
+  {
+    from: "issue 25",
+    name: "a CSV trace with a non-numeric length is refused at its line and column",
+    prepare: (dir) => write(dir, "t.csv", "timestamp,input_length,output_length\n0,100,10\n1,abc,10\n"),
+    args: ["bench", LLAMA, "--dataset-name", "trace", "--dataset-path", "t.csv"],
+    exit: 1,
+    error: /^error: t\.csv:3:3 input_length: /
+  },
+  {
+    from: "issue 25",
+    name: "a trace whose timestamps go backwards is refused at the line that does",
+    prepare: (dir) =>
+      write(
+        dir,
+        "t.jsonl",
+        [
+          '{"timestamp": 10, "input_length": 100, "output_length": 10}',
+          '{"timestamp": 20, "input_length": 100, "output_length": 10}',
+          '{"timestamp": 15, "input_length": 100, "output_length": 10}',
+          ""
+        ].join("\n")
+      ),
+    args: ["bench", LLAMA, "--dataset-name", "trace", "--dataset-path", "t.jsonl"],
+    exit: 1,
+    error: /^error: t\.jsonl:3:15 timestamp: timestamp goes backwards/
+  },
+  {
+    from: "issue 25",
+    name: "a request rate of 0 is refused",
+    args: ["bench", LLAMA, "--request-rate", "0"],
+    exit: 1,
+    check: (r) => {
+      expect(r.stdout).toBe("")
+      expect(r.stderr).toMatch(/^error: --request-rate: expected a rate > 0 in requests\/s or inf, got "0"\nusage: llmsim bench /)
+    }
+  },
+  {
+    from: "issue 25",
+    name: "trace lengths beyond the model's context are refused at their line",
+    prepare: (dir) => write(dir, "t.jsonl", '{"timestamp": 0, "input_length": 100, "output_length": 10}\n'),
+    args: ["bench", LLAMA, "--dataset-name", "trace", "--dataset-path", "t.jsonl", "--max-model-len", "50"],
+    exit: 1,
+    error: /^error: t\.jsonl:1:\d+ input_length: input_length 100 exceeds the context of 50 tokens/
+  },
+  {
+    from: "issue 25",
+    name: "generated lengths beyond max_model_len are refused",
+    args: ["bench", LLAMA, "--max-model-len", "1000"],
+    exit: 1,
+    error: /^error: --random-input-len \+ --random-output-len: a request of up to 1152 tokens is longer than max_model_len 1000$/
+  },
+  {
+    from: "issue 25",
+    name: "a request that cannot fit the KV cache whole is refused, not left to hang",
+    args: ["bench", LLAMA, "--random-input-len", "50000000"],
+    exit: 1,
+    error: /^error: --random-input-len \+ --random-output-len: a request of up to 50000128 tokens does not fit the KV cache of one rank \(\d+ tokens/
+  },
+  {
+    from: "issue 25",
+    name: "a trace workload without its file is refused",
+    args: ["bench", LLAMA, "--dataset-name", "trace"],
+    exit: 1,
+    error: /^error: --dataset-name trace needs --dataset-path FILE/
   }
 ]
 

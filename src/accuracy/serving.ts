@@ -34,7 +34,7 @@ import type { ServingCase } from "./datasets/serving.ts"
 import { nelderMead } from "./nelderMead.ts"
 
 /** trtllm-bench's KV fraction on the page ("--kv_cache_free_gpu_mem_fraction 0.95" in many cases). */
-export const BENCH_KV_FRACTION = 0.95
+const BENCH_KV_FRACTION = 0.95
 
 /** One simulated row: its recorded steps and what the step answer said. */
 export interface ServingRun {
@@ -66,7 +66,7 @@ export const caseScenario = (base: LoadedScenario, hardware: HardwareSpec, c: Se
         ...(keepsExperts ? { moe_experts: p?.moe_experts } : { moe_experts: "fp8" }),
         ...(p?.lm_head === undefined ? {} : { lm_head: p.lm_head })
       },
-      parallelism: { tp: c.tp, dp: c.dp, ep: c.ep },
+      parallelism: { tp: c.tp, dp: c.dp, ep: c.ep }
     }
   }
 }
@@ -211,7 +211,7 @@ export const excludedFromFit = (c: ServingCase): string | undefined =>
     ? "gpt-oss on Hopper: the MXFP4 experts run through Triton with upcasting (the page's moe_config note), which llmsim does not model (issue 27)"
     : undefined
 
-export interface ServingRow {
+interface ServingRow {
   readonly line: number
   readonly model: string
   readonly moe: boolean

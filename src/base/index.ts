@@ -15,6 +15,7 @@ export { ENTRIES, entryUrl } from "./entries.js"
 export { ascii, fixed, gb, giga, mega, percent, signedCompact, signedFixed, significant } from "./format.ts"
 export {
   formatBytes,
+  linesGuarded,
   MAX_INPUT_BYTES,
   openGuarded,
   PROBE_LIMIT,

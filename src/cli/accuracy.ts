@@ -62,7 +62,9 @@ const validateCommand = Command.make(
       Flag.optional
     ),
     serving: Flag.Boolean("serving").pipe(
-      Flag.withDescription("Also the serving dataset: every TensorRT-LLM max-load row simulated by llmsim bench, host time fitted and held out by model (about a minute)"),
+      Flag.withDescription(
+        "Also the serving dataset: every TensorRT-LLM max-load row simulated by llmsim bench, host time fitted and held out by model (about a minute)"
+      ),
       Flag.withDefault(false)
     )
   },

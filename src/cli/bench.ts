@@ -12,7 +12,7 @@ import { Command, Flag } from "effect/cli"
 import { openAtomic } from "../base/atomicFile.js"
 import { readGuarded, refusalText } from "../base/guardedRead.js"
 import { UsageError } from "../config/errors.ts"
-import { taint } from "../launch/recording.ts"
+import { noteBytes, taint } from "../launch/recording.ts"
 import { runBench, type BenchOptions } from "../playbooks/bench.ts"
 import { renderBenchJson, renderBenchTable } from "../report/bench.ts"
 import { compareResults, type Comparison } from "../serve/compare.ts"
@@ -55,7 +55,9 @@ const finiteIn = (name: string, description: string, ok: (x: number) => boolean,
 
 /** vLLM's --request-rate: requests per second, or inf (every request at time 0). */
 const requestRate = Flag.String("request-rate").pipe(
-  Flag.withDescription("Requests per second (Poisson arrivals, or Gamma with --burstiness); inf: every request at once, the offline max-load run (default inf)"),
+  Flag.withDescription(
+    "Requests per second (Poisson arrivals, or Gamma with --burstiness); inf: every request at once, the offline max-load run (default inf)"
+  ),
   parsedWith("request-rate", (t: string) => {
     const s = t.trim().toLowerCase()
     if (s === "inf" || s === "infinity") return Result.succeed(Number.POSITIVE_INFINITY)
@@ -128,12 +130,14 @@ const benchFlags = {
     (x) => x >= 0 && x <= 1,
     "in [0, 1]"
   ),
-  maxRunning: positiveInt("max-running", "Most sequences running per rank (vLLM --max-num-seqs, SGLang --max-running-requests, TensorRT-LLM max_batch_size)").pipe(
-    Flag.withAlias("max-num-seqs")
-  ),
-  maxStepTokens: positiveInt("max-step-tokens", "Token budget of a step (vLLM --max-num-batched-tokens, SGLang --chunked-prefill-size, TensorRT-LLM max_num_tokens)").pipe(
-    Flag.withAlias("max-num-batched-tokens")
-  ),
+  maxRunning: positiveInt(
+    "max-running",
+    "Most sequences running per rank (vLLM --max-num-seqs, SGLang --max-running-requests, TensorRT-LLM max_batch_size)"
+  ).pipe(Flag.withAlias("max-num-seqs")),
+  maxStepTokens: positiveInt(
+    "max-step-tokens",
+    "Token budget of a step (vLLM --max-num-batched-tokens, SGLang --chunked-prefill-size, TensorRT-LLM max_num_tokens)"
+  ).pipe(Flag.withAlias("max-num-batched-tokens")),
   memoryFraction: finiteIn(
     "memory-fraction",
     "The engine's memory fraction (vLLM --gpu-memory-utilization, SGLang --mem-fraction-static, TensorRT-LLM free_gpu_memory_fraction)",
@@ -141,7 +145,10 @@ const benchFlags = {
     "in (0, 1]"
   ).pipe(Flag.withAlias("gpu-memory-utilization")),
   maxModelLen: positiveInt("max-model-len", "Longest prompt + output accepted, tokens (default: the scenario's engine.max_model_len)"),
-  chunkedPrefill: Flag.Boolean("chunked-prefill").pipe(Flag.withDescription("Split long prompts over steps (--no-chunked-prefill: whole prompts)"), Flag.optional),
+  chunkedPrefill: Flag.Boolean("chunked-prefill").pipe(
+    Flag.withDescription("Split long prompts over steps (--no-chunked-prefill: whole prompts)"),
+    Flag.optional
+  ),
   cudaGraphMaxBs: nonNegativeInt("cuda-graph-max-bs", "Largest decode batch run as a CUDA graph (0: none)"),
   hostStepMs: finiteIn("host-step-ms", "Host time of a step, ms (default: the engine's fitted value)", (x) => x >= 0, ">= 0"),
   hostPerSeqMs: finiteIn("host-per-seq-ms", "Host time per scheduled sequence, ms", (x) => x >= 0, ">= 0"),
@@ -160,7 +167,11 @@ const readMeasured = (file: string) =>
   Effect.gen(function* () {
     const r = readGuarded(file, 64 * 2 ** 20)
     if (!("bytes" in r))
-      return yield* Effect.fail(new UsageError({ message: `--compare: cannot read ${file}: ${"refused" in r ? refusalText(r.refused) : (r.error.code ?? r.error.message)}` }))
+      return yield* Effect.fail(
+        new UsageError({ message: `--compare: cannot read ${file}: ${"refused" in r ? refusalText(r.refused) : (r.error.code ?? r.error.message)}` })
+      )
+    // The measured file is an input: a record replays only while its bytes are these.
+    noteBytes(file, r.bytes)
     const text = r.bytes.toString("utf8")
     // sglang.bench_serving appends one JSON object per line: the last one is the latest run.
     const last = text.trim().split("\n").at(-1) ?? ""
@@ -173,7 +184,15 @@ const readMeasured = (file: string) =>
 
 export const benchCommand = Command.make(
   "bench",
-  { scenario: scenarioArg, ...benchFlags, estimator: runtimeFlags.estimator, model: runtimeFlags.model, efficiency: runtimeFlags.efficiency, cacheDir: runtimeFlags.cacheDir, cache: runtimeFlags.cache },
+  {
+    scenario: scenarioArg,
+    ...benchFlags,
+    estimator: runtimeFlags.estimator,
+    model: runtimeFlags.model,
+    efficiency: runtimeFlags.efficiency,
+    cacheDir: runtimeFlags.cacheDir,
+    cache: runtimeFlags.cache
+  },
   Effect.fn(function* (a) {
     const run = toRunOptions(a.scenario, {
       batch: Option.none(),
@@ -238,7 +257,8 @@ export const benchCommand = Command.make(
       Effect.ensuring(Effect.sync(() => bar?.stop())),
       Effect.onError(() => Effect.sync(() => writer?.abort()))
     )
-    if (writer !== undefined) yield* Effect.try({ try: () => writer.commit(), catch: (e) => new UsageError({ message: `--requests: cannot write ${requestsFile}: ${String(e)}` }) })
+    if (writer !== undefined)
+      yield* Effect.try({ try: () => writer.commit(), catch: (e) => new UsageError({ message: `--requests: cannot write ${requestsFile}: ${String(e)}` }) })
     let comparison: Comparison | undefined
     if (measured !== undefined) {
       const c = compareResults(out.bench.result as unknown as Record<string, unknown>, measured)

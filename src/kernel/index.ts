@@ -8,7 +8,7 @@
  */
 export { type AfdBound, afdLayerTime, type AfdStages, afdStepMs, type ResolvedRegime } from "./afdPipeline.ts"
 export { delta, type Delta } from "./delta.ts"
-export { contextFor, fail, type Layout, ok, type Problem, type Resolved, resolveLayout, type ScenarioBase } from "./layout.ts"
+export { contextFor, type ContextLayout, fail, type Layout, ok, type Problem, type Resolved, resolveLayout, type ScenarioBase } from "./layout.ts"
 export { instanceNames, type Model, type ModelEntry, modelOf, moeConfigs } from "./model.ts"
 export { ATTENTION_STAGE, FFN_STAGE, smSlowdown, sumMs, timeSpec, timeSpecs } from "./opTiming.ts"
 export {
@@ -25,5 +25,5 @@ export {
 export { largestSatisfying, largestWithinCapacity } from "./search.ts"
 export { servingRates, type ServingRates, servingSummary } from "./serving.ts"
 export { composeLayer, type Instance, instancesOf, type LayerMemory, type LayerPlan, modelPlans, phaseMemory, rollUp, simulatePhase } from "./step.ts"
-export { type Composition, coreStrategy, type CoreStrategyName, planCore, STRATEGIES, type StrategyName } from "./strategies.ts"
+export { type Composition, coreStrategy, type CoreStrategyName, hiddenCommMs, planCore, STRATEGIES, type StrategyName } from "./strategies.ts"
 export { boundOf, type LargeEpBound, serialLayer, tboLayer } from "./twoBatchOverlap.ts"

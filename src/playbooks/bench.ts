@@ -54,7 +54,7 @@ export interface BenchOptions {
 }
 
 /** The layout and engine facts a bench result states. */
-export interface BenchSetup {
+interface BenchSetup {
   readonly scenario: string
   readonly hardware: string
   readonly engine: EngineSettings
@@ -107,7 +107,9 @@ const checkTrace = (file: string, shown: string, maxContext: number | undefined,
         lines.return(undefined)
         const p = item.problem
         return yield* Effect.fail(
-          new ConfigError({ issues: [{ file: shown, line: p.line, col: p.column, path: p.field, message: `${p.message}${maxContext === undefined ? "" : ""}` }] })
+          new ConfigError({
+            issues: [{ file: shown, line: p.line, col: p.column, path: p.field, message: `${p.message}${maxContext === undefined ? "" : ""}` }]
+          })
         )
       }
       count++
@@ -128,7 +130,8 @@ function* traceRequests(file: string, shown: string, limit: number): Generator<S
   if (!("lines" in r)) throw new TraceChanged(`${shown}: the trace could not be read again`)
   let n = 0
   for (const item of readTrace(r.lines, { format: traceFormat(file) })) {
-    if (item.kind === "problem") throw new TraceChanged(`${shown}:${item.problem.line}:${item.problem.column}: ${item.problem.message} (the file changed during the run)`)
+    if (item.kind === "problem")
+      throw new TraceChanged(`${shown}:${item.problem.line}:${item.problem.column}: ${item.problem.message} (the file changed during the run)`)
     yield item.request
     if (++n >= limit) {
       r.lines.return(undefined)
@@ -151,7 +154,8 @@ export const runBench = (o: BenchOptions) =>
       let tracePath = ""
       const maxModelLen = o.engineFlags.max_model_len ?? s.loaded.spec.engine?.max_model_len
       if (w.dataset === "trace") {
-        if (o.tracePath === undefined) return yield* Effect.fail(new UsageError({ message: "--dataset-name trace needs --dataset-path FILE (CSV or JSON Lines)" }))
+        if (o.tracePath === undefined)
+          return yield* Effect.fail(new UsageError({ message: "--dataset-name trace needs --dataset-path FILE (CSV or JSON Lines)" }))
         tracePath = path.resolve(o.run.cwd, o.tracePath)
         shownTrace = o.tracePath
         trace = yield* checkTrace(tracePath, shownTrace, maxModelLen, w.num_prompts)
@@ -178,7 +182,9 @@ export const runBench = (o: BenchOptions) =>
         const longest = longestRequest(w)
         const where = w.dataset === "random" ? "--random-input-len + --random-output-len" : "the sharegpt filter's max_total_len"
         if (maxModelLen !== undefined && longest.total > maxModelLen)
-          return yield* Effect.fail(new UsageError({ message: `${where}: a request of up to ${longest.total} tokens is longer than max_model_len ${maxModelLen}` }))
+          return yield* Effect.fail(
+            new UsageError({ message: `${where}: a request of up to ${longest.total} tokens is longer than max_model_len ${maxModelLen}` })
+          )
         if (longest.total > inst.kv.kv_tokens)
           return yield* Effect.fail(
             new UsageError({
@@ -196,8 +202,7 @@ export const runBench = (o: BenchOptions) =>
       const reqs: Iterable<ServeRequest> =
         trace !== undefined
           ? {
-              [Symbol.iterator]: () =>
-                checkedTrace(traceRequests(tracePath, shownTrace, trace.count), inst.kv.kv_tokens, st, shownTrace)[Symbol.iterator]()
+              [Symbol.iterator]: () => checkedTrace(traceRequests(tracePath, shownTrace, trace.count), inst.kv.kv_tokens, st, shownTrace)[Symbol.iterator]()
             }
           : { [Symbol.iterator]: () => requests(workload!)[Symbol.iterator]() }
       const acceptance = o.mtpAcceptance ?? s.runtime.mtp_acceptance_rate ?? 0

@@ -5,6 +5,7 @@
  * The folder's public surface: every name another folder imports from it, by the file that
  * defines it (tools/surfaces.ts keeps this true; importers name the file itself).
  */
+export { type BenchOptions, type BenchOutput, runBench } from "./bench.ts"
 export {
   type AfdResult,
   type AfdSweep,

@@ -37,11 +37,15 @@ const setupLines = (o: BenchOutput): Array<string> => {
 
 export const renderBenchTable = (o: BenchOutput, comparison?: Comparison): string => {
   const x = o.bench.extras
-  const lines = [...setupLines(o), "", formatSummary(o.bench.result, {
-    gpus: x.gpus,
-    ...(o.workload.max_concurrency === null ? {} : { max_concurrency: o.workload.max_concurrency }),
-    ...(Number.isFinite(o.workload.request_rate) ? { request_rate: o.workload.request_rate } : {})
-  })]
+  const lines = [
+    ...setupLines(o),
+    "",
+    formatSummary(o.bench.result, {
+      gpus: x.gpus,
+      ...(o.workload.max_concurrency === null ? {} : { max_concurrency: o.workload.max_concurrency }),
+      ...(Number.isFinite(o.workload.request_rate) ? { request_rate: o.workload.request_rate } : {})
+    })
+  ]
   lines.push(
     `simulated ${int(x.steps)} engine steps (${int(x.prefill_steps)} with prefill), up to ${int(x.max_running)} running, ${int(x.preemptions)} preemption${x.preemptions === 1 ? "" : "s"}${x.cached_prompt_tokens > 0 ? `, ${int(x.cached_prompt_tokens)} prompt tokens from the prefix cache` : ""}; ${int(o.setup.priced_step_points)} step-grid points timed by the kernel`
   )
@@ -52,9 +56,12 @@ export const renderBenchTable = (o: BenchOutput, comparison?: Comparison): strin
 const num = (v: number): string => (Math.abs(v) >= 1000 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(3))
 
 /** Predicted against measured, one row per field both have. */
-export const compareLines = (c: Comparison): Array<string> => {
+const compareLines = (c: Comparison): Array<string> => {
   const w = Math.max(5, ...c.rows.map((r) => r.field.length))
-  const out = [`predicted vs measured (${c.measured_by} result):`, `${"field".padEnd(w)}  ${"predicted".padStart(12)}  ${"measured".padStart(12)}  ${"error".padStart(8)}`]
+  const out = [
+    `predicted vs measured (${c.measured_by} result):`,
+    `${"field".padEnd(w)}  ${"predicted".padStart(12)}  ${"measured".padStart(12)}  ${"error".padStart(8)}`
+  ]
   for (const r of c.rows) {
     const err = r.error_pct === null ? "n/a" : `${r.error_pct >= 0 ? "+" : ""}${r.error_pct.toFixed(1)}%`
     out.push(`${r.field.padEnd(w)}  ${num(r.predicted).padStart(12)}  ${num(r.measured).padStart(12)}  ${err.padStart(8)}`)
@@ -64,7 +71,7 @@ export const compareLines = (c: Comparison): Array<string> => {
 }
 
 /** vLLM's keys first (as `--save-result` writes them), llmsim's under `llmsim`. */
-export const benchJson = (o: BenchOutput, comparison?: Comparison): Record<string, unknown> => ({
+const benchJson = (o: BenchOutput, comparison?: Comparison): Record<string, unknown> => ({
   backend: `llmsim/${o.setup.engine.engine}`,
   model_id: o.setup.scenario,
   num_prompts: o.workload.num_prompts,

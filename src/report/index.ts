@@ -6,6 +6,7 @@
  * defines it (tools/surfaces.ts keeps this true; importers name the file itself).
  */
 export { renderJson, renderMarkdown, renderText } from "./accuracy.ts"
+export { renderBenchJson, renderBenchTable } from "./bench.ts"
 export { renderAttentionCalibration, renderCalibration, renderOverlapCalibration } from "./calibration.ts"
 export { regressionLines, renderDiff, unfitLines } from "./diff.ts"
 export { unfitSummary } from "./fit.ts"
@@ -13,6 +14,7 @@ export { renderDiffVisual, renderRunHtml, renderRunVisual, renderSweepVisual, RU
 export { type Listed, renderHardwareList, renderModelList, renderScenarioList } from "./list.ts"
 export { renderAfd, renderAfdSweep, renderLargeEp, renderLargeEpSweep } from "./playbooks.ts"
 export { renderRun } from "./run.ts"
+export { renderServingMarkdown, renderServingText } from "./servingValidation.ts"
 export { renderSweepJson, renderSweepTable } from "./sweep.ts"
 export { renderTable } from "./table.ts"
 export { makeReporter } from "./watchReporter.ts"

@@ -17,7 +17,21 @@ const summaryLines = (v: ServingValidation): Array<string> => [
   ...v.excluded.map((e) => `not fitted on (still listed): ${e}`)
 ]
 
-const COLUMNS = ["line", "model", "hardware", "layout", "ISL/OSL", "max batch", "measured", "held out", "error", "in sample", "error", "step answer", "error"] as const
+const COLUMNS = [
+  "line",
+  "model",
+  "hardware",
+  "layout",
+  "ISL/OSL",
+  "max batch",
+  "measured",
+  "held out",
+  "error",
+  "in sample",
+  "error",
+  "step answer",
+  "error"
+] as const
 
 const cells = (v: ServingValidation): Array<Array<string>> =>
   v.rows.map((r) => [

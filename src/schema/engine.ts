@@ -14,8 +14,7 @@
 import { Schema } from "effect"
 import { NonNegative, PositiveInt } from "./common.ts"
 
-export const EngineName = Schema.Literals(["vllm", "sglang", "trtllm"])
-export type EngineName = typeof EngineName.Type
+const EngineName = Schema.Literals(["vllm", "sglang", "trtllm"])
 
 export const EngineSpec = Schema.Struct({
   name: Schema.optionalKey(EngineName),

@@ -8,6 +8,7 @@
 export { PositiveInt } from "./common.ts"
 export { type AfdDeployment, type AfdLink, type AfdRegime, type DeploymentSpec, type KernelMode, type LinkDtype, type LoadImbalance } from "./deployment.ts"
 export { DEFAULT_PRECISION, type Dtype, DTYPE_BYTES, DTYPES, gemmMathDtype } from "./dtypes.ts"
+export { type EngineSpec } from "./engine.ts"
 export { CALIBRATED_CONSTANTS, type CalibratedConstant, ConstantCalibration, type Efficiency, HardwareSpec } from "./hardware.ts"
 export { jsonSchemaFiles } from "./jsonSchema.ts"
 export {

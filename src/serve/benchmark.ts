@@ -36,7 +36,7 @@ export interface BenchmarkInput {
 }
 
 /** What llmsim adds to vLLM's result keys. */
-export interface BenchmarkExtras {
+interface BenchmarkExtras {
   readonly gpus: number
   readonly output_throughput_per_gpu: number
   readonly total_token_throughput_per_gpu: number

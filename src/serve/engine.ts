@@ -6,7 +6,7 @@
  */
 
 /** How a request gets KV-cache space. */
-export type Admission =
+type Admission =
   /** Blocks as the sequence grows; when none is left, the newest running request is preempted and recomputed later (vLLM V1). */
   | "on-demand"
   /** The whole prompt + output is reserved when admitted, so nothing is ever evicted (TensorRT-LLM GUARANTEED_NO_EVICT). */

@@ -44,7 +44,7 @@ export interface EngineContext {
 }
 
 /** Host-time constants of an engine, with where they come from. */
-export interface HostTime {
+interface HostTime {
   readonly host_step_ms: number
   readonly host_per_seq_ms: number
   readonly source: string
@@ -124,11 +124,17 @@ const VLLM: EngineModel = {
   cudaGraphSizes: (maxBs) => vllmCudaGraphCaptureSizes({ maxNumSeqs: maxBs, maxNumBatchedTokens: maxBs, maxCudagraphCaptureSize: maxBs }),
   kvBudget: (m, s) => {
     const requested = Math.ceil(m.device_bytes * s.memory_fraction)
-    return budget(m, s, requested - m.weights_bytes - m.activation_bytes, "gpu_memory_utilization x device memory - weights - peak activations of the profile run", [
-      { label: `device memory x gpu_memory_utilization ${s.memory_fraction}`, bytes: requested },
-      { label: "weights", bytes: -m.weights_bytes },
-      { label: `activations of a ${s.max_step_tokens}-token step`, bytes: -m.activation_bytes }
-    ])
+    return budget(
+      m,
+      s,
+      requested - m.weights_bytes - m.activation_bytes,
+      "gpu_memory_utilization x device memory - weights - peak activations of the profile run",
+      [
+        { label: `device memory x gpu_memory_utilization ${s.memory_fraction}`, bytes: requested },
+        { label: "weights", bytes: -m.weights_bytes },
+        { label: `activations of a ${s.max_step_tokens}-token step`, bytes: -m.activation_bytes }
+      ]
+    )
   },
   afterBudget: (s) => s
 }
@@ -173,9 +179,7 @@ const SGLANG: EngineModel = {
     ])
   },
   afterBudget: (s, kvTokens, c, userSet) =>
-    userSet.has("max_running")
-      ? s
-      : { ...s, max_running: Math.max(1, sglangMaxRunningRequests({ maxTotalNumTokens: kvTokens, contextLen: c.max_model_len })) }
+    userSet.has("max_running") ? s : { ...s, max_running: Math.max(1, sglangMaxRunningRequests({ maxTotalNumTokens: kvTokens, contextLen: c.max_model_len })) }
 }
 
 const TRTLLM: EngineModel = {

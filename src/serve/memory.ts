@@ -22,7 +22,7 @@ export interface MemoryInputs {
 }
 
 /** One term of a memory rule, for the printed breakdown. */
-export interface MemoryTerm {
+interface MemoryTerm {
   readonly label: string
   readonly bytes: number
 }

@@ -56,7 +56,7 @@ export interface RankPlan {
 }
 
 /** Tokens in a decoding request's KV cache: its prompt and what it generated since (the newest token's KV is written by the step that reads it). */
-export const kvTokens = (live: Live): number => live.computed + live.generated - live.folded
+const kvTokens = (live: Live): number => live.computed + live.generated - live.folded
 
 const emptyPlan = (): RankPlan => ({ chunks: [], chunkLens: [], chunkOffsets: [], decodes: [], decodeKvTokens: 0 })
 

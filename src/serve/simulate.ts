@@ -71,7 +71,7 @@ export interface ServeRun {
   readonly series: ReadonlyArray<SeriesPoint>
 }
 
-export const SERIES_POINTS = 2048
+const SERIES_POINTS = 2048
 
 /** A step that found work but could schedule none of it: the engine can never run what waits. */
 export class StuckError extends Error {

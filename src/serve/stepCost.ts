@@ -116,8 +116,7 @@ export class StepCost {
     ]
     this.tokenGrids = { prefill: byPhase("prefill"), decode: byPhase("decode") }
     this.decodeAttention = model.entries.map(
-      (e) =>
-        new Grid2((d, k) => (d === 0 || k === 0 ? 0 : priceOps(planLayer(e.template, ctxOf("decode", d, k)).filter(isAttention), input).compute))
+      (e) => new Grid2((d, k) => (d === 0 || k === 0 ? 0 : priceOps(planLayer(e.template, ctxOf("decode", d, k)).filter(isAttention), input).compute))
     )
     this.prefillAttention = model.entries.map(
       (e) => new Grid1((l) => (l === 0 ? 0 : priceOps(planLayer(e.template, ctxOf("prefill", 1, l)).filter(isAttention), input).compute))

@@ -19,9 +19,14 @@ const root = path.resolve(import.meta.dirname, "..", "..")
 
 const run = (scenario: string, runtime: Record<string, number | string>) =>
   Effect.runPromise(
-    runSimulation({ cwd: root, scenario: path.join("configs", "scenarios", scenario), runtime, estimator: "analytic", efficiency: "hardware", noCache: true }).pipe(
-      Effect.provide(NodeServices.layer)
-    )
+    runSimulation({
+      cwd: root,
+      scenario: path.join("configs", "scenarios", scenario),
+      runtime,
+      estimator: "analytic",
+      efficiency: "hardware",
+      noCache: true
+    }).pipe(Effect.provide(NodeServices.layer))
   )
 
 const pricerOf = (out: Awaited<ReturnType<typeof run>>) => {

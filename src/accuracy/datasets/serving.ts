@@ -24,7 +24,7 @@ import { parseCsv } from "../../reference/csv.ts"
 export const SERVING_FILE = "trtllm_perf_overview.csv"
 
 /** Shipped scenario of each model the rows name (same architecture: Llama-3.3-70B is Llama-3.1-70B's). */
-export const SERVING_MODELS: Readonly<Record<string, string>> = {
+const SERVING_MODELS: Readonly<Record<string, string>> = {
   "DeepSeek-R1-0528": "configs/scenarios/deepseek_v3_h800.yaml",
   "Llama-3.3-70B-Instruct": "configs/scenarios/llama_3_1_70b_h100.yaml",
   "Llama-3.1-8B-Instruct": "configs/scenarios/llama_3_1_8b_h100.yaml",
