@@ -72,13 +72,13 @@ const servingRows = (s: LargeEpServing | AfdServing): Array<Array<string>> => {
     ["TTFT ms", v(s.ttft_ms, 3)],
     ["TPOT ms", v(s.tpot_ms, 3)],
     ["tokens/s per request", v(s.tokens_per_s_per_request, 2)],
-    [`${s.throughput_kind === "decode_output" ? "decode" : "prefill"} tokens/s (unit)`, v(s.throughput_tokens_per_s, 1)],
-    [`${s.throughput_kind === "decode_output" ? "decode" : "prefill"} tokens/s per GPU`, v(s.throughput_tokens_per_s_per_gpu, 1)],
-    [`${s.throughput_kind === "decode_output" ? "decode" : "prefill"} tokens/s per node`, v(s.throughput_tokens_per_s_per_node, 1)],
+    [`${s.throughput_kind === "decode_output" ? "decode" : "prefill"} step tokens/s (unit)`, v(s.throughput_tokens_per_s, 1)],
+    [`${s.throughput_kind === "decode_output" ? "decode" : "prefill"} step tokens/s per GPU`, v(s.throughput_tokens_per_s_per_gpu, 1)],
+    [`${s.throughput_kind === "decode_output" ? "decode" : "prefill"} step tokens/s per node`, v(s.throughput_tokens_per_s_per_node, 1)],
     ...(s.throughput_kind === "decode_output" && s.prefill_tokens_per_s_per_gpu !== null
       ? [
-          ["prefill tokens/s per GPU", v(s.prefill_tokens_per_s_per_gpu, 1)],
-          ["prefill tokens/s per node", v(s.prefill_tokens_per_s_per_node, 1)]
+          ["prefill step tokens/s per GPU", v(s.prefill_tokens_per_s_per_gpu, 1)],
+          ["prefill step tokens/s per node", v(s.prefill_tokens_per_s_per_node, 1)]
         ]
       : []),
     ["GPUs / nodes", `${s.gpus} / ${s.nodes}`],
@@ -281,8 +281,8 @@ const swept = (x: Swept, text: string): string => (x.serving.fits_in_hbm || text
 /** Latency and rates of a sweep row: TPOT for a decode sweep, TTFT for prefill. */
 const sweepRateColumns = <R extends Swept>(decode: boolean): Array<Column<R>> => [
   { header: decode ? "TPOT ms" : "TTFT ms", format: (x) => swept(x, fixed(decode ? x.serving.tpot_ms : x.serving.ttft_ms, 3)) },
-  { header: "tokens/s/GPU", format: (x) => swept(x, fixed(x.serving.throughput_tokens_per_s_per_gpu, 1)) },
-  { header: "tokens/s/node", format: (x) => swept(x, fixed(x.serving.throughput_tokens_per_s_per_node, 1)) }
+  { header: "step tok/s/GPU", format: (x) => swept(x, fixed(x.serving.throughput_tokens_per_s_per_gpu, 1)) },
+  { header: "step tok/s/node", format: (x) => swept(x, fixed(x.serving.throughput_tokens_per_s_per_node, 1)) }
 ]
 
 /** The note under a sweep with rows that do not fit, naming them. */

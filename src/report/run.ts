@@ -127,9 +127,9 @@ export const renderPhase = (phase: SinglePhase, r: SimulationResult, hbm: number
 const SERVING_ROWS: Readonly<Record<ServingFigure, readonly [string, number]>> = {
   ttft_ms: ["TTFT ms", 3],
   tpot_ms: ["TPOT ms", 3],
-  throughput_tokens_per_s: ["decode tokens/s (replica)", 1],
-  throughput_tokens_per_s_per_gpu: ["decode tokens/s per GPU", 1],
-  prefill_throughput_tokens_per_s: ["prefill tokens/s (replica)", 1],
+  throughput_tokens_per_s: ["decode step tokens/s (replica)", 1],
+  throughput_tokens_per_s_per_gpu: ["decode step tokens/s per GPU", 1],
+  prefill_throughput_tokens_per_s: ["prefill step tokens/s (replica)", 1],
   peak_memory_bytes: ["peak memory per GPU GB", 2]
 }
 

@@ -15,7 +15,7 @@ const f = (x: number | null, digits: number) => (x === null ? "-" : x.toFixed(di
 const gbText = (b: number | null) => (b === null ? "-" : (b / 1e9).toFixed(1))
 
 const OBJECTIVE_TEXT: Readonly<Record<Objective, string>> = {
-  tokens_per_s_per_gpu: "tokens/s per GPU",
+  tokens_per_s_per_gpu: "decode-step tokens/s per GPU",
   tokens_per_s_per_user: "tokens/s per user",
   cost_per_1m_output_tokens_usd: "USD per 1M output tokens",
   cost_per_1m_input_tokens_usd: "USD per 1M input tokens"
@@ -92,13 +92,15 @@ export const renderSweepTable = (r: SweepResult): string => {
   if (o.frontier.length === 0) {
     lines.push("Pareto frontier: no feasible point with a decode phase")
   } else {
-    lines.push(`Pareto frontier (tokens/s per GPU against tokens/s per user), ${o.frontier.length} point${o.frontier.length === 1 ? "" : "s"}:`)
+    lines.push(
+      `Pareto frontier (decode-step tokens/s per GPU against tokens/s per user; served throughput under a request stream: llmsim bench), ${o.frontier.length} point${o.frontier.length === 1 ? "" : "s"}:`
+    )
     const cols: Array<Column<Row>> = [
       ...axes.map(
         (a): Column<Row> => ({ header: a, align: a === "hardware" || a === "instances" || a === "tbo" ? "left" : "right", format: (x) => axisCell(x, a) })
       ),
       { header: "GPUs", format: (x) => String(x.gpus ?? "-") },
-      { header: "tok/s/GPU", format: (x) => f(x.tokens_per_s_per_gpu, 1) },
+      { header: "step tok/s/GPU", format: (x) => f(x.tokens_per_s_per_gpu, 1) },
       { header: "tok/s/user", format: (x) => f(x.tokens_per_s_per_user, 1) },
       ...(h.phases.includes("prefill") ? [{ header: "TTFT", unit: "ms", format: (x: Row) => f(x.ttft_ms, 1) }] : []),
       { header: "TPOT", unit: "ms", format: (x) => f(x.tpot_ms, 2) },

@@ -44,8 +44,18 @@ export interface EngineSettings {
   /** Where the host-time constants come from, in one line. */
   readonly host_source: string
   readonly admission: Admission
-  /** SGLang's estimate of the remaining output a running request will still take, as a fraction (init, min, decay per step). */
-  readonly new_token_ratio?: { readonly init: number; readonly min: number; readonly decay: number }
+  /**
+   * SGLang's admission estimate: each running request's remaining output (clipped to `clip`
+   * tokens) times a ratio that starts at `init`, decays by `decay` a decode step to `min`, and
+   * after a retraction is reset from the requests left (with `retract_steps` decode steps of slack).
+   */
+  readonly new_token_ratio?: {
+    readonly init: number
+    readonly min: number
+    readonly decay: number
+    readonly clip: number
+    readonly retract_steps: number
+  }
   /** Reuse cached prompt prefixes (blocks hashed by content). */
   readonly prefix_caching: boolean
 }

@@ -164,7 +164,11 @@ const SGLANG: EngineModel = {
       cuda_graph_sizes: sglangCudaGraphBatchSizes(mem.cudaGraphMaxBs),
       ...hostSettings(borrowed("SGLang")),
       admission: "estimated",
-      new_token_ratio: sglangNewTokenRatio(mem.scheduleConservativeness),
+      new_token_ratio: {
+        ...sglangNewTokenRatio(mem.scheduleConservativeness),
+        clip: SGLANG_DEFAULTS.clipMaxNewTokensEstimation.value,
+        retract_steps: SGLANG_DEFAULTS.retractDecodeSteps.value
+      },
       prefix_caching: !SGLANG_DEFAULTS.disableRadixCache.value
     }
   },

@@ -15,9 +15,11 @@
  *                preempted (its KV freed, recomputed from its prompt and the tokens generated so
  *                far) until the request fits, and no waiting request is admitted in that step.
  *                reserve-full: prompt + output reserved on admission, nothing is evicted.
- *                estimated: admitted when the prompt and new_token_ratio x every running request's
- *                remaining output fit; a decode step that finds no room retracts the newest
- *                requests and the ratio resets to its initial value, then decays each step.
+ *                estimated (SGLang's PrefillAdder): admitted when its prompt and its output (clipped)
+ *                fit beside new_token_ratio x every running request's remaining output; a decode
+ *                step that finds no room retracts the request with the fewest outputs (then the
+ *                longest prompt) until the rest fit, and the ratio is reset from the requests left
+ *                (ScheduleBatch.retract_decode); it decays each decode step otherwise.
  *   chunking     with chunked prefill a prompt takes what is left of the budget; without, a prompt
  *                waits for a step whose budget holds it whole.
  */
@@ -132,10 +134,14 @@ export class Rank {
     return live.req.output_len - live.generated
   }
 
-  /** KV tokens a running request holds or will hold under the estimate. */
+  private clipped(tokens: number): number {
+    return Math.min(tokens, this.s.new_token_ratio?.clip ?? Number.POSITIVE_INFINITY)
+  }
+
+  /** KV tokens the running requests will still take under the estimate. */
   private estimatedNeed(): number {
     let n = 0
-    for (const r of this.running) n += Math.max(0, r.prompt - r.computed) + this.remainingOutput(r) * this.ratio
+    for (const r of this.running) n += Math.max(0, r.prompt - r.computed) + this.clipped(this.remainingOutput(r)) * this.ratio
     return n
   }
 
@@ -154,10 +160,11 @@ export class Rank {
         this.grow(live, live.prompt + this.remainingOutput(live))
         break
       case "estimated": {
-        const want = rest + this.remainingOutput(live) * this.ratio
-        if (want + reserved.n > this.free - 0) return 0
-        reserved.n += want
+        const output = this.clipped(this.remainingOutput(live))
+        if (rest + output + reserved.n > this.free) return 0
         if (!this.grow(live, offset + n)) return 0
+        // What it will still take beyond the blocks it now holds.
+        reserved.n += rest - n + output
         break
       }
       case "on-demand":
@@ -269,12 +276,29 @@ export class Rank {
     for (const r of this.running) if (r.computed >= r.prompt) need += Math.max(0, this.blocks(kvTokens(r) + this.queries - 1) - r.held)
     let retracted = false
     while (need > this.free && this.running.length > 1) {
-      const victim = this.running.pop()!
+      // The fewest outputs go first, then the longest prompt (SGLang's retract_decode order).
+      let v = 0
+      for (let i = 1; i < this.running.length; i++) {
+        const a = this.running[i]
+        const b = this.running[v]
+        if (a.generated < b.generated || (a.generated === b.generated && a.req.input_len > b.req.input_len)) v = i
+      }
+      const victim = this.running[v]
+      this.running.splice(v, 1)
       if (victim.computed >= victim.prompt) need -= Math.max(0, this.blocks(kvTokens(victim) + this.queries - 1) - victim.held)
       this.evict(victim)
       retracted = true
     }
-    if (retracted && this.s.new_token_ratio !== undefined) this.ratio = this.s.new_token_ratio.init
+    const r = this.s.new_token_ratio
+    if (retracted && r !== undefined) {
+      let decoded = 0
+      let maxNew = 0
+      for (const x of this.running) {
+        decoded += x.generated
+        maxNew += x.req.output_len
+      }
+      this.ratio = Math.min(1, (decoded + r.retract_steps * this.running.length) / (maxNew + 1))
+    }
     for (const live of this.running) {
       if (live.computed < live.prompt || budget < this.queries) continue
       const ctx = kvTokens(live)
@@ -283,6 +307,6 @@ export class Rank {
       plan.decodeKvTokens += ctx
       budget -= this.queries
     }
-    if (this.s.new_token_ratio !== undefined) this.ratio = Math.max(this.s.new_token_ratio.min, this.ratio - this.s.new_token_ratio.decay)
+    if (r !== undefined && !retracted) this.ratio = Math.max(r.min, this.ratio - r.decay)
   }
 }

@@ -141,8 +141,8 @@ describe("llmsim large-ep evaluate", () => {
       "communication buffers",
       "== serving ==",
       "TPOT ms",
-      "decode tokens/s per GPU",
-      "decode tokens/s per node",
+      "decode step tokens/s per GPU",
+      "decode step tokens/s per node",
       "fits in HBM"
     ]) {
       expect(r.stdout).toContain(s)
@@ -151,7 +151,7 @@ describe("llmsim large-ep evaluate", () => {
 
   it("--ep 8,16,32,64,144,256 prints one comparison; expert bytes per GPU fall as EP grows", async () => {
     const t = await largeEp(dir, EP144, { eps: [8, 16, 32, 64, 144, 256] })
-    for (const s of ["EP8 ", "EP16 ", "EP32 ", "EP64 ", "EP144 ", "EP256 ", "TPOT ms", "tokens/s/GPU", "expert GB/GPU", "max batch/GPU"])
+    for (const s of ["EP8 ", "EP16 ", "EP32 ", "EP64 ", "EP144 ", "EP256 ", "TPOT ms", "step tok/s/GPU", "expert GB/GPU", "max batch/GPU"])
       expect(t.text("table")).toContain(s)
     const j = t.json
     const rows = j.ep_sweep

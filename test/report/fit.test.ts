@@ -58,7 +58,7 @@ describe("llmsim run on a batch that does not fit", () => {
     const total = Number(/(\d+\.\d\d) GB per GPU/.exec(lines[5])![1])
     expect(total).toBeGreaterThanOrEqual(17.64 + 85.9)
     expect(r.stdout).toMatch(/^TPOT ms\s+\d+\.\d{3} \(does not fit\)$/m)
-    expect(r.stdout).toMatch(/^decode tokens\/s per GPU\s+\d+\.\d \(does not fit\)$/m)
+    expect(r.stdout).toMatch(/^decode step tokens\/s per GPU\s+\d+\.\d \(does not fit\)$/m)
     expect(r.stdout).toMatch(/^fits in HBM\s+no$/m)
     expect(r.stdout).toMatch(/HBM 80\.00 GB -> DOES NOT FIT$/m)
   })
@@ -111,7 +111,7 @@ describe("playbooks on a batch that does not fit", () => {
       /^verdict: DOES NOT FIT in HBM: \d+\.\d\d GB per GPU > \d+\.\d\d GB.* \(weights \d+\.\d\d, KV cache \d+\.\d\d, activations \d+\.\d\d, communication buffers \d+\.\d\d\);/
     )
     expect(text).toMatch(/^TPOT ms\s+\d+\.\d{3} \(does not fit\)$/m)
-    expect(text).toMatch(/^decode tokens\/s per GPU\s+\d+\.\d \(does not fit\)$/m)
+    expect(text).toMatch(/^decode step tokens\/s per GPU\s+\d+\.\d \(does not fit\)$/m)
     expect(r.json.serving.fits_in_hbm).toBe(false)
     expect(typeof r.json.serving.tpot_ms).toBe("number")
     expect(unfitOf(r.result)).toBeDefined()

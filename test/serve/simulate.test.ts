@@ -95,6 +95,13 @@ describe("serve: the KV cache bounds the batch", () => {
     expect(outcomes[1].preemptions).toBeGreaterThan(0)
   })
 
+  it("estimated admission (SGLang) reserves each new request's output whole and the running ones' at the ratio", () => {
+    // KV 30 tokens, requests of 8 + 5: the first two reserve 13 each (26 <= 30), the third would need 39.
+    const ratio = { init: 0.5, min: 0.1, decay: 0.1, clip: 4096, retract_steps: 20 }
+    const { outcomes } = runWith(settings({ admission: "estimated", mixed_steps: false, new_token_ratio: ratio }), fixed(3, 8, 5), { kv: 30 })
+    expect(outcomes.map((o) => o.ttft_ms)).toEqual([10, 10, 28])
+  })
+
   it("a request that can never fit is an error, not a hang", () => {
     expect(() => runWith(settings({ admission: "reserve-full" }), fixed(1, 8, 5), { kv: 10 })).toThrow(StuckError)
   })
