@@ -20,7 +20,7 @@ const setupLines = (o: BenchOutput): Array<string> => {
   const l = s.layout
   const w = o.workload
   const graphs = e.cuda_graph_sizes.length === 0 ? "off" : `up to ${e.cuda_graph_sizes.at(-1)}`
-  const host = `host time ${e.host_step_ms} ms + ${e.host_per_seq_ms} ms per sequence a step (${e.host_source})`
+  const host = `host ${e.host_step_ms} ms + ${e.host_per_seq_ms} ms/sequence a step (${e.host_source})`
   const terms = s.kv_cache.terms.map((t) => `${t.bytes < 0 ? "- " : ""}${gib(Math.abs(t.bytes))} ${t.label}`).join(" ")
   const workload =
     w.dataset === "trace"
@@ -28,7 +28,8 @@ const setupLines = (o: BenchOutput): Array<string> => {
       : `${w.dataset}, ${int(w.num_prompts)} prompts at ${w.request_rate === Number.POSITIVE_INFINITY ? "rate inf (all at once)" : `${w.request_rate} req/s, burstiness ${w.burstiness}`}, seed ${w.seed}`
   return [
     `llmsim bench: ${s.scenario} on ${s.hardware}, ${e.engine} ${e.version}, tp ${l.tp} x dp ${l.dp}, ep ${l.ep}: ${l.gpus} GPU${l.gpus === 1 ? "" : "s"}`,
-    `engine    max running ${int(e.max_running)} per rank, step budget ${int(e.max_step_tokens)} tokens, chunked prefill ${onOff(e.chunked_prefill)}, ${e.mixed_steps ? "mixed prefill+decode steps" : "prefill and decode steps apart"}, CUDA graphs ${graphs}, ${host}`,
+    `engine    max running ${int(e.max_running)} per rank, step budget ${int(e.max_step_tokens)} tokens, chunked prefill ${onOff(e.chunked_prefill)}, ${e.mixed_steps ? "mixed prefill+decode steps" : "prefill and decode steps apart"}, CUDA graphs ${graphs}`,
+    `          ${host}`,
     `KV cache  ${int(s.kv_cache.kv_tokens)} tokens per rank (${int(s.memory.kv_bytes_per_token)} bytes per token per GPU): ${s.kv_cache.rule}`,
     `          ${terms} = ${gib(s.kv_cache.kv_bytes)} per GPU`,
     `workload  ${workload}${w.max_concurrency === null ? "" : `, max concurrency ${w.max_concurrency}`}${w.mtp_acceptance > 0 ? `, MTP acceptance ${w.mtp_acceptance}` : ""}`

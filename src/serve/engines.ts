@@ -51,22 +51,23 @@ interface HostTime {
 }
 
 /**
- * TensorRT-LLM's exposed host time, fitted by `llmsim validate --serving` on the 128 max-load rows
- * of trtllm_perf_overview.csv whose kernels llmsim models (gpt-oss on Hopper excluded: its MXFP4
+ * TensorRT-LLM's exposed host time, fitted by `llmsim validate --serving` on the 118 max-load rows
+ * of trtllm_perf_overview.csv whose kernels llmsim models (gpt-oss on Hopper is left out: its MXFP4
  * experts run through Triton with upcasting, which llmsim does not model): least squares on the
- * log of output tokens/s per GPU. Leave-one-model-out median error: dense 15.8%, MoE 41.8%.
+ * log of output tokens/s per GPU. Leave-one-model-out median error: dense 15.8%, MoE 32.2%
+ * (docs/serving-validation.md, every row).
  */
 export const TRTLLM_HOST_TIME: HostTime = {
   host_step_ms: 4.563,
   host_per_seq_ms: 0.00998,
-  source: "fitted on 128 TensorRT-LLM max-load rows (trtllm_perf_overview.csv); held out by model: median 15.8% dense, 41.8% MoE"
+  source: "fitted on 118 TensorRT-LLM max-load rows: docs/serving-validation.md"
 }
 
 /** An engine without serving measurements takes TensorRT-LLM's fit, labelled as borrowed. */
 const borrowed = (engine: string): HostTime => ({
   host_step_ms: TRTLLM_HOST_TIME.host_step_ms,
   host_per_seq_ms: TRTLLM_HOST_TIME.host_per_seq_ms,
-  source: `borrowed from trtllm's fit (no max-load serving measurements of ${engine} with full settings)`
+  source: `borrowed from trtllm's fit: no ${engine} max-load measurements with full settings`
 })
 
 const hostSettings = (h: HostTime) => ({ host_step_ms: h.host_step_ms, host_per_seq_ms: h.host_per_seq_ms, host_source: h.source })

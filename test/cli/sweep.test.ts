@@ -20,7 +20,9 @@ describe("llmsim sweep (CLI)", () => {
     expect(r.status, r.stderr).toBe(0)
     expect(r.stderr).toBe("")
     expect(r.stdout).toMatch(/^sweep configs\/scenarios\/llama_3_1_70b_h100\.yaml: 14 points \(core model, decode\)\n/)
-    expect(r.stdout).toMatch(/Pareto frontier \(decode-step tokens\/s per GPU against tokens\/s per user; served throughput under a request stream: llmsim bench\)/)
+    expect(r.stdout).toMatch(
+      /Pareto frontier \(decode-step tokens\/s per GPU against tokens\/s per user; served throughput under a request stream: llmsim bench\)/
+    )
     expect(r.stdout).toMatch(/tokens\/s per GPU: [\d.]+ at seq=\d+ batch=\d+ \(8 GPUs/)
     expect(fs.readFileSync(path.join(dir, "all.csv"), "utf8").trimEnd().split("\n")).toHaveLength(15)
     // The shards in process (test/sweep covers them); the merge as a user runs it.
