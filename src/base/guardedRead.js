@@ -210,7 +210,9 @@ export const probeState = (file) => {
 /**
  * The lines of `file` (UTF-8, without their `\n` or `\r\n`), read 1 MiB at a time so memory stays
  * flat however long the file is (a million-request trace), if it is a regular file of at most
- * `limit` bytes. The generator closes the file when it ends or is returned early.
+ * `limit` bytes. Each line is decoded from its own bytes: a line sliced from a decoded chunk would
+ * keep the whole chunk alive (V8 sliced strings) and push megabytes into the old generation.
+ * The generator closes the file when it ends or is returned early.
  * @param {string} file
  * @param {number} limit
  * @returns {{ readonly lines: Generator<string, void, undefined> } | { readonly refused: Refusal } | { readonly error: NodeJS.ErrnoException }}
@@ -220,26 +222,32 @@ export const linesGuarded = (file, limit) => {
   if (!("fd" in o)) return o
   const fd = o.fd
   function* lines() {
-    const buf = Buffer.alloc(1 << 20)
-    const decoder = new TextDecoder("utf-8")
-    let rest = ""
+    let buf = Buffer.alloc(1 << 20)
+    /** Bytes of a line begun in an earlier read. */
+    let carry = 0
     let total = 0
     try {
       for (;;) {
-        const got = fs.readSync(fd, buf, 0, buf.length, null)
+        if (carry === buf.length) {
+          // One line longer than the buffer: grow it.
+          const bigger = Buffer.alloc(buf.length * 2)
+          buf.copy(bigger, 0, 0, carry)
+          buf = bigger
+        }
+        const got = fs.readSync(fd, buf, carry, buf.length - carry, null)
         if (got === 0) break
         total += got
         if (total > limit) throw Object.assign(new Error(refusalText({ size: undefined, limit })), { code: "EFBIG" })
-        const text = rest + decoder.decode(buf.subarray(0, got), { stream: true })
+        const end = carry + got
         let start = 0
-        for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
-          yield text.slice(start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl)
+        for (let nl = buf.indexOf(10, carry); nl !== -1 && nl < end; nl = buf.indexOf(10, start)) {
+          yield buf.toString("utf8", start, nl > start && buf[nl - 1] === 13 ? nl - 1 : nl)
           start = nl + 1
         }
-        rest = text.slice(start)
+        buf.copy(buf, 0, start, end)
+        carry = end - start
       }
-      rest += decoder.decode()
-      if (rest !== "") yield rest.endsWith("\r") ? rest.slice(0, -1) : rest
+      if (carry > 0) yield buf.toString("utf8", 0, buf[carry - 1] === 13 ? carry - 1 : carry)
     } finally {
       fs.closeSync(fd)
     }

@@ -61,14 +61,13 @@ export interface BenchmarkRun {
 const CDF_POINTS = 200
 
 export const runBenchmark = (input: BenchmarkInput): BenchmarkRun => {
-  const acc = new MetricsAccumulator({ ...(input.goodput === undefined ? {} : { goodput: input.goodput }) })
+  const acc = new MetricsAccumulator({ externalConcurrency: true, ...(input.goodput === undefined ? {} : { goodput: input.goodput }) })
   const rng = createRng(input.seed)
   const s = input.settings
   const caches = s.prefix_caching
     ? Array.from({ length: input.ranks }, () => new PrefixCache(Math.floor(input.kv.kv_tokens / input.hashBlockTokens), input.hashBlockTokens))
     : undefined
   let cached = 0
-  let first = Number.POSITIVE_INFINITY
   const run = serve({
     settings: s,
     pricer: input.pricer,
@@ -87,15 +86,22 @@ export const runBenchmark = (input: BenchmarkInput): BenchmarkRun => {
             return Math.floor(hit / blockSize) * blockSize
           }
         }),
+    // Gaps go to the metrics as they happen; a request keeps its list only for --requests.
+    onGap: (gap, at) => acc.gap(gap, at),
+    keepItls: input.onOutcome !== undefined,
     onOutcome: (o) => {
-      if (o.arrival_ms < first) first = o.arrival_ms
       cached += o.cached_tokens
-      acc.add(o)
+      acc.add(o, true)
       input.onOutcome?.(o)
     },
     ...(input.onProgress === undefined ? {} : { onProgress: input.onProgress })
   })
-  const result = summarize(acc, { duration_ms: run.duration_ms, percentile_metrics: input.percentileMetrics, metric_percentiles: input.metricPercentiles })
+  const result = summarize(acc, {
+    duration_ms: run.duration_ms,
+    max_concurrent_requests: run.max_concurrent,
+    percentile_metrics: input.percentileMetrics,
+    metric_percentiles: input.metricPercentiles
+  })
   const cdf = (m: "ttft" | "tpot" | "e2el") => {
     const d = acc[m]
     const out: Array<readonly [number, number]> = []

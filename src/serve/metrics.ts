@@ -183,6 +183,11 @@ export class Distribution {
 // The run
 
 export interface AccumulatorOptions {
+  /**
+   * Peak concurrency is counted by the caller (the simulator knows it as requests come and go):
+   * no per-request interval is kept, so memory does not grow with the run.
+   */
+  readonly externalConcurrency?: boolean
   /** --goodput SLOs (none: request_goodput is null). */
   readonly goodput?: GoodputSlo
   /**
@@ -244,11 +249,12 @@ export class MetricsAccumulator {
   #lastEnd = 0
   /** Token deliveries per second since the origin (keys may be negative before it). */
   readonly #perSecond = new Map<number, number>()
-  readonly #intervals = new Intervals()
+  readonly #intervals: Intervals | undefined
 
   constructor(options: AccumulatorOptions = {}) {
     this.#goodput = options.goodput
     this.#origin = options.origin_ms ?? 0
+    this.#intervals = options.externalConcurrency === true ? undefined : new Intervals()
   }
 
   get completed(): number {
@@ -264,7 +270,8 @@ export class MetricsAccumulator {
     return this.#lastEnd
   }
 
-  add(o: RequestOutcome): void {
+  /** A finished request; `gapsStreamed`: its inter-token gaps already came through `gap` (its itls_ms are not counted again). */
+  add(o: RequestOutcome, gapsStreamed = false): void {
     this.#completed++
     this.#inputTokens += o.input_len
     this.#outputTokens += o.output_len
@@ -275,7 +282,11 @@ export class MetricsAccumulator {
       tpot = (o.e2el_ms - o.ttft_ms) / (o.output_len - 1)
       this.tpot.add(tpot)
     }
-    for (const gap of o.itls_ms) this.itl.add(gap)
+    if (gapsStreamed) this.#count(o.arrival_ms + o.ttft_ms)
+    else {
+      for (const gap of o.itls_ms) this.itl.add(gap)
+      this.#countDeliveries(o)
+    }
     const g = this.#goodput
     if (
       g !== undefined &&
@@ -284,15 +295,25 @@ export class MetricsAccumulator {
       (g.e2el === undefined || g.e2el >= o.e2el_ms)
     )
       this.#good++
+    const end = o.arrival_ms + o.e2el_ms
+    if (end > this.#lastEnd) this.#lastEnd = end
+    this.#intervals?.push(o.arrival_ms, end)
+  }
+
+  /** The first token of `o`, and the later ones from its gaps (none when they were streamed with `gap`). */
+  #countDeliveries(o: RequestOutcome): void {
     let t = o.arrival_ms + o.ttft_ms
     this.#count(t)
     for (const gap of o.itls_ms) {
       t += gap
       this.#count(t)
     }
-    const end = o.arrival_ms + o.e2el_ms
-    if (end > this.#lastEnd) this.#lastEnd = end
-    this.#intervals.push(o.arrival_ms, end)
+  }
+
+  /** One inter-token gap of a request still running (ms), its token delivered at `atMs`: ITL and the token count without keeping the gaps. */
+  gap(gapMs: number, atMs: number): void {
+    this.itl.add(gapMs)
+    this.#count(atMs)
   }
 
   #count(t: number): void {
@@ -317,7 +338,7 @@ export class MetricsAccumulator {
       input_tokens: this.#inputTokens,
       output_tokens: this.#outputTokens,
       max_output_tokens_per_s: peak,
-      max_concurrent_requests: this.#intervals.peak()
+      max_concurrent_requests: this.#intervals?.peak() ?? 0
     }
   }
 }
@@ -382,6 +403,8 @@ export interface BenchResult {
 }
 
 export interface SummaryOptions {
+  /** Peak concurrent requests counted by the caller (with `externalConcurrency`). */
+  readonly max_concurrent_requests?: number
   /** Benchmark duration (ms); default the latest request end (the run starts at 0). A run of no time reports its rates as 0. */
   readonly duration_ms?: number
   /** --percentile-metrics (default ttft, tpot, itl). */
@@ -420,7 +443,7 @@ export const summarize = (acc: MetricsAccumulator, options: SummaryOptions = {})
     output_throughput: rate(t.output_tokens),
     total_token_throughput: rate(t.input_tokens + t.output_tokens),
     max_output_tokens_per_s: t.max_output_tokens_per_s,
-    max_concurrent_requests: t.max_concurrent_requests,
+    max_concurrent_requests: options.max_concurrent_requests ?? t.max_concurrent_requests,
     rtfx: 0
   }
   const selected = options.percentile_metrics ?? DEFAULT_PERCENTILE_METRICS

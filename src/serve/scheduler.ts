@@ -24,6 +24,7 @@
  *                waits for a step whose budget holds it whole.
  */
 import type { EngineSettings } from "./engine.ts"
+import { Queue } from "./queue.ts"
 import type { ServeRequest } from "./types.ts"
 
 /** A request inside the engine. */
@@ -66,7 +67,7 @@ const emptyPlan = (): RankPlan => ({ chunks: [], chunkLens: [], chunkOffsets: []
 export type PrefixLookup = (live: Live) => number
 
 export class Rank {
-  readonly waiting: Array<Live> = []
+  readonly waiting = new Queue<Live>()
   running: Array<Live> = []
   /** KV tokens free (whole blocks). */
   free: number
@@ -147,7 +148,7 @@ export class Rank {
 
   /** Try to admit the head of the queue with `budget` tokens left; the chunk length scheduled, 0 when it was not admitted. */
   private admit(budget: number, plan: RankPlan, reserved: { n: number }): number {
-    const live = this.waiting[0]
+    const live = this.waiting.peek()!
     if (this.s.prefix_caching && live.computed === 0) live.cached = this.prefix(live)
     const offset = live.computed === 0 ? live.cached : live.computed
     const rest = live.prompt - offset

@@ -19,6 +19,7 @@
  * time series keeps at most `SERIES_POINTS` points (every other point is dropped when it fills).
  */
 import { paddedBatch, stepWallMs, type EngineSettings } from "./engine.ts"
+import { Queue } from "./queue.ts"
 import { type Live, Rank, type RankPlan } from "./scheduler.ts"
 import type { RankStep } from "./stepCost.ts"
 import type { RequestOutcome, ServeRequest } from "./types.ts"
@@ -45,6 +46,10 @@ export interface ServeInput {
   /** Prompt tokens the prefix cache holds for a request being admitted (0 without prefix caching). */
   readonly prefixHit?: (req: ServeRequest, blockSize: number, rank: number) => number
   readonly onOutcome: (o: RequestOutcome) => void
+  /** Each inter-token gap as it happens (ms, and the time of the token). */
+  readonly onGap?: (gapMs: number, atMs: number) => void
+  /** Whether outcomes carry their `itls_ms` list (default true); without, a request keeps no per-token state. */
+  readonly keepItls?: boolean
   /** Called every `progressEvery` finished requests. */
   readonly onProgress?: (finished: number) => void
 }
@@ -68,6 +73,11 @@ export interface ServeRun {
   readonly prefill_steps: number
   readonly preemptions: number
   readonly max_running: number
+  /**
+   * Most requests in flight at once, as `vllm bench serve` counts them (each over [sent, last
+   * token), an end at t before a start at t), requests held in the stream by the backlog included.
+   */
+  readonly max_concurrent: number
   readonly series: ReadonlyArray<SeriesPoint>
 }
 
@@ -83,12 +93,18 @@ export const serve = (input: ServeInput): ServeRun => {
   const q = input.pricer.queriesPerDecode
   const drafts = q - 1
   const prefixHit = input.prefixHit
+  const onGap = input.onGap
+  const keepItls = input.keepItls ?? true
   const ranks = Array.from(
     { length: input.ranks },
     (_, i) => new Rank(s, input.kvTokensPerRank, q, prefixHit === undefined ? () => 0 : (l) => Math.min(prefixHit(l.req, s.block_size, i), l.prompt - 1))
   )
   const it = input.requests[Symbol.iterator]()
   const limit = input.maxConcurrency ?? Number.POSITIVE_INFINITY
+  // Without a concurrency limit, an overloaded engine's queue grows with the run: requests past
+  // this backlog stay in the stream (their arrival times kept) until the queues have room, so
+  // memory stays flat. FIFO admission makes this exact but for which DP rank a request joins.
+  const backlog = limit < Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : Math.max(4096, 4 * input.ranks * s.max_running)
   let pending: ServeRequest | undefined
   let exhausted = false
   const pull = (): ServeRequest | undefined => {
@@ -116,8 +132,29 @@ export const serve = (input: ServeInput): ServeRun => {
   let lastPointMs = 0
   const capacity = input.kvTokensPerRank * input.ranks
 
+  const waitingCount = () => {
+    let n = 0
+    for (const r of ranks) n += r.waiting.length
+    return n
+  }
+
+  // Peak concurrency without a list per request: arrivals come in time order, and when one is sent
+  // every request that ended by its time has ended (the clock is past it); so the requests in
+  // flight at a send are those sent so far less the ends at or before it, counted off a queue of
+  // the ends not yet passed.
+  const ends = new Queue<number>()
+  let sentCount = 0
+  let endedBefore = 0
+  let maxConcurrent = 0
+
   const send = (req: ServeRequest, at: number) => {
     if (Number.isNaN(firstSend)) firstSend = at
+    sentCount++
+    while ((ends.peek() ?? Number.POSITIVE_INFINITY) <= at) {
+      ends.shift()
+      endedBefore++
+    }
+    maxConcurrent = Math.max(maxConcurrent, sentCount - endedBefore)
     let best = ranks[0]
     for (const r of ranks) if (r.load < best.load) best = r
     const live: Live = {
@@ -144,6 +181,7 @@ export const serve = (input: ServeInput): ServeRun => {
     inFlight--
     finished++
     preemptions += live.preemptions
+    ends.push(live.lastMs)
     input.onOutcome({
       id: live.req.id,
       arrival_ms: live.sendMs,
@@ -161,7 +199,10 @@ export const serve = (input: ServeInput): ServeRun => {
   const deliver = (live: Live, tokens: number) => {
     const n = Math.min(tokens, live.req.output_len - live.generated)
     if (live.generated === 0) live.firstMs = now
-    else live.itls.push(now - live.lastMs)
+    else {
+      if (onGap !== undefined) onGap(now - live.lastMs, now)
+      if (keepItls) live.itls.push(now - live.lastMs)
+    }
     live.generated += n
     live.lastMs = now
     lastToken = now
@@ -173,7 +214,7 @@ export const serve = (input: ServeInput): ServeRun => {
   const shapes: Array<RankStep> = new Array(ranks.length)
   for (;;) {
     // The client: every request due by now (and under the concurrency limit) is sent.
-    for (let r = pull(); r !== undefined && inFlight < limit && r.arrival_ms <= now; r = pull()) {
+    for (let r = pull(); r !== undefined && inFlight < limit && r.arrival_ms <= now && waitingCount() < backlog; r = pull()) {
       send(r, Math.max(r.arrival_ms, slotFreedMs))
       pending = undefined
     }
@@ -264,6 +305,7 @@ export const serve = (input: ServeInput): ServeRun => {
     prefill_steps: prefillSteps,
     preemptions,
     max_running: maxRunning,
+    max_concurrent: maxConcurrent,
     series
   }
 }

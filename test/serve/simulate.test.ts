@@ -8,6 +8,7 @@ import type { EngineSettings } from "../../src/serve/engine.ts"
 import { serve, StuckError, type StepPricer } from "../../src/serve/simulate.ts"
 import type { RankStep } from "../../src/serve/stepCost.ts"
 import type { RequestOutcome, ServeRequest } from "../../src/serve/types.ts"
+import { MetricsAccumulator } from "../../src/serve/metrics.ts"
 
 const stub: StepPricer = {
   queriesPerDecode: 1,
@@ -108,6 +109,17 @@ describe("serve: the KV cache bounds the batch", () => {
 })
 
 describe("serve: the client", () => {
+  it("counts peak concurrency as vLLM does from each request's [sent, last token) interval", () => {
+    // Arrivals every 3 ms against 10 ms prefills and 2 ms decodes: requests overlap and queue.
+    for (const limit of [undefined, 3]) {
+      const { run, outcomes } = runWith(settings({ max_running: 2 }), fixed(12, 8, 4, 3), limit === undefined ? {} : { maxConcurrency: limit })
+      const acc = new MetricsAccumulator()
+      for (const o of outcomes) acc.add(o)
+      expect(run.max_concurrent).toBe(acc.totals().max_concurrent_requests)
+      expect(run.max_concurrent).toBeGreaterThan(1)
+    }
+  })
+
   it("a closed loop of one request at a time: each request's TTFT is one prefill step", () => {
     const { outcomes, run } = runWith(settings(), fixed(3, 8, 3), { maxConcurrency: 1 })
     expect(outcomes.map((o) => o.ttft_ms)).toEqual([10, 10, 10])
