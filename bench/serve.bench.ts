@@ -1,6 +1,6 @@
 /**
  * `llmsim bench` (issue 25), each a fresh CLI process with --no-cache and its peak RSS
- * (bench/rss-probe.mjs), as a user runs it:
+ * (bench/rss-probe.mjs, in the re-executed child too), as a user runs it:
  * - dsv3_dep8_10k: 10,000 requests of 1000/1000 at max load on DeepSeek-V3 (FP8, H200, attention
  *   DP8 + EP8, TensorRT-LLM's engine model); simulation_ms = the run less the same command with
  *   one request (start-up, loading, the step grid's first points) (acceptance: < 2 s)
@@ -29,11 +29,13 @@ const median = (xs: ReadonlyArray<number>): number => {
 const measure = (args: ReadonlyArray<string>, cwd: string): { ms: number; rss_mb: number; stdout: string } => {
   const rssFile = path.join(cwd, `.rss-${process.pid}`)
   const t0 = process.hrtime.bigint()
-  const r = spawnSync(process.execPath, ["--import", PROBE, BIN, ...args], {
+  // NODE_OPTIONS, not argv: bench re-executes in a child Node with its heap flags
+  // (bin/llmsim.js), and the probe must run in both to report the child's peak.
+  const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd,
     encoding: "utf8",
     maxBuffer: 1 << 28,
-    env: { ...process.env, BENCH_RSS_FILE: rssFile }
+    env: { ...process.env, BENCH_RSS_FILE: rssFile, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import ${PROBE}` }
   })
   const ms = Number(process.hrtime.bigint() - t0) / 1e6
   if (r.status !== 0) throw new Error(`llmsim ${args.join(" ")} failed: ${r.stderr}`)

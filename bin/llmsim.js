@@ -38,13 +38,20 @@ const evaluatingNode = () => {
 }
 const node = evaluatingNode()
 /**
- * `watch` runs in a child Node with a 4 MB young generation and a 512 MB old-generation limit:
- * every save allocates a few MB that die young, and V8's defaults (semi-spaces growing to 16 MB,
- * old-generation limits sized for a batch job) let the watcher's RSS climb from ~130 MB to
- * ~185 MB over 1,000 saves with a ~30 MB live heap; with these it levels off near 125 MB at the
- * same save-to-result time (bench/watch.bench.ts). V8 reads both flags only at start-up.
+ * `watch` and `bench` run in a child Node with a 4 MB young generation and a 512 MB old-generation
+ * limit. V8's defaults (semi-spaces growing to 16 MB, old-generation limits sized for a batch job,
+ * growing ~4x past the live heap between full collections) suit neither:
+ * - watch: every save allocates a few MB that die young; the watcher's RSS climbed from ~130 MB to
+ *   ~185 MB over 1,000 saves with a ~30 MB live heap; with these it levels off near 125 MB at the
+ *   same save-to-result time (bench/watch.bench.ts).
+ * - bench: a request waiting in an overloaded queue outlives a scavenge and dies in the old
+ *   generation; a 1,000,000-request trace peaked at ~380-400 MB RSS with a 30-40 MB live heap, and
+ *   at ~185 MB with these flags, at the same speed (bench/serve.bench.ts).
+ * V8 reads both flags only at start-up.
  */
-const WATCH_FLAGS = process.argv.slice(2).find((a) => !a.startsWith("-")) === "watch" ? ["--max-semi-space-size=4", "--max-old-space-size=512"] : []
+const HEAP_FLAGS = ["watch", "bench"].includes(process.argv.slice(2).find((a) => !a.startsWith("-")) ?? "")
+  ? ["--max-semi-space-size=4", "--max-old-space-size=512"]
+  : []
 /**
  * A replay ends as the CLI does (src/cli/main.ts): a reader that closed the pipe (`| head -1`)
  * has all it wanted, so EPIPE ends it quietly with 0; SIGINT, SIGTERM and SIGHUP end it with
@@ -85,7 +92,7 @@ if (replayed) {
   // One more turn of the event loop: a signal that came during the replay (its work is
   // synchronous) is answered with 128 + n, as the CLI would, instead of being dropped at exit.
   setImmediate(() => {})
-} else if ((!modern || WATCH_FLAGS.length > 0) && !process.env.LLMSIM_REEXEC) {
+} else if ((!modern || HEAP_FLAGS.length > 0) && !process.env.LLMSIM_REEXEC) {
   const pinned = modern ? process.execPath : path.join(here, "..", "node_modules", "node", "bin", "node")
   if (!existsSync(pinned)) {
     process.stderr.write(`llmsim needs Node >= 22.19 (found ${process.versions.node}); run npm ci\n`)
@@ -96,7 +103,7 @@ if (replayed) {
   const { spawn } = await import("node:child_process")
   // The IPC channel is how the child learns that this process is gone (SIGKILL cannot be
   // forwarded): it closes, and the child stops itself (below).
-  const child = spawn(pinned, [...WATCH_FLAGS, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+  const child = spawn(pinned, [...HEAP_FLAGS, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: ["inherit", "inherit", "inherit", "ipc"],
     env: { ...process.env, LLMSIM_REEXEC: "1" }
   })

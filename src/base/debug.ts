@@ -40,8 +40,12 @@ export const progress = (what: () => string): void => {
 /** Whether `LLMSIM_DEBUG` names `defect`. */
 const defectOn: boolean = topics.has("defect")
 
-/** With `LLMSIM_DEBUG=defect`, a defect here (an Error no input causes); otherwise nothing. */
-export const injectedDefect = (where: string): void => {
+/**
+ * With `LLMSIM_DEBUG=defect`, a defect here (an Error no input causes); otherwise nothing.
+ * A function declaration: a stack through the bundle's source map then names this frame
+ * injectedDefect however esbuild splits the chunks (an arrow's frame took its parameter's name).
+ */
+export function injectedDefect(where: string): void {
   if (defectOn) throw new Error(`injected defect at ${where} (LLMSIM_DEBUG=defect)`)
 }
 

@@ -10,6 +10,9 @@ import { OBJECTIVES, type Objective } from "../sweep/judge.ts"
 import { parseShard } from "../sweep/space.ts"
 import { documented, parsedWith, runtimeFlags, strategyFlag, toRunOptions } from "./flags.ts"
 import { emit } from "./output.ts"
+import { engineFlags, engineOverridesOf, workloadFlags, workloadSpecOf } from "./benchFlags.ts"
+import { BENCH_OBJECTIVES, type BenchObjective } from "../sweep/bench.ts"
+import { UsageError } from "../config/errors.ts"
 import { scenarioArg } from "./run.ts"
 import { physicalProblem } from "../schema/physical.ts"
 
@@ -54,8 +57,12 @@ const sweepFlags = {
     ),
     Flag.optional
   ),
-  objective: Flag.Literals("objective", Object.keys(OBJECTIVES) as ReadonlyArray<Objective>).pipe(
-    Flag.withDescription("What the best point maximises (throughput) or minimises (cost)"),
+  objective: Flag.Literals("objective", [...new Set([...Object.keys(OBJECTIVES), ...Object.keys(BENCH_OBJECTIVES)])] as ReadonlyArray<
+    Objective | BenchObjective
+  >).pipe(
+    Flag.withDescription(
+      `What the best point maximises (throughput) or minimises (cost); with --bench one of ${Object.keys(BENCH_OBJECTIVES).join(", ")} (default goodput_per_gpu)`
+    ),
     Flag.optional
   ),
   by: Flag.Literals("by", AXES).pipe(
@@ -105,8 +112,42 @@ const sweepFlags = {
   cacheDir: runtimeFlags.cacheDir,
   cache: runtimeFlags.cache,
   strategy: strategyFlag,
-  progress: Flag.Boolean("progress").pipe(Flag.withDescription("Progress bar on stderr (default: when stderr is a terminal)"), Flag.optional)
+  progress: Flag.Boolean("progress").pipe(Flag.withDescription("Progress bar on stderr (default: when stderr is a terminal)"), Flag.optional),
+  bench: Flag.Boolean("bench").pipe(
+    Flag.withDescription(
+      "Plan under load: per layout, the largest request rate whose --slo-percentile TTFT/TPOT/E2E meet --goodput, simulated as llmsim bench (the workload and engine flags are bench's)"
+    ),
+    Flag.withDefault(false)
+  ),
+  benchDataset: Flag.Literals("dataset-name", ["random", "sharegpt"]).pipe(
+    Flag.withDescription("--bench: the generated workload (random or sharegpt, as llmsim bench)"),
+    Flag.withDefault("random" as const)
+  ),
+  sloPercentile: Flag.Finite("slo-percentile").pipe(
+    Flag.withDescription("--bench: the percentile the --goodput SLOs hold at (default 99)"),
+    Flag.filter(
+      (p) => p > 0 && p < 100,
+      (p) => `--slo-percentile must be in (0, 100), got ${p}`
+    ),
+    Flag.optional
+  ),
+  ...engineFlags,
+  ...workloadFlags
 }
+
+/** Flags that mean something only with --bench, and those that mean nothing with it. */
+const BENCH_ONLY: ReadonlyArray<string> = [...Object.keys(engineFlags), ...Object.keys(workloadFlags), "sloPercentile"]
+const STEP_ONLY: Readonly<Record<string, string>> = {
+  maxTtftMs: "--max-ttft-ms (use --goodput ttft:MS)",
+  maxTpotMs: "--max-tpot-ms (use --goodput tpot:MS)",
+  minTokensPerUser: "--min-tokens-per-s-per-user (use --goodput tpot:MS)",
+  points: "--points",
+  shard: "--shard",
+  strategy: "--strategy (bench serves the core layout)",
+  by: "--by",
+  phase: "--phase"
+}
+const camelToFlag = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
 
 // The sweep engine, its renderers and the progress bar load when a sweep runs, not on every
 // llmsim start (they were ~50 ms of each command's start-up).
@@ -176,6 +217,64 @@ export const sweepCommand = Command.make(
       cacheDir: a.cacheDir,
       cache: a.cache
     })
+    const given = (k: string) => {
+      const v = (a as unknown as Record<string, unknown>)[k]
+      return Option.isOption(v) ? Option.isSome(v) : false
+    }
+    if (a.bench) {
+      const refused = Object.keys(STEP_ONLY).find(given)
+      if (refused !== undefined) return yield* Effect.fail(new UsageError({ message: `${STEP_ONLY[refused]}: not with --bench` }))
+      if (a.workers !== 1) return yield* Effect.fail(new UsageError({ message: "--workers: sweep --bench runs in one thread" }))
+      if (a.requireCalibrated) return yield* Effect.fail(new UsageError({ message: "--require-calibrated: not with --bench" }))
+      if (a.format === "html" || a.format === "svg")
+        return yield* Effect.fail(new UsageError({ message: `--format ${a.format}: sweep --bench prints table or json` }))
+      if (Option.isSome(a.objective) && !(a.objective.value in BENCH_OBJECTIVES))
+        return yield* Effect.fail(
+          new UsageError({ message: `--objective ${a.objective.value}: with --bench one of ${Object.keys(BENCH_OBJECTIVES).join(", ")}` })
+        )
+      const showBar = opt(a.progress) ?? process.stderr.isTTY === true
+      const bar = showBar ? (yield* Effect.promise(() => import("./progress.ts"))).progressBar("sweep --bench", "layouts") : undefined
+      const { runBenchSweep } = yield* Effect.promise(() => import("../sweep/bench.ts"))
+      const { renderBenchSweepJson, renderBenchSweepTable } = yield* Effect.promise(() => import("../report/benchSweep.ts"))
+      let stop = false
+      const onSignal = () => void (stop = true)
+      const result = yield* Effect.acquireUseRelease(
+        Effect.sync(() => {
+          process.once("SIGINT", onSignal)
+          process.once("SIGTERM", onSignal)
+        }),
+        () =>
+          runBenchSweep({
+            run,
+            axes,
+            ...(Option.isSome(a.engine) ? { engine: a.engine.value } : {}),
+            engineFlags: engineOverridesOf(a),
+            workload: workloadSpecOf(a, a.benchDataset, Option.none()),
+            ...(Option.isSome(a.goodput) ? { slo: a.goodput.value } : {}),
+            ...(Option.isSome(a.sloPercentile) ? { percentile: a.sloPercentile.value } : {}),
+            ...(Option.isSome(a.objective) ? { objective: a.objective.value as BenchObjective } : {}),
+            ...(Option.isSome(a.price) ? { price_per_gpu_hour_usd: a.price.value } : {}),
+            ...(Option.isSome(a.maxGpus) ? { max_gpus: a.maxGpus.value } : {}),
+            ...(Option.isSome(a.mtpAcceptance) ? { mtpAcceptance: a.mtpAcceptance.value } : {}),
+            ...(bar === undefined ? {} : { onProgress: bar.update }),
+            stopped: () => stop
+          }),
+        () =>
+          Effect.sync(() => {
+            process.removeListener("SIGINT", onSignal)
+            process.removeListener("SIGTERM", onSignal)
+            bar?.stop()
+          })
+      )
+      return yield* emit(a.format === "json" ? renderBenchSweepJson(result) : renderBenchSweepTable(result), opt(a.out))
+    }
+    const benchFlag = [...BENCH_ONLY, "benchDataset"].find((k) => (k === "benchDataset" ? a.benchDataset !== "random" : given(k)))
+    if (benchFlag !== undefined)
+      return yield* Effect.fail(new UsageError({ message: `${camelToFlag(benchFlag === "benchDataset" ? "datasetName" : benchFlag)}: only with --bench` }))
+    if (Option.isSome(a.objective) && !(a.objective.value in OBJECTIVES))
+      return yield* Effect.fail(
+        new UsageError({ message: `--objective ${a.objective.value}: only with --bench (step objectives: ${Object.keys(OBJECTIVES).join(", ")})` })
+      )
     const showBar = opt(a.progress) ?? process.stderr.isTTY === true
     const bar = showBar ? (yield* Effect.promise(() => import("./progress.ts"))).progressBar() : undefined
     const { runSweepCommand } = yield* Effect.promise(() => import("../sweep/run.ts"))
@@ -199,7 +298,7 @@ export const sweepCommand = Command.make(
             ...(Option.isSome(a.minTokensPerUser) ? { tokens_per_s_per_user_min: a.minTokensPerUser.value } : {}),
             ...(Option.isSome(a.maxGpus) ? { gpus_max: a.maxGpus.value } : {})
           },
-          ...(Option.isSome(a.objective) ? { objective: a.objective.value } : {}),
+          ...(Option.isSome(a.objective) ? { objective: a.objective.value as Objective } : {}),
           ...(Option.isSome(a.by) ? { by: a.by.value } : {}),
           ...(Option.isSome(a.strategy) ? { strategy: a.strategy.value } : {}),
           ...(Option.isSome(a.price) ? { price_per_gpu_hour_usd: a.price.value } : {}),
@@ -229,6 +328,10 @@ export const sweepCommand = Command.make(
     [
       "llmsim sweep configs/scenarios/llama_3_1_70b_h100.yaml --hardware configs/hardware/H100-SXM.yaml,configs/hardware/H200-SXM.yaml --batch 1..256:x2 --min-tokens-per-s-per-user 30 --objective cost_per_1m_output_tokens_usd",
       "Cheapest hardware at 30 tokens/s per user"
+    ],
+    [
+      "llmsim sweep configs/scenarios/llama_3_1_70b_h100.yaml --bench --tp 2,4,8 --random-input-len 1000 --random-output-len 1000 --goodput 'ttft:2000 tpot:50'",
+      "Per layout, the largest request rate whose P99 TTFT and TPOT meet the SLOs, with goodput per GPU and USD per 1M tokens"
     ],
     ["llmsim sweep --batch 1..512:x2 --points points.csv", "Every point to a CSV file"],
     ["llmsim sweep --batch 1..512:x2 --shard 1/4 --points s1.jsonl", "One of four CI shards; llmsim sweep merge s*.jsonl"]

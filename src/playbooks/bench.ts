@@ -28,8 +28,8 @@ import type { GoodputSlo, PercentileMetric } from "../serve/metrics.ts"
 import { StuckError } from "../serve/simulate.ts"
 import { readTrace, type TraceFormat } from "../serve/trace.ts"
 import type { RequestOutcome, ServeRequest } from "../serve/types.ts"
-import { HASH_BLOCK_TOKENS, randomLengthBounds, requests, SHAREGPT_FILTER, validateWorkload, type WorkloadSpec } from "../serve/workload.ts"
-import { servingInstance, type EngineOverrides } from "../sim/serving.ts"
+import { HASH_BLOCK_TOKENS, requests, typicalContext, validateWorkload, type WorkloadSpec } from "../serve/workload.ts"
+import { servingInstance, workloadMisfit, type EngineOverrides } from "../sim/serving.ts"
 
 /** Largest trace file read, bytes: it is streamed, so only time bounds it. */
 const MAX_TRACE_BYTES = 64 * 2 ** 30
@@ -179,24 +179,8 @@ export const runBench = (o: BenchOptions) =>
       }
       // The longest request of a generated workload, checked once; a trace's lines were checked above.
       if (workload !== undefined) {
-        const longest = longestRequest(w)
-        const where = w.dataset === "random" ? "--random-input-len + --random-output-len" : "the sharegpt filter's max_total_len"
-        if (maxModelLen !== undefined && longest.total > maxModelLen)
-          return yield* Effect.fail(
-            new UsageError({ message: `${where}: a request of up to ${longest.total} tokens is longer than max_model_len ${maxModelLen}` })
-          )
-        if (longest.total > inst.kv.kv_tokens)
-          return yield* Effect.fail(
-            new UsageError({
-              message: `${where}: a request of up to ${longest.total} tokens does not fit the KV cache of one rank (${inst.kv.kv_tokens} tokens by ${inst.engine.name}'s rule: ${inst.kv.rule})`
-            })
-          )
-        if (!st.chunked_prefill && longest.input > st.max_step_tokens)
-          return yield* Effect.fail(
-            new UsageError({
-              message: `--random-input-len: a prompt of up to ${longest.input} tokens exceeds the step budget ${st.max_step_tokens} without chunked prefill (raise --max-step-tokens or pass --chunked-prefill)`
-            })
-          )
+        const misfit = workloadMisfit(inst, w)
+        if (misfit !== undefined) return yield* Effect.fail(new UsageError({ message: misfit }))
       }
       const num = trace !== undefined ? trace.count : (workload?.num_prompts ?? 0)
       const reqs: Iterable<ServeRequest> =
@@ -292,16 +276,3 @@ const flagOf = (field: string): string =>
     dataset: "dataset-name",
     sharegpt: "dataset-name"
   })[field] ?? field
-
-const typicalContext = (w: WorkloadSpec): number =>
-  w.dataset === "random" ? (w.input_len ?? 1024) + (w.prefix_len ?? 0) + (w.output_len ?? 128) : (w.sharegpt_filter ?? SHAREGPT_FILTER).max_total_len / 2
-
-const longestRequest = (w: WorkloadSpec): { input: number; total: number } => {
-  if (w.dataset === "random") {
-    const b = randomLengthBounds(w.input_len ?? 1024, w.output_len ?? 128, w.range_ratio ?? 0)
-    const input = (w.prefix_len ?? 0) + b.input[1]
-    return { input, total: input + b.output[1] }
-  }
-  const f = w.sharegpt_filter ?? SHAREGPT_FILTER
-  return { input: f.max_prompt_len, total: f.max_total_len }
-}

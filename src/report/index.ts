@@ -7,6 +7,7 @@
  */
 export { renderJson, renderMarkdown, renderText } from "./accuracy.ts"
 export { renderBenchJson, renderBenchTable } from "./bench.ts"
+export { renderBenchSweepJson, renderBenchSweepTable } from "./benchSweep.ts"
 export { renderAttentionCalibration, renderCalibration, renderOverlapCalibration } from "./calibration.ts"
 export { regressionLines, renderDiff, unfitLines } from "./diff.ts"
 export { unfitSummary } from "./fit.ts"

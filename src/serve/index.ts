@@ -5,9 +5,18 @@ export { type EngineSettings, stepWallMs } from "./engine.ts"
 export { trtllmBenchFinetune, trtllmBenchMaxNumTokens, trtllmCudaGraphBatchSizes } from "./engineDefaults.ts"
 export { ENGINE_NAMES, type EngineContext, type EngineModel, ENGINES } from "./engines.ts"
 export { deviceMemoryBytes, type KvBudget, type MemoryInputs } from "./memory.ts"
-export { formatSummary, type GoodputSlo, parseGoodput, parseMetricPercentiles, parsePercentileMetrics, type PercentileMetric } from "./metrics.ts"
+export {
+  formatSummary,
+  type GoodputSlo,
+  parseGoodput,
+  parseMetricPercentiles,
+  parsePercentileMetrics,
+  type PercentileMetric,
+  percentileWord
+} from "./metrics.ts"
+export { type RateProbe, searchRate } from "./rateSearch.ts"
 export { serve, type StepPricer, StuckError } from "./simulate.ts"
 export { type RankStep, StepCost } from "./stepCost.ts"
 export { readTrace, type TraceFormat } from "./trace.ts"
 export { type RequestOutcome, type ServeRequest } from "./types.ts"
-export { HASH_BLOCK_TOKENS, randomLengthBounds, requests, SHAREGPT_FILTER, validateWorkload, type WorkloadSpec } from "./workload.ts"
+export { HASH_BLOCK_TOKENS, longestRequest, requests, typicalContext, validateWorkload, type Workload, type WorkloadSpec } from "./workload.ts"

@@ -339,3 +339,18 @@ export function* requests(workload: Workload): Generator<ServeRequest> {
     yield { id, arrival_ms, input_len: input, output_len: output, prefix_hashes }
   }
 }
+
+/** A typical request's prompt + output, tokens: what per-sequence state (sliding windows, linear attention) is sized by. */
+export const typicalContext = (w: WorkloadSpec): number =>
+  w.dataset === "random" ? (w.input_len ?? 1024) + (w.prefix_len ?? 0) + (w.output_len ?? 128) : (w.sharegpt_filter ?? SHAREGPT_FILTER).max_total_len / 2
+
+/** The longest prompt and prompt + output a generated workload can draw, tokens. */
+export const longestRequest = (w: WorkloadSpec): { readonly input: number; readonly total: number } => {
+  if (w.dataset === "random") {
+    const b = randomLengthBounds(w.input_len ?? 1024, w.output_len ?? 128, w.range_ratio ?? 0)
+    const input = (w.prefix_len ?? 0) + b.input[1]
+    return { input, total: input + b.output[1] }
+  }
+  const f = w.sharegpt_filter ?? SHAREGPT_FILTER
+  return { input: f.max_prompt_len, total: f.max_total_len }
+}

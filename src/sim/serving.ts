@@ -16,6 +16,7 @@ import type { EngineSettings } from "../serve/engine.ts"
 import { ENGINE_NAMES, ENGINES, type EngineContext, type EngineModel } from "../serve/engines.ts"
 import { deviceMemoryBytes, type KvBudget, type MemoryInputs } from "../serve/memory.ts"
 import { StepCost } from "../serve/stepCost.ts"
+import { longestRequest, type WorkloadSpec } from "../serve/workload.ts"
 import type { Estimator } from "../timing/estimator.ts"
 import { timingHardware, type EfficiencyMode } from "../timing/roofline.ts"
 import { scenarioBase } from "./simulate.ts"
@@ -90,3 +91,20 @@ export const servingInstance = (
     const pricer = new StepCost({ model, layout, timing: timingHardware(hw, efficiency), estimator, composition })
     return { model, layout, engine, settings, memory, kv, pricer, hardware: hw.name, max_model_len: maxModelLen }
   })
+
+/**
+ * Why a generated workload cannot run on `inst` at all, checked on its longest request: longer
+ * than max_model_len, more than one rank's KV cache holds (the engine could never finish it), or
+ * a prompt over the step budget without chunked prefill. Undefined: it can.
+ */
+export const workloadMisfit = (inst: ServingInstance, w: WorkloadSpec): string | undefined => {
+  const longest = longestRequest(w)
+  const where = w.dataset === "random" ? "--random-input-len + --random-output-len" : "the sharegpt filter's max_total_len"
+  if (inst.max_model_len !== undefined && longest.total > inst.max_model_len)
+    return `${where}: a request of up to ${longest.total} tokens is longer than max_model_len ${inst.max_model_len}`
+  if (longest.total > inst.kv.kv_tokens)
+    return `${where}: a request of up to ${longest.total} tokens does not fit the KV cache of one rank (${inst.kv.kv_tokens} tokens by ${inst.engine.name}'s rule: ${inst.kv.rule})`
+  if (!inst.settings.chunked_prefill && longest.input > inst.settings.max_step_tokens)
+    return `--random-input-len: a prompt of up to ${longest.input} tokens exceeds the step budget ${inst.settings.max_step_tokens} without chunked prefill (raise --max-step-tokens or pass --chunked-prefill)`
+  return undefined
+}

@@ -6,6 +6,7 @@
  * defines it (tools/surfaces.ts keeps this true; importers name the file itself).
  */
 export { AXES, AXIS_KINDS, type AxisName, flagName, parseAxis } from "./axes.ts"
+export { BENCH_OBJECTIVES, type BenchObjective, type BenchSweepResult, type BenchSweepRow, type FrontierPoint, runBenchSweep } from "./bench.ts"
 export { type NeighbourReport } from "./engine.ts"
 export { type Constraints, type Objective, OBJECTIVES, type Row } from "./judge.ts"
 export { mergeShards } from "./merge.ts"

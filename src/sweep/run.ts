@@ -186,7 +186,8 @@ const withoutCalibration = (h: HardwareSpec): HardwareSpec => {
   return spec
 }
 
-const parsedAxes = (s: Session, o: SweepOptions) =>
+/** The axes' values: each flag's text, else the scenario's `sweep:` block's (positioned errors at the block). */
+export const parsedAxes = (s: Session, o: Pick<SweepOptions, "axes">) =>
   Effect.gen(function* () {
     const block = s.loaded.spec.sweep?.axes ?? {}
     const values: Partial<Record<AxisName, ReadonlyArray<AxisValue>>> = {}
@@ -204,6 +205,30 @@ const parsedAxes = (s: Session, o: SweepOptions) =>
       }
     }
     return values
+  })
+
+/**
+ * Every hardware of a sweep by its axis value, the scenario's own under its display path: a flag
+ * value resolves from the current directory, a value of the scenario's sweep block as any path
+ * in the scenario (its folder, then the project root).
+ */
+export const sweepHardware = (s: Session, o: Pick<SweepOptions, "axes" | "run">, values: Partial<Record<AxisName, ReadonlyArray<AxisValue>>>) =>
+  Effect.gen(function* () {
+    const scenarioHw = displayPath(s.loaded.root, s.loaded.hardwareFile)
+    const hardware: Record<string, HardwareSpec> = { [scenarioHw]: s.loaded.hardware }
+    for (const v of values.hardware ?? []) {
+      const given = String(v)
+      const file = o.axes.hardware !== undefined ? resolvePath("flag", given, { cwd: o.run.cwd, root: s.loaded.root }) : yield* blockPath(s.loaded, given)
+      hardware[given] = yield* loadHardwareFile(s.evaluator, s.loaded.root, file).pipe(
+        // A file that cannot be read is the flag's error; a field error keeps its file:line:col.
+        Effect.mapError((e) =>
+          e instanceof ConfigError && o.axes.hardware !== undefined && (e.issues[0]?.path ?? "") === ""
+            ? new UsageError({ message: `--hardware: ${e.issues[0]?.message ?? "cannot load"} (${given})` })
+            : e
+        )
+      )
+    }
+    return hardware
   })
 
 /** A sweep as built from its inputs and the project's files: what a run evaluates and what merge re-evaluates against. */
@@ -249,23 +274,8 @@ export const prepareSweep = (s: Session, o: SweepOptions) =>
       )
     }
 
-    // Every hardware of the sweep, by its axis value (the scenario's own under its display path).
+    const hardware = yield* sweepHardware(s, o, values)
     const scenarioHw = displayPath(s.loaded.root, s.loaded.hardwareFile)
-    const hardware: Record<string, HardwareSpec> = { [scenarioHw]: s.loaded.hardware }
-    for (const v of values.hardware ?? []) {
-      const given = String(v)
-      // A flag value from the current directory; a value of the scenario's sweep block as any
-      // path in the scenario (its folder, then the project root).
-      const file = o.axes.hardware !== undefined ? resolvePath("flag", given, { cwd: o.run.cwd, root: s.loaded.root }) : yield* blockPath(s.loaded, given)
-      hardware[given] = yield* loadHardwareFile(s.evaluator, s.loaded.root, file).pipe(
-        // A file that cannot be read is the flag's error; a field error keeps its file:line:col.
-        Effect.mapError((e) =>
-          e instanceof ConfigError && o.axes.hardware !== undefined && (e.issues[0]?.path ?? "") === ""
-            ? new UsageError({ message: `--hardware: ${e.issues[0]?.message ?? "cannot load"} (${given})` })
-            : e
-        )
-      )
-    }
     // What each compared hardware's constants rest on (src/timing/calibration.ts).
     const compared = (values.hardware ?? [scenarioHw]).map(String)
     const calibration = Object.fromEntries(compared.map((k) => [k, calibrationSummary(hardware[k]!, o.run.efficiency)]))

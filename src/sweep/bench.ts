@@ -1,0 +1,405 @@
+/**
+ * `llmsim sweep --bench`: planning under load. For each layout of the sweep (hardware, tp, dp,
+ * ep, weights, kv_cache, moe_experts), the scenario becomes an engine instance (src/sim/serving.ts,
+ * as `llmsim bench` makes it), and the largest Poisson request rate whose P-percentile TTFT, TPOT
+ * and E2E latency meet the SLOs is searched (src/serve/rateSearch.ts), each probe one simulated
+ * benchmark of the same seeded workload. At that rate: goodput (requests meeting every SLO, per
+ * second and per GPU), output tokens/s per GPU, tokens/s per user (1000 / mean TPOT), and USD per
+ * 1M output tokens at the hardware's price. The best layout per objective, and the Pareto
+ * frontier of every probe that met the SLOs (output tokens/s per GPU against tokens/s per user),
+ * are the answer. Without SLOs every layout's answer is its max-load run.
+ *
+ * Length axes (seq, output, batch) and the deployment playbooks' axes do not apply: the workload
+ * sets the lengths, the engine sets the batch, and bench serves the core layout.
+ */
+import { Effect } from "effect"
+import { UsageError } from "../config/errors.ts"
+import { displayPath, type LoadedScenario } from "../config/load.ts"
+import { estimatorOf } from "../app/estimator.ts"
+import { withSession, type RunOptions } from "../app/session.ts"
+import { runBenchmark } from "../serve/benchmark.ts"
+import { percentileWord, type GoodputSlo } from "../serve/metrics.ts"
+import { searchRate, type RateProbe } from "../serve/rateSearch.ts"
+import { requests, typicalContext, validateWorkload, type Workload, type WorkloadSpec } from "../serve/workload.ts"
+import { servingInstance, workloadMisfit, type EngineOverrides, type ServingInstance } from "../sim/serving.ts"
+import { physicalProblem } from "../schema/physical.ts"
+import type { HardwareSpec } from "../schema/hardware.ts"
+import type { Dtype } from "../schema/dtypes.ts"
+import { resolvePrecision } from "../kernel/model.ts"
+import { costPer1M } from "./judge.ts"
+import { AXES, flagName, type AxisName, type AxisValue } from "./axes.ts"
+import { parsedAxes, sweepHardware } from "./run.ts"
+import { makeSpace, pointAt, type Coordinates } from "./space.ts"
+
+/** Requests of the max-load probe without --num-prompts, at least; and of any probe. */
+const DEFAULT_PROBE_REQUESTS = 1000
+const MIN_PROBE_REQUESTS = 200
+
+/** The axes a bench sweep varies: what makes a different engine instance. */
+export const BENCH_AXES: ReadonlyArray<AxisName> = ["hardware", "weights", "kv_cache", "moe_experts", "tp", "dp", "ep"]
+
+export const BENCH_OBJECTIVES = {
+  goodput_per_gpu: "max",
+  output_tokens_per_s_per_gpu: "max",
+  cost_per_1m_output_tokens_usd: "min"
+} as const
+export type BenchObjective = keyof typeof BENCH_OBJECTIVES
+
+export interface BenchSweepOptions {
+  readonly run: RunOptions
+  readonly axes: Partial<Record<AxisName, string>>
+  readonly engine?: string
+  readonly engineFlags: EngineOverrides
+  /** A generated workload (random or sharegpt); its rate is what the search sets. */
+  readonly workload: WorkloadSpec
+  /** SLOs on the `percentile` of each metric, ms (none: every layout at max load). */
+  readonly slo?: GoodputSlo
+  /** The percentile the SLOs hold at (default 99). */
+  readonly percentile?: number
+  readonly objective?: BenchObjective
+  readonly price_per_gpu_hour_usd?: number
+  readonly max_gpus?: number
+  readonly mtpAcceptance?: number
+  readonly onProgress?: (done: number, total: number) => void
+  readonly stopped?: () => boolean
+}
+
+/** One probe: a simulated benchmark at one rate. */
+export interface LoadPoint extends RateProbe {
+  /** Requests meeting every SLO per second (vLLM's request_goodput; request_throughput without SLOs). */
+  readonly goodput: number
+  readonly output_tokens_per_s: number
+  /** The percentile's TTFT, TPOT and E2E latency, ms. */
+  readonly ttft_ms: number
+  readonly tpot_ms: number
+  readonly e2el_ms: number
+  readonly mean_tpot_ms: number
+}
+
+/** One layout's answer. */
+export interface BenchSweepRow {
+  readonly index: number
+  readonly coordinates: Readonly<Partial<Record<AxisName, AxisValue>>>
+  readonly hardware: string
+  readonly tp: number | null
+  readonly dp: number | null
+  readonly ep: number | null
+  readonly gpus: number | null
+  /** Why the layout cannot serve the workload (no layout, no KV room, a request that cannot fit); every figure is null then. */
+  readonly invalid: string | null
+  readonly kv_tokens_per_rank: number | null
+  readonly max_running_per_rank: number | null
+  /** Requests/s the instance completes at max load. */
+  readonly capacity_rps: number | null
+  /** The largest rate meeting the SLOs (Infinity: even all at once); null: none meets them. */
+  readonly max_rate_rps: number | null
+  readonly bound: "offline" | "capacity" | "bracket" | "none" | null
+  readonly goodput_rps: number | null
+  readonly goodput_per_gpu: number | null
+  readonly output_tokens_per_s_per_gpu: number | null
+  readonly tokens_per_s_per_user: number | null
+  readonly ttft_ms: number | null
+  readonly tpot_ms: number | null
+  readonly e2el_ms: number | null
+  readonly price_per_gpu_hour_usd: number | null
+  readonly cost_per_1m_output_tokens_usd: number | null
+  readonly probes: number
+  /** Requests of the max-load probe, and the most the engine holds at once (dp x min(max running, KV tokens / a typical request)). */
+  readonly probe_requests: number | null
+  readonly engine_concurrency: number | null
+  /** Refused by --max-gpus. */
+  readonly over_budget: boolean
+}
+
+/** A frontier point: one probe that met the SLOs. */
+export interface FrontierPoint {
+  readonly index: number
+  readonly rate_rps: number
+  readonly output_tokens_per_s_per_gpu: number
+  readonly tokens_per_s_per_user: number
+  readonly goodput_per_gpu: number
+}
+
+export interface BenchSweepResult {
+  readonly scenario: string
+  readonly engine: string
+  readonly workload: {
+    readonly dataset: string /** --num-prompts (null: per layout, twice the engine's concurrency, at least 1000). */
+    readonly num_prompts: number | null
+    readonly input_len: number | null
+    readonly output_len: number | null
+    readonly seed: number
+  }
+  readonly slo: GoodputSlo | null
+  readonly percentile: number
+  readonly objective: BenchObjective
+  readonly axes: Readonly<Partial<Record<AxisName, ReadonlyArray<AxisValue>>>>
+  readonly rows: ReadonlyArray<BenchSweepRow>
+  readonly best: Partial<Record<BenchObjective, number>>
+  readonly frontier: ReadonlyArray<FrontierPoint>
+  readonly simulated_requests: number
+}
+
+const num = (c: Coordinates, a: AxisName): number | undefined => (typeof c[a] === "number" ? (c[a] as number) : undefined)
+const str = (c: Coordinates, a: AxisName): string | undefined => (typeof c[a] === "string" ? (c[a] as string) : undefined)
+
+/** The scenario with one layout's axes applied, as a scenario file saying so would load. */
+const variant = (loaded: LoadedScenario, c: Coordinates, hardware: Readonly<Record<string, HardwareSpec>>): LoadedScenario => {
+  const spec = loaded.spec
+  const weights = str(c, "weights") as Dtype | undefined
+  const kv = str(c, "kv_cache") as Dtype | undefined
+  const moe = str(c, "moe_experts") as Dtype | undefined
+  // Unset keys stay unset, so routed experts follow the swept weights unless the scenario names their own dtype.
+  const given = spec.precision ?? (({ weights: w, activations, kv_cache }) => ({ weights: w, activations, kv_cache }))(resolvePrecision(undefined))
+  const precision =
+    weights === undefined && kv === undefined && moe === undefined
+      ? spec.precision
+      : {
+          ...given,
+          ...(weights === undefined ? {} : { weights }),
+          ...(kv === undefined ? {} : { kv_cache: kv }),
+          ...(moe === undefined ? {} : { moe_experts: moe })
+        }
+  const tp = num(c, "tp")
+  const dp = num(c, "dp")
+  const ep = num(c, "ep")
+  const parallelism =
+    tp === undefined && dp === undefined && ep === undefined
+      ? spec.parallelism
+      : { ...spec.parallelism, ...(tp === undefined ? {} : { tp }), ...(dp === undefined ? {} : { dp }), ...(ep === undefined ? {} : { ep }) }
+  const hw = str(c, "hardware")
+  return {
+    ...loaded,
+    hardware: hw === undefined ? loaded.hardware : hardware[hw]!,
+    spec: { ...spec, ...(precision === undefined ? {} : { precision }), ...(parallelism === undefined ? {} : { parallelism }) }
+  }
+}
+
+const percentileKey = (p: number, m: string) => `p${percentileWord(p)}_${m}_ms`
+
+/** One simulated benchmark of `workload` at `rate` on `inst`. */
+const probeAt = (
+  inst: ServingInstance,
+  workload: Workload,
+  o: BenchSweepOptions,
+  acceptance: number,
+  percentile: number,
+  n: number,
+  rate: number
+): LoadPoint => {
+  const run = runBenchmark({
+    settings: inst.settings,
+    kv: inst.kv,
+    pricer: inst.pricer,
+    ranks: inst.layout.dp,
+    gpus: inst.layout.gpus,
+    requests: { [Symbol.iterator]: () => requests({ ...workload, request_rate: rate, num_prompts: n })[Symbol.iterator]() },
+    acceptance,
+    seed: workload.seed,
+    hashBlockTokens: workload.hash_block_tokens,
+    ...(o.slo === undefined ? {} : { goodput: o.slo }),
+    percentileMetrics: ["ttft", "tpot", "e2el"],
+    metricPercentiles: [percentile]
+  })
+  const r = run.result as unknown as Record<string, number>
+  const at = (m: string) => r[percentileKey(percentile, m)]!
+  const slo = o.slo ?? {}
+  const meets =
+    (slo.ttft === undefined || at("ttft") <= slo.ttft) &&
+    (slo.tpot === undefined || at("tpot") <= slo.tpot) &&
+    (slo.e2el === undefined || at("e2el") <= slo.e2el)
+  return {
+    rate,
+    meets,
+    request_throughput: run.result.request_throughput,
+    goodput: run.result.request_goodput ?? run.result.request_throughput,
+    output_tokens_per_s: run.result.output_throughput,
+    ttft_ms: at("ttft"),
+    tpot_ms: at("tpot"),
+    e2el_ms: at("e2el"),
+    mean_tpot_ms: r.mean_tpot_ms!
+  }
+}
+
+const empty = {
+  kv_tokens_per_rank: null,
+  max_running_per_rank: null,
+  capacity_rps: null,
+  max_rate_rps: null,
+  bound: null,
+  goodput_rps: null,
+  goodput_per_gpu: null,
+  output_tokens_per_s_per_gpu: null,
+  tokens_per_s_per_user: null,
+  ttft_ms: null,
+  tpot_ms: null,
+  e2el_ms: null,
+  cost_per_1m_output_tokens_usd: null,
+  probes: 0,
+  probe_requests: null,
+  engine_concurrency: null,
+  over_budget: false
+} as const
+
+/** Points no other point beats on both output tokens/s per GPU and tokens/s per user; by tokens/s per user ascending. */
+const pareto = (points: ReadonlyArray<FrontierPoint>): Array<FrontierPoint> =>
+  points
+    .filter(
+      (p) =>
+        !points.some(
+          (q) =>
+            q.output_tokens_per_s_per_gpu >= p.output_tokens_per_s_per_gpu &&
+            q.tokens_per_s_per_user >= p.tokens_per_s_per_user &&
+            (q.output_tokens_per_s_per_gpu > p.output_tokens_per_s_per_gpu || q.tokens_per_s_per_user > p.tokens_per_s_per_user)
+        )
+    )
+    .sort((a, b) => a.tokens_per_s_per_user - b.tokens_per_s_per_user || a.index - b.index || a.rate_rps - b.rate_rps)
+
+export class BenchSweepStopped extends Error {
+  readonly _tag = "BenchSweepStopped"
+}
+
+export const runBenchSweep = (o: BenchSweepOptions) =>
+  withSession(o.run, (s) =>
+    Effect.gen(function* () {
+      const values = yield* parsedAxes(s, o)
+      const foreign = AXES.filter((a) => values[a] !== undefined && !BENCH_AXES.includes(a))
+      if (foreign.length > 0) {
+        const from = o.axes[foreign[0]!] !== undefined ? `--${flagName(foreign[0]!)}` : `sweep.axes.${foreign[0]}`
+        return yield* Effect.fail(
+          new UsageError({
+            message: `${from}: sweep --bench varies ${BENCH_AXES.map(flagName).join(", ")} (the workload sets the lengths, the engine the batch); got ${foreign.map(flagName).join(", ")}`
+          })
+        )
+      }
+      if (o.workload.dataset === "trace")
+        return yield* Effect.fail(new UsageError({ message: "--dataset-name: sweep --bench generates its workload (random or sharegpt)" }))
+      const checked = validateWorkload({ ...o.workload, request_rate: Number.POSITIVE_INFINITY })
+      if (!checked.ok) return yield* Effect.fail(new UsageError({ message: `${checked.problems[0]!.field}: ${checked.problems[0]!.message}` }))
+      const badPrice = o.price_per_gpu_hour_usd === undefined ? undefined : physicalProblem("usd_per_gpu_hour", o.price_per_gpu_hour_usd)
+      if (badPrice !== undefined) return yield* Effect.fail(new UsageError({ message: `--price-per-gpu-hour: ${badPrice}` }))
+      const hardware = yield* sweepHardware(s, o, values)
+      const estimator = yield* estimatorOf(o.run, { cwd: o.run.cwd, root: s.project.root })
+      const space = makeSpace(values)
+      const percentile = o.percentile ?? 99
+      const objective = o.objective ?? "goodput_per_gpu"
+      const scenarioHw = displayPath(s.loaded.root, s.loaded.hardwareFile)
+      const rows: Array<BenchSweepRow> = []
+      const feasible: Array<FrontierPoint> = []
+      let simulated = 0
+      for (let i = 0; i < space.size; i++) {
+        if (o.stopped?.() === true) return yield* Effect.fail(new BenchSweepStopped("stopped"))
+        const c = pointAt(space, i)
+        const hwKey = str(c, "hardware") ?? scenarioHw
+        const hw = hardware[hwKey]!
+        const price = o.price_per_gpu_hour_usd ?? hw.price_per_gpu_hour_usd ?? null
+        const head = { index: i, coordinates: c, hardware: hwKey, price_per_gpu_hour_usd: price }
+        const made = yield* Effect.result(
+          servingInstance(variant(s.loaded, c, hardware), o.engine, o.engineFlags, estimator, o.run.efficiency, typicalContext(o.workload))
+        )
+        if (made._tag === "Failure") {
+          const e = made.failure
+          const why = "issues" in e ? (e.issues[0]?.message ?? "invalid layout") : e.message
+          rows.push({ ...head, tp: num(c, "tp") ?? null, dp: num(c, "dp") ?? null, ep: num(c, "ep") ?? null, gpus: null, invalid: why, ...empty })
+          o.onProgress?.(i + 1, space.size)
+          continue
+        }
+        const inst = made.success
+        const layout = { tp: inst.layout.tp, dp: inst.layout.dp, ep: inst.layout.ep, gpus: inst.layout.gpus }
+        const misfit = inst.kv.kv_tokens <= 0 ? `no memory is left for the KV cache (${inst.kv.rule})` : workloadMisfit(inst, o.workload)
+        if (misfit !== undefined || (o.max_gpus !== undefined && layout.gpus > o.max_gpus)) {
+          rows.push({
+            ...head,
+            ...layout,
+            invalid: misfit ?? null,
+            ...empty,
+            kv_tokens_per_rank: inst.kv.kv_tokens,
+            over_budget: misfit === undefined
+          })
+          o.onProgress?.(i + 1, space.size)
+          continue
+        }
+        const acceptance = inst.model.mtp_draft_tokens === undefined ? 0 : (o.mtpAcceptance ?? s.runtime.mtp_acceptance_rate ?? 0)
+        // Requests in the max-load probe: --num-prompts, else enough to fill the engine twice over.
+        const concurrency = inst.layout.dp * Math.min(inst.settings.max_running, Math.floor(inst.kv.kv_tokens / Math.max(1, typicalContext(o.workload))))
+        const full = o.workload.num_prompts ?? Math.max(DEFAULT_PROBE_REQUESTS, 2 * concurrency)
+        let capacityRps = Number.NaN
+        const search = searchRate((rate) => {
+          // Every later probe covers the simulated time of the max-load one (full / capacity), so a
+          // low-rate probe is not a long run of near-empty steps; at least MIN_PROBE_REQUESTS for its percentiles.
+          const n = rate === Number.POSITIVE_INFINITY ? full : Math.max(MIN_PROBE_REQUESTS, Math.min(full, Math.ceil((full * rate) / capacityRps)))
+          const p = probeAt(inst, checked.workload, o, acceptance, percentile, n, rate)
+          if (rate === Number.POSITIVE_INFINITY) capacityRps = p.request_throughput
+          simulated += n
+          return p
+        })
+        const capacity = search.probes[0]!.request_throughput
+        const perGpu = (x: number) => x / layout.gpus
+        for (const p of search.probes)
+          if (p.meets)
+            feasible.push({
+              index: i,
+              rate_rps: p.rate,
+              output_tokens_per_s_per_gpu: perGpu(p.output_tokens_per_s),
+              tokens_per_s_per_user: p.mean_tpot_ms > 0 ? 1000 / p.mean_tpot_ms : 0,
+              goodput_per_gpu: perGpu(p.goodput)
+            })
+        const b = search.best
+        rows.push({
+          ...head,
+          ...layout,
+          invalid: null,
+          kv_tokens_per_rank: inst.kv.kv_tokens,
+          max_running_per_rank: inst.settings.max_running,
+          capacity_rps: capacity,
+          max_rate_rps: b === undefined ? null : b.rate,
+          bound: search.bound,
+          goodput_rps: b?.goodput ?? null,
+          goodput_per_gpu: b === undefined ? null : perGpu(b.goodput),
+          output_tokens_per_s_per_gpu: b === undefined ? null : perGpu(b.output_tokens_per_s),
+          tokens_per_s_per_user: b === undefined || !(b.mean_tpot_ms > 0) ? null : 1000 / b.mean_tpot_ms,
+          ttft_ms: b?.ttft_ms ?? null,
+          tpot_ms: b?.tpot_ms ?? null,
+          e2el_ms: b?.e2el_ms ?? null,
+          cost_per_1m_output_tokens_usd: b === undefined ? null : costPer1M(price, perGpu(b.output_tokens_per_s)),
+          probes: search.probes.length,
+          probe_requests: full,
+          engine_concurrency: concurrency,
+          over_budget: false
+        })
+        o.onProgress?.(i + 1, space.size)
+      }
+      const best: Partial<Record<BenchObjective, number>> = {}
+      for (const k of Object.keys(BENCH_OBJECTIVES) as Array<BenchObjective>) {
+        let at: BenchSweepRow | undefined
+        for (const r of rows) {
+          const v = r[k]
+          if (v === null || r.max_rate_rps === null) continue
+          const cur = at?.[k]
+          if (cur === undefined || cur === null || (BENCH_OBJECTIVES[k] === "max" ? v > cur : v < cur)) at = r
+        }
+        if (at !== undefined) best[k] = at.index
+      }
+      const w = o.workload
+      const result: BenchSweepResult = {
+        scenario: displayPath(s.project.root, s.loaded.file),
+        engine: o.engine ?? s.loaded.spec.engine?.name ?? "vllm",
+        workload: {
+          dataset: w.dataset,
+          num_prompts: o.workload.num_prompts ?? null,
+          input_len: w.dataset === "random" ? (w.input_len ?? 1024) : null,
+          output_len: w.dataset === "random" ? (w.output_len ?? 128) : (w.output_len ?? null),
+          seed: checked.workload.seed
+        },
+        slo: o.slo ?? null,
+        percentile,
+        objective,
+        axes: Object.fromEntries(space.axes.map((a) => [a.name, a.values])),
+        rows,
+        best,
+        frontier: pareto(feasible),
+        simulated_requests: simulated
+      }
+      return result
+    })
+  )

@@ -1,0 +1,91 @@
+/**
+ * `llmsim sweep --bench` through the real CLI, checked against `llmsim bench`: the rate a layout
+ * is answered with, replayed by bench at the same seed and the probe's request count, meets the
+ * SLO at the percentile and gives the row's figures; without SLOs each layout is its max-load
+ * run. Flags of the other mode are refused, each with one line.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import { makeProject, runCli } from "../helpers/cli.ts"
+
+const LLAMA = "configs/scenarios/llama_3_1_8b_h100.yaml"
+const WORK = ["--random-input-len", "256", "--random-output-len", "32", "--num-prompts", "300", "--seed", "2"]
+
+interface Row {
+  readonly tp: number
+  readonly gpus: number
+  readonly capacity_rps: number
+  readonly max_rate_rps: number | "inf"
+  readonly output_tokens_per_s_per_gpu: number
+  readonly tpot_ms: number
+  readonly probe_requests: number
+}
+
+describe("llmsim sweep --bench (CLI)", () => {
+  it("answers each layout with a rate that bench confirms meets the SLO", () => {
+    const dir = makeProject()
+    // bench has no layout flags: the tp 2 layout as a scenario file saying so.
+    const text = fs.readFileSync(path.join(dir, LLAMA), "utf8")
+    fs.writeFileSync(path.join(dir, "configs/scenarios/llama_tp2.yaml"), text.replace(/^  tp: 1 /m, "  tp: 2 "))
+    const r = runCli(["sweep", LLAMA, "--bench", "--tp", "1,2", ...WORK, "--goodput", "tpot:20", "--format", "json"], dir)
+    expect(r.status, r.stderr).toBe(0)
+    const out = JSON.parse(r.stdout).sweep_bench as { rows: ReadonlyArray<Row>; best: { goodput_per_gpu: number } }
+    expect(out.rows.map((x) => x.tp)).toEqual([1, 2])
+    for (const row of out.rows) {
+      expect(typeof row.max_rate_rps).toBe("number")
+      const rate = row.max_rate_rps as number
+      expect(rate).toBeLessThan(row.capacity_rps)
+      // The probe at that rate covered the max-load probe's simulated time (src/sweep/bench.ts).
+      const n = Math.max(200, Math.min(row.probe_requests, Math.ceil((row.probe_requests * rate) / row.capacity_rps)))
+      const b = runCli(
+        [
+          "bench",
+          row.tp === 1 ? LLAMA : "configs/scenarios/llama_tp2.yaml",
+          ...WORK.slice(0, 4),
+          "--seed",
+          "2",
+          "--num-prompts",
+          String(n),
+          "--request-rate",
+          String(rate),
+          "--metric-percentiles",
+          "99",
+          "--format",
+          "json"
+        ],
+        dir
+      )
+      expect(b.status, b.stderr).toBe(0)
+      const m = JSON.parse(b.stdout)
+      expect(m.p99_tpot_ms).toBeLessThanOrEqual(20)
+      expect(m.p99_tpot_ms).toBeCloseTo(row.tpot_ms, 9)
+      expect(m.output_throughput / row.gpus).toBeCloseTo(row.output_tokens_per_s_per_gpu, 6)
+    }
+  })
+
+  it("without SLOs answers every layout with its max-load run", () => {
+    const dir = makeProject()
+    const r = runCli(["sweep", LLAMA, "--bench", ...WORK, "--format", "json"], dir)
+    expect(r.status, r.stderr).toBe(0)
+    const row = JSON.parse(r.stdout).sweep_bench.rows[0] as Row
+    expect(row.max_rate_rps).toBe("inf")
+    const b = runCli(["bench", LLAMA, ...WORK, "--format", "json"], dir)
+    expect(JSON.parse(b.stdout).output_throughput / row.gpus).toBeCloseTo(row.output_tokens_per_s_per_gpu, 6)
+  })
+
+  it("refuses the other mode's flags with one line", () => {
+    const dir = makeProject()
+    for (const [args, message] of [
+      [["--bench", "--batch", "1,2"], /^error: --batch: sweep --bench varies hardware, weights, kv-cache, moe-experts, tp, dp, ep/],
+      [["--engine", "vllm"], /^error: --engine: only with --bench$/m],
+      [["--bench", "--max-tpot-ms", "30"], /^error: --max-tpot-ms \(use --goodput tpot:MS\): not with --bench$/m],
+      [["--bench", "--objective", "tokens_per_s_per_user"], /^error: --objective tokens_per_s_per_user: with --bench one of /]
+    ] as const) {
+      const r = runCli(["sweep", LLAMA, ...args], dir)
+      expect(r.status, args.join(" ")).not.toBe(0)
+      expect(r.stderr.trim().split("\n")).toHaveLength(1)
+      expect(r.stderr).toMatch(message)
+    }
+  })
+})
