@@ -73,7 +73,10 @@ const benchFlags = {
     Flag.withDescription("A measured result (vllm bench serve --save-result, sglang.bench_serving output): each field predicted vs measured"),
     Flag.optional
   ),
-  format: Flag.Literals("format", ["table", "json"]).pipe(Flag.withDescription("Output format"), Flag.withDefault("table" as const)),
+  format: Flag.Literals("format", ["table", "json", "html"]).pipe(
+    Flag.withDescription("Output format: table, json (vLLM's keys), or html (a page with the latency CDFs, SLO lines and the run over time)"),
+    Flag.withDefault("table" as const)
+  ),
   out: Flag.String("out").pipe(Flag.withDescription("Write the result to FILE instead of stdout"), Flag.optional),
   progress: Flag.Boolean("progress").pipe(Flag.withDescription("Progress bar on stderr (default: when stderr is a terminal)"), Flag.optional)
 }
@@ -160,7 +163,14 @@ export const benchCommand = Command.make(
       if (!c.ok) return yield* Effect.fail(new UsageError({ message: `--compare: ${c.message}` }))
       comparison = c.comparison
     }
-    yield* emit(a.format === "json" ? renderBenchJson(out, comparison) : renderBenchTable(out, comparison), opt(a.out))
+    // The page's charts (Vega) load only for html.
+    const text =
+      a.format === "html"
+        ? yield* Effect.promise(async () => (await import("../report/html.ts")).renderBenchHtml(out, comparison))
+        : a.format === "json"
+          ? renderBenchJson(out, comparison)
+          : renderBenchTable(out, comparison)
+    yield* emit(text, opt(a.out))
   })
 ).pipe(
   documented("Serve a request stream on an engine model: vllm bench serve's metrics (TTFT, TPOT, ITL, E2E, throughput, goodput) simulated", [

@@ -77,6 +77,8 @@ export interface BenchOutput {
     readonly max_concurrency: number | null
     readonly seed: number
     readonly mtp_acceptance: number
+    /** --goodput's SLOs, ms (null: none given). */
+    readonly goodput: GoodputSlo | null
   }
   readonly bench: BenchmarkRun
 }
@@ -234,7 +236,8 @@ export const runBench = (o: BenchOptions) =>
           burstiness: workload?.burstiness ?? 1,
           max_concurrency: o.maxConcurrency ?? null,
           seed,
-          mtp_acceptance: inst.model.mtp_draft_tokens === undefined ? 0 : acceptance
+          mtp_acceptance: inst.model.mtp_draft_tokens === undefined ? 0 : acceptance,
+          goodput: o.goodput ?? null
         },
         bench
       }

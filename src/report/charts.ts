@@ -3,7 +3,7 @@
  * against the device's roofs, per-layer stacked compute / memory / communication time, memory
  * per GPU against HBM, a sweep's Pareto frontier and a diff's per-layer before / after bars.
  * Data rows carry their unit in every field name, as the JSON does; src/report/svg.ts renders
- * a spec to SVG.
+ * a spec to SVG. A bench run adds its latency CDFs with the SLOs and its time series.
  */
 import type { RunResult, SimulationResult } from "../kernel/records.ts"
 import type { TimingHardware } from "../timing/roofline.ts"
@@ -310,5 +310,93 @@ export const diffBarsSpec = (title: string, bars: ReadonlyArray<DiffBar>): Chart
     y: { field: "latency_ms", type: "quantitative", title: "dominant latency (ms)" },
     color: { field: "side", type: "nominal", title: "side", sort: ["before", "after"] },
     tooltip: [{ field: "layer_name" }, { field: "side" }, { field: "latency_ms", type: "quantitative", format: ".4f" }]
+  }
+})
+
+/** A latency metric of a bench run: its empirical CDF (ms, fraction), and its SLO with the fraction of requests within it, if one was given. */
+export interface LatencyCdf {
+  readonly metric: string
+  readonly cdf: ReadonlyArray<readonly [number, number]>
+  readonly slo_ms: number | null
+  readonly within: number | null
+}
+
+/**
+ * A bench run's latency CDF: the fraction of requests at or under each latency, with the SLO as
+ * a red rule and the share of requests within it in the title.
+ */
+export const latencyCdfSpec = (c: LatencyCdf): ChartSpec => {
+  const values = c.cdf.map(([ms, fraction]) => ({ latency_ms: ms, fraction }))
+  const title =
+    c.slo_ms === null ? `${c.metric} CDF` : `${c.metric} CDF, SLO ${c.slo_ms} ms (red): ${((c.within ?? 0) * 100).toFixed(1)}% of requests within it`
+  // From 0, so the SLO rule is drawn where it is even when every request is on one side of it.
+  const x = { field: "latency_ms", type: "quantitative", title: `${c.metric} ms`, scale: { zero: true } }
+  return {
+    ...frame(title, 220),
+    layer: [
+      {
+        data: { values },
+        mark: { type: "line", interpolate: "step-after" },
+        encoding: { x, y: { field: "fraction", type: "quantitative", title: "fraction of requests", scale: { domain: [0, 1] } } }
+      },
+      ...(c.slo_ms === null
+        ? []
+        : [{ data: { values: [{ latency_ms: c.slo_ms }] }, mark: { type: "rule", color: "#d62728", strokeWidth: 2 }, encoding: { x } }])
+    ]
+  }
+}
+
+/** One point of a bench run's time series (src/serve/simulate.ts SeriesPoint, in seconds). */
+export interface ServeSeriesPoint {
+  readonly t_ms: number
+  readonly running: number
+  readonly waiting: number
+  readonly kv_used: number
+  readonly output_tokens_per_s: number
+}
+
+/** Output tokens/s over the run. */
+export const throughputSeriesSpec = (series: ReadonlyArray<ServeSeriesPoint>): ChartSpec => ({
+  ...frame(
+    "Output tokens/s over the run (all GPUs)",
+    200,
+    series.map((p) => ({ time_s: p.t_ms / 1000, output_tokens_per_s: p.output_tokens_per_s }))
+  ),
+  mark: { type: "line", interpolate: "step-after" },
+  encoding: {
+    x: { field: "time_s", type: "quantitative", title: "time s" },
+    y: { field: "output_tokens_per_s", type: "quantitative", title: "output tokens/s" }
+  }
+})
+
+/** Running and waiting requests over the run, one line each. */
+export const queueSeriesSpec = (series: ReadonlyArray<ServeSeriesPoint>): ChartSpec => ({
+  ...frame(
+    "Requests running and waiting over the run",
+    200,
+    series.flatMap((p) => [
+      { time_s: p.t_ms / 1000, state: "running", requests: p.running },
+      { time_s: p.t_ms / 1000, state: "waiting", requests: p.waiting }
+    ])
+  ),
+  mark: { type: "line", interpolate: "step-after" },
+  encoding: {
+    x: { field: "time_s", type: "quantitative", title: "time s" },
+    y: { field: "requests", type: "quantitative", title: "requests" },
+    color: { field: "state", type: "nominal", title: null, scale: { domain: ["running", "waiting"], range: ["#1f77b4", "#ff7f0e"] } }
+  }
+})
+
+/** KV cache in use over the run, percent of the capacity of every rank. */
+export const kvSeriesSpec = (series: ReadonlyArray<ServeSeriesPoint>): ChartSpec => ({
+  ...frame(
+    "KV cache in use over the run",
+    200,
+    series.map((p) => ({ time_s: p.t_ms / 1000, kv_used_percent: p.kv_used * 100 }))
+  ),
+  mark: { type: "area", interpolate: "step-after", opacity: 0.6 },
+  encoding: {
+    x: { field: "time_s", type: "quantitative", title: "time s" },
+    y: { field: "kv_used_percent", type: "quantitative", title: "KV cache in use %", scale: { domain: [0, 100] } }
   }
 })

@@ -10,7 +10,23 @@ import type { AxisName } from "../sweep/axes.ts"
 import type { SweepResult } from "../sweep/run.ts"
 import type { ScenarioDiff } from "../diff/types.ts"
 import { renderDiff, type RenderOptions } from "./diff.ts"
-import { type ChartSpec, type DiffBar, diffBarsSpec, layerBarsSpec, memorySpec, type ParetoPoint, paretoSpec, rooflineSpec } from "./charts.ts"
+import {
+  type ChartSpec,
+  type DiffBar,
+  diffBarsSpec,
+  kvSeriesSpec,
+  latencyCdfSpec,
+  layerBarsSpec,
+  memorySpec,
+  type ParetoPoint,
+  paretoSpec,
+  queueSeriesSpec,
+  rooflineSpec,
+  throughputSeriesSpec
+} from "./charts.ts"
+import type { BenchOutput } from "../playbooks/bench.ts"
+import type { Comparison } from "../serve/compare.ts"
+import { renderBenchTable } from "./bench.ts"
 import { renderSweepTable, whereText } from "./sweep.ts"
 import { partShareLine } from "./phaseSummary.ts"
 import { renderServingTable, runHeader, runSummaryVerdict } from "./run.ts"
@@ -193,4 +209,29 @@ export const renderDiffVisual = async (diffs: ReadonlyArray<ScenarioDiff>, forma
   }
   if (format === "svg") throw new Error("the diff has no layers to draw")
   return htmlPage("llmsim diff", sections)
+}
+
+/**
+ * A bench run's page: the printed result, the TTFT / TPOT / E2E latency CDFs with the --goodput
+ * SLOs as rules, output tokens/s, running and waiting requests, and KV-cache use over the run.
+ */
+export const renderBenchHtml = async (o: BenchOutput, comparison?: Comparison): Promise<string> => {
+  const x = o.bench.extras
+  const slo = o.workload.goodput
+  const names = { ttft: "TTFT", tpot: "TPOT", e2el: "E2E latency" } as const
+  const charts = await renderCharts([
+    ...(["ttft", "tpot", "e2el"] as const).map((m) => ({
+      id: `cdf-${m}`,
+      spec: latencyCdfSpec({ metric: names[m], cdf: x.cdf[m], slo_ms: slo?.[m] ?? null, within: x.within_slo[m] ?? null })
+    })),
+    { id: "throughput", spec: throughputSeriesSpec(x.series) },
+    { id: "queue", spec: queueSeriesSpec(x.series) },
+    { id: "kv-cache", spec: kvSeriesSpec(x.series) }
+  ])
+  const pick = (...ids: ReadonlyArray<string>) => charts.filter((c) => ids.includes(c.id))
+  return htmlPage(`llmsim bench: ${o.setup.scenario} on ${o.setup.engine.engine}`, [
+    { heading: "Result", text: renderBenchTable(o, comparison).trimEnd() },
+    { heading: "Latency distributions", charts: pick("cdf-ttft", "cdf-tpot", "cdf-e2el") },
+    { heading: "Over the run", charts: pick("throughput", "queue", "kv-cache") }
+  ])
 }

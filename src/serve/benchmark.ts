@@ -48,6 +48,8 @@ interface BenchmarkExtras {
   /** Prompt tokens served from the prefix cache. */
   readonly cached_prompt_tokens: number
   readonly series: ReadonlyArray<SeriesPoint>
+  /** Per --goodput SLO, the fraction of requests whose metric met it (each on its own; goodput needs all). */
+  readonly within_slo: Readonly<Partial<Record<"ttft" | "tpot" | "e2el", number>>>
   /** Empirical CDFs of TTFT, TPOT and E2EL (ms, fraction), for the report. */
   readonly cdf: Readonly<Record<"ttft" | "tpot" | "e2el", ReadonlyArray<readonly [number, number]>>>
 }
@@ -122,6 +124,12 @@ export const runBenchmark = (input: BenchmarkInput): BenchmarkRun => {
       max_running: run.max_running,
       cached_prompt_tokens: cached,
       series: run.series,
+      within_slo: Object.fromEntries(
+        (["ttft", "tpot", "e2el"] as const).flatMap((m) => {
+          const slo = input.goodput?.[m]
+          return slo === undefined || acc[m].count === 0 ? [] : [[m, acc[m].countAtMost(slo) / acc[m].count]]
+        })
+      ),
       cdf: { ttft: cdf("ttft"), tpot: cdf("tpot"), e2el: cdf("e2el") }
     }
   }

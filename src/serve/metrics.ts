@@ -155,6 +155,25 @@ export class Distribution {
     return G ** (this.#keys[this.#keys.length - 1] as number) * MID
   }
 
+  /** How many values are at most `x` (past EXACT_LIMIT, a value counts by its bucket's stand-in). */
+  countAtMost(x: number): number {
+    if (this.#exact !== null) {
+      this.#sorted ??= this.#exact.slice(0, this.#count).sort()
+      const sorted = this.#sorted
+      let lo = 0
+      let hi = this.#count
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1
+        if ((sorted[mid] as number) <= x) lo = mid + 1
+        else hi = mid
+      }
+      return lo
+    }
+    let n = x >= 0 ? this.#zeros : 0
+    for (const [key, c] of this.#buckets as Map<number, number>) if (G ** key * MID <= x) n += c
+    return n
+  }
+
   /** numpy's np.percentile(values, p), linear method; 0 when empty. */
   percentile(p: number): number {
     const n = this.#count

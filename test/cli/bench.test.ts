@@ -56,3 +56,27 @@ describe("llmsim bench --compare after the measured file changed", () => {
     expect(b.stdout).toMatch(/^completed +20\.0 +40\.0 +-50\.0%$/m)
   })
 })
+
+describe("llmsim bench --format html", () => {
+  it("draws the latency CDFs with each SLO and the share of requests within it, and the run over time", () => {
+    const dir = makeProject()
+    const r = runCli(["bench", LLAMA, ...SMALL, "--goodput", "ttft:30 tpot:40", "--format", "html", "--out", "b.html", "--requests", "reqs.jsonl"], dir)
+    expect(r.status, r.stderr).toBe(0)
+    const page = fs.readFileSync(path.join(dir, "b.html"), "utf8")
+    for (const id of ["cdf-ttft", "cdf-tpot", "cdf-e2el", "throughput", "queue", "kv-cache"]) expect(page).toContain(`data-chart="${id}"`)
+    // The share within the TTFT SLO, counted here from the streamed requests.
+    const ttfts = fs
+      .readFileSync(path.join(dir, "reqs.jsonl"), "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l).ttft_ms as number)
+    const inside = ttfts.filter((t) => t <= 30).length
+    // An SLO inside the distribution (median TTFT here is about 28 ms), so the share is neither 0 nor all.
+    expect(inside).toBeGreaterThan(0)
+    expect(inside).toBeLessThan(ttfts.length)
+    const within = ((100 * inside) / ttfts.length).toFixed(1)
+    expect(page).toContain(`TTFT CDF, SLO 30 ms (red): ${within}% of requests within it`)
+    expect(page).toContain("E2E latency CDF</text>")
+    expect(page).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/)
+  })
+})

@@ -73,6 +73,16 @@ describe("Distribution: numpy's mean, std, median and percentile", () => {
     expect(Math.abs(d.median() - 150_000.5) / 150_000.5).toBeLessThan(1e-4)
     expect(Math.abs(d.percentile(99) - 297_000.01) / 297_000.01).toBeLessThan(1e-4)
     expect(Math.abs(d.percentile(1) - 3_000.99) / 3_000.99).toBeLessThan(1e-4)
+    // 1..1000 are at most 1000.5 (stand-ins within 5e-5 of each value, 0.05 at 1000).
+    expect(d.countAtMost(1000.5)).toBe(1000)
+    expect(d.countAtMost(0.5)).toBe(0)
+    expect(d.countAtMost(n + 1)).toBe(n)
+  })
+
+  it("counts the values at most x: the share of requests within an SLO", () => {
+    const d = new Distribution()
+    for (const v of [3, 1, 2, 2]) d.add(v)
+    expect([d.countAtMost(0.9), d.countAtMost(1), d.countAtMost(2), d.countAtMost(2.5), d.countAtMost(3)]).toEqual([0, 1, 3, 3, 4])
   })
 })
 
