@@ -175,7 +175,7 @@ export const runBench = (o: BenchOptions) =>
       if (inst.kv.kv_tokens <= 0) {
         return yield* Effect.fail(
           new UsageError({
-            message: `${scenario}: no memory is left for the KV cache on ${inst.hardware} (${inst.kv.rule}: weights ${gib(inst.memory.weights_bytes)} GiB per GPU of ${gib(inst.memory.device_bytes)} GiB)`
+            message: `${scenario}: no memory is left for the KV cache on ${inst.hardware} (${inst.kv.rule}, memory fraction ${st.memory_fraction}: weights ${gib(inst.memory.weights_bytes)} GiB per GPU of ${gib(inst.memory.device_bytes)} GiB; set --memory-fraction)`
           })
         )
       }

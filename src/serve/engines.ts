@@ -39,6 +39,8 @@ export interface EngineContext {
   readonly tp: number
   /** Attention data-parallel ranks. */
   readonly dp: number
+  /** Expert-parallel ranks (1: no EP); with dp > 1 it makes the ranks one engine with DP attention, not replicas. */
+  readonly ep: number
   /** Longest prompt + output the engine accepts, tokens. */
   readonly max_model_len: number
 }
@@ -151,7 +153,10 @@ const SGLANG: EngineModel = {
     prefix_caching: "--disable-radix-cache (off)"
   },
   defaults: (c) => {
-    const mem = sglangMemoryDefaults({ gpuMemMiB: gpuMiB(c.hbm_gb), tpSize: c.tp, dpSize: c.dp, enableDpAttention: c.dp > 1 })
+    // DP attention (dp ranks sharing experts by EP) is one server of tp_size = tp x dp GPUs
+    // (--tp N --dp N --enable-dp-attention); without EP, dp ranks are replicas of tp_size = tp.
+    const dpAttention = c.dp > 1 && c.ep > 1
+    const mem = sglangMemoryDefaults({ gpuMemMiB: gpuMiB(c.hbm_gb), tpSize: dpAttention ? c.tp * c.dp : c.tp, dpSize: c.dp, enableDpAttention: dpAttention })
     return {
       engine: "sglang",
       version: SGLANG_DEFAULTS.release,

@@ -73,7 +73,7 @@ export const servingInstance = (
     const { name: _, ...blockOverrides } = block
     const overrides: EngineOverrides = { ...blockOverrides, ...flags }
     const maxModelLen = overrides.max_model_len
-    const ctx: EngineContext = { hbm_gb: hw.hbm_gb, tp: layout.tp, dp: layout.dp, max_model_len: maxModelLen ?? UNBOUNDED_CONTEXT }
+    const ctx: EngineContext = { hbm_gb: hw.hbm_gb, tp: layout.tp, dp: layout.dp, ep: layout.ep, max_model_len: maxModelLen ?? UNBOUNDED_CONTEXT }
     const first = applied(engine, engine.defaults(ctx), overrides)
     // Bytes per GPU: weights and KV per token do not depend on the batch; activations are the largest step's.
     const step = phaseMemory(model, contextFor(model, layout, "prefill", 1, first.settings.max_step_tokens))

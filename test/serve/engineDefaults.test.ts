@@ -4,6 +4,7 @@
  * batch defaults and CUDA-graph sizes on an H100, TensorRT-LLM's trtllm-bench heuristic and graph sizes.
  */
 import { describe, expect, it } from "vitest"
+import { ENGINES } from "../../src/serve/engines.ts"
 import {
   SGLANG_DEFAULTS,
   type SglangMemoryDefaults,
@@ -233,5 +234,23 @@ describe("TensorRT-LLM", () => {
     expect(TRTLLM_BENCH_DEFAULTS.kvCacheFreeGpuMemFraction.value).toBe(0.9)
     expect(trtllmBenchMaxNumTokens(2048, 256, 4000, false)).toBe(4256)
     expect(trtllmBenchMaxNumTokens(2048, 256, 4000, true)).toBe(2048)
+  })
+})
+
+describe("SGLang's memory defaults as the engine model applies them", () => {
+  it("DP attention with EP is one server of tp x dp GPUs; dp without EP is replicas", () => {
+    // 80 GB -> 81,920 MiB. DEP8: tp_size 8 (>= 4: cuda_graph_max_bs 512), chunk 8192 / dp 8 = 1024;
+    // reserved 512 + 8192 x 1.5 + 512 x 2 + 8/8 x 1024 + 512 x 8 x 3 + 512 x 8 x 1.5 = 33,280 MiB,
+    // fraction (81,920 - 33,280) / 81,920 = 0.594 (ServerArgs._handle_gpu_memory_settings).
+    const dep8 = ENGINES.sglang!.defaults({ hbm_gb: 80, tp: 1, dp: 8, ep: 8, max_model_len: 4096 })
+    expect(dep8.memory_fraction).toBe(0.594)
+    expect(dep8.max_step_tokens).toBe(1024)
+    expect(dep8.cuda_graph_sizes.at(-1)).toBe(512)
+    // tp 2 x 4 replicas of a dense model: each a tp_size 2 server (< 4: 256); reserved 512 + 12,288 + 512 + 256 = 13,568
+    // -> max(13,568, 10,240); fraction (81,920 - 13,568) / 81,920 = 0.834.
+    const replicas = ENGINES.sglang!.defaults({ hbm_gb: 80, tp: 2, dp: 4, ep: 1, max_model_len: 4096 })
+    expect(replicas.memory_fraction).toBe(0.834)
+    expect(replicas.max_step_tokens).toBe(8192)
+    expect(replicas.cuda_graph_sizes.at(-1)).toBe(256)
   })
 })
