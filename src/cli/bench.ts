@@ -68,6 +68,15 @@ const benchFlags = {
     Flag.withDescription("Percentiles to report (default 90,99)"),
     Flag.optional
   ),
+  prefillInstances: positiveInt(
+    "prefill-instances",
+    "Serve disaggregated: this many prefill instances (the layout of the scenario's disaggregation.prefill block, else the scenario's)"
+  ),
+  decodeInstances: positiveInt("decode-instances", "Serve disaggregated: this many decode instances (disaggregation.decode's layout, else the scenario's)"),
+  layerwiseTransfer: Flag.Boolean("layerwise-transfer").pipe(
+    Flag.withDescription("Disaggregated: send each layer's KV as it is prefilled (default: the block's transfer.layerwise, else after the prefill)"),
+    Flag.optional
+  ),
   requests: Flag.String("requests").pipe(Flag.withDescription("Stream every request's outcome to FILE (JSON Lines)"), Flag.optional),
   compare: Flag.String("compare").pipe(
     Flag.withDescription("A measured result (vllm bench serve --save-result, sglang.bench_serving output): each field predicted vs measured"),
@@ -148,6 +157,9 @@ export const benchCommand = Command.make(
       percentileMetrics: opt(a.percentileMetrics) ?? ["ttft", "tpot", "itl", "e2el"],
       metricPercentiles: opt(a.metricPercentiles) ?? [90, 99],
       ...some("mtpAcceptance", a.mtpAcceptance),
+      ...some("prefillInstances", a.prefillInstances),
+      ...some("decodeInstances", a.decodeInstances),
+      ...some("layerwiseTransfer", a.layerwiseTransfer),
       ...(writer === undefined ? {} : { onOutcome: (o: RequestOutcome) => writer.write(`${JSON.stringify(o)}\n`) }),
       ...(bar === undefined ? {} : { onProgress: (done: number, total: number) => (done % 256 === 0 || done === total ? bar.update(done, total) : undefined) })
     }

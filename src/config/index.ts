@@ -14,21 +14,11 @@ export {
   type LoadedScenario,
   loadHardwareFile,
   loadScenario,
+  scenarioBlockPath,
   scenarioFieldError,
-  scenarioPathCandidates,
   warningLines
 } from "./load.ts"
-export {
-  firstExisting,
-  insideProject,
-  isInside,
-  type PathBase,
-  pathCandidates,
-  projectPaths,
-  type ProjectPaths,
-  requireInsideProject,
-  resolvePath
-} from "./paths.ts"
+export { firstExisting, insideProject, isInside, type PathBase, pathCandidates, projectPaths, type ProjectPaths, resolvePath } from "./paths.ts"
 export { checkProjectPaths, CONFIG_FILE, findProjectRoot, importProjectConfig, loadProject, type ProjectConfig, type ProjectShape } from "./project.ts"
 export { checkedRuntime, type ResolvedRuntime, type RuntimeOverrides } from "./runtime.ts"
 export { guardReads, refusalOf } from "./safeRead.ts"

@@ -7,7 +7,7 @@
  */
 import { Effect, FileSystem } from "effect"
 import * as path from "node:path"
-import { insideProject, pathCandidates, requireInsideProject, type ProjectPaths } from "./paths.ts"
+import { firstExisting, insideProject, pathCandidates, requireInsideProject, resolvePath, type ProjectPaths } from "./paths.ts"
 import { sha256 } from "../base/sha256.js"
 import type { Evaluator } from "../graph/evaluator.ts"
 import { defineNodeType, type GraphNode } from "../graph/node.ts"
@@ -204,7 +204,7 @@ const layerCountError = (root: string, scenarioFile: string, text: string, spec:
  * then the project root (src/config/paths.ts); split into those inside the project root or
  * `allowPaths` and those outside (never read).
  */
-export const scenarioPathCandidates = (paths: ProjectPaths, scenarioFile: string, p: string) => {
+const scenarioPathCandidates = (paths: ProjectPaths, scenarioFile: string, p: string) => {
   const all = pathCandidates("file", p, { root: paths.root, dir: path.dirname(scenarioFile) })
   const ok = (c: string) => insideProject(c, paths)
   return { inside: all.filter(ok), outside: all.filter((c) => !ok(c)) }
@@ -299,3 +299,23 @@ export const scenarioFieldError = (root: string, scenarioFile: string, text: str
   const pos = parsed instanceof ConfigError ? { line: 1, col: 1 } : locate(parsed, p)
   return new ConfigError({ issues: [{ file: shown, ...pos, path: p.join("."), message }] })
 }
+
+/**
+ * A path written in a scenario block (the sweep block's hardware, a disaggregated pool's
+ * hardware): the first place it exists inside the project (the scenario's folder, then the
+ * project root), as every path in a scenario; a path that leaves the project is refused at the
+ * block's field `at` (README "Paths").
+ */
+export const scenarioBlockPath = (loaded: LoadedScenario, given: string, at: ReadonlyArray<string | number>) =>
+  Effect.gen(function* () {
+    const { inside, outside } = scenarioPathCandidates(loaded.paths, loaded.file, given)
+    const found = yield* firstExisting(inside)
+    if (found !== undefined) return found
+    if (outside.length > 0) {
+      yield* requireInsideProject(outside[0]!, given, loaded.paths, () => {
+        const issue = scenarioFieldError(loaded.root, loaded.file, loaded.text, at, "").issues[0]!
+        return { file: issue.file, line: issue.line, col: issue.col, path: issue.path }
+      })
+    }
+    return inside[inside.length - 1] ?? resolvePath("file", given, { root: loaded.root })
+  })

@@ -23,7 +23,8 @@
 import type { LayerContext } from "../layers/context.ts"
 import type { DeploymentSpec } from "../schema/deployment.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
-import type { Parallelism, Precision } from "../schema/scenario.ts"
+import type { Parallelism } from "../schema/parallelism.ts"
+import type { Precision } from "../schema/scenario.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
 import { moeConfigs, type Model } from "./model.ts"
 

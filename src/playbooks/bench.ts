@@ -18,9 +18,9 @@ import { Effect } from "effect"
 import * as path from "node:path"
 import { linesGuarded, refusalText } from "../base/guardedRead.js"
 import { estimatorOf } from "../app/estimator.ts"
-import { withSession, type RunOptions } from "../app/session.ts"
+import { withSession, type RunOptions, type Session } from "../app/session.ts"
 import { ConfigError, UsageError } from "../config/errors.ts"
-import { displayPath } from "../config/load.ts"
+import { displayPath, loadHardwareFile, scenarioBlockPath, scenarioFieldError } from "../config/load.ts"
 import { runBenchmark, type BenchmarkRun } from "../serve/benchmark.ts"
 import type { EngineSettings } from "../serve/engine.ts"
 import type { KvBudget, MemoryInputs } from "../serve/memory.ts"
@@ -29,7 +29,19 @@ import { StuckError } from "../serve/simulate.ts"
 import { readTrace, type TraceFormat } from "../serve/trace.ts"
 import type { RequestOutcome, ServeRequest } from "../serve/types.ts"
 import { HASH_BLOCK_TOKENS, requests, typicalContext, validateWorkload, type WorkloadSpec } from "../serve/workload.ts"
-import { servingInstance, workloadMisfit, type EngineOverrides } from "../sim/serving.ts"
+import {
+  modelLayers,
+  requestKvBytesPerToken,
+  scenarioVariant,
+  servingInstance,
+  transferLink,
+  workloadMisfit,
+  type EngineOverrides,
+  type ServingInstance
+} from "../sim/serving.ts"
+import type { PoolInput } from "../serve/disaggregate.ts"
+import type { TransferLink } from "../serve/kvTransfer.ts"
+import type { Estimator } from "../timing/estimator.ts"
 
 /** Largest trace file read, bytes: it is streamed, so only time bounds it. */
 const MAX_TRACE_BYTES = 64 * 2 ** 30
@@ -51,6 +63,29 @@ export interface BenchOptions {
   readonly mtpAcceptance?: number
   readonly onOutcome?: (o: RequestOutcome) => void
   readonly onProgress?: (finished: number, total: number) => void
+  /** --prefill-instances / --decode-instances: serve disaggregated (over the scenario's disaggregation block's counts). */
+  readonly prefillInstances?: number
+  readonly decodeInstances?: number
+  /** --layerwise-transfer (over the block's transfer.layerwise). */
+  readonly layerwiseTransfer?: boolean
+}
+
+/** One pool of a disaggregated bench: its engine instance and how many of it. */
+interface PoolSetup {
+  readonly hardware: string
+  readonly instances: number
+  readonly engine: EngineSettings
+  readonly layout: { readonly tp: number; readonly dp: number; readonly ep: number; readonly gpus: number }
+  readonly memory: MemoryInputs
+  readonly kv_cache: KvBudget
+  readonly priced_step_points: number
+}
+
+/** The disaggregated deployment a bench ran: both pools and the KV transfer. */
+interface DisaggregatedSetup {
+  readonly prefill: PoolSetup
+  readonly decode: PoolSetup
+  readonly transfer: { readonly link: TransferLink; readonly kv_bytes_per_token: number; readonly layers: number; readonly layerwise: boolean }
 }
 
 /** The layout and engine facts a bench result states. */
@@ -65,6 +100,8 @@ interface BenchSetup {
   readonly estimator: string
   /** Grid points of the step pricer planned and timed by the kernel. */
   readonly priced_step_points: number
+  /** Prefill/decode disaggregation (the fields above are then the decode pool's; layout.gpus counts both pools). */
+  readonly disaggregated: DisaggregatedSetup | null
 }
 
 export interface BenchOutput {
@@ -142,6 +179,72 @@ function* traceRequests(file: string, shown: string, limit: number): Generator<S
   }
 }
 
+interface Pools {
+  readonly prefill: { readonly inst: ServingInstance; readonly instances: number }
+  readonly decode: { readonly inst: ServingInstance; readonly instances: number }
+  readonly transfer: DisaggregatedSetup["transfer"]
+}
+
+/**
+ * The scenario's disaggregated deployment (its `disaggregation` block, the instance flags), or
+ * undefined when it is served aggregated. Each pool is the scenario on the pool's hardware and
+ * layout, its engine settings the pool's over the scenario's, the flags over both.
+ */
+const disaggregatedPools = (s: Session, o: BenchOptions, estimator: Estimator, typical: number) =>
+  Effect.gen(function* () {
+    const block = s.loaded.spec.disaggregation
+    if (block === undefined && o.prefillInstances === undefined && o.decodeInstances === undefined) return undefined
+    const pool = (role: "prefill" | "decode") =>
+      Effect.gen(function* () {
+        const b = block?.[role]
+        const hardware =
+          b?.hardware === undefined
+            ? undefined
+            : yield* loadHardwareFile(s.evaluator, s.loaded.root, yield* scenarioBlockPath(s.loaded, b.hardware, ["disaggregation", role, "hardware"]))
+        const variant = scenarioVariant(s.loaded, {
+          ...(hardware === undefined ? {} : { hardware }),
+          ...(b?.parallelism === undefined ? {} : { parallelism: b.parallelism })
+        })
+        const inst = yield* servingInstance(variant, o.engine, { ...b?.engine, ...o.engineFlags }, estimator, o.run.efficiency, typical)
+        const instances = (role === "prefill" ? o.prefillInstances : o.decodeInstances) ?? b?.instances ?? 1
+        return { inst, instances, hw: variant.hardware }
+      })
+    const p = yield* pool("prefill")
+    const d = yield* pool("decode")
+    const gpus = p.inst.layout.gpus * p.instances + d.inst.layout.gpus * d.instances
+    const wanted = block?.transfer?.link ?? "auto"
+    const nodeGpus = Math.min(p.hw.gpus_per_node ?? 8, d.hw.gpus_per_node ?? 8)
+    const kind = wanted === "auto" ? (p.hw.name === d.hw.name && gpus <= nodeGpus ? "nvlink" : "nic") : wanted
+    const link = transferLink(p.hw, d.hw, o.run.efficiency, { kind, lanes: Math.min(p.inst.layout.tp, d.inst.layout.tp) })
+    if (typeof link === "string") {
+      // At the block's transfer.link when it chose the NIC, else on the scenario.
+      if (block?.transfer?.link !== undefined)
+        return yield* Effect.fail(scenarioFieldError(s.loaded.root, s.loaded.file, s.loaded.text, ["disaggregation", "transfer", "link"], link))
+      return yield* Effect.fail(new UsageError({ message: `${displayPath(s.project.root, s.loaded.file)}: disaggregation: ${link}` }))
+    }
+    const pools: Pools = {
+      prefill: { inst: p.inst, instances: p.instances },
+      decode: { inst: d.inst, instances: d.instances },
+      transfer: {
+        link,
+        kv_bytes_per_token: requestKvBytesPerToken(d.inst.model, typical),
+        layers: modelLayers(d.inst.model),
+        layerwise: o.layerwiseTransfer ?? block?.transfer?.layerwise ?? false
+      }
+    }
+    return pools
+  })
+
+const poolSetup = (x: Pools["prefill"]): PoolSetup => ({
+  hardware: x.inst.hardware,
+  instances: x.instances,
+  engine: x.inst.settings,
+  layout: { tp: x.inst.layout.tp, dp: x.inst.layout.dp, ep: x.inst.layout.ep, gpus: x.inst.layout.gpus },
+  memory: x.inst.memory,
+  kv_cache: x.inst.kv,
+  priced_step_points: x.inst.pricer.pricedPoints
+})
+
 class TraceChanged extends Error {
   readonly _tag = "TraceChanged"
 }
@@ -169,9 +272,18 @@ export const runBench = (o: BenchOptions) =>
       }
       const workload = checked?.ok === true ? checked.workload : undefined
       const typical = trace !== undefined ? trace.meanContext : typicalContext(w)
-      const inst = yield* servingInstance(s.loaded, o.engine, o.engineFlags, estimator, o.run.efficiency, typical)
+      const pools = yield* disaggregatedPools(s, o, estimator, typical)
+      const inst = pools?.decode.inst ?? (yield* servingInstance(s.loaded, o.engine, o.engineFlags, estimator, o.run.efficiency, typical))
       const st = inst.settings
       const scenario = displayPath(s.project.root, s.loaded.file)
+      const prefillInst = pools?.prefill.inst
+      if (prefillInst !== undefined && prefillInst.kv.kv_tokens <= 0) {
+        return yield* Effect.fail(
+          new UsageError({
+            message: `${scenario}: no memory is left for the KV cache of the prefill pool on ${prefillInst.hardware} (${prefillInst.kv.rule}, memory fraction ${prefillInst.settings.memory_fraction}: weights ${gib(prefillInst.memory.weights_bytes)} GiB per GPU of ${gib(prefillInst.memory.device_bytes)} GiB; set --memory-fraction)`
+          })
+        )
+      }
       if (inst.kv.kv_tokens <= 0) {
         return yield* Effect.fail(
           new UsageError({
@@ -181,8 +293,12 @@ export const runBench = (o: BenchOptions) =>
       }
       // The longest request of a generated workload, checked once; a trace's lines were checked above.
       if (workload !== undefined) {
-        const misfit = workloadMisfit(inst, w)
-        if (misfit !== undefined) return yield* Effect.fail(new UsageError({ message: misfit }))
+        // Disaggregated: the decode pool holds prompt + output, the prefill pool the prompt and its first token.
+        const decodeMisfit = workloadMisfit(inst, w)
+        const prefillMisfit = prefillInst === undefined ? undefined : workloadMisfit(prefillInst, { ...w, output_len: 1 })
+        if (decodeMisfit !== undefined)
+          return yield* Effect.fail(new UsageError({ message: pools === undefined ? decodeMisfit : `${decodeMisfit} (decode pool)` }))
+        if (prefillMisfit !== undefined) return yield* Effect.fail(new UsageError({ message: `${prefillMisfit} (prefill pool)` }))
       }
       const num = trace !== undefined ? trace.count : (workload?.num_prompts ?? 0)
       const reqs: Iterable<ServeRequest> =
@@ -200,8 +316,20 @@ export const runBench = (o: BenchOptions) =>
             kv: inst.kv,
             pricer: inst.pricer,
             ranks: inst.layout.dp,
-            gpus: inst.layout.gpus,
+            gpus: pools === undefined ? inst.layout.gpus : pools.prefill.inst.layout.gpus * pools.prefill.instances + inst.layout.gpus * pools.decode.instances,
             requests: reqs,
+            ...(pools === undefined
+              ? {}
+              : {
+                  disaggregated: {
+                    prefill: poolInput(pools.prefill),
+                    decode: poolInput(pools.decode),
+                    link: pools.transfer.link,
+                    kvBytesPerToken: pools.transfer.kv_bytes_per_token,
+                    layers: pools.transfer.layers,
+                    layerwise: pools.transfer.layerwise
+                  }
+                }),
             ...(o.maxConcurrency === undefined ? {} : { maxConcurrency: o.maxConcurrency }),
             acceptance: inst.model.mtp_draft_tokens === undefined ? 0 : acceptance,
             seed,
@@ -222,12 +350,18 @@ export const runBench = (o: BenchOptions) =>
           scenario,
           hardware: inst.hardware,
           engine: st,
-          layout: { tp: inst.layout.tp, dp: inst.layout.dp, ep: inst.layout.ep, gpus: inst.layout.gpus },
+          layout: {
+            tp: inst.layout.tp,
+            dp: inst.layout.dp,
+            ep: inst.layout.ep,
+            gpus: pools === undefined ? inst.layout.gpus : pools.prefill.inst.layout.gpus * pools.prefill.instances + inst.layout.gpus * pools.decode.instances
+          },
           memory: inst.memory,
           kv_cache: inst.kv,
           max_model_len: maxModelLen ?? null,
           estimator: estimator.id,
-          priced_step_points: inst.pricer.pricedPoints
+          priced_step_points: inst.pricer.pricedPoints,
+          disaggregated: pools === undefined ? null : { prefill: poolSetup(pools.prefill), decode: poolSetup(pools.decode), transfer: pools.transfer }
         },
         workload: {
           dataset: w.dataset,
@@ -261,6 +395,14 @@ function* checkedTrace(reqs: Iterable<ServeRequest>, kvTokens: number, s: Engine
     yield r
   }
 }
+
+const poolInput = (x: Pools["prefill"]): PoolInput => ({
+  settings: x.inst.settings,
+  pricer: x.inst.pricer,
+  ranks: x.inst.layout.dp,
+  instances: x.instances,
+  kvTokensPerRank: x.inst.kv.kv_tokens
+})
 
 const gib = (b: number) => (b / 2 ** 30).toFixed(1)
 

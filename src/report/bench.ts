@@ -26,6 +26,11 @@ const setupLines = (o: BenchOutput): Array<string> => {
     w.dataset === "trace"
       ? `trace, ${int(w.num_prompts)} requests at their timestamps`
       : `${w.dataset}, ${int(w.num_prompts)} prompts at ${w.request_rate === Number.POSITIVE_INFINITY ? "rate inf (all at once)" : `${w.request_rate} req/s, burstiness ${w.burstiness}`}, seed ${w.seed}`
+  if (s.disaggregated !== null)
+    return [
+      ...disaggregatedLines(o),
+      `workload  ${workload}${w.max_concurrency === null ? "" : `, max concurrency ${w.max_concurrency}`}${w.mtp_acceptance > 0 ? `, MTP acceptance ${w.mtp_acceptance}` : ""}`
+    ]
   return [
     `llmsim bench: ${s.scenario} on ${s.hardware}, ${e.engine} ${e.version}, tp ${l.tp} x dp ${l.dp}, ep ${l.ep}: ${l.gpus} GPU${l.gpus === 1 ? "" : "s"}`,
     `engine    max running ${int(e.max_running)} per rank, step budget ${int(e.max_step_tokens)} tokens, chunked prefill ${onOff(e.chunked_prefill)}, ${e.mixed_steps ? "mixed prefill+decode steps" : "prefill and decode steps apart"}, CUDA graphs ${graphs}`,
@@ -33,6 +38,28 @@ const setupLines = (o: BenchOutput): Array<string> => {
     `KV cache  ${int(s.kv_cache.kv_tokens)} tokens per rank (${int(s.memory.kv_bytes_per_token)} bytes per token per GPU): ${s.kv_cache.rule}`,
     `          ${terms} = ${gib(s.kv_cache.kv_bytes)} per GPU`,
     `workload  ${workload}${w.max_concurrency === null ? "" : `, max concurrency ${w.max_concurrency}`}${w.mtp_acceptance > 0 ? `, MTP acceptance ${w.mtp_acceptance}` : ""}`
+  ]
+}
+
+/** A disaggregated run's setup: both pools (engine, layout, KV) and the transfer link. */
+const disaggregatedLines = (o: BenchOutput): Array<string> => {
+  const d = o.setup.disaggregated!
+  const e = d.decode.engine
+  const pool = (name: string, p: typeof d.prefill) => {
+    const l = p.layout
+    return [
+      `${name.padEnd(9)} ${p.instances} x (tp ${l.tp} x dp ${l.dp}, ep ${l.ep}) on ${p.hardware}: ${p.instances * l.gpus} GPU${p.instances * l.gpus === 1 ? "" : "s"}; max running ${int(p.engine.max_running)} per rank, step budget ${int(p.engine.max_step_tokens)} tokens`,
+      `          KV cache ${int(p.kv_cache.kv_tokens)} tokens per rank: ${p.kv_cache.rule}`
+    ]
+  }
+  const t = d.transfer
+  const link = `${t.link.kind === "nic" ? "the NIC" : "NVLink"}, ${t.link.lanes} lane${t.link.lanes === 1 ? "" : "s"} of ${t.link.gbps} GB/s x ${t.link.efficiency}, ${t.link.latency_us} us a transfer`
+  return [
+    `llmsim bench: ${o.setup.scenario}, ${e.engine} ${e.version}, prefill/decode disaggregated: ${o.setup.layout.gpus} GPUs`,
+    ...pool("prefill", d.prefill),
+    ...pool("decode", d.decode),
+    `          host ${e.host_step_ms} ms + ${e.host_per_seq_ms} ms/sequence a step (${e.host_source})`,
+    `transfer  ${int(t.kv_bytes_per_token)} bytes of KV per prompt token over ${link}; ${t.layerwise ? `layer by layer (${t.layers} layers)` : "after the prefill"}`
   ]
 }
 
@@ -50,6 +77,12 @@ export const renderBenchTable = (o: BenchOutput, comparison?: Comparison): strin
   lines.push(
     `simulated ${int(x.steps)} engine steps (${int(x.prefill_steps)} with prefill), up to ${int(x.max_running)} running, ${int(x.preemptions)} preemption${x.preemptions === 1 ? "" : "s"}${x.cached_prompt_tokens > 0 ? `, ${int(x.cached_prompt_tokens)} prompt tokens from the prefix cache` : ""}; ${int(o.setup.priced_step_points)} step-grid points timed by the kernel`
   )
+  if (x.transfer !== undefined) {
+    const t = x.transfer
+    lines.push(
+      `${int(t.transfers)} KV transfers (${(t.transfer_bytes / 1e9).toFixed(2)} GB): ${t.transfer_ms_mean.toFixed(3)} ms on the link and ${t.transfer_wait_ms_mean.toFixed(3)} ms from a prompt's end to its KV's arrival on average, up to ${int(t.max_transfers_in_flight)} queued or moving at once; ${int(t.prefill_steps)} prefill-instance and ${int(t.decode_steps)} decode-instance steps`
+    )
+  }
   if (comparison !== undefined) lines.push("", ...compareLines(comparison))
   return `${lines.join("\n")}\n`
 }

@@ -24,7 +24,8 @@ export {
   type MoeConfig,
   templateSchemaFor
 } from "./layer.ts"
+export { type Parallelism } from "./parallelism.ts"
 export { type PhysicalKind, physicalProblem } from "./physical.ts"
 export { Phase, phasesOf, type SinglePhase } from "./runtime.ts"
-export { type LayerEntry, type LmHead, type Parallelism, type Precision, type ScenarioFileSpec, ScenarioSpec } from "./scenario.ts"
+export { type LayerEntry, type LmHead, type Precision, type ScenarioFileSpec, ScenarioSpec } from "./scenario.ts"
 export { type SweepSpec } from "./sweep.ts"

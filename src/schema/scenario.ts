@@ -10,6 +10,8 @@ import { LayerPrecision, LayerType, templateSchemaFor, type LayerTemplate } from
 import { RuntimeDefaults } from "./runtime.ts"
 import { DeploymentSpec } from "./deployment.ts"
 import { EngineSpec } from "./engine.ts"
+import { DisaggregationSpec } from "./disaggregation.ts"
+import { Parallelism } from "./parallelism.ts"
 import { SweepSpec } from "./sweep.ts"
 
 /**
@@ -67,18 +69,6 @@ export const Precision = Schema.Struct({
 })
 export type Precision = typeof Precision.Type
 
-/**
- * Parallel layout of one model replica. Attention runs tensor-parallel over `tp` GPUs and
- * data-parallel over `dp` groups; MoE experts are spread over `ep` GPUs (ep <= tp * dp).
- * `batch_size` is per attention data-parallel group.
- */
-export const Parallelism = Schema.Struct({
-  tp: Schema.optionalKey(PositiveInt),
-  dp: Schema.optionalKey(PositiveInt),
-  ep: Schema.optionalKey(PositiveInt)
-})
-export type Parallelism = typeof Parallelism.Type
-
 export const ScenarioSpec = Schema.Struct({
   name: Schema.optionalKey(Schema.String),
   description: Schema.optionalKey(Schema.String),
@@ -99,6 +89,8 @@ export const ScenarioSpec = Schema.Struct({
   deployment: Schema.optionalKey(DeploymentSpec),
   /** The serving engine `llmsim bench` runs the model on, and settings overriding its defaults (src/schema/engine.ts). */
   engine: Schema.optionalKey(EngineSpec),
+  /** Prefill/decode disaggregation for `llmsim bench`: the two pools and the KV transfer (src/schema/disaggregation.ts). */
+  disaggregation: Schema.optionalKey(DisaggregationSpec),
   /** What `llmsim sweep` varies, constrains and ranks (src/schema/sweep.ts); other commands ignore it. */
   sweep: Schema.optionalKey(SweepSpec)
 })

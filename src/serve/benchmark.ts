@@ -9,6 +9,7 @@ import type { EngineSettings } from "./engine.ts"
 import type { KvBudget } from "./memory.ts"
 import { MetricsAccumulator, summarize, type BenchResult, type GoodputSlo, type PercentileMetric } from "./metrics.ts"
 import { createRng } from "./random.ts"
+import { serveDisaggregated, type DisaggregatedInput } from "./disaggregate.ts"
 import { serve, type SeriesPoint, type StepPricer } from "./simulate.ts"
 import { PrefixCache } from "./trace.ts"
 import type { RequestOutcome, ServeRequest } from "./types.ts"
@@ -33,6 +34,23 @@ export interface BenchmarkInput {
   readonly metricPercentiles: ReadonlyArray<number>
   readonly onOutcome?: (o: RequestOutcome) => void
   readonly onProgress?: (finished: number) => void
+  /**
+   * Prefill/decode disaggregation (disaggregate.ts): the prefill pool and the decode pool, the
+   * link and the KV bytes; `settings`, `pricer`, `ranks` and `kv` above are then the decode
+   * pool's (what the report's engine lines show). Prefix caching is not applied across pools.
+   */
+  readonly disaggregated?: Omit<DisaggregatedInput, "requests" | "acceptance" | "random" | "onOutcome" | "onGap" | "keepItls" | "onProgress" | "maxConcurrency">
+}
+
+/** What a disaggregated run adds: its KV transfers. */
+interface TransferStats {
+  readonly transfers: number
+  readonly transfer_bytes: number
+  readonly transfer_ms_mean: number
+  readonly transfer_wait_ms_mean: number
+  readonly max_transfers_in_flight: number
+  readonly prefill_steps: number
+  readonly decode_steps: number
 }
 
 /** What llmsim adds to vLLM's result keys. */
@@ -52,6 +70,8 @@ interface BenchmarkExtras {
   readonly within_slo: Readonly<Partial<Record<"ttft" | "tpot" | "e2el", number>>>
   /** Empirical CDFs of TTFT, TPOT and E2EL (ms, fraction), for the report. */
   readonly cdf: Readonly<Record<"ttft" | "tpot" | "e2el", ReadonlyArray<readonly [number, number]>>>
+  /** Disaggregated runs only. */
+  readonly transfer?: TransferStats
 }
 
 export interface BenchmarkRun {
@@ -70,34 +90,40 @@ export const runBenchmark = (input: BenchmarkInput): BenchmarkRun => {
     ? Array.from({ length: input.ranks }, () => new PrefixCache(Math.floor(input.kv.kv_tokens / input.hashBlockTokens), input.hashBlockTokens))
     : undefined
   let cached = 0
-  const run = serve({
-    settings: s,
-    pricer: input.pricer,
-    ranks: input.ranks,
-    kvTokensPerRank: input.kv.kv_tokens,
+  // Gaps go to the metrics as they happen; a request keeps its list only for --requests.
+  const common = {
     requests: input.requests,
     ...(input.maxConcurrency === undefined ? {} : { maxConcurrency: input.maxConcurrency }),
     acceptance: input.acceptance,
     random: () => rng.float(),
-    ...(caches === undefined
-      ? {}
-      : {
-          prefixHit: (req: ServeRequest, blockSize: number, rank: number) => {
-            if (req.prefix_hashes === undefined) return 0
-            const hit = caches[rank].access(req.prefix_hashes, req.input_len)
-            return Math.floor(hit / blockSize) * blockSize
-          }
-        }),
-    // Gaps go to the metrics as they happen; a request keeps its list only for --requests.
-    onGap: (gap, at) => acc.gap(gap, at),
+    onGap: (gap: number, at: number) => acc.gap(gap, at),
     keepItls: input.onOutcome !== undefined,
-    onOutcome: (o) => {
+    onOutcome: (o: RequestOutcome) => {
       cached += o.cached_tokens
       acc.add(o, true)
       input.onOutcome?.(o)
     },
     ...(input.onProgress === undefined ? {} : { onProgress: input.onProgress })
-  })
+  }
+  const pd = input.disaggregated === undefined ? undefined : serveDisaggregated({ ...input.disaggregated, ...common })
+  const run =
+    pd ??
+    serve({
+      settings: s,
+      pricer: input.pricer,
+      ranks: input.ranks,
+      kvTokensPerRank: input.kv.kv_tokens,
+      ...(caches === undefined
+        ? {}
+        : {
+            prefixHit: (req: ServeRequest, blockSize: number, rank: number) => {
+              if (req.prefix_hashes === undefined) return 0
+              const hit = caches[rank].access(req.prefix_hashes, req.input_len)
+              return Math.floor(hit / blockSize) * blockSize
+            }
+          }),
+      ...common
+    })
   const result = summarize(acc, {
     duration_ms: run.duration_ms,
     max_concurrent_requests: run.max_concurrent,
@@ -130,7 +156,20 @@ export const runBenchmark = (input: BenchmarkInput): BenchmarkRun => {
           return slo === undefined || acc[m].count === 0 ? [] : [[m, acc[m].countAtMost(slo) / acc[m].count]]
         })
       ),
-      cdf: { ttft: cdf("ttft"), tpot: cdf("tpot"), e2el: cdf("e2el") }
+      cdf: { ttft: cdf("ttft"), tpot: cdf("tpot"), e2el: cdf("e2el") },
+      ...(pd === undefined
+        ? {}
+        : {
+            transfer: {
+              transfers: pd.transfers,
+              transfer_bytes: pd.transfer_bytes,
+              transfer_ms_mean: pd.transfer_ms_mean,
+              transfer_wait_ms_mean: pd.transfer_wait_ms_mean,
+              max_transfers_in_flight: pd.max_transfers_in_flight,
+              prefill_steps: pd.prefill_steps_total,
+              decode_steps: pd.decode_steps_total
+            }
+          })
     }
   }
 }

@@ -1,9 +1,11 @@
 /** src/serve: the names other folders import from it. */
 export { type BenchmarkRun, runBenchmark } from "./benchmark.ts"
 export { compareResults, type Comparison } from "./compare.ts"
+export { type PoolInput } from "./disaggregate.ts"
 export { type EngineSettings, stepWallMs } from "./engine.ts"
 export { trtllmBenchFinetune, trtllmBenchMaxNumTokens, trtllmCudaGraphBatchSizes } from "./engineDefaults.ts"
 export { ENGINE_NAMES, type EngineContext, type EngineModel, ENGINES } from "./engines.ts"
+export { type TransferLink } from "./kvTransfer.ts"
 export { deviceMemoryBytes, type KvBudget, type MemoryInputs } from "./memory.ts"
 export {
   formatSummary,

@@ -115,6 +115,19 @@ export class Rank {
     live.held = 0
   }
 
+  /** Disaggregated decode: whether blocks for `tokens` are free for a request whose KV is on its way from a prefill instance. */
+  fits(tokens: number): boolean {
+    return this.blocks(tokens) <= this.free
+  }
+
+  /** Blocks for `tokens` taken from the pool (see fits); the tokens held, 0 when they are not free. */
+  take(tokens: number): number {
+    const need = this.blocks(tokens)
+    if (need > this.free) return 0
+    this.free -= need
+    return need
+  }
+
   /** A request done: its blocks back to the pool. */
   finish(live: Live): void {
     this.release(live)

@@ -83,6 +83,15 @@ export interface ServeRun {
 
 const SERIES_POINTS = 2048
 
+/** What the step pricer sees of a rank's plan: its chunks, its decodes and the sequences that sample a token. */
+export const rankShape = (p: RankPlan): RankStep => ({
+  chunkLens: p.chunkLens,
+  chunkOffsets: p.chunkOffsets,
+  decodes: p.decodes.length,
+  decodeKvTokens: p.decodeKvTokens,
+  sampled: p.decodes.length + p.chunks.reduce((n, l, j) => n + (p.chunkOffsets[j] + p.chunkLens[j] >= l.prompt ? 1 : 0), 0)
+})
+
 /** A step that found work but could schedule none of it: the engine can never run what waits. */
 export class StuckError extends Error {
   readonly _tag = "StuckError"
@@ -231,13 +240,7 @@ export const serve = (input: ServeInput): ServeRun => {
     for (let i = 0; i < ranks.length; i++) {
       const p = ranks[i].schedule()
       plans[i] = p
-      shapes[i] = {
-        chunkLens: p.chunkLens,
-        chunkOffsets: p.chunkOffsets,
-        decodes: p.decodes.length,
-        decodeKvTokens: p.decodeKvTokens,
-        sampled: p.decodes.length + p.chunks.reduce((n, l, j) => n + (p.chunkOffsets[j] + p.chunkLens[j] >= l.prompt ? 1 : 0), 0)
-      }
+      shapes[i] = rankShape(p)
       if (p.chunks.length > 0) prefill = true
       if (p.chunks.length + p.decodes.length > 0) work = true
       decodes = Math.max(decodes, p.decodes.length)

@@ -6,5 +6,14 @@
  */
 export { scenarioFeatures } from "./features.ts"
 export { COMPOSE_CODE_VERSION, LayerNode, OpNode, scenarioNode, ScenarioNode, type ScenarioParams, TIMING_CODE_VERSION } from "./plan.ts"
-export { type EngineOverrides, servingInstance, type ServingInstance, workloadMisfit } from "./serving.ts"
+export {
+  type EngineOverrides,
+  modelLayers,
+  requestKvBytesPerToken,
+  scenarioVariant,
+  servingInstance,
+  type ServingInstance,
+  transferLink,
+  workloadMisfit
+} from "./serving.ts"
 export { evaluateScenario, layerContext, scenarioBase } from "./simulate.ts"

@@ -8,7 +8,7 @@ import { Effect } from "effect"
 import { ConfigError, UsageError } from "../config/errors.ts"
 import { scenarioFieldError, type LoadedScenario } from "../config/load.ts"
 import { contextFor, resolveLayout, type Layout } from "../kernel/layout.ts"
-import { modelOf, type Model } from "../kernel/model.ts"
+import { modelOf, resolvePrecision, type Model } from "../kernel/model.ts"
 import { phaseMemory } from "../kernel/step.ts"
 import type { Composition } from "../kernel/strategies.ts"
 import type { EngineSpec } from "../schema/engine.ts"
@@ -17,6 +17,10 @@ import { ENGINE_NAMES, ENGINES, type EngineContext, type EngineModel } from "../
 import { deviceMemoryBytes, type KvBudget, type MemoryInputs } from "../serve/memory.ts"
 import { StepCost } from "../serve/stepCost.ts"
 import { longestRequest, type WorkloadSpec } from "../serve/workload.ts"
+import type { TransferLink } from "../serve/kvTransfer.ts"
+import type { HardwareSpec } from "../schema/hardware.ts"
+import type { Parallelism } from "../schema/parallelism.ts"
+import type { Precision } from "../schema/scenario.ts"
 import type { Estimator } from "../timing/estimator.ts"
 import { timingHardware, type EfficiencyMode } from "../timing/roofline.ts"
 import { scenarioBase } from "./simulate.ts"
@@ -107,4 +111,63 @@ export const workloadMisfit = (inst: ServingInstance, w: WorkloadSpec): string |
   if (!inst.settings.chunked_prefill && longest.input > inst.settings.max_step_tokens)
     return `--random-input-len: a prompt of up to ${longest.input} tokens exceeds the step budget ${inst.settings.max_step_tokens} without chunked prefill (raise --max-step-tokens or pass --chunked-prefill)`
   return undefined
+}
+
+/**
+ * The scenario with another hardware, layout or precision, as a scenario file saying so would
+ * load: `sweep --bench` varies layouts with it, bench's disaggregated pools take theirs.
+ */
+export const scenarioVariant = (
+  loaded: LoadedScenario,
+  o: { readonly hardware?: HardwareSpec; readonly parallelism?: Parallelism; readonly precision?: Partial<Precision> }
+): LoadedScenario => {
+  const spec = loaded.spec
+  // Unset keys stay unset, so routed experts follow changed weights unless the scenario names their own dtype.
+  const given = spec.precision ?? (({ weights, activations, kv_cache }) => ({ weights, activations, kv_cache }))(resolvePrecision(undefined))
+  const precision = o.precision === undefined || Object.keys(o.precision).length === 0 ? spec.precision : { ...given, ...o.precision }
+  const parallelism = o.parallelism === undefined ? spec.parallelism : { ...spec.parallelism, ...o.parallelism }
+  return {
+    ...loaded,
+    hardware: o.hardware ?? loaded.hardware,
+    spec: { ...spec, ...(precision === undefined ? {} : { precision }), ...(parallelism === undefined ? {} : { parallelism }) }
+  }
+}
+
+/**
+ * KV bytes per token of one request, every layer (as one GPU holding the whole model would store
+ * it): what a prefill instance sends a decode instance. At `context` tokens, so sliding-window and
+ * linear-attention state counts as a request of that length holds it.
+ */
+export const requestKvBytesPerToken = (model: Model, context: number): number => {
+  const one: Layout = { gpus_per_node: 1, nodes: 1, gpus: 1, tp: 1, dp: 1, ep: 1, redundant_experts: 0 }
+  const c = Math.max(1, context)
+  return phaseMemory(model, contextFor(model, one, "decode", 1, c)).kv_cache_bytes / c
+}
+
+/** Transformer layers of the model (layer entries x repeats), for layer-by-layer KV sending. */
+export const modelLayers = (model: Model): number => model.entries.reduce((n, e) => n + e.repeat, 0)
+
+/**
+ * The link a prefill rank sends its KV over (src/serve/kvTransfer.ts): NVLink when `sameNode`
+ * (both pools inside one scale-up domain), else the NIC; bandwidth and efficiency of the slower
+ * end, the sender's per-message latency, min(prefill tp, decode tp) lanes. Undefined with the
+ * reason when a NIC transfer meets hardware without a NIC.
+ */
+export const transferLink = (
+  prefill: HardwareSpec,
+  decode: HardwareSpec,
+  efficiency: EfficiencyMode,
+  o: { readonly kind: "nic" | "nvlink"; readonly lanes: number }
+): TransferLink | string => {
+  const a = timingHardware(prefill, efficiency)
+  const b = timingHardware(decode, efficiency)
+  if (o.kind === "nic") {
+    const missing = [prefill, decode].find((h) => h.nic_gbps === undefined || h.nic_gbps <= 0)
+    if (missing !== undefined)
+      return `${missing.name} has no nic_gbps: a KV transfer between nodes needs the NIC's bandwidth (set nic_gbps, or transfer.link: nvlink within a node)`
+    const end = a.nic_gbps * a.nic_efficiency <= b.nic_gbps * b.nic_efficiency ? a : b
+    return { kind: "nic", gbps: end.nic_gbps, efficiency: end.nic_efficiency, latency_us: a.link_latency_us, lanes: o.lanes }
+  }
+  const end = a.interconnect_gbps * a.interconnect_efficiency <= b.interconnect_gbps * b.interconnect_efficiency ? a : b
+  return { kind: "nvlink", gbps: end.interconnect_gbps, efficiency: end.interconnect_efficiency, latency_us: a.link_latency_us, lanes: o.lanes }
 }

@@ -21,11 +21,10 @@ import { runBenchmark } from "../serve/benchmark.ts"
 import { percentileWord, type GoodputSlo } from "../serve/metrics.ts"
 import { searchRate, type RateProbe } from "../serve/rateSearch.ts"
 import { requests, typicalContext, validateWorkload, type Workload, type WorkloadSpec } from "../serve/workload.ts"
-import { servingInstance, workloadMisfit, type EngineOverrides, type ServingInstance } from "../sim/serving.ts"
+import { scenarioVariant, servingInstance, workloadMisfit, type EngineOverrides, type ServingInstance } from "../sim/serving.ts"
 import { physicalProblem } from "../schema/physical.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
 import type { Dtype } from "../schema/dtypes.ts"
-import { resolvePrecision } from "../kernel/model.ts"
 import { costPer1M } from "./judge.ts"
 import { AXES, flagName, type AxisName, type AxisValue } from "./axes.ts"
 import { parsedAxes, sweepHardware } from "./run.ts"
@@ -145,34 +144,16 @@ const str = (c: Coordinates, a: AxisName): string | undefined => (typeof c[a] ==
 
 /** The scenario with one layout's axes applied, as a scenario file saying so would load. */
 const variant = (loaded: LoadedScenario, c: Coordinates, hardware: Readonly<Record<string, HardwareSpec>>): LoadedScenario => {
-  const spec = loaded.spec
-  const weights = str(c, "weights") as Dtype | undefined
-  const kv = str(c, "kv_cache") as Dtype | undefined
-  const moe = str(c, "moe_experts") as Dtype | undefined
-  // Unset keys stay unset, so routed experts follow the swept weights unless the scenario names their own dtype.
-  const given = spec.precision ?? (({ weights: w, activations, kv_cache }) => ({ weights: w, activations, kv_cache }))(resolvePrecision(undefined))
-  const precision =
-    weights === undefined && kv === undefined && moe === undefined
-      ? spec.precision
-      : {
-          ...given,
-          ...(weights === undefined ? {} : { weights }),
-          ...(kv === undefined ? {} : { kv_cache: kv }),
-          ...(moe === undefined ? {} : { moe_experts: moe })
-        }
-  const tp = num(c, "tp")
-  const dp = num(c, "dp")
-  const ep = num(c, "ep")
-  const parallelism =
-    tp === undefined && dp === undefined && ep === undefined
-      ? spec.parallelism
-      : { ...spec.parallelism, ...(tp === undefined ? {} : { tp }), ...(dp === undefined ? {} : { dp }), ...(ep === undefined ? {} : { ep }) }
   const hw = str(c, "hardware")
-  return {
-    ...loaded,
-    hardware: hw === undefined ? loaded.hardware : hardware[hw]!,
-    spec: { ...spec, ...(precision === undefined ? {} : { precision }), ...(parallelism === undefined ? {} : { parallelism }) }
-  }
+  const dtype = (a: AxisName) => str(c, a) as Dtype | undefined
+  const precision = { weights: dtype("weights"), kv_cache: dtype("kv_cache"), moe_experts: dtype("moe_experts") }
+  const parallelism = { tp: num(c, "tp"), dp: num(c, "dp"), ep: num(c, "ep") }
+  const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))
+  return scenarioVariant(loaded, {
+    ...(hw === undefined ? {} : { hardware: hardware[hw]! }),
+    ...(Object.keys(defined(parallelism)).length === 0 ? {} : { parallelism: defined(parallelism) }),
+    precision: defined(precision)
+  })
 }
 
 const percentileKey = (p: number, m: string) => `p${percentileWord(p)}_${m}_ms`

@@ -9,7 +9,7 @@
 import { Effect } from "effect"
 import * as path from "node:path"
 import { ConfigError, UsageError } from "../config/errors.ts"
-import { displayPath, loadHardwareFile, scenarioFieldError, scenarioPathCandidates, type LoadedScenario } from "../config/load.ts"
+import { displayPath, loadHardwareFile, scenarioBlockPath, scenarioFieldError } from "../config/load.ts"
 import { digest } from "../graph/canonical.ts"
 import { CurrentToolchain } from "../graph/toolchain.ts"
 import { modelOf } from "../kernel/model.ts"
@@ -20,7 +20,7 @@ import { physicalProblem } from "../schema/physical.ts"
 import type { SweepSpec } from "../schema/sweep.ts"
 import { scenarioBase } from "../sim/simulate.ts"
 import { estimatorOf } from "../app/estimator.ts"
-import { firstExisting, requireInsideProject, resolvePath } from "../config/paths.ts"
+import { resolvePath } from "../config/paths.ts"
 import { withSession, type RunOptions, type Session } from "../app/session.ts"
 import { AXES, flagName, MAX_POINTS, parseAxis, type AxisName, type AxisValue } from "./axes.ts"
 import { runSweep, SweepStopped, type SweepOutcome } from "./engine.ts"
@@ -161,25 +161,6 @@ const inOrder = <T extends object>(o: T, order: ReadonlyArray<keyof T>): T => {
   return out as T
 }
 
-/**
- * A hardware path of the scenario's sweep block: the first place it exists inside the project
- * (the scenario's folder, then the project root), as every path in a scenario; a path that
- * leaves the project is refused at the block's field (README "Paths").
- */
-const blockPath = (loaded: LoadedScenario, given: string) =>
-  Effect.gen(function* () {
-    const { inside, outside } = scenarioPathCandidates(loaded.paths, loaded.file, given)
-    const found = yield* firstExisting(inside)
-    if (found !== undefined) return found
-    if (outside.length > 0) {
-      yield* requireInsideProject(outside[0]!, given, loaded.paths, () => {
-        const at = scenarioFieldError(loaded.root, loaded.file, loaded.text, ["sweep", "axes", "hardware"], "").issues[0]!
-        return { file: at.file, line: at.line, col: at.col, path: at.path }
-      })
-    }
-    return inside[inside.length - 1] ?? resolvePath("file", given, { root: loaded.root })
-  })
-
 /** A hardware spec as the points see it: its calibration block is provenance, not an input of any time. */
 const withoutCalibration = (h: HardwareSpec): HardwareSpec => {
   const { calibration: _, ...spec } = h
@@ -218,7 +199,10 @@ export const sweepHardware = (s: Session, o: Pick<SweepOptions, "axes" | "run">,
     const hardware: Record<string, HardwareSpec> = { [scenarioHw]: s.loaded.hardware }
     for (const v of values.hardware ?? []) {
       const given = String(v)
-      const file = o.axes.hardware !== undefined ? resolvePath("flag", given, { cwd: o.run.cwd, root: s.loaded.root }) : yield* blockPath(s.loaded, given)
+      const file =
+        o.axes.hardware !== undefined
+          ? resolvePath("flag", given, { cwd: o.run.cwd, root: s.loaded.root })
+          : yield* scenarioBlockPath(s.loaded, given, ["sweep", "axes", "hardware"])
       hardware[given] = yield* loadHardwareFile(s.evaluator, s.loaded.root, file).pipe(
         // A file that cannot be read is the flag's error; a field error keeps its file:line:col.
         Effect.mapError((e) =>

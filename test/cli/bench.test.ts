@@ -80,3 +80,45 @@ describe("llmsim bench --format html", () => {
     expect(page).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/)
   })
 })
+
+describe("llmsim bench disaggregated (CLI)", () => {
+  it("serves a heterogeneous xPyD block (prefill on H100, decode on H20) and prints both pools and the link", () => {
+    const dir = makeProject()
+    const text = fs.readFileSync(path.join(dir, LLAMA), "utf8")
+    const block = [
+      "disaggregation:",
+      "  prefill: {instances: 1}",
+      "  decode: {instances: 2, hardware: configs/hardware/H20.yaml, engine: {max_running: 64}}",
+      "  transfer: {layerwise: true}",
+      ""
+    ].join("\n")
+    fs.writeFileSync(path.join(dir, "configs/scenarios/pd.yaml"), `${text}\n${block}`)
+    const r = runCli(["bench", "configs/scenarios/pd.yaml", ...SMALL, "--format", "json"], dir)
+    expect(r.status, r.stderr).toBe(0)
+    const out = JSON.parse(r.stdout)
+    const d = out.llmsim.setup.disaggregated
+    expect(d.prefill.hardware).toBe("H100-SXM")
+    expect(d.decode.hardware).toBe("H20")
+    expect(d.decode.instances).toBe(2)
+    expect(d.decode.engine.max_running).toBe(64)
+    // Three 8-GPU instances span nodes: the NIC, the slower end's rate, TP8 to TP8: 8 lanes.
+    expect(d.transfer.link.kind).toBe("nic")
+    expect(d.transfer.link.lanes).toBe(8)
+    expect(d.transfer.layerwise).toBe(true)
+    expect(out.completed).toBe(20)
+    expect(out.llmsim.simulated.transfer.transfers).toBe(20)
+    const table = runCli(["bench", "configs/scenarios/pd.yaml", ...SMALL], dir)
+    expect(table.stdout).toMatch(/^decode +2 x \(tp 8 x dp 1, ep 1\) on H20: 16 GPUs/m)
+    expect(table.stdout).toMatch(/^20 KV transfers/m)
+  })
+
+  it("a NIC transfer on hardware without a NIC is one positioned line", () => {
+    const dir = makeProject()
+    const text = fs.readFileSync(path.join(dir, LLAMA), "utf8").replace("configs/hardware/H100-SXM.yaml", "configs/hardware/NV-A100.yaml")
+    fs.writeFileSync(path.join(dir, "configs/scenarios/pd.yaml"), `${text}\ndisaggregation:\n  transfer: {link: nic}\n`)
+    const r = runCli(["bench", "configs/scenarios/pd.yaml", ...SMALL], dir)
+    expect(r.status).not.toBe(0)
+    expect(r.stderr.trim().split("\n")).toHaveLength(1)
+    expect(r.stderr).toMatch(/^error: configs\/scenarios\/pd\.yaml:\d+:\d+ disaggregation\.transfer\.link: A100-80GB has no nic_gbps/)
+  })
+})

@@ -97,3 +97,29 @@ describe("llmsim bench against the step kernel", () => {
     expect(a.bench.result.mean_ttft_ms).not.toBe(c.bench.result.mean_ttft_ms)
   })
 })
+
+describe("llmsim bench disaggregated (1P1D) against the aggregated engine and the link by hand", () => {
+  it("one request at a time: TTFT = the prefill step + the KV transfer, TPOT = the decode steps", async () => {
+    const common = {
+      workload: { dataset: "random" as const, input_len: 1024, output_len: 33, num_prompts: 3 },
+      maxConcurrency: 1,
+      engineFlags: { host_step_ms: 0, host_per_seq_ms: 0 }
+    }
+    const agg = await bench(common)
+    const pd = await bench({ ...common, prefillInstances: 1, decodeInstances: 1 })
+    // Llama-3.1-70B, BF16 KV: 2 (K, V) x 8 KV heads x 128 x 2 B x 80 layers = 327,680 B per token;
+    // 1024 tokens over 8 NIC lanes (TP8 to TP8, two nodes) of 50 GB/s x 0.8 (H100-SXM.yaml) plus
+    // 3.3 us: 335,544,320 / (8 x 40e9) s = 1.048576 ms + 0.0033 ms = 1.051876 ms.
+    const t = pd.setup.disaggregated!.transfer
+    expect(t.kv_bytes_per_token).toBe(327_680)
+    expect(t.link.kind).toBe("nic")
+    expect(t.link.lanes).toBe(8)
+    expect(pd.bench.extras.transfer!.transfer_ms_mean).toBeCloseTo(1.051876, 9)
+    const a = agg.bench.result
+    const p = pd.bench.result
+    expect(p.mean_ttft_ms).toBeCloseTo(a.mean_ttft_ms + 1.051876, 6)
+    expect(p.mean_tpot_ms).toBeCloseTo(a.mean_tpot_ms, 9)
+    // 16 GPUs serve what 8 did: half the throughput per GPU at the same request rate.
+    expect(pd.setup.layout.gpus).toBe(16)
+  })
+})

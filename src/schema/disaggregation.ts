@@ -1,0 +1,42 @@
+/**
+ * DisaggregationSpec: the `disaggregation` block of a scenario, read by `llmsim bench`: serve the
+ * model as a pool of prefill instances and a pool of decode instances with each request's KV
+ * cache moved between them (src/serve/disaggregate.ts). Each pool may run on its own hardware
+ * and layout (heterogeneous pools: prefill on H800, decode on H20) and override the engine's
+ * settings; what a pool leaves out is the scenario's. Flags (--prefill-instances,
+ * --decode-instances) override the counts.
+ *
+ *   disaggregation:
+ *     prefill: {instances: 1, parallelism: {tp: 8}}
+ *     decode:  {instances: 2, hardware: configs/hardware/H20.yaml, parallelism: {tp: 1, dp: 8, ep: 8}, engine: {max_running: 256}}
+ *     transfer: {link: nic, layerwise: true}
+ */
+import { Schema } from "effect"
+import { PositiveInt } from "./common.ts"
+import { EngineSpec } from "./engine.ts"
+import { Parallelism } from "./parallelism.ts"
+
+const Pool = Schema.Struct({
+  /** Engine instances in the pool (default 1). */
+  instances: Schema.optionalKey(PositiveInt),
+  /** Hardware file of the pool's GPUs (default: the scenario's). */
+  hardware: Schema.optionalKey(Schema.String),
+  /** The pool's layout (default: the scenario's parallelism). */
+  parallelism: Schema.optionalKey(Parallelism),
+  /** Engine settings for this pool, over the scenario's engine block (the engine's name is the scenario's). */
+  engine: Schema.optionalKey(EngineSpec.mapFields(({ name: _, ...rest }) => rest))
+})
+
+export const DisaggregationSpec = Schema.Struct({
+  prefill: Schema.optionalKey(Pool),
+  decode: Schema.optionalKey(Pool),
+  transfer: Schema.optionalKey(
+    Schema.Struct({
+      /** auto: NVLink when both pools fit in one node (gpus_per_node), else the NIC. */
+      link: Schema.optionalKey(Schema.Literals(["auto", "nic", "nvlink"])),
+      /** Send each layer's KV as soon as it is prefilled (default false: after the prefill). */
+      layerwise: Schema.optionalKey(Schema.Boolean)
+    })
+  )
+})
+export type DisaggregationSpec = typeof DisaggregationSpec.Type
