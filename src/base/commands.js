@@ -14,6 +14,8 @@ export const COMMANDS = /** @type {const} */ ({
   afd: { replayable: true },
   // A function of its files; a run with --requests, a trace or a progress bar taints its record (src/cli/bench.ts).
   bench: { replayable: true },
+  // A function of its files; --hardware all (a folder's listing) or a progress bar taints its record (src/cli/plan.ts).
+  plan: { replayable: true },
   // Streams --points, uses worker threads and has its own point cache (src/sweep/pointCache.ts).
   sweep: { replayable: false },
   // Long-running: it answers file saves.

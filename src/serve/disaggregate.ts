@@ -20,6 +20,9 @@
  *             the first token: TTFT = queueing + prefill + transfer.
  *   decode    the decode rank runs the request with its other requests (decode-only steps,
  *             CUDA-graph padding, MTP acceptances) until its output is complete.
+ * A pool of no instances measures the other alone: with no decode pool every transfer is received
+ * at once and the request ends with its first token (a prefill instance's TTFT); with no prefill
+ * pool a prompt is ready on arrival and only moves (a decode instance's TPOT).
  * Events are taken in time order (ties: transfers, then steps by instance, then arrivals), so the
  * same inputs give the same outcomes. Memory is flat in the number of requests, as simulate.ts.
  */
@@ -134,7 +137,10 @@ export const serveDisaggregated = (input: DisaggregatedInput): DisaggregatedRun 
 
   const it = input.requests[Symbol.iterator]()
   const limit = input.maxConcurrency ?? Number.POSITIVE_INFINITY
-  const backlog = limit < Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : Math.max(4096, 4 * preRanks.length * input.prefill.settings.max_running)
+  const backlog =
+    limit < Number.POSITIVE_INFINITY
+      ? Number.POSITIVE_INFINITY
+      : Math.max(4096, 4 * (preRanks.length * input.prefill.settings.max_running + decRanks.length * input.decode.settings.max_running))
   let pending: ServeRequest | undefined
   let exhausted = false
   const pull = (): ServeRequest | undefined => {
@@ -189,7 +195,9 @@ export const serveDisaggregated = (input: DisaggregatedInput): DisaggregatedRun 
     for (let i = 1; i < preRanks.length; i++) if (preRanks[i].load < preRanks[best].load) best = i
     // The prefill side produces the first token only; the request it serves rides along.
     const view: PrefillRequest = { ...req, output_len: 1, full: req }
-    preRanks[best].waiting.push(newLive(view, at))
+    // No prefill pool (a decode instance measured alone): the prompt is ready on arrival.
+    if (preRanks.length === 0) handoffs.push({ live: newLive(view, at), prefillRank: -1, stepStart: at, stepEnd: at })
+    else preRanks[best].waiting.push(newLive(view, at))
     inFlight++
   }
 
@@ -238,21 +246,23 @@ export const serveDisaggregated = (input: DisaggregatedInput): DisaggregatedRun 
         if (load >= input.decode.settings.max_running || !decRanks[i].fits(need)) continue
         if (best < 0 || load < decRanks[best].running.length + incoming[best]) best = i
       }
-      if (best < 0) return
-      const held = decRanks[best].take(need)
+      // No decode pool (a prefill instance measured alone): every transfer is received at once.
+      const sink = decRanks.length === 0
+      if (best < 0 && !sink) return
+      const held = sink ? 0 : decRanks[best].take(need)
       handoffs.shift()
-      incoming[best]++
+      if (!sink) incoming[best]++
       const bytes = prompt * input.kvBytesPerToken
       const duration = transferMs(bytes, input.link)
       // Layer by layer, sending may begin as the last chunk's step begins (earlier layers are done).
       const earliest = input.layerwise && h.stepEnd === now ? h.stepStart : now
-      const start = Math.max(earliest, senderFree[h.prefillRank], receiverFree[best])
+      const start = Math.max(earliest, h.prefillRank < 0 ? 0 : senderFree[h.prefillRank], sink ? 0 : receiverFree[best])
       const end = transferEndMs({ start, durationMs: duration, prefillEnd: h.stepEnd, layers: input.layers, layerwise: input.layerwise })
-      senderFree[h.prefillRank] = end
-      receiverFree[best] = end
-      const d = newLive(req, h.live.sendMs)
+      if (h.prefillRank >= 0) senderFree[h.prefillRank] = end
+      if (!sink) receiverFree[best] = end
+      const d = newLive(sink ? { ...req, output_len: 1 } : req, h.live.sendMs)
       d.computed = prompt
-      transfers.push({ handoff: h, decodeLive: d, decodeRank: best, held, end })
+      transfers.push({ handoff: h, decodeLive: d, decodeRank: sink ? -1 : best, held, end })
       nTransfers++
       bytesMoved += bytes
       waitSum += end - h.stepEnd
@@ -364,11 +374,16 @@ export const serveDisaggregated = (input: DisaggregatedInput): DisaggregatedRun 
   const endTransfer = (t: Transfer) => {
     transfers = transfers.filter((x) => x !== t)
     const h = t.handoff
-    preRanks[h.prefillRank].finish(h.live)
-    incoming[t.decodeRank]--
+    if (h.prefillRank >= 0) preRanks[h.prefillRank].finish(h.live)
     const d = t.decodeLive
-    d.held = t.held
     // The first token, sampled by the prefill step, reaches the client with the KV.
+    if (t.decodeRank < 0) {
+      tokenAt(d, 1)
+      complete(d)
+      return
+    }
+    incoming[t.decodeRank]--
+    d.held = t.held
     if (tokenAt(d, 1)) {
       decRanks[t.decodeRank].finish(d)
       complete(d)
@@ -407,7 +422,8 @@ export const serveDisaggregated = (input: DisaggregatedInput): DisaggregatedRun 
         kind = "decode"
         which = i
       }
-    const arrival = inFlight < limit ? pull() : undefined
+    // An arrival is an event only when it can be sent (a full backlog waits for the engines' events).
+    const arrival = inFlight < limit && prefillWaiting() < backlog ? pull() : undefined
     if (arrival !== undefined && Math.max(arrival.arrival_ms, now) < next) {
       next = Math.max(arrival.arrival_ms, now)
       kind = "arrival"

@@ -1,5 +1,6 @@
 /** src/serve: the names other folders import from it. */
 export { type BenchmarkRun, runBenchmark } from "./benchmark.ts"
+export { type CapacitySearch, DEFAULT_PROBE_REQUESTS, type Deployment, type LoadPoint, maxRate, type SloTarget } from "./capacity.ts"
 export { compareResults, type Comparison } from "./compare.ts"
 export { type PoolInput } from "./disaggregate.ts"
 export { type EngineSettings, stepWallMs } from "./engine.ts"
@@ -7,16 +8,7 @@ export { trtllmBenchFinetune, trtllmBenchMaxNumTokens, trtllmCudaGraphBatchSizes
 export { ENGINE_NAMES, type EngineContext, type EngineModel, ENGINES } from "./engines.ts"
 export { type TransferLink } from "./kvTransfer.ts"
 export { deviceMemoryBytes, type KvBudget, type MemoryInputs } from "./memory.ts"
-export {
-  formatSummary,
-  type GoodputSlo,
-  parseGoodput,
-  parseMetricPercentiles,
-  parsePercentileMetrics,
-  type PercentileMetric,
-  percentileWord
-} from "./metrics.ts"
-export { type RateProbe, searchRate } from "./rateSearch.ts"
+export { formatSummary, type GoodputSlo, parseGoodput, parseMetricPercentiles, parsePercentileMetrics, type PercentileMetric } from "./metrics.ts"
 export { serve, type StepPricer, StuckError } from "./simulate.ts"
 export { type RankStep, StepCost } from "./stepCost.ts"
 export { readTrace, type TraceFormat } from "./trace.ts"

@@ -17,11 +17,10 @@ import { UsageError } from "../config/errors.ts"
 import { displayPath, type LoadedScenario } from "../config/load.ts"
 import { estimatorOf } from "../app/estimator.ts"
 import { withSession, type RunOptions } from "../app/session.ts"
-import { runBenchmark } from "../serve/benchmark.ts"
-import { percentileWord, type GoodputSlo } from "../serve/metrics.ts"
-import { searchRate, type RateProbe } from "../serve/rateSearch.ts"
-import { requests, typicalContext, validateWorkload, type Workload, type WorkloadSpec } from "../serve/workload.ts"
-import { scenarioVariant, servingInstance, workloadMisfit, type EngineOverrides, type ServingInstance } from "../sim/serving.ts"
+import type { GoodputSlo } from "../serve/metrics.ts"
+import { DEFAULT_PROBE_REQUESTS, maxRate } from "../serve/capacity.ts"
+import { typicalContext, validateWorkload, type WorkloadSpec } from "../serve/workload.ts"
+import { scenarioVariant, servingInstance, workloadMisfit, type EngineOverrides } from "../sim/serving.ts"
 import { physicalProblem } from "../schema/physical.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
 import type { Dtype } from "../schema/dtypes.ts"
@@ -29,10 +28,6 @@ import { costPer1M } from "./judge.ts"
 import { AXES, flagName, type AxisName, type AxisValue } from "./axes.ts"
 import { parsedAxes, sweepHardware } from "./run.ts"
 import { makeSpace, pointAt, type Coordinates } from "./space.ts"
-
-/** Requests of the max-load probe without --num-prompts, at least; and of any probe. */
-const DEFAULT_PROBE_REQUESTS = 1000
-const MIN_PROBE_REQUESTS = 200
 
 /** The axes a bench sweep varies: what makes a different engine instance. */
 export const BENCH_AXES: ReadonlyArray<AxisName> = ["hardware", "weights", "kv_cache", "moe_experts", "tp", "dp", "ep"]
@@ -61,18 +56,6 @@ export interface BenchSweepOptions {
   readonly mtpAcceptance?: number
   readonly onProgress?: (done: number, total: number) => void
   readonly stopped?: () => boolean
-}
-
-/** One probe: a simulated benchmark at one rate. */
-export interface LoadPoint extends RateProbe {
-  /** Requests meeting every SLO per second (vLLM's request_goodput; request_throughput without SLOs). */
-  readonly goodput: number
-  readonly output_tokens_per_s: number
-  /** The percentile's TTFT, TPOT and E2E latency, ms. */
-  readonly ttft_ms: number
-  readonly tpot_ms: number
-  readonly e2el_ms: number
-  readonly mean_tpot_ms: number
 }
 
 /** One layout's answer. */
@@ -154,52 +137,6 @@ const variant = (loaded: LoadedScenario, c: Coordinates, hardware: Readonly<Reco
     ...(Object.keys(defined(parallelism)).length === 0 ? {} : { parallelism: defined(parallelism) }),
     precision: defined(precision)
   })
-}
-
-const percentileKey = (p: number, m: string) => `p${percentileWord(p)}_${m}_ms`
-
-/** One simulated benchmark of `workload` at `rate` on `inst`. */
-const probeAt = (
-  inst: ServingInstance,
-  workload: Workload,
-  o: BenchSweepOptions,
-  acceptance: number,
-  percentile: number,
-  n: number,
-  rate: number
-): LoadPoint => {
-  const run = runBenchmark({
-    settings: inst.settings,
-    kv: inst.kv,
-    pricer: inst.pricer,
-    ranks: inst.layout.dp,
-    gpus: inst.layout.gpus,
-    requests: { [Symbol.iterator]: () => requests({ ...workload, request_rate: rate, num_prompts: n })[Symbol.iterator]() },
-    acceptance,
-    seed: workload.seed,
-    hashBlockTokens: workload.hash_block_tokens,
-    ...(o.slo === undefined ? {} : { goodput: o.slo }),
-    percentileMetrics: ["ttft", "tpot", "e2el"],
-    metricPercentiles: [percentile]
-  })
-  const r = run.result as unknown as Record<string, number>
-  const at = (m: string) => r[percentileKey(percentile, m)]!
-  const slo = o.slo ?? {}
-  const meets =
-    (slo.ttft === undefined || at("ttft") <= slo.ttft) &&
-    (slo.tpot === undefined || at("tpot") <= slo.tpot) &&
-    (slo.e2el === undefined || at("e2el") <= slo.e2el)
-  return {
-    rate,
-    meets,
-    request_throughput: run.result.request_throughput,
-    goodput: run.result.request_goodput ?? run.result.request_throughput,
-    output_tokens_per_s: run.result.output_throughput,
-    ttft_ms: at("ttft"),
-    tpot_ms: at("tpot"),
-    e2el_ms: at("e2el"),
-    mean_tpot_ms: r.mean_tpot_ms!
-  }
 }
 
 const empty = {
@@ -304,16 +241,22 @@ export const runBenchSweep = (o: BenchSweepOptions) =>
         // Requests in the max-load probe: --num-prompts, else enough to fill the engine twice over.
         const concurrency = inst.layout.dp * Math.min(inst.settings.max_running, Math.floor(inst.kv.kv_tokens / Math.max(1, typicalContext(o.workload))))
         const full = o.workload.num_prompts ?? Math.max(DEFAULT_PROBE_REQUESTS, 2 * concurrency)
-        let capacityRps = Number.NaN
-        const search = searchRate((rate) => {
-          // Every later probe covers the simulated time of the max-load one (full / capacity), so a
-          // low-rate probe is not a long run of near-empty steps; at least MIN_PROBE_REQUESTS for its percentiles.
-          const n = rate === Number.POSITIVE_INFINITY ? full : Math.max(MIN_PROBE_REQUESTS, Math.min(full, Math.ceil((full * rate) / capacityRps)))
-          const p = probeAt(inst, checked.workload, o, acceptance, percentile, n, rate)
-          if (rate === Number.POSITIVE_INFINITY) capacityRps = p.request_throughput
-          simulated += n
-          return p
-        })
+        const search = maxRate(
+          {
+            settings: inst.settings,
+            kv: inst.kv,
+            pricer: inst.pricer,
+            ranks: inst.layout.dp,
+            gpus: inst.layout.gpus,
+            acceptance,
+            seed: checked.workload.seed,
+            hashBlockTokens: checked.workload.hash_block_tokens
+          },
+          checked.workload,
+          { ...(o.slo === undefined ? {} : { slo: o.slo }), percentile },
+          full
+        )
+        simulated += search.simulated
         const capacity = search.probes[0]!.request_throughput
         const perGpu = (x: number) => x / layout.gpus
         for (const p of search.probes)

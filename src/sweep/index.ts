@@ -10,6 +10,7 @@ export { BENCH_OBJECTIVES, type BenchObjective, type BenchSweepResult, type Benc
 export { type NeighbourReport } from "./engine.ts"
 export { type Constraints, type Objective, OBJECTIVES, type Row } from "./judge.ts"
 export { mergeShards } from "./merge.ts"
+export { type PlannedDeployment, type PlanResult, runPlan } from "./plan.ts"
 export { runSweepCommand, type SweepResult } from "./run.ts"
 export { parseShard } from "./space.ts"
 export { reexecutePack } from "./verifyPack.ts"

@@ -154,3 +154,25 @@ describe("KV transfer of DeepSeek-V3 by hand", () => {
     expect(transferMs(perToken * 4096, link)).toBeCloseTo(3.6012264, 9)
   })
 })
+
+describe("serveDisaggregated: one pool measured alone", () => {
+  it("no decode pool: a request ends with its first token, at the transfer's end", () => {
+    const { outcomes } = run([{ id: 0, arrival_ms: 0, input_len: 1000, output_len: 4 }], { decode: pool({ instances: 0 }) })
+    expect(outcomes[0].ttft_ms).toBeCloseTo(12.1, 12)
+    expect(outcomes[0].e2el_ms).toBeCloseTo(12.1, 12)
+  })
+  it("no prefill pool: the prompt is ready on arrival and only moves, then decodes", () => {
+    const { outcomes } = run([{ id: 0, arrival_ms: 5, input_len: 1000, output_len: 3 }], { prefill: pool({ instances: 0 }) })
+    // Transfer 5-7.1, decodes at 9.1 and 11.1.
+    expect(outcomes[0].ttft_ms).toBeCloseTo(2.1, 12)
+    expect(outcomes[0].e2el_ms).toBeCloseTo(6.1, 12)
+  })
+})
+
+describe("serveDisaggregated: a backlog past its cap", () => {
+  it("holds arrivals in the stream and serves them all (no prefill pool, 5,000 at once)", () => {
+    const reqs = Array.from({ length: 5000 }, (_, id) => ({ id, arrival_ms: 0, input_len: 10, output_len: 2 }))
+    const { outcomes } = run(reqs, { prefill: pool({ instances: 0 }), decode: pool({ settings: settings({ max_running: 1 }) }) })
+    expect(outcomes).toHaveLength(5000)
+  })
+})

@@ -1,0 +1,500 @@
+/**
+ * `llmsim plan`: what to deploy for a model, candidate hardware, a GPU budget, a workload and
+ * SLOs. Two modes are planned side by side, each by simulation (src/serve/capacity.ts) on the
+ * engine models of `llmsim bench`:
+ *
+ *   aggregated     replicas of one engine instance. Every candidate layout of every hardware
+ *                  (layoutCandidates) gets its largest Poisson rate within the SLOs; replicas
+ *                  scale it (a router spreads requests evenly), so a layout's goodput per GPU is
+ *                  its instance's, and the budget holds floor(budget / GPUs) of them (or, with a
+ *                  target rate, as many as the target needs).
+ *   disaggregated  x prefill instances and y decode instances (src/serve/disaggregate.ts). Each
+ *                  layout is measured in each role apart, the other side left out so it never
+ *                  binds: Rp, the rate one prefill instance sustains within the TTFT SLO (its
+ *                  queueing, prefill and KV transfer), and Rd, the rate one decode instance
+ *                  sustains within the TPOT (and E2E) SLO. An xPyD pair then serves
+ *                  min(x Rp, y Rd) on x GPUs_p + y GPUs_d GPUs; the pair and ratio with the most
+ *                  requests/s per GPU (within the budget; with a target rate, that meet it) is
+ *                  simulated whole to confirm it, and its simulated figures are the answer.
+ * The goodput compared is requests/s within the SLOs per GPU; cost per 1M output tokens comes from
+ * each hardware's price_per_gpu_hour_usd (or --price-per-gpu-hour).
+ */
+import { Effect } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { estimatorOf } from "../app/estimator.ts"
+import { withSession, type RunOptions, type Session } from "../app/session.ts"
+import { UsageError } from "../config/errors.ts"
+import { displayPath, loadHardwareFile } from "../config/load.ts"
+import { resolveLayout } from "../kernel/layout.ts"
+import { moeConfigs, modelOf, type Model } from "../kernel/model.ts"
+import { scenarioBase } from "../sim/simulate.ts"
+import type { HardwareSpec } from "../schema/hardware.ts"
+import type { Parallelism } from "../schema/parallelism.ts"
+import { physicalProblem } from "../schema/physical.ts"
+import { DEFAULT_PROBE_REQUESTS, maxRate, type CapacitySearch, type Deployment, type LoadPoint, type SloTarget } from "../serve/capacity.ts"
+import type { GoodputSlo } from "../serve/metrics.ts"
+import { typicalContext, validateWorkload, type Workload, type WorkloadSpec } from "../serve/workload.ts"
+import {
+  modelLayers,
+  requestKvBytesPerToken,
+  scenarioVariant,
+  servingInstance,
+  transferLink,
+  workloadMisfit,
+  type EngineOverrides,
+  type ServingInstance
+} from "../sim/serving.ts"
+import { costPer1M } from "./judge.ts"
+import { parseAxis } from "./axes.ts"
+import { sweepHardware } from "./run.ts"
+
+export interface PlanOptions {
+  readonly run: RunOptions
+  /** --hardware: files (comma separated), or `all` (every hardware file of the project with a price); default the scenario's. */
+  readonly hardware?: string
+  /** --gpus: the most GPUs a deployment may use (default: twice the scenario's layout, at least one node). */
+  readonly budget?: number
+  readonly engine?: string
+  readonly engineFlags: EngineOverrides
+  readonly workload: WorkloadSpec
+  readonly slo?: GoodputSlo
+  /** The percentile the SLOs hold at (default 90). */
+  readonly percentile?: number
+  /** --request-rate: the rate to serve (default: as much as the budget allows). */
+  readonly target_rate?: number
+  readonly price_per_gpu_hour_usd?: number
+  readonly mtpAcceptance?: number
+  readonly onProgress?: (done: number, total: number) => void
+}
+
+/** A layout a plan tries (attention tp x dp, experts over ep). */
+interface Candidate {
+  readonly hardware: string
+  readonly spec: HardwareSpec
+  readonly parallelism: Required<Parallelism>
+}
+
+/** A candidate that can serve the workload, its instance built. */
+interface Served extends Candidate {
+  readonly inst: ServingInstance
+  readonly gpus: number
+  readonly price: number | null
+}
+
+/** What a planned deployment serves, at the rate it was found to sustain. */
+export interface PlannedFigures {
+  readonly rate_rps: number
+  readonly goodput_per_gpu: number
+  readonly output_tokens_per_s_per_gpu: number
+  readonly tokens_per_s_per_user: number
+  readonly ttft_ms: number
+  readonly tpot_ms: number
+  readonly cost_per_1m_output_tokens_usd: number | null
+}
+
+export interface PlannedDeployment {
+  readonly mode: "aggregated" | "disaggregated"
+  /** `2 x TP8 on H200-SXM`, `2P TP4 + 1D DEP8 on H200-SXM`. */
+  readonly text: string
+  readonly gpus: number
+  /** Per GPU: weights and KV cache of the (decode-side) instance, and the HBM. */
+  readonly memory: { readonly weights_gb: number; readonly kv_cache_gb: number; readonly hbm_gb: number }
+  readonly figures: PlannedFigures
+  /** Disaggregated: the roles' rates apart (requests/s of one instance) and the predicted pair rate before the whole simulation. */
+  readonly roles?: { readonly prefill_rps: number; readonly decode_rps: number; readonly predicted_rps: number }
+}
+
+/** A candidate that lost, and why. */
+export interface PlanAlternative {
+  readonly mode: "aggregated" | "disaggregated"
+  readonly text: string
+  readonly goodput_per_gpu: number | null
+  readonly why: string
+}
+
+export interface PlanResult {
+  readonly scenario: string
+  readonly engine: string
+  readonly workload: { readonly input_len: number; readonly output_len: number }
+  readonly slo: GoodputSlo
+  readonly percentile: number
+  readonly budget: number
+  readonly target_rate_rps: number | null
+  readonly hardware: ReadonlyArray<{ readonly name: string; readonly price_per_gpu_hour_usd: number | null }>
+  readonly best: { readonly aggregated: PlannedDeployment | null; readonly disaggregated: PlannedDeployment | null }
+  readonly alternatives: ReadonlyArray<PlanAlternative>
+  readonly simulated_requests: number
+}
+
+/**
+ * SLOs without --goodput: a 2 s first token (an interactive chat answer starts within a couple of
+ * seconds) and 50 ms per output token (20 tokens/s, faster than reading speed), at P90.
+ */
+export const DEFAULT_SLO: GoodputSlo = { ttft: 2000, tpot: 50 }
+
+/** xPyD pairs simulated whole, best predicted first. */
+const VERIFIED = 3
+/** Most instances of one side in an xPyD pair. */
+const MAX_SIDE = 16
+
+const powersOfTwo = (max: number): Array<number> => {
+  const out: Array<number> = []
+  for (let k = 1; k <= max; k *= 2) out.push(k)
+  return out
+}
+
+/**
+ * The layouts a plan tries on one hardware within `budget` GPUs: tensor parallel within a node
+ * (tp 1, 2, 4, 8 up to gpus_per_node); for MoE models also experts over the same GPUs (ep = tp)
+ * and DP attention with expert parallelism over 2, 4, 8, ... GPUs (tp 1, dp = ep = k). Layouts the
+ * model cannot take (heads not divisible) drop out when the instance is built.
+ */
+export const layoutCandidates = (model: Model, hw: HardwareSpec, budget: number): Array<Required<Parallelism>> => {
+  const node = hw.gpus_per_node ?? 8
+  const tps = powersOfTwo(Math.min(node, budget))
+  if (moeConfigs(model).length === 0) return tps.map((tp) => ({ tp, dp: 1, ep: 1 }))
+  return [
+    ...tps.map((tp) => ({ tp, dp: 1, ep: tp })),
+    ...powersOfTwo(budget)
+      .filter((k) => k > 1)
+      .map((k) => ({ tp: 1, dp: k, ep: k }))
+  ]
+}
+
+const layoutText = (p: Required<Parallelism>): string => (p.dp > 1 ? `DEP${p.dp}` : p.ep > 1 ? `TEP${p.tp}` : `TP${p.tp}`)
+
+const single = (inst: ServingInstance, acceptance: number, w: Workload): Deployment => ({
+  settings: inst.settings,
+  kv: inst.kv,
+  pricer: inst.pricer,
+  ranks: inst.layout.dp,
+  gpus: inst.layout.gpus,
+  acceptance,
+  seed: w.seed,
+  hashBlockTokens: w.hash_block_tokens
+})
+
+/** x prefill instances of `p` and y decode instances of `d`, as one deployment. */
+const paired = (
+  p: Served,
+  x: number,
+  d: Served,
+  y: number,
+  acceptance: number,
+  w: Workload,
+  typical: number,
+  efficiency: RunOptions["efficiency"]
+): Deployment | string => {
+  const gpus = x * p.gpus + y * d.gpus
+  const node = Math.min(p.spec.gpus_per_node ?? 8, d.spec.gpus_per_node ?? 8)
+  const kind = p.hardware === d.hardware && gpus <= node ? "nvlink" : "nic"
+  const link = transferLink(p.spec, d.spec, efficiency, { kind, lanes: Math.min(p.inst.layout.tp, d.inst.layout.tp) })
+  if (typeof link === "string") return link
+  const pool = (s: Served, n: number) => ({
+    settings: s.inst.settings,
+    pricer: s.inst.pricer,
+    ranks: s.inst.layout.dp,
+    instances: n,
+    kvTokensPerRank: s.inst.kv.kv_tokens
+  })
+  return {
+    ...single(d.inst, acceptance, w),
+    gpus,
+    disaggregated: {
+      prefill: pool(p, x),
+      decode: pool(d, y),
+      link,
+      kvBytesPerToken: requestKvBytesPerToken(d.inst.model, typical),
+      layers: modelLayers(d.inst.model),
+      layerwise: false
+    }
+  }
+}
+
+/** Requests one instance of `s` holds at once. */
+const concurrencyOf = (s: Served, typical: number): number =>
+  s.inst.layout.dp * Math.min(s.inst.settings.max_running, Math.floor(s.inst.kv.kv_tokens / Math.max(1, typical)))
+
+/** The rate a probe shows sustained: its rate, or at max load (rate inf) the rate it completed requests at. */
+const sustained = (p: LoadPoint): number => (p.rate === Number.POSITIVE_INFINITY ? p.request_throughput : p.rate)
+
+const figuresOf = (p: LoadPoint, gpus: number, price: number | null): PlannedFigures => ({
+  rate_rps: sustained(p),
+  goodput_per_gpu: p.goodput / gpus,
+  output_tokens_per_s_per_gpu: p.output_tokens_per_s / gpus,
+  tokens_per_s_per_user: p.mean_tpot_ms > 0 ? 1000 / p.mean_tpot_ms : 0,
+  ttft_ms: p.ttft_ms,
+  tpot_ms: p.tpot_ms,
+  cost_per_1m_output_tokens_usd: costPer1M(price, p.output_tokens_per_s / gpus)
+})
+
+const memoryOf = (s: Served) => ({
+  weights_gb: s.inst.memory.weights_bytes / 1e9,
+  kv_cache_gb: s.inst.kv.kv_bytes / 1e9,
+  hbm_gb: s.spec.hbm_gb
+})
+
+/** Every hardware file of the project with a price (`--hardware all`). */
+const pricedHardware = (s: Session) =>
+  Effect.gen(function* () {
+    const dir = path.join(s.project.root, "configs", "hardware")
+    const files = fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir)
+          .filter((f) => /\.ya?ml$/.test(f))
+          .sort()
+      : []
+    const out: Array<{ key: string; spec: HardwareSpec }> = []
+    for (const f of files) {
+      const spec = yield* loadHardwareFile(s.evaluator, s.project.root, path.join(dir, f))
+      if (spec.price_per_gpu_hour_usd !== undefined) out.push({ key: displayPath(s.project.root, path.join(dir, f)), spec })
+    }
+    return out
+  })
+
+export const runPlan = (o: PlanOptions) =>
+  withSession(o.run, (s) =>
+    Effect.gen(function* () {
+      const w = o.workload
+      const checked = validateWorkload({ ...w, request_rate: Number.POSITIVE_INFINITY })
+      if (!checked.ok) return yield* Effect.fail(new UsageError({ message: `${checked.problems[0]!.field}: ${checked.problems[0]!.message}` }))
+      const badPrice = o.price_per_gpu_hour_usd === undefined ? undefined : physicalProblem("usd_per_gpu_hour", o.price_per_gpu_hour_usd)
+      if (badPrice !== undefined) return yield* Effect.fail(new UsageError({ message: `--price-per-gpu-hour: ${badPrice}` }))
+      let hardware: Array<{ key: string; spec: HardwareSpec }>
+      if (o.hardware === "all") {
+        hardware = yield* pricedHardware(s)
+        if (hardware.length === 0)
+          return yield* Effect.fail(new UsageError({ message: "--hardware all: no hardware file under configs/hardware has a price_per_gpu_hour_usd" }))
+      } else if (o.hardware !== undefined) {
+        const parsed = parseAxis("hardware", o.hardware)
+        if (!parsed.ok) return yield* Effect.fail(new UsageError({ message: `--hardware: ${parsed.message}` }))
+        const loaded = yield* sweepHardware(s, { axes: { hardware: o.hardware }, run: o.run }, { hardware: parsed.value })
+        hardware = parsed.value.map((v) => ({ key: String(v), spec: loaded[String(v)]! }))
+      } else hardware = [{ key: displayPath(s.loaded.root, s.loaded.hardwareFile), spec: s.loaded.hardware }]
+      // Without --gpus: room for one prefill and one decode instance of the scenario's own layout
+      // (so both modes can be compared on the layout it names), at least one node.
+      const own = resolveLayout(modelOf(s.loaded), s.loaded.hardware, scenarioBase(s.loaded, modelOf(s.loaded)))
+      const budget = o.budget ?? Math.max(hardware[0]!.spec.gpus_per_node ?? 8, own.ok ? 2 * own.value.layout.gpus : 1)
+      const estimator = yield* estimatorOf(o.run, { cwd: o.run.cwd, root: s.project.root })
+      const model = modelOf(s.loaded)
+      const acceptance = model.mtp_draft_tokens === undefined ? 0 : (o.mtpAcceptance ?? s.runtime.mtp_acceptance_rate ?? 0)
+      const typical = typicalContext(w)
+      const percentile = o.percentile ?? 90
+      const slo = o.slo ?? DEFAULT_SLO
+      const target: SloTarget = { ...(slo === undefined ? {} : { slo }), percentile }
+      const ttftOnly: SloTarget = { ...(slo?.ttft === undefined ? {} : { slo: { ttft: slo.ttft } }), percentile }
+      const decodeSlo =
+        slo === undefined ? undefined : { ...(slo.tpot === undefined ? {} : { tpot: slo.tpot }), ...(slo.e2el === undefined ? {} : { e2el: slo.e2el }) }
+      const decodeOnly: SloTarget = { ...(decodeSlo === undefined || Object.keys(decodeSlo).length === 0 ? {} : { slo: decodeSlo }), percentile }
+      const alternatives: Array<PlanAlternative> = []
+
+      // Every candidate layout that can serve the workload.
+      const served: Array<Served> = []
+      for (const h of hardware) {
+        for (const p of layoutCandidates(model, h.spec, budget)) {
+          const text = `${layoutText(p)} on ${h.spec.name}`
+          const made = yield* Effect.result(
+            servingInstance(scenarioVariant(s.loaded, { hardware: h.spec, parallelism: p }), o.engine, o.engineFlags, estimator, o.run.efficiency, typical)
+          )
+          if (made._tag === "Failure") {
+            const e = made.failure
+            alternatives.push({ mode: "aggregated", text, goodput_per_gpu: null, why: "issues" in e ? (e.issues[0]?.message ?? "invalid layout") : e.message })
+            continue
+          }
+          const inst = made.success
+          const misfit = inst.kv.kv_tokens <= 0 ? `no memory is left for the KV cache (${inst.kv.rule})` : workloadMisfit(inst, w)
+          if (misfit !== undefined) {
+            alternatives.push({ mode: "aggregated", text, goodput_per_gpu: null, why: misfit })
+            continue
+          }
+          served.push({
+            hardware: h.key,
+            spec: h.spec,
+            parallelism: p,
+            inst,
+            gpus: inst.layout.gpus,
+            price: o.price_per_gpu_hour_usd ?? h.spec.price_per_gpu_hour_usd ?? null
+          })
+        }
+      }
+      if (served.length === 0) {
+        const why = alternatives[0]?.why ?? "no layout fits the budget"
+        return yield* Effect.fail(
+          new UsageError({
+            message: `plan: no layout of ${displayPath(s.project.root, s.loaded.file)} can serve the workload within ${budget} GPUs (first: ${why})`
+          })
+        )
+      }
+      const steps = served.length * 3 + 1
+      let done = 0
+      const tick = () => o.onProgress?.(++done, steps)
+      let simulated = 0
+      const fullOf = (c: number) => (w.num_prompts === undefined ? Math.max(DEFAULT_PROBE_REQUESTS, 2 * c) : w.num_prompts)
+      const count = (c: CapacitySearch) => {
+        simulated += c.simulated
+        return c
+      }
+
+      // Aggregated: each layout's instance, replicated.
+      let bestAgg: { s: Served; p: LoadPoint; replicas: number } | undefined
+      const aggRows: Array<{ s: Served; p: LoadPoint | undefined; replicas: number }> = []
+      for (const x of served) {
+        const c = count(maxRate(single(x.inst, acceptance, checked.workload), checked.workload, target, fullOf(concurrencyOf(x, typical))))
+        tick()
+        const p = c.best
+        const replicas = p === undefined ? 0 : o.target_rate === undefined ? Math.floor(budget / x.gpus) : Math.ceil(o.target_rate / sustained(p))
+        aggRows.push({ s: x, p, replicas })
+        if (p === undefined || replicas < 1 || replicas * x.gpus > budget) continue
+        if (bestAgg === undefined || p.goodput / x.gpus > bestAgg.p.goodput / bestAgg.s.gpus) bestAgg = { s: x, p, replicas }
+      }
+
+      // Disaggregated: each layout in each role, the other side ample.
+      const roles = new Map<Served, { prefill: number; decode: number }>()
+      for (const x of served) {
+        // No instance of the other side: it never binds (src/serve/disaggregate.ts measures a pool alone).
+        const pre = paired(x, 1, x, 0, acceptance, checked.workload, typical, o.run.efficiency)
+        const dec = paired(x, 0, x, 1, acceptance, checked.workload, typical, o.run.efficiency)
+        if (typeof pre === "string" || typeof dec === "string") {
+          alternatives.push({
+            mode: "disaggregated",
+            text: `${layoutText(x.parallelism)} on ${x.spec.name}`,
+            goodput_per_gpu: null,
+            why: typeof pre === "string" ? pre : (dec as string)
+          })
+          tick()
+          tick()
+          continue
+        }
+        const rp = count(maxRate(pre, checked.workload, ttftOnly, fullOf(concurrencyOf(x, typical))))
+        tick()
+        const rd = count(maxRate(dec, checked.workload, decodeOnly, fullOf(concurrencyOf(x, typical))))
+        tick()
+        roles.set(x, { prefill: rp.best === undefined ? 0 : sustained(rp.best), decode: rd.best === undefined ? 0 : sustained(rd.best) })
+      }
+      // xPyD pairs by predicted requests/s per GPU; the best few are simulated whole.
+      const pairs: Array<{ p: Served; x: number; d: Served; y: number; rate: number; gpus: number }> = []
+      for (const [p, rp] of roles)
+        for (const [d, rd] of roles) {
+          if (!(rp.prefill > 0) || !(rd.decode > 0)) continue
+          let best: (typeof pairs)[number] | undefined
+          for (let x = 1; x <= MAX_SIDE; x++)
+            for (let y = 1; y <= MAX_SIDE; y++) {
+              const gpus = x * p.gpus + y * d.gpus
+              if (gpus > budget) continue
+              const rate = Math.min(x * rp.prefill, y * rd.decode)
+              if (o.target_rate !== undefined && rate < o.target_rate) continue
+              if (best === undefined || rate / gpus > best.rate / best.gpus + 1e-12) best = { p, x, d, y, rate, gpus }
+            }
+          if (best !== undefined) pairs.push(best)
+        }
+      pairs.sort((a, b) => b.rate / b.gpus - a.rate / a.gpus)
+      let bestPd: PlannedDeployment | null = null
+      for (const pick of pairs.slice(0, VERIFIED)) {
+        const dep = paired(pick.p, pick.x, pick.d, pick.y, acceptance, checked.workload, typical, o.run.efficiency) as Deployment
+        const c = count(maxRate(dep, checked.workload, target, fullOf(pick.y * concurrencyOf(pick.d, typical))))
+        const same = pick.p.spec.name === pick.d.spec.name
+        const text = `${pick.x}P ${layoutText(pick.p.parallelism)}${same ? "" : ` on ${pick.p.spec.name}`} + ${pick.y}D ${layoutText(pick.d.parallelism)} on ${pick.d.spec.name}`
+        if (c.best === undefined || (o.target_rate !== undefined && sustained(c.best) < o.target_rate)) {
+          alternatives.push({
+            mode: "disaggregated",
+            text,
+            goodput_per_gpu: null,
+            why: `predicted ${pick.rate.toFixed(2)} req/s, but simulated whole it ${c.best === undefined ? "misses the SLOs at any rate" : `sustains ${sustained(c.best).toFixed(2)}`}`
+          })
+          continue
+        }
+        const price =
+          pick.p.price === null || pick.d.price === null ? null : (pick.x * pick.p.gpus * pick.p.price + pick.y * pick.d.gpus * pick.d.price) / pick.gpus
+        const planned: PlannedDeployment = {
+          mode: "disaggregated",
+          text,
+          gpus: pick.gpus,
+          memory: memoryOf(pick.d),
+          figures: figuresOf(c.best, pick.gpus, price),
+          roles: { prefill_rps: roles.get(pick.p)!.prefill, decode_rps: roles.get(pick.d)!.decode, predicted_rps: pick.rate }
+        }
+        if (bestPd === null || planned.figures.goodput_per_gpu > bestPd.figures.goodput_per_gpu) {
+          if (bestPd !== null)
+            alternatives.push({
+              mode: "disaggregated",
+              text: bestPd.text,
+              goodput_per_gpu: bestPd.figures.goodput_per_gpu,
+              why: "less goodput per GPU simulated whole"
+            })
+          bestPd = planned
+        } else alternatives.push({ mode: "disaggregated", text, goodput_per_gpu: planned.figures.goodput_per_gpu, why: "less goodput per GPU simulated whole" })
+      }
+      tick()
+      for (const pick of pairs.slice(VERIFIED))
+        alternatives.push({
+          mode: "disaggregated",
+          text: `${pick.x}P ${layoutText(pick.p.parallelism)} + ${pick.y}D ${layoutText(pick.d.parallelism)} on ${pick.d.spec.name}`,
+          goodput_per_gpu: pick.rate / pick.gpus,
+          why: `predicted ${(pick.rate / pick.gpus).toFixed(3)} req/s per GPU, below the ${VERIFIED} pairs simulated whole`
+        })
+
+      if (pairs.length === 0 && roles.size > 0) {
+        const smallest = Math.min(...[...roles.keys()].map((x) => x.gpus)) * 2
+        alternatives.push({
+          mode: "disaggregated",
+          text: "xPyD",
+          goodput_per_gpu: null,
+          why:
+            smallest > budget
+              ? `no pair fits ${budget} GPUs (the smallest, one prefill and one decode instance, takes ${smallest})`
+              : o.target_rate !== undefined
+                ? `no pair within ${budget} GPUs reaches ${o.target_rate} req/s`
+                : "no layout meets the TTFT SLO as a prefill instance and the TPOT SLO as a decode instance"
+        })
+      }
+      let bestAggregated: PlannedDeployment | null = null
+      if (bestAgg !== undefined) {
+        const g = bestAgg.s.gpus
+        const f = figuresOf(bestAgg.p, g, bestAgg.s.price)
+        bestAggregated = {
+          mode: "aggregated",
+          text: `${bestAgg.replicas} x ${layoutText(bestAgg.s.parallelism)} on ${bestAgg.s.spec.name}`,
+          gpus: bestAgg.replicas * g,
+          memory: memoryOf(bestAgg.s),
+          figures: { ...f, rate_rps: f.rate_rps * bestAgg.replicas }
+        }
+      }
+      // Why the other aggregated layouts lost.
+      for (const r of aggRows) {
+        if (bestAgg !== undefined && r.s === bestAgg.s) continue
+        const text = `${layoutText(r.s.parallelism)} on ${r.s.spec.name}`
+        if (r.p === undefined) alternatives.push({ mode: "aggregated", text, goodput_per_gpu: null, why: "misses the SLOs at any rate" })
+        else if (r.replicas * r.s.gpus > budget || r.replicas < 1)
+          alternatives.push({
+            mode: "aggregated",
+            text,
+            goodput_per_gpu: r.p.goodput / r.s.gpus,
+            why: `needs ${Math.max(1, r.replicas) * r.s.gpus} GPUs for the target, over the budget of ${budget}`
+          })
+        else {
+          const gap = bestAgg === undefined ? 0 : 1 - r.p.goodput / r.s.gpus / (bestAgg.p.goodput / bestAgg.s.gpus)
+          alternatives.push({
+            mode: "aggregated",
+            text,
+            goodput_per_gpu: r.p.goodput / r.s.gpus,
+            why: `${(gap * 100).toFixed(0)}% less goodput per GPU (${sustained(r.p).toFixed(2)} req/s per instance of ${r.s.gpus} GPUs)`
+          })
+        }
+      }
+      const result: PlanResult = {
+        scenario: displayPath(s.project.root, s.loaded.file),
+        engine: o.engine ?? s.loaded.spec.engine?.name ?? "vllm",
+        workload: { input_len: w.input_len ?? 1024, output_len: w.output_len ?? 128 },
+        slo,
+        percentile,
+        budget,
+        target_rate_rps: o.target_rate ?? null,
+        hardware: hardware.map((h) => ({ name: h.spec.name, price_per_gpu_hour_usd: o.price_per_gpu_hour_usd ?? h.spec.price_per_gpu_hour_usd ?? null })),
+        best: { aggregated: bestAggregated, disaggregated: bestPd },
+        alternatives: alternatives.sort((a, b) => (b.goodput_per_gpu ?? -1) - (a.goodput_per_gpu ?? -1)),
+        simulated_requests: simulated
+      }
+      return result
+    })
+  )

@@ -1,0 +1,88 @@
+/**
+ * `llmsim plan`: the layouts it tries, by hand from the rule in src/sweep/plan.ts, and through the
+ * real CLI the answer's arithmetic: replicas x an instance's GPUs within the budget, an xPyD pair's
+ * predicted rate = min(x Rp, y Rd) of its roles, every figure within the SLOs, the answer the mode
+ * with more goodput per GPU; a target no deployment reaches is said, with the closest.
+ */
+import { describe, expect, it } from "vitest"
+import { layoutCandidates } from "../../src/sweep/plan.ts"
+import type { Model } from "../../src/kernel/model.ts"
+import type { HardwareSpec } from "../../src/schema/hardware.ts"
+import { makeProject, runCli } from "../helpers/cli.ts"
+
+const hw = { gpus_per_node: 8 } as HardwareSpec
+const dense = { entries: [{ index: 0, label: "ffn", template: { type: "ffn_layer" }, repeat: 2 }] } as unknown as Model
+const moe = { entries: [{ index: 0, label: "moe", template: { type: "moe_layer", config: { moe_config: {} } }, repeat: 2 }] } as unknown as Model
+
+describe("layoutCandidates", () => {
+  it("dense: TP 1, 2, 4, 8 within one node and the budget", () => {
+    expect(layoutCandidates(dense, hw, 16)).toEqual([1, 2, 4, 8].map((tp) => ({ tp, dp: 1, ep: 1 })))
+    expect(layoutCandidates(dense, hw, 4)).toEqual([1, 2, 4].map((tp) => ({ tp, dp: 1, ep: 1 })))
+  })
+  it("MoE: experts over the TP GPUs, and DP attention with EP over 2 .. budget GPUs", () => {
+    expect(layoutCandidates(moe, hw, 16)).toEqual([
+      ...[1, 2, 4, 8].map((tp) => ({ tp, dp: 1, ep: tp })),
+      ...[2, 4, 8, 16].map((k) => ({ tp: 1, dp: k, ep: k }))
+    ])
+  })
+})
+
+interface Planned {
+  readonly text: string
+  readonly gpus: number
+  readonly figures: { rate_rps: number; goodput_per_gpu: number; ttft_ms: number; tpot_ms: number }
+  readonly roles?: { prefill_rps: number; decode_rps: number; predicted_rps: number }
+}
+
+const LLAMA = "configs/scenarios/llama_3_1_8b_h100.yaml"
+const ARGS = [
+  "--gpus",
+  "4",
+  "--random-input-len",
+  "512",
+  "--random-output-len",
+  "64",
+  "--goodput",
+  "ttft:1000,tpot:30",
+  "--num-prompts",
+  "400",
+  "--format",
+  "json"
+]
+
+describe("llmsim plan (CLI)", () => {
+  it("answers both modes within the budget and the SLOs, with the arithmetic it states", () => {
+    const dir = makeProject()
+    const r = runCli(["plan", LLAMA, ...ARGS], dir)
+    expect(r.status, r.stderr).toBe(0)
+    const plan = JSON.parse(r.stdout).plan as { best: { aggregated: Planned; disaggregated: Planned }; budget: number; percentile: number }
+    expect(plan.budget).toBe(4)
+    expect(plan.percentile).toBe(90)
+    const a = plan.best.aggregated
+    const d = plan.best.disaggregated
+    for (const x of [a, d]) {
+      expect(x.gpus).toBeLessThanOrEqual(4)
+      expect(x.figures.ttft_ms).toBeLessThanOrEqual(1000)
+      expect(x.figures.tpot_ms).toBeLessThanOrEqual(30)
+    }
+    // "R x TPn": R replicas of n GPUs.
+    const [, replicas, tp] = /^(\d+) x TP(\d+) on H100-SXM$/.exec(a.text)!
+    expect(Number(replicas) * Number(tp)).toBe(a.gpus)
+    // "xP TPa + yD TPb": x a + y b GPUs; predicted min(x Rp, y Rd).
+    const [, x, tpa, y, tpb] = /^(\d+)P TP(\d+) \+ (\d+)D TP(\d+) on H100-SXM$/.exec(d.text)!
+    expect(Number(x) * Number(tpa) + Number(y) * Number(tpb)).toBe(d.gpus)
+    expect(d.roles!.predicted_rps).toBeCloseTo(Math.min(Number(x) * d.roles!.prefill_rps, Number(y) * d.roles!.decode_rps), 9)
+    const table = runCli(["plan", LLAMA, ...ARGS.slice(0, -2)], dir)
+    const winner = d.figures.goodput_per_gpu >= a.figures.goodput_per_gpu ? `disaggregated ${d.text}` : `aggregated ${a.text}`
+    expect(table.stdout).toContain(`answer: ${winner}`)
+    expect(table.stdout.split("\n").length).toBeLessThanOrEqual(41)
+  })
+
+  it("a target rate no deployment within the budget reaches is said, with the closest", () => {
+    const dir = makeProject()
+    const r = runCli(["plan", LLAMA, ...ARGS.slice(0, -2), "--request-rate", "100000"], dir)
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/^no deployment meets the SLOs within the budget: the closest candidates are below$/m)
+    expect(r.stdout).toMatch(/needs \d+ GPUs for the target, over the budget of 4/)
+  })
+})
