@@ -16,6 +16,8 @@ export const COMMANDS = /** @type {const} */ ({
   bench: { replayable: true },
   // A function of its files; --hardware all (a folder's listing) or a progress bar taints its record (src/cli/plan.ts).
   plan: { replayable: true },
+  // Writes a folder of files (src/cli/export.ts).
+  export: { replayable: false },
   // Streams --points, uses worker threads and has its own point cache (src/sweep/pointCache.ts).
   sweep: { replayable: false },
   // Long-running: it answers file saves.

@@ -23,6 +23,7 @@ const MODULES = [
   { names: ["bench"], load: async () => [(await import("./bench.ts")).benchCommand] as const },
   { names: ["sweep"], load: async () => [(await import("./sweep.ts")).sweepCommand] as const },
   { names: ["plan"], load: async () => [(await import("./plan.ts")).planCommand] as const },
+  { names: ["export"], load: async () => [(await import("./export.ts")).exportCommand] as const },
   { names: ["afd", "large-ep"], load: async () => (await import("./playbooks.ts")).playbookCommands },
   { names: ["watch"], load: async () => [(await import("./watch.ts")).watchCommand] as const },
   { names: ["diff"], load: async () => [(await import("./diff.ts")).diffCommand] as const },

@@ -44,7 +44,10 @@ const planFlags = {
     ),
     Flag.optional
   ),
-  format: Flag.Literals("format", ["table", "json"]).pipe(Flag.withDescription("Output format"), Flag.withDefault("table" as const)),
+  format: Flag.Literals("format", ["table", "json", "html"]).pipe(
+    Flag.withDescription("Output format: table, json, or html (the answer and each mode's frontier)"),
+    Flag.withDefault("table" as const)
+  ),
   out: Flag.String("out").pipe(Flag.withDescription("Write the plan to FILE instead of stdout"), Flag.optional),
   progress: Flag.Boolean("progress").pipe(Flag.withDescription("Progress bar on stderr (default: when stderr is a terminal)"), Flag.optional),
   ...engineFlags,
@@ -95,7 +98,13 @@ export const planCommand = Command.make(
       ...some("mtpAcceptance", a.mtpAcceptance),
       ...(bar === undefined ? {} : { onProgress: bar.update })
     }).pipe(Effect.ensuring(Effect.sync(() => bar?.stop())))
-    yield* emit(a.format === "json" ? renderPlanJson(result) : renderPlanTable(result), opt(a.out))
+    const text =
+      a.format === "html"
+        ? yield* Effect.promise(async () => (await import("../report/html.ts")).renderPlanHtml(result))
+        : a.format === "json"
+          ? renderPlanJson(result)
+          : renderPlanTable(result)
+    yield* emit(text, opt(a.out))
   })
 ).pipe(
   documented("What to deploy: the best aggregated and prefill/decode-disaggregated deployments under SLOs within a GPU budget, simulated on an engine model", [

@@ -6,6 +6,7 @@
  * defines it (tools/surfaces.ts keeps this true; importers name the file itself).
  */
 export { type BenchOptions, type BenchOutput, runBench } from "./bench.ts"
+export { EXPORT_ENGINES, type Exported, runExport } from "./export.ts"
 export {
   type AfdResult,
   type AfdSweep,

@@ -27,6 +27,8 @@ import {
 import type { BenchOutput } from "../playbooks/bench.ts"
 import type { Comparison } from "../serve/compare.ts"
 import { renderBenchTable } from "./bench.ts"
+import type { PlanResult } from "../sweep/plan.ts"
+import { renderPlanTable } from "./plan.ts"
 import { renderSweepTable, whereText } from "./sweep.ts"
 import { partShareLine } from "./phaseSummary.ts"
 import { renderServingTable, runHeader, runSummaryVerdict } from "./run.ts"
@@ -233,5 +235,30 @@ export const renderBenchHtml = async (o: BenchOutput, comparison?: Comparison): 
     { heading: "Result", text: renderBenchTable(o, comparison).trimEnd() },
     { heading: "Latency distributions", charts: pick("cdf-ttft", "cdf-tpot", "cdf-e2el") },
     { heading: "Over the run", charts: pick("throughput", "queue", "kv-cache") }
+  ])
+}
+
+/**
+ * A plan's page: the answer as printed, and each mode's frontier of the probes that met the SLOs
+ * (served output tokens/s per GPU against tokens/s per user; cost as colour where there is a price).
+ */
+export const renderPlanHtml = async (r: PlanResult): Promise<string> => {
+  const chart = (mode: "aggregated" | "disaggregated") => {
+    const pts: Array<ParetoPoint> = r.frontier[mode].map((p) => ({
+      tokens_per_s_per_user: p.tokens_per_s_per_user,
+      tokens_per_s_per_gpu: p.output_tokens_per_s_per_gpu,
+      cost_per_1m_output_tokens_usd: p.cost_per_1m_output_tokens_usd,
+      where: `${p.text} at ${p.rate_rps.toFixed(2)} req/s`
+    }))
+    return {
+      id: `frontier-${mode}`,
+      spec: paretoSpec(`${mode}: ${pts.length} point${pts.length === 1 ? "" : "s"} within the SLOs (served output tokens/s per GPU)`, pts)
+    }
+  }
+  const modes = (["aggregated", "disaggregated"] as const).filter((m) => r.frontier[m].length > 0)
+  const charts = await renderCharts(modes.map(chart))
+  return htmlPage(`llmsim plan: ${r.scenario}`, [
+    { heading: "Answer", text: renderPlanTable(r).trimEnd() },
+    { heading: "Frontiers", ...(charts.length === 0 ? { text: "no probe met the SLOs" } : { charts }) }
   ])
 }

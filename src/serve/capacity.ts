@@ -11,7 +11,7 @@
  */
 import { runBenchmark, type BenchmarkInput } from "./benchmark.ts"
 import { percentileWord, type GoodputSlo } from "./metrics.ts"
-import { searchRate, type RateProbe, type RateSearch } from "./rateSearch.ts"
+import { searchRate, type RateProbe, type RateSearch, type RateSearchOptions } from "./rateSearch.ts"
 import { requests, type Workload } from "./workload.ts"
 
 /** Requests of the max-load probe without a count given, at least; and of any probe. */
@@ -81,7 +81,7 @@ export interface CapacitySearch extends RateSearch<LoadPoint> {
 }
 
 /** The largest rate `d` serves within `target` (rateSearch.ts), with `full` requests in the max-load probe. */
-export const maxRate = (d: Deployment, workload: Workload, target: SloTarget, full: number): CapacitySearch => {
+export const maxRate = (d: Deployment, workload: Workload, target: SloTarget, full: number, o: RateSearchOptions = {}): CapacitySearch => {
   let capacity = Number.NaN
   let simulated = 0
   const search = searchRate((rate) => {
@@ -90,6 +90,6 @@ export const maxRate = (d: Deployment, workload: Workload, target: SloTarget, fu
     if (rate === Number.POSITIVE_INFINITY) capacity = p.request_throughput
     simulated += n
     return p
-  })
+  }, o)
   return { ...search, full, simulated }
 }

@@ -159,8 +159,17 @@ const empty = {
   over_budget: false
 } as const
 
-/** Points no other point beats on both output tokens/s per GPU and tokens/s per user; by tokens/s per user ascending. */
-const pareto = (points: ReadonlyArray<FrontierPoint>): Array<FrontierPoint> =>
+/** A served point on the frontier's two axes (a probe that met the SLOs). */
+interface Served2D {
+  readonly output_tokens_per_s_per_gpu: number
+  readonly tokens_per_s_per_user: number
+}
+
+/**
+ * Points no other point beats on both output tokens/s per GPU and tokens/s per user, by tokens/s
+ * per user ascending (ties keep their order): `sweep --bench` and `plan` draw it.
+ */
+export const servedFrontier = <T extends Served2D>(points: ReadonlyArray<T>): Array<T> =>
   points
     .filter(
       (p) =>
@@ -171,7 +180,7 @@ const pareto = (points: ReadonlyArray<FrontierPoint>): Array<FrontierPoint> =>
             (q.output_tokens_per_s_per_gpu > p.output_tokens_per_s_per_gpu || q.tokens_per_s_per_user > p.tokens_per_s_per_user)
         )
     )
-    .sort((a, b) => a.tokens_per_s_per_user - b.tokens_per_s_per_user || a.index - b.index || a.rate_rps - b.rate_rps)
+    .sort((a, b) => a.tokens_per_s_per_user - b.tokens_per_s_per_user)
 
 export class BenchSweepStopped extends Error {
   readonly _tag = "BenchSweepStopped"
@@ -321,7 +330,7 @@ export const runBenchSweep = (o: BenchSweepOptions) =>
         axes: Object.fromEntries(space.axes.map((a) => [a.name, a.values])),
         rows,
         best,
-        frontier: pareto(feasible),
+        frontier: servedFrontier(feasible),
         simulated_requests: simulated
       }
       return result

@@ -47,6 +47,7 @@ import {
 } from "../sim/serving.ts"
 import { costPer1M } from "./judge.ts"
 import { parseAxis } from "./axes.ts"
+import { servedFrontier } from "./bench.ts"
 import { sweepHardware } from "./run.ts"
 
 export interface PlanOptions {
@@ -113,6 +114,15 @@ export interface PlanAlternative {
   readonly why: string
 }
 
+/** A probe that met the SLOs: one point of a mode's frontier. */
+export interface PlanPoint {
+  readonly text: string
+  readonly rate_rps: number
+  readonly output_tokens_per_s_per_gpu: number
+  readonly tokens_per_s_per_user: number
+  readonly cost_per_1m_output_tokens_usd: number | null
+}
+
 export interface PlanResult {
   readonly scenario: string
   readonly engine: string
@@ -124,6 +134,8 @@ export interface PlanResult {
   readonly hardware: ReadonlyArray<{ readonly name: string; readonly price_per_gpu_hour_usd: number | null }>
   readonly best: { readonly aggregated: PlannedDeployment | null; readonly disaggregated: PlannedDeployment | null }
   readonly alternatives: ReadonlyArray<PlanAlternative>
+  /** Per mode, the Pareto frontier (output tokens/s per GPU against tokens/s per user) of every probe that met the SLOs. */
+  readonly frontier: { readonly aggregated: ReadonlyArray<PlanPoint>; readonly disaggregated: ReadonlyArray<PlanPoint> }
   readonly simulated_requests: number
 }
 
@@ -132,6 +144,12 @@ export interface PlanResult {
  * seconds) and 50 ms per output token (20 tokens/s, faster than reading speed), at P90.
  */
 export const DEFAULT_SLO: GoodputSlo = { ttft: 2000, tpot: 50 }
+
+/**
+ * The rate searches of a plan stop at a 5% bracket (sweep --bench's 2% would take about two more
+ * probes each): candidates are ranked by goodput per GPU, and the answer is simulated whole.
+ */
+const SEARCH = { relative: 0.05 } as const
 
 /** xPyD pairs simulated whole, best predicted first. */
 const VERIFIED = 3
@@ -288,6 +306,20 @@ export const runPlan = (o: PlanOptions) =>
         slo === undefined ? undefined : { ...(slo.tpot === undefined ? {} : { tpot: slo.tpot }), ...(slo.e2el === undefined ? {} : { e2el: slo.e2el }) }
       const decodeOnly: SloTarget = { ...(decodeSlo === undefined || Object.keys(decodeSlo).length === 0 ? {} : { slo: decodeSlo }), percentile }
       const alternatives: Array<PlanAlternative> = []
+      const points = { aggregated: [] as Array<PlanPoint>, disaggregated: [] as Array<PlanPoint> }
+      const collect = (mode: keyof typeof points, text: string, c: CapacitySearch, gpus: number, price: number | null) => {
+        for (const p of c.probes)
+          if (p.meets) {
+            const f = figuresOf(p, gpus, price)
+            points[mode].push({
+              text,
+              rate_rps: f.rate_rps,
+              output_tokens_per_s_per_gpu: f.output_tokens_per_s_per_gpu,
+              tokens_per_s_per_user: f.tokens_per_s_per_user,
+              cost_per_1m_output_tokens_usd: f.cost_per_1m_output_tokens_usd
+            })
+          }
+      }
 
       // Every candidate layout that can serve the workload.
       const served: Array<Served> = []
@@ -340,7 +372,8 @@ export const runPlan = (o: PlanOptions) =>
       let bestAgg: { s: Served; p: LoadPoint; replicas: number } | undefined
       const aggRows: Array<{ s: Served; p: LoadPoint | undefined; replicas: number }> = []
       for (const x of served) {
-        const c = count(maxRate(single(x.inst, acceptance, checked.workload), checked.workload, target, fullOf(concurrencyOf(x, typical))))
+        const c = count(maxRate(single(x.inst, acceptance, checked.workload), checked.workload, target, fullOf(concurrencyOf(x, typical)), SEARCH))
+        collect("aggregated", `${layoutText(x.parallelism)} on ${x.spec.name}`, c, x.gpus, x.price)
         tick()
         const p = c.best
         const replicas = p === undefined ? 0 : o.target_rate === undefined ? Math.floor(budget / x.gpus) : Math.ceil(o.target_rate / sustained(p))
@@ -351,7 +384,14 @@ export const runPlan = (o: PlanOptions) =>
 
       // Disaggregated: each layout in each role, the other side ample.
       const roles = new Map<Served, { prefill: number; decode: number }>()
+      // A layout no pair can use (with the smallest partner it is over the budget) is not measured in its roles.
+      const smallestGpus = Math.min(...served.map((x) => x.gpus))
       for (const x of served) {
+        if (x.gpus + smallestGpus > budget) {
+          tick()
+          tick()
+          continue
+        }
         // No instance of the other side: it never binds (src/serve/disaggregate.ts measures a pool alone).
         const pre = paired(x, 1, x, 0, acceptance, checked.workload, typical, o.run.efficiency)
         const dec = paired(x, 0, x, 1, acceptance, checked.workload, typical, o.run.efficiency)
@@ -366,9 +406,9 @@ export const runPlan = (o: PlanOptions) =>
           tick()
           continue
         }
-        const rp = count(maxRate(pre, checked.workload, ttftOnly, fullOf(concurrencyOf(x, typical))))
+        const rp = count(maxRate(pre, checked.workload, ttftOnly, fullOf(concurrencyOf(x, typical)), SEARCH))
         tick()
-        const rd = count(maxRate(dec, checked.workload, decodeOnly, fullOf(concurrencyOf(x, typical))))
+        const rd = count(maxRate(dec, checked.workload, decodeOnly, fullOf(concurrencyOf(x, typical)), SEARCH))
         tick()
         roles.set(x, { prefill: rp.best === undefined ? 0 : sustained(rp.best), decode: rd.best === undefined ? 0 : sustained(rd.best) })
       }
@@ -395,6 +435,9 @@ export const runPlan = (o: PlanOptions) =>
         const c = count(maxRate(dep, checked.workload, target, fullOf(pick.y * concurrencyOf(pick.d, typical))))
         const same = pick.p.spec.name === pick.d.spec.name
         const text = `${pick.x}P ${layoutText(pick.p.parallelism)}${same ? "" : ` on ${pick.p.spec.name}`} + ${pick.y}D ${layoutText(pick.d.parallelism)} on ${pick.d.spec.name}`
+        const pairPrice =
+          pick.p.price === null || pick.d.price === null ? null : (pick.x * pick.p.gpus * pick.p.price + pick.y * pick.d.gpus * pick.d.price) / pick.gpus
+        collect("disaggregated", text, c, pick.gpus, pairPrice)
         if (c.best === undefined || (o.target_rate !== undefined && sustained(c.best) < o.target_rate)) {
           alternatives.push({
             mode: "disaggregated",
@@ -493,6 +536,7 @@ export const runPlan = (o: PlanOptions) =>
         hardware: hardware.map((h) => ({ name: h.spec.name, price_per_gpu_hour_usd: o.price_per_gpu_hour_usd ?? h.spec.price_per_gpu_hour_usd ?? null })),
         best: { aggregated: bestAggregated, disaggregated: bestPd },
         alternatives: alternatives.sort((a, b) => (b.goodput_per_gpu ?? -1) - (a.goodput_per_gpu ?? -1)),
+        frontier: { aggregated: servedFrontier(points.aggregated), disaggregated: servedFrontier(points.disaggregated) },
         simulated_requests: simulated
       }
       return result

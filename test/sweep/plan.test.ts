@@ -76,6 +76,13 @@ describe("llmsim plan (CLI)", () => {
     const winner = d.figures.goodput_per_gpu >= a.figures.goodput_per_gpu ? `disaggregated ${d.text}` : `aggregated ${a.text}`
     expect(table.stdout).toContain(`answer: ${winner}`)
     expect(table.stdout.split("\n").length).toBeLessThanOrEqual(41)
+    // Each mode's frontier is drawn from the probes that met the SLOs, the best deployment's among them.
+    const html = runCli(["plan", LLAMA, ...ARGS.slice(0, -2), "--format", "html"], dir)
+    expect(html.status, html.stderr).toBe(0)
+    for (const id of ["frontier-aggregated", "frontier-disaggregated"]) expect(html.stdout).toContain(`data-chart="${id}"`)
+    const frontier = JSON.parse(r.stdout).plan.frontier as Record<string, Array<{ tokens_per_s_per_user: number; output_tokens_per_s_per_gpu: number }>>
+    for (const pts of Object.values(frontier))
+      for (let i = 1; i < pts.length; i++) expect(pts[i]!.output_tokens_per_s_per_gpu).toBeLessThan(pts[i - 1]!.output_tokens_per_s_per_gpu)
   })
 
   it("a target rate no deployment within the budget reaches is said, with the closest", () => {
