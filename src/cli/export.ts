@@ -10,6 +10,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { UsageError } from "../config/errors.ts"
 import { EXPORT_ENGINES, runExport } from "../playbooks/export.ts"
+import { ENGINES } from "../serve/engines.ts"
 import { renderBenchJson } from "../report/bench.ts"
 import { renderExportReadme } from "../report/export.ts"
 import { engineFlags, engineOverridesOf, positiveInt, some, workloadFlags, workloadSpecOf } from "./benchFlags.ts"
@@ -21,6 +22,10 @@ const { engine: _engine, ...settingFlags } = engineFlags
 
 const exportFlags = {
   engine: Flag.Literals("engine", EXPORT_ENGINES).pipe(Flag.withDescription("The engine whose launch files to write")),
+  engineVersion: Flag.String("engine-version").pipe(
+    Flag.withDescription("The engine version to write for (default and only: the one its defaults and argument lists were read from)"),
+    Flag.optional
+  ),
   hfModel: Flag.String("hf-model").pipe(
     Flag.withDescription("The checkpoint the engine loads: a Hugging Face id or a local path (llmsim plans the architecture, not the files)")
   ),
@@ -58,6 +63,13 @@ export const exportCommand = Command.make(
       cacheDir: a.cacheDir,
       cache: a.cache
     })
+    const version = ENGINES[a.engine]!.version
+    if (Option.isSome(a.engineVersion) && a.engineVersion.value.replace(/^v/, "") !== version.replace(/^v/, ""))
+      return yield* Effect.fail(
+        new UsageError({
+          message: `--engine-version ${a.engineVersion.value}: export has ${a.engine} ${version} only (its defaults and argument lists, data/engines: docs/export.md)`
+        })
+      )
     const dir = path.resolve(a.out)
     if (fs.existsSync(dir)) {
       if (!fs.statSync(dir).isDirectory()) return yield* Effect.fail(new UsageError({ message: `--out: ${a.out} exists and is not a folder` }))

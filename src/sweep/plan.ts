@@ -234,6 +234,17 @@ const paired = (
 const concurrencyOf = (s: Served, typical: number): number =>
   s.inst.layout.dp * Math.min(s.inst.settings.max_running, Math.floor(s.inst.kv.kv_tokens / Math.max(1, typical)))
 
+/** How close a probe that missed came: `: at 0.52 req/s P90 TPOT 61.0 ms > 50 ms`, each SLO it broke. */
+const closest = (p: LoadPoint | undefined, slo: GoodputSlo, percentile: number): string => {
+  if (p === undefined) return ""
+  const over = (["ttft", "tpot", "e2el"] as const).flatMap((k) => {
+    const limit = slo[k]
+    const v = k === "ttft" ? p.ttft_ms : k === "tpot" ? p.tpot_ms : p.e2el_ms
+    return limit !== undefined && v > limit ? [`P${percentile} ${k.toUpperCase()} ${v.toFixed(1)} ms > ${limit} ms`] : []
+  })
+  return over.length === 0 ? "" : `: at ${p.rate.toFixed(2)} req/s ${over.join(", ")}`
+}
+
 /** The rate a probe shows sustained: its rate, or at max load (rate inf) the rate it completed requests at. */
 const sustained = (p: LoadPoint): number => (p.rate === Number.POSITIVE_INFINITY ? p.request_throughput : p.rate)
 
@@ -370,14 +381,16 @@ export const runPlan = (o: PlanOptions) =>
 
       // Aggregated: each layout's instance, replicated.
       let bestAgg: { s: Served; p: LoadPoint; replicas: number } | undefined
-      const aggRows: Array<{ s: Served; p: LoadPoint | undefined; replicas: number }> = []
+      const aggRows: Array<{ s: Served; p: LoadPoint | undefined; replicas: number; lowest: LoadPoint | undefined }> = []
       for (const x of served) {
         const c = count(maxRate(single(x.inst, acceptance, checked.workload), checked.workload, target, fullOf(concurrencyOf(x, typical)), SEARCH))
         collect("aggregated", `${layoutText(x.parallelism)} on ${x.spec.name}`, c, x.gpus, x.price)
         tick()
         const p = c.best
         const replicas = p === undefined ? 0 : o.target_rate === undefined ? Math.floor(budget / x.gpus) : Math.ceil(o.target_rate / sustained(p))
-        aggRows.push({ s: x, p, replicas })
+        // The lowest-rate probe: how close a layout that misses the SLOs comes.
+        const lowest = c.probes.reduce<LoadPoint | undefined>((a, q) => (a === undefined || q.rate < a.rate ? q : a), undefined)
+        aggRows.push({ s: x, p, replicas, lowest })
         if (p === undefined || replicas < 1 || replicas * x.gpus > budget) continue
         if (bestAgg === undefined || p.goodput / x.gpus > bestAgg.p.goodput / bestAgg.s.gpus) bestAgg = { s: x, p, replicas }
       }
@@ -507,7 +520,8 @@ export const runPlan = (o: PlanOptions) =>
       for (const r of aggRows) {
         if (bestAgg !== undefined && r.s === bestAgg.s) continue
         const text = `${layoutText(r.s.parallelism)} on ${r.s.spec.name}`
-        if (r.p === undefined) alternatives.push({ mode: "aggregated", text, goodput_per_gpu: null, why: "misses the SLOs at any rate" })
+        if (r.p === undefined)
+          alternatives.push({ mode: "aggregated", text, goodput_per_gpu: null, why: `misses the SLOs at any rate${closest(r.lowest, slo, percentile)}` })
         else if (r.replicas * r.s.gpus > budget || r.replicas < 1)
           alternatives.push({
             mode: "aggregated",

@@ -66,6 +66,14 @@ describe("llmsim export (CLI)", () => {
     expect(read(path.join(dir, "deploy"))).toEqual(first)
   })
 
+  it("an engine version it has no argument list for is one line, before anything runs", () => {
+    const dir = makeProject()
+    const r = runCli([...ARGS, "--engine", "sglang", "--engine-version", "0.4.3", "--out", "x"], dir)
+    expect(r.status).not.toBe(0)
+    expect(r.stderr).toBe("error: --engine-version 0.4.3: export has sglang v0.5.6 only (its defaults and argument lists, data/engines: docs/export.md)\n")
+    expect(fs.existsSync(path.join(dir, "x"))).toBe(false)
+  })
+
   it("TensorRT-LLM: trtllm-serve with its extra options file and trtllm-bench", () => {
     const dir = makeProject()
     const r = runCli([...ARGS, "--engine", "trtllm", "--out", "t"], dir)

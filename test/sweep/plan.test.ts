@@ -92,4 +92,15 @@ describe("llmsim plan (CLI)", () => {
     expect(r.stdout).toMatch(/^no deployment meets the SLOs within the budget: the closest candidates are below$/m)
     expect(r.stdout).toMatch(/needs \d+ GPUs for the target, over the budget of 4/)
   })
+
+  it("an SLO no deployment meets is said, with how close each layout came", () => {
+    const dir = makeProject()
+    const r = runCli(
+      ["plan", LLAMA, "--gpus", "2", "--random-input-len", "512", "--random-output-len", "64", "--num-prompts", "300", "--goodput", "tpot:2"],
+      dir
+    )
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/^no deployment meets the SLOs within the budget/m)
+    expect(r.stdout).toMatch(/^ {2}aggregated TP1 on H100-SXM: misses the SLOs at any rate: at [\d.]+ req\/s P90 TPOT [\d.]+ ms > 2 ms$/m)
+  })
 })
