@@ -10,6 +10,10 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { UsageError } from "../config/errors.ts"
 import { EXPORT_ENGINES, runExport } from "../playbooks/export.ts"
+import type { BenchOptions } from "../playbooks/bench.ts"
+import type { PlanResult } from "../sweep/plan.ts"
+import type { GoodputSlo } from "../serve/metrics.ts"
+import { readGuarded, refusalText } from "../base/guardedRead.js"
 import { ENGINES } from "../serve/engines.ts"
 import { renderBenchJson } from "../report/bench.ts"
 import { renderExportReadme } from "../report/export.ts"
@@ -21,7 +25,18 @@ import { scenarioArg } from "./run.ts"
 const { engine: _engine, ...settingFlags } = engineFlags
 
 const exportFlags = {
-  engine: Flag.Literals("engine", EXPORT_ENGINES).pipe(Flag.withDescription("The engine whose launch files to write")),
+  engine: Flag.Literals("engine", EXPORT_ENGINES).pipe(
+    Flag.withDescription("The engine whose launch files to write (default: the plan's, with --plan)"),
+    Flag.optional
+  ),
+  plan: Flag.String("plan").pipe(
+    Flag.withDescription("Export a deployment of `llmsim plan --format json`'s answer: its scenario, layout, engine, workload, rate and SLOs"),
+    Flag.optional
+  ),
+  mode: Flag.Literals("mode", ["aggregated", "disaggregated"]).pipe(
+    Flag.withDescription("With --plan: which mode's best deployment (default: the one with more goodput per GPU)"),
+    Flag.optional
+  ),
   engineVersion: Flag.String("engine-version").pipe(
     Flag.withDescription("The engine version to write for (default and only: the one its defaults and argument lists were read from)"),
     Flag.optional
@@ -38,6 +53,50 @@ const exportFlags = {
   ...settingFlags,
   ...workloadFlags
 }
+
+/** What `export --plan` takes from a plan's JSON. */
+interface FromPlan {
+  readonly scenario: string
+  readonly engine: (typeof EXPORT_ENGINES)[number]
+  readonly input_len: number
+  readonly output_len: number
+  /** Requests/s of one instance (aggregated: the plan's rate over its replicas). */
+  readonly rate: number
+  readonly slo: GoodputSlo
+  readonly deployment: NonNullable<BenchOptions["deployment"]>
+}
+
+const readPlan = (file: string, mode: "aggregated" | "disaggregated" | undefined) =>
+  Effect.gen(function* () {
+    const bad = (why: string) => Effect.fail(new UsageError({ message: `--plan: ${file}: ${why}` }))
+    const r = readGuarded(file, 64 * 2 ** 20)
+    if (!("bytes" in r)) return yield* bad(`cannot read it: ${"refused" in r ? refusalText(r.refused) : (r.error.code ?? r.error.message)}`)
+    let doc: unknown
+    try {
+      doc = JSON.parse(r.bytes.toString("utf8"))
+    } catch (e) {
+      return yield* bad(`not JSON (${e instanceof Error ? e.message : String(e)})`)
+    }
+    const plan = (doc as { plan?: PlanResult } | null)?.plan
+    if (plan === undefined || typeof plan !== "object" || plan.best === undefined || typeof plan.scenario !== "string")
+      return yield* bad("not the JSON of llmsim plan --format json (no plan.best)")
+    if (!(EXPORT_ENGINES as ReadonlyArray<string>).includes(plan.engine)) return yield* bad(`its engine ${plan.engine} is not one export writes`)
+    const a = plan.best.aggregated
+    const d = plan.best.disaggregated
+    const pick = mode === undefined ? (a !== null && d !== null ? (d.figures.goodput_per_gpu >= a.figures.goodput_per_gpu ? d : a) : (a ?? d)) : plan.best[mode]
+    if (pick === null || pick === undefined) return yield* bad(mode === undefined ? "its answer has no deployment" : `it has no ${mode} deployment`)
+    const server = "server" in pick.pools ? pick.pools.server : undefined
+    const out: FromPlan = {
+      scenario: plan.scenario,
+      engine: plan.engine as FromPlan["engine"],
+      input_len: plan.workload.input_len,
+      output_len: plan.workload.output_len,
+      rate: server === undefined ? pick.figures.rate_rps : pick.figures.rate_rps / server.instances,
+      slo: plan.slo,
+      deployment: pick.pools
+    }
+    return out
+  })
 
 export const exportCommand = Command.make(
   "export",
@@ -63,11 +122,15 @@ export const exportCommand = Command.make(
       cacheDir: a.cacheDir,
       cache: a.cache
     })
-    const version = ENGINES[a.engine]!.version
+    const fromPlan = Option.isSome(a.plan) ? yield* readPlan(a.plan.value, Option.getOrUndefined(a.mode)) : undefined
+    const engine = Option.getOrUndefined(a.engine) ?? fromPlan?.engine
+    if (engine === undefined)
+      return yield* Effect.fail(new UsageError({ message: "--engine: expected one of vllm, sglang, trtllm (or --plan FILE, whose engine it takes)" }))
+    const version = ENGINES[engine]!.version
     if (Option.isSome(a.engineVersion) && a.engineVersion.value.replace(/^v/, "") !== version.replace(/^v/, ""))
       return yield* Effect.fail(
         new UsageError({
-          message: `--engine-version ${a.engineVersion.value}: export has ${a.engine} ${version} only (its defaults and argument lists, data/engines: docs/export.md)`
+          message: `--engine-version ${a.engineVersion.value}: export has ${engine} ${version} only (its defaults and argument lists, data/engines: docs/export.md)`
         })
       )
     const dir = path.resolve(a.out)
@@ -80,15 +143,25 @@ export const exportCommand = Command.make(
     }
     if (Option.isSome(a.requestRate) && !(a.requestRate.value > 0))
       return yield* Effect.fail(new UsageError({ message: `--request-rate must be > 0, got ${a.requestRate.value}` }))
+    const flagWorkload = workloadSpecOf(a, "random", a.requestRate)
+    const workload =
+      fromPlan === undefined
+        ? flagWorkload
+        : {
+            ...flagWorkload,
+            input_len: fromPlan.input_len,
+            output_len: fromPlan.output_len,
+            ...(Option.isSome(a.requestRate) ? {} : { request_rate: fromPlan.rate })
+          }
     const exported = yield* runExport({
-      run,
-      engine: a.engine,
+      run: fromPlan === undefined ? run : { ...run, scenario: fromPlan.scenario },
+      engine,
       model: a.hfModel,
       engineFlags: engineOverridesOf({ ...a, engine: Option.none() }),
-      workload: workloadSpecOf(a, "random", a.requestRate),
+      workload,
       percentileMetrics: ["ttft", "tpot", "itl", "e2el"],
       metricPercentiles: [90, 99],
-      ...some("goodput", a.goodput),
+      ...(fromPlan === undefined ? some("goodput", a.goodput) : { goodput: fromPlan.slo, deployment: fromPlan.deployment }),
       ...some("mtpAcceptance", a.mtpAcceptance),
       ...some("prefillInstances", a.prefillInstances),
       ...some("decodeInstances", a.decodeInstances),
@@ -100,7 +173,7 @@ export const exportCommand = Command.make(
     const reproduce = [
       "llmsim bench",
       scenario,
-      `--engine ${a.engine}`,
+      `--engine ${engine}`,
       `--random-input-len ${w.input_len} --random-output-len ${w.output_len} --random-range-ratio ${w.range_ratio}`,
       `--num-prompts ${w.num_prompts} --request-rate ${w.request_rate === Number.POSITIVE_INFINITY ? "inf" : w.request_rate} --seed ${w.seed}`,
       ...(Option.isSome(a.prefillInstances) ? [`--prefill-instances ${a.prefillInstances.value}`] : []),

@@ -42,6 +42,7 @@ import {
 import type { PoolInput } from "../serve/disaggregate.ts"
 import type { TransferLink } from "../serve/kvTransfer.ts"
 import type { Estimator } from "../timing/estimator.ts"
+import type { Parallelism } from "../schema/parallelism.ts"
 
 /** Largest trace file read, bytes: it is streamed, so only time bounds it. */
 const MAX_TRACE_BYTES = 64 * 2 ** 30
@@ -68,6 +69,18 @@ export interface BenchOptions {
   readonly decodeInstances?: number
   /** --layerwise-transfer (over the block's transfer.layerwise). */
   readonly layerwiseTransfer?: boolean
+  /**
+   * A deployment chosen elsewhere (`export --plan`): the layout of one engine instance, or the two
+   * pools, over the scenario's parallelism and disaggregation block. Hardware paths are from the project root.
+   */
+  readonly deployment?: { readonly server: PoolChoice } | { readonly prefill: PoolChoice; readonly decode: PoolChoice }
+}
+
+/** One pool of a chosen deployment. */
+interface PoolChoice {
+  readonly instances: number
+  readonly hardware: string
+  readonly parallelism: Parallelism
 }
 
 /** One pool of a disaggregated bench: its engine instance and how many of it. */
@@ -192,7 +205,9 @@ interface Pools {
  */
 const disaggregatedPools = (s: Session, o: BenchOptions, estimator: Estimator, typical: number) =>
   Effect.gen(function* () {
-    const block = s.loaded.spec.disaggregation
+    const chosen = o.deployment !== undefined && "prefill" in o.deployment ? o.deployment : undefined
+    if (o.deployment !== undefined && chosen === undefined) return undefined
+    const block = chosen ?? s.loaded.spec.disaggregation
     if (block === undefined && o.prefillInstances === undefined && o.decodeInstances === undefined) return undefined
     const pool = (role: "prefill" | "decode") =>
       Effect.gen(function* () {
@@ -200,25 +215,34 @@ const disaggregatedPools = (s: Session, o: BenchOptions, estimator: Estimator, t
         const hardware =
           b?.hardware === undefined
             ? undefined
-            : yield* loadHardwareFile(s.evaluator, s.loaded.root, yield* scenarioBlockPath(s.loaded, b.hardware, ["disaggregation", role, "hardware"]))
+            : chosen !== undefined
+              ? yield* loadHardwareFile(s.evaluator, s.project.root, path.join(s.project.root, b.hardware))
+              : yield* loadHardwareFile(s.evaluator, s.loaded.root, yield* scenarioBlockPath(s.loaded, b.hardware, ["disaggregation", role, "hardware"]))
         const variant = scenarioVariant(s.loaded, {
           ...(hardware === undefined ? {} : { hardware }),
           ...(b?.parallelism === undefined ? {} : { parallelism: b.parallelism })
         })
-        const inst = yield* servingInstance(variant, o.engine, { ...b?.engine, ...o.engineFlags }, estimator, o.run.efficiency, typical)
+        const inst = yield* servingInstance(
+          variant,
+          o.engine,
+          { ...(b !== undefined && "engine" in b ? b.engine : {}), ...o.engineFlags },
+          estimator,
+          o.run.efficiency,
+          typical
+        )
         const instances = (role === "prefill" ? o.prefillInstances : o.decodeInstances) ?? b?.instances ?? 1
         return { inst, instances, hw: variant.hardware }
       })
     const p = yield* pool("prefill")
     const d = yield* pool("decode")
     const gpus = p.inst.layout.gpus * p.instances + d.inst.layout.gpus * d.instances
-    const wanted = block?.transfer?.link ?? "auto"
+    const wanted = (block !== undefined && "transfer" in block ? block.transfer?.link : undefined) ?? "auto"
     const nodeGpus = Math.min(p.hw.gpus_per_node ?? 8, d.hw.gpus_per_node ?? 8)
     const kind = wanted === "auto" ? (p.hw.name === d.hw.name && gpus <= nodeGpus ? "nvlink" : "nic") : wanted
     const link = transferLink(p.hw, d.hw, o.run.efficiency, { kind, lanes: Math.min(p.inst.layout.tp, d.inst.layout.tp) })
     if (typeof link === "string") {
       // At the block's transfer.link when it chose the NIC, else on the scenario.
-      if (block?.transfer?.link !== undefined)
+      if (chosen === undefined && s.loaded.spec.disaggregation?.transfer?.link !== undefined)
         return yield* Effect.fail(scenarioFieldError(s.loaded.root, s.loaded.file, s.loaded.text, ["disaggregation", "transfer", "link"], link))
       return yield* Effect.fail(new UsageError({ message: `${displayPath(s.project.root, s.loaded.file)}: disaggregation: ${link}` }))
     }
@@ -229,7 +253,7 @@ const disaggregatedPools = (s: Session, o: BenchOptions, estimator: Estimator, t
         link,
         kv_bytes_per_token: requestKvBytesPerToken(d.inst.model, typical),
         layers: modelLayers(d.inst.model),
-        layerwise: o.layerwiseTransfer ?? block?.transfer?.layerwise ?? false
+        layerwise: o.layerwiseTransfer ?? (chosen === undefined ? s.loaded.spec.disaggregation?.transfer?.layerwise : undefined) ?? false
       }
     }
     return pools
@@ -273,7 +297,15 @@ export const runBench = (o: BenchOptions) =>
       const workload = checked?.ok === true ? checked.workload : undefined
       const typical = trace !== undefined ? trace.meanContext : typicalContext(w)
       const pools = yield* disaggregatedPools(s, o, estimator, typical)
-      const inst = pools?.decode.inst ?? (yield* servingInstance(s.loaded, o.engine, o.engineFlags, estimator, o.run.efficiency, typical))
+      const server = o.deployment !== undefined && "server" in o.deployment ? o.deployment.server : undefined
+      const aggregated =
+        server === undefined
+          ? s.loaded
+          : scenarioVariant(s.loaded, {
+              hardware: yield* loadHardwareFile(s.evaluator, s.project.root, path.join(s.project.root, server.hardware)),
+              parallelism: server.parallelism
+            })
+      const inst = pools?.decode.inst ?? (yield* servingInstance(aggregated, o.engine, o.engineFlags, estimator, o.run.efficiency, typical))
       const st = inst.settings
       const scenario = displayPath(s.project.root, s.loaded.file)
       const prefillInst = pools?.prefill.inst

@@ -51,11 +51,13 @@ export const runExport = (o: ExportOptions) =>
     if (o.workload.dataset !== "random")
       return yield* Effect.fail(new UsageError({ message: "--dataset-name: export writes a random workload's client command (random only)" }))
     const predicted = yield* runBench({ ...o, engine: o.engine })
+    const server = o.deployment !== undefined && "server" in o.deployment ? o.deployment.server : undefined
     const w = predicted.workload
     const input: LaunchInput = {
       engine: o.engine,
       model: o.model,
-      roles: rolesOf(predicted),
+      // Replicas of a planned aggregated deployment: the same server, each on its own GPUs and port.
+      roles: rolesOf(predicted).map((r) => (server === undefined ? r : { ...r, instances: server.instances })),
       workload: {
         input_len: o.workload.input_len ?? 1024,
         output_len: o.workload.output_len ?? 128,

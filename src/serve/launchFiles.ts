@@ -357,6 +357,11 @@ const launchPlan = (input: LaunchInput): Plan => {
       )
     }
   }
+  if (!disaggregated && servers.length > 1)
+    serverLines.push(
+      `# ${servers.length} replicas: a load balancer in front of ports ${servers[0]!.port}-${servers.at(-1)!.port} spreads the requests; bench.sh measures the first (the prediction is one replica's).`,
+      ""
+    )
   if (servers.length > 1) serverLines.push("wait")
   files.push({ path: "launch.sh", text: script(serverLines), executable: true })
   const bench =

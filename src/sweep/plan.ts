@@ -26,6 +26,7 @@ import { estimatorOf } from "../app/estimator.ts"
 import { withSession, type RunOptions, type Session } from "../app/session.ts"
 import { UsageError } from "../config/errors.ts"
 import { displayPath, loadHardwareFile } from "../config/load.ts"
+import { resolvePath } from "../config/paths.ts"
 import { resolveLayout } from "../kernel/layout.ts"
 import { moeConfigs, modelOf, type Model } from "../kernel/model.ts"
 import { scenarioBase } from "../sim/simulate.ts"
@@ -94,8 +95,17 @@ export interface PlannedFigures {
   readonly cost_per_1m_output_tokens_usd: number | null
 }
 
+/** One pool of a planned deployment, as a scenario's disaggregation block writes it (hardware: its path from the project root). */
+export interface PlannedPool {
+  readonly instances: number
+  readonly hardware: string
+  readonly parallelism: Required<Parallelism>
+}
+
 export interface PlannedDeployment {
   readonly mode: "aggregated" | "disaggregated"
+  /** What to deploy: aggregated, `server` replicas; disaggregated, the two pools (what `export --plan` reads). */
+  readonly pools: { readonly server: PlannedPool } | { readonly prefill: PlannedPool; readonly decode: PlannedPool }
   /** `2 x TP8 on H200-SXM`, `2P TP4 + 1D DEP8 on H200-SXM`. */
   readonly text: string
   readonly gpus: number
@@ -299,7 +309,11 @@ export const runPlan = (o: PlanOptions) =>
         const parsed = parseAxis("hardware", o.hardware)
         if (!parsed.ok) return yield* Effect.fail(new UsageError({ message: `--hardware: ${parsed.message}` }))
         const loaded = yield* sweepHardware(s, { axes: { hardware: o.hardware }, run: o.run }, { hardware: parsed.value })
-        hardware = parsed.value.map((v) => ({ key: String(v), spec: loaded[String(v)]! }))
+        // Keyed by the file's path from the project root, so `export --plan` finds it from anywhere.
+        hardware = parsed.value.map((v) => ({
+          key: displayPath(s.project.root, resolvePath("flag", String(v), { cwd: o.run.cwd, root: s.project.root })),
+          spec: loaded[String(v)]!
+        }))
       } else hardware = [{ key: displayPath(s.loaded.root, s.loaded.hardwareFile), spec: s.loaded.hardware }]
       // Without --gpus: room for one prefill and one decode instance of the scenario's own layout
       // (so both modes can be compared on the layout it names), at least one node.
@@ -464,6 +478,10 @@ export const runPlan = (o: PlanOptions) =>
           pick.p.price === null || pick.d.price === null ? null : (pick.x * pick.p.gpus * pick.p.price + pick.y * pick.d.gpus * pick.d.price) / pick.gpus
         const planned: PlannedDeployment = {
           mode: "disaggregated",
+          pools: {
+            prefill: { instances: pick.x, hardware: pick.p.hardware, parallelism: pick.p.parallelism },
+            decode: { instances: pick.y, hardware: pick.d.hardware, parallelism: pick.d.parallelism }
+          },
           text,
           gpus: pick.gpus,
           memory: memoryOf(pick.d),
@@ -510,6 +528,7 @@ export const runPlan = (o: PlanOptions) =>
         const f = figuresOf(bestAgg.p, g, bestAgg.s.price)
         bestAggregated = {
           mode: "aggregated",
+          pools: { server: { instances: bestAgg.replicas, hardware: bestAgg.s.hardware, parallelism: bestAgg.s.parallelism } },
           text: `${bestAgg.replicas} x ${layoutText(bestAgg.s.parallelism)} on ${bestAgg.s.spec.name}`,
           gpus: bestAgg.replicas * g,
           memory: memoryOf(bestAgg.s),

@@ -86,3 +86,53 @@ describe("llmsim export (CLI)", () => {
     expect(files["bench.sh"]).toContain("trtllm-bench --model meta-llama/Llama-3.1-8B-Instruct throughput")
   })
 })
+
+describe("llmsim export --plan", () => {
+  it("writes the plan's deployment: its layout, replicas or pools, its rate and SLOs", () => {
+    const dir = makeProject()
+    const plan = runCli(
+      [
+        "plan",
+        LLAMA,
+        "--gpus",
+        "4",
+        "--random-input-len",
+        "256",
+        "--random-output-len",
+        "32",
+        "--num-prompts",
+        "300",
+        "--format",
+        "json",
+        "--out",
+        "plan.json"
+      ],
+      dir
+    )
+    expect(plan.status, plan.stderr).toBe(0)
+    const p = JSON.parse(fs.readFileSync(path.join(dir, "plan.json"), "utf8")).plan
+    for (const mode of ["aggregated", "disaggregated"] as const) {
+      const best = p.best[mode]
+      const r = runCli(["export", "--plan", "plan.json", "--mode", mode, "--hf-model", "m", "--out", mode], dir)
+      expect(r.status, r.stderr).toBe(0)
+      const launch = fs.readFileSync(path.join(dir, mode, "launch.sh"), "utf8")
+      const predicted = JSON.parse(fs.readFileSync(path.join(dir, mode, "predicted.json"), "utf8"))
+      if (mode === "aggregated") {
+        const s = best.pools.server
+        expect(launch.match(/^CUDA_VISIBLE_DEVICES=\S+ vllm serve/gm)).toHaveLength(s.instances)
+        expect(launch).toContain(`--tensor-parallel-size ${s.parallelism.tp}`)
+        // One replica's share of the plan's rate.
+        expect(predicted.request_rate).toBeCloseTo(best.figures.rate_rps / s.instances, 9)
+      } else {
+        expect(launch.match(/--kv-transfer-config/g)).toHaveLength(best.pools.prefill.instances + best.pools.decode.instances)
+        expect(predicted.request_rate).toBeCloseTo(best.figures.rate_rps, 9)
+        expect(predicted.llmsim.setup.disaggregated.prefill.instances).toBe(best.pools.prefill.instances)
+      }
+      expect(predicted.llmsim.workload.goodput).toEqual(p.slo)
+    }
+    fs.writeFileSync(path.join(dir, "notes.txt"), "not a plan\n")
+    const bad = runCli(["export", "--plan", "notes.txt", "--hf-model", "m", "--out", "z"], dir)
+    expect(bad.stderr).toMatch(/^error: --plan: notes\.txt: not JSON/)
+    expect(fs.existsSync(path.join(dir, "z"))).toBe(false)
+  })
+})
