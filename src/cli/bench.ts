@@ -18,7 +18,7 @@ import { renderBenchJson, renderBenchTable } from "../report/bench.ts"
 import { compareResults, type Comparison } from "../serve/compare.ts"
 import { parseMetricPercentiles, parsePercentileMetrics, type PercentileMetric } from "../serve/metrics.ts"
 import type { RequestOutcome } from "../serve/types.ts"
-import { documented, parsedWith, runtimeFlags, toRunOptions } from "./flags.ts"
+import { documented, parsedWith, servingRunFlags, servingRunOptions } from "./flags.ts"
 import { engineFlags, engineOverridesOf, positiveInt, some, workloadFlags, workloadSpecOf } from "./benchFlags.ts"
 import { checkOutputs, emit } from "./output.ts"
 import { scenarioArg } from "./run.ts"
@@ -115,25 +115,10 @@ export const benchCommand = Command.make(
   {
     scenario: scenarioArg,
     ...benchFlags,
-    estimator: runtimeFlags.estimator,
-    model: runtimeFlags.model,
-    efficiency: runtimeFlags.efficiency,
-    cacheDir: runtimeFlags.cacheDir,
-    cache: runtimeFlags.cache
+    ...servingRunFlags
   },
   Effect.fn(function* (a) {
-    const run = toRunOptions(a.scenario, {
-      batch: Option.none(),
-      seq: Option.none(),
-      phase: Option.none(),
-      microBatch: Option.none(),
-      tokensPerExpert: Option.none(),
-      estimator: a.estimator,
-      model: a.model,
-      efficiency: a.efficiency,
-      cacheDir: a.cacheDir,
-      cache: a.cache
-    })
+    const run = servingRunOptions(a.scenario, a)
     yield* checkOutputs([
       ["--out", opt(a.out)],
       ["--requests", opt(a.requests)]

@@ -18,7 +18,7 @@ import { ENGINES } from "../serve/engines.ts"
 import { renderBenchJson } from "../report/bench.ts"
 import { renderExportReadme } from "../report/export.ts"
 import { engineFlags, engineOverridesOf, positiveInt, some, workloadFlags, workloadSpecOf } from "./benchFlags.ts"
-import { documented, runtimeFlags, toRunOptions } from "./flags.ts"
+import { documented, servingRunFlags, servingRunOptions } from "./flags.ts"
 import { writeFileAtomic } from "./output.ts"
 import { scenarioArg } from "./run.ts"
 
@@ -103,25 +103,10 @@ export const exportCommand = Command.make(
   {
     scenario: scenarioArg,
     ...exportFlags,
-    estimator: runtimeFlags.estimator,
-    model: runtimeFlags.model,
-    efficiency: runtimeFlags.efficiency,
-    cacheDir: runtimeFlags.cacheDir,
-    cache: runtimeFlags.cache
+    ...servingRunFlags
   },
   Effect.fn(function* (a) {
-    const run = toRunOptions(a.scenario, {
-      batch: Option.none(),
-      seq: Option.none(),
-      phase: Option.none(),
-      microBatch: Option.none(),
-      tokensPerExpert: Option.none(),
-      estimator: a.estimator,
-      model: a.model,
-      efficiency: a.efficiency,
-      cacheDir: a.cacheDir,
-      cache: a.cache
-    })
+    const run = servingRunOptions(a.scenario, a)
     const fromPlan = Option.isSome(a.plan) ? yield* readPlan(a.plan.value, Option.getOrUndefined(a.mode)) : undefined
     const engine = Option.getOrUndefined(a.engine) ?? fromPlan?.engine
     if (engine === undefined)

@@ -117,6 +117,22 @@ export const toRunOptions = (scenario: Option.Option<string>, f: RuntimeFlagValu
   }
 }
 
+/** The estimator and store flags of the commands that serve a workload (bench, plan, export): no step runtime flags. */
+export const servingRunFlags = {
+  estimator: runtimeFlags.estimator,
+  model: runtimeFlags.model,
+  efficiency: runtimeFlags.efficiency,
+  cacheDir: runtimeFlags.cacheDir,
+  cache: runtimeFlags.cache
+}
+
+/** Run options of a serving command: the scenario, estimator and store; the step runtime stays the scenario's. */
+export const servingRunOptions = (
+  scenario: Option.Option<string>,
+  f: Pick<RuntimeFlagValues, "estimator" | "model" | "efficiency" | "cacheDir" | "cache">
+): RunOptions =>
+  toRunOptions(scenario, { ...f, batch: Option.none(), seq: Option.none(), phase: Option.none(), microBatch: Option.none(), tokensPerExpert: Option.none() })
+
 /** Description and examples (`[command, what it shows]`) of a command, for --help. */
 export const documented =
   (description: string, examples: ReadonlyArray<readonly [string, string]>) =>

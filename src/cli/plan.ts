@@ -8,7 +8,7 @@ import { Command, Flag } from "effect/cli"
 import { taint } from "../launch/recording.ts"
 import { physicalProblem } from "../schema/physical.ts"
 import { engineFlags, engineOverridesOf, positiveInt, some, workloadFlags, workloadSpecOf } from "./benchFlags.ts"
-import { documented, parsedWith, runtimeFlags, toRunOptions } from "./flags.ts"
+import { documented, parsedWith, servingRunFlags, servingRunOptions } from "./flags.ts"
 import { emit } from "./output.ts"
 import { scenarioArg } from "./run.ts"
 
@@ -59,25 +59,10 @@ export const planCommand = Command.make(
   {
     scenario: scenarioArg,
     ...planFlags,
-    estimator: runtimeFlags.estimator,
-    model: runtimeFlags.model,
-    efficiency: runtimeFlags.efficiency,
-    cacheDir: runtimeFlags.cacheDir,
-    cache: runtimeFlags.cache
+    ...servingRunFlags
   },
   Effect.fn(function* (a) {
-    const run = toRunOptions(a.scenario, {
-      batch: Option.none(),
-      seq: Option.none(),
-      phase: Option.none(),
-      microBatch: Option.none(),
-      tokensPerExpert: Option.none(),
-      estimator: a.estimator,
-      model: a.model,
-      efficiency: a.efficiency,
-      cacheDir: a.cacheDir,
-      cache: a.cache
-    })
+    const run = servingRunOptions(a.scenario, a)
     const showBar = opt(a.progress) ?? process.stderr.isTTY === true
     const bar = showBar ? (yield* Effect.promise(() => import("./progress.ts"))).progressBar("plan", "measurements") : undefined
     // `all` reads the hardware folder's listing, which a record cannot hold; a bar writes to the terminal.

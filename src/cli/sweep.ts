@@ -11,7 +11,7 @@ import { parseShard } from "../sweep/space.ts"
 import { documented, parsedWith, runtimeFlags, strategyFlag, toRunOptions } from "./flags.ts"
 import { emit } from "./output.ts"
 import { engineFlags, engineOverridesOf, workloadFlags, workloadSpecOf } from "./benchFlags.ts"
-import { BENCH_OBJECTIVES, type BenchObjective } from "../sweep/bench.ts"
+import { BENCH_OBJECTIVES, type BenchObjective } from "../sweep/judge.ts"
 import { UsageError } from "../config/errors.ts"
 import { scenarioArg } from "./run.ts"
 import { physicalProblem } from "../schema/physical.ts"
@@ -195,6 +195,29 @@ const mergeCommand = Command.make(
   ])
 )
 
+/**
+ * Run `body` with Ctrl-C and SIGTERM (and SIGHUP, which bin/llmsim.js turns into the same stop)
+ * asking it to stop at its next chunk (`stopped()`); the runtime also interrupts the command, which
+ * removes the partial points file and cache pack (exit 130, 143 or 129). The bar stops either way.
+ */
+const stoppable = <A, E, R>(body: (stopped: () => boolean) => Effect.Effect<A, E, R>, bar: { stop: () => void } | undefined) => {
+  let stop = false
+  const onSignal = () => void (stop = true)
+  return Effect.acquireUseRelease(
+    Effect.sync(() => {
+      process.once("SIGINT", onSignal)
+      process.once("SIGTERM", onSignal)
+    }),
+    () => body(() => stop),
+    () =>
+      Effect.sync(() => {
+        process.removeListener("SIGINT", onSignal)
+        process.removeListener("SIGTERM", onSignal)
+        bar?.stop()
+      })
+  )
+}
+
 export const sweepCommand = Command.make(
   "sweep",
   { scenario: scenarioArg, ...sweepFlags },
@@ -236,14 +259,8 @@ export const sweepCommand = Command.make(
       const bar = showBar ? (yield* Effect.promise(() => import("./progress.ts"))).progressBar("sweep --bench", "layouts") : undefined
       const { runBenchSweep } = yield* Effect.promise(() => import("../sweep/bench.ts"))
       const { renderBenchSweepJson, renderBenchSweepTable } = yield* Effect.promise(() => import("../report/benchSweep.ts"))
-      let stop = false
-      const onSignal = () => void (stop = true)
-      const result = yield* Effect.acquireUseRelease(
-        Effect.sync(() => {
-          process.once("SIGINT", onSignal)
-          process.once("SIGTERM", onSignal)
-        }),
-        () =>
+      const result = yield* stoppable(
+        (stopped) =>
           runBenchSweep({
             run,
             axes,
@@ -257,14 +274,9 @@ export const sweepCommand = Command.make(
             ...(Option.isSome(a.maxGpus) ? { max_gpus: a.maxGpus.value } : {}),
             ...(Option.isSome(a.mtpAcceptance) ? { mtpAcceptance: a.mtpAcceptance.value } : {}),
             ...(bar === undefined ? {} : { onProgress: bar.update }),
-            stopped: () => stop
+            stopped
           }),
-        () =>
-          Effect.sync(() => {
-            process.removeListener("SIGINT", onSignal)
-            process.removeListener("SIGTERM", onSignal)
-            bar?.stop()
-          })
+        bar
       )
       return yield* emit(a.format === "json" ? renderBenchSweepJson(result) : renderBenchSweepTable(result), opt(a.out))
     }
@@ -278,17 +290,8 @@ export const sweepCommand = Command.make(
     const showBar = opt(a.progress) ?? process.stderr.isTTY === true
     const bar = showBar ? (yield* Effect.promise(() => import("./progress.ts"))).progressBar() : undefined
     const { runSweepCommand } = yield* Effect.promise(() => import("../sweep/run.ts"))
-    // Ctrl-C, SIGTERM (and SIGHUP, which bin/llmsim.js turns into the same stop): the loop
-    // stops at the next chunk (the runtime also interrupts the command, which removes the
-    // partial points file and cache pack; exit 130, 143 or 129).
-    let stop = false
-    const onSignal = () => void (stop = true)
-    const result = yield* Effect.acquireUseRelease(
-      Effect.sync(() => {
-        process.once("SIGINT", onSignal)
-        process.once("SIGTERM", onSignal)
-      }),
-      () =>
+    const result = yield* stoppable(
+      (stopped) =>
         runSweepCommand({
           run,
           axes,
@@ -307,14 +310,9 @@ export const sweepCommand = Command.make(
           ...(Option.isSome(a.shard) ? { shard: a.shard.value } : {}),
           workers: a.workers,
           ...(bar === undefined ? {} : { onProgress: bar.update }),
-          stopped: () => stop
+          stopped
         }),
-      () =>
-        Effect.sync(() => {
-          process.removeListener("SIGINT", onSignal)
-          process.removeListener("SIGTERM", onSignal)
-          bar?.stop()
-        })
+      bar
     )
     yield* emit(yield* renderSweepAs(result, a.format), opt(a.out))
   })

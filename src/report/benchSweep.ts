@@ -6,7 +6,8 @@
  * written "inf", as vLLM writes its request rate.
  */
 import type { AxisName } from "../sweep/axes.ts"
-import { BENCH_OBJECTIVES, type BenchObjective, type BenchSweepResult, type BenchSweepRow, type FrontierPoint } from "../sweep/bench.ts"
+import type { BenchSweepResult, BenchSweepRow, FrontierPoint } from "../sweep/bench.ts"
+import { BENCH_OBJECTIVES, type BenchObjective } from "../sweep/judge.ts"
 import { renderTable, type Column } from "./table.ts"
 
 const f = (x: number | null, digits: number) => (x === null ? "-" : x.toFixed(digits))

@@ -28,6 +28,7 @@
  */
 import { paddedBatch, stepWallMs, type EngineSettings } from "./engine.ts"
 import { transferEndMs, transferMs, type TransferLink } from "./kvTransfer.ts"
+import { ConcurrencyCount, newLive, outcomeOf, RequestStream } from "./client.ts"
 import { Queue } from "./queue.ts"
 import { type Live, Rank, type RankPlan } from "./scheduler.ts"
 import { rankShape, type SeriesPoint, type ServeRun, type StepPricer, StuckError } from "./simulate.ts"
@@ -135,22 +136,13 @@ export const serveDisaggregated = (input: DisaggregatedInput): DisaggregatedRun 
   const handoffs = new Queue<Handoff>()
   let transfers: Array<Transfer> = []
 
-  const it = input.requests[Symbol.iterator]()
+  const stream = new RequestStream(input.requests)
   const limit = input.maxConcurrency ?? Number.POSITIVE_INFINITY
   const backlog =
     limit < Number.POSITIVE_INFINITY
       ? Number.POSITIVE_INFINITY
       : Math.max(4096, 4 * (preRanks.length * input.prefill.settings.max_running + decRanks.length * input.decode.settings.max_running))
-  let pending: ServeRequest | undefined
-  let exhausted = false
-  const pull = (): ServeRequest | undefined => {
-    if (pending === undefined && !exhausted) {
-      const r = it.next()
-      if (r.done) exhausted = true
-      else pending = r.value
-    }
-    return pending
-  }
+  const pull = () => stream.peek()
 
   let now = 0
   let inFlight = 0
@@ -172,10 +164,7 @@ export const serveDisaggregated = (input: DisaggregatedInput): DisaggregatedRun 
   let tokensSincePoint = 0
   let lastPointMs = 0
   const decCapacity = input.decode.kvTokensPerRank * decRanks.length
-  const ends = new Queue<number>()
-  let sentCount = 0
-  let endedBefore = 0
-  let maxConcurrent = 0
+  const concurrency = new ConcurrencyCount()
 
   const prefillWaiting = () => {
     let n = handoffs.length
@@ -185,12 +174,7 @@ export const serveDisaggregated = (input: DisaggregatedInput): DisaggregatedRun 
 
   const send = (req: ServeRequest, at: number) => {
     if (Number.isNaN(firstSend)) firstSend = at
-    sentCount++
-    while ((ends.peek() ?? Number.POSITIVE_INFINITY) <= at) {
-      ends.shift()
-      endedBefore++
-    }
-    maxConcurrent = Math.max(maxConcurrent, sentCount - endedBefore)
+    concurrency.send(at)
     let best = 0
     for (let i = 1; i < preRanks.length; i++) if (preRanks[i].load < preRanks[best].load) best = i
     // The prefill side produces the first token only; the request it serves rides along.
@@ -205,18 +189,8 @@ export const serveDisaggregated = (input: DisaggregatedInput): DisaggregatedRun 
     if (inFlight >= limit) slotFreedMs = now
     inFlight--
     finished++
-    ends.push(live.lastMs)
-    input.onOutcome({
-      id: live.req.id,
-      arrival_ms: live.sendMs,
-      input_len: live.req.input_len,
-      output_len: live.req.output_len,
-      cached_tokens: 0,
-      ttft_ms: live.firstMs - live.sendMs,
-      itls_ms: live.itls,
-      e2el_ms: live.lastMs - live.sendMs,
-      preemptions: live.preemptions
-    })
+    concurrency.end(live.lastMs)
+    input.onOutcome(outcomeOf(live))
     if (input.onProgress !== undefined) input.onProgress(finished)
   }
 
@@ -395,7 +369,7 @@ export const serveDisaggregated = (input: DisaggregatedInput): DisaggregatedRun 
   for (;;) {
     for (let r = pull(); r !== undefined && inFlight < limit && r.arrival_ms <= now && prefillWaiting() < backlog; r = pull()) {
       send(r, Math.max(r.arrival_ms, slotFreedMs))
-      pending = undefined
+      stream.take()
     }
     startTransfers()
     for (const inst of pre) if (Number.isNaN(inst.end)) startStep(inst, input.prefill, true)
@@ -446,7 +420,7 @@ export const serveDisaggregated = (input: DisaggregatedInput): DisaggregatedRun 
     prefill_steps: prefillSteps,
     preemptions: 0,
     max_running: maxRunning,
-    max_concurrent: maxConcurrent,
+    max_concurrent: concurrency.max,
     series,
     transfers: nTransfers,
     transfer_bytes: bytesMoved,
@@ -457,18 +431,3 @@ export const serveDisaggregated = (input: DisaggregatedInput): DisaggregatedRun 
     decode_steps_total: decSteps
   }
 }
-
-const newLive = (req: ServeRequest, sendMs: number): Live => ({
-  req,
-  sendMs,
-  prompt: req.input_len,
-  computed: 0,
-  cached: 0,
-  generated: 0,
-  folded: 0,
-  held: 0,
-  firstMs: Number.NaN,
-  lastMs: Number.NaN,
-  itls: [],
-  preemptions: 0
-})

@@ -19,7 +19,7 @@
  * time series keeps at most `SERIES_POINTS` points (every other point is dropped when it fills).
  */
 import { paddedBatch, stepWallMs, type EngineSettings } from "./engine.ts"
-import { Queue } from "./queue.ts"
+import { ConcurrencyCount, newLive, outcomeOf, RequestStream } from "./client.ts"
 import { type Live, Rank, type RankPlan } from "./scheduler.ts"
 import type { RankStep } from "./stepCost.ts"
 import type { RequestOutcome, ServeRequest } from "./types.ts"
@@ -108,22 +108,13 @@ export const serve = (input: ServeInput): ServeRun => {
     { length: input.ranks },
     (_, i) => new Rank(s, input.kvTokensPerRank, q, prefixHit === undefined ? () => 0 : (l) => Math.min(prefixHit(l.req, s.block_size, i), l.prompt - 1))
   )
-  const it = input.requests[Symbol.iterator]()
+  const stream = new RequestStream(input.requests)
   const limit = input.maxConcurrency ?? Number.POSITIVE_INFINITY
   // Without a concurrency limit, an overloaded engine's queue grows with the run: requests past
   // this backlog stay in the stream (their arrival times kept) until the queues have room, so
   // memory stays flat. FIFO admission makes this exact but for which DP rank a request joins.
   const backlog = limit < Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : Math.max(4096, 4 * input.ranks * s.max_running)
-  let pending: ServeRequest | undefined
-  let exhausted = false
-  const pull = (): ServeRequest | undefined => {
-    if (pending === undefined && !exhausted) {
-      const r = it.next()
-      if (r.done) exhausted = true
-      else pending = r.value
-    }
-    return pending
-  }
+  const pull = () => stream.peek()
   let now = 0
   let inFlight = 0
   /** When the client last got a free slot back (a request held by the limit is sent then). */
@@ -147,40 +138,14 @@ export const serve = (input: ServeInput): ServeRun => {
     return n
   }
 
-  // Peak concurrency without a list per request: arrivals come in time order, and when one is sent
-  // every request that ended by its time has ended (the clock is past it); so the requests in
-  // flight at a send are those sent so far less the ends at or before it, counted off a queue of
-  // the ends not yet passed.
-  const ends = new Queue<number>()
-  let sentCount = 0
-  let endedBefore = 0
-  let maxConcurrent = 0
+  const concurrency = new ConcurrencyCount()
 
   const send = (req: ServeRequest, at: number) => {
     if (Number.isNaN(firstSend)) firstSend = at
-    sentCount++
-    while ((ends.peek() ?? Number.POSITIVE_INFINITY) <= at) {
-      ends.shift()
-      endedBefore++
-    }
-    maxConcurrent = Math.max(maxConcurrent, sentCount - endedBefore)
+    concurrency.send(at)
     let best = ranks[0]
     for (const r of ranks) if (r.load < best.load) best = r
-    const live: Live = {
-      req,
-      sendMs: at,
-      prompt: req.input_len,
-      computed: 0,
-      cached: 0,
-      generated: 0,
-      folded: 0,
-      held: 0,
-      firstMs: Number.NaN,
-      lastMs: Number.NaN,
-      itls: [],
-      preemptions: 0
-    }
-    best.waiting.push(live)
+    best.waiting.push(newLive(req, at))
     inFlight++
   }
 
@@ -190,18 +155,8 @@ export const serve = (input: ServeInput): ServeRun => {
     inFlight--
     finished++
     preemptions += live.preemptions
-    ends.push(live.lastMs)
-    input.onOutcome({
-      id: live.req.id,
-      arrival_ms: live.sendMs,
-      input_len: live.req.input_len,
-      output_len: live.req.output_len,
-      cached_tokens: live.cached,
-      ttft_ms: live.firstMs - live.sendMs,
-      itls_ms: live.itls,
-      e2el_ms: live.lastMs - live.sendMs,
-      preemptions: live.preemptions
-    })
+    concurrency.end(live.lastMs)
+    input.onOutcome(outcomeOf(live))
     if (input.onProgress !== undefined) input.onProgress(finished)
   }
 
@@ -225,7 +180,7 @@ export const serve = (input: ServeInput): ServeRun => {
     // The client: every request due by now (and under the concurrency limit) is sent.
     for (let r = pull(); r !== undefined && inFlight < limit && r.arrival_ms <= now && waitingCount() < backlog; r = pull()) {
       send(r, Math.max(r.arrival_ms, slotFreedMs))
-      pending = undefined
+      stream.take()
     }
     if (inFlight === 0) {
       const next = pull()
@@ -308,7 +263,7 @@ export const serve = (input: ServeInput): ServeRun => {
     prefill_steps: prefillSteps,
     preemptions,
     max_running: maxRunning,
-    max_concurrent: maxConcurrent,
+    max_concurrent: concurrency.max,
     series
   }
 }

@@ -24,20 +24,13 @@ import { scenarioVariant, servingInstance, workloadMisfit, type EngineOverrides 
 import { physicalProblem } from "../schema/physical.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
 import type { Dtype } from "../schema/dtypes.ts"
-import { costPer1M } from "./judge.ts"
+import { BENCH_OBJECTIVES, costPer1M, type BenchObjective } from "./judge.ts"
 import { AXES, flagName, type AxisName, type AxisValue } from "./axes.ts"
 import { parsedAxes, sweepHardware } from "./run.ts"
 import { makeSpace, pointAt, type Coordinates } from "./space.ts"
 
 /** The axes a bench sweep varies: what makes a different engine instance. */
 export const BENCH_AXES: ReadonlyArray<AxisName> = ["hardware", "weights", "kv_cache", "moe_experts", "tp", "dp", "ep"]
-
-export const BENCH_OBJECTIVES = {
-  goodput_per_gpu: "max",
-  output_tokens_per_s_per_gpu: "max",
-  cost_per_1m_output_tokens_usd: "min"
-} as const
-export type BenchObjective = keyof typeof BENCH_OBJECTIVES
 
 export interface BenchSweepOptions {
   readonly run: RunOptions

@@ -6,9 +6,9 @@
  * defines it (tools/surfaces.ts keeps this true; importers name the file itself).
  */
 export { AXES, AXIS_KINDS, type AxisName, flagName, parseAxis } from "./axes.ts"
-export { BENCH_OBJECTIVES, type BenchObjective, type BenchSweepResult, type BenchSweepRow, type FrontierPoint, runBenchSweep } from "./bench.ts"
+export { type BenchSweepResult, type BenchSweepRow, type FrontierPoint, runBenchSweep } from "./bench.ts"
 export { type NeighbourReport } from "./engine.ts"
-export { type Constraints, type Objective, OBJECTIVES, type Row } from "./judge.ts"
+export { BENCH_OBJECTIVES, type BenchObjective, type Constraints, type Objective, OBJECTIVES, type Row } from "./judge.ts"
 export { mergeShards } from "./merge.ts"
 export { type PlannedDeployment, type PlanResult, runPlan } from "./plan.ts"
 export { runSweepCommand, type SweepResult } from "./run.ts"

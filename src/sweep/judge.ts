@@ -63,6 +63,14 @@ export const rejections = (p: PointResult, c: Constraints): Array<string> => {
   return out
 }
 
+/** What `sweep --bench` ranks layouts by, and which way (src/sweep/bench.ts). */
+export const BENCH_OBJECTIVES = {
+  goodput_per_gpu: "max",
+  output_tokens_per_s_per_gpu: "max",
+  cost_per_1m_output_tokens_usd: "min"
+} as const
+export type BenchObjective = keyof typeof BENCH_OBJECTIVES
+
 export const costPer1M = (price: number | null, tokensPerSPerGpu: number | null): number | null =>
   price === null || tokensPerSPerGpu === null || tokensPerSPerGpu <= 0 ? null : (price / (tokensPerSPerGpu * 3600)) * 1e6
 
