@@ -16,6 +16,7 @@
  *   - leave one model out: for each model, fitted on the other models' rows, judged on its own
  *     (the held-out figure the acceptance gates on), dense and MoE apart.
  */
+import type { PoolValidation } from "./disaggregated.ts"
 import type { LoadedScenario } from "../config/load.ts"
 import { contextFor } from "../kernel/layout.ts"
 import { modelOf } from "../kernel/model.ts"
@@ -249,6 +250,8 @@ export interface ServingValidation {
   readonly in_sample: { readonly dense: ServingSummary; readonly moe: ServingSummary }
   readonly step_answer: { readonly dense: ServingSummary; readonly moe: ServingSummary }
   readonly excluded: ReadonlyArray<string>
+  /** Published disaggregated pools at saturation (src/accuracy/disaggregated.ts), with validate --serving. */
+  readonly pools?: PoolValidation
 }
 
 const pct = (p: number, m: number): number => (p / m - 1) * 100

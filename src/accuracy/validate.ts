@@ -32,6 +32,7 @@ import { mamf, MAMF_FILE } from "./datasets/mamf.ts"
 import { ncclAllReduce, NCCL_FILE } from "./datasets/nccl.ts"
 import { modelOf, type Model } from "../kernel/model.ts"
 import { ReferenceDataError } from "./errors.ts"
+import { poolValidation } from "./disaggregated.ts"
 import type { HardwareSet } from "../reference/hardware.ts"
 import type { DatasetReport } from "./report.ts"
 import { mlValidation, type MlValidation } from "./mlValidation.ts"
@@ -323,7 +324,8 @@ const DEFAULT_REFERENCE = "data/reference"
 export const referenceDir = (project: ProjectShape, flag: string | undefined): string =>
   flag === undefined ? path.resolve(project.root, DEFAULT_REFERENCE) : resolvePath("flag", flag, project)
 
-const readFile = (dir: string, name: string) =>
+/** A reference file's text (`dir/name`), or a ReferenceDataError naming it. */
+export const readFile = (dir: string, name: string) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     return yield* fs
@@ -411,5 +413,5 @@ export const servingCheck = (referenceFolder: string, onRow?: (done: number, tot
       runs.push(simulateCase(caseScenario(base, hw, c), c))
       onRow?.(runs.length, cases.length)
     }
-    return servingValidation(runs)
+    return { ...servingValidation(runs), pools: yield* poolValidation(referenceFolder) }
   })

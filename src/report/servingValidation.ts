@@ -50,6 +50,49 @@ const cells = (v: ServingValidation): Array<Array<string>> =>
     signed(r.step_answer_error_pct)
   ])
 
+const POOL_COLUMNS = ["row", "pool", "layout", "prompt", "measured per node", "predicted per node", "error"] as const
+
+const poolCells = (v: ServingValidation): Array<Array<string>> =>
+  (v.pools?.rows ?? []).map((r) => [
+    r.row_id,
+    r.role === "prefill" ? "prefill (input tok/s)" : "decode (output tok/s)",
+    r.layout,
+    String(r.isl),
+    n0(r.measured_per_node),
+    n0(r.predicted_per_node),
+    signed(r.error_pct)
+  ])
+
+const POOL_TITLE =
+  "Disaggregated pools at saturation: LMSYS DeepSeek-V3 on H100 (disaggregated_serving.csv), each pool alone as llmsim plan measures a role, SGLang's engine model; held out (nothing fitted)"
+
+const poolText = (v: ServingValidation): Array<string> => {
+  if (v.pools === undefined) return []
+  const rows = [POOL_COLUMNS as unknown as Array<string>, ...poolCells(v)]
+  const widths = POOL_COLUMNS.map((_, i) => Math.max(...rows.map((r) => r[i].length)))
+  return [
+    "",
+    POOL_TITLE,
+    `assumed where the source is silent: ${v.pools.assumptions.join("; ")}`,
+    "",
+    ...rows.map((r) => r.map((c, i) => (i <= 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  "))
+  ]
+}
+
+const poolMarkdown = (v: ServingValidation): Array<string> =>
+  v.pools === undefined
+    ? []
+    : [
+        "",
+        "## Serving: disaggregated pools at saturation",
+        "",
+        `${POOL_TITLE}. Assumed where the source is silent: ${v.pools.assumptions.join("; ")}.`,
+        "",
+        `| ${POOL_COLUMNS.join(" | ")} |`,
+        `| ${POOL_COLUMNS.map((_, i) => (i <= 2 ? "---" : "---:")).join(" | ")} |`,
+        ...poolCells(v).map((c) => `| ${c.join(" | ")} |`)
+      ]
+
 export const renderServingText = (v: ServingValidation): string => {
   const rows = [COLUMNS as unknown as Array<string>, ...cells(v)]
   const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => r[i].length)))
@@ -60,6 +103,7 @@ export const renderServingText = (v: ServingValidation): string => {
     "",
     ...lines,
     "* not in the fit (see above)",
+    ...poolText(v),
     ""
   ].join("\n")
 }
@@ -75,5 +119,6 @@ export const renderServingMarkdown = (v: ServingValidation): string =>
     ...cells(v).map((c) => `| ${c.join(" | ")} |`),
     "",
     "\\* not in the fit (see above)",
+    ...poolMarkdown(v),
     ""
   ].join("\n")

@@ -93,3 +93,6 @@ export const maxRate = (d: Deployment, workload: Workload, target: SloTarget, fu
   }, o)
   return { ...search, full, simulated }
 }
+
+/** One max-load run of `n` requests (all at once): the deployment's capacity, no SLOs. */
+export const saturation = (d: Deployment, workload: Workload, n: number): LoadPoint => probe(d, workload, { percentile: 90 }, n, Number.POSITIVE_INFINITY)

@@ -1,6 +1,6 @@
 /** src/serve: the names other folders import from it. */
 export { type BenchmarkRun, runBenchmark } from "./benchmark.ts"
-export { type CapacitySearch, DEFAULT_PROBE_REQUESTS, type Deployment, type LoadPoint, maxRate, type SloTarget } from "./capacity.ts"
+export { type CapacitySearch, DEFAULT_PROBE_REQUESTS, type Deployment, type LoadPoint, maxRate, saturation, type SloTarget } from "./capacity.ts"
 export { compareResults, type Comparison } from "./compare.ts"
 export { type PoolInput } from "./disaggregate.ts"
 export { type EngineSettings, stepWallMs } from "./engine.ts"

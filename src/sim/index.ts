@@ -8,7 +8,9 @@ export { scenarioFeatures } from "./features.ts"
 export { COMPOSE_CODE_VERSION, LayerNode, OpNode, scenarioNode, ScenarioNode, type ScenarioParams, TIMING_CODE_VERSION } from "./plan.ts"
 export {
   type EngineOverrides,
+  instanceDeployment,
   modelLayers,
+  pairDeployment,
   requestKvBytesPerToken,
   scenarioVariant,
   servingInstance,

@@ -16,7 +16,8 @@ import type { EngineSettings } from "../serve/engine.ts"
 import { ENGINE_NAMES, ENGINES, type EngineContext, type EngineModel } from "../serve/engines.ts"
 import { deviceMemoryBytes, type KvBudget, type MemoryInputs } from "../serve/memory.ts"
 import { StepCost } from "../serve/stepCost.ts"
-import { longestRequest, type WorkloadSpec } from "../serve/workload.ts"
+import { longestRequest, type Workload, type WorkloadSpec } from "../serve/workload.ts"
+import type { Deployment } from "../serve/capacity.ts"
 import type { TransferLink } from "../serve/kvTransfer.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
 import type { Parallelism } from "../schema/parallelism.ts"
@@ -170,4 +171,61 @@ export const transferLink = (
   }
   const end = a.interconnect_gbps * a.interconnect_efficiency <= b.interconnect_gbps * b.interconnect_efficiency ? a : b
   return { kind: "nvlink", gbps: end.interconnect_gbps, efficiency: end.interconnect_efficiency, latency_us: a.link_latency_us, lanes: o.lanes }
+}
+
+/** One engine instance as a deployment a probe runs (src/serve/capacity.ts). */
+export const instanceDeployment = (inst: ServingInstance, acceptance: number, w: Workload): Deployment => ({
+  settings: inst.settings,
+  kv: inst.kv,
+  pricer: inst.pricer,
+  ranks: inst.layout.dp,
+  gpus: inst.layout.gpus,
+  acceptance,
+  seed: w.seed,
+  hashBlockTokens: w.hash_block_tokens
+})
+
+/** An instance with its hardware (`key` names the file: pools on the same file may share a node). */
+export interface PoolSide {
+  readonly inst: ServingInstance
+  readonly hardware: HardwareSpec
+  readonly key: string
+}
+
+/**
+ * x prefill instances of `p` and y decode instances of `d` as one disaggregated deployment (a
+ * count of 0 measures the other pool alone: src/serve/disaggregate.ts): NVLink when both pools fit
+ * one node of the same hardware, else the NIC. The reason, when the link cannot exist.
+ */
+export const pairDeployment = (
+  p: PoolSide,
+  x: number,
+  d: PoolSide,
+  y: number,
+  o: { readonly acceptance: number; readonly workload: Workload; readonly typical: number; readonly efficiency: EfficiencyMode }
+): Deployment | string => {
+  const gpus = x * p.inst.layout.gpus + y * d.inst.layout.gpus
+  const node = Math.min(p.hardware.gpus_per_node ?? 8, d.hardware.gpus_per_node ?? 8)
+  const kind = p.key === d.key && gpus <= node ? "nvlink" : "nic"
+  const link = transferLink(p.hardware, d.hardware, o.efficiency, { kind, lanes: Math.min(p.inst.layout.tp, d.inst.layout.tp) })
+  if (typeof link === "string") return link
+  const pool = (s: PoolSide, n: number) => ({
+    settings: s.inst.settings,
+    pricer: s.inst.pricer,
+    ranks: s.inst.layout.dp,
+    instances: n,
+    kvTokensPerRank: s.inst.kv.kv_tokens
+  })
+  return {
+    ...instanceDeployment(d.inst, o.acceptance, o.workload),
+    gpus,
+    disaggregated: {
+      prefill: pool(p, x),
+      decode: pool(d, y),
+      link,
+      kvBytesPerToken: requestKvBytesPerToken(d.inst.model, o.typical),
+      layers: modelLayers(d.inst.model),
+      layerwise: false
+    }
+  }
 }

@@ -20,7 +20,7 @@ import { withSession, type RunOptions } from "../app/session.ts"
 import type { GoodputSlo } from "../serve/metrics.ts"
 import { DEFAULT_PROBE_REQUESTS, maxRate } from "../serve/capacity.ts"
 import { typicalContext, validateWorkload, type WorkloadSpec } from "../serve/workload.ts"
-import { scenarioVariant, servingInstance, workloadMisfit, type EngineOverrides } from "../sim/serving.ts"
+import { instanceDeployment, scenarioVariant, servingInstance, workloadMisfit, type EngineOverrides } from "../sim/serving.ts"
 import { physicalProblem } from "../schema/physical.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
 import type { Dtype } from "../schema/dtypes.ts"
@@ -244,16 +244,7 @@ export const runBenchSweep = (o: BenchSweepOptions) =>
         const concurrency = inst.layout.dp * Math.min(inst.settings.max_running, Math.floor(inst.kv.kv_tokens / Math.max(1, typicalContext(o.workload))))
         const full = o.workload.num_prompts ?? Math.max(DEFAULT_PROBE_REQUESTS, 2 * concurrency)
         const search = maxRate(
-          {
-            settings: inst.settings,
-            kv: inst.kv,
-            pricer: inst.pricer,
-            ranks: inst.layout.dp,
-            gpus: inst.layout.gpus,
-            acceptance,
-            seed: checked.workload.seed,
-            hashBlockTokens: checked.workload.hash_block_tokens
-          },
+          instanceDeployment(inst, acceptance, checked.workload),
           checked.workload,
           { ...(o.slo === undefined ? {} : { slo: o.slo }), percentile },
           full

@@ -37,11 +37,10 @@ import { DEFAULT_PROBE_REQUESTS, maxRate, type CapacitySearch, type Deployment, 
 import type { GoodputSlo } from "../serve/metrics.ts"
 import { typicalContext, validateWorkload, type Workload, type WorkloadSpec } from "../serve/workload.ts"
 import {
-  modelLayers,
-  requestKvBytesPerToken,
+  instanceDeployment,
+  pairDeployment,
   scenarioVariant,
   servingInstance,
-  transferLink,
   workloadMisfit,
   type EngineOverrides,
   type ServingInstance
@@ -192,17 +191,6 @@ export const layoutCandidates = (model: Model, hw: HardwareSpec, budget: number)
 
 const layoutText = (p: Required<Parallelism>): string => (p.dp > 1 ? `DEP${p.dp}` : p.ep > 1 ? `TEP${p.tp}` : `TP${p.tp}`)
 
-const single = (inst: ServingInstance, acceptance: number, w: Workload): Deployment => ({
-  settings: inst.settings,
-  kv: inst.kv,
-  pricer: inst.pricer,
-  ranks: inst.layout.dp,
-  gpus: inst.layout.gpus,
-  acceptance,
-  seed: w.seed,
-  hashBlockTokens: w.hash_block_tokens
-})
-
 /** x prefill instances of `p` and y decode instances of `d`, as one deployment. */
 const paired = (
   p: Served,
@@ -213,32 +201,13 @@ const paired = (
   w: Workload,
   typical: number,
   efficiency: RunOptions["efficiency"]
-): Deployment | string => {
-  const gpus = x * p.gpus + y * d.gpus
-  const node = Math.min(p.spec.gpus_per_node ?? 8, d.spec.gpus_per_node ?? 8)
-  const kind = p.hardware === d.hardware && gpus <= node ? "nvlink" : "nic"
-  const link = transferLink(p.spec, d.spec, efficiency, { kind, lanes: Math.min(p.inst.layout.tp, d.inst.layout.tp) })
-  if (typeof link === "string") return link
-  const pool = (s: Served, n: number) => ({
-    settings: s.inst.settings,
-    pricer: s.inst.pricer,
-    ranks: s.inst.layout.dp,
-    instances: n,
-    kvTokensPerRank: s.inst.kv.kv_tokens
+): Deployment | string =>
+  pairDeployment({ inst: p.inst, hardware: p.spec, key: p.hardware }, x, { inst: d.inst, hardware: d.spec, key: d.hardware }, y, {
+    acceptance,
+    workload: w,
+    typical,
+    efficiency
   })
-  return {
-    ...single(d.inst, acceptance, w),
-    gpus,
-    disaggregated: {
-      prefill: pool(p, x),
-      decode: pool(d, y),
-      link,
-      kvBytesPerToken: requestKvBytesPerToken(d.inst.model, typical),
-      layers: modelLayers(d.inst.model),
-      layerwise: false
-    }
-  }
-}
 
 /** Requests one instance of `s` holds at once. */
 const concurrencyOf = (s: Served, typical: number): number =>
@@ -397,7 +366,7 @@ export const runPlan = (o: PlanOptions) =>
       let bestAgg: { s: Served; p: LoadPoint; replicas: number } | undefined
       const aggRows: Array<{ s: Served; p: LoadPoint | undefined; replicas: number; lowest: LoadPoint | undefined }> = []
       for (const x of served) {
-        const c = count(maxRate(single(x.inst, acceptance, checked.workload), checked.workload, target, fullOf(concurrencyOf(x, typical)), SEARCH))
+        const c = count(maxRate(instanceDeployment(x.inst, acceptance, checked.workload), checked.workload, target, fullOf(concurrencyOf(x, typical)), SEARCH))
         collect("aggregated", `${layoutText(x.parallelism)} on ${x.spec.name}`, c, x.gpus, x.price)
         tick()
         const p = c.best

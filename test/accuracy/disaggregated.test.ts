@@ -1,0 +1,33 @@
+/**
+ * validate --serving's disaggregated pools (src/accuracy/disaggregated.ts), in process: every
+ * published row it names is read from data/reference/disaggregated_serving.csv with the value the
+ * source states (LMSYS's blog: 57,674 / 54,543 / 50,302 input tok/s per prefill node at 1K / 2K /
+ * 4K prompts, 22,282 output tok/s per decode node), and each prediction is the simulated pool's
+ * throughput per 8-GPU node with its error against that value.
+ */
+import { Effect } from "effect"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import { poolValidation } from "../../src/accuracy/disaggregated.ts"
+import { appLayer } from "../../src/app/services.ts"
+import { runEffect } from "../helpers/inProcess.ts"
+
+const REPO = path.resolve(import.meta.dirname, "..", "..")
+
+describe("disaggregated pools at saturation", () => {
+  it("reads the published figures and states each prediction's error", async () => {
+    const v = await runEffect(poolValidation(path.join(REPO, "data", "reference")).pipe(Effect.provide(appLayer({ cwd: REPO, noCache: true }))))
+    expect(v.rows.map((r) => [r.row_id, r.layout, r.isl, r.measured_per_node])).toEqual([
+      ["lmsys-h100-prefill-1k", "DEP32", 1024, 57674],
+      ["lmsys-h100-prefill-2k", "DEP32", 2048, 54543],
+      ["lmsys-h100-prefill-4k", "DEP32", 4096, 50302],
+      ["lmsys-h100-decode-2k", "DEP72", 2000, 22282]
+    ])
+    for (const r of v.rows) {
+      expect(r.predicted_per_node).toBeGreaterThan(0)
+      expect(r.error_pct).toBeCloseTo((r.predicted_per_node / r.measured_per_node - 1) * 100, 9)
+    }
+    // Longer prompts cost more attention per token: the simulated prefill pool slows from 1K to 4K, as measured.
+    expect(v.rows[2]!.predicted_per_node).toBeLessThan(v.rows[0]!.predicted_per_node)
+  })
+})
