@@ -20,7 +20,7 @@ const sloText = (r: PlanResult): string => {
 export const renderPlanTable = (r: PlanResult): string => {
   const p = `P${r.percentile}`
   const lines = [
-    `llmsim plan: ${r.scenario} on ${r.engine}: random ${r.workload.input_len}/${r.workload.output_len} tokens, ${sloText(r)}, ${r.target_rate_rps === null ? "as many requests as" : `${r.target_rate_rps} req/s within`} ${r.budget} GPUs`,
+    `llmsim plan: ${r.scenario} on ${r.engine}: random ${r.workload.input_len}/${r.workload.output_len} tokens, ${sloText(r)}, ${r.target_rate_rps === null ? "the most requests/s" : `${r.target_rate_rps} req/s`} within ${r.budget} GPU${r.budget === 1 ? "" : "s"}`,
     `hardware: ${r.hardware.map((h) => `${h.name} (${h.price_per_gpu_hour_usd === null ? "no price" : `${h.price_per_gpu_hour_usd.toFixed(2)} USD/GPU-hour`})`).join(", ")}`,
     ""
   ]

@@ -329,7 +329,10 @@ export const runPlan = (o: PlanOptions) =>
             continue
           }
           const inst = made.success
-          const misfit = inst.kv.kv_tokens <= 0 ? `no memory is left for the KV cache (${inst.kv.rule})` : workloadMisfit(inst, w)
+          const misfit =
+            inst.kv.kv_tokens <= 0
+              ? `no memory is left for the KV cache: weights ${(inst.memory.weights_bytes / 2 ** 30).toFixed(1)} GiB per GPU of ${(inst.memory.device_bytes / 2 ** 30).toFixed(1)} GiB (${inst.kv.rule})`
+              : workloadMisfit(inst, w)
           if (misfit !== undefined) {
             alternatives.push({ mode: "aggregated", text, goodput_per_gpu: null, why: misfit })
             continue
@@ -345,10 +348,11 @@ export const runPlan = (o: PlanOptions) =>
         }
       }
       if (served.length === 0) {
-        const why = alternatives[0]?.why ?? "no layout fits the budget"
+        const last = alternatives.at(-1)
+        const why = last === undefined ? "no layout fits the budget" : `${last.text}: ${last.why}`
         return yield* Effect.fail(
           new UsageError({
-            message: `plan: no layout of ${displayPath(s.project.root, s.loaded.file)} can serve the workload within ${budget} GPUs (first: ${why})`
+            message: `plan: no layout of ${displayPath(s.project.root, s.loaded.file)} can serve the workload within ${budget} GPU${budget === 1 ? "" : "s"} (the largest tried, ${why}); raise --gpus`
           })
         )
       }
