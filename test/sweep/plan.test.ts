@@ -98,7 +98,9 @@ describe("llmsim plan (CLI)", () => {
     const r = runCli(["plan", "configs/scenarios/llama_3_1_70b_h100.yaml", "--gpus", "1"], dir)
     expect(r.status).not.toBe(0)
     // Llama-3.1-70B in BF16 on one 80 GB GPU: about 131 GiB of weights.
-    expect(r.stderr).toMatch(/^error: plan: no layout of configs\/scenarios\/llama_3_1_70b_h100\.yaml can serve the workload within 1 GPU \(the largest tried, TP1 on H100-SXM: no memory is left for the KV cache: weights 131\.\d GiB per GPU of 80\.0 GiB .*\); raise --gpus\n$/)
+    expect(r.stderr).toMatch(
+      /^error: plan: no layout of configs\/scenarios\/llama_3_1_70b_h100\.yaml can serve the workload within 1 GPU \(the largest tried, TP1 on H100-SXM: no memory is left for the KV cache: weights 131\.\d GiB per GPU of 80\.0 GiB .*\); raise --gpus\n$/
+    )
   })
 
   it("an SLO no deployment meets is said, with how close each layout came", () => {
