@@ -12,6 +12,10 @@
  * 100-token outputs for the decode pool (its steady state is set by the KV length and batch).
  * What llmsim does not model here, and the source used: DeepEP's dispatch kernels, two-batch
  * overlap, EPLB; bench serves the core layout (docs/bench.md).
+ *
+ * And one published aggregated-against-disaggregated pair, DistServe's blog example (OPT-13B on
+ * A100, colocated against 2P1D under P90 TTFT and TPOT SLOs): each side's goodput per GPU by the
+ * rate search `plan` uses, and the gain against the published one in points.
  */
 import { Effect } from "effect"
 import * as path from "node:path"
@@ -19,13 +23,15 @@ import { estimatorOf } from "../app/estimator.ts"
 import { Evaluator, Project } from "../app/services.ts"
 import { loadHardwareFile, loadScenario } from "../config/load.ts"
 import { parseCsv } from "../reference/csv.ts"
-import { saturation } from "../serve/capacity.ts"
+import { maxRate, saturation, type SloTarget } from "../serve/capacity.ts"
 import { validateWorkload } from "../serve/workload.ts"
-import { pairDeployment, scenarioVariant, servingInstance, type EngineOverrides } from "../sim/serving.ts"
+import { instanceDeployment, pairDeployment, scenarioVariant, servingInstance, type EngineOverrides } from "../sim/serving.ts"
 import { ReferenceDataError } from "./errors.ts"
 import { readFile } from "./validate.ts"
 
 const FILE = "disaggregated_serving.csv"
+/** OPT-13B on one A100-80GB: the shape DistServe's pair ran (data/reference/scenarios/distserve). */
+const DISTSERVE_SCENARIO = "data/reference/scenarios/distserve/opt_13b_a100.yaml"
 const SCENARIO = "configs/scenarios/deepseek_v3_h800.yaml"
 const HARDWARE = "configs/hardware/H100-SXM.yaml"
 /** Assumed where the source is silent (see the module header). */
@@ -58,9 +64,21 @@ interface PoolRow {
   readonly error_pct: number
 }
 
+/** A published aggregated-against-disaggregated pair: each side's goodput per GPU under the source's SLOs. */
+interface PairRow {
+  readonly pair_id: string
+  readonly text: string
+  readonly measured: { readonly aggregated: number; readonly disaggregated: number; readonly gain: number }
+  readonly predicted: { readonly aggregated: number; readonly disaggregated: number; readonly gain: number }
+  /** Predicted gain less the published one, percentage points of the aggregated side's goodput. */
+  readonly gain_points: number
+}
+
 export interface PoolValidation {
   readonly rows: ReadonlyArray<PoolRow>
   readonly assumptions: ReadonlyArray<string>
+  readonly pairs: ReadonlyArray<PairRow>
+  readonly pair_assumptions: ReadonlyArray<string>
 }
 
 export const poolValidation = (referenceFolder: string) =>
@@ -116,8 +134,42 @@ export const poolValidation = (referenceFolder: string) =>
         error_pct: (predicted / measured - 1) * 100
       })
     }
+    // DistServe's blog pair: OPT-13B on A100-80GB, 512/64 Poisson, P90 TTFT <= 0.4 s and TPOT <= 0.04 s.
+    const distserve = yield* loadScenario(evaluator, paths, path.join(root, DISTSERVE_SCENARIO))
+    const cell = (id: string) => table.rows.find((r) => r.values.row_id === id)?.values
+    const colocated = cell("distserve-13b-a100-colocated")
+    const pd = cell("distserve-13b-a100-2p1d")
+    if (colocated === undefined || pd === undefined) return yield* Effect.fail(new ReferenceDataError({ message: `${FILE}: no DistServe pair (P2)` }))
+    const inst = yield* servingInstance(distserve, "vllm", {}, estimator, "hardware", 512 + 64)
+    const wl = validateWorkload({ dataset: "random", input_len: 512, output_len: 64, request_rate: Number.POSITIVE_INFINITY })
+    if (!wl.ok) return yield* Effect.fail(new ReferenceDataError({ message: `DistServe workload: ${wl.problems[0]!.message}` }))
+    const slo: SloTarget = { slo: { ttft: 400, tpot: 40 }, percentile: 90 }
+    const holds = (n: number) => n * inst.layout.dp * Math.min(inst.settings.max_running, Math.floor(inst.kv.kv_tokens / 576))
+    const rateOf = (c: ReturnType<typeof maxRate>) =>
+      c.best === undefined ? 0 : c.best.rate === Number.POSITIVE_INFINITY ? c.best.request_throughput : c.best.rate
+    const agg = rateOf(maxRate(instanceDeployment(inst, 0, wl.workload), wl.workload, slo, Math.max(1000, 2 * holds(1))))
+    const side = { inst, hardware: distserve.hardware, key: DISTSERVE_SCENARIO }
+    const pair = pairDeployment(side, 2, side, 1, { acceptance: 0, workload: wl.workload, typical: 576, efficiency: "hardware" })
+    if (typeof pair === "string") return yield* Effect.fail(new ReferenceDataError({ message: `DistServe 2P1D: ${pair}` }))
+    const dis = rateOf(maxRate(pair, wl.workload, slo, Math.max(1000, 2 * holds(1)))) / 3
+    const measured = { aggregated: Number(colocated.goodput_rps_per_gpu), disaggregated: Number(pd.goodput_rps_per_gpu) }
+    const pairs: Array<PairRow> = [
+      {
+        pair_id: "P2-distserve-13b-a100",
+        text: "DistServe blog: OPT-13B on A100-80GB, 512/64 Poisson, P90 TTFT <= 400 ms, TPOT <= 40 ms; colocated vs 2P1D (3 GPUs)",
+        measured: { ...measured, gain: measured.disaggregated / measured.aggregated },
+        predicted: { aggregated: agg, disaggregated: dis, gain: agg > 0 ? dis / agg : Number.NaN },
+        gain_points: ((agg > 0 ? dis / agg : Number.NaN) - measured.disaggregated / measured.aggregated) * 100
+      }
+    ]
     const result: PoolValidation = {
       rows,
+      pairs,
+      pair_assumptions: [
+        "the blog's 13B model as OPT-13B (the paper's)",
+        "vLLM v0.16's engine model for both sides (the blog does not name the colocated system it measured)",
+        "the SLO met when its P90 is (the blog: 90% of requests within both SLOs)"
+      ],
       assumptions: [
         `memory fraction ${MEMORY_FRACTION} (SGLang's default is negative at DP32/DP72)`,
         `${PREFILL_STEP_TOKENS} prefill tokens per rank a step`,

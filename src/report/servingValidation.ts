@@ -66,6 +66,12 @@ const poolCells = (v: ServingValidation): Array<Array<string>> =>
 const POOL_TITLE =
   "Disaggregated pools at saturation: LMSYS DeepSeek-V3 on H100 (disaggregated_serving.csv), each pool alone as llmsim plan measures a role, SGLang's engine model; held out (nothing fitted)"
 
+const pairLines = (v: ServingValidation): Array<string> =>
+  (v.pools?.pairs ?? []).map(
+    (p) =>
+      `${p.text}: goodput per GPU colocated ${p.predicted.aggregated.toFixed(2)} predicted vs ${p.measured.aggregated} published, disaggregated ${p.predicted.disaggregated.toFixed(2)} vs ${p.measured.disaggregated}; gain ${p.predicted.gain.toFixed(2)}x vs ${p.measured.gain.toFixed(2)}x (${p.gain_points >= 0 ? "+" : ""}${p.gain_points.toFixed(0)} points)`
+  )
+
 const poolText = (v: ServingValidation): Array<string> => {
   if (v.pools === undefined) return []
   const rows = [POOL_COLUMNS as unknown as Array<string>, ...poolCells(v)]
@@ -90,7 +96,13 @@ const poolMarkdown = (v: ServingValidation): Array<string> =>
         "",
         `| ${POOL_COLUMNS.join(" | ")} |`,
         `| ${POOL_COLUMNS.map((_, i) => (i <= 2 ? "---" : "---:")).join(" | ")} |`,
-        ...poolCells(v).map((c) => `| ${c.join(" | ")} |`)
+        ...poolCells(v).map((c) => `| ${c.join(" | ")} |`),
+        "",
+        "## Serving: published aggregated-against-disaggregated pairs",
+        "",
+        `Held out. Assumed: ${v.pools.pair_assumptions.join("; ")}.`,
+        "",
+        ...pairLines(v).map((l) => `- ${l}`)
       ]
 
 export const renderServingText = (v: ServingValidation): string => {

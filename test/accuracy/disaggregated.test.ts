@@ -3,7 +3,8 @@
  * published row it names is read from data/reference/disaggregated_serving.csv with the value the
  * source states (LMSYS's blog: 57,674 / 54,543 / 50,302 input tok/s per prefill node at 1K / 2K /
  * 4K prompts, 22,282 output tok/s per decode node), and each prediction is the simulated pool's
- * throughput per 8-GPU node with its error against that value.
+ * throughput per 8-GPU node with its error against that value; DistServe's colocated/2P1D pair is
+ * read as published and its gain set against the predicted one.
  */
 import { Effect } from "effect"
 import * as path from "node:path"
@@ -29,5 +30,10 @@ describe("disaggregated pools at saturation", () => {
     }
     // Longer prompts cost more attention per token: the simulated prefill pool slows from 1K to 4K, as measured.
     expect(v.rows[2]!.predicted_per_node).toBeLessThan(v.rows[0]!.predicted_per_node)
+    // DistServe's pair as the blog states it: 1.6 rps per GPU colocated, 10 rps on 2P1D = 3.3 per GPU.
+    const [pair] = v.pairs
+    expect([pair!.measured.aggregated, pair!.measured.disaggregated]).toEqual([1.6, 3.3])
+    expect(pair!.predicted.gain).toBeCloseTo(pair!.predicted.disaggregated / pair!.predicted.aggregated, 12)
+    expect(pair!.gain_points).toBeCloseTo((pair!.predicted.gain - 3.3 / 1.6) * 100, 9)
   })
 })
