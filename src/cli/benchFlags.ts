@@ -8,17 +8,11 @@ import { Flag } from "effect/cli"
 import { parseGoodput } from "../serve/metrics.ts"
 import type { WorkloadSpec } from "../serve/workload.ts"
 import type { EngineOverrides } from "../sim/serving.ts"
-import { parsedWith } from "./flags.ts"
+import { parsedWith, positiveIntFlag } from "./flags.ts"
+import { physicalProblem } from "../schema/physical.ts"
 
-export const positiveInt = (name: string, description: string) =>
-  Flag.Int(name).pipe(
-    Flag.withDescription(description),
-    Flag.filter(
-      (n) => n >= 1,
-      (n) => `--${name} must be an integer >= 1, got ${n}`
-    ),
-    Flag.optional
-  )
+/** The flags.ts helper under the name the serving commands use. */
+export const positiveInt = positiveIntFlag
 
 const nonNegativeInt = (name: string, description: string) =>
   Flag.Int(name).pipe(
@@ -132,3 +126,25 @@ export const workloadSpecOf = (a: Parsed<typeof workloadFlags>, dataset: Workloa
   ...some("prefix_hit_rate", a.prefixHitRate),
   ...some("sharegpt", a.sharegptLengths)
 })
+
+/** --price-per-gpu-hour: one price for every hardware, else each file's price_per_gpu_hour_usd (sweep, plan). */
+export const priceFlag = (description: string) =>
+  Flag.Finite("price-per-gpu-hour").pipe(
+    Flag.withDescription(description),
+    Flag.filter(
+      (n) => physicalProblem("usd_per_gpu_hour", n) === undefined,
+      (n) => `--price-per-gpu-hour: ${physicalProblem("usd_per_gpu_hour", n)}`
+    ),
+    Flag.optional
+  )
+
+/** --slo-percentile: the percentile the --goodput SLOs hold at (sweep --bench, plan). */
+export const sloPercentileFlag = (description: string) =>
+  Flag.Finite("slo-percentile").pipe(
+    Flag.withDescription(description),
+    Flag.filter(
+      (p) => p > 0 && p < 100,
+      (p) => `--slo-percentile must be in (0, 100), got ${p}`
+    ),
+    Flag.optional
+  )

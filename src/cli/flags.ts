@@ -42,7 +42,8 @@ export const strategyFlag = Flag.Literals("strategy", Object.keys(STRATEGIES) as
   Flag.optional
 )
 
-const positiveIntFlag = (name: string, description: string) =>
+/** An optional integer flag >= 1, its error naming the flag. */
+export const positiveIntFlag = (name: string, description: string) =>
   Flag.Int(name).pipe(
     Flag.withDescription(description),
     Flag.filter(

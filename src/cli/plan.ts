@@ -6,8 +6,7 @@
 import { Effect, Option, Result } from "effect"
 import { Command, Flag } from "effect/cli"
 import { taint } from "../launch/recording.ts"
-import { physicalProblem } from "../schema/physical.ts"
-import { engineFlags, engineOverridesOf, positiveInt, some, workloadFlags, workloadSpecOf } from "./benchFlags.ts"
+import { engineFlags, engineOverridesOf, positiveInt, priceFlag, sloPercentileFlag, some, workloadFlags, workloadSpecOf } from "./benchFlags.ts"
 import { documented, parsedWith, servingRunFlags, servingRunOptions } from "./flags.ts"
 import { emit } from "./output.ts"
 import { scenarioArg } from "./run.ts"
@@ -28,22 +27,8 @@ const planFlags = {
     }),
     Flag.optional
   ),
-  sloPercentile: Flag.Finite("slo-percentile").pipe(
-    Flag.withDescription("The percentile the --goodput SLOs hold at (default 90)"),
-    Flag.filter(
-      (p) => p > 0 && p < 100,
-      (p) => `--slo-percentile must be in (0, 100), got ${p}`
-    ),
-    Flag.optional
-  ),
-  price: Flag.Finite("price-per-gpu-hour").pipe(
-    Flag.withDescription("USD per GPU-hour for every hardware (else each hardware file's price_per_gpu_hour_usd)"),
-    Flag.filter(
-      (n) => physicalProblem("usd_per_gpu_hour", n) === undefined,
-      (n) => `--price-per-gpu-hour: ${physicalProblem("usd_per_gpu_hour", n)}`
-    ),
-    Flag.optional
-  ),
+  sloPercentile: sloPercentileFlag("The percentile the --goodput SLOs hold at (default 90)"),
+  price: priceFlag("USD per GPU-hour for every hardware (else each hardware file's price_per_gpu_hour_usd)"),
   format: Flag.Literals("format", ["table", "json", "html"]).pipe(
     Flag.withDescription("Output format: table, json, or html (the answer and each mode's frontier)"),
     Flag.withDefault("table" as const)

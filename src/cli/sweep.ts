@@ -10,11 +10,10 @@ import { OBJECTIVES, type Objective } from "../sweep/judge.ts"
 import { parseShard } from "../sweep/space.ts"
 import { documented, parsedWith, runtimeFlags, strategyFlag, toRunOptions } from "./flags.ts"
 import { emit } from "./output.ts"
-import { engineFlags, engineOverridesOf, workloadFlags, workloadSpecOf } from "./benchFlags.ts"
+import { engineFlags, engineOverridesOf, priceFlag, sloPercentileFlag, workloadFlags, workloadSpecOf } from "./benchFlags.ts"
 import { BENCH_OBJECTIVES, type BenchObjective } from "../sweep/judge.ts"
 import { UsageError } from "../config/errors.ts"
 import { scenarioArg } from "./run.ts"
-import { physicalProblem } from "../schema/physical.ts"
 
 // Checked when the flags are parsed, before anything is loaded; the text is kept and parsed again
 // with the scenario's `sweep:` block (src/sweep/run.ts).
@@ -69,14 +68,7 @@ const sweepFlags = {
     Flag.withDescription("Also print the best point per value of this axis (default: hardware, when several are swept)"),
     Flag.optional
   ),
-  price: Flag.Finite("price-per-gpu-hour").pipe(
-    Flag.withDescription("USD per GPU-hour for every hardware of the sweep (else each hardware file's price_per_gpu_hour_usd)"),
-    Flag.filter(
-      (n) => physicalProblem("usd_per_gpu_hour", n) === undefined,
-      (n) => `--price-per-gpu-hour: ${physicalProblem("usd_per_gpu_hour", n)}`
-    ),
-    Flag.optional
-  ),
+  price: priceFlag("USD per GPU-hour for every hardware of the sweep (else each hardware file's price_per_gpu_hour_usd)"),
   requireCalibrated: Flag.Boolean("require-calibrated").pipe(
     Flag.withDescription(
       "Refuse hardware whose timing constants are not all fitted or borrowed (a constant at its datasheet peak, or with no stated source; see its calibration: block)"
@@ -123,14 +115,7 @@ const sweepFlags = {
     Flag.withDescription("--bench: the generated workload (random or sharegpt, as llmsim bench)"),
     Flag.withDefault("random" as const)
   ),
-  sloPercentile: Flag.Finite("slo-percentile").pipe(
-    Flag.withDescription("--bench: the percentile the --goodput SLOs hold at (default 99)"),
-    Flag.filter(
-      (p) => p > 0 && p < 100,
-      (p) => `--slo-percentile must be in (0, 100), got ${p}`
-    ),
-    Flag.optional
-  ),
+  sloPercentile: sloPercentileFlag("--bench: the percentile the --goodput SLOs hold at (default 99)"),
   ...engineFlags,
   ...workloadFlags
 }

@@ -58,6 +58,16 @@ export class ConcurrencyCount {
   }
 }
 
+/**
+ * How many requests may wait in the engines before the rest stay in the stream: without a client
+ * concurrency limit an overloaded engine's queue grows with the run, so requests past this backlog
+ * keep their arrival times in the stream until the queues have room, and memory stays flat (FIFO
+ * admission makes this exact but for which DP rank a request joins). `runningSlots`: the requests
+ * the engines run at once.
+ */
+export const backlogCap = (maxConcurrency: number, runningSlots: number): number =>
+  maxConcurrency < Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : Math.max(4096, 4 * runningSlots)
+
 /** A request as it enters an engine, sent at `sendMs`. */
 export const newLive = (req: ServeRequest, sendMs: number): Live => ({
   req,

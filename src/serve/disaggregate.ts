@@ -28,7 +28,7 @@
  */
 import { paddedBatch, stepWallMs, type EngineSettings } from "./engine.ts"
 import { transferEndMs, transferMs, type TransferLink } from "./kvTransfer.ts"
-import { ConcurrencyCount, newLive, outcomeOf, RequestStream } from "./client.ts"
+import { backlogCap, ConcurrencyCount, newLive, outcomeOf, RequestStream } from "./client.ts"
 import { Queue } from "./queue.ts"
 import { type Live, Rank, type RankPlan } from "./scheduler.ts"
 import { rankShape, type SeriesPoint, type ServeRun, type StepPricer, StuckError } from "./simulate.ts"
@@ -138,10 +138,7 @@ export const serveDisaggregated = (input: DisaggregatedInput): DisaggregatedRun 
 
   const stream = new RequestStream(input.requests)
   const limit = input.maxConcurrency ?? Number.POSITIVE_INFINITY
-  const backlog =
-    limit < Number.POSITIVE_INFINITY
-      ? Number.POSITIVE_INFINITY
-      : Math.max(4096, 4 * (preRanks.length * input.prefill.settings.max_running + decRanks.length * input.decode.settings.max_running))
+  const backlog = backlogCap(limit, preRanks.length * input.prefill.settings.max_running + decRanks.length * input.decode.settings.max_running)
   const pull = () => stream.peek()
 
   let now = 0

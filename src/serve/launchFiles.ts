@@ -79,6 +79,22 @@ const goodputText = (g: LaunchWorkload["goodput"]): string | undefined => {
   return parts.length === 0 ? undefined : parts.join(" ")
 }
 
+/** The planned random workload as `vllm bench serve` and `sglang.bench_serving` both name it. */
+const randomClientFlags = (input: LaunchInput, port: number): Array<readonly [string, string | null]> => {
+  const w = input.workload
+  return [
+    ["--model", input.model],
+    ["--port", String(port)],
+    ["--dataset-name", "random"],
+    ["--random-input-len", String(w.input_len)],
+    ["--random-output-len", String(w.output_len)],
+    ["--random-range-ratio", String(w.range_ratio)],
+    ["--num-prompts", String(w.num_prompts)],
+    ["--request-rate", rateText(w.request_rate)],
+    ["--seed", String(w.seed)]
+  ]
+}
+
 // ---------------------------------------------------------------------------------------------
 // vLLM v0.16.0
 
@@ -110,15 +126,7 @@ const vllmBench = (input: LaunchInput, port: number): CommandLine => {
     words: ["vllm", "bench", "serve"],
     flags: [
       ["--backend", "vllm"],
-      ["--model", input.model],
-      ["--port", String(port)],
-      ["--dataset-name", "random"],
-      ["--random-input-len", String(w.input_len)],
-      ["--random-output-len", String(w.output_len)],
-      ["--random-range-ratio", String(w.range_ratio)],
-      ["--num-prompts", String(w.num_prompts)],
-      ["--request-rate", rateText(w.request_rate)],
-      ["--seed", String(w.seed)],
+      ...randomClientFlags(input, port),
       ...(g === undefined ? [] : ([["--goodput", g]] as const)),
       ["--percentile-metrics", "ttft,tpot,itl,e2el"],
       ["--metric-percentiles", "90,99"],
@@ -156,23 +164,10 @@ const sglangServe = (input: LaunchInput, r: LaunchRole, port: number): CommandLi
 }
 
 const sglangBench = (input: LaunchInput, port: number): CommandLine => {
-  const w = input.workload
   return {
     command: "sglang.bench_serving",
     words: ["python", "-m", "sglang.bench_serving"],
-    flags: [
-      ["--backend", "sglang"],
-      ["--model", input.model],
-      ["--port", String(port)],
-      ["--dataset-name", "random"],
-      ["--random-input-len", String(w.input_len)],
-      ["--random-output-len", String(w.output_len)],
-      ["--random-range-ratio", String(w.range_ratio)],
-      ["--num-prompts", String(w.num_prompts)],
-      ["--request-rate", rateText(w.request_rate)],
-      ["--seed", String(w.seed)],
-      ["--output-file", "result.jsonl"]
-    ]
+    flags: [["--backend", "sglang"], ...randomClientFlags(input, port), ["--output-file", "result.jsonl"]]
   }
 }
 

@@ -19,7 +19,7 @@
  * time series keeps at most `SERIES_POINTS` points (every other point is dropped when it fills).
  */
 import { paddedBatch, stepWallMs, type EngineSettings } from "./engine.ts"
-import { ConcurrencyCount, newLive, outcomeOf, RequestStream } from "./client.ts"
+import { backlogCap, ConcurrencyCount, newLive, outcomeOf, RequestStream } from "./client.ts"
 import { type Live, Rank, type RankPlan } from "./scheduler.ts"
 import type { RankStep } from "./stepCost.ts"
 import type { RequestOutcome, ServeRequest } from "./types.ts"
@@ -110,10 +110,7 @@ export const serve = (input: ServeInput): ServeRun => {
   )
   const stream = new RequestStream(input.requests)
   const limit = input.maxConcurrency ?? Number.POSITIVE_INFINITY
-  // Without a concurrency limit, an overloaded engine's queue grows with the run: requests past
-  // this backlog stay in the stream (their arrival times kept) until the queues have room, so
-  // memory stays flat. FIFO admission makes this exact but for which DP rank a request joins.
-  const backlog = limit < Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : Math.max(4096, 4 * input.ranks * s.max_running)
+  const backlog = backlogCap(limit, input.ranks * s.max_running)
   const pull = () => stream.peek()
   let now = 0
   let inFlight = 0

@@ -14,35 +14,14 @@ import { projectPaths } from "../../src/config/paths.ts"
 import { modelOf } from "../../src/kernel/model.ts"
 import { requestKvBytesPerToken, transferLink } from "../../src/sim/serving.ts"
 import { runEffect } from "../helpers/inProcess.ts"
+import { stubPricer, testSettings } from "../helpers/serve.ts"
 import { serveDisaggregated, type PoolInput } from "../../src/serve/disaggregate.ts"
 import type { EngineSettings } from "../../src/serve/engine.ts"
 import { transferEndMs, transferMs, type TransferLink } from "../../src/serve/kvTransfer.ts"
-import type { StepPricer } from "../../src/serve/simulate.ts"
-import type { RankStep } from "../../src/serve/stepCost.ts"
 import type { RequestOutcome, ServeRequest } from "../../src/serve/types.ts"
 
-const stub: StepPricer = {
-  queriesPerDecode: 1,
-  stepMs: (ranks: ReadonlyArray<RankStep>) => (ranks.some((r) => r.chunkLens.length > 0) ? 10 : 2)
-}
-
-const settings = (o: Partial<EngineSettings> = {}): EngineSettings => ({
-  engine: "test",
-  version: "0",
-  max_running: 4,
-  max_step_tokens: 4096,
-  chunked_prefill: true,
-  mixed_steps: true,
-  memory_fraction: 0.9,
-  block_size: 1,
-  cuda_graph_sizes: [],
-  host_step_ms: 0,
-  host_per_seq_ms: 0,
-  host_source: "test",
-  admission: "on-demand",
-  prefix_caching: false,
-  ...o
-})
+const stub = stubPricer
+const settings = (o: Partial<EngineSettings> = {}): EngineSettings => testSettings({ max_step_tokens: 4096, ...o })
 
 const LINK: TransferLink = { kind: "nic", gbps: 1, efficiency: 0.5, latency_us: 100, lanes: 1 }
 const pool = (o: Partial<PoolInput> = {}): PoolInput => ({ settings: settings(), pricer: stub, ranks: 1, instances: 1, kvTokensPerRank: 1_000_000, ...o })

@@ -5,33 +5,13 @@
  */
 import { describe, expect, it } from "vitest"
 import type { EngineSettings } from "../../src/serve/engine.ts"
-import { serve, StuckError, type StepPricer } from "../../src/serve/simulate.ts"
-import type { RankStep } from "../../src/serve/stepCost.ts"
+import { serve, StuckError } from "../../src/serve/simulate.ts"
+import { stubPricer, testSettings } from "../helpers/serve.ts"
 import type { RequestOutcome, ServeRequest } from "../../src/serve/types.ts"
 import { MetricsAccumulator } from "../../src/serve/metrics.ts"
 
-const stub: StepPricer = {
-  queriesPerDecode: 1,
-  stepMs: (ranks: ReadonlyArray<RankStep>) => (ranks.some((r) => r.chunkLens.length > 0) ? 10 : 2)
-}
-
-const settings = (o: Partial<EngineSettings> = {}): EngineSettings => ({
-  engine: "test",
-  version: "0",
-  max_running: 4,
-  max_step_tokens: 1000,
-  chunked_prefill: true,
-  mixed_steps: true,
-  memory_fraction: 0.9,
-  block_size: 1,
-  cuda_graph_sizes: [],
-  host_step_ms: 0,
-  host_per_seq_ms: 0,
-  host_source: "test",
-  admission: "on-demand",
-  prefix_caching: false,
-  ...o
-})
+const stub = stubPricer
+const settings = testSettings
 
 const fixed = (n: number, input: number, output: number, gapMs = 0): Array<ServeRequest> =>
   Array.from({ length: n }, (_, id) => ({ id, arrival_ms: id * gapMs, input_len: input, output_len: output }))
