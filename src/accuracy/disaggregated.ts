@@ -2,7 +2,9 @@
  * Disaggregated pools at saturation against published figures (data/reference/disaggregated_serving.csv):
  * each published pool measured alone at max load, simulated the way `llmsim plan` measures a role
  * (src/serve/disaggregate.ts with the other pool left out) on SGLang's engine model, the source's
- * engine. Nothing is fitted on these rows: every error is held out.
+ * engine, as a wide expert-parallel deployment (src/serve/wideEpCost.ts: DeepEP normal kernels
+ * to prefill, low-latency to decode, two-batch overlap), as the source ran it. Nothing is fitted
+ * on these rows: every error is held out.
  *
  * The rows: LMSYS's DeepSeek-V3 on 96 H100 (prefill DEP32 at 1K, 2K and 4K-token prompts, per-node
  * input tokens/s; decode DEP72 at a 2,000-token KV and 256 sequences per GPU, per-node output
@@ -10,8 +12,8 @@
  * (SGLang's own default is negative at these DP sizes: engineDefaults.ts), 16,384 prefill tokens
  * per rank a step (the source's 4K comparison states it), 1K = 1,024 and 2K = 2,048 tokens, and
  * 100-token outputs for the decode pool (its steady state is set by the KV length and batch).
- * What llmsim does not model here, and the source used: DeepEP's dispatch kernels, two-batch
- * overlap, EPLB; bench serves the core layout (docs/bench.md).
+ * What llmsim does not model here, and the source used: EPLB (routing is taken as uniform, an
+ * imbalance of 1).
  *
  * And the published aggregated-against-disaggregated pairs with both sides as numbers: DistServe's
  * blog example (OPT-13B on A100, colocated against 2P1D under P90 TTFT and TPOT SLOs), each side's
@@ -138,7 +140,7 @@ export const poolValidation = (referenceFolder: string) =>
       const slots = 256 % c.gpus === 0 ? 0 : Math.ceil(256 / c.gpus) * c.gpus - 256
       const variant = slots === 0 ? layout : { ...layout, spec: { ...layout.spec, deployment: { redundant_experts: slots } } }
       const output = c.role === "prefill" ? 1 : DECODE_OUTPUT
-      const inst = yield* servingInstance(variant, "sglang", flags, estimator, "hardware", c.isl + output)
+      const inst = yield* servingInstance(variant, "sglang", flags, estimator, "hardware", c.isl + output, {})
       const checked = validateWorkload({ dataset: "random", input_len: c.isl, output_len: output, request_rate: Number.POSITIVE_INFINITY })
       if (!checked.ok) return yield* Effect.fail(new ReferenceDataError({ message: `${c.row_id}: ${checked.problems[0]!.message}` }))
       const side = { inst, hardware, key: HARDWARE }
@@ -244,7 +246,7 @@ export const poolValidation = (referenceFolder: string) =>
         "1K/2K prompts = 1,024/2,048 tokens",
         "32 redundant experts on DEP72 (256 routed experts do not divide 72 GPUs)",
         `decode outputs of ${DECODE_OUTPUT} tokens`,
-        "no DeepEP, two-batch overlap or EPLB (bench serves the core layout)"
+        "wide EP as the source ran it (DeepEP, two-batch overlap) with uniform routing (no EPLB skew)"
       ]
     }
     return result

@@ -77,6 +77,12 @@ const benchFlags = {
     Flag.withDescription("Disaggregated: send each layer's KV as it is prefilled (default: the block's transfer.layerwise, else after the prefill)"),
     Flag.optional
   ),
+  wideEp: Flag.Boolean("wide-ep").pipe(
+    Flag.withDescription(
+      "Serve as a wide expert-parallel deployment: steps priced by the large-EP model (DeepEP all-to-all, two-batch overlap, the scenario's deployment block) instead of the core layout's (default: each pool's wide_ep)"
+    ),
+    Flag.optional
+  ),
   requests: Flag.String("requests").pipe(Flag.withDescription("Stream every request's outcome to FILE (JSON Lines)"), Flag.optional),
   compare: Flag.String("compare").pipe(
     Flag.withDescription("A measured result (vllm bench serve --save-result, sglang.bench_serving output): each field predicted vs measured"),
@@ -145,6 +151,7 @@ export const benchCommand = Command.make(
       ...some("prefillInstances", a.prefillInstances),
       ...some("decodeInstances", a.decodeInstances),
       ...some("layerwiseTransfer", a.layerwiseTransfer),
+      ...some("wideEp", a.wideEp),
       ...(writer === undefined ? {} : { onOutcome: (o: RequestOutcome) => writer.write(`${JSON.stringify(o)}\n`) }),
       ...(bar === undefined ? {} : { onProgress: (done: number, total: number) => (done % 256 === 0 || done === total ? bar.update(done, total) : undefined) })
     }

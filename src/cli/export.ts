@@ -11,7 +11,7 @@ import * as path from "node:path"
 import { UsageError } from "../config/errors.ts"
 import { EXPORT_ENGINES, runExport } from "../playbooks/export.ts"
 import type { BenchOptions } from "../playbooks/bench.ts"
-import type { PlanResult } from "../sweep/plan.ts"
+import { PLAN_MODES, type PlanMode, type PlannedDeployment, type PlanResult } from "../sweep/plan.ts"
 import type { GoodputSlo } from "../serve/metrics.ts"
 import { readGuarded, refusalText } from "../base/guardedRead.js"
 import { ENGINES } from "../serve/engines.ts"
@@ -33,7 +33,7 @@ const exportFlags = {
     Flag.withDescription("Export a deployment of `llmsim plan --format json`'s answer: its scenario, layout, engine, workload, rate and SLOs"),
     Flag.optional
   ),
-  mode: Flag.Literals("mode", ["aggregated", "disaggregated"]).pipe(
+  mode: Flag.Literals("mode", PLAN_MODES).pipe(
     Flag.withDescription("With --plan: which mode's best deployment (default: the one with more goodput per GPU)"),
     Flag.optional
   ),
@@ -66,7 +66,7 @@ interface FromPlan {
   readonly deployment: NonNullable<BenchOptions["deployment"]>
 }
 
-const readPlan = (file: string, mode: "aggregated" | "disaggregated" | undefined) =>
+const readPlan = (file: string, mode: PlanMode | undefined) =>
   Effect.gen(function* () {
     const bad = (why: string) => Effect.fail(new UsageError({ message: `--plan: ${file}: ${why}` }))
     const r = readGuarded(file, 64 * 2 ** 20)
@@ -81,9 +81,14 @@ const readPlan = (file: string, mode: "aggregated" | "disaggregated" | undefined
     if (plan === undefined || typeof plan !== "object" || plan.best === undefined || typeof plan.scenario !== "string")
       return yield* bad("not the JSON of llmsim plan --format json (no plan.best)")
     if (!(EXPORT_ENGINES as ReadonlyArray<string>).includes(plan.engine)) return yield* bad(`its engine ${plan.engine} is not one export writes`)
-    const a = plan.best.aggregated
-    const d = plan.best.disaggregated
-    const pick = mode === undefined ? (a !== null && d !== null ? (d.figures.goodput_per_gpu >= a.figures.goodput_per_gpu ? d : a) : (a ?? d)) : plan.best[mode]
+    // Without --mode: the answer, the most goodput per GPU (ties to the earlier, simpler mode); a plan written before wide EP has no wide_ep.
+    const pick =
+      mode === undefined
+        ? PLAN_MODES.map((m) => plan.best[m] ?? null).reduce<PlannedDeployment | null>(
+            (b, x) => (x !== null && (b === null || x.figures.goodput_per_gpu > b.figures.goodput_per_gpu) ? x : b),
+            null
+          )
+        : plan.best[mode]
     if (pick === null || pick === undefined) return yield* bad(mode === undefined ? "its answer has no deployment" : `it has no ${mode} deployment`)
     const server = "server" in pick.pools ? pick.pools.server : undefined
     const out: FromPlan = {

@@ -23,8 +23,10 @@ export {
   largeEpDecode,
   type LargeEpLayer,
   largeEpMaxBatch,
+  largeEpMemory,
   largeEpPhase,
   type LargeEpPhase,
+  largeEpStepTotals,
   type PlaybookInput
 } from "./largeEp.ts"
 export { type MemoryParts, totalBytes, weightBytes } from "./memory.ts"

@@ -69,6 +69,8 @@ export interface BenchOptions {
   readonly decodeInstances?: number
   /** --layerwise-transfer (over the block's transfer.layerwise). */
   readonly layerwiseTransfer?: boolean
+  /** --wide-ep: serve every instance as a wide expert-parallel deployment (src/serve/wideEpCost.ts), over the pools' wide_ep. */
+  readonly wideEp?: boolean
   /**
    * A deployment chosen elsewhere (`export --plan`): the layout of one engine instance, or the two
    * pools, over the scenario's parallelism and disaggregation block. Hardware paths are from the project root.
@@ -81,14 +83,28 @@ interface PoolChoice {
   readonly instances: number
   readonly hardware: string
   readonly parallelism: Parallelism
+  /** Served as a wide expert-parallel deployment (DeepEP all-to-all: src/deploy/largeEp.ts). */
+  readonly wide_ep?: boolean
+  /** Wide EP: two-batch overlap on or off (default: the scenario's deployment block, else on with EP). */
+  readonly two_batch_overlap?: boolean
 }
+
+/** The large-EP overrides of a wide-EP instance: its two-batch overlap when chosen (with its micro-batch count), else the scenario's. */
+const wideOverrides = (tbo: boolean | undefined) => (tbo === undefined ? {} : { two_batch_overlap: tbo, micro_batches: tbo ? 2 : 1 })
 
 /** One pool of a disaggregated bench: its engine instance and how many of it. */
 interface PoolSetup {
   readonly hardware: string
   readonly instances: number
   readonly engine: EngineSettings
-  readonly layout: { readonly tp: number; readonly dp: number; readonly ep: number; readonly gpus: number }
+  readonly layout: {
+    readonly tp: number
+    readonly dp: number
+    readonly ep: number
+    readonly gpus: number
+    readonly wide_ep: boolean
+    readonly two_batch_overlap: boolean
+  }
   readonly memory: MemoryInputs
   readonly kv_cache: KvBudget
   readonly priced_step_points: number
@@ -106,7 +122,15 @@ interface BenchSetup {
   readonly scenario: string
   readonly hardware: string
   readonly engine: EngineSettings
-  readonly layout: { readonly tp: number; readonly dp: number; readonly ep: number; readonly gpus: number }
+  /** wide_ep: the steps priced by the large-EP deployment model (DeepEP all-to-all, optionally two-batch overlap) instead of the core layout's. */
+  readonly layout: {
+    readonly tp: number
+    readonly dp: number
+    readonly ep: number
+    readonly gpus: number
+    readonly wide_ep: boolean
+    readonly two_batch_overlap: boolean
+  }
   readonly memory: MemoryInputs
   readonly kv_cache: KvBudget
   readonly max_model_len: number | null
@@ -222,13 +246,15 @@ const disaggregatedPools = (s: Session, o: BenchOptions, estimator: Estimator, t
           ...(hardware === undefined ? {} : { hardware }),
           ...(b?.parallelism === undefined ? {} : { parallelism: b.parallelism })
         })
+        const wide = o.wideEp ?? b?.wide_ep ?? false
         const inst = yield* servingInstance(
           variant,
           o.engine,
           { ...(b !== undefined && "engine" in b ? b.engine : {}), ...o.engineFlags },
           estimator,
           o.run.efficiency,
-          typical
+          typical,
+          wide ? wideOverrides(b !== undefined && "two_batch_overlap" in b ? b.two_batch_overlap : undefined) : undefined
         )
         const instances = (role === "prefill" ? o.prefillInstances : o.decodeInstances) ?? b?.instances ?? 1
         return { inst, instances, hw: variant.hardware }
@@ -263,7 +289,14 @@ const poolSetup = (x: Pools["prefill"]): PoolSetup => ({
   hardware: x.inst.hardware,
   instances: x.instances,
   engine: x.inst.settings,
-  layout: { tp: x.inst.layout.tp, dp: x.inst.layout.dp, ep: x.inst.layout.ep, gpus: x.inst.layout.gpus },
+  layout: {
+    tp: x.inst.layout.tp,
+    dp: x.inst.layout.dp,
+    ep: x.inst.layout.ep,
+    gpus: x.inst.layout.gpus,
+    wide_ep: x.inst.wide_ep,
+    two_batch_overlap: x.inst.two_batch_overlap
+  },
   memory: x.inst.memory,
   kv_cache: x.inst.kv,
   priced_step_points: x.inst.pricer.pricedPoints
@@ -305,7 +338,18 @@ export const runBench = (o: BenchOptions) =>
               hardware: yield* loadHardwareFile(s.evaluator, s.project.root, path.join(s.project.root, server.hardware)),
               parallelism: server.parallelism
             })
-      const inst = pools?.decode.inst ?? (yield* servingInstance(aggregated, o.engine, o.engineFlags, estimator, o.run.efficiency, typical))
+      const wide = o.wideEp ?? server?.wide_ep ?? false
+      const inst =
+        pools?.decode.inst ??
+        (yield* servingInstance(
+          aggregated,
+          o.engine,
+          o.engineFlags,
+          estimator,
+          o.run.efficiency,
+          typical,
+          wide ? wideOverrides(server?.two_batch_overlap) : undefined
+        ))
       const st = inst.settings
       const scenario = displayPath(s.project.root, s.loaded.file)
       const prefillInst = pools?.prefill.inst
@@ -386,7 +430,9 @@ export const runBench = (o: BenchOptions) =>
             tp: inst.layout.tp,
             dp: inst.layout.dp,
             ep: inst.layout.ep,
-            gpus: pools === undefined ? inst.layout.gpus : pools.prefill.inst.layout.gpus * pools.prefill.instances + inst.layout.gpus * pools.decode.instances
+            gpus: pools === undefined ? inst.layout.gpus : pools.prefill.inst.layout.gpus * pools.prefill.instances + inst.layout.gpus * pools.decode.instances,
+            wide_ep: inst.wide_ep,
+            two_batch_overlap: inst.two_batch_overlap
           },
           memory: inst.memory,
           kv_cache: inst.kv,

@@ -32,7 +32,19 @@ export interface Exported {
 const rolesOf = (out: BenchOutput): ReadonlyArray<LaunchRole> => {
   const s = out.setup
   if (s.disaggregated === null)
-    return [{ role: "server", instances: 1, tp: s.layout.tp, dp: s.layout.dp, ep: s.layout.ep, settings: s.engine, max_model_len: s.max_model_len }]
+    return [
+      {
+        role: "server",
+        instances: 1,
+        tp: s.layout.tp,
+        dp: s.layout.dp,
+        ep: s.layout.ep,
+        wide_ep: s.layout.wide_ep,
+        two_batch_overlap: s.layout.two_batch_overlap,
+        settings: s.engine,
+        max_model_len: s.max_model_len
+      }
+    ]
   const d = s.disaggregated
   const role = (name: "prefill" | "decode", p: typeof d.prefill): LaunchRole => ({
     role: name,
@@ -40,6 +52,8 @@ const rolesOf = (out: BenchOutput): ReadonlyArray<LaunchRole> => {
     tp: p.layout.tp,
     dp: p.layout.dp,
     ep: p.layout.ep,
+    wide_ep: p.layout.wide_ep,
+    two_batch_overlap: p.layout.two_batch_overlap,
     settings: p.engine,
     max_model_len: s.max_model_len
   })

@@ -32,7 +32,7 @@ const setupLines = (o: BenchOutput): Array<string> => {
       `workload  ${workload}${w.max_concurrency === null ? "" : `, max concurrency ${w.max_concurrency}`}${w.mtp_acceptance > 0 ? `, MTP acceptance ${w.mtp_acceptance}` : ""}`
     ]
   return [
-    `llmsim bench: ${s.scenario} on ${s.hardware}, ${e.engine} ${e.version}, tp ${l.tp} x dp ${l.dp}, ep ${l.ep}: ${l.gpus} GPU${l.gpus === 1 ? "" : "s"}`,
+    `llmsim bench: ${s.scenario} on ${s.hardware}, ${e.engine} ${e.version}, tp ${l.tp} x dp ${l.dp}, ep ${l.ep}${l.wide_ep ? " wide EP (DeepEP, two-batch overlap)" : ""}: ${l.gpus} GPU${l.gpus === 1 ? "" : "s"}`,
     `engine    max running ${int(e.max_running)} per rank, step budget ${int(e.max_step_tokens)} tokens, chunked prefill ${onOff(e.chunked_prefill)}, ${e.mixed_steps ? "mixed prefill+decode steps" : "prefill and decode steps apart"}, CUDA graphs ${graphs}`,
     `          ${host}`,
     `KV cache  ${int(s.kv_cache.kv_tokens)} tokens per rank (${int(s.memory.kv_bytes_per_token)} bytes per token per GPU): ${s.kv_cache.rule}`,
@@ -48,7 +48,7 @@ const disaggregatedLines = (o: BenchOutput): Array<string> => {
   const pool = (name: string, p: typeof d.prefill) => {
     const l = p.layout
     return [
-      `${name.padEnd(9)} ${p.instances} x (tp ${l.tp} x dp ${l.dp}, ep ${l.ep}) on ${p.hardware}: ${p.instances * l.gpus} GPU${p.instances * l.gpus === 1 ? "" : "s"}; max running ${int(p.engine.max_running)} per rank, step budget ${int(p.engine.max_step_tokens)} tokens`,
+      `${name.padEnd(9)} ${p.instances} x (tp ${l.tp} x dp ${l.dp}, ep ${l.ep}${l.wide_ep ? " wide EP" : ""}) on ${p.hardware}: ${p.instances * l.gpus} GPU${p.instances * l.gpus === 1 ? "" : "s"}; max running ${int(p.engine.max_running)} per rank, step budget ${int(p.engine.max_step_tokens)} tokens`,
       `          KV cache ${int(p.kv_cache.kv_tokens)} tokens per rank: ${p.kv_cache.rule}`
     ]
   }

@@ -8,6 +8,14 @@ import { renderBenchTable } from "./bench.ts"
 
 const onOff = (b: boolean) => (b ? "on" : "off")
 
+/** What a wide-EP role's launch flags ask of the engine, and where the engine's own choice differs from the simulator's. */
+const wideEpNote = (engine: Exported["input"]["engine"]): string =>
+  engine === "sglang"
+    ? "Wide EP: DeepEP all-to-all (`--moe-a2a-backend deepep`, normal kernels on prefill servers, low-latency on decode servers) and two-batch overlap where the table says TBO (`--enable-two-batch-overlap`), as the simulator priced the steps (src/deploy/largeEp.ts). Expert load balancing (EPLB) is not set: the prediction assumes uniform routing."
+    : engine === "vllm"
+      ? "Wide EP: `--all2all-backend` DeepEP (high-throughput kernels on prefill servers, low-latency elsewhere) and dual-batch overlap where the table says TBO (`--enable-dbo`), as the simulator priced the steps (src/deploy/largeEp.ts). EPLB is not set: the prediction assumes uniform routing."
+      : "Wide EP: the TensorRT-LLM option list these files are checked against names no DeepEP-style MoE backend, so the options set attention DP and EP and leave `moe_config.backend` to the engine; the prediction priced DeepEP all-to-all with two-batch overlap (src/deploy/largeEp.ts), which this engine may not run."
+
 export const renderExportReadme = (e: Exported, scenario: string, reproduce: string): string => {
   const i = e.input
   const p = e.predicted
@@ -17,7 +25,7 @@ export const renderExportReadme = (e: Exported, scenario: string, reproduce: str
   const version = i.roles[0]!.settings.version
   const roleLines = i.roles.map((role) => {
     const s = role.settings
-    return `| ${role.role} | ${role.instances} | tp ${role.tp} x dp ${role.dp}${role.ep > 1 ? `, ep ${role.ep}` : ""} | ${s.max_running} | ${s.max_step_tokens} | ${s.memory_fraction} | ${s.cuda_graph_sizes.at(-1) ?? "off"} | ${onOff(s.chunked_prefill)} | ${onOff(s.prefix_caching)} |`
+    return `| ${role.role} | ${role.instances} | tp ${role.tp} x dp ${role.dp}${role.ep > 1 ? `, ep ${role.ep}` : ""}${role.wide_ep ? `, wide EP${role.two_batch_overlap ? " + TBO" : ""}` : ""} | ${s.max_running} | ${s.max_step_tokens} | ${s.memory_fraction} | ${s.cuda_graph_sizes.at(-1) ?? "off"} | ${onOff(s.chunked_prefill)} | ${onOff(s.prefix_caching)} |`
   })
   const compareFile = i.engine === "vllm" ? "result.json" : i.engine === "sglang" ? "result.jsonl" : null
   const lines = [
@@ -33,6 +41,7 @@ export const renderExportReadme = (e: Exported, scenario: string, reproduce: str
     "",
     `KV cache per rank: ${p.setup.kv_cache.kv_tokens.toLocaleString("en-US")} tokens (${p.setup.kv_cache.rule}).`,
     "",
+    ...(i.roles.some((role) => role.wide_ep) ? [wideEpNote(i.engine), ""] : []),
     "## Predicted",
     "",
     `Requests: random ${i.workload.input_len}/${i.workload.output_len} tokens (range ratio ${i.workload.range_ratio}), ${i.workload.num_prompts} prompts at ${i.workload.request_rate === Number.POSITIVE_INFINITY ? "rate inf" : `${i.workload.request_rate} req/s`}, seed ${i.workload.seed}.`,

@@ -27,7 +27,7 @@ import {
 import type { BenchOutput } from "../playbooks/bench.ts"
 import type { Comparison } from "../serve/compare.ts"
 import { renderBenchTable } from "./bench.ts"
-import type { PlanResult } from "../sweep/plan.ts"
+import { PLAN_MODES, type PlanMode, type PlanResult } from "../sweep/plan.ts"
 import { renderPlanTable } from "./plan.ts"
 import { renderSweepTable, whereText } from "./sweep.ts"
 import { partShareLine } from "./phaseSummary.ts"
@@ -243,7 +243,7 @@ export const renderBenchHtml = async (o: BenchOutput, comparison?: Comparison): 
  * (served output tokens/s per GPU against tokens/s per user; cost as colour where there is a price).
  */
 export const renderPlanHtml = async (r: PlanResult): Promise<string> => {
-  const chart = (mode: "aggregated" | "disaggregated") => {
+  const chart = (mode: PlanMode) => {
     const pts: Array<ParetoPoint> = r.frontier[mode].map((p) => ({
       tokens_per_s_per_user: p.tokens_per_s_per_user,
       tokens_per_s_per_gpu: p.output_tokens_per_s_per_gpu,
@@ -255,7 +255,7 @@ export const renderPlanHtml = async (r: PlanResult): Promise<string> => {
       spec: paretoSpec(`${mode}: ${pts.length} point${pts.length === 1 ? "" : "s"} within the SLOs (served output tokens/s per GPU)`, pts)
     }
   }
-  const modes = (["aggregated", "disaggregated"] as const).filter((m) => r.frontier[m].length > 0)
+  const modes = PLAN_MODES.filter((m) => (r.frontier[m] ?? []).length > 0)
   const charts = await renderCharts(modes.map(chart))
   return htmlPage(`llmsim plan: ${r.scenario}`, [
     { heading: "Answer", text: renderPlanTable(r).trimEnd() },

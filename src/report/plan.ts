@@ -4,7 +4,7 @@
  * and by how much it wins, and why the other candidates lost, best first; short enough for one
  * terminal screen. JSON carries the same objects.
  */
-import type { PlannedDeployment, PlanResult } from "../sweep/plan.ts"
+import { PLAN_MODES, type PlannedDeployment, type PlanResult } from "../sweep/plan.ts"
 import { renderTable, type Column } from "./table.ts"
 
 /** Lines of "why the others lost" at most (JSON has them all). */
@@ -24,7 +24,7 @@ export const renderPlanTable = (r: PlanResult): string => {
     `hardware: ${r.hardware.map((h) => `${h.name} (${h.price_per_gpu_hour_usd === null ? "no price" : `${h.price_per_gpu_hour_usd.toFixed(2)} USD/GPU-hour`})`).join(", ")}`,
     ""
   ]
-  const rows = [r.best.aggregated, r.best.disaggregated].filter((x): x is PlannedDeployment => x !== null)
+  const rows = PLAN_MODES.map((m) => r.best[m]).filter((x): x is PlannedDeployment => x !== null)
   const cols: Array<Column<PlannedDeployment>> = [
     { header: "mode", align: "left", format: (x) => x.mode },
     { header: "deployment", align: "left", format: (x) => x.text },
@@ -41,21 +41,23 @@ export const renderPlanTable = (r: PlanResult): string => {
   ]
   if (rows.length === 0) lines.push("no deployment meets the SLOs within the budget: the closest candidates are below")
   else lines.push(renderTable(cols, rows).trimEnd())
-  const a = r.best.aggregated
-  const d = r.best.disaggregated
-  const win = a !== null && d !== null ? (d.figures.goodput_per_gpu >= a.figures.goodput_per_gpu ? d : a) : (a ?? d)
+  // The winner: the most goodput per GPU (ties to the earlier mode: the simpler deployment).
+  const win = rows.reduce<PlannedDeployment | null>((best, x) => (best === null || x.figures.goodput_per_gpu > best.figures.goodput_per_gpu ? x : best), null)
   if (win !== null) {
-    const other = win === a ? d : a
+    const runnerUp = rows
+      .filter((x) => x !== win)
+      .reduce<PlannedDeployment | null>((b, x) => (b === null || x.figures.goodput_per_gpu > b.figures.goodput_per_gpu ? x : b), null)
     const by =
-      other === null
+      runnerUp === null
         ? ""
-        : `: ${((win.figures.goodput_per_gpu / other.figures.goodput_per_gpu - 1) * 100).toFixed(1)}% more goodput per GPU than the best ${other.mode} deployment`
+        : `: ${((win.figures.goodput_per_gpu / runnerUp.figures.goodput_per_gpu - 1) * 100).toFixed(1)}% more goodput per GPU than the best ${runnerUp.mode} deployment`
     lines.push("", `answer: ${win.mode} ${win.text}${by}`)
   }
-  if (d?.roles !== undefined)
-    lines.push(
-      `  disaggregated roles apart: a prefill instance ${d.roles.prefill_rps.toFixed(2)} req/s within TTFT, a decode instance ${d.roles.decode_rps.toFixed(2)} req/s within TPOT; the pair predicted ${d.roles.predicted_rps.toFixed(2)}, simulated whole ${f(d.figures.rate_rps, 2)} req/s`
-    )
+  for (const d of rows)
+    if (d.roles !== undefined)
+      lines.push(
+        `  ${d.mode} roles apart: a prefill instance ${d.roles.prefill_rps.toFixed(2)} req/s within TTFT, a decode instance ${d.roles.decode_rps.toFixed(2)} req/s within TPOT; the pair predicted ${d.roles.predicted_rps.toFixed(2)}, simulated whole ${f(d.figures.rate_rps, 2)} req/s`
+      )
   if (r.alternatives.length > 0) {
     // Candidates out for one reason share a line: "TP1, TEP2 on H800-SXM: no memory ...".
     const groups: Array<{ mode: string; texts: Array<string>; why: string }> = []

@@ -64,7 +64,7 @@ const poolCells = (v: ServingValidation): Array<Array<string>> =>
   ])
 
 const POOL_TITLE =
-  "Disaggregated pools at saturation: LMSYS DeepSeek-V3 on H100 (disaggregated_serving.csv), each pool alone as llmsim plan measures a role, SGLang's engine model; held out (nothing fitted)"
+  "Disaggregated pools at saturation: LMSYS DeepSeek-V3 on H100 (disaggregated_serving.csv), each pool alone as llmsim plan measures a role, SGLang's engine model, wide EP; held out (nothing fitted)"
 
 /** Issue 26's acceptance: a published pair's gain reproduced within this many points. */
 const PAIR_GATE_POINTS = 15

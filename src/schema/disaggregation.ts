@@ -8,7 +8,7 @@
  *
  *   disaggregation:
  *     prefill: {instances: 1, parallelism: {tp: 8}}
- *     decode:  {instances: 2, hardware: configs/hardware/H20.yaml, parallelism: {tp: 1, dp: 8, ep: 8}, engine: {max_running: 256}}
+ *     decode:  {instances: 2, hardware: configs/hardware/H20.yaml, parallelism: {tp: 1, dp: 8, ep: 8}, wide_ep: true, engine: {max_running: 256}}
  *     transfer: {link: nic, layerwise: true}
  */
 import { Schema } from "effect"
@@ -23,6 +23,12 @@ const Pool = Schema.Struct({
   hardware: Schema.optionalKey(Schema.String),
   /** The pool's layout (default: the scenario's parallelism). */
   parallelism: Schema.optionalKey(Parallelism),
+  /**
+   * Serve the pool as a wide expert-parallel deployment: its steps priced by the large-EP model
+   * (src/deploy/largeEp.ts: DeepEP all-to-all, normal kernels in prefill and low-latency in decode
+   * by default, two-batch overlap, the scenario's `deployment` block) instead of the core layout's.
+   */
+  wide_ep: Schema.optionalKey(Schema.Boolean),
   /** Engine settings for this pool, over the scenario's engine block (the engine's name is the scenario's). */
   engine: Schema.optionalKey(EngineSpec.mapFields(({ name: _, ...rest }) => rest))
 })

@@ -255,7 +255,7 @@ export const serveDisaggregated = (input: DisaggregatedInput): DisaggregatedRun 
       shapes[i] = rankShape(p)
       if (p.chunks.length + p.decodes.length > 0) work = true
       if (p.chunks.length > 0) hasChunks = true
-      sequences += p.chunks.length + p.decodes.length
+      sequences = Math.max(sequences, p.chunks.length + p.decodes.length)
       decodes = Math.max(decodes, p.decodes.length)
     }
     if (!work) return false

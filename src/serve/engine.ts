@@ -66,5 +66,10 @@ export const paddedBatch = (sizes: ReadonlyArray<number>, decodes: number): numb
   return decodes
 }
 
-/** Wall time of a step: GPU time plus the host time it waits for. */
+/**
+ * Wall time of a step: GPU time plus the host time it waits for. `sequences` is the busiest
+ * attention-DP rank's: each rank schedules in its own process (SGLang's data_parallel_controller
+ * starts a scheduler per DP rank, vLLM an EngineCore per DP rank, TensorRT-LLM's attention DP an
+ * executor per rank), so the ranks' host work runs side by side.
+ */
 export const stepWallMs = (s: EngineSettings, gpuMs: number, sequences: number): number => gpuMs + s.host_step_ms + s.host_per_seq_ms * sequences

@@ -21,6 +21,9 @@ export interface LaunchRole {
   readonly tp: number
   readonly dp: number
   readonly ep: number
+  /** A wide expert-parallel deployment (DeepEP all-to-all), as the simulator priced it, with two-batch overlap or not. */
+  readonly wide_ep: boolean
+  readonly two_batch_overlap: boolean
   readonly settings: EngineSettings
   /** Longest prompt + output the server accepts, tokens (null: the model's own limit, as the simulator assumed). */
   readonly max_model_len: number | null
@@ -113,6 +116,13 @@ const vllmServe = (input: LaunchInput, r: LaunchRole, port: number): CommandLine
     [s.prefix_caching ? "--enable-prefix-caching" : "--no-enable-prefix-caching", null],
     ...(largestGraph(s) === 0 ? ([["--enforce-eager", null]] as const) : ([["--max-cudagraph-capture-size", String(largestGraph(s))]] as const)),
     ...(r.role === "server" ? [] : ([["--kv-transfer-config", JSON.stringify({ kv_connector: "NixlConnector", kv_role: "kv_both" })]] as const)),
+    // Wide EP: DeepEP's kernels (values of vllm/config/parallel.py All2AllBackend) and dual-batch overlap.
+    ...(r.wide_ep
+      ? ([
+          ["--all2all-backend", r.role === "prefill" ? "deepep_high_throughput" : "deepep_low_latency"],
+          ...(r.two_batch_overlap ? ([["--enable-dbo", null]] as const) : [])
+        ] as const)
+      : []),
     ["--port", String(port)]
   ]
   return { command: "vllm serve", words: ["vllm", "serve", input.model], flags }
@@ -158,6 +168,14 @@ const sglangServe = (input: LaunchInput, r: LaunchRole, port: number): CommandLi
     ...(largestGraph(s) === 0 ? ([["--disable-cuda-graph", null]] as const) : ([["--cuda-graph-max-bs", String(largestGraph(s))]] as const)),
     ...(s.prefix_caching ? [] : ([["--disable-radix-cache", null]] as const)),
     ...(r.role === "server" ? [] : ([["--disaggregation-mode", r.role]] as const)),
+    // Wide EP: DeepEP (normal kernels to prefill, low-latency to decode, as the simulator priced them) and two-batch overlap.
+    ...(r.wide_ep
+      ? ([
+          ["--moe-a2a-backend", "deepep"],
+          ["--deepep-mode", r.role === "prefill" ? "normal" : r.role === "decode" ? "low_latency" : "auto"],
+          ...(r.two_batch_overlap ? ([["--enable-two-batch-overlap", null]] as const) : [])
+        ] as const)
+      : []),
     ["--port", String(port)]
   ]
   return { command: "sglang.launch_server", words: ["python", "-m", "sglang.launch_server"], flags }

@@ -196,7 +196,7 @@ export const serve = (input: ServeInput): ServeRun => {
       if (p.chunks.length > 0) prefill = true
       if (p.chunks.length + p.decodes.length > 0) work = true
       decodes = Math.max(decodes, p.decodes.length)
-      sequences += p.chunks.length + p.decodes.length
+      sequences = Math.max(sequences, p.chunks.length + p.decodes.length)
     }
     if (!work) {
       const next = pull()

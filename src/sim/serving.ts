@@ -16,6 +16,9 @@ import type { EngineSettings } from "../serve/engine.ts"
 import { ENGINE_NAMES, ENGINES, type EngineContext, type EngineModel } from "../serve/engines.ts"
 import { deviceMemoryBytes, type KvBudget, type MemoryInputs } from "../serve/memory.ts"
 import { StepCost } from "../serve/stepCost.ts"
+import { WideEpCost } from "../serve/wideEpCost.ts"
+import { resolveLargeEp, type LargeEpOverrides } from "../deploy/deployment.ts"
+import { largeEpMemory } from "../deploy/largeEp.ts"
 import { longestRequest, type Workload, type WorkloadSpec } from "../serve/workload.ts"
 import type { Deployment } from "../serve/capacity.ts"
 import type { TransferLink } from "../serve/kvTransfer.ts"
@@ -29,6 +32,9 @@ import { scenarioBase } from "./simulate.ts"
 /** Settings a user may override: the scenario's `engine:` block, then the bench flags (same names). */
 export type EngineOverrides = Omit<EngineSpec, "name">
 
+/** Tokens per rank DeepEP's low-latency buffer is sized for (SGLang's default; see servingInstance). */
+const LL_DISPATCH_TOKENS = 128
+
 /** Without a `max_model_len`, the engine accepts any length its KV cache holds. */
 const UNBOUNDED_CONTEXT = 1 << 30
 
@@ -39,7 +45,12 @@ export interface ServingInstance {
   readonly settings: EngineSettings
   readonly memory: MemoryInputs
   readonly kv: KvBudget
-  readonly pricer: StepCost
+  /** The step pricer: the core layout's (stepCost.ts), or the wide-EP deployment's (wideEpCost.ts). */
+  readonly pricer: StepCost | WideEpCost
+  /** Wide EP: DeepEP all-to-all, two-batch overlap and load imbalance of src/deploy/largeEp.ts price the steps. */
+  readonly wide_ep: boolean
+  /** Wide EP with two-batch overlap (two micro-batches per step, communication of one under compute of the other). */
+  readonly two_batch_overlap: boolean
   readonly hardware: string
   /** Longest prompt + output accepted, tokens (undefined: no limit but the KV cache). */
   readonly max_model_len: number | undefined
@@ -63,7 +74,9 @@ export const servingInstance = (
   estimator: Estimator,
   efficiency: EfficiencyMode,
   /** A typical request's prompt + output, tokens: sliding-window and linear-attention state is per sequence, so bytes per token depend on it. */
-  typicalContext: number
+  typicalContext: number,
+  /** Serve the layout as a wide expert-parallel deployment (src/deploy/largeEp.ts), with these overrides of the scenario's `deployment` block. */
+  wideEp?: LargeEpOverrides
 ): Effect.Effect<ServingInstance, ConfigError | UsageError> =>
   Effect.gen(function* () {
     const block = loaded.spec.engine ?? {}
@@ -73,8 +86,11 @@ export const servingInstance = (
     const model = modelOf(loaded)
     const r = resolveLayout(model, loaded.hardware, scenarioBase(loaded, model))
     if (!r.ok) return yield* Effect.fail(scenarioFieldError(loaded.root, loaded.file, loaded.text, r.problem.path, r.problem.message))
-    const layout = r.value.layout
     const hw = loaded.hardware
+    const wide = wideEp === undefined ? undefined : resolveLargeEp(model, hw, scenarioBase(loaded, model), wideEp)
+    if (wide !== undefined && !wide.ok)
+      return yield* Effect.fail(scenarioFieldError(loaded.root, loaded.file, loaded.text, wide.problem.path, wide.problem.message))
+    const layout = wide === undefined ? r.value.layout : wide.value
     const { name: _, ...blockOverrides } = block
     const overrides: EngineOverrides = { ...blockOverrides, ...flags }
     const maxModelLen = overrides.max_model_len
@@ -84,17 +100,43 @@ export const servingInstance = (
     const step = phaseMemory(model, contextFor(model, layout, "prefill", 1, first.settings.max_step_tokens))
     const context = Math.max(1, typicalContext)
     const perToken = phaseMemory(model, contextFor(model, layout, "decode", 1, context)).kv_cache_bytes / context
+    // Wide EP: DeepEP's communication buffers are held besides the activations (the larger of its two kernels').
+    const buffers =
+      wide === undefined
+        ? 0
+        : Math.max(
+            largeEpMemory(model, wide.value, "prefill", 1, first.settings.max_step_tokens).comm_buffer_bytes,
+            // The low-latency buffer holds a fixed number of tokens per rank a micro-batch, not the batch:
+            // SGLang's SGLANG_DEEPEP_NUM_MAX_DISPATCH_TOKENS_PER_RANK, default 128 (srt/layers/moe/token_dispatcher/deepep.py).
+            largeEpMemory(model, wide.value, "decode", LL_DISPATCH_TOKENS * wide.value.micro_batches, context).comm_buffer_bytes
+          )
     const memory: MemoryInputs = {
       device_bytes: deviceMemoryBytes(hw.hbm_gb),
       weights_bytes: step.weights_bytes,
-      activation_bytes: step.activation_bytes,
+      activation_bytes: step.activation_bytes + buffers,
       kv_bytes_per_token: perToken
     }
     const kv = engine.kvBudget(memory, first.settings)
     const settings = engine.afterBudget(first.settings, kv.kv_tokens, ctx, first.userSet)
     const composition: Composition = { overlap_efficiency: hw.overlap_efficiency, max_concurrency: hw.max_concurrency, micro_batch: 1 }
-    const pricer = new StepCost({ model, layout, timing: timingHardware(hw, efficiency), estimator, composition })
-    return { model, layout, engine, settings, memory, kv, pricer, hardware: hw.name, max_model_len: maxModelLen }
+    const timing = timingHardware(hw, efficiency)
+    const pricer =
+      wide === undefined
+        ? new StepCost({ model, layout, timing, estimator, composition })
+        : new WideEpCost({ model, hardware: hw, timing, estimator, shareOps: true }, wide.value)
+    return {
+      model,
+      layout,
+      engine,
+      settings,
+      memory,
+      kv,
+      pricer,
+      wide_ep: wide !== undefined,
+      two_batch_overlap: wide?.value.two_batch_overlap ?? false,
+      hardware: hw.name,
+      max_model_len: maxModelLen
+    }
   })
 
 /**

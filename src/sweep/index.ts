@@ -10,7 +10,7 @@ export { type BenchSweepResult, type BenchSweepRow, type FrontierPoint, runBench
 export { type NeighbourReport } from "./engine.ts"
 export { BENCH_OBJECTIVES, type BenchObjective, type Constraints, type Objective, OBJECTIVES, type Row } from "./judge.ts"
 export { mergeShards } from "./merge.ts"
-export { type PlannedDeployment, type PlanResult, runPlan } from "./plan.ts"
+export { PLAN_MODES, type PlanMode, type PlannedDeployment, type PlanResult, runPlan } from "./plan.ts"
 export { runSweepCommand, type SweepResult } from "./run.ts"
 export { parseShard } from "./space.ts"
 export { reexecutePack } from "./verifyPack.ts"

@@ -78,6 +78,8 @@ interface Candidate {
 
 /** A candidate that can serve the workload, its instance built. */
 interface Served extends Candidate {
+  /** Wide EP: with two-batch overlap or not (undefined: the core layout). */
+  readonly tbo?: boolean
   readonly inst: ServingInstance
   readonly gpus: number
   readonly price: number | null
@@ -99,10 +101,17 @@ export interface PlannedPool {
   readonly instances: number
   readonly hardware: string
   readonly parallelism: Required<Parallelism>
+  /** Served as a wide expert-parallel deployment (the wide_ep mode's pools), with or without two-batch overlap. */
+  readonly wide_ep?: true
+  readonly two_batch_overlap?: boolean
 }
 
+/** The modes a plan compares: replicas of one engine; prefill and decode pools; the same pools as wide expert-parallel deployments. */
+export type PlanMode = "aggregated" | "disaggregated" | "wide_ep"
+export const PLAN_MODES: ReadonlyArray<PlanMode> = ["aggregated", "disaggregated", "wide_ep"]
+
 export interface PlannedDeployment {
-  readonly mode: "aggregated" | "disaggregated"
+  readonly mode: PlanMode
   /** What to deploy: aggregated, `server` replicas; disaggregated, the two pools (what `export --plan` reads). */
   readonly pools: { readonly server: PlannedPool } | { readonly prefill: PlannedPool; readonly decode: PlannedPool }
   /** `2 x TP8 on H200-SXM`, `2P TP4 + 1D DEP8 on H200-SXM`. */
@@ -117,7 +126,7 @@ export interface PlannedDeployment {
 
 /** A candidate that lost, and why. */
 export interface PlanAlternative {
-  readonly mode: "aggregated" | "disaggregated"
+  readonly mode: PlanMode
   readonly text: string
   readonly goodput_per_gpu: number | null
   readonly why: string
@@ -141,10 +150,10 @@ export interface PlanResult {
   readonly budget: number
   readonly target_rate_rps: number | null
   readonly hardware: ReadonlyArray<{ readonly name: string; readonly price_per_gpu_hour_usd: number | null }>
-  readonly best: { readonly aggregated: PlannedDeployment | null; readonly disaggregated: PlannedDeployment | null }
+  readonly best: Readonly<Record<PlanMode, PlannedDeployment | null>>
   readonly alternatives: ReadonlyArray<PlanAlternative>
   /** Per mode, the Pareto frontier (output tokens/s per GPU against tokens/s per user) of every probe that met the SLOs. */
-  readonly frontier: { readonly aggregated: ReadonlyArray<PlanPoint>; readonly disaggregated: ReadonlyArray<PlanPoint> }
+  readonly frontier: Readonly<Record<PlanMode, ReadonlyArray<PlanPoint>>>
   readonly simulated_requests: number
 }
 
@@ -190,6 +199,10 @@ export const layoutCandidates = (model: Model, hw: HardwareSpec, budget: number)
 }
 
 const layoutText = (p: Required<Parallelism>): string => (p.dp > 1 ? `DEP${p.dp}` : p.ep > 1 ? `TEP${p.tp}` : `TP${p.tp}`)
+
+/** A candidate's layout, and for wide EP whether two-batch overlap is on: `DEP16`, `DEP16 TBO`. */
+const servedText = (x: { readonly parallelism: Required<Parallelism>; readonly tbo?: boolean }): string =>
+  `${layoutText(x.parallelism)}${x.tbo === true ? " TBO" : ""}`
 
 /** x prefill instances of `p` and y decode instances of `d`, as one deployment. */
 const paired = (
@@ -300,7 +313,7 @@ export const runPlan = (o: PlanOptions) =>
         slo === undefined ? undefined : { ...(slo.tpot === undefined ? {} : { tpot: slo.tpot }), ...(slo.e2el === undefined ? {} : { e2el: slo.e2el }) }
       const decodeOnly: SloTarget = { ...(decodeSlo === undefined || Object.keys(decodeSlo).length === 0 ? {} : { slo: decodeSlo }), percentile }
       const alternatives: Array<PlanAlternative> = []
-      const points = { aggregated: [] as Array<PlanPoint>, disaggregated: [] as Array<PlanPoint> }
+      const points: Record<PlanMode, Array<PlanPoint>> = { aggregated: [], disaggregated: [], wide_ep: [] }
       const collect = (mode: keyof typeof points, text: string, c: CapacitySearch, gpus: number, price: number | null) => {
         for (const p of c.probes)
           if (p.meets) {
@@ -347,6 +360,39 @@ export const runPlan = (o: PlanOptions) =>
           })
         }
       }
+      // Wide EP (MoE models): the DP-attention layouts again, served as wide expert-parallel
+      // deployments, with two-batch overlap and without (it pays at large batches, where the
+      // all-to-all is long, and costs at small ones, where each micro-batch reads the weights again).
+      const wide: Array<Served> = []
+      if (moeConfigs(model).length > 0)
+        for (const x of served)
+          for (const tbo of [false, true]) {
+            if (x.parallelism.dp < 2) continue
+            const text = `${servedText({ ...x, tbo })} on ${x.spec.name}`
+            const made = yield* Effect.result(
+              servingInstance(
+                scenarioVariant(s.loaded, { hardware: x.spec, parallelism: x.parallelism }),
+                o.engine,
+                o.engineFlags,
+                estimator,
+                o.run.efficiency,
+                typical,
+                { two_batch_overlap: tbo, micro_batches: tbo ? 2 : 1 }
+              )
+            )
+            if (made._tag === "Failure") {
+              const e = made.failure
+              alternatives.push({ mode: "wide_ep", text, goodput_per_gpu: null, why: "issues" in e ? (e.issues[0]?.message ?? "invalid layout") : e.message })
+              continue
+            }
+            const inst = made.success
+            const misfit = inst.kv.kv_tokens <= 0 ? `no memory is left for the KV cache with DeepEP's buffers (${inst.kv.rule})` : workloadMisfit(inst, w)
+            if (misfit !== undefined) {
+              alternatives.push({ mode: "wide_ep", text, goodput_per_gpu: null, why: misfit })
+              continue
+            }
+            wide.push({ ...x, tbo, inst })
+          }
       if (served.length === 0) {
         const last = alternatives.at(-1)
         const why = last === undefined ? "no layout fits the budget" : `${last.text}: ${last.why}`
@@ -356,7 +402,7 @@ export const runPlan = (o: PlanOptions) =>
           })
         )
       }
-      const steps = served.length * 3 + 1
+      const steps = served.length * 3 + wide.length * 2 + 2
       let done = 0
       const tick = () => o.onProgress?.(++done, steps)
       let simulated = 0
@@ -382,119 +428,135 @@ export const runPlan = (o: PlanOptions) =>
         if (bestAgg === undefined || p.goodput / x.gpus > bestAgg.p.goodput / bestAgg.s.gpus) bestAgg = { s: x, p, replicas }
       }
 
-      // Disaggregated: each layout in each role, the other side ample.
-      const roles = new Map<Served, { prefill: number; decode: number }>()
-      // A layout no pair can use (with the smallest partner it is over the budget) is not measured in its roles.
-      const smallestGpus = Math.min(...served.map((x) => x.gpus))
-      for (const x of served) {
-        if (x.gpus + smallestGpus > budget) {
-          tick()
-          tick()
-          continue
-        }
-        // No instance of the other side: it never binds (src/serve/disaggregate.ts measures a pool alone).
-        const pre = paired(x, 1, x, 0, acceptance, checked.workload, typical, o.run.efficiency)
-        const dec = paired(x, 0, x, 1, acceptance, checked.workload, typical, o.run.efficiency)
-        if (typeof pre === "string" || typeof dec === "string") {
-          alternatives.push({
-            mode: "disaggregated",
-            text: `${layoutText(x.parallelism)} on ${x.spec.name}`,
-            goodput_per_gpu: null,
-            why: typeof pre === "string" ? pre : (dec as string)
-          })
-          tick()
-          tick()
-          continue
-        }
-        const rp = count(maxRate(pre, checked.workload, ttftOnly, fullOf(concurrencyOf(x, typical)), SEARCH))
-        tick()
-        const rd = count(maxRate(dec, checked.workload, decodeOnly, fullOf(concurrencyOf(x, typical)), SEARCH))
-        tick()
-        roles.set(x, { prefill: rp.best === undefined ? 0 : sustained(rp.best), decode: rd.best === undefined ? 0 : sustained(rd.best) })
-      }
-      // xPyD pairs by predicted requests/s per GPU; the best few are simulated whole.
-      const pairs: Array<{ p: Served; x: number; d: Served; y: number; rate: number; gpus: number }> = []
-      for (const [p, rp] of roles)
-        for (const [d, rd] of roles) {
-          if (!(rp.prefill > 0) || !(rd.decode > 0)) continue
-          let best: (typeof pairs)[number] | undefined
-          for (let x = 1; x <= MAX_SIDE; x++)
-            for (let y = 1; y <= MAX_SIDE; y++) {
-              const gpus = x * p.gpus + y * d.gpus
-              if (gpus > budget) continue
-              const rate = Math.min(x * rp.prefill, y * rd.decode)
-              if (o.target_rate !== undefined && rate < o.target_rate) continue
-              if (best === undefined || rate / gpus > best.rate / best.gpus + 1e-12) best = { p, x, d, y, rate, gpus }
-            }
-          if (best !== undefined) pairs.push(best)
-        }
-      pairs.sort((a, b) => b.rate / b.gpus - a.rate / a.gpus)
-      let bestPd: PlannedDeployment | null = null
-      for (const pick of pairs.slice(0, VERIFIED)) {
-        const dep = paired(pick.p, pick.x, pick.d, pick.y, acceptance, checked.workload, typical, o.run.efficiency) as Deployment
-        const c = count(maxRate(dep, checked.workload, target, fullOf(pick.y * concurrencyOf(pick.d, typical))))
-        const same = pick.p.spec.name === pick.d.spec.name
-        const text = `${pick.x}P ${layoutText(pick.p.parallelism)}${same ? "" : ` on ${pick.p.spec.name}`} + ${pick.y}D ${layoutText(pick.d.parallelism)} on ${pick.d.spec.name}`
-        const pairPrice =
-          pick.p.price === null || pick.d.price === null ? null : (pick.x * pick.p.gpus * pick.p.price + pick.y * pick.d.gpus * pick.d.price) / pick.gpus
-        collect("disaggregated", text, c, pick.gpus, pairPrice)
-        if (c.best === undefined || (o.target_rate !== undefined && sustained(c.best) < o.target_rate)) {
-          alternatives.push({
-            mode: "disaggregated",
-            text,
-            goodput_per_gpu: null,
-            why: `predicted ${pick.rate.toFixed(2)} req/s, but simulated whole it ${c.best === undefined ? "misses the SLOs at any rate" : `sustains ${sustained(c.best).toFixed(2)}`}`
-          })
-          continue
-        }
-        const price =
-          pick.p.price === null || pick.d.price === null ? null : (pick.x * pick.p.gpus * pick.p.price + pick.y * pick.d.gpus * pick.d.price) / pick.gpus
-        const planned: PlannedDeployment = {
-          mode: "disaggregated",
-          pools: {
-            prefill: { instances: pick.x, hardware: pick.p.hardware, parallelism: pick.p.parallelism },
-            decode: { instances: pick.y, hardware: pick.d.hardware, parallelism: pick.d.parallelism }
-          },
-          text,
-          gpus: pick.gpus,
-          memory: memoryOf(pick.d),
-          figures: figuresOf(c.best, pick.gpus, price),
-          roles: { prefill_rps: roles.get(pick.p)!.prefill, decode_rps: roles.get(pick.d)!.decode, predicted_rps: pick.rate }
-        }
-        if (bestPd === null || planned.figures.goodput_per_gpu > bestPd.figures.goodput_per_gpu) {
-          if (bestPd !== null)
+      // Disaggregated (and wide EP): each layout in each role, the other side ample.
+      const pairMode = (mode: "disaggregated" | "wide_ep", pool: ReadonlyArray<Served>): PlannedDeployment | null => {
+        const roles = new Map<Served, { prefill: number; decode: number }>()
+        // A layout no pair can use (with the smallest partner it is over the budget) is not measured in its roles.
+        const smallestGpus = Math.min(...pool.map((x) => x.gpus))
+        for (const x of pool) {
+          if (x.gpus + smallestGpus > budget) {
+            tick()
+            tick()
+            continue
+          }
+          // No instance of the other side: it never binds (src/serve/disaggregate.ts measures a pool alone).
+          const pre = paired(x, 1, x, 0, acceptance, checked.workload, typical, o.run.efficiency)
+          const dec = paired(x, 0, x, 1, acceptance, checked.workload, typical, o.run.efficiency)
+          if (typeof pre === "string" || typeof dec === "string") {
             alternatives.push({
-              mode: "disaggregated",
-              text: bestPd.text,
-              goodput_per_gpu: bestPd.figures.goodput_per_gpu,
-              why: "less goodput per GPU simulated whole"
+              mode,
+              text: `${servedText(x)} on ${x.spec.name}`,
+              goodput_per_gpu: null,
+              why: typeof pre === "string" ? pre : (dec as string)
             })
-          bestPd = planned
-        } else alternatives.push({ mode: "disaggregated", text, goodput_per_gpu: planned.figures.goodput_per_gpu, why: "less goodput per GPU simulated whole" })
-      }
-      tick()
-      for (const pick of pairs.slice(VERIFIED))
-        alternatives.push({
-          mode: "disaggregated",
-          text: `${pick.x}P ${layoutText(pick.p.parallelism)} + ${pick.y}D ${layoutText(pick.d.parallelism)} on ${pick.d.spec.name}`,
-          goodput_per_gpu: pick.rate / pick.gpus,
-          why: `predicted ${(pick.rate / pick.gpus).toFixed(3)} req/s per GPU, below the ${VERIFIED} pairs simulated whole`
-        })
+            tick()
+            tick()
+            continue
+          }
+          const rp = count(maxRate(pre, checked.workload, ttftOnly, fullOf(concurrencyOf(x, typical)), SEARCH))
+          tick()
+          const rd = count(maxRate(dec, checked.workload, decodeOnly, fullOf(concurrencyOf(x, typical)), SEARCH))
+          tick()
+          roles.set(x, { prefill: rp.best === undefined ? 0 : sustained(rp.best), decode: rd.best === undefined ? 0 : sustained(rd.best) })
+        }
+        // xPyD pairs by predicted requests/s per GPU; the best few are simulated whole.
+        const pairs: Array<{ p: Served; x: number; d: Served; y: number; rate: number; gpus: number }> = []
+        for (const [p, rp] of roles)
+          for (const [d, rd] of roles) {
+            if (!(rp.prefill > 0) || !(rd.decode > 0)) continue
+            let best: (typeof pairs)[number] | undefined
+            for (let x = 1; x <= MAX_SIDE; x++)
+              for (let y = 1; y <= MAX_SIDE; y++) {
+                const gpus = x * p.gpus + y * d.gpus
+                if (gpus > budget) continue
+                const rate = Math.min(x * rp.prefill, y * rd.decode)
+                if (o.target_rate !== undefined && rate < o.target_rate) continue
+                if (best === undefined || rate / gpus > best.rate / best.gpus + 1e-12) best = { p, x, d, y, rate, gpus }
+              }
+            if (best !== undefined) pairs.push(best)
+          }
+        pairs.sort((a, b) => b.rate / b.gpus - a.rate / a.gpus)
+        let bestPd: PlannedDeployment | null = null
+        for (const pick of pairs.slice(0, VERIFIED)) {
+          const dep = paired(pick.p, pick.x, pick.d, pick.y, acceptance, checked.workload, typical, o.run.efficiency) as Deployment
+          const c = count(maxRate(dep, checked.workload, target, fullOf(pick.y * concurrencyOf(pick.d, typical))))
+          const same = pick.p.spec.name === pick.d.spec.name
+          const text = `${pick.x}P ${servedText(pick.p)}${same ? "" : ` on ${pick.p.spec.name}`} + ${pick.y}D ${servedText(pick.d)} on ${pick.d.spec.name}`
+          const pairPrice =
+            pick.p.price === null || pick.d.price === null ? null : (pick.x * pick.p.gpus * pick.p.price + pick.y * pick.d.gpus * pick.d.price) / pick.gpus
+          collect(mode, text, c, pick.gpus, pairPrice)
+          if (c.best === undefined || (o.target_rate !== undefined && sustained(c.best) < o.target_rate)) {
+            alternatives.push({
+              mode,
+              text,
+              goodput_per_gpu: null,
+              why: `predicted ${pick.rate.toFixed(2)} req/s, but simulated whole it ${c.best === undefined ? "misses the SLOs at any rate" : `sustains ${sustained(c.best).toFixed(2)}`}`
+            })
+            continue
+          }
+          const price =
+            pick.p.price === null || pick.d.price === null ? null : (pick.x * pick.p.gpus * pick.p.price + pick.y * pick.d.gpus * pick.d.price) / pick.gpus
+          const planned: PlannedDeployment = {
+            mode,
+            pools: {
+              prefill: {
+                instances: pick.x,
+                hardware: pick.p.hardware,
+                parallelism: pick.p.parallelism,
+                ...(mode === "wide_ep" ? { wide_ep: true as const, two_batch_overlap: pick.p.tbo === true } : {})
+              },
+              decode: {
+                instances: pick.y,
+                hardware: pick.d.hardware,
+                parallelism: pick.d.parallelism,
+                ...(mode === "wide_ep" ? { wide_ep: true as const, two_batch_overlap: pick.d.tbo === true } : {})
+              }
+            },
+            text,
+            gpus: pick.gpus,
+            memory: memoryOf(pick.d),
+            figures: figuresOf(c.best, pick.gpus, price),
+            roles: { prefill_rps: roles.get(pick.p)!.prefill, decode_rps: roles.get(pick.d)!.decode, predicted_rps: pick.rate }
+          }
+          if (bestPd === null || planned.figures.goodput_per_gpu > bestPd.figures.goodput_per_gpu) {
+            if (bestPd !== null)
+              alternatives.push({
+                mode,
+                text: bestPd.text,
+                goodput_per_gpu: bestPd.figures.goodput_per_gpu,
+                why: "less goodput per GPU simulated whole"
+              })
+            bestPd = planned
+          } else alternatives.push({ mode, text, goodput_per_gpu: planned.figures.goodput_per_gpu, why: "less goodput per GPU simulated whole" })
+        }
+        tick()
+        for (const pick of pairs.slice(VERIFIED))
+          alternatives.push({
+            mode,
+            text: `${pick.x}P ${servedText(pick.p)} + ${pick.y}D ${servedText(pick.d)} on ${pick.d.spec.name}`,
+            goodput_per_gpu: pick.rate / pick.gpus,
+            why: `predicted ${(pick.rate / pick.gpus).toFixed(3)} req/s per GPU, below the ${VERIFIED} pairs simulated whole`
+          })
 
-      if (pairs.length === 0 && roles.size > 0) {
-        const smallest = Math.min(...[...roles.keys()].map((x) => x.gpus)) * 2
-        alternatives.push({
-          mode: "disaggregated",
-          text: "xPyD",
-          goodput_per_gpu: null,
-          why:
-            smallest > budget
-              ? `no pair fits ${budget} GPUs (the smallest, one prefill and one decode instance, takes ${smallest})`
-              : o.target_rate !== undefined
-                ? `no pair within ${budget} GPUs reaches ${o.target_rate} req/s`
-                : "no layout meets the TTFT SLO as a prefill instance and the TPOT SLO as a decode instance"
-        })
+        if (pairs.length === 0 && roles.size > 0) {
+          const smallest = Math.min(...[...roles.keys()].map((x) => x.gpus)) * 2
+          alternatives.push({
+            mode,
+            text: "xPyD",
+            goodput_per_gpu: null,
+            why:
+              smallest > budget
+                ? `no pair fits ${budget} GPUs (the smallest, one prefill and one decode instance, takes ${smallest})`
+                : o.target_rate !== undefined
+                  ? `no pair within ${budget} GPUs reaches ${o.target_rate} req/s`
+                  : "no layout meets the TTFT SLO as a prefill instance and the TPOT SLO as a decode instance"
+          })
+        }
+        return bestPd
       }
+      const bestPd = pairMode("disaggregated", served)
+      const bestWide = pairMode("wide_ep", wide)
+
       let bestAggregated: PlannedDeployment | null = null
       if (bestAgg !== undefined) {
         const g = bestAgg.s.gpus
@@ -540,9 +602,13 @@ export const runPlan = (o: PlanOptions) =>
         budget,
         target_rate_rps: o.target_rate ?? null,
         hardware: hardware.map((h) => ({ name: h.spec.name, price_per_gpu_hour_usd: o.price_per_gpu_hour_usd ?? h.spec.price_per_gpu_hour_usd ?? null })),
-        best: { aggregated: bestAggregated, disaggregated: bestPd },
+        best: { aggregated: bestAggregated, disaggregated: bestPd, wide_ep: bestWide },
         alternatives: alternatives.sort((a, b) => (b.goodput_per_gpu ?? -1) - (a.goodput_per_gpu ?? -1)),
-        frontier: { aggregated: servedFrontier(points.aggregated), disaggregated: servedFrontier(points.disaggregated) },
+        frontier: {
+          aggregated: servedFrontier(points.aggregated),
+          disaggregated: servedFrontier(points.disaggregated),
+          wide_ep: servedFrontier(points.wide_ep)
+        },
         simulated_requests: simulated
       }
       return result

@@ -65,7 +65,18 @@ const settings = (o: Partial<EngineSettings>): EngineSettings => ({
   ...o
 })
 
-const role = (o: Partial<LaunchRole>): LaunchRole => ({ role: "server", instances: 1, tp: 1, dp: 1, ep: 1, settings: settings({}), max_model_len: 4096, ...o })
+const role = (o: Partial<LaunchRole>): LaunchRole => ({
+  role: "server",
+  instances: 1,
+  tp: 1,
+  dp: 1,
+  ep: 1,
+  wide_ep: false,
+  two_batch_overlap: false,
+  settings: settings({}),
+  max_model_len: 4096,
+  ...o
+})
 
 /** Deployments that take every branch of the generator. */
 const DEPLOYMENTS: ReadonlyArray<{ readonly name: string; readonly roles: ReadonlyArray<LaunchRole> }> = [
@@ -77,7 +88,12 @@ const DEPLOYMENTS: ReadonlyArray<{ readonly name: string; readonly roles: Readon
   {
     name: "disaggregated 2P TP2 + 1D DEP8",
     roles: [role({ role: "prefill", instances: 2, tp: 2 }), role({ role: "decode", dp: 8, ep: 8, settings: settings({ prefix_caching: false }) })]
-  }
+  },
+  {
+    name: "wide EP: 1P DEP8 + 1D DEP16, and aggregated wide-EP DEP8",
+    roles: [role({ role: "prefill", dp: 8, ep: 8, wide_ep: true, two_batch_overlap: true }), role({ role: "decode", dp: 16, ep: 16, wide_ep: true })]
+  },
+  { name: "aggregated wide-EP DEP8 with two-batch overlap", roles: [role({ dp: 8, ep: 8, wide_ep: true, two_batch_overlap: true })] }
 ]
 
 const inputOf = (engine: LaunchInput["engine"], roles: ReadonlyArray<LaunchRole>): LaunchInput => ({

@@ -53,6 +53,13 @@ describe("serve: saturated fixed-length workloads", () => {
     expect(run.duration_ms).toBe(28)
   })
 
+  it("with attention-DP ranks, host time per sequence is the busiest rank's (each rank schedules in its own process)", () => {
+    // 8 requests over 2 ranks, 4 each: every step runs 4 sequences a rank, 8 in all. Host time is
+    // 1 + 4 x 0.25 = 2 ms a step (not 1 + 8 x 0.25 = 3): 12 + 4 x 4 = 28 ms, as one rank alone.
+    const { run } = runWith(settings({ host_step_ms: 1, host_per_seq_ms: 0.25 }), fixed(8, 8, 5), { ranks: 2 })
+    expect(run.duration_ms).toBe(28)
+  })
+
   it("a step's token budget splits a long prompt into chunks (chunked prefill)", () => {
     // 2500-token prompt, budget 1000: three prefill steps (1000, 1000, 500), then 2 decodes.
     const { outcomes } = runWith(settings(), fixed(1, 2500, 3))
