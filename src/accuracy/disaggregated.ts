@@ -2,7 +2,7 @@
  * Disaggregated pools at saturation against published figures (data/reference/disaggregated_serving.csv):
  * each published pool measured alone at max load, simulated the way `llmsim plan` measures a role
  * (src/serve/disaggregate.ts with the other pool left out) on SGLang's engine model, the source's
- * engine, as a wide expert-parallel deployment (src/serve/wideEpCost.ts: DeepEP normal kernels
+ * engine, as a wide expert-parallel deployment (src/serve/playbookCost.ts: DeepEP normal kernels
  * to prefill, low-latency to decode, two-batch overlap), as the source ran it. Nothing is fitted
  * on these rows: every error is held out.
  *

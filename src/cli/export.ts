@@ -90,6 +90,10 @@ const readPlan = (file: string, mode: PlanMode | undefined) =>
           )
         : plan.best[mode]
     if (pick === null || pick === undefined) return yield* bad(mode === undefined ? "its answer has no deployment" : `it has no ${mode} deployment`)
+    if ("decode" in pick.pools && pick.pools.decode.afd !== undefined)
+      return yield* bad(
+        `its ${pick.mode} deployment (${pick.text}) has no launch files: none of vLLM ${ENGINES.vllm!.version}, SGLang ${ENGINES.sglang!.version} and TensorRT-LLM (the versions export writes for) has an attention-FFN disaggregation option; export another mode with --mode`
+      )
     const server = "server" in pick.pools ? pick.pools.server : undefined
     const out: FromPlan = {
       scenario: plan.scenario,

@@ -5,7 +5,7 @@
  * The folder's public surface: every name another folder imports from it, by the file that
  * defines it (tools/surfaces.ts keeps this true; importers name the file itself).
  */
-export { afdBatchForTpot, type AfdLayer, afdMaxBatch, type AfdPhase } from "./afd.ts"
+export { afdBatchForTpot, type AfdLayer, afdMaxBatch, afdMemory, type AfdPhase, afdStep } from "./afd.ts"
 export { epNodes, nodesPerToken } from "./alltoall.ts"
 export {
   type AfdOverrides,
@@ -19,6 +19,7 @@ export {
 } from "./deployment.ts"
 export {
   a2aCall,
+  capacityBytes,
   largeEpBatchForTpot,
   largeEpDecode,
   type LargeEpLayer,

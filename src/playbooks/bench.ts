@@ -34,6 +34,7 @@ import {
   requestKvBytesPerToken,
   scenarioVariant,
   servingInstance,
+  afdInstance,
   transferLink,
   workloadMisfit,
   type EngineOverrides,
@@ -69,7 +70,7 @@ export interface BenchOptions {
   readonly decodeInstances?: number
   /** --layerwise-transfer (over the block's transfer.layerwise). */
   readonly layerwiseTransfer?: boolean
-  /** --wide-ep: serve every instance as a wide expert-parallel deployment (src/serve/wideEpCost.ts), over the pools' wide_ep. */
+  /** --wide-ep: serve every instance as a wide expert-parallel deployment (src/serve/playbookCost.ts), over the pools' wide_ep. */
   readonly wideEp?: boolean
   /**
    * A deployment chosen elsewhere (`export --plan`): the layout of one engine instance, or the two
@@ -87,6 +88,8 @@ interface PoolChoice {
   readonly wide_ep?: boolean
   /** Wide EP: two-batch overlap on or off (default: the scenario's deployment block, else on with EP). */
   readonly two_batch_overlap?: boolean
+  /** An AFD unit of this many attention and FFN instances (over the scenario's deployment.afd block). */
+  readonly afd?: { readonly attention_instances: number; readonly ffn_instances: number }
 }
 
 /** The large-EP overrides of a wide-EP instance: its two-batch overlap when chosen (with its micro-batch count), else the scenario's. */
@@ -105,6 +108,8 @@ interface PoolSetup {
     readonly wide_ep: boolean
     readonly two_batch_overlap: boolean
   }
+  /** An AFD unit: its attention and FFN GPUs (null: an engine instance of one layout). */
+  readonly afd: { readonly attention_gpus: number; readonly ffn_gpus: number; readonly micro_batches: number } | null
   readonly memory: MemoryInputs
   readonly kv_cache: KvBudget
   readonly priced_step_points: number
@@ -247,15 +252,20 @@ const disaggregatedPools = (s: Session, o: BenchOptions, estimator: Estimator, t
           ...(b?.parallelism === undefined ? {} : { parallelism: b.parallelism })
         })
         const wide = o.wideEp ?? b?.wide_ep ?? false
-        const inst = yield* servingInstance(
-          variant,
-          o.engine,
-          { ...(b !== undefined && "engine" in b ? b.engine : {}), ...o.engineFlags },
-          estimator,
-          o.run.efficiency,
-          typical,
-          wide ? wideOverrides(b !== undefined && "two_batch_overlap" in b ? b.two_batch_overlap : undefined) : undefined
-        )
+        const afd = b === undefined || !("afd" in b) || b.afd === undefined || b.afd === false ? undefined : b.afd === true ? {} : b.afd
+        const flags = { ...(b !== undefined && "engine" in b ? b.engine : {}), ...o.engineFlags }
+        const inst =
+          afd !== undefined
+            ? yield* afdInstance(variant, o.engine, flags, estimator, o.run.efficiency, typical, afd)
+            : yield* servingInstance(
+                variant,
+                o.engine,
+                flags,
+                estimator,
+                o.run.efficiency,
+                typical,
+                wide ? wideOverrides(b !== undefined && "two_batch_overlap" in b ? b.two_batch_overlap : undefined) : undefined
+              )
         const instances = (role === "prefill" ? o.prefillInstances : o.decodeInstances) ?? b?.instances ?? 1
         return { inst, instances, hw: variant.hardware }
       })
@@ -297,6 +307,7 @@ const poolSetup = (x: Pools["prefill"]): PoolSetup => ({
     wide_ep: x.inst.wide_ep,
     two_batch_overlap: x.inst.two_batch_overlap
   },
+  afd: x.inst.afd,
   memory: x.inst.memory,
   kv_cache: x.inst.kv,
   priced_step_points: x.inst.pricer.pricedPoints

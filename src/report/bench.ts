@@ -48,7 +48,7 @@ const disaggregatedLines = (o: BenchOutput): Array<string> => {
   const pool = (name: string, p: typeof d.prefill) => {
     const l = p.layout
     return [
-      `${name.padEnd(9)} ${p.instances} x (tp ${l.tp} x dp ${l.dp}, ep ${l.ep}${l.wide_ep ? " wide EP" : ""}) on ${p.hardware}: ${p.instances * l.gpus} GPU${p.instances * l.gpus === 1 ? "" : "s"}; max running ${int(p.engine.max_running)} per rank, step budget ${int(p.engine.max_step_tokens)} tokens`,
+      `${name.padEnd(9)} ${p.instances} x (tp ${l.tp} x dp ${l.dp}, ep ${l.ep}${l.wide_ep ? " wide EP" : ""}${p.afd === null ? "" : `; AFD ${p.afd.attention_gpus} attention + ${p.afd.ffn_gpus} FFN GPUs, ${p.afd.micro_batches} micro-batches`}) on ${p.hardware}: ${p.instances * l.gpus} GPU${p.instances * l.gpus === 1 ? "" : "s"}; max running ${int(p.engine.max_running)} per rank, step budget ${int(p.engine.max_step_tokens)} tokens`,
       `          KV cache ${int(p.kv_cache.kv_tokens)} tokens per rank: ${p.kv_cache.rule}`
     ]
   }

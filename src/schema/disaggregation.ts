@@ -29,6 +29,12 @@ const Pool = Schema.Struct({
    * by default, two-batch overlap, the scenario's `deployment` block) instead of the core layout's.
    */
   wide_ep: Schema.optionalKey(Schema.Boolean),
+  /**
+   * Serve the (decode) pool as attention-FFN disaggregated units: each instance is the scenario's
+   * `deployment.afd` block (attention and FFN instances, micro-batches), its steps through the AFD
+   * pipeline (src/deploy/afd.ts), its KV cache on the attention GPUs.
+   */
+  afd: Schema.optionalKey(Schema.Boolean),
   /** Engine settings for this pool, over the scenario's engine block (the engine's name is the scenario's). */
   engine: Schema.optionalKey(EngineSpec.mapFields(({ name: _, ...rest }) => rest))
 })

@@ -7,6 +7,7 @@
 export { scenarioFeatures } from "./features.ts"
 export { COMPOSE_CODE_VERSION, LayerNode, OpNode, scenarioNode, ScenarioNode, type ScenarioParams, TIMING_CODE_VERSION } from "./plan.ts"
 export {
+  afdInstance,
   type EngineOverrides,
   instanceDeployment,
   modelLayers,

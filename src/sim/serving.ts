@@ -16,9 +16,11 @@ import type { EngineSettings } from "../serve/engine.ts"
 import { ENGINE_NAMES, ENGINES, type EngineContext, type EngineModel } from "../serve/engines.ts"
 import { deviceMemoryBytes, type KvBudget, type MemoryInputs } from "../serve/memory.ts"
 import { StepCost } from "../serve/stepCost.ts"
-import { WideEpCost } from "../serve/wideEpCost.ts"
-import { resolveLargeEp, type LargeEpOverrides } from "../deploy/deployment.ts"
-import { largeEpMemory } from "../deploy/largeEp.ts"
+import { afdCost, wideEpCost, type PlaybookCost } from "../serve/playbookCost.ts"
+import { resolveAfd, resolveLargeEp, type AfdOverrides, type AfdPlan, type LargeEpOverrides } from "../deploy/deployment.ts"
+import { capacityBytes, largeEpMemory } from "../deploy/largeEp.ts"
+import { afdMemory } from "../deploy/afd.ts"
+import { totalBytes } from "../deploy/memory.ts"
 import { longestRequest, type Workload, type WorkloadSpec } from "../serve/workload.ts"
 import type { Deployment } from "../serve/capacity.ts"
 import type { TransferLink } from "../serve/kvTransfer.ts"
@@ -45,12 +47,14 @@ export interface ServingInstance {
   readonly settings: EngineSettings
   readonly memory: MemoryInputs
   readonly kv: KvBudget
-  /** The step pricer: the core layout's (stepCost.ts), or the wide-EP deployment's (wideEpCost.ts). */
-  readonly pricer: StepCost | WideEpCost
+  /** The step pricer: the core layout's (stepCost.ts), or a deployment playbook's (playbookCost.ts). */
+  readonly pricer: StepCost | PlaybookCost
   /** Wide EP: DeepEP all-to-all, two-batch overlap and load imbalance of src/deploy/largeEp.ts price the steps. */
   readonly wide_ep: boolean
   /** Wide EP with two-batch overlap (two micro-batches per step, communication of one under compute of the other). */
   readonly two_batch_overlap: boolean
+  /** An AFD unit (afdInstance): its attention and FFN GPUs; null for an engine instance of one layout. */
+  readonly afd: { readonly attention_gpus: number; readonly ffn_gpus: number; readonly micro_batches: number } | null
   readonly hardware: string
   /** Longest prompt + output accepted, tokens (undefined: no limit but the KV cache). */
   readonly max_model_len: number | undefined
@@ -123,7 +127,7 @@ export const servingInstance = (
     const pricer =
       wide === undefined
         ? new StepCost({ model, layout, timing, estimator, composition })
-        : new WideEpCost({ model, hardware: hw, timing, estimator, shareOps: true }, wide.value)
+        : wideEpCost({ model, hardware: hw, timing, estimator, shareOps: true }, wide.value)
     return {
       model,
       layout,
@@ -134,6 +138,84 @@ export const servingInstance = (
       pricer,
       wide_ep: wide !== undefined,
       two_batch_overlap: wide?.value.two_batch_overlap ?? false,
+      afd: null,
+      hardware: hw.name,
+      max_model_len: maxModelLen
+    }
+  })
+
+/**
+ * An attention-FFN disaggregated unit (src/deploy/afd.ts) as the engine instance of a decode pool:
+ * its attention GPUs are the engine's ranks (attention tp x dp) and hold the KV cache, by the
+ * engine's memory rule on an attention GPU's weights (attention, router, embedding and LM head);
+ * its FFN GPUs hold the experts and must fit them; every step goes through the AFD pipeline
+ * (playbookCost.ts afdCost). GPUs counted: attention + FFN. The scenario's `deployment.afd` block
+ * over `o` (instances, micro-batches, regime, load imbalance).
+ */
+export const afdInstance = (
+  loaded: LoadedScenario,
+  engineName: string | undefined,
+  flags: EngineOverrides,
+  estimator: Estimator,
+  efficiency: EfficiencyMode,
+  typicalContext: number,
+  o: AfdOverrides
+): Effect.Effect<ServingInstance, ConfigError | UsageError> =>
+  Effect.gen(function* () {
+    const block = loaded.spec.engine ?? {}
+    const name = engineName ?? block.name ?? "vllm"
+    const engine = ENGINES[name]
+    if (engine === undefined) return yield* Effect.fail(new UsageError({ message: `--engine ${name}: expected one of ${ENGINE_NAMES.join(", ")}` }))
+    const model = modelOf(loaded)
+    const hw = loaded.hardware
+    const r = resolveAfd(model, hw, scenarioBase(loaded, model), o)
+    if (!r.ok) return yield* Effect.fail(scenarioFieldError(loaded.root, loaded.file, loaded.text, r.problem.path, r.problem.message))
+    const plan: AfdPlan = r.value
+    const input = { model, hardware: hw, timing: timingHardware(hw, efficiency), estimator, shareOps: true }
+    const context = Math.max(1, typicalContext)
+    const one = afdMemory(input, plan, "decode", 1, context)
+    if (totalBytes(one.ffn_gpu) > capacityBytes(hw, plan.reserved_bytes))
+      return yield* Effect.fail(
+        new UsageError({
+          message: `AFD ${plan.attention.instances}A${plan.ffn.instances}F on ${hw.name}: an FFN GPU needs ${(totalBytes(one.ffn_gpu) / 2 ** 30).toFixed(1)} GiB of its ${(capacityBytes(hw, plan.reserved_bytes) / 2 ** 30).toFixed(1)} GiB for the experts`
+        })
+      )
+    const a = one.attention_gpu
+    const weights = totalBytes(a) - a.kv_cache_bytes - a.activation_bytes - a.comm_buffer_bytes
+    const layout: Layout = {
+      gpus_per_node: plan.gpus_per_node,
+      nodes: Math.ceil((plan.attention.gpus + plan.ffn.gpus) / plan.gpus_per_node),
+      gpus: plan.attention.gpus + plan.ffn.gpus,
+      tp: plan.attention.tp,
+      dp: plan.attention.dp,
+      ep: plan.ffn.ep,
+      redundant_experts: plan.ffn.redundant_experts
+    }
+    const { name: _, ...blockOverrides } = block
+    const overrides: EngineOverrides = { ...blockOverrides, ...flags }
+    const maxModelLen = overrides.max_model_len
+    const ctx: EngineContext = { hbm_gb: hw.hbm_gb, tp: layout.tp, dp: layout.dp, ep: 1, max_model_len: maxModelLen ?? UNBOUNDED_CONTEXT }
+    const first = applied(engine, engine.defaults(ctx), overrides)
+    const big = afdMemory(input, plan, "decode", first.settings.max_running, context).attention_gpu
+    const memory: MemoryInputs = {
+      device_bytes: deviceMemoryBytes(hw.hbm_gb),
+      weights_bytes: weights,
+      activation_bytes: big.activation_bytes + big.comm_buffer_bytes,
+      kv_bytes_per_token: a.kv_cache_bytes / context
+    }
+    const kv = engine.kvBudget(memory, first.settings)
+    const settings = engine.afterBudget(first.settings, kv.kv_tokens, ctx, first.userSet)
+    return {
+      model,
+      layout,
+      engine,
+      settings,
+      memory,
+      kv,
+      pricer: afdCost(input, plan),
+      wide_ep: false,
+      two_batch_overlap: false,
+      afd: { attention_gpus: plan.attention.gpus, ffn_gpus: plan.ffn.gpus, micro_batches: plan.micro_batches },
       hardware: hw.name,
       max_model_len: maxModelLen
     }

@@ -37,6 +37,7 @@ import { DEFAULT_PROBE_REQUESTS, maxRate, type CapacitySearch, type Deployment, 
 import type { GoodputSlo } from "../serve/metrics.ts"
 import { typicalContext, validateWorkload, type Workload, type WorkloadSpec } from "../serve/workload.ts"
 import {
+  afdInstance,
   instanceDeployment,
   pairDeployment,
   scenarioVariant,
@@ -80,6 +81,8 @@ interface Candidate {
 interface Served extends Candidate {
   /** Wide EP: with two-batch overlap or not (undefined: the core layout). */
   readonly tbo?: boolean
+  /** An AFD unit: attention and FFN instances of a node each. */
+  readonly afd?: { readonly attention: number; readonly ffn: number }
   readonly inst: ServingInstance
   readonly gpus: number
   readonly price: number | null
@@ -104,11 +107,13 @@ export interface PlannedPool {
   /** Served as a wide expert-parallel deployment (the wide_ep mode's pools), with or without two-batch overlap. */
   readonly wide_ep?: true
   readonly two_batch_overlap?: boolean
+  /** An AFD unit of this many attention and FFN instances of gpus_per_node GPUs each (the afd mode's decode pool; parallelism: tp 1, dp = attention GPUs, ep = FFN GPUs). */
+  readonly afd?: { readonly attention_instances: number; readonly ffn_instances: number }
 }
 
-/** The modes a plan compares: replicas of one engine; prefill and decode pools; the same pools as wide expert-parallel deployments. */
-export type PlanMode = "aggregated" | "disaggregated" | "wide_ep"
-export const PLAN_MODES: ReadonlyArray<PlanMode> = ["aggregated", "disaggregated", "wide_ep"]
+/** The modes a plan compares: replicas of one engine; prefill and decode pools; the same pools as wide expert-parallel deployments; decode pools of attention-FFN units. */
+export type PlanMode = "aggregated" | "disaggregated" | "wide_ep" | "afd"
+export const PLAN_MODES: ReadonlyArray<PlanMode> = ["aggregated", "disaggregated", "wide_ep", "afd"]
 
 export interface PlannedDeployment {
   readonly mode: PlanMode
@@ -201,8 +206,8 @@ export const layoutCandidates = (model: Model, hw: HardwareSpec, budget: number)
 const layoutText = (p: Required<Parallelism>): string => (p.dp > 1 ? `DEP${p.dp}` : p.ep > 1 ? `TEP${p.tp}` : `TP${p.tp}`)
 
 /** A candidate's layout, and for wide EP whether two-batch overlap is on: `DEP16`, `DEP16 TBO`. */
-const servedText = (x: { readonly parallelism: Required<Parallelism>; readonly tbo?: boolean }): string =>
-  `${layoutText(x.parallelism)}${x.tbo === true ? " TBO" : ""}`
+const servedText = (x: { readonly parallelism: Required<Parallelism>; readonly tbo?: boolean; readonly afd?: { attention: number; ffn: number } }): string =>
+  x.afd !== undefined ? `AFD ${x.afd.attention}A${x.afd.ffn}F` : `${layoutText(x.parallelism)}${x.tbo === true ? " TBO" : ""}`
 
 /** x prefill instances of `p` and y decode instances of `d`, as one deployment. */
 const paired = (
@@ -313,7 +318,7 @@ export const runPlan = (o: PlanOptions) =>
         slo === undefined ? undefined : { ...(slo.tpot === undefined ? {} : { tpot: slo.tpot }), ...(slo.e2el === undefined ? {} : { e2el: slo.e2el }) }
       const decodeOnly: SloTarget = { ...(decodeSlo === undefined || Object.keys(decodeSlo).length === 0 ? {} : { slo: decodeSlo }), percentile }
       const alternatives: Array<PlanAlternative> = []
-      const points: Record<PlanMode, Array<PlanPoint>> = { aggregated: [], disaggregated: [], wide_ep: [] }
+      const points: Record<PlanMode, Array<PlanPoint>> = { aggregated: [], disaggregated: [], wide_ep: [], afd: [] }
       const collect = (mode: keyof typeof points, text: string, c: CapacitySearch, gpus: number, price: number | null) => {
         for (const p of c.probes)
           if (p.meets) {
@@ -393,6 +398,44 @@ export const runPlan = (o: PlanOptions) =>
             }
             wide.push({ ...x, tbo, inst })
           }
+      // AFD (MoE models): decode units of 1, 2 or 4 attention instances and 1, 2 or 4 FFN instances
+      // of one node each (Step-3's xAyF), with room left for a prefill instance.
+      const afdUnits: Array<Served> = []
+      if (moeConfigs(model).length > 0)
+        for (const h of hardware) {
+          const node = h.spec.gpus_per_node ?? 8
+          for (const a of [1, 2, 4])
+            for (const f of [1, 2, 4]) {
+              if ((a + f) * node >= budget) continue
+              const text = `AFD ${a}A${f}F on ${h.spec.name}`
+              const made = yield* Effect.result(
+                afdInstance(scenarioVariant(s.loaded, { hardware: h.spec }), o.engine, o.engineFlags, estimator, o.run.efficiency, typical, {
+                  attention_instances: a,
+                  ffn_instances: f
+                })
+              )
+              if (made._tag === "Failure") {
+                const e = made.failure
+                alternatives.push({ mode: "afd", text, goodput_per_gpu: null, why: "issues" in e ? (e.issues[0]?.message ?? "invalid layout") : e.message })
+                continue
+              }
+              const inst = made.success
+              const misfit = inst.kv.kv_tokens <= 0 ? `no memory is left for the KV cache on the attention GPUs (${inst.kv.rule})` : workloadMisfit(inst, w)
+              if (misfit !== undefined) {
+                alternatives.push({ mode: "afd", text, goodput_per_gpu: null, why: misfit })
+                continue
+              }
+              afdUnits.push({
+                hardware: h.key,
+                spec: h.spec,
+                parallelism: { tp: 1, dp: a * node, ep: f * node },
+                afd: { attention: a, ffn: f },
+                inst,
+                gpus: inst.layout.gpus,
+                price: o.price_per_gpu_hour_usd ?? h.spec.price_per_gpu_hour_usd ?? null
+              })
+            }
+        }
       if (served.length === 0) {
         const last = alternatives.at(-1)
         const why = last === undefined ? "no layout fits the budget" : `${last.text}: ${last.why}`
@@ -402,7 +445,7 @@ export const runPlan = (o: PlanOptions) =>
           })
         )
       }
-      const steps = served.length * 3 + wide.length * 2 + 2
+      const steps = served.length * 3 + wide.length * 2 + afdUnits.length + 3
       let done = 0
       const tick = () => o.onProgress?.(++done, steps)
       let simulated = 0
@@ -429,47 +472,58 @@ export const runPlan = (o: PlanOptions) =>
       }
 
       // Disaggregated (and wide EP): each layout in each role, the other side ample.
-      const pairMode = (mode: "disaggregated" | "wide_ep", pool: ReadonlyArray<Served>): PlannedDeployment | null => {
-        const roles = new Map<Served, { prefill: number; decode: number }>()
-        // A layout no pair can use (with the smallest partner it is over the budget) is not measured in its roles.
-        const smallestGpus = Math.min(...pool.map((x) => x.gpus))
-        for (const x of pool) {
-          if (x.gpus + smallestGpus > budget) {
-            tick()
-            tick()
-            continue
+      // Each layout's rate in a role, measured once (AFD pairs reuse the prefill roles measured before).
+      const roleCache = new Map<Served, { prefill?: number; decode?: number; failed?: string }>()
+      const roleRate = (x: Served, role: "prefill" | "decode"): number | string => {
+        let c = roleCache.get(x)
+        if (c === undefined) roleCache.set(x, (c = {}))
+        if (c.failed !== undefined) return c.failed
+        const known = c[role]
+        if (known !== undefined) return known
+        // No instance of the other side: it never binds (src/serve/disaggregate.ts measures a pool alone).
+        const dep =
+          role === "prefill"
+            ? paired(x, 1, x, 0, acceptance, checked.workload, typical, o.run.efficiency)
+            : paired(x, 0, x, 1, acceptance, checked.workload, typical, o.run.efficiency)
+        if (typeof dep === "string") return (c.failed = dep)
+        const r = count(maxRate(dep, checked.workload, role === "prefill" ? ttftOnly : decodeOnly, fullOf(concurrencyOf(x, typical)), SEARCH))
+        tick()
+        return (c[role] = r.best === undefined ? 0 : sustained(r.best))
+      }
+      const pairMode = (
+        mode: "disaggregated" | "wide_ep" | "afd",
+        prefills: ReadonlyArray<Served>,
+        decodes: ReadonlyArray<Served>
+      ): PlannedDeployment | null => {
+        const roles = { prefill: new Map<Served, number>(), decode: new Map<Served, number>() }
+        // A layout no pair can use (with the smallest partner it is over the budget) is not measured in its role.
+        for (const [role, pool, partners] of [
+          ["prefill", prefills, decodes],
+          ["decode", decodes, prefills]
+        ] as const) {
+          const smallest = Math.min(...partners.map((x) => x.gpus))
+          for (const x of pool) {
+            if (x.gpus + smallest > budget) continue
+            const r = roleRate(x, role)
+            if (typeof r === "string") {
+              if (!alternatives.some((a) => a.mode === mode && a.why === r && a.text === `${servedText(x)} on ${x.spec.name}`))
+                alternatives.push({ mode, text: `${servedText(x)} on ${x.spec.name}`, goodput_per_gpu: null, why: r })
+              continue
+            }
+            roles[role].set(x, r)
           }
-          // No instance of the other side: it never binds (src/serve/disaggregate.ts measures a pool alone).
-          const pre = paired(x, 1, x, 0, acceptance, checked.workload, typical, o.run.efficiency)
-          const dec = paired(x, 0, x, 1, acceptance, checked.workload, typical, o.run.efficiency)
-          if (typeof pre === "string" || typeof dec === "string") {
-            alternatives.push({
-              mode,
-              text: `${servedText(x)} on ${x.spec.name}`,
-              goodput_per_gpu: null,
-              why: typeof pre === "string" ? pre : (dec as string)
-            })
-            tick()
-            tick()
-            continue
-          }
-          const rp = count(maxRate(pre, checked.workload, ttftOnly, fullOf(concurrencyOf(x, typical)), SEARCH))
-          tick()
-          const rd = count(maxRate(dec, checked.workload, decodeOnly, fullOf(concurrencyOf(x, typical)), SEARCH))
-          tick()
-          roles.set(x, { prefill: rp.best === undefined ? 0 : sustained(rp.best), decode: rd.best === undefined ? 0 : sustained(rd.best) })
         }
         // xPyD pairs by predicted requests/s per GPU; the best few are simulated whole.
         const pairs: Array<{ p: Served; x: number; d: Served; y: number; rate: number; gpus: number }> = []
-        for (const [p, rp] of roles)
-          for (const [d, rd] of roles) {
-            if (!(rp.prefill > 0) || !(rd.decode > 0)) continue
+        for (const [p, rp] of roles.prefill)
+          for (const [d, rd] of roles.decode) {
+            if (!(rp > 0) || !(rd > 0)) continue
             let best: (typeof pairs)[number] | undefined
             for (let x = 1; x <= MAX_SIDE; x++)
               for (let y = 1; y <= MAX_SIDE; y++) {
                 const gpus = x * p.gpus + y * d.gpus
                 if (gpus > budget) continue
-                const rate = Math.min(x * rp.prefill, y * rd.decode)
+                const rate = Math.min(x * rp, y * rd)
                 if (o.target_rate !== undefined && rate < o.target_rate) continue
                 if (best === undefined || rate / gpus > best.rate / best.gpus + 1e-12) best = { p, x, d, y, rate, gpus }
               }
@@ -503,20 +557,21 @@ export const runPlan = (o: PlanOptions) =>
                 instances: pick.x,
                 hardware: pick.p.hardware,
                 parallelism: pick.p.parallelism,
-                ...(mode === "wide_ep" ? { wide_ep: true as const, two_batch_overlap: pick.p.tbo === true } : {})
+                ...(pick.p.tbo !== undefined ? { wide_ep: true as const, two_batch_overlap: pick.p.tbo } : {})
               },
               decode: {
                 instances: pick.y,
                 hardware: pick.d.hardware,
                 parallelism: pick.d.parallelism,
-                ...(mode === "wide_ep" ? { wide_ep: true as const, two_batch_overlap: pick.d.tbo === true } : {})
+                ...(pick.d.tbo !== undefined ? { wide_ep: true as const, two_batch_overlap: pick.d.tbo } : {}),
+                ...(pick.d.afd !== undefined ? { afd: { attention_instances: pick.d.afd.attention, ffn_instances: pick.d.afd.ffn } } : {})
               }
             },
             text,
             gpus: pick.gpus,
             memory: memoryOf(pick.d),
             figures: figuresOf(c.best, pick.gpus, price),
-            roles: { prefill_rps: roles.get(pick.p)!.prefill, decode_rps: roles.get(pick.d)!.decode, predicted_rps: pick.rate }
+            roles: { prefill_rps: roles.prefill.get(pick.p)!, decode_rps: roles.decode.get(pick.d)!, predicted_rps: pick.rate }
           }
           if (bestPd === null || planned.figures.goodput_per_gpu > bestPd.figures.goodput_per_gpu) {
             if (bestPd !== null)
@@ -538,8 +593,8 @@ export const runPlan = (o: PlanOptions) =>
             why: `predicted ${(pick.rate / pick.gpus).toFixed(3)} req/s per GPU, below the ${VERIFIED} pairs simulated whole`
           })
 
-        if (pairs.length === 0 && roles.size > 0) {
-          const smallest = Math.min(...[...roles.keys()].map((x) => x.gpus)) * 2
+        if (pairs.length === 0 && prefills.length > 0 && decodes.length > 0) {
+          const smallest = Math.min(...prefills.map((x) => x.gpus)) + Math.min(...decodes.map((x) => x.gpus))
           alternatives.push({
             mode,
             text: "xPyD",
@@ -554,8 +609,10 @@ export const runPlan = (o: PlanOptions) =>
         }
         return bestPd
       }
-      const bestPd = pairMode("disaggregated", served)
-      const bestWide = pairMode("wide_ep", wide)
+      const bestPd = pairMode("disaggregated", served, served)
+      const bestWide = pairMode("wide_ep", wide, wide)
+      // AFD: decode pools of attention-FFN units, prefill pools of any layout measured above.
+      const bestAfd = afdUnits.length === 0 ? null : pairMode("afd", [...served, ...wide], afdUnits)
 
       let bestAggregated: PlannedDeployment | null = null
       if (bestAgg !== undefined) {
@@ -602,12 +659,13 @@ export const runPlan = (o: PlanOptions) =>
         budget,
         target_rate_rps: o.target_rate ?? null,
         hardware: hardware.map((h) => ({ name: h.spec.name, price_per_gpu_hour_usd: o.price_per_gpu_hour_usd ?? h.spec.price_per_gpu_hour_usd ?? null })),
-        best: { aggregated: bestAggregated, disaggregated: bestPd, wide_ep: bestWide },
+        best: { aggregated: bestAggregated, disaggregated: bestPd, wide_ep: bestWide, afd: bestAfd },
         alternatives: alternatives.sort((a, b) => (b.goodput_per_gpu ?? -1) - (a.goodput_per_gpu ?? -1)),
         frontier: {
           aggregated: servedFrontier(points.aggregated),
           disaggregated: servedFrontier(points.disaggregated),
-          wide_ep: servedFrontier(points.wide_ep)
+          wide_ep: servedFrontier(points.wide_ep),
+          afd: servedFrontier(points.afd)
         },
         simulated_requests: simulated
       }

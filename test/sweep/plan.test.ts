@@ -8,6 +8,8 @@ import { describe, expect, it } from "vitest"
 import { layoutCandidates } from "../../src/sweep/plan.ts"
 import type { Model } from "../../src/kernel/model.ts"
 import type { HardwareSpec } from "../../src/schema/hardware.ts"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { makeProject, runCli } from "../helpers/cli.ts"
 
 const hw = { gpus_per_node: 8 } as HardwareSpec
@@ -112,5 +114,47 @@ describe("llmsim plan (CLI)", () => {
     expect(r.status, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/^no deployment meets the SLOs within the budget/m)
     expect(r.stdout).toMatch(/^ {2}aggregated TP1 on H100-SXM: misses the SLOs at any rate: at [\d.]+ req\/s P90 TPOT [\d.]+ ms > 2 ms$/m)
+  })
+
+  it("a MoE model: wide EP and AFD beside the core modes, each pool as its text says, and export writes wide EP and refuses AFD", () => {
+    const dir = makeProject()
+    const args = ["configs/scenarios/qwen3_30b_a3b_h100.yaml", "--gpus", "24", "--random-input-len", "512", "--random-output-len", "64", "--num-prompts", "300"]
+    const r = runCli(["plan", ...args, "--format", "json", "--out", "plan.json"], dir)
+    expect(r.status, r.stderr).toBe(0)
+    type Pool = {
+      instances: number
+      parallelism: { tp: number; dp: number; ep: number }
+      wide_ep?: boolean
+      two_batch_overlap?: boolean
+      afd?: { attention_instances: number; ffn_instances: number }
+    }
+    const plan = JSON.parse(fs.readFileSync(path.join(dir, "plan.json"), "utf8")).plan as {
+      best: Record<string, (Planned & { pools: { prefill: Pool; decode: Pool } }) | null>
+    }
+    const wide = plan.best.wide_ep!
+    const afd = plan.best.afd!
+    // Wide EP: DP-attention layouts on both sides, flagged as such ("TBO" where two-batch overlap is on).
+    const [, wx, wp, wpt, wy, wd, wdt] = /^(\d+)P DEP(\d+)( TBO)? \+ (\d+)D DEP(\d+)( TBO)? on H100-SXM$/.exec(wide.text)!
+    expect(wide.gpus).toBe(Number(wx) * Number(wp) + Number(wy) * Number(wd))
+    expect(wide.pools.prefill).toMatchObject({ wide_ep: true, two_batch_overlap: wpt !== undefined })
+    expect(wide.pools.decode).toMatchObject({ wide_ep: true, two_batch_overlap: wdt !== undefined })
+    // AFD: y units of a attention and f FFN instances of 8 GPUs (H100-SXM's gpus_per_node).
+    const m = / \+ (\d+)D AFD (\d)A(\d)F on H100-SXM$/.exec(afd.text)!
+    const [, ay, a, f] = m.map(Number)
+    expect(afd.pools.decode.afd).toEqual({ attention_instances: a, ffn_instances: f })
+    expect(afd.gpus - afd.pools.prefill.instances * afd.pools.prefill.parallelism.tp * afd.pools.prefill.parallelism.dp).toBe(ay! * (a! + f!) * 8)
+    expect(afd.roles!.predicted_rps).toBeCloseTo(Math.min(afd.pools.prefill.instances * afd.roles!.prefill_rps, ay! * afd.roles!.decode_rps), 9)
+    const sgl = runCli(["export", "--plan", "plan.json", "--mode", "wide_ep", "--engine", "sglang", "--hf-model", "m", "--out", "wide"], dir)
+    expect(sgl.status, sgl.stderr).toBe(0)
+    const launch = fs.readFileSync(path.join(dir, "wide", "launch.sh"), "utf8")
+    // Prefill servers on DeepEP's normal kernels, decode servers on its low-latency ones, as priced.
+    expect(launch).toMatch(/--disaggregation-mode prefill \\\n {2}--moe-a2a-backend deepep \\\n {2}--deepep-mode normal/)
+    expect(launch).toMatch(/--disaggregation-mode decode \\\n {2}--moe-a2a-backend deepep \\\n {2}--deepep-mode low_latency/)
+    const no = runCli(["export", "--plan", "plan.json", "--mode", "afd", "--engine", "sglang", "--hf-model", "m", "--out", "afd"], dir)
+    expect(no.status).not.toBe(0)
+    expect(no.stderr).toMatch(
+      /^error: --plan: plan\.json: its afd deployment \(.*AFD \dA\dF.*\) has no launch files: .*attention-FFN disaggregation option; export another mode with --mode\n$/
+    )
+    expect(fs.existsSync(path.join(dir, "afd"))).toBe(false)
   })
 })

@@ -1,15 +1,16 @@
 /**
- * The wide-EP step pricer (src/serve/wideEpCost.ts) against the large-EP playbook it prices with:
+ * The wide-EP step pricer (src/serve/playbookCost.ts) against the large-EP playbook it prices with:
  * a decode-only step of D sequences a rank at context K on grid points is the playbook's decode
  * step of batch D at KV length K (what `llmsim large-ep evaluate` prints); the CUDA graph's padded
  * batch is priced, not the decodes; a step with prefill chunks is the playbook's prefill step of
  * prompts of the equivalent length (worked out by hand below); ranks are priced by the busiest.
  */
 import { describe, expect, it } from "vitest"
-import { resolveLargeEp } from "../../src/deploy/deployment.ts"
+import { afdStep } from "../../src/deploy/afd.ts"
+import { resolveAfd, resolveLargeEp } from "../../src/deploy/deployment.ts"
 import { largeEpStepTotals } from "../../src/deploy/largeEp.ts"
 import type { RankStep } from "../../src/serve/stepCost.ts"
-import { WideEpCost } from "../../src/serve/wideEpCost.ts"
+import { afdCost, wideEpCost } from "../../src/serve/playbookCost.ts"
 import { DEEPSEEK, H800, INPUT } from "../deploy/fixtures.ts"
 
 const deployment = (() => {
@@ -31,9 +32,9 @@ const chunks = (lens: ReadonlyArray<number>, offsets: ReadonlyArray<number>): Ra
 })
 const idle: RankStep = { chunkLens: [], chunkOffsets: [], decodes: 0, decodeKvTokens: 0, sampled: 0 }
 
-describe("WideEpCost", () => {
+describe("wideEpCost", () => {
   it("prices a decode-only step as the playbook's decode step, at the busiest rank and the padded batch", () => {
-    const cost = new WideEpCost(input, deployment)
+    const cost = wideEpCost(input, deployment)
     // 16 and 4096 are grid points (grid.ts: every integer to 16, then 16 per doubling from 16).
     expect(cost.stepMs([decode(16, 4096), decode(16, 4096)])).toBe(step("decode", 16, 4096))
     // The busiest rank's 16 sequences set the batch; the context is the mean over every decoding sequence.
@@ -44,7 +45,7 @@ describe("WideEpCost", () => {
   })
 
   it("prices prefill chunks as whole prompts of the same attention work per token", () => {
-    const cost = new WideEpCost(input, deployment)
+    const cost = wideEpCost(input, deployment)
     // Two whole 2048-token prompts on one rank: T = 4096 tokens; keys attended 2 x 2048 x 1024,
     // so L = 2 x 4,194,304 / 4096 = 2048 and B = round(4096 / 2048) = 2 prompts of 2048 tokens.
     expect(cost.stepMs([chunks([2048, 2048], [0, 0]), idle])).toBe(step("prefill", 2, 2048))
@@ -57,9 +58,22 @@ describe("WideEpCost", () => {
   it("is the playbook's own step model: two-batch overlap changes the price", () => {
     const serial = resolveLargeEp(DEEPSEEK, H800, { precision: DEEPSEEK.precision }, { ep: 16, two_batch_overlap: false, micro_batches: 1 })
     if (!serial.ok) throw new Error(serial.problem.message)
-    const a = new WideEpCost(input, deployment).stepMs([decode(16, 4096)])
-    const b = new WideEpCost(input, serial.value).stepMs([decode(16, 4096)])
+    const a = wideEpCost(input, deployment).stepMs([decode(16, 4096)])
+    const b = wideEpCost(input, serial.value).stepMs([decode(16, 4096)])
     expect(b).toBe(largeEpStepTotals(input, serial.value, { phase: "decode", batch_size: 16, seq_len: 4096 }).step_ms)
     expect(a).not.toBe(b)
+  })
+})
+
+describe("afdCost", () => {
+  it("prices a decode-only step as the AFD pipeline's decode step (llmsim afd simulate's), at the busiest attention rank", () => {
+    // Step-3's 2A2F shape on H800: 2 attention and 2 FFN instances of 8 GPUs, 3 micro-batches.
+    const plan = resolveAfd(DEEPSEEK, H800, { precision: DEEPSEEK.precision }, { attention_instances: 2, ffn_instances: 2 })
+    if (!plan.ok) throw new Error(plan.problem.message)
+    const cost = afdCost(input, plan.value)
+    const expected = afdStep(input, plan.value, { phase: "decode", batch_size: 16, seq_len: 4096 }).step_ms
+    expect(cost.stepMs([decode(16, 4096), decode(12, 4096)])).toBe(expected)
+    // More sequences a rank cost more time through the pipeline.
+    expect(cost.stepMs([decode(64, 4096)])).toBeGreaterThan(expected)
   })
 })

@@ -1,9 +1,13 @@
 /**
- * The GPU time of one engine step on a wide expert-parallel instance (DeepSeek's production
- * layout, src/deploy/largeEp.ts: DP attention on every GPU, routed experts over the EP group,
- * DeepEP all-to-all in its normal or low-latency kernel, two-batch overlap, load imbalance), for
- * the served workloads of `llmsim bench`. It prices what stepCost.ts prices for the core layout,
- * with the large-EP playbook's step model instead of the core composition:
+ * The GPU time of one engine step priced by a deployment playbook's step model, for the served
+ * workloads of `llmsim bench`: what stepCost.ts prices for the core layout, for
+ *   wide EP   DeepSeek's production layout (src/deploy/largeEp.ts: DP attention on every GPU,
+ *             routed experts over the EP group, DeepEP all-to-all in its normal or low-latency
+ *             kernel, two-batch overlap, load imbalance): wideEpCost;
+ *   AFD       attention-FFN disaggregation (src/deploy/afd.ts: attention instances holding the
+ *             KV cache, FFN instances holding the experts, hidden states sent between them every
+ *             layer through a micro-batch pipeline): afdCost.
+ * The playbook's step is a function of (phase, sequences per attention rank, length):
  *
  *   decode-only step   D sequences on the busiest rank (the CUDA graph's padded batch when the
  *                      engine pads), at the mean context length K of the step's decoding
@@ -21,25 +25,28 @@
  *
  * Every figure is priced on the grid of grid.ts (D or T by K or L) and interpolated, as
  * stepCost.ts does, so a step costs a few array reads. On a grid point a decode-only step is
- * exactly `llmsim large-ep evaluate`'s decode step (test/serve/wideEpCost.test.ts). The ranks run
- * in lockstep: the playbook's step is per rank with every rank equally loaded, and its load
- * imbalance factor already charges the hottest expert GPU. Pure.
+ * exactly the playbook's decode step, `llmsim large-ep evaluate`'s or `llmsim afd simulate`'s
+ * (test/serve/playbookCost.test.ts). The ranks run in lockstep: the playbook's step is per rank
+ * with every rank equally loaded, and its load imbalance factor already charges the hottest
+ * expert GPU. Pure.
  */
+import { afdStep } from "../deploy/afd.ts"
 import { largeEpStepTotals, type PlaybookInput } from "../deploy/largeEp.ts"
-import type { LargeEpDeployment } from "../deploy/deployment.ts"
+import type { AfdPlan, LargeEpDeployment } from "../deploy/deployment.ts"
 import { Grid2 } from "./grid.ts"
 import type { RankStep } from "./stepCost.ts"
 
-export class WideEpCost {
+/** A playbook's step time, ms: `batch` sequences per attention rank of `seq` tokens (prefill) or at KV length `seq` (decode). */
+export type PlaybookStep = (phase: "prefill" | "decode", batch: number, seq: number) => number
+
+export class PlaybookCost {
   /** MTP: query tokens per decoding sequence. */
   readonly queriesPerDecode: number
   private readonly decode: Grid2
   private readonly prefill: Grid2
 
-  constructor(input: PlaybookInput, deployment: LargeEpDeployment) {
-    this.queriesPerDecode = 1 + (input.model.mtp_draft_tokens ?? 0)
-    const step = (phase: "prefill" | "decode", batch: number, seq: number) =>
-      largeEpStepTotals(input, deployment, { phase, batch_size: batch, seq_len: seq }).step_ms
+  constructor(step: PlaybookStep, queriesPerDecode: number) {
+    this.queriesPerDecode = queriesPerDecode
     this.decode = new Grid2((d, k) => (d === 0 ? 0 : step("decode", d, Math.max(1, k))))
     this.prefill = new Grid2((t, l) => {
       if (t === 0) return 0
@@ -82,3 +89,14 @@ export class WideEpCost {
     return this.decode.size + this.prefill.size
   }
 }
+
+/** A wide expert-parallel instance's steps (src/deploy/largeEp.ts). */
+export const wideEpCost = (input: PlaybookInput, deployment: LargeEpDeployment): PlaybookCost =>
+  new PlaybookCost(
+    (phase, batch, seq) => largeEpStepTotals(input, deployment, { phase, batch_size: batch, seq_len: seq }).step_ms,
+    1 + (input.model.mtp_draft_tokens ?? 0)
+  )
+
+/** An AFD unit's steps (src/deploy/afd.ts): every attention rank's sequences through the attention-FFN pipeline. */
+export const afdCost = (input: PlaybookInput, plan: AfdPlan): PlaybookCost =>
+  new PlaybookCost((phase, batch, seq) => afdStep(input, plan, { phase, batch_size: batch, seq_len: seq }).step_ms, 1 + (input.model.mtp_draft_tokens ?? 0))
