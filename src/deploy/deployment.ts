@@ -24,7 +24,7 @@ import type { AfdDeployment, AfdLink, AfdRegime, KernelMode, LinkDtype, LoadImba
 import type { HardwareSpec } from "../schema/hardware.ts"
 import type { Precision } from "../schema/scenario.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
-import { contextFor, fail, ok, resolveLayout, type Layout, type Problem, type Resolved, type ScenarioBase } from "../kernel/layout.ts"
+import { contextFor, fail, ok, resolveLayout, scaleUpGpus, type Layout, type Problem, type Resolved, type ScenarioBase } from "../kernel/layout.ts"
 import { moeConfigs, type Model } from "../kernel/model.ts"
 
 export const DEFAULT_A2A_LATENCY_US = { high_throughput: 50, low_latency: 5 } as const
@@ -180,7 +180,9 @@ export const resolveAfd = (model: Model, hw: HardwareSpec, base: ScenarioBase, o
   const afd: AfdDeployment = spec.afd ?? {}
   const hasAfd = spec.afd !== undefined
   const at = (...p: Array<PropertyKey>): Array<PropertyKey> => (hasAfd ? ["deployment", "afd", ...p] : base.deployment !== undefined ? ["deployment"] : [])
+  // Instances are servers (gpus_per_node); links reach the scale-up domain.
   const gpn = spec.gpus_per_node ?? hw.gpus_per_node ?? 8
+  const domain = spec.gpus_per_node ?? scaleUpGpus(hw)
   const aInst = o.attention_instances ?? afd.attention?.instances ?? 1
   const aGpi = afd.attention?.gpus_per_instance ?? gpn
   const aTp = afd.attention?.tp ?? 1
@@ -206,10 +208,10 @@ export const resolveAfd = (model: Model, hw: HardwareSpec, base: ScenarioBase, o
     ["a2f", a2fLink],
     ["f2a", f2aLink]
   ] as const) {
-    if (link === "interconnect" && aGpus + fGpus > gpn) {
+    if (link === "interconnect" && aGpus + fGpus > domain) {
       return fail({
         path: at(dir, "link"),
-        message: `interconnect (scale-up) links reach ${gpn} GPUs, but the ${aGpus} attention + ${fGpus} FFN GPUs span ${Math.ceil((aGpus + fGpus) / gpn)} nodes; use nic`
+        message: `interconnect (scale-up) links reach ${domain} GPUs, but the ${aGpus} attention + ${fGpus} FFN GPUs span ${Math.ceil((aGpus + fGpus) / domain)} scale-up domains; use nic`
       })
     }
   }
@@ -223,7 +225,7 @@ export const resolveAfd = (model: Model, hw: HardwareSpec, base: ScenarioBase, o
   )
   if (liProblem) return fail(liProblem)
   const plan: AfdPlan = {
-    gpus_per_node: gpn,
+    gpus_per_node: domain,
     attention: { instances: aInst, gpus_per_instance: aGpi, tp: aTp, gpus: aGpus, dp: aGpus / aTp },
     ffn: { instances: fInst, gpus_per_instance: fGpi, gpus: fGpus, ep: fGpus, redundant_experts: redundant },
     micro_batches: micro,

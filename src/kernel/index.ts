@@ -8,7 +8,7 @@
  */
 export { type AfdBound, afdLayerTime, type AfdStages, afdStepMs, type ResolvedRegime } from "./afdPipeline.ts"
 export { delta, type Delta } from "./delta.ts"
-export { contextFor, type ContextLayout, fail, type Layout, ok, type Problem, type Resolved, resolveLayout, type ScenarioBase } from "./layout.ts"
+export { contextFor, type ContextLayout, fail, type Layout, ok, type Problem, type Resolved, resolveLayout, scaleUpGpus, type ScenarioBase } from "./layout.ts"
 export { instanceNames, type Model, type ModelEntry, modelOf, moeConfigs, resolvePrecision } from "./model.ts"
 export { ATTENTION_STAGE, FFN_STAGE, smSlowdown, sumMs, timeSpec, timeSpecs } from "./opTiming.ts"
 export {

@@ -49,6 +49,9 @@ export interface ScenarioBase {
   readonly precision: Required<Precision>
 }
 
+/** GPUs of one scale-up (NVLink / xGMI) domain: scale_up_gpus (an NVL72 rack), else a server's GPUs, else 8. */
+export const scaleUpGpus = (hw: Pick<HardwareSpec, "scale_up_gpus" | "gpus_per_node">): number => hw.scale_up_gpus ?? hw.gpus_per_node ?? 8
+
 export interface Layout {
   readonly gpus_per_node: number
   readonly nodes: number
@@ -82,7 +85,9 @@ export const resolveLayout = (model: Model, hw: HardwareSpec, base: ScenarioBase
   const hasBlock = base.deployment !== undefined
   const par = base.parallelism ?? {}
   const dep = (...p: Array<PropertyKey>): Array<PropertyKey> => (hasBlock ? ["deployment", ...p] : ["deployment"])
-  const gpn = spec.gpus_per_node ?? hw.gpus_per_node ?? 8
+  // The layout's "node" is the scale-up domain (its links); an EP group inside it tiles whole servers.
+  const gpn = spec.gpus_per_node ?? scaleUpGpus(hw)
+  const server = spec.gpus_per_node ?? hw.gpus_per_node ?? 8
   const tp = spec.attention?.tp ?? par.tp ?? 1
   const tpWhere: Problem =
     spec.attention?.tp !== undefined
@@ -105,10 +110,10 @@ export const resolveLayout = (model: Model, hw: HardwareSpec, base: ScenarioBase
         message: `ep ${o.ep} is not a multiple of the attention tp ${tp} (the unit is resized to ep GPUs with DP attention over ep / tp ranks)`
       })
     // A unit inside one node tiles it (one that spans nodes fills them: src/deploy/deployment.ts).
-    if (o.ep < gpn && gpn % o.ep !== 0) {
+    if (o.ep < server && server % o.ep !== 0) {
       return fail({
         ...epWhere,
-        message: `ep ${o.ep} does not divide the ${gpn} GPUs of a node (an EP group inside one node is a divisor of gpus_per_node ${gpn})`
+        message: `ep ${o.ep} does not divide the ${server} GPUs of a node (an EP group inside one node is a divisor of gpus_per_node ${server})`
       })
     }
     gpus = o.ep

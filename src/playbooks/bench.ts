@@ -43,6 +43,7 @@ import {
 import type { PoolInput } from "../serve/disaggregate.ts"
 import type { TransferLink } from "../serve/kvTransfer.ts"
 import type { Estimator } from "../timing/estimator.ts"
+import { scaleUpGpus } from "../kernel/layout.ts"
 import type { Parallelism } from "../schema/parallelism.ts"
 
 /** Largest trace file read, bytes: it is streamed, so only time bounds it. */
@@ -273,7 +274,7 @@ const disaggregatedPools = (s: Session, o: BenchOptions, estimator: Estimator, t
     const d = yield* pool("decode")
     const gpus = p.inst.layout.gpus * p.instances + d.inst.layout.gpus * d.instances
     const wanted = (block !== undefined && "transfer" in block ? block.transfer?.link : undefined) ?? "auto"
-    const nodeGpus = Math.min(p.hw.gpus_per_node ?? 8, d.hw.gpus_per_node ?? 8)
+    const nodeGpus = Math.min(scaleUpGpus(p.hw), scaleUpGpus(d.hw))
     const kind = wanted === "auto" ? (p.hw.name === d.hw.name && gpus <= nodeGpus ? "nvlink" : "nic") : wanted
     const link = transferLink(p.hw, d.hw, o.run.efficiency, { kind, lanes: Math.min(p.inst.layout.tp, d.inst.layout.tp) })
     if (typeof link === "string") {

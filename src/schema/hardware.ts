@@ -163,8 +163,14 @@ export const HardwareSpec = Schema.Struct({
   tflops: Schema.optionalKey(DtypeTflops),
   /** Scale-out NIC bandwidth per GPU per direction, GB/s. */
   nic_gbps: Schema.optionalKey(Bandwidth),
-  /** GPUs that share one scale-up (NVLink) domain. */
+  /** GPUs of one server or compute tray; also the scale-up (NVLink) domain unless scale_up_gpus says otherwise. */
   gpus_per_node: Schema.optionalKey(PositiveInt),
+  /**
+   * GPUs one scale-up fabric connects when it spans servers: 72 on a GB200/GB300 NVL72 rack (18
+   * trays of 4 on one NVLink switch domain). Collectives and expert all-to-all within this many
+   * GPUs go over interconnect_gbps, beyond it over nic_gbps. Default: gpus_per_node.
+   */
+  scale_up_gpus: Schema.optionalKey(PositiveInt),
   /** Streaming multiprocessors (or CUs), for wave quantisation. */
   sm_count: Schema.optionalKey(PositiveInt),
   efficiency: Schema.optionalKey(Efficiency),

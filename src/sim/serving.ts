@@ -7,7 +7,7 @@
 import { Effect } from "effect"
 import { ConfigError, UsageError } from "../config/errors.ts"
 import { scenarioFieldError, type LoadedScenario } from "../config/load.ts"
-import { contextFor, resolveLayout, type Layout } from "../kernel/layout.ts"
+import { contextFor, resolveLayout, scaleUpGpus, type Layout } from "../kernel/layout.ts"
 import { modelOf, resolvePrecision, type Model } from "../kernel/model.ts"
 import { phaseMemory } from "../kernel/step.ts"
 import type { Composition } from "../kernel/strategies.ts"
@@ -329,7 +329,7 @@ export const pairDeployment = (
   o: { readonly acceptance: number; readonly workload: Workload; readonly typical: number; readonly efficiency: EfficiencyMode }
 ): Deployment | string => {
   const gpus = x * p.inst.layout.gpus + y * d.inst.layout.gpus
-  const node = Math.min(p.hardware.gpus_per_node ?? 8, d.hardware.gpus_per_node ?? 8)
+  const node = Math.min(scaleUpGpus(p.hardware), scaleUpGpus(d.hardware))
   const kind = p.key === d.key && gpus <= node ? "nvlink" : "nic"
   const link = transferLink(p.hardware, d.hardware, o.efficiency, { kind, lanes: Math.min(p.inst.layout.tp, d.inst.layout.tp) })
   if (typeof link === "string") return link

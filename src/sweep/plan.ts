@@ -27,7 +27,7 @@ import { withSession, type RunOptions, type Session } from "../app/session.ts"
 import { UsageError } from "../config/errors.ts"
 import { displayPath, loadHardwareFile } from "../config/load.ts"
 import { resolvePath } from "../config/paths.ts"
-import { resolveLayout } from "../kernel/layout.ts"
+import { resolveLayout, scaleUpGpus } from "../kernel/layout.ts"
 import { moeConfigs, modelOf, type Model } from "../kernel/model.ts"
 import { scenarioBase } from "../sim/simulate.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
@@ -192,8 +192,8 @@ const powersOfTwo = (max: number): Array<number> => {
  * model cannot take (heads not divisible) drop out when the instance is built.
  */
 export const layoutCandidates = (model: Model, hw: HardwareSpec, budget: number): Array<Required<Parallelism>> => {
-  const node = hw.gpus_per_node ?? 8
-  const tps = powersOfTwo(Math.min(node, budget))
+  // Tensor parallel within the scale-up domain, at most 8 (beyond, attention heads rarely divide and all-reduce dominates).
+  const tps = powersOfTwo(Math.min(scaleUpGpus(hw), 8, budget))
   if (moeConfigs(model).length === 0) return tps.map((tp) => ({ tp, dp: 1, ep: 1 }))
   return [
     ...tps.map((tp) => ({ tp, dp: 1, ep: tp })),

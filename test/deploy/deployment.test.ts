@@ -137,6 +137,6 @@ describe("AFD deployment", () => {
       message: expect.stringMatching(/num_attention_heads 128 is not divisible by tp 3/)
     })
     const l = resolveAfd(DEEPSEEK, H800, base({ afd: { a2f: { link: "interconnect" } } }), {})
-    expect(!l.ok && l.problem).toMatchObject({ path: ["deployment", "afd", "a2f", "link"], message: expect.stringMatching(/span 2 nodes/) })
+    expect(!l.ok && l.problem).toMatchObject({ path: ["deployment", "afd", "a2f", "link"], message: expect.stringMatching(/span 2 scale-up domains/) })
   })
 })

@@ -108,7 +108,13 @@ describe("the shipped hardware files", () => {
     H20: "partial",
     B200: "partial",
     MI300X: "partial",
-    "NV-A100": "partial"
+    "NV-A100": "partial",
+    // Issue 27's parts: no kernel measurement of them exists in data/reference, so every constant is at its datasheet peak.
+    B300: "datasheet only",
+    "GB200-NVL72": "datasheet only",
+    "GB300-NVL72": "datasheet only",
+    MI325X: "datasheet only",
+    MI355X: "datasheet only"
   } as const
 
   it("state every constant's source, consistently with their values; fits name data files that ship", () => {
