@@ -4,12 +4,13 @@
  * registered so its op nodes (keyed by the file's SHA-256) find it.
  */
 import { Effect, FileSystem } from "effect"
+import * as path from "node:path"
 import { UsageError } from "../config/errors.ts"
 import { ModelFileError } from "./mlErrors.ts"
 import { ML_ESTIMATOR_ID, mlEstimator } from "../ml/estimator.ts"
 import { decodeMetadata, decodeModel, withPredictors, type LoadedModel } from "../ml/model.ts"
 import { ONNX_PACKAGE, onnxRuntimeEntry, openOnnxSession } from "./onnxRuntime.ts"
-import { ESTIMATORS, registerEstimator, type Estimator } from "../timing/estimator.ts"
+import { analyticEstimator, ESTIMATORS, registerEstimator, type Estimator } from "../timing/estimator.ts"
 import type { EfficiencyMode } from "../timing/roofline.ts"
 import { resolvePath } from "../config/paths.ts"
 import { sha256 } from "../base/sha256.js"
@@ -90,14 +91,22 @@ const loadOnnxModel = (file: string) =>
     return loaded
   })
 
-/** The estimator of `choice`; paths are resolved from `cwd` with the project `root` as the fallback base. */
+/** The project's default model file for `--estimator ml` without `--model` (the spec: "uses the project's models/ default"). */
+const DEFAULT_MODEL_FILE = "models/reference.json"
+
+/** The model file `--estimator ml` reads: `--model` from `cwd` (the project root as fallback), else the project's default. */
+export const mlModelPath = (model: string | undefined, at: { readonly cwd?: string; readonly root: string }): string =>
+  model === undefined ? path.join(at.root, DEFAULT_MODEL_FILE) : resolvePath("flag", model, at)
+
+/**
+ * The estimator of `choice`; paths are resolved from `cwd` with the project `root` as the fallback
+ * base. `--estimator ml` without `--model` reads the project's DEFAULT_MODEL_FILE; a model file that
+ * is missing, unreadable or not a model this version reads falls back to the analytic roofline with
+ * one warning on stderr naming the reason (the run still answers, and says which estimator timed it).
+ */
 export const estimatorOf = (choice: EstimatorChoice, at: { readonly cwd?: string; readonly root: string }) =>
   Effect.gen(function* () {
     if (choice.estimator === ML_ESTIMATOR_ID) {
-      if (choice.model === undefined)
-        return yield* Effect.fail(
-          new UsageError({ message: "--estimator ml needs --model FILE (a model file from llmsim ml train, e.g. models/reference.json)" })
-        )
       if (choice.efficiency === "none") {
         return yield* Effect.fail(
           new UsageError({
@@ -105,7 +114,14 @@ export const estimatorOf = (choice: EstimatorChoice, at: { readonly cwd?: string
           })
         )
       }
-      const { model, digest } = yield* loadModelFile(resolvePath("flag", choice.model, at))
+      const file = mlModelPath(choice.model, at)
+      const loaded = yield* Effect.result(loadModelFile(file))
+      if (loaded._tag === "Failure") {
+        const fallback = analyticEstimator
+        yield* Effect.sync(() => void process.stderr.write(`warning: --estimator ml: ${loaded.failure.message}; timing with the analytic roofline instead\n`))
+        return fallback
+      }
+      const { model, digest } = loaded.success
       const estimator = mlEstimator(model, digest)
       registerEstimator(estimator)
       return estimator

@@ -5,7 +5,7 @@
  * The folder's public surface: every name another folder imports from it, by the file that
  * defines it (tools/surfaces.ts keeps this true; importers name the file itself).
  */
-export { estimatorOf } from "./estimator.ts"
+export { estimatorOf, mlModelPath } from "./estimator.ts"
 export { MeasurementError } from "./mlErrors.ts"
 export { NODE_TYPES } from "./nodeTypes.ts"
 export { appLayer, Evaluator, Project, storeFor } from "./services.ts"

@@ -2,8 +2,14 @@
  * Numeric formats and their storage size, as plain data: no effect import, so the pure modules
  * (ops, module, timing, kernel, playbooks) and sweep worker threads load without the schema
  * library (src/schema/dtype.ts is the Schema over the same names). Sizes are bytes per element;
- * fp4 formats carry a shared scale per block, which we fold into an effective size (MXFP4: 32 x
- * 4-bit values plus one 8-bit E8M0 scale = 4.25 bits/element, OCP Microscaling spec v1.0 section 5.2).
+ * 4-bit float formats carry a shared scale per block, folded into an effective size:
+ *   mxfp4  32 x 4-bit E2M1 values plus one 8-bit E8M0 scale = 4.25 bits/element (OCP Microscaling
+ *          Formats spec v1.0, section 5.2);
+ *   fp4    NVFP4: 16 x 4-bit E2M1 values plus one 8-bit E4M3 scale = 4.5 bits/element (NVIDIA,
+ *          "Introducing NVFP4 for Efficient and Accurate Low-Precision Inference", 2025: "a
+ *          micro-block size of 16 elements" with an FP8 E4M3 scale; the per-tensor FP32 scale is
+ *          4 bytes a tensor, left out).
+ * int4 is stored without its scales (GPTQ/AWQ: one FP16 scale per group of 128, 1/64 byte an element).
  */
 
 export const DTYPES = ["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "mxfp4", "fp4", "int4"] as const
@@ -17,7 +23,7 @@ export const DTYPE_BYTES: Record<Dtype, number> = {
   fp8: 1,
   int8: 1,
   mxfp4: 4.25 / 8,
-  fp4: 0.5,
+  fp4: 4.5 / 8,
   int4: 0.5
 }
 

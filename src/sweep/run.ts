@@ -19,7 +19,7 @@ import type { HardwareSpec } from "../schema/hardware.ts"
 import { physicalProblem } from "../schema/physical.ts"
 import type { SweepSpec } from "../schema/sweep.ts"
 import { scenarioBase } from "../sim/simulate.ts"
-import { estimatorOf } from "../app/estimator.ts"
+import { estimatorOf, mlModelPath } from "../app/estimator.ts"
 import { resolvePath } from "../config/paths.ts"
 import { withSession, type RunOptions, type Session } from "../app/session.ts"
 import { AXES, flagName, MAX_POINTS, parseAxis, type AxisName, type AxisValue } from "./axes.ts"
@@ -250,7 +250,8 @@ export const prepareSweep = (s: Session, o: SweepOptions) =>
       { estimator: o.run.estimator, ...(o.run.model === undefined ? {} : { model: o.run.model }), efficiency: o.run.efficiency },
       { cwd: o.run.cwd, root: s.project.root }
     )
-    const modelFile = o.run.model === undefined ? undefined : resolvePath("flag", o.run.model, { cwd: o.run.cwd, root: s.project.root })
+    // The file the ML estimator was read from (its default without --model); none when it fell back to analytic.
+    const modelFile = estimator.model === undefined ? undefined : mlModelPath(o.run.model, { cwd: o.run.cwd, root: s.project.root })
     // Worker threads rebuild the estimator from its file; an ONNX session lives in this process only.
     if (modelFile !== undefined && modelFile.endsWith(".onnx") && o.workers > 1) {
       return yield* Effect.fail(

@@ -12,7 +12,7 @@ import { HARDWARE, SCENARIO, useProjects, WatchProcess } from "./watchProcess.ts
 const project = useProjects()
 
 describe("llmsim watch --estimator ml", () => {
-  it("evaluates with the model, and reports a corrupt model file as an error naming it", async () => {
+  it("evaluates with the model, and on a corrupt model file re-evaluates on the analytic roofline", async () => {
     const dir = project()
     const model = path.join(dir, "models", "reference.json")
     fs.mkdirSync(path.dirname(model))
@@ -23,7 +23,8 @@ describe("llmsim watch --estimator ml", () => {
     fs.writeFileSync(model, "{")
     // A save of any watched file re-evaluates; the model is read again and is now corrupt.
     fs.appendFileSync(path.join(dir, HARDWARE), "\n")
-    const bad = await w.expectNext("error")
-    expect(bad.issues[0].message).toMatch(/reference\.json: not JSON/)
+    // The save re-evaluates on the analytic roofline (the warning names the file on stderr): a different answer, still an answer.
+    const analytic = await w.expectNext("result")
+    expect(analytic.phases.decode.total_latency_ms).toBeGreaterThan(0)
   })
 })
