@@ -236,7 +236,7 @@ export const poolValidation = (referenceFolder: string) =>
         "vLLM v0.16's engine model for both sides (the blog does not name the colocated system it measured)",
         "the SLO met when its P90 is (the blog: 90% of requests within both SLOs)",
         "Mooncake: SGLang's engine model at its defaults on an A10 file of datasheet values (no A10 kernel measurement exists in data/reference: every constant at its peak)",
-        "Mooncake: fixed prompt and output lengths (the source does not state bench_serving's range ratio; uniform lengths, sglang's default ratio 0, give 0.90x and 0.89x, and half the published output tokens/s, where fixed lengths give 496 and 1,875 tok/s against 428 and 1,223)",
+        "Mooncake: fixed prompt and output lengths (the source does not state bench_serving's range ratio; uniform lengths, sglang's default ratio 0, give 0.91x and 0.88x, and half the published output tokens/s, where fixed lengths give 466 and 1,761 tok/s against 428 and 1,223)",
         "Mooncake: the two regular instances each take half the Poisson stream; 4 A10s a server and a 100 Gb/s NIC a server (the source names neither)",
         `Mooncake: each side the mean of ${MOONCAKE_SEEDS.length} seeds (the published run is one draw of 50 or 200 requests)`
       ],

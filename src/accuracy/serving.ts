@@ -105,8 +105,9 @@ export const simulateCase = (loaded: LoadedScenario, c: ServingCase): ServingRun
     queriesPerDecode: cost.queriesPerDecode,
     stepMs: (ranks: ReadonlyArray<RankStep>, padded?: number) => {
       const ms = cost.stepMs(ranks, padded)
+      // The busiest rank's sequences: each attention-DP rank's host work runs in its own process (src/serve/engine.ts stepWallMs).
       let n = 0
-      for (const r of ranks) n += r.chunkLens.length + r.decodes
+      for (const r of ranks) n = Math.max(n, r.chunkLens.length + r.decodes)
       gpu.push(ms)
       seqs.push(n)
       return ms

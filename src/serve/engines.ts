@@ -56,12 +56,16 @@ interface HostTime {
  * TensorRT-LLM's exposed host time, fitted by `llmsim validate --serving` on the 118 max-load rows
  * of trtllm_perf_overview.csv whose kernels llmsim models (gpt-oss on Hopper is left out: its MXFP4
  * experts run through Triton with upcasting, which llmsim does not model): least squares on the
- * log of output tokens/s per GPU. Leave-one-model-out median error: dense 15.8%, MoE 32.2%
- * (docs/serving-validation.md, every row).
+ * log of output tokens/s per GPU, with the per-sequence term counted on the busiest attention-DP
+ * rank (each rank's executor is its own process: src/serve/engine.ts stepWallMs). The fit puts all
+ * of it in the per-step term. Leave-one-model-out median error: dense 17.1%, MoE 28.9%
+ * (docs/serving-validation.md, every row). (Counting every rank's sequences, as before, gave 4.563
+ * ms + 0.00998 ms a sequence and dense 15.8%, MoE 32.2%: the per-sequence term stood in for
+ * attention-DP rows' host time that runs in parallel.)
  */
 export const TRTLLM_HOST_TIME: HostTime = {
-  host_step_ms: 4.563,
-  host_per_seq_ms: 0.00998,
+  host_step_ms: 10.816,
+  host_per_seq_ms: 0,
   source: "fitted on 118 TensorRT-LLM max-load rows: docs/serving-validation.md"
 }
 
