@@ -135,8 +135,10 @@ const afdSimulate = Command.make(
       Flag.withDescription("Attention and FFN instance counts, e.g. 3A2F; several (2A2F,3A2F) print one comparison"),
       Flag.withDefault([])
     ),
-    regime: Flag.Literals("regime", ["auto", "three_stage", "conservative", "serial"]).pipe(
-      Flag.withDescription("Pipeline regime (auto: three_stage when enough micro-batches are in flight)"),
+    regime: Flag.Literals("regime", ["cyclic", "auto", "three_stage", "conservative", "serial"]).pipe(
+      Flag.withDescription(
+        "Pipeline regime (cyclic, the default: the micro-batch loop's cycle time, no switch; auto: AIC's three_stage when enough micro-batches are in flight, else conservative)"
+      ),
       Flag.optional
     ),
     loadImbalance: loadImbalanceFlag,

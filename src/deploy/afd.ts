@@ -267,7 +267,7 @@ export const afdStep = (input: PlaybookInput, plan: AfdPlan, run: PhaseRun): Afd
     return { ...x, time: afdLayerTime(plan.regime, m, x.stages) }
   })
   const bound: Record<AfdBound, number> = { attention: 0, ffn: 0, transfer: 0 }
-  const counts: Record<ResolvedRegime, number> = { three_stage: 0, conservative: 0, serial: 0 }
+  const counts: Record<ResolvedRegime, number> = { cyclic: 0, three_stage: 0, conservative: 0, serial: 0 }
   const layers: Array<AfdLayer> = instanceNames(model).map(({ entry, name }) => {
     const x = perEntry[entry]
     bound[x.time.bound] += x.time.layer_ms

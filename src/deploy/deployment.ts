@@ -231,7 +231,7 @@ export const resolveAfd = (model: Model, hw: HardwareSpec, base: ScenarioBase, o
     micro_batches: micro,
     a2f: { link: a2fLink, dtype: afd.a2f?.dtype ?? defaultDispatchDtype(base.precision) },
     f2a: { link: f2aLink, dtype: afd.f2a?.dtype ?? defaultCombineDtype(base.precision) },
-    regime: o.regime ?? afd.regime ?? "auto",
+    regime: o.regime ?? afd.regime ?? "cyclic",
     transfer_latency_us: afd.transfer_latency_us ?? DEFAULT_AFD_TRANSFER_LATENCY_US,
     load_imbalance: loadImbalance,
     reserved_bytes: (spec.reserved_gb ?? 0) * 1e9

@@ -10,6 +10,16 @@
  *                 back to conservative
  *   conservative  t_cycle = max(t_a + t_a2f, t_f + t_f2a)
  *   serial        t_cycle = t_a + t_a2f + t_f + t_f2a          (m = 1 is always serial)
+ *   cyclic        t_cycle = max(t_a, t_f, t_a2f + t_f2a, (t_a + t_a2f + t_f + t_f2a) / m)
+ *                 the default. The m micro-batches circulate through attention, the link (both
+ *                 transfer directions share it, as in three_stage) and the FFN: a timed event graph
+ *                 whose cycle time is the largest circuit time over the tokens on it (Baccelli,
+ *                 Cohen, Olsder, Quadrat, "Synchronization and Linearity", 1992, theorem 3.23 on
+ *                 the cycle time of strongly connected event graphs): each resource's self-loop
+ *                 (one micro-batch at a time) and the whole loop (m micro-batches). It is
+ *                 continuous in every stage time and in m: serial at m = 1, three_stage once
+ *                 m >= serial / max(t_a, t_f, t_a2f + t_f2a), and between them the loop binds,
+ *                 where AIC's auto switches from conservative to three_stage at one threshold.
  *
  *   layer time per step = m * t_cycle
  *   step (TPOT)         = sum over layers of m * t_cycle + fill,
@@ -31,7 +41,7 @@ export interface AfdStages {
 }
 
 export type AfdBound = "attention" | "ffn" | "transfer"
-export type ResolvedRegime = "three_stage" | "conservative" | "serial"
+export type ResolvedRegime = "three_stage" | "conservative" | "serial" | "cyclic"
 
 const serialMs = (s: AfdStages): number => s.attention + s.a2f + s.ffn + s.f2a
 
@@ -42,18 +52,22 @@ export const threeStageMinMicroBatches = (s: AfdStages): number => {
 }
 
 export const resolveRegime = (requested: AfdRegime, microBatches: number, s: AfdStages): { regime: ResolvedRegime; fell_back: boolean } => {
-  if (requested === "serial" || microBatches <= 1) return { regime: "serial", fell_back: requested !== "serial" && requested !== "auto" }
+  if (requested === "serial" || microBatches <= 1)
+    return { regime: "serial", fell_back: requested !== "serial" && requested !== "auto" && requested !== "cyclic" }
+  if (requested === "cyclic") return { regime: "cyclic", fell_back: false }
   if (requested === "conservative") return { regime: "conservative", fell_back: false }
   const enough = microBatches >= threeStageMinMicroBatches(s)
   return enough ? { regime: "three_stage", fell_back: false } : { regime: "conservative", fell_back: requested === "three_stage" }
 }
 
-export const cycleMs = (regime: ResolvedRegime, s: AfdStages): number =>
-  regime === "three_stage"
-    ? Math.max(s.attention, s.ffn, s.a2f + s.f2a)
-    : regime === "conservative"
-      ? Math.max(s.attention + s.a2f, s.ffn + s.f2a)
-      : serialMs(s)
+export const cycleMs = (regime: ResolvedRegime, s: AfdStages, microBatches = 1): number =>
+  regime === "cyclic"
+    ? Math.max(s.attention, s.ffn, s.a2f + s.f2a, serialMs(s) / microBatches)
+    : regime === "three_stage"
+      ? Math.max(s.attention, s.ffn, s.a2f + s.f2a)
+      : regime === "conservative"
+        ? Math.max(s.attention + s.a2f, s.ffn + s.f2a)
+        : serialMs(s)
 
 const afdBound = (regime: ResolvedRegime, s: AfdStages): AfdBound => {
   const transfer = s.a2f + s.f2a
@@ -75,7 +89,7 @@ export interface AfdLayerTime {
 
 export const afdLayerTime = (requested: AfdRegime, microBatches: number, s: AfdStages): AfdLayerTime => {
   const { regime, fell_back } = resolveRegime(requested, microBatches, s)
-  const cycle = cycleMs(regime, s)
+  const cycle = cycleMs(regime, s, microBatches)
   return { regime, regime_fell_back: fell_back, cycle_ms: cycle, layer_ms: microBatches * cycle, fill_ms: serialMs(s) - cycle, bound: afdBound(regime, s) }
 }
 

@@ -78,12 +78,15 @@ const AfdTransfer = Schema.Struct({
 })
 
 /**
- * Pipeline regimes of AIC's AFD model (ai-dynamo/aiconfigurator
- * src/aiconfigurator/sdk/inference_session.py, AFDInferenceSession): `three_stage` (attention, transfer
- * and FFN overlap; needs enough micro-batches in flight, else falls back to `conservative`),
- * `conservative`, `serial`; `auto` picks three_stage when enough micro-batches are in flight.
+ * Pipeline regimes of the AFD model: `cyclic` (the default) is the cycle time of the micro-batch
+ * loop as a timed event graph, continuous in the stage times and the micro-batch count
+ * (src/kernel/afdPipeline.ts); AIC's regimes (ai-dynamo/aiconfigurator
+ * src/aiconfigurator/sdk/inference_session.py, AFDInferenceSession) stay available: `three_stage`
+ * (attention, transfer and FFN overlap; needs enough micro-batches in flight, else falls back to
+ * `conservative`), `conservative`, `serial`; `auto` picks three_stage when enough micro-batches are
+ * in flight, else conservative (a switch: at the threshold a small change of a stage moves TPOT a lot).
  */
-export const AfdRegime = Schema.Literals(["auto", "three_stage", "conservative", "serial"])
+export const AfdRegime = Schema.Literals(["cyclic", "auto", "three_stage", "conservative", "serial"])
 export type AfdRegime = typeof AfdRegime.Type
 
 export const AfdDeployment = Schema.Struct({

@@ -30,7 +30,7 @@ import { storeFolder } from "../base/storeLayout.js"
 import type { FamilyMaterial } from "./family.ts"
 
 /** Bump when point evaluation (src/sweep/point.ts) changes its output for some input. */
-export const SWEEP_CODE_VERSION = 2
+export const SWEEP_CODE_VERSION = 3
 
 /** Bump when a pack's layout (header line, point lines) changes: part of the family digest, so packs of another layout are never read. */
 export const PACK_FORMAT = 2

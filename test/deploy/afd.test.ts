@@ -59,7 +59,7 @@ describe("transfers per layer", () => {
   })
 
   it("the step: layers at micro_batches x cycle, one pipeline fill, then the LM head", () => {
-    const t = afdLayerTime("auto", 3, moe32.stage_ms)
+    const t = afdLayerTime("cyclic", 3, moe32.stage_ms)
     expect(moe32.regime).toBe(t.regime)
     expect(moe32.layer_ms).toBeCloseTo(3 * t.cycle_ms, 12)
     const lm = p32.layers.at(-1)!

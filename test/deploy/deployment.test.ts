@@ -118,7 +118,7 @@ describe("AFD deployment", () => {
       micro_batches: 3,
       a2f: { link: "nic", dtype: "fp8" },
       f2a: { link: "nic", dtype: "bf16" },
-      regime: "auto",
+      regime: "cyclic",
       transfer_latency_us: 5
     })
   })

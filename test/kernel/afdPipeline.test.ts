@@ -39,4 +39,23 @@ describe("AFD regimes", () => {
     expect(afdStepMs([t, t])).toBe(30)
     expect(afdStepMs([t, t])).toBe(10 + 4 * (3 * 2 - 1))
   })
+
+  it("cyclic (the default): the micro-batch loop's cycle time, with no switch", () => {
+    // max(4, 3, 1 + 2, 10 / m): m = 1 serial 10; m = 2 the loop binds, 5; m = 3 10 / 3 = 3.33 < 4: attention binds, 4.
+    expect(resolveRegime("cyclic", 1, S)).toEqual({ regime: "serial", fell_back: false })
+    expect(resolveRegime("cyclic", 2, S)).toEqual({ regime: "cyclic", fell_back: false })
+    expect(cycleMs("cyclic", S, 2)).toBe(5)
+    expect(cycleMs("cyclic", S, 3)).toBe(4)
+    // A pipeline on AIC's threshold with 3 micro-batches (issue 27's cliff): a 4, a2f 2, f 4, f2a 2
+    // needs 2 + 4 / 4 = 3 micro-batches for three_stage; a link 2% slower needs more.
+    const edge = { attention: 4, a2f: 2, ffn: 4, f2a: 2 }
+    const longerLink = { ...edge, a2f: 2.04, f2a: 2.04 }
+    // auto: three_stage 4 at the threshold, conservative max(6.04, 6.04) = 6.04 just past it: +51%.
+    expect(cycleMs(resolveRegime("auto", 3, edge).regime, edge, 3)).toBe(4)
+    expect(cycleMs(resolveRegime("auto", 3, longerLink).regime, longerLink, 3)).toBeCloseTo(6.04, 12)
+    // cyclic: max(4, 4, 4, 12 / 3) = 4 and max(4, 4, 4.08, 12.08 / 3 = 4.0267) = 4.08: +2% for a 2% longer link.
+    expect(cycleMs("cyclic", edge, 3)).toBe(4)
+    expect(cycleMs("cyclic", longerLink, 3)).toBeCloseTo(4.08, 12)
+    expect(afdLayerTime("cyclic", 3, longerLink)).toMatchObject({ regime: "cyclic", cycle_ms: 4.08, bound: "transfer" })
+  })
 })
