@@ -15,6 +15,7 @@ import { ascii, pct } from "../text.ts"
 export const DENSE_FILE = "deepgemm_dense_h800.csv"
 export const GROUPED_FILE = "deepgemm_grouped_contiguous_h800.csv"
 export const COMMUNITY_FILE = "deepgemm_community_measurements.csv"
+export const MASKED_FILE = "deepgemm_grouped_masked_h800.csv"
 
 /** README tables keep every published version; only the last one's rows are compared. */
 export const LATEST_PUBLISHED: ReadonlyArray<readonly [string, string]> = [["is_latest_published", "yes"]]
@@ -90,6 +91,10 @@ export const deepgemmDense = (table: CsvTable, hardware: HardwareSet, mode: Effi
 
 export const deepgemmGrouped = (table: CsvTable, hardware: HardwareSet, mode: EfficiencyMode): DatasetReport =>
   readmeTable("deepgemm-grouped-h800", "DeepGEMM grouped-contiguous FP8 GEMM, H800 (last published README table)", GROUPED_FILE, table, hardware, mode)
+
+/** The masked (decode) layout's README table: held out, no constant is fitted on it. */
+export const deepgemmMasked = (table: CsvTable, hardware: HardwareSet, mode: EfficiencyMode): DatasetReport =>
+  readmeTable("deepgemm-masked-h800", "DeepGEMM grouped-masked FP8 GEMM (decode MoE), H800 (README table; held out)", MASKED_FILE, table, hardware, mode)
 
 export const deepgemmCommunity = (table: CsvTable, hardware: HardwareSet, mode: EfficiencyMode): DatasetReport => {
   const all = gemmMeasurements(table)
