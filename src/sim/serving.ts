@@ -177,7 +177,7 @@ export const afdInstance = (
     if (totalBytes(one.ffn_gpu) > capacityBytes(hw, plan.reserved_bytes))
       return yield* Effect.fail(
         new UsageError({
-          message: `AFD ${plan.attention.instances}A${plan.ffn.instances}F on ${hw.name}: an FFN GPU needs ${(totalBytes(one.ffn_gpu) / 2 ** 30).toFixed(1)} GiB of its ${(capacityBytes(hw, plan.reserved_bytes) / 2 ** 30).toFixed(1)} GiB for the experts`
+          message: `the experts need ${(totalBytes(one.ffn_gpu) / 2 ** 30).toFixed(1)} GiB on each of the ${plan.ffn.gpus} FFN GPUs, more than the ${(capacityBytes(hw, plan.reserved_bytes) / 2 ** 30).toFixed(1)} GiB each holds (more FFN instances spread them)`
         })
       )
     const a = one.attention_gpu
