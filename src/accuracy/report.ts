@@ -41,7 +41,18 @@ export interface DatasetReport {
   readonly by_hardware: ReadonlyArray<{ readonly hardware: string; readonly summary: ErrorSummary }>
   /** Assumptions and sensitivity lines shown under the table (system-level checks). */
   readonly notes?: ReadonlyArray<string>
+  /**
+   * The hardware files whose constants were fitted on this dataset's file (their calibration
+   * block names it), with those constants: its rows on that hardware are in sample. Empty: held out.
+   */
+  readonly in_sample?: ReadonlyArray<{ readonly hardware: string; readonly constants: ReadonlyArray<string> }>
 }
+
+/** `held out`, or `in sample: H800-SXM (compute, memory)`. */
+export const sampleText = (d: Pick<DatasetReport, "in_sample">): string =>
+  d.in_sample === undefined || d.in_sample.length === 0
+    ? "held out"
+    : `in sample: ${d.in_sample.map((x) => `${x.hardware} (${x.constants.join(", ")})`).join("; ")}`
 
 export const row = (r: Omit<ValidationRow, "ape">): ValidationRow => ({ ...r, ape: ape(r.predicted, r.measured) })
 

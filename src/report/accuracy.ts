@@ -5,7 +5,7 @@
 import { ascii, percent as pct, significant as fmt } from "../base/format.ts"
 import { leftColumns, renderMarkdownTable, renderTable, type Column } from "./table.ts"
 import { GENERAL_ASSUMPTIONS, INTRO, TIMING_MODEL } from "../accuracy/assumptions.ts"
-import type { DatasetReport, ValidationRow } from "../accuracy/report.ts"
+import { sampleText, type DatasetReport, type ValidationRow } from "../accuracy/report.ts"
 import type { ValidationReport } from "../accuracy/validate.ts"
 import type { MlValidation } from "../accuracy/mlValidation.ts"
 
@@ -42,7 +42,12 @@ const summaryColumns = (name: (d: DatasetReport) => string): ReadonlyArray<Colum
   { header: "rows", format: (d) => String(d.summary.rows) },
   { header: "median APE", format: (d) => pct(d.summary.median_ape) },
   { header: "p90 APE", format: (d) => pct(d.summary.p90_ape) },
-  { header: "max APE", format: (d) => pct(d.summary.max_ape) }
+  { header: "max APE", format: (d) => pct(d.summary.max_ape) },
+  {
+    header: "sample",
+    align: "left",
+    format: (d) => (d.in_sample === undefined || d.in_sample.length === 0 ? "held out" : `in sample: ${d.in_sample.map((x) => x.hardware).join(", ")}`)
+  }
 ]
 
 const summaryLine = (d: Pick<DatasetReport, "summary">): string =>
@@ -97,6 +102,7 @@ export const renderText = (r: ValidationReport): string => {
   out.push("")
   for (const a of r.acceptance) out.push(`${a.pass ? "PASS" : "FAIL"}  ${a.name}: ${a.value} (required: ${a.requirement})`)
   for (const a of r.targets) out.push(`${a.pass ? "MET " : "MISS"}  ${a.name}: ${a.value} (target, not gated yet: ${a.requirement})`)
+  for (const a of r.in_sample) out.push(`${a.pass ? "MET " : "MISS"}  ${a.name}: ${a.value} (in sample, reported, never gated: ${a.requirement})`)
   if (r.efficiency === "none") out.push("(--efficiency none: peak-only roofline, every efficiency constant ignored)")
   if (r.ml !== undefined) out.push(...mlText(r.ml))
   return ascii(out.join("\n")) + "\n"
@@ -124,6 +130,8 @@ const datasetSection = (d: DatasetReport): string => {
     `Source: \`${d.file}\` (reference folder). ${d.method}`,
     "",
     `**${summaryLine(d)}**`,
+    "",
+    `Sample: ${sampleText(d)}.`,
     ...(d.by_hardware.length > 0 ? ["", `By hardware: ${d.by_hardware.map((h) => `${h.hardware} ${summaryLine({ summary: h.summary })}`).join("; ")}.`] : []),
     "",
     mdTable([...ROW_COLUMNS, { header: "source", align: "left", format: (x) => x.source }, { header: "note", align: "left", format: (x) => x.note }], d.rows)
@@ -197,6 +205,17 @@ export const renderMarkdown = (r: ValidationReport): string => {
           mdTable(
             leftColumns("target", "requirement", "value", "result"),
             r.targets.map((a) => [a.name, a.requirement, a.value, a.pass ? "met" : "MISSED"])
+          ),
+          ""
+        ]),
+    ...(r.in_sample.length === 0
+      ? []
+      : [
+          "Checks on rows the constants were fitted on (in sample: reported, never part of the exit status):",
+          "",
+          mdTable(
+            leftColumns("check", "requirement", "value", "result"),
+            r.in_sample.map((a) => [a.name, a.requirement, a.value, a.pass ? "met" : "MISSED"])
           ),
           ""
         ]),
