@@ -1,6 +1,6 @@
 /**
  * `llmsim plan`: what to deploy for a model, candidate hardware, a GPU budget, a workload and
- * SLOs. Two modes are planned side by side, each by simulation (src/serve/capacity.ts) on the
+ * SLOs. Four modes are planned side by side, each by simulation (src/serve/capacity.ts) on the
  * engine models of `llmsim bench`:
  *
  *   aggregated     replicas of one engine instance. Every candidate layout of every hardware
@@ -16,6 +16,11 @@
  *                  min(x Rp, y Rd) on x GPUs_p + y GPUs_d GPUs; the pair and ratio with the most
  *                  requests/s per GPU (within the budget; with a target rate, that meet it) is
  *                  simulated whole to confirm it, and its simulated figures are the answer.
+ *   wide_ep        (MoE) the disaggregated search over the DP-attention layouts, each served as a
+ *                  wide expert-parallel deployment (src/serve/playbookCost.ts wideEpCost), with
+ *                  two-batch overlap and without.
+ *   afd            (MoE) decode pools of attention-FFN units (xAyF of a node each: afdInstance),
+ *                  paired with the prefill roles measured in the modes above (each role measured once).
  * The goodput compared is requests/s within the SLOs per GPU; cost per 1M output tokens comes from
  * each hardware's price_per_gpu_hour_usd (or --price-per-gpu-hour).
  */
