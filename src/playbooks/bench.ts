@@ -96,19 +96,25 @@ interface PoolChoice {
 /** The large-EP overrides of a wide-EP instance: its two-batch overlap when chosen (with its micro-batch count), else the scenario's. */
 const wideOverrides = (tbo: boolean | undefined) => (tbo === undefined ? {} : { two_batch_overlap: tbo, micro_batches: tbo ? 2 : 1 })
 
+/**
+ * An instance's layout as a result states it; wide_ep: the steps priced by the large-EP deployment
+ * model (DeepEP all-to-all, optionally two-batch overlap) instead of the core layout's.
+ */
+interface LayoutFacts {
+  readonly tp: number
+  readonly dp: number
+  readonly ep: number
+  readonly gpus: number
+  readonly wide_ep: boolean
+  readonly two_batch_overlap: boolean
+}
+
 /** One pool of a disaggregated bench: its engine instance and how many of it. */
 interface PoolSetup {
   readonly hardware: string
   readonly instances: number
   readonly engine: EngineSettings
-  readonly layout: {
-    readonly tp: number
-    readonly dp: number
-    readonly ep: number
-    readonly gpus: number
-    readonly wide_ep: boolean
-    readonly two_batch_overlap: boolean
-  }
+  readonly layout: LayoutFacts
   /** An AFD unit: its attention and FFN GPUs (null: an engine instance of one layout). */
   readonly afd: { readonly attention_gpus: number; readonly ffn_gpus: number; readonly micro_batches: number } | null
   readonly memory: MemoryInputs
@@ -128,15 +134,7 @@ interface BenchSetup {
   readonly scenario: string
   readonly hardware: string
   readonly engine: EngineSettings
-  /** wide_ep: the steps priced by the large-EP deployment model (DeepEP all-to-all, optionally two-batch overlap) instead of the core layout's. */
-  readonly layout: {
-    readonly tp: number
-    readonly dp: number
-    readonly ep: number
-    readonly gpus: number
-    readonly wide_ep: boolean
-    readonly two_batch_overlap: boolean
-  }
+  readonly layout: LayoutFacts
   readonly memory: MemoryInputs
   readonly kv_cache: KvBudget
   readonly max_model_len: number | null

@@ -71,6 +71,35 @@ const applied = (engine: EngineModel, d: EngineSettings, o: EngineOverrides): { 
   return { settings: { ...settings, cuda_graph_sizes: sizes }, userSet }
 }
 
+/** The engine model a serving instance runs (`--engine`, else the scenario's engine block, else vLLM) and the block's settings over which flags apply. */
+const engineOf = (loaded: LoadedScenario, engineName: string | undefined, flags: EngineOverrides) =>
+  Effect.gen(function* () {
+    const block = loaded.spec.engine ?? {}
+    const name = engineName ?? block.name ?? "vllm"
+    const engine = ENGINES[name]
+    if (engine === undefined) return yield* Effect.fail(new UsageError({ message: `--engine ${name}: expected one of ${ENGINE_NAMES.join(", ")}` }))
+    const { name: _, ...blockOverrides } = block
+    const overrides: EngineOverrides = { ...blockOverrides, ...flags }
+    return { engine, overrides }
+  })
+
+/**
+ * The engine's settings on a layout: its defaults under the overrides, the KV budget its memory
+ * rule leaves from `memoryOf` (the bytes per GPU, given the first settings), and the settings that
+ * follow from that budget.
+ */
+const engineSettings = (
+  engine: EngineModel,
+  ctx: EngineContext,
+  overrides: EngineOverrides,
+  memoryOf: (first: EngineSettings) => MemoryInputs
+): { settings: EngineSettings; memory: MemoryInputs; kv: KvBudget } => {
+  const first = applied(engine, engine.defaults(ctx), overrides)
+  const memory = memoryOf(first.settings)
+  const kv = engine.kvBudget(memory, first.settings)
+  return { settings: engine.afterBudget(first.settings, kv.kv_tokens, ctx, first.userSet), memory, kv }
+}
+
 export const servingInstance = (
   loaded: LoadedScenario,
   engineName: string | undefined,
@@ -83,10 +112,7 @@ export const servingInstance = (
   wideEp?: LargeEpOverrides
 ): Effect.Effect<ServingInstance, ConfigError | UsageError> =>
   Effect.gen(function* () {
-    const block = loaded.spec.engine ?? {}
-    const name = engineName ?? block.name ?? "vllm"
-    const engine = ENGINES[name]
-    if (engine === undefined) return yield* Effect.fail(new UsageError({ message: `--engine ${name}: expected one of ${ENGINE_NAMES.join(", ")}` }))
+    const { engine, overrides } = yield* engineOf(loaded, engineName, flags)
     const model = modelOf(loaded)
     const r = resolveLayout(model, loaded.hardware, scenarioBase(loaded, model))
     if (!r.ok) return yield* Effect.fail(scenarioFieldError(loaded.root, loaded.file, loaded.text, r.problem.path, r.problem.message))
@@ -95,33 +121,30 @@ export const servingInstance = (
     if (wide !== undefined && !wide.ok)
       return yield* Effect.fail(scenarioFieldError(loaded.root, loaded.file, loaded.text, wide.problem.path, wide.problem.message))
     const layout = wide === undefined ? r.value.layout : wide.value
-    const { name: _, ...blockOverrides } = block
-    const overrides: EngineOverrides = { ...blockOverrides, ...flags }
     const maxModelLen = overrides.max_model_len
     const ctx: EngineContext = { hbm_gb: hw.hbm_gb, tp: layout.tp, dp: layout.dp, ep: layout.ep, max_model_len: maxModelLen ?? UNBOUNDED_CONTEXT }
-    const first = applied(engine, engine.defaults(ctx), overrides)
-    // Bytes per GPU: weights and KV per token do not depend on the batch; activations are the largest step's.
-    const step = phaseMemory(model, contextFor(model, layout, "prefill", 1, first.settings.max_step_tokens))
     const context = Math.max(1, typicalContext)
-    const perToken = phaseMemory(model, contextFor(model, layout, "decode", 1, context)).kv_cache_bytes / context
-    // Wide EP: DeepEP's communication buffers are held besides the activations (the larger of its two kernels').
-    const buffers =
-      wide === undefined
-        ? 0
-        : Math.max(
-            largeEpMemory(model, wide.value, "prefill", 1, first.settings.max_step_tokens).comm_buffer_bytes,
-            // The low-latency buffer holds a fixed number of tokens per rank a micro-batch, not the batch:
-            // SGLang's SGLANG_DEEPEP_NUM_MAX_DISPATCH_TOKENS_PER_RANK, default 128 (srt/layers/moe/token_dispatcher/deepep.py).
-            largeEpMemory(model, wide.value, "decode", LL_DISPATCH_TOKENS * wide.value.micro_batches, context).comm_buffer_bytes
-          )
-    const memory: MemoryInputs = {
-      device_bytes: deviceMemoryBytes(hw.hbm_gb),
-      weights_bytes: step.weights_bytes,
-      activation_bytes: step.activation_bytes + buffers,
-      kv_bytes_per_token: perToken
-    }
-    const kv = engine.kvBudget(memory, first.settings)
-    const settings = engine.afterBudget(first.settings, kv.kv_tokens, ctx, first.userSet)
+    const { settings, memory, kv } = engineSettings(engine, ctx, overrides, (first) => {
+      // Bytes per GPU: weights and KV per token do not depend on the batch; activations are the largest step's.
+      const step = phaseMemory(model, contextFor(model, layout, "prefill", 1, first.max_step_tokens))
+      const perToken = phaseMemory(model, contextFor(model, layout, "decode", 1, context)).kv_cache_bytes / context
+      // Wide EP: DeepEP's communication buffers are held besides the activations (the larger of its two kernels').
+      const buffers =
+        wide === undefined
+          ? 0
+          : Math.max(
+              largeEpMemory(model, wide.value, "prefill", 1, first.max_step_tokens).comm_buffer_bytes,
+              // The low-latency buffer holds a fixed number of tokens per rank a micro-batch, not the batch:
+              // SGLang's SGLANG_DEEPEP_NUM_MAX_DISPATCH_TOKENS_PER_RANK, default 128 (srt/layers/moe/token_dispatcher/deepep.py).
+              largeEpMemory(model, wide.value, "decode", LL_DISPATCH_TOKENS * wide.value.micro_batches, context).comm_buffer_bytes
+            )
+      return {
+        device_bytes: deviceMemoryBytes(hw.hbm_gb),
+        weights_bytes: step.weights_bytes,
+        activation_bytes: step.activation_bytes + buffers,
+        kv_bytes_per_token: perToken
+      }
+    })
     const composition: Composition = { overlap_efficiency: hw.overlap_efficiency, max_concurrency: hw.max_concurrency, micro_batch: 1 }
     const timing = timingHardware(hw, efficiency)
     const pricer =
@@ -162,10 +185,7 @@ export const afdInstance = (
   o: AfdOverrides
 ): Effect.Effect<ServingInstance, ConfigError | UsageError> =>
   Effect.gen(function* () {
-    const block = loaded.spec.engine ?? {}
-    const name = engineName ?? block.name ?? "vllm"
-    const engine = ENGINES[name]
-    if (engine === undefined) return yield* Effect.fail(new UsageError({ message: `--engine ${name}: expected one of ${ENGINE_NAMES.join(", ")}` }))
+    const { engine, overrides } = yield* engineOf(loaded, engineName, flags)
     const model = modelOf(loaded)
     const hw = loaded.hardware
     const r = resolveAfd(model, hw, scenarioBase(loaded, model), o)
@@ -191,20 +211,17 @@ export const afdInstance = (
       ep: plan.ffn.ep,
       redundant_experts: plan.ffn.redundant_experts
     }
-    const { name: _, ...blockOverrides } = block
-    const overrides: EngineOverrides = { ...blockOverrides, ...flags }
     const maxModelLen = overrides.max_model_len
     const ctx: EngineContext = { hbm_gb: hw.hbm_gb, tp: layout.tp, dp: layout.dp, ep: 1, max_model_len: maxModelLen ?? UNBOUNDED_CONTEXT }
-    const first = applied(engine, engine.defaults(ctx), overrides)
-    const big = afdMemory(input, plan, "decode", first.settings.max_running, context).attention_gpu
-    const memory: MemoryInputs = {
-      device_bytes: deviceMemoryBytes(hw.hbm_gb),
-      weights_bytes: weights,
-      activation_bytes: big.activation_bytes + big.comm_buffer_bytes,
-      kv_bytes_per_token: a.kv_cache_bytes / context
-    }
-    const kv = engine.kvBudget(memory, first.settings)
-    const settings = engine.afterBudget(first.settings, kv.kv_tokens, ctx, first.userSet)
+    const { settings, memory, kv } = engineSettings(engine, ctx, overrides, (first) => {
+      const big = afdMemory(input, plan, "decode", first.max_running, context).attention_gpu
+      return {
+        device_bytes: deviceMemoryBytes(hw.hbm_gb),
+        weights_bytes: weights,
+        activation_bytes: big.activation_bytes + big.comm_buffer_bytes,
+        kv_bytes_per_token: a.kv_cache_bytes / context
+      }
+    })
     return {
       model,
       layout,
