@@ -45,14 +45,16 @@ const MOONCAKE_SEEDS = [1, 2, 3, 4, 5, 6, 7, 8]
 /** Mooncake's two published runs (pairs P3a, P3b): TP, lengths, rate, prompts. */
 const MOONCAKE: ReadonlyArray<{
   readonly pair_id: string
+  /** The csv rows' id stem: `<rows>-2regular` and `<rows>-1p1d`. */
+  readonly rows: string
   readonly tp: number
   readonly isl: number
   readonly osl: number
   readonly rate: number
   readonly prompts: number
 }> = [
-  { pair_id: "P3a-mooncake-a10-rate1", tp: 4, isl: 8192, osl: 512, rate: 1, prompts: 50 },
-  { pair_id: "P3b-mooncake-a10-rate4", tp: 2, isl: 2048, osl: 512, rate: 4, prompts: 200 }
+  { pair_id: "P3a-mooncake-a10-rate1", rows: "mooncake-a10-qwen7b-rate1", tp: 4, isl: 8192, osl: 512, rate: 1, prompts: 50 },
+  { pair_id: "P3b-mooncake-a10-rate4", rows: "mooncake-a10-qwen7b-rate4", tp: 2, isl: 2048, osl: 512, rate: 4, prompts: 200 }
 ]
 const SCENARIO = "configs/scenarios/deepseek_v3_h800.yaml"
 const HARDWARE = "configs/hardware/H100-SXM.yaml"
@@ -196,8 +198,8 @@ export const poolValidation = (referenceFolder: string) =>
     // Mooncake's SGLang pairs: "2 Regular" (two colocated instances) against 1P1D at the same rate.
     const mooncake = yield* loadScenario(evaluator, paths, path.join(root, MOONCAKE_SCENARIO))
     for (const m of MOONCAKE) {
-      const agg = cell(`${m.pair_id.startsWith("P3a") ? "mooncake-a10-qwen7b-rate1" : "mooncake-a10-qwen7b-rate4"}-2regular`)
-      const dis = cell(`${m.pair_id.startsWith("P3a") ? "mooncake-a10-qwen7b-rate1" : "mooncake-a10-qwen7b-rate4"}-1p1d`)
+      const agg = cell(`${m.rows}-2regular`)
+      const dis = cell(`${m.rows}-1p1d`)
       if (agg === undefined || dis === undefined) return yield* Effect.fail(new ReferenceDataError({ message: `${FILE}: no Mooncake pair ${m.pair_id}` }))
       const variant = scenarioVariant(mooncake, { parallelism: { tp: m.tp, dp: 1, ep: 1 } })
       const mInst = yield* servingInstance(variant, "sglang", {}, estimator, "hardware", m.isl + m.osl)

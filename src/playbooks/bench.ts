@@ -35,6 +35,7 @@ import {
   scenarioVariant,
   servingInstance,
   afdInstance,
+  wideEpOverrides,
   transferLink,
   workloadMisfit,
   type EngineOverrides,
@@ -92,9 +93,6 @@ interface PoolChoice {
   /** An AFD unit of this many attention and FFN instances (over the scenario's deployment.afd block). */
   readonly afd?: { readonly attention_instances: number; readonly ffn_instances: number }
 }
-
-/** The large-EP overrides of a wide-EP instance: its two-batch overlap when chosen (with its micro-batch count), else the scenario's. */
-const wideOverrides = (tbo: boolean | undefined) => (tbo === undefined ? {} : { two_batch_overlap: tbo, micro_batches: tbo ? 2 : 1 })
 
 /**
  * An instance's layout as a result states it; wide_ep: the steps priced by the large-EP deployment
@@ -263,7 +261,7 @@ const disaggregatedPools = (s: Session, o: BenchOptions, estimator: Estimator, t
                 estimator,
                 o.run.efficiency,
                 typical,
-                wide ? wideOverrides(b !== undefined && "two_batch_overlap" in b ? b.two_batch_overlap : undefined) : undefined
+                wide ? wideEpOverrides(b !== undefined && "two_batch_overlap" in b ? b.two_batch_overlap : undefined) : undefined
               )
         const instances = (role === "prefill" ? o.prefillInstances : o.decodeInstances) ?? b?.instances ?? 1
         return { inst, instances, hw: variant.hardware }
@@ -358,7 +356,7 @@ export const runBench = (o: BenchOptions) =>
           estimator,
           o.run.efficiency,
           typical,
-          wide ? wideOverrides(server?.two_batch_overlap) : undefined
+          wide ? wideEpOverrides(server?.two_batch_overlap) : undefined
         ))
       const st = inst.settings
       const scenario = displayPath(s.project.root, s.loaded.file)

@@ -17,6 +17,7 @@ export {
   servingInstance,
   type ServingInstance,
   transferLink,
+  wideEpOverrides,
   workloadMisfit
 } from "./serving.ts"
 export { evaluateScenario, layerContext, scenarioBase } from "./simulate.ts"

@@ -34,6 +34,9 @@ import { scenarioBase } from "./simulate.ts"
 /** Settings a user may override: the scenario's `engine:` block, then the bench flags (same names). */
 export type EngineOverrides = Omit<EngineSpec, "name">
 
+/** The large-EP overrides of a wide-EP instance with two-batch overlap on or off (and its micro-batch count); undefined: the scenario's. */
+export const wideEpOverrides = (tbo: boolean | undefined): LargeEpOverrides => (tbo === undefined ? {} : { two_batch_overlap: tbo, micro_batches: tbo ? 2 : 1 })
+
 /** Tokens per rank DeepEP's low-latency buffer is sized for (SGLang's default; see servingInstance). */
 const LL_DISPATCH_TOKENS = 128
 

@@ -48,6 +48,7 @@ import {
   scenarioVariant,
   servingInstance,
   workloadMisfit,
+  wideEpOverrides,
   type EngineOverrides,
   type ServingInstance
 } from "../sim/serving.ts"
@@ -387,7 +388,7 @@ export const runPlan = (o: PlanOptions) =>
                 estimator,
                 o.run.efficiency,
                 typical,
-                { two_batch_overlap: tbo, micro_batches: tbo ? 2 : 1 }
+                wideEpOverrides(tbo)
               )
             )
             if (made._tag === "Failure") {
@@ -618,6 +619,8 @@ export const runPlan = (o: PlanOptions) =>
       const bestWide = pairMode("wide_ep", wide, wide)
       // AFD: decode pools of attention-FFN units, prefill pools of any layout measured above.
       const bestAfd = afdUnits.length === 0 ? null : pairMode("afd", [...served, ...wide], afdUnits)
+      // `steps` counts every role a mode might measure; roles out of the budget or measured before are not: end the bar full.
+      if (done < steps) o.onProgress?.(steps, steps)
 
       let bestAggregated: PlannedDeployment | null = null
       if (bestAgg !== undefined) {
