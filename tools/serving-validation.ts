@@ -1,7 +1,7 @@
 /**
  * docs/serving-validation.md: the serving section of `llmsim validate --serving --format markdown`
  * (every TensorRT-LLM max-load row through llmsim bench, the host-time fit, held out by model).
- * It takes about a minute, so the suite does not rerun it; test/accuracy/serving.test.ts holds
+ * It takes about two minutes, so the suite does not rerun it; test/accuracy/serving.test.ts holds
  * the shipped constants (src/serve/engines.ts TRTLLM_HOST_TIME) to the fit this file reports.
  *
  *   node_modules/.bin/node tools/serving-validation.ts    rewrite docs/serving-validation.md

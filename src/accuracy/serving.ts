@@ -50,7 +50,12 @@ export interface ServingRun {
   readonly step_answer_per_gpu: number
 }
 
-/** The row's scenario: the shipped model on the row's hardware, FP8 weights and KV, the row's layout. */
+/**
+ * The row's scenario: the shipped model on the row's hardware, the checkpoint's weights (FP8, or
+ * NVFP4: NVIDIA's ModelOpt FP4 checkpoints quantize weights and activations, so the GEMMs run at
+ * the part's fp4 rate, src/schema/dtypes.ts), FP8 KV, the row's layout. A model whose experts ship
+ * in another 4-bit format (gpt-oss: MXFP4) keeps it.
+ */
 export const caseScenario = (base: LoadedScenario, hardware: HardwareSpec, c: ServingCase): LoadedScenario => {
   const p = base.spec.precision
   const keepsExperts = p?.moe_experts !== undefined && p.moe_experts !== "fp8" && p.moe_experts !== "bf16"
@@ -61,10 +66,10 @@ export const caseScenario = (base: LoadedScenario, hardware: HardwareSpec, c: Se
     spec: {
       ...spec,
       precision: {
-        weights: "fp8",
+        weights: c.weights,
         activations: p?.activations ?? "bf16",
         kv_cache: "fp8",
-        ...(keepsExperts ? { moe_experts: p?.moe_experts } : { moe_experts: "fp8" }),
+        ...(keepsExperts ? { moe_experts: p?.moe_experts } : { moe_experts: c.weights }),
         ...(p?.lm_head === undefined ? {} : { lm_head: p.lm_head })
       },
       parallelism: { tp: c.tp, dp: c.dp, ep: c.ep }
@@ -209,9 +214,15 @@ export const fitHost = (runs: ReadonlyArray<ServingRun>): HostConstants => {
 
 /** Why a row stays out of the fit (still predicted and reported). */
 export const excludedFromFit = (c: ServingCase): string | undefined =>
-  c.model.startsWith("gpt-oss")
-    ? "gpt-oss on Hopper: the MXFP4 experts run through Triton with upcasting (the page's moe_config note), which llmsim does not model (issue 27)"
-    : undefined
+  c.blackwell
+    ? BLACKWELL_NOTE
+    : c.model.startsWith("gpt-oss")
+      ? "gpt-oss on Hopper: the MXFP4 experts run through Triton with upcasting (the page's moe_config note), which llmsim does not model (issue 27)"
+      : undefined
+
+/** Why the B200 rows are judged apart: held out from the fit, on a part with datasheet-only constants. */
+const BLACKWELL_NOTE =
+  "B200 (NVFP4 / MXFP4 checkpoints): held out, judged with the host time fitted on the Hopper rows; B200.yaml's memory, kernel latency, tile and overlap constants are datasheet only (no B200 kernel data in data/reference)"
 
 interface ServingRow {
   readonly line: number
@@ -250,6 +261,8 @@ export interface ServingValidation {
   readonly held_out: { readonly dense: ServingSummary; readonly moe: ServingSummary }
   readonly in_sample: { readonly dense: ServingSummary; readonly moe: ServingSummary }
   readonly step_answer: { readonly dense: ServingSummary; readonly moe: ServingSummary }
+  /** The B200 rows (never fitted on), predicted with the Hopper fit, dense and MoE apart. */
+  readonly blackwell: { readonly dense: ServingSummary; readonly moe: ServingSummary }
   readonly excluded: ReadonlyArray<string>
   /** Published disaggregated pools at saturation (src/accuracy/disaggregated.ts), with validate --serving. */
   readonly pools?: PoolValidation
@@ -296,10 +309,11 @@ export const servingValidation = (runs: ReadonlyArray<ServingRun>): ServingValid
     }
   })
   const fitted = rows.filter((r) => r.excluded === undefined)
-  const split = (f: (r: ServingRow) => number) => ({
-    dense: summary(fitted.filter((r) => !r.moe).map(f)),
-    moe: summary(fitted.filter((r) => r.moe).map(f))
+  const split = (f: (r: ServingRow) => number, of: ReadonlyArray<ServingRow> = fitted) => ({
+    dense: summary(of.filter((r) => !r.moe).map(f)),
+    moe: summary(of.filter((r) => r.moe).map(f))
   })
+  const blackwell = rows.filter((r) => r.excluded === BLACKWELL_NOTE)
   return {
     fit,
     fitted_rows: fitted.length,
@@ -307,6 +321,7 @@ export const servingValidation = (runs: ReadonlyArray<ServingRun>): ServingValid
     held_out: split((r) => r.held_out_error_pct),
     in_sample: split((r) => r.in_sample_error_pct),
     step_answer: split((r) => r.step_answer_error_pct),
-    excluded: [...new Set(rows.flatMap((r) => (r.excluded === undefined ? [] : [`${r.model}: ${r.excluded}`])))]
+    blackwell: split((r) => r.held_out_error_pct, blackwell),
+    excluded: [...new Set(rows.flatMap((r) => (r.excluded === undefined ? [] : [r.excluded === BLACKWELL_NOTE ? r.excluded : `${r.model}: ${r.excluded}`])))]
   }
 }

@@ -516,7 +516,7 @@ export const loadValidationInputs = (referenceFolder: string) =>
 
 /**
  * `validate --serving`: every row of the serving dataset simulated (src/accuracy/serving.ts), the
- * host time fitted, held out by model. About a minute: each row is a full max-load benchmark.
+ * host time fitted on the Hopper rows, held out by model; the B200 rows held out. About two minutes: each row is a full max-load benchmark.
  */
 export const servingCheck = (referenceFolder: string, onRow?: (done: number, total: number) => void) =>
   Effect.gen(function* () {

@@ -63,7 +63,7 @@ const validateCommand = Command.make(
     ),
     serving: Flag.Boolean("serving").pipe(
       Flag.withDescription(
-        "Also the serving datasets: every TensorRT-LLM max-load row simulated by llmsim bench, host time fitted and held out by model, and published disaggregated pools at saturation (about a minute)"
+        "Also the serving datasets: every TensorRT-LLM max-load row simulated by llmsim bench, host time fitted on Hopper and held out by model, B200 rows held out, and published disaggregated pools at saturation (about two minutes)"
       ),
       Flag.withDefault(false)
     )

@@ -14,6 +14,7 @@ const summaryLines = (v: ServingValidation): Array<string> => [
   `held out (leave one model out): dense ${sum(v.held_out.dense)}; MoE ${sum(v.held_out.moe)}`,
   `in sample (fitted on every row):  dense ${sum(v.in_sample.dense)}; MoE ${sum(v.in_sample.moe)}`,
   `step answer (decode step at the largest batch the HBM holds, prefill not charged): dense ${sum(v.step_answer.dense)}; MoE ${sum(v.step_answer.moe)}`,
+  `Blackwell, held out (B200 rows, leave one model out; nothing fitted on B200 serving): dense ${sum(v.blackwell.dense)}; MoE ${sum(v.blackwell.moe)}`,
   ...v.excluded.map((e) => `not fitted on (still listed): ${e}`)
 ]
 

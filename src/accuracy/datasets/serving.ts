@@ -2,9 +2,10 @@
  * The serving dataset: TensorRT-LLM's published max-load throughput (data/reference/
  * trtllm_perf_overview.csv, the PyTorch-backend pages 03e27c7d and 00f37686: trtllm-bench
  * throughput, every request of exactly ISL input and OSL output tokens queued at once) for the
- * H100 and H200 rows whose model llmsim ships. Each row becomes an engine instance: the model's
- * shipped scenario on the row's hardware, FP8 weights (every row's checkpoint is FP8; gpt-oss keeps
- * its MXFP4 experts), the row's TP / attention-DP / EP layout, and trtllm-bench's settings:
+ * H100, H200 and B200 rows whose model llmsim ships. Each row becomes an engine instance: the
+ * model's shipped scenario on the row's hardware, the checkpoint's weights (FP8 on H100 / H200;
+ * NVFP4, W4A4 as ModelOpt quantizes it, on B200; gpt-oss keeps its MXFP4 experts), the row's
+ * TP / attention-DP / EP layout, and trtllm-bench's settings:
  *
  *   max_batch_size, max_num_tokens   trtllm-bench's heuristic (engineDefaults.ts trtllmBenchFinetune:
  *                                    KV requests = the KV budget / (ISL + OSL), rounded up) and
@@ -31,12 +32,19 @@ const SERVING_MODELS: Readonly<Record<string, string>> = {
   "Llama-3.1-405B-Instruct": "configs/scenarios/llama_3_1_405b_h200.yaml",
   "Llama-4-Maverick-17B-128E-Instruct": "configs/scenarios/llama_4_maverick_h200.yaml",
   "Qwen3-235B-A22B": "configs/scenarios/qwen3_235b_h100.yaml",
+  "Qwen3-30B-A3B": "configs/scenarios/qwen3_30b_a3b_h100.yaml",
   "gpt-oss-120b": "configs/scenarios/gpt_oss_120b_h100.yaml",
   "gpt-oss-20b": "configs/scenarios/gpt_oss_20b_h100.yaml"
 }
 
 /** Models whose routed experts make them MoE (reported apart from the dense ones). */
-const MOE = new Set(["DeepSeek-R1-0528", "Llama-4-Maverick-17B-128E-Instruct", "Qwen3-235B-A22B", "gpt-oss-120b", "gpt-oss-20b"])
+const MOE = new Set(["DeepSeek-R1-0528", "Llama-4-Maverick-17B-128E-Instruct", "Qwen3-235B-A22B", "Qwen3-30B-A3B", "gpt-oss-120b", "gpt-oss-20b"])
+
+/** Hardware files the dataset reads rows for: Hopper (the host-time fit) and Blackwell (held out). */
+const HARDWARE_CONFIG = /^configs\/hardware\/(H100-SXM|H200-SXM|B200)\.yaml$/
+
+/** The checkpoint's weight format as the page labels it (`precision`): FP8, or FP4 = NVFP4. */
+const WEIGHTS: Readonly<Record<string, "fp8" | "fp4">> = { FP8: "fp8", FP4: "fp4" }
 
 export interface ServingCase {
   /** 1-based line in the CSV file. */
@@ -46,6 +54,10 @@ export interface ServingCase {
   readonly moe: boolean
   readonly hardware_config: string
   readonly hardware: string
+  /** Blackwell (B200): never in the host-time fit, judged with the constants fitted on Hopper. */
+  readonly blackwell: boolean
+  /** Weights (and, for fp4, activations) of the checkpoint: fp8, or fp4 = NVFP4. */
+  readonly weights: "fp8" | "fp4"
   readonly tp: number
   /** Attention data-parallel ranks (DEPn: n). */
   readonly dp: number
@@ -70,7 +82,9 @@ export const servingCases = (text: string): Array<ServingCase> => {
     const model = f.model ?? ""
     const scenario = SERVING_MODELS[model]
     if (scenario === undefined) continue
-    if (f.backend !== "pytorch" || !/^configs\/hardware\/H(100|200)-SXM\.yaml$/.test(f.hardware_config ?? "")) continue
+    const hw = HARDWARE_CONFIG.exec(f.hardware_config ?? "")
+    const weights = WEIGHTS[f.precision ?? ""]
+    if (f.backend !== "pytorch" || hw === null || weights === undefined) continue
     if (f.metric !== "trtllm_out_tps_gpu" && f.metric !== "trtllm_total_out_tps") continue
     const tp = Number(f.tp)
     const gpus = Number(f.gpus)
@@ -85,6 +99,8 @@ export const servingCases = (text: string): Array<ServingCase> => {
       moe: MOE.has(model),
       hardware_config: f.hardware_config ?? "",
       hardware: f.hardware ?? "",
+      blackwell: hw[1] === "B200",
+      weights,
       // DEPn: attention over n data-parallel ranks of TP 1, experts over n GPUs.
       tp: attentionDp ? 1 : tp,
       dp: attentionDp ? tp : 1,
