@@ -22,6 +22,7 @@ import { evaluateOpCost } from "../ops/registry.ts"
 import type { OpCost, OpSpec } from "../ops/types.ts"
 import type { Dtype } from "../schema/dtypes.ts"
 import { timeOp, type TimingHardware } from "../timing/roofline.ts"
+import { gemmSpec } from "../ml/gemmSpec.ts"
 import { numberField, type CsvRecord, type CsvTable } from "../reference/csv.ts"
 import { physicalProblem, type PhysicalKind } from "../schema/physical.ts"
 
@@ -59,20 +60,17 @@ const weightDtype = (kind: GemmKind): Dtype => (kind === "dense_bf16" ? "bf16" :
 const isDense = (g: Pick<GemmMeasurement, "kind" | "groups">): boolean => g.groups === 1 && (g.kind === "dense_fp8" || g.kind === "dense_bf16")
 
 /**
- * The op of one measured GEMM: a `linear` op spec for a dense row; for a grouped row, the
- * measurement kind `grouped_gemm` (no scenario op is a bare grouped GEMM: moe_experts fuses two
- * with the activation), whose params name the shape for the ML features (src/ml).
+ * The op of one measured GEMM, as the ML heads see it (src/ml/gemmSpec.ts): a `linear` op spec
+ * for a dense row; for a grouped row the measurement kind `grouped_gemm` with its layout (no
+ * scenario op is a bare grouped GEMM: moe_experts fuses two with the activation, and the ML
+ * estimator times each through this same kind). The training kernel's rows (k-grouped weight
+ * gradients, FP32 accumulate) are their own kind, which no head reads: no inference op runs it.
  */
 export const gemmOp = (g: Pick<GemmMeasurement, "kind" | "groups" | "m" | "n" | "k">): OpSpec => {
   const w = weightDtype(g.kind)
-  return isDense(g)
-    ? { kind: "linear", name: "gemm", category: "other", params: { tokens: g.m, in_features: g.k, out_features: g.n, weight_dtype: w, act_dtype: "bf16" } }
-    : {
-        kind: "grouped_gemm",
-        name: "grouped_gemm",
-        category: "moe_experts",
-        params: { m: g.m, n: g.n, k: g.k, groups: g.groups, weight_dtype: w, act_dtype: "bf16" }
-      }
+  if (g.kind === "kgrouped_wgrad")
+    return { kind: "kgrouped_wgrad", name: "kgrouped_wgrad", category: "other", params: { m: g.m, n: g.n, k: g.k, groups: g.groups, weight_dtype: w } }
+  return gemmSpec({ m: g.m, n: g.n, k: g.k, groups: g.groups, ...(isDense(g) ? {} : layoutOf(g.kind)) }, w, "bf16")
 }
 
 /** The op cost llmsim's formulas give one measured GEMM. */

@@ -1,6 +1,6 @@
 /**
  * The kernel measurements of data/reference as ML training rows: every row the kernel datasets
- * of `llmsim validate` model (DeepGEMM dense, grouped and community GEMMs, FlashMLA decoding,
+ * of `llmsim validate` model (DeepGEMM dense, grouped contiguous and masked, and community GEMMs, FlashMLA decoding,
  * FlashAttention-3 prefill), as the feature row of its op (src/ml/features.ts) on its hardware
  * file plus the measured time. The same rows, the same ops and the same hardware files as the
  * analytic validation, so the two errors are comparable row for row.
@@ -16,7 +16,7 @@ import { NO_PLACE, opFeatureRow } from "../ml/features.ts"
 import type { TrainingRow } from "../ml/model.ts"
 import { parseCsv } from "../reference/csv.ts"
 import { fa3Measurements, ATTENTION_FILE } from "./datasets/attention.ts"
-import { COMMUNITY_FILE, DENSE_FILE, GROUPED_FILE, LATEST_PUBLISHED } from "./datasets/deepgemm.ts"
+import { COMMUNITY_FILE, DENSE_FILE, GROUPED_FILE, LATEST_PUBLISHED, MASKED_FILE } from "./datasets/deepgemm.ts"
 import { flashMlaMeasurements, FLASHMLA_FILE, mlaDecodeSpec } from "./datasets/flashmla.ts"
 import { gemmMeasurements, gemmOp, gemmOpCost, gemmLabel } from "./gemm.ts"
 import { hardwareFileFor, type HardwareSet } from "../reference/hardware.ts"
@@ -31,7 +31,7 @@ export interface ReferenceCase {
 }
 
 /** The kernel datasets a learned estimator is trained and cross-validated on, in validate's order. */
-export const ML_DATASETS = ["deepgemm-dense-h800", "deepgemm-grouped-h800", "deepgemm-community", "flashmla", "attention-fa3"] as const
+export const ML_DATASETS = ["deepgemm-dense-h800", "deepgemm-grouped-h800", "deepgemm-masked-h800", "deepgemm-community", "flashmla", "attention-fa3"] as const
 
 /** Every modelled kernel measurement of the reference files as a training row. */
 export const referenceCases = (files: Readonly<Record<string, string>>, hardware: HardwareSet): Array<ReferenceCase> => {
@@ -49,6 +49,7 @@ export const referenceCases = (files: Readonly<Record<string, string>>, hardware
   }
   gemmFile("deepgemm-dense-h800", DENSE_FILE, LATEST_PUBLISHED)
   gemmFile("deepgemm-grouped-h800", GROUPED_FILE, LATEST_PUBLISHED)
+  gemmFile("deepgemm-masked-h800", MASKED_FILE, [])
   gemmFile("deepgemm-community", COMMUNITY_FILE, [])
   for (const m of flashMlaMeasurements(files[FLASHMLA_FILE], hardware).rows) {
     const spec = mlaDecodeSpec(m.case)

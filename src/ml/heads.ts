@@ -3,14 +3,22 @@
  * from a feature row (features.ts). A registry, so training, the envelope check and prediction
  * never switch on op kinds.
  *
- *   gemm                   linear ops and grouped GEMM measurements: the first GEMM's m, n, k, groups
+ *   gemm                   dense GEMMs (linear ops, and the k-grouped weight-gradient kernel's
+ *                          measurements): the GEMM's m, n, k, groups; learns from every GEMM row
+ *   grouped_gemm           m-grouped MoE GEMMs (DeepGEMM's contiguous and masked layouts): M blocks
+ *                          per group, n, k, the call's tiles and their last wave, the layout
  *   mla_attention_decode   FlashMLA-style absorbed MLA decoding: batch, kv_len, heads
  *   gqa_attention_prefill  FlashAttention-style causal prefill: batch, seq_len, q_heads, kv_heads, head_dim
  *
- * Every head also reads a derived tile or wave fill, the op's FLOPs, arithmetic intensity and
- * analytic time, and the hardware's peak, bandwidth, SM count and kernel latency (COMMON), so one
- * model covers several GPUs and says so in its envelope. Size
- * features enter in log2 (kernel time scales multiplicatively with them; a tree splits the same
+ * Fused ops made of GEMMs (an MoE layer's experts, a dense FFN) have no head of their own: the
+ * estimator times each of their GEMMs with the two GEMM heads (src/ml/estimator.ts).
+ *
+ * The grouped head reads what the kernel runs, not the raw row and group counts: whole M blocks
+ * (4 routed rows run the same 64-row block as 60) and tiles, and the hardware's peak, bandwidth,
+ * SM count and kernel latency. The other heads read their shape, a derived tile or wave fill, the
+ * op's FLOPs, arithmetic intensity and analytic time, and the same hardware figures (COMMON).
+ * Either way one model covers several GPUs and says so in its envelope. Size features enter in
+ * log2 (kernel time scales multiplicatively with them; a tree splits the same
  * either way, but the envelope and any future linear head read better in log space).
  */
 import { parseShape, type FeatureRow } from "./features.ts"
@@ -69,7 +77,7 @@ const tileFill = (rows: number, tile: number): number => rows / (Math.ceil(rows 
  * rows and double at 80), so a decode op's query rows fill their tile by heads / 64-padded heads.
  */
 const MLA_QUERY_TILE = 64
-/** DeepGEMM's usual 128 x 128 output block (deepseek-ai/DeepGEMM README): CTAs = m-tiles * n-tiles * groups. */
+/** DeepGEMM's usual 128-column output block (deepseek-ai/DeepGEMM README): tiles = M blocks * n blocks * groups. */
 const GEMM_BLOCK = 128
 
 const mlaTileFill: HeadFeature = {
@@ -78,6 +86,48 @@ const mlaTileFill: HeadFeature = {
   value: (r) => {
     const h = parseShape(r.shape).heads
     return typeof h === "number" && h > 0 ? tileFill(h, MLA_QUERY_TILE) : undefined
+  }
+}
+
+/**
+ * DeepGEMM's smallest M block (BLOCK_M 64; 128 for the contiguous layout, whose segments are
+ * padded to 128 rows): a kernel sees a group's rows only as whole blocks, so 4 and 60 rows run
+ * the same tiles (src/timing/waves.ts). The grouped head reads blocks, not rows.
+ */
+const minBlockM = (layout: string | number | undefined): number => (layout === "contiguous" ? 128 : 64)
+
+const gemmLayout = (r: FeatureRow): string | number | undefined => parseShape(r.shape).layout
+
+const mBlocks: HeadFeature = {
+  name: "m_blocks_per_group",
+  log2: true,
+  value: (r) => (r.gemm_m === null || r.gemm_m <= 0 ? undefined : Math.ceil(r.gemm_m / minBlockM(gemmLayout(r))))
+}
+
+/** The call's output tiles at DeepGEMM's usual 128-column block: M blocks * n blocks * groups. */
+const gemmTiles = (r: FeatureRow): number | undefined => {
+  if (r.gemm_m === null || r.gemm_n === null || r.gemm_groups === null || r.gemm_m <= 0) return undefined
+  return Math.ceil(r.gemm_m / minBlockM(gemmLayout(r))) * Math.ceil(r.gemm_n / GEMM_BLOCK) * r.gemm_groups
+}
+
+const tileCount: HeadFeature = { name: "tiles", log2: true, value: gemmTiles }
+
+const tileWaveFill: HeadFeature = {
+  name: "tile_wave_fill",
+  log2: false,
+  value: (r) => {
+    const t = gemmTiles(r)
+    return t === undefined || r.hw_sm_count === null || r.hw_sm_count <= 0 ? undefined : tileFill(t, r.hw_sm_count)
+  }
+}
+
+/** 1 for the masked (decode) layout, 0 for the contiguous (prefill) one. */
+const groupedMasked: HeadFeature = {
+  name: "masked_layout",
+  log2: false,
+  value: (r) => {
+    const l = gemmLayout(r)
+    return l === "masked" ? 1 : l === "contiguous" ? 0 : undefined
   }
 }
 
@@ -111,8 +161,36 @@ const head = (
   baseline: (row: FeatureRow) => number | undefined = analyticUs
 ): Head => ({ id, kinds, shape, features: [...shape, ...derived, ...COMMON], baseline })
 
+/** The hardware part of COMMON: a grouped call's size enters through its blocks and tiles only. */
+const HARDWARE: ReadonlyArray<HeadFeature> = COMMON.filter((f) => f.name.startsWith("hw_"))
+
+/**
+ * Grouped GEMMs: the shape family is the call (rows per group, n, k, groups, layout), the inputs
+ * are what the kernel runs (blocks per group, n, k, tiles, last-wave fill, layout) and the part:
+ * the raw row and group counts are left out, so a decode call of 4 routed rows over 16 experts is
+ * judged by the 64-row blocks and tiles it runs, which the masked rows of the data cover.
+ */
+const groupedHead: Head = {
+  id: "grouped_gemm",
+  kinds: ["grouped_gemm"],
+  shape: [column("gemm_m"), column("gemm_n"), column("gemm_k"), column("gemm_groups"), groupedMasked],
+  features: [mBlocks, column("gemm_n"), column("gemm_k"), tileCount, tileWaveFill, groupedMasked, ...HARDWARE],
+  baseline: analyticUs
+}
+
+/**
+ * The first head listing a kind times it (headForKind, the estimator; the cross-validation
+ * attributes a row the same way), so the grouped head, first, times grouped GEMMs. The dense head
+ * still learns from every GEMM row of the same kernel family, grouped ones included, as it did
+ * before the grouped head existed: learning from dense rows alone cross-validated worse on H800
+ * (community H800 median 8.7% against 6.2% analytic; with the grouped rows 6.2%). It reads the raw
+ * shape with COMMON: block inputs cross-validated worse on the H800 dense table (3.5% against
+ * 2.8% analytic). The training kernel's k-grouped weight-gradient rows (one dense kernel per
+ * group, src/accuracy/gemm.ts) are read as their first GEMM: they are H200's only GEMM data.
+ */
 export const HEADS: ReadonlyArray<Head> = [
-  head("gemm", ["linear", "grouped_gemm"], [column("gemm_m"), column("gemm_n"), column("gemm_k"), column("gemm_groups")], [gemmWaveFill]),
+  groupedHead,
+  head("gemm", ["linear", "grouped_gemm", "kgrouped_wgrad"], [column("gemm_m"), column("gemm_n"), column("gemm_k"), column("gemm_groups")], [gemmWaveFill]),
   head("mla_attention_decode", ["mla_attention_decode"], [param("batch"), param("kv_len"), param("heads")], [mlaTileFill]),
   head("gqa_attention_prefill", ["gqa_attention_prefill"], [param("batch"), param("seq_len"), param("q_heads"), param("kv_heads"), param("head_dim")])
 ]

@@ -9,6 +9,7 @@
 export { alignedCsv, type AlignedRow, alignMeasurements, readAligned } from "./align.ts"
 export { ML_ESTIMATOR_ID, mlEstimator } from "./estimator.ts"
 export { type FeatureRow, featuresCsv, featuresJsonl, layerFeatureRow, NO_PLACE, opFeatureRow } from "./features.ts"
+export { gemmSpec } from "./gemmSpec.ts"
 export { type Head, HEADS } from "./heads.ts"
 export {
   crossValidatedTimes,

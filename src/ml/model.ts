@@ -217,7 +217,8 @@ export const crossValidatedTimes = (rows: ReadonlyArray<TrainingRow>, hp: Hyperp
     )
     if (cv === undefined) continue
     data.forEach((d, i) => {
-      out[d.index] = d.base * Math.exp(cv.predicted[i])
+      // A row two heads read is timed by the first (headForKind): its held-out time is that head's.
+      if (out[d.index] === undefined) out[d.index] = d.base * Math.exp(cv.predicted[i])
     })
   }
   return out

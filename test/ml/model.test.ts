@@ -120,6 +120,34 @@ describe("mlEstimator", () => {
     expect("estimator" in a).toBe(false)
   })
 
+  it("a fused FFN is timed through its GEMMs: each corrected by the GEMM head, the op scaled by their sum", () => {
+    // Rows of both GEMM shapes of a gated FFN with d_model 256 and intermediate 256 (up: 256 -> 512, down: 256 -> 256), all measured at 2x analytic.
+    const down = TOKENS.map((t) => {
+      const features = opFeatureRow(NO_PLACE, linearSpec(t, 256, 256), evaluateOpCost(linearSpec(t, 256, 256)), "X", PEAK_HW)
+      return { features, measured_us: 2 * (features.analytic_us as number) }
+    })
+    const model = decodeModel(modelText(trainModel([...rows, ...down], DATA, SMALL)))
+    if (typeof model === "string") throw new Error(model)
+    const ffn = (tokens: number, intermediate: number) =>
+      ({
+        kind: "ffn",
+        name: "mlp",
+        category: "ffn",
+        params: { tokens, d_model: 256, intermediate, gated: true, weight_dtype: "bf16", act_dtype: "bf16" }
+      }) as const
+    const a = timeSpec(ffn(100, 256), PEAK_HW, analyticEstimator)
+    const m = timeSpec(ffn(100, 256), PEAK_HW, mlEstimator(model, "d"))
+    // Every GEMM x2, so the op (GEMMs plus the SwiGLU between them) is x2 as a whole.
+    expect(m.dominant_latency_ms).toBeCloseTo(2 * a.dominant_latency_ms, 12)
+    expect(m.estimator_note).toBe("gemm head over 2 GEMMs: analytic x 2.0000")
+    // An intermediate of 512 makes the up GEMM 1,024 wide: outside the n the rows saw, so the whole op falls back.
+    const wide = timeSpec(ffn(100, 512), PEAK_HW, mlEstimator(model, "d"))
+    expect([wide.estimator, wide.estimator_note]).toEqual([
+      "analytic-fallback",
+      "GEMM 1 of 2 (linear): gemm_n = 1024 is outside the training envelope [256, 512]"
+    ])
+  })
+
   it("outside it, another op kind or a communication op: the analytic times, with the reason", () => {
     const out = time(linearSpec(1024))
     expect(out.dominant_latency_ms).toBe(timeSpec(linearSpec(1024), PEAK_HW, analyticEstimator).dominant_latency_ms)

@@ -44,7 +44,7 @@ describe("ONNX model files", () => {
       `${bare}: its metadata sidecar ${bare}.json is missing or unreadable (llmsim ml matrix --sidecar writes it)`
     )
     const two = modelDir(fs.readFileSync(path.join(REPO, "models", "reference.json"), "utf8"))
-    expect((await failureOf(loadModelFile(two))).message).toBe(`${two}.json: an ONNX model times one op family; the sidecar lists 3 heads`)
+    expect((await failureOf(loadModelFile(two))).message).toBe(`${two}.json: an ONNX model times one op family; the sidecar lists 4 heads`)
   })
 
   it.skipIf(onnxRuntimeEntry() === undefined)("predict through onnxruntime-node inside the envelope, fall back outside it", async () => {
