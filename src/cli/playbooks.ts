@@ -5,7 +5,12 @@
  */
 import { Effect, Option, Result } from "effect"
 import { Command, Flag } from "effect/cli"
+import { FileSystem } from "effect"
+import { MeasurementError } from "../app/mlErrors.ts"
 import { UsageError } from "../config/errors.ts"
+import { resolvePath } from "../config/paths.ts"
+import { parseExpertLoad } from "../deploy/expertLoad.ts"
+import type { ImbalanceSource } from "../deploy/imbalance.ts"
 import { parseInstances } from "../deploy/deployment.ts"
 import { DEPLOYMENT_MODELS, deploymentModelFor } from "../deploy/registry.ts"
 import { renderAfd, renderAfdSweep, renderLargeEp, renderLargeEpSweep } from "../report/playbooks.ts"
@@ -39,6 +44,34 @@ const loadImbalanceFlag = Flag.String("load-imbalance").pipe(
   }),
   Flag.optional
 )
+
+const expertLoadFlag = Flag.String("expert-load").pipe(
+  Flag.withDescription(
+    "Measured tokens per expert: a CSV of [step,] layer, expert, count (SGLang's expert distribution recorder; docs/playbooks.md). Each layer placed by EPLB on its totals, every step judged on that placement"
+  ),
+  Flag.optional
+)
+
+/**
+ * The load imbalance the flags give: `--load-imbalance` (a factor or `sampling`), or a measured
+ * load file read and checked here (src/deploy/expertLoad.ts); undefined when neither is given.
+ */
+const imbalanceFlags = (a: { readonly loadImbalance: Option.Option<LoadImbalance>; readonly expertLoad: Option.Option<string> }) =>
+  Effect.gen(function* () {
+    if (Option.isSome(a.loadImbalance) && Option.isSome(a.expertLoad))
+      return yield* Effect.fail(new UsageError({ message: "--load-imbalance and --expert-load both set the load imbalance: give one" }))
+    if (Option.isSome(a.loadImbalance)) return { load_imbalance: a.loadImbalance.value as ImbalanceSource }
+    if (Option.isNone(a.expertLoad)) return {}
+    const given = a.expertLoad.value
+    const fs = yield* FileSystem.FileSystem
+    // A flag's path is the shell's: relative to the working folder (src/config/paths.ts).
+    const text = yield* fs
+      .readFileString(resolvePath("flag", given, { cwd: process.cwd(), root: process.cwd() }))
+      .pipe(Effect.mapError(() => new MeasurementError({ message: `expert load file not found or unreadable: ${given}` })))
+    const steps = parseExpertLoad(text, given)
+    if (typeof steps === "string") return yield* Effect.fail(new MeasurementError({ message: steps }))
+    return { load_imbalance: { measured: { file: given, steps } } as ImbalanceSource }
+  })
 
 export const batchPolicy = (a: {
   tpotSloMs: Option.Option<number>
@@ -99,10 +132,12 @@ const largeEpEvaluate = Command.make(
       Flag.optional
     ),
     loadImbalance: loadImbalanceFlag,
+    expertLoad: expertLoadFlag,
     layers: layersFlag
   },
   Effect.fn(function* (a) {
     const policy = yield* batchPolicy(a)
+    const imbalance = yield* imbalanceFlags(a)
     const tbo = yield* tboOf(a.tbo, a.strategy)
     const overrides = {
       ...(Option.isSome(a.redundantExperts) ? { redundant_experts: a.redundantExperts.value } : {}),
@@ -110,7 +145,7 @@ const largeEpEvaluate = Command.make(
       ...(Option.isSome(a.combineDtype) ? { combine_dtype: a.combineDtype.value } : {}),
       ...(tbo === undefined ? {} : { two_batch_overlap: tbo }),
       ...(Option.isSome(a.kernelMode) ? { kernel_mode: a.kernelMode.value } : {}),
-      ...(Option.isSome(a.loadImbalance) ? { load_imbalance: a.loadImbalance.value } : {})
+      ...imbalance
     }
     const out = yield* runLargeEp({ run: toRunOptions(a.scenario, a), eps: a.ep, overrides, batch: policy })
     const r = out.result
@@ -142,14 +177,16 @@ const afdSimulate = Command.make(
       Flag.optional
     ),
     loadImbalance: loadImbalanceFlag,
+    expertLoad: expertLoadFlag,
     layers: layersFlag
   },
   Effect.fn(function* (a) {
+    const imbalance = yield* imbalanceFlags(a)
     const out = yield* runAfd({
       run: toRunOptions(a.scenario, a),
       instances: a.instances,
       ...(Option.isSome(a.regime) ? { regime: a.regime.value } : {}),
-      ...(Option.isSome(a.loadImbalance) ? { load_imbalance: a.loadImbalance.value } : {}),
+      ...imbalance,
       batch: yield* batchPolicy(a)
     })
     const r = out.result

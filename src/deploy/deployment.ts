@@ -20,7 +20,8 @@
  */
 import { attentionLayoutProblem, validateLayout } from "../layers/layout.ts"
 import type { LayerContext } from "../layers/context.ts"
-import type { AfdDeployment, AfdLink, AfdRegime, KernelMode, LinkDtype, LoadImbalance } from "../schema/deployment.ts"
+import type { AfdDeployment, AfdLink, AfdRegime, KernelMode, LinkDtype } from "../schema/deployment.ts"
+import type { ImbalanceSource } from "./imbalance.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
 import type { Precision } from "../schema/scenario.ts"
 import type { SinglePhase } from "../schema/runtime.ts"
@@ -39,7 +40,7 @@ export interface LargeEpDeployment extends Layout {
   readonly combine_dtype: LinkDtype
   readonly two_batch_overlap: boolean
   readonly micro_batches: number
-  readonly load_imbalance: LoadImbalance
+  readonly load_imbalance: ImbalanceSource
   readonly kernel_mode: { readonly prefill: KernelMode; readonly decode: KernelMode }
   readonly a2a_latency_us: { readonly high_throughput: number; readonly low_latency: number }
   readonly comm_sms: number
@@ -61,7 +62,7 @@ export interface AfdPlan {
   readonly f2a: { readonly link: AfdLink; readonly dtype: LinkDtype }
   readonly regime: AfdRegime
   readonly transfer_latency_us: number
-  readonly load_imbalance: LoadImbalance
+  readonly load_imbalance: ImbalanceSource
   readonly reserved_bytes: number
 }
 
@@ -72,7 +73,7 @@ export interface LargeEpOverrides {
   readonly combine_dtype?: LinkDtype
   readonly two_batch_overlap?: boolean
   readonly micro_batches?: number
-  readonly load_imbalance?: LoadImbalance
+  readonly load_imbalance?: ImbalanceSource
   readonly kernel_mode?: KernelMode
 }
 
@@ -81,7 +82,7 @@ export interface AfdOverrides {
   readonly ffn_instances?: number
   readonly micro_batches?: number
   readonly regime?: AfdRegime
-  readonly load_imbalance?: LoadImbalance
+  readonly load_imbalance?: ImbalanceSource
 }
 
 const LINK_DTYPES: ReadonlyArray<string> = ["fp8", "bf16", "fp16", "fp32"]
@@ -91,9 +92,23 @@ const asLinkDtype = (d: string): LinkDtype => (LINK_DTYPES.includes(d) ? (d as L
 const defaultDispatchDtype = (p: Required<Precision>): LinkDtype => (p.weights === "fp8" ? "fp8" : asLinkDtype(p.activations))
 const defaultCombineDtype = (p: Required<Precision>): LinkDtype => asLinkDtype(p.activations)
 
-const checkExpertLoads = (model: Model, li: LoadImbalance, where: Problem): Problem | undefined => {
+const checkExpertLoads = (model: Model, li: ImbalanceSource, where: Problem): Problem | undefined => {
   if (typeof li !== "object") return undefined
-  for (const m of moeConfigs(model)) {
+  const moe = moeConfigs(model)
+  if ("measured" in li) {
+    // A load file names its own place (src/cli/expertLoad.ts checks its rows); here: does it fit the model?
+    const { file, steps } = li.measured
+    const at: Problem = { flag: "--expert-load", path: [], message: "" }
+    if (moe.length === 0) return { ...at, message: `${file}: the model has no MoE layer to load` }
+    const experts = steps[0]?.[0]?.length ?? 0
+    for (const m of moe) {
+      if (experts !== m.n_routed_experts) {
+        return { ...at, message: `${file}: expected experts 0 to ${m.n_routed_experts - 1} (the model's routed experts), got ${experts}` }
+      }
+    }
+    return undefined
+  }
+  for (const m of moe) {
     if (li.expert_loads.length !== m.n_routed_experts) {
       return { ...where, message: `expected one load per routed expert (${m.n_routed_experts}), got ${li.expert_loads.length}` }
     }

@@ -17,6 +17,8 @@ export {
   resolveAfd,
   resolveLargeEp
 } from "./deployment.ts"
+export { parseExpertLoad } from "./expertLoad.ts"
+export { type ImbalanceSource, type MeasuredExpertLoad } from "./imbalance.ts"
 export {
   a2aCall,
   capacityBytes,

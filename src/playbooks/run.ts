@@ -16,7 +16,7 @@ import { contextFor, type Problem, type Resolved } from "../kernel/layout.ts"
 import { modelOf } from "../kernel/model.ts"
 import { servingSummary } from "../kernel/serving.ts"
 import { coreStrategy } from "../kernel/strategies.ts"
-import type { LoadImbalance } from "../schema/deployment.ts"
+import type { ImbalanceSource } from "../deploy/imbalance.ts"
 import { phasesOf, type SinglePhase } from "../schema/runtime.ts"
 import { scenarioNode } from "../sim/plan.ts"
 import type { RunResult, ServingSummary, SimulationResult } from "../kernel/records.ts"
@@ -325,7 +325,7 @@ export interface AfdOptions {
   /** `--instances` values (`3A2F`): none or one evaluates, two or more compare. */
   readonly instances: ReadonlyArray<{ readonly attention: number; readonly ffn: number }>
   readonly regime?: AfdOverrides["regime"]
-  readonly load_imbalance?: LoadImbalance
+  readonly load_imbalance?: ImbalanceSource
   readonly batch: BatchPolicy
 }
 

@@ -8,6 +8,7 @@ import { renderLayerTable, type LayerListing, type LayerTableRow } from "./layer
 import { METRIC_VALUE, renderTable, type Column } from "./table.ts"
 import type { AfdLayer, AfdPhase } from "../deploy/afd.ts"
 import type { AfdPlan, LargeEpDeployment } from "../deploy/deployment.ts"
+import type { MeasuredExpertLoad } from "../deploy/imbalance.ts"
 import type { LargeEpLayer, LargeEpPhase } from "../deploy/largeEp.ts"
 import { csvTable } from "../base/csv.js"
 import { totalBytes, weightBytes, type MemoryParts } from "../deploy/memory.ts"
@@ -19,14 +20,33 @@ import { calibrationLine, type CalibrationSummary } from "../timing/calibration.
 
 export type Format = "table" | "json" | "csv"
 
-const json = (x: unknown): string => JSON.stringify(x, null, 2) + "\n"
+/** A measured load file's size, shown in place of its counts (a recording holds millions). */
+const measuredShape = (m: MeasuredExpertLoad["measured"]) => ({
+  file: m.file,
+  steps: m.steps.length,
+  layers: m.steps[0]?.length ?? 0,
+  experts: m.steps[0]?.[0]?.length ?? 0
+})
 
-const imbalanceText = (li: LargeEpDeployment["load_imbalance"]): string =>
-  typeof li === "number"
-    ? `max/mean ${li}`
-    : li === "sampling"
-      ? "sampling (uniform routing)"
-      : `EPLB placement of ${li.expert_loads.length} measured expert loads`
+const json = (x: unknown): string =>
+  JSON.stringify(
+    x,
+    (key, value: unknown) =>
+      key === "load_imbalance" && typeof value === "object" && value !== null && "measured" in value
+        ? { measured: measuredShape((value as MeasuredExpertLoad).measured) }
+        : value,
+    2
+  ) + "\n"
+
+const imbalanceText = (li: LargeEpDeployment["load_imbalance"]): string => {
+  if (typeof li === "number") return `max/mean ${li}`
+  if (li === "sampling") return "sampling (uniform routing)"
+  if ("measured" in li) {
+    const m = measuredShape(li.measured)
+    return `EPLB placement judged on ${m.steps} measured step(s) x ${m.layers} layer(s) of ${m.experts} experts (${m.file})`
+  }
+  return `EPLB placement of ${li.expert_loads.length} measured expert loads`
+}
 
 const runtimeLine = (r: PlaybookRuntime): string =>
   `runtime     batch ${r.batch_size} per attention DP rank (policy: ${r.batch_policy}), seq_len ${r.seq_len}, phase ${r.phase}` +

@@ -291,6 +291,31 @@ describe("bad input", () => {
     fs.writeFileSync(file, original)
   })
 
+  it("--expert-load: EPLB placement judged on a measured file; its problems name file, line and column (real CLI)", () => {
+    const loads = path.join(dir, "loads.csv")
+    // One layer, every one of the 256 experts routed 10 tokens. EP144 with 32 redundant: experts 0-31 get a
+    // second replica (5 tokens each). 288 replicas on 144 GPUs of 2 slots: the 224 whole ones fill one slot of
+    // every GPU and the second slot of 80, the 64 halves the last 64: loads 20 and 15, max/mean 20 / (2560/144) = 1.125.
+    fs.writeFileSync(loads, ["layer,expert,count", ...Array.from({ length: 256 }, (_, e) => `0,${e},10`)].join("\n"))
+    const r = runCli(["large-ep", "evaluate", EP144, "--expert-load", "loads.csv", "--format", "json"], dir)
+    expect(r.stderr).toBe("")
+    const j = JSON.parse(r.stdout)
+    expect(j.deployment.load_imbalance).toEqual({ measured: { file: "loads.csv", steps: 1, layers: 1, experts: 256 } })
+    const moe = j.serving.layers.filter((l: any) => l.load_imbalance !== 1)
+    expect(moe.length).toBeGreaterThan(0)
+    for (const l of moe) expect(l.load_imbalance).toBeCloseTo(1.125, 12)
+    const both = runCli(["large-ep", "evaluate", EP144, "--expert-load", "loads.csv", "--load-imbalance", "1.2"], dir)
+    expect([both.status, both.stderr]).toEqual([1, "error: --load-imbalance and --expert-load both set the load imbalance: give one\n"])
+    fs.writeFileSync(loads, "layer,expert,count\n0,0,10\n0,1,ten\n")
+    const bad = runCli(["afd", "simulate", AFD, "--expert-load", "loads.csv"], dir)
+    expect([bad.status, bad.stdout, bad.stderr]).toEqual([1, "", 'error: loads.csv:3:5 count: Expected a number >= 0 (tokens routed), got "ten"\n'])
+    fs.writeFileSync(loads, "layer,expert,count\n0,0,10\n0,7,10\n")
+    const few = runCli(["large-ep", "evaluate", EP144, "--expert-load", "loads.csv"], dir)
+    expect(few.status).toBe(1)
+    expect(few.stderr).toBe("error: --expert-load: loads.csv: expected experts 0 to 255 (the model's routed experts), got 8\n")
+    fs.rmSync(loads)
+  })
+
   it("bad flag values name the flag (the commands' own parsing, in process)", async () => {
     // llmsim large-ep evaluate EP144 --ep 8,x; llmsim afd simulate AFD --instances 3B2F (both fail before reading a file)
     const [afdCommand, largeEpCommand] = playbookCommands
