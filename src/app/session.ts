@@ -30,6 +30,8 @@ export interface RunOptions {
   readonly efficiency: EfficiencyMode
   readonly cacheDir?: string
   readonly noCache: boolean
+  /** `--remote-cache URL` (src/app/services.ts). */
+  readonly remoteCache?: string
   /** `--strategy`: how ops and layers compose in time (src/kernel/strategies.ts); default from the runtime. */
   readonly strategy?: StrategyName
 }

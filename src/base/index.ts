@@ -27,5 +27,5 @@ export {
 } from "./guardedRead.js"
 export { cacheDirOf, CONFIG_FILE, findProjectRoot, PACKAGE_DIR } from "./project.js"
 export { sha256, sha256Hasher } from "./sha256.js"
-export { shardedFile, STORE_LAYOUT, storeFolder } from "./storeLayout.js"
+export { remoteStatsFile, shardedFile, STORE_LAYOUT, storeFolder } from "./storeLayout.js"
 export { VERSION } from "./version.ts"

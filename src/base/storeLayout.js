@@ -10,6 +10,7 @@
  *   <cache>/v1/sweep/<family>/<digest>.jsonl      sweep point packs (src/sweep/pointCache.ts)
  *   <cache>/v1/runs/<scope digest>.json           the last run's node records (--explain)
  *   <cache>/v1/tmp/                               temp files before their rename
+ *   <cache>/v1/remote.json                        the remote cache's counts (src/graph/remoteStats.ts)
  */
 // Built-ins without an ES-module facade (bin/llmsim.js says why).
 const path = process.getBuiltinModule("node:path")
@@ -36,3 +37,10 @@ export const storeFolder = (cacheDir, kind) => path.join(cacheDir, STORE_LAYOUT,
  * @returns {string}
  */
 export const shardedFile = (cacheDir, kind, key) => path.join(storeFolder(cacheDir, kind), key.slice(0, 2), `${key}.json`)
+
+/**
+ * What the remote cache did for this store, summed over runs (src/graph/remoteStats.ts; `cache stats`).
+ * @param {string} cacheDir
+ * @returns {string}
+ */
+export const remoteStatsFile = (cacheDir) => path.join(cacheDir, STORE_LAYOUT, "remote.json")

@@ -50,7 +50,12 @@ const stats = Command.make(
         `store ${s.dir}`,
         `${s.entries} entries, ${mega(s.total_bytes)} MB${s.unreadable ? `, ${s.unreadable} unreadable` : ""}`,
         ...kinds,
-        `last used: oldest ${s.oldest_use ?? "-"}, newest ${s.newest_use ?? "-"}`
+        `last used: oldest ${s.oldest_use ?? "-"}, newest ${s.newest_use ?? "-"}`,
+        ...(s.remote === null
+          ? []
+          : [
+              `remote ${s.remote.url}: ${s.remote.hits} hits, ${s.remote.misses} misses, ${s.remote.rejected} rejected, ${s.remote.uploads} uploaded, ${s.remote.errors} failed requests (all runs)`
+            ])
       ].join("\n") + "\n"
     )
   })

@@ -93,7 +93,16 @@ export const runtimeFlags = {
     Flag.withDefault("hardware" as const)
   ),
   cacheDir: Flag.String("cache-dir").pipe(Flag.withDescription("Result store folder (default from llmsim.config.ts, else ./cache)"), Flag.optional),
-  cache: Flag.Boolean("cache").pipe(Flag.withDescription("Use the on-disk result store (--no-cache disables it)"), Flag.withDefault(true))
+  cache: Flag.Boolean("cache").pipe(Flag.withDescription("Use the on-disk result store (--no-cache disables it)"), Flag.withDefault(true)),
+  remoteCache: Flag.String("remote-cache").pipe(
+    Flag.withDescription("Shared result store over the Bazel HTTP cache protocol (http(s) URL; entries signed with LLMSIM_REMOTE_CACHE_KEY; docs/caching.md)"),
+    parsedWith(
+      "remote-cache",
+      (given: string): Result.Result<string, string> =>
+        /^https?:\/\/\S+$/.test(given) ? Result.succeed(given) : Result.fail(`expected an http(s) URL, got "${given}"`)
+    ),
+    Flag.optional
+  )
 }
 
 type RuntimeFlagValues = Command.Command.Config.Infer<typeof runtimeFlags>
@@ -114,6 +123,7 @@ export const toRunOptions = (scenario: Option.Option<string>, f: RuntimeFlagValu
     ...some("model", f.model),
     efficiency: f.efficiency,
     ...some("cacheDir", f.cacheDir),
+    ...some("remoteCache", f.remoteCache),
     noCache: !f.cache
   }
 }
@@ -124,13 +134,14 @@ export const servingRunFlags = {
   model: runtimeFlags.model,
   efficiency: runtimeFlags.efficiency,
   cacheDir: runtimeFlags.cacheDir,
-  cache: runtimeFlags.cache
+  cache: runtimeFlags.cache,
+  remoteCache: runtimeFlags.remoteCache
 }
 
 /** Run options of a serving command: the scenario, estimator and store; the step runtime stays the scenario's. */
 export const servingRunOptions = (
   scenario: Option.Option<string>,
-  f: Pick<RuntimeFlagValues, "estimator" | "model" | "efficiency" | "cacheDir" | "cache">
+  f: Pick<RuntimeFlagValues, "estimator" | "model" | "efficiency" | "cacheDir" | "cache" | "remoteCache">
 ): RunOptions =>
   toRunOptions(scenario, { ...f, batch: Option.none(), seq: Option.none(), phase: Option.none(), microBatch: Option.none(), tokensPerExpert: Option.none() })
 

@@ -223,7 +223,9 @@ export const sweepCommand = Command.make(
       model: a.model,
       efficiency: a.efficiency,
       cacheDir: a.cacheDir,
-      cache: a.cache
+      cache: a.cache,
+      // Sweep points live in packs (src/sweep/pointCache.ts), which the remote cache does not carry yet.
+      remoteCache: Option.none()
     })
     const given = (k: string) => {
       const v = (a as unknown as Record<string, unknown>)[k]

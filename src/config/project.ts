@@ -38,6 +38,17 @@ export const ProjectConfig = Schema.Struct({
   /** Result store folder (relative to the project root); `--cache-dir` overrides it. */
   cacheDir: Schema.optionalKey(Schema.String),
   /**
+   * A shared result store over the Bazel HTTP remote-cache protocol (docs/caching.md "Remote
+   * cache"); `--remote-cache URL` and LLMSIM_REMOTE_CACHE override the URL.
+   */
+  remoteCache: Schema.optionalKey(
+    Schema.Struct({
+      url: Schema.String.check(Schema.isPattern(/^https?:\/\/\S+$/)),
+      /** Read, never write (untrusted pull requests). */
+      readOnly: Schema.optionalKey(Schema.Boolean)
+    })
+  ),
+  /**
    * Folders outside the project root that paths in configs may name (relative to the project
    * root, or absolute). README "Paths".
    */

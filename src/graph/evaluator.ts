@@ -146,9 +146,11 @@ export const makeEvaluator = Effect.gen(function* () {
       Effect.gen(function* () {
         const writing = store.dir !== undefined && pending.size > 0
         if (writing) progress(() => `store: writing ${counted(pending.size, "entry", "entries")}`)
-        for (const entry of pending.values()) yield* store.put(entry)
+        // Concurrently: a remote store uploads each entry (two requests); the local writes are synchronous anyway.
+        yield* Effect.forEach(pending.values(), store.put, { concurrency: 8, discard: true })
         if (writing) progress(() => "store: written")
         pending.clear()
+        if (store.flush !== undefined) yield* store.flush
       })
   }
   return evaluator

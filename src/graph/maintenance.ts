@@ -12,6 +12,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { STORE_LAYOUT, storeFolder } from "../base/storeLayout.js"
+import { readRemoteStats, type RemoteStats } from "./remoteStats.ts"
 import { entryKind, errorReason } from "./store.ts"
 
 /**
@@ -112,6 +113,8 @@ export interface StoreStats {
   readonly unreadable: number
   readonly oldest_use: string | null
   readonly newest_use: string | null
+  /** What the remote cache did for this store, summed over the runs that used one (src/graph/remoteStats.ts). */
+  readonly remote: RemoteStats | null
 }
 
 export const storeStats = (cacheDir: string): StoreStats => {
@@ -147,7 +150,8 @@ export const storeStats = (cacheDir: string): StoreStats => {
     by_kind,
     unreadable,
     oldest_use: times.length ? new Date(times.reduce((a, b) => Math.min(a, b))).toISOString() : null,
-    newest_use: times.length ? new Date(times.reduce((a, b) => Math.max(a, b))).toISOString() : null
+    newest_use: times.length ? new Date(times.reduce((a, b) => Math.max(a, b))).toISOString() : null,
+    remote: readRemoteStats(cacheDir) ?? null
   }
 }
 

@@ -37,6 +37,8 @@ export interface StoreShape {
   readonly dir: string | undefined
   readonly get: (key: string) => Effect.Effect<Option.Option<StoredEntry>>
   readonly put: (entry: StoredEntry) => Effect.Effect<void>
+  /** After a run's writes: what the store keeps about itself (the remote cache's counts). */
+  readonly flush?: Effect.Effect<void>
 }
 
 export class Store extends Context.Service<Store, StoreShape>()("llmsim/graph/Store") {}

@@ -52,7 +52,7 @@ describe("project config", () => {
     // One line per problem at its key, with the field path; an unknown key gets a suggestion.
     expect(e.message.split("\n").sort()).toEqual([
       `${path.join(dir, "llmsim.config.ts")}:1:18 defaultScenario: invalid project config: Expected string`,
-      `${path.join(dir, "llmsim.config.ts")}:1:38 colour: invalid project config: Expected no excess property; known keys here: defaultScenario, runtime, cacheDir, allowPaths`
+      `${path.join(dir, "llmsim.config.ts")}:1:38 colour: invalid project config: Expected no excess property; known keys here: defaultScenario, runtime, cacheDir, remoteCache, allowPaths`
     ])
   })
 
