@@ -24,7 +24,7 @@ import { Effect, Option, Schema, Semaphore } from "effect"
 import { createHmac, timingSafeEqual } from "node:crypto"
 import { sha256 } from "../base/sha256.js"
 import { addRemoteStats } from "./remoteStats.ts"
-import { entryText, parseEntryText, readEntry, writeEntry, type StoredEntry, type StoreShape } from "./store.ts"
+import { entryText, isEntry, parseEntryText, readEntry, writeEntry, type StoredEntry, type StoreShape } from "./store.ts"
 
 /** Requests to the remote at once (a CI runner's store has a few hundred entries a run). */
 const REMOTE_IN_FLIGHT = 8
@@ -126,7 +126,7 @@ export const remoteCache = (o: RemoteOptions): RemoteCache => {
           if (!res.ok) {
             await res.body?.cancel()
             // 4xx other than a GET's 404: this request only (a PUT the server refuses), not the remote.
-            return method === "GET" ? undefined : ""
+            return undefined
           }
           if (method === "PUT") {
             await res.body?.cancel()
@@ -181,13 +181,18 @@ export const remoteCache = (o: RemoteOptions): RemoteCache => {
         yield* reject(key, "content does not match its digest")
         return Option.none<StoredEntry>()
       }
-      const value = parseEntryText(text) as Partial<StoredEntry> | undefined
-      if (value === undefined || value.key !== key || typeof value.kind !== "string" || !("output" in value)) {
+      let value: unknown
+      try {
+        value = parseEntryText(text)
+      } catch {
+        value = undefined
+      }
+      if (!isEntry(value, key)) {
         yield* reject(key, "content is not this key's entry")
         return Option.none<StoredEntry>()
       }
       counts.hits += 1
-      return Option.some(value as StoredEntry)
+      return Option.some(value)
     }).pipe(
       Effect.catch((u: Unreachable) => turnOff(u).pipe(Effect.as(Option.none<StoredEntry>()))),
       Effect.catchDefect(() => Effect.succeed(Option.none<StoredEntry>()))
@@ -199,8 +204,8 @@ export const remoteCache = (o: RemoteOptions): RemoteCache => {
       const text = entryText(entry)
       const cas = sha256(text)
       // Content first: an action entry never names content that is not there yet.
-      yield* request("PUT", `cas/${cas}`, text)
-      yield* request("PUT", `ac/${entry.key}`, actionText(o.secret, entry.key, entry.kind, cas))
+      if ((yield* request("PUT", `cas/${cas}`, text)) === undefined) return
+      if ((yield* request("PUT", `ac/${entry.key}`, actionText(o.secret, entry.key, entry.kind, cas))) === undefined) return
       counts.uploads += 1
     }).pipe(
       Effect.catch((u: Unreachable) => turnOff(u)),
@@ -228,10 +233,11 @@ export const withRemote = (local: StoreShape & { readonly dir: string }, remote:
         try {
           writeEntry(local.dir, fetched.value)
         } catch {
+          // A local store that cannot be written: the checked remote entry serves this run.
           return fetched
         }
         // Read back through the local store's checks, which also notes the entry for a command record.
-        return Option.fromNullishOr(readEntry(local.dir, key) ?? fetched.value)
+        return Option.fromNullishOr(readEntry(local.dir, key))
       }),
     put: (entry) => Effect.andThen(local.put(entry), remote.put(entry)),
     flush: Effect.sync(() => {

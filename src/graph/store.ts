@@ -45,7 +45,8 @@ export class Store extends Context.Service<Store, StoreShape>()("llmsim/graph/St
 
 export const entryPath = (dir: string, key: string): string => shardedFile(dir, "entries", key)
 
-const isEntry = (value: unknown, key: string): value is StoredEntry => {
+/** Whether a parsed entry file is the entry of `key` (its shape and embedded key). */
+export const isEntry = (value: unknown, key: string): value is StoredEntry => {
   if (typeof value !== "object" || value === null) return false
   const e = value as Record<string, unknown>
   return e.key === key && typeof e.kind === "string" && typeof e.id === "string" && typeof e.output_digest === "string" && "output" in e
