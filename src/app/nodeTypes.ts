@@ -5,6 +5,7 @@
  */
 import { FileNode } from "../config/load.ts"
 import type { NodeType } from "../graph/node.ts"
+import { CapacityNode } from "../sim/capacityNode.ts"
 import { LayerNode, OpNode, ScenarioNode } from "../sim/plan.ts"
 
-export const NODE_TYPES: ReadonlyArray<NodeType> = [FileNode, OpNode, LayerNode, ScenarioNode]
+export const NODE_TYPES: ReadonlyArray<NodeType> = [FileNode, OpNode, LayerNode, ScenarioNode, CapacityNode]

@@ -25,6 +25,7 @@ export {
   readTextGuarded,
   refusalText
 } from "./guardedRead.js"
+export { decodeNonFinite, encodeNonFinite } from "./nonFinite.ts"
 export { cacheDirOf, CONFIG_FILE, findProjectRoot, PACKAGE_DIR } from "./project.js"
 export { sha256, sha256Hasher } from "./sha256.js"
 export { remoteStatsFile, shardedFile, STORE_LAYOUT, storeFolder } from "./storeLayout.js"

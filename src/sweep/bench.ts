@@ -21,6 +21,8 @@ import type { GoodputSlo } from "../serve/metrics.ts"
 import { DEFAULT_PROBE_REQUESTS, maxRate } from "../serve/capacity.ts"
 import { typicalContext, validateWorkload, type WorkloadSpec } from "../serve/workload.ts"
 import { instanceDeployment, scenarioVariant, servingInstance, workloadMisfit, type EngineOverrides } from "../sim/serving.ts"
+import { capacityOf, capacityParams, CapacityNode } from "../sim/capacityNode.ts"
+import { analyticEstimator } from "../timing/estimator.ts"
 import { physicalProblem } from "../schema/physical.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
 import type { Dtype } from "../schema/dtypes.ts"
@@ -243,12 +245,36 @@ export const runBenchSweep = (o: BenchSweepOptions) =>
         // Requests in the max-load probe: --num-prompts, else enough to fill the engine twice over.
         const concurrency = inst.layout.dp * Math.min(inst.settings.max_running, Math.floor(inst.kv.kv_tokens / Math.max(1, typicalContext(o.workload))))
         const full = o.workload.num_prompts ?? Math.max(DEFAULT_PROBE_REQUESTS, 2 * concurrency)
-        const search = maxRate(
-          instanceDeployment(inst, acceptance, checked.workload),
-          checked.workload,
-          { ...(o.slo === undefined ? {} : { slo: o.slo }), percentile },
-          full
-        )
+        // With the analytic estimator the search is a build-graph node (src/sim/capacityNode.ts):
+        // a rerun, or a runner sharing the remote cache, replays it instead of simulating it again.
+        const search =
+          estimator.id === analyticEstimator.id && estimator.model === undefined
+            ? capacityOf(
+                (yield* s.evaluator.evaluate(
+                  CapacityNode.make({
+                    id: `capacity:${i}`,
+                    name: `capacity:${hwKey}:tp${layout.tp}:dp${layout.dp}:ep${layout.ep}`,
+                    params: capacityParams(variant(s.loaded, c, hardware), {
+                      engine: o.engine ?? null,
+                      engine_flags: o.engineFlags,
+                      efficiency: o.run.efficiency,
+                      typical_context: typicalContext(o.workload),
+                      acceptance,
+                      workload: checked.workload,
+                      slo: o.slo ?? null,
+                      percentile,
+                      full
+                    }),
+                    deps: []
+                  })
+                )).value
+              )
+            : maxRate(
+                instanceDeployment(inst, acceptance, checked.workload),
+                checked.workload,
+                { ...(o.slo === undefined ? {} : { slo: o.slo }), percentile },
+                full
+              )
         simulated += search.simulated
         const capacity = search.probes[0]!.request_throughput
         const perGpu = (x: number) => x / layout.gpus

@@ -7,6 +7,9 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
+import { digest } from "../../src/graph/canonical.ts"
+import { listEntryFiles } from "../../src/graph/maintenance.ts"
+import { entryKind, entryText } from "../../src/graph/store.ts"
 import { makeProject, runCli } from "../helpers/cli.ts"
 
 const LLAMA = "configs/scenarios/llama_3_1_8b_h100.yaml"
@@ -72,6 +75,27 @@ describe("llmsim sweep --bench (CLI)", () => {
     expect(row.max_rate_rps).toBe("inf")
     const b = runCli(["bench", LLAMA, ...WORK, "--format", "json"], dir)
     expect(JSON.parse(b.stdout).output_throughput / row.gpus).toBeCloseTo(row.output_tokens_per_s_per_gpu, 6)
+    // The layout's search is a `capacity` node of the store (src/sim/capacityNode.ts): a rerun replays it, same bytes.
+    const again = runCli(["sweep", LLAMA, "--bench", ...WORK, "--format", "json"], dir)
+    expect(again.stdout).toBe(r.stdout)
+    // Proof it was replayed, and the store's trust rule: a forged search is served until cache verify recomputes it.
+    const cache = path.join(dir, "cache")
+    const file = listEntryFiles(cache)
+      .map((f) => f.file)
+      .find((f) => entryKind(f) === "capacity")!
+    const text = fs.readFileSync(file, "utf8")
+    const entry = JSON.parse(text.slice(text.indexOf("\n") + 1))
+    // Poisoned as docs/caching.md "Trust" has it: output edited, its digest and the checksum line recomputed.
+    entry.output.best.output_tokens_per_s *= 2
+    entry.output_digest = digest(entry.output)
+    fs.writeFileSync(file, entryText(entry))
+    const forged = runCli(["sweep", LLAMA, "--bench", ...WORK, "--format", "json"], dir)
+    expect((JSON.parse(forged.stdout).sweep_bench.rows[0] as Row).output_tokens_per_s_per_gpu).toBeCloseTo(2 * row.output_tokens_per_s_per_gpu, 6)
+    const verify = runCli(["cache", "verify", "--sample", "0"], dir)
+    expect(verify.status).toBe(1)
+    expect(verify.stdout + verify.stderr).toMatch(/capacity/)
+    expect(runCli(["cache", "verify", "--sample", "0", "--repair"], dir).status).toBe(0)
+    expect(runCli(["sweep", LLAMA, "--bench", ...WORK, "--format", "json"], dir).stdout).toBe(r.stdout)
   })
 
   it("refuses the other mode's flags with one line", () => {

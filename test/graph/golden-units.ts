@@ -29,7 +29,11 @@ import { digest } from "../../src/graph/canonical.ts"
 import { pointEvaluator, type SweepBase } from "../../src/sweep/point.ts"
 import { SWEEP_CODE_VERSION } from "../../src/sweep/pointCache.ts"
 import type { Coordinates } from "../../src/sweep/space.ts"
-import { DEEPSEEK, H800 } from "../deploy/fixtures.ts"
+import { DEEPSEEK, DENSE, H800 } from "../deploy/fixtures.ts"
+import { CAPACITY_CODE_VERSION, capacityParams, computeCapacity } from "../../src/sim/capacityNode.ts"
+import { validateWorkload } from "../../src/serve/workload.ts"
+import type { LoadedScenario } from "../../src/config/load.ts"
+import type { LayerEntry } from "../../src/schema/scenario.ts"
 import { timeOp, timingHardware } from "../../src/timing/roofline.ts"
 import { REPO } from "../helpers/cli.ts"
 
@@ -267,6 +271,43 @@ const sweepUnit = (): GoldenUnit => {
 }
 
 /**
+ * One capacity search (src/sim/capacityNode.ts) of a two-layer DeepSeek-V3 dense stack on H800,
+ * 64 random requests of 256 + 32 tokens, at max load and under a TPOT SLO (the rate search).
+ */
+const capacityUnit = (): GoldenUnit => ({
+  unit: "capacity:search",
+  version: CAPACITY_CODE_VERSION,
+  bump: "CAPACITY_CODE_VERSION in src/sim/capacityNode.ts",
+  sample: () => {
+    const checked = validateWorkload({ dataset: "random", num_prompts: 64, input_len: 256, output_len: 32, seed: 3 })
+    if (!checked.ok) throw new Error(checked.problems[0]!.message)
+    const entry = { type: "ffn_layer", config: "configs/models/deepseek-v3/ffn_layer_config.yaml", repeat: 2 } as unknown as LayerEntry
+    const spec = {
+      name: "golden-capacity",
+      hardware: "configs/hardware/H800-SXM.yaml",
+      layers: [entry],
+      precision: { weights: "fp8", activations: "bf16", kv_cache: "bf16" },
+      parallelism: { tp: 1, dp: 1, ep: 1 }
+    } as unknown as ScenarioSpec
+    const loaded = { spec, hardware: H800, entries: [{ index: 0, entry, template: DENSE, file: "" }] } as unknown as LoadedScenario
+    const cases = [{}, { tpot: 5 }].map((slo) =>
+      capacityParams(loaded, {
+        engine: "vllm",
+        engine_flags: {},
+        efficiency: "none",
+        typical_context: 288,
+        acceptance: 0,
+        workload: checked.workload,
+        slo: Object.keys(slo).length === 0 ? null : slo,
+        percentile: 99,
+        full: 64
+      })
+    )
+    return { inputs: cases, outputs: cases.map((p) => Effect.runSync(computeCapacity(p))) }
+  }
+})
+
+/**
  * The table. The kernel's strategies (src/kernel) add their rows here.
  */
 export const GOLDEN_UNITS: ReadonlyArray<GoldenUnit> = [
@@ -316,5 +357,6 @@ export const GOLDEN_UNITS: ReadonlyArray<GoldenUnit> = [
       return { inputs: configs.map((c) => ({ file: c.file, schema: c.schema, text: c.text })), outputs: configs.map((c) => c.decoded) }
     }
   },
-  sweepUnit()
+  sweepUnit(),
+  capacityUnit()
 ]

@@ -69,7 +69,7 @@ describe("toolchain fingerprint", () => {
 describe("generic graph core", () => {
   it("indexes the domain's node types by kind", () => {
     const byKind = nodeTypesByKind(NODE_TYPES)
-    expect([...byKind.keys()]).toEqual(["file", "op", "layer", "scenario"])
+    expect([...byKind.keys()]).toEqual(["file", "op", "layer", "scenario", "capacity"])
     expect(byKind.get("op")?.readsInput).toBe(false)
     expect(byKind.get("file")?.readsInput).toBe(true)
     expect(byKind.get("no-such-kind")).toBeUndefined()
