@@ -11,6 +11,7 @@ export { type LaunchFile, launchFiles, type LaunchInput, type LaunchRole } from 
 export { deviceMemoryBytes, type KvBudget, type MemoryInputs } from "./memory.ts"
 export { formatSummary, type GoodputSlo, parseGoodput, parseMetricPercentiles, parsePercentileMetrics, type PercentileMetric } from "./metrics.ts"
 export { afdCost, type PlaybookCost, wideEpCost } from "./playbookCost.ts"
+export { type RateSearchOptions } from "./rateSearch.ts"
 export { serve, type StepPricer, StuckError } from "./simulate.ts"
 export { type RankStep, StepCost } from "./stepCost.ts"
 export { readTrace, type TraceFormat } from "./trace.ts"

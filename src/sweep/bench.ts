@@ -18,11 +18,10 @@ import { displayPath, type LoadedScenario } from "../config/load.ts"
 import { estimatorOf } from "../app/estimator.ts"
 import { withSession, type RunOptions } from "../app/session.ts"
 import type { GoodputSlo } from "../serve/metrics.ts"
-import { DEFAULT_PROBE_REQUESTS, maxRate } from "../serve/capacity.ts"
+import { DEFAULT_PROBE_REQUESTS } from "../serve/capacity.ts"
 import { typicalContext, validateWorkload, type WorkloadSpec } from "../serve/workload.ts"
 import { instanceDeployment, scenarioVariant, servingInstance, workloadMisfit, type EngineOverrides } from "../sim/serving.ts"
-import { capacityOf, capacityParams, CapacityNode } from "../sim/capacityNode.ts"
-import { analyticEstimator } from "../timing/estimator.ts"
+import { instanceRecipe, searchCapacity } from "../sim/capacityNode.ts"
 import { physicalProblem } from "../schema/physical.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
 import type { Dtype } from "../schema/dtypes.ts"
@@ -247,34 +246,29 @@ export const runBenchSweep = (o: BenchSweepOptions) =>
         const full = o.workload.num_prompts ?? Math.max(DEFAULT_PROBE_REQUESTS, 2 * concurrency)
         // With the analytic estimator the search is a build-graph node (src/sim/capacityNode.ts):
         // a rerun, or a runner sharing the remote cache, replays it instead of simulating it again.
-        const search =
-          estimator.id === analyticEstimator.id && estimator.model === undefined
-            ? capacityOf(
-                (yield* s.evaluator.evaluate(
-                  CapacityNode.make({
-                    id: `capacity:${i}`,
-                    name: `capacity:${hwKey}:tp${layout.tp}:dp${layout.dp}:ep${layout.ep}`,
-                    params: capacityParams(variant(s.loaded, c, hardware), {
-                      engine: o.engine ?? null,
-                      engine_flags: o.engineFlags,
-                      efficiency: o.run.efficiency,
-                      typical_context: typicalContext(o.workload),
-                      acceptance,
-                      workload: checked.workload,
-                      slo: o.slo ?? null,
-                      percentile,
-                      full
-                    }),
-                    deps: []
-                  })
-                )).value
-              )
-            : maxRate(
-                instanceDeployment(inst, acceptance, checked.workload),
-                checked.workload,
-                { ...(o.slo === undefined ? {} : { slo: o.slo }), percentile },
-                full
-              )
+        const search = yield* searchCapacity(
+          s.evaluator.evaluate,
+          estimator,
+          { id: `capacity:${i}`, name: `capacity:${hwKey}:tp${layout.tp}:dp${layout.dp}:ep${layout.ep}` },
+          {
+            deployment: {
+              kind: "instance",
+              instance: instanceRecipe(variant(s.loaded, c, hardware), {
+                engine: o.engine ?? null,
+                engine_flags: o.engineFlags,
+                efficiency: o.run.efficiency,
+                typical_context: typicalContext(o.workload),
+                build: { kind: "serving" }
+              }),
+              acceptance
+            },
+            workload: checked.workload,
+            target: { ...(o.slo === undefined ? {} : { slo: o.slo }), percentile },
+            full,
+            search: {}
+          },
+          instanceDeployment(inst, acceptance, checked.workload)
+        )
         simulated += search.simulated
         const capacity = search.probes[0]!.request_throughput
         const perGpu = (x: number) => x / layout.gpus

@@ -38,7 +38,9 @@ import { scenarioBase } from "../sim/simulate.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
 import type { Parallelism } from "../schema/parallelism.ts"
 import { physicalProblem } from "../schema/physical.ts"
-import { DEFAULT_PROBE_REQUESTS, maxRate, type CapacitySearch, type Deployment, type LoadPoint, type SloTarget } from "../serve/capacity.ts"
+import { DEFAULT_PROBE_REQUESTS, type CapacitySearch, type Deployment, type LoadPoint, type SloTarget } from "../serve/capacity.ts"
+import type { RateSearchOptions } from "../serve/rateSearch.ts"
+import { instanceRecipe, searchCapacity, type DeploymentRecipe, type InstanceRecipe } from "../sim/capacityNode.ts"
 import type { GoodputSlo } from "../serve/metrics.ts"
 import { typicalContext, validateWorkload, type Workload, type WorkloadSpec } from "../serve/workload.ts"
 import {
@@ -90,6 +92,8 @@ interface Served extends Candidate {
   /** An AFD unit: attention and FFN instances of a node each. */
   readonly afd?: { readonly attention: number; readonly ffn: number }
   readonly inst: ServingInstance
+  /** How `inst` was built, as data: the key of its capacity searches (src/sim/capacityNode.ts). */
+  readonly recipe: InstanceRecipe
   readonly gpus: number
   readonly price: number | null
 }
@@ -316,6 +320,8 @@ export const runPlan = (o: PlanOptions) =>
       const model = modelOf(s.loaded)
       const acceptance = model.mtp_draft_tokens === undefined ? 0 : (o.mtpAcceptance ?? s.runtime.mtp_acceptance_rate ?? 0)
       const typical = typicalContext(w)
+      // What every instance recipe shares (src/sim/capacityNode.ts).
+      const recipeBase = { engine: o.engine ?? null, engine_flags: o.engineFlags, efficiency: o.run.efficiency, typical_context: typical }
       const percentile = o.percentile ?? 90
       const slo = o.slo ?? DEFAULT_SLO
       const target: SloTarget = { ...(slo === undefined ? {} : { slo }), percentile }
@@ -366,6 +372,7 @@ export const runPlan = (o: PlanOptions) =>
             spec: h.spec,
             parallelism: p,
             inst,
+            recipe: instanceRecipe(scenarioVariant(s.loaded, { hardware: h.spec, parallelism: p }), { ...recipeBase, build: { kind: "serving" } }),
             gpus: inst.layout.gpus,
             price: o.price_per_gpu_hour_usd ?? h.spec.price_per_gpu_hour_usd ?? null
           })
@@ -402,7 +409,15 @@ export const runPlan = (o: PlanOptions) =>
               alternatives.push({ mode: "wide_ep", text, goodput_per_gpu: null, why: misfit })
               continue
             }
-            wide.push({ ...x, tbo, inst })
+            wide.push({
+              ...x,
+              tbo,
+              inst,
+              recipe: instanceRecipe(scenarioVariant(s.loaded, { hardware: x.spec, parallelism: x.parallelism }), {
+                ...recipeBase,
+                build: { kind: "wide_ep", overrides: wideEpOverrides(tbo) }
+              })
+            })
           }
       // AFD (MoE models): decode units of 1, 2 or 4 attention instances and 1, 2 or 4 FFN instances
       // of one node each (Step-3's xAyF), with room left for a prefill instance.
@@ -437,6 +452,10 @@ export const runPlan = (o: PlanOptions) =>
                 parallelism: { tp: 1, dp: a * node, ep: f * node },
                 afd: { attention: a, ffn: f },
                 inst,
+                recipe: instanceRecipe(scenarioVariant(s.loaded, { hardware: h.spec }), {
+                  ...recipeBase,
+                  build: { kind: "afd", overrides: { attention_instances: a, ffn_instances: f } }
+                }),
                 gpus: inst.layout.gpus,
                 price: o.price_per_gpu_hour_usd ?? h.spec.price_per_gpu_hour_usd ?? null
               })
@@ -460,12 +479,40 @@ export const runPlan = (o: PlanOptions) =>
         simulated += c.simulated
         return c
       }
+      // One capacity search: a graph node with the analytic estimator (replayed when stored), else run on `built`.
+      let searches = 0
+      const search = (name: string, deployment: DeploymentRecipe, built: Deployment, tgt: SloTarget, full: number, opts: RateSearchOptions = {}) =>
+        Effect.map(
+          searchCapacity(
+            s.evaluator.evaluate,
+            estimator,
+            { id: `capacity:${searches++}`, name },
+            { deployment, workload: checked.workload, target: tgt, full, search: opts },
+            built
+          ),
+          count
+        )
+      const pairRecipe = (p: Served, x: number, d: Served, y: number): DeploymentRecipe => ({
+        kind: "pair",
+        prefill: { instance: p.recipe, hardware_key: p.hardware, count: x },
+        decode: { instance: d.recipe, hardware_key: d.hardware, count: y },
+        acceptance,
+        typical_context: typical,
+        efficiency: o.run.efficiency
+      })
 
       // Aggregated: each layout's instance, replicated.
       let bestAgg: { s: Served; p: LoadPoint; replicas: number } | undefined
       const aggRows: Array<{ s: Served; p: LoadPoint | undefined; replicas: number; lowest: LoadPoint | undefined }> = []
       for (const x of served) {
-        const c = count(maxRate(instanceDeployment(x.inst, acceptance, checked.workload), checked.workload, target, fullOf(concurrencyOf(x, typical)), SEARCH))
+        const c = yield* search(
+          `capacity:aggregated:${layoutText(x.parallelism)}:${x.spec.name}`,
+          { kind: "instance", instance: x.recipe, acceptance },
+          instanceDeployment(x.inst, acceptance, checked.workload),
+          target,
+          fullOf(concurrencyOf(x, typical)),
+          SEARCH
+        )
         collect("aggregated", `${layoutText(x.parallelism)} on ${x.spec.name}`, c, x.gpus, x.price)
         tick()
         const p = c.best
@@ -480,145 +527,154 @@ export const runPlan = (o: PlanOptions) =>
       // Disaggregated (and wide EP): each layout in each role, the other side ample.
       // Each layout's rate in a role, measured once (AFD pairs reuse the prefill roles measured before).
       const roleCache = new Map<Served, { prefill?: number; decode?: number; failed?: string }>()
-      const roleRate = (x: Served, role: "prefill" | "decode"): number | string => {
-        let c = roleCache.get(x)
-        if (c === undefined) roleCache.set(x, (c = {}))
-        if (c.failed !== undefined) return c.failed
-        const known = c[role]
-        if (known !== undefined) return known
-        // No instance of the other side: it never binds (src/serve/disaggregate.ts measures a pool alone).
-        const dep =
-          role === "prefill"
-            ? paired(x, 1, x, 0, acceptance, checked.workload, typical, o.run.efficiency)
-            : paired(x, 0, x, 1, acceptance, checked.workload, typical, o.run.efficiency)
-        if (typeof dep === "string") return (c.failed = dep)
-        const r = count(maxRate(dep, checked.workload, role === "prefill" ? ttftOnly : decodeOnly, fullOf(concurrencyOf(x, typical)), SEARCH))
-        tick()
-        return (c[role] = r.best === undefined ? 0 : sustained(r.best))
-      }
-      const pairMode = (
-        mode: "disaggregated" | "wide_ep" | "afd",
-        prefills: ReadonlyArray<Served>,
-        decodes: ReadonlyArray<Served>
-      ): PlannedDeployment | null => {
-        const roles = { prefill: new Map<Served, number>(), decode: new Map<Served, number>() }
-        // A layout no pair can use (with the smallest partner it is over the budget) is not measured in its role.
-        for (const [role, pool, partners] of [
-          ["prefill", prefills, decodes],
-          ["decode", decodes, prefills]
-        ] as const) {
-          const smallest = Math.min(...partners.map((x) => x.gpus))
-          for (const x of pool) {
-            if (x.gpus + smallest > budget) continue
-            const r = roleRate(x, role)
-            if (typeof r === "string") {
-              if (!alternatives.some((a) => a.mode === mode && a.why === r && a.text === `${servedText(x)} on ${x.spec.name}`))
-                alternatives.push({ mode, text: `${servedText(x)} on ${x.spec.name}`, goodput_per_gpu: null, why: r })
-              continue
+      const roleRate = (x: Served, role: "prefill" | "decode") =>
+        Effect.gen(function* () {
+          let c = roleCache.get(x)
+          if (c === undefined) roleCache.set(x, (c = {}))
+          if (c.failed !== undefined) return c.failed
+          const known = c[role]
+          if (known !== undefined) return known
+          // No instance of the other side: it never binds (src/serve/disaggregate.ts measures a pool alone).
+          const [px, dy] = role === "prefill" ? [1, 0] : [0, 1]
+          const dep = paired(x, px, x, dy, acceptance, checked.workload, typical, o.run.efficiency)
+          if (typeof dep === "string") return (c.failed = dep)
+          const r = yield* search(
+            `capacity:${role}:${servedText(x)}:${x.spec.name}`,
+            pairRecipe(x, px, x, dy),
+            dep,
+            role === "prefill" ? ttftOnly : decodeOnly,
+            fullOf(concurrencyOf(x, typical)),
+            SEARCH
+          )
+          tick()
+          return (c[role] = r.best === undefined ? 0 : sustained(r.best))
+        })
+      const pairMode = (mode: "disaggregated" | "wide_ep" | "afd", prefills: ReadonlyArray<Served>, decodes: ReadonlyArray<Served>) =>
+        Effect.gen(function* () {
+          const roles = { prefill: new Map<Served, number>(), decode: new Map<Served, number>() }
+          // A layout no pair can use (with the smallest partner it is over the budget) is not measured in its role.
+          for (const [role, pool, partners] of [
+            ["prefill", prefills, decodes],
+            ["decode", decodes, prefills]
+          ] as const) {
+            const smallest = Math.min(...partners.map((x) => x.gpus))
+            for (const x of pool) {
+              if (x.gpus + smallest > budget) continue
+              const r = yield* roleRate(x, role)
+              if (typeof r === "string") {
+                if (!alternatives.some((a) => a.mode === mode && a.why === r && a.text === `${servedText(x)} on ${x.spec.name}`))
+                  alternatives.push({ mode, text: `${servedText(x)} on ${x.spec.name}`, goodput_per_gpu: null, why: r })
+                continue
+              }
+              roles[role].set(x, r)
             }
-            roles[role].set(x, r)
           }
-        }
-        // xPyD pairs by predicted requests/s per GPU; the best few are simulated whole.
-        const pairs: Array<{ p: Served; x: number; d: Served; y: number; rate: number; gpus: number }> = []
-        for (const [p, rp] of roles.prefill)
-          for (const [d, rd] of roles.decode) {
-            if (!(rp > 0) || !(rd > 0)) continue
-            let best: (typeof pairs)[number] | undefined
-            for (let x = 1; x <= MAX_SIDE; x++)
-              for (let y = 1; y <= MAX_SIDE; y++) {
-                const gpus = x * p.gpus + y * d.gpus
-                if (gpus > budget) continue
-                const rate = Math.min(x * rp, y * rd)
-                if (o.target_rate !== undefined && rate < o.target_rate) continue
-                if (best === undefined || rate / gpus > best.rate / best.gpus + 1e-12) best = { p, x, d, y, rate, gpus }
-              }
-            if (best !== undefined) pairs.push(best)
-          }
-        pairs.sort((a, b) => b.rate / b.gpus - a.rate / a.gpus)
-        let bestPd: PlannedDeployment | null = null
-        for (const pick of pairs.slice(0, VERIFIED)) {
-          const dep = paired(pick.p, pick.x, pick.d, pick.y, acceptance, checked.workload, typical, o.run.efficiency) as Deployment
-          const c = count(maxRate(dep, checked.workload, target, fullOf(pick.y * concurrencyOf(pick.d, typical))))
-          const same = pick.p.spec.name === pick.d.spec.name
-          const text = `${pick.x}P ${servedText(pick.p)}${same ? "" : ` on ${pick.p.spec.name}`} + ${pick.y}D ${servedText(pick.d)} on ${pick.d.spec.name}`
-          const pairPrice =
-            pick.p.price === null || pick.d.price === null ? null : (pick.x * pick.p.gpus * pick.p.price + pick.y * pick.d.gpus * pick.d.price) / pick.gpus
-          collect(mode, text, c, pick.gpus, pairPrice)
-          if (c.best === undefined || (o.target_rate !== undefined && sustained(c.best) < o.target_rate)) {
-            alternatives.push({
-              mode,
-              text,
-              goodput_per_gpu: null,
-              why: `predicted ${pick.rate.toFixed(2)} req/s, but simulated whole it ${c.best === undefined ? "misses the SLOs at any rate" : `sustains ${sustained(c.best).toFixed(2)}`}`
-            })
-            continue
-          }
-          const price =
-            pick.p.price === null || pick.d.price === null ? null : (pick.x * pick.p.gpus * pick.p.price + pick.y * pick.d.gpus * pick.d.price) / pick.gpus
-          const planned: PlannedDeployment = {
-            mode,
-            pools: {
-              prefill: {
-                instances: pick.x,
-                hardware: pick.p.hardware,
-                parallelism: pick.p.parallelism,
-                ...(pick.p.tbo !== undefined ? { wide_ep: true as const, two_batch_overlap: pick.p.tbo } : {})
-              },
-              decode: {
-                instances: pick.y,
-                hardware: pick.d.hardware,
-                parallelism: pick.d.parallelism,
-                ...(pick.d.tbo !== undefined ? { wide_ep: true as const, two_batch_overlap: pick.d.tbo } : {}),
-                ...(pick.d.afd !== undefined ? { afd: { attention_instances: pick.d.afd.attention, ffn_instances: pick.d.afd.ffn } } : {})
-              }
-            },
-            text,
-            gpus: pick.gpus,
-            memory: memoryOf(pick.d),
-            figures: figuresOf(c.best, pick.gpus, price),
-            roles: { prefill_rps: roles.prefill.get(pick.p)!, decode_rps: roles.decode.get(pick.d)!, predicted_rps: pick.rate }
-          }
-          if (bestPd === null || planned.figures.goodput_per_gpu > bestPd.figures.goodput_per_gpu) {
-            if (bestPd !== null)
+          // xPyD pairs by predicted requests/s per GPU; the best few are simulated whole.
+          const pairs: Array<{ p: Served; x: number; d: Served; y: number; rate: number; gpus: number }> = []
+          for (const [p, rp] of roles.prefill)
+            for (const [d, rd] of roles.decode) {
+              if (!(rp > 0) || !(rd > 0)) continue
+              let best: (typeof pairs)[number] | undefined
+              for (let x = 1; x <= MAX_SIDE; x++)
+                for (let y = 1; y <= MAX_SIDE; y++) {
+                  const gpus = x * p.gpus + y * d.gpus
+                  if (gpus > budget) continue
+                  const rate = Math.min(x * rp, y * rd)
+                  if (o.target_rate !== undefined && rate < o.target_rate) continue
+                  if (best === undefined || rate / gpus > best.rate / best.gpus + 1e-12) best = { p, x, d, y, rate, gpus }
+                }
+              if (best !== undefined) pairs.push(best)
+            }
+          pairs.sort((a, b) => b.rate / b.gpus - a.rate / a.gpus)
+          let bestPd: PlannedDeployment | null = null
+          for (const pick of pairs.slice(0, VERIFIED)) {
+            const dep = paired(pick.p, pick.x, pick.d, pick.y, acceptance, checked.workload, typical, o.run.efficiency) as Deployment
+            const c = yield* search(
+              `capacity:pair:${pick.x}P ${servedText(pick.p)}:${pick.y}D ${servedText(pick.d)}`,
+              pairRecipe(pick.p, pick.x, pick.d, pick.y),
+              dep,
+              target,
+              fullOf(pick.y * concurrencyOf(pick.d, typical))
+            )
+            const same = pick.p.spec.name === pick.d.spec.name
+            const text = `${pick.x}P ${servedText(pick.p)}${same ? "" : ` on ${pick.p.spec.name}`} + ${pick.y}D ${servedText(pick.d)} on ${pick.d.spec.name}`
+            const pairPrice =
+              pick.p.price === null || pick.d.price === null ? null : (pick.x * pick.p.gpus * pick.p.price + pick.y * pick.d.gpus * pick.d.price) / pick.gpus
+            collect(mode, text, c, pick.gpus, pairPrice)
+            if (c.best === undefined || (o.target_rate !== undefined && sustained(c.best) < o.target_rate)) {
               alternatives.push({
                 mode,
-                text: bestPd.text,
-                goodput_per_gpu: bestPd.figures.goodput_per_gpu,
-                why: "less goodput per GPU simulated whole"
+                text,
+                goodput_per_gpu: null,
+                why: `predicted ${pick.rate.toFixed(2)} req/s, but simulated whole it ${c.best === undefined ? "misses the SLOs at any rate" : `sustains ${sustained(c.best).toFixed(2)}`}`
               })
-            bestPd = planned
-          } else alternatives.push({ mode, text, goodput_per_gpu: planned.figures.goodput_per_gpu, why: "less goodput per GPU simulated whole" })
-        }
-        tick()
-        for (const pick of pairs.slice(VERIFIED))
-          alternatives.push({
-            mode,
-            text: `${pick.x}P ${servedText(pick.p)} + ${pick.y}D ${servedText(pick.d)} on ${pick.d.spec.name}`,
-            goodput_per_gpu: pick.rate / pick.gpus,
-            why: `predicted ${(pick.rate / pick.gpus).toFixed(3)} req/s per GPU, below the ${VERIFIED} pairs simulated whole`
-          })
+              continue
+            }
+            const price =
+              pick.p.price === null || pick.d.price === null ? null : (pick.x * pick.p.gpus * pick.p.price + pick.y * pick.d.gpus * pick.d.price) / pick.gpus
+            const planned: PlannedDeployment = {
+              mode,
+              pools: {
+                prefill: {
+                  instances: pick.x,
+                  hardware: pick.p.hardware,
+                  parallelism: pick.p.parallelism,
+                  ...(pick.p.tbo !== undefined ? { wide_ep: true as const, two_batch_overlap: pick.p.tbo } : {})
+                },
+                decode: {
+                  instances: pick.y,
+                  hardware: pick.d.hardware,
+                  parallelism: pick.d.parallelism,
+                  ...(pick.d.tbo !== undefined ? { wide_ep: true as const, two_batch_overlap: pick.d.tbo } : {}),
+                  ...(pick.d.afd !== undefined ? { afd: { attention_instances: pick.d.afd.attention, ffn_instances: pick.d.afd.ffn } } : {})
+                }
+              },
+              text,
+              gpus: pick.gpus,
+              memory: memoryOf(pick.d),
+              figures: figuresOf(c.best, pick.gpus, price),
+              roles: { prefill_rps: roles.prefill.get(pick.p)!, decode_rps: roles.decode.get(pick.d)!, predicted_rps: pick.rate }
+            }
+            if (bestPd === null || planned.figures.goodput_per_gpu > bestPd.figures.goodput_per_gpu) {
+              if (bestPd !== null)
+                alternatives.push({
+                  mode,
+                  text: bestPd.text,
+                  goodput_per_gpu: bestPd.figures.goodput_per_gpu,
+                  why: "less goodput per GPU simulated whole"
+                })
+              bestPd = planned
+            } else alternatives.push({ mode, text, goodput_per_gpu: planned.figures.goodput_per_gpu, why: "less goodput per GPU simulated whole" })
+          }
+          tick()
+          for (const pick of pairs.slice(VERIFIED))
+            alternatives.push({
+              mode,
+              text: `${pick.x}P ${servedText(pick.p)} + ${pick.y}D ${servedText(pick.d)} on ${pick.d.spec.name}`,
+              goodput_per_gpu: pick.rate / pick.gpus,
+              why: `predicted ${(pick.rate / pick.gpus).toFixed(3)} req/s per GPU, below the ${VERIFIED} pairs simulated whole`
+            })
 
-        if (pairs.length === 0 && prefills.length > 0 && decodes.length > 0) {
-          const smallest = Math.min(...prefills.map((x) => x.gpus)) + Math.min(...decodes.map((x) => x.gpus))
-          alternatives.push({
-            mode,
-            text: "xPyD",
-            goodput_per_gpu: null,
-            why:
-              smallest > budget
-                ? `no pair fits ${budget} GPUs (the smallest, one prefill and one decode instance, takes ${smallest})`
-                : o.target_rate !== undefined
-                  ? `no pair within ${budget} GPUs reaches ${o.target_rate} req/s`
-                  : "no layout meets the TTFT SLO as a prefill instance and the TPOT SLO as a decode instance"
-          })
-        }
-        return bestPd
-      }
-      const bestPd = pairMode("disaggregated", served, served)
-      const bestWide = pairMode("wide_ep", wide, wide)
+          if (pairs.length === 0 && prefills.length > 0 && decodes.length > 0) {
+            const smallest = Math.min(...prefills.map((x) => x.gpus)) + Math.min(...decodes.map((x) => x.gpus))
+            alternatives.push({
+              mode,
+              text: "xPyD",
+              goodput_per_gpu: null,
+              why:
+                smallest > budget
+                  ? `no pair fits ${budget} GPUs (the smallest, one prefill and one decode instance, takes ${smallest})`
+                  : o.target_rate !== undefined
+                    ? `no pair within ${budget} GPUs reaches ${o.target_rate} req/s`
+                    : "no layout meets the TTFT SLO as a prefill instance and the TPOT SLO as a decode instance"
+            })
+          }
+          return bestPd
+        })
+      const bestPd = yield* pairMode("disaggregated", served, served)
+      const bestWide = yield* pairMode("wide_ep", wide, wide)
       // AFD: decode pools of attention-FFN units, prefill pools of any layout measured above.
-      const bestAfd = afdUnits.length === 0 ? null : pairMode("afd", [...served, ...wide], afdUnits)
+      const bestAfd = afdUnits.length === 0 ? null : yield* pairMode("afd", [...served, ...wide], afdUnits)
       // `steps` counts every role a mode might measure; roles out of the budget or measured before are not: end the bar full.
       if (done < steps) o.onProgress?.(steps, steps)
 

@@ -30,7 +30,7 @@ import { pointEvaluator, type SweepBase } from "../../src/sweep/point.ts"
 import { SWEEP_CODE_VERSION } from "../../src/sweep/pointCache.ts"
 import type { Coordinates } from "../../src/sweep/space.ts"
 import { DEEPSEEK, DENSE, H800 } from "../deploy/fixtures.ts"
-import { CAPACITY_CODE_VERSION, capacityParams, computeCapacity } from "../../src/sim/capacityNode.ts"
+import { CAPACITY_CODE_VERSION, capacityParams, computeCapacity, instanceRecipe } from "../../src/sim/capacityNode.ts"
 import { validateWorkload } from "../../src/serve/workload.ts"
 import type { LoadedScenario } from "../../src/config/load.ts"
 import type { LayerEntry } from "../../src/schema/scenario.ts"
@@ -290,17 +290,14 @@ const capacityUnit = (): GoldenUnit => ({
       parallelism: { tp: 1, dp: 1, ep: 1 }
     } as unknown as ScenarioSpec
     const loaded = { spec, hardware: H800, entries: [{ index: 0, entry, template: DENSE, file: "" }] } as unknown as LoadedScenario
+    const instance = instanceRecipe(loaded, { engine: "vllm", engine_flags: {}, efficiency: "none", typical_context: 288, build: { kind: "serving" } })
     const cases = [{}, { tpot: 5 }].map((slo) =>
-      capacityParams(loaded, {
-        engine: "vllm",
-        engine_flags: {},
-        efficiency: "none",
-        typical_context: 288,
-        acceptance: 0,
+      capacityParams({
+        deployment: { kind: "instance", instance, acceptance: 0 },
         workload: checked.workload,
-        slo: Object.keys(slo).length === 0 ? null : slo,
-        percentile: 99,
-        full: 64
+        target: { ...(Object.keys(slo).length === 0 ? {} : { slo }), percentile: 99 },
+        full: 64,
+        search: {}
       })
     )
     return { inputs: cases, outputs: cases.map((p) => Effect.runSync(computeCapacity(p))) }

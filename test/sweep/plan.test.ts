@@ -74,6 +74,9 @@ describe("llmsim plan (CLI)", () => {
     const [, x, tpa, y, tpb] = /^(\d+)P TP(\d+) \+ (\d+)D TP(\d+) on H100-SXM$/.exec(d.text)!
     expect(Number(x) * Number(tpa) + Number(y) * Number(tpb)).toBe(d.gpus)
     expect(d.roles!.predicted_rps).toBeCloseTo(Math.min(Number(x) * d.roles!.prefill_rps, Number(y) * d.roles!.decode_rps), 9)
+    // Every search is a `capacity` node of the store (src/sim/capacityNode.ts): the table and HTML runs below replay them.
+    const stats = JSON.parse(runCli(["cache", "stats", "--json"], dir).stdout) as { by_kind: Record<string, { entries: number }> }
+    expect(stats.by_kind.capacity!.entries).toBeGreaterThan(3)
     const table = runCli(["plan", LLAMA, ...ARGS.slice(0, -2)], dir)
     const winner = d.figures.goodput_per_gpu >= a.figures.goodput_per_gpu ? `disaggregated ${d.text}` : `aggregated ${a.text}`
     expect(table.stdout).toContain(`answer: ${winner}`)
