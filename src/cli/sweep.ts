@@ -102,6 +102,7 @@ const sweepFlags = {
   model: runtimeFlags.model,
   efficiency: runtimeFlags.efficiency,
   cacheDir: runtimeFlags.cacheDir,
+  remoteCache: runtimeFlags.remoteCache,
   cache: runtimeFlags.cache,
   strategy: strategyFlag,
   progress: Flag.Boolean("progress").pipe(Flag.withDescription("Progress bar on stderr (default: when stderr is a terminal)"), Flag.optional),
@@ -224,8 +225,7 @@ export const sweepCommand = Command.make(
       efficiency: a.efficiency,
       cacheDir: a.cacheDir,
       cache: a.cache,
-      // Sweep points live in packs (src/sweep/pointCache.ts), which the remote cache does not carry yet.
-      remoteCache: Option.none()
+      remoteCache: a.remoteCache
     })
     const given = (k: string) => {
       const v = (a as unknown as Record<string, unknown>)[k]

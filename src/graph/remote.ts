@@ -57,6 +57,15 @@ export interface RemoteCache {
   readonly url: string
   readonly get: (key: string) => Effect.Effect<Option.Option<StoredEntry>>
   readonly put: (entry: StoredEntry) => Effect.Effect<void>
+  /**
+   * Sweep point packs (src/sweep/pointCache.ts) of a family: the digests its signed index lists
+   * (an empty list on a miss, a refusal or a failure).
+   */
+  readonly packIndex: (family: string) => Effect.Effect<ReadonlyArray<string>>
+  /** A pack's text by its digest, checked against it; undefined when missing or refused. */
+  readonly pack: (digest: string) => Effect.Effect<string | undefined>
+  /** Upload a pack and add it to its family's index (read, merge, write: a concurrent writer may drop one, which is then recomputed). */
+  readonly putPack: (family: string, text: string) => Effect.Effect<void>
   readonly counts: () => RemoteCounts
 }
 
@@ -86,6 +95,39 @@ export const checkAction = (secret: string, key: string, text: string): { readon
   if (!/^[0-9a-f]{64}$/.test(a.cas)) return "action entry names no SHA-256"
   if (!sameHex(a.hmac, signature(secret, key, a.kind, a.cas))) return "bad signature"
   return { cas: a.cas }
+}
+
+const PACK_INDEX_FORMAT = 1
+
+/** The action key of a family's pack index: a 64-hex key, as the protocol wants, apart from node keys. */
+const packIndexKey = (family: string): string => sha256(`llmsim-packs-v${PACK_INDEX_FORMAT}\n${family}`)
+
+const indexSignature = (secret: string, family: string, packs: ReadonlyArray<string>): string =>
+  createHmac("sha256", secret)
+    .update(`llmsim-packs-v${PACK_INDEX_FORMAT}\n${family}\n${packs.join(",")}`)
+    .digest("hex")
+
+/** A family's signed pack index. */
+export const packIndexText = (secret: string, family: string, packs: ReadonlyArray<string>): string => {
+  const sorted = [...new Set(packs)].sort()
+  return JSON.stringify({ llmsim_packs: PACK_INDEX_FORMAT, family, packs: sorted, hmac: indexSignature(secret, family, sorted) })
+}
+
+/** The pack digests a signed index of `family` lists, or why it is refused. */
+export const checkPackIndex = (secret: string, family: string, text: string): ReadonlyArray<string> | string => {
+  let v: unknown
+  try {
+    v = JSON.parse(text)
+  } catch {
+    return "pack index is not JSON"
+  }
+  const a = (typeof v === "object" && v !== null ? v : {}) as Record<string, unknown>
+  if (a.llmsim_packs !== PACK_INDEX_FORMAT || a.family !== family || !Array.isArray(a.packs) || typeof a.hmac !== "string")
+    return "pack index has the wrong format or family"
+  const packs = a.packs as Array<unknown>
+  if (!packs.every((d) => typeof d === "string" && /^[0-9a-f]{64}$/.test(d))) return "pack index names no SHA-256"
+  if (!sameHex(a.hmac, indexSignature(secret, family, packs as Array<string>))) return "bad signature"
+  return packs as Array<string>
 }
 
 /** A failed request (network, timeout, 5xx): the remote is off for the rest of the process. */
@@ -212,7 +254,47 @@ export const remoteCache = (o: RemoteOptions): RemoteCache => {
       Effect.catchDefect(() => Effect.void)
     )
 
-  return { url: base, get, put, counts: () => ({ ...counts }) }
+  const readIndex = (family: string): Effect.Effect<ReadonlyArray<string>, Unreachable> =>
+    Effect.gen(function* () {
+      const text = yield* request("GET", `ac/${packIndexKey(family)}`)
+      if (text === undefined) return []
+      const packs = checkPackIndex(o.secret, family, text)
+      if (typeof packs === "string") {
+        yield* reject(packIndexKey(family), packs)
+        return []
+      }
+      return packs
+    })
+
+  const packIndex = (family: string): Effect.Effect<ReadonlyArray<string>> =>
+    down ? Effect.succeed([]) : readIndex(family).pipe(Effect.catch((u: Unreachable) => turnOff(u).pipe(Effect.as([]))))
+
+  const pack = (digest: string): Effect.Effect<string | undefined> =>
+    down
+      ? Effect.succeed(undefined)
+      : request("GET", `cas/${digest}`).pipe(
+          Effect.flatMap((text) => {
+            if (text === undefined) return Effect.succeed(undefined)
+            if (sha256(text) === digest) {
+              counts.hits += 1
+              return Effect.succeed(text)
+            }
+            return reject(digest, "content does not match its digest").pipe(Effect.as(undefined))
+          }),
+          Effect.catch((u: Unreachable) => turnOff(u).pipe(Effect.as(undefined)))
+        )
+
+  const putPack = (family: string, text: string): Effect.Effect<void> =>
+    Effect.gen(function* () {
+      if (down || o.readOnly) return
+      const digest = sha256(text)
+      if ((yield* request("PUT", `cas/${digest}`, text)) === undefined) return
+      const listed = yield* readIndex(family)
+      if ((yield* request("PUT", `ac/${packIndexKey(family)}`, packIndexText(o.secret, family, [...listed, digest]))) === undefined) return
+      counts.uploads += 1
+    }).pipe(Effect.catch((u: Unreachable) => turnOff(u)))
+
+  return { url: base, get, put, packIndex, pack, putPack, counts: () => ({ ...counts }) }
 }
 
 /**
@@ -224,6 +306,7 @@ export const withRemote = (local: StoreShape & { readonly dir: string }, remote:
   let flushed: RemoteCounts = { hits: 0, misses: 0, rejected: 0, uploads: 0, errors: 0 }
   return {
     dir: local.dir,
+    remote,
     get: (key) =>
       Effect.gen(function* () {
         const hit = yield* local.get(key)

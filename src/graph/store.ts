@@ -21,6 +21,7 @@ import { readHeadGuarded, readTextGuarded } from "../base/guardedRead.js"
 import { sha256 } from "../base/sha256.js"
 import { shardedFile, storeFolder } from "../base/storeLayout.js"
 import { noteEntry } from "../launch/recording.ts"
+import type { RemoteCache } from "./remote.ts"
 
 export interface StoredEntry {
   readonly key: string
@@ -39,6 +40,8 @@ export interface StoreShape {
   readonly put: (entry: StoredEntry) => Effect.Effect<void>
   /** After a run's writes: what the store keeps about itself (the remote cache's counts). */
   readonly flush?: Effect.Effect<void>
+  /** The remote cache behind the local store, when one is set (src/graph/remote.ts): sweeps share their packs through it. */
+  readonly remote?: RemoteCache
 }
 
 export class Store extends Context.Service<Store, StoreShape>()("llmsim/graph/Store") {}

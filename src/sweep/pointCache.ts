@@ -23,7 +23,8 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { openAtomic, type AtomicFile } from "../base/atomicFile.js"
+import { Effect } from "effect"
+import { openAtomic, writeAtomic, type AtomicFile } from "../base/atomicFile.js"
 import { readTextGuarded } from "../base/guardedRead.js"
 import { sha256, sha256Hasher } from "../base/sha256.js"
 import { storeFolder } from "../base/storeLayout.js"
@@ -70,8 +71,8 @@ export interface PointCache {
   readonly get: (key: string) => string | undefined
   /** Record computed points: `key\tresult JSON\n` lines. */
   readonly addLines: (text: string) => void
-  /** Store the computed points as one pack (none if nothing was computed). */
-  readonly commit: () => void
+  /** Store the computed points as one pack (none if nothing was computed); the pack's file, if one was written. */
+  readonly commit: () => string | undefined
   /** Drop what was computed (a failed or interrupted sweep). */
   readonly abort: () => void
   /** The family's pack files, checked (worker threads read them themselves, without hashing them again). */
@@ -133,7 +134,7 @@ const BUFFER_BYTES = 1 << 20
 
 export const openPointCache = (cacheDir: string | undefined, family: string, material: FamilyMaterial): PointCache => {
   if (cacheDir === undefined) {
-    return { get: () => undefined, addLines: () => {}, commit: () => {}, abort: () => {}, packFiles: [], enabled: false }
+    return { get: () => undefined, addLines: () => {}, commit: () => undefined, abort: () => {}, packFiles: [], enabled: false }
   }
   const folder = packFolder(cacheDir, family)
   const { index, good: packFiles } = readPacks(packFilesOf(folder))
@@ -177,12 +178,18 @@ export const openPointCache = (cacheDir: string | undefined, family: string, mat
     },
     commit: () => {
       flush()
-      if (pack === undefined) return
-      if (written === 0 || unwritable) return pack.abort()
+      if (pack === undefined) return undefined
+      if (written === 0 || unwritable) {
+        pack.abort()
+        return undefined
+      }
       try {
-        pack.commit(path.join(folder, `${hash.digest("hex")}.jsonl`))
+        const file = path.join(folder, `${hash.digest("hex")}.jsonl`)
+        pack.commit(file)
+        return file
       } catch {
         // A pack that cannot be stored only costs the next sweep its replay.
+        return undefined
       }
     },
     abort: () => pack?.abort(),
@@ -190,3 +197,40 @@ export const openPointCache = (cacheDir: string | undefined, family: string, mat
     enabled: true
   }
 }
+
+/**
+ * Copy into the local store the packs of `family` the remote cache lists and the local store
+ * lacks (src/graph/remote.ts: each checked against its digest), so the sweep replays them. A pack
+ * is kept only if its header names this family (its material's digest): the folder is the family.
+ */
+export const pullPacks = (
+  cacheDir: string,
+  family: string,
+  remote: {
+    readonly packIndex: (family: string) => Effect.Effect<ReadonlyArray<string>>
+    readonly pack: (digest: string) => Effect.Effect<string | undefined>
+  },
+  familyOf: (material: unknown) => string
+) =>
+  Effect.gen(function* () {
+    const folder = packFolder(cacheDir, family)
+    const have = new Set(packFilesOf(folder).map((f) => path.basename(f, ".jsonl")))
+    for (const digest of yield* remote.packIndex(family)) {
+      if (have.has(digest)) continue
+      const text = yield* remote.pack(digest)
+      if (text === undefined) continue
+      const nl = text.indexOf("\n")
+      let header: { llmsim_pack?: unknown; family?: unknown } | undefined
+      try {
+        header = JSON.parse(text.slice(0, nl)) as typeof header
+      } catch {
+        header = undefined
+      }
+      if (header?.llmsim_pack !== PACK_FORMAT || familyOf(header.family) !== family) continue
+      try {
+        writeAtomic(path.join(folder, `${digest}.jsonl`), text, { tmpDir: storeFolder(cacheDir, "tmp"), contentAddressed: true })
+      } catch {
+        // a store that cannot be written: the sweep computes those points
+      }
+    }
+  })

@@ -28,7 +28,9 @@ import type { GroupBy } from "./frontier.ts"
 import type { Constraints, Objective } from "./judge.ts"
 import type { PointModel, SweepBase } from "./point.ts"
 import { familyMaterial, type FamilyMaterial } from "./family.ts"
-import { openPointCache } from "./pointCache.ts"
+import { MAX_PACK_BYTES, openPointCache, pullPacks } from "./pointCache.ts"
+import { readTextGuarded } from "../base/guardedRead.js"
+import { Store } from "../graph/store.ts"
 import { columnsFor, openRowWriter, type RowWriter } from "./rows.ts"
 import { writeFailure } from "../base/atomicFile.js"
 import { deploymentModelFor } from "../deploy/registry.ts"
@@ -395,6 +397,9 @@ export const runSweepCommand = (o: SweepOptions) =>
       const { header, job: prepared, estimator, range } = yield* prepareSweep(s, o)
       // The family's material goes into its packs, not to the workers (they hold its base already).
       const { material, ...job } = prepared
+      // A remote cache behind the store (src/graph/remote.ts): the family's packs other runners stored come first.
+      const remote = (yield* Store).remote
+      if (remote !== undefined && s.cacheDir !== undefined) yield* pullPacks(s.cacheDir, job.family, remote, digest)
       const cache = openPointCache(s.cacheDir, job.family, material)
       const pointsFile = o.points_file === undefined ? undefined : path.resolve(o.run.cwd, o.points_file)
       let writer: RowWriter | undefined
@@ -422,10 +427,13 @@ export const runSweepCommand = (o: SweepOptions) =>
         catch: (e) => e
       }).pipe(
         Effect.onExit((exit) =>
-          Effect.sync(() => {
+          Effect.gen(function* () {
             if (exit._tag === "Success") {
               writer?.close()
-              cache.commit()
+              const pack = cache.commit()
+              // The new pack for other runners; a pack that cannot be read back is simply not shared.
+              const text = pack === undefined || remote === undefined ? undefined : readTextGuarded(pack, MAX_PACK_BYTES)
+              if (text !== undefined) yield* remote!.putPack(job.family, text)
             } else {
               writer?.abort()
               cache.abort()

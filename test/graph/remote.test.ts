@@ -8,7 +8,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
-import { actionText, checkAction } from "../../src/graph/remote.ts"
+import { actionText, checkAction, checkPackIndex, packIndexText } from "../../src/graph/remote.ts"
 import { readRemoteStats } from "../../src/graph/remoteStats.ts"
 import { makeProject, runCli } from "../helpers/cli.ts"
 import { runInProcess, runOptions } from "../helpers/inProcess.ts"
@@ -27,6 +27,14 @@ describe("signed action entries", () => {
     expect(checkAction(SECRET, key, JSON.stringify({ ...moved, cas: "c".repeat(64) }))).toBe("bad signature")
     expect(checkAction(SECRET, "d".repeat(64), actionText(SECRET, key, "op", cas))).toBe("action entry has the wrong format or key")
     expect(checkAction(SECRET, key, "<html>")).toBe("action entry is not JSON")
+  })
+
+  it("a sweep's pack index: the packs its writer signed, in order; another family or secret is refused", () => {
+    const family = "f".repeat(64)
+    const packs = ["2".repeat(64), "1".repeat(64), "2".repeat(64)]
+    expect(checkPackIndex(SECRET, family, packIndexText(SECRET, family, packs))).toEqual(["1".repeat(64), "2".repeat(64)])
+    expect(checkPackIndex(SECRET, family, packIndexText("another secret", family, packs))).toBe("bad signature")
+    expect(checkPackIndex(SECRET, "e".repeat(64), packIndexText(SECRET, family, packs))).toBe("pack index has the wrong format or family")
   })
 })
 
@@ -120,9 +128,37 @@ describe(`remote cache over nginx WebDAV${HAVE_NGINX ? "" : ` (skipped: ${NGINX_
     expect(readRemoteStats(path.join(dir, "cache"))!.misses).toBeGreaterThan(0)
   })
 
+  test("sweep point packs go through the remote too: a second runner replays every point (real CLI)", () => {
+    const env = { LLMSIM_REMOTE_CACHE_KEY: SECRET, LLMSIM_REMOTE_CACHE: dav!.url }
+    const args = ["sweep", SCENARIO, "--batch", "1,2,4,8"]
+    const a = runCli(args, makeProject("llmsim-runner-"), env)
+    expect([a.status, a.stderr]).toEqual([0, ""])
+    expect(a.stdout).toMatch(/point nodes: 4 computed, 0 replayed/)
+    const b = runCli(args, makeProject("llmsim-runner-"), env)
+    expect([b.status, b.stderr]).toEqual([0, ""])
+    expect(b.stdout).toMatch(/point nodes: 0 computed, 4 replayed/)
+    // A pack index signed with another key is refused: that runner computes its points.
+    const index = fs.readdirSync(path.join(dav!.data, "ac")).find((k) => {
+      const text = fs.readFileSync(path.join(dav!.data, "ac", k), "utf8")
+      return text.startsWith('{"llmsim_packs"')
+    })!
+    const listed = JSON.parse(fs.readFileSync(path.join(dav!.data, "ac", index), "utf8"))
+    fs.writeFileSync(path.join(dav!.data, "ac", index), packIndexText("attacker's key", listed.family, listed.packs))
+    const c = runCli(args, makeProject("llmsim-runner-"), env)
+    expect(c.status).toBe(0)
+    expect(c.stdout).toMatch(/point nodes: 4 computed, 0 replayed/)
+    expect(c.stderr).toBe(`warning: remote cache ${dav!.url}: entry ${index.slice(0, 12)} rejected (bad signature); recomputed\n`)
+    // Put the honest index back for the tests after this one.
+    fs.writeFileSync(path.join(dav!.data, "ac", index), packIndexText(SECRET, listed.family, listed.packs))
+  })
+
   test("a forged action entry is refused by its signature and recomputed; so is content that does not match its digest", async () => {
     const acDir = path.join(dav!.data, "ac")
-    const keys = fs.readdirSync(acDir).sort()
+    // Node entries only (a sweep's pack index lives under ac/ too).
+    const keys = fs
+      .readdirSync(acDir)
+      .filter((k) => fs.readFileSync(path.join(acDir, k), "utf8").startsWith('{"llmsim_ac"'))
+      .sort()
     // Forged: a writer without the secret points one key at other content it signed with its own key.
     const forgedKey = keys[0]
     const honest = JSON.parse(fs.readFileSync(path.join(acDir, keys[1]), "utf8"))
