@@ -125,7 +125,7 @@ const headData = (h: Head, rows: ReadonlyArray<TrainingRow>) => {
   const out: Array<{ index: number; row: TrainingRow; raw: ReadonlyArray<number>; base: number; x: Array<number>; y: number; family: string }> = []
   for (const [index, row] of rows.entries()) {
     const base = h.baseline(row.features)
-    if (!h.kinds.includes(row.features.kind) || !(row.measured_us > 0) || base === undefined || !(base > 0)) continue
+    if (!h.kinds.includes(row.features.kind) || h.skips?.(row.features) === true || !(row.measured_us > 0) || base === undefined || !(base > 0)) continue
     const raw = rawFeatures(h, row.features)
     if (typeof raw === "string") continue
     out.push({ index, row, raw, base, x: modelInputs(h, raw), y: Math.log(row.measured_us / base), family: familyOf(h, row.features) })

@@ -157,10 +157,10 @@ describe("llmsim validate --estimator ml", () => {
     const h20 = ml.datasets.find((d: any) => d.id === "deepgemm-community").by_hardware.find((h: any) => h.hardware === "H20")
     expect(h20.ml.median_ape).toBeLessThan(10.5)
     expect(Math.abs(h20.ml.median_ape - h20.analytic.median_ape)).toBeLessThan(0.5)
-    // Since the masked rows joined the training data (issue 27's grouped head), the dense head's
-    // held-out error on the H800 dense table is 3.4% against the analytic 2.8% fitted on those
-    // same rows; that is the one dataset where ML is worse. The masked table, held out by shape
-    // family, is where the grouped head helps most: 20.7% analytic.
+    // Since the grouped head took the grouped calls (issue 27), the dense head's held-out error on
+    // the H800 dense table is 2.85% against the analytic 2.76% fitted on those same rows, just past
+    // the 0.05-point tolerance: the one dataset where ML is worse. The masked table, held out by
+    // shape family, is where the grouped head helps most: 20.7% analytic.
     const worse = ml.datasets.filter((d: any) => d.ml.median_ape > d.analytic.median_ape + 0.05)
     expect(worse.map((d: any) => d.id)).toEqual(["deepgemm-dense-h800"])
     const masked = ml.datasets.find((d: any) => d.id === "deepgemm-masked-h800")
