@@ -257,9 +257,9 @@ describe("sweep: the build graph, shards and workers", () => {
 describe("sweep: a point is what the single-point commands say", () => {
   it("--estimator ml: points equal large-ep evaluate with the same model, in one thread or two", async () => {
     const { largeEpInProcess } = await import("../helpers/inProcess.ts")
-    // A scenario whose ops the model corrects beyond its noise floor (on H800 the analytic GEMM
-    // and attention times are within it, so ML and analytic agree there).
-    const scenario = "configs/scenarios/kimi_k2_h200.yaml"
+    // A scenario whose ops the model corrects beyond its noise floor: DeepSeek-V3's decode MoE
+    // experts on H800 (the grouped head: 128 routed rows an expert at EP64, two 64-row blocks).
+    const scenario = "configs/scenarios/deepseek_v3_h800.yaml"
     const ml = { estimator: "ml", model: path.join(REPO, "models", "reference.json"), noCache: true }
     const ep = await largeEpInProcess({
       run: runOptions(dir, scenario, { ...ml, runtime: { batch_size: 64, seq_len: 4096, phase: "decode" } }),
