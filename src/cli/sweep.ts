@@ -85,7 +85,9 @@ const sweepFlags = {
     Flag.withDefault(1)
   ),
   shard: Flag.String("shard").pipe(
-    Flag.withDescription("Evaluate shard k of n (k/n, from 1): contiguous slices of the points, for CI matrices; merge with sweep merge"),
+    Flag.withDescription(
+      "Evaluate shard k of n (k/n, from 1): contiguous slices of the points (with --bench, of the layouts), for CI matrices; merge with sweep merge (with --bench, a run without --shard replays the shards' searches from a shared store)"
+    ),
     parsedWith("shard", (t: string) => {
       const s = parseShard(t)
       return s === undefined ? Result.fail(`expected k/n with 1 <= k <= n, got "${t}"`) : Result.succeed(s)
@@ -128,7 +130,6 @@ const STEP_ONLY: Readonly<Record<string, string>> = {
   maxTpotMs: "--max-tpot-ms (use --goodput tpot:MS)",
   minTokensPerUser: "--min-tokens-per-s-per-user (use --goodput tpot:MS)",
   points: "--points",
-  shard: "--shard",
   strategy: "--strategy (bench serves the core layout)",
   by: "--by",
   phase: "--phase"
@@ -260,6 +261,7 @@ export const sweepCommand = Command.make(
             ...(Option.isSome(a.price) ? { price_per_gpu_hour_usd: a.price.value } : {}),
             ...(Option.isSome(a.maxGpus) ? { max_gpus: a.maxGpus.value } : {}),
             ...(Option.isSome(a.mtpAcceptance) ? { mtpAcceptance: a.mtpAcceptance.value } : {}),
+            ...(Option.isSome(a.shard) ? { shard: a.shard.value } : {}),
             ...(bar === undefined ? {} : { onProgress: bar.update }),
             stopped
           }),

@@ -47,12 +47,20 @@ const statusText = (r: BenchSweepRow): string => {
   return notes.filter((n) => n !== "").join("; ")
 }
 
+/** The row of layout `index` (rows start at the shard's first layout with --shard). */
+const rowAt = (r: BenchSweepResult, index: number): BenchSweepRow => r.rows[index - (r.shard?.first_index ?? 0)]!
+
 export const renderBenchSweepTable = (r: BenchSweepResult): string => {
   const axes = Object.keys(r.axes) as Array<AxisName>
   const lines = [
     `sweep --bench ${r.scenario} on ${r.engine}: ${r.rows.length} layout${r.rows.length === 1 ? "" : "s"}, ${workloadText(r)}`,
     `SLOs: ${sloText(r)}`,
     `simulated ${int(r.simulated_requests)} requests`,
+    ...(r.shard === undefined
+      ? []
+      : [
+          `shard ${r.shard.k}/${r.shard.n}: layouts ${r.shard.first_index}..${r.shard.end_index - 1} of ${r.shard.total_layouts} (best and frontier of this slice; a run without --shard replays every shard's searches from a shared store)`
+        ]),
     ""
   ]
   const showCost = r.rows.some((x) => x.cost_per_1m_output_tokens_usd !== null)
@@ -86,7 +94,7 @@ export const renderBenchSweepTable = (r: BenchSweepResult): string => {
       lines.push(`  ${OBJECTIVE_TEXT[ob]}: no layout meets the SLOs${ob.startsWith("cost") ? " with a price (price_per_gpu_hour_usd)" : ""}`)
       continue
     }
-    const b = r.rows[i]!
+    const b = rowAt(r, i)
     const value = ob.startsWith("cost") ? `${b[ob]!.toFixed(3)} USD` : b[ob]!.toFixed(ob === "goodput_per_gpu" ? 3 : 1)
     lines.push(
       `  ${OBJECTIVE_TEXT[ob]}: ${value} at ${where(b, axes)} (${b.gpus} GPU${b.gpus === 1 ? "" : "s"}, ${rateText(b.max_rate_rps)} req/s, ${p} TTFT ${f(b.ttft_ms, 1)} ms, ${p} TPOT ${f(b.tpot_ms, 2)} ms)`
@@ -99,7 +107,7 @@ export const renderBenchSweepTable = (r: BenchSweepResult): string => {
       `Pareto frontier of the probes that met the SLOs (served output tokens/s per GPU against tokens/s per user), ${r.frontier.length} point${r.frontier.length === 1 ? "" : "s"}:`
     )
     const fcols: Array<Column<FrontierPoint>> = [
-      { header: "layout", align: "left", format: (x) => where(r.rows[x.index]!, axes) },
+      { header: "layout", align: "left", format: (x) => where(rowAt(r, x.index), axes) },
       { header: "rate", unit: "req/s", format: (x) => rateText(x.rate_rps) },
       { header: "out tok/s/GPU", format: (x) => x.output_tokens_per_s_per_gpu.toFixed(1) },
       { header: "tok/s/user", format: (x) => x.tokens_per_s_per_user.toFixed(1) },

@@ -28,7 +28,7 @@ import type { Dtype } from "../schema/dtypes.ts"
 import { BENCH_OBJECTIVES, costPer1M, type BenchObjective } from "./judge.ts"
 import { AXES, flagName, type AxisName, type AxisValue } from "./axes.ts"
 import { parsedAxes, sweepHardware } from "./run.ts"
-import { makeSpace, pointAt, type Coordinates } from "./space.ts"
+import { makeSpace, pointAt, shardRange, type Coordinates, type Shard } from "./space.ts"
 
 /** The axes a bench sweep varies: what makes a different engine instance. */
 export const BENCH_AXES: ReadonlyArray<AxisName> = ["hardware", "weights", "kv_cache", "moe_experts", "tp", "dp", "ep"]
@@ -50,6 +50,12 @@ export interface BenchSweepOptions {
   readonly mtpAcceptance?: number
   readonly onProgress?: (done: number, total: number) => void
   readonly stopped?: () => boolean
+  /**
+   * `--shard k/n`: search only the k-th contiguous slice of the layouts (CI matrices). Each
+   * search is a node of the store, so with a shared remote cache (docs/caching.md) a later run
+   * without --shard replays every shard's searches: no merge step.
+   */
+  readonly shard?: Shard
 }
 
 /** One layout's answer. */
@@ -114,6 +120,8 @@ export interface BenchSweepResult {
   readonly best: Partial<Record<BenchObjective, number>>
   readonly frontier: ReadonlyArray<FrontierPoint>
   readonly simulated_requests: number
+  /** With --shard: which slice of how many layouts this answer covers (best and frontier are the slice's). */
+  readonly shard?: { readonly k: number; readonly n: number; readonly first_index: number; readonly end_index: number; readonly total_layouts: number }
 }
 
 const num = (c: Coordinates, a: AxisName): number | undefined => (typeof c[a] === "number" ? (c[a] as number) : undefined)
@@ -208,7 +216,8 @@ export const runBenchSweep = (o: BenchSweepOptions) =>
       const rows: Array<BenchSweepRow> = []
       const feasible: Array<FrontierPoint> = []
       let simulated = 0
-      for (let i = 0; i < space.size; i++) {
+      const range = shardRange(space.size, o.shard)
+      for (let i = range.from; i < range.to; i++) {
         if (o.stopped?.() === true) return yield* Effect.fail(new BenchSweepStopped("stopped"))
         const c = pointAt(space, i)
         const hwKey = str(c, "hardware") ?? scenarioHw
@@ -222,7 +231,7 @@ export const runBenchSweep = (o: BenchSweepOptions) =>
           const e = made.failure
           const why = "issues" in e ? (e.issues[0]?.message ?? "invalid layout") : e.message
           rows.push({ ...head, tp: num(c, "tp") ?? null, dp: num(c, "dp") ?? null, ep: num(c, "ep") ?? null, gpus: null, invalid: why, ...empty })
-          o.onProgress?.(i + 1, space.size)
+          o.onProgress?.(i + 1 - range.from, range.to - range.from)
           continue
         }
         const inst = made.success
@@ -237,7 +246,7 @@ export const runBenchSweep = (o: BenchSweepOptions) =>
             kv_tokens_per_rank: inst.kv.kv_tokens,
             over_budget: misfit === undefined
           })
-          o.onProgress?.(i + 1, space.size)
+          o.onProgress?.(i + 1 - range.from, range.to - range.from)
           continue
         }
         const acceptance = inst.model.mtp_draft_tokens === undefined ? 0 : (o.mtpAcceptance ?? s.runtime.mtp_acceptance_rate ?? 0)
@@ -304,7 +313,7 @@ export const runBenchSweep = (o: BenchSweepOptions) =>
           engine_concurrency: concurrency,
           over_budget: false
         })
-        o.onProgress?.(i + 1, space.size)
+        o.onProgress?.(i + 1 - range.from, range.to - range.from)
       }
       const best: Partial<Record<BenchObjective, number>> = {}
       for (const k of Object.keys(BENCH_OBJECTIVES) as Array<BenchObjective>) {
@@ -335,7 +344,8 @@ export const runBenchSweep = (o: BenchSweepOptions) =>
         rows,
         best,
         frontier: servedFrontier(feasible),
-        simulated_requests: simulated
+        simulated_requests: simulated,
+        ...(o.shard === undefined ? {} : { shard: { k: o.shard.k, n: o.shard.n, first_index: range.from, end_index: range.to, total_layouts: space.size } })
       }
       return result
     })

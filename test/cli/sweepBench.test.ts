@@ -98,6 +98,13 @@ describe("llmsim sweep --bench (CLI)", () => {
     expect(runCli(["sweep", LLAMA, "--bench", ...WORK, "--format", "json"], dir).stdout).toBe(r.stdout)
   })
 
+  it("--shard k/n searches one slice of the layouts and says which", () => {
+    const r = runCli(["sweep", LLAMA, "--bench", "--tp", "1,2", ...WORK, "--shard", "2/2"], makeProject())
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout).toContain("shard 2/2: layouts 1..1 of 2")
+    expect(r.stdout).toMatch(/goodput, requests\/s per GPU: [0-9.]+ at tp=2 \(2 GPUs/)
+  })
+
   it("refuses the other mode's flags with one line", () => {
     const dir = makeProject()
     for (const [args, message] of [

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { actionText, checkAction, checkPackIndex, packIndexText } from "../../src/graph/remote.ts"
 import { readRemoteStats } from "../../src/graph/remoteStats.ts"
 import { makeProject, runCli } from "../helpers/cli.ts"
-import { runInProcess, runOptions } from "../helpers/inProcess.ts"
+import { commandErrors, runInProcess, runOptions } from "../helpers/inProcess.ts"
+import { runCommand } from "../../src/cli/run.ts"
 import { HAVE_NGINX, NGINX, NGINX_INSTALL, startWebDav, type WebDav } from "../helpers/nginx.ts"
 
 const SCENARIO = "configs/scenarios/llama_3_1_8b_h100.yaml"
@@ -93,7 +94,7 @@ describe(`remote cache over nginx WebDAV${HAVE_NGINX ? "" : ` (skipped: ${NGINX_
     expect(readRemoteStats(path.join(first.dir, "cache"))).toMatchObject({ hits: 0, misses: first.computedKeys, uploads: first.computedKeys })
   })
 
-  test("the real CLI: a second runner's answer comes from the remote, cache stats counts it; flags and a missing key say why (real CLI)", () => {
+  test("the real CLI: a second runner's answer comes from the remote, cache stats counts it; flags and a missing key say why (real CLI)", async () => {
     const env = { LLMSIM_REMOTE_CACHE_KEY: SECRET }
     const a = runCli(["run", SCENARIO, "--remote-cache", dav!.url, "--format", "json"], makeProject("llmsim-runner-"), env)
     expect([a.status, a.stderr]).toEqual([0, ""])
@@ -109,9 +110,9 @@ describe(`remote cache over nginx WebDAV${HAVE_NGINX ? "" : ` (skipped: ${NGINX_
       0,
       `warning: remote cache ${dav!.url} not used: LLMSIM_REMOTE_CACHE_KEY is not set (its entries are signed with it)\n`
     ])
-    const bad = runCli(["run", SCENARIO, "--remote-cache", "ftp://cache"], makeProject("llmsim-runner-"), env)
-    expect(bad.status).toBe(1)
-    expect(bad.stderr).toMatch(/--remote-cache: expected an http\(s\) URL, got "ftp:\/\/cache"/)
+    // The flag's own parsing (in process: it fails before any file is read).
+    const bad = await commandErrors(runCommand, [SCENARIO, "--remote-cache", "ftp://cache"])
+    expect(bad.join("\n")).toMatch(/--remote-cache: expected an http\(s\) URL, got "ftp:\/\/cache"/)
   })
 
   test("llmsim.config.ts names the remote; readOnly reads and never writes", async () => {
@@ -150,6 +151,23 @@ describe(`remote cache over nginx WebDAV${HAVE_NGINX ? "" : ` (skipped: ${NGINX_
     expect(c.stderr).toBe(`warning: remote cache ${dav!.url}: entry ${index.slice(0, 12)} rejected (bad signature); recomputed\n`)
     // Put the honest index back for the tests after this one.
     fs.writeFileSync(path.join(dav!.data, "ac", index), packIndexText(SECRET, listed.family, listed.packs))
+  })
+
+  test("sweep --bench --shard k/n on two runners: a third, unsharded, replays every search and prints the single-process answer (real CLI)", () => {
+    const env = { LLMSIM_REMOTE_CACHE_KEY: SECRET, LLMSIM_REMOTE_CACHE: dav!.url }
+    const args = ["sweep", SCENARIO, "--bench", "--tp", "1,2,4,8", "--random-input-len", "256", "--random-output-len", "32", "--num-prompts", "200"]
+    for (const shard of ["1/2", "2/2"]) {
+      const r = runCli([...args, "--shard", shard], makeProject("llmsim-runner-"), env)
+      expect([r.status, r.stderr]).toEqual([0, ""])
+      expect(r.stdout).toContain(`shard ${shard}: layouts ${shard === "1/2" ? "0..1" : "2..3"} of 4`)
+    }
+    const dir = makeProject("llmsim-runner-")
+    const all = runCli([...args, "--format", "json"], dir, env)
+    expect([all.status, all.stderr]).toEqual([0, ""])
+    // Every node, the four searches included, came from the remote: no miss.
+    expect(readRemoteStats(path.join(dir, "cache"))).toMatchObject({ misses: 0, rejected: 0 })
+    const alone = runCli([...args, "--format", "json", "--no-cache"], makeProject("llmsim-runner-"))
+    expect(all.stdout).toBe(alone.stdout)
   })
 
   test("a forged action entry is refused by its signature and recomputed; so is content that does not match its digest", async () => {
