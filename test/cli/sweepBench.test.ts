@@ -91,11 +91,10 @@ describe("llmsim sweep --bench (CLI)", () => {
     fs.writeFileSync(file, entryText(entry))
     const forged = runCli(["sweep", LLAMA, "--bench", ...WORK, "--format", "json"], dir)
     expect((JSON.parse(forged.stdout).sweep_bench.rows[0] as Row).output_tokens_per_s_per_gpu).toBeCloseTo(2 * row.output_tokens_per_s_per_gpu, 6)
+    // (--repair and the recomputation after it are the same for every node kind: test/graph/cache-trust.test.ts.)
     const verify = runCli(["cache", "verify", "--sample", "0"], dir)
     expect(verify.status).toBe(1)
     expect(verify.stdout + verify.stderr).toMatch(/capacity/)
-    expect(runCli(["cache", "verify", "--sample", "0", "--repair"], dir).status).toBe(0)
-    expect(runCli(["sweep", LLAMA, "--bench", ...WORK, "--format", "json"], dir).stdout).toBe(r.stdout)
   })
 
   it("--shard k/n searches one slice of the layouts and says which", () => {
