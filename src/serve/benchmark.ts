@@ -35,6 +35,13 @@ export interface BenchmarkInput {
   readonly onOutcome?: (o: RequestOutcome) => void
   readonly onProgress?: (finished: number) => void
   /**
+   * False: no per-token statistics (inter-token latencies, tokens per second): the result's ITL
+   * and peak-output figures are then empty. A capacity probe (capacity.ts) reads TTFT, TPOT, E2E
+   * latency and throughputs only, and streaming every token into the ITL distribution was about
+   * a sixth of a plan's time. Default true.
+   */
+  readonly tokenStats?: boolean
+  /**
    * Prefill/decode disaggregation (disaggregate.ts): the prefill pool and the decode pool, the
    * link and the KV bytes; `settings`, `pricer`, `ranks` and `kv` above are then the decode
    * pool's (what the report's engine lines show). Prefix caching is not applied across pools.
@@ -96,7 +103,7 @@ export const runBenchmark = (input: BenchmarkInput): BenchmarkRun => {
     ...(input.maxConcurrency === undefined ? {} : { maxConcurrency: input.maxConcurrency }),
     acceptance: input.acceptance,
     random: () => rng.float(),
-    onGap: (gap: number, at: number) => acc.gap(gap, at),
+    ...(input.tokenStats === false ? {} : { onGap: (gap: number, at: number) => acc.gap(gap, at) }),
     keepItls: input.onOutcome !== undefined,
     onOutcome: (o: RequestOutcome) => {
       cached += o.cached_tokens

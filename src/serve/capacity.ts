@@ -50,7 +50,9 @@ const probe = (d: Deployment, workload: Workload, target: SloTarget, n: number, 
     requests: { [Symbol.iterator]: () => requests({ ...workload, request_rate: rate, num_prompts: n })[Symbol.iterator]() },
     ...(target.slo === undefined ? {} : { goodput: target.slo }),
     percentileMetrics: ["ttft", "tpot", "e2el"],
-    metricPercentiles: [target.percentile]
+    metricPercentiles: [target.percentile],
+    // A probe reads no per-token figure (below): skip streaming every token into the ITL statistics.
+    tokenStats: false
   })
   const r = run.result as unknown as Record<string, number>
   const at = (m: string) => r[`p${percentileWord(target.percentile)}_${m}_ms`]!
