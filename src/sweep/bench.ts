@@ -224,9 +224,8 @@ export const runBenchSweep = (o: BenchSweepOptions) =>
         const hw = hardware[hwKey]!
         const price = o.price_per_gpu_hour_usd ?? hw.price_per_gpu_hour_usd ?? null
         const head = { index: i, coordinates: c, hardware: hwKey, price_per_gpu_hour_usd: price }
-        const made = yield* Effect.result(
-          servingInstance(variant(s.loaded, c, hardware), o.engine, o.engineFlags, estimator, o.run.efficiency, typicalContext(o.workload))
-        )
+        const loaded = variant(s.loaded, c, hardware)
+        const made = yield* Effect.result(servingInstance(loaded, o.engine, o.engineFlags, estimator, o.run.efficiency, typicalContext(o.workload)))
         if (made._tag === "Failure") {
           const e = made.failure
           const why = "issues" in e ? (e.issues[0]?.message ?? "invalid layout") : e.message
@@ -262,7 +261,7 @@ export const runBenchSweep = (o: BenchSweepOptions) =>
           {
             deployment: {
               kind: "instance",
-              instance: instanceRecipe(variant(s.loaded, c, hardware), {
+              instance: instanceRecipe(loaded, {
                 engine: o.engine ?? null,
                 engine_flags: o.engineFlags,
                 efficiency: o.run.efficiency,

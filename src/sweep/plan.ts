@@ -350,9 +350,8 @@ export const runPlan = (o: PlanOptions) =>
       for (const h of hardware) {
         for (const p of layoutCandidates(model, h.spec, budget)) {
           const text = `${layoutText(p)} on ${h.spec.name}`
-          const made = yield* Effect.result(
-            servingInstance(scenarioVariant(s.loaded, { hardware: h.spec, parallelism: p }), o.engine, o.engineFlags, estimator, o.run.efficiency, typical)
-          )
+          const loaded = scenarioVariant(s.loaded, { hardware: h.spec, parallelism: p })
+          const made = yield* Effect.result(servingInstance(loaded, o.engine, o.engineFlags, estimator, o.run.efficiency, typical))
           if (made._tag === "Failure") {
             const e = made.failure
             alternatives.push({ mode: "aggregated", text, goodput_per_gpu: null, why: "issues" in e ? (e.issues[0]?.message ?? "invalid layout") : e.message })
@@ -372,7 +371,7 @@ export const runPlan = (o: PlanOptions) =>
             spec: h.spec,
             parallelism: p,
             inst,
-            recipe: instanceRecipe(scenarioVariant(s.loaded, { hardware: h.spec, parallelism: p }), { ...recipeBase, build: { kind: "serving" } }),
+            recipe: instanceRecipe(loaded, { ...recipeBase, build: { kind: "serving" } }),
             gpus: inst.layout.gpus,
             price: o.price_per_gpu_hour_usd ?? h.spec.price_per_gpu_hour_usd ?? null
           })
@@ -413,10 +412,8 @@ export const runPlan = (o: PlanOptions) =>
               ...x,
               tbo,
               inst,
-              recipe: instanceRecipe(scenarioVariant(s.loaded, { hardware: x.spec, parallelism: x.parallelism }), {
-                ...recipeBase,
-                build: { kind: "wide_ep", overrides: wideEpOverrides(tbo) }
-              })
+              // The core layout's scenario variant, built as a wide-EP deployment.
+              recipe: { ...x.recipe, build: { kind: "wide_ep", overrides: wideEpOverrides(tbo) } }
             })
           }
       // AFD (MoE models): decode units of 1, 2 or 4 attention instances and 1, 2 or 4 FFN instances
@@ -429,8 +426,9 @@ export const runPlan = (o: PlanOptions) =>
             for (const f of [1, 2, 4]) {
               if ((a + f) * node >= budget) continue
               const text = `AFD ${a}A${f}F on ${h.spec.name}`
+              const loaded = scenarioVariant(s.loaded, { hardware: h.spec })
               const made = yield* Effect.result(
-                afdInstance(scenarioVariant(s.loaded, { hardware: h.spec }), o.engine, o.engineFlags, estimator, o.run.efficiency, typical, {
+                afdInstance(loaded, o.engine, o.engineFlags, estimator, o.run.efficiency, typical, {
                   attention_instances: a,
                   ffn_instances: f
                 })
@@ -452,7 +450,7 @@ export const runPlan = (o: PlanOptions) =>
                 parallelism: { tp: 1, dp: a * node, ep: f * node },
                 afd: { attention: a, ffn: f },
                 inst,
-                recipe: instanceRecipe(scenarioVariant(s.loaded, { hardware: h.spec }), {
+                recipe: instanceRecipe(loaded, {
                   ...recipeBase,
                   build: { kind: "afd", overrides: { attention_instances: a, ffn_instances: f } }
                 }),
