@@ -32,39 +32,6 @@ import { sourceStamp } from "../src/launch/command.js"
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const OUT = path.join(ROOT, "dist")
 
-/**
- * effect/cli builds an `Intl.Segmenter` as its CliOutput module loads (for the display width of
- * help screens and tables): V8 then lists ICU's available locales, about 8 ms of every start-up
- * (a third of `node -e 0`) that `run` never uses. The bundle builds it on first use instead,
- * keeping the statement's line count so source maps still point right; an effect release that
- * changes the statement gets a build warning and the eager original.
- */
-const EAGER_SEGMENTER = /const graphemeSegmenter = \/\*#__PURE__\*\/new Intl\.Segmenter\(([^;]*?)\);/
-/** @type {import("esbuild").Plugin} */
-const lazySegmenter = {
-  name: "lazy-intl-segmenter",
-  setup(b) {
-    b.onLoad({ filter: /[\\/]effect[\\/]dist[\\/]cli[\\/]CliOutput\.js$/ }, (args) => {
-      const text = fs.readFileSync(args.path, "utf8")
-      if (!EAGER_SEGMENTER.test(text)) {
-        return {
-          contents: text,
-          loader: "js",
-          warnings: [
-            { text: "effect/cli CliOutput.js no longer builds graphemeSegmenter as expected: its Intl.Segmenter is eager again (tools/build.js lazySegmenter)" }
-          ]
-        }
-      }
-      const lazy = text.replace(
-        EAGER_SEGMENTER,
-        (_, a) =>
-          `let graphemeSegmenterMade; const graphemeSegmenter = { segment: (text) => (graphemeSegmenterMade ??= new Intl.Segmenter(${a})).segment(text) };`
-      )
-      return { contents: lazy, loader: "js" }
-    })
-  }
-}
-
 /** The CLI requires the chart libraries' module from its own file (see the header). */
 /** @type {import("esbuild").Plugin} */
 const chartsApart = {
@@ -91,7 +58,6 @@ export const build = async () => {
     minifySyntax: true,
     // Optional or native packages load from node_modules when (and if) a command needs them.
     external: ["onnxruntime-node", "playwright-core", "fsevents", "canvas"],
-    plugins: [lazySegmenter],
     logLevel: /** @type {const} */ ("warning")
   }
   const esm = {
@@ -113,7 +79,7 @@ export const build = async () => {
     // Strict, as the ES modules it is made of; import.meta.url is this file's URL.
     define: { "import.meta.url": "__llmsimUrl" },
     banner: { js: '"use strict";var __llmsimUrl=require("node:url").pathToFileURL(__filename).href;' },
-    plugins: [lazySegmenter, chartsApart]
+    plugins: [chartsApart]
   })
   await esbuild.build({ ...esm, entryPoints: { [charts.name]: charts.source, [sweepWorker.name]: sweepWorker.source }, chunkNames: "chunk-[hash]" })
   // The API builds apart: it shares no chunk with the worker.

@@ -1,6 +1,7 @@
 /**
- * The bundle (tools/build.js) builds effect/cli's Intl.Segmenter on first use: constructing one
- * lists ICU's available locales, about 8 ms of every start-up that `run` never uses.
+ * effect/cli (4.1.5 on) builds its Intl.Segmenter on first use: constructing one lists ICU's
+ * available locales, about 8 ms of every start-up that `run` never uses. Up to 4.1.4 the bundle
+ * patched that in; this guards it against an effect release that makes it eager again.
  */
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
