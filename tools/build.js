@@ -67,7 +67,7 @@ export const build = async () => {
     // CommonJS dependencies bundled into ES modules still call require() for Node built-ins.
     banner: { js: 'import { createRequire as __llmsimRequire } from "node:module"; const require = __llmsimRequire(import.meta.url);' }
   }
-  const { cli, charts, sweepWorker, api } = ENTRIES
+  const { cli, charts, sweepWorker, computeThread, clusterClient, runner, api } = ENTRIES
   await esbuild.build({
     ...common,
     entryPoints: { [cli.name]: cli.source },
@@ -81,7 +81,17 @@ export const build = async () => {
     banner: { js: '"use strict";var __llmsimUrl=require("node:url").pathToFileURL(__filename).href;' },
     plugins: [chartsApart]
   })
-  await esbuild.build({ ...esm, entryPoints: { [charts.name]: charts.source, [sweepWorker.name]: sweepWorker.source }, chunkNames: "chunk-[hash]" })
+  await esbuild.build({
+    ...esm,
+    entryPoints: {
+      [charts.name]: charts.source,
+      [sweepWorker.name]: sweepWorker.source,
+      [computeThread.name]: computeThread.source,
+      [clusterClient.name]: clusterClient.source,
+      [runner.name]: runner.source
+    },
+    chunkNames: "chunk-[hash]"
+  })
   // The API builds apart: it shares no chunk with the worker.
   await esbuild.build({ ...esm, entryPoints: { [api.name]: api.source }, chunkNames: "api-chunk-[hash]" })
   const h = sha256Hasher()

@@ -8,6 +8,8 @@
 export { estimatorOf, mlModelPath } from "./estimator.ts"
 export { MeasurementError } from "./mlErrors.ts"
 export { NODE_TYPES } from "./nodeTypes.ts"
+export { type WorkerOptions } from "./runner.ts"
+export { type FromRunnerThread } from "./runnerThread.ts"
 export { appLayer, Evaluator, Project, storeFor } from "./services.ts"
 export {
   deferStoreWrites,

@@ -4,7 +4,8 @@
  * - `Project`: the project root, its llmsim.config.ts and the directory the command started in;
  * - `Store` (src/graph/store.ts): the disk store at the resolved cache folder, or none with
  *   `--no-cache`;
- * - `Evaluator`: the build-graph evaluator (src/graph/evaluator.ts) over that store.
+ * - `Evaluator`: the build-graph evaluator (src/graph/evaluator.ts) over that store, sending
+ *   remote nodes to a cluster's runners with `--cluster` (src/graph/cluster.ts).
  *
  * Commands are functions of these services; src/cli only parses flags and provides the layer.
  */
@@ -13,6 +14,7 @@ import { Context, Layer } from "effect"
 import type { ConfigError } from "../config/errors.ts"
 import { loadProject, type ProjectShape } from "../config/project.ts"
 import { makeEvaluator, type Evaluator as GraphEvaluator } from "../graph/evaluator.ts"
+import { threadExecutor, type RemoteExecutionError } from "../graph/executor.ts"
 import { remoteCache, withRemote, type RemoteCache } from "../graph/remote.ts"
 import { diskStore, noStore, Store, type StoreShape } from "../graph/store.ts"
 import { cacheDirOf } from "../base/project.js"
@@ -85,8 +87,13 @@ const storeLayer = (o: StoreOptions): Layer.Layer<Store, never, Project> =>
 
 export interface AppOptions extends StoreOptions {
   readonly cwd: string
+  /** `--cluster URL`: remote nodes that miss the store are computed by the cluster's runners (src/graph/cluster.ts). */
+  readonly cluster?: string
 }
 
-/** Project, Store and Evaluator for one command. */
-export const appLayer = (o: AppOptions): Layer.Layer<Project | Store | Evaluator, ConfigError> =>
-  Evaluator.layer.pipe(Layer.provideMerge(storeLayer(o)), Layer.provideMerge(Project.layer(o.cwd)))
+/** Project, Store and Evaluator for one command; with `cluster`, the evaluator sends remote nodes there. */
+export const appLayer = (o: AppOptions): Layer.Layer<Project | Store | Evaluator, ConfigError | RemoteExecutionError> =>
+  (o.cluster === undefined ? Evaluator.layer : Evaluator.layer.pipe(Layer.provide(threadExecutor(o.cluster)))).pipe(
+    Layer.provideMerge(storeLayer(o)),
+    Layer.provideMerge(Project.layer(o.cwd))
+  )

@@ -32,6 +32,8 @@ export interface RunOptions {
   readonly noCache: boolean
   /** `--remote-cache URL` (src/app/services.ts). */
   readonly remoteCache?: string
+  /** `--cluster URL`: capacity searches computed by the cluster's runners (docs/cluster.md). */
+  readonly cluster?: string
   /** `--strategy`: how ops and layers compose in time (src/kernel/strategies.ts); default from the runtime. */
   readonly strategy?: StrategyName
 }

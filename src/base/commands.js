@@ -22,6 +22,8 @@ export const COMMANDS = /** @type {const} */ ({
   sweep: { replayable: false },
   // Long-running: it answers file saves.
   watch: { replayable: false },
+  // Long-running: a cluster runner (docs/cluster.md).
+  worker: { replayable: false },
   // Reads git revisions, which a record cannot list as files.
   diff: { replayable: false },
   validate: { replayable: false },

@@ -18,6 +18,12 @@ export const ENTRIES = /** @type {const} */ ({
   charts: { name: "chart-libraries", source: "src/report/chartLibraries.ts", bundle: "dist/chart-libraries.js" },
   /** A sweep worker thread. */
   sweepWorker: { name: "sweep-worker", source: "src/sweep/worker.ts", bundle: "dist/sweep-worker.js" },
+  /** A `--cluster` run's client thread (src/graph/clusterThread.ts). */
+  clusterClient: { name: "cluster-client", source: "src/graph/clusterThread.ts", bundle: "dist/cluster-client.js" },
+  /** `llmsim worker`'s runner thread (src/app/runnerThread.ts). */
+  runner: { name: "runner", source: "src/app/runnerThread.ts", bundle: "dist/runner.js" },
+  /** A cluster runner's compute thread (src/app/runner.ts). */
+  computeThread: { name: "compute-thread", source: "src/app/computeThread.ts", bundle: "dist/compute-thread.js" },
   /** The programmatic API (package.json `exports`). */
   api: { name: "index", source: "src/index.ts", bundle: "dist/index.js" }
 })

@@ -26,6 +26,7 @@ const MODULES = [
   { names: ["export"], load: async () => [(await import("./export.ts")).exportCommand] as const },
   { names: ["afd", "large-ep"], load: async () => (await import("./playbooks.ts")).playbookCommands },
   { names: ["watch"], load: async () => [(await import("./watch.ts")).watchCommand] as const },
+  { names: ["worker"], load: async () => [(await import("./worker.ts")).workerCommand] as const },
   { names: ["diff"], load: async () => [(await import("./diff.ts")).diffCommand] as const },
   { names: ["validate", "calibrate"], load: async () => (await import("./accuracy.ts")).accuracyCommands },
   { names: ["features"], load: async () => [(await import("./features.ts")).featuresCommand] as const },

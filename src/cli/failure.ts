@@ -72,6 +72,7 @@ export const handleFailure = (cause: Cause.Cause<unknown>): Effect.Effect<void> 
       case "ReferenceDataError":
       case "ModelFileError":
       case "MeasurementError":
+      case "RemoteExecutionError":
         return userError(String(e.message))
     }
     if (CliError.isCliError(e)) {

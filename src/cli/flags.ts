@@ -105,6 +105,20 @@ export const runtimeFlags = {
   )
 }
 
+/**
+ * `--cluster URL`: the PostgreSQL database of a cluster whose runners (`llmsim worker`) compute
+ * the capacity searches (docs/cluster.md).
+ */
+export const clusterFlag = (what: string) =>
+  Flag.String("cluster").pipe(
+    Flag.withDescription(what),
+    parsedWith(
+      "cluster",
+      (given: string): Result.Result<string, string> =>
+        /^postgres(ql)?:\/\/\S+$/.test(given) ? Result.succeed(given) : Result.fail(`expected a postgres:// URL, got "${given}"`)
+    )
+  )
+
 type RuntimeFlagValues = Command.Command.Config.Infer<typeof runtimeFlags>
 
 export const toRunOptions = (scenario: Option.Option<string>, f: RuntimeFlagValues): RunOptions => {

@@ -5,7 +5,7 @@
  * `--out`/`--trace` targets follow the one writer's rules (src/base/atomicFile.js, README
  * "Paths"): regular files only, a symlink written through, an existing file's mode kept.
  */
-import { Effect } from "effect"
+import { Effect, Exit } from "effect"
 import * as path from "node:path"
 import { checkWriteTarget, writeAtomic, writeFailure } from "../base/atomicFile.js"
 import { UsageError } from "../config/errors.ts"
@@ -53,3 +53,24 @@ export const exitCode = (code: number) =>
 
 /** Result text to --out FILE or stdout. */
 export const emit = (text: string, out: string | undefined) => (out === undefined ? writeStdout(text) : writeFileAtomic(out, text, "--out"))
+
+/**
+ * Ctrl-C (SIGINT) and SIGTERM interrupt the main fiber (NodeRuntime.runMain), which closes the
+ * command's resources (watchers, a runner's shards); runMain would then exit with 130. Stopping is how a long-running command (watch,
+ * worker) normally ends, so once everything is closed we exit with 0. Acquired first, so released last.
+ */
+export const exitZeroOnSignal = Effect.acquireRelease(
+  Effect.sync(() => {
+    const state = { signalled: false }
+    const onSignal = () => void (state.signalled = true)
+    process.prependListener("SIGINT", onSignal)
+    process.prependListener("SIGTERM", onSignal)
+    return { state, onSignal }
+  }),
+  ({ state, onSignal }, exit) =>
+    Effect.sync(() => {
+      process.removeListener("SIGINT", onSignal)
+      process.removeListener("SIGTERM", onSignal)
+      if (state.signalled && Exit.isFailure(exit)) process.exit(0)
+    })
+)

@@ -8,7 +8,7 @@ import type { SweepResult } from "../sweep/run.ts"
 import { AXES, AXIS_KINDS, flagName, parseAxis, type AxisName } from "../sweep/axes.ts"
 import { OBJECTIVES, type Objective } from "../sweep/judge.ts"
 import { parseShard } from "../sweep/space.ts"
-import { documented, parsedWith, runtimeFlags, strategyFlag, toRunOptions } from "./flags.ts"
+import { clusterFlag, documented, parsedWith, runtimeFlags, strategyFlag, toRunOptions } from "./flags.ts"
 import { emit } from "./output.ts"
 import { engineFlags, engineOverridesOf, priceFlag, sloPercentileFlag, workloadFlags, workloadSpecOf } from "./benchFlags.ts"
 import { BENCH_OBJECTIVES, type BenchObjective } from "../sweep/judge.ts"
@@ -119,12 +119,15 @@ const sweepFlags = {
     Flag.withDefault("random" as const)
   ),
   sloPercentile: sloPercentileFlag("--bench: the percentile the --goodput SLOs hold at (default 99)"),
+  cluster: clusterFlag(
+    "--bench: the capacity searches are computed by the runners (llmsim worker) of the cluster at this PostgreSQL URL, the answer the same bytes (docs/cluster.md)"
+  ).pipe(Flag.optional),
   ...engineFlags,
   ...workloadFlags
 }
 
 /** Flags that mean something only with --bench, and those that mean nothing with it. */
-const BENCH_ONLY: ReadonlyArray<string> = [...Object.keys(engineFlags), ...Object.keys(workloadFlags), "sloPercentile"]
+const BENCH_ONLY: ReadonlyArray<string> = [...Object.keys(engineFlags), ...Object.keys(workloadFlags), "sloPercentile", "cluster"]
 const STEP_ONLY: Readonly<Record<string, string>> = {
   maxTtftMs: "--max-ttft-ms (use --goodput ttft:MS)",
   maxTpotMs: "--max-tpot-ms (use --goodput tpot:MS)",
@@ -215,7 +218,7 @@ export const sweepCommand = Command.make(
       if (Option.isSome(v)) axes[ax] = v.value
     }
     const opt = <A>(o: Option.Option<A>) => Option.getOrUndefined(o)
-    const run = toRunOptions(a.scenario, {
+    const stepRun = toRunOptions(a.scenario, {
       batch: Option.none(),
       seq: Option.none(),
       phase: a.phase,
@@ -228,6 +231,7 @@ export const sweepCommand = Command.make(
       cache: a.cache,
       remoteCache: a.remoteCache
     })
+    const run = Option.isSome(a.cluster) ? { ...stepRun, cluster: a.cluster.value } : stepRun
     const given = (k: string) => {
       const v = (a as unknown as Record<string, unknown>)[k]
       return Option.isOption(v) ? Option.isSome(v) : false

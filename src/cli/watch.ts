@@ -3,11 +3,11 @@
  * llmsim.config.ts, and show what changed. Bad input is reported and watching goes on; only a
  * watcher failure (the inotify limit) stops it, with exit status 1. Ctrl-C exits with 0.
  */
-import { Effect, Exit } from "effect"
+import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { makeReporter } from "../report/watchReporter.ts"
 import { documented, runtimeFlags, toRunOptions } from "./flags.ts"
-import { exitCode, writeStderr } from "./output.ts"
+import { exitCode, exitZeroOnSignal, writeStderr } from "./output.ts"
 import { renderRunHtml } from "../report/html.ts"
 import { timingHardware, type EfficiencyMode } from "../timing/roofline.ts"
 import type { RunResult } from "../kernel/records.ts"
@@ -38,27 +38,6 @@ const watchFlags = {
     Flag.withDefault(true)
   )
 }
-
-/**
- * Ctrl-C (SIGINT) and SIGTERM interrupt the main fiber (NodeRuntime.runMain), which closes the
- * watchers; runMain would then exit with 130. Stopping is how a watch session normally ends,
- * so once everything is closed we exit with 0. Acquired first, so released last.
- */
-const exitZeroOnSignal = Effect.acquireRelease(
-  Effect.sync(() => {
-    const state = { signalled: false }
-    const onSignal = () => void (state.signalled = true)
-    process.prependListener("SIGINT", onSignal)
-    process.prependListener("SIGTERM", onSignal)
-    return { state, onSignal }
-  }),
-  ({ state, onSignal }, exit) =>
-    Effect.sync(() => {
-      process.removeListener("SIGINT", onSignal)
-      process.removeListener("SIGTERM", onSignal)
-      if (state.signalled && Exit.isFailure(exit)) process.exit(0)
-    })
-)
 
 /**
  * The live report's server, and what a good result does with it: render the page (async, off

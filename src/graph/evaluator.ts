@@ -7,6 +7,9 @@
  *   and the next request recomputes (a YAML read mid-save must not poison the run).
  * - L2: the `Store` service (on disk, or none with --no-cache).
  *
+ * - Remote execution (src/graph/executor.ts): with an `Executor` in context, a `remote` node
+ *   that misses the store is computed by it instead of here, and stored here like any other.
+ *
  * Store writes are buffered and committed by `commit()` after the whole run succeeded, so a
  * run that fails on bad input (or is interrupted) writes nothing.
  *
@@ -18,6 +21,7 @@
 import { Deferred, Effect, Exit, Option } from "effect"
 import { digest } from "./canonical.ts"
 import { keyMaterial, type GraphNode, type KeyMaterial, type TraceEntry } from "./node.ts"
+import { Executor } from "./executor.ts"
 import { Store, type StoredEntry } from "./store.ts"
 import { CurrentToolchain } from "./toolchain.ts"
 import { counted, progress } from "../base/debug.ts"
@@ -53,6 +57,7 @@ const normalize = <A>(value: A): A => JSON.parse(JSON.stringify(value)) as A
 export const makeEvaluator = Effect.gen(function* () {
   const store = yield* Store
   const toolchain = yield* CurrentToolchain
+  const executor = yield* Effect.serviceOption(Executor)
   const l1 = new Map<string, Deferred.Deferred<Evaluated<unknown>, unknown>>()
   const traceById = new Map<string, TraceEntry>()
   const materialsById = new Map<string, NodeRecord>()
@@ -114,11 +119,15 @@ export const makeEvaluator = Effect.gen(function* () {
               record(node, key, "replayed")
               return { value: stored.value.output as A, digest: stored.value.output_digest, key }
             }
-            const computed = yield* node.type.compute(
-              node.params,
-              deps.map((d) => d.value),
-              node.input
-            )
+            const computed =
+              node.type.remote && Option.isSome(executor)
+                ? // The error channel is the node type's: a remote type's errors include RemoteExecutionError (node.ts).
+                  yield* executor.value.execute({ kind: node.type.kind, id: node.id, name: node.name, params: node.params, key }) as Effect.Effect<A, E>
+                : yield* node.type.compute(
+                    node.params,
+                    deps.map((d) => d.value),
+                    node.input
+                  )
             yield* Effect.yieldNow
             const value = normalize(computed)
             yield* Effect.yieldNow

@@ -20,6 +20,7 @@
  * it is what `--explain` uses to compare a node with its previous run.
  */
 import type { Effect } from "effect"
+import type { RemoteExecutionError } from "./executor.ts"
 import type { Toolchain } from "./toolchain.ts"
 
 /** Bump when the key material's layout or meaning changes (invalidates every entry). */
@@ -44,6 +45,11 @@ export interface NodeType<P = any, A = any, E = any, D = any, I = any> {
    * Storing it repeated every layer's breakdown per instance (91% of a store, 500 KB per run).
    */
   readonly stored: boolean
+  /**
+   * True when another process may compute it (src/graph/executor.ts): the node has no
+   * dependencies and reads no input, and its error type includes RemoteExecutionError.
+   */
+  readonly remote: boolean
 }
 
 /** What a node type's `make` takes: a node without its type. */
@@ -79,15 +85,19 @@ export const defineNodeType = <P, A, E = never, D = never, I = undefined>(spec: 
   readonly compute: (params: P, deps: ReadonlyArray<D>, input: I) => Effect.Effect<A, E>
   readonly readsInput?: boolean
   readonly stored?: boolean
+  /** Only a type whose errors include RemoteExecutionError may say true (see NodeType.remote). */
+  readonly remote?: RemoteExecutionError extends E ? boolean : false
 }): DefinedNodeType<P, A, E, D, I> => {
   const type: NodeType<P, A, E, D, I> = {
     kind: spec.kind,
     code: spec.code,
     compute: spec.compute,
     readsInput: spec.readsInput ?? false,
-    stored: spec.stored ?? true
+    stored: spec.stored ?? true,
+    remote: spec.remote ?? false
   }
   const make = (init: NodeInit<P, D, I>): GraphNode<A, E> => {
+    if (type.remote && init.deps.length > 0) throw new Error(`node ${init.id}: a remote node type has no dependencies`)
     for (const k of Object.keys(init.attributes ?? {})) {
       if (RESERVED.has(k)) throw new Error(`node ${init.id}: attribute "${k}" would shadow a trace field`)
     }

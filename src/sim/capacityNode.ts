@@ -24,6 +24,7 @@ import { decodeNonFinite, encodeNonFinite } from "../base/nonFinite.ts"
 import type { LoadedScenario } from "../config/load.ts"
 import { UsageError, type ConfigError } from "../config/errors.ts"
 import type { AfdOverrides, LargeEpOverrides } from "../deploy/deployment.ts"
+import type { RemoteExecutionError } from "../graph/executor.ts"
 import { defineNodeType } from "../graph/node.ts"
 import type { LayerTemplate } from "../schema/layer.ts"
 import type { LayerEntry } from "../schema/scenario.ts"
@@ -137,14 +138,19 @@ export const computeCapacity = (params: unknown) =>
     return encodeNonFinite(maxRate(d, p.workload, p.target, p.full, p.search))
   })
 
-export const CapacityNode = defineNodeType<unknown, unknown, ConfigError | UsageError>({
+/** Remote: its params are the whole search, so a cluster runner computes it (docs/cluster.md). */
+export const CapacityNode = defineNodeType<unknown, unknown, ConfigError | UsageError | RemoteExecutionError>({
   kind: "capacity",
   code: `capacity-v${CAPACITY_CODE_VERSION}`,
-  compute: (params) => computeCapacity(params)
+  compute: (params) => computeCapacity(params),
+  remote: true
 })
 
 /** A stored or computed node output as the search it encodes. */
 const capacityOf = (output: unknown): CapacitySearch => decodeNonFinite(output) as CapacitySearch
+
+/** Whether searches with `estimator` are graph nodes (stored, shared, computable by a cluster): the analytic estimator's only. */
+export const searchesAreNodes = (estimator: Estimator): boolean => estimator.id === analyticEstimator.id && estimator.model === undefined
 
 /**
  * A capacity search in a run: with the analytic estimator through the graph (`evaluate`, keyed by
@@ -157,6 +163,6 @@ export const searchCapacity = <E>(
   inputs: CapacityInputs,
   built: Deployment
 ): Effect.Effect<CapacitySearch, E> =>
-  estimator.id === analyticEstimator.id && estimator.model === undefined
+  searchesAreNodes(estimator)
     ? Effect.map(evaluate(CapacityNode.make({ ...node, params: capacityParams(inputs), deps: [] })), (e) => capacityOf(e.value))
     : Effect.succeed(maxRate(built, inputs.workload, inputs.target, inputs.full, inputs.search))

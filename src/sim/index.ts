@@ -4,7 +4,7 @@
  * The folder's public surface: every name another folder imports from it, by the file that
  * defines it (tools/surfaces.ts keeps this true; importers name the file itself).
  */
-export { CapacityNode, type DeploymentRecipe, instanceRecipe, type InstanceRecipe, searchCapacity } from "./capacityNode.ts"
+export { CapacityNode, type DeploymentRecipe, instanceRecipe, type InstanceRecipe, searchCapacity, searchesAreNodes } from "./capacityNode.ts"
 export { scenarioFeatures } from "./features.ts"
 export { COMPOSE_CODE_VERSION, LayerNode, OpNode, scenarioNode, ScenarioNode, type ScenarioParams, TIMING_CODE_VERSION } from "./plan.ts"
 export {

@@ -21,7 +21,7 @@ import type { GoodputSlo } from "../serve/metrics.ts"
 import { DEFAULT_PROBE_REQUESTS } from "../serve/capacity.ts"
 import { typicalContext, validateWorkload, type WorkloadSpec } from "../serve/workload.ts"
 import { instanceDeployment, scenarioVariant, servingInstance, workloadMisfit, type EngineOverrides } from "../sim/serving.ts"
-import { instanceRecipe, searchCapacity } from "../sim/capacityNode.ts"
+import { instanceRecipe, searchCapacity, searchesAreNodes } from "../sim/capacityNode.ts"
 import { physicalProblem } from "../schema/physical.ts"
 import type { HardwareSpec } from "../schema/hardware.ts"
 import type { Dtype } from "../schema/dtypes.ts"
@@ -141,6 +141,12 @@ const variant = (loaded: LoadedScenario, c: Coordinates, hardware: Readonly<Reco
   })
 }
 
+/** Searches a `--cluster` sweep keeps in flight: runners' threads stay busy while each holds one built instance. */
+const CLUSTER_IN_FLIGHT = 256
+
+/** A layout answered without a search. */
+const none = (row: BenchSweepRow) => ({ row, feasible: [] as Array<FrontierPoint>, simulated: 0 })
+
 const empty = {
   kv_tokens_per_rank: null,
   max_running_per_rank: null,
@@ -209,111 +215,126 @@ export const runBenchSweep = (o: BenchSweepOptions) =>
       if (badPrice !== undefined) return yield* Effect.fail(new UsageError({ message: `--price-per-gpu-hour: ${badPrice}` }))
       const hardware = yield* sweepHardware(s, o, values)
       const estimator = yield* estimatorOf(o.run, { cwd: o.run.cwd, root: s.project.root })
+      if (o.run.cluster !== undefined && !searchesAreNodes(estimator))
+        return yield* Effect.fail(
+          new UsageError({ message: `--cluster: runners compute searches with the analytic estimator only, not --estimator ${o.run.estimator}` })
+        )
       const space = makeSpace(values)
       const percentile = o.percentile ?? 99
       const objective = o.objective ?? "goodput_per_gpu"
       const scenarioHw = displayPath(s.loaded.root, s.loaded.hardwareFile)
-      const rows: Array<BenchSweepRow> = []
-      const feasible: Array<FrontierPoint> = []
-      let simulated = 0
       const range = shardRange(space.size, o.shard)
-      for (let i = range.from; i < range.to; i++) {
-        if (o.stopped?.() === true) return yield* Effect.fail(new BenchSweepStopped("stopped"))
-        const c = pointAt(space, i)
-        const hwKey = str(c, "hardware") ?? scenarioHw
-        const hw = hardware[hwKey]!
-        const price = o.price_per_gpu_hour_usd ?? hw.price_per_gpu_hour_usd ?? null
-        const head = { index: i, coordinates: c, hardware: hwKey, price_per_gpu_hour_usd: price }
-        const loaded = variant(s.loaded, c, hardware)
-        const made = yield* Effect.result(servingInstance(loaded, o.engine, o.engineFlags, estimator, o.run.efficiency, typicalContext(o.workload)))
-        if (made._tag === "Failure") {
-          const e = made.failure
-          const why = "issues" in e ? (e.issues[0]?.message ?? "invalid layout") : e.message
-          rows.push({ ...head, tp: num(c, "tp") ?? null, dp: num(c, "dp") ?? null, ep: num(c, "ep") ?? null, gpus: null, invalid: why, ...empty })
-          o.onProgress?.(i + 1 - range.from, range.to - range.from)
-          continue
-        }
-        const inst = made.success
-        const layout = { tp: inst.layout.tp, dp: inst.layout.dp, ep: inst.layout.ep, gpus: inst.layout.gpus }
-        const misfit = inst.kv.kv_tokens <= 0 ? `no memory is left for the KV cache (${inst.kv.rule})` : workloadMisfit(inst, o.workload)
-        if (misfit !== undefined || (o.max_gpus !== undefined && layout.gpus > o.max_gpus)) {
-          rows.push({
+      let done = 0
+      const progressed = () => o.onProgress?.(++done, range.to - range.from)
+      /** One layout's row, the probes of its search that met the SLOs, and the requests it simulated. */
+      const answer = (i: number) =>
+        Effect.gen(function* () {
+          if (o.stopped?.() === true) return yield* Effect.fail(new BenchSweepStopped("stopped"))
+          const c = pointAt(space, i)
+          const hwKey = str(c, "hardware") ?? scenarioHw
+          const hw = hardware[hwKey]!
+          const price = o.price_per_gpu_hour_usd ?? hw.price_per_gpu_hour_usd ?? null
+          const head = { index: i, coordinates: c, hardware: hwKey, price_per_gpu_hour_usd: price }
+          const loaded = variant(s.loaded, c, hardware)
+          const made = yield* Effect.result(servingInstance(loaded, o.engine, o.engineFlags, estimator, o.run.efficiency, typicalContext(o.workload)))
+          if (made._tag === "Failure") {
+            const e = made.failure
+            const why = "issues" in e ? (e.issues[0]?.message ?? "invalid layout") : e.message
+            progressed()
+            return none({ ...head, tp: num(c, "tp") ?? null, dp: num(c, "dp") ?? null, ep: num(c, "ep") ?? null, gpus: null, invalid: why, ...empty })
+          }
+          const inst = made.success
+          const layout = { tp: inst.layout.tp, dp: inst.layout.dp, ep: inst.layout.ep, gpus: inst.layout.gpus }
+          const misfit = inst.kv.kv_tokens <= 0 ? `no memory is left for the KV cache (${inst.kv.rule})` : workloadMisfit(inst, o.workload)
+          if (misfit !== undefined || (o.max_gpus !== undefined && layout.gpus > o.max_gpus)) {
+            progressed()
+            return none({
+              ...head,
+              ...layout,
+              invalid: misfit ?? null,
+              ...empty,
+              kv_tokens_per_rank: inst.kv.kv_tokens,
+              over_budget: misfit === undefined
+            })
+          }
+          const acceptance = inst.model.mtp_draft_tokens === undefined ? 0 : (o.mtpAcceptance ?? s.runtime.mtp_acceptance_rate ?? 0)
+          // Requests in the max-load probe: --num-prompts, else enough to fill the engine twice over.
+          const concurrency = inst.layout.dp * Math.min(inst.settings.max_running, Math.floor(inst.kv.kv_tokens / Math.max(1, typicalContext(o.workload))))
+          const full = o.workload.num_prompts ?? Math.max(DEFAULT_PROBE_REQUESTS, 2 * concurrency)
+          // With the analytic estimator the search is a build-graph node (src/sim/capacityNode.ts):
+          // a rerun, or a runner sharing the remote cache, replays it instead of simulating it again.
+          const search = yield* searchCapacity(
+            s.evaluator.evaluate,
+            estimator,
+            { id: `capacity:${i}`, name: `capacity:${hwKey}:tp${layout.tp}:dp${layout.dp}:ep${layout.ep}` },
+            {
+              deployment: {
+                kind: "instance",
+                instance: instanceRecipe(loaded, {
+                  engine: o.engine ?? null,
+                  engine_flags: o.engineFlags,
+                  efficiency: o.run.efficiency,
+                  typical_context: typicalContext(o.workload),
+                  build: { kind: "serving" }
+                }),
+                acceptance
+              },
+              workload: checked.workload,
+              target: { ...(o.slo === undefined ? {} : { slo: o.slo }), percentile },
+              full,
+              search: {}
+            },
+            instanceDeployment(inst, acceptance, checked.workload)
+          )
+          const capacity = search.probes[0]!.request_throughput
+          const perGpu = (x: number) => x / layout.gpus
+          const feasible: Array<FrontierPoint> = []
+          for (const p of search.probes)
+            if (p.meets)
+              feasible.push({
+                index: i,
+                rate_rps: p.rate,
+                output_tokens_per_s_per_gpu: perGpu(p.output_tokens_per_s),
+                tokens_per_s_per_user: p.mean_tpot_ms > 0 ? 1000 / p.mean_tpot_ms : 0,
+                goodput_per_gpu: perGpu(p.goodput)
+              })
+          const b = search.best
+          const row: BenchSweepRow = {
             ...head,
             ...layout,
-            invalid: misfit ?? null,
-            ...empty,
+            invalid: null,
             kv_tokens_per_rank: inst.kv.kv_tokens,
-            over_budget: misfit === undefined
-          })
-          o.onProgress?.(i + 1 - range.from, range.to - range.from)
-          continue
-        }
-        const acceptance = inst.model.mtp_draft_tokens === undefined ? 0 : (o.mtpAcceptance ?? s.runtime.mtp_acceptance_rate ?? 0)
-        // Requests in the max-load probe: --num-prompts, else enough to fill the engine twice over.
-        const concurrency = inst.layout.dp * Math.min(inst.settings.max_running, Math.floor(inst.kv.kv_tokens / Math.max(1, typicalContext(o.workload))))
-        const full = o.workload.num_prompts ?? Math.max(DEFAULT_PROBE_REQUESTS, 2 * concurrency)
-        // With the analytic estimator the search is a build-graph node (src/sim/capacityNode.ts):
-        // a rerun, or a runner sharing the remote cache, replays it instead of simulating it again.
-        const search = yield* searchCapacity(
-          s.evaluator.evaluate,
-          estimator,
-          { id: `capacity:${i}`, name: `capacity:${hwKey}:tp${layout.tp}:dp${layout.dp}:ep${layout.ep}` },
-          {
-            deployment: {
-              kind: "instance",
-              instance: instanceRecipe(loaded, {
-                engine: o.engine ?? null,
-                engine_flags: o.engineFlags,
-                efficiency: o.run.efficiency,
-                typical_context: typicalContext(o.workload),
-                build: { kind: "serving" }
-              }),
-              acceptance
-            },
-            workload: checked.workload,
-            target: { ...(o.slo === undefined ? {} : { slo: o.slo }), percentile },
-            full,
-            search: {}
-          },
-          instanceDeployment(inst, acceptance, checked.workload)
-        )
-        simulated += search.simulated
-        const capacity = search.probes[0]!.request_throughput
-        const perGpu = (x: number) => x / layout.gpus
-        for (const p of search.probes)
-          if (p.meets)
-            feasible.push({
-              index: i,
-              rate_rps: p.rate,
-              output_tokens_per_s_per_gpu: perGpu(p.output_tokens_per_s),
-              tokens_per_s_per_user: p.mean_tpot_ms > 0 ? 1000 / p.mean_tpot_ms : 0,
-              goodput_per_gpu: perGpu(p.goodput)
-            })
-        const b = search.best
-        rows.push({
-          ...head,
-          ...layout,
-          invalid: null,
-          kv_tokens_per_rank: inst.kv.kv_tokens,
-          max_running_per_rank: inst.settings.max_running,
-          capacity_rps: capacity,
-          max_rate_rps: b === undefined ? null : b.rate,
-          bound: search.bound,
-          goodput_rps: b?.goodput ?? null,
-          goodput_per_gpu: b === undefined ? null : perGpu(b.goodput),
-          output_tokens_per_s_per_gpu: b === undefined ? null : perGpu(b.output_tokens_per_s),
-          tokens_per_s_per_user: b === undefined || !(b.mean_tpot_ms > 0) ? null : 1000 / b.mean_tpot_ms,
-          ttft_ms: b?.ttft_ms ?? null,
-          tpot_ms: b?.tpot_ms ?? null,
-          e2el_ms: b?.e2el_ms ?? null,
-          cost_per_1m_output_tokens_usd: b === undefined ? null : costPer1M(price, perGpu(b.output_tokens_per_s)),
-          probes: search.probes.length,
-          probe_requests: full,
-          engine_concurrency: concurrency,
-          over_budget: false
+            max_running_per_rank: inst.settings.max_running,
+            capacity_rps: capacity,
+            max_rate_rps: b === undefined ? null : b.rate,
+            bound: search.bound,
+            goodput_rps: b?.goodput ?? null,
+            goodput_per_gpu: b === undefined ? null : perGpu(b.goodput),
+            output_tokens_per_s_per_gpu: b === undefined ? null : perGpu(b.output_tokens_per_s),
+            tokens_per_s_per_user: b === undefined || !(b.mean_tpot_ms > 0) ? null : 1000 / b.mean_tpot_ms,
+            ttft_ms: b?.ttft_ms ?? null,
+            tpot_ms: b?.tpot_ms ?? null,
+            e2el_ms: b?.e2el_ms ?? null,
+            cost_per_1m_output_tokens_usd: b === undefined ? null : costPer1M(price, perGpu(b.output_tokens_per_s)),
+            probes: search.probes.length,
+            probe_requests: full,
+            engine_concurrency: concurrency,
+            over_budget: false
+          }
+          progressed()
+          return { row, feasible, simulated: search.simulated }
         })
-        o.onProgress?.(i + 1 - range.from, range.to - range.from)
-      }
+      // In index order whatever finishes first. Locally one layout at a time (a search is
+      // synchronous: more at once would only hold more instances); with --cluster, enough in
+      // flight to keep every runner busy.
+      const answers = yield* Effect.forEach(
+        Array.from({ length: range.to - range.from }, (_, k) => range.from + k),
+        answer,
+        { concurrency: o.run.cluster === undefined ? 1 : CLUSTER_IN_FLIGHT }
+      )
+      const rows = answers.map((a) => a.row)
+      const feasible = answers.flatMap((a) => a.feasible)
+      const simulated = answers.reduce((n, a) => n + a.simulated, 0)
       const best: Partial<Record<BenchObjective, number>> = {}
       for (const k of Object.keys(BENCH_OBJECTIVES) as Array<BenchObjective>) {
         let at: BenchSweepRow | undefined

@@ -6,8 +6,8 @@
  */
 import { spawn, type ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
-import * as net from "node:net"
 import * as path from "node:path"
+import { accepts, freePort } from "./net.ts"
 import { tempDir } from "./temp.ts"
 
 export const NGINX = process.env.NGINX_PATH ?? "/usr/sbin/nginx"
@@ -21,26 +21,6 @@ export interface WebDav {
   /** Stop the server and wait until its port refuses connections. */
   readonly stop: () => Promise<void>
 }
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once("error", reject)
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(port))
-    })
-  })
-
-const accepts = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const c = net.connect({ host: "127.0.0.1", port })
-    c.once("connect", () => {
-      c.destroy()
-      resolve(true)
-    })
-    c.once("error", () => resolve(false))
-  })
 
 /** Poll until `want(port)` holds (a state, not a sleep), up to `ms`. */
 const until = async (port: number, want: boolean, ms: number, child?: ChildProcess): Promise<void> => {
