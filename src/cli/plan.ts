@@ -7,7 +7,7 @@ import { Effect, Option, Result } from "effect"
 import { Command, Flag } from "effect/cli"
 import { taint } from "../launch/recording.ts"
 import { engineFlags, engineOverridesOf, positiveInt, priceFlag, sloPercentileFlag, some, workloadFlags, workloadSpecOf } from "./benchFlags.ts"
-import { documented, parsedWith, servingRunFlags, servingRunOptions } from "./flags.ts"
+import { clusterFlag, documented, parsedWith, servingRunFlags, servingRunOptions } from "./flags.ts"
 import { emit } from "./output.ts"
 import { scenarioArg } from "./run.ts"
 
@@ -44,10 +44,13 @@ export const planCommand = Command.make(
   {
     scenario: scenarioArg,
     ...planFlags,
-    ...servingRunFlags
+    ...servingRunFlags,
+    cluster: clusterFlag(
+      "The capacity searches are computed by the runners (llmsim worker) of the cluster at this PostgreSQL URL, the answer the same bytes (docs/cluster.md)"
+    ).pipe(Flag.optional)
   },
   Effect.fn(function* (a) {
-    const run = servingRunOptions(a.scenario, a)
+    const run = Option.isSome(a.cluster) ? { ...servingRunOptions(a.scenario, a), cluster: a.cluster.value } : servingRunOptions(a.scenario, a)
     const showBar = opt(a.progress) ?? process.stderr.isTTY === true
     const bar = showBar ? (yield* Effect.promise(() => import("./progress.ts"))).progressBar("plan", "measurements") : undefined
     // `all` reads the hardware folder's listing, which a record cannot hold; a bar writes to the terminal.

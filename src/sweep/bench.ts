@@ -141,8 +141,11 @@ const variant = (loaded: LoadedScenario, c: Coordinates, hardware: Readonly<Reco
   })
 }
 
-/** Searches a `--cluster` sweep keeps in flight: runners' threads stay busy while each holds one built instance. */
-const CLUSTER_IN_FLIGHT = 256
+/**
+ * Searches a `--cluster` sweep or plan hands the executor at once, each holding its built
+ * instance until answered (the executor's own window decides what is on the wire).
+ */
+export const CLUSTER_IN_FLIGHT = 256
 
 /** A layout answered without a search. */
 const none = (row: BenchSweepRow) => ({ row, feasible: [] as Array<FrontierPoint>, simulated: 0 })

@@ -40,7 +40,7 @@ import type { Parallelism } from "../schema/parallelism.ts"
 import { physicalProblem } from "../schema/physical.ts"
 import { DEFAULT_PROBE_REQUESTS, type CapacitySearch, type Deployment, type LoadPoint, type SloTarget } from "../serve/capacity.ts"
 import type { RateSearchOptions } from "../serve/rateSearch.ts"
-import { instanceRecipe, searchCapacity, type DeploymentRecipe, type InstanceRecipe } from "../sim/capacityNode.ts"
+import { instanceRecipe, searchCapacity, searchesAreNodes, type DeploymentRecipe, type InstanceRecipe } from "../sim/capacityNode.ts"
 import type { GoodputSlo } from "../serve/metrics.ts"
 import { typicalContext, validateWorkload, type Workload, type WorkloadSpec } from "../serve/workload.ts"
 import {
@@ -56,7 +56,7 @@ import {
 } from "../sim/serving.ts"
 import { costPer1M } from "./judge.ts"
 import { parseAxis } from "./axes.ts"
-import { servedFrontier } from "./bench.ts"
+import { CLUSTER_IN_FLIGHT, servedFrontier } from "./bench.ts"
 import { sweepHardware } from "./run.ts"
 
 export interface PlanOptions {
@@ -186,6 +186,16 @@ const SEARCH = { relative: 0.05 } as const
 
 /** xPyD pairs simulated whole, best predicted first. */
 const VERIFIED = 3
+
+/** One capacity search of a plan, as `search` takes it. */
+interface SearchSpec {
+  readonly name: string
+  readonly deployment: DeploymentRecipe
+  readonly built: Deployment
+  readonly target: SloTarget
+  readonly full: number
+  readonly opts?: RateSearchOptions
+}
 /** Most instances of one side in an xPyD pair. */
 const MAX_SIDE = 16
 
@@ -317,6 +327,10 @@ export const runPlan = (o: PlanOptions) =>
       const own = resolveLayout(modelOf(s.loaded), s.loaded.hardware, scenarioBase(s.loaded, modelOf(s.loaded)))
       const budget = o.budget ?? Math.max(hardware[0]!.spec.gpus_per_node ?? 8, own.ok ? 2 * own.value.layout.gpus : 1)
       const estimator = yield* estimatorOf(o.run, { cwd: o.run.cwd, root: s.project.root })
+      if (o.run.cluster !== undefined && !searchesAreNodes(estimator))
+        return yield* Effect.fail(
+          new UsageError({ message: `--cluster: runners compute searches with the analytic estimator only, not --estimator ${o.run.estimator}` })
+        )
       const model = modelOf(s.loaded)
       const acceptance = model.mtp_draft_tokens === undefined ? 0 : (o.mtpAcceptance ?? s.runtime.mtp_acceptance_rate ?? 0)
       const typical = typicalContext(w)
@@ -499,18 +513,84 @@ export const runPlan = (o: PlanOptions) =>
         efficiency: o.run.efficiency
       })
 
+      /** A layout's search in a role, the other side ample; or why it cannot be paired. */
+      const roleSearch = (x: Served, role: "prefill" | "decode"): SearchSpec | string => {
+        // No instance of the other side: it never binds (src/serve/disaggregate.ts measures a pool alone).
+        const [px, dy] = role === "prefill" ? [1, 0] : [0, 1]
+        const dep = paired(x, px, x, dy, acceptance, checked.workload, typical, o.run.efficiency)
+        if (typeof dep === "string") return dep
+        return {
+          name: `capacity:${role}:${servedText(x)}:${x.spec.name}`,
+          deployment: pairRecipe(x, px, x, dy),
+          built: dep,
+          target: role === "prefill" ? ttftOnly : decodeOnly,
+          full: fullOf(concurrencyOf(x, typical)),
+          opts: SEARCH
+        }
+      }
+      const aggregatedSearch = (x: Served): SearchSpec => ({
+        name: `capacity:aggregated:${layoutText(x.parallelism)}:${x.spec.name}`,
+        deployment: { kind: "instance", instance: x.recipe, acceptance },
+        built: instanceDeployment(x.inst, acceptance, checked.workload),
+        target,
+        full: fullOf(concurrencyOf(x, typical)),
+        opts: SEARCH
+      })
+      const pairSearch = (pick: { p: Served; x: number; d: Served; y: number }): SearchSpec => ({
+        name: `capacity:pair:${pick.x}P ${servedText(pick.p)}:${pick.y}D ${servedText(pick.d)}`,
+        deployment: pairRecipe(pick.p, pick.x, pick.d, pick.y),
+        built: paired(pick.p, pick.x, pick.d, pick.y, acceptance, checked.workload, typical, o.run.efficiency) as Deployment,
+        target,
+        full: fullOf(pick.y * concurrencyOf(pick.d, typical))
+      })
+      /**
+       * With --cluster: the searches a phase will make, sent at once so the runners work on them
+       * together; the phase then finds each in the evaluator's memory (same node, same key), so
+       * the answer and its order are those of a run without a cluster.
+       */
+      const prefetch = (specs: ReadonlyArray<SearchSpec>) =>
+        o.run.cluster === undefined
+          ? Effect.void
+          : Effect.forEach(
+              specs,
+              (sp) =>
+                searchCapacity(
+                  s.evaluator.evaluate,
+                  estimator,
+                  { id: `prefetch:${sp.name}`, name: sp.name },
+                  { deployment: sp.deployment, workload: checked.workload, target: sp.target, full: sp.full, search: sp.opts ?? {} },
+                  sp.built
+                ),
+              { concurrency: CLUSTER_IN_FLIGHT, discard: true }
+            )
+      // Every layout's aggregated search, and its role searches for each mode that may pair it.
+      const rolesOf = (prefills: ReadonlyArray<Served>, decodes: ReadonlyArray<Served>) =>
+        (
+          [
+            ["prefill", prefills, decodes],
+            ["decode", decodes, prefills]
+          ] as const
+        ).flatMap(([role, pool, partners]) => {
+          const smallest = Math.min(...partners.map((x) => x.gpus))
+          return pool.flatMap((x) => {
+            if (x.gpus + smallest > budget) return []
+            const spec = roleSearch(x, role)
+            return typeof spec === "string" ? [] : [spec]
+          })
+        })
+      yield* prefetch([
+        ...served.map(aggregatedSearch),
+        ...rolesOf(served, served),
+        ...rolesOf(wide, wide),
+        ...(afdUnits.length === 0 ? [] : rolesOf([...served, ...wide], afdUnits))
+      ])
+
       // Aggregated: each layout's instance, replicated.
       let bestAgg: { s: Served; p: LoadPoint; replicas: number } | undefined
       const aggRows: Array<{ s: Served; p: LoadPoint | undefined; replicas: number; lowest: LoadPoint | undefined }> = []
       for (const x of served) {
-        const c = yield* search(
-          `capacity:aggregated:${layoutText(x.parallelism)}:${x.spec.name}`,
-          { kind: "instance", instance: x.recipe, acceptance },
-          instanceDeployment(x.inst, acceptance, checked.workload),
-          target,
-          fullOf(concurrencyOf(x, typical)),
-          SEARCH
-        )
+        const sp = aggregatedSearch(x)
+        const c = yield* search(sp.name, sp.deployment, sp.built, sp.target, sp.full, sp.opts)
         collect("aggregated", `${layoutText(x.parallelism)} on ${x.spec.name}`, c, x.gpus, x.price)
         tick()
         const p = c.best
@@ -532,18 +612,9 @@ export const runPlan = (o: PlanOptions) =>
           if (c.failed !== undefined) return c.failed
           const known = c[role]
           if (known !== undefined) return known
-          // No instance of the other side: it never binds (src/serve/disaggregate.ts measures a pool alone).
-          const [px, dy] = role === "prefill" ? [1, 0] : [0, 1]
-          const dep = paired(x, px, x, dy, acceptance, checked.workload, typical, o.run.efficiency)
-          if (typeof dep === "string") return (c.failed = dep)
-          const r = yield* search(
-            `capacity:${role}:${servedText(x)}:${x.spec.name}`,
-            pairRecipe(x, px, x, dy),
-            dep,
-            role === "prefill" ? ttftOnly : decodeOnly,
-            fullOf(concurrencyOf(x, typical)),
-            SEARCH
-          )
+          const spec = roleSearch(x, role)
+          if (typeof spec === "string") return (c.failed = spec)
+          const r = yield* search(spec.name, spec.deployment, spec.built, spec.target, spec.full, spec.opts)
           tick()
           return (c[role] = r.best === undefined ? 0 : sustained(r.best))
         })
@@ -585,15 +656,10 @@ export const runPlan = (o: PlanOptions) =>
             }
           pairs.sort((a, b) => b.rate / b.gpus - a.rate / a.gpus)
           let bestPd: PlannedDeployment | null = null
+          yield* prefetch(pairs.slice(0, VERIFIED).map(pairSearch))
           for (const pick of pairs.slice(0, VERIFIED)) {
-            const dep = paired(pick.p, pick.x, pick.d, pick.y, acceptance, checked.workload, typical, o.run.efficiency) as Deployment
-            const c = yield* search(
-              `capacity:pair:${pick.x}P ${servedText(pick.p)}:${pick.y}D ${servedText(pick.d)}`,
-              pairRecipe(pick.p, pick.x, pick.d, pick.y),
-              dep,
-              target,
-              fullOf(pick.y * concurrencyOf(pick.d, typical))
-            )
+            const sp = pairSearch(pick)
+            const c = yield* search(sp.name, sp.deployment, sp.built, sp.target, sp.full)
             const same = pick.p.spec.name === pick.d.spec.name
             const text = `${pick.x}P ${servedText(pick.p)}${same ? "" : ` on ${pick.p.spec.name}`} + ${pick.y}D ${servedText(pick.d)} on ${pick.d.spec.name}`
             const pairPrice =

@@ -4,12 +4,13 @@
  * runner processes, each in its own project folder with its own empty store, as three machines
  * would be. Checked: a `sweep --bench --cluster` over 208 layouts prints the single-process
  * answer byte for byte while one runner is killed (SIGKILL) halfway; a rerun and a second client
- * compute nothing; bad URLs, an unreachable database and a cluster without runners say why;
+ * compute nothing; `plan --cluster` prints the single-process plan; bad URLs, an unreachable database and a cluster without runners say why;
  * SIGTERM leaves cleanly.
  */
 import { spawn, type ChildProcess } from "node:child_process"
+import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { BIN, NODE, makeProject, runCli, startCli } from "../helpers/cli.ts"
+import { BIN, NODE, makeProject, REPO, runCli, startCli } from "../helpers/cli.ts"
 import { freePort } from "../helpers/net.ts"
 import { HAVE_POSTGRES, POSTGRES_INSTALL, startPostgres, type Postgres } from "../helpers/postgres.ts"
 
@@ -152,6 +153,22 @@ describe(`sweep --bench on a cluster of runners over PostgreSQL${HAVE_POSTGRES ?
     expect(computed()).toBe(c0)
     // Each search was sent and answered from a runner's store.
     await until(() => replayed() - r0 === 4, 10_000, "4 replayed searches logged")
+  })
+
+  test("plan --cluster: every phase's searches go to the runners, and the plan is the single-process one byte for byte (real CLI)", async () => {
+    const plan = ["plan", SCENARIO, "--format", "json"]
+    const live = runners.filter((r) => r.child.exitCode === null && r.child.signalCode === null)
+    const computed = () => live.reduce((n, r) => n + r.computed(), 0)
+    const before = computed()
+    const [alone, clustered] = await Promise.all([
+      runAsync([...plan, "--no-cache"], makeProject()),
+      runAsync([...plan, "--cluster", pg!.url], makeProject("llmsim-client-"))
+    ])
+    expect([clustered.status, clustered.stderr]).toEqual([0, ""])
+    expect(clustered.stdout).toBe(alone.stdout)
+    expect(computed()).toBeGreaterThan(before)
+    const ml = runCli([...plan, "--cluster", pg!.url, "--estimator", "ml", "--model", path.join(REPO, "models", "reference.json")], makeProject())
+    expect([ml.status, ml.stderr]).toEqual([1, "error: --cluster: runners compute searches with the analytic estimator only, not --estimator ml\n"])
   })
 
   test("a URL that is not PostgreSQL, an unreachable database and a cluster without runners each say why (real CLI)", async () => {
