@@ -99,10 +99,17 @@ const test = HAVE_POSTGRES ? it : it.skip
 describe(`sweep --bench on a cluster of runners over PostgreSQL${HAVE_POSTGRES ? "" : ` (skipped: ${POSTGRES_INSTALL})`}`, () => {
   let pg: Postgres | undefined
   const runners: Array<Runner> = []
+  let alone: { status: number | null; stdout: string; stderr: string }
   beforeAll(async () => {
     if (!HAVE_POSTGRES) return
     pg = await startPostgres()
-    runners.push(...(await Promise.all([startRunner(pg.url), startRunner(pg.url), startRunner(pg.url)])))
+    // The single-process answer while the runners start.
+    const [started, reference] = await Promise.all([
+      Promise.all([startRunner(pg.url), startRunner(pg.url), startRunner(pg.url)]),
+      runAsync([...SWEEP, "--no-cache"], makeProject())
+    ])
+    runners.push(...started)
+    alone = reference
   }, 60_000)
   afterAll(async () => {
     for (const r of runners) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill("SIGKILL")
@@ -111,7 +118,6 @@ describe(`sweep --bench on a cluster of runners over PostgreSQL${HAVE_POSTGRES ?
   })
 
   test("the answer on 3 runners, one killed halfway, is the single-process answer byte for byte; a rerun computes nothing (real CLI)", async () => {
-    const alone = await runAsync([...SWEEP, "--no-cache"], makeProject())
     expect([alone.status, alone.stderr]).toEqual([0, ""])
     expect(JSON.parse(alone.stdout).sweep_bench.rows.filter((r: { probes: number }) => r.probes > 0)).toHaveLength(LAYOUTS)
 
@@ -188,8 +194,7 @@ describe(`sweep --bench on a cluster of runners over PostgreSQL${HAVE_POSTGRES ?
   })
 
   test("SIGTERM: a runner leaves the cluster cleanly and exits 0", async () => {
-    const leaving = await startRunner(pg!.url)
-    runners.push(leaving)
+    const leaving = runners[0]!
     leaving.child.kill("SIGTERM")
     expect(await leaving.exited).toBe(0)
   })
