@@ -127,7 +127,9 @@ export const runWorker = (o: WorkerOptions) =>
             })
           }
           const evaluator = yield* Effect.provideService(makeEvaluator, Store, store)
-          const out = yield* evaluator.evaluate(node).pipe(Effect.mapError((e) => (e instanceof ComputeFailed ? e : new ComputeFailed({ message: String(e) }))))
+          const out = yield* evaluator
+            .evaluate(node)
+            .pipe(Effect.mapError((e) => (e instanceof ComputeFailed ? e : new ComputeFailed({ message: e instanceof Error ? e.message : String(e) }))))
           yield* evaluator.commit()
           o.log(
             threadMs === undefined

@@ -11,7 +11,8 @@
  * - Messages are persisted: a runner that dies holding a shard leaves its unanswered messages in
  *   PostgreSQL; its shard locks go with its connection and the shards move to a live runner,
  *   which reads them from storage and computes them. Nothing is lost, nothing is scheduled here.
- * - The client (`sweep --bench --cluster URL`) runs client-only: it sends and awaits replies.
+ * - The client (`sweep --bench` or `plan` with `--cluster URL`) runs client-only: it sends and
+ *   awaits replies.
  *
  * Timing (CLUSTER_SHARDING): effect/cluster's defaults suit long-lived services; planning wants a
  * dead runner's work taken over in seconds, so health checks run every 2 s and a runner whose
