@@ -15,7 +15,7 @@
  *   awaits replies.
  *
  * Timing (CLUSTER_SHARDING): effect/cluster's defaults suit long-lived services; planning wants a
- * dead runner's work taken over in seconds, so health checks run every 2 s and a runner whose
+ * dead runner's work taken over in seconds, so health checks run every second and a runner whose
  * lock refreshes stop for 6 s loses its shards. Runners compute on worker threads
  * (src/app/runner.ts), so their event loop always answers those checks.
  */
@@ -51,7 +51,7 @@ const CLUSTER_SHARDING = {
   // a runner's window of messages (IN_FLIGHT_PER_THREAD) is refilled before it runs dry.
   entityReplyPollInterval: "100 millis",
   refreshAssignmentsInterval: "1 second",
-  runnerHealthCheckInterval: "2 seconds",
+  runnerHealthCheckInterval: "1 second",
   shardLockExpiration: "6 seconds",
   entityMaxIdleTime: "10 seconds"
 } as const

@@ -31,7 +31,7 @@ const SWEEP = [
   "--random-input-len",
   "128",
   "--random-output-len",
-  "512",
+  "256",
   "--num-prompts",
   "200",
   "--format",
