@@ -84,7 +84,7 @@ export const workerCommand = Command.make(
     })
   }, Effect.scoped)
 ).pipe(
-  documented("Join a cluster as a runner: compute the capacity searches that sweep --bench --cluster sends (docs/cluster.md)", [
+  documented("Join a cluster as a runner: compute the capacity searches that sweep --bench --cluster and plan --cluster send (docs/cluster.md)", [
     ["llmsim worker --cluster postgres://llmsim@db:5432/llmsim", "A runner on 127.0.0.1:34431 with one thread per core"],
     [
       "llmsim worker --cluster postgres://llmsim@db:5432/llmsim --listen 0.0.0.0:34431 --advertise node-3:34431",
