@@ -3,8 +3,9 @@
  * and params, one at a time, so the runner's own event loop stays free for the cluster (shard
  * lock refreshes, health checks, replies) however long a capacity search runs.
  */
-import { Cause, Effect, Exit } from "effect"
+import { Effect, Exit } from "effect"
 import { parentPort } from "node:worker_threads"
+import { causeText } from "../graph/executor.ts"
 import { nodeTypesByKind } from "../graph/node.ts"
 import { NODE_TYPES } from "./nodeTypes.ts"
 
@@ -22,11 +23,6 @@ export type ComputeDone =
 
 const byKind = nodeTypesByKind(NODE_TYPES)
 
-const messageOf = (cause: Cause.Cause<unknown>): string => {
-  const e = Cause.squash(cause)
-  return e instanceof Error ? e.message : String(e)
-}
-
 parentPort!.on("message", async (m: ComputeJob) => {
   const type = byKind.get(m.kind)
   if (type === undefined) {
@@ -38,6 +34,6 @@ parentPort!.on("message", async (m: ComputeJob) => {
   parentPort!.postMessage(
     (Exit.isSuccess(exit)
       ? { job: m.job, ok: true, value: exit.value, ms: performance.now() - started }
-      : { job: m.job, ok: false, message: messageOf(exit.cause) }) satisfies ComputeDone
+      : { job: m.job, ok: false, message: causeText(exit.cause) }) satisfies ComputeDone
   )
 })

@@ -14,7 +14,7 @@ import { ENTRIES, entryUrl } from "../base/entries.js"
 import { digest } from "../graph/canonical.ts"
 import { ComputeFailed, holdsShards, runnerLayer } from "../graph/cluster.ts"
 import { makeEvaluator } from "../graph/evaluator.ts"
-import { shownUrl, type ExecutionRequest } from "../graph/executor.ts"
+import { failureText, shownUrl, type ExecutionRequest } from "../graph/executor.ts"
 import { keyMaterial, nodeTypesByKind, type GraphNode } from "../graph/node.ts"
 import { Store } from "../graph/store.ts"
 import { toolchainFingerprint } from "../graph/toolchain.ts"
@@ -129,7 +129,7 @@ export const runWorker = (o: WorkerOptions) =>
           const evaluator = yield* Effect.provideService(makeEvaluator, Store, store)
           const out = yield* evaluator
             .evaluate(node)
-            .pipe(Effect.mapError((e) => (e instanceof ComputeFailed ? e : new ComputeFailed({ message: e instanceof Error ? e.message : String(e) }))))
+            .pipe(Effect.mapError((e) => (e instanceof ComputeFailed ? e : new ComputeFailed({ message: failureText(e) }))))
           yield* evaluator.commit()
           o.log(
             threadMs === undefined

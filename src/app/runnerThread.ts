@@ -9,6 +9,7 @@
  */
 import { Cause, Effect, Exit, Fiber, References } from "effect"
 import { parentPort, workerData } from "node:worker_threads"
+import { causeText } from "../graph/executor.ts"
 import { runWorker, type WorkerOptions } from "./runner.ts"
 
 /** What the runner thread posts to the CLI. */
@@ -28,9 +29,6 @@ port.on("message", (m: unknown) => {
   if (m === "stop") Effect.runFork(Fiber.interrupt(fiber))
 })
 fiber.addObserver((exit) => {
-  if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) {
-    const e = Cause.squash(exit.cause)
-    post({ failed: e instanceof Error ? e.message : String(e) })
-  }
+  if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) post({ failed: causeText(exit.cause) })
   port.close()
 })

@@ -25,7 +25,7 @@ import { Cause, type Context, Effect, Layer, Option, Redacted, Schema, Semaphore
 import { ClusterSchema, Entity, RunnerAddress, RunnerStorage, ShardId, Sharding, ShardingConfig, SqlRunnerStorage } from "effect/cluster"
 import { Rpc } from "effect/rpc"
 import { SqlClient } from "effect/sql"
-import { Executor, RemoteExecutionError, shownUrl, type ExecutionRequest } from "./executor.ts"
+import { Executor, failureText, RemoteExecutionError, shownUrl, type ExecutionRequest } from "./executor.ts"
 
 /** A node computation that failed on a runner (bad params, another toolchain); the message says which. */
 export class ComputeFailed extends Schema.TaggedError<ComputeFailed>()("ComputeFailed", { message: Schema.String }) {}
@@ -83,8 +83,8 @@ const afterProbe = <A, E, R>(url: string, layer: Layer.Layer<A, E, R>): Layer.La
 
 /** One line for a failure on the way to or from a runner. */
 const failureLine = (url: string, request: ExecutionRequest, e: unknown): string => {
-  const what = e instanceof ComputeFailed ? e.message : e instanceof Error ? e.message : String(e)
-  return `cluster ${shownUrl(url)}: ${request.name}: ${what}`
+  // ComputeFailed, the runner's failure, is an Error too.
+  return `cluster ${shownUrl(url)}: ${request.name}: ${failureText(e)}`
 }
 
 /**

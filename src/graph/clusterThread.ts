@@ -9,19 +9,13 @@
  * ends; then answers each `{ id, request }` with `{ id, ok: true, value }` or
  * `{ id, ok: false, message }`; `"stop"` closes the executor and ends the thread.
  */
-import { Cause, Effect, Exit, Queue } from "effect"
+import { Effect, Exit, Queue } from "effect"
 import { parentPort, workerData } from "node:worker_threads"
 import { clusterExecutor } from "./cluster.ts"
-import { Executor, type FromExecutorThread, type ToExecutorThread } from "./executor.ts"
+import { causeText, Executor, type FromExecutorThread, type ToExecutorThread } from "./executor.ts"
 
 const port = parentPort!
 const post = (m: FromExecutorThread) => port.postMessage(m)
-
-/** One line for a failure: a typed error's message, else the defect's. */
-const messageOf = (cause: Cause.Cause<unknown>): string => {
-  const e = Cause.squash(cause)
-  return e instanceof Error ? e.message : String(e)
-}
 
 const serve = Effect.gen(function* () {
   const executor = yield* Executor
@@ -34,13 +28,13 @@ const serve = Effect.gen(function* () {
     if (m === "stop") return
     Effect.runForkWith(context)(
       Effect.exit(executor.execute(m.request)).pipe(
-        Effect.map((exit) => post(Exit.isSuccess(exit) ? { id: m.id, ok: true, value: exit.value } : { id: m.id, ok: false, message: messageOf(exit.cause) }))
+        Effect.map((exit) => post(Exit.isSuccess(exit) ? { id: m.id, ok: true, value: exit.value } : { id: m.id, ok: false, message: causeText(exit.cause) }))
       )
     )
   }
 }).pipe(Effect.provide(clusterExecutor((workerData as { readonly url: string }).url)))
 
 void Effect.runPromiseExit(serve).then((exit) => {
-  if (Exit.isFailure(exit)) post({ failed: messageOf(exit.cause) })
+  if (Exit.isFailure(exit)) post({ failed: causeText(exit.cause) })
   port.close()
 })

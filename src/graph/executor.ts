@@ -10,7 +10,7 @@
  * compute, differently). src/graph/cluster.ts is the executor over effect/cluster; a command
  * runs it on a thread of its own (`threadExecutor`, src/graph/clusterThread.ts).
  */
-import { Context, Deferred, Effect, Layer, Schema } from "effect"
+import { Cause, Context, Deferred, Effect, Layer, Schema } from "effect"
 import { ENTRIES, entryUrl } from "../base/entries.js"
 
 /** What a remote computation needs: the node's identity and params, and the key the sender derived. */
@@ -33,6 +33,12 @@ export interface ExecutorShape {
 }
 
 export class Executor extends Context.Service<Executor, ExecutorShape>()("llmsim/graph/Executor") {}
+
+/** A failure that crosses a thread or the network, as one line: an Error's message, else its text. */
+export const failureText = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+/** The same for an Effect failure cause (a typed error first, else the defect). */
+export const causeText = (cause: Cause.Cause<unknown>): string => failureText(Cause.squash(cause))
 
 /** A database URL as shown in messages: without its password. */
 export const shownUrl = (url: string): string => url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^@/]*@/, "$1:***@")

@@ -8,7 +8,7 @@
 export { canonicalJson, digest } from "./canonical.ts"
 export { ComputeFailed, holdsShards, runnerLayer } from "./cluster.ts"
 export { type Evaluated, type Evaluator, makeEvaluator, type NodeRecord } from "./evaluator.ts"
-export { type ExecutionRequest, RemoteExecutionError, shownUrl, threadExecutor } from "./executor.ts"
+export { causeText, type ExecutionRequest, failureText, RemoteExecutionError, shownUrl, threadExecutor } from "./executor.ts"
 export { loadRunSummary, renderExplain, saveRunSummary } from "./explain.ts"
 export { collectGarbage, parseAge, parseSize, storeProblem, storeStats } from "./maintenance.ts"
 export { defineNodeType, type GraphNode, keyMaterial, type NodeType, nodeTypesByKind, type TraceEntry } from "./node.ts"

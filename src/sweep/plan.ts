@@ -548,11 +548,12 @@ export const runPlan = (o: PlanOptions) =>
        * together; the phase then finds each in the evaluator's memory (same node, same key), so
        * the answer and its order are those of a run without a cluster.
        */
-      const prefetch = (specs: ReadonlyArray<SearchSpec>) =>
+      // The specs are built only with --cluster (building a pair's deployment is not free).
+      const prefetch = (specs: () => ReadonlyArray<SearchSpec>) =>
         o.run.cluster === undefined
           ? Effect.void
           : Effect.forEach(
-              specs,
+              specs(),
               (sp) =>
                 searchCapacity(
                   s.evaluator.evaluate,
@@ -578,7 +579,7 @@ export const runPlan = (o: PlanOptions) =>
             return typeof spec === "string" ? [] : [spec]
           })
         })
-      yield* prefetch([
+      yield* prefetch(() => [
         ...served.map(aggregatedSearch),
         ...rolesOf(served, served),
         ...rolesOf(wide, wide),
@@ -656,7 +657,7 @@ export const runPlan = (o: PlanOptions) =>
             }
           pairs.sort((a, b) => b.rate / b.gpus - a.rate / a.gpus)
           let bestPd: PlannedDeployment | null = null
-          yield* prefetch(pairs.slice(0, VERIFIED).map(pairSearch))
+          yield* prefetch(() => pairs.slice(0, VERIFIED).map(pairSearch))
           for (const pick of pairs.slice(0, VERIFIED)) {
             const sp = pairSearch(pick)
             const c = yield* search(sp.name, sp.deployment, sp.built, sp.target, sp.full)
