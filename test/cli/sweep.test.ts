@@ -114,6 +114,8 @@ describe("llmsim sweep (CLI)", () => {
     ])
     expect(await commandErrors(sweepCommand, ["--batch", "4..1"])).toEqual(["--batch: range 4..1 runs backwards (4 > 1)"])
     expect(await commandErrors(sweepCommand, ["--shard", "3/2"])).toEqual(['--shard: expected k/n with 1 <= k <= n, got "3/2"'])
+    expect(await commandErrors(sweepCommand, ["--bench", "--cluster", "mysql://db/x"])).toEqual(['--cluster: expected a postgres:// URL, got "mysql://db/x"'])
+    expect(await commandErrors(sweepCommand, ["--tp", "1,2", "--cluster", "postgres://llmsim@db/llmsim"])).toEqual(["--cluster: only with --bench"])
   })
 
   it("--require-calibrated: a hardware with datasheet-only constants is refused in one line, exit 1, nothing on stdout", () => {
