@@ -101,3 +101,11 @@ export const startPostgres = async (): Promise<Postgres> => {
       })
   }
 }
+
+/** Another database on the server at `url` (a second cluster beside the first), through the server's own psql. */
+export const createDatabase = (url: string, name: string): string => {
+  if (BIN === undefined) throw new Error(`no PostgreSQL: ${POSTGRES_INSTALL}`)
+  const made = spawnSync(path.join(BIN, "psql"), [url, "-c", `CREATE DATABASE ${name}`], { encoding: "utf8" })
+  if (made.status !== 0) throw new Error(`CREATE DATABASE ${name}: ${made.stderr}`)
+  return url.replace(/\/[^/]*$/, `/${name}`)
+}
