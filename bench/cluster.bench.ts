@@ -25,6 +25,7 @@ import { fileURLToPath } from "node:url"
 import { freePort } from "../test/helpers/net.ts"
 import { createDatabase, HAVE_POSTGRES, POSTGRES_INSTALL, startPostgres } from "../test/helpers/postgres.ts"
 import { removeTempDirs } from "../test/helpers/temp.ts"
+import { median } from "../src/reference/stats.ts"
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const BIN = path.join(REPO, "bin", "llmsim.js")
@@ -120,11 +121,6 @@ const seeded = (seed: number, ...rest: ReadonlyArray<string>) => [...SWEEP, "--s
 const settle = async (url: string) => {
   await new Promise((r) => setTimeout(r, 3000))
   timed(seeded(99, "--cluster", url).map((a, i, all) => (all[i - 1] === "--dp" ? "1..4" : a)))
-}
-
-const median = (xs: ReadonlyArray<number>): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
 }
 
 /** The timed sweeps' first seed (the warm-up uses 99). */

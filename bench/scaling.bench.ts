@@ -15,17 +15,13 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { median } from "../src/reference/stats.ts"
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const BIN = path.join(REPO, "bin", "llmsim.js")
 const PROBE = path.join(REPO, "bench", "rss-probe.mjs")
 const ROUNDS = Number(process.env.BENCH_SCALING_ROUNDS ?? 3)
 const STORE_RUNS = Number(process.env.BENCH_STORE_RUNS ?? 500)
-
-const median = (xs: ReadonlyArray<number>): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
 
 /** One CLI process: wall ms and peak RSS MB. */
 const measure = (args: ReadonlyArray<string>, cwd: string): { ms: number; rss_mb: number } => {

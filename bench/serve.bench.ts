@@ -15,16 +15,12 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { median } from "../src/reference/stats.ts"
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const BIN = path.join(REPO, "bin", "llmsim.js")
 const PROBE = path.join(REPO, "bench", "rss-probe.mjs")
 const ROUNDS = Number(process.env.BENCH_SERVE_ROUNDS ?? 3)
-
-const median = (xs: ReadonlyArray<number>): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
 
 const measure = (args: ReadonlyArray<string>, cwd: string): { ms: number; rss_mb: number; stdout: string } => {
   const rssFile = path.join(cwd, `.rss-${process.pid}`)

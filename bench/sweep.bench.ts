@@ -19,16 +19,12 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { median } from "../src/reference/stats.ts"
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const BIN = path.join(REPO, "bin", "llmsim.js")
 const ROUNDS = Number(process.env.BENCH_SWEEP_ROUNDS ?? 3)
 export const SWEEP_ARGS = ["sweep", "configs/scenarios/deepseek_v3_h800.yaml", "--strategy", "two-batch-overlap", "--phase", "decode", "--ep", "8..256:+8"]
-
-const median = (xs: ReadonlyArray<number>): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
 
 const pointsPerSecond = (dir: string, extra: ReadonlyArray<string>): { points: number; per_s: number } => {
   const r = spawnSync(process.execPath, [BIN, ...SWEEP_ARGS, ...extra, "--no-cache", "--format", "json", "--points", path.join(dir, "points.csv")], {

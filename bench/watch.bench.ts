@@ -16,6 +16,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
+import { median } from "../src/reference/stats.ts"
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const BIN = path.join(REPO, "bin", "llmsim.js")
@@ -24,10 +25,6 @@ const SCENARIO = "configs/scenarios/deepseek_v3_h800.yaml"
 const MOE = "configs/models/deepseek-v3/moe_layer_config.yaml"
 const TIMEOUT_MS = 30_000
 
-const median = (xs: ReadonlyArray<number>): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
 const quantile = (xs: ReadonlyArray<number>, q: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]
 const mb = (bytes: number) => Math.round(bytes / 1e5) / 10
 

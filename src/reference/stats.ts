@@ -8,6 +8,9 @@
 
 export const ape = (predicted: number, measured: number): number => Math.abs(predicted / measured - 1) * 100
 
+/** The middle of xs (the mean of the two middle values for an even count); NaN for an empty list. */
+export const median = (xs: ReadonlyArray<number>): number => quantile(xs, 0.5)
+
 /** The q-quantile (0..1) of xs, linear interpolation; NaN for an empty list. */
 export const quantile = (xs: ReadonlyArray<number>, q: number): number => {
   if (xs.length === 0) return Number.NaN

@@ -4,7 +4,7 @@ import { gemmMeasurements, gemmOpCost, predictGemmUs } from "../../src/accuracy/
 import { timingHardware } from "../../src/timing/roofline.ts"
 import { hardwareFileFor } from "../../src/reference/hardware.ts"
 import { nelderMead } from "../../src/accuracy/nelderMead.ts"
-import { ape, quantile, summarise } from "../../src/reference/stats.ts"
+import { ape, median, quantile, summarise } from "../../src/reference/stats.ts"
 import { ascii, fmt } from "../../src/accuracy/text.ts"
 import { largestSatisfying } from "../../src/kernel/search.ts"
 import { concurrencyPerGpu, parseCount, parsePercent, parseRange } from "../../src/accuracy/datasets/deepseek.ts"
@@ -29,6 +29,7 @@ describe("stats", () => {
     expect(ape(110, 100)).toBeCloseTo(10, 12)
     expect(ape(90, 100)).toBeCloseTo(10, 12)
     expect(quantile([1, 2, 3, 4], 0.5)).toBe(2.5)
+    expect([median([3, 1, 2]), median([4, 1, 3, 2]), median([])]).toEqual([2, 2.5, Number.NaN])
     expect(quantile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9)).toBeCloseTo(9.1, 12)
     expect(summarise([5, 1, 3])).toEqual({ rows: 3, median_ape: 3, p90_ape: 4.6, max_ape: 5 })
   })
