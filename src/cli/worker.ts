@@ -30,7 +30,7 @@ const address = (name: string, what: string) =>
 export const workerCommand = Command.make(
   "worker",
   {
-    cluster: clusterFlag("PostgreSQL URL of the cluster to join (its messages, replies, runner list and shard locks live there)"),
+    cluster: clusterFlag("PostgreSQL URL of the cluster to join (its runner list and shard locks live there)"),
     listen: address("listen", "Where this runner listens for the cluster's clients and runners (default 127.0.0.1:34431)").pipe(Flag.optional),
     advertise: address("advertise", "The address the others reach this runner at, when not --listen's (behind NAT, in a pod)").pipe(Flag.optional),
     threads: Flag.Int("threads").pipe(
