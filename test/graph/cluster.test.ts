@@ -8,8 +8,10 @@
  * a cluster without runners say why; SIGTERM leaves cleanly.
  */
 import { spawn, type ChildProcess } from "node:child_process"
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { storeFolder } from "../../src/base/storeLayout.js"
 import { BIN, NODE, makeProject, REPO, runCli, startCli } from "../helpers/cli.ts"
 import { freePort } from "../helpers/net.ts"
 import { HAVE_POSTGRES, POSTGRES_INSTALL, startPostgres, type Postgres } from "../helpers/postgres.ts"
@@ -44,13 +46,16 @@ interface Runner {
   readonly lines: Array<string>
   /** Nodes this runner computed (its log's `computed` lines so far). */
   readonly computed: () => number
+  /** Entries in its store: each written before its reply left (a log line may not be, when the runner is killed). */
+  readonly stored: () => number
   readonly exited: Promise<number | null>
 }
 
 /** A runner in its own project folder, once it says it joined. */
 const startRunner = async (url: string): Promise<Runner> => {
   const port = await freePort()
-  const child = startCli(["worker", "--cluster", url, "--listen", `127.0.0.1:${port}`, "--threads", "1"], makeProject("llmsim-runner-"))
+  const dir = makeProject("llmsim-runner-")
+  const child = startCli(["worker", "--cluster", url, "--listen", `127.0.0.1:${port}`, "--threads", "1"], dir)
   const lines: Array<string> = []
   let partial = ""
   // "close": exited and its log read to the end.
@@ -64,7 +69,9 @@ const startRunner = async (url: string): Promise<Runner> => {
     })
     void exited.then((code) => reject(new Error(`runner exited with ${code}: ${lines.join("\n")}${partial}`)))
   })
-  return { child, lines, computed: () => lines.filter((l) => l.startsWith("computed ")).length, exited }
+  const entries = storeFolder(path.join(dir, "cache"), "entries")
+  const stored = () => (fs.existsSync(entries) ? fs.readdirSync(entries, { recursive: true }).filter((f) => String(f).endsWith(".json")).length : 0)
+  return { child, lines, computed: () => lines.filter((l) => l.startsWith("computed ")).length, stored, exited }
 }
 
 /** The CLI run to its end without blocking this process (the runners' logs keep flowing). */
@@ -138,9 +145,10 @@ describe(`sweep --bench on a cluster of runners over PostgreSQL${HAVE_POSTGRES ?
     expect(killedAt.total).toBeLessThan(LAYOUTS)
     expect(await victim.exited).toBe(null)
     const survivors = runners.filter((r) => r !== victim)
-    // Every search was computed by someone: the victim's count is read to its end (a line it wrote
-    // before dying can arrive after the kill), the survivors took the rest.
-    expect(survivors.reduce((n, r) => n + r.computed(), 0) + victim.computed()).toBeGreaterThanOrEqual(LAYOUTS)
+    // Every search was computed by someone: counted by the runners' stores, since a runner stores a
+    // search before its reply leaves, while its log line can be lost to the kill (207 of 208 logged,
+    // once in 7 runs). The survivors took what was left.
+    expect(survivors.reduce((n, r) => n + r.stored(), 0) + victim.stored()).toBeGreaterThanOrEqual(LAYOUTS)
     expect(survivors.reduce((n, r) => n + r.computed(), 0)).toBeGreaterThan(killedAt.total - killedAt.victim)
 
     // A rerun replays its own store: no message, nothing computed.
