@@ -10,8 +10,9 @@
  *
  *   home    to the runner its key's shard is on, when that one has room: the same node sent by two
  *           clients meets the same entity there, and the second replays what the first stored;
- *   steal   else, to a runner with room and no waiting node of its own, the oldest waiting node,
- *           under an entity id that lands on that runner (the key with a `~n` suffix).
+ *   steal   else, to a runner with room and no waiting node of its own (least loaded first), the
+ *           oldest node of the longest queue, under an entity id that lands on that runner (the
+ *           key with a `~n` suffix).
  *
  * So no runner waits while another has a queue, and the last nodes finish together. The client
  * computes the shard owners as effect/cluster does (src/graph/cluster.ts `ownersOf`); where it is
